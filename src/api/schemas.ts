@@ -1,0 +1,161 @@
+/**
+ * Request and response schemas of the HTTP API (API.md). The same zod schemas
+ * validate requests (messages name the offending path) and produce the
+ * OpenAPI document at /openapi.json.
+ */
+import { z } from '@hono/zod-openapi';
+
+const finite = () => z.number();
+const positive = () => z.number().positive();
+
+export const ActivationSchema = z.enum(['relu', 'tanh', 'gelu', 'sigmoid']);
+
+export const ModelSchema = z
+  .strictObject({
+    kind: z.literal('mlp').default('mlp'),
+    hidden: z.array(z.int().min(1).max(4096)).max(16).default([64, 64]).openapi({
+      description: 'Widths of the hidden layers; [] is a linear (regression) or logistic (classification) model.',
+    }),
+    activation: ActivationSchema.default('relu'),
+  })
+  .openapi('Model');
+
+const SyntheticData = z.strictObject({
+  kind: z.literal('synthetic'),
+  name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
+  n: z.int().min(8).max(200_000).default(1024),
+  features: z.int().min(1).max(4096).default(2),
+  classes: z.int().min(2).max(1000).default(3),
+  noise: finite().min(0).max(100).default(0.1),
+  seed: z.int().default(0),
+});
+const InlineData = z.strictObject({
+  kind: z.literal('inline'),
+  x: z.array(z.array(finite())).min(2).openapi({ description: 'Rows of feature values.' }),
+  y: z.array(finite()).min(2).openapi({ description: 'Class ids (classification) or targets (regression), one per row.' }),
+});
+const CsvData = z.strictObject({
+  kind: z.literal('csv'),
+  text: z.string().min(1).openapi({ description: 'CSV text; the first line is the header.' }),
+  target: z.string().min(1).openapi({ description: 'Name of the target column.' }),
+  delimiter: z.string().length(1).default(','),
+});
+export const DataSchema = z.discriminatedUnion('kind', [SyntheticData, InlineData, CsvData]).openapi('Data');
+
+const unit = () => z.number().min(0).lt(1);
+export const OptimizerSchema = z
+  .strictObject({
+    name: z.enum(['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+    momentum: unit().optional(),
+    beta1: unit().optional(),
+    beta2: unit().optional(),
+    alpha: unit().optional(),
+    eps: positive().optional(),
+    weight_decay: finite().min(0).optional(),
+  })
+  .superRefine((o, ctx) => {
+    // Reject settings the optimizer does not have, as torch.optim does.
+    const allowed: Record<string, string[]> = {
+      sgd: ['momentum', 'weight_decay'],
+      momentum: ['momentum', 'weight_decay'],
+      nesterov: ['momentum', 'weight_decay'],
+      adam: ['beta1', 'beta2', 'eps', 'weight_decay'],
+      adamw: ['beta1', 'beta2', 'eps', 'weight_decay'],
+      rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
+      adagrad: ['eps', 'weight_decay'],
+    };
+    for (const key of ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const) {
+      if (o[key] !== undefined && !allowed[o.name].includes(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${o.name} has no '${key}' setting (it takes: ${allowed[o.name].join(', ')})`,
+        });
+      }
+    }
+    if (o.name === 'nesterov' && o.momentum === 0) {
+      ctx.addIssue({ code: 'custom', path: ['momentum'], message: 'nesterov needs a momentum above 0' });
+    }
+  })
+  .openapi('Optimizer');
+
+export const ProbeSchema = z
+  .strictObject({
+    model: ModelSchema.prefault({}),
+    task: z.enum(['classification', 'regression']).default('classification'),
+    data: DataSchema,
+    optimizer: OptimizerSchema.prefault({ name: 'sgd' }),
+    batch_size: z.int().min(1).max(4096).default(64),
+    seed: z.int().min(-(2 ** 31)).max(2 ** 31 - 1).default(0),
+  })
+  .openapi('Probe');
+
+export const RangeSchema = z
+  .strictObject({
+    min_lr: positive().default(1e-7),
+    max_lr: positive().default(10),
+    steps: z.int().min(5).max(2000).default(100),
+    mode: z.enum(['exponential', 'linear']).default('exponential'),
+    smoothing: z.number().min(0).lt(1).default(0.98).openapi({ description: 'EMA factor of the smoothed loss (0 = none).' }),
+    diverge_factor: z.number().gt(1).default(4),
+  })
+  .superRefine((r, ctx) => {
+    if (r.min_lr >= r.max_lr) {
+      ctx.addIssue({ code: 'custom', path: ['min_lr'], message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})` });
+    }
+  })
+  .openapi('Range');
+
+export const LrRangeTestRequestSchema = z
+  .strictObject({
+    probe: ProbeSchema,
+    range: RangeSchema.prefault({}),
+  })
+  .openapi('LrRangeTestRequest');
+
+export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
+
+const nullableNumber = () => z.number().nullable();
+export const SuggestionSchema = z
+  .object({
+    lr: nullableNumber().openapi({ description: 'The suggested learning rate; null when the curve gives no clear answer.' }),
+    method: z.enum(['valley', 'steepest', 'minimum', 'min_over_10']),
+    candidates: z.object({
+      valley: nullableNumber(),
+      steepest: nullableNumber(),
+      minimum: nullableNumber(),
+      min_over_10: nullableNumber(),
+    }),
+    max_stable_lr: nullableNumber(),
+    confidence: z.enum(['high', 'medium', 'low']),
+    reasons: z.array(z.string()),
+  })
+  .openapi('Suggestion');
+
+export const LrRangeTestSchema = z
+  .object({
+    id: z.string(),
+    cached: z.boolean(),
+    suggestion: SuggestionSchema,
+    curve: z.array(z.object({ step: z.int(), lr: z.number(), loss: nullableNumber(), smoothed_loss: nullableNumber() })),
+    steps_run: z.int(),
+    stopped_early: z.boolean(),
+    backend: z.enum(['wasm-simd', 'wasm', 'cpu']),
+    duration_ms: z.number(),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTest');
+
+export type LrRangeTest = z.infer<typeof LrRangeTestSchema>;
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    instance: z.string().optional(),
+    request_id: z.string().optional(),
+  })
+  .openapi('Problem');

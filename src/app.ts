@@ -1,0 +1,74 @@
+/**
+ * The Hono app: request ids, body limit, bearer auth on /v1, problem+json
+ * errors, zod validation, the OpenAPI document.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bearerAuth } from 'hono/bearer-auth';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import { lrRangeTestRoutes } from './api/lr-range-tests';
+import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
+
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = zodIssues(result.error);
+        throw new ProblemError(
+          422,
+          'invalid-request',
+          issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`,
+          issues,
+        );
+      }
+    },
+  });
+
+  app.use(requestId());
+  app.onError(onError);
+  app.notFound((c) => problemResponse(c, { status: 404, slug: 'not-found', detail: `no route for ${c.req.method} ${c.req.path}` }));
+
+  app.use('/v1/*', async (c, next) => {
+    const limit = Number(c.env.MAX_BODY_BYTES) > 0 ? Number(c.env.MAX_BODY_BYTES) : 8 * 1024 * 1024;
+    return bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new ProblemError(413, 'too-large', `the request body is over ${limit} bytes: send less inline data`);
+      },
+    })(c, next);
+  });
+
+  app.use(
+    '/v1/*',
+    bearerAuth({
+      verifyToken: async (token, c) => {
+        const key = (c.env as Env).STRIDE_DEV_KEY;
+        return typeof key === 'string' && key.length > 0 && (await timingSafeEqual(token, key));
+      },
+      noAuthenticationHeader: { message: 'send your API key as Authorization: Bearer <key>' },
+      invalidToken: { message: 'the API key is not valid' },
+      invalidAuthenticationHeader: { message: 'the Authorization header must be Bearer <key>' },
+    }),
+  );
+
+  app.get('/', (c) =>
+    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}'] }),
+  );
+  app.get('/health', (c) => c.json({ ok: true }));
+
+  lrRangeTestRoutes(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'stride',
+      version: '1.0.0',
+      description: 'Tuning deep-learning hyperparameters, learning rate first. Errors are RFC 9457 problem+json.',
+    },
+  });
+  return app;
+}

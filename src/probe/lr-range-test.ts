@@ -1,0 +1,161 @@
+/**
+ * The LR range test ("LR finder"): train a fresh model for `steps` mini-batches
+ * while the learning rate sweeps from `min_lr` to `max_lr`, record the loss at
+ * each step, and turn the curve into a suggestion (`./suggest`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from './data';
+import { Mlp, stepFlops, type Activation } from './mlp';
+import { makeOptimizer, type OptimizerSpec } from './optimizers';
+import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
+import { ProbeInputError } from './errors';
+
+export interface ModelSpec {
+  kind: 'mlp';
+  hidden: number[];
+  activation: Activation;
+}
+
+export interface ProbeSpec {
+  model: ModelSpec;
+  task: Task;
+  data: DataSpec;
+  optimizer: OptimizerSpec;
+  batch_size: number;
+  seed: number;
+}
+
+export interface RangeSpec {
+  min_lr: number;
+  max_lr: number;
+  steps: number;
+  mode: 'exponential' | 'linear';
+  smoothing: number;
+  diverge_factor: number;
+}
+
+export const RANGE_DEFAULTS: RangeSpec = {
+  min_lr: 1e-7,
+  max_lr: 10,
+  steps: 100,
+  mode: 'exponential',
+  smoothing: 0.98,
+  diverge_factor: 4,
+};
+
+export interface RangeTestResult {
+  suggestion: Suggestion;
+  /** `loss`/`smoothed_loss` are null where training produced a non-finite value. */
+  curve: { step: number; lr: number; loss: number | null; smoothed_loss: number | null }[];
+  steps_run: number;
+  stopped_early: boolean;
+}
+
+/** Learning rate of step `i` of the sweep. */
+export function sweepLr(range: RangeSpec, i: number): number {
+  const t = range.steps === 1 ? 0 : i / (range.steps - 1);
+  return range.mode === 'exponential'
+    ? range.min_lr * Math.pow(range.max_lr / range.min_lr, t)
+    : range.min_lr + (range.max_lr - range.min_lr) * t;
+}
+
+/** Estimated FLOPs of a range test, without loading its data. */
+export function rangeTestFlops(inputs: number, outputs: number, probe: ProbeSpec, range: RangeSpec): number {
+  return stepFlops({ inputs, hidden: probe.model.hidden, outputs }, probe.batch_size) * range.steps;
+}
+
+/**
+ * A probe's dataset and model, ready to train: the part shared by the range
+ * test and (later) edge trials.
+ */
+export class ProbeRun {
+  readonly ds: Dataset;
+  readonly model: Mlp;
+  private readonly sampler: BatchSampler;
+  private readonly xBuf: Float32Array;
+  private readonly xTBuf: Float32Array;
+  private readonly yBuf: Float32Array;
+
+  constructor(
+    readonly probe: ProbeSpec,
+    ds?: Dataset,
+  ) {
+    this.ds = ds ?? loadDataset(probe.data, probe.task);
+    if (probe.batch_size > this.ds.n) {
+      throw new ProbeInputError({
+        path: 'probe.batch_size',
+        message: `batch_size ${probe.batch_size} is larger than the dataset (${this.ds.n} rows)`,
+      });
+    }
+    this.model = new Mlp({
+      inputs: this.ds.features,
+      hidden: probe.model.hidden,
+      outputs: this.ds.outputs,
+      activation: probe.model.activation,
+      task: probe.task,
+      seed: probe.seed,
+    });
+    this.sampler = new BatchSampler(this.ds.n, probe.batch_size, probe.seed);
+    this.xBuf = new Float32Array(probe.batch_size * this.ds.features);
+    this.xTBuf = new Float32Array(this.xBuf.length);
+    this.yBuf = new Float32Array(probe.batch_size);
+  }
+
+  /** Train on the next mini-batch; returns the batch loss before the update. */
+  trainStep(optimizer: ReturnType<typeof makeOptimizer>, lr: number, momentum: number | null = null): number {
+    const b = this.probe.batch_size;
+    const f = this.ds.features;
+    gatherBatch(this.ds, this.sampler.next(), this.xBuf, this.yBuf);
+    for (let i = 0; i < b; i++) for (let j = 0; j < f; j++) this.xTBuf[j * b + i] = this.xBuf[i * f + j];
+    const x = tf.tensor2d(this.xBuf, [b, f]);
+    const xT = tf.tensor2d(this.xTBuf, [f, b]);
+    try {
+      return this.model.step(x, xT, this.yBuf, optimizer, lr, momentum);
+    } finally {
+      x.dispose();
+      xT.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export function runRangeTest(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): RangeTestResult {
+  const run = new ProbeRun(probe, ds);
+  const optimizer = makeOptimizer(probe.optimizer);
+  const losses: number[] = [];
+  const lrs: number[] = [];
+  let smoothed: number[] = [];
+  let best = Infinity;
+  let stoppedEarly = false;
+  try {
+    for (let i = 0; i < range.steps; i++) {
+      const lr = sweepLr(range, i);
+      const loss = run.trainStep(optimizer, lr);
+      losses.push(loss);
+      lrs.push(lr);
+      smoothed = smoothLosses(losses, range.smoothing);
+      const s = smoothed[i];
+      // Stop once the (smoothed) loss blows up, as fastai does: non-finite,
+      // or diverge_factor x the best seen so far.
+      if (!Number.isFinite(s) || s > range.diverge_factor * best) {
+        stoppedEarly = i < range.steps - 1;
+        break;
+      }
+      if (s < best) best = s;
+    }
+  } finally {
+    optimizer.dispose();
+    run.dispose();
+  }
+  const points: CurvePoint[] = losses.map((loss, i) => ({ step: i, lr: lrs[i], loss, smoothed_loss: smoothed[i] }));
+  const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  return {
+    suggestion: suggestLr(points),
+    curve: points.map((p) => ({ step: p.step, lr: p.lr, loss: finite(p.loss), smoothed_loss: finite(p.smoothed_loss) })),
+    steps_run: losses.length,
+    stopped_early: stoppedEarly,
+  };
+}
