@@ -3,7 +3,6 @@
  * errors, zod validation, the OpenAPI document.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { timingSafeEqual } from 'hono/utils/buffer';
@@ -11,6 +10,10 @@ import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
+
+function unauthorized(detail: string): ProblemError {
+  return new ProblemError(401, 'unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="stride"' });
+}
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
@@ -41,18 +44,17 @@ export function createApp(): OpenAPIHono<AppEnv> {
     })(c, next);
   });
 
-  app.use(
-    '/v1/*',
-    bearerAuth({
-      verifyToken: async (token, c) => {
-        const key = (c.env as Env).STRIDE_DEV_KEY;
-        return typeof key === 'string' && key.length > 0 && (await timingSafeEqual(token, key));
-      },
-      noAuthenticationHeader: { message: 'send your API key as Authorization: Bearer <key>' },
-      invalidToken: { message: 'the API key is not valid' },
-      invalidAuthenticationHeader: { message: 'the Authorization header must be Bearer <key>' },
-    }),
-  );
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('Authorization');
+    if (!header) throw unauthorized('send your API key as Authorization: Bearer <key>');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw unauthorized('the Authorization header must be: Bearer <key>');
+    const key = c.env.STRIDE_DEV_KEY;
+    if (typeof key !== 'string' || key.length === 0 || !(await timingSafeEqual(match[1], key))) {
+      throw unauthorized('the API key is not valid');
+    }
+    await next();
+  });
 
   app.get('/', (c) =>
     c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}'] }),

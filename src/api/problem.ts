@@ -43,6 +43,7 @@ export class ProblemError extends Error {
     detail: string,
     readonly errors?: InputIssue[],
     readonly extra?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
     this.name = 'ProblemError';
@@ -86,7 +87,9 @@ export function problemResponse(c: Context, p: ProblemInit): Response {
 
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) {
-    return problemResponse(c, { status: err.status, slug: err.slug, detail: err.message, errors: err.errors, ...err.extra });
+    const res = problemResponse(c, { status: err.status, slug: err.slug, detail: err.message, errors: err.errors, ...err.extra });
+    for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
+    return res;
   }
   if (err instanceof ProbeInputError) {
     const over = err.status === 413;
@@ -100,14 +103,11 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
     let detail = err.message || TITLES[status] || 'Error';
-    if (status === 400 && /Content-Type/i.test(detail)) {
+    if (status === 415 || (status === 400 && /Content-Type/i.test(detail))) {
       detail = `${detail}: send the body as JSON with 'Content-Type: application/json'`;
     }
     if (status === 400 && /Malformed JSON/i.test(detail)) detail = 'the request body is not valid JSON';
-    const res = problemResponse(c, { status, slug: slugFor(status), detail });
-    const challenge = err.getResponse().headers.get('WWW-Authenticate');
-    if (challenge) res.headers.set('WWW-Authenticate', challenge);
-    return res;
+    return problemResponse(c, { status, slug: slugFor(status), detail });
   }
   console.error(`[${c.get('requestId')}]`, err);
   return problemResponse(c, {
@@ -127,6 +127,8 @@ function slugFor(status: number): string {
       return 'not-found';
     case 413:
       return 'too-large';
+    case 415:
+      return 'unsupported-media-type';
     default:
       return `http-${status}`;
   }

@@ -18,8 +18,8 @@
  *   the `{instance, module}` shape that bytes would have produced.
  * - The Emscripten loader decides it runs in Node when `process.versions.node`
  *   exists (as it does under `nodejs_compat`, which the test pool turns on)
- *   and then reaches for `require('fs')` and `__dirname`. While the factory
- *   runs, `process` is hidden from it, so it takes its plain "shell" path.
+ *   and then reaches for `require('fs')` and `__dirname`. While the backend
+ *   initialises, `process.versions` is hidden, so it takes its plain path.
  * - No threads in a Worker: the threaded build is never chosen.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,6 +52,9 @@ export function activeBackend(): BackendName | null {
 }
 
 async function init(): Promise<BackendName> {
+  // Production mode skips TF.js's debug-time checks (and its warning when we
+  // replace the platform it detected).
+  tf.enableProdMode();
   installPlatform();
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (await tryWasm(true)) return 'wasm-simd';
@@ -106,8 +109,9 @@ function installPlatform(): void {
 
 /**
  * While the backend initialises: `WebAssembly.instantiate(module)` answers
- * `{instance, module}` like the bytes overload, and `process` is hidden from
- * the Emscripten environment check. Returns the function that undoes both.
+ * `{instance, module}` like the bytes overload, and `process.versions.node`
+ * is hidden from the Emscripten environment check (only `versions`: other
+ * code running meanwhile may still use `process`). Returns the undo.
  */
 function patchInstantiate(): () => void {
   const wasm = WebAssembly as unknown as { instantiate: (...args: unknown[]) => Promise<unknown> };
@@ -121,13 +125,22 @@ function patchInstantiate(): () => void {
     }
     return original.call(WebAssembly, source, imports);
   };
-  const g = globalThis as { process?: unknown };
-  const descriptor = Object.getOwnPropertyDescriptor(g, 'process');
-  if (descriptor?.configurable) {
-    Object.defineProperty(g, 'process', { value: undefined, configurable: true, writable: true });
+  const proc = (globalThis as { process?: object }).process;
+  const own = proc ? Object.getOwnPropertyDescriptor(proc, 'versions') : undefined;
+  let hidden = false;
+  if (proc && 'versions' in proc) {
+    try {
+      Object.defineProperty(proc, 'versions', { value: undefined, configurable: true, writable: true });
+      hidden = true;
+    } catch {
+      // Not configurable: the loader will take its Node path and fail; we fall back.
+    }
   }
   return () => {
     wasm.instantiate = original;
-    if (descriptor?.configurable) Object.defineProperty(g, 'process', descriptor);
+    if (hidden && proc) {
+      if (own) Object.defineProperty(proc, 'versions', own);
+      else delete (proc as { versions?: unknown }).versions;
+    }
   };
 }
