@@ -25,7 +25,7 @@ const SyntheticData = z.strictObject({
   name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
   n: z.int().min(8).max(200_000).default(1024),
   features: z.int().min(1).max(4096).default(2),
-  classes: z.int().min(2).max(1000).default(3),
+  classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
   noise: finite().min(0).max(100).default(0.1),
   seed: z.int().default(0),
 });
