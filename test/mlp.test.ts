@@ -15,7 +15,7 @@ function autodiffGrads(params: tf.Tensor[], x: tf.Tensor2D, y: Float32Array, act
     let a: tf.Tensor = x;
     const L = ps.length / 2;
     for (let l = 0; l < L; l++) {
-      a = tf.add(tf.matMul(a as tf.Tensor2D, ps[2 * l] as tf.Tensor2D), ps[2 * l + 1]);
+      a = tf.add(tf.matMul(a as tf.Tensor2D, ps[2 * l] as tf.Tensor2D, false, true), ps[2 * l + 1]); // weights stored (out x in)
       if (l < L - 1) {
         if (act === 'relu') a = tf.relu(a);
         else if (act === 'tanh') a = tf.tanh(a);
@@ -71,18 +71,20 @@ describe('hand-written MLP step', () => {
   }
 
   it('computes softmax cross-entropy and MSE like their definitions', () => {
-    const logits = new Float32Array([1, 2, 3, 0, 0, 0]);
+    // Transposed layout (outputs x batch): sample 0 has logits [1, 2, 3], sample 1 [0, 0, 0].
+    const logits = new Float32Array([1, 0, 2, 0, 3, 0]);
     const { loss, grad } = lossAndGrad(logits, new Float32Array([2, 0]), 2, 3, 'classification');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
     expect(loss).toBeCloseTo(((lse - 3) + Math.log(3)) / 2, 6);
-    expect(grad[2]).toBeCloseTo((Math.exp(3 - lse) - 1) / 2, 6);
+    expect(grad[4]).toBeCloseTo((Math.exp(3 - lse) - 1) / 2, 6);
+    expect(grad[1]).toBeCloseTo((1 / 3 - 1) / 2, 6);
     const mse = lossAndGrad(new Float32Array([1, 3]), new Float32Array([0, 1]), 2, 1, 'regression');
     expect(mse.loss).toBeCloseTo((1 + 4) / 2, 6);
     expect(Array.from(mse.grad)).toEqual([1, 2]);
   });
 
   it('does not blow up on huge logits (log-sum-exp is stabilised)', () => {
-    const { loss } = lossAndGrad(new Float32Array([1e4, 0]), new Float32Array([0]), 1, 2, 'classification');
+    const { loss } = lossAndGrad(new Float32Array([1e4, 0]), new Float32Array([0]), 1, 2, 'classification'); // batch 1: logits [1e4, 0]
     expect(loss).toBeCloseTo(0, 6);
   });
 

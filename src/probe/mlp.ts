@@ -4,13 +4,17 @@
  * Why not `tf.grads`: the default gradient of a dense layer multiplies with
  * `transposeA`/`transposeB`, which the WASM backend runs ~10x slower than a
  * plain product (DESIGN.md). Here every product is a plain `matMul`:
- * - the first layer's `xᵀ` is written by the batch gather in JS (no kernel);
+ * - the first layer's `x` and `xᵀ` are both written by the batch gather in JS;
  * - the other activations and weights are transposed explicitly (a cheap copy)
  *   before a plain product;
  * - the input gradient of the first layer is never computed;
- * - the forward pass fuses bias and activation (relu, sigmoid) into one kernel;
+ * - everything runs in the transposed layout (features x batch) with weights
+ *   stored as Wᵀ (out x in), so a weight is always the LEFT operand. XNNPACK
+ *   packs the right operand of a product and caches that per tensor; weights
+ *   are new tensors after every update, so as right operands they were
+ *   repacked on every step (about 40% of the step on the reference probe);
  * - the loss and its gradient w.r.t. the logits are computed in float64 JS on
- *   the (batch x outputs) logits, which is cheaper than a dozen tiny kernels.
+ *   the (outputs x batch) logits, which is cheaper than a dozen tiny kernels.
  * The optimizer then updates the parameters with a few element-wise kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -47,7 +51,10 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export class Mlp {
   readonly spec: MlpSpec;
-  /** Parameters in order W1, b1, W2, b2, ...; W as (in x out), b as (out). */
+  /**
+   * Parameters in order W1ᵀ, b1, W2ᵀ, b2, ...: each weight stored transposed,
+   * as (out x in), and each bias as (out).
+   */
   params: tf.Tensor[];
   private readonly widths: number[];
 
@@ -62,68 +69,81 @@ export class Mlp {
   }
 
   /**
-   * One optimizer step on a batch. `xT` is the batch transposed (features x
-   * batch) as the gather wrote it, `x` the batch itself (batch x features),
-   * `y` class ids or targets. Returns the loss before the update (may be
+   * One optimizer step on a batch. `x` is the batch (batch x features) and
+   * `xT` its transpose (features x batch), both as the gather wrote them; `y`
+   * holds class ids or targets. Returns the loss before the update (may be
    * non-finite when training diverges; the parameters are then left as they
-   * were so nothing non-finite is kept).
+   * were, so nothing non-finite is kept).
    */
   step(x: tf.Tensor2D, xT: tf.Tensor2D, y: Float32Array, optimizer: Optimizer, lr: number, momentum: number | null): number {
     const L = this.layers;
     const batch = x.shape[0];
-    // Forward, keeping what the backward pass needs.
+    const outputs = this.spec.outputs;
+    // Forward in the transposed layout (features x batch), keeping what the
+    // backward pass needs: activations, and pre-activations for gelu.
     const acts: tf.Tensor2D[] = [];
     const pre: (tf.Tensor2D | null)[] = [];
-    let a: tf.Tensor2D = x;
+    let a = xT;
     for (let l = 0; l < L; l++) {
-      const W = this.params[2 * l] as tf.Tensor2D;
-      const b = this.params[2 * l + 1];
-      const last = l === L - 1;
-      const act = last ? 'linear' : this.spec.activation;
-      if (act === 'relu' || act === 'sigmoid' || act === 'linear') {
-        a = tf.fused.matMul({ a, b: W, bias: b, activation: act }) as tf.Tensor2D;
-        pre.push(null);
-      } else {
-        const z = tf.fused.matMul({ a, b: W, bias: b, activation: 'linear' }) as tf.Tensor2D;
-        pre.push(z);
-        a = act === 'tanh' ? tf.tanh(z) : gelu(z);
-      }
-      acts.push(a);
+      const { out, z } = this.layerT(l, a, l === L - 1 ? 'linear' : this.spec.activation);
+      acts.push(out);
+      pre.push(z);
+      a = out;
     }
-    const logits = acts[L - 1];
-    const { loss, grad } = lossAndGrad(logits.dataSync() as Float32Array, y, batch, this.spec.outputs, this.spec.task);
-    if (!Number.isFinite(loss)) {
+    const release = () => {
       for (let l = 0; l < L; l++) {
         acts[l].dispose();
         pre[l]?.dispose();
       }
+    };
+    const { loss, grad } = lossAndGrad(acts[L - 1].dataSync() as Float32Array, y, batch, outputs, this.spec.task);
+    if (!Number.isFinite(loss)) {
+      release();
       return loss;
     }
     const grads: tf.Tensor[] = new Array(2 * L);
-    let dz: tf.Tensor2D = tf.tensor2d(grad, [batch, this.spec.outputs]);
+    let dzT = tf.tensor2d(grad, [outputs, batch]);
     for (let l = L - 1; l >= 0; l--) {
-      const prevT = l === 0 ? xT : (tf.transpose(acts[l - 1]) as tf.Tensor2D);
-      grads[2 * l] = tf.matMul(prevT, dz);
-      grads[2 * l + 1] = tf.sum(dz, 0);
-      if (l > 0) prevT.dispose();
+      // dWᵀ = dZᵀ · A_prev. The weight never appears as the right-hand
+      // operand of a product: XNNPACK packs that operand and caches the
+      // packing per tensor, and weights are new tensors after every update.
+      const prev = l === 0 ? x : (tf.transpose(acts[l - 1]) as tf.Tensor2D);
+      grads[2 * l] = tf.matMul(dzT, prev);
+      if (l > 0) prev.dispose();
+      grads[2 * l + 1] = tf.sum(dzT, 1);
       if (l > 0) {
-        const WT = tf.transpose(this.params[2 * l] as tf.Tensor2D);
-        const da = tf.matMul(dz, WT) as tf.Tensor2D;
-        WT.dispose();
-        const next = activationGrad(this.spec.activation, da, acts[l - 1], pre[l - 1]);
-        da.dispose();
-        dz.dispose();
-        dz = next;
+        const W = tf.transpose(this.params[2 * l]) as tf.Tensor2D;
+        const daT = tf.matMul(W, dzT) as tf.Tensor2D;
+        W.dispose();
+        const next = activationGrad(this.spec.activation, daT, acts[l - 1], pre[l - 1]);
+        daT.dispose();
+        dzT.dispose();
+        dzT = next;
       }
     }
-    dz.dispose();
-    for (let l = 0; l < L; l++) {
-      acts[l].dispose();
-      pre[l]?.dispose();
-    }
+    dzT.dispose();
+    release();
     this.params = optimizer.apply(this.params, grads, lr, momentum);
     for (const g of grads) g.dispose();
     return loss;
+  }
+
+  /** One layer in the transposed layout: act(Wᵀ · aᵀ + b). Returns the output and, for gelu, the pre-activation. */
+  private layerT(l: number, aT: tf.Tensor2D, act: Activation | 'linear'): { out: tf.Tensor2D; z: tf.Tensor2D | null } {
+    const Wt = this.params[2 * l] as tf.Tensor2D;
+    const b = this.params[2 * l + 1];
+    const z = tf.tidy(() => tf.add(tf.matMul(Wt, aT), tf.reshape(b, [b.shape[0], 1])) as tf.Tensor2D);
+    switch (act) {
+      case 'linear':
+        return { out: z, z: null };
+      case 'gelu':
+        return { out: gelu(z), z };
+      default: {
+        const out = (act === 'relu' ? tf.relu(z) : act === 'tanh' ? tf.tanh(z) : tf.sigmoid(z)) as tf.Tensor2D;
+        z.dispose();
+        return { out, z: null };
+      }
+    }
   }
 
   /** Mean loss over a dataset (no update), computed in chunks. */
@@ -132,29 +152,20 @@ export class Mlp {
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       const xs = tf.tensor2d(x.subarray(start * this.spec.inputs, (start + m) * this.spec.inputs), [m, this.spec.inputs]);
-      const logits = tf.tidy(() => this.forward(xs));
-      const { loss } = lossAndGrad(logits.dataSync() as Float32Array, y.subarray(start, start + m), m, this.spec.outputs, this.spec.task);
+      const logitsT = tf.tidy(() => this.forwardT(tf.transpose(xs) as tf.Tensor2D));
+      const { loss } = lossAndGrad(logitsT.dataSync() as Float32Array, y.subarray(start, start + m), m, this.spec.outputs, this.spec.task);
       xs.dispose();
-      logits.dispose();
+      logitsT.dispose();
       total += loss * m;
     }
     return total / n;
   }
 
-  /** Logits for a batch (call inside `tf.tidy`). */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
-    let a = x;
+  /** Logits, transposed (outputs x batch), for a transposed batch (call inside `tf.tidy`). */
+  forwardT(xT: tf.Tensor2D): tf.Tensor2D {
+    let a = xT;
     for (let l = 0; l < this.layers; l++) {
-      const last = l === this.layers - 1;
-      const act = last ? 'linear' : this.spec.activation;
-      const W = this.params[2 * l] as tf.Tensor2D;
-      const b = this.params[2 * l + 1];
-      if (act === 'tanh' || act === 'gelu') {
-        const z = tf.fused.matMul({ a, b: W, bias: b }) as tf.Tensor2D;
-        a = act === 'tanh' ? tf.tanh(z) : gelu(z);
-      } else {
-        a = tf.fused.matMul({ a, b: W, bias: b, activation: act }) as tf.Tensor2D;
-      }
+      a = this.layerT(l, a, l === this.layers - 1 ? 'linear' : this.spec.activation).out;
     }
     return a;
   }
@@ -170,7 +181,7 @@ function gelu(z: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.mul(tf.mul(z, 0.5), tf.add(tf.erf(tf.mul(z, SQRT1_2)), 1)) as tf.Tensor2D);
 }
 
-/** dz = da ⊙ f'(·), from the activation output `a` (or the pre-activation `z` for gelu). */
+/** dz = da ⊙ f'(·), from the activation output `a` (or the pre-activation `z` for gelu); any layout. */
 function activationGrad(act: Activation, da: tf.Tensor2D, a: tf.Tensor2D, z: tf.Tensor2D | null): tf.Tensor2D {
   return tf.tidy(() => {
     switch (act) {
@@ -193,6 +204,8 @@ function activationGrad(act: Activation, da: tf.Tensor2D, a: tf.Tensor2D, z: tf.
 
 /**
  * Mean loss over the batch and its gradient w.r.t. the logits, in float64.
+ * Logits and gradient are transposed: (outputs x batch), sample i's output k
+ * at `k * batch + i`.
  * Classification: softmax cross-entropy (log-sum-exp stabilised).
  * Regression: mean squared error over batch and outputs (PyTorch's MSELoss).
  */
@@ -207,23 +220,22 @@ export function lossAndGrad(
   let loss = 0;
   if (task === 'classification') {
     for (let i = 0; i < batch; i++) {
-      const o = i * outputs;
       let max = -Infinity;
-      for (let k = 0; k < outputs; k++) if (logits[o + k] > max) max = logits[o + k];
+      for (let k = 0; k < outputs; k++) if (logits[k * batch + i] > max) max = logits[k * batch + i];
       let sum = 0;
-      for (let k = 0; k < outputs; k++) sum += Math.exp(logits[o + k] - max);
+      for (let k = 0; k < outputs; k++) sum += Math.exp(logits[k * batch + i] - max);
       const lse = max + Math.log(sum);
       const label = y[i];
-      loss += lse - logits[o + label];
+      loss += lse - logits[label * batch + i];
       for (let k = 0; k < outputs; k++) {
-        grad[o + k] = (Math.exp(logits[o + k] - lse) - (k === label ? 1 : 0)) / batch;
+        grad[k * batch + i] = (Math.exp(logits[k * batch + i] - lse) - (k === label ? 1 : 0)) / batch;
       }
     }
     return { loss: loss / batch, grad };
   }
   const count = batch * outputs;
   for (let i = 0; i < count; i++) {
-    const d = logits[i] - y[i];
+    const d = logits[i] - y[i % batch];
     loss += d * d;
     grad[i] = (2 * d) / count;
   }
@@ -247,7 +259,7 @@ function initialParams(widths: number[], act: Activation, seed: number): tf.Tens
       !last && (act === 'relu' || act === 'gelu') ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
     const w = new Float32Array(fanIn * fanOut);
     for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * bound;
-    params.push(tf.tensor2d(w, [fanIn, fanOut]), tf.zeros([fanOut]));
+    params.push(tf.tensor2d(w, [fanOut, fanIn]), tf.zeros([fanOut]));
   }
   return params;
 }
