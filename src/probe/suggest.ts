@@ -1,0 +1,504 @@
+/**
+ * Turns an LR range-test curve (loss recorded while the learning rate sweeps
+ * up, usually exponentially) into a learning-rate suggestion.
+ *
+ * Pure TypeScript, no dependencies. Every rule works on the smoothed loss with
+ * log10(lr) as the x-axis, after dropping the points that are not finite. The
+ * caller stops the sweep once the smoothed loss exceeds diverge_factor x best
+ * or turns non-finite, so curves usually end with a sharp rise and the last
+ * point may be NaN/Infinity.
+ *
+ * Rules (all reported in `candidates`):
+ * - `valley`: fastai's rule, a point inside the longest descending stretch.
+ * - `steepest`: the most negative slope d(loss)/d(log10 lr).
+ * - `minimum`: the lr of the minimum smoothed loss.
+ * - `min_over_10`: that lr / 10.
+ *
+ * The default is `min_over_10`: one decade below the minimum of the smoothed
+ * loss (Smith's and fastai's original advice). The minimum marks the lr where
+ * training stops improving within one step; a tenth of it still trains fast
+ * and stays clear of the blow-up. We measured the rules against training to
+ * the end on a grid of learning rates (test/quality.test.ts): min_over_10
+ * ended within 1.5x of the best grid loss on every task, while `valley`
+ * landed ~1.5 decades too low (10x the best loss) when the loss stays flat for
+ * decades before it falls (SGD with momentum on spirals): its "longest
+ * descending stretch" then starts in the flat region. `valley` and `steepest`
+ * are still reported, and are the fallbacks (valley, then steepest) when the
+ * minimum sits so early that a tenth of it is below the swept range.
+ *
+ * Complexity: O(n^2) for the valley DP, O(n log n) elsewhere.
+ */
+
+export interface CurvePoint {
+  step: number;
+  lr: number;
+  loss: number;
+  smoothed_loss: number;
+}
+
+export type SuggestMethod = 'valley' | 'steepest' | 'minimum' | 'min_over_10';
+export type Confidence = 'high' | 'medium' | 'low';
+
+export interface Suggestion {
+  /** null only when the curve gives no usable answer. */
+  lr: number | null;
+  /** Which rule produced `lr` (the default rule, or the fallback used). */
+  method: SuggestMethod;
+  candidates: Record<SuggestMethod, number | null>;
+  max_stable_lr: number | null;
+  confidence: Confidence;
+  /** Short human-readable notes on what was found and why. */
+  reasons: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Thresholds. All "relative" quantities are fractions of the total drop D of
+// the smoothed loss (from the highest point before the minimum down to the
+// minimum) or of the loss level, as documented at each constant.
+
+/** Fewer finite points than this: no answer. */
+export const MIN_POINTS = 5;
+
+/**
+ * Flat curve: the smoothed loss varies by less than this fraction of its level
+ * (|highest smoothed loss before the minimum|) across the whole sweep, or it
+ * falls by less than this fraction before its minimum (no descending region).
+ * 1% is below anything a learning rate that actually trains produces over a
+ * sweep, and above float noise / a loss that only jitters.
+ */
+export const FLAT_REL = 0.01;
+
+/**
+ * A descent shallower than this fraction of the loss level is real but weak:
+ * confidence is at most `medium`.
+ */
+export const SHALLOW_REL = 0.05;
+
+/**
+ * Diverging from the first step: the minimum of the smoothed loss lies within
+ * the first max(3, ceil(5% of n)) finite points.
+ */
+export const EARLY_MIN_FRACTION = 0.05;
+export const EARLY_MIN_POINTS = 3;
+
+/**
+ * Noise ratio = sigma_eff / D. sigma is a robust (MAD-based) standard
+ * deviation of the raw loss around a local straight line through its two
+ * neighbours (the 3-point residual, which removes the local trend), measured
+ * up to `max_stable_lr`; D is the total drop of the smoothed loss. The
+ * residual is taken against the local line rather than against the EMA
+ * because the EMA lags a steep descent, and that lag would count as noise.
+ * The rules read the smoothed curve, so what matters is the noise left after
+ * smoothing: sigma_eff = sigma * sqrt((1 - beta) / (1 + beta)) for an EMA with
+ * factor beta (recovered from the curve; 0 when it is not one). Mini-batch
+ * losses are noisy by nature, and 100 points smoothed at 0.98 still pin the
+ * curve down well.
+ * - ratio <= NOISE_MEDIUM (the smoothed drop is >= 20 sigma_eff): `high`.
+ * - NOISE_MEDIUM < ratio <= NOISE_LOW: noisy, at most `medium`.
+ * - ratio > NOISE_LOW: very noisy, `low`: the smoothed curve's own wobble is
+ *   over a tenth of the drop, enough to move its minimum by decades.
+ */
+export const NOISE_MEDIUM = 0.05;
+export const NOISE_LOW = 0.1;
+
+/**
+ * `max_stable_lr`: the last lr at which the smoothed loss is still within
+ * max(MAX_STABLE_TOL_REL * D, 3 * sigma_smoothed) of its minimum; after it the
+ * loss never comes back to that band, i.e. the final sustained rise begins.
+ */
+export const MAX_STABLE_TOL_REL = 0.05;
+
+/**
+ * Valley DP tolerance: j -> i counts as a descent only if
+ * s[i] < s[j] - tau, tau = max(VALLEY_TOL_REL * D, 2 * sigma_smoothed).
+ * Without a tolerance the far tails of a smooth curve (and the slow tail of an
+ * EMA transient) are "strictly descending" by 1e-9 per point and would be
+ * counted as part of the valley; with it, a region contributes at most about
+ * (its drop / tau) points, so the valley is dominated by where the loss
+ * actually falls. 1% of D = at most ~100 counted points over the whole drop.
+ */
+export const VALLEY_TOL_REL = 0.01;
+
+/** `high` needs valley and min_over_10 to agree within this many decades. */
+export const AGREE_DECADES = 1.5;
+
+/**
+ * Uneven first step: the first two finite raw losses differ by more than this
+ * share of the raw loss's whole drop (first point to its minimum). On a real
+ * sweep the first step is one of ~100 tiny lr increments and carries ~1% of
+ * the drop; half of it in one step is the first lr step being uneven (or the
+ * loss collapsing at any lr), which says nothing about the learning rate.
+ */
+export const UNEVEN_FIRST_STEP = 0.5;
+
+/** Share of non-finite points above which confidence is at most `medium`. */
+export const NONFINITE_MEDIUM = 0.2;
+
+// ---------------------------------------------------------------------------
+
+/**
+ * Bias-corrected EMA (as in Adam / fastai): s_t = beta*s_{t-1} + (1-beta)*x_t,
+ * reported as s_t / (1 - beta^(t+1)).
+ *
+ * Non-finite inputs: a NaN/Infinity loss yields that same non-finite value as
+ * its smoothed value, and the EMA state is NOT updated, so the next finite
+ * point continues from the last finite state. `t` counts the finite values
+ * absorbed so far (0 for the first), so the bias correction matches the number
+ * of real updates.
+ *
+ * Computed in the equivalent incremental-mean form m_t = s_t / (1 - beta^(t+1)):
+ *   m_t = m_{t-1} + w_t (x_t - m_{t-1}),  w_t = (1 - beta) / (1 - beta^(t+1)),
+ * (w_0 = 1, so m_0 = x_0), which is exact on a constant series: every finite
+ * point of a constant series smooths to exactly that constant, NaNs or not.
+ */
+export function smoothLosses(losses: number[], beta: number): number[] {
+  if (!(beta >= 0 && beta < 1)) throw new RangeError(`beta must be in [0, 1), got ${beta}`);
+  const out: number[] = new Array(losses.length);
+  let mean = 0;
+  let norm = 0; // 1 - beta^(t+1), accumulated as beta*norm + (1-beta)
+  for (let i = 0; i < losses.length; i++) {
+    const x = losses[i];
+    if (!Number.isFinite(x)) {
+      out[i] = x;
+      continue;
+    }
+    norm = beta * norm + (1 - beta);
+    mean += ((1 - beta) / norm) * (x - mean);
+    out[i] = mean;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+const fmtLr = (lr: number): string => lr.toExponential(2);
+const fmtPct = (f: number): string => `${(f * 100).toFixed(f < 0.1 ? 2 : 1)}%`;
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const a = [...values].sort((p, q) => p - q);
+  const m = a.length >> 1;
+  return a.length % 2 === 1 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
+
+/**
+ * Robust standard deviation of `v` around the straight line through each
+ * point's two neighbours (in `x`), over indices [from, to]. Each residual
+ * r_i = v_i - ((1-w) v_{i-1} + w v_{i+1}) is divided by sqrt(1 + (1-w)^2 + w^2)
+ * so it has the noise's own variance for i.i.d. noise; sigma = 1.4826 * MAD.
+ */
+function localResidualSigma(x: number[], v: number[], from: number, to: number): number {
+  const rs: number[] = [];
+  for (let i = Math.max(from + 1, 1); i <= Math.min(to - 1, v.length - 2); i++) {
+    const dx = x[i + 1] - x[i - 1];
+    const w = dx > 0 ? (x[i] - x[i - 1]) / dx : 0.5;
+    const r = v[i] - ((1 - w) * v[i - 1] + w * v[i + 1]);
+    rs.push(Math.abs(r) / Math.sqrt(1 + (1 - w) * (1 - w) + w * w));
+  }
+  return rs.length === 0 ? 0 : 1.4826 * median(rs);
+}
+
+/**
+ * fastai's suggestion window: it drops the first 10% (num_it // 10) and the
+ * last 5 points before running its rules (the start is noisy / still settling,
+ * the end is the blow-up). Short curves that would leave fewer than 5 points
+ * use the whole curve.
+ */
+function suggestionWindow(n: number): { lo: number; hi: number; trimmed: boolean } {
+  const lo = Math.floor(n / 10);
+  const hi = n - 5;
+  if (hi - lo >= 5) return { lo, hi, trimmed: true };
+  return { lo: 0, hi: n, trimmed: false };
+}
+
+/**
+ * Valley (fastai's `valley`, from ESRI): for each i, lds[i] = length of the
+ * longest decreasing subsequence ending at i (O(n^2) DP over j < i with
+ * s[j] > s[i]); `end` = first index with the longest one.
+ *
+ * fastai then sets start = end - lds[end] (as if the subsequence were
+ * contiguous, which also makes it one before the real start and -1 when the
+ * valley begins at index 0, which Python reads as the *last* point) and returns
+ * idx = start + int(L/3) + int(L/6) with L = end - start: the end of the first
+ * third plus half a third, i.e. about HALF way along the stretch, although its
+ * docs call it "roughly 2/3". Our exact choice, applied to the suggestion
+ * window:
+ * - descent j -> i needs s[i] < s[j] - tau (see VALLEY_TOL_REL), not just
+ *   s[i] < s[j], so that float-level or noise-level decrements do not count;
+ * - the stretch is the longest subsequence itself, traced back through the DP
+ *   predecessors (ties: the earliest end, and the longest predecessor chain with
+ *   the latest j, so the stretch is as tight as possible);
+ * - idx is the element at position floor(L/3) + floor(L/6) of that
+ *   subsequence (L = its length, positions 0..L-1), i.e. fastai's arithmetic
+ *   counted along the descending points rather than along raw indices. On a
+ *   contiguous descent this is fastai's index (off-by-one fixed); when flat
+ *   stretches are skipped it stays among the points where the loss falls.
+ * Returns null when no descent of at least 3 points exists.
+ */
+function valleyIndex(s: number[], lo: number, hi: number, tau: number): number | null {
+  const m = hi - lo;
+  if (m < 3) return null;
+  const lds = new Array<number>(m).fill(1);
+  const prev = new Array<number>(m).fill(-1);
+  let end = 0;
+  for (let i = 1; i < m; i++) {
+    const si = s[lo + i];
+    for (let j = 0; j < i; j++) {
+      if (si < s[lo + j] - tau && lds[j] + 1 >= lds[i]) {
+        // >=: among equally long chains keep the latest predecessor.
+        if (lds[j] + 1 > lds[i] || j > prev[i]) {
+          lds[i] = lds[j] + 1;
+          prev[i] = j;
+        }
+      }
+    }
+    if (lds[i] > lds[end]) end = i;
+  }
+  const L = lds[end];
+  if (L < 3) return null;
+  const chain: number[] = new Array(L);
+  for (let k = L - 1, i = end; k >= 0; k--, i = prev[i]) chain[k] = i;
+  const pos = Math.floor(L / 3) + Math.floor(L / 6);
+  return lo + chain[Math.min(pos, L - 1)];
+}
+
+/**
+ * Steepest: the most negative central difference
+ * (s[i+1] - s[i-1]) / (x[i+1] - x[i-1]) with i-1 and i+1 inside the
+ * suggestion window (so the first 10% and the last 5 points are skipped).
+ * Null when no point descends.
+ */
+function steepestIndex(x: number[], s: number[], lo: number, hi: number): number | null {
+  let best: number | null = null;
+  let bestSlope = 0;
+  for (let i = lo + 1; i <= hi - 2; i++) {
+    const dx = x[i + 1] - x[i - 1];
+    if (!(dx > 0)) continue;
+    const slope = (s[i + 1] - s[i - 1]) / dx;
+    if (slope < bestSlope) {
+      bestSlope = slope;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * Recovers the beta of a bias-corrected EMA (`smoothLosses`) from the curve:
+ * s_0 = x_0 and s_1 = (beta x_0 + x_1) / (1 + beta), so
+ * beta = (x_1 - s_1) / (s_1 - s_0). Accepted only if re-smoothing the raw
+ * losses with it reproduces every smoothed value (relative 1e-6); null when
+ * the caller smoothed some other way.
+ */
+function inferBeta(raw: number[], s: number[]): number | null {
+  const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+  if (raw.length < 2 || !close(s[0], raw[0]) || s[1] === s[0]) return null;
+  const beta = (raw[1] - s[1]) / (s[1] - s[0]);
+  if (!(beta >= 0 && beta < 1)) return null;
+  const again = smoothLosses(raw, beta);
+  for (let i = 0; i < s.length; i++) if (!close(again[i], s[i])) return null;
+  return beta;
+}
+
+const DEFAULT_METHOD: SuggestMethod = 'min_over_10';
+
+const NULL_CANDIDATES: Record<SuggestMethod, number | null> = {
+  valley: null,
+  steepest: null,
+  minimum: null,
+  min_over_10: null,
+};
+
+export function suggestLr(curve: CurvePoint[]): Suggestion {
+  const reasons: string[] = [];
+
+  // 1. Drop non-finite points (lr, raw or smoothed loss) and lr <= 0; order by step.
+  const finite: CurvePoint[] = [];
+  const droppedSteps: number[] = [];
+  for (const p of curve) {
+    if (Number.isFinite(p.lr) && p.lr > 0 && Number.isFinite(p.loss) && Number.isFinite(p.smoothed_loss)) {
+      finite.push(p);
+    } else {
+      droppedSteps.push(p.step);
+    }
+  }
+  finite.sort((a, b) => a.step - b.step);
+  if (droppedSteps.length > 0) {
+    const shown = droppedSteps.slice(0, 5).join(', ') + (droppedSteps.length > 5 ? ', ...' : '');
+    reasons.push(`ignored ${droppedSteps.length} non-finite point(s) (step ${shown})`);
+  }
+  const nonFiniteShare = curve.length > 0 ? droppedSteps.length / curve.length : 0;
+
+  let lr = finite.map((p) => p.lr);
+  let s = finite.map((p) => p.smoothed_loss);
+  let raw = finite.map((p) => p.loss);
+  if (lr.length < MIN_POINTS) {
+    reasons.push(`too few finite points: ${lr.length} (need at least ${MIN_POINTS})`);
+    return { lr: null, method: DEFAULT_METHOD, candidates: { ...NULL_CANDIDATES }, max_stable_lr: null, confidence: 'low', reasons };
+  }
+
+  // 2. Uneven first step: the raw loss falls by more than UNEVEN_FIRST_STEP of
+  // its whole drop between the first two finite points (and by more than
+  // 4 sigma of its noise). That step says nothing about the lr, and through the
+  // EMA it makes the start of the smoothed curve a long, steep, fake descent
+  // that valley and steepest would pick. The first point is removed; when the
+  // smoothed curve is a bias-corrected EMA (beta recoverable, see inferBeta) it
+  // is recomputed without that point, otherwise the remaining transient is
+  // flagged and confidence capped at `medium`.
+  let transientLeft = false;
+  // The EMA factor the caller smoothed with (0 when it is not a bias-corrected EMA).
+  const smoothingBeta = inferBeta(raw, s) ?? 0;
+  {
+    const xAll = lr.map((v) => Math.log10(v));
+    const rawMin = Math.min(...raw);
+    const jump = raw[0] - raw[1];
+    const sigma = localResidualSigma(xAll, raw, 0, raw.length - 1);
+    if (lr.length > MIN_POINTS && jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) && jump > 4 * sigma) {
+      const share = jump / (raw[0] - rawMin);
+      const beta = smoothingBeta > 0 ? smoothingBeta : null;
+      lr = lr.slice(1);
+      raw = raw.slice(1);
+      if (beta !== null) {
+        s = smoothLosses(raw, beta);
+        reasons.push(
+          `uneven first step: ${fmtPct(share)} of the loss drop happens between the first two points; ignored the first point and re-smoothed (beta ${beta.toFixed(3)})`,
+        );
+      } else {
+        s = s.slice(1);
+        transientLeft = true;
+        reasons.push(
+          `uneven first step: ${fmtPct(share)} of the loss drop happens between the first two points; ignored the first point`,
+        );
+      }
+    }
+  }
+
+  const n = lr.length;
+  const x = lr.map((v) => Math.log10(v));
+
+  // 3. Shape of the curve.
+  let iMin = 0;
+  let sMax = s[0];
+  for (let i = 1; i < n; i++) {
+    if (s[i] < s[iMin]) iMin = i;
+    if (s[i] > sMax) sMax = s[i];
+  }
+  const sMin = s[iMin];
+  let peak = s[0];
+  for (let i = 1; i <= iMin; i++) if (s[i] > peak) peak = s[i];
+  const drop = peak - sMin; // D
+  const level = Math.max(Math.abs(peak), Math.abs(sMin), Number.MIN_VALUE);
+  const relRange = (sMax - sMin) / level;
+  const relDrop = drop / level;
+
+  // 4. Noise of the smoothed curve (for tolerances) and max_stable_lr.
+  const sigmaS = localResidualSigma(x, s, 0, n - 1);
+  const stableTol = Math.max(MAX_STABLE_TOL_REL * drop, 3 * sigmaS);
+  let kStable = iMin;
+  for (let i = n - 1; i > iMin; i--) {
+    if (s[i] <= sMin + stableTol) {
+      kStable = i;
+      break;
+    }
+  }
+  const maxStableLr = lr[kStable];
+
+  // 5. Noise of the raw curve, before the final rise.
+  // The rules read the smoothed curve: an EMA with factor beta leaves
+  // sqrt((1 - beta) / (1 + beta)) of i.i.d. noise (0.1 for 0.98).
+  const sigmaRaw = localResidualSigma(x, raw, 0, kStable);
+  const sigmaEff = sigmaRaw * Math.sqrt((1 - smoothingBeta) / (1 + smoothingBeta));
+  const noiseRatio = drop > 0 ? sigmaEff / drop : Number.POSITIVE_INFINITY;
+
+  // 6. Candidates.
+  const win = suggestionWindow(n);
+  if (!win.trimmed) reasons.push(`short curve (${n} points): rules use every point, not fastai's trimmed window`);
+  const tau = Math.max(VALLEY_TOL_REL * drop, 2 * sigmaS);
+  const iValley = drop > 0 ? valleyIndex(s, win.lo, win.hi, tau) : null;
+  const iSteep = steepestIndex(x, s, win.lo, win.hi);
+  const candidates: Record<SuggestMethod, number | null> = {
+    valley: iValley === null ? null : lr[iValley],
+    steepest: iSteep === null ? null : lr[iSteep],
+    minimum: lr[iMin],
+    min_over_10: lr[iMin] / 10,
+  };
+  const fail = (why: string): Suggestion => {
+    reasons.push(why);
+    return { lr: null, method: DEFAULT_METHOD, candidates, max_stable_lr: maxStableLr, confidence: 'low', reasons };
+  };
+
+  // 7. Curves with no usable answer.
+  if (relRange < FLAT_REL) {
+    return fail(`curve is flat: loss varies by ${fmtPct(relRange)} across the sweep`);
+  }
+  const earlyPoints = Math.max(EARLY_MIN_POINTS, Math.ceil(EARLY_MIN_FRACTION * n));
+  if (iMin < earlyPoints) {
+    return fail(
+      `loss diverges from the first steps: its minimum is at point ${iMin + 1} of ${n} (lr ${fmtLr(lr[iMin])}) and it only rises after`,
+    );
+  }
+  if (relDrop < FLAT_REL) {
+    return fail(`no descending region: loss falls only ${fmtPct(relDrop)} before it starts rising`);
+  }
+
+  // 8. Pick min_over_10, else valley, else steepest; never above
+  // max_stable_lr, never below the swept range. The first lr of the sweep is
+  // never picked: the minimum lies past the first few points (step 7),
+  // steepest needs a left neighbour, valley's point is at position >= 1 of a
+  // chain of >= 3 points, and an uneven first point has been removed (step 2).
+  let method: SuggestMethod | null = null;
+  for (const m of [DEFAULT_METHOD, 'valley', 'steepest'] as const) {
+    const v = candidates[m];
+    if (v === null) {
+      reasons.push(`${m} gives no candidate`);
+      continue;
+    }
+    if (v > maxStableLr) {
+      reasons.push(`${m} (${fmtLr(v)}) is above max_stable_lr (${fmtLr(maxStableLr)}): skipped`);
+      continue;
+    }
+    if (v < lr[0]) {
+      reasons.push(`${m} (${fmtLr(v)}) is below the swept range (starts at ${fmtLr(lr[0])}): skipped`);
+      continue;
+    }
+    if (m === 'min_over_10' && kStable === n - 1) {
+      // The loss still falls at the end of the sweep: its "minimum" is only
+      // where the sweep stopped, not where training starts to fail.
+      reasons.push('the loss never turns upward, so its minimum is just the end of the sweep: min_over_10 skipped');
+      continue;
+    }
+    method = m;
+    break;
+  }
+  if (method === null) return fail('no rule gives an lr inside the swept range and at or below max_stable_lr');
+  const chosen = candidates[method] as number;
+  if (method !== DEFAULT_METHOD) reasons.push(`fell back to ${method}`);
+
+  // 9. Confidence: start at high, cap for each weakness found.
+  let confidence: Confidence = 'high';
+  const cap = (c: Confidence, why: string): void => {
+    reasons.push(why);
+    if (c === 'low' || (c === 'medium' && confidence === 'high')) confidence = c;
+  };
+  if (noiseRatio > NOISE_LOW) {
+    cap('low', `noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_LOW)})`);
+  } else if (noiseRatio > NOISE_MEDIUM) {
+    cap('medium', `moderately noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_MEDIUM)})`);
+  } else {
+    reasons.push(`clear descent: loss falls ${fmtPct(relDrop)}, noise is ${fmtPct(noiseRatio)} of the drop`);
+  }
+  if (relDrop < SHALLOW_REL) cap('medium', `shallow descent: loss falls only ${fmtPct(relDrop)}`);
+  if (method !== DEFAULT_METHOD) cap('medium', `min_over_10 unusable, used ${method}`);
+  if (candidates.valley !== null && candidates.min_over_10 !== null) {
+    const decades = Math.abs(Math.log10(candidates.valley / candidates.min_over_10));
+    if (decades > AGREE_DECADES) cap('medium', `valley and min_over_10 disagree by ${decades.toFixed(1)} decades`);
+  } else {
+    cap('medium', 'valley and min_over_10 cannot be cross-checked');
+  }
+  if (!(chosen < maxStableLr)) cap('medium', 'suggestion is at max_stable_lr');
+  if (nonFiniteShare > NONFINITE_MEDIUM) cap('medium', `${fmtPct(nonFiniteShare)} of the points were non-finite`);
+  if (transientLeft) cap('medium', 'the smoothed curve still carries the uneven first step (unknown smoother)');
+  if (kStable === n - 1) reasons.push('loss never turns upward: max_stable_lr is the last lr of the sweep');
+
+  return { lr: chosen, method, candidates, max_stable_lr: maxStableLr, confidence, reasons };
+}

@@ -1,0 +1,93 @@
+/**
+ * Does the suggestion mean something? On four synthetic tasks, train to the
+ * end at a grid of log-spaced constant learning rates and at the suggested one,
+ * and compare the final training loss (mean over the whole dataset).
+ *
+ * The stated factor: the suggested LR must end within 2x of the best grid
+ * LR's loss, and below the grid's median. Around the optimum of these tasks,
+ * the grid's neighbours half a decade away already end 1.5-3x above the best
+ * (e.g. teacher/Adam: 0.032 at 3e-2, 0.050 at 1e-2, 0.060 at 1e-1), so "within
+ * 2x" means the range test is as good as a half-decade grid search that costs
+ * ten full trainings, while a suggestion one decade off fails it on every task.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { ensureBackend } from '../src/probe/backend';
+import { loadDataset } from '../src/probe/data';
+import { RANGE_DEFAULTS, runRangeTest, type ProbeSpec } from '../src/probe/lr-range-test';
+import { trainProbe } from '../src/probe/train';
+
+beforeAll(async () => {
+  await ensureBackend();
+});
+
+const GRID = Array.from({ length: 10 }, (_, i) => Math.pow(10, -4 + i * 0.5)); // 1e-4 .. ~3.16, 10 points
+const TRAIN_STEPS = 300;
+const FACTOR = 2;
+
+const tasks: { name: string; probe: ProbeSpec }[] = [
+  {
+    name: 'spirals, MLP [64,64] relu, SGD momentum 0.9',
+    probe: {
+      model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'spirals', n: 1024, features: 2, classes: 3, noise: 0.1, seed: 1 },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 64,
+      seed: 0,
+    },
+  },
+  {
+    name: 'teacher regression, MLP [32] tanh, Adam',
+    probe: {
+      model: { kind: 'mlp', hidden: [32], activation: 'tanh' },
+      task: 'regression',
+      data: { kind: 'synthetic', name: 'teacher', n: 1024, features: 8, noise: 0.1, seed: 2 },
+      optimizer: { name: 'adam' },
+      batch_size: 32,
+      seed: 0,
+    },
+  },
+  {
+    name: 'blobs, logistic regression, plain SGD',
+    probe: {
+      model: { kind: 'mlp', hidden: [], activation: 'relu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'blobs', n: 1024, features: 16, classes: 5, noise: 1, seed: 3 },
+      optimizer: { name: 'sgd' },
+      batch_size: 32,
+      seed: 0,
+    },
+  },
+  {
+    name: 'moons, MLP [32,32] gelu, AdamW',
+    probe: {
+      model: { kind: 'mlp', hidden: [32, 32], activation: 'gelu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'moons', n: 1024, features: 2, classes: 2, noise: 0.2, seed: 4 },
+      optimizer: { name: 'adamw' },
+      batch_size: 32,
+      seed: 0,
+    },
+  },
+];
+
+describe(`the suggested LR trains within ${FACTOR}x of the best of a ${GRID.length}-point LR grid`, () => {
+  for (const { name, probe } of tasks) {
+    it(name, () => {
+      const ds = loadDataset(probe.data, probe.task);
+      const { suggestion } = runRangeTest(probe, RANGE_DEFAULTS, ds);
+      expect(suggestion.lr).not.toBeNull();
+      const final = (lr: number) => trainProbe(probe, { lr, steps: TRAIN_STEPS }, ds).final_loss ?? Infinity;
+      const grid = GRID.map((lr) => final(lr));
+      const best = Math.min(...grid);
+      const median = [...grid].sort((a, b) => a - b)[Math.floor(grid.length / 2)];
+      const got = final(suggestion.lr as number);
+      console.log(
+        `${name}: suggested ${suggestion.lr!.toExponential(2)} (${suggestion.method}, ${suggestion.confidence}) -> ${got.toFixed(4)}; ` +
+          `best grid ${GRID[grid.indexOf(best)].toExponential(1)} -> ${best.toFixed(4)}; ratio ${(got / best).toFixed(2)}`,
+      );
+      expect(got).toBeLessThanOrEqual(FACTOR * best);
+      expect(got).toBeLessThan(median);
+    });
+  }
+});

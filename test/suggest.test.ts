@@ -1,0 +1,292 @@
+import { describe, it, expect } from 'vitest';
+import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from '../src/probe/suggest';
+
+// Analytic range-test curves over an exponential lr grid, with known answers.
+// x = log10(lr). The descent is a logistic in x centred at CENTRE (lr 1e-2),
+// from TOP to BOTTOM; the blow-up is an exponential in x that is negligible
+// below lr ~0.3 and dominates above lr ~1.
+const CENTRE = -2;
+const WIDTH = 0.25; // logistic scale, in decades
+const TOP = 3;
+const BOTTOM = 1;
+const DROP = TOP - BOTTOM;
+// The descent proper: where the logistic has fallen between 10% and 90% of DROP.
+const DESCENT_LO = CENTRE - WIDTH * Math.log(9);
+const DESCENT_HI = CENTRE + WIDTH * Math.log(9);
+
+const descent = (x: number): number => BOTTOM + DROP / (1 + Math.exp((x - CENTRE) / WIDTH));
+const blowup = (x: number): number => 0.05 * Math.exp(x / 0.1);
+const analytic = (x: number): number => descent(x) + blowup(x);
+
+/** n points, log-spaced from 1e-6 to 10. */
+function logGrid(n: number, from = -6, to = 1): number[] {
+  return Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+}
+
+/**
+ * Builds a curve from raw losses, smoothing them with `smoothLosses(beta)`
+ * (beta 0 = the smoothed curve is the closed form itself), and stops like the
+ * caller: after the first point whose smoothed loss exceeds 4 x the best so
+ * far or is non-finite (that point is kept).
+ */
+function sweep(xs: number[], losses: number[], beta: number, stopEarly = true): CurvePoint[] {
+  const smoothed = smoothLosses(losses, beta);
+  const out: CurvePoint[] = [];
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < xs.length; i++) {
+    out.push({ step: i, lr: 10 ** xs[i], loss: losses[i], smoothed_loss: smoothed[i] });
+    if (!stopEarly) continue;
+    if (!Number.isFinite(smoothed[i]) || smoothed[i] > 4 * best) break;
+    best = Math.min(best, smoothed[i]);
+  }
+  return out;
+}
+
+/** Tiny deterministic PRNG (mulberry32) and a Box-Muller normal on top of it. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function normal(rand: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+const decades = (a: number, b: number): number => Math.abs(Math.log10(a / b));
+const log10 = (v: number | null): number => {
+  expect(v).not.toBeNull();
+  return Math.log10(v as number);
+};
+
+/** Invariants every answer must keep. */
+function checkInvariants(s: Suggestion, curve: CurvePoint[]): void {
+  if (s.lr !== null) {
+    expect(s.max_stable_lr).not.toBeNull();
+    expect(s.lr).toBeLessThanOrEqual(s.max_stable_lr as number);
+    expect(s.lr).toBe(s.candidates[s.method]);
+    expect(s.lr).not.toBe(curve.find((p) => Number.isFinite(p.loss) && Number.isFinite(p.smoothed_loss))?.lr);
+  } else {
+    expect(s.confidence).toBe('low');
+  }
+  if (s.candidates.minimum !== null) expect(s.candidates.min_over_10).toBe(s.candidates.minimum / 10);
+  expect(s.reasons.length).toBeGreaterThan(0);
+}
+
+describe('smoothLosses', () => {
+  it('returns a constant series exactly, from the first point on', () => {
+    const c = 0.1234567;
+    for (const beta of [0, 0.5, 0.9, 0.98, 0.999]) {
+      const out = smoothLosses(new Array(500).fill(c), beta);
+      expect(out.every((v) => v === c)).toBe(true);
+    }
+  });
+
+  it('matches the bias-corrected EMA on a hand-computed series', () => {
+    // beta = 0.5: s0 = 0.5, s1 = 0.25 + 1 = 1.25, s2 = 0.625 + 1.5 = 2.125;
+    // corrected by 1 - 0.5^(t+1): 0.5/0.5 = 1, 1.25/0.75 = 5/3, 2.125/0.875 = 17/7.
+    const out = smoothLosses([1, 2, 3], 0.5);
+    expect(out[0]).toBe(1);
+    expect(out[1]).toBeCloseTo(5 / 3, 14);
+    expect(out[2]).toBeCloseTo(17 / 7, 14);
+    // beta = 0.9 on [4, 0]: s1 = (0.9*4 + 0)/(1 + 0.9).
+    expect(smoothLosses([4, 0], 0.9)[1]).toBeCloseTo(3.6 / 1.9, 14);
+  });
+
+  it('passes non-finite losses through without polluting the state', () => {
+    const out = smoothLosses([1, Number.NaN, 2, Number.POSITIVE_INFINITY, 3], 0.5);
+    expect(out[1]).toBeNaN();
+    expect(out[3]).toBe(Number.POSITIVE_INFINITY);
+    const clean = smoothLosses([1, 2, 3], 0.5);
+    expect([out[0], out[2], out[4]]).toEqual(clean);
+    // A constant with holes stays exactly constant.
+    expect(smoothLosses([7, Number.NaN, 7, Number.NEGATIVE_INFINITY, 7], 0.98).filter(Number.isFinite)).toEqual([7, 7, 7]);
+  });
+
+  it('rejects a beta outside [0, 1)', () => {
+    expect(() => smoothLosses([1, 2], 1)).toThrow(RangeError);
+    expect(() => smoothLosses([1, 2], -0.1)).toThrow(RangeError);
+  });
+});
+
+describe('suggestLr on an analytic sigmoid descent with a blow-up', () => {
+  const xs = logGrid(100);
+  const curve = sweep(xs, xs.map(analytic), 0);
+  const s = suggestLr(curve);
+
+  it('stops where the caller would (the blow-up ends the sweep early)', () => {
+    expect(curve.length).toBeLessThan(100);
+    expect(curve.length).toBeGreaterThan(85);
+  });
+
+  it('finds the inflection with steepest and sits inside the descent with valley', () => {
+    expect(decades(s.candidates.steepest as number, 10 ** CENTRE)).toBeLessThan(Math.log10(1.5));
+    const v = log10(s.candidates.valley);
+    expect(v).toBeGreaterThan(DESCENT_LO);
+    expect(v).toBeLessThan(DESCENT_HI);
+  });
+
+  it('puts minimum at the bottom and min_over_10 a decade below it', () => {
+    // True argmin of the closed form, by a dense search.
+    let bestX = -6;
+    for (let x = -6; x <= 1; x += 1e-5) if (analytic(x) < analytic(bestX)) bestX = x;
+    const gridStep = 7 / 99;
+    expect(Math.abs(log10(s.candidates.minimum) - bestX)).toBeLessThanOrEqual(gridStep / 2 + 1e-9);
+    expect(s.candidates.min_over_10).toBe((s.candidates.minimum as number) / 10);
+  });
+
+  it('puts max_stable_lr where the blow-up starts', () => {
+    // At max_stable_lr the blow-up term has added 1-10% of the drop: not at the
+    // minimum (where it adds < 0.1%), not deep in the blow-up.
+    const added = blowup(log10(s.max_stable_lr)) / DROP;
+    expect(added).toBeGreaterThan(0.01);
+    expect(added).toBeLessThan(0.1);
+    expect(s.max_stable_lr as number).toBeGreaterThan(s.candidates.minimum as number);
+  });
+
+  it('suggests min_over_10 (the default) with high confidence', () => {
+    expect(s.method).toBe('min_over_10');
+    expect(s.lr).toBe(s.candidates.min_over_10);
+    expect(s.confidence).toBe('high');
+    checkInvariants(s, curve);
+  });
+});
+
+describe('suggestLr on fragile curves', () => {
+  it('ignores NaN/Infinity anywhere (start, middle, end) and gives the same answer', () => {
+    const xs = logGrid(100);
+    const losses = xs.map(analytic);
+    const cleanCurve = sweep(xs, losses, 0.9);
+    const clean = suggestLr(cleanCurve);
+    const last = cleanCurve.length - 1;
+    const holed = [...losses];
+    for (const i of [0, 1, 17, 42, 56, 63]) holed[i] = i % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+    const curve = sweep(xs, holed, 0.9, false).filter((p) => p.step < last);
+    curve[30] = { ...curve[30], smoothed_loss: Number.NaN }; // a smoothed-only hole
+    // The sweep ends on a diverged, non-finite point.
+    curve.push({ step: last, lr: 10 ** xs[last], loss: Number.NaN, smoothed_loss: Number.NaN });
+    const s = suggestLr(curve);
+    expect(s.lr).not.toBeNull();
+    expect(decades(s.lr as number, clean.lr as number)).toBeLessThan(Math.log10(1.5));
+    expect(decades(s.candidates.steepest as number, clean.candidates.steepest as number)).toBeLessThan(Math.log10(1.5));
+    expect(decades(s.candidates.minimum as number, clean.candidates.minimum as number)).toBeLessThan(Math.log10(1.5));
+    expect(decades(s.max_stable_lr as number, clean.max_stable_lr as number)).toBeLessThan(Math.log10(1.5));
+    expect(s.confidence).toBe(clean.confidence);
+    expect(s.reasons.join('\n')).toMatch(/ignored 8 non-finite point/);
+    checkInvariants(s, curve);
+  });
+
+  it('returns null for a flat curve', () => {
+    const xs = logGrid(100);
+    const flat = sweep(xs, xs.map((_, i) => 2 + 0.002 * Math.sin(i)), 0);
+    const s = suggestLr(flat);
+    expect(s.lr).toBeNull();
+    expect(s.confidence).toBe('low');
+    expect(s.reasons.join('\n')).toMatch(/flat/);
+    // Flat, then a blow-up: no descending region either.
+    const flatThenUp = sweep(xs, xs.map((x, i) => 2 + 0.002 * Math.sin(i) + blowup(x)), 0);
+    const t = suggestLr(flatThenUp);
+    expect(t.lr).toBeNull();
+    expect(t.confidence).toBe('low');
+    expect(t.reasons.join('\n')).toMatch(/no descending region/);
+  });
+
+  it('returns null for a curve that diverges from the first step', () => {
+    const xs = logGrid(100);
+    const curve = sweep(xs, xs.map((x) => 1 + 0.3 * 10 ** ((x + 6) / 2)), 0.9);
+    const s = suggestLr(curve);
+    expect(s.lr).toBeNull();
+    expect(s.confidence).toBe('low');
+    expect(s.reasons.join('\n')).toMatch(/diverges from the first steps/);
+  });
+
+  it('answers inside the descent on a noisy curve, without high confidence', () => {
+    const xs = logGrid(200);
+    const gauss = normal(mulberry32(20240601));
+    const sigma = 0.5 * DROP;
+    const noisy = xs.map((x) => analytic(x) + sigma * gauss());
+    const curve = sweep(xs, noisy, 0.9);
+    const s = suggestLr(curve);
+    const clean = suggestLr(sweep(xs, xs.map(analytic), 0.9));
+    expect(clean.confidence).toBe('high');
+    expect(s.lr).not.toBeNull();
+    // Inside the descent (the EMA lag shifts it right by up to ~0.5 decade),
+    // and close to the clean curve's answer.
+    expect(log10(s.lr)).toBeGreaterThan(DESCENT_LO);
+    expect(log10(s.lr)).toBeLessThan(DESCENT_HI + 0.5);
+    expect(decades(s.lr as number, clean.lr as number)).toBeLessThan(1);
+    expect(s.confidence).not.toBe('high');
+    expect(s.reasons.join('\n')).toMatch(/noisy curve/);
+    checkInvariants(s, curve);
+  });
+
+  it('reports low confidence when the noise swamps the descent', () => {
+    const xs = logGrid(200);
+    const gauss = normal(mulberry32(7));
+    for (const scale of [0.8, 1.5]) {
+      const noisy = xs.map((x) => analytic(x) + scale * DROP * gauss());
+      const s = suggestLr(sweep(xs, noisy, 0.9));
+      expect(s.confidence).toBe('low');
+      // Either flagged as noisy, or the noise hides any answer at all.
+      if (s.lr !== null) expect(s.reasons.join('\n')).toMatch(/noisy curve/);
+    }
+  });
+
+  it('does not suggest the first lr after an uneven first step', () => {
+    const xs = logGrid(100);
+    const losses = xs.map((x, i) => (i === 0 ? 100 : analytic(x)));
+    const curve = sweep(xs, losses, 0.9);
+    const s = suggestLr(curve);
+    expect(s.lr).not.toBeNull();
+    expect(s.lr).not.toBe(curve[0].lr);
+    expect(s.reasons.join('\n')).toMatch(/uneven first step/);
+    // Same answer as the sweep that never had that first point, and inside the
+    // descent (left to the EMA transient, valley lands around 1e-4).
+    const without = suggestLr(sweep(xs.slice(1), losses.slice(1), 0.9));
+    expect(decades(s.lr as number, without.lr as number)).toBeLessThan(1e-9);
+    expect(log10(s.lr)).toBeGreaterThan(DESCENT_LO);
+    checkInvariants(s, curve);
+
+    // Same with a smoother it cannot undo (a trailing 5-point mean): the first
+    // point is still dropped and confidence is capped.
+    const ma = losses.map((_, i) => {
+      const w = losses.slice(Math.max(0, i - 4), i + 1);
+      return w.reduce((a, b) => a + b, 0) / w.length;
+    });
+    const other = xs.map((x, i) => ({ step: i, lr: 10 ** x, loss: losses[i], smoothed_loss: ma[i] })).slice(0, curve.length);
+    const t = suggestLr(other);
+    expect(t.lr).not.toBeNull();
+    expect(t.lr).not.toBe(other[0].lr);
+    expect(log10(t.lr)).toBeGreaterThan(DESCENT_LO);
+    expect(t.confidence).not.toBe('high');
+    expect(t.reasons.join('\n')).toMatch(/uneven first step/);
+  });
+
+  it('returns null with too few finite points', () => {
+    const xs = logGrid(8);
+    const curve = sweep(xs, xs.map(analytic), 0, false);
+    for (const i of [0, 2, 4, 6]) curve[i] = { ...curve[i], loss: Number.NaN, smoothed_loss: Number.NaN };
+    const s = suggestLr(curve);
+    expect(s.lr).toBeNull();
+    expect(s.confidence).toBe('low');
+    expect(s.reasons.join('\n')).toMatch(/too few finite points: 4/);
+    expect(suggestLr([]).lr).toBeNull();
+  });
+
+  it('reports the last lr as max_stable_lr when the loss never turns upward', () => {
+    const xs = logGrid(100);
+    const curve = sweep(xs, xs.map(descent), 0);
+    const s = suggestLr(curve);
+    expect(s.max_stable_lr).toBe(curve[curve.length - 1].lr);
+    // The end of the sweep is no minimum: min_over_10 is skipped for valley.
+    expect(s.method).toBe('valley');
+    expect(s.reasons.join('\n')).toMatch(/never turns upward/);
+    expect(log10(s.lr)).toBeGreaterThan(DESCENT_LO);
+    expect(log10(s.lr)).toBeLessThan(DESCENT_HI);
+    checkInvariants(s, curve);
+  });
+});
