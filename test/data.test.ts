@@ -497,8 +497,10 @@ describe('inline data', () => {
 
   it('reports a single class at probe.data.y', () => {
     issueOf(() => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 0, 0] }, 'classification'), 'probe.data.y');
+    // a single distinct label is one class however high it is
+    issueOf(() => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [1, 1, 1] }, 'classification'), 'probe.data.y');
     // labels need not all be present: classes = max label + 1
-    expect(loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [1, 1, 1] }, 'classification').outputs).toBe(2);
+    expect(loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 2, 2] }, 'classification').outputs).toBe(3);
   });
 });
 
