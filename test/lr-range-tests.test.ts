@@ -69,6 +69,16 @@ describe('POST /v1/lr-range-tests', () => {
     expect(stored.suggestion).toEqual(first.suggestion);
   });
 
+  it('answers concurrent identical requests with one stored result', async () => {
+    const req = smallRequest({ probe: { seed: 41 }, range: { steps: 30 } });
+    const answers = (await Promise.all([1, 2, 3].map(() => api('/v1/lr-range-tests', { body: req }).then((r) => r.json())))) as any[];
+    const ids = new Set(answers.map((a) => a.id));
+    expect(ids.size).toBe(1);
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM lr_range_tests WHERE id = ?').bind(answers[0].id).first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+    expect((await api(`/v1/lr-range-tests/${answers[0].id}`)).status).toBe(200);
+  });
+
   it('trains again for a different seed (the cache key covers the whole request)', async () => {
     const a = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 21 } }) })).json()) as any;
     const b = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 22 } }) })).json()) as any;

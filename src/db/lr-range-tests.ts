@@ -19,9 +19,14 @@ export async function findRangeTestById(d1: D1Database, id: string): Promise<Sto
 }
 
 /**
- * Store a result. Two identical requests racing both train; the first insert
- * wins and the second is a no-op (same cache key), so callers see one result.
+ * Store a result; answers false when a row with the same cache key already
+ * exists (two identical requests raced: the first insert wins).
  */
-export async function insertRangeTest(d1: D1Database, row: NewRangeTest): Promise<void> {
-  await database(d1).insert(schema.lrRangeTests).values(row).onConflictDoNothing({ target: schema.lrRangeTests.cacheKey });
+export async function insertRangeTest(d1: D1Database, row: NewRangeTest): Promise<boolean> {
+  const inserted = await database(d1)
+    .insert(schema.lrRangeTests)
+    .values(row)
+    .onConflictDoNothing({ target: schema.lrRangeTests.cacheKey })
+    .returning({ id: schema.lrRangeTests.id });
+  return inserted.length > 0;
 }

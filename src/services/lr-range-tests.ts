@@ -68,7 +68,7 @@ export async function lrRangeTest(env: Env, request: LrRangeTestRequest): Promis
     created_at: createdAt.toISOString(),
   };
   try {
-    await insertRangeTest(env.DB, {
+    const inserted = await insertRangeTest(env.DB, {
       id: result.id,
       cacheKey,
       request: canonical.length <= MAX_STORED_REQUEST_CHARS ? request : summarise(request, cacheKey),
@@ -79,6 +79,12 @@ export async function lrRangeTest(env: Env, request: LrRangeTestRequest): Promis
       durationMs: result.duration_ms,
       createdAt,
     });
+    if (!inserted) {
+      // An identical request finished first: answer with the stored result,
+      // so every caller sees one id that GET /v1/lr-range-tests/{id} knows.
+      const winner = await findRangeTestByKey(env.DB, cacheKey);
+      if (winner) return { ...(winner.result as LrRangeTest), cached: true };
+    }
   } catch (err) {
     // The caller still gets the answer; the next identical request retrains.
     console.error('storing LR range test failed', err);
