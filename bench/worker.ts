@@ -21,6 +21,7 @@ import { Mlp, parameterCount, stepFlops } from '../src/probe/mlp';
 import { makeOptimizer } from '../src/probe/optimizers';
 import { runRangeTest, RANGE_DEFAULTS, type ProbeSpec, type RangeSpec } from '../src/probe/lr-range-test';
 import { loadDataset } from '../src/probe/data';
+import { Rng } from '../src/tuning/rng';
 
 const INPUTS = 784;
 const HIDDEN = [256, 128];
@@ -36,13 +37,10 @@ const WIDTHS = [INPUTS, ...HIDDEN, OUTPUTS];
 type Variant = 'naive' | 'naive-transpose' | 'stride' | 'matmul-only';
 type BackendChoice = 'wasm' | 'cpu';
 
-/** A tiny seeded LCG (Numerical Recipes constants), uniform in [0, 1). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+/** Uniform [0, 1) draws from the project's seeded generator. */
+function uniform(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 interface Batch {
@@ -53,7 +51,7 @@ interface Batch {
 }
 
 function makeBatches(seed: number): Batch[] {
-  const rand = lcg(seed);
+  const rand = uniform(seed);
   const out: Batch[] = [];
   for (let k = 0; k < N_BATCHES; k++) {
     const x = new Float32Array(BATCH * INPUTS);
@@ -98,7 +96,7 @@ interface Stepper {
  * (matMul with transposeA/transposeB).
  */
 function naiveStepper(explicitTranspose: boolean): Stepper {
-  const rand = lcg(1234);
+  const rand = uniform(1234);
   const vars: tf.Variable[] = [];
   for (let l = 1; l < WIDTHS.length; l++) {
     const fanIn = WIDTHS[l - 1];
@@ -167,7 +165,7 @@ function strideStepper(): Stepper {
  * the backend's matMul.
  */
 function matmulOnlyStepper(): Stepper {
-  const rand = lcg(99);
+  const rand = uniform(99);
   const t = (r: number, c: number) => {
     const v = new Float32Array(r * c);
     for (let i = 0; i < v.length; i++) v[i] = 2 * rand() - 1;

@@ -77,56 +77,82 @@ function withL2(p: tf.Tensor, g: tf.Tensor, wd: number): tf.Tensor {
   return wd === 0 ? g : tf.add(g, tf.mul(p, wd));
 }
 
-/** Replace a state slot, disposing what it held. */
-function swap(state: (tf.Tensor | null)[], i: number, next: tf.Tensor): void {
-  state[i]?.dispose();
-  state[i] = next;
-}
-
-class Sgd implements Optimizer {
-  readonly hasMomentum: boolean;
-  private buf: (tf.Tensor | null)[] = [];
-
-  constructor(
-    readonly name: OptimizerName,
-    private momentum: number,
-    private readonly nesterov: boolean,
-    private readonly wd: number,
-  ) {
-    this.hasMomentum = momentum > 0;
-  }
+/**
+ * What every optimizer shares: per-parameter state slots (momentum buffers,
+ * moment estimates) that outlive a step, and the loop that updates each
+ * parameter inside `tf.tidy` and frees the tensor it replaces.
+ */
+abstract class BaseOptimizer implements Optimizer {
+  abstract readonly name: OptimizerName;
+  abstract readonly hasMomentum: boolean;
+  private slots = new Map<string, (tf.Tensor | undefined)[]>();
 
   apply(params: tf.Tensor[], grads: tf.Tensor[], lr: number, momentum: number | null): tf.Tensor[] {
-    const mu = momentum ?? this.momentum;
+    this.beginStep(lr, momentum);
     return params.map((p, i) => {
-      const next = tf.tidy(() => {
-        let g = withL2(p, grads[i], this.wd);
-        if (mu !== 0 || this.buf[i]) {
-          const prev = this.buf[i];
-          const b = prev ? tf.add(tf.mul(prev, mu), g) : tf.clone(g);
-          swap(this.buf, i, tf.keep(b));
-          g = this.nesterov ? tf.add(g, tf.mul(b, mu)) : b;
-        }
-        return tf.sub(p, tf.mul(g, lr));
-      });
+      const next = tf.tidy(() => this.update(p, grads[i], i, lr, momentum));
       p.dispose();
       return next;
     });
   }
 
+  /** Called once per step before the per-parameter updates. */
+  protected beginStep(_lr: number, _momentum: number | null): void {}
+
+  /** The new value of parameter `i` (runs inside `tf.tidy`). */
+  protected abstract update(p: tf.Tensor, g: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor;
+
+  protected slot(name: string, i: number): tf.Tensor | undefined {
+    return this.slots.get(name)?.[i];
+  }
+
+  /** Keep `value` as state `name` of parameter `i`, freeing what it replaces. */
+  protected setSlot(name: string, i: number, value: tf.Tensor): tf.Tensor {
+    let list = this.slots.get(name);
+    if (!list) this.slots.set(name, (list = []));
+    list[i]?.dispose();
+    list[i] = tf.keep(value);
+    return value;
+  }
+
   dispose(): void {
-    for (const b of this.buf) b?.dispose();
-    this.buf = [];
+    for (const list of this.slots.values()) for (const t of list) t?.dispose();
+    this.slots.clear();
   }
 }
 
-class Adam implements Optimizer {
+class Sgd extends BaseOptimizer {
+  readonly hasMomentum: boolean;
+
+  constructor(
+    readonly name: OptimizerName,
+    private readonly momentum: number,
+    private readonly nesterov: boolean,
+    private readonly wd: number,
+  ) {
+    super();
+    this.hasMomentum = momentum > 0;
+  }
+
+  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor {
+    const mu = momentum ?? this.momentum;
+    let g = withL2(p, grad, this.wd);
+    const prev = this.slot('buf', i);
+    if (mu !== 0 || prev) {
+      const b = this.setSlot('buf', i, prev ? tf.add(tf.mul(prev, mu), g) : tf.clone(g));
+      g = this.nesterov ? tf.add(g, tf.mul(b, mu)) : b;
+    }
+    return tf.sub(p, tf.mul(g, lr));
+  }
+}
+
+class Adam extends BaseOptimizer {
   readonly hasMomentum = true;
-  private m: (tf.Tensor | null)[] = [];
-  private v: (tf.Tensor | null)[] = [];
-  private t = 0;
   private beta1Power = 1;
   private beta2Power = 1;
+  private b1 = 0;
+  private stepSize = 0;
+  private bias2Sqrt = 0;
 
   constructor(
     readonly name: OptimizerName,
@@ -135,51 +161,42 @@ class Adam implements Optimizer {
     private readonly eps: number,
     private readonly wd: number,
     private readonly decoupled: boolean,
-  ) {}
-
-  apply(params: tf.Tensor[], grads: tf.Tensor[], lr: number, momentum: number | null): tf.Tensor[] {
-    const b1 = momentum ?? this.beta1;
-    const b2 = this.beta2;
-    this.t += 1;
-    // PyTorch keeps beta1 in the bias correction as the current beta1; with a
-    // cycled beta1 we track the running product, which equals beta1^t when fixed.
-    this.beta1Power *= b1;
-    this.beta2Power *= b2;
-    const stepSize = lr / (1 - this.beta1Power);
-    const bias2Sqrt = Math.sqrt(1 - this.beta2Power);
-    return params.map((p, i) => {
-      const next = tf.tidy(() => {
-        let base = p;
-        let g = grads[i];
-        if (this.decoupled) {
-          if (this.wd !== 0) base = tf.mul(p, 1 - lr * this.wd);
-        } else {
-          g = withL2(p, g, this.wd);
-        }
-        const m = this.m[i] ? tf.add(tf.mul(this.m[i]!, b1), tf.mul(g, 1 - b1)) : tf.mul(g, 1 - b1);
-        const v = this.v[i] ? tf.add(tf.mul(this.v[i]!, b2), tf.mul(tf.square(g), 1 - b2)) : tf.mul(tf.square(g), 1 - b2);
-        swap(this.m, i, tf.keep(m));
-        swap(this.v, i, tf.keep(v));
-        const denom = tf.add(tf.div(tf.sqrt(v), bias2Sqrt), this.eps);
-        return tf.sub(base, tf.mul(tf.div(m, denom), stepSize));
-      });
-      p.dispose();
-      return next;
-    });
+  ) {
+    super();
   }
 
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t?.dispose();
-    this.m = [];
-    this.v = [];
+  protected override beginStep(lr: number, momentum: number | null): void {
+    this.b1 = momentum ?? this.beta1;
+    // PyTorch's bias correction uses beta1^t; with a beta1 cycled by a
+    // schedule we keep the running product, which equals beta1^t when fixed.
+    this.beta1Power *= this.b1;
+    this.beta2Power *= this.beta2;
+    this.stepSize = lr / (1 - this.beta1Power);
+    this.bias2Sqrt = Math.sqrt(1 - this.beta2Power);
+  }
+
+  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number): tf.Tensor {
+    const { b1, beta2: b2 } = this;
+    let base = p;
+    let g = grad;
+    if (this.decoupled) {
+      if (this.wd !== 0) base = tf.mul(p, 1 - lr * this.wd);
+    } else {
+      g = withL2(p, g, this.wd);
+    }
+    const mPrev = this.slot('m', i);
+    const vPrev = this.slot('v', i);
+    const m = this.setSlot('m', i, mPrev ? tf.add(tf.mul(mPrev, b1), tf.mul(g, 1 - b1)) : tf.mul(g, 1 - b1));
+    const g2 = tf.mul(tf.square(g), 1 - b2);
+    const v = this.setSlot('v', i, vPrev ? tf.add(tf.mul(vPrev, b2), g2) : g2);
+    const denom = tf.add(tf.div(tf.sqrt(v), this.bias2Sqrt), this.eps);
+    return tf.sub(base, tf.mul(tf.div(m, denom), this.stepSize));
   }
 }
 
-class RmsProp implements Optimizer {
+class RmsProp extends BaseOptimizer {
   readonly name = 'rmsprop' as const;
   readonly hasMomentum: boolean;
-  private sq: (tf.Tensor | null)[] = [];
-  private buf: (tf.Tensor | null)[] = [];
 
   constructor(
     private readonly alpha: number,
@@ -187,62 +204,41 @@ class RmsProp implements Optimizer {
     private readonly momentum: number,
     private readonly wd: number,
   ) {
+    super();
     this.hasMomentum = momentum > 0;
   }
 
-  apply(params: tf.Tensor[], grads: tf.Tensor[], lr: number, momentum: number | null): tf.Tensor[] {
+  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor {
     const mu = momentum ?? this.momentum;
-    return params.map((p, i) => {
-      const next = tf.tidy(() => {
-        const g = withL2(p, grads[i], this.wd);
-        const g2 = tf.mul(tf.square(g), 1 - this.alpha);
-        const sq = this.sq[i] ? tf.add(tf.mul(this.sq[i]!, this.alpha), g2) : g2;
-        swap(this.sq, i, tf.keep(sq));
-        const scaled = tf.div(g, tf.add(tf.sqrt(sq), this.eps));
-        if (mu > 0 || this.buf[i]) {
-          const b = this.buf[i] ? tf.add(tf.mul(this.buf[i]!, mu), scaled) : scaled;
-          swap(this.buf, i, tf.keep(b));
-          return tf.sub(p, tf.mul(b, lr));
-        }
-        return tf.sub(p, tf.mul(scaled, lr));
-      });
-      p.dispose();
-      return next;
-    });
-  }
-
-  dispose(): void {
-    for (const t of [...this.sq, ...this.buf]) t?.dispose();
-    this.sq = [];
-    this.buf = [];
+    const g = withL2(p, grad, this.wd);
+    const g2 = tf.mul(tf.square(g), 1 - this.alpha);
+    const sqPrev = this.slot('sq', i);
+    const sq = this.setSlot('sq', i, sqPrev ? tf.add(tf.mul(sqPrev, this.alpha), g2) : g2);
+    const scaled = tf.div(g, tf.add(tf.sqrt(sq), this.eps));
+    const bufPrev = this.slot('buf', i);
+    if (mu > 0 || bufPrev) {
+      const b = this.setSlot('buf', i, bufPrev ? tf.add(tf.mul(bufPrev, mu), scaled) : scaled);
+      return tf.sub(p, tf.mul(b, lr));
+    }
+    return tf.sub(p, tf.mul(scaled, lr));
   }
 }
 
-class Adagrad implements Optimizer {
+class Adagrad extends BaseOptimizer {
   readonly name = 'adagrad' as const;
   readonly hasMomentum = false;
-  private sum: (tf.Tensor | null)[] = [];
 
   constructor(
     private readonly eps: number,
     private readonly wd: number,
-  ) {}
-
-  apply(params: tf.Tensor[], grads: tf.Tensor[], lr: number): tf.Tensor[] {
-    return params.map((p, i) => {
-      const next = tf.tidy(() => {
-        const g = withL2(p, grads[i], this.wd);
-        const s = this.sum[i] ? tf.add(this.sum[i]!, tf.square(g)) : tf.square(g);
-        swap(this.sum, i, tf.keep(s));
-        return tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(s), this.eps)), lr));
-      });
-      p.dispose();
-      return next;
-    });
+  ) {
+    super();
   }
 
-  dispose(): void {
-    for (const t of this.sum) t?.dispose();
-    this.sum = [];
+  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number): tf.Tensor {
+    const g = withL2(p, grad, this.wd);
+    const prev = this.slot('sum', i);
+    const sum = this.setSlot('sum', i, prev ? tf.add(prev, tf.square(g)) : tf.square(g));
+    return tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(sum), this.eps)), lr));
   }
 }
