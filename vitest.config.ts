@@ -2,23 +2,36 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 
-// Every test runs inside workerd, against the Worker's real bindings (local D1)
-// and the real TF.js WASM backend.
+// Two projects:
+// - `tuning`: the pure algorithms of src/tuning/, in plain Node (fast, no runtime).
+// - `workers`: everything else inside workerd, against the Worker's real
+//   bindings (local D1, Durable Objects) and the real TF.js WASM backend.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: './wrangler.toml' },
-        miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, STRIDE_DEV_KEY: 'test-key' },
-        },
-      }),
-    ],
     test: {
-      setupFiles: ['./test/setup.ts'],
-      include: ['test/**/*.test.ts'],
-      testTimeout: 120_000,
+      projects: [
+        {
+          test: { name: 'tuning', include: ['test/tuning/**/*.test.ts'], environment: 'node' },
+        },
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: { TEST_MIGRATIONS: migrations, STRIDE_DEV_KEY: 'test-key' },
+              },
+            }),
+          ],
+          test: {
+            name: 'workers',
+            include: ['test/**/*.test.ts'],
+            exclude: ['test/tuning/**'],
+            setupFiles: ['./test/setup.ts'],
+            testTimeout: 120_000,
+          },
+        },
+      ],
     },
   };
 });
