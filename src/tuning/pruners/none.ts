@@ -1,0 +1,21 @@
+/** The pruner that never prunes (Optuna's NopPruner); the study default. */
+import type { Pruner, PruneContext } from '../types';
+import { OptionReader, orThrow, type PrunerIssue } from './options';
+
+/** 'none' takes no options; anything besides `name` is an issue. */
+export function checkNoneOptions(raw: Readonly<Record<string, unknown>>, prefix = 'pruner'): { options: Record<string, never>; issues: PrunerIssue[] } {
+  const r = new OptionReader(raw, prefix, 'none', []);
+  return { options: {}, issues: r.issues };
+}
+
+export class NopPruner implements Pruner {
+  readonly name = 'none';
+
+  constructor(options: Record<string, never> = {}) {
+    orThrow(checkNoneOptions(options, ''));
+  }
+
+  shouldPrune(_ctx: PruneContext): boolean {
+    return false;
+  }
+}

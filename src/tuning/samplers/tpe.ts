@@ -1,0 +1,289 @@
+/**
+ * Tree-structured Parzen Estimator sampler, after Optuna 3.x's TPESampler.
+ *
+ * - Until `n_startup_trials` trials have finished (complete or pruned), it
+ *   samples uniformly at random in the internal scale.
+ * - Then finished trials are split into "below" (the best gamma(n)) and
+ *   "above" (the rest): complete trials ranked by value (direction-aware),
+ *   then pruned trials by (-last step, last intermediate value); failed trials
+ *   are ignored. With `constant_liar`, running trials join "above", so
+ *   concurrent asks are pushed away from points already being evaluated.
+ * - Per parameter (or jointly for the unconditional parameters when
+ *   `multivariate`), Parzen estimators l(x) (below) and g(x) (above) are
+ *   built; `n_ei_candidates` draws from l(x) are scored by
+ *   log l(x) - log g(x), and the best one wins.
+ *
+ * A pure function of the context: the random stream is
+ * `new Rng(seed).fork(trialNumber)`.
+ */
+import type { Direction, FrozenTrial, ParamSpec, ParamValue, Params, Sampler, SampleContext } from '../types';
+import { buildParams, fromInternal, internalBounds, paramOrder, toInternal } from '../space';
+import { Rng } from '../rng';
+import { ParzenEstimator, defaultWeights } from '../parzen';
+import type { ParzenDim, ParzenParameters } from '../parzen';
+
+export interface TpeOptions {
+  /** Finished (complete or pruned) trials sampled at random before TPE starts. Default 10. */
+  n_startup_trials?: number;
+  /** Candidates drawn from l(x) per suggestion. Default 24. */
+  n_ei_candidates?: number;
+  /** Joint kernel over the unconditional parameters (conditional ones stay univariate). Default false. */
+  multivariate?: boolean;
+  /** Treat running trials as bad ("above") observations. Default true. */
+  constant_liar?: boolean;
+  /** Weight of the prior component. Default 1. */
+  prior_weight?: number;
+  /** Lower-bound bandwidths by range / min(100, 1 + components). Default true. */
+  consider_magic_clip?: boolean;
+  /** Let extreme observations use their distance to the range end as bandwidth. Default false. */
+  consider_endpoints?: boolean;
+  /** Size of the "below" group for n finished trials. Default min(ceil(0.1 n), 25). */
+  gamma?: (n: number) => number;
+  /** Observation weights (oldest first) for n observations. Default Optuna's default_weights. */
+  weights?: (n: number) => ArrayLike<number>;
+}
+
+/** Optuna's `default_gamma`: min(ceil(0.1 n), 25). */
+export function defaultGamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+export { defaultWeights };
+
+// ---------------------------------------------------------------------------
+// Splitting the history.
+
+function sortableValue(v: number | null | undefined, sign: number): number {
+  return typeof v === 'number' && !Number.isNaN(v) ? sign * v : Infinity;
+}
+
+/** Optuna's pruned-trial score: (-step, value) of the report at the latest step; (1, 0) without reports. */
+function prunedScore(t: FrozenTrial, sign: number): [number, number] {
+  let best: { step: number; value: number } | undefined;
+  for (const iv of t.intermediate ?? []) {
+    if (!Number.isFinite(iv.step)) continue;
+    if (best === undefined || iv.step >= best.step) best = iv;
+  }
+  if (best === undefined) return [1, 0];
+  return [-best.step, sortableValue(best.value, sign)];
+}
+
+/**
+ * Split a study's trials into the best `gamma(n)` ("below") and the rest ("above"), each in trial-number
+ * order, where n counts complete and pruned trials. Complete trials rank first (by value), then pruned ones
+ * (by latest step reached, descending, then last intermediate value); failed and waiting trials are ignored;
+ * with `constantLiar`, running trials go "above".
+ */
+export function splitTrials(
+  trials: readonly FrozenTrial[],
+  direction: Direction,
+  gamma: (n: number) => number,
+  constantLiar: boolean,
+  exclude?: number,
+): { below: FrozenTrial[]; above: FrozenTrial[] } {
+  const sign = direction === 'maximize' ? -1 : 1;
+  const complete: FrozenTrial[] = [];
+  const pruned: FrozenTrial[] = [];
+  const running: FrozenTrial[] = [];
+  for (const t of trials) {
+    if (t.number === exclude) continue;
+    if (t.state === 'complete') complete.push(t);
+    else if (t.state === 'pruned') pruned.push(t);
+    else if (t.state === 'running' && constantLiar) running.push(t);
+  }
+  const n = complete.length + pruned.length;
+  let g = Number(gamma(n));
+  if (!Number.isFinite(g)) g = 0;
+  let nBelow = Math.max(0, Math.min(n, Math.floor(g)));
+
+  complete.sort((a, b) => sortableValue(a.value, sign) - sortableValue(b.value, sign) || a.number - b.number);
+  const scores = new Map<FrozenTrial, [number, number]>();
+  for (const t of pruned) scores.set(t, prunedScore(t, sign));
+  pruned.sort((a, b) => {
+    const sa = scores.get(a)!;
+    const sb = scores.get(b)!;
+    return sa[0] - sb[0] || (sa[1] === sb[1] ? 0 : sa[1] < sb[1] ? -1 : 1) || a.number - b.number;
+  });
+
+  const nc = Math.min(nBelow, complete.length);
+  const below = complete.slice(0, nc);
+  const above = complete.slice(nc);
+  nBelow -= nc;
+  below.push(...pruned.slice(0, nBelow));
+  above.push(...pruned.slice(nBelow), ...running);
+  below.sort((a, b) => a.number - b.number);
+  above.sort((a, b) => a.number - b.number);
+  return { below, above };
+}
+
+// ---------------------------------------------------------------------------
+// Parameters in the estimators' scale.
+
+interface ParamModel {
+  /** Set when the parameter can take a single value only (nothing to sample). */
+  single?: ParamValue;
+  dim: ParzenDim;
+  /** Internal value of an observed parameter value, or null when it does not fit the space. */
+  toX(value: ParamValue): number | null;
+  toValue(x: number): ParamValue;
+  /** A uniform draw (Optuna's RandomSampler: ints and steps uniform over the grid). */
+  random(rng: Rng): ParamValue;
+}
+
+function paramModel(spec: ParamSpec): ParamModel {
+  if (spec.type === 'categorical') {
+    const k = spec.choices.length;
+    return {
+      single: k <= 1 ? spec.choices[0] : undefined,
+      dim: { kind: 'categorical', n: Math.max(1, k) },
+      toX: (v) => {
+        const i = toInternal(spec, v);
+        return i >= 0 ? i : null;
+      },
+      toValue: (x) => fromInternal(spec, x),
+      random: (rng) => spec.choices[rng.int(Math.max(1, k))],
+    };
+  }
+  const step = spec.step !== undefined && spec.step > 0 ? spec.step : spec.type === 'int' ? 1 : 0;
+  let [lo, hi] = internalBounds(spec);
+  let gridStep = step;
+  if (spec.log) {
+    // Optuna's log-int hack: continuous in log space over [log(low - step/2), log(high + step/2)], rounded afterwards.
+    if (step > 0) {
+      if (spec.low - step / 2 > 0) lo = Math.log(spec.low - step / 2);
+      hi = Math.log(spec.high + step / 2);
+    }
+    gridStep = 0;
+  }
+  const degenerate = !(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi);
+  return {
+    single: degenerate ? fromInternal(spec, internalBounds(spec)[0]) : undefined,
+    dim: { kind: 'numerical', low: lo, high: hi, step: gridStep },
+    toX: (v) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+      const x = toInternal(spec, v);
+      return Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : null;
+    },
+    toValue: (x) => fromInternal(spec, x),
+    random: (rng) => fromInternal(spec, lo - gridStep / 2 + rng.next() * (hi - lo + gridStep)),
+  };
+}
+
+/** Internal observations of `names` from the trials that have all of them (in the given order). */
+function observations(trials: readonly FrozenTrial[], names: readonly string[], models: readonly ParamModel[]): Float64Array[] {
+  const cols: number[][] = names.map(() => []);
+  const row: number[] = new Array(names.length);
+  outer: for (const t of trials) {
+    for (let d = 0; d < names.length; d++) {
+      if (!Object.prototype.hasOwnProperty.call(t.params, names[d])) continue outer;
+      const x = models[d].toX(t.params[names[d]]);
+      if (x === null) continue outer;
+      row[d] = x;
+    }
+    for (let d = 0; d < names.length; d++) cols[d].push(row[d]);
+  }
+  return cols.map((c) => Float64Array.from(c));
+}
+
+// ---------------------------------------------------------------------------
+
+export class TpeSampler implements Sampler {
+  readonly name = 'tpe';
+  private readonly nStartup: number;
+  private readonly nCandidates: number;
+  private readonly multivariate: boolean;
+  private readonly constantLiar: boolean;
+  private readonly gamma: (n: number) => number;
+  private readonly parzen: ParzenParameters;
+
+  constructor(options: TpeOptions = {}) {
+    const nStartup = options.n_startup_trials ?? 10;
+    const nCandidates = options.n_ei_candidates ?? 24;
+    const priorWeight = options.prior_weight ?? 1;
+    if (!(nStartup >= 0)) throw new RangeError(`TpeSampler: n_startup_trials must be >= 0, got ${nStartup}`);
+    if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) {
+      throw new RangeError(`TpeSampler: n_ei_candidates must be a positive integer, got ${nCandidates}`);
+    }
+    if (!(Number.isFinite(priorWeight) && priorWeight > 0)) {
+      throw new RangeError(`TpeSampler: prior_weight must be positive, got ${priorWeight}`);
+    }
+    this.nStartup = nStartup;
+    this.nCandidates = nCandidates;
+    this.multivariate = options.multivariate ?? false;
+    this.constantLiar = options.constant_liar ?? true;
+    this.gamma = options.gamma ?? defaultGamma;
+    this.parzen = {
+      priorWeight,
+      considerMagicClip: options.consider_magic_clip ?? true,
+      considerEndpoints: options.consider_endpoints ?? false,
+      multivariate: this.multivariate,
+      weights: options.weights ?? defaultWeights,
+    };
+  }
+
+  sample(ctx: SampleContext): Params {
+    const rng = new Rng(ctx.seed).fork(ctx.trialNumber);
+    const space = ctx.space;
+    const models = new Map<string, ParamModel>();
+    const model = (name: string) => {
+      let m = models.get(name);
+      if (!m) models.set(name, (m = paramModel(space[name])));
+      return m;
+    };
+
+    let finished = 0;
+    for (const t of ctx.trials) if (t.state === 'complete' || t.state === 'pruned') finished++;
+    if (finished < this.nStartup) {
+      return buildParams(space, (name) => {
+        const m = model(name);
+        return m.single !== undefined ? m.single : m.random(rng);
+      });
+    }
+
+    const { below, above } = splitTrials(ctx.trials, ctx.direction, this.gamma, this.constantLiar, ctx.trialNumber);
+
+    // Multivariate: one joint draw for the unconditional, non-degenerate parameters.
+    const joint = new Map<string, ParamValue>();
+    if (this.multivariate) {
+      const names = paramOrder(space).filter((n) => space[n].when === undefined && model(n).single === undefined);
+      if (names.length > 0) {
+        const x = this.choose(names.map(model), names, below, above, rng);
+        names.forEach((n, d) => joint.set(n, model(n).toValue(x[d])));
+      }
+    }
+
+    return buildParams(space, (name) => {
+      const j = joint.get(name);
+      if (j !== undefined) return j;
+      const m = model(name);
+      if (m.single !== undefined) return m.single;
+      return m.toValue(this.choose([m], [name], below, above, rng)[0]);
+    });
+  }
+
+  /** The best of `nCandidates` draws from l(x) by log l(x) - log g(x), in internal scale, one entry per name. */
+  private choose(
+    ms: readonly ParamModel[],
+    names: readonly string[],
+    below: readonly FrozenTrial[],
+    above: readonly FrozenTrial[],
+    rng: Rng,
+  ): number[] {
+    const dims = ms.map((m) => m.dim);
+    const l = new ParzenEstimator(observations(below, names, ms), dims, this.parzen);
+    const g = new ParzenEstimator(observations(above, names, ms), dims, this.parzen);
+    const cands = l.sample(rng, this.nCandidates);
+    const ll = l.logPdf(cands);
+    const lg = g.logPdf(cands);
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let i = 0; i < this.nCandidates; i++) {
+      const s = ll[i] - lg[i];
+      if (s > bestScore) {
+        bestScore = s;
+        best = i;
+      }
+    }
+    return cands.map((c) => c[best]);
+  }
+}
