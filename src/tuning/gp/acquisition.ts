@@ -1,0 +1,99 @@
+/**
+ * Log expected improvement (for minimisation), computed stably in the far
+ * tail as in Ament et al. 2023, "Unexpected Improvements to Expected
+ * Improvement for Bayesian Optimization" (LogEI).
+ *
+ *   EI(x) = sigma * h(z),  z = (best - mu) / sigma,  h(z) = phi(z) + z Phi(z)
+ *   log EI = log sigma + log h(z)
+ *
+ * log h(z):
+ *   z > -1          log(phi(z) + z Phi(z)) directly (no cancellation);
+ *   -25 < z <= -1   -z^2/2 - log(2 pi)/2 + log1p(-|z| sqrt(pi/2) erfcx(|z|/sqrt2))
+ *                   (the paper's log1mexp form; the relative error grows only
+ *                   like eps * z^2, about 1e-13 at z = -25);
+ *   z <= -25        the asymptotic expansion
+ *                   -z^2/2 - log(2 pi)/2 - 2 log|z| + log(1 - 3/z^2 + 15/z^4 - ...),
+ *                   whose truncation error there is below 1e-10.
+ */
+
+const SQRT_PI = Math.sqrt(Math.PI);
+const SQRT2 = Math.SQRT2;
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
+
+/**
+ * Scaled complementary error function erfcx(x) = exp(x^2) erfc(x).
+ * x < 1.5: exp(x^2) - (2/sqrt(pi)) sum_n 2^n x^(2n+1) / (2n+1)!! (all terms positive);
+ * x >= 1.5: the continued fraction 1/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), modified Lentz.
+ * Negative x by erfcx(x) = 2 exp(x^2) - erfcx(-x).
+ */
+export function erfcx(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return 2 * Math.exp(x * x) - erfcx(-x);
+  if (x < 1.5) {
+    const x2 = x * x;
+    let term = x;
+    let sum = x;
+    for (let k = 1; k < 300; k++) {
+      term *= (2 * x2) / (2 * k + 1);
+      sum += term;
+      if (term <= 1e-17 * sum) break;
+    }
+    return Math.exp(x2) - (2 / SQRT_PI) * sum;
+  }
+  if (x > 1e8) return 1 / (SQRT_PI * x);
+  const tiny = 1e-300;
+  let f = x;
+  let C = x;
+  let D = 0;
+  for (let k = 1; k < 500; k++) {
+    const a = k / 2;
+    D = x + a * D;
+    if (D === 0) D = tiny;
+    D = 1 / D;
+    C = x + a / C;
+    if (C === 0) C = tiny;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return 1 / (SQRT_PI * f);
+}
+
+/** erfc(x), accurate in relative terms for large positive x (until it underflows). */
+export function erfc(x: number): number {
+  if (x >= 0) return erfcx(x) * Math.exp(-x * x);
+  return 2 - erfcx(-x) * Math.exp(-x * x);
+}
+
+/** Standard normal density. */
+export function normPdf(z: number): number {
+  return Math.exp(-0.5 * z * z - HALF_LOG_2PI);
+}
+
+/** Standard normal CDF, accurate in relative terms in the lower tail. */
+export function normCdf(z: number): number {
+  return 0.5 * erfc(-z / SQRT2);
+}
+
+/** log h(z), h(z) = phi(z) + z Phi(z) = E[max(z + N(0,1), 0)]: finite for every finite z. */
+export function logH(z: number): number {
+  if (Number.isNaN(z)) return -Infinity;
+  if (z > -1) return Math.log(normPdf(z) + z * normCdf(z));
+  const z2 = z * z;
+  if (z > -25) {
+    const r = -z * SQRT_HALF_PI * erfcx(-z / SQRT2);
+    return -0.5 * z2 - HALF_LOG_2PI + Math.log1p(-r);
+  }
+  if (!Number.isFinite(z)) return -Infinity;
+  const w = 1 / z2;
+  // 1 - 3w + 15w^2 - 105w^3 + 945w^4 - 10395w^5
+  const series = 1 + w * (-3 + w * (15 + w * (-105 + w * (945 + w * -10395))));
+  return -0.5 * z2 - HALF_LOG_2PI - 2 * Math.log(-z) + Math.log(series);
+}
+
+/** log EI of improving below `best`, for a Gaussian with this mean and standard deviation (sd > 0). */
+export function logEI(mean: number, sd: number, best: number): number {
+  if (!(sd > 0)) return best > mean ? Math.log(best - mean) : -Infinity;
+  return Math.log(sd) + logH((best - mean) / sd);
+}

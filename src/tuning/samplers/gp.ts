@@ -1,0 +1,365 @@
+/**
+ * GP-based Bayesian optimisation (GP-BO), in the spirit of Optuna's
+ * GPSampler: a Gaussian process with a Matern-5/2 ARD kernel, MAP
+ * hyperparameters, and log expected improvement maximised over quasi-random
+ * candidates plus a local pattern search. Pure float64 TypeScript; the math
+ * lives in ../gp/.
+ *
+ * Design choices:
+ * - Startup: until `n_startup_trials` trials are complete, independent
+ *   uniform sampling in the internal scale (log-uniform for log parameters,
+ *   uniform choice for categoricals), from new Rng(seed).fork(trialNumber).
+ * - Inputs: each float/int parameter is its internal value (log where `log`
+ *   is set) normalised to [0, 1] by its internal bounds. Step/int parameters
+ *   are snapped to their grid in that space while the acquisition function is
+ *   optimised (so the GP scores the point that will really be evaluated) and
+ *   rounded again by `fromInternal` on output. Categoricals are one dimension
+ *   each holding the choice index, with a Hamming-distance kernel term and
+ *   their own lengthscale (no one-hot blow-up of the dimension).
+ * - Conditional parameters: an inactive (absent) numeric parameter is encoded
+ *   as the fixed value 0.5 and an inactive categorical as the index -1 (a
+ *   "choice" that differs from every real one). The parent categorical,
+ *   always present when the child could be, separates the two regimes.
+ *   Inactive parameters are absent from the output (buildParams).
+ * - Outputs: values of complete trials, negated for `maximize` so the GP
+ *   always minimises, then standardised (mean 0, std 1; std 1 when all equal).
+ *   A complete trial whose value is NaN or infinitely bad counts as the
+ *   worst finite value seen, one infinitely good as the best (no finite value
+ *   at all: random sampling); pruned and failed trials are ignored.
+ * - Running/waiting trials with parameters are "fantasised" at the posterior
+ *   mean (kriging believer): added to the GP with y = mu(x) after the
+ *   hyperparameters are fitted, which leaves the mean unchanged but shrinks
+ *   the variance, and hence the EI, around points already being evaluated.
+ * - Kernel hyperparameters: MAP (log marginal likelihood + log-normal priors),
+ *   analytic gradients, L-BFGS-B in log space from the prior medians, with an
+ *   evaluation budget bounded as n grows (see `fitMap`: beyond 96 trials it
+ *   starts from a fit on 64 evenly spaced trials).
+ * - Acquisition: LogEI (Ament et al. 2023) against the best standardised
+ *   observed value, maximised over `n_candidates` quasi-random points (an R_d
+ *   Kronecker sequence with a random shift, see ../gp/optimize.ts) plus
+ *   pattern searches from the best `n_local_search` of them and from the two
+ *   best observed points. All randomness from new Rng(seed).fork(trialNumber).
+ * - Never throws: any unexpected numerical failure falls back to the random
+ *   startup sample (recorded in `lastInfo.mode === 'fallback'`).
+ */
+import { Rng } from '../rng';
+import { buildParams, fromInternal, internalBounds, isActive, paramOrder, toInternal } from '../space';
+import type { FrozenTrial, ParamSpec, ParamValue, Params, SampleContext, Sampler, Space } from '../types';
+import { logEI } from '../gp/acquisition';
+import { fitHyperparameters, GpPosterior } from '../gp/model';
+import type { FitResult, GpData, GpHyper } from '../gp/model';
+import { maximizeAcquisition } from '../gp/optimize';
+import type { SearchDim } from '../gp/optimize';
+
+export interface GpSamplerOptions {
+  /** Complete trials sampled at random before the GP takes over (default 10). */
+  n_startup_trials?: number;
+  /** Quasi-random candidates scored per suggestion (default 1024). */
+  n_candidates?: number;
+  /** Local (pattern) searches from the best candidates (default 5; plus 2 from the best observed points). */
+  n_local_search?: number;
+}
+
+/** What the last `sample` call did; for tests and diagnostics. */
+export interface GpSampleInfo {
+  mode: 'startup' | 'gp' | 'fallback';
+  /** Points the GP was conditioned on (complete + fantasised). */
+  nTrain?: number;
+  nPending?: number;
+  hyper?: GpHyper;
+  fitEvals?: number;
+  /** log EI (standardised units) of the returned point. */
+  acquisition?: number;
+  /** Milliseconds spent fitting the hyperparameters and maximising the acquisition (performance.now). */
+  fitMs?: number;
+  acqMs?: number;
+  error?: unknown;
+}
+
+/** Value used for an absent numeric parameter (categoricals use -1). */
+const INACTIVE_NUMERIC = 0.5;
+const INACTIVE_CATEGORICAL = -1;
+
+interface DimInfo {
+  name: string;
+  spec: ParamSpec;
+  isCat: boolean;
+  lo: number;
+  hi: number;
+  search: SearchDim;
+}
+
+function isDiscrete(spec: ParamSpec): boolean {
+  return spec.type === 'int' || (spec.type === 'float' && spec.step !== undefined);
+}
+
+function makeDims(space: Space, order: readonly string[]): DimInfo[] {
+  return order.map((name) => {
+    const spec = space[name];
+    const [lo, hi] = internalBounds(spec);
+    if (spec.type === 'categorical') {
+      const k = spec.choices.length;
+      const search: SearchDim = k <= 1 ? { kind: 'fixed', value: 0 } : { kind: 'categorical', nChoices: k };
+      return { name, spec, isCat: true, lo, hi, search };
+    }
+    const width = hi - lo;
+    if (!(width > 0)) return { name, spec, isCat: false, lo, hi, search: { kind: 'fixed', value: INACTIVE_NUMERIC } };
+    const norm = (x: number) => (x - lo) / width;
+    if (!isDiscrete(spec)) return { name, spec, isCat: false, lo, hi, search: { kind: 'continuous' } };
+    const grid = spec.step ?? 1;
+    const snap = (u: number) => norm(toInternal(spec, fromInternal(spec, lo + u * width)));
+    const neighbor = (u: number, dir: 1 | -1) => {
+      const v = fromInternal(spec, lo + u * width) as number;
+      return norm(toInternal(spec, fromInternal(spec, spec.log ? Math.log(Math.max(spec.low, v + dir * grid)) : v + dir * grid)));
+    };
+    return { name, spec, isCat: false, lo, hi, search: { kind: 'discrete', snap, neighbor } };
+  });
+}
+
+/** Encodes a trial's params as a GP input row (see the header for inactive parameters). */
+function encodeParams(dims: readonly DimInfo[], params: Readonly<Params>, out: Float64Array, off: number): void {
+  for (let j = 0; j < dims.length; j++) {
+    const dim = dims[j];
+    const v = params[dim.name];
+    if (dim.isCat) {
+      out[off + j] = v === undefined ? INACTIVE_CATEGORICAL : toInternal(dim.spec, v); // -1 also for unknown choices
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      out[off + j] = INACTIVE_NUMERIC;
+      continue;
+    }
+    const x = toInternal(dim.spec, v);
+    const width = dim.hi - dim.lo;
+    const u = width > 0 ? (x - dim.lo) / width : INACTIVE_NUMERIC;
+    out[off + j] = Number.isFinite(u) ? u : INACTIVE_NUMERIC;
+  }
+}
+
+function decodeValue(dim: DimInfo, u: number): ParamValue {
+  if (dim.spec.type === 'categorical') {
+    const i = Math.min(dim.spec.choices.length - 1, Math.max(0, Math.round(u)));
+    return dim.spec.choices[i];
+  }
+  const width = dim.hi - dim.lo;
+  return fromInternal(dim.spec, width > 0 ? dim.lo + u * width : dim.lo);
+}
+
+/** Above this many training points the fit starts from a fit on an evenly spaced subset of this size. */
+const FIT_SUBSET = 64;
+
+/**
+ * MAP hyperparameters within a bounded budget. One objective evaluation costs
+ * ~n^3/2 multiply-adds (Cholesky plus inverse). Up to n = 96: up to 40
+ * L-BFGS evaluations from the prior medians. Beyond: 30 evaluations on an
+ * evenly spaced subset of 64 trials (cheap), then a few (~5e7/n^3, at least
+ * 4: 6 at n = 200) on all the data from there. Deterministic.
+ */
+function fitMap(data: GpData): FitResult {
+  const { n, d } = data;
+  if (n <= 1.5 * FIT_SUBSET) return fitHyperparameters(data, { maxEvals: 40 });
+  const m = FIT_SUBSET;
+  const Xs = new Float64Array(m * d);
+  const ys = new Float64Array(m);
+  for (let t = 0; t < m; t++) {
+    const i = Math.round((t * (n - 1)) / (m - 1));
+    Xs.set(data.X.subarray(i * d, i * d + d), t * d);
+    ys[t] = data.y[i];
+  }
+  const sub = fitHyperparameters({ X: Xs, n: m, d, isCat: data.isCat, y: ys }, { maxEvals: 30 });
+  const full = fitHyperparameters(data, { maxEvals: Math.max(4, Math.floor(5e7 / (n * n * n))), init: sub.hyper });
+  return { ...full, evals: full.evals + sub.evals };
+}
+
+export class GpSampler implements Sampler {
+  readonly name = 'gp';
+  private readonly nStartup: number;
+  private readonly nCandidates: number;
+  private readonly nLocal: number;
+  /** Diagnostics of the last `sample` call. */
+  lastInfo: GpSampleInfo = { mode: 'startup' };
+
+  constructor(options: GpSamplerOptions = {}) {
+    const int = (v: number | undefined, dflt: number, min: number) =>
+      v === undefined || !Number.isFinite(v) ? dflt : Math.max(min, Math.floor(v));
+    this.nStartup = int(options.n_startup_trials, 10, 0);
+    this.nCandidates = int(options.n_candidates, 1024, 1);
+    this.nLocal = int(options.n_local_search, 5, 0);
+  }
+
+  sample(ctx: SampleContext): Params {
+    const rng = new Rng(ctx.seed).fork(ctx.trialNumber);
+    const complete = ctx.trials.filter((t) => t.state === 'complete');
+    if (Object.keys(ctx.space).length === 0) {
+      this.lastInfo = { mode: 'startup' };
+      return {};
+    }
+    if (complete.length < this.nStartup || complete.length === 0) {
+      this.lastInfo = { mode: 'startup' };
+      return randomParams(ctx.space, rng);
+    }
+    try {
+      return this.sampleGp(ctx, complete, rng);
+    } catch (error) {
+      this.lastInfo = { mode: 'fallback', error };
+      return randomParams(ctx.space, new Rng(ctx.seed).fork(ctx.trialNumber));
+    }
+  }
+
+  private sampleGp(ctx: SampleContext, complete: readonly FrozenTrial[], rng: Rng): Params {
+    const space = ctx.space;
+    const order = paramOrder(space);
+    const dims = makeDims(space, order);
+    const d = dims.length;
+    const isCat = Uint8Array.from(dims, (dm) => (dm.isCat ? 1 : 0));
+
+    // Outputs: minimise internally; non-finite values clamped to the finite range.
+    const sign = ctx.direction === 'maximize' ? -1 : 1;
+    const raw = complete.map((t) => (t.value === null ? NaN : sign * t.value));
+    const finite = raw.filter((v) => Number.isFinite(v));
+    if (finite.length === 0) {
+      this.lastInfo = { mode: 'startup' };
+      return randomParams(space, rng);
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of finite) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const n = complete.length;
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = raw[i];
+      y[i] = Number.isFinite(v) ? v : v === -Infinity ? lo : hi;
+    }
+    standardize(y);
+
+    const X = new Float64Array(n * d);
+    complete.forEach((t, i) => encodeParams(dims, t.params, X, i * d));
+
+    // Hyperparameters on the complete trials only.
+    const data: GpData = { X, n, d, isCat, y };
+    const t0 = performance.now();
+    const fit = fitMap(data);
+    const t1 = performance.now();
+    let post = new GpPosterior(X, n, d, isCat, y, fit.hyper);
+
+    // Kriging believer for pending trials.
+    const pending = ctx.trials.filter((t) => (t.state === 'running' || t.state === 'waiting') && Object.keys(t.params).length > 0);
+    if (pending.length > 0) {
+      const m = pending.length;
+      const X2 = new Float64Array((n + m) * d);
+      X2.set(X);
+      const y2 = new Float64Array(n + m);
+      y2.set(y);
+      const pred = { mean: 0, variance: 0 };
+      pending.forEach((t, i) => {
+        encodeParams(dims, t.params, X2, (n + i) * d);
+        y2[n + i] = post.predict(X2, n + i, pred).mean;
+      });
+      post = new GpPosterior(X2, n + m, d, isCat, y2, fit.hyper);
+    }
+
+    let best = Infinity;
+    for (let i = 0; i < n; i++) best = Math.min(best, y[i]);
+
+    // Acquisition over raw search vectors; conditional masking applied before scoring.
+    const parents = new Set<string>();
+    for (const dm of dims) for (const p of Object.keys(dm.spec.when ?? {})) parents.add(p);
+    const masked = new Float64Array(d);
+    const pred = { mean: 0, variance: 0 };
+    const score = (x: Float64Array): number => {
+      masked.set(x);
+      if (parents.size > 0) {
+        const sofar: Params = {};
+        for (let j = 0; j < d; j++) {
+          const dm = dims[j];
+          if (!isActive(dm.spec, sofar)) {
+            masked[j] = dm.isCat ? INACTIVE_CATEGORICAL : INACTIVE_NUMERIC;
+          } else if (parents.has(dm.name)) {
+            sofar[dm.name] = decodeValue(dm, x[j]);
+          }
+        }
+      }
+      post.predict(masked, 0, pred);
+      return logEI(pred.mean, Math.sqrt(pred.variance), best);
+    };
+
+    // Extra starts: the two best observed points, made valid search vectors
+    // (absent parameters drawn at random, numeric values clamped and snapped).
+    const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[a] - y[b] || a - b);
+    const extra: Float64Array[] = [];
+    for (const i of ranked.slice(0, 2)) {
+      const x = X.slice(i * d, i * d + d);
+      const present = complete[i].params;
+      for (let j = 0; j < d; j++) {
+        const s = dims[j].search;
+        const absent = !(dims[j].name in present);
+        if (s.kind === 'fixed') x[j] = s.value;
+        else if (s.kind === 'categorical') {
+          if (!(x[j] >= 0 && x[j] < s.nChoices)) x[j] = rng.int(s.nChoices);
+        } else {
+          const u = absent ? rng.next() : Math.min(1, Math.max(0, x[j]));
+          x[j] = s.kind === 'discrete' ? s.snap(u) : u;
+        }
+      }
+      extra.push(x);
+    }
+
+    const t2 = performance.now();
+    const searchDims = dims.map((dm) => dm.search);
+    const res = maximizeAcquisition(
+      searchDims,
+      score,
+      rng,
+      { nCandidates: this.nCandidates, nLocalSearch: this.nLocal, maxEvalsPerStart: Math.max(30, 8 * d) },
+      extra,
+    );
+
+    const params = buildParams(space, (name) => {
+      const j = order.indexOf(name);
+      return decodeValue(dims[j], res.x[j]);
+    });
+    this.lastInfo = {
+      mode: 'gp',
+      nTrain: post.n,
+      nPending: pending.length,
+      hyper: fit.hyper,
+      fitEvals: fit.evals,
+      acquisition: res.value,
+      fitMs: t1 - t0,
+      acqMs: performance.now() - t2,
+    };
+    return params;
+  }
+}
+
+/**
+ * In place: (y - mean) / std, with std taken as 1 when the values are (all
+ * but) equal. Values are first divided by max |y| so that sums of squares
+ * cannot overflow, even for values near 1e308.
+ */
+export function standardize(y: Float64Array): void {
+  const n = y.length;
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(y[i]));
+  if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[i] / scale;
+  mean /= n;
+  let varSum = 0;
+  for (let i = 0; i < n; i++) varSum += (y[i] / scale - mean) ** 2;
+  let std = Math.sqrt(varSum / n);
+  if (!(std > 1e-12)) std = 1;
+  for (let i = 0; i < n; i++) y[i] = (y[i] / scale - mean) / std;
+}
+
+/** Independent uniform sample in the internal scale (the startup phase). */
+export function randomParams(space: Space, rng: Rng): Params {
+  return buildParams(space, (_name, spec) => {
+    if (spec.type === 'categorical') return spec.choices[rng.int(spec.choices.length)];
+    const [lo, hi] = internalBounds(spec);
+    return fromInternal(spec, lo + rng.next() * (hi - lo));
+  });
+}
