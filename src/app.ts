@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
+import { studyRoutes } from './api/studies';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
@@ -57,11 +58,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
 
   app.get('/', (c) =>
-    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}'] }),
+    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}', 'POST /v1/studies', 'GET /v1/studies', 'GET /v1/studies/{id}', 'POST /v1/studies/{id}/ask', 'POST /v1/studies/{id}/trials', 'GET /v1/studies/{id}/trials', 'POST /v1/studies/{id}/trials/{number}/report', 'POST /v1/studies/{id}/trials/{number}/tell'] }),
   );
   app.get('/health', (c) => c.json({ ok: true }));
 
   lrRangeTestRoutes(app);
+  studyRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -1,3 +1,5 @@
 import { createApp } from './app';
 
+export { StudyCoordinator } from './coordinator/study-coordinator';
+
 export default createApp();

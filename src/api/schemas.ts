@@ -159,3 +159,75 @@ export const ProblemSchema = z
     request_id: z.string().optional(),
   })
   .openapi('Problem');
+
+// --- studies -----------------------------------------------------------------
+
+const ParamValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+export const StudyCreateSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    direction: z.enum(['minimize', 'maximize']).default('minimize'),
+    metric: z.string().min(1).max(200).default('value'),
+    space: z.record(z.string(), z.unknown()).openapi({
+      description: 'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md.',
+    }),
+    sampler: z
+      .looseObject({
+        name: z.enum(['tpe', 'gp', 'random', 'qmc', 'grid']).default('tpe'),
+        seed: z.int().min(0).max(2 ** 31 - 1).optional(),
+      })
+      .prefault({}),
+    pruner: z.looseObject({ name: z.enum(['none', 'median', 'asha', 'hyperband']).default('none') }).prefault({}),
+    max_trials: z.int().min(1).max(100_000).nullable().default(null),
+    executor: z
+      .strictObject({ kind: z.enum(['client', 'runner', 'edge']).default('client'), probe: z.unknown().optional() })
+      .prefault({}),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  })
+  .openapi('StudyCreate');
+
+export type StudyCreate = z.infer<typeof StudyCreateSchema>;
+
+export const TrialSchema = z
+  .object({
+    study_id: z.string(),
+    number: z.int(),
+    params: z.record(z.string(), ParamValueSchema),
+    state: z.enum(['waiting', 'running', 'complete', 'pruned', 'failed']),
+    value: z.number().nullable(),
+    intermediate: z.array(z.object({ step: z.int(), value: z.number() })),
+    error: z.string().nullable(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('Trial');
+
+export const StudySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    direction: z.enum(['minimize', 'maximize']),
+    metric: z.string(),
+    space: z.record(z.string(), z.unknown()),
+    sampler: z.record(z.string(), z.unknown()),
+    pruner: z.record(z.string(), z.unknown()),
+    executor: z.record(z.string(), z.unknown()),
+    max_trials: z.int().nullable(),
+    state: z.enum(['running', 'completed']),
+    n_trials: z.int(),
+    best_trial: TrialSchema.nullable(),
+    created_at: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Study');
+
+export const AskSchema = z.strictObject({ count: z.int().min(1).max(100).optional() }).openapi('Ask');
+export const EnqueueSchema = z.strictObject({ params: z.record(z.string(), ParamValueSchema) }).openapi('Enqueue');
+export const ReportSchema = z.strictObject({ step: z.int().min(0), value: z.number() }).openapi('Report');
+export const TellSchema = z
+  .union([
+    z.strictObject({ value: z.number(), state: z.literal('complete').optional() }),
+    z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional() }),
+  ])
+  .openapi('Tell', { description: '{"value": v} for a finished trial, or {"state": "failed"|"pruned", "error": "..."}; NaN is not JSON: report divergence as failed.' });

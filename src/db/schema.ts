@@ -3,7 +3,7 @@
  * Migrations in `migrations/` are generated from this file by drizzle-kit
  * (`npm run db:generate`); never edit them by hand.
  */
-import { sqliteTable, text, integer, real } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, primaryKey } from 'drizzle-orm/sqlite-core';
 
 /** One LR range test: its canonical request, keyed by SHA-256, and its answer. */
 export const lrRangeTests = sqliteTable('lr_range_tests', {
@@ -17,3 +17,56 @@ export const lrRangeTests = sqliteTable('lr_range_tests', {
   durationMs: integer('duration_ms').notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/** A study as listed and read back from D1 (the coordinator's storage is the live truth). */
+export const studies = sqliteTable('studies', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  direction: text('direction', { enum: ['minimize', 'maximize'] }).notNull(),
+  metric: text('metric').notNull(),
+  /** space, sampler, pruner, executor, max_trials, metadata: as created. */
+  config: text('config', { mode: 'json' }).notNull(),
+  state: text('state', { enum: ['running', 'completed'] }).notNull(),
+  nTrials: integer('n_trials').notNull(),
+  bestTrialNumber: integer('best_trial_number'),
+  bestValue: real('best_value'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+export const trials = sqliteTable(
+  'trials',
+  {
+    studyId: text('study_id').notNull().references(() => studies.id),
+    number: integer('number').notNull(),
+    state: text('state', { enum: ['waiting', 'running', 'complete', 'pruned', 'failed'] }).notNull(),
+    value: real('value'),
+    error: text('error'),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+    completedAt: integer('completed_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.number] })],
+);
+
+/** One row per (trial, parameter): queryable across studies. Values as JSON (number, string or boolean). */
+export const trialParams = sqliteTable(
+  'trial_params',
+  {
+    studyId: text('study_id').notNull(),
+    number: integer('number').notNull(),
+    name: text('name').notNull(),
+    value: text('value', { mode: 'json' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.number, t.name] })],
+);
+
+export const trialIntermediate = sqliteTable(
+  'trial_intermediate_values',
+  {
+    studyId: text('study_id').notNull(),
+    number: integer('number').notNull(),
+    step: integer('step').notNull(),
+    value: real('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.number, t.step] })],
+);

@@ -1,0 +1,60 @@
+/** Queries of the studies aggregate (studies, trials, their params and intermediate values). */
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { database } from './lr-range-tests';
+import * as schema from './schema';
+
+export type StudyRow = typeof schema.studies.$inferInsert;
+
+export interface TrialRecord {
+  studyId: string;
+  number: number;
+  state: 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
+  value: number | null;
+  error: string | null;
+  params: Record<string, number | string | boolean>;
+  intermediate: { step: number; value: number }[];
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+export async function upsertStudy(d1: D1Database, row: StudyRow): Promise<void> {
+  const { id: _id, createdAt: _created, ...set } = row;
+  await database(d1).insert(schema.studies).values(row).onConflictDoUpdate({ target: schema.studies.id, set });
+}
+
+/** Write a trial with its params and intermediate values, replacing what D1 had (idempotent). */
+export async function upsertTrial(d1: D1Database, t: TrialRecord): Promise<void> {
+  const db = database(d1);
+  const key = and(eq(schema.trialParams.studyId, t.studyId), eq(schema.trialParams.number, t.number));
+  const ikey = and(eq(schema.trialIntermediate.studyId, t.studyId), eq(schema.trialIntermediate.number, t.number));
+  const row = {
+    studyId: t.studyId,
+    number: t.number,
+    state: t.state,
+    value: t.value,
+    error: t.error,
+    startedAt: t.startedAt,
+    completedAt: t.completedAt,
+  };
+  const { studyId: _s, number: _n, ...set } = row;
+  const params = Object.entries(t.params).map(([name, value]) => ({ studyId: t.studyId, number: t.number, name, value }));
+  const inter = t.intermediate.map((p) => ({ studyId: t.studyId, number: t.number, step: p.step, value: p.value }));
+  await db.batch([
+    db.insert(schema.trials).values(row).onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
+    db.delete(schema.trialParams).where(key),
+    db.delete(schema.trialIntermediate).where(ikey),
+    ...(params.length ? [db.insert(schema.trialParams).values(params)] : []),
+    ...(inter.length ? [db.insert(schema.trialIntermediate).values(inter)] : []),
+  ]);
+}
+
+/** Studies newest first; `cursor` is the last id of the previous page. */
+export async function listStudies(d1: D1Database, cursor: string | undefined, limit: number) {
+  const db = database(d1);
+  return db
+    .select()
+    .from(schema.studies)
+    .where(cursor ? lt(schema.studies.id, cursor) : undefined)
+    .orderBy(desc(schema.studies.id))
+    .limit(limit);
+}

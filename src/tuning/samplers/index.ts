@@ -1,0 +1,105 @@
+/**
+ * Samplers: which parameters to try next. Each is a pure function of (space,
+ * trials, direction, seed, trial number).
+ *
+ * - `tpe` (default): Tree-structured Parzen Estimator (`TpeSampler`).
+ * - `gp`: Gaussian-process Bayesian optimisation with log EI (`GpSampler`).
+ * - `random`: independent uniform draws in the internal (log) scale.
+ * - `qmc`: scrambled Sobol' points.
+ * - `grid`: every combination of a discrete space, once each.
+ *
+ * `makeSampler` turns a study's `sampler` object into a sampler, checking its
+ * options: a bad or unknown option throws `SamplerConfigError` with a path
+ * like `sampler.n_startup_trials`. `name` and `seed` are accepted (and
+ * ignored here: the seed reaches the sampler through the SampleContext).
+ */
+import { SamplerConfigError } from '../errors';
+import type { Sampler } from '../types';
+import { GpSampler, type GpSamplerOptions } from './gp';
+import { GridSampler, type GridSamplerOptions } from './grid';
+import { QmcSampler } from './qmc';
+import { RandomSampler } from './random';
+import { TpeSampler, type TpeOptions } from './tpe';
+
+export { GridSampler, gridSize, type GridSamplerOptions } from './grid';
+export { QmcSampler } from './qmc';
+export { RandomSampler, fromUnit } from './random';
+export { GridExhaustedError, SamplerConfigError } from '../errors';
+
+export const SAMPLER_NAMES = ['tpe', 'gp', 'random', 'qmc', 'grid'] as const;
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+
+type OptionKind = 'int>=0' | 'int>=1' | 'bool' | 'positive';
+
+/** The options each sampler takes from a study's JSON (functions like TPE's `gamma` are for code only). */
+const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
+  tpe: {
+    n_startup_trials: 'int>=0',
+    n_ei_candidates: 'int>=1',
+    multivariate: 'bool',
+    constant_liar: 'bool',
+    prior_weight: 'positive',
+    consider_magic_clip: 'bool',
+    consider_endpoints: 'bool',
+  },
+  gp: { n_startup_trials: 'int>=0', n_candidates: 'int>=1', n_local_search: 'int>=0' },
+  random: {},
+  qmc: {},
+  grid: { shuffle: 'bool' },
+};
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : String(v);
+}
+
+function optionProblem(kind: OptionKind, v: unknown): string | undefined {
+  switch (kind) {
+    case 'bool':
+      return typeof v === 'boolean' ? undefined : `must be true or false, got ${describe(v)}`;
+    case 'positive':
+      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a number > 0, got ${describe(v)}`;
+    case 'int>=0':
+    case 'int>=1': {
+      const min = kind === 'int>=0' ? 0 : 1;
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describe(v)}`;
+    }
+  }
+}
+
+/**
+ * The sampler a study's `sampler` object names, with its options checked.
+ * Throws SamplerConfigError (path `sampler.<option>`) for an unknown name, an
+ * unknown option or a bad value.
+ */
+export function makeSampler(name: SamplerName, options: Readonly<Record<string, unknown>> = {}): Sampler {
+  const known = (SAMPLER_NAMES as readonly string[]).includes(name) ? OPTIONS[name] : undefined;
+  if (!known) throw new SamplerConfigError('sampler.name', `unknown sampler ${describe(name)}: expected one of ${SAMPLER_NAMES.join(', ')}`);
+  const picked: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(options)) {
+    if (key === 'name' || key === 'seed' || v === undefined) continue;
+    const kind = Object.hasOwn(known, key) ? known[key] : undefined;
+    if (!kind) {
+      const list = Object.keys(known);
+      const expected = list.length > 0 ? `expected one of ${list.join(', ')}` : 'it takes no options';
+      throw new SamplerConfigError(`sampler.${key}`, `unknown option for sampler '${name}': ${expected}`);
+    }
+    const problem = optionProblem(kind, v);
+    if (problem) throw new SamplerConfigError(`sampler.${key}`, problem);
+    picked[key] = v;
+  }
+  switch (name) {
+    case 'tpe':
+      return new TpeSampler(picked as TpeOptions);
+    case 'gp':
+      return new GpSampler(picked as GpSamplerOptions);
+    case 'random':
+      return new RandomSampler();
+    case 'qmc':
+      return new QmcSampler();
+    case 'grid':
+      return new GridSampler(picked as GridSamplerOptions);
+  }
+}
