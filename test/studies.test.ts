@@ -197,3 +197,28 @@ describe('studies: bad input is a 4xx with its path', () => {
     expect((await api(`/v1/studies/${study.id}/trials/0/tell`, { raw: '{"value": NaN}', headers: { 'Content-Type': 'application/json' } })).status).toBe(400);
   });
 });
+
+describe('studies: the grid sampler', () => {
+  it('asks every combination once, then answers 409', async () => {
+    const res = await api('/v1/studies', {
+      body: { name: 'grid', space: { opt: { type: 'categorical', choices: ['sgd', 'adam'] }, layers: { type: 'int', low: 1, high: 3 } }, sampler: { name: 'grid', seed: 1 } },
+    });
+    expect(res.status).toBe(201);
+    const study = (await res.json()) as any;
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const t = (await (await api(`/v1/studies/${study.id}/ask`, { body: {} })).json()) as any;
+      seen.add(`${t.params.opt}/${t.params.layers}`);
+    }
+    expect(seen.size).toBe(6);
+    const over = await api(`/v1/studies/${study.id}/ask`, { body: {} });
+    expect(over.status).toBe(409);
+    expect(((await over.json()) as any).detail).toMatch(/grid is exhausted/);
+  });
+
+  it('422 for an empty space', async () => {
+    const res = await api('/v1/studies', { body: { name: 'x', space: {} } });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).errors[0].path).toBe('space');
+  });
+});

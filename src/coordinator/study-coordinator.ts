@@ -17,6 +17,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
 import { upsertStudy, upsertTrial } from '../db/studies';
+import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
@@ -115,14 +116,21 @@ export class StudyCoordinator extends DurableObject<Env> {
           if (out.length > 0) break;
           throw new CoordinatorError('conflict', `the study has reached max_trials (${config.max_trials})`);
         }
-        const params = sampler.sample({
-          space: config.space,
-          // With Hyperband, a trial learns only from the trials of its own bracket.
-          trials: trialsInSameBracket(pruner, number, this.frozen()),
-          direction: config.direction as Direction,
-          seed: config.sampler.seed,
-          trialNumber: number,
-        });
+        let params: Params;
+        try {
+          params = sampler.sample({
+            space: config.space,
+            // With Hyperband, a trial learns only from the trials of its own bracket.
+            trials: trialsInSameBracket(pruner, number, this.frozen()),
+            direction: config.direction as Direction,
+            seed: config.sampler.seed,
+            trialNumber: number,
+          });
+        } catch (err) {
+          if (!(err instanceof GridExhaustedError)) throw err;
+          if (out.length > 0) break;
+          throw new CoordinatorError('conflict', 'the grid is exhausted: every combination of the space has been asked');
+        }
         this.sql.exec(
           `INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`,
           number,

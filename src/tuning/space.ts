@@ -28,9 +28,9 @@ export function fromInternal(spec: ParamSpec, x: number): ParamValue {
   let v = spec.log ? Math.exp(x) : x;
   if (spec.step !== undefined) {
     v = spec.low + Math.round((v - spec.low) / spec.step) * spec.step;
-    // Undo float drift (0.1 + 3 * 0.1 = 0.30000000000000004).
-    const decimals = Math.min(15, Math.max(0, -Math.floor(Math.log10(spec.step)) + 2));
-    v = Number(v.toFixed(decimals));
+    // Undo float drift (0.1 + 3 * 0.1 = 0.30000000000000004) without moving
+    // the value off its step: keep 15 significant digits.
+    v = Number(v.toPrecision(15));
   } else if (spec.type === 'int') {
     v = Math.round(v);
   }

@@ -372,6 +372,9 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Spac
     return { space: null, issues };
   }
   const names = Object.keys(raw);
+  if (names.length === 0) {
+    issues.push({ path: 'space', message: 'must define at least one parameter, e.g. {"lr": {"type": "float", "low": 1e-5, "high": 1, "log": true}}' });
+  }
   if (names.length > MAX_PARAMS) {
     issues.push({ path: 'space', message: `must have at most ${MAX_PARAMS} parameters, got ${names.length}` });
   }

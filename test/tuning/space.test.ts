@@ -15,6 +15,8 @@ describe('space transforms', () => {
     expect(fromInternal({ type: 'float', low: 0.1, high: 1, step: 0.1 }, 0.4)).toBe(0.4);
     expect(fromInternal({ type: 'int', low: 16, high: 512, log: true }, Math.log(100.4))).toBe(100);
     expect(fromInternal({ type: 'int', low: 0, high: 10, step: 2 }, 4.9)).toBe(4);
+    // An offset low keeps values on its own grid.
+    expect(fromInternal({ type: 'float', low: 0.00001, high: 1.00001, step: 0.01 }, 0.0101)).toBe(0.01001);
   });
 
   it('maps categoricals to indices', () => {

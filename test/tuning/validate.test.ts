@@ -48,9 +48,9 @@ describe('validateSpace: valid spaces', () => {
     }
   });
 
-  it('accepts mixed-type choices (1 and "1" are different), an empty space and an int log with step 1', () => {
+  it('accepts mixed-type choices (1 and "1" are different) and an int log with step 1; refuses an empty space', () => {
     expect(validateSpace({ c: { type: 'categorical', choices: ['1', 1, true, 'true', 0.5] } }).issues).toEqual([]);
-    expect(validateSpace({})).toEqual({ space: {}, issues: [] });
+    expect(validateSpace({}).issues.map((i) => i.path)).toEqual(['space']);
     expect(validateSpace({ n: { type: 'int', low: 1, high: 1024, log: true, step: 1 } }).issues).toEqual([]);
   });
 
