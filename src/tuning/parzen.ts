@@ -15,66 +15,12 @@
  * evaluation O(components * dims) per point.
  */
 import type { Rng } from './rng';
+import { erf, logNdtr } from './special';
+
+export { erf, logNdtr } from './special';
 
 const EPS = 1e-12;
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
-const LOG_SQRT_PI = 0.5 * Math.log(Math.PI);
-const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-
-// ---------------------------------------------------------------------------
-// Normal distribution helpers (JS has no erf).
-
-/** erf(x) for 0 <= x < ~3: the all-positive series erf(x) = 2/sqrt(pi) e^{-x^2} sum 2^n x^{2n+1} / (2n+1)!!. */
-function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 300; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (term <= sum * 1e-17) break;
-  }
-  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
-}
-
-/** log erfc(x) for x >= 2, from the continued fraction erfc(x) = e^{-x^2}/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))) (modified Lentz). */
-function logErfcLarge(x: number): number {
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let j = 1; j < 1000; j++) {
-    const a = j / 2;
-    d = x + a * d;
-    if (d === 0) d = tiny;
-    d = 1 / d;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return -x * x - LOG_SQRT_PI - Math.log(f);
-}
-
-/** The error function, to about 1e-15 relative accuracy. */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  const r = ax < 2 ? erfSeries(ax) : 1 - Math.exp(logErfcLarge(ax));
-  return x < 0 ? -r : r;
-}
-
-/** log Phi(z), Phi the standard normal CDF; accurate in both tails (no underflow for very negative z). */
-export function logNdtr(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  if (z === Infinity) return 0;
-  if (z === -Infinity) return -Infinity;
-  const t = -z * Math.SQRT1_2; // Phi(z) = erfc(t) / 2
-  if (t >= 2) return -Math.LN2 + logErfcLarge(t);
-  if (t <= -2) return Math.log1p(-0.5 * Math.exp(logErfcLarge(-t)));
-  return Math.log(0.5 * (1 - (t < 0 ? -erfSeries(-t) : erfSeries(t))));
-}
 
 /**
  * log(Phi(b) - Phi(a)) for a <= b: the log of the standard normal mass of [a, b], stable in the tails.

@@ -16,65 +16,13 @@
  *                   whose truncation error there is below 1e-10.
  */
 
-const SQRT_PI = Math.sqrt(Math.PI);
-const SQRT2 = Math.SQRT2;
+import { erfcx, normCdf, normPdf } from '../special';
+
+export { erfc, erfcx, normCdf, normPdf } from '../special';
+
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
-
-/**
- * Scaled complementary error function erfcx(x) = exp(x^2) erfc(x).
- * x < 1.5: exp(x^2) - (2/sqrt(pi)) sum_n 2^n x^(2n+1) / (2n+1)!! (all terms positive);
- * x >= 1.5: the continued fraction 1/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), modified Lentz.
- * Negative x by erfcx(x) = 2 exp(x^2) - erfcx(-x).
- */
-export function erfcx(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x < 0) return 2 * Math.exp(x * x) - erfcx(-x);
-  if (x < 1.5) {
-    const x2 = x * x;
-    let term = x;
-    let sum = x;
-    for (let k = 1; k < 300; k++) {
-      term *= (2 * x2) / (2 * k + 1);
-      sum += term;
-      if (term <= 1e-17 * sum) break;
-    }
-    return Math.exp(x2) - (2 / SQRT_PI) * sum;
-  }
-  if (x > 1e8) return 1 / (SQRT_PI * x);
-  const tiny = 1e-300;
-  let f = x;
-  let C = x;
-  let D = 0;
-  for (let k = 1; k < 500; k++) {
-    const a = k / 2;
-    D = x + a * D;
-    if (D === 0) D = tiny;
-    D = 1 / D;
-    C = x + a / C;
-    if (C === 0) C = tiny;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return 1 / (SQRT_PI * f);
-}
-
-/** erfc(x), accurate in relative terms for large positive x (until it underflows). */
-export function erfc(x: number): number {
-  if (x >= 0) return erfcx(x) * Math.exp(-x * x);
-  return 2 - erfcx(-x) * Math.exp(-x * x);
-}
-
-/** Standard normal density. */
-export function normPdf(z: number): number {
-  return Math.exp(-0.5 * z * z - HALF_LOG_2PI);
-}
-
-/** Standard normal CDF, accurate in relative terms in the lower tail. */
-export function normCdf(z: number): number {
-  return 0.5 * erfc(-z / SQRT2);
-}
+const SQRT2 = Math.SQRT2;
 
 /** log h(z), h(z) = phi(z) + z Phi(z) = E[max(z + N(0,1), 0)]: finite for every finite z. */
 export function logH(z: number): number {
