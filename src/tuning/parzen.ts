@@ -15,7 +15,7 @@
  * evaluation O(components * dims) per point.
  */
 import type { Rng } from './rng';
-import { erf, logNdtr } from './special';
+import { logNdtr } from './special';
 
 export { erf, logNdtr } from './special';
 
