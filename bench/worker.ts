@@ -286,7 +286,11 @@ async function runProfile(variant: Variant, choice: BackendChoice, steps: number
     });
     const wallMs = performance.now() - t0;
     const byKernel = new Map<string, { calls: number; ms: number }>();
+    const tfBackend = tf.getBackend();
     for (const k of info.kernels) {
+      // tf.profile also lists op wrappers (fusedMatMul__op, customGrad's
+      // "forward") around the kernels they run; count registered kernels only.
+      if (!tf.getKernel(k.name, tfBackend)) continue;
       const e = byKernel.get(k.name) ?? { calls: 0, ms: 0 };
       e.calls++;
       e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
