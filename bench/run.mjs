@@ -73,22 +73,21 @@ async function getJson(base, pathAndQuery) {
   return { ...body, request_wall_s: wallMs / 1000 };
 }
 
+/** A Worker in local workerd on a free loopback port, without watching, inspector or remote calls. */
+function startLocalWorker(config, { persist, bindings }) {
+  return unstable_startWorker({
+    config,
+    sendMetrics: false,
+    ...(bindings ? { bindings } : {}),
+    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist, logLevel: 'warn', remote: false },
+  });
+}
+
 async function workerdRuns() {
   // Local only: do not try to download the `Request.cf` object.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   log('starting the bench Worker (wrangler unstable_startWorker)...');
-  const worker = await unstable_startWorker({
-    config: path.join(here, 'wrangler.toml'),
-    sendMetrics: false,
-    dev: {
-      server: { hostname: '127.0.0.1', port: 0 },
-      inspector: false,
-      watch: false,
-      persist: false,
-      logLevel: 'warn',
-      remote: false,
-    },
-  });
+  const worker = await startLocalWorker(path.join(here, 'wrangler.toml'), { persist: false });
   try {
     await worker.ready;
     const base = await worker.url;
@@ -556,19 +555,10 @@ async function latencySection() {
     });
     if (m.status !== 0) throw new Error(`wrangler d1 migrations apply failed (exit ${m.status}): ${(m.stderr || m.stdout || '').trim().split('\n').slice(-5).join(' ')}`);
     log('starting the main Worker (wrangler.toml; unstable_startWorker)...');
-    const worker = await unstable_startWorker({
-      config: path.join(root, 'wrangler.toml'),
-      sendMetrics: false,
-      // The Worker reads its API key from the STRIDE_DEV_KEY secret (.dev.vars); the bench brings its own.
+    // The Worker reads its API key from the STRIDE_DEV_KEY secret (.dev.vars); the bench brings its own.
+    const worker = await startLocalWorker(path.join(root, 'wrangler.toml'), {
+      persist,
       bindings: { STRIDE_DEV_KEY: { type: 'plain_text', value: BENCH_KEY } },
-      dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
-        inspector: false,
-        watch: false,
-        persist,
-        logLevel: 'warn',
-        remote: false,
-      },
     });
     try {
       await worker.ready;
