@@ -241,7 +241,9 @@ function renderTfjs(results, lines) {
 
 const QUALITY_TRIALS = 50;
 const QUALITY_SEEDS = 10;
-const QUALITY_SAMPLERS = ['random', 'qmc', 'tpe', 'gp'];
+const QUALITY_SAMPLERS = ['random', 'qmc', 'tpe', 'tpe:multivariate=true', 'gp'];
+/** Column label of a sampler spec (bench/samplers.ts takes `name:option=value`). */
+const samplerLabel = (s) => (s === 'tpe:multivariate=true' ? 'tpe (multivariate)' : s);
 
 /** Quantile with linear interpolation between order statistics (numpy's default; bench/samplers.ts uses the same). */
 function quantile(values, q) {
@@ -370,13 +372,13 @@ function renderSamplers(q, lines) {
   const { optuna } = q;
   const fixed = q.optuna_fixed && !q.optuna_fixed.skipped ? q.optuna_fixed : null;
   const problems = q.problems.map((p) => p.name);
-  const cols = [...q.samplers.map((s) => ({ label: s, cell: (p) => q.stride[p][s] }))];
+  const cols = [...q.samplers.map((s) => ({ label: samplerLabel(s), cell: (p) => q.stride[p][s] }))];
   if (!optuna.skipped) cols.push({ label: 'optuna-tpe', cell: (p) => optuna.results[p] });
   if (fixed) cols.push({ label: 'optuna-tpe + #5110 fix', cell: (p) => fixed.results[p] });
   lines.push('## Sampler quality', '');
   lines.push(
     `Simple regret (best value found − known global minimum; lower is better) after ${q.trials} sequential trials, median [25th–75th percentile] over seeds ${q.seeds[0]}..${q.seeds[q.seeds.length - 1]} (${q.seeds.length} runs per cell; quantiles interpolate linearly). ` +
-      `stride: \`makeSampler(name, { seed })\` with default options, one \`sample()\` per trial on the full history (bench/samplers.ts, Node ${process.version}). ` +
+      `stride: \`makeSampler(name, { seed })\` with default options (tpe (multivariate): \`{ multivariate: true }\`; gp warps the values with a fitted Yeo-Johnson transform by default), one \`sample()\` per trial on the full history (bench/samplers.ts, Node ${process.version}). ` +
       (optuna.skipped ? '' : `optuna-tpe: Optuna ${optuna.optuna} \`TPESampler(seed=seed)\` with defaults (Python ${optuna.python}, ${optuna.python_path}; bench/optuna_ref.py). `) +
       'Bold: lowest median in the row.',
     '',
@@ -407,7 +409,7 @@ function renderSamplers(q, lines) {
     for (const s of q.samplers) {
       const x = c.per_sampler[s];
       const target = s === 'tpe' ? `at least as good (lower or tied on ≥ as many problems as it loses): ${t.wins + t.ties >= t.losses ? 'met' : '**NOT met**'}` : '';
-      lines.push(`| stride ${s} | ${x.wins} | ${x.ties} | ${x.losses} | ${target} |`);
+      lines.push(`| stride ${samplerLabel(s)} | ${x.wins} | ${x.ties} | ${x.losses} | ${target} |`);
     }
     lines.push('');
     lines.push(`Geometric mean over the ${n} problems of (stride TPE median regret / Optuna TPE median regret): ${c.tpe_median_ratio_geomean.toFixed(2)} (< 1: stride's TPE lower).`, '');
@@ -421,7 +423,7 @@ function renderSamplers(q, lines) {
         lines.push('| Comparison of medians with Optuna TPE + fix | stride lower | tie | Optuna lower |');
         lines.push('|---|---:|---:|---:|');
         lines.push(`| best stride sampler per problem | ${f.best_stride.wins} | ${f.best_stride.ties} | ${f.best_stride.losses} |`);
-        for (const s of q.samplers) lines.push(`| stride ${s} | ${f.per_sampler[s].wins} | ${f.per_sampler[s].ties} | ${f.per_sampler[s].losses} |`);
+        for (const s of q.samplers) lines.push(`| stride ${samplerLabel(s)} | ${f.per_sampler[s].wins} | ${f.per_sampler[s].ties} | ${f.per_sampler[s].losses} |`);
         lines.push('');
         lines.push(`Geometric mean of (stride TPE median / fixed Optuna TPE median): ${f.tpe_median_ratio_geomean.toFixed(2)}.`, '');
       } else if (q.optuna_fixed?.skipped) {
@@ -453,6 +455,8 @@ function renderSamplers(q, lines) {
   }
   lines.push('- Random and QMC do not learn; they are there as the floor a model-based sampler should beat. With 10 seeds per cell, differences within the IQRs are not significant.');
   lines.push('- Optuna\'s TPE defaults are those of the installed version (3.x/4.x: univariate, as stride\'s `tpe` default; Optuna 5 switched single-objective studies to the multivariate TPE). BENCH_OPTUNA_PYTHON names another Python (with another Optuna) to try first.');
+  lines.push("- stride's `tpe` stays univariate by default although the multivariate column is usually better in these sequential runs: the multivariate kernel's shared (Scott) bandwidth is wide, so the constant liar barely moves g(x) and parallel workers' asks crowd around the same point (test/tuning/tpe.test.ts measures the liar on the univariate kernel). Pick `multivariate: true` for sequential studies.");
+  lines.push("- gp's output warping (Yeo-Johnson with maximum-likelihood λ, as in HEBO) pulls in the long tail of bad values before standardising; it took Rosenbrock-4D from ~585 to ~25 and Levy-4D from ~1.3 to ~0.5 median regret when it was added (2026-11-29; `warp_output: false` turns it off).");
   lines.push('');
 }
 
@@ -462,6 +466,7 @@ function renderSamplers(q, lines) {
 const LATENCY_SAMPLERS = ['tpe', 'gp', 'random'];
 const LATENCY_POINTS = [50, 200, 500];
 const LATENCY_ASKS = 15;
+const LATENCY_WARMUP = 3;
 /** Measuring at one point stops after this much time once at least LATENCY_MIN_ASKS asks are timed. */
 const LATENCY_POINT_BUDGET_MS = 20_000;
 const LATENCY_MIN_ASKS = 5;
@@ -584,6 +589,12 @@ async function latencySection() {
           complete = target;
           // Each measured ask is told `failed` at once: nothing stays running, and the
           // history the sampler learns from stays at exactly `target` complete trials.
+          // Enqueued trials never reach the sampler, so first LATENCY_WARMUP untimed asks
+          // let V8 compile its code, as in a study whose asks all come from it.
+          for (let w = 0; w < LATENCY_WARMUP; w++) {
+            const { body: trial } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
+            await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: warm-up' });
+          }
           const times = [];
           const t1 = performance.now();
           while (times.length < LATENCY_ASKS && (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)) {
@@ -621,7 +632,7 @@ async function latencySection() {
 function renderLatency(lat, lines) {
   lines.push('## Ask latency (HTTP + Durable Object)', '');
   lines.push(
-    `The main Worker (wrangler.toml) in local workerd through \`unstable_startWorker\`, on a temporary D1/Durable Object store. For each sampler a study over a 4-parameter space (lr and weight_decay log-scale floats, momentum float, batch_size log-scale int), seed 1, filled with complete trials at fixed random params (enqueue, ask, tell); at ${LATENCY_POINTS.join(', ')} complete trials, ${LATENCY_ASKS} single \`POST /v1/studies/{id}/ask\` calls are timed from Node (request sent to answer read), each followed by a tell \`{"state": "failed"}\` (not timed) so no trial stays running and the history stays at that number of complete trials. ms: median [25th–75th percentile], max; n: asks timed.`,
+    `The main Worker (wrangler.toml) in local workerd through \`unstable_startWorker\`, on a temporary D1/Durable Object store. For each sampler a study over a 4-parameter space (lr and weight_decay log-scale floats, momentum float, batch_size log-scale int), seed 1, filled with complete trials at fixed random params (enqueue, ask, tell); at ${LATENCY_POINTS.join(', ')} complete trials, ${LATENCY_ASKS} single \`POST /v1/studies/{id}/ask\` calls are timed from Node after ${LATENCY_WARMUP} untimed ones (the fill's trials are enqueued, so without them the sampler's code would still be cold) (request sent to answer read), each followed by a tell \`{"state": "failed"}\` (not timed) so no trial stays running and the history stays at that number of complete trials. ms: median [25th–75th percentile], max; n: asks timed.`,
     '',
   );
   lines.push(`| Sampler | ${LATENCY_POINTS.map((p) => `${p} trials`).join(' | ')} |`);

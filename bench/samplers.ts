@@ -218,8 +218,19 @@ interface Cell {
   ms_per_sample_late: number;
 }
 
-function runOne(problem: Problem, samplerName: SamplerName, seed: number, nTrials: number, times: number[], late: number[]): number {
-  const sampler = makeSampler(samplerName, { seed });
+/** A sampler spec: `name` or `name:option=value;option=value` (values parsed as JSON), e.g. `tpe:multivariate=true`. */
+function samplerFromSpec(spec: string, seed: number) {
+  const [name, opts = ''] = spec.split(':');
+  const options: Record<string, unknown> = { seed };
+  for (const kv of opts.split(';').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    options[k] = JSON.parse(v);
+  }
+  return makeSampler(name as SamplerName, options);
+}
+
+function runOne(problem: Problem, samplerSpec: string, seed: number, nTrials: number, times: number[], late: number[]): number {
+  const sampler = samplerFromSpec(samplerSpec, seed);
   const trials: FrozenTrial[] = [];
   let best = Infinity;
   for (let i = 0; i < nTrials; i++) {
@@ -239,7 +250,7 @@ function runOne(problem: Problem, samplerName: SamplerName, seed: number, nTrial
 function main(): void {
   const nTrials = Number(arg('trials', '50'));
   const nSeeds = Number(arg('seeds', '10'));
-  const samplers = arg('samplers', 'random,qmc,tpe,gp').split(',') as SamplerName[];
+  const samplers = arg('samplers', 'random,qmc,tpe,gp').split(',');
   const only = arg('problems', '');
   const problems = only ? PROBLEMS.filter((p) => only.split(',').some((s) => p.name.toLowerCase().startsWith(s.toLowerCase()))) : PROBLEMS;
   const seeds = Array.from({ length: nSeeds }, (_, i) => i);

@@ -3,7 +3,7 @@ import { cholesky, cholInverse, cholSolve, solveLower, solveUpperT } from '../..
 import { kernelMatrix } from '../../src/tuning/gp/kernel';
 import { defaultPrior, fitHyperparameters, GpPosterior, makeNegLogPosterior } from '../../src/tuning/gp/model';
 import { erfcx, logEI, logH, normCdf } from '../../src/tuning/gp/acquisition';
-import { GpSampler, randomParams, standardize } from '../../src/tuning/samplers/gp';
+import { GpSampler, randomParams, standardize, yeoJohnson } from '../../src/tuning/samplers/gp';
 import { Rng } from '../../src/tuning/rng';
 import { isActive, paramOrder } from '../../src/tuning/space';
 import type { Direction, FrozenTrial, Params, Space } from '../../src/tuning/types';
@@ -410,6 +410,49 @@ describe('GpSampler', () => {
     standardize(h);
     expect(Array.from(h).every(Number.isFinite)).toBe(true);
     expect(h.reduce((a, b) => a + b * b, 0) / 4).toBeCloseTo(1, 12);
+  });
+
+  it('warps a heavy right tail with a Yeo-Johnson transform that keeps the order', () => {
+    // Rosenbrock-like values: most near the minimum, a few enormous.
+    const rng = new Rng(3);
+    const raw = Array.from({ length: 40 }, () => Math.exp(12 * rng.next() ** 2));
+    const y = Float64Array.from(raw);
+    standardize(y);
+    const before = Float64Array.from(y);
+    const lambda = yeoJohnson(y);
+    expect(lambda).toBeLessThan(1); // compresses the tail
+    expect(Array.from(y).every(Number.isFinite)).toBe(true);
+    const skew = (a: Float64Array) => {
+      const m = a.reduce((s, v) => s + v, 0) / a.length;
+      const sd = Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length);
+      return a.reduce((s, v) => s + ((v - m) / sd) ** 3, 0) / a.length;
+    };
+    expect(Math.abs(skew(y))).toBeLessThan(0.5 * Math.abs(skew(before)));
+    for (let i = 0; i < y.length; i++) for (let j = 0; j < y.length; j++) if (before[i] < before[j]) expect(y[i]).toBeLessThan(y[j]);
+    // Degenerate inputs are left alone (identity, lambda 1).
+    const c = Float64Array.from([0, 0, 0, 0]);
+    expect(yeoJohnson(c)).toBe(1);
+    expect(Array.from(c)).toEqual([0, 0, 0, 0]);
+    expect(yeoJohnson(Float64Array.from([1, 2]))).toBe(1);
+  });
+
+  it('output warping helps on a function with a long tail (Rosenbrock-4D, median over 5 seeds)', () => {
+    const space: Space = Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 10 }]));
+    const rosen = (p: Params) => {
+      const x = [0, 1, 2, 3].map((i) => p[`x${i}`] as number);
+      let s = 0;
+      for (let i = 0; i < 3; i++) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
+      return s;
+    };
+    const run = (warp: boolean) =>
+      [0, 1, 2, 3, 4].map((seed) => {
+        const s = new GpSampler({ warp_output: warp, n_candidates: 256 });
+        return optimise((tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }), rosen, 35).best;
+      });
+    const warped = median(run(true));
+    const plain = median(run(false));
+    console.log(`rosenbrock-4d: median best warped ${warped.toPrecision(4)} vs plain ${plain.toPrecision(4)}`);
+    expect(warped).toBeLessThan(0.5 * plain);
   });
 
   it('never throws on pathological histories', () => {

@@ -22,7 +22,10 @@
  *   always present when the child could be, separates the two regimes.
  *   Inactive parameters are absent from the output (buildParams).
  * - Outputs: values of complete trials, negated for `maximize` so the GP
- *   always minimises, then standardised (mean 0, std 1; std 1 when all equal).
+ *   always minimises, then standardised (mean 0, std 1; std 1 when all equal),
+ *   then (`warp_output`, default on) warped by a Yeo-Johnson power transform
+ *   with maximum-likelihood λ and standardised again (HEBO's output warping):
+ *   a long tail of bad values no longer flattens the region near the best.
  *   A complete trial whose value is NaN or infinitely bad counts as the
  *   worst finite value seen, one infinitely good as the best (no finite value
  *   at all: random sampling); pruned and failed trials are ignored.
@@ -58,6 +61,8 @@ export interface GpSamplerOptions {
   n_candidates?: number;
   /** Local (pattern) searches from the best candidates (default 5; plus 2 from the best observed points). */
   n_local_search?: number;
+  /** Warp the objective values with a fitted Yeo-Johnson power transform before the GP sees them (default true). */
+  warp_output?: boolean;
 }
 
 /** What the last `sample` call did; for tests and diagnostics. */
@@ -176,6 +181,7 @@ export class GpSampler implements Sampler {
   private readonly nStartup: number;
   private readonly nCandidates: number;
   private readonly nLocal: number;
+  private readonly warp: boolean;
   /** Diagnostics of the last `sample` call. */
   lastInfo: GpSampleInfo = { mode: 'startup' };
 
@@ -185,6 +191,7 @@ export class GpSampler implements Sampler {
     this.nStartup = int(options.n_startup_trials, 10, 0);
     this.nCandidates = int(options.n_candidates, 1024, 1);
     this.nLocal = int(options.n_local_search, 5, 0);
+    this.warp = options.warp_output ?? true;
   }
 
   sample(ctx: SampleContext): Params {
@@ -234,6 +241,10 @@ export class GpSampler implements Sampler {
       y[i] = Number.isFinite(v) ? v : v === -Infinity ? lo : hi;
     }
     standardize(y);
+    if (this.warp) {
+      yeoJohnson(y);
+      standardize(y);
+    }
 
     const X = new Float64Array(n * d);
     complete.forEach((t, i) => encodeParams(dims, t.params, X, i * d));
@@ -353,6 +364,67 @@ export function standardize(y: Float64Array): void {
   let std = Math.sqrt(varSum / n);
   if (!(std > 1e-12)) std = 1;
   for (let i = 0; i < n; i++) y[i] = (y[i] / scale - mean) / std;
+}
+
+/**
+ * In place: the Yeo-Johnson power transform with the λ in [-2, 2] that makes
+ * y look most normal (maximum profile likelihood, golden-section search), as
+ * HEBO does. Order preserving; a long tail of bad values (Rosenbrock's 1e5
+ * next to minima near 0) is pulled in so the GP's stationary kernel and
+ * standardised scale are spent on the region that matters. Returns λ.
+ */
+export function yeoJohnson(y: Float64Array): number {
+  const n = y.length;
+  if (n < 3) return 1;
+  const out = new Float64Array(n);
+  let logJacobianBase = 0;
+  for (let i = 0; i < n; i++) logJacobianBase += Math.sign(y[i]) * Math.log1p(Math.abs(y[i]));
+  const transform = (lambda: number, dst: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      const v = y[i];
+      if (v >= 0) dst[i] = Math.abs(lambda) < 1e-9 ? Math.log1p(v) : ((v + 1) ** lambda - 1) / lambda;
+      else dst[i] = Math.abs(lambda - 2) < 1e-9 ? -Math.log1p(-v) : -((1 - v) ** (2 - lambda) - 1) / (2 - lambda);
+    }
+  };
+  const negLogLik = (lambda: number): number => {
+    transform(lambda, out);
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += out[i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (out[i] - mean) ** 2;
+    v /= n;
+    if (!(v > 1e-300) || !Number.isFinite(v)) return Infinity;
+    return (n / 2) * Math.log(v) - (lambda - 1) * logJacobianBase;
+  };
+  let a = -2;
+  let b = 2;
+  const r = (Math.sqrt(5) - 1) / 2;
+  let c = b - r * (b - a);
+  let d = a + r * (b - a);
+  let fc = negLogLik(c);
+  let fd = negLogLik(d);
+  for (let it = 0; it < 40; it++) {
+    if (fc < fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - r * (b - a);
+      fc = negLogLik(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + r * (b - a);
+      fd = negLogLik(d);
+    }
+  }
+  const lambda = (a + b) / 2;
+  if (!Number.isFinite(negLogLik(lambda))) return 1;
+  transform(lambda, out);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) return 1;
+  y.set(out);
+  return lambda;
 }
 
 /** Independent uniform sample in the internal scale (the startup phase). */

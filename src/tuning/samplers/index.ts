@@ -42,7 +42,7 @@ const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
     consider_magic_clip: 'bool',
     consider_endpoints: 'bool',
   },
-  gp: { n_startup_trials: 'int>=0', n_candidates: 'int>=1', n_local_search: 'int>=0' },
+  gp: { n_startup_trials: 'int>=0', n_candidates: 'int>=1', n_local_search: 'int>=0', warp_output: 'bool' },
   random: {},
   qmc: {},
   grid: { shuffle: 'bool' },

@@ -27,7 +27,7 @@ export interface TpeOptions {
   n_startup_trials?: number;
   /** Candidates drawn from l(x) per suggestion. Default 24. */
   n_ei_candidates?: number;
-  /** Joint kernel over the unconditional parameters (conditional ones stay univariate). Default false. */
+  /** Joint kernel over the unconditional parameters (conditional ones stay univariate). Default false: multivariate is better in sequential runs (bench/RESULTS.md) but its shared bandwidth makes the constant liar weak, so parallel asks crowd together. */
   multivariate?: boolean;
   /** Treat running trials as bad ("above") observations. Default true. */
   constant_liar?: boolean;
