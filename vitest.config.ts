@@ -19,7 +19,7 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: './wrangler.toml' },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, STRIDE_DEV_KEY: 'test-key' },
+                bindings: { TEST_MIGRATIONS: migrations, STRIDE_DEV_KEY: 'test-key', STRIDE_RUNNER_KEY: 'test-runner-key' },
               },
             }),
           ],

@@ -10,7 +10,17 @@ import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { studyRoutes } from './api/studies';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
-export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
+/**
+ * What the caller's key may do. `admin`: everything (the development key);
+ * `runner`: lease trials and heartbeat, report, tell or release the trials it
+ * leased, nothing else (it cannot create or read studies).
+ */
+export type Scope = 'admin' | 'runner';
+
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { scope: Scope } };
+
+/** Routes a runner key may call. */
+const RUNNER_ROUTES = [/^\/v1\/runners\/lease$/, /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(report|tell|heartbeat|release)$/];
 
 function unauthorized(detail: string): ProblemError {
   return new ProblemError(401, 'unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="stride"' });
@@ -50,10 +60,25 @@ export function createApp(): OpenAPIHono<AppEnv> {
     if (!header) throw unauthorized('send your API key as Authorization: Bearer <key>');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthorized('the Authorization header must be: Bearer <key>');
-    const key = c.env.STRIDE_DEV_KEY;
-    if (typeof key !== 'string' || key.length === 0 || !(await timingSafeEqual(match[1], key))) {
-      throw unauthorized('the API key is not valid');
+    const given = match[1];
+    const keys: [string | undefined, Scope][] = [
+      [c.env.STRIDE_DEV_KEY, 'admin'],
+      [c.env.STRIDE_RUNNER_KEY, 'runner'],
+    ];
+    let scope: Scope | null = null;
+    for (const [key, s] of keys) {
+      // Every key is compared (in constant time), so the time taken does not tell which matched.
+      if (typeof key === 'string' && key.length > 0 && (await timingSafeEqual(given, key)) && scope === null) scope = s;
     }
+    if (scope === null) throw unauthorized('the API key is not valid');
+    if (scope === 'runner' && !(c.req.method === 'POST' && RUNNER_ROUTES.some((r) => r.test(c.req.path)))) {
+      throw new ProblemError(
+        403,
+        'forbidden',
+        'this is a runner key: it can lease trials (POST /v1/runners/lease) and heartbeat, report, tell or release the trials it leased, nothing else',
+      );
+    }
+    c.set('scope', scope);
     await next();
   });
 

@@ -164,6 +164,40 @@ export const ProblemSchema = z
 
 const ParamValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
+const ClientExecutorSchema = z.strictObject({ kind: z.literal('client') });
+
+const RunnerExecutorSchema = z.strictObject({
+  kind: z.literal('runner'),
+  max_parallel: z.int().min(1).max(10_000).nullable().default(null).openapi({ description: 'Most trials leased at once (null: no bound).' }),
+  max_attempts: z.int().min(1).max(100).default(3).openapi({ description: 'Leases a trial may have; when the last expires, the trial fails.' }),
+  lease_seconds: z.int().min(5).max(86_400).default(120).openapi({ description: 'Lease length; each heartbeat or report extends it by as much again.' }),
+  dispatch_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .nullable()
+    .default(null)
+    .openapi({ description: 'POSTed a signed job notice when trials become available (stride-signature: v1=HMAC-SHA256(secret, "<stride-timestamp>.<body>")).' }),
+});
+
+const EdgeExecutorSchema = z.strictObject({
+  kind: z.literal('edge'),
+  probe: ProbeSchema.openapi({ description: "API.md's probe; each trial's params are mapped onto it (see README: edge studies)." }),
+  lr: positive().optional().openapi({ description: "The learning rate when the space has no 'lr' parameter." }),
+  epochs: z.int().min(1).max(200).default(5),
+  validation_split: z.number().min(0.05).max(0.5).default(0.2),
+  parallelism: z.int().min(1).max(16).default(4),
+  max_attempts: z.int().min(1).max(10).default(2),
+  lease_seconds: z.int().min(10).max(3600).default(300),
+  schedule: z.record(z.string(), z.unknown()).optional().openapi({ description: 'LR schedule of every trial: {"kind": "constant"|"step"|"exponential"|"cosine"|"one_cycle", ...}.' }),
+  warmup: z.strictObject({ steps: z.int().min(0), start_factor: z.number().gt(0).max(1).optional() }).optional(),
+});
+
+export const ExecutorSchema = z
+  .discriminatedUnion('kind', [ClientExecutorSchema, RunnerExecutorSchema, EdgeExecutorSchema])
+  .openapi('Executor', { description: "Who runs the trials: the caller (client), leasing runners (runner), or the edge (edge)." });
+
+export type ExecutorInput = z.infer<typeof ExecutorSchema>;
+
 export const StudyCreateSchema = z
   .strictObject({
     name: z.string().min(1).max(200),
@@ -180,9 +214,7 @@ export const StudyCreateSchema = z
       .prefault({}),
     pruner: z.looseObject({ name: z.enum(['none', 'median', 'asha', 'hyperband']).default('none') }).prefault({}),
     max_trials: z.int().min(1).max(100_000).nullable().default(null),
-    executor: z
-      .strictObject({ kind: z.enum(['client', 'runner', 'edge']).default('client'), probe: z.unknown().optional() })
-      .prefault({}),
+    executor: ExecutorSchema.prefault({ kind: 'client' }),
     metadata: z.record(z.string(), z.unknown()).default({}),
   })
   .openapi('StudyCreate');
@@ -198,6 +230,8 @@ export const TrialSchema = z
     value: z.number().nullable(),
     intermediate: z.array(z.object({ step: z.int(), value: z.number() })),
     error: z.string().nullable(),
+    attempts: z.int().openapi({ description: 'Leases granted so far (runner and edge studies).' }),
+    runner: z.string().nullable().openapi({ description: 'The runner holding (or that last held) the lease.' }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
   })
@@ -219,15 +253,44 @@ export const StudySchema = z
     best_trial: TrialSchema.nullable(),
     created_at: z.string(),
     metadata: z.record(z.string(), z.unknown()),
+    dispatch: z
+      .object({
+        pending: z.boolean(),
+        next_attempt_at: z.string().nullable(),
+        last: z.object({ at: z.string(), attempt: z.int(), ok: z.boolean(), detail: z.string() }).nullable(),
+      })
+      .optional()
+      .openapi({ description: 'Runner studies with a dispatch_url: the job notices.' }),
+    dispatch_secret: z.string().optional().openapi({ description: 'Only in the answer to the creation of a study with a dispatch_url: the HMAC key of its job notices. Store it; it is not shown again.' }),
   })
   .openapi('Study');
 
 export const AskSchema = z.strictObject({ count: z.int().min(1).max(100).optional() }).openapi('Ask');
 export const EnqueueSchema = z.strictObject({ params: z.record(z.string(), ParamValueSchema) }).openapi('Enqueue');
-export const ReportSchema = z.strictObject({ step: z.int().min(0), value: z.number() }).openapi('Report');
+const LeaseToken = z.string().min(1).max(200).openapi({ description: 'The lease token: required for the trials of runner and edge studies.' });
+export const ReportSchema = z.strictObject({ step: z.int().min(0), value: z.number(), lease_token: LeaseToken.optional() }).openapi('Report');
+export const LeaseTokenSchema = z.strictObject({ lease_token: LeaseToken }).openapi('LeaseToken');
+export const LeaseRequestSchema = z
+  .strictObject({
+    study_id: z.string().min(1).max(64).optional().openapi({ description: 'Lease only from this study (else from any runner study with work).' }),
+    runner: z
+      .strictObject({ name: z.string().min(1).max(200).optional(), labels: z.array(z.string().min(1).max(100)).max(50).default([]) })
+      .prefault({}),
+  })
+  .openapi('LeaseRequest');
+export const LeaseSchema = z
+  .object({ token: z.string(), expires_at: z.string(), attempt: z.int(), heartbeat_seconds: z.int() })
+  .openapi('Lease');
+export const LeaseGrantSchema = z
+  .object({
+    study: z.object({ id: z.string(), name: z.string(), metric: z.string(), direction: z.enum(['minimize', 'maximize']) }),
+    trial: TrialSchema,
+    lease: LeaseSchema,
+  })
+  .openapi('LeaseGrant');
 export const TellSchema = z
   .union([
-    z.strictObject({ value: z.number(), state: z.literal('complete').optional() }),
-    z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional() }),
+    z.strictObject({ value: z.number(), state: z.literal('complete').optional(), lease_token: LeaseToken.optional() }),
+    z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional(), lease_token: LeaseToken.optional() }),
   ])
   .openapi('Tell', { description: '{"value": v} for a finished trial, or {"state": "failed"|"pruned", "error": "..."}; NaN is not JSON: report divergence as failed.' });

@@ -2,14 +2,29 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as studies from '../services/studies';
-import { AskSchema, EnqueueSchema, ProblemSchema, ReportSchema, StudyCreateSchema, StudySchema, TellSchema, TrialSchema } from './schemas';
+import type { Caller, TellBody } from '../coordinator/types';
+import {
+  AskSchema,
+  EnqueueSchema,
+  LeaseGrantSchema,
+  LeaseRequestSchema,
+  LeaseSchema,
+  LeaseTokenSchema,
+  ProblemSchema,
+  ReportSchema,
+  StudyCreateSchema,
+  StudySchema,
+  TellSchema,
+  TrialSchema,
+} from './schemas';
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
   400: problem('Malformed body (not JSON)'),
   401: problem('Missing or wrong API key'),
+  403: problem('A runner key on a route it may not call'),
   404: problem('Unknown study or trial (or another project’s)'),
-  409: problem('Conflict: max_trials reached, a different second tell, a trial not running'),
+  409: problem('Conflict: max_trials reached, a different second tell, a trial not running, a stale or expired lease token'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
@@ -41,6 +56,51 @@ const trials = createRoute({ ...base, method: 'get', path: '/v1/studies/{id}/tri
 const report = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) }, ...errors } });
 const tell = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/tell', summary: 'Tell the result of a trial', request: { params: TrialParam, ...body(TellSchema) }, responses: { 200: { description: 'The finished trial', ...json(TrialSchema) }, ...errors } });
 
+const heartbeat = createRoute({
+  ...base,
+  tags: ['Runners'],
+  method: 'post',
+  path: '/v1/studies/{id}/trials/{number}/heartbeat',
+  summary: 'Extend the lease of a trial (runner and edge studies)',
+  request: { params: TrialParam, ...body(LeaseTokenSchema) },
+  responses: { 200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) }, ...errors },
+});
+const release = createRoute({
+  ...base,
+  tags: ['Runners'],
+  method: 'post',
+  path: '/v1/studies/{id}/trials/{number}/release',
+  summary: 'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
+  request: { params: TrialParam, ...body(LeaseTokenSchema) },
+  responses: { 200: { description: 'The trial, waiting again', ...json(TrialSchema) }, ...errors },
+});
+const run = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/studies/{id}/run',
+  summary: 'Run an edge study: its trials train on the edge, `parallelism` at a time, until max_trials',
+  request: { params: StudyParam },
+  responses: { 202: { description: 'The study, running', ...json(StudySchema) }, ...errors },
+});
+const lease = createRoute({
+  ...base,
+  tags: ['Runners'],
+  method: 'post',
+  path: '/v1/runners/lease',
+  summary: 'Lease the next trial of a runner study (of `study_id`, else of any runner study with work)',
+  request: { body: { required: false, ...json(LeaseRequestSchema) } },
+  responses: {
+    200: { description: 'A trial, its params and the lease', ...json(LeaseGrantSchema) },
+    204: { description: 'Nothing to do now (no waiting trials, max_trials reached, or max_parallel leases out)' },
+    ...errors,
+  },
+});
+
+/** The lease token of a report or tell body, as the coordinator's caller. */
+function callerOf(c: { get: (k: 'scope') => string }, token: string | undefined): Caller {
+  return { lease_token: token, runner_only: c.get('scope') === 'runner' };
+}
+
 export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => c.json(await studies.createStudy(c.env, c.req.valid('json')), 201));
   app.openapi(list, async (c) => {
@@ -61,10 +121,25 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');
-    return c.json(await studies.report(c.env, id, number, r.step, r.value), 200);
+    return c.json(await studies.report(c.env, id, number, r.step, r.value, callerOf(c, r.lease_token)), 200);
   });
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');
-    return c.json(await studies.tell(c.env, id, number, c.req.valid('json')), 200);
+    const { lease_token, ...result } = c.req.valid('json');
+    return c.json(await studies.tell(c.env, id, number, result as TellBody, callerOf(c, lease_token)), 200);
+  });
+  app.openapi(heartbeat, async (c) => {
+    const { id, number } = c.req.valid('param');
+    return c.json(await studies.heartbeat(c.env, id, number, c.req.valid('json').lease_token), 200);
+  });
+  app.openapi(release, async (c) => {
+    const { id, number } = c.req.valid('param');
+    return c.json(await studies.release(c.env, id, number, c.req.valid('json').lease_token), 200);
+  });
+  app.openapi(run, async (c) => c.json(await studies.run(c.env, c.req.valid('param').id), 202));
+  app.openapi(lease, async (c) => {
+    const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { runner: { labels: [] } } : c.req.valid('json');
+    const grant = await studies.lease(c.env, raw.study_id, { name: raw.runner?.name ?? null });
+    return grant ? c.json(grant, 200) : c.body(null, 204);
   });
 }

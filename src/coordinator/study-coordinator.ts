@@ -13,6 +13,15 @@
  * outbox table in the same synchronous block; a flush writes the outbox to
  * D1 and deletes what was written. A failed flush is retried by an alarm, so
  * a D1 outage delays the copy but loses nothing.
+ *
+ * Runner and edge studies lease their trials: `lease` starts a trial (a
+ * waiting one first, else a new one from the sampler, so suggestions see
+ * every result so far) under a random token with an expiry. Heartbeats
+ * extend it; report and tell must carry it. An expired lease sends the
+ * trial back to `waiting` (or to `failed` after `max_attempts` leases), by
+ * the object's alarm or by the next call that looks. The one alarm also
+ * retries D1 flushes, pushes job notices to `dispatch_url` and re-sends
+ * edge trials, whichever is due first.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
@@ -22,7 +31,7 @@ import { makePruner, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
-import type { StudyConfig, StudyView, TellBody, TrialView } from './types';
+import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from './types';
 
 interface TrialRow {
   number: number;
@@ -34,10 +43,26 @@ interface TrialRow {
   started_at: number | null;
   completed_at: number | null;
   tell: string | null;
+  attempts: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  runner: string | null;
   [key: string]: SqlStorageValue;
 }
 
 const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
+/** Job notices to dispatch_url: retried after 1, 2, 4, ... s (at most 5 min apart), then dropped. */
+const DISPATCH_MAX_ATTEMPTS = 8;
+
+/** What a queue message of an edge trial carries. */
+export interface EdgeTrialMessage {
+  study_id: string;
+  number: number;
+  token: string;
+  params: Params;
+}
+
+type LeasedExecutor = RunnerExecutor | EdgeExecutor;
 
 export class StudyCoordinator extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -53,13 +78,26 @@ export class StudyCoordinator extends DurableObject<Env> {
         number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,
         intermediate TEXT NOT NULL DEFAULT '[]', error TEXT, started_at INTEGER, completed_at INTEGER, tell TEXT)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`);
+      // Lease columns (added after the first release: objects created before get them here).
+      const cols = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('trials')`).toArray().map((r) => r.name));
+      for (const [col, def] of [
+        ['attempts', 'INTEGER NOT NULL DEFAULT 0'],
+        ['lease_token', 'TEXT'],
+        ['lease_expires_at', 'INTEGER'],
+        ['runner', 'TEXT'],
+      ] as const) {
+        if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
+      }
       const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`).toArray()[0];
       this.config = row ? (JSON.parse(row.value) as StudyConfig) : null;
     });
   }
 
-  /** Create the study; creating it again with the same config is a no-op. */
-  async create(config: StudyConfig): Promise<StudyView> {
+  /**
+   * Create the study; creating it again with the same config is a no-op.
+   * `dispatchSecret` signs the job notices of a runner study with a dispatch_url.
+   */
+  async create(config: StudyConfig, dispatchSecret?: string): Promise<StudyView> {
     if (this.config) {
       if (canonicalJson(this.config) !== canonicalJson(config)) {
         throw new CoordinatorError('conflict', `study ${config.id} already exists with another configuration`);
@@ -67,9 +105,12 @@ export class StudyCoordinator extends DurableObject<Env> {
       return this.view();
     }
     this.sql.exec(`INSERT INTO meta (key, value) VALUES ('config', ?)`, JSON.stringify(config));
+    if (dispatchSecret) this.setMeta('dispatch_secret', dispatchSecret);
     this.config = config;
     this.enqueueOutbox('study');
     this.scheduleFlush();
+    this.noteAvailable();
+    await this.scheduleAlarm();
     return this.view();
   }
 
@@ -93,67 +134,117 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.enqueueOutbox('trial', number);
     this.enqueueOutbox('study');
     this.scheduleFlush();
+    this.noteAvailable();
+    await this.scheduleAlarm();
     return this.trialView(this.row(number)!);
   }
 
   async ask(count: number): Promise<TrialView[]> {
     const config = this.requireConfig();
+    if (config.executor.kind === 'runner') {
+      throw new CoordinatorError('conflict', 'the trials of a runner study are leased by runners (POST /v1/runners/lease), not asked');
+    }
+    if (config.executor.kind === 'edge') {
+      throw new CoordinatorError('conflict', `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`);
+    }
     const out: TrialView[] = [];
-    const sampler = makeSampler(config.sampler.name, config.sampler);
-    const pruner = makePruner(config.pruner);
     for (let k = 0; k < count; k++) {
-      const now = Date.now();
-      const waiting = this.sql
-        .exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'waiting' ORDER BY number LIMIT 1`)
-        .toArray()[0];
-      let number: number;
-      if (waiting) {
-        number = waiting.number;
-        this.sql.exec(`UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`, now, number);
-      } else {
-        number = this.count();
-        if (config.max_trials !== null && number >= config.max_trials) {
-          if (out.length > 0) break;
-          throw new CoordinatorError('conflict', `the study has reached max_trials (${config.max_trials})`);
-        }
-        let params: Params;
-        try {
-          params = sampler.sample({
-            space: config.space,
-            // With Hyperband, a trial learns only from the trials of its own bracket.
-            trials: trialsInSameBracket(pruner, number, this.frozen()),
-            direction: config.direction as Direction,
-            seed: config.sampler.seed,
-            trialNumber: number,
-          });
-        } catch (err) {
-          if (!(err instanceof GridExhaustedError)) throw err;
-          if (out.length > 0) break;
-          throw new CoordinatorError('conflict', 'the grid is exhausted: every combination of the space has been asked');
-        }
-        this.sql.exec(
-          `INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`,
-          number,
-          JSON.stringify(params),
-          now,
-        );
-      }
-      this.enqueueOutbox('trial', number);
-      out.push(this.trialView(this.row(number)!));
+      const started = this.startTrial(config, Date.now(), out.length === 0);
+      if (started === null) break;
+      out.push(this.trialView(this.row(started)!));
     }
     this.enqueueOutbox('study');
     this.scheduleFlush();
     return out;
   }
 
-  async report(number: number, step: number, value: number): Promise<{ should_prune: boolean }> {
+  /**
+   * Lease the next trial of a runner study: a waiting one first, else a new
+   * one from the sampler. Null when there is nothing to do (max_trials
+   * reached, every trial leased, or max_parallel leases out).
+   */
+  async lease(runner: { name: string | null }): Promise<LeaseGrant | null> {
     const config = this.requireConfig();
+    const executor = config.executor;
+    if (executor.kind !== 'runner') {
+      throw new CoordinatorError('conflict', `study ${config.id} is not a runner study (executor '${executor.kind}'): its trials are not leased`);
+    }
+    const now = Date.now();
+    this.expireLeases(now);
+    const grant = this.grantLease(config, executor, now, runner.name);
+    this.noteAvailable();
+    this.enqueueOutbox('study');
+    this.scheduleFlush();
+    await this.scheduleAlarm();
+    return grant;
+  }
+
+  /** Extend a lease by lease_seconds from now. */
+  async heartbeat(number: number, token: string): Promise<{ lease: LeaseView }> {
+    const config = this.requireConfig();
+    const executor = this.leasedExecutor(config);
+    const now = Date.now();
+    if (this.expireLeases(now)) await this.scheduleAlarm();
+    const row = this.requireTrial(number);
+    this.checkLease(row, token, false);
+    const expires = now + executor.lease_seconds * 1000;
+    this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, expires, number);
+    return { lease: this.leaseView(executor, { ...row, lease_expires_at: expires }) };
+  }
+
+  /** Hand a leased trial back (a runner stopping): it waits for the next lease, and the attempt does not count. */
+  async release(number: number, token: string): Promise<TrialView> {
+    const config = this.requireConfig();
+    this.leasedExecutor(config);
+    const now = Date.now();
+    this.expireLeases(now);
+    const row = this.requireTrial(number);
+    this.checkLease(row, token, false);
+    this.sql.exec(
+      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
+      number,
+    );
+    this.enqueueOutbox('trial', number);
+    this.enqueueOutbox('study');
+    this.scheduleFlush();
+    this.noteAvailable();
+    await this.scheduleAlarm();
+    return this.trialView(this.row(number)!);
+  }
+
+  /**
+   * Start the edge trials of an edge study: up to `parallelism` at once, each
+   * sent to the queue; every tell starts the next until max_trials.
+   */
+  async run(): Promise<StudyView> {
+    const config = this.requireConfig();
+    if (config.executor.kind !== 'edge') {
+      throw new CoordinatorError('conflict', `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`);
+    }
+    this.setMeta('edge_running', '1');
+    this.expireLeases(Date.now());
+    await this.pumpEdge(config, config.executor);
+    await this.scheduleAlarm();
+    return this.view();
+  }
+
+  async report(number: number, step: number, value: number, caller: Caller = {}): Promise<{ should_prune: boolean }> {
+    const config = this.requireConfig();
+    const leased = this.authorizeLease(config, caller);
+    if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
     const intermediate = JSON.parse(row.intermediate) as { step: number; value: number }[];
     if (row.state !== 'running') {
       // A late or repeated report after the trial ended: answer, change nothing.
-      if (intermediate.some((p) => p.step === step && p.value === value)) return { should_prune: row.state === 'pruned' };
+      if (row.state !== 'waiting' && intermediate.some((p) => p.step === step && p.value === value)) return { should_prune: row.state === 'pruned' };
+      if (leased) this.checkLease(row, caller.lease_token!, false);
       throw new CoordinatorError('conflict', `trial ${number} is ${row.state}; reports are taken while it runs`);
+    }
+    if (leased) {
+      this.checkLease(row, caller.lease_token!, false);
+      // A report shows the holder is alive: it extends the lease like a heartbeat.
+      const executor = this.leasedExecutor(config);
+      this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, Date.now() + executor.lease_seconds * 1000, number);
     }
     const existing = intermediate.find((p) => p.step === step);
     if (existing && existing.value !== value) {
@@ -172,22 +263,30 @@ export class StudyCoordinator extends DurableObject<Env> {
     return { should_prune: pruner.shouldPrune({ trial, trials, direction: config.direction as Direction }) };
   }
 
-  async tell(number: number, body: TellBody): Promise<TrialView> {
-    this.requireConfig();
+  async tell(number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
+    const config = this.requireConfig();
+    const leased = this.authorizeLease(config, caller);
+    if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
     const fingerprint = canonicalJson(body);
     if (row.tell !== null) {
       if (row.tell === fingerprint) return this.trialView(row);
       throw new CoordinatorError('conflict', `trial ${number} was already told ${row.tell}; a different tell is refused`);
     }
-    if (row.state === 'waiting') {
+    if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
+      throw new CoordinatorError('conflict', `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`);
+    }
+    if (leased) {
+      // A late tell whose lease expired is still taken while nobody else holds the trial.
+      this.checkLease(row, caller.lease_token!, true);
+    } else if (row.state === 'waiting') {
       throw new CoordinatorError('conflict', `trial ${number} is waiting: ask for it before telling its result`);
     }
     const state: TrialState = 'value' in body ? 'complete' : body.state;
     const value = 'value' in body ? body.value : null;
     const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
     this.sql.exec(
-      `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ? WHERE number = ?`,
+      `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
       value,
       error,
@@ -198,17 +297,29 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.enqueueOutbox('trial', number);
     this.enqueueOutbox('study');
     this.scheduleFlush();
+    if (leased) {
+      this.noteAvailable();
+      if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
+      await this.scheduleAlarm();
+    }
     return this.trialView(this.row(number)!);
   }
 
-  /** Retry writing the outbox to D1. */
+  /** Whatever is due: expire leases, retry the D1 flush, push a job notice, re-send edge trials. */
   override async alarm(): Promise<void> {
-    await this.flush();
+    const config = this.config;
+    if (!config) return;
+    const now = Date.now();
+    this.expireLeases(now);
+    if (this.pendingCount() > 0) await this.flush();
+    await this.dispatchIfDue(config, now);
+    if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
+    await this.scheduleAlarm();
   }
 
   /** Rows still waiting for D1 (for tests and diagnostics). */
   async pendingWrites(): Promise<number> {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
+    return this.pendingCount();
   }
 
   /** Write the outbox to D1 now; resolves when it is empty or a write failed. */
@@ -240,18 +351,308 @@ export class StudyCoordinator extends DurableObject<Env> {
         }
       } catch (err) {
         const attempt = Number(this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'flush_failures'`).toArray()[0]?.value ?? 0);
-        this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('flush_failures', ?)`, String(attempt + 1));
-        await this.ctx.storage.setAlarm(Date.now() + RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+        this.setMeta('flush_failures', String(attempt + 1));
+        this.setMeta('flush_retry_at', String(Date.now() + RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]));
+        await this.scheduleAlarm();
         console.error(`study ${config.id}: D1 write failed (attempt ${attempt + 1}), retrying by alarm`, err);
         return;
       }
       this.sql.exec(`DELETE FROM outbox WHERE id <= ?`, maxId);
-      this.sql.exec(`DELETE FROM meta WHERE key = 'flush_failures'`);
+      this.sql.exec(`DELETE FROM meta WHERE key IN ('flush_failures', 'flush_retry_at')`);
     }
   }
 
   private scheduleFlush(): void {
     this.ctx.waitUntil(this.flush());
+  }
+
+  // --- trials and leases ---------------------------------------------------
+
+  /**
+   * Start the next trial (state running): a waiting one first, else a new one
+   * from the sampler. Null when there is none to start (max_trials reached or
+   * the grid exhausted); with `throwIfNone`, a 409 instead.
+   */
+  private startTrial(config: StudyConfig, now: number, throwIfNone: boolean): number | null {
+    const waiting = this.sql.exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'waiting' ORDER BY number LIMIT 1`).toArray()[0];
+    if (waiting) {
+      this.sql.exec(`UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`, now, waiting.number);
+      this.enqueueOutbox('trial', waiting.number);
+      return waiting.number;
+    }
+    const number = this.count();
+    if (config.max_trials !== null && number >= config.max_trials) {
+      if (throwIfNone) throw new CoordinatorError('conflict', `the study has reached max_trials (${config.max_trials})`);
+      return null;
+    }
+    const sampler = makeSampler(config.sampler.name, config.sampler);
+    const pruner = makePruner(config.pruner);
+    let params: Params;
+    try {
+      params = sampler.sample({
+        space: config.space,
+        // With Hyperband, a trial learns only from the trials of its own bracket.
+        trials: trialsInSameBracket(pruner, number, this.frozen()),
+        direction: config.direction as Direction,
+        seed: config.sampler.seed,
+        trialNumber: number,
+      });
+    } catch (err) {
+      if (!(err instanceof GridExhaustedError)) throw err;
+      if (throwIfNone) throw new CoordinatorError('conflict', 'the grid is exhausted: every combination of the space has been asked');
+      return null;
+    }
+    this.sql.exec(`INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`, number, JSON.stringify(params), now);
+    this.enqueueOutbox('trial', number);
+    return number;
+  }
+
+  /** Start a trial under a new lease, unless the bound on leases at once is reached or nothing is left. */
+  private grantLease(config: StudyConfig, executor: LeasedExecutor, now: number, runner: string | null): LeaseGrant | null {
+    const cap = executor.kind === 'runner' ? executor.max_parallel : executor.parallelism;
+    if (cap !== null && this.runningCount() >= cap) return null;
+    const number = this.startTrial(config, now, false);
+    if (number === null) return null;
+    const token = randomToken();
+    const expires = now + executor.lease_seconds * 1000;
+    this.sql.exec(
+      `UPDATE trials SET attempts = attempts + 1, lease_token = ?, lease_expires_at = ?, runner = ? WHERE number = ?`,
+      token,
+      expires,
+      runner,
+      number,
+    );
+    const row = this.row(number)!;
+    return {
+      study: { id: config.id, name: config.name, metric: config.metric, direction: config.direction },
+      trial: this.trialView(row),
+      lease: this.leaseView(executor, row),
+    };
+  }
+
+  private leaseView(executor: LeasedExecutor, row: TrialRow): LeaseView {
+    return {
+      token: row.lease_token!,
+      expires_at: new Date(row.lease_expires_at!).toISOString(),
+      attempt: row.attempts,
+      heartbeat_seconds: Math.max(1, Math.floor(executor.lease_seconds / 3)),
+    };
+  }
+
+  private leasedExecutor(config: StudyConfig): LeasedExecutor {
+    if (config.executor.kind === 'client') {
+      throw new CoordinatorError('conflict', `study ${config.id} is a client study (ask and tell): its trials have no leases`);
+    }
+    return config.executor;
+  }
+
+  /** Whether this call acts on a leased trial (and must hold its lease). */
+  private authorizeLease(config: StudyConfig, caller: Caller): boolean {
+    if (config.executor.kind === 'client') {
+      // A runner key sees only runner and edge studies.
+      if (caller.runner_only) throw new CoordinatorError('not_found', 'no such study');
+      if (caller.lease_token !== undefined) {
+        throw new CoordinatorError('invalid', "lease_token: this study's trials are not leased (executor 'client'): leave it out");
+      }
+      return false;
+    }
+    if (caller.lease_token === undefined) {
+      throw new CoordinatorError('invalid', `lease_token: required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`);
+    }
+    return true;
+  }
+
+  /** Throw a clear 409 unless `token` is the live lease of the trial (or, with allowLate, its expired one while nobody else holds it). */
+  private checkLease(row: TrialRow, token: string, allowLate: boolean): void {
+    const n = row.number;
+    if (row.lease_token === token) {
+      if (row.state === 'running') return;
+      if (row.state === 'waiting') {
+        if (allowLate) return;
+        throw new CoordinatorError('conflict', `your lease on trial ${n} expired: the trial waits to be leased again (a late tell is still taken until then)`);
+      }
+      throw new CoordinatorError('conflict', `trial ${n} is ${row.state}${row.error ? ` (${row.error})` : ''}`);
+    }
+    if (row.state === 'running') {
+      throw new CoordinatorError(
+        'conflict',
+        `stale lease token: trial ${n} was leased again (attempt ${row.attempts}${row.runner ? ` by '${row.runner}'` : ''}) after your lease ended; stop working on it`,
+      );
+    }
+    if (row.state === 'waiting') throw new CoordinatorError('conflict', `stale lease token: trial ${n} is waiting for a new lease`);
+    throw new CoordinatorError('conflict', `stale lease token: trial ${n} is already ${row.state}`);
+  }
+
+  /** Requeue (or fail, after max_attempts) every trial whose lease has expired by `now`. True if any did. */
+  private expireLeases(now: number): boolean {
+    const config = this.config;
+    if (!config || config.executor.kind === 'client') return false;
+    const maxAttempts = config.executor.max_attempts;
+    const expired = this.sql
+      .exec<TrialRow>(`SELECT * FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY number`, now)
+      .toArray();
+    for (const r of expired) {
+      const who = r.runner ? ` (runner '${r.runner}')` : '';
+      if (r.attempts >= maxAttempts) {
+        this.sql.exec(
+          `UPDATE trials SET state = 'failed', error = ?, completed_at = ?, lease_expires_at = NULL WHERE number = ?`,
+          `lease expired on attempt ${r.attempts} of ${maxAttempts}${who}: no heartbeat or result in time`,
+          now,
+          r.number,
+        );
+      } else {
+        this.sql.exec(
+          `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`,
+          `attempt ${r.attempts}: lease expired${who}`,
+          r.number,
+        );
+      }
+      this.enqueueOutbox('trial', r.number);
+    }
+    if (expired.length === 0) return false;
+    this.enqueueOutbox('study');
+    this.scheduleFlush();
+    this.noteAvailable();
+    return true;
+  }
+
+  private runningCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'running'`).one().n;
+  }
+
+  /** Trials a runner could lease now (Infinity: no bound). */
+  private available(config: StudyConfig, executor: RunnerExecutor): number {
+    const waiting = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'waiting'`).one().n;
+    let n = waiting + (config.max_trials === null ? Infinity : Math.max(0, config.max_trials - this.count()));
+    if (executor.max_parallel !== null) n = Math.min(n, Math.max(0, executor.max_parallel - this.runningCount()));
+    return n;
+  }
+
+  /** Mark a job notice due (runner studies with a dispatch_url), unless one is already pending. */
+  private noteAvailable(): void {
+    const config = this.config;
+    if (!config || config.executor.kind !== 'runner' || !config.executor.dispatch_url) return;
+    if (this.getMeta('dispatch_at') !== null) return;
+    if (this.available(config, config.executor) === 0) return;
+    this.setMeta('dispatch_at', String(Date.now()));
+    this.setMeta('dispatch_attempt', '0');
+  }
+
+  /** POST the signed job notice to dispatch_url if one is due; on failure, retry later with backoff. */
+  private async dispatchIfDue(config: StudyConfig, now: number): Promise<void> {
+    const executor = config.executor;
+    if (executor.kind !== 'runner' || !executor.dispatch_url) return;
+    const at = this.getMeta('dispatch_at');
+    if (at === null || Number(at) > now) return;
+    const available = this.available(config, executor);
+    if (available === 0) {
+      this.sql.exec(`DELETE FROM meta WHERE key IN ('dispatch_at', 'dispatch_attempt')`);
+      return;
+    }
+    const attempt = Number(this.getMeta('dispatch_attempt') ?? 0) + 1;
+    const body = JSON.stringify({
+      type: 'trials.available',
+      study_id: config.id,
+      study_name: config.name,
+      available: Number.isFinite(available) ? available : null,
+      lease: { method: 'POST', path: '/v1/runners/lease', body: { study_id: config.id } },
+      sent_at: new Date(now).toISOString(),
+    });
+    const timestamp = String(Math.floor(now / 1000));
+    const signature = await hmacSha256Hex(this.getMeta('dispatch_secret') ?? '', `${timestamp}.${body}`);
+    let ok = false;
+    let detail: string;
+    try {
+      const res = await fetch(executor.dispatch_url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'stride-dispatch/1', 'stride-timestamp': timestamp, 'stride-signature': `v1=${signature}` },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      ok = res.ok;
+      detail = `HTTP ${res.status}`;
+      await res.body?.cancel();
+    } catch (err) {
+      detail = err instanceof Error ? err.message : String(err);
+    }
+    this.setMeta('dispatch_last', JSON.stringify({ at: new Date(now).toISOString(), attempt, ok, detail }));
+    if (ok || attempt >= DISPATCH_MAX_ATTEMPTS) {
+      if (!ok) console.error(`study ${config.id}: job notice to ${executor.dispatch_url} failed ${attempt} times (${detail}); giving up until trials become available again`);
+      this.sql.exec(`DELETE FROM meta WHERE key IN ('dispatch_at', 'dispatch_attempt')`);
+    } else {
+      this.setMeta('dispatch_attempt', String(attempt));
+      this.setMeta('dispatch_at', String(Date.now() + Math.min(300_000, 1000 * 2 ** (attempt - 1))));
+    }
+  }
+
+  /** Keep `parallelism` edge trials in flight while the study runs: lease them and send them to the queue. */
+  private async pumpEdge(config: StudyConfig, executor: EdgeExecutor): Promise<void> {
+    if (this.getMeta('edge_running') !== '1') return;
+    const now = Date.now();
+    const messages: EdgeTrialMessage[] = [];
+    for (;;) {
+      const grant = this.grantLease(config, executor, now, 'edge');
+      if (!grant) break;
+      messages.push({ study_id: config.id, number: grant.trial.number, token: grant.lease.token, params: grant.trial.params });
+    }
+    if (messages.length === 0) return;
+    this.enqueueOutbox('study');
+    this.scheduleFlush();
+    try {
+      await this.env.EDGE_TRIALS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+      this.sql.exec(`DELETE FROM meta WHERE key = 'edge_retry_at'`);
+    } catch (err) {
+      // Not sent: hand the trials back and try again shortly (the alarm).
+      console.error(`study ${config.id}: sending ${messages.length} edge trials to the queue failed; retrying`, err);
+      for (const m of messages) {
+        this.sql.exec(
+          `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL WHERE number = ? AND lease_token = ?`,
+          m.number,
+          m.token,
+        );
+        this.enqueueOutbox('trial', m.number);
+      }
+      this.setMeta('edge_retry_at', String(Date.now() + 5_000));
+    }
+  }
+
+  /** Set the alarm to the earliest of: a lease expiry, a D1 flush retry, a job notice, an edge retry. */
+  private async scheduleAlarm(): Promise<void> {
+    const times: number[] = [];
+    const lease = this.sql
+      .exec<{ t: number | null }>(`SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`)
+      .one().t;
+    if (lease !== null) times.push(lease);
+    for (const key of ['flush_retry_at', 'dispatch_at', 'edge_retry_at']) {
+      const v = this.getMeta(key);
+      if (v !== null) times.push(Number(v));
+    }
+    if (times.length === 0) return;
+    const next = Math.min(...times);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next);
+  }
+
+  private dispatchStatus(): NonNullable<StudyView['dispatch']> {
+    const last = this.getMeta('dispatch_last');
+    const at = this.getMeta('dispatch_at');
+    return {
+      pending: at !== null,
+      next_attempt_at: at === null ? null : new Date(Number(at)).toISOString(),
+      last: last === null ? null : (JSON.parse(last) as NonNullable<StudyView['dispatch']>['last']),
+    };
+  }
+
+  private getMeta(key: string): string | null {
+    return this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, value);
+  }
+
+  private pendingCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
   }
 
   private enqueueOutbox(kind: 'study' | 'trial', ref: number | null = null): void {
@@ -300,6 +701,8 @@ export class StudyCoordinator extends DurableObject<Env> {
       value: r.value,
       intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
       error: r.error,
+      attempts: r.attempts,
+      runner: r.runner,
       started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
       completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
     };
@@ -337,6 +740,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       best_trial: best ? this.trialView(best) : null,
       created_at,
       metadata,
+      ...(executor.kind === 'runner' && executor.dispatch_url ? { dispatch: this.dispatchStatus() } : {}),
     };
   }
 
@@ -371,4 +775,17 @@ export class StudyCoordinator extends DurableObject<Env> {
       completedAt: r.completed_at === null ? null : new Date(r.completed_at),
     };
   }
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return 'lease_' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** Hex HMAC-SHA256 of `message` under `secret` (the signature of a job notice). */
+export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
+  return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('');
 }

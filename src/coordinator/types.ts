@@ -12,6 +12,66 @@ export interface PrunerConfig {
   [option: string]: unknown;
 }
 
+/** How a study's trials get run: by the caller (ask/tell), by leasing runners, or as edge probes. */
+export type ExecutorConfig = ClientExecutor | RunnerExecutor | EdgeExecutor;
+
+export interface ClientExecutor {
+  kind: 'client';
+}
+
+export interface RunnerExecutor {
+  kind: 'runner';
+  /** Most trials leased at once (null: no bound). */
+  max_parallel: number | null;
+  /** Leases a trial may have before an expiry fails it. */
+  max_attempts: number;
+  /** Lease length; a heartbeat extends it by as much again. */
+  lease_seconds: number;
+  /** Where a signed job notice is POSTed when trials become available (null: no push). */
+  dispatch_url: string | null;
+}
+
+export interface EdgeExecutor {
+  kind: 'edge';
+  /** The probe every trial trains (API.md's probe), with the trial's params mapped onto it. */
+  probe: Record<string, unknown>;
+  /** The learning rate when the space has none. */
+  lr?: number;
+  /** LR schedule of every trial (probe/schedules.ts's ScheduleSpec), and its warmup. */
+  schedule?: Record<string, unknown>;
+  warmup?: { steps: number; start_factor?: number };
+  /** Epochs per trial; validation loss is reported after each. */
+  epochs: number;
+  /** Share of the dataset held out for validation. */
+  validation_split: number;
+  /** Trials in flight at once while the study runs. */
+  parallelism: number;
+  max_attempts: number;
+  lease_seconds: number;
+}
+
+export interface LeaseView {
+  token: string;
+  expires_at: string;
+  attempt: number;
+  /** Send a heartbeat at least this often. */
+  heartbeat_seconds: number;
+}
+
+export interface LeaseGrant {
+  study: { id: string; name: string; metric: string; direction: 'minimize' | 'maximize' };
+  trial: TrialView;
+  lease: LeaseView;
+}
+
+/** Who is calling, as far as the coordinator must know. */
+export interface Caller {
+  /** The lease token the caller holds for this trial, if any. */
+  lease_token?: string;
+  /** A runner-scoped key: it may act only on trials it holds a lease for. */
+  runner_only?: boolean;
+}
+
 export interface StudyConfig {
   id: string;
   name: string;
@@ -20,7 +80,7 @@ export interface StudyConfig {
   space: Space;
   sampler: SamplerConfig;
   pruner: PrunerConfig;
-  executor: { kind: 'client' };
+  executor: ExecutorConfig;
   max_trials: number | null;
   metadata: Record<string, unknown>;
   created_at: string;
@@ -34,6 +94,10 @@ export interface TrialView {
   value: number | null;
   intermediate: { step: number; value: number }[];
   error: string | null;
+  /** Leases granted so far (runner and edge studies). */
+  attempts: number;
+  /** The runner that holds (or last held) the lease. */
+  runner: string | null;
   started_at: string | null;
   completed_at: string | null;
 }
@@ -43,6 +107,14 @@ export interface StudyView extends Omit<StudyConfig, 'id'> {
   state: 'running' | 'completed';
   n_trials: number;
   best_trial: TrialView | null;
+  /** Runner studies with a dispatch_url: the state of the job notices. */
+  dispatch?: {
+    pending: boolean;
+    next_attempt_at: string | null;
+    last: { at: string; attempt: number; ok: boolean; detail: string } | null;
+  };
+  /** Only in the answer to the creation of a study with a dispatch_url. */
+  dispatch_secret?: string;
 }
 
 export type TellBody = { value: number; state?: 'complete' } | { state: 'failed' | 'pruned'; error?: string };

@@ -1,5 +1,5 @@
 /** Queries of the studies aggregate (studies, trials, their params and intermediate values). */
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { database } from './lr-range-tests';
 import * as schema from './schema';
 
@@ -55,6 +55,16 @@ export async function listStudies(d1: D1Database, cursor: string | undefined, li
     .select()
     .from(schema.studies)
     .where(cursor ? lt(schema.studies.id, cursor) : undefined)
+    .orderBy(desc(schema.studies.id))
+    .limit(limit);
+}
+
+/** Running studies whose trials runners lease, newest first (ids only). */
+export async function listRunnerStudies(d1: D1Database, limit: number): Promise<{ id: string }[]> {
+  return database(d1)
+    .select({ id: schema.studies.id })
+    .from(schema.studies)
+    .where(and(eq(schema.studies.state, 'running'), sql`json_extract(${schema.studies.config}, '$.executor.kind') = 'runner'`))
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }

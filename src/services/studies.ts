@@ -3,14 +3,15 @@ import { newId } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import type { StudyCreate } from '../api/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
-import type { StudyConfig, StudyView, TellBody, TrialView } from '../coordinator/types';
-import { listStudies as listStudyRows } from '../db/studies';
+import type { Caller, ExecutorConfig, LeaseGrant, StudyConfig, StudyView, TellBody, TrialView } from '../coordinator/types';
+import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
 import type { InputIssue } from '../probe/errors';
 import { SamplerConfigError } from '../tuning/errors';
 import { validatePrunerConfig } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Params } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
+import { checkEdgeSpace } from './edge';
 
 const STUDY_ID = /^std_[0-9A-Z]{26}$/;
 
@@ -37,7 +38,9 @@ async function call<T>(id: string, fn: () => Promise<T>): Promise<T> {
     if (!e) throw err;
     if (e.kind === 'not_found') throw new ProblemError(404, 'not-found', e.detail === 'no such study' ? `no study with id '${id}'` : e.detail);
     if (e.kind === 'conflict') throw new ProblemError(409, 'conflict', e.detail);
-    throw new ProblemError(422, 'invalid-request', e.detail);
+    // `path: message` details name the offending field.
+    const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(e.detail);
+    throw new ProblemError(422, 'invalid-request', e.detail, m ? [{ path: m[1], message: m[2] }] : undefined);
   }
 }
 
@@ -46,9 +49,8 @@ export async function createStudy(env: Env, body: StudyCreate): Promise<StudyVie
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
   issues.push(...validatePrunerConfig(body.pruner));
-  if (body.executor.kind !== 'client') {
-    issues.push({ path: 'executor.kind', message: `executor '${body.executor.kind}' is not available yet: use 'client' (ask and tell)` });
-  }
+  const executor = body.executor as ExecutorConfig;
+  if (space && executor.kind === 'edge') issues.push(...checkEdgeSpace(space, executor, body.max_trials));
   const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
   const sampler = { ...body.sampler, seed } as StudyConfig['sampler'];
   if (space && issues.length === 0) {
@@ -69,12 +71,19 @@ export async function createStudy(env: Env, body: StudyCreate): Promise<StudyVie
     space,
     sampler,
     pruner: body.pruner as StudyConfig['pruner'],
-    executor: { kind: 'client' },
+    executor,
     max_trials: body.max_trials,
     metadata: body.metadata,
     created_at: new Date().toISOString(),
   };
-  return call(config.id, () => stub(env, config.id).create(config));
+  const dispatchSecret = executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
+  const view: StudyView = await call(config.id, () => stub(env, config.id).create(config, dispatchSecret));
+  return dispatchSecret ? { ...view, dispatch_secret: dispatchSecret } : view;
+}
+
+function randomBase64Url(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 export async function getStudy(env: Env, id: string): Promise<StudyView> {
@@ -100,12 +109,46 @@ export async function enqueue(env: Env, id: string, params: Params): Promise<Tri
   return call(id, () => s.enqueue(params));
 }
 
-export async function report(env: Env, id: string, number: number, step: number, value: number) {
-  return call(id, () => stub(env, id).report(number, step, value));
+export async function report(env: Env, id: string, number: number, step: number, value: number, caller: Caller = {}) {
+  return call(id, () => stub(env, id).report(number, step, value, caller));
 }
 
-export async function tell(env: Env, id: string, number: number, body: TellBody): Promise<TrialView> {
-  return call(id, () => stub(env, id).tell(number, body));
+export async function tell(env: Env, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
+  return call(id, () => stub(env, id).tell(number, body, caller));
+}
+
+export async function heartbeat(env: Env, id: string, number: number, token: string) {
+  return call(id, () => stub(env, id).heartbeat(number, token));
+}
+
+export async function release(env: Env, id: string, number: number, token: string): Promise<TrialView> {
+  return call(id, () => stub(env, id).release(number, token));
+}
+
+/** Start (or resume) the trials of an edge study. */
+export async function run(env: Env, id: string): Promise<StudyView> {
+  return call(id, () => stub(env, id).run());
+}
+
+/** How many runner studies one lease without a study filter tries, newest first. */
+const LEASE_SCAN = 20;
+
+/**
+ * Lease a trial for a runner: from `studyId`, or else from the running
+ * runner studies (D1's list, newest first), the first that has one.
+ */
+export async function lease(env: Env, studyId: string | undefined, runner: { name: string | null }): Promise<LeaseGrant | null> {
+  if (studyId !== undefined) return call(studyId, () => stub(env, studyId).lease(runner));
+  for (const row of await listRunnerStudies(env.DB, LEASE_SCAN)) {
+    try {
+      const grant = await stub(env, row.id).lease(runner);
+      if (grant) return grant;
+    } catch (err) {
+      // A study that is not (or no longer) leasable is skipped; anything else is a real failure.
+      if (!parseCoordinatorError(err)) throw err;
+    }
+  }
+  return null;
 }
 
 export async function listTrials(env: Env, id: string): Promise<TrialView[]> {

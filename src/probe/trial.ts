@@ -1,0 +1,101 @@
+/**
+ * One edge trial: train a probe for a number of epochs on a training split
+ * and measure the loss on a held-out validation split after each epoch,
+ * asking the caller (who reports it to the study) whether to stop.
+ */
+import { Rng } from '../tuning/rng';
+import type { Dataset } from './data';
+import { ProbeInputError } from './errors';
+import { ProbeRun, type ProbeSpec } from './lr-range-test';
+import { stepFlops } from './mlp';
+import { makeOptimizer } from './optimizers';
+import { makeSchedule, type ScheduleSpec, type WarmupSpec } from './schedules';
+
+export interface EdgeTrainSpec {
+  lr: number;
+  epochs: number;
+  /** Share of the rows held out for validation (0 < f < 1). */
+  validation_split: number;
+  schedule?: ScheduleSpec;
+  warmup?: WarmupSpec;
+}
+
+export type EdgeTrialOutcome =
+  | { kind: 'complete'; value: number; epochs: number }
+  | { kind: 'pruned'; epoch: number; value: number }
+  | { kind: 'diverged'; epoch: number };
+
+/** Split rows into training and validation sets by a seeded shuffle. */
+export function splitDataset(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
+  const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * fraction)));
+  const order = Array.from({ length: ds.n }, (_, i) => i);
+  const rng = new Rng(seed >>> 0).fork(7);
+  for (let i = ds.n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const take = (rows: number[]): Dataset => {
+    const f = ds.features;
+    const x = new Float32Array(rows.length * f);
+    const y = new Float32Array(rows.length);
+    rows.forEach((r, i) => {
+      x.set(ds.x.subarray(r * f, r * f + f), i * f);
+      y[i] = ds.y[r];
+    });
+    return { ...ds, x, y, n: rows.length };
+  };
+  return { val: take(order.slice(0, nVal)), train: take(order.slice(nVal)) };
+}
+
+/** Optimizer steps of an edge trial. */
+export function edgeTrialSteps(trainRows: number, batchSize: number, epochs: number): number {
+  return Math.ceil(trainRows / batchSize) * epochs;
+}
+
+/** Estimated FLOPs of an edge trial (training steps plus one validation pass per epoch). */
+export function edgeTrialFlops(ds: Dataset, probe: ProbeSpec, spec: EdgeTrainSpec): number {
+  const nVal = Math.max(1, Math.round(ds.n * spec.validation_split));
+  const model = { inputs: ds.features, hidden: probe.model.hidden, outputs: ds.outputs };
+  const steps = edgeTrialSteps(ds.n - nVal, probe.batch_size, spec.epochs);
+  // A forward pass is a third of a training step's 6PB.
+  return stepFlops(model, probe.batch_size) * steps + (stepFlops(model, nVal) / 3) * spec.epochs;
+}
+
+/**
+ * Train and validate. `onEpoch(epoch, valLoss)` runs after every epoch
+ * (1-based) and answers true to stop the trial there (pruned).
+ */
+export async function runEdgeTrial(
+  probe: ProbeSpec,
+  spec: EdgeTrainSpec,
+  ds: Dataset,
+  onEpoch: (epoch: number, valLoss: number) => Promise<boolean>,
+): Promise<EdgeTrialOutcome> {
+  const { train, val } = splitDataset(ds, spec.validation_split, probe.seed);
+  if (probe.batch_size > train.n) {
+    throw new ProbeInputError({ path: 'probe.batch_size', message: `batch_size ${probe.batch_size} is larger than the training split (${train.n} rows)` });
+  }
+  const run = new ProbeRun(probe, train);
+  const optimizer = makeOptimizer(probe.optimizer);
+  try {
+    const perEpoch = Math.ceil(train.n / probe.batch_size);
+    const schedule = makeSchedule(spec.lr, perEpoch * spec.epochs, spec.schedule, spec.warmup);
+    let step = 0;
+    let last = NaN;
+    for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+      for (let k = 0; k < perEpoch; k++, step++) {
+        const { lr, momentum } = schedule.at(step);
+        const loss = run.trainStep(optimizer, lr, optimizer.hasMomentum ? momentum : null);
+        if (!Number.isFinite(loss)) return { kind: 'diverged', epoch };
+      }
+      last = run.model.evaluate(val.x, val.y, val.n);
+      if (!Number.isFinite(last)) return { kind: 'diverged', epoch };
+      if (epoch < spec.epochs && (await onEpoch(epoch, last))) return { kind: 'pruned', epoch, value: last };
+    }
+    await onEpoch(spec.epochs, last);
+    return { kind: 'complete', value: last, epochs: spec.epochs };
+  } finally {
+    optimizer.dispose();
+    run.dispose();
+  }
+}
