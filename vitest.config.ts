@@ -2,8 +2,9 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 
-// Two projects:
+// Three projects:
 // - `tuning`: the pure algorithms of src/tuning/, in plain Node (fast, no runtime).
+// - `e2e`: the Node command line (the agent) against a local Worker over HTTP.
 // - `workers`: everything else inside workerd, against the Worker's real
 //   bindings (local D1, Durable Objects) and the real TF.js WASM backend.
 export default defineConfig(async () => {
@@ -13,6 +14,18 @@ export default defineConfig(async () => {
       projects: [
         {
           test: { name: 'tuning', include: ['test/tuning/**/*.test.ts'], environment: 'node' },
+        },
+        {
+          // The Node programs (the agent) and the Worker over real HTTP: a local Worker
+          // started once for the run (test/e2e/global-setup.ts).
+          test: {
+            name: 'e2e',
+            include: ['test/e2e/**/*.test.ts'],
+            environment: 'node',
+            globalSetup: ['./test/e2e/global-setup.ts'],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
         },
         {
           plugins: [
@@ -26,7 +39,7 @@ export default defineConfig(async () => {
           test: {
             name: 'workers',
             include: ['test/**/*.test.ts'],
-            exclude: ['test/tuning/**'],
+            exclude: ['test/tuning/**', 'test/e2e/**'],
             setupFiles: ['./test/setup.ts'],
             testTimeout: 120_000,
           },

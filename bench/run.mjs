@@ -11,11 +11,11 @@
 // Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency]
 //   --only runs (and writes) just the named sections; for development.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unstable_startWorker } from 'wrangler';
+import { startStride, startWorker } from '../scripts/local-worker.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -74,20 +74,11 @@ async function getJson(base, pathAndQuery) {
 }
 
 /** A Worker in local workerd on a free loopback port, without watching, inspector or remote calls. */
-function startLocalWorker(config, { persist, bindings }) {
-  return unstable_startWorker({
-    config,
-    sendMetrics: false,
-    ...(bindings ? { bindings } : {}),
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist, logLevel: 'warn', remote: false },
-  });
-}
-
 async function workerdRuns() {
   // Local only: do not try to download the `Request.cf` object.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   log('starting the bench Worker (wrangler unstable_startWorker)...');
-  const worker = await startLocalWorker(path.join(here, 'wrangler.toml'), { persist: false });
+  const worker = await startWorker(path.join(here, 'wrangler.toml'), { persist: false });
   try {
     await worker.ready;
     const base = await worker.url;
@@ -547,27 +538,12 @@ async function fill(base, id, count, rand) {
 }
 
 async function latencySection() {
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
-  const persist = mkdtempSync(path.join(os.tmpdir(), 'stride-bench-'));
   const started = performance.now();
+  log('latency: starting the main Worker on a temporary store (scripts/local-worker.mjs)...');
+  const stride = await startStride({ devKey: BENCH_KEY });
   try {
-    log(`latency: applying D1 migrations to a temporary store (${persist})...`);
-    const m = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
-    });
-    if (m.status !== 0) throw new Error(`wrangler d1 migrations apply failed (exit ${m.status}): ${(m.stderr || m.stdout || '').trim().split('\n').slice(-5).join(' ')}`);
-    log('starting the main Worker (wrangler.toml; unstable_startWorker)...');
-    // The Worker reads its API key from the STRIDE_DEV_KEY secret (.dev.vars); the bench brings its own.
-    const worker = await startLocalWorker(path.join(root, 'wrangler.toml'), {
-      persist,
-      bindings: { STRIDE_DEV_KEY: { type: 'plain_text', value: BENCH_KEY } },
-    });
-    try {
-      await worker.ready;
-      const base = await worker.url;
+    {
+      const base = stride.url;
       log(`worker at ${base}`);
       const rows = [];
       for (const [k, sampler] of LATENCY_SAMPLERS.entries()) {
@@ -619,14 +595,98 @@ async function latencySection() {
         }
         rows.push({ sampler, study_id: study.id, points });
       }
-      return { rows, seconds: (performance.now() - started) / 1000 };
-    } finally {
-      await worker.dispose();
-      log('worker stopped');
+      const runners = await runnerRuns(base);
+      const edge = await edgeRun(base);
+      return { rows, runners, edge, seconds: (performance.now() - started) / 1000 };
     }
   } finally {
-    rmSync(persist, { recursive: true, force: true });
+    await stride.dispose();
+    log('worker stopped');
   }
+}
+
+const RUNNER_CONCURRENCY = [1, 8, 32];
+const RUNNER_SECONDS = 5;
+
+/** Lease + tell round trips per second with n runners at once (each loops: lease, tell, repeat). */
+async function runnerRuns(base) {
+  const out = [];
+  for (const n of RUNNER_CONCURRENCY) {
+    const { body: study } = await api(base, 'POST', '/v1/studies', {
+      name: `bench-runners-${n}`,
+      space: LATENCY_SPACE,
+      sampler: { name: 'random', seed: 1 },
+      executor: { kind: 'runner' },
+    });
+    // Warm-up: a few cycles so the object and the code are warm.
+    for (let i = 0; i < 5; i++) {
+      const { body: g } = await api(base, 'POST', '/v1/runners/lease', { study_id: study.id });
+      await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: 1, lease_token: g.lease.token });
+    }
+    const leaseMs = [];
+    let cycles = 0;
+    const t0 = performance.now();
+    const deadline = t0 + RUNNER_SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: n }, async () => {
+        while (performance.now() < deadline) {
+          const { body: g, ms } = await api(base, 'POST', '/v1/runners/lease', { study_id: study.id, runner: { name: 'bench' } });
+          leaseMs.push(ms);
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: latencyObjective(g.trial.params), lease_token: g.lease.token });
+          cycles++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const row = { runners: n, cycles, seconds, cycles_per_s: cycles / seconds, lease_median_ms: quantile(leaseMs, 0.5), lease_p75_ms: quantile(leaseMs, 0.75) };
+    log(`  ${n} runners: ${row.cycles_per_s.toFixed(1)} lease+tell round trips/s (${cycles} in ${seconds.toFixed(1)} s), lease median ${row.lease_median_ms.toFixed(1)} ms`);
+    out.push(row);
+  }
+  return out;
+}
+
+const EDGE_BENCH_STUDY = {
+  name: 'bench-edge',
+  space: {
+    lr: { type: 'float', low: 1e-4, high: 1, log: true },
+    momentum: { type: 'float', low: 0, high: 0.95 },
+    width: { type: 'int', low: 16, high: 128, log: true },
+  },
+  sampler: { name: 'tpe', seed: 1 },
+  pruner: { name: 'asha', min_resource: 1, reduction_factor: 3 },
+  max_trials: 20,
+  executor: {
+    kind: 'edge',
+    probe: {
+      model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 },
+      optimizer: { name: 'sgd' },
+      batch_size: 64,
+      seed: 0,
+    },
+    epochs: 5,
+    parallelism: 4,
+  },
+};
+
+/** Wall time of a 20-trial edge study (POST run until the study reads completed). */
+async function edgeRun(base) {
+  const { body: study } = await api(base, 'POST', '/v1/studies', EDGE_BENCH_STUDY);
+  const t0 = performance.now();
+  await api(base, 'POST', `/v1/studies/${study.id}/run`);
+  let s;
+  for (;;) {
+    ({ body: s } = await api(base, 'GET', `/v1/studies/${study.id}`));
+    if (s.state === 'completed' || performance.now() - t0 > 600_000) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const { body: tr } = await api(base, 'GET', `/v1/studies/${study.id}/trials`);
+  const count = (st) => tr.trials.filter((t) => t.state === st).length;
+  const row = { seconds, completed: s.state === 'completed', complete: count('complete'), pruned: count('pruned'), failed: count('failed'), best: s.best_trial?.value ?? null };
+  log(`  edge study of 20 trials: ${seconds.toFixed(1)} s (${row.complete} complete, ${row.pruned} pruned, ${row.failed} failed; best ${row.best})`);
+  return row;
 }
 
 function renderLatency(lat, lines) {
@@ -655,6 +715,30 @@ function renderLatency(lat, lines) {
   }
   lines.push('- Local workerd on this machine, not Cloudflare\'s edge: no network, no cold starts, and a different CPU; deployed latency adds the round trip to the nearest data centre and to the Durable Object\'s home.');
   lines.push('');
+  if (lat.runners) {
+    lines.push('## Runners: lease round trips', '');
+    lines.push(
+      `The same local Worker. For each row a runner study (random sampler, the space above, no max_trials, no max_parallel) and n concurrent runners from Node, each looping for ${RUNNER_SECONDS} s: \`POST /v1/runners/lease\` with the study's id, then a tell with the lease token (no training in between). A round trip is one lease plus one tell; all of a study's leases are serialised by its one Durable Object.`,
+      '',
+    );
+    lines.push('| Runners | Round trips/s | Round trips | Lease median (ms) | Lease p75 (ms) |');
+    lines.push('|---:|---:|---:|---:|---:|');
+    for (const r of lat.runners) lines.push(`| ${r.runners} | ${fmt(r.cycles_per_s, 1)} | ${r.cycles} | ${fmt(r.lease_median_ms, 1)} | ${fmt(r.lease_p75_ms, 1)} |`);
+    lines.push('');
+  }
+  if (lat.edge) {
+    const e = lat.edge;
+    const ex = EDGE_BENCH_STUDY.executor;
+    lines.push('## Edge study: wall time', '');
+    lines.push(
+      `A 20-trial edge study on the same local Worker: ${ex.probe.data.name} (n ${ex.probe.data.n}), MLP with the space's width (hidden ${JSON.stringify(ex.probe.model.hidden)} resized), SGD with the space's lr and momentum, batch ${ex.probe.batch_size}, ${ex.epochs} epochs with a 20% validation split, TPE, ASHA (min_resource 1, reduction_factor 3), parallelism ${ex.parallelism}; timed from \`POST /v1/studies/{id}/run\` until the study reads \`completed\` (polled every 100 ms). Trials run in the Worker's queue consumer (miniflare's local queue), one per invocation.`,
+      '',
+    );
+    lines.push('| Wall time (s) | Complete | Pruned | Failed | Best validation loss |');
+    lines.push('|---:|---:|---:|---:|---:|');
+    lines.push(`| ${fmt(e.seconds, 1)}${e.completed ? '' : ' (did not complete)'} | ${e.complete} | ${e.pruned} | ${e.failed} | ${fmt(e.best, 4)} |`);
+    lines.push('', 'Locally the queue consumer runs in the same workerd process on this 2-core machine, so the 4 trials in flight share the CPU; deployed, each runs in its own invocation.', '');
+  }
 }
 
 async function main() {

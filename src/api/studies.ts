@@ -91,7 +91,10 @@ const lease = createRoute({
   request: { body: { required: false, ...json(LeaseRequestSchema) } },
   responses: {
     200: { description: 'A trial, its params and the lease', ...json(LeaseGrantSchema) },
-    204: { description: 'Nothing to do now (no waiting trials, max_trials reached, or max_parallel leases out)' },
+    204: {
+      description:
+        'Nothing to do now. With Retry-After (seconds): leases are out that may come back or free a slot, ask again then; without: the study has no more work for runners.',
+    },
     ...errors,
   },
 });
@@ -139,7 +142,10 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(run, async (c) => c.json(await studies.run(c.env, c.req.valid('param').id), 202));
   app.openapi(lease, async (c) => {
     const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { runner: { labels: [] } } : c.req.valid('json');
-    const grant = await studies.lease(c.env, raw.study_id, { name: raw.runner?.name ?? null });
-    return grant ? c.json(grant, 200) : c.body(null, 204);
+    const { grant, retry_after_s } = await studies.lease(c.env, raw.study_id, { name: raw.runner?.name ?? null });
+    if (grant) return c.json(grant, 200);
+    // Retry-After: leases are out that may come back; absent: this study has no more work for runners.
+    if (retry_after_s !== null) c.header('Retry-After', String(retry_after_s));
+    return c.body(null, 204);
   });
 }

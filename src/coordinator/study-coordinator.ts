@@ -163,7 +163,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * one from the sampler. Null when there is nothing to do (max_trials
    * reached, every trial leased, or max_parallel leases out).
    */
-  async lease(runner: { name: string | null }): Promise<LeaseGrant | null> {
+  async lease(runner: { name: string | null }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
     const config = this.requireConfig();
     const executor = config.executor;
     if (executor.kind !== 'runner') {
@@ -172,11 +172,19 @@ export class StudyCoordinator extends DurableObject<Env> {
     const now = Date.now();
     this.expireLeases(now);
     const grant = this.grantLease(config, executor, now, runner.name);
-    this.noteAvailable();
-    this.enqueueOutbox('study');
-    this.scheduleFlush();
+    if (grant) {
+      this.enqueueOutbox('study');
+      this.scheduleFlush();
+    }
     await this.scheduleAlarm();
-    return grant;
+    if (grant) return { grant, retry_after_s: null };
+    // Nothing now. Leases out may still come back (expiry) or free a slot (max_parallel): ask again soon.
+    // Nothing out at all: the study has no more work for runners.
+    const earliest = this.sql
+      .exec<{ t: number | null }>(`SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`)
+      .one().t;
+    if (earliest === null) return { grant: null, retry_after_s: null };
+    return { grant: null, retry_after_s: Math.max(1, Math.min(5, Math.ceil((earliest - now) / 1000))) };
   }
 
   /** Extend a lease by lease_seconds from now. */

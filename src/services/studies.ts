@@ -135,20 +135,22 @@ const LEASE_SCAN = 20;
 
 /**
  * Lease a trial for a runner: from `studyId`, or else from the running
- * runner studies (D1's list, newest first), the first that has one.
+ * runner studies (D1's list, newest first), the first that has one. Without
+ * a trial, `retry_after_s` says when to ask again (null: the study has no
+ * more work for runners; always set when no study is named).
  */
-export async function lease(env: Env, studyId: string | undefined, runner: { name: string | null }): Promise<LeaseGrant | null> {
+export async function lease(env: Env, studyId: string | undefined, runner: { name: string | null }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
   if (studyId !== undefined) return call(studyId, () => stub(env, studyId).lease(runner));
   for (const row of await listRunnerStudies(env.DB, LEASE_SCAN)) {
     try {
-      const grant = await stub(env, row.id).lease(runner);
-      if (grant) return grant;
+      const r = await stub(env, row.id).lease(runner);
+      if (r.grant) return r;
     } catch (err) {
       // A study that is not (or no longer) leasable is skipped; anything else is a real failure.
       if (!parseCoordinatorError(err)) throw err;
     }
   }
-  return null;
+  return { grant: null, retry_after_s: 5 };
 }
 
 export async function listTrials(env: Env, id: string): Promise<TrialView[]> {

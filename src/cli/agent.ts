@@ -1,0 +1,472 @@
+/**
+ * `stride agent`: lease trials of runner studies and run the user's own
+ * training command for each, in any language.
+ *
+ * Per trial the command's `${name}` placeholders get the trial's params
+ * (`${name:-default}` for a param the trial may lack, such as a conditional
+ * one), and the child gets STRIDE_PARAMS (JSON), STRIDE_TRIAL, STRIDE_STUDY
+ * and STRIDE_METRICS_FILE in its environment (with `--gpus`, also
+ * CUDA_VISIBLE_DEVICES: one trial per GPU at a time). Metrics come from the
+ * child's stdout lines `stride: {"step": 3, "value": 0.41}` and a final
+ * `stride: {"value": 0.37}`, or the same JSON objects as lines of the file
+ * STRIDE_METRICS_FILE names; every other line passes through.
+ *
+ * While the child runs the agent heartbeats, reports intermediate values and
+ * obeys `should_prune` (SIGTERM, then SIGKILL after the grace period, then
+ * tells `pruned`). A non-zero exit, or an exit without a final value, tells
+ * `failed` with the last lines of stderr; a NaN final value tells `failed`
+ * ("diverged"). Stopping the agent (Ctrl-C) stops the children and hands
+ * their trials back. Losing a lease (it expired and another runner has the
+ * trial) stops the child and tells nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { LeaseGrant } from '../coordinator/types';
+import { ApiError, StrideClient } from './client';
+
+export interface AgentOptions {
+  client: StrideClient;
+  /** Lease only from this study (else from any runner study with work). */
+  study?: string;
+  /** Trials to run in all, then stop. */
+  count?: number;
+  /** One slot per GPU id (CUDA_VISIBLE_DEVICES); none: one slot. */
+  gpus?: string[];
+  /** The runner's name in leases (default: the host name). */
+  name: string;
+  /** The command, with `${param}` placeholders. */
+  command: string[];
+  /** Between SIGTERM and SIGKILL when stopping a child (ms). */
+  graceMs: number;
+  /** Keep asking when the study has no more work (default: only without --study). */
+  wait: boolean;
+  out: Writable;
+  err: Writable;
+  /** Progress for a person (colours, symbols) rather than plain lines. */
+  tty: boolean;
+}
+
+export interface AgentSummary {
+  ran: number;
+  complete: number;
+  pruned: number;
+  failed: number;
+  /** Trials given back (interrupted) or lost (lease expired). */
+  released: number;
+  lost: number;
+  interrupted: boolean;
+}
+
+type Metric = { step?: number; value: number | null };
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/** Parse one metrics object: `{"step": 3, "value": 0.41}` or `{"value": 0.37}`; NaN and infinities become null. */
+export function parseMetric(text: string): Metric | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text.replace(/(?<![\w"])(-?Infinity|NaN)(?![\w"])/g, 'null'));
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (!('value' in o)) return null;
+  const value = typeof o.value === 'number' && Number.isFinite(o.value) ? o.value : o.value === null ? null : undefined;
+  if (value === undefined) return null;
+  if (o.step === undefined || o.step === null) return { value };
+  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || o.step < 0) return null;
+  return { step: o.step, value };
+}
+
+/**
+ * The command for one trial: `${name}` replaced by the param's value,
+ * `${name:-default}` by the default when the trial lacks the param, and
+ * `${trial}`/`${study}` by the trial number and study id. Throws for a
+ * placeholder the trial cannot fill.
+ */
+export function substitute(command: readonly string[], params: Record<string, unknown>, trial: number, study: string): string[] {
+  return command.map((arg) =>
+    arg.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+      if (Object.hasOwn(params, name)) return String(params[name]);
+      if (name === 'trial') return String(trial);
+      if (name === 'study') return study;
+      if (dflt !== undefined) return dflt;
+      throw new Error(
+        `the command uses \${${name}}, which trial ${trial} does not have (a conditional parameter?): write \${${name}:-<default>} or read STRIDE_PARAMS`,
+      );
+    }),
+  );
+}
+
+function fmtNum(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+}
+
+function fmtParams(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtNum(v) : String(v)}`)
+    .join(' ');
+}
+
+interface RunningTrial {
+  number: number;
+  child: ChildProcess | null;
+  interrupted: boolean;
+}
+
+export class Agent {
+  private readonly o: AgentOptions;
+  private stopping = false;
+  private readonly stopController = new AbortController();
+  private readonly running = new Set<RunningTrial>();
+  private started = 0;
+  private best: { value: number; trial: number; study: string } | null = null;
+  private readonly summary: AgentSummary = { ran: 0, complete: 0, pruned: 0, failed: 0, released: 0, lost: 0, interrupted: false };
+
+  constructor(options: AgentOptions) {
+    this.o = options;
+  }
+
+  /** Run until the study has no more work, --count trials ran, or stop() was called. */
+  async run(): Promise<AgentSummary> {
+    const slots = this.o.gpus && this.o.gpus.length > 0 ? this.o.gpus.map((g) => g as string | undefined) : [undefined];
+    this.say(
+      `stride agent '${this.o.name}': ${this.o.study ? `study ${this.o.study}` : 'any runner study'}, ${slots.length} slot${slots.length > 1 ? 's' : ''}${this.o.gpus?.length ? ` (GPUs ${this.o.gpus.join(', ')})` : ''}, at ${this.o.client.url}`,
+    );
+    await Promise.all(slots.map((gpu) => this.slot(gpu)));
+    const s = this.summary;
+    this.say(
+      `${s.interrupted ? 'stopped' : 'done'}: ${s.ran} trial${s.ran === 1 ? '' : 's'} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed${s.released ? `, ${s.released} handed back` : ''}${s.lost ? `, ${s.lost} lost` : ''})` +
+        (this.best ? `; best ${fmtNum(this.best.value)} (trial ${this.best.trial})` : ''),
+    );
+    return this.summary;
+  }
+
+  /** Stop leasing; stop the running children and hand their trials back. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.summary.interrupted = true;
+    this.stopController.abort();
+    for (const r of this.running) {
+      r.interrupted = true;
+      if (r.child) this.kill(r.child);
+    }
+  }
+
+  private async slot(gpu: string | undefined): Promise<void> {
+    const runner = gpu === undefined ? this.o.name : `${this.o.name}/gpu${gpu}`;
+    while (!this.stopping && (this.o.count === undefined || this.started < this.o.count)) {
+      this.started++;
+      let res;
+      try {
+        res = await this.o.client.post<LeaseGrant>('/v1/runners/lease', { ...(this.o.study ? { study_id: this.o.study } : {}), runner: { name: runner } });
+      } catch (err) {
+        this.started--;
+        throw err;
+      }
+      if (res.status === 204 || !res.body) {
+        this.started--;
+        const retry = Number(res.headers.get('retry-after'));
+        if (!(retry > 0) && !this.o.wait) return; // the study has no more work
+        await sleep((retry > 0 ? retry : 5) * 1000, this.stopController.signal);
+        continue;
+      }
+      await this.runTrial(res.body, gpu);
+    }
+  }
+
+  private async runTrial(grant: LeaseGrant, gpu: string | undefined): Promise<void> {
+    const { study, trial } = grant;
+    const token = grant.lease.token;
+    const n = trial.number;
+    const tag = this.o.gpus && this.o.gpus.length > 1 ? `[trial ${n}] ` : '';
+    const state: RunningTrial = { number: n, child: null, interrupted: false };
+    this.running.add(state);
+    this.summary.ran++;
+    const base = `/v1/studies/${study.id}/trials/${n}`;
+    this.event('start', `trial ${n}${gpu !== undefined ? ` [gpu ${gpu}]` : ''}${trial.attempts > 1 ? ` (attempt ${trial.attempts})` : ''}: ${fmtParams(trial.params)}`);
+
+    let lost = false;
+    let pruned = false;
+    let final: Metric | null = null;
+    const stderrTail: string[] = [];
+    let reports = Promise.resolve();
+    let lastReported = -1;
+
+    const loseLease = (why: string) => {
+      if (lost) return;
+      lost = true;
+      this.event('lost', `trial ${n}: lease lost (${why}); stopping it`);
+      if (state.child) this.kill(state.child);
+    };
+    const onMetric = (m: Metric) => {
+      if (m.step === undefined) {
+        final = m;
+        return;
+      }
+      const step = m.step;
+      const value = m.value;
+      if (value === null) return; // a NaN intermediate: the final value tells the story
+      reports = reports.then(async () => {
+        if (lost || pruned || step <= lastReported) return;
+        lastReported = step;
+        try {
+          const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, { step, value, lease_token: token });
+          this.event('report', `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`);
+          if (r.body?.should_prune && !state.interrupted) {
+            pruned = true;
+            this.event('prune', `trial ${n}: pruned at step ${step}; stopping it`);
+            if (state.child) this.kill(state.child);
+          }
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
+          else this.warn(`trial ${n}: report of step ${step} failed: ${errorText(err)}`);
+        }
+      });
+    };
+
+    let args: string[];
+    try {
+      args = substitute(this.o.command, trial.params, n, study.id);
+    } catch (err) {
+      await this.finish(base, token, n, { state: 'failed', error: errorText(err) });
+      this.running.delete(state);
+      return;
+    }
+    const metricsFile = path.join(os.tmpdir(), `stride-${study.id}-${n}-${randomBytes(4).toString('hex')}.jsonl`);
+    const metrics = new MetricsFile(metricsFile);
+    const child = spawn(args[0], args.slice(1), {
+      env: {
+        ...process.env,
+        STRIDE_PARAMS: JSON.stringify(trial.params),
+        STRIDE_TRIAL: String(n),
+        STRIDE_STUDY: study.id,
+        STRIDE_METRICS_FILE: metricsFile,
+        ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    state.child = child;
+    if (state.interrupted) this.kill(child);
+    const heartbeat = setInterval(
+      () => {
+        this.o.client.post(`${base}/heartbeat`, { lease_token: token }).catch((err) => {
+          if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
+          else this.warn(`trial ${n}: heartbeat failed: ${errorText(err)}`);
+        });
+      },
+      Math.max(1, grant.lease.heartbeat_seconds) * 1000,
+    );
+    const poll = setInterval(() => metrics.read().forEach(onMetric), 1000);
+    lines(child.stdout!, (line) => {
+      const m = /^\s*stride:\s*(.*)$/.exec(line);
+      if (m) {
+        const metric = parseMetric(m[1]);
+        if (metric) onMetric(metric);
+        else this.warn(`trial ${n}: ignored a malformed metrics line: ${line.slice(0, 200)}`);
+      } else this.o.out.write(tag + line + '\n');
+    });
+    lines(child.stderr!, (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      this.o.err.write(tag + line + '\n');
+    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    clearInterval(heartbeat);
+    clearInterval(poll);
+    metrics.read(true).forEach(onMetric);
+    metrics.remove();
+    await reports;
+    this.running.delete(state);
+
+    if (lost) {
+      this.summary.lost++;
+      return;
+    }
+    if (state.interrupted && !pruned) {
+      try {
+        await this.o.client.post(`${base}/release`, { lease_token: token });
+        this.summary.released++;
+        this.event('release', `trial ${n}: handed back`);
+      } catch (err) {
+        this.warn(`trial ${n}: could not hand it back (${errorText(err)}); its lease will expire`);
+      }
+      return;
+    }
+    if (pruned) {
+      await this.finish(base, token, n, { state: 'pruned' });
+      return;
+    }
+    const f = final as Metric | null;
+    if (exit.error) {
+      await this.finish(base, token, n, { state: 'failed', error: `could not start ${JSON.stringify(args[0])}: ${exit.error.message}` });
+    } else if (exit.code !== 0) {
+      const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+      const tail = stderrTail.slice(-10).join('\n');
+      await this.finish(base, token, n, { state: 'failed', error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000) });
+    } else if (f === null) {
+      await this.finish(base, token, n, {
+        state: 'failed',
+        error: 'the command exited 0 without a final value: print `stride: {"value": <number>}` or write it to $STRIDE_METRICS_FILE',
+      });
+    } else if (f.value === null) {
+      await this.finish(base, token, n, { state: 'failed', error: 'diverged: the final value was NaN or infinite' });
+    } else {
+      await this.finish(base, token, n, { value: f.value }, study);
+    }
+  }
+
+  private async finish(
+    base: string,
+    token: string,
+    n: number,
+    result: { value: number } | { state: 'failed' | 'pruned'; error?: string },
+    study?: LeaseGrant['study'],
+  ): Promise<void> {
+    try {
+      await this.o.client.post(`${base}/tell`, { ...result, lease_token: token });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        this.summary.lost++;
+        this.event('lost', `trial ${n}: the result was refused (${err.detail})`);
+        return;
+      }
+      this.warn(`trial ${n}: could not tell its result (${errorText(err)}); its lease will expire and it will run again`);
+      return;
+    }
+    if ('value' in result) {
+      this.summary.complete++;
+      const better = !this.best || (study?.direction === 'maximize' ? result.value > this.best.value : result.value < this.best.value);
+      if (better && study) this.best = { value: result.value, trial: n, study: study.id };
+      this.event('complete', `trial ${n} complete: ${fmtNum(result.value)}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`);
+    } else if (result.state === 'pruned') {
+      this.summary.pruned++;
+      this.event('pruned', `trial ${n} pruned`);
+    } else {
+      this.summary.failed++;
+      this.event('failed', `trial ${n} failed: ${result.error ?? ''}`);
+    }
+  }
+
+  private kill(child: ChildProcess): void {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, this.o.graceMs);
+    t.unref();
+  }
+
+  private event(kind: 'start' | 'report' | 'prune' | 'complete' | 'pruned' | 'failed' | 'lost' | 'release', text: string): void {
+    if (!this.o.tty) {
+      this.o.err.write(`stride: ${text}\n`);
+      return;
+    }
+    const style: Record<typeof kind, [string, string]> = {
+      start: ['▶', '36'],
+      report: ['·', '2'],
+      prune: ['✂', '33'],
+      complete: ['✔', '32'],
+      pruned: ['✂', '33'],
+      failed: ['✖', '31'],
+      lost: ['!', '33'],
+      release: ['↩', '36'],
+    };
+    const [sym, colour] = style[kind];
+    this.o.err.write(`\x1b[${colour}m${sym} ${text}\x1b[0m\n`);
+  }
+
+  private say(text: string): void {
+    this.o.err.write(this.o.tty ? `\x1b[1m${text}\x1b[0m\n` : `stride: ${text}\n`);
+  }
+
+  private warn(text: string): void {
+    this.o.err.write(this.o.tty ? `\x1b[33mwarning: ${text}\x1b[0m\n` : `stride: warning: ${text}\n`);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Call `fn` for each complete line of a stream (and the last unterminated one at the end). */
+function lines(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      fn(buf.slice(0, i).replace(/\r$/, ''));
+      buf = buf.slice(i + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (buf.length > 0) fn(buf);
+    buf = '';
+  });
+}
+
+/** New complete JSON lines of the file STRIDE_METRICS_FILE names, read incrementally. */
+class MetricsFile {
+  private offset = 0;
+  private partial = '';
+
+  constructor(private readonly file: string) {}
+
+  /** With `atEnd`, a last line without its newline counts too. */
+  read(atEnd = false): Metric[] {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch {
+      return [];
+    }
+    const out: Metric[] = [];
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        this.partial += buf.subarray(0, n).toString('utf8');
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const parts = this.partial.split('\n');
+    this.partial = parts.pop() ?? '';
+    if (atEnd && this.partial.trim()) {
+      parts.push(this.partial);
+      this.partial = '';
+    }
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      const m = parseMetric(line);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  remove(): void {
+    rmSync(this.file, { force: true });
+  }
+}

@@ -1,0 +1,210 @@
+// `stride agent` end to end: the real command line (bin/stride.mjs) against a
+// local Worker over HTTP, running test/e2e/fixtures/train.mjs as the user's
+// training command.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+const URL = inject('strideUrl');
+const KEY = inject('devKey');
+const RUNNER_KEY = inject('runnerKey');
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/stride.mjs');
+const TRAIN = path.join(ROOT, 'test/e2e/fixtures/train.mjs');
+
+async function api(method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(URL.replace(/\/$/, '') + p, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function runnerStudy(extra: Record<string, unknown> = {}, executor: Record<string, unknown> = {}) {
+  return api('POST', '/v1/studies', {
+    name: 'agent-e2e',
+    space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, momentum: { type: 'float', low: 0.5, high: 0.99 } },
+    sampler: { name: 'random', seed: 5 },
+    max_trials: 3,
+    executor: { kind: 'runner', ...executor },
+    ...extra,
+  });
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  done: Promise<number | null>;
+}
+
+/** Start the agent with the runner key; `train` are the fixture's extra args. */
+function agent(studyId: string, agentArgs: string[], train: string[], opts: { detached?: boolean } = {}): Run {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'agent', '--study', studyId, '--name', 'e2e', ...agentArgs, '--', process.execPath, TRAIN, '--lr', '${lr}', '--momentum', '${momentum}', ...train],
+    { env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: RUNNER_KEY }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false },
+  );
+  const run: Run = { child, stdout: '', stderr: '', done: Promise.resolve(null) };
+  child.stdout!.on('data', (d) => (run.stdout += d));
+  child.stderr!.on('data', (d) => (run.stderr += d));
+  run.done = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  return run;
+}
+
+const trialsOf = async (id: string) => (await api('GET', `/v1/studies/${id}/trials`)).trials as any[];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000) {
+  const t0 = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+const expected = (p: { lr: number; momentum: number }, steps: number) => (Math.log10(p.lr) + 2) ** 2 + (p.momentum - 0.9) ** 2 + 1 / steps;
+
+describe('stride agent', () => {
+  it('runs every trial of a study with the params substituted, reports each step and tells the final value', async () => {
+    const study = await runnerStudy();
+    const marker = mkdtempSync(path.join(os.tmpdir(), 'stride-agent-'));
+    const run = agent(study.id, [], ['--steps', '3', '--marker', marker]);
+    expect(await run.done).toBe(0);
+    const trials = await trialsOf(study.id);
+    expect(trials).toHaveLength(3);
+    for (const t of trials) {
+      expect(t.state).toBe('complete');
+      expect(t.value).toBeCloseTo(expected(t.params, 3), 10);
+      expect(t.intermediate.map((p: any) => p.step)).toEqual([1, 2, 3]);
+      expect(t.runner).toBe('e2e');
+      // The environment carried the params as JSON.
+      const done = JSON.parse(readFileSync(path.join(marker, `${t.number}.done`), 'utf8'));
+      expect(done.params).toEqual(t.params);
+      expect(done.gpu).toBeNull();
+    }
+    // The child's own output passed through; progress went to stderr as plain lines (not a TTY).
+    expect(run.stdout).toMatch(/training trial 0 of std_/);
+    expect(run.stdout).not.toMatch(/stride: \{/);
+    expect(run.stderr).toMatch(/stride: trial 0 complete: /);
+    expect(run.stderr).toMatch(/stride: done: 3 trials \(3 complete, 0 pruned, 0 failed\); best /);
+    expect((await api('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
+  });
+
+  it('reads metrics from STRIDE_METRICS_FILE, runs one trial per GPU, and stops after --count', async () => {
+    const study = await runnerStudy({ max_trials: 6 });
+    const marker = mkdtempSync(path.join(os.tmpdir(), 'stride-agent-'));
+    const run = agent(study.id, ['--gpus', '0,1', '--count', '4'], ['--file', '--steps', '4', '--sleep', '100', '--marker', marker]);
+    expect(await run.done).toBe(0);
+    const trials = (await trialsOf(study.id)).filter((t) => t.state !== 'waiting');
+    expect(trials).toHaveLength(4);
+    expect(trials.every((t) => t.state === 'complete' && t.intermediate.length === 4)).toBe(true);
+    expect(new Set(trials.map((t) => t.runner))).toEqual(new Set(['e2e/gpu0', 'e2e/gpu1']));
+    const gpus = readdirSync(marker).map((f) => JSON.parse(readFileSync(path.join(marker, f), 'utf8')).gpu);
+    expect(new Set(gpus)).toEqual(new Set(['0', '1']));
+    // Two at a time: some trials overlapped.
+    const spans = trials.map((t) => [Date.parse(t.started_at), Date.parse(t.completed_at)]).sort((a, b) => a[0] - b[0]);
+    expect(spans.some((s, i) => i > 0 && s[0] < spans[i - 1][1])).toBe(true);
+    expect((await api('GET', `/v1/studies/${study.id}`)).n_trials).toBe(4);
+  });
+
+  it('obeys should_prune: stops the child and tells pruned', async () => {
+    // Median pruner from the first step: trials worse than the median of the earlier ones are pruned.
+    const study = await runnerStudy({ max_trials: 6, pruner: { name: 'median', n_startup_trials: 1, n_warmup_steps: 0 } });
+    const marker = mkdtempSync(path.join(os.tmpdir(), 'stride-agent-'));
+    const run = agent(study.id, ['--grace', '2'], ['--steps', '8', '--sleep', '150', '--marker', marker]);
+    expect(await run.done).toBe(0);
+    const trials = await trialsOf(study.id);
+    const pruned = trials.filter((t) => t.state === 'pruned');
+    expect(pruned.length).toBeGreaterThan(0);
+    for (const t of pruned) {
+      // Stopped before the end: fewer than 8 steps reported, and the script never finished.
+      expect(t.intermediate.length).toBeLessThan(8);
+      expect(readdirSync(marker)).not.toContain(`${t.number}.done`);
+    }
+    expect(trials.filter((t) => t.state === 'complete').length).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/pruned at step \d+; stopping it/);
+  });
+
+  it('tells failed with the last stderr lines when the command crashes, exits without a value, or cannot start', async () => {
+    const crash = await runnerStudy({ max_trials: 1 });
+    expect(await agent(crash.id, [], ['--crash']).done).toBe(0);
+    const [c] = await trialsOf(crash.id);
+    expect(c.state).toBe('failed');
+    expect(c.error).toMatch(/exit code 3/);
+    expect(c.error).toMatch(/CUDA out of memory \(simulated\)/);
+
+    const silent = await runnerStudy({ max_trials: 1 });
+    expect(await agent(silent.id, [], ['--no-final']).done).toBe(0);
+    const [s] = await trialsOf(silent.id);
+    expect(s.state).toBe('failed');
+    expect(s.error).toMatch(/without a final value/);
+
+    const missing = await runnerStudy({ max_trials: 1 });
+    const child = spawn(process.execPath, [BIN, 'agent', '--study', missing.id, '--', '/nonexistent/python', 'train.py', '--lr', '${lr}'], {
+      env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: RUNNER_KEY },
+      stdio: 'ignore',
+    });
+    expect(await new Promise((r) => child.on('close', r))).toBe(0);
+    const [m] = await trialsOf(missing.id);
+    expect(m.state).toBe('failed');
+    expect(m.error).toMatch(/could not start "\/nonexistent\/python"/);
+  });
+
+  it('a killed agent loses its trial to expiry; a second agent finishes it and every trial is accounted for', async () => {
+    const study = await runnerStudy({ max_trials: 2 }, { lease_seconds: 5 });
+    // Agent A: slow trials; killed (with its child) mid-trial, like a machine that died.
+    const a = agent(study.id, [], ['--steps', '50', '--sleep', '200'], { detached: true });
+    await until('agent A to report', async () => (await trialsOf(study.id)).some((t) => t.intermediate.length >= 2));
+    process.kill(-a.child.pid!, 'SIGKILL');
+    await a.done;
+    const [t0] = await trialsOf(study.id);
+    expect(t0).toMatchObject({ number: 0, state: 'running', attempts: 1 });
+    // After the lease expires (5 s, by the object's alarm), the trial waits again.
+    await until('the lease to expire', async () => (await trialsOf(study.id))[0].state === 'waiting', 30_000);
+    // Agent B runs it (attempt 2) and the rest of the study.
+    const b = agent(study.id, [], ['--steps', '3']);
+    expect(await b.done).toBe(0);
+    const trials = await trialsOf(study.id);
+    expect(trials.map((t) => [t.number, t.state])).toEqual([
+      [0, 'complete'],
+      [1, 'complete'],
+    ]);
+    expect(trials[0].attempts).toBe(2);
+    expect(trials[0].intermediate.map((p: any) => p.step)).toEqual([1, 2, 3]);
+    expect((await api('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
+  });
+
+  it('Ctrl-C stops the child and hands the trial back at once', async () => {
+    const study = await runnerStudy({ max_trials: 1 }, { max_attempts: 1 });
+    const a = agent(study.id, ['--grace', '2'], ['--steps', '100', '--sleep', '100']);
+    await until('the trial to report', async () => (await trialsOf(study.id))[0]?.intermediate.length >= 1);
+    a.child.kill('SIGINT');
+    expect(await a.done).toBe(130);
+    const [t] = await trialsOf(study.id);
+    expect(t).toMatchObject({ state: 'waiting', attempts: 0 });
+    expect(a.stderr).toMatch(/trial 0: handed back/);
+    // Another agent can take it right away (with max_attempts 1, a spent attempt would have failed it).
+    const b = agent(study.id, [], ['--steps', '2']);
+    expect(await b.done).toBe(0);
+    expect((await trialsOf(study.id))[0].state).toBe('complete');
+  });
+
+  it('says what is wrong on bad usage (exit 2)', async () => {
+    const run = (args: string[], env: Record<string, string> = { STRIDE_URL: URL, STRIDE_API_KEY: RUNNER_KEY }) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STRIDE_API_KEY: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        c.stderr!.on('data', (d) => (err += d));
+        c.on('close', (code) => resolve({ code, err }));
+      });
+    expect(await run(['agent', '--study', 'x'])).toMatchObject({ code: 2, err: expect.stringContaining('no command to run') });
+    expect(await run(['agent', '--count', 'zero', '--', 'true'])).toMatchObject({ code: 2, err: expect.stringContaining('--count') });
+    expect(await run(['agent', '--', 'true'], { STRIDE_URL: URL })).toMatchObject({ code: 2, err: expect.stringContaining('no API key') });
+    expect(await run(['agent', '--study', 'std_00000000000000000000000000', '--', 'true'])).toMatchObject({ code: 2, err: expect.stringContaining('no study') });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") });
+  });
+});
