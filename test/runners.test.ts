@@ -61,6 +61,8 @@ describe('runner studies: leases', () => {
     const none = await lease(study.id);
     expect(none.status).toBe(204);
     expect(await none.text()).toBe('');
+    // Leases are out: ask again soon (they may expire, or free a slot).
+    expect(Number(none.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     // The object's alarm is set for the first expiry.
     const alarm = await runInDurableObject(stubOf(study.id), (_i, state) => state.storage.getAlarm());
@@ -159,6 +161,10 @@ describe('runner studies: leases', () => {
     await Promise.all(grants.map((g) => post(`/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: g.trial.number, lease_token: g.lease.token })));
     const done = await json(api(`/v1/studies/${study.id}`));
     expect(done).toMatchObject({ state: 'completed', n_trials: 20, best_trial: { number: 0 } });
+    // Nothing left and nothing out: 204 without Retry-After (an agent stops).
+    const over = await lease(study.id);
+    expect(over.status).toBe(204);
+    expect(over.headers.get('retry-after')).toBeNull();
   });
 
   it('leases from any runner study when no study is named, and says 204 when none has work', async () => {
