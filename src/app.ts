@@ -83,7 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
 
   app.get('/', (c) =>
-    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}', 'POST /v1/studies', 'GET /v1/studies', 'GET /v1/studies/{id}', 'POST /v1/studies/{id}/ask', 'POST /v1/studies/{id}/trials', 'GET /v1/studies/{id}/trials', 'POST /v1/studies/{id}/trials/{number}/report', 'POST /v1/studies/{id}/trials/{number}/tell'] }),
+    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}', 'POST /v1/studies', 'GET /v1/studies', 'GET /v1/studies/{id}', 'POST /v1/studies/{id}/ask', 'POST /v1/studies/{id}/trials', 'GET /v1/studies/{id}/trials', 'POST /v1/studies/{id}/trials/{number}/report', 'POST /v1/studies/{id}/trials/{number}/tell', 'POST /v1/studies/{id}/trials/{number}/heartbeat', 'POST /v1/studies/{id}/trials/{number}/release', 'POST /v1/studies/{id}/run', 'POST /v1/runners/lease'] }),
   );
   app.get('/health', (c) => c.json({ ok: true }));
 
