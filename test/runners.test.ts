@@ -245,4 +245,13 @@ describe('runner studies: leases', () => {
     expect(((await withToken.json()) as any).errors[0].path).toBe('lease_token');
     expect((await post(`/v1/studies/${client.id}/trials/0/heartbeat`, { lease_token: 'lease_x' })).status).toBe(409);
   });
+
+  it('documents the runner and edge endpoints in the OpenAPI document', async () => {
+    const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
+    expect(Object.keys(doc.paths['/v1/runners/lease'].post.responses).sort()).toEqual(['200', '204', '400', '401', '403', '404', '409', '422']);
+    for (const p of ['heartbeat', 'release', 'report', 'tell']) expect(doc.paths[`/v1/studies/{id}/trials/{number}/${p}`].post).toBeTruthy();
+    expect(doc.paths['/v1/studies/{id}/run'].post.responses['202']).toBeTruthy();
+    expect(doc.components.schemas.LeaseGrant).toBeTruthy();
+    expect(JSON.stringify(doc.components.schemas.Executor)).toContain('dispatch_url');
+  });
 });
