@@ -32,7 +32,14 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: './wrangler.toml' },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, STRIDE_DEV_KEY: 'test-key', STRIDE_RUNNER_KEY: 'test-runner-key' },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  STRIDE_DEV_KEY: 'test-key',
+                  STRIDE_RUNNER_KEY: 'test-runner-key',
+                  STRIDE_ADMIN_TOKEN: 'test-admin-token',
+                  // The rate limit has its own test (a key with its own limit); the rest create freely.
+                  RATE_LIMIT_PER_MINUTE: '100000',
+                },
               },
             }),
           ],

@@ -3,6 +3,7 @@ import type { EdgeTrialMessage } from './coordinator/study-coordinator';
 import { handleEdgeBatch } from './services/edge';
 
 export { StudyCoordinator } from './coordinator/study-coordinator';
+export { RateLimiter } from './coordinator/rate-limiter';
 
 const app = createApp();
 

@@ -3,6 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { LrRangeTestRequestSchema, LrRangeTestSchema, ProblemSchema } from './schemas';
 import { getLrRangeTest, lrRangeTest } from '../services/lr-range-tests';
 import type { AppEnv } from '../app';
+import { rateLimit } from './auth';
 
 const problem = (description: string) => ({
   description,
@@ -12,7 +13,9 @@ const problem = (description: string) => ({
 const errors = {
   400: problem('Malformed body (not JSON)'),
   401: problem('Missing or wrong API key'),
+  403: problem('The key lacks the write scope'),
   413: problem('Body, dataset or estimated work over the edge limits'),
+  429: problem('Too many range tests for this key: wait Retry-After seconds'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
 
@@ -46,6 +49,10 @@ const get = createRoute({
 });
 
 export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(create, async (c) => c.json(await lrRangeTest(c.env, c.req.valid('json')), 200));
-  app.openapi(get, async (c) => c.json(await getLrRangeTest(c.env, c.req.valid('param').id), 200));
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    await rateLimit(c.env, c.get('auth'));
+    return c.json(await lrRangeTest(c.env, c.get('auth').projectId!, body), 200);
+  });
+  app.openapi(get, async (c) => c.json(await getLrRangeTest(c.env, c.get('auth').projectId!, c.req.valid('param').id), 200));
 }

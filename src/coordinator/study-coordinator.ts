@@ -25,6 +25,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
+import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { upsertStudy, upsertTrial } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, trialsInSameBracket } from '../tuning/pruners';
@@ -56,6 +57,7 @@ const DISPATCH_MAX_ATTEMPTS = 8;
 
 /** What a queue message of an edge trial carries. */
 export interface EdgeTrialMessage {
+  project_id: string;
   study_id: string;
   number: number;
   token: string;
@@ -601,7 +603,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     for (;;) {
       const grant = this.grantLease(config, executor, now, 'edge');
       if (!grant) break;
-      messages.push({ study_id: config.id, number: grant.trial.number, token: grant.lease.token, params: grant.trial.params });
+      messages.push({ project_id: config.project_id ?? DEFAULT_PROJECT_ID, study_id: config.id, number: grant.trial.number, token: grant.lease.token, params: grant.trial.params });
     }
     if (messages.length === 0) return;
     this.enqueueOutbox('study');
@@ -757,6 +759,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     const { space, sampler, pruner, executor, max_trials, metadata } = config;
     return {
       id: config.id,
+      projectId: config.project_id ?? DEFAULT_PROJECT_ID,
       name: config.name,
       direction: config.direction,
       metric: config.metric,

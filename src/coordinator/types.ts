@@ -74,6 +74,8 @@ export interface Caller {
 
 export interface StudyConfig {
   id: string;
+  /** The owning project (absent in studies created before projects: the default one). */
+  project_id?: string;
   name: string;
   direction: 'minimize' | 'maximize';
   metric: string;

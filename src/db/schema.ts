@@ -5,9 +5,38 @@
  */
 import { sqliteTable, text, integer, real, primaryKey } from 'drizzle-orm/sqlite-core';
 
+/** The project every resource belongs to when none is named: the development keys' project. */
+export const DEFAULT_PROJECT_ID = 'prj_default';
+
+/** A project: the unit of isolation. A key sees only its project's resources. */
+export const projects = sqliteTable('projects', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** An API key: only the SHA-256 of its secret is stored. */
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  projectId: text('project_id')
+    .notNull()
+    .references(() => projects.id),
+  name: text('name').notNull(),
+  /** Subset of read, write, runner, admin. */
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  secretHash: text('secret_hash').notNull().unique(),
+  /** The first characters of the secret, to recognise it in lists. */
+  prefix: text('prefix').notNull(),
+  /** Expensive calls (range tests, study creation) per minute; null: the service default. */
+  rateLimitPerMinute: integer('rate_limit_per_minute'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+});
+
 /** One LR range test: its canonical request, keyed by SHA-256, and its answer. */
 export const lrRangeTests = sqliteTable('lr_range_tests', {
   id: text('id').primaryKey(),
+  projectId: text('project_id').notNull().default(DEFAULT_PROJECT_ID),
   cacheKey: text('cache_key').notNull().unique(),
   request: text('request', { mode: 'json' }).notNull(),
   result: text('result', { mode: 'json' }).notNull(),
@@ -21,6 +50,7 @@ export const lrRangeTests = sqliteTable('lr_range_tests', {
 /** A study as listed and read back from D1 (the coordinator's storage is the live truth). */
 export const studies = sqliteTable('studies', {
   id: text('id').primaryKey(),
+  projectId: text('project_id').notNull().default(DEFAULT_PROJECT_ID),
   name: text('name').notNull(),
   direction: text('direction', { enum: ['minimize', 'maximize'] }).notNull(),
   metric: text('metric').notNull(),

@@ -49,22 +49,22 @@ export async function upsertTrial(d1: D1Database, t: TrialRecord): Promise<void>
 }
 
 /** Studies newest first; `cursor` is the last id of the previous page. */
-export async function listStudies(d1: D1Database, cursor: string | undefined, limit: number) {
+export async function listStudies(d1: D1Database, projectId: string, cursor: string | undefined, limit: number) {
   const db = database(d1);
   return db
     .select()
     .from(schema.studies)
-    .where(cursor ? lt(schema.studies.id, cursor) : undefined)
+    .where(and(eq(schema.studies.projectId, projectId), cursor ? lt(schema.studies.id, cursor) : undefined))
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
 
 /** Running studies whose trials runners lease, newest first (ids only). */
-export async function listRunnerStudies(d1: D1Database, limit: number): Promise<{ id: string }[]> {
+export async function listRunnerStudies(d1: D1Database, projectId: string, limit: number): Promise<{ id: string }[]> {
   return database(d1)
     .select({ id: schema.studies.id })
     .from(schema.studies)
-    .where(and(eq(schema.studies.state, 'running'), sql`json_extract(${schema.studies.config}, '$.executor.kind') = 'runner'`))
+    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`json_extract(${schema.studies.config}, '$.executor.kind') = 'runner'`))
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }

@@ -30,6 +30,8 @@ import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from
 import { RandomSampler } from '../tuning/samplers';
 import type { Params, Space } from '../tuning/types';
 import { limitsFrom, type Limits } from './lr-range-tests';
+import { studyStub } from './studies';
+import { DEFAULT_PROJECT_ID } from '../db/schema';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
 const SCHEDULE_SETTINGS = ['step_size', 'gamma', 't_max', 'eta_min', 'pct_start', 'div_factor', 'final_div_factor'] as const;
@@ -180,7 +182,7 @@ export function checkEdgeSpace(space: Space, executor: EdgeExecutor, maxTrials: 
 
 /** Run one edge trial: map, check the budget, train, report each epoch, tell. */
 export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<void> {
-  const stub = env.STUDY.get(env.STUDY.idFromName(msg.study_id));
+  const stub = studyStub(env, msg.project_id ?? DEFAULT_PROJECT_ID, msg.study_id);
   const caller = { lease_token: msg.token };
   const tell = async (body: { value: number } | { state: 'failed' | 'pruned'; error?: string }) => {
     try {
@@ -258,7 +260,7 @@ export async function handleEdgeBatch(batch: MessageBatch<EdgeTrialMessage>, env
         continue;
       }
       try {
-        const stub = env.STUDY.get(env.STUDY.idFromName(study_id));
+        const stub = studyStub(env, message.body.project_id ?? DEFAULT_PROJECT_ID, study_id);
         await stub.tell(number, { state: 'failed', error: `the probe crashed ${message.attempts} times: ${detail}` }, { lease_token: token });
       } catch (tellErr) {
         // Then the lease expires and the coordinator leases the trial again.

@@ -29,9 +29,10 @@ export function limitsFrom(env: Env): Limits {
 /** Requests whose canonical form is larger than this are stored with a digest instead of the data. */
 const MAX_STORED_REQUEST_CHARS = 64 * 1024;
 
-export async function lrRangeTest(env: Env, request: LrRangeTestRequest): Promise<LrRangeTest> {
+export async function lrRangeTest(env: Env, projectId: string, request: LrRangeTestRequest): Promise<LrRangeTest> {
   const canonical = canonicalJson(request);
-  const cacheKey = await sha256Hex(canonical);
+  // Cached per project: one project's requests never answer another's.
+  const cacheKey = await sha256Hex(`${projectId}\n${canonical}`);
   const hit = await findRangeTestByKey(env.DB, cacheKey);
   if (hit) return { ...(hit.result as LrRangeTest), cached: true };
 
@@ -70,6 +71,7 @@ export async function lrRangeTest(env: Env, request: LrRangeTestRequest): Promis
   try {
     const inserted = await insertRangeTest(env.DB, {
       id: result.id,
+      projectId,
       cacheKey,
       request: canonical.length <= MAX_STORED_REQUEST_CHARS ? request : summarise(request, cacheKey),
       result,
@@ -92,9 +94,9 @@ export async function lrRangeTest(env: Env, request: LrRangeTestRequest): Promis
   return result;
 }
 
-export async function getLrRangeTest(env: Env, id: string): Promise<LrRangeTest> {
+export async function getLrRangeTest(env: Env, projectId: string, id: string): Promise<LrRangeTest> {
   const row = await findRangeTestById(env.DB, id);
-  if (!row) throw new ProblemError(404, 'not-found', `no LR range test with id '${id}'`);
+  if (!row || row.projectId !== projectId) throw new ProblemError(404, 'not-found', `no LR range test with id '${id}'`);
   return { ...(row.result as LrRangeTest), cached: true };
 }
 

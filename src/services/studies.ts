@@ -5,6 +5,7 @@ import type { StudyCreate } from '../api/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
 import type { Caller, ExecutorConfig, LeaseGrant, StudyConfig, StudyView, TellBody, TrialView } from '../coordinator/types';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
+import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { InputIssue } from '../probe/errors';
 import { SamplerConfigError } from '../tuning/errors';
 import { validatePrunerConfig } from '../tuning/pruners';
@@ -24,9 +25,15 @@ function invalid(issues: InputIssue[]): ProblemError {
   );
 }
 
-function stub(env: Env, id: string) {
+/**
+ * The coordinator of study `id` in project `projectId`. Objects are named by
+ * project and id, so a key of another project reaches an empty object and
+ * gets 404: isolation by construction. (The default project uses the bare
+ * id, as studies did before projects.)
+ */
+export function studyStub(env: Env, projectId: string, id: string) {
   if (!STUDY_ID.test(id)) throw new ProblemError(404, 'not-found', `no study with id '${id}'`);
-  return env.STUDY.get(env.STUDY.idFromName(id));
+  return env.STUDY.get(env.STUDY.idFromName(projectId === DEFAULT_PROJECT_ID ? id : `${projectId}:${id}`));
 }
 
 /** Run a coordinator call, turning its errors into problem+json. */
@@ -44,7 +51,7 @@ async function call<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function createStudy(env: Env, body: StudyCreate): Promise<StudyView> {
+export async function createStudy(env: Env, projectId: string, body: StudyCreate): Promise<StudyView> {
   const issues: InputIssue[] = [];
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
@@ -65,6 +72,7 @@ export async function createStudy(env: Env, body: StudyCreate): Promise<StudyVie
   if (issues.length > 0 || !space) throw invalid(issues);
   const config: StudyConfig = {
     id: newId('std'),
+    project_id: projectId,
     name: body.name,
     direction: body.direction,
     metric: body.metric,
@@ -77,7 +85,7 @@ export async function createStudy(env: Env, body: StudyCreate): Promise<StudyVie
     created_at: new Date().toISOString(),
   };
   const dispatchSecret = executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
-  const view: StudyView = await call(config.id, () => stub(env, config.id).create(config, dispatchSecret));
+  const view: StudyView = await call(config.id, () => studyStub(env, projectId, config.id).create(config, dispatchSecret));
   return dispatchSecret ? { ...view, dispatch_secret: dispatchSecret } : view;
 }
 
@@ -86,48 +94,48 @@ function randomBase64Url(bytes: number): string {
   return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-export async function getStudy(env: Env, id: string): Promise<StudyView> {
-  return call(id, () => stub(env, id).getStudy());
+export async function getStudy(env: Env, projectId: string, id: string): Promise<StudyView> {
+  return call(id, () => studyStub(env, projectId, id).getStudy());
 }
 
-export async function listStudies(env: Env, cursor: string | undefined, limit = 20) {
-  const rows = await listStudyRows(env.DB, cursor, limit + 1);
+export async function listStudies(env: Env, projectId: string, cursor: string | undefined, limit = 20) {
+  const rows = await listStudyRows(env.DB, projectId, cursor, limit + 1);
   const page = rows.slice(0, limit);
-  const studies = await Promise.all(page.map((r) => getStudy(env, r.id)));
+  const studies = await Promise.all(page.map((r) => getStudy(env, projectId, r.id)));
   return { studies, next_cursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
-export async function ask(env: Env, id: string, count: number | undefined): Promise<TrialView[]> {
-  return call(id, () => stub(env, id).ask(count ?? 1));
+export async function ask(env: Env, projectId: string, id: string, count: number | undefined): Promise<TrialView[]> {
+  return call(id, () => studyStub(env, projectId, id).ask(count ?? 1));
 }
 
-export async function enqueue(env: Env, id: string, params: Params): Promise<TrialView> {
-  const s = stub(env, id);
+export async function enqueue(env: Env, projectId: string, id: string, params: Params): Promise<TrialView> {
+  const s = studyStub(env, projectId, id);
   const study = (await call(id, () => s.getStudy())) as StudyView;
   const issues = validateParams(study.space, params);
   if (issues.length > 0) throw invalid(issues);
   return call(id, () => s.enqueue(params));
 }
 
-export async function report(env: Env, id: string, number: number, step: number, value: number, caller: Caller = {}) {
-  return call(id, () => stub(env, id).report(number, step, value, caller));
+export async function report(env: Env, projectId: string, id: string, number: number, step: number, value: number, caller: Caller = {}) {
+  return call(id, () => studyStub(env, projectId, id).report(number, step, value, caller));
 }
 
-export async function tell(env: Env, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
-  return call(id, () => stub(env, id).tell(number, body, caller));
+export async function tell(env: Env, projectId: string, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
+  return call(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 
-export async function heartbeat(env: Env, id: string, number: number, token: string) {
-  return call(id, () => stub(env, id).heartbeat(number, token));
+export async function heartbeat(env: Env, projectId: string, id: string, number: number, token: string) {
+  return call(id, () => studyStub(env, projectId, id).heartbeat(number, token));
 }
 
-export async function release(env: Env, id: string, number: number, token: string): Promise<TrialView> {
-  return call(id, () => stub(env, id).release(number, token));
+export async function release(env: Env, projectId: string, id: string, number: number, token: string): Promise<TrialView> {
+  return call(id, () => studyStub(env, projectId, id).release(number, token));
 }
 
 /** Start (or resume) the trials of an edge study. */
-export async function run(env: Env, id: string): Promise<StudyView> {
-  return call(id, () => stub(env, id).run());
+export async function run(env: Env, projectId: string, id: string): Promise<StudyView> {
+  return call(id, () => studyStub(env, projectId, id).run());
 }
 
 /** How many runner studies one lease without a study filter tries, newest first. */
@@ -139,11 +147,16 @@ const LEASE_SCAN = 20;
  * a trial, `retry_after_s` says when to ask again (null: the study has no
  * more work for runners; always set when no study is named).
  */
-export async function lease(env: Env, studyId: string | undefined, runner: { name: string | null }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
-  if (studyId !== undefined) return call(studyId, () => stub(env, studyId).lease(runner));
-  for (const row of await listRunnerStudies(env.DB, LEASE_SCAN)) {
+export async function lease(
+  env: Env,
+  projectId: string,
+  studyId: string | undefined,
+  runner: { name: string | null },
+): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
+  if (studyId !== undefined) return call(studyId, () => studyStub(env, projectId, studyId).lease(runner));
+  for (const row of await listRunnerStudies(env.DB, projectId, LEASE_SCAN)) {
     try {
-      const r = await stub(env, row.id).lease(runner);
+      const r = await studyStub(env, projectId, row.id).lease(runner);
       if (r.grant) return r;
     } catch (err) {
       // A study that is not (or no longer) leasable is skipped; anything else is a real failure.
@@ -153,6 +166,6 @@ export async function lease(env: Env, studyId: string | undefined, runner: { nam
   return { grant: null, retry_after_s: 5 };
 }
 
-export async function listTrials(env: Env, id: string): Promise<TrialView[]> {
-  return call(id, () => stub(env, id).listTrials());
+export async function listTrials(env: Env, projectId: string, id: string): Promise<TrialView[]> {
+  return call(id, () => studyStub(env, projectId, id).listTrials());
 }

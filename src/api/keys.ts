@@ -1,0 +1,87 @@
+/** Routes of projects and API keys (the admin token, or a key with the admin scope). */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../app';
+import * as keys from '../services/keys';
+import { SCOPES } from './auth';
+import { ProblemSchema } from './schemas';
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const errors = {
+  401: problem('Missing or wrong token'),
+  403: problem('Not the admin token, nor a key with the admin scope'),
+  404: problem('Unknown project or key (or another project’s)'),
+  409: problem('A project with that name exists'),
+  422: problem('Well-formed but invalid; `errors` lists each offending path'),
+};
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+const base = { tags: ['Projects and keys'], security: [{ bearer: [] as string[] }] };
+
+const ProjectSchema = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).openapi('Project');
+const KeySchema = z
+  .object({
+    id: z.string(),
+    project_id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    prefix: z.string().openapi({ description: 'The first characters of the secret.' }),
+    rate_limit_per_minute: z.int().nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+const KeyCreateSchema = z
+  .strictObject({
+    project_id: z.string().min(1).max(64).optional().openapi({ description: 'Required with the admin token; an admin key creates keys in its own project.' }),
+    name: z.string().min(1).max(200),
+    scopes: z.array(z.enum(SCOPES)).min(1).default(['read', 'write']),
+    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({ description: 'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.' }),
+  })
+  .openapi('ApiKeyCreate');
+
+const createProject = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/projects',
+  summary: 'Create a project (admin token)',
+  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200) })) } },
+  responses: { 201: { description: 'The project', ...json(ProjectSchema) }, ...errors },
+});
+const listProjects = createRoute({
+  ...base,
+  method: 'get',
+  path: '/v1/projects',
+  summary: 'Projects (all with the admin token; its own with an admin key)',
+  responses: { 200: { description: 'The projects', ...json(z.object({ projects: z.array(ProjectSchema) })) }, ...errors },
+});
+const createKey = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/keys',
+  summary: 'Create an API key; its secret is in this answer only',
+  request: { body: { required: true, ...json(KeyCreateSchema) } },
+  responses: { 201: { description: 'The key, with `secret`', ...json(KeySchema.extend({ secret: z.string() })) }, ...errors },
+});
+const listKeys = createRoute({
+  ...base,
+  method: 'get',
+  path: '/v1/keys',
+  summary: 'The keys of a project (without secrets)',
+  request: { query: z.object({ project_id: z.string().max(64).optional() }) },
+  responses: { 200: { description: 'The keys', ...json(z.object({ keys: z.array(KeySchema) })) }, ...errors },
+});
+const revokeKey = createRoute({
+  ...base,
+  method: 'delete',
+  path: '/v1/keys/{id}',
+  summary: 'Revoke a key: it stops working at once',
+  request: { params: z.object({ id: z.string().min(1).max(64) }) },
+  responses: { 200: { description: 'The revoked key', ...json(KeySchema) }, ...errors },
+});
+
+export function keyRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(createProject, async (c) => c.json(await keys.createProject(c.env, c.get('auth'), c.req.valid('json').name), 201));
+  app.openapi(listProjects, async (c) => c.json({ projects: await keys.getProjects(c.env, c.get('auth')) }, 200));
+  app.openapi(createKey, async (c) => c.json(await keys.createKey(c.env, c.get('auth'), c.req.valid('json')), 201));
+  app.openapi(listKeys, async (c) => c.json({ keys: await keys.getKeys(c.env, c.get('auth'), c.req.valid('query').project_id) }, 200));
+  app.openapi(revokeKey, async (c) => c.json(await keys.deleteKey(c.env, c.get('auth'), c.req.valid('param').id), 200));
+}
