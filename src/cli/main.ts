@@ -2,6 +2,8 @@
  * The `stride` command line (Node). Speaks only HTTP to the service.
  *
  *   stride agent --study ID [--count N] [--gpus 0,1,2,3] [--name NAME] -- <command with ${param} placeholders>
+ *   stride lr-find probe.json | stride check probe.json --lr 0.1
+ *   stride study create study.json | wait ID --timeout 30m | best ID | export ID --format csv
  *
  * Configuration: STRIDE_URL (default http://localhost:8787) and
  * STRIDE_API_KEY, or --url and --key.
@@ -9,12 +11,22 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent';
-import { StrideClient } from './client';
+import { ApiError, StrideClient } from './client';
+import { check, lrFind, parseDuration, studyBest, studyCreate, studyExport, studyWait, UsageError, type Io } from './commands';
 
 const USAGE = `usage: stride <command> [options]
 
 commands:
-  agent   lease trials of runner studies and run a training command for each
+  lr-find FILE          run an LR range test (FILE: a probe, or {"probe", "range"}; - for stdin),
+                        print the curve and the suggestion
+  check FILE --lr X     exit 0 when X is in the stable region, 1 when it is above max_stable_lr
+                        or more than --factor (default 10) times below the suggestion, 2 on errors
+  study create FILE     create a study (API.md's body); prints its id
+  study wait ID         wait until it completes [--timeout 30m] [--interval 5s]; exit 1 on timeout
+                        or when no trial completed
+  study best ID         the best trial's params and value (exit 1 when there is none yet)
+  study export ID       every trial [--format csv|json] [--output FILE]
+  agent                 lease trials of runner studies and run a training command for each
 
   stride agent [--study ID] [--count N] [--gpus 0,1,...] [--name NAME] [--grace SECONDS] [--wait] -- command args...
 
@@ -34,23 +46,35 @@ commands:
 options for every command:
   --url URL      the service (default $STRIDE_URL, else http://localhost:8787)
   --key KEY      the API key (default $STRIDE_API_KEY); a runner key is enough for the agent
+  --json         machine-readable output on stdout
+
+exit codes: 0 success, 1 a check that failed (or a study that timed out or failed), 2 usage or
+service errors, 130 interrupted.
 `;
 
 /** Run the command line; resolves to the process exit code. */
-export async function main(argv: string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.out.write(USAGE);
     return command ? 0 : 2;
   }
-  if (command !== 'agent') {
+  const name = command === 'study' ? `study ${rest[0] ?? ''}`.trim() : command;
+  const usage = (msg: string) => {
+    io.err.write(`stride ${name}: ${msg}\n`);
+    return 2;
+  };
+  if (!['agent', 'lr-find', 'check', 'study'].includes(command)) {
     io.err.write(`stride: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: command === 'study' ? rest.slice(1) : rest,
       allowPositionals: true,
       strict: true,
       options: {
@@ -60,50 +84,110 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
         name: { type: 'string' },
         grace: { type: 'string' },
         wait: { type: 'boolean' },
+        lr: { type: 'string' },
+        factor: { type: 'string' },
+        timeout: { type: 'string' },
+        interval: { type: 'string' },
+        format: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        json: { type: 'boolean' },
         url: { type: 'string' },
         key: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
-    io.err.write(`stride agent: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    return 2;
+    return usage(`${err instanceof Error ? err.message : String(err)} (stride --help)`);
   }
   const v = parsed.values;
   if (v.help) {
     io.out.write(USAGE);
     return 0;
   }
-  const fail = (msg: string) => {
-    io.err.write(`stride agent: ${msg}\n`);
-    return 2;
-  };
-  const commandArgs = parsed.positionals;
-  if (commandArgs.length === 0) return fail('no command to run: put it after --, e.g. stride agent --study ID -- python train.py --lr ${lr}');
-  const count = v.count === undefined ? undefined : Number(v.count);
-  if (count !== undefined && !(Number.isInteger(count) && count >= 1)) return fail(`--count must be a whole number >= 1, got '${v.count}'`);
-  const grace = v.grace === undefined ? 10 : Number(v.grace);
-  if (!(grace >= 0)) return fail(`--grace must be a number of seconds >= 0, got '${v.grace}'`);
-  const gpus = v.gpus === undefined ? undefined : v.gpus.split(',').map((g) => g.trim()).filter(Boolean);
-  if (gpus !== undefined && gpus.length === 0) return fail('--gpus needs at least one GPU id, e.g. --gpus 0,1');
   const url = v.url ?? process.env.STRIDE_URL ?? 'http://localhost:8787';
   const key = v.key ?? process.env.STRIDE_API_KEY;
-  if (!key) return fail('no API key: set STRIDE_API_KEY (a runner key is enough) or pass --key');
   try {
     new URL(url);
   } catch {
-    return fail(`--url / STRIDE_URL is not a URL: '${url}'`);
+    return usage(`--url / STRIDE_URL is not a URL: '${url}'`);
   }
+  if (!key) return usage(`no API key: set STRIDE_API_KEY${command === 'agent' ? ' (a runner key is enough)' : ''} or pass --key`);
+  const client = new StrideClient({ url, key });
+  const cio: Io = { out: io.out, err: io.err, tty: Boolean((io.err as { isTTY?: boolean }).isTTY) };
+  const json = v.json ?? false;
+  const pos = parsed.positionals;
+  try {
+    switch (command) {
+      case 'agent':
+        return await runAgent(client, v, pos, io, usage);
+      case 'lr-find':
+        if (pos.length !== 1) return usage('give one file: stride lr-find probe.json');
+        return await lrFind(client, pos[0], json, cio);
+      case 'check': {
+        if (pos.length !== 1) return usage('give one file: stride check probe.json --lr 0.1');
+        const lr = Number(v.lr);
+        if (v.lr === undefined || !(lr > 0)) return usage(`--lr must be a learning rate > 0${v.lr === undefined ? '' : `, got '${v.lr}'`}`);
+        const factor = v.factor === undefined ? 10 : Number(v.factor);
+        if (!(factor > 1)) return usage(`--factor must be a number > 1, got '${v.factor}'`);
+        return await check(client, pos[0], lr, factor, json, cio);
+      }
+      case 'study': {
+        const sub = rest[0];
+        if (sub === 'create') {
+          if (pos.length !== 1) return usage('give one file: stride study create study.json');
+          return await studyCreate(client, pos[0], json, cio);
+        }
+        if (!['wait', 'best', 'export'].includes(sub ?? '')) return usage(`expected create, wait, best or export, got '${sub ?? ''}'`);
+        if (pos.length !== 1) return usage(`give the study id: stride study ${sub} ID`);
+        if (sub === 'wait') {
+          const timeout = parseDuration(v.timeout ?? '30m');
+          const interval = parseDuration(v.interval ?? '5s');
+          return await studyWait(client, pos[0], timeout, interval, json, cio);
+        }
+        if (sub === 'best') return await studyBest(client, pos[0], json, cio);
+        return await studyExport(client, pos[0], v.format ?? (json ? 'json' : 'csv'), v.output, cio);
+      }
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof ApiError) {
+      io.err.write(`stride ${name}: the service answered ${err.status}: ${err.detail}\n`);
+      const errors = (err.problem?.errors as { path: string; message: string }[] | undefined) ?? [];
+      for (const e of errors.slice(0, 10)) io.err.write(`  ${e.path}: ${e.message}\n`);
+      return 2;
+    }
+    io.err.write(`stride ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  return 2;
+}
 
+type Values = Record<string, string | boolean | undefined>;
+
+async function runAgent(
+  client: StrideClient,
+  v: Values,
+  commandArgs: string[],
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+  usage: (msg: string) => number,
+): Promise<number> {
+  if (commandArgs.length === 0) return usage('no command to run: put it after --, e.g. stride agent --study ID -- python train.py --lr ${lr}');
+  const count = v.count === undefined ? undefined : Number(v.count);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 1)) return usage(`--count must be a whole number >= 1, got '${v.count}'`);
+  const grace = v.grace === undefined ? 10 : Number(v.grace);
+  if (!(grace >= 0)) return usage(`--grace must be a number of seconds >= 0, got '${v.grace}'`);
+  const gpus = v.gpus === undefined ? undefined : String(v.gpus).split(',').map((g) => g.trim()).filter(Boolean);
+  if (gpus !== undefined && gpus.length === 0) return usage('--gpus needs at least one GPU id, e.g. --gpus 0,1');
+  const study = v.study as string | undefined;
   const agent = new Agent({
-    client: new StrideClient({ url, key }),
-    study: v.study,
+    client,
+    study,
     count,
     gpus,
-    name: v.name ?? os.hostname(),
+    name: (v.name as string | undefined) ?? os.hostname(),
     command: commandArgs,
     graceMs: grace * 1000,
-    wait: v.wait ?? v.study === undefined,
+    wait: (v.wait as boolean | undefined) ?? study === undefined,
     out: io.out as never,
     err: io.err as never,
     tty: Boolean((io.err as { isTTY?: boolean }).isTTY),
@@ -121,9 +205,6 @@ export async function main(argv: string[], io: { out: NodeJS.WritableStream; err
   try {
     const summary = await agent.run();
     return summary.interrupted ? 130 : 0;
-  } catch (err) {
-    io.err.write(`stride agent: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,0 +1,230 @@
+/**
+ * The CI commands of `stride`: lr-find, check, and study create/wait/best/export.
+ * Each takes parsed options and writes to `out` (results) and `err`
+ * (messages, progress); it resolves to the exit code: 0 success, 1 the
+ * check failed (or the study timed out / failed), 2 usage or service errors.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { LrRangeTest } from '../api/schemas';
+import type { StudyView, TrialView } from '../coordinator/types';
+import { ApiError, StrideClient } from './client';
+
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  tty: boolean;
+}
+
+export class UsageError extends Error {}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A file holds either a whole range-test request ({"probe", "range"}) or just the probe. */
+export function rangeTestRequest(file: string): Record<string, unknown> {
+  const v = readJson(file);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${file} must hold a JSON object: a probe, or {"probe": ..., "range": ...}`);
+  const o = v as Record<string, unknown>;
+  return 'probe' in o ? o : { probe: o };
+}
+
+const fmtLr = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(3));
+
+/**
+ * The loss-vs-LR curve as text: a log-LR x axis (the sweep's steps), the
+ * smoothed loss on y (clipped to the range that matters), the suggestion
+ * marked with `|` and max_stable_lr with `:`.
+ */
+export function plotCurve(result: LrRangeTest, width = 64, height = 14): string {
+  const pts = result.curve.filter((p) => p.smoothed_loss !== null && Number.isFinite(p.smoothed_loss)) as { lr: number; smoothed_loss: number }[];
+  if (pts.length < 2) return '(no finite points to plot)\n';
+  const xs = pts.map((p) => Math.log10(p.lr));
+  const ys = pts.map((p) => p.smoothed_loss);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const yMin = Math.min(...ys);
+  // Divergence at the end would squash the interesting part: clip at 3x the starting loss.
+  const yMax = Math.min(Math.max(...ys), Math.max(ys[0] * 3, yMin + 1e-9));
+  const grid = Array.from({ length: height }, () => Array.from({ length: width }, () => ' '));
+  const col = (x: number) => Math.round(((x - x0) / (x1 - x0 || 1)) * (width - 1));
+  const row = (y: number) => height - 1 - Math.round(((Math.min(y, yMax) - yMin) / (yMax - yMin || 1)) * (height - 1));
+  const mark = (lr: number | null | undefined, ch: string) => {
+    if (lr === null || lr === undefined || lr <= 0) return;
+    const c = col(Math.log10(lr));
+    if (c < 0 || c >= width) return;
+    for (let r = 0; r < height; r++) if (grid[r][c] === ' ') grid[r][c] = ch;
+  };
+  mark(result.suggestion.max_stable_lr, ':');
+  mark(result.suggestion.lr, '|');
+  for (let i = 0; i < pts.length; i++) grid[row(ys[i])][col(xs[i])] = '*';
+  const label = (v: number) => v.toPrecision(3).padStart(9);
+  const lines = grid.map((r, i) => `${i === 0 ? label(yMax) : i === height - 1 ? label(yMin) : ' '.repeat(9)} ┤${r.join('')}`);
+  const axis = `${' '.repeat(10)}└${'─'.repeat(width)}`;
+  const left = `lr ${pts[0].lr.toExponential(0)}`;
+  const right = `${pts[pts.length - 1].lr.toExponential(0)}`;
+  const ticks = `${' '.repeat(11)}${left}${' '.repeat(Math.max(1, width - left.length - right.length))}${right}`;
+  return [...lines, axis, ticks, `${' '.repeat(11)}* smoothed loss   | suggested lr   : max stable lr`].join('\n') + '\n';
+}
+
+function describeSuggestion(r: LrRangeTest): string {
+  const s = r.suggestion;
+  const lines = [
+    s.lr === null ? 'no suggestion (see the curve)' : `suggested lr ${fmtLr(s.lr)} (${s.method}, confidence ${s.confidence})`,
+    `max stable lr ${fmtLr(s.max_stable_lr)}`,
+    `candidates: ${Object.entries(s.candidates)
+      .map(([k, v]) => `${k} ${fmtLr(v as number | null)}`)
+      .join(', ')}`,
+    `${r.steps_run} steps${r.stopped_early ? ' (stopped early: diverged)' : ''}, ${r.backend}, ${r.duration_ms} ms${r.cached ? ', cached' : ''}; id ${r.id}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export async function lrFind(client: StrideClient, file: string, json: boolean, io: Io): Promise<number> {
+  const request = rangeTestRequest(file);
+  if (!json) io.err.write('running the LR range test on the edge...\n');
+  const { body } = await client.post<LrRangeTest>('/v1/lr-range-tests', request);
+  const r = body!;
+  if (json) io.out.write(JSON.stringify(r, null, 2) + '\n');
+  else io.out.write(plotCurve(r) + '\n' + describeSuggestion(r));
+  return 0;
+}
+
+/**
+ * `stride check probe.json --lr X`: 0 when X is within the stable region
+ * (at most max_stable_lr, and no more than `factor` times below the
+ * suggestion); 1 when it is above max_stable_lr or far below the suggestion.
+ */
+export async function check(client: StrideClient, file: string, lr: number, factor: number, json: boolean, io: Io): Promise<number> {
+  const request = rangeTestRequest(file);
+  const { body } = await client.post<LrRangeTest>('/v1/lr-range-tests', request);
+  const r = body!;
+  const s = r.suggestion;
+  let verdict: 'ok' | 'above_max_stable' | 'far_below_suggestion' | 'inconclusive';
+  let message: string;
+  if (s.max_stable_lr !== null && lr > s.max_stable_lr) {
+    verdict = 'above_max_stable';
+    message = `lr ${fmtLr(lr)} is above max_stable_lr ${fmtLr(s.max_stable_lr)}: training is likely to diverge (suggested ${fmtLr(s.lr)})`;
+  } else if (s.lr !== null && lr < s.lr / factor) {
+    verdict = 'far_below_suggestion';
+    message = `lr ${fmtLr(lr)} is more than ${factor}x below the suggested ${fmtLr(s.lr)}: training is likely to be slow`;
+  } else if (s.lr === null && s.max_stable_lr === null) {
+    verdict = 'inconclusive';
+    message = `the range test gives no suggestion and no stable limit (confidence ${s.confidence}): lr ${fmtLr(lr)} not judged`;
+  } else {
+    verdict = 'ok';
+    message = `lr ${fmtLr(lr)} is within the stable region (suggested ${fmtLr(s.lr)}, max stable ${fmtLr(s.max_stable_lr)})`;
+  }
+  const code = verdict === 'above_max_stable' || verdict === 'far_below_suggestion' ? 1 : 0;
+  if (json) io.out.write(JSON.stringify({ verdict, lr, message, suggestion: s, range_test_id: r.id }, null, 2) + '\n');
+  else io.out.write(`${code === 0 ? 'ok' : 'FAIL'}: ${message}\n`);
+  return code;
+}
+
+export async function studyCreate(client: StrideClient, file: string, json: boolean, io: Io): Promise<number> {
+  const body = readJson(file);
+  const { body: study } = await client.post<StudyView>('/v1/studies', body);
+  if (json) io.out.write(JSON.stringify(study, null, 2) + '\n');
+  else {
+    io.out.write(`${study!.id}\n`);
+    io.err.write(`created study ${study!.id} (${study!.name}, ${study!.executor.kind} executor${study!.max_trials ? `, ${study!.max_trials} trials` : ''})\n`);
+    if (study!.dispatch_secret) io.err.write(`dispatch secret (shown once): ${study!.dispatch_secret}\n`);
+  }
+  return 0;
+}
+
+/** "30m", "90s", "2h", "1500ms" or plain seconds, in ms. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`not a duration: '${text}' (try 30m, 90s, 2h)`);
+  const n = Number(m[1]);
+  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** Wait until the study completes: 0 with a best trial; 1 on timeout or when no trial completed. */
+export async function studyWait(client: StrideClient, id: string, timeoutMs: number, intervalMs: number, json: boolean, io: Io): Promise<number> {
+  const t0 = Date.now();
+  let last = '';
+  for (;;) {
+    const { body } = await client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`);
+    const s = body!;
+    const best = s.best_trial ? `best ${s.best_trial.value} (trial ${s.best_trial.number})` : 'no complete trial yet';
+    const line = `${s.name}: ${s.n_trials}${s.max_trials ? `/${s.max_trials}` : ''} trials, ${best}`;
+    if (!json && line !== last) {
+      io.err.write(io.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      last = line;
+    }
+    if (s.state === 'completed') {
+      if (!json && io.tty) io.err.write('\n');
+      const ok = s.best_trial !== null;
+      if (json) io.out.write(JSON.stringify({ state: s.state, ok, study: s }, null, 2) + '\n');
+      else io.err.write(ok ? `completed: ${best}\n` : 'completed, but no trial completed (all failed or pruned)\n');
+      return ok ? 0 : 1;
+    }
+    if (Date.now() - t0 >= timeoutMs) {
+      if (!json && io.tty) io.err.write('\n');
+      if (json) io.out.write(JSON.stringify({ state: s.state, ok: false, timed_out: true, study: s }, null, 2) + '\n');
+      else io.err.write(`timed out after ${Math.round((Date.now() - t0) / 1000)} s: the study is still ${s.state}\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, timeoutMs - (Date.now() - t0)))));
+  }
+}
+
+export async function studyBest(client: StrideClient, id: string, json: boolean, io: Io): Promise<number> {
+  const { body } = await client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`);
+  const best = body!.best_trial;
+  if (!best) {
+    io.err.write(`study ${id} has no complete trial yet\n`);
+    if (json) io.out.write('null\n');
+    return 1;
+  }
+  if (json) io.out.write(JSON.stringify(best, null, 2) + '\n');
+  else {
+    io.out.write(`trial ${best.number}: ${body!.metric} = ${best.value}\n`);
+    for (const [k, v] of Object.entries(best.params)) io.out.write(`  ${k} = ${v}\n`);
+  }
+  return 0;
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The trials as CSV: number, state, value, error, times, attempts, then one column per parameter (param_<name>). */
+export function trialsCsv(trials: TrialView[]): string {
+  const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
+  const header = ['number', 'state', 'value', 'error', 'started_at', 'completed_at', 'attempts', 'steps_reported', ...names.map((n) => `param_${n}`)];
+  const rows = trials.map((t) =>
+    [t.number, t.state, t.value, t.error, t.started_at, t.completed_at, t.attempts, t.intermediate.length, ...names.map((n) => t.params[n])].map(csvCell).join(','),
+  );
+  return [header.join(','), ...rows].join('\n') + '\n';
+}
+
+export async function studyExport(client: StrideClient, id: string, format: string, output: string | undefined, io: Io): Promise<number> {
+  if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got '${format}'`);
+  const [{ body: study }, { body: trials }] = await Promise.all([
+    client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`),
+    client.get<{ trials: TrialView[] }>(`/v1/studies/${encodeURIComponent(id)}/trials`),
+  ]);
+  const text = format === 'csv' ? trialsCsv(trials!.trials) : JSON.stringify({ study, trials: trials!.trials }, null, 2) + '\n';
+  if (output) {
+    writeFileSync(output, text);
+    io.err.write(`wrote ${trials!.trials.length} trials to ${output}\n`);
+  } else io.out.write(text);
+  return 0;
+}
+
+export { ApiError };

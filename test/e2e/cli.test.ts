@@ -1,0 +1,145 @@
+// The CI command line (bin/stride.mjs) against a local Worker: lr-find,
+// check (its exit codes are a CI gate), study create/wait/best/export.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+
+const URL = inject('strideUrl');
+const KEY = inject('devKey');
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/stride.mjs');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'stride-cli-'));
+
+function stride(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout!.on('data', (d) => (out += d));
+    c.stderr!.on('data', (d) => (err += d));
+    c.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+function file(name: string, value: unknown): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
+  return p;
+}
+async function api(method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(URL.replace(/\/$/, '') + p, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return res.json();
+}
+
+const PROBE = {
+  model: { kind: 'mlp', hidden: [32], activation: 'relu' },
+  task: 'classification',
+  data: { kind: 'synthetic', name: 'blobs', n: 512, features: 4, classes: 3, noise: 0.5, seed: 1 },
+  optimizer: { name: 'sgd', momentum: 0.9 },
+  batch_size: 32,
+  seed: 0,
+};
+
+describe('stride CI commands', () => {
+  it('lr-find prints the curve as a plot and the suggestion; --json gives the API answer', async () => {
+    const probe = file('probe.json', PROBE);
+    const human = await stride(['lr-find', probe]);
+    expect(human.code).toBe(0);
+    expect(human.out).toMatch(/┤.*\*/); // the plot
+    expect(human.out).toMatch(/\| suggested lr/);
+    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(min_over_10, confidence (high|medium|low)\)/);
+    expect(human.out).toMatch(/max stable lr/);
+    const json = await stride(['lr-find', probe, '--json']);
+    expect(json.code).toBe(0);
+    const r = JSON.parse(json.out);
+    expect(r.suggestion.lr).toBeGreaterThan(0);
+    expect(r.curve.length).toBeGreaterThan(10);
+    // A whole request ({"probe", "range"}) works too.
+    const whole = await stride(['lr-find', file('req.json', { probe: PROBE, range: { steps: 40 } }), '--json']);
+    expect(JSON.parse(whole.out).curve.length).toBeLessThanOrEqual(40);
+  });
+
+  it('check exits 0 inside the stable region, 1 above max_stable_lr or far below the suggestion, 2 on errors', async () => {
+    const probe = file('probe-check.json', PROBE);
+    const r = JSON.parse((await stride(['lr-find', probe, '--json'])).out);
+    const { lr, max_stable_lr } = r.suggestion;
+    const ok = await stride(['check', probe, '--lr', String(lr)]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^ok: lr .* is within the stable region/);
+    const high = await stride(['check', probe, '--lr', String(max_stable_lr * 3)]);
+    expect(high.code).toBe(1);
+    expect(high.out).toMatch(/FAIL: .* is above max_stable_lr/);
+    const low = await stride(['check', probe, '--lr', String(lr / 100), '--json']);
+    expect(low.code).toBe(1);
+    expect(JSON.parse(low.out)).toMatchObject({ verdict: 'far_below_suggestion' });
+    // A looser factor lets it pass.
+    expect((await stride(['check', probe, '--lr', String(lr / 100), '--factor', '1000'])).code).toBe(0);
+    // Usage and service errors: 2, with the reason.
+    expect(await stride(['check', probe])).toMatchObject({ code: 2, err: expect.stringContaining('--lr') });
+    expect(await stride(['check', path.join(dir, 'missing.json'), '--lr', '0.1'])).toMatchObject({ code: 2, err: expect.stringContaining('cannot read') });
+    expect(await stride(['check', file('bad.json', '{not json'), '--lr', '0.1'])).toMatchObject({ code: 2, err: expect.stringContaining('is not JSON') });
+    const invalid = await stride(['check', file('invalid.json', { ...PROBE, batch_size: 0 }), '--lr', '0.1']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/answered 422/);
+    expect(invalid.err).toMatch(/probe\.batch_size/);
+    expect((await stride(['check', probe, '--lr', '0.1'], { STRIDE_API_KEY: 'wrong' })).code).toBe(2);
+    expect((await stride(['check', probe, '--lr', '0.1'], { STRIDE_URL: 'http://127.0.0.1:9' })).err).toMatch(/cannot reach stride/);
+  });
+
+  it('study create, wait (completed and timed out), best and export', async () => {
+    const created = await stride([
+      'study',
+      'create',
+      file('study.json', { name: 'cli-study', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, opt: { type: 'categorical', choices: ['sgd', 'adam'] } }, max_trials: 3 }),
+    ]);
+    expect(created.code).toBe(0);
+    const id = created.out.trim();
+    expect(id).toMatch(/^std_/);
+    // Still running: wait times out (exit 1).
+    const timedOut = await stride(['study', 'wait', id, '--timeout', '1s', '--interval', '200ms']);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.err).toMatch(/timed out/);
+    // Run it (ask and tell over the API), waiting meanwhile.
+    const waiting = stride(['study', 'wait', id, '--timeout', '60s', '--interval', '200ms']);
+    for (let i = 0; i < 3; i++) {
+      const t = await api('POST', `/v1/studies/${id}/ask`);
+      await api('POST', `/v1/studies/${id}/trials/${t.number}/tell`, { value: 1 + i });
+    }
+    const done = await waiting;
+    expect(done.code).toBe(0);
+    expect(done.err).toMatch(/completed: best 1 \(trial 0\)/);
+    const best = await stride(['study', 'best', id, '--json']);
+    expect(best.code).toBe(0);
+    expect(JSON.parse(best.out)).toMatchObject({ number: 0, value: 1 });
+    const human = await stride(['study', 'best', id]);
+    expect(human.out).toMatch(/trial 0: value = 1\n  lr = /);
+    const csv = await stride(['study', 'export', id, '--format', 'csv']);
+    const lines = csv.out.trim().split('\n');
+    expect(lines[0]).toBe('number,state,value,error,started_at,completed_at,attempts,steps_reported,param_lr,param_opt');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/^0,complete,1,,/);
+    const out = path.join(dir, 'export.json');
+    expect((await stride(['study', 'export', id, '--format', 'json', '--output', out])).code).toBe(0);
+    const exported = JSON.parse(readFileSync(out, 'utf8'));
+    expect(exported.study.id).toBe(id);
+    expect(exported.trials).toHaveLength(3);
+    // A study whose trials all failed: wait exits 1.
+    const failing = (await stride(['study', 'create', file('f.json', { name: 'f', space: { lr: { type: 'float', low: 0.1, high: 1 } }, max_trials: 1 })])).out.trim();
+    const t = await api('POST', `/v1/studies/${failing}/ask`);
+    await api('POST', `/v1/studies/${failing}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
+    const failed = await stride(['study', 'wait', failing, '--timeout', '10s']);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/no trial completed/);
+    expect((await stride(['study', 'best', failing])).code).toBe(1);
+    // Usage.
+    expect((await stride(['study', 'frob', id])).code).toBe(2);
+    expect((await stride(['study', 'wait', id, '--timeout', 'soon'])).err).toMatch(/not a duration/);
+    expect((await stride(['study', 'export', id, '--format', 'xml'])).code).toBe(2);
+    expect((await stride(['study', 'best', 'std_00000000000000000000000000'])).err).toMatch(/answered 404/);
+  });
+});
