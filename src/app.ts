@@ -9,6 +9,7 @@ import { requireAuth, type Principal } from './api/auth';
 import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { studyRoutes } from './api/studies';
+import { triggerRoutes } from './api/triggers';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
@@ -43,6 +44,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
 
   app.use('/v1/*', requireAuth);
+  // Webhook deliveries carry events, not data: 1 MB is plenty (GitHub caps payloads at 25 MB, most are a few KB).
+  app.use(
+    '/hooks/*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new ProblemError(413, 'too-large', 'the delivery body is over 1 MB');
+      },
+    }),
+  );
 
   app.get('/', (c) =>
     c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}', 'POST /v1/studies', 'GET /v1/studies', 'GET /v1/studies/{id}', 'POST /v1/studies/{id}/ask', 'POST /v1/studies/{id}/trials', 'GET /v1/studies/{id}/trials', 'POST /v1/studies/{id}/trials/{number}/report', 'POST /v1/studies/{id}/trials/{number}/tell', 'POST /v1/studies/{id}/trials/{number}/heartbeat', 'POST /v1/studies/{id}/trials/{number}/release', 'POST /v1/studies/{id}/run', 'POST /v1/runners/lease'] }),
@@ -52,6 +63,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   lrRangeTestRoutes(app);
   studyRoutes(app);
   keyRoutes(app);
+  triggerRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

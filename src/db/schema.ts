@@ -100,3 +100,67 @@ export const trialIntermediate = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.studyId, t.number, t.step] })],
 );
+
+/** A stored study body (API.md) whose name and metadata may hold {{placeholders}} filled from an event. */
+export const templates = sqliteTable('templates', {
+  id: text('id').primaryKey(),
+  projectId: text('project_id').notNull(),
+  name: text('name').notNull(),
+  study: text('study', { mode: 'json' }).notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** Binds a template to a webhook secret and a filter: events at /hooks/{id} create studies. */
+export const triggers = sqliteTable('triggers', {
+  id: text('id').primaryKey(),
+  projectId: text('project_id').notNull(),
+  templateId: text('template_id').notNull(),
+  /** github (X-Hub-Signature-256) or standard (Standard Webhooks). */
+  kind: text('kind', { enum: ['github', 'standard'] }).notNull(),
+  filter: text('filter', { mode: 'json' }).notNull(),
+  /** Kept as is: verifying an HMAC needs the secret itself. */
+  secret: text('secret').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** Each delivery a trigger took, by its delivery id: a repeated one answers the same. */
+export const hookDeliveries = sqliteTable(
+  'hook_deliveries',
+  {
+    triggerId: text('trigger_id').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    status: text('status', { enum: ['created', 'ignored'] }).notNull(),
+    studyId: text('study_id'),
+    reason: text('reason'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.triggerId, t.deliveryId] })],
+);
+
+/** Outbound notifications: a project's (study_id null) or one study's events, POSTed to a URL as Standard Webhooks. */
+export const subscriptions = sqliteTable('subscriptions', {
+  id: text('id').primaryKey(),
+  projectId: text('project_id').notNull(),
+  studyId: text('study_id'),
+  url: text('url').notNull(),
+  events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+  secret: text('secret').notNull(),
+  state: text('state', { enum: ['active', 'disabled'] }).notNull(),
+  disabledReason: text('disabled_reason'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** Every attempt to deliver a notification. */
+export const notificationAttempts = sqliteTable('notification_attempts', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  subscriptionId: text('subscription_id').notNull(),
+  /** The webhook-id of the message: the same for every attempt of one event. */
+  messageId: text('message_id').notNull(),
+  event: text('event').notNull(),
+  attempt: integer('attempt').notNull(),
+  ok: integer('ok', { mode: 'boolean' }).notNull(),
+  responseStatus: integer('response_status'),
+  error: text('error'),
+  at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+});

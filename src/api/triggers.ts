@@ -1,0 +1,98 @@
+/** Routes of templates, triggers and the webhook receiver (/hooks/{trigger_id}, no API key: the signature is the proof). */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../app';
+import * as triggers from '../services/triggers';
+import { ProblemSchema } from './schemas';
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const errors = {
+  401: problem('Missing or wrong API key'),
+  403: problem('The key lacks the scope'),
+  404: problem('Unknown template or trigger (or another project’s)'),
+  422: problem('Well-formed but invalid; `errors` lists each offending path'),
+};
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+const base = { tags: ['Webhooks'], security: [{ bearer: [] as string[] }] };
+const Id = z.object({ id: z.string().min(1).max(64) });
+
+const TemplateSchema = z
+  .object({ id: z.string(), name: z.string(), study: z.record(z.string(), z.unknown()), created_at: z.string() })
+  .openapi('Template', { description: 'A study body whose name and metadata strings may hold {{placeholders}}: repository, sha, ref, branch, event, action, sender, pr_number, label, delivery (GitHub); type and the data fields (Standard Webhooks).' });
+const FilterSchema = z
+  .strictObject({
+    events: z.array(z.string().min(1).max(100)).max(50).optional(),
+    branches: z.array(z.string().min(1).max(200)).max(50).optional(),
+    labels: z.array(z.string().min(1).max(200)).max(50).optional(),
+    actions: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .openapi('TriggerFilter');
+const TriggerSchema = z
+  .object({
+    id: z.string(),
+    template_id: z.string(),
+    kind: z.enum(['github', 'standard']),
+    filter: z.object({ events: z.array(z.string()), branches: z.array(z.string()), labels: z.array(z.string()), actions: z.array(z.string()) }),
+    url: z.string().openapi({ description: 'Where to send events: POST, relative to the service.' }),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation.' }),
+  })
+  .openapi('Trigger');
+const HookAnswerSchema = z
+  .object({ status: z.enum(['created', 'ignored']), study_id: z.string().optional(), reason: z.string().optional(), delivery_id: z.string() })
+  .openapi('HookAnswer');
+
+const createTemplate = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/templates',
+  summary: 'Store a study template',
+  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200), study: z.record(z.string(), z.unknown()) })) } },
+  responses: { 201: { description: 'The template', ...json(TemplateSchema) }, ...errors },
+});
+const getTemplate = createRoute({ ...base, method: 'get', path: '/v1/templates/{id}', summary: 'A template', request: { params: Id }, responses: { 200: { description: 'The template', ...json(TemplateSchema) }, ...errors } });
+const createTrigger = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/triggers',
+  summary: 'Bind a template to a webhook secret and a filter; events at /hooks/{id} create studies',
+  request: {
+    body: {
+      required: true,
+      ...json(
+        z.strictObject({
+          template_id: z.string().min(1).max(64),
+          kind: z.enum(['github', 'standard']).default('github'),
+          filter: FilterSchema.default({}),
+          secret: z.string().min(16).max(200).optional().openapi({ description: 'Default: generated (whsec_... for standard).' }),
+        }),
+      ),
+    },
+  },
+  responses: { 201: { description: 'The trigger, with its secret (shown once)', ...json(TriggerSchema) }, ...errors },
+});
+const getTrigger = createRoute({ ...base, method: 'get', path: '/v1/triggers/{id}', summary: 'A trigger (without its secret)', request: { params: Id }, responses: { 200: { description: 'The trigger', ...json(TriggerSchema) }, ...errors } });
+const hook = createRoute({
+  method: 'post',
+  path: '/hooks/{id}',
+  tags: ['Webhooks'],
+  summary: 'Receive an event for a trigger (GitHub or Standard Webhooks signature; no API key)',
+  request: { params: Id },
+  responses: {
+    202: { description: 'Created a study, or ignored the event (with the reason); a repeated delivery id answers the same', ...json(HookAnswerSchema) },
+    400: problem('Not JSON, or no delivery id'),
+    401: problem('Missing or bad signature, or a stale timestamp'),
+    404: problem('Unknown trigger'),
+  },
+});
+
+export function triggerRoutes(app: OpenAPIHono<AppEnv>): void {
+  const project = (c: { get: (k: 'auth') => { projectId: string | null } }) => c.get('auth').projectId!;
+  app.openapi(createTemplate, async (c) => {
+    const b = c.req.valid('json');
+    return c.json(await triggers.createTemplate(c.env, project(c), b.name, b.study), 201);
+  });
+  app.openapi(getTemplate, async (c) => c.json(await triggers.getTemplate(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(createTrigger, async (c) => c.json(await triggers.createTrigger(c.env, project(c), c.req.valid('json')), 201));
+  app.openapi(getTrigger, async (c) => c.json(await triggers.getTrigger(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, await c.req.text()), 202));
+}
