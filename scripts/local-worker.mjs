@@ -42,7 +42,7 @@ export async function startStride({ devKey = 'e2e-key', runnerKey = 'e2e-runner-
   }
   const worker = await startWorker(path.join(root, 'wrangler.toml'), {
     persist,
-    vars: { STRIDE_DEV_KEY: devKey, STRIDE_RUNNER_KEY: runnerKey, STRIDE_ADMIN_TOKEN: 'local-admin-token', RATE_LIMIT_PER_MINUTE: '100000', ...vars },
+    vars: { STRIDE_DEV_KEY: devKey, STRIDE_RUNNER_KEY: runnerKey, STRIDE_ADMIN_TOKEN: 'local-admin-token', RATE_LIMIT_PER_MINUTE: '100000', NOTIFY_DISABLE_AFTER: '3', ...vars },
   });
   try {
     await worker.ready;

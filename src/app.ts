@@ -9,6 +9,7 @@ import { requireAuth, type Principal } from './api/auth';
 import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { studyRoutes } from './api/studies';
+import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
@@ -64,6 +65,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   studyRoutes(app);
   keyRoutes(app);
   triggerRoutes(app);
+  subscriptionRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

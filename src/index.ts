@@ -1,6 +1,8 @@
 import { createApp } from './app';
 import type { EdgeTrialMessage } from './coordinator/study-coordinator';
+import type { NotificationMessage } from './coordinator/types';
 import { handleEdgeBatch } from './services/edge';
+import { handleNotificationBatch } from './services/notifications';
 
 export { StudyCoordinator } from './coordinator/study-coordinator';
 export { RateLimiter } from './coordinator/rate-limiter';
@@ -9,6 +11,9 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  // Edge trials (src/services/edge.ts), sent by the study's coordinator.
-  queue: (batch: MessageBatch<EdgeTrialMessage>, env: Env) => handleEdgeBatch(batch, env),
-} satisfies ExportedHandler<Env, EdgeTrialMessage>;
+  // Two queues: edge trials (src/services/edge.ts) and notifications (src/services/notifications.ts).
+  async queue(batch: MessageBatch<EdgeTrialMessage | NotificationMessage>, env: Env) {
+    if (batch.queue.startsWith('stride-notifications')) return handleNotificationBatch(batch as MessageBatch<NotificationMessage>, env);
+    return handleEdgeBatch(batch as MessageBatch<EdgeTrialMessage>, env);
+  },
+} satisfies ExportedHandler<Env, EdgeTrialMessage | NotificationMessage>;

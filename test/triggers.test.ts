@@ -154,4 +154,21 @@ describe('webhook-triggered studies', () => {
     expect((await api(`/v1/triggers/${t.id}`, { key: k.secret })).status).toBe(404);
     expect((await api(`/v1/templates/${t.template_id}`, { key: k.secret })).status).toBe(404);
   });
+
+  it('validates subscriptions with paths and keeps them per project', async () => {
+    const bad = await post('/v1/subscriptions', { url: 'ftp://x', events: ['study.completed', 'study.exploded'] });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as any).errors.map((e: any) => e.path).sort()).toEqual(['events.1', 'url']);
+    const noStudy = await post('/v1/subscriptions', { url: 'https://example.com/hook', study_id: 'std_00000000000000000000000000' });
+    expect(noStudy.status).toBe(422);
+    expect(((await noStudy.json()) as any).errors[0].path).toBe('study_id');
+    const sub = await json(post('/v1/subscriptions', { url: 'https://example.com/hook' }));
+    expect(sub).toMatchObject({ state: 'active', events: ['study.completed', 'study.best_improved', 'trial.failed'], study_id: null });
+    expect((await json(api(`/v1/subscriptions/${sub.id}`))).secret).toBeUndefined();
+    expect((await json(api(`/v1/subscriptions/${sub.id}/deliveries`))).deliveries).toEqual([]);
+    const p = await json(post('/v1/projects', { name: 'other-subs' }, env.STRIDE_ADMIN_TOKEN));
+    const k = await json(post('/v1/keys', { project_id: p.id, name: 'k', scopes: ['read', 'write'] }, env.STRIDE_ADMIN_TOKEN));
+    expect((await api(`/v1/subscriptions/${sub.id}`, { key: k.secret })).status).toBe(404);
+    expect((await json(api('/v1/subscriptions', { key: k.secret }))).subscriptions).toEqual([]);
+  });
 });

@@ -32,7 +32,7 @@ import { makePruner, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
-import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from './types';
+import type { Caller, EdgeExecutor, LeaseGrant, NotificationMessage, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from './types';
 
 interface TrialRow {
   number: number;
@@ -80,6 +80,8 @@ export class StudyCoordinator extends DurableObject<Env> {
         number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,
         intermediate TEXT NOT NULL DEFAULT '[]', error TEXT, started_at INTEGER, completed_at INTEGER, tell TEXT)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`);
+      // Notification events waiting to be handed to the notifications queue (with the outbox's D1 writes).
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`);
       // Lease columns (added after the first release: objects created before get them here).
       const cols = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('trials')`).toArray().map((r) => r.name));
       for (const [col, def] of [
@@ -295,6 +297,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     const state: TrialState = 'value' in body ? 'complete' : body.state;
     const value = 'value' in body ? body.value : null;
     const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
+    const before = this.snapshot(config);
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
@@ -306,6 +309,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     );
     this.enqueueOutbox('trial', number);
     this.enqueueOutbox('study');
+    this.emitChanges(config, before, [number]);
     this.scheduleFlush();
     if (leased) {
       this.noteAvailable();
@@ -359,6 +363,8 @@ export class StudyCoordinator extends DurableObject<Env> {
           const r = this.row(n);
           if (r) await upsertTrial(this.env.DB, this.trialRecord(config.id, r));
         }
+        const eventIds = batch.filter((b) => b.kind === 'event').map((b) => b.ref as number);
+        if (eventIds.length > 0) await this.sendEvents(config, eventIds);
       } catch (err) {
         const attempt = Number(this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'flush_failures'`).toArray()[0]?.value ?? 0);
         this.setMeta('flush_failures', String(attempt + 1));
@@ -498,6 +504,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     const config = this.config;
     if (!config || config.executor.kind === 'client') return false;
     const maxAttempts = config.executor.max_attempts;
+    const before = this.snapshot(config);
     const expired = this.sql
       .exec<TrialRow>(`SELECT * FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY number`, now)
       .toArray();
@@ -521,6 +528,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     }
     if (expired.length === 0) return false;
     this.enqueueOutbox('study');
+    this.emitChanges(config, before, expired.map((r) => r.number));
     this.scheduleFlush();
     this.noteAvailable();
     return true;
@@ -643,6 +651,59 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (current === null || next < current) await this.ctx.storage.setAlarm(next);
   }
 
+  // --- notification events ----------------------------------------------------
+
+  /** What event detection compares: the best trial and whether the study is completed. */
+  private snapshot(config: StudyConfig): { best: number | null; bestValue: number | null; completed: boolean } {
+    const b = this.best();
+    return { best: b?.number ?? null, bestValue: b?.value ?? null, completed: this.stateOf(config) === 'completed' };
+  }
+
+  /** Record the events a change caused (in the same synchronous block; sent with the next flush). */
+  private emitChanges(config: StudyConfig, before: { best: number | null; bestValue: number | null; completed: boolean }, changed: number[]): void {
+    const study = { id: config.id, name: config.name, metric: config.metric, direction: config.direction };
+    for (const n of changed) {
+      const r = this.row(n);
+      if (r?.state === 'failed') this.emit('trial.failed', { study, trial: { number: r.number, params: JSON.parse(r.params), error: r.error, attempts: r.attempts } });
+    }
+    const after = this.snapshot(config);
+    if (after.best !== null && after.best !== before.best) {
+      const b = this.row(after.best)!;
+      this.emit('study.best_improved', { study, trial: { number: b.number, value: b.value, params: JSON.parse(b.params) }, previous_best: before.bestValue });
+    }
+    if (after.completed && !before.completed) {
+      const b = after.best === null ? null : this.row(after.best)!;
+      this.emit('study.completed', {
+        study: { ...study, n_trials: this.count(), best_trial: b ? { number: b.number, value: b.value, params: JSON.parse(b.params) } : null },
+      });
+    }
+  }
+
+  private emit(type: string, data: Record<string, unknown>): void {
+    const at = Date.now();
+    const id = this.sql
+      .exec<{ id: number }>(`INSERT INTO events (type, payload, at) VALUES (?, ?, ?) RETURNING id`, type, JSON.stringify(data), at)
+      .one().id;
+    this.enqueueOutbox('event', id);
+  }
+
+  /** Hand events to the notifications queue (which finds the subscribers); then they are done here. */
+  private async sendEvents(config: StudyConfig, ids: number[]): Promise<void> {
+    const rows = this.sql
+      .exec<{ id: number; type: string; payload: string; at: number }>(`SELECT * FROM events WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`, ...ids)
+      .toArray();
+    if (rows.length === 0) return;
+    const project = config.project_id ?? DEFAULT_PROJECT_ID;
+    const messages: NotificationMessage[] = rows.map((r) => ({
+      kind: 'event',
+      project_id: project,
+      study_id: config.id,
+      event: { id: `evt_${config.id}_${r.id}`, type: r.type, timestamp: new Date(r.at).toISOString(), data: JSON.parse(r.payload) },
+    }));
+    await this.env.NOTIFICATIONS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+    this.sql.exec(`DELETE FROM events WHERE id IN (${ids.map(() => '?').join(',')})`, ...ids);
+  }
+
   private dispatchStatus(): NonNullable<StudyView['dispatch']> {
     const last = this.getMeta('dispatch_last');
     const at = this.getMeta('dispatch_at');
@@ -665,7 +726,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
   }
 
-  private enqueueOutbox(kind: 'study' | 'trial', ref: number | null = null): void {
+  private enqueueOutbox(kind: 'study' | 'trial' | 'event', ref: number | null = null): void {
     this.sql.exec(`INSERT INTO outbox (kind, ref) VALUES (?, ?)`, kind, ref);
   }
 

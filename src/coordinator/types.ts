@@ -120,3 +120,20 @@ export interface StudyView extends Omit<StudyConfig, 'id'> {
 }
 
 export type TellBody = { value: number; state?: 'complete' } | { state: 'failed' | 'pruned'; error?: string };
+
+/** An event for outbound notifications, as a study's coordinator emits it. */
+export interface StudyEvent {
+  /** Stable per event: `evt_<study>_<n>`. */
+  id: string;
+  type: 'study.completed' | 'study.best_improved' | 'trial.failed' | string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Messages of the notifications queue: an event to fan out to its
+ * subscribers, or one delivery of an event to one subscription.
+ */
+export type NotificationMessage =
+  | { kind: 'event'; project_id: string; study_id: string; event: StudyEvent }
+  | { kind: 'deliver'; subscription_id: string; message_id: string; event: StudyEvent };

@@ -1,0 +1,88 @@
+/** Routes of outbound notification subscriptions and their delivery log. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../app';
+import { ProblemError } from './problem';
+import * as notifications from '../services/notifications';
+import { getStudy } from '../services/studies';
+import { ProblemSchema } from './schemas';
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+const errors = {
+  401: problem('Missing or wrong API key'),
+  403: problem('The key lacks the scope'),
+  404: problem('Unknown subscription (or another project’s)'),
+  422: problem('Well-formed but invalid; `errors` lists each offending path'),
+};
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+const base = { tags: ['Notifications'], security: [{ bearer: [] as string[] }] };
+const Id = z.object({ id: z.string().min(1).max(64) });
+
+const SubscriptionSchema = z
+  .object({
+    id: z.string(),
+    study_id: z.string().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    state: z.enum(['active', 'disabled']),
+    disabled_reason: z.string().nullable(),
+    consecutive_failures: z.int(),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.' }),
+  })
+  .openapi('Subscription');
+const AttemptSchema = z
+  .object({ message_id: z.string(), event: z.string(), attempt: z.int(), ok: z.boolean(), response_status: z.int().nullable(), error: z.string().nullable(), at: z.string() })
+  .openapi('DeliveryAttempt');
+
+const create = createRoute({
+  ...base,
+  method: 'post',
+  path: '/v1/subscriptions',
+  summary: "Subscribe a URL to a project's (or one study's) events, delivered as signed Standard Webhooks",
+  request: {
+    body: {
+      required: true,
+      ...json(
+        z.strictObject({
+          url: z.url({ protocol: /^https?$/ }).max(2000),
+          events: z.array(z.enum(notifications.EVENT_TYPES)).min(1).default([...notifications.EVENT_TYPES]),
+          study_id: z.string().min(1).max(64).optional().openapi({ description: "Only this study's events (default: every study of the project)." }),
+        }),
+      ),
+    },
+  },
+  responses: { 201: { description: 'The subscription, with its secret (shown once)', ...json(SubscriptionSchema) }, ...errors },
+});
+const list = createRoute({ ...base, method: 'get', path: '/v1/subscriptions', summary: 'The subscriptions of the project', responses: { 200: { description: 'Subscriptions', ...json(z.object({ subscriptions: z.array(SubscriptionSchema) })) }, ...errors } });
+const get = createRoute({ ...base, method: 'get', path: '/v1/subscriptions/{id}', summary: 'A subscription (state, and why it was disabled)', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) }, ...errors } });
+const deliveries = createRoute({
+  ...base,
+  method: 'get',
+  path: '/v1/subscriptions/{id}/deliveries',
+  summary: 'The delivery log: every attempt, newest first',
+  request: { params: Id },
+  responses: { 200: { description: 'Attempts', ...json(z.object({ deliveries: z.array(AttemptSchema) })) }, ...errors },
+});
+const enable = createRoute({ ...base, method: 'post', path: '/v1/subscriptions/{id}/enable', summary: 'Re-enable a disabled subscription', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) }, ...errors } });
+
+export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
+  const project = (c: { get: (k: 'auth') => { projectId: string | null } }) => c.get('auth').projectId!;
+  app.openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    if (body.study_id !== undefined) {
+      try {
+        await getStudy(c.env, project(c), body.study_id);
+      } catch (err) {
+        if (err instanceof ProblemError && err.status === 404) {
+          throw new ProblemError(422, 'invalid-request', `study_id: no study with id '${body.study_id}'`, [{ path: 'study_id', message: `no study with id '${body.study_id}'` }]);
+        }
+        throw err;
+      }
+    }
+    return c.json(await notifications.createSubscription(c.env, project(c), body), 201);
+  });
+  app.openapi(list, async (c) => c.json({ subscriptions: await notifications.getSubscriptions(c.env, project(c)) }, 200));
+  app.openapi(get, async (c) => c.json(await notifications.getSubscription(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(deliveries, async (c) => c.json({ deliveries: await notifications.getDeliveries(c.env, project(c), c.req.valid('param').id) }, 200));
+  app.openapi(enable, async (c) => c.json(await notifications.enableSubscription(c.env, project(c), c.req.valid('param').id), 200));
+}
