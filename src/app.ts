@@ -8,6 +8,7 @@ import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { requireAuth, type Principal } from './api/auth';
 import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
+import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
@@ -62,6 +63,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.get('/health', (c) => c.json({ ok: true }));
 
   lrRangeTestRoutes(app);
+  lrSuggestRoutes(app);
   studyRoutes(app);
   keyRoutes(app);
   triggerRoutes(app);

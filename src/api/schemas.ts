@@ -115,6 +115,34 @@ export const LrRangeTestRequestSchema = z
 
 export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
 
+export const LrSuggestRequestSchema = z
+  .strictObject({
+    probe: ProbeSchema.optional().openapi({ description: 'Measure: a range test, then validation of its candidates. Without it, `context` gives priors.' }),
+    range: RangeSchema.prefault({}),
+    validate: z.boolean().default(true).openapi({ description: 'Train the candidates briefly and pick by validation loss (with a probe).' }),
+    validation: z
+      .strictObject({
+        epochs: z.int().min(1).max(50).default(3),
+        max_candidates: z.int().min(2).max(8).default(5),
+        validation_split: z.number().min(0.05).max(0.5).default(0.2),
+      })
+      .prefault({}),
+    train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Steps of the real training run, to size the warmup in steps.' }),
+    context: z
+      .strictObject({
+        optimizer: z.enum(['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+        batch_size: z.int().min(1).max(1_000_000).optional(),
+        model_family: z.enum(['mlp', 'cnn', 'transformer', 'rnn', 'other']).optional(),
+        parameters: z.number().positive().max(1e13).optional(),
+        dataset_size: z.int().min(1).optional(),
+      })
+      .optional()
+      .openapi({ description: 'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.' }),
+  })
+  .openapi('LrSuggestRequest');
+
+export type LrSuggestRequest = z.infer<typeof LrSuggestRequestSchema>;
+
 const nullableNumber = () => z.number().nullable();
 export const SuggestionSchema = z
   .object({

@@ -68,3 +68,32 @@ export async function listRunnerStudies(d1: D1Database, projectId: string, limit
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
+
+/**
+ * Evidence for lr priors: the best `lr` of each completed study of the
+ * project whose metadata.context names this optimizer, with the batch size
+ * and model family it declared (or its best trial's batch_size param).
+ */
+export async function findLrEvidence(
+  d1: D1Database,
+  projectId: string,
+  optimizer: string,
+  limit = 50,
+): Promise<{ studyId: string; lr: number; batchSize: number | null; family: string | null }[]> {
+  const rows = await d1
+    .prepare(
+      `SELECT s.id AS study_id, p.value AS lr,
+              COALESCE((SELECT b.value FROM trial_params b WHERE b.study_id = s.id AND b.number = s.best_trial_number AND b.name = 'batch_size'),
+                       json_extract(s.config, '$.metadata.context.batch_size')) AS batch_size,
+              json_extract(s.config, '$.metadata.context.model_family') AS family
+         FROM studies s JOIN trial_params p ON p.study_id = s.id AND p.number = s.best_trial_number AND p.name = 'lr'
+        WHERE s.project_id = ? AND s.state = 'completed' AND s.best_trial_number IS NOT NULL
+          AND json_extract(s.config, '$.metadata.context.optimizer') = ?
+        ORDER BY s.id DESC LIMIT ?`,
+    )
+    .bind(projectId, optimizer, limit)
+    .all<{ study_id: string; lr: string; batch_size: string | number | null; family: string | null }>();
+  return rows.results
+    .map((r) => ({ studyId: r.study_id, lr: Number(JSON.parse(String(r.lr))), batchSize: r.batch_size === null ? null : Number(r.batch_size), family: r.family }))
+    .filter((r) => Number.isFinite(r.lr) && r.lr > 0);
+}

@@ -1,0 +1,50 @@
+/** POST /v1/lr/suggest: thin route over services/lr-suggest.ts. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../app';
+import { requireProbeOrContext, suggestLr } from '../services/lr-suggest';
+import { rateLimit } from './auth';
+import { LrSuggestRequestSchema, ProblemSchema } from './schemas';
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
+const SuggestionSchema = z
+  .object({
+    lr: z.number().nullable(),
+    method: z.string().openapi({ description: 'validated, a range-test rule, prior, or default' }),
+    confidence: z.enum(['low', 'medium', 'high']),
+    stable_range: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),
+    schedule: z.record(z.string(), z.unknown()).nullable(),
+    range_test: z.record(z.string(), z.unknown()).nullable(),
+    validation: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The study that validated the candidates, and each candidate’s state and validation loss.' }),
+    prior: z.record(z.string(), z.unknown()).nullable(),
+    reasoning: z.array(z.string()),
+  })
+  .openapi('LrSuggestion');
+
+const suggest = createRoute({
+  method: 'post',
+  path: '/v1/lr/suggest',
+  tags: ['LR range tests'],
+  summary: 'Suggest a learning rate and a schedule: measured and validated with a probe, from priors and history without',
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: LrSuggestRequestSchema } } } },
+  responses: {
+    200: { description: 'The suggestion with its evidence and reasoning', content: { 'application/json': { schema: SuggestionSchema } } },
+    400: problem('Malformed body (not JSON)'),
+    401: problem('Missing or wrong API key'),
+    403: problem('The key lacks the write scope'),
+    413: problem('Probe over the edge budget'),
+    422: problem('Well-formed but invalid; `errors` lists each offending path'),
+    429: problem('Too many expensive calls for this key: wait Retry-After seconds'),
+  },
+});
+
+export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(suggest, async (c) => {
+    const body = c.req.valid('json');
+    requireProbeOrContext(body);
+    // Priors cost nothing; a probe runs a range test and trains candidates.
+    if (body.probe) await rateLimit(c.env, c.get('auth'));
+    return c.json(await suggestLr(c.env, c.get('auth').projectId!, body), 200);
+  });
+}
