@@ -171,4 +171,31 @@ describe('webhook-triggered studies', () => {
     expect((await api(`/v1/subscriptions/${sub.id}`, { key: k.secret })).status).toBe(404);
     expect((await json(api('/v1/subscriptions', { key: k.secret }))).subscriptions).toEqual([]);
   });
+
+  it('starts an edge study at once when its event arrives', async () => {
+    const tpl = await json(
+      post('/v1/templates', {
+        name: 'edge',
+        study: {
+          name: 'edge-{{sha}}',
+          space: { lr: { type: 'float', low: 0.01, high: 1, log: true } },
+          max_trials: 2,
+          executor: {
+            kind: 'edge',
+            epochs: 2,
+            probe: { model: { hidden: [8] }, optimizer: { name: 'sgd' }, batch_size: 16, data: { kind: 'synthetic', name: 'blobs', n: 128, features: 2, classes: 2 } },
+          },
+        },
+      }),
+    );
+    const t = await json(post('/v1/triggers', { template_id: tpl.id, kind: 'github' }));
+    const a = await json(githubHook(t.id, t.secret, 'push', { ref: 'refs/heads/main', after: 'e1' }, 'edge-1'));
+    const t0 = Date.now();
+    let s: any;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await json(api(`/v1/studies/${a.study_id}`));
+    } while (s.state !== 'completed' && Date.now() - t0 < 60_000);
+    expect(s).toMatchObject({ name: 'edge-e1', state: 'completed', n_trials: 2 });
+  });
 });

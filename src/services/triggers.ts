@@ -8,7 +8,8 @@
  * webhook-timestamp within 5 minutes, webhook-signature v1,<base64 HMAC>);
  * then matched against the filter; a matching event creates the study from
  * the template. A delivery id seen before answers what it answered then, so
- * a redelivered event never creates a second study.
+ * a redelivered event never creates a second study. A study with the edge
+ * executor starts running at once.
  */
 import { verify as verifyGithub } from '@octokit/webhooks-methods';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
@@ -30,7 +31,7 @@ import {
   type TriggerRow,
 } from '../db/hooks';
 import { validateSpace } from '../tuning/validate';
-import { createStudy } from './studies';
+import { createStudy, run } from './studies';
 
 export interface TriggerFilter {
   /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
@@ -251,5 +252,7 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
   }
   const study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });
+  // The event is the start: an edge study runs at once (runner studies wait for runners, client ones for asks).
+  if (study.executor.kind === 'edge') await run(env, trigger.projectId, study.id);
   return { status: 'created', study_id: study.id, delivery_id: ctx.deliveryId };
 }
