@@ -597,7 +597,8 @@ async function latencySection() {
       }
       const runners = await runnerRuns(base);
       const edge = await edgeRun(base);
-      return { rows, runners, edge, seconds: (performance.now() - started) / 1000 };
+      const suggest = await suggestQuality(base);
+      return { rows, runners, edge, suggest, seconds: (performance.now() - started) / 1000 };
     }
   } finally {
     await stride.dispose();
@@ -670,6 +671,81 @@ const EDGE_BENCH_STUDY = {
   },
 };
 
+const SUGGEST_TASKS = [
+  {
+    name: 'spirals, MLP 64-64, SGD+momentum',
+    probe: { model: { hidden: [64, 64] }, data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 64, seed: 0 },
+  },
+  {
+    name: 'moons, MLP 32, Adam',
+    probe: { model: { hidden: [32] }, data: { kind: 'synthetic', name: 'moons', n: 2048, features: 2, noise: 0.25, seed: 2 }, optimizer: { name: 'adam' }, batch_size: 32, seed: 0 },
+  },
+  {
+    name: 'blobs 10-D 5 classes, MLP 128, Nesterov',
+    probe: { model: { hidden: [128] }, data: { kind: 'synthetic', name: 'blobs', n: 2048, features: 10, classes: 5, noise: 2, seed: 3 }, optimizer: { name: 'nesterov', momentum: 0.9 }, batch_size: 64, seed: 0 },
+  },
+  {
+    name: 'teacher regression, MLP 64, RMSprop',
+    probe: { model: { hidden: [64] }, task: 'regression', data: { kind: 'synthetic', name: 'teacher', n: 2048, features: 8, noise: 0.1, seed: 4 }, optimizer: { name: 'rmsprop' }, batch_size: 64, seed: 0 },
+  },
+];
+const SUGGEST_EPOCHS = 20;
+const SUGGEST_GRID = Array.from({ length: 10 }, (_, i) => 10 ** (-4 + (4.5 * i) / 9)); // 1e-4 .. ~3.2
+
+/**
+ * Quality of the suggestions: for each task, POST /v1/lr/suggest (validated), then train at every
+ * rule's lr, the validated one, the optimizer's default and a 10-point log grid for SUGGEST_EPOCHS
+ * epochs, as one edge study (grid sampler over those lrs, no pruner), on another seed (another
+ * held-out split and initialisation than the suggestion saw); ratio = final validation loss / best
+ * of the grid.
+ */
+async function suggestQuality(base) {
+  const out = [];
+  for (const task of SUGGEST_TASKS) {
+    const t0 = performance.now();
+    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', { probe: task.probe, validation: { epochs: 3 } });
+    const suggestS = (performance.now() - t0) / 1000;
+    const c = sug.range_test.suggestion.candidates;
+    const points = { ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && v > 0)), suggestion: sug.range_test.suggestion.lr, validated: sug.lr, default: sug.validation?.candidates.find((x) => x.sources.includes('default'))?.lr ?? null };
+    const lrs = [...new Set([...SUGGEST_GRID, ...Object.values(points).filter((v) => v !== null && v > 0)])];
+    const { body: study } = await api(base, 'POST', '/v1/studies', {
+      name: `bench-suggest ${task.name}`,
+      space: { lr: { type: 'categorical', choices: lrs } },
+      sampler: { name: 'grid', seed: 0 },
+      max_trials: lrs.length,
+      executor: { kind: 'edge', probe: { ...task.probe, seed: 1 }, epochs: SUGGEST_EPOCHS, parallelism: 4 },
+    });
+    await api(base, 'POST', `/v1/studies/${study.id}/run`);
+    let s;
+    const t1 = performance.now();
+    for (;;) {
+      ({ body: s } = await api(base, 'GET', `/v1/studies/${study.id}`));
+      if (s.state === 'completed' || performance.now() - t1 > 600_000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const { body: tr } = await api(base, 'GET', `/v1/studies/${study.id}/trials`);
+    const lossAt = (lr) => {
+      const t = tr.trials.find((x) => x.params.lr === lr);
+      return t && t.state === 'complete' ? t.value : null; // diverged or failed: no loss
+    };
+    const grid = SUGGEST_GRID.map((lr) => ({ lr, loss: lossAt(lr) })).filter((g) => g.loss !== null);
+    const best = grid.reduce((a, b) => (b.loss < a.loss ? b : a), grid[0]);
+    const sorted = grid.map((g) => g.loss).sort((a, b) => a - b);
+    const row = {
+      task: task.name,
+      best_grid: best,
+      grid_median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null,
+      points: Object.fromEntries(Object.entries(points).map(([k, lr]) => [k, { lr, loss: lr === null ? null : lossAt(lr), ratio: lr === null || lossAt(lr) === null ? null : lossAt(lr) / best.loss }])),
+      validation_candidates: sug.validation?.candidates.length ?? 0,
+      suggest_s: suggestS,
+      train_s: (performance.now() - t1) / 1000,
+    };
+    log(`  suggest quality, ${task.name}: validated ${row.points.validated.lr?.toPrecision(3)} ratio ${row.points.validated.ratio?.toFixed(2)}; default ratio ${row.points.default.ratio?.toFixed(2)} (suggest ${suggestS.toFixed(1)} s, grid ${row.train_s.toFixed(1)} s)`);
+    out.push(row);
+  }
+  return out;
+}
+
 /** Wall time of a 20-trial edge study (POST run until the study reads completed). */
 async function edgeRun(base) {
   const { body: study } = await api(base, 'POST', '/v1/studies', EDGE_BENCH_STUDY);
@@ -725,6 +801,29 @@ function renderLatency(lat, lines) {
     lines.push('|---:|---:|---:|---:|---:|');
     for (const r of lat.runners) lines.push(`| ${r.runners} | ${fmt(r.cycles_per_s, 1)} | ${r.cycles} | ${fmt(r.lease_median_ms, 1)} | ${fmt(r.lease_p75_ms, 1)} |`);
     lines.push('');
+  }
+  if (lat.suggest) {
+    lines.push('## Learning-rate suggestions against a full-training grid', '');
+    lines.push(
+      `For each task, \`POST /v1/lr/suggest\` with the probe (range test, then the candidates validated for 3 epochs with successive halving). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
+      '',
+    );
+    const keys = ['validated', 'suggestion', 'valley', 'steepest', 'minimum', 'min_over_10', 'default'];
+    lines.push(`| Task | grid best (lr, loss) | ${keys.join(' | ')} |`);
+    lines.push(`|---|---|${keys.map(() => '---:').join('|')}|`);
+    for (const r of lat.suggest) {
+      const cell = (k) => {
+        const p = r.points[k];
+        if (!p || p.lr === null) return '—';
+        return `${p.ratio === null ? '—' : p.ratio.toFixed(2)} (${p.lr.toPrecision(2)})`;
+      };
+      lines.push(`| ${r.task} | ${r.best_grid ? `${r.best_grid.lr.toPrecision(2)}, ${r.best_grid.loss.toFixed(4)}` : '—'} | ${keys.map(cell).join(' | ')} |`);
+    }
+    const gm = (k) => {
+      const v = lat.suggest.map((r) => r.points[k]?.ratio).filter((x) => x !== null && x !== undefined);
+      return v.length ? Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length) : null;
+    };
+    lines.push('', `Geometric mean of the ratios over the tasks: ${keys.map((k) => `${k} ${gm(k) === null ? '—' : gm(k).toFixed(2)}`).join(', ')}. Time of one validated suggestion: ${lat.suggest.map((r) => `${r.suggest_s.toFixed(1)} s`).join(', ')} (local workerd, range test included).`, '');
   }
   if (lat.edge) {
     const e = lat.edge;

@@ -57,9 +57,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
     }),
   );
 
-  app.get('/', (c) =>
-    c.json({ name: 'stride', docs: '/openapi.json', endpoints: ['POST /v1/lr-range-tests', 'GET /v1/lr-range-tests/{id}', 'POST /v1/studies', 'GET /v1/studies', 'GET /v1/studies/{id}', 'POST /v1/studies/{id}/ask', 'POST /v1/studies/{id}/trials', 'GET /v1/studies/{id}/trials', 'POST /v1/studies/{id}/trials/{number}/report', 'POST /v1/studies/{id}/trials/{number}/tell', 'POST /v1/studies/{id}/trials/{number}/heartbeat', 'POST /v1/studies/{id}/trials/{number}/release', 'POST /v1/studies/{id}/run', 'POST /v1/runners/lease'] }),
-  );
+  // Every documented route, read from the same registry as /openapi.json (so the list cannot go stale).
+  app.get('/', (c) => {
+    const endpoints = app.openAPIRegistry.definitions.flatMap((d) =>
+      d.type === 'route' ? [`${d.route.method.toUpperCase()} ${d.route.path}`] : [],
+    );
+    return c.json({ name: 'stride', docs: '/openapi.json', endpoints });
+  });
   app.get('/health', (c) => c.json({ ok: true }));
 
   lrRangeTestRoutes(app);
