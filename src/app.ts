@@ -58,11 +58,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
 
   // Every documented route, read from the same registry as /openapi.json (so the list cannot go stale).
-  app.get('/', (c) => {
+  app.get('/api', (c) => {
     const endpoints = app.openAPIRegistry.definitions.flatMap((d) =>
       d.type === 'route' ? [`${d.route.method.toUpperCase()} ${d.route.path}`] : [],
     );
-    return c.json({ name: 'stride', docs: '/openapi.json', endpoints });
+    return c.json({ name: 'stride', dashboard: '/', docs: '/docs', openapi: '/openapi.json', endpoints });
   });
   app.get('/health', (c) => c.json({ ok: true }));
 

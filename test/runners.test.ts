@@ -254,7 +254,7 @@ describe('runner studies: leases', () => {
     expect(doc.components.schemas.LeaseGrant).toBeTruthy();
     expect(JSON.stringify(doc.components.schemas.Executor)).toContain('dispatch_url');
     // The root lists every documented route, from the same registry.
-    const root = (await (await api('/', { key: null })).json()) as any;
+    const root = (await (await api('/api', { key: null })).json()) as any;
     const documented = Object.entries(doc.paths).flatMap(([p, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect([...root.endpoints].sort()).toEqual(documented.sort());
     expect(root.endpoints).toContain('POST /v1/runners/lease');

@@ -57,6 +57,21 @@ const trials = createRoute({ ...base, method: 'get', path: '/v1/studies/{id}/tri
 const report = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) }, ...errors } });
 const tell = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/tell', summary: 'Tell the result of a trial', request: { params: TrialParam, ...body(TellSchema) }, responses: { 200: { description: 'The finished trial', ...json(TrialSchema) }, ...errors } });
 
+const importance = createRoute({
+  ...base,
+  method: 'get',
+  path: '/v1/studies/{id}/importance',
+  summary: "Parameter importance from the study's complete trials",
+  request: { params: StudyParam },
+  responses: {
+    200: {
+      description: 'Each parameter’s share of the explained variance (the method is in the answer)',
+      ...json(z.object({ method: z.string(), n_trials: z.int(), params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })) })),
+    },
+    ...errors,
+  },
+});
+
 const heartbeat = createRoute({
   ...base,
   tags: ['Runners'],
@@ -139,6 +154,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
     const { lease_token, ...result } = c.req.valid('json');
     return c.json(await studies.tell(c.env, project(c), id, number, result as TellBody, callerOf(c.get('auth'), lease_token)), 200);
   });
+  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, project(c), c.req.valid('param').id), 200));
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
     return c.json(await studies.heartbeat(c.env, project(c), id, number, c.req.valid('json').lease_token), 200);

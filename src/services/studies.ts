@@ -13,6 +13,7 @@ import { makeSampler } from '../tuning/samplers';
 import type { Params } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
+import { parameterImportance } from '../tuning/importance';
 
 const STUDY_ID = /^std_[0-9A-Z]{26}$/;
 
@@ -168,4 +169,14 @@ export async function lease(
 
 export async function listTrials(env: Env, projectId: string, id: string): Promise<TrialView[]> {
   return call(id, () => studyStub(env, projectId, id).listTrials());
+}
+
+/** Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile bins). */
+export async function importance(env: Env, projectId: string, id: string) {
+  const study = await getStudy(env, projectId, id);
+  const trials = await listTrials(env, projectId, id);
+  return {
+    method: 'eta-squared: the share of the objective’s variance explained by each parameter (numeric ones in 5 quantile bins of their log/linear value, categoricals by choice; main effects only), normalised to sum to 1',
+    ...parameterImportance(study.space, trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.value, intermediate: t.intermediate }))),
+  };
 }
