@@ -31,7 +31,10 @@ const errors = {
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...json(schema) } });
 const StudyParam = z.object({ id: z.string().min(1).max(64) });
-const TrialParam = StudyParam.extend({ number: z.coerce.number().int().min(0).max(1_000_000) });
+const TrialParam = StudyParam.extend({
+  // Path parameters are required; coerce hides that from the generator, so it is said explicitly.
+  number: z.coerce.number().int().min(0).max(1_000_000).openapi({ param: { name: 'number', in: 'path', required: true } }),
+});
 const base = { tags: ['Studies'], security: [{ bearer: [] as string[] }] };
 
 const create = createRoute({ ...base, method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) }, ...errors, 429: problem('Too many expensive calls (study creation) for this key: wait Retry-After seconds') } });

@@ -57,15 +57,16 @@ async function open(hash: string, opts: { width?: number; key?: string | null } 
     if (m.type() === 'error' && !/401|Failed to load resource/.test(m.text())) errors.push(`${hash}: ${m.text()}`);
   });
   await page.goto(`${URL}/`);
-  if (opts.key !== null) await page.evaluate((k) => sessionStorage.setItem('stride-key', k), opts.key ?? KEY);
+  if (opts.key !== null) await page.evaluate(`sessionStorage.setItem('stride-key', ${JSON.stringify(opts.key ?? KEY)})`);
   await page.goto(`${URL}/${hash}`);
   return page;
 }
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
-describe.runIf(existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe('dashboard in Chromium', () => {
   let studyId: string;
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     studyId = (await seedStudy('mlp-lr (seeded)')).id;
@@ -84,7 +85,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in Chromium', () => {
     await page.getByLabel('API key').fill(KEY);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#studies-table');
-    expect(await page.evaluate(() => sessionStorage.getItem('stride-key'))).toBe(KEY);
+    expect(await page.evaluate("sessionStorage.getItem('stride-key')")).toBe(KEY);
     await page.close();
   });
 
@@ -96,7 +97,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
     await shot(page, 'studies');
     await page.getByLabel('State').selectOption('running');
-    await page.waitForFunction(() => location.hash === '#/studies?state=running');
+    await page.waitForFunction("location.hash === '#/studies?state=running'");
     await page.waitForSelector('#studies-table, #studies-out p');
     expect(await page.locator(`tr[data-study="${studyId}"]`).count()).toBe(0);
     expect(await page.locator('tbody').textContent()).toMatch(/still running/);
@@ -128,7 +129,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in Chromium', () => {
     // Phone width: the page still fits (no horizontal overflow of the body).
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
     await shot(page, 'study-phone');
     await page.close();
   });
