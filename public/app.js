@@ -395,7 +395,7 @@ function lrPage() {
         legend: { top: 0 },
         tooltip: { trigger: 'axis' },
         xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
-        yAxis: { type: 'value', name: 'loss', scale: true, max: top },
+        yAxis: { type: 'value', name: 'loss', scale: true, max: top === undefined ? undefined : Number(top.toPrecision(2)) },
         series: [
           { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
           { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
