@@ -145,6 +145,10 @@ describe('webhook-triggered studies', () => {
     const noName = await post('/v1/templates', { name: 'x', study: { space: TEMPLATE.space } });
     expect(noName.status).toBe(422);
     expect(((await noName.json()) as any).errors[0].path).toBe('study.name');
+    // An edge template is checked like an edge study: max_trials is required.
+    const edgeNoMax = await post('/v1/templates', { name: 'x', study: { name: 'e', space: TEMPLATE.space, executor: { kind: 'edge', probe: { data: { kind: 'synthetic', name: 'blobs' } } } } });
+    expect(edgeNoMax.status).toBe(422);
+    expect(((await edgeNoMax.json()) as any).errors.map((e: any) => e.path)).toContain('study.max_trials');
     const noTpl = await post('/v1/triggers', { template_id: 'tpl_nope', kind: 'github' });
     expect(noTpl.status).toBe(422);
     expect(((await noTpl.json()) as any).errors[0].path).toBe('template_id');

@@ -32,6 +32,8 @@ import {
 } from '../db/hooks';
 import { validateSpace } from '../tuning/validate';
 import { createStudy, run } from './studies';
+import { checkEdgeSpace } from './edge';
+import type { EdgeExecutor } from '../coordinator/types';
 
 export interface TriggerFilter {
   /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
@@ -62,7 +64,8 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
     const issues = zodIssues(parsed.error, ['study']);
     throw new ProblemError(422, 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
   }
-  const { issues } = validateSpace(parsed.data.space);
+  const { space, issues } = validateSpace(parsed.data.space);
+  if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor as EdgeExecutor, parsed.data.max_trials));
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
     throw new ProblemError(422, 'invalid-request', `${withPrefix[0].path}: ${withPrefix[0].message}`, withPrefix);
@@ -250,7 +253,16 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     const issues = zodIssues(parsed.error, ['template']);
     throw new ProblemError(422, 'invalid-request', `the filled template is not a valid study: ${issues[0]?.path}: ${issues[0]?.message}`, issues);
   }
-  const study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
+  let study;
+  try {
+    study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
+  } catch (err) {
+    if (err instanceof ProblemError && err.status < 500) {
+      // A template that cannot make a study with this event's values: say so now and on every redelivery.
+      await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { status: 'ignored', reason: `the filled template is not a valid study: ${err.message}` });
+    }
+    throw err;
+  }
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });
   // The event is the start: an edge study runs at once (runner studies wait for runners, client ones for asks).
   if (study.executor.kind === 'edge') await run(env, trigger.projectId, study.id);
