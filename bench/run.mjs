@@ -542,64 +542,62 @@ async function latencySection() {
   log('latency: starting the main Worker on a temporary store (scripts/local-worker.mjs)...');
   const stride = await startStride({ devKey: BENCH_KEY });
   try {
-    {
-      const base = stride.url;
-      log(`worker at ${base}`);
-      const rows = [];
-      for (const [k, sampler] of LATENCY_SAMPLERS.entries()) {
-        const { body: study } = await api(base, 'POST', '/v1/studies', {
-          name: `bench-latency-${sampler}`,
-          direction: 'minimize',
-          metric: 'val_loss',
-          space: LATENCY_SPACE,
-          sampler: { name: sampler, seed: 1 },
-          max_trials: null,
-        });
-        const rand = mulberry32(1000 + k);
-        let complete = 0;
-        const points = [];
-        for (const target of LATENCY_POINTS) {
-          const t0 = performance.now();
-          await fill(base, study.id, target - complete, rand);
-          const fillS = (performance.now() - t0) / 1000;
-          complete = target;
-          // Each measured ask is told `failed` at once: nothing stays running, and the
-          // history the sampler learns from stays at exactly `target` complete trials.
-          // Enqueued trials never reach the sampler, so first LATENCY_WARMUP untimed asks
-          // let V8 compile its code, as in a study whose asks all come from it.
-          for (let w = 0; w < LATENCY_WARMUP; w++) {
-            const { body: trial } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
-            await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: warm-up' });
-          }
-          const times = [];
-          const t1 = performance.now();
-          while (times.length < LATENCY_ASKS && (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)) {
-            const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
-            times.push(ms);
-            await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: latency probe' });
-          }
-          const point = {
-            complete: target,
-            asks: times.length,
-            capped: times.length < LATENCY_ASKS,
-            median_ms: quantile(times, 0.5),
-            p25_ms: quantile(times, 0.25),
-            p75_ms: quantile(times, 0.75),
-            min_ms: Math.min(...times),
-            max_ms: Math.max(...times),
-            fill_s: fillS,
-            times_ms: times,
-          };
-          points.push(point);
-          log(`  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${times.length} asks (filled in ${fillS.toFixed(1)} s)`);
+    const base = stride.url;
+    log(`worker at ${base}`);
+    const rows = [];
+    for (const [k, sampler] of LATENCY_SAMPLERS.entries()) {
+      const { body: study } = await api(base, 'POST', '/v1/studies', {
+        name: `bench-latency-${sampler}`,
+        direction: 'minimize',
+        metric: 'val_loss',
+        space: LATENCY_SPACE,
+        sampler: { name: sampler, seed: 1 },
+        max_trials: null,
+      });
+      const rand = mulberry32(1000 + k);
+      let complete = 0;
+      const points = [];
+      for (const target of LATENCY_POINTS) {
+        const t0 = performance.now();
+        await fill(base, study.id, target - complete, rand);
+        const fillS = (performance.now() - t0) / 1000;
+        complete = target;
+        // Each measured ask is told `failed` at once: nothing stays running, and the
+        // history the sampler learns from stays at exactly `target` complete trials.
+        // Enqueued trials never reach the sampler, so first LATENCY_WARMUP untimed asks
+        // let V8 compile its code, as in a study whose asks all come from it.
+        for (let w = 0; w < LATENCY_WARMUP; w++) {
+          const { body: trial } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: warm-up' });
         }
-        rows.push({ sampler, study_id: study.id, points });
+        const times = [];
+        const t1 = performance.now();
+        while (times.length < LATENCY_ASKS && (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)) {
+          const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
+          times.push(ms);
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: latency probe' });
+        }
+        const point = {
+          complete: target,
+          asks: times.length,
+          capped: times.length < LATENCY_ASKS,
+          median_ms: quantile(times, 0.5),
+          p25_ms: quantile(times, 0.25),
+          p75_ms: quantile(times, 0.75),
+          min_ms: Math.min(...times),
+          max_ms: Math.max(...times),
+          fill_s: fillS,
+          times_ms: times,
+        };
+        points.push(point);
+        log(`  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${times.length} asks (filled in ${fillS.toFixed(1)} s)`);
       }
-      const runners = await runnerRuns(base);
-      const edge = await edgeRun(base);
-      const suggest = await suggestQuality(base);
-      return { rows, runners, edge, suggest, seconds: (performance.now() - started) / 1000 };
+      rows.push({ sampler, study_id: study.id, points });
     }
+    const runners = await runnerRuns(base);
+    const edge = await edgeRun(base);
+    const suggest = await suggestQuality(base);
+    return { rows, runners, edge, suggest, seconds: (performance.now() - started) / 1000 };
   } finally {
     await stride.dispose();
     log('worker stopped');

@@ -4,7 +4,7 @@
 // probe cannot run. Inside workerd with the real Durable Object, queue, D1
 // and TF.js WASM backend.
 import { describe, it, expect } from 'vitest';
-import { api } from './helpers';
+import { api, json, post } from './helpers';
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [16], activation: 'relu' },
@@ -19,8 +19,6 @@ const SPACE = {
   momentum: { type: 'float', low: 0, high: 0.95 },
 };
 
-const post = (path: string, body: unknown = {}) => api(path, { body });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 
 async function createEdgeStudy(overrides: Record<string, unknown> = {}, executor: Record<string, unknown> = {}) {
   const res = await post('/v1/studies', {

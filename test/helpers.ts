@@ -15,6 +15,12 @@ export function api(path: string, init: { method?: string; body?: unknown; raw?:
   return SELF.fetch(`https://stride.test${path}`, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body });
 }
 
+/** POST a JSON body (with the test key unless another is given). */
+export const post = (path: string, body: unknown = {}, key?: string) => api(path, { body, key });
+
+/** The parsed JSON answer of a response (or of a pending one). */
+export const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
+
 /** A small, fast probe: spirals, a 32-wide MLP, 60 steps. */
 export function smallRequest(overrides: { probe?: Record<string, unknown>; range?: Record<string, unknown> } = {}) {
   return {

@@ -2,12 +2,10 @@
 // revocable at once, isolated by project (404, not 403), rate limited.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, smallRequest } from './helpers';
+import { api, json, post, smallRequest } from './helpers';
 
 const ADMIN = env.STRIDE_ADMIN_TOKEN;
 const SPACE = { lr: { type: 'float', low: 1e-5, high: 1, log: true } };
-const post = (path: string, body: unknown, key: string) => api(path, { body, key });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 
 async function project(name: string) {
   const res = await post('/v1/projects', { name }, ADMIN);

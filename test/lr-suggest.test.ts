@@ -3,7 +3,7 @@
 // (priors, refined by the project's completed studies).
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api } from './helpers';
+import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 
 const PROBE = {
@@ -14,8 +14,6 @@ const PROBE = {
   batch_size: 32,
   seed: 0,
 };
-const post = (path: string, body: unknown) => api(path, { body });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 describe('lr/suggest with a probe', () => {

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { api } from './helpers';
+import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 
 const RUNNER_KEY = env.STRIDE_RUNNER_KEY;
@@ -20,8 +20,6 @@ async function createRunnerStudy(executor: Record<string, unknown> = {}, overrid
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const post = (path: string, body: unknown = {}, key?: string) => api(path, { body, key });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 const lease = (studyId: string | undefined, name = 'gpu-0', key?: string) =>
   post('/v1/runners/lease', { ...(studyId ? { study_id: studyId } : {}), runner: { name } }, key);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { api } from './helpers';
+import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 
 const SPACE = {
@@ -16,8 +16,6 @@ async function createStudy(overrides: Record<string, unknown> = {}) {
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const post = async (path: string, body: unknown = {}) => api(path, { body });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 describe('studies: ask and tell', () => {

@@ -4,10 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { verify as verifyGithub } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
-import { api } from './helpers';
+import { api, json, post } from './helpers';
 
-const post = (path: string, body: unknown, key?: string) => api(path, { body, key });
-const json = async (res: Response | Promise<Response>) => (await (await res).json()) as any;
 const enc = new TextEncoder();
 
 async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
@@ -105,6 +103,9 @@ describe('webhook-triggered studies', () => {
     const missing = await api(`/hooks/${t.id}`, { raw: '{}', key: null, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'x' } });
     expect(missing.status).toBe(401);
     expect((await api('/hooks/trg_00000000000000000000000000', { raw: '{}', key: null })).status).toBe(404);
+    // A delivery over 1 MB is refused before anything else.
+    const huge = await api(`/hooks/${t.id}`, { raw: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), key: null, headers: { 'content-type': 'application/json' } });
+    expect(huge.status).toBe(413);
   });
 
   it('filters pull requests by label and action', async () => {

@@ -3,9 +3,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as keys from '../services/keys';
 import { SCOPES } from './auth';
-import { ProblemSchema } from './schemas';
+import { json, problem, secured } from './openapi';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
   401: problem('Missing or wrong token'),
   403: problem('Not the admin token, nor a key with the admin scope'),
@@ -13,8 +12,7 @@ const errors = {
   409: problem('A project with that name exists'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['Projects and keys'], security: [{ bearer: [] as string[] }] };
+const base = secured('Projects and keys');
 
 const ProjectSchema = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).openapi('Project');
 const KeySchema = z

@@ -1,14 +1,11 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { LrRangeTestRequestSchema, LrRangeTestSchema, ProblemSchema } from './schemas';
+import { LrRangeTestRequestSchema, LrRangeTestSchema } from './schemas';
+import { problem, projectOf } from './openapi';
 import { getLrRangeTest, lrRangeTest } from '../services/lr-range-tests';
 import type { AppEnv } from '../app';
 import { rateLimit } from './auth';
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
 
 const errors = {
   400: problem('Malformed body (not JSON)'),
@@ -52,7 +49,7 @@ export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     await rateLimit(c.env, c.get('auth'));
-    return c.json(await lrRangeTest(c.env, c.get('auth').projectId!, body), 200);
+    return c.json(await lrRangeTest(c.env, projectOf(c), body), 200);
   });
-  app.openapi(get, async (c) => c.json(await getLrRangeTest(c.env, c.get('auth').projectId!, c.req.valid('param').id), 200));
+  app.openapi(get, async (c) => c.json(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id), 200));
 }

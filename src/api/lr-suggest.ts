@@ -3,9 +3,9 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import { requireProbeOrContext, suggestLr } from '../services/lr-suggest';
 import { rateLimit } from './auth';
-import { LrSuggestRequestSchema, ProblemSchema } from './schemas';
+import { LrSuggestRequestSchema } from './schemas';
+import { problem, projectOf } from './openapi';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 
 const SuggestionSchema = z
   .object({
@@ -45,6 +45,6 @@ export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
     requireProbeOrContext(body);
     // Priors cost nothing; a probe runs a range test and trains candidates.
     if (body.probe) await rateLimit(c.env, c.get('auth'));
-    return c.json(await suggestLr(c.env, c.get('auth').projectId!, body), 200);
+    return c.json(await suggestLr(c.env, projectOf(c), body), 200);
   });
 }

@@ -11,15 +11,14 @@ import {
   LeaseRequestSchema,
   LeaseSchema,
   LeaseTokenSchema,
-  ProblemSchema,
   ReportSchema,
   StudyCreateSchema,
   StudySchema,
   TellSchema,
   TrialSchema,
 } from './schemas';
+import { body, json, problem, projectOf, secured } from './openapi';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
   400: problem('Malformed body (not JSON)'),
   401: problem('Missing or wrong API key'),
@@ -28,14 +27,12 @@ const errors = {
   409: problem('Conflict: max_trials reached, a different second tell, a trial not running, a stale or expired lease token'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...json(schema) } });
 const StudyParam = z.object({ id: z.string().min(1).max(64) });
 const TrialParam = StudyParam.extend({
   // Path parameters are required; coerce hides that from the generator, so it is said explicitly.
   number: z.coerce.number().int().min(0).max(1_000_000).openapi({ param: { name: 'number', in: 'path', required: true } }),
 });
-const base = { tags: ['Studies'], security: [{ bearer: [] as string[] }] };
+const base = secured('Studies');
 
 const create = createRoute({ ...base, method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) }, ...errors, 429: problem('Too many expensive calls (study creation) for this key: wait Retry-After seconds') } });
 const list = createRoute({
@@ -123,53 +120,51 @@ function callerOf(auth: Principal, token: string | undefined): Caller {
   return { lease_token: token, runner_only: !auth.scopes.includes('write') };
 }
 
-/** The caller's project (every /v1 call has an authenticated key with one). */
-const project = (c: { get: (k: 'auth') => Principal }) => c.get('auth').projectId!;
 
 export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     await rateLimit(c.env, c.get('auth'));
-    return c.json(await studies.createStudy(c.env, project(c), body), 201);
+    return c.json(await studies.createStudy(c.env, projectOf(c), body), 201);
   });
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await studies.listStudies(c.env, project(c), q.cursor, q.limit), 200);
+    return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit), 200);
   });
-  app.openapi(get, async (c) => c.json(await studies.getStudy(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(get, async (c) => c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(ask, async (c) => {
     const { id } = c.req.valid('param');
     // An empty body (or none) asks for one trial.
     const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : c.req.valid('json');
     const count = (raw as { count?: number }).count;
-    const out = await studies.ask(c.env, project(c), id, count);
+    const out = await studies.ask(c.env, projectOf(c), id, count);
     return count === undefined ? c.json(out[0], 201) : c.json({ trials: out }, 201);
   });
-  app.openapi(enqueue, async (c) => c.json(await studies.enqueue(c.env, project(c), c.req.valid('param').id, c.req.valid('json').params), 201));
-  app.openapi(trials, async (c) => c.json({ trials: await studies.listTrials(c.env, project(c), c.req.valid('param').id) }, 200));
+  app.openapi(enqueue, async (c) => c.json(await studies.enqueue(c.env, projectOf(c), c.req.valid('param').id, c.req.valid('json').params), 201));
+  app.openapi(trials, async (c) => c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200));
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');
-    return c.json(await studies.report(c.env, project(c), id, number, r.step, r.value, callerOf(c.get('auth'), r.lease_token)), 200);
+    return c.json(await studies.report(c.env, projectOf(c), id, number, r.step, r.value, callerOf(c.get('auth'), r.lease_token)), 200);
   });
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');
     const { lease_token, ...result } = c.req.valid('json');
-    return c.json(await studies.tell(c.env, project(c), id, number, result as TellBody, callerOf(c.get('auth'), lease_token)), 200);
+    return c.json(await studies.tell(c.env, projectOf(c), id, number, result as TellBody, callerOf(c.get('auth'), lease_token)), 200);
   });
-  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
-    return c.json(await studies.heartbeat(c.env, project(c), id, number, c.req.valid('json').lease_token), 200);
+    return c.json(await studies.heartbeat(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);
   });
   app.openapi(release, async (c) => {
     const { id, number } = c.req.valid('param');
-    return c.json(await studies.release(c.env, project(c), id, number, c.req.valid('json').lease_token), 200);
+    return c.json(await studies.release(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);
   });
-  app.openapi(run, async (c) => c.json(await studies.run(c.env, project(c), c.req.valid('param').id), 202));
+  app.openapi(run, async (c) => c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202));
   app.openapi(lease, async (c) => {
     const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { runner: { labels: [] } } : c.req.valid('json');
-    const { grant, retry_after_s } = await studies.lease(c.env, project(c), raw.study_id, { name: raw.runner?.name ?? null });
+    const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, { name: raw.runner?.name ?? null });
     if (grant) return c.json(grant, 200);
     // Retry-After: leases are out that may come back; absent: this study has no more work for runners.
     if (retry_after_s !== null) c.header('Retry-After', String(retry_after_s));

@@ -4,17 +4,15 @@ import type { AppEnv } from '../app';
 import { ProblemError } from './problem';
 import * as notifications from '../services/notifications';
 import { getStudy } from '../services/studies';
-import { ProblemSchema } from './schemas';
+import { json, problem, projectOf, secured } from './openapi';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
   401: problem('Missing or wrong API key'),
   403: problem('The key lacks the scope'),
   404: problem('Unknown subscription (or another project’s)'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['Notifications'], security: [{ bearer: [] as string[] }] };
+const base = secured('Notifications');
 const Id = z.object({ id: z.string().min(1).max(64) });
 
 const SubscriptionSchema = z
@@ -66,12 +64,11 @@ const deliveries = createRoute({
 const enable = createRoute({ ...base, method: 'post', path: '/v1/subscriptions/{id}/enable', summary: 'Re-enable a disabled subscription', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) }, ...errors } });
 
 export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
-  const project = (c: { get: (k: 'auth') => { projectId: string | null } }) => c.get('auth').projectId!;
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     if (body.study_id !== undefined) {
       try {
-        await getStudy(c.env, project(c), body.study_id);
+        await getStudy(c.env, projectOf(c), body.study_id);
       } catch (err) {
         if (err instanceof ProblemError && err.status === 404) {
           throw new ProblemError(422, 'invalid-request', `study_id: no study with id '${body.study_id}'`, [{ path: 'study_id', message: `no study with id '${body.study_id}'` }]);
@@ -79,10 +76,10 @@ export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
         throw err;
       }
     }
-    return c.json(await notifications.createSubscription(c.env, project(c), body), 201);
+    return c.json(await notifications.createSubscription(c.env, projectOf(c), body), 201);
   });
-  app.openapi(list, async (c) => c.json({ subscriptions: await notifications.getSubscriptions(c.env, project(c)) }, 200));
-  app.openapi(get, async (c) => c.json(await notifications.getSubscription(c.env, project(c), c.req.valid('param').id), 200));
-  app.openapi(deliveries, async (c) => c.json({ deliveries: await notifications.getDeliveries(c.env, project(c), c.req.valid('param').id) }, 200));
-  app.openapi(enable, async (c) => c.json(await notifications.enableSubscription(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(list, async (c) => c.json({ subscriptions: await notifications.getSubscriptions(c.env, projectOf(c)) }, 200));
+  app.openapi(get, async (c) => c.json(await notifications.getSubscription(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(deliveries, async (c) => c.json({ deliveries: await notifications.getDeliveries(c.env, projectOf(c), c.req.valid('param').id) }, 200));
+  app.openapi(enable, async (c) => c.json(await notifications.enableSubscription(c.env, projectOf(c), c.req.valid('param').id), 200));
 }

@@ -2,17 +2,15 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as triggers from '../services/triggers';
-import { ProblemSchema } from './schemas';
+import { json, problem, projectOf, secured } from './openapi';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 const errors = {
   401: problem('Missing or wrong API key'),
   403: problem('The key lacks the scope'),
   404: problem('Unknown template or trigger (or another project’s)'),
   422: problem('Well-formed but invalid; `errors` lists each offending path'),
 };
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['Webhooks'], security: [{ bearer: [] as string[] }] };
+const base = secured('Webhooks');
 const Id = z.object({ id: z.string().min(1).max(64) });
 
 const TemplateSchema = z
@@ -86,13 +84,12 @@ const hook = createRoute({
 });
 
 export function triggerRoutes(app: OpenAPIHono<AppEnv>): void {
-  const project = (c: { get: (k: 'auth') => { projectId: string | null } }) => c.get('auth').projectId!;
   app.openapi(createTemplate, async (c) => {
     const b = c.req.valid('json');
-    return c.json(await triggers.createTemplate(c.env, project(c), b.name, b.study), 201);
+    return c.json(await triggers.createTemplate(c.env, projectOf(c), b.name, b.study), 201);
   });
-  app.openapi(getTemplate, async (c) => c.json(await triggers.getTemplate(c.env, project(c), c.req.valid('param').id), 200));
-  app.openapi(createTrigger, async (c) => c.json(await triggers.createTrigger(c.env, project(c), c.req.valid('json')), 201));
-  app.openapi(getTrigger, async (c) => c.json(await triggers.getTrigger(c.env, project(c), c.req.valid('param').id), 200));
+  app.openapi(getTemplate, async (c) => c.json(await triggers.getTemplate(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(createTrigger, async (c) => c.json(await triggers.createTrigger(c.env, projectOf(c), c.req.valid('json')), 201));
+  app.openapi(getTrigger, async (c) => c.json(await triggers.getTrigger(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, await c.req.text()), 202));
 }

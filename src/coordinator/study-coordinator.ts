@@ -25,6 +25,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
+import { randomBase64Url } from '../api/ids';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { upsertStudy, upsertTrial } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
@@ -312,7 +313,8 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.emitChanges(config, before, [number]);
     this.scheduleFlush();
     if (leased) {
-      this.noteAvailable();
+      // A finished trial makes new work available only when it frees one of max_parallel's slots.
+      if (config.executor.kind === 'runner' && config.executor.max_parallel !== null) this.noteAvailable();
       if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
       await this.scheduleAlarm();
     }
@@ -429,7 +431,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (cap !== null && this.runningCount() >= cap) return null;
     const number = this.startTrial(config, now, false);
     if (number === null) return null;
-    const token = randomToken();
+    const token = `lease_${randomBase64Url(18)}`;
     const expires = now + executor.lease_seconds * 1000;
     this.sql.exec(
       `UPDATE trials SET attempts = attempts + 1, lease_token = ?, lease_expires_at = ?, runner = ? WHERE number = ?`,
@@ -847,11 +849,6 @@ export class StudyCoordinator extends DurableObject<Env> {
       completedAt: r.completed_at === null ? null : new Date(r.completed_at),
     };
   }
-}
-
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return 'lease_' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** Hex HMAC-SHA256 of `message` under `secret` (the signature of a job notice). */

@@ -1,6 +1,6 @@
 /** Projects and API keys: created by the admin token (or a key with the admin scope, in its own project). */
 import { sha256Hex } from '../api/canonical';
-import { newId } from '../api/ids';
+import { newId, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import type { Principal, Scope } from '../api/auth';
 import { findKey, findProject, findProjectByName, insertKey, insertProject, listKeys, listProjects, revokeKey, type ApiKeyRow, type ProjectRow } from '../db/keys';
@@ -75,8 +75,7 @@ export async function createKey(
   body: { project_id?: string; name: string; scopes: Scope[]; rate_limit_per_minute?: number | null },
 ): Promise<KeyView & { secret: string }> {
   const projectId = await targetProject(env, principal, body.project_id);
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = 'sk_' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const secret = `sk_${randomBase64Url(32)}`;
   const row: ApiKeyRow = {
     id: newId('key'),
     projectId,

@@ -12,7 +12,7 @@
  * subscription is disabled and says why.
  */
 import { Webhook } from 'standardwebhooks';
-import { newId } from '../api/ids';
+import { newId, randomBase64 } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import type { NotificationMessage, StudyEvent } from '../coordinator/types';
 import {
@@ -59,7 +59,7 @@ const view = (s: SubscriptionRow): SubscriptionView => ({
 });
 
 export async function createSubscription(env: Env, projectId: string, body: { url: string; events: string[]; study_id?: string }) {
-  const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))}`;
+  const secret = `whsec_${randomBase64(24)}`;
   const row: SubscriptionRow = {
     id: newId('sub'),
     projectId,

@@ -1,5 +1,5 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
-import { newId } from '../api/ids';
+import { newId, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import type { StudyCreate } from '../api/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
@@ -90,10 +90,6 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
   return dispatchSecret ? { ...view, dispatch_secret: dispatchSecret } : view;
 }
 
-function randomBase64Url(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 export async function getStudy(env: Env, projectId: string, id: string): Promise<StudyView> {
   return call(id, () => studyStub(env, projectId, id).getStudy());

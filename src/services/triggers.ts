@@ -13,7 +13,7 @@
  */
 import { verify as verifyGithub } from '@octokit/webhooks-methods';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { newId } from '../api/ids';
+import { newId, randomBase64, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
 import { zodIssues } from '../api/problem';
@@ -81,15 +81,11 @@ export async function getTemplate(env: Env, projectId: string, id: string) {
   return templateView(t);
 }
 
-function randomBase64(bytes: number): string {
-  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(bytes))));
-}
-
 export async function createTrigger(env: Env, projectId: string, body: { template_id: string; kind: 'github' | 'standard'; filter: Partial<TriggerFilter>; secret?: string }) {
   if (!(await findTemplate(env.DB, projectId, body.template_id))) {
     throw new ProblemError(422, 'invalid-request', `template_id: no template with id '${body.template_id}'`, [{ path: 'template_id', message: `no template with id '${body.template_id}'` }]);
   }
-  let secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64(24).replace(/[+/=]/g, ''));
+  const secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));
   if (body.kind === 'standard') {
     try {
       new Webhook(secret);
@@ -100,7 +96,6 @@ export async function createTrigger(env: Env, projectId: string, body: { templat
   const filter: TriggerFilter = { events: body.filter.events ?? [], branches: body.filter.branches ?? [], labels: body.filter.labels ?? [], actions: body.filter.actions ?? [] };
   const row: TriggerRow = { id: newId('trg'), projectId, templateId: body.template_id, kind: body.kind, filter, secret, createdAt: new Date() };
   await insertTrigger(env.DB, row);
-  secret = row.secret;
   return { ...triggerView(row), secret };
 }
 

@@ -5,25 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { api, BIN, ROOT, RUNNER_KEY, until, URL } from './helpers';
 
-const URL = inject('strideUrl');
-const KEY = inject('devKey');
-const RUNNER_KEY = inject('runnerKey');
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/stride.mjs');
 const TRAIN = path.join(ROOT, 'test/e2e/fixtures/train.mjs');
-
-async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(URL.replace(/\/$/, '') + p, {
-    method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function runnerStudy(extra: Record<string, unknown> = {}, executor: Record<string, unknown> = {}) {
   return api('POST', '/v1/studies', {
@@ -58,14 +43,6 @@ function agent(studyId: string, agentArgs: string[], train: string[], opts: { de
 }
 
 const trialsOf = async (id: string) => (await api('GET', `/v1/studies/${id}/trials`)).trials as any[];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000) {
-  const t0 = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 const expected = (p: { lr: number; momentum: number }, steps: number) => (Math.log10(p.lr) + 2) ** 2 + (p.momentum - 0.9) ** 2 + 1 / steps;
 
 describe('stride agent', () => {

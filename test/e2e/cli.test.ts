@@ -1,41 +1,18 @@
 // The CI command line (bin/stride.mjs) against a local Worker: lr-find,
 // check (its exit codes are a CI gate), study create/wait/best/export.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { api, stride } from './helpers';
 
-const URL = inject('strideUrl');
-const KEY = inject('devKey');
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/stride.mjs');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stride-cli-'));
 
-function stride(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout!.on('data', (d) => (out += d));
-    c.stderr!.on('data', (d) => (err += d));
-    c.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 function file(name: string, value: unknown): string {
   const p = path.join(dir, name);
   writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
   return p;
 }
-async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(URL.replace(/\/$/, '') + p, {
-    method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return res.json();
-}
-
 const PROBE = {
   model: { kind: 'mlp', hidden: [32], activation: 'relu' },
   task: 'classification',

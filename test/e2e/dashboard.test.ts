@@ -4,23 +4,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, KEY, URL } from './helpers';
 
-const URL = inject('strideUrl').replace(/\/$/, '');
-const KEY = inject('devKey');
 const SHOTS = path.resolve(import.meta.dirname, '../screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(URL + p, {
-    method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** A study like the README's: a few complete trials with intermediate values, some pruned, one failed. */
 async function seedStudy(name: string) {

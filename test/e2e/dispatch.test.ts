@@ -5,21 +5,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { api, until } from './helpers';
 
-const URL = inject('strideUrl');
-const KEY = inject('devKey');
-
-async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(URL.replace(/\/$/, '') + p, {
-    method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 describe('dispatch_url job notices', () => {
   it('POSTs a signed notice when trials become available, retrying until the receiver takes it', async () => {
@@ -70,6 +58,27 @@ describe('dispatch_url job notices', () => {
       expect(`v1=${forged}`).not.toBe(received[2].headers['stride-signature']);
       const read = await api('GET', `/v1/studies/${study.id}`);
       expect(read.dispatch).toMatchObject({ pending: false, last: { ok: true, attempt: 3, detail: 'HTTP 200' } });
+
+      // Both slots leased, then one trial told: a slot is free again, so a new notice goes out.
+      const g0 = await api('POST', '/v1/runners/lease', { study_id: study.id });
+      await api('POST', '/v1/runners/lease', { study_id: study.id });
+      await api('POST', `/v1/studies/${study.id}/trials/${g0.trial.number}/tell`, { value: 1, lease_token: g0.lease.token });
+      await until('the notice of the freed slot', async () => received.length >= 4, 10_000);
+      expect(JSON.parse(received[3].body)).toMatchObject({ study_id: study.id, available: 1 });
+
+      // Without max_parallel a tell frees nothing: no notice beyond the one at creation.
+      const unbounded = await api('POST', '/v1/studies', {
+        name: 'dispatch-unbounded',
+        space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+        max_trials: 4,
+        executor: { kind: 'runner', dispatch_url: `http://127.0.0.1:${port}/hook` },
+      });
+      const mine = () => received.filter((r) => JSON.parse(r.body).study_id === unbounded.id);
+      await until('the creation notice', async () => mine().length >= 1, 10_000);
+      const g = await api('POST', '/v1/runners/lease', { study_id: unbounded.id });
+      await api('POST', `/v1/studies/${unbounded.id}/trials/${g.trial.number}/tell`, { value: 1, lease_token: g.lease.token });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(mine()).toHaveLength(1);
     } finally {
       server.close();
     }

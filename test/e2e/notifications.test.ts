@@ -5,21 +5,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { api, until } from './helpers';
 
-const URL = inject('strideUrl');
-const KEY = inject('devKey');
-
-async function api(method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(URL.replace(/\/$/, '') + p, {
-    method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
 
 /** A receiver answering `answers[i]` to the i-th request (the last one after that). */
 async function receiver(answers: number[]) {
@@ -34,14 +22,6 @@ async function receiver(answers: number[]) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, close: () => server.close() };
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000) {
-  const t0 = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('outbound notifications', () => {

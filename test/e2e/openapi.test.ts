@@ -1,9 +1,9 @@
 // The OpenAPI document validates as OpenAPI 3.1 (test/openapi.test.ts, in
 // workerd, checks that every route is in it).
 import { validate } from '@readme/openapi-parser';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { URL } from './helpers';
 
-const URL = inject('strideUrl').replace(/\/$/, '');
 
 describe('OpenAPI document', () => {
   it('validates as OpenAPI 3.1', async () => {
