@@ -1,15 +1,20 @@
 // The dashboard and the API docs in a real browser: Debian's Chromium driven
 // by playwright-core, against the local Worker with seeded studies.
 // Screenshots of every page go to test/screenshots/ (ignored by git).
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, KEY, URL } from './helpers';
+import { decide, findChromium } from '../../scripts/ensure-chromium.mjs';
+import { api, KEY, ROOT, URL } from './helpers';
 
 // Callbacks run in the page by page.evaluate use (globalThis as any): the project's types have no DOM.
 const SHOTS = path.resolve(import.meta.dirname, '../screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// CHROMIUM_PATH, or chromium / chromium-browser / google-chrome on PATH; npm test's
+// pretest (scripts/ensure-chromium.mjs) installs Debian's chromium when there is none.
+const CHROMIUM = findChromium();
 
 /** A study like the README's: a few complete trials with intermediate values, some pruned, one failed. */
 async function seedStudy(name: string) {
@@ -55,9 +60,9 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 describe('dashboard in Chromium', () => {
   let studyId: string;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+    if (!CHROMIUM.path) throw new Error(`no Chromium for the browser tests (${CHROMIUM.problem}): run node scripts/ensure-chromium.mjs (npm test does), install chromium, or set CHROMIUM_PATH`);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
     studyId = (await seedStudy('mlp-lr (seeded)')).id;
     await api('POST', '/v1/studies', { name: 'still running', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
   });
@@ -371,5 +376,75 @@ describe('dashboard in Chromium', () => {
 
   it('logged no page errors', () => {
     expect(errors).toEqual([]);
+  });
+});
+
+describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
+  const missing = { path: null, from: 'PATH' as const, problem: 'no chromium on PATH' };
+  it('uses a Chromium that is there, installs with apt-get (root, or passwordless sudo) when none is, and fails clearly otherwise', () => {
+    expect(decide({ found: { path: '/usr/bin/chromium', from: 'PATH' }, isRoot: false, hasSudo: false, hasApt: false })).toEqual({ action: 'ok', path: '/usr/bin/chromium' });
+    const root = decide({ found: missing, isRoot: true, hasSudo: false, hasApt: true });
+    expect(root).toEqual({
+      action: 'install',
+      commands: [
+        ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q'],
+        ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', 'chromium'],
+      ],
+    });
+    const sudo = decide({ found: missing, isRoot: false, hasSudo: true, hasApt: true });
+    expect(sudo.action === 'install' && sudo.commands.every((c) => c.slice(0, 3).join(' ') === 'sudo -n env')).toBe(true);
+    for (const f of [
+      { isRoot: false, hasSudo: false, hasApt: true, why: /not root and has no passwordless sudo/ },
+      { isRoot: true, hasSudo: false, hasApt: false, why: /apt-get is not available/ },
+    ]) {
+      const plan = decide({ found: missing, ...f });
+      expect(plan.action).toBe('fail');
+      expect(plan.action === 'fail' && plan.message).toMatch(f.why);
+      expect(plan.action === 'fail' && plan.message).toMatch(/Install Chromium .*or set CHROMIUM_PATH/);
+    }
+    // A CHROMIUM_PATH that is not there is an error, even where apt-get could install.
+    const bad = findChromium({ env: { CHROMIUM_PATH: '/nonexistent/chromium', PATH: process.env.PATH } });
+    expect(bad.path).toBeNull();
+    const plan = decide({ found: bad, isRoot: true, hasSudo: true, hasApt: true });
+    expect(plan.action === 'fail' && plan.message).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable/);
+  });
+
+  it('finds chromium under its other names on PATH, and CHROMIUM_PATH first', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chromium-'));
+    const fake = path.join(dir, 'google-chrome');
+    writeFileSync(fake, '#!/bin/sh\n');
+    chmodSync(fake, 0o755);
+    writeFileSync(path.join(dir, 'chromium'), 'not executable');
+    expect(findChromium({ env: { PATH: dir } })).toEqual({ path: fake, from: 'PATH' });
+    expect(findChromium({ env: { PATH: dir, CHROMIUM_PATH: fake } })).toEqual({ path: fake, from: 'CHROMIUM_PATH' });
+    expect(findChromium({ env: { PATH: path.join(dir, 'none') } }).path).toBeNull();
+  });
+
+  it('--dry-run: says what it would do and exits non-zero only when it could not go on', () => {
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-chromium.mjs'), '--dry-run'], { env, encoding: 'utf8' });
+    const bad = run({ PATH: process.env.PATH!, CHROMIUM_PATH: '/nonexistent/chromium' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable file/);
+    // No browser and no apt-get on PATH: it cannot install, and says what to do.
+    const empty = mkdtempSync(path.join(tmpdir(), 'empty-'));
+    const none = run({ PATH: empty });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/need Chromium: no chromium, chromium-browser, google-chrome.*apt-get is not available.*set CHROMIUM_PATH/);
+    // No browser but apt-get: as root it would install (and installs nothing in a dry run).
+    const apt = mkdtempSync(path.join(tmpdir(), 'apt-'));
+    writeFileSync(path.join(apt, 'apt-get'), '#!/bin/sh\nexit 1\n');
+    chmodSync(path.join(apt, 'apt-get'), 0o755);
+    const install = run({ PATH: apt });
+    if (process.getuid?.() === 0) {
+      expect(install.status).toBe(0);
+      expect(install.stdout).toMatch(/would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium/);
+    } else {
+      expect(install.status).toBe(1);
+      expect(install.stderr).toMatch(/not root and has no passwordless sudo/);
+    }
+    // Here: the Chromium the browser tests use.
+    const here = run({ PATH: process.env.PATH!, ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}) });
+    expect(here.status).toBe(0);
+    expect(here.stdout).toContain(`using ${CHROMIUM.path}`);
   });
 });
