@@ -6,7 +6,26 @@ const KEY = 'stride-key';
 const charts = new Set();
 let timer = null;
 
+// Markup is built only with html`...`: it escapes every interpolated value
+// (study names, metrics, params, choices, errors: anything from the API), so
+// data is always text. Nested html`` results pass through as they are; raw()
+// is the explicit opt-in for trusted markup. setHTML() accepts nothing else.
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+class Markup {
+  constructor(s) {
+    this.s = s;
+  }
+  toString() {
+    return this.s;
+  }
+}
+const raw = (s) => new Markup(String(s));
+const piece = (v) => (v instanceof Markup ? v.s : Array.isArray(v) ? v.map(piece).join('') : v === null || v === undefined || v === false ? '' : esc(v));
+const html = (strings, ...values) => new Markup(strings.reduce((out, s, i) => out + piece(values[i - 1]) + s));
+function setHTML(el, markup) {
+  if (!(markup instanceof Markup)) throw new TypeError('setHTML takes html`...` markup, not a string');
+  el.innerHTML = markup.s;
+}
 const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(Number(v.toPrecision(5)))) : String(v));
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
@@ -38,8 +57,15 @@ async function api(path, init = {}) {
 }
 
 function alertBox(err) {
-  const paths = err.problem?.errors?.map((e) => `<li><code>${esc(e.path)}</code>: ${esc(e.message)}</li>`).join('') ?? '';
-  return `<div class="alert" role="alert"><strong>${esc(err.status ? `Error ${err.status}` : 'Error')}:</strong> ${esc(err.message)}${paths ? `<ul>${paths}</ul>` : ''}</div>`;
+  const paths = err.problem?.errors?.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`) ?? [];
+  return html`<div class="alert" role="alert"><strong>${err.status ? `Error ${err.status}` : 'Error'}:</strong> ${err.message}${paths.length ? html`<ul>${paths}</ul>` : ''}</div>`;
+}
+const alertText = (text) => html`<div class="alert" role="alert">${text}</div>`;
+
+/** A study's state as shown: a completed study without one complete trial says so, in the error color. */
+function studyState(s) {
+  const none = s.state === 'completed' && !s.best_trial;
+  return { cls: none ? 'state state-completed-none' : `state state-${s.state}`, text: none ? `completed — ${s.n_trials ? 'no trial succeeded' : 'no trials'}` : s.state };
 }
 
 function chart(el, option) {
@@ -60,7 +86,7 @@ function clear() {
 function setNav(page) {
   document.querySelectorAll('[data-nav]').forEach((a) => (a.dataset.nav === page ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
   const s = document.getElementById('session');
-  s.innerHTML = sessionStorage.getItem(KEY) ? '<button class="link" id="signout">Sign out</button>' : '';
+  setHTML(s, sessionStorage.getItem(KEY) ? html`<button class="link" id="signout">Sign out</button>` : html``);
   document.getElementById('signout')?.addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     location.hash = '#/login';
@@ -73,7 +99,7 @@ function loginPage() {
   setNav('login');
   const message = sessionStorage.getItem('stride-login-message');
   sessionStorage.removeItem('stride-login-message');
-  app.innerHTML = `
+  setHTML(app, html`
     <h1>Sign in</h1>
     <p class="muted">Paste an API key. It stays in this browser tab's session only.</p>
     <form id="login" novalidate>
@@ -81,7 +107,7 @@ function loginPage() {
       <div class="row"><div style="flex: 1 1 320px"><input id="key" name="key" type="password" autocomplete="off" required style="width: 100%"></div>
       <div><button type="submit">Sign in</button></div></div>
     </form>
-    <div id="login-error">${message ? `<div class="alert" role="alert">${esc(message)}</div>` : ''}</div>`;
+    <div id="login-error">${message ? alertText(message) : ''}</div>`);
   const input = document.getElementById('key');
   input.focus();
   document.getElementById('login').addEventListener('submit', async (e) => {
@@ -89,18 +115,18 @@ function loginPage() {
     const key = input.value.trim();
     const out = document.getElementById('login-error');
     if (!key) {
-      out.innerHTML = '<div class="alert" role="alert">Enter an API key.</div>';
+      setHTML(out, alertText('Enter an API key.'));
       return;
     }
     const res = await fetch('/v1/studies?limit=1', { headers: { Authorization: `Bearer ${key}` } });
     if (res.status === 401) {
       const p = await res.json().catch(() => ({}));
-      out.innerHTML = `<div class="alert" role="alert">That API key was not accepted: ${esc(p.detail || 'unauthorized')}.</div>`;
+      setHTML(out, alertText(`That API key was not accepted: ${p.detail || 'unauthorized'}.`));
       input.select();
       return;
     }
     if (res.status === 403) {
-      out.innerHTML = '<div class="alert" role="alert">This key cannot read studies (it lacks the read scope). Use a key with read access.</div>';
+      setHTML(out, alertText('This key cannot read studies (it lacks the read scope). Use a key with read access.'));
       return;
     }
     sessionStorage.setItem(KEY, key);
@@ -113,11 +139,11 @@ function loginPage() {
 async function studiesPage() {
   setNav('studies');
   const filter = new URLSearchParams(location.hash.split('?')[1] || '').get('state') || 'all';
-  app.innerHTML = `
+  setHTML(app, html`
     <h1>Studies</h1>
     <div class="row"><div><label for="state-filter">State</label>
       <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option></select></div></div>
-    <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`;
+    <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`);
   const sel = document.getElementById('state-filter');
   sel.value = filter;
   sel.addEventListener('change', () => (location.hash = sel.value === 'all' ? '#/studies' : `#/studies?state=${sel.value}`));
@@ -132,20 +158,22 @@ async function studiesPage() {
     } while (cursor && studies.length < 500);
     const shown = studies.filter((s) => filter === 'all' || s.state === filter);
     if (shown.length === 0) {
-      out.innerHTML = `<p>No ${filter === 'all' ? '' : filter + ' '}studies yet. Create one with <code>POST /v1/studies</code> (see the <a href="/docs">API docs</a>).</p>`;
+      setHTML(out, html`<p>No ${filter === 'all' ? '' : filter + ' '}studies yet. Create one with <code>POST /v1/studies</code> (see the <a href="/docs">API docs</a>).</p>`);
       return;
     }
-    out.innerHTML = `<p class="muted">${shown.length} stud${shown.length === 1 ? 'y' : 'ies'}</p>
+    setHTML(
+      out,
+      html`<p class="muted">${shown.length} stud${shown.length === 1 ? 'y' : 'ies'}</p>
       <div class="table-wrap"><table id="studies-table"><caption class="muted" style="text-align:left;padding:6px 10px">Studies, newest first</caption>
       <thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col" class="num">Trials</th><th scope="col" class="num">Best value</th><th scope="col">Executor</th><th scope="col">Created</th></tr></thead>
-      <tbody>${shown
-        .map(
-          (s) => `<tr data-study="${esc(s.id)}"><td><a href="#/study/${esc(s.id)}">${esc(s.name)}</a></td><td class="state state-${esc(s.state)}">${esc(s.state)}</td>
-          <td class="num">${s.n_trials}${s.max_trials ? ` / ${s.max_trials}` : ''}</td><td class="num">${fmt(s.best_trial?.value)}</td><td>${esc(s.executor.kind)}</td><td>${esc(when(s.created_at))}</td></tr>`,
-        )
-        .join('')}</tbody></table></div>`;
+      <tbody>${shown.map((s) => {
+        const st = studyState(s);
+        return html`<tr data-study="${s.id}"><td><a href="#/study/${encodeURIComponent(s.id)}">${s.name}</a></td><td class="${st.cls}">${st.text}</td>
+          <td class="num">${s.n_trials}${s.max_trials ? ` / ${s.max_trials}` : ''}</td><td class="num">${fmt(s.best_trial?.value)}</td><td>${s.executor.kind}</td><td>${when(s.created_at)}</td></tr>`;
+      })}</tbody></table></div>`,
+    );
   } catch (err) {
-    out.innerHTML = alertBox(err);
+    setHTML(out, alertBox(err));
   }
 }
 
@@ -161,39 +189,47 @@ function duration(t) {
   return t.started_at && t.completed_at ? (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 1000 : null;
 }
 
+/** A tooltip line as HTML, every value escaped (ECharts renders tooltips as HTML). */
+const tip = (strings, ...values) => String(html(strings, ...values));
+
 async function studyPage(id) {
   setNav('studies');
-  app.innerHTML = `<p class="muted">Loading…</p>`;
+  setHTML(app, html`<p class="muted">Loading…</p>`);
   let sort = { key: 'number', dir: 1 };
   const render = async (first) => {
     const [study, { trials }, imp] = await Promise.all([api(`/v1/studies/${id}`), api(`/v1/studies/${id}/trials`), api(`/v1/studies/${id}/importance`)]);
     const params = Object.keys(study.space);
     if (first) {
-      app.innerHTML = `
+      setHTML(
+        app,
+        html`
         <p><a href="#/studies">← Studies</a></p>
-        <h1 id="study-name">${esc(study.name)}</h1>
+        <h1 id="study-name">${study.name}</h1>
         <div class="cards" id="summary"></div>
         <div class="charts">
           <section><h2 id="h-history">Optimization history</h2><div class="chart" id="chart-history" role="img" aria-labelledby="h-history"></div></section>
           <section><h2 id="h-inter">Intermediate values</h2><div class="chart" id="chart-intermediate" role="img" aria-labelledby="h-inter"></div></section>
           <section><h2 id="h-par">Parameters and value</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>
-          <section><h2 id="h-imp">Parameter importance</h2><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
+          <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
             <p class="muted" id="importance-method"></p></section>
         </div>
-        <h2>Trials</h2><div class="table-wrap" id="trials"></div>`;
+        <h2>Trials</h2><div class="table-wrap" id="trials"></div>`,
+      );
       ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance'].forEach((cid) => chart(document.getElementById(cid), {}));
     }
     const dirMin = study.direction === 'minimize';
-    document.getElementById('summary').innerHTML = [
-      ['State', `<span class="state state-${esc(study.state)}">${esc(study.state)}</span>`],
-      ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
-      [`Best ${esc(study.metric)}`, study.best_trial ? `${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>` : '—'],
-      ['Direction', esc(study.direction)],
-      ['Sampler · pruner', `${esc(study.sampler.name)} · ${esc(study.pruner.name)}`],
-      ['Executor', esc(study.executor.kind)],
-    ]
-      .map(([k, v]) => `<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)
-      .join('');
+    const st = studyState(study);
+    setHTML(
+      document.getElementById('summary'),
+      html`${[
+        ['State', html`<span class="${st.cls}">${st.text}</span>`],
+        ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
+        [`Best ${study.metric}`, study.best_trial ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>` : '—'],
+        ['Direction', study.direction],
+        ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
+        ['Executor', study.executor.kind],
+      ].map(([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)}`,
+    );
     const [cHist, cInter, cPar, cImp] = [...charts];
     // History: every complete trial's value and the best so far.
     const done = trials.filter((t) => t.state === 'complete');
@@ -205,7 +241,7 @@ async function studyPage(id) {
     cHist.setOption({
       animation: false,
       grid: { left: 56, right: 16, top: 30, bottom: 40 },
-      tooltip: { trigger: 'item' },
+      tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}` },
       legend: { top: 0 },
       xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
       yAxis: { type: 'value', name: study.metric, scale: true },
@@ -214,32 +250,39 @@ async function studyPage(id) {
         { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: bestLine },
       ],
     });
-    // Intermediate values: one line per trial; pruned ones dashed.
+    // Intermediate values: one line per trial; pruned ones dashed. A trial with a
+    // single report is a filled dot (a one-point line draws nothing).
     cInter.setOption(
       {
         animation: false,
         grid: { left: 56, right: 16, top: 30, bottom: 40 },
-        tooltip: { trigger: 'item', formatter: (p) => `${esc(p.seriesName)}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
+        tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
         legend: { top: 0, data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })), selectedMode: false },
         xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
         yAxis: { type: 'value', scale: true },
         series: trials
           .filter((t) => t.intermediate.length > 0)
-          .map((t) => ({
-            name: `trial ${t.number} (${t.state})`,
-            type: 'line',
-            showSymbol: t.intermediate.length < 3,
-            lineStyle: { type: t.state === 'pruned' ? 'dashed' : 'solid', width: t.state === 'pruned' ? 1 : 2, opacity: t.state === 'pruned' ? 0.6 : 1 },
-            color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
-            data: t.intermediate.map((p) => [p.step, p.value]),
-          })),
+          .map((t) => {
+            const single = t.intermediate.length === 1;
+            return {
+              name: `trial ${t.number} (${t.state})`,
+              type: 'line',
+              showSymbol: t.intermediate.length < 3,
+              symbol: single ? 'circle' : 'emptyCircle',
+              symbolSize: single ? 10 : 4,
+              lineStyle: { type: t.state === 'pruned' ? 'dashed' : 'solid', width: t.state === 'pruned' ? 1 : 2, opacity: t.state === 'pruned' ? 0.6 : 1 },
+              color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
+              data: t.intermediate.map((p) => [p.step, p.value]),
+            };
+          }),
       },
       { replaceMerge: ['series'] },
     );
-    // Parallel coordinates: params (log axes for log params) and the value, colored by value.
+    // Parallel coordinates: each param's axis spans its space (low..high, log axes
+    // for log params, every choice of a categorical), then the value, colored by value.
     const axes = params.map((p, i) => {
       const sp = study.space[p];
-      return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', scale: true };
+      return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
     });
     axes.push({ dim: params.length, name: study.metric, type: 'value', scale: true });
     const values = done.map((t) => t.value);
@@ -253,16 +296,28 @@ async function studyPage(id) {
       },
       { replaceMerge: ['series', 'parallelAxis'] },
     );
-    // Importance (computed by the service).
-    cImp.setOption({
-      animation: false,
-      grid: { left: 100, right: 30, top: 10, bottom: 30 },
-      xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
-      yAxis: { type: 'category', inverse: true, data: imp.params.map((p) => p.name) },
-      tooltip: { trigger: 'item', formatter: (p) => `${esc(p.name)}: ${(p.value * 100).toFixed(1)}%` },
-      series: [{ type: 'bar', data: imp.params.map((p) => p.importance), label: { show: true, position: 'right', formatter: (p) => `${(p.value * 100).toFixed(0)}%` } }],
-    });
-    document.getElementById('importance-method').textContent = `From ${imp.n_trials} complete trials. Method: ${imp.method}.`;
+    // Importance (computed by the service): bars only from enough complete trials.
+    const minTrials = imp.min_trials ?? 10;
+    const meaningful = imp.meaningful ?? imp.n_trials >= minTrials;
+    const warn = document.getElementById('importance-warning');
+    warn.hidden = meaningful;
+    warn.textContent = meaningful
+      ? ''
+      : `Only ${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'}: importance figures are not meaningful yet, so none are shown. They need at least ${minTrials} complete trials.`;
+    cImp.clear();
+    cImp.setOption(
+      meaningful
+        ? {
+            animation: false,
+            grid: { left: 100, right: 30, top: 10, bottom: 30 },
+            xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+            yAxis: { type: 'category', inverse: true, data: imp.params.map((p) => p.name) },
+            tooltip: { trigger: 'item', formatter: (p) => tip`${p.name}: ${(p.value * 100).toFixed(1)}%` },
+            series: [{ type: 'bar', data: imp.params.map((p) => p.importance), label: { show: true, position: 'right', formatter: (p) => `${(p.value * 100).toFixed(0)}%` } }],
+          }
+        : { title: { text: `Not enough complete trials (${imp.n_trials} of ${minTrials})`, left: 'center', top: 'middle', textStyle: { color: '#4b5563', fontSize: 14, fontWeight: 'normal' } } },
+    );
+    document.getElementById('importance-method').textContent = `From ${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'} (at least ${minTrials} needed). Method: ${imp.method}.`;
     // The trial table, sortable by its header buttons.
     const sorted = [...trials].sort((a, b) => {
       const f = SORTS[sort.key];
@@ -272,16 +327,17 @@ async function studyPage(id) {
     });
     const head = (key, label, cls = '') => {
       const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
-      return `<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+      return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
     };
-    document.getElementById('trials').innerHTML = `<table id="trials-table">
-      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${head('value', esc(study.metric), 'num')}${head('duration', 'Duration (s)', 'num')}${params.map((p) => `<th scope="col">${esc(p)}</th>`).join('')}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
-      <tbody>${sorted
-        .map(
-          (t) => `<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${esc(t.state)}">${esc(t.state)}</td><td class="num">${fmt(t.value)}</td>
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td>${params.map((p) => `<td>${fmt(t.params[p])}</td>`).join('')}<td class="num">${t.intermediate.length}</td><td>${esc(t.error ?? '')}</td></tr>`,
-        )
-        .join('')}</tbody></table>`;
+    setHTML(
+      document.getElementById('trials'),
+      html`<table id="trials-table">
+      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${head('value', study.metric, 'num')}${head('duration', 'Duration (s)', 'num')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
+      <tbody>${sorted.map(
+        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td><td class="num">${fmt(t.value)}</td>
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+      )}</tbody></table>`,
+    );
     document.querySelectorAll('[data-sort]').forEach((b) =>
       b.addEventListener('click', () => {
         sort = { key: b.dataset.sort, dir: sort.key === b.dataset.sort ? -sort.dir : 1 };
@@ -304,7 +360,7 @@ async function studyPage(id) {
       }, 3000);
     }
   } catch (err) {
-    app.innerHTML = `<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`;
+    setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
   }
 }
 
@@ -319,83 +375,196 @@ const EXAMPLE_PROBE = {
   seed: 0,
 };
 
+// The settings each optimizer takes (as the API checks them): switching the
+// optimizer removes the ones the new one lacks, and says so.
+const OPTIMIZER_SETTINGS = {
+  sgd: ['momentum', 'weight_decay'],
+  momentum: ['momentum', 'weight_decay'],
+  nesterov: ['momentum', 'weight_decay'],
+  adam: ['beta1', 'beta2', 'eps', 'weight_decay'],
+  adamw: ['beta1', 'beta2', 'eps', 'weight_decay'],
+  rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
+  adagrad: ['eps', 'weight_decay'],
+};
+const DATASETS = ['spirals', 'moons', 'blobs', 'linear', 'teacher'];
+
+/** A positive number from a text field, or null. */
+function positive(text) {
+  const t = text.trim();
+  const x = t === '' ? NaN : Number(t);
+  return Number.isFinite(x) && x > 0 ? x : null;
+}
+
 function lrPage() {
   setNav('lr');
-  app.innerHTML = `
+  setHTML(
+    app,
+    html`
     <h1>LR range test</h1>
-    <form id="lr-form">
+    <form id="lr-form" novalidate>
       <div class="row">
-        <div><label for="f-data">Dataset</label><select id="f-data">${['spirals', 'moons', 'blobs', 'linear', 'teacher'].map((d) => `<option>${d}</option>`).join('')}</select></div>
+        <div><label for="f-data">Dataset</label><select id="f-data">${DATASETS.map((d) => html`<option>${d}</option>`)}</select></div>
         <div><label for="f-hidden">Hidden layers</label><input id="f-hidden" value="64, 64" size="10"></div>
-        <div><label for="f-opt">Optimizer</label><select id="f-opt">${['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'].map((d) => `<option>${d}</option>`).join('')}</select></div>
+        <div><label for="f-opt">Optimizer</label><select id="f-opt">${Object.keys(OPTIMIZER_SETTINGS).map((d) => html`<option>${d}</option>`)}</select></div>
         <div><label for="f-batch">Batch size</label><input id="f-batch" type="number" min="1" value="64" style="width: 7em"></div>
+      </div>
+      <div class="row">
+        <div><label for="f-min-lr">Min LR</label><input id="f-min-lr" inputmode="decimal" value="1e-7" style="width: 8em" aria-describedby="lr-range-help"></div>
+        <div><label for="f-max-lr">Max LR</label><input id="f-max-lr" inputmode="decimal" value="10" style="width: 8em" aria-describedby="lr-range-help"></div>
         <div><label for="f-steps">Steps</label><input id="f-steps" type="number" min="5" max="2000" value="100" style="width: 7em"></div>
       </div>
-      <label for="probe-json">Probe (JSON; the fields above write it, or paste your own)</label>
-      <textarea id="probe-json" spellcheck="false"></textarea>
+      <p class="muted" id="lr-range-help">The sweep goes from min LR to max LR (positive numbers, min below max; <code>1e-7</code> notation works).</p>
+      <label for="probe-json">Probe (JSON)</label>
+      <p class="muted" id="probe-help">Edit it freely or paste your own. A field above writes only its own entries into it (Dataset: <code>data.name</code>, <code>task</code>, <code>data.classes</code>; Hidden layers: <code>model.hidden</code>; Optimizer: <code>optimizer.name</code>; Batch size: <code>batch_size</code>); everything else stays as you wrote it.</p>
+      <textarea id="probe-json" spellcheck="false" aria-describedby="probe-help lr-sync"></textarea>
+      <p id="lr-sync" class="muted" aria-live="polite"></p>
       <p><button type="submit" id="run-lr">Run range test</button> <span id="lr-status" class="muted" aria-live="polite"></span></p>
     </form>
-    <div id="lr-out"></div>`;
-  const ta = document.getElementById('probe-json');
+    <div id="lr-out"></div>`,
+  );
+  const $ = (i) => document.getElementById(i);
+  const ta = $('probe-json');
+  const note = $('lr-sync');
   ta.value = JSON.stringify(EXAMPLE_PROBE, null, 2);
-  const sync = () => {
+  const say = (text, warn = false) => {
+    note.textContent = text;
+    note.className = warn ? 'warn' : 'muted';
+  };
+  // The fields show what the probe says (after typing or pasting into it).
+  ta.addEventListener('input', () => {
     let p;
     try {
       p = JSON.parse(ta.value);
     } catch {
-      p = structuredClone(EXAMPLE_PROBE);
+      return;
     }
-    const name = document.getElementById('f-data').value;
-    p.data = { ...(p.data || {}), kind: 'synthetic', name };
-    p.task = name === 'teacher' || name === 'linear' ? 'regression' : 'classification';
-    if (p.task === 'regression') delete p.data.classes;
-    else p.data.classes = name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
-    p.model = { ...(p.model || {}), hidden: document.getElementById('f-hidden').value.split(',').map((x) => Number(x.trim())).filter((x) => x > 0) };
-    const opt = document.getElementById('f-opt').value;
-    p.optimizer = opt === 'sgd' || opt === 'momentum' || opt === 'nesterov' ? { name: opt, momentum: opt === 'sgd' ? 0 : 0.9 } : { name: opt };
-    if (opt === 'sgd') delete p.optimizer.momentum;
-    p.batch_size = Number(document.getElementById('f-batch').value);
+    if (!p || typeof p !== 'object') return;
+    if (DATASETS.includes(p.data?.name)) $('f-data').value = p.data.name;
+    if (Array.isArray(p.model?.hidden)) $('f-hidden').value = p.model.hidden.join(', ');
+    if (OPTIMIZER_SETTINGS[p.optimizer?.name]) $('f-opt').value = p.optimizer.name;
+    if (Number.isInteger(p.batch_size)) $('f-batch').value = String(p.batch_size);
+    say('');
+  });
+  // A field change patches only that field's entries into the probe as written.
+  const patch = (id, label) => {
+    let p;
+    if (ta.value.trim() === '') p = structuredClone(EXAMPLE_PROBE);
+    else {
+      try {
+        p = JSON.parse(ta.value);
+      } catch {
+        return say(`The probe is not valid JSON, so the ${label} field did not change it: fix the JSON (or empty the box to start from the example).`, true);
+      }
+    }
+    if (!p || typeof p !== 'object' || Array.isArray(p)) return say(`The probe is not a JSON object, so the ${label} field did not change it.`, true);
+    const set = [];
+    if (id === 'f-data') {
+      const name = $('f-data').value;
+      p.data = { ...(p.data && typeof p.data === 'object' ? p.data : {}), kind: 'synthetic', name };
+      p.task = name === 'teacher' || name === 'linear' ? 'regression' : 'classification';
+      set.push(`data.name = ${name}`, `task = ${p.task}`);
+      if (p.task === 'regression') {
+        if ('classes' in p.data) set.push('removed data.classes (regression)');
+        delete p.data.classes;
+      } else {
+        const classes = name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
+        if (classes !== p.data.classes) set.push(`data.classes = ${classes}`);
+        p.data.classes = classes;
+      }
+    } else if (id === 'f-hidden') {
+      const hidden = $('f-hidden').value.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+      p.model = { ...(p.model && typeof p.model === 'object' ? p.model : {}), hidden };
+      set.push(`model.hidden = [${hidden.join(', ')}]`);
+    } else if (id === 'f-opt') {
+      const name = $('f-opt').value;
+      const o = { ...(p.optimizer && typeof p.optimizer === 'object' ? p.optimizer : {}), name };
+      set.push(`optimizer.name = ${name}`);
+      for (const k of Object.keys(o)) {
+        if (k !== 'name' && !OPTIMIZER_SETTINGS[name].includes(k)) {
+          set.push(`removed optimizer.${k} (${name} has no such setting)`);
+          delete o[k];
+        }
+      }
+      if ((name === 'momentum' || name === 'nesterov') && !o.momentum) {
+        o.momentum = 0.9;
+        set.push('optimizer.momentum = 0.9');
+      }
+      p.optimizer = o;
+    } else if (id === 'f-batch') {
+      const b = Number($('f-batch').value);
+      if (!Number.isInteger(b) || b < 1) return say('Batch size must be a whole number of at least 1; the probe was not changed.', true);
+      p.batch_size = b;
+      set.push(`batch_size = ${b}`);
+    }
     ta.value = JSON.stringify(p, null, 2);
+    say(`Set ${set.join(', ')}. The rest of the probe is as it was.`);
   };
-  ['f-data', 'f-hidden', 'f-opt', 'f-batch'].forEach((i) => document.getElementById(i).addEventListener('change', sync));
-  document.getElementById('lr-form').addEventListener('submit', async (e) => {
+  [
+    ['f-data', 'Dataset'],
+    ['f-hidden', 'Hidden layers'],
+    ['f-opt', 'Optimizer'],
+    ['f-batch', 'Batch size'],
+  ].forEach(([i, label]) => $(i).addEventListener('change', () => patch(i, label)));
+  $('lr-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const out = document.getElementById('lr-out');
-    const status = document.getElementById('lr-status');
+    const out = $('lr-out');
+    const status = $('lr-status');
+    const invalid = (field, text) => {
+      if (field) {
+        field.setAttribute('aria-invalid', 'true');
+        field.focus();
+      }
+      setHTML(out, alertText(text));
+    };
+    for (const f of ['f-min-lr', 'f-max-lr', 'probe-json']) $(f).removeAttribute('aria-invalid');
+    const minLr = positive($('f-min-lr').value);
+    const maxLr = positive($('f-max-lr').value);
+    if (minLr === null) return invalid($('f-min-lr'), `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`);
+    if (maxLr === null) return invalid($('f-max-lr'), `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`);
+    if (minLr >= maxLr) return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
     let probe;
     try {
       probe = JSON.parse(ta.value);
     } catch (err) {
-      out.innerHTML = `<div class="alert" role="alert">The probe is not valid JSON: ${esc(err.message)}</div>`;
-      return;
+      return invalid(ta, `The probe is not valid JSON: ${err.message}`);
     }
+    setHTML(out, html``);
     status.textContent = 'Training on the edge…';
-    document.getElementById('run-lr').disabled = true;
+    $('run-lr').disabled = true;
     try {
-      const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range: { steps: Number(document.getElementById('f-steps').value) } }) });
+      const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range: { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) } }) });
       status.textContent = `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}.`;
       const s = r.suggestion;
-      out.innerHTML = `
+      setHTML(
+        out,
+        html`
         <div class="cards" id="lr-result">
           <div class="card"><div class="k">Suggested lr</div><div class="v" id="suggested-lr">${fmt(s.lr)}</div></div>
-          <div class="card"><div class="k">Method · confidence</div><div class="v">${esc(s.method)} · ${esc(s.confidence)}</div></div>
+          <div class="card"><div class="k">Method · confidence</div><div class="v">${s.method} · ${s.confidence}</div></div>
           <div class="card"><div class="k">Max stable lr</div><div class="v">${fmt(s.max_stable_lr)}</div></div>
         </div>
         <div class="chart" id="chart-lr" role="img" aria-label="Loss against learning rate, log scale"></div>
-        <h2>Candidates</h2><ul class="candidates">${Object.entries(s.candidates).map(([k, v]) => `<li>${esc(k)}: ${fmt(v)}</li>`).join('')}</ul>
-        ${s.reasons?.length ? `<h2>Why</h2><ul>${s.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}`;
-      const marks = [];
-      if (s.lr) marks.push({ xAxis: s.lr, name: 'suggested', label: { formatter: `suggested ${fmt(s.lr)}` }, lineStyle: { color: '#146c2e' } });
-      if (s.max_stable_lr) marks.push({ xAxis: s.max_stable_lr, name: 'max stable', label: { formatter: `max stable ${fmt(s.max_stable_lr)}` }, lineStyle: { color: '#b3261e' } });
+        <h2>Candidates</h2><ul class="candidates">${Object.entries(s.candidates).map(([k, v]) => html`<li>${k}: ${fmt(v)}</li>`)}</ul>
+        ${s.reasons?.length ? html`<h2>Why</h2><ul>${s.reasons.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`,
+      );
       const finite = r.curve.filter((p) => p.smoothed_loss !== null);
+      const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
       const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
-      chart(document.getElementById('chart-lr'), {
+      const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
+      // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
+      // about 1e-3 on a log axis, which hid small suggestions.
+      const bottom = losses.length ? Math.min(...losses) : 0;
+      const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
+      const marks = [];
+      if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
+      if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
+      chart($('chart-lr'), {
         animation: false,
         grid: { left: 56, right: 24, top: 36, bottom: 44 },
         legend: { top: 0 },
-        tooltip: { trigger: 'axis' },
+        tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
         xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
-        yAxis: { type: 'value', name: 'loss', scale: true, max: top === undefined ? undefined : Number(top.toPrecision(2)) },
+        yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
         series: [
           { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
           { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
@@ -403,9 +572,9 @@ function lrPage() {
       });
     } catch (err) {
       status.textContent = '';
-      out.innerHTML = alertBox(err);
+      setHTML(out, alertBox(err));
     } finally {
-      document.getElementById('run-lr').disabled = false;
+      $('run-lr').disabled = false;
     }
   });
 }

@@ -66,7 +66,15 @@ const importance = createRoute({
   responses: {
     200: {
       description: 'Each parameter’s share of the explained variance (the method is in the answer)',
-      ...json(z.object({ method: z.string(), n_trials: z.int(), params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })) })),
+      ...json(
+        z.object({
+          method: z.string(),
+          n_trials: z.int(),
+          min_trials: z.int().openapi({ description: 'The complete trials the figures need to mean anything.' }),
+          meaningful: z.boolean().openapi({ description: 'n_trials >= min_trials; below it, treat the figures as noise.' }),
+          params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
+        }),
+      ),
     },
     ...errors,
   },

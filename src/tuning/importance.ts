@@ -20,8 +20,10 @@ export interface Importance {
 }
 
 const BINS = 5;
+/** Below this many complete trials the figures are noise (3 trials give 33/33/33): answered as `meaningful: false`. */
+export const MIN_TRIALS_FOR_IMPORTANCE = 10;
 
-export function parameterImportance(space: Space, trials: readonly FrozenTrial[]): { n_trials: number; params: Importance[] } {
+export function parameterImportance(space: Space, trials: readonly FrozenTrial[]): { n_trials: number; min_trials: number; meaningful: boolean; params: Importance[] } {
   const done = trials.filter((t) => t.state === 'complete' && typeof t.value === 'number' && Number.isFinite(t.value));
   const ys = done.map((t) => t.value as number);
   const n = ys.length;
@@ -61,5 +63,5 @@ export function parameterImportance(space: Space, trials: readonly FrozenTrial[]
   const sum = raw.reduce((a, r) => a + r.eta_squared, 0);
   for (const r of raw) r.importance = sum > 0 ? r.eta_squared / sum : 0;
   raw.sort((a, b) => b.importance - a.importance || a.name.localeCompare(b.name));
-  return { n_trials: n, params: raw };
+  return { n_trials: n, min_trials: MIN_TRIALS_FOR_IMPORTANCE, meaningful: n >= MIN_TRIALS_FOR_IMPORTANCE, params: raw };
 }

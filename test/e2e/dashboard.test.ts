@@ -1,14 +1,20 @@
 // The dashboard and the API docs in a real browser: Debian's Chromium driven
 // by playwright-core, against the local Worker with seeded studies.
 // Screenshots of every page go to test/screenshots/ (ignored by git).
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, KEY, URL } from './helpers';
+import { decide, findChromium } from '../../scripts/ensure-chromium.mjs';
+import { api, KEY, ROOT, URL } from './helpers';
 
+// Callbacks run in the page by page.evaluate use (globalThis as any): the project's types have no DOM.
 const SHOTS = path.resolve(import.meta.dirname, '../screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// CHROMIUM_PATH, or chromium / chromium-browser / google-chrome on PATH; npm test's
+// pretest (scripts/ensure-chromium.mjs) installs Debian's chromium when there is none.
+const CHROMIUM = findChromium();
 
 /** A study like the README's: a few complete trials with intermediate values, some pruned, one failed. */
 async function seedStudy(name: string) {
@@ -54,9 +60,9 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHO
 describe('dashboard in Chromium', () => {
   let studyId: string;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+    if (!CHROMIUM.path) throw new Error(`no Chromium for the browser tests (${CHROMIUM.problem}): run node scripts/ensure-chromium.mjs (npm test does), install chromium, or set CHROMIUM_PATH`);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
     studyId = (await seedStudy('mlp-lr (seeded)')).id;
     await api('POST', '/v1/studies', { name: 'still running', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
   });
@@ -143,6 +149,7 @@ describe('dashboard in Chromium', () => {
     expect(Number(await page.locator('#suggested-lr').textContent())).toBeGreaterThan(0);
     await expect.poll(() => page.locator('#chart-lr svg path').count()).toBeGreaterThan(5);
     const chartText = await page.locator('#chart-lr').textContent();
+    await shot(page, 'lr-range-test');
     expect(chartText).toMatch(/suggested/);
     expect(chartText).toMatch(/learning rate/);
     expect(await page.locator('.candidates li').count()).toBe(4);
@@ -151,6 +158,210 @@ describe('dashboard in Chromium', () => {
     await page.locator('#probe-json').fill('{"data": {"kind": "synthetic", "name": "spirals"}, "batch_size": 0}');
     await page.getByRole('button', { name: 'Run range test' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/batch_size/);
+    await page.close();
+  });
+
+  it('shows user data as text, never as markup (study name, metric, param name, choices, errors, chart tooltips)', async () => {
+    const img = (n: number) => `<img src=x onerror="window.__xss=${n}">`;
+    const name = `${img(1)}<script>window.__xss=2</script> study`;
+    const metric = `${img(3)} loss`;
+    const pname = `${img(4)}opt`;
+    const choices = [img(5), '<script>window.__xss=6</script>'];
+    const error = `${img(7)}<b>boom</b>`;
+    const s = await api('POST', '/v1/studies', {
+      name,
+      metric,
+      space: { x: { type: 'float', low: 0, high: 1 }, [pname]: { type: 'categorical', choices } },
+      sampler: { name: 'random', seed: 1 },
+    });
+    for (let i = 0; i < 12; i++) {
+      const t = await api('POST', `/v1/studies/${s.id}/ask`);
+      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/report`, { step: 1, value: t.params.x });
+      if (i === 0) await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { state: 'failed', error });
+      else await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.x + (t.params[pname] === choices[0] ? 1 : 0) });
+    }
+    const injected = async (page: Page) => {
+      await page.waitForTimeout(500); // a broken <img> fires onerror asynchronously
+      return page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('img').length, scripts: (globalThis as any).document.querySelectorAll('main script, #app script').length }));
+    };
+    // The studies list.
+    const list = await open('#/studies');
+    await list.locator(`tr[data-study="${s.id}"]`).waitFor();
+    expect(await list.locator(`tr[data-study="${s.id}"] a`).textContent()).toBe(name);
+    expect(await injected(list)).toEqual({ xss: undefined, imgs: 0, scripts: 0 });
+    await list.close();
+    // The study page: heading, summary, table headers and cells, charts.
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#trials-table');
+    await expect.poll(() => page.locator('#chart-importance svg path').count(), { timeout: 10_000 }).toBeGreaterThan(3);
+    expect(await page.locator('#study-name').textContent()).toBe(name);
+    expect(await page.locator('#summary').textContent()).toContain(`Best ${metric}`);
+    const headers = await page.locator('#trials-table thead th').allTextContents();
+    expect(headers).toContain(pname);
+    expect(headers.some((h) => h.startsWith(metric))).toBe(true);
+    const cells = await page.locator('#trials-table tbody td').allTextContents();
+    expect(cells).toContain(choices[0]);
+    expect(cells).toContain(choices[1]);
+    expect(cells).toContain(error);
+    // Chart text (SVG) and tooltips (HTML): the param name and the metric, literally.
+    // (Long axis labels are cut short with "…".)
+    expect(await page.locator('#chart-importance').textContent()).toContain('<img src=x onerror=');
+    expect(await page.locator('#chart-parallel').textContent()).toContain('<img src=x onerror=');
+    expect(await page.locator('#chart-history').textContent()).toContain(metric);
+    // Hovering shows HTML tooltips: the importance bar's names the param, the history point's the metric.
+    const tooltip = async (id: string) => {
+      await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+      await page.evaluate((id) => (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById(id)).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 }), id);
+      const tip = page.locator(`#${id} div[style*="z-index: 9999999"]`);
+      await expect.poll(() => tip.count()).toBeGreaterThan(0);
+      await expect.poll(() => tip.first().isVisible()).toBe(true);
+      return tip.first();
+    };
+    expect(await (await tooltip('chart-importance')).textContent()).toContain(`${pname}:`);
+    expect(await (await tooltip('chart-history')).textContent()).toContain(metric);
+    expect(await injected(page)).toEqual({ xss: undefined, imgs: 0, scripts: 0 });
+    await shot(page, 'study-markup-in-data');
+    await page.close();
+  });
+
+  it('says so when every trial of a completed study failed (list and study page); some failures still read completed', async () => {
+    const bad = await api('POST', '/v1/studies', { name: 'all failed', space: { x: { type: 'float', low: 0, high: 1 } }, max_trials: 2 });
+    for (let i = 0; i < 2; i++) {
+      const t = await api('POST', `/v1/studies/${bad.id}/ask`);
+      await api('POST', `/v1/studies/${bad.id}/trials/${t.number}/tell`, { state: 'failed', error: 'CUDA out of memory' });
+    }
+    expect((await api('GET', `/v1/studies/${bad.id}`)).state).toBe('completed');
+    const list = await open('#/studies');
+    const cell = list.locator(`tr[data-study="${bad.id}"] td.state`);
+    await cell.waitFor();
+    expect(await cell.textContent()).toMatch(/completed — no trial succeeded/);
+    expect(await cell.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(179, 38, 30)'); // --bad, not the green of --ok
+    // The seeded study (one failed trial among 14) is plainly completed, in green.
+    const ok = list.locator(`tr[data-study="${studyId}"] td.state`);
+    expect((await ok.textContent())?.trim()).toBe('completed');
+    expect(await ok.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(20, 108, 46)');
+    await shot(list, 'studies-all-failed');
+    await list.close();
+    const page = await open(`#/study/${bad.id}`);
+    await page.waitForSelector('#trials-table');
+    const state = page.locator('#summary .state');
+    expect(await state.textContent()).toMatch(/completed — no trial succeeded/);
+    expect(await state.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(179, 38, 30)');
+    await page.close();
+  });
+
+  it('warns that importance from too few complete trials is not meaningful, and shows no bars then', async () => {
+    const s = await api('POST', '/v1/studies', {
+      name: 'three trials',
+      space: { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1 }, c: { type: 'float', low: 0, high: 1 } },
+      sampler: { name: 'random', seed: 2 },
+    });
+    for (let i = 0; i < 3; i++) {
+      const t = await api('POST', `/v1/studies/${s.id}/ask`);
+      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.a + 2 * t.params.b });
+    }
+    const imp = await api('GET', `/v1/studies/${s.id}/importance`);
+    expect(imp).toMatchObject({ n_trials: 3, min_trials: 10, meaningful: false });
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#trials-table');
+    const warn = page.locator('#importance-warning');
+    await expect.poll(() => warn.textContent()).toMatch(/only 3 complete trials.*not meaningful.*at least 10/i);
+    expect(await warn.isVisible()).toBe(true);
+    expect(await page.locator('#chart-importance').textContent()).not.toMatch(/%/);
+    await shot(page, 'study-importance-too-few');
+    await page.close();
+    // The seeded study has 10: bars, no warning.
+    const seeded = await open(`#/study/${studyId}`);
+    await seeded.waitForSelector('#trials-table');
+    await expect.poll(() => seeded.locator('#chart-importance').textContent()).toMatch(/%/);
+    expect(await seeded.locator('#importance-warning').isVisible()).toBe(false);
+    await seeded.close();
+  });
+
+  it('draws a pruned trial with a single report as a visible mark', async () => {
+    const s = await api('POST', '/v1/studies', { name: 'one report', space: { x: { type: 'float', low: 0, high: 1 } } });
+    const a = await api('POST', `/v1/studies/${s.id}/ask`);
+    for (let step = 1; step <= 5; step++) await api('POST', `/v1/studies/${s.id}/trials/${a.number}/report`, { step, value: 1 / step });
+    await api('POST', `/v1/studies/${s.id}/trials/${a.number}/tell`, { value: 0.2 });
+    const b = await api('POST', `/v1/studies/${s.id}/ask`);
+    await api('POST', `/v1/studies/${s.id}/trials/${b.number}/report`, { step: 1, value: 3 });
+    await api('POST', `/v1/studies/${s.id}/trials/${b.number}/tell`, { state: 'pruned' });
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#trials-table');
+    // A filled mark in the pruned color (#b26b00), at least 8×8 px: not a hairline ring nor a zero-length path.
+    const pruned = () =>
+      page.evaluate(() =>
+        [...(globalThis as any).document.querySelectorAll('#chart-intermediate svg path')]
+          .filter((el) => /b26b00/i.test(el.getAttribute('fill') ?? ''))
+          .map((el) => el.getBoundingClientRect())
+          .filter((r) => r.width >= 8 && r.height >= 8).length,
+      );
+    await expect.poll(pruned, { timeout: 5_000 }).toBeGreaterThan(0);
+    await shot(page, 'study-single-report');
+    await page.close();
+  });
+
+  it("spans the parallel-coordinate axes over the space's bounds (log for log params, every choice)", async () => {
+    const s = await api('POST', '/v1/studies', {
+      name: 'narrow trials',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 0, high: 100 }, act: { type: 'categorical', choices: ['relu', 'gelu', 'tanh'] } },
+    });
+    for (const [lr, width] of [[0.01, 40], [0.02, 50], [0.05, 60]]) {
+      await api('POST', `/v1/studies/${s.id}/trials`, { params: { lr, width, act: 'relu' } });
+      const t = await api('POST', `/v1/studies/${s.id}/ask`);
+      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: lr * width });
+    }
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#trials-table');
+    await expect.poll(() => page.locator('#chart-parallel svg text').count()).toBeGreaterThan(5);
+    const labels = await page.locator('#chart-parallel svg text').allTextContents();
+    for (const l of ['0.0001', '1', '0', '100', 'relu', 'gelu', 'tanh']) expect(labels).toContain(l);
+    await shot(page, 'study-parallel-bounds');
+    await page.close();
+  });
+
+  it('LR page: form fields patch only their own entries into a pasted probe, never drop it; min/max LR are validated and sent', async () => {
+    const page = await open('#/lr');
+    const ta = page.locator('#probe-json');
+    const mine = {
+      model: { kind: 'mlp', hidden: [16], activation: 'tanh' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'blobs', n: 512, features: 2, classes: 4, noise: 0.3, seed: 7 },
+      optimizer: { name: 'sgd', momentum: 0.5, weight_decay: 0.001 },
+      batch_size: 16,
+      seed: 9,
+    };
+    await ta.fill(JSON.stringify(mine, null, 2));
+    await page.getByLabel('Batch size').fill('32');
+    await page.getByLabel('Batch size').dispatchEvent('change');
+    expect(JSON.parse(await ta.inputValue())).toEqual({ ...mine, batch_size: 32 });
+    await page.getByLabel('Hidden layers').fill('8, 8');
+    await page.getByLabel('Hidden layers').dispatchEvent('change');
+    expect(JSON.parse(await ta.inputValue())).toEqual({ ...mine, batch_size: 32, model: { ...mine.model, hidden: [8, 8] } });
+    // Text that is not JSON is left exactly as written, with a note saying why.
+    await ta.fill('{"data": {"name": "moons"}, oops');
+    await page.getByLabel('Dataset').selectOption('spirals');
+    expect(await ta.inputValue()).toBe('{"data": {"name": "moons"}, oops');
+    expect(await page.locator('#lr-sync').textContent()).toMatch(/not valid JSON/);
+    // Min/max LR: validated before sending, then sent as range.min_lr / range.max_lr.
+    await ta.fill(JSON.stringify(mine));
+    await page.getByLabel('Min LR').fill('1');
+    await page.getByLabel('Max LR').fill('0.1');
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/min.*below.*max/i);
+    await page.getByLabel('Min LR').fill('abc');
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Min LR.*positive number/i);
+    await page.getByLabel('Min LR').fill('1e-5');
+    await page.getByLabel('Max LR').fill('1');
+    await page.getByLabel('Steps').fill('20');
+    const req = page.waitForRequest((r) => r.url().endsWith('/v1/lr-range-tests') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    const body = (await req).postDataJSON();
+    expect(body.range).toEqual({ min_lr: 1e-5, max_lr: 1, steps: 20 });
+    expect(body.probe).toEqual(mine);
+    await page.waitForSelector('#suggested-lr, #lr-out .alert', { timeout: 60_000 });
+    await shot(page, 'lr-range-test-own-probe');
     await page.close();
   });
 
@@ -165,5 +376,75 @@ describe('dashboard in Chromium', () => {
 
   it('logged no page errors', () => {
     expect(errors).toEqual([]);
+  });
+});
+
+describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
+  const missing = { path: null, from: 'PATH' as const, problem: 'no chromium on PATH' };
+  it('uses a Chromium that is there, installs with apt-get (root, or passwordless sudo) when none is, and fails clearly otherwise', () => {
+    expect(decide({ found: { path: '/usr/bin/chromium', from: 'PATH' }, isRoot: false, hasSudo: false, hasApt: false })).toEqual({ action: 'ok', path: '/usr/bin/chromium' });
+    const root = decide({ found: missing, isRoot: true, hasSudo: false, hasApt: true });
+    expect(root).toEqual({
+      action: 'install',
+      commands: [
+        ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q'],
+        ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', 'chromium'],
+      ],
+    });
+    const sudo = decide({ found: missing, isRoot: false, hasSudo: true, hasApt: true });
+    expect(sudo.action === 'install' && sudo.commands.every((c) => c.slice(0, 3).join(' ') === 'sudo -n env')).toBe(true);
+    for (const f of [
+      { isRoot: false, hasSudo: false, hasApt: true, why: /not root and has no passwordless sudo/ },
+      { isRoot: true, hasSudo: false, hasApt: false, why: /apt-get is not available/ },
+    ]) {
+      const plan = decide({ found: missing, ...f });
+      expect(plan.action).toBe('fail');
+      expect(plan.action === 'fail' && plan.message).toMatch(f.why);
+      expect(plan.action === 'fail' && plan.message).toMatch(/Install Chromium .*or set CHROMIUM_PATH/);
+    }
+    // A CHROMIUM_PATH that is not there is an error, even where apt-get could install.
+    const bad = findChromium({ env: { CHROMIUM_PATH: '/nonexistent/chromium', PATH: process.env.PATH } });
+    expect(bad.path).toBeNull();
+    const plan = decide({ found: bad, isRoot: true, hasSudo: true, hasApt: true });
+    expect(plan.action === 'fail' && plan.message).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable/);
+  });
+
+  it('finds chromium under its other names on PATH, and CHROMIUM_PATH first', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'chromium-'));
+    const fake = path.join(dir, 'google-chrome');
+    writeFileSync(fake, '#!/bin/sh\n');
+    chmodSync(fake, 0o755);
+    writeFileSync(path.join(dir, 'chromium'), 'not executable');
+    expect(findChromium({ env: { PATH: dir } })).toEqual({ path: fake, from: 'PATH' });
+    expect(findChromium({ env: { PATH: dir, CHROMIUM_PATH: fake } })).toEqual({ path: fake, from: 'CHROMIUM_PATH' });
+    expect(findChromium({ env: { PATH: path.join(dir, 'none') } }).path).toBeNull();
+  });
+
+  it('--dry-run: says what it would do and exits non-zero only when it could not go on', () => {
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-chromium.mjs'), '--dry-run'], { env, encoding: 'utf8' });
+    const bad = run({ PATH: process.env.PATH!, CHROMIUM_PATH: '/nonexistent/chromium' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable file/);
+    // No browser and no apt-get on PATH: it cannot install, and says what to do.
+    const empty = mkdtempSync(path.join(tmpdir(), 'empty-'));
+    const none = run({ PATH: empty });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/need Chromium: no chromium, chromium-browser, google-chrome.*apt-get is not available.*set CHROMIUM_PATH/);
+    // No browser but apt-get: as root it would install (and installs nothing in a dry run).
+    const apt = mkdtempSync(path.join(tmpdir(), 'apt-'));
+    writeFileSync(path.join(apt, 'apt-get'), '#!/bin/sh\nexit 1\n');
+    chmodSync(path.join(apt, 'apt-get'), 0o755);
+    const install = run({ PATH: apt });
+    if (process.getuid?.() === 0) {
+      expect(install.status).toBe(0);
+      expect(install.stdout).toMatch(/would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium/);
+    } else {
+      expect(install.status).toBe(1);
+      expect(install.stderr).toMatch(/not root and has no passwordless sudo/);
+    }
+    // Here: the Chromium the browser tests use.
+    const here = run({ PATH: process.env.PATH!, ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}) });
+    expect(here.status).toBe(0);
+    expect(here.stdout).toContain(`using ${CHROMIUM.path}`);
   });
 });

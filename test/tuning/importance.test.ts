@@ -35,4 +35,12 @@ describe('parameter importance (eta squared over quantile bins)', () => {
     const r = parameterImportance(cond, ts);
     expect(r.params.find((p) => p.name === 'opt')!.eta_squared).toBeCloseTo(1, 12);
   });
+
+  it('says the figures are not meaningful below 10 complete trials (3 trials give 33/33/33)', () => {
+    const space: Space = { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1 }, c: { type: 'float', low: 0, high: 1 } };
+    const ts = (n: number): FrozenTrial[] => Array.from({ length: n }, (_, i) => ({ number: i, state: 'complete', params: { a: i / n, b: (i * 7) % n / n, c: (i * 3) % n / n }, value: i, intermediate: [] }));
+    expect(parameterImportance(space, ts(3))).toMatchObject({ n_trials: 3, min_trials: 10, meaningful: false });
+    expect(parameterImportance(space, ts(9)).meaningful).toBe(false);
+    expect(parameterImportance(space, [...ts(10), { number: 10, state: 'failed', params: {}, value: null, intermediate: [] }])).toMatchObject({ n_trials: 10, meaningful: true });
+  });
 });
