@@ -204,7 +204,10 @@ async function runAgent(
   process.on('SIGTERM', onSignal);
   try {
     const summary = await agent.run();
-    return summary.interrupted ? 130 : 0;
+    if (summary.usageError) return 2;
+    if (summary.interrupted) return 130;
+    // Trials ran and none of them completed (all failed, pruned or lost): a failure for CI.
+    return summary.ran > 0 && summary.complete === 0 ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
