@@ -59,9 +59,69 @@ export interface AgentSummary {
   released: number;
   lost: number;
   interrupted: boolean;
+  /** Why the command cannot run the study's trials (a placeholder no param fills): exit 2. */
+  usageError: string | null;
 }
 
 type Metric = { step?: number; value: number | null };
+
+/** Reports sent at once per trial: enough to keep up with a fast script over a slow link. */
+const REPORT_WINDOW = 16;
+
+/**
+ * The intermediate values of one trial on their way to the service: queued in
+ * the order the script printed them and sent as fast as the service answers,
+ * up to REPORT_WINDOW requests in flight (the service takes one report per
+ * request and orders them by step), so a script printing thousands of steps
+ * never waits for the agent nor leaves it far behind. `drained()` resolves
+ * when every queued report has its answer; `clear()` drops the rest.
+ */
+export class ReportQueue {
+  private readonly queue: { step: number; value: number }[] = [];
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly send: (step: number, value: number) => Promise<void>,
+    private readonly window = REPORT_WINDOW,
+  ) {}
+
+  push(step: number, value: number): void {
+    this.queue.push({ step, value });
+    this.pump();
+  }
+
+  clear(): void {
+    this.queue.length = 0;
+    this.settle();
+  }
+
+  drained(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.window && this.queue.length > 0) {
+      const r = this.queue.shift()!;
+      this.inFlight++;
+      this.send(r.step, r.value)
+        .catch(() => {})
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          this.settle();
+        });
+    }
+  }
+
+  private settle(): void {
+    if (this.inFlight > 0 || this.queue.length > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -90,6 +150,8 @@ export function parseMetric(text: string): Metric | null {
   return { step: o.step, value };
 }
 
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
+
 /**
  * The command for one trial: `${name}` replaced by the param's value,
  * `${name:-default}` by the default when the trial lacks the param, and
@@ -98,7 +160,7 @@ export function parseMetric(text: string): Metric | null {
  */
 export function substitute(command: readonly string[], params: Record<string, unknown>, trial: number, study: string): string[] {
   return command.map((arg) =>
-    arg.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+    arg.replace(PLACEHOLDER, (_m, name: string, dflt: string | undefined) => {
       if (Object.hasOwn(params, name)) return String(params[name]);
       if (name === 'trial') return String(trial);
       if (name === 'study') return study;
@@ -108,6 +170,62 @@ export function substitute(command: readonly string[], params: Record<string, un
       );
     }),
   );
+}
+
+/** The placeholders of a command that need a param: `${name}` without a default, other than `${trial}` and `${study}`. */
+export function requiredPlaceholders(command: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const arg of command) for (const m of arg.matchAll(PLACEHOLDER)) if (m[2] === undefined && m[1] !== 'trial' && m[1] !== 'study') names.add(m[1]);
+  return [...names];
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The parameter name closest to `name`: an abbreviation of it (`lr` for learning_rate), else the fewest edits. */
+export function closestName(name: string, candidates: readonly string[]): string | null {
+  if (candidates.length === 0) return null;
+  const lower = name.toLowerCase();
+  const initials = (s: string) =>
+    s
+      .split(/[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])/)
+      .filter(Boolean)
+      .map((w) => w[0].toLowerCase())
+      .join('');
+  const abbreviation = candidates.find((c) => initials(name) === c.toLowerCase() || initials(c) === lower);
+  if (abbreviation) return abbreviation;
+  const contains = candidates.find((c) => c.length > 1 && (lower.includes(c.toLowerCase()) || c.toLowerCase().includes(lower)));
+  if (contains) return contains;
+  return [...candidates].sort((a, b) => editDistance(lower, a.toLowerCase()) - editDistance(lower, b.toLowerCase()))[0];
+}
+
+/**
+ * Why the command cannot run trials of a study whose parameters are `names`
+ * (`conditional`: those with a `when`, absent from some trials), or null
+ * when every placeholder can be filled.
+ */
+export function placeholderProblem(command: readonly string[], names: readonly string[], conditional: readonly string[] = []): string | null {
+  for (const p of requiredPlaceholders(command)) {
+    if (!names.includes(p)) {
+      const near = closestName(p, names);
+      return `the command uses \${${p}}, which names no parameter of the study (it has ${names.join(', ') || 'none'})${near ? `: did you mean \${${near}}?` : ''}`;
+    }
+    if (conditional.includes(p)) {
+      return `the command uses \${${p}}, a conditional parameter that some trials lack: write \${${p}:-<default>} or read STRIDE_PARAMS`;
+    }
+  }
+  return null;
 }
 
 function fmtNum(v: number): string {
@@ -135,7 +253,9 @@ export class Agent {
   private readonly running = new Set<RunningTrial>();
   private started = 0;
   private best: { value: number; trial: number; study: string } | null = null;
-  private readonly summary: AgentSummary = { ran: 0, complete: 0, pruned: 0, failed: 0, released: 0, lost: 0, interrupted: false };
+  private readonly summary: AgentSummary = { ran: 0, complete: 0, pruned: 0, failed: 0, released: 0, lost: 0, interrupted: false, usageError: null };
+  /** Leasing stopped for good (a command that cannot run the study's trials); running trials finish. */
+  private halted = false;
 
   constructor(options: AgentOptions) {
     this.o = options;
@@ -147,13 +267,47 @@ export class Agent {
     this.say(
       `stride agent '${this.o.name}': ${this.o.study ? `study ${this.o.study}` : 'any runner study'}, ${slots.length} slot${slots.length > 1 ? 's' : ''}${this.o.gpus?.length ? ` (GPUs ${this.o.gpus.join(', ')})` : ''}, at ${this.o.client.url}`,
     );
+    if (this.o.study) {
+      const problem = await this.checkAgainstStudy(this.o.study);
+      if (problem) {
+        this.summary.usageError = problem;
+        this.o.err.write(`stride agent: ${problem}\n`);
+        return this.summary;
+      }
+    }
     await Promise.all(slots.map((gpu) => this.slot(gpu)));
     const s = this.summary;
+    if (s.usageError) {
+      this.o.err.write(`stride agent: ${s.usageError}\n`);
+      return s;
+    }
     this.say(
       `${s.interrupted ? 'stopped' : 'done'}: ${s.ran} trial${s.ran === 1 ? '' : 's'} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed${s.released ? `, ${s.released} handed back` : ''}${s.lost ? `, ${s.lost} lost` : ''})` +
         (this.best ? `; best ${fmtNum(this.best.value)} (trial ${this.best.trial})` : ''),
     );
     return this.summary;
+  }
+
+  /**
+   * With a key that may read the study: why the command's placeholders cannot
+   * be filled from its space, before any trial is leased. A runner key may not
+   * read studies: then each leased trial's params are checked instead.
+   */
+  private async checkAgainstStudy(id: string): Promise<string | null> {
+    let space: Record<string, { when?: unknown }>;
+    try {
+      const { body } = await this.o.client.get<{ space: Record<string, { when?: unknown }> }>(`/v1/studies/${encodeURIComponent(id)}`);
+      space = body!.space;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return null;
+      throw err;
+    }
+    const names = Object.keys(space);
+    return placeholderProblem(
+      this.o.command,
+      names,
+      names.filter((n) => space[n].when !== undefined && space[n].when !== null),
+    );
   }
 
   /** Stop leasing; stop the running children and hand their trials back. */
@@ -170,7 +324,7 @@ export class Agent {
 
   private async slot(gpu: string | undefined): Promise<void> {
     const runner = gpu === undefined ? this.o.name : `${this.o.name}/gpu${gpu}`;
-    while (!this.stopping && (this.o.count === undefined || this.started < this.o.count)) {
+    while (!this.stopping && !this.halted && (this.o.count === undefined || this.started < this.o.count)) {
       this.started++;
       let res;
       try {
@@ -205,12 +359,27 @@ export class Agent {
     let pruned = false;
     let final: Metric | null = null;
     const stderrTail: string[] = [];
-    let reports = Promise.resolve();
-    let lastReported = -1;
+    const reported = new Set<number>();
 
+    const reports = new ReportQueue(async (step, value) => {
+      if (lost || pruned) return;
+      try {
+        const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, { step, value, lease_token: token });
+        if (r.body?.should_prune && !state.interrupted && !pruned) {
+          pruned = true;
+          reports.clear();
+          this.event('prune', `trial ${n}: pruned at step ${step}; stopping it`);
+          if (state.child) this.kill(state.child);
+        }
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
+        else this.warn(`trial ${n}: report of step ${step} failed: ${errorText(err)}`);
+      }
+    });
     const loseLease = (why: string) => {
       if (lost) return;
       lost = true;
+      reports.clear();
       this.event('lost', `trial ${n}: lease lost (${why}); stopping it`);
       if (state.child) this.kill(state.child);
     };
@@ -219,32 +388,34 @@ export class Agent {
         final = m;
         return;
       }
-      const step = m.step;
-      const value = m.value;
+      const { step, value } = m;
       if (value === null) return; // a NaN intermediate: the final value tells the story
-      reports = reports.then(async () => {
-        if (lost || pruned || step <= lastReported) return;
-        lastReported = step;
-        try {
-          const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, { step, value, lease_token: token });
-          this.event('report', `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`);
-          if (r.body?.should_prune && !state.interrupted) {
-            pruned = true;
-            this.event('prune', `trial ${n}: pruned at step ${step}; stopping it`);
-            if (state.child) this.kill(state.child);
-          }
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
-          else this.warn(`trial ${n}: report of step ${step} failed: ${errorText(err)}`);
-        }
-      });
+      if (lost || pruned || reported.has(step)) return;
+      reported.add(step);
+      // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
+      this.event('report', `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`);
+      reports.push(step, value);
     };
 
     let args: string[];
     try {
       args = substitute(this.o.command, trial.params, n, study.id);
-    } catch (err) {
-      await this.finish(base, token, n, { state: 'failed', error: errorText(err) });
+    } catch {
+      // The command cannot run this trial: hand it back unspent, and stop leasing (exit 2).
+      const names = Object.keys(trial.params);
+      const missing = requiredPlaceholders(this.o.command).find((p) => !names.includes(p))!;
+      const near = closestName(missing, names);
+      this.summary.usageError ??=
+        `the command uses \${${missing}}, which trial ${n} of study ${study.id} lacks (its params: ${names.join(', ') || 'none'})` +
+        `${near ? `: did you mean \${${near}}?` : ''} (for a conditional parameter write \${${missing}:-<default>})`;
+      this.halted = true;
+      this.stopController.abort();
+      this.summary.ran--;
+      try {
+        await this.o.client.post(`${base}/release`, { lease_token: token });
+      } catch (err) {
+        this.warn(`trial ${n}: could not hand it back (${errorText(err)}); its lease will expire`);
+      }
       this.running.delete(state);
       return;
     }
@@ -294,11 +465,17 @@ export class Agent {
     clearInterval(poll);
     metrics.read(true).forEach(onMetric);
     metrics.remove();
-    await reports;
+    await reports.drained();
     this.running.delete(state);
 
     if (lost) {
       this.summary.lost++;
+      return;
+    }
+    const f = final as Metric | null;
+    if (state.interrupted && !pruned && f !== null) {
+      // Stopped after the script printed its result: that result stands.
+      await this.finish(base, token, n, f.value === null ? { state: 'failed', error: 'diverged: the final value was NaN or infinite' } : { value: f.value }, study);
       return;
     }
     if (state.interrupted && !pruned) {
@@ -315,7 +492,6 @@ export class Agent {
       await this.finish(base, token, n, { state: 'pruned' });
       return;
     }
-    const f = final as Metric | null;
     if (exit.error) {
       await this.finish(base, token, n, { state: 'failed', error: `could not start ${JSON.stringify(args[0])}: ${exit.error.message}` });
     } else if (exit.code !== 0) {

@@ -131,16 +131,62 @@ export async function check(client: StrideClient, file: string, lr: number, fact
   return code;
 }
 
-export async function studyCreate(client: StrideClient, file: string, json: boolean, io: Io): Promise<number> {
+/** What runs the study's trials, for a person: the next step after creating it. */
+function nextStep(s: StudyView): string {
+  switch (s.executor.kind) {
+    case 'edge':
+      return `its trials train on the edge; follow it with \`stride study wait ${s.id}\``;
+    case 'runner':
+      return `its trials wait for runners: start \`stride agent --study ${s.id} -- <your training command>\``;
+    default:
+      return `ask and tell its trials (POST /v1/studies/${s.id}/ask, then .../trials/{number}/tell)`;
+  }
+}
+
+/** `stride study create FILE`: create the study; an edge study is started at once (POST .../run) unless `start` is false. */
+export async function studyCreate(client: StrideClient, file: string, start: boolean, json: boolean, io: Io): Promise<number> {
   const body = readJson(file);
-  const { body: study } = await client.post<StudyView>('/v1/studies', body);
+  const { body: created } = await client.post<StudyView>('/v1/studies', body);
+  let study = created!;
+  const edge = study.executor.kind === 'edge';
+  if (edge && start) study = { ...(await client.post<StudyView>(`/v1/studies/${encodeURIComponent(study.id)}/run`)).body!, dispatch_secret: created!.dispatch_secret };
   if (json) io.out.write(JSON.stringify(study, null, 2) + '\n');
   else {
-    io.out.write(`${study!.id}\n`);
-    io.err.write(`created study ${study!.id} (${study!.name}, ${study!.executor.kind} executor${study!.max_trials ? `, ${study!.max_trials} trials` : ''})\n`);
-    if (study!.dispatch_secret) io.err.write(`dispatch secret (shown once): ${study!.dispatch_secret}\n`);
+    io.out.write(`${study.id}\n`);
+    io.err.write(`created study ${study.id} (${study.name}, ${study.executor.kind} executor${study.max_trials ? `, ${study.max_trials} trials` : ''})\n`);
+    if (study.dispatch_secret) io.err.write(`dispatch secret (shown once): ${study.dispatch_secret}\n`);
+    io.err.write(edge && !start ? `not started (--no-start): start it with \`stride study run ${study.id}\`\n` : `${edge ? 'started: ' : ''}${nextStep(study)}\n`);
   }
   return 0;
+}
+
+/** `stride study run ID`: start an edge study (its trials train on the edge, `parallelism` at a time). */
+export async function studyRun(client: StrideClient, id: string, json: boolean, io: Io): Promise<number> {
+  const { body } = await client.post<StudyView>(`/v1/studies/${encodeURIComponent(id)}/run`);
+  const s = body!;
+  if (json) io.out.write(JSON.stringify(s, null, 2) + '\n');
+  else io.err.write(`started study ${s.id} (${s.name}): ${nextStep(s)}\n`);
+  return 0;
+}
+
+/**
+ * Why a study that is not completed makes no progress, as far as the client
+ * can tell: an edge study that was never started, a runner study that no
+ * runner serves, a client study waiting for its ask/tell loop.
+ */
+async function stallHint(client: StrideClient, s: StudyView): Promise<string> {
+  if (s.executor.kind === 'edge') {
+    return s.n_trials === 0 ? `not started: run \`stride study run ${s.id}\`` : 'its trials train on the edge';
+  }
+  if (s.executor.kind === 'runner') {
+    if (s.n_trials === 0) return `no runner has leased a trial: start \`stride agent --study ${s.id} -- <your training command>\``;
+    const { body } = await client.get<{ trials: TrialView[] }>(`/v1/studies/${encodeURIComponent(s.id)}/trials`);
+    const leased = body!.trials.filter((t) => t.state === 'running').length;
+    return leased > 0
+      ? `${leased} trial${leased === 1 ? '' : 's'} leased by runners`
+      : `no runner holds a trial now: start \`stride agent --study ${s.id} -- <your training command>\``;
+  }
+  return `waiting for your ask/tell loop (POST /v1/studies/${s.id}/ask, then .../trials/{number}/tell)`;
 }
 
 /** "30m", "90s", "2h", "1500ms" or plain seconds, in ms. */
@@ -159,7 +205,9 @@ export async function studyWait(client: StrideClient, id: string, timeoutMs: num
     const { body } = await client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`);
     const s = body!;
     const best = s.best_trial ? `best ${s.best_trial.value} (trial ${s.best_trial.number})` : 'no complete trial yet';
-    const line = `${s.name}: ${s.n_trials}${s.max_trials ? `/${s.max_trials}` : ''} trials, ${best}`;
+    const progress = `${s.n_trials}${s.max_trials ? `/${s.max_trials}` : ''} trials`;
+    const hint = s.state === 'completed' ? '' : await stallHint(client, s);
+    const line = `${s.name}: ${progress}, ${best}${hint ? `; ${hint}` : ''}`;
     if (!json && line !== last) {
       io.err.write(io.tty ? `\r\x1b[2K${line}` : `${line}\n`);
       last = line;
@@ -173,8 +221,8 @@ export async function studyWait(client: StrideClient, id: string, timeoutMs: num
     }
     if (Date.now() - t0 >= timeoutMs) {
       if (!json && io.tty) io.err.write('\n');
-      if (json) io.out.write(JSON.stringify({ state: s.state, ok: false, timed_out: true, study: s }, null, 2) + '\n');
-      else io.err.write(`timed out after ${Math.round((Date.now() - t0) / 1000)} s: the study is still ${s.state}\n`);
+      if (json) io.out.write(JSON.stringify({ state: s.state, ok: false, timed_out: true, hint, study: s }, null, 2) + '\n');
+      else io.err.write(`timed out after ${Math.round((Date.now() - t0) / 1000)} s: the study is still ${s.state} (${progress}): ${hint}\n`);
       return 1;
     }
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, timeoutMs - (Date.now() - t0)))));

@@ -3,7 +3,7 @@
  *
  *   stride agent --study ID [--count N] [--gpus 0,1,2,3] [--name NAME] -- <command with ${param} placeholders>
  *   stride lr-find probe.json | stride check probe.json --lr 0.1
- *   stride study create study.json | wait ID --timeout 30m | best ID | export ID --format csv
+ *   stride study create study.json | run ID | wait ID --timeout 30m | best ID | export ID --format csv
  *
  * Configuration: STRIDE_URL (default http://localhost:8787) and
  * STRIDE_API_KEY, or --url and --key.
@@ -12,7 +12,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent';
 import { ApiError, StrideClient } from './client';
-import { check, lrFind, parseDuration, studyBest, studyCreate, studyExport, studyWait, UsageError, type Io } from './commands';
+import { check, lrFind, parseDuration, studyBest, studyCreate, studyExport, studyRun, studyWait, UsageError, type Io } from './commands';
 
 const USAGE = `usage: stride <command> [options]
 
@@ -21,8 +21,11 @@ commands:
                         print the curve and the suggestion
   check FILE --lr X     exit 0 when X is in the stable region, 1 when it is above max_stable_lr
                         or more than --factor (default 10) times below the suggestion, 2 on errors
-  study create FILE     create a study (API.md's body); prints its id
-  study wait ID         wait until it completes [--timeout 30m] [--interval 5s]; exit 1 on timeout
+  study create FILE     create a study (FILE: the body of POST /v1/studies, see docs/API.md); prints
+                        its id. An edge study is started at once unless --no-start
+  study run ID          start an edge study (its trials train on the edge)
+  study wait ID         wait until it completes [--timeout 30m] [--interval 5s], showing progress and
+                        why it stalls (not started, no runner, your ask/tell loop); exit 1 on timeout
                         or when no trial completed
   study best ID         the best trial's params and value (exit 1 when there is none yet)
   study export ID       every trial [--format csv|json] [--output FILE]
@@ -43,13 +46,21 @@ commands:
     --grace S      seconds between SIGTERM and SIGKILL when stopping a trial (default 10)
     --wait         keep waiting for work when the study has none left
 
+    A placeholder that names no parameter of the study is exit 2 before any trial runs (it says
+    which parameter is closest). The agent exits 0 when a trial completed (or there was no work),
+    1 when trials ran and none completed (all failed, pruned or lost), 130 when interrupted:
+    Ctrl-C hands running trials back, except one whose command already printed its final value
+    (that value is told).
+
 options for every command:
   --url URL      the service (default $STRIDE_URL, else http://localhost:8787)
   --key KEY      the API key (default $STRIDE_API_KEY); a runner key is enough for the agent
   --json         machine-readable output on stdout
 
-exit codes: 0 success, 1 a check that failed (or a study that timed out or failed), 2 usage or
-service errors, 130 interrupted.
+exit codes: 0 success, 1 a check that failed (or a study that timed out or failed, or an agent whose
+trials all failed), 2 usage or service errors, 130 interrupted.
+
+The HTTP API behind these commands: docs/API.md in the repository, and /openapi.json on the service.
 `;
 
 /** Run the command line; resolves to the process exit code. */
@@ -84,6 +95,7 @@ export async function main(
         name: { type: 'string' },
         grace: { type: 'string' },
         wait: { type: 'boolean' },
+        'no-start': { type: 'boolean' },
         lr: { type: 'string' },
         factor: { type: 'string' },
         timeout: { type: 'string' },
@@ -135,15 +147,16 @@ export async function main(
         const sub = rest[0];
         if (sub === 'create') {
           if (pos.length !== 1) return usage('give one file: stride study create study.json');
-          return await studyCreate(client, pos[0], json, cio);
+          return await studyCreate(client, pos[0], !v['no-start'], json, cio);
         }
-        if (!['wait', 'best', 'export'].includes(sub ?? '')) return usage(`expected create, wait, best or export, got '${sub ?? ''}'`);
+        if (!['run', 'wait', 'best', 'export'].includes(sub ?? '')) return usage(`expected create, run, wait, best or export, got '${sub ?? ''}'`);
         if (pos.length !== 1) return usage(`give the study id: stride study ${sub} ID`);
         if (sub === 'wait') {
           const timeout = parseDuration(v.timeout ?? '30m');
           const interval = parseDuration(v.interval ?? '5s');
           return await studyWait(client, pos[0], timeout, interval, json, cio);
         }
+        if (sub === 'run') return await studyRun(client, pos[0], json, cio);
         if (sub === 'best') return await studyBest(client, pos[0], json, cio);
         return await studyExport(client, pos[0], v.format ?? (json ? 'json' : 'csv'), v.output, cio);
       }
@@ -204,7 +217,10 @@ async function runAgent(
   process.on('SIGTERM', onSignal);
   try {
     const summary = await agent.run();
-    return summary.interrupted ? 130 : 0;
+    if (summary.usageError) return 2;
+    if (summary.interrupted) return 130;
+    // Trials ran and none of them completed (all failed, pruned or lost): a failure for CI.
+    return summary.ran > 0 && summary.complete === 0 ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -2,11 +2,13 @@
 // local Worker over HTTP, running test/e2e/fixtures/train.mjs as the user's
 // training command.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api, BIN, ROOT, RUNNER_KEY, until, URL } from './helpers';
+import { api, BIN, KEY, ROOT, RUNNER_KEY, sleep, until, URL } from './helpers';
 
 const TRAIN = path.join(ROOT, 'test/e2e/fixtures/train.mjs');
 
@@ -28,13 +30,38 @@ interface Run {
   done: Promise<number | null>;
 }
 
+interface AgentOpts {
+  detached?: boolean;
+  /** The service's URL (default the local Worker) and the key (default the runner key). */
+  url?: string;
+  key?: string;
+  /** The command's params part (default --lr ${lr} --momentum ${momentum}). */
+  params?: string[];
+  /** The agent's stdout and stderr into one pipe (run.stdout), as on a terminal. */
+  combined?: boolean;
+}
+
 /** Start the agent with the runner key; `train` are the fixture's extra args. */
-function agent(studyId: string, agentArgs: string[], train: string[], opts: { detached?: boolean } = {}): Run {
-  const child = spawn(
+function agent(studyId: string, agentArgs: string[], train: string[], opts: AgentOpts = {}): Run {
+  const args = [
+    BIN,
+    'agent',
+    '--study',
+    studyId,
+    '--name',
+    'e2e',
+    ...agentArgs,
+    '--',
     process.execPath,
-    [BIN, 'agent', '--study', studyId, '--name', 'e2e', ...agentArgs, '--', process.execPath, TRAIN, '--lr', '${lr}', '--momentum', '${momentum}', ...train],
-    { env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: RUNNER_KEY }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false },
-  );
+    TRAIN,
+    ...(opts.params ?? ['--lr', '${lr}', '--momentum', '${momentum}']),
+    ...train,
+  ];
+  const child = spawn(opts.combined ? 'sh' : process.execPath, opts.combined ? ['-c', 'exec "$0" "$@" 2>&1', process.execPath, ...args] : args, {
+    env: { ...process.env, STRIDE_URL: opts.url ?? URL, STRIDE_API_KEY: opts.key ?? RUNNER_KEY },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   const run: Run = { child, stdout: '', stderr: '', done: Promise.resolve(null) };
   child.stdout!.on('data', (d) => (run.stdout += d));
   child.stderr!.on('data', (d) => (run.stderr += d));
@@ -49,8 +76,10 @@ describe('stride agent', () => {
   it('runs every trial of a study with the params substituted, reports each step and tells the final value', async () => {
     const study = await runnerStudy();
     const marker = mkdtempSync(path.join(os.tmpdir(), 'stride-agent-'));
-    const run = agent(study.id, [], ['--steps', '3', '--marker', marker]);
+    // ${trial}, ${study} and ${name:-default} are valid placeholders, whatever the space.
+    const run = agent(study.id, [], ['--steps', '3', '--marker', marker, '--tag', '${trial}/${study}/${absent:-dflt}']);
     expect(await run.done).toBe(0);
+    expect(run.stdout).toContain(`tag=0/${study.id}/dflt`);
     const trials = await trialsOf(study.id);
     expect(trials).toHaveLength(3);
     for (const t of trials) {
@@ -106,16 +135,18 @@ describe('stride agent', () => {
     expect(run.stderr).toMatch(/pruned at step \d+; stopping it/);
   });
 
-  it('tells failed with the last stderr lines when the command crashes, exits without a value, or cannot start', async () => {
+  it('tells failed with the last stderr lines when the command crashes, exits without a value, or cannot start; exits 1 when no trial completed', async () => {
     const crash = await runnerStudy({ max_trials: 1 });
-    expect(await agent(crash.id, [], ['--crash']).done).toBe(0);
+    const crashed = agent(crash.id, [], ['--crash']);
+    expect(await crashed.done).toBe(1);
+    expect(crashed.stderr).toMatch(/done: 1 trial \(0 complete, 0 pruned, 1 failed\)/);
     const [c] = await trialsOf(crash.id);
     expect(c.state).toBe('failed');
     expect(c.error).toMatch(/exit code 3/);
     expect(c.error).toMatch(/CUDA out of memory \(simulated\)/);
 
     const silent = await runnerStudy({ max_trials: 1 });
-    expect(await agent(silent.id, [], ['--no-final']).done).toBe(0);
+    expect(await agent(silent.id, [], ['--no-final']).done).toBe(1);
     const [s] = await trialsOf(silent.id);
     expect(s.state).toBe('failed');
     expect(s.error).toMatch(/without a final value/);
@@ -125,7 +156,7 @@ describe('stride agent', () => {
       env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: RUNNER_KEY },
       stdio: 'ignore',
     });
-    expect(await new Promise((r) => child.on('close', r))).toBe(0);
+    expect(await new Promise((r) => child.on('close', r))).toBe(1);
     const [m] = await trialsOf(missing.id);
     expect(m.state).toBe('failed');
     expect(m.error).toMatch(/could not start "\/nonexistent\/python"/);
@@ -168,6 +199,93 @@ describe('stride agent', () => {
     const b = agent(study.id, [], ['--steps', '2']);
     expect(await b.done).toBe(0);
     expect((await trialsOf(study.id))[0].state).toBe('complete');
+  });
+
+  it('a placeholder that names no parameter is exit 2 with the closest name, and burns no trial', async () => {
+    const params = ['--lr', '${learning_rate}', '--momentum', '${momentum}'];
+    // A runner key may not read the study: the first leased trial shows the mistake; it is handed back unspent.
+    const study = await runnerStudy({ max_trials: 2 }, { max_attempts: 1 });
+    const runner = agent(study.id, [], ['--steps', '2'], { params });
+    expect(await runner.done).toBe(2);
+    expect(runner.stderr).toContain('${learning_rate}');
+    expect(runner.stderr).toContain('did you mean ${lr}?');
+    expect(runner.stdout).not.toMatch(/training trial/); // the command never ran
+    const trials = await trialsOf(study.id);
+    expect(trials.every((t) => t.state === 'waiting' && t.attempts === 0)).toBe(true);
+    // A key that may read the study: checked against its space before leasing anything.
+    const other = await runnerStudy({ max_trials: 2 });
+    const reader = agent(other.id, [], ['--steps', '2'], { params, key: KEY });
+    expect(await reader.done).toBe(2);
+    expect(reader.stderr).toMatch(/\$\{learning_rate\}, which names no parameter of the study \(it has lr, momentum\): did you mean \$\{lr\}\?/);
+    expect(await trialsOf(other.id)).toEqual([]);
+    // The fixed command runs both studies to the end.
+    expect(await agent(study.id, [], ['--steps', '2']).done).toBe(0);
+    expect((await trialsOf(study.id)).map((t) => t.state)).toEqual(['complete', 'complete']);
+  });
+
+  it('keeps up with a script that reports fast over a slow link: every step arrives, and the tell follows promptly', async () => {
+    // 100 ms per request, like a service across the internet.
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', async () => {
+        await sleep(100);
+        const body = chunks.length ? Buffer.concat(chunks) : undefined;
+        const headers: Record<string, string> = {};
+        for (const h of ['authorization', 'content-type']) if (req.headers[h]) headers[h] = String(req.headers[h]);
+        const r = await fetch(URL + req.url, { method: req.method, headers, body });
+        const text = await r.text();
+        res.writeHead(r.status, Object.fromEntries([...r.headers].filter(([k]) => ['content-type', 'retry-after'].includes(k))));
+        res.end(text);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const study = await runnerStudy({ max_trials: 1 });
+      const marker = mkdtempSync(path.join(os.tmpdir(), 'stride-agent-'));
+      const run = agent(study.id, [], ['--steps', '500', '--sleep', '0', '--marker', marker], { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      expect(await run.done).toBe(0);
+      const exited = Date.now();
+      const childDone = statSync(path.join(marker, '0.done')).mtimeMs;
+      const [t] = await trialsOf(study.id);
+      expect(t.state).toBe('complete');
+      expect(t.value).toBeCloseTo(expected(t.params, 500), 10);
+      expect(t.intermediate).toHaveLength(500);
+      expect(t.intermediate.map((p: any) => p.step)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+      // One report at a time would take over 500 x 100 ms = 50 s after the script ended; the bound leaves
+      // room for a slow local Worker (each report is one request to the study's Durable Object).
+      expect(exited - childDone).toBeLessThan(35_000);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("echoes the script's lines and its metrics in the order the script printed them", async () => {
+    const study = await runnerStudy({ max_trials: 1 });
+    const run = agent(study.id, [], ['--steps', '6', '--sleep', '30', '--chatty'], { combined: true });
+    expect(await run.done).toBe(0);
+    const order = run.stdout
+      .split('\n')
+      .map((l) => {
+        const m = /trial 0 step (\d+):/.exec(l);
+        const e = /^epoch (\d+) done$/.exec(l);
+        return m ? `metric ${m[1]}` : e ? `epoch ${e[1]}` : null;
+      })
+      .filter((x) => x !== null);
+    expect(order).toEqual([1, 2, 3, 4, 5, 6].flatMap((s) => [`metric ${s}`, `epoch ${s}`]));
+  });
+
+  it('Ctrl-C after the script printed its final value tells that value instead of handing the trial back', async () => {
+    const study = await runnerStudy({ max_trials: 1 });
+    const a = agent(study.id, ['--grace', '2'], ['--steps', '2', '--linger', '60000']);
+    await until('the script to print its final value', async () => a.stdout.includes('lingering'));
+    a.child.kill('SIGINT');
+    expect(await a.done).toBe(130);
+    const [t] = await trialsOf(study.id);
+    expect(t.state).toBe('complete');
+    expect(t.value).toBeCloseTo(expected(t.params, 2), 10);
+    expect(a.stderr).toMatch(/trial 0 complete/);
+    expect(a.stderr).not.toMatch(/handed back/);
   });
 
   it('says what is wrong on bad usage (exit 2)', async () => {

@@ -80,7 +80,7 @@ describe('stride CI commands', () => {
     // Still running: wait times out (exit 1).
     const timedOut = await stride(['study', 'wait', id, '--timeout', '1s', '--interval', '200ms']);
     expect(timedOut.code).toBe(1);
-    expect(timedOut.err).toMatch(/timed out/);
+    expect(timedOut.err).toMatch(/timed out after \d+ s: the study is still running \(0\/3 trials\): waiting for your ask\/tell loop/);
     // Run it (ask and tell over the API), waiting meanwhile.
     const waiting = stride(['study', 'wait', id, '--timeout', '60s', '--interval', '200ms']);
     for (let i = 0; i < 3; i++) {
@@ -118,5 +118,48 @@ describe('stride CI commands', () => {
     expect((await stride(['study', 'wait', id, '--timeout', 'soon'])).err).toMatch(/not a duration/);
     expect((await stride(['study', 'export', id, '--format', 'xml'])).code).toBe(2);
     expect((await stride(['study', 'best', 'std_00000000000000000000000000'])).err).toMatch(/answered 404/);
+  });
+
+  it('study create starts an edge study (unless --no-start), study run starts one, and wait says why a study stalls', async () => {
+    const edge = {
+      name: 'cli-edge',
+      space: { lr: { type: 'float', low: 1e-3, high: 1, log: true } },
+      max_trials: 2,
+      executor: { kind: 'edge', epochs: 1, parallelism: 2, probe: { ...PROBE, data: { ...PROBE.data, n: 128 } } },
+    };
+    // Created and started: wait sees it complete.
+    const started = await stride(['study', 'create', file('edge.json', edge)]);
+    expect(started.code).toBe(0);
+    expect(started.err).toMatch(/started: its trials train on the edge/);
+    const id = started.out.trim();
+    const done = await stride(['study', 'wait', id, '--timeout', '90s', '--interval', '300ms']);
+    expect(done.err).toMatch(/completed: best /);
+    expect(done.code).toBe(0);
+
+    // --no-start: wait says how to start it; `study run` does, and it completes.
+    const held = await stride(['study', 'create', file('edge-held.json', edge), '--no-start']);
+    expect(held.code).toBe(0);
+    const heldId = held.out.trim();
+    expect(held.err).toContain(`not started (--no-start): start it with \`stride study run ${heldId}\``);
+    const stalled = await stride(['study', 'wait', heldId, '--timeout', '1s', '--interval', '300ms']);
+    expect(stalled.code).toBe(1);
+    expect(stalled.err).toContain(`the study is still running (0/2 trials): not started: run \`stride study run ${heldId}\``);
+    const json = JSON.parse((await stride(['study', 'wait', heldId, '--timeout', '1s', '--json'])).out);
+    expect(json).toMatchObject({ ok: false, timed_out: true, hint: `not started: run \`stride study run ${heldId}\`` });
+    const run = await stride(['study', 'run', heldId]);
+    expect(run.code).toBe(0);
+    expect(run.err).toMatch(/started study std_\w+ \(cli-edge\)/);
+    expect((await stride(['study', 'wait', heldId, '--timeout', '90s', '--interval', '300ms'])).code).toBe(0);
+    expect((await api('GET', `/v1/studies/${heldId}`)).n_trials).toBe(2);
+
+    // A runner study that no runner serves.
+    const runner = (await stride(['study', 'create', file('runner.json', { ...edge, name: 'cli-runner', executor: { kind: 'runner' } })])).out.trim();
+    const idle = await stride(['study', 'wait', runner, '--timeout', '1s', '--interval', '300ms']);
+    expect(idle.code).toBe(1);
+    expect(idle.err).toContain(`no runner has leased a trial: start \`stride agent --study ${runner}`);
+    // `study run` of a study that is not an edge study: the service's 409, exit 2.
+    const notEdge = await stride(['study', 'run', runner]);
+    expect(notEdge.code).toBe(2);
+    expect(notEdge.err).toMatch(/answered 409: .*not an edge study/);
   });
 });
