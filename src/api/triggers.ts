@@ -92,5 +92,5 @@ export function triggerRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getTemplate, async (c) => c.json(await triggers.getTemplate(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(createTrigger, async (c) => c.json(await triggers.createTrigger(c.env, projectOf(c), c.req.valid('json')), 201));
   app.openapi(getTrigger, async (c) => c.json(await triggers.getTrigger(c.env, projectOf(c), c.req.valid('param').id), 200));
-  app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, await c.req.text()), 202));
+  app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, new Uint8Array(await c.req.arrayBuffer())), 202));
 }
