@@ -12,7 +12,8 @@ import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
-import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
+import { issuesDetail, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
+import { finishDocument } from './api/openapi';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
 
@@ -20,13 +21,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const issues = zodIssues(result.error);
-        throw new ProblemError(
-          422,
-          'invalid-request',
-          issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`,
-          issues,
-        );
+        const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
+        const issues = zodIssues(result.error, [], where);
+        throw new ProblemError(422, 'invalid-request', issuesDetail(issues), issues);
       }
     },
   });
@@ -74,13 +71,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
   subscriptionRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'stride',
-      version: '1.0.0',
-      description: 'Tuning deep-learning hyperparameters, learning rate first. Errors are RFC 9457 problem+json.',
-    },
-  });
+  const info = {
+    title: 'stride',
+    version: '1.0.0',
+    description: 'Tuning deep-learning hyperparameters, learning rate first. Errors are RFC 9457 problem+json.',
+  };
+  let doc: unknown;
+  app.get('/openapi.json', (c) => c.json((doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info })))));
   return app;
 }

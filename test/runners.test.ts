@@ -246,7 +246,7 @@ describe('runner studies: leases', () => {
 
   it('documents the runner and edge endpoints in the OpenAPI document', async () => {
     const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
-    expect(Object.keys(doc.paths['/v1/runners/lease'].post.responses).sort()).toEqual(['200', '204', '400', '401', '403', '404', '409', '422']);
+    expect(Object.keys(doc.paths['/v1/runners/lease'].post.responses).sort()).toEqual(['200', '204', '400', '401', '403', '404', '409', '413', '415', '422']);
     for (const p of ['heartbeat', 'release', 'report', 'tell']) expect(doc.paths[`/v1/studies/{id}/trials/{number}/${p}`].post).toBeTruthy();
     expect(doc.paths['/v1/studies/{id}/run'].post.responses['202']).toBeTruthy();
     expect(doc.components.schemas.LeaseGrant).toBeTruthy();

@@ -2,6 +2,7 @@
 // signatures (against known vectors and fresh ones), filters, duplicates.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { SELF } from 'cloudflare:test';
 import { verify as verifyGithub } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { api, json, post } from './helpers';
@@ -22,13 +23,22 @@ async function githubHook(triggerId: string, secret: string, event: string, payl
   return api(`/hooks/${triggerId}`, { raw: body, key: null, headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': sig } });
 }
 
-/** Sign like Standard Webhooks: v1,<base64 HMAC(base64-decoded secret, "id.timestamp.body")>. */
+/** Sign like Standard Webhooks: v1,<base64 HMAC(base64-decoded secret, "id.timestamp.body")>, over the body's bytes. */
 async function standardHook(triggerId: string, secret: string, payload: unknown, id: string, at = new Date()) {
-  const body = JSON.stringify(payload);
+  return standardHookRaw(triggerId, secret, enc.encode(JSON.stringify(payload)), id, at);
+}
+
+async function standardHookRaw(triggerId: string, secret: string, body: Uint8Array, id: string, at = new Date()) {
   const ts = String(Math.floor(at.getTime() / 1000));
   const key = Uint8Array.from(atob(secret.replace(/^whsec_/, '')), (c) => c.charCodeAt(0));
-  const sig = `v1,${b64(await hmac(key, `${id}.${ts}.${body}`))}`;
-  return api(`/hooks/${triggerId}`, { raw: body, key: null, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig } });
+  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const signed = new Uint8Array([...enc.encode(`${id}.${ts}.`), ...body]);
+  const sig = `v1,${b64(new Uint8Array(await crypto.subtle.sign('HMAC', k, signed)))}`;
+  return SELF.fetch(`https://stride.test/hooks/${triggerId}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig },
+  });
 }
 
 const TEMPLATE = {
@@ -116,6 +126,7 @@ describe('webhook-triggered studies', () => {
       number: 7,
       pull_request: { number: 7, head: { sha: 'beef', ref: 'feat' }, base: { ref: 'main' }, labels: [{ name: label }] },
       repository: { full_name: 'acme/model' },
+      sender: { login: 'ada' },
     });
     expect(await json(githubHook(t.id, t.secret, 'pull_request', pr('docs'), 'pr-1'))).toMatchObject({ status: 'ignored', reason: expect.stringContaining('labels') });
     const created = await json(githubHook(t.id, t.secret, 'pull_request', pr('tune'), 'pr-2'));
@@ -126,7 +137,7 @@ describe('webhook-triggered studies', () => {
   it('verifies Standard Webhooks, refuses stale timestamps and wrong secrets, and dedupes by webhook-id', async () => {
     const t = await trigger('standard', { events: ['model.pushed'] });
     expect(t.secret).toMatch(/^whsec_/);
-    const payload = { type: 'model.pushed', timestamp: new Date().toISOString(), data: { repository: 'acme/registry', sha: '42', ref: 'v2' } };
+    const payload = { type: 'model.pushed', timestamp: new Date().toISOString(), data: { repository: 'acme/registry', sha: '42', ref: 'v2', sender: 'ci' } };
     const a = await json(standardHook(t.id, t.secret, payload, 'msg_1'));
     expect(a).toMatchObject({ status: 'created' });
     expect((await json(api(`/v1/studies/${a.study_id}`))).name).toBe('ci-acme/registry-42');
@@ -175,6 +186,66 @@ describe('webhook-triggered studies', () => {
     const k = await json(post('/v1/keys', { project_id: p.id, name: 'k', scopes: ['read', 'write'] }, env.STRIDE_ADMIN_TOKEN));
     expect((await api(`/v1/subscriptions/${sub.id}`, { key: k.secret })).status).toBe(404);
     expect((await json(api('/v1/subscriptions', { key: k.secret }))).subscriptions).toEqual([]);
+  });
+
+  it('checks the signature over the raw bytes first: a signed body that is not JSON is a 400, an unsigned one a 401', async () => {
+    const t = await trigger('standard', {});
+    const notJson = await standardHookRaw(t.id, t.secret, enc.encode('this is not json'), 'raw-1');
+    expect(notJson.status).toBe(400);
+    expect(notJson.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(((await notJson.json()) as any).detail).toMatch(/not JSON/);
+    // Bytes that are not UTF-8: signed as they are, refused as not JSON (not as a bad signature).
+    const notUtf8 = await standardHookRaw(t.id, t.secret, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), 'raw-2');
+    expect(notUtf8.status).toBe(400);
+    // The same non-JSON body with a wrong signature is refused for the signature.
+    const wrong = await standardHookRaw(t.id, 'whsec_' + btoa('another secret, 24 bytes!'), enc.encode('this is not json'), 'raw-3');
+    expect(wrong.status).toBe(401);
+    // GitHub: a signed non-JSON body is a 400 too.
+    const g = await trigger('github', {});
+    const sig = `sha256=${hex(await hmac(enc.encode(g.secret), 'nope'))}`;
+    const gh = await api(`/hooks/${g.id}`, { raw: 'nope', key: null, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'g-raw', 'x-hub-signature-256': sig } });
+    expect(gh.status).toBe(400);
+  });
+
+  it('a placeholder the event lacks fails the delivery with a 422 that redeliveries repeat', async () => {
+    const t = await trigger('standard', {});
+    // TEMPLATE uses {{sender}}: this event has no sender.
+    const payload = { type: 'model.pushed', data: { repository: 'acme/registry', sha: '43', ref: 'v3' } };
+    const first = await standardHook(t.id, t.secret, payload, 'msg_missing');
+    expect(first.status).toBe(422);
+    const a = (await first.json()) as any;
+    expect(a.detail).toBe('placeholder {{sender}} not in the event');
+    expect(a.delivery_id).toBe('msg_missing');
+    const again = await standardHook(t.id, t.secret, payload, 'msg_missing');
+    expect(again.status).toBe(422);
+    const b = (await again.json()) as any;
+    expect({ ...b, request_id: null }).toEqual({ ...a, request_id: null });
+    const all = await json(api('/v1/studies?limit=100'));
+    expect(all.studies.filter((s: any) => s.metadata?.trigger?.delivery === 'msg_missing')).toEqual([]);
+  });
+
+  it('a filled template that makes no valid study answers 422 on every redelivery, not 202 ignored the second time', async () => {
+    const tpl = await json(post('/v1/templates', { name: 'long', study: { name: 'run-{{sha}}', space: TEMPLATE.space } }));
+    const t = await json(post('/v1/triggers', { template_id: tpl.id, kind: 'standard' }));
+    // The filled name is over 200 characters.
+    const payload = { type: 'push', data: { sha: 'x'.repeat(300) } };
+    const first = await standardHook(t.id, t.secret, payload, 'msg_long');
+    expect(first.status).toBe(422);
+    const a = (await first.json()) as any;
+    expect(a.detail).toMatch(/^the filled template is not a valid study: template\.name: /);
+    const again = await standardHook(t.id, t.secret, payload, 'msg_long');
+    expect(again.status).toBe(422);
+    expect(((await again.json()) as any).detail).toBe(a.detail);
+  });
+
+  it('a GitHub trigger refuses a template with a placeholder GitHub events never fill, suggesting the close one', async () => {
+    const tpl = await json(post('/v1/templates', { name: 'typo', study: { name: 'run-{{shaa}}', space: TEMPLATE.space } }));
+    const res = await post('/v1/triggers', { template_id: tpl.id, kind: 'github' });
+    expect(res.status).toBe(422);
+    const p = (await res.json()) as any;
+    expect(p.errors).toEqual([{ path: 'template_id', message: "the template's placeholder {{shaa}} is not filled by GitHub events: did you mean {{sha}}?" }]);
+    // A Standard Webhooks trigger takes it: its events' data fields are the sender's to choose.
+    expect((await post('/v1/triggers', { template_id: tpl.id, kind: 'standard' })).status).toBe(201);
   });
 
   it('starts an edge study at once when its event arrives', async () => {

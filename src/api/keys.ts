@@ -1,17 +1,10 @@
 /** Routes of projects and API keys (the admin token, or a key with the admin scope). */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as keys from '../services/keys';
 import { SCOPES } from './auth';
-import { json, problem, secured } from './openapi';
+import { body, json, route, secured } from './openapi';
 
-const errors = {
-  401: problem('Missing or wrong token'),
-  403: problem('Not the admin token, nor a key with the admin scope'),
-  404: problem('Unknown project or key (or another project’s)'),
-  409: problem('A project with that name exists'),
-  422: problem('Well-formed but invalid; `errors` lists each offending path'),
-};
 const base = secured('Projects and keys');
 
 const ProjectSchema = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).openapi('Project');
@@ -36,45 +29,62 @@ const KeyCreateSchema = z
   })
   .openapi('ApiKeyCreate');
 
-const createProject = createRoute({
+const createProject = route(
+  {
+    ...base,
+    operationId: 'createProject',
+    method: 'post',
+    path: '/v1/projects',
+    summary: 'Create a project (admin token)',
+    request: body(z.strictObject({ name: z.string().min(1).max(200) })),
+    responses: { 201: { description: 'The project', ...json(ProjectSchema) } },
+  },
+  { 409: 'A project with that name exists' },
+);
+const listProjects = route({
   ...base,
-  method: 'post',
-  path: '/v1/projects',
-  summary: 'Create a project (admin token)',
-  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200) })) } },
-  responses: { 201: { description: 'The project', ...json(ProjectSchema) }, ...errors },
-});
-const listProjects = createRoute({
-  ...base,
+  operationId: 'listProjects',
   method: 'get',
   path: '/v1/projects',
   summary: 'Projects (all with the admin token; its own with an admin key)',
-  responses: { 200: { description: 'The projects', ...json(z.object({ projects: z.array(ProjectSchema) })) }, ...errors },
+  responses: { 200: { description: 'The projects', ...json(z.object({ projects: z.array(ProjectSchema) })) } },
 });
-const createKey = createRoute({
-  ...base,
-  method: 'post',
-  path: '/v1/keys',
-  summary: 'Create an API key; its secret is in this answer only',
-  request: { body: { required: true, ...json(KeyCreateSchema) } },
-  responses: { 201: { description: 'The key, with `secret`', ...json(KeySchema.extend({ secret: z.string() })) }, ...errors },
-});
-const listKeys = createRoute({
-  ...base,
-  method: 'get',
-  path: '/v1/keys',
-  summary: 'The keys of a project (without secrets)',
-  request: { query: z.object({ project_id: z.string().max(64).optional() }) },
-  responses: { 200: { description: 'The keys', ...json(z.object({ keys: z.array(KeySchema) })) }, ...errors },
-});
-const revokeKey = createRoute({
-  ...base,
-  method: 'delete',
-  path: '/v1/keys/{id}',
-  summary: 'Revoke a key: it stops working at once',
-  request: { params: z.object({ id: z.string().min(1).max(64) }) },
-  responses: { 200: { description: 'The revoked key', ...json(KeySchema) }, ...errors },
-});
+const createKey = route(
+  {
+    ...base,
+    operationId: 'createKey',
+    method: 'post',
+    path: '/v1/keys',
+    summary: 'Create an API key; its secret is in this answer only',
+    request: body(KeyCreateSchema),
+    responses: { 201: { description: 'The key, with `secret`', ...json(KeySchema.extend({ secret: z.string() })) } },
+  },
+  { 404: 'Unknown project_id (or another project’s)' },
+);
+const listKeys = route(
+  {
+    ...base,
+    operationId: 'listKeys',
+    method: 'get',
+    path: '/v1/keys',
+    summary: 'The keys of a project (without secrets)',
+    request: { query: z.strictObject({ project_id: z.string().max(64).optional() }) },
+    responses: { 200: { description: 'The keys', ...json(z.object({ keys: z.array(KeySchema) })) } },
+  },
+  { 404: 'Unknown project_id (or another project’s)' },
+);
+const revokeKey = route(
+  {
+    ...base,
+    operationId: 'revokeKey',
+    method: 'delete',
+    path: '/v1/keys/{id}',
+    summary: 'Revoke a key: it stops working at once',
+    request: { params: z.object({ id: z.string().min(1).max(64) }) },
+    responses: { 200: { description: 'The revoked key', ...json(KeySchema) } },
+  },
+  { 404: 'Unknown key (or another project’s)' },
+);
 
 export function keyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createProject, async (c) => c.json(await keys.createProject(c.env, c.get('auth'), c.req.valid('json').name), 201));

@@ -1,10 +1,10 @@
 /** POST /v1/lr/suggest: thin route over services/lr-suggest.ts. */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import { requireProbeOrContext, suggestLr } from '../services/lr-suggest';
 import { rateLimit } from './auth';
 import { LrSuggestRequestSchema } from './schemas';
-import { problem, projectOf } from './openapi';
+import { body, json, projectOf, route, secured } from './openapi';
 
 
 const SuggestionSchema = z
@@ -21,23 +21,18 @@ const SuggestionSchema = z
   })
   .openapi('LrSuggestion');
 
-const suggest = createRoute({
-  method: 'post',
-  path: '/v1/lr/suggest',
-  tags: ['LR range tests'],
-  summary: 'Suggest a learning rate and a schedule: measured and validated with a probe, from priors and history without',
-  security: [{ bearer: [] }],
-  request: { body: { required: true, content: { 'application/json': { schema: LrSuggestRequestSchema } } } },
-  responses: {
-    200: { description: 'The suggestion with its evidence and reasoning', content: { 'application/json': { schema: SuggestionSchema } } },
-    400: problem('Malformed body (not JSON)'),
-    401: problem('Missing or wrong API key'),
-    403: problem('The key lacks the write scope'),
-    413: problem('Probe over the edge budget'),
-    422: problem('Well-formed but invalid; `errors` lists each offending path'),
-    429: problem('Too many expensive calls for this key: wait Retry-After seconds'),
+const suggest = route(
+  {
+    ...secured('LR range tests'),
+    operationId: 'suggestLr',
+    method: 'post',
+    path: '/v1/lr/suggest',
+    summary: 'Suggest a learning rate and a schedule: measured and validated with a probe, from priors and history without',
+    request: body(LrSuggestRequestSchema),
+    responses: { 200: { description: 'The suggestion with its evidence and reasoning', ...json(SuggestionSchema) } },
   },
-});
+  { 413: 'Body, dataset or estimated work of the probe over the edge limits: the detail says what to shrink', 429: 'Too many expensive calls (with a probe) for this key: wait Retry-After seconds' },
+);
 
 export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(suggest, async (c) => {

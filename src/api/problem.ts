@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { ProbeInputError, type InputIssue } from '../probe/errors';
 
 export interface Problem {
@@ -51,16 +51,121 @@ export class ProblemError extends Error {
   }
 }
 
-/** zod issues as `{path, message}` with dot paths from the request root. */
-export function zodIssues(error: ZodError, prefix: (string | number)[] = []): InputIssue[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    // An unknown key is reported on its parent object; point at the key itself.
-    if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) {
-      return { path: [...path, issue.keys[0]].join('.'), message: `unknown field '${issue.keys.join("', '")}'` };
+/** Edit distance with transpositions (optimal string alignment): 'valeu' is 1 from 'value'. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    return { path: path.length ? path.join('.') : '(body)', message: issue.message };
-  });
+  }
+  return d[a.length][b.length];
+}
+
+/** The known name closest to `name` (case aside), when it is a plausible typo of it: at most 2 edits, and fewer than half its length. */
+export function closest(name: string, known: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= 2 && bestD < Math.max(2, best.length / 2) ? best : null;
+}
+
+const quoteAll = (xs: readonly unknown[]) => xs.map((x) => `'${String(x)}'`).join(', ');
+const didYouMean = (value: unknown, options: readonly unknown[]) => {
+  const s = typeof value === 'string' ? closest(value, options.map(String)) : null;
+  return s === null ? '' : `: did you mean '${s}'?`;
+};
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+
+/** One line per unknown key (zodIssues splits them into one issue each). */
+const UNKNOWN = 'unknown field';
+
+/**
+ * Messages a client can act on, for every zod parse of the API: zod gives the error map the schema
+ * that raised the issue, so an unknown key is matched against the keys that object knows, an
+ * invalid option against the options. A missing field says "required".
+ */
+z.config({
+  customError: (iss) => {
+    const inst = (iss as { inst?: { _zod?: { def?: { shape?: Record<string, unknown> } } } }).inst;
+    switch (iss.code) {
+      case 'unrecognized_keys': {
+        const known = Object.keys(inst?._zod?.def?.shape ?? {});
+        return iss.keys.map((k) => `${UNKNOWN} '${k}'${didYouMean(k, known) || (known.length === 0 ? ' (there are none)' : known.length <= 12 ? ` (known: ${quoteAll(known)})` : '')}`).join('\n');
+      }
+      case 'invalid_type':
+        if (iss.input === undefined) return 'required';
+        return `expected ${iss.expected === 'int' ? 'an integer' : iss.expected}, got ${kindOf(iss.input)}`;
+      case 'invalid_value':
+        return `expected ${iss.values.length === 1 ? JSON.stringify(iss.values[0]) : `one of ${quoteAll(iss.values)}`}${didYouMean(iss.input, iss.values)}`;
+      case 'invalid_union': {
+        const u = iss as typeof iss & { discriminator?: string; options?: unknown[] };
+        if (u.discriminator && u.options) {
+          const given = iss.input && typeof iss.input === 'object' ? (iss.input as Record<string, unknown>)[u.discriminator] : undefined;
+          return given === undefined ? `required (one of ${quoteAll(u.options)})` : `expected one of ${quoteAll(u.options)}${didYouMean(given, u.options)}`;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  },
+});
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * The issues of the union option the input was most likely meant for: fewest issues, then most
+ * unknown keys that look like typos of that option's fields (`{"valeu": 0.5}` meant `{"value": ...}`).
+ */
+function bestBranch(branches: Issue[][]): Issue[] {
+  const typos = (b: Issue[]) => b.filter((i) => i.code === 'unrecognized_keys' && i.message.includes('did you mean')).length;
+  return [...branches].sort((a, b) => a.length - b.length || typos(b) - typos(a))[0] ?? [];
+}
+
+/**
+ * zod issues as `{path, message}` with dot paths from the request root. `where` names what the
+ * paths are in: the body (fields) or the query string (query parameters).
+ */
+export function zodIssues(error: ZodError | { issues: Issue[] }, prefix: (string | number)[] = [], where: 'body' | 'query' | 'path' = 'body'): InputIssue[] {
+  const noun = where === 'query' ? 'unknown query parameter' : where === 'path' ? 'unknown path parameter' : UNKNOWN;
+  const out: InputIssue[] = [];
+  const visit = (issues: Issue[], base: (string | number)[]) => {
+    for (const issue of issues) {
+      const path = [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+      if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+        visit(bestBranch(issue.errors), path);
+      } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) {
+        // An unknown key is reported on its parent object; point at each key itself.
+        const lines = issue.message.split('\n');
+        issue.keys.forEach((k, i) => {
+          const line = lines.length === issue.keys.length ? lines[i] : `${UNKNOWN} '${k}'`;
+          out.push({ path: [...path, k].join('.'), message: line.replace(UNKNOWN, noun) });
+        });
+      } else {
+        out.push({ path: path.length ? path.join('.') : where === 'body' ? '(body)' : `(${where})`, message: issue.message });
+      }
+    }
+  };
+  visit(error.issues, prefix);
+  // Unknown fields first: a typo there usually explains a "required" elsewhere.
+  return [...out.filter((i) => i.message.startsWith('unknown')), ...out.filter((i) => !i.message.startsWith('unknown'))];
+}
+
+/** The detail of a 422 from its issues: each one when there are few. */
+export function issuesDetail(issues: InputIssue[], what = 'the request'): string {
+  if (issues.length === 0) return `${what} is not valid`;
+  if (issues.length <= 3) return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return `${issues.length} problems in ${what}: ${issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ')}; ...`;
 }
 
 export interface ProblemInit {

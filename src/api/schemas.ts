@@ -278,7 +278,8 @@ export const StudySchema = z
     max_trials: z.int().nullable(),
     state: z.enum(['running', 'completed']),
     n_trials: z.int(),
-    best_trial: TrialSchema.nullable(),
+    // A union, not .nullable(): that would make the Trial component itself nullable in the document.
+    best_trial: z.union([TrialSchema, z.null()]),
     created_at: z.string(),
     metadata: z.record(z.string(), z.unknown()),
     dispatch: z

@@ -1,5 +1,5 @@
 /** Routes of studies and trials (ask and tell). Thin: validate, call the service, answer. */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as studies from '../services/studies';
 import type { Caller, TellBody } from '../coordinator/types';
@@ -17,111 +17,148 @@ import {
   TellSchema,
   TrialSchema,
 } from './schemas';
-import { body, json, problem, projectOf, secured } from './openapi';
+import { body, decimalParam, json, projectOf, RETRY_AFTER, route, secured } from './openapi';
 
-const errors = {
-  400: problem('Malformed body (not JSON)'),
-  401: problem('Missing or wrong API key'),
-  403: problem('A runner key on a route it may not call'),
-  404: problem('Unknown study or trial (or another project’s)'),
-  409: problem('Conflict: max_trials reached, a different second tell, a trial not running, a stale or expired lease token'),
-  422: problem('Well-formed but invalid; `errors` lists each offending path'),
-};
+const NOT_FOUND = 'Unknown study or trial (or another project’s)';
 const StudyParam = z.object({ id: z.string().min(1).max(64) });
 const TrialParam = StudyParam.extend({
-  // Path parameters are required; coerce hides that from the generator, so it is said explicitly.
-  number: z.coerce.number().int().min(0).max(1_000_000).openapi({ param: { name: 'number', in: 'path', required: true } }),
+  // Path parameters are required; the transform hides that from the generator, so it is said explicitly.
+  number: decimalParam(0, 1_000_000).openapi({ param: { name: 'number', in: 'path', required: true } }),
 });
 const base = secured('Studies');
+const TrialsSchema = z.object({ trials: z.array(TrialSchema) });
 
-const create = createRoute({ ...base, method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) }, ...errors, 429: problem('Too many expensive calls (study creation) for this key: wait Retry-After seconds') } });
-const list = createRoute({
+const create = route(
+  { ...base, operationId: 'createStudy', method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) } } },
+  { 429: 'Too many expensive calls (study creation) for this key: wait Retry-After seconds' },
+);
+const list = route({
   ...base,
+  operationId: 'listStudies',
   method: 'get',
   path: '/v1/studies',
   summary: 'List studies, newest first',
-  request: { query: z.object({ cursor: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(100).optional() }) },
-  responses: { 200: { description: 'A page of studies', ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })) }, ...errors },
+  request: { query: z.strictObject({ cursor: z.string().max(64).optional(), limit: decimalParam(1, 100).optional().openapi({ description: 'Studies per page (1-100, default 50).' }) }) },
+  responses: { 200: { description: 'A page of studies', ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })) } },
 });
-const get = createRoute({ ...base, method: 'get', path: '/v1/studies/{id}', summary: 'A study', request: { params: StudyParam }, responses: { 200: { description: 'The study', ...json(StudySchema) }, ...errors } });
-const ask = createRoute({
-  ...base,
-  method: 'post',
-  path: '/v1/studies/{id}/ask',
-  summary: 'Ask for the next trial(s) to run',
-  request: { params: StudyParam, body: { required: false, ...json(AskSchema) } },
-  responses: { 201: { description: 'A Trial, or {"trials": [...]} when count is given', ...json(z.union([TrialSchema, z.object({ trials: z.array(TrialSchema) })])) }, ...errors },
-});
-const enqueue = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials', summary: 'Enqueue a trial with fixed params (the next ask returns it first)', request: { params: StudyParam, ...body(EnqueueSchema) }, responses: { 201: { description: 'The waiting trial', ...json(TrialSchema) }, ...errors } });
-const trials = createRoute({ ...base, method: 'get', path: '/v1/studies/{id}/trials', summary: 'All trials of a study', request: { params: StudyParam }, responses: { 200: { description: 'The trials', ...json(z.object({ trials: z.array(TrialSchema) })) }, ...errors } });
-const report = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) }, ...errors } });
-const tell = createRoute({ ...base, method: 'post', path: '/v1/studies/{id}/trials/{number}/tell', summary: 'Tell the result of a trial', request: { params: TrialParam, ...body(TellSchema) }, responses: { 200: { description: 'The finished trial', ...json(TrialSchema) }, ...errors } });
-
-const importance = createRoute({
-  ...base,
-  method: 'get',
-  path: '/v1/studies/{id}/importance',
-  summary: "Parameter importance from the study's complete trials",
-  request: { params: StudyParam },
-  responses: {
-    200: {
-      description: 'Each parameter’s share of the explained variance (the method is in the answer)',
-      ...json(
-        z.object({
-          method: z.string(),
-          n_trials: z.int(),
-          min_trials: z.int().openapi({ description: 'The complete trials the figures need to mean anything.' }),
-          meaningful: z.boolean().openapi({ description: 'n_trials >= min_trials; below it, treat the figures as noise.' }),
-          params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
-        }),
-      ),
-    },
-    ...errors,
+const get = route(
+  { ...base, operationId: 'getStudy', method: 'get', path: '/v1/studies/{id}', summary: 'A study', request: { params: StudyParam }, responses: { 200: { description: 'The study', ...json(StudySchema) } } },
+  { 404: NOT_FOUND },
+);
+const ask = route(
+  {
+    ...base,
+    operationId: 'askTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/ask',
+    summary: 'Ask for the next trial(s) to run',
+    request: { params: StudyParam, body: { required: false, ...json(AskSchema) } },
+    responses: { 201: { description: 'A Trial, or {"trials": [...]} when count is given', ...json(z.union([TrialSchema, TrialsSchema])) } },
   },
-});
+  { 404: NOT_FOUND, 409: 'max_trials reached, or the study is not a client study' },
+);
+const enqueue = route(
+  { ...base, operationId: 'enqueueTrial', method: 'post', path: '/v1/studies/{id}/trials', summary: 'Enqueue a trial with fixed params (the next ask returns it first)', request: { params: StudyParam, ...body(EnqueueSchema) }, responses: { 201: { description: 'The waiting trial', ...json(TrialSchema) } } },
+  { 404: NOT_FOUND, 409: 'max_trials reached' },
+);
+const trials = route(
+  { ...base, operationId: 'listTrials', method: 'get', path: '/v1/studies/{id}/trials', summary: 'All trials of a study', request: { params: StudyParam }, responses: { 200: { description: 'The trials', ...json(TrialsSchema) } } },
+  { 404: NOT_FOUND },
+);
+const CONFLICT = 'The trial is not running, a different second tell, or a stale or expired lease token';
+const report = route(
+  { ...base, operationId: 'reportTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) } } },
+  { 404: NOT_FOUND, 409: CONFLICT },
+);
+const tell = route(
+  { ...base, operationId: 'tellTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/tell', summary: 'Tell the result of a trial', request: { params: TrialParam, ...body(TellSchema) }, responses: { 200: { description: 'The finished trial', ...json(TrialSchema) } } },
+  { 404: NOT_FOUND, 409: CONFLICT },
+);
 
-const heartbeat = createRoute({
-  ...base,
-  tags: ['Runners'],
-  method: 'post',
-  path: '/v1/studies/{id}/trials/{number}/heartbeat',
-  summary: 'Extend the lease of a trial (runner and edge studies)',
-  request: { params: TrialParam, ...body(LeaseTokenSchema) },
-  responses: { 200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) }, ...errors },
-});
-const release = createRoute({
-  ...base,
-  tags: ['Runners'],
-  method: 'post',
-  path: '/v1/studies/{id}/trials/{number}/release',
-  summary: 'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
-  request: { params: TrialParam, ...body(LeaseTokenSchema) },
-  responses: { 200: { description: 'The trial, waiting again', ...json(TrialSchema) }, ...errors },
-});
-const run = createRoute({
-  ...base,
-  method: 'post',
-  path: '/v1/studies/{id}/run',
-  summary: 'Run an edge study: its trials train on the edge, `parallelism` at a time, until max_trials',
-  request: { params: StudyParam },
-  responses: { 202: { description: 'The study, running', ...json(StudySchema) }, ...errors },
-});
-const lease = createRoute({
-  ...base,
-  tags: ['Runners'],
-  method: 'post',
-  path: '/v1/runners/lease',
-  summary: 'Lease the next trial of a runner study (of `study_id`, else of any runner study with work)',
-  request: { body: { required: false, ...json(LeaseRequestSchema) } },
-  responses: {
-    200: { description: 'A trial, its params and the lease', ...json(LeaseGrantSchema) },
-    204: {
-      description:
-        'Nothing to do now. With Retry-After (seconds): leases are out that may come back or free a slot, ask again then; without: the study has no more work for runners.',
+const importance = route(
+  {
+    ...base,
+    operationId: 'getImportance',
+    method: 'get',
+    path: '/v1/studies/{id}/importance',
+    summary: "Parameter importance from the study's complete trials",
+    request: { params: StudyParam },
+    responses: {
+      200: {
+        description: 'Each parameter’s share of the explained variance (the method is in the answer)',
+        ...json(
+          z.object({
+            method: z.string(),
+            n_trials: z.int(),
+            min_trials: z.int().openapi({ description: 'The complete trials the figures need to mean anything.' }),
+            meaningful: z.boolean().openapi({ description: 'n_trials >= min_trials; below it, treat the figures as noise.' }),
+            params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
+          }),
+        ),
+      },
     },
-    ...errors,
   },
-});
+  { 404: NOT_FOUND },
+);
+
+const heartbeat = route(
+  {
+    ...base,
+    tags: ['Runners'],
+    operationId: 'heartbeatTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/heartbeat',
+    summary: 'Extend the lease of a trial (runner and edge studies)',
+    request: { params: TrialParam, ...body(LeaseTokenSchema) },
+    responses: { 200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) } },
+  },
+  { 404: NOT_FOUND, 409: CONFLICT },
+);
+const release = route(
+  {
+    ...base,
+    tags: ['Runners'],
+    operationId: 'releaseTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/release',
+    summary: 'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
+    request: { params: TrialParam, ...body(LeaseTokenSchema) },
+    responses: { 200: { description: 'The trial, waiting again', ...json(TrialSchema) } },
+  },
+  { 404: NOT_FOUND, 409: CONFLICT },
+);
+const run = route(
+  {
+    ...base,
+    operationId: 'runStudy',
+    method: 'post',
+    path: '/v1/studies/{id}/run',
+    summary: 'Run an edge study: its trials train on the edge, `parallelism` at a time, until max_trials',
+    request: { params: StudyParam },
+    responses: { 202: { description: 'The study, running', ...json(StudySchema) } },
+  },
+  { 404: NOT_FOUND, 409: 'Not an edge study' },
+);
+const lease = route(
+  {
+    ...base,
+    tags: ['Runners'],
+    operationId: 'leaseTrial',
+    method: 'post',
+    path: '/v1/runners/lease',
+    summary: 'Lease the next trial of a runner study (of `study_id`, else of any runner study with work)',
+    request: { body: { required: false, ...json(LeaseRequestSchema) } },
+    responses: {
+      200: { description: 'A trial, its params and the lease', ...json(LeaseGrantSchema) },
+      204: {
+        description:
+          'Nothing to do now. With Retry-After (seconds): leases are out that may come back or free a slot, ask again then; without: the study has no more work for runners.',
+        headers: { 'Retry-After': RETRY_AFTER },
+      },
+    },
+  },
+  { 404: 'Unknown study_id (or another project’s)', 409: 'study_id names a study that is not a runner study' },
+);
 
 /** The lease token of a report or tell body, as the coordinator's caller: a key without `write` acts only on leased trials. */
 function callerOf(auth: Principal, token: string | undefined): Caller {

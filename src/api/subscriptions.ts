@@ -1,17 +1,11 @@
 /** Routes of outbound notification subscriptions and their delivery log. */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import { ProblemError } from './problem';
 import * as notifications from '../services/notifications';
 import { getStudy } from '../services/studies';
-import { json, problem, projectOf, secured } from './openapi';
+import { body, json, projectOf, route, secured } from './openapi';
 
-const errors = {
-  401: problem('Missing or wrong API key'),
-  403: problem('The key lacks the scope'),
-  404: problem('Unknown subscription (or another project’s)'),
-  422: problem('Well-formed but invalid; `errors` lists each offending path'),
-};
 const base = secured('Notifications');
 const Id = z.object({ id: z.string().min(1).max(64) });
 
@@ -32,36 +26,43 @@ const AttemptSchema = z
   .object({ message_id: z.string(), event: z.string(), attempt: z.int(), ok: z.boolean(), response_status: z.int().nullable(), error: z.string().nullable(), at: z.string() })
   .openapi('DeliveryAttempt');
 
-const create = createRoute({
+const NOT_FOUND = 'Unknown subscription (or another project’s)';
+const create = route({
   ...base,
+  operationId: 'createSubscription',
   method: 'post',
   path: '/v1/subscriptions',
   summary: "Subscribe a URL to a project's (or one study's) events, delivered as signed Standard Webhooks",
-  request: {
-    body: {
-      required: true,
-      ...json(
-        z.strictObject({
-          url: z.url({ protocol: /^https?$/ }).max(2000),
-          events: z.array(z.enum(notifications.EVENT_TYPES)).min(1).default([...notifications.EVENT_TYPES]),
-          study_id: z.string().min(1).max(64).optional().openapi({ description: "Only this study's events (default: every study of the project)." }),
-        }),
-      ),
-    },
+  request: body(
+    z.strictObject({
+      url: z.url({ protocol: /^https?$/ }).max(2000),
+      events: z.array(z.enum(notifications.EVENT_TYPES)).min(1).default([...notifications.EVENT_TYPES]),
+      study_id: z.string().min(1).max(64).optional().openapi({ description: "Only this study's events (default: every study of the project)." }),
+    }),
+  ),
+  responses: { 201: { description: 'The subscription, with its secret (shown once)', ...json(SubscriptionSchema) } },
+});
+const list = route({ ...base, operationId: 'listSubscriptions', method: 'get', path: '/v1/subscriptions', summary: 'The subscriptions of the project', responses: { 200: { description: 'Subscriptions', ...json(z.object({ subscriptions: z.array(SubscriptionSchema) })) } } });
+const get = route(
+  { ...base, operationId: 'getSubscription', method: 'get', path: '/v1/subscriptions/{id}', summary: 'A subscription (state, and why it was disabled)', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } } },
+  { 404: NOT_FOUND },
+);
+const deliveries = route(
+  {
+    ...base,
+    operationId: 'listDeliveries',
+    method: 'get',
+    path: '/v1/subscriptions/{id}/deliveries',
+    summary: 'The delivery log: every attempt, newest first',
+    request: { params: Id },
+    responses: { 200: { description: 'Attempts', ...json(z.object({ deliveries: z.array(AttemptSchema) })) } },
   },
-  responses: { 201: { description: 'The subscription, with its secret (shown once)', ...json(SubscriptionSchema) }, ...errors },
-});
-const list = createRoute({ ...base, method: 'get', path: '/v1/subscriptions', summary: 'The subscriptions of the project', responses: { 200: { description: 'Subscriptions', ...json(z.object({ subscriptions: z.array(SubscriptionSchema) })) }, ...errors } });
-const get = createRoute({ ...base, method: 'get', path: '/v1/subscriptions/{id}', summary: 'A subscription (state, and why it was disabled)', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) }, ...errors } });
-const deliveries = createRoute({
-  ...base,
-  method: 'get',
-  path: '/v1/subscriptions/{id}/deliveries',
-  summary: 'The delivery log: every attempt, newest first',
-  request: { params: Id },
-  responses: { 200: { description: 'Attempts', ...json(z.object({ deliveries: z.array(AttemptSchema) })) }, ...errors },
-});
-const enable = createRoute({ ...base, method: 'post', path: '/v1/subscriptions/{id}/enable', summary: 'Re-enable a disabled subscription', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) }, ...errors } });
+  { 404: NOT_FOUND },
+);
+const enable = route(
+  { ...base, operationId: 'enableSubscription', method: 'post', path: '/v1/subscriptions/{id}/enable', summary: 'Re-enable a disabled subscription', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } } },
+  { 404: NOT_FOUND },
+);
 
 export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {

@@ -2,14 +2,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as triggers from '../services/triggers';
-import { json, problem, projectOf, secured } from './openapi';
+import { body, json, problem, projectOf, route, secured } from './openapi';
 
-const errors = {
-  401: problem('Missing or wrong API key'),
-  403: problem('The key lacks the scope'),
-  404: problem('Unknown template or trigger (or another project’s)'),
-  422: problem('Well-formed but invalid; `errors` lists each offending path'),
-};
 const base = secured('Webhooks');
 const Id = z.object({ id: z.string().min(1).max(64) });
 
@@ -39,37 +33,41 @@ const HookAnswerSchema = z
   .object({ status: z.enum(['created', 'ignored']), study_id: z.string().optional(), reason: z.string().optional(), delivery_id: z.string() })
   .openapi('HookAnswer');
 
-const createTemplate = createRoute({
+const createTemplate = route({
   ...base,
+  operationId: 'createTemplate',
   method: 'post',
   path: '/v1/templates',
   summary: 'Store a study template',
-  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200), study: z.record(z.string(), z.unknown()) })) } },
-  responses: { 201: { description: 'The template', ...json(TemplateSchema) }, ...errors },
+  request: body(z.strictObject({ name: z.string().min(1).max(200), study: z.record(z.string(), z.unknown()) })),
+  responses: { 201: { description: 'The template', ...json(TemplateSchema) } },
 });
-const getTemplate = createRoute({ ...base, method: 'get', path: '/v1/templates/{id}', summary: 'A template', request: { params: Id }, responses: { 200: { description: 'The template', ...json(TemplateSchema) }, ...errors } });
-const createTrigger = createRoute({
+const getTemplate = route(
+  { ...base, operationId: 'getTemplate', method: 'get', path: '/v1/templates/{id}', summary: 'A template', request: { params: Id }, responses: { 200: { description: 'The template', ...json(TemplateSchema) } } },
+  { 404: 'Unknown template (or another project’s)' },
+);
+const createTrigger = route({
   ...base,
+  operationId: 'createTrigger',
   method: 'post',
   path: '/v1/triggers',
   summary: 'Bind a template to a webhook secret and a filter; events at /hooks/{id} create studies',
-  request: {
-    body: {
-      required: true,
-      ...json(
-        z.strictObject({
-          template_id: z.string().min(1).max(64),
-          kind: z.enum(['github', 'standard']).default('github'),
-          filter: FilterSchema.default({}),
-          secret: z.string().min(16).max(200).optional().openapi({ description: 'Default: generated (whsec_... for standard).' }),
-        }),
-      ),
-    },
-  },
-  responses: { 201: { description: 'The trigger, with its secret (shown once)', ...json(TriggerSchema) }, ...errors },
+  request: body(
+    z.strictObject({
+      template_id: z.string().min(1).max(64),
+      kind: z.enum(['github', 'standard']).default('github'),
+      filter: FilterSchema.default({}),
+      secret: z.string().min(16).max(200).optional().openapi({ description: 'Default: generated (whsec_... for standard).' }),
+    }),
+  ),
+  responses: { 201: { description: 'The trigger, with its secret (shown once)', ...json(TriggerSchema) } },
 });
-const getTrigger = createRoute({ ...base, method: 'get', path: '/v1/triggers/{id}', summary: 'A trigger (without its secret)', request: { params: Id }, responses: { 200: { description: 'The trigger', ...json(TriggerSchema) }, ...errors } });
+const getTrigger = route(
+  { ...base, operationId: 'getTrigger', method: 'get', path: '/v1/triggers/{id}', summary: 'A trigger (without its secret)', request: { params: Id }, responses: { 200: { description: 'The trigger', ...json(TriggerSchema) } } },
+  { 404: 'Unknown trigger (or another project’s)' },
+);
 const hook = createRoute({
+  operationId: 'receiveHook',
   method: 'post',
   path: '/hooks/{id}',
   tags: ['Webhooks'],
@@ -77,9 +75,12 @@ const hook = createRoute({
   request: { params: Id },
   responses: {
     202: { description: 'Created a study, or ignored the event (with the reason); a repeated delivery id answers the same', ...json(HookAnswerSchema) },
-    400: problem('Not JSON, or no delivery id'),
+    400: problem('The body is not JSON (checked after the signature), or no delivery id'),
     401: problem('Missing or bad signature, or a stale timestamp'),
     404: problem('Unknown trigger'),
+    409: problem("Another copy of this delivery is still being processed (retry it), or the trigger's template is gone"),
+    413: problem('The delivery body is over 1 MB'),
+    422: problem('An invalid trigger id, or the template filled with this event is not a valid study (a placeholder the event lacks, a bad value); redeliveries answer the same'),
   },
 });
 
@@ -91,5 +92,5 @@ export function triggerRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getTemplate, async (c) => c.json(await triggers.getTemplate(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(createTrigger, async (c) => c.json(await triggers.createTrigger(c.env, projectOf(c), c.req.valid('json')), 201));
   app.openapi(getTrigger, async (c) => c.json(await triggers.getTrigger(c.env, projectOf(c), c.req.valid('param').id), 200));
-  app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, await c.req.text()), 202));
+  app.openapi(hook, async (c) => c.json(await triggers.handleHook(c.env, c.req.valid('param').id, c.req.raw.headers, new Uint8Array(await c.req.arrayBuffer())), 202));
 }

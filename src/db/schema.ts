@@ -129,7 +129,8 @@ export const hookDeliveries = sqliteTable(
   {
     triggerId: text('trigger_id').notNull(),
     deliveryId: text('delivery_id').notNull(),
-    status: text('status', { enum: ['created', 'ignored'] }).notNull(),
+    // failed: the filled template made no study (the reason says why; redeliveries answer the same 422).
+    status: text('status', { enum: ['created', 'ignored', 'failed'] }).notNull(),
     studyId: text('study_id'),
     reason: text('reason'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),

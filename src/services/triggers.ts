@@ -11,12 +11,11 @@
  * a redelivered event never creates a second study. A study with the edge
  * executor starts running at once.
  */
-import { verify as verifyGithub } from '@octokit/webhooks-methods';
-import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
-import { zodIssues } from '../api/problem';
+import { closest, issuesDetail, zodIssues } from '../api/problem';
 import {
   findHookDelivery,
   findTemplate,
@@ -82,8 +81,20 @@ export async function getTemplate(env: Env, projectId: string, id: string) {
 }
 
 export async function createTrigger(env: Env, projectId: string, body: { template_id: string; kind: 'github' | 'standard'; filter: Partial<TriggerFilter>; secret?: string }) {
-  if (!(await findTemplate(env.DB, projectId, body.template_id))) {
+  const template = await findTemplate(env.DB, projectId, body.template_id);
+  if (!template) {
     throw new ProblemError(422, 'invalid-request', `template_id: no template with id '${body.template_id}'`, [{ path: 'template_id', message: `no template with id '${body.template_id}'` }]);
+  }
+  if (body.kind === 'github') {
+    // GitHub deliveries fill a known set of variables: a placeholder outside it could never be filled.
+    const unknown = [...placeholdersOf(template.study as Record<string, unknown>)].filter((k) => !(GITHUB_VARS as readonly string[]).includes(k));
+    if (unknown.length > 0) {
+      const issues = unknown.map((k) => {
+        const near = closest(k, GITHUB_VARS);
+        return { path: 'template_id', message: `the template's placeholder {{${k}}} is not filled by GitHub events${near ? `: did you mean {{${near}}}?` : ` (they fill: ${GITHUB_VARS.join(', ')})`}` };
+      });
+      throw new ProblemError(422, 'invalid-request', issuesDetail(issues), issues);
+    }
   }
   const secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));
   if (body.kind === 'standard') {
@@ -158,15 +169,39 @@ function standardContext(headers: Headers, payload: Record<string, any>, filter:
   return { deliveryId, event, vars, mismatch };
 }
 
-/** {{name}} → vars[name] (unknown names become ''), in a string. */
-export function fill(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g, (_m, k: string) => vars[k] ?? '');
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
+
+/** The variables a GitHub delivery fills (githubContext); a Standard Webhook's are its type and data fields. */
+export const GITHUB_VARS = ['event', 'action', 'repository', 'sha', 'ref', 'branch', 'sender', 'pr_number', 'label', 'delivery'] as const;
+
+/** The {{placeholders}} of a template's name and metadata strings. */
+export function placeholdersOf(study: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') for (const m of v.matchAll(PLACEHOLDER)) out.add(m[1]);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(study.name);
+  walk(study.metadata);
+  return out;
 }
 
-function fillDeep(v: unknown, vars: Record<string, string>): unknown {
-  if (typeof v === 'string') return fill(v, vars);
-  if (Array.isArray(v)) return v.map((x) => fillDeep(x, vars));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillDeep(x, vars)]));
+/** {{name}} → vars[name] in a string; a name the event lacks (or leaves empty) goes to `missing`, and stays as it was. */
+export function fill(text: string, vars: Record<string, string>, missing: Set<string> = new Set()): string {
+  return text.replace(PLACEHOLDER, (m, k: string) => {
+    if (vars[k] === undefined || vars[k] === '') {
+      missing.add(k);
+      return m;
+    }
+    return vars[k];
+  });
+}
+
+function fillDeep(v: unknown, vars: Record<string, string>, missing: Set<string>): unknown {
+  if (typeof v === 'string') return fill(v, vars, missing);
+  if (Array.isArray(v)) return v.map((x) => fillDeep(x, vars, missing));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillDeep(x, vars, missing)]));
   return v;
 }
 
@@ -174,41 +209,93 @@ function unauthorized(detail: string): ProblemError {
   return new ProblemError(401, 'unauthorized', detail);
 }
 
-/** Handle one delivery at /hooks/{triggerId}: verify, dedupe, filter, create. */
-export async function handleHook(env: Env, triggerId: string, headers: Headers, body: string): Promise<HookAnswer> {
-  const trigger = await findTriggerById(env.DB, triggerId);
-  if (!trigger) throw new ProblemError(404, 'not-found', `no trigger with id '${triggerId}'`);
+const enc = new TextEncoder();
+
+async function hmacVerify(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  return crypto.subtle.verify('HMAC', k, signature, data); // constant time
+}
+
+const concat = (a: Uint8Array, b: Uint8Array) => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
+function base64Bytes(s: string): Uint8Array | null {
+  try {
+    return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Check the signature over the body's bytes as they arrived (before any decoding), as GitHub
+ * (X-Hub-Signature-256: sha256=<hex HMAC(secret, body)>) or Standard Webhooks sign them
+ * (webhook-signature: v1,<base64 HMAC(key, "<id>.<timestamp>." + body)>, timestamp within 5 minutes).
+ */
+async function verifySignature(trigger: TriggerRow, headers: Headers, body: Uint8Array): Promise<void> {
   if (trigger.kind === 'github') {
     const sig = headers.get('x-hub-signature-256');
     if (!sig) throw unauthorized('missing X-Hub-Signature-256');
-    if (!(await verifyGithub(trigger.secret, body, sig).catch(() => false))) throw unauthorized('the X-Hub-Signature-256 signature does not match this trigger’s secret');
-  } else {
-    const h = { 'webhook-id': headers.get('webhook-id') ?? '', 'webhook-timestamp': headers.get('webhook-timestamp') ?? '', 'webhook-signature': headers.get('webhook-signature') ?? '' };
-    if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) throw unauthorized('missing webhook-id, webhook-timestamp or webhook-signature');
-    try {
-      new Webhook(trigger.secret).verify(body, h);
-    } catch (err) {
-      const why = err instanceof WebhookVerificationError ? err.message : 'invalid signature';
-      throw unauthorized(`the Standard Webhooks signature does not verify: ${why}`);
-    }
+    const hex = /^sha256=([0-9a-f]{64})$/i.exec(sig.trim())?.[1];
+    const bytes = hex ? Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)) : null;
+    if (!bytes || !(await hmacVerify(enc.encode(trigger.secret), bytes, body))) throw unauthorized('the X-Hub-Signature-256 signature does not match this trigger’s secret');
+    return;
   }
+  const id = headers.get('webhook-id') ?? '';
+  const ts = headers.get('webhook-timestamp') ?? '';
+  const sigs = headers.get('webhook-signature') ?? '';
+  if (!id || !ts || !sigs) throw unauthorized('missing webhook-id, webhook-timestamp or webhook-signature');
+  const fail = (why: string) => unauthorized(`the Standard Webhooks signature does not verify: ${why}`);
+  if (!/^[0-9]{1,12}$/.test(ts)) throw fail('webhook-timestamp is not whole seconds since 1970');
+  const skew = Math.floor(Date.now() / 1000) - Number(ts);
+  if (skew > 300) throw fail('Message timestamp too old');
+  if (skew < -300) throw fail('Message timestamp too new');
+  const key = base64Bytes(trigger.secret.replace(/^whsec_/, ''));
+  if (!key) throw fail('the trigger’s secret is not base64');
+  const signed = concat(enc.encode(`${id}.${ts}.`), body);
+  for (const versioned of sigs.split(' ')) {
+    const [version, sig] = versioned.split(',');
+    const bytes = version === 'v1' && sig ? base64Bytes(sig) : null;
+    if (bytes && (await hmacVerify(key, bytes, signed))) return;
+  }
+  throw fail('No matching signature found');
+}
+
+/** A delivery whose filled template makes no study: the same 422 the first time and on every redelivery. */
+function failed(d: { deliveryId: string; reason: string | null }): ProblemError {
+  const reason = d.reason ?? 'the filled template is not a valid study';
+  return new ProblemError(422, 'invalid-request', reason, [{ path: 'template', message: reason }], { delivery_id: d.deliveryId });
+}
+
+/** Handle one delivery at /hooks/{triggerId}: verify the raw bytes, parse, dedupe, filter, create. */
+export async function handleHook(env: Env, triggerId: string, headers: Headers, raw: Uint8Array): Promise<HookAnswer> {
+  const trigger = await findTriggerById(env.DB, triggerId);
+  if (!trigger) throw new ProblemError(404, 'not-found', `no trigger with id '${triggerId}'`);
+  await verifySignature(trigger, headers, raw);
+  // Signed by the sender: now it is worth reading.
   let payload: Record<string, any>;
   try {
-    const v = JSON.parse(body) as unknown;
+    const v = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw)) as unknown;
     payload = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {};
   } catch {
-    throw new ProblemError(400, 'bad-request', 'the delivery body is not JSON');
+    throw new ProblemError(400, 'bad-request', 'the delivery body is not JSON (UTF-8)');
   }
   const filter = trigger.filter as TriggerFilter;
   const ctx = trigger.kind === 'github' ? githubContext(headers, payload, filter) : standardContext(headers, payload, filter);
   if (!ctx.deliveryId) throw new ProblemError(400, 'bad-request', trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id');
 
-  const answerOf = (d: HookDeliveryRow): HookAnswer | null =>
-    d.status === 'created' && d.studyId
+  const answerOf = (d: HookDeliveryRow): HookAnswer | null => {
+    if (d.status === 'failed') throw failed(d);
+    return d.status === 'created' && d.studyId
       ? { status: 'created', study_id: d.studyId, delivery_id: d.deliveryId }
       : d.status === 'ignored'
         ? { status: 'ignored', reason: d.reason ?? '', delivery_id: d.deliveryId }
         : null;
+  };
   const seen = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
   if (seen) {
     const a = answerOf(seen);
@@ -234,28 +321,33 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     }
     throw new ProblemError(409, 'conflict', `delivery ${ctx.deliveryId} is being processed; retry it`);
   }
+  // From here a delivery that cannot make a study is marked failed with the reason, and answers
+  // that 422 now and on every redelivery.
+  const fail = async (reason: string): Promise<never> => {
+    await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { status: 'failed', reason });
+    throw failed({ deliveryId: ctx.deliveryId, reason });
+  };
   const template = await findTemplate(env.DB, trigger.projectId, trigger.templateId);
   if (!template) throw new ProblemError(409, 'conflict', `the trigger's template ${trigger.templateId} is gone`);
   const t = template.study as Record<string, unknown>;
+  const missing = new Set<string>();
   const filled = {
     ...t,
-    name: fill(String(t.name ?? template.name), ctx.vars),
-    metadata: { ...(fillDeep(t.metadata ?? {}, ctx.vars) as Record<string, unknown>), trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event } },
+    name: fill(String(t.name ?? template.name), ctx.vars, missing),
+    metadata: { ...(fillDeep(t.metadata ?? {}, ctx.vars, missing) as Record<string, unknown>), trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event } },
   };
-  const parsed = StudyCreateSchema.safeParse(filled);
-  if (!parsed.success) {
-    await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { status: 'ignored', reason: 'the filled template is not a valid study' });
-    const issues = zodIssues(parsed.error, ['template']);
-    throw new ProblemError(422, 'invalid-request', `the filled template is not a valid study: ${issues[0]?.path}: ${issues[0]?.message}`, issues);
+  if (missing.size > 0) {
+    const names = [...missing].map((k) => `{{${k}}}`);
+    await fail(`${names.length === 1 ? 'placeholder' : 'placeholders'} ${names.join(', ')} not in the event`);
   }
+  const parsed = StudyCreateSchema.safeParse(filled);
+  if (!parsed.success) await fail(`the filled template is not a valid study: ${issuesDetail(zodIssues(parsed.error, ['template']))}`);
   let study;
   try {
     study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
   } catch (err) {
-    if (err instanceof ProblemError && err.status < 500) {
-      // A template that cannot make a study with this event's values: say so now and on every redelivery.
-      await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { status: 'ignored', reason: `the filled template is not a valid study: ${err.message}` });
-    }
+    // A template that cannot make a study with this event's values: say so now and on every redelivery.
+    if (err instanceof ProblemError && err.status < 500) await fail(`the filled template is not a valid study: ${err.message}`);
     throw err;
   }
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });
