@@ -265,6 +265,16 @@ export const TrialSchema = z
   })
   .openapi('Trial');
 
+export const StudyStorageSchema = z
+  .object({
+    d1: z.enum(['ok', 'behind', 'parked']).openapi({ description: 'ok: D1 has all of the study; behind: writes wait or are retried; parked: some were parked after repeated failures (POST /v1/studies/{id}/storage/retry).' }),
+    pending: z.int().openapi({ description: 'Writes waiting (the study row, trials, event batches).' }),
+    parked: z.array(z.object({ kind: z.enum(['trial', 'event']), ref: z.int(), reason: z.string(), attempts: z.int(), at: z.string() })),
+    reason: z.string().nullable().openapi({ description: 'The latest write failure, if any.' }),
+    next_attempt_at: z.string().nullable(),
+  })
+  .openapi('StudyStorage', { description: "Where the durable copy (D1, which lists studies) stands against the study's live state." });
+
 export const StudySchema = z
   .object({
     id: z.string(),
@@ -290,6 +300,7 @@ export const StudySchema = z
       .optional()
       .openapi({ description: 'Runner studies with a dispatch_url: the job notices.' }),
     dispatch_secret: z.string().optional().openapi({ description: 'Only in the answer to the creation of a study with a dispatch_url: the HMAC key of its job notices. Store it; it is not shown again.' }),
+    storage: StudyStorageSchema,
   })
   .openapi('Study');
 
