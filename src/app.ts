@@ -12,6 +12,7 @@ import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
+import { boundsStatus } from './api/json-bounds';
 import { onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
@@ -21,9 +22,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
     defaultHook: (result) => {
       if (!result.success) {
         const issues = zodIssues(result.error);
+        const status = boundsStatus(result.error);
         throw new ProblemError(
-          422,
-          'invalid-request',
+          status,
+          status === 413 ? 'too-large' : 'invalid-request',
           issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`,
           issues,
         );

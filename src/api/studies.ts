@@ -34,7 +34,7 @@ const TrialParam = StudyParam.extend({
 });
 const base = secured('Studies');
 
-const create = createRoute({ ...base, method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) }, ...errors, 429: problem('Too many expensive calls (study creation) for this key: wait Retry-After seconds') } });
+const create = createRoute({ ...base, method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) }, ...errors, 413: problem('A free-form JSON field (metadata, sampler or pruner options) over 64 KB'), 429: problem('Too many expensive calls (study creation) for this key: wait Retry-After seconds') } });
 const list = createRoute({
   ...base,
   method: 'get',

@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as triggers from '../services/triggers';
+import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from './json-bounds';
 import { json, problem, projectOf, secured } from './openapi';
 
 const errors = {
@@ -44,7 +45,7 @@ const createTemplate = createRoute({
   method: 'post',
   path: '/v1/templates',
   summary: 'Store a study template',
-  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200), study: z.record(z.string(), z.unknown()) })) } },
+  request: { body: { required: true, ...json(z.strictObject({ name: z.string().min(1).max(200), study: boundedJson(z.record(z.string(), z.unknown()), { depth: 2 * MAX_JSON_DEPTH, bytes: 4 * MAX_JSON_BYTES }) })) } },
   responses: { 201: { description: 'The template', ...json(TemplateSchema) }, ...errors },
 });
 const getTemplate = createRoute({ ...base, method: 'get', path: '/v1/templates/{id}', summary: 'A template', request: { params: Id }, responses: { 200: { description: 'The template', ...json(TemplateSchema) }, ...errors } });

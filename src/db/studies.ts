@@ -101,12 +101,20 @@ export async function listStudies(d1: D1Database, projectId: string, cursor: str
     .limit(limit);
 }
 
+/**
+ * `json_extract(column, path)`, or NULL where the column is not JSON SQLite can
+ * read (json_extract throws on it, failing the whole query: JSON nested deeper
+ * than SQLite's 1000 levels is "malformed"). CASE is evaluated lazily, unlike
+ * the terms of a WHERE, which SQLite may evaluate in any order.
+ */
+const safeJsonExtract = (column: string, path: string) => `CASE WHEN json_valid(${column}) THEN json_extract(${column}, '${path}') END`;
+
 /** Running studies whose trials runners lease, newest first (ids only). */
 export async function listRunnerStudies(d1: D1Database, projectId: string, limit: number): Promise<{ id: string }[]> {
   return database(d1)
     .select({ id: schema.studies.id })
     .from(schema.studies)
-    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`json_extract(${schema.studies.config}, '$.executor.kind') = 'runner'`))
+    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`CASE WHEN json_valid(${schema.studies.config}) THEN json_extract(${schema.studies.config}, '$.executor.kind') END = 'runner'`))
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
@@ -126,11 +134,11 @@ export async function findLrEvidence(
     .prepare(
       `SELECT s.id AS study_id, p.value AS lr,
               COALESCE((SELECT b.value FROM trial_params b WHERE b.study_id = s.id AND b.number = s.best_trial_number AND b.name = 'batch_size'),
-                       json_extract(s.config, '$.metadata.context.batch_size')) AS batch_size,
-              json_extract(s.config, '$.metadata.context.model_family') AS family
+                       ${safeJsonExtract('s.config', '$.metadata.context.batch_size')}) AS batch_size,
+              ${safeJsonExtract('s.config', '$.metadata.context.model_family')} AS family
          FROM studies s JOIN trial_params p ON p.study_id = s.id AND p.number = s.best_trial_number AND p.name = 'lr'
         WHERE s.project_id = ? AND s.state = 'completed' AND s.best_trial_number IS NOT NULL
-          AND json_extract(s.config, '$.metadata.context.optimizer') = ?
+          AND ${safeJsonExtract('s.config', '$.metadata.context.optimizer')} = ?
         ORDER BY s.id DESC LIMIT ?`,
     )
     .bind(projectId, optimizer, limit)
