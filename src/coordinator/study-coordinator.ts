@@ -509,6 +509,8 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.sql.exec(`UPDATE outbox_failures SET next_at = 0`);
     this.enqueueOutbox('study');
     await this.flush();
+    // A flush already finishing when these were enqueued may have missed them.
+    if (this.pendingCount() > 0) await this.flush();
     return this.view();
   }
 
