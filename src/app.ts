@@ -14,6 +14,7 @@ import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
 import { issuesDetail, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 import { finishDocument } from './api/openapi';
+import { boundsStatus } from './api/json-bounds';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
 
@@ -23,7 +24,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
       if (!result.success) {
         const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
         const issues = zodIssues(result.error, [], where);
-        throw new ProblemError(422, 'invalid-request', issuesDetail(issues), issues);
+        const status = boundsStatus(result.error);
+        throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issuesDetail(issues), issues);
       }
     },
   });

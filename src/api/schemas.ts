@@ -4,6 +4,7 @@
  * OpenAPI document at /openapi.json.
  */
 import { z } from '@hono/zod-openapi';
+import { boundedJson } from './json-bounds';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
@@ -216,7 +217,7 @@ const EdgeExecutorSchema = z.strictObject({
   parallelism: z.int().min(1).max(16).default(4),
   max_attempts: z.int().min(1).max(10).default(2),
   lease_seconds: z.int().min(10).max(3600).default(300),
-  schedule: z.record(z.string(), z.unknown()).optional().openapi({ description: 'LR schedule of every trial: {"kind": "constant"|"step"|"exponential"|"cosine"|"one_cycle", ...}.' }),
+  schedule: boundedJson(z.record(z.string(), z.unknown())).optional().openapi({ description: 'LR schedule of every trial: {"kind": "constant"|"step"|"exponential"|"cosine"|"one_cycle", ...}.' }),
   warmup: z.strictObject({ steps: z.int().min(0), start_factor: z.number().gt(0).max(1).optional() }).optional(),
 });
 
@@ -231,19 +232,19 @@ export const StudyCreateSchema = z
     name: z.string().min(1).max(200),
     direction: z.enum(['minimize', 'maximize']).default('minimize'),
     metric: z.string().min(1).max(200).default('value'),
-    space: z.record(z.string(), z.unknown()).openapi({
+    space: boundedJson(z.record(z.string(), z.unknown())).openapi({
       description: 'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md.',
     }),
-    sampler: z
-      .looseObject({
+    sampler: boundedJson(
+      z.looseObject({
         name: z.enum(['tpe', 'gp', 'random', 'qmc', 'grid']).default('tpe'),
         seed: z.int().min(0).max(2 ** 31 - 1).optional(),
-      })
-      .prefault({}),
-    pruner: z.looseObject({ name: z.enum(['none', 'median', 'asha', 'hyperband']).default('none') }).prefault({}),
+      }),
+    ).prefault({}),
+    pruner: boundedJson(z.looseObject({ name: z.enum(['none', 'median', 'asha', 'hyperband']).default('none') })).prefault({}),
     max_trials: z.int().min(1).max(100_000).nullable().default(null),
     executor: ExecutorSchema.prefault({ kind: 'client' }),
-    metadata: z.record(z.string(), z.unknown()).default({}),
+    metadata: boundedJson(z.record(z.string(), z.unknown())).default({}).openapi({ description: 'Free-form JSON, at most 32 levels deep and 64 KB.' }),
   })
   .openapi('StudyCreate');
 
@@ -264,6 +265,16 @@ export const TrialSchema = z
     completed_at: z.string().nullable(),
   })
   .openapi('Trial');
+
+export const StudyStorageSchema = z
+  .object({
+    d1: z.enum(['ok', 'behind', 'parked']).openapi({ description: 'ok: D1 has all of the study; behind: writes wait or are retried; parked: some were parked after repeated failures (POST /v1/studies/{id}/storage/retry).' }),
+    pending: z.int().openapi({ description: 'Writes waiting (the study row, trials, event batches).' }),
+    parked: z.array(z.object({ kind: z.enum(['trial', 'event']), ref: z.int(), reason: z.string(), attempts: z.int(), at: z.string() })),
+    reason: z.string().nullable().openapi({ description: 'The latest write failure, if any.' }),
+    next_attempt_at: z.string().nullable(),
+  })
+  .openapi('StudyStorage', { description: "Where the durable copy (D1, which lists studies) stands against the study's live state." });
 
 export const StudySchema = z
   .object({
@@ -291,6 +302,7 @@ export const StudySchema = z
       .optional()
       .openapi({ description: 'Runner studies with a dispatch_url: the job notices.' }),
     dispatch_secret: z.string().optional().openapi({ description: 'Only in the answer to the creation of a study with a dispatch_url: the HMAC key of its job notices. Store it; it is not shown again.' }),
+    storage: StudyStorageSchema,
   })
   .openapi('Study');
 

@@ -139,6 +139,18 @@ const run = route(
   },
   { 404: NOT_FOUND, 409: 'Not an edge study' },
 );
+const retryStorage = route(
+  {
+    ...base,
+    operationId: 'retryStudyStorage',
+    method: 'post',
+    path: '/v1/studies/{id}/storage/retry',
+    summary: "Write the study's parked D1 writes again (see the study's storage)",
+    request: { params: StudyParam },
+    responses: { 200: { description: 'The study, with its storage state after the retry', ...json(StudySchema) } },
+  },
+  { 404: NOT_FOUND },
+);
 const lease = route(
   {
     ...base,
@@ -207,6 +219,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
     return c.json(await studies.release(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);
   });
   app.openapi(run, async (c) => c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202));
+  app.openapi(retryStorage, async (c) => c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(lease, async (c) => {
     const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { runner: { labels: [] } } : c.req.valid('json');
     const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, { name: raw.runner?.name ?? null });

@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as triggers from '../services/triggers';
+import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from './json-bounds';
 import { body, json, problem, projectOf, route, secured } from './openapi';
 
 const base = secured('Webhooks');
@@ -39,7 +40,7 @@ const createTemplate = route({
   method: 'post',
   path: '/v1/templates',
   summary: 'Store a study template',
-  request: body(z.strictObject({ name: z.string().min(1).max(200), study: z.record(z.string(), z.unknown()) })),
+  request: body(z.strictObject({ name: z.string().min(1).max(200), study: boundedJson(z.record(z.string(), z.unknown()), { depth: 2 * MAX_JSON_DEPTH, bytes: 4 * MAX_JSON_BYTES }) })),
   responses: { 201: { description: 'The template', ...json(TemplateSchema) } },
 });
 const getTemplate = route(

@@ -11,8 +11,15 @@
  *
  * The object's storage is the live truth. Each change also lands in an
  * outbox table in the same synchronous block; a flush writes the outbox to
- * D1 and deletes what was written. A failed flush is retried by an alarm, so
- * a D1 outage delays the copy but loses nothing.
+ * D1 and deletes what was written: the study row first, then each trial and
+ * each batch of events on its own, so one that fails does not hold up the
+ * rest. When D1 refuses the study row (an outage), the flush stops and an
+ * alarm retries it with backoff, so an outage delays the copy but loses
+ * nothing. When D1 takes the study row but refuses one trial (or the queue
+ * one batch of events), that entry is retried with backoff and after
+ * PARK_AFTER attempts parked as a dead letter with the reason: the study's
+ * `storage` shows it, and `retryStorage` (POST /v1/studies/{id}/storage/retry)
+ * tries it again.
  *
  * Runner and edge studies lease their trials: `lease` starts a trial (a
  * waiting one first, else a new one from the sampler, so suggestions see
@@ -27,7 +34,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
 import { randomBase64Url } from '../api/ids';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
-import { upsertStudy, upsertTrial } from '../db/studies';
+import { upsertStudy, upsertTrials } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
@@ -52,7 +59,18 @@ interface TrialRow {
   [key: string]: SqlStorageValue;
 }
 
+/** D1 write retries (the study row, and each failing entry): after 1, 5, 30, 120 s, then every 10 min. */
 const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
+/** Failed attempts after which an entry (a trial, an event) that D1 keeps refusing while it takes the study row is parked. */
+export const PARK_AFTER = 6;
+/** Outbox entries read per flush pass. */
+const FLUSH_PASS = 200;
+/** Trials per D1 batch (one transaction; when it fails, each trial is written alone to find the one D1 refuses). */
+const TRIAL_BATCH = 20;
+/** Events per queue batch (the queue takes 100 messages; the object's SQLite binds 100 variables). */
+const EVENT_BATCH = 50;
+
+type OutboxKind = 'study' | 'trial' | 'event';
 /** Job notices to dispatch_url: retried after 1, 2, 4, ... s (at most 5 min apart), then dropped. */
 const DISPATCH_MAX_ATTEMPTS = 8;
 
@@ -81,6 +99,11 @@ export class StudyCoordinator extends DurableObject<Env> {
         number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,
         intermediate TEXT NOT NULL DEFAULT '[]', error TEXT, started_at INTEGER, completed_at INTEGER, tell TEXT)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`);
+      // Entries of the outbox whose write failed (retried at next_at), and those parked after PARK_AFTER failures.
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox_failures (
+        kind TEXT NOT NULL, ref INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (kind, ref))`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+        kind TEXT NOT NULL, ref INTEGER NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (kind, ref))`);
       // Notification events waiting to be handed to the notifications queue (with the outbox's D1 writes).
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`);
       // Lease columns (added after the first release: objects created before get them here).
@@ -352,32 +375,143 @@ export class StudyCoordinator extends DurableObject<Env> {
   private async flushOnce(): Promise<void> {
     const config = this.config;
     if (!config) return;
+    let cursor = 0;
     for (;;) {
-      const batch = this.sql.exec<{ id: number; kind: string; ref: number | null }>(`SELECT id, kind, ref FROM outbox ORDER BY id LIMIT 50`).toArray();
-      if (batch.length === 0) break;
+      const entries = this.sql
+        .exec<{ id: number; kind: OutboxKind; ref: number | null }>(`SELECT id, kind, ref FROM outbox WHERE id > ? ORDER BY id LIMIT ?`, cursor, FLUSH_PASS)
+        .toArray();
+      if (entries.length === 0) break;
+      cursor = entries[entries.length - 1].id;
+      // The study row (its current counts and best) first: trials reference it. When D1 refuses it,
+      // D1 is down (or refuses the study itself): nothing else is tried, the alarm retries.
+      if (!(await this.writeStudyRow(config))) return;
+      const now = Date.now();
+      const waiting = new Set(
+        this.sql
+          .exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM outbox_failures WHERE next_at > ?`, now)
+          .toArray()
+          .map((f) => `${f.kind}:${f.ref}`),
+      );
+      const parked = new Set(this.sql.exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM dead_letters`).toArray().map((f) => `${f.kind}:${f.ref}`));
       // Collapse repeated entries: the row's current state is what gets written.
-      const maxId = batch[batch.length - 1].id;
-      const trialsDue = [...new Set(batch.filter((b) => b.kind === 'trial').map((b) => b.ref as number))];
-      try {
-        // The study row (its current counts and best) first: trials reference it.
-        await upsertStudy(this.env.DB, this.studyRow(config));
-        for (const n of trialsDue) {
-          const r = this.row(n);
-          if (r) await upsertTrial(this.env.DB, this.trialRecord(config.id, r));
+      const trials = [...new Set(entries.filter((e) => e.kind === 'trial').map((e) => e.ref as number))];
+      const due = trials.filter((n) => {
+        if (parked.has(`trial:${n}`)) {
+          // Parked until retried (retryStorage), which writes its state as it is then.
+          this.sql.exec(`DELETE FROM outbox WHERE kind = 'trial' AND ref = ?`, n);
+          return false;
         }
-        const eventIds = batch.filter((b) => b.kind === 'event').map((b) => b.ref as number);
-        if (eventIds.length > 0) await this.sendEvents(config, eventIds);
-      } catch (err) {
-        const attempt = Number(this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'flush_failures'`).toArray()[0]?.value ?? 0);
-        this.setMeta('flush_failures', String(attempt + 1));
-        this.setMeta('flush_retry_at', String(Date.now() + RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]));
-        await this.scheduleAlarm();
-        console.error(`study ${config.id}: D1 write failed (attempt ${attempt + 1}), retrying by alarm`, err);
-        return;
+        return !waiting.has(`trial:${n}`);
+      });
+      for (let i = 0; i < due.length; i += TRIAL_BATCH) {
+        const group = due.slice(i, i + TRIAL_BATCH);
+        if (group.length > 1 && (await this.writeTrials(config, group, false))) continue;
+        for (const n of group) await this.writeTrials(config, [n], true);
       }
-      this.sql.exec(`DELETE FROM outbox WHERE id <= ?`, maxId);
-      this.sql.exec(`DELETE FROM meta WHERE key IN ('flush_failures', 'flush_retry_at')`);
+      const events = [...new Set(entries.filter((e) => e.kind === 'event').map((e) => e.ref as number))].filter((id) => {
+        if (parked.has(`event:${id}`)) this.sql.exec(`DELETE FROM outbox WHERE kind = 'event' AND ref = ?`, id);
+        return !parked.has(`event:${id}`) && !waiting.has(`event:${id}`);
+      });
+      for (let i = 0; i < events.length; i += EVENT_BATCH) {
+        const ids = events.slice(i, i + EVENT_BATCH);
+        const upTo = this.lastOutboxId();
+        try {
+          await this.sendEvents(config, ids);
+          this.written('event', ids, upTo);
+        } catch (err) {
+          this.failed(config, 'event', ids, err, upTo);
+        }
+      }
     }
+    if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox_failures`).one().n > 0) await this.scheduleAlarm();
+  }
+
+  /**
+   * Write trials (their state now) in one D1 batch; true when D1 took it. A
+   * refused single trial (`record`) counts a failed attempt towards parking.
+   */
+  private async writeTrials(config: StudyConfig, numbers: number[], record: boolean): Promise<boolean> {
+    const rows = numbers.map((n) => this.row(n)).filter((r): r is TrialRow => r !== undefined);
+    const upTo = this.lastOutboxId();
+    try {
+      await upsertTrials(this.env.DB, rows.map((r) => this.trialRecord(config.id, r)));
+    } catch (err) {
+      if (record) this.failed(config, 'trial', numbers, err, upTo);
+      return false;
+    }
+    this.written('trial', numbers, upTo);
+    return true;
+  }
+
+  /** Upsert the study row; false (and a retry by alarm) when D1 refuses it. */
+  private async writeStudyRow(config: StudyConfig): Promise<boolean> {
+    const row = this.studyRow(config);
+    const upTo = this.lastOutboxId();
+    try {
+      await upsertStudy(this.env.DB, row);
+    } catch (err) {
+      const attempt = Number(this.getMeta('flush_failures') ?? 0) + 1;
+      this.setMeta('flush_failures', String(attempt));
+      this.setMeta('flush_retry_at', String(Date.now() + RETRY_MS[Math.min(attempt - 1, RETRY_MS.length - 1)]));
+      this.setMeta('flush_error', errorText(err));
+      await this.scheduleAlarm();
+      console.error(`study ${config.id}: D1 write failed (attempt ${attempt}), retrying by alarm`, err);
+      return false;
+    }
+    this.sql.exec(`DELETE FROM outbox WHERE kind = 'study' AND id <= ?`, upTo);
+    this.sql.exec(`DELETE FROM meta WHERE key IN ('flush_failures', 'flush_retry_at', 'flush_error')`);
+    return true;
+  }
+
+  /** The highest outbox id now: entries up to it are covered by a state read at the same time. */
+  private lastOutboxId(): number {
+    return this.sql.exec<{ id: number | null }>(`SELECT MAX(id) AS id FROM outbox`).one().id ?? 0;
+  }
+
+  /** Entries written: drop their outbox entries up to `upTo` (later ones carry later changes) and their failures. */
+  private written(kind: OutboxKind, refs: number[], upTo: number): void {
+    for (const ref of refs) {
+      this.sql.exec(`DELETE FROM outbox WHERE kind = ? AND ref = ? AND id <= ?`, kind, ref, upTo);
+      this.sql.exec(`DELETE FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref);
+    }
+  }
+
+  /** Entries refused while D1 took the study row: retry with backoff, then park them as dead letters. */
+  private failed(config: StudyConfig, kind: OutboxKind, refs: number[], err: unknown, upTo: number): void {
+    const reason = errorText(err);
+    const now = Date.now();
+    for (const ref of refs) {
+      const prev = this.sql.exec<{ attempts: number }>(`SELECT attempts FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref).toArray()[0];
+      const attempts = (prev?.attempts ?? 0) + 1;
+      if (attempts >= PARK_AFTER) {
+        this.sql.exec(`INSERT OR REPLACE INTO dead_letters (kind, ref, reason, attempts, at) VALUES (?, ?, ?, ?, ?)`, kind, ref, reason, attempts, now);
+        this.sql.exec(`DELETE FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref);
+        this.sql.exec(`DELETE FROM outbox WHERE kind = ? AND ref = ? AND id <= ?`, kind, ref, upTo);
+        console.error(
+          `study ${config.id}: ${kind} ${ref} parked as a dead letter after ${attempts} failed writes (${reason}); ` +
+            `the rest of the study is written; retry with POST /v1/studies/${config.id}/storage/retry`,
+        );
+      } else {
+        const next = now + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)];
+        this.sql.exec(`INSERT OR REPLACE INTO outbox_failures (kind, ref, attempts, next_at, reason) VALUES (?, ?, ?, ?, ?)`, kind, ref, attempts, next, reason);
+        console.error(`study ${config.id}: writing ${kind} ${ref} failed (attempt ${attempts} of ${PARK_AFTER}: ${reason}); retrying`);
+      }
+    }
+  }
+
+  /** Put every parked entry back in the outbox and write now; answers the study with its storage state. */
+  async retryStorage(): Promise<StudyView> {
+    this.requireConfig();
+    const parked = this.sql.exec<{ kind: OutboxKind; ref: number }>(`SELECT kind, ref FROM dead_letters ORDER BY at, kind, ref`).toArray();
+    for (const p of parked) this.enqueueOutbox(p.kind, p.ref);
+    this.sql.exec(`DELETE FROM dead_letters`);
+    // Whatever waits for a retry time is due now too.
+    this.sql.exec(`UPDATE outbox_failures SET next_at = 0`);
+    this.enqueueOutbox('study');
+    await this.flush();
+    // A flush already finishing when these were enqueued may have missed them.
+    if (this.pendingCount() > 0) await this.flush();
+    return this.view();
   }
 
   private scheduleFlush(): void {
@@ -643,6 +777,8 @@ export class StudyCoordinator extends DurableObject<Env> {
       .exec<{ t: number | null }>(`SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`)
       .one().t;
     if (lease !== null) times.push(lease);
+    const retry = this.sql.exec<{ t: number | null }>(`SELECT MIN(next_at) AS t FROM outbox_failures`).one().t;
+    if (retry !== null) times.push(retry);
     for (const key of ['flush_retry_at', 'dispatch_at', 'edge_retry_at']) {
       const v = this.getMeta(key);
       if (v !== null) times.push(Number(v));
@@ -728,7 +864,27 @@ export class StudyCoordinator extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
   }
 
-  private enqueueOutbox(kind: 'study' | 'trial' | 'event', ref: number | null = null): void {
+  /** Where the D1 copy stands: ok, behind (writes waiting or retrying), or parked (dead letters to retry). */
+  private storageStatus(): StudyView['storage'] {
+    const pending = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT kind, ref FROM outbox)`).one().n;
+    const parked = this.sql
+      .exec<{ kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: number }>(`SELECT kind, ref, reason, attempts, at FROM dead_letters ORDER BY at, kind, ref`)
+      .toArray()
+      .map((p) => ({ kind: p.kind, ref: p.ref, reason: p.reason, attempts: p.attempts, at: new Date(p.at).toISOString() }));
+    const failing = this.sql.exec<{ reason: string; next_at: number }>(`SELECT reason, next_at FROM outbox_failures ORDER BY next_at LIMIT 1`).toArray()[0];
+    const studyError = this.getMeta('flush_error');
+    const retryAt = [this.getMeta('flush_retry_at'), failing?.next_at ?? null].filter((t) => t !== null).map(Number);
+    const reason = studyError ?? failing?.reason ?? parked[0]?.reason ?? null;
+    return {
+      d1: parked.length > 0 ? 'parked' : pending > 0 ? 'behind' : 'ok',
+      pending,
+      parked,
+      reason,
+      next_attempt_at: retryAt.length > 0 ? new Date(Math.min(...retryAt)).toISOString() : null,
+    };
+  }
+
+  private enqueueOutbox(kind: OutboxKind, ref: number | null = null): void {
     this.sql.exec(`INSERT INTO outbox (kind, ref) VALUES (?, ?)`, kind, ref);
   }
 
@@ -814,6 +970,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       created_at,
       metadata,
       ...(executor.kind === 'runner' && executor.dispatch_url ? { dispatch: this.dispatchStatus() } : {}),
+      storage: this.storageStatus(),
     };
   }
 
@@ -849,6 +1006,13 @@ export class StudyCoordinator extends DurableObject<Env> {
       completedAt: r.completed_at === null ? null : new Date(r.completed_at),
     };
   }
+}
+
+/** An error's message (with its cause, as D1 errors carry the SQLite one), for logs and the study's storage state. */
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`.slice(0, 500);
 }
 
 /** Hex HMAC-SHA256 of `message` under `secret` (the signature of a job notice). */

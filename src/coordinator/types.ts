@@ -115,6 +115,17 @@ export interface StudyView extends Omit<StudyConfig, 'id'> {
     next_attempt_at: string | null;
     last: { at: string; attempt: number; ok: boolean; detail: string } | null;
   };
+  /** Where the durable copy (D1) stands against this live one. */
+  storage: {
+    /** ok: D1 has everything; behind: writes wait or retry; parked: some were parked after repeated failures. */
+    d1: 'ok' | 'behind' | 'parked';
+    /** Entries (the study row, trials, events) waiting to be written. */
+    pending: number;
+    parked: { kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: string }[];
+    /** The latest failure, if any. */
+    reason: string | null;
+    next_attempt_at: string | null;
+  };
   /** Only in the answer to the creation of a study with a dispatch_url. */
   dispatch_secret?: string;
 }

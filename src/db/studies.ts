@@ -17,35 +17,77 @@ export interface TrialRecord {
   completedAt: Date | null;
 }
 
+/** D1 binds at most 100 variables per statement. */
+export const D1_MAX_BOUND_PARAMS = 100;
+/** Bound data per statement, kept well under D1's 100 KB statement size (a long string param counts). */
+export const D1_MAX_STATEMENT_BYTES = 48 * 1024;
+
+/**
+ * Split the rows of a multi-row insert into chunks D1 takes: at most
+ * D1_MAX_BOUND_PARAMS bound variables (rows x columns) and about
+ * D1_MAX_STATEMENT_BYTES of data each. A single row over the byte bound
+ * goes alone (the API bounds free-form fields, so no row gets near D1's limits).
+ */
+export function chunkRows<T extends object>(rows: T[], maxParams = D1_MAX_BOUND_PARAMS, maxBytes = D1_MAX_STATEMENT_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let chunk: T[] = [];
+  let params = 0;
+  let bytes = 0;
+  for (const row of rows) {
+    const cols = Object.keys(row).length;
+    const size = JSON.stringify(row).length;
+    if (chunk.length > 0 && (params + cols > maxParams || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      params = 0;
+      bytes = 0;
+    }
+    chunk.push(row);
+    params += cols;
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 export async function upsertStudy(d1: D1Database, row: StudyRow): Promise<void> {
   const { id: _id, createdAt: _created, ...set } = row;
   await database(d1).insert(schema.studies).values(row).onConflictDoUpdate({ target: schema.studies.id, set });
 }
 
-/** Write a trial with its params and intermediate values, replacing what D1 had (idempotent). */
-export async function upsertTrial(d1: D1Database, t: TrialRecord): Promise<void> {
+/**
+ * Write trials with their params and intermediate values, replacing what D1
+ * had (idempotent), in one batch: all or nothing. Multi-row inserts are
+ * chunked under D1's limits: a trial with 1,000 reported steps is 40 statements.
+ */
+export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Promise<void> {
+  if (records.length === 0) return;
   const db = database(d1);
-  const key = and(eq(schema.trialParams.studyId, t.studyId), eq(schema.trialParams.number, t.number));
-  const ikey = and(eq(schema.trialIntermediate.studyId, t.studyId), eq(schema.trialIntermediate.number, t.number));
-  const row = {
-    studyId: t.studyId,
-    number: t.number,
-    state: t.state,
-    value: t.value,
-    error: t.error,
-    startedAt: t.startedAt,
-    completedAt: t.completedAt,
-  };
-  const { studyId: _s, number: _n, ...set } = row;
-  const params = Object.entries(t.params).map(([name, value]) => ({ studyId: t.studyId, number: t.number, name, value }));
-  const inter = t.intermediate.map((p) => ({ studyId: t.studyId, number: t.number, step: p.step, value: p.value }));
-  await db.batch([
-    db.insert(schema.trials).values(row).onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
-    db.delete(schema.trialParams).where(key),
-    db.delete(schema.trialIntermediate).where(ikey),
-    ...(params.length ? [db.insert(schema.trialParams).values(params)] : []),
-    ...(inter.length ? [db.insert(schema.trialIntermediate).values(inter)] : []),
-  ]);
+  const statements = records.flatMap((t) => {
+    const key = and(eq(schema.trialParams.studyId, t.studyId), eq(schema.trialParams.number, t.number));
+    const ikey = and(eq(schema.trialIntermediate.studyId, t.studyId), eq(schema.trialIntermediate.number, t.number));
+    const row = {
+      studyId: t.studyId,
+      number: t.number,
+      state: t.state,
+      value: t.value,
+      error: t.error,
+      startedAt: t.startedAt,
+      completedAt: t.completedAt,
+    };
+    const { studyId: _s, number: _n, ...set } = row;
+    const params = Object.entries(t.params).map(([name, value]) => ({ studyId: t.studyId, number: t.number, name, value }));
+    const inter = t.intermediate.map((p) => ({ studyId: t.studyId, number: t.number, step: p.step, value: p.value }));
+    return [
+      db.insert(schema.trials).values(row).onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
+      db.delete(schema.trialParams).where(key),
+      db.delete(schema.trialIntermediate).where(ikey),
+      ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
+      ...chunkRows(inter).map((rows) => db.insert(schema.trialIntermediate).values(rows)),
+    ];
+  });
+  const [first, ...rest] = statements;
+  await db.batch([first, ...rest]);
 }
 
 /** Studies newest first; `cursor` is the last id of the previous page. */
@@ -59,12 +101,20 @@ export async function listStudies(d1: D1Database, projectId: string, cursor: str
     .limit(limit);
 }
 
+/**
+ * `json_extract(column, path)`, or NULL where the column is not JSON SQLite can
+ * read (json_extract throws on it, failing the whole query: JSON nested deeper
+ * than SQLite's 1000 levels is "malformed"). CASE is evaluated lazily, unlike
+ * the terms of a WHERE, which SQLite may evaluate in any order.
+ */
+const safeJsonExtract = (column: string, path: string) => `CASE WHEN json_valid(${column}) THEN json_extract(${column}, '${path}') END`;
+
 /** Running studies whose trials runners lease, newest first (ids only). */
 export async function listRunnerStudies(d1: D1Database, projectId: string, limit: number): Promise<{ id: string }[]> {
   return database(d1)
     .select({ id: schema.studies.id })
     .from(schema.studies)
-    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`json_extract(${schema.studies.config}, '$.executor.kind') = 'runner'`))
+    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`CASE WHEN json_valid(${schema.studies.config}) THEN json_extract(${schema.studies.config}, '$.executor.kind') END = 'runner'`))
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
@@ -84,11 +134,11 @@ export async function findLrEvidence(
     .prepare(
       `SELECT s.id AS study_id, p.value AS lr,
               COALESCE((SELECT b.value FROM trial_params b WHERE b.study_id = s.id AND b.number = s.best_trial_number AND b.name = 'batch_size'),
-                       json_extract(s.config, '$.metadata.context.batch_size')) AS batch_size,
-              json_extract(s.config, '$.metadata.context.model_family') AS family
+                       ${safeJsonExtract('s.config', '$.metadata.context.batch_size')}) AS batch_size,
+              ${safeJsonExtract('s.config', '$.metadata.context.model_family')} AS family
          FROM studies s JOIN trial_params p ON p.study_id = s.id AND p.number = s.best_trial_number AND p.name = 'lr'
         WHERE s.project_id = ? AND s.state = 'completed' AND s.best_trial_number IS NOT NULL
-          AND json_extract(s.config, '$.metadata.context.optimizer') = ?
+          AND ${safeJsonExtract('s.config', '$.metadata.context.optimizer')} = ?
         ORDER BY s.id DESC LIMIT ?`,
     )
     .bind(projectId, optimizer, limit)

@@ -130,6 +130,11 @@ export async function release(env: Env, projectId: string, id: string, number: n
   return call(id, () => studyStub(env, projectId, id).release(number, token));
 }
 
+/** Put the study's parked D1 writes back in its outbox and write them now. */
+export async function retryStorage(env: Env, projectId: string, id: string): Promise<StudyView> {
+  return call(id, () => studyStub(env, projectId, id).retryStorage());
+}
+
 /** Start (or resume) the trials of an edge study. */
 export async function run(env: Env, projectId: string, id: string): Promise<StudyView> {
   return call(id, () => studyStub(env, projectId, id).run());

@@ -14,6 +14,7 @@
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
+import { boundsStatus } from '../api/json-bounds';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
 import { closest, issuesDetail, zodIssues } from '../api/problem';
 import {
@@ -61,7 +62,8 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
   const parsed = StudyCreateSchema.safeParse(study);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, ['study']);
-    throw new ProblemError(422, 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
+    const status = boundsStatus(parsed.error);
+    throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
   }
   const { space, issues } = validateSpace(parsed.data.space);
   if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor as EdgeExecutor, parsed.data.max_trials));
