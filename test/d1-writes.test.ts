@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { api, json, post } from './helpers';
 import { PARK_AFTER, type StudyCoordinator } from '../src/coordinator/study-coordinator';
+import { intermediateWrite } from '../src/db/intermediate';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-5, high: 1, log: true },
@@ -94,6 +95,63 @@ async function backoffPassed(stub: DurableObjectStub<StudyCoordinator>) {
     state.storage.sql.exec(`UPDATE outbox_failures SET next_at = 0`);
   });
 }
+
+describe('D1 write-through: a long trial appends its steps', () => {
+  it('decides append or replace from what D1 holds', () => {
+    const pts = (...steps: number[]) => steps.map((step) => ({ step, value: step / 10 }));
+    expect(intermediateWrite(pts(0, 1, 2), null)).toEqual({ mode: 'replace', points: pts(0, 1, 2) });
+    expect(intermediateWrite(pts(0, 1, 2, 3), { maxStep: 1, count: 2 })).toEqual({ mode: 'append', points: pts(2, 3) });
+    expect(intermediateWrite(pts(0, 1), { maxStep: 1, count: 2 })).toEqual({ mode: 'append', points: [] });
+    // A step reported out of order below D1's last one, or values cleared by an expired lease: rewrite them all.
+    expect(intermediateWrite(pts(0, 1, 2, 5), { maxStep: 5, count: 3 })).toEqual({ mode: 'replace', points: pts(0, 1, 2, 5) });
+    expect(intermediateWrite([], { maxStep: 5, count: 3 })).toEqual({ mode: 'replace', points: [] });
+  });
+
+  it('adds only the new steps on each flush (D1 never deletes a reported step of a running trial), and still follows out-of-order steps and cleared values', async () => {
+    const study = await createStudy({ name: 'append' });
+    const stub = stubOf(study.id);
+    await stub.ask(1);
+    await stub.flush();
+    // D1 refuses any delete of this study's intermediate values: a write that rewrote them would be refused.
+    await env.DB.exec(
+      `CREATE TRIGGER no_rewrite BEFORE DELETE ON trial_intermediate_values WHEN OLD.study_id = '${study.id}' BEGIN SELECT RAISE(ABORT, 'rewrite refused'); END`,
+    );
+    try {
+      for (let step = 1; step <= 120; step++) {
+        await stub.report(0, step, 1 / step);
+        if (step % 10 === 0) await stub.flush();
+      }
+      await stub.flush();
+      expect(((await stub.getStudy()) as any).storage.d1).toBe('ok');
+      expect((await d1Trials(study.id))[0].intermediate.length).toBe(120);
+    } finally {
+      await env.DB.exec('DROP TRIGGER no_rewrite');
+    }
+    // A step below the last one D1 has: the next write rewrites them, and D1 still equals the object.
+    await stub.report(0, 0, 2);
+    await stub.flush();
+    expect(await d1Trials(study.id)).toEqual(await liveTrials(study.id));
+    expect((await d1Trials(study.id))[0].intermediate.length).toBe(121);
+  });
+
+  it('clears the D1 copy of the intermediate values when an expired lease sends the trial back', async () => {
+    const study = await createStudy({ name: 'expire', executor: { kind: 'runner', lease_seconds: 5 } });
+    const grant = (await (await api('/v1/runners/lease', { body: { study_id: study.id }, key: 'test-runner-key' })).json()) as any;
+    const stub = stubOf(study.id);
+    for (let step = 1; step <= 30; step++) await stub.report(0, step, 1 / step, { lease_token: grant.lease.token });
+    await stub.flush();
+    expect((await d1Trials(study.id))[0].intermediate.length).toBe(30);
+    await runInDurableObject(stub, async (_obj, state) => {
+      state.storage.sql.exec('UPDATE trials SET lease_expires_at = 1 WHERE number = 0');
+    });
+    await runDurableObjectAlarm(stub);
+    await stub.flush();
+    const stored = await d1Trials(study.id);
+    expect(stored[0].state).toBe('waiting');
+    expect(stored[0].intermediate).toEqual([]);
+    expect(stored).toEqual(await liveTrials(study.id));
+  });
+});
 
 describe('D1 write-through: one write D1 refuses', () => {
   it('parks it as a dead letter after PARK_AFTER attempts while the rest flows, shows it on the study, and retries it on request', async () => {

@@ -34,6 +34,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
 import { randomBase64Url } from '../api/ids';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
+import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, trialsInSameBracket } from '../tuning/pruners';
@@ -56,6 +57,9 @@ interface TrialRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   runner: string | null;
+  /** What D1 holds of the intermediate values (intermediate.ts): their last step and count; null when unknown. */
+  d1_max_step: number | null;
+  d1_count: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -113,6 +117,8 @@ export class StudyCoordinator extends DurableObject<Env> {
         ['lease_token', 'TEXT'],
         ['lease_expires_at', 'INTEGER'],
         ['runner', 'TEXT'],
+        ['d1_max_step', 'REAL'],
+        ['d1_count', 'INTEGER'],
       ] as const) {
         if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
       }
@@ -433,11 +439,24 @@ export class StudyCoordinator extends DurableObject<Env> {
   private async writeTrials(config: StudyConfig, numbers: number[], record: boolean): Promise<boolean> {
     const rows = numbers.map((n) => this.row(n)).filter((r): r is TrialRow => r !== undefined);
     const upTo = this.lastOutboxId();
+    // Only the steps D1 lacks, when that is all that changed: a long trial costs a row per step, not a rewrite per flush.
+    const writes = rows.map((r) => {
+      const points = JSON.parse(r.intermediate) as Point[];
+      const synced = r.d1_max_step === null || r.d1_count === null ? null : { maxStep: r.d1_max_step, count: r.d1_count };
+      return { number: r.number, points, write: intermediateWrite(points, synced) };
+    });
     try {
-      await upsertTrials(this.env.DB, rows.map((r) => this.trialRecord(config.id, r)));
+      await upsertTrials(
+        this.env.DB,
+        rows.map((r, i) => ({ ...this.trialRecord(config.id, r), intermediate: writes[i].write.points, intermediateMode: writes[i].write.mode })),
+      );
     } catch (err) {
       if (record) this.failed(config, 'trial', numbers, err, upTo);
       return false;
+    }
+    for (const w of writes) {
+      const after = syncedAfter(w.points);
+      this.sql.exec(`UPDATE trials SET d1_max_step = ?, d1_count = ? WHERE number = ?`, after?.maxStep ?? null, after?.count ?? null, w.number);
     }
     this.written('trial', numbers, upTo);
     return true;
@@ -503,7 +522,11 @@ export class StudyCoordinator extends DurableObject<Env> {
   async retryStorage(): Promise<StudyView> {
     this.requireConfig();
     const parked = this.sql.exec<{ kind: OutboxKind; ref: number }>(`SELECT kind, ref FROM dead_letters ORDER BY at, kind, ref`).toArray();
-    for (const p of parked) this.enqueueOutbox(p.kind, p.ref);
+    for (const p of parked) {
+      this.enqueueOutbox(p.kind, p.ref);
+      // Whatever was done to D1 meanwhile, the retry rewrites the trial's intermediate values whole.
+      if (p.kind === 'trial') this.sql.exec(`UPDATE trials SET d1_max_step = NULL, d1_count = NULL WHERE number = ?`, p.ref);
+    }
     this.sql.exec(`DELETE FROM dead_letters`);
     // Whatever waits for a retry time is due now too.
     this.sql.exec(`UPDATE outbox_failures SET next_at = 0`);

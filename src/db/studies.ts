@@ -13,6 +13,8 @@ export interface TrialRecord {
   error: string | null;
   params: Record<string, number | string | boolean>;
   intermediate: { step: number; value: number }[];
+  /** 'append': `intermediate` holds only the steps D1 lacks (see intermediate.ts); default 'replace'. */
+  intermediateMode?: 'append' | 'replace';
   startedAt: Date | null;
   completedAt: Date | null;
 }
@@ -81,9 +83,10 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
     return [
       db.insert(schema.trials).values(row).onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
       db.delete(schema.trialParams).where(key),
-      db.delete(schema.trialIntermediate).where(ikey),
+      ...(t.intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
       ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
-      ...chunkRows(inter).map((rows) => db.insert(schema.trialIntermediate).values(rows)),
+      // Appending is idempotent: a step D1 already has is left as it is (its value cannot change).
+      ...chunkRows(inter).map((rows) => db.insert(schema.trialIntermediate).values(rows).onConflictDoNothing()),
     ];
   });
   const [first, ...rest] = statements;
