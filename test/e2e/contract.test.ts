@@ -100,7 +100,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(31);
+    expect(all.length).toBe(32);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -221,6 +221,10 @@ describe('the OpenAPI document is exact', () => {
     await call('runStudy', `/v1/studies/${study.id}/run`, 409);
     await call('runStudy', '/v1/studies/std_00000000000000000000000000/run', 404);
     await call('runStudy', `/v1/studies/${edge.id}/run`, 403, { key: RUNNER_KEY });
+    const retried = await call('retryStudyStorage', `/v1/studies/${study.id}/storage/retry`, 200);
+    expect(retried.storage).toMatchObject({ d1: 'ok', pending: 0, parked: [] });
+    await call('retryStudyStorage', '/v1/studies/std_00000000000000000000000000/storage/retry', 404);
+    await call('retryStudyStorage', `/v1/studies/${study.id}/storage/retry`, 403, { key: RUNNER_KEY });
 
     // --- LR range tests and suggestions ---
     const lrt = await call('createLrRangeTest', '/v1/lr-range-tests', 200, { body: { probe: TINY_PROBE, range: { steps: 20 } } });
