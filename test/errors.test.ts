@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
-import { closest, editDistance } from '../src/api/problem';
+import { closest, editDistance } from '../src/lib/names';
 
 async function studyWithRunningTrial() {
   const study = await json(post('/v1/studies', { name: 'errors', space: { lr: { type: 'float', low: 0.001, high: 1, log: true } } }));

@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { LeaseGrant } from '../coordinator/types';
+import { editDistance } from '../lib/names';
 import { ApiError, StrideClient } from './client';
 
 export interface AgentOptions {
@@ -179,19 +180,6 @@ export function requiredPlaceholders(command: readonly string[]): string[] {
   return [...names];
 }
 
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
 
 /** The parameter name closest to `name`: an abbreviation of it (`lr` for learning_rate), else the fewest edits. */
 export function closestName(name: string, candidates: readonly string[]): string | null {

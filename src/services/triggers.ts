@@ -16,7 +16,8 @@ import { newId, randomBase64, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import { boundsStatus } from '../api/json-bounds';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
-import { closest, issuesDetail, zodIssues } from '../api/problem';
+import { issuesDetail, zodIssues } from '../api/problem';
+import { closest } from '../lib/names';
 import {
   findHookDelivery,
   findTemplate,

@@ -24,6 +24,7 @@
  *   (or a non-empty list of values) among that parameter's choices; the
  *   conditions have no cycles.
  */
+import { editDistance } from '../lib/names';
 import { paramOrder } from './space';
 import type { Condition, FloatParam, IntParam, ParamSpec, ParamValue, Params, Space } from './types';
 
@@ -65,19 +66,6 @@ function listValues(values: readonly unknown[], max = 10): string {
   return values.length > max ? `${shown}, ... (${values.length} in all)` : shown;
 }
 
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}
 
 const ALIASES: Record<string, string> = { min: 'low', max: 'high', values: 'choices', options: 'choices', if: 'when' };
 
