@@ -51,6 +51,8 @@ if (Number.isInteger(port) && port > 0) {
   }
 }
 
+// stride reads nothing from `Request.cf`: don't fetch it (offline, wrangler prints a stack trace when it can't).
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 const child = spawn(process.execPath, [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', ...args], { cwd: root, stdio: 'inherit' });
 // Ctrl-C reaches wrangler directly (same process group); a SIGTERM sent to this process is passed on.
 process.on('SIGINT', () => {});
