@@ -403,8 +403,10 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
   } else if (req.validate) {
     why.push('only one candidate: nothing to validate');
   }
-  if (!evidence) horizon.method = 'none';
-  if (!evidence || !evidence.candidates.some((c) => c.state === 'complete')) horizon.validated_epochs = evidence ? horizon.validated_epochs : 0;
+  if (!evidence) {
+    horizon.method = 'none';
+    horizon.validated_epochs = 0;
+  }
   if (lr === null) {
     // No usable curve and no validation: fall back to the default, said plainly.
     lr = DEFAULT_LR[optimizer];
