@@ -1,10 +1,13 @@
 // POST /v1/lr/suggest: with a probe (range test, then validation of the
-// candidates as a parallel edge study with successive halving) and without
-// (priors, refined by the project's completed studies).
+// candidates at the training horizon as a parallel edge study with successive
+// halving) and without (priors, refined by the project's completed studies).
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
+import { LrSuggestRequestSchema } from '../src/api/schemas';
+import { loadDataset } from '../src/probe/data';
+import { pickCandidates, rankWithTies, resolveHorizon } from '../src/services/lr-suggest';
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [32], activation: 'relu' },
@@ -17,42 +20,173 @@ const PROBE = {
 const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 describe('lr/suggest with a probe', () => {
-  it('validates the curve’s candidates and the default on held-out data, and returns the winner with its evidence', async () => {
-    const res = await post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, validation: { epochs: 4 }, train_steps: 2000 });
+  it('validates log-spaced candidates, the rules and the default at the training horizon, and returns the winner with its evidence', async () => {
+    // 512 rows, 20% held out: 410 training rows, 13 steps of 32 per epoch; 104 steps = 8 epochs.
+    const res = await post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, training: { steps: 104 } });
     const r = (await res.json()) as any;
     expect(res.status, JSON.stringify(r)).toBe(200);
     expect(r.method).toBe('validated');
+    expect(r.horizon).toMatchObject({ epochs: 8, steps: 104, steps_per_epoch: 13, source: 'training.steps', validated_epochs: 8, method: 'full', schedule: 'constant' });
+    expect(r.horizon.budget.max_gflop).toBe(60);
+    expect(r.horizon.budget.affordable_epochs).toBe(200);
     const v = r.validation;
     expect(v.complete).toBe(true);
-    expect(v.candidates.length).toBeGreaterThanOrEqual(2);
-    expect(v.candidates.some((c: any) => c.sources.includes('default') && c.lr === 0.01)).toBe(true);
-    // The winner is the complete candidate with the lowest validation loss.
+    expect(v.epochs).toBe(8);
+    // 6-10 candidates of the first round: log-spaced over the stable range, the rules and the default.
+    const first = v.candidates.filter((c: any) => !c.sources.includes('extension'));
+    expect(first.length).toBeGreaterThanOrEqual(6);
+    expect(first.length).toBeLessThanOrEqual(8);
+    expect(first.some((c: any) => c.sources.includes('default') && c.lr === 0.01)).toBe(true);
+    expect(first.filter((c: any) => c.sources.includes('log-spaced')).length).toBeGreaterThanOrEqual(2);
+    const maxStable = r.range_test.suggestion.max_stable_lr;
+    for (const c of first.filter((c: any) => !c.sources.includes('default'))) expect(c.lr).toBeLessThanOrEqual(maxStable);
+    for (const c of first.filter((c: any) => c.sources.includes('log-spaced'))) {
+      expect(c.lr).toBeGreaterThanOrEqual(Math.max(maxStable / 1000, r.stable_range.min) * 0.999);
+    }
+    // Near ones are merged: no two candidates within 0.1 decades.
+    const lrs = v.candidates.map((c: any) => c.lr).sort((a: number, b: number) => a - b);
+    for (let i = 1; i < lrs.length; i++) expect(Math.log10(lrs[i] / lrs[i - 1])).toBeGreaterThan(0.1);
+    for (const c of v.candidates) expect(['complete', 'pruned', 'failed']).toContain(c.state);
+    // Successive halving: some were stopped early, the finalists trained the whole horizon.
     const complete = v.candidates.filter((c: any) => c.state === 'complete');
     expect(complete.length).toBeGreaterThan(0);
+    expect(complete.length).toBeLessThan(v.candidates.length);
+    for (const c of complete) expect(c.epochs_run).toBe(8);
+    // The answer is the lowest lr among the finalists tied with the best (the best itself when none is).
     const best = complete.reduce((a: any, b: any) => (b.value < a.value ? b : a));
-    expect(r.lr).toBe(best.lr);
-    for (const c of v.candidates) expect(['complete', 'pruned', 'failed']).toContain(c.state);
-    // Every rule's lr is at most max_stable_lr (the default may be above: it is the baseline).
-    const maxStable = r.range_test.suggestion.max_stable_lr;
-    for (const c of v.candidates.filter((c: any) => !c.sources.includes('default'))) expect(c.lr).toBeLessThanOrEqual(maxStable);
+    const tied = complete.filter((c: any) => c.tied);
+    expect(r.lr).toBe(tied.length > 1 ? Math.min(...tied.map((c: any) => c.lr)) : best.lr);
+    if (tied.length > 1) expect(r.confidence).toBe('medium');
     expect(r.stable_range.max).toBe(maxStable);
     expect(r.stable_range.min).toBeLessThan(r.stable_range.max);
-    // A schedule derived from the curve, with the warmup in steps.
+    // A schedule derived from the curve, with the warmup in steps of the real run.
     expect(['one_cycle', 'cosine']).toContain(r.schedule.kind);
     expect(r.schedule.peak_lr).toBe(r.lr);
-    expect(r.schedule.warmup_steps).toBe(Math.round(r.schedule.warmup_fraction * 2000));
-    expect(r.reasoning.join('\n')).toMatch(/validated \d+ candidates/);
-    // The evidence is a real study of the project.
+    expect(r.schedule.warmup_steps).toBe(Math.max(1, Math.round(r.schedule.warmup_fraction * 104)));
+    const why = r.reasoning.join('\n');
+    expect(why).toMatch(/validated \d+ candidates/);
+    expect(why).toMatch(/training horizon 104 steps = 8 epochs/);
+    expect(why).toMatch(/PROBE_MAX_GFLOP 60 GFLOP/);
+    // The evidence is a real study of the project, trained at the horizon.
     const study = await json(api(`/v1/studies/${v.study_id}`));
-    expect(study).toMatchObject({ state: 'completed', executor: { kind: 'edge' }, metadata: { kind: 'lr-suggest', range_test_id: r.range_test.id } });
+    expect(study).toMatchObject({ state: 'completed', executor: { kind: 'edge', epochs: 8 }, metadata: { kind: 'lr-suggest', range_test_id: r.range_test.id, horizon_epochs: 8 } });
   });
 
-  it('without validation answers with the range test’s rule; the range test is reused from the cache', async () => {
+  it('validates with the schedule of the real run, and says so when the horizon is longer than the validation (extrapolated)', async () => {
+    const r = await json(post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, training: { epochs: 40 }, schedule: 'cosine', validation: { epochs: 2, max_candidates: 6 } }));
+    expect(r.horizon).toMatchObject({ epochs: 40, source: 'training.epochs', validated_epochs: 2, method: 'extrapolated', schedule: 'cosine' });
+    expect(r.horizon.steps).toBeUndefined();
+    expect(r.confidence).not.toBe('high');
+    expect(r.reasoning.join('\n')).toMatch(/extrapolated: validation.epochs asks for 2, so the finalists trained 2 of 40 epochs with the cosine schedule compressed/);
+    const study = await json(api(`/v1/studies/${r.validation.study_id}`));
+    expect(study.executor).toMatchObject({ epochs: 2, schedule: { kind: 'cosine' } });
+    expect(r.schedule.kind).toBe('cosine');
+    for (const c of r.validation.candidates) expect(c.epochs_run).toBeLessThanOrEqual(2);
+  });
+
+  it('without a training length assumes 20 epochs, says so, and is never highly confident; the range test is reused from the cache', async () => {
     const r = await json(post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, validate: false }));
     expect(r.method).toBe(r.range_test.suggestion.method);
     expect(r.lr).toBe(r.range_test.suggestion.lr);
     expect(r.validation).toBeNull();
     expect(r.range_test.cached).toBe(true);
+    expect(r.horizon).toMatchObject({ epochs: 20, source: 'default', validated_epochs: 0, method: 'none' });
+    expect(r.confidence).not.toBe('high');
+    expect(r.reasoning.join('\n')).toMatch(/no training length given: assuming 20 epochs/);
+  });
+
+  it('refuses bad horizons with the path: 0 epochs, epochs and steps, over the maximum, train_steps with training', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ training: { epochs: 0 } }, 'training.epochs'],
+      [{ training: { epochs: -3 } }, 'training.epochs'],
+      [{ training: { epochs: 10, steps: 100 } }, 'training.steps'],
+      [{ training: {} }, 'training.epochs'],
+      [{ training: { epochs: 10_001 } }, 'training.epochs'],
+      [{ training: { steps: 10_000_000 } }, 'training.steps'], // 769,231 epochs of this probe
+      [{ train_steps: 10_000_000 }, 'train_steps'],
+      [{ training: { epochs: 5 }, train_steps: 100 }, 'train_steps'],
+      [{ schedule: 'step' }, 'schedule'],
+    ];
+    for (const [extra, path] of cases) {
+      const res = await post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, validate: false, ...extra });
+      const body = (await res.json()) as any;
+      expect(res.status, JSON.stringify(extra)).toBe(422);
+      expect(body.errors.map((e: any) => e.path), JSON.stringify(extra)).toContain(path);
+    }
+  });
+
+  it('the range test points to lr/suggest with training for a validated answer', async () => {
+    const r = await json(post('/v1/lr-range-tests', { probe: PROBE, range: { steps: 60 } }));
+    expect(r.suggestion.reasons.join('\n')).toMatch(/POST \/v1\/lr\/suggest .*"training"/);
+    expect(r.curve.length).toBeGreaterThan(0);
+    const again = await json(api(`/v1/lr-range-tests/${r.id}`));
+    expect(again.suggestion.reasons.filter((x: string) => x.includes('/v1/lr/suggest')).length).toBe(1);
+  });
+});
+
+describe('lr/suggest, the parts', () => {
+  const rt = (over: Partial<{ lr: number; max_stable_lr: number | null; valley: number; minimum: number }> = {}) =>
+    ({
+      id: 'lrt_x',
+      cached: false,
+      suggestion: {
+        lr: over.lr ?? 0.05,
+        method: 'min_over_10',
+        candidates: { valley: over.valley ?? 0.02, steepest: over.valley ?? 0.02, minimum: over.minimum ?? 0.5, min_over_10: over.lr ?? 0.05 },
+        max_stable_lr: over.max_stable_lr === undefined ? 1 : over.max_stable_lr,
+        confidence: 'high',
+        reasons: [],
+      },
+      // The loss first moves (2% below its start) at 1e-4.
+      curve: [1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1].map((lr, i) => ({ step: i, lr, loss: 1, smoothed_loss: i < 3 ? 1 : 1 - 0.05 * i })),
+    }) as any;
+
+  it('candidates: 6-10, log-spaced up to max_stable_lr and never below where the loss first moves, with every rule and the default', () => {
+    for (const max of [6, 8, 10]) {
+      const c = pickCandidates(rt(), 'adam', max);
+      expect(c.length).toBeGreaterThanOrEqual(6);
+      expect(c.length).toBeLessThanOrEqual(max);
+      const lrs = c.map((x) => x.lr);
+      expect(lrs).toEqual([...lrs].sort((a, b) => a - b));
+      expect(Math.max(...lrs)).toBe(1);
+      expect(Math.min(...lrs)).toBeGreaterThanOrEqual(1e-3); // max_stable/1000 = 1e-3 > 1e-4
+      for (const src of ['default', 'valley', 'minimum']) expect(c.some((x) => x.sources.includes(src))).toBe(true);
+      expect(c.find((x) => x.sources.includes('default'))!.lr).toBe(1e-3);
+      for (let i = 1; i < lrs.length; i++) expect(Math.log10(lrs[i] / lrs[i - 1])).toBeGreaterThan(0.1);
+    }
+    // A high max_stable_lr: the floor is where the loss first moves, not max/1000.
+    const wide = pickCandidates(rt({ max_stable_lr: 10 }), 'adam', 8);
+    expect(Math.min(...wide.filter((x) => x.sources.includes('log-spaced')).map((x) => x.lr))).toBeGreaterThanOrEqual(1e-2);
+  });
+
+  it('horizon: steps become epochs of the training split; the edge budget decides full or extrapolated', async () => {
+    const ds = loadDataset(PROBE.data as any, 'classification');
+    const req = (extra: Record<string, unknown>) => LrSuggestRequestSchema.parse({ probe: PROBE, ...extra });
+    const probe = req({}).probe as any;
+    const big = { maxGflop: 60, maxCells: 1e7 };
+    expect(resolveHorizon(req({ training: { steps: 1300 } }), ds, probe, big)).toMatchObject({ epochs: 100, steps: 1300, validated_epochs: 100, method: 'full' });
+    expect(resolveHorizon(req({ train_steps: 1300 }), ds, probe, big)).toMatchObject({ epochs: 100, source: 'train_steps' });
+    // Over the 200 epochs an edge trial may train.
+    expect(resolveHorizon(req({ training: { epochs: 1000 } }), ds, probe, big)).toMatchObject({ epochs: 1000, validated_epochs: 200, method: 'extrapolated' });
+    // A tiny budget: fewer affordable epochs than the horizon.
+    const h = resolveHorizon(req({ training: { epochs: 50 } }), ds, probe, { maxGflop: 0.005, maxCells: 1e7 });
+    expect(h.budget.affordable_epochs).toBe(Math.floor(0.005 / h.budget.gflop_per_epoch));
+    expect(h).toMatchObject({ epochs: 50, method: 'extrapolated', validated_epochs: h.budget.affordable_epochs });
+    expect(h.validated_epochs).toBeLessThan(50);
+    expect(resolveHorizon(req({}), ds, probe, big)).toMatchObject({ epochs: 20, source: 'default', method: 'full' });
+  });
+
+  it('ties: finalists within the spread of their last epochs (at least 1%) are tied with the best', () => {
+    const ev = (lr: number, value: number, spread: number | null, state = 'complete') => ({ lr, sources: [], state, value, epochs_run: 8, spread, tied: false, error: null });
+    const clear = rankWithTies([ev(0.1, 0.5, 0.001), ev(0.01, 0.6, 0.001), ev(0.001, 0.3, 0.5, 'pruned')]);
+    expect(clear.ranked.map((c) => c.lr)).toEqual([0.1, 0.01]);
+    expect(clear.tied.map((c) => c.lr)).toEqual([0.1]);
+    const noisy = [ev(0.1, 0.5, 0.02), ev(0.03, 0.52, 0.01), ev(0.01, 0.6, 0.01)];
+    const t = rankWithTies(noisy);
+    expect(t.tied.map((c) => c.lr)).toEqual([0.1, 0.03]);
+    expect(noisy.map((c) => c.tied)).toEqual([true, true, false]);
+    // Without spreads, 1% of the best loss.
+    expect(rankWithTies([ev(0.1, 1, null), ev(0.05, 1.009, null), ev(0.02, 1.02, null)]).tied.map((c) => c.lr)).toEqual([0.1, 0.05]);
   });
 });
 

@@ -15,6 +15,8 @@ import { ensureBackend } from '../src/probe/backend';
 import { loadDataset } from '../src/probe/data';
 import { RANGE_DEFAULTS, runRangeTest, type ProbeSpec } from '../src/probe/lr-range-test';
 import { trainProbe } from '../src/probe/train';
+import { runEdgeTrial } from '../src/probe/trial';
+import { post } from './helpers';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -90,4 +92,55 @@ describe(`the suggested LR trains within ${FACTOR}x of the best of a ${GRID.leng
       expect(got).toBeLessThan(median);
     });
   }
+});
+
+/**
+ * Short-horizon bias, measured: on a small, noisy task a wide MLP overfits,
+ * so the rate that wins 3 epochs keeps fitting noise and ends far worse
+ * than a lower one after the whole run. The same lr/suggest machinery
+ * (same range test, same candidates) validated for 3 epochs and validated at
+ * the horizon, both judged by the validation loss each pick reaches when
+ * trained for the whole horizon, against the best of a grid trained as long.
+ */
+describe('validated at the horizon, lr/suggest picks what wins the whole run, where 3-epoch validation does not', () => {
+  const H = 60;
+  const probe = {
+    model: { kind: 'mlp', hidden: [128, 128], activation: 'relu' },
+    task: 'classification',
+    data: { kind: 'synthetic', name: 'moons', n: 160, features: 2, classes: 2, noise: 0.5, seed: 5 },
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch_size: 16,
+    seed: 0,
+  } as const;
+
+  it(`moons, n 160, noise 0.5, MLP [128,128] relu, SGD momentum 0.9, ${H} epochs`, async () => {
+    const ds = loadDataset(probe.data as ProbeSpec['data'], probe.task);
+    const atHorizon = async (lr: number) => {
+      const out = await runEdgeTrial(probe as unknown as ProbeSpec, { lr, epochs: H, validation_split: 0.2 }, ds, async () => false);
+      return out.kind === 'complete' ? out.value : Infinity;
+    };
+    const ask = async (validation: Record<string, unknown>) => {
+      const res = await post('/v1/lr/suggest', { probe, training: { epochs: H }, validation });
+      const r = (await res.json()) as any;
+      expect(res.status, JSON.stringify(r)).toBe(200);
+      return r;
+    };
+    const short = await ask({ epochs: 3 });
+    const long = await ask({});
+    expect(short.horizon).toMatchObject({ validated_epochs: 3, method: 'extrapolated' });
+    expect(long.horizon).toMatchObject({ validated_epochs: H, method: 'full' });
+    const grid = GRID.slice(0, 8); // 1e-4 .. ~0.3
+    const gridLoss = await Promise.all(grid.map(atHorizon));
+    const best = Math.min(...gridLoss);
+    const shortLoss = await atHorizon(short.lr);
+    const longLoss = await atHorizon(long.lr);
+    console.log(
+      `3-epoch validation picks ${short.lr.toExponential(2)} -> ${shortLoss.toFixed(4)} (${(shortLoss / best).toFixed(2)}x the best grid); ` +
+        `validated at ${H} epochs picks ${long.lr.toExponential(2)} (${long.confidence}) -> ${longLoss.toFixed(4)} (${(longLoss / best).toFixed(2)}x); ` +
+        `best grid ${grid[gridLoss.indexOf(best)].toExponential(1)} -> ${best.toFixed(4)}; grid ${gridLoss.map((v) => v.toFixed(3)).join(' ')}`,
+    );
+    expect(longLoss).toBeLessThanOrEqual(1.15 * best);
+    expect(shortLoss).toBeGreaterThanOrEqual(1.3 * longLoss);
+    expect(long.lr).toBeLessThan(short.lr);
+  }, 180_000);
 });

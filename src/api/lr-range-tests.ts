@@ -1,6 +1,6 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { LrRangeTestRequestSchema, LrRangeTestSchema } from './schemas';
+import { LrRangeTestRequestSchema, LrRangeTestSchema, type LrRangeTest } from './schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 import { getLrRangeTest, lrRangeTest } from '../services/lr-range-tests';
 import type { AppEnv } from '../app';
@@ -35,11 +35,18 @@ const get = route(
   { 404: 'Unknown id (or another project’s)' },
 );
 
+/** The rules read a short sweep: where to get an lr validated at the real run's length. */
+export const VALIDATED_POINTER =
+  'these rules read a short sweep and favour rates that win short runs: for an lr validated at your training length, POST /v1/lr/suggest with this probe and "training": {"epochs": N} or {"steps": N}';
+
+const withPointer = (r: LrRangeTest): LrRangeTest =>
+  r.suggestion.reasons.includes(VALIDATED_POINTER) ? r : { ...r, suggestion: { ...r.suggestion, reasons: [...r.suggestion.reasons, VALIDATED_POINTER] } };
+
 export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     await rateLimit(c.env, c.get('auth'));
-    return c.json(await lrRangeTest(c.env, projectOf(c), body), 200);
+    return c.json(withPointer(await lrRangeTest(c.env, projectOf(c), body)), 200);
   });
-  app.openapi(get, async (c) => c.json(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(get, async (c) => c.json(withPointer(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id)), 200));
 }

@@ -7,6 +7,21 @@ import { LrSuggestRequestSchema } from './schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 
 
+const HorizonSchema = z
+  .object({
+    epochs: z.int().openapi({ description: 'The real run’s length in epochs of the probe’s training split.' }),
+    steps: z.int().optional().openapi({ description: 'The real run’s steps, when the request gave them.' }),
+    steps_per_epoch: z.int(),
+    source: z.enum(['training.epochs', 'training.steps', 'train_steps', 'default']).openapi({ description: 'Where the horizon came from; default: not given, 20 epochs assumed.' }),
+    validated_epochs: z.int().openapi({ description: 'Epochs the finalists trained (0: nothing validated).' }),
+    method: z.enum(['full', 'extrapolated', 'none']).openapi({
+      description: 'full: validated at the horizon; extrapolated: over the edge budget (or validation.epochs), validated shorter with the schedule compressed to that length; none: not validated.',
+    }),
+    schedule: z.enum(['constant', 'cosine', 'one_cycle']),
+    budget: z.object({ max_gflop: z.number(), gflop_per_epoch: z.number(), affordable_epochs: z.int() }).openapi({ description: 'PROBE_MAX_GFLOP, the estimated work of one epoch, and the epochs one edge trial may train.' }),
+  })
+  .openapi('LrHorizon');
+
 const SuggestionSchema = z
   .object({
     lr: z.number().nullable(),
@@ -15,7 +30,11 @@ const SuggestionSchema = z
     stable_range: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),
     schedule: z.record(z.string(), z.unknown()).nullable(),
     range_test: z.record(z.string(), z.unknown()).nullable(),
-    validation: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'The study that validated the candidates, and each candidate’s state and validation loss.' }),
+    horizon: HorizonSchema.nullable().openapi({ description: 'With a probe: the training horizon and how it was validated.' }),
+    validation: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'The studies that validated the candidates, and each candidate’s state, validation loss, spread of its last epochs and whether it is tied with the best.' }),
     prior: z.record(z.string(), z.unknown()).nullable(),
     reasoning: z.array(z.string()),
   })

@@ -116,19 +116,41 @@ export const LrRangeTestRequestSchema = z
 
 export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
 
+/** Longest training horizon lr/suggest takes, in epochs of the probe's training split. */
+export const MAX_TRAINING_EPOCHS = 10_000;
+/** The horizon assumed when a request does not say (stated in the answer's reasoning). */
+export const DEFAULT_TRAINING_EPOCHS = 20;
+
+export const TrainingSchema = z
+  .strictObject({
+    epochs: z.int().min(1).max(MAX_TRAINING_EPOCHS).optional().openapi({ description: 'Epochs of the real training run (over the probe’s training split).' }),
+    steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Optimizer steps of the real training run; converted to epochs with the probe’s training rows and batch size.' }),
+  })
+  .superRefine((t, ctx) => {
+    if (t.epochs !== undefined && t.steps !== undefined) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'send training.epochs or training.steps, not both' });
+    if (t.epochs === undefined && t.steps === undefined) ctx.addIssue({ code: 'custom', path: ['epochs'], message: 'send training.epochs or training.steps' });
+  })
+  .openapi('Training', { description: 'How long the real run trains: the candidates are validated at this horizon.' });
+
 export const LrSuggestRequestSchema = z
   .strictObject({
     probe: ProbeSchema.optional().openapi({ description: 'Measure: a range test, then validation of its candidates. Without it, `context` gives priors.' }),
     range: RangeSchema.prefault({}),
-    validate: z.boolean().default(true).openapi({ description: 'Train the candidates briefly and pick by validation loss (with a probe).' }),
+    validate: z.boolean().default(true).openapi({ description: 'Train the candidates to the training horizon and pick by validation loss (with a probe).' }),
+    training: TrainingSchema.optional().openapi({
+      description: `The real run's length, {"epochs": N} or {"steps": N}. Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
+    }),
+    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({ description: 'The LR schedule of the real run: the candidates are validated with it, over the horizon.' }),
     validation: z
       .strictObject({
-        epochs: z.int().min(1).max(50).default(3),
-        max_candidates: z.int().min(2).max(8).default(5),
+        epochs: z.int().min(1).max(200).optional().openapi({
+          description: 'Validate for this many epochs instead of the training horizon (at most it). Shorter validation favours learning rates that win short runs: the answer says `extrapolated`.',
+        }),
+        max_candidates: z.int().min(2).max(10).default(8),
         validation_split: z.number().min(0.05).max(0.5).default(0.2),
       })
       .prefault({}),
-    train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Steps of the real training run, to size the warmup in steps.' }),
+    train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Alias of training.steps (kept for older clients).' }),
     context: z
       .strictObject({
         optimizer: z.enum(['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad']),

@@ -28,7 +28,14 @@ export interface ScheduleAdvice {
 
 const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 
-export function adviseSchedule(peak: number, suggestion: Pick<Suggestion, 'max_stable_lr'>, optimizer: string, trainSteps?: number): ScheduleAdvice {
+export function adviseSchedule(
+  peak: number,
+  suggestion: Pick<Suggestion, 'max_stable_lr'>,
+  optimizer: string,
+  trainSteps?: number,
+  /** The shape the caller trains with (the peak was validated with it): kept rather than derived. */
+  kind?: 'one_cycle' | 'cosine',
+): ScheduleAdvice {
   const why: string[] = [];
   const maxStable = suggestion.max_stable_lr;
   const headroom = maxStable !== null && maxStable > 0 ? maxStable / peak : null;
@@ -41,8 +48,9 @@ export function adviseSchedule(peak: number, suggestion: Pick<Suggestion, 'max_s
     warmup = 0.1;
     why.push(`${optimizer}: its second-moment estimate starts at zero, so its first steps are large: warmup 10%`);
   } else why.push('warmup 5% of training');
-  const oneCycle = headroom !== null && headroom >= 4;
-  if (oneCycle) why.push(`max_stable_lr ${fmt(maxStable!)} is ${headroom!.toFixed(1)}x the peak: room for one-cycle (it ramps up to the peak, then anneals)`);
+  const oneCycle = kind !== undefined ? kind === 'one_cycle' : headroom !== null && headroom >= 4;
+  if (kind !== undefined) why.push(`${kind === 'one_cycle' ? 'one-cycle' : 'cosine'}, the schedule the request trains with (the peak was validated with it)`);
+  else if (oneCycle) why.push(`max_stable_lr ${fmt(maxStable!)} is ${headroom!.toFixed(1)}x the peak: room for one-cycle (it ramps up to the peak, then anneals)`);
   else why.push(headroom === null ? 'no stable limit measured: cosine decay with warmup, the safe default' : `max_stable_lr is only ${headroom.toFixed(1)}x the peak: cosine decay with warmup rather than one-cycle`);
   const warmupSteps = trainSteps ? Math.max(1, Math.round(warmup * trainSteps)) : null;
   const finalLr = oneCycle ? peak / 25 / 1e4 : peak / 100;
