@@ -395,6 +395,37 @@ function positive(text) {
   return Number.isFinite(x) && x > 0 ? x : null;
 }
 
+const horizonText = (h) =>
+  !h
+    ? '—'
+    : `${h.steps !== undefined && h.steps !== null ? `${h.steps} steps = ` : ''}${h.method === 'none' ? `${h.epochs} epochs, not validated (none)` : `validated at ${h.validated_epochs} of ${h.epochs} epochs (${h.method}), ${h.schedule} schedule`}`;
+
+/** POST /v1/lr/suggest's answer: the validated lr, confidence, horizon, the candidates and why. */
+function validatedView(v) {
+  const h = v.horizon;
+  const cands = v.validation?.candidates ?? [];
+  return html`
+    <h2>Validated at your training length</h2>
+    <div class="cards" id="lr-validated-result">
+      <div class="card"><div class="k">${v.method === 'validated' ? 'Validated lr' : `lr (${v.method}, not validated)`}</div><div class="v" id="validated-lr">${fmt(v.lr)}</div></div>
+      <div class="card"><div class="k">Confidence</div><div class="v" id="validated-confidence">${v.confidence}</div></div>
+      <div class="card"><div class="k">Horizon</div><div class="v" id="lr-horizon">${horizonText(h)}</div></div>
+      <div class="card"><div class="k">Stable range</div><div class="v">${v.stable_range ? `${fmt(v.stable_range.min)} – ${fmt(v.stable_range.max)}` : '—'}</div></div>
+    </div>
+    ${
+      cands.length
+        ? html`<div class="table-wrap"><table id="validation-table">
+          <caption class="muted">Candidates: validation loss after the epochs each ran (successive halving stops the worse half early)${v.validation.complete ? '' : '; validation ran out of time'}.</caption>
+          <thead><tr><th class="num">lr</th><th>sources</th><th>state</th><th class="num">value</th><th class="num">epochs run</th><th>tied</th></tr></thead>
+          <tbody>${cands.map(
+            (c) =>
+              html`<tr data-lr="${c.lr}" class="${c.lr === v.lr ? 'answer' : ''}"><td class="num">${fmt(c.lr)}${c.lr === v.lr ? html` <span class="tag">answer</span>` : ''}</td><td>${c.sources.join(', ')}</td><td class="state state-${c.state}">${c.state}</td><td class="num">${fmt(c.value)}</td><td class="num">${c.epochs_run}</td><td>${c.tied ? 'tied' : ''}</td></tr>`,
+          )}</tbody></table></div>`
+        : ''
+    }
+    ${v.reasoning?.length ? html`<h2>Why this lr</h2><ul id="validated-reasoning">${v.reasoning.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`;
+}
+
 function lrPage() {
   setNav('lr');
   setHTML(
@@ -414,6 +445,12 @@ function lrPage() {
         <div><label for="f-steps">Steps</label><input id="f-steps" type="number" min="5" max="2000" value="100" style="width: 7em"></div>
       </div>
       <p class="muted" id="lr-range-help">The sweep goes from min LR to max LR (positive numbers, min below max; <code>1e-7</code> notation works).</p>
+      <div class="row">
+        <div><label for="f-train-epochs">Training length (epochs)</label><input id="f-train-epochs" type="number" min="1" max="10000" placeholder="e.g. 20" style="width: 8em" aria-describedby="lr-train-help"></div>
+        <div><label for="f-train-steps">or step count</label><input id="f-train-steps" type="number" min="1" placeholder="optional" style="width: 8em" aria-describedby="lr-train-help"></div>
+        <div><label for="f-schedule">Schedule</label><select id="f-schedule" aria-describedby="lr-train-help"><option>constant</option><option>cosine</option><option value="one_cycle">one_cycle</option></select></div>
+      </div>
+      <p class="muted" id="lr-train-help">Your real run's length (epochs, or steps; not both) and LR schedule: after the range test, candidate learning rates train that long on the edge and the best by validation loss is shown (tens of seconds). Leave it empty for the range test alone.</p>
       <label for="probe-json">Probe (JSON)</label>
       <p class="muted" id="probe-help">Edit it freely or paste your own. A field above writes only its own entries into it (Dataset: <code>data.name</code>, <code>task</code>, <code>data.classes</code>; Hidden layers: <code>model.hidden</code>; Optimizer: <code>optimizer.name</code>; Batch size: <code>batch_size</code>); everything else stays as you wrote it.</p>
       <textarea id="probe-json" spellcheck="false" aria-describedby="probe-help lr-sync"></textarea>
@@ -522,6 +559,21 @@ function lrPage() {
     if (minLr === null) return invalid($('f-min-lr'), `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`);
     if (maxLr === null) return invalid($('f-max-lr'), `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`);
     if (minLr >= maxLr) return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
+    // The training length: epochs or steps (not both), whole numbers; empty for the range test alone.
+    for (const f of ['f-train-epochs', 'f-train-steps']) $(f).removeAttribute('aria-invalid');
+    const epochsText = $('f-train-epochs').value.trim();
+    const stepsText = $('f-train-steps').value.trim();
+    const whole = (t) => (/^\d+$/.test(t) && Number(t) >= 1 ? Number(t) : null);
+    let training = null;
+    if (epochsText && stepsText) return invalid($('f-train-steps'), 'Give the training length in epochs or in steps, not both.');
+    if (epochsText) {
+      if (whole(epochsText) === null) return invalid($('f-train-epochs'), `Training length must be a whole number of epochs (at least 1), not “${epochsText}”.`);
+      training = { epochs: whole(epochsText) };
+    } else if (stepsText) {
+      if (whole(stepsText) === null) return invalid($('f-train-steps'), `Training steps must be a whole number (at least 1), not “${stepsText}”.`);
+      training = { steps: whole(stepsText) };
+    }
+    const schedule = $('f-schedule').value;
     let probe;
     try {
       probe = JSON.parse(ta.value);
@@ -532,7 +584,8 @@ function lrPage() {
     status.textContent = 'Training on the edge…';
     $('run-lr').disabled = true;
     try {
-      const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range: { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) } }) });
+      const range = { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) };
+      const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range }) });
       status.textContent = `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}.`;
       const s = r.suggestion;
       setHTML(
@@ -543,6 +596,11 @@ function lrPage() {
           <div class="card"><div class="k">Method · confidence</div><div class="v">${s.method} · ${s.confidence}</div></div>
           <div class="card"><div class="k">Max stable lr</div><div class="v">${fmt(s.max_stable_lr)}</div></div>
         </div>
+        ${
+          training
+            ? html`<section id="lr-validated" aria-live="polite"><h2>Validated at your training length</h2><p class="muted" id="lr-validating">Validating candidates at ${training.epochs ? `${training.epochs} epochs` : `${training.steps} steps`} (${schedule} schedule) on the edge…</p></section>`
+            : html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length. Fill in <button type="button" class="link" id="lr-fill-length">Training length</button> and run again to train candidates that long and pick by validation loss.</p>`
+        }
         <div class="chart" id="chart-lr" role="img" aria-label="Loss against learning rate, log scale"></div>
         <h2>Candidates</h2><ul class="candidates">${Object.entries(s.candidates).map(([k, v]) => html`<li>${k}: ${fmt(v)}</li>`)}</ul>
         ${s.reasons?.length ? html`<h2>Why</h2><ul>${s.reasons.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`,
@@ -555,21 +613,47 @@ function lrPage() {
       // about 1e-3 on a log axis, which hid small suggestions.
       const bottom = losses.length ? Math.min(...losses) : 0;
       const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
-      const marks = [];
-      if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
-      if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
-      chart($('chart-lr'), {
-        animation: false,
-        grid: { left: 56, right: 24, top: 36, bottom: 44 },
-        legend: { top: 0 },
-        tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
-        xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
-        yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
-        series: [
-          { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
-          { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
-        ],
-      });
+      const lrChart = echarts.init($('chart-lr'), null, { renderer: 'svg' });
+      charts.add(lrChart);
+      const draw = (validatedLr) => {
+        const marks = [];
+        if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
+        if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
+        // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
+        if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
+        const option = {
+          animation: false,
+          grid: { left: 56, right: 24, top: 36, bottom: 44 },
+          legend: { top: 0 },
+          tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
+          xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
+          yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
+          series: [
+            { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
+            { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
+          ],
+        };
+        lrChart.setOption(option, true); // replace, not merge: the marks change
+      };
+      draw(null);
+      if (!training) {
+        $('lr-fill-length').addEventListener('click', () => $('f-train-epochs').focus());
+        return;
+      }
+      // Then the candidates, trained to the training length (the range test above is reused from the cache).
+      status.textContent = `${status.textContent} Validating candidates at your training length…`;
+      const section = $('lr-validated');
+      try {
+        const v = await api('/v1/lr/suggest', { method: 'POST', body: JSON.stringify({ probe, range, training, schedule }) });
+        if (!section.isConnected) return; // the page changed meanwhile
+        status.textContent = `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}; candidates validated.`;
+        setHTML(section, validatedView(v));
+        if (v.lr) draw(v.lr);
+      } catch (err) {
+        if (!section.isConnected) return;
+        status.textContent = '';
+        setHTML(section, html`<h2>Validated at your training length</h2>${alertBox(err)}`);
+      }
     } catch (err) {
       status.textContent = '';
       setHTML(out, alertBox(err));

@@ -44,8 +44,11 @@ export class StrideClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  /** POST/GET a path; answers the status and parsed body (null for 204). Throws ApiError for 4xx/5xx. */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiResponse<T>> {
+  /**
+   * POST/GET a path; answers the status and parsed body (null for 204). Throws ApiError for 4xx/5xx.
+   * `timeoutMs` overrides the client's per-request timeout (a validated lr/suggest trains for tens of seconds).
+   */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, options: { timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       let res: Response;
@@ -54,7 +57,7 @@ export class StrideClient {
           method,
           headers: { Authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
         });
       } catch (err) {
         lastError = err;
@@ -79,8 +82,8 @@ export class StrideClient {
     throw new Error(`cannot reach stride at ${this.url} (${why})`);
   }
 
-  async post<T>(path: string, body: unknown = {}): Promise<ApiResponse<T>> {
-    return this.request<T>('POST', path, body);
+  async post<T>(path: string, body: unknown = {}, options: { timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
+    return this.request<T>('POST', path, body, options);
   }
 
   async get<T>(path: string): Promise<ApiResponse<T>> {

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { LrRangeTest } from '../api/schemas';
 import type { StudyView, TrialView } from '../coordinator/types';
+import type { LrSuggestion } from '../services/lr-suggest';
 import { ApiError, StrideClient } from './client';
 
 export interface Io {
@@ -90,13 +91,87 @@ function describeSuggestion(r: LrRangeTest): string {
   return lines.join('\n') + '\n';
 }
 
-export async function lrFind(client: StrideClient, file: string, json: boolean, io: Io): Promise<number> {
+/** The real run's length and LR schedule (`--epochs`/`--steps`, `--schedule`): lr-find then validates at it. */
+export interface TrainingHorizon {
+  training: { epochs: number } | { steps: number };
+  schedule?: 'constant' | 'cosine' | 'one_cycle';
+}
+
+export const SCHEDULES = ['constant', 'cosine', 'one_cycle'] as const;
+
+/** How long a validated lr/suggest may take: a range test, then up to two rounds of edge training (60 s each on the service). */
+const SUGGEST_TIMEOUT_MS = 10 * 60_000;
+
+const pad = (cells: string[][]) => {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+};
+
+/** The lr/suggest answer for a person: the lr, the horizon it was validated at, the candidates, the reasoning. */
+export function describeValidated(v: LrSuggestion): string {
+  const h = v.horizon;
+  const lines: string[] = [];
+  lines.push(
+    v.method === 'validated'
+      ? `validated lr ${fmtLr(v.lr)} (confidence ${v.confidence})`
+      : `lr ${fmtLr(v.lr)} (${v.method}, not validated; confidence ${v.confidence})`,
+  );
+  if (h) {
+    const steps = h.steps !== undefined ? `${h.steps} steps = ${h.epochs} epochs of this probe; ` : '';
+    lines.push(
+      h.method === 'none'
+        ? `horizon: ${steps}${h.epochs} epochs, not validated (none)`
+        : `horizon: ${steps}validated at ${h.validated_epochs} of ${h.epochs} epochs (${h.method}), ${h.schedule} schedule`,
+    );
+  }
+  if (v.stable_range) lines.push(`stable range ${fmtLr(v.stable_range.min)} .. ${fmtLr(v.stable_range.max)}`);
+  const cands = v.validation?.candidates ?? [];
+  if (cands.length > 0) {
+    lines.push('', `candidates (validation loss; ${v.validation!.complete ? 'complete' : 'validation ran out of time'}):`);
+    const rows = [
+      ['', 'lr', 'sources', 'state', 'value', 'epochs run', 'tied'],
+      ...cands.map((c) => [
+        c.lr === v.lr ? '*' : '',
+        fmtLr(c.lr),
+        c.sources.join(', '),
+        c.state,
+        c.value === null ? '—' : c.value.toPrecision(4),
+        String(c.epochs_run),
+        c.tied ? 'tied' : '',
+      ]),
+    ];
+    lines.push(...pad(rows).map((l) => `  ${l}`), '  (* the answer)');
+  }
+  if (v.reasoning.length > 0) lines.push('', 'why:', ...v.reasoning.map((r) => `  - ${r}`));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * `stride lr-find FILE [--epochs N | --steps N] [--schedule S]`: the range
+ * test's curve and rules; with a horizon, then POST /v1/lr/suggest with the
+ * same probe and range, which validates candidates at that length.
+ * --json: the range test as before; with a horizon {"range_test", "suggestion"}.
+ */
+export async function lrFind(client: StrideClient, file: string, json: boolean, io: Io, horizon?: TrainingHorizon): Promise<number> {
   const request = rangeTestRequest(file);
   if (!json) io.err.write('running the LR range test on the edge...\n');
   const { body } = await client.post<LrRangeTest>('/v1/lr-range-tests', request);
   const r = body!;
-  if (json) io.out.write(JSON.stringify(r, null, 2) + '\n');
-  else io.out.write(plotCurve(r) + '\n' + describeSuggestion(r));
+  if (!horizon) {
+    if (json) io.out.write(JSON.stringify(r, null, 2) + '\n');
+    else io.out.write(plotCurve(r) + '\n' + describeSuggestion(r) + '\nfor a validated lr at your training length: --epochs N (or --steps N) [--schedule constant|cosine|one_cycle]\n');
+    return 0;
+  }
+  if (!json) {
+    io.out.write(plotCurve(r) + '\n' + describeSuggestion(r) + '\n');
+    const length = 'epochs' in horizon.training ? `${horizon.training.epochs} epochs` : `${horizon.training.steps} steps`;
+    io.err.write(`validating candidates at ${length} (${horizon.schedule ?? 'constant'} schedule) on the edge; this can take a minute...\n`);
+  }
+  // The same probe and range: the service reuses the range test it just ran.
+  const suggestBody = { probe: request.probe, ...(request.range !== undefined ? { range: request.range } : {}), training: horizon.training, ...(horizon.schedule ? { schedule: horizon.schedule } : {}) };
+  const { body: suggestion } = await client.post<LrSuggestion>('/v1/lr/suggest', suggestBody, { timeoutMs: SUGGEST_TIMEOUT_MS });
+  if (json) io.out.write(JSON.stringify({ range_test: r, suggestion }, null, 2) + '\n');
+  else io.out.write(describeValidated(suggestion!));
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * The `stride` command line (Node). Speaks only HTTP to the service.
  *
  *   stride agent --study ID [--count N] [--gpus 0,1,2,3] [--name NAME] -- <command with ${param} placeholders>
- *   stride lr-find probe.json | stride check probe.json --lr 0.1
+ *   stride lr-find probe.json [--epochs N | --steps N] [--schedule cosine] | stride check probe.json --lr 0.1
  *   stride study create study.json | run ID | wait ID --timeout 30m | best ID | export ID --format csv
  *
  * Configuration: STRIDE_URL (default http://localhost:8787) and
@@ -12,13 +12,17 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent';
 import { ApiError, StrideClient } from './client';
-import { check, lrFind, parseDuration, studyBest, studyCreate, studyExport, studyRun, studyWait, UsageError, type Io } from './commands';
+import { check, lrFind, parseDuration, SCHEDULES, studyBest, studyCreate, studyExport, studyRun, studyWait, UsageError, type Io, type TrainingHorizon } from './commands';
 
 const USAGE = `usage: stride <command> [options]
 
 commands:
   lr-find FILE          run an LR range test (FILE: a probe, or {"probe", "range"}; - for stdin),
-                        print the curve and the suggestion
+                        print the curve and the suggestion. With your run's length, --epochs N or
+                        --steps N (not both), and [--schedule constant|cosine|one_cycle], it then
+                        validates candidates at that length (POST /v1/lr/suggest; tens of seconds)
+                        and prints the validated lr, its confidence, the horizon, the candidates
+                        and why; --json gives {"range_test", "suggestion"}
   check FILE --lr X     exit 0 when X is in the stable region, 1 when it is above max_stable_lr
                         or more than --factor (default 10) times below the suggestion, 2 on errors
   study create FILE     create a study (FILE: the body of POST /v1/studies, see docs/API.md); prints
@@ -97,6 +101,9 @@ export async function main(
         wait: { type: 'boolean' },
         'no-start': { type: 'boolean' },
         lr: { type: 'string' },
+        epochs: { type: 'string' },
+        steps: { type: 'string' },
+        schedule: { type: 'string' },
         factor: { type: 'string' },
         timeout: { type: 'string' },
         interval: { type: 'string' },
@@ -134,7 +141,9 @@ export async function main(
         return await runAgent(client, v, pos, io, usage);
       case 'lr-find':
         if (pos.length !== 1) return usage('give one file: stride lr-find probe.json');
-        return await lrFind(client, pos[0], json, cio);
+        const horizon = lrFindHorizon(v);
+        if (typeof horizon === 'string') return usage(horizon);
+        return await lrFind(client, pos[0], json, cio, horizon);
       case 'check': {
         if (pos.length !== 1) return usage('give one file: stride check probe.json --lr 0.1');
         const lr = Number(v.lr);
@@ -176,6 +185,24 @@ export async function main(
 }
 
 type Values = Record<string, string | boolean | undefined>;
+
+/** lr-find's --epochs / --steps / --schedule: the horizon, none, or what is wrong (a usage error). */
+function lrFindHorizon(v: Values): TrainingHorizon | undefined | string {
+  const whole = (flag: 'epochs' | 'steps'): number | string => {
+    const n = Number(v[flag]);
+    return Number.isInteger(n) && n >= 1 ? n : `--${flag} must be a whole number >= 1, got '${v[flag]}'`;
+  };
+  if (v.epochs !== undefined && v.steps !== undefined) return 'give --epochs or --steps, not both (the training length in one unit)';
+  const schedule = v.schedule as string | undefined;
+  if (schedule !== undefined && !(SCHEDULES as readonly string[]).includes(schedule)) return `--schedule must be ${SCHEDULES.join(', ')}, got '${schedule}'`;
+  if (v.epochs === undefined && v.steps === undefined) {
+    return schedule === undefined ? undefined : '--schedule needs the training length: add --epochs N or --steps N';
+  }
+  const flag = v.epochs !== undefined ? 'epochs' : 'steps';
+  const n = whole(flag);
+  if (typeof n === 'string') return n;
+  return { training: flag === 'epochs' ? { epochs: n } : { steps: n }, ...(schedule ? { schedule: schedule as TrainingHorizon['schedule'] } : {}) };
+}
 
 async function runAgent(
   client: StrideClient,

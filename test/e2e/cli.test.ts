@@ -41,6 +41,67 @@ describe('stride CI commands', () => {
     expect(JSON.parse(whole.out).curve.length).toBeLessThanOrEqual(40);
   });
 
+  it('lr-find --epochs/--steps validates at the training length (POST /v1/lr/suggest): lr, confidence, horizon, candidates, reasoning; --json has both answers', async () => {
+    // Small enough that validating every candidate for 5 epochs takes seconds.
+    const small = {
+      model: { kind: 'mlp', hidden: [16], activation: 'relu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'moons', n: 256, noise: 0.2, seed: 3 },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 32,
+      seed: 0,
+    };
+    const probe = file('probe-horizon.json', small);
+    const human = await stride(['lr-find', probe, '--epochs', '5']);
+    expect(human.code, human.err).toBe(0);
+    expect(human.out).toMatch(/┤.*\*/); // the range test's plot comes first, as before
+    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(min_over_10/);
+    const lr = /^validated lr ([\d.e+-]+) \(confidence (high|medium|low)\)$/m.exec(human.out);
+    expect(lr, human.out).not.toBeNull();
+    expect(human.out).toContain('horizon: validated at 5 of 5 epochs (full), constant schedule');
+    expect(human.out).toMatch(/^ +lr +sources +state +value +epochs run +tied$/m);
+    // The answer is a row of the table, marked, with the epochs it ran.
+    const answerRow = human.out.split('\n').find((l) => l.startsWith('  * '));
+    expect(answerRow, human.out).toMatch(new RegExp(`^  \\* +${lr![1].replace(/[.+]/g, '\\$&')} +.*complete +[\\d.e+-]+ +5\\b`));
+    expect(human.out).toMatch(/^why:\n {2}- range test lrt_\w+ \(cached\)/m);
+    expect(human.out).toMatch(/validated at the horizon: the finalists trained all 5 epochs/);
+    expect(human.out).not.toMatch(/for a validated lr at your training length/);
+
+    // --steps and --schedule, as JSON: the range test and the lr/suggest answer.
+    const json = await stride(['lr-find', probe, '--steps', '35', '--schedule', 'cosine', '--json']);
+    expect(json.code, json.err).toBe(0);
+    const r = JSON.parse(json.out);
+    expect(Object.keys(r).sort()).toEqual(['range_test', 'suggestion']);
+    expect(r.range_test.curve.length).toBeGreaterThan(10);
+    expect(r.suggestion).toMatchObject({
+      method: 'validated',
+      confidence: expect.stringMatching(/^(high|medium|low)$/),
+      // 35 steps of 7 per epoch (205 training rows, batch 32).
+      horizon: { epochs: 5, steps: 35, source: 'training.steps', validated_epochs: 5, method: 'full', schedule: 'cosine' },
+      validation: { schedule: 'cosine', epochs: 5 },
+      range_test: { id: r.range_test.id },
+    });
+    expect(r.suggestion.validation.candidates.length).toBeGreaterThanOrEqual(2);
+    expect(r.suggestion.validation.candidates.map((c: { lr: number }) => c.lr)).toContain(r.suggestion.lr);
+    expect(r.suggestion.reasoning.length).toBeGreaterThan(2);
+
+    // Without a horizon: as before, with one hint line; --json is the range test itself.
+    const plain = await stride(['lr-find', probe]);
+    expect(plain.out).toContain('for a validated lr at your training length: --epochs N');
+    expect(plain.out).not.toMatch(/^validated lr/m);
+    const plainJson = JSON.parse((await stride(['lr-find', probe, '--json'])).out);
+    expect(plainJson).toMatchObject({ id: r.range_test.id, suggestion: { lr: expect.any(Number) } });
+
+    // Usage errors: exit 2 before anything runs.
+    const both = await stride(['lr-find', probe, '--epochs', '5', '--steps', '35']);
+    expect(both).toMatchObject({ code: 2, out: '' });
+    expect(both.err).toMatch(/stride lr-find: give --epochs or --steps, not both/);
+    expect(await stride(['lr-find', probe, '--epochs', '0'])).toMatchObject({ code: 2, err: expect.stringContaining("--epochs must be a whole number >= 1, got '0'") });
+    expect(await stride(['lr-find', probe, '--epochs', '5', '--schedule', 'step'])).toMatchObject({ code: 2, err: expect.stringContaining('--schedule must be constant, cosine, one_cycle') });
+    expect(await stride(['lr-find', probe, '--schedule', 'cosine'])).toMatchObject({ code: 2, err: expect.stringContaining('add --epochs N or --steps N') });
+    expect((await stride(['--help'])).out).toMatch(/--epochs N or\s+--steps N \(not both\)/);
+  });
+
   it('check exits 0 inside the stable region, 1 above max_stable_lr or far below the suggestion, 2 on errors', async () => {
     const probe = file('probe-check.json', PROBE);
     const r = JSON.parse((await stride(['lr-find', probe, '--json'])).out);

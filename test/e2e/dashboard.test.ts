@@ -161,6 +161,62 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('LR page: with a training length, validates candidates at it (POST /v1/lr/suggest) and shows the validated lr, horizon and candidates; without, says the suggestion is unvalidated', async () => {
+    const page = await open('#/lr');
+    // A small probe: every candidate trains its 5 epochs in seconds.
+    const small = {
+      model: { kind: 'mlp', hidden: [16], activation: 'relu' },
+      task: 'classification',
+      data: { kind: 'synthetic', name: 'moons', n: 256, noise: 0.2, seed: 3 },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 32,
+      seed: 0,
+    };
+    await page.locator('#probe-json').fill(JSON.stringify(small, null, 2));
+    await page.getByLabel('Steps').fill('60');
+    // No training length: the range test alone, with a note that its suggestion is not validated.
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    await page.waitForSelector('#suggested-lr, #lr-out .alert', { timeout: 60_000 });
+    await expect.poll(() => page.locator('#lr-unvalidated').textContent()).toMatch(/not validated.*Training length/s);
+    expect(await page.locator('#validated-lr').count()).toBe(0);
+    await shot(page, 'lr-unvalidated');
+    await page.locator('#lr-fill-length').click();
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('f-train-epochs');
+    // Both epochs and steps: refused before anything is sent.
+    await page.getByLabel('Training length (epochs)').fill('5');
+    await page.getByLabel('or step count').fill('35');
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/epochs or in steps, not both/);
+    await page.getByLabel('or step count').fill('');
+    // 5 epochs, cosine: the range test, then the candidates trained 5 epochs.
+    await page.getByLabel('Schedule').selectOption('cosine');
+    const req = page.waitForRequest((r) => r.url().endsWith('/v1/lr/suggest') && r.method() === 'POST', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Run range test' }).click();
+    const body = (await req).postDataJSON();
+    expect(body).toMatchObject({ probe: small, training: { epochs: 5 }, schedule: 'cosine', range: { steps: 60 } });
+    await page.waitForSelector('#validated-lr, #lr-validated .alert', { timeout: 120_000 });
+    expect(await page.locator('#lr-validated .alert').count(), (await page.locator('#lr-validated').textContent()) ?? '').toBe(0);
+    const lr = Number(await page.locator('#validated-lr').textContent());
+    expect(lr).toBeGreaterThan(0);
+    expect(await page.locator('#lr-horizon').textContent()).toBe('validated at 5 of 5 epochs (full), cosine schedule');
+    expect(await page.locator('#validated-confidence').textContent()).toMatch(/^(high|medium|low)$/);
+    expect(await page.locator('#lr-unvalidated').count()).toBe(0);
+    // The candidates: one row each, the answer marked, complete ones ran all 5 epochs.
+    const rows = page.locator('#validation-table tbody tr');
+    expect(await rows.count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('#validation-table thead').textContent()).toMatch(/lr.*sources.*state.*value.*epochs run.*tied/);
+    const answer = page.locator('#validation-table tr.answer');
+    expect(await answer.count()).toBe(1);
+    expect(Number(await answer.getAttribute('data-lr'))).toBe(lr);
+    expect(await answer.locator('td').nth(2).textContent()).toBe('complete');
+    expect(await answer.locator('td').nth(4).textContent()).toBe('5');
+    expect(await page.locator('#validated-reasoning li').count()).toBeGreaterThan(2);
+    // The chart marks the validated lr.
+    await expect.poll(() => page.locator('#chart-lr').textContent()).toMatch(/validated/);
+    await shot(page, 'lr-validated');
+    await page.close();
+  });
+
   it('shows user data as text, never as markup (study name, metric, param name, choices, errors, chart tooltips)', async () => {
     const img = (n: number) => `<img src=x onerror="window.__xss=${n}">`;
     const name = `${img(1)}<script>window.__xss=2</script> study`;
