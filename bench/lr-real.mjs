@@ -41,7 +41,7 @@ export const grid = (optimizer) => Array.from({ length: GRID_POINTS }, (_, i) =>
  */
 export const TASKS = [
   { id: 'iris-sgdm', name: 'iris, MLP 32, SGD+momentum', data: 'iris', task: 'classification', hidden: [32], optimizer: { name: 'sgd', momentum: 0.9 }, batch: 16, epochs: 40 },
-  { id: 'wine-wide-adam', name: 'wine, wide MLP 512-512, Adam', data: 'wine', task: 'classification', hidden: [512, 512], optimizer: { name: 'adam' }, batch: 16, epochs: 30 },
+  { id: 'wine-wide-adam', name: 'wine, wide MLP 512-512, Adam', data: 'wine', task: 'classification', hidden: [512, 512], optimizer: { name: 'adam' }, batch: 32, epochs: 20 },
   { id: 'bc120-adamw', name: 'breast cancer, 120-row subsample, MLP 256-256, AdamW (wd 0.01)', data: 'breast_cancer', subsample: SMALL_N, task: 'classification', hidden: [256, 256], optimizer: { name: 'adamw', weight_decay: 0.01 }, batch: 16, epochs: 40 },
   { id: 'bc-rmsprop', name: 'breast cancer, MLP 64-64, RMSprop', data: 'breast_cancer', task: 'classification', hidden: [64, 64], optimizer: { name: 'rmsprop' }, batch: 32, epochs: 20 },
   { id: 'digits-adam', name: 'digits, MLP 128, Adam', data: 'digits', task: 'classification', hidden: [128], optimizer: { name: 'adam' }, batch: 32, epochs: 20 },
@@ -170,9 +170,15 @@ function probeOf(task, csvText, seed) {
   };
 }
 
+/** No request may hang the section: each gets this long (a local Durable Object has been seen to stop answering). */
+const REQUEST_TIMEOUT_MS = 120_000;
+/** How long one ground-truth study may take before its unfinished trials count as missing. */
+const STUDY_DEADLINE_MS = 300_000;
+
 async function call(base, method, pathname, body) {
   const t0 = performance.now();
   const res = await fetch(new URL(pathname, base), {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     method,
     headers: { Authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -220,23 +226,39 @@ async function trainLrs(base, name, probe, lrs, epochs) {
     space: { lr: { type: 'categorical', choices: lrs } },
     sampler: { name: 'grid', seed: 0 },
     max_trials: lrs.length,
-    executor: { kind: 'edge', probe, epochs, validation_split: VALIDATION_SPLIT, parallelism: 4 },
+    // A short lease: a trial the local queue stops delivering is re-sent after a minute, not five.
+    executor: { kind: 'edge', probe, epochs, validation_split: VALIDATION_SPLIT, parallelism: 4, lease_seconds: 60 },
   });
   await api(base, 'POST', `/v1/studies/${study.id}/run`);
   const t0 = performance.now();
-  let s;
+  let s = study;
+  let stalled = null;
   for (;;) {
-    ({ body: s } = await api(base, 'GET', `/v1/studies/${study.id}`));
-    if (s.state === 'completed' || performance.now() - t0 > 900_000) break;
+    try {
+      ({ body: s } = await api(base, 'GET', `/v1/studies/${study.id}`));
+    } catch (e) {
+      stalled = String(e.cause?.code ?? e.name ?? e);
+      log(`  ${name}: GET study failed (${stalled}); still waiting`);
+    }
+    if (s.state === 'completed' || performance.now() - t0 > STUDY_DEADLINE_MS) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { body: tr } = await api(base, 'GET', `/v1/studies/${study.id}/trials`);
+  let trials = [];
+  try {
+    trials = (await api(base, 'GET', `/v1/studies/${study.id}/trials`)).body.trials;
+  } catch (e) {
+    log(`  ${name}: could not read the trials (${e.cause?.code ?? e}); every lr counts as missing`);
+  }
+  if (s.state !== 'completed') log(`  ${name}: did not complete within ${STUDY_DEADLINE_MS / 1000} s (${stalled ?? 'state ' + s.state}); unfinished lrs count as missing`);
   const out = new Map();
   for (const lr of lrs) {
-    const t = tr.trials.find((x) => x.params.lr === lr);
-    out.set(lr, t && t.state === 'complete' ? { loss: t.value, error: null } : { loss: null, error: t?.error ?? t?.state ?? 'missing' });
+    const t = trials.find((x) => x.params.lr === lr);
+    // A final validation loss of exactly 0 has been seen from runs whose losses jumped to the
+    // hundreds (a wide MLP at a high lr): not a real loss, so it counts as diverged.
+    if (t && t.state === 'complete' && t.value === 0) out.set(lr, { loss: null, error: 'reported a validation loss of exactly 0 (bogus: diverged)' });
+    else out.set(lr, t && t.state === 'complete' ? { loss: t.value, error: null } : { loss: null, error: t?.error ?? t?.state ?? 'missing' });
   }
-  return { results: out, seconds: (performance.now() - t0) / 1000, completed: s.state === 'completed' };
+  return { results: out, seconds: (performance.now() - t0) / 1000, completed: s.state === 'completed', stalled };
 }
 
 const log10 = Math.log10;
@@ -274,11 +296,13 @@ async function runTask(base, task, split) {
   const g = grid(task.optimizer.name);
   const lrs = [...new Set([...g, ...Object.values(points).filter((v) => v !== null)])];
   const perSeed = [];
+  const incomplete = [];
   let trainS = 0;
   for (const seed of TRUTH_SEEDS) {
     const csv = seed === 0 ? seen : taskCsv(task, seed, split);
     const r = await trainLrs(base, `bench lr-real ${task.id} seed ${seed}`, probeOf(task, csv.text, seed), lrs, task.epochs);
     trainS += r.seconds;
+    if (!r.completed) incomplete.push({ seed, reason: r.stalled ?? 'deadline' });
     perSeed.push(r.results);
   }
   // Mean final validation loss over the seeds; null if any seed failed (diverged).
@@ -346,6 +370,7 @@ async function runTask(base, task, split) {
     compute_share_with_range_test: rangeSteps === null ? null : (candEpochs + rangeSteps / stepsPerEpoch) / gridCompute,
     reasoning: withH.answer.reasoning,
     train_s: trainS,
+    incomplete_studies: incomplete,
     seconds: (performance.now() - t0) / 1000,
   };
   const v = methods.validated;
@@ -500,7 +525,13 @@ export function renderLrReal(q, lines) {
   lines.push(
     `- Wall time per suggestion (local workerd on this machine, range test included, from Node): ${q.rows.map((r) => `${r.id} ${f(r.suggest_s, 1)} s`).join(', ')}; without training (cached range test): median ${f(median(q.rows.map((r) => r.suggest_defaults_s)), 1)} s.`,
   );
+  const zeros = q.rows.filter((r) => r.grid.some((g) => g.errors?.some((e) => /exactly 0/.test(e))) || Object.values(r.methods).some(() => false));
+  if (zeros.length) lines.push(`- **Server issue seen**: some trials finished \`complete\` with a validation loss of exactly 0 after epochs with losses in the hundreds (${zeros.map((r) => r.id).join(', ')}, high lrs); the bench counts them as diverged.`);
   lines.push(`- Default lrs (torch.optim's; Keras's 0.01 for SGD): SGD 0.01, Adam/AdamW 1e-3, RMSprop 1e-2. "div." = diverged (the trial failed) on at least one seed; it counts as infinitely bad in the medians and worst ratios.`);
+  const inc = q.rows.filter((r) => r.incomplete_studies?.length);
+  if (inc.length) {
+    lines.push(`- **Incomplete ground truth**: ${inc.map((r) => `${r.id} seed(s) ${r.incomplete_studies.map((x) => `${x.seed} (${x.reason})`).join(', ')}`).join('; ')}: the local Worker stopped answering or the study ran past ${STUDY_DEADLINE_MS / 1000} s; lrs without a result on every seed count as diverged there, so those rows are not trustworthy.`);
+  }
   lines.push('- bench/data/README.md gives the datasets\' sources and licence; linnerud (20 rows) is exported but too small for a held-out grid, so no task uses it.');
   lines.push('');
 }
