@@ -8,21 +8,29 @@
 // local D1/Durable Object store) through wrangler's programmatic API, and
 // stops each before going on.
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency]
-//   --only runs (and writes) just the named sections; for development.
+// Then the LR suggestions on scikit-learn's bundled datasets against a
+// full-training LR grid (bench/lr-real.mjs, data in bench/data/).
+//
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real]
+//   --only runs just the named sections and replaces only theirs in
+//   bench/results.json and bench/RESULTS.md; the other sections keep their
+//   last results (and the machine line of the run that measured them).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride, startWorker } from '../scripts/local-worker.mjs';
+import { lrRealSection, renderLrReal } from './lr-real.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const argSeconds = process.argv.indexOf('--seconds');
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 2;
 const argOnly = process.argv.indexOf('--only');
-const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ['tfjs', 'samplers', 'latency']);
+const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real'];
+const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
+for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${ALL_SECTIONS.join(', ')})`);
 
 const PARAMS = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10; // 235146
 const BATCH = 64;
@@ -156,9 +164,23 @@ function render(results) {
   );
   if (results.rows) renderTfjs(results, lines);
   else lines.push('## Training-step throughput (TF.js in workerd)', '', 'Not run this time (`--only` without `tfjs`).', '');
-  if (results.samplers) renderSamplers(results.samplers, lines);
-  if (results.latency) renderLatency(results.latency, lines);
+  if (results.samplers) {
+    sectionMachine(results.samplers, machine, lines, 'Sampler quality');
+    renderSamplers(results.samplers, lines);
+  }
+  if (results.latency) {
+    sectionMachine(results.latency, machine, lines, 'Ask latency, runners, edge study and LR suggestions against a synthetic grid');
+    renderLatency(results.latency, lines);
+  }
+  if (results.lr_real) renderLrReal(results.lr_real, lines);
   return lines.join('\n');
+}
+
+/** Sections measured by a later `--only` run say so, with that run's machine line. */
+function sectionMachine(section, top, lines, what) {
+  const m = section.machine;
+  if (!m || m.date === top.date) return;
+  lines.push(`(${what}: measured separately, \`--only\` on ${m.date}: ${m.cpu_model}, ${m.cores} cores; Node ${m.node}; wrangler ${m.wrangler}, workerd ${m.workerd}; load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(', ')}.)`, '');
 }
 
 function renderTfjs(results, lines) {
@@ -851,7 +873,15 @@ async function main() {
     date: new Date().toISOString(),
     loadavg_start: os.loadavg(),
   };
+  // A partial run (--only) replaces just its sections in the last results.
   let results = { machine };
+  if (argOnly > 0) {
+    try {
+      results = JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'));
+    } catch {
+      results = { machine };
+    }
+  }
   if (SECTIONS.has('tfjs')) {
     const { clock, rows } = await workerdRuns();
     const torch = torchRun();
@@ -873,10 +903,11 @@ async function main() {
       ratioLine('range test / stride-WASM step rate', find('range-test'), sW, null),
       ratioLine('stride-WASM / matmul-only-WASM (share of the GEMM ceiling)', sW, find('matmul-only', 'wasm'), null),
     ];
-    results = { ...results, flops_per_step: FLOPS_PER_STEP, parameters: PARAMS, batch: BATCH, seconds: SECONDS, clock, rows, torch, ratios };
+    results = { ...results, machine, flops_per_step: FLOPS_PER_STEP, parameters: PARAMS, batch: BATCH, seconds: SECONDS, clock, rows, torch, ratios };
   }
-  if (SECTIONS.has('samplers')) results.samplers = samplerSection();
-  if (SECTIONS.has('latency')) results.latency = await latencySection();
+  if (SECTIONS.has('samplers')) results.samplers = { ...samplerSection(), machine };
+  if (SECTIONS.has('latency')) results.latency = { ...(await latencySection()), machine };
+  if (SECTIONS.has('lr-real')) results.lr_real = { ...(await lrRealSection()), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);
