@@ -185,6 +185,11 @@ describe('lr/suggest, the parts', () => {
     const t = rankWithTies(noisy);
     expect(t.tied.map((c) => c.lr)).toEqual([0.1, 0.03]);
     expect(noisy.map((c) => c.tied)).toEqual([true, true, false]);
+    // A candidate whose last epochs swing wildly (diverging) is not tied with a steady best, however wide its spread.
+    const unstable = rankWithTies([ev(0.0242, 0.0001, 0.00005), ev(0.242, 85.65, 120)]);
+    expect(unstable.tied.map((c) => c.lr)).toEqual([0.0242]);
+    expect(unstable.ranked.map((c) => c.tied)).toEqual([false, false]);
+    expect(unstable.ranked.map((c) => c.lr)).toEqual([0.0242, 0.242]);
     // Without spreads, 1% of the best loss.
     expect(rankWithTies([ev(0.1, 1, null), ev(0.05, 1.009, null), ev(0.02, 1.02, null)]).tied.map((c) => c.lr)).toEqual([0.1, 0.05]);
   });

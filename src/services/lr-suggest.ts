@@ -278,14 +278,16 @@ async function validateRound(env: Env, projectId: string, req: LrSuggestRequest,
 /**
  * The finalists (complete candidates) best first, and the ties: those whose
  * loss is within the sum of the two spreads (at least 1% of the best) of the
- * best's. Marks `tied` on the evidence.
+ * best's, the candidate's spread counted at most as the best's: a candidate
+ * whose last epochs swing wildly (diverging) is unstable, not tied. Marks
+ * `tied` on the evidence.
  */
 export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvidence[]; tied: CandidateEvidence[]; tolerance: (c: CandidateEvidence) => number } {
   const ranked = cands.filter((c) => c.state === 'complete' && c.value !== null && Number.isFinite(c.value)).sort((a, b) => (a.value as number) - (b.value as number));
   for (const c of cands) c.tied = false;
   if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
   const best = ranked[0];
-  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + (c.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(best.value as number));
+  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(best.value as number));
   const tied = ranked.filter((c) => (c.value as number) - (best.value as number) <= tolerance(c));
   if (tied.length > 1) for (const c of tied) c.tied = true;
   return { ranked, tied, tolerance };
