@@ -723,7 +723,7 @@ async function suggestQuality(base) {
   const out = [];
   for (const task of SUGGEST_TASKS) {
     const t0 = performance.now();
-    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', { probe: task.probe, validation: { epochs: 3 } });
+    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', { probe: task.probe, training: { epochs: SUGGEST_EPOCHS } });
     const suggestS = (performance.now() - t0) / 1000;
     const c = sug.range_test.suggestion.candidates;
     const points = { ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && v > 0)), suggestion: sug.range_test.suggestion.lr, validated: sug.lr, default: sug.validation?.candidates.find((x) => x.sources.includes('default'))?.lr ?? null };
@@ -825,7 +825,7 @@ function renderLatency(lat, lines) {
   if (lat.suggest) {
     lines.push('## Learning-rate suggestions against a full-training grid', '');
     lines.push(
-      `For each task, \`POST /v1/lr/suggest\` with the probe (range test, then the candidates validated for 3 epochs with successive halving). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
+      `For each task, \`POST /v1/lr/suggest\` with the probe and \`"training": {"epochs": ${SUGGEST_EPOCHS}}\` (range test, then the candidates validated at that horizon with successive halving). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
       '',
     );
     const keys = ['validated', 'suggestion', 'valley', 'steepest', 'minimum', 'min_over_10', 'default'];
