@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { startStride } from '../scripts/local-worker.mjs';
+import { log, mulberry32 } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KEY = 'bench-key';
@@ -51,14 +52,7 @@ export const TASKS = [
 ];
 
 /** The README's probe (Quick start: spirals, MLP 64-64, SGD+momentum): the wall-time target's yardstick. */
-export const README_PROBE = {
-  model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
-  task: 'classification',
-  data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 },
-  optimizer: { name: 'sgd', momentum: 0.9, weight_decay: 0 },
-  batch_size: 64,
-  seed: 0,
-};
+export const README_PROBE = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/probe.json'), 'utf8'));
 const README_EPOCHS = 20;
 
 /** Methods, in the report's order. */
@@ -77,21 +71,7 @@ export const METHOD_LABELS = {
 /** The issue's targets for `validated` with the training horizon. */
 export const TARGETS = { median: 1.02, worst: 1.1, within: 1.05, within_share: 0.9, vs_default: 1.02, compute_share: 0.3, readme_wall_s: 5 };
 
-function log(msg) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
 
-/** mulberry32: a tiny seeded generator for the bench's own deterministic choices. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled(n, rand) {
   const o = Array.from({ length: n }, (_, i) => i);

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride, startWorker } from '../scripts/local-worker.mjs';
+import { log, mulberry32 } from './common.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,9 +55,6 @@ const LABELS = {
   pytorch: 'PyTorch, 1 thread (native anchor)',
 };
 
-function log(msg) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
 
 function version(pkg) {
   try {
@@ -498,17 +496,6 @@ function latencyObjective(p) {
   return 0.3 + 0.1 * (u + 2.5 - 0.15 * Math.log2(p.batch_size / 64)) ** 2 + 0.02 * (Math.log10(p.weight_decay) + 4) ** 2 + 0.3 * (p.momentum - 0.9) ** 2;
 }
 
-/** mulberry32: a tiny seeded generator for the fixed params the studies are filled with. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomParams(rand) {
   const logU = (lo, hi) => Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo)));

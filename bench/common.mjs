@@ -1,0 +1,17 @@
+// Small helpers the bench's sections share.
+
+export function log(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/** mulberry32: a tiny seeded generator for the bench's own deterministic choices (fill params, subsamples, label noise). */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
