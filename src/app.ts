@@ -14,7 +14,7 @@ import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
 import { issuesDetail, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 import { finishDocument } from './api/openapi';
-import { boundsStatus } from './api/json-bounds';
+import { boundsStatus } from './lib/json-bounds';
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
 

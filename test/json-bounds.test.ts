@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { json, post } from './helpers';
-import { nestsDeeperThan } from '../src/api/json-bounds';
+import { nestsDeeperThan } from '../src/lib/json-bounds';
 
 const SPACE = { lr: { type: 'float', low: 1e-5, high: 1, log: true } };
 

@@ -4,7 +4,7 @@
  * OpenAPI document at /openapi.json.
  */
 import { z } from '@hono/zod-openapi';
-import { boundedJson } from './json-bounds';
+import { boundedJson } from '../lib/json-bounds';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();

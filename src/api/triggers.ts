@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../app';
 import * as triggers from '../services/triggers';
-import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from './json-bounds';
+import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds';
 import { body, json, problem, projectOf, route, secured } from './openapi';
 
 const base = secured('Webhooks');

@@ -14,7 +14,7 @@
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64, randomBase64Url } from '../api/ids';
 import { ProblemError } from '../api/problem';
-import { boundsStatus } from '../api/json-bounds';
+import { boundsStatus } from '../lib/json-bounds';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
 import { issuesDetail, zodIssues } from '../api/problem';
 import { closest } from '../lib/names';

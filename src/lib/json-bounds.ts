@@ -10,7 +10,7 @@
  * deeper than 32 levels"), too large an issue marked with status 413, which
  * `boundsStatus` finds so the request answers 413.
  */
-import type { z } from '@hono/zod-openapi';
+import type { z } from 'zod';
 
 export const MAX_JSON_DEPTH = 32;
 export const MAX_JSON_BYTES = 64 * 1024;
