@@ -214,7 +214,7 @@ function checkCurveAgainstRange(req: { curve: { lr: number[] }; range: z.infer<t
       at(
         'mode',
         `the curve's learning rates are not evenly spaced ${log ? 'in log(lr)' : 'in lr'}: the step from point ${i} to ${i + 1} is ${(gaps[i] / usual).toPrecision(3)}x the usual one, ` +
-          `and an ${mode} sweep's steps are all the same (send null for a diverged loss rather than dropping its point, or leave mode out)`,
+          `and ${log ? 'an' : 'a'} ${mode} sweep's steps are all the same (send null for a diverged loss rather than dropping its point, or leave mode out)`,
       );
     }
   }
@@ -270,7 +270,6 @@ export const LrRangeTestRequestSchema = z
   });
 
 export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
-export type LrRangeTestCurveRequest = z.infer<typeof LrRangeTestCurveRequestSchema>;
 
 /** Longest training horizon lr/suggest takes, in epochs of the probe's training split. */
 export const MAX_TRAINING_EPOCHS = 10_000;
@@ -366,7 +365,7 @@ export const LrRangeTestSchema = z
     created_at: z.string(),
     schedule: ScheduleAdviceSchema.nullable()
       .optional()
-      .openapi({ description: "A schedule around the suggested lr, or around the optimizer's default when the curve gives none (null then without an optimizer). Absent from results stored before it." }),
+      .openapi({ description: "A schedule around the suggested lr; when the curve gives none, around the optimizer's default (capped at max_stable_lr), null without an optimizer. Absent from results stored before it." }),
     context: z
       .object({
         model: z.object({ name: z.string().optional(), parameters: z.number().optional() }).optional(),

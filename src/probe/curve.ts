@@ -78,7 +78,7 @@ const isOptimizer = (name: string | undefined): name is Optimizer => name !== un
  */
 export function analyseSweep(lrs: readonly number[], losses: readonly number[], options: SweepOptions): SweepAnalysis {
   const n = lrs.length;
-  const smoothed = smoothLosses([...losses], options.smoothing);
+  const smoothed = smoothLosses(losses, options.smoothing);
   const stop = divergenceIndex(smoothed, options.diverge_factor);
   const read = stop === null ? n : stop + 1;
   const points: CurvePoint[] = [];

@@ -152,7 +152,7 @@ export const NONFINITE_MEDIUM = 0.2;
  * (w_0 = 1, so m_0 = x_0), which is exact on a constant series: every finite
  * point of a constant series smooths to exactly that constant, NaNs or not.
  */
-export function smoothLosses(losses: number[], beta: number): number[] {
+export function smoothLosses(losses: readonly number[], beta: number): number[] {
   if (!(beta >= 0 && beta < 1)) throw new RangeError(`beta must be in [0, 1), got ${beta}`);
   const out: number[] = new Array(losses.length);
   let mean = 0;
