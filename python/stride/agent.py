@@ -26,7 +26,6 @@ import sys
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .study import ParamValue
 
 __all__ = ["AgentTrial", "current_trial", "in_agent"]
 
@@ -63,14 +62,14 @@ class AgentTrial:
 
     def __init__(
         self,
-        params: Mapping[str, ParamValue],
+        params: Mapping[str, Any],
         *,
         number: Optional[int] = None,
         study_id: Optional[str] = None,
         metrics_file: Optional[str] = None,
         under_agent: bool = False,
     ) -> None:
-        self.params: Dict[str, ParamValue] = dict(params)
+        self.params: Dict[str, Any] = dict(params)
         self.number = number
         self.study_id = study_id
         self.metrics_file = metrics_file
@@ -126,7 +125,7 @@ class AgentTrial:
                 sys.stdout.flush()
 
 
-def current_trial(defaults: Optional[Mapping[str, ParamValue]] = None) -> AgentTrial:
+def current_trial(defaults: Optional[Mapping[str, Any]] = None) -> AgentTrial:
     """The trial this process runs for ``stride agent``, or, run alone, a stand-in with ``defaults``.
 
     Under the agent the params come from ``STRIDE_PARAMS`` over ``defaults`` (a param the trial
@@ -134,7 +133,7 @@ def current_trial(defaults: Optional[Mapping[str, ParamValue]] = None) -> AgentT
     :meth:`AgentTrial.report`/:meth:`AgentTrial.tell` only record: one script runs the same
     either way.
     """
-    base: Dict[str, ParamValue] = dict(defaults or {})
+    base: Dict[str, Any] = dict(defaults or {})
     raw = os.environ.get("STRIDE_PARAMS")
     if raw is None:
         return AgentTrial(base)
@@ -145,7 +144,7 @@ def current_trial(defaults: Optional[Mapping[str, ParamValue]] = None) -> AgentT
     if not isinstance(params, dict):
         raise RuntimeError(f"STRIDE_PARAMS is not a JSON object: {raw[:200]!r}")
     trial_env = os.environ.get("STRIDE_TRIAL")
-    number = int(trial_env) if trial_env not in (None, "") else None
+    number = int(trial_env) if trial_env else None
     return AgentTrial(
         {**base, **params},
         number=number,

@@ -218,14 +218,14 @@ class Client:
 
     @staticmethod
     def _backoff(attempt: int) -> float:
-        return min(10.0, 0.25 * 2 ** (attempt - 1)) * (0.75 + random.random() * 0.5)
+        return float(min(10.0, 0.25 * 2.0 ** (attempt - 1)) * (0.75 + random.random() * 0.5))
 
     # --- studies -------------------------------------------------------------
 
     def create_study(
         self,
         name: str,
-        space: Mapping[str, Mapping[str, Any]],
+        space: Mapping[str, Any],
         *,
         direction: str = "minimize",
         sampler: Union[str, Mapping[str, Any], None] = None,

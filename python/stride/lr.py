@@ -104,7 +104,7 @@ class LrRangeTest:
         """Plot loss against learning rate (log axis) with the suggestion and ``max_stable_lr``
         marked; returns the matplotlib ``Axes``. Needs matplotlib (``pip install matplotlib``)."""
         try:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # type: ignore[import]
         except ImportError as e:
             raise ImportError(
                 "LrRangeTest.plot() needs matplotlib, which is not installed: pip install matplotlib "
@@ -278,7 +278,8 @@ def lr_find(
     grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
     was_training = model.training
     rng_cpu = torch.get_rng_state()
-    rng_cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    # CUDA's generators only when CUDA is already in use: asking would start it.
+    rng_cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None  # type: ignore[no-untyped-call]
 
     lrs: List[float] = []
     losses: List[Optional[float]] = []

@@ -25,6 +25,7 @@ __all__ = ["Study", "Trial", "ParamValue"]
 logger = logging.getLogger("stride")
 
 #: A parameter's value: a float or int (numeric parameters) or a categorical choice.
+#: ``params`` dicts are typed ``Dict[str, Any]`` (as Optuna's) so that ``math.log10(trial.params["lr"])`` type-checks.
 ParamValue = Union[float, int, str, bool]
 
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
@@ -64,7 +65,7 @@ class Trial:
         self.raw: Dict[str, Any] = dict(data)
         self.study_id: str = data["study_id"]
         self.number: int = int(data["number"])
-        self.params: Dict[str, ParamValue] = dict(data.get("params") or {})
+        self.params: Dict[str, Any] = dict(data.get("params") or {})
         self.state: str = data.get("state", "running")
         self.value: Optional[float] = data.get("value")
         self.intermediate: List[Dict[str, Any]] = list(data.get("intermediate") or [])
@@ -199,7 +200,7 @@ class Study:
         answer = self.client.request("POST", f"{self._path}/ask", {"count": count})
         return [Trial(self, t) for t in answer["trials"]]
 
-    def enqueue(self, params: Mapping[str, ParamValue]) -> Trial:
+    def enqueue(self, params: Mapping[str, Any]) -> Trial:
         """Enqueue a trial with these params (``POST .../trials``): the next :meth:`ask` returns it
         first (a warm start, a known-good configuration). The trial is ``waiting`` until then."""
         return Trial(self, self.client.request("POST", f"{self._path}/trials", {"params": dict(params)}))
@@ -242,7 +243,7 @@ class Study:
         return Trial(self, best)
 
     @property
-    def best_params(self) -> Dict[str, ParamValue]:
+    def best_params(self) -> Dict[str, Any]:
         """The params of :attr:`best_trial`."""
         return self.best_trial.params
 
