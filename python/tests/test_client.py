@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 import pytest
 import stride
@@ -153,8 +154,9 @@ def test_importance_of_a_study(client: stride.Client) -> None:
 
 
 def test_lr_range_test_then_the_stored_result(client: stride.Client) -> None:
+    seed = time.time_ns() % 2**31  # a request this service has not seen (it caches the same one)
     body = {
-        "probe": {"data": {"kind": "synthetic", "name": "moons", "n": 256, "seed": 4}, "model": {"hidden": [16]}, "batch_size": 32, "seed": 4},
+        "probe": {"data": {"kind": "synthetic", "name": "moons", "n": 256, "seed": 4}, "model": {"hidden": [16]}, "batch_size": 32, "seed": seed},
         "range": {"steps": 40},
     }
     r = client.lr_range_test(body)
