@@ -12,7 +12,7 @@ import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
-import { issuesDetail, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
+import { issuesDetail, MAX_LISTED_ISSUES, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 import { finishDocument } from './api/openapi';
 import { boundsStatus } from './lib/json-bounds';
 
@@ -25,7 +25,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
         const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
         const issues = zodIssues(result.error, [], where);
         const status = boundsStatus(result.error);
-        throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issuesDetail(issues), issues);
+        throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issuesDetail(issues), issues.slice(0, MAX_LISTED_ISSUES));
       }
     },
   });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from '../src/probe/suggest';
+import { analyseSweep, divergenceIndex, MAX_SHOWN_POINTS } from '../src/probe/curve';
+import { smoothLosses, suggestLr, valleyIndex, type CurvePoint, type Suggestion } from '../src/probe/suggest';
 
 // Analytic range-test curves over an exponential lr grid, with known answers.
 // x = log10(lr). The descent is a logistic in x centred at CENTRE (lr 1e-2),
@@ -288,5 +289,120 @@ describe('suggestLr on fragile curves', () => {
     expect(log10(s.lr)).toBeGreaterThan(DESCENT_LO);
     expect(log10(s.lr)).toBeLessThan(DESCENT_HI);
     checkInvariants(s, curve);
+  });
+});
+
+/** The valley DP as it was written first, O(n^2): the reference the fast one must match. */
+function valleyReference(s: number[], lo: number, hi: number, tau: number): number | null {
+  const m = hi - lo;
+  if (m < 3) return null;
+  const lds = new Array<number>(m).fill(1);
+  const prev = new Array<number>(m).fill(-1);
+  let end = 0;
+  for (let i = 1; i < m; i++) {
+    for (let j = 0; j < i; j++) {
+      if (s[lo + i] < s[lo + j] - tau && lds[j] + 1 >= lds[i] && (lds[j] + 1 > lds[i] || j > prev[i])) {
+        lds[i] = lds[j] + 1;
+        prev[i] = j;
+      }
+    }
+    if (lds[i] > lds[end]) end = i;
+  }
+  const L = lds[end];
+  if (L < 3) return null;
+  const chain: number[] = new Array(L);
+  for (let k = L - 1, i = end; k >= 0; k--, i = prev[i]) chain[k] = i;
+  return lo + chain[Math.min(Math.floor(L / 3) + Math.floor(L / 6), L - 1)];
+}
+
+describe('valleyIndex (O(n log n))', () => {
+  it('picks what the O(n^2) DP picks: noisy curves, plateaus, ties, every tolerance', () => {
+    const rand = mulberry32(7);
+    const noise = normal(rand);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 3 + Math.floor(rand() * 150);
+      const xs = logGrid(n);
+      // Quantised values make exact ties and plateaus common.
+      const q = trial % 3 === 0 ? 0.25 : 0;
+      const s = xs.map((x) => {
+        const v = analytic(x) + 0.3 * noise();
+        return q ? Math.round(v / q) * q : v;
+      });
+      const tau = [0, 0.01, 0.1, 0.25][trial % 4];
+      const lo = Math.floor(rand() * 3);
+      const hi = n - Math.floor(rand() * 3);
+      expect(valleyIndex(s, lo, hi, tau), `trial ${trial}`).toBe(valleyReference(s, lo, hi, tau));
+    }
+  });
+
+  it('reads a 100,000-point curve in well under a second', () => {
+    const xs = logGrid(100_000);
+    const rand = normal(mulberry32(3));
+    const s = xs.map((x) => analytic(x) + 0.01 * rand());
+    const t0 = Date.now();
+    expect(valleyIndex(s, 10_000, 99_995, 0.02)).not.toBeNull();
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe("analyseSweep: one analysis for a probe's sweep and a posted curve", () => {
+  const xs = logGrid(100);
+  const lrs = xs.map((x) => 10 ** x);
+  const losses = xs.map(analytic);
+
+  it('stops where the stop rule stops, reads the points up to it, and shows every point', () => {
+    const smoothed = smoothLosses(losses, 0.9);
+    const stop = divergenceIndex(smoothed, 4)!;
+    expect(stop).toBeGreaterThan(50);
+    expect(stop).toBeLessThan(99);
+    const a = analyseSweep(lrs, losses, { smoothing: 0.9, diverge_factor: 4 });
+    // The rules read exactly what a probe that stopped there would have.
+    const probe = analyseSweep(lrs.slice(0, stop + 1), losses.slice(0, stop + 1), { smoothing: 0.9, diverge_factor: 4, planned_steps: 100 });
+    expect(a.suggestion.candidates).toEqual(probe.suggestion.candidates);
+    expect(a.suggestion.max_stable_lr).toBe(probe.suggestion.max_stable_lr);
+    expect(a.suggestion.lr).toBe(probe.suggestion.lr);
+    expect(a.suggestion.reasons.at(-1)).toMatch(new RegExp(`diverges at point ${stop + 1} of 100 .*not the ${99 - stop} after`));
+    expect(a.curve).toHaveLength(100);
+    expect(a.steps_run).toBe(100);
+    expect(a.stopped_early).toBe(true);
+    expect(probe.stopped_early).toBe(true);
+    expect(probe.curve).toEqual(a.curve.slice(0, stop + 1));
+  });
+
+  it('a NaN loss is divergence: the rules read the points before it', () => {
+    const cut = 70;
+    const withNan = losses.map((v, i) => (i >= cut ? Number.NaN : v));
+    const a = analyseSweep(lrs, withNan, { smoothing: 0.9, diverge_factor: 1e9 });
+    expect(a.stopped_early).toBe(true);
+    expect(a.curve[cut].loss).toBeNull();
+    expect(a.curve[cut].smoothed_loss).toBeNull();
+    const before = analyseSweep(lrs.slice(0, cut), losses.slice(0, cut), { smoothing: 0.9, diverge_factor: 1e9 });
+    expect(a.suggestion.candidates).toEqual(before.suggestion.candidates);
+    expect(a.suggestion.max_stable_lr).toBe(before.suggestion.max_stable_lr);
+  });
+
+  it('thins curves over MAX_SHOWN_POINTS, keeping the first, the last and the divergent point', () => {
+    const big = logGrid(20_001);
+    const a = analyseSweep(big.map((x) => 10 ** x), big.map(analytic), { smoothing: 0.98, diverge_factor: 4 });
+    expect(a.steps_run).toBe(20_001);
+    expect(a.curve.length).toBeLessThanOrEqual(MAX_SHOWN_POINTS);
+    expect(a.curve[0].step).toBe(0);
+    expect(a.curve.at(-1)!.step).toBe(20_000);
+    const stop = divergenceIndex(smoothLosses(big.map(analytic), 0.98), 4)!;
+    expect(a.curve.map((p) => p.step)).toContain(stop);
+    expect(a.suggestion.lr).not.toBeNull();
+  });
+
+  it("advises a schedule around the suggestion, or around the optimizer's default when the curve gives none", () => {
+    const a = analyseSweep(lrs, losses, { smoothing: 0.9, diverge_factor: 4, optimizer: 'adam' });
+    expect(a.schedule?.peak_lr).toBe(a.suggestion.lr);
+    expect(a.schedule?.warmup_fraction).toBe(0.1);
+    const flat = new Array(50).fill(1);
+    const flatLrs = logGrid(50).map((x) => 10 ** x);
+    const f = analyseSweep(flatLrs, flat, { smoothing: 0.9, diverge_factor: 4, optimizer: 'adam' });
+    expect(f.suggestion.lr).toBeNull();
+    expect(f.schedule?.peak_lr).toBe(1e-3);
+    expect(f.schedule?.reasoning[0]).toMatch(/conventional default/);
+    expect(analyseSweep(flatLrs, flat, { smoothing: 0.9, diverge_factor: 4 }).schedule).toBeNull();
   });
 });

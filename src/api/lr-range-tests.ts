@@ -1,8 +1,8 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { LrRangeTestRequestSchema, LrRangeTestSchema, type LrRangeTest } from './schemas';
-import { body, json, projectOf, route, secured } from './openapi';
-import { getLrRangeTest, lrRangeTest } from '../services/lr-range-tests';
+import { body, decimalParam, json, projectOf, route, secured } from './openapi';
+import { getLrRangeTest, listLrRangeTests, lrRangeTest } from '../services/lr-range-tests';
 import type { AppEnv } from '../app';
 import { rateLimit } from './auth';
 
@@ -15,12 +15,37 @@ const create = route(
     operationId: 'createLrRangeTest',
     method: 'post',
     path: '/v1/lr-range-tests',
-    summary: 'Run an LR range test on the edge and suggest a learning rate',
+    summary: 'Run an LR range test on the edge (a probe), or analyse one you measured (a curve), and suggest a learning rate',
     request: body(LrRangeTestRequestSchema),
     responses: { 200: { description: 'The suggestion and the curve behind it', ...json(LrRangeTestSchema) } },
   },
   { 413: 'Body, dataset or estimated work over the edge limits: the detail says what to shrink', 429: 'Too many range tests for this key: wait Retry-After seconds' },
 );
+
+const RangeTestSummarySchema = z
+  .object({
+    id: z.string(),
+    source: z.enum(['probe', 'curve']).openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
+    backend: z.string(),
+    label: z.string().nullable().openapi({ description: "What the sweep ran on: a curve's model.name, or a probe's model and data (\"mlp [64,64] · spirals\")." }),
+    optimizer: z.string().nullable(),
+    suggested_lr: z.number().nullable(),
+    method: z.string().nullable(),
+    confidence: z.enum(['high', 'medium', 'low']),
+    steps_run: z.int().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTestSummary');
+
+const list = route({
+  ...base,
+  operationId: 'listLrRangeTests',
+  method: 'get',
+  path: '/v1/lr-range-tests',
+  summary: "The project's LR range tests, newest first (summaries; the curves are at GET /v1/lr-range-tests/{id})",
+  request: { query: z.strictObject({ cursor: z.string().max(64).optional(), limit: decimalParam(1, 100).optional().openapi({ description: 'Range tests per page (1-100, default 20).' }) }) },
+  responses: { 200: { description: 'A page of range tests', ...json(z.object({ range_tests: z.array(RangeTestSummarySchema), next_cursor: z.string().nullable() })) } },
+});
 
 const get = route(
   {
@@ -38,15 +63,24 @@ const get = route(
 /** The rules read a short sweep: where to get an lr validated at the real run's length. */
 export const VALIDATED_POINTER =
   'these rules read a short sweep and favour rates that win short runs: for an lr validated at your training length, POST /v1/lr/suggest with this probe and "training": {"epochs": N} or {"steps": N}';
+/** The same for a posted curve: stride cannot train the client's model, the client can. */
+export const CURVE_VALIDATED_POINTER =
+  'these rules read a short sweep and favour rates that win short runs: to validate at your training length, train a few candidates from max_stable_lr / 1000 up to max_stable_lr for your run\'s length on your hardware, e.g. a study over lr with "executor": {"kind": "runner"} and stride agent';
 
-const withPointer = (r: LrRangeTest): LrRangeTest =>
-  r.suggestion.reasons.includes(VALIDATED_POINTER) ? r : { ...r, suggestion: { ...r.suggestion, reasons: [...r.suggestion.reasons, VALIDATED_POINTER] } };
+function withPointer(r: LrRangeTest): LrRangeTest {
+  const pointer = r.backend === 'client' ? CURVE_VALIDATED_POINTER : VALIDATED_POINTER;
+  return r.suggestion.reasons.includes(pointer) ? r : { ...r, suggestion: { ...r.suggestion, reasons: [...r.suggestion.reasons, pointer] } };
+}
 
 export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     await rateLimit(c.env, c.get('auth'));
     return c.json(withPointer(await lrRangeTest(c.env, projectOf(c), body)), 200);
+  });
+  app.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await listLrRangeTests(c.env, projectOf(c), q.cursor, q.limit), 200);
   });
   app.openapi(get, async (c) => c.json(withPointer(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id)), 200));
 }

@@ -99,12 +99,16 @@ z.config({
 type Issue = ZodError['issues'][number];
 
 /**
- * The issues of the union option the input was most likely meant for: fewest issues, then most
- * unknown keys that look like typos of that option's fields (`{"valeu": 0.5}` meant `{"value": ...}`).
+ * The issues of the union option the input was most likely meant for: one that finds every section
+ * (object field) it requires (a body with a `curve` and no `probe` meant the option that requires a
+ * curve, however many problems its curve has), then fewest issues, then most unknown keys that look
+ * like typos of that option's fields (`{"valeu": 0.5}` meant `{"value": ...}`).
  */
 function bestBranch(branches: Issue[][]): Issue[] {
+  const lacks = (b: Issue[]) =>
+    b.some((i) => i.path.length === 1 && i.code === 'invalid_type' && (i as { expected?: string }).expected === 'object' && i.message === 'required') ? 1 : 0;
   const typos = (b: Issue[]) => b.filter((i) => i.code === 'unrecognized_keys' && i.message.includes('did you mean')).length;
-  return [...branches].sort((a, b) => a.length - b.length || typos(b) - typos(a))[0] ?? [];
+  return [...branches].sort((a, b) => lacks(a) - lacks(b) || a.length - b.length || typos(b) - typos(a))[0] ?? [];
 }
 
 /**
@@ -135,6 +139,9 @@ export function zodIssues(error: ZodError | { issues: Issue[] }, prefix: (string
   // Unknown fields first: a typo there usually explains a "required" elsewhere.
   return [...out.filter((i) => i.message.startsWith('unknown')), ...out.filter((i) => !i.message.startsWith('unknown'))];
 }
+
+/** A problem lists at most this many issues (a 100,000-point curve of strings has 100,000); the detail counts them all. */
+export const MAX_LISTED_ISSUES = 100;
 
 /** The detail of a 422 from its issues: each one when there are few. */
 export function issuesDetail(issues: InputIssue[], what = 'the request'): string {

@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { boundedJson } from '../lib/json-bounds';
+import { closest } from '../lib/names';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
@@ -91,14 +92,19 @@ export const ProbeSchema = z
   })
   .openapi('Probe');
 
+/** Fields of `range` that read a curve, whoever measured it. */
+const smoothingField = () => z.number().min(0).lt(1).default(0.98).openapi({ description: 'EMA factor of the smoothed loss (0 = none).' });
+const divergeFactorField = () =>
+  z.number().gt(1).default(4).openapi({ description: 'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.' });
+
 export const RangeSchema = z
   .strictObject({
     min_lr: positive().default(1e-7),
     max_lr: positive().default(10),
     steps: z.int().min(5).max(2000).default(100),
     mode: z.enum(['exponential', 'linear']).default('exponential'),
-    smoothing: z.number().min(0).lt(1).default(0.98).openapi({ description: 'EMA factor of the smoothed loss (0 = none).' }),
-    diverge_factor: z.number().gt(1).default(4),
+    smoothing: smoothingField(),
+    diverge_factor: divergeFactorField(),
   })
   .superRefine((r, ctx) => {
     if (r.min_lr >= r.max_lr) {
@@ -107,14 +113,164 @@ export const RangeSchema = z
   })
   .openapi('Range');
 
-export const LrRangeTestRequestSchema = z
+/** A posted curve has at least this many points. */
+export const MIN_CURVE_POINTS = 10;
+/** ... and at most this many: 100,000 points are about 4 MB of JSON, half of MAX_BODY_BYTES' default. */
+export const MAX_CURVE_POINTS = 100_000;
+
+/** NaN and the infinities are not JSON: a client that sends them as strings is told what to send instead. */
+const NOT_JSON_NUMBER = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
+const curveNumber = (instead: string) =>
+  z.number({
+    error: (iss) => (typeof iss.input === 'string' && NOT_JSON_NUMBER.test(iss.input) ? `'${iss.input}' is a string: NaN and Infinity are not JSON numbers; ${instead}` : undefined),
+  });
+const points = (iss: { input?: unknown }) => (Array.isArray(iss.input) ? iss.input.length : 0);
+
+export const CurveSchema = z
+  .strictObject({
+    lr: z
+      .array(curveNumber('every lr is a finite number above 0').positive('a learning rate is above 0'))
+      .min(MIN_CURVE_POINTS, { error: (iss) => `a curve needs at least ${MIN_CURVE_POINTS} points, got ${points(iss)}` })
+      .max(MAX_CURVE_POINTS, { error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}` })
+      .openapi({ description: `The learning rate of each step of the sweep: positive, strictly increasing; ${MIN_CURVE_POINTS} to ${MAX_CURVE_POINTS} points.` }),
+    loss: z
+      .array(curveNumber('send null for a loss that was NaN or infinite').nullable())
+      .max(MAX_CURVE_POINTS, { error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}` })
+      .openapi({
+        description: 'The training loss measured at each lr (not smoothed), one per lr. null where it was NaN or infinite (JSON has neither): the sweep diverged there, and the rules read the points before it.',
+      }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.loss.length !== c.lr.length) {
+      ctx.addIssue({ code: 'custom', path: ['loss'], message: `${c.loss.length} losses for ${c.lr.length} learning rates: send one loss per lr (null where it was NaN)` });
+    }
+    for (let i = 1; i < c.lr.length; i++) {
+      if (!(c.lr[i] > c.lr[i - 1])) {
+        ctx.addIssue({ code: 'custom', path: ['lr', i], message: `lr ${c.lr[i]} is not above the lr before it (${c.lr[i - 1]}): the learning rates of a sweep strictly increase` });
+        break;
+      }
+    }
+  })
+  .openapi('Curve', { description: 'A learning-rate sweep you measured: the loss at each learning rate, in the order the sweep ran.' });
+
+/**
+ * `range` with a posted curve. The curve's own learning rates are what is analysed: the fields that
+ * describe a sweep to run (min_lr, max_lr, steps, mode) have no defaults here and, when sent, are
+ * checked against the curve (a mismatch is a client sending the wrong curve, or the wrong range).
+ */
+export const CurveRangeSchema = z
+  .strictObject({
+    min_lr: positive().optional().openapi({ description: 'The lr the sweep started from: no lr of the curve may be below it.' }),
+    max_lr: positive().optional().openapi({ description: 'The lr the sweep was to end at: no lr of the curve may be above it.' }),
+    steps: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .optional()
+      .openapi({
+        description: 'The steps the sweep was planned for: at least the points sent. stopped_early is true when the curve diverges before the last planned step (without steps: before its last point).',
+      }),
+    mode: z
+      .enum(['exponential', 'linear'])
+      .optional()
+      .openapi({ description: 'How the sweep spaced its learning rates: the curve must be evenly spaced so (in log lr, or in lr; to 1%). The rules read log10(lr) either way.' }),
+    smoothing: smoothingField(),
+    diverge_factor: divergeFactorField(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.min_lr !== undefined && r.max_lr !== undefined && r.min_lr >= r.max_lr) {
+      ctx.addIssue({ code: 'custom', path: ['min_lr'], message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})` });
+    }
+  })
+  .openapi('CurveRange', { description: 'How to read a posted curve (smoothing, diverge_factor) and, optionally, the sweep it was measured with, checked against it.' });
+
+export const CurveModelSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional().openapi({ description: 'What was trained, e.g. resnet18: shown with the result.' }),
+    parameters: z.number().positive().max(1e13).optional().openapi({ description: 'Its trainable parameters.' }),
+  })
+  .openapi('CurveModel', { description: 'What the curve was measured on (descriptive).' });
+
+/** Learning rates of a posted sweep may differ from what its range says by this share (float32 clients round). */
+const LR_TOLERANCE = 1e-3;
+
+/** `range` (min_lr, max_lr, steps, mode), where sent, against the curve it describes. */
+function checkCurveAgainstRange(req: { curve: { lr: number[] }; range: z.infer<typeof CurveRangeSchema> }, ctx: z.RefinementCtx): void {
+  const { lr } = req.curve;
+  const { min_lr, max_lr, steps, mode } = req.range;
+  const n = lr.length;
+  const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['range', field], message });
+  const leaveOut = (field: string) => `send the range the curve was measured with, or leave ${field} out (the curve's own learning rates are what is analysed)`;
+  if (min_lr !== undefined && lr[0] < min_lr * (1 - LR_TOLERANCE)) at('min_lr', `the curve starts at lr ${lr[0]}, below min_lr ${min_lr}: ${leaveOut('min_lr')}`);
+  if (max_lr !== undefined && lr[n - 1] > max_lr * (1 + LR_TOLERANCE)) at('max_lr', `the curve reaches lr ${lr[n - 1]}, above max_lr ${max_lr}: ${leaveOut('max_lr')}`);
+  if (steps !== undefined && n > steps) at('steps', `the curve has ${n} points, more than the sweep's ${steps} steps: ${leaveOut('steps')}`);
+  if (mode !== undefined && n >= 3) {
+    const log = mode === 'exponential';
+    const gaps = lr.slice(1).map((v, i) => (log ? Math.log(v / lr[i]) : v - lr[i]));
+    const usual = [...gaps].sort((a, b) => a - b)[gaps.length >> 1];
+    // 1% of the usual step, and never less than float32's rounding of the values.
+    const i = gaps.findIndex((g, k) => Math.abs(g - usual) > Math.max(0.01 * usual, log ? 1e-6 : 1e-6 * lr[k + 1]));
+    if (i >= 0) {
+      at(
+        'mode',
+        `the curve's learning rates are not evenly spaced ${log ? 'in log(lr)' : 'in lr'}: the step from point ${i} to ${i + 1} is ${(gaps[i] / usual).toPrecision(3)}x the usual one, ` +
+          `and an ${mode} sweep's steps are all the same (send null for a diverged loss rather than dropping its point, or leave mode out)`,
+      );
+    }
+  }
+}
+
+export const LrRangeTestProbeRequestSchema = z
   .strictObject({
     probe: ProbeSchema,
     range: RangeSchema.prefault({}),
   })
-  .openapi('LrRangeTestRequest');
+  .openapi('LrRangeTestProbeRequest', { description: 'stride trains the probe on the edge while the learning rate sweeps over range.' });
+
+export const LrRangeTestCurveRequestSchema = z
+  .strictObject({
+    curve: CurveSchema,
+    range: CurveRangeSchema.prefault({}),
+    model: CurveModelSchema.optional(),
+    optimizer: OptimizerSchema.optional().openapi({
+      description: "The optimizer the sweep ran with: its name shapes the schedule advice (adaptive ones warm up longer) and gives the peak when the curve gives no lr (the optimizer's conventional default).",
+    }),
+    batch_size: z.int().min(1).max(1_000_000).optional().openapi({ description: 'The batch size the sweep ran with (descriptive).' }),
+  })
+  .superRefine(checkCurveAgainstRange)
+  .openapi('LrRangeTestCurveRequest', { description: 'A sweep measured on your own hardware: stride analyses it as it analyses a probe’s.' });
+
+const PROBE_OR_CURVE = 'probe (a model and data: stride runs the sweep on the edge) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
+const REQUEST_FIELDS = new Set([...Object.keys(LrRangeTestProbeRequestSchema.shape), ...Object.keys(LrRangeTestCurveRequestSchema.shape)]);
+
+/**
+ * Exactly one of probe and curve, said plainly before the union is tried (its branches would
+ * only call the other one an unknown field); a typo of either is named.
+ */
+function probeOrCurve(body: unknown, ctx: z.RefinementCtx): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const has = (k: string) => Object.hasOwn(body, k);
+  if (has('probe') && has('curve')) {
+    ctx.addIssue({ code: 'custom', path: ['curve'], message: `send either ${PROBE_OR_CURVE}, not both` });
+  } else if (!has('probe') && !has('curve')) {
+    for (const k of Object.keys(body)) {
+      const near = REQUEST_FIELDS.has(k) ? null : closest(k, ['probe', 'curve']);
+      if (near) ctx.addIssue({ code: 'custom', path: [k], message: `unknown field '${k}': did you mean '${near}'?` });
+    }
+    ctx.addIssue({ code: 'custom', path: [], message: `send ${PROBE_OR_CURVE}` });
+  }
+  return body;
+}
+
+export const LrRangeTestRequestSchema = z
+  .preprocess(probeOrCurve, z.union([LrRangeTestProbeRequestSchema, LrRangeTestCurveRequestSchema]))
+  .openapi('LrRangeTestRequest', {
+    description:
+      'Either {"probe", "range"}: stride runs the sweep on the edge; or {"curve", "range", "model", "optimizer", "batch_size"}: a sweep you measured, analysed the same way. Exactly one of probe and curve.',
+  });
 
 export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
+export type LrRangeTestCurveRequest = z.infer<typeof LrRangeTestCurveRequestSchema>;
 
 /** Longest training horizon lr/suggest takes, in epochs of the probe's training split. */
 export const MAX_TRAINING_EPOCHS = 10_000;
@@ -183,17 +339,42 @@ export const SuggestionSchema = z
   })
   .openapi('Suggestion');
 
+export const ScheduleAdviceSchema = z
+  .object({
+    kind: z.enum(['one_cycle', 'cosine']),
+    peak_lr: z.number(),
+    warmup_fraction: z.number(),
+    warmup_steps: z.int().nullable().openapi({ description: 'With a training length in steps: the warmup in steps.' }),
+    final_lr: z.number(),
+    spec: z.record(z.string(), z.unknown()).openapi({ description: 'The same, as a probe schedule (an edge study’s executor.schedule).' }),
+    reasoning: z.array(z.string()),
+  })
+  .openapi('ScheduleAdvice', { description: 'A schedule read from the curve: one-cycle when there is room above the peak, else cosine with warmup.' });
+
 export const LrRangeTestSchema = z
   .object({
     id: z.string(),
     cached: z.boolean(),
     suggestion: SuggestionSchema,
-    curve: z.array(z.object({ step: z.int(), lr: z.number(), loss: nullableNumber(), smoothed_loss: nullableNumber() })),
-    steps_run: z.int(),
-    stopped_early: z.boolean(),
-    backend: z.enum(['wasm-simd', 'wasm', 'cpu']),
+    curve: z.array(z.object({ step: z.int(), lr: z.number(), loss: nullableNumber(), smoothed_loss: nullableNumber() })).openapi({
+      description: 'The sweep, point by point. A posted curve over 2,000 points shows 2,000 of them (evenly spaced, with the last and the divergent one; `step` is the index in the curve sent).',
+    }),
+    steps_run: z.int().openapi({ description: 'Points in the sweep: the steps trained, or the points posted.' }),
+    stopped_early: z.boolean().openapi({ description: 'The sweep diverged before its planned last step.' }),
+    backend: z.enum(['wasm-simd', 'wasm', 'cpu', 'client']).openapi({ description: 'Where the sweep ran: a TF.js backend on the edge, or client for a posted curve.' }),
     duration_ms: z.number(),
     created_at: z.string(),
+    schedule: ScheduleAdviceSchema.nullable()
+      .optional()
+      .openapi({ description: "A schedule around the suggested lr, or around the optimizer's default when the curve gives none (null then without an optimizer). Absent from results stored before it." }),
+    context: z
+      .object({
+        model: z.object({ name: z.string().optional(), parameters: z.number().optional() }).optional(),
+        optimizer: z.record(z.string(), z.unknown()).optional(),
+        batch_size: z.int().optional(),
+      })
+      .optional()
+      .openapi({ description: 'A posted curve: the model, optimizer and batch size sent with it.' }),
   })
   .openapi('LrRangeTest');
 

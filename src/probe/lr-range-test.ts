@@ -1,13 +1,15 @@
 /**
  * The LR range test ("LR finder"): train a fresh model for `steps` mini-batches
  * while the learning rate sweeps from `min_lr` to `max_lr`, record the loss at
- * each step, and turn the curve into a suggestion (`./suggest`).
+ * each step, stop once it diverges, and analyse the curve as any sweep is
+ * (`./curve`: smoothing, the rules of `./suggest`, schedule advice).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from './data';
 import { Mlp, stepFlops, type Activation } from './mlp';
 import { makeOptimizer, type OptimizerSpec } from './optimizers';
-import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
+import { analyseSweep, DivergenceCheck, type SweepAnalysis } from './curve';
+import { smoothLosses } from './suggest';
 import { ProbeInputError } from './errors';
 
 export interface ModelSpec {
@@ -43,13 +45,8 @@ export const RANGE_DEFAULTS: RangeSpec = {
   diverge_factor: 4,
 };
 
-export interface RangeTestResult {
-  suggestion: Suggestion;
-  /** `loss`/`smoothed_loss` are null where training produced a non-finite value. */
-  curve: { step: number; lr: number; loss: number | null; smoothed_loss: number | null }[];
-  steps_run: number;
-  stopped_early: boolean;
-}
+/** A probe's sweep, analysed as any sweep is (./curve). */
+export type RangeTestResult = SweepAnalysis;
 
 /** Learning rate of step `i` of the sweep. */
 export function sweepLr(range: RangeSpec, i: number): number {
@@ -127,35 +124,18 @@ export function runRangeTest(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): 
   const optimizer = makeOptimizer(probe.optimizer);
   const losses: number[] = [];
   const lrs: number[] = [];
-  let smoothed: number[] = [];
-  let best = Infinity;
-  let stoppedEarly = false;
+  // Stop training once the smoothed loss blows up (the rule analyseSweep reads the curve with).
+  const divergence = new DivergenceCheck(range.diverge_factor);
   try {
     for (let i = 0; i < range.steps; i++) {
       const lr = sweepLr(range, i);
-      const loss = run.trainStep(optimizer, lr);
-      losses.push(loss);
+      losses.push(run.trainStep(optimizer, lr));
       lrs.push(lr);
-      smoothed = smoothLosses(losses, range.smoothing);
-      const s = smoothed[i];
-      // Stop once the (smoothed) loss blows up, as fastai does: non-finite,
-      // or diverge_factor x the best seen so far.
-      if (!Number.isFinite(s) || s > range.diverge_factor * best) {
-        stoppedEarly = i < range.steps - 1;
-        break;
-      }
-      if (s < best) best = s;
+      if (divergence.endsAt(smoothLosses(losses, range.smoothing)[i])) break;
     }
   } finally {
     optimizer.dispose();
     run.dispose();
   }
-  const points: CurvePoint[] = losses.map((loss, i) => ({ step: i, lr: lrs[i], loss, smoothed_loss: smoothed[i] }));
-  const finite = (v: number) => (Number.isFinite(v) ? v : null);
-  return {
-    suggestion: suggestLr(points),
-    curve: points.map((p) => ({ step: p.step, lr: p.lr, loss: finite(p.loss), smoothed_loss: finite(p.smoothed_loss) })),
-    steps_run: losses.length,
-    stopped_early: stoppedEarly,
-  };
+  return analyseSweep(lrs, losses, { smoothing: range.smoothing, diverge_factor: range.diverge_factor, planned_steps: range.steps, optimizer: probe.optimizer.name });
 }

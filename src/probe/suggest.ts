@@ -26,7 +26,8 @@
  * are still reported, and are the fallbacks (valley, then steepest) when the
  * minimum sits so early that a tenth of it is below the swept range.
  *
- * Complexity: O(n^2) for the valley DP, O(n log n) elsewhere.
+ * Complexity: O(n log n) (the valley DP included), so a client's 100,000-point
+ * curve is read as a probe's 100-point one is.
  */
 
 export interface CurvePoint {
@@ -234,24 +235,47 @@ function suggestionWindow(n: number): { lo: number; hi: number; trimmed: boolean
  *   contiguous descent this is fastai's index (off-by-one fixed); when flat
  *   stretches are skipped it stays among the points where the loss falls.
  * Returns null when no descent of at least 3 points exists.
+ *
+ * The DP is O(n log n): j -> i is a descent when s[i] < t[j] with
+ * t[j] = s[j] - tau, so the best predecessor of i (longest chain, then latest
+ * j) is a maximum over the earlier points whose t lies above s[i], a suffix of
+ * the t values in sorted order, kept in a Fenwick tree. The same comparisons
+ * as the O(n^2) loop, so the same answer; a 100,000-point curve posted by a
+ * client takes milliseconds.
  */
-function valleyIndex(s: number[], lo: number, hi: number, tau: number): number | null {
+export function valleyIndex(s: number[], lo: number, hi: number, tau: number): number | null {
   const m = hi - lo;
   if (m < 3) return null;
-  const lds = new Array<number>(m).fill(1);
-  const prev = new Array<number>(m).fill(-1);
+  const t = new Float64Array(m);
+  for (let j = 0; j < m; j++) t[j] = s[lo + j] - tau;
+  const order = Array.from({ length: m }, (_, j) => j).sort((a, b) => t[a] - t[b]);
+  const sortedT = Float64Array.from(order, (j) => t[j]);
+  const rank = new Int32Array(m);
+  order.forEach((j, r) => (rank[j] = r));
+  // tree[p]: the best key (lds * m + j: longest chain, then latest j) over a
+  // range of positions p = m - rank, so the ranks above a value are a prefix.
+  const tree = new Float64Array(m + 1).fill(-1);
+  const lds = new Int32Array(m);
+  const prev = new Int32Array(m).fill(-1);
   let end = 0;
-  for (let i = 1; i < m; i++) {
+  for (let i = 0; i < m; i++) {
     const si = s[lo + i];
-    for (let j = 0; j < i; j++) {
-      if (si < s[lo + j] - tau && lds[j] + 1 >= lds[i]) {
-        // >=: among equally long chains keep the latest predecessor.
-        if (lds[j] + 1 > lds[i] || j > prev[i]) {
-          lds[i] = lds[j] + 1;
-          prev[i] = j;
-        }
-      }
+    // The first rank whose t is above s[i].
+    let a = 0;
+    let b = m;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (sortedT[mid] > si) b = mid;
+      else a = mid + 1;
     }
+    let best = -1;
+    for (let p = m - a; p > 0; p -= p & -p) if (tree[p] > best) best = tree[p];
+    if (best >= 0) {
+      lds[i] = Math.floor(best / m) + 1;
+      prev[i] = best % m;
+    } else lds[i] = 1;
+    const key = lds[i] * m + i;
+    for (let p = m - rank[i]; p <= m; p += p & -p) if (key > tree[p]) tree[p] = key;
     if (lds[i] > lds[end]) end = i;
   }
   const L = lds[end];
@@ -350,7 +374,9 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   const smoothingBeta = inferBeta(raw, s) ?? 0;
   {
     const xAll = lr.map((v) => Math.log10(v));
-    const rawMin = Math.min(...raw);
+    // A loop, not Math.min(...raw): a spread of 100,000 arguments overflows the stack.
+    let rawMin = raw[0];
+    for (const v of raw) if (v < rawMin) rawMin = v;
     const jump = raw[0] - raw[1];
     const sigma = localResidualSigma(xAll, raw, 0, raw.length - 1);
     if (lr.length > MIN_POINTS && jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) && jump > 4 * sigma) {

@@ -1,17 +1,23 @@
 /**
- * An LR range test request, end to end: cache lookup by content hash, the
- * work budget, the probe itself, and the write to D1.
+ * An LR range test request, end to end: cache lookup by content hash, then
+ * either the probe (the work budget, the sweep trained on the edge) or a
+ * posted curve (analysed as a probe's sweep is: probe/curve.ts), and the
+ * write to D1.
  */
 import { canonicalJson, sha256Hex } from '../api/canonical';
 import { newId } from '../api/ids';
 import { ProblemError } from '../api/problem';
 import type { LrRangeTest, LrRangeTestRequest } from '../api/schemas';
-import { findRangeTestById, findRangeTestByKey, insertRangeTest } from '../db/lr-range-tests';
+import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';
 import { ensureBackend } from '../probe/backend';
+import { analyseSweep, type SweepAnalysis } from '../probe/curve';
 import { loadDataset, type Dataset } from '../probe/data';
 import { ProbeInputError } from '../probe/errors';
 import { rangeTestFlops, runRangeTest } from '../probe/lr-range-test';
 import { parameterCount } from '../probe/mlp';
+
+type ProbeRequest = Extract<LrRangeTestRequest, { probe: unknown }>;
+type CurveRequest = Extract<LrRangeTestRequest, { curve: unknown }>;
 
 export interface Limits {
   maxGflop: number;
@@ -29,6 +35,14 @@ export function limitsFrom(env: Env): Limits {
 /** Requests whose canonical form is larger than this are stored with a digest instead of the data. */
 const MAX_STORED_REQUEST_CHARS = 64 * 1024;
 
+/** A sweep, analysed, and where it ran. */
+interface Outcome {
+  analysis: SweepAnalysis;
+  backend: LrRangeTest['backend'];
+  durationMs: number;
+  context?: LrRangeTest['context'];
+}
+
 export async function lrRangeTest(env: Env, projectId: string, request: LrRangeTestRequest): Promise<LrRangeTest> {
   const canonical = canonicalJson(request);
   // Cached per project: one project's requests never answer another's.
@@ -36,37 +50,16 @@ export async function lrRangeTest(env: Env, projectId: string, request: LrRangeT
   const hit = await findRangeTestByKey(env.DB, cacheKey);
   if (hit) return { ...(hit.result as LrRangeTest), cached: true };
 
-  const limits = limitsFrom(env);
-  const ds = loadWithinLimits(request, limits);
-  const flops = rangeTestFlops(ds.features, ds.outputs, request.probe, request.range);
-  const gflop = flops / 1e9;
-  if (gflop > limits.maxGflop) {
-    throw new ProbeInputError(
-      {
-        path: 'probe',
-        message:
-          `this probe needs about ${gflop.toFixed(1)} GFLOP (6 x ${parameterCount({ inputs: ds.features, hidden: request.probe.model.hidden, outputs: ds.outputs })} parameters x batch ${request.probe.batch_size} x ${request.range.steps} steps), ` +
-          `over the edge budget of ${limits.maxGflop} GFLOP: reduce range.steps, probe.batch_size or probe.model.hidden, ` +
-          `or run it as a heavy trial on a GPU runner (a study with "executor": {"kind": "runner"})`,
-      },
-      413,
-    );
-  }
-
-  const backend = await ensureBackend();
-  // Deployed, workerd's clock advances only across I/O, so this measures
-  // the whole probe (data, training, suggestion) but not its inner steps.
-  const started = performance.now();
-  const outcome = runRangeTest(request.probe, request.range, ds);
-  const durationMs = performance.now() - started;
+  const { analysis, backend, durationMs, context } = 'curve' in request ? analyseCurve(request) : await runProbe(env, request);
   const createdAt = new Date();
   const result: LrRangeTest = {
     id: newId('lrt'),
     cached: false,
-    ...outcome,
+    ...analysis,
     backend,
     duration_ms: Math.round(durationMs),
     created_at: createdAt.toISOString(),
+    ...(context ? { context } : {}),
   };
   try {
     const inserted = await insertRangeTest(env.DB, {
@@ -88,10 +81,49 @@ export async function lrRangeTest(env: Env, projectId: string, request: LrRangeT
       if (winner) return { ...(winner.result as LrRangeTest), cached: true };
     }
   } catch (err) {
-    // The caller still gets the answer; the next identical request retrains.
+    // The caller still gets the answer; the next identical request runs again.
     console.error('storing LR range test failed', err);
   }
   return result;
+}
+
+/** The probe trained on the edge, within the work budget. */
+async function runProbe(env: Env, request: ProbeRequest): Promise<Outcome> {
+  const limits = limitsFrom(env);
+  const ds = loadWithinLimits(request, limits);
+  const flops = rangeTestFlops(ds.features, ds.outputs, request.probe, request.range);
+  const gflop = flops / 1e9;
+  if (gflop > limits.maxGflop) {
+    throw new ProbeInputError(
+      {
+        path: 'probe',
+        message:
+          `this probe needs about ${gflop.toFixed(1)} GFLOP (6 x ${parameterCount({ inputs: ds.features, hidden: request.probe.model.hidden, outputs: ds.outputs })} parameters x batch ${request.probe.batch_size} x ${request.range.steps} steps), ` +
+          `over the edge budget of ${limits.maxGflop} GFLOP: reduce range.steps, probe.batch_size or probe.model.hidden, ` +
+          `or run it as a heavy trial on a GPU runner (a study with "executor": {"kind": "runner"})`,
+      },
+      413,
+    );
+  }
+  const backend = await ensureBackend();
+  // Deployed, workerd's clock advances only across I/O, so this measures
+  // the whole probe (data, training, suggestion) but not its inner steps.
+  const started = performance.now();
+  const analysis = runRangeTest(request.probe, request.range, ds);
+  return { analysis, backend, durationMs: performance.now() - started };
+}
+
+/** A curve the client measured: the same analysis as a probe's sweep, with its losses' nulls (NaN in JSON's absence) as NaN. */
+function analyseCurve(request: CurveRequest): Outcome {
+  const { curve, range } = request;
+  const started = performance.now();
+  const analysis = analyseSweep(
+    curve.lr,
+    curve.loss.map((v) => v ?? Number.NaN),
+    { smoothing: range.smoothing, diverge_factor: range.diverge_factor, planned_steps: range.steps, optimizer: request.optimizer?.name },
+  );
+  const context = { model: request.model, optimizer: request.optimizer, batch_size: request.batch_size };
+  return { analysis, backend: 'client', durationMs: performance.now() - started, context };
 }
 
 export async function getLrRangeTest(env: Env, projectId: string, id: string): Promise<LrRangeTest> {
@@ -100,7 +132,47 @@ export async function getLrRangeTest(env: Env, projectId: string, id: string): P
   return { ...(row.result as LrRangeTest), cached: true };
 }
 
-function loadWithinLimits(request: LrRangeTestRequest, limits: Limits): Dataset {
+/** One line of the list: what ran, where, and what it suggests (the curve is at GET /v1/lr-range-tests/{id}). */
+export interface LrRangeTestSummary {
+  id: string;
+  source: 'probe' | 'curve';
+  backend: string;
+  /** A curve's model.name; a probe's model and data, e.g. "mlp [64,64] · spirals". */
+  label: string | null;
+  optimizer: string | null;
+  suggested_lr: number | null;
+  method: string | null;
+  confidence: LrRangeTest['suggestion']['confidence'];
+  steps_run: number | null;
+  created_at: string;
+}
+
+/** The project's range tests, newest first; `cursor` is the last id of the previous page. */
+export async function listLrRangeTests(env: Env, projectId: string, cursor: string | undefined, limit = 20): Promise<{ range_tests: LrRangeTestSummary[]; next_cursor: string | null }> {
+  const rows = await listRangeTests(env.DB, projectId, cursor, limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    range_tests: page.map((r) => {
+      const source = r.backend === 'client' ? 'curve' : 'probe';
+      const probeLabel = [r.probeModel && r.probeHidden ? `${r.probeModel} ${r.probeHidden}` : r.probeModel, r.probeData].filter(Boolean).join(' · ') || null;
+      return {
+        id: r.id,
+        source,
+        backend: r.backend,
+        label: source === 'curve' ? r.curveModel : probeLabel,
+        optimizer: r.optimizer,
+        suggested_lr: r.suggestedLr,
+        method: r.method,
+        confidence: r.confidence as LrRangeTestSummary['confidence'],
+        steps_run: r.stepsRun,
+        created_at: r.createdAt.toISOString(),
+      };
+    }),
+    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}
+
+function loadWithinLimits(request: ProbeRequest, limits: Limits): Dataset {
   const data = request.probe.data;
   const cells =
     data.kind === 'synthetic' ? data.n * (data.features + 1) : data.kind === 'inline' ? data.x.length * ((data.x[0]?.length ?? 0) + 1) : 0;
@@ -120,7 +192,8 @@ function loadWithinLimits(request: LrRangeTestRequest, limits: Limits): Dataset 
   return ds;
 }
 
-/** A large request is stored with its data replaced by the digest of the whole request. */
+/** A large request is stored with its data (a probe's dataset, a curve's points) replaced by the digest of the whole request. */
 function summarise(request: LrRangeTestRequest, cacheKey: string): unknown {
+  if ('curve' in request) return { ...request, curve: { points: request.curve.lr.length, omitted: true, request_sha256: cacheKey } };
   return { ...request, probe: { ...request.probe, data: { kind: request.probe.data.kind, omitted: true, request_sha256: cacheKey } } };
 }

@@ -33,23 +33,12 @@ import { DEFAULT_TRAINING_EPOCHS, MAX_TRAINING_EPOCHS, StudyCreateSchema, type L
 import type { StudyView, TrialView } from '../coordinator/types';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
-import { suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
+import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops } from '../probe/trial';
 import { limitsFrom, lrRangeTest, type Limits } from './lr-range-tests';
 import { createStudy, getStudy, listTrials, run } from './studies';
-
-/** The optimizers' conventional default learning rates (torch.optim where it has one; Keras's 0.01 for SGD). */
-export const DEFAULT_LR: Record<Optimizer, number> = {
-  sgd: 0.01,
-  momentum: 0.01,
-  nesterov: 0.01,
-  adam: 1e-3,
-  adamw: 1e-3,
-  rmsprop: 1e-2,
-  adagrad: 1e-2,
-};
 
 /** How long one suggestion may wait for its validation trials (each round). */
 const VALIDATION_DEADLINE_MS = 60_000;

@@ -55,6 +55,17 @@ export interface PriorSuggestion {
   reasoning: string[];
 }
 
+/** The optimizers' conventional default learning rates (torch.optim where it has one; Keras's 0.01 for SGD). */
+export const DEFAULT_LR: Record<Optimizer, number> = {
+  sgd: 0.01,
+  momentum: 0.01,
+  nesterov: 0.01,
+  adam: 1e-3,
+  adamw: 1e-3,
+  rmsprop: 1e-2,
+  adagrad: 1e-2,
+};
+
 const REFERENCE_BATCH = 256;
 const ADAPTIVE: readonly Optimizer[] = ['adam', 'adamw', 'rmsprop', 'adagrad'];
 

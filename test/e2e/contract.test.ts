@@ -100,7 +100,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(32);
+    expect(all.length).toBe(33);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -235,6 +235,17 @@ describe('the OpenAPI document is exact', () => {
     await call('getLrRangeTest', '/v1/lr-range-tests/lrt_nope', 404);
     await call('getLrRangeTest', `/v1/lr-range-tests/${lrt.id}`, 403, { key: RUNNER_KEY });
     await call('getLrRangeTest', `/v1/lr-range-tests/${LONG_ID}`, 422);
+    // A curve measured elsewhere: the same answer's shape, with backend client, its context and schedule.
+    const lr = Array.from({ length: 40 }, (_, i) => 10 ** (-5 + (6 * i) / 39));
+    const loss = lr.map((v, i) => (i > 36 ? null : 1 + 1 / (1 + v * 1e3) + v * v * 4));
+    const client = await call('createLrRangeTest', '/v1/lr-range-tests', 200, { body: { curve: { lr, loss }, model: { name: 'resnet18', parameters: 11.2e6 }, optimizer: { name: 'adam' }, batch_size: 128 } });
+    expect(client).toMatchObject({ backend: 'client', steps_run: 40, context: { model: { name: 'resnet18' } } });
+    await call('getLrRangeTest', `/v1/lr-range-tests/${client.id}`, 200);
+    await call('createLrRangeTest', '/v1/lr-range-tests', 422, { body: { curve: { lr: [...lr].reverse(), loss } } });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 422, { body: { curve: { lr, loss }, probe: TINY_PROBE } });
+    await call('listLrRangeTests', '/v1/lr-range-tests?limit=5', 200);
+    await call('listLrRangeTests', '/v1/lr-range-tests?limit=0x5', 422);
+    await call('listLrRangeTests', '/v1/lr-range-tests', 403, { key: RUNNER_KEY });
     await call('suggestLr', '/v1/lr/suggest', 200, { body: { context: { optimizer: 'adam', model_family: 'mlp' } } });
     await call('suggestLr', '/v1/lr/suggest', 422, { body: {} });
     await call('suggestLr', '/v1/lr/suggest', 400, { raw: '[' });
