@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "lr_find", "describe_optimizer"]
 
 
+#: The fewest points of a curve the service analyses.
+MIN_POINTS = 10
+
+
 def _num(v: Any) -> Optional[float]:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
@@ -95,6 +99,10 @@ class LrRangeTest:
         self.curve = Curve.from_points(data.get("curve") or [])
         self.steps_run: Optional[int] = data.get("steps_run")
         self.stopped_early: Optional[bool] = data.get("stopped_early")
+        #: A schedule around the suggested lr (``{"kind", "peak_lr", "warmup_fraction", ...}``), when the service gives one.
+        self.schedule: Optional[Dict[str, Any]] = data.get("schedule")
+        #: What a posted curve was measured on (``model``, ``optimizer``, ``batch_size``), as sent.
+        self.context: Optional[Dict[str, Any]] = data.get("context")
 
     def __repr__(self) -> str:
         s = self.suggestion
@@ -246,10 +254,13 @@ def lr_find(
     model's train/eval mode, its device, the parameters' gradients and PyTorch's random number
     generator state are restored: the run that follows is the run you would have had.
 
-    The measured curve (``{"lr": [...], "loss": [...]}``, NaN/inf losses as null) goes to
-    ``POST /v1/lr-range-tests`` with the model's class name and parameter count, the optimizer
-    (:func:`describe_optimizer`) and the batch size; the answer is an :class:`LrFindResult`:
-    ``.suggestion.lr``, ``.max_stable_lr``, ``.curve``, ``.id``, ``.raw``, ``.plot()``.
+    The measured curve (``{"lr": [...], "loss": [...]}``, raw losses, NaN/inf as null) goes to
+    ``POST /v1/lr-range-tests`` with the sweep (``range``: ``min_lr``, ``max_lr``, ``steps``,
+    ``smoothing``, ``diverge_factor``, which the service reads the curve with), the model's class
+    name and parameter count, the optimizer (:func:`describe_optimizer`) and the batch size; the
+    answer is an :class:`LrFindResult`: ``.suggestion.lr``, ``.max_stable_lr``, ``.curve``,
+    ``.schedule``, ``.id``, ``.raw``, ``.plot()``. A sweep that diverges within its first 10 steps
+    is a ValueError saying what to change (the service reads curves of 10 points or more).
 
     Args:
         device: where to run the sweep (``"cuda:0"``); default the device of the model's
@@ -263,8 +274,8 @@ def lr_find(
 
     if not (0 < min_lr < max_lr):
         raise ValueError(f"lr_find needs 0 < min_lr < max_lr, got min_lr={min_lr}, max_lr={max_lr}")
-    if steps < 2:
-        raise ValueError(f"lr_find needs steps >= 2, got {steps}")
+    if steps < MIN_POINTS:
+        raise ValueError(f"lr_find needs steps >= {MIN_POINTS} (the service reads curves of {MIN_POINTS} points or more), got {steps}")
     if not (0 <= smooth < 1):
         raise ValueError(f"smooth must be in [0, 1), got {smooth}")
     if not diverge > 1:
@@ -333,8 +344,17 @@ def lr_find(
             torch.cuda.set_rng_state_all(rng_cuda)
 
     measured = Curve(lr=lrs, loss=losses, smoothed_loss=smoothed)
+    if len(lrs) < MIN_POINTS:
+        raise ValueError(
+            f"lr_find: the loss diverged after {len(lrs)} steps, at lr {lrs[-1]:.3g}, and the service reads curves of "
+            f"{MIN_POINTS} points or more: start lower (min_lr={min_lr:g}), sweep more steps (steps={steps}), "
+            f"or raise diverge ({diverge:g})"
+        )
     body: Dict[str, Any] = {
         "curve": {"lr": lrs, "loss": losses},
+        # How the sweep ran: the service reads the curve with the same smoothing and divergence
+        # rule, and checks the curve against the sweep (steps planned, exponential spacing).
+        "range": {"min_lr": min_lr, "max_lr": max_lr, "steps": steps, "mode": "exponential", "smoothing": smooth, "diverge_factor": diverge},
         "model": {"name": type(model).__name__, "parameters": int(sum(p.numel() for p in params))},
     }
     opt = describe_optimizer(optimizer)

@@ -112,7 +112,8 @@ def test_what_is_sent_and_what_comes_back(fake_server: FakeServer) -> None:
     seen = fake_server.seen[0]
     assert (seen.method, seen.path) == ("POST", "/v1/lr-range-tests")
     body: Dict[str, Any] = seen.body
-    assert set(body) == {"curve", "model", "optimizer", "batch_size"}
+    assert set(body) == {"curve", "range", "model", "optimizer", "batch_size"}
+    assert body["range"] == {"min_lr": 1e-6, "max_lr": 1.0, "steps": 50, "mode": "exponential", "smoothing": 0.98, "diverge_factor": 4.0}
     lrs: List[float] = body["curve"]["lr"]
     assert 2 <= len(lrs) <= 50 and len(body["curve"]["loss"]) == len(lrs)
     # Exponential from min_lr to max_lr over 50 steps.
@@ -148,6 +149,22 @@ def test_the_smoothed_loss_stops_the_sweep(fake_server: FakeServer) -> None:
     assert len(s) < 200
     assert s[-1] is not None and s[-1] > 4 * min(v for v in s if v is not None)
     assert all(v <= 4 * min(s[: i + 1]) for i, v in enumerate(s[:-1]))  # type: ignore[operator]
+
+
+def test_a_sweep_too_short_for_the_service_says_what_to_change(fake_server: FakeServer) -> None:
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = copy.deepcopy(model.state_dict())
+
+    def nan_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(out, y) * float("nan")
+
+    with pytest.raises(ValueError, match=r"diverged after 1 steps, at lr 1e-07.*start lower"):
+        stride.lr_find(model, opt, loader(data()), nan_loss, client=stride.Client(fake_server.url, "k"))
+    assert fake_server.seen == []  # nothing sent
+    assert states_equal(model.state_dict(), before)
+    with pytest.raises(ValueError, match="steps >= 10"):
+        stride.lr_find(model, opt, loader(data()), nan_loss, client=stride.Client(fake_server.url, "k"), steps=5)
 
 
 def test_plot_without_matplotlib_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
