@@ -426,6 +426,125 @@ function validatedView(v) {
     ${v.reasoning?.length ? html`<h2>Why this lr</h2><ul id="validated-reasoning">${v.reasoning.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`;
 }
 
+/** How a range test's sweep ran, in words. */
+const ranText = (r) =>
+  r.backend === 'client'
+    ? `A curve of ${r.steps_run} points measured by the client${r.curve.length < r.steps_run ? ` (${r.curve.length} shown)` : ''}${r.cached ? ' (cached)' : ''}`
+    : `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}`;
+
+/** A range test's result: its cards, `note` (what the page adds), the chart's place, the candidates and why. */
+function rangeTestView(r, note = '') {
+  const s = r.suggestion;
+  const sch = r.schedule;
+  return html`
+    <div class="cards" id="lr-result">
+      <div class="card"><div class="k">Suggested lr</div><div class="v" id="suggested-lr">${fmt(s.lr)}</div></div>
+      <div class="card"><div class="k">Method · confidence</div><div class="v">${s.method} · ${s.confidence}</div></div>
+      <div class="card"><div class="k">Max stable lr</div><div class="v">${fmt(s.max_stable_lr)}</div></div>
+      ${sch ? html`<div class="card"><div class="k">Schedule</div><div class="v" id="lr-schedule">${sch.kind === 'one_cycle' ? 'one-cycle' : 'cosine'} to ${fmt(sch.peak_lr)}, warmup ${Math.round(sch.warmup_fraction * 100)}%</div></div>` : ''}
+    </div>
+    ${note}
+    <div class="chart" id="chart-lr" role="img" aria-label="Loss against learning rate, log scale"></div>
+    <h2>Candidates</h2><ul class="candidates">${Object.entries(s.candidates).map(([k, v]) => html`<li>${k}: ${fmt(v)}</li>`)}</ul>
+    ${s.reasons?.length ? html`<h2>Why</h2><ul id="lr-reasons">${s.reasons.map((x) => html`<li>${x}</li>`)}${(sch?.reasoning ?? []).map((x) => html`<li>schedule: ${x}</li>`)}</ul>` : ''}`;
+}
+
+/** Draws a range test's loss against lr (log axis) into `el`; answers draw(validatedLr), which redraws with that lr marked. */
+function rangeTestChart(el, r) {
+  const s = r.suggestion;
+  const finite = r.curve.filter((p) => p.smoothed_loss !== null);
+  const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
+  const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
+  const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
+  // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
+  // about 1e-3 on a log axis, which hid small suggestions.
+  const bottom = losses.length ? Math.min(...losses) : 0;
+  const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
+  const lrChart = echarts.init(el, null, { renderer: 'svg' });
+  charts.add(lrChart);
+  const draw = (validatedLr) => {
+    const marks = [];
+    if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
+    if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
+    // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
+    if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
+    const option = {
+      animation: false,
+      grid: { left: 56, right: 24, top: 36, bottom: 44 },
+      legend: { top: 0 },
+      tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
+      xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
+      yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
+      series: [
+        { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
+        { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
+      ],
+    };
+    lrChart.setOption(option, true); // replace, not merge: the marks change
+  };
+  draw(null);
+  return draw;
+}
+
+const SOURCE_TEXT = { probe: 'probe (edge)', curve: 'curve (client)' };
+
+/** The project's recent range tests (GET /v1/lr-range-tests), each linking to its page; into #lr-recent when it is on the page. */
+async function loadRecent() {
+  const el = document.getElementById('lr-recent');
+  if (!el) return;
+  try {
+    const { range_tests: rows } = await api('/v1/lr-range-tests?limit=20');
+    if (!el.isConnected) return;
+    setHTML(
+      el,
+      rows.length === 0
+        ? html`<p class="muted">No range tests yet: run one above, or post a curve you measured (<code>POST /v1/lr-range-tests</code> with <code>"curve"</code>).</p>`
+        : html`<div class="table-wrap"><table id="recent-table"><caption class="muted" style="text-align:left;padding:6px 10px">Range tests of this project, newest first: probes swept on the edge and curves posted by clients</caption>
+          <thead><tr><th scope="col">Created</th><th scope="col">Source</th><th scope="col">Model</th><th scope="col">Optimizer</th><th scope="col" class="num">Suggested lr</th><th scope="col">Confidence</th><th scope="col" class="num">Points</th></tr></thead>
+          <tbody>${rows.map(
+            (t) => html`<tr data-id="${t.id}"><td><a href="#/lr/${encodeURIComponent(t.id)}">${when(t.created_at)}</a></td><td>${SOURCE_TEXT[t.source] ?? t.source}</td><td>${t.label ?? '—'}</td><td>${t.optimizer ?? '—'}</td>
+              <td class="num">${fmt(t.suggested_lr)}</td><td>${t.confidence}</td><td class="num">${fmt(t.steps_run)}</td></tr>`,
+          )}</tbody></table></div>`,
+    );
+  } catch (err) {
+    if (el.isConnected) setHTML(el, alertBox(err));
+  }
+}
+
+/** A count as people write it: 11.2M, 350k, 1.3B. */
+const fmtCount = (n) => (n >= 1e9 ? `${Number((n / 1e9).toPrecision(3))}B` : n >= 1e6 ? `${Number((n / 1e6).toPrecision(3))}M` : n >= 1e3 ? `${Number((n / 1e3).toPrecision(3))}k` : String(n));
+
+/** What a posted curve was measured on, from its context. */
+function curveAbout(c = {}) {
+  const parts = [];
+  if (c.model?.parameters) parts.push(`${fmtCount(c.model.parameters)} parameters`);
+  if (c.optimizer?.name) parts.push(`optimizer ${c.optimizer.name}${Object.entries(c.optimizer).filter(([k]) => k !== 'name').map(([k, v]) => `, ${k} ${fmt(v)}`).join('')}`);
+  if (c.batch_size) parts.push(`batch ${c.batch_size}`);
+  return parts.join(' · ');
+}
+
+/** One stored range test (GET /v1/lr-range-tests/{id}): a probe's, or a curve a client posted. */
+async function rangeTestPage(id) {
+  setNav('lr');
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  try {
+    const r = await api(`/v1/lr-range-tests/${encodeURIComponent(id)}`);
+    const client = r.backend === 'client';
+    const name = r.context?.model?.name;
+    setHTML(
+      app,
+      html`
+      <p><a href="#/lr">← LR range test</a></p>
+      <h1>${client ? 'Posted curve' : 'Range test'}${name ? html`: <span id="lr-model">${name}</span>` : ''}</h1>
+      <p class="muted" id="lr-about">${ranText({ ...r, cached: false })}; ${when(r.created_at)}${client && curveAbout(r.context) ? ` · ${curveAbout(r.context)}` : ''}.</p>
+      ${rangeTestView(r, html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length${client ? ' (train the candidates for your run’s length on your hardware)' : ''}.</p>`)}`,
+    );
+    rangeTestChart(document.getElementById('chart-lr'), r);
+  } catch (err) {
+    setHTML(app, html`<p><a href="#/lr">← LR range test</a></p>${alertBox(err)}`);
+  }
+}
+
 function lrPage() {
   setNav('lr');
   setHTML(
@@ -457,8 +576,11 @@ function lrPage() {
       <p id="lr-sync" class="muted" aria-live="polite"></p>
       <p><button type="submit" id="run-lr">Run range test</button> <span id="lr-status" class="muted" aria-live="polite"></span></p>
     </form>
-    <div id="lr-out"></div>`,
+    <div id="lr-out"></div>
+    <h2>Recent range tests</h2>
+    <div id="lr-recent" aria-live="polite"><p class="muted">Loading…</p></div>`,
   );
+  loadRecent();
   const $ = (i) => document.getElementById(i);
   const ta = $('probe-json');
   const note = $('lr-sync');
@@ -586,56 +708,18 @@ function lrPage() {
     try {
       const range = { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) };
       const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range }) });
-      status.textContent = `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}.`;
-      const s = r.suggestion;
+      status.textContent = `${ranText(r)}.`;
       setHTML(
         out,
-        html`
-        <div class="cards" id="lr-result">
-          <div class="card"><div class="k">Suggested lr</div><div class="v" id="suggested-lr">${fmt(s.lr)}</div></div>
-          <div class="card"><div class="k">Method · confidence</div><div class="v">${s.method} · ${s.confidence}</div></div>
-          <div class="card"><div class="k">Max stable lr</div><div class="v">${fmt(s.max_stable_lr)}</div></div>
-        </div>
-        ${
+        rangeTestView(
+          r,
           training
             ? html`<section id="lr-validated" aria-live="polite"><h2>Validated at your training length</h2><p class="muted" id="lr-validating">Validating candidates at ${training.epochs ? `${training.epochs} epochs` : `${training.steps} steps`} (${schedule} schedule) on the edge…</p></section>`
-            : html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length. Fill in <button type="button" class="link" id="lr-fill-length">Training length</button> and run again to train candidates that long and pick by validation loss.</p>`
-        }
-        <div class="chart" id="chart-lr" role="img" aria-label="Loss against learning rate, log scale"></div>
-        <h2>Candidates</h2><ul class="candidates">${Object.entries(s.candidates).map(([k, v]) => html`<li>${k}: ${fmt(v)}</li>`)}</ul>
-        ${s.reasons?.length ? html`<h2>Why</h2><ul>${s.reasons.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`,
+            : html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length. Fill in <button type="button" class="link" id="lr-fill-length">Training length</button> and run again to train candidates that long and pick by validation loss.</p>`,
+        ),
       );
-      const finite = r.curve.filter((p) => p.smoothed_loss !== null);
-      const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
-      const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
-      const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
-      // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
-      // about 1e-3 on a log axis, which hid small suggestions.
-      const bottom = losses.length ? Math.min(...losses) : 0;
-      const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
-      const lrChart = echarts.init($('chart-lr'), null, { renderer: 'svg' });
-      charts.add(lrChart);
-      const draw = (validatedLr) => {
-        const marks = [];
-        if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
-        if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
-        // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
-        if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
-        const option = {
-          animation: false,
-          grid: { left: 56, right: 24, top: 36, bottom: 44 },
-          legend: { top: 0 },
-          tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
-          xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
-          yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
-          series: [
-            { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
-            { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
-          ],
-        };
-        lrChart.setOption(option, true); // replace, not merge: the marks change
-      };
-      draw(null);
+      const draw = rangeTestChart($('chart-lr'), r);
+      loadRecent();
       if (!training) {
         $('lr-fill-length').addEventListener('click', () => $('f-train-epochs').focus());
         return;
@@ -646,7 +730,7 @@ function lrPage() {
       try {
         const v = await api('/v1/lr/suggest', { method: 'POST', body: JSON.stringify({ probe, range, training, schedule }) });
         if (!section.isConnected) return; // the page changed meanwhile
-        status.textContent = `${r.steps_run} steps in ${r.duration_ms} ms on ${r.backend}${r.cached ? ' (cached)' : ''}; candidates validated.`;
+        status.textContent = `${ranText(r)}; candidates validated.`;
         setHTML(section, validatedView(v));
         if (v.lr) draw(v.lr);
       } catch (err) {
@@ -675,6 +759,8 @@ function route() {
   if (hash === '#/login') return loginPage();
   const m = /^#\/study\/([^/?]+)/.exec(hash);
   if (m) return studyPage(decodeURIComponent(m[1]));
+  const t = /^#\/lr\/([^/?]+)/.exec(hash);
+  if (t) return rangeTestPage(decodeURIComponent(t[1]));
   if (hash.startsWith('#/lr')) return lrPage();
   return studiesPage();
 }

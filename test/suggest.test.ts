@@ -404,5 +404,12 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
     expect(f.schedule?.peak_lr).toBe(1e-3);
     expect(f.schedule?.reasoning[0]).toMatch(/conventional default/);
     expect(analyseSweep(flatLrs, flat, { smoothing: 0.9, diverge_factor: 4 }).schedule).toBeNull();
+    // A curve that rises from its first points: the default (1e-3) is above its max_stable_lr, which caps the peak.
+    const rising = flatLrs.map((v) => 1 + v * 1e4);
+    const r = analyseSweep(flatLrs, rising, { smoothing: 0.5, diverge_factor: 1e9, optimizer: 'adam' });
+    expect(r.suggestion.lr).toBeNull();
+    expect(r.suggestion.max_stable_lr).toBeLessThan(1e-3);
+    expect(r.schedule?.peak_lr).toBe(r.suggestion.max_stable_lr);
+    expect(r.schedule?.reasoning[0]).toMatch(/above max_stable_lr/);
   });
 });

@@ -115,13 +115,27 @@ function shownPoints(n: number, stop: number | null): number[] {
   return [...keep].sort((a, b) => a - b);
 }
 
-/** A schedule around the suggestion, else around the optimizer's default lr; null with neither. */
+/**
+ * A schedule around the suggestion; when the curve gives none, around the
+ * optimizer's conventional default, capped at max_stable_lr (a default the
+ * curve shows unstable is no advice); null without either.
+ */
 function scheduleAdvice(suggestion: Suggestion, optimizer: string | undefined): ScheduleAdvice | null {
   const known = isOptimizer(optimizer) ? optimizer : undefined;
-  const peak = suggestion.lr ?? (known ? DEFAULT_LR[known] : null);
+  let peak = suggestion.lr;
+  let why: string | null = null;
+  if (peak === null && known) {
+    const fallback = DEFAULT_LR[known];
+    const cap = suggestion.max_stable_lr;
+    peak = cap !== null && cap < fallback ? cap : fallback;
+    why =
+      peak === fallback
+        ? `the curve gives no lr: the peak is ${known}'s conventional default ${fallback}`
+        : `the curve gives no lr, and ${known}'s conventional default ${fallback} is above max_stable_lr: the peak is max_stable_lr ${fmtLr(peak)}`;
+  }
   if (peak === null) return null;
   const advice = adviseSchedule(peak, suggestion, known ?? '');
-  if (suggestion.lr === null) advice.reasoning.unshift(`the curve gives no lr: the peak is ${known}'s conventional default ${peak}`);
+  if (why) advice.reasoning.unshift(why);
   if (!known) advice.reasoning.push('optimizer not given: warmup as for SGD (send optimizer.name; adaptive optimizers warm up longer)');
   return advice;
 }

@@ -421,6 +421,44 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('LR page: lists recent range tests, posted curves among them, and draws a posted curve on its own page, its model name as text', async () => {
+    const name = `<img src=x onerror="window.__xss=21">resnet18<script>window.__xss=22</script>`;
+    // A sweep measured elsewhere: a valley around lr 0.1, a blow-up past 1, NaN (null) at the end.
+    const lr = Array.from({ length: 300 }, (_, i) => 10 ** (-6 + (7 * i) / 299));
+    const loss = lr.map((v, i) => (i > 285 ? null : 0.4 + 1.9 / (1 + Math.exp((Math.log10(v) + 3) / 0.3)) + 0.02 * Math.exp((Math.log10(v) + 0.5) / 0.12)));
+    const posted = await api('POST', '/v1/lr-range-tests', { curve: { lr, loss }, range: { smoothing: 0.9 }, model: { name, parameters: 11.2e6 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 128 });
+    expect(posted.suggestion.lr).toBeGreaterThan(0);
+    const page = await open('#/lr');
+    const row = page.locator(`#recent-table tr[data-id="${posted.id}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 4)).toEqual(['curve (client)', name, 'sgd']);
+    expect(cells[6]).toBe('300');
+    await row.locator('a').click();
+    await page.waitForSelector('#suggested-lr, main .alert');
+    expect(page.url()).toContain(`#/lr/${posted.id}`);
+    expect(await page.locator('main .alert').count()).toBe(0);
+    expect(await page.locator('#lr-model').textContent()).toBe(name);
+    const about = await page.locator('#lr-about').textContent();
+    expect(about).toMatch(/A curve of 300 points measured by the client/);
+    expect(about).toMatch(/11\.2M parameters · optimizer sgd, momentum 0\.9 · batch 128/);
+    expect(Number(await page.locator('#suggested-lr').textContent()) / posted.suggestion.lr).toBeCloseTo(1, 3);
+    expect(await page.locator('#lr-schedule').textContent()).toMatch(/warmup 5%/);
+    expect(await page.locator('.candidates li').count()).toBe(4);
+    expect(await page.locator('#lr-reasons').textContent()).toMatch(/diverges at point/);
+    await expect.poll(() => page.locator('#chart-lr svg path').count()).toBeGreaterThan(5);
+    const chartText = await page.locator('#chart-lr').textContent();
+    expect(chartText).toMatch(/suggested/);
+    expect(chartText).toMatch(/max stable/);
+    await page.waitForTimeout(500); // a broken <img> would fire onerror asynchronously
+    expect(await page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('main img').length }))).toEqual({ xss: undefined, imgs: 0 });
+    await shot(page, 'lr-posted-curve');
+    // An unknown id: the service's 404, on the page.
+    await page.goto(`${URL}/#/lr/lrt_nope`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/no LR range test/);
+    await page.close();
+  });
+
   it('serves interactive API docs at /docs from the OpenAPI document', async () => {
     const page = await open('docs/');
     await page.waitForSelector('.opblock', { timeout: 30_000 });
