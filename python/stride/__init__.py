@@ -1,0 +1,61 @@
+"""stride: tune deep-learning hyperparameters, learning rate first.
+
+The Python client of the stride HTTP API (docs/API.md)::
+
+    import stride
+
+    client = stride.Client()                       # $STRIDE_URL, $STRIDE_API_KEY
+    study = client.create_study(
+        "mlp-lr",
+        space={"lr": {"type": "float", "low": 1e-5, "high": 1, "log": True}},
+        sampler={"name": "tpe", "seed": 7}, pruner="median", max_trials=20,
+    )
+
+    def objective(trial):
+        lr = trial.params["lr"]                    # the space is declared with the study
+        for epoch in range(10):
+            loss = train_one_epoch(lr)
+            if trial.report(epoch, loss):          # True: the pruner says stop
+                raise stride.TrialPruned()
+        return loss
+
+    study.optimize(objective, n_trials=20)
+    print(study.best_params, study.best_value)
+
+Also :func:`current_trial` (one script for ``stride agent`` and alone) and :func:`lr_find`
+(an LR range test of your own PyTorch model). Standard library only; PyTorch is imported by
+:func:`lr_find` alone.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .agent import AgentTrial, current_trial, in_agent
+from .client import DEFAULT_API_KEY, DEFAULT_URL, Client
+from .errors import Issue, StrideConnectionError, StrideError, StrideTimeoutError, TrialPruned
+from .lr import Curve, LrFindResult, LrRangeTest, Suggestion, describe_optimizer, lr_find
+from .study import ParamValue, Study, Trial
+
+__all__ = [
+    "__version__",
+    "AgentTrial",
+    "Client",
+    "Curve",
+    "DEFAULT_API_KEY",
+    "DEFAULT_URL",
+    "Issue",
+    "LrFindResult",
+    "LrRangeTest",
+    "ParamValue",
+    "StrideConnectionError",
+    "StrideError",
+    "StrideTimeoutError",
+    "Study",
+    "Suggestion",
+    "Trial",
+    "TrialPruned",
+    "current_trial",
+    "describe_optimizer",
+    "in_agent",
+    "lr_find",
+]

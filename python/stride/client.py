@@ -1,0 +1,329 @@
+"""The HTTP client of the stride API (docs/API.md): JSON in and out, the bearer key,
+problem+json errors as :class:`~stride.StrideError`, bounded retries.
+
+Standard library only (``urllib``).
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import os
+import random
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+from . import __version__
+from .errors import StrideConnectionError, StrideError, StrideTimeoutError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .lr import LrRangeTest
+    from .study import Study
+
+__all__ = ["Client", "DEFAULT_URL", "DEFAULT_API_KEY"]
+
+logger = logging.getLogger("stride")
+
+#: Where ``npm start`` serves the API locally.
+DEFAULT_URL = "http://127.0.0.1:8787"
+#: The development key of a local ``npm start`` (``STRIDE_DEV_KEY`` in ``.dev.vars``).
+DEFAULT_API_KEY = "stride-dev-key"
+
+_NO_BODY = object()
+#: Statuses after which the service did not act on the call: retried for every call.
+_RETRY_ALWAYS = (429, 503)
+#: Statuses (from proxies) after which the call may or may not have been acted on: retried for idempotent calls only.
+_RETRY_IDEMPOTENT = (502, 504)
+
+
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date; ``None`` when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        ref = now if now is not None else time.time()
+        seconds = when.timestamp() - ref
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+class Client:
+    """A connection to a stride service.
+
+    Args:
+        url: the service's address; default ``$STRIDE_URL``, else ``http://127.0.0.1:8787``
+            (where ``npm start`` serves).
+        api_key: sent as ``Authorization: Bearer <key>``; default ``$STRIDE_API_KEY``, else the
+            local development key ``stride-dev-key``.
+        timeout: seconds to wait for one answer (default 30; range tests and suggestions get
+            more, see their methods).
+        max_retries: how many times a call is tried again after 429 or 503 (the service did not
+            act on it), and, for calls that are safe to repeat (GET, report, tell, range tests),
+            after 502/504 or a failed connection. Default 4.
+        max_retry_wait: the longest single wait, in seconds (default 60). A ``Retry-After`` longer
+            than this raises at once (``StrideError.retry_after`` says how long the service asked
+            for) instead of sleeping; waits without ``Retry-After`` back off exponentially from
+            0.25 s up to 10 s.
+
+    A client is safe to share between threads (``study.optimize(n_jobs=2)`` does).
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        max_retry_wait: float = 60.0,
+    ) -> None:
+        self.url = (url or os.environ.get("STRIDE_URL") or DEFAULT_URL).rstrip("/")
+        self.api_key = api_key or os.environ.get("STRIDE_API_KEY") or DEFAULT_API_KEY
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.max_retry_wait = float(max_retry_wait)
+        # Replaced in tests to observe waits; time.sleep otherwise.
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def __repr__(self) -> str:
+        return f"stride.Client(url={self.url!r})"
+
+    # --- transport -----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = _NO_BODY,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Any:
+        """Call ``method path`` (``"/v1/..."``) with a JSON ``body``; the parsed JSON answer (``None`` when empty).
+
+        Raises :class:`StrideError` for 4xx/5xx answers (after the retries),
+        :class:`StrideConnectionError` / :class:`StrideTimeoutError` when no answer came.
+        ``idempotent`` (default: True for GET) allows retrying after a lost connection or 502/504.
+        """
+        return self._call(method, path, body, query=query, timeout=timeout, idempotent=idempotent)[1]
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = _NO_BODY,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Tuple[int, Any, Dict[str, str]]:
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD")
+        url = self.url + path
+        if query:
+            q = {k: v for k, v in query.items() if v is not None}
+            if q:
+                url += "?" + urllib.parse.urlencode(q)
+        data: Optional[bytes] = None
+        headers = {
+            "Authorization": f"Bearer {self.api_key}",
+            "Accept": "application/json, application/problem+json",
+            "User-Agent": f"stride-python/{__version__}",
+        }
+        if body is not _NO_BODY:
+            data = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        limit = self.timeout if timeout is None else float(timeout)
+
+        attempt = 0
+        while True:
+            attempt += 1
+            can_retry = attempt <= self.max_retries
+            req = urllib.request.Request(url, data=data, headers=headers, method=method)
+            try:
+                with urllib.request.urlopen(req, timeout=limit) as res:
+                    status, text, resp_headers = res.status, res.read().decode("utf-8", "replace"), dict(res.headers.items())
+            except urllib.error.HTTPError as e:
+                status = e.code
+                try:
+                    text = e.read().decode("utf-8", "replace")
+                except Exception:  # the body of an error answer may be cut off
+                    text = ""
+                resp_headers = dict(e.headers.items()) if e.headers else {}
+                e.close()
+            except (urllib.error.URLError, OSError, ConnectionError) as e:
+                reason = e.reason if isinstance(e, urllib.error.URLError) else e
+                timed_out = isinstance(reason, (socket.timeout, TimeoutError)) or "timed out" in str(reason)
+                if idempotent and can_retry:
+                    wait = self._backoff(attempt)
+                    logger.info("stride: %s %s: %s; retrying in %.2fs", method, path, reason, wait)
+                    self._sleep(wait)
+                    continue
+                cls = StrideTimeoutError if timed_out else StrideConnectionError
+                what = f"no answer within {limit:g}s" if timed_out else f"cannot reach stride at {self.url} ({reason})"
+                raise cls(f"{what} ({method} {path})", method=method, url=url) from e
+
+            lower = {k.lower(): v for k, v in resp_headers.items()}
+            if status in _RETRY_ALWAYS or (idempotent and status in _RETRY_IDEMPOTENT):
+                retry_after = parse_retry_after(lower.get("retry-after"))
+                if can_retry and (retry_after is None or retry_after <= self.max_retry_wait):
+                    wait = retry_after if retry_after is not None else self._backoff(attempt)
+                    logger.info("stride: %s %s answered %d; retrying in %.2fs", method, path, status, wait)
+                    self._sleep(wait)
+                    continue
+                raise self._error(status, text, method, url, lower, retry_after)
+            if status >= 400:
+                raise self._error(status, text, method, url, lower, parse_retry_after(lower.get("retry-after")))
+            if not text:
+                return status, None, lower
+            try:
+                return status, json.loads(text), lower
+            except ValueError as e:
+                raise StrideError(
+                    f"HTTP {status}: the answer is not JSON: {text[:200]!r} ({method} {path})", status=status, method=method, url=url
+                ) from e
+
+    @staticmethod
+    def _error(status: int, text: str, method: str, url: str, headers: Mapping[str, str], retry_after: Optional[float]) -> StrideError:
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return StrideError.from_response(
+            status, text, method=method, url=url, request_id=headers.get("x-request-id"), retry_after=retry_after, parsed=parsed
+        )
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(10.0, 0.25 * 2.0 ** (attempt - 1)) * (0.75 + random.random() * 0.5))
+
+    # --- studies -------------------------------------------------------------
+
+    def create_study(
+        self,
+        name: str,
+        space: Mapping[str, Any],
+        *,
+        direction: str = "minimize",
+        sampler: Union[str, Mapping[str, Any], None] = None,
+        pruner: Union[str, Mapping[str, Any], None] = None,
+        max_trials: Optional[int] = None,
+        metric: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        executor: Union[str, Mapping[str, Any], None] = None,
+    ) -> "Study":
+        """Create a study (``POST /v1/studies``) and return it.
+
+        stride declares the search space up front, at creation: there is no
+        ``trial.suggest_float``. Each parameter is a dict, as in docs/API.md::
+
+            space = {
+                "lr": {"type": "float", "low": 1e-5, "high": 1, "log": True},
+                "batch_size": {"type": "int", "low": 16, "high": 256, "log": True},
+                "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
+                "beta1": {"type": "float", "low": 0.8, "high": 0.99, "when": {"optimizer": "adam"}},
+            }
+
+        Args:
+            direction: ``"minimize"`` (default) or ``"maximize"``.
+            sampler: ``"tpe"`` (the service's default), ``"gp"``, ``"random"``, ``"qmc"``, ``"grid"``,
+                or a dict with options (``{"name": "tpe", "seed": 7}``).
+            pruner: ``"none"`` (default), ``"median"``, ``"asha"``, ``"hyperband"``, or a dict with options.
+            max_trials: the study completes after this many trials (default: no bound).
+            metric: the name of the value (``"val_loss"``); the service's default is ``"value"``.
+            metadata: free-form JSON kept with the study.
+            executor: ``"client"`` (default: you ask and tell, e.g. with ``optimize``), ``"runner"``
+                (``stride agent`` runs the trials) or ``"edge"``, or a dict with options.
+        """
+        body: Dict[str, Any] = {"name": name, "space": dict(space), "direction": direction}
+        if sampler is not None:
+            body["sampler"] = {"name": sampler} if isinstance(sampler, str) else dict(sampler)
+        if pruner is not None:
+            body["pruner"] = {"name": pruner} if isinstance(pruner, str) else dict(pruner)
+        if max_trials is not None:
+            body["max_trials"] = max_trials
+        if metric is not None:
+            body["metric"] = metric
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        if executor is not None:
+            body["executor"] = {"kind": executor} if isinstance(executor, str) else dict(executor)
+        from .study import Study
+
+        return Study(self, self.request("POST", "/v1/studies", body))
+
+    def study(self, study_id: str) -> "Study":
+        """The study with this id (``GET /v1/studies/{id}``); a 404 :class:`StrideError` when there is none."""
+        from .study import Study
+
+        return Study(self, self.request("GET", f"/v1/studies/{_quote(study_id)}"))
+
+    def studies(self, limit: Optional[int] = None, *, page_size: int = 100) -> List["Study"]:
+        """The project's studies, newest first (``GET /v1/studies``, following ``next_cursor``).
+
+        ``limit`` stops after that many; ``page_size`` (1-100) is how many each request fetches.
+        """
+        from .study import Study
+
+        out: List[Study] = []
+        cursor: Optional[str] = None
+        while limit is None or len(out) < limit:
+            size = page_size if limit is None else max(1, min(page_size, limit - len(out)))
+            page = self.request("GET", "/v1/studies", query={"cursor": cursor, "limit": size})
+            out.extend(Study(self, s) for s in page["studies"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        return out if limit is None else out[:limit]
+
+    # --- learning rates ------------------------------------------------------
+
+    def lr_range_test(self, body: Mapping[str, Any], *, timeout: float = 300.0) -> "LrRangeTest":
+        """Run an LR range test on the service (``POST /v1/lr-range-tests``) with ``body`` as in
+        docs/API.md (``{"probe": {...}, "range": {...}}``); the same request again answers from
+        the service's cache. For your own PyTorch model, use :func:`stride.lr_find`.
+        """
+        from .lr import LrRangeTest
+
+        return LrRangeTest(self.request("POST", "/v1/lr-range-tests", dict(body), timeout=timeout, idempotent=True))
+
+    def get_lr_range_test(self, test_id: str) -> "LrRangeTest":
+        """A stored range test (``GET /v1/lr-range-tests/{id}``)."""
+        from .lr import LrRangeTest
+
+        return LrRangeTest(self.request("GET", f"/v1/lr-range-tests/{_quote(test_id)}"))
+
+    def suggest_lr(self, body: Mapping[str, Any], *, timeout: float = 600.0) -> Dict[str, Any]:
+        """``POST /v1/lr/suggest``: with ``{"probe": ..., "training": {"epochs": N}}`` a learning
+        rate validated at your run's length (tens of seconds), or with ``{"context": {...}}``
+        documented priors at once. Answers the JSON as the service sends it.
+        """
+        result: Dict[str, Any] = self.request("POST", "/v1/lr/suggest", dict(body), timeout=timeout)
+        return result
+
+
+def _quote(segment: str) -> str:
+    return urllib.parse.quote(str(segment), safe="")

@@ -1,0 +1,373 @@
+"""Learning rates: range-test results, and :func:`lr_find` for your own PyTorch model.
+
+:func:`lr_find` sweeps the learning rate exponentially over your model, optimizer
+and data on your own device (as torch-lr-finder does), restores the model and
+the optimizer afterwards, and sends the loss-vs-LR curve to the service
+(``POST /v1/lr-range-tests`` with ``"curve"``), which answers with the same
+suggestion rules as its own range tests. PyTorch is imported only here, when
+:func:`lr_find` runs.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+
+__all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "lr_find", "describe_optimizer"]
+
+
+#: The fewest points of a curve the service analyses.
+MIN_POINTS = 10
+
+
+def _num(v: Any) -> Optional[float]:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The service's suggestion from a range test (docs/API.md, "LR range test").
+
+    ``lr`` is None when the curve gives no clear answer (``confidence`` is then ``"low"`` and
+    ``reasons`` says why); ``candidates`` holds every rule's learning rate.
+    """
+
+    lr: Optional[float]
+    method: Optional[str]
+    max_stable_lr: Optional[float]
+    confidence: Optional[str]
+    candidates: Dict[str, Optional[float]] = field(default_factory=dict)
+    reasons: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Suggestion":
+        return cls(
+            lr=_num(data.get("lr")),
+            method=data.get("method"),
+            max_stable_lr=_num(data.get("max_stable_lr")),
+            confidence=data.get("confidence"),
+            candidates={str(k): _num(v) for k, v in (data.get("candidates") or {}).items()},
+            reasons=[str(r) for r in data.get("reasons") or []],
+        )
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A loss-vs-learning-rate curve: parallel lists, one entry per step. A loss that was NaN or
+    infinite is None."""
+
+    lr: List[float]
+    loss: List[Optional[float]]
+    smoothed_loss: List[Optional[float]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lr)
+
+    @classmethod
+    def from_points(cls, points: Iterable[Mapping[str, Any]]) -> "Curve":
+        pts = list(points)
+        return cls(
+            lr=[float(p["lr"]) for p in pts],
+            loss=[_num(p.get("loss")) for p in pts],
+            smoothed_loss=[_num(p.get("smoothed_loss")) for p in pts],
+        )
+
+
+class LrRangeTest:
+    """A range test's answer (``POST /v1/lr-range-tests``).
+
+    Attributes:
+        id: the stored result's id (``GET /v1/lr-range-tests/{id}``).
+        suggestion: the :class:`Suggestion` (``suggestion.lr``, ``.method``, ``.confidence``, ...).
+        max_stable_lr: the largest learning rate before the loss turns upward for good.
+        curve: the :class:`Curve` the suggestion read.
+        cached: whether the service answered from its cache.
+        raw: the JSON answer, as sent.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.raw: Dict[str, Any] = dict(data)
+        self.id: Optional[str] = data.get("id")
+        self.cached: bool = bool(data.get("cached", False))
+        self.suggestion = Suggestion.from_json(data.get("suggestion") or {})
+        self.max_stable_lr: Optional[float] = self.suggestion.max_stable_lr
+        self.curve = Curve.from_points(data.get("curve") or [])
+        self.steps_run: Optional[int] = data.get("steps_run")
+        self.stopped_early: Optional[bool] = data.get("stopped_early")
+        #: A schedule around the suggested lr (``{"kind", "peak_lr", "warmup_fraction", ...}``), when the service gives one.
+        self.schedule: Optional[Dict[str, Any]] = data.get("schedule")
+        #: What a posted curve was measured on (``model``, ``optimizer``, ``batch_size``), as sent.
+        self.context: Optional[Dict[str, Any]] = data.get("context")
+
+    def __repr__(self) -> str:
+        s = self.suggestion
+        return f"{type(self).__name__}(id={self.id!r}, lr={s.lr!r}, max_stable_lr={self.max_stable_lr!r}, confidence={s.confidence!r})"
+
+    def plot(self, ax: Any = None, *, show: bool = False) -> Any:
+        """Plot loss against learning rate (log axis) with the suggestion and ``max_stable_lr``
+        marked; returns the matplotlib ``Axes``. Needs matplotlib (``pip install matplotlib``)."""
+        try:
+            import matplotlib.pyplot as plt  # type: ignore[import]
+        except ImportError as e:
+            raise ImportError(
+                "LrRangeTest.plot() needs matplotlib, which is not installed: pip install matplotlib "
+                "(the numbers are in .curve.lr and .curve.loss, the suggestion in .suggestion)"
+            ) from e
+        if ax is None:
+            _, ax = plt.subplots()
+        curve = self.curve
+        ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.loss], alpha=0.35, label="loss")
+        if any(v is not None for v in curve.smoothed_loss):
+            ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.smoothed_loss], label="smoothed loss")
+        if self.suggestion.lr is not None:
+            ax.axvline(self.suggestion.lr, color="tab:green", linestyle="--", label=f"suggestion {self.suggestion.lr:.3g}")
+        if self.max_stable_lr is not None:
+            ax.axvline(self.max_stable_lr, color="tab:red", linestyle=":", label=f"max stable {self.max_stable_lr:.3g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.legend()
+        if show:
+            plt.show()
+        return ax
+
+
+class LrFindResult(LrRangeTest):
+    """What :func:`lr_find` answers: the service's :class:`LrRangeTest` for the curve measured
+    here, and ``measured``, that curve as this process saw it (with its smoothed loss)."""
+
+    def __init__(self, data: Mapping[str, Any], measured: Curve) -> None:
+        super().__init__(data)
+        self.measured = measured
+        if len(self.curve) == 0:
+            self.curve = measured
+
+
+def describe_optimizer(optimizer: Any) -> Optional[Dict[str, Any]]:
+    """A torch optimizer as stride names it (docs/API.md's ``optimizer``), from its first
+    parameter group: SGD (``"sgd"`` with ``momentum`` when above 0; ``"nesterov"`` with
+    Nesterov momentum), Adam, AdamW (``beta1``, ``beta2``), RMSprop (``alpha``, ``momentum``
+    when above 0), Adagrad; ``weight_decay`` when above 0. None for other optimizers."""
+    import torch
+
+    if not getattr(optimizer, "param_groups", None):
+        return None
+    g = optimizer.param_groups[0]
+    out: Dict[str, Any]
+    if isinstance(optimizer, torch.optim.SGD):
+        m = float(g.get("momentum", 0) or 0)
+        if g.get("nesterov") and m > 0:
+            out = {"name": "nesterov", "momentum": m}
+        elif m > 0:
+            out = {"name": "sgd", "momentum": m}
+        else:
+            out = {"name": "sgd"}
+    elif isinstance(optimizer, torch.optim.AdamW) or isinstance(optimizer, torch.optim.Adam):
+        b1, b2 = g.get("betas", (0.9, 0.999))
+        out = {"name": "adamw" if isinstance(optimizer, torch.optim.AdamW) else "adam", "beta1": float(b1), "beta2": float(b2)}
+    elif isinstance(optimizer, torch.optim.RMSprop):
+        out = {"name": "rmsprop", "alpha": float(g.get("alpha", 0.99))}
+        m = float(g.get("momentum", 0) or 0)
+        if m > 0:
+            out["momentum"] = m
+    elif isinstance(optimizer, torch.optim.Adagrad):
+        out = {"name": "adagrad"}
+    else:
+        return None
+    wd = float(g.get("weight_decay", 0) or 0)
+    if wd > 0:
+        out["weight_decay"] = wd
+    return out
+
+
+def _to(obj: Any, device: Any) -> Any:
+    if hasattr(obj, "to") and callable(obj.to):
+        return obj.to(device)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to(o, device) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _to(v, device) for k, v in obj.items()}
+    return obj
+
+
+def _batches(loader: Iterable[Any]) -> Iterator[Any]:
+    """The loader's batches, starting over when it is exhausted (a sweep may be longer than an epoch)."""
+    while True:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("lr_find: train_loader yielded no batches")
+
+
+def _split(batch: Any) -> Any:
+    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
+        return batch[0], batch[1]
+    raise TypeError(
+        f"lr_find: each batch must be (inputs, targets), as a DataLoader over a TensorDataset gives; got {type(batch).__name__}"
+    )
+
+
+def _batch_size(loader: Any, inputs: Any) -> Optional[int]:
+    bs = getattr(loader, "batch_size", None)
+    if isinstance(bs, int) and bs > 0:
+        return bs
+    shape = getattr(inputs, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    try:
+        return len(inputs)
+    except TypeError:
+        return None
+
+
+def lr_find(
+    model: Any,
+    optimizer: Any,
+    train_loader: Iterable[Any],
+    loss_fn: Any,
+    *,
+    min_lr: float = 1e-7,
+    max_lr: float = 10.0,
+    steps: int = 100,
+    device: Any = None,
+    client: Optional["Client"] = None,
+    smooth: float = 0.98,
+    diverge: float = 4.0,
+) -> LrFindResult:
+    """An LR range test of your PyTorch model, on your device, judged by the service.
+
+    For ``steps`` optimizer steps the learning rate of every parameter group grows
+    exponentially from ``min_lr`` to ``max_lr``; each step trains on the next batch of
+    ``train_loader`` (``(inputs, targets)`` batches, started over when exhausted) with
+    ``loss_fn(model(inputs), targets)``. The sweep stops early when the loss is NaN or
+    infinite, or when its smoothed value (an exponential moving average with factor ``smooth``,
+    bias-corrected) exceeds ``diverge`` times the best smoothed value so far.
+
+    Afterwards the model's and the optimizer's state dicts (deep copies taken before), the
+    model's train/eval mode, its device, the parameters' gradients and PyTorch's random number
+    generator state are restored: the run that follows is the run you would have had.
+
+    The measured curve (``{"lr": [...], "loss": [...]}``, raw losses, NaN/inf as null) goes to
+    ``POST /v1/lr-range-tests`` with the sweep (``range``: ``min_lr``, ``max_lr``, ``steps``,
+    ``smoothing``, ``diverge_factor``, which the service reads the curve with), the model's class
+    name and parameter count, the optimizer (:func:`describe_optimizer`) and the batch size; the
+    answer is an :class:`LrFindResult`: ``.suggestion.lr``, ``.max_stable_lr``, ``.curve``,
+    ``.schedule``, ``.id``, ``.raw``, ``.plot()``. A sweep that diverges within its first 10 steps
+    is a ValueError saying what to change (the service reads curves of 10 points or more).
+
+    Args:
+        device: where to run the sweep (``"cuda:0"``); default the device of the model's
+            parameters. Batches are moved there.
+        client: the :class:`stride.Client` to send the curve with (default ``Client()``, from
+            ``STRIDE_URL`` and ``STRIDE_API_KEY``).
+    """
+    import torch
+
+    from .client import Client
+
+    if not (0 < min_lr < max_lr):
+        raise ValueError(f"lr_find needs 0 < min_lr < max_lr, got min_lr={min_lr}, max_lr={max_lr}")
+    if steps < MIN_POINTS:
+        raise ValueError(f"lr_find needs steps >= {MIN_POINTS} (the service reads curves of {MIN_POINTS} points or more), got {steps}")
+    if not (0 <= smooth < 1):
+        raise ValueError(f"smooth must be in [0, 1), got {smooth}")
+    if not diverge > 1:
+        raise ValueError(f"diverge must be above 1, got {diverge}")
+
+    params = list(model.parameters())
+    original_device = params[0].device if params else torch.device("cpu")
+    target = torch.device(device) if device is not None else original_device
+    model_state = copy.deepcopy(model.state_dict())
+    optimizer_state = copy.deepcopy(optimizer.state_dict())
+    grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
+    was_training = model.training
+    rng_cpu = torch.get_rng_state()
+    # CUDA's generators only when CUDA is already in use: asking would start it.
+    rng_cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None  # type: ignore[no-untyped-call]
+
+    lrs: List[float] = []
+    losses: List[Optional[float]] = []
+    smoothed: List[Optional[float]] = []
+    batch_size: Optional[int] = None
+    try:
+        if target != original_device:
+            model.to(target)
+            # The optimizer's state (momentum buffers) follows the parameters to their device.
+            optimizer.load_state_dict(copy.deepcopy(optimizer_state))
+        model.train()
+        ratio = max_lr / min_lr
+        avg = 0.0
+        best = math.inf
+        batches = _batches(train_loader)
+        for i in range(steps):
+            lr = min_lr * ratio ** (i / (steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            inputs, targets = _split(next(batches))
+            if batch_size is None:
+                batch_size = _batch_size(train_loader, inputs)
+            inputs, targets = _to(inputs, target), _to(targets, target)
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            value = float(loss.detach().item())
+            lrs.append(lr)
+            if not math.isfinite(value):
+                losses.append(None)
+                smoothed.append(None)
+                break
+            losses.append(value)
+            avg = smooth * avg + (1 - smooth) * value
+            s = avg / (1 - smooth ** (i + 1))
+            smoothed.append(s)
+            best = min(best, s)
+            if s > diverge * best:
+                break
+    finally:
+        if target != original_device:
+            model.to(original_device)
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optimizer_state)
+        for p, g in zip(params, grads):
+            p.grad = g
+        model.train(was_training)
+        torch.set_rng_state(rng_cpu)
+        if rng_cuda is not None:
+            torch.cuda.set_rng_state_all(rng_cuda)
+
+    measured = Curve(lr=lrs, loss=losses, smoothed_loss=smoothed)
+    if len(lrs) < MIN_POINTS:
+        raise ValueError(
+            f"lr_find: the loss diverged after {len(lrs)} steps, at lr {lrs[-1]:.3g}, and the service reads curves of "
+            f"{MIN_POINTS} points or more: start lower (min_lr={min_lr:g}), sweep more steps (steps={steps}), "
+            f"or raise diverge ({diverge:g})"
+        )
+    body: Dict[str, Any] = {
+        "curve": {"lr": lrs, "loss": losses},
+        # How the sweep ran: the service reads the curve with the same smoothing and divergence
+        # rule, and checks the curve against the sweep (steps planned, exponential spacing).
+        "range": {"min_lr": min_lr, "max_lr": max_lr, "steps": steps, "mode": "exponential", "smoothing": smooth, "diverge_factor": diverge},
+        "model": {"name": type(model).__name__, "parameters": int(sum(p.numel() for p in params))},
+    }
+    opt = describe_optimizer(optimizer)
+    if opt is not None:
+        body["optimizer"] = opt
+    else:
+        warnings.warn(
+            f"lr_find: stride does not know the optimizer {type(optimizer).__name__}; the curve is sent without it",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if batch_size is not None:
+        body["batch_size"] = batch_size
+    client = client or Client()
+    answer = client.request("POST", "/v1/lr-range-tests", body, timeout=120.0, idempotent=True)
+    return LrFindResult(answer, measured)

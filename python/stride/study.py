@@ -1,0 +1,416 @@
+"""Studies and trials: ask and tell, and Optuna-style ``optimize``.
+
+stride declares a study's search space when the study is created (see
+:meth:`stride.Client.create_study`), so a trial arrives with all of its
+``params`` already chosen by the service's sampler: there is no
+``trial.suggest_float``. Read ``trial.params["lr"]`` instead.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+
+from .errors import StrideError, TrialPruned
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+
+__all__ = ["Study", "Trial", "ParamValue"]
+
+logger = logging.getLogger("stride")
+
+#: A parameter's value: a float or int (numeric parameters) or a categorical choice.
+#: ``params`` dicts are typed ``Dict[str, Any]`` (as Optuna's) so that ``math.log10(trial.params["lr"])`` type-checks.
+ParamValue = Union[float, int, str, bool]
+
+ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
+def _seg(s: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.quote(str(s), safe="")
+
+
+class Trial:
+    """One trial of a study: its ``params`` (chosen by the service), ``number`` and state.
+
+    ``params`` are fixed when the trial is asked: the space was declared with the study.
+    Report intermediate values with :meth:`report` (the answer says whether to prune), then
+    end the trial with :meth:`tell`, :meth:`fail` or :meth:`prune`.
+
+    Attributes:
+        study: the :class:`Study` it belongs to.
+        number: dense from 0, in ask order.
+        params: parameter name -> value (a conditional parameter is absent when its condition is false).
+        state: ``"waiting"``, ``"running"``, ``"complete"``, ``"pruned"`` or ``"failed"``.
+        value: the told value (``None`` unless complete).
+        intermediate: ``[{"step", "value"}, ...]`` as the service last answered.
+        error: why it failed or was pruned, when said.
+        raw: the service's JSON of the trial, as last seen.
+    """
+
+    def __init__(self, study: "Study", data: Mapping[str, Any]) -> None:
+        self.study = study
+        self._should_prune = False
+        self._lock = threading.Lock()
+        self._update(data)
+
+    def _update(self, data: Mapping[str, Any]) -> None:
+        self.raw: Dict[str, Any] = dict(data)
+        self.study_id: str = data["study_id"]
+        self.number: int = int(data["number"])
+        self.params: Dict[str, Any] = dict(data.get("params") or {})
+        self.state: str = data.get("state", "running")
+        self.value: Optional[float] = data.get("value")
+        self.intermediate: List[Dict[str, Any]] = list(data.get("intermediate") or [])
+        self.error: Optional[str] = data.get("error")
+
+    def __repr__(self) -> str:
+        value = f", value={self.value!r}" if self.value is not None else ""
+        return f"Trial(number={self.number}, state={self.state!r}, params={self.params!r}{value})"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the trial is complete, pruned or failed."""
+        return self.state in ("complete", "pruned", "failed")
+
+    @property
+    def _path(self) -> str:
+        return f"/v1/studies/{_seg(self.study_id)}/trials/{self.number}"
+
+    def report(self, step: int, value: float) -> bool:
+        """Report an intermediate value (``POST .../report``) at ``step`` (an int >= 0: an epoch,
+        an iteration); answers whether the study's pruner says to stop this trial (then raise
+        :class:`stride.TrialPruned` from an objective, or call :meth:`prune`).
+
+        A NaN or infinite value is not sent (it is not JSON); the last answer is returned.
+        The same step with the same value again is accepted; with a different value it is a 409.
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        v = float(value)
+        if not math.isfinite(v):
+            return self._should_prune
+        answer = self.study.client.request("POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True)
+        self._should_prune = bool(answer["should_prune"])
+        with self._lock:
+            self.intermediate = [p for p in self.intermediate if p.get("step") != step] + [{"step": step, "value": v}]
+        return self._should_prune
+
+    def should_prune(self) -> bool:
+        """What the pruner said at the last :meth:`report` (False before any).
+
+        stride's pruner answers each report, so this asks the service nothing.
+        """
+        return self._should_prune
+
+    def tell(self, value: float) -> "Trial":
+        """End the trial with its value (``POST .../tell``). A NaN or infinite value ends it
+        ``failed`` (``"diverged: ..."``) instead, since NaN is not JSON."""
+        v = float(value)
+        if not math.isfinite(v):
+            return self._tell({"state": "failed", "error": f"diverged: the value was {v}"})
+        return self._tell({"value": v})
+
+    def fail(self, error: Union[str, BaseException, None] = None) -> "Trial":
+        """End the trial as failed, with the reason (a message or the exception)."""
+        body: Dict[str, Any] = {"state": "failed"}
+        if error is not None:
+            body["error"] = _error_text(error)
+        return self._tell(body)
+
+    def prune(self, reason: Optional[str] = None) -> "Trial":
+        """End the trial as pruned (``optimize`` does this when the objective raises :class:`stride.TrialPruned`)."""
+        body: Dict[str, Any] = {"state": "pruned"}
+        if reason:
+            body["error"] = reason
+        return self._tell(body)
+
+    def _tell(self, body: Dict[str, Any]) -> "Trial":
+        self._update(self.study.client.request("POST", f"{self._path}/tell", body, idempotent=True))
+        return self
+
+
+def _error_text(error: Union[str, BaseException]) -> str:
+    if isinstance(error, BaseException):
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    else:
+        text = str(error)
+    return text[:10_000]
+
+
+class Study:
+    """A study of the service: create one with :meth:`stride.Client.create_study`, or get one
+    with :meth:`stride.Client.study`.
+
+    Its configuration (``id``, ``name``, ``direction``, ``metric``, ``space``, ``sampler``,
+    ``pruner``, ``executor``, ``max_trials``, ``metadata``, ``created_at``) is read once;
+    ``state`` and ``n_trials`` are as of the last :meth:`refresh` (or creation), while
+    ``best_trial``, ``best_params``, ``best_value`` and ``trials`` ask the service each time.
+    """
+
+    def __init__(self, client: "Client", data: Mapping[str, Any]) -> None:
+        self.client = client
+        self._set(data)
+
+    def _set(self, data: Mapping[str, Any]) -> None:
+        self.raw: Dict[str, Any] = dict(data)
+        self.id: str = data["id"]
+        self.name: str = data["name"]
+        self.direction: str = data.get("direction", "minimize")
+        self.metric: str = data.get("metric", "value")
+        self.space: Dict[str, Any] = dict(data.get("space") or {})
+        self.sampler: Dict[str, Any] = dict(data.get("sampler") or {})
+        self.pruner: Dict[str, Any] = dict(data.get("pruner") or {})
+        self.executor: Dict[str, Any] = dict(data.get("executor") or {"kind": "client"})
+        self.max_trials: Optional[int] = data.get("max_trials")
+        self.metadata: Dict[str, Any] = dict(data.get("metadata") or {})
+        self.created_at: Optional[str] = data.get("created_at")
+        self.state: str = data.get("state", "running")
+        self.n_trials: int = int(data.get("n_trials") or 0)
+
+    def __repr__(self) -> str:
+        return f"Study(id={self.id!r}, name={self.name!r}, state={self.state!r}, n_trials={self.n_trials})"
+
+    @property
+    def _path(self) -> str:
+        return f"/v1/studies/{_seg(self.id)}"
+
+    def refresh(self) -> "Study":
+        """Read the study again (``GET /v1/studies/{id}``): ``state``, ``n_trials``, ``raw``."""
+        self._set(self.client.request("GET", self._path))
+        return self
+
+    # --- ask and tell --------------------------------------------------------
+
+    def ask(self) -> Trial:
+        """Start the next trial (``POST .../ask``): an enqueued one first, else the sampler's
+        next point. Past ``max_trials`` (or an exhausted grid) it is a 409 :class:`StrideError`.
+        """
+        return Trial(self, self.client.request("POST", f"{self._path}/ask", {}))
+
+    def ask_many(self, count: int) -> List[Trial]:
+        """Start ``count`` trials at once (``POST .../ask`` with ``{"count": k}``, 1-100)."""
+        answer = self.client.request("POST", f"{self._path}/ask", {"count": count})
+        return [Trial(self, t) for t in answer["trials"]]
+
+    def enqueue(self, params: Mapping[str, Any]) -> Trial:
+        """Enqueue a trial with these params (``POST .../trials``): the next :meth:`ask` returns it
+        first (a warm start, a known-good configuration). The trial is ``waiting`` until then."""
+        return Trial(self, self.client.request("POST", f"{self._path}/trials", {"params": dict(params)}))
+
+    def tell(
+        self,
+        trial: Union[Trial, int],
+        value: Optional[float] = None,
+        *,
+        state: Optional[str] = None,
+        error: Optional[str] = None,
+    ) -> Trial:
+        """Tell the result of trial ``trial`` (a :class:`Trial` or its number): a ``value``, or
+        ``state="failed"``/``"pruned"`` with an ``error``. The same tell again answers the same;
+        a different one is a 409."""
+        t = trial if isinstance(trial, Trial) else Trial(self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"})
+        if state is None or state == "complete":
+            if value is None:
+                raise ValueError("tell needs a value, or state='failed' or 'pruned'")
+            return t.tell(value)
+        if state == "failed":
+            return t.fail(error)
+        if state == "pruned":
+            return t.prune(error)
+        raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
+
+    @property
+    def trials(self) -> List[Trial]:
+        """Every trial of the study, in number order (``GET .../trials``)."""
+        return [Trial(self, t) for t in self.client.request("GET", f"{self._path}/trials")["trials"]]
+
+    @property
+    def best_trial(self) -> Trial:
+        """The best complete trial, as the service ranks them by ``direction``.
+        ValueError when no trial has completed yet."""
+        self.refresh()
+        best = self.raw.get("best_trial")
+        if not best:
+            raise ValueError(f"no trial of study {self.id} has completed yet")
+        return Trial(self, best)
+
+    @property
+    def best_params(self) -> Dict[str, Any]:
+        """The params of :attr:`best_trial`."""
+        return self.best_trial.params
+
+    @property
+    def best_value(self) -> float:
+        """The value of :attr:`best_trial`."""
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    def importance(self) -> Dict[str, Any]:
+        """Parameter importance from the complete trials (``GET .../importance``):
+        ``{"method", "n_trials", "min_trials", "meaningful", "params": [{"name", "importance", "eta_squared"}]}``.
+        Below ``min_trials`` complete trials, ``meaningful`` is False: the figures are noise."""
+        result: Dict[str, Any] = self.client.request("GET", f"{self._path}/importance")
+        return result
+
+    def run(self) -> "Study":
+        """Start an edge study's trials on the edge (``POST .../run``); a 409 for other executors."""
+        self._set(self.client.request("POST", f"{self._path}/run"))
+        return self
+
+    # --- optimize ------------------------------------------------------------
+
+    def optimize(
+        self,
+        objective: Callable[[Trial], Optional[float]],
+        n_trials: Optional[int] = None,
+        *,
+        timeout: Optional[float] = None,
+        n_jobs: int = 1,
+        catch: Union[ExceptionTypes, Sequence[Type[BaseException]]] = (),
+        callbacks: Optional[Sequence[Callable[["Study", Trial], None]]] = None,
+    ) -> None:
+        """Run ``objective`` on trials asked from the service, as ``optuna.Study.optimize`` does.
+
+        ``objective(trial)`` reads ``trial.params`` (stride chose them: the space was declared with
+        the study), trains, may ``trial.report(step, value)`` and raise :class:`stride.TrialPruned`
+        when that answers True, and returns the value, which is told. Then:
+
+        - raising :class:`stride.TrialPruned` ends the trial ``pruned``;
+        - raising one of ``catch`` ends it ``failed`` (with the exception as the reason) and goes on;
+        - raising anything else ends it ``failed``, then the exception propagates (other threads
+          finish their trial and stop);
+        - returning None, a non-number, NaN or an infinity ends it ``failed`` (NaN is "diverged");
+        - an objective that told the trial itself keeps that result.
+
+        It stops after ``n_trials`` trials (counted by this call), when ``timeout`` seconds have
+        passed (checked before each ask; a running trial is not interrupted), or when the study
+        has no more trials to give (``max_trials`` reached, grid exhausted); without either
+        bound and without ``max_trials`` it runs until interrupted.
+
+        ``n_jobs`` > 1 runs that many trials at once in threads (-1: one per CPU), sharing the
+        client: useful when the objective waits (a GPU, a subprocess, I/O). Each callback is
+        called as ``callback(study, trial)`` after each trial ends.
+        """
+        kind = self.executor.get("kind", "client")
+        if kind != "client":
+            raise ValueError(f"study {self.id} is a {kind!r} study: its trials are not asked; optimize needs a client study")
+        if n_trials is not None and n_trials < 0:
+            raise ValueError("n_trials must be >= 0")
+        if n_jobs == -1:
+            n_jobs = os.cpu_count() or 1
+        if n_jobs < 1:
+            raise ValueError("n_jobs must be >= 1 or -1")
+        catch_types: Tuple[Type[BaseException], ...]
+        if isinstance(catch, type):
+            catch_types = (catch,)
+        else:
+            catch_types = tuple(catch)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        state = _OptimizeState(n_trials, deadline)
+
+        def worker() -> None:
+            while state.claim():
+                try:
+                    trial = self.ask()
+                except StrideError as e:
+                    if e.status == 409:  # max_trials reached or the grid is exhausted
+                        logger.info("stride: study %s has no more trials: %s", self.id, e.detail)
+                        state.stop.set()
+                        return
+                    raise
+                self._run_trial(objective, trial, catch_types)
+                for cb in callbacks or ():
+                    cb(self, trial)
+
+        if n_jobs == 1:
+            worker()
+            return
+
+        errors: List[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                worker()
+            except BaseException as e:  # noqa: B902 - re-raised in the calling thread
+                errors.append(e)
+                state.stop.set()
+
+        threads = [threading.Thread(target=guarded, name=f"stride-optimize-{i}", daemon=True) for i in range(n_jobs)]
+        for t in threads:
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.1)
+        except BaseException:
+            # Ctrl-C in the calling thread: no new trials; the running ones end as they end.
+            state.stop.set()
+            raise
+        if errors:
+            raise errors[0]
+
+    def _run_trial(self, objective: Callable[[Trial], Optional[float]], trial: Trial, catch: Tuple[Type[BaseException], ...]) -> None:
+        try:
+            result = objective(trial)
+        except TrialPruned as e:
+            if not trial.is_finished:
+                trial.prune(str(e) or None)
+            return
+        except catch as e:
+            logger.warning("stride: trial %d failed (caught, continuing): %s", trial.number, _error_text(e))
+            if not trial.is_finished:
+                trial.fail(e)
+            return
+        except BaseException as e:
+            if not trial.is_finished:
+                try:
+                    trial.fail(e)
+                except Exception as tell_error:  # the original error matters more
+                    logger.warning("stride: could not tell trial %d failed: %s", trial.number, tell_error)
+            raise
+        if trial.is_finished:
+            return
+        if result is None or isinstance(result, bool):
+            msg = f"the objective returned {result!r}, not a number"
+            warnings.warn(f"stride: trial {trial.number}: {msg}", RuntimeWarning, stacklevel=3)
+            trial.fail(msg)
+            return
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            msg = f"the objective returned {result!r}, not a number"
+            warnings.warn(f"stride: trial {trial.number}: {msg}", RuntimeWarning, stacklevel=3)
+            trial.fail(msg)
+            return
+        trial.tell(value)
+
+
+class _OptimizeState:
+    """The trials ``optimize`` may still start, shared by its threads."""
+
+    def __init__(self, n_trials: Optional[int], deadline: Optional[float]) -> None:
+        self.n_trials = n_trials
+        self.deadline = deadline
+        self.started = 0
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self.stop.is_set():
+                return False
+            if self.n_trials is not None and self.started >= self.n_trials:
+                return False
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                return False
+            self.started += 1
+            return True

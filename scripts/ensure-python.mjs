@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The Python client's tests (python/tests, run by test/e2e/python.test.ts) need
+// a Python >= 3.9 that can import pytest and torch. This makes sure there is
+// one before `npm test` (its pretest step):
+//   1. STRIDE_PYTHON, when set, must be such an interpreter: it is used as is
+//      (set but unusable is an error; nothing is installed over it);
+//   2. else Debian's /usr/bin/python3, when it has pytest and torch (not the
+//      `python3` first on PATH, which may be a pyenv or venv without them);
+//   3. else Debian's python3, python3-pytest and python3-torch are installed
+//      with apt-get when that is possible (root, or sudo without a password);
+//   4. else it stops with what to do.
+// `--dry-run` says what it would do and installs nothing (exit 0 when it could
+// go on, 1 when it would fail). The tests find the interpreter with findPython().
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isExecutable, onPath } from './ensure-chromium.mjs';
+
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const MODULES = ['pytest', 'torch'];
+export const PACKAGES = ['python3', 'python3-pytest', 'python3-torch'];
+
+const PROBE = `import importlib.util, json, sys
+print(json.dumps({"version": list(sys.version_info[:3]), "missing": [m for m in ${JSON.stringify(MODULES)} if importlib.util.find_spec(m) is None]}))`;
+
+/** What `python` is: its version and the MODULES it lacks, or why it could not be asked. */
+export function probePython(python) {
+  if (!isExecutable(python)) return { error: 'not an executable file' };
+  const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) return { error: `it exited ${r.status ?? r.error?.message}: ${(r.stderr || '').trim().split('\n').pop()}` };
+  try {
+    const { version, missing } = JSON.parse(r.stdout.trim().split('\n').pop());
+    return { version, missing };
+  } catch {
+    return { error: `unexpected answer: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+function problemOf(python, p) {
+  if (p.error) return `${python}: ${p.error}`;
+  if (p.version[0] < 3 || (p.version[0] === 3 && p.version[1] < 9)) return `${python} is Python ${p.version.join('.')}; the client needs 3.9 or later`;
+  if (p.missing.length > 0) return `${python} cannot import ${p.missing.join(' and ')}`;
+  return null;
+}
+
+/**
+ * The interpreter for the Python tests. `path` is null when there is none;
+ * `problem` then says why.
+ */
+export function findPython({ env = process.env, probe = probePython } = {}) {
+  if (env.STRIDE_PYTHON) {
+    const problem = problemOf(env.STRIDE_PYTHON, probe(env.STRIDE_PYTHON));
+    return problem ? { path: null, from: 'STRIDE_PYTHON', problem } : { path: env.STRIDE_PYTHON, from: 'STRIDE_PYTHON' };
+  }
+  const problem = problemOf(SYSTEM_PYTHON, probe(SYSTEM_PYTHON));
+  return problem ? { path: null, from: 'system', problem } : { path: SYSTEM_PYTHON, from: 'system' };
+}
+
+export const HOW_TO_FIX =
+  "Install Debian's packages (sudo apt-get install python3 python3-pytest python3-torch), or set STRIDE_PYTHON to a Python 3.9+ that can import pytest and torch.";
+
+/**
+ * The decision, from the facts: `{ action: 'ok', path }`, `{ action: 'install',
+ * commands }` (each an argv) or `{ action: 'fail', message }`.
+ */
+export function decide({ found, isRoot, hasSudo, hasApt }) {
+  if (found.path) return { action: 'ok', path: found.path };
+  if (found.from === 'STRIDE_PYTHON') return { action: 'fail', message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest and torch, or unset it to let npm test use (or install) Debian's.` };
+  if (!hasApt || !(isRoot || hasSudo)) {
+    const why = !hasApt ? 'apt-get is not available' : 'this user is not root and has no passwordless sudo';
+    return { action: 'fail', message: `The Python client's tests need Python with pytest and torch: ${found.problem}, and they cannot be installed here (${why}). ${HOW_TO_FIX}` };
+  }
+  const prefix = isRoot ? ['env'] : ['sudo', '-n', 'env'];
+  const apt = [...prefix, 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
+  return {
+    action: 'install',
+    commands: [
+      [...apt, 'update', '-q'],
+      [...apt, 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES],
+    ],
+  };
+}
+
+/** The facts about this machine that decide() needs. */
+export function facts(env = process.env) {
+  const envPath = env.PATH ?? '';
+  const sudo = onPath('sudo', envPath);
+  return {
+    found: findPython({ env }),
+    isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
+    hasSudo: Boolean(sudo) && spawnSync(sudo, ['-n', 'true'], { stdio: 'ignore', env }).status === 0,
+    hasApt: Boolean(onPath('apt-get', envPath)),
+  };
+}
+
+function main(argv) {
+  const dry = argv.includes('--dry-run');
+  const say = (m) => console.log(`ensure-python: ${m}`);
+  const plan = decide(facts());
+  if (plan.action === 'ok') {
+    say(`using ${plan.path}`);
+    return 0;
+  }
+  if (plan.action === 'fail') {
+    console.error(`ensure-python: ${plan.message}`);
+    return 1;
+  }
+  say(`no usable Python for the client's tests; ${dry ? 'would install' : 'installing'} Debian's ${PACKAGES.join(', ')}:`);
+  for (const cmd of plan.commands) {
+    say(`${dry ? 'would run' : 'running'}: ${cmd.join(' ')}`);
+    if (dry) continue;
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`ensure-python: \`${cmd.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}). ${HOW_TO_FIX}`);
+      return 1;
+    }
+  }
+  if (dry) return 0;
+  const after = findPython();
+  if (!after.path) {
+    console.error(`ensure-python: apt-get installed ${PACKAGES.join(', ')}, but still ${after.problem}. ${HOW_TO_FIX}`);
+    return 1;
+  }
+  say(`installed; using ${after.path}`);
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
