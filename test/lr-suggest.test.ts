@@ -7,7 +7,7 @@ import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import { LrSuggestRequestSchema } from '../src/api/schemas';
 import { loadDataset } from '../src/probe/data';
-import { pickCandidates, rankWithTies, resolveHorizon } from '../src/services/lr-suggest';
+import { markUnstable, pickCandidates, rankWithTies, resolveHorizon, validationSeeds } from '../src/services/lr-suggest';
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [32], activation: 'relu' },
@@ -177,7 +177,7 @@ describe('lr/suggest, the parts', () => {
   });
 
   it('ties: finalists within the spread of their last epochs (at least 1%) are tied with the best', () => {
-    const ev = (lr: number, value: number, spread: number | null, state = 'complete') => ({ lr, sources: [], state, value, epochs_run: 8, spread, tied: false, error: null });
+    const ev = (lr: number, value: number, spread: number | null, state = 'complete') => ({ lr, sources: [], state, value, epochs_run: 8, spread, tied: false, unstable: false, seeds: null, score: value, error: null });
     const clear = rankWithTies([ev(0.1, 0.5, 0.001), ev(0.01, 0.6, 0.001), ev(0.001, 0.3, 0.5, 'pruned')]);
     expect(clear.ranked.map((c) => c.lr)).toEqual([0.1, 0.01]);
     expect(clear.tied.map((c) => c.lr)).toEqual([0.1]);
@@ -192,6 +192,68 @@ describe('lr/suggest, the parts', () => {
     expect(unstable.ranked.map((c) => c.lr)).toEqual([0.0242, 0.242]);
     // Without spreads, 1% of the best loss.
     expect(rankWithTies([ev(0.1, 1, null), ev(0.05, 1.009, null), ev(0.02, 1.02, null)]).tied.map((c) => c.lr)).toEqual([0.1, 0.05]);
+    // Ranked by score (the mean over seeds) when there is one; a candidate without a score is not a finalist.
+    const bySeeds = [{ ...ev(0.024, 0.0001, 0.00005), score: 0.2 }, { ...ev(0.001, 0.004, 0.001), score: 0.05 }, { ...ev(0.0005, 0.006, 0.001), score: null }];
+    expect(rankWithTies(bySeeds).ranked.map((c) => c.lr)).toEqual([0.001, 0.024]);
+  });
+
+  it('a candidate whose validation loss blew up cannot win, whatever it ended at', () => {
+    const ev = (lr: number, curve: number[]) => ({ lr, sources: [], state: 'complete', value: curve[curve.length - 1], epochs_run: curve.length, spread: null, tied: false, unstable: false, seeds: null, score: curve[curve.length - 1], error: null, curve });
+    // Seen on a wide MLP at high rates: losses in the hundreds, then exactly 0 on a small split.
+    const cands = [ev(0.001, [0.6, 0.3, 0.1, 0.05]), ev(0.01, [0.5, 0.2, 0.3, 0.4]), ev(0.14, [0.7, 549, 98, 0]), ev(0.44, [0.4, 0.2, 0.1, 2.5])];
+    markUnstable(cands);
+    expect(cands.map((c) => c.unstable)).toEqual([false, false, true, true]);
+    expect(rankWithTies(cands).ranked.map((c) => c.lr)).toEqual([0.001, 0.01]);
+    // Overfitting that stays within 3x of the early loss is not a blow-up.
+    const overfit = [ev(0.1, [0.6, 0.3, 0.9, 1.5])];
+    markUnstable(overfit);
+    expect(overfit[0].unstable).toBe(false);
+  });
+
+  it('validates on the probe seed, then seed + 1000k (below it past the int range)', () => {
+    expect(validationSeeds(0, 3)).toEqual([0, 1000, 2000]);
+    expect(validationSeeds(7, 1)).toEqual([7]);
+    expect(validationSeeds(2 ** 31 - 1, 2)).toEqual([2 ** 31 - 1, 2 ** 31 - 1001]);
+  });
+});
+
+describe('lr/suggest on a small validation split', () => {
+  it('validates the best finalists on three seeds and picks by their mean', async () => {
+    // 120 rows, 20% held out: a 24-row validation split, too noisy to rank on one seed.
+    const probe = { ...PROBE, data: { kind: 'synthetic', name: 'moons', n: 120, features: 2, classes: 2, noise: 0.3, seed: 5 }, seed: 4 };
+    const res = await post('/v1/lr/suggest', { probe, range: { steps: 60 }, training: { epochs: 8 } });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r)).toBe(200);
+    expect(r.method).toBe('validated');
+    const v = r.validation;
+    expect(v.seeds).toEqual([4, 1004, 2004]);
+    expect(v.study_ids.length).toBeGreaterThanOrEqual(2);
+    expect(r.reasoning.join(' ')).toMatch(/24 rows/);
+    const finalists = v.candidates.filter((c: any) => c.seeds !== null);
+    expect(finalists.length).toBeGreaterThanOrEqual(2);
+    expect(finalists.length).toBeLessThanOrEqual(3);
+    for (const c of finalists) {
+      expect(c.seeds.map((x: any) => x.seed)).toEqual([4, 1004, 2004]);
+      expect(c.seeds[0].value).toBe(c.value);
+      const values = c.seeds.map((x: any) => x.value);
+      if (values.every((x: any) => x !== null)) expect(c.score).toBeCloseTo(values.reduce((a: number, b: number) => a + b, 0) / 3, 12);
+      else expect(c.score).toBeNull();
+    }
+    // Only finalists are ranked, by their mean; the answer is the lowest lr among those tied with the best.
+    for (const c of v.candidates.filter((c: any) => c.seeds === null)) expect(c.score).toBeNull();
+    const ranked = finalists.filter((c: any) => c.score !== null && !c.unstable).sort((a: any, b: any) => a.score - b.score);
+    const tied = ranked.filter((c: any) => c.tied);
+    expect(r.lr).toBe(tied.length > 1 ? Math.min(...tied.map((c: any) => c.lr)) : ranked[0].lr);
+    // The confirmation study trained each finalist on the two other seeds for the whole horizon.
+    const seedsStudy = v.study_ids[v.study_ids.length - 1];
+    const trials = (await json(api(`/v1/studies/${seedsStudy}/trials`))).trials;
+    expect(trials).toHaveLength(finalists.length * 2);
+    for (const t of trials) expect(t.intermediate).toHaveLength(8);
+    expect(v.candidate_epochs).toBe(v.candidates.reduce((a: number, c: any) => a + c.epochs_run, 0) + finalists.length * 2 * 8);
+    // Asked for one seed: no confirmation.
+    const one = (await json(post('/v1/lr/suggest', { probe, range: { steps: 60 }, training: { epochs: 8 }, validation: { seeds: 1 } }))) as any;
+    expect(one.validation.seeds).toEqual([4]);
+    expect(one.validation.candidates.every((c: any) => c.seeds === null)).toBe(true);
   });
 });
 

@@ -149,9 +149,9 @@ describe('suggestLr on an analytic sigmoid descent with a blow-up', () => {
     expect(s.max_stable_lr as number).toBeGreaterThan(s.candidates.minimum as number);
   });
 
-  it('suggests min_over_10 (the default) with high confidence', () => {
-    expect(s.method).toBe('min_over_10');
-    expect(s.lr).toBe(s.candidates.min_over_10);
+  it('suggests valley (the default) with high confidence', () => {
+    expect(s.method).toBe('valley');
+    expect(s.lr).toBe(s.candidates.valley);
     expect(s.confidence).toBe('high');
     checkInvariants(s, curve);
   });

@@ -275,6 +275,10 @@ export type LrRangeTestRequest = z.infer<typeof LrRangeTestRequestSchema>;
 export const MAX_TRAINING_EPOCHS = 10_000;
 /** The horizon assumed when a request does not say (stated in the answer's reasoning). */
 export const DEFAULT_TRAINING_EPOCHS = 20;
+/** lr/suggest: a validation split with fewer rows than this validates the finalists on several seeds. */
+export const SMALL_VALIDATION_ROWS = 100;
+/** lr/suggest: how many seeds then (the probe's and two more). */
+export const SMALL_VALIDATION_SEEDS = 3;
 
 export const TrainingSchema = z
   .strictObject({
@@ -303,6 +307,9 @@ export const LrSuggestRequestSchema = z
         }),
         max_candidates: z.int().min(2).max(10).default(8),
         validation_split: z.number().min(0.05).max(0.5).default(0.2),
+        seeds: z.int().min(1).max(5).optional().openapi({
+          description: `Splits and initialisations the finalists are validated on (the probe's seed and seed + 1000k). Default: ${SMALL_VALIDATION_SEEDS} when the validation split has fewer than ${SMALL_VALIDATION_ROWS} rows (one split is too noisy to rank on), else 1.`,
+        }),
       })
       .prefault({}),
     train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Alias of training.steps (kept for older clients).' }),

@@ -8,6 +8,7 @@
  *   adagrad) and its settings `momentum`, `beta1`, `beta2`, `alpha`, `eps`,
  *   `weight_decay`;
  * - `batch_size`, `epochs`;
+ * - `seed`: the probe's seed (its validation split and initialisation);
  * - the model: `width` (every hidden layer), `layers` (how many hidden
  *   layers, each `width` wide or as wide as the template's first),
  *   `hidden_0`, `hidden_1`, ... (one layer's width), `activation`;
@@ -35,7 +36,7 @@ import { DEFAULT_PROJECT_ID } from '../db/schema';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
 const SCHEDULE_SETTINGS = ['step_size', 'gamma', 't_max', 'eta_min', 'pct_start', 'div_factor', 'final_div_factor'] as const;
-const TOP_LEVEL = ['lr', 'optimizer', 'batch_size', 'epochs', 'width', 'layers', 'activation', 'schedule', 'warmup_steps'] as const;
+const TOP_LEVEL = ['lr', 'optimizer', 'batch_size', 'epochs', 'seed', 'width', 'layers', 'activation', 'schedule', 'warmup_steps'] as const;
 
 export const EDGE_PARAM_NAMES: readonly string[] = [...TOP_LEVEL, ...OPTIMIZER_SETTINGS, ...SCHEDULE_SETTINGS, 'hidden_<i>'];
 
@@ -80,6 +81,7 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
       probe.optimizer = { name: value, ...keep };
     } else if ((OPTIMIZER_SETTINGS as readonly string[]).includes(name)) probe.optimizer[name] = value;
     else if (name === 'batch_size') probe.batch_size = value;
+    else if (name === 'seed') probe.seed = value;
     else if (name === 'epochs') epochs = value as number;
     else if (name === 'activation') probe.model.activation = value;
     else if (name === 'schedule') schedule = { ...(schedule ?? {}), kind: value };
@@ -135,6 +137,7 @@ function paramPathOf(path: string, params: Params): string {
   if (head === 'optimizer' && key === 'name' && params.optimizer !== undefined) return 'params.optimizer';
   if (head === 'optimizer' && key && params[key] !== undefined) return `params.${key}`;
   if (head === 'batch_size' && params.batch_size !== undefined) return 'params.batch_size';
+  if (head === 'seed' && params.seed !== undefined) return 'params.seed';
   if (head === 'model' && key === 'activation' && params.activation !== undefined) return 'params.activation';
   if (head === 'model' && key === 'hidden') return params.width !== undefined ? 'params.width' : params.layers !== undefined ? 'params.layers' : 'executor.probe.model.hidden';
   return `executor.probe.${path}`;

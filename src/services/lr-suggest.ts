@@ -29,7 +29,7 @@
  * in `metadata.context`.
  */
 import { ProblemError } from '../api/problem';
-import { DEFAULT_TRAINING_EPOCHS, MAX_TRAINING_EPOCHS, StudyCreateSchema, type LrRangeTest, type LrSuggestRequest } from '../api/schemas';
+import { DEFAULT_TRAINING_EPOCHS, MAX_TRAINING_EPOCHS, SMALL_VALIDATION_ROWS, SMALL_VALIDATION_SEEDS, StudyCreateSchema, type LrRangeTest, type LrSuggestRequest } from '../api/schemas';
 import type { StudyView, TrialView } from '../coordinator/types';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
@@ -46,6 +46,12 @@ const VALIDATION_DEADLINE_MS = 60_000;
 const MAX_EDGE_EPOCHS = 200;
 /** Two finalists closer than this share of the best loss are tied whatever their spread. */
 const MIN_TIE_TOLERANCE = 0.01;
+/** A candidate whose validation loss rose above this many times the early loss blew up: it cannot win. */
+const BLOW_UP_FACTOR = 3;
+/** How many of the best finalists are validated again on the other seeds. */
+const CONFIRMED_FINALISTS = 3;
+/** The other seeds: the probe's seed plus this many times k. */
+const SEED_STRIDE = 1000;
 
 interface Candidate {
   lr: number;
@@ -63,6 +69,12 @@ export interface CandidateEvidence {
   spread: number | null;
   /** Within noise of the best complete candidate. */
   tied: boolean;
+  /** Its validation loss blew up during the run (above 3x the early loss): it cannot win, whatever it ended at. */
+  unstable: boolean;
+  /** Finalists validated on several seeds: each seed's final validation loss (null: that run failed). */
+  seeds: { seed: number; value: number | null }[] | null;
+  /** What it is ranked by: the mean over `seeds` when there are several, else `value`. */
+  score: number | null;
   error: string | null;
 }
 
@@ -72,7 +84,11 @@ export interface ValidationEvidence {
   study_ids: string[];
   epochs: number;
   schedule: string;
+  /** The seeds the finalists were validated on (the probe's first). */
+  seeds: number[];
   candidates: CandidateEvidence[];
+  /** Epochs trained over every candidate, round and seed: the compute this answer cost. */
+  candidate_epochs: number;
   complete: boolean;
 }
 
@@ -212,24 +228,35 @@ function spreadOf(values: number[]): number | null {
   return Math.sqrt(tail.reduce((a, b) => a + (b - mean) ** 2, 0) / tail.length);
 }
 
-/** Train the candidates as an edge study with successive halving; wait for it (up to the deadline). */
-async function validateRound(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], round: number): Promise<{ studyId: string; complete: boolean; evidence: CandidateEvidence[] }> {
+interface Round {
+  studyId: string;
+  complete: boolean;
+  trials: TrialView[];
+}
+
+/** Train one edge study over `space` for the validated epochs (with the request's schedule); wait for it (up to the deadline). */
+async function trainRound(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  h: Horizon,
+  round: { label: string; space: Record<string, unknown>; trials: number; pruner: Record<string, unknown> },
+): Promise<Round> {
   const epochs = h.validated_epochs;
-  const minResource = Math.max(1, Math.floor(epochs / 4));
   const body = StudyCreateSchema.parse({
-    name: `lr-suggest ${rt.id}${round > 0 ? ' (extension)' : ''}`,
+    name: `lr-suggest ${rt.id}${round.label ? ` (${round.label})` : ''}`,
     metric: 'val_loss',
-    space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
+    space: round.space,
     sampler: { name: 'grid', seed: 0 },
-    // Rungs at a quarter and a half of the validated length: earlier rungs would judge by the short run again.
-    pruner: { name: 'asha', min_resource: minResource, reduction_factor: 2, max_resource: epochs },
-    max_trials: cands.length,
+    pruner: round.pruner,
+    max_trials: round.trials,
     executor: {
       kind: 'edge',
       probe: req.probe,
       epochs,
       validation_split: req.validation.validation_split,
-      parallelism: Math.min(16, cands.length),
+      parallelism: Math.min(16, round.trials),
       ...(h.schedule !== 'constant' ? { schedule: { kind: h.schedule } } : {}),
     },
     metadata: { kind: 'lr-suggest', range_test_id: rt.id, horizon_epochs: h.epochs, validated_epochs: epochs, schedule: h.schedule },
@@ -242,70 +269,158 @@ async function validateRound(env: Env, projectId: string, req: LrSuggestRequest,
     await new Promise((r) => setTimeout(r, 100));
     s = await getStudy(env, projectId, study.id);
   }
-  const trials: TrialView[] = await listTrials(env, projectId, study.id);
+  return { studyId: study.id, complete: s.state === 'completed', trials: await listTrials(env, projectId, study.id) };
+}
+
+/** Train the candidates with successive halving (ASHA, factor 2, rungs at a quarter and a half of the validated length). */
+async function validateRound(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], label: string): Promise<{ round: Round; evidence: CandidateEvidence[] }> {
+  const epochs = h.validated_epochs;
+  const round = await trainRound(env, projectId, req, rt, h, {
+    label,
+    space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
+    trials: cands.length,
+    // Rungs at a quarter and a half of the validated length: earlier rungs would judge by the short run again.
+    pruner: { name: 'asha', min_resource: Math.max(1, Math.floor(epochs / 4)), reduction_factor: 2, max_resource: epochs },
+  });
   return {
-    studyId: study.id,
-    complete: s.state === 'completed',
+    round,
     evidence: cands.map((c) => {
-      const t = trials.find((x) => x.params.lr === c.lr);
+      const t = round.trials.find((x) => x.params.lr === c.lr);
       const values = (t?.intermediate ?? []).map((p) => p.value);
-      return {
-        lr: c.lr,
-        sources: c.sources,
-        state: t?.state ?? 'waiting',
-        // A pruned candidate's evidence is its last validation loss.
-        value: t?.value ?? values[values.length - 1] ?? null,
-        epochs_run: values.length,
-        spread: spreadOf(values),
-        tied: false,
-        error: t?.error ?? null,
-      };
+      // A pruned candidate's evidence is its last validation loss.
+      const value = t?.value ?? values[values.length - 1] ?? null;
+      return { lr: c.lr, sources: c.sources, state: t?.state ?? 'waiting', value, epochs_run: values.length, spread: spreadOf(values), tied: false, unstable: false, seeds: null, score: value, error: t?.error ?? null, curve: values };
     }),
   };
 }
 
+type Evidence = CandidateEvidence & { curve?: number[] };
+
 /**
- * The finalists (complete candidates) best first, and the ties: those whose
- * loss is within the sum of the two spreads (at least 1% of the best) of the
- * best's, the candidate's spread counted at most as the best's: a candidate
- * whose last epochs swing wildly (diverging) is unstable, not tied. Marks
- * `tied` on the evidence.
+ * Mark candidates whose validation loss blew up: above BLOW_UP_FACTOR times
+ * the early loss (the larger of their first epoch's and the median first
+ * epoch over the candidates) at any epoch. A run that swings to losses in the
+ * hundreds and back can end at a tiny loss on a small split; it is not a rate
+ * to train with.
+ */
+export function markUnstable(cands: Evidence[]): void {
+  const firsts = cands.map((c) => c.curve?.[0]).filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (firsts.length === 0) return;
+  const median = firsts[Math.floor((firsts.length - 1) / 2)];
+  for (const c of cands) {
+    const curve = c.curve ?? [];
+    if (curve.length < 2) continue;
+    const early = Math.max(curve[0], median);
+    if (Math.max(...curve) > BLOW_UP_FACTOR * early) c.unstable = true;
+  }
+}
+
+/**
+ * The finalists (complete, stable candidates) best first by `score`, and the
+ * ties: those whose score is within the sum of the two spreads (at least 1%
+ * of the best) of the best's, the candidate's spread counted at most as the
+ * best's: a candidate whose last epochs swing wildly (diverging) is unstable,
+ * not tied. Marks `tied` on the evidence.
  */
 export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvidence[]; tied: CandidateEvidence[]; tolerance: (c: CandidateEvidence) => number } {
-  const ranked = cands.filter((c) => c.state === 'complete' && c.value !== null && Number.isFinite(c.value)).sort((a, b) => (a.value as number) - (b.value as number));
+  const scoreOf = (c: CandidateEvidence) => (c.score === undefined ? c.value : c.score);
+  const ranked = cands
+    .filter((c) => c.state === 'complete' && !c.unstable && scoreOf(c) !== null && Number.isFinite(scoreOf(c)))
+    .sort((a, b) => (scoreOf(a) as number) - (scoreOf(b) as number));
   for (const c of cands) c.tied = false;
   if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
   const best = ranked[0];
-  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(best.value as number));
-  const tied = ranked.filter((c) => (c.value as number) - (best.value as number) <= tolerance(c));
+  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(scoreOf(best) as number));
+  const tied = ranked.filter((c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c));
   if (tied.length > 1) for (const c of tied) c.tied = true;
   return { ranked, tied, tolerance };
 }
 
-async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], why: string[]): Promise<ValidationEvidence> {
-  const first = await validateRound(env, projectId, req, rt, h, cands, 0);
-  const evidence: ValidationEvidence = {
-    study_id: first.studyId,
-    study_ids: [first.studyId],
-    epochs: h.validated_epochs,
-    schedule: h.schedule,
-    candidates: first.evidence,
-    complete: first.complete,
-  };
+/** The seeds to validate the finalists on: the probe's, then seed + 1000k (seed - 1000k past the int range). */
+export function validationSeeds(probeSeed: number, count: number): number[] {
+  return Array.from({ length: count }, (_, k) => {
+    const up = probeSeed + SEED_STRIDE * k;
+    return up <= 2 ** 31 - 1 ? up : probeSeed - SEED_STRIDE * k;
+  });
+}
+
+async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], seedCount: number, why: string[]): Promise<ValidationEvidence> {
+  const first = await validateRound(env, projectId, req, rt, h, cands, '');
+  const seeds = validationSeeds(req.probe!.seed, seedCount);
+  let evidence: Evidence[] = first.evidence;
+  const studyIds = [first.round.studyId];
+  let complete = first.round.complete;
+  markUnstable(evidence);
   // A best at the edge of the set: the answer may lie past it.
-  const { ranked } = rankWithTies(evidence.candidates);
   const lrs = cands.map((c) => c.lr);
-  const best = ranked[0];
-  if (best && first.complete && (best.lr === Math.min(...lrs) || best.lr === Math.max(...lrs))) {
+  const best = rankWithTies(evidence).ranked[0];
+  if (best && complete && (best.lr === Math.min(...lrs) || best.lr === Math.max(...lrs))) {
     const dir = best.lr === Math.min(...lrs) ? -1 : 1;
     const more = [0.5, 1].map((d) => ({ lr: Number((best.lr * Math.pow(10, dir * d)).toPrecision(3)), sources: ['extension'] }));
     why.push(`the best, ${fmt(best.lr)}, is the ${dir < 0 ? 'lowest' : 'highest'} candidate: validating ${more.map((c) => fmt(c.lr)).join(' and ')} past that edge`);
-    const ext = await validateRound(env, projectId, req, rt, h, more, 1);
-    evidence.study_ids.push(ext.studyId);
-    evidence.candidates = [...evidence.candidates, ...ext.evidence].sort((a, b) => a.lr - b.lr);
-    evidence.complete = evidence.complete && ext.complete;
+    const ext = await validateRound(env, projectId, req, rt, h, more, 'extension');
+    studyIds.push(ext.round.studyId);
+    evidence = [...evidence, ...ext.evidence].sort((a, b) => a.lr - b.lr);
+    complete = complete && ext.round.complete;
+    markUnstable(evidence);
   }
-  return evidence;
+  const unstable = evidence.filter((c) => c.unstable && c.state === 'complete');
+  if (unstable.length > 0) {
+    why.push(`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${Math.max(...(c.curve ?? [NaN])).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`);
+  }
+  // Several seeds: the best finalists again on other splits and initialisations, ranked by their mean.
+  const finalists = rankWithTies(evidence).ranked.slice(0, CONFIRMED_FINALISTS);
+  let extraEpochs = 0;
+  if (seeds.length > 1 && finalists.length >= 2 && complete) {
+    const others = seeds.slice(1);
+    const conf = await trainRound(env, projectId, req, rt, h, {
+      label: 'seeds',
+      space: { lr: { type: 'categorical', choices: finalists.map((c) => c.lr) }, seed: { type: 'categorical', choices: others } },
+      trials: finalists.length * others.length,
+      pruner: { name: 'none' },
+    });
+    studyIds.push(conf.studyId);
+    complete = complete && conf.complete;
+    extraEpochs = conf.trials.reduce((a, t) => a + t.intermediate.length, 0);
+    for (const c of finalists) {
+      const runs = others.map((seed) => {
+        const t = conf.trials.find((x) => x.params.lr === c.lr && x.params.seed === seed);
+        const curve = (t?.intermediate ?? []).map((p) => p.value);
+        const blewUp = curve.length > 1 && Math.max(...curve) > BLOW_UP_FACTOR * Math.max(curve[0], (c as Evidence).curve?.[0] ?? curve[0]);
+        return { seed, value: t?.state === 'complete' && !blewUp ? (t.value ?? null) : null };
+      });
+      c.seeds = [{ seed: seeds[0], value: c.value }, ...runs];
+      const values = c.seeds.map((x) => x.value);
+      if (values.some((v) => v === null || !Number.isFinite(v))) {
+        c.unstable = true;
+        c.score = null;
+        continue;
+      }
+      const v = values as number[];
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+      c.score = mean;
+      // The noise of a mean over the seeds.
+      c.spread = sd / Math.sqrt(v.length);
+    }
+    // Ranked among the finalists only: one split's loss does not compare with a mean over several.
+    for (const c of evidence) if (!finalists.includes(c)) c.score = null;
+    why.push(
+      `validated the ${finalists.length} best again on seeds ${others.join(', ')} (other validation splits and initialisations; ${seedCount} seeds in all): ` +
+        finalists.map((c) => `${fmt(c.lr)} ${c.score === null ? 'failed or blew up on one of them' : `mean ${c.score.toPrecision(4)}`}`).join(', '),
+    );
+  }
+  const candidates: CandidateEvidence[] = evidence.map(({ curve: _curve, ...c }) => c);
+  return {
+    study_id: studyIds[0],
+    study_ids: studyIds,
+    epochs: h.validated_epochs,
+    schedule: h.schedule,
+    seeds: finalists.length >= 2 && seeds.length > 1 ? seeds : seeds.slice(0, 1),
+    candidates,
+    candidate_epochs: candidates.reduce((a, c) => a + c.epochs_run, 0) + extraEpochs,
+    complete,
+  };
 }
 
 function horizonReason(h: Horizon): string {
@@ -355,6 +470,8 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
   let evidence: ValidationEvidence | null = null;
   let clear = false;
   const validating = req.validate && cands.length >= 2 && horizon.validated_epochs >= 1;
+  const validationRows = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)));
+  const seedCount = req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
   if (validating) {
     const v = horizon.validated_epochs;
     if (horizon.method === 'full') why.push(`validated at the horizon: the finalists trained all ${v} epochs with the ${horizon.schedule} schedule`);
@@ -364,7 +481,10 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
         `extrapolated: ${cause}, so the finalists trained ${v} of ${horizon.epochs} epochs with the ${horizon.schedule} schedule compressed to that length; shorter runs favour higher learning rates, so ties go to the lower one`,
       );
     }
-    evidence = await validate(env, projectId, req, rt, horizon, cands, why);
+    if (seedCount > 1 && req.validation.seeds === undefined) {
+      why.push(`the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`);
+    }
+    evidence = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
     const { ranked, tied } = rankWithTies(evidence.candidates);
     if (ranked.length > 0) {
       const best = ranked[0];
@@ -373,21 +493,32 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
       method = 'validated';
       why.push(
         `validated ${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}) with successive halving (reduction factor 2, rungs at ${Math.max(1, Math.floor(v / 4))} and ${2 * Math.max(1, Math.floor(v / 4))} epochs): ` +
-          `${fmt(best.lr)} [${best.sources.join(', ')}] reached the lowest validation loss, ${best.value!.toPrecision(4)}` +
-          (ranked.length > 1 ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].value!.toPrecision(4)})` : ''),
+          `${fmt(best.lr)} [${best.sources.join(', ')}] reached the lowest validation loss, ${best.score!.toPrecision(4)}${best.seeds ? ' (mean over the seeds)' : ''}` +
+          (ranked.length > 1 ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].score!.toPrecision(4)})` : ''),
       );
       if (tied.length > 1) {
         why.push(
-          `tied within noise (the spread of the last epochs' validation losses, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.value!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
+          `tied within noise (${best.seeds ? "the standard error of the seeds' mean" : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
         );
-      } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].value! / best.value! - 1) * 100 > 0 ? ((ranked[1].value! / best.value! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
+      } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
       const lrs = evidence.candidates.map((c) => c.lr);
       const atEdge = pick.lr === Math.min(...lrs) || pick.lr === Math.max(...lrs);
       if (atEdge) why.push(`${fmt(pick.lr)} is still at the edge of the candidates: the best may lie further out`);
       clear = tied.length <= 1 && ranked.length > 1 && !atEdge && horizon.method === 'full' && evidence.complete;
       confidence = clear ? 'high' : 'medium';
     } else {
-      why.push(`validation ${evidence.complete ? 'finished' : 'ran out of time'} without a complete candidate: the range test's rule stands`);
+      // No stable candidate finished: the best of those that got furthest, said plainly.
+      const stable = evidence.candidates.filter((c) => !c.unstable && c.state !== 'failed' && c.value !== null && Number.isFinite(c.value) && c.epochs_run > 0);
+      const far = Math.max(0, ...stable.map((c) => c.epochs_run));
+      const pick = stable.filter((c) => c.epochs_run === far).sort((a, b) => (a.value as number) - (b.value as number))[0];
+      if (pick) {
+        lr = pick.lr;
+        method = 'validated';
+        confidence = 'low';
+        why.push(
+          `validation ${evidence.complete ? 'finished' : 'ran out of time'} without a stable candidate that trained to the end: ${fmt(pick.lr)} had the lowest validation loss (${pick.value!.toPrecision(4)}) of those that got furthest (${far} of ${v} epochs)`,
+        );
+      } else why.push(`validation ${evidence.complete ? 'finished' : 'ran out of time'} without a usable candidate: the range test's rule stands`);
     }
   } else if (req.validate && horizon.validated_epochs < 1) {
     why.push(`one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`);
