@@ -283,8 +283,9 @@ function methodLrs(task, withH, defaults) {
   };
 }
 
-/** Candidate-epochs the validation spent (successive halving counted through epochs_run). */
+/** Candidate-epochs the validation spent: the server's count (every round and seed) when it gives one, else the sum of epochs_run. */
 function candidateEpochs(answer) {
+  if (typeof answer.validation?.candidate_epochs === 'number') return answer.validation.candidate_epochs;
   return (answer.validation?.candidates ?? []).reduce((a, c) => a + (c.epochs_run ?? 0), 0);
 }
 
@@ -367,7 +368,12 @@ async function runTask(base, task, split, attempt) {
     suggest_defaults_s: defaults.s,
     method: withH.answer.method,
     validation: withH.answer.validation
-      ? { epochs: withH.answer.validation.epochs, complete: withH.answer.validation.complete, candidates: withH.answer.validation.candidates.map((c) => ({ lr: c.lr, sources: c.sources, state: c.state, value: c.value, epochs_run: c.epochs_run })) }
+      ? {
+          epochs: withH.answer.validation.epochs,
+          complete: withH.answer.validation.complete,
+          seeds: withH.answer.validation.seeds ?? null,
+          candidates: withH.answer.validation.candidates.map((c) => ({ lr: c.lr, sources: c.sources, state: c.state, value: c.value, score: c.score ?? null, unstable: c.unstable ?? null, epochs_run: c.epochs_run })),
+        }
       : null,
     validation_defaults: defaults.answer.validation ? { epochs: defaults.answer.validation.epochs, candidate_epochs: candidateEpochs(defaults.answer) } : null,
     candidate_epochs: candEpochs,

@@ -36,7 +36,7 @@ async function problem(res: Response) {
 const analysisOf = (r: any) => ({ curve: r.curve, steps_run: r.steps_run, stopped_early: r.stopped_early, schedule: r.schedule, candidates: r.suggestion.candidates, suggestion: { ...r.suggestion, reasons: r.suggestion.reasons.slice(0, -1) } });
 
 describe('POST /v1/lr-range-tests with a measured curve', () => {
-  it('finds the valley of a synthetic curve: a suggestion a decade below its minimum, max_stable_lr below the blow-up', async () => {
+  it('finds the valley of a synthetic curve: a suggestion inside the descent (valley), min_over_10 a decade below its minimum, max_stable_lr below the blow-up', async () => {
     const curve = syntheticCurve(200);
     const body = { curve, range: { smoothing: 0.9 }, model: { name: 'resnet18', parameters: 11.2e6 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 128 };
     const res = await api('/v1/lr-range-tests', { body });
@@ -56,11 +56,13 @@ describe('POST /v1/lr-range-tests with a measured curve', () => {
     const xMin = xs.reduce((a, b) => (shape(b) < shape(a) ? b : a));
     const xBlowUp = xs.find((x) => x > xMin && shape(x) > 2 * shape(xMin))!;
     const s = out.suggestion;
-    expect(s.method).toBe('min_over_10');
+    expect(s.method).toBe('valley');
     expect(Math.abs(Math.log10(s.candidates.minimum) - xMin)).toBeLessThan(0.75);
-    expect(s.lr).toBeCloseTo(s.candidates.minimum / 10, 12);
-    expect(s.lr).toBeGreaterThan(1e-3);
-    expect(s.lr).toBeLessThan(0.1);
+    expect(s.candidates.min_over_10).toBeCloseTo(s.candidates.minimum / 10, 12);
+    expect(s.lr).toBe(s.candidates.valley);
+    // valley sits inside the descent, below the minimum.
+    expect(s.lr).toBeGreaterThan(1e-5);
+    expect(Math.log10(s.lr)).toBeLessThan(xMin);
     expect(Math.log10(s.max_stable_lr)).toBeGreaterThan(xMin);
     expect(Math.log10(s.max_stable_lr)).toBeLessThan(xBlowUp);
     expect(s.confidence).toBe('high');

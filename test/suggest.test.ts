@@ -283,7 +283,7 @@ describe('suggestLr on fragile curves', () => {
     const curve = sweep(xs, xs.map(descent), 0);
     const s = suggestLr(curve);
     expect(s.max_stable_lr).toBe(curve[curve.length - 1].lr);
-    // The end of the sweep is no minimum: min_over_10 is skipped for valley.
+    // The end of the sweep is no minimum: valley (the default) answers.
     expect(s.method).toBe('valley');
     expect(s.reasons.join('\n')).toMatch(/never turns upward/);
     expect(log10(s.lr)).toBeGreaterThan(DESCENT_LO);

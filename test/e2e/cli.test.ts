@@ -29,7 +29,7 @@ describe('stride CI commands', () => {
     expect(human.code).toBe(0);
     expect(human.out).toMatch(/┤.*\*/); // the plot
     expect(human.out).toMatch(/\| suggested lr/);
-    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(min_over_10, confidence (high|medium|low)\)/);
+    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(valley, confidence (high|medium|low)\)/);
     expect(human.out).toMatch(/max stable lr/);
     const json = await stride(['lr-find', probe, '--json']);
     expect(json.code).toBe(0);
@@ -55,7 +55,7 @@ describe('stride CI commands', () => {
     const human = await stride(['lr-find', probe, '--epochs', '5']);
     expect(human.code, human.err).toBe(0);
     expect(human.out).toMatch(/┤.*\*/); // the range test's plot comes first, as before
-    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(min_over_10/);
+    expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(valley/);
     const lr = /^validated lr ([\d.e+-]+) \(confidence (high|medium|low)\)$/m.exec(human.out);
     expect(lr, human.out).not.toBeNull();
     expect(human.out).toContain('horizon: validated at 5 of 5 epochs (full), constant schedule');
