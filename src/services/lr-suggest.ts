@@ -24,6 +24,17 @@
  * Validating for a few epochs instead picks rates that win short runs and
  * lose long ones (test/quality.test.ts measures it).
  *
+ * On your hardware (executor client or runner, with a stored range test or a
+ * posted curve): the same candidates become the trials of one study that the
+ * caller's loop (ask and tell) or runners (stride agent) train for the
+ * horizon, with the same successive halving; its coordinator adds the two
+ * points past an edge to that study when the first round ends there
+ * (StudyConfig.lr_extension). The answer is read from the study's trials at
+ * GET /v1/lr/suggest/{id}. Both ways share the judging: the evidence from
+ * the trials and the ranking (tuning/lr-validation.ts), the answer from the
+ * evidence (judge). Finalists are not retrained on other seeds there: the
+ * caller's code owns its seeds and split.
+ *
  * Without a probe: the priors of tuning/lr-priors.ts from the context,
  * refined by the project's completed studies that declared the same context
  * in `metadata.context`.
