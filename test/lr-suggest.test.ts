@@ -206,6 +206,15 @@ describe('lr/suggest, the parts', () => {
     // Ranked by score (the mean over seeds) when there is one; a candidate without a score is not a finalist.
     const bySeeds = [{ ...ev(0.024, 0.0001, 0.00005), score: 0.2 }, { ...ev(0.001, 0.004, 0.001), score: 0.05 }, { ...ev(0.0005, 0.006, 0.001), score: null }];
     expect(rankWithTies(bySeeds).ranked.map((c) => c.lr)).toEqual([0.001, 0.024]);
+    // On the same seeds, a candidate worse on every seed by about the same margin is not tied,
+    // however much the seeds differ from each other (seen on diabetes: 0.52 vs 0.57 means, each seed apart).
+    const seeds = (lr: number, values: number[]) => ({ ...ev(lr, values[0], 0.05), seeds: values.map((value, i) => ({ seed: i * 1000, value })), score: values.reduce((a, b) => a + b, 0) / values.length });
+    const paired = rankWithTies([seeds(0.0001, [0.55, 0.62, 0.53]), seeds(0.00032, [0.5, 0.57, 0.49])]);
+    expect(paired.ranked.map((c) => c.lr)).toEqual([0.00032, 0.0001]);
+    expect(paired.tied.map((c) => c.lr)).toEqual([0.00032]);
+    // The same per-seed values in another order per seed: the differences now swing, so they are tied.
+    const unpaired = rankWithTies([seeds(0.0001, [0.66, 0.5, 0.55]), seeds(0.00032, [0.5, 0.57, 0.49])]);
+    expect(unpaired.tied.map((c) => c.lr).sort()).toEqual([0.0001, 0.00032]);
   });
 
   it('a candidate whose validation loss blew up cannot win, whatever it ended at', () => {

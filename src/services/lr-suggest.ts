@@ -455,7 +455,7 @@ function judge(v: ValidationRun, o: { first: Candidate[]; rungs: number[]; unit:
     );
     if (tied.length > 1) {
       why.push(
-        `tied within noise (${best.seeds ? "the standard error of the seeds' mean" : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
+        `tied within noise (${best.seeds ? 'the standard error of their per-seed differences from the best' : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
       );
     } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
     const lrs = v.candidates.map((c) => c.lr);
@@ -539,8 +539,9 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
       why.push(`the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`);
     }
     const run = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
-    evidence = publicValidation(run);
     const verdict = judge(run, { first: cands, rungs: validationRungs(v), unit: 'epochs', length: v, full: horizon.method === 'full' }, why);
+    // After judging: the evidence shows the ties the answer was picked from.
+    evidence = publicValidation(run);
     if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
   } else if (req.validate && horizon.validated_epochs < 1) {
     why.push(`one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`);
@@ -836,5 +837,6 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
   }
   const schedule = adviseSchedule(lr, s ?? { max_stable_lr: null }, m.optimizer, unit === 'steps' ? length : undefined, m.schedule === 'constant' ? undefined : m.schedule);
   if (m.schedule === 'constant' && method === 'validated') schedule.reasoning.push(`the peak was validated with a constant lr; train the candidates with "schedule": "${schedule.kind}" to validate it with this schedule`);
-  return { ...base, status: 'complete', lr, method, confidence, schedule, reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)] };
+  // The evidence as judged (its ties marked by judge).
+  return { ...base, validation: publicValidation(run), status: 'complete', lr, method, confidence, schedule, reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)] };
 }

@@ -127,10 +127,35 @@ export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvi
   for (const c of cands) c.tied = false;
   if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
   const best = ranked[0];
-  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(scoreOf(best) as number));
+  const floor = MIN_TIE_TOLERANCE * Math.abs(scoreOf(best) as number);
+  const tolerance = (c: CandidateEvidence) => {
+    const paired = pairedNoise(best, c);
+    // On the same seeds, the splits' own difficulty is shared: only the paired differences are noise.
+    if (paired !== null) return Math.max(paired, floor);
+    return Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), floor);
+  };
   const tied = ranked.filter((c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c));
   if (tied.length > 1) for (const c of tied) c.tied = true;
   return { ranked, tied, tolerance };
+}
+
+/**
+ * The standard error of the mean per-seed difference between two candidates
+ * validated on the same seeds (null unless both have a value on each of at
+ * least two common seeds).
+ */
+export function pairedNoise(a: CandidateEvidence, b: CandidateEvidence): number | null {
+  if (!a.seeds || !b.seeds || a === b) return a === b ? 0 : null;
+  const d: number[] = [];
+  for (const x of a.seeds) {
+    const y = b.seeds.find((s) => s.seed === x.seed);
+    if (!y || x.value === null || y.value === null) return null;
+    d.push(y.value - x.value);
+  }
+  if (d.length < 2) return null;
+  const mean = d.reduce((p, q) => p + q, 0) / d.length;
+  const sd = Math.sqrt(d.reduce((p, q) => p + (q - mean) ** 2, 0) / (d.length - 1));
+  return sd / Math.sqrt(d.length);
 }
 
 /** The best candidate is the lowest or highest of `lrs`: the answer may lie past it. */
