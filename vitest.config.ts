@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+// The pool's miniflare runs in this process: keep its loopback server's idle connections open.
+import './scripts/loopback-keepalive.mjs';
 
 // Three projects:
 // - `tuning`: the pure algorithms of src/tuning/, in plain Node (fast, no runtime).

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -53,7 +53,10 @@ if (Number.isInteger(port) && port > 0) {
 
 // stride reads nothing from `Request.cf`: don't fetch it (offline, wrangler prints a stack trace when it can't).
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
-const child = spawn(process.execPath, [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', ...args], { cwd: root, stdio: 'inherit' });
+// Preloaded into wrangler (whose launcher passes Node options on to the CLI): keeps
+// miniflare's loopback server from dropping idle connections, which stopped local queues.
+const keepAlive = pathToFileURL(path.join(root, 'scripts/loopback-keepalive.mjs')).href;
+const child = spawn(process.execPath, ['--import', keepAlive, path.join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', ...args], { cwd: root, stdio: 'inherit' });
 // Ctrl-C reaches wrangler directly (same process group); a SIGTERM sent to this process is passed on.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => child.kill('SIGTERM'));

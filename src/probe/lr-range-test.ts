@@ -11,6 +11,7 @@ import { makeOptimizer, type OptimizerSpec } from './optimizers';
 import { analyseSweep, DivergenceCheck, type SweepAnalysis } from './curve';
 import { smoothLosses } from './suggest';
 import { ProbeInputError } from './errors';
+import { YIELD_EVERY_STEPS, yieldToEventLoop } from './yield';
 
 export interface ModelSpec {
   kind: 'mlp';
@@ -120,6 +121,29 @@ export class ProbeRun {
 }
 
 export function runRangeTest(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): RangeTestResult {
+  const sweep = rangeSweep(probe, range, ds);
+  for (;;) {
+    const next = sweep.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * runRangeTest, pausing for workerd's event loop every YIELD_EVERY_STEPS
+ * steps (src/probe/yield.ts): what the API runs, where a sweep may train for
+ * seconds.
+ */
+export async function runRangeTestYielding(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): Promise<RangeTestResult> {
+  const sweep = rangeSweep(probe, range, ds);
+  for (let step = 1; ; step++) {
+    const next = sweep.next();
+    if (next.done) return next.value;
+    if (step % YIELD_EVERY_STEPS === 0) await yieldToEventLoop();
+  }
+}
+
+/** The sweep, one training step per `next()`; returns the analysis. */
+function* rangeSweep(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): Generator<void, RangeTestResult, void> {
   const run = new ProbeRun(probe, ds);
   const optimizer = makeOptimizer(probe.optimizer);
   const losses: number[] = [];
@@ -132,6 +156,7 @@ export function runRangeTest(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): 
       losses.push(run.trainStep(optimizer, lr));
       lrs.push(lr);
       if (divergence.endsAt(smoothLosses(losses, range.smoothing)[i])) break;
+      yield;
     }
   } finally {
     optimizer.dispose();

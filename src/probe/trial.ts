@@ -10,6 +10,7 @@ import { ProbeRun, type ProbeSpec } from './lr-range-test';
 import { stepFlops } from './mlp';
 import { makeOptimizer } from './optimizers';
 import { makeSchedule, type ScheduleSpec, type WarmupSpec } from './schedules';
+import { YIELD_EVERY_STEPS, yieldToEventLoop } from './yield';
 
 export interface EdgeTrainSpec {
   lr: number;
@@ -84,6 +85,8 @@ export async function runEdgeTrial(
     let last = NaN;
     for (let epoch = 1; epoch <= spec.epochs; epoch++) {
       for (let k = 0; k < perEpoch; k++, step++) {
+        // Let workerd's event loop run now and then (src/probe/yield.ts): a trial may train for many seconds.
+        if (step > 0 && step % YIELD_EVERY_STEPS === 0) await yieldToEventLoop();
         const { lr, momentum } = schedule.at(step);
         const loss = run.trainStep(optimizer, lr, optimizer.hasMomentum ? momentum : null);
         if (!Number.isFinite(loss)) return { kind: 'diverged', epoch };

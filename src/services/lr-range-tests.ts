@@ -13,7 +13,7 @@ import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
 import { loadDataset, type Dataset } from '../probe/data';
 import { ProbeInputError } from '../probe/errors';
-import { rangeTestFlops, runRangeTest } from '../probe/lr-range-test';
+import { rangeTestFlops, runRangeTestYielding } from '../probe/lr-range-test';
 import { parameterCount } from '../probe/mlp';
 
 type ProbeRequest = Extract<LrRangeTestRequest, { probe: unknown }>;
@@ -109,7 +109,7 @@ async function runProbe(env: Env, request: ProbeRequest): Promise<Outcome> {
   // Deployed, workerd's clock advances only across I/O, so this measures
   // the whole probe (data, training, suggestion) but not its inner steps.
   const started = performance.now();
-  const analysis = runRangeTest(request.probe, request.range, ds);
+  const analysis = await runRangeTestYielding(request.probe, request.range, ds);
   return { analysis, backend, durationMs: performance.now() - started };
 }
 

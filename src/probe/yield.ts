@@ -1,0 +1,26 @@
+/**
+ * Training is synchronous TF.js work. An edge trial or a range test can run
+ * it for many seconds, and an `await` on a Durable Object RPC (a trial's
+ * per-epoch report) does not count as a pause: locally the object runs in the
+ * same workerd process and thread, so the call finishes without workerd
+ * looking at its sockets or timers. For that long workerd serves no other
+ * request and does not notice connections that the other side closed.
+ * Locally that broke things: `wrangler dev` lost or held HTTP requests sent
+ * during a trial, and the local queue broker sent a request on a loopback
+ * connection that Node had already closed; its flush failed and that queue
+ * never delivered again (see scripts/loopback-keepalive.mjs). Deployed, it
+ * kept the isolate from serving anything else while a trial trained.
+ *
+ * A zero-delay timer is a real pause: workerd goes back to its event loop
+ * (the OS poll included) before the timer fires. Training pauses this way
+ * every YIELD_EVERY_STEPS steps. That costs one event-loop turn each time,
+ * and no CPU time worth measuring.
+ */
+
+/** Training steps between two pauses. At the edge budget this is well under a second of work. */
+export const YIELD_EVERY_STEPS = 16;
+
+/** Wait for one zero-delay timer: workerd serves I/O and timers before this resolves. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
