@@ -11,7 +11,7 @@
 // Then the LR suggestions on scikit-learn's bundled datasets against a
 // full-training LR grid (bench/lr-real.mjs, data in bench/data/).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real]
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -848,6 +848,11 @@ function renderLatency(lat, lines) {
 }
 
 async function main() {
+  if (process.argv.includes('--render')) {
+    // Re-render RESULTS.md from results.json (after editing or merging results), running nothing.
+    writeFileSync(path.join(here, 'RESULTS.md'), render(JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'))));
+    return;
+  }
   const started = Date.now();
   const cpus = os.cpus();
   const machine = {

@@ -224,6 +224,11 @@ describe('lr/suggest, the parts', () => {
     markUnstable(cands);
     expect(cands.map((c) => c.unstable)).toEqual([false, false, true, true]);
     expect(rankWithTies(cands).ranked.map((c) => c.lr)).toEqual([0.001, 0.01]);
+    // Blown up from the first epoch (wine, wide MLP, lr 0.14: the first epoch already in the tens), or
+    // saturated at exactly 0 on the split: unstable against the candidates' median first epoch.
+    const early = [ev(0.001, [0.6, 0.3, 0.1]), ev(0.003, [0.5, 0.2, 0.1]), ev(0.14, [50, 3, 1]), ev(0.3, [0.55, 0.2, 0])];
+    markUnstable(early);
+    expect(early.map((c) => c.unstable)).toEqual([false, false, true, true]);
     // Overfitting that stays within 3x of the early loss is not a blow-up.
     const overfit = [ev(0.1, [0.6, 0.3, 0.9, 1.5])];
     markUnstable(overfit);

@@ -58,7 +58,8 @@ import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
 import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
 import {
-  BLOW_UP_FACTOR,
+  blewUp,
+  earlyLoss,
   MIN_TIE_TOLERANCE,
   evidenceFromTrials,
   extensionPast,
@@ -376,6 +377,7 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
   why.push(...unstableReason(evidence));
   // Several seeds: the best finalists again on other splits and initialisations, ranked by their mean.
   const finalists = rankWithTies(evidence).ranked.slice(0, CONFIRMED_FINALISTS);
+  const early = earlyLoss(evidence);
   let extraEpochs = 0;
   if (seeds.length > 1 && finalists.length >= 2 && complete) {
     const others = seeds.slice(1);
@@ -392,8 +394,7 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
       const runs = others.map((seed) => {
         const t = conf.trials.find((x) => x.params.lr === c.lr && x.params.seed === seed);
         const curve = (t?.intermediate ?? []).map((p) => p.value);
-        const blewUp = curve.length > 1 && Math.max(...curve) > BLOW_UP_FACTOR * Math.max(curve[0], (c as Evidence).curve?.[0] ?? curve[0]);
-        return { seed, value: t?.state === 'complete' && !blewUp ? (t.value ?? null) : null };
+        return { seed, value: t?.state === 'complete' && !blewUp(curve, early) ? (t.value ?? null) : null };
       });
       c.seeds = [{ seed: seeds[0], value: c.value }, ...runs];
       const values = c.seeds.map((x) => x.value);

@@ -95,21 +95,29 @@ export function evidenceFromTrials(cands: readonly LrCandidate[], trials: readon
 
 /**
  * Mark candidates whose validation loss blew up: above BLOW_UP_FACTOR times
- * the early loss (the larger of their first epoch's and the median first
- * epoch over the candidates) at any epoch. A run that swings to losses in the
- * hundreds and back can end at a tiny loss on a small split; it is not a rate
- * to train with.
+ * the early loss (the median first epoch over the candidates: they start from
+ * the same initialisation and data) at any epoch, or that ended at a loss of
+ * exactly 0 (saturated outputs: every held-out row predicted with certainty,
+ * which only logits in the hundreds give). A run that swings to losses in the
+ * hundreds and back, even from its first epoch, can end at a tiny loss on a
+ * small split; it is not a rate to train with.
  */
 export function markUnstable(cands: Evidence[]): void {
+  const early = earlyLoss(cands);
+  for (const c of cands) if (blewUp(c.curve ?? [], early)) c.unstable = true;
+}
+
+/** The median first-epoch validation loss of the candidates (null without one). */
+export function earlyLoss(cands: { curve?: number[] }[]): number | null {
   const firsts = cands.map((c) => c.curve?.[0]).filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  if (firsts.length === 0) return;
-  const median = firsts[Math.floor((firsts.length - 1) / 2)];
-  for (const c of cands) {
-    const curve = c.curve ?? [];
-    if (curve.length < 2) continue;
-    const early = Math.max(curve[0], median);
-    if (Math.max(...curve) > BLOW_UP_FACTOR * early) c.unstable = true;
-  }
+  return firsts.length === 0 ? null : firsts[Math.floor((firsts.length - 1) / 2)];
+}
+
+/** Whether a run's validation losses blew up against the early loss, or saturated at exactly 0. */
+export function blewUp(curve: number[], early: number | null): boolean {
+  if (curve.length === 0) return false;
+  if (curve[curve.length - 1] === 0) return true;
+  return early !== null && early > 0 && Math.max(...curve) > BLOW_UP_FACTOR * early;
 }
 
 /**
