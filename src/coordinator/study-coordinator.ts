@@ -37,7 +37,7 @@ import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
-import { makePruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
+import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
@@ -335,9 +335,11 @@ export class StudyCoordinator extends DurableObject<Env> {
       this.enqueueOutbox('trial', number);
       this.scheduleFlush();
     }
+    const pruner = makePruner(config.pruner);
+    // Without a pruner there is nothing to judge: no need to read every trial's values.
+    if (pruner instanceof NopPruner) return { should_prune: false };
     const trials = this.frozen();
     const trial = trials.find((t) => t.number === number)!;
-    const pruner = makePruner(config.pruner);
     const ctx = { trial, trials, direction: config.direction as Direction };
     return { should_prune: batch ? prunesAtAnyStep(pruner, ctx, points.map((p) => p.step)) : pruner.shouldPrune(ctx) };
   }
