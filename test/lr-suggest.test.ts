@@ -95,6 +95,17 @@ describe('lr/suggest with a probe', () => {
     expect(r.reasoning.join('\n')).toMatch(/no training length given: assuming 20 epochs/);
   });
 
+  it('a one-epoch horizon validates without pruning (no rung fits below its end)', async () => {
+    const res = await post('/v1/lr/suggest', { probe: PROBE, range: { steps: 60 }, training: { epochs: 1 }, validation: { max_candidates: 4 } });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r)).toBe(200);
+    expect(r.method).toBe('validated');
+    expect(r.horizon).toMatchObject({ epochs: 1, validated_epochs: 1, method: 'full' });
+    const study = await json(api(`/v1/studies/${r.validation.study_id}`));
+    expect(study.pruner).toEqual({ name: 'none' });
+    expect(r.reasoning.join('\n')).toMatch(/without pruning \(1 epochs leave no room for a rung\)/);
+  });
+
   it('refuses bad horizons with the path: 0 epochs, epochs and steps, over the maximum, train_steps with training', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ training: { epochs: 0 } }, 'training.epochs'],

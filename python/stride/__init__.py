@@ -22,9 +22,10 @@ The Python client of the stride HTTP API (docs/API.md)::
     study.optimize(objective, n_trials=20)
     print(study.best_params, study.best_value)
 
-Also :func:`current_trial` (one script for ``stride agent`` and alone) and :func:`lr_find`
-(an LR range test of your own PyTorch model). Standard library only; PyTorch is imported by
-:func:`lr_find` alone.
+Also :func:`current_trial` (one script for ``stride agent`` and alone), :func:`lr_find`
+(an LR range test of your own PyTorch model) and :func:`lr_suggest` (its candidates validated
+by training them with your code, for your run's length). Standard library only; PyTorch is
+imported by :func:`lr_find` alone (and :func:`lr_suggest` to describe a torch optimizer).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 from .agent import AgentTrial, current_trial, in_agent
 from .client import DEFAULT_API_KEY, DEFAULT_URL, Client
 from .errors import Issue, StrideConnectionError, StrideError, StrideTimeoutError, TrialPruned
-from .lr import Curve, LrFindResult, LrRangeTest, Suggestion, describe_optimizer, lr_find
+from .lr import Curve, LrFindResult, LrRangeTest, LrSuggestResult, Suggestion, describe_optimizer, lr_find, lr_suggest
 from .study import ParamValue, Study, Trial
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Issue",
     "LrFindResult",
     "LrRangeTest",
+    "LrSuggestResult",
     "ParamValue",
     "StrideConnectionError",
     "StrideError",
@@ -58,4 +60,5 @@ __all__ = [
     "describe_optimizer",
     "in_agent",
     "lr_find",
+    "lr_suggest",
 ]

@@ -319,7 +319,10 @@ class Client:
     def suggest_lr(self, body: Mapping[str, Any], *, timeout: float = 600.0) -> Dict[str, Any]:
         """``POST /v1/lr/suggest``: with ``{"probe": ..., "training": {"epochs": N}}`` a learning
         rate validated at your run's length (tens of seconds), or with ``{"context": {...}}``
-        documented priors at once. Answers the JSON as the service sends it.
+        documented priors at once. With ``"executor": {"kind": "client"}`` (or ``"runner"``) and a
+        ``"range_test_id"`` or ``"curve"``, the study of the candidates to train (the 202's JSON;
+        :func:`stride.lr_suggest` trains them and fetches the answer). Answers the JSON as the
+        service sends it.
         """
         result: Dict[str, Any] = self.request("POST", "/v1/lr/suggest", dict(body), timeout=timeout)
         return result

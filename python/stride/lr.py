@@ -1,24 +1,35 @@
-"""Learning rates: range-test results, and :func:`lr_find` for your own PyTorch model.
+"""Learning rates: range-test results, :func:`lr_find` for your own PyTorch model, and
+:func:`lr_suggest`, which validates the range test's candidates by training them your way.
 
 :func:`lr_find` sweeps the learning rate exponentially over your model, optimizer
 and data on your own device (as torch-lr-finder does), restores the model and
 the optimizer afterwards, and sends the loss-vs-LR curve to the service
 (``POST /v1/lr-range-tests`` with ``"curve"``), which answers with the same
-suggestion rules as its own range tests. PyTorch is imported only here, when
-:func:`lr_find` runs.
+suggestion rules as its own range tests. PyTorch is imported only there, when
+:func:`lr_find` runs (and by :func:`lr_suggest` when given a torch optimizer to describe).
+
+:func:`lr_suggest` asks the service for the candidates of that range test
+(``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``), trains each with your
+``train_fn`` for your run's length (the service stops the worse half early), and answers
+with the validated learning rate (``GET /v1/lr/suggest/{id}``).
 """
 from __future__ import annotations
 
 import copy
 import math
+import time
+import urllib.parse
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+
+from .errors import TrialPruned
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
+    from .study import Trial
 
-__all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "lr_find", "describe_optimizer"]
+__all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "LrSuggestResult", "lr_find", "lr_suggest", "describe_optimizer"]
 
 
 #: The fewest points of a curve the service analyses.
@@ -371,3 +382,134 @@ def lr_find(
     client = client or Client()
     answer = client.request("POST", "/v1/lr-range-tests", body, timeout=120.0, idempotent=True)
     return LrFindResult(answer, measured)
+
+
+class LrSuggestResult:
+    """A learning rate validated on your hardware (``GET /v1/lr/suggest/{id}``, docs/API.md).
+
+    Attributes:
+        id: the suggestion's id (also its study's: ``client.study(result.id)``).
+        status: ``"complete"`` (``"running"`` while candidates still train).
+        lr: the validated learning rate (None while running).
+        method: ``"validated"``; the range test's rule or ``"default"`` when no candidate was usable.
+        confidence: ``"high"`` (a clear winner inside the candidates, at the full horizon),
+            ``"medium"`` (tied within noise, at an edge, or the length assumed) or ``"low"``.
+        candidates: each candidate as the service judged it: ``{"lr", "sources", "state",
+            "value", "epochs_run", "spread", "tied", "unstable", ...}``.
+        reasoning: why, line by line.
+        horizon: ``{"unit", "epochs", "method", ...}``: how long the candidates were validated.
+        schedule: a schedule around ``lr`` (``{"kind", "peak_lr", "warmup_fraction", ...}``).
+        raw: the JSON answer, as sent.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.raw: Dict[str, Any] = dict(data)
+        self.id: Optional[str] = data.get("id")
+        self.status: Optional[str] = data.get("status")
+        self.lr: Optional[float] = _num(data.get("lr"))
+        self.method: Optional[str] = data.get("method")
+        self.confidence: Optional[str] = data.get("confidence")
+        self.reasoning: List[str] = [str(r) for r in data.get("reasoning") or []]
+        self.horizon: Dict[str, Any] = dict(data.get("horizon") or {})
+        self.schedule: Optional[Dict[str, Any]] = data.get("schedule")
+        validation = data.get("validation") or {}
+        self.candidates: List[Dict[str, Any]] = [dict(c) for c in validation.get("candidates") or []]
+
+    def __repr__(self) -> str:
+        return f"LrSuggestResult(id={self.id!r}, lr={self.lr!r}, method={self.method!r}, confidence={self.confidence!r})"
+
+
+def lr_suggest(
+    train_fn: Callable[[float, "Trial"], Optional[float]],
+    *,
+    range_test: Union[LrRangeTest, str, Mapping[str, Any], None] = None,
+    training: Optional[Mapping[str, int]] = None,
+    schedule: str = "constant",
+    max_candidates: int = 8,
+    client: Optional["Client"] = None,
+    n_jobs: int = 1,
+    optimizer: Any = None,
+    timeout: Optional[float] = None,
+    poll_interval: float = 2.0,
+) -> LrSuggestResult:
+    """A learning rate validated at your run's length, on your model, data and device.
+
+    The service picks candidates from the range test (log-spaced up to its ``max_stable_lr``, its
+    rules and the optimizer's default: ``max_candidates``, 2-10) and makes them the trials of a
+    study (``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``). Each trial is run here
+    as ``train_fn(lr, trial)``: build a fresh model and optimizer at ``lr``, train for the horizon
+    (``training``), call ``trial.report(epoch, val_loss)`` after each epoch (epochs counted from
+    1; with ``{"steps": N}``, report at optimizer steps) and stop when it answers True (successive
+    halving drops the worse half at a quarter and half of the horizon): return, or raise
+    :class:`stride.TrialPruned`. Return the final validation loss. A candidate at the edge of the
+    set that wins adds two trials past it, which run too. Then the service ranks the evidence
+    (``GET /v1/lr/suggest/{id}``), and the answer is an :class:`LrSuggestResult`.
+
+    Trials run through :meth:`stride.Study.optimize` (``n_jobs`` at once, in threads): an exception
+    from ``train_fn`` fails that trial and propagates; a NaN loss is told failed ("diverged").
+
+    Args:
+        train_fn: ``train_fn(lr, trial) -> final validation loss``.
+        range_test: the :class:`LrFindResult` of :func:`lr_find` (or any :class:`LrRangeTest`), a
+            stored range test's id, or a curve ``{"lr": [...], "loss": [...]}`` you measured.
+        training: ``{"epochs": N}`` or ``{"steps": N}``, the length ``train_fn`` trains; without
+            it the service assumes 20 epochs and its confidence is at most ``"medium"``.
+        schedule: the schedule ``train_fn`` uses with ``lr`` as its peak (``"constant"``,
+            ``"cosine"``, ``"one_cycle"``): the answer's ``schedule`` keeps that shape.
+        optimizer: the optimizer ``train_fn`` trains with, when the range test lacks it (a torch
+            optimizer, or a dict as docs/API.md names it, ``{"name": "sgd", "momentum": 0.9}``):
+            its conventional default lr is one of the candidates.
+        timeout: seconds to wait in all (None: no bound), for trials that another process holds.
+        client: the :class:`stride.Client` (default ``Client()``).
+    """
+    from .client import Client
+
+    if range_test is None:
+        raise ValueError(
+            "lr_suggest needs range_test: the result of stride.lr_find (or a stored range test's id), "
+            "or a curve {'lr': [...], 'loss': [...]} you measured"
+        )
+    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule, "validation": {"max_candidates": max_candidates}}
+    if isinstance(range_test, LrRangeTest):
+        if not range_test.id:
+            raise ValueError("lr_suggest: this range test has no id (was it stored?); pass its curve instead")
+        body["range_test_id"] = range_test.id
+    elif isinstance(range_test, str):
+        body["range_test_id"] = range_test
+    elif isinstance(range_test, Mapping):
+        body["curve"] = {"lr": [float(v) for v in range_test["lr"]], "loss": [None if v is None or not math.isfinite(float(v)) else float(v) for v in range_test["loss"]]}
+    else:
+        raise TypeError(f"range_test must be an LrRangeTest, a range test id or a curve dict, got {type(range_test).__name__}")
+    if training is not None:
+        body["training"] = dict(training)
+    if optimizer is not None:
+        described = dict(optimizer) if isinstance(optimizer, Mapping) else describe_optimizer(optimizer)
+        if described is None:
+            raise ValueError(f"lr_suggest: stride does not know the optimizer {type(optimizer).__name__}; pass a dict such as {{'name': 'sgd'}}")
+        body["optimizer"] = described
+    client = client or Client()
+    started = client.request("POST", "/v1/lr/suggest", body)
+    study = client.study(started["study_id"])
+    path = f"/v1/lr/suggest/{urllib.parse.quote(str(started['id']), safe='')}"
+
+    def objective(trial: "Trial") -> Optional[float]:
+        result = train_fn(float(trial.params["lr"]), trial)
+        if trial.should_prune() and not trial.is_finished:
+            # train_fn returned when report said stop: the trial is pruned, not complete.
+            last = max((int(p["step"]) for p in trial.intermediate), default=None)
+            raise TrialPruned(f"stopped by successive halving at step {last}")
+        return result
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        study.optimize(objective, timeout=remaining, n_jobs=n_jobs)
+        answer = client.request("GET", path)
+        if answer.get("status") == "complete":
+            return LrSuggestResult(answer)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"lr_suggest: suggestion {started['id']} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}")
+        # Trials added since a thread stopped asking (the extension past an edge) run next;
+        # trials another process holds are waited for.
+        if not any(t.state == "waiting" for t in study.trials):
+            client._sleep(poll_interval)

@@ -28,7 +28,7 @@ def _run(cmd: list, env: dict, timeout: float = 300) -> subprocess.CompletedProc
 def test_the_readme_shows_the_example_files_as_they_are() -> None:
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    for name in ("optimize.py", "lr_find.py", "train.py"):
+    for name in ("optimize.py", "lr_find.py", "lr_suggest.py", "train.py"):
         text = (EXAMPLES / name).read_text()
         assert text in blocks, f"README's block for examples/python/{name} differs from the file"
         assert f"examples/python/{name}" in readme
@@ -55,6 +55,24 @@ def test_the_lr_find_example(server: Server) -> None:
     stored = stride.Client(server.url, server.key).get_lr_range_test(test_id)
     assert (repr(stored.suggestion.lr), repr(stored.max_stable_lr), stored.suggestion.confidence) == (lr, max_stable, confidence)
     assert float(lr) <= float(max_stable)
+
+
+def test_the_lr_suggest_example(server: Server) -> None:
+    run = _run([sys.executable, str(EXAMPLES / "lr_suggest.py")], _env(server, server.key))
+    assert run.returncode == 0, run.stderr
+    suggestion_id, lr, confidence = run.stdout.split()
+    client = stride.Client(server.url, server.key)
+    answer = client.request("GET", f"/v1/lr/suggest/{suggestion_id}")
+    assert answer["status"] == "complete" and answer["method"] == "validated"
+    assert (repr(answer["lr"]), answer["confidence"]) == (lr, confidence)
+    candidates = answer["validation"]["candidates"]
+    assert float(lr) in [c["lr"] for c in candidates if c["state"] == "complete"]
+    # Trained for the 10 epochs of the run, the worse half stopped early.
+    assert answer["horizon"]["epochs"] == 10 and answer["horizon"]["method"] == "full"
+    assert any(c["state"] == "pruned" for c in candidates)
+    study = client.study(suggestion_id)
+    assert study.metadata["range_test_id"] == answer["range_test"]["id"]
+    assert client.get_lr_range_test(answer["range_test"]["id"]).context["optimizer"]["name"] == "sgd"
 
 
 def test_the_agent_example_on_two_gpu_slots(server: Server) -> None:

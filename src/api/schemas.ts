@@ -293,6 +293,10 @@ export const TrainingSchema = z
 
 export const LrSuggestRequestSchema = z
   .strictObject({
+    executor: z
+      .strictObject({ kind: z.literal('edge') })
+      .optional()
+      .openapi({ description: 'Where the candidates train: the edge (the default; with a probe). For your own model, executor client or runner with range_test_id or curve (LrSuggestExternalRequest).' }),
     probe: ProbeSchema.optional().openapi({ description: 'Measure: a range test, then validation of its candidates. Without it, `context` gives priors.' }),
     range: RangeSchema.prefault({}),
     validate: z.boolean().default(true).openapi({ description: 'Train the candidates to the training horizon and pick by validation loss (with a probe).' }),
@@ -578,3 +582,115 @@ export const TellSchema = z
     z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional(), lease_token: LeaseToken.optional() }),
   ])
   .openapi('Tell', { description: '{"value": v} for a finished trial, or {"state": "failed"|"pruned", "error": "..."}; NaN is not JSON: report divergence as failed.' });
+
+// --- lr/suggest validated on your hardware -----------------------------------
+
+/** What a suggestion validated on your hardware starts from: one of the two. */
+const EXTERNAL = 'range_test_id (a stored range test: the id stride.lr_find or POST /v1/lr-range-tests answered) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
+
+export const LrSuggestExternalRequestSchema = z
+  .strictObject({
+    executor: z
+      .discriminatedUnion('kind', [ClientExecutorSchema, RunnerExecutorSchema])
+      .openapi({ description: 'Who trains the candidates: your loop with ask and tell (client; stride.lr_suggest does it), or runners leasing them (runner; stride agent), with the runner options of a study.' }),
+    range_test_id: z.string().min(1).max(64).optional().openapi({ description: 'A stored range test of this project whose candidates to validate (lrt_...).' }),
+    curve: CurveSchema.optional().openapi({ description: 'A sweep you measured, analysed (and stored) as POST /v1/lr-range-tests analyses a curve; its candidates are validated.' }),
+    range: CurveRangeSchema.optional().openapi({ description: 'With curve: how to read it, as for POST /v1/lr-range-tests.' }),
+    model: CurveModelSchema.optional().openapi({ description: 'With curve: what it was measured on (descriptive).' }),
+    optimizer: OptimizerSchema.optional().openapi({
+      description: "The optimizer your run trains with: its conventional default lr is a candidate. Needed when the range test was stored without one; with one, the same name.",
+    }),
+    batch_size: z.int().min(1).max(1_000_000).optional().openapi({ description: 'With curve: the batch size the sweep ran with (descriptive).' }),
+    training: TrainingSchema.optional().openapi({
+      description: `The real run's length, {"epochs": N} or {"steps": N}: each candidate trains it, reporting its validation loss per epoch (per step with steps). Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
+    }),
+    schedule: z
+      .enum(['constant', 'cosine', 'one_cycle'])
+      .default('constant')
+      .openapi({ description: "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape." }),
+    validation: z
+      .strictObject({
+        max_candidates: z.int().min(2).max(10).default(8),
+        seeds: z.int().min(1).max(5).optional().openapi({ description: 'Only 1: your training code owns its seeds and validation split; stride does not retrain finalists on others here.' }),
+      })
+      .prefault({}),
+  })
+  .superRefine((r, ctx) => {
+    const at = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (r.range_test_id !== undefined && r.curve !== undefined) at(['curve'], `send either ${EXTERNAL}, not both`);
+    else if (r.range_test_id === undefined && r.curve === undefined) at(['range_test_id'], `send ${EXTERNAL}`);
+    if (r.curve === undefined) {
+      for (const k of ['range', 'model', 'batch_size'] as const) {
+        if (r[k] !== undefined) at([k], `${k} describes a posted curve: the stored range test was read when it was posted (send curve instead of range_test_id, or leave ${k} out)`);
+      }
+    } else checkCurveAgainstRange({ curve: r.curve, range: r.range ?? CurveRangeSchema.parse({}) }, ctx);
+    if (r.validation.seeds !== undefined && r.validation.seeds > 1) {
+      at(
+        ['validation', 'seeds'],
+        `${r.executor.kind} executors validate each candidate once: your training code owns its seeds and validation split, so stride ranks by the spread of the last epochs' validation losses (send 1, or leave seeds out)`,
+      );
+    }
+  })
+  .openapi('LrSuggestExternalRequest', {
+    description: `Validate the candidates of a range test on your own hardware: a study of the candidate lrs, trained by your loop (executor client) or by runners (executor runner) for the training horizon. Exactly one of range_test_id and curve.`,
+  });
+
+export type LrSuggestExternalRequest = z.infer<typeof LrSuggestExternalRequestSchema>;
+
+const EXECUTOR_KINDS = ['edge', 'client', 'runner'];
+
+/**
+ * Which request this is, said before the union is tried (its branches would only call each
+ * other's fields unknown): executor client or runner is LrSuggestExternalRequest, anything else
+ * LrSuggestRequest. The chosen schema's issues are the answer's.
+ */
+function suggestRequest(body: unknown, ctx: z.RefinementCtx): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  const has = (k: string) => Object.hasOwn(b, k);
+  const executor = b.executor;
+  const kind = executor && typeof executor === 'object' && !Array.isArray(executor) ? (executor as Record<string, unknown>).kind : undefined;
+  if (typeof kind === 'string' && !EXECUTOR_KINDS.includes(kind)) {
+    const near = closest(kind, EXECUTOR_KINDS);
+    ctx.addIssue({ code: 'custom', path: ['executor', 'kind'], message: `expected one of 'edge', 'client', 'runner'${near ? `: did you mean '${near}'?` : ''}` });
+    return body;
+  }
+  const external = kind === 'client' || kind === 'runner';
+  if (!external && (has('range_test_id') || has('curve'))) {
+    const field = has('range_test_id') ? 'range_test_id' : 'curve';
+    if (kind === 'edge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `the edge executor trains a probe (a model and data sent as "probe") on the edge, and cannot train the model behind a ${field === 'curve' ? 'curve' : 'stored range test'}: send "executor": {"kind": "client"} (your loop trains the candidates) or {"kind": "runner"} (stride agent does), or a probe for the edge`,
+      });
+    } else {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['executor'],
+        message: `required with ${field}: {"kind": "client"} (your loop trains the candidates, e.g. stride.lr_suggest) or {"kind": "runner"} (stride agent trains them); the edge validates only a probe it trains itself`,
+      });
+    }
+    return body;
+  }
+  if (external && (has('probe') || has('context'))) {
+    const field = has('probe') ? 'probe' : 'context';
+    ctx.addIssue({
+      code: 'custom',
+      path: [field],
+      message: `executor ${kind} validates on your hardware the candidates of ${EXTERNAL}; a ${field} is for ${field === 'probe' ? 'the edge executor' : 'priors'} (leave the executor out)`,
+    });
+  }
+  const parsed = (external ? LrSuggestExternalRequestSchema : LrSuggestRequestSchema).safeParse(external ? Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'probe' && k !== 'context')) : body);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  return body;
+}
+
+export const LrSuggestBodySchema = z
+  .preprocess(suggestRequest, z.union([LrSuggestRequestSchema, LrSuggestExternalRequestSchema]))
+  .openapi('LrSuggestBody', {
+    description:
+      'Either LrSuggestRequest (a probe validated on the edge, answered at once; or a context, for priors) or LrSuggestExternalRequest (executor client or runner with range_test_id or curve: a study you or your runners train, answered 202 and then at GET /v1/lr/suggest/{id}).',
+  });
+
+export type LrSuggestBody = z.infer<typeof LrSuggestBodySchema>;

@@ -37,6 +37,7 @@ import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
+import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
 import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
@@ -377,6 +378,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       number,
     );
     this.enqueueOutbox('trial', number);
+    this.extendLrRound(config);
     this.enqueueOutbox('study');
     this.emitChanges(config, before, [number]);
     this.scheduleFlush();
@@ -725,11 +727,41 @@ export class StudyCoordinator extends DurableObject<Env> {
       this.enqueueOutbox('trial', r.number);
     }
     if (expired.length === 0) return false;
+    this.extendLrRound(config);
     this.enqueueOutbox('study');
     this.emitChanges(config, before, expired.map((r) => r.number));
     this.scheduleFlush();
     this.noteAvailable();
     return true;
+  }
+
+  /**
+   * An lr/suggest round of a client or runners (config.lr_extension) whose trials have all ended:
+   * when the best candidate is the lowest or highest lr, enqueue two trials past that edge (once),
+   * growing the space's choices and max_trials by as much. Changes `config` in place (the caller's
+   * view of the study, events included, sees the study running again, not completed).
+   */
+  private extendLrRound(config: StudyConfig): void {
+    const ext = config.lr_extension;
+    if (!ext || ext.done || config.max_trials === null || this.finished() < config.max_trials) return;
+    const spec = config.space.lr;
+    const lrs = spec?.type === 'categorical' ? spec.choices.filter((c): c is number => typeof c === 'number') : [];
+    const trials = this.rows().map((r) => ({ params: JSON.parse(r.params) as Params, state: r.state, value: r.value, intermediate: JSON.parse(r.intermediate) as Point[], error: r.error }));
+    const found = spec?.type === 'categorical' ? extensionPast(evidenceFromTrials(lrs.map((lr) => ({ lr, sources: [] })), trials), lrs) : null;
+    const fresh = (found?.lrs ?? []).filter((lr) => !lrs.includes(lr));
+    config.lr_extension = { done: true, lrs: fresh };
+    if (spec?.type === 'categorical' && fresh.length > 0) {
+      config.space = { ...config.space, lr: { ...spec, choices: [...spec.choices, ...fresh] } };
+      config.max_trials += fresh.length;
+      for (const lr of fresh) {
+        const number = this.count();
+        this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify({ lr }));
+        this.enqueueOutbox('trial', number);
+      }
+    }
+    this.sql.exec(`UPDATE meta SET value = ? WHERE key = 'config'`, JSON.stringify(config));
+    this.config = config;
+    this.noteAvailable();
   }
 
   private runningCount(): number {

@@ -24,65 +24,75 @@
  * Validating for a few epochs instead picks rates that win short runs and
  * lose long ones (test/quality.test.ts measures it).
  *
+ * On your hardware (executor client or runner, with a stored range test or a
+ * posted curve): the same candidates become the trials of one study that the
+ * caller's loop (ask and tell) or runners (stride agent) train for the
+ * horizon, with the same successive halving; its coordinator adds the two
+ * points past an edge to that study when the first round ends there
+ * (StudyConfig.lr_extension). The answer is read from the study's trials at
+ * GET /v1/lr/suggest/{id}. Both ways share the judging: the evidence from
+ * the trials and the ranking (tuning/lr-validation.ts), the answer from the
+ * evidence (judge). Finalists are not retrained on other seeds there: the
+ * caller's code owns its seeds and split.
+ *
  * Without a probe: the priors of tuning/lr-priors.ts from the context,
  * refined by the project's completed studies that declared the same context
  * in `metadata.context`.
  */
 import { ProblemError } from '../api/problem';
-import { DEFAULT_TRAINING_EPOCHS, MAX_TRAINING_EPOCHS, SMALL_VALIDATION_ROWS, SMALL_VALIDATION_SEEDS, StudyCreateSchema, type LrRangeTest, type LrSuggestRequest } from '../api/schemas';
+import {
+  CurveRangeSchema,
+  DEFAULT_TRAINING_EPOCHS,
+  LrRangeTestCurveRequestSchema,
+  MAX_TRAINING_EPOCHS,
+  SMALL_VALIDATION_ROWS,
+  SMALL_VALIDATION_SEEDS,
+  StudyCreateSchema,
+  type LrRangeTest,
+  type LrSuggestExternalRequest,
+  type LrSuggestRequest,
+} from '../api/schemas';
 import type { StudyView, TrialView } from '../coordinator/types';
+import { findRangeTestById } from '../db/lr-range-tests';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
 import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
+import {
+  BLOW_UP_FACTOR,
+  MIN_TIE_TOLERANCE,
+  evidenceFromTrials,
+  extensionPast,
+  markUnstable,
+  rankWithTies,
+  type CandidateEvidence,
+  type Evidence,
+  type LrCandidate,
+} from '../tuning/lr-validation';
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops } from '../probe/trial';
 import { limitsFrom, lrRangeTest, type Limits } from './lr-range-tests';
 import { createStudy, getStudy, listTrials, run } from './studies';
 
+export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr-validation';
+
 /** How long one suggestion may wait for its validation trials (each round). */
 const VALIDATION_DEADLINE_MS = 60_000;
 /** Most epochs one edge trial trains (the edge executor's limit). */
 const MAX_EDGE_EPOCHS = 200;
-/** Two finalists closer than this share of the best loss are tied whatever their spread. */
-const MIN_TIE_TOLERANCE = 0.01;
-/** A candidate whose validation loss rose above this many times the early loss blew up: it cannot win. */
-const BLOW_UP_FACTOR = 3;
 /** How many of the best finalists are validated again on the other seeds. */
 const CONFIRMED_FINALISTS = 3;
 /** The other seeds: the probe's seed plus this many times k. */
 const SEED_STRIDE = 1000;
 
-interface Candidate {
-  lr: number;
-  sources: string[];
-}
-
-export interface CandidateEvidence {
-  lr: number;
-  sources: string[];
-  state: string;
-  /** The validation loss at the end (complete), or at the epoch it was stopped (pruned). */
-  value: number | null;
-  epochs_run: number;
-  /** Standard deviation of the last (up to 3) epochs' validation losses: the noise its value carries. */
-  spread: number | null;
-  /** Within noise of the best complete candidate. */
-  tied: boolean;
-  /** Its validation loss blew up during the run (above 3x the early loss): it cannot win, whatever it ended at. */
-  unstable: boolean;
-  /** Finalists validated on several seeds: each seed's final validation loss (null: that run failed). */
-  seeds: { seed: number; value: number | null }[] | null;
-  /** What it is ranked by: the mean over `seeds` when there are several, else `value`. */
-  score: number | null;
-  error: string | null;
-}
+type Candidate = LrCandidate;
 
 export interface ValidationEvidence {
   study_id: string;
   /** Every study that validated candidates: the first round, then the extension past an edge. */
   study_ids: string[];
-  epochs: number;
+  /** Epochs each finalist trained; null for a client's or runners' horizon in steps. */
+  epochs: number | null;
   schedule: string;
   /** The seeds the finalists were validated on (the probe's first). */
   seeds: number[];
@@ -92,7 +102,10 @@ export interface ValidationEvidence {
   complete: boolean;
 }
 
+/** The horizon of an edge validation: epochs of the probe's training split, and the edge budget. */
 export interface Horizon {
+  executor: 'edge';
+  unit: 'epochs';
   /** The real run's length in epochs of the probe's training split. */
   epochs: number;
   /** The real run's optimizer steps, when the request gave them. */
@@ -107,14 +120,37 @@ export interface Horizon {
   budget: { max_gflop: number; gflop_per_epoch: number; affordable_epochs: number };
 }
 
+/** The horizon of a validation your loop or your runners train: in the unit they report (epochs, or steps). */
+export interface ExternalHorizon {
+  executor: 'client' | 'runner';
+  unit: 'epochs' | 'steps';
+  /** The real run's length in epochs; null when it was given in steps. */
+  epochs: number | null;
+  steps?: number;
+  /** Unknown here: your data loader knows it. */
+  steps_per_epoch: null;
+  source: 'training.epochs' | 'training.steps' | 'default';
+  /** How far the finalists reported (in `unit`; epochs_run's last step); null before any finished. */
+  validated_epochs: number | null;
+  validated_steps?: number | null;
+  /** full: the finalists reported up to the horizon (within one step); extrapolated: they stopped short; none: nothing finished. */
+  method: 'full' | 'extrapolated' | 'none';
+  schedule: 'constant' | 'cosine' | 'one_cycle';
+  budget: null;
+}
+
 export interface LrSuggestion {
+  /** GET /v1/lr/suggest/{id}: the suggestion's id (its study's). */
+  id?: string;
+  /** GET /v1/lr/suggest/{id}: running while candidates still train (the evidence so far), then complete. */
+  status?: 'running' | 'complete';
   lr: number | null;
   method: string;
   confidence: 'low' | 'medium' | 'high';
   stable_range: { min: number | null; max: number | null } | null;
   schedule: ScheduleAdvice | null;
   range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] } | null;
-  horizon: Horizon | null;
+  horizon: Horizon | ExternalHorizon | null;
   validation: ValidationEvidence | null;
   prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
   reasoning: string[];
@@ -209,6 +245,8 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
   const affordable = Math.min(MAX_EDGE_EPOCHS, Math.floor(limits.maxGflop / perEpoch));
   const validated = Math.max(0, Math.min(epochs, affordable, req.validation.epochs ?? epochs));
   return {
+    executor: 'edge',
+    unit: 'epochs',
     epochs,
     ...(steps !== undefined ? { steps } : {}),
     steps_per_epoch: spe,
@@ -218,14 +256,6 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
     schedule: req.schedule,
     budget: { max_gflop: limits.maxGflop, gflop_per_epoch: Number(perEpoch.toPrecision(3)), affordable_epochs: affordable },
   };
-}
-
-/** Standard deviation of the last (up to) 3 values. */
-function spreadOf(values: number[]): number | null {
-  const tail = values.slice(-3);
-  if (tail.length < 2) return null;
-  const mean = tail.reduce((a, b) => a + b, 0) / tail.length;
-  return Math.sqrt(tail.reduce((a, b) => a + (b - mean) ** 2, 0) / tail.length);
 }
 
 interface Round {
@@ -272,68 +302,31 @@ async function trainRound(
   return { studyId: study.id, complete: s.state === 'completed', trials: await listTrials(env, projectId, study.id) };
 }
 
+/**
+ * The pruner of a validation round of `length` epochs (or steps): ASHA with reduction factor 2
+ * and rungs at a quarter and a half of it (earlier rungs would judge by the short run again);
+ * none when the round is too short for a rung below its end.
+ */
+export function validationPruner(length: number): Record<string, unknown> {
+  const first = Math.max(1, Math.floor(length / 4));
+  return length > first ? { name: 'asha', min_resource: first, reduction_factor: 2, max_resource: length } : { name: 'none' };
+}
+
+/** The rungs of validationPruner(length), below its end. */
+export function validationRungs(length: number): number[] {
+  const first = Math.max(1, Math.floor(length / 4));
+  return [first, 2 * first].filter((r) => r < length);
+}
+
 /** Train the candidates with successive halving (ASHA, factor 2, rungs at a quarter and a half of the validated length). */
-async function validateRound(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], label: string): Promise<{ round: Round; evidence: CandidateEvidence[] }> {
-  const epochs = h.validated_epochs;
+async function validateRound(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], label: string): Promise<{ round: Round; evidence: Evidence[] }> {
   const round = await trainRound(env, projectId, req, rt, h, {
     label,
     space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
     trials: cands.length,
-    // Rungs at a quarter and a half of the validated length: earlier rungs would judge by the short run again.
-    pruner: { name: 'asha', min_resource: Math.max(1, Math.floor(epochs / 4)), reduction_factor: 2, max_resource: epochs },
+    pruner: validationPruner(h.validated_epochs),
   });
-  return {
-    round,
-    evidence: cands.map((c) => {
-      const t = round.trials.find((x) => x.params.lr === c.lr);
-      const values = (t?.intermediate ?? []).map((p) => p.value);
-      // A pruned candidate's evidence is its last validation loss.
-      const value = t?.value ?? values[values.length - 1] ?? null;
-      return { lr: c.lr, sources: c.sources, state: t?.state ?? 'waiting', value, epochs_run: values.length, spread: spreadOf(values), tied: false, unstable: false, seeds: null, score: value, error: t?.error ?? null, curve: values };
-    }),
-  };
-}
-
-type Evidence = CandidateEvidence & { curve?: number[] };
-
-/**
- * Mark candidates whose validation loss blew up: above BLOW_UP_FACTOR times
- * the early loss (the larger of their first epoch's and the median first
- * epoch over the candidates) at any epoch. A run that swings to losses in the
- * hundreds and back can end at a tiny loss on a small split; it is not a rate
- * to train with.
- */
-export function markUnstable(cands: Evidence[]): void {
-  const firsts = cands.map((c) => c.curve?.[0]).filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  if (firsts.length === 0) return;
-  const median = firsts[Math.floor((firsts.length - 1) / 2)];
-  for (const c of cands) {
-    const curve = c.curve ?? [];
-    if (curve.length < 2) continue;
-    const early = Math.max(curve[0], median);
-    if (Math.max(...curve) > BLOW_UP_FACTOR * early) c.unstable = true;
-  }
-}
-
-/**
- * The finalists (complete, stable candidates) best first by `score`, and the
- * ties: those whose score is within the sum of the two spreads (at least 1%
- * of the best) of the best's, the candidate's spread counted at most as the
- * best's: a candidate whose last epochs swing wildly (diverging) is unstable,
- * not tied. Marks `tied` on the evidence.
- */
-export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvidence[]; tied: CandidateEvidence[]; tolerance: (c: CandidateEvidence) => number } {
-  const scoreOf = (c: CandidateEvidence) => (c.score === undefined ? c.value : c.score);
-  const ranked = cands
-    .filter((c) => c.state === 'complete' && !c.unstable && scoreOf(c) !== null && Number.isFinite(scoreOf(c)))
-    .sort((a, b) => (scoreOf(a) as number) - (scoreOf(b) as number));
-  for (const c of cands) c.tied = false;
-  if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
-  const best = ranked[0];
-  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(scoreOf(best) as number));
-  const tied = ranked.filter((c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c));
-  if (tied.length > 1) for (const c of tied) c.tied = true;
-  return { ranked, tied, tolerance };
+  return { round, evidence: evidenceFromTrials(cands, round.trials) };
 }
 
 /** The seeds to validate the finalists on: the probe's, then seed + 1000k (seed - 1000k past the int range). */
@@ -344,30 +337,43 @@ export function validationSeeds(probeSeed: number, count: number): number[] {
   });
 }
 
-async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], seedCount: number, why: string[]): Promise<ValidationEvidence> {
+/** Validation evidence with each candidate's curve (ValidationEvidence once the curves are dropped). */
+type ValidationRun = Omit<ValidationEvidence, 'candidates'> & { candidates: Evidence[] };
+
+/** The evidence as answered: without the curves. */
+function publicValidation(v: ValidationRun): ValidationEvidence {
+  return { ...v, candidates: v.candidates.map(({ curve: _curve, last_step: _last, ...c }) => c) };
+}
+
+/** The reasoning line of an extension past an edge. */
+function extensionReason(edge: number, dir: -1 | 1, lrs: number[]): string {
+  return `the best, ${fmt(edge)}, is the ${dir < 0 ? 'lowest' : 'highest'} candidate: validating ${lrs.map(fmt).join(' and ')} past that edge`;
+}
+
+/** The reasoning line of the candidates that blew up, if any. */
+function unstableReason(evidence: Evidence[]): string[] {
+  const unstable = evidence.filter((c) => c.unstable && c.state === 'complete');
+  if (unstable.length === 0) return [];
+  return [`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${Math.max(...(c.curve ?? [NaN])).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`];
+}
+
+async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], seedCount: number, why: string[]): Promise<ValidationRun> {
   const first = await validateRound(env, projectId, req, rt, h, cands, '');
   const seeds = validationSeeds(req.probe!.seed, seedCount);
   let evidence: Evidence[] = first.evidence;
   const studyIds = [first.round.studyId];
   let complete = first.round.complete;
-  markUnstable(evidence);
   // A best at the edge of the set: the answer may lie past it.
-  const lrs = cands.map((c) => c.lr);
-  const best = rankWithTies(evidence).ranked[0];
-  if (best && complete && (best.lr === Math.min(...lrs) || best.lr === Math.max(...lrs))) {
-    const dir = best.lr === Math.min(...lrs) ? -1 : 1;
-    const more = [0.5, 1].map((d) => ({ lr: Number((best.lr * Math.pow(10, dir * d)).toPrecision(3)), sources: ['extension'] }));
-    why.push(`the best, ${fmt(best.lr)}, is the ${dir < 0 ? 'lowest' : 'highest'} candidate: validating ${more.map((c) => fmt(c.lr)).join(' and ')} past that edge`);
-    const ext = await validateRound(env, projectId, req, rt, h, more, 'extension');
-    studyIds.push(ext.round.studyId);
-    evidence = [...evidence, ...ext.evidence].sort((a, b) => a.lr - b.lr);
-    complete = complete && ext.round.complete;
+  const ext = complete ? extensionPast(evidence, cands.map((c) => c.lr)) : (markUnstable(evidence), null);
+  if (ext) {
+    why.push(extensionReason(ext.edge, ext.dir, ext.lrs));
+    const more = await validateRound(env, projectId, req, rt, h, ext.lrs.map((lr) => ({ lr, sources: ['extension'] })), 'extension');
+    studyIds.push(more.round.studyId);
+    evidence = [...evidence, ...more.evidence].sort((a, b) => a.lr - b.lr);
+    complete = complete && more.round.complete;
     markUnstable(evidence);
   }
-  const unstable = evidence.filter((c) => c.unstable && c.state === 'complete');
-  if (unstable.length > 0) {
-    why.push(`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${Math.max(...(c.curve ?? [NaN])).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`);
-  }
+  why.push(...unstableReason(evidence));
   // Several seeds: the best finalists again on other splits and initialisations, ranked by their mean.
   const finalists = rankWithTies(evidence).ranked.slice(0, CONFIRMED_FINALISTS);
   let extraEpochs = 0;
@@ -410,17 +416,66 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
         finalists.map((c) => `${fmt(c.lr)} ${c.score === null ? 'failed or blew up on one of them' : `mean ${c.score.toPrecision(4)}`}`).join(', '),
     );
   }
-  const candidates: CandidateEvidence[] = evidence.map(({ curve: _curve, ...c }) => c);
   return {
     study_id: studyIds[0],
     study_ids: studyIds,
     epochs: h.validated_epochs,
     schedule: h.schedule,
     seeds: finalists.length >= 2 && seeds.length > 1 ? seeds : seeds.slice(0, 1),
-    candidates,
-    candidate_epochs: candidates.reduce((a, c) => a + c.epochs_run, 0) + extraEpochs,
+    candidates: evidence,
+    candidate_epochs: evidence.reduce((a, c) => a + c.epochs_run, 0) + extraEpochs,
     complete,
   };
+}
+
+/** What a validation's evidence answers: the lr, and how sure. */
+interface Verdict {
+  lr: number;
+  confidence: 'low' | 'medium' | 'high';
+}
+
+/**
+ * The answer from a validation's evidence, for the edge's rounds and for those a client or
+ * runners train alike: the finalists (complete, stable) ranked with their ties (rankWithTies), and
+ * the lowest lr among those tied with the best; `high` confidence only for a clear winner inside
+ * the candidates, validated at the full horizon (`full`), every candidate done. Without a stable
+ * finalist, the best of the candidates that got furthest, with `low` confidence; null when no
+ * candidate is usable. Says why on `why`.
+ */
+function judge(v: ValidationRun, o: { first: Candidate[]; rungs: number[]; unit: 'epochs' | 'steps'; length: number; full: boolean }, why: string[]): Verdict | null {
+  const { ranked, tied } = rankWithTies(v.candidates);
+  const halving = o.rungs.length > 0 ? `with successive halving (reduction factor 2, rungs at ${o.rungs.join(' and ')} ${o.unit})` : `without pruning (${o.length} ${o.unit} leave no room for a rung)`;
+  if (ranked.length > 0) {
+    const best = ranked[0];
+    const pick = tied.reduce((a, b) => (b.lr < a.lr ? b : a), best);
+    why.push(
+      `validated ${o.first.length} candidates (${o.first.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}) ${halving}: ` +
+        `${fmt(best.lr)} [${best.sources.join(', ')}] reached the lowest validation loss, ${best.score!.toPrecision(4)}${best.seeds ? ' (mean over the seeds)' : ''}` +
+        (ranked.length > 1 ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].score!.toPrecision(4)})` : ''),
+    );
+    if (tied.length > 1) {
+      why.push(
+        `tied within noise (${best.seeds ? "the standard error of the seeds' mean" : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
+      );
+    } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
+    const lrs = v.candidates.map((c) => c.lr);
+    const atEdge = pick.lr === Math.min(...lrs) || pick.lr === Math.max(...lrs);
+    if (atEdge) why.push(`${fmt(pick.lr)} is still at the edge of the candidates: the best may lie further out`);
+    const clear = tied.length <= 1 && ranked.length > 1 && !atEdge && o.full && v.complete;
+    return { lr: pick.lr, confidence: clear ? 'high' : 'medium' };
+  }
+  // No stable candidate finished: the best of those that got furthest, said plainly.
+  const progress = (c: Evidence) => c.last_step ?? c.epochs_run;
+  const stable = v.candidates.filter((c) => !c.unstable && c.state !== 'failed' && c.value !== null && Number.isFinite(c.value) && c.epochs_run > 0);
+  const far = Math.max(0, ...stable.map(progress));
+  const pick = stable.filter((c) => progress(c) === far).sort((a, b) => (a.value as number) - (b.value as number))[0];
+  const ended = v.complete ? 'finished' : 'ran out of time';
+  if (!pick) {
+    why.push(`validation ${ended} without a usable candidate: the range test's rule stands`);
+    return null;
+  }
+  why.push(`validation ${ended} without a stable candidate that trained to the end: ${fmt(pick.lr)} had the lowest validation loss (${pick.value!.toPrecision(4)}) of those that got furthest (${far} of ${o.length} ${o.unit})`);
+  return { lr: pick.lr, confidence: 'low' };
 }
 
 function horizonReason(h: Horizon): string {
@@ -468,7 +523,6 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
   let method: string = s.method;
   let confidence = s.confidence;
   let evidence: ValidationEvidence | null = null;
-  let clear = false;
   const validating = req.validate && cands.length >= 2 && horizon.validated_epochs >= 1;
   const validationRows = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)));
   const seedCount = req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
@@ -484,42 +538,10 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
     if (seedCount > 1 && req.validation.seeds === undefined) {
       why.push(`the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`);
     }
-    evidence = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
-    const { ranked, tied } = rankWithTies(evidence.candidates);
-    if (ranked.length > 0) {
-      const best = ranked[0];
-      const pick = tied.reduce((a, b) => (b.lr < a.lr ? b : a), best);
-      lr = pick.lr;
-      method = 'validated';
-      why.push(
-        `validated ${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}) with successive halving (reduction factor 2, rungs at ${Math.max(1, Math.floor(v / 4))} and ${2 * Math.max(1, Math.floor(v / 4))} epochs): ` +
-          `${fmt(best.lr)} [${best.sources.join(', ')}] reached the lowest validation loss, ${best.score!.toPrecision(4)}${best.seeds ? ' (mean over the seeds)' : ''}` +
-          (ranked.length > 1 ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].score!.toPrecision(4)})` : ''),
-      );
-      if (tied.length > 1) {
-        why.push(
-          `tied within noise (${best.seeds ? "the standard error of the seeds' mean" : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; the lowest, ${fmt(pick.lr)}, is the more stable choice`,
-        );
-      } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
-      const lrs = evidence.candidates.map((c) => c.lr);
-      const atEdge = pick.lr === Math.min(...lrs) || pick.lr === Math.max(...lrs);
-      if (atEdge) why.push(`${fmt(pick.lr)} is still at the edge of the candidates: the best may lie further out`);
-      clear = tied.length <= 1 && ranked.length > 1 && !atEdge && horizon.method === 'full' && evidence.complete;
-      confidence = clear ? 'high' : 'medium';
-    } else {
-      // No stable candidate finished: the best of those that got furthest, said plainly.
-      const stable = evidence.candidates.filter((c) => !c.unstable && c.state !== 'failed' && c.value !== null && Number.isFinite(c.value) && c.epochs_run > 0);
-      const far = Math.max(0, ...stable.map((c) => c.epochs_run));
-      const pick = stable.filter((c) => c.epochs_run === far).sort((a, b) => (a.value as number) - (b.value as number))[0];
-      if (pick) {
-        lr = pick.lr;
-        method = 'validated';
-        confidence = 'low';
-        why.push(
-          `validation ${evidence.complete ? 'finished' : 'ran out of time'} without a stable candidate that trained to the end: ${fmt(pick.lr)} had the lowest validation loss (${pick.value!.toPrecision(4)}) of those that got furthest (${far} of ${v} epochs)`,
-        );
-      } else why.push(`validation ${evidence.complete ? 'finished' : 'ran out of time'} without a usable candidate: the range test's rule stands`);
-    }
+    const run = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
+    evidence = publicValidation(run);
+    const verdict = judge(run, { first: cands, rungs: validationRungs(v), unit: 'epochs', length: v, full: horizon.method === 'full' }, why);
+    if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
   } else if (req.validate && horizon.validated_epochs < 1) {
     why.push(`one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`);
   } else if (req.validate) {
@@ -563,4 +585,256 @@ export function requireProbeOrContext(req: { probe?: unknown; context?: unknown 
       { path: 'probe', message: 'send a probe (to measure) or a context with at least the optimizer (for priors)' },
     ]);
   }
+}
+
+// --- validated on your hardware: a client's loop or runners train the candidates ---------------
+
+/** What a suggestion's study keeps in its metadata: GET /v1/lr/suggest/{id} answers from it and the trials. */
+interface ExternalMeta {
+  kind: 'lr-suggest';
+  executor: 'client' | 'runner';
+  range_test_id: string;
+  optimizer: Optimizer;
+  /** The first round, as picked from the range test (extension points are added to the space only). */
+  candidates: Candidate[];
+  horizon: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] };
+  horizon_epochs?: number;
+  horizon_steps?: number;
+  schedule: 'constant' | 'cosine' | 'one_cycle';
+}
+
+/** The 202 of POST /v1/lr/suggest with a client or runner executor. */
+export interface LrSuggestionStart {
+  id: string;
+  study_id: string;
+  status: 'running';
+  executor: Record<string, unknown>;
+  candidates: Candidate[];
+  horizon: { unit: 'epochs' | 'steps'; epochs: number | null; steps?: number; source: ExternalHorizon['source']; schedule: ExternalMeta['schedule']; rungs: number[] };
+  pruner: Record<string, unknown>;
+  max_trials: number;
+  range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] };
+  poll: string;
+  reasoning: string[];
+  /** A runner executor with a dispatch_url: the secret of its job notices, shown once. */
+  dispatch_secret?: string;
+}
+
+/** The body of POST /v1/lr/suggest with a client or runner executor (LrSuggestExternalRequest). */
+export function isExternal(body: LrSuggestRequest | LrSuggestExternalRequest): body is LrSuggestExternalRequest {
+  return body.executor !== undefined && body.executor.kind !== 'edge';
+}
+
+const rangeTestReason = (rt: LrRangeTest) => {
+  const s = rt.suggestion;
+  return `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`;
+};
+
+/** The range test whose candidates to validate: stored (range_test_id, 404 naming it when unknown), or the posted curve's (analysed as POST /v1/lr-range-tests does). */
+async function externalRangeTest(env: Env, projectId: string, req: LrSuggestExternalRequest): Promise<{ rt: LrRangeTest; optimizer: string | null }> {
+  if (req.curve !== undefined) {
+    const { curve, range, model, optimizer, batch_size } = req;
+    const defined = Object.fromEntries(Object.entries({ curve, range: range ?? CurveRangeSchema.parse({}), model, optimizer, batch_size }).filter(([, v]) => v !== undefined));
+    // The same request POST /v1/lr-range-tests would parse: the same cache entry as the curve posted there.
+    const rt = await lrRangeTest(env, projectId, LrRangeTestCurveRequestSchema.parse(defined));
+    return { rt, optimizer: optimizer?.name ?? null };
+  }
+  const id = req.range_test_id!;
+  const row = await findRangeTestById(env.DB, id);
+  if (!row || row.projectId !== projectId) {
+    throw new ProblemError(404, 'not-found', `range_test_id: no LR range test with id '${id}' in this project`, [
+      { path: 'range_test_id', message: `no LR range test with id '${id}' in this project (GET /v1/lr-range-tests lists them; stride.lr_find answers the id of the one it posts)` },
+    ]);
+  }
+  const stored = (row.request ?? {}) as { optimizer?: { name?: string }; probe?: { optimizer?: { name?: string } } };
+  return { rt: { ...(row.result as LrRangeTest), cached: true }, optimizer: stored.optimizer?.name ?? stored.probe?.optimizer?.name ?? null };
+}
+
+function externalHorizonReason(unit: 'epochs' | 'steps', length: number, source: ExternalHorizon['source'], who: 'client' | 'runner'): string {
+  const trainer = who === 'client' ? 'your loop' : 'your runners';
+  const per = unit === 'epochs' ? 'each epoch (step = the epoch, from 1)' : 'as it goes (step = the optimizer step)';
+  if (source === 'default') {
+    return `no training length given: assuming ${length} epochs (send "training": {"epochs": N} or {"steps": N} for an answer at your run's length); ${trainer} trains each candidate for them, reporting its validation loss ${per}`;
+  }
+  return `training horizon ${length} ${unit}: ${trainer} trains each candidate for the whole of it, reporting its validation loss ${per}`;
+}
+
+/**
+ * POST /v1/lr/suggest with executor client or runner: the range test's candidates (pickCandidates,
+ * as on the edge) become a study of its own: space {lr: categorical}, grid sampler, ASHA at a
+ * quarter and a half of the horizon, max_trials the candidates, trained by the caller's loop (ask
+ * and tell) or by runners (stride agent). When the round ends with the best at an edge, its
+ * coordinator adds two trials past that edge (StudyConfig.lr_extension). The answer is at
+ * GET /v1/lr/suggest/{id} (getExternalSuggestion).
+ */
+export async function startExternalSuggestion(env: Env, projectId: string, req: LrSuggestExternalRequest): Promise<LrSuggestionStart> {
+  const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
+  const asked = req.optimizer?.name ?? null;
+  if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
+    throw new ProblemError(422, 'invalid-request', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, [
+      { path: 'optimizer.name', message: `range test ${rt.id} was measured with ${known}: its curve, and so its candidates, are ${known}'s (send "${known}", or leave optimizer out)` },
+    ]);
+  }
+  const optimizer = (asked ?? known) as Optimizer | null;
+  if (optimizer === null) {
+    const what = req.curve !== undefined ? 'the curve was sent without one' : `range test ${rt.id} was stored without one`;
+    throw new ProblemError(422, 'invalid-request', `optimizer: required: ${what}`, [
+      { path: 'optimizer', message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)` },
+    ]);
+  }
+  const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
+  if (cands.length < 2) {
+    const field = req.curve !== undefined ? 'curve' : 'range_test_id';
+    throw new ProblemError(422, 'invalid-request', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, [
+      { path: field, message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates` },
+    ]);
+  }
+  const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
+  const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
+  const source: ExternalHorizon['source'] = req.training?.epochs !== undefined ? 'training.epochs' : req.training?.steps !== undefined ? 'training.steps' : 'default';
+  const kind = req.executor.kind;
+  const meta: ExternalMeta = {
+    kind: 'lr-suggest',
+    executor: kind,
+    range_test_id: rt.id,
+    optimizer,
+    candidates: cands,
+    horizon: { unit, length, source },
+    ...(unit === 'epochs' ? { horizon_epochs: length } : { horizon_steps: length }),
+    schedule: req.schedule,
+  };
+  const pruner = validationPruner(length);
+  const body = StudyCreateSchema.parse({
+    name: `lr-suggest ${rt.id} (${kind})`,
+    metric: 'val_loss',
+    space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
+    sampler: { name: 'grid', seed: 0 },
+    pruner,
+    max_trials: cands.length,
+    executor: req.executor,
+    metadata: meta,
+  });
+  const study = await createStudy(env, projectId, body, { lr_extension: { done: false, lrs: [] } });
+  const rungs = validationRungs(length);
+  const poll = `/v1/lr/suggest/${study.id}`;
+  const how =
+    kind === 'client'
+      ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at its params.lr, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and stop when it answers should_prune (tell it pruned), else tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
+      : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"] and reports its validation loss each ${unit === 'epochs' ? 'epoch' : 'step'}`;
+  return {
+    id: study.id,
+    study_id: study.id,
+    status: 'running',
+    executor: study.executor as unknown as Record<string, unknown>,
+    candidates: cands,
+    horizon: { unit, epochs: unit === 'epochs' ? length : null, ...(unit === 'steps' ? { steps: length } : {}), source, schedule: req.schedule, rungs },
+    pruner,
+    max_trials: cands.length,
+    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
+    poll,
+    reasoning: [
+      rangeTestReason(rt),
+      externalHorizonReason(unit, length, source, kind),
+      `${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}), ${rungs.length > 0 ? `successive halving (reduction factor 2) stops the worse half at ${rungs.join(' and ')} ${unit}` : 'no pruning (too short for a rung)'}; a best at the lowest or highest candidate adds two trials past that edge to the same study`,
+      `next: ${how}; then GET ${poll}`,
+    ],
+    ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
+  };
+}
+
+/**
+ * GET /v1/lr/suggest/{id}: the answer of a suggestion a client or runners validate, from its
+ * study's trials: while they train, `status: "running"` with the evidence so far; once the study
+ * is complete, the lr the evidence picks (judge, as on the edge), with the schedule and reasoning.
+ */
+export async function getExternalSuggestion(env: Env, projectId: string, id: string): Promise<LrSuggestion & { id: string; status: 'running' | 'complete' }> {
+  const study = await getStudy(env, projectId, id);
+  const meta = study.metadata as Partial<ExternalMeta>;
+  const lrSpec = study.space.lr;
+  if (meta.kind !== 'lr-suggest' || (study.executor.kind !== 'client' && study.executor.kind !== 'runner') || !Array.isArray(meta.candidates) || !meta.horizon || lrSpec?.type !== 'categorical') {
+    const why = meta.kind === 'lr-suggest' ? 'it validated an edge suggestion, answered by its POST' : 'it is not an LR suggestion';
+    throw new ProblemError(404, 'not-found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
+  }
+  const m = meta as ExternalMeta;
+  const { unit, length, source } = m.horizon;
+  const trials = await listTrials(env, projectId, id);
+  const row = await findRangeTestById(env.DB, m.range_test_id);
+  const rt = row ? ({ ...(row.result as LrRangeTest), cached: true } as LrRangeTest) : null;
+  const extra = lrSpec.choices.filter((lr): lr is number => typeof lr === 'number' && !m.candidates.some((c) => c.lr === lr));
+  const all = [...m.candidates, ...extra.map((lr) => ({ lr, sources: ['extension'] }))].sort((a, b) => a.lr - b.lr);
+  const evidence = evidenceFromTrials(all, trials);
+  markUnstable(evidence);
+  const complete = study.state === 'completed';
+  const run: ValidationRun = {
+    study_id: id,
+    study_ids: [id],
+    epochs: unit === 'epochs' ? length : null,
+    schedule: m.schedule,
+    seeds: [],
+    candidates: evidence,
+    candidate_epochs: evidence.reduce((a, c) => a + c.epochs_run, 0),
+    complete,
+  };
+  const why: string[] = [rt ? rangeTestReason(rt) : `range test ${m.range_test_id}: no longer stored`, externalHorizonReason(unit, length, source, m.executor)];
+  if (extra.length > 0) {
+    const lo = Math.min(...m.candidates.map((c) => c.lr));
+    const hi = Math.max(...m.candidates.map((c) => c.lr));
+    const dir = extra[0] < lo ? -1 : 1;
+    why.push(extensionReason(dir < 0 ? lo : hi, dir, extra));
+  }
+  why.push(...unstableReason(evidence));
+  // How far the finalists reported, in the horizon's unit: to the end (within one step: epochs counted from 0 or 1), or short of it.
+  const ranked = rankWithTies(evidence).ranked as Evidence[];
+  const reported = ranked.map((c) => c.last_step).filter((x): x is number => x !== null && x !== undefined);
+  const reached = ranked.length === 0 ? null : reported.length === 0 ? length : Math.min(length, ...reported);
+  const horizon: ExternalHorizon = {
+    executor: m.executor,
+    unit,
+    epochs: unit === 'epochs' ? length : null,
+    ...(unit === 'steps' ? { steps: length, validated_steps: reached } : {}),
+    steps_per_epoch: null,
+    source,
+    validated_epochs: unit === 'epochs' ? reached : null,
+    method: reached === null ? 'none' : reached >= length - 1 ? 'full' : 'extrapolated',
+    schedule: m.schedule,
+    budget: null,
+  };
+  if (ranked.length > 0 && reported.length < ranked.length) why.push('some finalists reported no validation loss along the way: they are ranked by the value told, without a spread (ties at 1%)');
+  if (horizon.method === 'extrapolated') why.push(`the finalists reported up to ${reached} of ${length} ${unit}, short of the horizon: shorter runs favour higher learning rates`);
+  const counts = (state: string) => trials.filter((t) => t.state === state).length;
+  const base = {
+    id,
+    stable_range: rt ? stableRange(rt) : null,
+    range_test: rt ? { id: rt.id, cached: true, suggestion: rt.suggestion } : null,
+    horizon,
+    validation: publicValidation(run),
+    prior: null,
+  };
+  if (!complete) {
+    const done = counts('complete') + counts('pruned') + counts('failed');
+    const leader = ranked[0];
+    why.push(
+      `validating: ${done} of ${study.max_trials} trials ended (${counts('complete')} complete, ${counts('pruned')} pruned, ${counts('failed')} failed), ${counts('running')} running, ${study.max_trials! - done - counts('running')} to start` +
+        (leader ? `; the best so far is ${fmt(leader.lr)} at ${leader.value!.toPrecision(4)}` : ''),
+    );
+    return { ...base, status: 'running', lr: null, method: 'validating', confidence: 'low', schedule: null, reasoning: why };
+  }
+  const verdict = judge(run, { first: m.candidates, rungs: validationRungs(length), unit, length, full: horizon.method === 'full' }, why);
+  const s = rt?.suggestion;
+  let lr: number;
+  let method: string;
+  let confidence: Verdict['confidence'];
+  if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
+  else if (s && s.lr !== null) [lr, method, confidence] = [s.lr, s.method, 'low'];
+  else {
+    [lr, method, confidence] = [DEFAULT_LR[m.optimizer], 'default', 'low'];
+    why.push(`falling back to ${m.optimizer}'s conventional default ${fmt(lr)}`);
+  }
+  if (source === 'default' && confidence === 'high') {
+    confidence = 'medium';
+    why.push('confidence at most medium: the training length was assumed, not given');
+  }
+  const schedule = adviseSchedule(lr, s ?? { max_stable_lr: null }, m.optimizer, unit === 'steps' ? length : undefined, m.schedule === 'constant' ? undefined : m.schedule);
+  if (m.schedule === 'constant' && method === 'validated') schedule.reasoning.push(`the peak was validated with a constant lr; train the candidates with "schedule": "${schedule.kind}" to validate it with this schedule`);
+  return { ...base, status: 'complete', lr, method, confidence, schedule, reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)] };
 }

@@ -52,7 +52,8 @@ async function call<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function createStudy(env: Env, projectId: string, body: StudyCreate): Promise<StudyView> {
+/** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
+export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
   const issues: InputIssue[] = [];
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
@@ -84,6 +85,7 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
     max_trials: body.max_trials,
     metadata: body.metadata,
     created_at: new Date().toISOString(),
+    ...internal,
   };
   const dispatchSecret = executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
   const view: StudyView = await call(config.id, () => studyStub(env, projectId, config.id).create(config, dispatchSecret));

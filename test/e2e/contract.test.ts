@@ -100,7 +100,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(33);
+    expect(all.length).toBe(34);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -252,6 +252,22 @@ describe('the OpenAPI document is exact', () => {
     await call('suggestLr', '/v1/lr/suggest', 200, { body: { context: { optimizer: 'adam', model_family: 'mlp' } } });
     await call('suggestLr', '/v1/lr/suggest', 422, { body: {} });
     await call('suggestLr', '/v1/lr/suggest', 400, { raw: '[' });
+    // Validated on your hardware: 202 with the study of the candidates, then the answer at GET /v1/lr/suggest/{id}.
+    const started = await call('suggestLr', '/v1/lr/suggest', 202, { body: { curve: { lr, loss }, optimizer: { name: 'adam' }, executor: { kind: 'client' }, training: { epochs: 4 } } });
+    await call('suggestLr', '/v1/lr/suggest', 404, { body: { range_test_id: 'lrt_00000000000000000000000000', executor: { kind: 'client' } } });
+    await call('suggestLr', '/v1/lr/suggest', 422, { body: { range_test_id: client.id, executor: { kind: 'edge' } } });
+    const running = await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 200);
+    expect(running).toMatchObject({ status: 'running', lr: null });
+    for (let t = await call('askTrial', `/v1/studies/${started.id}/ask`, 201); t; ) {
+      for (let e = 1; e <= 4; e++) await call('reportTrial', `/v1/studies/${started.id}/trials/${t.number}/report`, 200, { body: { step: e, value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / e } });
+      await call('tellTrial', `/v1/studies/${started.id}/trials/${t.number}/tell`, 200, { body: { value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / 4 } });
+      const next = await fetch(`${URL}/v1/studies/${started.id}/ask`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body: '{}' });
+      t = next.status === 201 ? await next.json() : null;
+    }
+    const answered = await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 200);
+    expect(answered).toMatchObject({ status: 'complete', method: 'validated' });
+    await call('getLrSuggestion', '/v1/lr/suggest/std_00000000000000000000000000', 404);
+    await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 403, { key: RUNNER_KEY });
 
     // --- templates, triggers, and deliveries to /hooks ---
     const tpl = await call('createTemplate', '/v1/templates', 201, { body: { name: 'ci', study: { name: 'ci-{{sha}}', space: SPACE, metadata: { by: '{{sender}}' } } } });

@@ -1,0 +1,205 @@
+"""stride.lr_suggest against the real service: the range test's candidates trained here, the
+worse half stopped early by the service, the validated lr answered by GET /v1/lr/suggest/{id}."""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import stride
+from conftest import ROOT, Server
+
+VALLEY = Path(__file__).parent / "fixtures" / "lr_valley.py"
+
+#: A sweep from 1e-6 to 10 that descends around 1e-3 and diverges past 3 (None: the loss was NaN).
+LRS = [10 ** (-6 + 7 * i / 59) for i in range(60)]
+LOSSES = [None if v > 3 else 1 + 1 / (1 + v * 1e3) + 4 * v * v for v in LRS]
+
+
+def _valley(best: float, lr: float, epoch: int) -> float:
+    """Validation loss after ``epoch`` epochs at ``lr``: towards a floor lowest at ``best`` (quadratic in
+    log10 lr), converged by the last epochs, without noise."""
+    floor = 0.2 + 0.3 * (math.log10(lr) - math.log10(best)) ** 2
+    return floor + (2.3 - floor) * math.exp(-0.8 * epoch)
+
+
+def _range_test(client: stride.Client, optimizer: Optional[Dict[str, Any]] = None) -> stride.LrRangeTest:
+    body: Dict[str, Any] = {"curve": {"lr": LRS, "loss": LOSSES}}
+    if optimizer is not None:
+        body["optimizer"] = optimizer
+    return stride.LrRangeTest(client.request("POST", "/v1/lr-range-tests", body))
+
+
+def _nearest(lrs: List[float], target: float) -> float:
+    return min(lrs, key=lambda v: abs(math.log10(v / target)))
+
+
+def test_lr_suggest_returns_the_known_best_candidate(client: stride.Client) -> None:
+    rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
+    seen: List[float] = []
+    best: List[float] = []
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        if not best:
+            # The best lies a little off the middle candidate, so exactly one candidate is nearest.
+            choices = sorted(trial.study.space["lr"]["choices"])
+            best.append(choices[len(choices) // 2] * 10**0.03)
+        seen.append(lr)
+        loss = math.nan
+        for epoch in range(1, 13):
+            loss = _valley(best[0], lr, epoch)
+            if trial.report(epoch, loss):
+                return loss  # stop when told: the trial ends pruned
+        return loss
+
+    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 12}, client=client)
+    assert isinstance(result, stride.LrSuggestResult)
+    assert result.status == "complete" and result.method == "validated"
+    lrs = sorted(c["lr"] for c in result.candidates)
+    assert sorted(seen) == lrs  # every candidate ran here, once; none past an edge (the best is inside)
+    assert 6 <= len(lrs) <= 8
+    assert result.lr == _nearest(lrs, best[0])
+    assert result.confidence == "high"
+    assert result.horizon["unit"] == "epochs" and result.horizon["epochs"] == 12 and result.horizon["method"] == "full"
+    states = {c["lr"]: c["state"] for c in result.candidates}
+    assert states[result.lr] == "complete"
+    pruned = [c for c in result.candidates if c["state"] == "pruned"]
+    assert pruned, "successive halving stopped none"
+    assert all(c["epochs_run"] in (3, 6) for c in pruned)
+    assert any("rungs at 3 and 6 epochs" in r for r in result.reasoning)
+    assert result.raw["range_test"]["id"] == rt.id
+    study = client.study(result.id)
+    assert study.metadata["kind"] == "lr-suggest" and study.metadata["range_test_id"] == rt.id
+    assert study.state == "completed" and study.executor == {"kind": "client"}
+    # The answer stays where it is: GET again is the same.
+    assert client.request("GET", f"/v1/lr/suggest/{result.id}")["lr"] == result.lr
+
+
+def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curve(client: stride.Client) -> None:
+    lock = threading.Lock()
+    ran: List[float] = []
+    first: List[float] = []
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        with lock:
+            if not first:
+                first.extend(sorted(trial.study.space["lr"]["choices"]))
+            ran.append(lr)
+        best = first[0] / 10**0.45  # below the lowest candidate: the answer lies past that edge
+        loss = math.nan
+        for epoch in range(1, 9):
+            loss = _valley(best, lr, epoch)
+            if trial.report(epoch, loss):
+                raise stride.TrialPruned()
+        return loss
+
+    result = stride.lr_suggest(
+        train_fn, range_test={"lr": LRS, "loss": LOSSES}, optimizer={"name": "adam"}, training={"epochs": 8}, n_jobs=2, client=client
+    )
+    past = [float(f"{first[0] / 10 ** 0.5:.3g}"), float(f"{first[0] / 10:.3g}")]
+    assert sorted(ran) == sorted(first + past)  # the two trials past the edge ran here too
+    assert result.lr == past[0]
+    assert any("is the lowest candidate: validating" in r for r in result.reasoning)
+    extension = sorted(c["lr"] for c in result.candidates if "extension" in c["sources"])
+    assert extension == sorted(past)
+    assert any("default" in c["sources"] and c["lr"] == 1e-3 for c in result.candidates)  # adam's default
+
+
+def test_lr_suggest_needs_a_range_test_and_says_what_is_wrong(client: stride.Client) -> None:
+    with pytest.raises(ValueError, match="needs range_test"):
+        stride.lr_suggest(lambda lr, trial: 0.0, client=client)
+    with pytest.raises(stride.StrideError) as e:
+        stride.lr_suggest(lambda lr, trial: 0.0, range_test="lrt_00000000000000000000000000", client=client)
+    assert e.value.status == 404 and e.value.paths == ["range_test_id"]
+    bare = _range_test(client)  # stored without an optimizer
+    with pytest.raises(stride.StrideError) as e:
+        stride.lr_suggest(lambda lr, trial: 0.0, range_test=bare, client=client)
+    assert e.value.status == 422 and e.value.paths == ["optimizer"]
+
+
+def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(client: stride.Client) -> None:
+    import torch
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    X = torch.randn(2048, 20)
+    y = (X @ torch.randn(20, 3) + 0.5 * torch.randn(2048, 3)).argmax(1)
+    x_train, y_train, x_val, y_val = X[:1536], y[:1536], X[1536:], y[1536:]
+    epochs = 8
+
+    def model_at(seed: int = 1) -> Any:
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+
+    def train(lr: float, trial: Optional[stride.Trial] = None) -> float:
+        model = model_at()
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        order = torch.Generator().manual_seed(2)
+        val = math.inf
+        for epoch in range(1, epochs + 1):
+            for idx in torch.randperm(len(x_train), generator=order).split(64):
+                loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                val = nn.functional.cross_entropy(model(x_val), y_val).item()
+            if not math.isfinite(val):
+                return val  # diverged: told failed
+            if trial is not None and trial.report(epoch, val):
+                raise stride.TrialPruned()
+        return val
+
+    model = model_at()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
+    found = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loader, nn.functional.cross_entropy, client=client)
+    result = stride.lr_suggest(train, range_test=found, training={"epochs": epochs}, client=client)
+    assert result.method == "validated" and result.lr is not None
+
+    # The same training over a log grid from 1e-4 to 3: the good range is the grid points within
+    # 10% of the best grid loss (a diverged run counts as infinite), widened by half a grid step.
+    grid = [10 ** (-4 + 0.5 * k) for k in range(10)]
+    losses = [train(lr) for lr in grid]
+    losses = [v if math.isfinite(v) else math.inf for v in losses]
+    best = min(losses)
+    good = [lr for lr, v in zip(grid, losses) if v <= 1.1 * best]
+    low, high = min(good) / 10**0.25, max(good) * 10**0.25
+    assert low <= result.lr <= high, (result.lr, list(zip(grid, losses)), result.reasoning)
+    # And trained at the answer, the model ends within 10% of the grid's best.
+    assert train(result.lr) <= 1.1 * best
+
+
+def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server: Server) -> None:
+    """executor runner: `stride agent --study <id> -- python train.py` trains the candidates, and the
+    two past an edge, which the service adds to the same study as the first round ends."""
+    rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
+    started = client.request("POST", "/v1/lr/suggest", {"range_test_id": rt.id, "executor": {"kind": "runner"}, "training": {"epochs": 6}})
+    assert started["status"] == "running" and started["executor"]["kind"] == "runner"
+    lrs = [c["lr"] for c in started["candidates"]]
+    best = max(lrs) * 10**0.55  # above the highest candidate
+    npx = shutil.which("npx")
+    assert npx, "npx is not on PATH"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIDE_")}
+    env["PYTHONPATH"] = str(ROOT / "python") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(STRIDE_URL=server.url, STRIDE_API_KEY=server.runner_key, LR_BEST=repr(best))
+    run = subprocess.run(
+        [npx, "--no-install", "stride", "agent", "--study", started["study_id"], "--", sys.executable, str(VALLEY), "6"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(rf"done: {len(lrs) + 2} trials \(\d+ complete, \d+ pruned, 0 failed\)", run.stderr), run.stderr
+    answer = client.request("GET", started["poll"])
+    assert answer["status"] == "complete" and answer["method"] == "validated"
+    assert answer["lr"] == float(f"{max(lrs) * 10 ** 0.5:.3g}")
+    assert answer["horizon"]["executor"] == "runner" and answer["horizon"]["method"] == "full"
+    assert sorted(c["lr"] for c in answer["validation"]["candidates"] if "extension" in c["sources"]) == sorted(
+        [float(f"{max(lrs) * 10 ** 0.5:.3g}"), float(f"{max(lrs) * 10:.3g}")]
+    )

@@ -1,0 +1,161 @@
+/**
+ * Learning-rate candidates judged by their validation losses: the evidence a
+ * validation round leaves (one trial per candidate lr, a validation loss
+ * reported per epoch), which candidates blew up, the ranking with its ties,
+ * and where to look next when the best is at an edge of the candidates.
+ *
+ * Pure and shared: lr/suggest reads it for the edge's rounds and for the
+ * rounds a client or runners train (services/lr-suggest.ts), and a study's
+ * coordinator reads it to extend a client's round past an edge as soon as
+ * the round ends.
+ */
+
+/** Two finalists closer than this share of the best loss are tied whatever their spread. */
+export const MIN_TIE_TOLERANCE = 0.01;
+/** A candidate whose validation loss rose above this many times the early loss blew up: it cannot win. */
+export const BLOW_UP_FACTOR = 3;
+/** The points an extension adds past an edge, in decades from the edge. */
+export const EXTENSION_DECADES = [0.5, 1] as const;
+
+export interface LrCandidate {
+  lr: number;
+  sources: string[];
+}
+
+export interface CandidateEvidence {
+  lr: number;
+  sources: string[];
+  state: string;
+  /** The validation loss at the end (complete), or at the epoch it was stopped (pruned). */
+  value: number | null;
+  /** Epochs (reports) it trained. */
+  epochs_run: number;
+  /** Standard deviation of the last (up to 3) epochs' validation losses: the noise its value carries. */
+  spread: number | null;
+  /** Within noise of the best complete candidate. */
+  tied: boolean;
+  /** Its validation loss blew up during the run (above 3x the early loss): it cannot win, whatever it ended at. */
+  unstable: boolean;
+  /** Finalists validated on several seeds: each seed's final validation loss (null: that run failed). */
+  seeds: { seed: number; value: number | null }[] | null;
+  /** What it is ranked by: the mean over `seeds` when there are several, else `value`. */
+  score: number | null;
+  error: string | null;
+}
+
+/** Evidence with the candidate's validation losses, epoch by epoch (not part of the answer). */
+export type Evidence = CandidateEvidence & { curve?: number[]; last_step?: number | null };
+
+/** What evidence needs of a trial (a coordinator's row or the API's Trial). */
+export interface TrialSnapshot {
+  params: Readonly<Record<string, unknown>>;
+  state: string;
+  value: number | null;
+  intermediate: readonly { step: number; value: number }[];
+  error: string | null;
+}
+
+/** Standard deviation of the last (up to) 3 values. */
+export function spreadOf(values: readonly number[]): number | null {
+  const tail = values.slice(-3);
+  if (tail.length < 2) return null;
+  const mean = tail.reduce((a, b) => a + b, 0) / tail.length;
+  return Math.sqrt(tail.reduce((a, b) => a + (b - mean) ** 2, 0) / tail.length);
+}
+
+/**
+ * Each candidate's evidence from the trial that trained its lr (`params.lr`):
+ * its state, its final value (a pruned one's last reported loss), the epochs
+ * it reported and their spread. A candidate no trial has taken yet is `waiting`.
+ */
+export function evidenceFromTrials(cands: readonly LrCandidate[], trials: readonly TrialSnapshot[]): Evidence[] {
+  return cands.map((c) => {
+    const t = trials.find((x) => x.params.lr === c.lr);
+    const points = [...(t?.intermediate ?? [])].sort((a, b) => a.step - b.step);
+    const values = points.map((p) => p.value);
+    // A pruned candidate's evidence is its last validation loss.
+    const value = t?.value ?? values[values.length - 1] ?? null;
+    return {
+      lr: c.lr,
+      sources: [...c.sources],
+      state: t?.state ?? 'waiting',
+      value,
+      epochs_run: values.length,
+      spread: spreadOf(values),
+      tied: false,
+      unstable: false,
+      seeds: null,
+      score: value,
+      error: t?.error ?? null,
+      curve: values,
+      last_step: points.length > 0 ? points[points.length - 1].step : null,
+    };
+  });
+}
+
+/**
+ * Mark candidates whose validation loss blew up: above BLOW_UP_FACTOR times
+ * the early loss (the larger of their first epoch's and the median first
+ * epoch over the candidates) at any epoch. A run that swings to losses in the
+ * hundreds and back can end at a tiny loss on a small split; it is not a rate
+ * to train with.
+ */
+export function markUnstable(cands: Evidence[]): void {
+  const firsts = cands.map((c) => c.curve?.[0]).filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
+  if (firsts.length === 0) return;
+  const median = firsts[Math.floor((firsts.length - 1) / 2)];
+  for (const c of cands) {
+    const curve = c.curve ?? [];
+    if (curve.length < 2) continue;
+    const early = Math.max(curve[0], median);
+    if (Math.max(...curve) > BLOW_UP_FACTOR * early) c.unstable = true;
+  }
+}
+
+/**
+ * The finalists (complete, stable candidates) best first by `score`, and the
+ * ties: those whose score is within the sum of the two spreads (at least 1%
+ * of the best) of the best's, the candidate's spread counted at most as the
+ * best's: a candidate whose last epochs swing wildly (diverging) is unstable,
+ * not tied. Marks `tied` on the evidence.
+ */
+export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvidence[]; tied: CandidateEvidence[]; tolerance: (c: CandidateEvidence) => number } {
+  const scoreOf = (c: CandidateEvidence) => (c.score === undefined ? c.value : c.score);
+  const ranked = cands
+    .filter((c) => c.state === 'complete' && !c.unstable && scoreOf(c) !== null && Number.isFinite(scoreOf(c)))
+    .sort((a, b) => (scoreOf(a) as number) - (scoreOf(b) as number));
+  for (const c of cands) c.tied = false;
+  if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
+  const best = ranked[0];
+  const tolerance = (c: CandidateEvidence) => Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), MIN_TIE_TOLERANCE * Math.abs(scoreOf(best) as number));
+  const tied = ranked.filter((c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c));
+  if (tied.length > 1) for (const c of tied) c.tied = true;
+  return { ranked, tied, tolerance };
+}
+
+/** The best candidate is the lowest or highest of `lrs`: the answer may lie past it. */
+export interface Extension {
+  /** -1: below the lowest candidate; 1: above the highest. */
+  dir: -1 | 1;
+  /** The best candidate, at the edge. */
+  edge: number;
+  /** The points to validate past it: half a decade and a decade away (3 significant digits). */
+  lrs: number[];
+}
+
+/**
+ * After a round: when the best finalist (unstable ones excluded) is the
+ * lowest or the highest of `lrs`, the two points past that edge worth
+ * validating; null when the best is inside, or nothing finished.
+ * `evidence` is marked (unstable, tied) as a side effect.
+ */
+export function extensionPast(evidence: Evidence[], lrs: readonly number[]): Extension | null {
+  if (lrs.length < 2) return null;
+  markUnstable(evidence);
+  const best = rankWithTies(evidence).ranked[0];
+  const lo = Math.min(...lrs);
+  const hi = Math.max(...lrs);
+  if (!best || (best.lr !== lo && best.lr !== hi)) return null;
+  const dir = best.lr === lo ? -1 : 1;
+  return { dir, edge: best.lr, lrs: EXTENSION_DECADES.map((d) => Number((best.lr * Math.pow(10, dir * d)).toPrecision(3))) };
+}
