@@ -10,6 +10,10 @@ sends each trial's buffered points as batches (``POST .../report`` with ``{"poin
   ``batch`` points (default 100) are pending they go at once;
 - the answer of each batch (``should_prune``) is what the next ``report`` returns, so a pruning
   answer is visible at most one batch late: about ``interval`` seconds plus one round trip;
+- except at the steps where an ASHA or Hyperband pruner decides (its rungs: a handful per trial,
+  geometrically spaced): that report sends what is buffered with it and waits for the answer, so
+  successive halving stops a trial exactly at its rung (the median pruner decides at every step,
+  so its reports stay buffered);
 - ``trial.tell``/``fail``/``prune`` (and ``study.tell``) send what is pending first, so the service
   has every point before the trial ends; ``trial.flush()`` does it on demand, and
   ``trial.report(step, value, wait=True)`` is the synchronous report of before;
@@ -28,11 +32,12 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from .errors import StrideError
 
@@ -152,6 +157,30 @@ class ReportSender:
             self._due[id(trial)] = (trial, time.monotonic())
         else:
             self._due.pop(id(trial), None)
+
+
+def next_rung(pruner: Mapping[str, Any], step: float) -> float:
+    """The first step above ``step`` at which the study's pruner decides: an ASHA rung
+    (min_resource x reduction_factor^(min_early_stopping_rate + k)), or a Hyperband one (those of
+    its first bracket, which hold every other bracket's); ``math.inf`` after the last checked rung
+    (below max_resource) and for the other pruners, which decide at any step."""
+    name = pruner.get("name")
+    if name not in ("asha", "hyperband"):
+        return math.inf
+    try:
+        rf = int(pruner.get("reduction_factor", 3))
+        rung = int(pruner.get("min_resource", 1))
+        if name == "asha":
+            rung *= rf ** int(pruner.get("min_early_stopping_rate", 0))
+        cap = pruner.get("max_resource")
+        cap = None if cap is None else float(cap)
+    except (TypeError, ValueError):
+        return math.inf
+    if rf < 2 or rung < 1:
+        return math.inf
+    while rung <= step:
+        rung *= rf
+    return math.inf if cap is not None and rung >= cap else float(rung)
 
 
 def sender(client: "Client") -> ReportSender:

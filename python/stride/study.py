@@ -71,6 +71,8 @@ class Trial:
         self._last_step = -1
         self._error: Optional[StrideError] = None
         self._sender: Optional[ReportSender] = None
+        # The next step at which the study's pruner decides (ASHA, Hyperband): reported at once.
+        self._rung = reports.next_rung(study.pruner, -1)
         self._update(data)
 
     def _update(self, data: Mapping[str, Any]) -> None:
@@ -106,7 +108,8 @@ class Trial:
         ``interval`` seconds later (0.2 by default), or at once when ``batch`` points (100) are
         pending; see :mod:`stride.reports`. So a report costs microseconds, and the answer is the
         latest the service gave: a pruning answer is visible at most one batch late. Once the
-        pruner said prune, it stays True.
+        pruner said prune, it stays True. At a rung of the study's ASHA or Hyperband pruner (the
+        few steps where it decides) the report sends what is buffered and waits for the answer.
 
         ``wait=True`` sends what is buffered, then this point, and answers for it (the synchronous
         report). A step not above the last one reported (a repeat, or out of order) is sent that
@@ -129,6 +132,11 @@ class Trial:
         self._last_step = step
         buffer = self._buffer
         buffer.append((step, v))
+        if step >= self._rung:
+            # A rung of the study's ASHA/Hyperband pruner: this answer decides, so wait for it.
+            self._rung = reports.next_rung(self.study.pruner, step)
+            self.flush()
+            return self._should_prune
         sender = self._sender
         if sender is None:
             sender = self._sender = reports.sender(self.study.client)

@@ -108,6 +108,29 @@ def test_should_prune_turns_true_after_the_batch_that_says_so(fake_server: FakeS
     assert reported(fake_server.seen) == [(0, 5.0), (1, 5.0)]
 
 
+def test_a_report_at_an_asha_rung_waits_for_its_answer(fake_server: FakeServer) -> None:
+    fake_server.replies = [answer(should_prune=True)]
+    client = stride.Client(fake_server.url, "k")
+    reports.configure(client, interval=60)  # nothing leaves by itself
+    pruner = {"name": "asha", "min_resource": 3, "reduction_factor": 2, "max_resource": 12}
+    study = stride.Study(client, {"id": "std_fake", "name": "fake", "space": X, "pruner": pruner})
+    t = stride.Trial(study, {"study_id": "std_fake", "number": 0, "params": {"x": 0.5}, "state": "running"})
+    # Rungs at steps 3 and 6 (12 is max_resource: not checked). Below the first, buffered.
+    assert [t.report(s, 1.0) for s in range(3)] == [False, False, False]
+    assert fake_server.seen == []
+    # Step 3 is the rung: what is buffered goes with it, and its answer is this report's.
+    assert t.report(3, 1.0) is True
+    assert [s.body for s in fake_server.seen] == [{"points": [{"step": s, "value": 1.0} for s in range(4)]}]
+    # A report past a rung it skipped (5, then the next rung 6 at 7): one call each.
+    t2 = stride.Trial(study, {"study_id": "std_fake", "number": 1, "params": {"x": 0.5}, "state": "running"})
+    fake_server.seen.clear()
+    for step in (1, 5, 7, 9, 11, 12, 13):
+        t2.report(step, 2.0)
+    assert [[p["step"] for p in s.body["points"]] for s in fake_server.seen] == [[1, 5], [7]]
+    t2.flush()
+    assert reported(fake_server.seen) == [(s, 2.0) for s in (1, 5, 7, 9, 11, 12, 13)]
+
+
 def test_should_prune_turns_true_a_batch_late_on_the_service(client: stride.Client) -> None:
     study = client.create_study(unique("py-prune-late"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=3)
     good = study.ask()
