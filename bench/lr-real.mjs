@@ -92,7 +92,7 @@ function readCsv(name) {
  * Rng(seed).fork(7), the first round(n * fraction) rows held out), so label noise can go into the
  * training rows only. The bench checks it against splitDataset itself before use.
  */
-async function splitter() {
+export async function splitter() {
   const { Rng } = await tsImport('../src/tuning/rng.ts', import.meta.url);
   const split = (n, fraction, seed) => {
     const nVal = Math.max(1, Math.min(n - 1, Math.round(n * fraction)));
@@ -116,7 +116,7 @@ async function splitter() {
 }
 
 /** The CSV text of a task as probe `seed` sees it (subsample and label noise applied). */
-function taskCsv(task, seed, split) {
+export function taskCsv(task, seed, split) {
   const { header, rows: all } = readCsv(task.data);
   let rows = all;
   if (task.subsample) {

@@ -9,9 +9,11 @@
 // stops each before going on.
 //
 // Then the LR suggestions on scikit-learn's bundled datasets against a
-// full-training LR grid (bench/lr-real.mjs, data in bench/data/).
+// full-training LR grid (bench/lr-real.mjs, data in bench/data/), and the same tasks from the
+// Python client in PyTorch, with what its reports cost a training loop (bench/lr-client.mjs,
+// bench/lr_client.py).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -22,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride, startWorker } from '../scripts/local-worker.mjs';
 import { log, mulberry32 } from './common.mjs';
+import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +32,7 @@ const root = path.dirname(here);
 const argSeconds = process.argv.indexOf('--seconds');
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 2;
 const argOnly = process.argv.indexOf('--only');
-const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real'];
+const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real', 'lr-client'];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${ALL_SECTIONS.join(', ')})`);
 
@@ -171,6 +174,7 @@ function render(results) {
     renderLatency(results.latency, lines);
   }
   if (results.lr_real) renderLrReal(results.lr_real, lines);
+  if (results.lr_client) renderLrClient(results.lr_client, lines);
   return lines.join('\n');
 }
 
@@ -900,6 +904,7 @@ async function main() {
   if (SECTIONS.has('samplers')) results.samplers = { ...samplerSection(), machine };
   if (SECTIONS.has('latency')) results.latency = { ...(await latencySection()), machine };
   if (SECTIONS.has('lr-real')) results.lr_real = { ...(await lrRealSection()), machine };
+  if (SECTIONS.has('lr-client')) results.lr_client = { ...(await lrClientSection()), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);

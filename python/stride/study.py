@@ -13,9 +13,12 @@ import os
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
+from . import reports
 from .errors import StrideError, TrialPruned
+from .reports import ReportSender
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -59,6 +62,17 @@ class Trial:
         self.study = study
         self._should_prune = False
         self._lock = threading.Lock()
+        # Reports waiting for the client's background sender (stride/reports.py), oldest first.
+        self._buffer: Deque[Tuple[int, float]] = deque()
+        # Held while points are sent: batches leave in order, and flush() waits for one in flight.
+        self._send_lock = threading.Lock()
+        # Whether the sender knows this trial has pending points (it lowers it when none are left).
+        self._queued = False
+        self._last_step = -1
+        self._error: Optional[StrideError] = None
+        self._sender: Optional[ReportSender] = None
+        # The next step at which the study's pruner decides (ASHA, Hyperband): reported at once.
+        self._rung = reports.next_rung(study.pruner, -1)
         self._update(data)
 
     def _update(self, data: Mapping[str, Any]) -> None:
@@ -84,27 +98,127 @@ class Trial:
     def _path(self) -> str:
         return f"/v1/studies/{_seg(self.study_id)}/trials/{self.number}"
 
-    def report(self, step: int, value: float) -> bool:
-        """Report an intermediate value (``POST .../report``) at ``step`` (an int >= 0: an epoch,
-        an iteration); answers whether the study's pruner says to stop this trial (then raise
-        :class:`stride.TrialPruned` from an objective, or call :meth:`prune`).
+    def report(self, step: int, value: float, *, wait: bool = False) -> bool:
+        """Report an intermediate value at ``step`` (an int >= 0: an epoch, an iteration); answers
+        whether the study's pruner says to stop this trial (then raise :class:`stride.TrialPruned`
+        from an objective, or call :meth:`prune`).
 
-        A NaN or infinite value is not sent (it is not JSON); the last answer is returned.
-        The same step with the same value again is accepted; with a different value it is a 409.
+        It does not wait for the service: the point joins the trial's buffer, which the client's
+        background thread sends in batches (``POST .../report`` with ``points``) at most
+        ``interval`` seconds later (0.2 by default), or at once when ``batch`` points (100) are
+        pending; see :mod:`stride.reports`. So a report costs microseconds, and the answer is the
+        latest the service gave: a pruning answer is visible at most one batch late. Once the
+        pruner said prune, it stays True. At a rung of the study's ASHA or Hyperband pruner (the
+        few steps where it decides) the report sends what is buffered and waits for the answer.
+
+        ``wait=True`` sends what is buffered, then this point, and answers for it (the synchronous
+        report). A step not above the last one reported (a repeat, or out of order) is sent that
+        way too: the same step with the same value is accepted, with a different value it is a
+        409 :class:`StrideError`, raised here. A NaN or infinite value is not sent (it is not
+        JSON). When a background send failed (after the client's retries), this call raises that
+        :class:`StrideError`, which names the steps that were not stored.
         """
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        if type(step) is not int and (isinstance(step, bool) or not isinstance(step, int)):
+            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        if step < 0:
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         v = float(value)
+        if self._error is not None:
+            self._raise_error()
         if not math.isfinite(v):
             return self._should_prune
-        answer = self.study.client.request("POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True)
-        self._should_prune = bool(answer["should_prune"])
-        with self._lock:
-            self.intermediate = [p for p in self.intermediate if p.get("step") != step] + [{"step": step, "value": v}]
+        if wait or step <= self._last_step or self.state != "running":
+            return self._report_now(step, v)
+        self._last_step = step
+        buffer = self._buffer
+        buffer.append((step, v))
+        if step >= self._rung:
+            # A rung of the study's ASHA/Hyperband pruner: this answer decides, so wait for it.
+            self._rung = reports.next_rung(self.study.pruner, step)
+            self.flush()
+            return self._should_prune
+        sender = self._sender
+        if sender is None:
+            sender = self._sender = reports.sender(self.study.client)
+        if not self._queued or len(buffer) % sender.batch == 0:
+            sender.pending(self)
         return self._should_prune
 
+    def flush(self) -> None:
+        """Send the buffered reports now, in this thread, and wait until the service has them
+        (and for a batch the background thread has in flight). Raises the :class:`StrideError`
+        of a send that failed, in the background or here (the earliest, when several did)."""
+        failed: Optional[StrideError] = None
+        try:
+            self._send_pending(reports.MAX_POINTS)
+        except StrideError as e:
+            failed = e
+        # Read after the sends: a background send that was in flight has finished by now.
+        earlier, self._error = self._error, None
+        if earlier is not None:
+            if failed is not None:
+                logger.warning("stride: %s", failed)
+            raise earlier
+        if failed is not None:
+            raise failed
+
+    def _raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _report_now(self, step: int, v: float) -> bool:
+        self.flush()
+        answer = self.study.client.request("POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True)
+        self._note(bool(answer["should_prune"]))
+        with self._lock:
+            self.intermediate = [p for p in self.intermediate if p.get("step") != step] + [{"step": step, "value": v}]
+            self._last_step = max(self._last_step, step)
+        return self._should_prune
+
+    def _note(self, should_prune: bool) -> None:
+        if should_prune:
+            self._should_prune = True
+
+    def _send_pending(self, max_points: int, background: bool = False, give_up: bool = False) -> None:
+        """Send the buffered points, ``max_points`` a call, in order: all of them, or
+        (``background``) one batch. A batch that fails is dropped; the background thread keeps its
+        error for the trial's next call, the foreground raises the first one after the rest went
+        (``give_up``: at once, dropping the rest, as at interpreter exit)."""
+        failed: Optional[StrideError] = None
+        with self._send_lock:
+            buffer = self._buffer
+            while buffer:
+                points = [buffer.popleft() for _ in range(min(len(buffer), max_points))]
+                body = {"points": [{"step": s, "value": v} for s, v in points]}
+                try:
+                    answer = self.study.client.request("POST", f"{self._path}/report", body, idempotent=True)
+                except Exception as e:
+                    error = reports.report_error(e, points, self.number)
+                    if background:
+                        if self._error is None:
+                            self._error = error
+                        else:
+                            logger.warning("stride: %s", error)
+                        return
+                    if give_up:
+                        buffer.clear()
+                        raise error from e
+                    if failed is None:
+                        failed = error
+                    else:
+                        logger.warning("stride: %s", error)
+                    continue
+                self._note(bool(answer["should_prune"]))
+                with self._lock:
+                    self.intermediate.extend({"step": s, "value": v} for s, v in points)
+                if background:
+                    return
+        if failed is not None:
+            raise failed
+
     def should_prune(self) -> bool:
-        """What the pruner said at the last :meth:`report` (False before any).
+        """What the pruner said at the last answered report (False before any; True once it said prune).
 
         stride's pruner answers each report, so this asks the service nothing.
         """
@@ -133,7 +247,22 @@ class Trial:
         return self._tell(body)
 
     def _tell(self, body: Dict[str, Any]) -> "Trial":
-        self._update(self.study.client.request("POST", f"{self._path}/tell", body, idempotent=True))
+        # The service gets every reported point before the trial ends. A report that could not be
+        # stored does not keep the trial from ending: its error is raised once the tell is through.
+        report_error: Optional[StrideError] = None
+        try:
+            self.flush()
+        except StrideError as e:
+            report_error = e
+        try:
+            data = self.study.client.request("POST", f"{self._path}/tell", body, idempotent=True)
+        except StrideError as e:
+            if report_error is not None:
+                raise e from report_error
+            raise
+        self._update(data)
+        if report_error is not None:
+            raise report_error
         return self
 
 
@@ -216,7 +345,13 @@ class Study:
         """Tell the result of trial ``trial`` (a :class:`Trial` or its number): a ``value``, or
         ``state="failed"``/``"pruned"`` with an ``error``. The same tell again answers the same;
         a different one is a 409."""
-        t = trial if isinstance(trial, Trial) else Trial(self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"})
+        if isinstance(trial, Trial):
+            t = trial
+        else:
+            # The trial object that buffered this trial's reports, when there is one: they go first.
+            t = reports.sender(self.client).trial(self.id, int(trial)) or Trial(
+                self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
+            )
         if state is None or state == "complete":
             if value is None:
                 raise ValueError("tell needs a value, or state='failed' or 'pruned'")

@@ -41,35 +41,39 @@ def test_maximize_ranks_the_other_way(client: stride.Client) -> None:
     assert study.best_value == max(values)
 
 
+@pytest.mark.parametrize("wait", [True, False], ids=["wait", "buffered"])
 @pytest.mark.parametrize(
     "pruner",
     [{"name": "median", "n_startup_trials": 3}, {"name": "asha", "min_resource": 1, "reduction_factor": 3}],
     ids=["median", "asha"],
 )
-def test_a_bad_trial_is_pruned(client: stride.Client, pruner: dict) -> None:
+def test_a_bad_trial_is_pruned(client: stride.Client, pruner: dict, wait: bool) -> None:
     study = client.create_study(unique("py-prune"), {"x": {"type": "float", "low": 0.0, "high": 1.0}}, pruner=pruner, max_trials=10)
     # Three good trials, then a bad one: the loss curve of x is x + 1/(step+1), so a larger x is worse at every step.
     for x in (0.1, 0.2, 0.3, 0.9):
         study.enqueue({"x": x})
     said_prune: Dict[int, bool] = {}
+    # wait=True: each report answers for itself (10 ms steps). Buffered (the default): the answer
+    # comes a batch later (0.2 s and a round trip), so the steps are longer than that.
+    steps, pause = (5, 0.01) if wait else (20, 0.05)
 
     def objective(trial: stride.Trial) -> float:
         x = float(trial.params["x"])
         loss = 0.0
-        for step in range(5):
+        for step in range(steps):
             loss = x + 1 / (step + 1)
-            if trial.report(step, loss):
+            if trial.report(step, loss, wait=wait):
                 said_prune[trial.number] = trial.should_prune()
                 raise stride.TrialPruned(f"pruned at step {step}")
-            time.sleep(0.01)
+            time.sleep(pause)
         return loss
 
     study.optimize(objective, n_trials=4)
     by_x = {t.params["x"]: t for t in study.trials}
-    assert by_x[0.1].state == "complete" and len(by_x[0.1].intermediate) == 5
+    assert by_x[0.1].state == "complete" and len(by_x[0.1].intermediate) == steps
     bad = by_x[0.9]
     assert bad.state == "pruned"
-    assert len(bad.intermediate) < 5
+    assert len(bad.intermediate) < steps
     assert bad.error and bad.error.startswith("pruned at step")
     assert said_prune.get(bad.number) is True
     # Only trials worse than a complete one were pruned.

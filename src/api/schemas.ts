@@ -522,7 +522,41 @@ export const StudySchema = z
 export const AskSchema = z.strictObject({ count: z.int().min(1).max(100).optional() }).openapi('Ask');
 export const EnqueueSchema = z.strictObject({ params: z.record(z.string(), ParamValueSchema) }).openapi('Enqueue');
 const LeaseToken = z.string().min(1).max(200).openapi({ description: 'The lease token: required for the trials of runner and edge studies.' });
-export const ReportSchema = z.strictObject({ step: z.int().min(0), value: z.number(), lease_token: LeaseToken.optional() }).openapi('Report');
+/** The most intermediate values one report takes (`points`). */
+export const MAX_REPORT_POINTS = 1000;
+const reportValue = () => curveNumber('report only finite values (a diverged trial is told {"state": "failed"})');
+export const ReportPointSchema = z.strictObject({ step: z.int().min(0), value: reportValue() }).openapi('ReportPoint');
+export const ReportSchema = z
+  .strictObject({
+    step: z.int().min(0).optional().openapi({ description: 'The step of one value (with `value`; not with `points`).' }),
+    value: reportValue().optional(),
+    points: z
+      .array(ReportPointSchema)
+      .min(1, { error: 'send at least one point (or step and value)' })
+      .max(MAX_REPORT_POINTS, { error: (iss) => `at most ${MAX_REPORT_POINTS} points per report, got ${points(iss)}: send them in several` })
+      .optional()
+      .openapi({ description: `A batch of values instead of one: 1 to ${MAX_REPORT_POINTS} points, steps strictly increasing (a repeated step with the same value is taken). The pruner judges the trial at each step; should_prune is true when any says prune.` }),
+    lease_token: LeaseToken.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.points !== undefined) {
+      if (r.step !== undefined || r.value !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [r.step !== undefined ? 'step' : 'value'], message: 'send step and value, or points, not both' });
+      }
+      for (let i = 1; i < r.points.length; i++) {
+        const [a, b] = [r.points[i - 1], r.points[i]];
+        if (b.step < a.step) {
+          ctx.addIssue({ code: 'custom', path: ['points', i, 'step'], message: `steps must increase: ${b.step} after ${a.step}` });
+        } else if (b.step === a.step && b.value !== a.value) {
+          ctx.addIssue({ code: 'custom', path: ['points', i, 'value'], message: `step ${b.step} twice with different values (${a.value}, then ${b.value})` });
+        }
+      }
+      return;
+    }
+    if (r.step === undefined) ctx.addIssue({ code: 'custom', path: ['step'], message: 'required (or send points: [{"step", "value"}, ...])' });
+    if (r.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'required' });
+  })
+  .openapi('Report', { description: '{"step", "value"}: one intermediate value; or {"points": [{"step", "value"}, ...]}: a batch, taken whole or not at all.' });
 export const LeaseTokenSchema = z.strictObject({ lease_token: LeaseToken }).openapi('LeaseToken');
 export const LeaseRequestSchema = z
   .strictObject({

@@ -67,7 +67,7 @@ const trials = route(
 );
 const CONFLICT = 'The trial is not running, a different second tell, or a stale or expired lease token';
 const report = route(
-  { ...base, operationId: 'reportTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) } } },
+  { ...base, operationId: 'reportTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value, or a batch of them; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) } } },
   { 404: NOT_FOUND, 409: CONFLICT },
 );
 const tell = route(
@@ -202,7 +202,12 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');
-    return c.json(await studies.report(c.env, projectOf(c), id, number, r.step, r.value, callerOf(c.get('auth'), r.lease_token)), 200);
+    const caller = callerOf(c.get('auth'), r.lease_token);
+    // ReportSchema admits exactly one form: {step, value} or {points}.
+    const out = r.points
+      ? await studies.reportBatch(c.env, projectOf(c), id, number, r.points, caller)
+      : await studies.report(c.env, projectOf(c), id, number, r.step!, r.value!, caller);
+    return c.json(out, 200);
   });
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');

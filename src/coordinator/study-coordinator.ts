@@ -38,7 +38,7 @@ import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
 import { GridExhaustedError } from '../tuning/errors';
 import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
-import { makePruner, trialsInSameBracket } from '../tuning/pruners';
+import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
@@ -64,6 +64,11 @@ interface TrialRow {
   [key: string]: SqlStorageValue;
 }
 
+/**
+ * The most intermediate values a trial keeps. They live in one JSON column of the object's SQLite,
+ * whose values stop at 2 MB (about 45,000 points), and every report reads them all.
+ */
+export const MAX_INTERMEDIATE = 20_000;
 /** D1 write retries (the study row, and each failing entry): after 1, 5, 30, 120 s, then every 10 min. */
 const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 /** Failed attempts after which an entry (a trial, an event) that D1 keeps refusing while it takes the study row is parked. */
@@ -271,15 +276,31 @@ export class StudyCoordinator extends DurableObject<Env> {
     return this.view();
   }
 
+  /** One intermediate value: the pruner judges the trial at its latest step. */
   async report(number: number, step: number, value: number, caller: Caller = {}): Promise<{ should_prune: boolean }> {
+    return this.record(number, [{ step, value }], caller, false);
+  }
+
+  /**
+   * A batch of intermediate values (steps strictly increasing; the API checks the body), taken
+   * all or none: one that conflicts with a value the trial holds is a 409 and nothing is written.
+   * The pruner judges the trial at each step of the batch on its values up to that step, as
+   * single reports in step order would have been: prune when any says so.
+   */
+  async reportBatch(number: number, points: Point[], caller: Caller = {}): Promise<{ should_prune: boolean }> {
+    return this.record(number, points, caller, true);
+  }
+
+  private async record(number: number, points: readonly Point[], caller: Caller, batch: boolean): Promise<{ should_prune: boolean }> {
     const config = this.requireConfig();
     const leased = this.authorizeLease(config, caller);
     if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
-    const intermediate = JSON.parse(row.intermediate) as { step: number; value: number }[];
+    const intermediate = JSON.parse(row.intermediate) as Point[];
+    const held = new Map(intermediate.map((p) => [p.step, p.value]));
     if (row.state !== 'running') {
       // A late or repeated report after the trial ended: answer, change nothing.
-      if (row.state !== 'waiting' && intermediate.some((p) => p.step === step && p.value === value)) return { should_prune: row.state === 'pruned' };
+      if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value)) return { should_prune: row.state === 'pruned' };
       if (leased) this.checkLease(row, caller.lease_token!, false);
       throw new CoordinatorError('conflict', `trial ${number} is ${row.state}; reports are taken while it runs`);
     }
@@ -289,21 +310,39 @@ export class StudyCoordinator extends DurableObject<Env> {
       const executor = this.leasedExecutor(config);
       this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, Date.now() + executor.lease_seconds * 1000, number);
     }
-    const existing = intermediate.find((p) => p.step === step);
-    if (existing && existing.value !== value) {
-      throw new CoordinatorError('conflict', `trial ${number} already reported ${existing.value} at step ${step}`);
+    // Every point is checked before anything is written: a batch is taken whole or not at all.
+    const added: Point[] = [];
+    points.forEach((p, i) => {
+      const existing = held.get(p.step);
+      if (existing === undefined) {
+        added.push(p);
+        held.set(p.step, p.value);
+      } else if (existing !== p.value) {
+        throw new CoordinatorError('conflict', `${batch ? `points.${i}: ` : ''}trial ${number} already reported ${existing} at step ${p.step}`);
+      }
+    });
+    if (intermediate.length + added.length > MAX_INTERMEDIATE) {
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} holds ${intermediate.length} intermediate values and takes at most ${MAX_INTERMEDIATE}: report every few steps instead of every step (${added.length === 1 ? 'the new value was' : `the ${added.length} new values were`} not stored)`,
+      );
     }
-    if (!existing) {
-      intermediate.push({ step, value });
-      intermediate.sort((a, b) => a.step - b.step);
+    if (added.length > 0) {
+      const last = intermediate.length > 0 ? intermediate[intermediate.length - 1].step : -1;
+      intermediate.push(...added);
+      // Reports may arrive in any order of steps; the common case (later steps) needs no sort.
+      if (added[0].step <= last || added.some((p, i) => i > 0 && p.step <= added[i - 1].step)) intermediate.sort((a, b) => a.step - b.step);
       this.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = ?`, JSON.stringify(intermediate), number);
       this.enqueueOutbox('trial', number);
       this.scheduleFlush();
     }
+    const pruner = makePruner(config.pruner);
+    // Without a pruner there is nothing to judge: no need to read every trial's values.
+    if (pruner instanceof NopPruner) return { should_prune: false };
     const trials = this.frozen();
     const trial = trials.find((t) => t.number === number)!;
-    const pruner = makePruner(config.pruner);
-    return { should_prune: pruner.shouldPrune({ trial, trials, direction: config.direction as Direction }) };
+    const ctx = { trial, trials, direction: config.direction as Direction };
+    return { should_prune: batch ? prunesAtAnyStep(pruner, ctx, points.map((p) => p.step)) : pruner.shouldPrune(ctx) };
   }
 
   async tell(number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {

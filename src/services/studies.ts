@@ -120,6 +120,11 @@ export async function report(env: Env, projectId: string, id: string, number: nu
   return call(id, () => studyStub(env, projectId, id).report(number, step, value, caller));
 }
 
+/** A batch of intermediate values (ReportSchema checked the order): one call into the coordinator. */
+export async function reportBatch(env: Env, projectId: string, id: string, number: number, points: { step: number; value: number }[], caller: Caller = {}) {
+  return call(id, () => studyStub(env, projectId, id).reportBatch(number, points, caller));
+}
+
 export async function tell(env: Env, projectId: string, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
   return call(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }

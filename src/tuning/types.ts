@@ -86,4 +86,11 @@ export interface PruneContext {
 export interface Pruner {
   readonly name: string;
   shouldPrune(ctx: PruneContext): boolean;
+  /**
+   * For a batch of reports: whether `shouldPrune` says prune for the trial as it was when its
+   * values were only its first k by step, for any k of `ends` (ascending, each in 1..n). The same
+   * answer as asking `shouldPrune` once per k with the trial cut short (see `prunesAtAny`, which
+   * does that for pruners without this method); a pruner implements it to answer in one pass.
+   */
+  shouldPruneAtAny?(ctx: PruneContext, ends: readonly number[]): boolean;
 }

@@ -187,6 +187,9 @@ describe('the OpenAPI document is exact', () => {
     await call('listTrials', `/v1/studies/${study.id}/trials`, 200);
     await call('listTrials', '/v1/studies/std_00000000000000000000000000/trials', 404);
     await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, { body: { step: 1, value: 0.9 } });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, { body: { points: [{ step: 2, value: 0.8 }, { step: 3, value: 0.7 }] } });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 409, { body: { points: [{ step: 3, value: 0.6 }] } });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 422, { body: { points: [{ step: 5, value: 0.5 }, { step: 4, value: 0.4 }] } });
     await call('reportTrial', `/v1/studies/${study.id}/trials/0x1/report`, 422, { body: { step: 1, value: 0.9 } });
     await call('reportTrial', `/v1/studies/${study.id}/trials/99/report`, 404, { body: { step: 1, value: 0.9 } });
     await call('tellTrial', `/v1/studies/${study.id}/trials/${t0.number}/tell`, 200, { body: { value: 0.5 } });

@@ -10,6 +10,7 @@ import {
   NopPruner,
   PercentilePruner,
   PrunerConfigError,
+  prunesAtAnyStep,
   rungResource,
   rungValues,
   SuccessiveHalvingPruner,
@@ -465,6 +466,77 @@ describe('every pruner', () => {
     expect(ask(make(), t, trials)).toBe(first);
     const p = make();
     expect(ask(p, t, trials)).toBe(ask(p, t, [...trials].reverse()));
+  });
+});
+
+describe('a batch of reports (shouldPruneAtAny, prunesAtAnyStep)', () => {
+  const VARIANTS: [string, () => Pruner][] = [
+    ...ALL_PRUNERS,
+    ['median, warm-up 3, interval 4', () => new MedianPruner({ n_startup_trials: 2, n_warmup_steps: 3, interval_steps: 4 })],
+    ['percentile 25, n_min_trials 3', () => new PercentilePruner({ percentile: 25, n_startup_trials: 1, n_min_trials: 3 })],
+    ['asha, rate 1, rf 2', () => new SuccessiveHalvingPruner({ min_resource: 2, reduction_factor: 2, min_early_stopping_rate: 1 })],
+    ['asha, max_resource 20', () => new SuccessiveHalvingPruner({ max_resource: 20 })],
+    ['hyperband 1..27, rf 3', () => new HyperbandPruner({ min_resource: 1, max_resource: 27, reduction_factor: 3 })],
+  ];
+
+  /** The reference: the trial cut to its first k values by step, asked with shouldPrune, for each k. */
+  function oneByOne(p: Pruner, t: FrozenTrial, others: readonly FrozenTrial[], ends: readonly number[], direction: Direction): boolean {
+    const sorted = [...t.intermediate].sort((a, b) => a.step - b.step);
+    return ends.some((k) => {
+      const cut = { ...t, intermediate: sorted.slice(0, k) };
+      return p.shouldPrune({ trial: cut, trials: [...others, cut], direction });
+    });
+  }
+
+  it.each(VARIANTS)('%s: one pass answers as the trial asked at each end, on 300 random histories', (_, make) => {
+    const rng = new Rng(77);
+    let pruned = 0;
+    for (let round = 0; round < 300; round++) {
+      const direction: Direction = round % 3 === 0 ? 'maximize' : 'minimize';
+      const kinds: Kind[] = Array.from({ length: 2 + rng.int(8) }, () => (rng.next() < 0.5 ? 'good' : 'bad'));
+      const { trials } = simulate(make(), kinds, 10 + rng.int(30), direction);
+      // The asking trial: a curve with gaps in its steps and the odd NaN.
+      const n = 1 + rng.int(40);
+      const pts: [number, number][] = [];
+      let step = rng.int(3);
+      for (let i = 0; i < n; i++) {
+        const v = 0.1 + rng.next() + (rng.next() < 0.05 ? Number.NaN : 0);
+        pts.push([step, direction === 'maximize' ? 1 - v : v]);
+        step += 1 + (rng.next() < 0.2 ? rng.int(4) : 0);
+      }
+      const t = trial(100 + round, pts);
+      const ends = Array.from({ length: n }, (_, i) => i + 1).filter(() => rng.next() < 0.4);
+      const p = make();
+      const expected = oneByOne(p, t, trials, ends, direction);
+      if (expected) pruned++;
+      const ctx = { trial: t, trials: [...trials, t], direction };
+      expect(p.shouldPruneAtAny!(ctx, ends), `round ${round}`).toBe(expected);
+      expect(prunesAtAnyStep(p, ctx, ends.map((k) => pts[k - 1][0]))).toBe(expected);
+      // The last end alone is the single report's question.
+      expect(p.shouldPruneAtAny!(ctx, [n])).toBe(p.shouldPrune(ctx));
+    }
+    // The histories exercise both answers (the none pruner aside).
+    if (make().name !== 'none') expect(pruned).toBeGreaterThan(20);
+  });
+
+  it('asks a pruner without shouldPruneAtAny once per step, with the trial cut short, and stops at the first prune', () => {
+    const seen: number[][] = [];
+    const pruner: Pruner = {
+      name: 'spy',
+      shouldPrune: (ctx) => {
+        seen.push(ctx.trial.intermediate.map((p) => p.step));
+        // The trial in ctx.trials is the cut one too.
+        expect(ctx.trials.find((t) => t.number === ctx.trial.number)).toBe(ctx.trial);
+        return ctx.trial.intermediate.length === 3;
+      },
+    };
+    const t = trial(5, [[0, 1], [2, 1], [4, 1], [6, 1], [8, 1]]);
+    expect(prunesAtAnyStep(pruner, { trial: t, trials: [trial(1, steps(1)), t], direction: 'minimize' }, [2, 4, 6, 8, 99])).toBe(true);
+    expect(seen).toEqual([[0, 2], [0, 2, 4]]);
+    seen.length = 0;
+    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [6, 8])).toBe(false);
+    expect(seen).toEqual([[0, 2, 4, 6], [0, 2, 4, 6, 8]]);
+    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [77])).toBe(false);
   });
 });
 

@@ -20,7 +20,8 @@
  * Stateless: Optuna records each trial's rung values in system attributes
  * at the moment it asks; here they are derived from the trials' reported
  * values, assuming (as the report endpoint guarantees) that a trial asks
- * after every report. The one difference: Optuna stops recording at the
+ * after every report (a batch of reports is judged at each of its steps:
+ * `shouldPruneAtAny`). The one difference: Optuna stops recording at the
  * rung where it prunes a trial, while a trial's history here records every
  * rung its reports crossed. The two agree whenever a pruned trial stops
  * reporting.
@@ -91,6 +92,10 @@ export class SuccessiveHalvingPruner implements Pruner {
   shouldPrune(ctx: PruneContext): boolean {
     return successiveHalvingShouldPrune(ctx.trial, ctx.trials ?? [], ctx.direction, this.options);
   }
+
+  shouldPruneAtAny(ctx: PruneContext, ends: readonly number[]): boolean {
+    return successiveHalvingShouldPrune(ctx.trial, ctx.trials ?? [], ctx.direction, this.options, ends);
+  }
 }
 
 /** The resource (step) of rung k: min_resource * reduction_factor ^ (min_early_stopping_rate + k). */
@@ -127,29 +132,51 @@ function recordRungs(points: readonly { step: number; value: number }[], o: Read
 /**
  * The ASHA decision for `trial` at its latest step, competing against the
  * rung values of `others` (the asking trial, if among them, is skipped by number).
+ * With `ends` (ascending), for a batch of reports: true when the trial cut to
+ * its first k values by step is pruned for some k of `ends`, in one pass.
  */
 export function successiveHalvingShouldPrune(
   trial: FrozenTrial,
   others: readonly FrozenTrial[],
   direction: Direction,
   o: Readonly<SuccessiveHalvingOptions>,
+  ends: readonly number[] | null = null,
 ): boolean {
   const points = byStep(trial);
   if (points.length === 0) return false;
-  const { step, value } = points[points.length - 1];
-  let rung = recordRungs(points.slice(0, -1), o).length;
   let competitors: number[][] | null = null;
+  // Rungs recorded by points[0 .. done - 1].
+  let recorded = 0;
+  let done = 0;
+  let last = 0;
+  for (const k of ends ?? [points.length]) {
+    if (k < 1 || k > points.length || k <= last) continue;
+    last = k;
+    for (; done < k - 1; done++) recorded = recordPoint(points[done], recorded, o);
+    const { step, value } = points[k - 1];
+    let rung = recorded;
+    for (;;) {
+      const resource = rungResource(o, rung);
+      if (step < resource || !isChecked(o, resource)) break;
+      if (Number.isNaN(value)) return true;
+      competitors ??= others.filter((t) => t.number !== trial.number).map((t) => rungValues(t, o));
+      const competing = [value];
+      for (const rv of competitors) if (rung < rv.length) competing.push(rv[rung]);
+      if (competing.length <= o.bootstrap_count) return true;
+      if (!isPromotable(value, competing, o.reduction_factor, direction)) return true;
+      rung += 1;
+    }
+  }
+  return false;
+}
 
+/** The count of rungs recorded after one more point, given `recorded` before it (as recordRungs counts them). */
+function recordPoint(point: { step: number; value: number }, recorded: number, o: Readonly<SuccessiveHalvingOptions>): number {
+  if (Number.isNaN(point.value)) return recorded;
   for (;;) {
-    const resource = rungResource(o, rung);
-    if (step < resource || !isChecked(o, resource)) return false;
-    if (Number.isNaN(value)) return true;
-    competitors ??= others.filter((t) => t.number !== trial.number).map((t) => rungValues(t, o));
-    const competing = [value];
-    for (const rv of competitors) if (rung < rv.length) competing.push(rv[rung]);
-    if (competing.length <= o.bootstrap_count) return true;
-    if (!isPromotable(value, competing, o.reduction_factor, direction)) return true;
-    rung += 1;
+    const resource = rungResource(o, recorded);
+    if (point.step < resource || !isChecked(o, resource)) return recorded;
+    recorded += 1;
   }
 }
 

@@ -132,9 +132,13 @@ export class HyperbandPruner implements Pruner {
   }
 
   shouldPrune(ctx: PruneContext): boolean {
+    return this.shouldPruneAtAny(ctx, null);
+  }
+
+  shouldPruneAtAny(ctx: PruneContext, ends: readonly number[] | null): boolean {
     const b = this.bracketOf(ctx.trial.number);
     const same = this.trialsInBracketOf(ctx.trial.number, ctx.trials ?? []);
-    return successiveHalvingShouldPrune(ctx.trial, same, ctx.direction, this.brackets[b]);
+    return successiveHalvingShouldPrune(ctx.trial, same, ctx.direction, this.brackets[b], ends);
   }
 }
 

@@ -9,7 +9,8 @@
  *   min_early_stopping_rate, bootstrap_count, max_resource).
  * - `hyperband`: HyperbandPruner (min_resource, max_resource (required), reduction_factor, bootstrap_count).
  */
-import type { Pruner } from '../types';
+import type { FrozenTrial, PruneContext, Pruner } from '../types';
+import { byStep } from './curve';
 import { checkSuccessiveHalvingOptions, SuccessiveHalvingPruner } from './asha';
 import { checkHyperbandOptions, HyperbandPruner } from './hyperband';
 import { checkMedianOptions, MedianPruner } from './median';
@@ -80,4 +81,24 @@ export function makePruner(config: PrunerConfig | Readonly<Record<string, unknow
       return new HyperbandPruner(orThrow(checkHyperbandOptions(options)));
   }
   throw new PrunerConfigError([{ path: 'pruner.name', message: `unknown pruner '${String(name)}'` }]);
+}
+
+/**
+ * The answer to a batch of reports: whether `pruner` prunes the trial at any of `steps` (steps it
+ * holds), each judged on the trial's values up to that step, as if the batch had been reported one
+ * step at a time. Pruners with `shouldPruneAtAny` answer in one pass; others are asked once per
+ * step with the trial cut short.
+ */
+export function prunesAtAnyStep(pruner: Pruner, ctx: PruneContext, steps: readonly number[]): boolean {
+  const points = byStep(ctx.trial);
+  const index = new Map(points.map((p, i) => [p.step, i + 1]));
+  const ends = [...new Set(steps.map((s) => index.get(s)).filter((k): k is number => k !== undefined))].sort((a, b) => a - b);
+  if (ends.length === 0) return false;
+  if (pruner.shouldPruneAtAny) return pruner.shouldPruneAtAny(ctx, ends);
+  for (const k of ends) {
+    const trial: FrozenTrial = { ...ctx.trial, intermediate: points.slice(0, k) };
+    const trials = (ctx.trials ?? []).map((t) => (t.number === trial.number ? trial : t));
+    if (pruner.shouldPrune({ ...ctx, trial, trials })) return true;
+  }
+  return false;
 }

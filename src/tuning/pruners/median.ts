@@ -82,6 +82,10 @@ export class PercentilePruner implements Pruner {
   shouldPrune(ctx: PruneContext): boolean {
     return percentileShouldPrune(ctx, this.options);
   }
+
+  shouldPruneAtAny(ctx: PruneContext, ends: readonly number[]): boolean {
+    return percentileShouldPrune(ctx, this.options, ends);
+  }
 }
 
 export class MedianPruner implements Pruner {
@@ -95,50 +99,63 @@ export class MedianPruner implements Pruner {
   shouldPrune(ctx: PruneContext): boolean {
     return percentileShouldPrune(ctx, this.options);
   }
+
+  shouldPruneAtAny(ctx: PruneContext, ends: readonly number[]): boolean {
+    return percentileShouldPrune(ctx, this.options, ends);
+  }
 }
 
-function percentileShouldPrune(ctx: PruneContext, o: PercentilePrunerOptions): boolean {
+/**
+ * The decision at the trial's latest step (`ends` null), or, for a batch of reports, at each of
+ * several moments of its history: true when the trial cut to its first k values by step is
+ * pruned for some k of `ends` (ascending). One pass: the running best and the other trials'
+ * values by step are computed once.
+ */
+function percentileShouldPrune(ctx: PruneContext, o: PercentilePrunerOptions, ends: readonly number[] | null = null): boolean {
   const { trial, direction } = ctx;
   const completed = (ctx.trials ?? []).filter((t) => t.state === 'complete' && t.number !== trial.number);
   if (completed.length === 0 || completed.length < o.n_startup_trials) return false;
 
   const points = byStep(trial);
   if (points.length === 0) return false;
-  const step = points[points.length - 1].step;
-  if (step < o.n_warmup_steps) return false;
-  if (!isFirstInIntervalStep(step, points.map((p) => p.step), o.n_warmup_steps, o.interval_steps)) return false;
-
-  const best = bestOverSteps(points.map((p) => p.value), direction === 'maximize');
-  if (Number.isNaN(best)) return true;
-
-  const p = percentileAtStep(completed, step, direction === 'maximize' ? 100 - o.percentile : o.percentile, o.n_min_trials);
-  if (Number.isNaN(p)) return false;
-  return direction === 'maximize' ? best < p : best > p;
-}
-
-/** Optuna's `_is_first_in_interval_step`: no earlier report falls in the interval that `step` is in. */
-function isFirstInIntervalStep(step: number, steps: readonly number[], warmup: number, interval: number): boolean {
-  const nearestLowerPruningStep = Math.floor((step - warmup) / interval) * interval + warmup;
-  let secondLast = -Infinity;
-  for (const s of steps) if (s !== step && s > secondLast) secondLast = s;
-  return secondLast < nearestLowerPruningStep;
-}
-
-/** numpy's nanmin / nanmax: NaN when every value is NaN (or there are none). */
-function bestOverSteps(values: readonly number[], maximize: boolean): number {
+  const maximize = direction === 'maximize';
+  const q = maximize ? 100 - o.percentile : o.percentile;
+  let others: Map<number, number>[] | null = null;
   let best = Number.NaN;
-  for (const v of values) {
-    if (Number.isNaN(v)) continue;
-    if (Number.isNaN(best) || (maximize ? v > best : v < best)) best = v;
+  let seen = 0;
+  let last = 0;
+  for (const k of ends ?? [points.length]) {
+    if (k < 1 || k > points.length || k <= last) continue;
+    last = k;
+    // numpy's nanmin / nanmax of the values so far: NaN while every value is NaN.
+    for (; seen < k; seen++) {
+      const v = points[seen].value;
+      if (!Number.isNaN(v) && (Number.isNaN(best) || (maximize ? v > best : v < best))) best = v;
+    }
+    const step = points[k - 1].step;
+    if (step < o.n_warmup_steps) continue;
+    if (!isFirstInIntervalStep(step, k >= 2 ? points[k - 2].step : -Infinity, o.n_warmup_steps, o.interval_steps)) continue;
+    if (Number.isNaN(best)) return true;
+    others ??= completed.map((t) => new Map(byStep(t).map((x) => [x.step, x.value])));
+    const p = percentileAtStep(others, step, q, o.n_min_trials);
+    if (Number.isNaN(p)) continue;
+    if (maximize ? best < p : best > p) return true;
   }
-  return best;
+  return false;
 }
 
-function percentileAtStep(completed: readonly FrozenTrial[], step: number, q: number, nMin: number): number {
+/** Optuna's `_is_first_in_interval_step`: no earlier report (the latest before `step` is `previous`) falls in the interval that `step` is in. */
+function isFirstInIntervalStep(step: number, previous: number, warmup: number, interval: number): boolean {
+  const nearestLowerPruningStep = Math.floor((step - warmup) / interval) * interval + warmup;
+  return previous < nearestLowerPruningStep;
+}
+
+/** The percentile of the values the complete trials (each a map step -> value) reported at `step`; NaN when fewer than nMin did. */
+function percentileAtStep(completed: readonly Map<number, number>[], step: number, q: number, nMin: number): number {
   const values: number[] = [];
   for (const t of completed) {
-    const p = byStep(t).find((x) => x.step === step);
-    if (p) values.push(p.value);
+    const v = t.get(step);
+    if (v !== undefined) values.push(v);
   }
   if (values.length < nMin) return Number.NaN;
   return nanPercentile(values, q);

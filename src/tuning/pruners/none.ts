@@ -18,4 +18,8 @@ export class NopPruner implements Pruner {
   shouldPrune(_ctx: PruneContext): boolean {
     return false;
   }
+
+  shouldPruneAtAny(_ctx: PruneContext, _ends: readonly number[]): boolean {
+    return false;
+  }
 }
