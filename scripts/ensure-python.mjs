@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isExecutable, onPath } from './ensure-chromium.mjs';
+import { aptPlan, carryOut, isExecutable, machineFacts } from './apt.mjs';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 export const MODULES = ['pytest', 'torch'];
@@ -63,66 +63,19 @@ export const HOW_TO_FIX =
  * The decision, from the facts: `{ action: 'ok', path }`, `{ action: 'install',
  * commands }` (each an argv) or `{ action: 'fail', message }`.
  */
-export function decide({ found, isRoot, hasSudo, hasApt }) {
+export function decide({ found, ...machine }) {
   if (found.path) return { action: 'ok', path: found.path };
   if (found.from === 'STRIDE_PYTHON') return { action: 'fail', message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest and torch, or unset it to let npm test use (or install) Debian's.` };
-  if (!hasApt || !(isRoot || hasSudo)) {
-    const why = !hasApt ? 'apt-get is not available' : 'this user is not root and has no passwordless sudo';
-    return { action: 'fail', message: `The Python client's tests need Python with pytest and torch: ${found.problem}, and they cannot be installed here (${why}). ${HOW_TO_FIX}` };
-  }
-  const prefix = isRoot ? ['env'] : ['sudo', '-n', 'env'];
-  const apt = [...prefix, 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
-  return {
-    action: 'install',
-    commands: [
-      [...apt, 'update', '-q'],
-      [...apt, 'install', '-y', '-q', '--no-install-recommends', ...PACKAGES],
-    ],
-  };
+  return aptPlan(machine, PACKAGES, `The Python client's tests need Python with pytest and torch: ${found.problem}`, HOW_TO_FIX);
 }
 
 /** The facts about this machine that decide() needs. */
 export function facts(env = process.env) {
-  const envPath = env.PATH ?? '';
-  const sudo = onPath('sudo', envPath);
-  return {
-    found: findPython({ env }),
-    isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
-    hasSudo: Boolean(sudo) && spawnSync(sudo, ['-n', 'true'], { stdio: 'ignore', env }).status === 0,
-    hasApt: Boolean(onPath('apt-get', envPath)),
-  };
+  return { found: findPython({ env }), ...machineFacts(env) };
 }
 
 function main(argv) {
-  const dry = argv.includes('--dry-run');
-  const say = (m) => console.log(`ensure-python: ${m}`);
-  const plan = decide(facts());
-  if (plan.action === 'ok') {
-    say(`using ${plan.path}`);
-    return 0;
-  }
-  if (plan.action === 'fail') {
-    console.error(`ensure-python: ${plan.message}`);
-    return 1;
-  }
-  say(`no usable Python for the client's tests; ${dry ? 'would install' : 'installing'} Debian's ${PACKAGES.join(', ')}:`);
-  for (const cmd of plan.commands) {
-    say(`${dry ? 'would run' : 'running'}: ${cmd.join(' ')}`);
-    if (dry) continue;
-    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
-    if (r.status !== 0) {
-      console.error(`ensure-python: \`${cmd.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}). ${HOW_TO_FIX}`);
-      return 1;
-    }
-  }
-  if (dry) return 0;
-  const after = findPython();
-  if (!after.path) {
-    console.error(`ensure-python: apt-get installed ${PACKAGES.join(', ')}, but still ${after.problem}. ${HOW_TO_FIX}`);
-    return 1;
-  }
-  say(`installed; using ${after.path}`);
-  return 0;
+  return carryOut(decide(facts()), { tag: 'ensure-python', dry: argv.includes('--dry-run'), missing: "no usable Python for the client's tests", find: () => findPython(), howToFix: HOW_TO_FIX });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
