@@ -75,7 +75,7 @@ const tasks: { name: string; probe: ProbeSpec }[] = [
 
 /**
  * The range test's rule is valley since the real-data bench (bench/RESULTS.md,
- * "LR suggestions on real data": median ratio 1.04 of the best grid LR's
+ * "LR suggestions on real data": median ratio 1.03 of the best grid LR's
  * held-out loss at the real training length, min_over_10 1.87). These four
  * tasks score the final *training* loss of a short 300-step run instead, the
  * horizon where a higher rate wins: there valley lands 1.4 decades low on
