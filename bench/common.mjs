@@ -1,4 +1,5 @@
 // Small helpers the bench's sections share.
+import { spawnSync } from 'node:child_process';
 
 export function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -14,4 +15,14 @@ export function mulberry32(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A Python that can import torch (BENCH_TORCH_PYTHON first, then Debian's, then PATH's), or null. */
+export function findTorchPython() {
+  const candidates = [process.env.BENCH_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
 }

@@ -6,13 +6,13 @@
 // STRIDE_API_KEY set, and renders the Markdown.
 //
 // Used by bench/run.mjs (`--only lr-client`).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride } from '../scripts/local-worker.mjs';
-import { log } from './common.mjs';
+import { findTorchPython, log } from './common.mjs';
 import { DEFAULT_LR, grid, splitter, TASKS, TARGETS, taskCsv, TRUTH_SEEDS } from './lr-real.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,15 +34,6 @@ const LABELS = {
   min_over_10: 'min_over_10',
   default: 'default',
 };
-
-function findTorchPython() {
-  const candidates = [process.env.BENCH_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
 
 /** bench/lr_client.py's input: every task with each seed's CSV (subsample and label noise applied) and the server's split. */
 export async function lrClientSpec() {

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride, startWorker } from '../scripts/local-worker.mjs';
-import { log, mulberry32 } from './common.mjs';
+import { findTorchPython, log, mulberry32 } from './common.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
 
@@ -120,16 +120,6 @@ async function workerdRuns() {
     await worker.dispose();
     log('worker stopped');
   }
-}
-
-function findTorchPython() {
-  // BENCH_TORCH_PYTHON (optional) names a Python to try first.
-  const candidates = [process.env.BENCH_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
 }
 
 function torchRun() {
