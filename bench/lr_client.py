@@ -338,6 +338,16 @@ def lr_suggest_available() -> Optional[str]:
     return f"stride.lr_suggest lacks {', '.join(missing)}" if missing else None
 
 
+_VALIDATION_SPLITS: Dict[Tuple[str, int], Split] = {}
+
+
+def splits_for_validation(task: Dict[str, Any], seed: int) -> Split:
+    key = (task["id"], seed)
+    if key not in _VALIDATION_SPLITS:
+        _VALIDATION_SPLITS[key] = Split(task, seed)
+    return _VALIDATION_SPLITS[key]
+
+
 def run_task(task: Dict[str, Any], client: stride.Client, truth_seeds: List[int]) -> Dict[str, Any]:
     t_start = time.perf_counter()
     seen = Split(task, 0)
@@ -365,13 +375,21 @@ def run_task(task: Dict[str, Any], client: stride.Client, truth_seeds: List[int]
     if validated["skipped"] is None:
         epochs_run = [0]
 
+        seeds_seen: List[int] = []
+
         def train_fn(lr: float, trial: Any) -> Optional[float]:
-            # As a user writes it: a report per epoch (from 1), stop when it answers True.
+            # As a user writes it: seeded by trial.seed (split, initialisation and batch order:
+            # seed 0 is the sweep's split, k > 0 the split of seed 1000k), a report per epoch (from
+            # 1), stop when it answers True.
+            seed = getattr(trial, "seed", 0)
+            seeds_seen.append(seed)
+            data = seen if seed == 0 else splits_for_validation(task, 1000 * seed)
+
             def on_epoch(epoch: int, val: float) -> bool:
                 epochs_run[0] += 1
                 return bool(trial.report(epoch, val))
 
-            loss, _ = train(task, seen, lr, H, on_epoch)
+            loss, _ = train(task, data, lr, H, on_epoch)
             return math.nan if loss is None else loss
 
         t0 = time.perf_counter()
@@ -389,6 +407,8 @@ def run_task(task: Dict[str, Any], client: stride.Client, truth_seeds: List[int]
                 "method": getattr(r, "method", None),
                 "candidates": len(cands),
                 "pruned": sum(1 for c in cands if c.get("state") == "pruned"),
+                "seeds": sorted(set(seeds_seen)),
+                "per_candidate": [{"lr": c.get("lr"), "score": c.get("score"), "value": c.get("value"), "seeds": c.get("seeds"), "unstable": c.get("unstable"), "state": c.get("state")} for c in cands],
             }
         except Exception as e:  # a client whose lr_suggest differs from the one the bench was written for
             validated = {"skipped": f"stride.lr_suggest failed: {type(e).__name__}: {e}"}

@@ -72,32 +72,37 @@ async function driveRunner(studyId: string, loss: Loss, epochs: number): Promise
 const nearestInLog = (lrs: number[], target: number) => lrs.reduce((a, b) => (Math.abs(Math.log10(b / target)) < Math.abs(Math.log10(a / target)) ? b : a));
 
 describe('lr/suggest on your hardware: executor client', () => {
-  it('answers 202 with the candidates and their study, then GET finds the known best among them, ASHA pruning the worse', async () => {
+  it('answers 202 with the candidates and their study, each trained for the whole horizon, then GET finds the known best among them', async () => {
     const res = await post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 12 } });
     const start = (await res.json()) as any;
     expect(res.status, JSON.stringify(start)).toBe(202);
-    expect(start).toMatchObject({ status: 'running', executor: { kind: 'client' }, horizon: { unit: 'epochs', epochs: 12, source: 'training.epochs', schedule: 'constant', rungs: [3, 6] } });
+    expect(start).toMatchObject({ status: 'running', executor: { kind: 'client' }, horizon: { unit: 'epochs', epochs: 12, source: 'training.epochs', schedule: 'constant', rungs: [] } });
     expect(start.id).toMatch(/^std_/);
     expect(start.study_id).toBe(start.id);
     expect(start.poll).toBe(`/v1/lr/suggest/${start.id}`);
-    expect(start.pruner).toEqual({ name: 'asha', min_resource: 3, reduction_factor: 2, max_resource: 12 });
+    // No pruning: rungs drop the slow-starting low rates that win at the horizon.
+    expect(start.pruner).toEqual({ name: 'none' });
+    expect(start.seeds).toEqual([0]);
     const lrs: number[] = start.candidates.map((c: any) => c.lr);
     expect(lrs.length).toBeGreaterThanOrEqual(6);
     expect(lrs.length).toBeLessThanOrEqual(8);
     expect(start.max_trials).toBe(lrs.length);
     expect(lrs).toEqual([...lrs].sort((a, b) => a - b));
-    // The same candidates as the edge picks from this range test: every rule under max_stable_lr and sgd's default.
+    // Every rule under max_stable_lr and sgd's default, and log-spaced points down to three decades
+    // below max_stable_lr (a caller's run is longer than its sweep: not floored where the sweep's loss first moved).
     const rt = start.range_test;
+    expect(Math.log10(lrs[0])).toBeLessThanOrEqual(Math.log10(rt.suggestion.max_stable_lr / 1000) + 0.25);
     expect(rt.id).toMatch(/^lrt_/);
     expect(start.candidates.find((c: any) => c.sources.includes('default')).lr).toBe(0.01);
     for (const c of start.candidates.filter((c: any) => !c.sources.includes('default'))) expect(c.lr).toBeLessThanOrEqual(rt.suggestion.max_stable_lr);
 
-    // The study: lr as a categorical of the candidates, a grid, ASHA at a quarter and a half of the horizon.
+    // The study: lr as a categorical of the candidates, a grid, no pruner.
     const study = await json(api(`/v1/studies/${start.study_id}`));
     expect(study).toMatchObject({
       metric: 'val_loss',
       space: { lr: { type: 'categorical', choices: lrs } },
       sampler: { name: 'grid' },
+      pruner: { name: 'none' },
       executor: { kind: 'client' },
       max_trials: lrs.length,
       metadata: { kind: 'lr-suggest', range_test_id: rt.id, horizon_epochs: 12, executor: 'client' },
@@ -121,11 +126,9 @@ describe('lr/suggest on your hardware: executor client', () => {
     const v = r.validation;
     expect(v).toMatchObject({ study_id: start.id, study_ids: [start.id], epochs: 12, complete: true, seeds: [] });
     expect(v.candidates.map((c: any) => c.lr)).toEqual(lrs);
-    // ASHA stopped some at a rung; the finalists reported all 12 epochs, the winner among them.
-    const pruned = v.candidates.filter((c: any) => c.state === 'pruned');
-    expect(pruned.length).toBeGreaterThan(0);
-    for (const c of pruned) expect([3, 6]).toContain(c.epochs_run);
+    // Every candidate reported all 12 epochs.
     const complete = v.candidates.filter((c: any) => c.state === 'complete');
+    expect(complete.length).toBe(lrs.length);
     for (const c of complete) {
       expect(c.epochs_run).toBe(12);
       expect(c.value).toBeCloseTo(loss(c.lr, 12), 12);
@@ -138,7 +141,8 @@ describe('lr/suggest on your hardware: executor client', () => {
     expect(r.schedule.peak_lr).toBe(r.lr);
     const why = r.reasoning.join('\n');
     expect(why).toMatch(new RegExp(`range test ${rt.id}`));
-    expect(why).toMatch(/rungs at 3 and 6 epochs/);
+    expect(why).toMatch(/without pruning/);
+    expect(why).not.toMatch(/rungs at/);
     expect(why).toMatch(/a clear winner/);
   });
 
@@ -176,9 +180,9 @@ describe('lr/suggest on your hardware: executor client', () => {
     expect(r.reasoning.join('\n')).toMatch(new RegExp(`the best, .*, is the lowest candidate: validating .* past that edge`));
   });
 
-  it('with training.steps the horizon and the rungs are in steps; without training, 20 epochs are assumed and confidence is at most medium', async () => {
+  it('with training.steps the horizon is in steps; without training, 20 epochs are assumed and confidence is at most medium', async () => {
     const steps = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { steps: 400 } }));
-    expect(steps.horizon).toEqual({ unit: 'steps', epochs: null, steps: 400, source: 'training.steps', schedule: 'constant', rungs: [100, 200] });
+    expect(steps.horizon).toEqual({ unit: 'steps', epochs: null, steps: 400, source: 'training.steps', schedule: 'constant', rungs: [] });
     const lrs: number[] = steps.candidates.map((c: any) => c.lr);
     const best = lrs[Math.floor(lrs.length / 2)] * 10 ** 0.03;
     // Report every 50 steps.
@@ -196,10 +200,10 @@ describe('lr/suggest on your hardware: executor client', () => {
     expect(r.horizon).toMatchObject({ unit: 'steps', epochs: null, steps: 400, validated_steps: 400, validated_epochs: null, method: 'full' });
     expect(r.validation.epochs).toBeNull();
     expect(r.schedule.warmup_steps).toBe(Math.max(1, Math.round(r.schedule.warmup_fraction * 400)));
-    expect(r.reasoning.join('\n')).toMatch(/rungs at 100 and 200 steps/);
+    expect(r.validation.candidates.every((c: any) => c.state === 'complete' && c.epochs_run === 8)).toBe(true);
 
     const assumed = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' } }));
-    expect(assumed.horizon).toMatchObject({ unit: 'epochs', epochs: 20, source: 'default', rungs: [5, 10] });
+    expect(assumed.horizon).toMatchObject({ unit: 'epochs', epochs: 20, source: 'default', rungs: [] });
     expect(assumed.reasoning.join('\n')).toMatch(/no training length given: assuming 20 epochs/);
     const alrs: number[] = assumed.candidates.map((c: any) => c.lr);
     await driveClient(assumed.id, valley(alrs[Math.floor(alrs.length / 2)] * 10 ** 0.03), 20);
@@ -207,6 +211,69 @@ describe('lr/suggest on your hardware: executor client', () => {
     expect(a.method).toBe('validated');
     expect(a.confidence).toBe('medium');
     expect(a.reasoning.join('\n')).toMatch(/confidence at most medium: the training length was assumed/);
+  });
+});
+
+describe('lr/suggest on your hardware: several seeds', () => {
+  /** Ask, train (epochs 1..n) and tell every trial; the loss sees the trial's params (lr and seed). */
+  async function driveSeeded(studyId: string, loss: (lr: number, seed: number, epoch: number) => number, epochs: number): Promise<{ lr: number; seed: number }[]> {
+    const ran: { lr: number; seed: number }[] = [];
+    for (;;) {
+      const res = await post(`/v1/studies/${studyId}/ask`, {});
+      if (res.status === 409) return ran;
+      const t = (await res.json()) as any;
+      ran.push({ lr: t.params.lr, seed: t.params.seed });
+      for (let e = 1; e <= epochs; e++) await post(`/v1/studies/${studyId}/trials/${t.number}/report`, { step: e, value: loss(t.params.lr, t.params.seed, e) });
+      expect((await post(`/v1/studies/${studyId}/trials/${t.number}/tell`, { value: loss(t.params.lr, t.params.seed, epochs) })).status).toBe(200);
+    }
+  }
+
+  it('validation.seeds trains every candidate on each seed (params.seed) and ranks by the mean: one split that favours a high rate does not decide', async () => {
+    const start = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 6 }, validation: { seeds: 3, max_candidates: 6 } }));
+    expect(start.seeds).toEqual([0, 1, 2]);
+    const lrs: number[] = start.candidates.map((c: any) => c.lr);
+    expect(start.max_trials).toBe(lrs.length * 3);
+    expect(start.reasoning.join('\n')).toMatch(/on 3 seeds \(params.seed 0, 1, 2: \d+ trials\), ranked by their mean/);
+    const study = await json(api(`/v1/studies/${start.id}`));
+    expect(study.space).toEqual({ lr: { type: 'categorical', choices: lrs }, seed: { type: 'categorical', choices: [0, 1, 2] } });
+    // The best is lrs[2] on average, but seed 0's split favours lrs[3] (what one small split does).
+    const i = 2;
+    const floor = (lr: number, seed: number) => {
+      const k = lrs.indexOf(lr);
+      if (seed === 0 && k === i + 1) return 0.1;
+      return 0.2 + 0.05 * Math.abs(k - i) + 0.01 * seed;
+    };
+    const ran = await driveSeeded(start.id, (lr, seed, e) => floor(lr, seed) + (2.3 - floor(lr, seed)) * Math.exp(-0.8 * e), 6);
+    // Every (lr, seed) pair once.
+    expect(ran.length).toBe(lrs.length * 3);
+    expect(new Set(ran.map((x) => `${x.lr}/${x.seed}`)).size).toBe(lrs.length * 3);
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.status).toBe('complete');
+    expect(r.lr).toBe(lrs[i]);
+    expect(r.validation.seeds).toEqual([0, 1, 2]);
+    const best = r.validation.candidates.find((c: any) => c.lr === lrs[i]);
+    expect(best.seeds.map((x: any) => x.seed)).toEqual([0, 1, 2]);
+    expect(best.score).toBeCloseTo((0.2 + 0.21 + 0.22) / 3 + (2.3 * 3 - 0.63) * Math.exp(-4.8) / 3, 9);
+    expect(best.epochs_run).toBe(18);
+    expect(r.validation.candidate_epochs).toBe(lrs.length * 3 * 6);
+    const why = r.reasoning.join('\n');
+    expect(why).toMatch(/each candidate trained on 3 seeds/);
+    expect(why).toMatch(/\(mean over the seeds\)/);
+  });
+
+  it('an extension past an edge trains each new lr on every seed', async () => {
+    const start = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 4 }, validation: { seeds: 2, max_candidates: 4 } }));
+    const lrs: number[] = start.candidates.map((c: any) => c.lr);
+    const best = lrs[0] / 10 ** 0.45;
+    const loss = valley(best);
+    const ran = await driveSeeded(start.id, (lr, seed, e) => loss(lr, e) + 0.01 * seed, 4);
+    expect(ran.length).toBe((lrs.length + 2) * 2);
+    const ext = [Number((lrs[0] / 10 ** 0.5).toPrecision(3)), Number((lrs[0] / 10).toPrecision(3))];
+    for (const lr of ext) expect(ran.filter((x) => x.lr === lr).map((x) => x.seed).sort()).toEqual([0, 1]);
+    const study = await json(api(`/v1/studies/${start.id}`));
+    expect(study).toMatchObject({ state: 'completed', max_trials: (lrs.length + 2) * 2 });
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.lr).toBe(ext[0]);
   });
 });
 
@@ -251,7 +318,7 @@ describe('lr/suggest on your hardware: bad input is a 4xx problem naming the fie
       [{ executor: client, range_test_id: rt.id, probe: { data: { kind: 'synthetic', name: 'moons' } } }, 422, 'probe', /a probe is for the edge executor/],
       [{ executor: client, range_test_id: bare.id }, 422, 'optimizer', /stored without one/],
       [{ executor: client, range_test_id: rt.id, optimizer: { name: 'adam' } }, 422, 'optimizer.name', /measured with sgd/],
-      [{ executor: client, range_test_id: rt.id, validation: { seeds: 3 } }, 422, 'validation.seeds', /your training code owns its seeds/],
+      [{ executor: client, range_test_id: rt.id, validation: { seeds: 6 } }, 422, 'validation.seeds', /./],
       [{ executor: client, range_test_id: rt.id, validation: { epochs: 3 } }, 422, 'validation.epochs', /unknown field 'epochs'/],
       [{ executor: client, range_test_id: rt.id, range: { smoothing: 0.9 } }, 422, 'range', /describes a posted curve/],
       [{ executor: client, range_test_id: rt.id, training: { epochs: 0 } }, 422, 'training.epochs', /./],

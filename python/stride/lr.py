@@ -150,11 +150,14 @@ class LrRangeTest:
 
 class LrFindResult(LrRangeTest):
     """What :func:`lr_find` answers: the service's :class:`LrRangeTest` for the curve measured
-    here, and ``measured``, that curve as this process saw it (with its smoothed loss)."""
+    here, ``measured``, that curve as this process saw it (with its smoothed loss), and
+    ``examples``, the size of the training set it swept over (``len(train_loader.dataset)``; None
+    when the loader has no sized dataset)."""
 
-    def __init__(self, data: Mapping[str, Any], measured: Curve) -> None:
+    def __init__(self, data: Mapping[str, Any], measured: Curve, examples: Optional[int] = None) -> None:
         super().__init__(data)
         self.measured = measured
+        self.examples = examples
         if len(self.curve) == 0:
             self.curve = measured
 
@@ -381,7 +384,23 @@ def lr_find(
         body["batch_size"] = batch_size
     client = client or Client()
     answer = client.request("POST", "/v1/lr-range-tests", body, timeout=120.0, idempotent=True)
-    return LrFindResult(answer, measured)
+    return LrFindResult(answer, measured, _examples(train_loader))
+
+
+def _examples(loader: Any) -> Optional[int]:
+    """The number of examples a loader draws from (its dataset's length), or None."""
+    try:
+        return int(len(loader.dataset))
+    except (AttributeError, TypeError):
+        return None
+
+
+#: lr_suggest's default: candidates train on several seeds when the sweep's training set has fewer
+#: examples than this (a validation set of a few hundred ranks by its own noise, and small data
+#: trains fast); 1 seed otherwise, or when the size is unknown.
+SMALL_DATA_EXAMPLES = 5000
+#: How many seeds then.
+SMALL_DATA_SEEDS = 3
 
 
 class LrSuggestResult:
@@ -426,6 +445,7 @@ def lr_suggest(
     training: Optional[Mapping[str, int]] = None,
     schedule: str = "constant",
     max_candidates: int = 8,
+    seeds: Optional[int] = None,
     client: Optional["Client"] = None,
     n_jobs: int = 1,
     optimizer: Any = None,
@@ -434,22 +454,30 @@ def lr_suggest(
 ) -> LrSuggestResult:
     """A learning rate validated at your run's length, on your model, data and device.
 
-    The service picks candidates from the range test (log-spaced up to its ``max_stable_lr``, its
-    rules and the optimizer's default: ``max_candidates``, 2-10) and makes them the trials of a
-    study (``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``). Each trial is run here
-    as ``train_fn(lr, trial)``: build a fresh model and optimizer at ``lr``, train for the horizon
-    (``training``), call ``trial.report(epoch, val_loss)`` after each epoch (epochs counted from
-    1; with ``{"steps": N}``, report at optimizer steps) and stop when it answers True (successive
-    halving drops the worse half at a quarter and half of the horizon): return, or raise
-    :class:`stride.TrialPruned`. Return the final validation loss. A candidate at the edge of the
-    set that wins adds two trials past it, which run too. Then the service ranks the evidence
-    (``GET /v1/lr/suggest/{id}``), and the answer is an :class:`LrSuggestResult`.
+    The service picks candidates from the range test (``max_candidates``, 2-10: log-spaced over
+    the three decades below its ``max_stable_lr``, its rules and the optimizer's default) and makes
+    them the trials of a study (``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``),
+    each candidate on ``seeds`` seeds. Each trial is run here as ``train_fn(lr, trial)``: build a
+    fresh model and optimizer at ``lr``, seeded with ``trial.seed`` (its initialisation, data
+    order and, if you can, its validation split), train for the horizon (``training``) and call
+    ``trial.report(epoch, val_loss)`` after each epoch (epochs counted from 1; with
+    ``{"steps": N}``, report at optimizer steps). Return the final validation loss. Every
+    candidate trains the whole horizon: stopping candidates early (successive halving) was
+    measured to drop the slow-starting low rates that win at the horizon. A candidate at the edge
+    of the set that wins adds two trials past it (on every seed), which run too. Then the service
+    ranks the candidates by their mean over the seeds (``GET /v1/lr/suggest/{id}``), and the
+    answer is an :class:`LrSuggestResult`.
 
     Trials run through :meth:`stride.Study.optimize` (``n_jobs`` at once, in threads): an exception
     from ``train_fn`` fails that trial and propagates; a NaN loss is told failed ("diverged").
 
     Args:
-        train_fn: ``train_fn(lr, trial) -> final validation loss``.
+        train_fn: ``train_fn(lr, trial) -> final validation loss``; ``trial.seed`` is 0, 1, ...
+        seeds: how many seeds each candidate trains on, 1-5. By default 3 when the range test is
+            an :func:`lr_find` result over fewer than 5,000 examples (on a validation set of a few
+            hundred, one split ranks rates by its own noise: measured on the bench's real-data
+            tasks, one seed lost 2-15x on some), else 1. With more than 1, ``train_fn`` must use
+            ``trial.seed``: the same run three times is three times the cost for nothing.
         range_test: the :class:`LrFindResult` of :func:`lr_find` (or any :class:`LrRangeTest`), a
             stored range test's id, or a curve ``{"lr": [...], "loss": [...]}`` you measured.
         training: ``{"epochs": N}`` or ``{"steps": N}``, the length ``train_fn`` trains; without
@@ -469,7 +497,10 @@ def lr_suggest(
             "lr_suggest needs range_test: the result of stride.lr_find (or a stored range test's id), "
             "or a curve {'lr': [...], 'loss': [...]} you measured"
         )
-    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule, "validation": {"max_candidates": max_candidates}}
+    if seeds is None:
+        examples = getattr(range_test, "examples", None)
+        seeds = SMALL_DATA_SEEDS if isinstance(examples, int) and 0 < examples < SMALL_DATA_EXAMPLES else 1
+    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule, "validation": {"max_candidates": max_candidates, "seeds": seeds}}
     if isinstance(range_test, LrRangeTest):
         if not range_test.id:
             raise ValueError("lr_suggest: this range test has no id (was it stored?); pass its curve instead")

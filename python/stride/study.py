@@ -90,6 +90,13 @@ class Trial:
         return f"Trial(number={self.number}, state={self.state!r}, params={self.params!r}{value})"
 
     @property
+    def seed(self) -> int:
+        """The trial's ``seed`` param, 0 without one: :func:`stride.lr_suggest` trains each
+        candidate on seeds 0, 1, ... (seed your model's initialisation and data order with it)."""
+        value = self.params.get("seed", 0)
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+    @property
     def is_finished(self) -> bool:
         """True once the trial is complete, pruned or failed."""
         return self.state in ("complete", "pruned", "failed")

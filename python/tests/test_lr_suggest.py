@@ -1,5 +1,6 @@
-"""stride.lr_suggest against the real service: the range test's candidates trained here, the
-worse half stopped early by the service, the validated lr answered by GET /v1/lr/suggest/{id}."""
+"""stride.lr_suggest against the real service: the range test's candidates trained here for the
+whole horizon (on several seeds when asked, or by default on small data), the validated lr
+answered by GET /v1/lr/suggest/{id}."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -56,25 +57,21 @@ def test_lr_suggest_returns_the_known_best_candidate(client: stride.Client) -> N
         loss = math.nan
         for epoch in range(1, 13):
             loss = _valley(best[0], lr, epoch)
-            if trial.report(epoch, loss):
-                return loss  # stop when told: the trial ends pruned
+            trial.report(epoch, loss)
         return loss
 
     result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 12}, client=client)
     assert isinstance(result, stride.LrSuggestResult)
     assert result.status == "complete" and result.method == "validated"
     lrs = sorted(c["lr"] for c in result.candidates)
-    assert sorted(seen) == lrs  # every candidate ran here, once; none past an edge (the best is inside)
+    assert sorted(seen) == lrs  # every candidate ran here, once (a posted range test: one seed); none past an edge
     assert 6 <= len(lrs) <= 8
     assert result.lr == _nearest(lrs, best[0])
     assert result.confidence == "high"
     assert result.horizon["unit"] == "epochs" and result.horizon["epochs"] == 12 and result.horizon["method"] == "full"
-    states = {c["lr"]: c["state"] for c in result.candidates}
-    assert states[result.lr] == "complete"
-    pruned = [c for c in result.candidates if c["state"] == "pruned"]
-    assert pruned, "successive halving stopped none"
-    assert all(c["epochs_run"] in (3, 6) for c in pruned)
-    assert any("rungs at 3 and 6 epochs" in r for r in result.reasoning)
+    # Every candidate trained the whole horizon: no pruning.
+    assert all(c["state"] == "complete" and c["epochs_run"] == 12 for c in result.candidates)
+    assert any("without pruning" in r for r in result.reasoning)
     assert result.raw["range_test"]["id"] == rt.id
     study = client.study(result.id)
     assert study.metadata["kind"] == "lr-suggest" and study.metadata["range_test_id"] == rt.id
@@ -97,8 +94,7 @@ def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curv
         loss = math.nan
         for epoch in range(1, 9):
             loss = _valley(best, lr, epoch)
-            if trial.report(epoch, loss):
-                raise stride.TrialPruned()
+            trial.report(epoch, loss)
         return loss
 
     result = stride.lr_suggest(
@@ -111,6 +107,32 @@ def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curv
     extension = sorted(c["lr"] for c in result.candidates if "extension" in c["sources"])
     assert extension == sorted(past)
     assert any("default" in c["sources"] and c["lr"] == 1e-3 for c in result.candidates)  # adam's default
+
+
+def test_lr_suggest_on_several_seeds_ranks_by_the_mean_not_by_one_split(client: stride.Client) -> None:
+    """seeds=3: each candidate runs with trial.seed 0, 1 and 2; seed 0's split favours a higher lr
+    (what one small validation set does), the mean over the seeds does not."""
+    rt = _range_test(client, {"name": "adam"})
+    ran: List[Tuple[float, int]] = []
+    order: List[float] = []
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        if not order:
+            order.extend(sorted(trial.study.space["lr"]["choices"]))
+        ran.append((lr, trial.seed))
+        k, i = order.index(lr), 2
+        floor = 0.1 if (trial.seed == 0 and k == i + 1) else 0.2 + 0.05 * abs(k - i) + 0.01 * trial.seed
+        loss = math.nan
+        for epoch in range(1, 5):
+            loss = floor + (2.3 - floor) * math.exp(-0.8 * epoch)
+            trial.report(epoch, loss)
+        return loss
+
+    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 4}, seeds=3, max_candidates=6, client=client)
+    assert sorted(ran) == sorted((lr, s) for lr in order for s in (0, 1, 2))
+    assert result.lr == order[2]
+    assert result.raw["validation"]["seeds"] == [0, 1, 2]
+    assert any("each candidate trained on 3 seeds" in r for r in result.reasoning)
 
 
 def test_lr_suggest_needs_a_range_test_and_says_what_is_wrong(client: stride.Client) -> None:
@@ -139,10 +161,14 @@ def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(clien
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
 
+    seeds: List[int] = []
+
     def train(lr: float, trial: Optional[stride.Trial] = None) -> float:
-        model = model_at()
+        seed = trial.seed if trial is not None else 0
+        seeds.append(seed)
+        model = model_at(1 + seed)
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        order = torch.Generator().manual_seed(2)
+        order = torch.Generator().manual_seed(2 + seed)
         val = math.inf
         for epoch in range(1, epochs + 1):
             for idx in torch.randperm(len(x_train), generator=order).split(64):
@@ -161,8 +187,15 @@ def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(clien
     model = model_at()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
     found = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loader, nn.functional.cross_entropy, client=client)
+    assert found.examples == 1536
     result = stride.lr_suggest(train, range_test=found, training={"epochs": epochs}, client=client)
     assert result.method == "validated" and result.lr is not None
+    # Fewer than 5,000 examples: by default each candidate trained on 3 seeds, ranked by the mean.
+    assert sorted(set(seeds)) == [0, 1, 2] and seeds.count(0) == seeds.count(2)
+    assert result.raw["validation"]["seeds"] == [0, 1, 2]
+    winner = next(c for c in result.candidates if c["lr"] == result.lr)
+    assert [s["seed"] for s in winner["seeds"]] == [0, 1, 2]
+    assert winner["score"] == pytest.approx(sum(s["value"] for s in winner["seeds"]) / 3)
 
     # The same training over a log grid from 1e-4 to 3: the good range is the grid points within
     # 10% of the best grid loss (a diverged run counts as infinite), widened by half a grid step.

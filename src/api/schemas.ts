@@ -611,7 +611,10 @@ export const LrSuggestExternalRequestSchema = z
     validation: z
       .strictObject({
         max_candidates: z.int().min(2).max(10).default(8),
-        seeds: z.int().min(1).max(5).optional().openapi({ description: 'Only 1: your training code owns its seeds and validation split; stride does not retrain finalists on others here.' }),
+        seeds: z.int().min(1).max(5).optional().openapi({
+          description:
+            'Train every candidate on this many seeds (default 1): each trial gets params.seed (0, 1, ...), which your code uses to seed its initialisation, data order and, where it can, its validation split; candidates are ranked by the mean over the seeds. One small validation set ranks by its own noise: 3 seeds are worth their cost below a few hundred validation examples.',
+        }),
       })
       .prefault({}),
   })
@@ -624,12 +627,6 @@ export const LrSuggestExternalRequestSchema = z
         if (r[k] !== undefined) at([k], `${k} describes a posted curve: the stored range test was read when it was posted (send curve instead of range_test_id, or leave ${k} out)`);
       }
     } else checkCurveAgainstRange({ curve: r.curve, range: r.range ?? CurveRangeSchema.parse({}) }, ctx);
-    if (r.validation.seeds !== undefined && r.validation.seeds > 1) {
-      at(
-        ['validation', 'seeds'],
-        `${r.executor.kind} executors validate each candidate once: your training code owns its seeds and validation split, so stride ranks by the spread of the last epochs' validation losses (send 1, or leave seeds out)`,
-      );
-    }
   })
   .openapi('LrSuggestExternalRequest', {
     description: `Validate the candidates of a range test on your own hardware: a study of the candidate lrs, trained by your loop (executor client) or by runners (executor runner) for the training horizon. Exactly one of range_test_id and curve.`,

@@ -751,12 +751,17 @@ export class StudyCoordinator extends DurableObject<Env> {
     const fresh = (found?.lrs ?? []).filter((lr) => !lrs.includes(lr));
     config.lr_extension = { done: true, lrs: fresh };
     if (spec?.type === 'categorical' && fresh.length > 0) {
+      // A round on several seeds (space.seed): each new lr trains on every seed too.
+      const seedSpec = config.space.seed;
+      const seeds = seedSpec?.type === 'categorical' ? seedSpec.choices : [null];
       config.space = { ...config.space, lr: { ...spec, choices: [...spec.choices, ...fresh] } };
-      config.max_trials += fresh.length;
+      config.max_trials += fresh.length * seeds.length;
       for (const lr of fresh) {
-        const number = this.count();
-        this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify({ lr }));
-        this.enqueueOutbox('trial', number);
+        for (const seed of seeds) {
+          const number = this.count();
+          this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify(seed === null ? { lr } : { lr, seed }));
+          this.enqueueOutbox('trial', number);
+        }
       }
     }
     this.sql.exec(`UPDATE meta SET value = ? WHERE key = 'config'`, JSON.stringify(config));

@@ -25,15 +25,19 @@
  * lose long ones (test/quality.test.ts measures it).
  *
  * On your hardware (executor client or runner, with a stored range test or a
- * posted curve): the same candidates become the trials of one study that the
- * caller's loop (ask and tell) or runners (stride agent) train for the
- * horizon, with the same successive halving; its coordinator adds the two
- * points past an edge to that study when the first round ends there
- * (StudyConfig.lr_extension). The answer is read from the study's trials at
- * GET /v1/lr/suggest/{id}. Both ways share the judging: the evidence from
- * the trials and the ranking (tuning/lr-validation.ts), the answer from the
- * evidence (judge). Finalists are not retrained on other seeds there: the
- * caller's code owns its seeds and split.
+ * posted curve): candidates log-spaced over the three decades below the
+ * stable limit (a caller's run is longer than its sweep, so where the sweep
+ * first moved is no floor), plus the rules and the default, become the trials
+ * of one study that the caller's loop (ask and tell) or runners (stride agent)
+ * train for the whole horizon, without pruning (measured: rungs dropped the
+ * slow-starting low rates that win at the horizon), on `validation.seeds`
+ * seeds each (params.seed, which the caller's code seeds its model, data
+ * order and split with); its coordinator adds the two points past an edge to
+ * that study when the first round ends there (StudyConfig.lr_extension). The
+ * answer is read from the study's trials at GET /v1/lr/suggest/{id}. Both
+ * ways share the judging: the evidence from the trials, grouped by lr over
+ * the seeds, and the ranking (tuning/lr-validation.ts), the answer from the
+ * evidence (judge).
  *
  * Without a probe: the priors of tuning/lr-priors.ts from the context,
  * refined by the project's completed studies that declared the same context
@@ -167,7 +171,7 @@ const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
  * moves) up to max_stable_lr, skipping those near a rule, until there are at
  * least min(6, max) and at most `max`. Sorted by lr.
  */
-export function pickCandidates(rt: LrRangeTest, optimizer: Optimizer, max: number): Candidate[] {
+export function pickCandidates(rt: LrRangeTest, optimizer: Optimizer, max: number, floor: 'moves' | 'decades' = 'moves'): Candidate[] {
   const s = rt.suggestion;
   const ordered: [string, number | null][] = [
     [`suggestion (${s.method})`, s.lr],
@@ -189,7 +193,11 @@ export function pickCandidates(rt: LrRangeTest, optimizer: Optimizer, max: numbe
   const lastLr = [...rt.curve].reverse().find((p) => p.smoothed_loss !== null)?.lr ?? null;
   const hi = s.max_stable_lr ?? lastLr;
   if (hi === null || !(hi > 0)) return rules.sort((a, b) => a.lr - b.lr);
-  const moves = stableRange(rt).min;
+  // On the edge the probe's own sweep and training share one machinery: below where the sweep's
+  // loss first moves, nothing trains. A caller's run is longer than its sweep (thousands of steps
+  // against a hundred): rates the sweep could not move with can win there, so the candidates
+  // span the whole three decades below the stable limit (floor 'decades').
+  const moves = floor === 'moves' ? stableRange(rt).min : null;
   const lo = moves !== null && moves < hi ? Math.max(hi / 1000, moves) : hi / 1000;
   const want = Math.min(6, max);
   let out = rules;
@@ -603,6 +611,8 @@ interface ExternalMeta {
   horizon_epochs?: number;
   horizon_steps?: number;
   schedule: 'constant' | 'cosine' | 'one_cycle';
+  /** The seeds each candidate trains on (params.seed), when more than one. */
+  seeds?: number[];
 }
 
 /** The 202 of POST /v1/lr/suggest with a client or runner executor. */
@@ -614,6 +624,8 @@ export interface LrSuggestionStart {
   candidates: Candidate[];
   horizon: { unit: 'epochs' | 'steps'; epochs: number | null; steps?: number; source: ExternalHorizon['source']; schedule: ExternalMeta['schedule']; rungs: number[] };
   pruner: Record<string, unknown>;
+  /** The seeds each candidate trains on (params.seed): [0] unless validation.seeds asked for more. */
+  seeds: number[];
   max_trials: number;
   range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] };
   poll: string;
@@ -663,8 +675,9 @@ function externalHorizonReason(unit: 'epochs' | 'steps', length: number, source:
 
 /**
  * POST /v1/lr/suggest with executor client or runner: the range test's candidates (pickCandidates,
- * as on the edge) become a study of its own: space {lr: categorical}, grid sampler, ASHA at a
- * quarter and a half of the horizon, max_trials the candidates, trained by the caller's loop (ask
+ * floor 'decades') become a study of its own: space {lr: categorical} (and {seed: categorical}
+ * with validation.seeds > 1), grid sampler, no pruner, max_trials the candidates times the
+ * seeds, trained by the caller's loop (ask
  * and tell) or by runners (stride agent). When the round ends with the best at an edge, its
  * coordinator adds two trials past that edge (StudyConfig.lr_extension). The answer is at
  * GET /v1/lr/suggest/{id} (getExternalSuggestion).
@@ -684,7 +697,7 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
       { path: 'optimizer', message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)` },
     ]);
   }
-  const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
+  const cands = pickCandidates(rt, optimizer, req.validation.max_candidates, 'decades');
   if (cands.length < 2) {
     const field = req.curve !== undefined ? 'curve' : 'range_test_id';
     throw new ProblemError(422, 'invalid-request', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, [
@@ -705,39 +718,51 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
     ...(unit === 'epochs' ? { horizon_epochs: length } : { horizon_steps: length }),
     schedule: req.schedule,
   };
-  const pruner = validationPruner(length);
+  const seeds = Array.from({ length: req.validation.seeds ?? 1 }, (_, k) => k);
+  if (seeds.length > 1) meta.seeds = seeds;
+  // No successive halving here: measured on the bench's real-data tasks in PyTorch (bench/RESULTS.md,
+  // "LR from Python"), rungs at a quarter and a half of the run dropped the low rates that win at
+  // the horizon (they start slower), and the answer lost 25% at the median. Every candidate trains
+  // the whole run; a diverging one ends itself (a NaN is told failed).
+  const pruner = { name: 'none' };
+  const space: Record<string, unknown> = { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } };
+  if (seeds.length > 1) space.seed = { type: 'categorical', choices: seeds };
+  const trialsNeeded = cands.length * seeds.length;
   const body = StudyCreateSchema.parse({
     name: `lr-suggest ${rt.id} (${kind})`,
     metric: 'val_loss',
-    space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
+    space,
     sampler: { name: 'grid', seed: 0 },
     pruner,
-    max_trials: cands.length,
+    max_trials: trialsNeeded,
     executor: req.executor,
     metadata: meta,
   });
   const study = await createStudy(env, projectId, body, { lr_extension: { done: false, lrs: [] } });
-  const rungs = validationRungs(length);
   const poll = `/v1/lr/suggest/${study.id}`;
+  const seedWord = seeds.length > 1 ? `, seeding its model, data order and split with params.seed` : '';
   const how =
     kind === 'client'
-      ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at its params.lr, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and stop when it answers should_prune (tell it pruned), else tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
-      : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"] and reports its validation loss each ${unit === 'epochs' ? 'epoch' : 'step'}`;
+      ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at its params.lr${seedWord}, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
+      : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"]${seeds.length > 1 ? ' and params["seed"]' : ''} and reports its validation loss each ${unit === 'epochs' ? 'epoch' : 'step'}`;
   return {
     id: study.id,
     study_id: study.id,
     status: 'running',
     executor: study.executor as unknown as Record<string, unknown>,
     candidates: cands,
-    horizon: { unit, epochs: unit === 'epochs' ? length : null, ...(unit === 'steps' ? { steps: length } : {}), source, schedule: req.schedule, rungs },
+    horizon: { unit, epochs: unit === 'epochs' ? length : null, ...(unit === 'steps' ? { steps: length } : {}), source, schedule: req.schedule, rungs: [] },
     pruner,
-    max_trials: cands.length,
+    seeds,
+    max_trials: trialsNeeded,
     range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
     poll,
     reasoning: [
       rangeTestReason(rt),
       externalHorizonReason(unit, length, source, kind),
-      `${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}), ${rungs.length > 0 ? `successive halving (reduction factor 2) stops the worse half at ${rungs.join(' and ')} ${unit}` : 'no pruning (too short for a rung)'}; a best at the lowest or highest candidate adds two trials past that edge to the same study`,
+      `${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}), log-spaced over the three decades below the stable limit, each trained for the whole horizon (no pruning: shorter runs favour higher rates)` +
+        (seeds.length > 1 ? ` on ${seeds.length} seeds (params.seed ${seeds.join(', ')}: ${trialsNeeded} trials), ranked by their mean` : '') +
+        `; a best at the lowest or highest candidate adds two more past that edge to the same study`,
       `next: ${how}; then GET ${poll}`,
     ],
     ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
@@ -772,7 +797,7 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     study_ids: [id],
     epochs: unit === 'epochs' ? length : null,
     schedule: m.schedule,
-    seeds: [],
+    seeds: m.seeds ?? [],
     candidates: evidence,
     candidate_epochs: evidence.reduce((a, c) => a + c.epochs_run, 0),
     complete,
@@ -821,7 +846,10 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     );
     return { ...base, status: 'running', lr: null, method: 'validating', confidence: 'low', schedule: null, reasoning: why };
   }
-  const verdict = judge(run, { first: m.candidates, rungs: validationRungs(length), unit, length, full: horizon.method === 'full' }, why);
+  if (m.seeds && m.seeds.length > 1) why.push(`each candidate trained on ${m.seeds.length} seeds (params.seed ${m.seeds.join(', ')}): ranked by the mean of their final validation losses, ties judged on the per-seed differences`);
+  // Studies started before the client path stopped pruning ran ASHA; their rungs are said as they were.
+  const rungs = study.pruner.name === 'asha' ? validationRungs(length) : [];
+  const verdict = judge(run, { first: m.candidates, rungs, unit, length, full: horizon.method === 'full' }, why);
   const s = rt?.suggestion;
   let lr: number;
   let method: string;

@@ -44,7 +44,7 @@ export interface CandidateEvidence {
 }
 
 /** Evidence with the candidate's validation losses, epoch by epoch (not part of the answer). */
-export type Evidence = CandidateEvidence & { curve?: number[]; last_step?: number | null };
+export type Evidence = CandidateEvidence & { curve?: number[]; last_step?: number | null; curves?: number[][] };
 
 /** What evidence needs of a trial (a coordinator's row or the API's Trial). */
 export interface TrialSnapshot {
@@ -64,33 +64,75 @@ export function spreadOf(values: readonly number[]): number | null {
 }
 
 /**
- * Each candidate's evidence from the trial that trained its lr (`params.lr`):
+ * Each candidate's evidence from the trials that trained its lr (`params.lr`):
  * its state, its final value (a pruned one's last reported loss), the epochs
  * it reported and their spread. A candidate no trial has taken yet is `waiting`.
+ *
+ * Trials with a `seed` param (a client's or runners' round on several seeds)
+ * are grouped by lr: the candidate is `complete` once every seed is, and its
+ * `score` is the mean of the seeds' final losses, `seeds` each seed's, and
+ * `spread` the standard error of that mean; `epochs_run` counts every seed's
+ * epochs, `last_step` is the shortest seed's, and `curves` keeps each seed's
+ * losses for markUnstable.
  */
 export function evidenceFromTrials(cands: readonly LrCandidate[], trials: readonly TrialSnapshot[]): Evidence[] {
   return cands.map((c) => {
-    const t = trials.find((x) => x.params.lr === c.lr);
-    const points = [...(t?.intermediate ?? [])].sort((a, b) => a.step - b.step);
-    const values = points.map((p) => p.value);
-    // A pruned candidate's evidence is its last validation loss.
-    const value = t?.value ?? values[values.length - 1] ?? null;
-    return {
-      lr: c.lr,
-      sources: [...c.sources],
-      state: t?.state ?? 'waiting',
-      value,
-      epochs_run: values.length,
-      spread: spreadOf(values),
-      tied: false,
-      unstable: false,
-      seeds: null,
-      score: value,
-      error: t?.error ?? null,
-      curve: values,
-      last_step: points.length > 0 ? points[points.length - 1].step : null,
-    };
+    const mine = trials.filter((x) => x.params.lr === c.lr);
+    const seeded = mine.filter((x) => typeof x.params.seed === 'number');
+    if (seeded.length > 0) return seededEvidence(c, seeded);
+    const one = single(c, mine[0]);
+    return { ...one, curves: [one.curve ?? []] };
   });
+}
+
+function single(c: LrCandidate, t: TrialSnapshot | undefined): Evidence {
+  const points = [...(t?.intermediate ?? [])].sort((a, b) => a.step - b.step);
+  const values = points.map((p) => p.value);
+  // A pruned candidate's evidence is its last validation loss.
+  const value = t?.value ?? values[values.length - 1] ?? null;
+  return {
+    lr: c.lr,
+    sources: [...c.sources],
+    state: t?.state ?? 'waiting',
+    value,
+    epochs_run: values.length,
+    spread: spreadOf(values),
+    tied: false,
+    unstable: false,
+    seeds: null,
+    score: value,
+    error: t?.error ?? null,
+    curve: values,
+    last_step: points.length > 0 ? points[points.length - 1].step : null,
+  };
+}
+
+/** The order of states when the seeds of one candidate disagree: the first one any seed is in wins. */
+const SEEDED_STATE_ORDER = ['failed', 'running', 'waiting', 'pruned', 'complete'];
+
+function seededEvidence(c: LrCandidate, trials: readonly TrialSnapshot[]): Evidence {
+  const runs = [...trials].sort((a, b) => (a.params.seed as number) - (b.params.seed as number)).map((t) => ({ seed: t.params.seed as number, ev: single(c, t) }));
+  const state = SEEDED_STATE_ORDER.find((s) => runs.some((r) => r.ev.state === s)) ?? runs[0].ev.state;
+  const seeds = runs.map((r) => ({ seed: r.seed, value: r.ev.state === 'complete' && r.ev.value !== null && Number.isFinite(r.ev.value) ? r.ev.value : null }));
+  const values = seeds.map((s) => s.value);
+  const full = values.every((v): v is number => v !== null);
+  const mean = full ? values.reduce((a, b) => a + (b as number), 0) / values.length : null;
+  const sd = full && values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + ((b as number) - mean!) ** 2, 0) / (values.length - 1)) : null;
+  const steps = runs.map((r) => r.ev.last_step).filter((x): x is number => x !== null && x !== undefined);
+  const first = runs[0].ev;
+  return {
+    ...first,
+    state,
+    // Without every seed, the first seed's loss stands for the candidate (pruned or still running).
+    value: mean ?? first.value,
+    score: mean ?? (state === 'complete' ? null : first.value),
+    spread: sd === null ? first.spread : sd / Math.sqrt(values.length),
+    seeds,
+    epochs_run: runs.reduce((a, r) => a + r.ev.epochs_run, 0),
+    error: runs.find((r) => r.ev.error)?.ev.error ?? null,
+    last_step: steps.length === runs.length ? Math.min(...steps) : (first.last_step ?? null),
+    curves: runs.map((r) => r.ev.curve ?? []),
+  };
 }
 
 /**
@@ -103,14 +145,30 @@ export function evidenceFromTrials(cands: readonly LrCandidate[], trials: readon
  * small split; it is not a rate to train with.
  */
 export function markUnstable(cands: Evidence[]): void {
-  const early = earlyLoss(cands);
-  for (const c of cands) if (blewUp(c.curve ?? [], early)) c.unstable = true;
+  const rounds = Math.max(1, ...cands.map((c) => c.curves?.length ?? 1));
+  for (let k = 0; k < rounds; k++) {
+    const curveOf = (c: Evidence) => (c.curves ? (c.curves[k] ?? []) : k === 0 ? (c.curve ?? []) : []);
+    const early = earlyLoss(cands.map((c) => ({ lr: c.lr, curve: curveOf(c) })));
+    for (const c of cands) if (blewUp(curveOf(c), early)) c.unstable = true;
+  }
 }
 
-/** The median first-epoch validation loss of the candidates (null without one). */
-export function earlyLoss(cands: { curve?: number[] }[]): number | null {
-  const firsts = cands.map((c) => c.curve?.[0]).filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  return firsts.length === 0 ? null : firsts[Math.floor((firsts.length - 1) / 2)];
+/**
+ * The loss level the candidates start from: the higher of their median
+ * first-epoch validation loss and the first-epoch loss of the lowest lr
+ * (the slowest to move, so the closest to the untrained model's loss). A
+ * candidate that only starts slowly is not blowing up: with the median alone,
+ * on a split where most candidates fall fast in their first epoch, the lowest
+ * rates' first epochs read as 3x "blow-ups" (breast cancer with RMSprop in
+ * PyTorch: the best lr, 4e-4, was excluded so). Null without a first epoch.
+ */
+export function earlyLoss(cands: { lr?: number; curve?: number[] }[]): number | null {
+  const withFirst = cands.filter((c) => c.curve?.[0] !== undefined && Number.isFinite(c.curve[0]));
+  const firsts = withFirst.map((c) => c.curve![0]).sort((a, b) => a - b);
+  if (firsts.length === 0) return null;
+  const median = firsts[Math.floor((firsts.length - 1) / 2)];
+  const lowest = withFirst.filter((c) => c.lr !== undefined).sort((a, b) => a.lr! - b.lr!)[0];
+  return lowest ? Math.max(median, lowest.curve![0]) : median;
 }
 
 /** Whether a run's validation losses blew up against the early loss, or saturated at exactly 0. */

@@ -1,10 +1,10 @@
 // The judging of LR candidates by their validation losses (src/tuning/lr-validation.ts): the
 // evidence a round leaves, and where to look next when the best is at an edge. Plain Node.
 import { describe, expect, it } from 'vitest';
-import { evidenceFromTrials, extensionPast } from '../../src/tuning/lr-validation';
+import { evidenceFromTrials, extensionPast, markUnstable, rankWithTies } from '../../src/tuning/lr-validation';
 
-const trial = (lr: number, values: number[], state = 'complete', first = 1) => ({
-  params: { lr },
+const trial = (lr: number, values: number[], state = 'complete', first = 1, seed?: number) => ({
+  params: seed === undefined ? { lr } : { lr, seed },
   state,
   value: state === 'complete' ? values[values.length - 1] : null,
   intermediate: values.map((value, i) => ({ step: first + i, value })),
@@ -35,5 +35,45 @@ describe('lr-validation', () => {
     expect(blown[2].unstable).toBe(true);
     // Nothing finished: nowhere to go.
     expect(extensionPast(evidenceFromTrials(lrs.map((lr) => ({ lr, sources: [] })), [trial(0.001, [1], 'failed')]), lrs)).toBeNull();
+  });
+
+  it('seeds: the trials of one lr on several seeds are one candidate, ranked by their mean, complete when every seed is', () => {
+    const cands = [0.001, 0.01].map((lr) => ({ lr, sources: [] }));
+    const seeded = (lr: number, finals: number[], states = finals.map(() => 'complete')) => finals.map((v, seed) => trial(lr, [1, 0.5, v], states[seed], 1, seed));
+    // 0.01 wins seed 0 by a lot and loses the two others: the mean picks 0.001 (bc120 in PyTorch: one 24-row split ranks high rates first).
+    const ev = evidenceFromTrials(cands, [...seeded(0.001, [0.3, 0.2, 0.25]), ...seeded(0.01, [0.05, 0.6, 0.7])]);
+    expect(ev.map((e) => [e.lr, e.state, e.epochs_run, e.last_step, e.seeds?.map((s) => s.value)])).toEqual([
+      [0.001, 'complete', 9, 3, [0.3, 0.2, 0.25]],
+      [0.01, 'complete', 9, 3, [0.05, 0.6, 0.7]],
+    ]);
+    expect(ev[0].score).toBeCloseTo(0.25, 10);
+    expect(ev[1].score).toBeCloseTo(0.45, 10);
+    // The noise of the mean: the seeds' standard deviation over sqrt(3).
+    expect(ev[0].spread).toBeCloseTo(0.05 / Math.sqrt(3), 10);
+    expect(rankWithTies(ev).ranked.map((c) => c.lr)).toEqual([0.001, 0.01]);
+    // A seed still running: the candidate is running, not a finalist yet.
+    const partial = evidenceFromTrials(cands, [...seeded(0.001, [0.3, 0.2, 0.25], ['complete', 'running', 'complete']), ...seeded(0.01, [0.05, 0.6, 0.7])]);
+    expect(partial[0].state).toBe('running');
+    expect(partial[0].seeds?.map((s) => s.value)).toEqual([0.3, null, 0.25]);
+    expect(rankWithTies(partial).ranked.map((c) => c.lr)).toEqual([0.01]);
+    // A seed that failed (diverged) fails the candidate.
+    expect(evidenceFromTrials(cands, seeded(0.01, [0.05, 0.6, 0.7], ['complete', 'failed', 'complete']))[1].state).toBe('failed');
+  });
+
+  it('unstable on any seed: a blow-up on one seed excludes the candidate; a slow start is not a blow-up', () => {
+    const cands = [0.0004, 0.001, 0.01, 0.1].map((lr) => ({ lr, sources: [] }));
+    const run = (lr: number, seed: number, curve: number[]) => trial(lr, curve, 'complete', 1, seed);
+    const ev = evidenceFromTrials(cands, [
+      // The lowest lr starts slowly (its first epoch near the untrained loss, 0.69) and ends best.
+      run(0.0004, 0, [0.6, 0.2, 0.06]), run(0.0004, 1, [0.62, 0.25, 0.08]),
+      run(0.001, 0, [0.15, 0.1, 0.09]), run(0.001, 1, [0.18, 0.1, 0.1]),
+      run(0.01, 0, [0.12, 0.1, 0.11]), run(0.01, 1, [0.1, 0.09, 0.12]),
+      // Fine on seed 0, in the tens on seed 1.
+      run(0.1, 0, [0.1, 0.08, 0.05]), run(0.1, 1, [0.2, 30, 0.3]),
+    ]);
+    markUnstable(ev);
+    // The median first epoch is 0.15: 0.6 would read as a 3x blow-up against it; the lowest lr's first epoch sets the level.
+    expect(ev.map((c) => c.unstable)).toEqual([false, false, false, true]);
+    expect(rankWithTies(ev).ranked[0].lr).toBe(0.0004);
   });
 });
