@@ -184,6 +184,7 @@ export function renderLrClient(q, lines) {
   lines.push(
     `The tasks of "LR suggestions on real data" (bench/lr-real.mjs: the same CSVs, the server's 80/20 split, label noise, MLP shapes, optimizers, batch sizes and horizons H), with the MLP in PyTorch (bench/lr_client.py: features standardised over all rows as src/probe/data.ts does, torch's default initialisation, one thread). ` +
       'Per task: `stride.lr_find` on seed 0\'s training split (its defaults: 1e-7 to 10 over 100 steps, stopped at divergence) posts the curve, and the service answers with its rules (`suggestion` is its pick, valley by default); fastai\'s `valley` rule, reimplemented in PyTorch from fastai\'s `lr_find` (smoothed loss, points 10 to the fifth from the end), reads the same measured curve; `default` is the optimizer\'s conventional lr (torch.optim\'s; 0.01 for SGD). ' +
+      '`lr_suggest` is called as a user calls it, with `range_test=` the lr_find result, `training={"epochs": H}` and its other defaults (about 8 candidates, every one trained to H, on 3 seeds since every task has fewer than 5,000 examples); its train_fn trains `trial.seed` 0 on the sweep\'s split and seed k on the split, initialisation and batch order of seed 1000k (never a truth seed). ' +
       `Ground truth: the ${q.rows[0]?.grid.length ?? '—'}-point log grid of lr-real.mjs plus every method's lr, each trained in PyTorch for H epochs on seeds ${q.truth_seeds.join(', ')} (the server's held-out split of that seed, and that seed's initialisation and batch order: nothing the sweep saw), final validation loss averaged over the seeds (a lr that diverged on any seed counts as diverged). Ratio = that loss / the best grid loss.`,
     '',
   );
@@ -230,6 +231,7 @@ export function renderLrClient(q, lines) {
   );
   lines.push(`- Range-test confidence per task: ${q.rows.map((r) => `${r.id} ${r.confidence ?? '—'}`).join(', ')}. lr_find's wall time (sweep and the service's answer): median ${f(median(q.rows.map((r) => r.find_s)), 1)} s.`);
   lines.push('- "div." = the run diverged (a NaN or infinite loss) on at least one seed; it counts as infinitely bad in the medians and worst ratios.');
+  if (q.rows.some((r) => r.validated?.seeds)) lines.push(`- lr_suggest's seeds per task: ${q.rows.map((r) => `${r.id} ${r.validated?.seeds ? r.validated.seeds.length : '—'}`).join(', ')}; its candidates per task: ${q.rows.map((r) => `${r.id} ${r.validated?.candidates ?? '—'}`).join(', ')}.`);
   lines.push('- PyTorch here multiplies with the reference BLAS (see the training-step section), which slows the wide MLP\'s steps but not the losses.');
   lines.push('');
 }
