@@ -7,7 +7,7 @@ import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import { LrSuggestRequestSchema } from '../src/api/schemas';
 import { loadDataset } from '../src/probe/data';
-import { markUnstable, pickCandidates, rankWithTies, resolveHorizon, validationSeeds } from '../src/services/lr-suggest';
+import { markUnstable, pickCandidates, rankWithTies, resolveHorizon, spreadCandidates, validationSeeds } from '../src/services/lr-suggest';
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [32], activation: 'relu' },
@@ -168,6 +168,35 @@ describe('lr/suggest, the parts', () => {
     // A high max_stable_lr: the floor is where the loss first moves, not max/1000.
     const wide = pickCandidates(rt({ max_stable_lr: 10 }), 'adam', 8);
     expect(Math.min(...wide.filter((x) => x.sources.includes('log-spaced')).map((x) => x.lr))).toBeGreaterThanOrEqual(1e-2);
+  });
+
+  it("a caller's candidates: evenly log-spaced over the three decades below max_stable_lr, the rules in place of their nearest points, not crowding the low end", () => {
+    // Rules crowded at 1.9e-3..3.4e-3 under max_stable 0.038 (breast cancer with RMSprop in PyTorch, best 4e-4).
+    const crowded = {
+      ...rt({ max_stable_lr: 0.038 }),
+      suggestion: { lr: 0.0019, method: 'valley', candidates: { valley: 0.0019, steepest: 0.0034, minimum: 0.026, min_over_10: 0.0026 }, max_stable_lr: 0.038, confidence: 'high', reasons: [] },
+    };
+    for (const max of [4, 8, 10]) {
+      const c = spreadCandidates(crowded, 'rmsprop', max);
+      const lrs = c.map((x) => x.lr);
+      expect(lrs.length).toBe(max);
+      expect(lrs).toEqual([...lrs].sort((a, b) => a - b));
+      // From 3.8e-5 to 0.038, no gap wider than two spacings, however the rules crowd.
+      expect(lrs[0]).toBeCloseTo(3.8e-5, 8);
+      expect(lrs[lrs.length - 1]).toBeGreaterThanOrEqual(0.026);
+      for (let i = 1; i < lrs.length; i++) expect(Math.log10(lrs[i] / lrs[i - 1])).toBeLessThanOrEqual((2 * 3) / (max - 1) + 1e-9);
+    }
+    const c = spreadCandidates(crowded, 'rmsprop', 8);
+    // Some point within a spacing of the best, 4e-4 (pickCandidates has none between 3.8e-5 and 1.2e-3).
+    expect(c.some((x) => Math.abs(Math.log10(x.lr / 4e-4)) <= 3 / 7 / 2 + 1e-9)).toBe(true);
+    // The rules and rmsprop's default (0.01) keep their own lr, with their sources.
+    expect(c.find((x) => x.sources.includes('valley'))!.lr).toBe(0.0019);
+    expect(c.find((x) => x.sources.includes('default'))!.lr).toBe(0.01);
+    expect(c.find((x) => x.sources.includes('minimum'))!.lr).toBe(0.026);
+    expect(c.filter((x) => x.sources.includes('log-spaced')).length).toBeGreaterThanOrEqual(3);
+    // No stable range: the edge's picker.
+    const none = { ...rt({ max_stable_lr: null }), curve: [] };
+    expect(spreadCandidates(none, 'adam', 8)).toEqual(pickCandidates(none, 'adam', 8));
   });
 
   it('horizon: steps become epochs of the training split; the edge budget decides full or extrapolated', async () => {
