@@ -14,7 +14,7 @@
  */
 import type { Context, Next } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import { sha256Hex } from './canonical';
+import { sha256Hex } from '../lib/hash';
 import { ProblemError } from './problem';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { findKeyByHash } from '../db/keys';

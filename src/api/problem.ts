@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z, type ZodError } from 'zod';
+import { CoordinatorError } from '../coordinator/errors';
 import { closest } from '../lib/names';
 import { ProbeInputError, type InputIssue } from '../probe/errors';
 
@@ -181,6 +182,13 @@ export function onError(err: Error, c: Context): Response {
     const res = problemResponse(c, { status: err.status, slug: err.slug, detail: err.message, errors: err.errors, ...err.extra });
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
+  }
+  if (err instanceof CoordinatorError) {
+    if (err.kind === 'not_found') return problemResponse(c, { status: 404, slug: 'not-found', detail: err.detail });
+    if (err.kind === 'conflict') return problemResponse(c, { status: 409, slug: 'conflict', detail: err.detail });
+    // `path: message` details name the offending field.
+    const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(err.detail);
+    return problemResponse(c, { status: 422, slug: 'invalid-request', detail: err.detail, errors: m ? [{ path: m[1], message: m[2] }] : undefined });
   }
   if (err instanceof ProbeInputError) {
     const over = err.status === 413;

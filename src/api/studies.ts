@@ -1,6 +1,6 @@
 /** Routes of studies and trials (ask and tell). Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import * as studies from '../services/studies';
 import type { Caller, TellBody } from '../coordinator/types';
 import { rateLimit, type Principal } from './auth';

@@ -31,7 +31,7 @@ import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from
 import { RandomSampler } from '../tuning/samplers';
 import type { Params, Space } from '../tuning/types';
 import { limitsFrom, type Limits } from './lr-range-tests';
-import { studyStub } from './studies';
+import { studyStub } from '../coordinator/stub';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;

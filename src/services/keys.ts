@@ -1,6 +1,6 @@
 /** Projects and API keys: created by the admin token (or a key with the admin scope, in its own project). */
-import { sha256Hex } from '../api/canonical';
-import { newId, randomBase64Url } from '../api/ids';
+import { sha256Hex } from '../lib/hash';
+import { newId, randomBase64Url } from '../lib/ids';
 import { ProblemError } from '../api/problem';
 import type { Principal, Scope } from '../api/auth';
 import { findKey, findProject, findProjectByName, insertKey, insertProject, listKeys, listProjects, revokeKey, type ApiKeyRow, type ProjectRow } from '../db/keys';

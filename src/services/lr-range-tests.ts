@@ -4,8 +4,8 @@
  * posted curve (analysed as a probe's sweep is: probe/curve.ts), and the
  * write to D1.
  */
-import { canonicalJson, sha256Hex } from '../api/canonical';
-import { newId } from '../api/ids';
+import { canonicalJson, sha256Hex } from '../lib/hash';
+import { newId } from '../lib/ids';
 import { ProblemError } from '../api/problem';
 import type { LrRangeTest, LrRangeTestRequest } from '../api/schemas';
 import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';

@@ -12,7 +12,7 @@
  * subscription is disabled and says why.
  */
 import { Webhook } from 'standardwebhooks';
-import { newId, randomBase64 } from '../api/ids';
+import { newId, randomBase64 } from '../lib/ids';
 import { ProblemError } from '../api/problem';
 import type { NotificationMessage, StudyEvent } from '../coordinator/types';
 import {

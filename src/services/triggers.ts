@@ -12,7 +12,8 @@
  * executor starts running at once.
  */
 import { Webhook } from 'standardwebhooks';
-import { newId, randomBase64, randomBase64Url } from '../api/ids';
+import { newId, randomBase64, randomBase64Url } from '../lib/ids';
+import { CoordinatorError } from '../coordinator/errors';
 import { ProblemError } from '../api/problem';
 import { boundsStatus } from '../lib/json-bounds';
 import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
@@ -351,6 +352,7 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
   } catch (err) {
     // A template that cannot make a study with this event's values: say so now and on every redelivery.
     if (err instanceof ProblemError && err.status < 500) await fail(`the filled template is not a valid study: ${err.message}`);
+    if (err instanceof CoordinatorError) await fail(`the filled template is not a valid study: ${err.detail}`);
     throw err;
   }
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });
