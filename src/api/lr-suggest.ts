@@ -3,7 +3,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { getExternalSuggestion, isExternal, requireProbeOrContext, startExternalSuggestion, suggestLr } from '../services/lr-suggest';
 import { rateLimit } from './auth';
-import { LrSuggestBodySchema } from './schemas';
+import { LrSuggestBodySchema } from '../contract/schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const HorizonSchema = z

@@ -9,7 +9,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z, type ZodError } from 'zod';
 import { CoordinatorError } from '../coordinator/errors';
 import { closest } from '../lib/names';
-import { ProbeInputError, type InputIssue } from '../probe/errors';
+import type { InputIssue } from '../contract/issues';
+import { ProbeInputError } from '../probe/errors';
 
 export interface Problem {
   type: string;

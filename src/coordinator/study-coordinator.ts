@@ -42,7 +42,7 @@ import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
-import type { Caller, EdgeExecutor, LeaseGrant, NotificationMessage, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from './types';
+import type { Caller, EdgeExecutor, LeaseGrant, NotificationMessage, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
 
 interface TrialRow {
   number: number;

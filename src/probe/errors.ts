@@ -4,10 +4,7 @@
  * `path` names the offending field from the request root, dot-separated,
  * with array indices as numbers (e.g. `probe.data.x.3.1`).
  */
-export interface InputIssue {
-  path: string;
-  message: string;
-}
+import type { InputIssue } from '../contract/issues';
 
 export class ProbeInputError extends Error {
   readonly status: 422 | 413;

@@ -17,14 +17,15 @@
  *   `pct_start`, `div_factor`, `final_div_factor`; `warmup_steps`.
  * Any other name is a 422 when the study is created.
  */
-import { ProbeSchema } from '../api/schemas';
+import { ProbeSchema } from '../contract/schemas';
 import { zodIssues } from '../api/problem';
 import { parseCoordinatorError } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
-import type { EdgeExecutor, StudyConfig } from '../coordinator/types';
+import type { EdgeExecutor, StudyView } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
 import { loadDataset } from '../probe/data';
-import { ProbeInputError, type InputIssue } from '../probe/errors';
+import type { InputIssue } from '../contract/issues';
+import { ProbeInputError } from '../probe/errors';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { validateSchedule, type ScheduleSpec, type WarmupSpec } from '../probe/schedules';
 import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from '../probe/trial';
@@ -195,7 +196,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
       if (parseCoordinatorError(err)?.kind !== 'conflict') throw err;
     }
   };
-  const study = (await stub.getStudy()) as unknown as Pick<StudyConfig, 'executor'>;
+  const study = (await stub.getStudy()) as StudyView;
   if (study.executor.kind !== 'edge') return;
   const executor = study.executor;
   let plan: EdgeTrialPlan;

@@ -7,7 +7,7 @@
 import { canonicalJson, sha256Hex } from '../lib/hash';
 import { newId } from '../lib/ids';
 import { ProblemError } from '../api/problem';
-import type { LrRangeTest, LrRangeTestRequest } from '../api/schemas';
+import type { LrRangeTest, LrRangeTestRequest } from '../contract/schemas';
 import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';
 import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';

@@ -51,8 +51,11 @@ import {
   type LrRangeTest,
   type LrSuggestExternalRequest,
   type LrSuggestRequest,
-} from '../api/schemas';
-import type { StudyView, TrialView } from '../coordinator/types';
+} from '../contract/schemas';
+import type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence } from '../contract/lr-suggestion';
+import type { StudyView, TrialView } from '../contract/study';
+
+export type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence };
 import { findRangeTestById } from '../db/lr-range-tests';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
@@ -87,75 +90,6 @@ const CONFIRMED_FINALISTS = 3;
 const SEED_STRIDE = 1000;
 
 type Candidate = LrCandidate;
-
-export interface ValidationEvidence {
-  study_id: string;
-  /** Every study that validated candidates: the first round, then the extension past an edge. */
-  study_ids: string[];
-  /** Epochs each finalist trained; null for a client's or runners' horizon in steps. */
-  epochs: number | null;
-  schedule: string;
-  /** The seeds the finalists were validated on (the probe's first). */
-  seeds: number[];
-  candidates: CandidateEvidence[];
-  /** Epochs trained over every candidate, round and seed: the compute this answer cost. */
-  candidate_epochs: number;
-  complete: boolean;
-}
-
-/** The horizon of an edge validation: epochs of the probe's training split, and the edge budget. */
-export interface Horizon {
-  executor: 'edge';
-  unit: 'epochs';
-  /** The real run's length in epochs of the probe's training split. */
-  epochs: number;
-  /** The real run's optimizer steps, when the request gave them. */
-  steps?: number;
-  steps_per_epoch: number;
-  source: 'training.epochs' | 'training.steps' | 'train_steps' | 'default';
-  /** Epochs the finalists trained (0: no validation). */
-  validated_epochs: number;
-  /** full: validated at the horizon; extrapolated: shorter, with the schedule compressed; none: not validated. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: { max_gflop: number; gflop_per_epoch: number; affordable_epochs: number };
-}
-
-/** The horizon of a validation your loop or your runners train: in the unit they report (epochs, or steps). */
-export interface ExternalHorizon {
-  executor: 'client' | 'runner';
-  unit: 'epochs' | 'steps';
-  /** The real run's length in epochs; null when it was given in steps. */
-  epochs: number | null;
-  steps?: number;
-  /** Unknown here: your data loader knows it. */
-  steps_per_epoch: null;
-  source: 'training.epochs' | 'training.steps' | 'default';
-  /** How far the finalists reported (in `unit`; epochs_run's last step); null before any finished. */
-  validated_epochs: number | null;
-  validated_steps?: number | null;
-  /** full: the finalists reported up to the horizon (within one step); extrapolated: they stopped short; none: nothing finished. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: null;
-}
-
-export interface LrSuggestion {
-  /** GET /v1/lr/suggest/{id}: the suggestion's id (its study's). */
-  id?: string;
-  /** GET /v1/lr/suggest/{id}: running while candidates still train (the evidence so far), then complete. */
-  status?: 'running' | 'complete';
-  lr: number | null;
-  method: string;
-  confidence: 'low' | 'medium' | 'high';
-  stable_range: { min: number | null; max: number | null } | null;
-  schedule: ScheduleAdvice | null;
-  range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] } | null;
-  horizon: Horizon | ExternalHorizon | null;
-  validation: ValidationEvidence | null;
-  prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
-  reasoning: string[];
-}
 
 const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));

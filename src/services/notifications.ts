@@ -14,7 +14,7 @@
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64 } from '../lib/ids';
 import { ProblemError } from '../api/problem';
-import type { NotificationMessage, StudyEvent } from '../coordinator/types';
+import type { NotificationMessage, StudyEvent } from '../contract/study';
 import {
   findSubscription,
   insertAttempt,

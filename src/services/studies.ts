@@ -1,13 +1,13 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
 import { newId, randomBase64Url } from '../lib/ids';
 import { ProblemError } from '../api/problem';
-import type { StudyCreate } from '../api/schemas';
+import type { StudyCreate } from '../contract/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
-import type { Caller, ExecutorConfig, LeaseGrant, StudyConfig, StudyView, TellBody, TrialView } from '../coordinator/types';
+import type { Caller, LeaseGrant, SamplerConfig, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
-import type { InputIssue } from '../probe/errors';
+import type { InputIssue } from '../contract/issues';
 import { SamplerConfigError } from '../tuning/errors';
 import { validatePrunerConfig } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
@@ -31,10 +31,10 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
   issues.push(...validatePrunerConfig(body.pruner));
-  const executor = body.executor as ExecutorConfig;
+  const executor = body.executor;
   if (space && executor.kind === 'edge') issues.push(...checkEdgeSpace(space, executor, body.max_trials));
   const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
-  const sampler = { ...body.sampler, seed } as StudyConfig['sampler'];
+  const sampler: SamplerConfig = { ...body.sampler, seed };
   if (space && issues.length === 0) {
     try {
       // Sampler settings that cannot work with this space (grid over a continuous range).
@@ -53,7 +53,7 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
     metric: body.metric,
     space,
     sampler,
-    pruner: body.pruner as StudyConfig['pruner'],
+    pruner: body.pruner,
     executor,
     max_trials: body.max_trials,
     metadata: body.metadata,

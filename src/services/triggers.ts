@@ -16,7 +16,7 @@ import { newId, randomBase64, randomBase64Url } from '../lib/ids';
 import { CoordinatorError } from '../coordinator/errors';
 import { ProblemError } from '../api/problem';
 import { boundsStatus } from '../lib/json-bounds';
-import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
+import { StudyCreateSchema, type StudyCreate } from '../contract/schemas';
 import { issuesDetail, zodIssues } from '../api/problem';
 import { closest } from '../lib/names';
 import {
@@ -35,7 +35,7 @@ import {
 import { validateSpace } from '../tuning/validate';
 import { createStudy, run } from './studies';
 import { checkEdgeSpace } from './edge';
-import type { EdgeExecutor } from '../coordinator/types';
+import type { EdgeExecutor } from '../contract/study';
 
 export interface TriggerFilter {
   /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
@@ -68,7 +68,7 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
     throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
   }
   const { space, issues } = validateSpace(parsed.data.space);
-  if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor as EdgeExecutor, parsed.data.max_trials));
+  if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor, parsed.data.max_trials));
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
     throw new ProblemError(422, 'invalid-request', `${withPrefix[0].path}: ${withPrefix[0].message}`, withPrefix);

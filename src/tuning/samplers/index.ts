@@ -13,6 +13,7 @@
  * like `sampler.n_startup_trials`. `name` and `seed` are accepted (and
  * ignored here: the seed reaches the sampler through the SampleContext).
  */
+import { SAMPLER_NAMES, type SamplerName } from '../../contract/names';
 import { SamplerConfigError } from '../errors';
 import type { Sampler } from '../types';
 import { GpSampler, type GpSamplerOptions } from './gp';
@@ -26,8 +27,7 @@ export { QmcSampler } from './qmc';
 export { RandomSampler, fromUnit } from './random';
 export { GridExhaustedError, SamplerConfigError } from '../errors';
 
-export const SAMPLER_NAMES = ['tpe', 'gp', 'random', 'qmc', 'grid'] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerName };
 
 type OptionKind = 'int>=0' | 'int>=1' | 'bool' | 'positive';
 
