@@ -6,12 +6,10 @@ import { parseCoordinatorError } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type { Caller, LeaseGrant, SamplerConfig, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
-import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { InputIssue } from '../contract/issues';
-import { SamplerConfigError } from '../tuning/errors';
 import { validatePrunerConfig } from '../tuning/pruners';
-import { makeSampler } from '../tuning/samplers';
-import type { Params } from '../tuning/types';
+import { validateSamplerConfig } from '../tuning/samplers';
+import type { Params, Space } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
@@ -25,26 +23,30 @@ function invalid(issues: InputIssue[]): ProblemError {
   );
 }
 
-/** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
-export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
+/**
+ * Every problem with a study body that the schema cannot see, for POST
+ * /v1/studies and for a template (services/triggers.ts) alike: the space, the
+ * pruner, an edge study's settings, then (when all of those hold) the
+ * sampler against the space. Paths are from the study body's root.
+ */
+export function validateStudy(body: StudyCreate): { space: Space | null; issues: InputIssue[] } {
   const issues: InputIssue[] = [];
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
   issues.push(...validatePrunerConfig(body.pruner));
+  if (space && body.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
+  // Sampler settings that cannot work with this space (grid over a continuous range).
+  if (space && issues.length === 0) issues.push(...validateSamplerConfig(body.sampler, space));
+  return { space, issues };
+}
+
+/** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
+export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
+  const { space, issues } = validateStudy(body);
+  if (issues.length > 0 || !space) throw invalid(issues);
   const executor = body.executor;
-  if (space && executor.kind === 'edge') issues.push(...checkEdgeSpace(space, executor, body.max_trials));
   const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
   const sampler: SamplerConfig = { ...body.sampler, seed };
-  if (space && issues.length === 0) {
-    try {
-      // Sampler settings that cannot work with this space (grid over a continuous range).
-      makeSampler(sampler.name, sampler).sample({ space, trials: [], direction: body.direction, seed, trialNumber: 0 });
-    } catch (err) {
-      if (err instanceof SamplerConfigError) issues.push({ path: err.path, message: err.message });
-      else throw err;
-    }
-  }
-  if (issues.length > 0 || !space) throw invalid(issues);
   const config: StudyConfig = {
     id: newId('std'),
     project_id: projectId,

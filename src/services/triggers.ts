@@ -32,10 +32,7 @@ import {
   type TemplateRow,
   type TriggerRow,
 } from '../db/hooks';
-import { validateSpace } from '../tuning/validate';
-import { createStudy, run } from './studies';
-import { checkEdgeSpace } from './edge';
-import type { EdgeExecutor } from '../contract/study';
+import { createStudy, run, validateStudy } from './studies';
 
 export interface TriggerFilter {
   /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
@@ -67,8 +64,7 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
     const status = boundsStatus(parsed.error);
     throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
   }
-  const { space, issues } = validateSpace(parsed.data.space);
-  if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor, parsed.data.max_trials));
+  const { issues } = validateStudy(parsed.data);
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
     throw new ProblemError(422, 'invalid-request', `${withPrefix[0].path}: ${withPrefix[0].message}`, withPrefix);

@@ -15,9 +15,12 @@
  */
 import { SAMPLER_NAMES, type SamplerName } from '../../contract/names';
 import { SamplerConfigError } from '../errors';
-import type { Sampler } from '../types';
+import type { InputIssue } from '../../contract/issues';
+import { SOBOL_MAX_DIMS } from '../sobol';
+import { paramOrder } from '../space';
+import type { Sampler, Space } from '../types';
 import { GpSampler, type GpSamplerOptions } from './gp';
-import { GridSampler, type GridSamplerOptions } from './grid';
+import { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 import { QmcSampler } from './qmc';
 import { RandomSampler } from './random';
 import { TpeSampler, type TpeOptions } from './tpe';
@@ -67,6 +70,27 @@ function optionProblem(kind: OptionKind, v: unknown): string | undefined {
       return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describe(v)}`;
     }
   }
+}
+
+/**
+ * Every problem with a study's `sampler` object (paths from the request root:
+ * `sampler.<option>`, or `space.<name>` for a space the sampler cannot
+ * cover, such as a grid over a float without a step); empty when it is valid.
+ * Checked like the pruners' options: nothing is sampled.
+ */
+export function validateSamplerConfig(config: Readonly<Record<string, unknown>> & { name: SamplerName }, space: Space): InputIssue[] {
+  try {
+    makeSampler(config.name, config);
+    if (config.name === 'grid') gridSize(space);
+    if (config.name === 'qmc') {
+      const dims = paramOrder(space).length;
+      if (dims > SOBOL_MAX_DIMS) throw new SamplerConfigError('space', `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${dims}`);
+    }
+  } catch (err) {
+    if (err instanceof SamplerConfigError) return [{ path: err.path, message: err.message }];
+    throw err;
+  }
+  return [];
 }
 
 /**
