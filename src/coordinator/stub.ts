@@ -31,6 +31,10 @@ export async function callStudy<T>(id: string, fn: () => Promise<T>): Promise<T>
     if (err instanceof CoordinatorError) throw err;
     const e = parseCoordinatorError(err);
     if (!e) throw err;
-    throw new CoordinatorError(e.kind, e.kind === 'not_found' && e.detail === 'no such study' ? `no study with id '${id}'` : e.detail);
+    if (e.kind === 'not_found') throw new CoordinatorError(e.kind, e.detail === 'no such study' ? `no study with id '${id}'` : e.detail);
+    if (e.kind === 'conflict') throw new CoordinatorError(e.kind, e.detail);
+    // `path: message` details name the offending field.
+    const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(e.detail);
+    throw new CoordinatorError(e.kind, e.detail, m ? [{ path: m[1], message: m[2] }] : undefined);
   }
 }

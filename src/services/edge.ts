@@ -18,7 +18,7 @@
  * Any other name is a 422 when the study is created.
  */
 import { ProbeSchema } from '../contract/schemas';
-import { zodIssues } from '../api/problem';
+import { zodIssues } from '../contract/issues';
 import { parseCoordinatorError } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
 import type { EdgeExecutor, StudyView } from '../contract/study';

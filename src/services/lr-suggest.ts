@@ -39,7 +39,7 @@
  * refined by the project's completed studies that declared the same context
  * in `metadata.context`.
  */
-import { ProblemError } from '../api/problem';
+import { DomainError } from '../contract/errors';
 import {
   CurveRangeSchema,
   DEFAULT_TRAINING_EPOCHS,
@@ -155,9 +155,9 @@ export function stableRange(rt: LrRangeTest): { min: number | null; max: number 
 /** The horizon of the request, with the steps converted to epochs of the probe's training split. */
 export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeSpec, limits: Limits): Horizon {
   if (req.train_steps !== undefined && req.training !== undefined) {
-    throw new ProblemError(422, 'invalid-request', 'train_steps: it is an alias of training.steps; send one of them', [
+    throw new DomainError('invalid', 'train_steps: it is an alias of training.steps; send one of them', { issues: [
       { path: 'train_steps', message: 'train_steps is an alias of training.steps: send training alone' },
-    ]);
+    ] });
   }
   const split = req.validation.validation_split;
   const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * split)));
@@ -171,9 +171,9 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
     source = req.training ? 'training.steps' : 'train_steps';
     if (epochs > MAX_TRAINING_EPOCHS) {
       const path = source;
-      throw new ProblemError(422, 'invalid-request', `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`, [
+      throw new DomainError('invalid', `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`, { issues: [
         { path, message: `${steps} steps are ${epochs} epochs of this probe (${spe} steps per epoch), over the maximum of ${MAX_TRAINING_EPOCHS}` },
-      ]);
+      ] });
     }
   } else [epochs, source] = [DEFAULT_TRAINING_EPOCHS, 'default'];
   const perEpoch = edgeTrialFlops(ds, probe, { lr: 1, epochs: 1, validation_split: split }) / 1e9;
@@ -517,9 +517,9 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
 
 export function requireProbeOrContext(req: { probe?: unknown; context?: unknown }): void {
   if (!req.probe && !req.context) {
-    throw new ProblemError(422, 'invalid-request', 'probe: send a probe (to measure) or a context (for priors)', [
+    throw new DomainError('invalid', 'probe: send a probe (to measure) or a context (for priors)', { issues: [
       { path: 'probe', message: 'send a probe (to measure) or a context with at least the optimizer (for priors)' },
-    ]);
+    ] });
   }
 }
 
@@ -578,9 +578,9 @@ async function externalRangeTest(env: Env, projectId: string, req: LrSuggestExte
   const id = req.range_test_id!;
   const row = await findRangeTestById(env.DB, id);
   if (!row || row.projectId !== projectId) {
-    throw new ProblemError(404, 'not-found', `range_test_id: no LR range test with id '${id}' in this project`, [
+    throw new DomainError('not_found', `range_test_id: no LR range test with id '${id}' in this project`, { issues: [
       { path: 'range_test_id', message: `no LR range test with id '${id}' in this project (GET /v1/lr-range-tests lists them; stride.lr_find answers the id of the one it posts)` },
-    ]);
+    ] });
   }
   const stored = (row.request ?? {}) as { optimizer?: { name?: string }; probe?: { optimizer?: { name?: string } } };
   return { rt: { ...(row.result as LrRangeTest), cached: true }, optimizer: stored.optimizer?.name ?? stored.probe?.optimizer?.name ?? null };
@@ -607,23 +607,23 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
   const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
   const asked = req.optimizer?.name ?? null;
   if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
-    throw new ProblemError(422, 'invalid-request', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, [
+    throw new DomainError('invalid', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, { issues: [
       { path: 'optimizer.name', message: `range test ${rt.id} was measured with ${known}: its curve, and so its candidates, are ${known}'s (send "${known}", or leave optimizer out)` },
-    ]);
+    ] });
   }
   const optimizer = (asked ?? known) as Optimizer | null;
   if (optimizer === null) {
     const what = req.curve !== undefined ? 'the curve was sent without one' : `range test ${rt.id} was stored without one`;
-    throw new ProblemError(422, 'invalid-request', `optimizer: required: ${what}`, [
+    throw new DomainError('invalid', `optimizer: required: ${what}`, { issues: [
       { path: 'optimizer', message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)` },
-    ]);
+    ] });
   }
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
   if (cands.length < 2) {
     const field = req.curve !== undefined ? 'curve' : 'range_test_id';
-    throw new ProblemError(422, 'invalid-request', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, [
+    throw new DomainError('invalid', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, { issues: [
       { path: field, message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates` },
-    ]);
+    ] });
   }
   const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
   const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
@@ -689,7 +689,7 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
   const lrSpec = study.space.lr;
   if (meta.kind !== 'lr-suggest' || (study.executor.kind !== 'client' && study.executor.kind !== 'runner') || !Array.isArray(meta.candidates) || !meta.horizon || lrSpec?.type !== 'categorical') {
     const why = meta.kind === 'lr-suggest' ? 'it validated an edge suggestion, answered by its POST' : 'it is not an LR suggestion';
-    throw new ProblemError(404, 'not-found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
+    throw new DomainError('not_found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
   }
   const m = meta as ExternalMeta;
   const { unit, length, source } = m.horizon;

@@ -13,7 +13,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64 } from '../lib/ids';
-import { ProblemError } from '../api/problem';
+import { DomainError } from '../contract/errors';
 import type { NotificationMessage, StudyEvent } from '../contract/study';
 import {
   findSubscription,
@@ -78,7 +78,7 @@ export async function createSubscription(env: Env, projectId: string, body: { ur
 
 async function own(env: Env, projectId: string, id: string): Promise<SubscriptionRow> {
   const s = await findSubscription(env.DB, id);
-  if (!s || s.projectId !== projectId) throw new ProblemError(404, 'not-found', `no subscription with id '${id}'`);
+  if (!s || s.projectId !== projectId) throw new DomainError('not_found', `no subscription with id '${id}'`);
   return s;
 }
 

@@ -1,6 +1,6 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
 import { newId, randomBase64Url } from '../lib/ids';
-import { ProblemError } from '../api/problem';
+import { DomainError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
@@ -14,13 +14,8 @@ import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
 
-function invalid(issues: InputIssue[]): ProblemError {
-  return new ProblemError(
-    422,
-    'invalid-request',
-    issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`,
-    issues,
-  );
+function invalid(issues: InputIssue[]): DomainError {
+  return new DomainError('invalid', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`, { issues });
 }
 
 /**
