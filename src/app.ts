@@ -4,8 +4,9 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId, type RequestIdVariables } from 'hono/request-id';
-import { requireAuth, type Principal } from './api/auth';
+import { requestId } from 'hono/request-id';
+import { requireAuth } from './api/auth';
+import type { AppEnv } from './api/env';
 import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { lrSuggestRoutes } from './api/lr-suggest';
@@ -16,7 +17,7 @@ import { issuesDetail, MAX_LISTED_ISSUES, onError, problemResponse, ProblemError
 import { finishDocument } from './api/openapi';
 import { boundsStatus } from './lib/json-bounds';
 
-export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };
+export type { AppEnv };
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({

@@ -1,6 +1,6 @@
 import { createApp } from './app';
 import type { EdgeTrialMessage } from './coordinator/study-coordinator';
-import type { NotificationMessage } from './coordinator/types';
+import type { NotificationMessage } from './contract/study';
 import { handleEdgeBatch } from './services/edge';
 import { handleNotificationBatch } from './services/notifications';
 

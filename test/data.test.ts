@@ -13,7 +13,7 @@ function issueOf(fn: () => unknown, path: string, status: 422 | 413 = 422): stri
   }
   expect(caught).toBeInstanceOf(ProbeInputError);
   const err = caught as ProbeInputError;
-  expect(err.status).toBe(status);
+  expect(err.kind).toBe(status === 413 ? 'over_budget' : 'invalid');
   expect(err.issues).toHaveLength(1);
   expect(err.issues[0].path).toBe(path);
   return err.issues[0].message;

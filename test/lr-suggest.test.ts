@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
-import { LrSuggestRequestSchema } from '../src/api/schemas';
+import { LrSuggestRequestSchema } from '../src/contract/schemas';
 import { loadDataset } from '../src/probe/data';
 import { markUnstable, pickCandidates, rankWithTies, resolveHorizon, spreadCandidates, validationSeeds } from '../src/services/lr-suggest';
 

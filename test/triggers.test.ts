@@ -161,6 +161,13 @@ describe('webhook-triggered studies', () => {
     const edgeNoMax = await post('/v1/templates', { name: 'x', study: { name: 'e', space: TEMPLATE.space, executor: { kind: 'edge', probe: { data: { kind: 'synthetic', name: 'blobs' } } } } });
     expect(edgeNoMax.status).toBe(422);
     expect(((await edgeNoMax.json()) as any).errors.map((e: any) => e.path)).toContain('study.max_trials');
+    // ... and its pruner and sampler like a study's: a hyperband pruner needs max_resource.
+    const hyperband = await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, pruner: { name: 'hyperband' } } });
+    expect(hyperband.status).toBe(422);
+    expect(((await hyperband.json()) as any).errors.map((e: any) => e.path)).toContain('study.pruner.max_resource');
+    const badSampler = await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, sampler: { name: 'tpe', n_startup_trials: -1 } } });
+    expect(badSampler.status).toBe(422);
+    expect(((await badSampler.json()) as any).errors.map((e: any) => e.path)).toContain('study.sampler.n_startup_trials');
     const noTpl = await post('/v1/triggers', { template_id: 'tpl_nope', kind: 'github' });
     expect(noTpl.status).toBe(422);
     expect(((await noTpl.json()) as any).errors[0].path).toBe('template_id');

@@ -14,23 +14,13 @@
  */
 import type { Context, Next } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import { sha256Hex } from './canonical';
+import { sha256Hex } from '../lib/hash';
 import { ProblemError } from './problem';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { findKeyByHash } from '../db/keys';
 
-export const SCOPES = ['read', 'write', 'runner', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
-export interface Principal {
-  kind: 'key' | 'admin-token';
-  /** The key's project (null for the admin token). */
-  projectId: string | null;
-  scopes: readonly Scope[];
-  /** Names the rate-limit bucket. */
-  keyId: string;
-  rateLimitPerMinute: number | null;
-}
+export { SCOPES, type Principal, type Scope } from '../contract/auth';
+import { SCOPES, type Principal, type Scope } from '../contract/auth';
 
 function unauthorized(detail: string): ProblemError {
   return new ProblemError(401, 'unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="stride"' });

@@ -1,6 +1,6 @@
 /** Routes of projects and API keys (the admin token, or a key with the admin scope). */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import * as keys from '../services/keys';
 import { SCOPES } from './auth';
 import { body, json, route, secured } from './openapi';

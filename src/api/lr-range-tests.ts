@@ -1,9 +1,9 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { LrRangeTestRequestSchema, LrRangeTestSchema, type LrRangeTest } from './schemas';
+import { LrRangeTestRequestSchema, LrRangeTestSchema, type LrRangeTest } from '../contract/schemas';
 import { body, decimalParam, json, projectOf, route, secured } from './openapi';
 import { getLrRangeTest, listLrRangeTests, lrRangeTest } from '../services/lr-range-tests';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import { rateLimit } from './auth';
 
 

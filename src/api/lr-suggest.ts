@@ -1,9 +1,9 @@
 /** POST /v1/lr/suggest and GET /v1/lr/suggest/{id}: thin routes over services/lr-suggest.ts. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import { getExternalSuggestion, isExternal, requireProbeOrContext, startExternalSuggestion, suggestLr } from '../services/lr-suggest';
 import { rateLimit } from './auth';
-import { LrSuggestBodySchema } from './schemas';
+import { LrSuggestBodySchema } from '../contract/schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const HorizonSchema = z

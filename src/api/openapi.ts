@@ -4,7 +4,7 @@
  */
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import type { Principal } from './auth';
-import { ProblemSchema } from './schemas';
+import { ProblemSchema } from '../contract/schemas';
 
 /** A response header, as the document lists it. */
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });

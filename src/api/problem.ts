@@ -8,7 +8,11 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z, type ZodError } from 'zod';
 import { closest } from '../lib/names';
-import { ProbeInputError, type InputIssue } from '../probe/errors';
+import type { InputIssue } from '../contract/issues';
+import { DomainError, type ErrorKind } from '../contract/errors';
+import { UNKNOWN } from '../contract/issues';
+
+export { issuesDetail, MAX_LISTED_ISSUES, zodIssues } from '../contract/issues';
 
 export interface Problem {
   type: string;
@@ -61,8 +65,6 @@ const didYouMean = (value: unknown, options: readonly unknown[]) => {
 };
 const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
-/** One line per unknown key (zodIssues splits them into one issue each). */
-const UNKNOWN = 'unknown field';
 
 /**
  * Messages a client can act on, for every zod parse of the API: zod gives the error map the schema
@@ -96,63 +98,6 @@ z.config({
   },
 });
 
-type Issue = ZodError['issues'][number];
-
-/**
- * The issues of the union option the input was most likely meant for: one that finds every section
- * (object field) it requires (a body with a `curve` and no `probe` meant the option that requires a
- * curve, however many problems its curve has), then fewest issues, then most unknown keys that look
- * like typos of that option's fields (`{"valeu": 0.5}` meant `{"value": ...}`).
- */
-function bestBranch(branches: Issue[][]): Issue[] {
-  const lacks = (b: Issue[]) =>
-    b.some((i) => i.path.length === 1 && i.code === 'invalid_type' && (i as { expected?: string }).expected === 'object' && i.message === 'required') ? 1 : 0;
-  const typos = (b: Issue[]) => b.filter((i) => i.code === 'unrecognized_keys' && i.message.includes('did you mean')).length;
-  return [...branches].sort((a, b) => lacks(a) - lacks(b) || a.length - b.length || typos(b) - typos(a))[0] ?? [];
-}
-
-/**
- * zod issues as `{path, message}` with dot paths from the request root. `where` names what the
- * paths are in: the body (fields) or the query string (query parameters).
- */
-export function zodIssues(error: ZodError | { issues: Issue[] }, prefix: (string | number)[] = [], where: 'body' | 'query' | 'path' = 'body'): InputIssue[] {
-  const noun = where === 'query' ? 'unknown query parameter' : where === 'path' ? 'unknown path parameter' : UNKNOWN;
-  const out: InputIssue[] = [];
-  const visit = (issues: Issue[], base: (string | number)[]) => {
-    for (const issue of issues) {
-      const path = [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-      if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-        visit(bestBranch(issue.errors), path);
-      } else if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) {
-        // An unknown key is reported on its parent object; point at each key itself.
-        const lines = issue.message.split('\n');
-        issue.keys.forEach((k, i) => {
-          const line = lines.length === issue.keys.length ? lines[i] : `${UNKNOWN} '${k}'`;
-          out.push({ path: [...path, k].join('.'), message: line.replace(UNKNOWN, noun) });
-        });
-      } else {
-        out.push({ path: path.length ? path.join('.') : where === 'body' ? '(body)' : `(${where})`, message: issue.message });
-      }
-    }
-  };
-  visit(error.issues, prefix);
-  // Unknown fields first: a typo there usually explains a "required" elsewhere.
-  return [...out.filter((i) => i.message.startsWith('unknown')), ...out.filter((i) => !i.message.startsWith('unknown'))];
-}
-
-/** A problem lists at most this many issues (a 100,000-point curve of strings has 100,000); the detail counts them all. */
-export const MAX_LISTED_ISSUES = 100;
-
-/** The detail of a 422 from its issues: each one when there are few. */
-export function issuesDetail(issues: InputIssue[], what = 'the request'): string {
-  if (issues.length === 0) return `${what} is not valid`;
-  if (issues.length <= 3) return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-  return `${issues.length} problems in ${what}: ${issues
-    .slice(0, 3)
-    .map((i) => `${i.path}: ${i.message}`)
-    .join('; ')}; ...`;
-}
-
 export interface ProblemInit {
   status: number;
   slug: string;
@@ -182,14 +127,11 @@ export function onError(err: Error, c: Context): Response {
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
   }
-  if (err instanceof ProbeInputError) {
-    const over = err.status === 413;
-    return problemResponse(c, {
-      status: err.status,
-      slug: over ? 'over-budget' : 'invalid-request',
-      detail: err.issues.length === 1 ? err.issues[0].message : `${err.issues.length} problems in the request`,
-      errors: err.issues,
-    });
+  if (err instanceof DomainError) {
+    const { status, slug } = problemOf(err.kind);
+    const res = problemResponse(c, { status, slug, detail: err.detail, errors: err.issues, ...err.extra });
+    for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
+    return res;
   }
   if (err instanceof HTTPException) {
     const status = err.status;
@@ -206,6 +148,34 @@ export function onError(err: Error, c: Context): Response {
     slug: 'internal',
     detail: 'an unexpected error occurred; report the request_id if it persists',
   });
+}
+
+/** The one mapping of a domain error's kind to its problem's status and type. */
+export function problemOf(kind: ErrorKind): { status: ContentfulStatusCode; slug: string } {
+  switch (kind) {
+    case 'bad_request':
+      return { status: 400, slug: 'bad-request' };
+    case 'unauthorized':
+      return { status: 401, slug: 'unauthorized' };
+    case 'forbidden':
+      return { status: 403, slug: 'forbidden' };
+    case 'not_found':
+      return { status: 404, slug: 'not-found' };
+    case 'conflict':
+      return { status: 409, slug: 'conflict' };
+    case 'invalid':
+      return { status: 422, slug: 'invalid-request' };
+    case 'too_large':
+      return { status: 413, slug: 'too-large' };
+    case 'over_budget':
+      return { status: 413, slug: 'over-budget' };
+    case 'rate_limited':
+      return { status: 429, slug: 'rate-limited' };
+    default: {
+      const never: never = kind;
+      throw new Error(`no problem for the error kind ${String(never)}`);
+    }
+  }
 }
 
 function slugFor(status: number): string {

@@ -1,8 +1,8 @@
 /** Routes of studies and trials (ask and tell). Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import * as studies from '../services/studies';
-import type { Caller, TellBody } from '../coordinator/types';
+import type { Caller, TellBody } from '../contract/study';
 import { rateLimit, type Principal } from './auth';
 import {
   AskSchema,
@@ -16,7 +16,7 @@ import {
   StudySchema,
   TellSchema,
   TrialSchema,
-} from './schemas';
+} from '../contract/schemas';
 import { body, decimalParam, json, projectOf, RETRY_AFTER, route, secured } from './openapi';
 
 const NOT_FOUND = 'Unknown study or trial (or another project’s)';
@@ -212,7 +212,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');
     const { lease_token, ...result } = c.req.valid('json');
-    return c.json(await studies.tell(c.env, projectOf(c), id, number, result as TellBody, callerOf(c.get('auth'), lease_token)), 200);
+    return c.json(await studies.tell(c.env, projectOf(c), id, number, result, callerOf(c.get('auth'), lease_token)), 200);
   });
   app.openapi(importance, async (c) => c.json(await studies.importance(c.env, projectOf(c), c.req.valid('param').id), 200));
   app.openapi(heartbeat, async (c) => {

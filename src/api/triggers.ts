@@ -1,6 +1,6 @@
 /** Routes of templates, triggers and the webhook receiver (/hooks/{trigger_id}, no API key: the signature is the proof). */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../app';
+import type { AppEnv } from './env';
 import * as triggers from '../services/triggers';
 import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds';
 import { body, json, problem, projectOf, route, secured } from './openapi';

@@ -25,7 +25,7 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { LeaseGrant } from '../coordinator/types';
+import type { LeaseGrant } from '../contract/study';
 import { editDistance } from '../lib/names';
 import { ApiError, StrideClient } from './client';
 

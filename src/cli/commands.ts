@@ -5,9 +5,9 @@
  * check failed (or the study timed out / failed), 2 usage or service errors.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { LrRangeTest } from '../api/schemas';
-import type { StudyView, TrialView } from '../coordinator/types';
-import type { LrSuggestion } from '../services/lr-suggest';
+import type { LrRangeTest } from '../contract/schemas';
+import type { StudyView, TrialView } from '../contract/study';
+import type { LrSuggestion } from '../contract/lr-suggestion';
 import { ApiError, StrideClient } from './client';
 
 export interface Io {

@@ -3,14 +3,16 @@
  * with their message only, so the kind travels as a `[kind]` prefix of the
  * message and `parseCoordinatorError` reads it back on the caller's side.
  */
+import { DomainError } from '../contract/errors';
+import type { InputIssue } from '../contract/issues';
+
 export type CoordinatorErrorKind = 'not_found' | 'conflict' | 'invalid';
 
-export class CoordinatorError extends Error {
-  constructor(
-    readonly kind: CoordinatorErrorKind,
-    readonly detail: string,
-  ) {
-    super(`[${kind}] ${detail}`);
+export class CoordinatorError extends DomainError {
+  declare readonly kind: CoordinatorErrorKind;
+
+  constructor(kind: CoordinatorErrorKind, detail: string, issues?: InputIssue[]) {
+    super(kind, detail, { issues, message: `[${kind}] ${detail}` });
     this.name = 'CoordinatorError';
   }
 }

@@ -31,8 +31,8 @@
  * edge trials, whichever is due first.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { canonicalJson } from '../api/canonical';
-import { randomBase64Url } from '../api/ids';
+import { canonicalJson, hmacSha256Hex } from '../lib/hash';
+import { randomBase64Url } from '../lib/ids';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
@@ -42,7 +42,7 @@ import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, FrozenTrial, Params, TrialState } from '../tuning/types';
 import { CoordinatorError } from './errors';
-import type { Caller, EdgeExecutor, LeaseGrant, NotificationMessage, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from './types';
+import type { Caller, EdgeExecutor, LeaseGrant, NotificationMessage, LeaseView, RunnerExecutor, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
 
 interface TrialRow {
   number: number;
@@ -1112,12 +1112,4 @@ function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
   return `${err.message}${cause}`.slice(0, 500);
-}
-
-/** Hex HMAC-SHA256 of `message` under `secret` (the signature of a job notice). */
-export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
-  return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -1,6 +1,6 @@
 /** Queries of templates, triggers, their deliveries, and outbound subscriptions with their attempt log. */
 import { and, desc, eq, isNull, or } from 'drizzle-orm';
-import { database } from './lr-range-tests';
+import { database } from './client';
 import * as schema from './schema';
 
 export type TemplateRow = typeof schema.templates.$inferSelect;

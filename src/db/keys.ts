@@ -1,6 +1,6 @@
 /** Queries of projects and API keys. */
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { database } from './lr-range-tests';
+import { database } from './client';
 import * as schema from './schema';
 
 export type ProjectRow = typeof schema.projects.$inferSelect;

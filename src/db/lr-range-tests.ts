@@ -1,14 +1,11 @@
 /** Queries of the lr_range_tests aggregate. */
-import { drizzle } from 'drizzle-orm/d1';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { database } from './client';
 import * as schema from './schema';
 
 export type StoredRangeTest = typeof schema.lrRangeTests.$inferSelect;
 export type NewRangeTest = typeof schema.lrRangeTests.$inferInsert;
 
-export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
-}
 
 export async function findRangeTestByKey(d1: D1Database, cacheKey: string): Promise<StoredRangeTest | undefined> {
   return database(d1).query.lrRangeTests.findFirst({ where: eq(schema.lrRangeTests.cacheKey, cacheKey) });

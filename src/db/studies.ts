@@ -1,6 +1,6 @@
 /** Queries of the studies aggregate (studies, trials, their params and intermediate values). */
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { database } from './lr-range-tests';
+import { database } from './client';
 import * as schema from './schema';
 
 export type StudyRow = typeof schema.studies.$inferInsert;

@@ -38,17 +38,11 @@ const MODULE_URLS: Record<string, WebAssembly.Module> = {
 const INIT_TIMEOUT_MS = 10_000;
 
 let ready: Promise<BackendName> | null = null;
-let active: BackendName | null = null;
 
 /** Initialise once per isolate; later calls return the same answer. */
 export function ensureBackend(): Promise<BackendName> {
-  ready ??= init().then((name) => (active = name));
+  ready ??= init();
   return ready;
-}
-
-/** The backend in use, or null before `ensureBackend()` resolved. */
-export function activeBackend(): BackendName | null {
-  return active;
 }
 
 async function init(): Promise<BackendName> {

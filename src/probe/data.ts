@@ -60,8 +60,8 @@ const STREAM = { inputs: 1, params: 2, noise: 3, extra: 4, batches: 0xba7c4 } as
 
 const CLASSIFICATION_ONLY = new Set(['blobs', 'moons', 'spirals']);
 
-function fail(path: string, message: string, status: 422 | 413 = 422): never {
-  throw new ProbeInputError({ path, message }, status);
+function fail(path: string, message: string, kind: 'invalid' | 'over_budget' = 'invalid'): never {
+  throw new ProbeInputError({ path, message }, kind);
 }
 
 // ---------------------------------------------------------------------------
@@ -126,10 +126,10 @@ function standardise(src: Float64Array | Float32Array, n: number, f: number, out
 }
 
 function checkSize(n: number, features: number, path: string): void {
-  if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 413);
-  if (features > MAX_FEATURES) fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 413);
+  if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 'over_budget');
+  if (features > MAX_FEATURES) fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
   if (n * features > MAX_DATA_CELLS) {
-    fail(path, `${n} rows x ${features} features = ${n * features} values is over the limit of ${MAX_DATA_CELLS}`, 413);
+    fail(path, `${n} rows x ${features} features = ${n * features} values is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
   }
 }
 
@@ -204,7 +204,7 @@ function synthetic(spec: Synthetic, task: Task): Dataset {
         ? n * TEACHER_HIDDEN * (f + classes)
         : n * f;
   if (ops > MAX_GENERATION_OPS) {
-    fail('probe.data', `generating '${name}' with n = ${n}, features = ${f}, classes = ${classes} is too much work; make it smaller`, 413);
+    fail('probe.data', `generating '${name}' with n = ${n}, features = ${f}, classes = ${classes} is too much work; make it smaller`, 'over_budget');
   }
 
   const rng = new Rng(seed);
@@ -567,7 +567,7 @@ function csv(spec: Csv, task: Task): Dataset {
   }
   const f = header.length - 1;
   if (f < 1) fail('probe.data.text', `the only column is the target '${target}': there must be at least one feature column`);
-  if (f > MAX_FEATURES) fail('probe.data.text', `${f} feature columns is over the limit of ${MAX_FEATURES}`, 413);
+  if (f > MAX_FEATURES) fail('probe.data.text', `${f} feature columns is over the limit of ${MAX_FEATURES}`, 'over_budget');
 
   // Data lines (index into `lines`), skipping blank ones.
   const dataLines: number[] = [];

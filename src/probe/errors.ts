@@ -1,23 +1,22 @@
 /**
- * Errors the probe layer raises about its input. The API layer maps them to
- * problem+json (422 for invalid input, 413 for work or data over the limits);
- * `path` names the offending field from the request root, dot-separated,
- * with array indices as numbers (e.g. `probe.data.x.3.1`).
+ * Errors the probe layer raises about its input: `invalid` input, or work or
+ * data `over_budget` (the edge's limits). api/problem.ts maps the kind to
+ * problem+json; `path` names the offending field from the request root,
+ * dot-separated, with array indices as numbers (e.g. `probe.data.x.3.1`).
  */
-export interface InputIssue {
-  path: string;
-  message: string;
-}
+import { DomainError } from '../contract/errors';
+import type { InputIssue } from '../contract/issues';
 
-export class ProbeInputError extends Error {
-  readonly status: 422 | 413;
-  readonly issues: InputIssue[];
+export class ProbeInputError extends DomainError {
+  declare readonly kind: 'invalid' | 'over_budget';
+  declare readonly issues: InputIssue[];
 
-  constructor(issues: InputIssue[] | InputIssue, status: 422 | 413 = 422) {
+  constructor(issues: InputIssue[] | InputIssue, kind: 'invalid' | 'over_budget' = 'invalid') {
     const list = Array.isArray(issues) ? issues : [issues];
-    super(list.map((i) => `${i.path}: ${i.message}`).join('; '));
+    super(kind, list.length === 1 ? list[0].message : `${list.length} problems in the request`, {
+      issues: list,
+      message: list.map((i) => `${i.path}: ${i.message}`).join('; '),
+    });
     this.name = 'ProbeInputError';
-    this.status = status;
-    this.issues = list;
   }
 }

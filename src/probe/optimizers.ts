@@ -15,8 +15,9 @@
  * the momentum factor, for adam/adamw it is beta1, for rmsprop its momentum.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerName } from '../contract/names';
 
-export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+export type { OptimizerName };
 
 export interface OptimizerSpec {
   name: OptimizerName;

@@ -12,19 +12,11 @@
  * - Cosine decays to 1% of the peak; one-cycle starts at peak/25 and ends
  *   at peak/25e4 (PyTorch's OneCycleLR defaults).
  */
-import type { Suggestion } from './suggest';
+import type { ScheduleAdvice } from '../contract/lr-suggestion';
+import { ADAPTIVE_OPTIMIZERS } from '../contract/names';
 
-export interface ScheduleAdvice {
-  kind: 'one_cycle' | 'cosine';
-  peak_lr: number;
-  warmup_fraction: number;
-  /** With `train_steps`: the warmup in steps. */
-  warmup_steps: number | null;
-  final_lr: number;
-  /** The same, as a probe schedule (probe/schedules.ts), for edge trials. */
-  spec: Record<string, unknown>;
-  reasoning: string[];
-}
+export type { ScheduleAdvice };
+import type { Suggestion } from './suggest';
 
 const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 
@@ -39,7 +31,7 @@ export function adviseSchedule(
   const why: string[] = [];
   const maxStable = suggestion.max_stable_lr;
   const headroom = maxStable !== null && maxStable > 0 ? maxStable / peak : null;
-  const adaptive = ['adam', 'adamw', 'rmsprop', 'adagrad'].includes(optimizer);
+  const adaptive = (ADAPTIVE_OPTIMIZERS as readonly string[]).includes(optimizer);
   let warmup = 0.05;
   if (headroom !== null && headroom < 2) {
     warmup = 0.1;

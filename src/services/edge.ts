@@ -17,21 +17,22 @@
  *   `pct_start`, `div_factor`, `final_div_factor`; `warmup_steps`.
  * Any other name is a 422 when the study is created.
  */
-import { ProbeSchema } from '../api/schemas';
-import { zodIssues } from '../api/problem';
+import { ProbeSchema } from '../contract/schemas';
+import { zodIssues } from '../contract/issues';
 import { parseCoordinatorError } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
-import type { EdgeExecutor, StudyConfig } from '../coordinator/types';
+import type { EdgeExecutor, StudyView } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
 import { loadDataset } from '../probe/data';
-import { ProbeInputError, type InputIssue } from '../probe/errors';
+import type { InputIssue } from '../contract/issues';
+import { ProbeInputError } from '../probe/errors';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { validateSchedule, type ScheduleSpec, type WarmupSpec } from '../probe/schedules';
 import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from '../probe/trial';
 import { RandomSampler } from '../tuning/samplers';
 import type { Params, Space } from '../tuning/types';
 import { limitsFrom, type Limits } from './lr-range-tests';
-import { studyStub } from './studies';
+import { studyStub } from '../coordinator/stub';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
@@ -195,7 +196,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
       if (parseCoordinatorError(err)?.kind !== 'conflict') throw err;
     }
   };
-  const study = (await stub.getStudy()) as unknown as Pick<StudyConfig, 'executor'>;
+  const study = (await stub.getStudy()) as StudyView;
   if (study.executor.kind !== 'edge') return;
   const executor = study.executor;
   let plan: EdgeTrialPlan;

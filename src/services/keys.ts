@@ -1,8 +1,8 @@
 /** Projects and API keys: created by the admin token (or a key with the admin scope, in its own project). */
-import { sha256Hex } from '../api/canonical';
-import { newId, randomBase64Url } from '../api/ids';
-import { ProblemError } from '../api/problem';
-import type { Principal, Scope } from '../api/auth';
+import { sha256Hex } from '../lib/hash';
+import { newId, randomBase64Url } from '../lib/ids';
+import { DomainError } from '../contract/errors';
+import type { Principal, Scope } from '../contract/auth';
 import { findKey, findProject, findProjectByName, insertKey, insertProject, listKeys, listProjects, revokeKey, type ApiKeyRow, type ProjectRow } from '../db/keys';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 
@@ -41,10 +41,10 @@ async function ensureDefaultProject(env: Env): Promise<void> {
 }
 
 export async function createProject(env: Env, principal: Principal, name: string): Promise<ProjectView> {
-  if (principal.kind !== 'admin-token') throw new ProblemError(403, 'forbidden', 'only the admin token creates projects');
-  if (await findProjectByName(env.DB, name)) throw new ProblemError(409, 'conflict', `a project named '${name}' exists`);
+  if (principal.kind !== 'admin-token') throw new DomainError('forbidden', 'only the admin token creates projects');
+  if (await findProjectByName(env.DB, name)) throw new DomainError('conflict', `a project named '${name}' exists`);
   const row = { id: newId('prj'), name, createdAt: new Date() };
-  if (!(await insertProject(env.DB, row))) throw new ProblemError(409, 'conflict', `a project named '${name}' exists`);
+  if (!(await insertProject(env.DB, row))) throw new DomainError('conflict', `a project named '${name}' exists`);
   return projectView(row);
 }
 
@@ -57,14 +57,14 @@ export async function getProjects(env: Env, principal: Principal): Promise<Proje
 /** The project a key-management call acts on: the admin token names it; an admin key acts on its own. */
 async function targetProject(env: Env, principal: Principal, projectId: string | undefined): Promise<string> {
   if (principal.kind === 'admin-token') {
-    if (!projectId) throw new ProblemError(422, 'invalid-request', 'project_id: required with the admin token', [{ path: 'project_id', message: 'required with the admin token' }]);
+    if (!projectId) throw new DomainError('invalid', 'project_id: required with the admin token', { issues: [{ path: 'project_id', message: 'required with the admin token' }] });
     if (projectId === DEFAULT_PROJECT_ID) await ensureDefaultProject(env);
-    if (!(await findProject(env.DB, projectId))) throw new ProblemError(404, 'not-found', `no project with id '${projectId}'`);
+    if (!(await findProject(env.DB, projectId))) throw new DomainError('not_found', `no project with id '${projectId}'`);
     return projectId;
   }
   const own = principal.projectId!;
   // Another project's id is unknown to this key: 404, not 403.
-  if (projectId && projectId !== own) throw new ProblemError(404, 'not-found', `no project with id '${projectId}'`);
+  if (projectId && projectId !== own) throw new DomainError('not_found', `no project with id '${projectId}'`);
   if (own === DEFAULT_PROJECT_ID) await ensureDefaultProject(env);
   return own;
 }
@@ -98,7 +98,7 @@ export async function getKeys(env: Env, principal: Principal, projectId: string 
 
 export async function deleteKey(env: Env, principal: Principal, id: string): Promise<KeyView> {
   const row = await findKey(env.DB, id);
-  if (!row || (principal.kind !== 'admin-token' && row.projectId !== principal.projectId)) throw new ProblemError(404, 'not-found', `no key with id '${id}'`);
+  if (!row || (principal.kind !== 'admin-token' && row.projectId !== principal.projectId)) throw new DomainError('not_found', `no key with id '${id}'`);
   if (!row.revokedAt) await revokeKey(env.DB, id, new Date());
   return keyView((await findKey(env.DB, id))!);
 }

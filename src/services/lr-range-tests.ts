@@ -4,10 +4,10 @@
  * posted curve (analysed as a probe's sweep is: probe/curve.ts), and the
  * write to D1.
  */
-import { canonicalJson, sha256Hex } from '../api/canonical';
-import { newId } from '../api/ids';
-import { ProblemError } from '../api/problem';
-import type { LrRangeTest, LrRangeTestRequest } from '../api/schemas';
+import { canonicalJson, sha256Hex } from '../lib/hash';
+import { newId } from '../lib/ids';
+import { DomainError } from '../contract/errors';
+import type { LrRangeTest, LrRangeTestRequest } from '../contract/schemas';
 import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';
 import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
@@ -102,7 +102,7 @@ async function runProbe(env: Env, request: ProbeRequest): Promise<Outcome> {
           `over the edge budget of ${limits.maxGflop} GFLOP: reduce range.steps, probe.batch_size or probe.model.hidden, ` +
           `or run it as a heavy trial on a GPU runner (a study with "executor": {"kind": "runner"})`,
       },
-      413,
+      'over_budget',
     );
   }
   const backend = await ensureBackend();
@@ -128,7 +128,7 @@ function analyseCurve(request: CurveRequest): Outcome {
 
 export async function getLrRangeTest(env: Env, projectId: string, id: string): Promise<LrRangeTest> {
   const row = await findRangeTestById(env.DB, id);
-  if (!row || row.projectId !== projectId) throw new ProblemError(404, 'not-found', `no LR range test with id '${id}'`);
+  if (!row || row.projectId !== projectId) throw new DomainError('not_found', `no LR range test with id '${id}'`);
   return { ...(row.result as LrRangeTest), cached: true };
 }
 
@@ -179,14 +179,14 @@ function loadWithinLimits(request: ProbeRequest, limits: Limits): Dataset {
   if (cells > limits.maxCells) {
     throw new ProbeInputError(
       { path: 'probe.data', message: `the dataset has ${cells} cells, over the edge limit of ${limits.maxCells}: send fewer rows or features` },
-      413,
+      'over_budget',
     );
   }
   const ds = loadDataset(data, request.probe.task);
   if (ds.n * (ds.features + 1) > limits.maxCells) {
     throw new ProbeInputError(
       { path: 'probe.data', message: `the dataset has ${ds.n * (ds.features + 1)} cells, over the edge limit of ${limits.maxCells}: send fewer rows or columns` },
-      413,
+      'over_budget',
     );
   }
   return ds;

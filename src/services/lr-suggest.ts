@@ -43,7 +43,7 @@
  * refined by the project's completed studies that declared the same context
  * in `metadata.context`.
  */
-import { ProblemError } from '../api/problem';
+import { DomainError } from '../contract/errors';
 import {
   CurveRangeSchema,
   DEFAULT_TRAINING_EPOCHS,
@@ -55,8 +55,11 @@ import {
   type LrRangeTest,
   type LrSuggestExternalRequest,
   type LrSuggestRequest,
-} from '../api/schemas';
-import type { StudyView, TrialView } from '../coordinator/types';
+} from '../contract/schemas';
+import type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence } from '../contract/lr-suggestion';
+import type { StudyView, TrialView } from '../contract/study';
+
+export type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence };
 import { findRangeTestById } from '../db/lr-range-tests';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
@@ -91,75 +94,6 @@ const CONFIRMED_FINALISTS = 3;
 const SEED_STRIDE = 1000;
 
 type Candidate = LrCandidate;
-
-export interface ValidationEvidence {
-  study_id: string;
-  /** Every study that validated candidates: the first round, then the extension past an edge. */
-  study_ids: string[];
-  /** Epochs each finalist trained; null for a client's or runners' horizon in steps. */
-  epochs: number | null;
-  schedule: string;
-  /** The seeds the finalists were validated on (the probe's first). */
-  seeds: number[];
-  candidates: CandidateEvidence[];
-  /** Epochs trained over every candidate, round and seed: the compute this answer cost. */
-  candidate_epochs: number;
-  complete: boolean;
-}
-
-/** The horizon of an edge validation: epochs of the probe's training split, and the edge budget. */
-export interface Horizon {
-  executor: 'edge';
-  unit: 'epochs';
-  /** The real run's length in epochs of the probe's training split. */
-  epochs: number;
-  /** The real run's optimizer steps, when the request gave them. */
-  steps?: number;
-  steps_per_epoch: number;
-  source: 'training.epochs' | 'training.steps' | 'train_steps' | 'default';
-  /** Epochs the finalists trained (0: no validation). */
-  validated_epochs: number;
-  /** full: validated at the horizon; extrapolated: shorter, with the schedule compressed; none: not validated. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: { max_gflop: number; gflop_per_epoch: number; affordable_epochs: number };
-}
-
-/** The horizon of a validation your loop or your runners train: in the unit they report (epochs, or steps). */
-export interface ExternalHorizon {
-  executor: 'client' | 'runner';
-  unit: 'epochs' | 'steps';
-  /** The real run's length in epochs; null when it was given in steps. */
-  epochs: number | null;
-  steps?: number;
-  /** Unknown here: your data loader knows it. */
-  steps_per_epoch: null;
-  source: 'training.epochs' | 'training.steps' | 'default';
-  /** How far the finalists reported (in `unit`; epochs_run's last step); null before any finished. */
-  validated_epochs: number | null;
-  validated_steps?: number | null;
-  /** full: the finalists reported up to the horizon (within one step); extrapolated: they stopped short; none: nothing finished. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: null;
-}
-
-export interface LrSuggestion {
-  /** GET /v1/lr/suggest/{id}: the suggestion's id (its study's). */
-  id?: string;
-  /** GET /v1/lr/suggest/{id}: running while candidates still train (the evidence so far), then complete. */
-  status?: 'running' | 'complete';
-  lr: number | null;
-  method: string;
-  confidence: 'low' | 'medium' | 'high';
-  stable_range: { min: number | null; max: number | null } | null;
-  schedule: ScheduleAdvice | null;
-  range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] } | null;
-  horizon: Horizon | ExternalHorizon | null;
-  validation: ValidationEvidence | null;
-  prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
-  reasoning: string[];
-}
 
 const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
@@ -275,9 +209,9 @@ export function stableRange(rt: LrRangeTest): { min: number | null; max: number 
 /** The horizon of the request, with the steps converted to epochs of the probe's training split. */
 export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeSpec, limits: Limits): Horizon {
   if (req.train_steps !== undefined && req.training !== undefined) {
-    throw new ProblemError(422, 'invalid-request', 'train_steps: it is an alias of training.steps; send one of them', [
+    throw new DomainError('invalid', 'train_steps: it is an alias of training.steps; send one of them', { issues: [
       { path: 'train_steps', message: 'train_steps is an alias of training.steps: send training alone' },
-    ]);
+    ] });
   }
   const split = req.validation.validation_split;
   const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * split)));
@@ -291,9 +225,9 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
     source = req.training ? 'training.steps' : 'train_steps';
     if (epochs > MAX_TRAINING_EPOCHS) {
       const path = source;
-      throw new ProblemError(422, 'invalid-request', `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`, [
+      throw new DomainError('invalid', `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`, { issues: [
         { path, message: `${steps} steps are ${epochs} epochs of this probe (${spe} steps per epoch), over the maximum of ${MAX_TRAINING_EPOCHS}` },
-      ]);
+      ] });
     }
   } else [epochs, source] = [DEFAULT_TRAINING_EPOCHS, 'default'];
   const perEpoch = edgeTrialFlops(ds, probe, { lr: 1, epochs: 1, validation_split: split }) / 1e9;
@@ -637,9 +571,9 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
 
 export function requireProbeOrContext(req: { probe?: unknown; context?: unknown }): void {
   if (!req.probe && !req.context) {
-    throw new ProblemError(422, 'invalid-request', 'probe: send a probe (to measure) or a context (for priors)', [
+    throw new DomainError('invalid', 'probe: send a probe (to measure) or a context (for priors)', { issues: [
       { path: 'probe', message: 'send a probe (to measure) or a context with at least the optimizer (for priors)' },
-    ]);
+    ] });
   }
 }
 
@@ -702,9 +636,9 @@ async function externalRangeTest(env: Env, projectId: string, req: LrSuggestExte
   const id = req.range_test_id!;
   const row = await findRangeTestById(env.DB, id);
   if (!row || row.projectId !== projectId) {
-    throw new ProblemError(404, 'not-found', `range_test_id: no LR range test with id '${id}' in this project`, [
+    throw new DomainError('not_found', `range_test_id: no LR range test with id '${id}' in this project`, { issues: [
       { path: 'range_test_id', message: `no LR range test with id '${id}' in this project (GET /v1/lr-range-tests lists them; stride.lr_find answers the id of the one it posts)` },
-    ]);
+    ] });
   }
   const stored = (row.request ?? {}) as { optimizer?: { name?: string }; probe?: { optimizer?: { name?: string } } };
   return { rt: { ...(row.result as LrRangeTest), cached: true }, optimizer: stored.optimizer?.name ?? stored.probe?.optimizer?.name ?? null };
@@ -732,23 +666,23 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
   const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
   const asked = req.optimizer?.name ?? null;
   if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
-    throw new ProblemError(422, 'invalid-request', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, [
+    throw new DomainError('invalid', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, { issues: [
       { path: 'optimizer.name', message: `range test ${rt.id} was measured with ${known}: its curve, and so its candidates, are ${known}'s (send "${known}", or leave optimizer out)` },
-    ]);
+    ] });
   }
   const optimizer = (asked ?? known) as Optimizer | null;
   if (optimizer === null) {
     const what = req.curve !== undefined ? 'the curve was sent without one' : `range test ${rt.id} was stored without one`;
-    throw new ProblemError(422, 'invalid-request', `optimizer: required: ${what}`, [
+    throw new DomainError('invalid', `optimizer: required: ${what}`, { issues: [
       { path: 'optimizer', message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)` },
-    ]);
+    ] });
   }
   const cands = spreadCandidates(rt, optimizer, req.validation.max_candidates);
   if (cands.length < 2) {
     const field = req.curve !== undefined ? 'curve' : 'range_test_id';
-    throw new ProblemError(422, 'invalid-request', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, [
+    throw new DomainError('invalid', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, { issues: [
       { path: field, message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates` },
-    ]);
+    ] });
   }
   const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
   const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
@@ -826,7 +760,7 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
   const lrSpec = study.space.lr;
   if (meta.kind !== 'lr-suggest' || (study.executor.kind !== 'client' && study.executor.kind !== 'runner') || !Array.isArray(meta.candidates) || !meta.horizon || lrSpec?.type !== 'categorical') {
     const why = meta.kind === 'lr-suggest' ? 'it validated an edge suggestion, answered by its POST' : 'it is not an LR suggestion';
-    throw new ProblemError(404, 'not-found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
+    throw new DomainError('not_found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
   }
   const m = meta as ExternalMeta;
   const { unit, length, source } = m.horizon;

@@ -12,9 +12,9 @@
  * subscription is disabled and says why.
  */
 import { Webhook } from 'standardwebhooks';
-import { newId, randomBase64 } from '../api/ids';
-import { ProblemError } from '../api/problem';
-import type { NotificationMessage, StudyEvent } from '../coordinator/types';
+import { newId, randomBase64 } from '../lib/ids';
+import { DomainError } from '../contract/errors';
+import type { NotificationMessage, StudyEvent } from '../contract/study';
 import {
   findSubscription,
   insertAttempt,
@@ -78,7 +78,7 @@ export async function createSubscription(env: Env, projectId: string, body: { ur
 
 async function own(env: Env, projectId: string, id: string): Promise<SubscriptionRow> {
   const s = await findSubscription(env.DB, id);
-  if (!s || s.projectId !== projectId) throw new ProblemError(404, 'not-found', `no subscription with id '${id}'`);
+  if (!s || s.projectId !== projectId) throw new DomainError('not_found', `no subscription with id '${id}'`);
   return s;
 }
 

@@ -1,77 +1,47 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
-import { newId, randomBase64Url } from '../api/ids';
-import { ProblemError } from '../api/problem';
-import type { StudyCreate } from '../api/schemas';
+import { newId, randomBase64Url } from '../lib/ids';
+import { DomainError } from '../contract/errors';
+import type { StudyCreate } from '../contract/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
-import type { Caller, ExecutorConfig, LeaseGrant, StudyConfig, StudyView, TellBody, TrialView } from '../coordinator/types';
+import { callStudy, studyStub } from '../coordinator/stub';
+import type { Caller, LeaseGrant, SamplerConfig, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
-import { DEFAULT_PROJECT_ID } from '../db/schema';
-import type { InputIssue } from '../probe/errors';
-import { SamplerConfigError } from '../tuning/errors';
+import type { InputIssue } from '../contract/issues';
 import { validatePrunerConfig } from '../tuning/pruners';
-import { makeSampler } from '../tuning/samplers';
-import type { Params } from '../tuning/types';
+import { validateSamplerConfig } from '../tuning/samplers';
+import type { Params, Space } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
 
-const STUDY_ID = /^std_[0-9A-Z]{26}$/;
-
-function invalid(issues: InputIssue[]): ProblemError {
-  return new ProblemError(
-    422,
-    'invalid-request',
-    issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`,
-    issues,
-  );
+function invalid(issues: InputIssue[]): DomainError {
+  return new DomainError('invalid', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`, { issues });
 }
 
 /**
- * The coordinator of study `id` in project `projectId`. Objects are named by
- * project and id, so a key of another project reaches an empty object and
- * gets 404: isolation by construction. (The default project uses the bare
- * id, as studies did before projects.)
+ * Every problem with a study body that the schema cannot see, for POST
+ * /v1/studies and for a template (services/triggers.ts) alike: the space, the
+ * pruner, an edge study's settings, then (when all of those hold) the
+ * sampler against the space. Paths are from the study body's root.
  */
-export function studyStub(env: Env, projectId: string, id: string) {
-  if (!STUDY_ID.test(id)) throw new ProblemError(404, 'not-found', `no study with id '${id}'`);
-  return env.STUDY.get(env.STUDY.idFromName(projectId === DEFAULT_PROJECT_ID ? id : `${projectId}:${id}`));
-}
-
-/** Run a coordinator call, turning its errors into problem+json. */
-async function call<T>(id: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const e = parseCoordinatorError(err);
-    if (!e) throw err;
-    if (e.kind === 'not_found') throw new ProblemError(404, 'not-found', e.detail === 'no such study' ? `no study with id '${id}'` : e.detail);
-    if (e.kind === 'conflict') throw new ProblemError(409, 'conflict', e.detail);
-    // `path: message` details name the offending field.
-    const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(e.detail);
-    throw new ProblemError(422, 'invalid-request', e.detail, m ? [{ path: m[1], message: m[2] }] : undefined);
-  }
-}
-
-/** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
-export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
+export function validateStudy(body: StudyCreate): { space: Space | null; issues: InputIssue[] } {
   const issues: InputIssue[] = [];
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
   issues.push(...validatePrunerConfig(body.pruner));
-  const executor = body.executor as ExecutorConfig;
-  if (space && executor.kind === 'edge') issues.push(...checkEdgeSpace(space, executor, body.max_trials));
-  const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
-  const sampler = { ...body.sampler, seed } as StudyConfig['sampler'];
-  if (space && issues.length === 0) {
-    try {
-      // Sampler settings that cannot work with this space (grid over a continuous range).
-      makeSampler(sampler.name, sampler).sample({ space, trials: [], direction: body.direction, seed, trialNumber: 0 });
-    } catch (err) {
-      if (err instanceof SamplerConfigError) issues.push({ path: err.path, message: err.message });
-      else throw err;
-    }
-  }
+  if (space && body.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
+  // Sampler settings that cannot work with this space (grid over a continuous range).
+  if (space && issues.length === 0) issues.push(...validateSamplerConfig(body.sampler, space));
+  return { space, issues };
+}
+
+/** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
+export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
+  const { space, issues } = validateStudy(body);
   if (issues.length > 0 || !space) throw invalid(issues);
+  const executor = body.executor;
+  const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
+  const sampler: SamplerConfig = { ...body.sampler, seed };
   const config: StudyConfig = {
     id: newId('std'),
     project_id: projectId,
@@ -80,7 +50,7 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
     metric: body.metric,
     space,
     sampler,
-    pruner: body.pruner as StudyConfig['pruner'],
+    pruner: body.pruner,
     executor,
     max_trials: body.max_trials,
     metadata: body.metadata,
@@ -88,13 +58,13 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
     ...internal,
   };
   const dispatchSecret = executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
-  const view: StudyView = await call(config.id, () => studyStub(env, projectId, config.id).create(config, dispatchSecret));
+  const view: StudyView = await callStudy(config.id, () => studyStub(env, projectId, config.id).create(config, dispatchSecret));
   return dispatchSecret ? { ...view, dispatch_secret: dispatchSecret } : view;
 }
 
 
 export async function getStudy(env: Env, projectId: string, id: string): Promise<StudyView> {
-  return call(id, () => studyStub(env, projectId, id).getStudy());
+  return callStudy(id, () => studyStub(env, projectId, id).getStudy());
 }
 
 export async function listStudies(env: Env, projectId: string, cursor: string | undefined, limit = 20) {
@@ -105,46 +75,46 @@ export async function listStudies(env: Env, projectId: string, cursor: string | 
 }
 
 export async function ask(env: Env, projectId: string, id: string, count: number | undefined): Promise<TrialView[]> {
-  return call(id, () => studyStub(env, projectId, id).ask(count ?? 1));
+  return callStudy(id, () => studyStub(env, projectId, id).ask(count ?? 1));
 }
 
 export async function enqueue(env: Env, projectId: string, id: string, params: Params): Promise<TrialView> {
   const s = studyStub(env, projectId, id);
-  const study = (await call(id, () => s.getStudy())) as StudyView;
+  const study = (await callStudy(id, () => s.getStudy())) as StudyView;
   const issues = validateParams(study.space, params);
   if (issues.length > 0) throw invalid(issues);
-  return call(id, () => s.enqueue(params));
+  return callStudy(id, () => s.enqueue(params));
 }
 
 export async function report(env: Env, projectId: string, id: string, number: number, step: number, value: number, caller: Caller = {}) {
-  return call(id, () => studyStub(env, projectId, id).report(number, step, value, caller));
+  return callStudy(id, () => studyStub(env, projectId, id).report(number, step, value, caller));
 }
 
 /** A batch of intermediate values (ReportSchema checked the order): one call into the coordinator. */
 export async function reportBatch(env: Env, projectId: string, id: string, number: number, points: { step: number; value: number }[], caller: Caller = {}) {
-  return call(id, () => studyStub(env, projectId, id).reportBatch(number, points, caller));
+  return callStudy(id, () => studyStub(env, projectId, id).reportBatch(number, points, caller));
 }
 
 export async function tell(env: Env, projectId: string, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
-  return call(id, () => studyStub(env, projectId, id).tell(number, body, caller));
+  return callStudy(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 
 export async function heartbeat(env: Env, projectId: string, id: string, number: number, token: string) {
-  return call(id, () => studyStub(env, projectId, id).heartbeat(number, token));
+  return callStudy(id, () => studyStub(env, projectId, id).heartbeat(number, token));
 }
 
 export async function release(env: Env, projectId: string, id: string, number: number, token: string): Promise<TrialView> {
-  return call(id, () => studyStub(env, projectId, id).release(number, token));
+  return callStudy(id, () => studyStub(env, projectId, id).release(number, token));
 }
 
 /** Put the study's parked D1 writes back in its outbox and write them now. */
 export async function retryStorage(env: Env, projectId: string, id: string): Promise<StudyView> {
-  return call(id, () => studyStub(env, projectId, id).retryStorage());
+  return callStudy(id, () => studyStub(env, projectId, id).retryStorage());
 }
 
 /** Start (or resume) the trials of an edge study. */
 export async function run(env: Env, projectId: string, id: string): Promise<StudyView> {
-  return call(id, () => studyStub(env, projectId, id).run());
+  return callStudy(id, () => studyStub(env, projectId, id).run());
 }
 
 /** How many runner studies one lease without a study filter tries, newest first. */
@@ -162,7 +132,7 @@ export async function lease(
   studyId: string | undefined,
   runner: { name: string | null },
 ): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
-  if (studyId !== undefined) return call(studyId, () => studyStub(env, projectId, studyId).lease(runner));
+  if (studyId !== undefined) return callStudy(studyId, () => studyStub(env, projectId, studyId).lease(runner));
   for (const row of await listRunnerStudies(env.DB, projectId, LEASE_SCAN)) {
     try {
       const r = await studyStub(env, projectId, row.id).lease(runner);
@@ -176,7 +146,7 @@ export async function lease(
 }
 
 export async function listTrials(env: Env, projectId: string, id: string): Promise<TrialView[]> {
-  return call(id, () => studyStub(env, projectId, id).listTrials());
+  return callStudy(id, () => studyStub(env, projectId, id).listTrials());
 }
 
 /** Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile bins). */

@@ -12,11 +12,11 @@
  * executor starts running at once.
  */
 import { Webhook } from 'standardwebhooks';
-import { newId, randomBase64, randomBase64Url } from '../api/ids';
-import { ProblemError } from '../api/problem';
+import { newId, randomBase64, randomBase64Url } from '../lib/ids';
+import { DomainError } from '../contract/errors';
 import { boundsStatus } from '../lib/json-bounds';
-import { StudyCreateSchema, type StudyCreate } from '../api/schemas';
-import { issuesDetail, zodIssues } from '../api/problem';
+import { StudyCreateSchema, type StudyCreate } from '../contract/schemas';
+import { issuesDetail, zodIssues } from '../contract/issues';
 import { closest } from '../lib/names';
 import {
   findHookDelivery,
@@ -31,10 +31,7 @@ import {
   type TemplateRow,
   type TriggerRow,
 } from '../db/hooks';
-import { validateSpace } from '../tuning/validate';
-import { createStudy, run } from './studies';
-import { checkEdgeSpace } from './edge';
-import type { EdgeExecutor } from '../coordinator/types';
+import { createStudy, run, validateStudy } from './studies';
 
 export interface TriggerFilter {
   /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
@@ -64,13 +61,12 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, ['study']);
     const status = boundsStatus(parsed.error);
-    throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, issues);
+    throw new DomainError(status === 413 ? 'too_large' : 'invalid', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, { issues });
   }
-  const { space, issues } = validateSpace(parsed.data.space);
-  if (space && parsed.data.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, parsed.data.executor as EdgeExecutor, parsed.data.max_trials));
+  const { issues } = validateStudy(parsed.data);
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
-    throw new ProblemError(422, 'invalid-request', `${withPrefix[0].path}: ${withPrefix[0].message}`, withPrefix);
+    throw new DomainError('invalid', `${withPrefix[0].path}: ${withPrefix[0].message}`, { issues: withPrefix });
   }
   const row: TemplateRow = { id: newId('tpl'), projectId, name, study: study as object, createdAt: new Date() };
   await insertTemplate(env.DB, row);
@@ -79,14 +75,14 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
 
 export async function getTemplate(env: Env, projectId: string, id: string) {
   const t = await findTemplate(env.DB, projectId, id);
-  if (!t) throw new ProblemError(404, 'not-found', `no template with id '${id}'`);
+  if (!t) throw new DomainError('not_found', `no template with id '${id}'`);
   return templateView(t);
 }
 
 export async function createTrigger(env: Env, projectId: string, body: { template_id: string; kind: 'github' | 'standard'; filter: Partial<TriggerFilter>; secret?: string }) {
   const template = await findTemplate(env.DB, projectId, body.template_id);
   if (!template) {
-    throw new ProblemError(422, 'invalid-request', `template_id: no template with id '${body.template_id}'`, [{ path: 'template_id', message: `no template with id '${body.template_id}'` }]);
+    throw new DomainError('invalid', `template_id: no template with id '${body.template_id}'`, { issues: [{ path: 'template_id', message: `no template with id '${body.template_id}'` }] });
   }
   if (body.kind === 'github') {
     // GitHub deliveries fill a known set of variables: a placeholder outside it could never be filled.
@@ -96,7 +92,7 @@ export async function createTrigger(env: Env, projectId: string, body: { templat
         const near = closest(k, GITHUB_VARS);
         return { path: 'template_id', message: `the template's placeholder {{${k}}} is not filled by GitHub events${near ? `: did you mean {{${near}}}?` : ` (they fill: ${GITHUB_VARS.join(', ')})`}` };
       });
-      throw new ProblemError(422, 'invalid-request', issuesDetail(issues), issues);
+      throw new DomainError('invalid', issuesDetail(issues), { issues });
     }
   }
   const secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));
@@ -104,7 +100,7 @@ export async function createTrigger(env: Env, projectId: string, body: { templat
     try {
       new Webhook(secret);
     } catch {
-      throw new ProblemError(422, 'invalid-request', 'secret: a Standard Webhooks secret is whsec_ followed by base64', [{ path: 'secret', message: 'expected whsec_<base64>' }]);
+      throw new DomainError('invalid', 'secret: a Standard Webhooks secret is whsec_ followed by base64', { issues: [{ path: 'secret', message: 'expected whsec_<base64>' }] });
     }
   }
   const filter: TriggerFilter = { events: body.filter.events ?? [], branches: body.filter.branches ?? [], labels: body.filter.labels ?? [], actions: body.filter.actions ?? [] };
@@ -115,7 +111,7 @@ export async function createTrigger(env: Env, projectId: string, body: { templat
 
 export async function getTrigger(env: Env, projectId: string, id: string) {
   const t = await findTrigger(env.DB, projectId, id);
-  if (!t) throw new ProblemError(404, 'not-found', `no trigger with id '${id}'`);
+  if (!t) throw new DomainError('not_found', `no trigger with id '${id}'`);
   return triggerView(t);
 }
 
@@ -208,8 +204,8 @@ function fillDeep(v: unknown, vars: Record<string, string>, missing: Set<string>
   return v;
 }
 
-function unauthorized(detail: string): ProblemError {
-  return new ProblemError(401, 'unauthorized', detail);
+function unauthorized(detail: string): DomainError {
+  return new DomainError('unauthorized', detail);
 }
 
 const enc = new TextEncoder();
@@ -269,15 +265,15 @@ async function verifySignature(trigger: TriggerRow, headers: Headers, body: Uint
 }
 
 /** A delivery whose filled template makes no study: the same 422 the first time and on every redelivery. */
-function failed(d: { deliveryId: string; reason: string | null }): ProblemError {
+function failed(d: { deliveryId: string; reason: string | null }): DomainError {
   const reason = d.reason ?? 'the filled template is not a valid study';
-  return new ProblemError(422, 'invalid-request', reason, [{ path: 'template', message: reason }], { delivery_id: d.deliveryId });
+  return new DomainError('invalid', reason, { issues: [{ path: 'template', message: reason }], extra: { delivery_id: d.deliveryId } });
 }
 
 /** Handle one delivery at /hooks/{triggerId}: verify the raw bytes, parse, dedupe, filter, create. */
 export async function handleHook(env: Env, triggerId: string, headers: Headers, raw: Uint8Array): Promise<HookAnswer> {
   const trigger = await findTriggerById(env.DB, triggerId);
-  if (!trigger) throw new ProblemError(404, 'not-found', `no trigger with id '${triggerId}'`);
+  if (!trigger) throw new DomainError('not_found', `no trigger with id '${triggerId}'`);
   await verifySignature(trigger, headers, raw);
   // Signed by the sender: now it is worth reading.
   let payload: Record<string, any>;
@@ -285,11 +281,11 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     const v = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw)) as unknown;
     payload = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {};
   } catch {
-    throw new ProblemError(400, 'bad-request', 'the delivery body is not JSON (UTF-8)');
+    throw new DomainError('bad_request', 'the delivery body is not JSON (UTF-8)');
   }
   const filter = trigger.filter as TriggerFilter;
   const ctx = trigger.kind === 'github' ? githubContext(headers, payload, filter) : standardContext(headers, payload, filter);
-  if (!ctx.deliveryId) throw new ProblemError(400, 'bad-request', trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id');
+  if (!ctx.deliveryId) throw new DomainError('bad_request', trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id');
 
   const answerOf = (d: HookDeliveryRow): HookAnswer | null => {
     if (d.status === 'failed') throw failed(d);
@@ -322,7 +318,7 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
       if (a) return a;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new ProblemError(409, 'conflict', `delivery ${ctx.deliveryId} is being processed; retry it`);
+    throw new DomainError('conflict', `delivery ${ctx.deliveryId} is being processed; retry it`);
   }
   // From here a delivery that cannot make a study is marked failed with the reason, and answers
   // that 422 now and on every redelivery.
@@ -331,7 +327,7 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     throw failed({ deliveryId: ctx.deliveryId, reason });
   };
   const template = await findTemplate(env.DB, trigger.projectId, trigger.templateId);
-  if (!template) throw new ProblemError(409, 'conflict', `the trigger's template ${trigger.templateId} is gone`);
+  if (!template) throw new DomainError('conflict', `the trigger's template ${trigger.templateId} is gone`);
   const t = template.study as Record<string, unknown>;
   const missing = new Set<string>();
   const filled = {
@@ -350,7 +346,7 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
   } catch (err) {
     // A template that cannot make a study with this event's values: say so now and on every redelivery.
-    if (err instanceof ProblemError && err.status < 500) await fail(`the filled template is not a valid study: ${err.message}`);
+    if (err instanceof DomainError) await fail(`the filled template is not a valid study: ${err.detail}`);
     throw err;
   }
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });

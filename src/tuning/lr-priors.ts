@@ -23,8 +23,9 @@
  *   the prior). Confidence: low with no history, medium with 1-2 studies or
  *   scattered ones, high with 3+ studies within half a decade of each other.
  */
+import { ADAPTIVE_OPTIMIZERS, type OptimizerName } from '../contract/names';
 
-export type Optimizer = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+export type Optimizer = OptimizerName;
 export type ModelFamily = 'mlp' | 'cnn' | 'transformer' | 'rnn' | 'other';
 
 export interface LrContext {
@@ -67,7 +68,7 @@ export const DEFAULT_LR: Record<Optimizer, number> = {
 };
 
 const REFERENCE_BATCH = 256;
-const ADAPTIVE: readonly Optimizer[] = ['adam', 'adamw', 'rmsprop', 'adagrad'];
+const ADAPTIVE: readonly Optimizer[] = ADAPTIVE_OPTIMIZERS;
 
 /** GPT-3 table 2.1: (parameters, lr). */
 const GPT3: [number, number][] = [

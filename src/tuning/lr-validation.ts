@@ -22,26 +22,9 @@ export interface LrCandidate {
   sources: string[];
 }
 
-export interface CandidateEvidence {
-  lr: number;
-  sources: string[];
-  state: string;
-  /** The validation loss at the end (complete), or at the epoch it was stopped (pruned). */
-  value: number | null;
-  /** Epochs (reports) it trained. */
-  epochs_run: number;
-  /** Standard deviation of the last (up to 3) epochs' validation losses: the noise its value carries. */
-  spread: number | null;
-  /** Within noise of the best complete candidate. */
-  tied: boolean;
-  /** Its validation loss blew up during the run (above 3x the early loss): it cannot win, whatever it ended at. */
-  unstable: boolean;
-  /** Finalists validated on several seeds: each seed's final validation loss (null: that run failed). */
-  seeds: { seed: number; value: number | null }[] | null;
-  /** What it is ranked by: the mean over `seeds` when there are several, else `value`. */
-  score: number | null;
-  error: string | null;
-}
+import type { CandidateEvidence } from '../contract/lr-suggestion';
+
+export type { CandidateEvidence };
 
 /** Evidence with the candidate's validation losses, epoch by epoch (not part of the answer). */
 export type Evidence = CandidateEvidence & { curve?: number[]; last_step?: number | null; curves?: number[][] };

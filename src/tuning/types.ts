@@ -4,43 +4,9 @@
  * nothing here (or anywhere in tuning/) imports Workers, D1, Hono or TF.js.
  */
 
-export type ParamValue = number | string | boolean;
-export type Params = Record<string, ParamValue>;
+import type { Direction, Params, Space, TrialState } from '../contract/space';
 
-/** `when`: the parameter exists only where the named categorical parameter has (one of) these value(s). */
-export type Condition = Record<string, ParamValue | ParamValue[]>;
-
-export interface FloatParam {
-  type: 'float';
-  low: number;
-  high: number;
-  log?: boolean;
-  step?: number;
-  when?: Condition;
-}
-
-export interface IntParam {
-  type: 'int';
-  low: number;
-  high: number;
-  log?: boolean;
-  step?: number;
-  when?: Condition;
-}
-
-export interface CategoricalParam {
-  type: 'categorical';
-  choices: ParamValue[];
-  when?: Condition;
-}
-
-export type ParamSpec = FloatParam | IntParam | CategoricalParam;
-
-/** Parameter name -> its distribution. */
-export type Space = Record<string, ParamSpec>;
-
-export type TrialState = 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
-export type Direction = 'minimize' | 'maximize';
+export type { CategoricalParam, Condition, Direction, FloatParam, IntParam, Params, ParamSpec, ParamValue, Space, TrialState } from '../contract/space';
 
 /** A read-only snapshot of a trial, as samplers and pruners see it. */
 export interface FrozenTrial {

@@ -25,13 +25,10 @@
  *   conditions have no cycles.
  */
 import { editDistance } from '../lib/names';
+import type { InputIssue } from '../contract/issues';
 import { paramOrder } from './space';
 import type { Condition, FloatParam, IntParam, ParamSpec, ParamValue, Params, Space } from './types';
 
-export interface SpaceIssue {
-  path: string;
-  message: string;
-}
 
 export const MAX_PARAMS = 64;
 export const MAX_CHOICES = 1000;
@@ -107,7 +104,7 @@ function checkNumeric(
   p: string,
   raw: Record<string, unknown>,
   type: 'float' | 'int',
-  issues: SpaceIssue[],
+  issues: InputIssue[],
 ): ParamSpec | undefined {
   const before = issues.length;
   const bound = (key: 'low' | 'high'): number | undefined => {
@@ -186,7 +183,7 @@ function checkNumeric(
   return spec;
 }
 
-function checkChoices(p: string, raw: unknown, issues: SpaceIssue[]): ParamValue[] | undefined {
+function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue[] | undefined {
   const path = `${p}.choices`;
   if (raw === undefined) {
     issues.push({ path, message: 'is required for a categorical parameter: a non-empty list of values' });
@@ -226,7 +223,7 @@ function checkChoices(p: string, raw: unknown, issues: SpaceIssue[]): ParamValue
   return ok ? valid : valid.length > 0 ? valid : undefined;
 }
 
-function checkParam(name: string, raw: unknown, issues: SpaceIssue[]): Parsed {
+function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
   const p = `space.${name}`;
   if (!isRecord(raw)) {
     issues.push({ path: p, message: `must be an object like {"type": "float", "low": 0, "high": 1}, got ${describe(raw)}` });
@@ -264,7 +261,7 @@ function checkCondition(
   raw: unknown,
   rawSpace: Record<string, unknown>,
   parsed: Map<string, Parsed>,
-  issues: SpaceIssue[],
+  issues: InputIssue[],
 ): { condition?: Condition; parents: string[] } {
   const p = `space.${name}.when`;
   const parents: string[] = [];
@@ -322,7 +319,7 @@ function checkCondition(
 }
 
 /** Issues for every cycle among the conditions, at the edge that closes it. */
-function checkCycles(edges: Map<string, string[]>, issues: SpaceIssue[]): void {
+function checkCycles(edges: Map<string, string[]>, issues: InputIssue[]): void {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
   const visit = (name: string) => {
@@ -350,8 +347,8 @@ function checkCycles(edges: Map<string, string[]>, issues: SpaceIssue[]): void {
  * Check a study's `space`; `space` is the clean, typed copy when there are no
  * issues, null otherwise.
  */
-export function validateSpace(raw: unknown): { space: Space | null; issues: SpaceIssue[] } {
-  const issues: SpaceIssue[] = [];
+export function validateSpace(raw: unknown): { space: Space | null; issues: InputIssue[] } {
+  const issues: InputIssue[] = [];
   if (!isRecord(raw)) {
     issues.push({
       path: 'space',
@@ -432,9 +429,9 @@ function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
  * Paths are `params.<name>`. A parameter whose condition cannot be decided
  * (its parent is missing or invalid) is not checked: the parent's issue says it.
  */
-export function validateParams(space: Space, params: unknown): SpaceIssue[] {
+export function validateParams(space: Space, params: unknown): InputIssue[] {
   if (!isRecord(params)) return [{ path: 'params', message: `must be an object of parameter values, got ${describe(params)}` }];
-  const issues: SpaceIssue[] = [];
+  const issues: InputIssue[] = [];
   const known = Object.keys(space);
   for (const key of Object.keys(params)) {
     if (!Object.hasOwn(space, key)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GridExhaustedError, SamplerConfigError } from '../../src/tuning/errors';
-import { GridSampler, QmcSampler, RandomSampler, gridSize, makeSampler, SAMPLER_NAMES } from '../../src/tuning/samplers';
+import { GridSampler, QmcSampler, RandomSampler, gridSize, makeSampler, SAMPLER_NAMES, validateSamplerConfig } from '../../src/tuning/samplers';
 import type { Params, Sampler, SampleContext, Space } from '../../src/tuning/types';
 import { validateParams } from '../../src/tuning/validate';
 import { samplerConformance } from './conformance';
@@ -199,5 +199,16 @@ describe('makeSampler', () => {
     fails('gp', { n_candidates: 1.5 }, 'sampler.n_candidates');
     fails('grid', { shuffle: 1 }, 'sampler.shuffle');
     fails('cmaes' as never, {}, 'sampler.name');
+  });
+});
+
+describe('validateSamplerConfig', () => {
+  const space: Space = { lr: { type: 'float', low: 1e-4, high: 1, log: true } };
+  it('checks options and the space without sampling', () => {
+    expect(validateSamplerConfig({ name: 'tpe' }, space)).toEqual([]);
+    expect(validateSamplerConfig({ name: 'tpe', n_startup_trials: -1 }, space).map((i) => i.path)).toEqual(['sampler.n_startup_trials']);
+    expect(validateSamplerConfig({ name: 'random', shuffle: true }, space).map((i) => i.path)).toEqual(['sampler.shuffle']);
+    expect(validateSamplerConfig({ name: 'grid' }, space).map((i) => i.path)).toEqual(['space.lr']);
+    expect(validateSamplerConfig({ name: 'grid' }, { lr: { type: 'float', low: 0, high: 1, step: 0.25 } })).toEqual([]);
   });
 });

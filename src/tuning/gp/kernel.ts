@@ -19,13 +19,6 @@ export function matern52(r: number): number {
   return (1 + sr + (sr * sr) / 3) * Math.exp(-sr);
 }
 
-/** Per-dimension squared difference: (a - b)^2 for numeric, [a != b] for categorical. */
-export function dimDelta(a: number, b: number, isCat: boolean): number {
-  if (isCat) return a === b ? 0 : 1;
-  const t = a - b;
-  return t * t;
-}
-
 /** Scaled squared distance between row i of X and row k of Y (both with d columns). */
 export function scaledSqDist(
   X: ArrayLike<number>,

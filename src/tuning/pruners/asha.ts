@@ -37,7 +37,8 @@
  */
 import type { Direction, FrozenTrial, Pruner, PruneContext } from '../types';
 import { ascending, byStep } from './curve';
-import { OptionReader, orThrow, type PrunerIssue } from './options';
+import type { InputIssue } from '../../contract/issues';
+import { OptionReader, orThrow } from './options';
 
 export interface SuccessiveHalvingOptions {
   /** Resource (step) of the first rung before min_early_stopping_rate. @default 1 */
@@ -58,7 +59,7 @@ const ASHA_KEYS = ['min_resource', 'reduction_factor', 'min_early_stopping_rate'
 export function checkSuccessiveHalvingOptions(
   raw: Readonly<Record<string, unknown>>,
   prefix = 'pruner',
-): { options: SuccessiveHalvingOptions; issues: PrunerIssue[] } {
+): { options: SuccessiveHalvingOptions; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'asha', ASHA_KEYS);
   const options: SuccessiveHalvingOptions = {
     min_resource: r.int('min_resource', 1, 1),

@@ -26,7 +26,8 @@
  */
 import type { FrozenTrial, Pruner, PruneContext } from '../types';
 import { successiveHalvingShouldPrune, type SuccessiveHalvingOptions } from './asha';
-import { OptionReader, orThrow, type PrunerIssue } from './options';
+import type { InputIssue } from '../../contract/issues';
+import { OptionReader, orThrow } from './options';
 
 export interface HyperbandOptions {
   /** Resource (step) of the first rung of bracket 0. @default 1 */
@@ -45,7 +46,7 @@ const HYPERBAND_KEYS = ['min_resource', 'max_resource', 'reduction_factor', 'boo
 export function checkHyperbandOptions(
   raw: Readonly<Record<string, unknown>>,
   prefix = 'pruner',
-): { options: HyperbandOptions; issues: PrunerIssue[] } {
+): { options: HyperbandOptions; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'hyperband', HYPERBAND_KEYS);
   const options: HyperbandOptions = {
     min_resource: r.int('min_resource', 1, 1),

@@ -9,30 +9,26 @@
  *   min_early_stopping_rate, bootstrap_count, max_resource).
  * - `hyperband`: HyperbandPruner (min_resource, max_resource (required), reduction_factor, bootstrap_count).
  */
+import { PRUNER_NAMES, type PrunerName } from '../../contract/names';
+import type { PrunerConfig } from '../../contract/study';
 import type { FrozenTrial, PruneContext, Pruner } from '../types';
 import { byStep } from './curve';
 import { checkSuccessiveHalvingOptions, SuccessiveHalvingPruner } from './asha';
 import { checkHyperbandOptions, HyperbandPruner } from './hyperband';
 import { checkMedianOptions, MedianPruner } from './median';
 import { checkNoneOptions, NopPruner } from './none';
-import { orThrow, PrunerConfigError, type PrunerIssue } from './options';
+import type { InputIssue } from '../../contract/issues';
+import { orThrow, PrunerConfigError } from './options';
 
 export { NopPruner } from './none';
 export { MedianPruner, PercentilePruner, nanPercentile, type MedianPrunerOptions, type PercentilePrunerOptions } from './median';
 export { SuccessiveHalvingPruner, isPromotable, rungResource, rungValues, type SuccessiveHalvingOptions } from './asha';
 export { HyperbandPruner, bracketBudgets, bracketCount, bracketOf, trialsInSameBracket, type HyperbandOptions } from './hyperband';
-export { PrunerConfigError, type PrunerIssue } from './options';
+export { PrunerConfigError } from './options';
 
-export const PRUNER_NAMES = ['none', 'median', 'asha', 'hyperband'] as const;
-export type PrunerName = (typeof PRUNER_NAMES)[number];
+export { PRUNER_NAMES, type PrunerConfig, type PrunerName };
 
-/** A study's `pruner` object: a name and that pruner's options. */
-export interface PrunerConfig {
-  name: PrunerName;
-  [option: string]: unknown;
-}
-
-type Checker = (raw: Readonly<Record<string, unknown>>, prefix?: string) => { options: unknown; issues: PrunerIssue[] };
+type Checker = (raw: Readonly<Record<string, unknown>>, prefix?: string) => { options: unknown; issues: InputIssue[] };
 
 const CHECKERS: Record<PrunerName, Checker> = {
   none: checkNoneOptions,
@@ -54,7 +50,7 @@ function isPrunerName(v: unknown): v is PrunerName {
  * root (`pruner.reduction_factor`); empty when it is valid. Absent
  * (undefined) means the default, `{"name": "none"}`; so does an absent name.
  */
-export function validatePrunerConfig(raw: unknown): PrunerIssue[] {
+export function validatePrunerConfig(raw: unknown): InputIssue[] {
   if (raw === undefined) return [];
   if (!isRecord(raw)) return [{ path: 'pruner', message: 'must be an object like {"name": "median"}' }];
   const name = raw.name ?? 'none';

@@ -20,7 +20,8 @@
  */
 import type { FrozenTrial, Pruner, PruneContext } from '../types';
 import { ascending, byStep } from './curve';
-import { OptionReader, orThrow, type PrunerIssue } from './options';
+import type { InputIssue } from '../../contract/issues';
+import { OptionReader, orThrow } from './options';
 
 export interface MedianPrunerOptions {
   /** Complete trials needed before anything is pruned. @default 5 */
@@ -44,7 +45,7 @@ const MEDIAN_KEYS = ['n_startup_trials', 'n_warmup_steps', 'interval_steps', 'n_
 export function checkMedianOptions(
   raw: Readonly<Record<string, unknown>>,
   prefix = 'pruner',
-): { options: MedianPrunerOptions; issues: PrunerIssue[] } {
+): { options: MedianPrunerOptions; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'median', MEDIAN_KEYS);
   const options = readCommon(r);
   return { options, issues: r.issues };
@@ -54,7 +55,7 @@ export function checkMedianOptions(
 export function checkPercentileOptions(
   raw: Readonly<Record<string, unknown>>,
   prefix = 'pruner',
-): { options: PercentilePrunerOptions; issues: PrunerIssue[] } {
+): { options: PercentilePrunerOptions; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'percentile', [...MEDIAN_KEYS, 'percentile']);
   if (!r.has('percentile')) r.fail('percentile', "is required for pruner 'percentile': a number in [0, 100]");
   const percentile = r.number('percentile', 0, 100, Number.NaN);

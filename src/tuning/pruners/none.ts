@@ -1,9 +1,10 @@
 /** The pruner that never prunes (Optuna's NopPruner); the study default. */
 import type { Pruner, PruneContext } from '../types';
-import { OptionReader, orThrow, type PrunerIssue } from './options';
+import type { InputIssue } from '../../contract/issues';
+import { OptionReader, orThrow } from './options';
 
 /** 'none' takes no options; anything besides `name` is an issue. */
-export function checkNoneOptions(raw: Readonly<Record<string, unknown>>, prefix = 'pruner'): { options: Record<string, never>; issues: PrunerIssue[] } {
+export function checkNoneOptions(raw: Readonly<Record<string, unknown>>, prefix = 'pruner'): { options: Record<string, never>; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'none', []);
   return { options: {}, issues: r.issues };
 }

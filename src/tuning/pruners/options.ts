@@ -4,17 +4,13 @@
  * defaulted options, or into issues with a dotted path and an exact message.
  */
 
-/** A problem with a pruner option; `path` is dotted from the request root (`pruner.reduction_factor`). */
-export interface PrunerIssue {
-  path: string;
-  message: string;
-}
+import type { InputIssue } from '../../contract/issues';
 
 /** Thrown by a pruner's constructor (and `makePruner`) when its options are invalid. */
 export class PrunerConfigError extends Error {
-  readonly issues: PrunerIssue[];
+  readonly issues: InputIssue[];
 
-  constructor(issues: PrunerIssue[]) {
+  constructor(issues: InputIssue[]) {
     super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     this.name = 'PrunerConfigError';
     this.issues = issues;
@@ -23,7 +19,7 @@ export class PrunerConfigError extends Error {
 
 /** Collects issues while reading one pruner's options. */
 export class OptionReader {
-  readonly issues: PrunerIssue[] = [];
+  readonly issues: InputIssue[] = [];
 
   constructor(
     private readonly raw: Readonly<Record<string, unknown>>,
@@ -93,7 +89,7 @@ function describe(v: unknown): string {
 }
 
 /** Throw a PrunerConfigError when there are issues; otherwise return the value. */
-export function orThrow<T>(checked: { options: T; issues: PrunerIssue[] }): T {
+export function orThrow<T>(checked: { options: T; issues: InputIssue[] }): T {
   if (checked.issues.length > 0) throw new PrunerConfigError(checked.issues);
   return checked.options;
 }

@@ -13,10 +13,14 @@
  * like `sampler.n_startup_trials`. `name` and `seed` are accepted (and
  * ignored here: the seed reaches the sampler through the SampleContext).
  */
+import { SAMPLER_NAMES, type SamplerName } from '../../contract/names';
 import { SamplerConfigError } from '../errors';
-import type { Sampler } from '../types';
+import type { InputIssue } from '../../contract/issues';
+import { SOBOL_MAX_DIMS } from '../sobol';
+import { paramOrder } from '../space';
+import type { Sampler, Space } from '../types';
 import { GpSampler, type GpSamplerOptions } from './gp';
-import { GridSampler, type GridSamplerOptions } from './grid';
+import { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 import { QmcSampler } from './qmc';
 import { RandomSampler } from './random';
 import { TpeSampler, type TpeOptions } from './tpe';
@@ -26,8 +30,7 @@ export { QmcSampler } from './qmc';
 export { RandomSampler, fromUnit } from './random';
 export { GridExhaustedError, SamplerConfigError } from '../errors';
 
-export const SAMPLER_NAMES = ['tpe', 'gp', 'random', 'qmc', 'grid'] as const;
-export type SamplerName = (typeof SAMPLER_NAMES)[number];
+export { SAMPLER_NAMES, type SamplerName };
 
 type OptionKind = 'int>=0' | 'int>=1' | 'bool' | 'positive';
 
@@ -67,6 +70,27 @@ function optionProblem(kind: OptionKind, v: unknown): string | undefined {
       return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describe(v)}`;
     }
   }
+}
+
+/**
+ * Every problem with a study's `sampler` object (paths from the request root:
+ * `sampler.<option>`, or `space.<name>` for a space the sampler cannot
+ * cover, such as a grid over a float without a step); empty when it is valid.
+ * Checked like the pruners' options: nothing is sampled.
+ */
+export function validateSamplerConfig(config: Readonly<Record<string, unknown>> & { name: SamplerName }, space: Space): InputIssue[] {
+  try {
+    makeSampler(config.name, config);
+    if (config.name === 'grid') gridSize(space);
+    if (config.name === 'qmc') {
+      const dims = paramOrder(space).length;
+      if (dims > SOBOL_MAX_DIMS) throw new SamplerConfigError('space', `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${dims}`);
+    }
+  } catch (err) {
+    if (err instanceof SamplerConfigError) return [{ path: err.path, message: err.message }];
+    throw err;
+  }
+  return [];
 }
 
 /**

@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { boundedJson } from '../lib/json-bounds';
 import { closest } from '../lib/names';
+import { OPTIMIZER_NAMES, PRUNER_NAMES, SAMPLER_NAMES } from './names';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
@@ -47,7 +48,7 @@ export const DataSchema = z.discriminatedUnion('kind', [SyntheticData, InlineDat
 const unit = () => z.number().min(0).lt(1);
 export const OptimizerSchema = z
   .strictObject({
-    name: z.enum(['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+    name: z.enum(OPTIMIZER_NAMES),
     momentum: unit().optional(),
     beta1: unit().optional(),
     beta2: unit().optional(),
@@ -319,7 +320,7 @@ export const LrSuggestRequestSchema = z
     train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Alias of training.steps (kept for older clients).' }),
     context: z
       .strictObject({
-        optimizer: z.enum(['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad']),
+        optimizer: z.enum(OPTIMIZER_NAMES),
         batch_size: z.int().min(1).max(1_000_000).optional(),
         model_family: z.enum(['mlp', 'cnn', 'transformer', 'rnn', 'other']).optional(),
         parameters: z.number().positive().max(1e13).optional(),
@@ -450,11 +451,11 @@ export const StudyCreateSchema = z
     }),
     sampler: boundedJson(
       z.looseObject({
-        name: z.enum(['tpe', 'gp', 'random', 'qmc', 'grid']).default('tpe'),
+        name: z.enum(SAMPLER_NAMES).default('tpe'),
         seed: z.int().min(0).max(2 ** 31 - 1).optional(),
       }),
     ).prefault({}),
-    pruner: boundedJson(z.looseObject({ name: z.enum(['none', 'median', 'asha', 'hyperband']).default('none') })).prefault({}),
+    pruner: boundedJson(z.looseObject({ name: z.enum(PRUNER_NAMES).default('none') })).prefault({}),
     max_trials: z.int().min(1).max(100_000).nullable().default(null),
     executor: ExecutorSchema.prefault({ kind: 'client' }),
     metadata: boundedJson(z.record(z.string(), z.unknown())).default({}).openapi({ description: 'Free-form JSON, at most 32 levels deep and 64 KB.' }),

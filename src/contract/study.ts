@@ -1,54 +1,29 @@
 /** Shapes the coordinator stores and answers with (the API's Study and Trial). */
-import type { Params, Space, TrialState } from '../tuning/types';
+import type { z } from 'zod';
+import type { PrunerName, SamplerName } from './names';
+import type { ExecutorSchema, TellSchema } from './schemas';
+import type { Params, Space, TrialState } from './space';
 
+/** A study's `sampler` object: a name, the seed, and that sampler's options. */
 export interface SamplerConfig {
-  name: 'tpe' | 'gp' | 'random' | 'qmc' | 'grid';
+  name: SamplerName;
   seed: number;
   [option: string]: unknown;
 }
 
+/** A study's `pruner` object: a name and that pruner's options. */
 export interface PrunerConfig {
-  name: 'none' | 'median' | 'asha' | 'hyperband';
+  name: PrunerName;
   [option: string]: unknown;
 }
 
-/** How a study's trials get run: by the caller (ask/tell), by leasing runners, or as edge probes. */
-export type ExecutorConfig = ClientExecutor | RunnerExecutor | EdgeExecutor;
-
-export interface ClientExecutor {
-  kind: 'client';
-}
-
-export interface RunnerExecutor {
-  kind: 'runner';
-  /** Most trials leased at once (null: no bound). */
-  max_parallel: number | null;
-  /** Leases a trial may have before an expiry fails it. */
-  max_attempts: number;
-  /** Lease length; a heartbeat extends it by as much again. */
-  lease_seconds: number;
-  /** Where a signed job notice is POSTed when trials become available (null: no push). */
-  dispatch_url: string | null;
-}
-
-export interface EdgeExecutor {
-  kind: 'edge';
-  /** The probe every trial trains (API.md's probe), with the trial's params mapped onto it. */
-  probe: Record<string, unknown>;
-  /** The learning rate when the space has none. */
-  lr?: number;
-  /** LR schedule of every trial (probe/schedules.ts's ScheduleSpec), and its warmup. */
-  schedule?: Record<string, unknown>;
-  warmup?: { steps: number; start_factor?: number };
-  /** Epochs per trial; validation loss is reported after each. */
-  epochs: number;
-  /** Share of the dataset held out for validation. */
-  validation_split: number;
-  /** Trials in flight at once while the study runs. */
-  parallelism: number;
-  max_attempts: number;
-  lease_seconds: number;
-}
+/** How a study's trials get run: by the caller (ask/tell), by leasing runners, or as edge probes (ExecutorSchema, defaults applied). */
+export type ExecutorConfig = z.output<typeof ExecutorSchema>;
+export type ClientExecutor = Extract<ExecutorConfig, { kind: 'client' }>;
+/** max_parallel: most trials leased at once (null: no bound); max_attempts: leases before an expiry fails the trial; dispatch_url: where a signed job notice is POSTed. */
+export type RunnerExecutor = Extract<ExecutorConfig, { kind: 'runner' }>;
+/** The probe every trial trains, with the trial's params mapped onto it; epochs, validation_split, parallelism of the trials. */
+export type EdgeExecutor = Extract<ExecutorConfig, { kind: 'edge' }>;
 
 export interface LeaseView {
   token: string;
@@ -138,7 +113,9 @@ export interface StudyView extends Omit<StudyConfig, 'id'> {
   dispatch_secret?: string;
 }
 
-export type TellBody = { value: number; state?: 'complete' } | { state: 'failed' | 'pruned'; error?: string };
+/** A tell's result: TellSchema without the lease token. */
+export type TellBody = DistributiveOmit<z.output<typeof TellSchema>, 'lease_token'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** An event for outbound notifications, as a study's coordinator emits it. */
 export interface StudyEvent {

@@ -1,0 +1,5 @@
+/** The Hono environment of every route: the Worker's bindings, the request id and the caller. */
+import type { RequestIdVariables } from 'hono/request-id';
+import type { Principal } from './auth';
+
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & { auth: Principal } };

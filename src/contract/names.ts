@@ -1,0 +1,17 @@
+/**
+ * The single lists of names the API takes: samplers, pruners, optimizers.
+ * Schemas (contract/schemas.ts), the tuning and probe code and the CLI all
+ * read these, so a name is added in one place. A leaf module.
+ */
+
+export const SAMPLER_NAMES = ['tpe', 'gp', 'random', 'qmc', 'grid'] as const;
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+
+export const PRUNER_NAMES = ['none', 'median', 'asha', 'hyperband'] as const;
+export type PrunerName = (typeof PRUNER_NAMES)[number];
+
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** The optimizers with per-parameter adaptive step sizes (they warm up longer, and take smaller peak lrs). */
+export const ADAPTIVE_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'adamw', 'rmsprop', 'adagrad'];
