@@ -17,7 +17,8 @@
  * - leases.ts: lease decisions (pure): who holds a trial, what expires, what is available;
  * - outbox.ts: the D1 write-through, its retries and parked writes;
  * - dispatch.ts: the signed job notices to a runner study's dispatch_url;
- * - events.ts: which notification events a change caused (pure).
+ * - events.ts: which notification events a change caused (pure);
+ * - reports.ts: the intermediate values a report adds to a trial (pure).
  *
  * Runner and edge studies lease their trials: `lease` starts a trial (a
  * waiting one first, else a new one from the sampler, so suggestions see
@@ -43,16 +44,13 @@ import { CoordinatorError } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
 import { Outbox } from './outbox';
+import { mergeReport } from './reports';
 import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
 import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, StudyConfig, StudyView, TellBody, TrialView } from './types';
 
 export { PARK_AFTER } from './outbox';
 
-/**
- * The most intermediate values a trial keeps. They live in one JSON column of the object's SQLite,
- * whose values stop at 2 MB (about 45,000 points), and every report reads them all.
- */
-export const MAX_INTERMEDIATE = 20_000;
+export { MAX_INTERMEDIATE } from './reports';
 
 /** What a queue message of an edge trial carries. */
 export interface EdgeTrialMessage {
@@ -320,9 +318,9 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
     const intermediate = JSON.parse(row.intermediate) as Point[];
-    const held = new Map(intermediate.map((p) => [p.step, p.value]));
     if (row.state !== 'running') {
       // A late or repeated report after the trial ended: answer, change nothing.
+      const held = new Map(intermediate.map((p) => [p.step, p.value]));
       if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value)) return { should_prune: row.state === 'pruned' };
       if (leased) leases.checkLease(row, caller.lease_token!, false);
       throw new CoordinatorError('conflict', `trial ${number} is ${row.state}; reports are taken while it runs`);
@@ -333,28 +331,9 @@ export class StudyCoordinator extends DurableObject<Env> {
       this.store.extendLease(number, leases.leaseExpiry(leases.leasedExecutor(config), Date.now()));
     }
     // Every point is checked before anything is written: a batch is taken whole or not at all.
-    const added: Point[] = [];
-    points.forEach((p, i) => {
-      const existing = held.get(p.step);
-      if (existing === undefined) {
-        added.push(p);
-        held.set(p.step, p.value);
-      } else if (existing !== p.value) {
-        throw new CoordinatorError('conflict', `${batch ? `points.${i}: ` : ''}trial ${number} already reported ${existing} at step ${p.step}`);
-      }
-    });
-    if (intermediate.length + added.length > MAX_INTERMEDIATE) {
-      throw new CoordinatorError(
-        'conflict',
-        `trial ${number} holds ${intermediate.length} intermediate values and takes at most ${MAX_INTERMEDIATE}: report every few steps instead of every step (${added.length === 1 ? 'the new value was' : `the ${added.length} new values were`} not stored)`,
-      );
-    }
-    if (added.length > 0) {
-      const last = intermediate.length > 0 ? intermediate[intermediate.length - 1].step : -1;
-      intermediate.push(...added);
-      // Reports may arrive in any order of steps; the common case (later steps) needs no sort.
-      if (added[0].step <= last || added.some((p, i) => i > 0 && p.step <= added[i - 1].step)) intermediate.sort((a, b) => a.step - b.step);
-      this.store.setIntermediate(number, intermediate);
+    const merged = mergeReport(number, intermediate, points, batch);
+    if (merged) {
+      this.store.setIntermediate(number, merged);
       void this.commit({ trials: [number] });
     }
     const pruner = makePruner(config.pruner);
