@@ -15,7 +15,7 @@
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
-import type { StudyConfig, TrialView } from './types';
+import type { StudyConfig, StudyView, TrialView } from './types';
 
 export interface TrialRow {
   number: number;
@@ -178,6 +178,29 @@ export class CoordinatorStore {
   snapshot(config: StudyConfig): Snapshot {
     const b = this.best(config.direction);
     return { best: b?.number ?? null, bestValue: b?.value ?? null, completed: this.studyState(config) === 'completed' };
+  }
+
+  /** The study as the API answers it: the config with its state, counts and best, and `extra` (dispatch, storage). */
+  studyView(config: StudyConfig, extra: Pick<StudyView, 'dispatch' | 'storage'>): StudyView {
+    const best = this.best(config.direction);
+    const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
+    return {
+      id,
+      name,
+      direction,
+      metric,
+      space,
+      sampler,
+      pruner,
+      executor,
+      max_trials,
+      state: this.studyState(config),
+      n_trials: this.count(),
+      best_trial: best ? trialView(id, best) : null,
+      created_at,
+      metadata,
+      ...extra,
+    };
   }
 
   /** The study row D1 stores: the config with the current counts and best. */

@@ -18,7 +18,8 @@
  * - outbox.ts: the D1 write-through, its retries and parked writes;
  * - dispatch.ts: the signed job notices to a runner study's dispatch_url;
  * - events.ts: which notification events a change caused (pure);
- * - reports.ts: the intermediate values a report adds to a trial (pure).
+ * - reports.ts: the intermediate values a report adds to a trial (pure);
+ * - lr-round.ts: the extension of an lr/suggest round past an edge (no storage).
  *
  * Runner and edge studies lease their trials: `lease` starts a trial (a
  * waiting one first, else a new one from the sampler, so suggestions see
@@ -35,7 +36,6 @@ import { randomBase64Url } from '../api/ids';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
-import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
 import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, Params, TrialState } from '../tuning/types';
@@ -43,13 +43,13 @@ import { Dispatch } from './dispatch';
 import { CoordinatorError } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
+import { extendRound, lrRoundEnded, lrsPastEdge } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
 import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
 import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, StudyConfig, StudyView, TellBody, TrialView } from './types';
 
 export { PARK_AFTER } from './outbox';
-
 export { MAX_INTERMEDIATE } from './reports';
 
 /** What a queue message of an edge trial carries. */
@@ -415,28 +415,19 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /**
-   * An lr/suggest round of a client or runners (config.lr_extension) whose trials have all ended:
-   * when the best candidate is the lowest or highest lr, enqueue two trials past that edge (once),
-   * growing the space's choices and max_trials by as much. Changes `config` in place (the caller's
-   * view of the study, events included, sees the study running again, not completed).
+   * An lr/suggest round of a client or runners whose trials have all ended: when the best candidate
+   * is the lowest or highest lr, enqueue two trials past that edge, once (lr-round.ts). Changes
+   * `config` in place (the caller's view of the study, events included, sees it running again).
    */
   private extendLrRound(config: StudyConfig): void {
-    const ext = config.lr_extension;
-    if (!ext || ext.done || config.max_trials === null || this.store.finished() < config.max_trials) return;
-    const spec = config.space.lr;
-    const lrs = spec?.type === 'categorical' ? spec.choices.filter((c): c is number => typeof c === 'number') : [];
+    if (!lrRoundEnded(config, this.store.finished())) return;
     const trials = this.store.rows().map((r) => ({ params: JSON.parse(r.params) as Params, state: r.state, value: r.value, intermediate: JSON.parse(r.intermediate) as Point[], error: r.error }));
-    const found = spec?.type === 'categorical' ? extensionPast(evidenceFromTrials(lrs.map((lr) => ({ lr, sources: [] })), trials), lrs) : null;
-    const fresh = (found?.lrs ?? []).filter((lr) => !lrs.includes(lr));
-    config.lr_extension = { done: true, lrs: fresh };
-    if (spec?.type === 'categorical' && fresh.length > 0) {
-      config.space = { ...config.space, lr: { ...spec, choices: [...spec.choices, ...fresh] } };
-      config.max_trials += fresh.length;
-      for (const lr of fresh) {
-        const number = this.store.count();
-        this.store.insertWaiting(number, { lr });
-        this.outbox.enqueue('trial', number);
-      }
+    const fresh = lrsPastEdge(config, trials);
+    extendRound(config, fresh);
+    for (const lr of fresh) {
+      const number = this.store.count();
+      this.store.insertWaiting(number, { lr });
+      this.outbox.enqueue('trial', number);
     }
     this.store.saveConfig(config);
     this.dispatch.note(this.store.config);
@@ -482,26 +473,11 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   private view(): StudyView {
     const config = this.requireConfig();
-    const best = this.store.best(config.direction);
-    const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
-    return {
-      id,
-      name,
-      direction,
-      metric,
-      space,
-      sampler,
-      pruner,
-      executor,
-      max_trials,
-      state: this.store.studyState(config),
-      n_trials: this.store.count(),
-      best_trial: best ? trialView(id, best) : null,
-      created_at,
-      metadata,
+    const { executor } = config;
+    return this.store.studyView(config, {
       ...(executor.kind === 'runner' && executor.dispatch_url ? { dispatch: this.dispatch.status() } : {}),
       storage: this.outbox.status(),
-    };
+    });
   }
 
   private trialView(number: number): TrialView {
