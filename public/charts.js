@@ -16,7 +16,7 @@ export function historyOption(study, trials) {
   });
   return {
     animation: false,
-    grid: GRID,
+    grid: { ...GRID },
     tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}` },
     legend: { top: 0 },
     xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
@@ -35,7 +35,7 @@ export function historyOption(study, trials) {
 export function intermediateOption(trials) {
   return {
     animation: false,
-    grid: GRID,
+    grid: { ...GRID },
     tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
     legend: { top: 0, data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })), selectedMode: false },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
