@@ -17,6 +17,7 @@
  * - leases.ts: lease decisions (pure): who holds a trial, what expires, what is available;
  * - outbox.ts: the D1 write-through, its retries and parked writes;
  * - dispatch.ts: the signed job notices to a runner study's dispatch_url;
+ * - edge-queue.ts: an edge study's trials sent to the queue, and their retry;
  * - events.ts: which notification events a change caused (pure);
  * - reports.ts: the intermediate values a report adds to a trial (pure);
  * - lr-round.ts: the extension of an lr/suggest round past an edge (no storage).
@@ -33,13 +34,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../api/canonical';
 import { randomBase64Url } from '../api/ids';
-import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
 import type { Direction, Params, TrialState } from '../tuning/types';
 import { Dispatch } from './dispatch';
+import { EdgeQueue } from './edge-queue';
 import { CoordinatorError } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
@@ -51,15 +52,7 @@ import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, StudyConfig, StudyVie
 
 export { PARK_AFTER } from './outbox';
 export { MAX_INTERMEDIATE } from './reports';
-
-/** What a queue message of an edge trial carries. */
-export interface EdgeTrialMessage {
-  project_id: string;
-  study_id: string;
-  number: number;
-  token: string;
-  params: Params;
-}
+export type { EdgeTrialMessage } from './edge-queue';
 
 /** The steps after a write (`commit`), each when asked, always in this order. */
 interface Commit {
@@ -81,12 +74,14 @@ export class StudyCoordinator extends DurableObject<Env> {
   private readonly store: CoordinatorStore;
   private readonly outbox: Outbox;
   private readonly dispatch: Dispatch;
+  private readonly edge: EdgeQueue;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new CoordinatorStore(ctx.storage.sql);
     this.outbox = new Outbox(this.store, env, () => this.scheduleAlarm());
     this.dispatch = new Dispatch(this.store);
+    this.edge = new EdgeQueue(this.store, this.outbox, env);
     ctx.blockConcurrencyWhile(async () => this.store.migrate());
   }
 
@@ -200,7 +195,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (config.executor.kind !== 'edge') {
       throw new CoordinatorError('conflict', `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`);
     }
-    this.store.setMeta('edge_running', '1');
+    this.edge.start();
     this.expireLeases(Date.now());
     await this.pumpEdge(config, config.executor);
     await this.scheduleAlarm();
@@ -435,36 +430,22 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   /** Keep `parallelism` edge trials in flight while the study runs: lease them and send them to the queue. */
   private async pumpEdge(config: StudyConfig, executor: EdgeExecutor): Promise<void> {
-    if (this.store.getMeta('edge_running') !== '1') return;
+    if (!this.edge.running()) return;
     const now = Date.now();
-    const messages: EdgeTrialMessage[] = [];
+    const grants: LeaseGrant[] = [];
     for (;;) {
       const grant = this.grantLease(config, executor, now, 'edge');
       if (!grant) break;
-      messages.push({ project_id: config.project_id ?? DEFAULT_PROJECT_ID, study_id: config.id, number: grant.trial.number, token: grant.lease.token, params: grant.trial.params });
+      grants.push(grant);
     }
-    if (messages.length === 0) return;
+    if (grants.length === 0) return;
     void this.commit({ study: true });
-    try {
-      await this.env.EDGE_TRIALS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
-      this.store.deleteMeta('edge_retry_at');
-    } catch (err) {
-      // Not sent: hand the trials back and try again shortly (the alarm).
-      console.error(`study ${config.id}: sending ${messages.length} edge trials to the queue failed; retrying`, err);
-      for (const m of messages) {
-        this.store.handBack(m.number, m.token);
-        this.outbox.enqueue('trial', m.number);
-      }
-      this.store.setMeta('edge_retry_at', String(Date.now() + 5_000));
-    }
+    await this.edge.send(config, grants);
   }
 
   /** Set the alarm to the earliest of: a lease expiry, a D1 flush retry, a job notice, an edge retry. */
   private async scheduleAlarm(): Promise<void> {
-    const edgeRetry = this.store.getMeta('edge_retry_at');
-    const times = [this.store.earliestLeaseExpiry(), ...this.outbox.retryTimes(), this.dispatch.dueAt(), edgeRetry === null ? null : Number(edgeRetry)].filter(
-      (t): t is number => t !== null,
-    );
+    const times = [this.store.earliestLeaseExpiry(), ...this.outbox.retryTimes(), this.dispatch.dueAt(), this.edge.retryAt()].filter((t): t is number => t !== null);
     if (times.length === 0) return;
     const next = Math.min(...times);
     const current = await this.ctx.storage.getAlarm();
