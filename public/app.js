@@ -1,33 +1,23 @@
 // The stride dashboard: a few hash-routed pages over the HTTP API, charts by
 // ECharts (public/vendor/echarts.min.js). The API key lives in this browser
-// session only (sessionStorage).
+// session only (sessionStorage). This module is the DOM side: pages, forms,
+// routing. The chart options are pure functions in charts.js, the markup
+// helpers in markup.js, and the forms' lists come from the server (lists.js).
+import { duration, historyOption, importanceView, intermediateOption, lrCurveOption, parallelOption, sortTrials } from './charts.js';
+import { listsFromOpenApi } from './lists.js';
+import { fmt, html, Markup, when } from './markup.js';
+
 const app = document.getElementById('app');
 const KEY = 'stride-key';
 const charts = new Set();
 let timer = null;
 
-// Markup is built only with html`...`: it escapes every interpolated value
-// (study names, metrics, params, choices, errors: anything from the API), so
-// data is always text. Nested html`` results pass through as they are; raw()
-// is the explicit opt-in for trusted markup. setHTML() accepts nothing else.
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-class Markup {
-  constructor(s) {
-    this.s = s;
-  }
-  toString() {
-    return this.s;
-  }
-}
-const raw = (s) => new Markup(String(s));
-const piece = (v) => (v instanceof Markup ? v.s : Array.isArray(v) ? v.map(piece).join('') : v === null || v === undefined || v === false ? '' : esc(v));
-const html = (strings, ...values) => new Markup(strings.reduce((out, s, i) => out + piece(values[i - 1]) + s));
+// Markup is built only with html`...` (markup.js): it escapes every
+// interpolated value, so data is always text. setHTML() accepts nothing else.
 function setHTML(el, markup) {
   if (!(markup instanceof Markup)) throw new TypeError('setHTML takes html`...` markup, not a string');
   el.innerHTML = markup.s;
 }
-const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(Number(v.toPrecision(5)))) : String(v));
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 
 class ApiError extends Error {
   constructor(status, problem) {
@@ -179,26 +169,44 @@ async function studiesPage() {
 
 // --- one study -------------------------------------------------------------
 
-const SORTS = {
-  number: (t) => t.number,
-  state: (t) => t.state,
-  value: (t) => (t.value === null ? Infinity : t.value),
-  duration: (t) => duration(t) ?? Infinity,
-};
-function duration(t) {
-  return t.started_at && t.completed_at ? (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 1000 : null;
-}
-
-/** A tooltip line as HTML, every value escaped (ECharts renders tooltips as HTML). */
-const tip = (strings, ...values) => String(html(strings, ...values));
-
 async function studyPage(id) {
   setNav('studies');
   setHTML(app, html`<p class="muted">Loading…</p>`);
   let sort = { key: 'number', dir: 1 };
-  const render = async (first) => {
+  // The study, its trials and their importance, as last loaded: sorting the table re-sorts these.
+  let data = null;
+  const load = async () => {
     const [study, { trials }, imp] = await Promise.all([api(`/v1/studies/${id}`), api(`/v1/studies/${id}/trials`), api(`/v1/studies/${id}/importance`)]);
+    return { study, trials, imp };
+  };
+  // The trial table, sortable by its header buttons.
+  const renderTable = () => {
+    const { study, trials } = data;
     const params = Object.keys(study.space);
+    const head = (key, label, cls = '') => {
+      const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
+      return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+    };
+    setHTML(
+      document.getElementById('trials'),
+      html`<table id="trials-table">
+      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${head('value', study.metric, 'num')}${head('duration', 'Duration (s)', 'num')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
+      <tbody>${sortTrials(trials, sort).map(
+        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td><td class="num">${fmt(t.value)}</td>
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+      )}</tbody></table>`,
+    );
+    document.querySelectorAll('[data-sort]').forEach((b) =>
+      b.addEventListener('click', () => {
+        sort = { key: b.dataset.sort, dir: sort.key === b.dataset.sort ? -sort.dir : 1 };
+        renderTable();
+        document.querySelector(`[data-sort="${b.dataset.sort}"]`)?.focus();
+      }),
+    );
+  };
+  const render = async (first) => {
+    data = await load();
+    const { study, trials, imp } = data;
     if (first) {
       setHTML(
         app,
@@ -217,7 +225,6 @@ async function studyPage(id) {
       );
       ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance'].forEach((cid) => chart(document.getElementById(cid), {}));
     }
-    const dirMin = study.direction === 'minimize';
     const st = studyState(study);
     setHTML(
       document.getElementById('summary'),
@@ -231,119 +238,17 @@ async function studyPage(id) {
       ].map(([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)}`,
     );
     const [cHist, cInter, cPar, cImp] = [...charts];
-    // History: every complete trial's value and the best so far.
-    const done = trials.filter((t) => t.state === 'complete');
-    let best = null;
-    const bestLine = done.map((t) => {
-      best = best === null || (dirMin ? t.value < best : t.value > best) ? t.value : best;
-      return [t.number, best];
-    });
-    cHist.setOption({
-      animation: false,
-      grid: { left: 56, right: 16, top: 30, bottom: 40 },
-      tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}` },
-      legend: { top: 0 },
-      xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
-      yAxis: { type: 'value', name: study.metric, scale: true },
-      series: [
-        { name: 'value', type: 'scatter', symbolSize: 7, data: done.map((t) => [t.number, t.value]) },
-        { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: bestLine },
-      ],
-    });
-    // Intermediate values: one line per trial; pruned ones dashed. A trial with a
-    // single report is a filled dot (a one-point line draws nothing).
-    cInter.setOption(
-      {
-        animation: false,
-        grid: { left: 56, right: 16, top: 30, bottom: 40 },
-        tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
-        legend: { top: 0, data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })), selectedMode: false },
-        xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
-        yAxis: { type: 'value', scale: true },
-        series: trials
-          .filter((t) => t.intermediate.length > 0)
-          .map((t) => {
-            const single = t.intermediate.length === 1;
-            return {
-              name: `trial ${t.number} (${t.state})`,
-              type: 'line',
-              showSymbol: t.intermediate.length < 3,
-              symbol: single ? 'circle' : 'emptyCircle',
-              symbolSize: single ? 10 : 4,
-              lineStyle: { type: t.state === 'pruned' ? 'dashed' : 'solid', width: t.state === 'pruned' ? 1 : 2, opacity: t.state === 'pruned' ? 0.6 : 1 },
-              color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
-              data: t.intermediate.map((p) => [p.step, p.value]),
-            };
-          }),
-      },
-      { replaceMerge: ['series'] },
-    );
-    // Parallel coordinates: each param's axis spans its space (low..high, log axes
-    // for log params, every choice of a categorical), then the value, colored by value.
-    const axes = params.map((p, i) => {
-      const sp = study.space[p];
-      return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
-    });
-    axes.push({ dim: params.length, name: study.metric, type: 'value', scale: true });
-    const values = done.map((t) => t.value);
-    cPar.setOption(
-      {
-        animation: false,
-        parallelAxis: axes,
-        parallel: { left: 40, right: 60, top: 40, bottom: 30 },
-        visualMap: values.length ? { show: false, dimension: params.length, min: Math.min(...values), max: Math.max(...values), inRange: { color: dirMin ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'] } } : undefined,
-        series: [{ type: 'parallel', lineStyle: { width: 1.5, opacity: 0.8 }, data: done.map((t) => [...params.map((p) => (t.params[p] === undefined ? null : study.space[p].type === 'categorical' ? String(t.params[p]) : t.params[p])), t.value]) }],
-      },
-      { replaceMerge: ['series', 'parallelAxis'] },
-    );
-    // Importance (computed by the service): bars only from enough complete trials.
-    const minTrials = imp.min_trials ?? 10;
-    const meaningful = imp.meaningful ?? imp.n_trials >= minTrials;
+    cHist.setOption(historyOption(study, trials));
+    cInter.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
+    cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+    const importance = importanceView(imp);
     const warn = document.getElementById('importance-warning');
-    warn.hidden = meaningful;
-    warn.textContent = meaningful
-      ? ''
-      : `Only ${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'}: importance figures are not meaningful yet, so none are shown. They need at least ${minTrials} complete trials.`;
+    warn.hidden = importance.meaningful;
+    warn.textContent = importance.warning;
     cImp.clear();
-    cImp.setOption(
-      meaningful
-        ? {
-            animation: false,
-            grid: { left: 100, right: 30, top: 10, bottom: 30 },
-            xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
-            yAxis: { type: 'category', inverse: true, data: imp.params.map((p) => p.name) },
-            tooltip: { trigger: 'item', formatter: (p) => tip`${p.name}: ${(p.value * 100).toFixed(1)}%` },
-            series: [{ type: 'bar', data: imp.params.map((p) => p.importance), label: { show: true, position: 'right', formatter: (p) => `${(p.value * 100).toFixed(0)}%` } }],
-          }
-        : { title: { text: `Not enough complete trials (${imp.n_trials} of ${minTrials})`, left: 'center', top: 'middle', textStyle: { color: '#4b5563', fontSize: 14, fontWeight: 'normal' } } },
-    );
-    document.getElementById('importance-method').textContent = `From ${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'} (at least ${minTrials} needed). Method: ${imp.method}.`;
-    // The trial table, sortable by its header buttons.
-    const sorted = [...trials].sort((a, b) => {
-      const f = SORTS[sort.key];
-      const x = f(a);
-      const y = f(b);
-      return (x < y ? -1 : x > y ? 1 : 0) * sort.dir || a.number - b.number;
-    });
-    const head = (key, label, cls = '') => {
-      const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
-      return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
-    };
-    setHTML(
-      document.getElementById('trials'),
-      html`<table id="trials-table">
-      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${head('value', study.metric, 'num')}${head('duration', 'Duration (s)', 'num')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
-      <tbody>${sorted.map(
-        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td><td class="num">${fmt(t.value)}</td>
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
-      )}</tbody></table>`,
-    );
-    document.querySelectorAll('[data-sort]').forEach((b) =>
-      b.addEventListener('click', () => {
-        sort = { key: b.dataset.sort, dir: sort.key === b.dataset.sort ? -sort.dir : 1 };
-        render(false).then(() => document.querySelector(`[data-sort="${b.dataset.sort}"]`)?.focus());
-      }),
-    );
+    cImp.setOption(importance.option);
+    document.getElementById('importance-method').textContent = importance.method;
+    renderTable();
     return study;
   };
   try {
@@ -376,7 +281,8 @@ const EXAMPLE_PROBE = {
 };
 
 // The settings each optimizer takes (as the API checks them): switching the
-// optimizer removes the ones the new one lacks, and says so.
+// optimizer removes the ones the new one lacks, and says so. The optimizers
+// offered are the server's (lists.js); one missing here keeps its settings.
 const OPTIMIZER_SETTINGS = {
   sgd: ['momentum', 'weight_decay'],
   momentum: ['momentum', 'weight_decay'],
@@ -386,7 +292,22 @@ const OPTIMIZER_SETTINGS = {
   rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
   adagrad: ['eps', 'weight_decay'],
 };
-const DATASETS = ['spirals', 'moons', 'blobs', 'linear', 'teacher'];
+
+let formListsLoad = null;
+/** The form's lists (optimizers, datasets, schedules) from the server's OpenAPI document, fetched once per page load. */
+function formLists() {
+  formListsLoad ??= fetch('/openapi.json')
+    .then((res) => {
+      if (!res.ok) throw new Error(`GET /openapi.json: HTTP ${res.status}`);
+      return res.json();
+    })
+    .then(listsFromOpenApi)
+    .catch((err) => {
+      formListsLoad = null; // the next visit asks again
+      throw err;
+    });
+  return formListsLoad;
+}
 
 /** A positive number from a text field, or null. */
 function positive(text) {
@@ -451,37 +372,9 @@ function rangeTestView(r, note = '') {
 
 /** Draws a range test's loss against lr (log axis) into `el`; answers draw(validatedLr), which redraws with that lr marked. */
 function rangeTestChart(el, r) {
-  const s = r.suggestion;
-  const finite = r.curve.filter((p) => p.smoothed_loss !== null);
-  const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
-  const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
-  const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
-  // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
-  // about 1e-3 on a log axis, which hid small suggestions.
-  const bottom = losses.length ? Math.min(...losses) : 0;
-  const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
   const lrChart = echarts.init(el, null, { renderer: 'svg' });
   charts.add(lrChart);
-  const draw = (validatedLr) => {
-    const marks = [];
-    if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
-    if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
-    // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
-    if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
-    const option = {
-      animation: false,
-      grid: { left: 56, right: 24, top: 36, bottom: 44 },
-      legend: { top: 0 },
-      tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
-      xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
-      yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
-      series: [
-        { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
-        { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
-      ],
-    };
-    lrChart.setOption(option, true); // replace, not merge: the marks change
-  };
+  const draw = (validatedLr) => lrChart.setOption(lrCurveOption(r, validatedLr), true); // replace, not merge: the marks change
   draw(null);
   return draw;
 }
@@ -545,17 +438,26 @@ async function rangeTestPage(id) {
   }
 }
 
-function lrPage() {
+async function lrPage() {
   setNav('lr');
+  const hash = location.hash;
+  let lists;
+  try {
+    lists = await formLists();
+  } catch (err) {
+    if (location.hash === hash) setHTML(app, html`<h1>LR range test</h1>${alertBox(err)}`);
+    return;
+  }
+  if (location.hash !== hash) return; // the page changed meanwhile
   setHTML(
     app,
     html`
     <h1>LR range test</h1>
     <form id="lr-form" novalidate>
       <div class="row">
-        <div><label for="f-data">Dataset</label><select id="f-data">${DATASETS.map((d) => html`<option>${d}</option>`)}</select></div>
+        <div><label for="f-data">Dataset</label><select id="f-data">${lists.datasets.map((d) => html`<option>${d}</option>`)}</select></div>
         <div><label for="f-hidden">Hidden layers</label><input id="f-hidden" value="64, 64" size="10"></div>
-        <div><label for="f-opt">Optimizer</label><select id="f-opt">${Object.keys(OPTIMIZER_SETTINGS).map((d) => html`<option>${d}</option>`)}</select></div>
+        <div><label for="f-opt">Optimizer</label><select id="f-opt">${lists.optimizers.map((d) => html`<option>${d}</option>`)}</select></div>
         <div><label for="f-batch">Batch size</label><input id="f-batch" type="number" min="1" value="64" style="width: 7em"></div>
       </div>
       <div class="row">
@@ -567,7 +469,7 @@ function lrPage() {
       <div class="row">
         <div><label for="f-train-epochs">Training length (epochs)</label><input id="f-train-epochs" type="number" min="1" max="10000" placeholder="e.g. 20" style="width: 8em" aria-describedby="lr-train-help"></div>
         <div><label for="f-train-steps">or step count</label><input id="f-train-steps" type="number" min="1" placeholder="optional" style="width: 8em" aria-describedby="lr-train-help"></div>
-        <div><label for="f-schedule">Schedule</label><select id="f-schedule" aria-describedby="lr-train-help"><option>constant</option><option>cosine</option><option value="one_cycle">one_cycle</option></select></div>
+        <div><label for="f-schedule">Schedule</label><select id="f-schedule" aria-describedby="lr-train-help">${lists.schedules.map((d) => html`<option>${d}</option>`)}</select></div>
       </div>
       <p class="muted" id="lr-train-help">Your real run's length (epochs, or steps; not both) and LR schedule: after the range test, candidate learning rates train that long on the edge and the best by validation loss is shown (tens of seconds). Leave it empty for the range test alone.</p>
       <label for="probe-json">Probe (JSON)</label>
@@ -589,8 +491,8 @@ function lrPage() {
     note.textContent = text;
     note.className = warn ? 'warn' : 'muted';
   };
-  // The fields show what the probe says (after typing or pasting into it).
-  ta.addEventListener('input', () => {
+  // The fields show what the probe says (after typing or pasting into it, and the example's at first).
+  const showProbe = () => {
     let p;
     try {
       p = JSON.parse(ta.value);
@@ -598,12 +500,14 @@ function lrPage() {
       return;
     }
     if (!p || typeof p !== 'object') return;
-    if (DATASETS.includes(p.data?.name)) $('f-data').value = p.data.name;
+    if (lists.datasets.includes(p.data?.name)) $('f-data').value = p.data.name;
     if (Array.isArray(p.model?.hidden)) $('f-hidden').value = p.model.hidden.join(', ');
-    if (OPTIMIZER_SETTINGS[p.optimizer?.name]) $('f-opt').value = p.optimizer.name;
+    if (lists.optimizers.includes(p.optimizer?.name)) $('f-opt').value = p.optimizer.name;
     if (Number.isInteger(p.batch_size)) $('f-batch').value = String(p.batch_size);
     say('');
-  });
+  };
+  ta.addEventListener('input', showProbe);
+  showProbe();
   // A field change patches only that field's entries into the probe as written.
   const patch = (id, label) => {
     let p;
@@ -639,7 +543,7 @@ function lrPage() {
       const o = { ...(p.optimizer && typeof p.optimizer === 'object' ? p.optimizer : {}), name };
       set.push(`optimizer.name = ${name}`);
       for (const k of Object.keys(o)) {
-        if (k !== 'name' && !OPTIMIZER_SETTINGS[name].includes(k)) {
+        if (k !== 'name' && OPTIMIZER_SETTINGS[name] && !OPTIMIZER_SETTINGS[name].includes(k)) {
           set.push(`removed optimizer.${k} (${name} has no such setting)`);
           delete o[k];
         }

@@ -3,8 +3,12 @@
 // validation loss so pruners work, and end failed with the reason when the
 // probe cannot run. Inside workerd with the real Durable Object, queue, D1
 // and TF.js WASM backend.
-import { describe, it, expect } from 'vitest';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, it, expect, vi } from 'vitest';
+import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import { api, json, post } from './helpers';
+
+const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [16], activation: 'relu' },
@@ -107,6 +111,37 @@ describe('edge studies', () => {
     const [w] = (await json(api(`/v1/studies/${wild.id}/trials`))).trials;
     expect(w.state).toBe('failed');
     expect(w.error).toMatch(/diverged in epoch 1/);
+  });
+
+  it('hands the trials back when the queue refuses them, and sends them again by alarm', async () => {
+    const study = await createEdgeStudy({ max_trials: 2, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { parallelism: 2, epochs: 1 });
+    const stub = stubOf(study.id);
+    type Swappable = { env: Env; realQueue?: Queue };
+    await runInDurableObject(stub, (instance) => {
+      const inst = instance as unknown as Swappable;
+      inst.realQueue = inst.env.EDGE_TRIALS;
+      inst.env.EDGE_TRIALS = { sendBatch: async () => { throw new Error('queue unavailable'); } } as unknown as Queue;
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await post(`/v1/studies/${study.id}/run`);
+    } finally {
+      errors.mockRestore();
+    }
+    // Leased, refused, handed back: waiting, the attempt not counted, the alarm set to send again.
+    const back = (await json(api(`/v1/studies/${study.id}/trials`))).trials;
+    expect(back.map((t: any) => [t.number, t.state, t.attempts])).toEqual([
+      [0, 'waiting', 0],
+      [1, 'waiting', 0],
+    ]);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    await runInDurableObject(stub, (instance) => {
+      const inst = instance as unknown as Swappable;
+      inst.env.EDGE_TRIALS = inst.realQueue!;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const done = await waitCompleted(study.id);
+    expect(done.n_trials).toBe(2);
   });
 
   it('rejects at creation what an edge trial cannot take, with the path', async () => {

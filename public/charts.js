@@ -1,0 +1,166 @@
+// The dashboard's chart options, as pure functions of the data the API
+// answered: no DOM, no ECharts instance (app.js creates the charts and sets
+// these options), so the same data always gives the same option.
+import { fmt, html, tip } from './markup.js';
+
+const GRID = { left: 56, right: 16, top: 30, bottom: 40 };
+
+/** Optimization history: every complete trial's value and the best so far. */
+export function historyOption(study, trials) {
+  const dirMin = study.direction === 'minimize';
+  const done = trials.filter((t) => t.state === 'complete');
+  let best = null;
+  const bestLine = done.map((t) => {
+    best = best === null || (dirMin ? t.value < best : t.value > best) ? t.value : best;
+    return [t.number, best];
+  });
+  return {
+    animation: false,
+    grid: { ...GRID },
+    tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}` },
+    legend: { top: 0 },
+    xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: { type: 'value', name: study.metric, scale: true },
+    series: [
+      { name: 'value', type: 'scatter', symbolSize: 7, data: done.map((t) => [t.number, t.value]) },
+      { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: bestLine },
+    ],
+  };
+}
+
+/**
+ * Intermediate values: one line per trial; pruned ones dashed. A trial with a
+ * single report is a filled dot (a one-point line draws nothing).
+ */
+export function intermediateOption(trials) {
+  return {
+    animation: false,
+    grid: { ...GRID },
+    tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
+    legend: { top: 0, data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })), selectedMode: false },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: { type: 'value', scale: true },
+    series: trials
+      .filter((t) => t.intermediate.length > 0)
+      .map((t) => {
+        const single = t.intermediate.length === 1;
+        return {
+          name: `trial ${t.number} (${t.state})`,
+          type: 'line',
+          showSymbol: t.intermediate.length < 3,
+          symbol: single ? 'circle' : 'emptyCircle',
+          symbolSize: single ? 10 : 4,
+          lineStyle: { type: t.state === 'pruned' ? 'dashed' : 'solid', width: t.state === 'pruned' ? 1 : 2, opacity: t.state === 'pruned' ? 0.6 : 1 },
+          color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
+          data: t.intermediate.map((p) => [p.step, p.value]),
+        };
+      }),
+  };
+}
+
+/**
+ * Parallel coordinates: each param's axis spans its space (low..high, log axes
+ * for log params, every choice of a categorical), then the value, colored by value.
+ */
+export function parallelOption(study, trials) {
+  const params = Object.keys(study.space);
+  const done = trials.filter((t) => t.state === 'complete');
+  const axes = params.map((p, i) => {
+    const sp = study.space[p];
+    return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
+  });
+  axes.push({ dim: params.length, name: study.metric, type: 'value', scale: true });
+  const values = done.map((t) => t.value);
+  return {
+    animation: false,
+    parallelAxis: axes,
+    parallel: { left: 40, right: 60, top: 40, bottom: 30 },
+    visualMap: values.length
+      ? { show: false, dimension: params.length, min: Math.min(...values), max: Math.max(...values), inRange: { color: study.direction === 'minimize' ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'] } }
+      : undefined,
+    series: [
+      {
+        type: 'parallel',
+        lineStyle: { width: 1.5, opacity: 0.8 },
+        data: done.map((t) => [...params.map((p) => (t.params[p] === undefined ? null : study.space[p].type === 'categorical' ? String(t.params[p]) : t.params[p])), t.value]),
+      },
+    ],
+  };
+}
+
+/**
+ * Importance (computed by the service): bars only from enough complete trials.
+ * Answers the option, whether the figures are meaningful, and the texts around the chart.
+ */
+export function importanceView(imp) {
+  const minTrials = imp.min_trials ?? 10;
+  const meaningful = imp.meaningful ?? imp.n_trials >= minTrials;
+  const trials = `${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'}`;
+  return {
+    meaningful,
+    warning: meaningful ? '' : `Only ${trials}: importance figures are not meaningful yet, so none are shown. They need at least ${minTrials} complete trials.`,
+    method: `From ${trials} (at least ${minTrials} needed). Method: ${imp.method}.`,
+    option: meaningful
+      ? {
+          animation: false,
+          grid: { left: 100, right: 30, top: 10, bottom: 30 },
+          xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+          yAxis: { type: 'category', inverse: true, data: imp.params.map((p) => p.name) },
+          tooltip: { trigger: 'item', formatter: (p) => tip`${p.name}: ${(p.value * 100).toFixed(1)}%` },
+          series: [{ type: 'bar', data: imp.params.map((p) => p.importance), label: { show: true, position: 'right', formatter: (p) => `${(p.value * 100).toFixed(0)}%` } }],
+        }
+      : { title: { text: `Not enough complete trials (${imp.n_trials} of ${minTrials})`, left: 'center', top: 'middle', textStyle: { color: '#4b5563', fontSize: 14, fontWeight: 'normal' } } },
+  };
+}
+
+/** A range test's loss against lr (log axis), its suggestion and max stable lr marked, and `validatedLr` when given. */
+export function lrCurveOption(r, validatedLr) {
+  const s = r.suggestion;
+  const finite = r.curve.filter((p) => p.smoothed_loss !== null);
+  const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
+  const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
+  const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
+  // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
+  // about 1e-3 on a log axis, which hid small suggestions.
+  const bottom = losses.length ? Math.min(...losses) : 0;
+  const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
+  const marks = [];
+  if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
+  if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
+  // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
+  if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
+  return {
+    animation: false,
+    grid: { left: 56, right: 24, top: 36, bottom: 44 },
+    legend: { top: 0 },
+    tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
+    xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
+    yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
+    series: [
+      { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
+      { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
+    ],
+  };
+}
+
+/** A finished trial's duration in seconds (null while it runs). */
+export function duration(t) {
+  return t.started_at && t.completed_at ? (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 1000 : null;
+}
+
+const SORTS = {
+  number: (t) => t.number,
+  state: (t) => t.state,
+  value: (t) => (t.value === null ? Infinity : t.value),
+  duration: (t) => duration(t) ?? Infinity,
+};
+
+/** The trials sorted for the table by `sort` ({key, dir: 1 | -1}), ties by number. */
+export function sortTrials(trials, sort) {
+  const f = SORTS[sort.key];
+  return [...trials].sort((a, b) => {
+    const x = f(a);
+    const y = f(b);
+    return (x < y ? -1 : x > y ? 1 : 0) * sort.dir || a.number - b.number;
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The extension of an lr/suggest round a client or runners train
+ * (config.lr_extension), as functions with no storage: when the round's
+ * trials have all ended and the best candidate is the lowest or highest lr of
+ * the space, two trials past that edge are added, once
+ * (tuning/lr-validation.ts's extensionPast). The coordinator inserts the
+ * trials and saves the config.
+ */
+import type { Point } from '../db/intermediate';
+import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
+import type { Params, TrialState } from '../tuning/types';
+import type { StudyConfig } from '../contract/study';
+
+/** Whether the study is an lr/suggest round not yet extended whose trials (max_trials) have all ended (`finished` of them). */
+export function lrRoundEnded(config: StudyConfig, finished: number): boolean {
+  const ext = config.lr_extension;
+  return !!ext && !ext.done && config.max_trials !== null && finished >= config.max_trials;
+}
+
+/** The lrs past the edge to try next (none when the best is inside the space's choices, or the space has no categorical lr). */
+export function lrsPastEdge(
+  config: StudyConfig,
+  trials: readonly { params: Params; state: TrialState; value: number | null; intermediate: Point[]; error: string | null }[],
+): number[] {
+  const spec = config.space.lr;
+  if (spec?.type !== 'categorical') return [];
+  const lrs = spec.choices.filter((c): c is number => typeof c === 'number');
+  const found = extensionPast(evidenceFromTrials(lrs.map((lr) => ({ lr, sources: [] })), trials), lrs);
+  return (found?.lrs ?? []).filter((lr) => !lrs.includes(lr));
+}
+
+/**
+ * Mark the round extended with `fresh` and grow the space's lr choices and
+ * max_trials by them (times the seeds, in a round on several: space.seed).
+ * Changes `config` in place (the caller's view of the study, events
+ * included, sees the study running again, not completed). Answers the params
+ * of the trials to insert: each fresh lr on every seed.
+ */
+export function extendRound(config: StudyConfig, fresh: number[]): Params[] {
+  config.lr_extension = { done: true, lrs: fresh };
+  const spec = config.space.lr;
+  if (spec?.type !== 'categorical' || fresh.length === 0) return [];
+  const seedSpec = config.space.seed;
+  const seeds = seedSpec?.type === 'categorical' ? seedSpec.choices : [null];
+  config.space = { ...config.space, lr: { ...spec, choices: [...spec.choices, ...fresh] } };
+  config.max_trials! += fresh.length * seeds.length;
+  return fresh.flatMap((lr) => seeds.map((seed): Params => (seed === null ? { lr } : { lr, seed })));
+}

@@ -1,0 +1,269 @@
+/**
+ * The outbox: the D1 write-through of a study's coordinator, and its parked writes.
+ *
+ * Owns the outbox tables of the object's SQLite (outbox, outbox_failures,
+ * dead_letters; created by store.ts's migrate) and the flush meta keys
+ * (flush_failures, flush_retry_at, flush_error). Each change of the study
+ * lands in the outbox in the same synchronous block (`enqueue`); a flush
+ * writes the outbox to D1 and deletes what was written: the study row first,
+ * then each trial and each batch of events on its own, so one that fails
+ * does not hold up the rest. When D1 refuses the study row (an outage), the
+ * flush stops and an alarm retries it with backoff, so an outage delays the
+ * copy but loses nothing. When D1 takes the study row but refuses one trial
+ * (or the queue one batch of events), that entry is retried with backoff and
+ * after PARK_AFTER attempts parked as a dead letter with the reason: the
+ * study's `storage` shows it (`status`), and `requeueParked` puts it back.
+ */
+import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
+import { upsertStudy, upsertTrials } from '../db/studies';
+import { eventMessages } from './events';
+import { trialRecord, type CoordinatorStore, type TrialRow } from './store';
+import type { StudyConfig, StudyView } from '../contract/study';
+
+export type OutboxKind = 'study' | 'trial' | 'event';
+
+/** D1 write retries (the study row, and each failing entry): after 1, 5, 30, 120 s, then every 10 min. */
+const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
+/** Failed attempts after which an entry (a trial, an event) that D1 keeps refusing while it takes the study row is parked. */
+export const PARK_AFTER = 6;
+/** Outbox entries read per flush pass. */
+const FLUSH_PASS = 200;
+/** Trials per D1 batch (one transaction; when it fails, each trial is written alone to find the one D1 refuses). */
+const TRIAL_BATCH = 20;
+/** Events per queue batch (the queue takes 100 messages; the object's SQLite binds 100 variables). */
+const EVENT_BATCH = 50;
+
+export class Outbox {
+  private readonly sql: SqlStorage;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: CoordinatorStore,
+    /** The object's env, read at each write (tests swap env.DB for an outage). */
+    private readonly env: Env,
+    /** Set the object's alarm to whatever is due first (a retry here among them). */
+    private readonly scheduleAlarm: () => Promise<void>,
+  ) {
+    this.sql = store.sql;
+  }
+
+  enqueue(kind: OutboxKind, ref: number | null = null): void {
+    this.sql.exec(`INSERT INTO outbox (kind, ref) VALUES (?, ?)`, kind, ref);
+  }
+
+  /** Outbox entries not yet written. */
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
+  }
+
+  /** When a write is retried (the study row's, and the earliest failing entry's); for the alarm. */
+  retryTimes(): number[] {
+    const times: number[] = [];
+    const retry = this.sql.exec<{ t: number | null }>(`SELECT MIN(next_at) AS t FROM outbox_failures`).one().t;
+    if (retry !== null) times.push(retry);
+    const studyRetry = this.store.getMeta('flush_retry_at');
+    if (studyRetry !== null) times.push(Number(studyRetry));
+    return times;
+  }
+
+  /** Write the outbox to D1 now; resolves when it is empty or a write failed. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.flushOnce().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  /**
+   * Put every parked entry back in the outbox, and make whatever waits for a
+   * retry time due now (the caller flushes).
+   */
+  requeueParked(): void {
+    const parked = this.sql.exec<{ kind: OutboxKind; ref: number }>(`SELECT kind, ref FROM dead_letters ORDER BY at, kind, ref`).toArray();
+    for (const p of parked) {
+      this.enqueue(p.kind, p.ref);
+      // Whatever was done to D1 meanwhile, the retry rewrites the trial's intermediate values whole.
+      if (p.kind === 'trial') this.store.setD1Synced(p.ref, null, null);
+    }
+    this.sql.exec(`DELETE FROM dead_letters`);
+    // Whatever waits for a retry time is due now too.
+    this.sql.exec(`UPDATE outbox_failures SET next_at = 0`);
+  }
+
+  /** Where the D1 copy stands: ok, behind (writes waiting or retrying), or parked (dead letters to retry). */
+  status(): StudyView['storage'] {
+    const pending = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT kind, ref FROM outbox)`).one().n;
+    const parked = this.sql
+      .exec<{ kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: number }>(`SELECT kind, ref, reason, attempts, at FROM dead_letters ORDER BY at, kind, ref`)
+      .toArray()
+      .map((p) => ({ kind: p.kind, ref: p.ref, reason: p.reason, attempts: p.attempts, at: new Date(p.at).toISOString() }));
+    const failing = this.sql.exec<{ reason: string; next_at: number }>(`SELECT reason, next_at FROM outbox_failures ORDER BY next_at LIMIT 1`).toArray()[0];
+    const studyError = this.store.getMeta('flush_error');
+    const retryAt = [this.store.getMeta('flush_retry_at'), failing?.next_at ?? null].filter((t) => t !== null).map(Number);
+    const reason = studyError ?? failing?.reason ?? parked[0]?.reason ?? null;
+    return {
+      d1: parked.length > 0 ? 'parked' : pending > 0 ? 'behind' : 'ok',
+      pending,
+      parked,
+      reason,
+      next_attempt_at: retryAt.length > 0 ? new Date(Math.min(...retryAt)).toISOString() : null,
+    };
+  }
+
+  private async flushOnce(): Promise<void> {
+    const config = this.store.config;
+    if (!config) return;
+    let cursor = 0;
+    for (;;) {
+      const entries = this.sql
+        .exec<{ id: number; kind: OutboxKind; ref: number | null }>(`SELECT id, kind, ref FROM outbox WHERE id > ? ORDER BY id LIMIT ?`, cursor, FLUSH_PASS)
+        .toArray();
+      if (entries.length === 0) break;
+      cursor = entries[entries.length - 1].id;
+      // The study row (its current counts and best) first: trials reference it. When D1 refuses it,
+      // D1 is down (or refuses the study itself): nothing else is tried, the alarm retries.
+      if (!(await this.writeStudyRow(config))) return;
+      const now = Date.now();
+      const waiting = new Set(
+        this.sql
+          .exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM outbox_failures WHERE next_at > ?`, now)
+          .toArray()
+          .map((f) => `${f.kind}:${f.ref}`),
+      );
+      const parked = new Set(this.sql.exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM dead_letters`).toArray().map((f) => `${f.kind}:${f.ref}`));
+      // Collapse repeated entries: the row's current state is what gets written.
+      const trials = [...new Set(entries.filter((e) => e.kind === 'trial').map((e) => e.ref as number))];
+      const due = trials.filter((n) => {
+        if (parked.has(`trial:${n}`)) {
+          // Parked until retried (retryStorage), which writes its state as it is then.
+          this.sql.exec(`DELETE FROM outbox WHERE kind = 'trial' AND ref = ?`, n);
+          return false;
+        }
+        return !waiting.has(`trial:${n}`);
+      });
+      for (let i = 0; i < due.length; i += TRIAL_BATCH) {
+        const group = due.slice(i, i + TRIAL_BATCH);
+        if (group.length > 1 && (await this.writeTrials(config, group, false))) continue;
+        for (const n of group) await this.writeTrials(config, [n], true);
+      }
+      const events = [...new Set(entries.filter((e) => e.kind === 'event').map((e) => e.ref as number))].filter((id) => {
+        if (parked.has(`event:${id}`)) this.sql.exec(`DELETE FROM outbox WHERE kind = 'event' AND ref = ?`, id);
+        return !parked.has(`event:${id}`) && !waiting.has(`event:${id}`);
+      });
+      for (let i = 0; i < events.length; i += EVENT_BATCH) {
+        const ids = events.slice(i, i + EVENT_BATCH);
+        const upTo = this.lastId();
+        try {
+          await this.sendEvents(config, ids);
+          this.written('event', ids, upTo);
+        } catch (err) {
+          this.failed(config, 'event', ids, err, upTo);
+        }
+      }
+    }
+    if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox_failures`).one().n > 0) await this.scheduleAlarm();
+  }
+
+  /**
+   * Write trials (their state now) in one D1 batch; true when D1 took it. A
+   * refused single trial (`record`) counts a failed attempt towards parking.
+   */
+  private async writeTrials(config: StudyConfig, numbers: number[], record: boolean): Promise<boolean> {
+    const rows = numbers.map((n) => this.store.row(n)).filter((r): r is TrialRow => r !== undefined);
+    const upTo = this.lastId();
+    // Only the steps D1 lacks, when that is all that changed: a long trial costs a row per step, not a rewrite per flush.
+    const writes = rows.map((r) => {
+      const points = JSON.parse(r.intermediate) as Point[];
+      const synced = r.d1_max_step === null || r.d1_count === null ? null : { maxStep: r.d1_max_step, count: r.d1_count };
+      return { number: r.number, points, write: intermediateWrite(points, synced) };
+    });
+    try {
+      await upsertTrials(
+        this.env.DB,
+        rows.map((r, i) => ({ ...trialRecord(config.id, r), intermediate: writes[i].write.points, intermediateMode: writes[i].write.mode })),
+      );
+    } catch (err) {
+      if (record) this.failed(config, 'trial', numbers, err, upTo);
+      return false;
+    }
+    for (const w of writes) {
+      const after = syncedAfter(w.points);
+      this.store.setD1Synced(w.number, after?.maxStep ?? null, after?.count ?? null);
+    }
+    this.written('trial', numbers, upTo);
+    return true;
+  }
+
+  /** Upsert the study row; false (and a retry by alarm) when D1 refuses it. */
+  private async writeStudyRow(config: StudyConfig): Promise<boolean> {
+    const row = this.store.studyRow(config);
+    const upTo = this.lastId();
+    try {
+      await upsertStudy(this.env.DB, row);
+    } catch (err) {
+      const attempt = Number(this.store.getMeta('flush_failures') ?? 0) + 1;
+      this.store.setMeta('flush_failures', String(attempt));
+      this.store.setMeta('flush_retry_at', String(Date.now() + RETRY_MS[Math.min(attempt - 1, RETRY_MS.length - 1)]));
+      this.store.setMeta('flush_error', errorText(err));
+      await this.scheduleAlarm();
+      console.error(`study ${config.id}: D1 write failed (attempt ${attempt}), retrying by alarm`, err);
+      return false;
+    }
+    this.sql.exec(`DELETE FROM outbox WHERE kind = 'study' AND id <= ?`, upTo);
+    this.store.deleteMeta('flush_failures', 'flush_retry_at', 'flush_error');
+    return true;
+  }
+
+  /** Hand events to the notifications queue (which finds the subscribers); then they are done here. */
+  private async sendEvents(config: StudyConfig, ids: number[]): Promise<void> {
+    const rows = this.store.events(ids);
+    if (rows.length === 0) return;
+    const messages = eventMessages(config, rows);
+    await this.env.NOTIFICATIONS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+    this.store.deleteEvents(ids);
+  }
+
+  /** The highest outbox id now: entries up to it are covered by a state read at the same time. */
+  private lastId(): number {
+    return this.sql.exec<{ id: number | null }>(`SELECT MAX(id) AS id FROM outbox`).one().id ?? 0;
+  }
+
+  /** Entries written: drop their outbox entries up to `upTo` (later ones carry later changes) and their failures. */
+  private written(kind: OutboxKind, refs: number[], upTo: number): void {
+    for (const ref of refs) {
+      this.sql.exec(`DELETE FROM outbox WHERE kind = ? AND ref = ? AND id <= ?`, kind, ref, upTo);
+      this.sql.exec(`DELETE FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref);
+    }
+  }
+
+  /** Entries refused while D1 took the study row: retry with backoff, then park them as dead letters. */
+  private failed(config: StudyConfig, kind: OutboxKind, refs: number[], err: unknown, upTo: number): void {
+    const reason = errorText(err);
+    const now = Date.now();
+    for (const ref of refs) {
+      const prev = this.sql.exec<{ attempts: number }>(`SELECT attempts FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref).toArray()[0];
+      const attempts = (prev?.attempts ?? 0) + 1;
+      if (attempts >= PARK_AFTER) {
+        this.sql.exec(`INSERT OR REPLACE INTO dead_letters (kind, ref, reason, attempts, at) VALUES (?, ?, ?, ?, ?)`, kind, ref, reason, attempts, now);
+        this.sql.exec(`DELETE FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref);
+        this.sql.exec(`DELETE FROM outbox WHERE kind = ? AND ref = ? AND id <= ?`, kind, ref, upTo);
+        console.error(
+          `study ${config.id}: ${kind} ${ref} parked as a dead letter after ${attempts} failed writes (${reason}); ` +
+            `the rest of the study is written; retry with POST /v1/studies/${config.id}/storage/retry`,
+        );
+      } else {
+        const next = now + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)];
+        this.sql.exec(`INSERT OR REPLACE INTO outbox_failures (kind, ref, attempts, next_at, reason) VALUES (?, ?, ?, ?, ?)`, kind, ref, attempts, next, reason);
+        console.error(`study ${config.id}: writing ${kind} ${ref} failed (attempt ${attempts} of ${PARK_AFTER}: ${reason}); retrying`);
+      }
+    }
+  }
+}
+
+/** An error's message (with its cause, as D1 errors carry the SQLite one), for logs and the study's storage state. */
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`.slice(0, 500);
+}

@@ -1,0 +1,362 @@
+/**
+ * The StudyCoordinator's storage: the Durable Object's synchronous SQLite.
+ *
+ * Owns the schema (the tables and their migrations), the study's config
+ * (the `meta` row, cached), the meta key-value flags, every read and write of
+ * the `trials` and `events` tables, and the mapping of trial rows to what
+ * the API answers (TrialView), what the samplers see (FrozenTrial) and what
+ * D1 stores (the study row, TrialRecord). Every method is synchronous: the
+ * coordinator calls them without awaiting in between, so workerd's input
+ * gate keeps each call's reads and writes together.
+ *
+ * The outbox tables (outbox, outbox_failures, dead_letters) are created here
+ * with the rest of the schema; outbox.ts reads and writes them.
+ */
+import { DEFAULT_PROJECT_ID } from '../db/schema';
+import type { TrialRecord } from '../db/studies';
+import type { FrozenTrial, Params, TrialState } from '../tuning/types';
+import type { StudyConfig, StudyView, TrialView } from '../contract/study';
+
+export interface TrialRow {
+  number: number;
+  state: TrialState;
+  params: string;
+  value: number | null;
+  intermediate: string;
+  error: string | null;
+  started_at: number | null;
+  completed_at: number | null;
+  tell: string | null;
+  attempts: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  runner: string | null;
+  /** What D1 holds of the intermediate values (intermediate.ts): their last step and count; null when unknown. */
+  d1_max_step: number | null;
+  d1_count: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** A row of the events table: a notification event waiting for the queue. */
+export type EventRow = {
+  id: number;
+  type: string;
+  payload: string;
+  at: number;
+};
+
+/** What event detection compares: the best trial and whether the study is completed. */
+export interface Snapshot {
+  best: number | null;
+  bestValue: number | null;
+  completed: boolean;
+}
+
+export class CoordinatorStore {
+  /** The study's config (null before create); extendLrRound changes it in place and saves it. */
+  config: StudyConfig | null = null;
+
+  constructor(readonly sql: SqlStorage) {}
+
+  /** Create the tables (and add the columns objects created before them lack); load the config. */
+  migrate(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS trials (
+        number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,
+        intermediate TEXT NOT NULL DEFAULT '[]', error TEXT, started_at INTEGER, completed_at INTEGER, tell TEXT)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`);
+    // Entries of the outbox whose write failed (retried at next_at), and those parked after PARK_AFTER failures.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox_failures (
+        kind TEXT NOT NULL, ref INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (kind, ref))`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+        kind TEXT NOT NULL, ref INTEGER NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (kind, ref))`);
+    // Notification events waiting to be handed to the notifications queue (with the outbox's D1 writes).
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`);
+    // Lease columns (added after the first release: objects created before get them here).
+    const cols = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('trials')`).toArray().map((r) => r.name));
+    for (const [col, def] of [
+      ['attempts', 'INTEGER NOT NULL DEFAULT 0'],
+      ['lease_token', 'TEXT'],
+      ['lease_expires_at', 'INTEGER'],
+      ['runner', 'TEXT'],
+      ['d1_max_step', 'REAL'],
+      ['d1_count', 'INTEGER'],
+    ] as const) {
+      if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
+    }
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`).toArray()[0];
+    this.config = row ? (JSON.parse(row.value) as StudyConfig) : null;
+  }
+
+  // --- config and meta --------------------------------------------------------
+
+  /** Store the config of a new study. */
+  createConfig(config: StudyConfig): void {
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES ('config', ?)`, JSON.stringify(config));
+    this.config = config;
+  }
+
+  /** Save a changed config (the lr round's extension). */
+  saveConfig(config: StudyConfig): void {
+    this.sql.exec(`UPDATE meta SET value = ? WHERE key = 'config'`, JSON.stringify(config));
+    this.config = config;
+  }
+
+  getMeta(key: string): string | null {
+    return this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`, key, value);
+  }
+
+  /** Delete meta keys (one statement). */
+  deleteMeta(...keys: string[]): void {
+    this.sql.exec(`DELETE FROM meta WHERE key IN (${keys.map(() => '?').join(', ')})`, ...keys);
+  }
+
+  // --- trial reads ------------------------------------------------------------
+
+  count(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials`).one().n;
+  }
+
+  runningCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'running'`).one().n;
+  }
+
+  waitingCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'waiting'`).one().n;
+  }
+
+  finished(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state IN ('complete', 'pruned', 'failed')`).one().n;
+  }
+
+  row(number: number): TrialRow | undefined {
+    return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE number = ?`, number).toArray()[0];
+  }
+
+  rows(): TrialRow[] {
+    return this.sql.exec<TrialRow>(`SELECT * FROM trials ORDER BY number`).toArray();
+  }
+
+  /** Every trial as the samplers and pruners see it. */
+  frozen(): FrozenTrial[] {
+    return this.rows().map(frozenTrial);
+  }
+
+  /** The best complete trial (ties: the first). */
+  best(direction: StudyConfig['direction']): TrialRow | undefined {
+    const order = direction === 'maximize' ? 'DESC' : 'ASC';
+    return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' ORDER BY value ${order}, number ASC LIMIT 1`).toArray()[0];
+  }
+
+  /** The lowest-numbered waiting trial. */
+  firstWaiting(): number | undefined {
+    return this.sql.exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'waiting' ORDER BY number LIMIT 1`).toArray()[0]?.number;
+  }
+
+  /** The earliest expiry of a running trial's lease (null: no lease out). */
+  earliestLeaseExpiry(): number | null {
+    return this.sql
+      .exec<{ t: number | null }>(`SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`)
+      .one().t;
+  }
+
+  /** Running trials whose lease has expired by `now`, by number. */
+  expiredLeases(now: number): TrialRow[] {
+    return this.sql
+      .exec<TrialRow>(`SELECT * FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY number`, now)
+      .toArray();
+  }
+
+  studyState(config: StudyConfig): 'running' | 'completed' {
+    return config.max_trials !== null && this.finished() >= config.max_trials ? 'completed' : 'running';
+  }
+
+  snapshot(config: StudyConfig): Snapshot {
+    const b = this.best(config.direction);
+    return { best: b?.number ?? null, bestValue: b?.value ?? null, completed: this.studyState(config) === 'completed' };
+  }
+
+  /** The study as the API answers it: the config with its state, counts and best, and `extra` (dispatch, storage). */
+  studyView(config: StudyConfig, extra: Pick<StudyView, 'dispatch' | 'storage'>): StudyView {
+    const best = this.best(config.direction);
+    const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
+    return {
+      id,
+      name,
+      direction,
+      metric,
+      space,
+      sampler,
+      pruner,
+      executor,
+      max_trials,
+      state: this.studyState(config),
+      n_trials: this.count(),
+      best_trial: best ? trialView(id, best) : null,
+      created_at,
+      metadata,
+      ...extra,
+    };
+  }
+
+  /** The study row D1 stores: the config with the current counts and best. */
+  studyRow(config: StudyConfig) {
+    const best = this.best(config.direction);
+    const { space, sampler, pruner, executor, max_trials, metadata } = config;
+    return {
+      id: config.id,
+      projectId: config.project_id ?? DEFAULT_PROJECT_ID,
+      name: config.name,
+      direction: config.direction,
+      metric: config.metric,
+      config: { space, sampler, pruner, executor, max_trials, metadata },
+      state: this.studyState(config),
+      nTrials: this.count(),
+      bestTrialNumber: best?.number ?? null,
+      bestValue: best?.value ?? null,
+      createdAt: new Date(config.created_at),
+      updatedAt: new Date(),
+    };
+  }
+
+  // --- trial writes -----------------------------------------------------------
+
+  /** A new trial waiting to be asked or leased (enqueued params, the lr round's extension). */
+  insertWaiting(number: number, params: Params): void {
+    this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify(params));
+  }
+
+  /** A new trial from the sampler, running from `now`. */
+  insertRunning(number: number, params: Params, now: number): void {
+    this.sql.exec(`INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`, number, JSON.stringify(params), now);
+  }
+
+  startWaiting(number: number, now: number): void {
+    this.sql.exec(`UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`, now, number);
+  }
+
+  /** Put a started trial under a new lease (one more attempt). */
+  setLease(number: number, token: string, expires: number, runner: string | null): void {
+    this.sql.exec(
+      `UPDATE trials SET attempts = attempts + 1, lease_token = ?, lease_expires_at = ?, runner = ? WHERE number = ?`,
+      token,
+      expires,
+      runner,
+      number,
+    );
+  }
+
+  extendLease(number: number, expires: number): void {
+    this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, expires, number);
+  }
+
+  /** A leased trial handed back by its holder: it waits again, the attempt does not count, its values are dropped. */
+  release(number: number): void {
+    this.sql.exec(
+      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
+      number,
+    );
+  }
+
+  /** An edge trial the queue did not take: back to waiting, if `token` still holds it. */
+  handBack(number: number, token: string): void {
+    this.sql.exec(
+      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL WHERE number = ? AND lease_token = ?`,
+      number,
+      token,
+    );
+  }
+
+  /** An expired lease with no attempts left: the trial fails. */
+  failExpired(number: number, error: string, now: number): void {
+    this.sql.exec(`UPDATE trials SET state = 'failed', error = ?, completed_at = ?, lease_expires_at = NULL WHERE number = ?`, error, now, number);
+  }
+
+  /** An expired lease with attempts left: the trial waits for the next, its values dropped. */
+  requeueExpired(number: number, error: string): void {
+    this.sql.exec(`UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`, error, number);
+  }
+
+  setIntermediate(number: number, points: { step: number; value: number }[]): void {
+    this.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = ?`, JSON.stringify(points), number);
+  }
+
+  /** The trial's result (`fingerprint`: the tell, to recognise a repeat). */
+  finish(number: number, state: TrialState, value: number | null, error: string | null, now: number, fingerprint: string): void {
+    this.sql.exec(
+      `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
+      state,
+      value,
+      error,
+      now,
+      fingerprint,
+      number,
+    );
+  }
+
+  /** What D1 now holds of the trial's intermediate values (null: unknown, rewrite them whole). */
+  setD1Synced(number: number, maxStep: number | null, count: number | null): void {
+    this.sql.exec(`UPDATE trials SET d1_max_step = ?, d1_count = ? WHERE number = ?`, maxStep, count, number);
+  }
+
+  // --- events -----------------------------------------------------------------
+
+  insertEvent(type: string, data: Record<string, unknown>, at: number): number {
+    return this.sql.exec<{ id: number }>(`INSERT INTO events (type, payload, at) VALUES (?, ?, ?) RETURNING id`, type, JSON.stringify(data), at).one().id;
+  }
+
+  events(ids: number[]): EventRow[] {
+    return this.sql.exec<EventRow>(`SELECT * FROM events WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`, ...ids).toArray();
+  }
+
+  deleteEvents(ids: number[]): void {
+    this.sql.exec(`DELETE FROM events WHERE id IN (${ids.map(() => '?').join(',')})`, ...ids);
+  }
+}
+
+// --- row mapping ----------------------------------------------------------------
+
+export function trialView(studyId: string, r: TrialRow): TrialView {
+  return {
+    study_id: studyId,
+    number: r.number,
+    params: JSON.parse(r.params) as Params,
+    state: r.state,
+    value: r.value,
+    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+    error: r.error,
+    attempts: r.attempts,
+    runner: r.runner,
+    started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
+    completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
+  };
+}
+
+export function frozenTrial(r: TrialRow): FrozenTrial {
+  return {
+    number: r.number,
+    state: r.state,
+    params: JSON.parse(r.params) as Params,
+    value: r.value,
+    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+  };
+}
+
+/** The trial as D1 stores it (upsertTrials). */
+export function trialRecord(studyId: string, r: TrialRow): TrialRecord {
+  return {
+    studyId,
+    number: r.number,
+    state: r.state,
+    value: r.value,
+    error: r.error,
+    params: JSON.parse(r.params) as Params,
+    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+    startedAt: r.started_at === null ? null : new Date(r.started_at),
+    completedAt: r.completed_at === null ? null : new Date(r.completed_at),
+  };
+}
