@@ -15,6 +15,7 @@ import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
 import { issuesDetail, MAX_LISTED_ISSUES, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
 import { finishDocument } from './api/openapi';
+import { readConfig } from './lib/config';
 import { boundsStatus } from './lib/json-bounds';
 
 export type { AppEnv };
@@ -36,7 +37,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(c, { status: 404, slug: 'not-found', detail: `no route for ${c.req.method} ${c.req.path}` }));
 
   app.use('/v1/*', async (c, next) => {
-    const limit = Number(c.env.MAX_BODY_BYTES) > 0 ? Number(c.env.MAX_BODY_BYTES) : 8 * 1024 * 1024;
+    const limit = readConfig(c.env).maxBodyBytes;
     return bodyLimit({
       maxSize: limit,
       onError: () => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../src/tuning/rng';
-import { loadDataset, BatchSampler, gatherBatch, MAX_DATA_CELLS, type DataSpec, type Dataset, type Task } from '../src/probe/data';
+import { MAX_DATA_CELLS } from '../src/contract/limits';
+import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from '../src/probe/data';
 import { ProbeInputError } from '../src/probe/errors';
 
 /** Run fn, expect a ProbeInputError with one issue at `path`; returns the issue message. */

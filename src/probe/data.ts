@@ -9,6 +9,7 @@
  * root (`probe.data.x.3.1`, `probe.data.text`, ...); data over the size
  * limits raises it with status 413.
  */
+import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
 
@@ -48,8 +49,6 @@ export const MAX_FEATURES = 4096;
 export const MIN_CLASSES = 2;
 export const MAX_CLASSES = 1000;
 export const MAX_NOISE = 100;
-/** Most cells (rows * features) a dataset may hold: 16 MiB of float32 features. Larger → 413. */
-export const MAX_DATA_CELLS = 4096 * 1024;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
 export const MAX_GENERATION_OPS = 2 ** 28;
 
@@ -85,6 +84,27 @@ export function loadDataset(spec: DataSpec, task: Task): Dataset {
         `unknown data kind '${String((spec as { kind?: unknown }).kind)}' (expected synthetic, inline or csv)`,
       );
   }
+}
+
+/**
+ * Load a probe's dataset within the configured cap on its cells (Limits.maxCells,
+ * counted by contract/limits.ts's dataCells): checked on what the spec declares
+ * before generating or parsing it, and on the loaded dataset. POST
+ * /v1/lr-range-tests and edge trials both load their data here, so a probe's
+ * dataset is accepted by both or by neither. Over the cap: ProbeInputError
+ * `over_budget` at `probe.data`.
+ */
+export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): Dataset {
+  const declared = declaredCells(spec);
+  if (declared > maxCells) {
+    fail('probe.data', `the dataset has ${declared} cells, over the edge limit of ${maxCells}: send fewer rows or features`, 'over_budget');
+  }
+  const ds = loadDataset(spec, task);
+  const cells = dataCells(ds.n, ds.features);
+  if (cells > maxCells) {
+    fail('probe.data', `the dataset has ${cells} cells, over the edge limit of ${maxCells}: send fewer rows or columns`, 'over_budget');
+  }
+  return ds;
 }
 
 // ---------------------------------------------------------------------------
@@ -128,8 +148,8 @@ function standardise(src: Float64Array | Float32Array, n: number, f: number, out
 function checkSize(n: number, features: number, path: string): void {
   if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 'over_budget');
   if (features > MAX_FEATURES) fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
-  if (n * features > MAX_DATA_CELLS) {
-    fail(path, `${n} rows x ${features} features = ${n * features} values is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
+  if (dataCells(n, features) > MAX_DATA_CELLS) {
+    fail(path, `${n} rows x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
   }
 }
 
