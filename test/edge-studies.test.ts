@@ -119,7 +119,7 @@ describe('edge studies', () => {
     const rt = await post('/v1/lr-range-tests', { probe, range: { steps: 20 } });
     expect(rt.status).toBe(413);
     const refused = (await rt.json()) as any;
-    expect(refused.detail).toBe('the dataset has 2100000 cells, over the edge limit of 2000000: send fewer rows or features');
+    expect(refused.detail).toBe('probe.data: the dataset has 2100000 cells, over the edge limit of 2000000: send fewer rows or features');
     expect(refused.errors[0].path).toBe('probe.data');
 
     const study = await createEdgeStudy({ max_trials: 1, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { probe, epochs: 1 });
@@ -127,7 +127,7 @@ describe('edge studies', () => {
     await waitCompleted(study.id);
     const [t] = (await json(api(`/v1/studies/${study.id}/trials`))).trials;
     expect(t.state).toBe('failed');
-    expect(t.error).toBe(`over the edge budget: probe.data: ${refused.detail}`);
+    expect(t.error).toBe(`over the edge budget: ${refused.detail}`);
     expect(t.intermediate).toEqual([]);
   });
 
