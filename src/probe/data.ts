@@ -12,6 +12,7 @@
 import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
+import { describeValue } from '../lib/values';
 
 export type Task = 'classification' | 'regression';
 
@@ -469,21 +470,13 @@ const GENERATORS: Record<Synthetic['name'], (a: GenArgs) => void> = {
 
 type Inline = Extract<DataSpec, { kind: 'inline' }>;
 
-function describe(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v;
-}
-
 function inline(spec: Inline, task: Task): Dataset {
   const rows = spec.x;
   if (!Array.isArray(rows)) fail('probe.data.x', 'x must be an array of rows');
   if (rows.length === 0) fail('probe.data.x', 'x is empty: it needs at least 2 rows');
   if (rows.length < 2) fail('probe.data.x', `x has ${rows.length} row; it needs at least 2`);
   const first = rows[0];
-  if (!Array.isArray(first)) fail('probe.data.x.0', `row must be an array of numbers, got ${describe(first)}`);
+  if (!Array.isArray(first)) fail('probe.data.x.0', `row must be an array of numbers, got ${describeValue(first)}`);
   const f = first.length;
   if (f < 1) fail('probe.data.x.0', 'row is empty: rows need at least one feature');
   const n = rows.length;
@@ -491,11 +484,11 @@ function inline(spec: Inline, task: Task): Dataset {
   const raw = new Float64Array(n * f);
   for (let i = 0; i < n; i++) {
     const row = rows[i];
-    if (!Array.isArray(row)) fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describe(row)}`);
+    if (!Array.isArray(row)) fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describeValue(row)}`);
     if (row.length !== f) fail(`probe.data.x.${i}`, `row has ${row.length} values but row 0 has ${f}; all rows must have the same length`);
     for (let j = 0; j < f; j++) {
       const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.x.${i}.${j}`, `${describe(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.x.${i}.${j}`, `${describeValue(v)} is not a finite number`);
       raw[i * f + j] = v;
     }
   }
@@ -512,7 +505,7 @@ function inline(spec: Inline, task: Task): Dataset {
     let minLabel = Infinity;
     for (let i = 0; i < n; i++) {
       const v = ys[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describe(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
       if (!Number.isInteger(v)) fail(`probe.data.y.${i}`, `class label ${v} is not an integer`);
       if (v < 0) fail(`probe.data.y.${i}`, `class label ${v} is negative; labels are class ids 0, 1, 2, ...`);
       if (v >= MAX_CLASSES) fail(`probe.data.y.${i}`, `class label ${v} is out of range: at most ${MAX_CLASSES} classes (ids 0..${MAX_CLASSES - 1})`);
@@ -530,7 +523,7 @@ function inline(spec: Inline, task: Task): Dataset {
   const yRaw = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = ys[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describe(v)} is not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
     yRaw[i] = v;
   }
   return finish({ x, y: regressionTargets(yRaw), n, features: f, outputs: 1, task });
@@ -614,7 +607,7 @@ function csv(spec: Csv, task: Task): Dataset {
       }
       if (cell === '') fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: the cell is empty (missing values are not supported)`);
       const v = parseNumber(cell);
-      if (!Number.isFinite(v)) fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describe(cell)} is not a number`);
+      if (!Number.isFinite(v)) fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describeValue(cell)} is not a number`);
       raw[o++] = v;
     }
   }
@@ -626,7 +619,7 @@ function csv(spec: Csv, task: Task): Dataset {
     for (let r = 0; r < n; r++) {
       const v = parseNumber(targets[r]);
       if (!Number.isFinite(v)) {
-        fail('probe.data.text', `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describe(targets[r])} is not a number (regression targets must be numeric)`);
+        fail('probe.data.text', `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`);
       }
       yRaw[r] = v;
     }
@@ -641,7 +634,7 @@ function csv(spec: Csv, task: Task): Dataset {
   if (allIntegers) (distinct as number[]).sort((p, q) => p - q);
   else (distinct as string[]).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
   if (distinct.length < MIN_CLASSES) {
-    fail('probe.data.text', `column ${columnLabel(header[t], t)} has a single class (${describe(distinct[0])}); classification needs at least 2`);
+    fail('probe.data.text', `column ${columnLabel(header[t], t)} has a single class (${describeValue(distinct[0])}); classification needs at least 2`);
   }
   if (distinct.length > MAX_CLASSES) {
     fail('probe.data.text', `column ${columnLabel(header[t], t)} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`);
