@@ -5,7 +5,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import './scripts/loopback-keepalive.mjs';
 
 // Three projects:
-// - `tuning`: the pure algorithms of src/tuning/, in plain Node (fast, no runtime).
+// - `tuning`: the pure algorithms of src/tuning/ (test/tuning/) and the pure parts of
+//   src/probe/ (test/node/: data, curve suggestion, schedules), in plain Node (fast, no runtime).
 // - `e2e`: the Node command line (the agent) against a local Worker over HTTP.
 // - `workers`: everything else inside workerd, against the Worker's real
 //   bindings (local D1, Durable Objects) and the real TF.js WASM backend.
@@ -15,7 +16,7 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          test: { name: 'tuning', include: ['test/tuning/**/*.test.ts'], environment: 'node' },
+          test: { name: 'tuning', include: ['test/tuning/**/*.test.ts', 'test/node/**/*.test.ts'], environment: 'node' },
         },
         {
           // The Node programs (the agent) and the Worker over real HTTP: a local Worker
@@ -48,7 +49,7 @@ export default defineConfig(async () => {
           test: {
             name: 'workers',
             include: ['test/**/*.test.ts'],
-            exclude: ['test/tuning/**', 'test/e2e/**'],
+            exclude: ['test/tuning/**', 'test/node/**', 'test/e2e/**'],
             setupFiles: ['./test/setup.ts'],
             testTimeout: 120_000,
           },

@@ -13,8 +13,10 @@ import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
-import { issuesDetail, MAX_LISTED_ISSUES, onError, problemResponse, ProblemError, zodIssues } from './api/problem';
+import { onError, problemResponse, zodIssues } from './api/problem';
+import { DomainError, inputError } from './contract/errors';
 import { finishDocument } from './api/openapi';
+import { readConfig } from './lib/config';
 import { boundsStatus } from './lib/json-bounds';
 
 export type { AppEnv };
@@ -26,7 +28,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
         const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
         const issues = zodIssues(result.error, [], where);
         const status = boundsStatus(result.error);
-        throw new ProblemError(status, status === 413 ? 'too-large' : 'invalid-request', issuesDetail(issues), issues.slice(0, MAX_LISTED_ISSUES));
+        throw inputError(issues, { kind: status === 413 ? 'too_large' : 'invalid' });
       }
     },
   });
@@ -36,11 +38,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.notFound((c) => problemResponse(c, { status: 404, slug: 'not-found', detail: `no route for ${c.req.method} ${c.req.path}` }));
 
   app.use('/v1/*', async (c, next) => {
-    const limit = Number(c.env.MAX_BODY_BYTES) > 0 ? Number(c.env.MAX_BODY_BYTES) : 8 * 1024 * 1024;
+    const limit = readConfig(c.env).maxBodyBytes;
     return bodyLimit({
       maxSize: limit,
       onError: () => {
-        throw new ProblemError(413, 'too-large', `the request body is over ${limit} bytes: send less inline data`);
+        throw new DomainError('too_large', `the request body is over ${limit} bytes: send less inline data`);
       },
     })(c, next);
   });
@@ -52,7 +54,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     bodyLimit({
       maxSize: 1024 * 1024,
       onError: () => {
-        throw new ProblemError(413, 'too-large', 'the delivery body is over 1 MB');
+        throw new DomainError('too_large', 'the delivery body is over 1 MB');
       },
     }),
   );

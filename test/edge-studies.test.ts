@@ -113,6 +113,24 @@ describe('edge studies', () => {
     expect(w.error).toMatch(/diverged in epoch 1/);
   });
 
+  it('applies the range test’s cap on the dataset to the same probe: both refuse it (rows x (features + 1) over PROBE_MAX_CELLS)', async () => {
+    // 100,000 rows x 20 features: 2,000,000 feature values, 2,100,000 cells with the target; PROBE_MAX_CELLS is 2,000,000.
+    const probe = { ...PROBE, model: { kind: 'mlp', hidden: [4] }, data: { ...PROBE.data, n: 100_000, features: 20 }, batch_size: 1024 };
+    const rt = await post('/v1/lr-range-tests', { probe, range: { steps: 20 } });
+    expect(rt.status).toBe(413);
+    const refused = (await rt.json()) as any;
+    expect(refused.detail).toBe('probe.data: the dataset has 2100000 cells, over the edge limit of 2000000: send fewer rows or features');
+    expect(refused.errors[0].path).toBe('probe.data');
+
+    const study = await createEdgeStudy({ max_trials: 1, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { probe, epochs: 1 });
+    await post(`/v1/studies/${study.id}/run`);
+    await waitCompleted(study.id);
+    const [t] = (await json(api(`/v1/studies/${study.id}/trials`))).trials;
+    expect(t.state).toBe('failed');
+    expect(t.error).toBe(`over the edge budget: ${refused.detail}`);
+    expect(t.intermediate).toEqual([]);
+  });
+
   it('hands the trials back when the queue refuses them, and sends them again by alarm', async () => {
     const study = await createEdgeStudy({ max_trials: 2, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { parallelism: 2, epochs: 1 });
     const stub = stubOf(study.id);

@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 
 export const KEY = env.STRIDE_DEV_KEY;
 
+/** Fetch the Worker in-process (SELF) with the test key unless `key` says otherwise: the Response as it came (test/e2e/helpers.ts apiJson is the JSON client over real HTTP). */
 export function api(path: string, init: { method?: string; body?: unknown; raw?: string; headers?: Record<string, string>; key?: string | null } = {}) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.key !== null) headers.Authorization = `Bearer ${init.key ?? KEY}`;

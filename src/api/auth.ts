@@ -14,6 +14,7 @@
  */
 import type { Context, Next } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
+import { readConfig } from '../lib/config';
 import { sha256Hex } from '../lib/hash';
 import { ProblemError } from './problem';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
@@ -49,7 +50,8 @@ async function equal(a: string, b: string | undefined): Promise<boolean> {
 
 export async function authenticate(env: Env, secret: string): Promise<Principal | null> {
   // Every configured secret is compared, so the time taken does not tell which matched.
-  const [admin, dev, runner] = await Promise.all([equal(secret, env.STRIDE_ADMIN_TOKEN), equal(secret, env.STRIDE_DEV_KEY), equal(secret, env.STRIDE_RUNNER_KEY)]);
+  const { adminToken, devKey, runnerKey } = readConfig(env).secrets;
+  const [admin, dev, runner] = await Promise.all([equal(secret, adminToken), equal(secret, devKey), equal(secret, runnerKey)]);
   if (admin) return { kind: 'admin-token', projectId: null, scopes: ['admin'], keyId: 'admin-token', rateLimitPerMinute: null };
   if (dev) return { kind: 'key', projectId: DEFAULT_PROJECT_ID, scopes: SCOPES, keyId: 'dev-key', rateLimitPerMinute: null };
   if (runner) return { kind: 'key', projectId: DEFAULT_PROJECT_ID, scopes: ['runner'], keyId: 'dev-runner-key', rateLimitPerMinute: null };
@@ -83,15 +85,9 @@ export async function requireAuth(c: Context<{ Bindings: Env; Variables: { auth:
   await next();
 }
 
-/** The default budget of expensive calls per key and minute (RATE_LIMIT_PER_MINUTE, default 60). */
-export function defaultRateLimit(env: Env): number {
-  const n = Number(env.RATE_LIMIT_PER_MINUTE);
-  return Number.isFinite(n) && n > 0 ? n : 60;
-}
-
 /** Spend one expensive call of the caller's budget, or throw 429 with Retry-After. */
 export async function rateLimit(env: Env, principal: Principal): Promise<void> {
-  const limit = principal.rateLimitPerMinute ?? defaultRateLimit(env);
+  const limit = principal.rateLimitPerMinute ?? readConfig(env).rateLimitPerMinute;
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(principal.keyId));
   const r = await stub.take(limit);
   if (!r.ok) {

@@ -154,7 +154,8 @@ export function onError(err: Error, c: Context): Response {
 export function problemOf(kind: ErrorKind): { status: ContentfulStatusCode; slug: string } {
   switch (kind) {
     case 'bad_request':
-      return { status: 400, slug: 'bad-request' };
+      // The one 400: a body or request that cannot be read (Hono's malformed JSON too, slugFor).
+      return { status: 400, slug: 'malformed-request' };
     case 'unauthorized':
       return { status: 401, slug: 'unauthorized' };
     case 'forbidden':
@@ -178,16 +179,17 @@ export function problemOf(kind: ErrorKind): { status: ContentfulStatusCode; slug
   }
 }
 
+/** The type of Hono's own errors (HTTPException), by status: the same as the domain's kind of that status. */
 function slugFor(status: number): string {
   switch (status) {
     case 400:
-      return 'malformed-request';
+      return problemOf('bad_request').slug;
     case 401:
-      return 'unauthorized';
+      return problemOf('unauthorized').slug;
     case 404:
-      return 'not-found';
+      return problemOf('not_found').slug;
     case 413:
-      return 'too-large';
+      return problemOf('too_large').slug;
     case 415:
       return 'unsupported-media-type';
     default:

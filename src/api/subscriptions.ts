@@ -1,8 +1,7 @@
 /** Routes of outbound notification subscriptions and their delivery log. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
-import { DomainError } from '../contract/errors';
-import { ProblemError } from './problem';
+import { DomainError, inputError } from '../contract/errors';
 import * as notifications from '../services/notifications';
 import { getStudy } from '../services/studies';
 import { body, json, projectOf, route, secured } from './openapi';
@@ -73,7 +72,7 @@ export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
         await getStudy(c.env, projectOf(c), body.study_id);
       } catch (err) {
         if (err instanceof DomainError && err.kind === 'not_found') {
-          throw new ProblemError(422, 'invalid-request', `study_id: no study with id '${body.study_id}'`, [{ path: 'study_id', message: `no study with id '${body.study_id}'` }]);
+          throw inputError([{ path: 'study_id', message: `no study with id '${body.study_id}'` }]);
         }
         throw err;
       }

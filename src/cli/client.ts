@@ -3,6 +3,8 @@
  * in and out, the bearer key, problem+json errors as `ApiError`, and retries
  * with backoff when the service cannot be reached or answers 5xx/429.
  */
+import { exponentialBackoffMs } from '../lib/backoff';
+
 export interface ClientOptions {
   url: string;
   key: string;
@@ -92,7 +94,7 @@ export class StrideClient {
 }
 
 function backoff(attempt: number): number {
-  return Math.min(10_000, 250 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+  return exponentialBackoffMs(attempt, 250, 10_000) * (0.75 + Math.random() * 0.5);
 }
 
 function parseJson(text: string): Record<string, unknown> | null {

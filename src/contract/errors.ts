@@ -4,7 +4,7 @@
  * ProbeInputError); api/problem.ts maps each kind to problem+json in one
  * exhaustive switch.
  */
-import type { InputIssue } from './issues';
+import { issuesDetail, MAX_LISTED_ISSUES, type InputIssue } from './issues';
 
 export type ErrorKind =
   /** The request cannot be read at all (a delivery body that is not JSON, a missing header). */
@@ -48,4 +48,22 @@ export class DomainError extends Error {
     this.extra = init.extra;
     this.headers = init.headers;
   }
+}
+
+/** What input errors are: invalid (422), or over a size or compute limit (413). */
+export type InputErrorKind = Extract<ErrorKind, 'invalid' | 'too_large' | 'over_budget'>;
+
+/**
+ * The one way an error is made from a list of input issues: its detail built
+ * by issuesDetail (`what` names the input, default "the request"), at most
+ * MAX_LISTED_ISSUES of the issues listed in the problem.
+ */
+export function inputErrorInit(issues: InputIssue[], what?: string): { detail: string; issues: InputIssue[] } {
+  return { detail: issuesDetail(issues, what), issues: issues.slice(0, MAX_LISTED_ISSUES) };
+}
+
+/** A DomainError of `kind` (default invalid, 422) from the issues of the input (inputErrorInit). */
+export function inputError(issues: InputIssue[], options: { kind?: InputErrorKind; what?: string; extra?: Record<string, unknown> } = {}): DomainError {
+  const { detail, issues: listed } = inputErrorInit(issues, options.what);
+  return new DomainError(options.kind ?? 'invalid', detail, { issues: listed, extra: options.extra });
 }

@@ -9,6 +9,7 @@
  * `<timestamp>.<body>`, retried after 1, 2, 4, ... s (at most 5 min apart)
  * and dropped after DISPATCH_MAX_ATTEMPTS, until trials become available again.
  */
+import { exponentialBackoffMs } from '../lib/backoff';
 import { hmacSha256Hex } from '../lib/hash';
 import { availableTrials } from './leases';
 import type { CoordinatorStore } from './store';
@@ -19,7 +20,7 @@ export const DISPATCH_MAX_ATTEMPTS = 8;
 
 /** The wait before retrying a job notice that failed on `attempt` (1-based). */
 export function dispatchRetryMs(attempt: number): number {
-  return Math.min(300_000, 1000 * 2 ** (attempt - 1));
+  return exponentialBackoffMs(attempt, 1000, 300_000);
 }
 
 export class Dispatch {

@@ -14,6 +14,7 @@
  * after PARK_AFTER attempts parked as a dead letter with the reason: the
  * study's `storage` shows it (`status`), and `requeueParked` puts it back.
  */
+import { scheduledBackoffMs } from '../lib/backoff';
 import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
 import { upsertStudy, upsertTrials } from '../db/studies';
 import { eventMessages } from './events';
@@ -204,7 +205,7 @@ export class Outbox {
     } catch (err) {
       const attempt = Number(this.store.getMeta('flush_failures') ?? 0) + 1;
       this.store.setMeta('flush_failures', String(attempt));
-      this.store.setMeta('flush_retry_at', String(Date.now() + RETRY_MS[Math.min(attempt - 1, RETRY_MS.length - 1)]));
+      this.store.setMeta('flush_retry_at', String(Date.now() + scheduledBackoffMs(attempt, RETRY_MS)));
       this.store.setMeta('flush_error', errorText(err));
       await this.scheduleAlarm();
       console.error(`study ${config.id}: D1 write failed (attempt ${attempt}), retrying by alarm`, err);
@@ -253,7 +254,7 @@ export class Outbox {
             `the rest of the study is written; retry with POST /v1/studies/${config.id}/storage/retry`,
         );
       } else {
-        const next = now + RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)];
+        const next = now + scheduledBackoffMs(attempts, RETRY_MS);
         this.sql.exec(`INSERT OR REPLACE INTO outbox_failures (kind, ref, attempts, next_at, reason) VALUES (?, ?, ?, ?, ?)`, kind, ref, attempts, next, reason);
         console.error(`study ${config.id}: writing ${kind} ${ref} failed (attempt ${attempts} of ${PARK_AFTER}: ${reason}); retrying`);
       }

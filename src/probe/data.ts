@@ -9,8 +9,10 @@
  * root (`probe.data.x.3.1`, `probe.data.text`, ...); data over the size
  * limits raises it with status 413.
  */
+import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
+import { describeValue } from '../lib/values';
 
 export type Task = 'classification' | 'regression';
 
@@ -48,8 +50,6 @@ export const MAX_FEATURES = 4096;
 export const MIN_CLASSES = 2;
 export const MAX_CLASSES = 1000;
 export const MAX_NOISE = 100;
-/** Most cells (rows * features) a dataset may hold: 16 MiB of float32 features. Larger → 413. */
-export const MAX_DATA_CELLS = 4096 * 1024;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
 export const MAX_GENERATION_OPS = 2 ** 28;
 
@@ -85,6 +85,27 @@ export function loadDataset(spec: DataSpec, task: Task): Dataset {
         `unknown data kind '${String((spec as { kind?: unknown }).kind)}' (expected synthetic, inline or csv)`,
       );
   }
+}
+
+/**
+ * Load a probe's dataset within the configured cap on its cells (Limits.maxCells,
+ * counted by contract/limits.ts's dataCells): checked on what the spec declares
+ * before generating or parsing it, and on the loaded dataset. POST
+ * /v1/lr-range-tests and edge trials both load their data here, so a probe's
+ * dataset is accepted by both or by neither. Over the cap: ProbeInputError
+ * `over_budget` at `probe.data`.
+ */
+export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): Dataset {
+  const declared = declaredCells(spec);
+  if (declared > maxCells) {
+    fail('probe.data', `the dataset has ${declared} cells, over the edge limit of ${maxCells}: send fewer rows or features`, 'over_budget');
+  }
+  const ds = loadDataset(spec, task);
+  const cells = dataCells(ds.n, ds.features);
+  if (cells > maxCells) {
+    fail('probe.data', `the dataset has ${cells} cells, over the edge limit of ${maxCells}: send fewer rows or columns`, 'over_budget');
+  }
+  return ds;
 }
 
 // ---------------------------------------------------------------------------
@@ -128,8 +149,8 @@ function standardise(src: Float64Array | Float32Array, n: number, f: number, out
 function checkSize(n: number, features: number, path: string): void {
   if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 'over_budget');
   if (features > MAX_FEATURES) fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
-  if (n * features > MAX_DATA_CELLS) {
-    fail(path, `${n} rows x ${features} features = ${n * features} values is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
+  if (dataCells(n, features) > MAX_DATA_CELLS) {
+    fail(path, `${n} rows x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
   }
 }
 
@@ -449,21 +470,13 @@ const GENERATORS: Record<Synthetic['name'], (a: GenArgs) => void> = {
 
 type Inline = Extract<DataSpec, { kind: 'inline' }>;
 
-function describe(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v;
-}
-
 function inline(spec: Inline, task: Task): Dataset {
   const rows = spec.x;
   if (!Array.isArray(rows)) fail('probe.data.x', 'x must be an array of rows');
   if (rows.length === 0) fail('probe.data.x', 'x is empty: it needs at least 2 rows');
   if (rows.length < 2) fail('probe.data.x', `x has ${rows.length} row; it needs at least 2`);
   const first = rows[0];
-  if (!Array.isArray(first)) fail('probe.data.x.0', `row must be an array of numbers, got ${describe(first)}`);
+  if (!Array.isArray(first)) fail('probe.data.x.0', `row must be an array of numbers, got ${describeValue(first)}`);
   const f = first.length;
   if (f < 1) fail('probe.data.x.0', 'row is empty: rows need at least one feature');
   const n = rows.length;
@@ -471,11 +484,11 @@ function inline(spec: Inline, task: Task): Dataset {
   const raw = new Float64Array(n * f);
   for (let i = 0; i < n; i++) {
     const row = rows[i];
-    if (!Array.isArray(row)) fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describe(row)}`);
+    if (!Array.isArray(row)) fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describeValue(row)}`);
     if (row.length !== f) fail(`probe.data.x.${i}`, `row has ${row.length} values but row 0 has ${f}; all rows must have the same length`);
     for (let j = 0; j < f; j++) {
       const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.x.${i}.${j}`, `${describe(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.x.${i}.${j}`, `${describeValue(v)} is not a finite number`);
       raw[i * f + j] = v;
     }
   }
@@ -492,7 +505,7 @@ function inline(spec: Inline, task: Task): Dataset {
     let minLabel = Infinity;
     for (let i = 0; i < n; i++) {
       const v = ys[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describe(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
       if (!Number.isInteger(v)) fail(`probe.data.y.${i}`, `class label ${v} is not an integer`);
       if (v < 0) fail(`probe.data.y.${i}`, `class label ${v} is negative; labels are class ids 0, 1, 2, ...`);
       if (v >= MAX_CLASSES) fail(`probe.data.y.${i}`, `class label ${v} is out of range: at most ${MAX_CLASSES} classes (ids 0..${MAX_CLASSES - 1})`);
@@ -510,7 +523,7 @@ function inline(spec: Inline, task: Task): Dataset {
   const yRaw = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = ys[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describe(v)} is not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
     yRaw[i] = v;
   }
   return finish({ x, y: regressionTargets(yRaw), n, features: f, outputs: 1, task });
@@ -594,7 +607,7 @@ function csv(spec: Csv, task: Task): Dataset {
       }
       if (cell === '') fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: the cell is empty (missing values are not supported)`);
       const v = parseNumber(cell);
-      if (!Number.isFinite(v)) fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describe(cell)} is not a number`);
+      if (!Number.isFinite(v)) fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describeValue(cell)} is not a number`);
       raw[o++] = v;
     }
   }
@@ -606,7 +619,7 @@ function csv(spec: Csv, task: Task): Dataset {
     for (let r = 0; r < n; r++) {
       const v = parseNumber(targets[r]);
       if (!Number.isFinite(v)) {
-        fail('probe.data.text', `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describe(targets[r])} is not a number (regression targets must be numeric)`);
+        fail('probe.data.text', `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`);
       }
       yRaw[r] = v;
     }
@@ -621,7 +634,7 @@ function csv(spec: Csv, task: Task): Dataset {
   if (allIntegers) (distinct as number[]).sort((p, q) => p - q);
   else (distinct as string[]).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
   if (distinct.length < MIN_CLASSES) {
-    fail('probe.data.text', `column ${columnLabel(header[t], t)} has a single class (${describe(distinct[0])}); classification needs at least 2`);
+    fail('probe.data.text', `column ${columnLabel(header[t], t)} has a single class (${describeValue(distinct[0])}); classification needs at least 2`);
   }
   if (distinct.length > MAX_CLASSES) {
     fail('probe.data.text', `column ${columnLabel(header[t], t)} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`);

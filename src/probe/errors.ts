@@ -4,7 +4,7 @@
  * problem+json; `path` names the offending field from the request root,
  * dot-separated, with array indices as numbers (e.g. `probe.data.x.3.1`).
  */
-import { DomainError } from '../contract/errors';
+import { DomainError, inputErrorInit } from '../contract/errors';
 import type { InputIssue } from '../contract/issues';
 
 export class ProbeInputError extends DomainError {
@@ -13,10 +13,8 @@ export class ProbeInputError extends DomainError {
 
   constructor(issues: InputIssue[] | InputIssue, kind: 'invalid' | 'over_budget' = 'invalid') {
     const list = Array.isArray(issues) ? issues : [issues];
-    super(kind, list.length === 1 ? list[0].message : `${list.length} problems in the request`, {
-      issues: list,
-      message: list.map((i) => `${i.path}: ${i.message}`).join('; '),
-    });
+    const { detail, issues: listed } = inputErrorInit(list);
+    super(kind, detail, { issues: listed, message: list.map((i) => `${i.path}: ${i.message}`).join('; ') });
     this.name = 'ProbeInputError';
   }
 }

@@ -23,7 +23,7 @@ import { parseCoordinatorError } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
 import type { EdgeExecutor, StudyView } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
-import { loadDataset } from '../probe/data';
+import { loadWithinLimits } from '../probe/data';
 import type { InputIssue } from '../contract/issues';
 import { ProbeInputError } from '../probe/errors';
 import type { ProbeSpec } from '../probe/lr-range-test';
@@ -31,9 +31,10 @@ import { validateSchedule, type ScheduleSpec, type WarmupSpec } from '../probe/s
 import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from '../probe/trial';
 import { RandomSampler } from '../tuning/samplers';
 import type { Params, Space } from '../tuning/types';
-import { limitsFrom, type Limits } from './lr-range-tests';
 import { studyStub } from '../coordinator/stub';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
+import { readConfig } from '../lib/config';
+import type { Limits } from '../contract/limits';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
 const SCHEDULE_SETTINGS = ['step_size', 'gamma', 't_max', 'eta_min', 'pct_start', 'div_factor', 'final_div_factor'] as const;
@@ -203,8 +204,9 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
   let ds;
   try {
     plan = planEdgeTrial(executor, msg.params);
-    ds = loadDataset(plan.probe.data, plan.probe.task);
-    const budget = limitsFrom(env);
+    // The same cap on the dataset as POST /v1/lr-range-tests applies to the same probe.
+    const budget = readConfig(env).probe;
+    ds = loadWithinLimits(plan.probe.data, plan.probe.task, budget.maxCells);
     const gflop = edgeTrialFlops(ds, plan.probe, plan.train) / 1e9;
     if (gflop > budget.maxGflop) {
       const steps = edgeTrialSteps(ds.n - Math.round(ds.n * plan.train.validation_split), plan.probe.batch_size, plan.train.epochs);
@@ -213,7 +215,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
     }
   } catch (err) {
     if (err instanceof ProbeInputError) {
-      await tell({ state: 'failed', error: `invalid probe for these params: ${err.message}` });
+      await tell({ state: 'failed', error: err.kind === 'over_budget' ? `over the edge budget: ${err.message}` : `invalid probe for these params: ${err.message}` });
       return;
     }
     throw err;

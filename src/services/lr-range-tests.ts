@@ -6,31 +6,19 @@
  */
 import { canonicalJson, sha256Hex } from '../lib/hash';
 import { newId } from '../lib/ids';
+import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
 import type { LrRangeTest, LrRangeTestRequest } from '../contract/schemas';
 import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';
 import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
-import { loadDataset, type Dataset } from '../probe/data';
+import { loadWithinLimits } from '../probe/data';
 import { ProbeInputError } from '../probe/errors';
 import { rangeTestFlops, runRangeTestYielding } from '../probe/lr-range-test';
 import { parameterCount } from '../probe/mlp';
 
 type ProbeRequest = Extract<LrRangeTestRequest, { probe: unknown }>;
 type CurveRequest = Extract<LrRangeTestRequest, { curve: unknown }>;
-
-export interface Limits {
-  maxGflop: number;
-  maxCells: number;
-}
-
-export function limitsFrom(env: Env): Limits {
-  const num = (v: string | undefined, d: number) => {
-    const n = Number(v);
-    return Number.isFinite(n) && n > 0 ? n : d;
-  };
-  return { maxGflop: num(env.PROBE_MAX_GFLOP, 60), maxCells: num(env.PROBE_MAX_CELLS, 2_000_000) };
-}
 
 /** Requests whose canonical form is larger than this are stored with a digest instead of the data. */
 const MAX_STORED_REQUEST_CHARS = 64 * 1024;
@@ -89,8 +77,8 @@ export async function lrRangeTest(env: Env, projectId: string, request: LrRangeT
 
 /** The probe trained on the edge, within the work budget. */
 async function runProbe(env: Env, request: ProbeRequest): Promise<Outcome> {
-  const limits = limitsFrom(env);
-  const ds = loadWithinLimits(request, limits);
+  const limits = readConfig(env).probe;
+  const ds = loadWithinLimits(request.probe.data, request.probe.task, limits.maxCells);
   const flops = rangeTestFlops(ds.features, ds.outputs, request.probe, request.range);
   const gflop = flops / 1e9;
   if (gflop > limits.maxGflop) {
@@ -170,26 +158,6 @@ export async function listLrRangeTests(env: Env, projectId: string, cursor: stri
     }),
     next_cursor: rows.length > limit ? page[page.length - 1].id : null,
   };
-}
-
-function loadWithinLimits(request: ProbeRequest, limits: Limits): Dataset {
-  const data = request.probe.data;
-  const cells =
-    data.kind === 'synthetic' ? data.n * (data.features + 1) : data.kind === 'inline' ? data.x.length * ((data.x[0]?.length ?? 0) + 1) : 0;
-  if (cells > limits.maxCells) {
-    throw new ProbeInputError(
-      { path: 'probe.data', message: `the dataset has ${cells} cells, over the edge limit of ${limits.maxCells}: send fewer rows or features` },
-      'over_budget',
-    );
-  }
-  const ds = loadDataset(data, request.probe.task);
-  if (ds.n * (ds.features + 1) > limits.maxCells) {
-    throw new ProbeInputError(
-      { path: 'probe.data', message: `the dataset has ${ds.n * (ds.features + 1)} cells, over the edge limit of ${limits.maxCells}: send fewer rows or columns` },
-      'over_budget',
-    );
-  }
-  return ds;
 }
 
 /** A large request is stored with its data (a probe's dataset, a curve's points) replaced by the digest of the whole request. */

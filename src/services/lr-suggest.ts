@@ -79,7 +79,9 @@ import {
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops } from '../probe/trial';
-import { limitsFrom, lrRangeTest, type Limits } from './lr-range-tests';
+import { lrRangeTest } from './lr-range-tests';
+import { readConfig } from '../lib/config';
+import type { Limits } from '../contract/limits';
 import { createStudy, getStudy, listTrials, run } from './studies';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr-validation';
@@ -506,7 +508,7 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
 
   const probe = req.probe;
   const optimizer = probe.optimizer.name as Optimizer;
-  const limits = limitsFrom(env);
+  const limits = readConfig(env).probe;
   const rt = await lrRangeTest(env, projectId, { probe, range: req.range });
   const ds = loadDataset(probe.data as ProbeSpec['data'], probe.task);
   const horizon = resolveHorizon(req, ds, probe as ProbeSpec, limits);

@@ -13,6 +13,8 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64 } from '../lib/ids';
+import { exponentialBackoffMs } from '../lib/backoff';
+import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
 import type { NotificationMessage, StudyEvent } from '../contract/study';
 import {
@@ -30,11 +32,6 @@ import {
 export const EVENT_TYPES = ['study.completed', 'study.best_improved', 'trial.failed'] as const;
 /** Attempts per delivery (the first and the retries; wrangler.toml's max_retries allows them). */
 export const MAX_ATTEMPTS = 5;
-/** Failed attempts in a row after which a subscription is disabled (NOTIFY_DISABLE_AFTER, default 15). */
-export function disableAfter(env: Env): number {
-  const n = Number(env.NOTIFY_DISABLE_AFTER);
-  return Number.isInteger(n) && n > 0 ? n : 15;
-}
 
 export interface SubscriptionView {
   id: string;
@@ -166,7 +163,7 @@ export async function handleNotificationBatch(batch: MessageBatch<NotificationMe
         continue;
       }
       const failures = sub.consecutiveFailures + 1;
-      if (failures >= disableAfter(env)) {
+      if (failures >= readConfig(env).notifyDisableAfter) {
         await updateSubscription(env.DB, sub.id, {
           consecutiveFailures: failures,
           state: 'disabled',
@@ -175,7 +172,7 @@ export async function handleNotificationBatch(batch: MessageBatch<NotificationMe
         message.ack();
       } else {
         await updateSubscription(env.DB, sub.id, { consecutiveFailures: failures });
-        if (attempt < MAX_ATTEMPTS) message.retry({ delaySeconds: 2 ** (attempt - 1) });
+        if (attempt < MAX_ATTEMPTS) message.retry({ delaySeconds: exponentialBackoffMs(attempt, 1000) / 1000 });
         else message.ack(); // given up on this event; the log shows every attempt
       }
     } catch (err) {

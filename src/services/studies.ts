@@ -1,6 +1,6 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
 import { newId, randomBase64Url } from '../lib/ids';
-import { DomainError } from '../contract/errors';
+import { inputError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
@@ -14,9 +14,6 @@ import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
 
-function invalid(issues: InputIssue[]): DomainError {
-  return new DomainError('invalid', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the request`, { issues });
-}
 
 /**
  * Every problem with a study body that the schema cannot see, for POST
@@ -38,7 +35,7 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
 /** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
 export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
   const { space, issues } = validateStudy(body);
-  if (issues.length > 0 || !space) throw invalid(issues);
+  if (issues.length > 0 || !space) throw inputError(issues);
   const executor = body.executor;
   const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
   const sampler: SamplerConfig = { ...body.sampler, seed };
@@ -82,7 +79,7 @@ export async function enqueue(env: Env, projectId: string, id: string, params: P
   const s = studyStub(env, projectId, id);
   const study = (await callStudy(id, () => s.getStudy())) as StudyView;
   const issues = validateParams(study.space, params);
-  if (issues.length > 0) throw invalid(issues);
+  if (issues.length > 0) throw inputError(issues);
   return callStudy(id, () => s.enqueue(params));
 }
 

@@ -13,7 +13,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64, randomBase64Url } from '../lib/ids';
-import { DomainError } from '../contract/errors';
+import { DomainError, inputError } from '../contract/errors';
 import { boundsStatus } from '../lib/json-bounds';
 import { StudyCreateSchema, type StudyCreate } from '../contract/schemas';
 import { issuesDetail, zodIssues } from '../contract/issues';
@@ -61,12 +61,12 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, ['study']);
     const status = boundsStatus(parsed.error);
-    throw new DomainError(status === 413 ? 'too_large' : 'invalid', issues.length === 1 ? `${issues[0].path}: ${issues[0].message}` : `${issues.length} problems in the template`, { issues });
+    throw inputError(issues, { kind: status === 413 ? 'too_large' : 'invalid', what: 'the template' });
   }
   const { issues } = validateStudy(parsed.data);
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
-    throw new DomainError('invalid', `${withPrefix[0].path}: ${withPrefix[0].message}`, { issues: withPrefix });
+    throw inputError(withPrefix, { what: 'the template' });
   }
   const row: TemplateRow = { id: newId('tpl'), projectId, name, study: study as object, createdAt: new Date() };
   await insertTemplate(env.DB, row);
@@ -92,7 +92,7 @@ export async function createTrigger(env: Env, projectId: string, body: { templat
         const near = closest(k, GITHUB_VARS);
         return { path: 'template_id', message: `the template's placeholder {{${k}}} is not filled by GitHub events${near ? `: did you mean {{${near}}}?` : ` (they fill: ${GITHUB_VARS.join(', ')})`}` };
       });
-      throw new DomainError('invalid', issuesDetail(issues), { issues });
+      throw inputError(issues);
     }
   }
   const secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));

@@ -28,6 +28,7 @@ import { editDistance } from '../lib/names';
 import type { InputIssue } from '../contract/issues';
 import { paramOrder } from './space';
 import type { Condition, FloatParam, IntParam, ParamSpec, ParamValue, Params, Space } from './types';
+import { describeValue, isRecord } from '../lib/values';
 
 
 export const MAX_PARAMS = 64;
@@ -39,27 +40,12 @@ const TYPES = ['float', 'int', 'categorical'] as const;
 const NUMERIC_KEYS = ['type', 'low', 'high', 'log', 'step', 'when'];
 const CATEGORICAL_KEYS = ['type', 'choices', 'when'];
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isParamValue(v: unknown): v is ParamValue {
   return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
-/** A short description of a value for messages: `'adam'`, `3`, `null`, `a list`, `an object`. */
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return `a ${typeof v}`;
-}
-
 function listValues(values: readonly unknown[], max = 10): string {
-  const shown = values.slice(0, max).map(describe).join(', ');
+  const shown = values.slice(0, max).map(describeValue).join(', ');
   return values.length > max ? `${shown}, ... (${values.length} in all)` : shown;
 }
 
@@ -114,7 +100,7 @@ function checkNumeric(
       return undefined;
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      issues.push({ path: `${p}.${key}`, message: `must be a finite number, got ${describe(v)}` });
+      issues.push({ path: `${p}.${key}`, message: `must be a finite number, got ${describeValue(v)}` });
       return undefined;
     }
     if (type === 'int' && !Number.isSafeInteger(v)) {
@@ -128,7 +114,7 @@ function checkNumeric(
 
   let log = false;
   if (raw.log !== undefined) {
-    if (typeof raw.log !== 'boolean') issues.push({ path: `${p}.log`, message: `must be true or false, got ${describe(raw.log)}` });
+    if (typeof raw.log !== 'boolean') issues.push({ path: `${p}.log`, message: `must be true or false, got ${describeValue(raw.log)}` });
     else log = raw.log;
   }
 
@@ -138,13 +124,13 @@ function checkNumeric(
     const s = raw.step;
     if (type === 'int') {
       if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) {
-        issues.push({ path: `${p}.step`, message: `must be an integer >= 1 for an int parameter, got ${describe(s)}` });
+        issues.push({ path: `${p}.step`, message: `must be an integer >= 1 for an int parameter, got ${describeValue(s)}` });
       } else {
         step = s;
         stepOk = true;
       }
     } else if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) {
-      issues.push({ path: `${p}.step`, message: `must be a number > 0, got ${describe(s)}` });
+      issues.push({ path: `${p}.step`, message: `must be a number > 0, got ${describeValue(s)}` });
     } else {
       step = s;
       stepOk = true;
@@ -190,7 +176,7 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
     return undefined;
   }
   if (!Array.isArray(raw)) {
-    issues.push({ path, message: `must be a list of strings, numbers or booleans, got ${describe(raw)}` });
+    issues.push({ path, message: `must be a list of strings, numbers or booleans, got ${describeValue(raw)}` });
     return undefined;
   }
   if (raw.length === 0) {
@@ -205,13 +191,13 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
   let ok = raw.length <= MAX_CHOICES;
   raw.forEach((c: unknown, i: number) => {
     if (!isParamValue(c)) {
-      issues.push({ path: `${path}.${i}`, message: `must be a string, a finite number or a boolean, got ${describe(c)}` });
+      issues.push({ path: `${path}.${i}`, message: `must be a string, a finite number or a boolean, got ${describeValue(c)}` });
       ok = false;
       return;
     }
     const j = first.get(c);
     if (j !== undefined) {
-      issues.push({ path: `${path}.${i}`, message: `duplicates choice ${j} (${describe(c)})` });
+      issues.push({ path: `${path}.${i}`, message: `duplicates choice ${j} (${describeValue(c)})` });
       ok = false;
       return;
     }
@@ -226,7 +212,7 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
 function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
   const p = `space.${name}`;
   if (!isRecord(raw)) {
-    issues.push({ path: p, message: `must be an object like {"type": "float", "low": 0, "high": 1}, got ${describe(raw)}` });
+    issues.push({ path: p, message: `must be an object like {"type": "float", "low": 0, "high": 1}, got ${describeValue(raw)}` });
     return {};
   }
   const type = raw.type;
@@ -235,7 +221,7 @@ function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
     return {};
   }
   if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) {
-    issues.push({ path: `${p}.type`, message: `must be one of ${TYPES.join(', ')}, got ${describe(type)}` });
+    issues.push({ path: `${p}.type`, message: `must be one of ${TYPES.join(', ')}, got ${describeValue(type)}` });
     return {};
   }
   const t = type as (typeof TYPES)[number];
@@ -266,7 +252,7 @@ function checkCondition(
   const p = `space.${name}.when`;
   const parents: string[] = [];
   if (!isRecord(raw)) {
-    issues.push({ path: p, message: `must be an object like {"optimizer": "adam"}, got ${describe(raw)}` });
+    issues.push({ path: p, message: `must be an object like {"optimizer": "adam"}, got ${describeValue(raw)}` });
     return { parents };
   }
   const before = issues.length;
@@ -290,11 +276,11 @@ function checkCondition(
     parents.push(parent);
     const check = (v: unknown, at: string): boolean => {
       if (!isParamValue(v)) {
-        issues.push({ path: at, message: `must be a string, a finite number or a boolean (or a list of them), got ${describe(v)}` });
+        issues.push({ path: at, message: `must be a string, a finite number or a boolean (or a list of them), got ${describeValue(v)}` });
         return false;
       }
       if (info.choices && !info.choices.includes(v)) {
-        issues.push({ path: at, message: `${describe(v)} is not one of the choices of '${parent}' (${listValues(info.choices)})` });
+        issues.push({ path: at, message: `${describeValue(v)} is not one of the choices of '${parent}' (${listValues(info.choices)})` });
         return false;
       }
       return true;
@@ -307,7 +293,7 @@ function checkCondition(
       const seen = new Set<unknown>();
       allowed.forEach((v: unknown, i: number) => {
         if (!check(v, `${path}.${i}`)) return;
-        if (seen.has(v)) issues.push({ path: `${path}.${i}`, message: `repeats ${describe(v)}` });
+        if (seen.has(v)) issues.push({ path: `${path}.${i}`, message: `repeats ${describeValue(v)}` });
         seen.add(v);
       });
       condition[parent] = [...allowed] as ParamValue[];
@@ -352,7 +338,7 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
   if (!isRecord(raw)) {
     issues.push({
       path: 'space',
-      message: `must be an object mapping parameter names to {"type": ...} specs, got ${describe(raw)}`,
+      message: `must be an object mapping parameter names to {"type": ...} specs, got ${describeValue(raw)}`,
     });
     return { space: null, issues };
   }
@@ -397,7 +383,7 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
 
 function conditionText(when: Condition): string {
   return Object.entries(when)
-    .map(([parent, v]) => (Array.isArray(v) ? `${parent} is one of ${listValues(v)}` : `${parent} is ${describe(v)}`))
+    .map(([parent, v]) => (Array.isArray(v) ? `${parent} is one of ${listValues(v)}` : `${parent} is ${describeValue(v)}`))
     .join(' and ');
 }
 
@@ -414,9 +400,9 @@ function holds(spec: ParamSpec, params: Params): boolean {
 /** Why `v` is not a valid value of `spec`, or undefined when it is. */
 function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
   if (spec.type === 'categorical') {
-    return spec.choices.some((c) => c === v) ? undefined : `must be one of ${listValues(spec.choices)}, got ${describe(v)}`;
+    return spec.choices.some((c) => c === v) ? undefined : `must be one of ${listValues(spec.choices)}, got ${describeValue(v)}`;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a finite number, got ${describe(v)}`;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a finite number, got ${describeValue(v)}`;
   if (spec.type === 'int' && !Number.isInteger(v)) return `must be an integer, got ${v}`;
   if (v < spec.low || v > spec.high) return `must be in [${spec.low}, ${spec.high}], got ${v}`;
   if (!onStep(spec, v)) return `must be ${spec.low} plus a whole number of steps of ${spec.step}, got ${v}`;
@@ -430,7 +416,7 @@ function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
  * (its parent is missing or invalid) is not checked: the parent's issue says it.
  */
 export function validateParams(space: Space, params: unknown): InputIssue[] {
-  if (!isRecord(params)) return [{ path: 'params', message: `must be an object of parameter values, got ${describe(params)}` }];
+  if (!isRecord(params)) return [{ path: 'params', message: `must be an object of parameter values, got ${describeValue(params)}` }];
   const issues: InputIssue[] = [];
   const known = Object.keys(space);
   for (const key of Object.keys(params)) {

@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api, BIN, KEY, ROOT, RUNNER_KEY, sleep, until, URL } from './helpers';
+import { apiJson, BIN, KEY, ROOT, RUNNER_KEY, sleep, until, URL } from './helpers';
 
 const TRAIN = path.join(ROOT, 'test/e2e/fixtures/train.mjs');
 
 async function runnerStudy(extra: Record<string, unknown> = {}, executor: Record<string, unknown> = {}) {
-  return api('POST', '/v1/studies', {
+  return apiJson('POST', '/v1/studies', {
     name: 'agent-e2e',
     space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, momentum: { type: 'float', low: 0.5, high: 0.99 } },
     sampler: { name: 'random', seed: 5 },
@@ -69,7 +69,7 @@ function agent(studyId: string, agentArgs: string[], train: string[], opts: Agen
   return run;
 }
 
-const trialsOf = async (id: string) => (await api('GET', `/v1/studies/${id}/trials`)).trials as any[];
+const trialsOf = async (id: string) => (await apiJson('GET', `/v1/studies/${id}/trials`)).trials as any[];
 const expected = (p: { lr: number; momentum: number }, steps: number) => (Math.log10(p.lr) + 2) ** 2 + (p.momentum - 0.9) ** 2 + 1 / steps;
 
 describe('stride agent', () => {
@@ -97,7 +97,7 @@ describe('stride agent', () => {
     expect(run.stdout).not.toMatch(/stride: \{/);
     expect(run.stderr).toMatch(/stride: trial 0 complete: /);
     expect(run.stderr).toMatch(/stride: done: 3 trials \(3 complete, 0 pruned, 0 failed\); best /);
-    expect((await api('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
+    expect((await apiJson('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
   });
 
   it('reads metrics from STRIDE_METRICS_FILE, runs one trial per GPU, and stops after --count', async () => {
@@ -114,7 +114,7 @@ describe('stride agent', () => {
     // Two at a time: some trials overlapped.
     const spans = trials.map((t) => [Date.parse(t.started_at), Date.parse(t.completed_at)]).sort((a, b) => a[0] - b[0]);
     expect(spans.some((s, i) => i > 0 && s[0] < spans[i - 1][1])).toBe(true);
-    expect((await api('GET', `/v1/studies/${study.id}`)).n_trials).toBe(4);
+    expect((await apiJson('GET', `/v1/studies/${study.id}`)).n_trials).toBe(4);
   });
 
   it('obeys should_prune: stops the child and tells pruned', async () => {
@@ -183,7 +183,7 @@ describe('stride agent', () => {
     ]);
     expect(trials[0].attempts).toBe(2);
     expect(trials[0].intermediate.map((p: any) => p.step)).toEqual([1, 2, 3]);
-    expect((await api('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
+    expect((await apiJson('GET', `/v1/studies/${study.id}`)).state).toBe('completed');
   });
 
   it('Ctrl-C stops the child and hands the trial back at once', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api, stride } from './helpers';
+import { apiJson, stride } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'stride-cli-'));
 
@@ -145,8 +145,8 @@ describe('stride CI commands', () => {
     // Run it (ask and tell over the API), waiting meanwhile.
     const waiting = stride(['study', 'wait', id, '--timeout', '60s', '--interval', '200ms']);
     for (let i = 0; i < 3; i++) {
-      const t = await api('POST', `/v1/studies/${id}/ask`);
-      await api('POST', `/v1/studies/${id}/trials/${t.number}/tell`, { value: 1 + i });
+      const t = await apiJson('POST', `/v1/studies/${id}/ask`);
+      await apiJson('POST', `/v1/studies/${id}/trials/${t.number}/tell`, { value: 1 + i });
     }
     const done = await waiting;
     expect(done.code).toBe(0);
@@ -168,8 +168,8 @@ describe('stride CI commands', () => {
     expect(exported.trials).toHaveLength(3);
     // A study whose trials all failed: wait exits 1.
     const failing = (await stride(['study', 'create', file('f.json', { name: 'f', space: { lr: { type: 'float', low: 0.1, high: 1 } }, max_trials: 1 })])).out.trim();
-    const t = await api('POST', `/v1/studies/${failing}/ask`);
-    await api('POST', `/v1/studies/${failing}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
+    const t = await apiJson('POST', `/v1/studies/${failing}/ask`);
+    await apiJson('POST', `/v1/studies/${failing}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
     const failed = await stride(['study', 'wait', failing, '--timeout', '10s']);
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/no trial completed/);
@@ -211,7 +211,7 @@ describe('stride CI commands', () => {
     expect(run.code).toBe(0);
     expect(run.err).toMatch(/started study std_\w+ \(cli-edge\)/);
     expect((await stride(['study', 'wait', heldId, '--timeout', '90s', '--interval', '300ms'])).code).toBe(0);
-    expect((await api('GET', `/v1/studies/${heldId}`)).n_trials).toBe(2);
+    expect((await apiJson('GET', `/v1/studies/${heldId}`)).n_trials).toBe(2);
 
     // A runner study that no runner serves.
     const runner = (await stride(['study', 'create', file('runner.json', { ...edge, name: 'cli-runner', executor: { kind: 'runner' } })])).out.trim();

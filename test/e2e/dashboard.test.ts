@@ -8,7 +8,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, findChromium } from '../../scripts/ensure-chromium.mjs';
-import { api, KEY, ROOT, URL } from './helpers';
+import { apiJson, KEY, ROOT, URL } from './helpers';
 
 // Callbacks run in the page by page.evaluate use (globalThis as any): the project's types have no DOM.
 const SHOTS = path.resolve(import.meta.dirname, '../screenshots');
@@ -18,7 +18,7 @@ const CHROMIUM = findChromium();
 
 /** A study like the README's: a few complete trials with intermediate values, some pruned, one failed. */
 async function seedStudy(name: string) {
-  const study = await api('POST', '/v1/studies', {
+  const study = await apiJson('POST', '/v1/studies', {
     name,
     metric: 'val_loss',
     space: {
@@ -30,13 +30,13 @@ async function seedStudy(name: string) {
     max_trials: 14,
   });
   for (let i = 0; i < 14; i++) {
-    const t = await api('POST', `/v1/studies/${study.id}/ask`);
+    const t = await apiJson('POST', `/v1/studies/${study.id}/ask`);
     const base = (Math.log10(t.params.lr) + 2) ** 2 / 4 + (t.params.momentum - 0.9) ** 2 + (t.params.optimizer === 'adam' ? 0.05 : 0.1);
     const steps = i % 4 === 3 ? 2 : 5;
-    for (let s = 1; s <= steps; s++) await api('POST', `/v1/studies/${study.id}/trials/${t.number}/report`, { step: s, value: base + 1 / s });
-    if (i === 6) await api('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
-    else if (steps === 2) await api('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'pruned' });
-    else await api('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { value: base + 0.2 });
+    for (let s = 1; s <= steps; s++) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/report`, { step: s, value: base + 1 / s });
+    if (i === 6) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
+    else if (steps === 2) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'pruned' });
+    else await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { value: base + 0.2 });
   }
   return study;
 }
@@ -64,7 +64,7 @@ describe('dashboard in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
     studyId = (await seedStudy('mlp-lr (seeded)')).id;
-    await api('POST', '/v1/studies', { name: 'still running', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
+    await apiJson('POST', '/v1/studies', { name: 'still running', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
   });
   afterAll(async () => {
     await browser?.close();
@@ -114,7 +114,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#summary').textContent()).toMatch(/completed/);
     // 14 rows; sorting by value puts the best first (keyboard: the header is a button).
     expect(await page.locator('#trials-table tbody tr').count()).toBe(14);
-    const study = await api('GET', `/v1/studies/${studyId}`);
+    const study = await apiJson('GET', `/v1/studies/${studyId}`);
     await page.locator('[data-sort="value"]').focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#trials-table tbody tr').first().getAttribute('data-trial')).toBe(String(study.best_trial.number));
@@ -129,12 +129,12 @@ describe('dashboard in Chromium', () => {
   });
 
   it('updates a running study live', async () => {
-    const s = await api('POST', '/v1/studies', { name: 'live', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
+    const s = await apiJson('POST', '/v1/studies', { name: 'live', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
     expect(await page.locator('#trials-table tbody tr').count()).toBe(0);
-    const t = await api('POST', `/v1/studies/${s.id}/ask`);
-    await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: 0.5 });
+    const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: 0.5 });
     await expect.poll(() => page.locator('#trials-table tbody tr').count(), { timeout: 10_000 }).toBe(1);
     await page.close();
   });
@@ -224,17 +224,17 @@ describe('dashboard in Chromium', () => {
     const pname = `${img(4)}opt`;
     const choices = [img(5), '<script>window.__xss=6</script>'];
     const error = `${img(7)}<b>boom</b>`;
-    const s = await api('POST', '/v1/studies', {
+    const s = await apiJson('POST', '/v1/studies', {
       name,
       metric,
       space: { x: { type: 'float', low: 0, high: 1 }, [pname]: { type: 'categorical', choices } },
       sampler: { name: 'random', seed: 1 },
     });
     for (let i = 0; i < 12; i++) {
-      const t = await api('POST', `/v1/studies/${s.id}/ask`);
-      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/report`, { step: 1, value: t.params.x });
-      if (i === 0) await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { state: 'failed', error });
-      else await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.x + (t.params[pname] === choices[0] ? 1 : 0) });
+      const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/report`, { step: 1, value: t.params.x });
+      if (i === 0) await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { state: 'failed', error });
+      else await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.x + (t.params[pname] === choices[0] ? 1 : 0) });
     }
     const injected = async (page: Page) => {
       await page.waitForTimeout(500); // a broken <img> fires onerror asynchronously
@@ -281,12 +281,12 @@ describe('dashboard in Chromium', () => {
   });
 
   it('says so when every trial of a completed study failed (list and study page); some failures still read completed', async () => {
-    const bad = await api('POST', '/v1/studies', { name: 'all failed', space: { x: { type: 'float', low: 0, high: 1 } }, max_trials: 2 });
+    const bad = await apiJson('POST', '/v1/studies', { name: 'all failed', space: { x: { type: 'float', low: 0, high: 1 } }, max_trials: 2 });
     for (let i = 0; i < 2; i++) {
-      const t = await api('POST', `/v1/studies/${bad.id}/ask`);
-      await api('POST', `/v1/studies/${bad.id}/trials/${t.number}/tell`, { state: 'failed', error: 'CUDA out of memory' });
+      const t = await apiJson('POST', `/v1/studies/${bad.id}/ask`);
+      await apiJson('POST', `/v1/studies/${bad.id}/trials/${t.number}/tell`, { state: 'failed', error: 'CUDA out of memory' });
     }
-    expect((await api('GET', `/v1/studies/${bad.id}`)).state).toBe('completed');
+    expect((await apiJson('GET', `/v1/studies/${bad.id}`)).state).toBe('completed');
     const list = await open('#/studies');
     const cell = list.locator(`tr[data-study="${bad.id}"] td.state`);
     await cell.waitFor();
@@ -307,16 +307,16 @@ describe('dashboard in Chromium', () => {
   });
 
   it('warns that importance from too few complete trials is not meaningful, and shows no bars then', async () => {
-    const s = await api('POST', '/v1/studies', {
+    const s = await apiJson('POST', '/v1/studies', {
       name: 'three trials',
       space: { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1 }, c: { type: 'float', low: 0, high: 1 } },
       sampler: { name: 'random', seed: 2 },
     });
     for (let i = 0; i < 3; i++) {
-      const t = await api('POST', `/v1/studies/${s.id}/ask`);
-      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.a + 2 * t.params.b });
+      const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.a + 2 * t.params.b });
     }
-    const imp = await api('GET', `/v1/studies/${s.id}/importance`);
+    const imp = await apiJson('GET', `/v1/studies/${s.id}/importance`);
     expect(imp).toMatchObject({ n_trials: 3, min_trials: 10, meaningful: false });
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
@@ -335,13 +335,13 @@ describe('dashboard in Chromium', () => {
   });
 
   it('draws a pruned trial with a single report as a visible mark', async () => {
-    const s = await api('POST', '/v1/studies', { name: 'one report', space: { x: { type: 'float', low: 0, high: 1 } } });
-    const a = await api('POST', `/v1/studies/${s.id}/ask`);
-    for (let step = 1; step <= 5; step++) await api('POST', `/v1/studies/${s.id}/trials/${a.number}/report`, { step, value: 1 / step });
-    await api('POST', `/v1/studies/${s.id}/trials/${a.number}/tell`, { value: 0.2 });
-    const b = await api('POST', `/v1/studies/${s.id}/ask`);
-    await api('POST', `/v1/studies/${s.id}/trials/${b.number}/report`, { step: 1, value: 3 });
-    await api('POST', `/v1/studies/${s.id}/trials/${b.number}/tell`, { state: 'pruned' });
+    const s = await apiJson('POST', '/v1/studies', { name: 'one report', space: { x: { type: 'float', low: 0, high: 1 } } });
+    const a = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    for (let step = 1; step <= 5; step++) await apiJson('POST', `/v1/studies/${s.id}/trials/${a.number}/report`, { step, value: 1 / step });
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${a.number}/tell`, { value: 0.2 });
+    const b = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${b.number}/report`, { step: 1, value: 3 });
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${b.number}/tell`, { state: 'pruned' });
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
     // A filled mark in the pruned color (#b26b00), at least 8×8 px: not a hairline ring nor a zero-length path.
@@ -358,14 +358,14 @@ describe('dashboard in Chromium', () => {
   });
 
   it("spans the parallel-coordinate axes over the space's bounds (log for log params, every choice)", async () => {
-    const s = await api('POST', '/v1/studies', {
+    const s = await apiJson('POST', '/v1/studies', {
       name: 'narrow trials',
       space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 0, high: 100 }, act: { type: 'categorical', choices: ['relu', 'gelu', 'tanh'] } },
     });
     for (const [lr, width] of [[0.01, 40], [0.02, 50], [0.05, 60]]) {
-      await api('POST', `/v1/studies/${s.id}/trials`, { params: { lr, width, act: 'relu' } });
-      const t = await api('POST', `/v1/studies/${s.id}/ask`);
-      await api('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: lr * width });
+      await apiJson('POST', `/v1/studies/${s.id}/trials`, { params: { lr, width, act: 'relu' } });
+      const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: lr * width });
     }
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
@@ -426,7 +426,7 @@ describe('dashboard in Chromium', () => {
     // A sweep measured elsewhere: a valley around lr 0.1, a blow-up past 1, NaN (null) at the end.
     const lr = Array.from({ length: 300 }, (_, i) => 10 ** (-6 + (7 * i) / 299));
     const loss = lr.map((v, i) => (i > 285 ? null : 0.4 + 1.9 / (1 + Math.exp((Math.log10(v) + 3) / 0.3)) + 0.02 * Math.exp((Math.log10(v) + 0.5) / 0.12)));
-    const posted = await api('POST', '/v1/lr-range-tests', { curve: { lr, loss }, range: { smoothing: 0.9 }, model: { name, parameters: 11.2e6 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 128 });
+    const posted = await apiJson('POST', '/v1/lr-range-tests', { curve: { lr, loss }, range: { smoothing: 0.9 }, model: { name, parameters: 11.2e6 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 128 });
     expect(posted.suggestion.lr).toBeGreaterThan(0);
     const page = await open('#/lr');
     const row = page.locator(`#recent-table tr[data-id="${posted.id}"]`);

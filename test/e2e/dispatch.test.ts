@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { api, until } from './helpers';
+import { apiJson, until } from './helpers';
 
 
 describe('dispatch_url job notices', () => {
@@ -25,7 +25,7 @@ describe('dispatch_url job notices', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const t0 = Date.now();
-      const study = await api('POST', '/v1/studies', {
+      const study = await apiJson('POST', '/v1/studies', {
         name: 'dispatch',
         space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
         max_trials: 4,
@@ -33,7 +33,7 @@ describe('dispatch_url job notices', () => {
       });
       // The secret is shown once, at creation.
       expect(study.dispatch_secret).toMatch(/^dsec_[A-Za-z0-9_-]{40,}$/);
-      expect((await api('GET', `/v1/studies/${study.id}`)).dispatch_secret).toBeUndefined();
+      expect((await apiJson('GET', `/v1/studies/${study.id}`)).dispatch_secret).toBeUndefined();
 
       const t = Date.now();
       while (received.filter((r) => r.answered === 200).length === 0 && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 100));
@@ -56,18 +56,18 @@ describe('dispatch_url job notices', () => {
       // A tampered body does not verify.
       const forged = createHmac('sha256', study.dispatch_secret).update(`${received[2].headers['stride-timestamp']}.${received[2].body.replace('"available":2', '"available":9')}`).digest('hex');
       expect(`v1=${forged}`).not.toBe(received[2].headers['stride-signature']);
-      const read = await api('GET', `/v1/studies/${study.id}`);
+      const read = await apiJson('GET', `/v1/studies/${study.id}`);
       expect(read.dispatch).toMatchObject({ pending: false, last: { ok: true, attempt: 3, detail: 'HTTP 200' } });
 
       // Both slots leased, then one trial told: a slot is free again, so a new notice goes out.
-      const g0 = await api('POST', '/v1/runners/lease', { study_id: study.id });
-      await api('POST', '/v1/runners/lease', { study_id: study.id });
-      await api('POST', `/v1/studies/${study.id}/trials/${g0.trial.number}/tell`, { value: 1, lease_token: g0.lease.token });
+      const g0 = await apiJson('POST', '/v1/runners/lease', { study_id: study.id });
+      await apiJson('POST', '/v1/runners/lease', { study_id: study.id });
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${g0.trial.number}/tell`, { value: 1, lease_token: g0.lease.token });
       await until('the notice of the freed slot', async () => received.length >= 4, 10_000);
       expect(JSON.parse(received[3].body)).toMatchObject({ study_id: study.id, available: 1 });
 
       // Without max_parallel a tell frees nothing: no notice beyond the one at creation.
-      const unbounded = await api('POST', '/v1/studies', {
+      const unbounded = await apiJson('POST', '/v1/studies', {
         name: 'dispatch-unbounded',
         space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
         max_trials: 4,
@@ -75,8 +75,8 @@ describe('dispatch_url job notices', () => {
       });
       const mine = () => received.filter((r) => JSON.parse(r.body).study_id === unbounded.id);
       await until('the creation notice', async () => mine().length >= 1, 10_000);
-      const g = await api('POST', '/v1/runners/lease', { study_id: unbounded.id });
-      await api('POST', `/v1/studies/${unbounded.id}/trials/${g.trial.number}/tell`, { value: 1, lease_token: g.lease.token });
+      const g = await apiJson('POST', '/v1/runners/lease', { study_id: unbounded.id });
+      await apiJson('POST', `/v1/studies/${unbounded.id}/trials/${g.trial.number}/tell`, { value: 1, lease_token: g.lease.token });
       await new Promise((r) => setTimeout(r, 1500));
       expect(mine()).toHaveLength(1);
     } finally {

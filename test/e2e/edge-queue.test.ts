@@ -7,7 +7,7 @@
 // nothing again: the next trial stayed `running` with 0 epochs, for good.
 // Two studies in a row must finish every trial, whatever the machine's speed.
 import { describe, expect, it } from 'vitest';
-import { api, KEY, sleep, URL } from './helpers';
+import { apiJson, KEY, sleep, URL } from './helpers';
 
 // About 26 GFLOP per trial (the edge budget is 60): several seconds of training on a laptop core.
 const PROBE = {
@@ -33,19 +33,19 @@ async function stateOf(id: string): Promise<string | null> {
 describe('edge trials on the local queue', () => {
   it('two edge studies in a row train all their trials to the end', async () => {
     for (const round of [0, 1]) {
-      const study = await api('POST', '/v1/studies', {
+      const study = await apiJson('POST', '/v1/studies', {
         name: `edge-queue ${round}`,
         space: { lr: { type: 'categorical', choices: [1e-3, 3e-3] } },
         sampler: { name: 'grid', seed: 0 },
         max_trials: 2,
         executor: { kind: 'edge', epochs: EPOCHS, parallelism: 2, probe: PROBE },
       });
-      await api('POST', `/v1/studies/${study.id}/run`);
+      await apiJson('POST', `/v1/studies/${study.id}/run`);
       // Generous: a few seconds per trial here, minutes on a slow machine. Stalled, it never completes.
       const deadline = Date.now() + 240_000;
       let state: string | null = null;
       while (Date.now() < deadline && (state = await stateOf(study.id)) !== 'completed') await sleep(500);
-      const trials = await api('GET', `/v1/studies/${study.id}/trials`);
+      const trials = await apiJson('GET', `/v1/studies/${study.id}/trials`);
       const list = (trials.trials ?? trials) as { state: string; intermediate: unknown[] }[];
       expect({ round, state, trials: list.map((t) => [t.state, t.intermediate.length]) }).toEqual({
         round,

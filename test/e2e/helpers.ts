@@ -12,7 +12,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/stride.mjs');
 
 /** Call the API with the development key; the parsed answer (null for an empty one), or an Error for 4xx/5xx. */
-export async function api(method: string, p: string, body?: unknown): Promise<any> {
+export async function apiJson(method: string, p: string, body?: unknown): Promise<any> {
   const res = await fetch(URL + p, {
     method,
     headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api, ROOT, URL } from './helpers';
+import { apiJson, ROOT, URL } from './helpers';
 
 const SCRIPT = path.join(ROOT, 'examples/send-event.sh');
 
@@ -17,17 +17,17 @@ function sendEvent(trigger: { id: string; secret: string }, data: unknown) {
 
 describe('examples/send-event.sh', () => {
   it('prints the created study, and the problem detail (exit 1) when the server refuses the event', async () => {
-    const tpl = await api('POST', '/v1/templates', {
+    const tpl = await apiJson('POST', '/v1/templates', {
       name: 'send-event',
       study: { name: 'run-{{sha}}', space: { lr: { type: 'float', low: 0.001, high: 1, log: true } }, metadata: { by: '{{sender}}' } },
     });
-    const trigger = await api('POST', '/v1/triggers', { template_id: tpl.id, kind: 'standard' });
+    const trigger = await apiJson('POST', '/v1/triggers', { template_id: tpl.id, kind: 'standard' });
 
     const ok = sendEvent(trigger, { sha: 'abc', sender: 'ada' });
     expect(ok.status, ok.stderr).toBe(0);
     const answer = JSON.parse(ok.stdout);
     expect(answer).toMatchObject({ status: 'created', study_id: expect.stringMatching(/^std_/) });
-    expect((await api('GET', `/v1/studies/${answer.study_id}`)).name).toBe('run-abc');
+    expect((await apiJson('GET', `/v1/studies/${answer.study_id}`)).name).toBe('run-abc');
 
     const refused = sendEvent(trigger, { sha: 'def' });
     expect(refused.status).toBe(1);

@@ -15,9 +15,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/tuning/rng';
 import { fromUnit } from '../../src/tuning/samplers/random';
-import { buildParams, isActive, paramOrder } from '../../src/tuning/space';
+import { buildParams } from '../../src/tuning/space';
 import type { Direction, FrozenTrial, ParamSpec, Params, Sampler, Space, TrialState } from '../../src/tuning/types';
-import { validateParams } from '../../src/tuning/validate';
+import { expectValidParams } from './builders';
 
 export interface ConformanceOptions {
   /** Only discrete spaces (categorical, int, stepped float): for the grid sampler. */
@@ -57,33 +57,6 @@ function conditionalSpace(discrete: boolean): Space {
     nesterov: { type: 'categorical', choices: [true, false], when: { opt: 'sgd' } },
     dampening: { type: 'float', low: 0, high: 0.5, step: 0.25, when: { nesterov: false } },
   };
-}
-
-/** Parameters that must be present for these params: walk paramOrder with the params' own values. */
-function expectedKeys(space: Space, params: Params): string[] {
-  const sofar: Params = {};
-  const keys: string[] = [];
-  for (const name of paramOrder(space)) {
-    if (!isActive(space[name], sofar)) continue;
-    keys.push(name);
-    if (name in params) sofar[name] = params[name];
-  }
-  return keys.sort();
-}
-
-function expectValid(space: Space, params: Params): void {
-  expect(validateParams(space, params)).toEqual([]);
-  expect(Object.keys(params).sort()).toEqual(expectedKeys(space, params));
-  for (const [name, v] of Object.entries(params)) {
-    const spec = space[name];
-    if (spec.type === 'categorical') expect(spec.choices).toContain(v);
-    else {
-      expect(typeof v).toBe('number');
-      expect(v as number).toBeGreaterThanOrEqual(spec.low);
-      expect(v as number).toBeLessThanOrEqual(spec.high);
-      if (spec.type === 'int') expect(Number.isInteger(v)).toBe(true);
-    }
-  }
 }
 
 /** A trial for a history, with params drawn uniformly (valid for the space). */
@@ -126,7 +99,7 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
     it('respects bounds, log scales, steps, ints and categorical choices', () => {
       const space = mixedSpace(discrete);
       const all = sequential(make(), space, Math.max(n, 40));
-      for (const p of all) expectValid(space, p);
+      for (const p of all) expectValidParams(space, p);
       if (!discrete) {
         // Log scale: uniform in log(x), so many draws in the lowest decades (a
         // grid, in discrete mode, weighs every grid value alike instead).
@@ -141,7 +114,7 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
       const space = conditionalSpace(discrete);
       const all = sequential(make(), space, Math.max(n, 40));
       for (const p of all) {
-        expectValid(space, p);
+        expectValidParams(space, p);
         expect('beta1' in p).toBe(p.opt === 'adam');
         expect('momentum' in p).toBe(p.opt === 'sgd' || p.opt === 'rmsprop');
         expect('nesterov' in p).toBe(p.opt === 'sgd');
@@ -180,11 +153,11 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
         return trial(space, i, state, rng.next(), rng, state === 'pruned' ? 1 + (i % 4) : state === 'running' ? 2 : 0);
       });
       for (const direction of ['minimize', 'maximize'] as const) {
-        expectValid(space, make().sample(ctx(space, history, 21, 7, direction)));
+        expectValidParams(space, make().sample(ctx(space, history, 21, 7, direction)));
       }
       // Only unfinished or failed trials: nothing to learn from.
       const none = history.filter((t) => t.state === 'failed' || t.state === 'running');
-      expectValid(space, make().sample(ctx(space, none, 21)));
+      expectValidParams(space, make().sample(ctx(space, none, 21)));
     });
 
     it('survives a history where every value (and every param) is identical', () => {
@@ -192,9 +165,9 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
       const rng = new Rng(3);
       const same = trial(space, 0, 'complete', 1, rng);
       const identical = Array.from({ length: 15 }, (_, i) => ({ ...same, number: i }));
-      expectValid(space, make().sample(ctx(space, identical, 15)));
+      expectValidParams(space, make().sample(ctx(space, identical, 15)));
       const constant = Array.from({ length: 15 }, (_, i) => trial(space, i, 'complete', 0.5, rng));
-      expectValid(space, make().sample(ctx(space, constant, 15)));
+      expectValidParams(space, make().sample(ctx(space, constant, 15)));
     });
 
     it('handles a categorical parameter with a single choice', () => {
@@ -203,7 +176,7 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
       const history = Array.from({ length: 12 }, (_, i) => trial(space, i, 'complete', rng.next(), rng));
       for (const t of [12, 13]) {
         const p = make().sample(ctx(space, history.slice(0, t), t));
-        expectValid(space, p);
+        expectValidParams(space, p);
         expect(p.only).toBe('x');
       }
     });
@@ -217,7 +190,7 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
       ];
       for (const space of spaces) {
         const all = sequential(make(), space, 4);
-        for (const p of all) expectValid(space, p);
+        for (const p of all) expectValidParams(space, p);
       }
     });
   });

@@ -5,8 +5,8 @@ import { defaultPrior, fitHyperparameters, GpPosterior, makeNegLogPosterior } fr
 import { erfcx, logEI, logH, normCdf } from '../../src/tuning/gp/acquisition';
 import { GpSampler, randomParams, standardize, yeoJohnson } from '../../src/tuning/samplers/gp';
 import { Rng } from '../../src/tuning/rng';
-import { isActive, paramOrder } from '../../src/tuning/space';
 import type { Direction, FrozenTrial, Params, Space } from '../../src/tuning/types';
+import { branin as braninAt, expectValidParams, frozenTrial, median, optimise } from './builders';
 
 // ---------- helpers ----------
 
@@ -27,73 +27,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Every active parameter present, in range, on its grid; every inactive one absent. */
-function expectValid(space: Space, params: Params): void {
-  for (const name of paramOrder(space)) {
-    const spec = space[name];
-    if (!isActive(spec, params)) {
-      expect(params).not.toHaveProperty(name);
-      continue;
-    }
-    expect(params).toHaveProperty(name);
-    const v = params[name];
-    if (spec.type === 'categorical') {
-      expect(spec.choices).toContain(v);
-    } else {
-      expect(typeof v).toBe('number');
-      expect(v as number).toBeGreaterThanOrEqual(spec.low);
-      expect(v as number).toBeLessThanOrEqual(spec.high);
-      if (spec.type === 'int') expect(Number.isInteger(v)).toBe(true);
-      if (spec.step !== undefined) {
-        const k = ((v as number) - spec.low) / spec.step;
-        expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-6);
-      }
-    }
-  }
-  for (const name of Object.keys(params)) expect(space).toHaveProperty(name);
-}
-
-const branin = (p: Params) => {
-  const x = p.x as number;
-  const y = p.y as number;
-  const b = 5.1 / (4 * Math.PI * Math.PI);
-  const c = 5 / Math.PI;
-  const t = 1 / (8 * Math.PI);
-  return (y - b * x * x + c * x - 6) ** 2 + 10 * (1 - t) * Math.cos(x) + 10;
-};
+const branin = (p: Params) => braninAt(p.x as number, p.y as number);
 const braninSpace: Space = { x: { type: 'float', low: -5, high: 10 }, y: { type: 'float', low: 0, high: 15 } };
 const sphereSpace: Space = Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 5 }]));
 const sphere = (p: Params) => [0, 1, 2, 3].reduce((s, i) => s + (p[`x${i}`] as number) ** 2, 0);
-
-const complete = (number: number, params: Params, value: number | null): FrozenTrial => ({
-  number,
-  state: 'complete',
-  params,
-  value,
-  intermediate: [],
-});
-
-/** sample -> evaluate -> append, n times; returns the best value and the history. */
-function optimise(
-  pick: (trials: FrozenTrial[], trialNumber: number) => Params,
-  f: (p: Params) => number,
-  n: number,
-): { best: number; trials: FrozenTrial[] } {
-  const trials: FrozenTrial[] = [];
-  let best = Infinity;
-  for (let i = 0; i < n; i++) {
-    const params = pick(trials, i);
-    const value = f(params);
-    best = Math.min(best, value);
-    trials.push(complete(i, params, value));
-  }
-  return { best, trials };
-}
 
 // ---------- linear algebra ----------
 
@@ -319,7 +256,7 @@ describe('GpSampler', () => {
     expect(trials[3].params).toEqual(randomParams(braninSpace, new Rng(1).fork(3)));
     const p = s.sample({ space: braninSpace, trials, direction: 'minimize', seed: 1, trialNumber: 5 });
     expect(s.lastInfo.mode).toBe('gp');
-    expectValid(braninSpace, p);
+    expectValidParams(braninSpace, p);
   });
 
   it('is deterministic in (space, trials, direction, seed, trial number)', () => {
@@ -367,7 +304,7 @@ describe('GpSampler', () => {
       const p = s.sample({ space: sphereSpace, trials, direction: 'maximize', seed: 5, trialNumber: i });
       const v = neg(p);
       best = Math.max(best, v);
-      trials.push(complete(i, p, v));
+      trials.push(frozenTrial(i, p, v));
     }
     expect(best).toBeGreaterThan(-1);
   });
@@ -389,7 +326,7 @@ describe('GpSampler', () => {
     const s = new GpSampler({ n_startup_trials: 6 });
     const { best, trials } = optimise((tr, i) => {
       const p = s.sample({ space, trials: tr, direction: 'minimize', seed: 2, trialNumber: i });
-      expectValid(space, p);
+      expectValidParams(space, p);
       return p;
     }, f, 25);
     expect(s.lastInfo.mode).toBe('gp');
@@ -465,31 +402,31 @@ describe('GpSampler', () => {
       trials: many(15, (i) => ({ number: i, state: 'failed', params: { x: 1, y: 2 }, value: null, intermediate: [] })),
       gp: false,
     });
-    cases.push({ name: 'identical values', space: braninSpace, trials: many(15, (i) => complete(i, randomParams(braninSpace, new Rng(i)), 3)), gp: true });
-    cases.push({ name: 'duplicate points', space: braninSpace, trials: many(15, (i) => complete(i, { x: 1, y: 2 }, i % 3)), gp: true });
+    cases.push({ name: 'identical values', space: braninSpace, trials: many(15, (i) => frozenTrial(i, randomParams(braninSpace, new Rng(i)), 3)), gp: true });
+    cases.push({ name: 'duplicate points', space: braninSpace, trials: many(15, (i) => frozenTrial(i, { x: 1, y: 2 }, i % 3)), gp: true });
     cases.push({
       name: 'duplicates, identical values',
       space: braninSpace,
-      trials: many(15, (i) => complete(i, { x: 1, y: 2 }, 7)),
+      trials: many(15, (i) => frozenTrial(i, { x: 1, y: 2 }, 7)),
       gp: true,
     });
     cases.push({
       name: 'one categorical choice',
       space: { c: { type: 'categorical', choices: ['only'] } },
-      trials: many(12, (i) => complete(i, { c: 'only' }, i)),
+      trials: many(12, (i) => frozenTrial(i, { c: 'only' }, i)),
       gp: true,
     });
     cases.push({
       name: 'one choice plus a float',
       space: { c: { type: 'categorical', choices: [true] }, x: { type: 'float', low: 0, high: 1 } },
-      trials: many(12, (i) => complete(i, { c: true, x: i / 12 }, (i / 12 - 0.3) ** 2)),
+      trials: many(12, (i) => frozenTrial(i, { c: true, x: i / 12 }, (i / 12 - 0.3) ** 2)),
       gp: true,
     });
-    cases.push({ name: 'one param', space: one, trials: many(12, (i) => complete(i, { x: i / 11 }, Math.sin(9 * i))), gp: true });
+    cases.push({ name: 'one param', space: one, trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, Math.sin(9 * i))), gp: true });
     cases.push({
       name: 'degenerate ranges',
       space: { a: { type: 'float', low: 2, high: 2 }, b: { type: 'int', low: 5, high: 5 }, x: { type: 'float', low: 0, high: 1 } },
-      trials: many(12, (i) => complete(i, { a: 2, b: 5, x: i / 11 }, i % 4)),
+      trials: many(12, (i) => frozenTrial(i, { a: 2, b: 5, x: i / 11 }, i % 4)),
       gp: true,
     });
     cases.push({
@@ -500,7 +437,7 @@ describe('GpSampler', () => {
         if (i % 5 === 1) return { number: i, state: 'pruned', params, value: null, intermediate: [{ step: 1, value: 3 }] };
         if (i % 5 === 2) return { number: i, state: 'running', params, value: null, intermediate: [] };
         const v = [NaN, Infinity, -Infinity, 1e308, -1e308][i % 5 === 0 ? (i / 5) % 5 : 4];
-        return complete(i, params, i % 5 === 3 ? null : i % 5 === 4 ? branin(params) : v);
+        return frozenTrial(i, params, i % 5 === 3 ? null : i % 5 === 4 ? branin(params) : v);
       }),
       gp: true,
     });
@@ -508,20 +445,20 @@ describe('GpSampler', () => {
       name: 'maximize with infinities',
       space: one,
       direction: 'maximize',
-      trials: many(12, (i) => complete(i, { x: i / 11 }, i === 3 ? Infinity : i === 4 ? -Infinity : i)),
+      trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, i === 3 ? Infinity : i === 4 ? -Infinity : i)),
       gp: true,
     });
     cases.push({
       name: 'only non-finite values',
       space: one,
-      trials: many(12, (i) => complete(i, { x: i / 11 }, NaN)),
+      trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, NaN)),
       gp: false,
     });
     cases.push({
       name: 'params outside the space, unknown choices, missing params',
       space: { x: { type: 'float', low: 0, high: 1 }, c: { type: 'categorical', choices: ['a', 'b'] } },
       trials: many(12, (i) =>
-        complete(i, i % 3 === 0 ? { x: 5, c: 'zzz', extra: 1 } : i % 3 === 1 ? { c: 'a' } : { x: 'oops', c: 'b' }, i),
+        frozenTrial(i, i % 3 === 0 ? { x: 5, c: 'zzz', extra: 1 } : i % 3 === 1 ? { c: 'a' } : { x: 'oops', c: 'b' }, i),
       ),
       gp: true,
     });
@@ -531,7 +468,7 @@ describe('GpSampler', () => {
       trials: many(4, (i) => ({ number: i, state: 'running', params: { x: i, y: i }, value: null, intermediate: [] })),
       gp: false,
     });
-    cases.push({ name: 'empty space', space: {}, trials: many(12, (i) => complete(i, {}, i)), gp: false });
+    cases.push({ name: 'empty space', space: {}, trials: many(12, (i) => frozenTrial(i, {}, i)), gp: false });
     for (const c of cases) {
       const s = new GpSampler();
       let p: Params = {};
@@ -539,12 +476,12 @@ describe('GpSampler', () => {
         p = s.sample({ space: c.space, trials: c.trials, direction: c.direction ?? 'minimize', seed: 0, trialNumber: c.trials.length });
       }, c.name).not.toThrow();
       expect(s.lastInfo.mode, c.name).toBe(c.gp ? 'gp' : 'startup');
-      expectValid(c.space, p);
+      expectValidParams(c.space, p);
     }
     // A single complete trial with n_startup_trials = 0.
     const s0 = new GpSampler({ n_startup_trials: 0 });
-    expectValid(one, s0.sample({ space: one, trials: [], direction: 'minimize', seed: 0, trialNumber: 0 }));
-    expectValid(one, s0.sample({ space: one, trials: [complete(0, { x: 0.5 }, 1)], direction: 'minimize', seed: 0, trialNumber: 1 }));
+    expectValidParams(one, s0.sample({ space: one, trials: [], direction: 'minimize', seed: 0, trialNumber: 0 }));
+    expectValidParams(one, s0.sample({ space: one, trials: [frozenTrial(0, { x: 0.5 }, 1)], direction: 'minimize', seed: 0, trialNumber: 1 }));
     expect(s0.lastInfo.mode).toBe('gp');
   });
 
@@ -579,7 +516,7 @@ describe('GpSampler', () => {
       times.push(performance.now() - t0);
       fit += s.lastInfo.fitMs ?? 0;
       acq += s.lastInfo.acqMs ?? 0;
-      expectValid(space, p);
+      expectValidParams(space, p);
     }
     expect(s.lastInfo.mode).toBe('gp');
     console.log(

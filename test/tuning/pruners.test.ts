@@ -577,7 +577,7 @@ describe('makePruner and validatePrunerConfig', () => {
     [{ name: 'asha', reduction_factor: 1 }, 'pruner.reduction_factor', 'must be an integer >= 2, got 1'],
     [{ name: 'asha', reduction_factor: 2.5 }, 'pruner.reduction_factor', 'must be an integer >= 2, got 2.5'],
     [{ name: 'asha', min_resource: 0 }, 'pruner.min_resource', 'must be an integer >= 1, got 0'],
-    [{ name: 'asha', min_resource: '1' }, 'pruner.min_resource', 'must be an integer >= 1, got "1"'],
+    [{ name: 'asha', min_resource: '1' }, 'pruner.min_resource', 'must be an integer >= 1, got \'1\''],
     [{ name: 'asha', min_resource: 3, max_resource: 3 }, 'pruner.max_resource', 'must be greater than min_resource (3), got 3'],
     [{ name: 'asha', min_early_stopping_rate: -1 }, 'pruner.min_early_stopping_rate', 'must be an integer >= 0, got -1'],
     [{ name: 'asha', bootstrap_count: null }, 'pruner.bootstrap_count', 'must be an integer >= 0, got null'],

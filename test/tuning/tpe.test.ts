@@ -2,50 +2,20 @@ import { describe, it, expect } from 'vitest';
 import { TpeSampler, defaultGamma, defaultWeights, splitTrials } from '../../src/tuning/samplers/tpe';
 import { ParzenEstimator, erf, logGaussMass, logNdtr } from '../../src/tuning/parzen';
 import { Rng } from '../../src/tuning/rng';
-import type { Direction, FrozenTrial, Params, Sampler, Space, TrialState } from '../../src/tuning/types';
+import type { Direction, FrozenTrial, Params, Sampler, Space } from '../../src/tuning/types';
+import { branin as braninAt, frozenTrial, median, optimise } from './builders';
 
 // ---------------------------------------------------------------------------
 // helpers
 
-function trial(
-  number: number,
-  params: Params,
-  value: number | null,
-  state: TrialState = 'complete',
-  intermediate: { step: number; value: number }[] = [],
-): FrozenTrial {
-  return { number, state, params, value: state === 'complete' ? value : null, intermediate };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
-
 /** Sequential ask/tell loop; returns the best value found. */
-function optimise(sampler: Sampler, space: Space, f: (p: Params) => number, nTrials: number, seed: number, direction: Direction = 'minimize'): number {
-  const trials: FrozenTrial[] = [];
-  let best = direction === 'minimize' ? Infinity : -Infinity;
-  for (let i = 0; i < nTrials; i++) {
-    const params = sampler.sample({ space, trials, direction, seed, trialNumber: i });
-    const v = f(params);
-    trials.push(trial(i, params, v));
-    best = direction === 'minimize' ? Math.min(best, v) : Math.max(best, v);
-  }
-  return best;
+function optimiseWith(sampler: Sampler, space: Space, f: (p: Params) => number, nTrials: number, seed: number, direction: Direction = 'minimize'): number {
+  return optimise((trials, i) => sampler.sample({ space, trials, direction, seed, trialNumber: i }), f, nTrials, direction).best;
 }
 
 const RANDOM = new TpeSampler({ n_startup_trials: Number.POSITIVE_INFINITY }); // never leaves the random phase
 
-function branin(p: Params): number {
-  const x1 = p.x1 as number;
-  const x2 = p.x2 as number;
-  const b = 5.1 / (4 * Math.PI * Math.PI);
-  const c = 5 / Math.PI;
-  const t = 1 / (8 * Math.PI);
-  return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
-}
+const branin = (p: Params) => braninAt(p.x1 as number, p.x2 as number);
 const BRANIN_SPACE: Space = {
   x1: { type: 'float', low: -5, high: 10 },
   x2: { type: 'float', low: 0, high: 15 },
@@ -138,7 +108,7 @@ describe('TpeSampler', () => {
     for (let i = 0; i < 12; i++) {
       const p = s.sample({ space, trials, direction: 'minimize', seed: 9, trialNumber: i });
       expect(new TpeSampler({ n_startup_trials: 5 }).sample({ space, trials, direction: 'minimize', seed: 9, trialNumber: i })).toEqual(p);
-      trials.push(trial(i, p, sphere(p) + rng.next()));
+      trials.push(frozenTrial(i, p, sphere(p) + rng.next()));
     }
     const ctx = { space, trials, direction: 'minimize' as const, seed: 9, trialNumber: 12 };
     expect(s.sample(ctx)).toEqual(s.sample(ctx));
@@ -182,7 +152,7 @@ describe('TpeSampler', () => {
     const trials: FrozenTrial[] = [];
     for (let i = 0; i < 100; i++) {
       const x = -10 + 20 * rng.next();
-      trials.push(trial(i, { x }, (x - 3) ** 2));
+      trials.push(frozenTrial(i, { x }, (x - 3) ** 2));
     }
     const s = new TpeSampler();
     const dTpe: number[] = [];
@@ -203,8 +173,8 @@ describe('TpeSampler', () => {
     const max: FrozenTrial[] = [];
     for (let i = 0; i < 30; i++) {
       const x = -10 + 20 * rng.next();
-      min.push(trial(i, { x }, (x + 4) ** 2));
-      max.push(trial(i, { x }, -((x + 4) ** 2)));
+      min.push(frozenTrial(i, { x }, (x + 4) ** 2));
+      max.push(frozenTrial(i, { x }, -((x + 4) ** 2)));
     }
     const s = new TpeSampler();
     for (let k = 0; k < 10; k++) {
@@ -216,24 +186,24 @@ describe('TpeSampler', () => {
 
   it('beats random search on Branin (median best over 25 seeds, 50 trials)', () => {
     const seeds = Array.from({ length: 25 }, (_, i) => i + 1);
-    const tpe = seeds.map((seed) => optimise(new TpeSampler(), BRANIN_SPACE, branin, 50, seed));
-    const rnd = seeds.map((seed) => optimise(RANDOM, BRANIN_SPACE, branin, 50, seed + 1000));
+    const tpe = seeds.map((seed) => optimiseWith(new TpeSampler(), BRANIN_SPACE, branin, 50, seed));
+    const rnd = seeds.map((seed) => optimiseWith(RANDOM, BRANIN_SPACE, branin, 50, seed + 1000));
     const mtpe = median(tpe);
     const mrnd = median(rnd);
     console.log(`Branin median best: tpe ${mtpe.toFixed(4)}, random ${mrnd.toFixed(4)} (optimum 0.3979)`);
     expect(mtpe).toBeLessThan(0.8 * mrnd);
     expect(mtpe).toBeLessThan(1);
     // Multivariate TPE also works and beats random.
-    const mv = seeds.map((seed) => optimise(new TpeSampler({ multivariate: true }), BRANIN_SPACE, branin, 50, seed));
+    const mv = seeds.map((seed) => optimiseWith(new TpeSampler({ multivariate: true }), BRANIN_SPACE, branin, 50, seed));
     console.log(`Branin median best: multivariate tpe ${median(mv).toFixed(4)}`);
     expect(median(mv)).toBeLessThan(mrnd);
   });
 
   it('beats random search on a 4-D sphere with log, int and categorical params (median over 15 seeds)', () => {
     const seeds = Array.from({ length: 15 }, (_, i) => i + 11);
-    const tpe = seeds.map((seed) => optimise(new TpeSampler(), SPHERE_SPACE, sphere, 50, seed));
-    const rnd = seeds.map((seed) => optimise(RANDOM, SPHERE_SPACE, sphere, 50, seed + 100));
-    const mv = seeds.map((seed) => optimise(new TpeSampler({ multivariate: true }), SPHERE_SPACE, sphere, 50, seed));
+    const tpe = seeds.map((seed) => optimiseWith(new TpeSampler(), SPHERE_SPACE, sphere, 50, seed));
+    const rnd = seeds.map((seed) => optimiseWith(RANDOM, SPHERE_SPACE, sphere, 50, seed + 100));
+    const mv = seeds.map((seed) => optimiseWith(new TpeSampler({ multivariate: true }), SPHERE_SPACE, sphere, 50, seed));
     console.log(
       `sphere median best: tpe ${median(tpe).toFixed(4)}, multivariate ${median(mv).toFixed(4)}, random ${median(rnd).toFixed(4)}`,
     );
@@ -247,7 +217,7 @@ describe('TpeSampler', () => {
     const history: FrozenTrial[] = [];
     for (let i = 0; i < 100; i++) {
       const x = -10 + 20 * rng.next();
-      history.push(trial(i, { x }, (x - 3) ** 2));
+      history.push(frozenTrial(i, { x }, (x - 3) ** 2));
     }
     const liar = new TpeSampler();
     const honest = new TpeSampler({ constant_liar: false });
@@ -257,7 +227,7 @@ describe('TpeSampler', () => {
     for (let w = 0; w < 4; w++) {
       const p = liar.sample({ space, trials, direction: 'minimize', seed: 2, trialNumber: 100 + w });
       asks.push(p.x as number);
-      trials.push(trial(100 + w, p, null, 'running'));
+      trials.push(frozenTrial(100 + w, p, null, 'running'));
     }
     expect(new Set(asks).size).toBe(4);
     // The running trials change the liar's suggestion, not the honest sampler's.
@@ -266,7 +236,7 @@ describe('TpeSampler', () => {
     expect(honest.sample({ ...ctx, trials })).toEqual(honest.sample({ ...ctx, trials: history }));
     // Statistically: with 3 workers busy right at the optimum, the liar keeps away from it.
     const busy = [...history];
-    for (let j = 0; j < 3; j++) busy.push(trial(100 + j, { x: 3 }, null, 'running'));
+    for (let j = 0; j < 3; j++) busy.push(frozenTrial(100 + j, { x: 3 }, null, 'running'));
     const dl: number[] = [];
     const dh: number[] = [];
     for (let k = 0; k < 60; k++) {
@@ -279,15 +249,15 @@ describe('TpeSampler', () => {
 
   it('splits trials like Optuna: complete by value, then pruned by (-last step, value); failed ignored; running above', () => {
     const t = [
-      trial(0, { x: 0 }, 5),
-      trial(1, { x: 1 }, null, 'pruned', [{ step: 1, value: 0.1 }, { step: 3, value: 9 }]),
-      trial(2, { x: 2 }, null, 'pruned', [{ step: 1, value: 0.2 }]),
-      trial(3, { x: 3 }, 7),
-      trial(4, { x: 4 }, null, 'failed'),
-      trial(5, { x: 5 }, null, 'pruned'),
-      trial(6, { x: 6 }, null, 'pruned', [{ step: 3, value: 4 }]),
-      trial(7, { x: 7 }, null, 'running'),
-      trial(8, { x: 8 }, null, 'waiting'),
+      frozenTrial(0, { x: 0 }, 5),
+      frozenTrial(1, { x: 1 }, null, 'pruned', [{ step: 1, value: 0.1 }, { step: 3, value: 9 }]),
+      frozenTrial(2, { x: 2 }, null, 'pruned', [{ step: 1, value: 0.2 }]),
+      frozenTrial(3, { x: 3 }, 7),
+      frozenTrial(4, { x: 4 }, null, 'failed'),
+      frozenTrial(5, { x: 5 }, null, 'pruned'),
+      frozenTrial(6, { x: 6 }, null, 'pruned', [{ step: 3, value: 4 }]),
+      frozenTrial(7, { x: 7 }, null, 'running'),
+      frozenTrial(8, { x: 8 }, null, 'waiting'),
     ];
     const nums = (ts: FrozenTrial[]) => ts.map((x) => x.number);
     // n = 6 finished (2 complete + 4 pruned). Ranking: 0, 3 (complete), 6 (step 3, value 4), 1 (step 3, value 9), 2 (step 1), 5 (no reports).
@@ -311,13 +281,13 @@ describe('TpeSampler', () => {
   it('uses pruned trials: good intermediate values pull suggestions towards them', () => {
     const space: Space = { x: { type: 'float', low: -10, high: 10 } };
     const rng = new Rng(21);
-    const good: FrozenTrial[] = [trial(0, { x: -9 }, 50)];
-    const flat: FrozenTrial[] = [trial(0, { x: -9 }, 50)];
+    const good: FrozenTrial[] = [frozenTrial(0, { x: -9 }, 50)];
+    const flat: FrozenTrial[] = [frozenTrial(0, { x: -9 }, 50)];
     for (let i = 1; i < 30; i++) {
       const x = -10 + 20 * rng.next();
       const curve = [1, 2, 3].map((step) => ({ step, value: (x - 6) ** 2 + 10 / step }));
-      good.push(trial(i, { x }, null, 'pruned', curve));
-      flat.push(trial(i, { x }, null, 'pruned', curve.map((c) => ({ step: c.step, value: 1 }))));
+      good.push(frozenTrial(i, { x }, null, 'pruned', curve));
+      flat.push(frozenTrial(i, { x }, null, 'pruned', curve.map((c) => ({ step: c.step, value: 1 }))));
     }
     const s = new TpeSampler({ gamma: () => 6 });
     const dg: number[] = [];
@@ -347,13 +317,13 @@ describe('TpeSampler', () => {
     const same = { x: 0.5, n: 10, k: 2, only: 'the-one', c: 3 };
     const histories: FrozenTrial[][] = [
       [],
-      Array.from({ length: 12 }, (_, i) => trial(i, {}, null, 'failed')),
-      Array.from({ length: 30 }, (_, i) => trial(i, same, 1)), // identical params and values
-      [trial(0, same, 1)], // one trial
-      [trial(0, { x: 0, n: 1, k: 0, only: 'the-one', c: true }, 0), trial(1, { x: 1, n: 100, k: 4, only: 'the-one', c: false }, 0)],
-      [trial(0, same, null, 'pruned'), trial(1, same, null, 'running')],
+      Array.from({ length: 12 }, (_, i) => frozenTrial(i, {}, null, 'failed')),
+      Array.from({ length: 30 }, (_, i) => frozenTrial(i, same, 1)), // identical params and values
+      [frozenTrial(0, same, 1)], // one trial
+      [frozenTrial(0, { x: 0, n: 1, k: 0, only: 'the-one', c: true }, 0), frozenTrial(1, { x: 1, n: 100, k: 4, only: 'the-one', c: false }, 0)],
+      [frozenTrial(0, same, null, 'pruned'), frozenTrial(1, same, null, 'running')],
       // Params outside the current space (e.g. the space changed) are ignored or clamped.
-      [trial(0, { x: 7, n: 1e6, k: -3, only: 'gone', c: 'nope' }, 1), trial(1, { x: 'a' as unknown as number }, 2)],
+      [frozenTrial(0, { x: 7, n: 1e6, k: -3, only: 'gone', c: 'nope' }, 1), frozenTrial(1, { x: 'a' as unknown as number }, 2)],
     ];
     for (const s of samplers) {
       for (const trials of histories) {
@@ -387,7 +357,7 @@ describe('TpeSampler', () => {
         expect('beta1' in p).toBe(p.optimizer === 'adam');
         expect('momentum' in p).toBe(p.optimizer === 'sgd');
         expect(Object.keys(p).sort()).toEqual(p.optimizer === 'adam' ? ['beta1', 'lr', 'optimizer'] : ['lr', 'momentum', 'optimizer']);
-        trials.push(trial(i, p, f(p)));
+        trials.push(frozenTrial(i, p, f(p)));
       }
       // It learns that adam is better.
       const late = trials.slice(20);

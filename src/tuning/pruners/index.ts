@@ -19,6 +19,7 @@ import { checkMedianOptions, MedianPruner } from './median';
 import { checkNoneOptions, NopPruner } from './none';
 import type { InputIssue } from '../../contract/issues';
 import { orThrow, PrunerConfigError } from './options';
+import { isRecord } from '../../lib/values';
 
 export { NopPruner } from './none';
 export { MedianPruner, PercentilePruner, nanPercentile, type MedianPrunerOptions, type PercentilePrunerOptions } from './median';
@@ -36,10 +37,6 @@ const CHECKERS: Record<PrunerName, Checker> = {
   asha: checkSuccessiveHalvingOptions,
   hyperband: checkHyperbandOptions,
 };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isPrunerName(v: unknown): v is PrunerName {
   return typeof v === 'string' && (PRUNER_NAMES as readonly string[]).includes(v);

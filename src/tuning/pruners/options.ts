@@ -5,6 +5,7 @@
  */
 
 import type { InputIssue } from '../../contract/issues';
+import { describeValue } from '../../lib/values';
 
 /** Thrown by a pruner's constructor (and `makePruner`) when its options are invalid. */
 export class PrunerConfigError extends Error {
@@ -50,7 +51,7 @@ export class OptionReader {
       return Number.NaN;
     }
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-      this.issues.push({ path: this.path(key), message: `must be an integer >= ${min}, got ${describe(v)}` });
+      this.issues.push({ path: this.path(key), message: `must be an integer >= ${min}, got ${describeValue(v)}` });
       return Number.NaN;
     }
     if (v < min) {
@@ -65,7 +66,7 @@ export class OptionReader {
     const v = this.raw[key];
     if (v === undefined) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.issues.push({ path: this.path(key), message: `must be a number in [${min}, ${max}], got ${describe(v)}` });
+      this.issues.push({ path: this.path(key), message: `must be a number in [${min}, ${max}], got ${describeValue(v)}` });
       return Number.NaN;
     }
     return v;
@@ -79,13 +80,6 @@ export class OptionReader {
   fail(key: string, message: string): void {
     this.issues.push({ path: this.path(key), message });
   }
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === null) return 'null';
-  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
 /** Throw a PrunerConfigError when there are issues; otherwise return the value. */

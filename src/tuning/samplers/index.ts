@@ -24,6 +24,7 @@ import { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 import { QmcSampler } from './qmc';
 import { RandomSampler } from './random';
 import { TpeSampler, type TpeOptions } from './tpe';
+import { describeValue } from '../../lib/values';
 
 export { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 export { QmcSampler } from './qmc';
@@ -51,23 +52,16 @@ const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
   grid: { shuffle: 'bool' },
 };
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'an object' : String(v);
-}
-
 function optionProblem(kind: OptionKind, v: unknown): string | undefined {
   switch (kind) {
     case 'bool':
-      return typeof v === 'boolean' ? undefined : `must be true or false, got ${describe(v)}`;
+      return typeof v === 'boolean' ? undefined : `must be true or false, got ${describeValue(v)}`;
     case 'positive':
-      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a number > 0, got ${describe(v)}`;
+      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a number > 0, got ${describeValue(v)}`;
     case 'int>=0':
     case 'int>=1': {
       const min = kind === 'int>=0' ? 0 : 1;
-      return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describe(v)}`;
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describeValue(v)}`;
     }
   }
 }
@@ -100,7 +94,7 @@ export function validateSamplerConfig(config: Readonly<Record<string, unknown>> 
  */
 export function makeSampler(name: SamplerName, options: Readonly<Record<string, unknown>> = {}): Sampler {
   const known = (SAMPLER_NAMES as readonly string[]).includes(name) ? OPTIONS[name] : undefined;
-  if (!known) throw new SamplerConfigError('sampler.name', `unknown sampler ${describe(name)}: expected one of ${SAMPLER_NAMES.join(', ')}`);
+  if (!known) throw new SamplerConfigError('sampler.name', `unknown sampler ${describeValue(name)}: expected one of ${SAMPLER_NAMES.join(', ')}`);
   const picked: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(options)) {
     if (key === 'name' || key === 'seed' || v === undefined) continue;

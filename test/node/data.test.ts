@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { Rng } from '../src/tuning/rng';
-import { loadDataset, BatchSampler, gatherBatch, MAX_DATA_CELLS, type DataSpec, type Dataset, type Task } from '../src/probe/data';
-import { ProbeInputError } from '../src/probe/errors';
+import { Rng } from '../../src/tuning/rng';
+import { MAX_DATA_CELLS } from '../../src/contract/limits';
+import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from '../../src/probe/data';
+import { ProbeInputError } from '../../src/probe/errors';
 
 /** Run fn, expect a ProbeInputError with one issue at `path`; returns the issue message. */
 function issueOf(fn: () => unknown, path: string, status: 422 | 413 = 422): string {

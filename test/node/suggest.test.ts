@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { analyseSweep, divergenceIndex, MAX_SHOWN_POINTS } from '../src/probe/curve';
-import { smoothLosses, suggestLr, valleyIndex, type CurvePoint, type Suggestion } from '../src/probe/suggest';
+import { analyseSweep, divergenceIndex, MAX_SHOWN_POINTS } from '../../src/probe/curve';
+import { smoothLosses, suggestLr, valleyIndex, type CurvePoint, type Suggestion } from '../../src/probe/suggest';
 
 // Analytic range-test curves over an exponential lr grid, with known answers.
 // x = log10(lr). The descent is a logistic in x centred at CENTRE (lr 1e-2),

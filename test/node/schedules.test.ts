@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { makeSchedule, validateSchedule, type ScheduleSpec } from '../src/probe/schedules';
+import { makeSchedule, validateSchedule, type ScheduleSpec } from '../../src/probe/schedules';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

@@ -1,0 +1,36 @@
+/**
+ * The edge's limits of one probe (an LR range test's, an edge trial's, an
+ * lr/suggest's), and the one way a dataset's size is counted against them.
+ *
+ * A dataset's size is its cells: rows x (features + 1), the features and the
+ * target of every row. Every cap counts that way: the configured one
+ * (PROBE_MAX_CELLS, lib/config.ts), which POST /v1/lr-range-tests and edge
+ * trials both apply (probe/data.ts loadWithinLimits), and the hard one below
+ * that holds whatever the configuration says.
+ */
+
+/** The configured limits (lib/config.ts readConfig(env).probe). */
+export interface Limits {
+  /** The estimated work of one probe (6 x parameters x batch x steps), in GFLOP. */
+  maxGflop: number;
+  /** The largest dataset, in cells (dataCells). */
+  maxCells: number;
+}
+
+/** The cells of a dataset of `n` rows and `features` features: rows x (features + 1). */
+export function dataCells(n: number, features: number): number {
+  return n * (features + 1);
+}
+
+/** The most cells any dataset may hold, whatever PROBE_MAX_CELLS says: 16 MiB of float32. Larger → 413. */
+export const MAX_DATA_CELLS = 4096 * 1024;
+
+/** The cells a data spec declares before it is loaded (synthetic: n and features; inline: its rows); 0 when only loading tells (CSV). */
+export function declaredCells(data: { kind: string; n?: number; features?: number; x?: unknown[] }): number {
+  if (data.kind === 'synthetic') return dataCells(data.n ?? 0, data.features ?? 0);
+  if (data.kind === 'inline' && Array.isArray(data.x)) {
+    const first = data.x[0];
+    return dataCells(data.x.length, Array.isArray(first) ? first.length : 0);
+  }
+  return 0;
+}

@@ -1,0 +1,20 @@
+/**
+ * Values of unknown shape, for checks and their messages: the one isRecord and
+ * the one describeValue of src/. A leaf module: pure, imported by any layer.
+ */
+
+/** A plain object (not null, not an array). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A short description of a value for messages: `'adam'`, `3`, `true`, `null`, `nothing`, `a list`, `an object`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
