@@ -212,3 +212,32 @@ describe('validateSamplerConfig', () => {
     expect(validateSamplerConfig({ name: 'grid' }, { lr: { type: 'float', low: 0, high: 1, step: 0.25 } })).toEqual([]);
   });
 });
+
+describe('uniform over the space: one draw for every sampler\'s random start', () => {
+  // 20,000 draws of an int 1..4 (and a stepped float 0..0.3 by 0.1): each value a quarter of the
+  // time. The GP's startup drew [low, high] and rounded, so the two end values came half as often
+  // (3315/6798/6655/3232).
+  const space: Space = { n: { type: 'int', low: 1, high: 4 }, f: { type: 'float', low: 0, high: 0.3, step: 0.1 }, l: { type: 'int', low: 1, high: 4, log: true } };
+  for (const name of ['random', 'gp', 'tpe'] as const) {
+    it(`${name}: the ends of an int or stepped range as likely as the middle`, () => {
+      const sampler = makeSampler(name, name === 'random' ? {} : { n_startup_trials: 1_000_000 });
+      const counts: Record<string, Map<number, number>> = { n: new Map(), f: new Map() };
+      const logCounts = new Map<number, number>();
+      const draws = 20_000;
+      for (let i = 0; i < draws; i++) {
+        const p = sampler.sample(ctx(space, i, 7));
+        for (const k of ['n', 'f'] as const) counts[k].set(p[k] as number, (counts[k].get(p[k] as number) ?? 0) + 1);
+        logCounts.set(p.l as number, (logCounts.get(p.l as number) ?? 0) + 1);
+      }
+      for (const k of ['n', 'f'] as const) {
+        expect([...counts[k].keys()].length).toBe(4);
+        // A quarter each, within 5 standard deviations (sqrt(20000 * 1/4 * 3/4) = 61).
+        for (const c of counts[k].values()) expect(Math.abs(c - draws / 4)).toBeLessThan(5 * 61);
+      }
+      // Log-uniform over [0.5, 4.5] (Optuna's log-int draw): 1 takes log(1.5/0.5)/log(9) = 0.5 of the draws, 4 the least.
+      const share = (v: number) => (logCounts.get(v) ?? 0) / draws;
+      expect(share(1)).toBeCloseTo(Math.log(3) / Math.log(9), 1);
+      expect(share(4)).toBeCloseTo(Math.log(4.5 / 3.5) / Math.log(9), 1);
+    });
+  }
+});

@@ -53,6 +53,7 @@ import { fitHyperparameters, GpPosterior } from '../gp/model';
 import type { FitResult, GpData, GpHyper } from '../gp/model';
 import { maximizeAcquisition } from '../gp/optimize';
 import type { SearchDim } from '../gp/optimize';
+import { fromUnit } from './random';
 
 export interface GpSamplerOptions {
   /** Complete trials sampled at random before the GP takes over (default 10). */
@@ -427,11 +428,11 @@ export function yeoJohnson(y: Float64Array): number {
   return lambda;
 }
 
-/** Independent uniform sample in the internal scale (the startup phase). */
+/**
+ * Independent uniform sample in the internal scale (the startup phase): the random sampler's
+ * `fromUnit`, so int and stepped values are equally likely at the ends and in the middle (a draw
+ * over [low, high] rounded to the grid gave the two end values half the chance).
+ */
 export function randomParams(space: Space, rng: Rng): Params {
-  return buildParams(space, (_name, spec) => {
-    if (spec.type === 'categorical') return spec.choices[rng.int(spec.choices.length)];
-    const [lo, hi] = internalBounds(spec);
-    return fromInternal(spec, lo + rng.next() * (hi - lo));
-  });
+  return buildParams(space, (_name, spec) => fromUnit(spec, rng.next()));
 }

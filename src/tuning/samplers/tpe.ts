@@ -21,6 +21,7 @@ import { buildParams, fromInternal, internalBounds, paramOrder, toInternal } fro
 import { Rng } from '../rng';
 import { ParzenEstimator, defaultWeights } from '../parzen';
 import type { ParzenDim, ParzenParameters } from '../parzen';
+import { fromUnit } from './random';
 
 export interface TpeOptions {
   /** Finished (complete or pruned) trials sampled at random before TPE starts. Default 10. */
@@ -165,7 +166,8 @@ function paramModel(spec: ParamSpec): ParamModel {
       return Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : null;
     },
     toValue: (x) => fromInternal(spec, x),
-    random: (rng) => fromInternal(spec, lo - gridStep / 2 + rng.next() * (hi - lo + gridStep)),
+    // The random sampler's draw (ends of an int or stepped range as likely as the middle).
+    random: (rng) => fromUnit(spec, rng.next()),
   };
 }
 
