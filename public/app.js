@@ -280,19 +280,6 @@ const EXAMPLE_PROBE = {
   seed: 0,
 };
 
-// The settings each optimizer takes (as the API checks them): switching the
-// optimizer removes the ones the new one lacks, and says so. The optimizers
-// offered are the server's (lists.js); one missing here keeps its settings.
-const OPTIMIZER_SETTINGS = {
-  sgd: ['momentum', 'weight_decay'],
-  momentum: ['momentum', 'weight_decay'],
-  nesterov: ['momentum', 'weight_decay'],
-  adam: ['beta1', 'beta2', 'eps', 'weight_decay'],
-  adamw: ['beta1', 'beta2', 'eps', 'weight_decay'],
-  rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
-  adagrad: ['eps', 'weight_decay'],
-};
-
 let formListsLoad = null;
 /** The form's lists (optimizers, datasets, schedules) from the server's OpenAPI document, fetched once per page load. */
 function formLists() {
@@ -543,7 +530,9 @@ async function lrPage() {
       const o = { ...(p.optimizer && typeof p.optimizer === 'object' ? p.optimizer : {}), name };
       set.push(`optimizer.name = ${name}`);
       for (const k of Object.keys(o)) {
-        if (k !== 'name' && OPTIMIZER_SETTINGS[name] && !OPTIMIZER_SETTINGS[name].includes(k)) {
+        // The settings each optimizer takes, as the API checks them (lists.js, from the server):
+        // switching the optimizer removes the ones the new one lacks, and says so.
+        if (k !== 'name' && lists.optimizerSettings[name] && !lists.optimizerSettings[name].includes(k)) {
           set.push(`removed optimizer.${k} (${name} has no such setting)`);
           delete o[k];
         }

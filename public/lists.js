@@ -1,5 +1,5 @@
-// The lists the dashboard's forms offer (optimizers, synthetic datasets, LR
-// schedules), read from the server's OpenAPI document (/openapi.json), which
+// The lists the dashboard's forms offer (optimizers and the settings each
+// takes, synthetic datasets, LR schedules), read from the server's OpenAPI document (/openapi.json), which
 // is generated from the API's own schemas: the dashboard keeps no copy of
 // them. Pure: `listsFromOpenApi` takes the parsed document.
 
@@ -20,8 +20,9 @@ function memberOfKind(schema, kind) {
 }
 
 /**
- * { optimizers, datasets, schedules } from the OpenAPI document: the Optimizer
- * schema's names, the synthetic Data's names, the LrSuggestRequest's schedules.
+ * { optimizers, datasets, schedules, optimizerSettings } from the OpenAPI
+ * document: the Optimizer schema's names and its x-settings (name -> the
+ * settings it takes), the synthetic Data's names, the LrSuggestRequest's schedules.
  * Throws when the document lacks one (the form cannot be offered without it).
  */
 export function listsFromOpenApi(doc) {
@@ -32,5 +33,8 @@ export function listsFromOpenApi(doc) {
     schedules: enumOf(schemas.LrSuggestRequest?.properties?.schedule),
   };
   for (const [k, v] of Object.entries(lists)) if (!v?.length) throw new Error(`the API's OpenAPI document lists no ${k}`);
-  return lists;
+  // The settings each optimizer takes, as the API checks them (the Optimizer schema's x-settings).
+  const settings = schemas.Optimizer?.['x-settings'];
+  if (!settings || typeof settings !== 'object') throw new Error("the API's OpenAPI document lists no optimizer settings");
+  return { ...lists, optimizerSettings: settings };
 }

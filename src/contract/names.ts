@@ -15,3 +15,14 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** The optimizers with per-parameter adaptive step sizes (they warm up longer, and take smaller peak lrs). */
 export const ADAPTIVE_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'adamw', 'rmsprop', 'adagrad'];
+
+/** The settings each optimizer takes (as torch.optim's): any other is a 422. Served to the dashboard in the OpenAPI document (the Optimizer schema's `x-settings`). */
+export const OPTIMIZER_SETTINGS: Readonly<Record<OptimizerName, readonly string[]>> = {
+  sgd: ['momentum', 'weight_decay'],
+  momentum: ['momentum', 'weight_decay'],
+  nesterov: ['momentum', 'weight_decay'],
+  adam: ['beta1', 'beta2', 'eps', 'weight_decay'],
+  adamw: ['beta1', 'beta2', 'eps', 'weight_decay'],
+  rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
+  adagrad: ['eps', 'weight_decay'],
+};

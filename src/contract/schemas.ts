@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { boundedJson } from '../lib/json-bounds';
 import { closest } from '../lib/names';
-import { OPTIMIZER_NAMES, PRUNER_NAMES, SAMPLER_NAMES } from './names';
+import { OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, PRUNER_NAMES, SAMPLER_NAMES } from './names';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
@@ -58,15 +58,7 @@ export const OptimizerSchema = z
   })
   .superRefine((o, ctx) => {
     // Reject settings the optimizer does not have, as torch.optim does.
-    const allowed: Record<string, string[]> = {
-      sgd: ['momentum', 'weight_decay'],
-      momentum: ['momentum', 'weight_decay'],
-      nesterov: ['momentum', 'weight_decay'],
-      adam: ['beta1', 'beta2', 'eps', 'weight_decay'],
-      adamw: ['beta1', 'beta2', 'eps', 'weight_decay'],
-      rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'],
-      adagrad: ['eps', 'weight_decay'],
-    };
+    const allowed = OPTIMIZER_SETTINGS;
     for (const key of ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const) {
       if (o[key] !== undefined && !allowed[o.name].includes(key)) {
         ctx.addIssue({
@@ -80,7 +72,7 @@ export const OptimizerSchema = z
       ctx.addIssue({ code: 'custom', path: ['momentum'], message: 'nesterov needs a momentum above 0' });
     }
   })
-  .openapi('Optimizer');
+  .openapi('Optimizer', { 'x-settings': OPTIMIZER_SETTINGS });
 
 export const ProbeSchema = z
   .strictObject({

@@ -20,13 +20,15 @@ const trial = (number: number, state: string, value: number | null, extra: Recor
 });
 
 describe('dashboard lists from the server', () => {
-  it("reads the optimizers, synthetic datasets and LR schedules from the served OpenAPI document's enums", async () => {
+  it("reads the optimizers and their settings, synthetic datasets and LR schedules from the served OpenAPI document", async () => {
     const { listsFromOpenApi } = await load('lists.js');
     const doc = await (await fetch(`${URL}/openapi.json`)).json();
     expect(listsFromOpenApi(doc)).toEqual({
       optimizers: ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'],
       datasets: ['blobs', 'moons', 'spirals', 'linear', 'teacher'],
       schedules: ['constant', 'cosine', 'one_cycle'],
+      // What the API accepts for each optimizer (a setting outside it is a 422).
+      optimizerSettings: { sgd: ['momentum', 'weight_decay'], momentum: ['momentum', 'weight_decay'], nesterov: ['momentum', 'weight_decay'], adam: ['beta1', 'beta2', 'eps', 'weight_decay'], adamw: ['beta1', 'beta2', 'eps', 'weight_decay'], rmsprop: ['alpha', 'eps', 'momentum', 'weight_decay'], adagrad: ['eps', 'weight_decay'] },
     });
     expect(() => listsFromOpenApi({ components: { schemas: {} } })).toThrow(/lists no optimizers/);
   });
