@@ -100,6 +100,19 @@ type Candidate = LrCandidate;
 const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
 
+/** The range test's rules and the optimizer's default, each with its source, in the order candidates take them. */
+function ruleLrs(rt: LrRangeTest, optimizer: Optimizer): [string, number | null][] {
+  const s = rt.suggestion;
+  return [
+    [`suggestion (${s.method})`, s.lr],
+    ['default', DEFAULT_LR[optimizer]],
+    ['min_over_10', s.candidates.min_over_10],
+    ['valley', s.candidates.valley],
+    ['steepest', s.candidates.steepest],
+    ['minimum', s.candidates.minimum],
+  ];
+}
+
 /**
  * Candidates that can contain the answer: the curve's rules (at most
  * max_stable_lr) and the optimizer's default, merged when within 0.1 decades,
@@ -109,14 +122,7 @@ const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
  */
 export function pickCandidates(rt: LrRangeTest, optimizer: Optimizer, max: number): Candidate[] {
   const s = rt.suggestion;
-  const ordered: [string, number | null][] = [
-    [`suggestion (${s.method})`, s.lr],
-    ['default', DEFAULT_LR[optimizer]],
-    ['min_over_10', s.candidates.min_over_10],
-    ['valley', s.candidates.valley],
-    ['steepest', s.candidates.steepest],
-    ['minimum', s.candidates.minimum],
-  ];
+  const ordered = ruleLrs(rt, optimizer);
   const rules: Candidate[] = [];
   for (const [source, lr] of ordered) {
     if (lr === null || !(lr > 0) || !Number.isFinite(lr)) continue;
@@ -167,14 +173,7 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
   if (hi === null || !(hi > 0) || max < 2) return pickCandidates(rt, optimizer, max);
   const spacing = SPREAD_DECADES / (max - 1);
   const points: Candidate[] = Array.from({ length: max }, (_, i) => ({ lr: Number((hi * Math.pow(10, -SPREAD_DECADES + i * spacing)).toPrecision(3)), sources: [] }));
-  const rules: [string, number | null][] = [
-    [`suggestion (${s.method})`, s.lr],
-    ['default', DEFAULT_LR[optimizer]],
-    ['min_over_10', s.candidates.min_over_10],
-    ['valley', s.candidates.valley],
-    ['steepest', s.candidates.steepest],
-    ['minimum', s.candidates.minimum],
-  ];
+  const rules = ruleLrs(rt, optimizer);
   const taken = new Set<number>();
   for (const [source, lr] of rules) {
     if (lr === null || !(lr > 0) || !Number.isFinite(lr) || lr > hi * 1.0001 || lr < points[0].lr / 1.0001) continue;

@@ -46,6 +46,10 @@ const errors: string[] = [];
 
 async function open(hash: string, opts: { width?: number; key?: string | null } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: 900 } });
+  // The e2e Worker serves every e2e file at once on this 2-core machine (edge trials training in it,
+  // the Python suite's studies): a page can take longer than Playwright's 30 s default to load then.
+  // What is checked is what the page shows, not how fast.
+  page.setDefaultNavigationTimeout(120_000);
   page.on('pageerror', (e) => errors.push(`${hash}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/401|Failed to load resource/.test(m.text())) errors.push(`${hash}: ${m.text()}`);
