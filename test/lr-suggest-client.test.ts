@@ -281,6 +281,20 @@ describe('lr/suggest on your hardware: several seeds', () => {
     expect(r.reasoning.join('\n')).toMatch(/the best mean, .*, stands/);
   });
 
+  it('says so when the training code ignores params.seed (every seed ends at the same loss)', async () => {
+    const start = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 2 }, validation: { seeds: 2, max_candidates: 3 } }));
+    const lrs: number[] = start.candidates.map((c: any) => c.lr);
+    const loss = valley(lrs[1] * 10 ** 0.03);
+    await driveSeeded(start.id, (lr, _seed, e) => loss(lr, e), 2);
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.lr).toBe(lrs[1]);
+    expect(r.reasoning.join('\n')).toMatch(/seems not to use params.seed .* "validation": \{"seeds": 1\}/);
+    // Seeds that differ: no such line.
+    const other = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 2 }, validation: { seeds: 2, max_candidates: 3 } }));
+    await driveSeeded(other.id, (lr, seed, e) => loss(lr, e) + 0.001 * seed, 2);
+    expect((await json(api(`/v1/lr/suggest/${other.id}`))).reasoning.join('\n')).not.toMatch(/seems not to use params.seed/);
+  });
+
   it('an extension past an edge trains each new lr on every seed', async () => {
     const start = await json(post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' }, training: { epochs: 2 }, validation: { seeds: 2, max_candidates: 3 } }));
     const lrs: number[] = start.candidates.map((c: any) => c.lr);

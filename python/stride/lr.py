@@ -537,6 +537,9 @@ def lr_suggest(
         study.optimize(objective, timeout=remaining, n_jobs=n_jobs)
         answer = client.request("GET", path)
         if answer.get("status") == "complete":
+            for line in answer.get("reasoning") or []:
+                if "seems not to use params.seed" in str(line):
+                    warnings.warn(f"lr_suggest: {line}", RuntimeWarning, stacklevel=2)
             return LrSuggestResult(answer)
         if deadline is not None and time.monotonic() >= deadline:
             raise TimeoutError(f"lr_suggest: suggestion {started['id']} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}")

@@ -135,6 +135,20 @@ def test_lr_suggest_on_several_seeds_ranks_by_the_mean_not_by_one_split(client: 
     assert any("each candidate trained on 3 seeds" in r for r in result.reasoning)
 
 
+def test_lr_suggest_warns_when_train_fn_ignores_the_seed(client: stride.Client) -> None:
+    rt = _range_test(client, {"name": "sgd"})
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:  # never reads trial.seed
+        loss = math.nan
+        for epoch in range(1, 3):
+            loss = _valley(1e-3, lr, epoch)
+            trial.report(epoch, loss)
+        return loss
+
+    with pytest.warns(RuntimeWarning, match="seems not to use params.seed"):
+        stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 2}, seeds=2, max_candidates=3, client=client)
+
+
 def test_lr_suggest_needs_a_range_test_and_says_what_is_wrong(client: stride.Client) -> None:
     with pytest.raises(ValueError, match="needs range_test"):
         stride.lr_suggest(lambda lr, trial: 0.0, client=client)

@@ -418,6 +418,12 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
   };
 }
 
+/** Every candidate with two or more finished seeds ended at exactly the same loss on all of them (and there is at least one such). */
+function seedsIgnored(evidence: readonly Evidence[]): boolean {
+  const seeded = evidence.map((c) => (c.seeds ?? []).map((x) => x.value).filter((v): v is number => v !== null)).filter((v) => v.length >= 2);
+  return seeded.length > 0 && seeded.every((v) => v.every((x) => x === v[0]));
+}
+
 /** What a validation's evidence answers: the lr, and how sure. */
 interface Verdict {
   lr: number;
@@ -834,6 +840,11 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     return { ...base, status: 'running', lr: null, method: 'validating', confidence: 'low', schedule: null, reasoning: why };
   }
   if (m.seeds && m.seeds.length > 1) why.push(`each candidate trained on ${m.seeds.length} seeds (params.seed ${m.seeds.join(', ')}): ranked by the mean of their final validation losses, ties judged on the per-seed differences`);
+  if (m.seeds && m.seeds.length > 1 && seedsIgnored(evidence)) {
+    why.push(
+      `every candidate ended at exactly the same validation loss on each of its ${m.seeds.length} seeds: the training code seems not to use params.seed (trial.seed), so each run was repeated ${m.seeds.length} times for nothing; seed the initialisation, data order and split with it, or send "validation": {"seeds": 1}`,
+    );
+  }
   // Studies started before the client path stopped pruning ran ASHA; their rungs are said as they were.
   const rungs = study.pruner.name === 'asha' ? validationRungs(length) : [];
   const verdict = judge(run, { first: m.candidates, rungs, unit, length, full: horizon.method === 'full', allSeeded: (m.seeds?.length ?? 0) > 1 }, why);
