@@ -66,6 +66,7 @@ import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
 import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
 import {
   blewUp,
+  curvesBySeed,
   earlyLoss,
   MIN_TIE_TOLERANCE,
   evidenceFromTrials,
@@ -344,7 +345,9 @@ function extensionReason(edge: number, dir: -1 | 1, lrs: number[]): string {
 function unstableReason(evidence: Evidence[]): string[] {
   const unstable = evidence.filter((c) => c.unstable && c.state === 'complete');
   if (unstable.length === 0) return [];
-  return [`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${Math.max(...(c.curve ?? [NaN])).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`];
+  // The highest loss over every seed's run: the blow-up may be on any of them.
+  const peak = (c: Evidence) => [...curvesBySeed(c).values()].flat().reduce((a, b) => (b > a ? b : a), -Infinity);
+  return [`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${peak(c).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`];
 }
 
 async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], seedCount: number, why: string[]): Promise<ValidationRun> {

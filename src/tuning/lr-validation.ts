@@ -120,20 +120,31 @@ function seededEvidence(c: LrCandidate, trials: readonly TrialSnapshot[]): Evide
 
 /**
  * Mark candidates whose validation loss blew up: above BLOW_UP_FACTOR times
- * the early loss (the median first epoch over the candidates: they start from
- * the same initialisation and data) at any epoch, or that ended at a loss of
+ * the early loss (earlyLoss: the level the candidates start from, as they
+ * share the initialisation and data; per seed when they trained on several,
+ * and a blow-up on any seed counts) at any epoch, or that ended at a loss of
  * exactly 0 (saturated outputs: every held-out row predicted with certainty,
  * which only logits in the hundreds give). A run that swings to losses in the
  * hundreds and back, even from its first epoch, can end at a tiny loss on a
  * small split; it is not a rate to train with.
  */
 export function markUnstable(cands: Evidence[]): void {
-  const rounds = Math.max(1, ...cands.map((c) => c.curves?.length ?? 1));
-  for (let k = 0; k < rounds; k++) {
-    const curveOf = (c: Evidence) => (c.curves ? (c.curves[k] ?? []) : k === 0 ? (c.curve ?? []) : []);
-    const early = earlyLoss(cands.map((c) => ({ lr: c.lr, curve: curveOf(c) })));
-    for (const c of cands) if (blewUp(curveOf(c), early)) c.unstable = true;
+  const bySeed = cands.map(curvesBySeed);
+  const seeds = new Set(bySeed.flatMap((m) => [...m.keys()]));
+  for (const seed of seeds) {
+    // Compared with the same seed's runs only (a candidate whose run on that seed has not started has none).
+    const runs = cands.map((c, i) => ({ lr: c.lr, curve: bySeed[i].get(seed) ?? [] }));
+    const early = earlyLoss(runs);
+    runs.forEach((r, i) => {
+      if (blewUp(r.curve, early)) cands[i].unstable = true;
+    });
   }
+}
+
+/** Each seed's validation losses of a candidate (seed 0 alone when it trained on one). */
+export function curvesBySeed(c: Evidence): Map<number, number[]> {
+  if (c.seeds && c.curves && c.curves.length === c.seeds.length) return new Map(c.seeds.map((s, i) => [s.seed, c.curves![i]]));
+  return new Map([[0, c.curves?.[0] ?? c.curve ?? []]]);
 }
 
 /**

@@ -76,4 +76,18 @@ describe('lr-validation', () => {
     expect(ev.map((c) => c.unstable)).toEqual([false, false, false, true]);
     expect(rankWithTies(ev).ranked[0].lr).toBe(0.0004);
   });
+
+  it("unstable per seed: a run is compared with the same seed's runs, also while some seeds have not started", () => {
+    const cands = [0.001, 0.01, 0.1].map((lr) => ({ lr, sources: [] }));
+    const run = (lr: number, seed: number, curve: number[]) => trial(lr, curve, 'complete', 1, seed);
+    const ev = evidenceFromTrials(cands, [
+      // Seed 1's split starts high (10), seed 2's low (0.5).
+      run(0.001, 0, [1, 0.5]), run(0.001, 1, [10, 5]), run(0.001, 2, [0.5, 0.3]),
+      run(0.01, 0, [1, 0.4]), run(0.01, 1, [10, 4]), run(0.01, 2, [0.5, 0.2]),
+      // 0.1 has no seed-1 run yet; on seed 2 it rises to 5: 10x seed 2's start, though below seed 1's.
+      run(0.1, 0, [1, 0.3]), run(0.1, 2, [0.5, 5, 0.1]),
+    ]);
+    markUnstable(ev);
+    expect(ev.map((c) => c.unstable)).toEqual([false, false, true]);
+  });
 });
