@@ -13,8 +13,18 @@ export interface FrozenTrial {
   readonly number: number;
   readonly state: TrialState;
   readonly params: Readonly<Params>;
-  /** Final value of a complete trial; null otherwise. */
+  /** Final value of a complete trial; null otherwise (and null in a study with several objectives: see `values`). */
   readonly value: number | null;
+  /**
+   * The objective values of a complete trial, one per direction (absent or null: a
+   * single-objective study, where `value` is the one). Several objectives only.
+   */
+  readonly values?: readonly number[] | null;
+  /**
+   * Constraint values told with the result (absent or null: none told). The trial is
+   * feasible when every one is <= 0, as Optuna's `constraints_func`.
+   */
+  readonly constraints?: readonly number[] | null;
   /** Reported intermediate values, in report order. */
   readonly intermediate: readonly { readonly step: number; readonly value: number }[];
 }
@@ -24,6 +34,11 @@ export interface SampleContext {
   /** Every trial of the study so far, in number order (the new one is not among them). */
   readonly trials: readonly FrozenTrial[];
   readonly direction: Direction;
+  /**
+   * One direction per objective when the study has several (absent: one objective,
+   * `direction`). When present, `direction` is `directions[0]`.
+   */
+  readonly directions?: readonly Direction[];
   /** The study's seed; with `trialNumber` it fixes the random stream. */
   readonly seed: number;
   /** Number of the trial being sampled. */
@@ -39,6 +54,16 @@ export interface SampleContext {
 export interface Sampler {
   readonly name: string;
   sample(ctx: SampleContext): Params;
+  /**
+   * The name of the sampler that proposes trial `ctx.trialNumber` (recorded on the
+   * trial as `sampler`); absent: `name`. `auto` names the one it delegates to.
+   */
+  proposer?(ctx: SampleContext): string;
+}
+
+/** Who proposes the trial `ctx` describes: `sampler.proposer(ctx)`, or the sampler's name. */
+export function proposerOf(sampler: Sampler, ctx: SampleContext): string {
+  return sampler.proposer ? sampler.proposer(ctx) : sampler.name;
 }
 
 export interface PruneContext {

@@ -2,7 +2,8 @@
  * Samplers: which parameters to try next. Each is a pure function of (space,
  * trials, direction, seed, trial number).
  *
- * - `tpe` (default): Tree-structured Parzen Estimator (`TpeSampler`).
+ * - `auto` (default): GP or TPE by the space and the budget (`AutoSampler`).
+ * - `tpe`: Tree-structured Parzen Estimator (`TpeSampler`).
  * - `gp`: Gaussian-process Bayesian optimisation with log EI (`GpSampler`).
  * - `random`: independent uniform draws in the internal (log) scale.
  * - `qmc`: scrambled Sobol' points.
@@ -19,6 +20,7 @@ import type { InputIssue } from '../../contract/issues';
 import { SOBOL_MAX_DIMS } from '../sobol';
 import { paramOrder } from '../space';
 import type { Sampler, Space } from '../types';
+import { AutoSampler } from './auto';
 import { GpSampler, type GpSamplerOptions } from './gp';
 import { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 import { QmcSampler } from './qmc';
@@ -37,6 +39,7 @@ type OptionKind = 'int>=0' | 'int>=1' | 'bool' | 'positive';
 
 /** The options each sampler takes from a study's JSON (functions like TPE's `gamma` are for code only). */
 const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
+  auto: {},
   tpe: {
     n_startup_trials: 'int>=0',
     n_ei_candidates: 'int>=1',
@@ -109,6 +112,8 @@ export function makeSampler(name: SamplerName, options: Readonly<Record<string, 
     picked[key] = v;
   }
   switch (name) {
+    case 'auto':
+      return new AutoSampler();
     case 'tpe':
       return new TpeSampler(picked as TpeOptions);
     case 'gp':

@@ -1,0 +1,40 @@
+/**
+ * `auto`, the default sampler (in the spirit of OptunaHub's AutoSampler):
+ * it hands each trial to the sampler that suits the study's space and
+ * budget, and says which (`proposer`, recorded on the trial).
+ *
+ * - `gp` while the space is mostly numeric and the study has fewer than
+ *   `GP_MAX_TRIALS` complete trials: GP-BO wins small budgets.
+ * - `tpe` beyond that, or when categoricals are most of the space.
+ *
+ * Both delegates start with their own random draws, so the choice is a pure
+ * function of the context like every sampler's.
+ */
+import type { Params, SampleContext, Sampler } from '../types';
+import { GpSampler } from './gp';
+import { TpeSampler } from './tpe';
+
+/** Complete trials past which `auto` hands over from GP to TPE. */
+export const GP_MAX_TRIALS = 300;
+
+export class AutoSampler implements Sampler {
+  readonly name = 'auto';
+  private readonly gp = new GpSampler();
+  private readonly tpe = new TpeSampler({ multivariate: true });
+
+  private choose(ctx: SampleContext): Sampler {
+    const specs = Object.values(ctx.space);
+    const categorical = specs.filter((s) => s.type === 'categorical').length;
+    if (categorical * 2 > specs.length) return this.tpe;
+    const complete = ctx.trials.filter((t) => t.state === 'complete').length;
+    return complete < GP_MAX_TRIALS ? this.gp : this.tpe;
+  }
+
+  sample(ctx: SampleContext): Params {
+    return this.choose(ctx).sample(ctx);
+  }
+
+  proposer(ctx: SampleContext): string {
+    return this.choose(ctx).name;
+  }
+}
