@@ -55,6 +55,14 @@ export interface Snapshot {
 export class CoordinatorStore {
   /** The study's config (null before create); extendLrRound changes it in place and saves it. */
   config: StudyConfig | null = null;
+  /**
+   * The trials as the samplers see them (`frozen`), kept in memory so an ask does not read and
+   * parse the whole history: null until first read (and after `migrate`, i.e. at every start of
+   * the object, so a restart rebuilds it from SQLite). Every trial write marks its row `stale`;
+   * `frozen` re-reads just those rows. SQLite stays the truth: the cache only ever copies it.
+   */
+  private history: FrozenTrial[] | null = null;
+  private readonly staleRows = new Set<number>();
 
   constructor(readonly sql: SqlStorage) {}
 
@@ -86,6 +94,8 @@ export class CoordinatorStore {
     }
     const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`).toArray()[0];
     this.config = row ? (JSON.parse(row.value) as StudyConfig) : null;
+    this.history = null;
+    this.staleRows.clear();
   }
 
   // --- config and meta --------------------------------------------------------
@@ -141,9 +151,39 @@ export class CoordinatorStore {
     return this.sql.exec<TrialRow>(`SELECT * FROM trials ORDER BY number`).toArray();
   }
 
-  /** Every trial as the samplers and pruners see it. */
+  /**
+   * Every trial as the samplers and pruners see it, by number: from memory, after re-reading the
+   * rows written since the last call (the first call reads them all). Each trial is frozen.
+   */
   frozen(): FrozenTrial[] {
-    return this.rows().map(frozenTrial);
+    if (this.history === null || this.staleRows.size > Math.max(64, this.history.length / 4)) {
+      this.history = this.rows().map(freezeTrial);
+    } else {
+      for (const number of [...this.staleRows].sort((a, b) => a - b)) {
+        const row = this.row(number);
+        const at = this.history[number]?.number === number ? number : this.history.findIndex((t) => t.number === number);
+        if (!row) {
+          if (at >= 0) this.history.splice(at, 1);
+        } else if (at >= 0) {
+          this.history[at] = freezeTrial(row);
+        } else if (this.history.length === 0 || this.history[this.history.length - 1].number < number) {
+          this.history.push(freezeTrial(row));
+        } else {
+          this.history = this.rows().map(freezeTrial);
+          break;
+        }
+      }
+    }
+    this.staleRows.clear();
+    return this.history.slice();
+  }
+
+  /**
+   * A trial row was written: `frozen` re-reads it. Every write of a column the samplers see
+   * (state, params, value, intermediate, ...) calls this; the lease and D1-sync bookkeeping do not.
+   */
+  private stale(number: number): void {
+    if (this.history !== null) this.staleRows.add(number);
   }
 
   /** The best complete trial (ties: the first). */
@@ -227,15 +267,18 @@ export class CoordinatorStore {
 
   /** A new trial waiting to be asked or leased (enqueued params, the lr round's extension). */
   insertWaiting(number: number, params: Params): void {
+    this.stale(number);
     this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify(params));
   }
 
   /** A new trial from the sampler, running from `now`. */
   insertRunning(number: number, params: Params, now: number): void {
+    this.stale(number);
     this.sql.exec(`INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`, number, JSON.stringify(params), now);
   }
 
   startWaiting(number: number, now: number): void {
+    this.stale(number);
     this.sql.exec(`UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`, now, number);
   }
 
@@ -256,6 +299,7 @@ export class CoordinatorStore {
 
   /** A leased trial handed back by its holder: it waits again, the attempt does not count, its values are dropped. */
   release(number: number): void {
+    this.stale(number);
     this.sql.exec(
       `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
       number,
@@ -264,6 +308,7 @@ export class CoordinatorStore {
 
   /** An edge trial the queue did not take: back to waiting, if `token` still holds it. */
   handBack(number: number, token: string): void {
+    this.stale(number);
     this.sql.exec(
       `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL WHERE number = ? AND lease_token = ?`,
       number,
@@ -273,20 +318,24 @@ export class CoordinatorStore {
 
   /** An expired lease with no attempts left: the trial fails. */
   failExpired(number: number, error: string, now: number): void {
+    this.stale(number);
     this.sql.exec(`UPDATE trials SET state = 'failed', error = ?, completed_at = ?, lease_expires_at = NULL WHERE number = ?`, error, now, number);
   }
 
   /** An expired lease with attempts left: the trial waits for the next, its values dropped. */
   requeueExpired(number: number, error: string): void {
+    this.stale(number);
     this.sql.exec(`UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`, error, number);
   }
 
   setIntermediate(number: number, points: { step: number; value: number }[]): void {
+    this.stale(number);
     this.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = ?`, JSON.stringify(points), number);
   }
 
   /** The trial's result (`fingerprint`: the tell, to recognise a repeat). */
   finish(number: number, state: TrialState, value: number | null, error: string | null, now: number, fingerprint: string): void {
+    this.stale(number);
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
@@ -334,6 +383,15 @@ export function trialView(studyId: string, r: TrialRow): TrialView {
     started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
     completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
   };
+}
+
+/** frozenTrial, deep-frozen: what the history cache holds and hands out. */
+function freezeTrial(r: TrialRow): FrozenTrial {
+  const t = frozenTrial(r);
+  Object.freeze(t.params);
+  for (const p of t.intermediate) Object.freeze(p);
+  Object.freeze(t.intermediate);
+  return Object.freeze(t);
 }
 
 export function frozenTrial(r: TrialRow): FrozenTrial {

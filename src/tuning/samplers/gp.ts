@@ -155,6 +155,47 @@ function decodeValue(dim: DimInfo, u: number): ParamValue {
 const FIT_SUBSET = 64;
 
 /**
+ * Above this many complete trials the GP is fitted and conditioned on a subset of this size
+ * (trainingSet): every ask costs O(MAX_TRAIN^3) to fit and O(MAX_TRAIN^2) per scored candidate,
+ * however long the study (exact GP: O(n^3) and O(n^2), seconds at 1,000 trials).
+ */
+export const MAX_TRAIN = 192;
+/** Of which: the most recent trials (so the model knows where it has just been) ... */
+const TRAIN_RECENT = 32;
+/** ... and the best ones (the region EI works in); the rest evenly spaced over the others, in trial order. */
+const TRAIN_BEST = 96;
+
+/**
+ * The points the GP learns from: all n complete trials up to MAX_TRAIN, else a subset of
+ * MAX_TRAIN of them, chosen from the history alone (same history, same subset): the last
+ * TRAIN_RECENT trials, the TRAIN_BEST best of the others (lowest y, ties by trial order), and the
+ * rest spread evenly over the remaining trials in trial order, so the model still sees the poor
+ * regions it has explored. `y` is standardised (and warped) over all n trials before the subset is
+ * taken, so the subset keeps the scale of the whole history. Rows stay in trial order.
+ */
+export function trainingSet(X: Float64Array, y: Float64Array, n: number, d: number): { X: Float64Array; y: Float64Array; n: number; rows: Int32Array | null } {
+  if (n <= MAX_TRAIN) return { X, y, n, rows: null };
+  const take = new Uint8Array(n);
+  for (let i = n - TRAIN_RECENT; i < n; i++) take[i] = 1;
+  const ranked = Array.from({ length: n - TRAIN_RECENT }, (_, i) => i).sort((a, b) => y[a] - y[b] || a - b);
+  for (let k = 0; k < TRAIN_BEST; k++) take[ranked[k]] = 1;
+  const rest: number[] = [];
+  for (let i = 0; i < n; i++) if (!take[i]) rest.push(i);
+  const spread = MAX_TRAIN - TRAIN_RECENT - TRAIN_BEST;
+  for (let t = 0; t < spread; t++) take[rest[Math.round((t * (rest.length - 1)) / (spread - 1))]] = 1;
+  const rows = new Int32Array(MAX_TRAIN);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (take[i]) rows[m++] = i;
+  const Xs = new Float64Array(m * d);
+  const ys = new Float64Array(m);
+  for (let t = 0; t < m; t++) {
+    Xs.set(X.subarray(rows[t] * d, rows[t] * d + d), t * d);
+    ys[t] = y[rows[t]];
+  }
+  return { X: Xs, y: ys, n: m, rows: rows.subarray(0, m) };
+}
+
+/**
  * MAP hyperparameters within a bounded budget. One objective evaluation costs
  * ~n^3/2 multiply-adds (Cholesky plus inverse). Up to n = 96: up to 40
  * L-BFGS evaluations from the prior medians. Beyond: 30 evaluations on an
@@ -229,48 +270,36 @@ export class GpSampler implements Sampler {
       this.lastInfo = { mode: 'startup' };
       return randomParams(space, rng);
     }
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of finite) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
     const n = complete.length;
-    const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = raw[i];
-      y[i] = Number.isFinite(v) ? v : v === -Infinity ? lo : hi;
-    }
-    standardize(y);
-    if (this.warp) {
-      yeoJohnson(y);
-      standardize(y);
-    }
+    const y = gpOutputs(raw, n, this.warp);
 
     const X = new Float64Array(n * d);
     complete.forEach((t, i) => encodeParams(dims, t.params, X, i * d));
 
-    // Hyperparameters on the complete trials only.
-    const data: GpData = { X, n, d, isCat, y };
+    // Hyperparameters on the complete trials only (beyond MAX_TRAIN of them, on a subset: trainingSet,
+    // with the hyperparameters of a recent prefix of the history: scheduledFit).
     const t0 = performance.now();
-    const fit = fitMap(data);
+    const train = trainingSet(X, y, n, d);
+    const data: GpData = { X: train.X, n: train.n, d, isCat, y: train.y };
+    const fit = n > MAX_TRAIN ? scheduledFit(X, raw, n, d, isCat, this.warp) : fitMap(data);
     const t1 = performance.now();
-    let post = new GpPosterior(X, n, d, isCat, y, fit.hyper);
+    let post = new GpPosterior(data.X, data.n, d, isCat, data.y, fit.hyper);
 
     // Kriging believer for pending trials.
     const pending = ctx.trials.filter((t) => (t.state === 'running' || t.state === 'waiting') && Object.keys(t.params).length > 0);
     if (pending.length > 0) {
       const m = pending.length;
-      const X2 = new Float64Array((n + m) * d);
-      X2.set(X);
-      const y2 = new Float64Array(n + m);
-      y2.set(y);
+      const nt = data.n;
+      const X2 = new Float64Array((nt + m) * d);
+      X2.set(data.X);
+      const y2 = new Float64Array(nt + m);
+      y2.set(data.y);
       const pred = { mean: 0, variance: 0 };
       pending.forEach((t, i) => {
-        encodeParams(dims, t.params, X2, (n + i) * d);
-        y2[n + i] = post.predict(X2, n + i, pred).mean;
+        encodeParams(dims, t.params, X2, (nt + i) * d);
+        y2[nt + i] = post.predict(X2, nt + i, pred).mean;
       });
-      post = new GpPosterior(X2, n + m, d, isCat, y2, fit.hyper);
+      post = new GpPosterior(X2, nt + m, d, isCat, y2, fit.hyper);
     }
 
     let best = Infinity;
@@ -345,6 +374,86 @@ export class GpSampler implements Sampler {
     };
     return params;
   }
+}
+
+/**
+ * The GP's outputs from the first n raw values (minimised; NaN for a missing value): non-finite
+ * ones clamped to the finite range (NaN and +Infinity to the worst, -Infinity to the best), then
+ * standardised and (warp) Yeo-Johnson warped and standardised again. At least one must be finite.
+ */
+function gpOutputs(raw: readonly number[], n: number, warp: boolean): Float64Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = raw[i];
+    if (!Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = raw[i];
+    y[i] = Number.isFinite(v) ? v : v === -Infinity ? lo : hi;
+  }
+  standardize(y);
+  if (warp) {
+    yeoJohnson(y);
+    standardize(y);
+  }
+  return y;
+}
+
+/** Beyond MAX_TRAIN complete trials, the hyperparameters are refitted once every this many. */
+export const REFIT_EVERY = 16;
+
+interface FitEntry {
+  X: Float64Array;
+  y: Float64Array;
+  isCat: Uint8Array;
+  fit: FitResult;
+}
+
+/** Recent scheduled fits, newest last (a few studies may share an isolate). */
+const fitCache: FitEntry[] = [];
+const FIT_CACHE_SIZE = 8;
+
+/** Forget every cached fit (what a restarted isolate starts with); for tests. */
+export function clearFitCache(): void {
+  fitCache.length = 0;
+}
+
+function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * The hyperparameters beyond MAX_TRAIN complete trials: those fitted (fitMap) on the training set
+ * of the first n0 complete trials, n0 = n rounded down to a multiple of REFIT_EVERY (outputs
+ * standardised and warped over those n0 alone). They are a function of the history only, so the
+ * same history gives the same suggestion whether or not the fit is cached; cached by the exact
+ * data it was computed on, so the next REFIT_EVERY - 1 asks of the study do not fit at all.
+ */
+function scheduledFit(X: Float64Array, raw: readonly number[], n: number, d: number, isCat: Uint8Array, warp: boolean): FitResult {
+  const n0 = Math.max(MAX_TRAIN + 1, n - (n % REFIT_EVERY));
+  let m = Math.min(n, n0);
+  // A prefix with no finite value cannot be fitted: the whole history then (it has one).
+  if (!raw.slice(0, m).some((v) => Number.isFinite(v))) m = n;
+  const y0 = gpOutputs(raw, m, warp);
+  const train = trainingSet(X.subarray(0, m * d), y0, m, d);
+  for (let k = fitCache.length - 1; k >= 0; k--) {
+    const e = fitCache[k];
+    if (sameArray(e.y, train.y) && sameArray(e.isCat, isCat) && sameArray(e.X, train.X)) {
+      fitCache.splice(k, 1);
+      fitCache.push(e);
+      return { ...e.fit, evals: 0 };
+    }
+  }
+  const fit = fitMap({ X: Float64Array.from(train.X), n: train.n, d, isCat, y: train.y });
+  fitCache.push({ X: Float64Array.from(train.X), y: Float64Array.from(train.y), isCat: Uint8Array.from(isCat), fit });
+  if (fitCache.length > FIT_CACHE_SIZE) fitCache.shift();
+  return fit;
 }
 
 /**
