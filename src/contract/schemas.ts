@@ -534,7 +534,9 @@ export const StudySchema = z
     state: z.enum(['running', 'completed']),
     n_trials: z.int(),
     // A union, not .nullable(): that would make the Trial component itself nullable in the document.
-    best_trial: z.union([TrialSchema, z.null()]).openapi({ description: 'The best feasible complete trial of a single-objective study (ties: the first); null before one, and always null with several objectives (see best_trials).' }),
+    // The best feasible complete trial of a single-objective study (ties: the first); null before
+    // one, and always null with several objectives (see best_trials).
+    best_trial: z.union([TrialSchema, z.null()]),
     best_trials: z.array(TrialSchema).openapi({
       description: 'The Pareto front of the feasible complete trials (feasible: no constraints told, or every one <= 0), by number: those no other feasible trial is at least as good as on every objective and better on one. One objective: [best_trial], or [].',
     }),
