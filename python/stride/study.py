@@ -462,7 +462,7 @@ class Study:
         self.refresh()
         best = self.raw.get("best_trial")
         if not best:
-            raise ValueError(f"no feasible trial of study {self.id} has completed yet")
+            raise ValueError(f"no trial of study {self.id} has completed yet (or none that was told constraints is feasible)")
         return Trial(self, best)
 
     @property
