@@ -233,6 +233,26 @@ describe('objectives: the Pareto front and constraints', () => {
   });
 });
 
+describe('objectives: importance per objective', () => {
+  it('explains the objective asked for (default the first), and 422 at objective past the last', async () => {
+    const s = await createStudy({ directions: ['minimize', 'minimize'], metrics: ['fx', 'gy'] });
+    const { trials } = await json(post(`/v1/studies/${s.id}/ask`, { count: 16 }));
+    // The first objective depends on x alone, the second on y alone.
+    for (const t of trials) await tell(s.id, t.number, { values: [t.params.x, t.params.y] });
+    const first = await json(api(`/v1/studies/${s.id}/importance`));
+    expect(first.objective).toEqual({ index: 0, metric: 'fx' });
+    expect(first.n_trials).toBe(16);
+    const top = (imp: any) => [...imp.params].sort((a: any, b: any) => b.importance - a.importance)[0].name;
+    expect(top(first)).toBe('x');
+    const second = await json(api(`/v1/studies/${s.id}/importance?objective=1`));
+    expect(second.objective).toEqual({ index: 1, metric: 'gy' });
+    expect(top(second)).toBe('y');
+    const past = await problem(api(`/v1/studies/${s.id}/importance?objective=2`));
+    expect(past.status).toBe(422);
+    expect(past.errors[0].path).toBe('objective');
+  });
+});
+
 describe('objectives: the sampler of each trial', () => {
   /** Ask and tell `n` trials one at a time; after each ask, check its sampler against proposerOf on the history the object had. */
   async function askAndCheck(study: any, n: number, directions?: ('minimize' | 'maximize')[]) {

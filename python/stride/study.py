@@ -477,11 +477,13 @@ class Study:
         assert value is not None
         return value
 
-    def importance(self) -> Dict[str, Any]:
+    def importance(self, objective: Optional[int] = None) -> Dict[str, Any]:
         """Parameter importance from the complete trials (``GET .../importance``):
-        ``{"method", "n_trials", "min_trials", "meaningful", "params": [{"name", "importance", "eta_squared"}]}``.
-        Below ``min_trials`` complete trials, ``meaningful`` is False: the figures are noise."""
-        result: Dict[str, Any] = self.client.request("GET", f"{self._path}/importance")
+        ``{"method", "objective", "n_trials", "min_trials", "meaningful", "params": [{"name", "importance", "eta_squared"}]}``.
+        Below ``min_trials`` complete trials, ``meaningful`` is False: the figures are noise.
+        ``objective``: which objective of a study with several (an index into ``metrics``, default 0)."""
+        query = None if objective is None else {"objective": objective}
+        result: Dict[str, Any] = self.client.request("GET", f"{self._path}/importance", query=query)
         return result
 
     def run(self) -> "Study":

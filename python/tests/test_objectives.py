@@ -55,6 +55,8 @@ def test_optimize_with_two_objectives_answers_the_pareto_front(client: stride.Cl
     assert [t.number for t in study.best_trials] == _front(returned, directions)
     with pytest.raises(ValueError, match="best_trials"):
         study.best_trial
+    assert study.importance()["objective"] == {"index": 0, "metric": "objective_0"}
+    assert study.importance(objective=1)["objective"] == {"index": 1, "metric": "objective_1"}
 
 
 def test_a_wrong_number_of_values_fails_the_trial(client: stride.Client) -> None:

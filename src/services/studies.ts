@@ -167,12 +167,22 @@ export async function listTrials(env: Env, projectId: string, id: string): Promi
   return callStudy(id, () => studyStub(env, projectId, id).listTrials());
 }
 
-/** Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile bins). */
-export async function importance(env: Env, projectId: string, id: string) {
+/**
+ * Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile
+ * bins), for one objective: `objective` (an index into the study's metrics, default 0).
+ */
+export async function importance(env: Env, projectId: string, id: string, objective = 0) {
   const study = await getStudy(env, projectId, id);
+  if (objective >= study.metrics.length) {
+    throw inputError([{ path: 'objective', message: `study ${id} has ${study.metrics.length} objective${study.metrics.length === 1 ? '' : 's'} (${study.metrics.join(', ')}): objective is 0${study.metrics.length > 1 ? `-${study.metrics.length - 1}` : ''}` }]);
+  }
   const trials = await listTrials(env, projectId, id);
   return {
     method: 'eta-squared: the share of the objective’s variance explained by each parameter (numeric ones in 5 quantile bins of their log/linear value, categoricals by choice; main effects only), normalised to sum to 1',
-    ...parameterImportance(study.space, trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.value, intermediate: t.intermediate }))),
+    objective: { index: objective, metric: study.metrics[objective] },
+    ...parameterImportance(
+      study.space,
+      trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.values?.[objective] ?? null, intermediate: t.intermediate })),
+    ),
   };
 }
