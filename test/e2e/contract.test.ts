@@ -213,6 +213,9 @@ describe('the OpenAPI document is exact', () => {
     await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 200, { body: { values: [0.5, 0.9], constraints: [-1] } });
     const moRead = await call('getStudy', `/v1/studies/${mo.id}`, 200);
     expect(moRead.best_trials.map((t: any) => [t.number, t.values, t.constraints])).toEqual([[m0.number, [0.5, 0.9], [-1]]]);
+    expect((await call('getImportance', `/v1/studies/${mo.id}/importance?objective=1`, 200)).objective).toEqual({ index: 1, metric: 'acc' });
+    await call('getImportance', `/v1/studies/${mo.id}/importance?objective=2`, 422);
+    await call('getImportance', `/v1/studies/${mo.id}/importance?objective=-1`, 422);
 
     // --- runners: lease, heartbeat, release ---
     const runner = await call('createStudy', '/v1/studies', 201, { body: { name: 'runner', space: SPACE, max_trials: 1, executor: { kind: 'runner' } } });
