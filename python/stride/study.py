@@ -260,19 +260,25 @@ class Trial:
 
     def tell(
         self,
-        value: Optional[float] = None,
+        value: Union[float, Sequence[float], None] = None,
         *,
-        values: Optional[Sequence[float]] = None,
+        values: Union[float, Sequence[float], None] = None,
         constraints: Optional[Sequence[float]] = None,
     ) -> "Trial":
         """End the trial with its result (``POST .../tell``): ``value``, or ``values`` (one per
-        objective of a study with several), and optionally ``constraints`` (1 to 16 numbers; the
+        objective of a study with several; as with Optuna's ``study.tell``, either argument takes a
+        number or a sequence), and optionally ``constraints`` (1 to 16 numbers; the
         trial is feasible when every one is <= 0). A NaN or infinite value ends the trial
         ``failed`` (``"diverged: ..."``) instead, since NaN is not JSON; a NaN or infinite
         constraint is a ValueError (nothing is sent)."""
         if (value is None) == (values is None):
             raise ValueError("tell needs a value, or values (one per objective), not both")
-        vs = [float(value)] if values is None else [float(v) for v in values]
+        # As Optuna's study.tell, either takes a number or a sequence of them.
+        given: Any = value if values is None else values
+        several = isinstance(given, (list, tuple)) or (_iterable(given) and not isinstance(given, (int, float)))
+        vs = [float(v) for v in given] if several else [float(given)]
+        if values is None and several:
+            values = vs
         cs = None if constraints is None else _constraint_list(constraints)
         bad = [v for v in vs if not math.isfinite(v)]
         if bad:
@@ -410,9 +416,9 @@ class Study:
     def tell(
         self,
         trial: Union[Trial, int],
-        value: Optional[float] = None,
+        value: Union[float, Sequence[float], None] = None,
         *,
-        values: Optional[Sequence[float]] = None,
+        values: Union[float, Sequence[float], None] = None,
         constraints: Optional[Sequence[float]] = None,
         state: Optional[str] = None,
         error: Optional[str] = None,

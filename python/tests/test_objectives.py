@@ -142,4 +142,8 @@ def test_tell_with_values_and_constraints_and_the_trial_sampler(client: stride.C
     with pytest.raises(ValueError):
         asked.tell(values=[1.0, 2.0], constraints=[math.nan])
     assert asked.tell(values=[0.5, 1.0], constraints=[2.0]).constraints == [2.0]
-    assert [t.number for t in study.best_trials] == [given.number]
+    # As Optuna's study.tell: a sequence as the value, a number as values.
+    assert study.ask().tell((0.25, 0.5), constraints=[0.0]).values == [0.25, 0.5]
+    one = client.create_study(unique("py-tell-one"), XY, sampler="random")
+    assert one.ask().tell(values=0.5).values == [0.5]
+    assert [t.number for t in study.best_trials] == sorted([given.number, asked.number + 1])
