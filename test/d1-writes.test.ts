@@ -22,11 +22,14 @@ const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as Durabl
 
 /** D1's copy of a study's trials, shaped like the object's (params, intermediate values in step order). */
 async function d1Trials(studyId: string) {
-  const trials = await env.DB.prepare('SELECT number, state, value, error FROM trials WHERE study_id = ? ORDER BY number').bind(studyId).all<any>();
+  const trials = await env.DB.prepare('SELECT number, state, value, "values", constraints, sampler, error FROM trials WHERE study_id = ? ORDER BY number').bind(studyId).all<any>();
   const params = await env.DB.prepare('SELECT number, name, value FROM trial_params WHERE study_id = ?').bind(studyId).all<any>();
   const inter = await env.DB.prepare('SELECT number, step, value FROM trial_intermediate_values WHERE study_id = ? ORDER BY number, step').bind(studyId).all<any>();
   const byNumber = new Map<number, any>();
-  for (const t of trials.results) byNumber.set(t.number, { ...t, params: {}, intermediate: [] });
+  for (const t of trials.results) {
+    const parse = (v: string | null) => (v === null ? null : JSON.parse(v));
+    byNumber.set(t.number, { ...t, values: parse(t.values), constraints: parse(t.constraints), params: {}, intermediate: [] });
+  }
   for (const p of params.results) byNumber.get(p.number).params[p.name] = JSON.parse(p.value);
   for (const p of inter.results) byNumber.get(p.number).intermediate.push({ step: p.step, value: p.value });
   return [...byNumber.values()];
@@ -35,7 +38,17 @@ async function d1Trials(studyId: string) {
 /** The object's trials, in the shape of d1Trials. */
 async function liveTrials(studyId: string) {
   const trials = await stubOf(studyId).listTrials();
-  return trials.map((t) => ({ number: t.number, state: t.state, value: t.value, error: t.error, params: t.params, intermediate: t.intermediate }));
+  return trials.map((t) => ({
+    number: t.number,
+    state: t.state,
+    value: t.value,
+    values: t.values,
+    constraints: t.constraints,
+    sampler: t.sampler,
+    error: t.error,
+    params: t.params,
+    intermediate: t.intermediate,
+  }));
 }
 
 async function d1Study(studyId: string) {
@@ -95,6 +108,33 @@ async function backoffPassed(stub: DurableObjectStub<StudyCoordinator>) {
     state.storage.sql.exec(`UPDATE outbox_failures SET next_at = 0`);
   });
 }
+
+describe('D1 write-through: objectives, constraints and samplers', () => {
+  it('holds what the object holds of values, constraints and sampler, for one objective and for several', async () => {
+    for (const objectives of [{}, { directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] }]) {
+      const study = await createStudy({ sampler: { name: 'auto', seed: 2 }, ...objectives });
+      const several = 'directions' in objectives;
+      await post(`/v1/studies/${study.id}/trials`, { params: { lr: 0.01, optimizer: 'adam' } });
+      await post(`/v1/studies/${study.id}/ask`, { count: 5 });
+      const result = (v: number) => (several ? { values: [v, 1 - v] } : { value: v });
+      await post(`/v1/studies/${study.id}/trials/0/tell`, { ...result(0.5), constraints: [-1, 0] });
+      await post(`/v1/studies/${study.id}/trials/1/tell`, { ...result(0.25), constraints: [2, -3] });
+      await post(`/v1/studies/${study.id}/trials/2/tell`, { state: 'pruned' });
+      await post(`/v1/studies/${study.id}/trials/3/tell`, { ...result(0.75), constraints: [0, 0] });
+      const stub = stubOf(study.id);
+      await stub.flush();
+      expect(await stub.pendingWrites()).toBe(0);
+      const stored = await d1Trials(study.id);
+      expect(stored).toEqual(await liveTrials(study.id));
+      expect(stored.map((t) => t.sampler === null)).toEqual([true, false, false, false, false]);
+      expect(stored[1]).toMatchObject({ values: several ? [0.25, 0.75] : [0.25], value: several ? null : 0.25, constraints: [2, -3] });
+      expect(stored[2]).toMatchObject({ state: 'pruned', values: null, constraints: null });
+      expect(stored[4]).toMatchObject({ state: 'running', values: null, constraints: null });
+      const row = await d1Study(study.id);
+      expect(row.best_trial_number).toBe(several ? null : 0);
+    }
+  });
+});
 
 describe('D1 write-through: a long trial appends its steps', () => {
   it('decides append or replace from what D1 holds', () => {

@@ -44,7 +44,7 @@ describe('runner studies: leases', () => {
 
     const before = Date.now();
     const g0 = await json(lease(study.id));
-    expect(g0.study).toEqual({ id: study.id, name: 'gpu', metric: 'value', direction: 'minimize' });
+    expect(g0.study).toEqual({ id: study.id, name: 'gpu', metric: 'value', direction: 'minimize', metrics: ['value'], directions: ['minimize'] });
     expect(g0.trial).toMatchObject({ number: 0, state: 'running', attempts: 1, runner: 'gpu-0' });
     expect(g0.trial.params.lr).toBeGreaterThan(0);
     expect(g0.lease.token).toMatch(/^lease_/);

@@ -168,6 +168,14 @@ describe('webhook-triggered studies', () => {
     const badSampler = await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, sampler: { name: 'tpe', n_startup_trials: -1 } } });
     expect(badSampler.status).toBe(422);
     expect(((await badSampler.json()) as any).errors.map((e: any) => e.path)).toContain('study.sampler.n_startup_trials');
+    // Several objectives in a template, checked as in a study: the mixed form and a pruner are refused, the rest taken.
+    const mixed = await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, direction: 'minimize', directions: ['minimize', 'maximize'] } });
+    expect(mixed.status).toBe(422);
+    expect(((await mixed.json()) as any).errors.map((e: any) => e.path)).toContain('study.direction');
+    const moPruner = await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, directions: ['minimize', 'maximize'], pruner: { name: 'median' } } });
+    expect(moPruner.status).toBe(422);
+    expect(((await moPruner.json()) as any).errors.map((e: any) => e.path)).toContain('study.pruner');
+    expect((await post('/v1/templates', { name: 'x', study: { ...TEMPLATE, directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] } })).status).toBe(201);
     const noTpl = await post('/v1/triggers', { template_id: 'tpl_nope', kind: 'github' });
     expect(noTpl.status).toBe(422);
     expect(((await noTpl.json()) as any).errors[0].path).toBe('template_id');

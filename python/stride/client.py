@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import __version__
 from .errors import StrideConnectionError, StrideError, StrideTimeoutError
@@ -227,13 +227,15 @@ class Client:
         name: str,
         space: Mapping[str, Any],
         *,
-        direction: str = "minimize",
+        direction: Optional[str] = None,
         sampler: Union[str, Mapping[str, Any], None] = None,
         pruner: Union[str, Mapping[str, Any], None] = None,
         max_trials: Optional[int] = None,
         metric: Optional[str] = None,
         metadata: Optional[Mapping[str, Any]] = None,
         executor: Union[str, Mapping[str, Any], None] = None,
+        directions: Optional[Sequence[str]] = None,
+        metrics: Optional[Sequence[str]] = None,
     ) -> "Study":
         """Create a study (``POST /v1/studies``) and return it.
 
@@ -248,17 +250,28 @@ class Client:
             }
 
         Args:
-            direction: ``"minimize"`` (default) or ``"maximize"``.
-            sampler: ``"tpe"`` (the service's default), ``"gp"``, ``"random"``, ``"qmc"``, ``"grid"``,
-                or a dict with options (``{"name": "tpe", "seed": 7}``).
+            direction: ``"minimize"`` (the service's default) or ``"maximize"``.
+            sampler: ``"auto"`` (the service's default: GP, TPE or QMC as the trial suits; each
+                trial's :attr:`Trial.sampler` says which), ``"tpe"``, ``"gp"``, ``"random"``,
+                ``"qmc"``, ``"grid"``, or a dict with options (``{"name": "tpe", "seed": 7}``).
             pruner: ``"none"`` (default), ``"median"``, ``"asha"``, ``"hyperband"``, or a dict with options.
             max_trials: the study completes after this many trials (default: no bound).
             metric: the name of the value (``"val_loss"``); the service's default is ``"value"``.
             metadata: free-form JSON kept with the study.
             executor: ``"client"`` (default: you ask and tell, e.g. with ``optimize``), ``"runner"``
                 (``stride agent`` runs the trials) or ``"edge"``, or a dict with options.
+            directions: several objectives, one direction each (``["minimize", "maximize"]``),
+                instead of ``direction``, as ``optuna.create_study(directions=...)``: the objective
+                returns one value per direction and :attr:`Study.best_trials` is the Pareto front.
+            metrics: the objectives' names, one per direction (default ``objective_0``, ...).
         """
-        body: Dict[str, Any] = {"name": name, "space": dict(space), "direction": direction}
+        body: Dict[str, Any] = {"name": name, "space": dict(space)}
+        if direction is not None:
+            body["direction"] = direction
+        if directions is not None:
+            body["directions"] = list(directions)
+        if metrics is not None:
+            body["metrics"] = list(metrics)
         if sampler is not None:
             body["sampler"] = {"name": sampler} if isinstance(sampler, str) else dict(sampler)
         if pruner is not None:

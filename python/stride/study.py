@@ -52,7 +52,11 @@ class Trial:
         number: dense from 0, in ask order.
         params: parameter name -> value (a conditional parameter is absent when its condition is false).
         state: ``"waiting"``, ``"running"``, ``"complete"``, ``"pruned"`` or ``"failed"``.
-        value: the told value (``None`` unless complete).
+        value: the told value (``None`` unless complete, and in a study with several objectives).
+        values: a complete trial's values, one per objective (``[value]`` with one); else ``None``.
+        constraints: the constraint values told with the result (feasible when all <= 0), or ``None``.
+        sampler: the sampler that proposed the params (with ``"auto"``, the one it picked for this
+            trial: ``"qmc"``, ``"gp"``, ``"tpe"``, ...); ``None`` when they were given (enqueued).
         intermediate: ``[{"step", "value"}, ...]`` as the service last answered.
         error: why it failed or was pruned, when said.
         raw: the service's JSON of the trial, as last seen.
@@ -73,6 +77,8 @@ class Trial:
         self._sender: Optional[ReportSender] = None
         # The next step at which the study's pruner decides (ASHA, Hyperband): reported at once.
         self._rung = reports.next_rung(study.pruner, -1)
+        # Set with set_constraints: sent with the result optimize tells.
+        self._constraints: Optional[List[float]] = None
         self._update(data)
 
     def _update(self, data: Mapping[str, Any]) -> None:
@@ -82,11 +88,21 @@ class Trial:
         self.params: Dict[str, Any] = dict(data.get("params") or {})
         self.state: str = data.get("state", "running")
         self.value: Optional[float] = data.get("value")
+        values = data.get("values")
+        self.values: Optional[List[float]] = None if values is None else list(values)
+        constraints = data.get("constraints")
+        self.constraints: Optional[List[float]] = None if constraints is None else list(constraints)
+        self.sampler: Optional[str] = data.get("sampler")
         self.intermediate: List[Dict[str, Any]] = list(data.get("intermediate") or [])
         self.error: Optional[str] = data.get("error")
 
     def __repr__(self) -> str:
-        value = f", value={self.value!r}" if self.value is not None else ""
+        if self.value is not None:
+            value = f", value={self.value!r}"
+        elif self.values is not None:
+            value = f", values={self.values!r}"
+        else:
+            value = ""
         return f"Trial(number={self.number}, state={self.state!r}, params={self.params!r}{value})"
 
     @property
@@ -125,6 +141,11 @@ class Trial:
         JSON). When a background send failed (after the client's retries), this call raises that
         :class:`StrideError`, which names the steps that were not stored.
         """
+        if len(self.study.directions) > 1:
+            raise NotImplementedError(
+                f"trial.report is for single-objective studies; study {self.study_id} has {len(self.study.directions)} objectives "
+                "(as in Optuna: pruners judge one objective)"
+            )
         if type(step) is not int and (isinstance(step, bool) or not isinstance(step, int)):
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         if step < 0:
@@ -231,13 +252,41 @@ class Trial:
         """
         return self._should_prune
 
-    def tell(self, value: float) -> "Trial":
-        """End the trial with its value (``POST .../tell``). A NaN or infinite value ends it
-        ``failed`` (``"diverged: ..."``) instead, since NaN is not JSON."""
-        v = float(value)
-        if not math.isfinite(v):
-            return self._tell({"state": "failed", "error": f"diverged: the value was {v}"})
-        return self._tell({"value": v})
+    def set_constraints(self, constraints: Sequence[float]) -> None:
+        """Set the constraint values :meth:`Study.optimize` tells with this trial's result (the
+        trial is feasible when every one is <= 0, as values of Optuna's ``constraints_func``).
+        Call it inside the objective; :meth:`tell` takes ``constraints=`` directly."""
+        self._constraints = _constraint_list(constraints)
+
+    def tell(
+        self,
+        value: Union[float, Sequence[float], None] = None,
+        *,
+        values: Union[float, Sequence[float], None] = None,
+        constraints: Optional[Sequence[float]] = None,
+    ) -> "Trial":
+        """End the trial with its result (``POST .../tell``): ``value``, or ``values`` (one per
+        objective of a study with several; as with Optuna's ``study.tell``, either argument takes a
+        number or a sequence), and optionally ``constraints`` (1 to 16 numbers; the
+        trial is feasible when every one is <= 0). A NaN or infinite value ends the trial
+        ``failed`` (``"diverged: ..."``) instead, since NaN is not JSON; a NaN or infinite
+        constraint is a ValueError (nothing is sent)."""
+        if (value is None) == (values is None):
+            raise ValueError("tell needs a value, or values (one per objective), not both")
+        # As Optuna's study.tell, either takes a number or a sequence of them.
+        given: Any = value if values is None else values
+        several = isinstance(given, (list, tuple)) or (_iterable(given) and not isinstance(given, (int, float)))
+        vs = [float(v) for v in given] if several else [float(given)]
+        if values is None and several:
+            values = vs
+        cs = None if constraints is None else _constraint_list(constraints)
+        bad = [v for v in vs if not math.isfinite(v)]
+        if bad:
+            return self._tell({"state": "failed", "error": f"diverged: the value was {bad[0]}"})
+        body: Dict[str, Any] = {"value": vs[0]} if values is None else {"values": vs}
+        if cs is not None:
+            body["constraints"] = cs
+        return self._tell(body)
 
     def fail(self, error: Union[str, BaseException, None] = None) -> "Trial":
         """End the trial as failed, with the reason (a message or the exception)."""
@@ -273,6 +322,26 @@ class Trial:
         return self
 
 
+def _iterable(x: Any) -> bool:
+    if isinstance(x, (str, bytes, Mapping)):
+        return False
+    try:
+        iter(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _constraint_list(constraints: Sequence[float]) -> List[float]:
+    out = [float(c) for c in constraints]
+    bad = [c for c in out if not math.isfinite(c)]
+    if bad:
+        raise ValueError(f"constraint values must be finite numbers, got {bad[0]}")
+    if not out:
+        raise ValueError("constraints needs at least one value")
+    return out
+
+
 def _error_text(error: Union[str, BaseException]) -> str:
     if isinstance(error, BaseException):
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
@@ -285,10 +354,11 @@ class Study:
     """A study of the service: create one with :meth:`stride.Client.create_study`, or get one
     with :meth:`stride.Client.study`.
 
-    Its configuration (``id``, ``name``, ``direction``, ``metric``, ``space``, ``sampler``,
-    ``pruner``, ``executor``, ``max_trials``, ``metadata``, ``created_at``) is read once;
-    ``state`` and ``n_trials`` are as of the last :meth:`refresh` (or creation), while
-    ``best_trial``, ``best_params``, ``best_value`` and ``trials`` ask the service each time.
+    Its configuration (``id``, ``name``, ``direction``, ``metric``, ``directions``, ``metrics``
+    (one per objective), ``space``, ``sampler``, ``pruner``, ``executor``, ``max_trials``,
+    ``metadata``, ``created_at``) is read once; ``state`` and ``n_trials`` are as of the last
+    :meth:`refresh` (or creation), while ``best_trial``, ``best_trials``, ``best_params``,
+    ``best_value`` and ``trials`` ask the service each time.
     """
 
     def __init__(self, client: "Client", data: Mapping[str, Any]) -> None:
@@ -301,6 +371,8 @@ class Study:
         self.name: str = data["name"]
         self.direction: str = data.get("direction", "minimize")
         self.metric: str = data.get("metric", "value")
+        self.directions: List[str] = list(data.get("directions") or [self.direction])
+        self.metrics: List[str] = list(data.get("metrics") or [self.metric])
         self.space: Dict[str, Any] = dict(data.get("space") or {})
         self.sampler: Dict[str, Any] = dict(data.get("sampler") or {})
         self.pruner: Dict[str, Any] = dict(data.get("pruner") or {})
@@ -344,12 +416,15 @@ class Study:
     def tell(
         self,
         trial: Union[Trial, int],
-        value: Optional[float] = None,
+        value: Union[float, Sequence[float], None] = None,
         *,
+        values: Union[float, Sequence[float], None] = None,
+        constraints: Optional[Sequence[float]] = None,
         state: Optional[str] = None,
         error: Optional[str] = None,
     ) -> Trial:
-        """Tell the result of trial ``trial`` (a :class:`Trial` or its number): a ``value``, or
+        """Tell the result of trial ``trial`` (a :class:`Trial` or its number): a ``value`` (or
+        ``values``, one per objective, and optionally ``constraints``), or
         ``state="failed"``/``"pruned"`` with an ``error``. The same tell again answers the same;
         a different one is a 409."""
         if isinstance(trial, Trial):
@@ -360,9 +435,9 @@ class Study:
                 self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
             )
         if state is None or state == "complete":
-            if value is None:
-                raise ValueError("tell needs a value, or state='failed' or 'pruned'")
-            return t.tell(value)
+            if value is None and values is None:
+                raise ValueError("tell needs a value (or values), or state='failed' or 'pruned'")
+            return t.tell(value, values=values, constraints=constraints)
         if state == "failed":
             return t.fail(error)
         if state == "pruned":
@@ -375,13 +450,25 @@ class Study:
         return [Trial(self, t) for t in self.client.request("GET", f"{self._path}/trials")["trials"]]
 
     @property
+    def best_trials(self) -> List[Trial]:
+        """The Pareto front of the feasible complete trials, by number, as ``optuna.Study.best_trials``:
+        those no other feasible trial is at least as good as on every objective and better on one
+        (a trial told constraints is feasible when every one is <= 0). With one objective,
+        ``[best_trial]`` (or ``[]``)."""
+        self.refresh()
+        return [Trial(self, t) for t in self.raw.get("best_trials") or []]
+
+    @property
     def best_trial(self) -> Trial:
-        """The best complete trial, as the service ranks them by ``direction``.
-        ValueError when no trial has completed yet."""
+        """The best feasible complete trial, as the service ranks them by ``direction``.
+        ValueError when no trial has completed yet, and in a study with several objectives (use
+        :attr:`best_trials`, as Optuna's ``best_trial`` raises too)."""
+        if len(self.directions) > 1:
+            raise ValueError(f"study {self.id} has {len(self.directions)} objectives: it has best_trials (the Pareto front), not one best_trial")
         self.refresh()
         best = self.raw.get("best_trial")
         if not best:
-            raise ValueError(f"no trial of study {self.id} has completed yet")
+            raise ValueError(f"no trial of study {self.id} has completed yet (or none that was told constraints is feasible)")
         return Trial(self, best)
 
     @property
@@ -396,11 +483,13 @@ class Study:
         assert value is not None
         return value
 
-    def importance(self) -> Dict[str, Any]:
+    def importance(self, objective: Optional[int] = None) -> Dict[str, Any]:
         """Parameter importance from the complete trials (``GET .../importance``):
-        ``{"method", "n_trials", "min_trials", "meaningful", "params": [{"name", "importance", "eta_squared"}]}``.
-        Below ``min_trials`` complete trials, ``meaningful`` is False: the figures are noise."""
-        result: Dict[str, Any] = self.client.request("GET", f"{self._path}/importance")
+        ``{"method", "objective", "n_trials", "min_trials", "meaningful", "params": [{"name", "importance", "eta_squared"}]}``.
+        Below ``min_trials`` complete trials, ``meaningful`` is False: the figures are noise.
+        ``objective``: which objective of a study with several (an index into ``metrics``, default 0)."""
+        query = None if objective is None else {"objective": objective}
+        result: Dict[str, Any] = self.client.request("GET", f"{self._path}/importance", query=query)
         return result
 
     def run(self) -> "Study":
@@ -412,26 +501,38 @@ class Study:
 
     def optimize(
         self,
-        objective: Callable[[Trial], Optional[float]],
+        objective: Callable[[Trial], Union[None, float, Sequence[float]]],
         n_trials: Optional[int] = None,
         *,
         timeout: Optional[float] = None,
         n_jobs: int = 1,
         catch: Union[ExceptionTypes, Sequence[Type[BaseException]]] = (),
         callbacks: Optional[Sequence[Callable[["Study", Trial], None]]] = None,
+        constraints_func: Optional[Callable[[Trial], Sequence[float]]] = None,
     ) -> None:
         """Run ``objective`` on trials asked from the service, as ``optuna.Study.optimize`` does.
 
         ``objective(trial)`` reads ``trial.params`` (stride chose them: the space was declared with
         the study), trains, may ``trial.report(step, value)`` and raise :class:`stride.TrialPruned`
-        when that answers True, and returns the value, which is told. Then:
+        when that answers True, and returns the value, which is told; in a study with several
+        objectives it returns a sequence of values, one per direction (``return loss, seconds``),
+        and does not report. Then:
 
         - raising :class:`stride.TrialPruned` ends the trial ``pruned``;
         - raising one of ``catch`` ends it ``failed`` (with the exception as the reason) and goes on;
         - raising anything else ends it ``failed``, then the exception propagates (other threads
           finish their trial and stop);
-        - returning None, a non-number, NaN or an infinity ends it ``failed`` (NaN is "diverged");
+        - returning None, a non-number, the wrong number of values, NaN or an infinity ends it
+          ``failed`` (NaN is "diverged");
         - an objective that told the trial itself keeps that result.
+
+        Constraints, as Optuna's ``constraints_func``: the objective may call
+        ``trial.set_constraints([c1, ...])``, or ``constraints_func(trial)`` is called once the
+        objective has returned, with ``trial.values`` (and ``trial.value``) set to what it
+        returned, and answers the constraint values. They are told with the result; the trial is
+        feasible when every one is <= 0, and ``best_trial``/``best_trials`` are among feasible
+        trials. ``constraints_func`` wins over ``set_constraints``; one that raises, or answers a
+        NaN, ends the trial ``failed``.
 
         It stops after ``n_trials`` trials (counted by this call), when ``timeout`` seconds have
         passed (checked before each ask; a running trial is not interrupted), or when the study
@@ -469,7 +570,7 @@ class Study:
                         state.stop.set()
                         return
                     raise
-                self._run_trial(objective, trial, catch_types)
+                self._run_trial(objective, trial, catch_types, constraints_func)
                 for cb in callbacks or ():
                     cb(self, trial)
 
@@ -500,7 +601,13 @@ class Study:
         if errors:
             raise errors[0]
 
-    def _run_trial(self, objective: Callable[[Trial], Optional[float]], trial: Trial, catch: Tuple[Type[BaseException], ...]) -> None:
+    def _run_trial(
+        self,
+        objective: Callable[[Trial], Any],
+        trial: Trial,
+        catch: Tuple[Type[BaseException], ...],
+        constraints_func: Optional[Callable[[Trial], Sequence[float]]] = None,
+    ) -> None:
         try:
             result = objective(trial)
         except TrialPruned as e:
@@ -521,19 +628,55 @@ class Study:
             raise
         if trial.is_finished:
             return
-        if result is None or isinstance(result, bool):
-            msg = f"the objective returned {result!r}, not a number"
+        n = len(self.directions)
+        values, msg = _objective_values(result, n)
+        if values is None:
             warnings.warn(f"stride: trial {trial.number}: {msg}", RuntimeWarning, stacklevel=3)
             trial.fail(msg)
             return
+        constraints = trial._constraints
+        if constraints_func is not None and all(math.isfinite(v) for v in values):
+            trial.values = list(values)
+            trial.value = values[0] if n == 1 else None
+            try:
+                constraints = _constraint_list(constraints_func(trial))
+            except Exception as e:  # noqa: BLE001 - the trial fails with the reason, as Optuna's does
+                msg = f"constraints_func failed: {_error_text(e)}"
+                warnings.warn(f"stride: trial {trial.number}: {msg}", RuntimeWarning, stacklevel=3)
+                trial.fail(msg)
+                return
+        if n == 1:
+            trial.tell(values[0], constraints=constraints)
+        else:
+            trial.tell(values=values, constraints=constraints)
+
+
+def _objective_values(result: Any, n: int) -> Tuple[Optional[List[float]], str]:
+    """What an objective returned, as ``n`` floats (a number for one objective, a sequence of
+    ``n`` for several; a one-element sequence for one objective too), or None and why not."""
+    def number(x: Any) -> Optional[float]:
+        if x is None or isinstance(x, (bool, str, bytes)):
+            return None
         try:
-            value = float(result)
+            return float(x)
         except (TypeError, ValueError):
-            msg = f"the objective returned {result!r}, not a number"
-            warnings.warn(f"stride: trial {trial.number}: {msg}", RuntimeWarning, stacklevel=3)
-            trial.fail(msg)
-            return
-        trial.tell(value)
+            return None
+
+    if isinstance(result, (list, tuple)) or (number(result) is None and _iterable(result)):
+        items = list(result)
+        if len(items) != n:
+            want = "a number" if n == 1 else f"{n} values, one per direction"
+            return None, f"the objective returned {len(items)} value{'s' if len(items) != 1 else ''} ({result!r}); the study needs {want}"
+        values = [number(x) for x in items]
+        if any(v is None for v in values):
+            return None, f"the objective returned {result!r}, not {n} numbers"
+        return [v for v in values if v is not None], ""
+    v = number(result)
+    if v is None:
+        return None, f"the objective returned {result!r}, not a number"
+    if n != 1:
+        return None, f"the objective returned one value ({result!r}); the study has {n} objectives: return {n} values, one per direction"
+    return [v], ""
 
 
 class _OptimizeState:

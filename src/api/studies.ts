@@ -82,13 +82,19 @@ const importance = route(
     method: 'get',
     path: '/v1/studies/{id}/importance',
     summary: "Parameter importance from the study's complete trials",
-    request: { params: StudyParam },
+    request: {
+      params: StudyParam,
+      query: z.strictObject({
+        objective: decimalParam(0, 7).optional().openapi({ description: 'Which objective (an index into the study’s metrics, default 0) the importance explains.' }),
+      }),
+    },
     responses: {
       200: {
         description: 'Each parameter’s share of the explained variance (the method is in the answer)',
         ...json(
           z.object({
             method: z.string(),
+            objective: z.object({ index: z.int(), metric: z.string() }).openapi({ description: 'The objective explained.' }),
             n_trials: z.int(),
             min_trials: z.int().openapi({ description: 'The complete trials the figures need to mean anything.' }),
             meaningful: z.boolean().openapi({ description: 'n_trials >= min_trials; below it, treat the figures as noise.' }),
@@ -214,7 +220,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
     const { lease_token, ...result } = c.req.valid('json');
     return c.json(await studies.tell(c.env, projectOf(c), id, number, result, callerOf(c.get('auth'), lease_token)), 200);
   });
-  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, projectOf(c), c.req.valid('param').id, c.req.valid('query').objective), 200));
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
     return c.json(await studies.heartbeat(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);

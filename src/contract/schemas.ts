@@ -433,17 +433,37 @@ export const ExecutorSchema = z
 
 export type ExecutorInput = z.infer<typeof ExecutorSchema>;
 
+/** The most objectives a study takes (`directions`). */
+export const MAX_OBJECTIVES = 8;
+/** The most constraint values one tell takes. */
+export const MAX_CONSTRAINTS = 16;
+
+const DirectionSchema = z.enum(['minimize', 'maximize']);
+const MetricName = () => z.string().min(1).max(200);
+
 export const StudyCreateSchema = z
   .strictObject({
     name: z.string().min(1).max(200),
-    direction: z.enum(['minimize', 'maximize']).default('minimize'),
-    metric: z.string().min(1).max(200).default('value'),
+    direction: DirectionSchema.optional().openapi({ description: 'minimize (default) or maximize: the one objective. Not with directions.' }),
+    metric: MetricName().optional().openapi({ description: "The name of the objective (default 'value'). Not with metrics." }),
+    directions: z
+      .array(DirectionSchema)
+      .min(1)
+      .max(MAX_OBJECTIVES)
+      .optional()
+      .openapi({ description: `Several objectives (2-${MAX_OBJECTIVES}; one entry is a single-objective study): one direction each. Trials are told {"values": [...]}, one per direction; the study answers best_trials, the Pareto front. Not with direction.` }),
+    metrics: z
+      .array(MetricName())
+      .min(1)
+      .max(MAX_OBJECTIVES)
+      .optional()
+      .openapi({ description: 'The names of the objectives, one per direction (default objective_0, objective_1, ...). Not with metric.' }),
     space: boundedJson(z.record(z.string(), z.unknown())).openapi({
       description: 'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md.',
     }),
     sampler: boundedJson(
       z.looseObject({
-        name: z.enum(SAMPLER_NAMES).default('tpe'),
+        name: z.enum(SAMPLER_NAMES).default('auto'),
         seed: z.int().min(0).max(2 ** 31 - 1).optional(),
       }),
     ).prefault({}),
@@ -451,6 +471,19 @@ export const StudyCreateSchema = z
     max_trials: z.int().min(1).max(100_000).nullable().default(null),
     executor: ExecutorSchema.prefault({ kind: 'client' }),
     metadata: boundedJson(z.record(z.string(), z.unknown())).default({}).openapi({ description: 'Free-form JSON, at most 32 levels deep and 64 KB.' }),
+  })
+  .superRefine((s, ctx) => {
+    const at = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (s.directions !== undefined && s.direction !== undefined) at('direction', 'send direction (one objective) or directions (one per objective), not both');
+    if (s.metrics !== undefined && s.metric !== undefined) at('metric', 'send metric (one objective) or metrics (one per objective), not both');
+    const n = s.directions?.length ?? 1;
+    if (s.metrics !== undefined && s.metrics.length !== n) {
+      at('metrics', `${s.metrics.length} metric${s.metrics.length === 1 ? '' : 's'} for ${n} direction${n === 1 ? '' : 's'}: send one metric per direction${s.directions === undefined ? ' (with several metrics, send directions too)' : ''}`);
+    }
+    if (s.metrics !== undefined) {
+      const dup = s.metrics.find((m, i) => s.metrics!.indexOf(m) !== i);
+      if (dup !== undefined) at('metrics', `'${dup}' is named twice: each objective needs its own name`);
+    }
   })
   .openapi('StudyCreate');
 
@@ -462,7 +495,10 @@ export const TrialSchema = z
     number: z.int(),
     params: z.record(z.string(), ParamValueSchema),
     state: z.enum(['waiting', 'running', 'complete', 'pruned', 'failed']),
-    value: z.number().nullable(),
+    value: z.number().nullable().openapi({ description: 'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).' }),
+    values: z.array(z.number()).nullable().openapi({ description: "A complete trial's objective values, one per direction (single-objective studies: [value]); null otherwise." }),
+    constraints: z.array(z.number()).nullable().openapi({ description: 'The constraint values told with the result (feasible when every one is <= 0); null when none were told.' }),
+    sampler: z.string().nullable().openapi({ description: "The sampler that proposed the params (with auto, the one it delegated to: qmc, gp, tpe, ...); null for params that were given (enqueued trials, an lr round's candidates)." }),
     intermediate: z.array(z.object({ step: z.int(), value: z.number() })),
     error: z.string().nullable(),
     attempts: z.int().openapi({ description: 'Leases granted so far (runner and edge studies).' }),
@@ -486,8 +522,10 @@ export const StudySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    direction: z.enum(['minimize', 'maximize']),
-    metric: z.string(),
+    direction: z.enum(['minimize', 'maximize']).openapi({ description: 'The (first) objective’s direction.' }),
+    metric: z.string().openapi({ description: 'The (first) objective’s name.' }),
+    directions: z.array(z.enum(['minimize', 'maximize'])).openapi({ description: 'One direction per objective (a single-objective study: [direction]).' }),
+    metrics: z.array(z.string()).openapi({ description: 'One name per objective (a single-objective study: [metric]).' }),
     space: z.record(z.string(), z.unknown()),
     sampler: z.record(z.string(), z.unknown()),
     pruner: z.record(z.string(), z.unknown()),
@@ -496,7 +534,12 @@ export const StudySchema = z
     state: z.enum(['running', 'completed']),
     n_trials: z.int(),
     // A union, not .nullable(): that would make the Trial component itself nullable in the document.
+    // The best feasible complete trial of a single-objective study (ties: the first); null before
+    // one, and always null with several objectives (see best_trials).
     best_trial: z.union([TrialSchema, z.null()]),
+    best_trials: z.array(TrialSchema).openapi({
+      description: 'The Pareto front of the feasible complete trials (feasible: no constraints told, or every one <= 0), by number: those no other feasible trial is at least as good as on every objective and better on one. One objective: [best_trial], or [].',
+    }),
     created_at: z.string(),
     metadata: z.record(z.string(), z.unknown()),
     dispatch: z
@@ -564,17 +607,48 @@ export const LeaseSchema = z
   .openapi('Lease');
 export const LeaseGrantSchema = z
   .object({
-    study: z.object({ id: z.string(), name: z.string(), metric: z.string(), direction: z.enum(['minimize', 'maximize']) }),
+    study: z.object({
+      id: z.string(),
+      name: z.string(),
+      metric: z.string(),
+      direction: z.enum(['minimize', 'maximize']),
+      metrics: z.array(z.string()).openapi({ description: 'One name per objective.' }),
+      directions: z.array(z.enum(['minimize', 'maximize'])).openapi({ description: 'One direction per objective: tell "values" with as many numbers when there are several.' }),
+    }),
     trial: TrialSchema,
     lease: LeaseSchema,
   })
   .openapi('LeaseGrant');
 export const TellSchema = z
   .union([
-    z.strictObject({ value: z.number(), state: z.literal('complete').optional(), lease_token: LeaseToken.optional() }),
+    z
+      .strictObject({
+        value: z.number().optional().openapi({ description: 'The objective value (single-objective studies).' }),
+        values: z
+          .array(z.number())
+          .min(1)
+          .max(MAX_OBJECTIVES)
+          .optional()
+          .openapi({ description: 'The objective values, one per direction of the study (also [v] for a single objective).' }),
+        constraints: z
+          .array(z.number())
+          .min(1)
+          .max(MAX_CONSTRAINTS)
+          .optional()
+          .openapi({ description: `Constraint values, 1-${MAX_CONSTRAINTS} (the trial is feasible when every one is <= 0, as Optuna's constraints_func); every tell of a study gives as many as the first that gave any.` }),
+        state: z.literal('complete').optional(),
+        lease_token: LeaseToken.optional(),
+      })
+      .superRefine((t, ctx) => {
+        if (t.value !== undefined && t.values !== undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: 'send value (one objective) or values (one per objective), not both' });
+        else if (t.value === undefined && t.values === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'required: {"value": v}, or {"values": [v1, ...]} with several objectives' });
+      }),
     z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional(), lease_token: LeaseToken.optional() }),
   ])
-  .openapi('Tell', { description: '{"value": v} for a finished trial, or {"state": "failed"|"pruned", "error": "..."}; NaN is not JSON: report divergence as failed.' });
+  .openapi('Tell', {
+    description:
+      '{"value": v} (or {"values": [v1, ...]}, one per objective) for a finished trial, with optional "constraints": [c1, ...]; or {"state": "failed"|"pruned", "error": "..."}. NaN is not JSON: report divergence as failed.',
+  });
 
 // --- lr/suggest validated on your hardware -----------------------------------
 

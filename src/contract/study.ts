@@ -34,7 +34,7 @@ export interface LeaseView {
 }
 
 export interface LeaseGrant {
-  study: { id: string; name: string; metric: string; direction: 'minimize' | 'maximize' };
+  study: { id: string; name: string; metric: string; direction: 'minimize' | 'maximize'; metrics: string[]; directions: ('minimize' | 'maximize')[] };
   trial: TrialView;
   lease: LeaseView;
 }
@@ -52,8 +52,15 @@ export interface StudyConfig {
   /** The owning project (absent in studies created before projects: the default one). */
   project_id?: string;
   name: string;
+  /** The first objective's direction and name (the only ones of a single-objective study). */
   direction: 'minimize' | 'maximize';
   metric: string;
+  /**
+   * A study with several objectives: one direction and one name per objective (2 or more;
+   * `direction` and `metric` are the first). Absent: a single-objective study.
+   */
+  directions?: ('minimize' | 'maximize')[];
+  metrics?: string[];
   space: Space;
   sampler: SamplerConfig;
   pruner: PrunerConfig;
@@ -76,7 +83,14 @@ export interface TrialView {
   number: number;
   params: Params;
   state: TrialState;
+  /** A complete trial's value (single-objective studies; null with several objectives). */
   value: number | null;
+  /** A complete trial's values, one per objective ([value] with one); null otherwise. */
+  values: number[] | null;
+  /** The constraints told with the result (feasible when all <= 0); null when none. */
+  constraints: number[] | null;
+  /** The sampler that proposed the params (`proposerOf`); null when they were given (enqueued). */
+  sampler: string | null;
   intermediate: { step: number; value: number }[];
   error: string | null;
   /** Leases granted so far (runner and edge studies). */
@@ -87,11 +101,16 @@ export interface TrialView {
   completed_at: string | null;
 }
 
-export interface StudyView extends Omit<StudyConfig, 'id'> {
+export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metrics'> {
   id: string;
+  directions: ('minimize' | 'maximize')[];
+  metrics: string[];
   state: 'running' | 'completed';
   n_trials: number;
+  /** The best feasible complete trial (single objective); null with several objectives. */
   best_trial: TrialView | null;
+  /** The Pareto front of the feasible complete trials, by number ([best_trial] or [] with one objective). */
+  best_trials: TrialView[];
   /** Runner studies with a dispatch_url: the state of the job notices. */
   dispatch?: {
     pending: boolean;
@@ -111,6 +130,16 @@ export interface StudyView extends Omit<StudyConfig, 'id'> {
   };
   /** Only in the answer to the creation of a study with a dispatch_url. */
   dispatch_secret?: string;
+}
+
+/** The directions of a study's objectives: `directions`, or `[direction]` for a single-objective study. */
+export function directionsOf(config: Pick<StudyConfig, 'direction' | 'directions'>): ('minimize' | 'maximize')[] {
+  return config.directions ?? [config.direction];
+}
+
+/** The names of a study's objectives: `metrics`, or `[metric]`. */
+export function metricsOf(config: Pick<StudyConfig, 'metric' | 'metrics'>): string[] {
+  return config.metrics ?? [config.metric];
 }
 
 /** A tell's result: TellSchema without the lease token. */

@@ -15,7 +15,8 @@
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
-import type { StudyConfig, StudyView, TrialView } from '../contract/study';
+import { directionsOf, metricsOf, type StudyConfig, type StudyView, type TrialView } from '../contract/study';
+import { paretoFront } from './pareto';
 
 export interface TrialRow {
   number: number;
@@ -31,6 +32,14 @@ export interface TrialRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   runner: string | null;
+  /** Several objectives: the complete trial's values (JSON array); null otherwise. */
+  objective_values: string | null;
+  /** The constraints told with the result (JSON array); null when none. */
+  constraints: string | null;
+  /** 1 when a constraint told is above 0. */
+  infeasible: number;
+  /** The sampler that proposed the params; null when they were given. */
+  sampler: string | null;
   /** What D1 holds of the intermediate values (intermediate.ts): their last step and count; null when unknown. */
   d1_max_step: number | null;
   d1_count: number | null;
@@ -89,6 +98,10 @@ export class CoordinatorStore {
       ['runner', 'TEXT'],
       ['d1_max_step', 'REAL'],
       ['d1_count', 'INTEGER'],
+      ['objective_values', 'TEXT'],
+      ['constraints', 'TEXT'],
+      ['infeasible', 'INTEGER NOT NULL DEFAULT 0'],
+      ['sampler', 'TEXT'],
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
@@ -186,10 +199,29 @@ export class CoordinatorStore {
     if (this.history !== null) this.staleRows.add(number);
   }
 
-  /** The best complete trial (ties: the first). */
-  best(direction: StudyConfig['direction']): TrialRow | undefined {
-    const order = direction === 'maximize' ? 'DESC' : 'ASC';
-    return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' ORDER BY value ${order}, number ASC LIMIT 1`).toArray()[0];
+  /** The best feasible complete trial (ties: the first); none in a study with several objectives. */
+  best(config: StudyConfig): TrialRow | undefined {
+    if (directionsOf(config).length > 1) return undefined;
+    const order = config.direction === 'maximize' ? 'DESC' : 'ASC';
+    return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 ORDER BY value ${order}, number ASC LIMIT 1`).toArray()[0];
+  }
+
+  /** The Pareto front of the feasible complete trials, by number (one objective: the best, or none). */
+  bestTrials(config: StudyConfig): TrialRow[] {
+    const directions = directionsOf(config);
+    if (directions.length === 1) {
+      const b = this.best(config);
+      return b ? [b] : [];
+    }
+    const rows = this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 AND objective_values IS NOT NULL ORDER BY number`).toArray();
+    const front = paretoFront(rows.map((r) => JSON.parse(r.objective_values!) as number[]), directions);
+    return front.map((i) => rows[i]);
+  }
+
+  /** How many constraints the study's tells give (the first that gave any set it); null before any did. */
+  constraintsCount(): number | null {
+    const row = this.sql.exec<{ constraints: string }>(`SELECT constraints FROM trials WHERE constraints IS NOT NULL LIMIT 1`).toArray()[0];
+    return row ? (JSON.parse(row.constraints) as number[]).length : null;
   }
 
   /** The lowest-numbered waiting trial. */
@@ -216,19 +248,21 @@ export class CoordinatorStore {
   }
 
   snapshot(config: StudyConfig): Snapshot {
-    const b = this.best(config.direction);
+    const b = this.best(config);
     return { best: b?.number ?? null, bestValue: b?.value ?? null, completed: this.studyState(config) === 'completed' };
   }
 
   /** The study as the API answers it: the config with its state, counts and best, and `extra` (dispatch, storage). */
   studyView(config: StudyConfig, extra: Pick<StudyView, 'dispatch' | 'storage'>): StudyView {
-    const best = this.best(config.direction);
+    const best = this.best(config);
     const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
     return {
       id,
       name,
       direction,
       metric,
+      directions: directionsOf(config),
+      metrics: metricsOf(config),
       space,
       sampler,
       pruner,
@@ -237,6 +271,7 @@ export class CoordinatorStore {
       state: this.studyState(config),
       n_trials: this.count(),
       best_trial: best ? trialView(id, best) : null,
+      best_trials: this.bestTrials(config).map((r) => trialView(id, r)),
       created_at,
       metadata,
       ...extra,
@@ -245,7 +280,7 @@ export class CoordinatorStore {
 
   /** The study row D1 stores: the config with the current counts and best. */
   studyRow(config: StudyConfig) {
-    const best = this.best(config.direction);
+    const best = this.best(config);
     const { space, sampler, pruner, executor, max_trials, metadata } = config;
     return {
       id: config.id,
@@ -253,7 +288,7 @@ export class CoordinatorStore {
       name: config.name,
       direction: config.direction,
       metric: config.metric,
-      config: { space, sampler, pruner, executor, max_trials, metadata },
+      config: { space, sampler, pruner, executor, max_trials, metadata, directions: directionsOf(config), metrics: metricsOf(config) },
       state: this.studyState(config),
       nTrials: this.count(),
       bestTrialNumber: best?.number ?? null,
@@ -271,10 +306,10 @@ export class CoordinatorStore {
     this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify(params));
   }
 
-  /** A new trial from the sampler, running from `now`. */
-  insertRunning(number: number, params: Params, now: number): void {
+  /** A new trial from the sampler (`sampler`: the one that proposed it), running from `now`. */
+  insertRunning(number: number, params: Params, now: number, sampler: string): void {
     this.stale(number);
-    this.sql.exec(`INSERT INTO trials (number, state, params, started_at) VALUES (?, 'running', ?, ?)`, number, JSON.stringify(params), now);
+    this.sql.exec(`INSERT INTO trials (number, state, params, started_at, sampler) VALUES (?, 'running', ?, ?, ?)`, number, JSON.stringify(params), now, sampler);
   }
 
   startWaiting(number: number, now: number): void {
@@ -333,13 +368,27 @@ export class CoordinatorStore {
     this.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = ?`, JSON.stringify(points), number);
   }
 
-  /** The trial's result (`fingerprint`: the tell, to recognise a repeat). */
-  finish(number: number, state: TrialState, value: number | null, error: string | null, now: number, fingerprint: string): void {
+  /**
+   * The trial's result (`fingerprint`: the tell, to recognise a repeat). `value` with one objective,
+   * `values` with several; `constraints` as told (a trial is infeasible when one is above 0).
+   */
+  finish(
+    number: number,
+    state: TrialState,
+    result: { value: number | null; values: number[] | null; constraints: number[] | null },
+    error: string | null,
+    now: number,
+    fingerprint: string,
+  ): void {
+    const { value, values, constraints } = result;
     this.stale(number);
     this.sql.exec(
-      `UPDATE trials SET state = ?, value = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
+      `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
       value,
+      values === null ? null : JSON.stringify(values),
+      constraints === null ? null : JSON.stringify(constraints),
+      constraints?.some((c) => c > 0) ? 1 : 0,
       error,
       now,
       fingerprint,
@@ -369,6 +418,16 @@ export class CoordinatorStore {
 
 // --- row mapping ----------------------------------------------------------------
 
+/** A trial's objective values: its several (JSON), or [value] in a single-objective study; null unless complete. */
+function valuesOf(r: TrialRow): number[] | null {
+  if (r.objective_values !== null) return JSON.parse(r.objective_values) as number[];
+  return r.state === 'complete' && r.value !== null ? [r.value] : null;
+}
+
+function constraintsOf(r: TrialRow): number[] | null {
+  return r.constraints === null ? null : (JSON.parse(r.constraints) as number[]);
+}
+
 export function trialView(studyId: string, r: TrialRow): TrialView {
   return {
     study_id: studyId,
@@ -376,6 +435,9 @@ export function trialView(studyId: string, r: TrialRow): TrialView {
     params: JSON.parse(r.params) as Params,
     state: r.state,
     value: r.value,
+    values: valuesOf(r),
+    constraints: constraintsOf(r),
+    sampler: r.sampler,
     intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
     error: r.error,
     attempts: r.attempts,
@@ -391,6 +453,8 @@ function freezeTrial(r: TrialRow): FrozenTrial {
   Object.freeze(t.params);
   for (const p of t.intermediate) Object.freeze(p);
   Object.freeze(t.intermediate);
+  if (t.values) Object.freeze(t.values);
+  if (t.constraints) Object.freeze(t.constraints);
   return Object.freeze(t);
 }
 
@@ -400,6 +464,8 @@ export function frozenTrial(r: TrialRow): FrozenTrial {
     state: r.state,
     params: JSON.parse(r.params) as Params,
     value: r.value,
+    values: r.objective_values === null ? null : (JSON.parse(r.objective_values) as number[]),
+    constraints: constraintsOf(r),
     intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
   };
 }
@@ -411,6 +477,9 @@ export function trialRecord(studyId: string, r: TrialRow): TrialRecord {
     number: r.number,
     state: r.state,
     value: r.value,
+    values: valuesOf(r),
+    constraints: constraintsOf(r),
+    sampler: r.sampler,
     error: r.error,
     params: JSON.parse(r.params) as Params,
     intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],

@@ -38,7 +38,7 @@ import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
-import type { Direction, Params, TrialState } from '../tuning/types';
+import { proposerOf, type Direction, type Params, type SampleContext, type TrialState } from '../tuning/types';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
 import { CoordinatorError } from './errors';
@@ -48,7 +48,19 @@ import { extendRound, lrRoundEnded, lrsPastEdge } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
 import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
-import type { Caller, EdgeExecutor, LeaseGrant, LeaseView, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
+import { directionsOf, metricsOf, type Caller, type EdgeExecutor, type LeaseGrant, type LeaseView, type StudyConfig, type StudyView, type TellBody, type TrialView } from '../contract/study';
+
+/** A complete result as stored: `value` with one objective, `values` with several. */
+interface Result {
+  value: number | null;
+  values: number[] | null;
+  constraints: number[] | null;
+}
+
+/** The one form of a complete tell, to recognise a repeat whichever form it came in. */
+function tellForm(r: Result): Record<string, unknown> {
+  return { ...(r.values === null ? { value: r.value } : { values: r.values }), ...(r.constraints ? { constraints: r.constraints } : {}) };
+}
 
 export { PARK_AFTER } from './outbox';
 export { MAX_INTERMEDIATE } from './reports';
@@ -222,7 +234,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     const leased = leases.authorizeLease(config, caller);
     if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
-    const fingerprint = canonicalJson(body);
+    // A complete result is checked against the study (objectives, constraints) and told in one
+    // form: {value} with one objective, {values} with several, so either form repeats the other.
+    const result = 'value' in body || 'values' in body ? this.checkResult(config, body) : null;
+    const fingerprint = canonicalJson(result ? tellForm(result) : body);
     if (row.tell !== null) {
       if (row.tell === fingerprint) return trialView(config.id, row);
       throw new CoordinatorError('conflict', `trial ${number} was already told ${row.tell}; a different tell is refused`);
@@ -236,11 +251,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     } else if (row.state === 'waiting') {
       throw new CoordinatorError('conflict', `trial ${number} is waiting: ask for it before telling its result`);
     }
-    const state: TrialState = 'value' in body ? 'complete' : body.state;
-    const value = 'value' in body ? body.value : null;
+    if (result) this.checkConstraintsCount(result);
+    const state: TrialState = result ? 'complete' : (body.state as TrialState);
     const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
     const before = this.store.snapshot(config);
-    this.store.finish(number, state, value, error, Date.now(), fingerprint);
+    this.store.finish(number, state, result ?? { value: null, values: null, constraints: null }, error, Date.now(), fingerprint);
     // A finished trial makes new work available only when it frees one of max_parallel's slots.
     await this.commit({ trials: [number], lrRound: true, study: true, events: { before, changed: [number] }, notice: leased && leases.finishFreesSlot(config) });
     if (leased) {
@@ -309,6 +324,10 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   private async record(number: number, points: readonly Point[], caller: Caller, batch: boolean): Promise<{ should_prune: boolean }> {
     const config = this.requireConfig();
+    const n = directionsOf(config).length;
+    if (n > 1) {
+      throw new CoordinatorError('conflict', `study ${config.id} has ${n} objectives: intermediate values are for single-objective studies (as in Optuna, whose pruners judge one objective); tell the trial's values when it ends`);
+    }
     const leased = leases.authorizeLease(config, caller);
     if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
     const row = this.requireTrial(number);
@@ -359,22 +378,28 @@ export class StudyCoordinator extends DurableObject<Env> {
     }
     const sampler = makeSampler(config.sampler.name, config.sampler);
     const pruner = makePruner(config.pruner);
+    const directions = directionsOf(config);
+    const ctx: SampleContext = {
+      space: config.space,
+      // With Hyperband, a trial learns only from the trials of its own bracket.
+      trials: trialsInSameBracket(pruner, number, this.store.frozen()),
+      direction: config.direction as Direction,
+      ...(directions.length > 1 ? { directions } : {}),
+      seed: config.sampler.seed,
+      trialNumber: number,
+    };
     let params: Params;
+    let proposer: string;
     try {
-      params = sampler.sample({
-        space: config.space,
-        // With Hyperband, a trial learns only from the trials of its own bracket.
-        trials: trialsInSameBracket(pruner, number, this.store.frozen()),
-        direction: config.direction as Direction,
-        seed: config.sampler.seed,
-        trialNumber: number,
-      });
+      // The proposer is named with the same context as the sample: with auto, the delegate that sampled.
+      proposer = proposerOf(sampler, ctx);
+      params = sampler.sample(ctx);
     } catch (err) {
       if (!(err instanceof GridExhaustedError)) throw err;
       if (throwIfNone) throw new CoordinatorError('conflict', 'the grid is exhausted: every combination of the space has been asked');
       return null;
     }
-    this.store.insertRunning(number, params, now);
+    this.store.insertRunning(number, params, now, proposer);
     this.outbox.enqueue('trial', number);
     return number;
   }
@@ -387,7 +412,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.store.setLease(number, `lease_${randomBase64Url(18)}`, leases.leaseExpiry(executor, now), runner);
     const row = this.store.row(number)!;
     return {
-      study: { id: config.id, name: config.name, metric: config.metric, direction: config.direction },
+      study: { id: config.id, name: config.name, metric: config.metric, direction: config.direction, metrics: metricsOf(config), directions: directionsOf(config) },
       trial: trialView(config.id, row),
       lease: leases.leaseView(executor, row),
     };
@@ -458,6 +483,38 @@ export class StudyCoordinator extends DurableObject<Env> {
       ...(executor.kind === 'runner' && executor.dispatch_url ? { dispatch: this.dispatch.status() } : {}),
       storage: this.outbox.status(),
     });
+  }
+
+  /**
+   * A complete result checked against the study: one value per objective (`value`, or `values` of
+   * that length), and as many constraints as the study's first tell with constraints gave.
+   * Problems are 422s naming the field.
+   */
+  private checkResult(config: StudyConfig, body: TellBody): Result {
+    const directions = directionsOf(config);
+    const n = directions.length;
+    const b = body as { value?: number; values?: number[]; constraints?: number[] };
+    const names = metricsOf(config).join(', ');
+    if (b.value !== undefined && n > 1) {
+      throw new CoordinatorError('invalid', `value: study ${config.id} has ${n} objectives (${names}): tell "values" with ${n} numbers, one per direction`);
+    }
+    const values = b.values ?? [b.value!];
+    if (values.length !== n) {
+      throw new CoordinatorError('invalid', `values: ${values.length} value${values.length === 1 ? '' : 's'} for ${n} objective${n === 1 ? '' : 's'} (${names}): send one per direction`);
+    }
+    const constraints = b.constraints ?? null;
+    return n > 1 ? { value: null, values, constraints } : { value: values[0], values: null, constraints };
+  }
+
+  /** A new result gives as many constraints as the study's first tell with constraints did (checked after the repeat rule). */
+  private checkConstraintsCount(r: Result): void {
+    const expected = this.store.constraintsCount();
+    if (expected !== null && (r.constraints?.length ?? 0) !== expected) {
+      throw new CoordinatorError(
+        'invalid',
+        `constraints: this study's trials were told ${expected} constraint${expected === 1 ? '' : 's'}; send ${expected}${r.constraints ? `, not ${r.constraints.length}` : ' with every result'}`,
+      );
+    }
   }
 
   private trialView(number: number): TrialView {

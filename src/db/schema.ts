@@ -54,10 +54,11 @@ export const studies = sqliteTable('studies', {
   name: text('name').notNull(),
   direction: text('direction', { enum: ['minimize', 'maximize'] }).notNull(),
   metric: text('metric').notNull(),
-  /** space, sampler, pruner, executor, max_trials, metadata: as created. */
+  /** space, sampler, pruner, executor, max_trials, metadata, directions, metrics: as created. */
   config: text('config', { mode: 'json' }).notNull(),
   state: text('state', { enum: ['running', 'completed'] }).notNull(),
   nTrials: integer('n_trials').notNull(),
+  /** The best feasible complete trial; null with several objectives (their front is in the study's answer). */
   bestTrialNumber: integer('best_trial_number'),
   bestValue: real('best_value'),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
@@ -71,6 +72,12 @@ export const trials = sqliteTable(
     number: integer('number').notNull(),
     state: text('state', { enum: ['waiting', 'running', 'complete', 'pruned', 'failed'] }).notNull(),
     value: real('value'),
+    /** A complete trial's objective values (JSON array, one per direction; [value] with one objective). */
+    values: text('values', { mode: 'json' }).$type<number[]>(),
+    /** The constraints told with the result (JSON array; feasible when all <= 0); null when none. */
+    constraints: text('constraints', { mode: 'json' }).$type<number[]>(),
+    /** The sampler that proposed the params (with auto: its delegate); null for given params. */
+    sampler: text('sampler'),
     error: text('error'),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     completedAt: integer('completed_at', { mode: 'timestamp_ms' }),

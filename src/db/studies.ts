@@ -10,6 +10,9 @@ export interface TrialRecord {
   number: number;
   state: 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
   value: number | null;
+  values: number[] | null;
+  constraints: number[] | null;
+  sampler: string | null;
   error: string | null;
   params: Record<string, number | string | boolean>;
   intermediate: { step: number; value: number }[];
@@ -73,6 +76,9 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
       number: t.number,
       state: t.state,
       value: t.value,
+      values: t.values,
+      constraints: t.constraints,
+      sampler: t.sampler,
       error: t.error,
       startedAt: t.startedAt,
       completedAt: t.completedAt,

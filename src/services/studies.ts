@@ -9,7 +9,7 @@ import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
 import type { InputIssue } from '../contract/issues';
 import { validatePrunerConfig } from '../tuning/pruners';
 import { validateSamplerConfig } from '../tuning/samplers';
-import type { Params, Space } from '../tuning/types';
+import type { Direction, Params, Space } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
@@ -26,10 +26,28 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
   issues.push(...validatePrunerConfig(body.pruner));
+  const n = objectivesOf(body).directions.length;
+  if (n > 1) {
+    // Pruners judge one intermediate curve: Optuna refuses report() with several objectives too.
+    if (body.pruner.name !== 'none') issues.push({ path: 'pruner', message: `a study with ${n} objectives takes no pruner (pruners judge one objective's intermediate values): leave pruner out or send {"name": "none"}` });
+    if (body.executor.kind === 'edge') issues.push({ path: 'directions', message: `an edge study trains a probe for one objective (its validation loss): several objectives need executor client or runner` });
+  }
   if (space && body.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
   // Sampler settings that cannot work with this space (grid over a continuous range).
   if (space && issues.length === 0) issues.push(...validateSamplerConfig(body.sampler, space));
   return { space, issues };
+}
+
+/**
+ * The objectives of a study body: `directions` and `metrics` (one per objective), or the one
+ * `direction` (default minimize) and `metric` (default 'value'); several objectives are named
+ * objective_0, objective_1, ... unless `metrics` names them. StudyCreateSchema checked that the
+ * two forms are not mixed and that the lengths agree.
+ */
+export function objectivesOf(body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>): { directions: Direction[]; metrics: string[] } {
+  const directions = body.directions ?? [body.direction ?? 'minimize'];
+  const metrics = body.metrics ?? (directions.length === 1 ? [body.metric ?? 'value'] : directions.map((_, i) => `objective_${i}`));
+  return { directions, metrics };
 }
 
 /** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
@@ -39,12 +57,15 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
   const executor = body.executor;
   const seed = body.sampler.seed ?? crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
   const sampler: SamplerConfig = { ...body.sampler, seed };
+  const { directions, metrics } = objectivesOf(body);
   const config: StudyConfig = {
     id: newId('std'),
     project_id: projectId,
     name: body.name,
-    direction: body.direction,
-    metric: body.metric,
+    direction: directions[0],
+    metric: metrics[0],
+    // A one-element directions is a single-objective study, stored as one.
+    ...(directions.length > 1 ? { directions, metrics } : {}),
     space,
     sampler,
     pruner: body.pruner,
@@ -146,12 +167,22 @@ export async function listTrials(env: Env, projectId: string, id: string): Promi
   return callStudy(id, () => studyStub(env, projectId, id).listTrials());
 }
 
-/** Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile bins). */
-export async function importance(env: Env, projectId: string, id: string) {
+/**
+ * Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile
+ * bins), for one objective: `objective` (an index into the study's metrics, default 0).
+ */
+export async function importance(env: Env, projectId: string, id: string, objective = 0) {
   const study = await getStudy(env, projectId, id);
+  if (objective >= study.metrics.length) {
+    throw inputError([{ path: 'objective', message: `study ${id} has ${study.metrics.length} objective${study.metrics.length === 1 ? '' : 's'} (${study.metrics.join(', ')}): objective is 0${study.metrics.length > 1 ? `-${study.metrics.length - 1}` : ''}` }]);
+  }
   const trials = await listTrials(env, projectId, id);
   return {
     method: 'eta-squared: the share of the objective’s variance explained by each parameter (numeric ones in 5 quantile bins of their log/linear value, categoricals by choice; main effects only), normalised to sum to 1',
-    ...parameterImportance(study.space, trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.value, intermediate: t.intermediate }))),
+    objective: { index: objective, metric: study.metrics[objective] },
+    ...parameterImportance(
+      study.space,
+      trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.values?.[objective] ?? null, intermediate: t.intermediate })),
+    ),
   };
 }

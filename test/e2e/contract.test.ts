@@ -202,6 +202,21 @@ describe('the OpenAPI document is exact', () => {
     await call('getImportance', '/v1/studies/std_00000000000000000000000000/importance', 404);
     await call('getImportance', `/v1/studies/${study.id}/importance`, 401, { key: null });
 
+    // --- several objectives and constraints: values, constraints, sampler and best_trials as documented ---
+    const mo = await call('createStudy', '/v1/studies', 201, { body: { name: 'contract-mo', space: SPACE, directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] } });
+    expect(mo).toMatchObject({ directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'], best_trial: null, best_trials: [] });
+    await call('createStudy', '/v1/studies', 422, { body: { name: 'x', space: SPACE, direction: 'minimize', directions: ['minimize', 'minimize'] } });
+    const m0 = await call('askTrial', `/v1/studies/${mo.id}/ask`, 201);
+    expect(typeof m0.sampler).toBe('string');
+    await call('reportTrial', `/v1/studies/${mo.id}/trials/${m0.number}/report`, 409, { body: { step: 1, value: 0.9 } });
+    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 422, { body: { value: 0.5 } });
+    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 200, { body: { values: [0.5, 0.9], constraints: [-1] } });
+    const moRead = await call('getStudy', `/v1/studies/${mo.id}`, 200);
+    expect(moRead.best_trials.map((t: any) => [t.number, t.values, t.constraints])).toEqual([[m0.number, [0.5, 0.9], [-1]]]);
+    expect((await call('getImportance', `/v1/studies/${mo.id}/importance?objective=1`, 200)).objective).toEqual({ index: 1, metric: 'acc' });
+    await call('getImportance', `/v1/studies/${mo.id}/importance?objective=2`, 422);
+    await call('getImportance', `/v1/studies/${mo.id}/importance?objective=-1`, 422);
+
     // --- runners: lease, heartbeat, release ---
     const runner = await call('createStudy', '/v1/studies', 201, { body: { name: 'runner', space: SPACE, max_trials: 1, executor: { kind: 'runner' } } });
     const grant = await call('leaseTrial', '/v1/runners/lease', 200, { key: RUNNER_KEY, body: { study_id: runner.id, runner: { name: 'gpu-0' } } });
