@@ -24,7 +24,7 @@
  * `new Rng(seed).fork(trialNumber)`.
  */
 import { Rng } from '../rng';
-import { constrainedDominates, crowdingDistance, nonDominatedFronts, objectiveValues, toLoss } from '../pareto';
+import { crowdingDistance, nonDominatedFronts, objectiveValues, toLoss, violation } from '../pareto';
 import { buildParams, paramOrder } from '../space';
 import type { Direction, FrozenTrial, ParamSpec, ParamValue, Params, SampleContext, Sampler } from '../types';
 import { fromUnit } from './random';
@@ -91,18 +91,30 @@ export class Nsga2Sampler implements Sampler {
   private elite(pop: FrozenTrial[], directions: readonly Direction[], constrained: boolean): Member[] {
     pop = [...pop].sort((a, b) => a.number - b.number);
     const losses = pop.map((t) => toLoss(objectiveValues(t, directions.length)!, directions));
+    const viol = pop.map((t) => violation(t.constraints));
+    const pareto = (i: number, j: number): boolean => {
+      const a = losses[i];
+      const b = losses[j];
+      let better = false;
+      for (let k = 0; k < a.length; k++) {
+        if (a[k] > b[k]) return false;
+        if (a[k] < b[k]) better = true;
+      }
+      return better;
+    };
+    // Optuna's constrained domination (pareto.ts `constrainedDominates`) on precomputed violations.
     const dom = constrained
-      ? (i: number, j: number) => constrainedDominates(pop[i], pop[j], directions)
-      : (i: number, j: number) => {
-          const a = losses[i];
-          const b = losses[j];
-          let better = false;
-          for (let k = 0; k < a.length; k++) {
-            if (a[k] > b[k]) return false;
-            if (a[k] < b[k]) better = true;
-          }
-          return better;
-        };
+      ? (i: number, j: number): boolean => {
+          const ca = viol[i];
+          const cb = viol[j];
+          if (ca === null && cb === null) return pareto(i, j);
+          if (cb === null) return true;
+          if (ca === null) return false;
+          if (ca === 0 && cb === 0) return pareto(i, j);
+          if (ca === 0 || cb === 0) return ca === 0;
+          return ca < cb;
+        }
+      : pareto;
     const out: Member[] = [];
     const fronts = nonDominatedFronts(pop.length, dom);
     for (let r = 0; r < fronts.length && out.length < this.populationSize; r++) {
