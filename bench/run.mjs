@@ -13,7 +13,7 @@
 // Python client in PyTorch, with what its reports cost a training loop (bench/lr-client.mjs,
 // bench/lr_client.py).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,multiobjective] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -26,13 +26,14 @@ import { startStride, startWorker } from '../scripts/local-worker.mjs';
 import { findTorchPython, log, mulberry32 } from './common.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
+import { multiobjectiveSection, renderMultiobjective } from './multiobjective.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const argSeconds = process.argv.indexOf('--seconds');
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 2;
 const argOnly = process.argv.indexOf('--only');
-const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real', 'lr-client'];
+const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real', 'lr-client', 'multiobjective'];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${ALL_SECTIONS.join(', ')})`);
 
@@ -165,6 +166,10 @@ function render(results) {
   }
   if (results.lr_real) renderLrReal(results.lr_real, lines);
   if (results.lr_client) renderLrClient(results.lr_client, lines);
+  if (results.multiobjective) {
+    sectionMachine(results.multiobjective, machine, lines, 'Several objectives');
+    renderMultiobjective(results.multiobjective, lines);
+  }
   return lines.join('\n');
 }
 
@@ -916,6 +921,7 @@ async function main() {
   if (SECTIONS.has('latency')) results.latency = { ...(await latencySection()), machine };
   if (SECTIONS.has('lr-real')) results.lr_real = { ...(await lrRealSection()), machine };
   if (SECTIONS.has('lr-client')) results.lr_client = { ...(await lrClientSection()), machine };
+  if (SECTIONS.has('multiobjective')) results.multiobjective = { ...multiobjectiveSection(), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);

@@ -4,7 +4,7 @@
  * read these, so a name is added in one place. A leaf module.
  */
 
-export const SAMPLER_NAMES = ['auto', 'tpe', 'gp', 'random', 'qmc', 'grid'] as const;
+export const SAMPLER_NAMES = ['auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2'] as const;
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 
 export const PRUNER_NAMES = ['none', 'median', 'asha', 'hyperband'] as const;

@@ -8,6 +8,7 @@
  * - `random`: independent uniform draws in the internal (log) scale.
  * - `qmc`: scrambled Sobol' points.
  * - `grid`: every combination of a discrete space, once each.
+ * - `nsga2`: the genetic algorithm NSGA-II, for several objectives (`Nsga2Sampler`).
  *
  * `makeSampler` turns a study's `sampler` object into a sampler, checking its
  * options: a bad or unknown option throws `SamplerConfigError` with a path
@@ -23,6 +24,7 @@ import type { Sampler, Space } from '../types';
 import { AutoSampler } from './auto';
 import { GpSampler, type GpSamplerOptions } from './gp';
 import { GridSampler, gridSize, type GridSamplerOptions } from './grid';
+import { Nsga2Sampler, type Nsga2Options } from './nsga2';
 import { QmcSampler } from './qmc';
 import { RandomSampler } from './random';
 import { TpeSampler, type TpeOptions } from './tpe';
@@ -30,12 +32,13 @@ import { describeValue } from '../../lib/values';
 
 export { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 export { QmcSampler } from './qmc';
+export { Nsga2Sampler, type Nsga2Options } from './nsga2';
 export { RandomSampler, fromUnit } from './random';
 export { GridExhaustedError, SamplerConfigError } from '../errors';
 
 export { SAMPLER_NAMES, type SamplerName };
 
-type OptionKind = 'int>=0' | 'int>=1' | 'bool' | 'positive';
+type OptionKind = 'int>=0' | 'int>=1' | 'int>=2' | 'bool' | 'positive' | 'prob';
 
 /** The options each sampler takes from a study's JSON (functions like TPE's `gamma` are for code only). */
 const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
@@ -53,6 +56,7 @@ const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
   random: {},
   qmc: {},
   grid: { shuffle: 'bool' },
+  nsga2: { population_size: 'int>=2', mutation_prob: 'prob', crossover_prob: 'prob', swapping_prob: 'prob' },
 };
 
 function optionProblem(kind: OptionKind, v: unknown): string | undefined {
@@ -61,9 +65,12 @@ function optionProblem(kind: OptionKind, v: unknown): string | undefined {
       return typeof v === 'boolean' ? undefined : `must be true or false, got ${describeValue(v)}`;
     case 'positive':
       return typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a number > 0, got ${describeValue(v)}`;
+    case 'prob':
+      return typeof v === 'number' && v >= 0 && v <= 1 ? undefined : `must be a number in [0, 1], got ${describeValue(v)}`;
     case 'int>=0':
-    case 'int>=1': {
-      const min = kind === 'int>=0' ? 0 : 1;
+    case 'int>=1':
+    case 'int>=2': {
+      const min = kind === 'int>=0' ? 0 : kind === 'int>=1' ? 1 : 2;
       return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describeValue(v)}`;
     }
   }
@@ -124,5 +131,7 @@ export function makeSampler(name: SamplerName, options: Readonly<Record<string, 
       return new QmcSampler();
     case 'grid':
       return new GridSampler(picked as GridSamplerOptions);
+    case 'nsga2':
+      return new Nsga2Sampler(picked as Nsga2Options);
   }
 }

@@ -13,6 +13,20 @@
  *   built; `n_ei_candidates` draws from l(x) are scored by
  *   log l(x) - log g(x), and the best one wins.
  *
+ * Several objectives (`ctx.directions`, Optuna's MOTPE as in its 3.x
+ * TPESampler): only complete trials count; "below" is filled by whole
+ * non-dominated fronts, the last one cut by greedy hypervolume subset
+ * selection, and the below observations are weighted by their hypervolume
+ * contribution (reference: 1.1 x the worst point of "below").
+ *
+ * Constraints (any finished trial told `constraints`; Optuna 3.x's
+ * `constraints_func`): feasible trials rank first; when fewer than gamma(n)
+ * are feasible, "below" is the feasible ones and the least violating others
+ * (violation = sum of the positive constraint values; a trial without
+ * constraints counts as violating without bound); otherwise "below" is the
+ * best feasible trials and every infeasible trial goes "above". Infeasible
+ * trials in "below" weigh almost nothing with several objectives.
+ *
  * A pure function of the context: the random stream is
  * `new Rng(seed).fork(trialNumber)`.
  */
@@ -22,6 +36,7 @@ import { Rng } from '../rng';
 import { ParzenEstimator, defaultWeights } from '../parzen';
 import type { ParzenDim, ParzenParameters } from '../parzen';
 import { fromUnit } from './random';
+import { greedyHypervolumeSubset, hypervolumeContributions, nadirReference, nonDominatedFronts, dominatesLoss, objectiveValues, toLoss, violation } from '../pareto';
 
 export interface TpeOptions {
   /** Finished (complete or pruned) trials sampled at random before TPE starts. Default 10. */
@@ -117,6 +132,97 @@ export function splitTrials(
   return { below, above };
 }
 
+/** Optuna's EPS: the weight of infeasible "below" observations with several objectives. */
+const EPS = 1e-12;
+
+/**
+ * The split with constraints or several objectives (Optuna 3.x's `_split_observation_pairs`
+ * with violations; `_calculate_weights_below_for_multi_objective`): "below" and "above" in
+ * trial-number order and, with several objectives, a weight per "below" trial. `constrained`:
+ * rank by violation first. With one direction and no constraints it is `splitTrials`.
+ */
+export function splitTrialsMulti(
+  trials: readonly FrozenTrial[],
+  directions: readonly Direction[],
+  gamma: (n: number) => number,
+  constantLiar: boolean,
+  constrained: boolean,
+  exclude?: number,
+): { below: FrozenTrial[]; above: FrozenTrial[]; weights?: Map<FrozenTrial, number> } {
+  const multi = directions.length > 1;
+  const obs: FrozenTrial[] = [];
+  const viol = new Map<FrozenTrial, number>();
+  const losses = new Map<FrozenTrial, number[]>();
+  let n = 0;
+  for (const t of trials) {
+    if (t.number === exclude) continue;
+    if (t.state === 'complete') {
+      if (multi) {
+        const v = objectiveValues(t, directions.length);
+        if (!v) continue;
+        losses.set(t, toLoss(v, directions));
+      }
+    } else if (t.state === 'pruned' || (t.state === 'running' && constantLiar)) {
+      if (multi) continue; // MOTPE ignores pruned and running trials
+    } else continue;
+    if (t.state !== 'running') n++;
+    obs.push(t);
+    viol.set(t, t.state === 'running' ? Infinity : constrained ? violation(t.constraints) ?? Infinity : 0);
+  }
+  let g = Number(gamma(n));
+  if (!Number.isFinite(g)) g = 0;
+  const nBelow = Math.max(0, Math.min(n, Math.floor(g)));
+
+  const unconstrained = (list: FrozenTrial[]): { below: FrozenTrial[]; above: FrozenTrial[] } => {
+    if (!multi) return splitTrials(list, directions[0], () => nBelow, constantLiar);
+    const ls = list.map((t) => losses.get(t)!);
+    const fronts = nonDominatedFronts(list.length, (i, j) => dominatesLoss(ls[i], ls[j]));
+    const picked: number[] = [];
+    for (const front of fronts) {
+      if (picked.length >= nBelow) break;
+      if (picked.length + front.length <= nBelow) picked.push(...front);
+      else {
+        const pts = front.map((i) => ls[i]);
+        picked.push(...greedyHypervolumeSubset(pts, nBelow - picked.length, nadirReference(pts)).map((k) => front[k]));
+      }
+    }
+    const inBelow = new Set(picked);
+    return { below: list.filter((_, i) => inBelow.has(i)), above: list.filter((_, i) => !inBelow.has(i)) };
+  };
+
+  let below: FrozenTrial[];
+  let above: FrozenTrial[];
+  if (constrained) {
+    const order = [...obs].sort((a, b) => viol.get(a)! - viol.get(b)! || a.number - b.number);
+    if (nBelow >= order.length || viol.get(order[nBelow])! > 0) {
+      below = order.slice(0, nBelow);
+      above = order.slice(nBelow);
+    } else {
+      const split = unconstrained(obs.filter((t) => viol.get(t) === 0));
+      below = split.below;
+      above = [...split.above, ...obs.filter((t) => viol.get(t)! > 0)];
+    }
+  } else {
+    ({ below, above } = unconstrained(obs));
+  }
+  below.sort((a, b) => a.number - b.number);
+  above.sort((a, b) => a.number - b.number);
+  if (!multi) return { below, above };
+
+  // Weights of "below": hypervolume contributions of the feasible ones, scaled to a maximum of 1.
+  const weights = new Map<FrozenTrial, number>();
+  const feasible = below.filter((t) => viol.get(t) === 0);
+  for (const t of below) weights.set(t, EPS);
+  if (feasible.length === 1) weights.set(feasible[0], 1);
+  else if (feasible.length > 1) {
+    const pts = feasible.map((t) => losses.get(t)!);
+    const contrib = hypervolumeContributions(pts, nadirReference(pts)).map((c) => c + EPS);
+    const top = Math.max(...contrib);
+    feasible.forEach((t, i) => weights.set(t, Math.min(1, Math.max(0, contrib[i] / top))));
+  }
+  return { below, above, weights };
+}
+
 // ---------------------------------------------------------------------------
 // Parameters in the estimators' scale.
 
@@ -172,7 +278,7 @@ function paramModel(spec: ParamSpec): ParamModel {
 }
 
 /** Internal observations of `names` from the trials that have all of them (in the given order). */
-function observations(trials: readonly FrozenTrial[], names: readonly string[], models: readonly ParamModel[]): Float64Array[] {
+function observations(trials: readonly FrozenTrial[], names: readonly string[], models: readonly ParamModel[], kept?: FrozenTrial[]): Float64Array[] {
   const cols: number[][] = names.map(() => []);
   const row: number[] = new Array(names.length);
   outer: for (const t of trials) {
@@ -183,6 +289,7 @@ function observations(trials: readonly FrozenTrial[], names: readonly string[], 
       row[d] = x;
     }
     for (let d = 0; d < names.length; d++) cols[d].push(row[d]);
+    kept?.push(t);
   }
   return cols.map((c) => Float64Array.from(c));
 }
@@ -233,8 +340,13 @@ export class TpeSampler implements Sampler {
       return m;
     };
 
+    const directions = ctx.directions && ctx.directions.length > 1 ? ctx.directions : null;
+    const constrained = ctx.trials.some((t) => t.number !== ctx.trialNumber && (t.state === 'complete' || t.state === 'pruned') && t.constraints != null);
     let finished = 0;
-    for (const t of ctx.trials) if (t.state === 'complete' || t.state === 'pruned') finished++;
+    for (const t of ctx.trials) {
+      if (t.number === ctx.trialNumber) continue;
+      if (directions ? objectiveValues(t, directions.length) !== null : t.state === 'complete' || t.state === 'pruned') finished++;
+    }
     if (finished < this.nStartup) {
       return buildParams(space, (name) => {
         const m = model(name);
@@ -242,14 +354,17 @@ export class TpeSampler implements Sampler {
       });
     }
 
-    const { below, above } = splitTrials(ctx.trials, ctx.direction, this.gamma, this.constantLiar, ctx.trialNumber);
+    const { below, above, weights }: { below: FrozenTrial[]; above: FrozenTrial[]; weights?: Map<FrozenTrial, number> } =
+      directions || constrained
+        ? splitTrialsMulti(ctx.trials, directions ?? [ctx.direction], this.gamma, this.constantLiar, constrained, ctx.trialNumber)
+        : splitTrials(ctx.trials, ctx.direction, this.gamma, this.constantLiar, ctx.trialNumber);
 
     // Multivariate: one joint draw for the unconditional, non-degenerate parameters.
     const joint = new Map<string, ParamValue>();
     if (this.multivariate) {
       const names = paramOrder(space).filter((n) => space[n].when === undefined && model(n).single === undefined);
       if (names.length > 0) {
-        const x = this.choose(names.map(model), names, below, above, rng);
+        const x = this.choose(names.map(model), names, below, above, rng, weights);
         names.forEach((n, d) => joint.set(n, model(n).toValue(x[d])));
       }
     }
@@ -259,7 +374,7 @@ export class TpeSampler implements Sampler {
       if (j !== undefined) return j;
       const m = model(name);
       if (m.single !== undefined) return m.single;
-      return m.toValue(this.choose([m], [name], below, above, rng)[0]);
+      return m.toValue(this.choose([m], [name], below, above, rng, weights)[0]);
     });
   }
 
@@ -270,9 +385,14 @@ export class TpeSampler implements Sampler {
     below: readonly FrozenTrial[],
     above: readonly FrozenTrial[],
     rng: Rng,
+    belowWeights?: ReadonlyMap<FrozenTrial, number>,
   ): number[] {
     const dims = ms.map((m) => m.dim);
-    const l = new ParzenEstimator(observations(below, names, ms), dims, this.parzen);
+    const kept: FrozenTrial[] = [];
+    const obsBelow = observations(below, names, ms, kept);
+    // Several objectives: the below observations weigh their hypervolume contribution (Optuna's predetermined weights).
+    const parzenBelow = belowWeights ? { ...this.parzen, weights: () => kept.map((t) => belowWeights.get(t) ?? EPS) } : this.parzen;
+    const l = new ParzenEstimator(obsBelow, dims, parzenBelow);
     const g = new ParzenEstimator(observations(above, names, ms), dims, this.parzen);
     const cands = l.sample(rng, this.nCandidates);
     const ll = l.logPdf(cands);
