@@ -93,7 +93,7 @@ describe('body errors name the field, and the closest known one for a typo', () 
         { path: 'nme', message: "unknown field 'nme': did you mean 'name'?" },
         { path: 'executor.max_paralel', message: "unknown field 'max_paralel': did you mean 'max_parallel'?" },
         { path: 'name', message: 'required' },
-        { path: 'sampler.name', message: "expected one of 'auto', 'tpe', 'gp', 'random', 'qmc', 'grid': did you mean 'tpe'?" },
+        { path: 'sampler.name', message: "expected one of 'auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2': did you mean 'tpe'?" },
       ]),
     );
     const kind = await problemOf(post('/v1/studies', { name: 'x', space: {}, executor: { kind: 'runer' } }));

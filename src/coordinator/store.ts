@@ -16,7 +16,7 @@ import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
 import { directionsOf, metricsOf, type StudyConfig, type StudyView, type TrialView } from '../contract/study';
-import { paretoFront } from './pareto';
+import { paretoFront } from '../tuning/pareto';
 
 export interface TrialRow {
   number: number;
@@ -214,8 +214,8 @@ export class CoordinatorStore {
       return b ? [b] : [];
     }
     const rows = this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 AND objective_values IS NOT NULL ORDER BY number`).toArray();
-    const front = paretoFront(rows.map((r) => JSON.parse(r.objective_values!) as number[]), directions);
-    return front.map((i) => rows[i]);
+    const byNumber = new Map(rows.map((r) => [r.number, r]));
+    return paretoFront(rows.map(frozenTrial), directions).map((t) => byNumber.get(t.number)!);
   }
 
   /** How many constraints the study's tells give (the first that gave any set it); null before any did. */
