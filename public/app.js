@@ -3,7 +3,7 @@
 // session only (sessionStorage). This module is the DOM side: pages, forms,
 // routing. The chart options are pure functions in charts.js, the markup
 // helpers in markup.js, and the forms' lists come from the server (lists.js).
-import { duration, historyOption, importanceView, intermediateOption, lrCurveOption, parallelOption, sortTrials } from './charts.js';
+import { duration, historyOption, importanceView, intermediateOption, isFeasible, lrCurveOption, objectives, objectiveValue, parallelOption, paretoOption, sortTrials } from './charts.js';
 import { listsFromOpenApi } from './lists.js';
 import { fmt, html, Markup, when } from './markup.js';
 
@@ -54,7 +54,7 @@ const alertText = (text) => html`<div class="alert" role="alert">${text}</div>`;
 
 /** A study's state as shown: a completed study without one complete trial says so, in the error color. */
 function studyState(s) {
-  const none = s.state === 'completed' && !s.best_trial;
+  const none = s.state === 'completed' && !s.best_trial && !s.best_trials?.length;
   return { cls: none ? 'state state-completed-none' : `state state-${s.state}`, text: none ? `completed — ${s.n_trials ? 'no trial succeeded' : 'no trials'}` : s.state };
 }
 
@@ -159,7 +159,7 @@ async function studiesPage() {
       <tbody>${shown.map((s) => {
         const st = studyState(s);
         return html`<tr data-study="${s.id}"><td><a href="#/study/${encodeURIComponent(s.id)}">${s.name}</a></td><td class="${st.cls}">${st.text}</td>
-          <td class="num">${s.n_trials}${s.max_trials ? ` / ${s.max_trials}` : ''}</td><td class="num">${fmt(s.best_trial?.value)}</td><td>${s.executor.kind}</td><td>${when(s.created_at)}</td></tr>`;
+          <td class="num">${s.n_trials}${s.max_trials ? ` / ${s.max_trials}` : ''}</td><td class="num">${objectives(s).length > 1 ? `${s.best_trials?.length ?? 0} on the front` : fmt(s.best_trial?.value)}</td><td>${s.executor.kind}</td><td>${when(s.created_at)}</td></tr>`;
       })}</tbody></table></div>`,
     );
   } catch (err) {
@@ -183,6 +183,9 @@ async function studyPage(id) {
   const renderTable = () => {
     const { study, trials } = data;
     const params = Object.keys(study.space);
+    const objs = objectives(study);
+    const valueKey = (i) => (objs.length > 1 ? `value:${i}` : 'value');
+    const withConstraints = trials.some((t) => Array.isArray(t.constraints));
     const head = (key, label, cls = '') => {
       const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
       return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
@@ -190,10 +193,10 @@ async function studyPage(id) {
     setHTML(
       document.getElementById('trials'),
       html`<table id="trials-table">
-      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${head('value', study.metric, 'num')}${head('duration', 'Duration (s)', 'num')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
+      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
       <tbody>${sortTrials(trials, sort).map(
-        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td><td class="num">${fmt(t.value)}</td>
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
       )}</tbody></table>`,
     );
     document.querySelectorAll('[data-sort]').forEach((b) =>
@@ -207,6 +210,7 @@ async function studyPage(id) {
   const render = async (first) => {
     data = await load();
     const { study, trials, imp } = data;
+    const multi = objectives(study).length > 1;
     if (first) {
       setHTML(
         app,
@@ -214,16 +218,22 @@ async function studyPage(id) {
         <p><a href="#/studies">← Studies</a></p>
         <h1 id="study-name">${study.name}</h1>
         <div class="cards" id="summary"></div>
-        <div class="charts">
+        <div class="charts">${
+          multi
+            ? html`
+          <section><h2 id="h-pareto">Pareto front</h2><div class="chart" id="chart-pareto" role="img" aria-labelledby="h-pareto"></div><p class="muted" id="pareto-note"></p></section>
+          <section><h2 id="h-par">Parameters and objectives</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>`
+            : html`
           <section><h2 id="h-history">Optimization history</h2><div class="chart" id="chart-history" role="img" aria-labelledby="h-history"></div></section>
           <section><h2 id="h-inter">Intermediate values</h2><div class="chart" id="chart-intermediate" role="img" aria-labelledby="h-inter"></div></section>
           <section><h2 id="h-par">Parameters and value</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>
           <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
-            <p class="muted" id="importance-method"></p></section>
+            <p class="muted" id="importance-method"></p></section>`
+        }
         </div>
         <h2>Trials</h2><div class="table-wrap" id="trials"></div>`,
       );
-      ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance'].forEach((cid) => chart(document.getElementById(cid), {}));
+      (multi ? ['chart-pareto', 'chart-parallel'] : ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']).forEach((cid) => chart(document.getElementById(cid), {}));
     }
     const st = studyState(study);
     setHTML(
@@ -231,12 +241,28 @@ async function studyPage(id) {
       html`${[
         ['State', html`<span class="${st.cls}">${st.text}</span>`],
         ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
-        [`Best ${study.metric}`, study.best_trial ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>` : '—'],
-        ['Direction', study.direction],
+        ...(multi
+          ? [
+              ['Pareto front', `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`],
+              ['Objectives', objectives(study).map((o) => `${o.direction} ${o.metric}`).join(' · ')],
+            ]
+          : [
+              [`Best ${study.metric}`, study.best_trial ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>` : '—'],
+              ['Direction', study.direction],
+            ]),
         ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
         ['Executor', study.executor.kind],
       ].map(([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)}`,
     );
+    if (multi) {
+      const [cPareto, cPar] = [...charts];
+      const pareto = paretoOption(study, trials);
+      cPareto.setOption(pareto.option, { replaceMerge: ['series'] });
+      document.getElementById('pareto-note').textContent = pareto.note;
+      cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+      renderTable();
+      return study;
+    }
     const [cHist, cInter, cPar, cImp] = [...charts];
     cHist.setOption(historyOption(study, trials));
     cInter.setOption(intermediateOption(trials), { replaceMerge: ['series'] });

@@ -5,6 +5,58 @@ import { fmt, html, tip } from './markup.js';
 
 const GRID = { left: 56, right: 16, top: 30, bottom: 40 };
 
+/** The study's objectives, `[{ metric, direction }]`: one for a single-objective study, one per entry of `directions` otherwise. */
+export function objectives(study) {
+  const directions = study.directions ?? [study.direction];
+  const metrics = study.metrics ?? [study.metric];
+  return directions.map((direction, i) => ({ direction, metric: metrics[i] ?? `objective_${i}` }));
+}
+
+/** A trial's value for objective `i`: from `values` when the API gave them, else `value` (objective 0). */
+export function objectiveValue(t, i) {
+  if (Array.isArray(t.values)) return t.values[i] ?? null;
+  return i === 0 ? t.value : null;
+}
+
+/** Feasible: no constraints told, or every one <= 0 (the API's rule). */
+export const isFeasible = (t) => !Array.isArray(t.constraints) || t.constraints.every((c) => c <= 0);
+
+/**
+ * The Pareto front of a study with several objectives, on its first two: every
+ * complete trial as a point, the front (the study's `best_trials`) joined as the
+ * staircase that bounds what it dominates, infeasible trials as hollow red marks.
+ * Answers the option and the note under the chart.
+ */
+export function paretoOption(study, trials) {
+  const objs = objectives(study);
+  const [ox, oy] = objs;
+  const front = new Set((study.best_trials ?? []).map((t) => t.number));
+  const done = trials.filter((t) => t.state === 'complete' && objectiveValue(t, 0) !== null && objectiveValue(t, 1) !== null);
+  const point = (t) => [objectiveValue(t, 0), objectiveValue(t, 1), t.number];
+  const onFront = done.filter((t) => front.has(t.number)).map(point).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const infeasible = done.filter((t) => !isFeasible(t));
+  const rest = done.filter((t) => !front.has(t.number) && isFeasible(t));
+  const fmtPoint = (p) => tip`${p.seriesName}<br>trial ${p.value[2]}: ${ox.metric} ${fmt(p.value[0])}, ${oy.metric} ${fmt(p.value[1])}`;
+  const more = objs.length > 2 ? ` The study has ${objs.length} objectives; the plot shows the first two.` : '';
+  return {
+    note: `${onFront.length} of ${done.length} complete trial${done.length === 1 ? '' : 's'} on the Pareto front (${ox.direction} ${ox.metric}, ${oy.direction} ${oy.metric})${infeasible.length ? `; ${infeasible.length} infeasible` : ''}.${more}`,
+    option: {
+      animation: false,
+      grid: { ...GRID, bottom: 44 },
+      legend: { top: 0 },
+      tooltip: { trigger: 'item', formatter: fmtPoint },
+      xAxis: { type: 'value', name: ox.metric, nameLocation: 'middle', nameGap: 28, scale: true },
+      yAxis: { type: 'value', name: oy.metric, scale: true },
+      series: [
+        { name: 'dominated', type: 'scatter', symbolSize: 7, color: '#9aa9c7', data: rest.map(point) },
+        // The staircase: from each front point along x to the next, then along y (minimize x: the step comes at the next point).
+        { name: 'Pareto front', type: 'line', step: ox.direction === 'minimize' ? 'end' : 'start', symbolSize: 9, color: '#0b57d0', lineStyle: { width: 2 }, data: onFront },
+        { name: 'infeasible', type: 'scatter', symbol: 'emptyCircle', symbolSize: 8, color: '#b3261e', data: infeasible.map(point) },
+      ],
+    },
+  };
+}
+
 /** Optimization history: every complete trial's value and the best so far. */
 export function historyOption(study, trials) {
   const dirMin = study.direction === 'minimize';
@@ -69,20 +121,21 @@ export function parallelOption(study, trials) {
     const sp = study.space[p];
     return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
   });
-  axes.push({ dim: params.length, name: study.metric, type: 'value', scale: true });
-  const values = done.map((t) => t.value);
+  const objs = objectives(study);
+  objs.forEach((o, i) => axes.push({ dim: params.length + i, name: o.metric, type: 'value', scale: true }));
+  const values = done.map((t) => objectiveValue(t, 0)).filter((v) => v !== null);
   return {
     animation: false,
     parallelAxis: axes,
     parallel: { left: 40, right: 60, top: 40, bottom: 30 },
     visualMap: values.length
-      ? { show: false, dimension: params.length, min: Math.min(...values), max: Math.max(...values), inRange: { color: study.direction === 'minimize' ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'] } }
+      ? { show: false, dimension: params.length, min: Math.min(...values), max: Math.max(...values), inRange: { color: objs[0].direction === 'minimize' ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'] } }
       : undefined,
     series: [
       {
         type: 'parallel',
         lineStyle: { width: 1.5, opacity: 0.8 },
-        data: done.map((t) => [...params.map((p) => (t.params[p] === undefined ? null : study.space[p].type === 'categorical' ? String(t.params[p]) : t.params[p])), t.value]),
+        data: done.map((t) => [...params.map((p) => (t.params[p] === undefined ? null : study.space[p].type === 'categorical' ? String(t.params[p]) : t.params[p])), ...objs.map((_, i) => objectiveValue(t, i))]),
       },
     ],
   };
@@ -151,13 +204,20 @@ export function duration(t) {
 const SORTS = {
   number: (t) => t.number,
   state: (t) => t.state,
-  value: (t) => (t.value === null ? Infinity : t.value),
+  value: (t) => objectiveValue(t, 0) ?? Infinity,
   duration: (t) => duration(t) ?? Infinity,
+  sampler: (t) => t.sampler ?? '',
 };
+
+/** How the table sorts by `key`: a column above, or `value:i` for objective i. */
+function sortKey(key) {
+  const m = /^value:(\d+)$/.exec(key);
+  return m ? (t) => objectiveValue(t, Number(m[1])) ?? Infinity : SORTS[key];
+}
 
 /** The trials sorted for the table by `sort` ({key, dir: 1 | -1}), ties by number. */
 export function sortTrials(trials, sort) {
-  const f = SORTS[sort.key];
+  const f = sortKey(sort.key);
   return [...trials].sort((a, b) => {
     const x = f(a);
     const y = f(b);

@@ -100,4 +100,44 @@ describe('dashboard chart options and table order', () => {
     expect(order({ key: 'duration', dir: 1 })).toEqual([0, 1, 2, 3, 4]);
     expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4]);
   });
+
+  describe('several objectives', () => {
+    const mo = { directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'], space: study.space, best_trials: [] as { number: number }[] };
+    const t = (number: number, values: number[] | null, extra: Record<string, unknown> = {}) => trial(number, values ? 'complete' : 'running', null, { values, ...extra });
+    // Trial 0 and 2 trade loss against accuracy; 1 is worse than 0 on both; 3 would dominate all but is infeasible; 4 runs.
+    const ts = [t(0, [0.2, 0.8]), t(1, [0.3, 0.7]), t(2, [0.5, 0.9]), t(3, [0.1, 0.95], { constraints: [0.5, -1] }), t(4, null)];
+    const front = { ...mo, best_trials: [{ number: 2 }, { number: 0 }] };
+
+    it("Pareto front: the study's best_trials joined in order of the first objective, dominated and infeasible trials apart", async () => {
+      const { paretoOption } = await load('charts.js');
+      const { option, note } = paretoOption(front, ts);
+      const byName = Object.fromEntries(option.series.map((s: any) => [s.name, s.data]));
+      expect(byName['Pareto front']).toEqual([[0.2, 0.8, 0], [0.5, 0.9, 2]]);
+      expect(byName.dominated).toEqual([[0.3, 0.7, 1]]);
+      expect(byName.infeasible).toEqual([[0.1, 0.95, 3]]);
+      expect(option.xAxis.name).toBe('loss');
+      expect(option.yAxis.name).toBe('acc');
+      expect(note).toBe('2 of 4 complete trials on the Pareto front (minimize loss, maximize acc); 1 infeasible.');
+      // The staircase turns where what the front dominates ends: after the next point when x is minimised, before it when maximised.
+      expect(option.series[1].step).toBe('end');
+      expect(paretoOption({ ...front, directions: ['maximize', 'maximize'] }, ts).option.series[1].step).toBe('start');
+      expect(option.tooltip.formatter({ seriesName: '<i>', value: [0.2, 0.8, 0] })).toBe('&lt;i&gt;<br>trial 0: loss 0.2, acc 0.8');
+      const three = paretoOption({ ...front, directions: ['minimize', 'maximize', 'minimize'], metrics: ['loss', 'acc', 'secs'] }, ts);
+      expect(three.note).toMatch(/has 3 objectives; the plot shows the first two\.$/);
+    });
+
+    it('parallel coordinates: one axis per objective, colored by the first', async () => {
+      const { parallelOption } = await load('charts.js');
+      const o = parallelOption(mo, ts);
+      expect(o.parallelAxis.slice(2).map((a: any) => a.name)).toEqual(['loss', 'acc']);
+      expect(o.series[0].data[0]).toEqual([0.01, 'sgd', 0.2, 0.8]);
+      expect(o.visualMap).toMatchObject({ dimension: 2, min: 0.1, max: 0.5 });
+    });
+
+    it('sorts the table by any objective', async () => {
+      const { sortTrials } = await load('charts.js');
+      expect(sortTrials(ts, { key: 'value:1', dir: -1 }).map((x: any) => x.number)).toEqual([4, 3, 2, 0, 1]);
+      expect(sortTrials(ts, { key: 'value:0', dir: 1 }).map((x: any) => x.number)).toEqual([3, 0, 1, 2, 4]);
+    });
+  });
 });

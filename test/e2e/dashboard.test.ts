@@ -284,6 +284,54 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('plots the Pareto front of a study with two objectives (best_trials highlighted, infeasible apart), one column per objective and the sampler of each trial; metric names as text', async () => {
+    const lossName = '<img src=x onerror="window.__xss=11">val_loss';
+    const s = await apiJson('POST', '/v1/studies', {
+      name: 'two objectives',
+      directions: ['minimize', 'minimize'],
+      metrics: [lossName, 'train_seconds'],
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 16, high: 512, log: true } },
+      max_trials: 16,
+    });
+    await apiJson('POST', `/v1/studies/${s.id}/trials`, { params: { lr: 0.01, width: 64 } });
+    for (let i = 0; i < 16; i++) {
+      const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+      const loss = (Math.log10(t.params.lr) + 2.5) ** 2 / 4 + 8 / t.params.width;
+      const secs = t.params.width / 100;
+      // Trials 3 and 9 break the budget constraint (seconds over 4 are infeasible).
+      const constraints = [i === 3 || i === 9 ? 1 : secs - 4 > 0 ? secs - 4 : -1];
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { values: [loss, secs], constraints });
+    }
+    const study = await apiJson('GET', `/v1/studies/${s.id}`);
+    expect(study.best_trials.length).toBeGreaterThan(0);
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#trials-table');
+    // The front: one point per best trial on the "Pareto front" series, in the chart the page drew.
+    const series = async () =>
+      page.evaluate(() => {
+        const c = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById('chart-pareto'));
+        return c.getOption().series.map((x: any) => ({ name: x.name, n: x.data.length, numbers: x.data.map((d: number[]) => d[2]) }));
+      });
+    await expect.poll(async () => (await series()).find((x: any) => x.name === 'Pareto front')?.n, { timeout: 10_000 }).toBe(study.best_trials.length);
+    const drawn = await series();
+    expect(new Set(drawn.find((x: any) => x.name === 'Pareto front').numbers)).toEqual(new Set(study.best_trials.map((t: any) => t.number)));
+    const infeasible = drawn.find((x: any) => x.name === 'infeasible').numbers;
+    expect(infeasible).toEqual(expect.arrayContaining([3, 9].map((i) => i + 1)));
+    await expect.poll(() => page.locator('#chart-pareto svg path').count(), { timeout: 10_000 }).toBeGreaterThan(5);
+    expect(await page.locator('#pareto-note').textContent()).toMatch(new RegExp(`^${study.best_trials.length} of 17 complete trials on the Pareto front`));
+    // One column per objective, a feasibility column, the sampler (the enqueued trial's params were given).
+    const headers = await page.locator('#trials-table thead th').allTextContents();
+    expect(headers).toEqual(expect.arrayContaining([lossName, 'train_seconds', 'Feasible', 'Sampler']));
+    expect(await page.locator('#trials-table tbody tr[data-trial="0"] td').allTextContents()).toContain('enqueued');
+    const samplers = new Set(await page.locator('#trials-table tbody tr:not([data-trial="0"]) td:nth-child(7)').allTextContents());
+    const trials = (await apiJson('GET', `/v1/studies/${s.id}/trials`)).trials;
+    expect(samplers).toEqual(new Set(trials.filter((t: any) => t.number > 0).map((t: any) => t.sampler)));
+    expect(await page.locator('#summary').textContent()).toContain(`Pareto front${study.best_trials.length} trial`);
+    expect(await page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('img').length }))).toEqual({ xss: undefined, imgs: 0 });
+    await shot(page, 'study-pareto');
+    await page.close();
+  });
+
   it('says so when every trial of a completed study failed (list and study page); some failures still read completed', async () => {
     const bad = await apiJson('POST', '/v1/studies', { name: 'all failed', space: { x: { type: 'float', low: 0, high: 1 } }, max_trials: 2 });
     for (let i = 0; i < 2; i++) {
