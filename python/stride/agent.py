@@ -4,7 +4,9 @@
 the environment: ``STRIDE_PARAMS`` (the params as JSON), ``STRIDE_TRIAL``,
 ``STRIDE_STUDY`` and ``STRIDE_METRICS_FILE``. The script reports intermediate
 values as JSON lines ``{"step": 3, "value": 0.41}`` and its result as
-``{"value": 0.37}``, which the agent reports and tells to the service.
+``{"value": 0.37}`` (for a study with several objectives ``{"values": [0.37, 12.5]}``,
+one per direction; either with ``"constraints": [...]``), which the agent reports and
+tells to the service.
 
 :func:`current_trial` speaks that protocol, so a script reads::
 
@@ -16,6 +18,9 @@ values as JSON lines ``{"step": 3, "value": 0.41}`` and its result as
 
 Under the agent, ``trial.params`` are the trial's (``defaults`` fill in any the
 trial lacks, such as a conditional parameter); run alone, they are ``defaults``.
+For several objectives, ``trial.tell(values=[val_loss, seconds])`` (or
+``trial.tell(objective(trial))`` with an objective returning a sequence), and
+constraints with ``trial.tell(..., constraints=[c1, ...])`` or ``trial.set_constraints``.
 """
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ import math
 import os
 import sys
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .study import _constraint_list, _iterable
 
 
 __all__ = ["AgentTrial", "current_trial", "in_agent"]
@@ -44,7 +51,9 @@ class AgentTrial:
         study_id: the study (``STRIDE_STUDY``); ``None`` alone.
         under_agent: whether ``stride agent`` runs this process.
         intermediate: the ``(step, value)`` pairs reported so far (kept in both modes).
-        value: the value told, once told.
+        value: the value told, once told (None when several values were told).
+        values: the values told (one per objective), once told.
+        constraints: the constraints told (or set with :meth:`set_constraints`), if any.
 
     Under the agent, :meth:`report` and :meth:`tell` append JSON lines to the file
     ``STRIDE_METRICS_FILE`` names (or, when it is not set, print ``stride: {...}`` lines on
@@ -54,7 +63,8 @@ class AgentTrial:
     (SIGTERM, then SIGKILL) and tells the trial pruned; :meth:`report` answers False.
     A script that fails should exit non-zero (an uncaught exception does): the agent tells the
     trial failed with the last lines of stderr. A NaN or infinite final value is told failed
-    ("diverged").
+    ("diverged"); so is a number of values other than the study's objectives (the agent
+    checks it against the study and says what was wrong).
 
     Alone, :meth:`report` and :meth:`tell` only record (``intermediate``, ``value``) and print
     nothing, so the script's output is its own.
@@ -76,7 +86,9 @@ class AgentTrial:
         self.under_agent = under_agent
         self.intermediate: List[Tuple[int, float]] = []
         self.value: Optional[float] = None
-        self._told = False
+        self.values: Optional[List[float]] = None
+        self.constraints: Optional[List[float]] = None
+        self._told: Optional[Dict[str, Any]] = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -98,18 +110,56 @@ class AgentTrial:
         """Always False: under the agent, a pruned trial's process is stopped by the agent."""
         return False
 
-    def tell(self, value: float) -> None:
-        """The trial's result (the final value). NaN or infinity is sent as null, which the agent
-        tells as failed ("diverged"). Telling a different value a second time is a RuntimeError."""
-        v = float(value)
+    def set_constraints(self, constraints: Sequence[float]) -> None:
+        """Set the constraint values :meth:`tell` sends with the result (the trial is feasible when
+        every one is <= 0, as Optuna's ``constraints_func``). A NaN or infinite one is a ValueError."""
+        cs = _constraint_list(constraints)
         with self._lock:
-            if self._told:
-                if self.value == v or (self.value is not None and math.isnan(self.value) and math.isnan(v)):
+            if self._told is not None:
+                raise RuntimeError("the trial was already told: set constraints before tell")
+            self.constraints = cs
+
+    def tell(
+        self,
+        value: Union[float, Sequence[float], None] = None,
+        *,
+        values: Union[float, Sequence[float], None] = None,
+        constraints: Optional[Sequence[float]] = None,
+    ) -> None:
+        """The trial's result: ``value``, or ``values`` (one per objective of a study with several;
+        as :meth:`stride.Trial.tell`, either takes a number or a sequence, so an objective's
+        sequence can be passed as it is), with ``constraints`` (or those of :meth:`set_constraints`).
+        NaN or infinity is sent as null, which the agent tells as failed ("diverged"); a NaN or
+        infinite constraint is a ValueError. Telling a different result a second time is a
+        RuntimeError."""
+        if (value is None) == (values is None):
+            raise ValueError("tell needs a value, or values (one per objective), not both")
+        given: Any = value if values is None else values
+        several = isinstance(given, (list, tuple)) or (_iterable(given) and not isinstance(given, (int, float)))
+        vs = [float(v) for v in given] if several else [float(given)]
+        if not vs:
+            raise ValueError("values needs at least one value")
+        cs = None if constraints is None else _constraint_list(constraints)
+        with self._lock:
+            cs = cs if cs is not None else self.constraints
+            result: Dict[str, Any] = {"value": vs[0]} if values is None and not several else {"values": vs}
+            if cs is not None:
+                result["constraints"] = cs
+            if self._told is not None:
+                if _same(self._told, result):
                     return
-                raise RuntimeError(f"the trial was already told {self.value}; a different value ({v}) is refused")
-            self._told = True
-            self.value = v
-        self._emit({"value": v if math.isfinite(v) else None})
+                raise RuntimeError(f"the trial was already told {_show(self._told)}; a different result ({_show(result)}) is refused")
+            self._told = result
+            self.values = vs
+            self.value = vs[0] if len(vs) == 1 else None
+            self.constraints = cs
+        def finite(v: float) -> Optional[float]:
+            return v if math.isfinite(v) else None
+
+        line: Dict[str, Any] = {"value": finite(vs[0])} if "value" in result else {"values": [finite(v) for v in vs]}
+        if cs is not None:
+            line["constraints"] = cs
+        self._emit(line)
 
     def _emit(self, obj: Dict[str, Any]) -> None:
         if not self.under_agent:
@@ -123,6 +173,18 @@ class AgentTrial:
             else:
                 sys.stdout.write(f"stride: {line}\n")
                 sys.stdout.flush()
+
+
+def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    """Two results alike, NaN equal to NaN."""
+    def key(r: Dict[str, Any]) -> Any:
+        vs = r["values"] if "values" in r else [r["value"]]
+        return ("values" in r, ["nan" if math.isnan(v) else v for v in vs], r.get("constraints"))
+    return key(a) == key(b)
+
+
+def _show(r: Dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in r.items())
 
 
 def current_trial(defaults: Optional[Mapping[str, Any]] = None) -> AgentTrial:

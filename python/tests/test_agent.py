@@ -15,6 +15,7 @@ import stride
 from conftest import ROOT, Server, unique
 
 FIXTURE = Path(__file__).parent / "fixtures" / "agent_objective.py"
+FIXTURE_MO = Path(__file__).parent / "fixtures" / "agent_objectives.py"
 DEFAULTS = {"lr": 0.01, "momentum": 0.9, "beta1": 0.5}
 #: The agent's own pattern for a metrics line on stdout (src/cli/agent.ts).
 AGENT_LINE = re.compile(r"^\s*stride:\s*(.*)$")
@@ -69,6 +70,45 @@ def test_without_a_metrics_file_it_prints_the_agents_lines(monkeypatch: pytest.M
     out = capsys.readouterr().out.splitlines()
     parsed = [json.loads(AGENT_LINE.match(line).group(1)) for line in out]  # type: ignore[union-attr]
     assert parsed == [{"step": 3, "value": 0.5}, {"value": None}]
+
+
+def test_several_values_and_constraints_under_the_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    monkeypatch.setenv("STRIDE_PARAMS", "{}")
+    monkeypatch.setenv("STRIDE_METRICS_FILE", str(metrics))
+    trial = stride.current_trial()
+    trial.set_constraints([0.5, -1])
+    trial.tell((0.2, 3))  # an objective's tuple, as it is
+    trial.tell(values=[0.2, 3.0])  # the same again: nothing more
+    with pytest.raises(RuntimeError, match="already told"):
+        trial.tell(values=[0.2, 4.0])
+    with pytest.raises(RuntimeError, match="already told"):
+        trial.set_constraints([1])
+    assert (trial.value, trial.values, trial.constraints) == (None, [0.2, 3.0], [0.5, -1.0])
+
+    other = stride.current_trial()
+    other.tell(values=[1.0, math.inf], constraints=[-2])  # diverged: null, which the agent tells as failed
+    one = stride.current_trial()
+    one.tell(0.7, constraints=[0.1])
+    assert (one.value, one.values) == (0.7, [0.7])
+    with pytest.raises(ValueError, match="finite"):
+        stride.current_trial().tell(values=[1.0, 2.0], constraints=[math.nan])
+    with pytest.raises(ValueError, match="finite"):
+        stride.current_trial().set_constraints([math.inf])
+    with pytest.raises(ValueError, match="not both"):
+        stride.current_trial().tell(0.1, values=[0.1])
+    assert [json.loads(line) for line in metrics.read_text().splitlines()] == [
+        {"values": [0.2, 3.0], "constraints": [0.5, -1.0]},
+        {"values": [1.0, None], "constraints": [-2.0]},
+        {"value": 0.7, "constraints": [0.1]},
+    ]
+
+
+def test_several_values_alone_only_record(capsys: pytest.CaptureFixture) -> None:
+    trial = stride.current_trial()
+    trial.tell(values=[0.1, 0.2], constraints=[-1])
+    assert (trial.values, trial.constraints) == ([0.1, 0.2], [-1.0])
+    assert capsys.readouterr() == ("", "")
 
 
 def test_bad_stride_params_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,3 +184,32 @@ def test_the_same_script_alone() -> None:
     seen = json.loads(lines[-1])
     assert seen == {"number": None, "study": None, "under_agent": False, "params": DEFAULTS, "final": expected({}, 2)}
     assert not any(AGENT_LINE.match(line) for line in lines)
+
+
+def test_several_objectives_under_a_real_stride_agent(client: stride.Client, server: Server) -> None:
+    study = client.create_study(
+        unique("py-agent-mo"),
+        {"lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True}, "momentum": {"type": "float", "low": 0.5, "high": 0.99}},
+        directions=["minimize", "minimize"],
+        metrics=["loss", "seconds"],
+        sampler={"name": "random", "seed": 3},
+        max_trials=4,
+        executor={"kind": "runner"},
+    )
+    # Trial 2 is dominated by trial 1; trial 3 dominates every other but breaks the constraint.
+    for params in ({"lr": 0.01, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.6}, {"lr": 0.2, "momentum": 0.7}, {"lr": 0.001, "momentum": 0.55}):
+        study.enqueue(params)
+    npx = shutil.which("npx")
+    assert npx, "npx is not on PATH"
+    run = _run(
+        [npx, "--no-install", "stride", "agent", "--study", study.id, "--name", "py-test", "--", sys.executable, str(FIXTURE_MO)],
+        _env(STRIDE_URL=server.url, STRIDE_API_KEY=server.runner_key),
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "done: 4 trials (4 complete, 0 pruned, 0 failed)" in run.stderr, run.stderr
+    trials = client.study(study.id).trials
+    assert [t.state for t in trials] == ["complete"] * 4
+    for t in trials:
+        assert t.values == [t.params["lr"], t.params["momentum"]]
+        assert t.constraints == [pytest.approx(0.005 - t.params["lr"], rel=1e-12)]
+    assert [t.number for t in client.study(study.id).best_trials] == [0, 1]

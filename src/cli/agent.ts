@@ -8,14 +8,20 @@
  * and STRIDE_METRICS_FILE in its environment (with `--gpus`, also
  * CUDA_VISIBLE_DEVICES: one trial per GPU at a time). Metrics come from the
  * child's stdout lines `stride: {"step": 3, "value": 0.41}` and a final
- * `stride: {"value": 0.37}`, or the same JSON objects as lines of the file
- * STRIDE_METRICS_FILE names; every other line passes through.
+ * `stride: {"value": 0.37}` (for a study with several objectives
+ * `stride: {"values": [0.37, 12.5]}`, one per direction; either with
+ * `"constraints": [c1, ...]`, feasible when every one is <= 0), or the same
+ * JSON objects as lines of the file STRIDE_METRICS_FILE names; every other
+ * line passes through.
  *
  * While the child runs the agent heartbeats, reports intermediate values and
  * obeys `should_prune` (SIGTERM, then SIGKILL after the grace period, then
- * tells `pruned`). A non-zero exit, or an exit without a final value, tells
- * `failed` with the last lines of stderr; a NaN final value tells `failed`
- * ("diverged"). Stopping the agent (Ctrl-C) stops the children and hands
+ * tells `pruned`); a study with several objectives takes no intermediate
+ * values (the agent warns once and sends none). A non-zero exit, or an exit
+ * without a final value, tells `failed` with the last lines of stderr; a NaN
+ * final value tells `failed` ("diverged"), and so does a final result the
+ * study cannot take (as many values as it has objectives, finite
+ * constraints), saying what was wrong. Stopping the agent (Ctrl-C) stops the children and hands
  * their trials back. Losing a lease (it expired and another runner has the
  * trial) stops the child and tells nothing.
  */
@@ -64,7 +70,28 @@ export interface AgentSummary {
   usageError: string | null;
 }
 
-type Metric = { step?: number; value: number | null };
+/** An intermediate value (`{"step", "value"}`); NaN and infinities are null. */
+type Report = { step: number; value: number | null };
+/**
+ * The final result as the script gave it: `{"value": v}` (`list` false) or
+ * `{"values": [...]}` (`list` true), and `"constraints"` when given; NaN and
+ * infinities are null. Checked against the study by `tellBody`.
+ */
+export type Final = { values: (number | null)[]; list: boolean; constraints: (number | null)[] | null };
+type Metric = Report | Final;
+
+const isReport = (m: Metric): m is Report => 'step' in m;
+
+/** What the agent tells: a result, or failed/pruned with the reason. */
+type TellBody =
+  | { value: number; constraints?: number[] }
+  | { values: number[]; constraints?: number[] }
+  | { state: 'failed' | 'pruned'; error?: string };
+
+/** The lease answer's study, with `directions`/`metrics` filled from `direction`/`metric` for a service that lacks them. */
+type LeasedStudy = LeaseGrant['study'];
+const directionsOf = (s: LeasedStudy) => (s.directions?.length ? s.directions : [s.direction]);
+const metricsOf = (s: LeasedStudy) => (s.metrics?.length === directionsOf(s).length ? s.metrics : directionsOf(s).map((_, i) => (i === 0 ? s.metric : `objective_${i}`)));
 
 /** Reports sent at once per trial: enough to keep up with a fast script over a slow link. */
 const REPORT_WINDOW = 16;
@@ -133,7 +160,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     });
   });
 
-/** Parse one metrics object: `{"step": 3, "value": 0.41}` or `{"value": 0.37}`; NaN and infinities become null. */
+/**
+ * Parse one metrics object: `{"step": 3, "value": 0.41}`, or a final `{"value": 0.37}` or
+ * `{"values": [0.37, 12.5]}`, either with `"constraints": [...]`; NaN and infinities become
+ * null. Null for anything else (the caller warns of a malformed line).
+ */
 export function parseMetric(text: string): Metric | null {
   let v: unknown;
   try {
@@ -143,12 +174,64 @@ export function parseMetric(text: string): Metric | null {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
-  if (!('value' in o)) return null;
-  const value = typeof o.value === 'number' && Number.isFinite(o.value) ? o.value : o.value === null ? null : undefined;
-  if (value === undefined) return null;
-  if (o.step === undefined || o.step === null) return { value };
-  if (typeof o.step !== 'number' || !Number.isInteger(o.step) || o.step < 0) return null;
-  return { step: o.step, value };
+  const num = (x: unknown): number | null | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : x === null ? null : undefined);
+  const nums = (x: unknown): (number | null)[] | undefined => {
+    if (!Array.isArray(x)) return undefined;
+    const out = x.map(num);
+    return out.some((e) => e === undefined) ? undefined : (out as (number | null)[]);
+  };
+  if (o.step !== undefined && o.step !== null) {
+    if (!('value' in o) || 'values' in o || 'constraints' in o) return null;
+    const value = num(o.value);
+    if (value === undefined) return null;
+    if (typeof o.step !== 'number' || !Number.isInteger(o.step) || o.step < 0) return null;
+    return { step: o.step, value };
+  }
+  if ('value' in o === 'values' in o) return null; // one of them
+  let constraints: (number | null)[] | null = null;
+  if (o.constraints !== undefined && o.constraints !== null) {
+    const c = nums(o.constraints);
+    if (c === undefined) return null;
+    constraints = c;
+  }
+  if ('value' in o) {
+    const value = num(o.value);
+    return value === undefined ? null : { values: [value], list: false, constraints };
+  }
+  const values = nums(o.values);
+  return values === undefined || values.length === 0 ? null : { values, list: true, constraints };
+}
+
+/**
+ * What to tell for a final result, checked against the study's objectives: `{value}` for a
+ * single-objective study (from `{"value"}` or a one-element `{"values"}`), `{values}` for one
+ * with several, with the constraints when given; or `failed` saying what was wrong (a count
+ * that does not match the study's directions, a NaN or infinite value or constraint).
+ */
+export function tellBody(final: Final, study: LeasedStudy): TellBody {
+  const directions = directionsOf(study);
+  const metrics = metricsOf(study);
+  const n = directions.length;
+  const fail = (error: string): TellBody => ({ state: 'failed', error });
+  const want = n === 1 ? 'print {"value": <number>}' : `print {"values": [${metrics.map((m) => `<${m}>`).join(', ')}]}`;
+  const objectives = n === 1 ? `1 objective (${metrics[0]})` : `${n} objectives (${metrics.join(', ')})`;
+  if (final.values.length !== n) {
+    const got = final.list ? `${final.values.length} value${final.values.length === 1 ? '' : 's'}` : 'a single "value"';
+    return fail(`the final result has ${got}; the study has ${objectives}: ${want}`);
+  }
+  if (n === 1 && final.values[0] === null) return fail('diverged: the final value was NaN or infinite');
+  const bad = final.values.findIndex((v) => v === null);
+  if (bad >= 0) return fail(`diverged: values[${bad}] (${metrics[bad]}) was NaN or infinite`);
+  const values = final.values as number[];
+  let constraints: number[] | undefined;
+  if (final.constraints !== null) {
+    if (final.constraints.length === 0) return fail('the final result has "constraints": []: give one number per constraint, or leave it out');
+    const badC = final.constraints.findIndex((c) => c === null);
+    if (badC >= 0) return fail(`constraints[${badC}] was NaN or infinite: constraints must be finite numbers (feasible when every one is <= 0)`);
+    constraints = final.constraints as number[];
+  }
+  const result = n === 1 ? { value: values[0] } : { values };
+  return constraints ? { ...result, constraints } : result;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
@@ -244,6 +327,8 @@ export class Agent {
   private readonly summary: AgentSummary = { ran: 0, complete: 0, pruned: 0, failed: 0, released: 0, lost: 0, interrupted: false, usageError: null };
   /** Leasing stopped for good (a command that cannot run the study's trials); running trials finish. */
   private halted = false;
+  /** Studies with several objectives whose intermediate values were already warned of (once each). */
+  private readonly warnedReports = new Set<string>();
 
   constructor(options: AgentOptions) {
     this.o = options;
@@ -345,7 +430,8 @@ export class Agent {
 
     let lost = false;
     let pruned = false;
-    let final: Metric | null = null;
+    let final: Final | null = null;
+    const several = directionsOf(study).length > 1;
     const stderrTail: string[] = [];
     const reported = new Set<number>();
 
@@ -372,11 +458,21 @@ export class Agent {
       if (state.child) this.kill(state.child);
     };
     const onMetric = (m: Metric) => {
-      if (m.step === undefined) {
+      if (!isReport(m)) {
         final = m;
         return;
       }
       const { step, value } = m;
+      if (several) {
+        // The service takes no intermediate values for several objectives (a report is a 409).
+        if (!this.warnedReports.has(study.id)) {
+          this.warnedReports.add(study.id);
+          this.warn(
+            `study ${study.id} has ${directionsOf(study).length} objectives, which take no intermediate values: the {"step", "value"} lines are not sent (print the final {"values": [...]})`,
+          );
+        }
+        return;
+      }
       if (value === null) return; // a NaN intermediate: the final value tells the story
       if (lost || pruned || reported.has(step)) return;
       reported.add(step);
@@ -460,10 +556,10 @@ export class Agent {
       this.summary.lost++;
       return;
     }
-    const f = final as Metric | null;
+    const f = final as Final | null;
     if (state.interrupted && !pruned && f !== null) {
       // Stopped after the script printed its result: that result stands.
-      await this.finish(base, token, n, f.value === null ? { state: 'failed', error: 'diverged: the final value was NaN or infinite' } : { value: f.value }, study);
+      await this.finish(base, token, n, tellBody(f, study), study);
       return;
     }
     if (state.interrupted && !pruned) {
@@ -487,24 +583,17 @@ export class Agent {
       const tail = stderrTail.slice(-10).join('\n');
       await this.finish(base, token, n, { state: 'failed', error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000) });
     } else if (f === null) {
+      const shape = several ? `{"values": [${metricsOf(study).map((m) => `<${m}>`).join(', ')}]}` : '{"value": <number>}';
       await this.finish(base, token, n, {
         state: 'failed',
-        error: 'the command exited 0 without a final value: print `stride: {"value": <number>}` or write it to $STRIDE_METRICS_FILE',
+        error: `the command exited 0 without a final value: print \`stride: ${shape}\` or write it to $STRIDE_METRICS_FILE`,
       });
-    } else if (f.value === null) {
-      await this.finish(base, token, n, { state: 'failed', error: 'diverged: the final value was NaN or infinite' });
     } else {
-      await this.finish(base, token, n, { value: f.value }, study);
+      await this.finish(base, token, n, tellBody(f, study), study);
     }
   }
 
-  private async finish(
-    base: string,
-    token: string,
-    n: number,
-    result: { value: number } | { state: 'failed' | 'pruned'; error?: string },
-    study?: LeaseGrant['study'],
-  ): Promise<void> {
+  private async finish(base: string, token: string, n: number, result: TellBody, study?: LeasedStudy): Promise<void> {
     try {
       await this.o.client.post(`${base}/tell`, { ...result, lease_token: token });
     } catch (err) {
@@ -513,14 +602,28 @@ export class Agent {
         this.event('lost', `trial ${n}: the result was refused (${err.detail})`);
         return;
       }
+      if (err instanceof ApiError && err.status === 422 && !('state' in result)) {
+        // A result the study cannot take (such as a different number of constraints than the
+        // trials before): running the trial again would not change it.
+        await this.finish(base, token, n, { state: 'failed', error: `the service refused the result ${JSON.stringify(result)}: ${err.detail}`.slice(0, 4000) });
+        return;
+      }
       this.warn(`trial ${n}: could not tell its result (${errorText(err)}); its lease will expire and it will run again`);
       return;
     }
-    if ('value' in result) {
+    if ('value' in result || 'values' in result) {
       this.summary.complete++;
-      const better = !this.best || (study?.direction === 'maximize' ? result.value > this.best.value : result.value < this.best.value);
-      if (better && study) this.best = { value: result.value, trial: n, study: study.id };
-      this.event('complete', `trial ${n} complete: ${fmtNum(result.value)}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`);
+      const feasible = !result.constraints || result.constraints.every((c) => c <= 0);
+      const cons = result.constraints ? `; constraints ${result.constraints.map(fmtNum).join(', ')} (${feasible ? 'feasible' : 'infeasible'})` : '';
+      if ('value' in result) {
+        const better = feasible && (!this.best || (study?.direction === 'maximize' ? result.value > this.best.value : result.value < this.best.value));
+        if (better && study) this.best = { value: result.value, trial: n, study: study.id };
+        this.event('complete', `trial ${n} complete: ${fmtNum(result.value)}${cons}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`);
+      } else {
+        // Several objectives have no single best (the study's best_trials is the Pareto front): say the values.
+        const names = study ? metricsOf(study) : result.values.map((_, i) => `objective_${i}`);
+        this.event('complete', `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtNum(v)}`).join(' ')}${cons}`);
+      }
     } else if (result.state === 'pruned') {
       this.summary.pruned++;
       this.event('pruned', `trial ${n} pruned`);

@@ -41,7 +41,11 @@ commands:
     trial may lack one; \${trial} and \${study} too). The command also gets STRIDE_PARAMS (JSON),
     STRIDE_TRIAL, STRIDE_STUDY and STRIDE_METRICS_FILE, and with --gpus CUDA_VISIBLE_DEVICES.
     It reports with stdout lines  stride: {"step": 3, "value": 0.41}  and a final
-    stride: {"value": 0.37}  (or the same JSON lines appended to $STRIDE_METRICS_FILE).
+    stride: {"value": 0.37}  (or the same JSON lines appended to $STRIDE_METRICS_FILE). A study
+    with several objectives takes one value per direction,  stride: {"values": [0.37, 12.5]},
+    and no step lines (they are not sent); either form may add  "constraints": [c1, ...]
+    (feasible when every one is <= 0). A final result with the wrong number of values, or a NaN
+    or infinite one, fails the trial saying what was wrong.
 
     --study ID     lease only from this study (default: any runner study; then --wait is implied)
     --count N      run at most N trials, then exit

@@ -43,20 +43,12 @@ interface AgentOpts {
 
 /** Start the agent with the runner key; `train` are the fixture's extra args. */
 function agent(studyId: string, agentArgs: string[], train: string[], opts: AgentOpts = {}): Run {
-  const args = [
-    BIN,
-    'agent',
-    '--study',
-    studyId,
-    '--name',
-    'e2e',
-    ...agentArgs,
-    '--',
-    process.execPath,
-    TRAIN,
-    ...(opts.params ?? ['--lr', '${lr}', '--momentum', '${momentum}']),
-    ...train,
-  ];
+  return agentRunning(studyId, agentArgs, [process.execPath, TRAIN, ...(opts.params ?? ['--lr', '${lr}', '--momentum', '${momentum}']), ...train], opts);
+}
+
+/** Start the agent with the runner key on `command`. */
+function agentRunning(studyId: string, agentArgs: string[], command: string[], opts: AgentOpts = {}): Run {
+  const args = [BIN, 'agent', '--study', studyId, '--name', 'e2e', ...agentArgs, '--', ...command];
   const child = spawn(opts.combined ? 'sh' : process.execPath, opts.combined ? ['-c', 'exec "$0" "$@" 2>&1', process.execPath, ...args] : args, {
     env: { ...process.env, STRIDE_URL: opts.url ?? URL, STRIDE_API_KEY: opts.key ?? RUNNER_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -286,6 +278,101 @@ describe('stride agent', () => {
     expect(t.value).toBeCloseTo(expected(t.params, 2), 10);
     expect(a.stderr).toMatch(/trial 0 complete/);
     expect(a.stderr).not.toMatch(/handed back/);
+  });
+
+  it('drives a study with several objectives and constraints: tells values and constraints, sends no reports, and best_trials is the Pareto front', async () => {
+    const study = await apiJson('POST', '/v1/studies', {
+      name: 'agent-e2e-mo',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, momentum: { type: 'float', low: 0.5, high: 0.99 } },
+      directions: ['minimize', 'minimize'],
+      metrics: ['loss', 'seconds'],
+      sampler: { name: 'random', seed: 5 },
+      max_trials: 4,
+      executor: { kind: 'runner' },
+    });
+    // The objectives are the params themselves: trial 2 is dominated by trial 1, and trial 3,
+    // which dominates every other, breaks its first constraint (lr >= 0.005).
+    for (const params of [
+      { lr: 0.01, momentum: 0.9 },
+      { lr: 0.1, momentum: 0.6 },
+      { lr: 0.2, momentum: 0.7 },
+      { lr: 0.001, momentum: 0.55 },
+    ])
+      await apiJson('POST', `/v1/studies/${study.id}/trials`, { params });
+    // A shell script: two step lines (not sent: the study takes no intermediate values), then the values and constraints.
+    const script =
+      'echo "stride: {\\"step\\": 1, \\"value\\": $1}"; echo "stride: {\\"step\\": 2, \\"value\\": $1}"; ' +
+      'awk -v lr="$1" -v m="$2" \'BEGIN { printf "stride: {\\"values\\": [%s, %s], \\"constraints\\": [%.17g, -1]}\\n", lr, m, 0.005 - lr }\'';
+    const run = agentRunning(study.id, [], ['sh', '-c', script, 'sh', '${lr}', '${momentum}']);
+    expect(await run.done).toBe(0);
+    const trials = await trialsOf(study.id);
+    expect(trials.map((t) => t.state)).toEqual(['complete', 'complete', 'complete', 'complete']);
+    for (const t of trials) {
+      expect(t.values).toEqual([t.params.lr, t.params.momentum]);
+      expect(t.value).toBeNull();
+      expect(t.constraints).toHaveLength(2);
+      expect(t.constraints[0]).toBeCloseTo(0.005 - t.params.lr, 12);
+      expect(t.constraints[1]).toBe(-1);
+      expect(t.intermediate).toEqual([]);
+    }
+    const view = await apiJson('GET', `/v1/studies/${study.id}`);
+    expect(view.state).toBe('completed');
+    expect(view.best_trials.map((t: any) => t.number)).toEqual([0, 1]);
+    // Warned once about the step lines; progress says the values by name (no single best).
+    expect(run.stderr.match(/take no intermediate values/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/stride: trial 1 complete: loss=0\.1 seconds=0\.6; constraints -0\.095, -1 \(feasible\)/);
+    expect(run.stderr).toMatch(/stride: trial 3 complete: loss=0\.001 seconds=0\.55; constraints 0\.004, -1 \(infeasible\)/);
+    expect(run.stderr).toMatch(/stride: done: 4 trials \(4 complete, 0 pruned, 0 failed\)\n/);
+    expect(run.stderr).not.toMatch(/best/);
+    expect(run.stderr).not.toMatch(/report of step/);
+  });
+
+  it('a final result the study cannot take fails the trial saying what was wrong', async () => {
+    const study = await apiJson('POST', '/v1/studies', {
+      name: 'agent-e2e-mo-bad',
+      space: { x: { type: 'float', low: 0, high: 1 } },
+      directions: ['minimize', 'maximize'],
+      metrics: ['loss', 'accuracy'],
+      sampler: { name: 'random', seed: 1 },
+      max_trials: 5,
+      executor: { kind: 'runner', max_attempts: 1 },
+    });
+    // Trial by trial: one value, three values, a NaN value, an infinite constraint, and at last a good one.
+    const lines = [
+      '{"value": 0.3}',
+      '{"values": [0.3, 0.9, 1]}',
+      '{"values": [0.3, NaN]}',
+      '{"values": [0.3, 0.9], "constraints": [-Infinity]}',
+      '{"values": [0.3, 0.9], "constraints": [-1]}',
+    ];
+    const script = `case "$1" in ${lines.map((l, i) => `${i}) echo 'stride: ${l}';;`).join(' ')} esac`;
+    const run = agentRunning(study.id, [], ['sh', '-c', script, 'sh', '${trial}']);
+    expect(await run.done).toBe(0);
+    const trials = await trialsOf(study.id);
+    expect(trials.map((t) => t.state)).toEqual(['failed', 'failed', 'failed', 'failed', 'complete']);
+    expect(trials[0].error).toBe('the final result has a single "value"; the study has 2 objectives (loss, accuracy): print {"values": [<loss>, <accuracy>]}');
+    expect(trials[1].error).toBe('the final result has 3 values; the study has 2 objectives (loss, accuracy): print {"values": [<loss>, <accuracy>]}');
+    expect(trials[2].error).toBe('diverged: values[1] (accuracy) was NaN or infinite');
+    expect(trials[3].error).toMatch(/^constraints\[0\] was NaN or infinite/);
+    expect(trials[4]).toMatchObject({ values: [0.3, 0.9], constraints: [-1] });
+    expect(run.stderr).toMatch(/stride: trial 0 failed: the final result has a single "value"/);
+    expect(run.stderr).toMatch(/done: 5 trials \(1 complete, 0 pruned, 4 failed\)/);
+
+    // On a single-objective study, several values are as wrong; one in a list is fine, with constraints;
+    // a number of constraints other than the earlier trials' is refused by the service: failed with its reason.
+    const single = await runnerStudy({ max_trials: 3 }, { max_attempts: 1 });
+    const singleLines = ['{"values": [0.3, 0.4]}', '{"values": [0.25], "constraints": [0.5]}', '{"value": 0.2, "constraints": [-1, -1]}'];
+    const run1 = agentRunning(single.id, [], ['sh', '-c', `case "$1" in ${singleLines.map((l, i) => `${i}) echo 'stride: ${l}';;`).join(' ')} esac`, 'sh', '${trial}']);
+    expect(await run1.done).toBe(0);
+    const [a, b, c] = await trialsOf(single.id);
+    expect(a.state).toBe('failed');
+    expect(a.error).toBe('the final result has 2 values; the study has 1 objective (value): print {"value": <number>}');
+    expect(b).toMatchObject({ state: 'complete', value: 0.25, constraints: [0.5] });
+    expect(c.state).toBe('failed');
+    expect(c.error).toMatch(/^the service refused the result \{"value":0\.2,"constraints":\[-1,-1\]\}: .*constraints/);
+    // Infeasible: no best.
+    expect(run1.stderr).toMatch(/trial 1 complete: 0\.25; constraints 0\.5 \(infeasible\)\n/);
+    expect(run1.stderr).not.toMatch(/best/);
   });
 
   it('says what is wrong on bad usage (exit 2)', async () => {
