@@ -525,3 +525,48 @@ describe('GpSampler', () => {
     );
   });
 });
+
+describe('GpSampler with constraints', () => {
+  // Minimise the distance to (0.8, 0.8) subject to x + y <= 1: the unconstrained
+  // optimum is infeasible, the constrained one is (0.5, 0.5) with value 0.18.
+  const space: Space = { x: { type: 'float', low: 0, high: 1 }, y: { type: 'float', low: 0, high: 1 } };
+  const f = (p: Params) => ((p.x as number) - 0.8) ** 2 + ((p.y as number) - 0.8) ** 2;
+  const c = (p: Params) => (p.x as number) + (p.y as number) - 1;
+  function run(seed: number, tellConstraints: boolean): FrozenTrial[] {
+    const sampler = new GpSampler();
+    const trials: FrozenTrial[] = [];
+    for (let i = 0; i < 30; i++) {
+      const params = sampler.sample({ space, trials, direction: 'minimize', seed, trialNumber: i });
+      trials.push({ ...frozenTrial(i, params, f(params)), constraints: tellConstraints ? [c(params)] : null });
+    }
+    return trials;
+  }
+  const feasibleShare = (trials: FrozenTrial[]) => trials.slice(15).filter((t) => c(t.params) <= 0).length / 15;
+  const bestFeasible = (trials: FrozenTrial[]) => Math.min(...trials.filter((t) => c(t.params) <= 0).map((t) => t.value as number));
+
+  it('keeps to the feasible region and finds the constrained optimum, where ignoring the constraint does not', () => {
+    const seeds = [0, 1, 2];
+    const told = seeds.map((s) => run(s, true));
+    const blind = seeds.map((s) => run(s, false));
+    // Without the constraint the GP converges on the infeasible (0.8, 0.8).
+    expect(median(blind.map(feasibleShare))).toBeLessThan(0.3);
+    expect(median(told.map(feasibleShare))).toBeGreaterThan(0.7);
+    for (const t of told) expect(bestFeasible(t)).toBeLessThan(0.18 + 0.02);
+  });
+
+  it('with no feasible trial yet, proposes a point the constraint GP thinks feasible', () => {
+    // c = 0.3 - x: every trial so far has x < 0.25 (infeasible), c falling as x grows; the
+    // objective alone would pull towards x = 0.
+    const g = (p: Params) => (p.x as number) ** 2 + ((p.y as number) - 0.5) ** 2;
+    const trials: FrozenTrial[] = [];
+    const rng = new Rng(5);
+    for (let i = 0; i < 12; i++) {
+      const params = { x: 0.25 * rng.next(), y: rng.next() };
+      trials.push({ ...frozenTrial(i, params, g(params)), constraints: [0.3 - (params.x as number)] });
+    }
+    const sampler = new GpSampler();
+    const p = sampler.sample({ space, trials, direction: 'minimize', seed: 1, trialNumber: 12 });
+    expect(sampler.lastInfo.mode).toBe('gp');
+    expect(p.x as number).toBeGreaterThan(0.3);
+  });
+});

@@ -42,13 +42,20 @@
  *   Kronecker sequence with a random shift, see ../gp/optimize.ts) plus
  *   pattern searches from the best `n_local_search` of them and from the two
  *   best observed points. All randomness from new Rng(seed).fork(trialNumber).
+ * - Constraints (FrozenTrial.constraints, feasible when all <= 0), as
+ *   Optuna's GPSampler: one GP per constraint on the complete trials that
+ *   told it (standardised values, threshold 0 standardised alike); the
+ *   acquisition is log EI against the best *feasible* value plus
+ *   sum_i log P(c_i <= 0); with no feasible trial yet, the sum alone (the
+ *   probability of feasibility). A trial told without constraints in a
+ *   constrained study counts as infeasible.
  * - Never throws: any unexpected numerical failure falls back to the random
  *   startup sample (recorded in `lastInfo.mode === 'fallback'`).
  */
 import { Rng } from '../rng';
 import { buildParams, fromInternal, internalBounds, isActive, paramOrder, toInternal } from '../space';
 import type { FrozenTrial, ParamSpec, ParamValue, Params, SampleContext, Sampler, Space } from '../types';
-import { logEI } from '../gp/acquisition';
+import { logEI, logProbBelow } from '../gp/acquisition';
 import { fitHyperparameters, GpPosterior } from '../gp/model';
 import type { FitResult, GpData, GpHyper } from '../gp/model';
 import { maximizeAcquisition } from '../gp/optimize';
@@ -273,8 +280,11 @@ export class GpSampler implements Sampler {
       post = new GpPosterior(X2, n + m, d, isCat, y2, fit.hyper);
     }
 
+    // Constraints (Optuna's GPSampler): one GP per constraint, the acquisition adds
+    // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
+    const constraints = constraintModels(complete, X, d, isCat);
     let best = Infinity;
-    for (let i = 0; i < n; i++) best = Math.min(best, y[i]);
+    for (let i = 0; i < n; i++) if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
 
     // Acquisition over raw search vectors; conditional masking applied before scoring.
     const parents = new Set<string>();
@@ -294,13 +304,23 @@ export class GpSampler implements Sampler {
           }
         }
       }
+      let feas = 0;
+      if (constraints) {
+        for (const c of constraints.models) {
+          c.post.predict(masked, 0, pred);
+          feas += logProbBelow(pred.mean, Math.sqrt(pred.variance), c.threshold);
+        }
+      }
+      // No feasible trial yet: best is Infinity and only the probability of feasibility counts.
+      if (best === Infinity) return feas;
       post.predict(masked, 0, pred);
-      return logEI(pred.mean, Math.sqrt(pred.variance), best);
+      return logEI(pred.mean, Math.sqrt(pred.variance), best) + feas;
     };
 
     // Extra starts: the two best observed points, made valid search vectors
     // (absent parameters drawn at random, numeric values clamped and snapped).
-    const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[a] - y[b] || a - b);
+    const penalty = (i: number) => (constraints && !constraints.feasible[i] ? 1 : 0);
+    const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => penalty(a) - penalty(b) || y[a] - y[b] || a - b);
     const extra: Float64Array[] = [];
     for (const i of ranked.slice(0, 2)) {
       const x = X.slice(i * d, i * d + d);
@@ -345,6 +365,50 @@ export class GpSampler implements Sampler {
     };
     return params;
   }
+}
+
+/** The GPs of a study's constraints: each with its standardised threshold (0 in the told units). */
+interface ConstraintModels {
+  models: { post: GpPosterior; threshold: number }[];
+  /** Per complete trial: every constraint told and <= 0 (a trial told without constraints is not feasible). */
+  feasible: boolean[];
+}
+
+/**
+ * One GP per constraint, on the complete trials that told it (finite values;
+ * standardised, not warped), with the threshold 0 in the same units. Null
+ * when no complete trial told constraints.
+ */
+function constraintModels(complete: readonly FrozenTrial[], X: Float64Array, d: number, isCat: Uint8Array): ConstraintModels | null {
+  let nc = 0;
+  for (const t of complete) nc = Math.max(nc, t.constraints?.length ?? 0);
+  if (nc === 0) return null;
+  const feasible = complete.map((t) => (t.constraints?.length ?? 0) === nc && t.constraints!.every((c) => c <= 0));
+  const models: ConstraintModels['models'] = [];
+  for (let k = 0; k < nc; k++) {
+    const rows: number[] = [];
+    complete.forEach((t, i) => {
+      const c = t.constraints?.[k];
+      if (typeof c === 'number' && Number.isFinite(c)) rows.push(i);
+    });
+    if (rows.length === 0) continue;
+    const m = rows.length;
+    const Xc = new Float64Array(m * d);
+    const yc = new Float64Array(m);
+    let mean = 0;
+    rows.forEach((i, r) => {
+      Xc.set(X.subarray(i * d, i * d + d), r * d);
+      yc[r] = complete[i].constraints![k];
+      mean += yc[r] / m;
+    });
+    let v = 0;
+    for (let r = 0; r < m; r++) v += (yc[r] - mean) ** 2 / m;
+    const std = Math.sqrt(v) > 1e-12 * Math.max(1, Math.abs(mean)) ? Math.sqrt(v) : 1;
+    for (let r = 0; r < m; r++) yc[r] = (yc[r] - mean) / std;
+    const fit = fitMap({ X: Xc, n: m, d, isCat, y: yc });
+    models.push({ post: new GpPosterior(Xc, m, d, isCat, yc, fit.hyper), threshold: -mean / std });
+  }
+  return { models, feasible };
 }
 
 /**
