@@ -18,8 +18,13 @@
  *    0.0000 vs 0.063; 6 categoricals of 4 choices 0.0000 vs 0.076; 3 of 20
  *    choices 0.014 vs 0.15; 3 of 20 + 2 floats 0.023 vs 0.48; 4 of 4 both 0),
  *    so there is no "mostly categorical" handover.
- * 4. `tpe` beyond: its ask is O(C) while the GP's grows like C^2-C^3, and
- *    with hundreds of trials the GP's edge is small.
+ * 4. `tpe` beyond. This threshold is about cost, not quality: the GP's edge
+ *    has not gone at 200 trials (bench/samplers.ts --trials 200 --seeds 3,
+ *    median regret gp vs multivariate TPE: Hartmann6 0.0014 vs 0.17,
+ *    Rosenbrock-4D 1.7 vs 38, Levy-4D 0.023 vs 0.15, Styblinski-Tang-5D
+ *    0.087 vs 24), but its ask grows like C^2-C^3 (about 120 ms at 200
+ *    trials and 750 ms at 500 through HTTP before the GP's speed work) while
+ *    TPE's stays O(C). Raise GP_MAX_TRIALS when the GP's ask is cheap at 1,000.
  *
  * Delegates keep their default options (TPE multivariate); their own startup
  * phases (10 complete trials) have passed by the time `auto` calls them.
