@@ -1,7 +1,7 @@
 """Optuna anchor for the sampler-quality bench (part of `npm run bench`).
 
-Optuna's TPESampler(seed=seed) with its defaults on the same eight problems as
-bench/samplers.ts (same domains, log scale where stride uses it, conditional
+Optuna's TPESampler(seed=seed) with its defaults on the same problems as
+bench/samplers.ts (the two real surfaces read from bench/surfaces.json) (same domains, log scale where stride uses it, conditional
 parameters via `if` in the objective), N trials per seed, simple regret =
 best value - known minimum. Prints one JSON object on stdout; bench/run.mjs
 computes the statistics so both sides use the same quantile rule.
@@ -18,6 +18,7 @@ Usage: python3 bench/optuna_ref.py [--trials 50] [--seeds 10] [--fix-logpdf]
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -175,6 +176,40 @@ LR_SPACE = {
     "beta2": {"type": "float", "low": 0.9, "high": 0.9999, "when": {"optimizer": "adam"}},
 }
 
+def surface_problem(sf):
+    """Same bilinear interpolation as surfaceProblem in bench/samplers.ts (tables from bench/make_surfaces.py)."""
+    a, b = sf["params"]
+    t = sf["values"]
+
+    def pos(q, v):
+        if q["log"]:
+            r = (math.log10(v) - math.log10(q["low"])) / (math.log10(q["high"]) - math.log10(q["low"]))
+        else:
+            r = (v - q["low"]) / (q["high"] - q["low"])
+        return min(q["n"] - 1, max(0.0, r * (q["n"] - 1)))
+
+    def f(p):
+        u = pos(a, p[a["name"]])
+        v = pos(b, p[b["name"]])
+        i = min(a["n"] - 2, math.floor(u))
+        j = min(b["n"] - 2, math.floor(v))
+        du, dv = u - i, v - j
+        return (1 - du) * ((1 - dv) * t[i][j] + dv * t[i][j + 1]) + du * ((1 - dv) * t[i + 1][j] + dv * t[i + 1][j + 1])
+
+    fmin, at = min((v, (i, j)) for i, row in enumerate(t) for j, v in enumerate(row))
+
+    def node(q, k):
+        if q["log"]:
+            return 10 ** (math.log10(q["low"]) + k * (math.log10(q["high"]) - math.log10(q["low"])) / (q["n"] - 1))
+        return q["low"] + k * (q["high"] - q["low"]) / (q["n"] - 1)
+
+    space = {q["name"]: {"type": "float", "low": q["low"], "high": q["high"], **({"log": True} if q["log"] else {})} for q in (a, b)}
+    return (f"{sf['name']} (real, 2-D)", space, f, fmin, {a["name"]: node(a, at[0]), b["name"]: node(b, at[1])})
+
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "surfaces.json")) as _fh:
+    SURFACES = json.load(_fh)["surfaces"]
+
 # name, space (stride's format, for the check points), f, known minimum, a minimiser
 PROBLEMS = [
     ("Branin (2-D)", {"x0": {"type": "float", "low": -5, "high": 10}, "x1": {"type": "float", "low": 0, "high": 15}}, branin, 5 / (4 * PI), pt([PI, 2.275])),
@@ -185,7 +220,7 @@ PROBLEMS = [
     ("Styblinski-Tang-5D", box(5, -5, 5), styblinski_tang(5), 5 * 0.5 * (ST_X**4 - 16 * ST_X**2 + 5 * ST_X), pt([ST_X] * 5)),
     ("Six-hump camel (2-D)", {"x0": {"type": "float", "low": -3, "high": 3}, "x1": {"type": "float", "low": -2, "high": 2}}, six_hump_camel, -1.0316284534898774, pt([0.08984201368301331, -0.7126564032704135])),
     ("LR/optimizer (conditional)", LR_SPACE, lr_optimizer, 0.2, {"optimizer": "adam", "lr": 10**-3.5, "weight_decay": 1e-4, "beta2": 1 - 10**-2.5}),
-]
+] + [surface_problem(sf) for sf in SURFACES]
 
 
 def active(spec, p):

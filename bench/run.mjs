@@ -250,8 +250,10 @@ function renderTfjs(results, lines) {
 // Optuna's TPE (bench/optuna_ref.py) on the same problems and seeds.
 
 const QUALITY_TRIALS = 50;
-const QUALITY_SEEDS = 10;
-const QUALITY_SAMPLERS = ['random', 'qmc', 'tpe', 'tpe:multivariate=true', 'gp'];
+const QUALITY_SEEDS = 20;
+const QUALITY_SAMPLERS = ['random', 'qmc', 'tpe', 'tpe:multivariate=true', 'gp', 'auto'];
+/** Two-sided significance level of the Mann-Whitney U tests. */
+const ALPHA = 0.05;
 /** Column label of a sampler spec (bench/samplers.ts takes `name:option=value`). */
 const samplerLabel = (s) => (s === 'tpe:multivariate=true' ? 'tpe (multivariate)' : s);
 
@@ -264,17 +266,66 @@ function quantile(values, q) {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/**
+ * Two-sided Mann-Whitney U test of samples a and b: U of a, and the p-value from the normal
+ * approximation with the tie correction of the variance and a continuity correction of 0.5
+ * (scipy.stats.mannwhitneyu(a, b, alternative='two-sided', method='asymptotic'), which
+ * samplerSection checks it against when scipy is there).
+ */
+export function mannWhitneyU(a, b) {
+  const n1 = a.length;
+  const n2 = b.length;
+  const all = [...a.map((v) => [v, 0]), ...b.map((v) => [v, 1])].sort((x, y) => x[0] - y[0]);
+  const n = n1 + n2;
+  const ranks = new Array(n);
+  let tieSum = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && all[j + 1][0] === all[i][0]) j++;
+    const t = j - i + 1;
+    for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1;
+    tieSum += t * t * t - t;
+    i = j + 1;
+  }
+  let r1 = 0;
+  for (let k = 0; k < n; k++) if (all[k][1] === 0) r1 += ranks[k];
+  const u1 = r1 - (n1 * (n1 + 1)) / 2;
+  const mu = (n1 * n2) / 2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieSum / (n * (n - 1))));
+  if (!(sigma > 0)) return { u: u1, p: 1 };
+  const z = (Math.abs(u1 - mu) - 0.5) / sigma;
+  return { u: u1, p: Math.min(1, 2 * normalSf(Math.max(0, z))) };
+}
+
+/** P(Z > z) for a standard normal, z >= 0 (erfc by the Numerical Recipes Chebyshev fit, relative error < 1.2e-7). */
+function normalSf(z) {
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return erfc / 2;
+}
+
+/** scipy's p-values for the same pairs of samples (null when scipy is not there): the check of mannWhitneyU. */
+function scipyMannWhitney(pairs) {
+  const py = findOptunaPython();
+  if (!py) return null;
+  const code = "import json,sys\nfrom scipy.stats import mannwhitneyu\nprint(json.dumps([float(mannwhitneyu(a,b,alternative='two-sided',method='asymptotic').pvalue) for a,b in json.load(sys.stdin)]))";
+  const r = spawnSync(py, ['-c', code], { input: JSON.stringify(pairs), encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return JSON.parse(r.stdout);
+}
+
 function lastJsonLine(stdout) {
   const line = stdout.trim().split('\n').pop();
   return JSON.parse(line);
 }
 
 function strideSamplers() {
-  log(`sampler quality: npx tsx bench/samplers.ts (${QUALITY_SAMPLERS.join(', ')}; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x 8 problems)...`);
+  log(`sampler quality: npx tsx bench/samplers.ts (${QUALITY_SAMPLERS.join(', ')}; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`);
   const r = spawnSync('npx', ['tsx', path.join(here, 'samplers.ts'), '--trials', String(QUALITY_TRIALS), '--seeds', String(QUALITY_SEEDS), '--samplers', QUALITY_SAMPLERS.join(',')], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 300_000,
+    timeout: 1_800_000,
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -298,7 +349,7 @@ function findOptunaPython() {
 function optunaRun(fixLogpdf = false) {
   const py = findOptunaPython();
   if (!py) return { skipped: 'optuna not found (tried /usr/bin/python3, python3): apt-get install python3-optuna' };
-  log(`running bench/optuna_ref.py${fixLogpdf ? ' --fix-logpdf' : ''} with ${py} (TPESampler defaults; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x 8 problems)...`);
+  log(`running bench/optuna_ref.py${fixLogpdf ? ' --fix-logpdf' : ''} with ${py} (TPESampler defaults; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`);
   const args = [path.join(here, 'optuna_ref.py'), '--trials', String(QUALITY_TRIALS), '--seeds', String(QUALITY_SEEDS), ...(fixLogpdf ? ['--fix-logpdf'] : [])];
   const r = spawnSync(py, args, {
     encoding: 'utf8',
@@ -357,6 +408,27 @@ function samplerSection() {
       // Geometric mean over problems of (stride TPE median / Optuna TPE median); < 1: stride lower.
       tpe_median_ratio_geomean: Math.exp(problems.reduce((acc, p) => acc + Math.log(Math.max(med(p, 'tpe'), 1e-300) / Math.max(opt(p), 1e-300)), 0) / problems.length),
     };
+    // auto against Optuna TPE, problem by problem: medians and a two-sided Mann-Whitney U test.
+    if (stride.samplers.includes('auto')) {
+      const tests = problems.map((p) => {
+        const a = stride.results[p].auto.regrets;
+        const b = optuna.results[p].regrets;
+        const { u, p: pValue } = mannWhitneyU(a, b);
+        const lower = med(p, 'auto') < opt(p);
+        return { problem: p, auto: med(p, 'auto'), gp: med(p, 'gp'), tpe: med(p, 'tpe'), optuna: opt(p), u, p: pValue, lower, significant: pValue < ALPHA };
+      });
+      // The check of mannWhitneyU: scipy's p-values on the same vectors.
+      const scipy = scipyMannWhitney(problems.map((p) => [stride.results[p].auto.regrets, optuna.results[p].regrets]));
+      const check = scipy ? { max_abs_diff: Math.max(...scipy.map((v, i) => Math.abs(v - tests[i].p))), scipy } : null;
+      section.auto_vs_optuna = {
+        alpha: ALPHA,
+        tests,
+        lower: tests.filter((t) => t.lower).length,
+        lower_significant: tests.filter((t) => t.lower && t.significant).length,
+        higher_significant: tests.filter((t) => !t.lower && t.significant).length,
+        scipy_check: check,
+      };
+    }
     if (optunaFixed && !optunaFixed.skipped) {
       const fixed = (p) => optunaFixed.results[p].median;
       section.comparison.vs_fixed = {
@@ -422,6 +494,27 @@ function renderSamplers(q, lines) {
       lines.push(`| stride ${samplerLabel(s)} | ${x.wins} | ${x.ties} | ${x.losses} | ${target} |`);
     }
     lines.push('');
+    const av = q.auto_vs_optuna;
+    if (av) {
+      const met = av.lower === n && av.lower_significant * 2 > n;
+      lines.push(
+        `**Target: \`auto\` lower median regret than Optuna TPE on every problem, significantly (two-sided Mann–Whitney U, p < ${av.alpha}) on most: ${met ? 'met' : '**NOT met**'}** — lower on ${av.lower} of ${n}, significantly on ${av.lower_significant}; significantly higher on ${av.higher_significant}.`,
+        '',
+      );
+      lines.push('| Problem | auto | gp | tpe | optuna-tpe | U (auto) | p (two-sided) | auto vs Optuna |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
+      for (const t of av.tests) {
+        const verdict = t.significant ? (t.lower ? 'lower, significant' : '**higher, significant**') : t.lower ? 'lower, n.s.' : '**higher**, n.s.';
+        lines.push(`| ${t.problem} | ${sig(t.auto)} | ${sig(t.gp)} | ${sig(t.tpe)} | ${sig(t.optuna)} | ${t.u} | ${t.p < 1e-4 ? t.p.toExponential(1) : t.p.toFixed(4)} | ${verdict} |`);
+      }
+      lines.push('');
+      lines.push(
+        av.scipy_check
+          ? `The test (\`mannWhitneyU\` in bench/run.mjs: normal approximation, tie-corrected variance, continuity correction) was checked on these ${n} pairs of vectors against scipy.stats.mannwhitneyu(alternative='two-sided', method='asymptotic'): largest difference in p ${av.scipy_check.max_abs_diff.toExponential(1)}.`
+          : 'scipy was not found, so the test was not checked against scipy.stats.mannwhitneyu in this run.',
+        '',
+      );
+    }
     lines.push(`Geometric mean over the ${n} problems of (stride TPE median regret / Optuna TPE median regret): ${c.tpe_median_ratio_geomean.toFixed(2)} (< 1: stride's TPE lower).`, '');
     if (optuna.logpdf_scale_bug) {
       lines.push(
@@ -456,6 +549,9 @@ function renderSamplers(q, lines) {
   lines.push(
     '- LR/optimizer (conditional): `optimizer` ∈ {sgd, adam, rmsprop}; `lr` log-uniform [1e−5, 1]; `weight_decay` log-uniform [1e−6, 0.1]; `momentum` [0, 0.99] only for sgd; `beta2` [0.9, 0.9999] only for adam. A smooth synthetic validation loss: sgd 0.25 + 0.1·(log10 lr − log10(0.1·(1 − m)))² + 0.5·(m − 0.9)²; adam 0.20 + 0.1·(log10 lr + 3.5)² + 0.04·(log10(1 − β2) + 2.5)²; rmsprop 0.23 + 0.12·(log10 lr + 3)²; plus 0.02·(log10 wd + 4)² for all and a divergence wall 3·max(0, log10 lr − limit)² (limit −0.5 for sgd, −2 otherwise). Global minimum 0.20 (adam, lr 10^−3.5, β2 = 1 − 10^−2.5, wd 1e−4); the best sgd and rmsprop runs reach 0.25 and 0.23, so a regret below 0.03 means the search found adam. In Optuna the conditional parameters are suggested inside `if` branches.',
   );
+  lines.push(
+    '- Real surfaces (bench/surfaces.json, written by `/usr/bin/python3 bench/make_surfaces.py`): the final validation loss of small PyTorch MLPs (one thread, fixed seeds) over a grid of two hyperparameters, interpolated bilinearly in the internal scale (log10 for log parameters), so the known minimum is the best grid node. digits-sgd: digits, MLP 64-64-10, SGD, 15 epochs, lr log-uniform [1e−4, 1] (17 nodes) × momentum [0, 0.99] (10 nodes). breast-cancer-adam: breast_cancer, MLP 30-32-2, Adam, 30 epochs, lr log-uniform [1e−5, 1] (16 nodes) × weight_decay log-uniform [1e−6, 0.1] (11 nodes). Diverged runs score 5. Their minima are single grid nodes on a noisy plateau (breast-cancer-adam: 0.061 against ~0.07 around it), so regrets there are small for every model-based sampler.',
+  );
   if (q.check_mismatches) {
     lines.push(
       q.check_mismatches.length === 0
@@ -463,7 +559,8 @@ function renderSamplers(q, lines) {
         : `- **Cross-check FAILED**: the TypeScript and Python definitions disagree on ${q.check_mismatches.join(', ')}; the Optuna column is not comparable there.`,
     );
   }
-  lines.push('- Random and QMC do not learn; they are there as the floor a model-based sampler should beat. With 10 seeds per cell, differences within the IQRs are not significant.');
+  lines.push(`- Random and QMC do not learn; they are there as the floor a model-based sampler should beat. With ${q.seeds.length} seeds per cell, differences within the IQRs are rarely significant; the Mann–Whitney table above tests auto against Optuna.`);
+  lines.push('- `auto` (the default): QMC for the first 10 complete trials, then GP for spaces that are not mostly categorical while the study has fewer than 300 complete trials, TPE (multivariate) otherwise (src/tuning/samplers/auto.ts). On these 50-trial runs it is the GP after a Sobol\' start instead of a random one.');
   lines.push('- Optuna\'s TPE defaults are those of the installed version (3.x/4.x: univariate, as stride\'s `tpe` default; Optuna 5 switched single-objective studies to the multivariate TPE). BENCH_OPTUNA_PYTHON names another Python (with another Optuna) to try first.');
   lines.push("- stride's `tpe` stays univariate by default although the multivariate column is usually better in these sequential runs: the multivariate kernel's shared (Scott) bandwidth is wide, so the constant liar barely moves g(x) and parallel workers' asks crowd around the same point (test/tuning/tpe.test.ts measures the liar on the univariate kernel). Pick `multivariate: true` for sequential studies.");
   lines.push("- gp's output warping (Yeo-Johnson with maximum-likelihood λ, as in HEBO) pulls in the long tail of bad values before standardising; it took Rosenbrock-4D from ~585 to ~25 and Levy-4D from ~1.3 to ~0.5 median regret when it was added (2026-11-29; `warp_output: false` turns it off).");

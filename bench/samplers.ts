@@ -2,7 +2,8 @@
 // `npx tsx bench/samplers.ts` and reads the JSON it prints on stdout).
 //
 // Seven standard test functions on their standard domains, with known global
-// minima, plus one conditional learning-rate/optimizer problem. For each
+// minima, one conditional learning-rate/optimizer problem, and two surfaces
+// tabulated from real PyTorch training (bench/surfaces.json). For each
 // sampler and seed: a plain sequential loop of N trials (ask = sampler.sample
 // on the full history, evaluate, record a complete trial), then the simple
 // regret = best value found - known minimum. bench/optuna_ref.py holds the
@@ -10,6 +11,9 @@
 // run.mjs can tell if the two definitions ever drift apart.
 //
 // Usage: npx tsx bench/samplers.ts [--trials 50] [--seeds 10] [--samplers random,qmc,tpe,gp]
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeSampler, type SamplerName } from '../src/tuning/samplers/index';
 import type { FrozenTrial, Params, Space } from '../src/tuning/types';
 
@@ -144,6 +148,57 @@ function lrOptimizer(p: Params): number {
 
 const stX = stMinimizer();
 
+/**
+ * Tabulated training surfaces (bench/surfaces.json, from bench/make_surfaces.py: small PyTorch MLPs
+ * on bundled scikit-learn datasets, final validation loss over a grid of two hyperparameters),
+ * interpolated bilinearly in the parameters' internal scale (log10 for log parameters). The minimum
+ * of a bilinear interpolant is at a grid node, so the known minimum is the table's.
+ */
+interface SurfaceParam {
+  name: string;
+  low: number;
+  high: number;
+  log: boolean;
+  n: number;
+}
+interface Surface {
+  name: string;
+  params: [SurfaceParam, SurfaceParam];
+  values: number[][];
+}
+
+function surfaceProblem(sf: Surface): Problem {
+  const [a, b] = sf.params;
+  const pos = (q: SurfaceParam, v: number) => {
+    const t = q.log ? (Math.log10(v) - Math.log10(q.low)) / (Math.log10(q.high) - Math.log10(q.low)) : (v - q.low) / (q.high - q.low);
+    return Math.min(q.n - 1, Math.max(0, t * (q.n - 1)));
+  };
+  const f = (p: Params): number => {
+    const u = pos(a, p[a.name] as number);
+    const v = pos(b, p[b.name] as number);
+    const i = Math.min(a.n - 2, Math.floor(u));
+    const j = Math.min(b.n - 2, Math.floor(v));
+    const du = u - i;
+    const dv = v - j;
+    const t = sf.values;
+    return (1 - du) * ((1 - dv) * t[i][j] + dv * t[i][j + 1]) + du * ((1 - dv) * t[i + 1][j] + dv * t[i + 1][j + 1]);
+  };
+  let min = Infinity;
+  let at: [number, number] = [0, 0];
+  sf.values.forEach((row, i) => row.forEach((v, j) => {
+    if (v < min) {
+      min = v;
+      at = [i, j];
+    }
+  }));
+  const node = (q: SurfaceParam, k: number) => (q.log ? 10 ** (Math.log10(q.low) + (k * (Math.log10(q.high) - Math.log10(q.low))) / (q.n - 1)) : q.low + (k * (q.high - q.low)) / (q.n - 1));
+  const space: Space = {};
+  for (const q of sf.params) space[q.name] = { type: 'float', low: q.low, high: q.high, ...(q.log ? { log: true } : {}) };
+  return { name: `${sf.name} (real, 2-D)`, dim: 2, space, f, min, argmin: { [a.name]: node(a, at[0]), [b.name]: node(b, at[1]) } };
+}
+
+const SURFACES: Surface[] = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'surfaces.json'), 'utf8')).surfaces;
+
 const PROBLEMS: Problem[] = [
   { name: 'Branin (2-D)', dim: 2, space: { x0: { type: 'float', low: -5, high: 10 }, x1: { type: 'float', low: 0, high: 15 } }, f: branin, min: 5 / (4 * Math.PI), argmin: pt([Math.PI, 2.275]) },
   { name: 'Hartmann6 (6-D)', dim: 6, space: box(6, 0, 1), f: hartmann6, min: -3.322368011415515, argmin: pt([0.20168951, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]) },
@@ -166,6 +221,7 @@ const PROBLEMS: Problem[] = [
     min: 0.2,
     argmin: { optimizer: 'adam', lr: 10 ** -3.5, weight_decay: 1e-4, beta2: 1 - 10 ** -2.5 },
   },
+  ...SURFACES.map(surfaceProblem),
 ];
 
 /**

@@ -16,7 +16,7 @@
  *                   whose truncation error there is below 1e-10.
  */
 
-import { erfcx, normCdf, normPdf } from '../special';
+import { erfcx, logNdtr, normCdf, normPdf } from '../special';
 
 export { erfc, erfcx, normCdf, normPdf } from '../special';
 
@@ -44,4 +44,10 @@ export function logH(z: number): number {
 export function logEI(mean: number, sd: number, best: number): number {
   if (!(sd > 0)) return best > mean ? Math.log(best - mean) : -Infinity;
   return Math.log(sd) + logH((best - mean) / sd);
+}
+
+/** log P(c <= threshold) for a Gaussian c with this mean and standard deviation (a constraint's feasibility). */
+export function logProbBelow(mean: number, sd: number, threshold: number): number {
+  if (!(sd > 0)) return mean <= threshold ? 0 : -Infinity;
+  return logNdtr((threshold - mean) / sd);
 }
