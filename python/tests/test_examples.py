@@ -28,7 +28,7 @@ def _run(cmd: list, env: dict, timeout: float = 300) -> subprocess.CompletedProc
 def test_the_readme_shows_the_example_files_as_they_are() -> None:
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    for name in ("optimize.py", "lr_find.py", "lr_suggest.py", "train.py"):
+    for name in ("optimize.py", "multiobjective.py", "lr_find.py", "lr_suggest.py", "train.py"):
         text = (EXAMPLES / name).read_text()
         assert text in blocks, f"README's block for examples/python/{name} differs from the file"
         assert f"examples/python/{name}" in readme
@@ -46,6 +46,25 @@ def test_the_optimize_example(server: Server) -> None:
     assert rest == f"{study.best_params} {study.best_value}"
     # Every trial failed for a reason: a diverged one (NaN loss), nothing else.
     assert all("diverged" in (t.error or "") for t in trials if t.state == "failed")
+
+
+def test_the_multiobjective_example(server: Server) -> None:
+    run = _run([sys.executable, str(EXAMPLES / "multiobjective.py")], _env(server, server.key))
+    assert run.returncode == 0, run.stderr
+    study_id, *lines = run.stdout.strip().splitlines()
+    study = stride.Client(server.url, server.key).study(study_id)
+    assert study.directions == ["minimize", "minimize"] and study.n_trials == 24 and study.state == "completed"
+    trials = study.trials
+    assert all(t.state == "complete" and len(t.values) == 2 and len(t.constraints) == 1 for t in trials)
+    # The constraint is the example's budget: parameters - 8,000 (a 20-w-2 MLP has 23w + 2).
+    assert all(t.constraints[0] == t.values[1] - 8000 == 23 * t.params["width"] + 2 - 8000 for t in trials)
+    # What it printed is the study's front: feasible trials that no other feasible trial dominates.
+    feasible = [t for t in trials if t.constraints[0] <= 0]
+    dominated = lambda t: any(u.values[0] <= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values for u in feasible)
+    front = [t for t in feasible if not dominated(t)]
+    assert [int(line.split(" ", 1)[0]) for line in lines] == [t.number for t in front] == [t.number for t in study.best_trials]
+    assert len(front) >= 2
+    assert {t.sampler for t in trials} <= {"tpe", "nsga2"}
 
 
 def test_the_lr_find_example(server: Server) -> None:
