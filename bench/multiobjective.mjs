@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { log } from './common.mjs';
+import { findOptunaPython, lastJsonLine, log, mannWhitneyU, quantile } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -18,67 +18,13 @@ const MO_SAMPLERS = ['auto', 'tpe', 'tpe:multivariate=true', 'nsga2', 'random'];
 const MO_OPTUNA = ['nsga2', 'tpe'];
 const label = (s) => (s === 'tpe:multivariate=true' ? 'tpe (multivariate)' : s);
 
-/** Quantile with linear interpolation between order statistics (numpy's default). */
-function quantile(values, q) {
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
 
-/** erfc(x) for x >= 0 (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
-function erfc(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? r : 2 - r;
-}
 
-/**
- * Two-sided Mann–Whitney U test of samples a and b: U of a (pairs where a > b, ties counting a
- * half) and the p-value of the normal approximation with tie correction and continuity correction
- * (scipy.stats.mannwhitneyu(a, b, alternative='two-sided', method='asymptotic')).
- */
-export function mannWhitneyU(a, b) {
-  const n1 = a.length;
-  const n2 = b.length;
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
-  const n = all.length;
-  let r1 = 0;
-  let tieTerm = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && all[j + 1].v === all[i].v) j++;
-    const rank = (i + j) / 2 + 1;
-    const t = j - i + 1;
-    tieTerm += t ** 3 - t;
-    for (let k = i; k <= j; k++) if (all[k].g === 0) r1 += rank;
-    i = j + 1;
-  }
-  const u1 = r1 - (n1 * (n1 + 1)) / 2;
-  const u = Math.max(u1, n1 * n2 - u1);
-  const mu = (n1 * n2) / 2;
-  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
-  const z = (u - mu - 0.5) / sigma;
-  const p = sigma > 0 ? Math.min(1, erfc(z / Math.SQRT2)) : 1;
-  return { u: u1, p };
-}
 
-function lastJsonLine(stdout) {
-  return JSON.parse(stdout.trim().split('\n').pop());
-}
 
-function findOptunaPython() {
-  const candidates = [process.env.BENCH_OPTUNA_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import optuna'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
+
+
+
 
 const sameNumber = (a, b) => Math.abs(a - b) <= 1e-12 + 1e-9 * Math.max(Math.abs(a), Math.abs(b));
 
