@@ -92,3 +92,19 @@ describe('GpSampler past MAX_TRAIN trials', () => {
     expect([...values].sort((a, b) => a - b)[4]).toBeLessThan(median / 4);
   });
 });
+
+describe('GpSampler with constraints past MAX_TRAIN', () => {
+  it("conditions each constraint's GP on the objective's training subset, not on the whole history", () => {
+    const withConstraints = (n: number) => history(n).map((t) => ({ ...t, constraints: [t.params.x as number] }));
+    const s = new GpSampler();
+    clearFitCache();
+    ask(s, withConstraints(60));
+    expect(s.lastInfo.nConstraintTrain).toEqual([60]);
+    const n = MAX_TRAIN + 3 * REFIT_EVERY;
+    const p = ask(s, withConstraints(n));
+    expect(s.lastInfo.mode).toBe('gp');
+    expect(s.lastInfo.nConstraintTrain).toEqual([MAX_TRAIN]);
+    // Still honoured: the objective's optimum (x = 1) is infeasible (x <= 0); the suggestion keeps to x <= 0.
+    expect(p.x as number).toBeLessThanOrEqual(0.05);
+  });
+});

@@ -86,6 +86,8 @@ export interface GpSampleInfo {
   /** Points the GP was conditioned on (complete + fantasised). */
   nTrain?: number;
   nPending?: number;
+  /** Points each constraint's GP was conditioned on (the same trials as the objective's). */
+  nConstraintTrain?: number[];
   hyper?: GpHyper;
   fitEvals?: number;
   /** log EI (standardised units) of the returned point. */
@@ -389,7 +391,7 @@ export class GpSampler implements Sampler {
 
     // Constraints (Optuna's GPSampler): one GP per constraint, the acquisition adds
     // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
-    const constraints = constraintModels(complete, G, dg, isCat);
+    const constraints = constraintModels(complete, G, dg, isCat, train.rows);
     let best = Infinity;
     for (let i = 0; i < n; i++) if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
 
@@ -466,6 +468,7 @@ export class GpSampler implements Sampler {
       mode: 'gp',
       nTrain: post.n,
       nPending: pending.length,
+      ...(constraints ? { nConstraintTrain: constraints.models.map((m) => m.post.n) } : {}),
       hyper: fit.hyper,
       fitEvals: fit.evals,
       acquisition: res.value,
@@ -486,9 +489,11 @@ interface ConstraintModels {
 /**
  * One GP per constraint, on the complete trials that told it (finite values;
  * standardised, not warped), with the threshold 0 in the same units. Null
- * when no complete trial told constraints.
+ * when no complete trial told constraints. Past MAX_TRAIN complete trials,
+ * only those of `subset` (the objective's training rows, `trainingSet`), so a
+ * constrained study asks as fast as one without; `feasible` covers them all.
  */
-function constraintModels(complete: readonly FrozenTrial[], X: Float64Array, d: number, isCat: Uint8Array): ConstraintModels | null {
+function constraintModels(complete: readonly FrozenTrial[], X: Float64Array, d: number, isCat: Uint8Array, subset: Int32Array | null): ConstraintModels | null {
   let nc = 0;
   for (const t of complete) nc = Math.max(nc, t.constraints?.length ?? 0);
   if (nc === 0) return null;
@@ -496,10 +501,10 @@ function constraintModels(complete: readonly FrozenTrial[], X: Float64Array, d: 
   const models: ConstraintModels['models'] = [];
   for (let k = 0; k < nc; k++) {
     const rows: number[] = [];
-    complete.forEach((t, i) => {
-      const c = t.constraints?.[k];
+    for (const i of subset ?? complete.keys()) {
+      const c = complete[i].constraints?.[k];
       if (typeof c === 'number' && Number.isFinite(c)) rows.push(i);
-    });
+    }
     if (rows.length === 0) continue;
     const m = rows.length;
     const Xc = new Float64Array(m * d);
