@@ -1,7 +1,7 @@
 """Optuna anchor for the sampler-quality bench (part of `npm run bench`).
 
 Optuna's TPESampler(seed=seed) with its defaults on the same problems as
-bench/samplers.ts (the two real surfaces read from bench/surfaces.json) (same domains, log scale where stride uses it, conditional
+bench/samplers.ts (the four real surfaces read from bench/surfaces.json) (same domains, log scale where stride uses it, conditional
 parameters via `if` in the objective), N trials per seed, simple regret =
 best value - known minimum. Prints one JSON object on stdout; bench/run.mjs
 computes the statistics so both sides use the same quantile rule.

@@ -2,7 +2,7 @@
 // `npx tsx bench/samplers.ts` and reads the JSON it prints on stdout).
 //
 // Seven standard test functions on their standard domains, with known global
-// minima, one conditional learning-rate/optimizer problem, and two surfaces
+// minima, one conditional learning-rate/optimizer problem, and four surfaces
 // tabulated from real PyTorch training (bench/surfaces.json). For each
 // sampler and seed: a plain sequential loop of N trials (ask = sampler.sample
 // on the full history, evaluate, record a complete trial), then the simple
