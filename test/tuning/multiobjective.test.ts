@@ -211,6 +211,23 @@ describe('multi-objective TPE: the split', () => {
   });
 });
 
+describe('multi-objective TPE past three objectives', () => {
+  it('cuts the last front by crowding distance and weighs "below" uniformly (exact hypervolume would grow like n^(d-1))', () => {
+    const dirs: Direction[] = ['minimize', 'minimize', 'minimize', 'minimize'];
+    // One front of five: four extremes (each best on one objective) and a central point.
+    const v = [[0, 5, 5, 5], [5, 0, 5, 5], [2.4, 2.5, 2.6, 2.5], [5, 5, 0, 5], [5, 5, 5, 0]];
+    const trials = v.map((vals, i) => moTrial(i, {}, vals));
+    const { below, above, weights } = splitTrialsMulti(trials, dirs, () => 4, false, false);
+    // The extremes have infinite crowding distance; the central point is the crowded one.
+    expect(below.map((t) => t.number)).toEqual([0, 1, 3, 4]);
+    expect(above.map((t) => t.number)).toEqual([2]);
+    expect(below.map((t) => weights!.get(t))).toEqual([1, 1, 1, 1]);
+    // With three objectives the same front is cut by hypervolume: the central point adds the most.
+    const three = splitTrialsMulti(v.slice(0, 3).map((vals, i) => moTrial(i, {}, vals.slice(0, 3))), dirs.slice(0, 3), () => 1, false, false);
+    expect(three.below.map((t) => t.number)).toEqual([2]);
+  });
+});
+
 describe('constraints in TPE', () => {
   const g = (k: number) => () => k;
 
