@@ -17,15 +17,21 @@ export function mulberry32(seed) {
   };
 }
 
-/** A Python that can import torch (BENCH_TORCH_PYTHON first, then Debian's, then PATH's), or null. */
-export function findTorchPython() {
-  const candidates = [process.env.BENCH_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
+/** A Python that can import `module`: the one `envVar` names first, then Debian's, then PATH's; null when none can. */
+function findPython(module, envVar) {
+  const candidates = [process.env[envVar], '/usr/bin/python3', 'python3'].filter(Boolean);
   for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    const r = spawnSync(py, ['-c', `import ${module}`], { encoding: 'utf8' });
     if (r.status === 0) return py;
   }
   return null;
 }
+
+/** A Python that can import torch (BENCH_TORCH_PYTHON first), or null. */
+export const findTorchPython = () => findPython('torch', 'BENCH_TORCH_PYTHON');
+
+/** A Python that can import optuna (BENCH_OPTUNA_PYTHON first), or null. */
+export const findOptunaPython = () => findPython('optuna', 'BENCH_OPTUNA_PYTHON');
 
 /** Quantile with linear interpolation between order statistics (numpy's default; bench/samplers.ts uses the same). */
 export function quantile(values, q) {
@@ -89,15 +95,4 @@ export function scipyMannWhitney(pairs) {
 export function lastJsonLine(stdout) {
   const line = stdout.trim().split('\n').pop();
   return JSON.parse(line);
-}
-
-/** A Python that can import optuna (BENCH_OPTUNA_PYTHON first, then Debian's, then PATH's), or null. */
-export function findOptunaPython() {
-  // BENCH_OPTUNA_PYTHON (optional) names a Python to try first.
-  const candidates = [process.env.BENCH_OPTUNA_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import optuna'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
 }

@@ -254,7 +254,9 @@ export class CoordinatorStore {
 
   /** The study as the API answers it: the config with its state, counts and best, and `extra` (dispatch, storage). */
   studyView(config: StudyConfig, extra: Pick<StudyView, 'dispatch' | 'storage'>): StudyView {
-    const best = this.best(config);
+    const front = this.bestTrials(config);
+    // One objective: the front is the best trial (or nothing), so it is read once.
+    const best = directionsOf(config).length === 1 ? front[0] : undefined;
     const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
     return {
       id,
@@ -271,7 +273,7 @@ export class CoordinatorStore {
       state: this.studyState(config),
       n_trials: this.count(),
       best_trial: best ? trialView(id, best) : null,
-      best_trials: this.bestTrials(config).map((r) => trialView(id, r)),
+      best_trials: front.map((r) => trialView(id, r)),
       created_at,
       metadata,
       ...extra,
