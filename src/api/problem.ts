@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z, type ZodError } from 'zod';
+import { z } from 'zod';
 import { closest } from '../lib/names';
 import type { InputIssue } from '../contract/issues';
 import { DomainError, type ErrorKind } from '../contract/errors';

@@ -2,7 +2,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import * as studies from '../services/studies';
-import type { Caller, TellBody } from '../contract/study';
+import type { Caller } from '../contract/study';
 import { rateLimit, type Principal } from './auth';
 import {
   AskSchema,

@@ -62,7 +62,7 @@ import type { StudyView, TrialView } from '../contract/study';
 export type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence };
 import { findRangeTestById } from '../db/lr-range-tests';
 import { findLrEvidence } from '../db/studies';
-import { adviseSchedule, type ScheduleAdvice } from '../probe/schedule-advice';
+import { adviseSchedule } from '../probe/schedule-advice';
 import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
 import {
   blewUp,
@@ -73,7 +73,6 @@ import {
   extensionPast,
   markUnstable,
   rankWithTies,
-  type CandidateEvidence,
   type Evidence,
   type LrCandidate,
 } from '../tuning/lr-validation';
@@ -187,7 +186,7 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
     }
     // The two ends keep the range covered: a rule takes one only when within half a spacing of it.
     const inner = (i: number) => i > 0 && i < points.length - 1;
-    const free = points.map((p, i) => i).filter((i) => !taken.has(i) && decades(points[i].lr, lr) <= (inner(i) ? spacing : spacing / 2));
+    const free = points.map((_, i) => i).filter((i) => !taken.has(i) && decades(points[i].lr, lr) <= (inner(i) ? spacing : spacing / 2));
     if (free.length === 0) continue;
     const k = free.reduce((a, b) => (decades(points[b].lr, lr) < decades(points[a].lr, lr) ? b : a));
     taken.add(k);

@@ -18,7 +18,7 @@
  * "smaller" and the percentile is taken from the top (100 - p).
  * Pruned, failed and running trials are not compared against.
  */
-import type { FrozenTrial, Pruner, PruneContext } from '../types';
+import type { Pruner, PruneContext } from '../types';
 import { ascending, byStep } from './curve';
 import type { InputIssue } from '../../contract/issues';
 import { OptionReader, orThrow } from './options';

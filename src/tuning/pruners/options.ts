@@ -26,7 +26,7 @@ export class OptionReader {
     private readonly raw: Readonly<Record<string, unknown>>,
     private readonly prefix: string,
     private readonly pruner: string,
-    private readonly known: readonly string[],
+    known: readonly string[],
   ) {
     for (const key of Object.keys(raw)) {
       if (key === 'name' || known.includes(key) || raw[key] === undefined) continue;
