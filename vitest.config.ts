@@ -16,7 +16,11 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          test: { name: 'tuning', include: ['test/tuning/**/*.test.ts', 'test/node/**/*.test.ts'], environment: 'node' },
+          test: {
+            name: 'tuning',
+            include: ['test/tuning/**/*.test.ts', 'test/node/**/*.test.ts'],
+            environment: 'node',
+          },
         },
         {
           // The Node programs (the agent) and the Worker over real HTTP: a local Worker

@@ -55,7 +55,7 @@ export function mannWhitneyU(a, b) {
   const n = n1 + n2;
   const ranks = new Array(n);
   let tieSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && all[j + 1][0] === all[i][0]) j++;
     const t = j - i + 1;
@@ -77,7 +77,25 @@ export function mannWhitneyU(a, b) {
 function normalSf(z) {
   const x = z / Math.SQRT2;
   const t = 1 / (1 + 0.5 * x);
-  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const erfc =
+    t *
+    Math.exp(
+      -x * x -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t *
+                              (-1.13520398 +
+                                t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return erfc / 2;
 }
 
@@ -85,7 +103,8 @@ function normalSf(z) {
 export function scipyMannWhitney(pairs) {
   const py = findOptunaPython();
   if (!py) return null;
-  const code = "import json,sys\nfrom scipy.stats import mannwhitneyu\nprint(json.dumps([float(mannwhitneyu(a,b,alternative='two-sided',method='asymptotic').pvalue) for a,b in json.load(sys.stdin)]))";
+  const code =
+    "import json,sys\nfrom scipy.stats import mannwhitneyu\nprint(json.dumps([float(mannwhitneyu(a,b,alternative='two-sided',method='asymptotic').pvalue) for a,b in json.load(sys.stdin)]))";
   const r = spawnSync(py, ['-c', code], { input: JSON.stringify(pairs), encoding: 'utf8' });
   if (r.status !== 0) return null;
   return JSON.parse(r.stdout);

@@ -25,38 +25,145 @@ export const TRUTH_SEEDS = [1, 2, 3];
 const GRID_POINTS = 12;
 const GRID_STEP_DECADES = 0.4;
 /** First grid point per optimizer: SGD+momentum 1e-4..2.5, adaptive ones 1e-5..0.25 (12 points, 0.4 decades apart). */
-const GRID_START = { sgd: -4, momentum: -4, nesterov: -4, adam: -5, adamw: -5, rmsprop: -5, adagrad: -4 };
+const GRID_START = {
+  sgd: -4,
+  momentum: -4,
+  nesterov: -4,
+  adam: -5,
+  adamw: -5,
+  rmsprop: -5,
+  adagrad: -4,
+};
 /** The optimizers' conventional defaults (torch.optim's; Keras's 0.01 for SGD), as the server's DEFAULT_LR. */
-export const DEFAULT_LR = { sgd: 0.01, momentum: 0.01, nesterov: 0.01, adam: 1e-3, adamw: 1e-3, rmsprop: 1e-2, adagrad: 1e-2 };
+export const DEFAULT_LR = {
+  sgd: 0.01,
+  momentum: 0.01,
+  nesterov: 0.01,
+  adam: 1e-3,
+  adamw: 1e-3,
+  rmsprop: 1e-2,
+  adagrad: 1e-2,
+};
 /** The issue's compute yardstick: a 10-point grid trained to the horizon. */
 const GRID_COMPUTE_POINTS = 10;
 const VALIDATION_SPLIT = 0.2; // the edge executor's and lr/suggest's default
 const NOISE = 0.3;
 const SMALL_N = 120;
 
-export const grid = (optimizer) => Array.from({ length: GRID_POINTS }, (_, i) => Number((10 ** (GRID_START[optimizer] + GRID_STEP_DECADES * i)).toPrecision(6)));
+export const grid = (optimizer) =>
+  Array.from({ length: GRID_POINTS }, (_, i) =>
+    Number((10 ** (GRID_START[optimizer] + GRID_STEP_DECADES * i)).toPrecision(6)),
+  );
 
 /**
  * The tasks. `data`: a CSV in bench/data; `subsample`: a deterministic row subsample;
  * `noise`: share of each seed's training-split labels flipped to another class.
  */
 export const TASKS = [
-  { id: 'iris-sgdm', name: 'iris, MLP 32, SGD+momentum', data: 'iris', task: 'classification', hidden: [32], optimizer: { name: 'sgd', momentum: 0.9 }, batch: 16, epochs: 40 },
-  { id: 'wine-wide-adam', name: 'wine, wide MLP 512-512, Adam', data: 'wine', task: 'classification', hidden: [512, 512], optimizer: { name: 'adam' }, batch: 32, epochs: 20 },
-  { id: 'bc120-adamw', name: 'breast cancer, 120-row subsample, MLP 256-256, AdamW (wd 0.01)', data: 'breast_cancer', subsample: SMALL_N, task: 'classification', hidden: [256, 256], optimizer: { name: 'adamw', weight_decay: 0.01 }, batch: 16, epochs: 40 },
-  { id: 'bc-rmsprop', name: 'breast cancer, MLP 64-64, RMSprop', data: 'breast_cancer', task: 'classification', hidden: [64, 64], optimizer: { name: 'rmsprop' }, batch: 32, epochs: 20 },
-  { id: 'digits-adam', name: 'digits, MLP 128, Adam', data: 'digits', task: 'classification', hidden: [128], optimizer: { name: 'adam' }, batch: 32, epochs: 20 },
-  { id: 'digits-noisy-sgdm', name: 'digits, 30% of training labels flipped, MLP 256, SGD+momentum', data: 'digits', noise: NOISE, task: 'classification', hidden: [256], optimizer: { name: 'sgd', momentum: 0.9 }, batch: 32, epochs: 30 },
-  { id: 'diabetes-adam', name: 'diabetes (regression), MLP 64-64, Adam', data: 'diabetes', task: 'regression', hidden: [64, 64], optimizer: { name: 'adam' }, batch: 32, epochs: 40 },
-  { id: 'diabetes-sgdm', name: 'diabetes (regression), MLP 128, SGD+momentum', data: 'diabetes', task: 'regression', hidden: [128], optimizer: { name: 'sgd', momentum: 0.9 }, batch: 16, epochs: 30 },
+  {
+    id: 'iris-sgdm',
+    name: 'iris, MLP 32, SGD+momentum',
+    data: 'iris',
+    task: 'classification',
+    hidden: [32],
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch: 16,
+    epochs: 40,
+  },
+  {
+    id: 'wine-wide-adam',
+    name: 'wine, wide MLP 512-512, Adam',
+    data: 'wine',
+    task: 'classification',
+    hidden: [512, 512],
+    optimizer: { name: 'adam' },
+    batch: 32,
+    epochs: 20,
+  },
+  {
+    id: 'bc120-adamw',
+    name: 'breast cancer, 120-row subsample, MLP 256-256, AdamW (wd 0.01)',
+    data: 'breast_cancer',
+    subsample: SMALL_N,
+    task: 'classification',
+    hidden: [256, 256],
+    optimizer: { name: 'adamw', weight_decay: 0.01 },
+    batch: 16,
+    epochs: 40,
+  },
+  {
+    id: 'bc-rmsprop',
+    name: 'breast cancer, MLP 64-64, RMSprop',
+    data: 'breast_cancer',
+    task: 'classification',
+    hidden: [64, 64],
+    optimizer: { name: 'rmsprop' },
+    batch: 32,
+    epochs: 20,
+  },
+  {
+    id: 'digits-adam',
+    name: 'digits, MLP 128, Adam',
+    data: 'digits',
+    task: 'classification',
+    hidden: [128],
+    optimizer: { name: 'adam' },
+    batch: 32,
+    epochs: 20,
+  },
+  {
+    id: 'digits-noisy-sgdm',
+    name: 'digits, 30% of training labels flipped, MLP 256, SGD+momentum',
+    data: 'digits',
+    noise: NOISE,
+    task: 'classification',
+    hidden: [256],
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch: 32,
+    epochs: 30,
+  },
+  {
+    id: 'diabetes-adam',
+    name: 'diabetes (regression), MLP 64-64, Adam',
+    data: 'diabetes',
+    task: 'regression',
+    hidden: [64, 64],
+    optimizer: { name: 'adam' },
+    batch: 32,
+    epochs: 40,
+  },
+  {
+    id: 'diabetes-sgdm',
+    name: 'diabetes (regression), MLP 128, SGD+momentum',
+    data: 'diabetes',
+    task: 'regression',
+    hidden: [128],
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch: 16,
+    epochs: 30,
+  },
 ];
 
 /** The README's probe (Quick start: spirals, MLP 64-64, SGD+momentum): the wall-time target's yardstick. */
-export const README_PROBE = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/probe.json'), 'utf8'));
+export const README_PROBE = JSON.parse(
+  readFileSync(
+    path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/probe.json'),
+    'utf8',
+  ),
+);
 const README_EPOCHS = 20;
 
 /** Methods, in the report's order. */
-export const METHODS = ['validated', 'validated_defaults', 'suggestion', 'valley', 'steepest', 'minimum', 'min_over_10', 'default'];
+export const METHODS = [
+  'validated',
+  'validated_defaults',
+  'suggestion',
+  'valley',
+  'steepest',
+  'minimum',
+  'min_over_10',
+  'default',
+];
 export const METHOD_LABELS = {
   validated: 'validated (horizon)',
   validated_defaults: 'validated without training',
@@ -69,9 +176,15 @@ export const METHOD_LABELS = {
 };
 
 /** The issue's targets for `validated` with the training horizon. */
-export const TARGETS = { median: 1.02, worst: 1.1, within: 1.05, within_share: 0.9, vs_default: 1.02, compute_share: 0.3, readme_wall_s: 5 };
-
-
+export const TARGETS = {
+  median: 1.02,
+  worst: 1.1,
+  within: 1.05,
+  within_share: 0.9,
+  vs_default: 1.02,
+  compute_share: 0.3,
+  readme_wall_s: 5,
+};
 
 function shuffled(n, rand) {
   const o = Array.from({ length: n }, (_, i) => i);
@@ -83,7 +196,9 @@ function shuffled(n, rand) {
 }
 
 function readCsv(name) {
-  const lines = readFileSync(path.join(here, 'data', `${name}.csv`), 'utf8').trim().split('\n');
+  const lines = readFileSync(path.join(here, 'data', `${name}.csv`), 'utf8')
+    .trim()
+    .split('\n');
   return { header: lines[0], rows: lines.slice(1) };
 }
 
@@ -107,10 +222,20 @@ export async function splitter() {
   const { splitDataset } = await tsImport('../src/probe/trial.ts', import.meta.url);
   for (const seed of [0, ...TRUTH_SEEDS]) {
     const n = 300;
-    const ds = { x: new Float32Array(n), y: Float32Array.from({ length: n }, (_, i) => i), n, features: 1, outputs: 1, task: 'regression' };
+    const ds = {
+      x: new Float32Array(n),
+      y: Float32Array.from({ length: n }, (_, i) => i),
+      n,
+      features: 1,
+      outputs: 1,
+      task: 'regression',
+    };
     const ref = splitDataset(ds, VALIDATION_SPLIT, seed);
     const mine = split(n, VALIDATION_SPLIT, seed);
-    if (Array.from(ref.val.y).join() !== mine.val.join()) throw new Error('lr-real: the bench\'s copy of splitDataset no longer matches src/probe/trial.ts');
+    if (Array.from(ref.val.y).join() !== mine.val.join())
+      throw new Error(
+        "lr-real: the bench's copy of splitDataset no longer matches src/probe/trial.ts",
+      );
   }
   return split;
 }
@@ -120,7 +245,9 @@ export function taskCsv(task, seed, split) {
   const { header, rows: all } = readCsv(task.data);
   let rows = all;
   if (task.subsample) {
-    const pick = shuffled(all.length, mulberry32(1234)).slice(0, task.subsample).sort((a, b) => a - b);
+    const pick = shuffled(all.length, mulberry32(1234))
+      .slice(0, task.subsample)
+      .sort((a, b) => a - b);
     rows = pick.map((i) => all[i]);
   }
   if (task.noise) {
@@ -128,7 +255,9 @@ export function taskCsv(task, seed, split) {
     const classes = Math.max(...labels) + 1;
     const { train } = split(rows.length, VALIDATION_SPLIT, seed);
     const rand = mulberry32(5000 + seed);
-    const flip = shuffled(train.length, rand).slice(0, Math.round(task.noise * train.length)).map((k) => train[k]);
+    const flip = shuffled(train.length, rand)
+      .slice(0, Math.round(task.noise * train.length))
+      .map((k) => train[k]);
     rows = rows.slice();
     for (const i of flip) {
       const y = labels[i];
@@ -162,7 +291,10 @@ async function call(base, method, pathname, body) {
   const res = await fetch(new URL(pathname, base), {
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      Authorization: `Bearer ${KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -209,7 +341,14 @@ async function trainLrs(base, name, probe, lrs, epochs) {
     sampler: { name: 'grid', seed: 0 },
     max_trials: lrs.length,
     // A short lease: a trial the local queue stops delivering is re-sent after a minute, not five.
-    executor: { kind: 'edge', probe, epochs, validation_split: VALIDATION_SPLIT, parallelism: 4, lease_seconds: 60 },
+    executor: {
+      kind: 'edge',
+      probe,
+      epochs,
+      validation_split: VALIDATION_SPLIT,
+      parallelism: 4,
+      lease_seconds: 60,
+    },
   });
   await api(base, 'POST', `/v1/studies/${study.id}/run`);
   const t0 = performance.now();
@@ -232,7 +371,11 @@ async function trainLrs(base, name, probe, lrs, epochs) {
       lastCheck = performance.now();
       try {
         const { body } = await api(base, 'GET', `/v1/studies/${study.id}/trials`);
-        const p = body.trials.reduce((a, t) => a + t.intermediate.length + (t.state === 'running' || t.state === 'waiting' ? 0 : 1000), 0);
+        const p = body.trials.reduce(
+          (a, t) =>
+            a + t.intermediate.length + (t.state === 'running' || t.state === 'waiting' ? 0 : 1000),
+          0,
+        );
         if (p !== progress) {
           progress = p;
           progressAt = performance.now();
@@ -253,16 +396,34 @@ async function trainLrs(base, name, probe, lrs, epochs) {
   } catch (e) {
     log(`  ${name}: could not read the trials (${e.cause?.code ?? e}); every lr counts as missing`);
   }
-  if (s.state !== 'completed') log(`  ${name}: did not complete within ${STUDY_DEADLINE_MS / 1000} s (${stalled ?? 'state ' + s.state}); unfinished lrs count as missing`);
+  if (s.state !== 'completed')
+    log(
+      `  ${name}: did not complete within ${STUDY_DEADLINE_MS / 1000} s (${stalled ?? 'state ' + s.state}); unfinished lrs count as missing`,
+    );
   const out = new Map();
   for (const lr of lrs) {
     const t = trials.find((x) => x.params.lr === lr);
     // A final validation loss of exactly 0 has been seen from runs whose losses jumped to the
     // hundreds (a wide MLP at a high lr): not a real loss, so it counts as diverged.
-    if (t && t.state === 'complete' && t.value === 0) out.set(lr, { loss: null, error: 'reported a validation loss of exactly 0 (bogus: diverged)' });
-    else out.set(lr, t && t.state === 'complete' ? { loss: t.value, error: null } : { loss: null, error: t?.error ?? t?.state ?? 'missing' });
+    if (t && t.state === 'complete' && t.value === 0)
+      out.set(lr, {
+        loss: null,
+        error: 'reported a validation loss of exactly 0 (bogus: diverged)',
+      });
+    else
+      out.set(
+        lr,
+        t && t.state === 'complete'
+          ? { loss: t.value, error: null }
+          : { loss: null, error: t?.error ?? t?.state ?? 'missing' },
+      );
   }
-  return { results: out, seconds: (performance.now() - t0) / 1000, completed: s.state === 'completed', stalled };
+  return {
+    results: out,
+    seconds: (performance.now() - t0) / 1000,
+    completed: s.state === 'completed',
+    stalled,
+  };
 }
 
 const log10 = Math.log10;
@@ -285,7 +446,8 @@ function methodLrs(task, withH, defaults) {
 
 /** Candidate-epochs the validation spent: the server's count (every round and seed) when it gives one, else the sum of epochs_run. */
 function candidateEpochs(answer) {
-  if (typeof answer.validation?.candidate_epochs === 'number') return answer.validation.candidate_epochs;
+  if (typeof answer.validation?.candidate_epochs === 'number')
+    return answer.validation.candidate_epochs;
   return (answer.validation?.candidates ?? []).reduce((a, c) => a + (c.epochs_run ?? 0), 0);
 }
 
@@ -305,10 +467,19 @@ async function runTask(base, task, split, attempt) {
   let trainS = 0;
   for (const seed of TRUTH_SEEDS) {
     const csv = seed === 0 ? seen : taskCsv(task, seed, split);
-    const r = await trainLrs(base, `bench lr-real ${task.id} seed ${seed}`, probeOf(task, csv.text, seed), lrs, task.epochs);
+    const r = await trainLrs(
+      base,
+      `bench lr-real ${task.id} seed ${seed}`,
+      probeOf(task, csv.text, seed),
+      lrs,
+      task.epochs,
+    );
     trainS += r.seconds;
     if (!r.completed) {
-      if (attempt < 2) throw Object.assign(new Error(`${task.id} seed ${seed}: ${r.stalled ?? 'deadline'}`), { stalled: true });
+      if (attempt < 2)
+        throw Object.assign(new Error(`${task.id} seed ${seed}: ${r.stalled ?? 'deadline'}`), {
+          stalled: true,
+        });
       incomplete.push({ seed, reason: r.stalled ?? 'deadline' });
     }
     perSeed.push(r.results);
@@ -318,14 +489,22 @@ async function runTask(base, task, split, attempt) {
     lrs.map((lr) => {
       const v = perSeed.map((m) => m.get(lr));
       const ok = v.every((x) => x.loss !== null);
-      return [lr, { loss: ok ? v.reduce((a, x) => a + x.loss, 0) / v.length : null, per_seed: v.map((x) => x.loss), errors: v.map((x) => x.error).filter(Boolean) }];
+      return [
+        lr,
+        {
+          loss: ok ? v.reduce((a, x) => a + x.loss, 0) / v.length : null,
+          per_seed: v.map((x) => x.loss),
+          errors: v.map((x) => x.error).filter(Boolean),
+        },
+      ];
     }),
   );
   const gridRows = g.map((lr) => ({ lr, ...mean.get(lr) }));
   const okGrid = gridRows.filter((x) => x.loss !== null);
   const best = okGrid.reduce((a, b) => (b.loss < a.loss ? b : a), okGrid[0]);
   const pool = lrs.map((lr) => mean.get(lr).loss);
-  const rankOf = (loss) => (loss === null ? null : 1 + pool.filter((x) => x !== null && x < loss - 1e-12).length);
+  const rankOf = (loss) =>
+    loss === null ? null : 1 + pool.filter((x) => x !== null && x < loss - 1e-12).length;
   const methods = {};
   for (const k of METHODS) {
     const lr = points[k];
@@ -372,15 +551,29 @@ async function runTask(base, task, split, attempt) {
           epochs: withH.answer.validation.epochs,
           complete: withH.answer.validation.complete,
           seeds: withH.answer.validation.seeds ?? null,
-          candidates: withH.answer.validation.candidates.map((c) => ({ lr: c.lr, sources: c.sources, state: c.state, value: c.value, score: c.score ?? null, unstable: c.unstable ?? null, epochs_run: c.epochs_run })),
+          candidates: withH.answer.validation.candidates.map((c) => ({
+            lr: c.lr,
+            sources: c.sources,
+            state: c.state,
+            value: c.value,
+            score: c.score ?? null,
+            unstable: c.unstable ?? null,
+            epochs_run: c.epochs_run,
+          })),
         }
       : null,
-    validation_defaults: defaults.answer.validation ? { epochs: defaults.answer.validation.epochs, candidate_epochs: candidateEpochs(defaults.answer) } : null,
+    validation_defaults: defaults.answer.validation
+      ? {
+          epochs: defaults.answer.validation.epochs,
+          candidate_epochs: candidateEpochs(defaults.answer),
+        }
+      : null,
     candidate_epochs: candEpochs,
     compute_share: candEpochs / gridCompute,
     range_test_steps: rangeSteps,
     range_test_epoch_equiv: rangeSteps === null ? null : rangeSteps / stepsPerEpoch,
-    compute_share_with_range_test: rangeSteps === null ? null : (candEpochs + rangeSteps / stepsPerEpoch) / gridCompute,
+    compute_share_with_range_test:
+      rangeSteps === null ? null : (candEpochs + rangeSteps / stepsPerEpoch) / gridCompute,
     reasoning: withH.answer.reasoning,
     train_s: trainS,
     incomplete_studies: incomplete,
@@ -404,7 +597,9 @@ const median = (v) => {
 export function summarise(rows) {
   const out = {};
   for (const k of METHODS) {
-    const ratios = rows.map((r) => (r.methods[k].lr === null ? null : r.methods[k].ratio ?? Infinity)).filter((x) => x !== null);
+    const ratios = rows
+      .map((r) => (r.methods[k].lr === null ? null : (r.methods[k].ratio ?? Infinity)))
+      .filter((x) => x !== null);
     const worseThanDefault = rows.filter((r) => {
       const m = r.methods[k];
       const d = r.methods.default;
@@ -417,9 +612,16 @@ export function summarise(rows) {
       tasks: ratios.length,
       median: ratios.length ? median(ratios) : null,
       worst: ratios.length ? Math.max(...ratios) : null,
-      within: ratios.length ? ratios.filter((x) => x <= TARGETS.within).length / ratios.length : null,
+      within: ratios.length
+        ? ratios.filter((x) => x <= TARGETS.within).length / ratios.length
+        : null,
       worse_than_default: worseThanDefault,
-      median_abs_decades: median(rows.map((r) => r.methods[k].decades_off).filter((x) => x !== null).map(Math.abs)),
+      median_abs_decades: median(
+        rows
+          .map((r) => r.methods[k].decades_off)
+          .filter((x) => x !== null)
+          .map(Math.abs),
+      ),
     };
   }
   return out;
@@ -441,7 +643,9 @@ export async function lrRealSection() {
   try {
     // The README-sized probe first, on a cold cache: the wall-time target.
     const readme = await suggestWithHorizon(stride.url, README_PROBE, README_EPOCHS);
-    log(`  lr-real README probe: ${readme.s.toFixed(2)} s (via ${readme.via}; lr ${readme.answer.lr}, ${candidateEpochs(readme.answer)} candidate-epochs)`);
+    log(
+      `  lr-real README probe: ${readme.s.toFixed(2)} s (via ${readme.via}; lr ${readme.answer.lr}, ${candidateEpochs(readme.answer)} candidate-epochs)`,
+    );
     const rows = [];
     // BENCH_LR_REAL_TASKS=id,id (development): only those tasks.
     const only = process.env.BENCH_LR_REAL_TASKS?.split(',');
@@ -468,7 +672,14 @@ export async function lrRealSection() {
       grid_step_decades: GRID_STEP_DECADES,
       validation_split: VALIDATION_SPLIT,
       horizon_via: vias.length === 1 ? vias[0] : vias.join(', '),
-      readme: { s: readme.s, via: readme.via, epochs: README_EPOCHS, lr: readme.answer.lr, method: readme.answer.method, candidate_epochs: candidateEpochs(readme.answer) },
+      readme: {
+        s: readme.s,
+        via: readme.via,
+        epochs: README_EPOCHS,
+        lr: readme.answer.lr,
+        method: readme.answer.method,
+        candidate_epochs: candidateEpochs(readme.answer),
+      },
       rows,
       restarts,
       summary: summarise(rows),
@@ -482,7 +693,14 @@ export async function lrRealSection() {
 
 // ---------------------------------------------------------------------------
 
-const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? (Math.abs(v) >= 1000 ? v.toExponential(0).replace('e+', 'e') : v.toFixed(d)) : v === Infinity ? 'div.' : '—');
+const f = (v, d = 2) =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? Math.abs(v) >= 1000
+      ? v.toExponential(0).replace('e+', 'e')
+      : v.toFixed(d)
+    : v === Infinity
+      ? 'div.'
+      : '—';
 const lrFmt = (v) => (typeof v === 'number' ? v.toPrecision(2) : '—');
 const pct = (v) => (typeof v === 'number' ? `${Math.round(100 * v)}%` : '—');
 const met = (ok) => (ok ? 'met' : '**NOT met**');
@@ -505,10 +723,12 @@ export function renderLrReal(q, lines) {
   lines.push(
     `Tasks on scikit-learn's bundled datasets (bench/data/, CSV probes \`{"kind": "csv", "target": "target"}\`). Per task: \`POST /v1/lr/suggest\` with the probe on seed 0 ${viaNote} ("validated"), and once with the defaults ("validated without training"; its range test comes from the cache). ` +
       `Ground truth: a ${q.grid_points}-point log grid (${q.grid_step_decades} decades apart: 1e-4..2.5 for SGD+momentum, 1e-5..0.25 for Adam/AdamW/RMSprop) plus every method's lr, each trained for the task's H epochs with validation split ${q.validation_split} on seeds ${q.seeds.join(', ')} — held-out splits and initialisations the suggestion did not see — as one edge study per seed (grid sampler, no pruner); the score is the final validation loss averaged over the ${q.seeds.length} seeds (a lr that diverged on any seed counts as diverged). ` +
-      'Ratio: that loss / the best grid loss (below 1: better than every grid point). Rank: among all lrs trained for the task (grid and methods; 1 = best). Decades: log10(lr / best grid lr). Label noise flips 30% of each seed\'s training-split labels (to another class, deterministically; the held-out labels stay clean); the subsample is a fixed random 120 rows.',
+      "Ratio: that loss / the best grid loss (below 1: better than every grid point). Rank: among all lrs trained for the task (grid and methods; 1 = best). Decades: log10(lr / best grid lr). Label noise flips 30% of each seed's training-split labels (to another class, deterministically; the held-out labels stay clean); the subsample is a fixed random 120 rows.",
     '',
   );
-  lines.push('| Task | n | H | batch | grid best lr (loss) | validated lr | ratio | rank | decades | suggest (s) | cand.-epochs (share of 10×H) |');
+  lines.push(
+    '| Task | n | H | batch | grid best lr (loss) | validated lr | ratio | rank | decades | suggest (s) | cand.-epochs (share of 10×H) |',
+  );
   lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of q.rows) {
     const v = r.methods.validated;
@@ -517,7 +737,10 @@ export function renderLrReal(q, lines) {
     );
   }
   lines.push('');
-  lines.push('Every method, per task: ratio, rank among the lrs trained, decades off the best grid lr (lr in brackets).', '');
+  lines.push(
+    'Every method, per task: ratio, rank among the lrs trained, decades off the best grid lr (lr in brackets).',
+    '',
+  );
   lines.push(`| Task | ${METHODS.map((k) => METHOD_LABELS[k]).join(' | ')} |`);
   lines.push(`|---|${METHODS.map(() => '---').join('|')}|`);
   for (const r of q.rows) {
@@ -530,11 +753,15 @@ export function renderLrReal(q, lines) {
   }
   lines.push('');
   const s = q.summary;
-  lines.push(`| Method | median ratio | worst ratio | within 1.05× | worse than default by > 2% | median |decades| |`);
+  lines.push(
+    `| Method | median ratio | worst ratio | within 1.05× | worse than default by > 2% | median |decades| |`,
+  );
   lines.push('|---|---:|---:|---:|---:|---:|');
   for (const k of METHODS) {
     const x = s[k];
-    lines.push(`| ${METHOD_LABELS[k]} | ${f(x.median, 3)} | ${f(x.worst, 3)} | ${pct(x.within)} (${Math.round((x.within ?? 0) * x.tasks)}/${x.tasks}) | ${k === 'default' ? '—' : `${x.worse_than_default}/${x.tasks}`} | ${f(x.median_abs_decades, 2)} |`);
+    lines.push(
+      `| ${METHOD_LABELS[k]} | ${f(x.median, 3)} | ${f(x.worst, 3)} | ${pct(x.within)} (${Math.round((x.within ?? 0) * x.tasks)}/${x.tasks}) | ${k === 'default' ? '—' : `${x.worse_than_default}/${x.tasks}`} | ${f(x.median_abs_decades, 2)} |`,
+    );
   }
   lines.push('');
   const v = s.validated;
@@ -543,12 +770,24 @@ export function renderLrReal(q, lines) {
   const T = TARGETS;
   lines.push('| Target (issue 11, validated with the horizon) | Measured | |');
   lines.push('|---|---:|---|');
-  lines.push(`| median ratio ≤ ${T.median} | ${f(v.median, 3)} | ${met(v.median !== null && v.median <= T.median)} |`);
-  lines.push(`| worst ratio ≤ ${T.worst} | ${f(v.worst, 3)} | ${met(v.worst !== null && v.worst <= T.worst)} |`);
-  lines.push(`| within ${T.within}× on ≥ ${100 * T.within_share}% of tasks | ${pct(v.within)} | ${met(v.within !== null && v.within >= T.within_share)} |`);
-  lines.push(`| never worse than the default by > 2% | ${v.worse_than_default} of ${v.tasks} tasks | ${met(v.worse_than_default === 0)} |`);
-  lines.push(`| compute ≤ ${100 * T.compute_share}% of the grid's (candidate-epochs / 10×H; worst task) | median ${pct(median(shares))}, worst ${pct(Math.max(...shares))} | ${met(Math.max(...shares) <= T.compute_share)} |`);
-  lines.push(`| wall time ≤ ${T.readme_wall_s} s for the README-sized probe (spirals 2048, MLP 64-64, SGD+momentum, H = ${q.readme.epochs}) | ${f(q.readme.s, 2)} s | ${met(q.readme.s <= T.readme_wall_s)} |`);
+  lines.push(
+    `| median ratio ≤ ${T.median} | ${f(v.median, 3)} | ${met(v.median !== null && v.median <= T.median)} |`,
+  );
+  lines.push(
+    `| worst ratio ≤ ${T.worst} | ${f(v.worst, 3)} | ${met(v.worst !== null && v.worst <= T.worst)} |`,
+  );
+  lines.push(
+    `| within ${T.within}× on ≥ ${100 * T.within_share}% of tasks | ${pct(v.within)} | ${met(v.within !== null && v.within >= T.within_share)} |`,
+  );
+  lines.push(
+    `| never worse than the default by > 2% | ${v.worse_than_default} of ${v.tasks} tasks | ${met(v.worse_than_default === 0)} |`,
+  );
+  lines.push(
+    `| compute ≤ ${100 * T.compute_share}% of the grid's (candidate-epochs / 10×H; worst task) | median ${pct(median(shares))}, worst ${pct(Math.max(...shares))} | ${met(Math.max(...shares) <= T.compute_share)} |`,
+  );
+  lines.push(
+    `| wall time ≤ ${T.readme_wall_s} s for the README-sized probe (spirals 2048, MLP 64-64, SGD+momentum, H = ${q.readme.epochs}) | ${f(q.readme.s, 2)} s | ${met(q.readme.s <= T.readme_wall_s)} |`,
+  );
   lines.push('');
   lines.push('Notes:', '');
   lines.push(
@@ -560,16 +799,37 @@ export function renderLrReal(q, lines) {
   lines.push(
     `- Wall time per suggestion (local workerd on this machine, range test included, from Node): ${q.rows.map((r) => `${r.id} ${f(r.suggest_s, 1)} s`).join(', ')}; without training (cached range test): median ${f(median(q.rows.map((r) => r.suggest_defaults_s)), 1)} s.`,
   );
-  const zeros = q.rows.filter((r) => r.grid.some((g) => g.errors?.some((e) => /exactly 0/.test(e))) || Object.values(r.methods).some(() => false));
-  if (zeros.length) lines.push(`- Some ground-truth trials finished \`complete\` with a validation loss of exactly 0 after epochs with losses in the hundreds (${zeros.map((r) => r.id).join(', ')}, high lrs: saturated outputs); the bench counts them as diverged, and lr/suggest counts such candidates as unstable (they cannot win).`);
-  lines.push(`- Default lrs (torch.optim's; Keras's 0.01 for SGD): SGD 0.01, Adam/AdamW 1e-3, RMSprop 1e-2. "div." = diverged (the trial failed) on at least one seed; it counts as infinitely bad in the medians and worst ratios.`);
-  if (q.restarts?.length) lines.push(`- The local queue stalled (no trial progress for ${STALL_MS / 1000} s) and the task ran again on a fresh Worker: ${q.restarts.join('; ')}.`);
-  lines.push('- Each task runs on a fresh local Worker and store, and a task whose ground truth stalls runs once more. The local stall itself (miniflare\'s queue broker dying on a dead loopback keep-alive socket, cloudflare/workers-sdk#14848) is fixed: training yields to workerd\'s event loop and scripts/loopback-keepalive.mjs applies the upstream fix.');
-  if (q.wine_rerun) lines.push(`- wine-wide-adam was rerun alone after ${q.wine_rerun.after}; the README probe took ${q.wine_rerun.readme_s_in_rerun.toFixed(1)} s in that rerun (the full run's ${q.readme.s.toFixed(1)} s had three other test runs on the same 2 cores).`);
+  const zeros = q.rows.filter(
+    (r) =>
+      r.grid.some((g) => g.errors?.some((e) => /exactly 0/.test(e))) ||
+      Object.values(r.methods).some(() => false),
+  );
+  if (zeros.length)
+    lines.push(
+      `- Some ground-truth trials finished \`complete\` with a validation loss of exactly 0 after epochs with losses in the hundreds (${zeros.map((r) => r.id).join(', ')}, high lrs: saturated outputs); the bench counts them as diverged, and lr/suggest counts such candidates as unstable (they cannot win).`,
+    );
+  lines.push(
+    `- Default lrs (torch.optim's; Keras's 0.01 for SGD): SGD 0.01, Adam/AdamW 1e-3, RMSprop 1e-2. "div." = diverged (the trial failed) on at least one seed; it counts as infinitely bad in the medians and worst ratios.`,
+  );
+  if (q.restarts?.length)
+    lines.push(
+      `- The local queue stalled (no trial progress for ${STALL_MS / 1000} s) and the task ran again on a fresh Worker: ${q.restarts.join('; ')}.`,
+    );
+  lines.push(
+    "- Each task runs on a fresh local Worker and store, and a task whose ground truth stalls runs once more. The local stall itself (miniflare's queue broker dying on a dead loopback keep-alive socket, cloudflare/workers-sdk#14848) is fixed: training yields to workerd's event loop and scripts/loopback-keepalive.mjs applies the upstream fix.",
+  );
+  if (q.wine_rerun)
+    lines.push(
+      `- wine-wide-adam was rerun alone after ${q.wine_rerun.after}; the README probe took ${q.wine_rerun.readme_s_in_rerun.toFixed(1)} s in that rerun (the full run's ${q.readme.s.toFixed(1)} s had three other test runs on the same 2 cores).`,
+    );
   const inc = q.rows.filter((r) => r.incomplete_studies?.length);
   if (inc.length) {
-    lines.push(`- **Incomplete ground truth**: ${inc.map((r) => `${r.id} seed(s) ${r.incomplete_studies.map((x) => `${x.seed} (${x.reason})`).join(', ')}`).join('; ')}: the local Worker stopped answering or the study ran past ${STUDY_DEADLINE_MS / 1000} s; lrs without a result on every seed count as diverged there, so those rows are not trustworthy.`);
+    lines.push(
+      `- **Incomplete ground truth**: ${inc.map((r) => `${r.id} seed(s) ${r.incomplete_studies.map((x) => `${x.seed} (${x.reason})`).join(', ')}`).join('; ')}: the local Worker stopped answering or the study ran past ${STUDY_DEADLINE_MS / 1000} s; lrs without a result on every seed count as diverged there, so those rows are not trustworthy.`,
+    );
   }
-  lines.push('- bench/data/README.md gives the datasets\' sources and licence; linnerud (20 rows) is exported but too small for a held-out grid, so no task uses it.');
+  lines.push(
+    "- bench/data/README.md gives the datasets' sources and licence; linnerud (20 rows) is exported but too small for a held-out grid, so no task uses it.",
+  );
   lines.push('');
 }

@@ -16,7 +16,14 @@
 // Usage: npx tsx bench/multiobjective.ts [--trials 100] [--seeds 20] [--samplers auto,tpe,nsga2,random]
 import { hypervolume, toLoss } from '../src/tuning/pareto';
 import { makeSampler, type SamplerName } from '../src/tuning/samplers/index';
-import { proposerOf, type Direction, type FrozenTrial, type Params, type SampleContext, type Space } from '../src/tuning/types';
+import {
+  proposerOf,
+  type Direction,
+  type FrozenTrial,
+  type Params,
+  type SampleContext,
+  type Space,
+} from '../src/tuning/types';
 
 interface Problem {
   name: string;
@@ -56,7 +63,12 @@ function trainRun(p: Params): number[] {
   const d = p.dropout as number;
   const lrStar = 3e-3 * Math.sqrt(b / 64);
   const dStar = (0.4 * Math.log(w / 16)) / Math.log(64);
-  const loss = 0.1 + 0.6 * Math.sqrt(32 / w) + 0.6 * Math.log10(lr / lrStar) ** 2 + 0.03 * Math.log2(b / 64) ** 2 + 2 * (d - dStar) ** 2;
+  const loss =
+    0.1 +
+    0.6 * Math.sqrt(32 / w) +
+    0.6 * Math.log10(lr / lrStar) ** 2 +
+    0.03 * Math.log2(b / 64) ** 2 +
+    2 * (d - dStar) ** 2;
   const seconds = 10 * (50000 / b) * (0.004 + 4e-8 * b * w);
   return [loss, seconds];
 }
@@ -78,7 +90,9 @@ const trainProbes: Params[] = [
 export const PROBLEMS: Problem[] = [
   {
     name: 'zdt1',
-    space: Object.fromEntries(Array.from({ length: ZDT_N }, (_, i) => [`x${i}`, { type: 'float', low: 0, high: 1 }])),
+    space: Object.fromEntries(
+      Array.from({ length: ZDT_N }, (_, i) => [`x${i}`, { type: 'float', low: 0, high: 1 }]),
+    ),
     directions: ['minimize', 'minimize'],
     f: zdt1,
     ref: [1.1, 5],
@@ -89,7 +103,14 @@ export const PROBLEMS: Problem[] = [
       { x0: 0.6, x1: 0.1, x2: 0.2, x3: 0.3, x4: 0.4 },
     ],
   },
-  { name: 'lr-throughput', space: trainSpace, directions: ['minimize', 'minimize'], f: trainRun, ref: [1.2, 100], probes: trainProbes },
+  {
+    name: 'lr-throughput',
+    space: trainSpace,
+    directions: ['minimize', 'minimize'],
+    f: trainRun,
+    ref: [1.2, 100],
+    probes: trainProbes,
+  },
   {
     name: 'lr-throughput-mem',
     space: trainSpace,
@@ -123,7 +144,8 @@ function parseSpec(spec: string): { name: SamplerName; options: Record<string, u
 
 /** Hypervolume of the feasible complete trials against the problem's reference point. */
 export function studyHypervolume(problem: Problem, trials: readonly FrozenTrial[]): number {
-  if (problem.directions.length > 3) throw new Error('the bench measures hypervolume for 2 or 3 objectives only');
+  if (problem.directions.length > 3)
+    throw new Error('the bench measures hypervolume for 2 or 3 objectives only');
   const pts = trials
     .filter((t) => t.values && (!t.constraints || t.constraints.every((c) => c <= 0)))
     .map((t) => toLoss(t.values!, problem.directions));
@@ -138,14 +160,26 @@ function quantile(values: number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
-function run(problem: Problem, spec: string, seed: number, nTrials: number): { hv: number; ms: number; proposers: Record<string, number> } {
+function run(
+  problem: Problem,
+  spec: string,
+  seed: number,
+  nTrials: number,
+): { hv: number; ms: number; proposers: Record<string, number> } {
   const { name, options } = parseSpec(spec);
   const sampler = makeSampler(name, { ...options, seed });
   const trials: FrozenTrial[] = [];
   const proposers: Record<string, number> = {};
   let ms = 0;
   for (let i = 0; i < nTrials; i++) {
-    const ctx: SampleContext = { space: problem.space, trials, direction: problem.directions[0], directions: problem.directions, seed, trialNumber: i };
+    const ctx: SampleContext = {
+      space: problem.space,
+      trials,
+      direction: problem.directions[0],
+      directions: problem.directions,
+      seed,
+      trialNumber: i,
+    };
     const t0 = performance.now();
     const params = sampler.sample(ctx);
     ms += performance.now() - t0;
@@ -153,7 +187,15 @@ function run(problem: Problem, spec: string, seed: number, nTrials: number): { h
     proposers[who] = (proposers[who] ?? 0) + 1;
     const values = problem.f(params);
     const constraints = problem.constraints ? problem.constraints(params) : null;
-    trials.push({ number: i, state: 'complete', params, value: null, values, constraints, intermediate: [] });
+    trials.push({
+      number: i,
+      state: 'complete',
+      params,
+      value: null,
+      values,
+      constraints,
+      intermediate: [],
+    });
   }
   return { hv: studyHypervolume(problem, trials), ms: ms / nTrials, proposers };
 }
@@ -165,7 +207,20 @@ function main(): void {
   const only = arg('problems', '');
   const problems = only ? PROBLEMS.filter((p) => only.split(',').includes(p.name)) : PROBLEMS;
   const started = performance.now();
-  const results: Record<string, Record<string, { hv: number[]; median: number; q25: number; q75: number; ms_per_sample: number; proposers: Record<string, number> }>> = {};
+  const results: Record<
+    string,
+    Record<
+      string,
+      {
+        hv: number[];
+        median: number;
+        q25: number;
+        q75: number;
+        ms_per_sample: number;
+        proposers: Record<string, number>;
+      }
+    >
+  > = {};
   for (const problem of problems) {
     results[problem.name] = {};
     for (const s of samplers) {
@@ -179,18 +234,38 @@ function main(): void {
         ms += r.ms / nSeeds;
         for (const [k, v] of Object.entries(r.proposers)) proposers[k] = (proposers[k] ?? 0) + v;
       }
-      results[problem.name][s] = { hv, median: quantile(hv, 0.5), q25: quantile(hv, 0.25), q75: quantile(hv, 0.75), ms_per_sample: ms, proposers };
-      process.stderr.write(`[multiobjective] ${problem.name} / ${s}: median hv ${quantile(hv, 0.5).toPrecision(5)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+      results[problem.name][s] = {
+        hv,
+        median: quantile(hv, 0.5),
+        q25: quantile(hv, 0.25),
+        q75: quantile(hv, 0.75),
+        ms_per_sample: ms,
+        proposers,
+      };
+      process.stderr.write(
+        `[multiobjective] ${problem.name} / ${s}: median hv ${quantile(hv, 0.5).toPrecision(5)} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      );
     }
   }
   const checks = Object.fromEntries(
-    problems.map((p) => [p.name, p.probes.map((q) => ({ values: p.f(q), constraints: p.constraints ? p.constraints(q) : null }))]),
+    problems.map((p) => [
+      p.name,
+      p.probes.map((q) => ({
+        values: p.f(q),
+        constraints: p.constraints ? p.constraints(q) : null,
+      })),
+    ]),
   );
   const out = {
     trials: nTrials,
     seeds: nSeeds,
     samplers,
-    problems: problems.map((p) => ({ name: p.name, dim: Object.keys(p.space).length, ref: p.ref, constrained: !!p.constraints })),
+    problems: problems.map((p) => ({
+      name: p.name,
+      dim: Object.keys(p.space).length,
+      ref: p.ref,
+      constrained: !!p.constraints,
+    })),
     results,
     checks,
     seconds: (performance.now() - started) / 1000,

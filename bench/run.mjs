@@ -23,7 +23,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride, startWorker } from '../scripts/local-worker.mjs';
-import { findOptunaPython, findTorchPython, lastJsonLine, log, mannWhitneyU, mulberry32, quantile, scipyMannWhitney } from './common.mjs';
+import {
+  findOptunaPython,
+  findTorchPython,
+  lastJsonLine,
+  log,
+  mannWhitneyU,
+  mulberry32,
+  quantile,
+  scipyMannWhitney,
+} from './common.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
 import { multiobjectiveSection, renderMultiobjective } from './multiobjective.mjs';
@@ -35,7 +44,9 @@ const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 2;
 const argOnly = process.argv.indexOf('--only');
 const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real', 'lr-client', 'multiobjective'];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
-for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (sections: ${ALL_SECTIONS.join(', ')})`);
+for (const s of SECTIONS)
+  if (!ALL_SECTIONS.includes(s))
+    throw new Error(`--only: unknown section '${s}' (sections: ${ALL_SECTIONS.join(', ')})`);
 
 const PARAMS = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10; // 235146
 const BATCH = 64;
@@ -59,10 +70,10 @@ const LABELS = {
   pytorch: 'PyTorch, 1 thread (native anchor)',
 };
 
-
 function version(pkg) {
   try {
-    return JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+    return JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8'))
+      .version;
   } catch {
     return 'unknown';
   }
@@ -79,7 +90,8 @@ async function getJson(base, pathAndQuery) {
   } catch {
     throw new Error(`${pathAndQuery}: HTTP ${res.status}, not JSON: ${text.slice(0, 500)}`);
   }
-  if (!res.ok || body.error) throw new Error(`${pathAndQuery}: HTTP ${res.status}: ${body.error}\n${body.stack ?? ''}`);
+  if (!res.ok || body.error)
+    throw new Error(`${pathAndQuery}: HTTP ${res.status}: ${body.error}\n${body.stack ?? ''}`);
   return { ...body, request_wall_s: wallMs / 1000 };
 }
 
@@ -99,22 +111,35 @@ async function workerdRuns() {
     await getJson(base, '/clock');
     const clock = await getJson(base, '/clock');
     const wallMs = clock.request_wall_s * 1000;
-    const clockOk = clock.performance_ms > 0.5 * wallMs && clock.performance_ms <= wallMs + 5 && Math.abs(clock.date_ms - clock.performance_ms) < 50;
+    const clockOk =
+      clock.performance_ms > 0.5 * wallMs &&
+      clock.performance_ms <= wallMs + 5 &&
+      Math.abs(clock.date_ms - clock.performance_ms) < 50;
     clock.ok = clockOk;
     log(
       `clock check: performance.now() moved ${clock.performance_ms.toFixed(0)} ms, Date.now() ${clock.date_ms} ms, request took ${(clock.request_wall_s * 1000).toFixed(0)} ms -> ${clockOk ? 'ok' : 'NOT OK'}`,
     );
-    if (!clockOk) throw new Error('timers inside workerd do not advance during a request; timings would be meaningless');
+    if (!clockOk)
+      throw new Error(
+        'timers inside workerd do not advance during a request; timings would be meaningless',
+      );
     const rows = [];
     for (const r of RUNS) {
       log(`running ${r.variant} on ${r.backend}...`);
-      const row = await getJson(base, `/run?variant=${r.variant}&backend=${r.backend}&seconds=${SECONDS}`);
-      log(`  ${row.steps} steps in ${row.seconds.toFixed(2)} s: ${row.steps_per_s.toFixed(1)} steps/s, ${row.gflops.toFixed(2)} GFLOP/s (backend ${row.backend}, request ${row.request_wall_s.toFixed(2)} s)`);
+      const row = await getJson(
+        base,
+        `/run?variant=${r.variant}&backend=${r.backend}&seconds=${SECONDS}`,
+      );
+      log(
+        `  ${row.steps} steps in ${row.seconds.toFixed(2)} s: ${row.steps_per_s.toFixed(1)} steps/s, ${row.gflops.toFixed(2)} GFLOP/s (backend ${row.backend}, request ${row.request_wall_s.toFixed(2)} s)`,
+      );
       rows.push(row);
     }
     log('running the LR range test...');
     const range = await getJson(base, '/range');
-    log(`  ${range.steps} steps in ${range.seconds.toFixed(2)} s: ${range.steps_per_s.toFixed(1)} steps/s`);
+    log(
+      `  ${range.steps} steps in ${range.seconds.toFixed(2)} s: ${range.steps_per_s.toFixed(1)} steps/s`,
+    );
     rows.push(range);
     return { clock, rows };
   } finally {
@@ -125,15 +150,32 @@ async function workerdRuns() {
 
 function torchRun() {
   const py = findTorchPython();
-  if (!py) return { skipped: 'torch not found (tried /usr/bin/python3, python3): apt-get install python3-torch' };
+  if (!py)
+    return {
+      skipped: 'torch not found (tried /usr/bin/python3, python3): apt-get install python3-torch',
+    };
   // One thread for BLAS/OpenMP too, not only torch's intra-op pool.
-  const env = { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const env = {
+    ...process.env,
+    OMP_NUM_THREADS: '1',
+    MKL_NUM_THREADS: '1',
+    OPENBLAS_NUM_THREADS: '1',
+  };
   log(`running bench/torch_ref.py with ${py}...`);
-  const r = spawnSync(py, [path.join(here, 'torch_ref.py'), String(SECONDS)], { encoding: 'utf8', timeout: 120_000, env });
-  if (r.status !== 0) return { skipped: `torch_ref.py failed (${py}, exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}` };
+  const r = spawnSync(py, [path.join(here, 'torch_ref.py'), String(SECONDS)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env,
+  });
+  if (r.status !== 0)
+    return {
+      skipped: `torch_ref.py failed (${py}, exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}`,
+    };
   const line = r.stdout.trim().split('\n').pop();
   const row = { ...JSON.parse(line), python_path: py };
-  log(`  ${row.steps} steps in ${row.seconds.toFixed(2)} s: ${row.steps_per_s.toFixed(1)} steps/s, ${row.gflops.toFixed(2)} GFLOP/s`);
+  log(
+    `  ${row.steps} steps in ${row.seconds.toFixed(2)} s: ${row.steps_per_s.toFixed(1)} steps/s, ${row.gflops.toFixed(2)} GFLOP/s`,
+  );
   return row;
 }
 
@@ -155,13 +197,24 @@ function render(results) {
     '',
   );
   if (results.rows) renderTfjs(results, lines);
-  else lines.push('## Training-step throughput (TF.js in workerd)', '', 'Not run this time (`--only` without `tfjs`).', '');
+  else
+    lines.push(
+      '## Training-step throughput (TF.js in workerd)',
+      '',
+      'Not run this time (`--only` without `tfjs`).',
+      '',
+    );
   if (results.samplers) {
     sectionMachine(results.samplers, machine, lines, 'Sampler quality');
     renderSamplers(results.samplers, lines);
   }
   if (results.latency) {
-    sectionMachine(results.latency, machine, lines, 'Ask latency, runners, edge study and LR suggestions against a synthetic grid');
+    sectionMachine(
+      results.latency,
+      machine,
+      lines,
+      'Ask latency, runners, edge study and LR suggestions against a synthetic grid',
+    );
     renderLatency(results.latency, lines);
   }
   if (results.lr_real) renderLrReal(results.lr_real, lines);
@@ -177,7 +230,10 @@ function render(results) {
 function sectionMachine(section, top, lines, what) {
   const m = section.machine;
   if (!m || m.date === top.date) return;
-  lines.push(`(${what}: measured separately, \`--only\` on ${m.date}: ${m.cpu_model}, ${m.cores} cores; Node ${m.node}; wrangler ${m.wrangler}, workerd ${m.workerd}; load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(', ')}.)`, '');
+  lines.push(
+    `(${what}: measured separately, \`--only\` on ${m.date}: ${m.cpu_model}, ${m.cores} cores; Node ${m.node}; wrangler ${m.wrangler}, workerd ${m.workerd}; load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(', ')}.)`,
+    '',
+  );
 }
 
 function renderTfjs(results, lines) {
@@ -189,7 +245,9 @@ function renderTfjs(results, lines) {
     `Timing: 5 warm-up steps, then steps until ≥ ${SECONDS} s elapsed (and ≥ 20 steps), reading the loss with dataSync() every step; measured with performance.now() inside workerd (one variant per request).`,
     '',
   );
-  lines.push('| Variant | Backend | Steps | Time (s) | Steps/s | GFLOP/s | Median step (ms) | Last loss |');
+  lines.push(
+    '| Variant | Backend | Steps | Time (s) | Steps/s | GFLOP/s | Median step (ms) | Last loss |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const label = LABELS[r.variant] ?? r.variant;
@@ -209,7 +267,10 @@ function renderTfjs(results, lines) {
   lines.push('| Ratio (steps/s) | Value | Target |');
   lines.push('|---|---:|---|');
   for (const q of ratios) {
-    const target = q.target == null ? '' : `≥ ${q.target} ${q.pass == null ? '' : q.pass ? '(met)' : '(NOT met)'}`;
+    const target =
+      q.target == null
+        ? ''
+        : `≥ ${q.target} ${q.pass == null ? '' : q.pass ? '(met)' : '(NOT met)'}`;
     lines.push(`| ${q.name} | ${q.value == null ? '—' : q.value.toFixed(2) + '×'} | ${target} |`);
   }
   lines.push('');
@@ -234,14 +295,18 @@ function renderTfjs(results, lines) {
       );
     }
   }
-  lines.push('- The matmul-only row is not a training step: it times just the eight plain matMuls one step needs (x·W1, a1·W2, a2·W3; x\u1d40·dz1, a1\u1d40·dz2, a2\u1d40·dz3; dz3·W3\u1d40, dz2·W2\u1d40) on pre-transposed inputs, i.e. the ceiling for any step built on the backend\'s matMul.');
+  lines.push(
+    "- The matmul-only row is not a training step: it times just the eight plain matMuls one step needs (x·W1, a1·W2, a2·W3; x\u1d40·dz1, a1\u1d40·dz2, a2\u1d40·dz3; dz3·W3\u1d40, dz2·W2\u1d40) on pre-transposed inputs, i.e. the ceiling for any step built on the backend's matMul.",
+  );
   lines.push(
     '- What each change to the training step bought (reference probe, WASM-SIMD, this machine, measured while it was built on 2026-11-28; the rows above re-measure the first, second and last): ' +
       'naive tf.variableGrads step ~23-25 steps/s; explicit transposes so every product is a plain matMul (customGrad) ~79 (3.1x: the transposed matMuls were the bottleneck); ' +
       'hand-written forward/backward with loss and logit gradient in JS, no first-layer input gradient, no autodiff tape ~104 (1.3x); ' +
       'transposed layout with weights stored as W\u1d40 so a weight is never the operand XNNPACK packs (it repacked the 784x256 weight every step, since an update makes a new tensor) ~170 (1.6x).',
   );
-  lines.push('- Naive variants: tf.variable parameters, relu(matMul(x, W) + b), tf.losses.softmaxCrossEntropy, tf.train.sgd(0.01).minimize (tf.variableGrads); the "explicit transposes" variant wraps the dense matMul in tf.customGrad with dx = matMul(dy, transpose(W)), dW = matMul(transpose(x), dy).');
+  lines.push(
+    '- Naive variants: tf.variable parameters, relu(matMul(x, W) + b), tf.losses.softmaxCrossEntropy, tf.train.sgd(0.01).minimize (tf.variableGrads); the "explicit transposes" variant wraps the dense matMul in tf.customGrad with dx = matMul(dy, transpose(W)), dW = matMul(transpose(x), dy).',
+  );
   lines.push('');
 }
 
@@ -257,42 +322,67 @@ const ALPHA = 0.05;
 /** Column label of a sampler spec (bench/samplers.ts takes `name:option=value`). */
 const samplerLabel = (s) => (s === 'tpe:multivariate=true' ? 'tpe (multivariate)' : s);
 
-
-
-
-
-
-
 function strideSamplers() {
-  log(`sampler quality: npx tsx bench/samplers.ts (${QUALITY_SAMPLERS.join(', ')}; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`);
-  const r = spawnSync('npx', ['tsx', path.join(here, 'samplers.ts'), '--trials', String(QUALITY_TRIALS), '--seeds', String(QUALITY_SEEDS), '--samplers', QUALITY_SAMPLERS.join(',')], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 1_800_000,
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) throw new Error(`bench/samplers.ts failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`);
+  log(
+    `sampler quality: npx tsx bench/samplers.ts (${QUALITY_SAMPLERS.join(', ')}; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`,
+  );
+  const r = spawnSync(
+    'npx',
+    [
+      'tsx',
+      path.join(here, 'samplers.ts'),
+      '--trials',
+      String(QUALITY_TRIALS),
+      '--seeds',
+      String(QUALITY_SEEDS),
+      '--samplers',
+      QUALITY_SAMPLERS.join(','),
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 1_800_000,
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `bench/samplers.ts failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`,
+    );
   const out = lastJsonLine(r.stdout);
   log(`  done in ${out.seconds.toFixed(1)} s`);
   return out;
 }
 
-
-
 /** Optuna's TPE on the problems; `fixLogpdf`: with the upstream fix of optuna#5109 patched in (see optuna_ref.py). */
 function optunaRun(fixLogpdf = false) {
   const py = findOptunaPython();
-  if (!py) return { skipped: 'optuna not found (tried /usr/bin/python3, python3): apt-get install python3-optuna' };
-  log(`running bench/optuna_ref.py${fixLogpdf ? ' --fix-logpdf' : ''} with ${py} (TPESampler defaults; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`);
-  const args = [path.join(here, 'optuna_ref.py'), '--trials', String(QUALITY_TRIALS), '--seeds', String(QUALITY_SEEDS), ...(fixLogpdf ? ['--fix-logpdf'] : [])];
+  if (!py)
+    return {
+      skipped: 'optuna not found (tried /usr/bin/python3, python3): apt-get install python3-optuna',
+    };
+  log(
+    `running bench/optuna_ref.py${fixLogpdf ? ' --fix-logpdf' : ''} with ${py} (TPESampler defaults; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`,
+  );
+  const args = [
+    path.join(here, 'optuna_ref.py'),
+    '--trials',
+    String(QUALITY_TRIALS),
+    '--seeds',
+    String(QUALITY_SEEDS),
+    ...(fixLogpdf ? ['--fix-logpdf'] : []),
+  ];
   const r = spawnSync(py, args, {
     encoding: 'utf8',
     timeout: 300_000,
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (r.status !== 0) return { skipped: `optuna_ref.py failed (${py}, exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}` };
+  if (r.status !== 0)
+    return {
+      skipped: `optuna_ref.py failed (${py}, exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' ')}`,
+    };
   const out = lastJsonLine(r.stdout);
   for (const cell of Object.values(out.results)) {
     cell.median = quantile(cell.regrets, 0.5);
@@ -324,14 +414,29 @@ function samplerSection() {
   // An Optuna with the logpdf bug (optuna#5109; Debian's 3.1.0 has it) runs a second time with the fix.
   const optunaFixed = !optuna.skipped && optuna.logpdf_scale_bug ? optunaRun(true) : null;
   const problems = stride.problems.map((p) => p.name);
-  const section = { trials: stride.trials, seeds: stride.seeds, samplers: stride.samplers, problems: stride.problems, stride: stride.results, optuna, optuna_fixed: optunaFixed, checks: stride.checks, node_seconds: stride.seconds };
+  const section = {
+    trials: stride.trials,
+    seeds: stride.seeds,
+    samplers: stride.samplers,
+    problems: stride.problems,
+    stride: stride.results,
+    optuna,
+    optuna_fixed: optunaFixed,
+    checks: stride.checks,
+    node_seconds: stride.seconds,
+  };
   // The two implementations of the problems must agree (argmin and four fixed points).
   if (!optuna.skipped) {
     const mismatches = [];
     for (const p of problems) {
       const a = stride.checks[p];
       const b = optuna.checks?.[p];
-      if (!b || a.length !== b.length || a.some((v, i) => !sameNumber(v, b[i]) && Math.abs(v - b[i]) > 1e-12)) mismatches.push(p);
+      if (
+        !b ||
+        a.length !== b.length ||
+        a.some((v, i) => !sameNumber(v, b[i]) && Math.abs(v - b[i]) > 1e-12)
+      )
+        mismatches.push(p);
     }
     section.check_mismatches = mismatches;
     const med = (p, s) => stride.results[p][s].median;
@@ -339,9 +444,16 @@ function samplerSection() {
     const best = (p) => Math.min(...stride.samplers.map((s) => med(p, s)));
     section.comparison = {
       best_stride_vs_optuna: tally(problems, best, opt),
-      per_sampler: Object.fromEntries(stride.samplers.map((s) => [s, tally(problems, (p) => med(p, s), opt)])),
+      per_sampler: Object.fromEntries(
+        stride.samplers.map((s) => [s, tally(problems, (p) => med(p, s), opt)]),
+      ),
       // Geometric mean over problems of (stride TPE median / Optuna TPE median); < 1: stride lower.
-      tpe_median_ratio_geomean: Math.exp(problems.reduce((acc, p) => acc + Math.log(Math.max(med(p, 'tpe'), 1e-300) / Math.max(opt(p), 1e-300)), 0) / problems.length),
+      tpe_median_ratio_geomean: Math.exp(
+        problems.reduce(
+          (acc, p) => acc + Math.log(Math.max(med(p, 'tpe'), 1e-300) / Math.max(opt(p), 1e-300)),
+          0,
+        ) / problems.length,
+      ),
     };
     // auto against Optuna TPE, problem by problem: medians and a two-sided Mann-Whitney U test.
     if (stride.samplers.includes('auto')) {
@@ -350,11 +462,25 @@ function samplerSection() {
         const b = optuna.results[p].regrets;
         const { u, p: pValue } = mannWhitneyU(a, b);
         const lower = med(p, 'auto') < opt(p);
-        return { problem: p, auto: med(p, 'auto'), gp: med(p, 'gp'), tpe: med(p, 'tpe'), optuna: opt(p), u, p: pValue, lower, significant: pValue < ALPHA };
+        return {
+          problem: p,
+          auto: med(p, 'auto'),
+          gp: med(p, 'gp'),
+          tpe: med(p, 'tpe'),
+          optuna: opt(p),
+          u,
+          p: pValue,
+          lower,
+          significant: pValue < ALPHA,
+        };
       });
       // The check of mannWhitneyU: scipy's p-values on the same vectors.
-      const scipy = scipyMannWhitney(problems.map((p) => [stride.results[p].auto.regrets, optuna.results[p].regrets]));
-      const check = scipy ? { max_abs_diff: Math.max(...scipy.map((v, i) => Math.abs(v - tests[i].p))), scipy } : null;
+      const scipy = scipyMannWhitney(
+        problems.map((p) => [stride.results[p].auto.regrets, optuna.results[p].regrets]),
+      );
+      const check = scipy
+        ? { max_abs_diff: Math.max(...scipy.map((v, i) => Math.abs(v - tests[i].p))), scipy }
+        : null;
       section.auto_vs_optuna = {
         alpha: ALPHA,
         tests,
@@ -368,8 +494,16 @@ function samplerSection() {
       const fixed = (p) => optunaFixed.results[p].median;
       section.comparison.vs_fixed = {
         best_stride: tally(problems, best, fixed),
-        per_sampler: Object.fromEntries(stride.samplers.map((s) => [s, tally(problems, (p) => med(p, s), fixed)])),
-        tpe_median_ratio_geomean: Math.exp(problems.reduce((acc, p) => acc + Math.log(Math.max(med(p, 'tpe'), 1e-300) / Math.max(fixed(p), 1e-300)), 0) / problems.length),
+        per_sampler: Object.fromEntries(
+          stride.samplers.map((s) => [s, tally(problems, (p) => med(p, s), fixed)]),
+        ),
+        tpe_median_ratio_geomean: Math.exp(
+          problems.reduce(
+            (acc, p) =>
+              acc + Math.log(Math.max(med(p, 'tpe'), 1e-300) / Math.max(fixed(p), 1e-300)),
+            0,
+          ) / problems.length,
+        ),
       };
     }
   }
@@ -389,14 +523,18 @@ function renderSamplers(q, lines) {
   const { optuna } = q;
   const fixed = q.optuna_fixed && !q.optuna_fixed.skipped ? q.optuna_fixed : null;
   const problems = q.problems.map((p) => p.name);
-  const cols = [...q.samplers.map((s) => ({ label: samplerLabel(s), cell: (p) => q.stride[p][s] }))];
+  const cols = [
+    ...q.samplers.map((s) => ({ label: samplerLabel(s), cell: (p) => q.stride[p][s] })),
+  ];
   if (!optuna.skipped) cols.push({ label: 'optuna-tpe', cell: (p) => optuna.results[p] });
   if (fixed) cols.push({ label: 'optuna-tpe + #5110 fix', cell: (p) => fixed.results[p] });
   lines.push('## Sampler quality', '');
   lines.push(
     `Simple regret (best value found − known global minimum; lower is better) after ${q.trials} sequential trials, median [25th–75th percentile] over seeds ${q.seeds[0]}..${q.seeds[q.seeds.length - 1]} (${q.seeds.length} runs per cell; quantiles interpolate linearly). ` +
       `stride: \`makeSampler(name, { seed })\` with default options (tpe (multivariate): \`{ multivariate: true }\`; gp warps the values with a fitted Yeo-Johnson transform by default), one \`sample()\` per trial on the full history (bench/samplers.ts, Node ${process.version}). ` +
-      (optuna.skipped ? '' : `optuna-tpe: Optuna ${optuna.optuna} \`TPESampler(seed=seed)\` with defaults (Python ${optuna.python}, ${optuna.python_path}; bench/optuna_ref.py). `) +
+      (optuna.skipped
+        ? ''
+        : `optuna-tpe: Optuna ${optuna.optuna} \`TPESampler(seed=seed)\` with defaults (Python ${optuna.python}, ${optuna.python_path}; bench/optuna_ref.py). `) +
       'Bold: lowest median in the row.',
     '',
   );
@@ -420,12 +558,19 @@ function renderSamplers(q, lines) {
     const n = problems.length;
     const b = c.best_stride_vs_optuna;
     const t = c.per_sampler.tpe;
-    lines.push('| Comparison of medians with Optuna TPE | stride lower | tie | Optuna lower | Target |');
+    lines.push(
+      '| Comparison of medians with Optuna TPE | stride lower | tie | Optuna lower | Target |',
+    );
     lines.push('|---|---:|---:|---:|---|');
-    lines.push(`| best stride sampler per problem | ${b.wins} | ${b.ties} | ${b.losses} | lower on ≥ 6 of ${n}: ${b.wins >= 6 ? 'met' : '**NOT met**'} |`);
+    lines.push(
+      `| best stride sampler per problem | ${b.wins} | ${b.ties} | ${b.losses} | lower on ≥ 6 of ${n}: ${b.wins >= 6 ? 'met' : '**NOT met**'} |`,
+    );
     for (const s of q.samplers) {
       const x = c.per_sampler[s];
-      const target = s === 'tpe' ? `at least as good (lower or tied on ≥ as many problems as it loses): ${t.wins + t.ties >= t.losses ? 'met' : '**NOT met**'}` : '';
+      const target =
+        s === 'tpe'
+          ? `at least as good (lower or tied on ≥ as many problems as it loses): ${t.wins + t.ties >= t.losses ? 'met' : '**NOT met**'}`
+          : '';
       lines.push(`| stride ${samplerLabel(s)} | ${x.wins} | ${x.ties} | ${x.losses} | ${target} |`);
     }
     lines.push('');
@@ -436,11 +581,21 @@ function renderSamplers(q, lines) {
         `**Target: \`auto\` lower median regret than Optuna TPE on every problem, significantly (two-sided Mann–Whitney U, p < ${av.alpha}) on most: ${met ? 'met' : '**NOT met**'}** — lower on ${av.lower} of ${n}, significantly on ${av.lower_significant}; significantly higher on ${av.higher_significant}.`,
         '',
       );
-      lines.push('| Problem | auto | gp | tpe | optuna-tpe | U (auto) | p (two-sided) | auto vs Optuna |');
+      lines.push(
+        '| Problem | auto | gp | tpe | optuna-tpe | U (auto) | p (two-sided) | auto vs Optuna |',
+      );
       lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
       for (const t of av.tests) {
-        const verdict = t.significant ? (t.lower ? 'lower, significant' : '**higher, significant**') : t.lower ? 'lower, n.s.' : '**higher**, n.s.';
-        lines.push(`| ${t.problem} | ${sig(t.auto)} | ${sig(t.gp)} | ${sig(t.tpe)} | ${sig(t.optuna)} | ${t.u} | ${t.p < 1e-4 ? t.p.toExponential(1) : t.p.toFixed(4)} | ${verdict} |`);
+        const verdict = t.significant
+          ? t.lower
+            ? 'lower, significant'
+            : '**higher, significant**'
+          : t.lower
+            ? 'lower, n.s.'
+            : '**higher**, n.s.';
+        lines.push(
+          `| ${t.problem} | ${sig(t.auto)} | ${sig(t.gp)} | ${sig(t.tpe)} | ${sig(t.optuna)} | ${t.u} | ${t.p < 1e-4 ? t.p.toExponential(1) : t.p.toFixed(4)} | ${verdict} |`,
+        );
       }
       lines.push('');
       lines.push(
@@ -450,7 +605,10 @@ function renderSamplers(q, lines) {
         '',
       );
     }
-    lines.push(`Geometric mean over the ${n} problems of (stride TPE median regret / Optuna TPE median regret): ${c.tpe_median_ratio_geomean.toFixed(2)} (< 1: stride's TPE lower).`, '');
+    lines.push(
+      `Geometric mean over the ${n} problems of (stride TPE median regret / Optuna TPE median regret): ${c.tpe_median_ratio_geomean.toFixed(2)} (< 1: stride's TPE lower).`,
+      '',
+    );
     if (optuna.logpdf_scale_bug) {
       lines.push(
         `**Caveat: this Optuna (${optuna.optuna}) has the TPE density bug optuna/optuna#5109**: \`_truncnorm.logpdf\` omits the −log(σ) term, so its Parzen estimators l(x) and g(x) are not normalised densities (a kernel of width σ counts σ times too much) and it is a different algorithm from the TPE of Optuna ≥ 3.5 (fixed by optuna/optuna#5110) — and from stride's, which follows the corrected formula. The targets above are judged against it as installed, as asked; the last column runs the same Optuna with the upstream fix patched in (bench/optuna_ref.py --fix-logpdf), i.e. like-for-like with stride's TPE:`,
@@ -458,29 +616,47 @@ function renderSamplers(q, lines) {
       );
       if (c.vs_fixed) {
         const f = c.vs_fixed;
-        lines.push('| Comparison of medians with Optuna TPE + fix | stride lower | tie | Optuna lower |');
+        lines.push(
+          '| Comparison of medians with Optuna TPE + fix | stride lower | tie | Optuna lower |',
+        );
         lines.push('|---|---:|---:|---:|');
-        lines.push(`| best stride sampler per problem | ${f.best_stride.wins} | ${f.best_stride.ties} | ${f.best_stride.losses} |`);
-        for (const s of q.samplers) lines.push(`| stride ${samplerLabel(s)} | ${f.per_sampler[s].wins} | ${f.per_sampler[s].ties} | ${f.per_sampler[s].losses} |`);
+        lines.push(
+          `| best stride sampler per problem | ${f.best_stride.wins} | ${f.best_stride.ties} | ${f.best_stride.losses} |`,
+        );
+        for (const s of q.samplers)
+          lines.push(
+            `| stride ${samplerLabel(s)} | ${f.per_sampler[s].wins} | ${f.per_sampler[s].ties} | ${f.per_sampler[s].losses} |`,
+          );
         lines.push('');
-        lines.push(`Geometric mean of (stride TPE median / fixed Optuna TPE median): ${f.tpe_median_ratio_geomean.toFixed(2)}.`, '');
+        lines.push(
+          `Geometric mean of (stride TPE median / fixed Optuna TPE median): ${f.tpe_median_ratio_geomean.toFixed(2)}.`,
+          '',
+        );
       } else if (q.optuna_fixed?.skipped) {
         lines.push(`(The fixed run failed: ${q.optuna_fixed.skipped}.)`, '');
       }
     }
   }
-  lines.push('Time per suggestion (ms): stride = mean wall time of one `sample()` call over all trials and seeds (in brackets: trials 41–50 only, where the model-based samplers work on 40+ trials); optuna-tpe = mean time per trial of `study.optimize` (sampling, in-memory storage and the objective).', '');
+  lines.push(
+    'Time per suggestion (ms): stride = mean wall time of one `sample()` call over all trials and seeds (in brackets: trials 41–50 only, where the model-based samplers work on 40+ trials); optuna-tpe = mean time per trial of `study.optimize` (sampling, in-memory storage and the objective).',
+    '',
+  );
   lines.push(`| Problem | ${cols.map((c) => c.label).join(' | ')} |`);
   lines.push(`|---|${cols.map(() => '---:').join('|')}|`);
   for (const p of problems) {
-    const cells = q.samplers.map((s) => `${fmt(q.stride[p][s].ms_per_sample_mean, 2)} [${fmt(q.stride[p][s].ms_per_sample_late, 2)}]`);
+    const cells = q.samplers.map(
+      (s) =>
+        `${fmt(q.stride[p][s].ms_per_sample_mean, 2)} [${fmt(q.stride[p][s].ms_per_sample_late, 2)}]`,
+    );
     if (!optuna.skipped) cells.push(fmt(optuna.results[p].ms_per_trial, 2));
     if (fixed) cells.push(fmt(fixed.results[p].ms_per_trial, 2));
     lines.push(`| ${p} | ${cells.join(' | ')} |`);
   }
   lines.push('');
   lines.push('Notes:', '');
-  lines.push('- Problems and domains: Branin x1 ∈ [−5, 10], x2 ∈ [0, 15] (min 0.397887); Hartmann6 [0, 1]^6 (min −3.32237); Rosenbrock [−5, 10]^4 (min 0); Ackley [−32.768, 32.768]^5 (min 0); Levy [−10, 10]^4 (min 0); Styblinski-Tang [−5, 5]^5 (min −39.16617 × 5); six-hump camel x1 ∈ [−3, 3], x2 ∈ [−2, 2] (min −1.031628). All parameters plain (linear) floats.');
+  lines.push(
+    '- Problems and domains: Branin x1 ∈ [−5, 10], x2 ∈ [0, 15] (min 0.397887); Hartmann6 [0, 1]^6 (min −3.32237); Rosenbrock [−5, 10]^4 (min 0); Ackley [−32.768, 32.768]^5 (min 0); Levy [−10, 10]^4 (min 0); Styblinski-Tang [−5, 5]^5 (min −39.16617 × 5); six-hump camel x1 ∈ [−3, 3], x2 ∈ [−2, 2] (min −1.031628). All parameters plain (linear) floats.',
+  );
   lines.push(
     '- LR/optimizer (conditional): `optimizer` ∈ {sgd, adam, rmsprop}; `lr` log-uniform [1e−5, 1]; `weight_decay` log-uniform [1e−6, 0.1]; `momentum` [0, 0.99] only for sgd; `beta2` [0.9, 0.9999] only for adam. A smooth synthetic validation loss: sgd 0.25 + 0.1·(log10 lr − log10(0.1·(1 − m)))² + 0.5·(m − 0.9)²; adam 0.20 + 0.1·(log10 lr + 3.5)² + 0.04·(log10(1 − β2) + 2.5)²; rmsprop 0.23 + 0.12·(log10 lr + 3)²; plus 0.02·(log10 wd + 4)² for all and a divergence wall 3·max(0, log10 lr − limit)² (limit −0.5 for sgd, −2 otherwise). Global minimum 0.20 (adam, lr 10^−3.5, β2 = 1 − 10^−2.5, wd 1e−4); the best sgd and rmsprop runs reach 0.25 and 0.23, so a regret below 0.03 means the search found adam. In Optuna the conditional parameters are suggested inside `if` branches.',
   );
@@ -494,11 +670,21 @@ function renderSamplers(q, lines) {
         : `- **Cross-check FAILED**: the TypeScript and Python definitions disagree on ${q.check_mismatches.join(', ')}; the Optuna column is not comparable there.`,
     );
   }
-  lines.push(`- Random and QMC do not learn; they are there as the floor a model-based sampler should beat. With ${q.seeds.length} seeds per cell, differences within the IQRs are rarely significant; the Mann–Whitney table above tests auto against Optuna.`);
-  lines.push('- `auto` (the default): QMC for the first 10 complete trials, then GP for spaces that are not mostly categorical while the study has fewer than 300 complete trials, TPE (multivariate) otherwise (src/tuning/samplers/auto.ts). On these 50-trial runs it is the GP after a Sobol\' start instead of a random one.');
-  lines.push('- Optuna\'s TPE defaults are those of the installed version (3.x/4.x: univariate, as stride\'s `tpe` default; Optuna 5 switched single-objective studies to the multivariate TPE). BENCH_OPTUNA_PYTHON names another Python (with another Optuna) to try first.');
-  lines.push("- stride's `tpe` stays univariate by default although the multivariate column is usually better in these sequential runs: the multivariate kernel's shared (Scott) bandwidth is wide, so the constant liar barely moves g(x) and parallel workers' asks crowd around the same point (test/tuning/tpe.test.ts measures the liar on the univariate kernel). Pick `multivariate: true` for sequential studies.");
-  lines.push("- gp's output warping (Yeo-Johnson with maximum-likelihood λ, as in HEBO) pulls in the long tail of bad values before standardising; it took Rosenbrock-4D from ~585 to ~25 and Levy-4D from ~1.3 to ~0.5 median regret when it was added (2026-11-29; `warp_output: false` turns it off).");
+  lines.push(
+    `- Random and QMC do not learn; they are there as the floor a model-based sampler should beat. With ${q.seeds.length} seeds per cell, differences within the IQRs are rarely significant; the Mann–Whitney table above tests auto against Optuna.`,
+  );
+  lines.push(
+    "- `auto` (the default): QMC for the first 10 complete trials, then GP for spaces that are not mostly categorical while the study has fewer than 300 complete trials, TPE (multivariate) otherwise (src/tuning/samplers/auto.ts). On these 50-trial runs it is the GP after a Sobol' start instead of a random one.",
+  );
+  lines.push(
+    "- Optuna's TPE defaults are those of the installed version (3.x/4.x: univariate, as stride's `tpe` default; Optuna 5 switched single-objective studies to the multivariate TPE). BENCH_OPTUNA_PYTHON names another Python (with another Optuna) to try first.",
+  );
+  lines.push(
+    "- stride's `tpe` stays univariate by default although the multivariate column is usually better in these sequential runs: the multivariate kernel's shared (Scott) bandwidth is wide, so the constant liar barely moves g(x) and parallel workers' asks crowd around the same point (test/tuning/tpe.test.ts measures the liar on the univariate kernel). Pick `multivariate: true` for sequential studies.",
+  );
+  lines.push(
+    "- gp's output warping (Yeo-Johnson with maximum-likelihood λ, as in HEBO) pulls in the long tail of bad values before standardising; it took Rosenbrock-4D from ~585 to ~25 and Levy-4D from ~1.3 to ~0.5 median regret when it was added (2026-11-29; `warp_output: false` turns it off).",
+  );
   lines.push('');
 }
 
@@ -532,9 +718,13 @@ const LATENCY_SPACE = {
 /** A smooth synthetic validation loss over LATENCY_SPACE (values only need to be plausible). */
 function latencyObjective(p) {
   const u = Math.log10(p.lr);
-  return 0.3 + 0.1 * (u + 2.5 - 0.15 * Math.log2(p.batch_size / 64)) ** 2 + 0.02 * (Math.log10(p.weight_decay) + 4) ** 2 + 0.3 * (p.momentum - 0.9) ** 2;
+  return (
+    0.3 +
+    0.1 * (u + 2.5 - 0.15 * Math.log2(p.batch_size / 64)) ** 2 +
+    0.02 * (Math.log10(p.weight_decay) + 4) ** 2 +
+    0.3 * (p.momentum - 0.9) ** 2
+  );
 }
-
 
 function randomParams(rand) {
   const logU = (lo, hi) => Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo)));
@@ -550,7 +740,10 @@ async function api(base, method, pathname, body) {
   const t0 = performance.now();
   const res = await fetch(new URL(pathname, base), {
     method,
-    headers: { Authorization: `Bearer ${BENCH_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      Authorization: `Bearer ${BENCH_KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -579,13 +772,20 @@ async function pool(items, n, fn) {
  * trials are asked without the sampler, so filling costs the same for every sampler.
  */
 async function fill(base, id, count, rand) {
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const batch = Math.min(100, count - done);
     const params = Array.from({ length: batch }, () => randomParams(rand));
-    await pool(params, FILL_CONCURRENCY, (p) => api(base, 'POST', `/v1/studies/${id}/trials`, { params: p }));
+    await pool(params, FILL_CONCURRENCY, (p) =>
+      api(base, 'POST', `/v1/studies/${id}/trials`, { params: p }),
+    );
     const { body } = await api(base, 'POST', `/v1/studies/${id}/ask`, { count: batch });
-    if (body.trials.length !== batch) throw new Error(`fill: asked for ${batch} enqueued trials, got ${body.trials.length}`);
-    await pool(body.trials, FILL_CONCURRENCY, (t) => api(base, 'POST', `/v1/studies/${id}/trials/${t.number}/tell`, { value: latencyObjective(t.params) }));
+    if (body.trials.length !== batch)
+      throw new Error(`fill: asked for ${batch} enqueued trials, got ${body.trials.length}`);
+    await pool(body.trials, FILL_CONCURRENCY, (t) =>
+      api(base, 'POST', `/v1/studies/${id}/trials/${t.number}/tell`, {
+        value: latencyObjective(t.params),
+      }),
+    );
     done += batch;
   }
 }
@@ -624,14 +824,23 @@ async function latencySection() {
         for (let w = 0; w < LATENCY_WARMUP; w++) {
           const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
           firstMs ??= ms;
-          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: warm-up' });
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, {
+            state: 'failed',
+            error: 'bench: warm-up',
+          });
         }
         const times = [];
         const t1 = performance.now();
-        while (times.length < LATENCY_ASKS && (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)) {
+        while (
+          times.length < LATENCY_ASKS &&
+          (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)
+        ) {
           const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
           times.push(ms);
-          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, { state: 'failed', error: 'bench: latency probe' });
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, {
+            state: 'failed',
+            error: 'bench: latency probe',
+          });
         }
         const point = {
           complete: target,
@@ -647,14 +856,23 @@ async function latencySection() {
           times_ms: times,
         };
         points.push(point);
-        log(`  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${times.length} asks (filled in ${fillS.toFixed(1)} s)`);
+        log(
+          `  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${times.length} asks (filled in ${fillS.toFixed(1)} s)`,
+        );
       }
       rows.push({ sampler, study_id: study.id, points });
     }
     const runners = await runnerRuns(base);
     const edge = await edgeRun(base);
     const suggest = await suggestQuality(base);
-    return { rows, targets: LATENCY_TARGETS, runners, edge, suggest, seconds: (performance.now() - started) / 1000 };
+    return {
+      rows,
+      targets: LATENCY_TARGETS,
+      runners,
+      edge,
+      suggest,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await stride.dispose();
     log('worker stopped');
@@ -677,7 +895,10 @@ async function runnerRuns(base) {
     // Warm-up: a few cycles so the object and the code are warm.
     for (let i = 0; i < 5; i++) {
       const { body: g } = await api(base, 'POST', '/v1/runners/lease', { study_id: study.id });
-      await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: 1, lease_token: g.lease.token });
+      await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, {
+        value: 1,
+        lease_token: g.lease.token,
+      });
     }
     const leaseMs = [];
     let cycles = 0;
@@ -686,16 +907,31 @@ async function runnerRuns(base) {
     await Promise.all(
       Array.from({ length: n }, async () => {
         while (performance.now() < deadline) {
-          const { body: g, ms } = await api(base, 'POST', '/v1/runners/lease', { study_id: study.id, runner: { name: 'bench' } });
+          const { body: g, ms } = await api(base, 'POST', '/v1/runners/lease', {
+            study_id: study.id,
+            runner: { name: 'bench' },
+          });
           leaseMs.push(ms);
-          await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: latencyObjective(g.trial.params), lease_token: g.lease.token });
+          await api(base, 'POST', `/v1/studies/${study.id}/trials/${g.trial.number}/tell`, {
+            value: latencyObjective(g.trial.params),
+            lease_token: g.lease.token,
+          });
           cycles++;
         }
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    const row = { runners: n, cycles, seconds, cycles_per_s: cycles / seconds, lease_median_ms: quantile(leaseMs, 0.5), lease_p75_ms: quantile(leaseMs, 0.75) };
-    log(`  ${n} runners: ${row.cycles_per_s.toFixed(1)} lease+tell round trips/s (${cycles} in ${seconds.toFixed(1)} s), lease median ${row.lease_median_ms.toFixed(1)} ms`);
+    const row = {
+      runners: n,
+      cycles,
+      seconds,
+      cycles_per_s: cycles / seconds,
+      lease_median_ms: quantile(leaseMs, 0.5),
+      lease_p75_ms: quantile(leaseMs, 0.75),
+    };
+    log(
+      `  ${n} runners: ${row.cycles_per_s.toFixed(1)} lease+tell round trips/s (${cycles} in ${seconds.toFixed(1)} s), lease median ${row.lease_median_ms.toFixed(1)} ms`,
+    );
     out.push(row);
   }
   return out;
@@ -716,7 +952,15 @@ const EDGE_BENCH_STUDY = {
     probe: {
       model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
       task: 'classification',
-      data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 },
+      data: {
+        kind: 'synthetic',
+        name: 'spirals',
+        n: 2048,
+        features: 2,
+        classes: 3,
+        noise: 0.1,
+        seed: 1,
+      },
       optimizer: { name: 'sgd' },
       batch_size: 64,
       seed: 0,
@@ -729,19 +973,60 @@ const EDGE_BENCH_STUDY = {
 const SUGGEST_TASKS = [
   {
     name: 'spirals, MLP 64-64, SGD+momentum',
-    probe: { model: { hidden: [64, 64] }, data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 64, seed: 0 },
+    probe: {
+      model: { hidden: [64, 64] },
+      data: {
+        kind: 'synthetic',
+        name: 'spirals',
+        n: 2048,
+        features: 2,
+        classes: 3,
+        noise: 0.1,
+        seed: 1,
+      },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 64,
+      seed: 0,
+    },
   },
   {
     name: 'moons, MLP 32, Adam',
-    probe: { model: { hidden: [32] }, data: { kind: 'synthetic', name: 'moons', n: 2048, features: 2, noise: 0.25, seed: 2 }, optimizer: { name: 'adam' }, batch_size: 32, seed: 0 },
+    probe: {
+      model: { hidden: [32] },
+      data: { kind: 'synthetic', name: 'moons', n: 2048, features: 2, noise: 0.25, seed: 2 },
+      optimizer: { name: 'adam' },
+      batch_size: 32,
+      seed: 0,
+    },
   },
   {
     name: 'blobs 10-D 5 classes, MLP 128, Nesterov',
-    probe: { model: { hidden: [128] }, data: { kind: 'synthetic', name: 'blobs', n: 2048, features: 10, classes: 5, noise: 2, seed: 3 }, optimizer: { name: 'nesterov', momentum: 0.9 }, batch_size: 64, seed: 0 },
+    probe: {
+      model: { hidden: [128] },
+      data: {
+        kind: 'synthetic',
+        name: 'blobs',
+        n: 2048,
+        features: 10,
+        classes: 5,
+        noise: 2,
+        seed: 3,
+      },
+      optimizer: { name: 'nesterov', momentum: 0.9 },
+      batch_size: 64,
+      seed: 0,
+    },
   },
   {
     name: 'teacher regression, MLP 64, RMSprop',
-    probe: { model: { hidden: [64] }, task: 'regression', data: { kind: 'synthetic', name: 'teacher', n: 2048, features: 8, noise: 0.1, seed: 4 }, optimizer: { name: 'rmsprop' }, batch_size: 64, seed: 0 },
+    probe: {
+      model: { hidden: [64] },
+      task: 'regression',
+      data: { kind: 'synthetic', name: 'teacher', n: 2048, features: 8, noise: 0.1, seed: 4 },
+      optimizer: { name: 'rmsprop' },
+      batch_size: 64,
+      seed: 0,
+    },
   },
 ];
 const SUGGEST_EPOCHS = 20;
@@ -758,17 +1043,32 @@ async function suggestQuality(base) {
   const out = [];
   for (const task of SUGGEST_TASKS) {
     const t0 = performance.now();
-    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', { probe: task.probe, training: { epochs: SUGGEST_EPOCHS } });
+    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', {
+      probe: task.probe,
+      training: { epochs: SUGGEST_EPOCHS },
+    });
     const suggestS = (performance.now() - t0) / 1000;
     const c = sug.range_test.suggestion.candidates;
-    const points = { ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && v > 0)), suggestion: sug.range_test.suggestion.lr, validated: sug.lr, default: sug.validation?.candidates.find((x) => x.sources.includes('default'))?.lr ?? null };
-    const lrs = [...new Set([...SUGGEST_GRID, ...Object.values(points).filter((v) => v !== null && v > 0)])];
+    const points = {
+      ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && v > 0)),
+      suggestion: sug.range_test.suggestion.lr,
+      validated: sug.lr,
+      default: sug.validation?.candidates.find((x) => x.sources.includes('default'))?.lr ?? null,
+    };
+    const lrs = [
+      ...new Set([...SUGGEST_GRID, ...Object.values(points).filter((v) => v !== null && v > 0)]),
+    ];
     const { body: study } = await api(base, 'POST', '/v1/studies', {
       name: `bench-suggest ${task.name}`,
       space: { lr: { type: 'categorical', choices: lrs } },
       sampler: { name: 'grid', seed: 0 },
       max_trials: lrs.length,
-      executor: { kind: 'edge', probe: { ...task.probe, seed: 1 }, epochs: SUGGEST_EPOCHS, parallelism: 4 },
+      executor: {
+        kind: 'edge',
+        probe: { ...task.probe, seed: 1 },
+        epochs: SUGGEST_EPOCHS,
+        parallelism: 4,
+      },
     });
     await api(base, 'POST', `/v1/studies/${study.id}/run`);
     let s;
@@ -783,19 +1083,32 @@ async function suggestQuality(base) {
       const t = tr.trials.find((x) => x.params.lr === lr);
       return t && t.state === 'complete' ? t.value : null; // diverged or failed: no loss
     };
-    const grid = SUGGEST_GRID.map((lr) => ({ lr, loss: lossAt(lr) })).filter((g) => g.loss !== null);
+    const grid = SUGGEST_GRID.map((lr) => ({ lr, loss: lossAt(lr) })).filter(
+      (g) => g.loss !== null,
+    );
     const best = grid.reduce((a, b) => (b.loss < a.loss ? b : a), grid[0]);
     const sorted = grid.map((g) => g.loss).sort((a, b) => a - b);
     const row = {
       task: task.name,
       best_grid: best,
       grid_median: sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null,
-      points: Object.fromEntries(Object.entries(points).map(([k, lr]) => [k, { lr, loss: lr === null ? null : lossAt(lr), ratio: lr === null || lossAt(lr) === null ? null : lossAt(lr) / best.loss }])),
+      points: Object.fromEntries(
+        Object.entries(points).map(([k, lr]) => [
+          k,
+          {
+            lr,
+            loss: lr === null ? null : lossAt(lr),
+            ratio: lr === null || lossAt(lr) === null ? null : lossAt(lr) / best.loss,
+          },
+        ]),
+      ),
       validation_candidates: sug.validation?.candidates.length ?? 0,
       suggest_s: suggestS,
       train_s: (performance.now() - t1) / 1000,
     };
-    log(`  suggest quality, ${task.name}: validated ${row.points.validated.lr?.toPrecision(3)} ratio ${row.points.validated.ratio?.toFixed(2)}; default ratio ${row.points.default.ratio?.toFixed(2)} (suggest ${suggestS.toFixed(1)} s, grid ${row.train_s.toFixed(1)} s)`);
+    log(
+      `  suggest quality, ${task.name}: validated ${row.points.validated.lr?.toPrecision(3)} ratio ${row.points.validated.ratio?.toFixed(2)}; default ratio ${row.points.default.ratio?.toFixed(2)} (suggest ${suggestS.toFixed(1)} s, grid ${row.train_s.toFixed(1)} s)`,
+    );
     out.push(row);
   }
   return out;
@@ -815,8 +1128,17 @@ async function edgeRun(base) {
   const seconds = (performance.now() - t0) / 1000;
   const { body: tr } = await api(base, 'GET', `/v1/studies/${study.id}/trials`);
   const count = (st) => tr.trials.filter((t) => t.state === st).length;
-  const row = { seconds, completed: s.state === 'completed', complete: count('complete'), pruned: count('pruned'), failed: count('failed'), best: s.best_trial?.value ?? null };
-  log(`  edge study of 20 trials: ${seconds.toFixed(1)} s (${row.complete} complete, ${row.pruned} pruned, ${row.failed} failed; best ${row.best})`);
+  const row = {
+    seconds,
+    completed: s.state === 'completed',
+    complete: count('complete'),
+    pruned: count('pruned'),
+    failed: count('failed'),
+    best: s.best_trial?.value ?? null,
+  };
+  log(
+    `  edge study of 20 trials: ${seconds.toFixed(1)} s (${row.complete} complete, ${row.pruned} pruned, ${row.failed} failed; best ${row.best})`,
+  );
   return row;
 }
 
@@ -829,11 +1151,15 @@ function renderLatency(lat, lines) {
   lines.push(`| Sampler | ${LATENCY_POINTS.map((p) => `${p} trials`).join(' | ')} |`);
   lines.push(`|---|${LATENCY_POINTS.map(() => '---:').join('|')}|`);
   for (const r of lat.rows) {
-    const cells = r.points.map((p) => `${fmt(p.median_ms, 1)} [${fmt(p.p25_ms, 1)}, ${fmt(p.p75_ms, 1)}], max ${fmt(p.max_ms, 0)}; n ${p.asks}${p.capped ? ' (capped)' : ''}`);
+    const cells = r.points.map(
+      (p) =>
+        `${fmt(p.median_ms, 1)} [${fmt(p.p25_ms, 1)}, ${fmt(p.p75_ms, 1)}], max ${fmt(p.max_ms, 0)}; n ${p.asks}${p.capped ? ' (capped)' : ''}`,
+    );
     lines.push(`| ${r.sampler} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  const at = (s, n) => lat.rows.find((r) => r.sampler === s)?.points.find((p) => p.complete === n)?.median_ms;
+  const at = (s, n) =>
+    lat.rows.find((r) => r.sampler === s)?.points.find((p) => p.complete === n)?.median_ms;
   const target = ([s, n, ms]) => {
     const v = at(s, n);
     const who = s === 'random' ? 'the fixed cost (random)' : s.toUpperCase();
@@ -841,14 +1167,33 @@ function renderLatency(lat, lines) {
   };
   lines.push('Targets (issue 14):', '', ...(lat.targets ?? LATENCY_TARGETS).map(target), '');
   lines.push('Notes:', '');
-  lines.push(`- Random is the floor: its ask is HTTP, the Worker (auth, validation), the Durable Object call and the trial history (kept in the object's memory, re-reading only the rows written since the last ask), with almost no sampling work. Auto is GP on this all-numeric space below 300 complete trials, TPE from there. Past 192 complete trials GP is conditioned on 192 of them (the last 32, the best 96, an even spread of the rest) and refits its hyperparameters once every 16 trials, cached by the data they were fitted on; the asks timed here follow one another on the same history, so they reuse that fit (the ask that refits is slower: the first ask after each fill, untimed above, took ${lat.rows.find((r) => r.sampler === 'gp')?.points.map((p) => `${fmt(p.first_ms, 0)} ms at ${p.complete}`).join(', ') ?? '—'} for gp). The section took ${fmt(lat.seconds, 0)} s (filling included: ${lat.rows.map((r) => `${r.sampler} ${fmt(r.points.reduce((a, p) => a + p.fill_s, 0), 1)} s`).join(', ')}).`);
+  lines.push(
+    `- Random is the floor: its ask is HTTP, the Worker (auth, validation), the Durable Object call and the trial history (kept in the object's memory, re-reading only the rows written since the last ask), with almost no sampling work. Auto is GP on this all-numeric space below 300 complete trials, TPE from there. Past 192 complete trials GP is conditioned on 192 of them (the last 32, the best 96, an even spread of the rest) and refits its hyperparameters once every 16 trials, cached by the data they were fitted on; the asks timed here follow one another on the same history, so they reuse that fit (the ask that refits is slower: the first ask after each fill, untimed above, took ${
+      lat.rows
+        .find((r) => r.sampler === 'gp')
+        ?.points.map((p) => `${fmt(p.first_ms, 0)} ms at ${p.complete}`)
+        .join(', ') ?? '—'
+    } for gp). The section took ${fmt(lat.seconds, 0)} s (filling included: ${lat.rows
+      .map(
+        (r) =>
+          `${r.sampler} ${fmt(
+            r.points.reduce((a, p) => a + p.fill_s, 0),
+            1,
+          )} s`,
+      )
+      .join(', ')}).`,
+  );
   if (lat.rows.some((r) => r.points.some((p) => p.capped))) {
-    lines.push(`- (capped): measuring at that point stopped after ${LATENCY_POINT_BUDGET_MS / 1000} s with fewer than ${LATENCY_ASKS} asks timed (at least ${LATENCY_MIN_ASKS}).`);
+    lines.push(
+      `- (capped): measuring at that point stopped after ${LATENCY_POINT_BUDGET_MS / 1000} s with fewer than ${LATENCY_ASKS} asks timed (at least ${LATENCY_MIN_ASKS}).`,
+    );
   }
   lines.push(
-    '- GP\'s regret with the subset and the scheduled refit, against the exact GP before it (`npx tsx bench/samplers.ts --samplers gp`, the same seeds; the two are identical up to 192 trials): Hartmann6 at 500 trials, seeds 0 and 1: 0.00116 and 0.00144 before, the same after; Rosenbrock-4D at 300 trials, seeds 0 and 1: 1.22 and 2.87 before, 1.67 and 2.87 after; Levy-4D at 300 trials, seeds 0 and 1: 0.0235 and 0.0177 before, 0.0165 and 0.0177 after. One run of six worse, one better: no sign of a loss, on too few seeds to rule out a small one. Per ask in Node on the loaded machine: 0.8 to 3.4 s at 300 to 500 trials before, 0.05 to 0.5 s after.',
+    "- GP's regret with the subset and the scheduled refit, against the exact GP before it (`npx tsx bench/samplers.ts --samplers gp`, the same seeds; the two are identical up to 192 trials): Hartmann6 at 500 trials, seeds 0 and 1: 0.00116 and 0.00144 before, the same after; Rosenbrock-4D at 300 trials, seeds 0 and 1: 1.22 and 2.87 before, 1.67 and 2.87 after; Levy-4D at 300 trials, seeds 0 and 1: 0.0235 and 0.0177 before, 0.0165 and 0.0177 after. One run of six worse, one better: no sign of a loss, on too few seeds to rule out a small one. Per ask in Node on the loaded machine: 0.8 to 3.4 s at 300 to 500 trials before, 0.05 to 0.5 s after.",
   );
-  lines.push('- Local workerd on this machine, not Cloudflare\'s edge: no network, no cold starts, and a different CPU; deployed latency adds the round trip to the nearest data centre and to the Durable Object\'s home.');
+  lines.push(
+    "- Local workerd on this machine, not Cloudflare's edge: no network, no cold starts, and a different CPU; deployed latency adds the round trip to the nearest data centre and to the Durable Object's home.",
+  );
   lines.push('');
   if (lat.runners) {
     lines.push('## Runners: lease round trips', '');
@@ -858,7 +1203,10 @@ function renderLatency(lat, lines) {
     );
     lines.push('| Runners | Round trips/s | Round trips | Lease median (ms) | Lease p75 (ms) |');
     lines.push('|---:|---:|---:|---:|---:|');
-    for (const r of lat.runners) lines.push(`| ${r.runners} | ${fmt(r.cycles_per_s, 1)} | ${r.cycles} | ${fmt(r.lease_median_ms, 1)} | ${fmt(r.lease_p75_ms, 1)} |`);
+    for (const r of lat.runners)
+      lines.push(
+        `| ${r.runners} | ${fmt(r.cycles_per_s, 1)} | ${r.cycles} | ${fmt(r.lease_median_ms, 1)} | ${fmt(r.lease_p75_ms, 1)} |`,
+      );
     lines.push('');
   }
   if (lat.suggest) {
@@ -867,7 +1215,15 @@ function renderLatency(lat, lines) {
       `For each task, \`POST /v1/lr/suggest\` with the probe and \`"training": {"epochs": ${SUGGEST_EPOCHS}}\` (range test, then the candidates validated at that horizon with successive halving). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
       '',
     );
-    const keys = ['validated', 'suggestion', 'valley', 'steepest', 'minimum', 'min_over_10', 'default'];
+    const keys = [
+      'validated',
+      'suggestion',
+      'valley',
+      'steepest',
+      'minimum',
+      'min_over_10',
+      'default',
+    ];
     lines.push(`| Task | grid best (lr, loss) | ${keys.join(' | ')} |`);
     lines.push(`|---|---|${keys.map(() => '---:').join('|')}|`);
     for (const r of lat.suggest) {
@@ -876,13 +1232,21 @@ function renderLatency(lat, lines) {
         if (!p || p.lr === null) return '—';
         return `${p.ratio === null ? '—' : p.ratio.toFixed(2)} (${p.lr.toPrecision(2)})`;
       };
-      lines.push(`| ${r.task} | ${r.best_grid ? `${r.best_grid.lr.toPrecision(2)}, ${r.best_grid.loss.toFixed(4)}` : '—'} | ${keys.map(cell).join(' | ')} |`);
+      lines.push(
+        `| ${r.task} | ${r.best_grid ? `${r.best_grid.lr.toPrecision(2)}, ${r.best_grid.loss.toFixed(4)}` : '—'} | ${keys.map(cell).join(' | ')} |`,
+      );
     }
     const gm = (k) => {
-      const v = lat.suggest.map((r) => r.points[k]?.ratio).filter((x) => x !== null && x !== undefined);
+      const v = lat.suggest
+        .map((r) => r.points[k]?.ratio)
+        .filter((x) => x !== null && x !== undefined);
       return v.length ? Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length) : null;
     };
-    lines.push('', `Geometric mean of the ratios over the tasks: ${keys.map((k) => `${k} ${gm(k) === null ? '—' : gm(k).toFixed(2)}`).join(', ')}. Time of one validated suggestion: ${lat.suggest.map((r) => `${r.suggest_s.toFixed(1)} s`).join(', ')} (local workerd, range test included).`, '');
+    lines.push(
+      '',
+      `Geometric mean of the ratios over the tasks: ${keys.map((k) => `${k} ${gm(k) === null ? '—' : gm(k).toFixed(2)}`).join(', ')}. Time of one validated suggestion: ${lat.suggest.map((r) => `${r.suggest_s.toFixed(1)} s`).join(', ')} (local workerd, range test included).`,
+      '',
+    );
   }
   if (lat.edge) {
     const e = lat.edge;
@@ -894,15 +1258,24 @@ function renderLatency(lat, lines) {
     );
     lines.push('| Wall time (s) | Complete | Pruned | Failed | Best validation loss |');
     lines.push('|---:|---:|---:|---:|---:|');
-    lines.push(`| ${fmt(e.seconds, 1)}${e.completed ? '' : ' (did not complete)'} | ${e.complete} | ${e.pruned} | ${e.failed} | ${fmt(e.best, 4)} |`);
-    lines.push('', 'Locally the queue consumer runs in the same workerd process on this 2-core machine, so the 4 trials in flight share the CPU; deployed, each runs in its own invocation.', '');
+    lines.push(
+      `| ${fmt(e.seconds, 1)}${e.completed ? '' : ' (did not complete)'} | ${e.complete} | ${e.pruned} | ${e.failed} | ${fmt(e.best, 4)} |`,
+    );
+    lines.push(
+      '',
+      'Locally the queue consumer runs in the same workerd process on this 2-core machine, so the 4 trials in flight share the CPU; deployed, each runs in its own invocation.',
+      '',
+    );
   }
 }
 
 async function main() {
   if (process.argv.includes('--render')) {
     // Re-render RESULTS.md from results.json (after editing or merging results), running nothing.
-    writeFileSync(path.join(here, 'RESULTS.md'), render(JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'))));
+    writeFileSync(
+      path.join(here, 'RESULTS.md'),
+      render(JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8'))),
+    );
     return;
   }
   const started = Date.now();
@@ -929,7 +1302,8 @@ async function main() {
   if (SECTIONS.has('tfjs')) {
     const { clock, rows } = await workerdRuns();
     const torch = torchRun();
-    const find = (variant, backend) => rows.find((r) => r.variant === variant && (backend == null || r.backend.startsWith(backend)));
+    const find = (variant, backend) =>
+      rows.find((r) => r.variant === variant && (backend == null || r.backend.startsWith(backend)));
     const sW = find('stride', 'wasm');
     const sC = find('stride', 'cpu');
     const nW = find('naive', 'wasm');
@@ -945,15 +1319,32 @@ async function main() {
       ratioLine('naive-WASM / PyTorch', nW, pt, null),
       ratioLine('naive-transpose-WASM / PyTorch', tW, pt, null),
       ratioLine('range test / stride-WASM step rate', find('range-test'), sW, null),
-      ratioLine('stride-WASM / matmul-only-WASM (share of the GEMM ceiling)', sW, find('matmul-only', 'wasm'), null),
+      ratioLine(
+        'stride-WASM / matmul-only-WASM (share of the GEMM ceiling)',
+        sW,
+        find('matmul-only', 'wasm'),
+        null,
+      ),
     ];
-    results = { ...results, machine, flops_per_step: FLOPS_PER_STEP, parameters: PARAMS, batch: BATCH, seconds: SECONDS, clock, rows, torch, ratios };
+    results = {
+      ...results,
+      machine,
+      flops_per_step: FLOPS_PER_STEP,
+      parameters: PARAMS,
+      batch: BATCH,
+      seconds: SECONDS,
+      clock,
+      rows,
+      torch,
+      ratios,
+    };
   }
   if (SECTIONS.has('samplers')) results.samplers = { ...samplerSection(), machine };
   if (SECTIONS.has('latency')) results.latency = { ...(await latencySection()), machine };
   if (SECTIONS.has('lr-real')) results.lr_real = { ...(await lrRealSection()), machine };
   if (SECTIONS.has('lr-client')) results.lr_client = { ...(await lrClientSection()), machine };
-  if (SECTIONS.has('multiobjective')) results.multiobjective = { ...multiobjectiveSection(), machine };
+  if (SECTIONS.has('multiobjective'))
+    results.multiobjective = { ...multiobjectiveSection(), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);

@@ -35,7 +35,8 @@ function box(d: number, low: number, high: number): Space {
   return s;
 }
 
-const xs = (p: Params, d: number): number[] => Array.from({ length: d }, (_, i) => p[`x${i}`] as number);
+const xs = (p: Params, d: number): number[] =>
+  Array.from({ length: d }, (_, i) => p[`x${i}`] as number);
 const pt = (v: number[]): Params => Object.fromEntries(v.map((x, i) => [`x${i}`, x]));
 
 function branin(p: Params): number {
@@ -97,14 +98,16 @@ function levy(d: number) {
   return (p: Params): number => {
     const w = xs(p, d).map((v) => 1 + (v - 1) / 4);
     let s = Math.sin(Math.PI * w[0]) ** 2;
-    for (let i = 0; i < d - 1; i++) s += (w[i] - 1) ** 2 * (1 + 10 * Math.sin(Math.PI * w[i] + 1) ** 2);
+    for (let i = 0; i < d - 1; i++)
+      s += (w[i] - 1) ** 2 * (1 + 10 * Math.sin(Math.PI * w[i] + 1) ** 2);
     s += (w[d - 1] - 1) ** 2 * (1 + Math.sin(2 * Math.PI * w[d - 1]) ** 2);
     return s;
   };
 }
 
 function styblinskiTang(d: number) {
-  return (p: Params): number => xs(p, d).reduce((s, v) => s + 0.5 * (v ** 4 - 16 * v ** 2 + 5 * v), 0);
+  return (p: Params): number =>
+    xs(p, d).reduce((s, v) => s + 0.5 * (v ** 4 - 16 * v ** 2 + 5 * v), 0);
 }
 
 /** The minimiser of the 1-D Styblinski-Tang term: the root of 4x^3 - 32x + 5 near -2.9 (Newton). */
@@ -170,7 +173,9 @@ interface Surface {
 function surfaceProblem(sf: Surface): Problem {
   const [a, b] = sf.params;
   const pos = (q: SurfaceParam, v: number) => {
-    const t = q.log ? (Math.log10(v) - Math.log10(q.low)) / (Math.log10(q.high) - Math.log10(q.low)) : (v - q.low) / (q.high - q.low);
+    const t = q.log
+      ? (Math.log10(v) - Math.log10(q.low)) / (Math.log10(q.high) - Math.log10(q.low))
+      : (v - q.low) / (q.high - q.low);
     return Math.min(q.n - 1, Math.max(0, t * (q.n - 1)));
   };
   const f = (p: Params): number => {
@@ -181,32 +186,92 @@ function surfaceProblem(sf: Surface): Problem {
     const du = u - i;
     const dv = v - j;
     const t = sf.values;
-    return (1 - du) * ((1 - dv) * t[i][j] + dv * t[i][j + 1]) + du * ((1 - dv) * t[i + 1][j] + dv * t[i + 1][j + 1]);
+    return (
+      (1 - du) * ((1 - dv) * t[i][j] + dv * t[i][j + 1]) +
+      du * ((1 - dv) * t[i + 1][j] + dv * t[i + 1][j + 1])
+    );
   };
   let min = Infinity;
   let at: [number, number] = [0, 0];
-  sf.values.forEach((row, i) => row.forEach((v, j) => {
-    if (v < min) {
-      min = v;
-      at = [i, j];
-    }
-  }));
-  const node = (q: SurfaceParam, k: number) => (q.log ? 10 ** (Math.log10(q.low) + (k * (Math.log10(q.high) - Math.log10(q.low))) / (q.n - 1)) : q.low + (k * (q.high - q.low)) / (q.n - 1));
+  sf.values.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (v < min) {
+        min = v;
+        at = [i, j];
+      }
+    }),
+  );
+  const node = (q: SurfaceParam, k: number) =>
+    q.log
+      ? 10 ** (Math.log10(q.low) + (k * (Math.log10(q.high) - Math.log10(q.low))) / (q.n - 1))
+      : q.low + (k * (q.high - q.low)) / (q.n - 1);
   const space: Space = {};
-  for (const q of sf.params) space[q.name] = { type: 'float', low: q.low, high: q.high, ...(q.log ? { log: true } : {}) };
-  return { name: `${sf.name} (real, 2-D)`, dim: 2, space, f, min, argmin: { [a.name]: node(a, at[0]), [b.name]: node(b, at[1]) } };
+  for (const q of sf.params)
+    space[q.name] = { type: 'float', low: q.low, high: q.high, ...(q.log ? { log: true } : {}) };
+  return {
+    name: `${sf.name} (real, 2-D)`,
+    dim: 2,
+    space,
+    f,
+    min,
+    argmin: { [a.name]: node(a, at[0]), [b.name]: node(b, at[1]) },
+  };
 }
 
-const SURFACES: Surface[] = JSON.parse(readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'surfaces.json'), 'utf8')).surfaces;
+const SURFACES: Surface[] = JSON.parse(
+  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'surfaces.json'), 'utf8'),
+).surfaces;
 
 const PROBLEMS: Problem[] = [
-  { name: 'Branin (2-D)', dim: 2, space: { x0: { type: 'float', low: -5, high: 10 }, x1: { type: 'float', low: 0, high: 15 } }, f: branin, min: 5 / (4 * Math.PI), argmin: pt([Math.PI, 2.275]) },
-  { name: 'Hartmann6 (6-D)', dim: 6, space: box(6, 0, 1), f: hartmann6, min: -3.322368011415515, argmin: pt([0.20168951, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]) },
-  { name: 'Rosenbrock-4D', dim: 4, space: box(4, -5, 10), f: rosenbrock(4), min: 0, argmin: pt([1, 1, 1, 1]) },
-  { name: 'Ackley-5D', dim: 5, space: box(5, -32.768, 32.768), f: ackley(5), min: 0, argmin: pt([0, 0, 0, 0, 0]) },
+  {
+    name: 'Branin (2-D)',
+    dim: 2,
+    space: { x0: { type: 'float', low: -5, high: 10 }, x1: { type: 'float', low: 0, high: 15 } },
+    f: branin,
+    min: 5 / (4 * Math.PI),
+    argmin: pt([Math.PI, 2.275]),
+  },
+  {
+    name: 'Hartmann6 (6-D)',
+    dim: 6,
+    space: box(6, 0, 1),
+    f: hartmann6,
+    min: -3.322368011415515,
+    argmin: pt([0.20168951, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]),
+  },
+  {
+    name: 'Rosenbrock-4D',
+    dim: 4,
+    space: box(4, -5, 10),
+    f: rosenbrock(4),
+    min: 0,
+    argmin: pt([1, 1, 1, 1]),
+  },
+  {
+    name: 'Ackley-5D',
+    dim: 5,
+    space: box(5, -32.768, 32.768),
+    f: ackley(5),
+    min: 0,
+    argmin: pt([0, 0, 0, 0, 0]),
+  },
   { name: 'Levy-4D', dim: 4, space: box(4, -10, 10), f: levy(4), min: 0, argmin: pt([1, 1, 1, 1]) },
-  { name: 'Styblinski-Tang-5D', dim: 5, space: box(5, -5, 5), f: styblinskiTang(5), min: 5 * 0.5 * (stX ** 4 - 16 * stX ** 2 + 5 * stX), argmin: pt([stX, stX, stX, stX, stX]) },
-  { name: 'Six-hump camel (2-D)', dim: 2, space: { x0: { type: 'float', low: -3, high: 3 }, x1: { type: 'float', low: -2, high: 2 } }, f: sixHumpCamel, min: -1.0316284534898774, argmin: pt([0.08984201368301331, -0.7126564032704135]) },
+  {
+    name: 'Styblinski-Tang-5D',
+    dim: 5,
+    space: box(5, -5, 5),
+    f: styblinskiTang(5),
+    min: 5 * 0.5 * (stX ** 4 - 16 * stX ** 2 + 5 * stX),
+    argmin: pt([stX, stX, stX, stX, stX]),
+  },
+  {
+    name: 'Six-hump camel (2-D)',
+    dim: 2,
+    space: { x0: { type: 'float', low: -3, high: 3 }, x1: { type: 'float', low: -2, high: 2 } },
+    f: sixHumpCamel,
+    min: -1.0316284534898774,
+    argmin: pt([0.08984201368301331, -0.7126564032704135]),
+  },
   {
     name: 'LR/optimizer (conditional)',
     dim: 5,
@@ -233,12 +298,20 @@ const PROBLEMS: Problem[] = [
 function probePoint(space: Space, u: number): Params {
   const p: Params = {};
   for (const [name, spec] of Object.entries(space)) {
-    if (spec.type === 'categorical') p[name] = spec.choices[Math.min(spec.choices.length - 1, Math.floor(u * spec.choices.length))];
+    if (spec.type === 'categorical')
+      p[name] =
+        spec.choices[Math.min(spec.choices.length - 1, Math.floor(u * spec.choices.length))];
   }
   for (const [name, spec] of Object.entries(space)) {
     if (spec.type === 'categorical') continue;
-    if (spec.when && !Object.entries(spec.when).every(([k, v]) => (Array.isArray(v) ? v : [v]).includes(p[k]))) continue;
-    p[name] = spec.log ? Math.exp(Math.log(spec.low) + u * (Math.log(spec.high) - Math.log(spec.low))) : spec.low + u * (spec.high - spec.low);
+    if (
+      spec.when &&
+      !Object.entries(spec.when).every(([k, v]) => (Array.isArray(v) ? v : [v]).includes(p[k]))
+    )
+      continue;
+    p[name] = spec.log
+      ? Math.exp(Math.log(spec.low) + u * (Math.log(spec.high) - Math.log(spec.low)))
+      : spec.low + u * (spec.high - spec.low);
   }
   return p;
 }
@@ -285,18 +358,32 @@ function samplerFromSpec(spec: string, seed: number) {
   return makeSampler(name as SamplerName, options);
 }
 
-function runOne(problem: Problem, samplerSpec: string, seed: number, nTrials: number, times: number[], late: number[]): number {
+function runOne(
+  problem: Problem,
+  samplerSpec: string,
+  seed: number,
+  nTrials: number,
+  times: number[],
+  late: number[],
+): number {
   const sampler = samplerFromSpec(samplerSpec, seed);
   const trials: FrozenTrial[] = [];
   let best = Infinity;
   for (let i = 0; i < nTrials; i++) {
     const t0 = performance.now();
-    const params = sampler.sample({ space: problem.space, trials, direction: 'minimize', seed, trialNumber: i });
+    const params = sampler.sample({
+      space: problem.space,
+      trials,
+      direction: 'minimize',
+      seed,
+      trialNumber: i,
+    });
     const dt = performance.now() - t0;
     times.push(dt);
     if (i >= 40) late.push(dt);
     const value = problem.f(params);
-    if (!Number.isFinite(value)) throw new Error(`${problem.name}: f(${JSON.stringify(params)}) = ${value}`);
+    if (!Number.isFinite(value))
+      throw new Error(`${problem.name}: f(${JSON.stringify(params)}) = ${value}`);
     trials.push({ number: i, state: 'complete', params, value, intermediate: [] });
     if (value < best) best = value;
   }
@@ -308,7 +395,11 @@ function main(): void {
   const nSeeds = Number(arg('seeds', '10'));
   const samplers = arg('samplers', 'random,qmc,tpe,gp').split(',');
   const only = arg('problems', '');
-  const problems = only ? PROBLEMS.filter((p) => only.split(',').some((s) => p.name.toLowerCase().startsWith(s.toLowerCase()))) : PROBLEMS;
+  const problems = only
+    ? PROBLEMS.filter((p) =>
+        only.split(',').some((s) => p.name.toLowerCase().startsWith(s.toLowerCase())),
+      )
+    : PROBLEMS;
   const seeds = Array.from({ length: nSeeds }, (_, i) => i);
   const started = performance.now();
   const results: Record<string, Record<string, Cell>> = {};
@@ -333,7 +424,12 @@ function main(): void {
       );
     }
   }
-  const checks = Object.fromEntries(problems.map((p) => [p.name, [p.f(p.argmin), ...PROBE_FRACTIONS.map((u) => p.f(probePoint(p.space, u)))]]));
+  const checks = Object.fromEntries(
+    problems.map((p) => [
+      p.name,
+      [p.f(p.argmin), ...PROBE_FRACTIONS.map((u) => p.f(probePoint(p.space, u)))],
+    ]),
+  );
   const out = {
     trials: nTrials,
     seeds,

@@ -19,7 +19,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ensureBackend } from '../src/probe/backend';
 import { Mlp, parameterCount, stepFlops } from '../src/probe/mlp';
 import { makeOptimizer } from '../src/probe/optimizers';
-import { runRangeTest, RANGE_DEFAULTS, type ProbeSpec, type RangeSpec } from '../src/probe/lr-range-test';
+import {
+  runRangeTest,
+  RANGE_DEFAULTS,
+  type ProbeSpec,
+  type RangeSpec,
+} from '../src/probe/lr-range-test';
 import { loadDataset } from '../src/probe/data';
 import { Rng } from '../src/tuning/rng';
 
@@ -31,7 +36,14 @@ const LR = 0.01;
 const WARMUP = 5;
 const MIN_STEPS = 20;
 const N_BATCHES = 8;
-const SPEC = { inputs: INPUTS, hidden: HIDDEN, outputs: OUTPUTS, activation: 'relu' as const, task: 'classification' as const, seed: 0 };
+const SPEC = {
+  inputs: INPUTS,
+  hidden: HIDDEN,
+  outputs: OUTPUTS,
+  activation: 'relu' as const,
+  task: 'classification' as const,
+  seed: 0,
+};
 const WIDTHS = [INPUTS, ...HIDDEN, OUTPUTS];
 
 type Variant = 'naive' | 'naive-transpose' | 'stride' | 'matmul-only';
@@ -57,7 +69,8 @@ function makeBatches(seed: number): Batch[] {
     const x = new Float32Array(BATCH * INPUTS);
     for (let i = 0; i < x.length; i++) x[i] = 2 * rand() - 1;
     const xT = new Float32Array(x.length);
-    for (let i = 0; i < BATCH; i++) for (let j = 0; j < INPUTS; j++) xT[j * BATCH + i] = x[i * INPUTS + j];
+    for (let i = 0; i < BATCH; i++)
+      for (let j = 0; j < INPUTS; j++) xT[j * BATCH + i] = x[i * INPUTS + j];
     const y = new Float32Array(BATCH);
     const oh = new Float32Array(BATCH * OUTPUTS);
     for (let i = 0; i < BATCH; i++) {
@@ -118,7 +131,10 @@ function naiveStepper(explicitTranspose: boolean): Stepper {
         return [tf.matMul(g, tf.transpose(sW)), tf.matMul(tf.transpose(sx), g)];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, W: tf.Tensor2D) => tf.Tensor2D;
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    x: tf.Tensor2D,
+    W: tf.Tensor2D,
+  ) => tf.Tensor2D;
   const matMul = explicitTranspose ? dense : (x: tf.Tensor2D, W: tf.Tensor2D) => tf.matMul(x, W);
   const opt = tf.train.sgd(LR);
   const L = WIDTHS.length - 1;
@@ -217,7 +233,11 @@ async function runVariant(variant: Variant, choice: BackendChoice, seconds: numb
   const tensorsBefore = tf.memory().numTensors;
   const batches = makeBatches(42);
   const stepper =
-    variant === 'stride' ? strideStepper() : variant === 'matmul-only' ? matmulOnlyStepper() : naiveStepper(variant === 'naive-transpose');
+    variant === 'stride'
+      ? strideStepper()
+      : variant === 'matmul-only'
+        ? matmulOnlyStepper()
+        : naiveStepper(variant === 'naive-transpose');
   const losses: number[] = [];
   const stepMs: number[] = [];
   let steps = 0;
@@ -277,7 +297,11 @@ async function runProfile(variant: Variant, choice: BackendChoice, steps: number
   const backend = await useBackend(choice);
   const batches = makeBatches(42);
   const stepper =
-    variant === 'stride' ? strideStepper() : variant === 'matmul-only' ? matmulOnlyStepper() : naiveStepper(variant === 'naive-transpose');
+    variant === 'stride'
+      ? strideStepper()
+      : variant === 'matmul-only'
+        ? matmulOnlyStepper()
+        : naiveStepper(variant === 'naive-transpose');
   try {
     for (let i = 0; i < WARMUP; i++) stepper.step(batches[i % N_BATCHES]);
     const t0 = performance.now();
@@ -300,7 +324,15 @@ async function runProfile(variant: Variant, choice: BackendChoice, steps: number
       .map(([name, e]) => ({ name, calls_per_step: e.calls / steps, ms_per_step: e.ms / steps }))
       .sort((a, b) => b.ms_per_step - a.ms_per_step);
     const kernelMs = kernels.reduce((s, k) => s + k.ms_per_step, 0);
-    return { variant, backend, steps, wall_ms_per_step: wallMs / steps, kernel_ms_per_step: kernelMs, outside_kernels_ms_per_step: wallMs / steps - kernelMs, kernels };
+    return {
+      variant,
+      backend,
+      steps,
+      wall_ms_per_step: wallMs / steps,
+      kernel_ms_per_step: kernelMs,
+      outside_kernels_ms_per_step: wallMs / steps - kernelMs,
+      kernels,
+    };
   } finally {
     stepper.dispose();
     disposeBatches(batches);
@@ -312,7 +344,15 @@ async function runRange() {
   const probe: ProbeSpec = {
     model: { kind: 'mlp', hidden: [256, 128], activation: 'relu' },
     task: 'classification',
-    data: { kind: 'synthetic', name: 'blobs', n: 4096, features: 784, classes: 10, noise: 1, seed: 0 },
+    data: {
+      kind: 'synthetic',
+      name: 'blobs',
+      n: 4096,
+      features: 784,
+      classes: 10,
+      noise: 1,
+      seed: 0,
+    },
     optimizer: { name: 'sgd' },
     batch_size: 64,
     seed: 0,
@@ -354,7 +394,10 @@ function clockCheck() {
 }
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 export default {
@@ -368,14 +411,18 @@ export default {
           const variant = (url.searchParams.get('variant') ?? 'stride') as Variant;
           const backend = (url.searchParams.get('backend') ?? 'wasm') as BackendChoice;
           const seconds = Number(url.searchParams.get('seconds') ?? '2');
-          if (!['naive', 'naive-transpose', 'stride', 'matmul-only'].includes(variant)) return json({ error: `unknown variant ${variant}` }, 400);
-          if (!['wasm', 'cpu'].includes(backend)) return json({ error: `unknown backend ${backend}` }, 400);
+          if (!['naive', 'naive-transpose', 'stride', 'matmul-only'].includes(variant))
+            return json({ error: `unknown variant ${variant}` }, 400);
+          if (!['wasm', 'cpu'].includes(backend))
+            return json({ error: `unknown backend ${backend}` }, 400);
           return json(await runVariant(variant, backend, seconds));
         }
         case '/profile': {
           const variant = (url.searchParams.get('variant') ?? 'stride') as Variant;
           const backend = (url.searchParams.get('backend') ?? 'wasm') as BackendChoice;
-          return json(await runProfile(variant, backend, Number(url.searchParams.get('steps') ?? '100')));
+          return json(
+            await runProfile(variant, backend, Number(url.searchParams.get('steps') ?? '100')),
+          );
         }
         case '/range':
           return json(await runRange());

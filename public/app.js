@@ -3,7 +3,19 @@
 // session only (sessionStorage). This module is the DOM side: pages, forms,
 // routing. The chart options are pure functions in charts.js, the markup
 // helpers in markup.js, and the forms' lists come from the server (lists.js).
-import { duration, historyOption, importanceView, intermediateOption, isFeasible, lrCurveOption, objectives, objectiveValue, parallelOption, paretoOption, sortTrials } from './charts.js';
+import {
+  duration,
+  historyOption,
+  importanceView,
+  intermediateOption,
+  isFeasible,
+  lrCurveOption,
+  objectives,
+  objectiveValue,
+  parallelOption,
+  paretoOption,
+  sortTrials,
+} from './charts.js';
 import { listsFromOpenApi } from './lists.js';
 import { fmt, html, Markup, when } from './markup.js';
 
@@ -15,7 +27,8 @@ let timer = null;
 // Markup is built only with html`...` (markup.js): it escapes every
 // interpolated value, so data is always text. setHTML() accepts nothing else.
 function setHTML(el, markup) {
-  if (!(markup instanceof Markup)) throw new TypeError('setHTML takes html`...` markup, not a string');
+  if (!(markup instanceof Markup))
+    throw new TypeError('setHTML takes html`...` markup, not a string');
   el.innerHTML = markup.s;
 }
 
@@ -31,14 +44,21 @@ async function api(path, init = {}) {
   const key = sessionStorage.getItem(KEY);
   const res = await fetch(path, {
     ...init,
-    headers: { Authorization: `Bearer ${key}`, ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...(init.headers || {}) },
+    headers: {
+      Authorization: `Bearer ${key}`,
+      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+      ...(init.headers || {}),
+    },
   });
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
   if (!res.ok) {
     if (res.status === 401 && location.hash !== '#/login') {
       sessionStorage.removeItem(KEY);
-      sessionStorage.setItem('stride-login-message', 'Your API key was not accepted (401). Sign in again.');
+      sessionStorage.setItem(
+        'stride-login-message',
+        'Your API key was not accepted (401). Sign in again.',
+      );
       location.hash = '#/login';
     }
     throw new ApiError(res.status, body);
@@ -47,7 +67,8 @@ async function api(path, init = {}) {
 }
 
 function alertBox(err) {
-  const paths = err.problem?.errors?.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`) ?? [];
+  const paths =
+    err.problem?.errors?.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`) ?? [];
   return html`<div class="alert" role="alert"><strong>${err.status ? `Error ${err.status}` : 'Error'}:</strong> ${err.message}${paths.length ? html`<ul>${paths}</ul>` : ''}</div>`;
 }
 const alertText = (text) => html`<div class="alert" role="alert">${text}</div>`;
@@ -55,7 +76,10 @@ const alertText = (text) => html`<div class="alert" role="alert">${text}</div>`;
 /** A study's state as shown: a completed study without one complete trial says so, in the error color. */
 function studyState(s) {
   const none = s.state === 'completed' && !s.best_trial && !s.best_trials?.length;
-  return { cls: none ? 'state state-completed-none' : `state state-${s.state}`, text: none ? `completed — ${s.n_trials ? 'no trial succeeded' : 'no trials'}` : s.state };
+  return {
+    cls: none ? 'state state-completed-none' : `state state-${s.state}`,
+    text: none ? `completed — ${s.n_trials ? 'no trial succeeded' : 'no trials'}` : s.state,
+  };
 }
 
 function chart(el, option) {
@@ -74,9 +98,20 @@ function clear() {
 }
 
 function setNav(page) {
-  document.querySelectorAll('[data-nav]').forEach((a) => (a.dataset.nav === page ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
+  document
+    .querySelectorAll('[data-nav]')
+    .forEach((a) =>
+      a.dataset.nav === page
+        ? a.setAttribute('aria-current', 'page')
+        : a.removeAttribute('aria-current'),
+    );
   const s = document.getElementById('session');
-  setHTML(s, sessionStorage.getItem(KEY) ? html`<button class="link" id="signout">Sign out</button>` : html``);
+  setHTML(
+    s,
+    sessionStorage.getItem(KEY)
+      ? html`<button class="link" id="signout">Sign out</button>`
+      : html``,
+  );
   document.getElementById('signout')?.addEventListener('click', () => {
     sessionStorage.removeItem(KEY);
     location.hash = '#/login';
@@ -89,7 +124,9 @@ function loginPage() {
   setNav('login');
   const message = sessionStorage.getItem('stride-login-message');
   sessionStorage.removeItem('stride-login-message');
-  setHTML(app, html`
+  setHTML(
+    app,
+    html`
     <h1>Sign in</h1>
     <p class="muted">Paste an API key. It stays in this browser tab's session only.</p>
     <form id="login" novalidate>
@@ -97,7 +134,8 @@ function loginPage() {
       <div class="row"><div style="flex: 1 1 320px"><input id="key" name="key" type="password" autocomplete="off" required style="width: 100%"></div>
       <div><button type="submit">Sign in</button></div></div>
     </form>
-    <div id="login-error">${message ? alertText(message) : ''}</div>`);
+    <div id="login-error">${message ? alertText(message) : ''}</div>`,
+  );
   const input = document.getElementById('key');
   input.focus();
   document.getElementById('login').addEventListener('submit', async (e) => {
@@ -116,7 +154,12 @@ function loginPage() {
       return;
     }
     if (res.status === 403) {
-      setHTML(out, alertText('This key cannot read studies (it lacks the read scope). Use a key with read access.'));
+      setHTML(
+        out,
+        alertText(
+          'This key cannot read studies (it lacks the read scope). Use a key with read access.',
+        ),
+      );
       return;
     }
     sessionStorage.setItem(KEY, key);
@@ -129,26 +172,37 @@ function loginPage() {
 async function studiesPage() {
   setNav('studies');
   const filter = new URLSearchParams(location.hash.split('?')[1] || '').get('state') || 'all';
-  setHTML(app, html`
+  setHTML(
+    app,
+    html`
     <h1>Studies</h1>
     <div class="row"><div><label for="state-filter">State</label>
       <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option></select></div></div>
-    <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`);
+    <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`,
+  );
   const sel = document.getElementById('state-filter');
   sel.value = filter;
-  sel.addEventListener('change', () => (location.hash = sel.value === 'all' ? '#/studies' : `#/studies?state=${sel.value}`));
+  sel.addEventListener(
+    'change',
+    () => (location.hash = sel.value === 'all' ? '#/studies' : `#/studies?state=${sel.value}`),
+  );
   const out = document.getElementById('studies-out');
   try {
     let studies = [];
     let cursor = null;
     do {
-      const page = await api(`/v1/studies?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = await api(
+        `/v1/studies?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       studies = studies.concat(page.studies);
       cursor = page.next_cursor;
     } while (cursor && studies.length < 500);
     const shown = studies.filter((s) => filter === 'all' || s.state === filter);
     if (shown.length === 0) {
-      setHTML(out, html`<p>No ${filter === 'all' ? '' : filter + ' '}studies yet. Create one with <code>POST /v1/studies</code> (see the <a href="/docs">API docs</a>).</p>`);
+      setHTML(
+        out,
+        html`<p>No ${filter === 'all' ? '' : filter + ' '}studies yet. Create one with <code>POST /v1/studies</code> (see the <a href="/docs">API docs</a>).</p>`,
+      );
       return;
     }
     setHTML(
@@ -176,7 +230,11 @@ async function studyPage(id) {
   // The study, its trials and their importance, as last loaded: sorting the table re-sorts these.
   let data = null;
   const load = async () => {
-    const [study, { trials }, imp] = await Promise.all([api(`/v1/studies/${id}`), api(`/v1/studies/${id}/trials`), api(`/v1/studies/${id}/importance`)]);
+    const [study, { trials }, imp] = await Promise.all([
+      api(`/v1/studies/${id}`),
+      api(`/v1/studies/${id}/trials`),
+      api(`/v1/studies/${id}/importance`),
+    ]);
     return { study, trials, imp };
   };
   // The trial table, sortable by its header buttons.
@@ -195,7 +253,9 @@ async function studyPage(id) {
       html`<table id="trials-table">
       <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
       <tbody>${sortTrials(trials, sort).map(
-        (t) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
+        (
+          t,
+        ) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
           <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
       )}</tbody></table>`,
     );
@@ -233,7 +293,10 @@ async function studyPage(id) {
         </div>
         <h2>Trials</h2><div class="table-wrap" id="trials"></div>`,
       );
-      (multi ? ['chart-pareto', 'chart-parallel'] : ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']).forEach((cid) => chart(document.getElementById(cid), {}));
+      (multi
+        ? ['chart-pareto', 'chart-parallel']
+        : ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']
+      ).forEach((cid) => chart(document.getElementById(cid), {}));
     }
     const st = studyState(study);
     setHTML(
@@ -243,16 +306,32 @@ async function studyPage(id) {
         ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
         ...(multi
           ? [
-              ['Pareto front', `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`],
-              ['Objectives', objectives(study).map((o) => `${o.direction} ${o.metric}`).join(' · ')],
+              [
+                'Pareto front',
+                `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`,
+              ],
+              [
+                'Objectives',
+                objectives(study)
+                  .map((o) => `${o.direction} ${o.metric}`)
+                  .join(' · '),
+              ],
             ]
           : [
-              [`Best ${study.metric}`, study.best_trial ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>` : '—'],
+              [
+                `Best ${study.metric}`,
+                study.best_trial
+                  ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>`
+                  : '—',
+              ],
               ['Direction', study.direction],
             ]),
         ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
         ['Executor', study.executor.kind],
-      ].map(([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)}`,
+      ].map(
+        ([k, v]) =>
+          html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
+      )}`,
     );
     if (multi) {
       const [cPareto, cPar] = [...charts];
@@ -300,7 +379,15 @@ async function studyPage(id) {
 const EXAMPLE_PROBE = {
   model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
   task: 'classification',
-  data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 },
+  data: {
+    kind: 'synthetic',
+    name: 'spirals',
+    n: 2048,
+    features: 2,
+    classes: 3,
+    noise: 0.1,
+    seed: 1,
+  },
   optimizer: { name: 'sgd', momentum: 0.9 },
   batch_size: 64,
   seed: 0,
@@ -408,7 +495,9 @@ async function loadRecent() {
         : html`<div class="table-wrap"><table id="recent-table"><caption class="muted" style="text-align:left;padding:6px 10px">Range tests of this project, newest first: probes swept on the edge and curves posted by clients</caption>
           <thead><tr><th scope="col">Created</th><th scope="col">Source</th><th scope="col">Model</th><th scope="col">Optimizer</th><th scope="col" class="num">Suggested lr</th><th scope="col">Confidence</th><th scope="col" class="num">Points</th></tr></thead>
           <tbody>${rows.map(
-            (t) => html`<tr data-id="${t.id}"><td><a href="#/lr/${encodeURIComponent(t.id)}">${when(t.created_at)}</a></td><td>${SOURCE_TEXT[t.source] ?? t.source}</td><td>${t.label ?? '—'}</td><td>${t.optimizer ?? '—'}</td>
+            (
+              t,
+            ) => html`<tr data-id="${t.id}"><td><a href="#/lr/${encodeURIComponent(t.id)}">${when(t.created_at)}</a></td><td>${SOURCE_TEXT[t.source] ?? t.source}</td><td>${t.label ?? '—'}</td><td>${t.optimizer ?? '—'}</td>
               <td class="num">${fmt(t.suggested_lr)}</td><td>${t.confidence}</td><td class="num">${fmt(t.steps_run)}</td></tr>`,
           )}</tbody></table></div>`,
     );
@@ -418,13 +507,26 @@ async function loadRecent() {
 }
 
 /** A count as people write it: 11.2M, 350k, 1.3B. */
-const fmtCount = (n) => (n >= 1e9 ? `${Number((n / 1e9).toPrecision(3))}B` : n >= 1e6 ? `${Number((n / 1e6).toPrecision(3))}M` : n >= 1e3 ? `${Number((n / 1e3).toPrecision(3))}k` : String(n));
+const fmtCount = (n) =>
+  n >= 1e9
+    ? `${Number((n / 1e9).toPrecision(3))}B`
+    : n >= 1e6
+      ? `${Number((n / 1e6).toPrecision(3))}M`
+      : n >= 1e3
+        ? `${Number((n / 1e3).toPrecision(3))}k`
+        : String(n);
 
 /** What a posted curve was measured on, from its context. */
 function curveAbout(c = {}) {
   const parts = [];
   if (c.model?.parameters) parts.push(`${fmtCount(c.model.parameters)} parameters`);
-  if (c.optimizer?.name) parts.push(`optimizer ${c.optimizer.name}${Object.entries(c.optimizer).filter(([k]) => k !== 'name').map(([k, v]) => `, ${k} ${fmt(v)}`).join('')}`);
+  if (c.optimizer?.name)
+    parts.push(
+      `optimizer ${c.optimizer.name}${Object.entries(c.optimizer)
+        .filter(([k]) => k !== 'name')
+        .map(([k, v]) => `, ${k} ${fmt(v)}`)
+        .join('')}`,
+    );
   if (c.batch_size) parts.push(`batch ${c.batch_size}`);
   return parts.join(' · ');
 }
@@ -529,10 +631,14 @@ async function lrPage() {
       try {
         p = JSON.parse(ta.value);
       } catch {
-        return say(`The probe is not valid JSON, so the ${label} field did not change it: fix the JSON (or empty the box to start from the example).`, true);
+        return say(
+          `The probe is not valid JSON, so the ${label} field did not change it: fix the JSON (or empty the box to start from the example).`,
+          true,
+        );
       }
     }
-    if (!p || typeof p !== 'object' || Array.isArray(p)) return say(`The probe is not a JSON object, so the ${label} field did not change it.`, true);
+    if (!p || typeof p !== 'object' || Array.isArray(p))
+      return say(`The probe is not a JSON object, so the ${label} field did not change it.`, true);
     const set = [];
     if (id === 'f-data') {
       const name = $('f-data').value;
@@ -543,12 +649,16 @@ async function lrPage() {
         if ('classes' in p.data) set.push('removed data.classes (regression)');
         delete p.data.classes;
       } else {
-        const classes = name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
+        const classes =
+          name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
         if (classes !== p.data.classes) set.push(`data.classes = ${classes}`);
         p.data.classes = classes;
       }
     } else if (id === 'f-hidden') {
-      const hidden = $('f-hidden').value.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+      const hidden = $('f-hidden')
+        .value.split(',')
+        .map((x) => Number(x.trim()))
+        .filter((x) => Number.isInteger(x) && x > 0);
       p.model = { ...(p.model && typeof p.model === 'object' ? p.model : {}), hidden };
       set.push(`model.hidden = [${hidden.join(', ')}]`);
     } else if (id === 'f-opt') {
@@ -558,7 +668,11 @@ async function lrPage() {
       for (const k of Object.keys(o)) {
         // The settings each optimizer takes, as the API checks them (lists.js, from the server):
         // switching the optimizer removes the ones the new one lacks, and says so.
-        if (k !== 'name' && lists.optimizerSettings[name] && !lists.optimizerSettings[name].includes(k)) {
+        if (
+          k !== 'name' &&
+          lists.optimizerSettings[name] &&
+          !lists.optimizerSettings[name].includes(k)
+        ) {
           set.push(`removed optimizer.${k} (${name} has no such setting)`);
           delete o[k];
         }
@@ -570,7 +684,11 @@ async function lrPage() {
       p.optimizer = o;
     } else if (id === 'f-batch') {
       const b = Number($('f-batch').value);
-      if (!Number.isInteger(b) || b < 1) return say('Batch size must be a whole number of at least 1; the probe was not changed.', true);
+      if (!Number.isInteger(b) || b < 1)
+        return say(
+          'Batch size must be a whole number of at least 1; the probe was not changed.',
+          true,
+        );
       p.batch_size = b;
       set.push(`batch_size = ${b}`);
     }
@@ -597,21 +715,42 @@ async function lrPage() {
     for (const f of ['f-min-lr', 'f-max-lr', 'probe-json']) $(f).removeAttribute('aria-invalid');
     const minLr = positive($('f-min-lr').value);
     const maxLr = positive($('f-max-lr').value);
-    if (minLr === null) return invalid($('f-min-lr'), `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`);
-    if (maxLr === null) return invalid($('f-max-lr'), `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`);
-    if (minLr >= maxLr) return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
+    if (minLr === null)
+      return invalid(
+        $('f-min-lr'),
+        `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`,
+      );
+    if (maxLr === null)
+      return invalid(
+        $('f-max-lr'),
+        `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`,
+      );
+    if (minLr >= maxLr)
+      return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
     // The training length: epochs or steps (not both), whole numbers; empty for the range test alone.
     for (const f of ['f-train-epochs', 'f-train-steps']) $(f).removeAttribute('aria-invalid');
     const epochsText = $('f-train-epochs').value.trim();
     const stepsText = $('f-train-steps').value.trim();
     const whole = (t) => (/^\d+$/.test(t) && Number(t) >= 1 ? Number(t) : null);
     let training = null;
-    if (epochsText && stepsText) return invalid($('f-train-steps'), 'Give the training length in epochs or in steps, not both.');
+    if (epochsText && stepsText)
+      return invalid(
+        $('f-train-steps'),
+        'Give the training length in epochs or in steps, not both.',
+      );
     if (epochsText) {
-      if (whole(epochsText) === null) return invalid($('f-train-epochs'), `Training length must be a whole number of epochs (at least 1), not “${epochsText}”.`);
+      if (whole(epochsText) === null)
+        return invalid(
+          $('f-train-epochs'),
+          `Training length must be a whole number of epochs (at least 1), not “${epochsText}”.`,
+        );
       training = { epochs: whole(epochsText) };
     } else if (stepsText) {
-      if (whole(stepsText) === null) return invalid($('f-train-steps'), `Training steps must be a whole number (at least 1), not “${stepsText}”.`);
+      if (whole(stepsText) === null)
+        return invalid(
+          $('f-train-steps'),
+          `Training steps must be a whole number (at least 1), not “${stepsText}”.`,
+        );
       training = { steps: whole(stepsText) };
     }
     const schedule = $('f-schedule').value;
@@ -626,7 +765,10 @@ async function lrPage() {
     $('run-lr').disabled = true;
     try {
       const range = { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) };
-      const r = await api('/v1/lr-range-tests', { method: 'POST', body: JSON.stringify({ probe, range }) });
+      const r = await api('/v1/lr-range-tests', {
+        method: 'POST',
+        body: JSON.stringify({ probe, range }),
+      });
       status.textContent = `${ranText(r)}.`;
       setHTML(
         out,
@@ -647,7 +789,10 @@ async function lrPage() {
       status.textContent = `${status.textContent} Validating candidates at your training length…`;
       const section = $('lr-validated');
       try {
-        const v = await api('/v1/lr/suggest', { method: 'POST', body: JSON.stringify({ probe, range, training, schedule }) });
+        const v = await api('/v1/lr/suggest', {
+          method: 'POST',
+          body: JSON.stringify({ probe, range, training, schedule }),
+        });
         if (!section.isConnected) return; // the page changed meanwhile
         status.textContent = `${ranText(r)}; candidates validated.`;
         setHTML(section, validatedView(v));

@@ -19,7 +19,8 @@ export function objectiveValue(t, i) {
 }
 
 /** Feasible: no constraints told, or every one <= 0 (the API's rule). */
-export const isFeasible = (t) => !Array.isArray(t.constraints) || t.constraints.every((c) => c <= 0);
+export const isFeasible = (t) =>
+  !Array.isArray(t.constraints) || t.constraints.every((c) => c <= 0);
 
 /**
  * The Pareto front of a study with several objectives, on its first two: every
@@ -31,13 +32,22 @@ export function paretoOption(study, trials) {
   const objs = objectives(study);
   const [ox, oy] = objs;
   const front = new Set((study.best_trials ?? []).map((t) => t.number));
-  const done = trials.filter((t) => t.state === 'complete' && objectiveValue(t, 0) !== null && objectiveValue(t, 1) !== null);
+  const done = trials.filter(
+    (t) => t.state === 'complete' && objectiveValue(t, 0) !== null && objectiveValue(t, 1) !== null,
+  );
   const point = (t) => [objectiveValue(t, 0), objectiveValue(t, 1), t.number];
-  const onFront = done.filter((t) => front.has(t.number)).map(point).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const onFront = done
+    .filter((t) => front.has(t.number))
+    .map(point)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const infeasible = done.filter((t) => !isFeasible(t));
   const rest = done.filter((t) => !front.has(t.number) && isFeasible(t));
-  const fmtPoint = (p) => tip`${p.seriesName}<br>trial ${p.value[2]}: ${ox.metric} ${fmt(p.value[0])}, ${oy.metric} ${fmt(p.value[1])}`;
-  const more = objs.length > 2 ? ` The study has ${objs.length} objectives; the plot shows the first two.` : '';
+  const fmtPoint = (p) =>
+    tip`${p.seriesName}<br>trial ${p.value[2]}: ${ox.metric} ${fmt(p.value[0])}, ${oy.metric} ${fmt(p.value[1])}`;
+  const more =
+    objs.length > 2
+      ? ` The study has ${objs.length} objectives; the plot shows the first two.`
+      : '';
   return {
     note: `${onFront.length} of ${done.length} complete trial${done.length === 1 ? '' : 's'} on the Pareto front (${ox.direction} ${ox.metric}, ${oy.direction} ${oy.metric})${infeasible.length ? `; ${infeasible.length} infeasible` : ''}.${more}`,
     option: {
@@ -48,10 +58,31 @@ export function paretoOption(study, trials) {
       xAxis: { type: 'value', name: ox.metric, nameLocation: 'middle', nameGap: 28, scale: true },
       yAxis: { type: 'value', name: oy.metric, scale: true },
       series: [
-        { name: 'dominated', type: 'scatter', symbolSize: 7, color: '#9aa9c7', data: rest.map(point) },
+        {
+          name: 'dominated',
+          type: 'scatter',
+          symbolSize: 7,
+          color: '#9aa9c7',
+          data: rest.map(point),
+        },
         // The staircase: from each front point along x to the next, then along y (minimize x: the step comes at the next point).
-        { name: 'Pareto front', type: 'line', step: ox.direction === 'minimize' ? 'end' : 'start', symbolSize: 9, color: '#0b57d0', lineStyle: { width: 2 }, data: onFront },
-        { name: 'infeasible', type: 'scatter', symbol: 'emptyCircle', symbolSize: 8, color: '#b3261e', data: infeasible.map(point) },
+        {
+          name: 'Pareto front',
+          type: 'line',
+          step: ox.direction === 'minimize' ? 'end' : 'start',
+          symbolSize: 9,
+          color: '#0b57d0',
+          lineStyle: { width: 2 },
+          data: onFront,
+        },
+        {
+          name: 'infeasible',
+          type: 'scatter',
+          symbol: 'emptyCircle',
+          symbolSize: 8,
+          color: '#b3261e',
+          data: infeasible.map(point),
+        },
       ],
     },
   };
@@ -69,7 +100,11 @@ export function historyOption(study, trials) {
   return {
     animation: false,
     grid: { ...GRID },
-    tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}` },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p) =>
+        tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}`,
+    },
     legend: { top: 0 },
     xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', name: study.metric, scale: true },
@@ -88,8 +123,15 @@ export function intermediateOption(trials) {
   return {
     animation: false,
     grid: { ...GRID },
-    tooltip: { trigger: 'item', formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}` },
-    legend: { top: 0, data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })), selectedMode: false },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p) => tip`${p.seriesName}<br>step ${p.value[0]}: ${fmt(p.value[1])}`,
+    },
+    legend: {
+      top: 0,
+      data: ['complete', 'pruned', 'running'].map((s) => ({ name: s })),
+      selectedMode: false,
+    },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', scale: true },
     series: trials
@@ -102,7 +144,11 @@ export function intermediateOption(trials) {
           showSymbol: t.intermediate.length < 3,
           symbol: single ? 'circle' : 'emptyCircle',
           symbolSize: single ? 10 : 4,
-          lineStyle: { type: t.state === 'pruned' ? 'dashed' : 'solid', width: t.state === 'pruned' ? 1 : 2, opacity: t.state === 'pruned' ? 0.6 : 1 },
+          lineStyle: {
+            type: t.state === 'pruned' ? 'dashed' : 'solid',
+            width: t.state === 'pruned' ? 1 : 2,
+            opacity: t.state === 'pruned' ? 0.6 : 1,
+          },
           color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
           data: t.intermediate.map((p) => [p.step, p.value]),
         };
@@ -119,23 +165,45 @@ export function parallelOption(study, trials) {
   const done = trials.filter((t) => t.state === 'complete');
   const axes = params.map((p, i) => {
     const sp = study.space[p];
-    return sp.type === 'categorical' ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) } : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
+    return sp.type === 'categorical'
+      ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) }
+      : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
   });
   const objs = objectives(study);
-  objs.forEach((o, i) => axes.push({ dim: params.length + i, name: o.metric, type: 'value', scale: true }));
+  objs.forEach((o, i) =>
+    axes.push({ dim: params.length + i, name: o.metric, type: 'value', scale: true }),
+  );
   const values = done.map((t) => objectiveValue(t, 0)).filter((v) => v !== null);
   return {
     animation: false,
     parallelAxis: axes,
     parallel: { left: 40, right: 60, top: 40, bottom: 30 },
     visualMap: values.length
-      ? { show: false, dimension: params.length, min: Math.min(...values), max: Math.max(...values), inRange: { color: objs[0].direction === 'minimize' ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'] } }
+      ? {
+          show: false,
+          dimension: params.length,
+          min: Math.min(...values),
+          max: Math.max(...values),
+          inRange: {
+            color:
+              objs[0].direction === 'minimize' ? ['#0b57d0', '#d0dbf2'] : ['#d0dbf2', '#0b57d0'],
+          },
+        }
       : undefined,
     series: [
       {
         type: 'parallel',
         lineStyle: { width: 1.5, opacity: 0.8 },
-        data: done.map((t) => [...params.map((p) => (t.params[p] === undefined ? null : study.space[p].type === 'categorical' ? String(t.params[p]) : t.params[p])), ...objs.map((_, i) => objectiveValue(t, i))]),
+        data: done.map((t) => [
+          ...params.map((p) =>
+            t.params[p] === undefined
+              ? null
+              : study.space[p].type === 'categorical'
+                ? String(t.params[p])
+                : t.params[p],
+          ),
+          ...objs.map((_, i) => objectiveValue(t, i)),
+        ]),
       },
     ],
   };
@@ -151,18 +219,44 @@ export function importanceView(imp) {
   const trials = `${imp.n_trials} complete trial${imp.n_trials === 1 ? '' : 's'}`;
   return {
     meaningful,
-    warning: meaningful ? '' : `Only ${trials}: importance figures are not meaningful yet, so none are shown. They need at least ${minTrials} complete trials.`,
+    warning: meaningful
+      ? ''
+      : `Only ${trials}: importance figures are not meaningful yet, so none are shown. They need at least ${minTrials} complete trials.`,
     method: `From ${trials} (at least ${minTrials} needed). Method: ${imp.method}.`,
     option: meaningful
       ? {
           animation: false,
           grid: { left: 100, right: 30, top: 10, bottom: 30 },
-          xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` } },
+          xAxis: {
+            type: 'value',
+            max: 1,
+            axisLabel: { formatter: (v) => `${Math.round(v * 100)}%` },
+          },
           yAxis: { type: 'category', inverse: true, data: imp.params.map((p) => p.name) },
-          tooltip: { trigger: 'item', formatter: (p) => tip`${p.name}: ${(p.value * 100).toFixed(1)}%` },
-          series: [{ type: 'bar', data: imp.params.map((p) => p.importance), label: { show: true, position: 'right', formatter: (p) => `${(p.value * 100).toFixed(0)}%` } }],
+          tooltip: {
+            trigger: 'item',
+            formatter: (p) => tip`${p.name}: ${(p.value * 100).toFixed(1)}%`,
+          },
+          series: [
+            {
+              type: 'bar',
+              data: imp.params.map((p) => p.importance),
+              label: {
+                show: true,
+                position: 'right',
+                formatter: (p) => `${(p.value * 100).toFixed(0)}%`,
+              },
+            },
+          ],
         }
-      : { title: { text: `Not enough complete trials (${imp.n_trials} of ${minTrials})`, left: 'center', top: 'middle', textStyle: { color: '#4b5563', fontSize: 14, fontWeight: 'normal' } } },
+      : {
+          title: {
+            text: `Not enough complete trials (${imp.n_trials} of ${minTrials})`,
+            left: 'center',
+            top: 'middle',
+            textStyle: { color: '#4b5563', fontSize: 14, fontWeight: 'normal' },
+          },
+        },
   };
 }
 
@@ -170,35 +264,77 @@ export function importanceView(imp) {
 export function lrCurveOption(r, validatedLr) {
   const s = r.suggestion;
   const finite = r.curve.filter((p) => p.smoothed_loss !== null);
-  const losses = r.curve.flatMap((p) => [p.loss, p.smoothed_loss]).filter((x) => x !== null && Number.isFinite(x));
-  const top = finite.length ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3) : undefined;
+  const losses = r.curve
+    .flatMap((p) => [p.loss, p.smoothed_loss])
+    .filter((x) => x !== null && Number.isFinite(x));
+  const top = finite.length
+    ? Math.min(Math.max(...finite.map((p) => p.smoothed_loss)), finite[0].smoothed_loss * 3)
+    : undefined;
   const yTop = top === undefined ? undefined : Number(top.toPrecision(2));
   // Vertical marks as two-point lines: ECharts drops an { xAxis } mark below
   // about 1e-3 on a log axis, which hid small suggestions.
   const bottom = losses.length ? Math.min(...losses) : 0;
-  const mark = (x, text, color) => [{ coord: [x, bottom], name: text, label: { formatter: `${text} ${fmt(x)}` }, lineStyle: { color } }, { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] }];
+  const mark = (x, text, color) => [
+    {
+      coord: [x, bottom],
+      name: text,
+      label: { formatter: `${text} ${fmt(x)}` },
+      lineStyle: { color },
+    },
+    { coord: [x, yTop ?? Math.max(...losses, bottom + 1)] },
+  ];
   const marks = [];
   if (s.lr) marks.push(mark(s.lr, 'suggested', '#146c2e'));
   if (s.max_stable_lr) marks.push(mark(s.max_stable_lr, 'max stable', '#b3261e'));
   // The validated lr: its label halfway up, clear of the suggestion's when they coincide.
-  if (validatedLr) marks.push(mark(validatedLr, 'validated', '#0b57d0').map((p, i) => (i === 0 ? { ...p, label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' }, lineStyle: { ...p.lineStyle, width: 2 } } : p)));
+  if (validatedLr)
+    marks.push(
+      mark(validatedLr, 'validated', '#0b57d0').map((p, i) =>
+        i === 0
+          ? {
+              ...p,
+              label: { ...p.label, position: 'middle', fontWeight: 'bold', color: '#0b57d0' },
+              lineStyle: { ...p.lineStyle, width: 2 },
+            }
+          : p,
+      ),
+    );
   return {
     animation: false,
     grid: { left: 56, right: 24, top: 36, bottom: 44 },
     legend: { top: 0 },
-    tooltip: { trigger: 'axis', formatter: (ps) => tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}` },
+    tooltip: {
+      trigger: 'axis',
+      formatter: (ps) =>
+        tip`lr ${fmt(ps[0]?.value?.[0])}${ps.map((p) => html`<br>${p.seriesName}: ${fmt(p.value[1])}`)}`,
+    },
     xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', name: 'loss', scale: true, max: yTop },
     series: [
-      { name: 'loss', type: 'line', showSymbol: false, lineStyle: { width: 1, opacity: 0.5 }, data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]) },
-      { name: 'smoothed loss', type: 'line', showSymbol: false, lineStyle: { width: 2 }, data: finite.map((p) => [p.lr, p.smoothed_loss]), markLine: { symbol: 'none', data: marks } },
+      {
+        name: 'loss',
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: 1, opacity: 0.5 },
+        data: r.curve.filter((p) => p.loss !== null).map((p) => [p.lr, p.loss]),
+      },
+      {
+        name: 'smoothed loss',
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: 2 },
+        data: finite.map((p) => [p.lr, p.smoothed_loss]),
+        markLine: { symbol: 'none', data: marks },
+      },
     ],
   };
 }
 
 /** A finished trial's duration in seconds (null while it runs). */
 export function duration(t) {
-  return t.started_at && t.completed_at ? (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 1000 : null;
+  return t.started_at && t.completed_at
+    ? (Date.parse(t.completed_at) - Date.parse(t.started_at)) / 1000
+    : null;
 }
 
 const SORTS = {

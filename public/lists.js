@@ -16,7 +16,9 @@ function enumOf(schema) {
 
 /** The member of a union schema whose `kind` property is `kind`. */
 function memberOfKind(schema, kind) {
-  return [...(schema?.oneOf ?? []), ...(schema?.anyOf ?? [])].find((m) => m?.properties?.kind?.const === kind || enumOf(m?.properties?.kind)?.includes(kind));
+  return [...(schema?.oneOf ?? []), ...(schema?.anyOf ?? [])].find(
+    (m) => m?.properties?.kind?.const === kind || enumOf(m?.properties?.kind)?.includes(kind),
+  );
 }
 
 /**
@@ -32,9 +34,11 @@ export function listsFromOpenApi(doc) {
     datasets: enumOf(memberOfKind(schemas.Data, 'synthetic')?.properties?.name),
     schedules: enumOf(schemas.LrSuggestRequest?.properties?.schedule),
   };
-  for (const [k, v] of Object.entries(lists)) if (!v?.length) throw new Error(`the API's OpenAPI document lists no ${k}`);
+  for (const [k, v] of Object.entries(lists))
+    if (!v?.length) throw new Error(`the API's OpenAPI document lists no ${k}`);
   // The settings each optimizer takes, as the API checks them (the Optimizer schema's x-settings).
   const settings = schemas.Optimizer?.['x-settings'];
-  if (!settings || typeof settings !== 'object') throw new Error("the API's OpenAPI document lists no optimizer settings");
+  if (!settings || typeof settings !== 'object')
+    throw new Error("the API's OpenAPI document lists no optimizer settings");
   return { ...lists, optimizerSettings: settings };
 }

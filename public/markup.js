@@ -3,7 +3,11 @@
 // anything from the API), so data is always text. Nested html`` results pass
 // through as they are; raw() is the explicit opt-in for trusted markup.
 // app.js's setHTML() accepts only Markup.
-export const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+export const esc = (s) =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 export class Markup {
   constructor(s) {
     this.s = s;
@@ -13,10 +17,25 @@ export class Markup {
   }
 }
 export const raw = (s) => new Markup(String(s));
-const piece = (v) => (v instanceof Markup ? v.s : Array.isArray(v) ? v.map(piece).join('') : v === null || v === undefined || v === false ? '' : esc(v));
-export const html = (strings, ...values) => new Markup(strings.reduce((out, s, i) => out + piece(values[i - 1]) + s));
+const piece = (v) =>
+  v instanceof Markup
+    ? v.s
+    : Array.isArray(v)
+      ? v.map(piece).join('')
+      : v === null || v === undefined || v === false
+        ? ''
+        : esc(v);
+export const html = (strings, ...values) =>
+  new Markup(strings.reduce((out, s, i) => out + piece(values[i - 1]) + s));
 /** A tooltip line as HTML, every value escaped (ECharts renders tooltips as HTML). */
 export const tip = (strings, ...values) => String(html(strings, ...values));
 
-export const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(Number(v.toPrecision(5)))) : String(v));
+export const fmt = (v) =>
+  v === null || v === undefined
+    ? '—'
+    : typeof v === 'number'
+      ? Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+        ? v.toExponential(3)
+        : String(Number(v.toPrecision(5)))
+      : String(v);
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -32,7 +32,8 @@ export function machineFacts(env = process.env) {
   const sudo = onPath('sudo', envPath);
   return {
     isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
-    hasSudo: Boolean(sudo) && spawnSync(sudo, ['-n', 'true'], { stdio: 'ignore', env }).status === 0,
+    hasSudo:
+      Boolean(sudo) && spawnSync(sudo, ['-n', 'true'], { stdio: 'ignore', env }).status === 0,
     hasApt: Boolean(onPath('apt-get', envPath)),
   };
 }
@@ -44,8 +45,13 @@ export function machineFacts(env = process.env) {
  */
 export function aptPlan({ isRoot, hasSudo, hasApt }, packages, need, howToFix) {
   if (!hasApt || !(isRoot || hasSudo)) {
-    const why = !hasApt ? 'apt-get is not available' : 'this user is not root and has no passwordless sudo';
-    return { action: 'fail', message: `${need}, and ${packages.length > 1 ? 'they' : 'it'} cannot be installed here (${why}). ${howToFix}` };
+    const why = !hasApt
+      ? 'apt-get is not available'
+      : 'this user is not root and has no passwordless sudo';
+    return {
+      action: 'fail',
+      message: `${need}, and ${packages.length > 1 ? 'they' : 'it'} cannot be installed here (${why}). ${howToFix}`,
+    };
   }
   const prefix = isRoot ? ['env'] : ['sudo', '-n', 'env'];
   const apt = [...prefix, 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
@@ -73,20 +79,26 @@ export function carryOut(plan, { tag, dry, missing, find, howToFix }) {
     console.error(`${tag}: ${plan.message}`);
     return 1;
   }
-  say(`${missing}; ${dry ? 'would install' : 'installing'} Debian's ${plan.commands[1].slice(plan.commands[1].indexOf('--no-install-recommends') + 1).join(', ')}:`);
+  say(
+    `${missing}; ${dry ? 'would install' : 'installing'} Debian's ${plan.commands[1].slice(plan.commands[1].indexOf('--no-install-recommends') + 1).join(', ')}:`,
+  );
   for (const cmd of plan.commands) {
     say(`${dry ? 'would run' : 'running'}: ${cmd.join(' ')}`);
     if (dry) continue;
     const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
     if (r.status !== 0) {
-      console.error(`${tag}: \`${cmd.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}). ${howToFix}`);
+      console.error(
+        `${tag}: \`${cmd.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}). ${howToFix}`,
+      );
       return 1;
     }
   }
   if (dry) return 0;
   const after = find();
   if (!after.path) {
-    console.error(`${tag}: apt-get installed the packages, but still ${after.problem}. ${howToFix}`);
+    console.error(
+      `${tag}: apt-get installed the packages, but still ${after.problem}. ${howToFix}`,
+    );
     return 1;
   }
   say(`installed; using ${after.path}`);

@@ -15,4 +15,5 @@ const files = [
   ['swagger-ui-dist/swagger-ui-bundle.js', 'swagger-ui-bundle.js'],
   ['swagger-ui-dist/swagger-ui.css', 'swagger-ui.css'],
 ];
-for (const [from, to] of files) copyFileSync(path.join(root, 'node_modules', from), path.join(vendor, to));
+for (const [from, to] of files)
+  copyFileSync(path.join(root, 'node_modules', from), path.join(vendor, to));

@@ -27,7 +27,11 @@ export function findChromium({ env = process.env, isExec = isExecutable } = {}) 
   if (env.CHROMIUM_PATH) {
     return isExec(env.CHROMIUM_PATH)
       ? { path: env.CHROMIUM_PATH, from: 'CHROMIUM_PATH' }
-      : { path: null, from: 'CHROMIUM_PATH', problem: `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file` };
+      : {
+          path: null,
+          from: 'CHROMIUM_PATH',
+          problem: `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file`,
+        };
   }
   for (const name of NAMES) {
     const file = onPath(name, env.PATH ?? '', isExec);
@@ -36,7 +40,8 @@ export function findChromium({ env = process.env, isExec = isExecutable } = {}) 
   return { path: null, from: 'PATH', problem: `no ${NAMES.join(', ')} on PATH` };
 }
 
-export const HOW_TO_FIX = 'Install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome executable.';
+export const HOW_TO_FIX =
+  'Install Chromium (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome executable.';
 
 /**
  * The decision, from the facts: `{ action: 'ok', path }`, `{ action: 'install',
@@ -44,8 +49,17 @@ export const HOW_TO_FIX = 'Install Chromium (Debian/Ubuntu: sudo apt-get install
  */
 export function decide({ found, ...machine }) {
   if (found.path) return { action: 'ok', path: found.path };
-  if (found.from === 'CHROMIUM_PATH') return { action: 'fail', message: `${found.problem}. Point it at a Chromium or Chrome executable, or unset it to let npm test find (or install) one.` };
-  return aptPlan(machine, ['chromium'], `The browser tests need Chromium: ${found.problem}`, HOW_TO_FIX);
+  if (found.from === 'CHROMIUM_PATH')
+    return {
+      action: 'fail',
+      message: `${found.problem}. Point it at a Chromium or Chrome executable, or unset it to let npm test find (or install) one.`,
+    };
+  return aptPlan(
+    machine,
+    ['chromium'],
+    `The browser tests need Chromium: ${found.problem}`,
+    HOW_TO_FIX,
+  );
 }
 
 /** The facts about this machine that decide() needs. */
@@ -54,7 +68,14 @@ export function facts(env = process.env) {
 }
 
 function main(argv) {
-  return carryOut(decide(facts()), { tag: 'ensure-chromium', dry: argv.includes('--dry-run'), missing: 'no Chromium found', find: () => findChromium(), howToFix: HOW_TO_FIX });
+  return carryOut(decide(facts()), {
+    tag: 'ensure-chromium',
+    dry: argv.includes('--dry-run'),
+    missing: 'no Chromium found',
+    find: () => findChromium(),
+    howToFix: HOW_TO_FIX,
+  });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = main(process.argv.slice(2));

@@ -27,7 +27,10 @@ print(json.dumps({"version": list(sys.version_info[:3]), "missing": [m for m in 
 export function probePython(python) {
   if (!isExecutable(python)) return { error: 'not an executable file' };
   const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) return { error: `it exited ${r.status ?? r.error?.message}: ${(r.stderr || '').trim().split('\n').pop()}` };
+  if (r.status !== 0)
+    return {
+      error: `it exited ${r.status ?? r.error?.message}: ${(r.stderr || '').trim().split('\n').pop()}`,
+    };
   try {
     const { version, missing } = JSON.parse(r.stdout.trim().split('\n').pop());
     return { version, missing };
@@ -38,7 +41,8 @@ export function probePython(python) {
 
 function problemOf(python, p) {
   if (p.error) return `${python}: ${p.error}`;
-  if (p.version[0] < 3 || (p.version[0] === 3 && p.version[1] < 9)) return `${python} is Python ${p.version.join('.')}; the client needs 3.9 or later`;
+  if (p.version[0] < 3 || (p.version[0] === 3 && p.version[1] < 9))
+    return `${python} is Python ${p.version.join('.')}; the client needs 3.9 or later`;
   if (p.missing.length > 0) return `${python} cannot import ${p.missing.join(' and ')}`;
   return null;
 }
@@ -50,10 +54,14 @@ function problemOf(python, p) {
 export function findPython({ env = process.env, probe = probePython } = {}) {
   if (env.STRIDE_PYTHON) {
     const problem = problemOf(env.STRIDE_PYTHON, probe(env.STRIDE_PYTHON));
-    return problem ? { path: null, from: 'STRIDE_PYTHON', problem } : { path: env.STRIDE_PYTHON, from: 'STRIDE_PYTHON' };
+    return problem
+      ? { path: null, from: 'STRIDE_PYTHON', problem }
+      : { path: env.STRIDE_PYTHON, from: 'STRIDE_PYTHON' };
   }
   const problem = problemOf(SYSTEM_PYTHON, probe(SYSTEM_PYTHON));
-  return problem ? { path: null, from: 'system', problem } : { path: SYSTEM_PYTHON, from: 'system' };
+  return problem
+    ? { path: null, from: 'system', problem }
+    : { path: SYSTEM_PYTHON, from: 'system' };
 }
 
 export const HOW_TO_FIX =
@@ -65,8 +73,17 @@ export const HOW_TO_FIX =
  */
 export function decide({ found, ...machine }) {
   if (found.path) return { action: 'ok', path: found.path };
-  if (found.from === 'STRIDE_PYTHON') return { action: 'fail', message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest and torch, or unset it to let npm test use (or install) Debian's.` };
-  return aptPlan(machine, PACKAGES, `The Python client's tests need Python with pytest and torch: ${found.problem}`, HOW_TO_FIX);
+  if (found.from === 'STRIDE_PYTHON')
+    return {
+      action: 'fail',
+      message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest and torch, or unset it to let npm test use (or install) Debian's.`,
+    };
+  return aptPlan(
+    machine,
+    PACKAGES,
+    `The Python client's tests need Python with pytest and torch: ${found.problem}`,
+    HOW_TO_FIX,
+  );
 }
 
 /** The facts about this machine that decide() needs. */
@@ -75,7 +92,14 @@ export function facts(env = process.env) {
 }
 
 function main(argv) {
-  return carryOut(decide(facts()), { tag: 'ensure-python', dry: argv.includes('--dry-run'), missing: "no usable Python for the client's tests", find: () => findPython(), howToFix: HOW_TO_FIX });
+  return carryOut(decide(facts()), {
+    tag: 'ensure-python',
+    dry: argv.includes('--dry-run'),
+    missing: "no usable Python for the client's tests",
+    find: () => findPython(),
+    howToFix: HOW_TO_FIX,
+  });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = main(process.argv.slice(2));

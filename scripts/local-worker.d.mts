@@ -5,5 +5,12 @@ export interface LocalStride {
   runnerKey: string;
   dispose(): Promise<void>;
 }
-export function startWorker(config: string, options?: { persist?: string | false; vars?: Record<string, string> }): Promise<import('wrangler').Worker>;
-export function startStride(options?: { devKey?: string; runnerKey?: string; vars?: Record<string, string> }): Promise<LocalStride>;
+export function startWorker(
+  config: string,
+  options?: { persist?: string | false; vars?: Record<string, string> },
+): Promise<import('wrangler').Worker>;
+export function startStride(options?: {
+  devKey?: string;
+  runnerKey?: string;
+  vars?: Record<string, string>;
+}): Promise<LocalStride>;

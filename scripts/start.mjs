@@ -42,11 +42,15 @@ function bindError() {
 if (Number.isInteger(port) && port > 0) {
   const error = await bindError();
   if (error === 'EADDRINUSE') {
-    console.error(`npm start: port ${port} is already in use (another \`npm start\`?): stop it, or serve elsewhere with \`npm start -- --port ${port === 8792 ? 8793 : 8792}\``);
+    console.error(
+      `npm start: port ${port} is already in use (another \`npm start\`?): stop it, or serve elsewhere with \`npm start -- --port ${port === 8792 ? 8793 : 8792}\``,
+    );
     process.exit(1);
   }
   if (error === 'EACCES') {
-    console.error(`npm start: no permission to listen on port ${port}: pick another with \`npm start -- --port 8792\``);
+    console.error(
+      `npm start: no permission to listen on port ${port}: pick another with \`npm start -- --port 8792\``,
+    );
     process.exit(1);
   }
 }
@@ -56,7 +60,11 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 // Preloaded into wrangler (whose launcher passes Node options on to the CLI): keeps
 // miniflare's loopback server from dropping idle connections, which stopped local queues.
 const keepAlive = pathToFileURL(path.join(root, 'scripts/loopback-keepalive.mjs')).href;
-const child = spawn(process.execPath, ['--import', keepAlive, path.join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', ...args], { cwd: root, stdio: 'inherit' });
+const child = spawn(
+  process.execPath,
+  ['--import', keepAlive, path.join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', ...args],
+  { cwd: root, stdio: 'inherit' },
+);
 // Ctrl-C reaches wrangler directly (same process group); a SIGTERM sent to this process is passed on.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => child.kill('SIGTERM'));

@@ -25,7 +25,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const where = result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
+        const where =
+          result.target === 'query' ? 'query' : result.target === 'param' ? 'path' : 'body';
         const issues = zodIssues(result.error, [], where);
         const status = boundsStatus(result.error);
         throw inputError(issues, { kind: status === 413 ? 'too_large' : 'invalid' });
@@ -35,14 +36,23 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.use(requestId());
   app.onError(onError);
-  app.notFound((c) => problemResponse(c, { status: 404, slug: 'not-found', detail: `no route for ${c.req.method} ${c.req.path}` }));
+  app.notFound((c) =>
+    problemResponse(c, {
+      status: 404,
+      slug: 'not-found',
+      detail: `no route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
 
   app.use('/v1/*', async (c, next) => {
     const limit = readConfig(c.env).maxBodyBytes;
     return bodyLimit({
       maxSize: limit,
       onError: () => {
-        throw new DomainError('too_large', `the request body is over ${limit} bytes: send less inline data`);
+        throw new DomainError(
+          'too_large',
+          `the request body is over ${limit} bytes: send less inline data`,
+        );
       },
     })(c, next);
   });
@@ -64,7 +74,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
     const endpoints = app.openAPIRegistry.definitions.flatMap((d) =>
       d.type === 'route' ? [`${d.route.method.toUpperCase()} ${d.route.path}`] : [],
     );
-    return c.json({ name: 'stride', dashboard: '/', docs: '/docs', openapi: '/openapi.json', endpoints });
+    return c.json({
+      name: 'stride',
+      dashboard: '/',
+      docs: '/docs',
+      openapi: '/openapi.json',
+      endpoints,
+    });
   });
   app.get('/health', (c) => c.json({ ok: true }));
 
@@ -75,13 +91,19 @@ export function createApp(): OpenAPIHono<AppEnv> {
   triggerRoutes(app);
   subscriptionRoutes(app);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
   const info = {
     title: 'stride',
     version: '1.0.0',
-    description: 'Tuning deep-learning hyperparameters, learning rate first. Errors are RFC 9457 problem+json.',
+    description:
+      'Tuning deep-learning hyperparameters, learning rate first. Errors are RFC 9457 problem+json.',
   };
   let doc: unknown;
-  app.get('/openapi.json', (c) => c.json((doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info })))));
+  app.get('/openapi.json', (c) =>
+    c.json((doc ??= finishDocument(app.getOpenAPI31Document({ openapi: '3.1.0', info })))),
+  );
   return app;
 }

@@ -13,7 +13,8 @@ export default {
   fetch: app.fetch,
   // Two queues: edge trials (src/services/edge.ts) and notifications (src/services/notifications.ts).
   async queue(batch: MessageBatch<EdgeTrialMessage | NotificationMessage>, env: Env) {
-    if (batch.queue.startsWith('stride-notifications')) return handleNotificationBatch(batch as MessageBatch<NotificationMessage>, env);
+    if (batch.queue.startsWith('stride-notifications'))
+      return handleNotificationBatch(batch as MessageBatch<NotificationMessage>, env);
     return handleEdgeBatch(batch as MessageBatch<EdgeTrialMessage>, env);
   },
 } satisfies ExportedHandler<Env, EdgeTrialMessage | NotificationMessage>;

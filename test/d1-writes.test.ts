@@ -14,24 +14,46 @@ const SPACE = {
 };
 
 async function createStudy(overrides: Record<string, unknown> = {}) {
-  const res = await api('/v1/studies', { body: { name: 'd1', space: SPACE, sampler: { name: 'random', seed: 5 }, ...overrides } });
+  const res = await api('/v1/studies', {
+    body: { name: 'd1', space: SPACE, sampler: { name: 'random', seed: 5 }, ...overrides },
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
+const stubOf = (id: string) =>
+  env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 /** D1's copy of a study's trials, shaped like the object's (params, intermediate values in step order). */
 async function d1Trials(studyId: string) {
-  const trials = await env.DB.prepare('SELECT number, state, value, "values", constraints, sampler, error FROM trials WHERE study_id = ? ORDER BY number').bind(studyId).all<any>();
-  const params = await env.DB.prepare('SELECT number, name, value FROM trial_params WHERE study_id = ?').bind(studyId).all<any>();
-  const inter = await env.DB.prepare('SELECT number, step, value FROM trial_intermediate_values WHERE study_id = ? ORDER BY number, step').bind(studyId).all<any>();
+  const trials = await env.DB.prepare(
+    'SELECT number, state, value, "values", constraints, sampler, error FROM trials WHERE study_id = ? ORDER BY number',
+  )
+    .bind(studyId)
+    .all<any>();
+  const params = await env.DB.prepare(
+    'SELECT number, name, value FROM trial_params WHERE study_id = ?',
+  )
+    .bind(studyId)
+    .all<any>();
+  const inter = await env.DB.prepare(
+    'SELECT number, step, value FROM trial_intermediate_values WHERE study_id = ? ORDER BY number, step',
+  )
+    .bind(studyId)
+    .all<any>();
   const byNumber = new Map<number, any>();
   for (const t of trials.results) {
     const parse = (v: string | null) => (v === null ? null : JSON.parse(v));
-    byNumber.set(t.number, { ...t, values: parse(t.values), constraints: parse(t.constraints), params: {}, intermediate: [] });
+    byNumber.set(t.number, {
+      ...t,
+      values: parse(t.values),
+      constraints: parse(t.constraints),
+      params: {},
+      intermediate: [],
+    });
   }
   for (const p of params.results) byNumber.get(p.number).params[p.name] = JSON.parse(p.value);
-  for (const p of inter.results) byNumber.get(p.number).intermediate.push({ step: p.step, value: p.value });
+  for (const p of inter.results)
+    byNumber.get(p.number).intermediate.push({ step: p.step, value: p.value });
   return [...byNumber.values()];
 }
 
@@ -52,7 +74,11 @@ async function liveTrials(studyId: string) {
 }
 
 async function d1Study(studyId: string) {
-  return env.DB.prepare('SELECT state, n_trials, best_trial_number, best_value FROM studies WHERE id = ?').bind(studyId).first<any>();
+  return env.DB.prepare(
+    'SELECT state, n_trials, best_trial_number, best_value FROM studies WHERE id = ?',
+  )
+    .bind(studyId)
+    .first<any>();
 }
 
 describe('D1 write-through: every size reaches D1', () => {
@@ -74,7 +100,13 @@ describe('D1 write-through: every size reaches D1', () => {
       [1, 'running', 30],
     ]);
     expect(stored).toEqual(await liveTrials(study.id));
-    expect(((await stub.getStudy()) as any).storage).toEqual({ d1: 'ok', pending: 0, parked: [], reason: null, next_attempt_at: null });
+    expect(((await stub.getStudy()) as any).storage).toEqual({
+      d1: 'ok',
+      pending: 0,
+      parked: [],
+      reason: null,
+      next_attempt_at: null,
+    });
   });
 
   it('writes a study with 1,000 trials, equal to the object', async () => {
@@ -97,7 +129,12 @@ describe('D1 write-through: every size reaches D1', () => {
     expect(stored.filter((t) => t.state === 'failed')).toHaveLength(11);
     expect(stored).toEqual(await liveTrials(study.id));
     const view = (await stub.getStudy()) as any;
-    expect(await d1Study(study.id)).toEqual({ state: 'running', n_trials: 1000, best_trial_number: view.best_trial.number, best_value: view.best_trial.value });
+    expect(await d1Study(study.id)).toEqual({
+      state: 'running',
+      n_trials: 1000,
+      best_trial_number: view.best_trial.number,
+      best_value: view.best_trial.value,
+    });
     expect(view.storage.d1).toBe('ok');
   });
 });
@@ -111,14 +148,20 @@ async function backoffPassed(stub: DurableObjectStub<StudyCoordinator>) {
 
 describe('D1 write-through: objectives, constraints and samplers', () => {
   it('holds what the object holds of values, constraints and sampler, for one objective and for several', async () => {
-    for (const objectives of [{}, { directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] }]) {
+    for (const objectives of [
+      {},
+      { directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] },
+    ]) {
       const study = await createStudy({ sampler: { name: 'auto', seed: 2 }, ...objectives });
       const several = 'directions' in objectives;
       await post(`/v1/studies/${study.id}/trials`, { params: { lr: 0.01, optimizer: 'adam' } });
       await post(`/v1/studies/${study.id}/ask`, { count: 5 });
       const result = (v: number) => (several ? { values: [v, 1 - v] } : { value: v });
       await post(`/v1/studies/${study.id}/trials/0/tell`, { ...result(0.5), constraints: [-1, 0] });
-      await post(`/v1/studies/${study.id}/trials/1/tell`, { ...result(0.25), constraints: [2, -3] });
+      await post(`/v1/studies/${study.id}/trials/1/tell`, {
+        ...result(0.25),
+        constraints: [2, -3],
+      });
       await post(`/v1/studies/${study.id}/trials/2/tell`, { state: 'pruned' });
       await post(`/v1/studies/${study.id}/trials/3/tell`, { ...result(0.75), constraints: [0, 0] });
       const stub = stubOf(study.id);
@@ -127,7 +170,11 @@ describe('D1 write-through: objectives, constraints and samplers', () => {
       const stored = await d1Trials(study.id);
       expect(stored).toEqual(await liveTrials(study.id));
       expect(stored.map((t) => t.sampler === null)).toEqual([true, false, false, false, false]);
-      expect(stored[1]).toMatchObject({ values: several ? [0.25, 0.75] : [0.25], value: several ? null : 0.25, constraints: [2, -3] });
+      expect(stored[1]).toMatchObject({
+        values: several ? [0.25, 0.75] : [0.25],
+        value: several ? null : 0.25,
+        constraints: [2, -3],
+      });
       expect(stored[2]).toMatchObject({ state: 'pruned', values: null, constraints: null });
       expect(stored[4]).toMatchObject({ state: 'running', values: null, constraints: null });
       const row = await d1Study(study.id);
@@ -139,12 +186,27 @@ describe('D1 write-through: objectives, constraints and samplers', () => {
 describe('D1 write-through: a long trial appends its steps', () => {
   it('decides append or replace from what D1 holds', () => {
     const pts = (...steps: number[]) => steps.map((step) => ({ step, value: step / 10 }));
-    expect(intermediateWrite(pts(0, 1, 2), null)).toEqual({ mode: 'replace', points: pts(0, 1, 2) });
-    expect(intermediateWrite(pts(0, 1, 2, 3), { maxStep: 1, count: 2 })).toEqual({ mode: 'append', points: pts(2, 3) });
-    expect(intermediateWrite(pts(0, 1), { maxStep: 1, count: 2 })).toEqual({ mode: 'append', points: [] });
+    expect(intermediateWrite(pts(0, 1, 2), null)).toEqual({
+      mode: 'replace',
+      points: pts(0, 1, 2),
+    });
+    expect(intermediateWrite(pts(0, 1, 2, 3), { maxStep: 1, count: 2 })).toEqual({
+      mode: 'append',
+      points: pts(2, 3),
+    });
+    expect(intermediateWrite(pts(0, 1), { maxStep: 1, count: 2 })).toEqual({
+      mode: 'append',
+      points: [],
+    });
     // A step reported out of order below D1's last one, or values cleared by an expired lease: rewrite them all.
-    expect(intermediateWrite(pts(0, 1, 2, 5), { maxStep: 5, count: 3 })).toEqual({ mode: 'replace', points: pts(0, 1, 2, 5) });
-    expect(intermediateWrite([], { maxStep: 5, count: 3 })).toEqual({ mode: 'replace', points: [] });
+    expect(intermediateWrite(pts(0, 1, 2, 5), { maxStep: 5, count: 3 })).toEqual({
+      mode: 'replace',
+      points: pts(0, 1, 2, 5),
+    });
+    expect(intermediateWrite([], { maxStep: 5, count: 3 })).toEqual({
+      mode: 'replace',
+      points: [],
+    });
   });
 
   it('adds only the new steps on each flush (D1 never deletes a reported step of a running trial), and still follows out-of-order steps and cleared values', async () => {
@@ -175,10 +237,16 @@ describe('D1 write-through: a long trial appends its steps', () => {
   });
 
   it('clears the D1 copy of the intermediate values when an expired lease sends the trial back', async () => {
-    const study = await createStudy({ name: 'expire', executor: { kind: 'runner', lease_seconds: 5 } });
-    const grant = (await (await api('/v1/runners/lease', { body: { study_id: study.id }, key: 'test-runner-key' })).json()) as any;
+    const study = await createStudy({
+      name: 'expire',
+      executor: { kind: 'runner', lease_seconds: 5 },
+    });
+    const grant = (await (
+      await api('/v1/runners/lease', { body: { study_id: study.id }, key: 'test-runner-key' })
+    ).json()) as any;
     const stub = stubOf(study.id);
-    for (let step = 1; step <= 30; step++) await stub.report(0, step, 1 / step, { lease_token: grant.lease.token });
+    for (let step = 1; step <= 30; step++)
+      await stub.report(0, step, 1 / step, { lease_token: grant.lease.token });
     await stub.flush();
     expect((await d1Trials(study.id))[0].intermediate.length).toBe(30);
     await runInDurableObject(stub, async (_obj, state) => {
@@ -216,7 +284,12 @@ describe('D1 write-through: one write D1 refuses', () => {
       ]);
       expect(await d1Study(study.id)).toMatchObject({ n_trials: 5, best_trial_number: 0 });
       let storage = ((await stub.getStudy()) as any).storage;
-      expect(storage).toMatchObject({ d1: 'behind', pending: 1, parked: [], reason: expect.stringContaining('trial 3 refused') });
+      expect(storage).toMatchObject({
+        d1: 'behind',
+        pending: 1,
+        parked: [],
+        reason: expect.stringContaining('trial 3 refused'),
+      });
       expect(Date.parse(storage.next_attempt_at)).toBeGreaterThan(Date.now());
 
       // Retried by alarm with backoff, then parked.
@@ -225,9 +298,24 @@ describe('D1 write-through: one write D1 refuses', () => {
         expect(await runDurableObjectAlarm(stub)).toBe(true);
       }
       storage = ((await stub.getStudy()) as any).storage;
-      expect(storage).toMatchObject({ d1: 'parked', pending: 0, reason: expect.stringContaining('trial 3 refused'), next_attempt_at: null });
-      expect(storage.parked).toEqual([{ kind: 'trial', ref: 3, reason: expect.stringContaining('trial 3 refused'), attempts: PARK_AFTER, at: expect.any(String) }]);
-      const logged = errors.mock.calls.map((c) => c.join(' ')).find((line) => line.includes('parked as a dead letter'));
+      expect(storage).toMatchObject({
+        d1: 'parked',
+        pending: 0,
+        reason: expect.stringContaining('trial 3 refused'),
+        next_attempt_at: null,
+      });
+      expect(storage.parked).toEqual([
+        {
+          kind: 'trial',
+          ref: 3,
+          reason: expect.stringContaining('trial 3 refused'),
+          attempts: PARK_AFTER,
+          at: expect.any(String),
+        },
+      ]);
+      const logged = errors.mock.calls
+        .map((c) => c.join(' '))
+        .find((line) => line.includes('parked as a dead letter'));
       expect(logged).toContain(`study ${study.id}: trial 3 parked`);
       expect(logged).toContain('trial 3 refused');
       // The HTTP view shows it too.
@@ -239,17 +327,28 @@ describe('D1 write-through: one write D1 refuses', () => {
       await stub.flush();
       expect(await stub.pendingWrites()).toBe(0);
       expect((await d1Trials(study.id)).map((t) => t.number)).toEqual([0, 1, 2, 4, 5]);
-      expect(await d1Study(study.id)).toMatchObject({ n_trials: 6, best_trial_number: 5, best_value: 0.5 });
+      expect(await d1Study(study.id)).toMatchObject({
+        n_trials: 6,
+        best_trial_number: 5,
+        best_value: 0.5,
+      });
 
       // Retried while D1 still refuses: a fresh round of attempts (behind again, not ok).
       const still = await json(post(`/v1/studies/${study.id}/storage/retry`));
-      expect(still.storage).toMatchObject({ d1: 'behind', parked: [], reason: expect.stringContaining('trial 3 refused') });
+      expect(still.storage).toMatchObject({
+        d1: 'behind',
+        parked: [],
+        reason: expect.stringContaining('trial 3 refused'),
+      });
 
       // D1 takes it again: the retry writes it, and D1 agrees with the object.
       await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
       const res = await post(`/v1/studies/${study.id}/storage/retry`);
       expect(res.status).toBe(200);
-      expect((await res.json()) as any).toMatchObject({ id: study.id, storage: { d1: 'ok', pending: 0, parked: [], reason: null } });
+      expect((await res.json()) as any).toMatchObject({
+        id: study.id,
+        storage: { d1: 'ok', pending: 0, parked: [], reason: null },
+      });
       expect(await d1Trials(study.id)).toEqual(await liveTrials(study.id));
       expect(await d1Study(study.id)).toMatchObject({ n_trials: 6, best_trial_number: 5 });
     } finally {
@@ -266,7 +365,11 @@ describe('D1 write-through: one write D1 refuses', () => {
     await runInDurableObject(stub, (instance) => {
       const inst = instance as unknown as Swappable;
       inst.realDb = inst.env.DB;
-      inst.env.DB = new Proxy(inst.realDb, { get: () => () => { throw new Error('D1 unavailable'); } }) as D1Database;
+      inst.env.DB = new Proxy(inst.realDb, {
+        get: () => () => {
+          throw new Error('D1 unavailable');
+        },
+      }) as D1Database;
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -279,14 +382,23 @@ describe('D1 write-through: one write D1 refuses', () => {
       errors.mockRestore();
     }
     const behind = ((await stub.getStudy()) as any).storage;
-    expect(behind).toMatchObject({ d1: 'behind', pending: 4, parked: [], reason: expect.stringContaining('D1 unavailable') });
+    expect(behind).toMatchObject({
+      d1: 'behind',
+      pending: 4,
+      parked: [],
+      reason: expect.stringContaining('D1 unavailable'),
+    });
     expect(behind.next_attempt_at).not.toBeNull();
     await runInDurableObject(stub, (instance) => {
       const inst = instance as unknown as Swappable;
       inst.env.DB = inst.realDb!;
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(((await stub.getStudy()) as any).storage).toMatchObject({ d1: 'ok', pending: 0, parked: [] });
+    expect(((await stub.getStudy()) as any).storage).toMatchObject({
+      d1: 'ok',
+      pending: 0,
+      parked: [],
+    });
     expect(await d1Trials(study.id)).toEqual(await liveTrials(study.id));
   });
 });

@@ -8,7 +8,8 @@ import { describe, it, expect, vi } from 'vitest';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import { api, json, post } from './helpers';
 
-const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
+const stubOf = (id: string) =>
+  env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 const PROBE = {
   model: { kind: 'mlp', hidden: [16], activation: 'relu' },
@@ -23,8 +24,10 @@ const SPACE = {
   momentum: { type: 'float', low: 0, high: 0.95 },
 };
 
-
-async function createEdgeStudy(overrides: Record<string, unknown> = {}, executor: Record<string, unknown> = {}) {
+async function createEdgeStudy(
+  overrides: Record<string, unknown> = {},
+  executor: Record<string, unknown> = {},
+) {
   const res = await post('/v1/studies', {
     name: 'edge',
     space: SPACE,
@@ -44,7 +47,10 @@ async function waitCompleted(id: string, timeoutMs = 100_000) {
   for (;;) {
     const s = await json(api(`/v1/studies/${id}`));
     if (s.state === 'completed') return s;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`study ${id} did not complete: ${JSON.stringify({ n_trials: s.n_trials, state: s.state })}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `study ${id} did not complete: ${JSON.stringify({ n_trials: s.n_trials, state: s.state })}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -56,9 +62,19 @@ const median = (xs: number[]) => {
 
 describe('edge studies', () => {
   it('runs 20 trials with ASHA on the edge: pruned and complete trials, a best better than random', async () => {
-    const tuned = await createEdgeStudy({ pruner: { name: 'asha', min_resource: 1, reduction_factor: 2 } });
-    const random = await createEdgeStudy({ name: 'edge-random', sampler: { name: 'random', seed: 1 } });
-    expect(tuned.executor).toMatchObject({ kind: 'edge', epochs: 4, parallelism: 4, validation_split: 0.2 });
+    const tuned = await createEdgeStudy({
+      pruner: { name: 'asha', min_resource: 1, reduction_factor: 2 },
+    });
+    const random = await createEdgeStudy({
+      name: 'edge-random',
+      sampler: { name: 'random', seed: 1 },
+    });
+    expect(tuned.executor).toMatchObject({
+      kind: 'edge',
+      epochs: 4,
+      parallelism: 4,
+      validation_split: 0.2,
+    });
     // Edge trials are run, not asked.
     expect((await post(`/v1/studies/${tuned.id}/ask`)).status).toBe(409);
     const started = await post(`/v1/studies/${tuned.id}/run`);
@@ -84,9 +100,13 @@ describe('edge studies', () => {
       expect(t.intermediate.length).toBeLessThan(4);
     }
     const randomTrials = (await json(api(`/v1/studies/${random.id}/trials`))).trials;
-    const randomValues = randomTrials.filter((t: any) => t.state === 'complete').map((t: any) => t.value);
+    const randomValues = randomTrials
+      .filter((t: any) => t.state === 'complete')
+      .map((t: any) => t.value);
     expect(doneRandom.n_trials).toBe(20);
-    console.log(`edge study: best ${done.best_trial.value.toFixed(4)}, random median ${median(randomValues).toFixed(4)}, states ${JSON.stringify(states)}`);
+    console.log(
+      `edge study: best ${done.best_trial.value.toFixed(4)}, random median ${median(randomValues).toFixed(4)}, states ${JSON.stringify(states)}`,
+    );
     expect(done.best_trial.value).toBeLessThan(median(randomValues));
     // Running it again once complete changes nothing.
     expect((await json(post(`/v1/studies/${tuned.id}/run`))).n_trials).toBe(20);
@@ -96,7 +116,14 @@ describe('edge studies', () => {
     // Over the budget: a wide model on many rows for many epochs (PROBE_MAX_GFLOP is 60).
     const heavy = await createEdgeStudy(
       { max_trials: 1, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } },
-      { probe: { ...PROBE, model: { kind: 'mlp', hidden: [4096, 4096] }, data: { ...PROBE.data, n: 20_000, features: 64 } }, epochs: 200 },
+      {
+        probe: {
+          ...PROBE,
+          model: { kind: 'mlp', hidden: [4096, 4096] },
+          data: { ...PROBE.data, n: 20_000, features: 64 },
+        },
+        epochs: 200,
+      },
     );
     await post(`/v1/studies/${heavy.id}/run`);
     await waitCompleted(heavy.id);
@@ -105,7 +132,10 @@ describe('edge studies', () => {
     expect(t.error).toMatch(/over the edge budget: this trial needs about [\d.]+ GFLOP/);
 
     // Diverges: SGD at lr 1e6.
-    const wild = await createEdgeStudy({ max_trials: 1, space: { lr: { type: 'float', low: 1e6, high: 1e7, log: true } } });
+    const wild = await createEdgeStudy({
+      max_trials: 1,
+      space: { lr: { type: 'float', low: 1e6, high: 1e7, log: true } },
+    });
     await post(`/v1/studies/${wild.id}/run`);
     await waitCompleted(wild.id);
     const [w] = (await json(api(`/v1/studies/${wild.id}/trials`))).trials;
@@ -115,14 +145,24 @@ describe('edge studies', () => {
 
   it('applies the range test’s cap on the dataset to the same probe: both refuse it (rows x (features + 1) over PROBE_MAX_CELLS)', async () => {
     // 100,000 rows x 20 features: 2,000,000 feature values, 2,100,000 cells with the target; PROBE_MAX_CELLS is 2,000,000.
-    const probe = { ...PROBE, model: { kind: 'mlp', hidden: [4] }, data: { ...PROBE.data, n: 100_000, features: 20 }, batch_size: 1024 };
+    const probe = {
+      ...PROBE,
+      model: { kind: 'mlp', hidden: [4] },
+      data: { ...PROBE.data, n: 100_000, features: 20 },
+      batch_size: 1024,
+    };
     const rt = await post('/v1/lr-range-tests', { probe, range: { steps: 20 } });
     expect(rt.status).toBe(413);
     const refused = (await rt.json()) as any;
-    expect(refused.detail).toBe('probe.data: the dataset has 2100000 cells, over the edge limit of 2000000: send fewer rows or features');
+    expect(refused.detail).toBe(
+      'probe.data: the dataset has 2100000 cells, over the edge limit of 2000000: send fewer rows or features',
+    );
     expect(refused.errors[0].path).toBe('probe.data');
 
-    const study = await createEdgeStudy({ max_trials: 1, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { probe, epochs: 1 });
+    const study = await createEdgeStudy(
+      { max_trials: 1, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } },
+      { probe, epochs: 1 },
+    );
     await post(`/v1/studies/${study.id}/run`);
     await waitCompleted(study.id);
     const [t] = (await json(api(`/v1/studies/${study.id}/trials`))).trials;
@@ -132,13 +172,20 @@ describe('edge studies', () => {
   });
 
   it('hands the trials back when the queue refuses them, and sends them again by alarm', async () => {
-    const study = await createEdgeStudy({ max_trials: 2, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } }, { parallelism: 2, epochs: 1 });
+    const study = await createEdgeStudy(
+      { max_trials: 2, space: { lr: { type: 'float', low: 0.01, high: 0.1, log: true } } },
+      { parallelism: 2, epochs: 1 },
+    );
     const stub = stubOf(study.id);
     type Swappable = { env: Env; realQueue?: Queue };
     await runInDurableObject(stub, (instance) => {
       const inst = instance as unknown as Swappable;
       inst.realQueue = inst.env.EDGE_TRIALS;
-      inst.env.EDGE_TRIALS = { sendBatch: async () => { throw new Error('queue unavailable'); } } as unknown as Queue;
+      inst.env.EDGE_TRIALS = {
+        sendBatch: async () => {
+          throw new Error('queue unavailable');
+        },
+      } as unknown as Queue;
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -170,7 +217,12 @@ describe('edge studies', () => {
       executor: { kind: 'edge', probe: PROBE },
     });
     expect(unknownParam.status).toBe(422);
-    expect(((await unknownParam.json()) as any).errors).toEqual([expect.objectContaining({ path: 'space.dropout', message: expect.stringContaining("cannot take 'dropout'") })]);
+    expect(((await unknownParam.json()) as any).errors).toEqual([
+      expect.objectContaining({
+        path: 'space.dropout',
+        message: expect.stringContaining("cannot take 'dropout'"),
+      }),
+    ]);
 
     const badChoice = await post('/v1/studies', {
       name: 'x',
@@ -179,17 +231,33 @@ describe('edge studies', () => {
       executor: { kind: 'edge', probe: PROBE },
     });
     expect(badChoice.status).toBe(422);
-    expect(((await badChoice.json()) as any).errors.map((e: any) => e.path)).toContain('space.optimizer');
+    expect(((await badChoice.json()) as any).errors.map((e: any) => e.path)).toContain(
+      'space.optimizer',
+    );
 
-    const noMax = await post('/v1/studies', { name: 'x', space: SPACE, executor: { kind: 'edge', probe: PROBE } });
+    const noMax = await post('/v1/studies', {
+      name: 'x',
+      space: SPACE,
+      executor: { kind: 'edge', probe: PROBE },
+    });
     expect(noMax.status).toBe(422);
     expect(((await noMax.json()) as any).errors.map((e: any) => e.path)).toContain('max_trials');
 
-    const noLr = await post('/v1/studies', { name: 'x', space: { momentum: SPACE.momentum }, max_trials: 3, executor: { kind: 'edge', probe: PROBE } });
+    const noLr = await post('/v1/studies', {
+      name: 'x',
+      space: { momentum: SPACE.momentum },
+      max_trials: 3,
+      executor: { kind: 'edge', probe: PROBE },
+    });
     expect(noLr.status).toBe(422);
     expect(((await noLr.json()) as any).errors[0].message).toMatch(/no learning rate/);
 
-    const badProbe = await post('/v1/studies', { name: 'x', space: SPACE, max_trials: 3, executor: { kind: 'edge', probe: { ...PROBE, batch_size: 0 } } });
+    const badProbe = await post('/v1/studies', {
+      name: 'x',
+      space: SPACE,
+      max_trials: 3,
+      executor: { kind: 'edge', probe: { ...PROBE, batch_size: 0 } },
+    });
     expect(badProbe.status).toBe(422);
     expect(((await badProbe.json()) as any).errors[0].path).toBe('executor.probe.batch_size');
 

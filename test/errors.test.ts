@@ -7,7 +7,12 @@ import { api, json, post } from './helpers';
 import { closest, editDistance } from '../src/lib/names';
 
 async function studyWithRunningTrial() {
-  const study = await json(post('/v1/studies', { name: 'errors', space: { lr: { type: 'float', low: 0.001, high: 1, log: true } } }));
+  const study = await json(
+    post('/v1/studies', {
+      name: 'errors',
+      space: { lr: { type: 'float', low: 0.001, high: 1, log: true } },
+    }),
+  );
   await post(`/v1/studies/${study.id}/ask`);
   return study.id as string;
 }
@@ -21,12 +26,33 @@ const problemOf = async (res: Response | Promise<Response>) => {
 describe('numbers in paths and queries are decimal integers', () => {
   it('refuses 0x1, 0e5, 01, -1, 1.5, +1 and 1e3 as trial numbers with a 422 naming the parameter', async () => {
     const id = await studyWithRunningTrial();
-    for (const n of ['0x1', '0e5', '00', '01', '-1', '1.5', '+1', '1e3', 'one', '99999999999999999999']) {
+    for (const n of [
+      '0x1',
+      '0e5',
+      '00',
+      '01',
+      '-1',
+      '1.5',
+      '+1',
+      '1e3',
+      'one',
+      '99999999999999999999',
+    ]) {
       for (const op of ['tell', 'report', 'heartbeat', 'release']) {
-        const body = op === 'report' ? { step: 0, value: 1 } : op === 'tell' ? { value: 1 } : { lease_token: 'x' };
-        const p = await problemOf(post(`/v1/studies/${id}/trials/${encodeURIComponent(n)}/${op}`, body));
+        const body =
+          op === 'report'
+            ? { step: 0, value: 1 }
+            : op === 'tell'
+              ? { value: 1 }
+              : { lease_token: 'x' };
+        const p = await problemOf(
+          post(`/v1/studies/${id}/trials/${encodeURIComponent(n)}/${op}`, body),
+        );
         expect(p.status, `${op} ${n}`).toBe(422);
-        expect(p.errors.map((e: any) => e.path), `${op} ${n}`).toEqual(['number']);
+        expect(
+          p.errors.map((e: any) => e.path),
+          `${op} ${n}`,
+        ).toEqual(['number']);
         expect(p.detail).toMatch(/^number: expected a decimal integer/);
       }
     }
@@ -50,17 +76,23 @@ describe('unknown query parameters are a 422, like unknown body fields', () => {
   it('names the parameter and the closest known one', async () => {
     const p = await problemOf(api('/v1/studies?curser=x'));
     expect(p.status).toBe(422);
-    expect(p.errors).toEqual([{ path: 'curser', message: "unknown query parameter 'curser': did you mean 'cursor'?" }]);
+    expect(p.errors).toEqual([
+      { path: 'curser', message: "unknown query parameter 'curser': did you mean 'cursor'?" },
+    ]);
     expect(p.detail).toBe("curser: unknown query parameter 'curser': did you mean 'cursor'?");
     const keys = await problemOf(api('/v1/keys?projectid=x', { key: env.STRIDE_ADMIN_TOKEN }));
-    expect(keys.errors[0].message).toBe("unknown query parameter 'projectid': did you mean 'project_id'?");
+    expect(keys.errors[0].message).toBe(
+      "unknown query parameter 'projectid': did you mean 'project_id'?",
+    );
   });
 
   it('on routes that take none, too', async () => {
     const id = await studyWithRunningTrial();
     const get = await problemOf(api(`/v1/studies/${id}?verbose=1`));
     expect(get.status).toBe(422);
-    expect(get.errors).toEqual([{ path: 'verbose', message: "unknown query parameter 'verbose' (there are none)" }]);
+    expect(get.errors).toEqual([
+      { path: 'verbose', message: "unknown query parameter 'verbose' (there are none)" },
+    ]);
     expect((await api(`/v1/studies/${id}/ask?count=2`, { method: 'POST' })).status).toBe(422);
     expect((await api('/v1/subscriptions?x=1')).status).toBe(422);
     // Without them, the same calls work.
@@ -73,7 +105,10 @@ describe('body errors name the field, and the closest known one for a typo', () 
     const id = await studyWithRunningTrial();
     const typo = await problemOf(post(`/v1/studies/${id}/trials/0/tell`, { valeu: 0.5 }));
     expect(typo.status).toBe(422);
-    expect(typo.errors[0]).toEqual({ path: 'valeu', message: "unknown field 'valeu': did you mean 'value'?" });
+    expect(typo.errors[0]).toEqual({
+      path: 'valeu',
+      message: "unknown field 'valeu': did you mean 'value'?",
+    });
     expect(typo.detail).toContain("valeu: unknown field 'valeu': did you mean 'value'?");
     const missing = await problemOf(post(`/v1/studies/${id}/trials/0/report`, { step: 1 }));
     expect(missing.errors).toEqual([{ path: 'value', message: 'required' }]);
@@ -85,21 +120,41 @@ describe('body errors name the field, and the closest known one for a typo', () 
 
   it('nested fields, options and discriminators get suggestions too', async () => {
     const p = await problemOf(
-      post('/v1/studies', { nme: 'x', space: { lr: { type: 'float', low: 0.1, high: 1 } }, sampler: { name: 'tpee' }, executor: { kind: 'runner', max_paralel: 2 } }),
+      post('/v1/studies', {
+        nme: 'x',
+        space: { lr: { type: 'float', low: 0.1, high: 1 } },
+        sampler: { name: 'tpee' },
+        executor: { kind: 'runner', max_paralel: 2 },
+      }),
     );
     expect(p.status).toBe(422);
     expect(p.errors).toEqual(
       expect.arrayContaining([
         { path: 'nme', message: "unknown field 'nme': did you mean 'name'?" },
-        { path: 'executor.max_paralel', message: "unknown field 'max_paralel': did you mean 'max_parallel'?" },
+        {
+          path: 'executor.max_paralel',
+          message: "unknown field 'max_paralel': did you mean 'max_parallel'?",
+        },
         { path: 'name', message: 'required' },
-        { path: 'sampler.name', message: "expected one of 'auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2': did you mean 'tpe'?" },
+        {
+          path: 'sampler.name',
+          message:
+            "expected one of 'auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2': did you mean 'tpe'?",
+        },
       ]),
     );
-    const kind = await problemOf(post('/v1/studies', { name: 'x', space: {}, executor: { kind: 'runer' } }));
-    expect(kind.errors).toContainEqual({ path: 'executor.kind', message: "expected one of 'client', 'runner', 'edge': did you mean 'runner'?" });
+    const kind = await problemOf(
+      post('/v1/studies', { name: 'x', space: {}, executor: { kind: 'runer' } }),
+    );
+    expect(kind.errors).toContainEqual({
+      path: 'executor.kind',
+      message: "expected one of 'client', 'runner', 'edge': did you mean 'runner'?",
+    });
     const wrongType = await problemOf(post('/v1/studies', { name: 3, space: {} }));
-    expect(wrongType.errors).toContainEqual({ path: 'name', message: 'expected string, got a number' });
+    expect(wrongType.errors).toContainEqual({
+      path: 'name',
+      message: 'expected string, got a number',
+    });
   });
 
   it('suggests only plausible typos', () => {

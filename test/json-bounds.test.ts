@@ -39,7 +39,11 @@ describe('free-form JSON bounds', () => {
   });
 
   it('413 naming metadata for metadata over 64 KB', async () => {
-    const res = await post('/v1/studies', { name: 'big', space: SPACE, metadata: { notes: 'x'.repeat(70_000) } });
+    const res = await post('/v1/studies', {
+      name: 'big',
+      space: SPACE,
+      metadata: { notes: 'x'.repeat(70_000) },
+    });
     expect(res.status).toBe(413);
     const p = (await res.json()) as any;
     expect(p.type).toMatch(/too-large$/);
@@ -48,18 +52,41 @@ describe('free-form JSON bounds', () => {
   });
 
   it('bounds sampler and pruner options and templates the same way', async () => {
-    const sampler = await post('/v1/studies', { name: 's', space: SPACE, sampler: { name: 'random', extra: nested(40) } });
+    const sampler = await post('/v1/studies', {
+      name: 's',
+      space: SPACE,
+      sampler: { name: 'random', extra: nested(40) },
+    });
     expect(sampler.status).toBe(422);
-    expect(((await sampler.json()) as any).errors[0]).toEqual({ path: 'sampler', message: 'nested deeper than 32 levels' });
-    const pruner = await post('/v1/studies', { name: 'p', space: SPACE, pruner: { name: 'median', extra: nested(40) } });
+    expect(((await sampler.json()) as any).errors[0]).toEqual({
+      path: 'sampler',
+      message: 'nested deeper than 32 levels',
+    });
+    const pruner = await post('/v1/studies', {
+      name: 'p',
+      space: SPACE,
+      pruner: { name: 'median', extra: nested(40) },
+    });
     expect(((await pruner.json()) as any).errors[0].path).toBe('pruner');
-    const template = await post('/v1/templates', { name: 't', study: { name: 'x', space: SPACE, metadata: nested(40) } });
+    const template = await post('/v1/templates', {
+      name: 't',
+      study: { name: 'x', space: SPACE, metadata: nested(40) },
+    });
     expect(template.status).toBe(422);
-    expect(((await template.json()) as any).errors[0]).toEqual({ path: 'study.metadata', message: 'nested deeper than 32 levels' });
-    const deepTemplate = await post('/v1/templates', { name: 't', study: { name: 'x', space: SPACE, metadata: nested(900) } });
+    expect(((await template.json()) as any).errors[0]).toEqual({
+      path: 'study.metadata',
+      message: 'nested deeper than 32 levels',
+    });
+    const deepTemplate = await post('/v1/templates', {
+      name: 't',
+      study: { name: 'x', space: SPACE, metadata: nested(900) },
+    });
     expect(deepTemplate.status).toBe(422);
     expect(((await deepTemplate.json()) as any).errors[0].path).toBe('study');
-    const bigTemplate = await post('/v1/templates', { name: 't', study: { name: 'x', space: SPACE, metadata: { notes: 'x'.repeat(300_000) } } });
+    const bigTemplate = await post('/v1/templates', {
+      name: 't',
+      study: { name: 'x', space: SPACE, metadata: { notes: 'x'.repeat(300_000) } },
+    });
     expect(bigTemplate.status).toBe(413);
   });
 });
@@ -68,7 +95,10 @@ describe('a stored study config SQLite cannot read', () => {
   it('does not break leasing without a study id, nor lr/suggest with a context, for its project', async () => {
     // Rows written straight into D1 (as a study stored before the bounds existed would be):
     // configs nested 1,100 levels deep, which json_extract calls malformed.
-    const deep = JSON.stringify({ executor: { kind: 'runner' }, metadata: { context: { optimizer: 'adam' }, deep: nested(1100) } });
+    const deep = JSON.stringify({
+      executor: { kind: 'runner' },
+      metadata: { context: { optimizer: 'adam' }, deep: nested(1100) },
+    });
     const now = Date.now();
     for (const [id, state] of [
       ['std_01J0DEEPJS0N0000000000000R', 'running'],
@@ -80,19 +110,36 @@ describe('a stored study config SQLite cannot read', () => {
       )
         .bind(id, deep, state, now, now)
         .run();
-      await env.DB.prepare(`INSERT INTO trial_params (study_id, number, name, value) VALUES (?, 0, 'lr', '0.003')`).bind(id).run();
+      await env.DB.prepare(
+        `INSERT INTO trial_params (study_id, number, name, value) VALUES (?, 0, 'lr', '0.003')`,
+      )
+        .bind(id)
+        .run();
     }
     // SQLite itself refuses the stored JSON.
-    await expect(env.DB.prepare(`SELECT json_extract(config, '$.executor.kind') FROM studies WHERE id = 'std_01J0DEEPJS0N0000000000000R'`).all()).rejects.toThrow(/malformed JSON/);
+    await expect(
+      env.DB.prepare(
+        `SELECT json_extract(config, '$.executor.kind') FROM studies WHERE id = 'std_01J0DEEPJS0N0000000000000R'`,
+      ).all(),
+    ).rejects.toThrow(/malformed JSON/);
 
     // A real runner study of the same project still gets leased.
-    const study = await json(post('/v1/studies', { name: 'gpu', space: SPACE, max_trials: 2, executor: { kind: 'runner' } }));
+    const study = await json(
+      post('/v1/studies', {
+        name: 'gpu',
+        space: SPACE,
+        max_trials: 2,
+        executor: { kind: 'runner' },
+      }),
+    );
     await env.STUDY.get(env.STUDY.idFromName(study.id)).flush();
     const lease = await post('/v1/runners/lease', { runner: { name: 'gpu-0' } });
     expect(lease.status).toBe(200);
     expect(((await lease.json()) as any).study.id).toBe(study.id);
 
-    const suggest = await post('/v1/lr/suggest', { context: { optimizer: 'adam', batch_size: 32 } });
+    const suggest = await post('/v1/lr/suggest', {
+      context: { optimizer: 'adam', batch_size: 32 },
+    });
     expect(suggest.status).toBe(200);
     expect(((await suggest.json()) as any).lr).toBeGreaterThan(0);
   });

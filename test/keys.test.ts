@@ -13,7 +13,11 @@ async function project(name: string) {
   return (await res.json()) as any;
 }
 async function key(projectId: string, scopes: string[], extra: Record<string, unknown> = {}) {
-  const res = await post('/v1/keys', { project_id: projectId, name: `k-${scopes.join('-')}`, scopes, ...extra }, ADMIN);
+  const res = await post(
+    '/v1/keys',
+    { project_id: projectId, name: `k-${scopes.join('-')}`, scopes, ...extra },
+    ADMIN,
+  );
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
@@ -28,7 +32,12 @@ describe('projects and keys', () => {
     expect(p.id).toMatch(/^prj_/);
     const k = await key(p.id, ['read', 'write']);
     expect(k.secret).toMatch(/^sk_[A-Za-z0-9_-]{40,}$/);
-    expect(k).toMatchObject({ project_id: p.id, scopes: ['read', 'write'], prefix: k.secret.slice(0, 10), revoked_at: null });
+    expect(k).toMatchObject({
+      project_id: p.id,
+      scopes: ['read', 'write'],
+      prefix: k.secret.slice(0, 10),
+      revoked_at: null,
+    });
     const row = await env.DB.prepare('SELECT * FROM api_keys WHERE id = ?').bind(k.id).first<any>();
     expect(row.secret_hash).toBe(await sha256(k.secret));
     expect(Object.values(row)).not.toContain(k.secret);
@@ -45,7 +54,13 @@ describe('projects and keys', () => {
     const a = await key((await project('team-a')).id, ['read', 'write', 'runner']);
     const b = await key((await project('team-b')).id, ['read', 'write', 'runner']);
     const study = await json(post('/v1/studies', { name: 'a-study', space: SPACE }, a.secret));
-    const runnerStudy = await json(post('/v1/studies', { name: 'a-runner', space: SPACE, executor: { kind: 'runner' } }, a.secret));
+    const runnerStudy = await json(
+      post(
+        '/v1/studies',
+        { name: 'a-runner', space: SPACE, executor: { kind: 'runner' } },
+        a.secret,
+      ),
+    );
     await post(`/v1/studies/${study.id}/ask`, {}, a.secret);
     const lrt = await json(post('/v1/lr-range-tests', smallRequest(), a.secret));
     expect(lrt.id).toMatch(/^lrt_/);
@@ -86,32 +101,55 @@ describe('projects and keys', () => {
     const writer = await key(p.id, ['read', 'write']);
     const reader = await key(p.id, ['read']);
     const runner = await key(p.id, ['runner']);
-    const study = await json(post('/v1/studies', { name: 's', space: SPACE, executor: { kind: 'runner' } }, writer.secret));
+    const study = await json(
+      post('/v1/studies', { name: 's', space: SPACE, executor: { kind: 'runner' } }, writer.secret),
+    );
     expect((await api(`/v1/studies/${study.id}`, { key: reader.secret })).status).toBe(200);
     const denied = await post('/v1/studies', { name: 's', space: SPACE }, reader.secret);
     expect(denied.status).toBe(403);
-    expect((await denied.json()) as any).toMatchObject({ detail: expect.stringContaining("lacks the 'write' scope") });
+    expect((await denied.json()) as any).toMatchObject({
+      detail: expect.stringContaining("lacks the 'write' scope"),
+    });
     const g = await json(post('/v1/runners/lease', { study_id: study.id }, runner.secret));
-    expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 1, lease_token: g.lease.token }, runner.secret)).status).toBe(200);
+    expect(
+      (
+        await post(
+          `/v1/studies/${study.id}/trials/0/tell`,
+          { value: 1, lease_token: g.lease.token },
+          runner.secret,
+        )
+      ).status,
+    ).toBe(200);
     expect((await api(`/v1/studies/${study.id}`, { key: runner.secret })).status).toBe(403);
     // Keys and projects need admin.
-    expect((await post('/v1/keys', { name: 'x', scopes: ['read'] }, writer.secret)).status).toBe(403);
+    expect((await post('/v1/keys', { name: 'x', scopes: ['read'] }, writer.secret)).status).toBe(
+      403,
+    );
     // The admin token manages keys, and calls nothing else.
     const adminOnStudies = await api('/v1/studies', { key: ADMIN });
     expect(adminOnStudies.status).toBe(403);
-    expect(((await adminOnStudies.json()) as any).detail).toMatch(/admin token manages projects and keys/);
+    expect(((await adminOnStudies.json()) as any).detail).toMatch(
+      /admin token manages projects and keys/,
+    );
   });
 
   it('an admin key manages the keys of its own project only', async () => {
     const p = await project('self-serve');
     const other = await project('someone-else');
     const admin = await key(p.id, ['admin']);
-    const made = await json(post('/v1/keys', { name: 'ci', scopes: ['read', 'write'] }, admin.secret));
+    const made = await json(
+      post('/v1/keys', { name: 'ci', scopes: ['read', 'write'] }, admin.secret),
+    );
     expect(made.project_id).toBe(p.id);
-    expect((await post('/v1/keys', { project_id: other.id, name: 'x', scopes: ['read'] }, admin.secret)).status).toBe(404);
+    expect(
+      (await post('/v1/keys', { project_id: other.id, name: 'x', scopes: ['read'] }, admin.secret))
+        .status,
+    ).toBe(404);
     expect((await api(`/v1/keys?project_id=${other.id}`, { key: admin.secret })).status).toBe(404);
     const otherKey = await key(other.id, ['read']);
-    expect((await api(`/v1/keys/${otherKey.id}`, { method: 'DELETE', key: admin.secret })).status).toBe(404);
+    expect(
+      (await api(`/v1/keys/${otherKey.id}`, { method: 'DELETE', key: admin.secret })).status,
+    ).toBe(404);
     // Projects: only the admin token creates them.
     expect((await post('/v1/projects', { name: 'nope' }, admin.secret)).status).toBe(403);
   });
@@ -130,7 +168,10 @@ describe('projects and keys', () => {
     const p = await project('limited');
     const k = await key(p.id, ['read', 'write'], { rate_limit_per_minute: 2 });
     const other = await key(p.id, ['read', 'write'], { rate_limit_per_minute: 2 });
-    for (let i = 0; i < 2; i++) expect((await post('/v1/studies', { name: `s${i}`, space: SPACE }, k.secret)).status).toBe(201);
+    for (let i = 0; i < 2; i++)
+      expect((await post('/v1/studies', { name: `s${i}`, space: SPACE }, k.secret)).status).toBe(
+        201,
+      );
     const limited = await post('/v1/studies', { name: 's3', space: SPACE }, k.secret);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('content-type')).toMatch(/problem\+json/);
@@ -146,13 +187,20 @@ describe('projects and keys', () => {
 
   it('validates key and project bodies with paths, and 401s a wrong admin token', async () => {
     const p = await project('validation');
-    const bad = await post('/v1/keys', { project_id: p.id, name: 'x', scopes: ['read', 'root'] }, ADMIN);
+    const bad = await post(
+      '/v1/keys',
+      { project_id: p.id, name: 'x', scopes: ['read', 'root'] },
+      ADMIN,
+    );
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as any).errors[0].path).toBe('scopes.1');
     const noProject = await post('/v1/keys', { name: 'x', scopes: ['read'] }, ADMIN);
     expect(noProject.status).toBe(422);
     expect(((await noProject.json()) as any).errors[0].path).toBe('project_id');
-    expect((await post('/v1/keys', { project_id: 'prj_nope', name: 'x', scopes: ['read'] }, ADMIN)).status).toBe(404);
+    expect(
+      (await post('/v1/keys', { project_id: 'prj_nope', name: 'x', scopes: ['read'] }, ADMIN))
+        .status,
+    ).toBe(404);
     expect((await post('/v1/projects', { name: 'x' }, 'wrong-admin-token')).status).toBe(401);
   });
 });

@@ -4,7 +4,14 @@ import { api, smallRequest } from './helpers';
 
 async function problem(res: Response) {
   expect(res.headers.get('content-type')).toContain('application/problem+json');
-  return (await res.json()) as { status: number; title: string; detail: string; type: string; errors?: { path: string; message: string }[]; request_id?: string };
+  return (await res.json()) as {
+    status: number;
+    title: string;
+    detail: string;
+    type: string;
+    errors?: { path: string; message: string }[];
+    request_id?: string;
+  };
 }
 
 describe('POST /v1/lr-range-tests', () => {
@@ -13,12 +20,27 @@ describe('POST /v1/lr-range-tests', () => {
       probe: {
         model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
         task: 'classification',
-        data: { kind: 'synthetic', name: 'spirals', n: 2048, features: 2, classes: 3, noise: 0.1, seed: 1 },
+        data: {
+          kind: 'synthetic',
+          name: 'spirals',
+          n: 2048,
+          features: 2,
+          classes: 3,
+          noise: 0.1,
+          seed: 1,
+        },
         optimizer: { name: 'sgd', momentum: 0.9, weight_decay: 0 },
         batch_size: 64,
         seed: 0,
       },
-      range: { min_lr: 1e-7, max_lr: 10, steps: 100, mode: 'exponential', smoothing: 0.98, diverge_factor: 4 },
+      range: {
+        min_lr: 1e-7,
+        max_lr: 10,
+        steps: 100,
+        mode: 'exponential',
+        smoothing: 0.98,
+        diverge_factor: 4,
+      },
     };
     const res = await api('/v1/lr-range-tests', { body });
     expect(res.status).toBe(200);
@@ -47,7 +69,9 @@ describe('POST /v1/lr-range-tests', () => {
     const req = smallRequest({ probe: { seed: 11 } });
     const first = (await (await api('/v1/lr-range-tests', { body: req })).json()) as any;
     expect(first.cached).toBe(false);
-    const row = await env.DB.prepare('SELECT id, confidence FROM lr_range_tests WHERE id = ?').bind(first.id).first<{ id: string }>();
+    const row = await env.DB.prepare('SELECT id, confidence FROM lr_range_tests WHERE id = ?')
+      .bind(first.id)
+      .first<{ id: string }>();
     expect(row?.id).toBe(first.id);
 
     const second = (await (await api('/v1/lr-range-tests', { body: req })).json()) as any;
@@ -71,17 +95,25 @@ describe('POST /v1/lr-range-tests', () => {
 
   it('answers concurrent identical requests with one stored result', async () => {
     const req = smallRequest({ probe: { seed: 41 }, range: { steps: 30 } });
-    const answers = (await Promise.all([1, 2, 3].map(() => api('/v1/lr-range-tests', { body: req }).then((r) => r.json())))) as any[];
+    const answers = (await Promise.all(
+      [1, 2, 3].map(() => api('/v1/lr-range-tests', { body: req }).then((r) => r.json())),
+    )) as any[];
     const ids = new Set(answers.map((a) => a.id));
     expect(ids.size).toBe(1);
-    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM lr_range_tests WHERE id = ?').bind(answers[0].id).first<{ n: number }>();
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM lr_range_tests WHERE id = ?')
+      .bind(answers[0].id)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(1);
     expect((await api(`/v1/lr-range-tests/${answers[0].id}`)).status).toBe(200);
   });
 
   it('trains again for a different seed (the cache key covers the whole request)', async () => {
-    const a = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 21 } }) })).json()) as any;
-    const b = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 22 } }) })).json()) as any;
+    const a = (await (
+      await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 21 } }) })
+    ).json()) as any;
+    const b = (await (
+      await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 22 } }) })
+    ).json()) as any;
     expect(a.cached).toBe(false);
     expect(b.cached).toBe(false);
     expect(b.id).not.toBe(a.id);
@@ -92,18 +124,37 @@ describe('POST /v1/lr-range-tests', () => {
     // Two different range objects that share the first steps are not comparable;
     // instead run the same probe twice through two distinct (uncached) requests
     // that differ only in diverge_factor, which does not change the losses before stopping.
-    const a = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 31 }, range: { diverge_factor: 1000 } }) })).json()) as any;
-    const b = (await (await api('/v1/lr-range-tests', { body: smallRequest({ probe: { seed: 31 }, range: { diverge_factor: 999 } }) })).json()) as any;
+    const a = (await (
+      await api('/v1/lr-range-tests', {
+        body: smallRequest({ probe: { seed: 31 }, range: { diverge_factor: 1000 } }),
+      })
+    ).json()) as any;
+    const b = (await (
+      await api('/v1/lr-range-tests', {
+        body: smallRequest({ probe: { seed: 31 }, range: { diverge_factor: 999 } }),
+      })
+    ).json()) as any;
     expect(b.cached).toBe(false);
     const n = Math.min(a.steps_run, b.steps_run);
     expect(b.curve.slice(0, n)).toEqual(a.curve.slice(0, n));
   });
 
   it('runs regression probes and the other optimizers', async () => {
-    for (const optimizer of [{ name: 'adam' }, { name: 'adamw', weight_decay: 0.1 }, { name: 'rmsprop' }, { name: 'adagrad' }, { name: 'nesterov' }]) {
+    for (const optimizer of [
+      { name: 'adam' },
+      { name: 'adamw', weight_decay: 0.1 },
+      { name: 'rmsprop' },
+      { name: 'adagrad' },
+      { name: 'nesterov' },
+    ]) {
       const res = await api('/v1/lr-range-tests', {
         body: smallRequest({
-          probe: { task: 'regression', optimizer, model: { hidden: [16], activation: 'tanh' }, data: { kind: 'synthetic', name: 'teacher', n: 256, features: 3 } },
+          probe: {
+            task: 'regression',
+            optimizer,
+            model: { hidden: [16], activation: 'tanh' },
+            data: { kind: 'synthetic', name: 'teacher', n: 256, features: 3 },
+          },
           range: { steps: 30 },
         }),
       });
@@ -120,11 +171,20 @@ describe('POST /v1/lr-range-tests', () => {
       x.push([Math.cos(i), Math.sin(i * 0.7)]);
       y.push(i % 2);
     }
-    const inline = await api('/v1/lr-range-tests', { body: smallRequest({ probe: { data: { kind: 'inline', x, y }, batch_size: 16 }, range: { steps: 20 } }) });
+    const inline = await api('/v1/lr-range-tests', {
+      body: smallRequest({
+        probe: { data: { kind: 'inline', x, y }, batch_size: 16 },
+        range: { steps: 20 },
+      }),
+    });
     expect(inline.status).toBe(200);
-    const csv = 'a,b,label\n' + x.map((r, i) => `${r[0]},${r[1]},${y[i] ? 'yes' : 'no'}`).join('\n');
+    const csv =
+      'a,b,label\n' + x.map((r, i) => `${r[0]},${r[1]},${y[i] ? 'yes' : 'no'}`).join('\n');
     const viaCsv = await api('/v1/lr-range-tests', {
-      body: smallRequest({ probe: { data: { kind: 'csv', text: csv, target: 'label' }, batch_size: 16 }, range: { steps: 20 } }),
+      body: smallRequest({
+        probe: { data: { kind: 'csv', text: csv, target: 'label' }, batch_size: 16 },
+        range: { steps: 20 },
+      }),
     });
     expect(viaCsv.status).toBe(200);
   });
@@ -142,12 +202,18 @@ describe('errors are problem+json with the path of what is wrong', () => {
   });
 
   it('400 for a body that is not JSON, 415 for another content type', async () => {
-    const res = await api('/v1/lr-range-tests', { raw: '{"probe": ', headers: { 'Content-Type': 'application/json' } });
+    const res = await api('/v1/lr-range-tests', {
+      raw: '{"probe": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     const p = await problem(res);
     expect(p.status).toBe(400);
     expect(p.request_id).toBeTruthy();
-    const plain = await api('/v1/lr-range-tests', { raw: JSON.stringify(smallRequest()), headers: { 'Content-Type': 'text/plain' } });
+    const plain = await api('/v1/lr-range-tests', {
+      raw: JSON.stringify(smallRequest()),
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(plain.status).toBe(415);
     expect((await problem(plain)).detail).toMatch(/application\/json/);
   });
@@ -156,21 +222,107 @@ describe('errors are problem+json with the path of what is wrong', () => {
     ['min_lr >= max_lr', smallRequest({ range: { min_lr: 1, max_lr: 0.1 } }), 'range.min_lr'],
     ['non-positive min_lr', smallRequest({ range: { min_lr: 0 } }), 'range.min_lr'],
     ['non-positive steps', smallRequest({ range: { steps: -3 } }), 'range.steps'],
-    ['unknown optimizer', smallRequest({ probe: { optimizer: { name: 'lion' } } }), 'probe.optimizer.name'],
-    ['a setting the optimizer lacks', smallRequest({ probe: { optimizer: { name: 'adam', momentum: 0.9 } } }), 'probe.optimizer.momentum'],
-    ['unknown activation', smallRequest({ probe: { model: { hidden: [8], activation: 'swish' } } }), 'probe.model.activation'],
+    [
+      'unknown optimizer',
+      smallRequest({ probe: { optimizer: { name: 'lion' } } }),
+      'probe.optimizer.name',
+    ],
+    [
+      'a setting the optimizer lacks',
+      smallRequest({ probe: { optimizer: { name: 'adam', momentum: 0.9 } } }),
+      'probe.optimizer.momentum',
+    ],
+    [
+      'unknown activation',
+      smallRequest({ probe: { model: { hidden: [8], activation: 'swish' } } }),
+      'probe.model.activation',
+    ],
     ['zero batch size', smallRequest({ probe: { batch_size: 0 } }), 'probe.batch_size'],
-    ['a typo in a field name', smallRequest({ probe: { optimiser: { name: 'sgd' } } }), 'probe.optimiser'],
+    [
+      'a typo in a field name',
+      smallRequest({ probe: { optimiser: { name: 'sgd' } } }),
+      'probe.optimiser',
+    ],
     ['missing data', { probe: { model: { hidden: [4] } } }, 'probe.data'],
-    ['unknown synthetic set', smallRequest({ probe: { data: { kind: 'synthetic', name: 'mnist' } } }), 'probe.data.name'],
-    ['ragged inline rows', smallRequest({ probe: { data: { kind: 'inline', x: [[1, 2], [3], [4, 5], [6, 7]], y: [0, 1, 0, 1] }, batch_size: 2 } }), 'probe.data.x.1'],
-    ['a fractional class label', smallRequest({ probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 0.5, 1] }, batch_size: 2 } }), 'probe.data.y.2'],
-    ['a negative class label', smallRequest({ probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, -1, 1] }, batch_size: 2 } }), 'probe.data.y.2'],
-    ['labels and rows of different length', smallRequest({ probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 1] }, batch_size: 2 } }), 'probe.data.y'],
-    ['a string in the rows', smallRequest({ probe: { data: { kind: 'inline', x: [[1], ['2'], [3], [4]], y: [0, 1, 0, 1] }, batch_size: 2 } }), 'probe.data.x.1.0'],
-    ['too few rows for a batch', smallRequest({ probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 0, 1] }, batch_size: 8 } }), 'probe.batch_size'],
-    ['a non-numeric CSV cell', smallRequest({ probe: { data: { kind: 'csv', text: 'a,b,y\n1,2,0\n3,abc,1\n5,6,0\n7,8,1', target: 'y' }, batch_size: 2 } }), 'probe.data.text'],
-    ['an unknown CSV target', smallRequest({ probe: { data: { kind: 'csv', text: 'a,y\n1,0\n2,1', target: 'label' }, batch_size: 2 } }), 'probe.data.target'],
+    [
+      'unknown synthetic set',
+      smallRequest({ probe: { data: { kind: 'synthetic', name: 'mnist' } } }),
+      'probe.data.name',
+    ],
+    [
+      'ragged inline rows',
+      smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1, 2], [3], [4, 5], [6, 7]], y: [0, 1, 0, 1] },
+          batch_size: 2,
+        },
+      }),
+      'probe.data.x.1',
+    ],
+    [
+      'a fractional class label',
+      smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 0.5, 1] },
+          batch_size: 2,
+        },
+      }),
+      'probe.data.y.2',
+    ],
+    [
+      'a negative class label',
+      smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, -1, 1] },
+          batch_size: 2,
+        },
+      }),
+      'probe.data.y.2',
+    ],
+    [
+      'labels and rows of different length',
+      smallRequest({
+        probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 1] }, batch_size: 2 },
+      }),
+      'probe.data.y',
+    ],
+    [
+      'a string in the rows',
+      smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1], ['2'], [3], [4]], y: [0, 1, 0, 1] },
+          batch_size: 2,
+        },
+      }),
+      'probe.data.x.1.0',
+    ],
+    [
+      'too few rows for a batch',
+      smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [0, 1, 0, 1] },
+          batch_size: 8,
+        },
+      }),
+      'probe.batch_size',
+    ],
+    [
+      'a non-numeric CSV cell',
+      smallRequest({
+        probe: {
+          data: { kind: 'csv', text: 'a,b,y\n1,2,0\n3,abc,1\n5,6,0\n7,8,1', target: 'y' },
+          batch_size: 2,
+        },
+      }),
+      'probe.data.text',
+    ],
+    [
+      'an unknown CSV target',
+      smallRequest({
+        probe: { data: { kind: 'csv', text: 'a,y\n1,0\n2,1', target: 'label' }, batch_size: 2 },
+      }),
+      'probe.data.target',
+    ],
     ['a body that is an array', [smallRequest()], '(body)'],
   ];
   for (const [name, body, path] of cases) {
@@ -185,14 +337,28 @@ describe('errors are problem+json with the path of what is wrong', () => {
   }
 
   it('422 for labels from a single class (nothing to classify)', async () => {
-    const res = await api('/v1/lr-range-tests', { body: smallRequest({ probe: { data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [1, 1, 1, 1] }, batch_size: 2 } }) });
+    const res = await api('/v1/lr-range-tests', {
+      body: smallRequest({
+        probe: {
+          data: { kind: 'inline', x: [[1], [2], [3], [4]], y: [1, 1, 1, 1] },
+          batch_size: 2,
+        },
+      }),
+    });
     expect(res.status).toBe(422);
     expect((await problem(res)).errors?.[0].path).toMatch(/^probe\.data\.y/);
   });
 
   it('413 when the estimated work is over the edge budget, saying how to shrink it', async () => {
     const res = await api('/v1/lr-range-tests', {
-      body: smallRequest({ probe: { model: { hidden: [4096, 4096] }, data: { kind: 'synthetic', name: 'blobs', n: 1024, features: 512 }, batch_size: 512 }, range: { steps: 1000 } }),
+      body: smallRequest({
+        probe: {
+          model: { hidden: [4096, 4096] },
+          data: { kind: 'synthetic', name: 'blobs', n: 1024, features: 512 },
+          batch_size: 512,
+        },
+        range: { steps: 1000 },
+      }),
     });
     expect(res.status).toBe(413);
     const p = await problem(res);
@@ -202,14 +368,21 @@ describe('errors are problem+json with the path of what is wrong', () => {
   });
 
   it('413 for a dataset over the cell limit, before generating it', async () => {
-    const res = await api('/v1/lr-range-tests', { body: smallRequest({ probe: { data: { kind: 'synthetic', name: 'blobs', n: 200000, features: 4096 } } }) });
+    const res = await api('/v1/lr-range-tests', {
+      body: smallRequest({
+        probe: { data: { kind: 'synthetic', name: 'blobs', n: 200000, features: 4096 } },
+      }),
+    });
     expect(res.status).toBe(413);
     expect((await problem(res)).errors?.[0].path).toBe('probe.data');
   });
 
   it('413 for a body over the size limit', async () => {
     const big = 'x'.repeat(Number(env.MAX_BODY_BYTES) + 10);
-    const res = await api('/v1/lr-range-tests', { raw: big, headers: { 'Content-Type': 'application/json' } });
+    const res = await api('/v1/lr-range-tests', {
+      raw: big,
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(413);
     await problem(res);
   });

@@ -10,7 +10,14 @@ beforeAll(async () => {
 });
 
 /** The reference: the same network and loss through TF.js autodiff. */
-function autodiffGrads(params: tf.Tensor[], x: tf.Tensor2D, y: Float32Array, act: Activation, task: 'classification' | 'regression', outputs: number) {
+function autodiffGrads(
+  params: tf.Tensor[],
+  x: tf.Tensor2D,
+  y: Float32Array,
+  act: Activation,
+  task: 'classification' | 'regression',
+  outputs: number,
+) {
   const f = (...ps: tf.Tensor[]) => {
     let a: tf.Tensor = x;
     const L = ps.length / 2;
@@ -47,11 +54,15 @@ describe('hand-written MLP step', () => {
       const batch = 7;
       const model = new Mlp({ inputs, hidden, outputs, activation: act, task, seed: 3 });
       const xs = new Float32Array(batch * inputs).map((_, i) => Math.sin(i * 1.7) * 1.5);
-      const y = new Float32Array(batch).map((_, i) => (task === 'classification' ? i % 3 : Math.cos(i)));
+      const y = new Float32Array(batch).map((_, i) =>
+        task === 'classification' ? i % 3 : Math.cos(i),
+      );
       const x = tf.tensor2d(xs, [batch, inputs]);
       const xT = tf.transpose(x) as tf.Tensor2D;
       const before = model.params.map((p) => p.dataSync().slice());
-      const expected = autodiffGrads(model.params, x, y, act, task, outputs).map((g) => g.dataSync().slice());
+      const expected = autodiffGrads(model.params, x, y, act, task, outputs).map((g) =>
+        g.dataSync().slice(),
+      );
       const sgd = makeOptimizer({ name: 'sgd' });
       const loss = model.step(x, xT, y, sgd, 1, null);
       expect(Number.isFinite(loss)).toBe(true);
@@ -61,7 +72,8 @@ describe('hand-written MLP step', () => {
         const grad = before[i].map((b, j) => b - after[j]);
         const ref = expected[i];
         const scale = Math.max(1e-3, ...Array.from(ref).map(Math.abs));
-        for (let j = 0; j < ref.length; j++) expect(Math.abs(grad[j] - ref[j]) / scale).toBeLessThan(2e-3);
+        for (let j = 0; j < ref.length; j++)
+          expect(Math.abs(grad[j] - ref[j]) / scale).toBeLessThan(2e-3);
       });
       model.dispose();
       sgd.dispose();
@@ -75,7 +87,7 @@ describe('hand-written MLP step', () => {
     const logits = new Float32Array([1, 0, 2, 0, 3, 0]);
     const { loss, grad } = lossAndGrad(logits, new Float32Array([2, 0]), 2, 3, 'classification');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    expect(loss).toBeCloseTo(((lse - 3) + Math.log(3)) / 2, 6);
+    expect(loss).toBeCloseTo((lse - 3 + Math.log(3)) / 2, 6);
     expect(grad[4]).toBeCloseTo((Math.exp(3 - lse) - 1) / 2, 6);
     expect(grad[1]).toBeCloseTo((1 / 3 - 1) / 2, 6);
     const mse = lossAndGrad(new Float32Array([1, 3]), new Float32Array([0, 1]), 2, 1, 'regression');
@@ -84,7 +96,13 @@ describe('hand-written MLP step', () => {
   });
 
   it('does not blow up on huge logits (log-sum-exp is stabilised)', () => {
-    const { loss } = lossAndGrad(new Float32Array([1e4, 0]), new Float32Array([0]), 1, 2, 'classification'); // batch 1: logits [1e4, 0]
+    const { loss } = lossAndGrad(
+      new Float32Array([1e4, 0]),
+      new Float32Array([0]),
+      1,
+      2,
+      'classification',
+    ); // batch 1: logits [1e4, 0]
     expect(loss).toBeCloseTo(0, 6);
   });
 
@@ -95,7 +113,13 @@ describe('hand-written MLP step', () => {
   });
 
   it('gives the same initial weights for the same seed, different for another', () => {
-    const spec = { inputs: 4, hidden: [8], outputs: 2, activation: 'relu' as const, task: 'classification' as const };
+    const spec = {
+      inputs: 4,
+      hidden: [8],
+      outputs: 2,
+      activation: 'relu' as const,
+      task: 'classification' as const,
+    };
     const a = new Mlp({ ...spec, seed: 1 });
     const b = new Mlp({ ...spec, seed: 1 });
     const c = new Mlp({ ...spec, seed: 2 });
@@ -103,7 +127,9 @@ describe('hand-written MLP step', () => {
     expect(Array.from(a.params[0].dataSync())).not.toEqual(Array.from(c.params[0].dataSync()));
     // He-uniform bound for a relu layer with fan-in 4.
     const bound = Math.sqrt(6 / 4);
-    expect(Math.max(...Array.from(a.params[0].dataSync()).map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...Array.from(a.params[0].dataSync()).map(Math.abs))).toBeLessThanOrEqual(
+      bound,
+    );
     [a, b, c].forEach((m) => m.dispose());
   });
 });

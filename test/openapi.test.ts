@@ -8,10 +8,16 @@ import { api } from './helpers';
 describe('OpenAPI document', () => {
   it('documents every route of the app, with bearer auth and problem+json errors on /v1', async () => {
     const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
-    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`),
+      ),
+    );
     // Hono's own route table of the same app (":id" becomes "{id}").
     const served = createApp()
-      .routes.filter((r) => (r.path.startsWith('/v1/') || r.path.startsWith('/hooks/')) && r.method !== 'ALL')
+      .routes.filter(
+        (r) => (r.path.startsWith('/v1/') || r.path.startsWith('/hooks/')) && r.method !== 'ALL',
+      )
       .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
     expect(served.length).toBeGreaterThan(30);
     for (const r of served) expect(documented, r).toContain(r);
@@ -19,7 +25,10 @@ describe('OpenAPI document', () => {
       if (!p.startsWith('/v1/')) continue;
       for (const [m, op] of Object.entries(ops)) {
         expect(op.security, `${m} ${p}`).toEqual([{ bearer: [] }]);
-        expect(op.responses['401']?.content?.['application/problem+json'], `${m} ${p}`).toBeTruthy();
+        expect(
+          op.responses['401']?.content?.['application/problem+json'],
+          `${m} ${p}`,
+        ).toBeTruthy();
       }
     }
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
@@ -28,6 +37,16 @@ describe('OpenAPI document', () => {
   it('changes with the schemas: a field the request schema has is in the document', async () => {
     const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
     const create = doc.components.schemas.StudyCreate;
-    expect(Object.keys(create.properties)).toEqual(expect.arrayContaining(['name', 'space', 'sampler', 'pruner', 'executor', 'max_trials', 'metadata']));
+    expect(Object.keys(create.properties)).toEqual(
+      expect.arrayContaining([
+        'name',
+        'space',
+        'sampler',
+        'pruner',
+        'executor',
+        'max_trials',
+        'metadata',
+      ]),
+    );
   });
 });

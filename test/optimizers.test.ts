@@ -15,7 +15,10 @@ function reference(spec: OptimizerSpec, p0: number, grads: number[], lr: number)
   const o = optimizerDefaults(spec);
   let p = p0;
   let buf: number | null = null;
-  let m = 0, v = 0, sq = 0, sum = 0;
+  let m = 0,
+    v = 0,
+    sq = 0,
+    sum = 0;
   const out: number[] = [];
   grads.forEach((g0, k) => {
     const t = k + 1;
@@ -98,7 +101,12 @@ describe('optimizers follow torch.optim', () => {
   }
 
   it('uses the PyTorch defaults', () => {
-    expect(optimizerDefaults({ name: 'adam' })).toMatchObject({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 });
+    expect(optimizerDefaults({ name: 'adam' })).toMatchObject({
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weight_decay: 0,
+    });
     expect(optimizerDefaults({ name: 'adamw' }).weight_decay).toBe(0.01);
     expect(optimizerDefaults({ name: 'rmsprop' })).toMatchObject({ alpha: 0.99, eps: 1e-8 });
     expect(optimizerDefaults({ name: 'adagrad' }).eps).toBe(1e-10);

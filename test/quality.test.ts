@@ -32,7 +32,15 @@ const tasks: { name: string; probe: ProbeSpec }[] = [
     probe: {
       model: { kind: 'mlp', hidden: [64, 64], activation: 'relu' },
       task: 'classification',
-      data: { kind: 'synthetic', name: 'spirals', n: 1024, features: 2, classes: 3, noise: 0.1, seed: 1 },
+      data: {
+        kind: 'synthetic',
+        name: 'spirals',
+        n: 1024,
+        features: 2,
+        classes: 3,
+        noise: 0.1,
+        seed: 1,
+      },
       optimizer: { name: 'sgd', momentum: 0.9 },
       batch_size: 64,
       seed: 0,
@@ -54,7 +62,15 @@ const tasks: { name: string; probe: ProbeSpec }[] = [
     probe: {
       model: { kind: 'mlp', hidden: [], activation: 'relu' },
       task: 'classification',
-      data: { kind: 'synthetic', name: 'blobs', n: 1024, features: 16, classes: 5, noise: 1, seed: 3 },
+      data: {
+        kind: 'synthetic',
+        name: 'blobs',
+        n: 1024,
+        features: 16,
+        classes: 5,
+        noise: 1,
+        seed: 3,
+      },
       optimizer: { name: 'sgd' },
       batch_size: 32,
       seed: 0,
@@ -65,7 +81,15 @@ const tasks: { name: string; probe: ProbeSpec }[] = [
     probe: {
       model: { kind: 'mlp', hidden: [32, 32], activation: 'gelu' },
       task: 'classification',
-      data: { kind: 'synthetic', name: 'moons', n: 1024, features: 2, classes: 2, noise: 0.2, seed: 4 },
+      data: {
+        kind: 'synthetic',
+        name: 'moons',
+        n: 1024,
+        features: 2,
+        classes: 2,
+        noise: 0.2,
+        seed: 4,
+      },
       optimizer: { name: 'adamw' },
       batch_size: 32,
       seed: 0,
@@ -92,7 +116,8 @@ describe(`the suggested LR (valley) beats the median of a ${GRID.length}-point L
       const { suggestion } = runRangeTest(probe, RANGE_DEFAULTS, ds);
       expect(suggestion.lr).not.toBeNull();
       expect(suggestion.method).toBe('valley');
-      const final = (lr: number) => trainProbe(probe, { lr, steps: TRAIN_STEPS }, ds).final_loss ?? Infinity;
+      const final = (lr: number) =>
+        trainProbe(probe, { lr, steps: TRAIN_STEPS }, ds).final_loss ?? Infinity;
       const grid = GRID.map((lr) => final(lr));
       const best = Math.min(...grid);
       const median = [...grid].sort((a, b) => a - b)[Math.floor(grid.length / 2)];
@@ -127,7 +152,15 @@ describe('validated at the horizon, lr/suggest picks what wins the whole run, wh
   const probe = {
     model: { kind: 'mlp', hidden: [128, 128], activation: 'relu' },
     task: 'classification',
-    data: { kind: 'synthetic', name: 'moons', n: 160, features: 2, classes: 2, noise: 0.5, seed: 5 },
+    data: {
+      kind: 'synthetic',
+      name: 'moons',
+      n: 160,
+      features: 2,
+      classes: 2,
+      noise: 0.5,
+      seed: 5,
+    },
     optimizer: { name: 'sgd', momentum: 0.9 },
     batch_size: 16,
     seed: 0,
@@ -136,7 +169,12 @@ describe('validated at the horizon, lr/suggest picks what wins the whole run, wh
   it(`moons, n 160, noise 0.5, MLP [128,128] relu, SGD momentum 0.9, ${H} epochs`, async () => {
     const ds = loadDataset(probe.data as ProbeSpec['data'], probe.task);
     const atHorizon = async (lr: number) => {
-      const out = await runEdgeTrial(probe as unknown as ProbeSpec, { lr, epochs: H, validation_split: 0.2 }, ds, async () => false);
+      const out = await runEdgeTrial(
+        probe as unknown as ProbeSpec,
+        { lr, epochs: H, validation_split: 0.2 },
+        ds,
+        async () => false,
+      );
       return out.kind === 'complete' ? out.value : Infinity;
     };
     const ask = async (validation: Record<string, unknown>) => {

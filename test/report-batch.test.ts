@@ -10,14 +10,19 @@ import { MAX_INTERMEDIATE, type StudyCoordinator } from '../src/coordinator/stud
 const SPACE = { x: { type: 'float', low: 0, high: 1 } };
 
 async function createStudy(overrides: Record<string, unknown> = {}) {
-  const res = await api('/v1/studies', { body: { name: 'batch', space: SPACE, sampler: { name: 'random', seed: 3 }, ...overrides } });
+  const res = await api('/v1/studies', {
+    body: { name: 'batch', space: SPACE, sampler: { name: 'random', seed: 3 }, ...overrides },
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
-const pts = (steps: number[], value: (s: number) => number) => steps.map((step) => ({ step, value: value(step) }));
+const stubOf = (id: string) =>
+  env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
+const pts = (steps: number[], value: (s: number) => number) =>
+  steps.map((step) => ({ step, value: value(step) }));
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-const intermediateOf = async (studyId: string, n: number) => (await json(api(`/v1/studies/${studyId}/trials`))).trials[n].intermediate;
+const intermediateOf = async (studyId: string, n: number) =>
+  (await json(api(`/v1/studies/${studyId}/trials`))).trials[n].intermediate;
 
 describe('report: a batch of points', () => {
   it('stores every point in step order, in batches after single reports, and D1 gets the same', async () => {
@@ -28,12 +33,18 @@ describe('report: a batch of points', () => {
     const first = await post(url, { points: pts(range(1, 1001), (s) => 1 / (s + 1)) });
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ should_prune: false });
-    expect((await json(post(url, { points: pts(range(1001, 1500), (s) => 1 / (s + 1)) }))).should_prune).toBe(false);
+    expect(
+      (await json(post(url, { points: pts(range(1001, 1500), (s) => 1 / (s + 1)) }))).should_prune,
+    ).toBe(false);
     const expected = [{ step: 0, value: 1 }, ...pts(range(1, 1500), (s) => 1 / (s + 1))];
     expect(await intermediateOf(study.id, 0)).toEqual(expected);
     const stub = stubOf(study.id);
     await stub.flush();
-    const rows = await env.DB.prepare('SELECT step, value FROM trial_intermediate_values WHERE study_id = ? AND number = 0 ORDER BY step').bind(study.id).all<any>();
+    const rows = await env.DB.prepare(
+      'SELECT step, value FROM trial_intermediate_values WHERE study_id = ? AND number = 0 ORDER BY step',
+    )
+      .bind(study.id)
+      .all<any>();
     expect(rows.results).toEqual(expected);
   });
 
@@ -45,8 +56,24 @@ describe('report: a batch of points', () => {
     expect((await post(url, batch)).status).toBe(200);
     // The same batch again (a retry after a lost answer), and a batch that repeats a step with its value.
     expect((await post(url, batch)).status).toBe(200);
-    expect((await post(url, { points: [{ step: 2, value: 2.5 }, { step: 2, value: 2.5 }, { step: 3, value: 3.5 }] })).status).toBe(200);
-    const conflict = await post(url, { points: [{ step: 4, value: 4.5 }, { step: 5, value: 5.5 }, { step: 1, value: 9 }].sort((a, b) => a.step - b.step) });
+    expect(
+      (
+        await post(url, {
+          points: [
+            { step: 2, value: 2.5 },
+            { step: 2, value: 2.5 },
+            { step: 3, value: 3.5 },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    const conflict = await post(url, {
+      points: [
+        { step: 4, value: 4.5 },
+        { step: 5, value: 5.5 },
+        { step: 1, value: 9 },
+      ].sort((a, b) => a.step - b.step),
+    });
     expect(conflict.status).toBe(409);
     const problem = (await conflict.json()) as any;
     expect(problem.detail).toMatch(/^points\.0: trial 0 already reported 1\.5 at step 1$/);
@@ -58,7 +85,9 @@ describe('report: a batch of points', () => {
     expect(await json(post(url, batch))).toEqual({ should_prune: false });
     const late = await post(url, { points: pts([3, 4], (s) => s + 0.5) });
     expect(late.status).toBe(409);
-    expect(((await late.json()) as any).detail).toMatch(/trial 0 is complete; reports are taken while it runs/);
+    expect(((await late.json()) as any).detail).toMatch(
+      /trial 0 is complete; reports are taken while it runs/,
+    );
   });
 
   it('answers 422 at the path for a body that is neither one value nor a batch, or a batch out of order', async () => {
@@ -67,14 +96,35 @@ describe('report: a batch of points', () => {
     const url = `/v1/studies/${study.id}/trials/0/report`;
     const cases: [unknown, string, RegExp][] = [
       [{ points: [] }, 'points', /at least one point/],
-      [{ step: 1, value: 0.5, points: [{ step: 2, value: 0.4 }] }, 'step', /step and value, or points, not both/],
+      [
+        { step: 1, value: 0.5, points: [{ step: 2, value: 0.4 }] },
+        'step',
+        /step and value, or points, not both/,
+      ],
       [{ value: 0.5, points: [{ step: 2, value: 0.4 }] }, 'value', /not both/],
       [{ points: pts([1, 2, 2, 1], () => 0.5) }, 'points.3.step', /steps must increase: 1 after 2/],
-      [{ points: [{ step: 3, value: 0.5 }, { step: 3, value: 0.6 }] }, 'points.1.value', /step 3 twice with different values/],
-      [{ points: [{ step: 1, value: 'NaN' }] }, 'points.0.value', /NaN and Infinity are not JSON numbers; report only finite values/],
+      [
+        {
+          points: [
+            { step: 3, value: 0.5 },
+            { step: 3, value: 0.6 },
+          ],
+        },
+        'points.1.value',
+        /step 3 twice with different values/,
+      ],
+      [
+        { points: [{ step: 1, value: 'NaN' }] },
+        'points.0.value',
+        /NaN and Infinity are not JSON numbers; report only finite values/,
+      ],
       [{ points: [{ step: -1, value: 0.5 }] }, 'points.0.step', /./],
       [{ points: [{ step: 1, valeu: 0.5 }] }, 'points.0.valeu', /did you mean 'value'/],
-      [{ points: pts(range(0, 1001), () => 0.5) }, 'points', /at most 1000 points per report, got 1001/],
+      [
+        { points: pts(range(0, 1001), () => 0.5) },
+        'points',
+        /at most 1000 points per report, got 1001/,
+      ],
       [{ step: 1 }, 'value', /required/],
       [{ value: 0.5 }, 'step', /required \(or send points/],
       [{}, 'step', /required/],
@@ -94,28 +144,52 @@ describe('report: a batch of points', () => {
     // ASHA: rungs at steps 1, 3, 9. Trial 0 completes with a good curve; trial 1 is bad at
     // step 1 (its rung) and better than trial 0 by step 2, which is no rung: only the step-1
     // judgement prunes.
-    const asha = await createStudy({ pruner: { name: 'asha', min_resource: 1, reduction_factor: 3 } });
+    const asha = await createStudy({
+      pruner: { name: 'asha', min_resource: 1, reduction_factor: 3 },
+    });
     await post(`/v1/studies/${asha.id}/ask`, { count: 3 });
     const base = `/v1/studies/${asha.id}/trials`;
     await post(`${base}/0/report`, { points: pts([0, 1, 2], (s) => 1 - s * 0.1) });
     await post(`${base}/0/tell`, { value: 0.8 });
-    expect(await json(post(`${base}/1/report`, { points: [{ step: 0, value: 1 }, { step: 1, value: 5 }, { step: 2, value: 0.1 }] }))).toEqual({ should_prune: true });
+    expect(
+      await json(
+        post(`${base}/1/report`, {
+          points: [
+            { step: 0, value: 1 },
+            { step: 1, value: 5 },
+            { step: 2, value: 0.1 },
+          ],
+        }),
+      ),
+    ).toEqual({ should_prune: true });
     // The same history judged at its latest step only (one report of step 2 after single reports of 0 and 1) would keep it.
     await post(`${base}/2/report`, { step: 0, value: 1 });
     await runInDurableObject(stubOf(asha.id), async (obj: StudyCoordinator, state) => {
-      state.storage.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = 2`, JSON.stringify([{ step: 0, value: 1 }, { step: 1, value: 5 }]));
+      state.storage.sql.exec(
+        `UPDATE trials SET intermediate = ? WHERE number = 2`,
+        JSON.stringify([
+          { step: 0, value: 1 },
+          { step: 1, value: 5 },
+        ]),
+      );
       expect((await obj.report(2, 2, 0.1)).should_prune).toBe(false);
     });
 
     // Median with 5 warm-up steps and interval_steps 5: steps 5 and 10 are checked. A batch of steps 3..7 that is bad at
     // step 5 prunes, though its last step (7) is not a check step.
-    const median = await createStudy({ pruner: { name: 'median', n_startup_trials: 1, n_warmup_steps: 5, interval_steps: 5 } });
+    const median = await createStudy({
+      pruner: { name: 'median', n_startup_trials: 1, n_warmup_steps: 5, interval_steps: 5 },
+    });
     await post(`/v1/studies/${median.id}/ask`, { count: 2 });
     const m = `/v1/studies/${median.id}/trials`;
     await post(`${m}/0/report`, { points: pts(range(0, 11), () => 0.5) });
     await post(`${m}/0/tell`, { value: 0.5 });
-    expect(await json(post(`${m}/1/report`, { points: pts(range(0, 3), () => 0.6) }))).toEqual({ should_prune: false });
-    expect(await json(post(`${m}/1/report`, { points: pts(range(3, 8), () => 0.7) }))).toEqual({ should_prune: true });
+    expect(await json(post(`${m}/1/report`, { points: pts(range(0, 3), () => 0.6) }))).toEqual({
+      should_prune: false,
+    });
+    expect(await json(post(`${m}/1/report`, { points: pts(range(3, 8), () => 0.7) }))).toEqual({
+      should_prune: true,
+    });
   });
 
   it('a good batch is kept, and the same pruner prunes a bad one: should_prune turns true at the batch that goes bad', async () => {
@@ -123,14 +197,24 @@ describe('report: a batch of points', () => {
     await post(`/v1/studies/${study.id}/ask`, { count: 3 });
     const base = `/v1/studies/${study.id}/trials`;
     for (const n of [0, 1]) {
-      await post(`${base}/${n}/report`, { points: pts(range(0, 200), (s) => 1 / (s + 1) + n * 0.001) });
+      await post(`${base}/${n}/report`, {
+        points: pts(range(0, 200), (s) => 1 / (s + 1) + n * 0.001),
+      });
       await post(`${base}/${n}/tell`, { value: 0.005 });
     }
     // As good as the best for 100 steps, then a plateau at 0.01: the median of the others drops
     // below it at step 105.
     const answers = [];
     for (const from of [0, 50, 100, 150]) {
-      answers.push((await json(post(`${base}/2/report`, { points: pts(range(from, from + 50), (s) => (s < 100 ? 1 / (s + 1) : 0.01)) }))).should_prune);
+      answers.push(
+        (
+          await json(
+            post(`${base}/2/report`, {
+              points: pts(range(from, from + 50), (s) => (s < 100 ? 1 / (s + 1) : 0.01)),
+            }),
+          )
+        ).should_prune,
+      );
     }
     expect(answers).toEqual([false, false, true, true]);
   });
@@ -141,11 +225,20 @@ describe('report: a batch of points', () => {
     const url = `/v1/studies/${study.id}/trials/0/report`;
     const held = pts(range(0, MAX_INTERMEDIATE - 1), (s) => 1 / (s + 1));
     await runInDurableObject(stubOf(study.id), async (_obj: StudyCoordinator, state) => {
-      state.storage.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = 0`, JSON.stringify(held));
+      state.storage.sql.exec(
+        `UPDATE trials SET intermediate = ? WHERE number = 0`,
+        JSON.stringify(held),
+      );
     });
-    const over = await post(url, { points: pts([MAX_INTERMEDIATE - 1, MAX_INTERMEDIATE], () => 0.1) });
+    const over = await post(url, {
+      points: pts([MAX_INTERMEDIATE - 1, MAX_INTERMEDIATE], () => 0.1),
+    });
     expect(over.status).toBe(409);
-    expect(((await over.json()) as any).detail).toMatch(new RegExp(`holds ${MAX_INTERMEDIATE - 1} intermediate values and takes at most ${MAX_INTERMEDIATE}: report every few steps`));
+    expect(((await over.json()) as any).detail).toMatch(
+      new RegExp(
+        `holds ${MAX_INTERMEDIATE - 1} intermediate values and takes at most ${MAX_INTERMEDIATE}: report every few steps`,
+      ),
+    );
     expect((await intermediateOf(study.id, 0)).length).toBe(MAX_INTERMEDIATE - 1);
     // The last one that fits is taken, then a single report past it is refused too; a repeat is still answered.
     expect((await post(url, { points: pts([MAX_INTERMEDIATE - 1], () => 0.1) })).status).toBe(200);
@@ -156,14 +249,21 @@ describe('report: a batch of points', () => {
 
   it('carries the lease token for leased trials, as single reports do', async () => {
     const study = await createStudy({ executor: { kind: 'runner', lease_seconds: 60 } });
-    const grant = await json(api('/v1/runners/lease', { body: { study_id: study.id }, key: 'test-runner-key' }));
+    const grant = await json(
+      api('/v1/runners/lease', { body: { study_id: study.id }, key: 'test-runner-key' }),
+    );
     const url = `/v1/studies/${study.id}/trials/${grant.trial.number}/report`;
     const batch = pts([0, 1], () => 0.5);
     const missing = await post(url, { points: batch });
     expect(missing.status).toBe(422);
     expect(((await missing.json()) as any).errors[0].path).toBe('lease_token');
-    expect((await post(url, { points: batch, lease_token: 'not-the-token' }, 'test-runner-key')).status).toBe(409);
-    expect((await post(url, { points: batch, lease_token: grant.lease.token }, 'test-runner-key')).status).toBe(200);
+    expect(
+      (await post(url, { points: batch, lease_token: 'not-the-token' }, 'test-runner-key')).status,
+    ).toBe(409);
+    expect(
+      (await post(url, { points: batch, lease_token: grant.lease.token }, 'test-runner-key'))
+        .status,
+    ).toBe(200);
     expect(await intermediateOf(study.id, grant.trial.number)).toEqual(batch);
   });
 });

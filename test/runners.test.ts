@@ -13,14 +13,25 @@ const SPACE = {
   momentum: { type: 'float', low: 0, high: 0.99 },
 };
 
-async function createRunnerStudy(executor: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) {
+async function createRunnerStudy(
+  executor: Record<string, unknown> = {},
+  overrides: Record<string, unknown> = {},
+) {
   const res = await api('/v1/studies', {
-    body: { name: 'gpu', space: SPACE, sampler: { name: 'tpe', seed: 3 }, max_trials: 5, executor: { kind: 'runner', ...executor }, ...overrides },
+    body: {
+      name: 'gpu',
+      space: SPACE,
+      sampler: { name: 'tpe', seed: 3 },
+      max_trials: 5,
+      executor: { kind: 'runner', ...executor },
+      ...overrides,
+    },
   });
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
+const stubOf = (id: string) =>
+  env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 const lease = (studyId: string | undefined, name = 'gpu-0', key?: string) =>
   post('/v1/runners/lease', { ...(studyId ? { study_id: studyId } : {}), runner: { name } }, key);
 
@@ -28,7 +39,10 @@ const lease = (studyId: string | undefined, name = 'gpu-0', key?: string) =>
 async function expireLeases(studyId: string) {
   const stub = stubOf(studyId);
   await runInDurableObject(stub, (_instance, state) => {
-    state.storage.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE state = 'running'`, Date.now() - 1);
+    state.storage.sql.exec(
+      `UPDATE trials SET lease_expires_at = ? WHERE state = 'running'`,
+      Date.now() - 1,
+    );
   });
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
@@ -36,15 +50,30 @@ async function expireLeases(studyId: string) {
 describe('runner studies: leases', () => {
   it('leases trials with tokens, bounds them by max_parallel, and takes report/tell only from the holder', async () => {
     const study = await createRunnerStudy({ max_parallel: 2, lease_seconds: 60 });
-    expect(study.executor).toEqual({ kind: 'runner', max_parallel: 2, max_attempts: 3, lease_seconds: 60, dispatch_url: null });
+    expect(study.executor).toEqual({
+      kind: 'runner',
+      max_parallel: 2,
+      max_attempts: 3,
+      lease_seconds: 60,
+      dispatch_url: null,
+    });
     // Runner studies are leased, not asked.
     const ask = await post(`/v1/studies/${study.id}/ask`);
     expect(ask.status).toBe(409);
-    expect((await ask.json()) as any).toMatchObject({ detail: expect.stringContaining('/v1/runners/lease') });
+    expect((await ask.json()) as any).toMatchObject({
+      detail: expect.stringContaining('/v1/runners/lease'),
+    });
 
     const before = Date.now();
     const g0 = await json(lease(study.id));
-    expect(g0.study).toEqual({ id: study.id, name: 'gpu', metric: 'value', direction: 'minimize', metrics: ['value'], directions: ['minimize'] });
+    expect(g0.study).toEqual({
+      id: study.id,
+      name: 'gpu',
+      metric: 'value',
+      direction: 'minimize',
+      metrics: ['value'],
+      directions: ['minimize'],
+    });
     expect(g0.trial).toMatchObject({ number: 0, state: 'running', attempts: 1, runner: 'gpu-0' });
     expect(g0.trial.params.lr).toBeGreaterThan(0);
     expect(g0.lease.token).toMatch(/^lease_/);
@@ -63,28 +92,63 @@ describe('runner studies: leases', () => {
     expect(Number(none.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     // The object's alarm is set for the first expiry.
-    const alarm = await runInDurableObject(stubOf(study.id), (_i, state) => state.storage.getAlarm());
+    const alarm = await runInDurableObject(stubOf(study.id), (_i, state) =>
+      state.storage.getAlarm(),
+    );
     expect(alarm).toBe(expires0);
 
     // Heartbeat: extends the lease; a wrong token is 409.
     await new Promise((r) => setTimeout(r, 5));
-    const hb = await json(post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g0.lease.token }));
+    const hb = await json(
+      post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g0.lease.token }),
+    );
     expect(Date.parse(hb.lease.expires_at)).toBeGreaterThan(expires0);
-    expect((await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g1.lease.token })).status).toBe(409);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g1.lease.token }))
+        .status,
+    ).toBe(409);
 
     // Report and tell need the token: missing 422 with its path, wrong 409.
     const noToken = await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.9 });
     expect(noToken.status).toBe(422);
-    expect(((await noToken.json()) as any).errors).toEqual([expect.objectContaining({ path: 'lease_token' })]);
-    const wrong = await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.9, lease_token: 'lease_nope' });
+    expect(((await noToken.json()) as any).errors).toEqual([
+      expect.objectContaining({ path: 'lease_token' }),
+    ]);
+    const wrong = await post(`/v1/studies/${study.id}/trials/0/report`, {
+      step: 1,
+      value: 0.9,
+      lease_token: 'lease_nope',
+    });
     expect(wrong.status).toBe(409);
-    expect(await json(post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.9, lease_token: g0.lease.token }))).toEqual({ should_prune: false });
+    expect(
+      await json(
+        post(`/v1/studies/${study.id}/trials/0/report`, {
+          step: 1,
+          value: 0.9,
+          lease_token: g0.lease.token,
+        }),
+      ),
+    ).toEqual({ should_prune: false });
     expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.5 })).status).toBe(422);
-    const told = await json(post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.5, lease_token: g0.lease.token }));
-    expect(told).toMatchObject({ number: 0, state: 'complete', value: 0.5, intermediate: [{ step: 1, value: 0.9 }] });
+    const told = await json(
+      post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.5, lease_token: g0.lease.token }),
+    );
+    expect(told).toMatchObject({
+      number: 0,
+      state: 'complete',
+      value: 0.5,
+      intermediate: [{ step: 1, value: 0.9 }],
+    });
     // The same tell again answers the same; a heartbeat after the end is 409.
-    expect(await json(post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.5, lease_token: g0.lease.token }))).toEqual(told);
-    expect((await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g0.lease.token })).status).toBe(409);
+    expect(
+      await json(
+        post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.5, lease_token: g0.lease.token }),
+      ),
+    ).toEqual(told);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: g0.lease.token }))
+        .status,
+    ).toBe(409);
 
     // A slot is free again: the next lease is a new trial, sampled now.
     const g2 = await json(lease(study.id));
@@ -94,36 +158,64 @@ describe('runner studies: leases', () => {
   it('requeues an expired trial, rejects the stale holder once it is re-leased, and fails it after max_attempts', async () => {
     const study = await createRunnerStudy({ max_attempts: 2 });
     const a = await json(lease(study.id, 'gpu-a'));
-    await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.8, lease_token: a.lease.token });
+    await post(`/v1/studies/${study.id}/trials/0/report`, {
+      step: 1,
+      value: 0.8,
+      lease_token: a.lease.token,
+    });
     await expireLeases(study.id);
     const waiting = await json(api(`/v1/studies/${study.id}/trials`));
-    expect(waiting.trials[0]).toMatchObject({ number: 0, state: 'waiting', attempts: 1, intermediate: [] });
+    expect(waiting.trials[0]).toMatchObject({
+      number: 0,
+      state: 'waiting',
+      attempts: 1,
+      intermediate: [],
+    });
     expect(waiting.trials[0].error).toMatch(/attempt 1: lease expired \(runner 'gpu-a'\)/);
     // Expired: heartbeats and reports from the old holder are refused.
-    const late = await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: a.lease.token });
+    const late = await post(`/v1/studies/${study.id}/trials/0/heartbeat`, {
+      lease_token: a.lease.token,
+    });
     expect(late.status).toBe(409);
     expect(((await late.json()) as any).detail).toMatch(/expired/);
 
     // Re-leased to another runner: same trial, same params, a new token, attempt 2.
     const b = await json(lease(study.id, 'gpu-b'));
-    expect(b.trial).toMatchObject({ number: 0, params: a.trial.params, attempts: 2, runner: 'gpu-b' });
+    expect(b.trial).toMatchObject({
+      number: 0,
+      params: a.trial.params,
+      attempts: 2,
+      runner: 'gpu-b',
+    });
     expect(b.lease.attempt).toBe(2);
-    const stale = await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.1, lease_token: a.lease.token });
+    const stale = await post(`/v1/studies/${study.id}/trials/0/tell`, {
+      value: 0.1,
+      lease_token: a.lease.token,
+    });
     expect(stale.status).toBe(409);
-    expect(((await stale.json()) as any).detail).toMatch(/stale lease token: trial 0 was leased again \(attempt 2 by 'gpu-b'\)/);
+    expect(((await stale.json()) as any).detail).toMatch(
+      /stale lease token: trial 0 was leased again \(attempt 2 by 'gpu-b'\)/,
+    );
 
     // The second lease expires too: attempts are exhausted, the trial fails with the reason.
     await expireLeases(study.id);
     const failed = await json(api(`/v1/studies/${study.id}/trials`));
     expect(failed.trials[0]).toMatchObject({ number: 0, state: 'failed', attempts: 2 });
     expect(failed.trials[0].error).toMatch(/lease expired on attempt 2 of 2 \(runner 'gpu-b'\)/);
-    const tooLate = await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.1, lease_token: b.lease.token });
+    const tooLate = await post(`/v1/studies/${study.id}/trials/0/tell`, {
+      value: 0.1,
+      lease_token: b.lease.token,
+    });
     expect(tooLate.status).toBe(409);
     // The next lease is a new trial.
     expect((await json(lease(study.id))).trial.number).toBe(1);
     // D1 got the failure too.
     await stubOf(study.id).flush();
-    const row = await env.DB.prepare('SELECT state, error FROM trials WHERE study_id = ? AND number = 0').bind(study.id).first<any>();
+    const row = await env.DB.prepare(
+      'SELECT state, error FROM trials WHERE study_id = ? AND number = 0',
+    )
+      .bind(study.id)
+      .first<any>();
     expect(row.state).toBe('failed');
   });
 
@@ -131,7 +223,9 @@ describe('runner studies: leases', () => {
     const study = await createRunnerStudy();
     const a = await json(lease(study.id));
     await expireLeases(study.id);
-    const told = await json(post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.25, lease_token: a.lease.token }));
+    const told = await json(
+      post(`/v1/studies/${study.id}/trials/0/tell`, { value: 0.25, lease_token: a.lease.token }),
+    );
     expect(told).toMatchObject({ number: 0, state: 'complete', value: 0.25 });
     // It is not handed out again.
     expect((await json(lease(study.id))).trial.number).toBe(1);
@@ -140,23 +234,48 @@ describe('runner studies: leases', () => {
   it('release hands a trial back without spending an attempt', async () => {
     const study = await createRunnerStudy({ max_attempts: 1 });
     const a = await json(lease(study.id));
-    const released = await json(post(`/v1/studies/${study.id}/trials/0/release`, { lease_token: a.lease.token }));
+    const released = await json(
+      post(`/v1/studies/${study.id}/trials/0/release`, { lease_token: a.lease.token }),
+    );
     expect(released).toMatchObject({ number: 0, state: 'waiting', attempts: 0 });
     const b = await json(lease(study.id));
     expect(b.trial).toMatchObject({ number: 0, params: a.trial.params, attempts: 1 });
-    expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 1, lease_token: a.lease.token })).status).toBe(409);
-    expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 1, lease_token: b.lease.token })).status).toBe(200);
+    expect(
+      (
+        await post(`/v1/studies/${study.id}/trials/0/tell`, {
+          value: 1,
+          lease_token: a.lease.token,
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await post(`/v1/studies/${study.id}/trials/0/tell`, {
+          value: 1,
+          lease_token: b.lease.token,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('20 runners leasing at once never get the same trial; then 204 until one is requeued', async () => {
     const study = await createRunnerStudy({}, { max_trials: 20 });
-    const grants = await Promise.all(Array.from({ length: 20 }, (_, i) => json(lease(study.id, `gpu-${i}`))));
+    const grants = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => json(lease(study.id, `gpu-${i}`))),
+    );
     const numbers = grants.map((g) => g.trial.number).sort((x, y) => x - y);
     expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(new Set(grants.map((g) => g.lease.token)).size).toBe(20);
     expect((await lease(study.id)).status).toBe(204);
     // Every runner finishes: each tell is taken once, and the study completes.
-    await Promise.all(grants.map((g) => post(`/v1/studies/${study.id}/trials/${g.trial.number}/tell`, { value: g.trial.number, lease_token: g.lease.token })));
+    await Promise.all(
+      grants.map((g) =>
+        post(`/v1/studies/${study.id}/trials/${g.trial.number}/tell`, {
+          value: g.trial.number,
+          lease_token: g.lease.token,
+        }),
+      ),
+    );
     const done = await json(api(`/v1/studies/${study.id}`));
     expect(done).toMatchObject({ state: 'completed', n_trials: 20, best_trial: { number: 0 } });
     // Nothing left and nothing out: 204 without Retry-After (an agent stops).
@@ -193,9 +312,28 @@ describe('runner studies: leases', () => {
     const g = await json(lease(study.id, 'gpu-0', RUNNER_KEY));
     expect(g.trial.number).toBe(0);
     const token = g.lease.token;
-    expect((await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: token }, RUNNER_KEY)).status).toBe(200);
-    expect((await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 2, lease_token: token }, RUNNER_KEY)).status).toBe(200);
-    expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 1, lease_token: token }, RUNNER_KEY)).status).toBe(200);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/heartbeat`, { lease_token: token }, RUNNER_KEY))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await post(
+          `/v1/studies/${study.id}/trials/0/report`,
+          { step: 1, value: 2, lease_token: token },
+          RUNNER_KEY,
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(
+          `/v1/studies/${study.id}/trials/0/tell`,
+          { value: 1, lease_token: token },
+          RUNNER_KEY,
+        )
+      ).status,
+    ).toBe(200);
     // Reading or creating studies: 403, with what the key can do.
     for (const res of [
       await api(`/v1/studies/${study.id}`, { key: RUNNER_KEY }),
@@ -211,18 +349,35 @@ describe('runner studies: leases', () => {
     // A client study's trials are invisible to it (404, not 403).
     const client = await json(post('/v1/studies', { name: 'client', space: SPACE }));
     await post(`/v1/studies/${client.id}/ask`);
-    expect((await post(`/v1/studies/${client.id}/trials/0/tell`, { value: 1 }, RUNNER_KEY)).status).toBe(404);
-    expect((await post(`/v1/studies/${client.id}/trials/0/report`, { step: 0, value: 1 }, RUNNER_KEY)).status).toBe(404);
+    expect(
+      (await post(`/v1/studies/${client.id}/trials/0/tell`, { value: 1 }, RUNNER_KEY)).status,
+    ).toBe(404);
+    expect(
+      (await post(`/v1/studies/${client.id}/trials/0/report`, { step: 0, value: 1 }, RUNNER_KEY))
+        .status,
+    ).toBe(404);
     // And a wrong key is still 401.
     expect((await lease(study.id, 'x', 'not-a-key')).status).toBe(401);
   });
 
   it('validates runner executors and lease bodies with paths', async () => {
-    const bad = await post('/v1/studies', { name: 'x', space: SPACE, executor: { kind: 'runner', max_parallel: 0, lease_seconds: 1, dispatch_url: 'ftp://x' } });
+    const bad = await post('/v1/studies', {
+      name: 'x',
+      space: SPACE,
+      executor: { kind: 'runner', max_parallel: 0, lease_seconds: 1, dispatch_url: 'ftp://x' },
+    });
     expect(bad.status).toBe(422);
     const paths = ((await bad.json()) as any).errors.map((e: any) => e.path).sort();
-    expect(paths).toEqual(['executor.dispatch_url', 'executor.lease_seconds', 'executor.max_parallel']);
-    const unknown = await post('/v1/studies', { name: 'x', space: SPACE, executor: { kind: 'gpu' } });
+    expect(paths).toEqual([
+      'executor.dispatch_url',
+      'executor.lease_seconds',
+      'executor.max_parallel',
+    ]);
+    const unknown = await post('/v1/studies', {
+      name: 'x',
+      space: SPACE,
+      executor: { kind: 'gpu' },
+    });
     expect(unknown.status).toBe(422);
     expect(((await unknown.json()) as any).errors[0].path).toBe('executor.kind');
     const badLease = await post('/v1/runners/lease', { study: 'x' });
@@ -238,22 +393,42 @@ describe('runner studies: leases', () => {
   it('a client study refuses lease tokens and runner calls clearly', async () => {
     const client = await json(post('/v1/studies', { name: 'client', space: SPACE }));
     await post(`/v1/studies/${client.id}/ask`);
-    const withToken = await post(`/v1/studies/${client.id}/trials/0/tell`, { value: 1, lease_token: 'lease_x' });
+    const withToken = await post(`/v1/studies/${client.id}/trials/0/tell`, {
+      value: 1,
+      lease_token: 'lease_x',
+    });
     expect(withToken.status).toBe(422);
     expect(((await withToken.json()) as any).errors[0].path).toBe('lease_token');
-    expect((await post(`/v1/studies/${client.id}/trials/0/heartbeat`, { lease_token: 'lease_x' })).status).toBe(409);
+    expect(
+      (await post(`/v1/studies/${client.id}/trials/0/heartbeat`, { lease_token: 'lease_x' }))
+        .status,
+    ).toBe(409);
   });
 
   it('documents the runner and edge endpoints in the OpenAPI document', async () => {
     const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
-    expect(Object.keys(doc.paths['/v1/runners/lease'].post.responses).sort()).toEqual(['200', '204', '400', '401', '403', '404', '409', '413', '415', '422']);
-    for (const p of ['heartbeat', 'release', 'report', 'tell']) expect(doc.paths[`/v1/studies/{id}/trials/{number}/${p}`].post).toBeTruthy();
+    expect(Object.keys(doc.paths['/v1/runners/lease'].post.responses).sort()).toEqual([
+      '200',
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+    ]);
+    for (const p of ['heartbeat', 'release', 'report', 'tell'])
+      expect(doc.paths[`/v1/studies/{id}/trials/{number}/${p}`].post).toBeTruthy();
     expect(doc.paths['/v1/studies/{id}/run'].post.responses['202']).toBeTruthy();
     expect(doc.components.schemas.LeaseGrant).toBeTruthy();
     expect(JSON.stringify(doc.components.schemas.Executor)).toContain('dispatch_url');
     // The root lists every documented route, from the same registry.
     const root = (await (await api('/api', { key: null })).json()) as any;
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]: [string, any]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect([...root.endpoints].sort()).toEqual(documented.sort());
     expect(root.endpoints).toContain('POST /v1/runners/lease');
   });

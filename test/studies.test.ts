@@ -12,17 +12,27 @@ const SPACE = {
 };
 
 async function createStudy(overrides: Record<string, unknown> = {}) {
-  const res = await api('/v1/studies', { body: { name: 'test', space: SPACE, sampler: { name: 'random', seed: 7 }, ...overrides } });
+  const res = await api('/v1/studies', {
+    body: { name: 'test', space: SPACE, sampler: { name: 'random', seed: 7 }, ...overrides },
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as any;
 }
-const stubOf = (id: string) => env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
+const stubOf = (id: string) =>
+  env.STUDY.get(env.STUDY.idFromName(id)) as DurableObjectStub<StudyCoordinator>;
 
 describe('studies: ask and tell', () => {
   it('creates a study, asks, tells, and reads it back', async () => {
     const study = await createStudy({ metadata: { git_sha: 'abc123' } });
     expect(study.id).toMatch(/^std_/);
-    expect(study).toMatchObject({ name: 'test', direction: 'minimize', state: 'running', n_trials: 0, best_trial: null, max_trials: null });
+    expect(study).toMatchObject({
+      name: 'test',
+      direction: 'minimize',
+      state: 'running',
+      n_trials: 0,
+      best_trial: null,
+      max_trials: null,
+    });
     expect(study.metadata).toEqual({ git_sha: 'abc123' });
     const t0 = await json(post(`/v1/studies/${study.id}/ask`));
     expect(t0).toMatchObject({ study_id: study.id, number: 0, state: 'running', value: null });
@@ -60,30 +70,46 @@ describe('studies: ask and tell', () => {
 
   it('gives 50 concurrent asks 50 distinct dense numbers, and loses none of 200 concurrent tells', async () => {
     const study = await createStudy();
-    const asked = await Promise.all(Array.from({ length: 50 }, () => json(post(`/v1/studies/${study.id}/ask`))));
-    expect(asked.map((t) => t.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const asked = await Promise.all(
+      Array.from({ length: 50 }, () => json(post(`/v1/studies/${study.id}/ask`))),
+    );
+    expect(asked.map((t) => t.number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     const more = await json(post(`/v1/studies/${study.id}/ask`, { count: 100 }));
     const more2 = await json(post(`/v1/studies/${study.id}/ask`, { count: 50 }));
     expect(more.trials.length + more2.trials.length).toBe(150);
     const tells = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => post(`/v1/studies/${study.id}/trials/${i}/tell`, { value: i / 10 }).then((r) => r.status)),
+      Array.from({ length: 200 }, (_, i) =>
+        post(`/v1/studies/${study.id}/trials/${i}/tell`, { value: i / 10 }).then((r) => r.status),
+      ),
     );
     expect(tells.every((s) => s === 200)).toBe(true);
     const trials = (await json(api(`/v1/studies/${study.id}/trials`))).trials;
     expect(trials).toHaveLength(200);
-    expect(trials.every((t: any, i: number) => t.state === 'complete' && t.value === i / 10)).toBe(true);
+    expect(trials.every((t: any, i: number) => t.state === 'complete' && t.value === i / 10)).toBe(
+      true,
+    );
   });
 
   it('returns an enqueued trial first, and validates its params', async () => {
     const study = await createStudy();
-    const bad = await post(`/v1/studies/${study.id}/trials`, { params: { lr: 5, optimizer: 'sgd', layers: 2 } });
+    const bad = await post(`/v1/studies/${study.id}/trials`, {
+      params: { lr: 5, optimizer: 'sgd', layers: 2 },
+    });
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as any).errors.map((e: any) => e.path)).toContain('params.lr');
-    const queued = await post(`/v1/studies/${study.id}/trials`, { params: { lr: 0.01, optimizer: 'adam', beta1: 0.9, layers: 2 } });
+    const queued = await post(`/v1/studies/${study.id}/trials`, {
+      params: { lr: 0.01, optimizer: 'adam', beta1: 0.9, layers: 2 },
+    });
     expect(queued.status).toBe(201);
     expect(await queued.json()).toMatchObject({ number: 0, state: 'waiting' });
     const t = await json(post(`/v1/studies/${study.id}/ask`));
-    expect(t).toMatchObject({ number: 0, state: 'running', params: { lr: 0.01, optimizer: 'adam', beta1: 0.9, layers: 2 } });
+    expect(t).toMatchObject({
+      number: 0,
+      state: 'running',
+      params: { lr: 0.01, optimizer: 'adam', beta1: 0.9, layers: 2 },
+    });
     expect((await json(post(`/v1/studies/${study.id}/ask`))).number).toBe(1);
   });
 
@@ -92,12 +118,18 @@ describe('studies: ask and tell', () => {
     await post(`/v1/studies/${study.id}/ask`);
     const r = await json(post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.5 }));
     expect(typeof r.should_prune).toBe('boolean');
-    expect((await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.5 })).status).toBe(200);
-    expect((await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.7 })).status).toBe(409);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.5 })).status,
+    ).toBe(200);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/report`, { step: 1, value: 0.7 })).status,
+    ).toBe(409);
     const t = (await json(api(`/v1/studies/${study.id}/trials`))).trials[0];
     expect(t.intermediate).toEqual([{ step: 1, value: 0.5 }]);
     await post(`/v1/studies/${study.id}/trials/0/tell`, { state: 'pruned' });
-    expect((await post(`/v1/studies/${study.id}/trials/0/report`, { step: 2, value: 0.4 })).status).toBe(409);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/report`, { step: 2, value: 0.4 })).status,
+    ).toBe(409);
   });
 
   it('gives the same next suggestion after an object restart as a twin study with the same history', async () => {
@@ -123,9 +155,17 @@ describe('studies: ask and tell', () => {
     const stub = stubOf(study.id);
     await stub.flush();
     expect(await stub.pendingWrites()).toBe(0);
-    const row = await env.DB.prepare('SELECT state, value FROM trials WHERE study_id = ? AND number = 0').bind(study.id).first();
+    const row = await env.DB.prepare(
+      'SELECT state, value FROM trials WHERE study_id = ? AND number = 0',
+    )
+      .bind(study.id)
+      .first();
     expect(row).toEqual({ state: 'complete', value: 0.5 });
-    const params = await env.DB.prepare('SELECT name FROM trial_params WHERE study_id = ? AND number = 0 ORDER BY name').bind(study.id).all();
+    const params = await env.DB.prepare(
+      'SELECT name FROM trial_params WHERE study_id = ? AND number = 0 ORDER BY name',
+    )
+      .bind(study.id)
+      .all();
     expect(params.results.map((r: any) => r.name)).toContain('lr');
 
     // D1 down: the tell still succeeds, the write waits in the outbox, an alarm retries it.
@@ -133,7 +173,11 @@ describe('studies: ask and tell', () => {
     await runInDurableObject(stub, (instance) => {
       const inst = instance as unknown as Swappable;
       inst.realDb = inst.env.DB;
-      inst.env.DB = new Proxy(inst.realDb, { get: () => () => { throw new Error('D1 unavailable'); } }) as D1Database;
+      inst.env.DB = new Proxy(inst.realDb, {
+        get: () => () => {
+          throw new Error('D1 unavailable');
+        },
+      }) as D1Database;
     });
     await post(`/v1/studies/${study.id}/ask`);
     await stub.flush();
@@ -144,7 +188,9 @@ describe('studies: ask and tell', () => {
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.pendingWrites()).toBe(0);
-    const t1 = await env.DB.prepare('SELECT state FROM trials WHERE study_id = ? AND number = 1').bind(study.id).first();
+    const t1 = await env.DB.prepare('SELECT state FROM trials WHERE study_id = ? AND number = 1')
+      .bind(study.id)
+      .first();
     expect(t1).toEqual({ state: 'running' });
   });
 
@@ -163,14 +209,60 @@ describe('studies: ask and tell', () => {
 
 describe('studies: bad input is a 4xx with its path', () => {
   const cases: [string, unknown, number, string][] = [
-    ['low >= high', { name: 'x', space: { lr: { type: 'float', low: 1, high: 0.1 } } }, 422, 'space.lr.low'],
-    ['log with low <= 0', { name: 'x', space: { lr: { type: 'float', low: 0, high: 1, log: true } } }, 422, 'space.lr.low'],
-    ['a step that does not divide the range', { name: 'x', space: { m: { type: 'float', low: 0, high: 1, step: 0.3 } } }, 422, 'space.m.step'],
-    ['empty choices', { name: 'x', space: { o: { type: 'categorical', choices: [] } } }, 422, 'space.o.choices'],
-    ['a when naming an unknown parameter', { name: 'x', space: { b: { type: 'float', low: 0, high: 1, when: { opt: 'adam' } } } }, 422, 'space.b.when.opt'],
-    ['a when naming a non-categorical parameter', { name: 'x', space: { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1, when: { a: 1 } } } }, 422, 'space.b.when.a'],
-    ['an unknown sampler', { name: 'x', space: SPACE, sampler: { name: 'cmaes' } }, 422, 'sampler.name'],
-    ['grid over a continuous range', { name: 'x', space: { lr: { type: 'float', low: 0.1, high: 1 } }, sampler: { name: 'grid' } }, 422, 'space.lr'],
+    [
+      'low >= high',
+      { name: 'x', space: { lr: { type: 'float', low: 1, high: 0.1 } } },
+      422,
+      'space.lr.low',
+    ],
+    [
+      'log with low <= 0',
+      { name: 'x', space: { lr: { type: 'float', low: 0, high: 1, log: true } } },
+      422,
+      'space.lr.low',
+    ],
+    [
+      'a step that does not divide the range',
+      { name: 'x', space: { m: { type: 'float', low: 0, high: 1, step: 0.3 } } },
+      422,
+      'space.m.step',
+    ],
+    [
+      'empty choices',
+      { name: 'x', space: { o: { type: 'categorical', choices: [] } } },
+      422,
+      'space.o.choices',
+    ],
+    [
+      'a when naming an unknown parameter',
+      { name: 'x', space: { b: { type: 'float', low: 0, high: 1, when: { opt: 'adam' } } } },
+      422,
+      'space.b.when.opt',
+    ],
+    [
+      'a when naming a non-categorical parameter',
+      {
+        name: 'x',
+        space: {
+          a: { type: 'float', low: 0, high: 1 },
+          b: { type: 'float', low: 0, high: 1, when: { a: 1 } },
+        },
+      },
+      422,
+      'space.b.when.a',
+    ],
+    [
+      'an unknown sampler',
+      { name: 'x', space: SPACE, sampler: { name: 'cmaes' } },
+      422,
+      'sampler.name',
+    ],
+    [
+      'grid over a continuous range',
+      { name: 'x', space: { lr: { type: 'float', low: 0.1, high: 1 } }, sampler: { name: 'grid' } },
+      422,
+      'space.lr',
+    ],
     ['a missing name', { space: SPACE }, 422, 'name'],
   ];
   for (const [what, body, status, path] of cases) {
@@ -189,17 +281,35 @@ describe('studies: bad input is a 4xx with its path', () => {
     expect((await post(`/v1/studies/${study.id}/trials/5/tell`, { value: 1 })).status).toBe(404);
     expect((await post(`/v1/studies/${study.id}/ask`, { count: 0 })).status).toBe(422);
     await post(`/v1/studies/${study.id}/ask`);
-    expect((await post(`/v1/studies/${study.id}/trials/0/report`, { step: -1, value: 1 })).status).toBe(422);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/report`, { step: -1, value: 1 })).status,
+    ).toBe(422);
     expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 'x' })).status).toBe(422);
-    expect((await post(`/v1/studies/${study.id}/trials/0/tell`, { state: 'exploded' })).status).toBe(422);
-    expect((await api(`/v1/studies/${study.id}/trials/0/tell`, { raw: '{"value": NaN}', headers: { 'Content-Type': 'application/json' } })).status).toBe(400);
+    expect(
+      (await post(`/v1/studies/${study.id}/trials/0/tell`, { state: 'exploded' })).status,
+    ).toBe(422);
+    expect(
+      (
+        await api(`/v1/studies/${study.id}/trials/0/tell`, {
+          raw: '{"value": NaN}',
+          headers: { 'Content-Type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
 describe('studies: the grid sampler', () => {
   it('asks every combination once, then answers 409', async () => {
     const res = await api('/v1/studies', {
-      body: { name: 'grid', space: { opt: { type: 'categorical', choices: ['sgd', 'adam'] }, layers: { type: 'int', low: 1, high: 3 } }, sampler: { name: 'grid', seed: 1 } },
+      body: {
+        name: 'grid',
+        space: {
+          opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+          layers: { type: 'int', low: 1, high: 3 },
+        },
+        sampler: { name: 'grid', seed: 1 },
+      },
     });
     expect(res.status).toBe(201);
     const study = (await res.json()) as any;

@@ -24,14 +24,19 @@ export { SCOPES, type Principal, type Scope } from '../contract/auth';
 import { SCOPES, type Principal, type Scope } from '../contract/auth';
 
 function unauthorized(detail: string): ProblemError {
-  return new ProblemError(401, 'unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer realm="stride"' });
+  return new ProblemError(401, 'unauthorized', detail, undefined, undefined, {
+    'WWW-Authenticate': 'Bearer realm="stride"',
+  });
 }
 
 function forbidden(detail: string): ProblemError {
   return new ProblemError(403, 'forbidden', detail);
 }
 
-const LEASE_ROUTES = [/^\/v1\/runners\/lease$/, /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(heartbeat|release)$/];
+const LEASE_ROUTES = [
+  /^\/v1\/runners\/lease$/,
+  /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(heartbeat|release)$/,
+];
 const RESULT_ROUTES = /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(report|tell)$/;
 const ADMIN_ROUTES = /^\/v1\/(projects|keys)(\/|$)/;
 
@@ -51,19 +56,53 @@ async function equal(a: string, b: string | undefined): Promise<boolean> {
 export async function authenticate(env: Env, secret: string): Promise<Principal | null> {
   // Every configured secret is compared, so the time taken does not tell which matched.
   const { adminToken, devKey, runnerKey } = readConfig(env).secrets;
-  const [admin, dev, runner] = await Promise.all([equal(secret, adminToken), equal(secret, devKey), equal(secret, runnerKey)]);
-  if (admin) return { kind: 'admin-token', projectId: null, scopes: ['admin'], keyId: 'admin-token', rateLimitPerMinute: null };
-  if (dev) return { kind: 'key', projectId: DEFAULT_PROJECT_ID, scopes: SCOPES, keyId: 'dev-key', rateLimitPerMinute: null };
-  if (runner) return { kind: 'key', projectId: DEFAULT_PROJECT_ID, scopes: ['runner'], keyId: 'dev-runner-key', rateLimitPerMinute: null };
+  const [admin, dev, runner] = await Promise.all([
+    equal(secret, adminToken),
+    equal(secret, devKey),
+    equal(secret, runnerKey),
+  ]);
+  if (admin)
+    return {
+      kind: 'admin-token',
+      projectId: null,
+      scopes: ['admin'],
+      keyId: 'admin-token',
+      rateLimitPerMinute: null,
+    };
+  if (dev)
+    return {
+      kind: 'key',
+      projectId: DEFAULT_PROJECT_ID,
+      scopes: SCOPES,
+      keyId: 'dev-key',
+      rateLimitPerMinute: null,
+    };
+  if (runner)
+    return {
+      kind: 'key',
+      projectId: DEFAULT_PROJECT_ID,
+      scopes: ['runner'],
+      keyId: 'dev-runner-key',
+      rateLimitPerMinute: null,
+    };
   if (!secret.startsWith('sk_')) return null;
   const hash = await sha256Hex(secret);
   const row = await findKeyByHash(env.DB, hash);
   if (!row || !(await timingSafeEqual(row.secretHash, hash))) return null;
-  return { kind: 'key', projectId: row.projectId, scopes: row.scopes as Scope[], keyId: row.id, rateLimitPerMinute: row.rateLimitPerMinute };
+  return {
+    kind: 'key',
+    projectId: row.projectId,
+    scopes: row.scopes as Scope[],
+    keyId: row.id,
+    rateLimitPerMinute: row.rateLimitPerMinute,
+  };
 }
 
 /** Hono middleware for /v1: a valid key with a scope for the route, else 401/403 problem+json. */
-export async function requireAuth(c: Context<{ Bindings: Env; Variables: { auth: Principal } }>, next: Next): Promise<void> {
+export async function requireAuth(
+  c: Context<{ Bindings: Env; Variables: { auth: Principal } }>,
+  next: Next,
+): Promise<void> {
   const header = c.req.header('Authorization');
   if (!header) throw unauthorized('send your API key as Authorization: Bearer <key>');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -72,14 +111,20 @@ export async function requireAuth(c: Context<{ Bindings: Env; Variables: { auth:
   if (!principal) throw unauthorized('the API key is not valid (or was revoked)');
   const need = requiredScopes(c.req.method, c.req.path);
   if (principal.kind === 'admin-token' && !ADMIN_ROUTES.test(c.req.path)) {
-    throw forbidden('the admin token manages projects and keys (/v1/projects, /v1/keys); call the API with a project key');
+    throw forbidden(
+      'the admin token manages projects and keys (/v1/projects, /v1/keys); call the API with a project key',
+    );
   }
   if (!need.some((s) => principal.scopes.includes(s))) {
     const has = principal.scopes.join(', ');
     if (principal.scopes.length === 1 && principal.scopes[0] === 'runner') {
-      throw forbidden('this is a runner key: it can lease trials (POST /v1/runners/lease) and heartbeat, report, tell or release the trials it leased, nothing else');
+      throw forbidden(
+        'this is a runner key: it can lease trials (POST /v1/runners/lease) and heartbeat, report, tell or release the trials it leased, nothing else',
+      );
     }
-    throw forbidden(`this key lacks the '${need[0]}' scope for ${c.req.method} ${c.req.path} (it has: ${has})`);
+    throw forbidden(
+      `this key lacks the '${need[0]}' scope for ${c.req.method} ${c.req.path} (it has: ${has})`,
+    );
   }
   c.set('auth', principal);
   await next();

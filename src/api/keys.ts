@@ -7,7 +7,9 @@ import { body, json, route, secured } from './openapi';
 
 const base = secured('Projects and keys');
 
-const ProjectSchema = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).openapi('Project');
+const ProjectSchema = z
+  .object({ id: z.string(), name: z.string(), created_at: z.string() })
+  .openapi('Project');
 const KeySchema = z
   .object({
     id: z.string(),
@@ -22,10 +24,15 @@ const KeySchema = z
   .openapi('ApiKey');
 const KeyCreateSchema = z
   .strictObject({
-    project_id: z.string().min(1).max(64).optional().openapi({ description: 'Required with the admin token; an admin key creates keys in its own project.' }),
+    project_id: z.string().min(1).max(64).optional().openapi({
+      description: 'Required with the admin token; an admin key creates keys in its own project.',
+    }),
     name: z.string().min(1).max(200),
     scopes: z.array(z.enum(SCOPES)).min(1).default(['read', 'write']),
-    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({ description: 'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.' }),
+    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({
+      description:
+        'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.',
+    }),
   })
   .openapi('ApiKeyCreate');
 
@@ -47,7 +54,9 @@ const listProjects = route({
   method: 'get',
   path: '/v1/projects',
   summary: 'Projects (all with the admin token; its own with an admin key)',
-  responses: { 200: { description: 'The projects', ...json(z.object({ projects: z.array(ProjectSchema) })) } },
+  responses: {
+    200: { description: 'The projects', ...json(z.object({ projects: z.array(ProjectSchema) })) },
+  },
 });
 const createKey = route(
   {
@@ -57,7 +66,12 @@ const createKey = route(
     path: '/v1/keys',
     summary: 'Create an API key; its secret is in this answer only',
     request: body(KeyCreateSchema),
-    responses: { 201: { description: 'The key, with `secret`', ...json(KeySchema.extend({ secret: z.string() })) } },
+    responses: {
+      201: {
+        description: 'The key, with `secret`',
+        ...json(KeySchema.extend({ secret: z.string() })),
+      },
+    },
   },
   { 404: 'Unknown project_id (or another project’s)' },
 );
@@ -69,7 +83,9 @@ const listKeys = route(
     path: '/v1/keys',
     summary: 'The keys of a project (without secrets)',
     request: { query: z.strictObject({ project_id: z.string().max(64).optional() }) },
-    responses: { 200: { description: 'The keys', ...json(z.object({ keys: z.array(KeySchema) })) } },
+    responses: {
+      200: { description: 'The keys', ...json(z.object({ keys: z.array(KeySchema) })) },
+    },
   },
   { 404: 'Unknown project_id (or another project’s)' },
 );
@@ -87,9 +103,22 @@ const revokeKey = route(
 );
 
 export function keyRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(createProject, async (c) => c.json(await keys.createProject(c.env, c.get('auth'), c.req.valid('json').name), 201));
-  app.openapi(listProjects, async (c) => c.json({ projects: await keys.getProjects(c.env, c.get('auth')) }, 200));
-  app.openapi(createKey, async (c) => c.json(await keys.createKey(c.env, c.get('auth'), c.req.valid('json')), 201));
-  app.openapi(listKeys, async (c) => c.json({ keys: await keys.getKeys(c.env, c.get('auth'), c.req.valid('query').project_id) }, 200));
-  app.openapi(revokeKey, async (c) => c.json(await keys.deleteKey(c.env, c.get('auth'), c.req.valid('param').id), 200));
+  app.openapi(createProject, async (c) =>
+    c.json(await keys.createProject(c.env, c.get('auth'), c.req.valid('json').name), 201),
+  );
+  app.openapi(listProjects, async (c) =>
+    c.json({ projects: await keys.getProjects(c.env, c.get('auth')) }, 200),
+  );
+  app.openapi(createKey, async (c) =>
+    c.json(await keys.createKey(c.env, c.get('auth'), c.req.valid('json')), 201),
+  );
+  app.openapi(listKeys, async (c) =>
+    c.json(
+      { keys: await keys.getKeys(c.env, c.get('auth'), c.req.valid('query').project_id) },
+      200,
+    ),
+  );
+  app.openapi(revokeKey, async (c) =>
+    c.json(await keys.deleteKey(c.env, c.get('auth'), c.req.valid('param').id), 200),
+  );
 }

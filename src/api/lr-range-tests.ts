@@ -6,7 +6,6 @@ import { getLrRangeTest, listLrRangeTests, lrRangeTest } from '../services/lr-ra
 import type { AppEnv } from './env';
 import { rateLimit } from './auth';
 
-
 const base = secured('LR range tests');
 
 const create = route(
@@ -15,19 +14,30 @@ const create = route(
     operationId: 'createLrRangeTest',
     method: 'post',
     path: '/v1/lr-range-tests',
-    summary: 'Run an LR range test on the edge (a probe), or analyse one you measured (a curve), and suggest a learning rate',
+    summary:
+      'Run an LR range test on the edge (a probe), or analyse one you measured (a curve), and suggest a learning rate',
     request: body(LrRangeTestRequestSchema),
-    responses: { 200: { description: 'The suggestion and the curve behind it', ...json(LrRangeTestSchema) } },
+    responses: {
+      200: { description: 'The suggestion and the curve behind it', ...json(LrRangeTestSchema) },
+    },
   },
-  { 413: 'Body, dataset or estimated work over the edge limits: the detail says what to shrink', 429: 'Too many range tests for this key: wait Retry-After seconds' },
+  {
+    413: 'Body, dataset or estimated work over the edge limits: the detail says what to shrink',
+    429: 'Too many range tests for this key: wait Retry-After seconds',
+  },
 );
 
 const RangeTestSummarySchema = z
   .object({
     id: z.string(),
-    source: z.enum(['probe', 'curve']).openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
+    source: z
+      .enum(['probe', 'curve'])
+      .openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
     backend: z.string(),
-    label: z.string().nullable().openapi({ description: "What the sweep ran on: a curve's model.name, or a probe's model and data (\"mlp [64,64] · spirals\")." }),
+    label: z.string().nullable().openapi({
+      description:
+        'What the sweep ran on: a curve\'s model.name, or a probe\'s model and data ("mlp [64,64] · spirals").',
+    }),
     optimizer: z.string().nullable(),
     suggested_lr: z.number().nullable(),
     method: z.string().nullable(),
@@ -42,9 +52,27 @@ const list = route({
   operationId: 'listLrRangeTests',
   method: 'get',
   path: '/v1/lr-range-tests',
-  summary: "The project's LR range tests, newest first (summaries; the curves are at GET /v1/lr-range-tests/{id})",
-  request: { query: z.strictObject({ cursor: z.string().max(64).optional(), limit: decimalParam(1, 100).optional().openapi({ description: 'Range tests per page (1-100, default 20).' }) }) },
-  responses: { 200: { description: 'A page of range tests', ...json(z.object({ range_tests: z.array(RangeTestSummarySchema), next_cursor: z.string().nullable() })) } },
+  summary:
+    "The project's LR range tests, newest first (summaries; the curves are at GET /v1/lr-range-tests/{id})",
+  request: {
+    query: z.strictObject({
+      cursor: z.string().max(64).optional(),
+      limit: decimalParam(1, 100)
+        .optional()
+        .openapi({ description: 'Range tests per page (1-100, default 20).' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of range tests',
+      ...json(
+        z.object({
+          range_tests: z.array(RangeTestSummarySchema),
+          next_cursor: z.string().nullable(),
+        }),
+      ),
+    },
+  },
 });
 
 const get = route(
@@ -69,7 +97,9 @@ export const CURVE_VALIDATED_POINTER =
 
 function withPointer(r: LrRangeTest): LrRangeTest {
   const pointer = r.backend === 'client' ? CURVE_VALIDATED_POINTER : VALIDATED_POINTER;
-  return r.suggestion.reasons.includes(pointer) ? r : { ...r, suggestion: { ...r.suggestion, reasons: [...r.suggestion.reasons, pointer] } };
+  return r.suggestion.reasons.includes(pointer)
+    ? r
+    : { ...r, suggestion: { ...r.suggestion, reasons: [...r.suggestion.reasons, pointer] } };
 }
 
 export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -82,5 +112,7 @@ export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid('query');
     return c.json(await listLrRangeTests(c.env, projectOf(c), q.cursor, q.limit), 200);
   });
-  app.openapi(get, async (c) => c.json(withPointer(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id)), 200));
+  app.openapi(get, async (c) =>
+    c.json(withPointer(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id)), 200),
+  );
 }

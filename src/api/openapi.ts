@@ -7,21 +7,34 @@ import type { Principal } from './auth';
 import { ProblemSchema } from '../contract/schemas';
 
 /** A response header, as the document lists it. */
-const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
-export const RETRY_AFTER = header('Seconds to wait before calling again.', { type: 'integer', minimum: 0 });
+const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  description,
+  schema,
+});
+export const RETRY_AFTER = header('Seconds to wait before calling again.', {
+  type: 'integer',
+  minimum: 0,
+});
 
 /** An error answer: problem+json, with what it means for this route (and the headers it carries). */
-export const problem = (description: string, headers?: Record<string, ReturnType<typeof header>>) => ({
+export const problem = (
+  description: string,
+  headers?: Record<string, ReturnType<typeof header>>,
+) => ({
   description,
   ...(headers ? { headers } : {}),
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
 /** A JSON body (of a request or an answer) with this schema. */
-export const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+export const json = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+});
 
 /** A required JSON request body. */
-export const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, ...json(schema) } });
+export const body = <T extends z.ZodType>(schema: T) => ({
+  body: { required: true, ...json(schema) },
+});
 
 /** Tags and bearer auth of a group of /v1 routes. */
 export const secured = (tag: string) => ({ tags: [tag], security: [{ bearer: [] as string[] }] });
@@ -36,9 +49,17 @@ export const projectOf = (c: { get: (k: 'auth') => Principal }) => c.get('auth')
 export const decimalParam = (min: number, max: number) =>
   z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,15})$/, `expected a decimal integer from ${min} to ${max} (digits only: no sign, exponent, hex or leading zeros)`)
+    .regex(
+      /^(0|[1-9][0-9]{0,15})$/,
+      `expected a decimal integer from ${min} to ${max} (digits only: no sign, exponent, hex or leading zeros)`,
+    )
     .transform(Number)
-    .pipe(z.int().min(min, `expected a decimal integer from ${min} to ${max}`).max(max, `expected a decimal integer from ${min} to ${max}`))
+    .pipe(
+      z
+        .int()
+        .min(min, `expected a decimal integer from ${min} to ${max}`)
+        .max(max, `expected a decimal integer from ${min} to ${max}`),
+    )
     .openapi({ type: 'integer', minimum: min, maximum: max, pattern: undefined });
 
 /** What a route may answer besides what every /v1 route may (401, 403, 422 and, with a body, 400, 413, 415). */
@@ -59,22 +80,39 @@ export interface RouteProblems {
  * type), and the route's own (`problems`). Query parameters are strict: a route without any
  * rejects every one it is sent.
  */
-export function route<const R extends RouteConfig & { operationId: string }>(config: R, problems: RouteProblems = {}): R {
+export function route<const R extends RouteConfig & { operationId: string }>(
+  config: R,
+  problems: RouteProblems = {},
+): R {
   const hasBody = Boolean(config.request?.body);
   const common = {
     ...(hasBody ? { 400: problem('The body is not JSON') } : {}),
-    401: problem('Missing or wrong API key', { 'WWW-Authenticate': header('Bearer realm="stride"') }),
-    403: problem('The key lacks the scope for this route (a runner key, the admin token, or a key without read, write or admin)'),
+    401: problem('Missing or wrong API key', {
+      'WWW-Authenticate': header('Bearer realm="stride"'),
+    }),
+    403: problem(
+      'The key lacks the scope for this route (a runner key, the admin token, or a key without read, write or admin)',
+    ),
     ...(problems[404] ? { 404: problem(problems[404]) } : {}),
     ...(problems[409] ? { 409: problem(problems[409]) } : {}),
     // Any body over the limit is refused before the route runs, even where the route takes none.
-    ...(config.method !== 'get' ? { 413: problem(problems[413] ?? 'The request body is over MAX_BODY_BYTES') } : {}),
-    ...(hasBody ? { 415: problem("The body is not sent as 'Content-Type: application/json'") } : {}),
-    422: problem('Well-formed but invalid (a parameter, an unknown query parameter or body field); `errors` lists each offending path'),
+    ...(config.method !== 'get'
+      ? { 413: problem(problems[413] ?? 'The request body is over MAX_BODY_BYTES') }
+      : {}),
+    ...(hasBody
+      ? { 415: problem("The body is not sent as 'Content-Type: application/json'") }
+      : {}),
+    422: problem(
+      'Well-formed but invalid (a parameter, an unknown query parameter or body field); `errors` lists each offending path',
+    ),
     ...(problems[429] ? { 429: problem(problems[429], { 'Retry-After': RETRY_AFTER }) } : {}),
   };
   const request = { ...config.request, query: config.request?.query ?? z.strictObject({}) };
-  return createRoute({ ...config, request, responses: { ...config.responses, ...common } }) as unknown as R;
+  return createRoute({
+    ...config,
+    request,
+    responses: { ...config.responses, ...common },
+  }) as unknown as R;
 }
 
 type Json = Record<string, any>;
@@ -87,10 +125,22 @@ type Json = Record<string, any>;
  *   which is true of answers but makes a defaulted request field required.
  */
 export function finishDocument<D extends Json>(doc: D): D {
-  (doc as Json).components = { ...doc.components, headers: { ...doc.components?.headers, RequestId: header('The id of this request (in problem answers too, as request_id): quote it when reporting a problem.') } };
+  (doc as Json).components = {
+    ...doc.components,
+    headers: {
+      ...doc.components?.headers,
+      RequestId: header(
+        'The id of this request (in problem answers too, as request_id): quote it when reporting a problem.',
+      ),
+    },
+  };
   for (const item of Object.values(doc.paths ?? {}) as Json[]) {
     for (const op of Object.values(item) as Json[]) {
-      for (const res of Object.values(op.responses ?? {}) as Json[]) res.headers = { ...res.headers, 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+      for (const res of Object.values(op.responses ?? {}) as Json[])
+        res.headers = {
+          ...res.headers,
+          'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+        };
     }
   }
   // The components a request body or parameter reaches (and only those: answers keep `default`).
@@ -119,7 +169,8 @@ export function finishDocument<D extends Json>(doc: D): D {
     }
   }
   const shared = [...inputs].filter((n) => responses.has(n));
-  if (shared.length) throw new Error(`schemas used by both requests and answers: ${shared.join(', ')}`);
+  if (shared.length)
+    throw new Error(`schemas used by both requests and answers: ${shared.join(', ')}`);
   // A JSON Schema walk (not a walk of every object: a property may be called "default").
   const stripDefaults = (schema: unknown) => {
     if (!schema || typeof schema !== 'object') return;
@@ -130,13 +181,15 @@ export function finishDocument<D extends Json>(doc: D): D {
       delete o.default;
     }
     for (const p of Object.values(o.properties ?? {})) stripDefaults(p);
-    for (const k of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const) if (Array.isArray(o[k])) o[k].forEach(stripDefaults);
+    for (const k of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const)
+      if (Array.isArray(o[k])) o[k].forEach(stripDefaults);
     for (const k of ['items', 'additionalProperties', 'not'] as const) stripDefaults(o[k]);
   };
   for (const name of inputs) stripDefaults(schemas[name]);
   for (const item of Object.values(doc.paths ?? {}) as Json[]) {
     for (const op of Object.values(item) as Json[]) {
-      for (const media of Object.values(op.requestBody?.content ?? {}) as Json[]) stripDefaults(media.schema);
+      for (const media of Object.values(op.requestBody?.content ?? {}) as Json[])
+        stripDefaults(media.schema);
       for (const param of op.parameters ?? []) stripDefaults(param.schema);
     }
   }

@@ -56,15 +56,19 @@ export class ProblemError extends Error {
   }
 }
 
-
-
 const quoteAll = (xs: readonly unknown[]) => xs.map((x) => `'${String(x)}'`).join(', ');
 const didYouMean = (value: unknown, options: readonly unknown[]) => {
   const s = typeof value === 'string' ? closest(value, options.map(String)) : null;
   return s === null ? '' : `: did you mean '${s}'?`;
 };
-const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
-
+const kindOf = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : `a ${typeof v}`;
 
 /**
  * Messages a client can act on, for every zod parse of the API: zod gives the error map the schema
@@ -77,7 +81,12 @@ z.config({
     switch (iss.code) {
       case 'unrecognized_keys': {
         const known = Object.keys(inst?._zod?.def?.shape ?? {});
-        return iss.keys.map((k) => `${UNKNOWN} '${k}'${didYouMean(k, known) || (known.length === 0 ? ' (there are none)' : known.length <= 12 ? ` (known: ${quoteAll(known)})` : '')}`).join('\n');
+        return iss.keys
+          .map(
+            (k) =>
+              `${UNKNOWN} '${k}'${didYouMean(k, known) || (known.length === 0 ? ' (there are none)' : known.length <= 12 ? ` (known: ${quoteAll(known)})` : '')}`,
+          )
+          .join('\n');
       }
       case 'invalid_type':
         if (iss.input === undefined) return 'required';
@@ -87,8 +96,13 @@ z.config({
       case 'invalid_union': {
         const u = iss as typeof iss & { discriminator?: string; options?: unknown[] };
         if (u.discriminator && u.options) {
-          const given = iss.input && typeof iss.input === 'object' ? (iss.input as Record<string, unknown>)[u.discriminator] : undefined;
-          return given === undefined ? `required (one of ${quoteAll(u.options)})` : `expected one of ${quoteAll(u.options)}${didYouMean(given, u.options)}`;
+          const given =
+            iss.input && typeof iss.input === 'object'
+              ? (iss.input as Record<string, unknown>)[u.discriminator]
+              : undefined;
+          return given === undefined
+            ? `required (one of ${quoteAll(u.options)})`
+            : `expected one of ${quoteAll(u.options)}${didYouMean(given, u.options)}`;
         }
         return undefined;
       }
@@ -118,18 +132,32 @@ export function problemResponse(c: Context, p: ProblemInit): Response {
     instance: c.req.path,
     request_id: c.get('requestId'),
   };
-  return c.json(body, p.status as ContentfulStatusCode, { 'Content-Type': 'application/problem+json' });
+  return c.json(body, p.status as ContentfulStatusCode, {
+    'Content-Type': 'application/problem+json',
+  });
 }
 
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ProblemError) {
-    const res = problemResponse(c, { status: err.status, slug: err.slug, detail: err.message, errors: err.errors, ...err.extra });
+    const res = problemResponse(c, {
+      status: err.status,
+      slug: err.slug,
+      detail: err.message,
+      errors: err.errors,
+      ...err.extra,
+    });
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
   }
   if (err instanceof DomainError) {
     const { status, slug } = problemOf(err.kind);
-    const res = problemResponse(c, { status, slug, detail: err.detail, errors: err.issues, ...err.extra });
+    const res = problemResponse(c, {
+      status,
+      slug,
+      detail: err.detail,
+      errors: err.issues,
+      ...err.extra,
+    });
     for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
     return res;
   }
@@ -139,7 +167,8 @@ export function onError(err: Error, c: Context): Response {
     if (status === 415 || (status === 400 && /Content-Type/i.test(detail))) {
       detail = `${detail}: send the body as JSON with 'Content-Type: application/json'`;
     }
-    if (status === 400 && /Malformed JSON/i.test(detail)) detail = 'the request body is not valid JSON';
+    if (status === 400 && /Malformed JSON/i.test(detail))
+      detail = 'the request body is not valid JSON';
     return problemResponse(c, { status, slug: slugFor(status), detail });
   }
   console.error(`[${c.get('requestId')}]`, err);

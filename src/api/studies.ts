@@ -23,13 +23,23 @@ const NOT_FOUND = 'Unknown study or trial (or another project’s)';
 const StudyParam = z.object({ id: z.string().min(1).max(64) });
 const TrialParam = StudyParam.extend({
   // Path parameters are required; the transform hides that from the generator, so it is said explicitly.
-  number: decimalParam(0, 1_000_000).openapi({ param: { name: 'number', in: 'path', required: true } }),
+  number: decimalParam(0, 1_000_000).openapi({
+    param: { name: 'number', in: 'path', required: true },
+  }),
 });
 const base = secured('Studies');
 const TrialsSchema = z.object({ trials: z.array(TrialSchema) });
 
 const create = route(
-  { ...base, operationId: 'createStudy', method: 'post', path: '/v1/studies', summary: 'Create a study', request: body(StudyCreateSchema), responses: { 201: { description: 'The study', ...json(StudySchema) } } },
+  {
+    ...base,
+    operationId: 'createStudy',
+    method: 'post',
+    path: '/v1/studies',
+    summary: 'Create a study',
+    request: body(StudyCreateSchema),
+    responses: { 201: { description: 'The study', ...json(StudySchema) } },
+  },
   { 429: 'Too many expensive calls (study creation) for this key: wait Retry-After seconds' },
 );
 const list = route({
@@ -38,11 +48,31 @@ const list = route({
   method: 'get',
   path: '/v1/studies',
   summary: 'List studies, newest first',
-  request: { query: z.strictObject({ cursor: z.string().max(64).optional(), limit: decimalParam(1, 100).optional().openapi({ description: 'Studies per page (1-100, default 50).' }) }) },
-  responses: { 200: { description: 'A page of studies', ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })) } },
+  request: {
+    query: z.strictObject({
+      cursor: z.string().max(64).optional(),
+      limit: decimalParam(1, 100)
+        .optional()
+        .openapi({ description: 'Studies per page (1-100, default 50).' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of studies',
+      ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })),
+    },
+  },
 });
 const get = route(
-  { ...base, operationId: 'getStudy', method: 'get', path: '/v1/studies/{id}', summary: 'A study', request: { params: StudyParam }, responses: { 200: { description: 'The study', ...json(StudySchema) } } },
+  {
+    ...base,
+    operationId: 'getStudy',
+    method: 'get',
+    path: '/v1/studies/{id}',
+    summary: 'A study',
+    request: { params: StudyParam },
+    responses: { 200: { description: 'The study', ...json(StudySchema) } },
+  },
   { 404: NOT_FOUND },
 );
 const ask = route(
@@ -53,25 +83,68 @@ const ask = route(
     path: '/v1/studies/{id}/ask',
     summary: 'Ask for the next trial(s) to run',
     request: { params: StudyParam, body: { required: false, ...json(AskSchema) } },
-    responses: { 201: { description: 'A Trial, or {"trials": [...]} when count is given', ...json(z.union([TrialSchema, TrialsSchema])) } },
+    responses: {
+      201: {
+        description: 'A Trial, or {"trials": [...]} when count is given',
+        ...json(z.union([TrialSchema, TrialsSchema])),
+      },
+    },
   },
   { 404: NOT_FOUND, 409: 'max_trials reached, or the study is not a client study' },
 );
 const enqueue = route(
-  { ...base, operationId: 'enqueueTrial', method: 'post', path: '/v1/studies/{id}/trials', summary: 'Enqueue a trial with fixed params (the next ask returns it first)', request: { params: StudyParam, ...body(EnqueueSchema) }, responses: { 201: { description: 'The waiting trial', ...json(TrialSchema) } } },
+  {
+    ...base,
+    operationId: 'enqueueTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/trials',
+    summary: 'Enqueue a trial with fixed params (the next ask returns it first)',
+    request: { params: StudyParam, ...body(EnqueueSchema) },
+    responses: { 201: { description: 'The waiting trial', ...json(TrialSchema) } },
+  },
   { 404: NOT_FOUND, 409: 'max_trials reached' },
 );
 const trials = route(
-  { ...base, operationId: 'listTrials', method: 'get', path: '/v1/studies/{id}/trials', summary: 'All trials of a study', request: { params: StudyParam }, responses: { 200: { description: 'The trials', ...json(TrialsSchema) } } },
+  {
+    ...base,
+    operationId: 'listTrials',
+    method: 'get',
+    path: '/v1/studies/{id}/trials',
+    summary: 'All trials of a study',
+    request: { params: StudyParam },
+    responses: { 200: { description: 'The trials', ...json(TrialsSchema) } },
+  },
   { 404: NOT_FOUND },
 );
-const CONFLICT = 'The trial is not running, a different second tell, or a stale or expired lease token';
+const CONFLICT =
+  'The trial is not running, a different second tell, or a stale or expired lease token';
 const report = route(
-  { ...base, operationId: 'reportTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/report', summary: 'Report an intermediate value, or a batch of them; answers whether to prune', request: { params: TrialParam, ...body(ReportSchema) }, responses: { 200: { description: 'The pruning decision', ...json(z.object({ should_prune: z.boolean() })) } } },
+  {
+    ...base,
+    operationId: 'reportTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/report',
+    summary: 'Report an intermediate value, or a batch of them; answers whether to prune',
+    request: { params: TrialParam, ...body(ReportSchema) },
+    responses: {
+      200: {
+        description: 'The pruning decision',
+        ...json(z.object({ should_prune: z.boolean() })),
+      },
+    },
+  },
   { 404: NOT_FOUND, 409: CONFLICT },
 );
 const tell = route(
-  { ...base, operationId: 'tellTrial', method: 'post', path: '/v1/studies/{id}/trials/{number}/tell', summary: 'Tell the result of a trial', request: { params: TrialParam, ...body(TellSchema) }, responses: { 200: { description: 'The finished trial', ...json(TrialSchema) } } },
+  {
+    ...base,
+    operationId: 'tellTrial',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/tell',
+    summary: 'Tell the result of a trial',
+    request: { params: TrialParam, ...body(TellSchema) },
+    responses: { 200: { description: 'The finished trial', ...json(TrialSchema) } },
+  },
   { 404: NOT_FOUND, 409: CONFLICT },
 );
 
@@ -85,20 +158,32 @@ const importance = route(
     request: {
       params: StudyParam,
       query: z.strictObject({
-        objective: decimalParam(0, 7).optional().openapi({ description: 'Which objective (an index into the study’s metrics, default 0) the importance explains.' }),
+        objective: decimalParam(0, 7).optional().openapi({
+          description:
+            'Which objective (an index into the study’s metrics, default 0) the importance explains.',
+        }),
       }),
     },
     responses: {
       200: {
-        description: 'Each parameter’s share of the explained variance (the method is in the answer)',
+        description:
+          'Each parameter’s share of the explained variance (the method is in the answer)',
         ...json(
           z.object({
             method: z.string(),
-            objective: z.object({ index: z.int(), metric: z.string() }).openapi({ description: 'The objective explained.' }),
+            objective: z
+              .object({ index: z.int(), metric: z.string() })
+              .openapi({ description: 'The objective explained.' }),
             n_trials: z.int(),
-            min_trials: z.int().openapi({ description: 'The complete trials the figures need to mean anything.' }),
-            meaningful: z.boolean().openapi({ description: 'n_trials >= min_trials; below it, treat the figures as noise.' }),
-            params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
+            min_trials: z
+              .int()
+              .openapi({ description: 'The complete trials the figures need to mean anything.' }),
+            meaningful: z.boolean().openapi({
+              description: 'n_trials >= min_trials; below it, treat the figures as noise.',
+            }),
+            params: z.array(
+              z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() }),
+            ),
           }),
         ),
       },
@@ -116,7 +201,9 @@ const heartbeat = route(
     path: '/v1/studies/{id}/trials/{number}/heartbeat',
     summary: 'Extend the lease of a trial (runner and edge studies)',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
-    responses: { 200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) } },
+    responses: {
+      200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) },
+    },
   },
   { 404: NOT_FOUND, 409: CONFLICT },
 );
@@ -127,7 +214,8 @@ const release = route(
     operationId: 'releaseTrial',
     method: 'post',
     path: '/v1/studies/{id}/trials/{number}/release',
-    summary: 'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
+    summary:
+      'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
     responses: { 200: { description: 'The trial, waiting again', ...json(TrialSchema) } },
   },
@@ -139,7 +227,8 @@ const run = route(
     operationId: 'runStudy',
     method: 'post',
     path: '/v1/studies/{id}/run',
-    summary: 'Run an edge study: its trials train on the edge, `parallelism` at a time, until max_trials',
+    summary:
+      'Run an edge study: its trials train on the edge, `parallelism` at a time, until max_trials',
     request: { params: StudyParam },
     responses: { 202: { description: 'The study, running', ...json(StudySchema) } },
   },
@@ -153,7 +242,12 @@ const retryStorage = route(
     path: '/v1/studies/{id}/storage/retry',
     summary: "Write the study's parked D1 writes again (see the study's storage)",
     request: { params: StudyParam },
-    responses: { 200: { description: 'The study, with its storage state after the retry', ...json(StudySchema) } },
+    responses: {
+      200: {
+        description: 'The study, with its storage state after the retry',
+        ...json(StudySchema),
+      },
+    },
   },
   { 404: NOT_FOUND },
 );
@@ -164,7 +258,8 @@ const lease = route(
     operationId: 'leaseTrial',
     method: 'post',
     path: '/v1/runners/lease',
-    summary: 'Lease the next trial of a runner study (of `study_id`, else of any runner study with work)',
+    summary:
+      'Lease the next trial of a runner study (of `study_id`, else of any runner study with work)',
     request: { body: { required: false, ...json(LeaseRequestSchema) } },
     responses: {
       200: { description: 'A trial, its params and the lease', ...json(LeaseGrantSchema) },
@@ -175,14 +270,16 @@ const lease = route(
       },
     },
   },
-  { 404: 'Unknown study_id (or another project’s)', 409: 'study_id names a study that is not a runner study' },
+  {
+    404: 'Unknown study_id (or another project’s)',
+    409: 'study_id names a study that is not a runner study',
+  },
 );
 
 /** The lease token of a report or tell body, as the coordinator's caller: a key without `write` acts only on leased trials. */
 function callerOf(auth: Principal, token: string | undefined): Caller {
   return { lease_token: token, runner_only: !auth.scopes.includes('write') };
 }
-
 
 export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
@@ -194,17 +291,34 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid('query');
     return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit), 200);
   });
-  app.openapi(get, async (c) => c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(get, async (c) =>
+    c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200),
+  );
   app.openapi(ask, async (c) => {
     const { id } = c.req.valid('param');
     // An empty body (or none) asks for one trial.
-    const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : c.req.valid('json');
+    const raw =
+      c.req.header('content-length') === '0' || !c.req.header('content-type')
+        ? {}
+        : c.req.valid('json');
     const count = (raw as { count?: number }).count;
     const out = await studies.ask(c.env, projectOf(c), id, count);
     return count === undefined ? c.json(out[0], 201) : c.json({ trials: out }, 201);
   });
-  app.openapi(enqueue, async (c) => c.json(await studies.enqueue(c.env, projectOf(c), c.req.valid('param').id, c.req.valid('json').params), 201));
-  app.openapi(trials, async (c) => c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200));
+  app.openapi(enqueue, async (c) =>
+    c.json(
+      await studies.enqueue(
+        c.env,
+        projectOf(c),
+        c.req.valid('param').id,
+        c.req.valid('json').params,
+      ),
+      201,
+    ),
+  );
+  app.openapi(trials, async (c) =>
+    c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200),
+  );
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');
@@ -218,22 +332,57 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');
     const { lease_token, ...result } = c.req.valid('json');
-    return c.json(await studies.tell(c.env, projectOf(c), id, number, result, callerOf(c.get('auth'), lease_token)), 200);
+    return c.json(
+      await studies.tell(
+        c.env,
+        projectOf(c),
+        id,
+        number,
+        result,
+        callerOf(c.get('auth'), lease_token),
+      ),
+      200,
+    );
   });
-  app.openapi(importance, async (c) => c.json(await studies.importance(c.env, projectOf(c), c.req.valid('param').id, c.req.valid('query').objective), 200));
+  app.openapi(importance, async (c) =>
+    c.json(
+      await studies.importance(
+        c.env,
+        projectOf(c),
+        c.req.valid('param').id,
+        c.req.valid('query').objective,
+      ),
+      200,
+    ),
+  );
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
-    return c.json(await studies.heartbeat(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);
+    return c.json(
+      await studies.heartbeat(c.env, projectOf(c), id, number, c.req.valid('json').lease_token),
+      200,
+    );
   });
   app.openapi(release, async (c) => {
     const { id, number } = c.req.valid('param');
-    return c.json(await studies.release(c.env, projectOf(c), id, number, c.req.valid('json').lease_token), 200);
+    return c.json(
+      await studies.release(c.env, projectOf(c), id, number, c.req.valid('json').lease_token),
+      200,
+    );
   });
-  app.openapi(run, async (c) => c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202));
-  app.openapi(retryStorage, async (c) => c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(run, async (c) =>
+    c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202),
+  );
+  app.openapi(retryStorage, async (c) =>
+    c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200),
+  );
   app.openapi(lease, async (c) => {
-    const raw = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { runner: { labels: [] } } : c.req.valid('json');
-    const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, { name: raw.runner?.name ?? null });
+    const raw =
+      c.req.header('content-length') === '0' || !c.req.header('content-type')
+        ? { runner: { labels: [] } }
+        : c.req.valid('json');
+    const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, {
+      name: raw.runner?.name ?? null,
+    });
     if (grant) return c.json(grant, 200);
     // Retry-After: leases are out that may come back; absent: this study has no more work for runners.
     if (retry_after_s !== null) c.header('Retry-After', String(retry_after_s));

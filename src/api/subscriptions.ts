@@ -19,11 +19,22 @@ const SubscriptionSchema = z
     disabled_reason: z.string().nullable(),
     consecutive_failures: z.int(),
     created_at: z.string(),
-    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.' }),
+    secret: z.string().optional().openapi({
+      description:
+        'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.',
+    }),
   })
   .openapi('Subscription');
 const AttemptSchema = z
-  .object({ message_id: z.string(), event: z.string(), attempt: z.int(), ok: z.boolean(), response_status: z.int().nullable(), error: z.string().nullable(), at: z.string() })
+  .object({
+    message_id: z.string(),
+    event: z.string(),
+    attempt: z.int(),
+    ok: z.boolean(),
+    response_status: z.int().nullable(),
+    error: z.string().nullable(),
+    at: z.string(),
+  })
   .openapi('DeliveryAttempt');
 
 const NOT_FOUND = 'Unknown subscription (or another project’s)';
@@ -32,19 +43,50 @@ const create = route({
   operationId: 'createSubscription',
   method: 'post',
   path: '/v1/subscriptions',
-  summary: "Subscribe a URL to a project's (or one study's) events, delivered as signed Standard Webhooks",
+  summary:
+    "Subscribe a URL to a project's (or one study's) events, delivered as signed Standard Webhooks",
   request: body(
     z.strictObject({
       url: z.url({ protocol: /^https?$/ }).max(2000),
-      events: z.array(z.enum(notifications.EVENT_TYPES)).min(1).default([...notifications.EVENT_TYPES]),
-      study_id: z.string().min(1).max(64).optional().openapi({ description: "Only this study's events (default: every study of the project)." }),
+      events: z
+        .array(z.enum(notifications.EVENT_TYPES))
+        .min(1)
+        .default([...notifications.EVENT_TYPES]),
+      study_id: z.string().min(1).max(64).optional().openapi({
+        description: "Only this study's events (default: every study of the project).",
+      }),
     }),
   ),
-  responses: { 201: { description: 'The subscription, with its secret (shown once)', ...json(SubscriptionSchema) } },
+  responses: {
+    201: {
+      description: 'The subscription, with its secret (shown once)',
+      ...json(SubscriptionSchema),
+    },
+  },
 });
-const list = route({ ...base, operationId: 'listSubscriptions', method: 'get', path: '/v1/subscriptions', summary: 'The subscriptions of the project', responses: { 200: { description: 'Subscriptions', ...json(z.object({ subscriptions: z.array(SubscriptionSchema) })) } } });
+const list = route({
+  ...base,
+  operationId: 'listSubscriptions',
+  method: 'get',
+  path: '/v1/subscriptions',
+  summary: 'The subscriptions of the project',
+  responses: {
+    200: {
+      description: 'Subscriptions',
+      ...json(z.object({ subscriptions: z.array(SubscriptionSchema) })),
+    },
+  },
+});
 const get = route(
-  { ...base, operationId: 'getSubscription', method: 'get', path: '/v1/subscriptions/{id}', summary: 'A subscription (state, and why it was disabled)', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } } },
+  {
+    ...base,
+    operationId: 'getSubscription',
+    method: 'get',
+    path: '/v1/subscriptions/{id}',
+    summary: 'A subscription (state, and why it was disabled)',
+    request: { params: Id },
+    responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } },
+  },
   { 404: NOT_FOUND },
 );
 const deliveries = route(
@@ -55,12 +97,22 @@ const deliveries = route(
     path: '/v1/subscriptions/{id}/deliveries',
     summary: 'The delivery log: every attempt, newest first',
     request: { params: Id },
-    responses: { 200: { description: 'Attempts', ...json(z.object({ deliveries: z.array(AttemptSchema) })) } },
+    responses: {
+      200: { description: 'Attempts', ...json(z.object({ deliveries: z.array(AttemptSchema) })) },
+    },
   },
   { 404: NOT_FOUND },
 );
 const enable = route(
-  { ...base, operationId: 'enableSubscription', method: 'post', path: '/v1/subscriptions/{id}/enable', summary: 'Re-enable a disabled subscription', request: { params: Id }, responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } } },
+  {
+    ...base,
+    operationId: 'enableSubscription',
+    method: 'post',
+    path: '/v1/subscriptions/{id}/enable',
+    summary: 'Re-enable a disabled subscription',
+    request: { params: Id },
+    responses: { 200: { description: 'The subscription', ...json(SubscriptionSchema) } },
+  },
   { 404: NOT_FOUND },
 );
 
@@ -79,8 +131,24 @@ export function subscriptionRoutes(app: OpenAPIHono<AppEnv>): void {
     }
     return c.json(await notifications.createSubscription(c.env, projectOf(c), body), 201);
   });
-  app.openapi(list, async (c) => c.json({ subscriptions: await notifications.getSubscriptions(c.env, projectOf(c)) }, 200));
-  app.openapi(get, async (c) => c.json(await notifications.getSubscription(c.env, projectOf(c), c.req.valid('param').id), 200));
-  app.openapi(deliveries, async (c) => c.json({ deliveries: await notifications.getDeliveries(c.env, projectOf(c), c.req.valid('param').id) }, 200));
-  app.openapi(enable, async (c) => c.json(await notifications.enableSubscription(c.env, projectOf(c), c.req.valid('param').id), 200));
+  app.openapi(list, async (c) =>
+    c.json({ subscriptions: await notifications.getSubscriptions(c.env, projectOf(c)) }, 200),
+  );
+  app.openapi(get, async (c) =>
+    c.json(await notifications.getSubscription(c.env, projectOf(c), c.req.valid('param').id), 200),
+  );
+  app.openapi(deliveries, async (c) =>
+    c.json(
+      {
+        deliveries: await notifications.getDeliveries(c.env, projectOf(c), c.req.valid('param').id),
+      },
+      200,
+    ),
+  );
+  app.openapi(enable, async (c) =>
+    c.json(
+      await notifications.enableSubscription(c.env, projectOf(c), c.req.valid('param').id),
+      200,
+    ),
+  );
 }

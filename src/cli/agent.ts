@@ -77,7 +77,11 @@ type Report = { step: number; value: number | null };
  * `{"values": [...]}` (`list` true), and `"constraints"` when given; NaN and
  * infinities are null. Checked against the study by `tellBody`.
  */
-export type Final = { values: (number | null)[]; list: boolean; constraints: (number | null)[] | null };
+export type Final = {
+  values: (number | null)[];
+  list: boolean;
+  constraints: (number | null)[] | null;
+};
 type Metric = Report | Final;
 
 const isReport = (m: Metric): m is Report => 'step' in m;
@@ -91,7 +95,10 @@ type TellBody =
 /** The lease answer's study, with `directions`/`metrics` filled from `direction`/`metric` for a service that lacks them. */
 type LeasedStudy = LeaseGrant['study'];
 const directionsOf = (s: LeasedStudy) => (s.directions?.length ? s.directions : [s.direction]);
-const metricsOf = (s: LeasedStudy) => (s.metrics?.length === directionsOf(s).length ? s.metrics : directionsOf(s).map((_, i) => (i === 0 ? s.metric : `objective_${i}`)));
+const metricsOf = (s: LeasedStudy) =>
+  s.metrics?.length === directionsOf(s).length
+    ? s.metrics
+    : directionsOf(s).map((_, i) => (i === 0 ? s.metric : `objective_${i}`));
 
 /** Reports sent at once per trial: enough to keep up with a fast script over a slow link. */
 const REPORT_WINDOW = 16;
@@ -174,7 +181,8 @@ export function parseMetric(text: string): Metric | null {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
-  const num = (x: unknown): number | null | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : x === null ? null : undefined);
+  const num = (x: unknown): number | null | undefined =>
+    typeof x === 'number' && Number.isFinite(x) ? x : x === null ? null : undefined;
   const nums = (x: unknown): (number | null)[] | undefined => {
     if (!Array.isArray(x)) return undefined;
     const out = x.map(num);
@@ -213,21 +221,34 @@ export function tellBody(final: Final, study: LeasedStudy): TellBody {
   const metrics = metricsOf(study);
   const n = directions.length;
   const fail = (error: string): TellBody => ({ state: 'failed', error });
-  const want = n === 1 ? 'print {"value": <number>}' : `print {"values": [${metrics.map((m) => `<${m}>`).join(', ')}]}`;
-  const objectives = n === 1 ? `1 objective (${metrics[0]})` : `${n} objectives (${metrics.join(', ')})`;
+  const want =
+    n === 1
+      ? 'print {"value": <number>}'
+      : `print {"values": [${metrics.map((m) => `<${m}>`).join(', ')}]}`;
+  const objectives =
+    n === 1 ? `1 objective (${metrics[0]})` : `${n} objectives (${metrics.join(', ')})`;
   if (final.values.length !== n) {
-    const got = final.list ? `${final.values.length} value${final.values.length === 1 ? '' : 's'}` : 'a single "value"';
+    const got = final.list
+      ? `${final.values.length} value${final.values.length === 1 ? '' : 's'}`
+      : 'a single "value"';
     return fail(`the final result has ${got}; the study has ${objectives}: ${want}`);
   }
-  if (n === 1 && final.values[0] === null) return fail('diverged: the final value was NaN or infinite');
+  if (n === 1 && final.values[0] === null)
+    return fail('diverged: the final value was NaN or infinite');
   const bad = final.values.findIndex((v) => v === null);
   if (bad >= 0) return fail(`diverged: values[${bad}] (${metrics[bad]}) was NaN or infinite`);
   const values = final.values as number[];
   let constraints: number[] | undefined;
   if (final.constraints !== null) {
-    if (final.constraints.length === 0) return fail('the final result has "constraints": []: give one number per constraint, or leave it out');
+    if (final.constraints.length === 0)
+      return fail(
+        'the final result has "constraints": []: give one number per constraint, or leave it out',
+      );
     const badC = final.constraints.findIndex((c) => c === null);
-    if (badC >= 0) return fail(`constraints[${badC}] was NaN or infinite: constraints must be finite numbers (feasible when every one is <= 0)`);
+    if (badC >= 0)
+      return fail(
+        `constraints[${badC}] was NaN or infinite: constraints must be finite numbers (feasible when every one is <= 0)`,
+      );
     constraints = final.constraints as number[];
   }
   const result = n === 1 ? { value: values[0] } : { values };
@@ -242,7 +263,12 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
  * `${trial}`/`${study}` by the trial number and study id. Throws for a
  * placeholder the trial cannot fill.
  */
-export function substitute(command: readonly string[], params: Record<string, unknown>, trial: number, study: string): string[] {
+export function substitute(
+  command: readonly string[],
+  params: Record<string, unknown>,
+  trial: number,
+  study: string,
+): string[] {
   return command.map((arg) =>
     arg.replace(PLACEHOLDER, (_m, name: string, dflt: string | undefined) => {
       if (Object.hasOwn(params, name)) return String(params[name]);
@@ -259,10 +285,11 @@ export function substitute(command: readonly string[], params: Record<string, un
 /** The placeholders of a command that need a param: `${name}` without a default, other than `${trial}` and `${study}`. */
 export function requiredPlaceholders(command: readonly string[]): string[] {
   const names = new Set<string>();
-  for (const arg of command) for (const m of arg.matchAll(PLACEHOLDER)) if (m[2] === undefined && m[1] !== 'trial' && m[1] !== 'study') names.add(m[1]);
+  for (const arg of command)
+    for (const m of arg.matchAll(PLACEHOLDER))
+      if (m[2] === undefined && m[1] !== 'trial' && m[1] !== 'study') names.add(m[1]);
   return [...names];
 }
-
 
 /** The parameter name closest to `name`: an abbreviation of it (`lr` for learning_rate), else the fewest edits. */
 export function closestName(name: string, candidates: readonly string[]): string | null {
@@ -274,11 +301,17 @@ export function closestName(name: string, candidates: readonly string[]): string
       .filter(Boolean)
       .map((w) => w[0].toLowerCase())
       .join('');
-  const abbreviation = candidates.find((c) => initials(name) === c.toLowerCase() || initials(c) === lower);
+  const abbreviation = candidates.find(
+    (c) => initials(name) === c.toLowerCase() || initials(c) === lower,
+  );
   if (abbreviation) return abbreviation;
-  const contains = candidates.find((c) => c.length > 1 && (lower.includes(c.toLowerCase()) || c.toLowerCase().includes(lower)));
+  const contains = candidates.find(
+    (c) => c.length > 1 && (lower.includes(c.toLowerCase()) || c.toLowerCase().includes(lower)),
+  );
   if (contains) return contains;
-  return [...candidates].sort((a, b) => editDistance(lower, a.toLowerCase()) - editDistance(lower, b.toLowerCase()))[0];
+  return [...candidates].sort(
+    (a, b) => editDistance(lower, a.toLowerCase()) - editDistance(lower, b.toLowerCase()),
+  )[0];
 }
 
 /**
@@ -286,7 +319,11 @@ export function closestName(name: string, candidates: readonly string[]): string
  * (`conditional`: those with a `when`, absent from some trials), or null
  * when every placeholder can be filled.
  */
-export function placeholderProblem(command: readonly string[], names: readonly string[], conditional: readonly string[] = []): string | null {
+export function placeholderProblem(
+  command: readonly string[],
+  names: readonly string[],
+  conditional: readonly string[] = [],
+): string | null {
   for (const p of requiredPlaceholders(command)) {
     if (!names.includes(p)) {
       const near = closestName(p, names);
@@ -324,7 +361,16 @@ export class Agent {
   private readonly running = new Set<RunningTrial>();
   private started = 0;
   private best: { value: number; trial: number; study: string } | null = null;
-  private readonly summary: AgentSummary = { ran: 0, complete: 0, pruned: 0, failed: 0, released: 0, lost: 0, interrupted: false, usageError: null };
+  private readonly summary: AgentSummary = {
+    ran: 0,
+    complete: 0,
+    pruned: 0,
+    failed: 0,
+    released: 0,
+    lost: 0,
+    interrupted: false,
+    usageError: null,
+  };
   /** Leasing stopped for good (a command that cannot run the study's trials); running trials finish. */
   private halted = false;
   /** Studies with several objectives whose intermediate values were already warned of (once each). */
@@ -336,7 +382,10 @@ export class Agent {
 
   /** Run until the study has no more work, --count trials ran, or stop() was called. */
   async run(): Promise<AgentSummary> {
-    const slots = this.o.gpus && this.o.gpus.length > 0 ? this.o.gpus.map((g) => g as string | undefined) : [undefined];
+    const slots =
+      this.o.gpus && this.o.gpus.length > 0
+        ? this.o.gpus.map((g) => g as string | undefined)
+        : [undefined];
     this.say(
       `stride agent '${this.o.name}': ${this.o.study ? `study ${this.o.study}` : 'any runner study'}, ${slots.length} slot${slots.length > 1 ? 's' : ''}${this.o.gpus?.length ? ` (GPUs ${this.o.gpus.join(', ')})` : ''}, at ${this.o.client.url}`,
     );
@@ -369,7 +418,9 @@ export class Agent {
   private async checkAgainstStudy(id: string): Promise<string | null> {
     let space: Record<string, { when?: unknown }>;
     try {
-      const { body } = await this.o.client.get<{ space: Record<string, { when?: unknown }> }>(`/v1/studies/${encodeURIComponent(id)}`);
+      const { body } = await this.o.client.get<{ space: Record<string, { when?: unknown }> }>(
+        `/v1/studies/${encodeURIComponent(id)}`,
+      );
       space = body!.space;
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) return null;
@@ -397,11 +448,18 @@ export class Agent {
 
   private async slot(gpu: string | undefined): Promise<void> {
     const runner = gpu === undefined ? this.o.name : `${this.o.name}/gpu${gpu}`;
-    while (!this.stopping && !this.halted && (this.o.count === undefined || this.started < this.o.count)) {
+    while (
+      !this.stopping &&
+      !this.halted &&
+      (this.o.count === undefined || this.started < this.o.count)
+    ) {
       this.started++;
       let res;
       try {
-        res = await this.o.client.post<LeaseGrant>('/v1/runners/lease', { ...(this.o.study ? { study_id: this.o.study } : {}), runner: { name: runner } });
+        res = await this.o.client.post<LeaseGrant>('/v1/runners/lease', {
+          ...(this.o.study ? { study_id: this.o.study } : {}),
+          runner: { name: runner },
+        });
       } catch (err) {
         this.started--;
         throw err;
@@ -426,7 +484,10 @@ export class Agent {
     this.running.add(state);
     this.summary.ran++;
     const base = `/v1/studies/${study.id}/trials/${n}`;
-    this.event('start', `trial ${n}${gpu !== undefined ? ` [gpu ${gpu}]` : ''}${trial.attempts > 1 ? ` (attempt ${trial.attempts})` : ''}: ${fmtParams(trial.params)}`);
+    this.event(
+      'start',
+      `trial ${n}${gpu !== undefined ? ` [gpu ${gpu}]` : ''}${trial.attempts > 1 ? ` (attempt ${trial.attempts})` : ''}: ${fmtParams(trial.params)}`,
+    );
 
     let lost = false;
     let pruned = false;
@@ -438,7 +499,11 @@ export class Agent {
     const reports = new ReportQueue(async (step, value) => {
       if (lost || pruned) return;
       try {
-        const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, { step, value, lease_token: token });
+        const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, {
+          step,
+          value,
+          lease_token: token,
+        });
         if (r.body?.should_prune && !state.interrupted && !pruned) {
           pruned = true;
           reports.clear();
@@ -477,7 +542,10 @@ export class Agent {
       if (lost || pruned || reported.has(step)) return;
       reported.add(step);
       // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
-      this.event('report', `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`);
+      this.event(
+        'report',
+        `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`,
+      );
       reports.push(step, value);
     };
 
@@ -503,7 +571,10 @@ export class Agent {
       this.running.delete(state);
       return;
     }
-    const metricsFile = path.join(os.tmpdir(), `stride-${study.id}-${n}-${randomBytes(4).toString('hex')}.jsonl`);
+    const metricsFile = path.join(
+      os.tmpdir(),
+      `stride-${study.id}-${n}-${randomBytes(4).toString('hex')}.jsonl`,
+    );
     const metrics = new MetricsFile(metricsFile);
     const child = spawn(args[0], args.slice(1), {
       env: {
@@ -541,7 +612,11 @@ export class Agent {
       if (stderrTail.length > 20) stderrTail.shift();
       this.o.err.write(tag + line + '\n');
     });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    const exit = await new Promise<{
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      error?: Error;
+    }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('close', (code, signal) => resolve({ code, signal }));
     });
@@ -577,13 +652,23 @@ export class Agent {
       return;
     }
     if (exit.error) {
-      await this.finish(base, token, n, { state: 'failed', error: `could not start ${JSON.stringify(args[0])}: ${exit.error.message}` });
+      await this.finish(base, token, n, {
+        state: 'failed',
+        error: `could not start ${JSON.stringify(args[0])}: ${exit.error.message}`,
+      });
     } else if (exit.code !== 0) {
       const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
       const tail = stderrTail.slice(-10).join('\n');
-      await this.finish(base, token, n, { state: 'failed', error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000) });
+      await this.finish(base, token, n, {
+        state: 'failed',
+        error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000),
+      });
     } else if (f === null) {
-      const shape = several ? `{"values": [${metricsOf(study).map((m) => `<${m}>`).join(', ')}]}` : '{"value": <number>}';
+      const shape = several
+        ? `{"values": [${metricsOf(study)
+            .map((m) => `<${m}>`)
+            .join(', ')}]}`
+        : '{"value": <number>}';
       await this.finish(base, token, n, {
         state: 'failed',
         error: `the command exited 0 without a final value: print \`stride: ${shape}\` or write it to $STRIDE_METRICS_FILE`,
@@ -593,7 +678,13 @@ export class Agent {
     }
   }
 
-  private async finish(base: string, token: string, n: number, result: TellBody, study?: LeasedStudy): Promise<void> {
+  private async finish(
+    base: string,
+    token: string,
+    n: number,
+    result: TellBody,
+    study?: LeasedStudy,
+  ): Promise<void> {
     try {
       await this.o.client.post(`${base}/tell`, { ...result, lease_token: token });
     } catch (err) {
@@ -605,24 +696,45 @@ export class Agent {
       if (err instanceof ApiError && err.status === 422 && !('state' in result)) {
         // A result the study cannot take (such as a different number of constraints than the
         // trials before): running the trial again would not change it.
-        await this.finish(base, token, n, { state: 'failed', error: `the service refused the result ${JSON.stringify(result)}: ${err.detail}`.slice(0, 4000) });
+        await this.finish(base, token, n, {
+          state: 'failed',
+          error: `the service refused the result ${JSON.stringify(result)}: ${err.detail}`.slice(
+            0,
+            4000,
+          ),
+        });
         return;
       }
-      this.warn(`trial ${n}: could not tell its result (${errorText(err)}); its lease will expire and it will run again`);
+      this.warn(
+        `trial ${n}: could not tell its result (${errorText(err)}); its lease will expire and it will run again`,
+      );
       return;
     }
     if ('value' in result || 'values' in result) {
       this.summary.complete++;
       const feasible = !result.constraints || result.constraints.every((c) => c <= 0);
-      const cons = result.constraints ? `; constraints ${result.constraints.map(fmtNum).join(', ')} (${feasible ? 'feasible' : 'infeasible'})` : '';
+      const cons = result.constraints
+        ? `; constraints ${result.constraints.map(fmtNum).join(', ')} (${feasible ? 'feasible' : 'infeasible'})`
+        : '';
       if ('value' in result) {
-        const better = feasible && (!this.best || (study?.direction === 'maximize' ? result.value > this.best.value : result.value < this.best.value));
+        const better =
+          feasible &&
+          (!this.best ||
+            (study?.direction === 'maximize'
+              ? result.value > this.best.value
+              : result.value < this.best.value));
         if (better && study) this.best = { value: result.value, trial: n, study: study.id };
-        this.event('complete', `trial ${n} complete: ${fmtNum(result.value)}${cons}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`);
+        this.event(
+          'complete',
+          `trial ${n} complete: ${fmtNum(result.value)}${cons}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`,
+        );
       } else {
         // Several objectives have no single best (the study's best_trials is the Pareto front): say the values.
         const names = study ? metricsOf(study) : result.values.map((_, i) => `objective_${i}`);
-        this.event('complete', `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtNum(v)}`).join(' ')}${cons}`);
+        this.event(
+          'complete',
+          `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtNum(v)}`).join(' ')}${cons}`,
+        );
       }
     } else if (result.state === 'pruned') {
       this.summary.pruned++;
@@ -642,7 +754,10 @@ export class Agent {
     t.unref();
   }
 
-  private event(kind: 'start' | 'report' | 'prune' | 'complete' | 'pruned' | 'failed' | 'lost' | 'release', text: string): void {
+  private event(
+    kind: 'start' | 'report' | 'prune' | 'complete' | 'pruned' | 'failed' | 'lost' | 'release',
+    text: string,
+  ): void {
     if (!this.o.tty) {
       this.o.err.write(`stride: ${text}\n`);
       return;
@@ -666,7 +781,9 @@ export class Agent {
   }
 
   private warn(text: string): void {
-    this.o.err.write(this.o.tty ? `\x1b[33mwarning: ${text}\x1b[0m\n` : `stride: warning: ${text}\n`);
+    this.o.err.write(
+      this.o.tty ? `\x1b[33mwarning: ${text}\x1b[0m\n` : `stride: warning: ${text}\n`,
+    );
   }
 }
 

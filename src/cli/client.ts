@@ -50,14 +50,22 @@ export class StrideClient {
    * POST/GET a path; answers the status and parsed body (null for 204). Throws ApiError for 4xx/5xx.
    * `timeoutMs` overrides the client's per-request timeout (a validated lr/suggest trains for tens of seconds).
    */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, options: { timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
+  async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ApiResponse<T>> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       let res: Response;
       try {
         res = await fetch(this.url + path, {
           method,
-          headers: { Authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+          headers: {
+            Authorization: `Bearer ${this.key}`,
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
         });
@@ -71,20 +79,35 @@ export class StrideClient {
         lastError = new ApiError(res.status, problemDetail(text), parseJson(text));
         if (attempt < this.attempts) {
           const retryAfter = Number(res.headers.get('retry-after'));
-          await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(attempt));
+          await sleep(
+            Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(attempt),
+          );
           continue;
         }
         break;
       }
       if (res.status >= 400) throw new ApiError(res.status, problemDetail(text), parseJson(text));
-      return { status: res.status, body: (text ? JSON.parse(text) : null) as T | null, headers: res.headers };
+      return {
+        status: res.status,
+        body: (text ? JSON.parse(text) : null) as T | null,
+        headers: res.headers,
+      };
     }
     if (lastError instanceof ApiError) throw lastError;
-    const why = lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError);
+    const why =
+      lastError instanceof Error
+        ? lastError.cause instanceof Error
+          ? lastError.cause.message
+          : lastError.message
+        : String(lastError);
     throw new Error(`cannot reach stride at ${this.url} (${why})`);
   }
 
-  async post<T>(path: string, body: unknown = {}, options: { timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
+  async post<T>(
+    path: string,
+    body: unknown = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<ApiResponse<T>> {
     return this.request<T>('POST', path, body, options);
   }
 

@@ -23,7 +23,9 @@ function readJson(file: string): unknown {
   try {
     text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -35,12 +37,16 @@ function readJson(file: string): unknown {
 /** A file holds either a whole range-test request ({"probe", "range"}) or just the probe. */
 export function rangeTestRequest(file: string): Record<string, unknown> {
   const v = readJson(file);
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${file} must hold a JSON object: a probe, or {"probe": ..., "range": ...}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new UsageError(
+      `${file} must hold a JSON object: a probe, or {"probe": ..., "range": ...}`,
+    );
   const o = v as Record<string, unknown>;
   return 'probe' in o ? o : { probe: o };
 }
 
-const fmtLr = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(3));
+const fmtLr = (v: number | null | undefined) =>
+  v === null || v === undefined ? '—' : v.toPrecision(3);
 
 /**
  * The loss-vs-LR curve as text: a log-LR x axis (the sweep's steps), the
@@ -48,7 +54,9 @@ const fmtLr = (v: number | null | undefined) => (v === null || v === undefined ?
  * marked with `|` and max_stable_lr with `:`.
  */
 export function plotCurve(result: LrRangeTest, width = 64, height = 14): string {
-  const pts = result.curve.filter((p) => p.smoothed_loss !== null && Number.isFinite(p.smoothed_loss)) as { lr: number; smoothed_loss: number }[];
+  const pts = result.curve.filter(
+    (p) => p.smoothed_loss !== null && Number.isFinite(p.smoothed_loss),
+  ) as { lr: number; smoothed_loss: number }[];
   if (pts.length < 2) return '(no finite points to plot)\n';
   const xs = pts.map((p) => Math.log10(p.lr));
   const ys = pts.map((p) => p.smoothed_loss);
@@ -59,7 +67,8 @@ export function plotCurve(result: LrRangeTest, width = 64, height = 14): string 
   const yMax = Math.min(Math.max(...ys), Math.max(ys[0] * 3, yMin + 1e-9));
   const grid = Array.from({ length: height }, () => Array.from({ length: width }, () => ' '));
   const col = (x: number) => Math.round(((x - x0) / (x1 - x0 || 1)) * (width - 1));
-  const row = (y: number) => height - 1 - Math.round(((Math.min(y, yMax) - yMin) / (yMax - yMin || 1)) * (height - 1));
+  const row = (y: number) =>
+    height - 1 - Math.round(((Math.min(y, yMax) - yMin) / (yMax - yMin || 1)) * (height - 1));
   const mark = (lr: number | null | undefined, ch: string) => {
     if (lr === null || lr === undefined || lr <= 0) return;
     const c = col(Math.log10(lr));
@@ -70,18 +79,30 @@ export function plotCurve(result: LrRangeTest, width = 64, height = 14): string 
   mark(result.suggestion.lr, '|');
   for (let i = 0; i < pts.length; i++) grid[row(ys[i])][col(xs[i])] = '*';
   const label = (v: number) => v.toPrecision(3).padStart(9);
-  const lines = grid.map((r, i) => `${i === 0 ? label(yMax) : i === height - 1 ? label(yMin) : ' '.repeat(9)} ┤${r.join('')}`);
+  const lines = grid.map(
+    (r, i) =>
+      `${i === 0 ? label(yMax) : i === height - 1 ? label(yMin) : ' '.repeat(9)} ┤${r.join('')}`,
+  );
   const axis = `${' '.repeat(10)}└${'─'.repeat(width)}`;
   const left = `lr ${pts[0].lr.toExponential(0)}`;
   const right = `${pts[pts.length - 1].lr.toExponential(0)}`;
   const ticks = `${' '.repeat(11)}${left}${' '.repeat(Math.max(1, width - left.length - right.length))}${right}`;
-  return [...lines, axis, ticks, `${' '.repeat(11)}* smoothed loss   | suggested lr   : max stable lr`].join('\n') + '\n';
+  return (
+    [
+      ...lines,
+      axis,
+      ticks,
+      `${' '.repeat(11)}* smoothed loss   | suggested lr   : max stable lr`,
+    ].join('\n') + '\n'
+  );
 }
 
 function describeSuggestion(r: LrRangeTest): string {
   const s = r.suggestion;
   const lines = [
-    s.lr === null ? 'no suggestion (see the curve)' : `suggested lr ${fmtLr(s.lr)} (${s.method}, confidence ${s.confidence})`,
+    s.lr === null
+      ? 'no suggestion (see the curve)'
+      : `suggested lr ${fmtLr(s.lr)} (${s.method}, confidence ${s.confidence})`,
     `max stable lr ${fmtLr(s.max_stable_lr)}`,
     `candidates: ${Object.entries(s.candidates)
       .map(([k, v]) => `${k} ${fmtLr(v as number | null)}`)
@@ -104,7 +125,12 @@ const SUGGEST_TIMEOUT_MS = 10 * 60_000;
 
 const pad = (cells: string[][]) => {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return cells.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 };
 
 /** The lr/suggest answer for a person: the lr, the horizon it was validated at, the candidates, the reasoning. */
@@ -117,17 +143,22 @@ export function describeValidated(v: LrSuggestion): string {
       : `lr ${fmtLr(v.lr)} (${v.method}, not validated; confidence ${v.confidence})`,
   );
   if (h) {
-    const steps = h.steps !== undefined ? `${h.steps} steps = ${h.epochs} epochs of this probe; ` : '';
+    const steps =
+      h.steps !== undefined ? `${h.steps} steps = ${h.epochs} epochs of this probe; ` : '';
     lines.push(
       h.method === 'none'
         ? `horizon: ${steps}${h.epochs} epochs, not validated (none)`
         : `horizon: ${steps}validated at ${h.validated_epochs} of ${h.epochs} epochs (${h.method}), ${h.schedule} schedule`,
     );
   }
-  if (v.stable_range) lines.push(`stable range ${fmtLr(v.stable_range.min)} .. ${fmtLr(v.stable_range.max)}`);
+  if (v.stable_range)
+    lines.push(`stable range ${fmtLr(v.stable_range.min)} .. ${fmtLr(v.stable_range.max)}`);
   const cands = v.validation?.candidates ?? [];
   if (cands.length > 0) {
-    lines.push('', `candidates (validation loss; ${v.validation!.complete ? 'complete' : 'validation ran out of time'}):`);
+    lines.push(
+      '',
+      `candidates (validation loss; ${v.validation!.complete ? 'complete' : 'validation ran out of time'}):`,
+    );
     const rows = [
       ['', 'lr', 'sources', 'state', 'value', 'epochs run', 'tied'],
       ...cands.map((c) => [
@@ -152,24 +183,48 @@ export function describeValidated(v: LrSuggestion): string {
  * same probe and range, which validates candidates at that length.
  * --json: the range test as before; with a horizon {"range_test", "suggestion"}.
  */
-export async function lrFind(client: StrideClient, file: string, json: boolean, io: Io, horizon?: TrainingHorizon): Promise<number> {
+export async function lrFind(
+  client: StrideClient,
+  file: string,
+  json: boolean,
+  io: Io,
+  horizon?: TrainingHorizon,
+): Promise<number> {
   const request = rangeTestRequest(file);
   if (!json) io.err.write('running the LR range test on the edge...\n');
   const { body } = await client.post<LrRangeTest>('/v1/lr-range-tests', request);
   const r = body!;
   if (!horizon) {
     if (json) io.out.write(JSON.stringify(r, null, 2) + '\n');
-    else io.out.write(plotCurve(r) + '\n' + describeSuggestion(r) + '\nfor a validated lr at your training length: --epochs N (or --steps N) [--schedule constant|cosine|one_cycle]\n');
+    else
+      io.out.write(
+        plotCurve(r) +
+          '\n' +
+          describeSuggestion(r) +
+          '\nfor a validated lr at your training length: --epochs N (or --steps N) [--schedule constant|cosine|one_cycle]\n',
+      );
     return 0;
   }
   if (!json) {
     io.out.write(plotCurve(r) + '\n' + describeSuggestion(r) + '\n');
-    const length = 'epochs' in horizon.training ? `${horizon.training.epochs} epochs` : `${horizon.training.steps} steps`;
-    io.err.write(`validating candidates at ${length} (${horizon.schedule ?? 'constant'} schedule) on the edge; this can take a minute...\n`);
+    const length =
+      'epochs' in horizon.training
+        ? `${horizon.training.epochs} epochs`
+        : `${horizon.training.steps} steps`;
+    io.err.write(
+      `validating candidates at ${length} (${horizon.schedule ?? 'constant'} schedule) on the edge; this can take a minute...\n`,
+    );
   }
   // The same probe and range: the service reuses the range test it just ran.
-  const suggestBody = { probe: request.probe, ...(request.range !== undefined ? { range: request.range } : {}), training: horizon.training, ...(horizon.schedule ? { schedule: horizon.schedule } : {}) };
-  const { body: suggestion } = await client.post<LrSuggestion>('/v1/lr/suggest', suggestBody, { timeoutMs: SUGGEST_TIMEOUT_MS });
+  const suggestBody = {
+    probe: request.probe,
+    ...(request.range !== undefined ? { range: request.range } : {}),
+    training: horizon.training,
+    ...(horizon.schedule ? { schedule: horizon.schedule } : {}),
+  };
+  const { body: suggestion } = await client.post<LrSuggestion>('/v1/lr/suggest', suggestBody, {
+    timeoutMs: SUGGEST_TIMEOUT_MS,
+  });
   if (json) io.out.write(JSON.stringify({ range_test: r, suggestion }, null, 2) + '\n');
   else io.out.write(describeValidated(suggestion!));
   return 0;
@@ -180,7 +235,14 @@ export async function lrFind(client: StrideClient, file: string, json: boolean, 
  * (at most max_stable_lr, and no more than `factor` times below the
  * suggestion); 1 when it is above max_stable_lr or far below the suggestion.
  */
-export async function check(client: StrideClient, file: string, lr: number, factor: number, json: boolean, io: Io): Promise<number> {
+export async function check(
+  client: StrideClient,
+  file: string,
+  lr: number,
+  factor: number,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const request = rangeTestRequest(file);
   const { body } = await client.post<LrRangeTest>('/v1/lr-range-tests', request);
   const r = body!;
@@ -201,7 +263,10 @@ export async function check(client: StrideClient, file: string, lr: number, fact
     message = `lr ${fmtLr(lr)} is within the stable region (suggested ${fmtLr(s.lr)}, max stable ${fmtLr(s.max_stable_lr)})`;
   }
   const code = verdict === 'above_max_stable' || verdict === 'far_below_suggestion' ? 1 : 0;
-  if (json) io.out.write(JSON.stringify({ verdict, lr, message, suggestion: s, range_test_id: r.id }, null, 2) + '\n');
+  if (json)
+    io.out.write(
+      JSON.stringify({ verdict, lr, message, suggestion: s, range_test_id: r.id }, null, 2) + '\n',
+    );
   else io.out.write(`${code === 0 ? 'ok' : 'FAIL'}: ${message}\n`);
   return code;
 }
@@ -219,24 +284,46 @@ function nextStep(s: StudyView): string {
 }
 
 /** `stride study create FILE`: create the study; an edge study is started at once (POST .../run) unless `start` is false. */
-export async function studyCreate(client: StrideClient, file: string, start: boolean, json: boolean, io: Io): Promise<number> {
+export async function studyCreate(
+  client: StrideClient,
+  file: string,
+  start: boolean,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const body = readJson(file);
   const { body: created } = await client.post<StudyView>('/v1/studies', body);
   let study = created!;
   const edge = study.executor.kind === 'edge';
-  if (edge && start) study = { ...(await client.post<StudyView>(`/v1/studies/${encodeURIComponent(study.id)}/run`)).body!, dispatch_secret: created!.dispatch_secret };
+  if (edge && start)
+    study = {
+      ...(await client.post<StudyView>(`/v1/studies/${encodeURIComponent(study.id)}/run`)).body!,
+      dispatch_secret: created!.dispatch_secret,
+    };
   if (json) io.out.write(JSON.stringify(study, null, 2) + '\n');
   else {
     io.out.write(`${study.id}\n`);
-    io.err.write(`created study ${study.id} (${study.name}, ${study.executor.kind} executor${study.max_trials ? `, ${study.max_trials} trials` : ''})\n`);
-    if (study.dispatch_secret) io.err.write(`dispatch secret (shown once): ${study.dispatch_secret}\n`);
-    io.err.write(edge && !start ? `not started (--no-start): start it with \`stride study run ${study.id}\`\n` : `${edge ? 'started: ' : ''}${nextStep(study)}\n`);
+    io.err.write(
+      `created study ${study.id} (${study.name}, ${study.executor.kind} executor${study.max_trials ? `, ${study.max_trials} trials` : ''})\n`,
+    );
+    if (study.dispatch_secret)
+      io.err.write(`dispatch secret (shown once): ${study.dispatch_secret}\n`);
+    io.err.write(
+      edge && !start
+        ? `not started (--no-start): start it with \`stride study run ${study.id}\`\n`
+        : `${edge ? 'started: ' : ''}${nextStep(study)}\n`,
+    );
   }
   return 0;
 }
 
 /** `stride study run ID`: start an edge study (its trials train on the edge, `parallelism` at a time). */
-export async function studyRun(client: StrideClient, id: string, json: boolean, io: Io): Promise<number> {
+export async function studyRun(
+  client: StrideClient,
+  id: string,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const { body } = await client.post<StudyView>(`/v1/studies/${encodeURIComponent(id)}/run`);
   const s = body!;
   if (json) io.out.write(JSON.stringify(s, null, 2) + '\n');
@@ -251,11 +338,16 @@ export async function studyRun(client: StrideClient, id: string, json: boolean, 
  */
 async function stallHint(client: StrideClient, s: StudyView): Promise<string> {
   if (s.executor.kind === 'edge') {
-    return s.n_trials === 0 ? `not started: run \`stride study run ${s.id}\`` : 'its trials train on the edge';
+    return s.n_trials === 0
+      ? `not started: run \`stride study run ${s.id}\``
+      : 'its trials train on the edge';
   }
   if (s.executor.kind === 'runner') {
-    if (s.n_trials === 0) return `no runner has leased a trial: start \`stride agent --study ${s.id} -- <your training command>\``;
-    const { body } = await client.get<{ trials: TrialView[] }>(`/v1/studies/${encodeURIComponent(s.id)}/trials`);
+    if (s.n_trials === 0)
+      return `no runner has leased a trial: start \`stride agent --study ${s.id} -- <your training command>\``;
+    const { body } = await client.get<{ trials: TrialView[] }>(
+      `/v1/studies/${encodeURIComponent(s.id)}/trials`,
+    );
     const leased = body!.trials.filter((t) => t.state === 'running').length;
     return leased > 0
       ? `${leased} trial${leased === 1 ? '' : 's'} leased by runners`
@@ -269,17 +361,29 @@ export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new UsageError(`not a duration: '${text}' (try 30m, 90s, 2h)`);
   const n = Number(m[1]);
-  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return (
+    n *
+    ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  );
 }
 
 /** Wait until the study completes: 0 with a best trial; 1 on timeout or when no trial completed. */
-export async function studyWait(client: StrideClient, id: string, timeoutMs: number, intervalMs: number, json: boolean, io: Io): Promise<number> {
+export async function studyWait(
+  client: StrideClient,
+  id: string,
+  timeoutMs: number,
+  intervalMs: number,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const t0 = Date.now();
   let last = '';
   for (;;) {
     const { body } = await client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`);
     const s = body!;
-    const best = s.best_trial ? `best ${s.best_trial.value} (trial ${s.best_trial.number})` : 'no complete trial yet';
+    const best = s.best_trial
+      ? `best ${s.best_trial.value} (trial ${s.best_trial.number})`
+      : 'no complete trial yet';
     const progress = `${s.n_trials}${s.max_trials ? `/${s.max_trials}` : ''} trials`;
     const hint = s.state === 'completed' ? '' : await stallHint(client, s);
     const line = `${s.name}: ${progress}, ${best}${hint ? `; ${hint}` : ''}`;
@@ -291,20 +395,39 @@ export async function studyWait(client: StrideClient, id: string, timeoutMs: num
       if (!json && io.tty) io.err.write('\n');
       const ok = s.best_trial !== null;
       if (json) io.out.write(JSON.stringify({ state: s.state, ok, study: s }, null, 2) + '\n');
-      else io.err.write(ok ? `completed: ${best}\n` : 'completed, but no trial completed (all failed or pruned)\n');
+      else
+        io.err.write(
+          ok
+            ? `completed: ${best}\n`
+            : 'completed, but no trial completed (all failed or pruned)\n',
+        );
       return ok ? 0 : 1;
     }
     if (Date.now() - t0 >= timeoutMs) {
       if (!json && io.tty) io.err.write('\n');
-      if (json) io.out.write(JSON.stringify({ state: s.state, ok: false, timed_out: true, hint, study: s }, null, 2) + '\n');
-      else io.err.write(`timed out after ${Math.round((Date.now() - t0) / 1000)} s: the study is still ${s.state} (${progress}): ${hint}\n`);
+      if (json)
+        io.out.write(
+          JSON.stringify({ state: s.state, ok: false, timed_out: true, hint, study: s }, null, 2) +
+            '\n',
+        );
+      else
+        io.err.write(
+          `timed out after ${Math.round((Date.now() - t0) / 1000)} s: the study is still ${s.state} (${progress}): ${hint}\n`,
+        );
       return 1;
     }
-    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, timeoutMs - (Date.now() - t0)))));
+    await new Promise((r) =>
+      setTimeout(r, Math.min(intervalMs, Math.max(0, timeoutMs - (Date.now() - t0)))),
+    );
   }
 }
 
-export async function studyBest(client: StrideClient, id: string, json: boolean, io: Io): Promise<number> {
+export async function studyBest(
+  client: StrideClient,
+  id: string,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   const { body } = await client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`);
   const best = body!.best_trial;
   if (!best) {
@@ -329,20 +452,52 @@ function csvCell(v: unknown): string {
 /** The trials as CSV: number, state, value, error, times, attempts, then one column per parameter (param_<name>). */
 export function trialsCsv(trials: TrialView[]): string {
   const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
-  const header = ['number', 'state', 'value', 'error', 'started_at', 'completed_at', 'attempts', 'steps_reported', ...names.map((n) => `param_${n}`)];
+  const header = [
+    'number',
+    'state',
+    'value',
+    'error',
+    'started_at',
+    'completed_at',
+    'attempts',
+    'steps_reported',
+    ...names.map((n) => `param_${n}`),
+  ];
   const rows = trials.map((t) =>
-    [t.number, t.state, t.value, t.error, t.started_at, t.completed_at, t.attempts, t.intermediate.length, ...names.map((n) => t.params[n])].map(csvCell).join(','),
+    [
+      t.number,
+      t.state,
+      t.value,
+      t.error,
+      t.started_at,
+      t.completed_at,
+      t.attempts,
+      t.intermediate.length,
+      ...names.map((n) => t.params[n]),
+    ]
+      .map(csvCell)
+      .join(','),
   );
   return [header.join(','), ...rows].join('\n') + '\n';
 }
 
-export async function studyExport(client: StrideClient, id: string, format: string, output: string | undefined, io: Io): Promise<number> {
-  if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got '${format}'`);
+export async function studyExport(
+  client: StrideClient,
+  id: string,
+  format: string,
+  output: string | undefined,
+  io: Io,
+): Promise<number> {
+  if (format !== 'csv' && format !== 'json')
+    throw new UsageError(`--format must be csv or json, got '${format}'`);
   const [{ body: study }, { body: trials }] = await Promise.all([
     client.get<StudyView>(`/v1/studies/${encodeURIComponent(id)}`),
     client.get<{ trials: TrialView[] }>(`/v1/studies/${encodeURIComponent(id)}/trials`),
   ]);
-  const text = format === 'csv' ? trialsCsv(trials!.trials) : JSON.stringify({ study, trials: trials!.trials }, null, 2) + '\n';
+  const text =
+    format === 'csv'
+      ? trialsCsv(trials!.trials)
+      : JSON.stringify({ study, trials: trials!.trials }, null, 2) + '\n';
   if (output) {
     writeFileSync(output, text);
     io.err.write(`wrote ${trials!.trials.length} trials to ${output}\n`);

@@ -12,7 +12,20 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent';
 import { ApiError, StrideClient } from './client';
-import { check, lrFind, parseDuration, SCHEDULES, studyBest, studyCreate, studyExport, studyRun, studyWait, UsageError, type Io, type TrainingHorizon } from './commands';
+import {
+  check,
+  lrFind,
+  parseDuration,
+  SCHEDULES,
+  studyBest,
+  studyCreate,
+  studyExport,
+  studyRun,
+  studyWait,
+  UsageError,
+  type Io,
+  type TrainingHorizon,
+} from './commands';
 
 const USAGE = `usage: stride <command> [options]
 
@@ -74,7 +87,10 @@ The HTTP API behind these commands: docs/API.md in the repository, and /openapi.
 /** Run the command line; resolves to the process exit code. */
 export async function main(
   argv: string[],
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr },
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = {
+    out: process.stdout,
+    err: process.stderr,
+  },
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -134,7 +150,10 @@ export async function main(
   } catch {
     return usage(`--url / STRIDE_URL is not a URL: '${url}'`);
   }
-  if (!key) return usage(`no API key: set STRIDE_API_KEY${command === 'agent' ? ' (a runner key is enough)' : ''} or pass --key`);
+  if (!key)
+    return usage(
+      `no API key: set STRIDE_API_KEY${command === 'agent' ? ' (a runner key is enough)' : ''} or pass --key`,
+    );
   const client = new StrideClient({ url, key });
   const cio: Io = { out: io.out, err: io.err, tty: Boolean((io.err as { isTTY?: boolean }).isTTY) };
   const json = v.json ?? false;
@@ -151,7 +170,10 @@ export async function main(
       case 'check': {
         if (pos.length !== 1) return usage('give one file: stride check probe.json --lr 0.1');
         const lr = Number(v.lr);
-        if (v.lr === undefined || !(lr > 0)) return usage(`--lr must be a learning rate > 0${v.lr === undefined ? '' : `, got '${v.lr}'`}`);
+        if (v.lr === undefined || !(lr > 0))
+          return usage(
+            `--lr must be a learning rate > 0${v.lr === undefined ? '' : `, got '${v.lr}'`}`,
+          );
         const factor = v.factor === undefined ? 10 : Number(v.factor);
         if (!(factor > 1)) return usage(`--factor must be a number > 1, got '${v.factor}'`);
         return await check(client, pos[0], lr, factor, json, cio);
@@ -162,7 +184,8 @@ export async function main(
           if (pos.length !== 1) return usage('give one file: stride study create study.json');
           return await studyCreate(client, pos[0], !v['no-start'], json, cio);
         }
-        if (!['run', 'wait', 'best', 'export'].includes(sub ?? '')) return usage(`expected create, run, wait, best or export, got '${sub ?? ''}'`);
+        if (!['run', 'wait', 'best', 'export'].includes(sub ?? ''))
+          return usage(`expected create, run, wait, best or export, got '${sub ?? ''}'`);
         if (pos.length !== 1) return usage(`give the study id: stride study ${sub} ID`);
         if (sub === 'wait') {
           const timeout = parseDuration(v.timeout ?? '30m');
@@ -171,7 +194,13 @@ export async function main(
         }
         if (sub === 'run') return await studyRun(client, pos[0], json, cio);
         if (sub === 'best') return await studyBest(client, pos[0], json, cio);
-        return await studyExport(client, pos[0], v.format ?? (json ? 'json' : 'csv'), v.output, cio);
+        return await studyExport(
+          client,
+          pos[0],
+          v.format ?? (json ? 'json' : 'csv'),
+          v.output,
+          cio,
+        );
       }
     }
   } catch (err) {
@@ -194,18 +223,27 @@ type Values = Record<string, string | boolean | undefined>;
 function lrFindHorizon(v: Values): TrainingHorizon | undefined | string {
   const whole = (flag: 'epochs' | 'steps'): number | string => {
     const n = Number(v[flag]);
-    return Number.isInteger(n) && n >= 1 ? n : `--${flag} must be a whole number >= 1, got '${v[flag]}'`;
+    return Number.isInteger(n) && n >= 1
+      ? n
+      : `--${flag} must be a whole number >= 1, got '${v[flag]}'`;
   };
-  if (v.epochs !== undefined && v.steps !== undefined) return 'give --epochs or --steps, not both (the training length in one unit)';
+  if (v.epochs !== undefined && v.steps !== undefined)
+    return 'give --epochs or --steps, not both (the training length in one unit)';
   const schedule = v.schedule as string | undefined;
-  if (schedule !== undefined && !(SCHEDULES as readonly string[]).includes(schedule)) return `--schedule must be ${SCHEDULES.join(', ')}, got '${schedule}'`;
+  if (schedule !== undefined && !(SCHEDULES as readonly string[]).includes(schedule))
+    return `--schedule must be ${SCHEDULES.join(', ')}, got '${schedule}'`;
   if (v.epochs === undefined && v.steps === undefined) {
-    return schedule === undefined ? undefined : '--schedule needs the training length: add --epochs N or --steps N';
+    return schedule === undefined
+      ? undefined
+      : '--schedule needs the training length: add --epochs N or --steps N';
   }
   const flag = v.epochs !== undefined ? 'epochs' : 'steps';
   const n = whole(flag);
   if (typeof n === 'string') return n;
-  return { training: flag === 'epochs' ? { epochs: n } : { steps: n }, ...(schedule ? { schedule: schedule as TrainingHorizon['schedule'] } : {}) };
+  return {
+    training: flag === 'epochs' ? { epochs: n } : { steps: n },
+    ...(schedule ? { schedule: schedule as TrainingHorizon['schedule'] } : {}),
+  };
 }
 
 async function runAgent(
@@ -215,13 +253,24 @@ async function runAgent(
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
   usage: (msg: string) => number,
 ): Promise<number> {
-  if (commandArgs.length === 0) return usage('no command to run: put it after --, e.g. stride agent --study ID -- python train.py --lr ${lr}');
+  if (commandArgs.length === 0)
+    return usage(
+      'no command to run: put it after --, e.g. stride agent --study ID -- python train.py --lr ${lr}',
+    );
   const count = v.count === undefined ? undefined : Number(v.count);
-  if (count !== undefined && !(Number.isInteger(count) && count >= 1)) return usage(`--count must be a whole number >= 1, got '${v.count}'`);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 1))
+    return usage(`--count must be a whole number >= 1, got '${v.count}'`);
   const grace = v.grace === undefined ? 10 : Number(v.grace);
   if (!(grace >= 0)) return usage(`--grace must be a number of seconds >= 0, got '${v.grace}'`);
-  const gpus = v.gpus === undefined ? undefined : String(v.gpus).split(',').map((g) => g.trim()).filter(Boolean);
-  if (gpus !== undefined && gpus.length === 0) return usage('--gpus needs at least one GPU id, e.g. --gpus 0,1');
+  const gpus =
+    v.gpus === undefined
+      ? undefined
+      : String(v.gpus)
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean);
+  if (gpus !== undefined && gpus.length === 0)
+    return usage('--gpus needs at least one GPU id, e.g. --gpus 0,1');
   const study = v.study as string | undefined;
   const agent = new Agent({
     client,
@@ -240,7 +289,9 @@ async function runAgent(
   const onSignal = () => {
     signals++;
     if (signals === 1) {
-      io.err.write('\nstride agent: stopping: handing the running trials back (Ctrl-C again to quit at once)\n');
+      io.err.write(
+        '\nstride agent: stopping: handing the running trials back (Ctrl-C again to quit at once)\n',
+      );
       agent.stop();
     } else process.exit(130);
   };

@@ -58,12 +58,21 @@ export type InputErrorKind = Extract<ErrorKind, 'invalid' | 'too_large' | 'over_
  * by issuesDetail (`what` names the input, default "the request"), at most
  * MAX_LISTED_ISSUES of the issues listed in the problem.
  */
-export function inputErrorInit(issues: InputIssue[], what?: string): { detail: string; issues: InputIssue[] } {
+export function inputErrorInit(
+  issues: InputIssue[],
+  what?: string,
+): { detail: string; issues: InputIssue[] } {
   return { detail: issuesDetail(issues, what), issues: issues.slice(0, MAX_LISTED_ISSUES) };
 }
 
 /** A DomainError of `kind` (default invalid, 422) from the issues of the input (inputErrorInit). */
-export function inputError(issues: InputIssue[], options: { kind?: InputErrorKind; what?: string; extra?: Record<string, unknown> } = {}): DomainError {
+export function inputError(
+  issues: InputIssue[],
+  options: { kind?: InputErrorKind; what?: string; extra?: Record<string, unknown> } = {},
+): DomainError {
   const { detail, issues: listed } = inputErrorInit(issues, options.what);
-  return new DomainError(options.kind ?? 'invalid', detail, { issues: listed, extra: options.extra });
+  return new DomainError(options.kind ?? 'invalid', detail, {
+    issues: listed,
+    extra: options.extra,
+  });
 }

@@ -23,17 +23,39 @@ type Issue = ZodError['issues'][number];
  */
 function bestBranch(branches: Issue[][]): Issue[] {
   const lacks = (b: Issue[]) =>
-    b.some((i) => i.path.length === 1 && i.code === 'invalid_type' && (i as { expected?: string }).expected === 'object' && i.message === 'required') ? 1 : 0;
-  const typos = (b: Issue[]) => b.filter((i) => i.code === 'unrecognized_keys' && i.message.includes('did you mean')).length;
-  return [...branches].sort((a, b) => lacks(a) - lacks(b) || a.length - b.length || typos(b) - typos(a))[0] ?? [];
+    b.some(
+      (i) =>
+        i.path.length === 1 &&
+        i.code === 'invalid_type' &&
+        (i as { expected?: string }).expected === 'object' &&
+        i.message === 'required',
+    )
+      ? 1
+      : 0;
+  const typos = (b: Issue[]) =>
+    b.filter((i) => i.code === 'unrecognized_keys' && i.message.includes('did you mean')).length;
+  return (
+    [...branches].sort(
+      (a, b) => lacks(a) - lacks(b) || a.length - b.length || typos(b) - typos(a),
+    )[0] ?? []
+  );
 }
 
 /**
  * zod issues as `{path, message}` with dot paths from the request root. `where` names what the
  * paths are in: the body (fields) or the query string (query parameters).
  */
-export function zodIssues(error: ZodError | { issues: Issue[] }, prefix: (string | number)[] = [], where: 'body' | 'query' | 'path' = 'body'): InputIssue[] {
-  const noun = where === 'query' ? 'unknown query parameter' : where === 'path' ? 'unknown path parameter' : UNKNOWN;
+export function zodIssues(
+  error: ZodError | { issues: Issue[] },
+  prefix: (string | number)[] = [],
+  where: 'body' | 'query' | 'path' = 'body',
+): InputIssue[] {
+  const noun =
+    where === 'query'
+      ? 'unknown query parameter'
+      : where === 'path'
+        ? 'unknown path parameter'
+        : UNKNOWN;
   const out: InputIssue[] = [];
   const visit = (issues: Issue[], base: (string | number)[]) => {
     for (const issue of issues) {
@@ -48,13 +70,19 @@ export function zodIssues(error: ZodError | { issues: Issue[] }, prefix: (string
           out.push({ path: [...path, k].join('.'), message: line.replace(UNKNOWN, noun) });
         });
       } else {
-        out.push({ path: path.length ? path.join('.') : where === 'body' ? '(body)' : `(${where})`, message: issue.message });
+        out.push({
+          path: path.length ? path.join('.') : where === 'body' ? '(body)' : `(${where})`,
+          message: issue.message,
+        });
       }
     }
   };
   visit(error.issues, prefix);
   // Unknown fields first: a typo there usually explains a "required" elsewhere.
-  return [...out.filter((i) => i.message.startsWith('unknown')), ...out.filter((i) => !i.message.startsWith('unknown'))];
+  return [
+    ...out.filter((i) => i.message.startsWith('unknown')),
+    ...out.filter((i) => !i.message.startsWith('unknown')),
+  ];
 }
 
 /** A problem lists at most this many issues (a 100,000-point curve of strings has 100,000); the detail counts them all. */
@@ -69,4 +97,3 @@ export function issuesDetail(issues: InputIssue[], what = 'the request'): string
     .map((i) => `${i.path}: ${i.message}`)
     .join('; ')}; ...`;
 }
-

@@ -26,7 +26,12 @@ export function dataCells(n: number, features: number): number {
 export const MAX_DATA_CELLS = 4096 * 1024;
 
 /** The cells a data spec declares before it is loaded (synthetic: n and features; inline: its rows); 0 when only loading tells (CSV). */
-export function declaredCells(data: { kind: string; n?: number; features?: number; x?: unknown[] }): number {
+export function declaredCells(data: {
+  kind: string;
+  n?: number;
+  features?: number;
+  x?: unknown[];
+}): number {
   if (data.kind === 'synthetic') return dataCells(data.n ?? 0, data.features ?? 0);
   if (data.kind === 'inline' && Array.isArray(data.x)) {
     const first = data.x[0];

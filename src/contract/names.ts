@@ -10,11 +10,24 @@ export type SamplerName = (typeof SAMPLER_NAMES)[number];
 export const PRUNER_NAMES = ['none', 'median', 'asha', 'hyperband'] as const;
 export type PrunerName = (typeof PRUNER_NAMES)[number];
 
-export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export const OPTIMIZER_NAMES = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adam',
+  'adamw',
+  'rmsprop',
+  'adagrad',
+] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** The optimizers with per-parameter adaptive step sizes (they warm up longer, and take smaller peak lrs). */
-export const ADAPTIVE_OPTIMIZERS: readonly OptimizerName[] = ['adam', 'adamw', 'rmsprop', 'adagrad'];
+export const ADAPTIVE_OPTIMIZERS: readonly OptimizerName[] = [
+  'adam',
+  'adamw',
+  'rmsprop',
+  'adagrad',
+];
 
 /** The settings each optimizer takes (as torch.optim's): any other is a 422. Served to the dashboard in the OpenAPI document (the Optimizer schema's `x-settings`). */
 export const OPTIMIZER_SETTINGS: Readonly<Record<OptimizerName, readonly string[]>> = {

@@ -17,7 +17,8 @@ export const ModelSchema = z
   .strictObject({
     kind: z.literal('mlp').default('mlp'),
     hidden: z.array(z.int().min(1).max(4096)).max(16).default([64, 64]).openapi({
-      description: 'Widths of the hidden layers; [] is a linear (regression) or logistic (classification) model.',
+      description:
+        'Widths of the hidden layers; [] is a linear (regression) or logistic (classification) model.',
     }),
     activation: ActivationSchema.default('relu'),
   })
@@ -35,7 +36,10 @@ const SyntheticData = z.strictObject({
 const InlineData = z.strictObject({
   kind: z.literal('inline'),
   x: z.array(z.array(finite())).min(2).openapi({ description: 'Rows of feature values.' }),
-  y: z.array(finite()).min(2).openapi({ description: 'Class ids (classification) or targets (regression), one per row.' }),
+  y: z
+    .array(finite())
+    .min(2)
+    .openapi({ description: 'Class ids (classification) or targets (regression), one per row.' }),
 });
 const CsvData = z.strictObject({
   kind: z.literal('csv'),
@@ -43,7 +47,9 @@ const CsvData = z.strictObject({
   target: z.string().min(1).openapi({ description: 'Name of the target column.' }),
   delimiter: z.string().length(1).default(','),
 });
-export const DataSchema = z.discriminatedUnion('kind', [SyntheticData, InlineData, CsvData]).openapi('Data');
+export const DataSchema = z
+  .discriminatedUnion('kind', [SyntheticData, InlineData, CsvData])
+  .openapi('Data');
 
 const unit = () => z.number().min(0).lt(1);
 export const OptimizerSchema = z
@@ -69,7 +75,11 @@ export const OptimizerSchema = z
       }
     }
     if (o.name === 'nesterov' && o.momentum === 0) {
-      ctx.addIssue({ code: 'custom', path: ['momentum'], message: 'nesterov needs a momentum above 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['momentum'],
+        message: 'nesterov needs a momentum above 0',
+      });
     }
   })
   .openapi('Optimizer', { 'x-settings': OPTIMIZER_SETTINGS });
@@ -81,14 +91,27 @@ export const ProbeSchema = z
     data: DataSchema,
     optimizer: OptimizerSchema.prefault({ name: 'sgd' }),
     batch_size: z.int().min(1).max(4096).default(64),
-    seed: z.int().min(-(2 ** 31)).max(2 ** 31 - 1).default(0),
+    seed: z
+      .int()
+      .min(-(2 ** 31))
+      .max(2 ** 31 - 1)
+      .default(0),
   })
   .openapi('Probe');
 
 /** Fields of `range` that read a curve, whoever measured it. */
-const smoothingField = () => z.number().min(0).lt(1).default(0.98).openapi({ description: 'EMA factor of the smoothed loss (0 = none).' });
+const smoothingField = () =>
+  z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.98)
+    .openapi({ description: 'EMA factor of the smoothed loss (0 = none).' });
 const divergeFactorField = () =>
-  z.number().gt(1).default(4).openapi({ description: 'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.' });
+  z.number().gt(1).default(4).openapi({
+    description:
+      'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.',
+  });
 
 export const RangeSchema = z
   .strictObject({
@@ -101,7 +124,11 @@ export const RangeSchema = z
   })
   .superRefine((r, ctx) => {
     if (r.min_lr >= r.max_lr) {
-      ctx.addIssue({ code: 'custom', path: ['min_lr'], message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min_lr'],
+        message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})`,
+      });
     }
   })
   .openapi('Range');
@@ -115,36 +142,61 @@ export const MAX_CURVE_POINTS = 100_000;
 const NOT_JSON_NUMBER = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
 const curveNumber = (instead: string) =>
   z.number({
-    error: (iss) => (typeof iss.input === 'string' && NOT_JSON_NUMBER.test(iss.input) ? `'${iss.input}' is a string: NaN and Infinity are not JSON numbers; ${instead}` : undefined),
+    error: (iss) =>
+      typeof iss.input === 'string' && NOT_JSON_NUMBER.test(iss.input)
+        ? `'${iss.input}' is a string: NaN and Infinity are not JSON numbers; ${instead}`
+        : undefined,
   });
 const points = (iss: { input?: unknown }) => (Array.isArray(iss.input) ? iss.input.length : 0);
 
 export const CurveSchema = z
   .strictObject({
     lr: z
-      .array(curveNumber('every lr is a finite number above 0').positive('a learning rate is above 0'))
-      .min(MIN_CURVE_POINTS, { error: (iss) => `a curve needs at least ${MIN_CURVE_POINTS} points, got ${points(iss)}` })
-      .max(MAX_CURVE_POINTS, { error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}` })
-      .openapi({ description: `The learning rate of each step of the sweep: positive, strictly increasing; ${MIN_CURVE_POINTS} to ${MAX_CURVE_POINTS} points.` }),
+      .array(
+        curveNumber('every lr is a finite number above 0').positive('a learning rate is above 0'),
+      )
+      .min(MIN_CURVE_POINTS, {
+        error: (iss) => `a curve needs at least ${MIN_CURVE_POINTS} points, got ${points(iss)}`,
+      })
+      .max(MAX_CURVE_POINTS, {
+        error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}`,
+      })
+      .openapi({
+        description: `The learning rate of each step of the sweep: positive, strictly increasing; ${MIN_CURVE_POINTS} to ${MAX_CURVE_POINTS} points.`,
+      }),
     loss: z
       .array(curveNumber('send null for a loss that was NaN or infinite').nullable())
-      .max(MAX_CURVE_POINTS, { error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}` })
+      .max(MAX_CURVE_POINTS, {
+        error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}`,
+      })
       .openapi({
-        description: 'The training loss measured at each lr (not smoothed), one per lr. null where it was NaN or infinite (JSON has neither): the sweep diverged there, and the rules read the points before it.',
+        description:
+          'The training loss measured at each lr (not smoothed), one per lr. null where it was NaN or infinite (JSON has neither): the sweep diverged there, and the rules read the points before it.',
       }),
   })
   .superRefine((c, ctx) => {
     if (c.loss.length !== c.lr.length) {
-      ctx.addIssue({ code: 'custom', path: ['loss'], message: `${c.loss.length} losses for ${c.lr.length} learning rates: send one loss per lr (null where it was NaN)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss'],
+        message: `${c.loss.length} losses for ${c.lr.length} learning rates: send one loss per lr (null where it was NaN)`,
+      });
     }
     for (let i = 1; i < c.lr.length; i++) {
       if (!(c.lr[i] > c.lr[i - 1])) {
-        ctx.addIssue({ code: 'custom', path: ['lr', i], message: `lr ${c.lr[i]} is not above the lr before it (${c.lr[i - 1]}): the learning rates of a sweep strictly increase` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lr', i],
+          message: `lr ${c.lr[i]} is not above the lr before it (${c.lr[i - 1]}): the learning rates of a sweep strictly increase`,
+        });
         break;
       }
     }
   })
-  .openapi('Curve', { description: 'A learning-rate sweep you measured: the loss at each learning rate, in the order the sweep ran.' });
+  .openapi('Curve', {
+    description:
+      'A learning-rate sweep you measured: the loss at each learning rate, in the order the sweep ran.',
+  });
 
 /**
  * `range` with a posted curve. The curve's own learning rates are what is analysed: the fields that
@@ -153,34 +205,51 @@ export const CurveSchema = z
  */
 export const CurveRangeSchema = z
   .strictObject({
-    min_lr: positive().optional().openapi({ description: 'The lr the sweep started from: no lr of the curve may be below it.' }),
-    max_lr: positive().optional().openapi({ description: 'The lr the sweep was to end at: no lr of the curve may be above it.' }),
-    steps: z
-      .int()
-      .min(1)
-      .max(100_000_000)
-      .optional()
-      .openapi({
-        description: 'The steps the sweep was planned for: at least the points sent. stopped_early is true when the curve diverges before the last planned step (without steps: before its last point).',
-      }),
-    mode: z
-      .enum(['exponential', 'linear'])
-      .optional()
-      .openapi({ description: 'How the sweep spaced its learning rates: the curve must be evenly spaced so (in log lr, or in lr; to 1%). The rules read log10(lr) either way.' }),
+    min_lr: positive().optional().openapi({
+      description: 'The lr the sweep started from: no lr of the curve may be below it.',
+    }),
+    max_lr: positive().optional().openapi({
+      description: 'The lr the sweep was to end at: no lr of the curve may be above it.',
+    }),
+    steps: z.int().min(1).max(100_000_000).optional().openapi({
+      description:
+        'The steps the sweep was planned for: at least the points sent. stopped_early is true when the curve diverges before the last planned step (without steps: before its last point).',
+    }),
+    mode: z.enum(['exponential', 'linear']).optional().openapi({
+      description:
+        'How the sweep spaced its learning rates: the curve must be evenly spaced so (in log lr, or in lr; to 1%). The rules read log10(lr) either way.',
+    }),
     smoothing: smoothingField(),
     diverge_factor: divergeFactorField(),
   })
   .superRefine((r, ctx) => {
     if (r.min_lr !== undefined && r.max_lr !== undefined && r.min_lr >= r.max_lr) {
-      ctx.addIssue({ code: 'custom', path: ['min_lr'], message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min_lr'],
+        message: `min_lr (${r.min_lr}) must be below max_lr (${r.max_lr})`,
+      });
     }
   })
-  .openapi('CurveRange', { description: 'How to read a posted curve (smoothing, diverge_factor) and, optionally, the sweep it was measured with, checked against it.' });
+  .openapi('CurveRange', {
+    description:
+      'How to read a posted curve (smoothing, diverge_factor) and, optionally, the sweep it was measured with, checked against it.',
+  });
 
 export const CurveModelSchema = z
   .strictObject({
-    name: z.string().min(1).max(200).optional().openapi({ description: 'What was trained, e.g. resnet18: shown with the result.' }),
-    parameters: z.number().positive().max(1e13).optional().openapi({ description: 'Its trainable parameters.' }),
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'What was trained, e.g. resnet18: shown with the result.' }),
+    parameters: z
+      .number()
+      .positive()
+      .max(1e13)
+      .optional()
+      .openapi({ description: 'Its trainable parameters.' }),
   })
   .openapi('CurveModel', { description: 'What the curve was measured on (descriptive).' });
 
@@ -188,21 +257,37 @@ export const CurveModelSchema = z
 const LR_TOLERANCE = 1e-3;
 
 /** `range` (min_lr, max_lr, steps, mode), where sent, against the curve it describes. */
-function checkCurveAgainstRange(req: { curve: { lr: number[] }; range: z.infer<typeof CurveRangeSchema> }, ctx: z.RefinementCtx): void {
+function checkCurveAgainstRange(
+  req: { curve: { lr: number[] }; range: z.infer<typeof CurveRangeSchema> },
+  ctx: z.RefinementCtx,
+): void {
   const { lr } = req.curve;
   const { min_lr, max_lr, steps, mode } = req.range;
   const n = lr.length;
-  const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['range', field], message });
-  const leaveOut = (field: string) => `send the range the curve was measured with, or leave ${field} out (the curve's own learning rates are what is analysed)`;
-  if (min_lr !== undefined && lr[0] < min_lr * (1 - LR_TOLERANCE)) at('min_lr', `the curve starts at lr ${lr[0]}, below min_lr ${min_lr}: ${leaveOut('min_lr')}`);
-  if (max_lr !== undefined && lr[n - 1] > max_lr * (1 + LR_TOLERANCE)) at('max_lr', `the curve reaches lr ${lr[n - 1]}, above max_lr ${max_lr}: ${leaveOut('max_lr')}`);
-  if (steps !== undefined && n > steps) at('steps', `the curve has ${n} points, more than the sweep's ${steps} steps: ${leaveOut('steps')}`);
+  const at = (field: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['range', field], message });
+  const leaveOut = (field: string) =>
+    `send the range the curve was measured with, or leave ${field} out (the curve's own learning rates are what is analysed)`;
+  if (min_lr !== undefined && lr[0] < min_lr * (1 - LR_TOLERANCE))
+    at('min_lr', `the curve starts at lr ${lr[0]}, below min_lr ${min_lr}: ${leaveOut('min_lr')}`);
+  if (max_lr !== undefined && lr[n - 1] > max_lr * (1 + LR_TOLERANCE))
+    at(
+      'max_lr',
+      `the curve reaches lr ${lr[n - 1]}, above max_lr ${max_lr}: ${leaveOut('max_lr')}`,
+    );
+  if (steps !== undefined && n > steps)
+    at(
+      'steps',
+      `the curve has ${n} points, more than the sweep's ${steps} steps: ${leaveOut('steps')}`,
+    );
   if (mode !== undefined && n >= 3) {
     const log = mode === 'exponential';
     const gaps = lr.slice(1).map((v, i) => (log ? Math.log(v / lr[i]) : v - lr[i]));
     const usual = [...gaps].sort((a, b) => a - b)[gaps.length >> 1];
     // 1% of the usual step, and never less than float32's rounding of the values.
-    const i = gaps.findIndex((g, k) => Math.abs(g - usual) > Math.max(0.01 * usual, log ? 1e-6 : 1e-6 * lr[k + 1]));
+    const i = gaps.findIndex(
+      (g, k) => Math.abs(g - usual) > Math.max(0.01 * usual, log ? 1e-6 : 1e-6 * lr[k + 1]),
+    );
     if (i >= 0) {
       at(
         'mode',
@@ -218,7 +303,9 @@ export const LrRangeTestProbeRequestSchema = z
     probe: ProbeSchema,
     range: RangeSchema.prefault({}),
   })
-  .openapi('LrRangeTestProbeRequest', { description: 'stride trains the probe on the edge while the learning rate sweeps over range.' });
+  .openapi('LrRangeTestProbeRequest', {
+    description: 'stride trains the probe on the edge while the learning rate sweeps over range.',
+  });
 
 export const LrRangeTestCurveRequestSchema = z
   .strictObject({
@@ -226,15 +313,28 @@ export const LrRangeTestCurveRequestSchema = z
     range: CurveRangeSchema.prefault({}),
     model: CurveModelSchema.optional(),
     optimizer: OptimizerSchema.optional().openapi({
-      description: "The optimizer the sweep ran with: its name shapes the schedule advice (adaptive ones warm up longer) and gives the peak when the curve gives no lr (the optimizer's conventional default).",
+      description:
+        "The optimizer the sweep ran with: its name shapes the schedule advice (adaptive ones warm up longer) and gives the peak when the curve gives no lr (the optimizer's conventional default).",
     }),
-    batch_size: z.int().min(1).max(1_000_000).optional().openapi({ description: 'The batch size the sweep ran with (descriptive).' }),
+    batch_size: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: 'The batch size the sweep ran with (descriptive).' }),
   })
   .superRefine(checkCurveAgainstRange)
-  .openapi('LrRangeTestCurveRequest', { description: 'A sweep measured on your own hardware: stride analyses it as it analyses a probe’s.' });
+  .openapi('LrRangeTestCurveRequest', {
+    description:
+      'A sweep measured on your own hardware: stride analyses it as it analyses a probe’s.',
+  });
 
-const PROBE_OR_CURVE = 'probe (a model and data: stride runs the sweep on the edge) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
-const REQUEST_FIELDS = new Set([...Object.keys(LrRangeTestProbeRequestSchema.shape), ...Object.keys(LrRangeTestCurveRequestSchema.shape)]);
+const PROBE_OR_CURVE =
+  'probe (a model and data: stride runs the sweep on the edge) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
+const REQUEST_FIELDS = new Set([
+  ...Object.keys(LrRangeTestProbeRequestSchema.shape),
+  ...Object.keys(LrRangeTestCurveRequestSchema.shape),
+]);
 
 /**
  * Exactly one of probe and curve, said plainly before the union is tried (its branches would
@@ -244,11 +344,20 @@ function probeOrCurve(body: unknown, ctx: z.RefinementCtx): unknown {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
   const has = (k: string) => Object.hasOwn(body, k);
   if (has('probe') && has('curve')) {
-    ctx.addIssue({ code: 'custom', path: ['curve'], message: `send either ${PROBE_OR_CURVE}, not both` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['curve'],
+      message: `send either ${PROBE_OR_CURVE}, not both`,
+    });
   } else if (!has('probe') && !has('curve')) {
     for (const k of Object.keys(body)) {
       const near = REQUEST_FIELDS.has(k) ? null : closest(k, ['probe', 'curve']);
-      if (near) ctx.addIssue({ code: 'custom', path: [k], message: `unknown field '${k}': did you mean '${near}'?` });
+      if (near)
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `unknown field '${k}': did you mean '${near}'?`,
+        });
     }
     ctx.addIssue({ code: 'custom', path: [], message: `send ${PROBE_OR_CURVE}` });
   }
@@ -275,41 +384,81 @@ export const SMALL_VALIDATION_SEEDS = 3;
 
 export const TrainingSchema = z
   .strictObject({
-    epochs: z.int().min(1).max(MAX_TRAINING_EPOCHS).optional().openapi({ description: 'Epochs of the real training run (over the probe’s training split).' }),
-    steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Optimizer steps of the real training run; converted to epochs with the probe’s training rows and batch size.' }),
+    epochs: z.int().min(1).max(MAX_TRAINING_EPOCHS).optional().openapi({
+      description: 'Epochs of the real training run (over the probe’s training split).',
+    }),
+    steps: z.int().min(1).max(100_000_000).optional().openapi({
+      description:
+        'Optimizer steps of the real training run; converted to epochs with the probe’s training rows and batch size.',
+    }),
   })
   .superRefine((t, ctx) => {
-    if (t.epochs !== undefined && t.steps !== undefined) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'send training.epochs or training.steps, not both' });
-    if (t.epochs === undefined && t.steps === undefined) ctx.addIssue({ code: 'custom', path: ['epochs'], message: 'send training.epochs or training.steps' });
+    if (t.epochs !== undefined && t.steps !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: 'send training.epochs or training.steps, not both',
+      });
+    if (t.epochs === undefined && t.steps === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['epochs'],
+        message: 'send training.epochs or training.steps',
+      });
   })
-  .openapi('Training', { description: 'How long the real run trains: the candidates are validated at this horizon.' });
+  .openapi('Training', {
+    description: 'How long the real run trains: the candidates are validated at this horizon.',
+  });
 
 export const LrSuggestRequestSchema = z
   .strictObject({
     executor: z
       .strictObject({ kind: z.literal('edge') })
       .optional()
-      .openapi({ description: 'Where the candidates train: the edge (the default; with a probe). For your own model, executor client or runner with range_test_id or curve (LrSuggestExternalRequest).' }),
-    probe: ProbeSchema.optional().openapi({ description: 'Measure: a range test, then validation of its candidates. Without it, `context` gives priors.' }),
+      .openapi({
+        description:
+          'Where the candidates train: the edge (the default; with a probe). For your own model, executor client or runner with range_test_id or curve (LrSuggestExternalRequest).',
+      }),
+    probe: ProbeSchema.optional().openapi({
+      description:
+        'Measure: a range test, then validation of its candidates. Without it, `context` gives priors.',
+    }),
     range: RangeSchema.prefault({}),
-    validate: z.boolean().default(true).openapi({ description: 'Train the candidates to the training horizon and pick by validation loss (with a probe).' }),
+    validate: z.boolean().default(true).openapi({
+      description:
+        'Train the candidates to the training horizon and pick by validation loss (with a probe).',
+    }),
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}. Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({ description: 'The LR schedule of the real run: the candidates are validated with it, over the horizon.' }),
+    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+      description:
+        'The LR schedule of the real run: the candidates are validated with it, over the horizon.',
+    }),
     validation: z
       .strictObject({
         epochs: z.int().min(1).max(200).optional().openapi({
-          description: 'Validate for this many epochs instead of the training horizon (at most it). Shorter validation favours learning rates that win short runs: the answer says `extrapolated`.',
+          description:
+            'Validate for this many epochs instead of the training horizon (at most it). Shorter validation favours learning rates that win short runs: the answer says `extrapolated`.',
         }),
         max_candidates: z.int().min(2).max(10).default(8),
         validation_split: z.number().min(0.05).max(0.5).default(0.2),
-        seeds: z.int().min(1).max(5).optional().openapi({
-          description: `Splits and initialisations the finalists are validated on (the probe's seed and seed + 1000k). Default: ${SMALL_VALIDATION_SEEDS} when the validation split has fewer than ${SMALL_VALIDATION_ROWS} rows (one split is too noisy to rank on), else 1.`,
-        }),
+        seeds: z
+          .int()
+          .min(1)
+          .max(5)
+          .optional()
+          .openapi({
+            description: `Splits and initialisations the finalists are validated on (the probe's seed and seed + 1000k). Default: ${SMALL_VALIDATION_SEEDS} when the validation split has fewer than ${SMALL_VALIDATION_ROWS} rows (one split is too noisy to rank on), else 1.`,
+          }),
       })
       .prefault({}),
-    train_steps: z.int().min(1).max(100_000_000).optional().openapi({ description: 'Alias of training.steps (kept for older clients).' }),
+    train_steps: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .optional()
+      .openapi({ description: 'Alias of training.steps (kept for older clients).' }),
     context: z
       .strictObject({
         optimizer: z.enum(OPTIMIZER_NAMES),
@@ -319,7 +468,10 @@ export const LrSuggestRequestSchema = z
         dataset_size: z.int().min(1).optional(),
       })
       .optional()
-      .openapi({ description: 'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.' }),
+      .openapi({
+        description:
+          'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.',
+      }),
   })
   .openapi('LrSuggestRequest');
 
@@ -328,7 +480,9 @@ export type LrSuggestRequest = z.infer<typeof LrSuggestRequestSchema>;
 const nullableNumber = () => z.number().nullable();
 export const SuggestionSchema = z
   .object({
-    lr: nullableNumber().openapi({ description: 'The suggested learning rate; null when the curve gives no clear answer.' }),
+    lr: nullableNumber().openapi({
+      description: 'The suggested learning rate; null when the curve gives no clear answer.',
+    }),
     method: z.enum(['valley', 'steepest', 'minimum', 'min_over_10']),
     candidates: z.object({
       valley: nullableNumber(),
@@ -347,37 +501,67 @@ export const ScheduleAdviceSchema = z
     kind: z.enum(['one_cycle', 'cosine']),
     peak_lr: z.number(),
     warmup_fraction: z.number(),
-    warmup_steps: z.int().nullable().openapi({ description: 'With a training length in steps: the warmup in steps.' }),
+    warmup_steps: z
+      .int()
+      .nullable()
+      .openapi({ description: 'With a training length in steps: the warmup in steps.' }),
     final_lr: z.number(),
-    spec: z.record(z.string(), z.unknown()).openapi({ description: 'The same, as a probe schedule (an edge study’s executor.schedule).' }),
+    spec: z.record(z.string(), z.unknown()).openapi({
+      description: 'The same, as a probe schedule (an edge study’s executor.schedule).',
+    }),
     reasoning: z.array(z.string()),
   })
-  .openapi('ScheduleAdvice', { description: 'A schedule read from the curve: one-cycle when there is room above the peak, else cosine with warmup.' });
+  .openapi('ScheduleAdvice', {
+    description:
+      'A schedule read from the curve: one-cycle when there is room above the peak, else cosine with warmup.',
+  });
 
 export const LrRangeTestSchema = z
   .object({
     id: z.string(),
     cached: z.boolean(),
     suggestion: SuggestionSchema,
-    curve: z.array(z.object({ step: z.int(), lr: z.number(), loss: nullableNumber(), smoothed_loss: nullableNumber() })).openapi({
-      description: 'The sweep, point by point. A posted curve over 2,000 points shows 2,000 of them (evenly spaced, with the last and the divergent one; `step` is the index in the curve sent).',
+    curve: z
+      .array(
+        z.object({
+          step: z.int(),
+          lr: z.number(),
+          loss: nullableNumber(),
+          smoothed_loss: nullableNumber(),
+        }),
+      )
+      .openapi({
+        description:
+          'The sweep, point by point. A posted curve over 2,000 points shows 2,000 of them (evenly spaced, with the last and the divergent one; `step` is the index in the curve sent).',
+      }),
+    steps_run: z
+      .int()
+      .openapi({ description: 'Points in the sweep: the steps trained, or the points posted.' }),
+    stopped_early: z
+      .boolean()
+      .openapi({ description: 'The sweep diverged before its planned last step.' }),
+    backend: z.enum(['wasm-simd', 'wasm', 'cpu', 'client']).openapi({
+      description:
+        'Where the sweep ran: a TF.js backend on the edge, or client for a posted curve.',
     }),
-    steps_run: z.int().openapi({ description: 'Points in the sweep: the steps trained, or the points posted.' }),
-    stopped_early: z.boolean().openapi({ description: 'The sweep diverged before its planned last step.' }),
-    backend: z.enum(['wasm-simd', 'wasm', 'cpu', 'client']).openapi({ description: 'Where the sweep ran: a TF.js backend on the edge, or client for a posted curve.' }),
     duration_ms: z.number(),
     created_at: z.string(),
-    schedule: ScheduleAdviceSchema.nullable()
-      .optional()
-      .openapi({ description: "A schedule around the suggested lr; when the curve gives none, around the optimizer's default (capped at max_stable_lr), null without an optimizer. Absent from results stored before it." }),
+    schedule: ScheduleAdviceSchema.nullable().optional().openapi({
+      description:
+        "A schedule around the suggested lr; when the curve gives none, around the optimizer's default (capped at max_stable_lr), null without an optimizer. Absent from results stored before it.",
+    }),
     context: z
       .object({
-        model: z.object({ name: z.string().optional(), parameters: z.number().optional() }).optional(),
+        model: z
+          .object({ name: z.string().optional(), parameters: z.number().optional() })
+          .optional(),
         optimizer: z.record(z.string(), z.unknown()).optional(),
         batch_size: z.int().optional(),
       })
       .optional()
-      .openapi({ description: 'A posted curve: the model, optimizer and batch size sent with it.' }),
+      .openapi({
+        description: 'A posted curve: the model, optimizer and batch size sent with it.',
+      }),
   })
   .openapi('LrRangeTest');
 
@@ -403,33 +587,62 @@ const ClientExecutorSchema = z.strictObject({ kind: z.literal('client') });
 
 const RunnerExecutorSchema = z.strictObject({
   kind: z.literal('runner'),
-  max_parallel: z.int().min(1).max(10_000).nullable().default(null).openapi({ description: 'Most trials leased at once (null: no bound).' }),
-  max_attempts: z.int().min(1).max(100).default(3).openapi({ description: 'Leases a trial may have; when the last expires, the trial fails.' }),
-  lease_seconds: z.int().min(5).max(86_400).default(120).openapi({ description: 'Lease length; each heartbeat or report extends it by as much again.' }),
+  max_parallel: z
+    .int()
+    .min(1)
+    .max(10_000)
+    .nullable()
+    .default(null)
+    .openapi({ description: 'Most trials leased at once (null: no bound).' }),
+  max_attempts: z
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .openapi({ description: 'Leases a trial may have; when the last expires, the trial fails.' }),
+  lease_seconds: z.int().min(5).max(86_400).default(120).openapi({
+    description: 'Lease length; each heartbeat or report extends it by as much again.',
+  }),
   dispatch_url: z
     .url({ protocol: /^https?$/ })
     .max(2000)
     .nullable()
     .default(null)
-    .openapi({ description: 'POSTed a signed job notice when trials become available (stride-signature: v1=HMAC-SHA256(secret, "<stride-timestamp>.<body>")).' }),
+    .openapi({
+      description:
+        'POSTed a signed job notice when trials become available (stride-signature: v1=HMAC-SHA256(secret, "<stride-timestamp>.<body>")).',
+    }),
 });
 
 const EdgeExecutorSchema = z.strictObject({
   kind: z.literal('edge'),
-  probe: ProbeSchema.openapi({ description: "API.md's probe; each trial's params are mapped onto it (see README: edge studies)." }),
-  lr: positive().optional().openapi({ description: "The learning rate when the space has no 'lr' parameter." }),
+  probe: ProbeSchema.openapi({
+    description:
+      "API.md's probe; each trial's params are mapped onto it (see README: edge studies).",
+  }),
+  lr: positive()
+    .optional()
+    .openapi({ description: "The learning rate when the space has no 'lr' parameter." }),
   epochs: z.int().min(1).max(200).default(5),
   validation_split: z.number().min(0.05).max(0.5).default(0.2),
   parallelism: z.int().min(1).max(16).default(4),
   max_attempts: z.int().min(1).max(10).default(2),
   lease_seconds: z.int().min(10).max(3600).default(300),
-  schedule: boundedJson(z.record(z.string(), z.unknown())).optional().openapi({ description: 'LR schedule of every trial: {"kind": "constant"|"step"|"exponential"|"cosine"|"one_cycle", ...}.' }),
-  warmup: z.strictObject({ steps: z.int().min(0), start_factor: z.number().gt(0).max(1).optional() }).optional(),
+  schedule: boundedJson(z.record(z.string(), z.unknown())).optional().openapi({
+    description:
+      'LR schedule of every trial: {"kind": "constant"|"step"|"exponential"|"cosine"|"one_cycle", ...}.',
+  }),
+  warmup: z
+    .strictObject({ steps: z.int().min(0), start_factor: z.number().gt(0).max(1).optional() })
+    .optional(),
 });
 
 export const ExecutorSchema = z
   .discriminatedUnion('kind', [ClientExecutorSchema, RunnerExecutorSchema, EdgeExecutorSchema])
-  .openapi('Executor', { description: "Who runs the trials: the caller (client), leasing runners (runner), or the edge (edge)." });
+  .openapi('Executor', {
+    description:
+      'Who runs the trials: the caller (client), leasing runners (runner), or the edge (edge).',
+  });
 
 export type ExecutorInput = z.infer<typeof ExecutorSchema>;
 
@@ -444,45 +657,62 @@ const MetricName = () => z.string().min(1).max(200);
 export const StudyCreateSchema = z
   .strictObject({
     name: z.string().min(1).max(200),
-    direction: DirectionSchema.optional().openapi({ description: 'minimize (default) or maximize: the one objective. Not with directions.' }),
-    metric: MetricName().optional().openapi({ description: "The name of the objective (default 'value'). Not with metrics." }),
+    direction: DirectionSchema.optional().openapi({
+      description: 'minimize (default) or maximize: the one objective. Not with directions.',
+    }),
+    metric: MetricName()
+      .optional()
+      .openapi({ description: "The name of the objective (default 'value'). Not with metrics." }),
     directions: z
       .array(DirectionSchema)
       .min(1)
       .max(MAX_OBJECTIVES)
       .optional()
-      .openapi({ description: `Several objectives (2-${MAX_OBJECTIVES}; one entry is a single-objective study): one direction each. Trials are told {"values": [...]}, one per direction; the study answers best_trials, the Pareto front. Not with direction.` }),
-    metrics: z
-      .array(MetricName())
-      .min(1)
-      .max(MAX_OBJECTIVES)
-      .optional()
-      .openapi({ description: 'The names of the objectives, one per direction (default objective_0, objective_1, ...). Not with metric.' }),
+      .openapi({
+        description: `Several objectives (2-${MAX_OBJECTIVES}; one entry is a single-objective study): one direction each. Trials are told {"values": [...]}, one per direction; the study answers best_trials, the Pareto front. Not with direction.`,
+      }),
+    metrics: z.array(MetricName()).min(1).max(MAX_OBJECTIVES).optional().openapi({
+      description:
+        'The names of the objectives, one per direction (default objective_0, objective_1, ...). Not with metric.',
+    }),
     space: boundedJson(z.record(z.string(), z.unknown())).openapi({
       description: 'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md.',
     }),
     sampler: boundedJson(
       z.looseObject({
         name: z.enum(SAMPLER_NAMES).default('auto'),
-        seed: z.int().min(0).max(2 ** 31 - 1).optional(),
+        seed: z
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .optional(),
       }),
     ).prefault({}),
     pruner: boundedJson(z.looseObject({ name: z.enum(PRUNER_NAMES).default('none') })).prefault({}),
     max_trials: z.int().min(1).max(100_000).nullable().default(null),
     executor: ExecutorSchema.prefault({ kind: 'client' }),
-    metadata: boundedJson(z.record(z.string(), z.unknown())).default({}).openapi({ description: 'Free-form JSON, at most 32 levels deep and 64 KB.' }),
+    metadata: boundedJson(z.record(z.string(), z.unknown()))
+      .default({})
+      .openapi({ description: 'Free-form JSON, at most 32 levels deep and 64 KB.' }),
   })
   .superRefine((s, ctx) => {
-    const at = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (s.directions !== undefined && s.direction !== undefined) at('direction', 'send direction (one objective) or directions (one per objective), not both');
-    if (s.metrics !== undefined && s.metric !== undefined) at('metric', 'send metric (one objective) or metrics (one per objective), not both');
+    const at = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (s.directions !== undefined && s.direction !== undefined)
+      at('direction', 'send direction (one objective) or directions (one per objective), not both');
+    if (s.metrics !== undefined && s.metric !== undefined)
+      at('metric', 'send metric (one objective) or metrics (one per objective), not both');
     const n = s.directions?.length ?? 1;
     if (s.metrics !== undefined && s.metrics.length !== n) {
-      at('metrics', `${s.metrics.length} metric${s.metrics.length === 1 ? '' : 's'} for ${n} direction${n === 1 ? '' : 's'}: send one metric per direction${s.directions === undefined ? ' (with several metrics, send directions too)' : ''}`);
+      at(
+        'metrics',
+        `${s.metrics.length} metric${s.metrics.length === 1 ? '' : 's'} for ${n} direction${n === 1 ? '' : 's'}: send one metric per direction${s.directions === undefined ? ' (with several metrics, send directions too)' : ''}`,
+      );
     }
     if (s.metrics !== undefined) {
       const dup = s.metrics.find((m, i) => s.metrics!.indexOf(m) !== i);
-      if (dup !== undefined) at('metrics', `'${dup}' is named twice: each objective needs its own name`);
+      if (dup !== undefined)
+        at('metrics', `'${dup}' is named twice: each objective needs its own name`);
     }
   })
   .openapi('StudyCreate');
@@ -495,14 +725,29 @@ export const TrialSchema = z
     number: z.int(),
     params: z.record(z.string(), ParamValueSchema),
     state: z.enum(['waiting', 'running', 'complete', 'pruned', 'failed']),
-    value: z.number().nullable().openapi({ description: 'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).' }),
-    values: z.array(z.number()).nullable().openapi({ description: "A complete trial's objective values, one per direction (single-objective studies: [value]); null otherwise." }),
-    constraints: z.array(z.number()).nullable().openapi({ description: 'The constraint values told with the result (feasible when every one is <= 0); null when none were told.' }),
-    sampler: z.string().nullable().openapi({ description: "The sampler that proposed the params (with auto, the one it delegated to: qmc, gp, tpe, ...); null for params that were given (enqueued trials, an lr round's candidates)." }),
+    value: z.number().nullable().openapi({
+      description:
+        'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).',
+    }),
+    values: z.array(z.number()).nullable().openapi({
+      description:
+        "A complete trial's objective values, one per direction (single-objective studies: [value]); null otherwise.",
+    }),
+    constraints: z.array(z.number()).nullable().openapi({
+      description:
+        'The constraint values told with the result (feasible when every one is <= 0); null when none were told.',
+    }),
+    sampler: z.string().nullable().openapi({
+      description:
+        "The sampler that proposed the params (with auto, the one it delegated to: qmc, gp, tpe, ...); null for params that were given (enqueued trials, an lr round's candidates).",
+    }),
     intermediate: z.array(z.object({ step: z.int(), value: z.number() })),
     error: z.string().nullable(),
     attempts: z.int().openapi({ description: 'Leases granted so far (runner and edge studies).' }),
-    runner: z.string().nullable().openapi({ description: 'The runner holding (or that last held) the lease.' }),
+    runner: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The runner holding (or that last held) the lease.' }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
   })
@@ -510,22 +755,44 @@ export const TrialSchema = z
 
 export const StudyStorageSchema = z
   .object({
-    d1: z.enum(['ok', 'behind', 'parked']).openapi({ description: 'ok: D1 has all of the study; behind: writes wait or are retried; parked: some were parked after repeated failures (POST /v1/studies/{id}/storage/retry).' }),
-    pending: z.int().openapi({ description: 'Writes waiting (the study row, trials, event batches).' }),
-    parked: z.array(z.object({ kind: z.enum(['trial', 'event']), ref: z.int(), reason: z.string(), attempts: z.int(), at: z.string() })),
+    d1: z.enum(['ok', 'behind', 'parked']).openapi({
+      description:
+        'ok: D1 has all of the study; behind: writes wait or are retried; parked: some were parked after repeated failures (POST /v1/studies/{id}/storage/retry).',
+    }),
+    pending: z
+      .int()
+      .openapi({ description: 'Writes waiting (the study row, trials, event batches).' }),
+    parked: z.array(
+      z.object({
+        kind: z.enum(['trial', 'event']),
+        ref: z.int(),
+        reason: z.string(),
+        attempts: z.int(),
+        at: z.string(),
+      }),
+    ),
     reason: z.string().nullable().openapi({ description: 'The latest write failure, if any.' }),
     next_attempt_at: z.string().nullable(),
   })
-  .openapi('StudyStorage', { description: "Where the durable copy (D1, which lists studies) stands against the study's live state." });
+  .openapi('StudyStorage', {
+    description:
+      "Where the durable copy (D1, which lists studies) stands against the study's live state.",
+  });
 
 export const StudySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    direction: z.enum(['minimize', 'maximize']).openapi({ description: 'The (first) objective’s direction.' }),
+    direction: z
+      .enum(['minimize', 'maximize'])
+      .openapi({ description: 'The (first) objective’s direction.' }),
     metric: z.string().openapi({ description: 'The (first) objective’s name.' }),
-    directions: z.array(z.enum(['minimize', 'maximize'])).openapi({ description: 'One direction per objective (a single-objective study: [direction]).' }),
-    metrics: z.array(z.string()).openapi({ description: 'One name per objective (a single-objective study: [metric]).' }),
+    directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+      description: 'One direction per objective (a single-objective study: [direction]).',
+    }),
+    metrics: z
+      .array(z.string())
+      .openapi({ description: 'One name per objective (a single-objective study: [metric]).' }),
     space: z.record(z.string(), z.unknown()),
     sampler: z.record(z.string(), z.unknown()),
     pruner: z.record(z.string(), z.unknown()),
@@ -538,7 +805,8 @@ export const StudySchema = z
     // one, and always null with several objectives (see best_trials).
     best_trial: z.union([TrialSchema, z.null()]),
     best_trials: z.array(TrialSchema).openapi({
-      description: 'The Pareto front of the feasible complete trials (feasible: no constraints told, or every one <= 0), by number: those no other feasible trial is at least as good as on every objective and better on one. One objective: [best_trial], or [].',
+      description:
+        'The Pareto front of the feasible complete trials (feasible: no constraints told, or every one <= 0), by number: those no other feasible trial is at least as good as on every objective and better on one. One objective: [best_trial], or [].',
     }),
     created_at: z.string(),
     metadata: z.record(z.string(), z.unknown()),
@@ -546,64 +814,120 @@ export const StudySchema = z
       .object({
         pending: z.boolean(),
         next_attempt_at: z.string().nullable(),
-        last: z.object({ at: z.string(), attempt: z.int(), ok: z.boolean(), detail: z.string() }).nullable(),
+        last: z
+          .object({ at: z.string(), attempt: z.int(), ok: z.boolean(), detail: z.string() })
+          .nullable(),
       })
       .optional()
       .openapi({ description: 'Runner studies with a dispatch_url: the job notices.' }),
-    dispatch_secret: z.string().optional().openapi({ description: 'Only in the answer to the creation of a study with a dispatch_url: the HMAC key of its job notices. Store it; it is not shown again.' }),
+    dispatch_secret: z.string().optional().openapi({
+      description:
+        'Only in the answer to the creation of a study with a dispatch_url: the HMAC key of its job notices. Store it; it is not shown again.',
+    }),
     storage: StudyStorageSchema,
   })
   .openapi('Study');
 
-export const AskSchema = z.strictObject({ count: z.int().min(1).max(100).optional() }).openapi('Ask');
-export const EnqueueSchema = z.strictObject({ params: z.record(z.string(), ParamValueSchema) }).openapi('Enqueue');
-const LeaseToken = z.string().min(1).max(200).openapi({ description: 'The lease token: required for the trials of runner and edge studies.' });
+export const AskSchema = z
+  .strictObject({ count: z.int().min(1).max(100).optional() })
+  .openapi('Ask');
+export const EnqueueSchema = z
+  .strictObject({ params: z.record(z.string(), ParamValueSchema) })
+  .openapi('Enqueue');
+const LeaseToken = z
+  .string()
+  .min(1)
+  .max(200)
+  .openapi({ description: 'The lease token: required for the trials of runner and edge studies.' });
 /** The most intermediate values one report takes (`points`). */
 export const MAX_REPORT_POINTS = 1000;
-const reportValue = () => curveNumber('report only finite values (a diverged trial is told {"state": "failed"})');
-export const ReportPointSchema = z.strictObject({ step: z.int().min(0), value: reportValue() }).openapi('ReportPoint');
+const reportValue = () =>
+  curveNumber('report only finite values (a diverged trial is told {"state": "failed"})');
+export const ReportPointSchema = z
+  .strictObject({ step: z.int().min(0), value: reportValue() })
+  .openapi('ReportPoint');
 export const ReportSchema = z
   .strictObject({
-    step: z.int().min(0).optional().openapi({ description: 'The step of one value (with `value`; not with `points`).' }),
+    step: z
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: 'The step of one value (with `value`; not with `points`).' }),
     value: reportValue().optional(),
     points: z
       .array(ReportPointSchema)
       .min(1, { error: 'send at least one point (or step and value)' })
-      .max(MAX_REPORT_POINTS, { error: (iss) => `at most ${MAX_REPORT_POINTS} points per report, got ${points(iss)}: send them in several` })
+      .max(MAX_REPORT_POINTS, {
+        error: (iss) =>
+          `at most ${MAX_REPORT_POINTS} points per report, got ${points(iss)}: send them in several`,
+      })
       .optional()
-      .openapi({ description: `A batch of values instead of one: 1 to ${MAX_REPORT_POINTS} points, steps strictly increasing (a repeated step with the same value is taken). The pruner judges the trial at each step; should_prune is true when any says prune.` }),
+      .openapi({
+        description: `A batch of values instead of one: 1 to ${MAX_REPORT_POINTS} points, steps strictly increasing (a repeated step with the same value is taken). The pruner judges the trial at each step; should_prune is true when any says prune.`,
+      }),
     lease_token: LeaseToken.optional(),
   })
   .superRefine((r, ctx) => {
     if (r.points !== undefined) {
       if (r.step !== undefined || r.value !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [r.step !== undefined ? 'step' : 'value'], message: 'send step and value, or points, not both' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [r.step !== undefined ? 'step' : 'value'],
+          message: 'send step and value, or points, not both',
+        });
       }
       for (let i = 1; i < r.points.length; i++) {
         const [a, b] = [r.points[i - 1], r.points[i]];
         if (b.step < a.step) {
-          ctx.addIssue({ code: 'custom', path: ['points', i, 'step'], message: `steps must increase: ${b.step} after ${a.step}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['points', i, 'step'],
+            message: `steps must increase: ${b.step} after ${a.step}`,
+          });
         } else if (b.step === a.step && b.value !== a.value) {
-          ctx.addIssue({ code: 'custom', path: ['points', i, 'value'], message: `step ${b.step} twice with different values (${a.value}, then ${b.value})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['points', i, 'value'],
+            message: `step ${b.step} twice with different values (${a.value}, then ${b.value})`,
+          });
         }
       }
       return;
     }
-    if (r.step === undefined) ctx.addIssue({ code: 'custom', path: ['step'], message: 'required (or send points: [{"step", "value"}, ...])' });
-    if (r.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'required' });
+    if (r.step === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['step'],
+        message: 'required (or send points: [{"step", "value"}, ...])',
+      });
+    if (r.value === undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'required' });
   })
-  .openapi('Report', { description: '{"step", "value"}: one intermediate value; or {"points": [{"step", "value"}, ...]}: a batch, taken whole or not at all.' });
+  .openapi('Report', {
+    description:
+      '{"step", "value"}: one intermediate value; or {"points": [{"step", "value"}, ...]}: a batch, taken whole or not at all.',
+  });
 export const LeaseTokenSchema = z.strictObject({ lease_token: LeaseToken }).openapi('LeaseToken');
 export const LeaseRequestSchema = z
   .strictObject({
-    study_id: z.string().min(1).max(64).optional().openapi({ description: 'Lease only from this study (else from any runner study with work).' }),
+    study_id: z.string().min(1).max(64).optional().openapi({
+      description: 'Lease only from this study (else from any runner study with work).',
+    }),
     runner: z
-      .strictObject({ name: z.string().min(1).max(200).optional(), labels: z.array(z.string().min(1).max(100)).max(50).default([]) })
+      .strictObject({
+        name: z.string().min(1).max(200).optional(),
+        labels: z.array(z.string().min(1).max(100)).max(50).default([]),
+      })
       .prefault({}),
   })
   .openapi('LeaseRequest');
 export const LeaseSchema = z
-  .object({ token: z.string(), expires_at: z.string(), attempt: z.int(), heartbeat_seconds: z.int() })
+  .object({
+    token: z.string(),
+    expires_at: z.string(),
+    attempt: z.int(),
+    heartbeat_seconds: z.int(),
+  })
   .openapi('Lease');
 export const LeaseGrantSchema = z
   .object({
@@ -613,7 +937,10 @@ export const LeaseGrantSchema = z
       metric: z.string(),
       direction: z.enum(['minimize', 'maximize']),
       metrics: z.array(z.string()).openapi({ description: 'One name per objective.' }),
-      directions: z.array(z.enum(['minimize', 'maximize'])).openapi({ description: 'One direction per objective: tell "values" with as many numbers when there are several.' }),
+      directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+        description:
+          'One direction per objective: tell "values" with as many numbers when there are several.',
+      }),
     }),
     trial: TrialSchema,
     lease: LeaseSchema,
@@ -623,27 +950,44 @@ export const TellSchema = z
   .union([
     z
       .strictObject({
-        value: z.number().optional().openapi({ description: 'The objective value (single-objective studies).' }),
-        values: z
-          .array(z.number())
-          .min(1)
-          .max(MAX_OBJECTIVES)
+        value: z
+          .number()
           .optional()
-          .openapi({ description: 'The objective values, one per direction of the study (also [v] for a single objective).' }),
+          .openapi({ description: 'The objective value (single-objective studies).' }),
+        values: z.array(z.number()).min(1).max(MAX_OBJECTIVES).optional().openapi({
+          description:
+            'The objective values, one per direction of the study (also [v] for a single objective).',
+        }),
         constraints: z
           .array(z.number())
           .min(1)
           .max(MAX_CONSTRAINTS)
           .optional()
-          .openapi({ description: `Constraint values, 1-${MAX_CONSTRAINTS} (the trial is feasible when every one is <= 0, as Optuna's constraints_func); every tell of a study gives as many as the first that gave any.` }),
+          .openapi({
+            description: `Constraint values, 1-${MAX_CONSTRAINTS} (the trial is feasible when every one is <= 0, as Optuna's constraints_func); every tell of a study gives as many as the first that gave any.`,
+          }),
         state: z.literal('complete').optional(),
         lease_token: LeaseToken.optional(),
       })
       .superRefine((t, ctx) => {
-        if (t.value !== undefined && t.values !== undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: 'send value (one objective) or values (one per objective), not both' });
-        else if (t.value === undefined && t.values === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'required: {"value": v}, or {"values": [v1, ...]} with several objectives' });
+        if (t.value !== undefined && t.values !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['values'],
+            message: 'send value (one objective) or values (one per objective), not both',
+          });
+        else if (t.value === undefined && t.values === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['value'],
+            message: 'required: {"value": v}, or {"values": [v1, ...]} with several objectives',
+          });
       }),
-    z.strictObject({ state: z.enum(['failed', 'pruned']), error: z.string().max(10_000).optional(), lease_token: LeaseToken.optional() }),
+    z.strictObject({
+      state: z.enum(['failed', 'pruned']),
+      error: z.string().max(10_000).optional(),
+      lease_token: LeaseToken.optional(),
+    }),
   ])
   .openapi('Tell', {
     description:
@@ -653,28 +997,45 @@ export const TellSchema = z
 // --- lr/suggest validated on your hardware -----------------------------------
 
 /** What a suggestion validated on your hardware starts from: one of the two. */
-const EXTERNAL = 'range_test_id (a stored range test: the id stride.lr_find or POST /v1/lr-range-tests answered) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
+const EXTERNAL =
+  'range_test_id (a stored range test: the id stride.lr_find or POST /v1/lr-range-tests answered) or curve (a sweep you measured: {"lr": [...], "loss": [...]})';
 
 export const LrSuggestExternalRequestSchema = z
   .strictObject({
-    executor: z
-      .discriminatedUnion('kind', [ClientExecutorSchema, RunnerExecutorSchema])
-      .openapi({ description: 'Who trains the candidates: your loop with ask and tell (client; stride.lr_suggest does it), or runners leasing them (runner; stride agent), with the runner options of a study.' }),
-    range_test_id: z.string().min(1).max(64).optional().openapi({ description: 'A stored range test of this project whose candidates to validate (lrt_...).' }),
-    curve: CurveSchema.optional().openapi({ description: 'A sweep you measured, analysed (and stored) as POST /v1/lr-range-tests analyses a curve; its candidates are validated.' }),
-    range: CurveRangeSchema.optional().openapi({ description: 'With curve: how to read it, as for POST /v1/lr-range-tests.' }),
-    model: CurveModelSchema.optional().openapi({ description: 'With curve: what it was measured on (descriptive).' }),
-    optimizer: OptimizerSchema.optional().openapi({
-      description: "The optimizer your run trains with: its conventional default lr is a candidate. Needed when the range test was stored without one; with one, the same name.",
+    executor: z.discriminatedUnion('kind', [ClientExecutorSchema, RunnerExecutorSchema]).openapi({
+      description:
+        'Who trains the candidates: your loop with ask and tell (client; stride.lr_suggest does it), or runners leasing them (runner; stride agent), with the runner options of a study.',
     }),
-    batch_size: z.int().min(1).max(1_000_000).optional().openapi({ description: 'With curve: the batch size the sweep ran with (descriptive).' }),
+    range_test_id: z.string().min(1).max(64).optional().openapi({
+      description: 'A stored range test of this project whose candidates to validate (lrt_...).',
+    }),
+    curve: CurveSchema.optional().openapi({
+      description:
+        'A sweep you measured, analysed (and stored) as POST /v1/lr-range-tests analyses a curve; its candidates are validated.',
+    }),
+    range: CurveRangeSchema.optional().openapi({
+      description: 'With curve: how to read it, as for POST /v1/lr-range-tests.',
+    }),
+    model: CurveModelSchema.optional().openapi({
+      description: 'With curve: what it was measured on (descriptive).',
+    }),
+    optimizer: OptimizerSchema.optional().openapi({
+      description:
+        'The optimizer your run trains with: its conventional default lr is a candidate. Needed when the range test was stored without one; with one, the same name.',
+    }),
+    batch_size: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .openapi({ description: 'With curve: the batch size the sweep ran with (descriptive).' }),
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}: each candidate trains it, reporting its validation loss per epoch (per step with steps). Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z
-      .enum(['constant', 'cosine', 'one_cycle'])
-      .default('constant')
-      .openapi({ description: "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape." }),
+    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+      description:
+        "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape.",
+    }),
     validation: z
       .strictObject({
         max_candidates: z.int().min(2).max(10).default(8),
@@ -686,14 +1047,22 @@ export const LrSuggestExternalRequestSchema = z
       .prefault({}),
   })
   .superRefine((r, ctx) => {
-    const at = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (r.range_test_id !== undefined && r.curve !== undefined) at(['curve'], `send either ${EXTERNAL}, not both`);
-    else if (r.range_test_id === undefined && r.curve === undefined) at(['range_test_id'], `send ${EXTERNAL}`);
+    const at = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (r.range_test_id !== undefined && r.curve !== undefined)
+      at(['curve'], `send either ${EXTERNAL}, not both`);
+    else if (r.range_test_id === undefined && r.curve === undefined)
+      at(['range_test_id'], `send ${EXTERNAL}`);
     if (r.curve === undefined) {
       for (const k of ['range', 'model', 'batch_size'] as const) {
-        if (r[k] !== undefined) at([k], `${k} describes a posted curve: the stored range test was read when it was posted (send curve instead of range_test_id, or leave ${k} out)`);
+        if (r[k] !== undefined)
+          at(
+            [k],
+            `${k} describes a posted curve: the stored range test was read when it was posted (send curve instead of range_test_id, or leave ${k} out)`,
+          );
       }
-    } else checkCurveAgainstRange({ curve: r.curve, range: r.range ?? CurveRangeSchema.parse({}) }, ctx);
+    } else
+      checkCurveAgainstRange({ curve: r.curve, range: r.range ?? CurveRangeSchema.parse({}) }, ctx);
   })
   .openapi('LrSuggestExternalRequest', {
     description: `Validate the candidates of a range test on your own hardware: a study of the candidate lrs, trained by your loop (executor client) or by runners (executor runner) for the training horizon. Exactly one of range_test_id and curve.`,
@@ -713,10 +1082,17 @@ function suggestRequest(body: unknown, ctx: z.RefinementCtx): unknown {
   const b = body as Record<string, unknown>;
   const has = (k: string) => Object.hasOwn(b, k);
   const executor = b.executor;
-  const kind = executor && typeof executor === 'object' && !Array.isArray(executor) ? (executor as Record<string, unknown>).kind : undefined;
+  const kind =
+    executor && typeof executor === 'object' && !Array.isArray(executor)
+      ? (executor as Record<string, unknown>).kind
+      : undefined;
   if (typeof kind === 'string' && !EXECUTOR_KINDS.includes(kind)) {
     const near = closest(kind, EXECUTOR_KINDS);
-    ctx.addIssue({ code: 'custom', path: ['executor', 'kind'], message: `expected one of 'edge', 'client', 'runner'${near ? `: did you mean '${near}'?` : ''}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['executor', 'kind'],
+      message: `expected one of 'edge', 'client', 'runner'${near ? `: did you mean '${near}'?` : ''}`,
+    });
     return body;
   }
   const external = kind === 'client' || kind === 'runner';
@@ -745,8 +1121,14 @@ function suggestRequest(body: unknown, ctx: z.RefinementCtx): unknown {
       message: `executor ${kind} validates on your hardware the candidates of ${EXTERNAL}; a ${field} is for ${field === 'probe' ? 'the edge executor' : 'priors'} (leave the executor out)`,
     });
   }
-  const parsed = (external ? LrSuggestExternalRequestSchema : LrSuggestRequestSchema).safeParse(external ? Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'probe' && k !== 'context')) : body);
-  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  const parsed = (external ? LrSuggestExternalRequestSchema : LrSuggestRequestSchema).safeParse(
+    external
+      ? Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'probe' && k !== 'context'))
+      : body,
+  );
+  if (!parsed.success)
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
   return body;
 }
 

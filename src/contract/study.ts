@@ -34,7 +34,14 @@ export interface LeaseView {
 }
 
 export interface LeaseGrant {
-  study: { id: string; name: string; metric: string; direction: 'minimize' | 'maximize'; metrics: string[]; directions: ('minimize' | 'maximize')[] };
+  study: {
+    id: string;
+    name: string;
+    metric: string;
+    direction: 'minimize' | 'maximize';
+    metrics: string[];
+    directions: ('minimize' | 'maximize')[];
+  };
   trial: TrialView;
   lease: LeaseView;
 }
@@ -123,7 +130,13 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
     d1: 'ok' | 'behind' | 'parked';
     /** Entries (the study row, trials, events) waiting to be written. */
     pending: number;
-    parked: { kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: string }[];
+    parked: {
+      kind: 'trial' | 'event';
+      ref: number;
+      reason: string;
+      attempts: number;
+      at: string;
+    }[];
     /** The latest failure, if any. */
     reason: string | null;
     next_attempt_at: string | null;
@@ -133,7 +146,9 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
 }
 
 /** The directions of a study's objectives: `directions`, or `[direction]` for a single-objective study. */
-export function directionsOf(config: Pick<StudyConfig, 'direction' | 'directions'>): ('minimize' | 'maximize')[] {
+export function directionsOf(
+  config: Pick<StudyConfig, 'direction' | 'directions'>,
+): ('minimize' | 'maximize')[] {
   return config.directions ?? [config.direction];
 }
 

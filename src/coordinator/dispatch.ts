@@ -67,13 +67,21 @@ export class Dispatch {
       sent_at: new Date(now).toISOString(),
     });
     const timestamp = String(Math.floor(now / 1000));
-    const signature = await hmacSha256Hex(this.store.getMeta('dispatch_secret') ?? '', `${timestamp}.${body}`);
+    const signature = await hmacSha256Hex(
+      this.store.getMeta('dispatch_secret') ?? '',
+      `${timestamp}.${body}`,
+    );
     let ok = false;
     let detail: string;
     try {
       const res = await fetch(executor.dispatch_url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'stride-dispatch/1', 'stride-timestamp': timestamp, 'stride-signature': `v1=${signature}` },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'stride-dispatch/1',
+          'stride-timestamp': timestamp,
+          'stride-signature': `v1=${signature}`,
+        },
         body,
         signal: AbortSignal.timeout(10_000),
       });
@@ -83,9 +91,15 @@ export class Dispatch {
     } catch (err) {
       detail = err instanceof Error ? err.message : String(err);
     }
-    this.store.setMeta('dispatch_last', JSON.stringify({ at: new Date(now).toISOString(), attempt, ok, detail }));
+    this.store.setMeta(
+      'dispatch_last',
+      JSON.stringify({ at: new Date(now).toISOString(), attempt, ok, detail }),
+    );
     if (ok || attempt >= DISPATCH_MAX_ATTEMPTS) {
-      if (!ok) console.error(`study ${config.id}: job notice to ${executor.dispatch_url} failed ${attempt} times (${detail}); giving up until trials become available again`);
+      if (!ok)
+        console.error(
+          `study ${config.id}: job notice to ${executor.dispatch_url} failed ${attempt} times (${detail}); giving up until trials become available again`,
+        );
       this.store.deleteMeta('dispatch_at', 'dispatch_attempt');
     } else {
       this.store.setMeta('dispatch_attempt', String(attempt));
@@ -106,6 +120,10 @@ export class Dispatch {
 
   /** Trials a runner could lease now (Infinity: no bound). */
   private available(config: StudyConfig, executor: RunnerExecutor): number {
-    return availableTrials(config, executor, { waiting: this.store.waitingCount(), total: this.store.count(), running: this.store.runningCount() });
+    return availableTrials(config, executor, {
+      waiting: this.store.waitingCount(),
+      total: this.store.count(),
+      running: this.store.runningCount(),
+    });
   }
 }

@@ -59,11 +59,16 @@ export class EdgeQueue {
       params: g.trial.params,
     }));
     try {
-      await this.env.EDGE_TRIALS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+      await this.env.EDGE_TRIALS.sendBatch(
+        messages.map((body) => ({ body, contentType: 'json' as const })),
+      );
       this.store.deleteMeta('edge_retry_at');
     } catch (err) {
       // Not sent: hand the trials back and try again shortly (the alarm).
-      console.error(`study ${config.id}: sending ${messages.length} edge trials to the queue failed; retrying`, err);
+      console.error(
+        `study ${config.id}: sending ${messages.length} edge trials to the queue failed; retrying`,
+        err,
+      );
       for (const m of messages) {
         this.store.handBack(m.number, m.token);
         this.outbox.enqueue('trial', m.number);

@@ -17,7 +17,9 @@ export class CoordinatorError extends DomainError {
   }
 }
 
-export function parseCoordinatorError(err: unknown): { kind: CoordinatorErrorKind; detail: string } | null {
+export function parseCoordinatorError(
+  err: unknown,
+): { kind: CoordinatorErrorKind; detail: string } | null {
   const message = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
   const m = /\[(not_found|conflict|invalid)\] ([\s\S]*)$/.exec(message);
   return m ? { kind: m[1] as CoordinatorErrorKind, detail: m[2] } : null;

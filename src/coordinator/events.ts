@@ -31,31 +31,69 @@ export function detectEvents(
   nTrials: number,
 ): DetectedEvent[] {
   const out: DetectedEvent[] = [];
-  const study = { id: config.id, name: config.name, metric: config.metric, direction: config.direction };
+  const study = {
+    id: config.id,
+    name: config.name,
+    metric: config.metric,
+    direction: config.direction,
+  };
   for (const r of changed) {
-    if (r?.state === 'failed') out.push({ type: 'trial.failed', data: { study, trial: { number: r.number, params: JSON.parse(r.params), error: r.error, attempts: r.attempts } } });
+    if (r?.state === 'failed')
+      out.push({
+        type: 'trial.failed',
+        data: {
+          study,
+          trial: {
+            number: r.number,
+            params: JSON.parse(r.params),
+            error: r.error,
+            attempts: r.attempts,
+          },
+        },
+      });
   }
   if (after.best !== null && after.best !== before.best) {
     const b = best!;
-    out.push({ type: 'study.best_improved', data: { study, trial: { number: b.number, value: b.value, params: JSON.parse(b.params) }, previous_best: before.bestValue } });
+    out.push({
+      type: 'study.best_improved',
+      data: {
+        study,
+        trial: { number: b.number, value: b.value, params: JSON.parse(b.params) },
+        previous_best: before.bestValue,
+      },
+    });
   }
   if (after.completed && !before.completed) {
     const b = after.best === null ? null : best!;
     out.push({
       type: 'study.completed',
-      data: { study: { ...study, n_trials: nTrials, best_trial: b ? { number: b.number, value: b.value, params: JSON.parse(b.params) } : null } },
+      data: {
+        study: {
+          ...study,
+          n_trials: nTrials,
+          best_trial: b ? { number: b.number, value: b.value, params: JSON.parse(b.params) } : null,
+        },
+      },
     });
   }
   return out;
 }
 
 /** The notifications queue's messages of stored events. */
-export function eventMessages(config: StudyConfig, rows: readonly EventRow[]): NotificationMessage[] {
+export function eventMessages(
+  config: StudyConfig,
+  rows: readonly EventRow[],
+): NotificationMessage[] {
   const project = config.project_id ?? DEFAULT_PROJECT_ID;
   return rows.map((r) => ({
     kind: 'event',
     project_id: project,
     study_id: config.id,
-    event: { id: `evt_${config.id}_${r.id}`, type: r.type, timestamp: new Date(r.at).toISOString(), data: JSON.parse(r.payload) },
+    event: {
+      id: `evt_${config.id}_${r.id}`,
+      type: r.type,
+      timestamp: new Date(r.at).toISOString(),
+      data: JSON.parse(r.payload),
+    },
   }));
 }

@@ -11,7 +11,13 @@
  * `failed` once it has had `max_attempts` leases.
  */
 import { CoordinatorError } from './errors';
-import type { Caller, EdgeExecutor, LeaseView, RunnerExecutor, StudyConfig } from '../contract/study';
+import type {
+  Caller,
+  EdgeExecutor,
+  LeaseView,
+  RunnerExecutor,
+  StudyConfig,
+} from '../contract/study';
 import type { TrialState } from '../tuning/types';
 
 export type LeasedExecutor = RunnerExecutor | EdgeExecutor;
@@ -37,7 +43,10 @@ export interface ExpiryDecision {
 /** The executor of a study whose trials are leased; a 409 for a client study. */
 export function leasedExecutor(config: StudyConfig): LeasedExecutor {
   if (config.executor.kind === 'client') {
-    throw new CoordinatorError('conflict', `study ${config.id} is a client study (ask and tell): its trials have no leases`);
+    throw new CoordinatorError(
+      'conflict',
+      `study ${config.id} is a client study (ask and tell): its trials have no leases`,
+    );
   }
   return config.executor;
 }
@@ -48,12 +57,18 @@ export function authorizeLease(config: StudyConfig, caller: Caller): boolean {
     // A runner key sees only runner and edge studies.
     if (caller.runner_only) throw new CoordinatorError('not_found', 'no such study');
     if (caller.lease_token !== undefined) {
-      throw new CoordinatorError('invalid', "lease_token: this study's trials are not leased (executor 'client'): leave it out");
+      throw new CoordinatorError(
+        'invalid',
+        "lease_token: this study's trials are not leased (executor 'client'): leave it out",
+      );
     }
     return false;
   }
   if (caller.lease_token === undefined) {
-    throw new CoordinatorError('invalid', `lease_token: required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`);
+    throw new CoordinatorError(
+      'invalid',
+      `lease_token: required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`,
+    );
   }
   return true;
 }
@@ -65,9 +80,15 @@ export function checkLease(row: LeaseTrial, token: string, allowLate: boolean): 
     if (row.state === 'running') return;
     if (row.state === 'waiting') {
       if (allowLate) return;
-      throw new CoordinatorError('conflict', `your lease on trial ${n} expired: the trial waits to be leased again (a late tell is still taken until then)`);
+      throw new CoordinatorError(
+        'conflict',
+        `your lease on trial ${n} expired: the trial waits to be leased again (a late tell is still taken until then)`,
+      );
     }
-    throw new CoordinatorError('conflict', `trial ${n} is ${row.state}${row.error ? ` (${row.error})` : ''}`);
+    throw new CoordinatorError(
+      'conflict',
+      `trial ${n} is ${row.state}${row.error ? ` (${row.error})` : ''}`,
+    );
   }
   if (row.state === 'running') {
     throw new CoordinatorError(
@@ -75,7 +96,11 @@ export function checkLease(row: LeaseTrial, token: string, allowLate: boolean): 
       `stale lease token: trial ${n} was leased again (attempt ${row.attempts}${row.runner ? ` by '${row.runner}'` : ''}) after your lease ended; stop working on it`,
     );
   }
-  if (row.state === 'waiting') throw new CoordinatorError('conflict', `stale lease token: trial ${n} is waiting for a new lease`);
+  if (row.state === 'waiting')
+    throw new CoordinatorError(
+      'conflict',
+      `stale lease token: trial ${n} is waiting for a new lease`,
+    );
   throw new CoordinatorError('conflict', `stale lease token: trial ${n} is already ${row.state}`);
 }
 
@@ -104,17 +129,31 @@ export function hasLeaseSlot(executor: LeasedExecutor, running: number): boolean
  * What becomes of the trials whose lease has expired by `now` (running, with
  * an expiry at or before it), in trial order. None for a client study.
  */
-export function expiryDecisions(config: StudyConfig, trials: readonly LeaseTrial[], now: number): ExpiryDecision[] {
+export function expiryDecisions(
+  config: StudyConfig,
+  trials: readonly LeaseTrial[],
+  now: number,
+): ExpiryDecision[] {
   if (config.executor.kind === 'client') return [];
   const maxAttempts = config.executor.max_attempts;
   return trials
-    .filter((r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at <= now)
+    .filter(
+      (r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at <= now,
+    )
     .sort((a, b) => a.number - b.number)
     .map((r) => {
       const who = r.runner ? ` (runner '${r.runner}')` : '';
       return r.attempts >= maxAttempts
-        ? { number: r.number, state: 'failed', error: `lease expired on attempt ${r.attempts} of ${maxAttempts}${who}: no heartbeat or result in time` }
-        : { number: r.number, state: 'waiting', error: `attempt ${r.attempts}: lease expired${who}` };
+        ? {
+            number: r.number,
+            state: 'failed',
+            error: `lease expired on attempt ${r.attempts} of ${maxAttempts}${who}: no heartbeat or result in time`,
+          }
+        : {
+            number: r.number,
+            state: 'waiting',
+            error: `attempt ${r.attempts}: lease expired${who}`,
+          };
     });
 }
 
@@ -129,9 +168,16 @@ export function retryAfterSeconds(earliestExpiry: number | null, now: number): n
 }
 
 /** Trials a runner could lease now (Infinity: no bound). */
-export function availableTrials(config: StudyConfig, executor: RunnerExecutor, counts: { waiting: number; total: number; running: number }): number {
-  let n = counts.waiting + (config.max_trials === null ? Infinity : Math.max(0, config.max_trials - counts.total));
-  if (executor.max_parallel !== null) n = Math.min(n, Math.max(0, executor.max_parallel - counts.running));
+export function availableTrials(
+  config: StudyConfig,
+  executor: RunnerExecutor,
+  counts: { waiting: number; total: number; running: number },
+): number {
+  let n =
+    counts.waiting +
+    (config.max_trials === null ? Infinity : Math.max(0, config.max_trials - counts.total));
+  if (executor.max_parallel !== null)
+    n = Math.min(n, Math.max(0, executor.max_parallel - counts.running));
   return n;
 }
 

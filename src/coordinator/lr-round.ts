@@ -20,12 +20,24 @@ export function lrRoundEnded(config: StudyConfig, finished: number): boolean {
 /** The lrs past the edge to try next (none when the best is inside the space's choices, or the space has no categorical lr). */
 export function lrsPastEdge(
   config: StudyConfig,
-  trials: readonly { params: Params; state: TrialState; value: number | null; intermediate: Point[]; error: string | null }[],
+  trials: readonly {
+    params: Params;
+    state: TrialState;
+    value: number | null;
+    intermediate: Point[];
+    error: string | null;
+  }[],
 ): number[] {
   const spec = config.space.lr;
   if (spec?.type !== 'categorical') return [];
   const lrs = spec.choices.filter((c): c is number => typeof c === 'number');
-  const found = extensionPast(evidenceFromTrials(lrs.map((lr) => ({ lr, sources: [] })), trials), lrs);
+  const found = extensionPast(
+    evidenceFromTrials(
+      lrs.map((lr) => ({ lr, sources: [] })),
+      trials,
+    ),
+    lrs,
+  );
   return (found?.lrs ?? []).filter((lr) => !lrs.includes(lr));
 }
 
@@ -44,5 +56,7 @@ export function extendRound(config: StudyConfig, fresh: number[]): Params[] {
   const seeds = seedSpec?.type === 'categorical' ? seedSpec.choices : [null];
   config.space = { ...config.space, lr: { ...spec, choices: [...spec.choices, ...fresh] } };
   config.max_trials! += fresh.length * seeds.length;
-  return fresh.flatMap((lr) => seeds.map((seed): Params => (seed === null ? { lr } : { lr, seed })));
+  return fresh.flatMap((lr) =>
+    seeds.map((seed): Params => (seed === null ? { lr } : { lr, seed })),
+  );
 }

@@ -60,7 +60,9 @@ export class Outbox {
   /** When a write is retried (the study row's, and the earliest failing entry's); for the alarm. */
   retryTimes(): number[] {
     const times: number[] = [];
-    const retry = this.sql.exec<{ t: number | null }>(`SELECT MIN(next_at) AS t FROM outbox_failures`).one().t;
+    const retry = this.sql
+      .exec<{ t: number | null }>(`SELECT MIN(next_at) AS t FROM outbox_failures`)
+      .one().t;
     if (retry !== null) times.push(retry);
     const studyRetry = this.store.getMeta('flush_retry_at');
     if (studyRetry !== null) times.push(Number(studyRetry));
@@ -81,7 +83,11 @@ export class Outbox {
    * retry time due now (the caller flushes).
    */
   requeueParked(): void {
-    const parked = this.sql.exec<{ kind: OutboxKind; ref: number }>(`SELECT kind, ref FROM dead_letters ORDER BY at, kind, ref`).toArray();
+    const parked = this.sql
+      .exec<{ kind: OutboxKind; ref: number }>(
+        `SELECT kind, ref FROM dead_letters ORDER BY at, kind, ref`,
+      )
+      .toArray();
     for (const p of parked) {
       this.enqueue(p.kind, p.ref);
       // Whatever was done to D1 meanwhile, the retry rewrites the trial's intermediate values whole.
@@ -94,14 +100,30 @@ export class Outbox {
 
   /** Where the D1 copy stands: ok, behind (writes waiting or retrying), or parked (dead letters to retry). */
   status(): StudyView['storage'] {
-    const pending = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT kind, ref FROM outbox)`).one().n;
+    const pending = this.sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT kind, ref FROM outbox)`)
+      .one().n;
     const parked = this.sql
-      .exec<{ kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: number }>(`SELECT kind, ref, reason, attempts, at FROM dead_letters ORDER BY at, kind, ref`)
+      .exec<{ kind: 'trial' | 'event'; ref: number; reason: string; attempts: number; at: number }>(
+        `SELECT kind, ref, reason, attempts, at FROM dead_letters ORDER BY at, kind, ref`,
+      )
       .toArray()
-      .map((p) => ({ kind: p.kind, ref: p.ref, reason: p.reason, attempts: p.attempts, at: new Date(p.at).toISOString() }));
-    const failing = this.sql.exec<{ reason: string; next_at: number }>(`SELECT reason, next_at FROM outbox_failures ORDER BY next_at LIMIT 1`).toArray()[0];
+      .map((p) => ({
+        kind: p.kind,
+        ref: p.ref,
+        reason: p.reason,
+        attempts: p.attempts,
+        at: new Date(p.at).toISOString(),
+      }));
+    const failing = this.sql
+      .exec<{ reason: string; next_at: number }>(
+        `SELECT reason, next_at FROM outbox_failures ORDER BY next_at LIMIT 1`,
+      )
+      .toArray()[0];
     const studyError = this.store.getMeta('flush_error');
-    const retryAt = [this.store.getMeta('flush_retry_at'), failing?.next_at ?? null].filter((t) => t !== null).map(Number);
+    const retryAt = [this.store.getMeta('flush_retry_at'), failing?.next_at ?? null]
+      .filter((t) => t !== null)
+      .map(Number);
     const reason = studyError ?? failing?.reason ?? parked[0]?.reason ?? null;
     return {
       d1: parked.length > 0 ? 'parked' : pending > 0 ? 'behind' : 'ok',
@@ -118,7 +140,11 @@ export class Outbox {
     let cursor = 0;
     for (;;) {
       const entries = this.sql
-        .exec<{ id: number; kind: OutboxKind; ref: number | null }>(`SELECT id, kind, ref FROM outbox WHERE id > ? ORDER BY id LIMIT ?`, cursor, FLUSH_PASS)
+        .exec<{ id: number; kind: OutboxKind; ref: number | null }>(
+          `SELECT id, kind, ref FROM outbox WHERE id > ? ORDER BY id LIMIT ?`,
+          cursor,
+          FLUSH_PASS,
+        )
         .toArray();
       if (entries.length === 0) break;
       cursor = entries[entries.length - 1].id;
@@ -128,13 +154,23 @@ export class Outbox {
       const now = Date.now();
       const waiting = new Set(
         this.sql
-          .exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM outbox_failures WHERE next_at > ?`, now)
+          .exec<{ kind: string; ref: number }>(
+            `SELECT kind, ref FROM outbox_failures WHERE next_at > ?`,
+            now,
+          )
           .toArray()
           .map((f) => `${f.kind}:${f.ref}`),
       );
-      const parked = new Set(this.sql.exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM dead_letters`).toArray().map((f) => `${f.kind}:${f.ref}`));
+      const parked = new Set(
+        this.sql
+          .exec<{ kind: string; ref: number }>(`SELECT kind, ref FROM dead_letters`)
+          .toArray()
+          .map((f) => `${f.kind}:${f.ref}`),
+      );
       // Collapse repeated entries: the row's current state is what gets written.
-      const trials = [...new Set(entries.filter((e) => e.kind === 'trial').map((e) => e.ref as number))];
+      const trials = [
+        ...new Set(entries.filter((e) => e.kind === 'trial').map((e) => e.ref as number)),
+      ];
       const due = trials.filter((n) => {
         if (parked.has(`trial:${n}`)) {
           // Parked until retried (retryStorage), which writes its state as it is then.
@@ -148,8 +184,11 @@ export class Outbox {
         if (group.length > 1 && (await this.writeTrials(config, group, false))) continue;
         for (const n of group) await this.writeTrials(config, [n], true);
       }
-      const events = [...new Set(entries.filter((e) => e.kind === 'event').map((e) => e.ref as number))].filter((id) => {
-        if (parked.has(`event:${id}`)) this.sql.exec(`DELETE FROM outbox WHERE kind = 'event' AND ref = ?`, id);
+      const events = [
+        ...new Set(entries.filter((e) => e.kind === 'event').map((e) => e.ref as number)),
+      ].filter((id) => {
+        if (parked.has(`event:${id}`))
+          this.sql.exec(`DELETE FROM outbox WHERE kind = 'event' AND ref = ?`, id);
         return !parked.has(`event:${id}`) && !waiting.has(`event:${id}`);
       });
       for (let i = 0; i < events.length; i += EVENT_BATCH) {
@@ -163,26 +202,40 @@ export class Outbox {
         }
       }
     }
-    if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox_failures`).one().n > 0) await this.scheduleAlarm();
+    if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox_failures`).one().n > 0)
+      await this.scheduleAlarm();
   }
 
   /**
    * Write trials (their state now) in one D1 batch; true when D1 took it. A
    * refused single trial (`record`) counts a failed attempt towards parking.
    */
-  private async writeTrials(config: StudyConfig, numbers: number[], record: boolean): Promise<boolean> {
-    const rows = numbers.map((n) => this.store.row(n)).filter((r): r is TrialRow => r !== undefined);
+  private async writeTrials(
+    config: StudyConfig,
+    numbers: number[],
+    record: boolean,
+  ): Promise<boolean> {
+    const rows = numbers
+      .map((n) => this.store.row(n))
+      .filter((r): r is TrialRow => r !== undefined);
     const upTo = this.lastId();
     // Only the steps D1 lacks, when that is all that changed: a long trial costs a row per step, not a rewrite per flush.
     const writes = rows.map((r) => {
       const points = JSON.parse(r.intermediate) as Point[];
-      const synced = r.d1_max_step === null || r.d1_count === null ? null : { maxStep: r.d1_max_step, count: r.d1_count };
+      const synced =
+        r.d1_max_step === null || r.d1_count === null
+          ? null
+          : { maxStep: r.d1_max_step, count: r.d1_count };
       return { number: r.number, points, write: intermediateWrite(points, synced) };
     });
     try {
       await upsertTrials(
         this.env.DB,
-        rows.map((r, i) => ({ ...trialRecord(config.id, r), intermediate: writes[i].write.points, intermediateMode: writes[i].write.mode })),
+        rows.map((r, i) => ({
+          ...trialRecord(config.id, r),
+          intermediate: writes[i].write.points,
+          intermediateMode: writes[i].write.mode,
+        })),
       );
     } catch (err) {
       if (record) this.failed(config, 'trial', numbers, err, upTo);
@@ -205,10 +258,16 @@ export class Outbox {
     } catch (err) {
       const attempt = Number(this.store.getMeta('flush_failures') ?? 0) + 1;
       this.store.setMeta('flush_failures', String(attempt));
-      this.store.setMeta('flush_retry_at', String(Date.now() + scheduledBackoffMs(attempt, RETRY_MS)));
+      this.store.setMeta(
+        'flush_retry_at',
+        String(Date.now() + scheduledBackoffMs(attempt, RETRY_MS)),
+      );
       this.store.setMeta('flush_error', errorText(err));
       await this.scheduleAlarm();
-      console.error(`study ${config.id}: D1 write failed (attempt ${attempt}), retrying by alarm`, err);
+      console.error(
+        `study ${config.id}: D1 write failed (attempt ${attempt}), retrying by alarm`,
+        err,
+      );
       return false;
     }
     this.sql.exec(`DELETE FROM outbox WHERE kind = 'study' AND id <= ?`, upTo);
@@ -221,7 +280,9 @@ export class Outbox {
     const rows = this.store.events(ids);
     if (rows.length === 0) return;
     const messages = eventMessages(config, rows);
-    await this.env.NOTIFICATIONS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+    await this.env.NOTIFICATIONS.sendBatch(
+      messages.map((body) => ({ body, contentType: 'json' as const })),
+    );
     this.store.deleteEvents(ids);
   }
 
@@ -239,14 +300,33 @@ export class Outbox {
   }
 
   /** Entries refused while D1 took the study row: retry with backoff, then park them as dead letters. */
-  private failed(config: StudyConfig, kind: OutboxKind, refs: number[], err: unknown, upTo: number): void {
+  private failed(
+    config: StudyConfig,
+    kind: OutboxKind,
+    refs: number[],
+    err: unknown,
+    upTo: number,
+  ): void {
     const reason = errorText(err);
     const now = Date.now();
     for (const ref of refs) {
-      const prev = this.sql.exec<{ attempts: number }>(`SELECT attempts FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref).toArray()[0];
+      const prev = this.sql
+        .exec<{ attempts: number }>(
+          `SELECT attempts FROM outbox_failures WHERE kind = ? AND ref = ?`,
+          kind,
+          ref,
+        )
+        .toArray()[0];
       const attempts = (prev?.attempts ?? 0) + 1;
       if (attempts >= PARK_AFTER) {
-        this.sql.exec(`INSERT OR REPLACE INTO dead_letters (kind, ref, reason, attempts, at) VALUES (?, ?, ?, ?, ?)`, kind, ref, reason, attempts, now);
+        this.sql.exec(
+          `INSERT OR REPLACE INTO dead_letters (kind, ref, reason, attempts, at) VALUES (?, ?, ?, ?, ?)`,
+          kind,
+          ref,
+          reason,
+          attempts,
+          now,
+        );
         this.sql.exec(`DELETE FROM outbox_failures WHERE kind = ? AND ref = ?`, kind, ref);
         this.sql.exec(`DELETE FROM outbox WHERE kind = ? AND ref = ? AND id <= ?`, kind, ref, upTo);
         console.error(
@@ -255,8 +335,17 @@ export class Outbox {
         );
       } else {
         const next = now + scheduledBackoffMs(attempts, RETRY_MS);
-        this.sql.exec(`INSERT OR REPLACE INTO outbox_failures (kind, ref, attempts, next_at, reason) VALUES (?, ?, ?, ?, ?)`, kind, ref, attempts, next, reason);
-        console.error(`study ${config.id}: writing ${kind} ${ref} failed (attempt ${attempts} of ${PARK_AFTER}: ${reason}); retrying`);
+        this.sql.exec(
+          `INSERT OR REPLACE INTO outbox_failures (kind, ref, attempts, next_at, reason) VALUES (?, ?, ?, ?, ?)`,
+          kind,
+          ref,
+          attempts,
+          next,
+          reason,
+        );
+        console.error(
+          `study ${config.id}: writing ${kind} ${ref} failed (attempt ${attempts} of ${PARK_AFTER}: ${reason}); retrying`,
+        );
       }
     }
   }
@@ -265,6 +354,9 @@ export class Outbox {
 /** An error's message (with its cause, as D1 errors carry the SQLite one), for logs and the study's storage state. */
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
+  const cause =
+    err.cause instanceof Error && !err.message.includes(err.cause.message)
+      ? `: ${err.cause.message}`
+      : '';
   return `${err.message}${cause}`.slice(0, 500);
 }

@@ -19,7 +19,12 @@ export const MAX_INTERMEDIATE = 20_000;
  * anything is taken: one that conflicts with a held value, or too many values, is a 409
  * (`batch`: the message names the point's index).
  */
-export function mergeReport(number: number, intermediate: readonly Point[], points: readonly Point[], batch: boolean): Point[] | null {
+export function mergeReport(
+  number: number,
+  intermediate: readonly Point[],
+  points: readonly Point[],
+  batch: boolean,
+): Point[] | null {
   const held = new Map(intermediate.map((p) => [p.step, p.value]));
   const added: Point[] = [];
   points.forEach((p, i) => {
@@ -28,7 +33,10 @@ export function mergeReport(number: number, intermediate: readonly Point[], poin
       added.push(p);
       held.set(p.step, p.value);
     } else if (existing !== p.value) {
-      throw new CoordinatorError('conflict', `${batch ? `points.${i}: ` : ''}trial ${number} already reported ${existing} at step ${p.step}`);
+      throw new CoordinatorError(
+        'conflict',
+        `${batch ? `points.${i}: ` : ''}trial ${number} already reported ${existing} at step ${p.step}`,
+      );
     }
   });
   if (intermediate.length + added.length > MAX_INTERMEDIATE) {
@@ -41,6 +49,7 @@ export function mergeReport(number: number, intermediate: readonly Point[], poin
   const last = intermediate.length > 0 ? intermediate[intermediate.length - 1].step : -1;
   const merged = [...intermediate, ...added];
   // Reports may arrive in any order of steps; the common case (later steps) needs no sort.
-  if (added[0].step <= last || added.some((p, i) => i > 0 && p.step <= added[i - 1].step)) merged.sort((a, b) => a.step - b.step);
+  if (added[0].step <= last || added.some((p, i) => i > 0 && p.step <= added[i - 1].step))
+    merged.sort((a, b) => a.step - b.step);
   return merged;
 }

@@ -15,7 +15,13 @@
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
-import { directionsOf, metricsOf, type StudyConfig, type StudyView, type TrialView } from '../contract/study';
+import {
+  directionsOf,
+  metricsOf,
+  type StudyConfig,
+  type StudyView,
+  type TrialView,
+} from '../contract/study';
 import { paretoFront } from '../tuning/pareto';
 
 export interface TrialRow {
@@ -81,16 +87,25 @@ export class CoordinatorStore {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS trials (
         number INTEGER PRIMARY KEY, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,
         intermediate TEXT NOT NULL DEFAULT '[]', error TEXT, started_at INTEGER, completed_at INTEGER, tell TEXT)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ref INTEGER)`,
+    );
     // Entries of the outbox whose write failed (retried at next_at), and those parked after PARK_AFTER failures.
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox_failures (
         kind TEXT NOT NULL, ref INTEGER NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (kind, ref))`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
         kind TEXT NOT NULL, ref INTEGER NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (kind, ref))`);
     // Notification events waiting to be handed to the notifications queue (with the outbox's D1 writes).
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`,
+    );
     // Lease columns (added after the first release: objects created before get them here).
-    const cols = new Set(this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('trials')`).toArray().map((r) => r.name));
+    const cols = new Set(
+      this.sql
+        .exec<{ name: string }>(`SELECT name FROM pragma_table_info('trials')`)
+        .toArray()
+        .map((r) => r.name),
+    );
     for (const [col, def] of [
       ['attempts', 'INTEGER NOT NULL DEFAULT 0'],
       ['lease_token', 'TEXT'],
@@ -105,7 +120,9 @@ export class CoordinatorStore {
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
-    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`).toArray()[0];
+    const row = this.sql
+      .exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`)
+      .toArray()[0];
     this.config = row ? (JSON.parse(row.value) as StudyConfig) : null;
     this.history = null;
     this.staleRows.clear();
@@ -126,7 +143,10 @@ export class CoordinatorStore {
   }
 
   getMeta(key: string): string | null {
-    return this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]?.value ?? null;
+    return (
+      this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray()[0]
+        ?.value ?? null
+    );
   }
 
   setMeta(key: string, value: string): void {
@@ -145,15 +165,23 @@ export class CoordinatorStore {
   }
 
   runningCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'running'`).one().n;
+    return this.sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'running'`)
+      .one().n;
   }
 
   waitingCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'waiting'`).one().n;
+    return this.sql
+      .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state = 'waiting'`)
+      .one().n;
   }
 
   finished(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM trials WHERE state IN ('complete', 'pruned', 'failed')`).one().n;
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM trials WHERE state IN ('complete', 'pruned', 'failed')`,
+      )
+      .one().n;
   }
 
   row(number: number): TrialRow | undefined {
@@ -174,12 +202,18 @@ export class CoordinatorStore {
     } else {
       for (const number of [...this.staleRows].sort((a, b) => a - b)) {
         const row = this.row(number);
-        const at = this.history[number]?.number === number ? number : this.history.findIndex((t) => t.number === number);
+        const at =
+          this.history[number]?.number === number
+            ? number
+            : this.history.findIndex((t) => t.number === number);
         if (!row) {
           if (at >= 0) this.history.splice(at, 1);
         } else if (at >= 0) {
           this.history[at] = freezeTrial(row);
-        } else if (this.history.length === 0 || this.history[this.history.length - 1].number < number) {
+        } else if (
+          this.history.length === 0 ||
+          this.history[this.history.length - 1].number < number
+        ) {
           this.history.push(freezeTrial(row));
         } else {
           this.history = this.rows().map(freezeTrial);
@@ -203,7 +237,11 @@ export class CoordinatorStore {
   best(config: StudyConfig): TrialRow | undefined {
     if (directionsOf(config).length > 1) return undefined;
     const order = config.direction === 'maximize' ? 'DESC' : 'ASC';
-    return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 ORDER BY value ${order}, number ASC LIMIT 1`).toArray()[0];
+    return this.sql
+      .exec<TrialRow>(
+        `SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 ORDER BY value ${order}, number ASC LIMIT 1`,
+      )
+      .toArray()[0];
   }
 
   /** The Pareto front of the feasible complete trials, by number (one objective: the best, or none). */
@@ -213,43 +251,66 @@ export class CoordinatorStore {
       const b = this.best(config);
       return b ? [b] : [];
     }
-    const rows = this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 AND objective_values IS NOT NULL ORDER BY number`).toArray();
+    const rows = this.sql
+      .exec<TrialRow>(
+        `SELECT * FROM trials WHERE state = 'complete' AND infeasible = 0 AND objective_values IS NOT NULL ORDER BY number`,
+      )
+      .toArray();
     const byNumber = new Map(rows.map((r) => [r.number, r]));
     return paretoFront(rows.map(frozenTrial), directions).map((t) => byNumber.get(t.number)!);
   }
 
   /** How many constraints the study's tells give (the first that gave any set it); null before any did. */
   constraintsCount(): number | null {
-    const row = this.sql.exec<{ constraints: string }>(`SELECT constraints FROM trials WHERE constraints IS NOT NULL LIMIT 1`).toArray()[0];
+    const row = this.sql
+      .exec<{ constraints: string }>(
+        `SELECT constraints FROM trials WHERE constraints IS NOT NULL LIMIT 1`,
+      )
+      .toArray()[0];
     return row ? (JSON.parse(row.constraints) as number[]).length : null;
   }
 
   /** The lowest-numbered waiting trial. */
   firstWaiting(): number | undefined {
-    return this.sql.exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'waiting' ORDER BY number LIMIT 1`).toArray()[0]?.number;
+    return this.sql
+      .exec<{ number: number }>(
+        `SELECT number FROM trials WHERE state = 'waiting' ORDER BY number LIMIT 1`,
+      )
+      .toArray()[0]?.number;
   }
 
   /** The earliest expiry of a running trial's lease (null: no lease out). */
   earliestLeaseExpiry(): number | null {
     return this.sql
-      .exec<{ t: number | null }>(`SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`)
+      .exec<{ t: number | null }>(
+        `SELECT MIN(lease_expires_at) AS t FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL`,
+      )
       .one().t;
   }
 
   /** Running trials whose lease has expired by `now`, by number. */
   expiredLeases(now: number): TrialRow[] {
     return this.sql
-      .exec<TrialRow>(`SELECT * FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY number`, now)
+      .exec<TrialRow>(
+        `SELECT * FROM trials WHERE state = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY number`,
+        now,
+      )
       .toArray();
   }
 
   studyState(config: StudyConfig): 'running' | 'completed' {
-    return config.max_trials !== null && this.finished() >= config.max_trials ? 'completed' : 'running';
+    return config.max_trials !== null && this.finished() >= config.max_trials
+      ? 'completed'
+      : 'running';
   }
 
   snapshot(config: StudyConfig): Snapshot {
     const b = this.best(config);
-    return { best: b?.number ?? null, bestValue: b?.value ?? null, completed: this.studyState(config) === 'completed' };
+    return {
+      best: b?.number ?? null,
+      bestValue: b?.value ?? null,
+      completed: this.studyState(config) === 'completed',
+    };
   }
 
   /** The study as the API answers it: the config with its state, counts and best, and `extra` (dispatch, storage). */
@@ -257,7 +318,19 @@ export class CoordinatorStore {
     const front = this.bestTrials(config);
     // One objective: the front is the best trial (or nothing), so it is read once.
     const best = directionsOf(config).length === 1 ? front[0] : undefined;
-    const { id, name, direction, metric, space, sampler, pruner, executor, max_trials, metadata, created_at } = config;
+    const {
+      id,
+      name,
+      direction,
+      metric,
+      space,
+      sampler,
+      pruner,
+      executor,
+      max_trials,
+      metadata,
+      created_at,
+    } = config;
     return {
       id,
       name,
@@ -290,7 +363,16 @@ export class CoordinatorStore {
       name: config.name,
       direction: config.direction,
       metric: config.metric,
-      config: { space, sampler, pruner, executor, max_trials, metadata, directions: directionsOf(config), metrics: metricsOf(config) },
+      config: {
+        space,
+        sampler,
+        pruner,
+        executor,
+        max_trials,
+        metadata,
+        directions: directionsOf(config),
+        metrics: metricsOf(config),
+      },
       state: this.studyState(config),
       nTrials: this.count(),
       bestTrialNumber: best?.number ?? null,
@@ -305,18 +387,32 @@ export class CoordinatorStore {
   /** A new trial waiting to be asked or leased (enqueued params, the lr round's extension). */
   insertWaiting(number: number, params: Params): void {
     this.stale(number);
-    this.sql.exec(`INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`, number, JSON.stringify(params));
+    this.sql.exec(
+      `INSERT INTO trials (number, state, params) VALUES (?, 'waiting', ?)`,
+      number,
+      JSON.stringify(params),
+    );
   }
 
   /** A new trial from the sampler (`sampler`: the one that proposed it), running from `now`. */
   insertRunning(number: number, params: Params, now: number, sampler: string): void {
     this.stale(number);
-    this.sql.exec(`INSERT INTO trials (number, state, params, started_at, sampler) VALUES (?, 'running', ?, ?, ?)`, number, JSON.stringify(params), now, sampler);
+    this.sql.exec(
+      `INSERT INTO trials (number, state, params, started_at, sampler) VALUES (?, 'running', ?, ?, ?)`,
+      number,
+      JSON.stringify(params),
+      now,
+      sampler,
+    );
   }
 
   startWaiting(number: number, now: number): void {
     this.stale(number);
-    this.sql.exec(`UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`, now, number);
+    this.sql.exec(
+      `UPDATE trials SET state = 'running', started_at = ? WHERE number = ?`,
+      now,
+      number,
+    );
   }
 
   /** Put a started trial under a new lease (one more attempt). */
@@ -356,18 +452,31 @@ export class CoordinatorStore {
   /** An expired lease with no attempts left: the trial fails. */
   failExpired(number: number, error: string, now: number): void {
     this.stale(number);
-    this.sql.exec(`UPDATE trials SET state = 'failed', error = ?, completed_at = ?, lease_expires_at = NULL WHERE number = ?`, error, now, number);
+    this.sql.exec(
+      `UPDATE trials SET state = 'failed', error = ?, completed_at = ?, lease_expires_at = NULL WHERE number = ?`,
+      error,
+      now,
+      number,
+    );
   }
 
   /** An expired lease with attempts left: the trial waits for the next, its values dropped. */
   requeueExpired(number: number, error: string): void {
     this.stale(number);
-    this.sql.exec(`UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`, error, number);
+    this.sql.exec(
+      `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`,
+      error,
+      number,
+    );
   }
 
   setIntermediate(number: number, points: { step: number; value: number }[]): void {
     this.stale(number);
-    this.sql.exec(`UPDATE trials SET intermediate = ? WHERE number = ?`, JSON.stringify(points), number);
+    this.sql.exec(
+      `UPDATE trials SET intermediate = ? WHERE number = ?`,
+      JSON.stringify(points),
+      number,
+    );
   }
 
   /**
@@ -400,17 +509,34 @@ export class CoordinatorStore {
 
   /** What D1 now holds of the trial's intermediate values (null: unknown, rewrite them whole). */
   setD1Synced(number: number, maxStep: number | null, count: number | null): void {
-    this.sql.exec(`UPDATE trials SET d1_max_step = ?, d1_count = ? WHERE number = ?`, maxStep, count, number);
+    this.sql.exec(
+      `UPDATE trials SET d1_max_step = ?, d1_count = ? WHERE number = ?`,
+      maxStep,
+      count,
+      number,
+    );
   }
 
   // --- events -----------------------------------------------------------------
 
   insertEvent(type: string, data: Record<string, unknown>, at: number): number {
-    return this.sql.exec<{ id: number }>(`INSERT INTO events (type, payload, at) VALUES (?, ?, ?) RETURNING id`, type, JSON.stringify(data), at).one().id;
+    return this.sql
+      .exec<{ id: number }>(
+        `INSERT INTO events (type, payload, at) VALUES (?, ?, ?) RETURNING id`,
+        type,
+        JSON.stringify(data),
+        at,
+      )
+      .one().id;
   }
 
   events(ids: number[]): EventRow[] {
-    return this.sql.exec<EventRow>(`SELECT * FROM events WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`, ...ids).toArray();
+    return this.sql
+      .exec<EventRow>(
+        `SELECT * FROM events WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`,
+        ...ids,
+      )
+      .toArray();
   }
 
   deleteEvents(ids: number[]): void {

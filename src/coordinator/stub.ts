@@ -16,7 +16,9 @@ const STUDY_ID = /^std_[0-9A-Z]{26}$/;
  */
 export function studyStub(env: Env, projectId: string, id: string) {
   if (!STUDY_ID.test(id)) throw new CoordinatorError('not_found', `no study with id '${id}'`);
-  return env.STUDY.get(env.STUDY.idFromName(projectId === DEFAULT_PROJECT_ID ? id : `${projectId}:${id}`));
+  return env.STUDY.get(
+    env.STUDY.idFromName(projectId === DEFAULT_PROJECT_ID ? id : `${projectId}:${id}`),
+  );
 }
 
 /**
@@ -31,7 +33,11 @@ export async function callStudy<T>(id: string, fn: () => Promise<T>): Promise<T>
     if (err instanceof CoordinatorError) throw err;
     const e = parseCoordinatorError(err);
     if (!e) throw err;
-    if (e.kind === 'not_found') throw new CoordinatorError(e.kind, e.detail === 'no such study' ? `no study with id '${id}'` : e.detail);
+    if (e.kind === 'not_found')
+      throw new CoordinatorError(
+        e.kind,
+        e.detail === 'no such study' ? `no study with id '${id}'` : e.detail,
+      );
     if (e.kind === 'conflict') throw new CoordinatorError(e.kind, e.detail);
     // `path: message` details name the offending field.
     const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(e.detail);

@@ -38,7 +38,13 @@ import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
 import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
 import { makeSampler } from '../tuning/samplers';
-import { proposerOf, type Direction, type Params, type SampleContext, type TrialState } from '../tuning/types';
+import {
+  proposerOf,
+  type Direction,
+  type Params,
+  type SampleContext,
+  type TrialState,
+} from '../tuning/types';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
 import { CoordinatorError } from './errors';
@@ -48,7 +54,18 @@ import { extendRound, lrRoundEnded, lrsPastEdge } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
 import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
-import { directionsOf, metricsOf, type Caller, type EdgeExecutor, type LeaseGrant, type LeaseView, type StudyConfig, type StudyView, type TellBody, type TrialView } from '../contract/study';
+import {
+  directionsOf,
+  metricsOf,
+  type Caller,
+  type EdgeExecutor,
+  type LeaseGrant,
+  type LeaseView,
+  type StudyConfig,
+  type StudyView,
+  type TellBody,
+  type TrialView,
+} from '../contract/study';
 
 /** A complete result as stored: `value` with one objective, `values` with several. */
 interface Result {
@@ -59,7 +76,10 @@ interface Result {
 
 /** The one form of a complete tell, to recognise a repeat whichever form it came in. */
 function tellForm(r: Result): Record<string, unknown> {
-  return { ...(r.values === null ? { value: r.value } : { values: r.values }), ...(r.constraints ? { constraints: r.constraints } : {}) };
+  return {
+    ...(r.values === null ? { value: r.value } : { values: r.values }),
+    ...(r.constraints ? { constraints: r.constraints } : {}),
+  };
 }
 
 export { PARK_AFTER } from './outbox';
@@ -104,7 +124,10 @@ export class StudyCoordinator extends DurableObject<Env> {
   async create(config: StudyConfig, dispatchSecret?: string): Promise<StudyView> {
     if (this.store.config) {
       if (canonicalJson(this.store.config) !== canonicalJson(config)) {
-        throw new CoordinatorError('conflict', `study ${config.id} already exists with another configuration`);
+        throw new CoordinatorError(
+          'conflict',
+          `study ${config.id} already exists with another configuration`,
+        );
       }
       return this.view();
     }
@@ -128,7 +151,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     const config = this.requireConfig();
     const number = this.store.count();
     if (config.max_trials !== null && number >= config.max_trials) {
-      throw new CoordinatorError('conflict', `the study already has max_trials (${config.max_trials}) trials`);
+      throw new CoordinatorError(
+        'conflict',
+        `the study already has max_trials (${config.max_trials}) trials`,
+      );
     }
     this.store.insertWaiting(number, params);
     await this.commit({ trials: [number], study: true, notice: true, alarm: true });
@@ -138,10 +164,16 @@ export class StudyCoordinator extends DurableObject<Env> {
   async ask(count: number): Promise<TrialView[]> {
     const config = this.requireConfig();
     if (config.executor.kind === 'runner') {
-      throw new CoordinatorError('conflict', 'the trials of a runner study are leased by runners (POST /v1/runners/lease), not asked');
+      throw new CoordinatorError(
+        'conflict',
+        'the trials of a runner study are leased by runners (POST /v1/runners/lease), not asked',
+      );
     }
     if (config.executor.kind === 'edge') {
-      throw new CoordinatorError('conflict', `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`);
+      throw new CoordinatorError(
+        'conflict',
+        `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`,
+      );
     }
     const out: TrialView[] = [];
     for (let k = 0; k < count; k++) {
@@ -158,11 +190,16 @@ export class StudyCoordinator extends DurableObject<Env> {
    * one from the sampler. Null when there is nothing to do (max_trials
    * reached, every trial leased, or max_parallel leases out).
    */
-  async lease(runner: { name: string | null }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
+  async lease(runner: {
+    name: string | null;
+  }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
     const config = this.requireConfig();
     const executor = config.executor;
     if (executor.kind !== 'runner') {
-      throw new CoordinatorError('conflict', `study ${config.id} is not a runner study (executor '${executor.kind}'): its trials are not leased`);
+      throw new CoordinatorError(
+        'conflict',
+        `study ${config.id} is not a runner study (executor '${executor.kind}'): its trials are not leased`,
+      );
     }
     const now = Date.now();
     this.expireLeases(now);
@@ -171,7 +208,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (grant) return { grant, retry_after_s: null };
     // Nothing now. Leases out may still come back (expiry) or free a slot (max_parallel): ask again soon.
     // Nothing out at all: the study has no more work for runners.
-    return { grant: null, retry_after_s: leases.retryAfterSeconds(this.store.earliestLeaseExpiry(), now) };
+    return {
+      grant: null,
+      retry_after_s: leases.retryAfterSeconds(this.store.earliestLeaseExpiry(), now),
+    };
   }
 
   /** Extend a lease by lease_seconds from now. */
@@ -205,7 +245,10 @@ export class StudyCoordinator extends DurableObject<Env> {
   async run(): Promise<StudyView> {
     const config = this.requireConfig();
     if (config.executor.kind !== 'edge') {
-      throw new CoordinatorError('conflict', `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`);
+      throw new CoordinatorError(
+        'conflict',
+        `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`,
+      );
     }
     this.edge.start();
     this.expireLeases(Date.now());
@@ -215,7 +258,12 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** One intermediate value: the pruner judges the trial at its latest step. */
-  async report(number: number, step: number, value: number, caller: Caller = {}): Promise<{ should_prune: boolean }> {
+  async report(
+    number: number,
+    step: number,
+    value: number,
+    caller: Caller = {},
+  ): Promise<{ should_prune: boolean }> {
     return this.record(number, [{ step, value }], caller, false);
   }
 
@@ -225,7 +273,11 @@ export class StudyCoordinator extends DurableObject<Env> {
    * The pruner judges the trial at each step of the batch on its values up to that step, as
    * single reports in step order would have been: prune when any says so.
    */
-  async reportBatch(number: number, points: Point[], caller: Caller = {}): Promise<{ should_prune: boolean }> {
+  async reportBatch(
+    number: number,
+    points: Point[],
+    caller: Caller = {},
+  ): Promise<{ should_prune: boolean }> {
     return this.record(number, points, caller, true);
   }
 
@@ -240,24 +292,46 @@ export class StudyCoordinator extends DurableObject<Env> {
     const fingerprint = canonicalJson(result ? tellForm(result) : body);
     if (row.tell !== null) {
       if (row.tell === fingerprint) return trialView(config.id, row);
-      throw new CoordinatorError('conflict', `trial ${number} was already told ${row.tell}; a different tell is refused`);
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} was already told ${row.tell}; a different tell is refused`,
+      );
     }
     if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
-      throw new CoordinatorError('conflict', `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`);
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,
+      );
     }
     if (leased) {
       // A late tell whose lease expired is still taken while nobody else holds the trial.
       leases.checkLease(row, caller.lease_token!, true);
     } else if (row.state === 'waiting') {
-      throw new CoordinatorError('conflict', `trial ${number} is waiting: ask for it before telling its result`);
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} is waiting: ask for it before telling its result`,
+      );
     }
     if (result) this.checkConstraintsCount(result);
     const state: TrialState = result ? 'complete' : (body.state as TrialState);
     const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
     const before = this.store.snapshot(config);
-    this.store.finish(number, state, result ?? { value: null, values: null, constraints: null }, error, Date.now(), fingerprint);
+    this.store.finish(
+      number,
+      state,
+      result ?? { value: null, values: null, constraints: null },
+      error,
+      Date.now(),
+      fingerprint,
+    );
     // A finished trial makes new work available only when it frees one of max_parallel's slots.
-    await this.commit({ trials: [number], lrRound: true, study: true, events: { before, changed: [number] }, notice: leased && leases.finishFreesSlot(config) });
+    await this.commit({
+      trials: [number],
+      lrRound: true,
+      study: true,
+      events: { before, changed: [number] },
+      notice: leased && leases.finishFreesSlot(config),
+    });
     if (leased) {
       if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
       await this.scheduleAlarm();
@@ -314,19 +388,35 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (c.events) {
       const after = this.store.snapshot(config);
       const best = after.best === null ? undefined : this.store.row(after.best);
-      const found = detectEvents(config, c.events.before, after, c.events.changed.map((n) => this.store.row(n)), best, this.store.count());
-      for (const e of found) this.outbox.enqueue('event', this.store.insertEvent(e.type, e.data, Date.now()));
+      const found = detectEvents(
+        config,
+        c.events.before,
+        after,
+        c.events.changed.map((n) => this.store.row(n)),
+        best,
+        this.store.count(),
+      );
+      for (const e of found)
+        this.outbox.enqueue('event', this.store.insertEvent(e.type, e.data, Date.now()));
     }
     if ((c.trials?.length ?? 0) > 0 || c.study || c.events) this.ctx.waitUntil(this.flush());
     if (c.notice) this.dispatch.note(this.store.config);
     return c.alarm ? this.scheduleAlarm() : Promise.resolve();
   }
 
-  private async record(number: number, points: readonly Point[], caller: Caller, batch: boolean): Promise<{ should_prune: boolean }> {
+  private async record(
+    number: number,
+    points: readonly Point[],
+    caller: Caller,
+    batch: boolean,
+  ): Promise<{ should_prune: boolean }> {
     const config = this.requireConfig();
     const n = directionsOf(config).length;
     if (n > 1) {
-      throw new CoordinatorError('conflict', `study ${config.id} has ${n} objectives: intermediate values are for single-objective studies (as in Optuna, whose pruners judge one objective); tell the trial's values when it ends`);
+      throw new CoordinatorError(
+        'conflict',
+        `study ${config.id} has ${n} objectives: intermediate values are for single-objective studies (as in Optuna, whose pruners judge one objective); tell the trial's values when it ends`,
+      );
     }
     const leased = leases.authorizeLease(config, caller);
     if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
@@ -335,9 +425,13 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (row.state !== 'running') {
       // A late or repeated report after the trial ended: answer, change nothing.
       const held = new Map(intermediate.map((p) => [p.step, p.value]));
-      if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value)) return { should_prune: row.state === 'pruned' };
+      if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value))
+        return { should_prune: row.state === 'pruned' };
       if (leased) leases.checkLease(row, caller.lease_token!, false);
-      throw new CoordinatorError('conflict', `trial ${number} is ${row.state}; reports are taken while it runs`);
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} is ${row.state}; reports are taken while it runs`,
+      );
     }
     if (leased) {
       leases.checkLease(row, caller.lease_token!, false);
@@ -356,7 +450,15 @@ export class StudyCoordinator extends DurableObject<Env> {
     const trials = this.store.frozen();
     const trial = trials.find((t) => t.number === number)!;
     const ctx = { trial, trials, direction: config.direction as Direction };
-    return { should_prune: batch ? prunesAtAnyStep(pruner, ctx, points.map((p) => p.step)) : pruner.shouldPrune(ctx) };
+    return {
+      should_prune: batch
+        ? prunesAtAnyStep(
+            pruner,
+            ctx,
+            points.map((p) => p.step),
+          )
+        : pruner.shouldPrune(ctx),
+    };
   }
 
   /**
@@ -373,7 +475,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     }
     const number = this.store.count();
     if (config.max_trials !== null && number >= config.max_trials) {
-      if (throwIfNone) throw new CoordinatorError('conflict', `the study has reached max_trials (${config.max_trials})`);
+      if (throwIfNone)
+        throw new CoordinatorError(
+          'conflict',
+          `the study has reached max_trials (${config.max_trials})`,
+        );
       return null;
     }
     const sampler = makeSampler(config.sampler.name, config.sampler);
@@ -396,7 +502,11 @@ export class StudyCoordinator extends DurableObject<Env> {
       params = sampler.sample(ctx);
     } catch (err) {
       if (!(err instanceof GridExhaustedError)) throw err;
-      if (throwIfNone) throw new CoordinatorError('conflict', 'the grid is exhausted: every combination of the space has been asked');
+      if (throwIfNone)
+        throw new CoordinatorError(
+          'conflict',
+          'the grid is exhausted: every combination of the space has been asked',
+        );
       return null;
     }
     this.store.insertRunning(number, params, now, proposer);
@@ -405,14 +515,31 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Start a trial under a new lease, unless the bound on leases at once is reached or nothing is left. */
-  private grantLease(config: StudyConfig, executor: leases.LeasedExecutor, now: number, runner: string | null): LeaseGrant | null {
+  private grantLease(
+    config: StudyConfig,
+    executor: leases.LeasedExecutor,
+    now: number,
+    runner: string | null,
+  ): LeaseGrant | null {
     if (!leases.hasLeaseSlot(executor, this.store.runningCount())) return null;
     const number = this.startTrial(config, now, false);
     if (number === null) return null;
-    this.store.setLease(number, `lease_${randomBase64Url(18)}`, leases.leaseExpiry(executor, now), runner);
+    this.store.setLease(
+      number,
+      `lease_${randomBase64Url(18)}`,
+      leases.leaseExpiry(executor, now),
+      runner,
+    );
     const row = this.store.row(number)!;
     return {
-      study: { id: config.id, name: config.name, metric: config.metric, direction: config.direction, metrics: metricsOf(config), directions: directionsOf(config) },
+      study: {
+        id: config.id,
+        name: config.name,
+        metric: config.metric,
+        direction: config.direction,
+        metrics: metricsOf(config),
+        directions: directionsOf(config),
+      },
       trial: trialView(config.id, row),
       lease: leases.leaseView(executor, row),
     };
@@ -430,7 +557,13 @@ export class StudyCoordinator extends DurableObject<Env> {
     }
     if (expired.length === 0) return false;
     const changed = expired.map((d) => d.number);
-    void this.commit({ trials: changed, lrRound: true, study: true, events: { before, changed }, notice: true });
+    void this.commit({
+      trials: changed,
+      lrRound: true,
+      study: true,
+      events: { before, changed },
+      notice: true,
+    });
     return true;
   }
 
@@ -441,7 +574,13 @@ export class StudyCoordinator extends DurableObject<Env> {
    */
   private extendLrRound(config: StudyConfig): void {
     if (!lrRoundEnded(config, this.store.finished())) return;
-    const trials = this.store.rows().map((r) => ({ params: JSON.parse(r.params) as Params, state: r.state, value: r.value, intermediate: JSON.parse(r.intermediate) as Point[], error: r.error }));
+    const trials = this.store.rows().map((r) => ({
+      params: JSON.parse(r.params) as Params,
+      state: r.state,
+      value: r.value,
+      intermediate: JSON.parse(r.intermediate) as Point[],
+      error: r.error,
+    }));
     const fresh = lrsPastEdge(config, trials);
     for (const params of extendRound(config, fresh)) {
       const number = this.store.count();
@@ -469,7 +608,12 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   /** Set the alarm to the earliest of: a lease expiry, a D1 flush retry, a job notice, an edge retry. */
   private async scheduleAlarm(): Promise<void> {
-    const times = [this.store.earliestLeaseExpiry(), ...this.outbox.retryTimes(), this.dispatch.dueAt(), this.edge.retryAt()].filter((t): t is number => t !== null);
+    const times = [
+      this.store.earliestLeaseExpiry(),
+      ...this.outbox.retryTimes(),
+      this.dispatch.dueAt(),
+      this.edge.retryAt(),
+    ].filter((t): t is number => t !== null);
     if (times.length === 0) return;
     const next = Math.min(...times);
     const current = await this.ctx.storage.getAlarm();
@@ -480,7 +624,9 @@ export class StudyCoordinator extends DurableObject<Env> {
     const config = this.requireConfig();
     const { executor } = config;
     return this.store.studyView(config, {
-      ...(executor.kind === 'runner' && executor.dispatch_url ? { dispatch: this.dispatch.status() } : {}),
+      ...(executor.kind === 'runner' && executor.dispatch_url
+        ? { dispatch: this.dispatch.status() }
+        : {}),
       storage: this.outbox.status(),
     });
   }
@@ -496,14 +642,22 @@ export class StudyCoordinator extends DurableObject<Env> {
     const b = body as { value?: number; values?: number[]; constraints?: number[] };
     const names = metricsOf(config).join(', ');
     if (b.value !== undefined && n > 1) {
-      throw new CoordinatorError('invalid', `value: study ${config.id} has ${n} objectives (${names}): tell "values" with ${n} numbers, one per direction`);
+      throw new CoordinatorError(
+        'invalid',
+        `value: study ${config.id} has ${n} objectives (${names}): tell "values" with ${n} numbers, one per direction`,
+      );
     }
     const values = b.values ?? [b.value!];
     if (values.length !== n) {
-      throw new CoordinatorError('invalid', `values: ${values.length} value${values.length === 1 ? '' : 's'} for ${n} objective${n === 1 ? '' : 's'} (${names}): send one per direction`);
+      throw new CoordinatorError(
+        'invalid',
+        `values: ${values.length} value${values.length === 1 ? '' : 's'} for ${n} objective${n === 1 ? '' : 's'} (${names}): send one per direction`,
+      );
     }
     const constraints = b.constraints ?? null;
-    return n > 1 ? { value: null, values, constraints } : { value: values[0], values: null, constraints };
+    return n > 1
+      ? { value: null, values, constraints }
+      : { value: values[0], values: null, constraints };
   }
 
   /** A new result gives as many constraints as the study's first tell with constraints did (checked after the repeat rule). */
@@ -528,7 +682,11 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   private requireTrial(number: number): TrialRow {
     const row = this.store.row(number);
-    if (!row) throw new CoordinatorError('not_found', `study ${this.store.config?.id} has no trial ${number}`);
+    if (!row)
+      throw new CoordinatorError(
+        'not_found',
+        `study ${this.store.config?.id} has no trial ${number}`,
+      );
     return row;
   }
 }

@@ -13,8 +13,14 @@ export async function insertTemplate(d1: D1Database, row: TemplateRow): Promise<
   await database(d1).insert(schema.templates).values(row);
 }
 
-export async function findTemplate(d1: D1Database, projectId: string, id: string): Promise<TemplateRow | undefined> {
-  return database(d1).query.templates.findFirst({ where: and(eq(schema.templates.id, id), eq(schema.templates.projectId, projectId)) });
+export async function findTemplate(
+  d1: D1Database,
+  projectId: string,
+  id: string,
+): Promise<TemplateRow | undefined> {
+  return database(d1).query.templates.findFirst({
+    where: and(eq(schema.templates.id, id), eq(schema.templates.projectId, projectId)),
+  });
 }
 
 export async function insertTrigger(d1: D1Database, row: TriggerRow): Promise<void> {
@@ -26,43 +32,84 @@ export async function findTriggerById(d1: D1Database, id: string): Promise<Trigg
   return database(d1).query.triggers.findFirst({ where: eq(schema.triggers.id, id) });
 }
 
-export async function findTrigger(d1: D1Database, projectId: string, id: string): Promise<TriggerRow | undefined> {
-  return database(d1).query.triggers.findFirst({ where: and(eq(schema.triggers.id, id), eq(schema.triggers.projectId, projectId)) });
+export async function findTrigger(
+  d1: D1Database,
+  projectId: string,
+  id: string,
+): Promise<TriggerRow | undefined> {
+  return database(d1).query.triggers.findFirst({
+    where: and(eq(schema.triggers.id, id), eq(schema.triggers.projectId, projectId)),
+  });
 }
 
-export async function findHookDelivery(d1: D1Database, triggerId: string, deliveryId: string): Promise<HookDeliveryRow | undefined> {
+export async function findHookDelivery(
+  d1: D1Database,
+  triggerId: string,
+  deliveryId: string,
+): Promise<HookDeliveryRow | undefined> {
   return database(d1).query.hookDeliveries.findFirst({
-    where: and(eq(schema.hookDeliveries.triggerId, triggerId), eq(schema.hookDeliveries.deliveryId, deliveryId)),
+    where: and(
+      eq(schema.hookDeliveries.triggerId, triggerId),
+      eq(schema.hookDeliveries.deliveryId, deliveryId),
+    ),
   });
 }
 
 /** Record a delivery; false when one with the same id was recorded first. */
 export async function insertHookDelivery(d1: D1Database, row: HookDeliveryRow): Promise<boolean> {
-  const r = await database(d1).insert(schema.hookDeliveries).values(row).onConflictDoNothing().returning({ id: schema.hookDeliveries.deliveryId });
+  const r = await database(d1)
+    .insert(schema.hookDeliveries)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ id: schema.hookDeliveries.deliveryId });
   return r.length > 0;
 }
 
-export async function updateHookDelivery(d1: D1Database, triggerId: string, deliveryId: string, set: Partial<HookDeliveryRow>): Promise<void> {
+export async function updateHookDelivery(
+  d1: D1Database,
+  triggerId: string,
+  deliveryId: string,
+  set: Partial<HookDeliveryRow>,
+): Promise<void> {
   await database(d1)
     .update(schema.hookDeliveries)
     .set(set)
-    .where(and(eq(schema.hookDeliveries.triggerId, triggerId), eq(schema.hookDeliveries.deliveryId, deliveryId)));
+    .where(
+      and(
+        eq(schema.hookDeliveries.triggerId, triggerId),
+        eq(schema.hookDeliveries.deliveryId, deliveryId),
+      ),
+    );
 }
 
 export async function insertSubscription(d1: D1Database, row: SubscriptionRow): Promise<void> {
   await database(d1).insert(schema.subscriptions).values(row);
 }
 
-export async function findSubscription(d1: D1Database, id: string): Promise<SubscriptionRow | undefined> {
+export async function findSubscription(
+  d1: D1Database,
+  id: string,
+): Promise<SubscriptionRow | undefined> {
   return database(d1).query.subscriptions.findFirst({ where: eq(schema.subscriptions.id, id) });
 }
 
-export async function listSubscriptions(d1: D1Database, projectId: string): Promise<SubscriptionRow[]> {
-  return database(d1).select().from(schema.subscriptions).where(eq(schema.subscriptions.projectId, projectId)).orderBy(desc(schema.subscriptions.createdAt));
+export async function listSubscriptions(
+  d1: D1Database,
+  projectId: string,
+): Promise<SubscriptionRow[]> {
+  return database(d1)
+    .select()
+    .from(schema.subscriptions)
+    .where(eq(schema.subscriptions.projectId, projectId))
+    .orderBy(desc(schema.subscriptions.createdAt));
 }
 
 /** Active subscriptions that want `event` for this study (its own, or the project's). */
-export async function matchingSubscriptions(d1: D1Database, projectId: string, studyId: string): Promise<SubscriptionRow[]> {
+export async function matchingSubscriptions(
+  d1: D1Database,
+  projectId: string,
+  studyId: string,
+): Promise<SubscriptionRow[]> {
   return database(d1)
     .select()
     .from(schema.subscriptions)
@@ -75,15 +122,26 @@ export async function matchingSubscriptions(d1: D1Database, projectId: string, s
     );
 }
 
-export async function updateSubscription(d1: D1Database, id: string, set: Partial<SubscriptionRow>): Promise<void> {
+export async function updateSubscription(
+  d1: D1Database,
+  id: string,
+  set: Partial<SubscriptionRow>,
+): Promise<void> {
   await database(d1).update(schema.subscriptions).set(set).where(eq(schema.subscriptions.id, id));
 }
 
-export async function insertAttempt(d1: D1Database, row: Omit<NotificationAttemptRow, 'id'>): Promise<void> {
+export async function insertAttempt(
+  d1: D1Database,
+  row: Omit<NotificationAttemptRow, 'id'>,
+): Promise<void> {
   await database(d1).insert(schema.notificationAttempts).values(row);
 }
 
-export async function listAttempts(d1: D1Database, subscriptionId: string, limit = 100): Promise<NotificationAttemptRow[]> {
+export async function listAttempts(
+  d1: D1Database,
+  subscriptionId: string,
+  limit = 100,
+): Promise<NotificationAttemptRow[]> {
   return database(d1)
     .select()
     .from(schema.notificationAttempts)

@@ -17,7 +17,8 @@ export interface Synced {
   count: number;
 }
 
-export type IntermediateWrite = { mode: 'append'; points: Point[] } | { mode: 'replace'; points: Point[] };
+export type IntermediateWrite =
+  { mode: 'append'; points: Point[] } | { mode: 'replace'; points: Point[] };
 
 export function intermediateWrite(points: Point[], synced: Synced | null): IntermediateWrite {
   if (synced === null) return { mode: 'replace', points };

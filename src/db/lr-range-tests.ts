@@ -6,12 +6,19 @@ import * as schema from './schema';
 export type StoredRangeTest = typeof schema.lrRangeTests.$inferSelect;
 export type NewRangeTest = typeof schema.lrRangeTests.$inferInsert;
 
-
-export async function findRangeTestByKey(d1: D1Database, cacheKey: string): Promise<StoredRangeTest | undefined> {
-  return database(d1).query.lrRangeTests.findFirst({ where: eq(schema.lrRangeTests.cacheKey, cacheKey) });
+export async function findRangeTestByKey(
+  d1: D1Database,
+  cacheKey: string,
+): Promise<StoredRangeTest | undefined> {
+  return database(d1).query.lrRangeTests.findFirst({
+    where: eq(schema.lrRangeTests.cacheKey, cacheKey),
+  });
 }
 
-export async function findRangeTestById(d1: D1Database, id: string): Promise<StoredRangeTest | undefined> {
+export async function findRangeTestById(
+  d1: D1Database,
+  id: string,
+): Promise<StoredRangeTest | undefined> {
   return database(d1).query.lrRangeTests.findFirst({ where: eq(schema.lrRangeTests.id, id) });
 }
 
@@ -33,7 +40,12 @@ export async function insertRangeTest(d1: D1Database, row: NewRangeTest): Promis
  * the last id of the previous page. Summaries only: what ran and what it
  * suggests, read from the stored request and result, not the curves.
  */
-export async function listRangeTests(d1: D1Database, projectId: string, cursor: string | undefined, limit: number) {
+export async function listRangeTests(
+  d1: D1Database,
+  projectId: string,
+  cursor: string | undefined,
+  limit: number,
+) {
   const t = schema.lrRangeTests;
   const fromRequest = <T>(path: string) => sql<T | null>`json_extract(${t.request}, ${path})`;
   const fromResult = <T>(path: string) => sql<T | null>`json_extract(${t.result}, ${path})`;
@@ -49,8 +61,12 @@ export async function listRangeTests(d1: D1Database, projectId: string, cursor: 
       curveModel: fromRequest<string>('$.model.name'),
       probeModel: fromRequest<string>('$.probe.model.kind'),
       probeHidden: fromRequest<string>('$.probe.model.hidden'),
-      probeData: sql<string | null>`coalesce(json_extract(${t.request}, '$.probe.data.name'), json_extract(${t.request}, '$.probe.data.kind'))`,
-      optimizer: sql<string | null>`coalesce(json_extract(${t.request}, '$.optimizer.name'), json_extract(${t.request}, '$.probe.optimizer.name'))`,
+      probeData: sql<
+        string | null
+      >`coalesce(json_extract(${t.request}, '$.probe.data.name'), json_extract(${t.request}, '$.probe.data.kind'))`,
+      optimizer: sql<
+        string | null
+      >`coalesce(json_extract(${t.request}, '$.optimizer.name'), json_extract(${t.request}, '$.probe.optimizer.name'))`,
     })
     .from(t)
     .where(and(eq(t.projectId, projectId), cursor ? lt(t.id, cursor) : undefined))

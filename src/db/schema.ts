@@ -68,9 +68,13 @@ export const studies = sqliteTable('studies', {
 export const trials = sqliteTable(
   'trials',
   {
-    studyId: text('study_id').notNull().references(() => studies.id),
+    studyId: text('study_id')
+      .notNull()
+      .references(() => studies.id),
     number: integer('number').notNull(),
-    state: text('state', { enum: ['waiting', 'running', 'complete', 'pruned', 'failed'] }).notNull(),
+    state: text('state', {
+      enum: ['waiting', 'running', 'complete', 'pruned', 'failed'],
+    }).notNull(),
     value: real('value'),
     /** A complete trial's objective values (JSON array, one per direction; [value] with one objective). */
     values: text('values', { mode: 'json' }).$type<number[]>(),

@@ -33,7 +33,11 @@ export const D1_MAX_STATEMENT_BYTES = 48 * 1024;
  * D1_MAX_STATEMENT_BYTES of data each. A single row over the byte bound
  * goes alone (the API bounds free-form fields, so no row gets near D1's limits).
  */
-export function chunkRows<T extends object>(rows: T[], maxParams = D1_MAX_BOUND_PARAMS, maxBytes = D1_MAX_STATEMENT_BYTES): T[][] {
+export function chunkRows<T extends object>(
+  rows: T[],
+  maxParams = D1_MAX_BOUND_PARAMS,
+  maxBytes = D1_MAX_STATEMENT_BYTES,
+): T[][] {
   const chunks: T[][] = [];
   let chunk: T[] = [];
   let params = 0;
@@ -57,7 +61,10 @@ export function chunkRows<T extends object>(rows: T[], maxParams = D1_MAX_BOUND_
 
 export async function upsertStudy(d1: D1Database, row: StudyRow): Promise<void> {
   const { id: _id, createdAt: _created, ...set } = row;
-  await database(d1).insert(schema.studies).values(row).onConflictDoUpdate({ target: schema.studies.id, set });
+  await database(d1)
+    .insert(schema.studies)
+    .values(row)
+    .onConflictDoUpdate({ target: schema.studies.id, set });
 }
 
 /**
@@ -69,8 +76,14 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
   if (records.length === 0) return;
   const db = database(d1);
   const statements = records.flatMap((t) => {
-    const key = and(eq(schema.trialParams.studyId, t.studyId), eq(schema.trialParams.number, t.number));
-    const ikey = and(eq(schema.trialIntermediate.studyId, t.studyId), eq(schema.trialIntermediate.number, t.number));
+    const key = and(
+      eq(schema.trialParams.studyId, t.studyId),
+      eq(schema.trialParams.number, t.number),
+    );
+    const ikey = and(
+      eq(schema.trialIntermediate.studyId, t.studyId),
+      eq(schema.trialIntermediate.number, t.number),
+    );
     const row = {
       studyId: t.studyId,
       number: t.number,
@@ -84,15 +97,30 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
       completedAt: t.completedAt,
     };
     const { studyId: _s, number: _n, ...set } = row;
-    const params = Object.entries(t.params).map(([name, value]) => ({ studyId: t.studyId, number: t.number, name, value }));
-    const inter = t.intermediate.map((p) => ({ studyId: t.studyId, number: t.number, step: p.step, value: p.value }));
+    const params = Object.entries(t.params).map(([name, value]) => ({
+      studyId: t.studyId,
+      number: t.number,
+      name,
+      value,
+    }));
+    const inter = t.intermediate.map((p) => ({
+      studyId: t.studyId,
+      number: t.number,
+      step: p.step,
+      value: p.value,
+    }));
     return [
-      db.insert(schema.trials).values(row).onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
+      db
+        .insert(schema.trials)
+        .values(row)
+        .onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
       db.delete(schema.trialParams).where(key),
       ...(t.intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
       ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
       // Appending is idempotent: a step D1 already has is left as it is (its value cannot change).
-      ...chunkRows(inter).map((rows) => db.insert(schema.trialIntermediate).values(rows).onConflictDoNothing()),
+      ...chunkRows(inter).map((rows) =>
+        db.insert(schema.trialIntermediate).values(rows).onConflictDoNothing(),
+      ),
     ];
   });
   const [first, ...rest] = statements;
@@ -100,12 +128,22 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
 }
 
 /** Studies newest first; `cursor` is the last id of the previous page. */
-export async function listStudies(d1: D1Database, projectId: string, cursor: string | undefined, limit: number) {
+export async function listStudies(
+  d1: D1Database,
+  projectId: string,
+  cursor: string | undefined,
+  limit: number,
+) {
   const db = database(d1);
   return db
     .select()
     .from(schema.studies)
-    .where(and(eq(schema.studies.projectId, projectId), cursor ? lt(schema.studies.id, cursor) : undefined))
+    .where(
+      and(
+        eq(schema.studies.projectId, projectId),
+        cursor ? lt(schema.studies.id, cursor) : undefined,
+      ),
+    )
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
@@ -116,14 +154,25 @@ export async function listStudies(d1: D1Database, projectId: string, cursor: str
  * than SQLite's 1000 levels is "malformed"). CASE is evaluated lazily, unlike
  * the terms of a WHERE, which SQLite may evaluate in any order.
  */
-const safeJsonExtract = (column: string, path: string) => `CASE WHEN json_valid(${column}) THEN json_extract(${column}, '${path}') END`;
+const safeJsonExtract = (column: string, path: string) =>
+  `CASE WHEN json_valid(${column}) THEN json_extract(${column}, '${path}') END`;
 
 /** Running studies whose trials runners lease, newest first (ids only). */
-export async function listRunnerStudies(d1: D1Database, projectId: string, limit: number): Promise<{ id: string }[]> {
+export async function listRunnerStudies(
+  d1: D1Database,
+  projectId: string,
+  limit: number,
+): Promise<{ id: string }[]> {
   return database(d1)
     .select({ id: schema.studies.id })
     .from(schema.studies)
-    .where(and(eq(schema.studies.projectId, projectId), eq(schema.studies.state, 'running'), sql`CASE WHEN json_valid(${schema.studies.config}) THEN json_extract(${schema.studies.config}, '$.executor.kind') END = 'runner'`))
+    .where(
+      and(
+        eq(schema.studies.projectId, projectId),
+        eq(schema.studies.state, 'running'),
+        sql`CASE WHEN json_valid(${schema.studies.config}) THEN json_extract(${schema.studies.config}, '$.executor.kind') END = 'runner'`,
+      ),
+    )
     .orderBy(desc(schema.studies.id))
     .limit(limit);
 }
@@ -151,8 +200,18 @@ export async function findLrEvidence(
         ORDER BY s.id DESC LIMIT ?`,
     )
     .bind(projectId, optimizer, limit)
-    .all<{ study_id: string; lr: string; batch_size: string | number | null; family: string | null }>();
+    .all<{
+      study_id: string;
+      lr: string;
+      batch_size: string | number | null;
+      family: string | null;
+    }>();
   return rows.results
-    .map((r) => ({ studyId: r.study_id, lr: Number(JSON.parse(String(r.lr))), batchSize: r.batch_size === null ? null : Number(r.batch_size), family: r.family }))
+    .map((r) => ({
+      studyId: r.study_id,
+      lr: Number(JSON.parse(String(r.lr))),
+      batchSize: r.batch_size === null ? null : Number(r.batch_size),
+      family: r.family,
+    }))
     .filter((r) => Number.isFinite(r.lr) && r.lr > 0);
 }

@@ -57,7 +57,15 @@ export function readConfig(env: ConfigVars): Config {
     },
     maxBodyBytes: positive(env.MAX_BODY_BYTES, CONFIG_DEFAULTS.MAX_BODY_BYTES),
     rateLimitPerMinute: positive(env.RATE_LIMIT_PER_MINUTE, CONFIG_DEFAULTS.RATE_LIMIT_PER_MINUTE),
-    notifyDisableAfter: positive(env.NOTIFY_DISABLE_AFTER, CONFIG_DEFAULTS.NOTIFY_DISABLE_AFTER, true),
-    secrets: { adminToken: env.STRIDE_ADMIN_TOKEN, devKey: env.STRIDE_DEV_KEY, runnerKey: env.STRIDE_RUNNER_KEY },
+    notifyDisableAfter: positive(
+      env.NOTIFY_DISABLE_AFTER,
+      CONFIG_DEFAULTS.NOTIFY_DISABLE_AFTER,
+      true,
+    ),
+    secrets: {
+      adminToken: env.STRIDE_ADMIN_TOKEN,
+      devKey: env.STRIDE_DEV_KEY,
+      runnerKey: env.STRIDE_RUNNER_KEY,
+    },
   };
 }

@@ -12,7 +12,9 @@ export function canonicalJson(value: unknown): string {
 
 /** Bytes as lowercase hex, two digits each. */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
 }
 
 /** SHA-256 of `text` (UTF-8), hex. */
@@ -23,6 +25,12 @@ export async function sha256Hex(text: string): Promise<string> {
 /** Hex HMAC-SHA256 of `message` under `secret` (the signature of a job notice). */
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    enc.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   return toHex(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
 }

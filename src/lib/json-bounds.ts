@@ -34,22 +34,37 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 }
 
 /** The refinement: `schema`, with its value at most `depth` levels deep and `bytes` bytes of JSON. */
-export function boundedJson<T extends z.ZodType>(schema: T, bounds: { depth?: number; bytes?: number } = {}): T {
+export function boundedJson<T extends z.ZodType>(
+  schema: T,
+  bounds: { depth?: number; bytes?: number } = {},
+): T {
   const depth = bounds.depth ?? MAX_JSON_DEPTH;
   const bytes = bounds.bytes ?? MAX_JSON_BYTES;
   return schema.superRefine((value, ctx) => {
     if (nestsDeeperThan(value, depth)) {
-      ctx.addIssue({ code: 'custom', message: `nested deeper than ${depth} levels`, params: { status: 422 } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `nested deeper than ${depth} levels`,
+        params: { status: 422 },
+      });
       return;
     }
     const size = new TextEncoder().encode(JSON.stringify(value) ?? '').length;
     if (size > bytes) {
-      ctx.addIssue({ code: 'custom', message: `${size} bytes of JSON, over the limit of ${bytes}`, params: { status: 413 } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${size} bytes of JSON, over the limit of ${bytes}`,
+        params: { status: 413 },
+      });
     }
   }) as unknown as T;
 }
 
 /** 413 when a validation error holds a size bound's issue, else 422. */
 export function boundsStatus(error: z.ZodError): 413 | 422 {
-  return error.issues.some((i) => i.code === 'custom' && (i as { params?: { status?: number } }).params?.status === 413) ? 413 : 422;
+  return error.issues.some(
+    (i) => i.code === 'custom' && (i as { params?: { status?: number } }).params?.status === 413,
+  )
+    ? 413
+    : 422;
 }

@@ -89,7 +89,10 @@ function installPlatform(): void {
     fetch: (path: string, init?: RequestInit) => {
       const module = MODULE_URLS[path];
       if (module) {
-        return Promise.resolve({ ok: true, arrayBuffer: async () => module } as unknown as Response);
+        return Promise.resolve({
+          ok: true,
+          arrayBuffer: async () => module,
+        } as unknown as Response);
       }
       return fetch(path, init);
     },
@@ -97,7 +100,10 @@ function installPlatform(): void {
     encode: (text: string) => encoder.encode(text),
     decode: (bytes: Uint8Array, encoding: string) => new TextDecoder(encoding).decode(bytes),
     isTypedArray: (a: unknown): a is Float32Array | Int32Array | Uint8Array | Uint8ClampedArray =>
-      a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint8Array || a instanceof Uint8ClampedArray,
+      a instanceof Float32Array ||
+      a instanceof Int32Array ||
+      a instanceof Uint8Array ||
+      a instanceof Uint8ClampedArray,
   });
 }
 
@@ -112,10 +118,12 @@ function patchInstantiate(): () => void {
   const original = wasm.instantiate;
   wasm.instantiate = (source: unknown, imports?: unknown) => {
     if (source instanceof WebAssembly.Module) {
-      return (original.call(WebAssembly, source, imports) as Promise<WebAssembly.Instance>).then((instance) => ({
-        instance,
-        module: source,
-      }));
+      return (original.call(WebAssembly, source, imports) as Promise<WebAssembly.Instance>).then(
+        (instance) => ({
+          instance,
+          module: source,
+        }),
+      );
     }
     return original.call(WebAssembly, source, imports);
   };
@@ -124,7 +132,11 @@ function patchInstantiate(): () => void {
   let hidden = false;
   if (proc && 'versions' in proc) {
     try {
-      Object.defineProperty(proc, 'versions', { value: undefined, configurable: true, writable: true });
+      Object.defineProperty(proc, 'versions', {
+        value: undefined,
+        configurable: true,
+        writable: true,
+      });
       hidden = true;
     } catch {
       // Not configurable: the loader will take its Node path and fail; we fall back.

@@ -69,20 +69,26 @@ export function divergenceIndex(smoothed: readonly number[], factor: number): nu
 }
 
 const fmtLr = (lr: number): string => lr.toExponential(2);
-const isOptimizer = (name: string | undefined): name is Optimizer => name !== undefined && Object.hasOwn(DEFAULT_LR, name);
+const isOptimizer = (name: string | undefined): name is Optimizer =>
+  name !== undefined && Object.hasOwn(DEFAULT_LR, name);
 
 /**
  * Analyse a sweep: `lrs[i]` and the loss measured at it, `losses[i]` (NaN or
  * an infinity where it was not finite). `lrs` strictly increasing and positive
  * (the caller validates a posted curve).
  */
-export function analyseSweep(lrs: readonly number[], losses: readonly number[], options: SweepOptions): SweepAnalysis {
+export function analyseSweep(
+  lrs: readonly number[],
+  losses: readonly number[],
+  options: SweepOptions,
+): SweepAnalysis {
   const n = lrs.length;
   const smoothed = smoothLosses(losses, options.smoothing);
   const stop = divergenceIndex(smoothed, options.diverge_factor);
   const read = stop === null ? n : stop + 1;
   const points: CurvePoint[] = [];
-  for (let i = 0; i < read; i++) points.push({ step: i, lr: lrs[i], loss: losses[i], smoothed_loss: smoothed[i] });
+  for (let i = 0; i < read; i++)
+    points.push({ step: i, lr: lrs[i], loss: losses[i], smoothed_loss: smoothed[i] });
   const suggestion = suggestLr(points);
   if (read < n) {
     suggestion.reasons.push(
@@ -92,7 +98,12 @@ export function analyseSweep(lrs: readonly number[], losses: readonly number[], 
   const planned = options.planned_steps ?? n;
   return {
     suggestion,
-    curve: shownPoints(n, stop).map((i) => ({ step: i, lr: lrs[i], loss: finiteOrNull(losses[i]), smoothed_loss: finiteOrNull(smoothed[i]) })),
+    curve: shownPoints(n, stop).map((i) => ({
+      step: i,
+      lr: lrs[i],
+      loss: finiteOrNull(losses[i]),
+      smoothed_loss: finiteOrNull(smoothed[i]),
+    })),
     steps_run: n,
     stopped_early: stop !== null && stop < planned - 1,
     schedule: scheduleAdvice(suggestion, options.optimizer),
@@ -120,7 +131,10 @@ function shownPoints(n: number, stop: number | null): number[] {
  * optimizer's conventional default, capped at max_stable_lr (a default the
  * curve shows unstable is no advice); null without either.
  */
-function scheduleAdvice(suggestion: Suggestion, optimizer: string | undefined): ScheduleAdvice | null {
+function scheduleAdvice(
+  suggestion: Suggestion,
+  optimizer: string | undefined,
+): ScheduleAdvice | null {
   const known = isOptimizer(optimizer) ? optimizer : undefined;
   let peak = suggestion.lr;
   let why: string | null = null;
@@ -136,6 +150,9 @@ function scheduleAdvice(suggestion: Suggestion, optimizer: string | undefined): 
   if (peak === null) return null;
   const advice = adviseSchedule(peak, suggestion, known ?? '');
   if (why) advice.reasoning.unshift(why);
-  if (!known) advice.reasoning.push('optimizer not given: warmup as for SGD (send optimizer.name; adaptive optimizers warm up longer)');
+  if (!known)
+    advice.reasoning.push(
+      'optimizer not given: warmup as for SGD (send optimizer.name; adaptive optimizers warm up longer)',
+    );
   return advice;
 }

@@ -69,7 +69,10 @@ function fail(path: string, message: string, kind: 'invalid' | 'over_budget' = '
 
 export function loadDataset(spec: DataSpec, task: Task): Dataset {
   if (task !== 'classification' && task !== 'regression') {
-    fail('probe.task', `unknown task '${String(task)}' (expected 'classification' or 'regression')`);
+    fail(
+      'probe.task',
+      `unknown task '${String(task)}' (expected 'classification' or 'regression')`,
+    );
   }
   if (spec === null || typeof spec !== 'object') fail('probe.data', 'data must be an object');
   switch (spec.kind) {
@@ -98,12 +101,20 @@ export function loadDataset(spec: DataSpec, task: Task): Dataset {
 export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): Dataset {
   const declared = declaredCells(spec);
   if (declared > maxCells) {
-    fail('probe.data', `the dataset has ${declared} cells, over the edge limit of ${maxCells}: send fewer rows or features`, 'over_budget');
+    fail(
+      'probe.data',
+      `the dataset has ${declared} cells, over the edge limit of ${maxCells}: send fewer rows or features`,
+      'over_budget',
+    );
   }
   const ds = loadDataset(spec, task);
   const cells = dataCells(ds.n, ds.features);
   if (cells > maxCells) {
-    fail('probe.data', `the dataset has ${cells} cells, over the edge limit of ${maxCells}: send fewer rows or columns`, 'over_budget');
+    fail(
+      'probe.data',
+      `the dataset has ${cells} cells, over the edge limit of ${maxCells}: send fewer rows or columns`,
+      'over_budget',
+    );
   }
   return ds;
 }
@@ -117,7 +128,12 @@ export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): 
  * by its largest magnitude, so huge values cannot overflow; a constant column
  * (max == min) becomes 0.
  */
-function standardise(src: Float64Array | Float32Array, n: number, f: number, out: Float32Array): void {
+function standardise(
+  src: Float64Array | Float32Array,
+  n: number,
+  f: number,
+  out: Float32Array,
+): void {
   const min = new Float64Array(f).fill(Infinity);
   const max = new Float64Array(f).fill(-Infinity);
   for (let i = 0, o = 0; i < n; i++, o += f) {
@@ -128,9 +144,11 @@ function standardise(src: Float64Array | Float32Array, n: number, f: number, out
     }
   }
   const scale = new Float64Array(f);
-  for (let j = 0; j < f; j++) scale[j] = max[j] === min[j] ? 0 : 1 / Math.max(Math.abs(min[j]), Math.abs(max[j]));
+  for (let j = 0; j < f; j++)
+    scale[j] = max[j] === min[j] ? 0 : 1 / Math.max(Math.abs(min[j]), Math.abs(max[j]));
   const mean = new Float64Array(f);
-  for (let i = 0, o = 0; i < n; i++, o += f) for (let j = 0; j < f; j++) mean[j] += src[o + j] * scale[j];
+  for (let i = 0, o = 0; i < n; i++, o += f)
+    for (let j = 0; j < f; j++) mean[j] += src[o + j] * scale[j];
   for (let j = 0; j < f; j++) mean[j] /= n;
   const sq = new Float64Array(f);
   for (let i = 0, o = 0; i < n; i++, o += f) {
@@ -142,24 +160,36 @@ function standardise(src: Float64Array | Float32Array, n: number, f: number, out
   const inv = new Float64Array(f);
   for (let j = 0; j < f; j++) inv[j] = scale[j] === 0 || sq[j] === 0 ? 0 : 1 / Math.sqrt(sq[j] / n);
   for (let i = 0, o = 0; i < n; i++, o += f) {
-    for (let j = 0; j < f; j++) out[o + j] = inv[j] === 0 ? 0 : (src[o + j] * scale[j] - mean[j]) * inv[j];
+    for (let j = 0; j < f; j++)
+      out[o + j] = inv[j] === 0 ? 0 : (src[o + j] * scale[j] - mean[j]) * inv[j];
   }
 }
 
 function checkSize(n: number, features: number, path: string): void {
   if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 'over_budget');
-  if (features > MAX_FEATURES) fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
+  if (features > MAX_FEATURES)
+    fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
   if (dataCells(n, features) > MAX_DATA_CELLS) {
-    fail(path, `${n} rows x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`, 'over_budget');
+    fail(
+      path,
+      `${n} rows x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`,
+      'over_budget',
+    );
   }
 }
 
 /** Never hand non-finite values to the trainer. */
 function finish(ds: Dataset): Dataset {
-  for (const [name, arr] of [['x', ds.x], ['y', ds.y]] as const) {
+  for (const [name, arr] of [
+    ['x', ds.x],
+    ['y', ds.y],
+  ] as const) {
     for (let i = 0; i < arr.length; i++) {
       if (!Number.isFinite(arr[i])) {
-        fail('probe.data', `the data produced a non-finite value in ${name} (row ${Math.floor(i / (name === 'x' ? ds.features : 1))}); are some values too large?`);
+        fail(
+          'probe.data',
+          `the data produced a non-finite value in ${name} (row ${Math.floor(i / (name === 'x' ? ds.features : 1))}); are some values too large?`,
+        );
       }
     }
   }
@@ -177,9 +207,17 @@ function regressionTargets(raw: Float64Array | Float32Array): Float32Array {
 
 type Synthetic = Extract<DataSpec, { kind: 'synthetic' }>;
 
-function intParam(value: number | undefined, dflt: number, lo: number, hi: number, path: string, name: string): number {
+function intParam(
+  value: number | undefined,
+  dflt: number,
+  lo: number,
+  hi: number,
+  path: string,
+  name: string,
+): number {
   const v = value ?? dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) fail(path, `${name} must be an integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    fail(path, `${name} must be an integer, got ${String(v)}`);
   if (v < lo || v > hi) fail(path, `${name} must be between ${lo} and ${hi}, got ${v}`);
   return v;
 }
@@ -187,7 +225,10 @@ function intParam(value: number | undefined, dflt: number, lo: number, hi: numbe
 function synthetic(spec: Synthetic, task: Task): Dataset {
   const name = spec.name;
   if (!['blobs', 'moons', 'spirals', 'linear', 'teacher'].includes(name)) {
-    fail('probe.data.name', `unknown synthetic dataset '${String(name)}' (expected blobs, moons, spirals, linear or teacher)`);
+    fail(
+      'probe.data.name',
+      `unknown synthetic dataset '${String(name)}' (expected blobs, moons, spirals, linear or teacher)`,
+    );
   }
   if (task === 'regression' && CLASSIFICATION_ONLY.has(name)) {
     fail(
@@ -196,26 +237,52 @@ function synthetic(spec: Synthetic, task: Task): Dataset {
     );
   }
   const n = intParam(spec.n, SYNTHETIC_DEFAULTS.n, MIN_ROWS, MAX_ROWS, 'probe.data.n', 'n');
-  const f = intParam(spec.features, SYNTHETIC_DEFAULTS.features, 1, MAX_FEATURES, 'probe.data.features', 'features');
+  const f = intParam(
+    spec.features,
+    SYNTHETIC_DEFAULTS.features,
+    1,
+    MAX_FEATURES,
+    'probe.data.features',
+    'features',
+  );
   let classes = 1;
   if (task === 'classification') {
     if (name === 'moons') {
       // Two half-moons: the only valid class count is 2 (an absent `classes` means 2).
       classes = spec.classes ?? 2;
-      if (classes !== 2) fail('probe.data.classes', `'moons' has exactly 2 classes, got classes = ${String(classes)}`);
+      if (classes !== 2)
+        fail(
+          'probe.data.classes',
+          `'moons' has exactly 2 classes, got classes = ${String(classes)}`,
+        );
     } else {
-      classes = intParam(spec.classes, SYNTHETIC_DEFAULTS.classes, MIN_CLASSES, MAX_CLASSES, 'probe.data.classes', 'classes');
+      classes = intParam(
+        spec.classes,
+        SYNTHETIC_DEFAULTS.classes,
+        MIN_CLASSES,
+        MAX_CLASSES,
+        'probe.data.classes',
+        'classes',
+      );
     }
-    if (classes > n) fail('probe.data.classes', `classes (${classes}) cannot be more than n (${n})`);
+    if (classes > n)
+      fail('probe.data.classes', `classes (${classes}) cannot be more than n (${n})`);
   }
   const noise = spec.noise ?? SYNTHETIC_DEFAULTS.noise;
   if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0 || noise > MAX_NOISE) {
-    fail('probe.data.noise', `noise must be a number between 0 and ${MAX_NOISE}, got ${String(noise)}`);
+    fail(
+      'probe.data.noise',
+      `noise must be a number between 0 and ${MAX_NOISE}, got ${String(noise)}`,
+    );
   }
   const seed = spec.seed ?? SYNTHETIC_DEFAULTS.seed;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) fail('probe.data.seed', `seed must be an integer, got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    fail('probe.data.seed', `seed must be an integer, got ${String(seed)}`);
   if ((name === 'moons' || name === 'spirals') && f < 2) {
-    fail('probe.data.features', `'${name}' is two-dimensional: features must be at least 2, got ${f}`);
+    fail(
+      'probe.data.features',
+      `'${name}' is two-dimensional: features must be at least 2, got ${f}`,
+    );
   }
   checkSize(n, f, 'probe.data');
   const ops =
@@ -225,7 +292,11 @@ function synthetic(spec: Synthetic, task: Task): Dataset {
         ? n * TEACHER_HIDDEN * (f + classes)
         : n * f;
   if (ops > MAX_GENERATION_OPS) {
-    fail('probe.data', `generating '${name}' with n = ${n}, features = ${f}, classes = ${classes} is too much work; make it smaller`, 'over_budget');
+    fail(
+      'probe.data',
+      `generating '${name}' with n = ${n}, features = ${f}, classes = ${classes} is too much work; make it smaller`,
+      'over_budget',
+    );
   }
 
   const rng = new Rng(seed);
@@ -476,7 +547,8 @@ function inline(spec: Inline, task: Task): Dataset {
   if (rows.length === 0) fail('probe.data.x', 'x is empty: it needs at least 2 rows');
   if (rows.length < 2) fail('probe.data.x', `x has ${rows.length} row; it needs at least 2`);
   const first = rows[0];
-  if (!Array.isArray(first)) fail('probe.data.x.0', `row must be an array of numbers, got ${describeValue(first)}`);
+  if (!Array.isArray(first))
+    fail('probe.data.x.0', `row must be an array of numbers, got ${describeValue(first)}`);
   const f = first.length;
   if (f < 1) fail('probe.data.x.0', 'row is empty: rows need at least one feature');
   const n = rows.length;
@@ -484,18 +556,25 @@ function inline(spec: Inline, task: Task): Dataset {
   const raw = new Float64Array(n * f);
   for (let i = 0; i < n; i++) {
     const row = rows[i];
-    if (!Array.isArray(row)) fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describeValue(row)}`);
-    if (row.length !== f) fail(`probe.data.x.${i}`, `row has ${row.length} values but row 0 has ${f}; all rows must have the same length`);
+    if (!Array.isArray(row))
+      fail(`probe.data.x.${i}`, `row must be an array of numbers, got ${describeValue(row)}`);
+    if (row.length !== f)
+      fail(
+        `probe.data.x.${i}`,
+        `row has ${row.length} values but row 0 has ${f}; all rows must have the same length`,
+      );
     for (let j = 0; j < f; j++) {
       const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.x.${i}.${j}`, `${describeValue(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        fail(`probe.data.x.${i}.${j}`, `${describeValue(v)} is not a finite number`);
       raw[i * f + j] = v;
     }
   }
 
   const ys = spec.y;
   if (!Array.isArray(ys)) fail('probe.data.y', 'y must be an array of numbers');
-  if (ys.length !== n) fail('probe.data.y', `y has ${ys.length} values but x has ${n} rows; they must match`);
+  if (ys.length !== n)
+    fail('probe.data.y', `y has ${ys.length} values but x has ${n} rows; they must match`);
   const x = new Float32Array(n * f);
   standardise(raw, n, f, x);
 
@@ -505,17 +584,29 @@ function inline(spec: Inline, task: Task): Dataset {
     let minLabel = Infinity;
     for (let i = 0; i < n; i++) {
       const v = ys[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
       if (!Number.isInteger(v)) fail(`probe.data.y.${i}`, `class label ${v} is not an integer`);
-      if (v < 0) fail(`probe.data.y.${i}`, `class label ${v} is negative; labels are class ids 0, 1, 2, ...`);
-      if (v >= MAX_CLASSES) fail(`probe.data.y.${i}`, `class label ${v} is out of range: at most ${MAX_CLASSES} classes (ids 0..${MAX_CLASSES - 1})`);
+      if (v < 0)
+        fail(
+          `probe.data.y.${i}`,
+          `class label ${v} is negative; labels are class ids 0, 1, 2, ...`,
+        );
+      if (v >= MAX_CLASSES)
+        fail(
+          `probe.data.y.${i}`,
+          `class label ${v} is out of range: at most ${MAX_CLASSES} classes (ids 0..${MAX_CLASSES - 1})`,
+        );
       if (v > maxLabel) maxLabel = v;
       if (v < minLabel) minLabel = v;
       y[i] = v;
     }
     const classes = maxLabel + 1;
     if (minLabel === maxLabel) {
-      fail('probe.data.y', `all labels are ${maxLabel}: classification needs rows of at least 2 different classes`);
+      fail(
+        'probe.data.y',
+        `all labels are ${maxLabel}: classification needs rows of at least 2 different classes`,
+      );
     }
     return finish({ x, y, n, features: f, outputs: classes, task });
   }
@@ -523,7 +614,8 @@ function inline(spec: Inline, task: Task): Dataset {
   const yRaw = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = ys[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
     yRaw[i] = v;
   }
   return finish({ x, y: regressionTargets(yRaw), n, features: f, outputs: 1, task });
@@ -542,7 +634,8 @@ function parseNumber(s: string): number {
 
 function cleanCell(s: string): string {
   let t = s.trim();
-  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1).replace(/""/g, '"').trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"'))
+    t = t.slice(1, -1).replace(/""/g, '"').trim();
   return t;
 }
 
@@ -554,8 +647,10 @@ function csv(spec: Csv, task: Task): Dataset {
   const text = spec.text;
   if (typeof text !== 'string') fail('probe.data.text', 'text must be a string');
   const delimiter = spec.delimiter ?? ',';
-  if (typeof delimiter !== 'string' || delimiter.length === 0) fail('probe.data.delimiter', 'delimiter must be a non-empty string');
-  if (delimiter === '"' || /[\r\n]/.test(delimiter)) fail('probe.data.delimiter', `${JSON.stringify(delimiter)} cannot be a delimiter`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0)
+    fail('probe.data.delimiter', 'delimiter must be a non-empty string');
+  if (delimiter === '"' || /[\r\n]/.test(delimiter))
+    fail('probe.data.delimiter', `${JSON.stringify(delimiter)} cannot be a delimiter`);
 
   const lines = text.split(/\r\n|\n|\r/);
   // Line numbers are 1-based physical lines; blank lines (e.g. a trailing newline) are skipped.
@@ -566,27 +661,45 @@ function csv(spec: Csv, task: Task): Dataset {
       break;
     }
   }
-  if (headerLine < 0) fail('probe.data.text', 'the CSV text is empty: it needs a header line and at least 2 rows');
+  if (headerLine < 0)
+    fail('probe.data.text', 'the CSV text is empty: it needs a header line and at least 2 rows');
   const header = lines[headerLine].split(delimiter).map(cleanCell);
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) fail('probe.data.text', `line ${headerLine + 1}: the header names column '${h}' twice`);
+    if (seen.has(h))
+      fail('probe.data.text', `line ${headerLine + 1}: the header names column '${h}' twice`);
     seen.add(h);
   }
   const target = typeof spec.target === 'string' ? spec.target.trim() : spec.target;
   const t = header.indexOf(target);
   if (t < 0) {
-    fail('probe.data.target', `there is no column '${String(spec.target)}'; the columns are: ${header.map((h, j) => columnLabel(h, j)).join(', ')}`);
+    fail(
+      'probe.data.target',
+      `there is no column '${String(spec.target)}'; the columns are: ${header.map((h, j) => columnLabel(h, j)).join(', ')}`,
+    );
   }
   const f = header.length - 1;
-  if (f < 1) fail('probe.data.text', `the only column is the target '${target}': there must be at least one feature column`);
-  if (f > MAX_FEATURES) fail('probe.data.text', `${f} feature columns is over the limit of ${MAX_FEATURES}`, 'over_budget');
+  if (f < 1)
+    fail(
+      'probe.data.text',
+      `the only column is the target '${target}': there must be at least one feature column`,
+    );
+  if (f > MAX_FEATURES)
+    fail(
+      'probe.data.text',
+      `${f} feature columns is over the limit of ${MAX_FEATURES}`,
+      'over_budget',
+    );
 
   // Data lines (index into `lines`), skipping blank ones.
   const dataLines: number[] = [];
   for (let i = headerLine + 1; i < lines.length; i++) if (lines[i].trim() !== '') dataLines.push(i);
   const n = dataLines.length;
-  if (n < 2) fail('probe.data.text', `the CSV has ${n} data row${n === 1 ? '' : 's'} after the header; it needs at least 2`);
+  if (n < 2)
+    fail(
+      'probe.data.text',
+      `the CSV has ${n} data row${n === 1 ? '' : 's'} after the header; it needs at least 2`,
+    );
   checkSize(n, f, 'probe.data.text');
 
   const raw = new Float64Array(n * f);
@@ -595,19 +708,34 @@ function csv(spec: Csv, task: Task): Dataset {
     const lineNo = dataLines[r] + 1;
     const cells = lines[dataLines[r]].split(delimiter);
     if (cells.length !== header.length) {
-      fail('probe.data.text', `line ${lineNo} has ${cells.length} cells but the header has ${header.length}`);
+      fail(
+        'probe.data.text',
+        `line ${lineNo} has ${cells.length} cells but the header has ${header.length}`,
+      );
     }
     let o = r * f;
     for (let j = 0; j < cells.length; j++) {
       const cell = cleanCell(cells[j]);
       if (j === t) {
-        if (cell === '') fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: the target is empty`);
+        if (cell === '')
+          fail(
+            'probe.data.text',
+            `line ${lineNo}, column ${columnLabel(header[j], j)}: the target is empty`,
+          );
         targets[r] = cell;
         continue;
       }
-      if (cell === '') fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: the cell is empty (missing values are not supported)`);
+      if (cell === '')
+        fail(
+          'probe.data.text',
+          `line ${lineNo}, column ${columnLabel(header[j], j)}: the cell is empty (missing values are not supported)`,
+        );
       const v = parseNumber(cell);
-      if (!Number.isFinite(v)) fail('probe.data.text', `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describeValue(cell)} is not a number`);
+      if (!Number.isFinite(v))
+        fail(
+          'probe.data.text',
+          `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describeValue(cell)} is not a number`,
+        );
       raw[o++] = v;
     }
   }
@@ -619,7 +747,10 @@ function csv(spec: Csv, task: Task): Dataset {
     for (let r = 0; r < n; r++) {
       const v = parseNumber(targets[r]);
       if (!Number.isFinite(v)) {
-        fail('probe.data.text', `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`);
+        fail(
+          'probe.data.text',
+          `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`,
+        );
       }
       yRaw[r] = v;
     }
@@ -634,16 +765,30 @@ function csv(spec: Csv, task: Task): Dataset {
   if (allIntegers) (distinct as number[]).sort((p, q) => p - q);
   else (distinct as string[]).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
   if (distinct.length < MIN_CLASSES) {
-    fail('probe.data.text', `column ${columnLabel(header[t], t)} has a single class (${describeValue(distinct[0])}); classification needs at least 2`);
+    fail(
+      'probe.data.text',
+      `column ${columnLabel(header[t], t)} has a single class (${describeValue(distinct[0])}); classification needs at least 2`,
+    );
   }
   if (distinct.length > MAX_CLASSES) {
-    fail('probe.data.text', `column ${columnLabel(header[t], t)} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`);
+    fail(
+      'probe.data.text',
+      `column ${columnLabel(header[t], t)} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`,
+    );
   }
   const id = new Map<string | number, number>();
   distinct.forEach((k, i) => id.set(k, i));
   const y = new Float32Array(n);
   for (let r = 0; r < n; r++) y[r] = id.get(keys[r])!;
-  return finish({ x, y, n, features: f, outputs: distinct.length, task, labels: distinct.map(String) });
+  return finish({
+    x,
+    y,
+    n,
+    features: f,
+    outputs: distinct.length,
+    task,
+    labels: distinct.map(String),
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -667,9 +812,12 @@ export class BatchSampler {
     readonly batchSize: number,
     seed: number,
   ) {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`BatchSampler: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`BatchSampler: n must be a positive integer, got ${n}`);
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
-      throw new RangeError(`BatchSampler: batchSize must be an integer in 1..${n}, got ${batchSize}`);
+      throw new RangeError(
+        `BatchSampler: batchSize must be an integer in 1..${n}, got ${batchSize}`,
+      );
     }
     this.perm = new Int32Array(n);
     for (let i = 0; i < n; i++) this.perm[i] = i;
@@ -691,14 +839,22 @@ export class BatchSampler {
 }
 
 /** Copy the rows `idx` of a dataset into preallocated buffers (xOut: batch * features, yOut: batch). */
-export function gatherBatch(ds: Dataset, idx: Int32Array, xOut: Float32Array, yOut: Float32Array): void {
+export function gatherBatch(
+  ds: Dataset,
+  idx: Int32Array,
+  xOut: Float32Array,
+  yOut: Float32Array,
+): void {
   const b = idx.length;
   const f = ds.features;
-  if (xOut.length < b * f) throw new RangeError(`gatherBatch: xOut holds ${xOut.length} values, needs ${b * f}`);
-  if (yOut.length < b) throw new RangeError(`gatherBatch: yOut holds ${yOut.length} values, needs ${b}`);
+  if (xOut.length < b * f)
+    throw new RangeError(`gatherBatch: xOut holds ${xOut.length} values, needs ${b * f}`);
+  if (yOut.length < b)
+    throw new RangeError(`gatherBatch: yOut holds ${yOut.length} values, needs ${b}`);
   for (let i = 0; i < b; i++) {
     const r = idx[i];
-    if (r < 0 || r >= ds.n) throw new RangeError(`gatherBatch: row ${r} is out of range 0..${ds.n - 1}`);
+    if (r < 0 || r >= ds.n)
+      throw new RangeError(`gatherBatch: row ${r} is out of range 0..${ds.n - 1}`);
     const src = r * f;
     const dst = i * f;
     for (let j = 0; j < f; j++) xOut[dst + j] = ds.x[src + j];

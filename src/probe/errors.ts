@@ -14,7 +14,10 @@ export class ProbeInputError extends DomainError {
   constructor(issues: InputIssue[] | InputIssue, kind: 'invalid' | 'over_budget' = 'invalid') {
     const list = Array.isArray(issues) ? issues : [issues];
     const { detail, issues: listed } = inputErrorInit(list);
-    super(kind, detail, { issues: listed, message: list.map((i) => `${i.path}: ${i.message}`).join('; ') });
+    super(kind, detail, {
+      issues: listed,
+      message: list.map((i) => `${i.path}: ${i.message}`).join('; '),
+    });
     this.name = 'ProbeInputError';
   }
 }

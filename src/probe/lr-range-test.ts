@@ -5,7 +5,14 @@
  * (`./curve`: smoothing, the rules of `./suggest`, schedule advice).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from './data';
+import {
+  loadDataset,
+  BatchSampler,
+  gatherBatch,
+  type DataSpec,
+  type Dataset,
+  type Task,
+} from './data';
 import { Mlp, stepFlops, type Activation } from './mlp';
 import { makeOptimizer, type OptimizerSpec } from './optimizers';
 import { analyseSweep, DivergenceCheck, type SweepAnalysis } from './curve';
@@ -58,7 +65,12 @@ export function sweepLr(range: RangeSpec, i: number): number {
 }
 
 /** Estimated FLOPs of a range test, without loading its data. */
-export function rangeTestFlops(inputs: number, outputs: number, probe: ProbeSpec, range: RangeSpec): number {
+export function rangeTestFlops(
+  inputs: number,
+  outputs: number,
+  probe: ProbeSpec,
+  range: RangeSpec,
+): number {
   return stepFlops({ inputs, hidden: probe.model.hidden, outputs }, probe.batch_size) * range.steps;
 }
 
@@ -100,11 +112,16 @@ export class ProbeRun {
   }
 
   /** Train on the next mini-batch; returns the batch loss before the update. */
-  trainStep(optimizer: ReturnType<typeof makeOptimizer>, lr: number, momentum: number | null = null): number {
+  trainStep(
+    optimizer: ReturnType<typeof makeOptimizer>,
+    lr: number,
+    momentum: number | null = null,
+  ): number {
     const b = this.probe.batch_size;
     const f = this.ds.features;
     gatherBatch(this.ds, this.sampler.next(), this.xBuf, this.yBuf);
-    for (let i = 0; i < b; i++) for (let j = 0; j < f; j++) this.xTBuf[j * b + i] = this.xBuf[i * f + j];
+    for (let i = 0; i < b; i++)
+      for (let j = 0; j < f; j++) this.xTBuf[j * b + i] = this.xBuf[i * f + j];
     const x = tf.tensor2d(this.xBuf, [b, f]);
     const xT = tf.tensor2d(this.xTBuf, [f, b]);
     try {
@@ -133,7 +150,11 @@ export function runRangeTest(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): 
  * steps (src/probe/yield.ts): what the API runs, where a sweep may train for
  * seconds.
  */
-export async function runRangeTestYielding(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): Promise<RangeTestResult> {
+export async function runRangeTestYielding(
+  probe: ProbeSpec,
+  range: RangeSpec,
+  ds?: Dataset,
+): Promise<RangeTestResult> {
   const sweep = rangeSweep(probe, range, ds);
   for (let step = 1; ; step++) {
     const next = sweep.next();
@@ -143,7 +164,11 @@ export async function runRangeTestYielding(probe: ProbeSpec, range: RangeSpec, d
 }
 
 /** The sweep, one training step per `next()`; returns the analysis. */
-function* rangeSweep(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): Generator<void, RangeTestResult, void> {
+function* rangeSweep(
+  probe: ProbeSpec,
+  range: RangeSpec,
+  ds?: Dataset,
+): Generator<void, RangeTestResult, void> {
   const run = new ProbeRun(probe, ds);
   const optimizer = makeOptimizer(probe.optimizer);
   const losses: number[] = [];
@@ -162,5 +187,10 @@ function* rangeSweep(probe: ProbeSpec, range: RangeSpec, ds?: Dataset): Generato
     optimizer.dispose();
     run.dispose();
   }
-  return analyseSweep(lrs, losses, { smoothing: range.smoothing, diverge_factor: range.diverge_factor, planned_steps: range.steps, optimizer: probe.optimizer.name });
+  return analyseSweep(lrs, losses, {
+    smoothing: range.smoothing,
+    diverge_factor: range.diverge_factor,
+    planned_steps: range.steps,
+    optimizer: probe.optimizer.name,
+  });
 }

@@ -42,7 +42,10 @@ export function parameterCount(spec: Pick<MlpSpec, 'inputs' | 'hidden' | 'output
 }
 
 /** FLOPs of one training step: forward 2·P·B, backward ~4·P·B (the usual 6·P·B). */
-export function stepFlops(spec: Pick<MlpSpec, 'inputs' | 'hidden' | 'outputs'>, batch: number): number {
+export function stepFlops(
+  spec: Pick<MlpSpec, 'inputs' | 'hidden' | 'outputs'>,
+  batch: number,
+): number {
   return 6 * parameterCount(spec) * batch;
 }
 
@@ -75,7 +78,14 @@ export class Mlp {
    * non-finite when training diverges; the parameters are then left as they
    * were, so nothing non-finite is kept).
    */
-  step(x: tf.Tensor2D, xT: tf.Tensor2D, y: Float32Array, optimizer: Optimizer, lr: number, momentum: number | null): number {
+  step(
+    x: tf.Tensor2D,
+    xT: tf.Tensor2D,
+    y: Float32Array,
+    optimizer: Optimizer,
+    lr: number,
+    momentum: number | null,
+  ): number {
     const L = this.layers;
     const batch = x.shape[0];
     const outputs = this.spec.outputs;
@@ -96,7 +106,13 @@ export class Mlp {
         pre[l]?.dispose();
       }
     };
-    const { loss, grad } = lossAndGrad(acts[L - 1].dataSync() as Float32Array, y, batch, outputs, this.spec.task);
+    const { loss, grad } = lossAndGrad(
+      acts[L - 1].dataSync() as Float32Array,
+      y,
+      batch,
+      outputs,
+      this.spec.task,
+    );
     if (!Number.isFinite(loss)) {
       release();
       return loss;
@@ -129,17 +145,25 @@ export class Mlp {
   }
 
   /** One layer in the transposed layout: act(Wᵀ · aᵀ + b). Returns the output and, for gelu, the pre-activation. */
-  private layerT(l: number, aT: tf.Tensor2D, act: Activation | 'linear'): { out: tf.Tensor2D; z: tf.Tensor2D | null } {
+  private layerT(
+    l: number,
+    aT: tf.Tensor2D,
+    act: Activation | 'linear',
+  ): { out: tf.Tensor2D; z: tf.Tensor2D | null } {
     const Wt = this.params[2 * l] as tf.Tensor2D;
     const b = this.params[2 * l + 1];
-    const z = tf.tidy(() => tf.add(tf.matMul(Wt, aT), tf.reshape(b, [b.shape[0], 1])) as tf.Tensor2D);
+    const z = tf.tidy(
+      () => tf.add(tf.matMul(Wt, aT), tf.reshape(b, [b.shape[0], 1])) as tf.Tensor2D,
+    );
     switch (act) {
       case 'linear':
         return { out: z, z: null };
       case 'gelu':
         return { out: gelu(z), z };
       default: {
-        const out = (act === 'relu' ? tf.relu(z) : act === 'tanh' ? tf.tanh(z) : tf.sigmoid(z)) as tf.Tensor2D;
+        const out = (
+          act === 'relu' ? tf.relu(z) : act === 'tanh' ? tf.tanh(z) : tf.sigmoid(z)
+        ) as tf.Tensor2D;
         z.dispose();
         return { out, z: null };
       }
@@ -151,9 +175,18 @@ export class Mlp {
     let total = 0;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
-      const xs = tf.tensor2d(x.subarray(start * this.spec.inputs, (start + m) * this.spec.inputs), [m, this.spec.inputs]);
+      const xs = tf.tensor2d(x.subarray(start * this.spec.inputs, (start + m) * this.spec.inputs), [
+        m,
+        this.spec.inputs,
+      ]);
       const logitsT = tf.tidy(() => this.forwardT(tf.transpose(xs) as tf.Tensor2D));
-      const { loss } = lossAndGrad(logitsT.dataSync() as Float32Array, y.subarray(start, start + m), m, this.spec.outputs, this.spec.task);
+      const { loss } = lossAndGrad(
+        logitsT.dataSync() as Float32Array,
+        y.subarray(start, start + m),
+        m,
+        this.spec.outputs,
+        this.spec.task,
+      );
       xs.dispose();
       logitsT.dispose();
       total += loss * m;
@@ -178,11 +211,18 @@ export class Mlp {
 
 /** GELU, exact form: 0.5·z·(1 + erf(z/√2)) (PyTorch's default). */
 function gelu(z: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(tf.mul(z, 0.5), tf.add(tf.erf(tf.mul(z, SQRT1_2)), 1)) as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.mul(tf.mul(z, 0.5), tf.add(tf.erf(tf.mul(z, SQRT1_2)), 1)) as tf.Tensor2D,
+  );
 }
 
 /** dz = da ⊙ f'(·), from the activation output `a` (or the pre-activation `z` for gelu); any layout. */
-function activationGrad(act: Activation, da: tf.Tensor2D, a: tf.Tensor2D, z: tf.Tensor2D | null): tf.Tensor2D {
+function activationGrad(
+  act: Activation,
+  da: tf.Tensor2D,
+  a: tf.Tensor2D,
+  z: tf.Tensor2D | null,
+): tf.Tensor2D {
   return tf.tidy(() => {
     switch (act) {
       case 'relu':
@@ -221,14 +261,16 @@ export function lossAndGrad(
   if (task === 'classification') {
     for (let i = 0; i < batch; i++) {
       let max = -Infinity;
-      for (let k = 0; k < outputs; k++) if (logits[k * batch + i] > max) max = logits[k * batch + i];
+      for (let k = 0; k < outputs; k++)
+        if (logits[k * batch + i] > max) max = logits[k * batch + i];
       let sum = 0;
       for (let k = 0; k < outputs; k++) sum += Math.exp(logits[k * batch + i] - max);
       const lse = max + Math.log(sum);
       const label = y[i];
       loss += lse - logits[label * batch + i];
       for (let k = 0; k < outputs; k++) {
-        grad[k * batch + i] = (Math.exp(logits[k * batch + i] - lse) - (k === label ? 1 : 0)) / batch;
+        grad[k * batch + i] =
+          (Math.exp(logits[k * batch + i] - lse) - (k === label ? 1 : 0)) / batch;
       }
     }
     return { loss: loss / batch, grad };
@@ -256,7 +298,9 @@ function initialParams(widths: number[], act: Activation, seed: number): tf.Tens
     const fanOut = widths[l];
     const last = l === widths.length - 1;
     const bound =
-      !last && (act === 'relu' || act === 'gelu') ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+      !last && (act === 'relu' || act === 'gelu')
+        ? Math.sqrt(6 / fanIn)
+        : Math.sqrt(6 / (fanIn + fanOut));
     const w = new Float32Array(fanIn * fanOut);
     for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * bound;
     params.push(tf.tensor2d(w, [fanOut, fanIn]), tf.zeros([fanOut]));

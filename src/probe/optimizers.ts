@@ -101,7 +101,13 @@ abstract class BaseOptimizer implements Optimizer {
   protected beginStep(_lr: number, _momentum: number | null): void {}
 
   /** The new value of parameter `i` (runs inside `tf.tidy`). */
-  protected abstract update(p: tf.Tensor, g: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor;
+  protected abstract update(
+    p: tf.Tensor,
+    g: tf.Tensor,
+    i: number,
+    lr: number,
+    momentum: number | null,
+  ): tf.Tensor;
 
   protected slot(name: string, i: number): tf.Tensor | undefined {
     return this.slots.get(name)?.[i];
@@ -135,7 +141,13 @@ class Sgd extends BaseOptimizer {
     this.hasMomentum = momentum > 0;
   }
 
-  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor {
+  protected update(
+    p: tf.Tensor,
+    grad: tf.Tensor,
+    i: number,
+    lr: number,
+    momentum: number | null,
+  ): tf.Tensor {
     const mu = momentum ?? this.momentum;
     let g = withL2(p, grad, this.wd);
     const prev = this.slot('buf', i);
@@ -187,7 +199,11 @@ class Adam extends BaseOptimizer {
     }
     const mPrev = this.slot('m', i);
     const vPrev = this.slot('v', i);
-    const m = this.setSlot('m', i, mPrev ? tf.add(tf.mul(mPrev, b1), tf.mul(g, 1 - b1)) : tf.mul(g, 1 - b1));
+    const m = this.setSlot(
+      'm',
+      i,
+      mPrev ? tf.add(tf.mul(mPrev, b1), tf.mul(g, 1 - b1)) : tf.mul(g, 1 - b1),
+    );
     const g2 = tf.mul(tf.square(g), 1 - b2);
     const v = this.setSlot('v', i, vPrev ? tf.add(tf.mul(vPrev, b2), g2) : g2);
     const denom = tf.add(tf.div(tf.sqrt(v), this.bias2Sqrt), this.eps);
@@ -209,7 +225,13 @@ class RmsProp extends BaseOptimizer {
     this.hasMomentum = momentum > 0;
   }
 
-  protected update(p: tf.Tensor, grad: tf.Tensor, i: number, lr: number, momentum: number | null): tf.Tensor {
+  protected update(
+    p: tf.Tensor,
+    grad: tf.Tensor,
+    i: number,
+    lr: number,
+    momentum: number | null,
+  ): tf.Tensor {
     const mu = momentum ?? this.momentum;
     const g = withL2(p, grad, this.wd);
     const g2 = tf.mul(tf.square(g), 1 - this.alpha);

@@ -97,21 +97,31 @@ const KINDS: readonly ScheduleKind[] = ['constant', 'step', 'exponential', 'cosi
  * the peak, PyTorch's max_lr). Throws a RangeError on invalid input (see
  * `validateSchedule`, which callers should run first to report issues).
  */
-export function makeSchedule(baseLr: number, totalSteps: number, spec?: ScheduleSpec, warmup?: WarmupSpec): Schedule {
-  if (!Number.isFinite(baseLr) || baseLr < 0) throw new RangeError(`baseLr must be a finite number >= 0, got ${baseLr}`);
+export function makeSchedule(
+  baseLr: number,
+  totalSteps: number,
+  spec?: ScheduleSpec,
+  warmup?: WarmupSpec,
+): Schedule {
+  if (!Number.isFinite(baseLr) || baseLr < 0)
+    throw new RangeError(`baseLr must be a finite number >= 0, got ${baseLr}`);
   if (!Number.isInteger(totalSteps) || totalSteps < 1) {
     throw new RangeError(`totalSteps must be an integer >= 1, got ${totalSteps}`);
   }
   const s: ScheduleSpec = spec ?? { kind: 'constant' };
   const issues = validateSchedule(warmup === undefined ? s : { ...s, warmup }, totalSteps);
-  if (issues.length > 0) throw new RangeError(issues.map((i) => `${i.path || '(schedule)'}: ${i.message}`).join('; '));
+  if (issues.length > 0)
+    throw new RangeError(issues.map((i) => `${i.path || '(schedule)'}: ${i.message}`).join('; '));
 
   const w = warmup?.steps ?? 0;
   const inner = compile(baseLr, totalSteps - w, s);
   let fn: (t: number) => ScheduleAt = inner;
   if (w > 0) {
     const f0 = warmup?.start_factor ?? 0;
-    fn = (t) => (t < w ? { lr: baseLr * (f0 + ((1 - f0) * t) / w), momentum: inner(0).momentum } : inner(t - w));
+    fn = (t) =>
+      t < w
+        ? { lr: baseLr * (f0 + ((1 - f0) * t) / w), momentum: inner(0).momentum }
+        : inner(t - w);
   }
   return {
     totalSteps,
@@ -162,7 +172,8 @@ function oneCycle(maxLr: number, total: number, spec: OneCycleSpec): (t: number)
   const maxM = spec.max_momentum ?? 0.95;
   const anneal =
     (spec.anneal ?? 'cos') === 'cos'
-      ? (start: number, end: number, p: number) => end + ((start - end) / 2) * (Math.cos(Math.PI * p) + 1)
+      ? (start: number, end: number, p: number) =>
+          end + ((start - end) / 2) * (Math.cos(Math.PI * p) + 1)
       : (start: number, end: number, p: number) => (end - start) * p + start;
 
   // [end_step, start_lr, end_lr, start_momentum, end_momentum]
@@ -235,7 +246,8 @@ export function validateSchedule(spec: unknown, totalSteps: number): ScheduleIss
       break;
     case 'step': {
       const size = required('step_size');
-      if (size !== undefined && (!Number.isInteger(size) || size < 1)) add('step_size', 'must be an integer >= 1');
+      if (size !== undefined && (!Number.isInteger(size) || size < 1))
+        add('step_size', 'must be an integer >= 1');
       const gamma = num(spec, 'gamma');
       if (gamma !== undefined && !(gamma > 0 && gamma <= 1)) add('gamma', 'must be in (0, 1]');
       break;
@@ -247,7 +259,8 @@ export function validateSchedule(spec: unknown, totalSteps: number): ScheduleIss
     }
     case 'cosine': {
       const tMax = num(spec, 't_max');
-      if (tMax !== undefined && (!Number.isInteger(tMax) || tMax < 1)) add('t_max', 'must be an integer >= 1');
+      if (tMax !== undefined && (!Number.isInteger(tMax) || tMax < 1))
+        add('t_max', 'must be an integer >= 1');
       const etaMin = num(spec, 'eta_min');
       if (etaMin !== undefined && etaMin < 0) add('eta_min', 'must be >= 0');
       break;
@@ -274,9 +287,15 @@ export function validateSchedule(spec: unknown, totalSteps: number): ScheduleIss
       const p = pct ?? 0.3;
       if (pct === undefined || (pct > 0 && pct < 1)) {
         if (!(p * totalSteps - 1 > 0)) {
-          add('pct_start', `pct_start * total steps (${p} * ${totalSteps}) must be > 1: the warm-up phase needs a step past step 0`);
+          add(
+            'pct_start',
+            `pct_start * total steps (${p} * ${totalSteps}) must be > 1: the warm-up phase needs a step past step 0`,
+          );
         } else if (spec.three_phase === true && !(2 * p * totalSteps - 2 < totalSteps - 1)) {
-          add('pct_start', `with three_phase, 2 * pct_start * total steps - 2 must be < total steps - 1 (pct_start below about 0.5)`);
+          add(
+            'pct_start',
+            `with three_phase, 2 * pct_start * total steps - 2 must be < total steps - 1 (pct_start below about 0.5)`,
+          );
         }
       }
       break;
@@ -297,7 +316,8 @@ export function validateSchedule(spec: unknown, totalSteps: number): ScheduleIss
         else if (steps >= totalSteps) add('warmup.steps', `must be < total steps (${totalSteps})`);
       }
       const f0 = num(warmup, 'start_factor', 'warmup.');
-      if (f0 !== undefined && !(f0 >= 0 && f0 <= 1)) add('warmup.start_factor', 'must be in [0, 1]');
+      if (f0 !== undefined && !(f0 >= 0 && f0 <= 1))
+        add('warmup.start_factor', 'must be in [0, 1]');
     }
   }
   return issues;

@@ -315,7 +315,8 @@ function steepestIndex(x: number[], s: number[], lo: number, hi: number): number
  * the caller smoothed some other way.
  */
 function inferBeta(raw: number[], s: number[]): number | null {
-  const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+  const close = (a: number, b: number): boolean =>
+    Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
   if (raw.length < 2 || !close(s[0], raw[0]) || s[1] === s[0]) return null;
   const beta = (raw[1] - s[1]) / (s[1] - s[0]);
   if (!(beta >= 0 && beta < 1)) return null;
@@ -346,7 +347,12 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   const finite: CurvePoint[] = [];
   const droppedSteps: number[] = [];
   for (const p of curve) {
-    if (Number.isFinite(p.lr) && p.lr > 0 && Number.isFinite(p.loss) && Number.isFinite(p.smoothed_loss)) {
+    if (
+      Number.isFinite(p.lr) &&
+      p.lr > 0 &&
+      Number.isFinite(p.loss) &&
+      Number.isFinite(p.smoothed_loss)
+    ) {
       finite.push(p);
     } else {
       droppedSteps.push(p.step);
@@ -364,7 +370,14 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   let raw = finite.map((p) => p.loss);
   if (lr.length < MIN_POINTS) {
     reasons.push(`too few finite points: ${lr.length} (need at least ${MIN_POINTS})`);
-    return { lr: null, method: DEFAULT_METHOD, candidates: { ...NULL_CANDIDATES }, max_stable_lr: null, confidence: 'low', reasons };
+    return {
+      lr: null,
+      method: DEFAULT_METHOD,
+      candidates: { ...NULL_CANDIDATES },
+      max_stable_lr: null,
+      confidence: 'low',
+      reasons,
+    };
   }
 
   // 2. Uneven first step: the raw loss falls by more than UNEVEN_FIRST_STEP of
@@ -385,7 +398,11 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
     for (const v of raw) if (v < rawMin) rawMin = v;
     const jump = raw[0] - raw[1];
     const sigma = localResidualSigma(xAll, raw, 0, raw.length - 1);
-    if (lr.length > MIN_POINTS && jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) && jump > 4 * sigma) {
+    if (
+      lr.length > MIN_POINTS &&
+      jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) &&
+      jump > 4 * sigma
+    ) {
       const share = jump / (raw[0] - rawMin);
       const beta = smoothingBeta > 0 ? smoothingBeta : null;
       lr = lr.slice(1);
@@ -444,7 +461,8 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
 
   // 6. Candidates.
   const win = suggestionWindow(n);
-  if (!win.trimmed) reasons.push(`short curve (${n} points): rules use every point, not fastai's trimmed window`);
+  if (!win.trimmed)
+    reasons.push(`short curve (${n} points): rules use every point, not fastai's trimmed window`);
   const tau = Math.max(VALLEY_TOL_REL * drop, 2 * sigmaS);
   const iValley = drop > 0 ? valleyIndex(s, win.lo, win.hi, tau) : null;
   const iSteep = steepestIndex(x, s, win.lo, win.hi);
@@ -456,7 +474,14 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   };
   const fail = (why: string): Suggestion => {
     reasons.push(why);
-    return { lr: null, method: DEFAULT_METHOD, candidates, max_stable_lr: maxStableLr, confidence: 'low', reasons };
+    return {
+      lr: null,
+      method: DEFAULT_METHOD,
+      candidates,
+      max_stable_lr: maxStableLr,
+      confidence: 'low',
+      reasons,
+    };
   };
 
   // 7. Curves with no usable answer.
@@ -491,19 +516,24 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
       continue;
     }
     if (v < lr[0]) {
-      reasons.push(`${m} (${fmtLr(v)}) is below the swept range (starts at ${fmtLr(lr[0])}): skipped`);
+      reasons.push(
+        `${m} (${fmtLr(v)}) is below the swept range (starts at ${fmtLr(lr[0])}): skipped`,
+      );
       continue;
     }
     if (m === 'min_over_10' && kStable === n - 1) {
       // The loss still falls at the end of the sweep: its "minimum" is only
       // where the sweep stopped, not where training starts to fail.
-      reasons.push('the loss never turns upward, so its minimum is just the end of the sweep: min_over_10 skipped');
+      reasons.push(
+        'the loss never turns upward, so its minimum is just the end of the sweep: min_over_10 skipped',
+      );
       continue;
     }
     method = m;
     break;
   }
-  if (method === null) return fail('no rule gives an lr inside the swept range and at or below max_stable_lr');
+  if (method === null)
+    return fail('no rule gives an lr inside the swept range and at or below max_stable_lr');
   const chosen = candidates[method] as number;
   if (method !== DEFAULT_METHOD) reasons.push(`fell back to ${method}`);
 
@@ -514,24 +544,36 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
     if (c === 'low' || (c === 'medium' && confidence === 'high')) confidence = c;
   };
   if (noiseRatio > NOISE_LOW) {
-    cap('low', `noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_LOW)})`);
+    cap(
+      'low',
+      `noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_LOW)})`,
+    );
   } else if (noiseRatio > NOISE_MEDIUM) {
-    cap('medium', `moderately noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_MEDIUM)})`);
+    cap(
+      'medium',
+      `moderately noisy curve: loss noise is ${fmtPct(noiseRatio)} of the total drop (> ${fmtPct(NOISE_MEDIUM)})`,
+    );
   } else {
-    reasons.push(`clear descent: loss falls ${fmtPct(relDrop)}, noise is ${fmtPct(noiseRatio)} of the drop`);
+    reasons.push(
+      `clear descent: loss falls ${fmtPct(relDrop)}, noise is ${fmtPct(noiseRatio)} of the drop`,
+    );
   }
   if (relDrop < SHALLOW_REL) cap('medium', `shallow descent: loss falls only ${fmtPct(relDrop)}`);
   if (method !== DEFAULT_METHOD) cap('medium', `${DEFAULT_METHOD} unusable, used ${method}`);
   if (candidates.valley !== null && candidates.min_over_10 !== null) {
     const decades = Math.abs(Math.log10(candidates.valley / candidates.min_over_10));
-    if (decades > AGREE_DECADES) cap('medium', `valley and min_over_10 disagree by ${decades.toFixed(1)} decades`);
+    if (decades > AGREE_DECADES)
+      cap('medium', `valley and min_over_10 disagree by ${decades.toFixed(1)} decades`);
   } else {
     cap('medium', 'valley and min_over_10 cannot be cross-checked');
   }
   if (!(chosen < maxStableLr)) cap('medium', 'suggestion is at max_stable_lr');
-  if (nonFiniteShare > NONFINITE_MEDIUM) cap('medium', `${fmtPct(nonFiniteShare)} of the points were non-finite`);
-  if (transientLeft) cap('medium', 'the smoothed curve still carries the uneven first step (unknown smoother)');
-  if (kStable === n - 1) reasons.push('loss never turns upward: max_stable_lr is the last lr of the sweep');
+  if (nonFiniteShare > NONFINITE_MEDIUM)
+    cap('medium', `${fmtPct(nonFiniteShare)} of the points were non-finite`);
+  if (transientLeft)
+    cap('medium', 'the smoothed curve still carries the uneven first step (unknown smoother)');
+  if (kStable === n - 1)
+    reasons.push('loss never turns upward: max_stable_lr is the last lr of the sweep');
 
   return { lr: chosen, method, candidates, max_stable_lr: maxStableLr, confidence, reasons };
 }

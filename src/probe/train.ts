@@ -37,14 +37,20 @@ export function trainProbe(probe: ProbeSpec, spec: TrainSpec, ds?: Dataset): Tra
       const { lr, momentum } = schedule.at(step);
       const loss = run.trainStep(optimizer, lr, optimizer.hasMomentum ? momentum : null);
       batchLosses.push(loss);
-      if (!Number.isFinite(loss)) return { final_loss: null, batch_losses: batchLosses, evaluations, diverged: true };
+      if (!Number.isFinite(loss))
+        return { final_loss: null, batch_losses: batchLosses, evaluations, diverged: true };
       if (spec.eval_every && (step + 1) % spec.eval_every === 0 && step + 1 < spec.steps) {
         evaluations.push({ step: step + 1, loss: evaluate() });
       }
     }
     const final = evaluate();
     evaluations.push({ step: spec.steps, loss: final });
-    return { final_loss: Number.isFinite(final) ? final : null, batch_losses: batchLosses, evaluations, diverged: !Number.isFinite(final) };
+    return {
+      final_loss: Number.isFinite(final) ? final : null,
+      batch_losses: batchLosses,
+      evaluations,
+      diverged: !Number.isFinite(final),
+    };
   } finally {
     optimizer.dispose();
     run.dispose();

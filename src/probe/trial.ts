@@ -27,7 +27,11 @@ export type EdgeTrialOutcome =
   | { kind: 'diverged'; epoch: number };
 
 /** Split rows into training and validation sets by a seeded shuffle. */
-export function splitDataset(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
+export function splitDataset(
+  ds: Dataset,
+  fraction: number,
+  seed: number,
+): { train: Dataset; val: Dataset } {
   const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * fraction)));
   const order = Array.from({ length: ds.n }, (_, i) => i);
   const rng = new Rng(seed >>> 0).fork(7);
@@ -74,7 +78,10 @@ export async function runEdgeTrial(
 ): Promise<EdgeTrialOutcome> {
   const { train, val } = splitDataset(ds, spec.validation_split, probe.seed);
   if (probe.batch_size > train.n) {
-    throw new ProbeInputError({ path: 'probe.batch_size', message: `batch_size ${probe.batch_size} is larger than the training split (${train.n} rows)` });
+    throw new ProbeInputError({
+      path: 'probe.batch_size',
+      message: `batch_size ${probe.batch_size} is larger than the training split (${train.n} rows)`,
+    });
   }
   const run = new ProbeRun(probe, train);
   const optimizer = makeOptimizer(probe.optimizer);
@@ -93,7 +100,8 @@ export async function runEdgeTrial(
       }
       last = run.model.evaluate(val.x, val.y, val.n);
       if (!Number.isFinite(last)) return { kind: 'diverged', epoch };
-      if (epoch < spec.epochs && (await onEpoch(epoch, last))) return { kind: 'pruned', epoch, value: last };
+      if (epoch < spec.epochs && (await onEpoch(epoch, last)))
+        return { kind: 'pruned', epoch, value: last };
     }
     await onEpoch(spec.epochs, last);
     return { kind: 'complete', value: last, epochs: spec.epochs };

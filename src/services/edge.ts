@@ -37,10 +37,34 @@ import { readConfig } from '../lib/config';
 import type { Limits } from '../contract/limits';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
-const SCHEDULE_SETTINGS = ['step_size', 'gamma', 't_max', 'eta_min', 'pct_start', 'div_factor', 'final_div_factor'] as const;
-const TOP_LEVEL = ['lr', 'optimizer', 'batch_size', 'epochs', 'seed', 'width', 'layers', 'activation', 'schedule', 'warmup_steps'] as const;
+const SCHEDULE_SETTINGS = [
+  'step_size',
+  'gamma',
+  't_max',
+  'eta_min',
+  'pct_start',
+  'div_factor',
+  'final_div_factor',
+] as const;
+const TOP_LEVEL = [
+  'lr',
+  'optimizer',
+  'batch_size',
+  'epochs',
+  'seed',
+  'width',
+  'layers',
+  'activation',
+  'schedule',
+  'warmup_steps',
+] as const;
 
-export const EDGE_PARAM_NAMES: readonly string[] = [...TOP_LEVEL, ...OPTIMIZER_SETTINGS, ...SCHEDULE_SETTINGS, 'hidden_<i>'];
+export const EDGE_PARAM_NAMES: readonly string[] = [
+  ...TOP_LEVEL,
+  ...OPTIMIZER_SETTINGS,
+  ...SCHEDULE_SETTINGS,
+  'hidden_<i>',
+];
 
 function isKnown(name: string): boolean {
   return (
@@ -66,40 +90,57 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
   const probe = structuredClone(template) as Record<string, any>;
   probe.model = { ...(probe.model ?? {}) };
   probe.optimizer = { ...(probe.optimizer ?? { name: 'sgd' }) };
-  let schedule: Record<string, unknown> | undefined = executor.schedule ? { ...executor.schedule } : undefined;
+  let schedule: Record<string, unknown> | undefined = executor.schedule
+    ? { ...executor.schedule }
+    : undefined;
   let warmup: WarmupSpec | undefined = executor.warmup ? { ...executor.warmup } : undefined;
   let lr = executor.lr;
   let epochs = executor.epochs;
 
   for (const [name, value] of Object.entries(params)) {
     if (!isKnown(name)) {
-      issues.push({ path: `params.${name}`, message: `an edge trial cannot take '${name}': known names are ${EDGE_PARAM_NAMES.join(', ')}` });
+      issues.push({
+        path: `params.${name}`,
+        message: `an edge trial cannot take '${name}': known names are ${EDGE_PARAM_NAMES.join(', ')}`,
+      });
       continue;
     }
     if (name === 'lr') lr = value as number;
     else if (name === 'optimizer') {
       // Settings the new optimizer lacks are dropped rather than rejected: the template was written for another one.
-      const keep = Object.fromEntries(Object.entries(probe.optimizer).filter(([k]) => k !== 'name'));
+      const keep = Object.fromEntries(
+        Object.entries(probe.optimizer).filter(([k]) => k !== 'name'),
+      );
       probe.optimizer = { name: value, ...keep };
-    } else if ((OPTIMIZER_SETTINGS as readonly string[]).includes(name)) probe.optimizer[name] = value;
+    } else if ((OPTIMIZER_SETTINGS as readonly string[]).includes(name))
+      probe.optimizer[name] = value;
     else if (name === 'batch_size') probe.batch_size = value;
     else if (name === 'seed') probe.seed = value;
     else if (name === 'epochs') epochs = value as number;
     else if (name === 'activation') probe.model.activation = value;
     else if (name === 'schedule') schedule = { ...(schedule ?? {}), kind: value };
-    else if ((SCHEDULE_SETTINGS as readonly string[]).includes(name)) schedule = { kind: 'constant', ...(schedule ?? {}), [name]: value };
+    else if ((SCHEDULE_SETTINGS as readonly string[]).includes(name))
+      schedule = { kind: 'constant', ...(schedule ?? {}), [name]: value };
     else if (name === 'warmup_steps') warmup = { ...(warmup ?? {}), steps: value as number };
   }
   // The model's widths: layers first, then width, then single layers.
   const hidden = [...((probe.model.hidden as number[] | undefined) ?? [64, 64])];
   let widths = hidden;
-  if (params.layers !== undefined) widths = Array.from({ length: params.layers as number }, (_, i) => hidden[i] ?? hidden[0] ?? 64);
+  if (params.layers !== undefined)
+    widths = Array.from(
+      { length: params.layers as number },
+      (_, i) => hidden[i] ?? hidden[0] ?? 64,
+    );
   if (params.width !== undefined) widths = widths.map(() => params.width as number);
   for (const [name, value] of Object.entries(params)) {
     const m = /^hidden_(\d+)$/.exec(name);
     if (!m) continue;
     const i = Number(m[1]);
-    if (i >= widths.length) issues.push({ path: `params.${name}`, message: `the model has ${widths.length} hidden layers: there is no layer ${i}` });
+    if (i >= widths.length)
+      issues.push({
+        path: `params.${name}`,
+        message: `the model has ${widths.length} hidden layers: there is no layer ${i}`,
+      });
     else widths[i] = value as number;
   }
   probe.model.hidden = widths;
@@ -108,16 +149,31 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
   if (!parsedFirst.success) {
     for (const issue of parsedFirst.error.issues) {
       const key = issue.path[0] === 'optimizer' ? String(issue.path[1]) : undefined;
-      if (key && (OPTIMIZER_SETTINGS as readonly string[]).includes(key) && params[key] === undefined) delete probe.optimizer[key];
+      if (
+        key &&
+        (OPTIMIZER_SETTINGS as readonly string[]).includes(key) &&
+        params[key] === undefined
+      )
+        delete probe.optimizer[key];
     }
   }
   const parsed = ProbeSchema.safeParse(probe);
   if (!parsed.success) {
-    for (const i of zodIssues(parsed.error)) issues.push({ path: paramPathOf(i.path, params), message: i.message });
+    for (const i of zodIssues(parsed.error))
+      issues.push({ path: paramPathOf(i.path, params), message: i.message });
   }
-  if (lr === undefined) issues.push({ path: 'params.lr', message: "no learning rate: add an 'lr' parameter to the space or set executor.lr" });
-  else if (!(lr > 0) || !Number.isFinite(lr)) issues.push({ path: 'params.lr', message: `lr must be a number > 0, got ${lr}` });
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200) issues.push({ path: 'params.epochs', message: `epochs must be an integer in 1..200, got ${epochs}` });
+  if (lr === undefined)
+    issues.push({
+      path: 'params.lr',
+      message: "no learning rate: add an 'lr' parameter to the space or set executor.lr",
+    });
+  else if (!(lr > 0) || !Number.isFinite(lr))
+    issues.push({ path: 'params.lr', message: `lr must be a number > 0, got ${lr}` });
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200)
+    issues.push({
+      path: 'params.epochs',
+      message: `epochs must be an integer in 1..200, got ${epochs}`,
+    });
   if (issues.length > 0 || !parsed.success) throw new ProbeInputError(issues);
 
   const out: ProbeSpec = parsed.data as ProbeSpec;
@@ -127,8 +183,14 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
   if (schedule || warmup) {
     // Check against a plausible step count; the real one depends on the dataset and is checked again in the trial.
     const steps = Math.max(2, epochs * 1000);
-    const sIssues = validateSchedule(warmup === undefined ? (schedule ?? { kind: 'constant' }) : { ...(schedule ?? { kind: 'constant' }), warmup }, steps);
-    for (const i of sIssues) throw new ProbeInputError({ path: schedulePath(i.path, params), message: i.message });
+    const sIssues = validateSchedule(
+      warmup === undefined
+        ? (schedule ?? { kind: 'constant' })
+        : { ...(schedule ?? { kind: 'constant' }), warmup },
+      steps,
+    );
+    for (const i of sIssues)
+      throw new ProbeInputError({ path: schedulePath(i.path, params), message: i.message });
   }
   return { probe: out, train };
 }
@@ -136,12 +198,19 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
 /** The trial param behind a probe path (e.g. `optimizer.momentum` → `params.momentum`), else the template's path. */
 function paramPathOf(path: string, params: Params): string {
   const [head, key] = path.split('.');
-  if (head === 'optimizer' && key === 'name' && params.optimizer !== undefined) return 'params.optimizer';
+  if (head === 'optimizer' && key === 'name' && params.optimizer !== undefined)
+    return 'params.optimizer';
   if (head === 'optimizer' && key && params[key] !== undefined) return `params.${key}`;
   if (head === 'batch_size' && params.batch_size !== undefined) return 'params.batch_size';
   if (head === 'seed' && params.seed !== undefined) return 'params.seed';
-  if (head === 'model' && key === 'activation' && params.activation !== undefined) return 'params.activation';
-  if (head === 'model' && key === 'hidden') return params.width !== undefined ? 'params.width' : params.layers !== undefined ? 'params.layers' : 'executor.probe.model.hidden';
+  if (head === 'model' && key === 'activation' && params.activation !== undefined)
+    return 'params.activation';
+  if (head === 'model' && key === 'hidden')
+    return params.width !== undefined
+      ? 'params.width'
+      : params.layers !== undefined
+        ? 'params.layers'
+        : 'executor.probe.model.hidden';
   return `executor.probe.${path}`;
 }
 
@@ -158,27 +227,51 @@ function schedulePath(path: string, params: Params): string {
  * template cannot take, and probes that would not be valid, found by mapping
  * a few dozen random points of the space (paths `space.<name>`).
  */
-export function checkEdgeSpace(space: Space, executor: EdgeExecutor, maxTrials: number | null): InputIssue[] {
+export function checkEdgeSpace(
+  space: Space,
+  executor: EdgeExecutor,
+  maxTrials: number | null,
+): InputIssue[] {
   const issues: InputIssue[] = [];
-  if (maxTrials === null) issues.push({ path: 'max_trials', message: 'an edge study runs until max_trials: set it' });
+  if (maxTrials === null)
+    issues.push({ path: 'max_trials', message: 'an edge study runs until max_trials: set it' });
   for (const name of Object.keys(space)) {
-    if (!isKnown(name)) issues.push({ path: `space.${name}`, message: `an edge trial cannot take '${name}': known names are ${EDGE_PARAM_NAMES.join(', ')}` });
+    if (!isKnown(name))
+      issues.push({
+        path: `space.${name}`,
+        message: `an edge trial cannot take '${name}': known names are ${EDGE_PARAM_NAMES.join(', ')}`,
+      });
   }
-  if (!('lr' in space) && executor.lr === undefined) issues.push({ path: 'space', message: "no learning rate: add an 'lr' parameter to the space or set executor.lr" });
+  if (!('lr' in space) && executor.lr === undefined)
+    issues.push({
+      path: 'space',
+      message: "no learning rate: add an 'lr' parameter to the space or set executor.lr",
+    });
   if (issues.length > 0) return issues;
   const sampler = new RandomSampler();
   const seen = new Set<string>();
   for (let i = 0; i < 32 && issues.length < 5; i++) {
-    const params = sampler.sample({ space, trials: [], direction: 'minimize', seed: 12345, trialNumber: i });
+    const params = sampler.sample({
+      space,
+      trials: [],
+      direction: 'minimize',
+      seed: 12345,
+      trialNumber: i,
+    });
     try {
       planEdgeTrial(executor, params);
     } catch (err) {
       if (!(err instanceof ProbeInputError)) throw err;
       for (const issue of err.issues) {
-        const path = issue.path.startsWith('params.') ? `space.${issue.path.slice('params.'.length)}` : issue.path;
+        const path = issue.path.startsWith('params.')
+          ? `space.${issue.path.slice('params.'.length)}`
+          : issue.path;
         if (seen.has(path)) continue;
         seen.add(path);
-        issues.push({ path, message: `${issue.message} (for example with ${JSON.stringify(params)})` });
+        issues.push({
+          path,
+          message: `${issue.message} (for example with ${JSON.stringify(params)})`,
+        });
       }
     }
   }
@@ -209,13 +302,23 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
     ds = loadWithinLimits(plan.probe.data, plan.probe.task, budget.maxCells);
     const gflop = edgeTrialFlops(ds, plan.probe, plan.train) / 1e9;
     if (gflop > budget.maxGflop) {
-      const steps = edgeTrialSteps(ds.n - Math.round(ds.n * plan.train.validation_split), plan.probe.batch_size, plan.train.epochs);
+      const steps = edgeTrialSteps(
+        ds.n - Math.round(ds.n * plan.train.validation_split),
+        plan.probe.batch_size,
+        plan.train.epochs,
+      );
       await tell({ state: 'failed', error: overBudget(gflop, steps, budget) });
       return;
     }
   } catch (err) {
     if (err instanceof ProbeInputError) {
-      await tell({ state: 'failed', error: err.kind === 'over_budget' ? `over the edge budget: ${err.message}` : `invalid probe for these params: ${err.message}` });
+      await tell({
+        state: 'failed',
+        error:
+          err.kind === 'over_budget'
+            ? `over the edge budget: ${err.message}`
+            : `invalid probe for these params: ${err.message}`,
+      });
       return;
     }
     throw err;
@@ -238,7 +341,11 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
   }
   if (outcome.kind === 'complete') await tell({ value: outcome.value });
   else if (outcome.kind === 'pruned') await tell({ state: 'pruned' });
-  else await tell({ state: 'failed', error: `diverged in epoch ${outcome.epoch} (the loss became NaN or infinite)` });
+  else
+    await tell({
+      state: 'failed',
+      error: `diverged in epoch ${outcome.epoch} (the loss became NaN or infinite)`,
+    });
 }
 
 function overBudget(gflop: number, steps: number, limits: Limits): string {
@@ -252,7 +359,10 @@ const MAX_DELIVERIES = 3;
  * The queue consumer: one edge trial per message. An unexpected error retries
  * the message; on its last delivery the trial is told `failed` with the error.
  */
-export async function handleEdgeBatch(batch: MessageBatch<EdgeTrialMessage>, env: Env): Promise<void> {
+export async function handleEdgeBatch(
+  batch: MessageBatch<EdgeTrialMessage>,
+  env: Env,
+): Promise<void> {
   for (const message of batch.messages) {
     const { study_id, number, token } = message.body;
     try {
@@ -267,7 +377,11 @@ export async function handleEdgeBatch(batch: MessageBatch<EdgeTrialMessage>, env
       }
       try {
         const stub = studyStub(env, message.body.project_id ?? DEFAULT_PROJECT_ID, study_id);
-        await stub.tell(number, { state: 'failed', error: `the probe crashed ${message.attempts} times: ${detail}` }, { lease_token: token });
+        await stub.tell(
+          number,
+          { state: 'failed', error: `the probe crashed ${message.attempts} times: ${detail}` },
+          { lease_token: token },
+        );
       } catch (tellErr) {
         // Then the lease expires and the coordinator leases the trial again.
         console.error(`edge trial ${study_id}#${number}: could not tell the failure`, tellErr);

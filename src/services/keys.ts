@@ -3,7 +3,18 @@ import { sha256Hex } from '../lib/hash';
 import { newId, randomBase64Url } from '../lib/ids';
 import { DomainError } from '../contract/errors';
 import type { Principal, Scope } from '../contract/auth';
-import { findKey, findProject, findProjectByName, insertKey, insertProject, listKeys, listProjects, revokeKey, type ApiKeyRow, type ProjectRow } from '../db/keys';
+import {
+  findKey,
+  findProject,
+  findProjectByName,
+  insertKey,
+  insertProject,
+  listKeys,
+  listProjects,
+  revokeKey,
+  type ApiKeyRow,
+  type ProjectRow,
+} from '../db/keys';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 
 export interface ProjectView {
@@ -23,7 +34,11 @@ export interface KeyView {
   revoked_at: string | null;
 }
 
-const projectView = (p: ProjectRow): ProjectView => ({ id: p.id, name: p.name, created_at: p.createdAt.toISOString() });
+const projectView = (p: ProjectRow): ProjectView => ({
+  id: p.id,
+  name: p.name,
+  created_at: p.createdAt.toISOString(),
+});
 const keyView = (k: ApiKeyRow): KeyView => ({
   id: k.id,
   project_id: k.projectId,
@@ -40,31 +55,49 @@ async function ensureDefaultProject(env: Env): Promise<void> {
   await insertProject(env.DB, { id: DEFAULT_PROJECT_ID, name: 'default', createdAt: new Date() });
 }
 
-export async function createProject(env: Env, principal: Principal, name: string): Promise<ProjectView> {
-  if (principal.kind !== 'admin-token') throw new DomainError('forbidden', 'only the admin token creates projects');
-  if (await findProjectByName(env.DB, name)) throw new DomainError('conflict', `a project named '${name}' exists`);
+export async function createProject(
+  env: Env,
+  principal: Principal,
+  name: string,
+): Promise<ProjectView> {
+  if (principal.kind !== 'admin-token')
+    throw new DomainError('forbidden', 'only the admin token creates projects');
+  if (await findProjectByName(env.DB, name))
+    throw new DomainError('conflict', `a project named '${name}' exists`);
   const row = { id: newId('prj'), name, createdAt: new Date() };
-  if (!(await insertProject(env.DB, row))) throw new DomainError('conflict', `a project named '${name}' exists`);
+  if (!(await insertProject(env.DB, row)))
+    throw new DomainError('conflict', `a project named '${name}' exists`);
   return projectView(row);
 }
 
 export async function getProjects(env: Env, principal: Principal): Promise<ProjectView[]> {
   await ensureDefaultProject(env);
   const all = await listProjects(env.DB);
-  return all.filter((p) => principal.kind === 'admin-token' || p.id === principal.projectId).map(projectView);
+  return all
+    .filter((p) => principal.kind === 'admin-token' || p.id === principal.projectId)
+    .map(projectView);
 }
 
 /** The project a key-management call acts on: the admin token names it; an admin key acts on its own. */
-async function targetProject(env: Env, principal: Principal, projectId: string | undefined): Promise<string> {
+async function targetProject(
+  env: Env,
+  principal: Principal,
+  projectId: string | undefined,
+): Promise<string> {
   if (principal.kind === 'admin-token') {
-    if (!projectId) throw new DomainError('invalid', 'project_id: required with the admin token', { issues: [{ path: 'project_id', message: 'required with the admin token' }] });
+    if (!projectId)
+      throw new DomainError('invalid', 'project_id: required with the admin token', {
+        issues: [{ path: 'project_id', message: 'required with the admin token' }],
+      });
     if (projectId === DEFAULT_PROJECT_ID) await ensureDefaultProject(env);
-    if (!(await findProject(env.DB, projectId))) throw new DomainError('not_found', `no project with id '${projectId}'`);
+    if (!(await findProject(env.DB, projectId)))
+      throw new DomainError('not_found', `no project with id '${projectId}'`);
     return projectId;
   }
   const own = principal.projectId!;
   // Another project's id is unknown to this key: 404, not 403.
-  if (projectId && projectId !== own) throw new DomainError('not_found', `no project with id '${projectId}'`);
+  if (projectId && projectId !== own)
+    throw new DomainError('not_found', `no project with id '${projectId}'`);
   if (own === DEFAULT_PROJECT_ID) await ensureDefaultProject(env);
   return own;
 }
@@ -72,7 +105,12 @@ async function targetProject(env: Env, principal: Principal, projectId: string |
 export async function createKey(
   env: Env,
   principal: Principal,
-  body: { project_id?: string; name: string; scopes: Scope[]; rate_limit_per_minute?: number | null },
+  body: {
+    project_id?: string;
+    name: string;
+    scopes: Scope[];
+    rate_limit_per_minute?: number | null;
+  },
 ): Promise<KeyView & { secret: string }> {
   const projectId = await targetProject(env, principal, body.project_id);
   const secret = `sk_${randomBase64Url(32)}`;
@@ -91,14 +129,19 @@ export async function createKey(
   return { ...keyView(row), secret };
 }
 
-export async function getKeys(env: Env, principal: Principal, projectId: string | undefined): Promise<KeyView[]> {
+export async function getKeys(
+  env: Env,
+  principal: Principal,
+  projectId: string | undefined,
+): Promise<KeyView[]> {
   const target = await targetProject(env, principal, projectId);
   return (await listKeys(env.DB, target)).map(keyView);
 }
 
 export async function deleteKey(env: Env, principal: Principal, id: string): Promise<KeyView> {
   const row = await findKey(env.DB, id);
-  if (!row || (principal.kind !== 'admin-token' && row.projectId !== principal.projectId)) throw new DomainError('not_found', `no key with id '${id}'`);
+  if (!row || (principal.kind !== 'admin-token' && row.projectId !== principal.projectId))
+    throw new DomainError('not_found', `no key with id '${id}'`);
   if (!row.revokedAt) await revokeKey(env.DB, id, new Date());
   return keyView((await findKey(env.DB, id))!);
 }

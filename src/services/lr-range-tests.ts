@@ -9,7 +9,12 @@ import { newId } from '../lib/ids';
 import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
 import type { LrRangeTest, LrRangeTestRequest } from '../contract/schemas';
-import { findRangeTestById, findRangeTestByKey, insertRangeTest, listRangeTests } from '../db/lr-range-tests';
+import {
+  findRangeTestById,
+  findRangeTestByKey,
+  insertRangeTest,
+  listRangeTests,
+} from '../db/lr-range-tests';
 import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
 import { loadWithinLimits } from '../probe/data';
@@ -31,14 +36,19 @@ interface Outcome {
   context?: LrRangeTest['context'];
 }
 
-export async function lrRangeTest(env: Env, projectId: string, request: LrRangeTestRequest): Promise<LrRangeTest> {
+export async function lrRangeTest(
+  env: Env,
+  projectId: string,
+  request: LrRangeTestRequest,
+): Promise<LrRangeTest> {
   const canonical = canonicalJson(request);
   // Cached per project: one project's requests never answer another's.
   const cacheKey = await sha256Hex(`${projectId}\n${canonical}`);
   const hit = await findRangeTestByKey(env.DB, cacheKey);
   if (hit) return { ...(hit.result as LrRangeTest), cached: true };
 
-  const { analysis, backend, durationMs, context } = 'curve' in request ? analyseCurve(request) : await runProbe(env, request);
+  const { analysis, backend, durationMs, context } =
+    'curve' in request ? analyseCurve(request) : await runProbe(env, request);
   const createdAt = new Date();
   const result: LrRangeTest = {
     id: newId('lrt'),
@@ -54,7 +64,8 @@ export async function lrRangeTest(env: Env, projectId: string, request: LrRangeT
       id: result.id,
       projectId,
       cacheKey,
-      request: canonical.length <= MAX_STORED_REQUEST_CHARS ? request : summarise(request, cacheKey),
+      request:
+        canonical.length <= MAX_STORED_REQUEST_CHARS ? request : summarise(request, cacheKey),
       result,
       backend,
       suggestedLr: result.suggestion.lr,
@@ -108,15 +119,29 @@ function analyseCurve(request: CurveRequest): Outcome {
   const analysis = analyseSweep(
     curve.lr,
     curve.loss.map((v) => v ?? Number.NaN),
-    { smoothing: range.smoothing, diverge_factor: range.diverge_factor, planned_steps: range.steps, optimizer: request.optimizer?.name },
+    {
+      smoothing: range.smoothing,
+      diverge_factor: range.diverge_factor,
+      planned_steps: range.steps,
+      optimizer: request.optimizer?.name,
+    },
   );
-  const context = { model: request.model, optimizer: request.optimizer, batch_size: request.batch_size };
+  const context = {
+    model: request.model,
+    optimizer: request.optimizer,
+    batch_size: request.batch_size,
+  };
   return { analysis, backend: 'client', durationMs: performance.now() - started, context };
 }
 
-export async function getLrRangeTest(env: Env, projectId: string, id: string): Promise<LrRangeTest> {
+export async function getLrRangeTest(
+  env: Env,
+  projectId: string,
+  id: string,
+): Promise<LrRangeTest> {
   const row = await findRangeTestById(env.DB, id);
-  if (!row || row.projectId !== projectId) throw new DomainError('not_found', `no LR range test with id '${id}'`);
+  if (!row || row.projectId !== projectId)
+    throw new DomainError('not_found', `no LR range test with id '${id}'`);
   return { ...(row.result as LrRangeTest), cached: true };
 }
 
@@ -136,13 +161,24 @@ export interface LrRangeTestSummary {
 }
 
 /** The project's range tests, newest first; `cursor` is the last id of the previous page. */
-export async function listLrRangeTests(env: Env, projectId: string, cursor: string | undefined, limit = 20): Promise<{ range_tests: LrRangeTestSummary[]; next_cursor: string | null }> {
+export async function listLrRangeTests(
+  env: Env,
+  projectId: string,
+  cursor: string | undefined,
+  limit = 20,
+): Promise<{ range_tests: LrRangeTestSummary[]; next_cursor: string | null }> {
   const rows = await listRangeTests(env.DB, projectId, cursor, limit + 1);
   const page = rows.slice(0, limit);
   return {
     range_tests: page.map((r) => {
       const source = r.backend === 'client' ? 'curve' : 'probe';
-      const probeLabel = [r.probeModel && r.probeHidden ? `${r.probeModel} ${r.probeHidden}` : r.probeModel, r.probeData].filter(Boolean).join(' · ') || null;
+      const probeLabel =
+        [
+          r.probeModel && r.probeHidden ? `${r.probeModel} ${r.probeHidden}` : r.probeModel,
+          r.probeData,
+        ]
+          .filter(Boolean)
+          .join(' · ') || null;
       return {
         id: r.id,
         source,
@@ -162,6 +198,16 @@ export async function listLrRangeTests(env: Env, projectId: string, cursor: stri
 
 /** A large request is stored with its data (a probe's dataset, a curve's points) replaced by the digest of the whole request. */
 function summarise(request: LrRangeTestRequest, cacheKey: string): unknown {
-  if ('curve' in request) return { ...request, curve: { points: request.curve.lr.length, omitted: true, request_sha256: cacheKey } };
-  return { ...request, probe: { ...request.probe, data: { kind: request.probe.data.kind, omitted: true, request_sha256: cacheKey } } };
+  if ('curve' in request)
+    return {
+      ...request,
+      curve: { points: request.curve.lr.length, omitted: true, request_sha256: cacheKey },
+    };
+  return {
+    ...request,
+    probe: {
+      ...request.probe,
+      data: { kind: request.probe.data.kind, omitted: true, request_sha256: cacheKey },
+    },
+  };
 }

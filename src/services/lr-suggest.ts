@@ -56,14 +56,25 @@ import {
   type LrSuggestExternalRequest,
   type LrSuggestRequest,
 } from '../contract/schemas';
-import type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence } from '../contract/lr-suggestion';
+import type {
+  ExternalHorizon,
+  Horizon,
+  LrSuggestion,
+  ValidationEvidence,
+} from '../contract/lr-suggestion';
 import type { StudyView, TrialView } from '../contract/study';
 
 export type { ExternalHorizon, Horizon, LrSuggestion, ValidationEvidence };
 import { findRangeTestById } from '../db/lr-range-tests';
 import { findLrEvidence } from '../db/studies';
 import { adviseSchedule } from '../probe/schedule-advice';
-import { DEFAULT_LR, suggestFromPriors, type LrContext, type ModelFamily, type Optimizer } from '../tuning/lr-priors';
+import {
+  DEFAULT_LR,
+  suggestFromPriors,
+  type LrContext,
+  type ModelFamily,
+  type Optimizer,
+} from '../tuning/lr-priors';
 import {
   blewUp,
   curvesBySeed,
@@ -144,10 +155,17 @@ export function pickCandidates(rt: LrRangeTest, optimizer: Optimizer, max: numbe
     const span = Math.log10(hi / lo);
     const gap = Math.min(0.25, span / Math.max(1, points - 1) / 2);
     // The ends first (the range must be covered), then the inside.
-    const order = [points - 1, 0, ...Array.from({ length: Math.max(0, points - 2) }, (_, k) => k + 1)];
+    const order = [
+      points - 1,
+      0,
+      ...Array.from({ length: Math.max(0, points - 2) }, (_, k) => k + 1),
+    ];
     for (const i of order) {
       if (out.length >= max) break;
-      const lr = i === points - 1 ? hi : Math.min(hi, Number((lo * Math.pow(10, (span * i) / (points - 1))).toPrecision(3)));
+      const lr =
+        i === points - 1
+          ? hi
+          : Math.min(hi, Number((lo * Math.pow(10, (span * i) / (points - 1))).toPrecision(3)));
       if (out.some((c) => decades(c.lr, lr) < gap)) continue;
       out.push({ lr, sources: ['log-spaced'] });
     }
@@ -172,11 +190,21 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
   const hi = s.max_stable_lr ?? lastLr;
   if (hi === null || !(hi > 0) || max < 2) return pickCandidates(rt, optimizer, max);
   const spacing = SPREAD_DECADES / (max - 1);
-  const points: Candidate[] = Array.from({ length: max }, (_, i) => ({ lr: Number((hi * Math.pow(10, -SPREAD_DECADES + i * spacing)).toPrecision(3)), sources: [] }));
+  const points: Candidate[] = Array.from({ length: max }, (_, i) => ({
+    lr: Number((hi * Math.pow(10, -SPREAD_DECADES + i * spacing)).toPrecision(3)),
+    sources: [],
+  }));
   const rules = ruleLrs(rt, optimizer);
   const taken = new Set<number>();
   for (const [source, lr] of rules) {
-    if (lr === null || !(lr > 0) || !Number.isFinite(lr) || lr > hi * 1.0001 || lr < points[0].lr / 1.0001) continue;
+    if (
+      lr === null ||
+      !(lr > 0) ||
+      !Number.isFinite(lr) ||
+      lr > hi * 1.0001 ||
+      lr < points[0].lr / 1.0001
+    )
+      continue;
     // A rule within 0.1 decades of one already placed shares its point; else it takes the nearest
     // free point within a spacing (two rules near one point: the second moves to a neighbour).
     const same = [...taken].find((k) => decades(points[k].lr, lr) < 0.1);
@@ -186,9 +214,15 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
     }
     // The two ends keep the range covered: a rule takes one only when within half a spacing of it.
     const inner = (i: number) => i > 0 && i < points.length - 1;
-    const free = points.map((_, i) => i).filter((i) => !taken.has(i) && decades(points[i].lr, lr) <= (inner(i) ? spacing : spacing / 2));
+    const free = points
+      .map((_, i) => i)
+      .filter(
+        (i) => !taken.has(i) && decades(points[i].lr, lr) <= (inner(i) ? spacing : spacing / 2),
+      );
     if (free.length === 0) continue;
-    const k = free.reduce((a, b) => (decades(points[b].lr, lr) < decades(points[a].lr, lr) ? b : a));
+    const k = free.reduce((a, b) =>
+      decades(points[b].lr, lr) < decades(points[a].lr, lr) ? b : a,
+    );
     taken.add(k);
     points[k] = { lr, sources: [source] };
   }
@@ -203,16 +237,31 @@ const SPREAD_DECADES = 3;
 export function stableRange(rt: LrRangeTest): { min: number | null; max: number | null } {
   const pts = rt.curve.filter((p) => p.smoothed_loss !== null);
   const start = pts[0]?.smoothed_loss ?? null;
-  const first = start === null ? undefined : pts.find((p) => (p.smoothed_loss as number) <= start * 0.98);
+  const first =
+    start === null ? undefined : pts.find((p) => (p.smoothed_loss as number) <= start * 0.98);
   return { min: first?.lr ?? null, max: rt.suggestion.max_stable_lr };
 }
 
 /** The horizon of the request, with the steps converted to epochs of the probe's training split. */
-export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeSpec, limits: Limits): Horizon {
+export function resolveHorizon(
+  req: LrSuggestRequest,
+  ds: Dataset,
+  probe: ProbeSpec,
+  limits: Limits,
+): Horizon {
   if (req.train_steps !== undefined && req.training !== undefined) {
-    throw new DomainError('invalid', 'train_steps: it is an alias of training.steps; send one of them', { issues: [
-      { path: 'train_steps', message: 'train_steps is an alias of training.steps: send training alone' },
-    ] });
+    throw new DomainError(
+      'invalid',
+      'train_steps: it is an alias of training.steps; send one of them',
+      {
+        issues: [
+          {
+            path: 'train_steps',
+            message: 'train_steps is an alias of training.steps: send training alone',
+          },
+        ],
+      },
+    );
   }
   const split = req.validation.validation_split;
   const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * split)));
@@ -220,15 +269,25 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
   const steps = req.training?.steps ?? req.train_steps;
   let epochs: number;
   let source: Horizon['source'];
-  if (req.training?.epochs !== undefined) [epochs, source] = [req.training.epochs, 'training.epochs'];
+  if (req.training?.epochs !== undefined)
+    [epochs, source] = [req.training.epochs, 'training.epochs'];
   else if (steps !== undefined) {
     epochs = Math.max(1, Math.round(steps / spe));
     source = req.training ? 'training.steps' : 'train_steps';
     if (epochs > MAX_TRAINING_EPOCHS) {
       const path = source;
-      throw new DomainError('invalid', `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`, { issues: [
-        { path, message: `${steps} steps are ${epochs} epochs of this probe (${spe} steps per epoch), over the maximum of ${MAX_TRAINING_EPOCHS}` },
-      ] });
+      throw new DomainError(
+        'invalid',
+        `${path}: ${steps} steps are ${epochs} epochs of this probe, over the maximum of ${MAX_TRAINING_EPOCHS}`,
+        {
+          issues: [
+            {
+              path,
+              message: `${steps} steps are ${epochs} epochs of this probe (${spe} steps per epoch), over the maximum of ${MAX_TRAINING_EPOCHS}`,
+            },
+          ],
+        },
+      );
     }
   } else [epochs, source] = [DEFAULT_TRAINING_EPOCHS, 'default'];
   const perEpoch = edgeTrialFlops(ds, probe, { lr: 1, epochs: 1, validation_split: split }) / 1e9;
@@ -244,7 +303,11 @@ export function resolveHorizon(req: LrSuggestRequest, ds: Dataset, probe: ProbeS
     validated_epochs: validated,
     method: validated >= epochs ? 'full' : 'extrapolated',
     schedule: req.schedule,
-    budget: { max_gflop: limits.maxGflop, gflop_per_epoch: Number(perEpoch.toPrecision(3)), affordable_epochs: affordable },
+    budget: {
+      max_gflop: limits.maxGflop,
+      gflop_per_epoch: Number(perEpoch.toPrecision(3)),
+      affordable_epochs: affordable,
+    },
   };
 }
 
@@ -261,7 +324,12 @@ async function trainRound(
   req: LrSuggestRequest,
   rt: LrRangeTest,
   h: Horizon,
-  round: { label: string; space: Record<string, unknown>; trials: number; pruner: Record<string, unknown> },
+  round: {
+    label: string;
+    space: Record<string, unknown>;
+    trials: number;
+    pruner: Record<string, unknown>;
+  },
 ): Promise<Round> {
   const epochs = h.validated_epochs;
   const body = StudyCreateSchema.parse({
@@ -279,7 +347,13 @@ async function trainRound(
       parallelism: Math.min(16, round.trials),
       ...(h.schedule !== 'constant' ? { schedule: { kind: h.schedule } } : {}),
     },
-    metadata: { kind: 'lr-suggest', range_test_id: rt.id, horizon_epochs: h.epochs, validated_epochs: epochs, schedule: h.schedule },
+    metadata: {
+      kind: 'lr-suggest',
+      range_test_id: rt.id,
+      horizon_epochs: h.epochs,
+      validated_epochs: epochs,
+      schedule: h.schedule,
+    },
   });
   const study = await createStudy(env, projectId, body);
   await run(env, projectId, study.id);
@@ -289,7 +363,11 @@ async function trainRound(
     await new Promise((r) => setTimeout(r, 100));
     s = await getStudy(env, projectId, study.id);
   }
-  return { studyId: study.id, complete: s.state === 'completed', trials: await listTrials(env, projectId, study.id) };
+  return {
+    studyId: study.id,
+    complete: s.state === 'completed',
+    trials: await listTrials(env, projectId, study.id),
+  };
 }
 
 /**
@@ -299,7 +377,9 @@ async function trainRound(
  */
 export function validationPruner(length: number): Record<string, unknown> {
   const first = Math.max(1, Math.floor(length / 4));
-  return length > first ? { name: 'asha', min_resource: first, reduction_factor: 2, max_resource: length } : { name: 'none' };
+  return length > first
+    ? { name: 'asha', min_resource: first, reduction_factor: 2, max_resource: length }
+    : { name: 'none' };
 }
 
 /** The rungs of validationPruner(length), below its end. */
@@ -309,7 +389,15 @@ export function validationRungs(length: number): number[] {
 }
 
 /** Train the candidates with successive halving (ASHA, factor 2, rungs at a quarter and a half of the validated length). */
-async function validateRound(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], label: string): Promise<{ round: Round; evidence: Evidence[] }> {
+async function validateRound(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  h: Horizon,
+  cands: Candidate[],
+  label: string,
+): Promise<{ round: Round; evidence: Evidence[] }> {
   const round = await trainRound(env, projectId, req, rt, h, {
     label,
     space: { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } },
@@ -345,21 +433,46 @@ function unstableReason(evidence: Evidence[]): string[] {
   const unstable = evidence.filter((c) => c.unstable && c.state === 'complete');
   if (unstable.length === 0) return [];
   // The highest loss over every seed's run: the blow-up may be on any of them.
-  const peak = (c: Evidence) => [...curvesBySeed(c).values()].flat().reduce((a, b) => (b > a ? b : a), -Infinity);
-  return [`unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${peak(c).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`];
+  const peak = (c: Evidence) =>
+    [...curvesBySeed(c).values()].flat().reduce((a, b) => (b > a ? b : a), -Infinity);
+  return [
+    `unstable, so not eligible: ${unstable.map((c) => `${fmt(c.lr)} (its validation loss rose to ${peak(c).toPrecision(3)} before ending at ${c.value?.toPrecision(3)})`).join(', ')}`,
+  ];
 }
 
-async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: LrRangeTest, h: Horizon, cands: Candidate[], seedCount: number, why: string[]): Promise<ValidationRun> {
+async function validate(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  h: Horizon,
+  cands: Candidate[],
+  seedCount: number,
+  why: string[],
+): Promise<ValidationRun> {
   const first = await validateRound(env, projectId, req, rt, h, cands, '');
   const seeds = validationSeeds(req.probe!.seed, seedCount);
   let evidence: Evidence[] = first.evidence;
   const studyIds = [first.round.studyId];
   let complete = first.round.complete;
   // A best at the edge of the set: the answer may lie past it.
-  const ext = complete ? extensionPast(evidence, cands.map((c) => c.lr)) : (markUnstable(evidence), null);
+  const ext = complete
+    ? extensionPast(
+        evidence,
+        cands.map((c) => c.lr),
+      )
+    : (markUnstable(evidence), null);
   if (ext) {
     why.push(extensionReason(ext.edge, ext.dir, ext.lrs));
-    const more = await validateRound(env, projectId, req, rt, h, ext.lrs.map((lr) => ({ lr, sources: ['extension'] })), 'extension');
+    const more = await validateRound(
+      env,
+      projectId,
+      req,
+      rt,
+      h,
+      ext.lrs.map((lr) => ({ lr, sources: ['extension'] })),
+      'extension',
+    );
     studyIds.push(more.round.studyId);
     evidence = [...evidence, ...more.evidence].sort((a, b) => a.lr - b.lr);
     complete = complete && more.round.complete;
@@ -374,7 +487,10 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
     const others = seeds.slice(1);
     const conf = await trainRound(env, projectId, req, rt, h, {
       label: 'seeds',
-      space: { lr: { type: 'categorical', choices: finalists.map((c) => c.lr) }, seed: { type: 'categorical', choices: others } },
+      space: {
+        lr: { type: 'categorical', choices: finalists.map((c) => c.lr) },
+        seed: { type: 'categorical', choices: others },
+      },
       trials: finalists.length * others.length,
       pruner: { name: 'none' },
     });
@@ -385,7 +501,10 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
       const runs = others.map((seed) => {
         const t = conf.trials.find((x) => x.params.lr === c.lr && x.params.seed === seed);
         const curve = (t?.intermediate ?? []).map((p) => p.value);
-        return { seed, value: t?.state === 'complete' && !blewUp(curve, early) ? (t.value ?? null) : null };
+        return {
+          seed,
+          value: t?.state === 'complete' && !blewUp(curve, early) ? (t.value ?? null) : null,
+        };
       });
       c.seeds = [{ seed: seeds[0], value: c.value }, ...runs];
       const values = c.seeds.map((x) => x.value);
@@ -405,7 +524,12 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
     for (const c of evidence) if (!finalists.includes(c)) c.score = null;
     why.push(
       `validated the ${finalists.length} best again on seeds ${others.join(', ')} (other validation splits and initialisations; ${seedCount} seeds in all): ` +
-        finalists.map((c) => `${fmt(c.lr)} ${c.score === null ? 'failed or blew up on one of them' : `mean ${c.score.toPrecision(4)}`}`).join(', '),
+        finalists
+          .map(
+            (c) =>
+              `${fmt(c.lr)} ${c.score === null ? 'failed or blew up on one of them' : `mean ${c.score.toPrecision(4)}`}`,
+          )
+          .join(', '),
     );
   }
   return {
@@ -422,7 +546,9 @@ async function validate(env: Env, projectId: string, req: LrSuggestRequest, rt: 
 
 /** Every candidate with two or more finished seeds ended at exactly the same loss on all of them (and there is at least one such). */
 function seedsIgnored(evidence: readonly Evidence[]): boolean {
-  const seeded = evidence.map((c) => (c.seeds ?? []).map((x) => x.value).filter((v): v is number => v !== null)).filter((v) => v.length >= 2);
+  const seeded = evidence
+    .map((c) => (c.seeds ?? []).map((x) => x.value).filter((v): v is number => v !== null))
+    .filter((v) => v.length >= 2);
   return seeded.length > 0 && seeded.every((v) => v.every((x) => x === v[0]));
 }
 
@@ -440,9 +566,23 @@ interface Verdict {
  * finalist, the best of the candidates that got furthest, with `low` confidence; null when no
  * candidate is usable. Says why on `why`.
  */
-function judge(v: ValidationRun, o: { first: Candidate[]; rungs: number[]; unit: 'epochs' | 'steps'; length: number; full: boolean; allSeeded?: boolean }, why: string[]): Verdict | null {
+function judge(
+  v: ValidationRun,
+  o: {
+    first: Candidate[];
+    rungs: number[];
+    unit: 'epochs' | 'steps';
+    length: number;
+    full: boolean;
+    allSeeded?: boolean;
+  },
+  why: string[],
+): Verdict | null {
   const { ranked, tied } = rankWithTies(v.candidates);
-  const halving = o.rungs.length > 0 ? `with successive halving (reduction factor 2, rungs at ${o.rungs.join(' and ')} ${o.unit})` : `without pruning (${o.length} ${o.unit} leave no room for a rung)`;
+  const halving =
+    o.rungs.length > 0
+      ? `with successive halving (reduction factor 2, rungs at ${o.rungs.join(' and ')} ${o.unit})`
+      : `without pruning (${o.length} ${o.unit} leave no room for a rung)`;
   if (ranked.length > 0) {
     const best = ranked[0];
     // Every candidate trained on the same several seeds (a caller's seeded round): each mean is an
@@ -455,30 +595,49 @@ function judge(v: ValidationRun, o: { first: Candidate[]; rungs: number[]; unit:
     why.push(
       `validated ${o.first.length} candidates (${o.first.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}) ${halving}: ` +
         `${fmt(best.lr)} [${best.sources.join(', ')}] reached the lowest validation loss, ${best.score!.toPrecision(4)}${best.seeds ? ' (mean over the seeds)' : ''}` +
-        (ranked.length > 1 ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].score!.toPrecision(4)})` : ''),
+        (ranked.length > 1
+          ? ` (next: ${fmt(ranked[1].lr)} at ${ranked[1].score!.toPrecision(4)})`
+          : ''),
     );
     if (tied.length > 1) {
       why.push(
         `tied within noise (${best.seeds ? 'the standard error of their per-seed differences from the best' : "the spread of the last epochs' validation losses"}, at least ${MIN_TIE_TOLERANCE * 100}%): ${tied.map((c) => `${fmt(c.lr)} (${c.score!.toPrecision(4)})`).join(', ')}; ${o.allSeeded ? `every candidate trained on the same seeds: the best mean, ${fmt(pick.lr)}, stands (at medium confidence)` : `the lowest, ${fmt(pick.lr)}, is the more stable choice`}`,
       );
-    } else if (ranked.length > 1) why.push(`a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`);
+    } else if (ranked.length > 1)
+      why.push(
+        `a clear winner: the next is ${(ranked[1].score! / best.score! - 1) * 100 > 0 ? ((ranked[1].score! / best.score! - 1) * 100).toFixed(1) : '0'}% worse, beyond the noise`,
+      );
     const lrs = v.candidates.map((c) => c.lr);
     const atEdge = pick.lr === Math.min(...lrs) || pick.lr === Math.max(...lrs);
-    if (atEdge) why.push(`${fmt(pick.lr)} is still at the edge of the candidates: the best may lie further out`);
+    if (atEdge)
+      why.push(
+        `${fmt(pick.lr)} is still at the edge of the candidates: the best may lie further out`,
+      );
     const clear = tied.length <= 1 && ranked.length > 1 && !atEdge && o.full && v.complete;
     return { lr: pick.lr, confidence: clear ? 'high' : 'medium' };
   }
   // No stable candidate finished: the best of those that got furthest, said plainly.
   const progress = (c: Evidence) => c.last_step ?? c.epochs_run;
-  const stable = v.candidates.filter((c) => !c.unstable && c.state !== 'failed' && c.value !== null && Number.isFinite(c.value) && c.epochs_run > 0);
+  const stable = v.candidates.filter(
+    (c) =>
+      !c.unstable &&
+      c.state !== 'failed' &&
+      c.value !== null &&
+      Number.isFinite(c.value) &&
+      c.epochs_run > 0,
+  );
   const far = Math.max(0, ...stable.map(progress));
-  const pick = stable.filter((c) => progress(c) === far).sort((a, b) => (a.value as number) - (b.value as number))[0];
+  const pick = stable
+    .filter((c) => progress(c) === far)
+    .sort((a, b) => (a.value as number) - (b.value as number))[0];
   const ended = v.complete ? 'finished' : 'ran out of time';
   if (!pick) {
     why.push(`validation ${ended} without a usable candidate: the range test's rule stands`);
     return null;
   }
-  why.push(`validation ${ended} without a stable candidate that trained to the end: ${fmt(pick.lr)} had the lowest validation loss (${pick.value!.toPrecision(4)}) of those that got furthest (${far} of ${o.length} ${o.unit})`);
+  why.push(
+    `validation ${ended} without a stable candidate that trained to the end: ${fmt(pick.lr)} had the lowest validation loss (${pick.value!.toPrecision(4)}) of those that got furthest (${far} of ${o.length} ${o.unit})`,
+  );
   return { lr: pick.lr, confidence: 'low' };
 }
 
@@ -493,18 +652,35 @@ function horizonReason(h: Horizon): string {
   return `${said}; ${budget}`;
 }
 
-export async function suggestLr(env: Env, projectId: string, req: LrSuggestRequest): Promise<LrSuggestion> {
+export async function suggestLr(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+): Promise<LrSuggestion> {
   const why: string[] = [];
   if (!req.probe) {
     const ctx = req.context!;
     const evidence = await findLrEvidence(env.DB, projectId, ctx.optimizer);
-    const p = suggestFromPriors(ctx as LrContext, evidence.map((e) => ({ study_id: e.studyId, lr: e.lr, batch_size: e.batchSize ?? undefined, model_family: (e.family ?? undefined) as ModelFamily | undefined })));
+    const p = suggestFromPriors(
+      ctx as LrContext,
+      evidence.map((e) => ({
+        study_id: e.studyId,
+        lr: e.lr,
+        batch_size: e.batchSize ?? undefined,
+        model_family: (e.family ?? undefined) as ModelFamily | undefined,
+      })),
+    );
     return {
       lr: p.lr,
       method: 'prior',
       confidence: p.confidence,
       stable_range: null,
-      schedule: adviseSchedule(p.lr, { max_stable_lr: null }, ctx.optimizer, req.training?.steps ?? req.train_steps),
+      schedule: adviseSchedule(
+        p.lr,
+        { max_stable_lr: null },
+        ctx.optimizer,
+        req.training?.steps ?? req.train_steps,
+      ),
       range_test: null,
       horizon: null,
       validation: null,
@@ -520,7 +696,9 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
   const ds = loadDataset(probe.data as ProbeSpec['data'], probe.task);
   const horizon = resolveHorizon(req, ds, probe as ProbeSpec, limits);
   const s = rt.suggestion;
-  why.push(`range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`);
+  why.push(
+    `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`,
+  );
   why.push(horizonReason(horizon));
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
   let lr = s.lr;
@@ -528,27 +706,52 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
   let confidence = s.confidence;
   let evidence: ValidationEvidence | null = null;
   const validating = req.validate && cands.length >= 2 && horizon.validated_epochs >= 1;
-  const validationRows = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)));
-  const seedCount = req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
+  const validationRows = Math.max(
+    1,
+    Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)),
+  );
+  const seedCount =
+    req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
   if (validating) {
     const v = horizon.validated_epochs;
-    if (horizon.method === 'full') why.push(`validated at the horizon: the finalists trained all ${v} epochs with the ${horizon.schedule} schedule`);
+    if (horizon.method === 'full')
+      why.push(
+        `validated at the horizon: the finalists trained all ${v} epochs with the ${horizon.schedule} schedule`,
+      );
     else {
-      const cause = req.validation.epochs !== undefined && req.validation.epochs < Math.min(horizon.epochs, horizon.budget.affordable_epochs) ? `validation.epochs asks for ${req.validation.epochs}` : `the horizon is over what one edge trial may train`;
+      const cause =
+        req.validation.epochs !== undefined &&
+        req.validation.epochs < Math.min(horizon.epochs, horizon.budget.affordable_epochs)
+          ? `validation.epochs asks for ${req.validation.epochs}`
+          : `the horizon is over what one edge trial may train`;
       why.push(
         `extrapolated: ${cause}, so the finalists trained ${v} of ${horizon.epochs} epochs with the ${horizon.schedule} schedule compressed to that length; shorter runs favour higher learning rates, so ties go to the lower one`,
       );
     }
     if (seedCount > 1 && req.validation.seeds === undefined) {
-      why.push(`the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`);
+      why.push(
+        `the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`,
+      );
     }
     const run = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
-    const verdict = judge(run, { first: cands, rungs: validationRungs(v), unit: 'epochs', length: v, full: horizon.method === 'full' }, why);
+    const verdict = judge(
+      run,
+      {
+        first: cands,
+        rungs: validationRungs(v),
+        unit: 'epochs',
+        length: v,
+        full: horizon.method === 'full',
+      },
+      why,
+    );
     // After judging: the evidence shows the ties the answer was picked from.
     evidence = publicValidation(run);
     if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
   } else if (req.validate && horizon.validated_epochs < 1) {
-    why.push(`one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`);
+    why.push(
+      `one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`,
+    );
   } else if (req.validate) {
     why.push('only one candidate: nothing to validate');
   }
@@ -568,8 +771,17 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
     why.push('confidence at most medium: the training length was assumed, not given');
   }
   const trainSteps = req.training?.steps ?? req.train_steps;
-  const schedule = adviseSchedule(lr, s, optimizer, trainSteps, req.schedule === 'constant' ? undefined : req.schedule);
-  if (req.schedule === 'constant' && method === 'validated') schedule.reasoning.push(`the peak was validated with a constant lr; send "schedule": "${schedule.kind}" to validate it with this schedule`);
+  const schedule = adviseSchedule(
+    lr,
+    s,
+    optimizer,
+    trainSteps,
+    req.schedule === 'constant' ? undefined : req.schedule,
+  );
+  if (req.schedule === 'constant' && method === 'validated')
+    schedule.reasoning.push(
+      `the peak was validated with a constant lr; send "schedule": "${schedule.kind}" to validate it with this schedule`,
+    );
   return {
     lr,
     method,
@@ -586,9 +798,15 @@ export async function suggestLr(env: Env, projectId: string, req: LrSuggestReque
 
 export function requireProbeOrContext(req: { probe?: unknown; context?: unknown }): void {
   if (!req.probe && !req.context) {
-    throw new DomainError('invalid', 'probe: send a probe (to measure) or a context (for priors)', { issues: [
-      { path: 'probe', message: 'send a probe (to measure) or a context with at least the optimizer (for priors)' },
-    ] });
+    throw new DomainError('invalid', 'probe: send a probe (to measure) or a context (for priors)', {
+      issues: [
+        {
+          path: 'probe',
+          message:
+            'send a probe (to measure) or a context with at least the optimizer (for priors)',
+        },
+      ],
+    });
   }
 }
 
@@ -617,7 +835,14 @@ export interface LrSuggestionStart {
   status: 'running';
   executor: Record<string, unknown>;
   candidates: Candidate[];
-  horizon: { unit: 'epochs' | 'steps'; epochs: number | null; steps?: number; source: ExternalHorizon['source']; schedule: ExternalMeta['schedule']; rungs: number[] };
+  horizon: {
+    unit: 'epochs' | 'steps';
+    epochs: number | null;
+    steps?: number;
+    source: ExternalHorizon['source'];
+    schedule: ExternalMeta['schedule'];
+    rungs: number[];
+  };
   pruner: Record<string, unknown>;
   /** The seeds each candidate trains on (params.seed): [0] unless validation.seeds asked for more. */
   seeds: number[];
@@ -630,7 +855,9 @@ export interface LrSuggestionStart {
 }
 
 /** The body of POST /v1/lr/suggest with a client or runner executor (LrSuggestExternalRequest). */
-export function isExternal(body: LrSuggestRequest | LrSuggestExternalRequest): body is LrSuggestExternalRequest {
+export function isExternal(
+  body: LrSuggestRequest | LrSuggestExternalRequest,
+): body is LrSuggestExternalRequest {
   return body.executor !== undefined && body.executor.kind !== 'edge';
 }
 
@@ -640,10 +867,22 @@ const rangeTestReason = (rt: LrRangeTest) => {
 };
 
 /** The range test whose candidates to validate: stored (range_test_id, 404 naming it when unknown), or the posted curve's (analysed as POST /v1/lr-range-tests does). */
-async function externalRangeTest(env: Env, projectId: string, req: LrSuggestExternalRequest): Promise<{ rt: LrRangeTest; optimizer: string | null }> {
+async function externalRangeTest(
+  env: Env,
+  projectId: string,
+  req: LrSuggestExternalRequest,
+): Promise<{ rt: LrRangeTest; optimizer: string | null }> {
   if (req.curve !== undefined) {
     const { curve, range, model, optimizer, batch_size } = req;
-    const defined = Object.fromEntries(Object.entries({ curve, range: range ?? CurveRangeSchema.parse({}), model, optimizer, batch_size }).filter(([, v]) => v !== undefined));
+    const defined = Object.fromEntries(
+      Object.entries({
+        curve,
+        range: range ?? CurveRangeSchema.parse({}),
+        model,
+        optimizer,
+        batch_size,
+      }).filter(([, v]) => v !== undefined),
+    );
     // The same request POST /v1/lr-range-tests would parse: the same cache entry as the curve posted there.
     const rt = await lrRangeTest(env, projectId, LrRangeTestCurveRequestSchema.parse(defined));
     return { rt, optimizer: optimizer?.name ?? null };
@@ -651,17 +890,40 @@ async function externalRangeTest(env: Env, projectId: string, req: LrSuggestExte
   const id = req.range_test_id!;
   const row = await findRangeTestById(env.DB, id);
   if (!row || row.projectId !== projectId) {
-    throw new DomainError('not_found', `range_test_id: no LR range test with id '${id}' in this project`, { issues: [
-      { path: 'range_test_id', message: `no LR range test with id '${id}' in this project (GET /v1/lr-range-tests lists them; stride.lr_find answers the id of the one it posts)` },
-    ] });
+    throw new DomainError(
+      'not_found',
+      `range_test_id: no LR range test with id '${id}' in this project`,
+      {
+        issues: [
+          {
+            path: 'range_test_id',
+            message: `no LR range test with id '${id}' in this project (GET /v1/lr-range-tests lists them; stride.lr_find answers the id of the one it posts)`,
+          },
+        ],
+      },
+    );
   }
-  const stored = (row.request ?? {}) as { optimizer?: { name?: string }; probe?: { optimizer?: { name?: string } } };
-  return { rt: { ...(row.result as LrRangeTest), cached: true }, optimizer: stored.optimizer?.name ?? stored.probe?.optimizer?.name ?? null };
+  const stored = (row.request ?? {}) as {
+    optimizer?: { name?: string };
+    probe?: { optimizer?: { name?: string } };
+  };
+  return {
+    rt: { ...(row.result as LrRangeTest), cached: true },
+    optimizer: stored.optimizer?.name ?? stored.probe?.optimizer?.name ?? null,
+  };
 }
 
-function externalHorizonReason(unit: 'epochs' | 'steps', length: number, source: ExternalHorizon['source'], who: 'client' | 'runner'): string {
+function externalHorizonReason(
+  unit: 'epochs' | 'steps',
+  length: number,
+  source: ExternalHorizon['source'],
+  who: 'client' | 'runner',
+): string {
   const trainer = who === 'client' ? 'your loop' : 'your runners';
-  const per = unit === 'epochs' ? 'each epoch (step = the epoch, from 1)' : 'as it goes (step = the optimizer step)';
+  const per =
+    unit === 'epochs'
+      ? 'each epoch (step = the epoch, from 1)'
+      : 'as it goes (step = the optimizer step)';
   if (source === 'default') {
     return `no training length given: assuming ${length} epochs (send "training": {"epochs": N} or {"steps": N} for an answer at your run's length); ${trainer} trains each candidate for them, reporting its validation loss ${per}`;
   }
@@ -677,31 +939,66 @@ function externalHorizonReason(unit: 'epochs' | 'steps', length: number, source:
  * coordinator adds two trials past that edge (StudyConfig.lr_extension). The answer is at
  * GET /v1/lr/suggest/{id} (getExternalSuggestion).
  */
-export async function startExternalSuggestion(env: Env, projectId: string, req: LrSuggestExternalRequest): Promise<LrSuggestionStart> {
+export async function startExternalSuggestion(
+  env: Env,
+  projectId: string,
+  req: LrSuggestExternalRequest,
+): Promise<LrSuggestionStart> {
   const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
   const asked = req.optimizer?.name ?? null;
   if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
-    throw new DomainError('invalid', `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`, { issues: [
-      { path: 'optimizer.name', message: `range test ${rt.id} was measured with ${known}: its curve, and so its candidates, are ${known}'s (send "${known}", or leave optimizer out)` },
-    ] });
+    throw new DomainError(
+      'invalid',
+      `optimizer.name: range test ${rt.id} was measured with ${known}, not ${asked}`,
+      {
+        issues: [
+          {
+            path: 'optimizer.name',
+            message: `range test ${rt.id} was measured with ${known}: its curve, and so its candidates, are ${known}'s (send "${known}", or leave optimizer out)`,
+          },
+        ],
+      },
+    );
   }
   const optimizer = (asked ?? known) as Optimizer | null;
   if (optimizer === null) {
-    const what = req.curve !== undefined ? 'the curve was sent without one' : `range test ${rt.id} was stored without one`;
-    throw new DomainError('invalid', `optimizer: required: ${what}`, { issues: [
-      { path: 'optimizer', message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)` },
-    ] });
+    const what =
+      req.curve !== undefined
+        ? 'the curve was sent without one'
+        : `range test ${rt.id} was stored without one`;
+    throw new DomainError('invalid', `optimizer: required: ${what}`, {
+      issues: [
+        {
+          path: 'optimizer',
+          message: `required: ${what}, and the optimizer's conventional default lr is one of the candidates: send "optimizer": {"name": "sgd"} (or nesterov, adam, adamw, rmsprop, adagrad)`,
+        },
+      ],
+    });
   }
   const cands = spreadCandidates(rt, optimizer, req.validation.max_candidates);
   if (cands.length < 2) {
     const field = req.curve !== undefined ? 'curve' : 'range_test_id';
-    throw new DomainError('invalid', `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`, { issues: [
-      { path: field, message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates` },
-    ] });
+    throw new DomainError(
+      'invalid',
+      `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`,
+      {
+        issues: [
+          {
+            path: field,
+            message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates`,
+          },
+        ],
+      },
+    );
   }
   const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
   const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
-  const source: ExternalHorizon['source'] = req.training?.epochs !== undefined ? 'training.epochs' : req.training?.steps !== undefined ? 'training.steps' : 'default';
+  const source: ExternalHorizon['source'] =
+    req.training?.epochs !== undefined
+      ? 'training.epochs'
+      : req.training?.steps !== undefined
+        ? 'training.steps'
+        : 'default';
   const kind = req.executor.kind;
   const meta: ExternalMeta = {
     kind: 'lr-suggest',
@@ -720,7 +1017,9 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
   // the horizon (they start slower), and the answer lost 25% at the median. Every candidate trains
   // the whole run; a diverging one ends itself (a NaN is told failed).
   const pruner = { name: 'none' };
-  const space: Record<string, unknown> = { lr: { type: 'categorical', choices: cands.map((c) => c.lr) } };
+  const space: Record<string, unknown> = {
+    lr: { type: 'categorical', choices: cands.map((c) => c.lr) },
+  };
   if (seeds.length > 1) space.seed = { type: 'categorical', choices: seeds };
   const trialsNeeded = cands.length * seeds.length;
   const body = StudyCreateSchema.parse({
@@ -735,7 +1034,8 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
   });
   const study = await createStudy(env, projectId, body, { lr_extension: { done: false, lrs: [] } });
   const poll = `/v1/lr/suggest/${study.id}`;
-  const seedWord = seeds.length > 1 ? `, seeding its model, data order and split with params.seed` : '';
+  const seedWord =
+    seeds.length > 1 ? `, seeding its model, data order and split with params.seed` : '';
   const how =
     kind === 'client'
       ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at its params.lr${seedWord}, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
@@ -746,7 +1046,14 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
     status: 'running',
     executor: study.executor as unknown as Record<string, unknown>,
     candidates: cands,
-    horizon: { unit, epochs: unit === 'epochs' ? length : null, ...(unit === 'steps' ? { steps: length } : {}), source, schedule: req.schedule, rungs: [] },
+    horizon: {
+      unit,
+      epochs: unit === 'epochs' ? length : null,
+      ...(unit === 'steps' ? { steps: length } : {}),
+      source,
+      schedule: req.schedule,
+      rungs: [],
+    },
     pruner,
     seeds,
     max_trials: trialsNeeded,
@@ -756,7 +1063,9 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
       rangeTestReason(rt),
       externalHorizonReason(unit, length, source, kind),
       `${cands.length} candidates (${cands.map((c) => `${fmt(c.lr)} [${c.sources.join(', ')}]`).join('; ')}), log-spaced over the three decades below the stable limit, each trained for the whole horizon (no pruning: shorter runs favour higher rates)` +
-        (seeds.length > 1 ? ` on ${seeds.length} seeds (params.seed ${seeds.join(', ')}: ${trialsNeeded} trials), ranked by their mean` : '') +
+        (seeds.length > 1
+          ? ` on ${seeds.length} seeds (params.seed ${seeds.join(', ')}: ${trialsNeeded} trials), ranked by their mean`
+          : '') +
         `; a best at the lowest or highest candidate adds two more past that edge to the same study`,
       `next: ${how}; then GET ${poll}`,
     ],
@@ -769,21 +1078,41 @@ export async function startExternalSuggestion(env: Env, projectId: string, req: 
  * study's trials: while they train, `status: "running"` with the evidence so far; once the study
  * is complete, the lr the evidence picks (judge, as on the edge), with the schedule and reasoning.
  */
-export async function getExternalSuggestion(env: Env, projectId: string, id: string): Promise<LrSuggestion & { id: string; status: 'running' | 'complete' }> {
+export async function getExternalSuggestion(
+  env: Env,
+  projectId: string,
+  id: string,
+): Promise<LrSuggestion & { id: string; status: 'running' | 'complete' }> {
   const study = await getStudy(env, projectId, id);
   const meta = study.metadata as Partial<ExternalMeta>;
   const lrSpec = study.space.lr;
-  if (meta.kind !== 'lr-suggest' || (study.executor.kind !== 'client' && study.executor.kind !== 'runner') || !Array.isArray(meta.candidates) || !meta.horizon || lrSpec?.type !== 'categorical') {
-    const why = meta.kind === 'lr-suggest' ? 'it validated an edge suggestion, answered by its POST' : 'it is not an LR suggestion';
-    throw new DomainError('not_found', `no LR suggestion with id '${id}': study ${id} exists, but ${why}`);
+  if (
+    meta.kind !== 'lr-suggest' ||
+    (study.executor.kind !== 'client' && study.executor.kind !== 'runner') ||
+    !Array.isArray(meta.candidates) ||
+    !meta.horizon ||
+    lrSpec?.type !== 'categorical'
+  ) {
+    const why =
+      meta.kind === 'lr-suggest'
+        ? 'it validated an edge suggestion, answered by its POST'
+        : 'it is not an LR suggestion';
+    throw new DomainError(
+      'not_found',
+      `no LR suggestion with id '${id}': study ${id} exists, but ${why}`,
+    );
   }
   const m = meta as ExternalMeta;
   const { unit, length, source } = m.horizon;
   const trials = await listTrials(env, projectId, id);
   const row = await findRangeTestById(env.DB, m.range_test_id);
   const rt = row ? ({ ...(row.result as LrRangeTest), cached: true } as LrRangeTest) : null;
-  const extra = lrSpec.choices.filter((lr): lr is number => typeof lr === 'number' && !m.candidates.some((c) => c.lr === lr));
-  const all = [...m.candidates, ...extra.map((lr) => ({ lr, sources: ['extension'] }))].sort((a, b) => a.lr - b.lr);
+  const extra = lrSpec.choices.filter(
+    (lr): lr is number => typeof lr === 'number' && !m.candidates.some((c) => c.lr === lr),
+  );
+  const all = [...m.candidates, ...extra.map((lr) => ({ lr, sources: ['extension'] }))].sort(
+    (a, b) => a.lr - b.lr,
+  );
   const evidence = evidenceFromTrials(all, trials);
   markUnstable(evidence);
   const complete = study.state === 'completed';
@@ -797,7 +1126,10 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     candidate_epochs: evidence.reduce((a, c) => a + c.epochs_run, 0),
     complete,
   };
-  const why: string[] = [rt ? rangeTestReason(rt) : `range test ${m.range_test_id}: no longer stored`, externalHorizonReason(unit, length, source, m.executor)];
+  const why: string[] = [
+    rt ? rangeTestReason(rt) : `range test ${m.range_test_id}: no longer stored`,
+    externalHorizonReason(unit, length, source, m.executor),
+  ];
   if (extra.length > 0) {
     const lo = Math.min(...m.candidates.map((c) => c.lr));
     const hi = Math.max(...m.candidates.map((c) => c.lr));
@@ -807,8 +1139,11 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
   why.push(...unstableReason(evidence));
   // How far the finalists reported, in the horizon's unit: to the end (within one step: epochs counted from 0 or 1), or short of it.
   const ranked = rankWithTies(evidence).ranked as Evidence[];
-  const reported = ranked.map((c) => c.last_step).filter((x): x is number => x !== null && x !== undefined);
-  const reached = ranked.length === 0 ? null : reported.length === 0 ? length : Math.min(length, ...reported);
+  const reported = ranked
+    .map((c) => c.last_step)
+    .filter((x): x is number => x !== null && x !== undefined);
+  const reached =
+    ranked.length === 0 ? null : reported.length === 0 ? length : Math.min(length, ...reported);
   const horizon: ExternalHorizon = {
     executor: m.executor,
     unit,
@@ -821,8 +1156,14 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     schedule: m.schedule,
     budget: null,
   };
-  if (ranked.length > 0 && reported.length < ranked.length) why.push('some finalists reported no validation loss along the way: they are ranked by the value told, without a spread (ties at 1%)');
-  if (horizon.method === 'extrapolated') why.push(`the finalists reported up to ${reached} of ${length} ${unit}, short of the horizon: shorter runs favour higher learning rates`);
+  if (ranked.length > 0 && reported.length < ranked.length)
+    why.push(
+      'some finalists reported no validation loss along the way: they are ranked by the value told, without a spread (ties at 1%)',
+    );
+  if (horizon.method === 'extrapolated')
+    why.push(
+      `the finalists reported up to ${reached} of ${length} ${unit}, short of the horizon: shorter runs favour higher learning rates`,
+    );
   const counts = (state: string) => trials.filter((t) => t.state === state).length;
   const base = {
     id,
@@ -839,9 +1180,20 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
       `validating: ${done} of ${study.max_trials} trials ended (${counts('complete')} complete, ${counts('pruned')} pruned, ${counts('failed')} failed), ${counts('running')} running, ${study.max_trials! - done - counts('running')} to start` +
         (leader ? `; the best so far is ${fmt(leader.lr)} at ${leader.value!.toPrecision(4)}` : ''),
     );
-    return { ...base, status: 'running', lr: null, method: 'validating', confidence: 'low', schedule: null, reasoning: why };
+    return {
+      ...base,
+      status: 'running',
+      lr: null,
+      method: 'validating',
+      confidence: 'low',
+      schedule: null,
+      reasoning: why,
+    };
   }
-  if (m.seeds && m.seeds.length > 1) why.push(`each candidate trained on ${m.seeds.length} seeds (params.seed ${m.seeds.join(', ')}): ranked by the mean of their final validation losses, ties judged on the per-seed differences`);
+  if (m.seeds && m.seeds.length > 1)
+    why.push(
+      `each candidate trained on ${m.seeds.length} seeds (params.seed ${m.seeds.join(', ')}): ranked by the mean of their final validation losses, ties judged on the per-seed differences`,
+    );
   if (m.seeds && m.seeds.length > 1 && seedsIgnored(evidence)) {
     why.push(
       `every candidate ended at exactly the same validation loss on each of its ${m.seeds.length} seeds: the training code seems not to use params.seed (trial.seed), so each run was repeated ${m.seeds.length} times for nothing; seed the initialisation, data order and split with it, or send "validation": {"seeds": 1}`,
@@ -849,7 +1201,18 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
   }
   // Studies started before the client path stopped pruning ran ASHA; their rungs are said as they were.
   const rungs = study.pruner.name === 'asha' ? validationRungs(length) : [];
-  const verdict = judge(run, { first: m.candidates, rungs, unit, length, full: horizon.method === 'full', allSeeded: (m.seeds?.length ?? 0) > 1 }, why);
+  const verdict = judge(
+    run,
+    {
+      first: m.candidates,
+      rungs,
+      unit,
+      length,
+      full: horizon.method === 'full',
+      allSeeded: (m.seeds?.length ?? 0) > 1,
+    },
+    why,
+  );
   const s = rt?.suggestion;
   let lr: number;
   let method: string;
@@ -864,8 +1227,26 @@ export async function getExternalSuggestion(env: Env, projectId: string, id: str
     confidence = 'medium';
     why.push('confidence at most medium: the training length was assumed, not given');
   }
-  const schedule = adviseSchedule(lr, s ?? { max_stable_lr: null }, m.optimizer, unit === 'steps' ? length : undefined, m.schedule === 'constant' ? undefined : m.schedule);
-  if (m.schedule === 'constant' && method === 'validated') schedule.reasoning.push(`the peak was validated with a constant lr; train the candidates with "schedule": "${schedule.kind}" to validate it with this schedule`);
+  const schedule = adviseSchedule(
+    lr,
+    s ?? { max_stable_lr: null },
+    m.optimizer,
+    unit === 'steps' ? length : undefined,
+    m.schedule === 'constant' ? undefined : m.schedule,
+  );
+  if (m.schedule === 'constant' && method === 'validated')
+    schedule.reasoning.push(
+      `the peak was validated with a constant lr; train the candidates with "schedule": "${schedule.kind}" to validate it with this schedule`,
+    );
   // The evidence as judged (its ties marked by judge).
-  return { ...base, validation: publicValidation(run), status: 'complete', lr, method, confidence, schedule, reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)] };
+  return {
+    ...base,
+    validation: publicValidation(run),
+    status: 'complete',
+    lr,
+    method,
+    confidence,
+    schedule,
+    reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
+  };
 }

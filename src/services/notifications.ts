@@ -55,7 +55,11 @@ const view = (s: SubscriptionRow): SubscriptionView => ({
   created_at: s.createdAt.toISOString(),
 });
 
-export async function createSubscription(env: Env, projectId: string, body: { url: string; events: string[]; study_id?: string }) {
+export async function createSubscription(
+  env: Env,
+  projectId: string,
+  body: { url: string; events: string[]; study_id?: string },
+) {
   const secret = `whsec_${randomBase64(24)}`;
   const row: SubscriptionRow = {
     id: newId('sub'),
@@ -75,7 +79,8 @@ export async function createSubscription(env: Env, projectId: string, body: { ur
 
 async function own(env: Env, projectId: string, id: string): Promise<SubscriptionRow> {
   const s = await findSubscription(env.DB, id);
-  if (!s || s.projectId !== projectId) throw new DomainError('not_found', `no subscription with id '${id}'`);
+  if (!s || s.projectId !== projectId)
+    throw new DomainError('not_found', `no subscription with id '${id}'`);
   return s;
 }
 
@@ -90,7 +95,11 @@ export async function getSubscriptions(env: Env, projectId: string) {
 /** Re-enable a disabled subscription (after fixing the receiver). */
 export async function enableSubscription(env: Env, projectId: string, id: string) {
   await own(env, projectId, id);
-  await updateSubscription(env.DB, id, { state: 'active', disabledReason: null, consecutiveFailures: 0 });
+  await updateSubscription(env.DB, id, {
+    state: 'active',
+    disabledReason: null,
+    consecutiveFailures: 0,
+  });
   return view(await own(env, projectId, id));
 }
 
@@ -110,7 +119,11 @@ export async function getDeliveries(env: Env, projectId: string, id: string) {
 }
 
 /** POST one signed delivery; the outcome of this attempt. */
-async function deliver(sub: SubscriptionRow, messageId: string, event: StudyEvent): Promise<{ ok: boolean; status: number | null; error: string | null }> {
+async function deliver(
+  sub: SubscriptionRow,
+  messageId: string,
+  event: StudyEvent,
+): Promise<{ ok: boolean; status: number | null; error: string | null }> {
   const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
   const now = new Date();
   const signature = new Webhook(sub.secret).sign(messageId, now, body);
@@ -135,15 +148,28 @@ async function deliver(sub: SubscriptionRow, messageId: string, event: StudyEven
 }
 
 /** The queue consumer of notifications. */
-export async function handleNotificationBatch(batch: MessageBatch<NotificationMessage>, env: Env): Promise<void> {
+export async function handleNotificationBatch(
+  batch: MessageBatch<NotificationMessage>,
+  env: Env,
+): Promise<void> {
   for (const message of batch.messages) {
     const m = message.body;
     try {
       if (m.kind === 'event') {
-        const subs = (await matchingSubscriptions(env.DB, m.project_id, m.study_id)).filter((s) => s.events.includes(m.event.type));
+        const subs = (await matchingSubscriptions(env.DB, m.project_id, m.study_id)).filter((s) =>
+          s.events.includes(m.event.type),
+        );
         if (subs.length > 0) {
           await env.NOTIFICATIONS.sendBatch(
-            subs.map((s) => ({ body: { kind: 'deliver', subscription_id: s.id, message_id: `msg_${m.event.id}_${s.id}`, event: m.event } satisfies NotificationMessage, contentType: 'json' as const })),
+            subs.map((s) => ({
+              body: {
+                kind: 'deliver',
+                subscription_id: s.id,
+                message_id: `msg_${m.event.id}_${s.id}`,
+                event: m.event,
+              } satisfies NotificationMessage,
+              contentType: 'json' as const,
+            })),
           );
         }
         message.ack();
@@ -156,9 +182,19 @@ export async function handleNotificationBatch(batch: MessageBatch<NotificationMe
       }
       const attempt = message.attempts;
       const r = await deliver(sub, m.message_id, m.event);
-      await insertAttempt(env.DB, { subscriptionId: sub.id, messageId: m.message_id, event: m.event.type, attempt, ok: r.ok, responseStatus: r.status, error: r.error, at: new Date() });
+      await insertAttempt(env.DB, {
+        subscriptionId: sub.id,
+        messageId: m.message_id,
+        event: m.event.type,
+        attempt,
+        ok: r.ok,
+        responseStatus: r.status,
+        error: r.error,
+        at: new Date(),
+      });
       if (r.ok) {
-        if (sub.consecutiveFailures !== 0) await updateSubscription(env.DB, sub.id, { consecutiveFailures: 0 });
+        if (sub.consecutiveFailures !== 0)
+          await updateSubscription(env.DB, sub.id, { consecutiveFailures: 0 });
         message.ack();
         continue;
       }
@@ -172,7 +208,8 @@ export async function handleNotificationBatch(batch: MessageBatch<NotificationMe
         message.ack();
       } else {
         await updateSubscription(env.DB, sub.id, { consecutiveFailures: failures });
-        if (attempt < MAX_ATTEMPTS) message.retry({ delaySeconds: exponentialBackoffMs(attempt, 1000) / 1000 });
+        if (attempt < MAX_ATTEMPTS)
+          message.retry({ delaySeconds: exponentialBackoffMs(attempt, 1000) / 1000 });
         else message.ack(); // given up on this event; the log shows every attempt
       }
     } catch (err) {

@@ -4,7 +4,15 @@ import { inputError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
 import { parseCoordinatorError } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
-import type { Caller, LeaseGrant, SamplerConfig, StudyConfig, StudyView, TellBody, TrialView } from '../contract/study';
+import type {
+  Caller,
+  LeaseGrant,
+  SamplerConfig,
+  StudyConfig,
+  StudyView,
+  TellBody,
+  TrialView,
+} from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
 import type { InputIssue } from '../contract/issues';
 import { validatePrunerConfig } from '../tuning/pruners';
@@ -13,7 +21,6 @@ import type { Direction, Params, Space } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
-
 
 /**
  * Every problem with a study body that the schema cannot see, for POST
@@ -29,10 +36,19 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
   const n = objectivesOf(body).directions.length;
   if (n > 1) {
     // Pruners judge one intermediate curve: Optuna refuses report() with several objectives too.
-    if (body.pruner.name !== 'none') issues.push({ path: 'pruner', message: `a study with ${n} objectives takes no pruner (pruners judge one objective's intermediate values): leave pruner out or send {"name": "none"}` });
-    if (body.executor.kind === 'edge') issues.push({ path: 'directions', message: `an edge study trains a probe for one objective (its validation loss): several objectives need executor client or runner` });
+    if (body.pruner.name !== 'none')
+      issues.push({
+        path: 'pruner',
+        message: `a study with ${n} objectives takes no pruner (pruners judge one objective's intermediate values): leave pruner out or send {"name": "none"}`,
+      });
+    if (body.executor.kind === 'edge')
+      issues.push({
+        path: 'directions',
+        message: `an edge study trains a probe for one objective (its validation loss): several objectives need executor client or runner`,
+      });
   }
-  if (space && body.executor.kind === 'edge') issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
+  if (space && body.executor.kind === 'edge')
+    issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
   // Sampler settings that cannot work with this space (grid over a continuous range).
   if (space && issues.length === 0) issues.push(...validateSamplerConfig(body.sampler, space));
   return { space, issues };
@@ -44,14 +60,25 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
  * objective_0, objective_1, ... unless `metrics` names them. StudyCreateSchema checked that the
  * two forms are not mixed and that the lengths agree.
  */
-export function objectivesOf(body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>): { directions: Direction[]; metrics: string[] } {
+export function objectivesOf(
+  body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>,
+): { directions: Direction[]; metrics: string[] } {
   const directions = body.directions ?? [body.direction ?? 'minimize'];
-  const metrics = body.metrics ?? (directions.length === 1 ? [body.metric ?? 'value'] : directions.map((_, i) => `objective_${i}`));
+  const metrics =
+    body.metrics ??
+    (directions.length === 1
+      ? [body.metric ?? 'value']
+      : directions.map((_, i) => `objective_${i}`));
   return { directions, metrics };
 }
 
 /** `internal`: settings of the study that POST /v1/studies cannot set (lr/suggest's extension past an edge). */
-export async function createStudy(env: Env, projectId: string, body: StudyCreate, internal: Pick<StudyConfig, 'lr_extension'> = {}): Promise<StudyView> {
+export async function createStudy(
+  env: Env,
+  projectId: string,
+  body: StudyCreate,
+  internal: Pick<StudyConfig, 'lr_extension'> = {},
+): Promise<StudyView> {
   const { space, issues } = validateStudy(body);
   if (issues.length > 0 || !space) throw inputError(issues);
   const executor = body.executor;
@@ -75,28 +102,45 @@ export async function createStudy(env: Env, projectId: string, body: StudyCreate
     created_at: new Date().toISOString(),
     ...internal,
   };
-  const dispatchSecret = executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
-  const view: StudyView = await callStudy(config.id, () => studyStub(env, projectId, config.id).create(config, dispatchSecret));
+  const dispatchSecret =
+    executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
+  const view: StudyView = await callStudy(config.id, () =>
+    studyStub(env, projectId, config.id).create(config, dispatchSecret),
+  );
   return dispatchSecret ? { ...view, dispatch_secret: dispatchSecret } : view;
 }
-
 
 export async function getStudy(env: Env, projectId: string, id: string): Promise<StudyView> {
   return callStudy(id, () => studyStub(env, projectId, id).getStudy());
 }
 
-export async function listStudies(env: Env, projectId: string, cursor: string | undefined, limit = 20) {
+export async function listStudies(
+  env: Env,
+  projectId: string,
+  cursor: string | undefined,
+  limit = 20,
+) {
   const rows = await listStudyRows(env.DB, projectId, cursor, limit + 1);
   const page = rows.slice(0, limit);
   const studies = await Promise.all(page.map((r) => getStudy(env, projectId, r.id)));
   return { studies, next_cursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
-export async function ask(env: Env, projectId: string, id: string, count: number | undefined): Promise<TrialView[]> {
+export async function ask(
+  env: Env,
+  projectId: string,
+  id: string,
+  count: number | undefined,
+): Promise<TrialView[]> {
   return callStudy(id, () => studyStub(env, projectId, id).ask(count ?? 1));
 }
 
-export async function enqueue(env: Env, projectId: string, id: string, params: Params): Promise<TrialView> {
+export async function enqueue(
+  env: Env,
+  projectId: string,
+  id: string,
+  params: Params,
+): Promise<TrialView> {
   const s = studyStub(env, projectId, id);
   const study = (await callStudy(id, () => s.getStudy())) as StudyView;
   const issues = validateParams(study.space, params);
@@ -104,24 +148,58 @@ export async function enqueue(env: Env, projectId: string, id: string, params: P
   return callStudy(id, () => s.enqueue(params));
 }
 
-export async function report(env: Env, projectId: string, id: string, number: number, step: number, value: number, caller: Caller = {}) {
+export async function report(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  step: number,
+  value: number,
+  caller: Caller = {},
+) {
   return callStudy(id, () => studyStub(env, projectId, id).report(number, step, value, caller));
 }
 
 /** A batch of intermediate values (ReportSchema checked the order): one call into the coordinator. */
-export async function reportBatch(env: Env, projectId: string, id: string, number: number, points: { step: number; value: number }[], caller: Caller = {}) {
+export async function reportBatch(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  points: { step: number; value: number }[],
+  caller: Caller = {},
+) {
   return callStudy(id, () => studyStub(env, projectId, id).reportBatch(number, points, caller));
 }
 
-export async function tell(env: Env, projectId: string, id: string, number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
+export async function tell(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  body: TellBody,
+  caller: Caller = {},
+): Promise<TrialView> {
   return callStudy(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 
-export async function heartbeat(env: Env, projectId: string, id: string, number: number, token: string) {
+export async function heartbeat(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  token: string,
+) {
   return callStudy(id, () => studyStub(env, projectId, id).heartbeat(number, token));
 }
 
-export async function release(env: Env, projectId: string, id: string, number: number, token: string): Promise<TrialView> {
+export async function release(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  token: string,
+): Promise<TrialView> {
   return callStudy(id, () => studyStub(env, projectId, id).release(number, token));
 }
 
@@ -150,7 +228,8 @@ export async function lease(
   studyId: string | undefined,
   runner: { name: string | null },
 ): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
-  if (studyId !== undefined) return callStudy(studyId, () => studyStub(env, projectId, studyId).lease(runner));
+  if (studyId !== undefined)
+    return callStudy(studyId, () => studyStub(env, projectId, studyId).lease(runner));
   for (const row of await listRunnerStudies(env.DB, projectId, LEASE_SCAN)) {
     try {
       const r = await studyStub(env, projectId, row.id).lease(runner);
@@ -174,15 +253,27 @@ export async function listTrials(env: Env, projectId: string, id: string): Promi
 export async function importance(env: Env, projectId: string, id: string, objective = 0) {
   const study = await getStudy(env, projectId, id);
   if (objective >= study.metrics.length) {
-    throw inputError([{ path: 'objective', message: `study ${id} has ${study.metrics.length} objective${study.metrics.length === 1 ? '' : 's'} (${study.metrics.join(', ')}): objective is 0${study.metrics.length > 1 ? `-${study.metrics.length - 1}` : ''}` }]);
+    throw inputError([
+      {
+        path: 'objective',
+        message: `study ${id} has ${study.metrics.length} objective${study.metrics.length === 1 ? '' : 's'} (${study.metrics.join(', ')}): objective is 0${study.metrics.length > 1 ? `-${study.metrics.length - 1}` : ''}`,
+      },
+    ]);
   }
   const trials = await listTrials(env, projectId, id);
   return {
-    method: 'eta-squared: the share of the objective’s variance explained by each parameter (numeric ones in 5 quantile bins of their log/linear value, categoricals by choice; main effects only), normalised to sum to 1',
+    method:
+      'eta-squared: the share of the objective’s variance explained by each parameter (numeric ones in 5 quantile bins of their log/linear value, categoricals by choice; main effects only), normalised to sum to 1',
     objective: { index: objective, metric: study.metrics[objective] },
     ...parameterImportance(
       study.space,
-      trials.map((t) => ({ number: t.number, state: t.state, params: t.params, value: t.values?.[objective] ?? null, intermediate: t.intermediate })),
+      trials.map((t) => ({
+        number: t.number,
+        state: t.state,
+        params: t.params,
+        value: t.values?.[objective] ?? null,
+        intermediate: t.intermediate,
+      })),
     ),
   };
 }

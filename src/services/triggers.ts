@@ -44,7 +44,12 @@ export interface TriggerFilter {
   actions: string[];
 }
 
-const templateView = (t: TemplateRow) => ({ id: t.id, name: t.name, study: t.study as Record<string, unknown>, created_at: t.createdAt.toISOString() });
+const templateView = (t: TemplateRow) => ({
+  id: t.id,
+  name: t.name,
+  study: t.study as Record<string, unknown>,
+  created_at: t.createdAt.toISOString(),
+});
 const triggerView = (t: TriggerRow) => ({
   id: t.id,
   template_id: t.templateId,
@@ -61,14 +66,23 @@ export async function createTemplate(env: Env, projectId: string, name: string, 
   if (!parsed.success) {
     const issues = zodIssues(parsed.error, ['study']);
     const status = boundsStatus(parsed.error);
-    throw inputError(issues, { kind: status === 413 ? 'too_large' : 'invalid', what: 'the template' });
+    throw inputError(issues, {
+      kind: status === 413 ? 'too_large' : 'invalid',
+      what: 'the template',
+    });
   }
   const { issues } = validateStudy(parsed.data);
   if (issues.length > 0) {
     const withPrefix = issues.map((i) => ({ path: `study.${i.path}`, message: i.message }));
     throw inputError(withPrefix, { what: 'the template' });
   }
-  const row: TemplateRow = { id: newId('tpl'), projectId, name, study: study as object, createdAt: new Date() };
+  const row: TemplateRow = {
+    id: newId('tpl'),
+    projectId,
+    name,
+    study: study as object,
+    createdAt: new Date(),
+  };
   await insertTemplate(env.DB, row);
   return templateView(row);
 }
@@ -79,32 +93,66 @@ export async function getTemplate(env: Env, projectId: string, id: string) {
   return templateView(t);
 }
 
-export async function createTrigger(env: Env, projectId: string, body: { template_id: string; kind: 'github' | 'standard'; filter: Partial<TriggerFilter>; secret?: string }) {
+export async function createTrigger(
+  env: Env,
+  projectId: string,
+  body: {
+    template_id: string;
+    kind: 'github' | 'standard';
+    filter: Partial<TriggerFilter>;
+    secret?: string;
+  },
+) {
   const template = await findTemplate(env.DB, projectId, body.template_id);
   if (!template) {
-    throw new DomainError('invalid', `template_id: no template with id '${body.template_id}'`, { issues: [{ path: 'template_id', message: `no template with id '${body.template_id}'` }] });
+    throw new DomainError('invalid', `template_id: no template with id '${body.template_id}'`, {
+      issues: [{ path: 'template_id', message: `no template with id '${body.template_id}'` }],
+    });
   }
   if (body.kind === 'github') {
     // GitHub deliveries fill a known set of variables: a placeholder outside it could never be filled.
-    const unknown = [...placeholdersOf(template.study as Record<string, unknown>)].filter((k) => !(GITHUB_VARS as readonly string[]).includes(k));
+    const unknown = [...placeholdersOf(template.study as Record<string, unknown>)].filter(
+      (k) => !(GITHUB_VARS as readonly string[]).includes(k),
+    );
     if (unknown.length > 0) {
       const issues = unknown.map((k) => {
         const near = closest(k, GITHUB_VARS);
-        return { path: 'template_id', message: `the template's placeholder {{${k}}} is not filled by GitHub events${near ? `: did you mean {{${near}}}?` : ` (they fill: ${GITHUB_VARS.join(', ')})`}` };
+        return {
+          path: 'template_id',
+          message: `the template's placeholder {{${k}}} is not filled by GitHub events${near ? `: did you mean {{${near}}}?` : ` (they fill: ${GITHUB_VARS.join(', ')})`}`,
+        };
       });
       throw inputError(issues);
     }
   }
-  const secret = body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));
+  const secret =
+    body.secret ?? (body.kind === 'standard' ? `whsec_${randomBase64(24)}` : randomBase64Url(24));
   if (body.kind === 'standard') {
     try {
       new Webhook(secret);
     } catch {
-      throw new DomainError('invalid', 'secret: a Standard Webhooks secret is whsec_ followed by base64', { issues: [{ path: 'secret', message: 'expected whsec_<base64>' }] });
+      throw new DomainError(
+        'invalid',
+        'secret: a Standard Webhooks secret is whsec_ followed by base64',
+        { issues: [{ path: 'secret', message: 'expected whsec_<base64>' }] },
+      );
     }
   }
-  const filter: TriggerFilter = { events: body.filter.events ?? [], branches: body.filter.branches ?? [], labels: body.filter.labels ?? [], actions: body.filter.actions ?? [] };
-  const row: TriggerRow = { id: newId('trg'), projectId, templateId: body.template_id, kind: body.kind, filter, secret, createdAt: new Date() };
+  const filter: TriggerFilter = {
+    events: body.filter.events ?? [],
+    branches: body.filter.branches ?? [],
+    labels: body.filter.labels ?? [],
+    actions: body.filter.actions ?? [],
+  };
+  const row: TriggerRow = {
+    id: newId('trg'),
+    projectId,
+    templateId: body.template_id,
+    kind: body.kind,
+    filter,
+    secret,
+    createdAt: new Date(),
+  };
   await insertTrigger(env.DB, row);
   return { ...triggerView(row), secret };
 }
@@ -115,7 +163,9 @@ export async function getTrigger(env: Env, projectId: string, id: string) {
   return triggerView(t);
 }
 
-export type HookAnswer = { status: 'created'; study_id: string; delivery_id: string } | { status: 'ignored'; reason: string; delivery_id: string };
+export type HookAnswer =
+  | { status: 'created'; study_id: string; delivery_id: string }
+  | { status: 'ignored'; reason: string; delivery_id: string };
 
 /** What a verified event says, for the filter and the placeholders. */
 interface EventContext {
@@ -128,13 +178,20 @@ interface EventContext {
 
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
-function githubContext(headers: Headers, payload: Record<string, any>, filter: TriggerFilter): EventContext {
+function githubContext(
+  headers: Headers,
+  payload: Record<string, any>,
+  filter: TriggerFilter,
+): EventContext {
   const event = headers.get('x-github-event') ?? '';
   const deliveryId = headers.get('x-github-delivery') ?? '';
   const pr = payload.pull_request;
   const ref = str(payload.ref) || str(pr?.head?.ref);
   const branch = payload.ref ? str(payload.ref).replace(/^refs\/heads\//, '') : str(pr?.base?.ref);
-  const labels: string[] = [...(pr?.labels ?? []).map((l: any) => str(l?.name)), ...(payload.label ? [str(payload.label.name)] : [])].filter(Boolean);
+  const labels: string[] = [
+    ...(pr?.labels ?? []).map((l: any) => str(l?.name)),
+    ...(payload.label ? [str(payload.label.name)] : []),
+  ].filter(Boolean);
   const vars: Record<string, string> = {
     event,
     action: str(payload.action),
@@ -148,30 +205,53 @@ function githubContext(headers: Headers, payload: Record<string, any>, filter: T
     delivery: deliveryId,
   };
   let mismatch: string | null = null;
-  if (filter.events.length && !filter.events.includes(event)) mismatch = `event '${event}' is not one of ${filter.events.join(', ')}`;
-  else if (filter.actions.length && !filter.actions.includes(vars.action)) mismatch = `action '${vars.action}' is not one of ${filter.actions.join(', ')}`;
-  else if (filter.branches.length && !filter.branches.includes(branch)) mismatch = `branch '${branch}' is not one of ${filter.branches.join(', ')}`;
-  else if (filter.labels.length && !labels.some((l) => filter.labels.includes(l))) mismatch = `none of the labels (${labels.join(', ') || 'none'}) is one of ${filter.labels.join(', ')}`;
+  if (filter.events.length && !filter.events.includes(event))
+    mismatch = `event '${event}' is not one of ${filter.events.join(', ')}`;
+  else if (filter.actions.length && !filter.actions.includes(vars.action))
+    mismatch = `action '${vars.action}' is not one of ${filter.actions.join(', ')}`;
+  else if (filter.branches.length && !filter.branches.includes(branch))
+    mismatch = `branch '${branch}' is not one of ${filter.branches.join(', ')}`;
+  else if (filter.labels.length && !labels.some((l) => filter.labels.includes(l)))
+    mismatch = `none of the labels (${labels.join(', ') || 'none'}) is one of ${filter.labels.join(', ')}`;
   return { deliveryId, event, vars, mismatch };
 }
 
-function standardContext(headers: Headers, payload: Record<string, any>, filter: TriggerFilter): EventContext {
+function standardContext(
+  headers: Headers,
+  payload: Record<string, any>,
+  filter: TriggerFilter,
+): EventContext {
   const deliveryId = headers.get('webhook-id') ?? '';
   const event = str(payload.type);
   const data = payload.data && typeof payload.data === 'object' ? payload.data : {};
   const vars: Record<string, string> = { event, type: event, delivery: deliveryId };
-  for (const [k, v] of Object.entries(data)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') vars[k] = String(v);
+  for (const [k, v] of Object.entries(data))
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      vars[k] = String(v);
   if (!vars.branch && vars.ref) vars.branch = vars.ref.replace(/^refs\/heads\//, '');
   let mismatch: string | null = null;
-  if (filter.events.length && !filter.events.includes(event)) mismatch = `type '${event}' is not one of ${filter.events.join(', ')}`;
-  else if (filter.branches.length && !filter.branches.includes(vars.branch ?? '')) mismatch = `branch '${vars.branch ?? ''}' is not one of ${filter.branches.join(', ')}`;
+  if (filter.events.length && !filter.events.includes(event))
+    mismatch = `type '${event}' is not one of ${filter.events.join(', ')}`;
+  else if (filter.branches.length && !filter.branches.includes(vars.branch ?? ''))
+    mismatch = `branch '${vars.branch ?? ''}' is not one of ${filter.branches.join(', ')}`;
   return { deliveryId, event, vars, mismatch };
 }
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 
 /** The variables a GitHub delivery fills (githubContext); a Standard Webhook's are its type and data fields. */
-export const GITHUB_VARS = ['event', 'action', 'repository', 'sha', 'ref', 'branch', 'sender', 'pr_number', 'label', 'delivery'] as const;
+export const GITHUB_VARS = [
+  'event',
+  'action',
+  'repository',
+  'sha',
+  'ref',
+  'branch',
+  'sender',
+  'pr_number',
+  'label',
+  'delivery',
+] as const;
 
 /** The {{placeholders}} of a template's name and metadata strings. */
 export function placeholdersOf(study: Record<string, unknown>): Set<string> {
@@ -187,7 +267,11 @@ export function placeholdersOf(study: Record<string, unknown>): Set<string> {
 }
 
 /** {{name}} → vars[name] in a string; a name the event lacks (or leaves empty) goes to `missing`, and stays as it was. */
-export function fill(text: string, vars: Record<string, string>, missing: Set<string> = new Set()): string {
+export function fill(
+  text: string,
+  vars: Record<string, string>,
+  missing: Set<string> = new Set(),
+): string {
   return text.replace(PLACEHOLDER, (m, k: string) => {
     if (vars[k] === undefined || vars[k] === '') {
       missing.add(k);
@@ -200,7 +284,8 @@ export function fill(text: string, vars: Record<string, string>, missing: Set<st
 function fillDeep(v: unknown, vars: Record<string, string>, missing: Set<string>): unknown {
   if (typeof v === 'string') return fill(v, vars, missing);
   if (Array.isArray(v)) return v.map((x) => fillDeep(x, vars, missing));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillDeep(x, vars, missing)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fillDeep(x, vars, missing)]));
   return v;
 }
 
@@ -210,8 +295,14 @@ function unauthorized(detail: string): DomainError {
 
 const enc = new TextEncoder();
 
-async function hmacVerify(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
-  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+async function hmacVerify(
+  key: Uint8Array,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<boolean> {
+  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'verify',
+  ]);
   return crypto.subtle.verify('HMAC', k, signature, data); // constant time
 }
 
@@ -235,20 +326,27 @@ function base64Bytes(s: string): Uint8Array | null {
  * (X-Hub-Signature-256: sha256=<hex HMAC(secret, body)>) or Standard Webhooks sign them
  * (webhook-signature: v1,<base64 HMAC(key, "<id>.<timestamp>." + body)>, timestamp within 5 minutes).
  */
-async function verifySignature(trigger: TriggerRow, headers: Headers, body: Uint8Array): Promise<void> {
+async function verifySignature(
+  trigger: TriggerRow,
+  headers: Headers,
+  body: Uint8Array,
+): Promise<void> {
   if (trigger.kind === 'github') {
     const sig = headers.get('x-hub-signature-256');
     if (!sig) throw unauthorized('missing X-Hub-Signature-256');
     const hex = /^sha256=([0-9a-f]{64})$/i.exec(sig.trim())?.[1];
     const bytes = hex ? Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)) : null;
-    if (!bytes || !(await hmacVerify(enc.encode(trigger.secret), bytes, body))) throw unauthorized('the X-Hub-Signature-256 signature does not match this trigger’s secret');
+    if (!bytes || !(await hmacVerify(enc.encode(trigger.secret), bytes, body)))
+      throw unauthorized('the X-Hub-Signature-256 signature does not match this trigger’s secret');
     return;
   }
   const id = headers.get('webhook-id') ?? '';
   const ts = headers.get('webhook-timestamp') ?? '';
   const sigs = headers.get('webhook-signature') ?? '';
-  if (!id || !ts || !sigs) throw unauthorized('missing webhook-id, webhook-timestamp or webhook-signature');
-  const fail = (why: string) => unauthorized(`the Standard Webhooks signature does not verify: ${why}`);
+  if (!id || !ts || !sigs)
+    throw unauthorized('missing webhook-id, webhook-timestamp or webhook-signature');
+  const fail = (why: string) =>
+    unauthorized(`the Standard Webhooks signature does not verify: ${why}`);
   if (!/^[0-9]{1,12}$/.test(ts)) throw fail('webhook-timestamp is not whole seconds since 1970');
   const skew = Math.floor(Date.now() / 1000) - Number(ts);
   if (skew > 300) throw fail('Message timestamp too old');
@@ -267,25 +365,42 @@ async function verifySignature(trigger: TriggerRow, headers: Headers, body: Uint
 /** A delivery whose filled template makes no study: the same 422 the first time and on every redelivery. */
 function failed(d: { deliveryId: string; reason: string | null }): DomainError {
   const reason = d.reason ?? 'the filled template is not a valid study';
-  return new DomainError('invalid', reason, { issues: [{ path: 'template', message: reason }], extra: { delivery_id: d.deliveryId } });
+  return new DomainError('invalid', reason, {
+    issues: [{ path: 'template', message: reason }],
+    extra: { delivery_id: d.deliveryId },
+  });
 }
 
 /** Handle one delivery at /hooks/{triggerId}: verify the raw bytes, parse, dedupe, filter, create. */
-export async function handleHook(env: Env, triggerId: string, headers: Headers, raw: Uint8Array): Promise<HookAnswer> {
+export async function handleHook(
+  env: Env,
+  triggerId: string,
+  headers: Headers,
+  raw: Uint8Array,
+): Promise<HookAnswer> {
   const trigger = await findTriggerById(env.DB, triggerId);
   if (!trigger) throw new DomainError('not_found', `no trigger with id '${triggerId}'`);
   await verifySignature(trigger, headers, raw);
   // Signed by the sender: now it is worth reading.
   let payload: Record<string, any>;
   try {
-    const v = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw)) as unknown;
+    const v = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw),
+    ) as unknown;
     payload = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {};
   } catch {
     throw new DomainError('bad_request', 'the delivery body is not JSON (UTF-8)');
   }
   const filter = trigger.filter as TriggerFilter;
-  const ctx = trigger.kind === 'github' ? githubContext(headers, payload, filter) : standardContext(headers, payload, filter);
-  if (!ctx.deliveryId) throw new DomainError('bad_request', trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id');
+  const ctx =
+    trigger.kind === 'github'
+      ? githubContext(headers, payload, filter)
+      : standardContext(headers, payload, filter);
+  if (!ctx.deliveryId)
+    throw new DomainError(
+      'bad_request',
+      trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id',
+    );
 
   const answerOf = (d: HookDeliveryRow): HookAnswer | null => {
     if (d.status === 'failed') throw failed(d);
@@ -304,12 +419,32 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
   const takeOver = seen !== undefined && Date.now() - seen.createdAt.getTime() > 60_000;
 
   if (ctx.mismatch) {
-    await insertHookDelivery(env.DB, { triggerId: trigger.id, deliveryId: ctx.deliveryId, status: 'ignored', studyId: null, reason: ctx.mismatch, createdAt: new Date() });
+    await insertHookDelivery(env.DB, {
+      triggerId: trigger.id,
+      deliveryId: ctx.deliveryId,
+      status: 'ignored',
+      studyId: null,
+      reason: ctx.mismatch,
+      createdAt: new Date(),
+    });
     const first = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
-    return answerOf(first!) ?? { status: 'ignored', reason: ctx.mismatch, delivery_id: ctx.deliveryId };
+    return (
+      answerOf(first!) ?? { status: 'ignored', reason: ctx.mismatch, delivery_id: ctx.deliveryId }
+    );
   }
   // Claim the delivery id first (the primary key makes concurrent redeliveries wait their turn).
-  const claimed = takeOver ? true : seen ? false : await insertHookDelivery(env.DB, { triggerId: trigger.id, deliveryId: ctx.deliveryId, status: 'created', studyId: null, reason: null, createdAt: new Date() });
+  const claimed = takeOver
+    ? true
+    : seen
+      ? false
+      : await insertHookDelivery(env.DB, {
+          triggerId: trigger.id,
+          deliveryId: ctx.deliveryId,
+          status: 'created',
+          studyId: null,
+          reason: null,
+          createdAt: new Date(),
+        });
   if (!claimed) {
     // Another copy of this delivery is creating the study right now: answer with its study once it is there.
     for (let i = 0; i < 50; i++) {
@@ -327,26 +462,36 @@ export async function handleHook(env: Env, triggerId: string, headers: Headers, 
     throw failed({ deliveryId: ctx.deliveryId, reason });
   };
   const template = await findTemplate(env.DB, trigger.projectId, trigger.templateId);
-  if (!template) throw new DomainError('conflict', `the trigger's template ${trigger.templateId} is gone`);
+  if (!template)
+    throw new DomainError('conflict', `the trigger's template ${trigger.templateId} is gone`);
   const t = template.study as Record<string, unknown>;
   const missing = new Set<string>();
   const filled = {
     ...t,
     name: fill(String(t.name ?? template.name), ctx.vars, missing),
-    metadata: { ...(fillDeep(t.metadata ?? {}, ctx.vars, missing) as Record<string, unknown>), trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event } },
+    metadata: {
+      ...(fillDeep(t.metadata ?? {}, ctx.vars, missing) as Record<string, unknown>),
+      trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event },
+    },
   };
   if (missing.size > 0) {
     const names = [...missing].map((k) => `{{${k}}}`);
-    await fail(`${names.length === 1 ? 'placeholder' : 'placeholders'} ${names.join(', ')} not in the event`);
+    await fail(
+      `${names.length === 1 ? 'placeholder' : 'placeholders'} ${names.join(', ')} not in the event`,
+    );
   }
   const parsed = StudyCreateSchema.safeParse(filled);
-  if (!parsed.success) await fail(`the filled template is not a valid study: ${issuesDetail(zodIssues(parsed.error, ['template']))}`);
+  if (!parsed.success)
+    await fail(
+      `the filled template is not a valid study: ${issuesDetail(zodIssues(parsed.error, ['template']))}`,
+    );
   let study;
   try {
     study = await createStudy(env, trigger.projectId, parsed.data as StudyCreate);
   } catch (err) {
     // A template that cannot make a study with this event's values: say so now and on every redelivery.
-    if (err instanceof DomainError) await fail(`the filled template is not a valid study: ${err.detail}`);
+    if (err instanceof DomainError)
+      await fail(`the filled template is not a valid study: ${err.detail}`);
     throw err;
   }
   await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { studyId: study.id });

@@ -23,8 +23,13 @@ const BINS = 5;
 /** Below this many complete trials the figures are noise (3 trials give 33/33/33): answered as `meaningful: false`. */
 export const MIN_TRIALS_FOR_IMPORTANCE = 10;
 
-export function parameterImportance(space: Space, trials: readonly FrozenTrial[]): { n_trials: number; min_trials: number; meaningful: boolean; params: Importance[] } {
-  const done = trials.filter((t) => t.state === 'complete' && typeof t.value === 'number' && Number.isFinite(t.value));
+export function parameterImportance(
+  space: Space,
+  trials: readonly FrozenTrial[],
+): { n_trials: number; min_trials: number; meaningful: boolean; params: Importance[] } {
+  const done = trials.filter(
+    (t) => t.state === 'complete' && typeof t.value === 'number' && Number.isFinite(t.value),
+  );
   const ys = done.map((t) => t.value as number);
   const n = ys.length;
   const mean = n ? ys.reduce((a, b) => a + b, 0) / n : 0;
@@ -39,10 +44,15 @@ export function parameterImportance(space: Space, trials: readonly FrozenTrial[]
       return 'x';
     });
     if (spec.type !== 'categorical') {
-      const xs = done.map((t) => (Object.hasOwn(t.params, name) ? toInternal(spec, t.params[name]) : NaN));
+      const xs = done.map((t) =>
+        Object.hasOwn(t.params, name) ? toInternal(spec, t.params[name]) : NaN,
+      );
       const active = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
       const [lo, hi] = internalBounds(spec);
-      const cuts = Array.from({ length: BINS - 1 }, (_, i) => active[Math.floor(((i + 1) * active.length) / BINS)] ?? lo);
+      const cuts = Array.from(
+        { length: BINS - 1 },
+        (_, i) => active[Math.floor(((i + 1) * active.length) / BINS)] ?? lo,
+      );
       xs.forEach((x, i) => {
         if (!Number.isFinite(x)) return;
         let b = 0;
@@ -63,5 +73,10 @@ export function parameterImportance(space: Space, trials: readonly FrozenTrial[]
   const sum = raw.reduce((a, r) => a + r.eta_squared, 0);
   for (const r of raw) r.importance = sum > 0 ? r.eta_squared / sum : 0;
   raw.sort((a, b) => b.importance - a.importance || a.name.localeCompare(b.name));
-  return { n_trials: n, min_trials: MIN_TRIALS_FOR_IMPORTANCE, meaningful: n >= MIN_TRIALS_FOR_IMPORTANCE, params: raw };
+  return {
+    n_trials: n,
+    min_trials: MIN_TRIALS_FOR_IMPORTANCE,
+    meaningful: n >= MIN_TRIALS_FOR_IMPORTANCE,
+    params: raw,
+  };
 }

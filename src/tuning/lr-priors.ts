@@ -96,11 +96,15 @@ function baseRate(ctx: LrContext, why: string[]): number {
     case 'sgd':
     case 'momentum':
     case 'nesterov':
-      why.push(`${ctx.optimizer}: base lr ${fam === 'cnn' ? '0.1 (CNNs, Goyal et al. 2017)' : '0.05'} at batch ${REFERENCE_BATCH}`);
+      why.push(
+        `${ctx.optimizer}: base lr ${fam === 'cnn' ? '0.1 (CNNs, Goyal et al. 2017)' : '0.05'} at batch ${REFERENCE_BATCH}`,
+      );
       return fam === 'cnn' ? 0.1 : 0.05;
     case 'adam':
     case 'adamw':
-      why.push(`${ctx.optimizer}: base lr ${fam === 'transformer' ? '3e-4 (transformers)' : '1e-3 (Kingma & Ba)'} at batch ${REFERENCE_BATCH}`);
+      why.push(
+        `${ctx.optimizer}: base lr ${fam === 'transformer' ? '3e-4 (transformers)' : '1e-3 (Kingma & Ba)'} at batch ${REFERENCE_BATCH}`,
+      );
       return fam === 'transformer' ? 3e-4 : 1e-3;
     case 'rmsprop':
       why.push(`rmsprop: base lr 1e-3 at batch ${REFERENCE_BATCH}`);
@@ -132,9 +136,16 @@ export function priorLr(ctx: LrContext): { lr: number; reasoning: string[] } {
   const why: string[] = [];
   let lr = baseRate(ctx, why);
   const batch = ctx.batch_size ?? REFERENCE_BATCH;
-  if (ctx.model_family === 'transformer' && ctx.parameters && ctx.parameters >= 1e8 && (ctx.optimizer === 'adam' || ctx.optimizer === 'adamw')) {
+  if (
+    ctx.model_family === 'transformer' &&
+    ctx.parameters &&
+    ctx.parameters >= 1e8 &&
+    (ctx.optimizer === 'adam' || ctx.optimizer === 'adamw')
+  ) {
     lr = gpt3Rate(ctx.parameters);
-    why.push(`transformer of ${fmt(ctx.parameters)} parameters: ${fmt(lr)} from GPT-3's table (Brown et al. 2020), which is at batch ~0.5M tokens, so no batch rescaling`);
+    why.push(
+      `transformer of ${fmt(ctx.parameters)} parameters: ${fmt(lr)} from GPT-3's table (Brown et al. 2020), which is at batch ~0.5M tokens, so no batch rescaling`,
+    );
     return { lr, reasoning: why };
   }
   if (ctx.parameters && ctx.parameters > 1e8) {
@@ -145,22 +156,42 @@ export function priorLr(ctx: LrContext): { lr: number; reasoning: string[] } {
   if (batch !== REFERENCE_BATCH) {
     const s = batchScale(ctx.optimizer, REFERENCE_BATCH, batch);
     lr *= s;
-    why.push(`batch ${batch}: x${fmt(s)} (${ADAPTIVE.includes(ctx.optimizer) ? 'square-root scaling for adaptive methods, Malladi et al. 2022' : 'linear scaling, Goyal et al. 2017'})`);
+    why.push(
+      `batch ${batch}: x${fmt(s)} (${ADAPTIVE.includes(ctx.optimizer) ? 'square-root scaling for adaptive methods, Malladi et al. 2022' : 'linear scaling, Goyal et al. 2017'})`,
+    );
   }
   return { lr, reasoning: why };
 }
 
 /** The prior, refined by finished studies with the same optimizer (and family). */
-export function suggestFromPriors(ctx: LrContext, evidence: readonly LrEvidence[]): PriorSuggestion {
+export function suggestFromPriors(
+  ctx: LrContext,
+  evidence: readonly LrEvidence[],
+): PriorSuggestion {
   const prior = priorLr(ctx);
   const why = [...prior.reasoning];
   const batch = ctx.batch_size ?? REFERENCE_BATCH;
-  const usable = evidence.filter((e) => Number.isFinite(e.lr) && e.lr > 0 && (!ctx.model_family || !e.model_family || e.model_family === ctx.model_family));
+  const usable = evidence.filter(
+    (e) =>
+      Number.isFinite(e.lr) &&
+      e.lr > 0 &&
+      (!ctx.model_family || !e.model_family || e.model_family === ctx.model_family),
+  );
   if (usable.length === 0) {
-    why.push('no finished studies of this project with the same optimizer to learn from: the prior alone');
-    return { lr: prior.lr, range: { min: prior.lr / Math.sqrt(10), max: prior.lr * Math.sqrt(10) }, confidence: 'low', studies_used: 0, reasoning: why };
+    why.push(
+      'no finished studies of this project with the same optimizer to learn from: the prior alone',
+    );
+    return {
+      lr: prior.lr,
+      range: { min: prior.lr / Math.sqrt(10), max: prior.lr * Math.sqrt(10) },
+      confidence: 'low',
+      studies_used: 0,
+      reasoning: why,
+    };
   }
-  const logs = usable.map((e) => Math.log(e.lr * (e.batch_size ? batchScale(ctx.optimizer, e.batch_size, batch) : 1)));
+  const logs = usable.map((e) =>
+    Math.log(e.lr * (e.batch_size ? batchScale(ctx.optimizer, e.batch_size, batch) : 1)),
+  );
   const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
   const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length) / Math.LN10; // decades
   const w = usable.length / (usable.length + 2);
@@ -170,5 +201,11 @@ export function suggestFromPriors(ctx: LrContext, evidence: readonly LrEvidence[
   );
   const confidence = usable.length >= 3 && sd <= 0.5 ? 'high' : 'medium';
   const half = Math.max(0.25, Math.min(1, sd + 0.25));
-  return { lr, range: { min: lr / Math.pow(10, half), max: lr * Math.pow(10, half) }, confidence, studies_used: usable.length, reasoning: why };
+  return {
+    lr,
+    range: { min: lr / Math.pow(10, half), max: lr * Math.pow(10, half) },
+    confidence,
+    studies_used: usable.length,
+    reasoning: why,
+  };
 }

@@ -27,7 +27,11 @@ import type { CandidateEvidence } from '../contract/lr-suggestion';
 export type { CandidateEvidence };
 
 /** Evidence with the candidate's validation losses, epoch by epoch (not part of the answer). */
-export type Evidence = CandidateEvidence & { curve?: number[]; last_step?: number | null; curves?: number[][] };
+export type Evidence = CandidateEvidence & {
+  curve?: number[];
+  last_step?: number | null;
+  curves?: number[][];
+};
 
 /** What evidence needs of a trial (a coordinator's row or the API's Trial). */
 export interface TrialSnapshot {
@@ -58,7 +62,10 @@ export function spreadOf(values: readonly number[]): number | null {
  * epochs, `last_step` is the shortest seed's, and `curves` keeps each seed's
  * losses for markUnstable.
  */
-export function evidenceFromTrials(cands: readonly LrCandidate[], trials: readonly TrialSnapshot[]): Evidence[] {
+export function evidenceFromTrials(
+  cands: readonly LrCandidate[],
+  trials: readonly TrialSnapshot[],
+): Evidence[] {
   return cands.map((c) => {
     const mine = trials.filter((x) => x.params.lr === c.lr);
     const seeded = mine.filter((x) => typeof x.params.seed === 'number');
@@ -94,14 +101,30 @@ function single(c: LrCandidate, t: TrialSnapshot | undefined): Evidence {
 const SEEDED_STATE_ORDER = ['failed', 'running', 'waiting', 'pruned', 'complete'];
 
 function seededEvidence(c: LrCandidate, trials: readonly TrialSnapshot[]): Evidence {
-  const runs = [...trials].sort((a, b) => (a.params.seed as number) - (b.params.seed as number)).map((t) => ({ seed: t.params.seed as number, ev: single(c, t) }));
-  const state = SEEDED_STATE_ORDER.find((s) => runs.some((r) => r.ev.state === s)) ?? runs[0].ev.state;
-  const seeds = runs.map((r) => ({ seed: r.seed, value: r.ev.state === 'complete' && r.ev.value !== null && Number.isFinite(r.ev.value) ? r.ev.value : null }));
+  const runs = [...trials]
+    .sort((a, b) => (a.params.seed as number) - (b.params.seed as number))
+    .map((t) => ({ seed: t.params.seed as number, ev: single(c, t) }));
+  const state =
+    SEEDED_STATE_ORDER.find((s) => runs.some((r) => r.ev.state === s)) ?? runs[0].ev.state;
+  const seeds = runs.map((r) => ({
+    seed: r.seed,
+    value:
+      r.ev.state === 'complete' && r.ev.value !== null && Number.isFinite(r.ev.value)
+        ? r.ev.value
+        : null,
+  }));
   const values = seeds.map((s) => s.value);
   const full = values.every((v): v is number => v !== null);
   const mean = full ? values.reduce((a, b) => a + (b as number), 0) / values.length : null;
-  const sd = full && values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + ((b as number) - mean!) ** 2, 0) / (values.length - 1)) : null;
-  const steps = runs.map((r) => r.ev.last_step).filter((x): x is number => x !== null && x !== undefined);
+  const sd =
+    full && values.length > 1
+      ? Math.sqrt(
+          values.reduce((a, b) => a + ((b as number) - mean!) ** 2, 0) / (values.length - 1),
+        )
+      : null;
+  const steps = runs
+    .map((r) => r.ev.last_step)
+    .filter((x): x is number => x !== null && x !== undefined);
   const first = runs[0].ev;
   return {
     ...first,
@@ -143,7 +166,8 @@ export function markUnstable(cands: Evidence[]): void {
 
 /** Each seed's validation losses of a candidate (seed 0 alone when it trained on one). */
 export function curvesBySeed(c: Evidence): Map<number, number[]> {
-  if (c.seeds && c.curves && c.curves.length === c.seeds.length) return new Map(c.seeds.map((s, i) => [s.seed, c.curves![i]]));
+  if (c.seeds && c.curves && c.curves.length === c.seeds.length)
+    return new Map(c.seeds.map((s, i) => [s.seed, c.curves![i]]));
   return new Map([[0, c.curves?.[0] ?? c.curve ?? []]]);
 }
 
@@ -179,10 +203,17 @@ export function blewUp(curve: number[], early: number | null): boolean {
  * best's: a candidate whose last epochs swing wildly (diverging) is unstable,
  * not tied. Marks `tied` on the evidence.
  */
-export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvidence[]; tied: CandidateEvidence[]; tolerance: (c: CandidateEvidence) => number } {
+export function rankWithTies(cands: CandidateEvidence[]): {
+  ranked: CandidateEvidence[];
+  tied: CandidateEvidence[];
+  tolerance: (c: CandidateEvidence) => number;
+} {
   const scoreOf = (c: CandidateEvidence) => (c.score === undefined ? c.value : c.score);
   const ranked = cands
-    .filter((c) => c.state === 'complete' && !c.unstable && scoreOf(c) !== null && Number.isFinite(scoreOf(c)))
+    .filter(
+      (c) =>
+        c.state === 'complete' && !c.unstable && scoreOf(c) !== null && Number.isFinite(scoreOf(c)),
+    )
     .sort((a, b) => (scoreOf(a) as number) - (scoreOf(b) as number));
   for (const c of cands) c.tied = false;
   if (ranked.length === 0) return { ranked, tied: [], tolerance: () => 0 };
@@ -194,7 +225,9 @@ export function rankWithTies(cands: CandidateEvidence[]): { ranked: CandidateEvi
     if (paired !== null) return Math.max(paired, floor);
     return Math.max((best.spread ?? 0) + Math.min(c.spread ?? 0, best.spread ?? 0), floor);
   };
-  const tied = ranked.filter((c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c));
+  const tied = ranked.filter(
+    (c) => (scoreOf(c) as number) - (scoreOf(best) as number) <= tolerance(c),
+  );
   if (tied.length > 1) for (const c of tied) c.tied = true;
   return { ranked, tied, tolerance };
 }
@@ -242,5 +275,9 @@ export function extensionPast(evidence: Evidence[], lrs: readonly number[]): Ext
   const hi = Math.max(...lrs);
   if (!best || (best.lr !== lo && best.lr !== hi)) return null;
   const dir = best.lr === lo ? -1 : 1;
-  return { dir, edge: best.lr, lrs: EXTENSION_DECADES.map((d) => Number((best.lr * Math.pow(10, dir * d)).toPrecision(3))) };
+  return {
+    dir,
+    edge: best.lr,
+    lrs: EXTENSION_DECADES.map((d) => Number((best.lr * Math.pow(10, dir * d)).toPrecision(3))),
+  };
 }

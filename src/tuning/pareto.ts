@@ -36,7 +36,11 @@ export function dominatesLoss(a: readonly number[], b: readonly number[]): boole
 }
 
 /** Whether objective vector `a` Pareto-dominates `b` under `directions`. */
-export function dominates(a: readonly number[], b: readonly number[], directions: readonly Direction[]): boolean {
+export function dominates(
+  a: readonly number[],
+  b: readonly number[],
+  directions: readonly Direction[],
+): boolean {
   return dominatesLoss(toLoss(a, directions), toLoss(b, directions));
 }
 
@@ -60,7 +64,11 @@ export function isFeasible(t: FrozenTrial): boolean {
  * without; feasible beats infeasible; two infeasible: the smaller total
  * violation wins; two feasible (or two without constraints): Pareto dominance.
  */
-export function constrainedDominates(a: FrozenTrial, b: FrozenTrial, directions: readonly Direction[]): boolean {
+export function constrainedDominates(
+  a: FrozenTrial,
+  b: FrozenTrial,
+  directions: readonly Direction[],
+): boolean {
   const va = objectiveValues(a, directions.length);
   const vb = objectiveValues(b, directions.length);
   if (!va) return false;
@@ -112,9 +120,11 @@ export function nonDominatedFronts(n: number, dom: (i: number, j: number) => boo
 /** Non-dominated rank (0 = Pareto front) of each loss vector. */
 export function nonDominatedRanks(losses: readonly (readonly number[])[]): number[] {
   const ranks = new Array<number>(losses.length).fill(0);
-  nonDominatedFronts(losses.length, (i, j) => dominatesLoss(losses[i], losses[j])).forEach((f, r) => {
-    for (const i of f) ranks[i] = r;
-  });
+  nonDominatedFronts(losses.length, (i, j) => dominatesLoss(losses[i], losses[j])).forEach(
+    (f, r) => {
+      for (const i of f) ranks[i] = r;
+    },
+  );
   return ranks;
 }
 
@@ -152,7 +162,10 @@ export function crowdingDistance(points: readonly (readonly number[])[]): number
  * direction) that no other such trial dominates, in number order. Trials with equal
  * values are all on the front.
  */
-export function paretoFront(trials: readonly FrozenTrial[], directions: readonly Direction[]): FrozenTrial[] {
+export function paretoFront(
+  trials: readonly FrozenTrial[],
+  directions: readonly Direction[],
+): FrozenTrial[] {
   const cands: FrozenTrial[] = [];
   const losses: number[][] = [];
   for (const t of trials) {
@@ -163,7 +176,8 @@ export function paretoFront(trials: readonly FrozenTrial[], directions: readonly
   }
   const front: FrozenTrial[] = [];
   outer: for (let i = 0; i < cands.length; i++) {
-    for (let j = 0; j < cands.length; j++) if (j !== i && dominatesLoss(losses[j], losses[i])) continue outer;
+    for (let j = 0; j < cands.length; j++)
+      if (j !== i && dominatesLoss(losses[j], losses[i])) continue outer;
     front.push(cands[i]);
   }
   return front.sort((a, b) => a.number - b.number);
@@ -176,7 +190,10 @@ export function paretoFront(trials: readonly FrozenTrial[], directions: readonly
  * objective above that (fine for the few objectives and points of a study; the cost
  * grows as n^(d-1) log n).
  */
-export function hypervolume(points: readonly (readonly number[])[], ref: readonly number[]): number {
+export function hypervolume(
+  points: readonly (readonly number[])[],
+  ref: readonly number[],
+): number {
   const d = ref.length;
   const inside = points.filter((p) => p.length === d && p.every((v, i) => v < ref[i]));
   return hvRec(inside, ref, d);
@@ -210,16 +227,30 @@ function hvRec(points: readonly (readonly number[])[], ref: readonly number[], d
 }
 
 /** Each point's exclusive hypervolume contribution: hv(all) - hv(all but it). */
-export function hypervolumeContributions(points: readonly (readonly number[])[], ref: readonly number[]): number[] {
+export function hypervolumeContributions(
+  points: readonly (readonly number[])[],
+  ref: readonly number[],
+): number[] {
   const total = hypervolume(points, ref);
-  return points.map((_, i) => total - hypervolume(points.filter((__, j) => j !== i), ref));
+  return points.map(
+    (_, i) =>
+      total -
+      hypervolume(
+        points.filter((__, j) => j !== i),
+        ref,
+      ),
+  );
 }
 
 /**
  * Greedy hypervolume subset selection (Optuna's `_solve_hssp`): `k` of the points
  * chosen one at a time by largest added hypervolume; their indices, in choice order.
  */
-export function greedyHypervolumeSubset(points: readonly (readonly number[])[], k: number, ref: readonly number[]): number[] {
+export function greedyHypervolumeSubset(
+  points: readonly (readonly number[])[],
+  k: number,
+  ref: readonly number[],
+): number[] {
   const chosen: number[] = [];
   const taken = new Array<boolean>(points.length).fill(false);
   let hvChosen = 0;

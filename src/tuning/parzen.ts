@@ -44,7 +44,8 @@ export function logGaussMass(a: number, b: number): number {
     return -0.5 * m2 - LOG_SQRT_2PI + Math.log(width) + Math.log1p(c);
   }
   if (a > 0) return logGaussMass(-b, -a); // symmetry: work in the lower tail, where Phi has precision
-  if (width < 1e-6 && Math.abs(mid) * width < 1e-6) return -0.5 * mid * mid - LOG_SQRT_2PI + Math.log(width);
+  if (width < 1e-6 && Math.abs(mid) * width < 1e-6)
+    return -0.5 * mid * mid - LOG_SQRT_2PI + Math.log(width);
   const la = logNdtr(a);
   const lb = logNdtr(b);
   if (la === -Infinity) return lb;
@@ -155,9 +156,14 @@ export class ParzenEstimator {
    * @param observations one array per dimension, all of the same length n, oldest observation first
    *   (values in internal scale; numerical ones are clamped into [low, high]).
    */
-  constructor(observations: readonly ArrayLike<number>[], dims: readonly ParzenDim[], params: ParzenParameters) {
-    const n = dims.length === 0 ? 0 : observations[0]?.length ?? 0;
-    const priorWeight = Number.isFinite(params.priorWeight) && params.priorWeight > 0 ? params.priorWeight : 1;
+  constructor(
+    observations: readonly ArrayLike<number>[],
+    dims: readonly ParzenDim[],
+    params: ParzenParameters,
+  ) {
+    const n = dims.length === 0 ? 0 : (observations[0]?.length ?? 0);
+    const priorWeight =
+      Number.isFinite(params.priorWeight) && params.priorWeight > 0 ? params.priorWeight : 1;
     const nK = n + 1; // observations + the prior (always considered)
     this.nComponents = nK;
 
@@ -195,7 +201,11 @@ export class ParzenEstimator {
           out[d][s] = pick(m.cumProbs, k * m.n, m.n, rng.next());
         } else {
           let x = truncatedNormal(rng, m.mus[k], m.sigmas[k], m.lo, m.hi);
-          if (m.step > 0) x = Math.min(m.high, Math.max(m.low, m.low + Math.round((x - m.low) / m.step) * m.step));
+          if (m.step > 0)
+            x = Math.min(
+              m.high,
+              Math.max(m.low, m.low + Math.round((x - m.low) / m.step) * m.step),
+            );
           out[d][s] = x;
         }
       }
@@ -244,7 +254,11 @@ export class ParzenEstimator {
 }
 
 /** Per group of a discrete model: log mass of the grid point x minus the log truncation mass (memoised per x). */
-function discreteLogMass(m: NumericalModel, x: number, cache: Map<number, Float64Array>): Float64Array {
+function discreteLogMass(
+  m: NumericalModel,
+  x: number,
+  cache: Map<number, Float64Array>,
+): Float64Array {
   const hit = cache.get(x);
   if (hit) return hit;
   const first = m.groupFirst!;
@@ -260,7 +274,12 @@ function discreteLogMass(m: NumericalModel, x: number, cache: Map<number, Float6
   return vals;
 }
 
-function categoricalModel(obs: ArrayLike<number>, n: number, nChoices: number, priorWeight: number): CategoricalModel {
+function categoricalModel(
+  obs: ArrayLike<number>,
+  n: number,
+  nChoices: number,
+  priorWeight: number,
+): CategoricalModel {
   const c = Math.max(1, nChoices);
   const nK = n + 1;
   const probs = new Float64Array(nK * c).fill(priorWeight / nK);
@@ -337,7 +356,17 @@ function numericalModel(
     const logZ = logGaussMass((lo - mus[k]) / sg, (hi - mus[k]) / sg);
     logNorm[k] = step > 0 ? logZ : logZ + Math.log(sg) + LOG_SQRT_2PI;
   }
-  const model: NumericalModel = { kind: 'numerical', low, high, step, lo, hi, mus, sigmas, logNorm };
+  const model: NumericalModel = {
+    kind: 'numerical',
+    low,
+    high,
+    step,
+    lo,
+    hi,
+    mus,
+    sigmas,
+    logNorm,
+  };
   if (step > 0) {
     const order = Array.from({ length: nK }, (_, i) => i);
     order.sort((a, b) => mus[a] - mus[b] || sigmas[a] - sigmas[b] || a - b);

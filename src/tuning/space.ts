@@ -59,7 +59,8 @@ export function paramOrder(space: Space): string[] {
   const visit = (name: string, stack: Set<string>) => {
     if (done.has(name) || stack.has(name)) return;
     stack.add(name);
-    for (const parent of Object.keys(space[name].when ?? {}).sort()) if (parent in space) visit(parent, stack);
+    for (const parent of Object.keys(space[name].when ?? {}).sort())
+      if (parent in space) visit(parent, stack);
     stack.delete(name);
     done.add(name);
     out.push(name);
@@ -72,7 +73,10 @@ export function paramOrder(space: Space): string[] {
  * Fill params in `paramOrder`, asking `pick` for each active parameter.
  * The one place samplers walk a conditional space.
  */
-export function buildParams(space: Space, pick: (name: string, spec: ParamSpec, sofar: Params) => ParamValue): Params {
+export function buildParams(
+  space: Space,
+  pick: (name: string, spec: ParamSpec, sofar: Params) => ParamValue,
+): Params {
   const params: Params = {};
   for (const name of paramOrder(space)) {
     const spec = space[name];

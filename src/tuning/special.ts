@@ -72,7 +72,8 @@ function logErfcLarge(x: number): number {
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
-  const r = ax < 2 ? TWO_OVER_SQRT_PI * Math.exp(-ax * ax) * series(ax) : 1 - Math.exp(logErfcLarge(ax));
+  const r =
+    ax < 2 ? TWO_OVER_SQRT_PI * Math.exp(-ax * ax) * series(ax) : 1 - Math.exp(logErfcLarge(ax));
   return x < 0 ? -r : r;
 }
 

@@ -6,7 +6,18 @@
 
 import type { Direction, Params, Space, TrialState } from '../contract/space';
 
-export type { CategoricalParam, Condition, Direction, FloatParam, IntParam, Params, ParamSpec, ParamValue, Space, TrialState } from '../contract/space';
+export type {
+  CategoricalParam,
+  Condition,
+  Direction,
+  FloatParam,
+  IntParam,
+  Params,
+  ParamSpec,
+  ParamValue,
+  Space,
+  TrialState,
+} from '../contract/space';
 
 /** A read-only snapshot of a trial, as samplers and pruners see it. */
 export interface FrozenTrial {

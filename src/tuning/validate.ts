@@ -27,9 +27,16 @@
 import { editDistance } from '../lib/names';
 import type { InputIssue } from '../contract/issues';
 import { paramOrder } from './space';
-import type { Condition, FloatParam, IntParam, ParamSpec, ParamValue, Params, Space } from './types';
+import type {
+  Condition,
+  FloatParam,
+  IntParam,
+  ParamSpec,
+  ParamValue,
+  Params,
+  Space,
+} from './types';
 import { describeValue, isRecord } from '../lib/values';
-
 
 export const MAX_PARAMS = 64;
 export const MAX_CHOICES = 1000;
@@ -41,7 +48,9 @@ const NUMERIC_KEYS = ['type', 'low', 'high', 'log', 'step', 'when'];
 const CATEGORICAL_KEYS = ['type', 'choices', 'when'];
 
 function isParamValue(v: unknown): v is ParamValue {
-  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+  return (
+    typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+  );
 }
 
 function listValues(values: readonly unknown[], max = 10): string {
@@ -49,14 +58,21 @@ function listValues(values: readonly unknown[], max = 10): string {
   return values.length > max ? `${shown}, ... (${values.length} in all)` : shown;
 }
 
-
-const ALIASES: Record<string, string> = { min: 'low', max: 'high', values: 'choices', options: 'choices', if: 'when' };
+const ALIASES: Record<string, string> = {
+  min: 'low',
+  max: 'high',
+  values: 'choices',
+  options: 'choices',
+  if: 'when',
+};
 
 function unknownKeyMessage(key: string, type: string, known: readonly string[]): string {
   const lower = key.toLowerCase();
   let guess = ALIASES[lower] && known.includes(ALIASES[lower]) ? ALIASES[lower] : undefined;
   if (!guess) {
-    const near = known.filter((k) => k.startsWith(lower) || lower.startsWith(k) || editDistance(lower, k) <= 2);
+    const near = known.filter(
+      (k) => k.startsWith(lower) || lower.startsWith(k) || editDistance(lower, k) <= 2,
+    );
     if (near.length > 0) guess = near[0];
   }
   return `unknown key for a ${type} parameter${guess ? ` (did you mean '${guess}'?)` : ''}: expected ${known.join(', ')}`;
@@ -100,11 +116,17 @@ function checkNumeric(
       return undefined;
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      issues.push({ path: `${p}.${key}`, message: `must be a finite number, got ${describeValue(v)}` });
+      issues.push({
+        path: `${p}.${key}`,
+        message: `must be a finite number, got ${describeValue(v)}`,
+      });
       return undefined;
     }
     if (type === 'int' && !Number.isSafeInteger(v)) {
-      issues.push({ path: `${p}.${key}`, message: `must be an integer for an int parameter, got ${v}` });
+      issues.push({
+        path: `${p}.${key}`,
+        message: `must be an integer for an int parameter, got ${v}`,
+      });
       return undefined;
     }
     return v;
@@ -114,7 +136,11 @@ function checkNumeric(
 
   let log = false;
   if (raw.log !== undefined) {
-    if (typeof raw.log !== 'boolean') issues.push({ path: `${p}.log`, message: `must be true or false, got ${describeValue(raw.log)}` });
+    if (typeof raw.log !== 'boolean')
+      issues.push({
+        path: `${p}.log`,
+        message: `must be true or false, got ${describeValue(raw.log)}`,
+      });
     else log = raw.log;
   }
 
@@ -124,7 +150,10 @@ function checkNumeric(
     const s = raw.step;
     if (type === 'int') {
       if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) {
-        issues.push({ path: `${p}.step`, message: `must be an integer >= 1 for an int parameter, got ${describeValue(s)}` });
+        issues.push({
+          path: `${p}.step`,
+          message: `must be an integer >= 1 for an int parameter, got ${describeValue(s)}`,
+        });
       } else {
         step = s;
         stepOk = true;
@@ -147,10 +176,17 @@ function checkNumeric(
   let stepAllowed = true;
   if (log && step !== undefined) {
     if (type === 'float') {
-      issues.push({ path: `${p}.step`, message: 'cannot be combined with log for a float parameter (as in Optuna): drop one of them' });
+      issues.push({
+        path: `${p}.step`,
+        message:
+          'cannot be combined with log for a float parameter (as in Optuna): drop one of them',
+      });
       stepAllowed = false;
     } else if (step !== 1) {
-      issues.push({ path: `${p}.step`, message: `must be 1 (or absent) when log is true (as in Optuna), got ${step}` });
+      issues.push({
+        path: `${p}.step`,
+        message: `must be 1 (or absent) when log is true (as in Optuna), got ${step}`,
+      });
       stepAllowed = false;
     }
   }
@@ -158,11 +194,15 @@ function checkNumeric(
     const range = high - low;
     const divides = type === 'int' ? range % step === 0 : stepDivides(range, step);
     if (!divides) {
-      issues.push({ path: `${p}.step`, message: `must divide high - low (${range}) into whole steps, got ${step}` });
+      issues.push({
+        path: `${p}.step`,
+        message: `must divide high - low (${range}) into whole steps, got ${step}`,
+      });
     }
   }
 
-  if (issues.length > before || low === undefined || high === undefined || !stepOk) return undefined;
+  if (issues.length > before || low === undefined || high === undefined || !stepOk)
+    return undefined;
   const spec: FloatParam | IntParam = { type, low, high };
   if (raw.log !== undefined) spec.log = log;
   if (step !== undefined) spec.step = step;
@@ -172,11 +212,17 @@ function checkNumeric(
 function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue[] | undefined {
   const path = `${p}.choices`;
   if (raw === undefined) {
-    issues.push({ path, message: 'is required for a categorical parameter: a non-empty list of values' });
+    issues.push({
+      path,
+      message: 'is required for a categorical parameter: a non-empty list of values',
+    });
     return undefined;
   }
   if (!Array.isArray(raw)) {
-    issues.push({ path, message: `must be a list of strings, numbers or booleans, got ${describeValue(raw)}` });
+    issues.push({
+      path,
+      message: `must be a list of strings, numbers or booleans, got ${describeValue(raw)}`,
+    });
     return undefined;
   }
   if (raw.length === 0) {
@@ -191,13 +237,19 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
   let ok = raw.length <= MAX_CHOICES;
   raw.forEach((c: unknown, i: number) => {
     if (!isParamValue(c)) {
-      issues.push({ path: `${path}.${i}`, message: `must be a string, a finite number or a boolean, got ${describeValue(c)}` });
+      issues.push({
+        path: `${path}.${i}`,
+        message: `must be a string, a finite number or a boolean, got ${describeValue(c)}`,
+      });
       ok = false;
       return;
     }
     const j = first.get(c);
     if (j !== undefined) {
-      issues.push({ path: `${path}.${i}`, message: `duplicates choice ${j} (${describeValue(c)})` });
+      issues.push({
+        path: `${path}.${i}`,
+        message: `duplicates choice ${j} (${describeValue(c)})`,
+      });
       ok = false;
       return;
     }
@@ -212,7 +264,10 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
 function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
   const p = `space.${name}`;
   if (!isRecord(raw)) {
-    issues.push({ path: p, message: `must be an object like {"type": "float", "low": 0, "high": 1}, got ${describeValue(raw)}` });
+    issues.push({
+      path: p,
+      message: `must be an object like {"type": "float", "low": 0, "high": 1}, got ${describeValue(raw)}`,
+    });
     return {};
   }
   const type = raw.type;
@@ -221,7 +276,10 @@ function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
     return {};
   }
   if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) {
-    issues.push({ path: `${p}.type`, message: `must be one of ${TYPES.join(', ')}, got ${describeValue(type)}` });
+    issues.push({
+      path: `${p}.type`,
+      message: `must be one of ${TYPES.join(', ')}, got ${describeValue(type)}`,
+    });
     return {};
   }
   const t = type as (typeof TYPES)[number];
@@ -236,7 +294,11 @@ function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
     const before = issues.length;
     const choices = checkChoices(p, raw.choices, issues);
     const clean = issues.length === before && choices !== undefined && !unknownKeys;
-    return { type: t, choices, spec: clean ? { type: 'categorical', choices: [...choices] } : undefined };
+    return {
+      type: t,
+      choices,
+      spec: clean ? { type: 'categorical', choices: [...choices] } : undefined,
+    };
   }
   const spec = checkNumeric(p, raw, t, issues);
   return { type: t, spec: unknownKeys ? undefined : spec };
@@ -252,7 +314,10 @@ function checkCondition(
   const p = `space.${name}.when`;
   const parents: string[] = [];
   if (!isRecord(raw)) {
-    issues.push({ path: p, message: `must be an object like {"optimizer": "adam"}, got ${describeValue(raw)}` });
+    issues.push({
+      path: p,
+      message: `must be an object like {"optimizer": "adam"}, got ${describeValue(raw)}`,
+    });
     return { parents };
   }
   const before = issues.length;
@@ -270,17 +335,26 @@ function checkCondition(
     const info = parsed.get(parent) ?? {};
     if (info.type === undefined) continue; // the parent itself is invalid: already reported
     if (info.type !== 'categorical') {
-      issues.push({ path, message: `must name a categorical parameter; '${parent}' is ${info.type}` });
+      issues.push({
+        path,
+        message: `must name a categorical parameter; '${parent}' is ${info.type}`,
+      });
       continue;
     }
     parents.push(parent);
     const check = (v: unknown, at: string): boolean => {
       if (!isParamValue(v)) {
-        issues.push({ path: at, message: `must be a string, a finite number or a boolean (or a list of them), got ${describeValue(v)}` });
+        issues.push({
+          path: at,
+          message: `must be a string, a finite number or a boolean (or a list of them), got ${describeValue(v)}`,
+        });
         return false;
       }
       if (info.choices && !info.choices.includes(v)) {
-        issues.push({ path: at, message: `${describeValue(v)} is not one of the choices of '${parent}' (${listValues(info.choices)})` });
+        issues.push({
+          path: at,
+          message: `${describeValue(v)} is not one of the choices of '${parent}' (${listValues(info.choices)})`,
+        });
         return false;
       }
       return true;
@@ -293,7 +367,8 @@ function checkCondition(
       const seen = new Set<unknown>();
       allowed.forEach((v: unknown, i: number) => {
         if (!check(v, `${path}.${i}`)) return;
-        if (seen.has(v)) issues.push({ path: `${path}.${i}`, message: `repeats ${describeValue(v)}` });
+        if (seen.has(v))
+          issues.push({ path: `${path}.${i}`, message: `repeats ${describeValue(v)}` });
         seen.add(v);
       });
       condition[parent] = [...allowed] as ParamValue[];
@@ -344,10 +419,17 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
   }
   const names = Object.keys(raw);
   if (names.length === 0) {
-    issues.push({ path: 'space', message: 'must define at least one parameter, e.g. {"lr": {"type": "float", "low": 1e-5, "high": 1, "log": true}}' });
+    issues.push({
+      path: 'space',
+      message:
+        'must define at least one parameter, e.g. {"lr": {"type": "float", "low": 1e-5, "high": 1, "log": true}}',
+    });
   }
   if (names.length > MAX_PARAMS) {
-    issues.push({ path: 'space', message: `must have at most ${MAX_PARAMS} parameters, got ${names.length}` });
+    issues.push({
+      path: 'space',
+      message: `must have at most ${MAX_PARAMS} parameters, got ${names.length}`,
+    });
   }
 
   const parsed = new Map<string, Parsed>();
@@ -355,7 +437,10 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
     if (name === '') {
       issues.push({ path: 'space', message: 'parameter names must not be empty' });
     } else if (name === '__proto__') {
-      issues.push({ path: `space.${name}`, message: "'__proto__' is reserved: choose another parameter name" });
+      issues.push({
+        path: `space.${name}`,
+        message: "'__proto__' is reserved: choose another parameter name",
+      });
     }
     parsed.set(name, checkParam(name, raw[name], issues));
   }
@@ -364,7 +449,8 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
   const edges = new Map<string, string[]>();
   for (const name of names) {
     const spec = raw[name];
-    if (!isRecord(spec) || spec.when === undefined || parsed.get(name)?.type === undefined) continue;
+    if (!isRecord(spec) || spec.when === undefined || parsed.get(name)?.type === undefined)
+      continue;
     const { condition, parents } = checkCondition(name, spec.when, raw, parsed, issues);
     if (condition) conditions.set(name, condition);
     edges.set(name, parents);
@@ -383,7 +469,11 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
 
 function conditionText(when: Condition): string {
   return Object.entries(when)
-    .map(([parent, v]) => (Array.isArray(v) ? `${parent} is one of ${listValues(v)}` : `${parent} is ${describeValue(v)}`))
+    .map(([parent, v]) =>
+      Array.isArray(v)
+        ? `${parent} is one of ${listValues(v)}`
+        : `${parent} is ${describeValue(v)}`,
+    )
     .join(' and ');
 }
 
@@ -400,12 +490,16 @@ function holds(spec: ParamSpec, params: Params): boolean {
 /** Why `v` is not a valid value of `spec`, or undefined when it is. */
 function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
   if (spec.type === 'categorical') {
-    return spec.choices.some((c) => c === v) ? undefined : `must be one of ${listValues(spec.choices)}, got ${describeValue(v)}`;
+    return spec.choices.some((c) => c === v)
+      ? undefined
+      : `must be one of ${listValues(spec.choices)}, got ${describeValue(v)}`;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a finite number, got ${describeValue(v)}`;
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    return `must be a finite number, got ${describeValue(v)}`;
   if (spec.type === 'int' && !Number.isInteger(v)) return `must be an integer, got ${v}`;
   if (v < spec.low || v > spec.high) return `must be in [${spec.low}, ${spec.high}], got ${v}`;
-  if (!onStep(spec, v)) return `must be ${spec.low} plus a whole number of steps of ${spec.step}, got ${v}`;
+  if (!onStep(spec, v))
+    return `must be ${spec.low} plus a whole number of steps of ${spec.step}, got ${v}`;
   return undefined;
 }
 
@@ -416,12 +510,21 @@ function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
  * (its parent is missing or invalid) is not checked: the parent's issue says it.
  */
 export function validateParams(space: Space, params: unknown): InputIssue[] {
-  if (!isRecord(params)) return [{ path: 'params', message: `must be an object of parameter values, got ${describeValue(params)}` }];
+  if (!isRecord(params))
+    return [
+      {
+        path: 'params',
+        message: `must be an object of parameter values, got ${describeValue(params)}`,
+      },
+    ];
   const issues: InputIssue[] = [];
   const known = Object.keys(space);
   for (const key of Object.keys(params)) {
     if (!Object.hasOwn(space, key)) {
-      issues.push({ path: `params.${key}`, message: `is not a parameter of the study's space (${known.join(', ')})` });
+      issues.push({
+        path: `params.${key}`,
+        message: `is not a parameter of the study's space (${known.join(', ')})`,
+      });
     }
   }
   const sofar: Params = {};
@@ -435,11 +538,18 @@ export function validateParams(space: Space, params: unknown): InputIssue[] {
     }
     const present = Object.hasOwn(params, name);
     if (!holds(spec, sofar)) {
-      if (present) issues.push({ path, message: `must be absent here: it exists only when ${conditionText(spec.when!)}` });
+      if (present)
+        issues.push({
+          path,
+          message: `must be absent here: it exists only when ${conditionText(spec.when!)}`,
+        });
       continue;
     }
     if (!present) {
-      issues.push({ path, message: spec.when ? `is required when ${conditionText(spec.when)}` : 'is required' });
+      issues.push({
+        path,
+        message: spec.when ? `is required when ${conditionText(spec.when)}` : 'is required',
+      });
       undecided.add(name);
       continue;
     }

@@ -21,12 +21,24 @@ export function mentions(text: string): Set<string> {
 
 describe('docs/API.md', () => {
   it('names every operation of /openapi.json, and only served ones', async () => {
-    const doc = (await (await fetch(`${URL}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const operations = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`));
+    const doc = (await (await fetch(`${URL}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect(operations.length).toBeGreaterThan(20);
     const named = mentions(readFileSync(path.join(ROOT, 'docs/API.md'), 'utf8'));
-    expect(operations.filter((op) => !named.has(op)), 'operations missing from docs/API.md').toEqual([]);
-    expect([...named].filter((op) => !operations.includes(op) && !UNDOCUMENTED.includes(op)), 'named in docs/API.md, not served').toEqual([]);
+    expect(
+      operations.filter((op) => !named.has(op)),
+      'operations missing from docs/API.md',
+    ).toEqual([]);
+    expect(
+      [...named].filter((op) => !operations.includes(op) && !UNDOCUMENTED.includes(op)),
+      'named in docs/API.md, not served',
+    ).toEqual([]);
     for (const op of UNDOCUMENTED) {
       const res = await fetch(URL + op.split(' ')[1]);
       expect(res.status, op).toBe(200);
@@ -34,10 +46,10 @@ describe('docs/API.md', () => {
   });
 
   it('finds mentions the way a reader writes them', () => {
-    expect([...mentions('`GET /v1/studies?cursor=` and POST /v1/studies/{id}/run. Also | `DELETE /v1/keys/{id}` |')]).toEqual([
-      'GET /v1/studies',
-      'POST /v1/studies/{id}/run',
-      'DELETE /v1/keys/{id}',
-    ]);
+    expect([
+      ...mentions(
+        '`GET /v1/studies?cursor=` and POST /v1/studies/{id}/run. Also | `DELETE /v1/keys/{id}` |',
+      ),
+    ]).toEqual(['GET /v1/studies', 'POST /v1/studies/{id}/run', 'DELETE /v1/keys/{id}']);
   });
 });

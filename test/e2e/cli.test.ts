@@ -37,7 +37,11 @@ describe('stride CI commands', () => {
     expect(r.suggestion.lr).toBeGreaterThan(0);
     expect(r.curve.length).toBeGreaterThan(10);
     // A whole request ({"probe", "range"}) works too.
-    const whole = await stride(['lr-find', file('req.json', { probe: PROBE, range: { steps: 40 } }), '--json']);
+    const whole = await stride([
+      'lr-find',
+      file('req.json', { probe: PROBE, range: { steps: 40 } }),
+      '--json',
+    ]);
     expect(JSON.parse(whole.out).curve.length).toBeLessThanOrEqual(40);
   });
 
@@ -62,13 +66,23 @@ describe('stride CI commands', () => {
     expect(human.out).toMatch(/^ +lr +sources +state +value +epochs run +tied$/m);
     // The answer is a row of the table, marked, with the epochs it ran.
     const answerRow = human.out.split('\n').find((l) => l.startsWith('  * '));
-    expect(answerRow, human.out).toMatch(new RegExp(`^  \\* +${lr![1].replace(/[.+]/g, '\\$&')} +.*complete +[\\d.e+-]+ +5\\b`));
+    expect(answerRow, human.out).toMatch(
+      new RegExp(`^  \\* +${lr![1].replace(/[.+]/g, '\\$&')} +.*complete +[\\d.e+-]+ +5\\b`),
+    );
     expect(human.out).toMatch(/^why:\n {2}- range test lrt_\w+ \(cached\)/m);
     expect(human.out).toMatch(/validated at the horizon: the finalists trained all 5 epochs/);
     expect(human.out).not.toMatch(/for a validated lr at your training length/);
 
     // --steps and --schedule, as JSON: the range test and the lr/suggest answer.
-    const json = await stride(['lr-find', probe, '--steps', '35', '--schedule', 'cosine', '--json']);
+    const json = await stride([
+      'lr-find',
+      probe,
+      '--steps',
+      '35',
+      '--schedule',
+      'cosine',
+      '--json',
+    ]);
     expect(json.code, json.err).toBe(0);
     const r = JSON.parse(json.out);
     expect(Object.keys(r).sort()).toEqual(['range_test', 'suggestion']);
@@ -77,12 +91,21 @@ describe('stride CI commands', () => {
       method: 'validated',
       confidence: expect.stringMatching(/^(high|medium|low)$/),
       // 35 steps of 7 per epoch (205 training rows, batch 32).
-      horizon: { epochs: 5, steps: 35, source: 'training.steps', validated_epochs: 5, method: 'full', schedule: 'cosine' },
+      horizon: {
+        epochs: 5,
+        steps: 35,
+        source: 'training.steps',
+        validated_epochs: 5,
+        method: 'full',
+        schedule: 'cosine',
+      },
       validation: { schedule: 'cosine', epochs: 5 },
       range_test: { id: r.range_test.id },
     });
     expect(r.suggestion.validation.candidates.length).toBeGreaterThanOrEqual(2);
-    expect(r.suggestion.validation.candidates.map((c: { lr: number }) => c.lr)).toContain(r.suggestion.lr);
+    expect(r.suggestion.validation.candidates.map((c: { lr: number }) => c.lr)).toContain(
+      r.suggestion.lr,
+    );
     expect(r.suggestion.reasoning.length).toBeGreaterThan(2);
 
     // Without a horizon: as before, with one hint line; --json is the range test itself.
@@ -90,15 +113,27 @@ describe('stride CI commands', () => {
     expect(plain.out).toContain('for a validated lr at your training length: --epochs N');
     expect(plain.out).not.toMatch(/^validated lr/m);
     const plainJson = JSON.parse((await stride(['lr-find', probe, '--json'])).out);
-    expect(plainJson).toMatchObject({ id: r.range_test.id, suggestion: { lr: expect.any(Number) } });
+    expect(plainJson).toMatchObject({
+      id: r.range_test.id,
+      suggestion: { lr: expect.any(Number) },
+    });
 
     // Usage errors: exit 2 before anything runs.
     const both = await stride(['lr-find', probe, '--epochs', '5', '--steps', '35']);
     expect(both).toMatchObject({ code: 2, out: '' });
     expect(both.err).toMatch(/stride lr-find: give --epochs or --steps, not both/);
-    expect(await stride(['lr-find', probe, '--epochs', '0'])).toMatchObject({ code: 2, err: expect.stringContaining("--epochs must be a whole number >= 1, got '0'") });
-    expect(await stride(['lr-find', probe, '--epochs', '5', '--schedule', 'step'])).toMatchObject({ code: 2, err: expect.stringContaining('--schedule must be constant, cosine, one_cycle') });
-    expect(await stride(['lr-find', probe, '--schedule', 'cosine'])).toMatchObject({ code: 2, err: expect.stringContaining('add --epochs N or --steps N') });
+    expect(await stride(['lr-find', probe, '--epochs', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--epochs must be a whole number >= 1, got '0'"),
+    });
+    expect(await stride(['lr-find', probe, '--epochs', '5', '--schedule', 'step'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--schedule must be constant, cosine, one_cycle'),
+    });
+    expect(await stride(['lr-find', probe, '--schedule', 'cosine'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('add --epochs N or --steps N'),
+    });
     expect((await stride(['--help'])).out).toMatch(/--epochs N or\s+--steps N \(not both\)/);
   });
 
@@ -116,24 +151,51 @@ describe('stride CI commands', () => {
     expect(low.code).toBe(1);
     expect(JSON.parse(low.out)).toMatchObject({ verdict: 'far_below_suggestion' });
     // A looser factor lets it pass.
-    expect((await stride(['check', probe, '--lr', String(lr / 100), '--factor', '1000'])).code).toBe(0);
+    expect(
+      (await stride(['check', probe, '--lr', String(lr / 100), '--factor', '1000'])).code,
+    ).toBe(0);
     // Usage and service errors: 2, with the reason.
-    expect(await stride(['check', probe])).toMatchObject({ code: 2, err: expect.stringContaining('--lr') });
-    expect(await stride(['check', path.join(dir, 'missing.json'), '--lr', '0.1'])).toMatchObject({ code: 2, err: expect.stringContaining('cannot read') });
-    expect(await stride(['check', file('bad.json', '{not json'), '--lr', '0.1'])).toMatchObject({ code: 2, err: expect.stringContaining('is not JSON') });
-    const invalid = await stride(['check', file('invalid.json', { ...PROBE, batch_size: 0 }), '--lr', '0.1']);
+    expect(await stride(['check', probe])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--lr'),
+    });
+    expect(await stride(['check', path.join(dir, 'missing.json'), '--lr', '0.1'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('cannot read'),
+    });
+    expect(await stride(['check', file('bad.json', '{not json'), '--lr', '0.1'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('is not JSON'),
+    });
+    const invalid = await stride([
+      'check',
+      file('invalid.json', { ...PROBE, batch_size: 0 }),
+      '--lr',
+      '0.1',
+    ]);
     expect(invalid.code).toBe(2);
     expect(invalid.err).toMatch(/answered 422/);
     expect(invalid.err).toMatch(/probe\.batch_size/);
-    expect((await stride(['check', probe, '--lr', '0.1'], { STRIDE_API_KEY: 'wrong' })).code).toBe(2);
-    expect((await stride(['check', probe, '--lr', '0.1'], { STRIDE_URL: 'http://127.0.0.1:9' })).err).toMatch(/cannot reach stride/);
+    expect((await stride(['check', probe, '--lr', '0.1'], { STRIDE_API_KEY: 'wrong' })).code).toBe(
+      2,
+    );
+    expect(
+      (await stride(['check', probe, '--lr', '0.1'], { STRIDE_URL: 'http://127.0.0.1:9' })).err,
+    ).toMatch(/cannot reach stride/);
   });
 
   it('study create, wait (completed and timed out), best and export', async () => {
     const created = await stride([
       'study',
       'create',
-      file('study.json', { name: 'cli-study', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, opt: { type: 'categorical', choices: ['sgd', 'adam'] } }, max_trials: 3 }),
+      file('study.json', {
+        name: 'cli-study',
+        space: {
+          lr: { type: 'float', low: 1e-4, high: 1, log: true },
+          opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+        },
+        max_trials: 3,
+      }),
     ]);
     expect(created.code).toBe(0);
     const id = created.out.trim();
@@ -141,7 +203,9 @@ describe('stride CI commands', () => {
     // Still running: wait times out (exit 1).
     const timedOut = await stride(['study', 'wait', id, '--timeout', '1s', '--interval', '200ms']);
     expect(timedOut.code).toBe(1);
-    expect(timedOut.err).toMatch(/timed out after \d+ s: the study is still running \(0\/3 trials\): waiting for your ask\/tell loop/);
+    expect(timedOut.err).toMatch(
+      /timed out after \d+ s: the study is still running \(0\/3 trials\): waiting for your ask\/tell loop/,
+    );
     // Run it (ask and tell over the API), waiting meanwhile.
     const waiting = stride(['study', 'wait', id, '--timeout', '60s', '--interval', '200ms']);
     for (let i = 0; i < 3; i++) {
@@ -158,27 +222,48 @@ describe('stride CI commands', () => {
     expect(human.out).toMatch(/trial 0: value = 1\n  lr = /);
     const csv = await stride(['study', 'export', id, '--format', 'csv']);
     const lines = csv.out.trim().split('\n');
-    expect(lines[0]).toBe('number,state,value,error,started_at,completed_at,attempts,steps_reported,param_lr,param_opt');
+    expect(lines[0]).toBe(
+      'number,state,value,error,started_at,completed_at,attempts,steps_reported,param_lr,param_opt',
+    );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^0,complete,1,,/);
     const out = path.join(dir, 'export.json');
-    expect((await stride(['study', 'export', id, '--format', 'json', '--output', out])).code).toBe(0);
+    expect((await stride(['study', 'export', id, '--format', 'json', '--output', out])).code).toBe(
+      0,
+    );
     const exported = JSON.parse(readFileSync(out, 'utf8'));
     expect(exported.study.id).toBe(id);
     expect(exported.trials).toHaveLength(3);
     // A study whose trials all failed: wait exits 1.
-    const failing = (await stride(['study', 'create', file('f.json', { name: 'f', space: { lr: { type: 'float', low: 0.1, high: 1 } }, max_trials: 1 })])).out.trim();
+    const failing = (
+      await stride([
+        'study',
+        'create',
+        file('f.json', {
+          name: 'f',
+          space: { lr: { type: 'float', low: 0.1, high: 1 } },
+          max_trials: 1,
+        }),
+      ])
+    ).out.trim();
     const t = await apiJson('POST', `/v1/studies/${failing}/ask`);
-    await apiJson('POST', `/v1/studies/${failing}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
+    await apiJson('POST', `/v1/studies/${failing}/trials/${t.number}/tell`, {
+      state: 'failed',
+      error: 'diverged',
+    });
     const failed = await stride(['study', 'wait', failing, '--timeout', '10s']);
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/no trial completed/);
     expect((await stride(['study', 'best', failing])).code).toBe(1);
     // Usage.
     expect((await stride(['study', 'frob', id])).code).toBe(2);
-    expect((await stride(['study', 'wait', id, '--timeout', 'soon'])).err).toMatch(/not a duration/);
+    expect((await stride(['study', 'wait', id, '--timeout', 'soon'])).err).toMatch(
+      /not a duration/,
+    );
     expect((await stride(['study', 'export', id, '--format', 'xml'])).code).toBe(2);
-    expect((await stride(['study', 'best', 'std_00000000000000000000000000'])).err).toMatch(/answered 404/);
+    expect((await stride(['study', 'best', 'std_00000000000000000000000000'])).err).toMatch(
+      /answered 404/,
+    );
   });
 
   it('study create starts an edge study (unless --no-start), study run starts one, and wait says why a study stalls', async () => {
@@ -186,7 +271,12 @@ describe('stride CI commands', () => {
       name: 'cli-edge',
       space: { lr: { type: 'float', low: 1e-3, high: 1, log: true } },
       max_trials: 2,
-      executor: { kind: 'edge', epochs: 1, parallelism: 2, probe: { ...PROBE, data: { ...PROBE.data, n: 128 } } },
+      executor: {
+        kind: 'edge',
+        epochs: 1,
+        parallelism: 2,
+        probe: { ...PROBE, data: { ...PROBE.data, n: 128 } },
+      },
     };
     // Created and started: wait sees it complete.
     const started = await stride(['study', 'create', file('edge.json', edge)]);
@@ -201,23 +291,51 @@ describe('stride CI commands', () => {
     const held = await stride(['study', 'create', file('edge-held.json', edge), '--no-start']);
     expect(held.code).toBe(0);
     const heldId = held.out.trim();
-    expect(held.err).toContain(`not started (--no-start): start it with \`stride study run ${heldId}\``);
-    const stalled = await stride(['study', 'wait', heldId, '--timeout', '1s', '--interval', '300ms']);
+    expect(held.err).toContain(
+      `not started (--no-start): start it with \`stride study run ${heldId}\``,
+    );
+    const stalled = await stride([
+      'study',
+      'wait',
+      heldId,
+      '--timeout',
+      '1s',
+      '--interval',
+      '300ms',
+    ]);
     expect(stalled.code).toBe(1);
-    expect(stalled.err).toContain(`the study is still running (0/2 trials): not started: run \`stride study run ${heldId}\``);
-    const json = JSON.parse((await stride(['study', 'wait', heldId, '--timeout', '1s', '--json'])).out);
-    expect(json).toMatchObject({ ok: false, timed_out: true, hint: `not started: run \`stride study run ${heldId}\`` });
+    expect(stalled.err).toContain(
+      `the study is still running (0/2 trials): not started: run \`stride study run ${heldId}\``,
+    );
+    const json = JSON.parse(
+      (await stride(['study', 'wait', heldId, '--timeout', '1s', '--json'])).out,
+    );
+    expect(json).toMatchObject({
+      ok: false,
+      timed_out: true,
+      hint: `not started: run \`stride study run ${heldId}\``,
+    });
     const run = await stride(['study', 'run', heldId]);
     expect(run.code).toBe(0);
     expect(run.err).toMatch(/started study std_\w+ \(cli-edge\)/);
-    expect((await stride(['study', 'wait', heldId, '--timeout', '90s', '--interval', '300ms'])).code).toBe(0);
+    expect(
+      (await stride(['study', 'wait', heldId, '--timeout', '90s', '--interval', '300ms'])).code,
+    ).toBe(0);
     expect((await apiJson('GET', `/v1/studies/${heldId}`)).n_trials).toBe(2);
 
     // A runner study that no runner serves.
-    const runner = (await stride(['study', 'create', file('runner.json', { ...edge, name: 'cli-runner', executor: { kind: 'runner' } })])).out.trim();
+    const runner = (
+      await stride([
+        'study',
+        'create',
+        file('runner.json', { ...edge, name: 'cli-runner', executor: { kind: 'runner' } }),
+      ])
+    ).out.trim();
     const idle = await stride(['study', 'wait', runner, '--timeout', '1s', '--interval', '300ms']);
     expect(idle.code).toBe(1);
-    expect(idle.err).toContain(`no runner has leased a trial: start \`stride agent --study ${runner}`);
+    expect(idle.err).toContain(
+      `no runner has leased a trial: start \`stride agent --study ${runner}`,
+    );
     // `study run` of a study that is not an edge study: the service's 409, exit 2.
     const notEdge = await stride(['study', 'run', runner]);
     expect(notEdge.code).toBe(2);

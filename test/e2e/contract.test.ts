@@ -24,7 +24,9 @@ const validators = new Map<string, ReturnType<InstanceType<typeof Ajv2020>['comp
 function validatorFor(key: string, schema: unknown) {
   let v = validators.get(key);
   if (!v) {
-    v = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${DOC_ID}#/components/`)));
+    v = ajv.compile(
+      JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${DOC_ID}#/components/`)),
+    );
     validators.set(key, v);
   }
   return v;
@@ -40,7 +42,12 @@ interface CallInit {
 }
 
 /** Call operation `opId` at `url` and check the answer against the document; `expected` is the status the scenario means to get. */
-async function call(opId: string, url: string, expected: number, init: CallInit = {}): Promise<any> {
+async function call(
+  opId: string,
+  url: string,
+  expected: number,
+  init: CallInit = {},
+): Promise<any> {
   const o = ops.get(opId);
   expect(o, `operation ${opId} is in the document`).toBeTruthy();
   expect(url.split('?')[0], opId).toMatch(o!.pattern);
@@ -57,10 +64,12 @@ async function call(opId: string, url: string, expected: number, init: CallInit 
   const declared = o!.op.responses[String(res.status)];
   expect(declared, `${where}: the document does not list ${res.status} for ${opId}`).toBeTruthy();
   for (const h of ['Retry-After', 'WWW-Authenticate', 'X-Request-Id']) {
-    if (res.headers.get(h) !== null) expect(declared.headers?.[h], `${where}: ${h} is sent but not declared`).toBeTruthy();
+    if (res.headers.get(h) !== null)
+      expect(declared.headers?.[h], `${where}: ${h} is sent but not declared`).toBeTruthy();
   }
   expect(res.headers.get('X-Request-Id'), where).toBeTruthy();
-  if (res.headers.get('Retry-After') !== null) expect(res.headers.get('Retry-After'), where).toMatch(/^[0-9]+$/);
+  if (res.headers.get('Retry-After') !== null)
+    expect(res.headers.get('Retry-After'), where).toMatch(/^[0-9]+$/);
   let parsed: any = null;
   if (!declared.content) {
     expect(text, `${where}: no body is declared`).toBe('');
@@ -92,7 +101,12 @@ beforeAll(async () => {
   ajv.addSchema({ $id: DOC_ID, components: doc.components });
   for (const [p, item] of Object.entries(doc.paths) as [string, Record<string, any>][]) {
     for (const [method, op] of Object.entries(item)) {
-      ops.set(op.operationId, { method, path: p, op, pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`) });
+      ops.set(op.operationId, {
+        method,
+        path: p,
+        op,
+        pattern: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      });
     }
   }
 });
@@ -104,7 +118,9 @@ describe('the OpenAPI document is exact', () => {
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
-    expect(idsOf).toEqual(expect.arrayContaining(['createStudy', 'askTrial', 'tellTrial', 'leaseTrial', 'receiveHook']));
+    expect(idsOf).toEqual(
+      expect.arrayContaining(['createStudy', 'askTrial', 'tellTrial', 'leaseTrial', 'receiveHook']),
+    );
     // Code generators (openapi-typescript's defaultNonNullable) type a property with `default` as
     // always present: no schema a request uses may have one, or the README's minimal body is refused.
     const reached = new Set<string>();
@@ -112,7 +128,10 @@ describe('the OpenAPI document is exact', () => {
       if (Array.isArray(node)) node.forEach(walk);
       else if (node && typeof node === 'object') {
         for (const [k, v] of Object.entries(node)) {
-          if (k === 'default') throw new Error(`a request schema has a default: ${JSON.stringify(node).slice(0, 200)}`);
+          if (k === 'default')
+            throw new Error(
+              `a request schema has a default: ${JSON.stringify(node).slice(0, 200)}`,
+            );
           if (k === '$ref' && typeof v === 'string' && !reached.has(v)) {
             reached.add(v);
             walk(doc.components.schemas[v.split('/').pop()!]);
@@ -122,53 +141,106 @@ describe('the OpenAPI document is exact', () => {
       }
     };
     for (const op of all) walk([op.requestBody, op.parameters]);
-    expect([...reached]).toEqual(expect.arrayContaining(['#/components/schemas/StudyCreate', '#/components/schemas/Executor', '#/components/schemas/Probe', '#/components/schemas/Model']));
+    expect([...reached]).toEqual(
+      expect.arrayContaining([
+        '#/components/schemas/StudyCreate',
+        '#/components/schemas/Executor',
+        '#/components/schemas/Probe',
+        '#/components/schemas/Model',
+      ]),
+    );
     expect(doc.components.schemas.StudyCreate.required).toEqual(['name', 'space']);
     const validate = validatorFor('StudyCreate', { $ref: '#/components/schemas/StudyCreate' });
     expect(validate({ name: 'mlp-lr', space: SPACE })).toBe(true);
     // Answers keep their defaults: always present there.
     expect(doc.components.schemas.Trial.type).toBe('object');
-    expect(doc.components.schemas.Study.properties.best_trial).toEqual({ anyOf: [{ $ref: '#/components/schemas/Trial' }, { type: 'null' }] });
-    expect(doc.paths['/v1/runners/lease'].post.responses['204'].headers['Retry-After']).toBeTruthy();
+    expect(doc.components.schemas.Study.properties.best_trial).toEqual({
+      anyOf: [{ $ref: '#/components/schemas/Trial' }, { type: 'null' }],
+    });
+    expect(
+      doc.paths['/v1/runners/lease'].post.responses['204'].headers['Retry-After'],
+    ).toBeTruthy();
     expect(doc.paths['/v1/studies'].post.responses['429'].headers['Retry-After']).toBeTruthy();
   });
 
   it('every operation answers as documented, successes and errors', async () => {
     // --- projects and keys (the admin token) ---
-    const project = await call('createProject', '/v1/projects', 201, { key: ADMIN, body: { name: `contract-${Date.now()}` } });
+    const project = await call('createProject', '/v1/projects', 201, {
+      key: ADMIN,
+      body: { name: `contract-${Date.now()}` },
+    });
     await call('createProject', '/v1/projects', 409, { key: ADMIN, body: { name: project.name } });
-    await call('createProject', '/v1/projects', 400, { key: ADMIN, raw: '{"name":', contentType: 'application/json' });
-    await call('createProject', '/v1/projects', 415, { key: ADMIN, raw: 'name=x', contentType: 'application/x-www-form-urlencoded' });
+    await call('createProject', '/v1/projects', 400, {
+      key: ADMIN,
+      raw: '{"name":',
+      contentType: 'application/json',
+    });
+    await call('createProject', '/v1/projects', 415, {
+      key: ADMIN,
+      raw: 'name=x',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     await call('createProject', '/v1/projects', 422, { key: ADMIN, body: { nmae: 'x' } });
     await call('createProject', '/v1/projects', 401, { key: null, body: { name: 'x' } });
     await call('createProject', '/v1/projects', 403, { body: { name: 'x' } });
     await call('listProjects', '/v1/projects', 200, { key: ADMIN });
     await call('listProjects', '/v1/projects?x=1', 422, { key: ADMIN });
     await call('listProjects', '/v1/projects', 401, { key: 'wrong' });
-    const key = await call('createKey', '/v1/keys', 201, { key: ADMIN, body: { project_id: project.id, name: 'limited', scopes: ['read', 'write'], rate_limit_per_minute: 1 } });
-    await call('createKey', '/v1/keys', 404, { key: ADMIN, body: { project_id: 'prj_nope', name: 'k' } });
-    await call('createKey', '/v1/keys', 422, { key: ADMIN, body: { project_id: project.id, name: 'k', scopes: ['root'] } });
+    const key = await call('createKey', '/v1/keys', 201, {
+      key: ADMIN,
+      body: {
+        project_id: project.id,
+        name: 'limited',
+        scopes: ['read', 'write'],
+        rate_limit_per_minute: 1,
+      },
+    });
+    await call('createKey', '/v1/keys', 404, {
+      key: ADMIN,
+      body: { project_id: 'prj_nope', name: 'k' },
+    });
+    await call('createKey', '/v1/keys', 422, {
+      key: ADMIN,
+      body: { project_id: project.id, name: 'k', scopes: ['root'] },
+    });
     await call('createKey', '/v1/keys', 400, { key: ADMIN, raw: 'nope' });
     await call('listKeys', `/v1/keys?project_id=${project.id}`, 200, { key: ADMIN });
     await call('listKeys', '/v1/keys?projectid=x', 422, { key: ADMIN });
     await call('listKeys', '/v1/keys', 403, { key: RUNNER_KEY });
-    const spare = await call('createKey', '/v1/keys', 201, { key: ADMIN, body: { project_id: project.id, name: 'spare' } });
+    const spare = await call('createKey', '/v1/keys', 201, {
+      key: ADMIN,
+      body: { project_id: project.id, name: 'spare' },
+    });
     await call('revokeKey', `/v1/keys/${spare.id}`, 200, { key: ADMIN });
     await call('revokeKey', '/v1/keys/key_nope', 404, { key: ADMIN });
     await call('revokeKey', `/v1/keys/${LONG_ID}`, 422, { key: ADMIN });
-    await call('revokeKey', '/v1/keys/key_nope', 413, { key: ADMIN, raw: 'x'.repeat(8 * 1024 * 1024 + 1) });
+    await call('revokeKey', '/v1/keys/key_nope', 413, {
+      key: ADMIN,
+      raw: 'x'.repeat(8 * 1024 * 1024 + 1),
+    });
 
     // --- studies: the README's minimal body, then ask and tell ---
-    const study = await call('createStudy', '/v1/studies', 201, { body: { name: 'contract', space: SPACE, max_trials: 4 } });
+    const study = await call('createStudy', '/v1/studies', 201, {
+      body: { name: 'contract', space: SPACE, max_trials: 4 },
+    });
     await call('createStudy', '/v1/studies', 422, { body: { name: 'x' } });
     await call('createStudy', '/v1/studies', 400, { raw: '{' });
     await call('createStudy', '/v1/studies', 415, { raw: 'x', contentType: 'text/plain' });
     await call('createStudy', '/v1/studies', 413, { raw: 'x'.repeat(8 * 1024 * 1024 + 1) });
     await call('createStudy', '/v1/studies', 401, { key: null, body: { name: 'x', space: SPACE } });
-    await call('createStudy', '/v1/studies', 403, { key: RUNNER_KEY, body: { name: 'x', space: SPACE } });
+    await call('createStudy', '/v1/studies', 403, {
+      key: RUNNER_KEY,
+      body: { name: 'x', space: SPACE },
+    });
     // A key allowed one expensive call a minute: the second is a 429 with Retry-After.
-    await call('createStudy', '/v1/studies', 201, { key: key.secret, body: { name: 'limited', space: SPACE } });
-    await call('createStudy', '/v1/studies', 429, { key: key.secret, body: { name: 'limited', space: SPACE } });
+    await call('createStudy', '/v1/studies', 201, {
+      key: key.secret,
+      body: { name: 'limited', space: SPACE },
+    });
+    await call('createStudy', '/v1/studies', 429, {
+      key: key.secret,
+      body: { name: 'limited', space: SPACE },
+    });
     await call('listStudies', '/v1/studies?limit=5', 200);
     await call('listStudies', '/v1/studies?curser=x', 422);
     await call('listStudies', '/v1/studies?limit=0x5', 422);
@@ -178,77 +250,203 @@ describe('the OpenAPI document is exact', () => {
     const t0 = await call('askTrial', `/v1/studies/${study.id}/ask`, 201);
     await call('askTrial', `/v1/studies/${study.id}/ask`, 201, { body: { count: 2 } });
     await call('askTrial', `/v1/studies/${study.id}/ask`, 422, { body: { cuont: 2 } });
-    await call('askTrial', `/v1/studies/${study.id}/ask`, 415, { raw: 'x', contentType: 'text/plain' });
+    await call('askTrial', `/v1/studies/${study.id}/ask`, 415, {
+      raw: 'x',
+      contentType: 'text/plain',
+    });
     await call('askTrial', '/v1/studies/std_00000000000000000000000000/ask', 404);
-    await call('enqueueTrial', `/v1/studies/${study.id}/trials`, 201, { body: { params: { lr: 0.01 } } });
-    await call('enqueueTrial', `/v1/studies/${study.id}/trials`, 422, { body: { params: { lr: 'x' } } });
+    await call('enqueueTrial', `/v1/studies/${study.id}/trials`, 201, {
+      body: { params: { lr: 0.01 } },
+    });
+    await call('enqueueTrial', `/v1/studies/${study.id}/trials`, 422, {
+      body: { params: { lr: 'x' } },
+    });
     await call('askTrial', `/v1/studies/${study.id}/ask`, 201); // the enqueued one, the fourth and last
     await call('askTrial', `/v1/studies/${study.id}/ask`, 409);
     await call('listTrials', `/v1/studies/${study.id}/trials`, 200);
     await call('listTrials', '/v1/studies/std_00000000000000000000000000/trials', 404);
-    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, { body: { step: 1, value: 0.9 } });
-    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, { body: { points: [{ step: 2, value: 0.8 }, { step: 3, value: 0.7 }] } });
-    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 409, { body: { points: [{ step: 3, value: 0.6 }] } });
-    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 422, { body: { points: [{ step: 5, value: 0.5 }, { step: 4, value: 0.4 }] } });
-    await call('reportTrial', `/v1/studies/${study.id}/trials/0x1/report`, 422, { body: { step: 1, value: 0.9 } });
-    await call('reportTrial', `/v1/studies/${study.id}/trials/99/report`, 404, { body: { step: 1, value: 0.9 } });
-    await call('tellTrial', `/v1/studies/${study.id}/trials/${t0.number}/tell`, 200, { body: { value: 0.5 } });
-    await call('tellTrial', `/v1/studies/${study.id}/trials/${t0.number}/tell`, 409, { body: { value: 0.6 } });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, {
+      body: { step: 1, value: 0.9 },
+    });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, {
+      body: {
+        points: [
+          { step: 2, value: 0.8 },
+          { step: 3, value: 0.7 },
+        ],
+      },
+    });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 409, {
+      body: { points: [{ step: 3, value: 0.6 }] },
+    });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 422, {
+      body: {
+        points: [
+          { step: 5, value: 0.5 },
+          { step: 4, value: 0.4 },
+        ],
+      },
+    });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/0x1/report`, 422, {
+      body: { step: 1, value: 0.9 },
+    });
+    await call('reportTrial', `/v1/studies/${study.id}/trials/99/report`, 404, {
+      body: { step: 1, value: 0.9 },
+    });
+    await call('tellTrial', `/v1/studies/${study.id}/trials/${t0.number}/tell`, 200, {
+      body: { value: 0.5 },
+    });
+    await call('tellTrial', `/v1/studies/${study.id}/trials/${t0.number}/tell`, 409, {
+      body: { value: 0.6 },
+    });
     await call('tellTrial', `/v1/studies/${study.id}/trials/1/tell`, 422, { body: { valeu: 0.5 } });
-    await call('tellTrial', `/v1/studies/${study.id}/trials/1/tell`, 400, { raw: '{"value": NaN}' });
-    await call('tellTrial', `/v1/studies/${study.id}/trials/2/tell`, 200, { body: { state: 'failed', error: 'diverged' } });
+    await call('tellTrial', `/v1/studies/${study.id}/trials/1/tell`, 400, {
+      raw: '{"value": NaN}',
+    });
+    await call('tellTrial', `/v1/studies/${study.id}/trials/2/tell`, 200, {
+      body: { state: 'failed', error: 'diverged' },
+    });
     await call('getStudy', `/v1/studies/${study.id}`, 200); // with a best_trial now
     await call('getImportance', `/v1/studies/${study.id}/importance`, 200);
     await call('getImportance', '/v1/studies/std_00000000000000000000000000/importance', 404);
     await call('getImportance', `/v1/studies/${study.id}/importance`, 401, { key: null });
 
     // --- several objectives and constraints: values, constraints, sampler and best_trials as documented ---
-    const mo = await call('createStudy', '/v1/studies', 201, { body: { name: 'contract-mo', space: SPACE, directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] } });
-    expect(mo).toMatchObject({ directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'], best_trial: null, best_trials: [] });
-    await call('createStudy', '/v1/studies', 422, { body: { name: 'x', space: SPACE, direction: 'minimize', directions: ['minimize', 'minimize'] } });
+    const mo = await call('createStudy', '/v1/studies', 201, {
+      body: {
+        name: 'contract-mo',
+        space: SPACE,
+        directions: ['minimize', 'maximize'],
+        metrics: ['loss', 'acc'],
+      },
+    });
+    expect(mo).toMatchObject({
+      directions: ['minimize', 'maximize'],
+      metrics: ['loss', 'acc'],
+      best_trial: null,
+      best_trials: [],
+    });
+    await call('createStudy', '/v1/studies', 422, {
+      body: {
+        name: 'x',
+        space: SPACE,
+        direction: 'minimize',
+        directions: ['minimize', 'minimize'],
+      },
+    });
     const m0 = await call('askTrial', `/v1/studies/${mo.id}/ask`, 201);
     expect(typeof m0.sampler).toBe('string');
-    await call('reportTrial', `/v1/studies/${mo.id}/trials/${m0.number}/report`, 409, { body: { step: 1, value: 0.9 } });
-    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 422, { body: { value: 0.5 } });
-    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 200, { body: { values: [0.5, 0.9], constraints: [-1] } });
+    await call('reportTrial', `/v1/studies/${mo.id}/trials/${m0.number}/report`, 409, {
+      body: { step: 1, value: 0.9 },
+    });
+    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 422, {
+      body: { value: 0.5 },
+    });
+    await call('tellTrial', `/v1/studies/${mo.id}/trials/${m0.number}/tell`, 200, {
+      body: { values: [0.5, 0.9], constraints: [-1] },
+    });
     const moRead = await call('getStudy', `/v1/studies/${mo.id}`, 200);
-    expect(moRead.best_trials.map((t: any) => [t.number, t.values, t.constraints])).toEqual([[m0.number, [0.5, 0.9], [-1]]]);
-    expect((await call('getImportance', `/v1/studies/${mo.id}/importance?objective=1`, 200)).objective).toEqual({ index: 1, metric: 'acc' });
+    expect(moRead.best_trials.map((t: any) => [t.number, t.values, t.constraints])).toEqual([
+      [m0.number, [0.5, 0.9], [-1]],
+    ]);
+    expect(
+      (await call('getImportance', `/v1/studies/${mo.id}/importance?objective=1`, 200)).objective,
+    ).toEqual({ index: 1, metric: 'acc' });
     await call('getImportance', `/v1/studies/${mo.id}/importance?objective=2`, 422);
     await call('getImportance', `/v1/studies/${mo.id}/importance?objective=-1`, 422);
 
     // --- runners: lease, heartbeat, release ---
-    const runner = await call('createStudy', '/v1/studies', 201, { body: { name: 'runner', space: SPACE, max_trials: 1, executor: { kind: 'runner' } } });
-    const grant = await call('leaseTrial', '/v1/runners/lease', 200, { key: RUNNER_KEY, body: { study_id: runner.id, runner: { name: 'gpu-0' } } });
+    const runner = await call('createStudy', '/v1/studies', 201, {
+      body: { name: 'runner', space: SPACE, max_trials: 1, executor: { kind: 'runner' } },
+    });
+    const grant = await call('leaseTrial', '/v1/runners/lease', 200, {
+      key: RUNNER_KEY,
+      body: { study_id: runner.id, runner: { name: 'gpu-0' } },
+    });
     const n = grant.trial.number;
-    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/${n}/heartbeat`, 200, { key: RUNNER_KEY, body: { lease_token: grant.lease.token } });
-    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/${n}/heartbeat`, 409, { key: RUNNER_KEY, body: { lease_token: 'stale' } });
-    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/0e5/heartbeat`, 422, { key: RUNNER_KEY, body: { lease_token: grant.lease.token } });
+    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/${n}/heartbeat`, 200, {
+      key: RUNNER_KEY,
+      body: { lease_token: grant.lease.token },
+    });
+    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/${n}/heartbeat`, 409, {
+      key: RUNNER_KEY,
+      body: { lease_token: 'stale' },
+    });
+    await call('heartbeatTrial', `/v1/studies/${runner.id}/trials/0e5/heartbeat`, 422, {
+      key: RUNNER_KEY,
+      body: { lease_token: grant.lease.token },
+    });
     // The only trial is leased: nothing to do now, ask again after Retry-After.
-    await call('leaseTrial', '/v1/runners/lease', 204, { key: RUNNER_KEY, body: { study_id: runner.id } });
-    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 200, { key: RUNNER_KEY, body: { lease_token: grant.lease.token } });
-    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 409, { key: RUNNER_KEY, body: { lease_token: grant.lease.token } });
-    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 422, { key: RUNNER_KEY, body: {} });
-    await call('leaseTrial', '/v1/runners/lease', 409, { key: RUNNER_KEY, body: { study_id: study.id } });
-    await call('leaseTrial', '/v1/runners/lease', 404, { key: RUNNER_KEY, body: { study_id: 'std_00000000000000000000000000' } });
-    await call('leaseTrial', '/v1/runners/lease', 422, { key: RUNNER_KEY, body: { study: runner.id } });
+    await call('leaseTrial', '/v1/runners/lease', 204, {
+      key: RUNNER_KEY,
+      body: { study_id: runner.id },
+    });
+    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 200, {
+      key: RUNNER_KEY,
+      body: { lease_token: grant.lease.token },
+    });
+    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 409, {
+      key: RUNNER_KEY,
+      body: { lease_token: grant.lease.token },
+    });
+    await call('releaseTrial', `/v1/studies/${runner.id}/trials/${n}/release`, 422, {
+      key: RUNNER_KEY,
+      body: {},
+    });
+    await call('leaseTrial', '/v1/runners/lease', 409, {
+      key: RUNNER_KEY,
+      body: { study_id: study.id },
+    });
+    await call('leaseTrial', '/v1/runners/lease', 404, {
+      key: RUNNER_KEY,
+      body: { study_id: 'std_00000000000000000000000000' },
+    });
+    await call('leaseTrial', '/v1/runners/lease', 422, {
+      key: RUNNER_KEY,
+      body: { study: runner.id },
+    });
 
     // --- an edge study runs on the edge ---
-    const edge = await call('createStudy', '/v1/studies', 201, { body: { name: 'edge', space: SPACE, max_trials: 1, executor: { kind: 'edge', epochs: 1, probe: TINY_PROBE } } });
+    const edge = await call('createStudy', '/v1/studies', 201, {
+      body: {
+        name: 'edge',
+        space: SPACE,
+        max_trials: 1,
+        executor: { kind: 'edge', epochs: 1, probe: TINY_PROBE },
+      },
+    });
     await call('runStudy', `/v1/studies/${edge.id}/run`, 202);
     await call('runStudy', `/v1/studies/${study.id}/run`, 409);
     await call('runStudy', '/v1/studies/std_00000000000000000000000000/run', 404);
     await call('runStudy', `/v1/studies/${edge.id}/run`, 403, { key: RUNNER_KEY });
     const retried = await call('retryStudyStorage', `/v1/studies/${study.id}/storage/retry`, 200);
     expect(retried.storage).toMatchObject({ d1: 'ok', pending: 0, parked: [] });
-    await call('retryStudyStorage', '/v1/studies/std_00000000000000000000000000/storage/retry', 404);
-    await call('retryStudyStorage', `/v1/studies/${study.id}/storage/retry`, 403, { key: RUNNER_KEY });
+    await call(
+      'retryStudyStorage',
+      '/v1/studies/std_00000000000000000000000000/storage/retry',
+      404,
+    );
+    await call('retryStudyStorage', `/v1/studies/${study.id}/storage/retry`, 403, {
+      key: RUNNER_KEY,
+    });
 
     // --- LR range tests and suggestions ---
-    const lrt = await call('createLrRangeTest', '/v1/lr-range-tests', 200, { body: { probe: TINY_PROBE, range: { steps: 20 } } });
-    await call('createLrRangeTest', '/v1/lr-range-tests', 403, { key: RUNNER_KEY, body: { probe: TINY_PROBE } });
-    await call('createLrRangeTest', '/v1/lr-range-tests', 422, { body: { probe: TINY_PROBE, range: { min_lr: 1, max_lr: 0.1 } } });
-    await call('createLrRangeTest', '/v1/lr-range-tests', 413, { body: { probe: { ...TINY_PROBE, model: { hidden: [4096, 4096, 4096] }, batch_size: 4096 }, range: { steps: 2000 } } });
+    const lrt = await call('createLrRangeTest', '/v1/lr-range-tests', 200, {
+      body: { probe: TINY_PROBE, range: { steps: 20 } },
+    });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 403, {
+      key: RUNNER_KEY,
+      body: { probe: TINY_PROBE },
+    });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 422, {
+      body: { probe: TINY_PROBE, range: { min_lr: 1, max_lr: 0.1 } },
+    });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 413, {
+      body: {
+        probe: { ...TINY_PROBE, model: { hidden: [4096, 4096, 4096] }, batch_size: 4096 },
+        range: { steps: 2000 },
+      },
+    });
     await call('getLrRangeTest', `/v1/lr-range-tests/${lrt.id}`, 200);
     await call('getLrRangeTest', '/v1/lr-range-tests/lrt_nope', 404);
     await call('getLrRangeTest', `/v1/lr-range-tests/${lrt.id}`, 403, { key: RUNNER_KEY });
@@ -256,27 +454,64 @@ describe('the OpenAPI document is exact', () => {
     // A curve measured elsewhere: the same answer's shape, with backend client, its context and schedule.
     const lr = Array.from({ length: 40 }, (_, i) => 10 ** (-5 + (6 * i) / 39));
     const loss = lr.map((v, i) => (i > 36 ? null : 1 + 1 / (1 + v * 1e3) + v * v * 4));
-    const client = await call('createLrRangeTest', '/v1/lr-range-tests', 200, { body: { curve: { lr, loss }, model: { name: 'resnet18', parameters: 11.2e6 }, optimizer: { name: 'adam' }, batch_size: 128 } });
-    expect(client).toMatchObject({ backend: 'client', steps_run: 40, context: { model: { name: 'resnet18' } } });
+    const client = await call('createLrRangeTest', '/v1/lr-range-tests', 200, {
+      body: {
+        curve: { lr, loss },
+        model: { name: 'resnet18', parameters: 11.2e6 },
+        optimizer: { name: 'adam' },
+        batch_size: 128,
+      },
+    });
+    expect(client).toMatchObject({
+      backend: 'client',
+      steps_run: 40,
+      context: { model: { name: 'resnet18' } },
+    });
     await call('getLrRangeTest', `/v1/lr-range-tests/${client.id}`, 200);
-    await call('createLrRangeTest', '/v1/lr-range-tests', 422, { body: { curve: { lr: [...lr].reverse(), loss } } });
-    await call('createLrRangeTest', '/v1/lr-range-tests', 422, { body: { curve: { lr, loss }, probe: TINY_PROBE } });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 422, {
+      body: { curve: { lr: [...lr].reverse(), loss } },
+    });
+    await call('createLrRangeTest', '/v1/lr-range-tests', 422, {
+      body: { curve: { lr, loss }, probe: TINY_PROBE },
+    });
     await call('listLrRangeTests', '/v1/lr-range-tests?limit=5', 200);
     await call('listLrRangeTests', '/v1/lr-range-tests?limit=0x5', 422);
     await call('listLrRangeTests', '/v1/lr-range-tests', 403, { key: RUNNER_KEY });
-    await call('suggestLr', '/v1/lr/suggest', 200, { body: { context: { optimizer: 'adam', model_family: 'mlp' } } });
+    await call('suggestLr', '/v1/lr/suggest', 200, {
+      body: { context: { optimizer: 'adam', model_family: 'mlp' } },
+    });
     await call('suggestLr', '/v1/lr/suggest', 422, { body: {} });
     await call('suggestLr', '/v1/lr/suggest', 400, { raw: '[' });
     // Validated on your hardware: 202 with the study of the candidates, then the answer at GET /v1/lr/suggest/{id}.
-    const started = await call('suggestLr', '/v1/lr/suggest', 202, { body: { curve: { lr, loss }, optimizer: { name: 'adam' }, executor: { kind: 'client' }, training: { epochs: 4 } } });
-    await call('suggestLr', '/v1/lr/suggest', 404, { body: { range_test_id: 'lrt_00000000000000000000000000', executor: { kind: 'client' } } });
-    await call('suggestLr', '/v1/lr/suggest', 422, { body: { range_test_id: client.id, executor: { kind: 'edge' } } });
+    const started = await call('suggestLr', '/v1/lr/suggest', 202, {
+      body: {
+        curve: { lr, loss },
+        optimizer: { name: 'adam' },
+        executor: { kind: 'client' },
+        training: { epochs: 4 },
+      },
+    });
+    await call('suggestLr', '/v1/lr/suggest', 404, {
+      body: { range_test_id: 'lrt_00000000000000000000000000', executor: { kind: 'client' } },
+    });
+    await call('suggestLr', '/v1/lr/suggest', 422, {
+      body: { range_test_id: client.id, executor: { kind: 'edge' } },
+    });
     const running = await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 200);
     expect(running).toMatchObject({ status: 'running', lr: null });
-    for (let t = await call('askTrial', `/v1/studies/${started.id}/ask`, 201); t; ) {
-      for (let e = 1; e <= 4; e++) await call('reportTrial', `/v1/studies/${started.id}/trials/${t.number}/report`, 200, { body: { step: e, value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / e } });
-      await call('tellTrial', `/v1/studies/${started.id}/trials/${t.number}/tell`, 200, { body: { value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / 4 } });
-      const next = await fetch(`${URL}/v1/studies/${started.id}/ask`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body: '{}' });
+    for (let t = await call('askTrial', `/v1/studies/${started.id}/ask`, 201); t;) {
+      for (let e = 1; e <= 4; e++)
+        await call('reportTrial', `/v1/studies/${started.id}/trials/${t.number}/report`, 200, {
+          body: { step: e, value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / e },
+        });
+      await call('tellTrial', `/v1/studies/${started.id}/trials/${t.number}/tell`, 200, {
+        body: { value: 1 + Math.abs(Math.log10(t.params.lr / 1e-3)) / 4 },
+      });
+      const next = await fetch(`${URL}/v1/studies/${started.id}/ask`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
       t = next.status === 201 ? await next.json() : null;
     }
     const answered = await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 200);
@@ -285,12 +520,21 @@ describe('the OpenAPI document is exact', () => {
     await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 403, { key: RUNNER_KEY });
 
     // --- templates, triggers, and deliveries to /hooks ---
-    const tpl = await call('createTemplate', '/v1/templates', 201, { body: { name: 'ci', study: { name: 'ci-{{sha}}', space: SPACE, metadata: { by: '{{sender}}' } } } });
-    await call('createTemplate', '/v1/templates', 422, { body: { name: 'ci', study: { space: SPACE } } });
+    const tpl = await call('createTemplate', '/v1/templates', 201, {
+      body: {
+        name: 'ci',
+        study: { name: 'ci-{{sha}}', space: SPACE, metadata: { by: '{{sender}}' } },
+      },
+    });
+    await call('createTemplate', '/v1/templates', 422, {
+      body: { name: 'ci', study: { space: SPACE } },
+    });
     await call('createTemplate', '/v1/templates', 400, { raw: '{"name"' });
     await call('getTemplate', `/v1/templates/${tpl.id}`, 200);
     await call('getTemplate', '/v1/templates/tpl_nope', 404);
-    const trg = await call('createTrigger', '/v1/triggers', 201, { body: { template_id: tpl.id, kind: 'github' } });
+    const trg = await call('createTrigger', '/v1/triggers', 201, {
+      body: { template_id: tpl.id, kind: 'github' },
+    });
     await call('createTrigger', '/v1/triggers', 422, { body: { template_id: 'tpl_nope' } });
     await call('createTrigger', '/v1/triggers', 415, { raw: 'x', contentType: 'text/plain' });
     await call('getTrigger', `/v1/triggers/${trg.id}`, 200);
@@ -298,20 +542,31 @@ describe('the OpenAPI document is exact', () => {
     const hook = (payload: string, delivery: string, secret = trg.secret) => ({
       key: null,
       raw: payload,
-      headers: { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': `sha256=${createHmac('sha256', secret).update(payload).digest('hex')}` },
+      headers: {
+        'X-GitHub-Event': 'push',
+        'X-GitHub-Delivery': delivery,
+        'X-Hub-Signature-256': `sha256=${createHmac('sha256', secret).update(payload).digest('hex')}`,
+      },
     });
     const push = JSON.stringify({ ref: 'refs/heads/main', after: 'abc', sender: { login: 'ada' } });
     await call('receiveHook', `/hooks/${trg.id}`, 202, hook(push, 'c-1'));
     await call('receiveHook', `/hooks/${trg.id}`, 202, hook(push, 'c-1'));
     await call('receiveHook', `/hooks/${trg.id}`, 401, hook(push, 'c-2', 'another secret'));
     await call('receiveHook', `/hooks/${trg.id}`, 400, hook('not json', 'c-3'));
-    await call('receiveHook', `/hooks/${trg.id}`, 422, hook(JSON.stringify({ ref: 'refs/heads/main', after: 'def' }), 'c-4'));
+    await call(
+      'receiveHook',
+      `/hooks/${trg.id}`,
+      422,
+      hook(JSON.stringify({ ref: 'refs/heads/main', after: 'def' }), 'c-4'),
+    );
     await call('receiveHook', '/hooks/trg_nope', 404, hook(push, 'c-5'));
     await call('receiveHook', `/hooks/${LONG_ID}`, 422, hook(push, 'c-6'));
     await call('receiveHook', `/hooks/${trg.id}`, 413, hook('x'.repeat(1024 * 1024 + 1), 'c-7'));
 
     // --- subscriptions ---
-    const sub = await call('createSubscription', '/v1/subscriptions', 201, { body: { url: 'https://example.invalid/hook', study_id: study.id } });
+    const sub = await call('createSubscription', '/v1/subscriptions', 201, {
+      body: { url: 'https://example.invalid/hook', study_id: study.id },
+    });
     await call('createSubscription', '/v1/subscriptions', 422, { body: { url: 'ftp://x' } });
     await call('createSubscription', '/v1/subscriptions', 400, { raw: '{' });
     await call('listSubscriptions', '/v1/subscriptions', 200);
@@ -322,15 +577,23 @@ describe('the OpenAPI document is exact', () => {
     await call('listDeliveries', '/v1/subscriptions/sub_nope/deliveries', 404);
     await call('enableSubscription', `/v1/subscriptions/${sub.id}/enable`, 200);
     await call('enableSubscription', '/v1/subscriptions/sub_nope/enable', 404);
-    await call('enableSubscription', `/v1/subscriptions/${sub.id}/enable`, 403, { key: RUNNER_KEY });
+    await call('enableSubscription', `/v1/subscriptions/${sub.id}/enable`, 403, {
+      key: RUNNER_KEY,
+    });
   });
 
   it('the scenario called every operation, with a success and an error each', () => {
     for (const id of ops.keys()) {
       const statuses = [...(seen.get(id) ?? [])];
       expect(statuses.length, `${id} was not called`).toBeGreaterThan(0);
-      expect(statuses.some((s) => s < 300), `${id}: no success among ${statuses}`).toBe(true);
-      expect(statuses.some((s) => s >= 400), `${id}: no error among ${statuses}`).toBe(true);
+      expect(
+        statuses.some((s) => s < 300),
+        `${id}: no success among ${statuses}`,
+      ).toBe(true);
+      expect(
+        statuses.some((s) => s >= 400),
+        `${id}: no error among ${statuses}`,
+      ).toBe(true);
     }
   });
 });

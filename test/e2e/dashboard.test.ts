@@ -31,12 +31,27 @@ async function seedStudy(name: string) {
   });
   for (let i = 0; i < 14; i++) {
     const t = await apiJson('POST', `/v1/studies/${study.id}/ask`);
-    const base = (Math.log10(t.params.lr) + 2) ** 2 / 4 + (t.params.momentum - 0.9) ** 2 + (t.params.optimizer === 'adam' ? 0.05 : 0.1);
+    const base =
+      (Math.log10(t.params.lr) + 2) ** 2 / 4 +
+      (t.params.momentum - 0.9) ** 2 +
+      (t.params.optimizer === 'adam' ? 0.05 : 0.1);
     const steps = i % 4 === 3 ? 2 : 5;
-    for (let s = 1; s <= steps; s++) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/report`, { step: s, value: base + 1 / s });
-    if (i === 6) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'failed', error: 'diverged' });
-    else if (steps === 2) await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'pruned' });
-    else await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { value: base + 0.2 });
+    for (let s = 1; s <= steps; s++)
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/report`, {
+        step: s,
+        value: base + 1 / s,
+      });
+    if (i === 6)
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, {
+        state: 'failed',
+        error: 'diverged',
+      });
+    else if (steps === 2)
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, { state: 'pruned' });
+    else
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${t.number}/tell`, {
+        value: base + 0.2,
+      });
   }
   return study;
 }
@@ -44,7 +59,10 @@ async function seedStudy(name: string) {
 let browser: Browser;
 const errors: string[] = [];
 
-async function open(hash: string, opts: { width?: number; key?: string | null } = {}): Promise<Page> {
+async function open(
+  hash: string,
+  opts: { width?: number; key?: string | null } = {},
+): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: 900 } });
   // The e2e Worker serves every e2e file at once on this 2-core machine (edge trials training in it,
   // the Python suite's studies): a page can take longer than Playwright's 30 s default to load then.
@@ -52,23 +70,32 @@ async function open(hash: string, opts: { width?: number; key?: string | null } 
   page.setDefaultNavigationTimeout(120_000);
   page.on('pageerror', (e) => errors.push(`${hash}: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/401|Failed to load resource/.test(m.text())) errors.push(`${hash}: ${m.text()}`);
+    if (m.type() === 'error' && !/401|Failed to load resource/.test(m.text()))
+      errors.push(`${hash}: ${m.text()}`);
   });
   await page.goto(`${URL}/`);
-  if (opts.key !== null) await page.evaluate(`sessionStorage.setItem('stride-key', ${JSON.stringify(opts.key ?? KEY)})`);
+  if (opts.key !== null)
+    await page.evaluate(`sessionStorage.setItem('stride-key', ${JSON.stringify(opts.key ?? KEY)})`);
   await page.goto(`${URL}/${hash}`);
   return page;
 }
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 describe('dashboard in Chromium', () => {
   let studyId: string;
   beforeAll(async () => {
-    if (!CHROMIUM.path) throw new Error(`no Chromium for the browser tests (${CHROMIUM.problem}): run node scripts/ensure-chromium.mjs (npm test does), install chromium, or set CHROMIUM_PATH`);
+    if (!CHROMIUM.path)
+      throw new Error(
+        `no Chromium for the browser tests (${CHROMIUM.problem}): run node scripts/ensure-chromium.mjs (npm test does), install chromium, or set CHROMIUM_PATH`,
+      );
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
     studyId = (await seedStudy('mlp-lr (seeded)')).id;
-    await apiJson('POST', '/v1/studies', { name: 'still running', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
+    await apiJson('POST', '/v1/studies', {
+      name: 'still running',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -78,7 +105,9 @@ describe('dashboard in Chromium', () => {
     const page = await open('#/login', { key: null });
     await page.getByLabel('API key').fill('not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/That API key was not accepted/);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/That API key was not accepted/);
     await shot(page, 'login-wrong-key');
     await page.getByLabel('API key').fill(KEY);
     await page.keyboard.press('Enter');
@@ -91,7 +120,9 @@ describe('dashboard in Chromium', () => {
     const page = await open('#/studies');
     const row = page.locator(`tr[data-study="${studyId}"]`);
     await row.waitFor();
-    await expect.poll(async () => (await row.textContent())?.replace(/\s+/g, ' ')).toMatch(/mlp-lr \(seeded\) ?completed ?14 \/ 14/);
+    await expect
+      .poll(async () => (await row.textContent())?.replace(/\s+/g, ' '))
+      .toMatch(/mlp-lr \(seeded\) ?completed ?14 \/ 14/);
     expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
     await shot(page, 'studies');
     await page.getByLabel('State').selectOption('running');
@@ -106,40 +137,60 @@ describe('dashboard in Chromium', () => {
     const page = await open(`#/study/${studyId}`);
     await page.waitForSelector('#trials-table');
     // Each chart rendered SVG marks, not just an empty box.
-    for (const id of ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']) {
-      await expect.poll(() => page.locator(`#${id} svg path`).count(), { timeout: 10_000 }).toBeGreaterThan(5);
+    for (const id of [
+      'chart-history',
+      'chart-intermediate',
+      'chart-parallel',
+      'chart-importance',
+    ]) {
+      await expect
+        .poll(() => page.locator(`#${id} svg path`).count(), { timeout: 10_000 })
+        .toBeGreaterThan(5);
     }
     // Intermediate values: dashed lines for the pruned trials.
-    expect(await page.locator('#chart-intermediate svg path[stroke-dasharray]').count()).toBeGreaterThan(0);
+    expect(
+      await page.locator('#chart-intermediate svg path[stroke-dasharray]').count(),
+    ).toBeGreaterThan(0);
     // Importance names every parameter.
     const imp = await page.locator('#chart-importance').textContent();
     for (const p of ['lr', 'momentum', 'optimizer']) expect(imp).toContain(p);
-    expect(await page.locator('#importance-method').textContent()).toMatch(/From 10 complete trials/);
+    expect(await page.locator('#importance-method').textContent()).toMatch(
+      /From 10 complete trials/,
+    );
     expect(await page.locator('#summary').textContent()).toMatch(/completed/);
     // 14 rows; sorting by value puts the best first (keyboard: the header is a button).
     expect(await page.locator('#trials-table tbody tr').count()).toBe(14);
     const study = await apiJson('GET', `/v1/studies/${studyId}`);
     await page.locator('[data-sort="value"]').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#trials-table tbody tr').first().getAttribute('data-trial')).toBe(String(study.best_trial.number));
+    await expect
+      .poll(() => page.locator('#trials-table tbody tr').first().getAttribute('data-trial'))
+      .toBe(String(study.best_trial.number));
     expect(await page.locator('th[aria-sort="ascending"]').textContent()).toMatch(/val_loss/);
     await shot(page, 'study');
     // Phone width: the page still fits (no horizontal overflow of the body).
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
-    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
+    expect(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+    ).toBe(true);
     await shot(page, 'study-phone');
     await page.close();
   });
 
   it('updates a running study live', async () => {
-    const s = await apiJson('POST', '/v1/studies', { name: 'live', space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } });
+    const s = await apiJson('POST', '/v1/studies', {
+      name: 'live',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+    });
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
     expect(await page.locator('#trials-table tbody tr').count()).toBe(0);
     const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
     await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: 0.5 });
-    await expect.poll(() => page.locator('#trials-table tbody tr').count(), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('#trials-table tbody tr').count(), { timeout: 10_000 })
+      .toBe(1);
     await page.close();
   });
 
@@ -149,7 +200,10 @@ describe('dashboard in Chromium', () => {
     await page.getByLabel('Steps').fill('60');
     await page.getByRole('button', { name: 'Run range test' }).click();
     await page.waitForSelector('#suggested-lr, #lr-out .alert', { timeout: 60_000 });
-    expect(await page.locator('#lr-out .alert').count(), await page.locator('#lr-out').textContent() ?? '').toBe(0);
+    expect(
+      await page.locator('#lr-out .alert').count(),
+      (await page.locator('#lr-out').textContent()) ?? '',
+    ).toBe(0);
     expect(Number(await page.locator('#suggested-lr').textContent())).toBeGreaterThan(0);
     await expect.poll(() => page.locator('#chart-lr svg path').count()).toBeGreaterThan(5);
     const chartText = await page.locator('#chart-lr').textContent();
@@ -159,7 +213,9 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('.candidates li').count()).toBe(4);
     await shot(page, 'lr-range-test');
     // A bad probe shows the service's problem with its path.
-    await page.locator('#probe-json').fill('{"data": {"kind": "synthetic", "name": "spirals"}, "batch_size": 0}');
+    await page
+      .locator('#probe-json')
+      .fill('{"data": {"kind": "synthetic", "name": "spirals"}, "batch_size": 0}');
     await page.getByRole('button', { name: 'Run range test' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/batch_size/);
     await page.close();
@@ -181,34 +237,57 @@ describe('dashboard in Chromium', () => {
     // No training length: the range test alone, with a note that its suggestion is not validated.
     await page.getByRole('button', { name: 'Run range test' }).click();
     await page.waitForSelector('#suggested-lr, #lr-out .alert', { timeout: 60_000 });
-    await expect.poll(() => page.locator('#lr-unvalidated').textContent()).toMatch(/not validated.*Training length/s);
+    await expect
+      .poll(() => page.locator('#lr-unvalidated').textContent())
+      .toMatch(/not validated.*Training length/s);
     expect(await page.locator('#validated-lr').count()).toBe(0);
     await shot(page, 'lr-unvalidated');
     await page.locator('#lr-fill-length').click();
-    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('f-train-epochs');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe(
+      'f-train-epochs',
+    );
     // Both epochs and steps: refused before anything is sent.
     await page.getByLabel('Training length (epochs)').fill('5');
     await page.getByLabel('or step count').fill('35');
     await page.getByRole('button', { name: 'Run range test' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/epochs or in steps, not both/);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/epochs or in steps, not both/);
     await page.getByLabel('or step count').fill('');
     // 5 epochs, cosine: the range test, then the candidates trained 5 epochs.
     await page.getByLabel('Schedule').selectOption('cosine');
-    const req = page.waitForRequest((r) => r.url().endsWith('/v1/lr/suggest') && r.method() === 'POST', { timeout: 60_000 });
+    const req = page.waitForRequest(
+      (r) => r.url().endsWith('/v1/lr/suggest') && r.method() === 'POST',
+      { timeout: 60_000 },
+    );
     await page.getByRole('button', { name: 'Run range test' }).click();
     const body = (await req).postDataJSON();
-    expect(body).toMatchObject({ probe: small, training: { epochs: 5 }, schedule: 'cosine', range: { steps: 60 } });
+    expect(body).toMatchObject({
+      probe: small,
+      training: { epochs: 5 },
+      schedule: 'cosine',
+      range: { steps: 60 },
+    });
     await page.waitForSelector('#validated-lr, #lr-validated .alert', { timeout: 120_000 });
-    expect(await page.locator('#lr-validated .alert').count(), (await page.locator('#lr-validated').textContent()) ?? '').toBe(0);
+    expect(
+      await page.locator('#lr-validated .alert').count(),
+      (await page.locator('#lr-validated').textContent()) ?? '',
+    ).toBe(0);
     const lr = Number(await page.locator('#validated-lr').textContent());
     expect(lr).toBeGreaterThan(0);
-    expect(await page.locator('#lr-horizon').textContent()).toBe('validated at 5 of 5 epochs (full), cosine schedule');
-    expect(await page.locator('#validated-confidence').textContent()).toMatch(/^(high|medium|low)$/);
+    expect(await page.locator('#lr-horizon').textContent()).toBe(
+      'validated at 5 of 5 epochs (full), cosine schedule',
+    );
+    expect(await page.locator('#validated-confidence').textContent()).toMatch(
+      /^(high|medium|low)$/,
+    );
     expect(await page.locator('#lr-unvalidated').count()).toBe(0);
     // The candidates: one row each, the answer marked, complete ones ran all 5 epochs.
     const rows = page.locator('#validation-table tbody tr');
     expect(await rows.count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator('#validation-table thead').textContent()).toMatch(/lr.*sources.*state.*value.*epochs run.*tied/);
+    expect(await page.locator('#validation-table thead').textContent()).toMatch(
+      /lr.*sources.*state.*value.*epochs run.*tied/,
+    );
     const answer = page.locator('#validation-table tr.answer');
     expect(await answer.count()).toBe(1);
     expect(Number(await answer.getAttribute('data-lr'))).toBe(lr);
@@ -236,13 +315,27 @@ describe('dashboard in Chromium', () => {
     });
     for (let i = 0; i < 12; i++) {
       const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
-      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/report`, { step: 1, value: t.params.x });
-      if (i === 0) await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { state: 'failed', error });
-      else await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.x + (t.params[pname] === choices[0] ? 1 : 0) });
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/report`, {
+        step: 1,
+        value: t.params.x,
+      });
+      if (i === 0)
+        await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, {
+          state: 'failed',
+          error,
+        });
+      else
+        await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, {
+          value: t.params.x + (t.params[pname] === choices[0] ? 1 : 0),
+        });
     }
     const injected = async (page: Page) => {
       await page.waitForTimeout(500); // a broken <img> fires onerror asynchronously
-      return page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('img').length, scripts: (globalThis as any).document.querySelectorAll('main script, #app script').length }));
+      return page.evaluate(() => ({
+        xss: (globalThis as any).__xss,
+        imgs: (globalThis as any).document.querySelectorAll('img').length,
+        scripts: (globalThis as any).document.querySelectorAll('main script, #app script').length,
+      }));
     };
     // The studies list.
     const list = await open('#/studies');
@@ -253,7 +346,9 @@ describe('dashboard in Chromium', () => {
     // The study page: heading, summary, table headers and cells, charts.
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
-    await expect.poll(() => page.locator('#chart-importance svg path').count(), { timeout: 10_000 }).toBeGreaterThan(3);
+    await expect
+      .poll(() => page.locator('#chart-importance svg path').count(), { timeout: 10_000 })
+      .toBeGreaterThan(3);
     expect(await page.locator('#study-name').textContent()).toBe(name);
     expect(await page.locator('#summary').textContent()).toContain(`Best ${metric}`);
     const headers = await page.locator('#trials-table thead th').allTextContents();
@@ -271,7 +366,13 @@ describe('dashboard in Chromium', () => {
     // Hovering shows HTML tooltips: the importance bar's names the param, the history point's the metric.
     const tooltip = async (id: string) => {
       await page.locator(`#${id}`).scrollIntoViewIfNeeded();
-      await page.evaluate((id) => (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById(id)).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 }), id);
+      await page.evaluate(
+        (id) =>
+          (globalThis as any).echarts
+            .getInstanceByDom((globalThis as any).document.getElementById(id))
+            .dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 }),
+        id,
+      );
       const tip = page.locator(`#${id} div[style*="z-index: 9999999"]`);
       await expect.poll(() => tip.count()).toBeGreaterThan(0);
       await expect.poll(() => tip.first().isVisible()).toBe(true);
@@ -290,7 +391,10 @@ describe('dashboard in Chromium', () => {
       name: 'two objectives',
       directions: ['minimize', 'minimize'],
       metrics: [lossName, 'train_seconds'],
-      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 16, high: 512, log: true } },
+      space: {
+        lr: { type: 'float', low: 1e-4, high: 1, log: true },
+        width: { type: 'int', low: 16, high: 512, log: true },
+      },
       max_trials: 16,
     });
     await apiJson('POST', `/v1/studies/${s.id}/trials`, { params: { lr: 0.01, width: 64 } });
@@ -300,7 +404,10 @@ describe('dashboard in Chromium', () => {
       const secs = t.params.width / 100;
       // Trials 3 and 9 break the budget constraint (seconds over 4 are infeasible).
       const constraints = [i === 3 || i === 9 ? 1 : secs - 4 > 0 ? secs - 4 : -1];
-      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { values: [loss, secs], constraints });
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, {
+        values: [loss, secs],
+        constraints,
+      });
     }
     const study = await apiJson('GET', `/v1/studies/${s.id}`);
     expect(study.best_trials.length).toBeGreaterThan(0);
@@ -309,73 +416,131 @@ describe('dashboard in Chromium', () => {
     // The front: one point per best trial on the "Pareto front" series, in the chart the page drew.
     const series = async () =>
       page.evaluate(() => {
-        const c = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById('chart-pareto'));
-        return c.getOption().series.map((x: any) => ({ name: x.name, n: x.data.length, numbers: x.data.map((d: number[]) => d[2]) }));
+        const c = (globalThis as any).echarts.getInstanceByDom(
+          (globalThis as any).document.getElementById('chart-pareto'),
+        );
+        return c.getOption().series.map((x: any) => ({
+          name: x.name,
+          n: x.data.length,
+          numbers: x.data.map((d: number[]) => d[2]),
+        }));
       });
-    await expect.poll(async () => (await series()).find((x: any) => x.name === 'Pareto front')?.n, { timeout: 10_000 }).toBe(study.best_trials.length);
+    await expect
+      .poll(async () => (await series()).find((x: any) => x.name === 'Pareto front')?.n, {
+        timeout: 10_000,
+      })
+      .toBe(study.best_trials.length);
     const drawn = await series();
-    expect(new Set(drawn.find((x: any) => x.name === 'Pareto front').numbers)).toEqual(new Set(study.best_trials.map((t: any) => t.number)));
+    expect(new Set(drawn.find((x: any) => x.name === 'Pareto front').numbers)).toEqual(
+      new Set(study.best_trials.map((t: any) => t.number)),
+    );
     const trials = (await apiJson('GET', `/v1/studies/${s.id}/trials`)).trials;
     // The first ask answers the enqueued trial, so loop i told trial i: 3 and 9 among the infeasible.
-    const infeasible = trials.filter((t: any) => t.constraints.some((c: number) => c > 0)).map((t: any) => t.number);
+    const infeasible = trials
+      .filter((t: any) => t.constraints.some((c: number) => c > 0))
+      .map((t: any) => t.number);
     expect(infeasible).toEqual(expect.arrayContaining([3, 9]));
-    expect(drawn.find((x: any) => x.name === 'infeasible').numbers.sort((a: number, b: number) => a - b)).toEqual(infeasible);
-    await expect.poll(() => page.locator('#chart-pareto svg path').count(), { timeout: 10_000 }).toBeGreaterThan(5);
-    expect(await page.locator('#pareto-note').textContent()).toMatch(new RegExp(`^${study.best_trials.length} of 16 complete trials on the Pareto front`));
+    expect(
+      drawn.find((x: any) => x.name === 'infeasible').numbers.sort((a: number, b: number) => a - b),
+    ).toEqual(infeasible);
+    await expect
+      .poll(() => page.locator('#chart-pareto svg path').count(), { timeout: 10_000 })
+      .toBeGreaterThan(5);
+    expect(await page.locator('#pareto-note').textContent()).toMatch(
+      new RegExp(`^${study.best_trials.length} of 16 complete trials on the Pareto front`),
+    );
     // One column per objective, a feasibility column, the sampler (the enqueued trial's params were given).
     const headers = await page.locator('#trials-table thead th').allTextContents();
-    expect(headers).toEqual(expect.arrayContaining([lossName, 'train_seconds', 'Feasible', 'Sampler']));
-    expect(await page.locator('#trials-table tbody tr[data-trial="0"] td').allTextContents()).toContain('enqueued');
-    const samplers = new Set(await page.locator('#trials-table tbody tr:not([data-trial="0"]) td:nth-child(7)').allTextContents());
-    expect(samplers).toEqual(new Set(trials.filter((t: any) => t.number > 0).map((t: any) => t.sampler)));
-    expect(await page.locator('#summary').textContent()).toContain(`Pareto front${study.best_trials.length} trial`);
-    expect(await page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('img').length }))).toEqual({ xss: undefined, imgs: 0 });
+    expect(headers).toEqual(
+      expect.arrayContaining([lossName, 'train_seconds', 'Feasible', 'Sampler']),
+    );
+    expect(
+      await page.locator('#trials-table tbody tr[data-trial="0"] td').allTextContents(),
+    ).toContain('enqueued');
+    const samplers = new Set(
+      await page
+        .locator('#trials-table tbody tr:not([data-trial="0"]) td:nth-child(7)')
+        .allTextContents(),
+    );
+    expect(samplers).toEqual(
+      new Set(trials.filter((t: any) => t.number > 0).map((t: any) => t.sampler)),
+    );
+    expect(await page.locator('#summary').textContent()).toContain(
+      `Pareto front${study.best_trials.length} trial`,
+    );
+    expect(
+      await page.evaluate(() => ({
+        xss: (globalThis as any).__xss,
+        imgs: (globalThis as any).document.querySelectorAll('img').length,
+      })),
+    ).toEqual({ xss: undefined, imgs: 0 });
     await shot(page, 'study-pareto');
     await page.close();
   });
 
   it('says so when every trial of a completed study failed (list and study page); some failures still read completed', async () => {
-    const bad = await apiJson('POST', '/v1/studies', { name: 'all failed', space: { x: { type: 'float', low: 0, high: 1 } }, max_trials: 2 });
+    const bad = await apiJson('POST', '/v1/studies', {
+      name: 'all failed',
+      space: { x: { type: 'float', low: 0, high: 1 } },
+      max_trials: 2,
+    });
     for (let i = 0; i < 2; i++) {
       const t = await apiJson('POST', `/v1/studies/${bad.id}/ask`);
-      await apiJson('POST', `/v1/studies/${bad.id}/trials/${t.number}/tell`, { state: 'failed', error: 'CUDA out of memory' });
+      await apiJson('POST', `/v1/studies/${bad.id}/trials/${t.number}/tell`, {
+        state: 'failed',
+        error: 'CUDA out of memory',
+      });
     }
     expect((await apiJson('GET', `/v1/studies/${bad.id}`)).state).toBe('completed');
     const list = await open('#/studies');
     const cell = list.locator(`tr[data-study="${bad.id}"] td.state`);
     await cell.waitFor();
     expect(await cell.textContent()).toMatch(/completed — no trial succeeded/);
-    expect(await cell.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(179, 38, 30)'); // --bad, not the green of --ok
+    expect(await cell.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe(
+      'rgb(179, 38, 30)',
+    ); // --bad, not the green of --ok
     // The seeded study (one failed trial among 14) is plainly completed, in green.
     const ok = list.locator(`tr[data-study="${studyId}"] td.state`);
     expect((await ok.textContent())?.trim()).toBe('completed');
-    expect(await ok.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(20, 108, 46)');
+    expect(await ok.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe(
+      'rgb(20, 108, 46)',
+    );
     await shot(list, 'studies-all-failed');
     await list.close();
     const page = await open(`#/study/${bad.id}`);
     await page.waitForSelector('#trials-table');
     const state = page.locator('#summary .state');
     expect(await state.textContent()).toMatch(/completed — no trial succeeded/);
-    expect(await state.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe('rgb(179, 38, 30)');
+    expect(await state.evaluate((el) => (globalThis as any).getComputedStyle(el).color)).toBe(
+      'rgb(179, 38, 30)',
+    );
     await page.close();
   });
 
   it('warns that importance from too few complete trials is not meaningful, and shows no bars then', async () => {
     const s = await apiJson('POST', '/v1/studies', {
       name: 'three trials',
-      space: { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1 }, c: { type: 'float', low: 0, high: 1 } },
+      space: {
+        a: { type: 'float', low: 0, high: 1 },
+        b: { type: 'float', low: 0, high: 1 },
+        c: { type: 'float', low: 0, high: 1 },
+      },
       sampler: { name: 'random', seed: 2 },
     });
     for (let i = 0; i < 3; i++) {
       const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
-      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: t.params.a + 2 * t.params.b });
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, {
+        value: t.params.a + 2 * t.params.b,
+      });
     }
     const imp = await apiJson('GET', `/v1/studies/${s.id}/importance`);
     expect(imp).toMatchObject({ n_trials: 3, min_trials: 10, meaningful: false });
     const page = await open(`#/study/${s.id}`);
     await page.waitForSelector('#trials-table');
     const warn = page.locator('#importance-warning');
-    await expect.poll(() => warn.textContent()).toMatch(/only 3 complete trials.*not meaningful.*at least 10/i);
+    await expect
+      .poll(() => warn.textContent())
+      .toMatch(/only 3 complete trials.*not meaningful.*at least 10/i);
     expect(await warn.isVisible()).toBe(true);
     expect(await page.locator('#chart-importance').textContent()).not.toMatch(/%/);
     await shot(page, 'study-importance-too-few');
@@ -389,9 +554,16 @@ describe('dashboard in Chromium', () => {
   });
 
   it('draws a pruned trial with a single report as a visible mark', async () => {
-    const s = await apiJson('POST', '/v1/studies', { name: 'one report', space: { x: { type: 'float', low: 0, high: 1 } } });
+    const s = await apiJson('POST', '/v1/studies', {
+      name: 'one report',
+      space: { x: { type: 'float', low: 0, high: 1 } },
+    });
     const a = await apiJson('POST', `/v1/studies/${s.id}/ask`);
-    for (let step = 1; step <= 5; step++) await apiJson('POST', `/v1/studies/${s.id}/trials/${a.number}/report`, { step, value: 1 / step });
+    for (let step = 1; step <= 5; step++)
+      await apiJson('POST', `/v1/studies/${s.id}/trials/${a.number}/report`, {
+        step,
+        value: 1 / step,
+      });
     await apiJson('POST', `/v1/studies/${s.id}/trials/${a.number}/tell`, { value: 0.2 });
     const b = await apiJson('POST', `/v1/studies/${s.id}/ask`);
     await apiJson('POST', `/v1/studies/${s.id}/trials/${b.number}/report`, { step: 1, value: 3 });
@@ -400,11 +572,12 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('#trials-table');
     // A filled mark in the pruned color (#b26b00), at least 8×8 px: not a hairline ring nor a zero-length path.
     const pruned = () =>
-      page.evaluate(() =>
-        [...(globalThis as any).document.querySelectorAll('#chart-intermediate svg path')]
-          .filter((el) => /b26b00/i.test(el.getAttribute('fill') ?? ''))
-          .map((el) => el.getBoundingClientRect())
-          .filter((r) => r.width >= 8 && r.height >= 8).length,
+      page.evaluate(
+        () =>
+          [...(globalThis as any).document.querySelectorAll('#chart-intermediate svg path')]
+            .filter((el) => /b26b00/i.test(el.getAttribute('fill') ?? ''))
+            .map((el) => el.getBoundingClientRect())
+            .filter((r) => r.width >= 8 && r.height >= 8).length,
       );
     await expect.poll(pruned, { timeout: 5_000 }).toBeGreaterThan(0);
     await shot(page, 'study-single-report');
@@ -414,9 +587,17 @@ describe('dashboard in Chromium', () => {
   it("spans the parallel-coordinate axes over the space's bounds (log for log params, every choice)", async () => {
     const s = await apiJson('POST', '/v1/studies', {
       name: 'narrow trials',
-      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, width: { type: 'int', low: 0, high: 100 }, act: { type: 'categorical', choices: ['relu', 'gelu', 'tanh'] } },
+      space: {
+        lr: { type: 'float', low: 1e-4, high: 1, log: true },
+        width: { type: 'int', low: 0, high: 100 },
+        act: { type: 'categorical', choices: ['relu', 'gelu', 'tanh'] },
+      },
     });
-    for (const [lr, width] of [[0.01, 40], [0.02, 50], [0.05, 60]]) {
+    for (const [lr, width] of [
+      [0.01, 40],
+      [0.02, 50],
+      [0.05, 60],
+    ]) {
       await apiJson('POST', `/v1/studies/${s.id}/trials`, { params: { lr, width, act: 'relu' } });
       const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
       await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, { value: lr * width });
@@ -425,7 +606,8 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('#trials-table');
     await expect.poll(() => page.locator('#chart-parallel svg text').count()).toBeGreaterThan(5);
     const labels = await page.locator('#chart-parallel svg text').allTextContents();
-    for (const l of ['0.0001', '1', '0', '100', 'relu', 'gelu', 'tanh']) expect(labels).toContain(l);
+    for (const l of ['0.0001', '1', '0', '100', 'relu', 'gelu', 'tanh'])
+      expect(labels).toContain(l);
     await shot(page, 'study-parallel-bounds');
     await page.close();
   });
@@ -436,7 +618,15 @@ describe('dashboard in Chromium', () => {
     const mine = {
       model: { kind: 'mlp', hidden: [16], activation: 'tanh' },
       task: 'classification',
-      data: { kind: 'synthetic', name: 'blobs', n: 512, features: 2, classes: 4, noise: 0.3, seed: 7 },
+      data: {
+        kind: 'synthetic',
+        name: 'blobs',
+        n: 512,
+        features: 2,
+        classes: 4,
+        noise: 0.3,
+        seed: 7,
+      },
       optimizer: { name: 'sgd', momentum: 0.5, weight_decay: 0.001 },
       batch_size: 16,
       seed: 9,
@@ -447,7 +637,11 @@ describe('dashboard in Chromium', () => {
     expect(JSON.parse(await ta.inputValue())).toEqual({ ...mine, batch_size: 32 });
     await page.getByLabel('Hidden layers').fill('8, 8');
     await page.getByLabel('Hidden layers').dispatchEvent('change');
-    expect(JSON.parse(await ta.inputValue())).toEqual({ ...mine, batch_size: 32, model: { ...mine.model, hidden: [8, 8] } });
+    expect(JSON.parse(await ta.inputValue())).toEqual({
+      ...mine,
+      batch_size: 32,
+      model: { ...mine.model, hidden: [8, 8] },
+    });
     // Text that is not JSON is left exactly as written, with a note saying why.
     await ta.fill('{"data": {"name": "moons"}, oops');
     await page.getByLabel('Dataset').selectOption('spirals');
@@ -461,11 +655,15 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/min.*below.*max/i);
     await page.getByLabel('Min LR').fill('abc');
     await page.getByRole('button', { name: 'Run range test' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Min LR.*positive number/i);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/Min LR.*positive number/i);
     await page.getByLabel('Min LR').fill('1e-5');
     await page.getByLabel('Max LR').fill('1');
     await page.getByLabel('Steps').fill('20');
-    const req = page.waitForRequest((r) => r.url().endsWith('/v1/lr-range-tests') && r.method() === 'POST');
+    const req = page.waitForRequest(
+      (r) => r.url().endsWith('/v1/lr-range-tests') && r.method() === 'POST',
+    );
     await page.getByRole('button', { name: 'Run range test' }).click();
     const body = (await req).postDataJSON();
     expect(body.range).toEqual({ min_lr: 1e-5, max_lr: 1, steps: 20 });
@@ -479,8 +677,20 @@ describe('dashboard in Chromium', () => {
     const name = `<img src=x onerror="window.__xss=21">resnet18<script>window.__xss=22</script>`;
     // A sweep measured elsewhere: a valley around lr 0.1, a blow-up past 1, NaN (null) at the end.
     const lr = Array.from({ length: 300 }, (_, i) => 10 ** (-6 + (7 * i) / 299));
-    const loss = lr.map((v, i) => (i > 285 ? null : 0.4 + 1.9 / (1 + Math.exp((Math.log10(v) + 3) / 0.3)) + 0.02 * Math.exp((Math.log10(v) + 0.5) / 0.12)));
-    const posted = await apiJson('POST', '/v1/lr-range-tests', { curve: { lr, loss }, range: { smoothing: 0.9 }, model: { name, parameters: 11.2e6 }, optimizer: { name: 'sgd', momentum: 0.9 }, batch_size: 128 });
+    const loss = lr.map((v, i) =>
+      i > 285
+        ? null
+        : 0.4 +
+          1.9 / (1 + Math.exp((Math.log10(v) + 3) / 0.3)) +
+          0.02 * Math.exp((Math.log10(v) + 0.5) / 0.12),
+    );
+    const posted = await apiJson('POST', '/v1/lr-range-tests', {
+      curve: { lr, loss },
+      range: { smoothing: 0.9 },
+      model: { name, parameters: 11.2e6 },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 128,
+    });
     expect(posted.suggestion.lr).toBeGreaterThan(0);
     const page = await open('#/lr');
     const row = page.locator(`#recent-table tr[data-id="${posted.id}"]`);
@@ -496,7 +706,9 @@ describe('dashboard in Chromium', () => {
     const about = await page.locator('#lr-about').textContent();
     expect(about).toMatch(/A curve of 300 points measured by the client/);
     expect(about).toMatch(/11\.2M parameters · optimizer sgd, momentum 0\.9 · batch 128/);
-    expect(Number(await page.locator('#suggested-lr').textContent()) / posted.suggestion.lr).toBeCloseTo(1, 3);
+    expect(
+      Number(await page.locator('#suggested-lr').textContent()) / posted.suggestion.lr,
+    ).toBeCloseTo(1, 3);
     expect(await page.locator('#lr-schedule').textContent()).toMatch(/warmup 5%/);
     expect(await page.locator('.candidates li').count()).toBe(4);
     expect(await page.locator('#lr-reasons').textContent()).toMatch(/diverges at point/);
@@ -505,7 +717,12 @@ describe('dashboard in Chromium', () => {
     expect(chartText).toMatch(/suggested/);
     expect(chartText).toMatch(/max stable/);
     await page.waitForTimeout(500); // a broken <img> would fire onerror asynchronously
-    expect(await page.evaluate(() => ({ xss: (globalThis as any).__xss, imgs: (globalThis as any).document.querySelectorAll('main img').length }))).toEqual({ xss: undefined, imgs: 0 });
+    expect(
+      await page.evaluate(() => ({
+        xss: (globalThis as any).__xss,
+        imgs: (globalThis as any).document.querySelectorAll('main img').length,
+      })),
+    ).toEqual({ xss: undefined, imgs: 0 });
     await shot(page, 'lr-posted-curve');
     // An unknown id: the service's 404, on the page.
     await page.goto(`${URL}/#/lr/lrt_nope`);
@@ -530,17 +747,36 @@ describe('dashboard in Chromium', () => {
 describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
   const missing = { path: null, from: 'PATH' as const, problem: 'no chromium on PATH' };
   it('uses a Chromium that is there, installs with apt-get (root, or passwordless sudo) when none is, and fails clearly otherwise', () => {
-    expect(decide({ found: { path: '/usr/bin/chromium', from: 'PATH' }, isRoot: false, hasSudo: false, hasApt: false })).toEqual({ action: 'ok', path: '/usr/bin/chromium' });
+    expect(
+      decide({
+        found: { path: '/usr/bin/chromium', from: 'PATH' },
+        isRoot: false,
+        hasSudo: false,
+        hasApt: false,
+      }),
+    ).toEqual({ action: 'ok', path: '/usr/bin/chromium' });
     const root = decide({ found: missing, isRoot: true, hasSudo: false, hasApt: true });
     expect(root).toEqual({
       action: 'install',
       commands: [
         ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q'],
-        ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', 'chromium'],
+        [
+          'env',
+          'DEBIAN_FRONTEND=noninteractive',
+          'apt-get',
+          'install',
+          '-y',
+          '-q',
+          '--no-install-recommends',
+          'chromium',
+        ],
       ],
     });
     const sudo = decide({ found: missing, isRoot: false, hasSudo: true, hasApt: true });
-    expect(sudo.action === 'install' && sudo.commands.every((c) => c.slice(0, 3).join(' ') === 'sudo -n env')).toBe(true);
+    expect(
+      sudo.action === 'install' &&
+        sudo.commands.every((c) => c.slice(0, 3).join(' ') === 'sudo -n env'),
+    ).toBe(true);
     for (const f of [
       { isRoot: false, hasSudo: false, hasApt: true, why: /not root and has no passwordless sudo/ },
       { isRoot: true, hasSudo: false, hasApt: false, why: /apt-get is not available/ },
@@ -548,13 +784,19 @@ describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
       const plan = decide({ found: missing, ...f });
       expect(plan.action).toBe('fail');
       expect(plan.action === 'fail' && plan.message).toMatch(f.why);
-      expect(plan.action === 'fail' && plan.message).toMatch(/Install Chromium .*or set CHROMIUM_PATH/);
+      expect(plan.action === 'fail' && plan.message).toMatch(
+        /Install Chromium .*or set CHROMIUM_PATH/,
+      );
     }
     // A CHROMIUM_PATH that is not there is an error, even where apt-get could install.
-    const bad = findChromium({ env: { CHROMIUM_PATH: '/nonexistent/chromium', PATH: process.env.PATH } });
+    const bad = findChromium({
+      env: { CHROMIUM_PATH: '/nonexistent/chromium', PATH: process.env.PATH },
+    });
     expect(bad.path).toBeNull();
     const plan = decide({ found: bad, isRoot: true, hasSudo: true, hasApt: true });
-    expect(plan.action === 'fail' && plan.message).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable/);
+    expect(plan.action === 'fail' && plan.message).toMatch(
+      /CHROMIUM_PATH=\/nonexistent\/chromium is not an executable/,
+    );
   });
 
   it('finds chromium under its other names on PATH, and CHROMIUM_PATH first', () => {
@@ -564,12 +806,19 @@ describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
     chmodSync(fake, 0o755);
     writeFileSync(path.join(dir, 'chromium'), 'not executable');
     expect(findChromium({ env: { PATH: dir } })).toEqual({ path: fake, from: 'PATH' });
-    expect(findChromium({ env: { PATH: dir, CHROMIUM_PATH: fake } })).toEqual({ path: fake, from: 'CHROMIUM_PATH' });
+    expect(findChromium({ env: { PATH: dir, CHROMIUM_PATH: fake } })).toEqual({
+      path: fake,
+      from: 'CHROMIUM_PATH',
+    });
     expect(findChromium({ env: { PATH: path.join(dir, 'none') } }).path).toBeNull();
   });
 
   it('--dry-run: says what it would do and exits non-zero only when it could not go on', () => {
-    const run = (env: Record<string, string>) => spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-chromium.mjs'), '--dry-run'], { env, encoding: 'utf8' });
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-chromium.mjs'), '--dry-run'], {
+        env,
+        encoding: 'utf8',
+      });
     const bad = run({ PATH: process.env.PATH!, CHROMIUM_PATH: '/nonexistent/chromium' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium is not an executable file/);
@@ -577,7 +826,9 @@ describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'empty-'));
     const none = run({ PATH: empty });
     expect(none.status).toBe(1);
-    expect(none.stderr).toMatch(/need Chromium: no chromium, chromium-browser, google-chrome.*apt-get is not available.*set CHROMIUM_PATH/);
+    expect(none.stderr).toMatch(
+      /need Chromium: no chromium, chromium-browser, google-chrome.*apt-get is not available.*set CHROMIUM_PATH/,
+    );
     // No browser but apt-get: as root it would install (and installs nothing in a dry run).
     const apt = mkdtempSync(path.join(tmpdir(), 'apt-'));
     writeFileSync(path.join(apt, 'apt-get'), '#!/bin/sh\nexit 1\n');
@@ -585,13 +836,18 @@ describe("npm test's Chromium (scripts/ensure-chromium.mjs)", () => {
     const install = run({ PATH: apt });
     if (process.getuid?.() === 0) {
       expect(install.status).toBe(0);
-      expect(install.stdout).toMatch(/would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium/);
+      expect(install.stdout).toMatch(
+        /would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium/,
+      );
     } else {
       expect(install.status).toBe(1);
       expect(install.stderr).toMatch(/not root and has no passwordless sudo/);
     }
     // Here: the Chromium the browser tests use.
-    const here = run({ PATH: process.env.PATH!, ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}) });
+    const here = run({
+      PATH: process.env.PATH!,
+      ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}),
+    });
     expect(here.status).toBe(0);
     expect(here.stdout).toContain(`using ${CHROMIUM.path}`);
   });

@@ -13,7 +13,15 @@ import { apiJson, KEY, sleep, URL } from './helpers';
 const PROBE = {
   model: { kind: 'mlp', hidden: [256, 256], activation: 'relu' },
   task: 'classification',
-  data: { kind: 'synthetic', name: 'blobs', n: 2048, features: 16, classes: 3, noise: 0.5, seed: 1 },
+  data: {
+    kind: 'synthetic',
+    name: 'blobs',
+    n: 2048,
+    features: 16,
+    classes: 3,
+    noise: 0.5,
+    seed: 1,
+  },
   optimizer: { name: 'adam' },
   batch_size: 32,
   seed: 0,
@@ -23,7 +31,10 @@ const EPOCHS = 30;
 /** GET a study's state; null when the answer does not come within 20 s (a held request counts as no answer). */
 async function stateOf(id: string): Promise<string | null> {
   try {
-    const res = await fetch(`${URL}/v1/studies/${id}`, { headers: { Authorization: `Bearer ${KEY}` }, signal: AbortSignal.timeout(20_000) });
+    const res = await fetch(`${URL}/v1/studies/${id}`, {
+      headers: { Authorization: `Bearer ${KEY}` },
+      signal: AbortSignal.timeout(20_000),
+    });
     return res.ok ? ((await res.json()) as { state: string }).state : null;
   } catch {
     return null;
@@ -44,7 +55,8 @@ describe('edge trials on the local queue', () => {
       // Generous: a few seconds per trial here, minutes on a slow machine. Stalled, it never completes.
       const deadline = Date.now() + 240_000;
       let state: string | null = null;
-      while (Date.now() < deadline && (state = await stateOf(study.id)) !== 'completed') await sleep(500);
+      while (Date.now() < deadline && (state = await stateOf(study.id)) !== 'completed')
+        await sleep(500);
       const trials = await apiJson('GET', `/v1/studies/${study.id}/trials`);
       const list = (trials.trials ?? trials) as { state: string; intermediate: unknown[] }[];
       expect({ round, state, trials: list.map((t) => [t.state, t.intermediate.length]) }).toEqual({

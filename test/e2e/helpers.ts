@@ -15,7 +15,10 @@ export const BIN = path.join(ROOT, 'bin/stride.mjs');
 export async function apiJson(method: string, p: string, body?: unknown): Promise<any> {
   const res = await fetch(URL + p, {
     method,
-    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${KEY}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -26,7 +29,11 @@ export async function apiJson(method: string, p: string, body?: unknown): Promis
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` every 100 ms until it is true; throw after `timeoutMs`. */
-export async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function until(
+  what: string,
+  fn: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const t0 = Date.now();
   while (!(await fn())) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -35,9 +42,15 @@ export async function until(what: string, fn: () => Promise<boolean>, timeoutMs 
 }
 
 /** Run `stride <args>` to its end, with STRIDE_URL and STRIDE_API_KEY (the dev key unless `env` says otherwise). */
-export function stride(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+export function stride(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, STRIDE_URL: URL, STRIDE_API_KEY: KEY, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     c.stdout!.on('data', (d) => (out += d));

@@ -9,7 +9,12 @@ const SCRIPT = path.join(ROOT, 'examples/send-event.sh');
 
 function sendEvent(trigger: { id: string; secret: string }, data: unknown) {
   return spawnSync('bash', [SCRIPT, JSON.stringify(data)], {
-    env: { ...process.env, STRIDE_URL: URL, STRIDE_TRIGGER_ID: trigger.id, STRIDE_TRIGGER_SECRET: trigger.secret },
+    env: {
+      ...process.env,
+      STRIDE_URL: URL,
+      STRIDE_TRIGGER_ID: trigger.id,
+      STRIDE_TRIGGER_SECRET: trigger.secret,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -19,9 +24,16 @@ describe('examples/send-event.sh', () => {
   it('prints the created study, and the problem detail (exit 1) when the server refuses the event', async () => {
     const tpl = await apiJson('POST', '/v1/templates', {
       name: 'send-event',
-      study: { name: 'run-{{sha}}', space: { lr: { type: 'float', low: 0.001, high: 1, log: true } }, metadata: { by: '{{sender}}' } },
+      study: {
+        name: 'run-{{sha}}',
+        space: { lr: { type: 'float', low: 0.001, high: 1, log: true } },
+        metadata: { by: '{{sender}}' },
+      },
     });
-    const trigger = await apiJson('POST', '/v1/triggers', { template_id: tpl.id, kind: 'standard' });
+    const trigger = await apiJson('POST', '/v1/triggers', {
+      template_id: tpl.id,
+      kind: 'standard',
+    });
 
     const ok = sendEvent(trigger, { sha: 'abc', sender: 'ada' });
     expect(ok.status, ok.stderr).toBe(0);

@@ -1,7 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { Rng } from '../../src/tuning/rng';
 import { MAX_DATA_CELLS } from '../../src/contract/limits';
-import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset, type Task } from '../../src/probe/data';
+import {
+  loadDataset,
+  BatchSampler,
+  gatherBatch,
+  type DataSpec,
+  type Dataset,
+  type Task,
+} from '../../src/probe/data';
 import { ProbeInputError } from '../../src/probe/errors';
 
 /** Run fn, expect a ProbeInputError with one issue at `path`; returns the issue message. */
@@ -54,7 +61,10 @@ function allFinite(a: Float32Array): boolean {
   return a.every((v) => Number.isFinite(v));
 }
 
-function syn(name: Extract<DataSpec, { kind: 'synthetic' }>['name'], extra: Partial<Extract<DataSpec, { kind: 'synthetic' }>> = {}) {
+function syn(
+  name: Extract<DataSpec, { kind: 'synthetic' }>['name'],
+  extra: Partial<Extract<DataSpec, { kind: 'synthetic' }>> = {},
+) {
   return { kind: 'synthetic' as const, name, ...extra };
 }
 
@@ -219,7 +229,10 @@ describe('synthetic data', () => {
   });
 
   it('honours n, features and classes', () => {
-    const ds = loadDataset(syn('blobs', { n: 500, features: 7, classes: 5, seed: 3 }), 'classification');
+    const ds = loadDataset(
+      syn('blobs', { n: 500, features: 7, classes: 5, seed: 3 }),
+      'classification',
+    );
     expect(ds.n).toBe(500);
     expect(ds.features).toBe(7);
     expect(ds.outputs).toBe(5);
@@ -228,12 +241,16 @@ describe('synthetic data', () => {
   });
 
   it('blobs: points sit nearer their own cluster centre than the others', () => {
-    const ds = loadDataset(syn('blobs', { n: 600, features: 4, classes: 3, seed: 1 }), 'classification');
+    const ds = loadDataset(
+      syn('blobs', { n: 600, features: 4, classes: 3, seed: 1 }),
+      'classification',
+    );
     const k = ds.outputs;
     const f = ds.features;
     const centres = new Float64Array(k * f);
     const counts = classCounts(ds);
-    for (let i = 0; i < ds.n; i++) for (let j = 0; j < f; j++) centres[ds.y[i] * f + j] += ds.x[i * f + j] / counts[ds.y[i]];
+    for (let i = 0; i < ds.n; i++)
+      for (let j = 0; j < f; j++) centres[ds.y[i] * f + j] += ds.x[i * f + j] / counts[ds.y[i]];
     let correct = 0;
     for (let i = 0; i < ds.n; i++) {
       let best = -1;
@@ -252,14 +269,18 @@ describe('synthetic data', () => {
   });
 
   it('moons: two balanced classes with different means; the upper moon is above on average', () => {
-    const ds = loadDataset(syn('moons', { classes: 2, n: 1000, noise: 0.05, seed: 2 }), 'classification');
+    const ds = loadDataset(
+      syn('moons', { classes: 2, n: 1000, noise: 0.05, seed: 2 }),
+      'classification',
+    );
     expect(ds.outputs).toBe(2);
     expect(classCounts(ds)).toEqual([500, 500]);
     const mean = [
       [0, 0],
       [0, 0],
     ];
-    for (let i = 0; i < ds.n; i++) for (let j = 0; j < 2; j++) mean[ds.y[i]][j] += ds.x[i * 2 + j] / 500;
+    for (let i = 0; i < ds.n; i++)
+      for (let j = 0; j < 2; j++) mean[ds.y[i]][j] += ds.x[i * 2 + j] / 500;
     // class 0 (upper moon, centred at (0, ~0.64)) is left of and above class 1 (centred at (1, ~-0.14))
     expect(mean[0][0]).toBeLessThan(mean[1][0] - 0.5);
     expect(mean[0][1]).toBeGreaterThan(mean[1][1] + 0.5);
@@ -283,7 +304,10 @@ describe('synthetic data', () => {
 
   it('spirals: one arm per class, each a contiguous curve', () => {
     for (const classes of [2, 3, 5, 12]) {
-      const ds = loadDataset(syn('spirals', { classes, n: 1200, noise: 0, seed: 8 }), 'classification');
+      const ds = loadDataset(
+        syn('spirals', { classes, n: 1200, noise: 0, seed: 8 }),
+        'classification',
+      );
       expect(ds.outputs).toBe(classes);
       const counts = classCounts(ds);
       for (const c of counts) expect(Math.abs(c - 1200 / classes)).toBeLessThanOrEqual(1);
@@ -293,7 +317,10 @@ describe('synthetic data', () => {
   });
 
   it('teacher regression targets have variance and depend on x', () => {
-    const ds = loadDataset(syn('teacher', { n: 2000, features: 4, noise: 0, seed: 5 }), 'regression');
+    const ds = loadDataset(
+      syn('teacher', { n: 2000, features: 4, noise: 0, seed: 5 }),
+      'regression',
+    );
     const { std } = stats(ds.y);
     expect(std).toBeGreaterThan(0.99);
     // With no noise, nearby inputs have nearby targets: the target is a smooth function of x.
@@ -358,17 +385,37 @@ describe('synthetic data', () => {
   });
 
   it('validates parameters with their paths', () => {
-    expect(issueOf(() => loadDataset(syn('moons', { classes: 3 }), 'classification'), 'probe.data.classes')).toContain('2');
+    expect(
+      issueOf(
+        () => loadDataset(syn('moons', { classes: 3 }), 'classification'),
+        'probe.data.classes',
+      ),
+    ).toContain('2');
     issueOf(() => loadDataset(syn('blobs', { n: 7 }), 'classification'), 'probe.data.n');
     issueOf(() => loadDataset(syn('blobs', { n: 200_001 }), 'classification'), 'probe.data.n');
     issueOf(() => loadDataset(syn('blobs', { n: 10.5 }), 'classification'), 'probe.data.n');
-    issueOf(() => loadDataset(syn('blobs', { features: 0 }), 'classification'), 'probe.data.features');
-    issueOf(() => loadDataset(syn('blobs', { classes: 1 }), 'classification'), 'probe.data.classes');
-    issueOf(() => loadDataset(syn('blobs', { classes: 1001 }), 'classification'), 'probe.data.classes');
-    issueOf(() => loadDataset(syn('blobs', { n: 8, classes: 9 }), 'classification'), 'probe.data.classes');
+    issueOf(
+      () => loadDataset(syn('blobs', { features: 0 }), 'classification'),
+      'probe.data.features',
+    );
+    issueOf(
+      () => loadDataset(syn('blobs', { classes: 1 }), 'classification'),
+      'probe.data.classes',
+    );
+    issueOf(
+      () => loadDataset(syn('blobs', { classes: 1001 }), 'classification'),
+      'probe.data.classes',
+    );
+    issueOf(
+      () => loadDataset(syn('blobs', { n: 8, classes: 9 }), 'classification'),
+      'probe.data.classes',
+    );
     issueOf(() => loadDataset(syn('blobs', { noise: -1 }), 'classification'), 'probe.data.noise');
     issueOf(() => loadDataset(syn('blobs', { seed: 0.5 }), 'classification'), 'probe.data.seed');
-    issueOf(() => loadDataset(syn('spirals', { features: 1 }), 'classification'), 'probe.data.features');
+    issueOf(
+      () => loadDataset(syn('spirals', { features: 1 }), 'classification'),
+      'probe.data.features',
+    );
     issueOf(() => loadDataset(syn('nope' as 'blobs'), 'classification'), 'probe.data.name');
     // moons without classes means 2
     expect(loadDataset(syn('moons'), 'classification').outputs).toBe(2);
@@ -377,9 +424,18 @@ describe('synthetic data', () => {
   });
 
   it('refuses datasets over the size limits with 413', () => {
-    issueOf(() => loadDataset(syn('blobs', { n: 200_000, features: 4096 }), 'classification'), 'probe.data', 413);
+    issueOf(
+      () => loadDataset(syn('blobs', { n: 200_000, features: 4096 }), 'classification'),
+      'probe.data',
+      413,
+    );
     expect(200_000 * 4096).toBeGreaterThan(MAX_DATA_CELLS);
-    issueOf(() => loadDataset(syn('linear', { n: 200_000, features: 20, classes: 1000 }), 'classification'), 'probe.data', 413);
+    issueOf(
+      () =>
+        loadDataset(syn('linear', { n: 200_000, features: 20, classes: 1000 }), 'classification'),
+      'probe.data',
+      413,
+    );
   });
 
   it('accepts negative and large seeds', () => {
@@ -441,7 +497,14 @@ describe('inline data', () => {
   });
 
   it('constant columns of awkward values become exactly 0', () => {
-    const ds = loadDataset({ kind: 'inline', x: Array.from({ length: 10 }, (_, i) => [0.1, i, -1e-300]), y: [0, 1, 0, 1, 0, 1, 0, 1, 0, 1] }, 'classification');
+    const ds = loadDataset(
+      {
+        kind: 'inline',
+        x: Array.from({ length: 10 }, (_, i) => [0.1, i, -1e-300]),
+        y: [0, 1, 0, 1, 0, 1, 0, 1, 0, 1],
+      },
+      'classification',
+    );
     for (let i = 0; i < 10; i++) {
       expect(ds.x[i * 3]).toBe(0);
       expect(ds.x[i * 3 + 2]).toBe(0);
@@ -449,7 +512,10 @@ describe('inline data', () => {
   });
 
   it('standardises regression targets', () => {
-    const ds = loadDataset({ kind: 'inline', x: [[1], [2], [3], [4], [5]], y: [10, 20, 30, 40, 50] }, 'regression');
+    const ds = loadDataset(
+      { kind: 'inline', x: [[1], [2], [3], [4], [5]], y: [10, 20, 30, 40, 50] },
+      'regression',
+    );
     expect(ds.outputs).toBe(1);
     const { mean, std } = stats(ds.y);
     expect(Math.abs(mean)).toBeLessThan(1e-6);
@@ -458,7 +524,10 @@ describe('inline data', () => {
   });
 
   it('handles values far beyond the float32 range without producing non-finite values', () => {
-    const ds = loadDataset({ kind: 'inline', x: [[1e300], [-1e300], [3e299], [0]], y: [1e200, -1e200, 5e199, 0] }, 'regression');
+    const ds = loadDataset(
+      { kind: 'inline', x: [[1e300], [-1e300], [3e299], [0]], y: [1e200, -1e200, 5e199, 0] },
+      'regression',
+    );
     expect(allFinite(ds.x) && allFinite(ds.y)).toBe(true);
     expect(stats(ds.x).std).toBeCloseTo(1, 5);
     expect(stats(ds.y).std).toBeCloseTo(1, 5);
@@ -466,16 +535,42 @@ describe('inline data', () => {
 
   it('reports ragged rows at the first bad row', () => {
     const x = [[1, 2], [3, 4], [5, 6], [7], [8, 9, 10]];
-    const msg = issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, 0, 1, 0] }, 'classification'), 'probe.data.x.3');
+    const msg = issueOf(
+      () => loadDataset({ kind: 'inline', x, y: [0, 1, 0, 1, 0] }, 'classification'),
+      'probe.data.x.3',
+    );
     expect(msg).toContain('1');
-    issueOf(() => loadDataset({ kind: 'inline', x: [[], []], y: [0, 1] }, 'classification'), 'probe.data.x.0');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x: [[], []], y: [0, 1] }, 'classification'),
+      'probe.data.x.0',
+    );
   });
 
   it('reports non-finite cells at probe.data.x.i.j', () => {
-    const x = [[1, 2], [3, 4], [5, 6], [7, NaN]];
-    expect(issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, 0, 1] }, 'classification'), 'probe.data.x.3.1')).toContain('NaN');
-    issueOf(() => loadDataset({ kind: 'inline', x: [[1], [Infinity]], y: [0, 1] }, 'regression'), 'probe.data.x.1.0');
-    issueOf(() => loadDataset({ kind: 'inline', x: [[1], ['2' as unknown as number]], y: [0, 1] }, 'regression'), 'probe.data.x.1.0');
+    const x = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, NaN],
+    ];
+    expect(
+      issueOf(
+        () => loadDataset({ kind: 'inline', x, y: [0, 1, 0, 1] }, 'classification'),
+        'probe.data.x.3.1',
+      ),
+    ).toContain('NaN');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x: [[1], [Infinity]], y: [0, 1] }, 'regression'),
+      'probe.data.x.1.0',
+    );
+    issueOf(
+      () =>
+        loadDataset(
+          { kind: 'inline', x: [[1], ['2' as unknown as number]], y: [0, 1] },
+          'regression',
+        ),
+      'probe.data.x.1.0',
+    );
   });
 
   it('reports empty or too short x', () => {
@@ -484,24 +579,54 @@ describe('inline data', () => {
   });
 
   it('reports a y of the wrong length at probe.data.y', () => {
-    expect(issueOf(() => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 1] }, 'classification'), 'probe.data.y')).toContain('3');
+    expect(
+      issueOf(
+        () => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 1] }, 'classification'),
+        'probe.data.y',
+      ),
+    ).toContain('3');
   });
 
   it('reports bad class labels at probe.data.y.i', () => {
     const x = [[1], [2], [3], [4]];
-    issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, 1.5, 0] }, 'classification'), 'probe.data.y.2');
-    issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, 0, -1] }, 'classification'), 'probe.data.y.3');
-    expect(issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 5000, 1, 0] }, 'classification'), 'probe.data.y.1')).toContain('out of range');
-    issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, NaN, 0] }, 'classification'), 'probe.data.y.2');
-    issueOf(() => loadDataset({ kind: 'inline', x, y: [0, 1, 2, Infinity] }, 'regression'), 'probe.data.y.3');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x, y: [0, 1, 1.5, 0] }, 'classification'),
+      'probe.data.y.2',
+    );
+    issueOf(
+      () => loadDataset({ kind: 'inline', x, y: [0, 1, 0, -1] }, 'classification'),
+      'probe.data.y.3',
+    );
+    expect(
+      issueOf(
+        () => loadDataset({ kind: 'inline', x, y: [0, 5000, 1, 0] }, 'classification'),
+        'probe.data.y.1',
+      ),
+    ).toContain('out of range');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x, y: [0, 1, NaN, 0] }, 'classification'),
+      'probe.data.y.2',
+    );
+    issueOf(
+      () => loadDataset({ kind: 'inline', x, y: [0, 1, 2, Infinity] }, 'regression'),
+      'probe.data.y.3',
+    );
   });
 
   it('reports a single class at probe.data.y', () => {
-    issueOf(() => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 0, 0] }, 'classification'), 'probe.data.y');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 0, 0] }, 'classification'),
+      'probe.data.y',
+    );
     // a single distinct label is one class however high it is
-    issueOf(() => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [1, 1, 1] }, 'classification'), 'probe.data.y');
+    issueOf(
+      () => loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [1, 1, 1] }, 'classification'),
+      'probe.data.y',
+    );
     // labels need not all be present: classes = max label + 1
-    expect(loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 2, 2] }, 'classification').outputs).toBe(3);
+    expect(
+      loadDataset({ kind: 'inline', x: [[1], [2], [3]], y: [0, 2, 2] }, 'classification').outputs,
+    ).toBe(3);
   });
 });
 
@@ -512,7 +637,8 @@ describe('CSV data', () => {
     loadDataset({ kind: 'csv', text, target, ...(delimiter ? { delimiter } : {}) }, task);
 
   it('parses a header, numbers, quotes, \\r\\n and a trailing newline', () => {
-    const text = 'age, "height" ,species\r\n30,1.8,cat\r\n" 40 ",1.6,dog\r\n50 , 1.7 ,"cat"\r\n60,2e0,bird\r\n';
+    const text =
+      'age, "height" ,species\r\n30,1.8,cat\r\n" 40 ",1.6,dog\r\n50 , 1.7 ,"cat"\r\n60,2e0,bird\r\n';
     const ds = csv(text, 'species');
     expect(ds.n).toBe(4);
     expect(ds.features).toBe(2);
@@ -573,11 +699,15 @@ describe('CSV data', () => {
   });
 
   it('reports a single class', () => {
-    expect(issueOf(() => csv('a,b\n1,x\n2,x\n3,x\n', 'b'), 'probe.data.text')).toContain('single class');
+    expect(issueOf(() => csv('a,b\n1,x\n2,x\n3,x\n', 'b'), 'probe.data.text')).toContain(
+      'single class',
+    );
   });
 
   it('reports non-numeric regression targets and too few rows', () => {
-    expect(issueOf(() => csv('a,b\n1,2\n2,x\n', 'b', 'regression'), 'probe.data.text')).toContain('line 3');
+    expect(issueOf(() => csv('a,b\n1,2\n2,x\n', 'b', 'regression'), 'probe.data.text')).toContain(
+      'line 3',
+    );
     issueOf(() => csv('a,b\n1,2\n', 'b', 'regression'), 'probe.data.text');
     issueOf(() => csv('b\n1\n2\n', 'b', 'regression'), 'probe.data.text');
     issueOf(() => csv('   \n', 'b', 'regression'), 'probe.data.text');
@@ -644,7 +774,9 @@ describe('gatherBatch', () => {
     const yOut = new Float32Array(4).fill(NaN);
     gatherBatch(ds, idx, xOut, yOut);
     for (let i = 0; i < idx.length; i++) {
-      expect(Array.from(xOut.subarray(i * 3, i * 3 + 3))).toEqual(Array.from(ds.x.subarray(idx[i] * 3, idx[i] * 3 + 3)));
+      expect(Array.from(xOut.subarray(i * 3, i * 3 + 3))).toEqual(
+        Array.from(ds.x.subarray(idx[i] * 3, idx[i] * 3 + 3)),
+      );
       expect(yOut[i]).toBe(ds.y[idx[i]]);
     }
   });

@@ -92,11 +92,17 @@ describe('warmup', () => {
   });
 
   it('honours start_factor and then starts a step schedule from its own step 0', () => {
-    const s = makeSchedule(0.1, 100, { kind: 'step', step_size: 20, gamma: 0.5 }, { steps: 5, start_factor: 0.2 });
+    const s = makeSchedule(
+      0.1,
+      100,
+      { kind: 'step', step_size: 20, gamma: 0.5 },
+      { steps: 5, start_factor: 0.2 },
+    );
     for (const t of range(5)) expect(s.at(t).lr).toBeCloseTo(0.1 * factor(0.2, 5, t), 15);
     expect(s.at(0).lr).toBeCloseTo(0.02, 15);
     expect(s.at(4).lr).toBeCloseTo(0.084, 15);
-    for (const t of range(95)) expect(s.at(5 + t).lr).toBeCloseTo(0.1 * 0.5 ** Math.floor(t / 20), 15);
+    for (const t of range(95))
+      expect(s.at(5 + t).lr).toBeCloseTo(0.1 * 0.5 ** Math.floor(t / 20), 15);
     expect(s.at(24).lr).toBeCloseTo(0.1, 15); // inner step 19
     expect(s.at(25).lr).toBeCloseTo(0.05, 15); // inner step 20
   });
@@ -112,7 +118,12 @@ describe('warmup', () => {
   });
 
   it('uses an explicit cosine t_max counted from the end of warmup', () => {
-    const s = makeSchedule(0.1, 100, { kind: 'cosine', t_max: 50, eta_min: 0.01 }, { steps: 20, start_factor: 0.5 });
+    const s = makeSchedule(
+      0.1,
+      100,
+      { kind: 'cosine', t_max: 50, eta_min: 0.01 },
+      { steps: 20, start_factor: 0.5 },
+    );
     expect(s.at(0).lr).toBeCloseTo(0.05, 15);
     expect(s.at(19).lr).toBeCloseTo(0.1 * factor(0.5, 20, 19), 15);
     expect(s.at(20).lr).toBeCloseTo(0.1, 15);
@@ -122,7 +133,12 @@ describe('warmup', () => {
   });
 
   it('precedes exponential decay', () => {
-    const s = makeSchedule(0.3, 60, { kind: 'exponential', gamma: 0.9 }, { steps: 3, start_factor: 0.1 });
+    const s = makeSchedule(
+      0.3,
+      60,
+      { kind: 'exponential', gamma: 0.9 },
+      { steps: 3, start_factor: 0.1 },
+    );
     expect(s.at(0).lr).toBeCloseTo(0.03, 15);
     expect(s.at(1).lr).toBeCloseTo(0.3 * 0.4, 15);
     expect(s.at(2).lr).toBeCloseTo(0.3 * 0.7, 15);
@@ -141,11 +157,20 @@ describe('one_cycle (OneCycleLR)', () => {
    * Independent closed form of PyTorch's two-phase OneCycleLR: phase 1 ends at
    * step pct*T - 1, phase 2 at T - 1; cos annealing.
    */
-  function twoPhase(maxLr: number, T: number, pct = 0.3, div = 25, fdiv = 1e4, mLo = 0.85, mHi = 0.95) {
+  function twoPhase(
+    maxLr: number,
+    T: number,
+    pct = 0.3,
+    div = 25,
+    fdiv = 1e4,
+    mLo = 0.85,
+    mHi = 0.95,
+  ) {
     const init = maxLr / div;
     const min = init / fdiv;
     const e1 = pct * T - 1;
-    const cosAnneal = (a: number, b: number, p: number) => b + ((a - b) * (1 + Math.cos(Math.PI * p))) / 2;
+    const cosAnneal = (a: number, b: number, p: number) =>
+      b + ((a - b) * (1 + Math.cos(Math.PI * p))) / 2;
     return (t: number) => {
       if (t <= e1) {
         const p = t / e1;
@@ -243,7 +268,12 @@ describe('one_cycle (OneCycleLR)', () => {
   });
 
   it('moves momentum inversely to lr, within [base, max]', () => {
-    const s = makeSchedule(0.5, 200, { kind: 'one_cycle', pct_start: 0.4, base_momentum: 0.8, max_momentum: 0.9 });
+    const s = makeSchedule(0.5, 200, {
+      kind: 'one_cycle',
+      pct_start: 0.4,
+      base_momentum: 0.8,
+      max_momentum: 0.9,
+    });
     const peak = 0.4 * 200 - 1; // 79
     expect(s.at(0).momentum).toBeCloseTo(0.9, 15);
     expect(s.at(peak).lr).toBeCloseTo(0.5, 15);
@@ -282,7 +312,9 @@ describe('Schedule.at', () => {
 
   it('makeSchedule rejects invalid specs, totals and lrs', () => {
     expect(() => makeSchedule(0.1, 10, { kind: 'step', step_size: 0 })).toThrow(/step_size/);
-    expect(() => makeSchedule(0.1, 10, { kind: 'constant' }, { steps: 10 })).toThrow(/warmup\.steps/);
+    expect(() => makeSchedule(0.1, 10, { kind: 'constant' }, { steps: 10 })).toThrow(
+      /warmup\.steps/,
+    );
     expect(() => makeSchedule(0.1, 100, { kind: 'one_cycle' }, { steps: 5 })).toThrow(/warmup/);
     expect(() => makeSchedule(0.1, 0)).toThrow(RangeError);
     expect(() => makeSchedule(Number.NaN, 10)).toThrow(RangeError);
@@ -303,7 +335,14 @@ describe('validateSchedule', () => {
       { kind: 'cosine' },
       { kind: 'cosine', t_max: 500, eta_min: 0 },
       { kind: 'one_cycle' },
-      { kind: 'one_cycle', pct_start: 0.25, three_phase: true, anneal: 'linear', div_factor: 1, final_div_factor: 1 },
+      {
+        kind: 'one_cycle',
+        pct_start: 0.25,
+        three_phase: true,
+        anneal: 'linear',
+        div_factor: 1,
+        final_div_factor: 1,
+      },
       { kind: 'cosine', warmup: { steps: 99, start_factor: 0 } },
       { kind: 'step', step_size: 5, warmup: { steps: 0, start_factor: 1 } },
     ];
@@ -314,48 +353,71 @@ describe('validateSchedule', () => {
     expect(v(null)).toEqual([{ path: '', message: 'must be an object' }]);
     expect(v([1])).toEqual([{ path: '', message: 'must be an object' }]);
     expect(paths({ kind: 'linear' })).toEqual(['kind']);
-    expect(v({ kind: 'linear' })[0].message).toMatch(/constant, step, exponential, cosine, one_cycle/);
+    expect(v({ kind: 'linear' })[0].message).toMatch(
+      /constant, step, exponential, cosine, one_cycle/,
+    );
     expect(paths({})).toEqual(['kind']);
   });
 
   it('step: step_size integer >= 1, gamma in (0, 1]', () => {
     expect(v({ kind: 'step' })).toEqual([{ path: 'step_size', message: 'is required for step' }]);
-    expect(v({ kind: 'step', step_size: 0 })).toEqual([{ path: 'step_size', message: 'must be an integer >= 1' }]);
+    expect(v({ kind: 'step', step_size: 0 })).toEqual([
+      { path: 'step_size', message: 'must be an integer >= 1' },
+    ]);
     expect(paths({ kind: 'step', step_size: 2.5 })).toEqual(['step_size']);
-    expect(v({ kind: 'step', step_size: 3, gamma: 0 })).toEqual([{ path: 'gamma', message: 'must be in (0, 1]' }]);
+    expect(v({ kind: 'step', step_size: 3, gamma: 0 })).toEqual([
+      { path: 'gamma', message: 'must be in (0, 1]' },
+    ]);
     expect(paths({ kind: 'step', step_size: 3, gamma: 1.5 })).toEqual(['gamma']);
     expect(v({ kind: 'step', step_size: Infinity, gamma: Number.NaN })).toEqual([
       { path: 'step_size', message: 'must be a finite number' },
       { path: 'gamma', message: 'must be a finite number' },
     ]);
-    expect(v({ kind: 'step', step_size: '10' })).toEqual([{ path: 'step_size', message: 'must be a finite number' }]);
+    expect(v({ kind: 'step', step_size: '10' })).toEqual([
+      { path: 'step_size', message: 'must be a finite number' },
+    ]);
   });
 
   it('exponential: gamma required and > 0', () => {
-    expect(v({ kind: 'exponential' })).toEqual([{ path: 'gamma', message: 'is required for exponential' }]);
-    expect(v({ kind: 'exponential', gamma: 0 })).toEqual([{ path: 'gamma', message: 'must be > 0' }]);
-    expect(v({ kind: 'exponential', gamma: -0.5 })).toEqual([{ path: 'gamma', message: 'must be > 0' }]);
+    expect(v({ kind: 'exponential' })).toEqual([
+      { path: 'gamma', message: 'is required for exponential' },
+    ]);
+    expect(v({ kind: 'exponential', gamma: 0 })).toEqual([
+      { path: 'gamma', message: 'must be > 0' },
+    ]);
+    expect(v({ kind: 'exponential', gamma: -0.5 })).toEqual([
+      { path: 'gamma', message: 'must be > 0' },
+    ]);
   });
 
   it('cosine: t_max integer >= 1, eta_min >= 0 and finite', () => {
-    expect(v({ kind: 'cosine', t_max: 0 })).toEqual([{ path: 't_max', message: 'must be an integer >= 1' }]);
-    expect(v({ kind: 'cosine', eta_min: -1e-3 })).toEqual([{ path: 'eta_min', message: 'must be >= 0' }]);
-    expect(v({ kind: 'cosine', eta_min: Infinity })).toEqual([{ path: 'eta_min', message: 'must be a finite number' }]);
+    expect(v({ kind: 'cosine', t_max: 0 })).toEqual([
+      { path: 't_max', message: 'must be an integer >= 1' },
+    ]);
+    expect(v({ kind: 'cosine', eta_min: -1e-3 })).toEqual([
+      { path: 'eta_min', message: 'must be >= 0' },
+    ]);
+    expect(v({ kind: 'cosine', eta_min: Infinity })).toEqual([
+      { path: 'eta_min', message: 'must be a finite number' },
+    ]);
   });
 
   it('one_cycle: pct_start in (0,1), div factors >= 1, momenta in [0,1), enums and booleans', () => {
-    expect(v({ kind: 'one_cycle', pct_start: 0 })).toEqual([{ path: 'pct_start', message: 'must be in (0, 1)' }]);
+    expect(v({ kind: 'one_cycle', pct_start: 0 })).toEqual([
+      { path: 'pct_start', message: 'must be in (0, 1)' },
+    ]);
     expect(paths({ kind: 'one_cycle', pct_start: 1 })).toEqual(['pct_start']);
     expect(v({ kind: 'one_cycle', div_factor: 0.5, final_div_factor: 0 })).toEqual([
       { path: 'div_factor', message: 'must be >= 1' },
       { path: 'final_div_factor', message: 'must be >= 1' },
     ]);
-    expect(paths({ kind: 'one_cycle', base_momentum: -0.1, max_momentum: 1 })).toEqual(['base_momentum', 'max_momentum']);
-    expect(paths({ kind: 'one_cycle', anneal: 'cosine', three_phase: 'yes', cycle_momentum: 1 })).toEqual([
-      'anneal',
-      'three_phase',
-      'cycle_momentum',
+    expect(paths({ kind: 'one_cycle', base_momentum: -0.1, max_momentum: 1 })).toEqual([
+      'base_momentum',
+      'max_momentum',
     ]);
+    expect(
+      paths({ kind: 'one_cycle', anneal: 'cosine', three_phase: 'yes', cycle_momentum: 1 }),
+    ).toEqual(['anneal', 'three_phase', 'cycle_momentum']);
   });
 
   it('one_cycle: phase lengths must be positive', () => {
@@ -377,7 +439,9 @@ describe('validateSchedule', () => {
     expect(v({ kind: 'constant', warmup: { steps: -1 } })).toEqual([
       { path: 'warmup.steps', message: 'must be an integer >= 0' },
     ]);
-    expect(v({ kind: 'constant', warmup: {} })).toEqual([{ path: 'warmup.steps', message: 'is required' }]);
+    expect(v({ kind: 'constant', warmup: {} })).toEqual([
+      { path: 'warmup.steps', message: 'is required' },
+    ]);
     expect(v({ kind: 'cosine', warmup: { steps: 10, start_factor: 1.5 } })).toEqual([
       { path: 'warmup.start_factor', message: 'must be in [0, 1]' },
     ]);
@@ -391,11 +455,20 @@ describe('validateSchedule', () => {
   });
 
   it('reports several issues at once', () => {
-    const spec: unknown = { kind: 'cosine', t_max: -3, eta_min: -1, warmup: { steps: 200, start_factor: -1 } };
+    const spec: unknown = {
+      kind: 'cosine',
+      t_max: -3,
+      eta_min: -1,
+      warmup: { steps: 200, start_factor: -1 },
+    };
     expect(paths(spec)).toEqual(['t_max', 'eta_min', 'warmup.steps', 'warmup.start_factor']);
   });
 });
 
 // Type-level: ScheduleSpec is a discriminated union on `kind`.
-const _specs: ScheduleSpec[] = [{ kind: 'constant' }, { kind: 'step', step_size: 3 }, { kind: 'one_cycle', anneal: 'linear' }];
+const _specs: ScheduleSpec[] = [
+  { kind: 'constant' },
+  { kind: 'step', step_size: 3 },
+  { kind: 'one_cycle', anneal: 'linear' },
+];
 void _specs;

@@ -1,6 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { analyseSweep, divergenceIndex, MAX_SHOWN_POINTS } from '../../src/probe/curve';
-import { smoothLosses, suggestLr, valleyIndex, type CurvePoint, type Suggestion } from '../../src/probe/suggest';
+import {
+  smoothLosses,
+  suggestLr,
+  valleyIndex,
+  type CurvePoint,
+  type Suggestion,
+} from '../../src/probe/suggest';
 
 // Analytic range-test curves over an exponential lr grid, with known answers.
 // x = log10(lr). The descent is a logistic in x centred at CENTRE (lr 1e-2),
@@ -70,11 +76,14 @@ function checkInvariants(s: Suggestion, curve: CurvePoint[]): void {
     expect(s.max_stable_lr).not.toBeNull();
     expect(s.lr).toBeLessThanOrEqual(s.max_stable_lr as number);
     expect(s.lr).toBe(s.candidates[s.method]);
-    expect(s.lr).not.toBe(curve.find((p) => Number.isFinite(p.loss) && Number.isFinite(p.smoothed_loss))?.lr);
+    expect(s.lr).not.toBe(
+      curve.find((p) => Number.isFinite(p.loss) && Number.isFinite(p.smoothed_loss))?.lr,
+    );
   } else {
     expect(s.confidence).toBe('low');
   }
-  if (s.candidates.minimum !== null) expect(s.candidates.min_over_10).toBe(s.candidates.minimum / 10);
+  if (s.candidates.minimum !== null)
+    expect(s.candidates.min_over_10).toBe(s.candidates.minimum / 10);
   expect(s.reasons.length).toBeGreaterThan(0);
 }
 
@@ -105,7 +114,9 @@ describe('smoothLosses', () => {
     const clean = smoothLosses([1, 2, 3], 0.5);
     expect([out[0], out[2], out[4]]).toEqual(clean);
     // A constant with holes stays exactly constant.
-    expect(smoothLosses([7, Number.NaN, 7, Number.NEGATIVE_INFINITY, 7], 0.98).filter(Number.isFinite)).toEqual([7, 7, 7]);
+    expect(
+      smoothLosses([7, Number.NaN, 7, Number.NEGATIVE_INFINITY, 7], 0.98).filter(Number.isFinite),
+    ).toEqual([7, 7, 7]);
   });
 
   it('rejects a beta outside [0, 1)', () => {
@@ -165,7 +176,8 @@ describe('suggestLr on fragile curves', () => {
     const clean = suggestLr(cleanCurve);
     const last = cleanCurve.length - 1;
     const holed = [...losses];
-    for (const i of [0, 1, 17, 42, 56, 63]) holed[i] = i % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+    for (const i of [0, 1, 17, 42, 56, 63])
+      holed[i] = i % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
     const curve = sweep(xs, holed, 0.9, false).filter((p) => p.step < last);
     curve[30] = { ...curve[30], smoothed_loss: Number.NaN }; // a smoothed-only hole
     // The sweep ends on a diverged, non-finite point.
@@ -173,9 +185,15 @@ describe('suggestLr on fragile curves', () => {
     const s = suggestLr(curve);
     expect(s.lr).not.toBeNull();
     expect(decades(s.lr as number, clean.lr as number)).toBeLessThan(Math.log10(1.5));
-    expect(decades(s.candidates.steepest as number, clean.candidates.steepest as number)).toBeLessThan(Math.log10(1.5));
-    expect(decades(s.candidates.minimum as number, clean.candidates.minimum as number)).toBeLessThan(Math.log10(1.5));
-    expect(decades(s.max_stable_lr as number, clean.max_stable_lr as number)).toBeLessThan(Math.log10(1.5));
+    expect(
+      decades(s.candidates.steepest as number, clean.candidates.steepest as number),
+    ).toBeLessThan(Math.log10(1.5));
+    expect(
+      decades(s.candidates.minimum as number, clean.candidates.minimum as number),
+    ).toBeLessThan(Math.log10(1.5));
+    expect(decades(s.max_stable_lr as number, clean.max_stable_lr as number)).toBeLessThan(
+      Math.log10(1.5),
+    );
     expect(s.confidence).toBe(clean.confidence);
     expect(s.reasons.join('\n')).toMatch(/ignored 8 non-finite point/);
     checkInvariants(s, curve);
@@ -183,13 +201,21 @@ describe('suggestLr on fragile curves', () => {
 
   it('returns null for a flat curve', () => {
     const xs = logGrid(100);
-    const flat = sweep(xs, xs.map((_, i) => 2 + 0.002 * Math.sin(i)), 0);
+    const flat = sweep(
+      xs,
+      xs.map((_, i) => 2 + 0.002 * Math.sin(i)),
+      0,
+    );
     const s = suggestLr(flat);
     expect(s.lr).toBeNull();
     expect(s.confidence).toBe('low');
     expect(s.reasons.join('\n')).toMatch(/flat/);
     // Flat, then a blow-up: no descending region either.
-    const flatThenUp = sweep(xs, xs.map((x, i) => 2 + 0.002 * Math.sin(i) + blowup(x)), 0);
+    const flatThenUp = sweep(
+      xs,
+      xs.map((x, i) => 2 + 0.002 * Math.sin(i) + blowup(x)),
+      0,
+    );
     const t = suggestLr(flatThenUp);
     expect(t.lr).toBeNull();
     expect(t.confidence).toBe('low');
@@ -198,7 +224,11 @@ describe('suggestLr on fragile curves', () => {
 
   it('returns null for a curve that diverges from the first step', () => {
     const xs = logGrid(100);
-    const curve = sweep(xs, xs.map((x) => 1 + 0.3 * 10 ** ((x + 6) / 2)), 0.9);
+    const curve = sweep(
+      xs,
+      xs.map((x) => 1 + 0.3 * 10 ** ((x + 6) / 2)),
+      0.9,
+    );
     const s = suggestLr(curve);
     expect(s.lr).toBeNull();
     expect(s.confidence).toBe('low');
@@ -258,7 +288,9 @@ describe('suggestLr on fragile curves', () => {
       const w = losses.slice(Math.max(0, i - 4), i + 1);
       return w.reduce((a, b) => a + b, 0) / w.length;
     });
-    const other = xs.map((x, i) => ({ step: i, lr: 10 ** x, loss: losses[i], smoothed_loss: ma[i] })).slice(0, curve.length);
+    const other = xs
+      .map((x, i) => ({ step: i, lr: 10 ** x, loss: losses[i], smoothed_loss: ma[i] }))
+      .slice(0, curve.length);
     const t = suggestLr(other);
     expect(t.lr).not.toBeNull();
     expect(t.lr).not.toBe(other[0].lr);
@@ -270,7 +302,8 @@ describe('suggestLr on fragile curves', () => {
   it('returns null with too few finite points', () => {
     const xs = logGrid(8);
     const curve = sweep(xs, xs.map(analytic), 0, false);
-    for (const i of [0, 2, 4, 6]) curve[i] = { ...curve[i], loss: Number.NaN, smoothed_loss: Number.NaN };
+    for (const i of [0, 2, 4, 6])
+      curve[i] = { ...curve[i], loss: Number.NaN, smoothed_loss: Number.NaN };
     const s = suggestLr(curve);
     expect(s.lr).toBeNull();
     expect(s.confidence).toBe('low');
@@ -301,7 +334,11 @@ function valleyReference(s: number[], lo: number, hi: number, tau: number): numb
   let end = 0;
   for (let i = 1; i < m; i++) {
     for (let j = 0; j < i; j++) {
-      if (s[lo + i] < s[lo + j] - tau && lds[j] + 1 >= lds[i] && (lds[j] + 1 > lds[i] || j > prev[i])) {
+      if (
+        s[lo + i] < s[lo + j] - tau &&
+        lds[j] + 1 >= lds[i] &&
+        (lds[j] + 1 > lds[i] || j > prev[i])
+      ) {
         lds[i] = lds[j] + 1;
         prev[i] = j;
       }
@@ -357,11 +394,17 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
     expect(stop).toBeLessThan(99);
     const a = analyseSweep(lrs, losses, { smoothing: 0.9, diverge_factor: 4 });
     // The rules read exactly what a probe that stopped there would have.
-    const probe = analyseSweep(lrs.slice(0, stop + 1), losses.slice(0, stop + 1), { smoothing: 0.9, diverge_factor: 4, planned_steps: 100 });
+    const probe = analyseSweep(lrs.slice(0, stop + 1), losses.slice(0, stop + 1), {
+      smoothing: 0.9,
+      diverge_factor: 4,
+      planned_steps: 100,
+    });
     expect(a.suggestion.candidates).toEqual(probe.suggestion.candidates);
     expect(a.suggestion.max_stable_lr).toBe(probe.suggestion.max_stable_lr);
     expect(a.suggestion.lr).toBe(probe.suggestion.lr);
-    expect(a.suggestion.reasons.at(-1)).toMatch(new RegExp(`diverges at point ${stop + 1} of 100 .*not the ${99 - stop} after`));
+    expect(a.suggestion.reasons.at(-1)).toMatch(
+      new RegExp(`diverges at point ${stop + 1} of 100 .*not the ${99 - stop} after`),
+    );
     expect(a.curve).toHaveLength(100);
     expect(a.steps_run).toBe(100);
     expect(a.stopped_early).toBe(true);
@@ -376,14 +419,21 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
     expect(a.stopped_early).toBe(true);
     expect(a.curve[cut].loss).toBeNull();
     expect(a.curve[cut].smoothed_loss).toBeNull();
-    const before = analyseSweep(lrs.slice(0, cut), losses.slice(0, cut), { smoothing: 0.9, diverge_factor: 1e9 });
+    const before = analyseSweep(lrs.slice(0, cut), losses.slice(0, cut), {
+      smoothing: 0.9,
+      diverge_factor: 1e9,
+    });
     expect(a.suggestion.candidates).toEqual(before.suggestion.candidates);
     expect(a.suggestion.max_stable_lr).toBe(before.suggestion.max_stable_lr);
   });
 
   it('thins curves over MAX_SHOWN_POINTS, keeping the first, the last and the divergent point', () => {
     const big = logGrid(20_001);
-    const a = analyseSweep(big.map((x) => 10 ** x), big.map(analytic), { smoothing: 0.98, diverge_factor: 4 });
+    const a = analyseSweep(
+      big.map((x) => 10 ** x),
+      big.map(analytic),
+      { smoothing: 0.98, diverge_factor: 4 },
+    );
     expect(a.steps_run).toBe(20_001);
     expect(a.curve.length).toBeLessThanOrEqual(MAX_SHOWN_POINTS);
     expect(a.curve[0].step).toBe(0);
@@ -406,7 +456,11 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
     expect(analyseSweep(flatLrs, flat, { smoothing: 0.9, diverge_factor: 4 }).schedule).toBeNull();
     // A curve that rises from its first points: the default (1e-3) is above its max_stable_lr, which caps the peak.
     const rising = flatLrs.map((v) => 1 + v * 1e4);
-    const r = analyseSweep(flatLrs, rising, { smoothing: 0.5, diverge_factor: 1e9, optimizer: 'adam' });
+    const r = analyseSweep(flatLrs, rising, {
+      smoothing: 0.5,
+      diverge_factor: 1e9,
+      optimizer: 'adam',
+    });
     expect(r.suggestion.lr).toBeNull();
     expect(r.suggestion.max_stable_lr).toBeLessThan(1e-3);
     expect(r.schedule?.peak_lr).toBe(r.suggestion.max_stable_lr);

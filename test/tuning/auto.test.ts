@@ -6,16 +6,26 @@ import { proposerOf } from '../../src/tuning/types';
 import type { FrozenTrial, Params, SampleContext, Space } from '../../src/tuning/types';
 import { expectValidParams, frozenTrial, median } from './builders';
 
-const numeric: Space = { x: { type: 'float', low: -5, high: 5 }, y: { type: 'float', low: -5, high: 5 }, n: { type: 'int', low: 1, high: 8 } };
+const numeric: Space = {
+  x: { type: 'float', low: -5, high: 5 },
+  y: { type: 'float', low: -5, high: 5 },
+  n: { type: 'int', low: 1, high: 8 },
+};
 const mostlyCategorical: Space = {
   a: { type: 'categorical', choices: ['p', 'q', 'r'] },
   b: { type: 'categorical', choices: ['u', 'v'] },
   x: { type: 'float', low: 0, high: 1 },
 };
-const sphere = (p: Params) => (p.x as number) ** 2 + (p.y as number) ** 2 + ((p.n as number) - 3) ** 2;
+const sphere = (p: Params) =>
+  (p.x as number) ** 2 + (p.y as number) ** 2 + ((p.n as number) - 3) ** 2;
 
 /** Runs `auto` for n trials on f, recording each trial's proposer. */
-function run(space: Space, f: (p: Params) => number, n: number, seed: number): { trials: FrozenTrial[]; proposers: string[] } {
+function run(
+  space: Space,
+  f: (p: Params) => number,
+  n: number,
+  seed: number,
+): { trials: FrozenTrial[]; proposers: string[] } {
   const auto = new AutoSampler();
   const trials: FrozenTrial[] = [];
   const proposers: string[] = [];
@@ -35,13 +45,21 @@ describe('AutoSampler', () => {
     expect(makeSampler('auto').name).toBe('auto');
   });
 
-  it('starts with QMC points (the qmc sampler\'s own), then hands a numeric space to the GP', () => {
+  it("starts with QMC points (the qmc sampler's own), then hands a numeric space to the GP", () => {
     const { trials, proposers } = run(numeric, sphere, 16, 3);
     expect(proposers.slice(0, AUTO_STARTUP)).toEqual(Array(AUTO_STARTUP).fill('qmc'));
     expect(proposers.slice(AUTO_STARTUP)).toEqual(Array(16 - AUTO_STARTUP).fill('gp'));
     const qmc = new QmcSampler();
     for (let i = 0; i < AUTO_STARTUP; i++) {
-      expect(trials[i].params).toEqual(qmc.sample({ space: numeric, trials: trials.slice(0, i), direction: 'minimize', seed: 3, trialNumber: i }));
+      expect(trials[i].params).toEqual(
+        qmc.sample({
+          space: numeric,
+          trials: trials.slice(0, i),
+          direction: 'minimize',
+          seed: 3,
+          trialNumber: i,
+        }),
+      );
     }
   });
 
@@ -55,8 +73,16 @@ describe('AutoSampler', () => {
   it('counts complete trials only, and hands over to TPE at GP_MAX_TRIALS', () => {
     const auto = new AutoSampler();
     const mk = (n: number, state: 'complete' | 'pruned'): FrozenTrial[] =>
-      Array.from({ length: n }, (_, i) => frozenTrial(i, { x: 0.01 * (i % 100), y: 0, n: 1 }, state === 'complete' ? i : null, state));
-    const ctx = (trials: FrozenTrial[]): SampleContext => ({ space: numeric, trials, direction: 'minimize', seed: 0, trialNumber: trials.length });
+      Array.from({ length: n }, (_, i) =>
+        frozenTrial(i, { x: 0.01 * (i % 100), y: 0, n: 1 }, state === 'complete' ? i : null, state),
+      );
+    const ctx = (trials: FrozenTrial[]): SampleContext => ({
+      space: numeric,
+      trials,
+      direction: 'minimize',
+      seed: 0,
+      trialNumber: trials.length,
+    });
     expect(auto.proposer(ctx(mk(AUTO_STARTUP + 5, 'pruned')))).toBe('qmc');
     expect(auto.proposer(ctx(mk(GP_MAX_TRIALS - 1, 'complete')))).toBe('gp');
     expect(auto.proposer(ctx(mk(GP_MAX_TRIALS, 'complete')))).toBe('tpe');
@@ -64,12 +90,27 @@ describe('AutoSampler', () => {
 
   it('routes studies with several objectives to TPE', () => {
     const auto = new AutoSampler();
-    expect(auto.proposer({ space: numeric, trials: [], direction: 'minimize', directions: ['minimize', 'minimize'], seed: 0, trialNumber: 0 })).toBe('tpe');
+    expect(
+      auto.proposer({
+        space: numeric,
+        trials: [],
+        direction: 'minimize',
+        directions: ['minimize', 'minimize'],
+        seed: 0,
+        trialNumber: 0,
+      }),
+    ).toBe('tpe');
   });
 
   it('is a pure function of the context: same history and seed, same params and proposer', () => {
     const { trials } = run(numeric, sphere, 14, 7);
-    const ctx: SampleContext = { space: numeric, trials, direction: 'minimize', seed: 7, trialNumber: 14 };
+    const ctx: SampleContext = {
+      space: numeric,
+      trials,
+      direction: 'minimize',
+      seed: 7,
+      trialNumber: 14,
+    };
     const a = new AutoSampler();
     const b = new AutoSampler();
     b.sample({ ...ctx, trialNumber: 3, trials: trials.slice(0, 3) }); // a different call first must not matter
@@ -79,7 +120,9 @@ describe('AutoSampler', () => {
 
   it('beats random search on a numeric problem (median best over 5 seeds, 25 trials)', () => {
     const seeds = [0, 1, 2, 3, 4];
-    const auto = seeds.map((s) => Math.min(...run(numeric, sphere, 25, s).trials.map((t) => t.value as number)));
+    const auto = seeds.map((s) =>
+      Math.min(...run(numeric, sphere, 25, s).trials.map((t) => t.value as number)),
+    );
     const random = seeds.map((seed) => {
       const r = makeSampler('random');
       const trials: FrozenTrial[] = [];

@@ -16,7 +16,15 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/tuning/rng';
 import { fromUnit } from '../../src/tuning/samplers/random';
 import { buildParams } from '../../src/tuning/space';
-import type { Direction, FrozenTrial, ParamSpec, Params, Sampler, Space, TrialState } from '../../src/tuning/types';
+import type {
+  Direction,
+  FrozenTrial,
+  ParamSpec,
+  Params,
+  Sampler,
+  Space,
+  TrialState,
+} from '../../src/tuning/types';
 import { expectValidParams } from './builders';
 
 export interface ConformanceOptions {
@@ -27,10 +35,23 @@ export interface ConformanceOptions {
 }
 
 /** A float spec, made discrete (stepped, or a log int) when the suite runs in discrete mode. */
-function float(discrete: boolean, low: number, high: number, extra: { log?: boolean; when?: ParamSpec['when'] } = {}): ParamSpec {
+function float(
+  discrete: boolean,
+  low: number,
+  high: number,
+  extra: { log?: boolean; when?: ParamSpec['when'] } = {},
+): ParamSpec {
   const { log, when } = extra;
-  if (!discrete) return { type: 'float', low, high, ...(log ? { log } : {}), ...(when ? { when } : {}) };
-  if (log) return { type: 'int', low: Math.max(1, Math.ceil(low)), high: Math.max(2, Math.floor(high)), log: true, ...(when ? { when } : {}) };
+  if (!discrete)
+    return { type: 'float', low, high, ...(log ? { log } : {}), ...(when ? { when } : {}) };
+  if (log)
+    return {
+      type: 'int',
+      low: Math.max(1, Math.ceil(low)),
+      high: Math.max(2, Math.floor(high)),
+      log: true,
+      ...(when ? { when } : {}),
+    };
   return { type: 'float', low, high, step: (high - low) / 200, ...(when ? { when } : {}) };
 }
 
@@ -38,7 +59,9 @@ function float(discrete: boolean, low: number, high: number, extra: { log?: bool
 function mixedSpace(discrete: boolean): Space {
   return {
     f: float(discrete, -2, 3),
-    flog: discrete ? { type: 'int', low: 1, high: 100_000, log: true } : float(false, 1e-5, 1, { log: true }),
+    flog: discrete
+      ? { type: 'int', low: 1, high: 100_000, log: true }
+      : float(false, 1e-5, 1, { log: true }),
     fstep: { type: 'float', low: 0, high: 0.99, step: 0.01 },
     i: { type: 'int', low: -3, high: 7 },
     ilog: { type: 'int', low: 1, high: 1024, log: true },
@@ -60,22 +83,43 @@ function conditionalSpace(discrete: boolean): Space {
 }
 
 /** A trial for a history, with params drawn uniformly (valid for the space). */
-function trial(space: Space, number: number, state: TrialState, value: number | null, rng: Rng, steps = 0): FrozenTrial {
+function trial(
+  space: Space,
+  number: number,
+  state: TrialState,
+  value: number | null,
+  rng: Rng,
+  steps = 0,
+): FrozenTrial {
   const params = buildParams(space, (_n, spec) => fromUnit(spec, rng.next()));
-  const intermediate = Array.from({ length: steps }, (_, s) => ({ step: s, value: (value ?? 1) + 1 / (s + 1) }));
+  const intermediate = Array.from({ length: steps }, (_, s) => ({
+    step: s,
+    value: (value ?? 1) + 1 / (s + 1),
+  }));
   return { number, state, params, value: state === 'complete' ? value : null, intermediate };
 }
 
 function objective(params: Params): number {
   let v = 0;
-  for (const x of Object.values(params)) v += typeof x === 'number' ? Math.abs(x) : String(x).length;
+  for (const x of Object.values(params))
+    v += typeof x === 'number' ? Math.abs(x) : String(x).length;
   return v;
 }
 
-export function samplerConformance(name: string, make: () => Sampler, options: ConformanceOptions = {}): void {
+export function samplerConformance(
+  name: string,
+  make: () => Sampler,
+  options: ConformanceOptions = {},
+): void {
   const discrete = options.discrete ?? false;
   const n = options.historyLength ?? 30;
-  const ctx = (space: Space, trials: FrozenTrial[], trialNumber: number, seed = 7, direction: Direction = 'minimize') => ({
+  const ctx = (
+    space: Space,
+    trials: FrozenTrial[],
+    trialNumber: number,
+    seed = 7,
+    direction: Direction = 'minimize',
+  ) => ({
     space,
     trials,
     direction,
@@ -90,7 +134,13 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
     for (let t = 0; t < count; t++) {
       const params = sampler.sample(ctx(space, history, t, seed));
       out.push(params);
-      history.push({ number: t, state: 'complete', params, value: objective(params), intermediate: [] });
+      history.push({
+        number: t,
+        state: 'complete',
+        params,
+        value: objective(params),
+        intermediate: [],
+      });
     }
     return out;
   };
@@ -126,7 +176,9 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
     it('is deterministic: the same context gives the same params, in any instance', () => {
       const space = conditionalSpace(discrete);
       const rng = new Rng(1);
-      const history = Array.from({ length: 12 }, (_, i) => trial(space, i, 'complete', rng.next(), rng));
+      const history = Array.from({ length: 12 }, (_, i) =>
+        trial(space, i, 'complete', rng.next(), rng),
+      );
       const a = make().sample(ctx(space, history, 12));
       const s = make();
       expect(s.sample(ctx(space, history, 12))).toEqual(a);
@@ -135,22 +187,42 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
     });
 
     it('gives different params to different trial numbers, and depends on the seed', () => {
-      const space: Space = { x: { type: 'int', low: 0, high: 1_000_000 }, y: float(discrete, 0, 1) };
+      const space: Space = {
+        x: { type: 'int', low: 0, high: 1_000_000 },
+        y: float(discrete, 0, 1),
+      };
       const s = make();
       const seen = new Set<string>();
       for (let t = 0; t < 20; t++) seen.add(JSON.stringify(s.sample(ctx(space, [], t))));
       expect(seen.size).toBe(20);
-      const bySeed = new Set([1, 2, 3, 4].map((seed) => JSON.stringify(s.sample(ctx(space, [], 0, seed)))));
+      const bySeed = new Set(
+        [1, 2, 3, 4].map((seed) => JSON.stringify(s.sample(ctx(space, [], 0, seed)))),
+      );
       expect(bySeed.size).toBeGreaterThan(1);
     });
 
     it('survives failed, pruned and running trials in the history', () => {
       const space = conditionalSpace(discrete);
       const rng = new Rng(2);
-      const states: TrialState[] = ['complete', 'failed', 'pruned', 'running', 'complete', 'pruned', 'failed'];
+      const states: TrialState[] = [
+        'complete',
+        'failed',
+        'pruned',
+        'running',
+        'complete',
+        'pruned',
+        'failed',
+      ];
       const history = Array.from({ length: 21 }, (_, i) => {
         const state = states[i % states.length];
-        return trial(space, i, state, rng.next(), rng, state === 'pruned' ? 1 + (i % 4) : state === 'running' ? 2 : 0);
+        return trial(
+          space,
+          i,
+          state,
+          rng.next(),
+          rng,
+          state === 'pruned' ? 1 + (i % 4) : state === 'running' ? 2 : 0,
+        );
       });
       for (const direction of ['minimize', 'maximize'] as const) {
         expectValidParams(space, make().sample(ctx(space, history, 21, 7, direction)));
@@ -171,9 +243,14 @@ export function samplerConformance(name: string, make: () => Sampler, options: C
     });
 
     it('handles a categorical parameter with a single choice', () => {
-      const space: Space = { only: { type: 'categorical', choices: ['x'] }, k: { type: 'int', low: 0, high: 100 } };
+      const space: Space = {
+        only: { type: 'categorical', choices: ['x'] },
+        k: { type: 'int', low: 0, high: 100 },
+      };
       const rng = new Rng(4);
-      const history = Array.from({ length: 12 }, (_, i) => trial(space, i, 'complete', rng.next(), rng));
+      const history = Array.from({ length: 12 }, (_, i) =>
+        trial(space, i, 'complete', rng.next(), rng),
+      );
       for (const t of [12, 13]) {
         const p = make().sample(ctx(space, history.slice(0, t), t));
         expectValidParams(space, p);

@@ -2,7 +2,13 @@
 // alone, with hyperparameters refitted once every REFIT_EVERY trials and cached by the data they
 // were fitted on. Same history and seed, same suggestion: with the fit cached or not (a restart).
 import { describe, it, expect } from 'vitest';
-import { clearFitCache, GpSampler, MAX_TRAIN, REFIT_EVERY, trainingSet } from '../../src/tuning/samplers/gp';
+import {
+  clearFitCache,
+  GpSampler,
+  MAX_TRAIN,
+  REFIT_EVERY,
+  trainingSet,
+} from '../../src/tuning/samplers/gp';
 import { Rng } from '../../src/tuning/rng';
 import type { FrozenTrial, Params, Space } from '../../src/tuning/types';
 
@@ -11,17 +17,23 @@ const SPACE: Space = {
   y: { type: 'float', low: 1e-3, high: 1, log: true },
   n: { type: 'int', low: 1, high: 8 },
 };
-const f = (p: Params) => ((p.x as number) - 1) ** 2 + Math.log10(p.y as number) ** 2 + 0.1 * (p.n as number);
+const f = (p: Params) =>
+  ((p.x as number) - 1) ** 2 + Math.log10(p.y as number) ** 2 + 0.1 * (p.n as number);
 
 function history(n: number, seed = 1): FrozenTrial[] {
   const rng = new Rng(seed);
   return Array.from({ length: n }, (_, i) => {
-    const params = { x: -5 + 10 * rng.next(), y: Math.exp(Math.log(1e-3) * rng.next()), n: 1 + rng.int(8) };
+    const params = {
+      x: -5 + 10 * rng.next(),
+      y: Math.exp(Math.log(1e-3) * rng.next()),
+      n: 1 + rng.int(8),
+    };
     return { number: i, state: 'complete', params, value: f(params), intermediate: [] };
   });
 }
 
-const ask = (s: GpSampler, trials: FrozenTrial[]) => s.sample({ space: SPACE, trials, direction: 'minimize', seed: 7, trialNumber: trials.length });
+const ask = (s: GpSampler, trials: FrozenTrial[]) =>
+  s.sample({ space: SPACE, trials, direction: 'minimize', seed: 7, trialNumber: trials.length });
 
 describe('trainingSet', () => {
   it('keeps every trial up to MAX_TRAIN, then the recent, the best and an even spread, in trial order', () => {
@@ -95,7 +107,8 @@ describe('GpSampler past MAX_TRAIN trials', () => {
 
 describe('GpSampler with constraints past MAX_TRAIN', () => {
   it("conditions each constraint's GP on the objective's training subset, not on the whole history", () => {
-    const withConstraints = (n: number) => history(n).map((t) => ({ ...t, constraints: [t.params.x as number] }));
+    const withConstraints = (n: number) =>
+      history(n).map((t) => ({ ...t, constraints: [t.params.x as number] }));
     const s = new GpSampler();
     clearFitCache();
     ask(s, withConstraints(60));

@@ -1,7 +1,18 @@
 import { describe, it, expect } from 'vitest';
-import { cholesky, cholInverse, cholSolve, solveLower, solveUpperT } from '../../src/tuning/gp/linalg';
+import {
+  cholesky,
+  cholInverse,
+  cholSolve,
+  solveLower,
+  solveUpperT,
+} from '../../src/tuning/gp/linalg';
 import { kernelMatrix } from '../../src/tuning/gp/kernel';
-import { defaultPrior, fitHyperparameters, GpPosterior, makeNegLogPosterior } from '../../src/tuning/gp/model';
+import {
+  defaultPrior,
+  fitHyperparameters,
+  GpPosterior,
+  makeNegLogPosterior,
+} from '../../src/tuning/gp/model';
 import { erfcx, logEI, logH, normCdf } from '../../src/tuning/gp/acquisition';
 import { GpSampler, randomParams, standardize, yeoJohnson } from '../../src/tuning/samplers/gp';
 import { Rng } from '../../src/tuning/rng';
@@ -28,8 +39,13 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const branin = (p: Params) => braninAt(p.x as number, p.y as number);
-const braninSpace: Space = { x: { type: 'float', low: -5, high: 10 }, y: { type: 'float', low: 0, high: 15 } };
-const sphereSpace: Space = Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 5 }]));
+const braninSpace: Space = {
+  x: { type: 'float', low: -5, high: 10 },
+  y: { type: 'float', low: 0, high: 15 },
+};
+const sphereSpace: Space = Object.fromEntries(
+  [0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 5 }]),
+);
 const sphere = (p: Params) => [0, 1, 2, 3].reduce((s, i) => s + (p[`x${i}`] as number) ** 2, 0);
 
 // ---------- linear algebra ----------
@@ -74,7 +90,9 @@ describe('gp linear algebra', () => {
       const inv = cholInverse(ch.L, n);
       const e = new Float64Array(n);
       e[n - 1] = 1;
-      expect(maxAbsDiff(cholSolve(ch.L, n, e), inv.subarray((n - 1) * n, n * n))).toBeLessThan(1e-8);
+      expect(maxAbsDiff(cholSolve(ch.L, n, e), inv.subarray((n - 1) * n, n * n))).toBeLessThan(
+        1e-8,
+      );
     }
   });
 
@@ -119,7 +137,10 @@ describe('gp model', () => {
       X[i * d + 2] = rng.int(3); // categorical (Hamming) dimension
       y[i] = Math.sin(5 * X[i * d]) + X[i * d + 1] + 0.3 * X[i * d + 2];
     }
-    const f = makeNegLogPosterior({ X, n, d, isCat: Uint8Array.from([0, 0, 1]), y }, defaultPrior(d));
+    const f = makeNegLogPosterior(
+      { X, n, d, isCat: Uint8Array.from([0, 0, 1]), y },
+      defaultPrior(d),
+    );
     const theta = Float64Array.from([-1, -0.5, 0.2, 0.3, -4]);
     const g = new Float64Array(d + 2);
     const scratch = new Float64Array(d + 2);
@@ -140,7 +161,10 @@ describe('gp model', () => {
     const d = 2;
     const rng = new Rng(7);
     const X = new Float64Array(n * d).map(() => rng.next());
-    const y = Float64Array.from({ length: n }, (_, i) => Math.sin(4 * X[i * d]) + Math.cos(3 * X[i * d + 1]));
+    const y = Float64Array.from(
+      { length: n },
+      (_, i) => Math.sin(4 * X[i * d]) + Math.cos(3 * X[i * d + 1]),
+    );
     const post = new GpPosterior(X, n, d, new Uint8Array(d), y, {
       lengthscales: Float64Array.from([0.3, 0.3]),
       signal: 1,
@@ -241,7 +265,8 @@ describe('log expected improvement', () => {
       expect(v).toBeGreaterThan(prev);
       prev = v;
     }
-    for (const z0 of [-1, -25]) expect(Math.abs(logH(z0 - 1e-9) - logH(z0 + 1e-9))).toBeLessThan(1e-6);
+    for (const z0 of [-1, -25])
+      expect(Math.abs(logH(z0 - 1e-9) - logH(z0 + 1e-9))).toBeLessThan(1e-6);
   });
 });
 
@@ -250,11 +275,28 @@ describe('log expected improvement', () => {
 describe('GpSampler', () => {
   it('samples uniformly at random during startup, then with the GP', () => {
     const s = new GpSampler({ n_startup_trials: 5 });
-    const { trials } = optimise((tr, i) => s.sample({ space: braninSpace, trials: tr, direction: 'minimize', seed: 1, trialNumber: i }), branin, 5);
+    const { trials } = optimise(
+      (tr, i) =>
+        s.sample({
+          space: braninSpace,
+          trials: tr,
+          direction: 'minimize',
+          seed: 1,
+          trialNumber: i,
+        }),
+      branin,
+      5,
+    );
     expect(s.lastInfo.mode).toBe('startup');
     // Startup draws are exactly the documented random stream.
     expect(trials[3].params).toEqual(randomParams(braninSpace, new Rng(1).fork(3)));
-    const p = s.sample({ space: braninSpace, trials, direction: 'minimize', seed: 1, trialNumber: 5 });
+    const p = s.sample({
+      space: braninSpace,
+      trials,
+      direction: 'minimize',
+      seed: 1,
+      trialNumber: 5,
+    });
     expect(s.lastInfo.mode).toBe('gp');
     expectValidParams(braninSpace, p);
   });
@@ -265,7 +307,8 @@ describe('GpSampler', () => {
       opt: { type: 'categorical', choices: ['a', 'b', 'c'] },
       n: { type: 'int', low: 1, high: 64, log: true },
     };
-    const f = (p: Params) => branin(p) + (p.opt === 'b' ? 0 : 5) + Math.abs(Math.log2(p.n as number) - 3);
+    const f = (p: Params) =>
+      branin(p) + (p.opt === 'b' ? 0 : 5) + Math.abs(Math.log2(p.n as number) - 3);
     const { trials } = optimise((tr, i) => randomParams(space, new Rng(9).fork(i)), f, 15);
     const ctx = { space, trials, direction: 'minimize' as Direction, seed: 42, trialNumber: 15 };
     const a = new GpSampler().sample(ctx);
@@ -286,10 +329,18 @@ describe('GpSampler', () => {
     ] as const) {
       const gp = seeds.map((seed) => {
         const s = new GpSampler();
-        return optimise((tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }), f, 30).best;
+        return optimise(
+          (tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }),
+          f,
+          30,
+        ).best;
       });
-      const rnd = seeds.map((seed) => optimise((_tr, i) => randomParams(space, new Rng(seed).fork(i)), f, 30).best);
-      console.log(`${name}: median best GP ${median(gp).toPrecision(4)} vs random ${median(rnd).toPrecision(4)}`);
+      const rnd = seeds.map(
+        (seed) => optimise((_tr, i) => randomParams(space, new Rng(seed).fork(i)), f, 30).best,
+      );
+      console.log(
+        `${name}: median best GP ${median(gp).toPrecision(4)} vs random ${median(rnd).toPrecision(4)}`,
+      );
       expect(median(gp)).toBeLessThan(median(rnd));
     }
     // And by a wide margin on these smooth functions (Branin's minimum is 0.397887).
@@ -301,7 +352,13 @@ describe('GpSampler', () => {
     const trials: FrozenTrial[] = [];
     let best = -Infinity;
     for (let i = 0; i < 30; i++) {
-      const p = s.sample({ space: sphereSpace, trials, direction: 'maximize', seed: 5, trialNumber: i });
+      const p = s.sample({
+        space: sphereSpace,
+        trials,
+        direction: 'maximize',
+        seed: 5,
+        trialNumber: i,
+      });
       const v = neg(p);
       best = Math.max(best, v);
       trials.push(frozenTrial(i, p, v));
@@ -319,16 +376,22 @@ describe('GpSampler', () => {
       width: { type: 'int', low: 16, high: 512, log: true, step: 16 },
     };
     const f = (p: Params) =>
-      (p.opt === 'sgd' ? 1 + 5 * ((p.momentum as number) - 0.9) ** 2 : 5 * ((p.beta1 as number) - 0.8) ** 2) +
+      (p.opt === 'sgd'
+        ? 1 + 5 * ((p.momentum as number) - 0.9) ** 2
+        : 5 * ((p.beta1 as number) - 0.8) ** 2) +
       (Math.log10(p.lr as number) + 3) ** 2 +
       0.1 * ((p.layers as number) - 3) ** 2 +
       ((p.width as number) - 128) ** 2 / 1e4;
     const s = new GpSampler({ n_startup_trials: 6 });
-    const { best, trials } = optimise((tr, i) => {
-      const p = s.sample({ space, trials: tr, direction: 'minimize', seed: 2, trialNumber: i });
-      expectValidParams(space, p);
-      return p;
-    }, f, 25);
+    const { best, trials } = optimise(
+      (tr, i) => {
+        const p = s.sample({ space, trials: tr, direction: 'minimize', seed: 2, trialNumber: i });
+        expectValidParams(space, p);
+        return p;
+      },
+      f,
+      25,
+    );
     expect(s.lastInfo.mode).toBe('gp');
     const rnd = optimise((_tr, i) => randomParams(space, new Rng(2).fork(i)), f, 25).best;
     expect(best).toBeLessThan(rnd);
@@ -353,15 +416,30 @@ describe('GpSampler', () => {
       const wd = 0.02 * (Math.log10(p.weight_decay as number) + 4) ** 2;
       if (p.optimizer === 'sgd') {
         const m = p.momentum as number;
-        return 0.25 + 0.1 * (u - Math.log10(0.1 * (1 - m))) ** 2 + 0.5 * (m - 0.9) ** 2 + wall(-0.5) + wd;
+        return (
+          0.25 + 0.1 * (u - Math.log10(0.1 * (1 - m))) ** 2 + 0.5 * (m - 0.9) ** 2 + wall(-0.5) + wd
+        );
       }
-      if (p.optimizer === 'adam') return 0.2 + 0.1 * (u + 3.5) ** 2 + 0.04 * (Math.log10(1 - (p.beta2 as number)) + 2.5) ** 2 + wall(-2) + wd;
+      if (p.optimizer === 'adam')
+        return (
+          0.2 +
+          0.1 * (u + 3.5) ** 2 +
+          0.04 * (Math.log10(1 - (p.beta2 as number)) + 2.5) ** 2 +
+          wall(-2) +
+          wd
+        );
       return 0.23 + 0.12 * (u + 3) ** 2 + wall(-2) + wd;
     };
     const seeds = [0, 1, 2, 3, 4, 5];
     const found = seeds.filter((seed) => {
       const s = new GpSampler();
-      return optimise((tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }), f, 50).best < 0.23;
+      return (
+        optimise(
+          (tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }),
+          f,
+          50,
+        ).best < 0.23
+      );
     });
     expect(found.length).toBeGreaterThanOrEqual(3);
   }, 120_000);
@@ -396,7 +474,8 @@ describe('GpSampler', () => {
       return a.reduce((s, v) => s + ((v - m) / sd) ** 3, 0) / a.length;
     };
     expect(Math.abs(skew(y))).toBeLessThan(0.5 * Math.abs(skew(before)));
-    for (let i = 0; i < y.length; i++) for (let j = 0; j < y.length; j++) if (before[i] < before[j]) expect(y[i]).toBeLessThan(y[j]);
+    for (let i = 0; i < y.length; i++)
+      for (let j = 0; j < y.length; j++) if (before[i] < before[j]) expect(y[i]).toBeLessThan(y[j]);
     // Degenerate inputs are left alone (identity, lambda 1).
     const c = Float64Array.from([0, 0, 0, 0]);
     expect(yeoJohnson(c)).toBe(1);
@@ -405,7 +484,9 @@ describe('GpSampler', () => {
   });
 
   it('output warping helps on a function with a long tail (Rosenbrock-4D, median over 5 seeds)', () => {
-    const space: Space = Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 10 }]));
+    const space: Space = Object.fromEntries(
+      [0, 1, 2, 3].map((i) => [`x${i}`, { type: 'float', low: -5, high: 10 }]),
+    );
     const rosen = (p: Params) => {
       const x = [0, 1, 2, 3].map((i) => p[`x${i}`] as number);
       let s = 0;
@@ -415,26 +496,55 @@ describe('GpSampler', () => {
     const run = (warp: boolean) =>
       [0, 1, 2, 3, 4].map((seed) => {
         const s = new GpSampler({ warp_output: warp, n_candidates: 256 });
-        return optimise((tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }), rosen, 35).best;
+        return optimise(
+          (tr, i) => s.sample({ space, trials: tr, direction: 'minimize', seed, trialNumber: i }),
+          rosen,
+          35,
+        ).best;
       });
     const warped = median(run(true));
     const plain = median(run(false));
-    console.log(`rosenbrock-4d: median best warped ${warped.toPrecision(4)} vs plain ${plain.toPrecision(4)}`);
+    console.log(
+      `rosenbrock-4d: median best warped ${warped.toPrecision(4)} vs plain ${plain.toPrecision(4)}`,
+    );
     expect(warped).toBeLessThan(0.5 * plain);
   });
 
   it('never throws on pathological histories', () => {
     const one: Space = { x: { type: 'float', low: 0, high: 1 } };
-    const cases: { name: string; space: Space; trials: FrozenTrial[]; direction?: Direction; gp: boolean }[] = [];
-    const many = (k: number, mk: (i: number) => FrozenTrial) => Array.from({ length: k }, (_, i) => mk(i));
+    const cases: {
+      name: string;
+      space: Space;
+      trials: FrozenTrial[];
+      direction?: Direction;
+      gp: boolean;
+    }[] = [];
+    const many = (k: number, mk: (i: number) => FrozenTrial) =>
+      Array.from({ length: k }, (_, i) => mk(i));
     cases.push({
       name: 'all failed',
       space: braninSpace,
-      trials: many(15, (i) => ({ number: i, state: 'failed', params: { x: 1, y: 2 }, value: null, intermediate: [] })),
+      trials: many(15, (i) => ({
+        number: i,
+        state: 'failed',
+        params: { x: 1, y: 2 },
+        value: null,
+        intermediate: [],
+      })),
       gp: false,
     });
-    cases.push({ name: 'identical values', space: braninSpace, trials: many(15, (i) => frozenTrial(i, randomParams(braninSpace, new Rng(i)), 3)), gp: true });
-    cases.push({ name: 'duplicate points', space: braninSpace, trials: many(15, (i) => frozenTrial(i, { x: 1, y: 2 }, i % 3)), gp: true });
+    cases.push({
+      name: 'identical values',
+      space: braninSpace,
+      trials: many(15, (i) => frozenTrial(i, randomParams(braninSpace, new Rng(i)), 3)),
+      gp: true,
+    });
+    cases.push({
+      name: 'duplicate points',
+      space: braninSpace,
+      trials: many(15, (i) => frozenTrial(i, { x: 1, y: 2 }, i % 3)),
+      gp: true,
+    });
     cases.push({
       name: 'duplicates, identical values',
       space: braninSpace,
@@ -453,10 +563,19 @@ describe('GpSampler', () => {
       trials: many(12, (i) => frozenTrial(i, { c: true, x: i / 12 }, (i / 12 - 0.3) ** 2)),
       gp: true,
     });
-    cases.push({ name: 'one param', space: one, trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, Math.sin(9 * i))), gp: true });
+    cases.push({
+      name: 'one param',
+      space: one,
+      trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, Math.sin(9 * i))),
+      gp: true,
+    });
     cases.push({
       name: 'degenerate ranges',
-      space: { a: { type: 'float', low: 2, high: 2 }, b: { type: 'int', low: 5, high: 5 }, x: { type: 'float', low: 0, high: 1 } },
+      space: {
+        a: { type: 'float', low: 2, high: 2 },
+        b: { type: 'int', low: 5, high: 5 },
+        x: { type: 'float', low: 0, high: 1 },
+      },
       trials: many(12, (i) => frozenTrial(i, { a: 2, b: 5, x: i / 11 }, i % 4)),
       gp: true,
     });
@@ -465,8 +584,16 @@ describe('GpSampler', () => {
       space: braninSpace,
       trials: many(20, (i) => {
         const params = randomParams(braninSpace, new Rng(100 + i));
-        if (i % 5 === 1) return { number: i, state: 'pruned', params, value: null, intermediate: [{ step: 1, value: 3 }] };
-        if (i % 5 === 2) return { number: i, state: 'running', params, value: null, intermediate: [] };
+        if (i % 5 === 1)
+          return {
+            number: i,
+            state: 'pruned',
+            params,
+            value: null,
+            intermediate: [{ step: 1, value: 3 }],
+          };
+        if (i % 5 === 2)
+          return { number: i, state: 'running', params, value: null, intermediate: [] };
         const v = [NaN, Infinity, -Infinity, 1e308, -1e308][i % 5 === 0 ? (i / 5) % 5 : 4];
         return frozenTrial(i, params, i % 5 === 3 ? null : i % 5 === 4 ? branin(params) : v);
       }),
@@ -476,7 +603,9 @@ describe('GpSampler', () => {
       name: 'maximize with infinities',
       space: one,
       direction: 'maximize',
-      trials: many(12, (i) => frozenTrial(i, { x: i / 11 }, i === 3 ? Infinity : i === 4 ? -Infinity : i)),
+      trials: many(12, (i) =>
+        frozenTrial(i, { x: i / 11 }, i === 3 ? Infinity : i === 4 ? -Infinity : i),
+      ),
       gp: true,
     });
     cases.push({
@@ -487,44 +616,103 @@ describe('GpSampler', () => {
     });
     cases.push({
       name: 'params outside the space, unknown choices, missing params',
-      space: { x: { type: 'float', low: 0, high: 1 }, c: { type: 'categorical', choices: ['a', 'b'] } },
+      space: {
+        x: { type: 'float', low: 0, high: 1 },
+        c: { type: 'categorical', choices: ['a', 'b'] },
+      },
       trials: many(12, (i) =>
-        frozenTrial(i, i % 3 === 0 ? { x: 5, c: 'zzz', extra: 1 } : i % 3 === 1 ? { c: 'a' } : { x: 'oops', c: 'b' }, i),
+        frozenTrial(
+          i,
+          i % 3 === 0
+            ? { x: 5, c: 'zzz', extra: 1 }
+            : i % 3 === 1
+              ? { c: 'a' }
+              : { x: 'oops', c: 'b' },
+          i,
+        ),
       ),
       gp: true,
     });
     cases.push({
       name: 'only pending trials',
       space: braninSpace,
-      trials: many(4, (i) => ({ number: i, state: 'running', params: { x: i, y: i }, value: null, intermediate: [] })),
+      trials: many(4, (i) => ({
+        number: i,
+        state: 'running',
+        params: { x: i, y: i },
+        value: null,
+        intermediate: [],
+      })),
       gp: false,
     });
-    cases.push({ name: 'empty space', space: {}, trials: many(12, (i) => frozenTrial(i, {}, i)), gp: false });
+    cases.push({
+      name: 'empty space',
+      space: {},
+      trials: many(12, (i) => frozenTrial(i, {}, i)),
+      gp: false,
+    });
     for (const c of cases) {
       const s = new GpSampler();
       let p: Params = {};
       expect(() => {
-        p = s.sample({ space: c.space, trials: c.trials, direction: c.direction ?? 'minimize', seed: 0, trialNumber: c.trials.length });
+        p = s.sample({
+          space: c.space,
+          trials: c.trials,
+          direction: c.direction ?? 'minimize',
+          seed: 0,
+          trialNumber: c.trials.length,
+        });
       }, c.name).not.toThrow();
       expect(s.lastInfo.mode, c.name).toBe(c.gp ? 'gp' : 'startup');
       expectValidParams(c.space, p);
     }
     // A single complete trial with n_startup_trials = 0.
     const s0 = new GpSampler({ n_startup_trials: 0 });
-    expectValidParams(one, s0.sample({ space: one, trials: [], direction: 'minimize', seed: 0, trialNumber: 0 }));
-    expectValidParams(one, s0.sample({ space: one, trials: [frozenTrial(0, { x: 0.5 }, 1)], direction: 'minimize', seed: 0, trialNumber: 1 }));
+    expectValidParams(
+      one,
+      s0.sample({ space: one, trials: [], direction: 'minimize', seed: 0, trialNumber: 0 }),
+    );
+    expectValidParams(
+      one,
+      s0.sample({
+        space: one,
+        trials: [frozenTrial(0, { x: 0.5 }, 1)],
+        direction: 'minimize',
+        seed: 0,
+        trialNumber: 1,
+      }),
+    );
     expect(s0.lastInfo.mode).toBe('gp');
   });
 
   it('steers away from running trials (kriging believer)', () => {
     const s = new GpSampler();
-    const { trials } = optimise((tr, i) => randomParams(braninSpace, new Rng(4).fork(i)), branin, 15);
-    const ctx = { space: braninSpace, trials, direction: 'minimize' as Direction, seed: 4, trialNumber: 15 };
+    const { trials } = optimise(
+      (tr, i) => randomParams(braninSpace, new Rng(4).fork(i)),
+      branin,
+      15,
+    );
+    const ctx = {
+      space: braninSpace,
+      trials,
+      direction: 'minimize' as Direction,
+      seed: 4,
+      trialNumber: 15,
+    };
     const first = s.sample(ctx);
-    const running: FrozenTrial = { number: 15, state: 'running', params: first, value: null, intermediate: [] };
+    const running: FrozenTrial = {
+      number: 15,
+      state: 'running',
+      params: first,
+      value: null,
+      intermediate: [],
+    };
     const second = s.sample({ ...ctx, trials: [...trials, running], trialNumber: 16 });
     expect(s.lastInfo.nPending).toBe(1);
-    const dist = Math.hypot(((first.x as number) - (second.x as number)) / 15, ((first.y as number) - (second.y as number)) / 15);
+    const dist = Math.hypot(
+      ((first.x as number) - (second.x as number)) / 15,
+      ((first.y as number) - (second.y as number)) / 15,
+    );
     expect(dist).toBeGreaterThan(1e-3);
   });
 
@@ -535,7 +723,8 @@ describe('GpSampler', () => {
       batch: { type: 'int', low: 16, high: 512, log: true },
       opt: { type: 'categorical', choices: ['sgd', 'adam', 'adamw'] },
     };
-    const f = (p: Params) => sphere(p) + (Math.log10(p.lr as number) + 3) ** 2 + (p.opt === 'adam' ? 0 : 1);
+    const f = (p: Params) =>
+      sphere(p) + (Math.log10(p.lr as number) + 3) ** 2 + (p.opt === 'adam' ? 0 : 1);
     const { trials } = optimise((_tr, i) => randomParams(space, new Rng(8).fork(i)), f, 200);
     const s = new GpSampler();
     const times: number[] = [];
@@ -560,7 +749,10 @@ describe('GpSampler', () => {
 describe('GpSampler with constraints', () => {
   // Minimise the distance to (0.8, 0.8) subject to x + y <= 1: the unconstrained
   // optimum is infeasible, the constrained one is (0.5, 0.5) with value 0.18.
-  const space: Space = { x: { type: 'float', low: 0, high: 1 }, y: { type: 'float', low: 0, high: 1 } };
+  const space: Space = {
+    x: { type: 'float', low: 0, high: 1 },
+    y: { type: 'float', low: 0, high: 1 },
+  };
   const f = (p: Params) => ((p.x as number) - 0.8) ** 2 + ((p.y as number) - 0.8) ** 2;
   const c = (p: Params) => (p.x as number) + (p.y as number) - 1;
   function run(seed: number, tellConstraints: boolean): FrozenTrial[] {
@@ -568,12 +760,17 @@ describe('GpSampler with constraints', () => {
     const trials: FrozenTrial[] = [];
     for (let i = 0; i < 30; i++) {
       const params = sampler.sample({ space, trials, direction: 'minimize', seed, trialNumber: i });
-      trials.push({ ...frozenTrial(i, params, f(params)), constraints: tellConstraints ? [c(params)] : null });
+      trials.push({
+        ...frozenTrial(i, params, f(params)),
+        constraints: tellConstraints ? [c(params)] : null,
+      });
     }
     return trials;
   }
-  const feasibleShare = (trials: FrozenTrial[]) => trials.slice(15).filter((t) => c(t.params) <= 0).length / 15;
-  const bestFeasible = (trials: FrozenTrial[]) => Math.min(...trials.filter((t) => c(t.params) <= 0).map((t) => t.value as number));
+  const feasibleShare = (trials: FrozenTrial[]) =>
+    trials.slice(15).filter((t) => c(t.params) <= 0).length / 15;
+  const bestFeasible = (trials: FrozenTrial[]) =>
+    Math.min(...trials.filter((t) => c(t.params) <= 0).map((t) => t.value as number));
 
   it('keeps to the feasible region and finds the constrained optimum, where ignoring the constraint does not', () => {
     const seeds = [0, 1, 2];
@@ -593,7 +790,10 @@ describe('GpSampler with constraints', () => {
     const rng = new Rng(5);
     for (let i = 0; i < 12; i++) {
       const params = { x: 0.25 * rng.next(), y: rng.next() };
-      trials.push({ ...frozenTrial(i, params, g(params)), constraints: [0.3 - (params.x as number)] });
+      trials.push({
+        ...frozenTrial(i, params, g(params)),
+        constraints: [0.3 - (params.x as number)],
+      });
     }
     const sampler = new GpSampler();
     const p = sampler.sample({ space, trials, direction: 'minimize', seed: 1, trialNumber: 12 });

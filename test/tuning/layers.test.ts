@@ -13,7 +13,17 @@ import { describe, expect, it } from 'vitest';
  * layer before it, never after. `app.ts` and `index.ts` (the Worker's entry
  * points) sit on top. tuning/ and probe/ are pure: no storage, no HTTP.
  */
-const LAYERS = ['lib', 'contract', 'tuning', 'probe', 'db', 'coordinator', 'services', 'api', 'app'] as const;
+const LAYERS = [
+  'lib',
+  'contract',
+  'tuning',
+  'probe',
+  'db',
+  'coordinator',
+  'services',
+  'api',
+  'app',
+] as const;
 
 /** cli/ runs in Node beside the Worker, not in it: it may import lib/ and contract/ only. */
 const CLI_MAY_IMPORT = ['lib', 'contract', 'cli'];
@@ -34,7 +44,8 @@ function layerOf(file: string): string {
   return rel.length === 1 ? 'app' : rel[0];
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function resolve(from: string, spec: string): string {
   const base = path.resolve(path.dirname(from), spec);
@@ -51,7 +62,9 @@ function resolve(from: string, spec: string): string {
 function graph(): Map<string, string[]> {
   const g = new Map<string, string[]>();
   for (const file of files(SRC)) {
-    const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const text = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     const deps: string[] = [];
     for (const m of text.matchAll(IMPORT)) {
       const spec = m[1] ?? m[2];
@@ -79,7 +92,10 @@ describe('the dependency rule of src/', () => {
       const from = layerOf(file);
       for (const dep of deps) {
         const to = layerOf(dep);
-        const ok = from === 'cli' ? CLI_MAY_IMPORT.includes(to) : to !== 'cli' && LAYERS.indexOf(to as never) <= LAYERS.indexOf(from as never);
+        const ok =
+          from === 'cli'
+            ? CLI_MAY_IMPORT.includes(to)
+            : to !== 'cli' && LAYERS.indexOf(to as never) <= LAYERS.indexOf(from as never);
         if (!ok) upward.push(`${rel(file)} -> ${rel(dep)} (${from} imports ${to})`);
       }
     }
@@ -94,7 +110,8 @@ describe('the dependency rule of src/', () => {
       state.set(file, 'open');
       stack.push(file);
       for (const dep of g.get(file) ?? []) {
-        if (state.get(dep) === 'open') cycles.push([...stack.slice(stack.indexOf(dep)), dep].map(rel).join(' -> '));
+        if (state.get(dep) === 'open')
+          cycles.push([...stack.slice(stack.indexOf(dep)), dep].map(rel).join(' -> '));
         else if (!state.has(dep)) visit(dep);
       }
       stack.pop();

@@ -15,10 +15,31 @@ import {
   retryAfterSeconds,
   type LeaseTrial,
 } from '../../src/coordinator/leases';
-import type { EdgeExecutor, ExecutorConfig, RunnerExecutor, StudyConfig } from '../../src/contract/study';
+import type {
+  EdgeExecutor,
+  ExecutorConfig,
+  RunnerExecutor,
+  StudyConfig,
+} from '../../src/contract/study';
 
-const runner = (o: Partial<RunnerExecutor> = {}): RunnerExecutor => ({ kind: 'runner', max_parallel: null, max_attempts: 3, lease_seconds: 60, dispatch_url: null, ...o });
-const edge = (o: Partial<EdgeExecutor> = {}): EdgeExecutor => ({ kind: 'edge', probe: {} as EdgeExecutor['probe'], epochs: 1, validation_split: 0.2, parallelism: 2, max_attempts: 2, lease_seconds: 30, ...o });
+const runner = (o: Partial<RunnerExecutor> = {}): RunnerExecutor => ({
+  kind: 'runner',
+  max_parallel: null,
+  max_attempts: 3,
+  lease_seconds: 60,
+  dispatch_url: null,
+  ...o,
+});
+const edge = (o: Partial<EdgeExecutor> = {}): EdgeExecutor => ({
+  kind: 'edge',
+  probe: {} as EdgeExecutor['probe'],
+  epochs: 1,
+  validation_split: 0.2,
+  parallelism: 2,
+  max_attempts: 2,
+  lease_seconds: 30,
+  ...o,
+});
 
 function study(executor: ExecutorConfig, max_trials: number | null = 10): StudyConfig {
   return {
@@ -37,7 +58,15 @@ function study(executor: ExecutorConfig, max_trials: number | null = 10): StudyC
 }
 
 function trial(o: Partial<LeaseTrial> & { number: number }): LeaseTrial {
-  return { state: 'running', error: null, attempts: 1, lease_token: 'tok', lease_expires_at: 1_000, runner: null, ...o };
+  return {
+    state: 'running',
+    error: null,
+    attempts: 1,
+    lease_token: 'tok',
+    lease_expires_at: 1_000,
+    runner: null,
+    ...o,
+  };
 }
 
 /** The CoordinatorError `fn` throws, as `[kind] detail`; null when it returns. */
@@ -55,7 +84,11 @@ describe('leasedExecutor', () => {
   it.each([
     ['runner', runner(), null],
     ['edge', edge(), null],
-    ['client', { kind: 'client' } as const, '[conflict] study st_1 is a client study (ask and tell): its trials have no leases'],
+    [
+      'client',
+      { kind: 'client' } as const,
+      '[conflict] study st_1 is a client study (ask and tell): its trials have no leases',
+    ],
   ])('%s', (_name, executor, error) => {
     const config = study(executor);
     if (error === null) expect(leasedExecutor(config)).toBe(executor);
@@ -66,8 +99,18 @@ describe('leasedExecutor', () => {
 describe('authorizeLease', () => {
   it.each([
     ['client, no token', { kind: 'client' } as const, {}, false],
-    ['client, runner key', { kind: 'client' } as const, { runner_only: true }, '[not_found] no such study'],
-    ['client, a token', { kind: 'client' } as const, { lease_token: 't' }, "[invalid] lease_token: this study's trials are not leased (executor 'client'): leave it out"],
+    [
+      'client, runner key',
+      { kind: 'client' } as const,
+      { runner_only: true },
+      '[not_found] no such study',
+    ],
+    [
+      'client, a token',
+      { kind: 'client' } as const,
+      { lease_token: 't' },
+      "[invalid] lease_token: this study's trials are not leased (executor 'client'): leave it out",
+    ],
     ['runner, a token', runner(), { lease_token: 't' }, true],
     ['edge, a token', edge(), { lease_token: 't', runner_only: true }, true],
     [
@@ -86,10 +129,28 @@ describe('authorizeLease', () => {
 describe('checkLease', () => {
   it.each<[string, Partial<LeaseTrial>, string, boolean, string | null]>([
     ['the live lease', {}, 'tok', false, null],
-    ['its own expired lease, waiting', { state: 'waiting' }, 'tok', false, '[conflict] your lease on trial 4 expired: the trial waits to be leased again (a late tell is still taken until then)'],
+    [
+      'its own expired lease, waiting',
+      { state: 'waiting' },
+      'tok',
+      false,
+      '[conflict] your lease on trial 4 expired: the trial waits to be leased again (a late tell is still taken until then)',
+    ],
     ['its own expired lease, waiting, late tell', { state: 'waiting' }, 'tok', true, null],
-    ['its own lease, trial failed', { state: 'failed', error: 'boom' }, 'tok', true, '[conflict] trial 4 is failed (boom)'],
-    ['its own lease, trial complete', { state: 'complete' }, 'tok', false, '[conflict] trial 4 is complete'],
+    [
+      'its own lease, trial failed',
+      { state: 'failed', error: 'boom' },
+      'tok',
+      true,
+      '[conflict] trial 4 is failed (boom)',
+    ],
+    [
+      'its own lease, trial complete',
+      { state: 'complete' },
+      'tok',
+      false,
+      '[conflict] trial 4 is complete',
+    ],
     [
       'a stale token, leased again',
       { attempts: 2, runner: 'gpu-1' },
@@ -97,9 +158,27 @@ describe('checkLease', () => {
       true,
       "[conflict] stale lease token: trial 4 was leased again (attempt 2 by 'gpu-1') after your lease ended; stop working on it",
     ],
-    ['a stale token, leased again, no runner name', { attempts: 3 }, 'old', false, '[conflict] stale lease token: trial 4 was leased again (attempt 3) after your lease ended; stop working on it'],
-    ['a stale token, waiting', { state: 'waiting', lease_token: null }, 'old', true, '[conflict] stale lease token: trial 4 is waiting for a new lease'],
-    ['a stale token, pruned', { state: 'pruned' }, 'old', false, '[conflict] stale lease token: trial 4 is already pruned'],
+    [
+      'a stale token, leased again, no runner name',
+      { attempts: 3 },
+      'old',
+      false,
+      '[conflict] stale lease token: trial 4 was leased again (attempt 3) after your lease ended; stop working on it',
+    ],
+    [
+      'a stale token, waiting',
+      { state: 'waiting', lease_token: null },
+      'old',
+      true,
+      '[conflict] stale lease token: trial 4 is waiting for a new lease',
+    ],
+    [
+      'a stale token, pruned',
+      { state: 'pruned' },
+      'old',
+      false,
+      '[conflict] stale lease token: trial 4 is already pruned',
+    ],
   ])('%s', (_name, row, token, allowLate, expected) => {
     expect(thrown(() => checkLease(trial({ number: 4, ...row }), token, allowLate))).toBe(expected);
   });
@@ -108,11 +187,21 @@ describe('checkLease', () => {
 describe('expiryDecisions', () => {
   const now = 10_000;
   it('decides nothing for a client study', () => {
-    expect(expiryDecisions(study({ kind: 'client' }), [trial({ number: 0, lease_expires_at: 0 })], now)).toEqual([]);
+    expect(
+      expiryDecisions(study({ kind: 'client' }), [trial({ number: 0, lease_expires_at: 0 })], now),
+    ).toEqual([]);
   });
 
   it.each<[string, ExecutorConfig, LeaseTrial[], ReturnType<typeof expiryDecisions>]>([
-    ['nothing expired', runner(), [trial({ number: 0, lease_expires_at: now + 1 }), trial({ number: 1, lease_expires_at: null })], []],
+    [
+      'nothing expired',
+      runner(),
+      [
+        trial({ number: 0, lease_expires_at: now + 1 }),
+        trial({ number: 1, lease_expires_at: null }),
+      ],
+      [],
+    ],
     [
       'an expiry at now is expired; attempts left: waiting',
       runner(),
@@ -123,7 +212,13 @@ describe('expiryDecisions', () => {
       'the last attempt fails, naming the runner',
       runner({ max_attempts: 2 }),
       [trial({ number: 3, attempts: 2, runner: 'gpu-1' })],
-      [{ number: 3, state: 'failed', error: "lease expired on attempt 2 of 2 (runner 'gpu-1'): no heartbeat or result in time" }],
+      [
+        {
+          number: 3,
+          state: 'failed',
+          error: "lease expired on attempt 2 of 2 (runner 'gpu-1'): no heartbeat or result in time",
+        },
+      ],
     ],
     [
       'only running trials, in trial order',
@@ -135,7 +230,11 @@ describe('expiryDecisions', () => {
         trial({ number: 0, attempts: 2, runner: 'edge' }),
       ],
       [
-        { number: 0, state: 'failed', error: "lease expired on attempt 2 of 2 (runner 'edge'): no heartbeat or result in time" },
+        {
+          number: 0,
+          state: 'failed',
+          error: "lease expired on attempt 2 of 2 (runner 'edge'): no heartbeat or result in time",
+        },
         { number: 5, state: 'waiting', error: "attempt 1: lease expired (runner 'edge')" },
       ],
     ],
@@ -157,8 +256,18 @@ describe('lease slots, expiry and view', () => {
 
   it('leaseExpiry and leaseView: lease_seconds from now, a heartbeat every third of it (at least 1 s)', () => {
     expect(leaseExpiry(runner({ lease_seconds: 60 }), 5_000)).toBe(65_000);
-    const row = trial({ number: 0, lease_token: 'lease_x', lease_expires_at: Date.UTC(2024, 0, 1), attempts: 2 });
-    expect(leaseView(runner({ lease_seconds: 60 }), row)).toEqual({ token: 'lease_x', expires_at: '2024-01-01T00:00:00.000Z', attempt: 2, heartbeat_seconds: 20 });
+    const row = trial({
+      number: 0,
+      lease_token: 'lease_x',
+      lease_expires_at: Date.UTC(2024, 0, 1),
+      attempts: 2,
+    });
+    expect(leaseView(runner({ lease_seconds: 60 }), row)).toEqual({
+      token: 'lease_x',
+      expires_at: '2024-01-01T00:00:00.000Z',
+      attempt: 2,
+      heartbeat_seconds: 20,
+    });
     expect(leaseView(runner({ lease_seconds: 2 }), row).heartbeat_seconds).toBe(1);
   });
 });
@@ -176,13 +285,33 @@ describe('retryAfterSeconds', () => {
 });
 
 describe('availableTrials', () => {
-  it.each<[string, number | null, number | null, { waiting: number; total: number; running: number }, number]>([
+  it.each<
+    [
+      string,
+      number | null,
+      number | null,
+      { waiting: number; total: number; running: number },
+      number,
+    ]
+  >([
     ['no bounds', null, null, { waiting: 0, total: 5, running: 5 }, Infinity],
-    ['max_trials: waiting plus those not yet created', 10, null, { waiting: 2, total: 8, running: 1 }, 4],
+    [
+      'max_trials: waiting plus those not yet created',
+      10,
+      null,
+      { waiting: 2, total: 8, running: 1 },
+      4,
+    ],
     ['max_trials reached, nothing waiting', 10, null, { waiting: 0, total: 10, running: 3 }, 0],
     ['max_parallel bounds it', 10, 3, { waiting: 2, total: 8, running: 1 }, 2],
     ['max_parallel full', null, 3, { waiting: 2, total: 8, running: 3 }, 0],
-    ['more running than max_parallel (lowered): none', null, 1, { waiting: 0, total: 8, running: 3 }, 0],
+    [
+      'more running than max_parallel (lowered): none',
+      null,
+      1,
+      { waiting: 0, total: 8, running: 3 },
+      0,
+    ],
   ])('%s', (_name, maxTrials, maxParallel, counts, expected) => {
     const executor = runner({ max_parallel: maxParallel });
     expect(availableTrials(study(executor, maxTrials), executor, counts)).toBe(expected);

@@ -21,7 +21,13 @@ function round(o: Partial<StudyConfig> = {}): StudyConfig {
   };
 }
 const done = (values: Record<number, number>) =>
-  Object.entries(values).map(([lr, value]) => ({ params: { lr: Number(lr) }, state: 'complete' as const, value, intermediate: [{ step: 0, value }], error: null }));
+  Object.entries(values).map(([lr, value]) => ({
+    params: { lr: Number(lr) },
+    state: 'complete' as const,
+    value,
+    intermediate: [{ step: 0, value }],
+    error: null,
+  }));
 
 describe('lr round extension', () => {
   it.each<[string, StudyConfig, number, boolean]>([
@@ -35,7 +41,11 @@ describe('lr round extension', () => {
   });
 
   it.each<[string, Record<number, number>, number[]]>([
-    ['best at the lowest lr: two below it', { 0.001: 0.2, 0.01: 0.3, 0.1: 0.4 }, [0.000316, 0.0001]],
+    [
+      'best at the lowest lr: two below it',
+      { 0.001: 0.2, 0.01: 0.3, 0.1: 0.4 },
+      [0.000316, 0.0001],
+    ],
     ['best at the highest lr: two above it', { 0.001: 0.4, 0.01: 0.3, 0.1: 0.2 }, [0.316, 1]],
     ['best inside: none', { 0.001: 0.4, 0.01: 0.2, 0.1: 0.3 }, []],
   ])('lrsPastEdge: %s', (_name, values, expected) => {
@@ -43,22 +53,43 @@ describe('lr round extension', () => {
   });
 
   it('lrsPastEdge: none without a categorical lr', () => {
-    expect(lrsPastEdge(round({ space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } }), done({ 0.001: 0.1 }))).toEqual([]);
+    expect(
+      lrsPastEdge(
+        round({ space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } } }),
+        done({ 0.001: 0.1 }),
+      ),
+    ).toEqual([]);
   });
 
   it('extendRound grows the choices and max_trials in place, and marks the round done', () => {
     const config = round();
     expect(extendRound(config, [0.000316, 0.0001])).toEqual([{ lr: 0.000316 }, { lr: 0.0001 }]);
-    expect(config).toMatchObject({ lr_extension: { done: true, lrs: [0.000316, 0.0001] }, max_trials: 5, space: { lr: { type: 'categorical', choices: [0.001, 0.01, 0.1, 0.000316, 0.0001] } } });
+    expect(config).toMatchObject({
+      lr_extension: { done: true, lrs: [0.000316, 0.0001] },
+      max_trials: 5,
+      space: { lr: { type: 'categorical', choices: [0.001, 0.01, 0.1, 0.000316, 0.0001] } },
+    });
     const none = round();
     expect(extendRound(none, [])).toEqual([]);
-    expect(none).toMatchObject({ lr_extension: { done: true, lrs: [] }, max_trials: 3, space: round().space });
+    expect(none).toMatchObject({
+      lr_extension: { done: true, lrs: [] },
+      max_trials: 3,
+      space: round().space,
+    });
   });
 
   it('extendRound on several seeds: each fresh lr on every seed, max_trials grown by as many', () => {
     const base = round();
-    const config = { ...base, space: { ...base.space, seed: { type: 'categorical' as const, choices: [0, 1, 2] } }, max_trials: 9 };
-    expect(extendRound(config, [0.316, 1])).toEqual([0, 1, 2].flatMap((seed) => [{ lr: 0.316, seed }]).concat([0, 1, 2].map((seed) => ({ lr: 1, seed }))));
+    const config = {
+      ...base,
+      space: { ...base.space, seed: { type: 'categorical' as const, choices: [0, 1, 2] } },
+      max_trials: 9,
+    };
+    expect(extendRound(config, [0.316, 1])).toEqual(
+      [0, 1, 2]
+        .flatMap((seed) => [{ lr: 0.316, seed }])
+        .concat([0, 1, 2].map((seed) => ({ lr: 1, seed }))),
+    );
     expect(config.max_trials).toBe(15);
     expect(config.space.seed).toEqual({ type: 'categorical', choices: [0, 1, 2] });
   });

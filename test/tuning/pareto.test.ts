@@ -13,7 +13,12 @@ import {
 import { Rng } from '../../src/tuning/rng';
 import type { Direction, FrozenTrial } from '../../src/tuning/types';
 
-function moTrial(number: number, values: number[] | null, constraints?: number[] | null, state: FrozenTrial['state'] = 'complete'): FrozenTrial {
+function moTrial(
+  number: number,
+  values: number[] | null,
+  constraints?: number[] | null,
+  state: FrozenTrial['state'] = 'complete',
+): FrozenTrial {
   return { number, state, params: {}, value: null, values, constraints, intermediate: [] };
 }
 
@@ -36,7 +41,9 @@ function bruteHv(points: number[][], ref: number[]): number {
 }
 
 function randomPoints(rng: Rng, n: number, d: number, grid = 0): number[][] {
-  return Array.from({ length: n }, () => Array.from({ length: d }, () => (grid ? rng.int(grid) / grid : rng.next())));
+  return Array.from({ length: n }, () =>
+    Array.from({ length: d }, () => (grid ? rng.int(grid) / grid : rng.next())),
+  );
 }
 
 describe('dominance', () => {
@@ -77,18 +84,31 @@ describe('non-dominated sorting', () => {
       const d = 2 + (rep % 2);
       const pts = randomPoints(rng, 25, d, 6);
       const ranks = nonDominatedRanks(pts);
-      const dom = (a: number[], b: number[]) => a.every((v, k) => v <= b[k]) && a.some((v, k) => v < b[k]);
+      const dom = (a: number[], b: number[]) =>
+        a.every((v, k) => v <= b[k]) && a.some((v, k) => v < b[k]);
       for (let i = 0; i < pts.length; i++) {
         // No point of the same or a later rank dominates i; rank > 0 means some point of rank - 1 does.
-        for (let j = 0; j < pts.length; j++) if (ranks[j] >= ranks[i]) expect(dom(pts[j], pts[i])).toBe(false);
-        if (ranks[i] > 0) expect(pts.some((p, j) => ranks[j] === ranks[i] - 1 && dom(p, pts[i]))).toBe(true);
+        for (let j = 0; j < pts.length; j++)
+          if (ranks[j] >= ranks[i]) expect(dom(pts[j], pts[i])).toBe(false);
+        if (ranks[i] > 0)
+          expect(pts.some((p, j) => ranks[j] === ranks[i] - 1 && dom(p, pts[i]))).toBe(true);
       }
     }
   });
 
   it('fronts partition the indices, each in ascending order', () => {
-    const pts = [[3, 1], [1, 3], [2, 2], [3, 3], [4, 4], [2, 2]];
-    const fronts = nonDominatedFronts(pts.length, (i, j) => pts[i].every((v, k) => v <= pts[j][k]) && pts[i].some((v, k) => v < pts[j][k]));
+    const pts = [
+      [3, 1],
+      [1, 3],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [2, 2],
+    ];
+    const fronts = nonDominatedFronts(
+      pts.length,
+      (i, j) => pts[i].every((v, k) => v <= pts[j][k]) && pts[i].some((v, k) => v < pts[j][k]),
+    );
     expect(fronts).toEqual([[0, 1, 2, 5], [3], [4]]);
   });
 });
@@ -96,7 +116,12 @@ describe('non-dominated sorting', () => {
 describe('crowding distance', () => {
   it('is the normalised neighbour gap, infinite at the extremes', () => {
     // Sorted by f1: (0,4) (1,2) (3,1) (4,0); ranges 4 and 4.
-    const cd = crowdingDistance([[1, 2], [4, 0], [0, 4], [3, 1]]);
+    const cd = crowdingDistance([
+      [1, 2],
+      [4, 0],
+      [0, 4],
+      [3, 1],
+    ]);
     expect(cd[2]).toBe(Infinity);
     expect(cd[1]).toBe(Infinity);
     expect(cd[0]).toBeCloseTo((3 - 0) / 4 + (4 - 1) / 4, 12);
@@ -104,7 +129,13 @@ describe('crowding distance', () => {
   });
 
   it('an objective where every point is equal adds nothing', () => {
-    expect(crowdingDistance([[1, 5], [2, 5], [3, 5]])).toEqual([Infinity, 1, Infinity]);
+    expect(
+      crowdingDistance([
+        [1, 5],
+        [2, 5],
+        [3, 5],
+      ]),
+    ).toEqual([Infinity, 1, Infinity]);
   });
 });
 
@@ -126,7 +157,13 @@ describe('paretoFront', () => {
   });
 
   it('with one objective it is the best trials', () => {
-    const trials: FrozenTrial[] = [3, 1, 2, 1].map((v, i) => ({ number: i, state: 'complete', params: {}, value: v, intermediate: [] }));
+    const trials: FrozenTrial[] = [3, 1, 2, 1].map((v, i) => ({
+      number: i,
+      state: 'complete',
+      params: {},
+      value: v,
+      intermediate: [],
+    }));
     expect(paretoFront(trials, ['minimize']).map((t) => t.number)).toEqual([1, 3]);
     expect(paretoFront(trials, ['maximize']).map((t) => t.number)).toEqual([0]);
   });
@@ -134,12 +171,37 @@ describe('paretoFront', () => {
 
 describe('hypervolume', () => {
   it('hand-computed 2-D and 3-D cases', () => {
-    expect(hypervolume([[1, 3], [2, 2], [3, 1]], [4, 4])).toBeCloseTo(3 + 2 + 1, 12);
+    expect(
+      hypervolume(
+        [
+          [1, 3],
+          [2, 2],
+          [3, 1],
+        ],
+        [4, 4],
+      ),
+    ).toBeCloseTo(3 + 2 + 1, 12);
     expect(hypervolume([[0, 0, 0]], [1, 2, 3])).toBeCloseTo(6, 12);
     // Boxes of volume 4 ([0,2]x[0,2]x[1,2]) and 2 ([1,2]x[1,2]x[0,2]) overlapping in a unit cube: 4 + 2 - 1.
-    expect(hypervolume([[0, 0, 1], [1, 1, 0]], [2, 2, 2])).toBeCloseTo(5, 12);
+    expect(
+      hypervolume(
+        [
+          [0, 0, 1],
+          [1, 1, 0],
+        ],
+        [2, 2, 2],
+      ),
+    ).toBeCloseTo(5, 12);
     // Points on or beyond the reference point add nothing.
-    expect(hypervolume([[4, 0], [5, 5]], [4, 4])).toBe(0);
+    expect(
+      hypervolume(
+        [
+          [4, 0],
+          [5, 5],
+        ],
+        [4, 4],
+      ),
+    ).toBe(0);
   });
 
   it('matches inclusion-exclusion on random sets in 2, 3 and 4 objectives', () => {
@@ -153,18 +215,48 @@ describe('hypervolume', () => {
   });
 
   it('contributions are zero for dominated points and exclusive boxes otherwise', () => {
-    const c = hypervolumeContributions([[1, 3], [2, 2], [3, 1], [3, 3]], [4, 4]);
+    const c = hypervolumeContributions(
+      [
+        [1, 3],
+        [2, 2],
+        [3, 1],
+        [3, 3],
+      ],
+      [4, 4],
+    );
     expect(c.map((v) => +v.toFixed(12))).toEqual([1, 1, 1, 0]);
   });
 
   it('the greedy subset takes the largest added volume each time', () => {
     // (2,2) alone has the largest box (4); then the two extremes each add 1.5 * 0.5 + ..., more than (2.1, 2.1) adds (0).
-    const pts = [[0.5, 3.5], [2, 2], [3.5, 0.5], [2.1, 2.1]];
+    const pts = [
+      [0.5, 3.5],
+      [2, 2],
+      [3.5, 0.5],
+      [2.1, 2.1],
+    ];
     const pick = greedyHypervolumeSubset(pts, 3, [4, 4]);
     expect(pick[0]).toBe(1);
     expect(pick.slice(1).sort()).toEqual([0, 2]);
     // And the chosen subset's volume equals the best 3-subset by brute force here.
-    const best = Math.max(...[[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]].map((s) => bruteHv(s.map((i) => pts[i]), [4, 4])));
-    expect(hypervolume(pick.map((i) => pts[i]), [4, 4])).toBeCloseTo(best, 12);
+    const best = Math.max(
+      ...[
+        [0, 1, 2],
+        [0, 1, 3],
+        [0, 2, 3],
+        [1, 2, 3],
+      ].map((s) =>
+        bruteHv(
+          s.map((i) => pts[i]),
+          [4, 4],
+        ),
+      ),
+    );
+    expect(
+      hypervolume(
+        pick.map((i) => pts[i]),
+        [4, 4],
+      ),
+    ).toBeCloseTo(best, 12);
   });
 });

@@ -27,7 +27,13 @@ type Pts = readonly (readonly [number, number])[];
 function trial(number: number, points: Pts, state: TrialState = 'running'): FrozenTrial {
   const intermediate = points.map(([step, value]) => ({ step, value }));
   const last = intermediate.length > 0 ? intermediate[intermediate.length - 1].value : null;
-  return deepFreeze({ number, state, params: {}, value: state === 'complete' ? last : null, intermediate });
+  return deepFreeze({
+    number,
+    state,
+    params: {},
+    value: state === 'complete' ? last : null,
+    intermediate,
+  });
 }
 
 /** Values at steps 1, 2, 3, ... */
@@ -43,7 +49,12 @@ function deepFreeze<T>(x: T): T {
   return x;
 }
 
-function ask(pruner: Pruner, t: FrozenTrial, others: readonly FrozenTrial[], direction: Direction = 'minimize'): boolean {
+function ask(
+  pruner: Pruner,
+  t: FrozenTrial,
+  others: readonly FrozenTrial[],
+  direction: Direction = 'minimize',
+): boolean {
   return pruner.shouldPrune({ trial: t, trials: [...others, t], direction });
 }
 
@@ -55,14 +66,21 @@ function curve(kind: Kind, n: number, seed: number): Pts {
   const rate = 3 + 3 * rng.next();
   const out: [number, number][] = [];
   for (let t = 1; t <= n; t++) {
-    const clean = kind === 'good' ? 0.1 + 0.9 * Math.exp(-t / rate) : 0.8 + 0.3 * Math.exp(-t / rate);
+    const clean =
+      kind === 'good' ? 0.1 + 0.9 * Math.exp(-t / rate) : 0.8 + 0.3 * Math.exp(-t / rate);
     out.push([t, clean + 0.01 * rng.normal()]);
   }
   return out;
 }
 
 /** Runs trials one after another, reporting every step and asking after each report. */
-function simulate(pruner: Pruner, kinds: readonly Kind[], n: number, direction: Direction = 'minimize', first = 0) {
+function simulate(
+  pruner: Pruner,
+  kinds: readonly Kind[],
+  n: number,
+  direction: Direction = 'minimize',
+  first = 0,
+) {
   const done: FrozenTrial[] = [];
   const prunedAt: (number | null)[] = [];
   kinds.forEach((kind, i) => {
@@ -93,14 +111,18 @@ const ALL_PRUNERS: [string, () => Pruner][] = [
 // ---------------------------------------------------------------- median
 
 describe('MedianPruner', () => {
-  const completedMix = [0, 1, 2, 3, 4, 5].map((i) => trial(i, curve(i % 2 === 0 ? 'good' : 'bad', 27, 1000 + i), 'complete'));
+  const completedMix = [0, 1, 2, 3, 4, 5].map((i) =>
+    trial(i, curve(i % 2 === 0 ? 'good' : 'bad', 27, 1000 + i), 'complete'),
+  );
 
   it('prunes bad curves at their first check and keeps good ones (3 good + 3 bad complete)', () => {
     const pruner = new MedianPruner();
     for (let number = 6; number < 26; number++) {
       const kind: Kind = number % 2 === 0 ? 'good' : 'bad';
       const pts = curve(kind, 27, 1000 + number);
-      const decisions = pts.map((_, k) => ask(pruner, trial(number, pts.slice(0, k + 1)), completedMix));
+      const decisions = pts.map((_, k) =>
+        ask(pruner, trial(number, pts.slice(0, k + 1)), completedMix),
+      );
       if (kind === 'bad') expect(decisions[0]).toBe(true);
       else expect(decisions.every((d) => !d)).toBe(true);
     }
@@ -108,7 +130,8 @@ describe('MedianPruner', () => {
 
   it('prunes nothing before n_startup_trials trials are complete, and nothing with none complete', () => {
     const awful = trial(9, steps(5));
-    const complete = (k: number) => [0, 1, 2, 3, 4, 5].slice(0, k).map((i) => trial(i, steps(0.5), 'complete'));
+    const complete = (k: number) =>
+      [0, 1, 2, 3, 4, 5].slice(0, k).map((i) => trial(i, steps(0.5), 'complete'));
     expect(ask(new MedianPruner(), awful, complete(4))).toBe(false);
     expect(ask(new MedianPruner(), awful, complete(5))).toBe(true);
     expect(ask(new MedianPruner({ n_startup_trials: 2 }), awful, complete(2))).toBe(true);
@@ -133,10 +156,37 @@ describe('MedianPruner', () => {
     expect(nanPercentile([1, 2, 3, 4, 10], 25)).toBe(2);
     expect(nanPercentile([1, NaN, 3], 50)).toBe(2);
     expect(nanPercentile([NaN], 50)).toBeNaN();
-    const odd = [1, 2, 3, 4, 10].map((v, i) => trial(i, [[1, 100], [2, v]], 'complete'));
+    const odd = [1, 2, 3, 4, 10].map((v, i) =>
+      trial(
+        i,
+        [
+          [1, 100],
+          [2, v],
+        ],
+        'complete',
+      ),
+    );
     const p = new MedianPruner();
-    expect(ask(p, trial(9, [[1, 50], [2, 3]]), odd)).toBe(false);
-    expect(ask(p, trial(9, [[1, 50], [2, 3.0001]]), odd)).toBe(true);
+    expect(
+      ask(
+        p,
+        trial(9, [
+          [1, 50],
+          [2, 3],
+        ]),
+        odd,
+      ),
+    ).toBe(false);
+    expect(
+      ask(
+        p,
+        trial(9, [
+          [1, 50],
+          [2, 3.0001],
+        ]),
+        odd,
+      ),
+    ).toBe(true);
     const even = [1, 2, 3, 4].map((v, i) => trial(i, [[1, v]], 'complete'));
     const p1 = new MedianPruner({ n_startup_trials: 1 });
     expect(ask(p1, trial(9, [[1, 2.5]]), even)).toBe(false);
@@ -151,7 +201,13 @@ describe('MedianPruner', () => {
   });
 
   it('respects n_warmup_steps', () => {
-    const others = [0, 1, 2, 3, 4].map((i) => trial(i, [0, 1, 2, 3, 4].map((s) => [s, 0.1] as const), 'complete'));
+    const others = [0, 1, 2, 3, 4].map((i) =>
+      trial(
+        i,
+        [0, 1, 2, 3, 4].map((s) => [s, 0.1] as const),
+        'complete',
+      ),
+    );
     const p = new MedianPruner({ n_warmup_steps: 3 });
     const bad = [0, 1, 2, 3, 4].map((s) => [s, 0.9] as const);
     const decisions = bad.map((_, k) => ask(p, trial(9, bad.slice(0, k + 1)), others));
@@ -160,27 +216,74 @@ describe('MedianPruner', () => {
 
   it('checks only at the first report of each interval (n_warmup_steps + k * interval_steps)', () => {
     const all = Array.from({ length: 12 }, (_, s) => s);
-    const others = [0, 1, 2, 3, 4].map((i) => trial(i, all.map((s) => [s, 0.1] as const), 'complete'));
+    const others = [0, 1, 2, 3, 4].map((i) =>
+      trial(
+        i,
+        all.map((s) => [s, 0.1] as const),
+        'complete',
+      ),
+    );
     const p = new MedianPruner({ n_warmup_steps: 2, interval_steps: 3 });
     const bad = all.map((s) => [s, 0.9] as const);
     const checked = all.filter((_, k) => ask(p, trial(9, bad.slice(0, k + 1)), others));
     expect(checked).toEqual([2, 5, 8, 11]);
     // Sparse reports: the first report inside an interval is checked, wherever it falls.
-    expect(ask(p, trial(9, [[0, 0.9], [4, 0.9]]), others)).toBe(true);
-    expect(ask(p, trial(9, [[0, 0.9], [4, 0.9], [6, 0.9]]), others)).toBe(true);
-    expect(ask(p, trial(9, [[0, 0.9], [4, 0.9], [6, 0.9], [7, 0.9]]), others)).toBe(false);
+    expect(
+      ask(
+        p,
+        trial(9, [
+          [0, 0.9],
+          [4, 0.9],
+        ]),
+        others,
+      ),
+    ).toBe(true);
+    expect(
+      ask(
+        p,
+        trial(9, [
+          [0, 0.9],
+          [4, 0.9],
+          [6, 0.9],
+        ]),
+        others,
+      ),
+    ).toBe(true);
+    expect(
+      ask(
+        p,
+        trial(9, [
+          [0, 0.9],
+          [4, 0.9],
+          [6, 0.9],
+          [7, 0.9],
+        ]),
+        others,
+      ),
+    ).toBe(false);
   });
 
   it('needs n_min_trials complete trials that reported the step', () => {
     const others = [
-      trial(0, [[1, 0.1], [5, 0.1]], 'complete'),
+      trial(
+        0,
+        [
+          [1, 0.1],
+          [5, 0.1],
+        ],
+        'complete',
+      ),
       trial(1, [[1, 0.1]], 'complete'),
       trial(2, [[1, 0.1]], 'complete'),
     ];
     const at5 = trial(9, [[5, 0.9]]);
     expect(ask(new MedianPruner({ n_startup_trials: 1 }), at5, others)).toBe(true);
-    expect(ask(new MedianPruner({ n_startup_trials: 1, n_min_trials: 2 }), at5, others)).toBe(false);
-    expect(ask(new MedianPruner({ n_startup_trials: 1 }), trial(9, [[4, 0.9]]), others)).toBe(false); // nobody at step 4
+    expect(ask(new MedianPruner({ n_startup_trials: 1, n_min_trials: 2 }), at5, others)).toBe(
+      false,
+    );
+    expect(ask(new MedianPruner({ n_startup_trials: 1 }), trial(9, [[4, 0.9]]), others)).toBe(
+      false,
+    ); // nobody at step 4
   });
 
   it('flips with maximize, and takes the percentile from the top', () => {
@@ -190,7 +293,14 @@ describe('MedianPruner', () => {
     expect(ask(p, trial(9, steps(0.9)), others, 'maximize')).toBe(false);
     expect(ask(p, trial(9, steps(0.1)), others, 'maximize')).toBe(true);
     // maximize: best so far is the largest value
-    expect(ask(p, trial(9, steps(0.9, 0.1)), others.map((t, i) => trial(i, steps(0.5, 0.5), 'complete')), 'maximize')).toBe(false);
+    expect(
+      ask(
+        p,
+        trial(9, steps(0.9, 0.1)),
+        others.map((t, i) => trial(i, steps(0.5, 0.5), 'complete')),
+        'maximize',
+      ),
+    ).toBe(false);
     const spread = [1, 2, 3, 4, 5].map((v, i) => trial(i, steps(v), 'complete'));
     const p25 = new PercentilePruner({ percentile: 25 });
     expect(ask(p25, trial(9, steps(3.5)), spread, 'maximize')).toBe(true); // below the 75th percentile, 4
@@ -224,18 +334,52 @@ describe('SuccessiveHalvingPruner', () => {
   it('puts rungs at min_resource * rf^(min_early_stopping_rate + k)', () => {
     const p = new SuccessiveHalvingPruner({ min_resource: 1, reduction_factor: 3 });
     expect([0, 1, 2, 3].map((k) => p.rungResource(k))).toEqual([1, 3, 9, 27]);
-    const shifted = { min_resource: 2, reduction_factor: 2, min_early_stopping_rate: 1, bootstrap_count: 0 };
+    const shifted = {
+      min_resource: 2,
+      reduction_factor: 2,
+      min_early_stopping_rate: 1,
+      bootstrap_count: 0,
+    };
     expect([0, 1, 2].map((k) => rungResource(shifted, k))).toEqual([4, 8, 16]);
   });
 
   it('derives rung values from the reports: the first report at or beyond each rung', () => {
-    const o = { min_resource: 1, reduction_factor: 3, min_early_stopping_rate: 0, bootstrap_count: 0 };
-    const t = trial(0, [[1, 0.9], [2, 0.8], [3, 0.7], [5, 0.6], [10, 0.5], [30, 0.4]]);
+    const o = {
+      min_resource: 1,
+      reduction_factor: 3,
+      min_early_stopping_rate: 0,
+      bootstrap_count: 0,
+    };
+    const t = trial(0, [
+      [1, 0.9],
+      [2, 0.8],
+      [3, 0.7],
+      [5, 0.6],
+      [10, 0.5],
+      [30, 0.4],
+    ]);
     expect(rungValues(t, o)).toEqual([0.9, 0.7, 0.5, 0.4]);
     expect(rungValues(t, { ...o, max_resource: 27 })).toEqual([0.9, 0.7, 0.5]);
     expect(rungValues(trial(0, [[10, 0.5]]), o)).toEqual([0.5, 0.5, 0.5]); // one report crosses three rungs
-    expect(rungValues(trial(0, [[1, NaN], [2, 0.3], [3, 0.2]]), o)).toEqual([0.3, 0.2]); // NaN records nothing
-    expect(rungValues(trial(0, [[3, 0.2], [1, 0.9]]), o)).toEqual([0.9, 0.2]); // read in step order
+    expect(
+      rungValues(
+        trial(0, [
+          [1, NaN],
+          [2, 0.3],
+          [3, 0.2],
+        ]),
+        o,
+      ),
+    ).toEqual([0.3, 0.2]); // NaN records nothing
+    expect(
+      rungValues(
+        trial(0, [
+          [3, 0.2],
+          [1, 0.9],
+        ]),
+        o,
+      ),
+    ).toEqual([0.9, 0.2]); // read in step order
   });
 
   const decide = (value: number, others: number[], direction: Direction = 'minimize', rf = 3) =>
@@ -280,7 +424,10 @@ describe('SuccessiveHalvingPruner', () => {
     const p = new SuccessiveHalvingPruner();
     const others = [
       trial(0, steps(0.01)), // only at rung 0 (step 1)
-      trial(1, [[1, 0.01], [2, 0.01]]), // step 2 is not a rung
+      trial(1, [
+        [1, 0.01],
+        [2, 0.01],
+      ]), // step 2 is not a rung
       trial(2, steps(0.2, 0.2, 0.5), 'complete'),
       trial(3, steps(0.2, 0.2, 0.6), 'pruned'),
     ];
@@ -314,8 +461,26 @@ describe('SuccessiveHalvingPruner', () => {
   });
 
   it('does not check rungs at or beyond max_resource', () => {
-    const others = [trial(0, [[1, 0.1], [3, 0.1], [9, 0.1], [27, 0.1], [81, 0.1]], 'complete')];
-    const t = trial(9, [[1, 0.1], [3, 0.1], [9, 0.1], [27, 0.1], [81, 0.9]]);
+    const others = [
+      trial(
+        0,
+        [
+          [1, 0.1],
+          [3, 0.1],
+          [9, 0.1],
+          [27, 0.1],
+          [81, 0.1],
+        ],
+        'complete',
+      ),
+    ];
+    const t = trial(9, [
+      [1, 0.1],
+      [3, 0.1],
+      [9, 0.1],
+      [27, 0.1],
+      [81, 0.9],
+    ]);
     expect(ask(new SuccessiveHalvingPruner(), t, others)).toBe(true);
     expect(ask(new SuccessiveHalvingPruner({ max_resource: 81 }), t, others)).toBe(false);
     expect(ask(new SuccessiveHalvingPruner({ max_resource: 80 }), t, others)).toBe(false);
@@ -331,7 +496,11 @@ describe('SuccessiveHalvingPruner', () => {
 
   it('prunes bad curves early and lets good ones finish (a whole study)', () => {
     const kinds: Kind[] = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 'good' : 'bad'));
-    const { trials, prunedAt } = simulate(new SuccessiveHalvingPruner({ max_resource: 27 }), kinds, 27);
+    const { trials, prunedAt } = simulate(
+      new SuccessiveHalvingPruner({ max_resource: 27 }),
+      kinds,
+      27,
+    );
     kinds.forEach((k, i) => {
       if (k === 'bad') expect(prunedAt[i]).not.toBeNull();
       if (k === 'bad') expect(prunedAt[i]).toBeLessThanOrEqual(3);
@@ -372,12 +541,19 @@ describe('HyperbandPruner', () => {
     expect(bracketCount({ min_resource: 2, max_resource: 16, reduction_factor: 2 })).toBe(4);
     expect(bracketCount({ min_resource: 1, max_resource: 2, reduction_factor: 3 })).toBe(1);
     expect(bracketBudgets({ min_resource: 1, max_resource: 2, reduction_factor: 3 })).toEqual([1]);
-    expect([0, 1, 2, 3, 4].map((b) => p.bracketOptions(b).min_early_stopping_rate)).toEqual([0, 1, 2, 3, 4]);
+    expect([0, 1, 2, 3, 4].map((b) => p.bracketOptions(b).min_early_stopping_rate)).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
   });
 
   it('assigns brackets deterministically, roughly in proportion to their budgets', () => {
     const a = new HyperbandPruner({ max_resource: 81 });
-    const b = makePruner({ name: 'hyperband', min_resource: 1, max_resource: 81, reduction_factor: 3 }) as HyperbandPruner;
+    const b = makePruner({
+      name: 'hyperband',
+      min_resource: 1,
+      max_resource: 81,
+      reduction_factor: 3,
+    }) as HyperbandPruner;
     const counts = [0, 0, 0, 0, 0];
     for (let n = 0; n < 1000; n++) {
       const k = a.bracketOf(n);
@@ -395,9 +571,12 @@ describe('HyperbandPruner', () => {
 
   it('compares a trial only with the trials of its bracket', () => {
     const p = new HyperbandPruner({ max_resource: 81 });
-    const inBracket = (b: number) => Array.from({ length: 400 }, (_, n) => n).filter((n) => p.bracketOf(n) === b);
+    const inBracket = (b: number) =>
+      Array.from({ length: 400 }, (_, n) => n).filter((n) => p.bracketOf(n) === b);
     const [me, ...mates] = inBracket(0);
-    const strangers = inBracket(1).slice(0, 5).map((n) => trial(n, steps(0.01)));
+    const strangers = inBracket(1)
+      .slice(0, 5)
+      .map((n) => trial(n, steps(0.01)));
     expect(ask(p, trial(me, steps(0.5)), strangers)).toBe(false); // alone in bracket 0 at rung 1
     const rivals = mates.slice(0, 3).map((n) => trial(n, steps(0.01)));
     expect(ask(p, trial(me, steps(0.5)), [...strangers, ...rivals])).toBe(true);
@@ -415,9 +594,16 @@ describe('HyperbandPruner', () => {
     const p = new HyperbandPruner({ max_resource: 81 });
     const last = Array.from({ length: 400 }, (_, n) => n).filter((n) => p.bracketOf(n) === 4);
     expect(last.length).toBeGreaterThan(3);
-    const others = last.slice(1).map((n) => trial(n, Array.from({ length: 81 }, (_, s) => [s + 1, 0.01] as const), 'complete'));
+    const others = last.slice(1).map((n) =>
+      trial(
+        n,
+        Array.from({ length: 81 }, (_, s) => [s + 1, 0.01] as const),
+        'complete',
+      ),
+    );
     const pts = Array.from({ length: 81 }, (_, s) => [s + 1, 0.9] as const);
-    for (let k = 1; k <= 81; k++) expect(ask(p, trial(last[0], pts.slice(0, k)), others)).toBe(false);
+    for (let k = 1; k <= 81; k++)
+      expect(ask(p, trial(last[0], pts.slice(0, k)), others)).toBe(false);
   });
 
   it('prunes bad curves and keeps the best good ones (a whole study)', () => {
@@ -427,7 +613,9 @@ describe('HyperbandPruner', () => {
     const prunedBad = kinds.filter((k, i) => k === 'bad' && prunedAt[i] !== null).length;
     const lastBracketBad = kinds.filter((k, i) => k === 'bad' && p.bracketOf(i) === 3).length;
     expect(prunedBad).toBeGreaterThanOrEqual(60 - lastBracketBad - 4); // the first bad one of a bracket may survive
-    const best = trials.filter((t) => t.state === 'complete').sort((a, b) => a.value! - b.value!)[0];
+    const best = trials
+      .filter((t) => t.state === 'complete')
+      .sort((a, b) => a.value! - b.value!)[0];
     expect(kinds[best.number]).toBe('good');
   });
 
@@ -446,21 +634,51 @@ describe('HyperbandPruner', () => {
 // ---------------------------------------------------------------- common
 
 describe('every pruner', () => {
-  it.each(ALL_PRUNERS)('%s: does not throw on empty histories, NaN values or odd steps', (_, make) => {
-    const p = make();
-    for (const direction of ['minimize', 'maximize'] as const) {
-      expect(p.shouldPrune({ trial: trial(0, []), trials: [], direction })).toBe(false);
-      expect(p.shouldPrune({ trial: trial(0, []), trials: [trial(0, [])], direction })).toBe(false);
-      const weird = [trial(1, steps(NaN, NaN), 'complete'), trial(2, [], 'complete'), trial(3, [[Infinity, 1], [1, Infinity]], 'complete')];
-      for (const t of [trial(0, steps(NaN)), trial(0, steps(0.5, NaN)), trial(0, [[0, 1], [-1, 2]]), trial(0, steps(Infinity, -Infinity))]) {
-        expect(typeof p.shouldPrune({ trial: t, trials: [...weird, t], direction })).toBe('boolean');
-        expect(typeof p.shouldPrune({ trial: t, trials: [], direction })).toBe('boolean');
+  it.each(ALL_PRUNERS)(
+    '%s: does not throw on empty histories, NaN values or odd steps',
+    (_, make) => {
+      const p = make();
+      for (const direction of ['minimize', 'maximize'] as const) {
+        expect(p.shouldPrune({ trial: trial(0, []), trials: [], direction })).toBe(false);
+        expect(p.shouldPrune({ trial: trial(0, []), trials: [trial(0, [])], direction })).toBe(
+          false,
+        );
+        const weird = [
+          trial(1, steps(NaN, NaN), 'complete'),
+          trial(2, [], 'complete'),
+          trial(
+            3,
+            [
+              [Infinity, 1],
+              [1, Infinity],
+            ],
+            'complete',
+          ),
+        ];
+        for (const t of [
+          trial(0, steps(NaN)),
+          trial(0, steps(0.5, NaN)),
+          trial(0, [
+            [0, 1],
+            [-1, 2],
+          ]),
+          trial(0, steps(Infinity, -Infinity)),
+        ]) {
+          expect(typeof p.shouldPrune({ trial: t, trials: [...weird, t], direction })).toBe(
+            'boolean',
+          );
+          expect(typeof p.shouldPrune({ trial: t, trials: [], direction })).toBe('boolean');
+        }
       }
-    }
-  });
+    },
+  );
 
   it.each(ALL_PRUNERS)('%s: the same inputs give the same answer', (_, make) => {
-    const { trials } = simulate(make(), ['good', 'bad', 'good', 'bad', 'good', 'bad', 'good', 'bad'], 12);
+    const { trials } = simulate(
+      make(),
+      ['good', 'bad', 'good', 'bad', 'good', 'bad', 'good', 'bad'],
+      12,
+    );
     const t = trial(20, curve('bad', 9, 20));
     const first = ask(make(), t, trials);
     expect(ask(make(), t, trials)).toBe(first);
@@ -472,15 +690,38 @@ describe('every pruner', () => {
 describe('a batch of reports (shouldPruneAtAny, prunesAtAnyStep)', () => {
   const VARIANTS: [string, () => Pruner][] = [
     ...ALL_PRUNERS,
-    ['median, warm-up 3, interval 4', () => new MedianPruner({ n_startup_trials: 2, n_warmup_steps: 3, interval_steps: 4 })],
-    ['percentile 25, n_min_trials 3', () => new PercentilePruner({ percentile: 25, n_startup_trials: 1, n_min_trials: 3 })],
-    ['asha, rate 1, rf 2', () => new SuccessiveHalvingPruner({ min_resource: 2, reduction_factor: 2, min_early_stopping_rate: 1 })],
+    [
+      'median, warm-up 3, interval 4',
+      () => new MedianPruner({ n_startup_trials: 2, n_warmup_steps: 3, interval_steps: 4 }),
+    ],
+    [
+      'percentile 25, n_min_trials 3',
+      () => new PercentilePruner({ percentile: 25, n_startup_trials: 1, n_min_trials: 3 }),
+    ],
+    [
+      'asha, rate 1, rf 2',
+      () =>
+        new SuccessiveHalvingPruner({
+          min_resource: 2,
+          reduction_factor: 2,
+          min_early_stopping_rate: 1,
+        }),
+    ],
     ['asha, max_resource 20', () => new SuccessiveHalvingPruner({ max_resource: 20 })],
-    ['hyperband 1..27, rf 3', () => new HyperbandPruner({ min_resource: 1, max_resource: 27, reduction_factor: 3 })],
+    [
+      'hyperband 1..27, rf 3',
+      () => new HyperbandPruner({ min_resource: 1, max_resource: 27, reduction_factor: 3 }),
+    ],
   ];
 
   /** The reference: the trial cut to its first k values by step, asked with shouldPrune, for each k. */
-  function oneByOne(p: Pruner, t: FrozenTrial, others: readonly FrozenTrial[], ends: readonly number[], direction: Direction): boolean {
+  function oneByOne(
+    p: Pruner,
+    t: FrozenTrial,
+    others: readonly FrozenTrial[],
+    ends: readonly number[],
+    direction: Direction,
+  ): boolean {
     const sorted = [...t.intermediate].sort((a, b) => a.step - b.step);
     return ends.some((k) => {
       const cut = { ...t, intermediate: sorted.slice(0, k) };
@@ -488,36 +729,47 @@ describe('a batch of reports (shouldPruneAtAny, prunesAtAnyStep)', () => {
     });
   }
 
-  it.each(VARIANTS)('%s: one pass answers as the trial asked at each end, on 300 random histories', (_, make) => {
-    const rng = new Rng(77);
-    let pruned = 0;
-    for (let round = 0; round < 300; round++) {
-      const direction: Direction = round % 3 === 0 ? 'maximize' : 'minimize';
-      const kinds: Kind[] = Array.from({ length: 2 + rng.int(8) }, () => (rng.next() < 0.5 ? 'good' : 'bad'));
-      const { trials } = simulate(make(), kinds, 10 + rng.int(30), direction);
-      // The asking trial: a curve with gaps in its steps and the odd NaN.
-      const n = 1 + rng.int(40);
-      const pts: [number, number][] = [];
-      let step = rng.int(3);
-      for (let i = 0; i < n; i++) {
-        const v = 0.1 + rng.next() + (rng.next() < 0.05 ? Number.NaN : 0);
-        pts.push([step, direction === 'maximize' ? 1 - v : v]);
-        step += 1 + (rng.next() < 0.2 ? rng.int(4) : 0);
+  it.each(VARIANTS)(
+    '%s: one pass answers as the trial asked at each end, on 300 random histories',
+    (_, make) => {
+      const rng = new Rng(77);
+      let pruned = 0;
+      for (let round = 0; round < 300; round++) {
+        const direction: Direction = round % 3 === 0 ? 'maximize' : 'minimize';
+        const kinds: Kind[] = Array.from({ length: 2 + rng.int(8) }, () =>
+          rng.next() < 0.5 ? 'good' : 'bad',
+        );
+        const { trials } = simulate(make(), kinds, 10 + rng.int(30), direction);
+        // The asking trial: a curve with gaps in its steps and the odd NaN.
+        const n = 1 + rng.int(40);
+        const pts: [number, number][] = [];
+        let step = rng.int(3);
+        for (let i = 0; i < n; i++) {
+          const v = 0.1 + rng.next() + (rng.next() < 0.05 ? Number.NaN : 0);
+          pts.push([step, direction === 'maximize' ? 1 - v : v]);
+          step += 1 + (rng.next() < 0.2 ? rng.int(4) : 0);
+        }
+        const t = trial(100 + round, pts);
+        const ends = Array.from({ length: n }, (_, i) => i + 1).filter(() => rng.next() < 0.4);
+        const p = make();
+        const expected = oneByOne(p, t, trials, ends, direction);
+        if (expected) pruned++;
+        const ctx = { trial: t, trials: [...trials, t], direction };
+        expect(p.shouldPruneAtAny!(ctx, ends), `round ${round}`).toBe(expected);
+        expect(
+          prunesAtAnyStep(
+            p,
+            ctx,
+            ends.map((k) => pts[k - 1][0]),
+          ),
+        ).toBe(expected);
+        // The last end alone is the single report's question.
+        expect(p.shouldPruneAtAny!(ctx, [n])).toBe(p.shouldPrune(ctx));
       }
-      const t = trial(100 + round, pts);
-      const ends = Array.from({ length: n }, (_, i) => i + 1).filter(() => rng.next() < 0.4);
-      const p = make();
-      const expected = oneByOne(p, t, trials, ends, direction);
-      if (expected) pruned++;
-      const ctx = { trial: t, trials: [...trials, t], direction };
-      expect(p.shouldPruneAtAny!(ctx, ends), `round ${round}`).toBe(expected);
-      expect(prunesAtAnyStep(p, ctx, ends.map((k) => pts[k - 1][0]))).toBe(expected);
-      // The last end alone is the single report's question.
-      expect(p.shouldPruneAtAny!(ctx, [n])).toBe(p.shouldPrune(ctx));
-    }
-    // The histories exercise both answers (the none pruner aside).
-    if (make().name !== 'none') expect(pruned).toBeGreaterThan(20);
-  });
+      // The histories exercise both answers (the none pruner aside).
+      if (make().name !== 'none') expect(pruned).toBeGreaterThan(20);
+    },
+  );
 
   it('asks a pruner without shouldPruneAtAny once per step, with the trial cut short, and stops at the first prune', () => {
     const seen: number[][] = [];
@@ -530,13 +782,35 @@ describe('a batch of reports (shouldPruneAtAny, prunesAtAnyStep)', () => {
         return ctx.trial.intermediate.length === 3;
       },
     };
-    const t = trial(5, [[0, 1], [2, 1], [4, 1], [6, 1], [8, 1]]);
-    expect(prunesAtAnyStep(pruner, { trial: t, trials: [trial(1, steps(1)), t], direction: 'minimize' }, [2, 4, 6, 8, 99])).toBe(true);
-    expect(seen).toEqual([[0, 2], [0, 2, 4]]);
+    const t = trial(5, [
+      [0, 1],
+      [2, 1],
+      [4, 1],
+      [6, 1],
+      [8, 1],
+    ]);
+    expect(
+      prunesAtAnyStep(
+        pruner,
+        { trial: t, trials: [trial(1, steps(1)), t], direction: 'minimize' },
+        [2, 4, 6, 8, 99],
+      ),
+    ).toBe(true);
+    expect(seen).toEqual([
+      [0, 2],
+      [0, 2, 4],
+    ]);
     seen.length = 0;
-    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [6, 8])).toBe(false);
-    expect(seen).toEqual([[0, 2, 4, 6], [0, 2, 4, 6, 8]]);
-    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [77])).toBe(false);
+    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [6, 8])).toBe(
+      false,
+    );
+    expect(seen).toEqual([
+      [0, 2, 4, 6],
+      [0, 2, 4, 6, 8],
+    ]);
+    expect(prunesAtAnyStep(pruner, { trial: t, trials: [t], direction: 'minimize' }, [77])).toBe(
+      false,
+    );
   });
 });
 
@@ -546,11 +820,27 @@ describe('makePruner and validatePrunerConfig', () => {
     expect(makePruner()).toBeInstanceOf(NopPruner);
     const median = makePruner({ name: 'median', n_warmup_steps: 2 }) as MedianPruner;
     expect(median).toBeInstanceOf(MedianPruner);
-    expect(median.options).toMatchObject({ n_startup_trials: 5, n_warmup_steps: 2, interval_steps: 1, n_min_trials: 1 });
-    const asha = makePruner({ name: 'asha', min_resource: 1, max_resource: 81, reduction_factor: 3 }) as SuccessiveHalvingPruner;
+    expect(median.options).toMatchObject({
+      n_startup_trials: 5,
+      n_warmup_steps: 2,
+      interval_steps: 1,
+      n_min_trials: 1,
+    });
+    const asha = makePruner({
+      name: 'asha',
+      min_resource: 1,
+      max_resource: 81,
+      reduction_factor: 3,
+    }) as SuccessiveHalvingPruner;
     expect(asha).toBeInstanceOf(SuccessiveHalvingPruner);
     expect(asha.name).toBe('asha');
-    expect(asha.options).toEqual({ min_resource: 1, max_resource: 81, reduction_factor: 3, min_early_stopping_rate: 0, bootstrap_count: 0 });
+    expect(asha.options).toEqual({
+      min_resource: 1,
+      max_resource: 81,
+      reduction_factor: 3,
+      min_early_stopping_rate: 0,
+      bootstrap_count: 0,
+    });
     const hb = makePruner({ name: 'hyperband', max_resource: 27 }) as HyperbandPruner;
     expect(hb.name).toBe('hyperband');
     expect(hb.nBrackets).toBe(4);
@@ -562,37 +852,117 @@ describe('makePruner and validatePrunerConfig', () => {
       {},
       { name: 'none' },
       { name: 'median' },
-      { name: 'median', n_startup_trials: 0, n_warmup_steps: 0, interval_steps: 1, n_min_trials: 1 },
+      {
+        name: 'median',
+        n_startup_trials: 0,
+        n_warmup_steps: 0,
+        interval_steps: 1,
+        n_min_trials: 1,
+      },
       { name: 'asha' },
       { name: 'asha', min_resource: 1, max_resource: 81, reduction_factor: 3 },
       { name: 'asha', min_early_stopping_rate: 2, bootstrap_count: 3 },
       { name: 'hyperband', max_resource: 81 },
-      { name: 'hyperband', min_resource: 2, max_resource: 3, reduction_factor: 2, bootstrap_count: 1 },
+      {
+        name: 'hyperband',
+        min_resource: 2,
+        max_resource: 3,
+        reduction_factor: 2,
+        bootstrap_count: 1,
+      },
     ]) {
       expect(validatePrunerConfig(c)).toEqual([]);
     }
   });
 
   it.each([
-    [{ name: 'asha', reduction_factor: 1 }, 'pruner.reduction_factor', 'must be an integer >= 2, got 1'],
-    [{ name: 'asha', reduction_factor: 2.5 }, 'pruner.reduction_factor', 'must be an integer >= 2, got 2.5'],
+    [
+      { name: 'asha', reduction_factor: 1 },
+      'pruner.reduction_factor',
+      'must be an integer >= 2, got 1',
+    ],
+    [
+      { name: 'asha', reduction_factor: 2.5 },
+      'pruner.reduction_factor',
+      'must be an integer >= 2, got 2.5',
+    ],
     [{ name: 'asha', min_resource: 0 }, 'pruner.min_resource', 'must be an integer >= 1, got 0'],
-    [{ name: 'asha', min_resource: '1' }, 'pruner.min_resource', 'must be an integer >= 1, got \'1\''],
-    [{ name: 'asha', min_resource: 3, max_resource: 3 }, 'pruner.max_resource', 'must be greater than min_resource (3), got 3'],
-    [{ name: 'asha', min_early_stopping_rate: -1 }, 'pruner.min_early_stopping_rate', 'must be an integer >= 0, got -1'],
-    [{ name: 'asha', bootstrap_count: null }, 'pruner.bootstrap_count', 'must be an integer >= 0, got null'],
-    [{ name: 'hyperband' }, 'pruner.max_resource', "is required for pruner 'hyperband': an integer >= 1"],
-    [{ name: 'hyperband', min_resource: 10, max_resource: 5 }, 'pruner.max_resource', 'must be greater than min_resource (10), got 5'],
-    [{ name: 'hyperband', max_resource: 81, reduction_factor: 0 }, 'pruner.reduction_factor', 'must be an integer >= 2, got 0'],
-    [{ name: 'median', n_startup_trials: -1 }, 'pruner.n_startup_trials', 'must be an integer >= 0, got -1'],
-    [{ name: 'median', n_warmup_steps: 1.5 }, 'pruner.n_warmup_steps', 'must be an integer >= 0, got 1.5'],
-    [{ name: 'median', interval_steps: 0 }, 'pruner.interval_steps', 'must be an integer >= 1, got 0'],
+    [
+      { name: 'asha', min_resource: '1' },
+      'pruner.min_resource',
+      "must be an integer >= 1, got '1'",
+    ],
+    [
+      { name: 'asha', min_resource: 3, max_resource: 3 },
+      'pruner.max_resource',
+      'must be greater than min_resource (3), got 3',
+    ],
+    [
+      { name: 'asha', min_early_stopping_rate: -1 },
+      'pruner.min_early_stopping_rate',
+      'must be an integer >= 0, got -1',
+    ],
+    [
+      { name: 'asha', bootstrap_count: null },
+      'pruner.bootstrap_count',
+      'must be an integer >= 0, got null',
+    ],
+    [
+      { name: 'hyperband' },
+      'pruner.max_resource',
+      "is required for pruner 'hyperband': an integer >= 1",
+    ],
+    [
+      { name: 'hyperband', min_resource: 10, max_resource: 5 },
+      'pruner.max_resource',
+      'must be greater than min_resource (10), got 5',
+    ],
+    [
+      { name: 'hyperband', max_resource: 81, reduction_factor: 0 },
+      'pruner.reduction_factor',
+      'must be an integer >= 2, got 0',
+    ],
+    [
+      { name: 'median', n_startup_trials: -1 },
+      'pruner.n_startup_trials',
+      'must be an integer >= 0, got -1',
+    ],
+    [
+      { name: 'median', n_warmup_steps: 1.5 },
+      'pruner.n_warmup_steps',
+      'must be an integer >= 0, got 1.5',
+    ],
+    [
+      { name: 'median', interval_steps: 0 },
+      'pruner.interval_steps',
+      'must be an integer >= 1, got 0',
+    ],
     [{ name: 'median', n_min_trials: 0 }, 'pruner.n_min_trials', 'must be an integer >= 1, got 0'],
-    [{ name: 'median', min_resource: 1 }, 'pruner.min_resource', "unknown option for pruner 'median': expected one of n_startup_trials, n_warmup_steps, interval_steps, n_min_trials"],
-    [{ name: 'asha', min_resources: 1 }, 'pruner.min_resources', "unknown option for pruner 'asha': expected one of min_resource, reduction_factor, min_early_stopping_rate, bootstrap_count, max_resource"],
-    [{ name: 'none', n_startup_trials: 1 }, 'pruner.n_startup_trials', "unknown option for pruner 'none': it takes no options"],
-    [{ name: 'sha' }, 'pruner.name', "unknown pruner 'sha': expected one of none, median, asha, hyperband"],
-    [{ name: 3 }, 'pruner.name', 'unknown pruner a number: expected one of none, median, asha, hyperband'],
+    [
+      { name: 'median', min_resource: 1 },
+      'pruner.min_resource',
+      "unknown option for pruner 'median': expected one of n_startup_trials, n_warmup_steps, interval_steps, n_min_trials",
+    ],
+    [
+      { name: 'asha', min_resources: 1 },
+      'pruner.min_resources',
+      "unknown option for pruner 'asha': expected one of min_resource, reduction_factor, min_early_stopping_rate, bootstrap_count, max_resource",
+    ],
+    [
+      { name: 'none', n_startup_trials: 1 },
+      'pruner.n_startup_trials',
+      "unknown option for pruner 'none': it takes no options",
+    ],
+    [
+      { name: 'sha' },
+      'pruner.name',
+      "unknown pruner 'sha': expected one of none, median, asha, hyperband",
+    ],
+    [
+      { name: 3 },
+      'pruner.name',
+      'unknown pruner a number: expected one of none, median, asha, hyperband',
+    ],
     [null, 'pruner', 'must be an object like {"name": "median"}'],
     ['asha', 'pruner', 'must be an object like {"name": "median"}'],
   ])('rejects %j at %s', (config, path, message) => {
@@ -607,9 +977,16 @@ describe('makePruner and validatePrunerConfig', () => {
       makePruner({ name: 'hyperband' });
       expect.unreachable();
     } catch (err) {
-      expect((err as PrunerConfigError).issues).toEqual([{ path: 'pruner.max_resource', message: "is required for pruner 'hyperband': an integer >= 1" }]);
+      expect((err as PrunerConfigError).issues).toEqual([
+        {
+          path: 'pruner.max_resource',
+          message: "is required for pruner 'hyperband': an integer >= 1",
+        },
+      ]);
     }
-    expect(() => new SuccessiveHalvingPruner({ reduction_factor: 1 })).toThrow('reduction_factor: must be an integer >= 2, got 1');
+    expect(() => new SuccessiveHalvingPruner({ reduction_factor: 1 })).toThrow(
+      'reduction_factor: must be an integer >= 2, got 1',
+    );
     expect(() => new MedianPruner({ interval_steps: 0 })).toThrow(PrunerConfigError);
     expect(() => new HyperbandPruner({ max_resource: 1 })).toThrow(PrunerConfigError);
     expect(() => new PercentilePruner({ percentile: 101 })).toThrow(PrunerConfigError);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { GridExhaustedError, SamplerConfigError } from '../../src/tuning/errors';
-import { GridSampler, QmcSampler, RandomSampler, gridSize, makeSampler, SAMPLER_NAMES, validateSamplerConfig } from '../../src/tuning/samplers';
+import {
+  GridSampler,
+  QmcSampler,
+  RandomSampler,
+  gridSize,
+  makeSampler,
+  SAMPLER_NAMES,
+  validateSamplerConfig,
+} from '../../src/tuning/samplers';
 import type { Params, Sampler, SampleContext, Space } from '../../src/tuning/types';
 import { validateParams } from '../../src/tuning/validate';
 import { samplerConformance } from './conformance';
@@ -18,7 +26,10 @@ const ctx = (space: Space, trialNumber: number, seed = 0): SampleContext => ({
 });
 
 describe('random and qmc on a 2-D quadratic', () => {
-  const space: Space = { x: { type: 'float', low: -1, high: 1 }, y: { type: 'float', low: -1, high: 1 } };
+  const space: Space = {
+    x: { type: 'float', low: -1, high: 1 },
+    y: { type: 'float', low: -1, high: 1 },
+  };
   /** Distance from the optimum (0.3, -0.2) of the best of the first `n` suggestions. */
   const bestDistance = (sampler: Sampler, seed: number, n: number) => {
     let best = Infinity;
@@ -47,7 +58,11 @@ describe('random and qmc on a 2-D quadratic', () => {
   });
 
   it('qmc: the first 16 trials put one value in each sixteenth of every axis', () => {
-    const unit: Space = { a: { type: 'float', low: 0, high: 1 }, b: { type: 'float', low: 0, high: 1 }, c: { type: 'float', low: 0, high: 1 } };
+    const unit: Space = {
+      a: { type: 'float', low: 0, high: 1 },
+      b: { type: 'float', low: 0, high: 1 },
+      c: { type: 'float', low: 0, high: 1 },
+    };
     for (const seed of [0, 5, 99]) {
       const pts = Array.from({ length: 16 }, (_, t) => new QmcSampler().sample(ctx(unit, t, seed)));
       for (const k of ['a', 'b', 'c']) {
@@ -71,7 +86,8 @@ describe('random sampler distribution', () => {
     const space: Space = { lr: { type: 'float', low: 1e-6, high: 1, log: true } };
     const s = new RandomSampler();
     const decades = new Array(6).fill(0);
-    for (let t = 0; t < 6000; t++) decades[Math.min(5, Math.floor(-Math.log10(s.sample(ctx(space, t)).lr as number)))]++;
+    for (let t = 0; t < 6000; t++)
+      decades[Math.min(5, Math.floor(-Math.log10(s.sample(ctx(space, t)).lr as number)))]++;
     for (const c of decades) expect(Math.abs(c - 1000)).toBeLessThan(150);
   });
 
@@ -79,7 +95,9 @@ describe('random sampler distribution', () => {
     const space: Space = { x: { type: 'float', low: 0, high: 1 } };
     const s = new RandomSampler();
     const a = s.sample(ctx(space, 5, 3));
-    const history = [{ number: 0, state: 'complete' as const, params: { x: 0.5 }, value: 1, intermediate: [] }];
+    const history = [
+      { number: 0, state: 'complete' as const, params: { x: 0.5 }, value: 1, intermediate: [] },
+    ];
     expect(s.sample({ ...ctx(space, 5, 3), trials: history })).toEqual(a);
   });
 });
@@ -101,7 +119,9 @@ describe('grid sampler', () => {
       const keys = new Set(all.map((p) => JSON.stringify([p.opt, p.lr, p.n])));
       expect(keys.size).toBe(24);
       for (const opt of ['sgd', 'adam'])
-        for (const lr of [0.1, 0.2, 0.3]) for (const n of [16, 32, 48, 64]) expect(keys.has(JSON.stringify([opt, lr, n]))).toBe(true);
+        for (const lr of [0.1, 0.2, 0.3])
+          for (const n of [16, 32, 48, 64])
+            expect(keys.has(JSON.stringify([opt, lr, n]))).toBe(true);
       expect(() => sampler.sample(ctx(space, 24))).toThrow(GridExhaustedError);
       expect(() => sampler.sample(ctx(space, 1000))).toThrow(GridExhaustedError);
     }
@@ -150,7 +170,10 @@ describe('grid sampler', () => {
   });
 
   it('rejects a float without step with SamplerConfigError at space.<name>', () => {
-    const s: Space = { opt: { type: 'categorical', choices: ['a'] }, lr: { type: 'float', low: 1e-5, high: 1, log: true } };
+    const s: Space = {
+      opt: { type: 'categorical', choices: ['a'] },
+      lr: { type: 'float', low: 1e-5, high: 1, log: true },
+    };
     let err: unknown;
     try {
       new GridSampler().sample(ctx(s, 0));
@@ -163,7 +186,11 @@ describe('grid sampler', () => {
   });
 
   it('decodes points of huge grids without listing them', () => {
-    const huge: Space = { a: { type: 'int', low: 0, high: 1e12 }, b: { type: 'int', low: 0, high: 1e12 }, c: { type: 'int', low: 0, high: 1e6 } };
+    const huge: Space = {
+      a: { type: 'int', low: 0, high: 1e12 },
+      b: { type: 'int', low: 0, high: 1e12 },
+      c: { type: 'int', low: 0, high: 1e6 },
+    };
     expect(gridSize(huge)).toBeGreaterThan(1e30);
     const s = new GridSampler();
     const pts = [0, 1, 1_000_000].map((t) => s.sample(ctx(huge, t, 3)));
@@ -182,7 +209,11 @@ describe('makeSampler', () => {
   });
 
   it('rejects unknown and invalid options with a sampler.<option> path', () => {
-    const fails = (name: (typeof SAMPLER_NAMES)[number], options: Record<string, unknown>, path: string) => {
+    const fails = (
+      name: (typeof SAMPLER_NAMES)[number],
+      options: Record<string, unknown>,
+      path: string,
+    ) => {
       let err: unknown;
       try {
         makeSampler(name, options);
@@ -206,18 +237,31 @@ describe('validateSamplerConfig', () => {
   const space: Space = { lr: { type: 'float', low: 1e-4, high: 1, log: true } };
   it('checks options and the space without sampling', () => {
     expect(validateSamplerConfig({ name: 'tpe' }, space)).toEqual([]);
-    expect(validateSamplerConfig({ name: 'tpe', n_startup_trials: -1 }, space).map((i) => i.path)).toEqual(['sampler.n_startup_trials']);
-    expect(validateSamplerConfig({ name: 'random', shuffle: true }, space).map((i) => i.path)).toEqual(['sampler.shuffle']);
+    expect(
+      validateSamplerConfig({ name: 'tpe', n_startup_trials: -1 }, space).map((i) => i.path),
+    ).toEqual(['sampler.n_startup_trials']);
+    expect(
+      validateSamplerConfig({ name: 'random', shuffle: true }, space).map((i) => i.path),
+    ).toEqual(['sampler.shuffle']);
     expect(validateSamplerConfig({ name: 'grid' }, space).map((i) => i.path)).toEqual(['space.lr']);
-    expect(validateSamplerConfig({ name: 'grid' }, { lr: { type: 'float', low: 0, high: 1, step: 0.25 } })).toEqual([]);
+    expect(
+      validateSamplerConfig(
+        { name: 'grid' },
+        { lr: { type: 'float', low: 0, high: 1, step: 0.25 } },
+      ),
+    ).toEqual([]);
   });
 });
 
-describe('uniform over the space: one draw for every sampler\'s random start', () => {
+describe("uniform over the space: one draw for every sampler's random start", () => {
   // 20,000 draws of an int 1..4 (and a stepped float 0..0.3 by 0.1): each value a quarter of the
   // time. The GP's startup drew [low, high] and rounded, so the two end values came half as often
   // (3315/6798/6655/3232).
-  const space: Space = { n: { type: 'int', low: 1, high: 4 }, f: { type: 'float', low: 0, high: 0.3, step: 0.1 }, l: { type: 'int', low: 1, high: 4, log: true } };
+  const space: Space = {
+    n: { type: 'int', low: 1, high: 4 },
+    f: { type: 'float', low: 0, high: 0.3, step: 0.1 },
+    l: { type: 'int', low: 1, high: 4, log: true },
+  };
   for (const name of ['random', 'gp', 'tpe'] as const) {
     it(`${name}: the ends of an int or stepped range as likely as the middle`, () => {
       const sampler = makeSampler(name, name === 'random' ? {} : { n_startup_trials: 1_000_000 });
@@ -226,7 +270,8 @@ describe('uniform over the space: one draw for every sampler\'s random start', (
       const draws = 20_000;
       for (let i = 0; i < draws; i++) {
         const p = sampler.sample(ctx(space, i, 7));
-        for (const k of ['n', 'f'] as const) counts[k].set(p[k] as number, (counts[k].get(p[k] as number) ?? 0) + 1);
+        for (const k of ['n', 'f'] as const)
+          counts[k].set(p[k] as number, (counts[k].get(p[k] as number) ?? 0) + 1);
         logCounts.set(p.l as number, (logCounts.get(p.l as number) ?? 0) + 1);
       }
       for (const k of ['n', 'f'] as const) {

@@ -10,7 +10,8 @@ function l2Star(points: number[][]): number {
   let a = 0;
   for (const p of points) a += p.reduce((acc, x) => acc * (1 - x * x), 1);
   let b = 0;
-  for (const p of points) for (const q of points) b += p.reduce((acc, x, k) => acc * (1 - Math.max(x, q[k])), 1);
+  for (const p of points)
+    for (const q of points) b += p.reduce((acc, x, k) => acc * (1 - Math.max(x, q[k])), 1);
   return Math.sqrt(3 ** -d - (2 ** (1 - d) / n) * a + b / (n * n));
 }
 
@@ -38,8 +39,20 @@ describe('Sobol sequence', () => {
     const dims = [0, 1, 2, 39, 63, 127];
     const reference: [number, number[]][] = [
       [8, [0.1875, 0.3125, 0.9375, 0.5625, 0.6875, 0.0625]],
-      [1000003, [0.2764749526977539, 0.5619192123413086, 0.07799625396728516, 0.26140880584716797, 0.3081216812133789, 0.4584512710571289]],
-      [123456789, [0.9758977368474007, 0.792431928217411, 0.006405912339687347, 0.9974938705563545, 0.2532354071736336, 0.6704075857996941]],
+      [
+        1000003,
+        [
+          0.2764749526977539, 0.5619192123413086, 0.07799625396728516, 0.26140880584716797,
+          0.3081216812133789, 0.4584512710571289,
+        ],
+      ],
+      [
+        123456789,
+        [
+          0.9758977368474007, 0.792431928217411, 0.006405912339687347, 0.9974938705563545,
+          0.2532354071736336, 0.6704075857996941,
+        ],
+      ],
     ];
     for (const [index, values] of reference) {
       const p = sobolPointUnscrambled(index, 128);
@@ -75,7 +88,9 @@ describe('Sobol sequence', () => {
       for (let m = 1; m <= 9; m++) {
         const n = 2 ** m;
         for (const start of [0, n]) {
-          const pts = Array.from({ length: n }, (_, i) => sobolPoint(start + i, SOBOL_MAX_DIMS, seed));
+          const pts = Array.from({ length: n }, (_, i) =>
+            sobolPoint(start + i, SOBOL_MAX_DIMS, seed),
+          );
           for (let d = 0; d < SOBOL_MAX_DIMS; d++) {
             const bins = new Set(pts.map((p) => Math.floor(p[d] * n)));
             expect(bins.size).toBe(n);
@@ -92,7 +107,9 @@ describe('Sobol sequence', () => {
       const pts = Array.from({ length: n }, (_, i) => sobolPoint(i, 2, seed));
       for (let a = 0; a <= m; a++) {
         const b = m - a;
-        const boxes = new Set(pts.map(([x, y]) => `${Math.floor(x * 2 ** a)},${Math.floor(y * 2 ** b)}`));
+        const boxes = new Set(
+          pts.map(([x, y]) => `${Math.floor(x * 2 ** a)},${Math.floor(y * 2 ** b)}`),
+        );
         expect(boxes.size).toBe(n);
       }
     }
@@ -108,7 +125,7 @@ describe('Sobol sequence', () => {
       const rng = new Rng(seed);
       random += l2Star(Array.from({ length: n }, () => [rng.next(), rng.next()]));
     }
-    expect(sobol / seeds.length).toBeLessThan((random / seeds.length) / 4);
+    expect(sobol / seeds.length).toBeLessThan(random / seeds.length / 4);
   });
 
   it('rejects bad arguments', () => {

@@ -1,5 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { buildParams, fromInternal, internalBounds, isActive, paramOrder, toInternal } from '../../src/tuning/space';
+import {
+  buildParams,
+  fromInternal,
+  internalBounds,
+  isActive,
+  paramOrder,
+  toInternal,
+} from '../../src/tuning/space';
 import type { Space } from '../../src/tuning/types';
 
 describe('space transforms', () => {
@@ -16,7 +23,9 @@ describe('space transforms', () => {
     expect(fromInternal({ type: 'int', low: 16, high: 512, log: true }, Math.log(100.4))).toBe(100);
     expect(fromInternal({ type: 'int', low: 0, high: 10, step: 2 }, 4.9)).toBe(4);
     // An offset low keeps values on its own grid.
-    expect(fromInternal({ type: 'float', low: 0.00001, high: 1.00001, step: 0.01 }, 0.0101)).toBe(0.01001);
+    expect(fromInternal({ type: 'float', low: 0.00001, high: 1.00001, step: 0.01 }, 0.0101)).toBe(
+      0.01001,
+    );
   });
 
   it('maps categoricals to indices', () => {
@@ -36,7 +45,9 @@ describe('space transforms', () => {
     const order = paramOrder(space);
     expect(order.indexOf('optimizer')).toBeLessThan(order.indexOf('beta1'));
     expect(order.indexOf('optimizer')).toBeLessThan(order.indexOf('momentum'));
-    const params = buildParams(space, (name, spec) => (name === 'optimizer' ? 'adam' : spec.type === 'float' ? spec.low : 0));
+    const params = buildParams(space, (name, spec) =>
+      name === 'optimizer' ? 'adam' : spec.type === 'float' ? spec.low : 0,
+    );
     expect(params).toEqual({ optimizer: 'adam', beta1: 0.8, lr: 1e-5 });
     expect(isActive(space.momentum, params)).toBe(false);
   });

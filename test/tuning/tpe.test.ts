@@ -1,5 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { TpeSampler, defaultGamma, defaultWeights, splitTrials } from '../../src/tuning/samplers/tpe';
+import {
+  TpeSampler,
+  defaultGamma,
+  defaultWeights,
+  splitTrials,
+} from '../../src/tuning/samplers/tpe';
 import { ParzenEstimator, erf, logGaussMass, logNdtr } from '../../src/tuning/parzen';
 import { Rng } from '../../src/tuning/rng';
 import type { Direction, FrozenTrial, Params, Sampler, Space } from '../../src/tuning/types';
@@ -9,8 +14,20 @@ import { branin as braninAt, frozenTrial, median, optimise } from './builders';
 // helpers
 
 /** Sequential ask/tell loop; returns the best value found. */
-function optimiseWith(sampler: Sampler, space: Space, f: (p: Params) => number, nTrials: number, seed: number, direction: Direction = 'minimize'): number {
-  return optimise((trials, i) => sampler.sample({ space, trials, direction, seed, trialNumber: i }), f, nTrials, direction).best;
+function optimiseWith(
+  sampler: Sampler,
+  space: Space,
+  f: (p: Params) => number,
+  nTrials: number,
+  seed: number,
+  direction: Direction = 'minimize',
+): number {
+  return optimise(
+    (trials, i) => sampler.sample({ space, trials, direction, seed, trialNumber: i }),
+    f,
+    nTrials,
+    direction,
+  ).best;
 }
 
 const RANDOM = new TpeSampler({ n_startup_trials: Number.POSITIVE_INFINITY }); // never leaves the random phase
@@ -53,10 +70,22 @@ describe('normal-distribution helpers', () => {
     // Far tail mass, and a tiny interval: both finite and consistent.
     expect(logGaussMass(30, 31)).toBeCloseTo(logNdtr(-30), 6);
     // The narrow-interval expansion agrees with the direct log Phi difference.
-    for (const [m, w] of [[0, 0.1], [-3, 0.1], [2.5, 0.05], [-9.9, 0.1], [7, 0.01], [0.4, 0.001]]) {
-      const direct = logNdtr(m + w / 2) + Math.log(-Math.expm1(logNdtr(m - w / 2) - logNdtr(m + w / 2)));
-      const viaNeg = logNdtr(-m + w / 2) + Math.log(-Math.expm1(logNdtr(-m - w / 2) - logNdtr(-m + w / 2)));
-      expect(logGaussMass(m - w / 2, m + w / 2)).toBeCloseTo(m > 0 ? viaNeg : direct, w >= 0.01 ? 9 : 6);
+    for (const [m, w] of [
+      [0, 0.1],
+      [-3, 0.1],
+      [2.5, 0.05],
+      [-9.9, 0.1],
+      [7, 0.01],
+      [0.4, 0.001],
+    ]) {
+      const direct =
+        logNdtr(m + w / 2) + Math.log(-Math.expm1(logNdtr(m - w / 2) - logNdtr(m + w / 2)));
+      const viaNeg =
+        logNdtr(-m + w / 2) + Math.log(-Math.expm1(logNdtr(-m - w / 2) - logNdtr(-m + w / 2)));
+      expect(logGaussMass(m - w / 2, m + w / 2)).toBeCloseTo(
+        m > 0 ? viaNeg : direct,
+        w >= 0.01 ? 9 : 6,
+      );
     }
     const tiny = logGaussMass(0.3, 0.3 + 1e-9);
     expect(tiny).toBeCloseTo(-0.5 * 0.09 - 0.5 * Math.log(2 * Math.PI) + Math.log(1e-9), 6);
@@ -73,15 +102,30 @@ describe('normal-distribution helpers', () => {
   });
 
   it('a Parzen estimator is a normalised density (continuous, discrete, categorical)', () => {
-    const params = { priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false, weights: defaultWeights };
-    const cont = new ParzenEstimator([[0.1, 0.15, 0.9]], [{ kind: 'numerical', low: 0, high: 1, step: 0 }], params);
+    const params = {
+      priorWeight: 1,
+      considerMagicClip: true,
+      considerEndpoints: false,
+      multivariate: false,
+      weights: defaultWeights,
+    };
+    const cont = new ParzenEstimator(
+      [[0.1, 0.15, 0.9]],
+      [{ kind: 'numerical', low: 0, high: 1, step: 0 }],
+      params,
+    );
     const grid = Float64Array.from({ length: 20001 }, (_, i) => i / 20000);
     const dens = cont.logPdf([grid]);
     let integral = 0;
-    for (let i = 1; i < grid.length; i++) integral += 0.5 * (Math.exp(dens[i]) + Math.exp(dens[i - 1])) / 20000;
+    for (let i = 1; i < grid.length; i++)
+      integral += (0.5 * (Math.exp(dens[i]) + Math.exp(dens[i - 1]))) / 20000;
     expect(integral).toBeCloseTo(1, 5);
 
-    const disc = new ParzenEstimator([[2, 2, 7]], [{ kind: 'numerical', low: 0, high: 10, step: 1 }], params);
+    const disc = new ParzenEstimator(
+      [[2, 2, 7]],
+      [{ kind: 'numerical', low: 0, high: 10, step: 1 }],
+      params,
+    );
     const pts = Float64Array.from({ length: 11 }, (_, i) => i);
     const mass = disc.logPdf([pts]).reduce((s, v) => s + Math.exp(v), 0);
     expect(mass).toBeCloseTo(1, 12);
@@ -107,7 +151,15 @@ describe('TpeSampler', () => {
     const rng = new Rng(3);
     for (let i = 0; i < 12; i++) {
       const p = s.sample({ space, trials, direction: 'minimize', seed: 9, trialNumber: i });
-      expect(new TpeSampler({ n_startup_trials: 5 }).sample({ space, trials, direction: 'minimize', seed: 9, trialNumber: i })).toEqual(p);
+      expect(
+        new TpeSampler({ n_startup_trials: 5 }).sample({
+          space,
+          trials,
+          direction: 'minimize',
+          seed: 9,
+          trialNumber: i,
+        }),
+      ).toEqual(p);
       trials.push(frozenTrial(i, p, sphere(p) + rng.next()));
     }
     const ctx = { space, trials, direction: 'minimize' as const, seed: 9, trialNumber: 12 };
@@ -131,9 +183,15 @@ describe('TpeSampler', () => {
       seen.add(JSON.stringify(p));
       expect(p.lr).toBeGreaterThanOrEqual(1e-5);
       expect(p.lr).toBeLessThanOrEqual(1);
-      expect(Number.isInteger(p.units) && (p.units as number) >= 1 && (p.units as number) <= 1024).toBe(true);
-      expect(Number.isInteger(p.layers) && (p.layers as number) >= 1 && (p.layers as number) <= 12).toBe(true);
-      expect(SPHERE_SPACE.optimizer.type === 'categorical' && SPHERE_SPACE.optimizer.choices).toContain(p.optimizer);
+      expect(
+        Number.isInteger(p.units) && (p.units as number) >= 1 && (p.units as number) <= 1024,
+      ).toBe(true);
+      expect(
+        Number.isInteger(p.layers) && (p.layers as number) >= 1 && (p.layers as number) <= 12,
+      ).toBe(true);
+      expect(
+        SPHERE_SPACE.optimizer.type === 'categorical' && SPHERE_SPACE.optimizer.choices,
+      ).toContain(p.optimizer);
       expect(p.f).toBeGreaterThanOrEqual(-2);
       expect(p.f).toBeLessThanOrEqual(3);
       expect(Math.round((p.st as number) * 100) / 100).toBe(p.st);
@@ -178,8 +236,20 @@ describe('TpeSampler', () => {
     }
     const s = new TpeSampler();
     for (let k = 0; k < 10; k++) {
-      const a = s.sample({ space, trials: min, direction: 'minimize', seed: 1, trialNumber: 30 + k });
-      const b = s.sample({ space, trials: max, direction: 'maximize', seed: 1, trialNumber: 30 + k });
+      const a = s.sample({
+        space,
+        trials: min,
+        direction: 'minimize',
+        seed: 1,
+        trialNumber: 30 + k,
+      });
+      const b = s.sample({
+        space,
+        trials: max,
+        direction: 'maximize',
+        seed: 1,
+        trialNumber: 30 + k,
+      });
       expect(b).toEqual(a);
     }
   });
@@ -190,11 +260,15 @@ describe('TpeSampler', () => {
     const rnd = seeds.map((seed) => optimiseWith(RANDOM, BRANIN_SPACE, branin, 50, seed + 1000));
     const mtpe = median(tpe);
     const mrnd = median(rnd);
-    console.log(`Branin median best: tpe ${mtpe.toFixed(4)}, random ${mrnd.toFixed(4)} (optimum 0.3979)`);
+    console.log(
+      `Branin median best: tpe ${mtpe.toFixed(4)}, random ${mrnd.toFixed(4)} (optimum 0.3979)`,
+    );
     expect(mtpe).toBeLessThan(0.8 * mrnd);
     expect(mtpe).toBeLessThan(1);
     // Multivariate TPE also works and beats random.
-    const mv = seeds.map((seed) => optimiseWith(new TpeSampler({ multivariate: true }), BRANIN_SPACE, branin, 50, seed));
+    const mv = seeds.map((seed) =>
+      optimiseWith(new TpeSampler({ multivariate: true }), BRANIN_SPACE, branin, 50, seed),
+    );
     console.log(`Branin median best: multivariate tpe ${median(mv).toFixed(4)}`);
     expect(median(mv)).toBeLessThan(mrnd);
   });
@@ -203,7 +277,9 @@ describe('TpeSampler', () => {
     const seeds = Array.from({ length: 15 }, (_, i) => i + 11);
     const tpe = seeds.map((seed) => optimiseWith(new TpeSampler(), SPHERE_SPACE, sphere, 50, seed));
     const rnd = seeds.map((seed) => optimiseWith(RANDOM, SPHERE_SPACE, sphere, 50, seed + 100));
-    const mv = seeds.map((seed) => optimiseWith(new TpeSampler({ multivariate: true }), SPHERE_SPACE, sphere, 50, seed));
+    const mv = seeds.map((seed) =>
+      optimiseWith(new TpeSampler({ multivariate: true }), SPHERE_SPACE, sphere, 50, seed),
+    );
     console.log(
       `sphere median best: tpe ${median(tpe).toFixed(4)}, multivariate ${median(mv).toFixed(4)}, random ${median(rnd).toFixed(4)}`,
     );
@@ -225,7 +301,13 @@ describe('TpeSampler', () => {
     const trials = [...history];
     const asks: number[] = [];
     for (let w = 0; w < 4; w++) {
-      const p = liar.sample({ space, trials, direction: 'minimize', seed: 2, trialNumber: 100 + w });
+      const p = liar.sample({
+        space,
+        trials,
+        direction: 'minimize',
+        seed: 2,
+        trialNumber: 100 + w,
+      });
       asks.push(p.x as number);
       trials.push(frozenTrial(100 + w, p, null, 'running'));
     }
@@ -240,7 +322,13 @@ describe('TpeSampler', () => {
     const dl: number[] = [];
     const dh: number[] = [];
     for (let k = 0; k < 60; k++) {
-      const c = { space, trials: busy, direction: 'minimize' as const, seed: 4, trialNumber: 103 + k };
+      const c = {
+        space,
+        trials: busy,
+        direction: 'minimize' as const,
+        seed: 4,
+        trialNumber: 103 + k,
+      };
       dl.push(Math.abs((liar.sample(c).x as number) - 3));
       dh.push(Math.abs((honest.sample(c).x as number) - 3));
     }
@@ -250,7 +338,10 @@ describe('TpeSampler', () => {
   it('splits trials like Optuna: complete by value, then pruned by (-last step, value); failed ignored; running above', () => {
     const t = [
       frozenTrial(0, { x: 0 }, 5),
-      frozenTrial(1, { x: 1 }, null, 'pruned', [{ step: 1, value: 0.1 }, { step: 3, value: 9 }]),
+      frozenTrial(1, { x: 1 }, null, 'pruned', [
+        { step: 1, value: 0.1 },
+        { step: 3, value: 9 },
+      ]),
       frozenTrial(2, { x: 2 }, null, 'pruned', [{ step: 1, value: 0.2 }]),
       frozenTrial(3, { x: 3 }, 7),
       frozenTrial(4, { x: 4 }, null, 'failed'),
@@ -287,14 +378,32 @@ describe('TpeSampler', () => {
       const x = -10 + 20 * rng.next();
       const curve = [1, 2, 3].map((step) => ({ step, value: (x - 6) ** 2 + 10 / step }));
       good.push(frozenTrial(i, { x }, null, 'pruned', curve));
-      flat.push(frozenTrial(i, { x }, null, 'pruned', curve.map((c) => ({ step: c.step, value: 1 }))));
+      flat.push(
+        frozenTrial(
+          i,
+          { x },
+          null,
+          'pruned',
+          curve.map((c) => ({ step: c.step, value: 1 })),
+        ),
+      );
     }
     const s = new TpeSampler({ gamma: () => 6 });
     const dg: number[] = [];
     const df: number[] = [];
     for (let k = 0; k < 40; k++) {
-      dg.push(Math.abs((s.sample({ space, trials: good, direction: 'minimize', seed: 3, trialNumber: 30 + k }).x as number) - 6));
-      df.push(Math.abs((s.sample({ space, trials: flat, direction: 'minimize', seed: 3, trialNumber: 30 + k }).x as number) - 6));
+      dg.push(
+        Math.abs(
+          (s.sample({ space, trials: good, direction: 'minimize', seed: 3, trialNumber: 30 + k })
+            .x as number) - 6,
+        ),
+      );
+      df.push(
+        Math.abs(
+          (s.sample({ space, trials: flat, direction: 'minimize', seed: 3, trialNumber: 30 + k })
+            .x as number) - 6,
+        ),
+      );
     }
     expect(median(dg)).toBeLessThan(0.5 * median(df));
     expect(median(dg)).toBeLessThan(1.5);
@@ -320,10 +429,16 @@ describe('TpeSampler', () => {
       Array.from({ length: 12 }, (_, i) => frozenTrial(i, {}, null, 'failed')),
       Array.from({ length: 30 }, (_, i) => frozenTrial(i, same, 1)), // identical params and values
       [frozenTrial(0, same, 1)], // one trial
-      [frozenTrial(0, { x: 0, n: 1, k: 0, only: 'the-one', c: true }, 0), frozenTrial(1, { x: 1, n: 100, k: 4, only: 'the-one', c: false }, 0)],
+      [
+        frozenTrial(0, { x: 0, n: 1, k: 0, only: 'the-one', c: true }, 0),
+        frozenTrial(1, { x: 1, n: 100, k: 4, only: 'the-one', c: false }, 0),
+      ],
       [frozenTrial(0, same, null, 'pruned'), frozenTrial(1, same, null, 'running')],
       // Params outside the current space (e.g. the space changed) are ignored or clamped.
-      [frozenTrial(0, { x: 7, n: 1e6, k: -3, only: 'gone', c: 'nope' }, 1), frozenTrial(1, { x: 'a' as unknown as number }, 2)],
+      [
+        frozenTrial(0, { x: 7, n: 1e6, k: -3, only: 'gone', c: 'nope' }, 1),
+        frozenTrial(1, { x: 'a' as unknown as number }, 2),
+      ],
     ];
     for (const s of samplers) {
       for (const trials of histories) {
@@ -332,7 +447,9 @@ describe('TpeSampler', () => {
           expect(p.only).toBe('the-one');
           expect(p.x).toBeGreaterThanOrEqual(0);
           expect(p.x).toBeLessThanOrEqual(1);
-          expect(Number.isInteger(p.n) && (p.n as number) >= 1 && (p.n as number) <= 100).toBe(true);
+          expect(Number.isInteger(p.n) && (p.n as number) >= 1 && (p.n as number) <= 100).toBe(
+            true,
+          );
           expect([0, 1, 2, 3, 4]).toContain(p.k);
           expect([true, false, 3]).toContain(p.c);
         }
@@ -348,7 +465,10 @@ describe('TpeSampler', () => {
       lr: { type: 'float', low: 1e-4, high: 1, log: true },
     };
     const f = (p: Params) =>
-      (Math.log10(p.lr as number) + 2) ** 2 + (p.optimizer === 'adam' ? 20 * ((p.beta1 as number) - 0.9) ** 2 : 0.5 + (p.momentum as number));
+      (Math.log10(p.lr as number) + 2) ** 2 +
+      (p.optimizer === 'adam'
+        ? 20 * ((p.beta1 as number) - 0.9) ** 2
+        : 0.5 + (p.momentum as number));
     for (const multivariate of [false, true]) {
       const s = new TpeSampler({ multivariate });
       const trials: FrozenTrial[] = [];
@@ -356,7 +476,9 @@ describe('TpeSampler', () => {
         const p = s.sample({ space, trials, direction: 'minimize', seed: 13, trialNumber: i });
         expect('beta1' in p).toBe(p.optimizer === 'adam');
         expect('momentum' in p).toBe(p.optimizer === 'sgd');
-        expect(Object.keys(p).sort()).toEqual(p.optimizer === 'adam' ? ['beta1', 'lr', 'optimizer'] : ['lr', 'momentum', 'optimizer']);
+        expect(Object.keys(p).sort()).toEqual(
+          p.optimizer === 'adam' ? ['beta1', 'lr', 'optimizer'] : ['lr', 'momentum', 'optimizer'],
+        );
         trials.push(frozenTrial(i, p, f(p)));
       }
       // It learns that adam is better.

@@ -49,32 +49,51 @@ describe('validateSpace: valid spaces', () => {
   });
 
   it('accepts mixed-type choices (1 and "1" are different) and an int log with step 1; refuses an empty space', () => {
-    expect(validateSpace({ c: { type: 'categorical', choices: ['1', 1, true, 'true', 0.5] } }).issues).toEqual([]);
+    expect(
+      validateSpace({ c: { type: 'categorical', choices: ['1', 1, true, 'true', 0.5] } }).issues,
+    ).toEqual([]);
     expect(validateSpace({}).issues.map((i) => i.path)).toEqual(['space']);
-    expect(validateSpace({ n: { type: 'int', low: 1, high: 1024, log: true, step: 1 } }).issues).toEqual([]);
+    expect(
+      validateSpace({ n: { type: 'int', low: 1, high: 1024, log: true, step: 1 } }).issues,
+    ).toEqual([]);
   });
 
   it('accepts 64 parameters and names that shadow Object.prototype', () => {
-    const many = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`p${i}`, { type: 'int', low: 0, high: 1 }]));
+    const many = Object.fromEntries(
+      Array.from({ length: 64 }, (_, i) => [`p${i}`, { type: 'int', low: 0, high: 1 }]),
+    );
     expect(validateSpace(many).issues).toEqual([]);
-    const odd = { constructor: { type: 'categorical', choices: ['a', 'b'] }, toString: { type: 'int', low: 0, high: 3, when: { constructor: 'a' } } };
+    const odd = {
+      constructor: { type: 'categorical', choices: ['a', 'b'] },
+      toString: { type: 'int', low: 0, high: 3, when: { constructor: 'a' } },
+    };
     expect(validateSpace(odd).issues).toEqual([]);
   });
 });
 
 describe('validateSpace: the shape of the space', () => {
-  it.each([[null], [[]], ['lr'], [3], [undefined]])('rejects a space that is not an object (%j)', (raw) => {
-    expect(only(raw).path).toBe('space');
-  });
+  it.each([[null], [[]], ['lr'], [3], [undefined]])(
+    'rejects a space that is not an object (%j)',
+    (raw) => {
+      expect(only(raw).path).toBe('space');
+    },
+  );
 
   it('rejects more than 64 parameters', () => {
-    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: 'int', low: 0, high: 1 }]));
-    expect(only(many)).toEqual({ path: 'space', message: 'must have at most 64 parameters, got 65' });
+    const many = Object.fromEntries(
+      Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: 'int', low: 0, high: 1 }]),
+    );
+    expect(only(many)).toEqual({
+      path: 'space',
+      message: 'must have at most 64 parameters, got 65',
+    });
   });
 
   it('rejects an empty name and __proto__', () => {
     expect(only({ '': { type: 'int', low: 0, high: 1 } }).path).toBe('space');
-    expect(only(JSON.parse('{"__proto__": {"type": "int", "low": 0, "high": 1}}')).path).toBe('space.__proto__');
+    expect(only(JSON.parse('{"__proto__": {"type": "int", "low": 0, "high": 1}}')).path).toBe(
+      'space.__proto__',
+    );
   });
 
   it('rejects a parameter that is not an object', () => {
@@ -85,7 +104,10 @@ describe('validateSpace: the shape of the space', () => {
   it('rejects a missing or unknown type', () => {
     expect(only({ lr: { low: 0, high: 1 } }).path).toBe('space.lr.type');
     const issue = only({ lr: { type: 'double', low: 0, high: 1 } });
-    expect(issue).toEqual({ path: 'space.lr.type', message: "must be one of float, int, categorical, got 'double'" });
+    expect(issue).toEqual({
+      path: 'space.lr.type',
+      message: "must be one of float, int, categorical, got 'double'",
+    });
   });
 
   it('rejects unknown keys at their own path, with a suggestion', () => {
@@ -93,7 +115,9 @@ describe('validateSpace: the shape of the space', () => {
     expect(issue.path).toBe('space.lr.lo');
     expect(issue.message).toContain("did you mean 'low'?");
     expect(only({ opt: { ...opt, low: 0 } }).path).toBe('space.opt.low');
-    expect(only({ n: { type: 'int', low: 0, high: 3, choices: [1] } }).path).toBe('space.n.choices');
+    expect(only({ n: { type: 'int', low: 0, high: 3, choices: [1] } }).path).toBe(
+      'space.n.choices',
+    );
     expect(only({ lr: { ...lr, logarithmic: true } }).path).toBe('space.lr.logarithmic');
   });
 
@@ -106,7 +130,14 @@ describe('validateSpace: the shape of the space', () => {
       e: { type: 'float', low: -1, high: 1, log: true, step: 0.5 },
     });
     expect(space).toBeNull();
-    expect(issues.map((i) => i.path)).toEqual(['space.a.low', 'space.b.low', 'space.c.choices', 'space.e.low', 'space.e.step', 'space.d.when.nope']);
+    expect(issues.map((i) => i.path)).toEqual([
+      'space.a.low',
+      'space.b.low',
+      'space.c.choices',
+      'space.e.low',
+      'space.e.step',
+      'space.d.when.nope',
+    ]);
   });
 });
 
@@ -120,7 +151,10 @@ describe('validateSpace: float and int parameters', () => {
   });
 
   it('rejects low >= high at low', () => {
-    expect(only({ x: { type: 'float', low: 1, high: 1 } })).toEqual({ path: 'space.x.low', message: 'must be less than high (1), got 1' });
+    expect(only({ x: { type: 'float', low: 1, high: 1 } })).toEqual({
+      path: 'space.x.low',
+      message: 'must be less than high (1), got 1',
+    });
     expect(only({ x: { type: 'int', low: 5, high: 2 } }).path).toBe('space.x.low');
   });
 
@@ -131,11 +165,15 @@ describe('validateSpace: float and int parameters', () => {
     });
     expect(only({ lr: { type: 'float', low: -1, high: 1, log: true } }).path).toBe('space.lr.low');
     expect(only({ n: { type: 'int', low: 0, high: 10, log: true } }).path).toBe('space.n.low');
-    expect(validateSpace({ lr: { type: 'float', low: -1, high: 1, log: false } }).issues).toEqual([]);
+    expect(validateSpace({ lr: { type: 'float', low: -1, high: 1, log: false } }).issues).toEqual(
+      [],
+    );
   });
 
   it('rejects a log that is not a boolean', () => {
-    expect(only({ lr: { type: 'float', low: 1e-3, high: 1, log: 'yes' } }).path).toBe('space.lr.log');
+    expect(only({ lr: { type: 'float', low: 1e-3, high: 1, log: 'yes' } }).path).toBe(
+      'space.lr.log',
+    );
   });
 
   it('rejects a step that is not positive or does not divide the range', () => {
@@ -147,7 +185,9 @@ describe('validateSpace: float and int parameters', () => {
       message: 'must divide high - low (1) into whole steps, got 0.3',
     });
     expect(only({ x: { type: 'float', low: 0, high: 1, step: 2 } }).path).toBe('space.x.step');
-    expect(only({ x: { type: 'float', low: 0, high: 1, step: 0.1 + 1e-7 } }).path).toBe('space.x.step');
+    expect(only({ x: { type: 'float', low: 0, high: 1, step: 0.1 + 1e-7 } }).path).toBe(
+      'space.x.step',
+    );
     expect(only({ n: { type: 'int', low: 0, high: 10, step: 3 } }).path).toBe('space.n.step');
   });
 
@@ -155,7 +195,9 @@ describe('validateSpace: float and int parameters', () => {
     const issue = only({ lr: { type: 'float', low: 0.1, high: 1, log: true, step: 0.1 } });
     expect(issue.path).toBe('space.lr.step');
     expect(issue.message).toContain('log');
-    expect(only({ n: { type: 'int', low: 1, high: 9, log: true, step: 2 } }).path).toBe('space.n.step');
+    expect(only({ n: { type: 'int', low: 1, high: 9, log: true, step: 2 } }).path).toBe(
+      'space.n.step',
+    );
   });
 
   it('requires integer bounds and an integer step >= 1 for ints', () => {
@@ -170,17 +212,28 @@ describe('validateSpace: categorical parameters', () => {
   it('requires a non-empty list of choices', () => {
     expect(only({ opt: { type: 'categorical' } }).path).toBe('space.opt.choices');
     expect(only({ opt: { type: 'categorical', choices: 'sgd' } }).path).toBe('space.opt.choices');
-    expect(only({ opt: { type: 'categorical', choices: [] } })).toEqual({ path: 'space.opt.choices', message: 'must not be empty' });
+    expect(only({ opt: { type: 'categorical', choices: [] } })).toEqual({
+      path: 'space.opt.choices',
+      message: 'must not be empty',
+    });
   });
 
   it('allows at most 1000 choices', () => {
-    expect(validateSpace({ c: { type: 'categorical', choices: Array.from({ length: 1000 }, (_, i) => i) } }).issues).toEqual([]);
-    expect(only({ c: { type: 'categorical', choices: Array.from({ length: 1001 }, (_, i) => i) } }).path).toBe('space.c.choices');
+    expect(
+      validateSpace({
+        c: { type: 'categorical', choices: Array.from({ length: 1000 }, (_, i) => i) },
+      }).issues,
+    ).toEqual([]);
+    expect(
+      only({ c: { type: 'categorical', choices: Array.from({ length: 1001 }, (_, i) => i) } }).path,
+    ).toBe('space.c.choices');
   });
 
   it('requires strings, finite numbers or booleans, at the offending index', () => {
     for (const bad of [null, {}, [1], NaN, Infinity, undefined]) {
-      expect(only({ opt: { type: 'categorical', choices: ['a', bad] } }).path).toBe('space.opt.choices.1');
+      expect(only({ opt: { type: 'categorical', choices: ['a', bad] } }).path).toBe(
+        'space.opt.choices.1',
+      );
     }
   });
 
@@ -189,7 +242,9 @@ describe('validateSpace: categorical parameters', () => {
       path: 'space.opt.choices.2',
       message: "duplicates choice 0 ('sgd')",
     });
-    expect(only({ c: { type: 'categorical', choices: [1, 2, 1.0] } }).path).toBe('space.c.choices.2');
+    expect(only({ c: { type: 'categorical', choices: [1, 2, 1.0] } }).path).toBe(
+      'space.c.choices.2',
+    );
   });
 });
 
@@ -197,35 +252,64 @@ describe('validateSpace: conditions', () => {
   const base = { optimizer: opt, lr };
 
   it('requires when to be an object', () => {
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: 'adam' } }).path).toBe('space.beta1.when');
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: ['optimizer'] } }).path).toBe('space.beta1.when');
+    expect(
+      only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: 'adam' } }).path,
+    ).toBe('space.beta1.when');
+    expect(
+      only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: ['optimizer'] } }).path,
+    ).toBe('space.beta1.when');
   });
 
   it('rejects a condition on an unknown parameter', () => {
-    const space = { opt, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: 'adam' } } };
-    expect(only(space)).toEqual({ path: 'space.beta1.when.optimizer', message: "names an unknown parameter 'optimizer'" });
+    const space = {
+      opt,
+      beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: 'adam' } },
+    };
+    expect(only(space)).toEqual({
+      path: 'space.beta1.when.optimizer',
+      message: "names an unknown parameter 'optimizer'",
+    });
     expect(only({ lr: { ...lr, when: { toString: 'x' } } }).path).toBe('space.lr.when.toString');
   });
 
   it('rejects a condition on a non-categorical parameter, or on itself', () => {
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { lr: 0.1 } } })).toEqual({
+    expect(
+      only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { lr: 0.1 } } }),
+    ).toEqual({
       path: 'space.beta1.when.lr',
       message: "must name a categorical parameter; 'lr' is float",
     });
-    expect(only({ optimizer: { ...opt, when: { optimizer: 'adam' } } }).path).toBe('space.optimizer.when.optimizer');
+    expect(only({ optimizer: { ...opt, when: { optimizer: 'adam' } } }).path).toBe(
+      'space.optimizer.when.optimizer',
+    );
   });
 
   it('requires condition values among the parent choices', () => {
-    const issue = only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: 'adamax' } } });
+    const issue = only({
+      ...base,
+      beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: 'adamax' } },
+    });
     expect(issue.path).toBe('space.beta1.when.optimizer');
     expect(issue.message).toContain("'adamax' is not one of the choices of 'optimizer'");
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: ['adam', 'adamax'] } } }).path).toBe(
-      'space.beta1.when.optimizer.1',
-    );
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: [] } } }).path).toBe('space.beta1.when.optimizer');
-    expect(only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: null } } }).path).toBe('space.beta1.when.optimizer');
+    expect(
+      only({
+        ...base,
+        beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: ['adam', 'adamax'] } },
+      }).path,
+    ).toBe('space.beta1.when.optimizer.1');
+    expect(
+      only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: [] } } })
+        .path,
+    ).toBe('space.beta1.when.optimizer');
+    expect(
+      only({ ...base, beta1: { type: 'float', low: 0.8, high: 0.99, when: { optimizer: null } } })
+        .path,
+    ).toBe('space.beta1.when.optimizer');
     // A number is not its string.
-    const nums = { bs: { type: 'categorical', choices: [32, 64] }, x: { type: 'int', low: 0, high: 1, when: { bs: '32' } } };
+    const nums = {
+      bs: { type: 'categorical', choices: [32, 64] },
+      x: { type: 'int', low: 0, high: 1, when: { bs: '32' } },
+    };
     expect(only(nums).path).toBe('space.x.when.bs');
   });
 
@@ -257,7 +341,14 @@ describe('validateParams', () => {
     dampening: { type: 'int', low: 0, high: 10, step: 2, when: { nesterov: false } },
     width: { type: 'int', low: 16, high: 512, log: true },
   }) as { space: Space };
-  const ok = { lr: 0.01, optimizer: 'sgd', momentum: 0.57, nesterov: false, dampening: 4, width: 100 };
+  const ok = {
+    lr: 0.01,
+    optimizer: 'sgd',
+    momentum: 0.57,
+    nesterov: false,
+    dampening: 4,
+    width: 100,
+  };
   const params = (over: Record<string, unknown>, drop: string[] = []) => {
     const p: Record<string, unknown> = { ...ok, ...over };
     for (const d of drop) delete p[d];
@@ -273,19 +364,25 @@ describe('validateParams', () => {
   });
 
   it('requires every active parameter', () => {
-    expect(validateParams(space, params({}, ['lr']))).toEqual([{ path: 'params.lr', message: 'is required' }]);
+    expect(validateParams(space, params({}, ['lr']))).toEqual([
+      { path: 'params.lr', message: 'is required' },
+    ]);
     expect(pathsOf(params({}, ['momentum']))).toEqual(['params.momentum']);
     expect(pathsOf(params({}, ['dampening']))).toEqual(['params.dampening']);
   });
 
   it('rejects inactive and unknown parameters', () => {
-    expect(pathsOf({ lr: 0.1, optimizer: 'adam', width: 32, momentum: 0.5 })).toEqual(['params.momentum']);
+    expect(pathsOf({ lr: 0.1, optimizer: 'adam', width: 32, momentum: 0.5 })).toEqual([
+      'params.momentum',
+    ]);
     expect(pathsOf(params({ nesterov: true }))).toEqual(['params.dampening']);
     expect(validateParams(space, params({ beta9: 1 }))[0].path).toBe('params.beta9');
   });
 
   it('rejects values out of range, off step, non-integer, of the wrong type or not a choice', () => {
-    expect(validateParams(space, params({ lr: 2 }))).toEqual([{ path: 'params.lr', message: 'must be in [0.00001, 1], got 2' }]);
+    expect(validateParams(space, params({ lr: 2 }))).toEqual([
+      { path: 'params.lr', message: 'must be in [0.00001, 1], got 2' },
+    ]);
     expect(pathsOf(params({ lr: 0 }))).toEqual(['params.lr']);
     expect(pathsOf(params({ lr: '0.1' }))).toEqual(['params.lr']);
     expect(pathsOf(params({ lr: null }))).toEqual(['params.lr']);

@@ -30,7 +30,11 @@ function clip(x: Float64Array, lo: ArrayLike<number>, hi: ArrayLike<number>): vo
   for (let i = 0; i < x.length; i++) x[i] = Math.min(hi[i], Math.max(lo[i], x[i]));
 }
 
-export function minimizeLbfgsB(f: Objective, x0: ArrayLike<number>, opts: MinimizeOptions): MinimizeResult {
+export function minimizeLbfgsB(
+  f: Objective,
+  x0: ArrayLike<number>,
+  opts: MinimizeOptions,
+): MinimizeResult {
   const m = x0.length;
   const { lower, upper } = opts;
   const mem = opts.memory ?? 8;

@@ -124,7 +124,13 @@ export function cholesky(A: Float64Array, n: number): Cholesky {
  * entries hold b, on exit x with (L x)_i = b_i for i >= start, taking
  * x_k = 0 for k < start.
  */
-export function solveLowerInPlace(L: Float64Array, n: number, v: Float64Array, vo: number, start: number): void {
+export function solveLowerInPlace(
+  L: Float64Array,
+  n: number,
+  v: Float64Array,
+  vo: number,
+  start: number,
+): void {
   let i = start;
   for (; i + 1 < n; i += 2) {
     const r0 = i * n;
@@ -158,14 +164,24 @@ export function solveLowerInPlace(L: Float64Array, n: number, v: Float64Array, v
 }
 
 /** Solves L x = b (L lower triangular, row-major); `out` may alias `b`. */
-export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+export function solveLower(
+  L: Float64Array,
+  n: number,
+  b: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   if (out !== b) for (let i = 0; i < n; i++) out[i] = b[i];
   solveLowerInPlace(L, n, out, 0, 0);
   return out;
 }
 
 /** Solves L^T x = b (L lower triangular, row-major); `out` may alias `b`. */
-export function solveUpperT(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+export function solveUpperT(
+  L: Float64Array,
+  n: number,
+  b: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   if (out !== b) for (let i = 0; i < n; i++) out[i] = b[i];
   // Column-oriented back substitution: once x_i is known, remove it from the rows above.
   for (let i = n - 1; i >= 0; i--) {
@@ -178,7 +194,12 @@ export function solveUpperT(L: Float64Array, n: number, b: ArrayLike<number>, ou
 }
 
 /** Solves (L L^T) x = b. */
-export function cholSolve(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+export function cholSolve(
+  L: Float64Array,
+  n: number,
+  b: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   solveLower(L, n, b, out);
   return solveUpperT(L, n, out, out);
 }

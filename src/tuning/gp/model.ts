@@ -88,7 +88,10 @@ export function thetaFromHyper(h: GpHyper): Float64Array {
  * With W = alpha alpha^T - K^{-1}, d(log ml)/d theta = tr(W dK/dtheta) / 2.
  * Precomputes the per-pair, per-dimension deltas once.
  */
-export function makeNegLogPosterior(data: GpData, prior: HyperPrior): (theta: Float64Array, grad: Float64Array) => number {
+export function makeNegLogPosterior(
+  data: GpData,
+  prior: HyperPrior,
+): (theta: Float64Array, grad: Float64Array) => number {
   const { X, n, d, isCat, y } = data;
   const nPairs = (n * (n - 1)) / 2;
   const delta = new Float64Array(nPairs * d);
@@ -241,7 +244,14 @@ export class GpPosterior {
   private readonly xs: Float64Array;
   private readonly vbuf: Float64Array;
 
-  constructor(X: Float64Array, n: number, d: number, isCat: Uint8Array, y: ArrayLike<number>, hyper: GpHyper) {
+  constructor(
+    X: Float64Array,
+    n: number,
+    d: number,
+    isCat: Uint8Array,
+    y: ArrayLike<number>,
+    hyper: GpHyper,
+  ) {
     this.n = n;
     this.d = d;
     this.X = X;
@@ -274,7 +284,11 @@ export class GpPosterior {
   }
 
   /** Posterior mean and variance of f at row `row` of `x` (default: x is one point). */
-  predict(x: ArrayLike<number>, row = 0, out: { mean: number; variance: number } = { mean: 0, variance: 0 }): { mean: number; variance: number } {
+  predict(
+    x: ArrayLike<number>,
+    row = 0,
+    out: { mean: number; variance: number } = { mean: 0, variance: 0 },
+  ): { mean: number; variance: number } {
     const { n, d, alpha, numIdx, catIdx, numScale, catW, Xs, Xc, xs } = this;
     const dn = numIdx.length;
     const dc = catIdx.length;

@@ -38,7 +38,12 @@ function kroneckerAlphas(d: number): Float64Array {
 }
 
 /** Point i (0-based) of the shifted R_d sequence in [0,1)^d, written into out. */
-export function kroneckerPoint(i: number, alphas: Float64Array, shift: Float64Array, out: Float64Array): Float64Array {
+export function kroneckerPoint(
+  i: number,
+  alphas: Float64Array,
+  shift: Float64Array,
+  out: Float64Array,
+): Float64Array {
   for (let j = 0; j < alphas.length; j++) {
     const v = shift[j] + (i + 1) * alphas[j];
     out[j] = v - Math.floor(v);
@@ -51,7 +56,8 @@ export function projectToDims(u: Float64Array, dims: readonly SearchDim[]): Floa
   for (let j = 0; j < dims.length; j++) {
     const dim = dims[j];
     if (dim.kind === 'discrete') u[j] = dim.snap(u[j]);
-    else if (dim.kind === 'categorical') u[j] = Math.min(dim.nChoices - 1, Math.floor(u[j] * dim.nChoices));
+    else if (dim.kind === 'categorical')
+      u[j] = Math.min(dim.nChoices - 1, Math.floor(u[j] * dim.nChoices));
     else if (dim.kind === 'fixed') u[j] = dim.value;
   }
   return u;
@@ -99,7 +105,8 @@ export function patternSearch(
         }
       } else if (dim.kind === 'continuous') {
         const cur = x[j];
-        if (tryValue(j, Math.min(1, cur + step)) || tryValue(j, Math.max(0, cur - step))) improved = true;
+        if (tryValue(j, Math.min(1, cur + step)) || tryValue(j, Math.max(0, cur - step)))
+          improved = true;
       } else {
         const cur = x[j];
         for (const dir of [1, -1] as const) {
@@ -173,7 +180,15 @@ export function maximizeAcquisition(
     starts.push({ x, f: score(x) });
   }
   for (const s of starts) {
-    const f = patternSearch(s.x, s.f, dims, score, opts.maxEvalsPerStart, opts.initialStep, opts.minStep);
+    const f = patternSearch(
+      s.x,
+      s.f,
+      dims,
+      score,
+      opts.maxEvalsPerStart,
+      opts.initialStep,
+      opts.minStep,
+    );
     if (f > bestVal || Number.isNaN(bestVal)) {
       bestVal = f;
       best = s.x;

@@ -53,7 +53,13 @@ export interface SuccessiveHalvingOptions {
   max_resource?: number;
 }
 
-const ASHA_KEYS = ['min_resource', 'reduction_factor', 'min_early_stopping_rate', 'bootstrap_count', 'max_resource'] as const;
+const ASHA_KEYS = [
+  'min_resource',
+  'reduction_factor',
+  'min_early_stopping_rate',
+  'bootstrap_count',
+  'max_resource',
+] as const;
 
 /** Fully defaulted successive-halving options, or the issues; `prefix` starts each issue's path. */
 export function checkSuccessiveHalvingOptions(
@@ -70,8 +76,15 @@ export function checkSuccessiveHalvingOptions(
   if (r.has('max_resource')) {
     const max = r.int('max_resource', 1);
     options.max_resource = max;
-    if (Number.isFinite(max) && Number.isFinite(options.min_resource) && max <= options.min_resource) {
-      r.fail('max_resource', `must be greater than min_resource (${options.min_resource}), got ${max}`);
+    if (
+      Number.isFinite(max) &&
+      Number.isFinite(options.min_resource) &&
+      max <= options.min_resource
+    ) {
+      r.fail(
+        'max_resource',
+        `must be greater than min_resource (${options.min_resource}), got ${max}`,
+      );
     }
   }
   return { options, issues: r.issues };
@@ -95,7 +108,13 @@ export class SuccessiveHalvingPruner implements Pruner {
   }
 
   shouldPruneAtAny(ctx: PruneContext, ends: readonly number[]): boolean {
-    return successiveHalvingShouldPrune(ctx.trial, ctx.trials ?? [], ctx.direction, this.options, ends);
+    return successiveHalvingShouldPrune(
+      ctx.trial,
+      ctx.trials ?? [],
+      ctx.direction,
+      this.options,
+      ends,
+    );
   }
 }
 
@@ -117,7 +136,10 @@ export function rungValues(trial: FrozenTrial, o: Readonly<SuccessiveHalvingOpti
   return recordRungs(byStep(trial), o);
 }
 
-function recordRungs(points: readonly { step: number; value: number }[], o: Readonly<SuccessiveHalvingOptions>): number[] {
+function recordRungs(
+  points: readonly { step: number; value: number }[],
+  o: Readonly<SuccessiveHalvingOptions>,
+): number[] {
   const recorded: number[] = [];
   for (const { step, value } of points) {
     if (Number.isNaN(value)) continue;
@@ -172,7 +194,11 @@ export function successiveHalvingShouldPrune(
 }
 
 /** The count of rungs recorded after one more point, given `recorded` before it (as recordRungs counts them). */
-function recordPoint(point: { step: number; value: number }, recorded: number, o: Readonly<SuccessiveHalvingOptions>): number {
+function recordPoint(
+  point: { step: number; value: number },
+  recorded: number,
+  o: Readonly<SuccessiveHalvingOptions>,
+): number {
   if (Number.isNaN(point.value)) return recorded;
   for (;;) {
     const resource = rungResource(o, recorded);
@@ -182,7 +208,12 @@ function recordPoint(point: { step: number; value: number }, recorded: number, o
 }
 
 /** Optuna's `_is_trial_promotable_to_next_rung`: in the best 1/reduction_factor (at least the best one). */
-export function isPromotable(value: number, competing: readonly number[], reductionFactor: number, direction: Direction): boolean {
+export function isPromotable(
+  value: number,
+  competing: readonly number[],
+  reductionFactor: number,
+  direction: Direction,
+): boolean {
   const idx = Math.max(Math.floor(competing.length / reductionFactor) - 1, 0);
   const sorted = [...competing].sort(ascending);
   return direction === 'maximize' ? value >= sorted[sorted.length - 1 - idx] : value <= sorted[idx];

@@ -40,7 +40,12 @@ export interface HyperbandOptions {
   bootstrap_count: number;
 }
 
-const HYPERBAND_KEYS = ['min_resource', 'max_resource', 'reduction_factor', 'bootstrap_count'] as const;
+const HYPERBAND_KEYS = [
+  'min_resource',
+  'max_resource',
+  'reduction_factor',
+  'bootstrap_count',
+] as const;
 
 /** Fully defaulted Hyperband options, or the issues; `prefix` starts each issue's path. */
 export function checkHyperbandOptions(
@@ -54,21 +59,32 @@ export function checkHyperbandOptions(
     reduction_factor: r.int('reduction_factor', 2, 3),
     bootstrap_count: r.int('bootstrap_count', 0, 0),
   };
-  if (Number.isFinite(options.max_resource) && Number.isFinite(options.min_resource) && options.max_resource <= options.min_resource) {
-    r.fail('max_resource', `must be greater than min_resource (${options.min_resource}), got ${options.max_resource}`);
+  if (
+    Number.isFinite(options.max_resource) &&
+    Number.isFinite(options.min_resource) &&
+    options.max_resource <= options.min_resource
+  ) {
+    r.fail(
+      'max_resource',
+      `must be greater than min_resource (${options.min_resource}), got ${options.max_resource}`,
+    );
   }
   return { options, issues: r.issues };
 }
 
 /** floor(log_rf(max / min)) + 1, in exact integer arithmetic. */
-export function bracketCount(o: Pick<HyperbandOptions, 'min_resource' | 'max_resource' | 'reduction_factor'>): number {
+export function bracketCount(
+  o: Pick<HyperbandOptions, 'min_resource' | 'max_resource' | 'reduction_factor'>,
+): number {
   let s = 0;
   while (o.min_resource * o.reduction_factor ** (s + 1) <= o.max_resource) s += 1;
   return s + 1;
 }
 
 /** Each bracket's share of trials: ceil(n * rf^s / (s + 1)), s = n - 1 - b. */
-export function bracketBudgets(o: Pick<HyperbandOptions, 'min_resource' | 'max_resource' | 'reduction_factor'>): number[] {
+export function bracketBudgets(
+  o: Pick<HyperbandOptions, 'min_resource' | 'max_resource' | 'reduction_factor'>,
+): number[] {
   const n = bracketCount(o);
   const budgets: number[] = [];
   for (let b = 0; b < n; b++) {
@@ -148,7 +164,11 @@ export class HyperbandPruner implements Pruner {
  * Hyperband pruner, those of the same bracket (Optuna's TPE + Hyperband
  * integration); with any other pruner, all of them.
  */
-export function trialsInSameBracket(pruner: Pruner | null | undefined, trialNumber: number, trials: readonly FrozenTrial[]): FrozenTrial[] {
+export function trialsInSameBracket(
+  pruner: Pruner | null | undefined,
+  trialNumber: number,
+  trials: readonly FrozenTrial[],
+): FrozenTrial[] {
   if (pruner instanceof HyperbandPruner) return pruner.trialsInBracketOf(trialNumber, trials);
   return [...trials];
 }

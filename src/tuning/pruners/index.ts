@@ -22,14 +22,36 @@ import { orThrow, PrunerConfigError } from './options';
 import { isRecord } from '../../lib/values';
 
 export { NopPruner } from './none';
-export { MedianPruner, PercentilePruner, nanPercentile, type MedianPrunerOptions, type PercentilePrunerOptions } from './median';
-export { SuccessiveHalvingPruner, isPromotable, rungResource, rungValues, type SuccessiveHalvingOptions } from './asha';
-export { HyperbandPruner, bracketBudgets, bracketCount, bracketOf, trialsInSameBracket, type HyperbandOptions } from './hyperband';
+export {
+  MedianPruner,
+  PercentilePruner,
+  nanPercentile,
+  type MedianPrunerOptions,
+  type PercentilePrunerOptions,
+} from './median';
+export {
+  SuccessiveHalvingPruner,
+  isPromotable,
+  rungResource,
+  rungValues,
+  type SuccessiveHalvingOptions,
+} from './asha';
+export {
+  HyperbandPruner,
+  bracketBudgets,
+  bracketCount,
+  bracketOf,
+  trialsInSameBracket,
+  type HyperbandOptions,
+} from './hyperband';
 export { PrunerConfigError } from './options';
 
 export { PRUNER_NAMES, type PrunerConfig, type PrunerName };
 
-type Checker = (raw: Readonly<Record<string, unknown>>, prefix?: string) => { options: unknown; issues: InputIssue[] };
+type Checker = (
+  raw: Readonly<Record<string, unknown>>,
+  prefix?: string,
+) => { options: unknown; issues: InputIssue[] };
 
 const CHECKERS: Record<PrunerName, Checker> = {
   none: checkNoneOptions,
@@ -49,17 +71,26 @@ function isPrunerName(v: unknown): v is PrunerName {
  */
 export function validatePrunerConfig(raw: unknown): InputIssue[] {
   if (raw === undefined) return [];
-  if (!isRecord(raw)) return [{ path: 'pruner', message: 'must be an object like {"name": "median"}' }];
+  if (!isRecord(raw))
+    return [{ path: 'pruner', message: 'must be an object like {"name": "median"}' }];
   const name = raw.name ?? 'none';
   if (!isPrunerName(name)) {
-    const got = typeof name === 'string' ? `'${name}'` : `a ${name === null ? 'null' : typeof name}`;
-    return [{ path: 'pruner.name', message: `unknown pruner ${got}: expected one of ${PRUNER_NAMES.join(', ')}` }];
+    const got =
+      typeof name === 'string' ? `'${name}'` : `a ${name === null ? 'null' : typeof name}`;
+    return [
+      {
+        path: 'pruner.name',
+        message: `unknown pruner ${got}: expected one of ${PRUNER_NAMES.join(', ')}`,
+      },
+    ];
   }
   return CHECKERS[name](raw, 'pruner').issues;
 }
 
 /** The pruner a (valid) config names; throws PrunerConfigError (issues with `pruner.` paths) otherwise. */
-export function makePruner(config: PrunerConfig | Readonly<Record<string, unknown>> = { name: 'none' }): Pruner {
+export function makePruner(
+  config: PrunerConfig | Readonly<Record<string, unknown>> = { name: 'none' },
+): Pruner {
   const issues = validatePrunerConfig(config);
   if (issues.length > 0) throw new PrunerConfigError(issues);
   const { name = 'none', ...options } = config as Record<string, unknown>;
@@ -73,7 +104,9 @@ export function makePruner(config: PrunerConfig | Readonly<Record<string, unknow
     case 'hyperband':
       return new HyperbandPruner(orThrow(checkHyperbandOptions(options)));
   }
-  throw new PrunerConfigError([{ path: 'pruner.name', message: `unknown pruner '${String(name)}'` }]);
+  throw new PrunerConfigError([
+    { path: 'pruner.name', message: `unknown pruner '${String(name)}'` },
+  ]);
 }
 
 /**
@@ -82,10 +115,16 @@ export function makePruner(config: PrunerConfig | Readonly<Record<string, unknow
  * step at a time. Pruners with `shouldPruneAtAny` answer in one pass; others are asked once per
  * step with the trial cut short.
  */
-export function prunesAtAnyStep(pruner: Pruner, ctx: PruneContext, steps: readonly number[]): boolean {
+export function prunesAtAnyStep(
+  pruner: Pruner,
+  ctx: PruneContext,
+  steps: readonly number[],
+): boolean {
   const points = byStep(ctx.trial);
   const index = new Map(points.map((p, i) => [p.step, i + 1]));
-  const ends = [...new Set(steps.map((s) => index.get(s)).filter((k): k is number => k !== undefined))].sort((a, b) => a - b);
+  const ends = [
+    ...new Set(steps.map((s) => index.get(s)).filter((k): k is number => k !== undefined)),
+  ].sort((a, b) => a - b);
   if (ends.length === 0) return false;
   if (pruner.shouldPruneAtAny) return pruner.shouldPruneAtAny(ctx, ends);
   for (const k of ends) {

@@ -39,7 +39,12 @@ export interface PercentilePrunerOptions extends MedianPrunerOptions {
   percentile: number;
 }
 
-const MEDIAN_KEYS = ['n_startup_trials', 'n_warmup_steps', 'interval_steps', 'n_min_trials'] as const;
+const MEDIAN_KEYS = [
+  'n_startup_trials',
+  'n_warmup_steps',
+  'interval_steps',
+  'n_min_trials',
+] as const;
 
 /** Fully defaulted median-pruner options, or the issues; `prefix` starts each issue's path. */
 export function checkMedianOptions(
@@ -57,7 +62,8 @@ export function checkPercentileOptions(
   prefix = 'pruner',
 ): { options: PercentilePrunerOptions; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'percentile', [...MEDIAN_KEYS, 'percentile']);
-  if (!r.has('percentile')) r.fail('percentile', "is required for pruner 'percentile': a number in [0, 100]");
+  if (!r.has('percentile'))
+    r.fail('percentile', "is required for pruner 'percentile': a number in [0, 100]");
   const percentile = r.number('percentile', 0, 100, Number.NaN);
   return { options: { ...readCommon(r), percentile }, issues: r.issues };
 }
@@ -112,9 +118,15 @@ export class MedianPruner implements Pruner {
  * pruned for some k of `ends` (ascending). One pass: the running best and the other trials'
  * values by step are computed once.
  */
-function percentileShouldPrune(ctx: PruneContext, o: PercentilePrunerOptions, ends: readonly number[] | null = null): boolean {
+function percentileShouldPrune(
+  ctx: PruneContext,
+  o: PercentilePrunerOptions,
+  ends: readonly number[] | null = null,
+): boolean {
   const { trial, direction } = ctx;
-  const completed = (ctx.trials ?? []).filter((t) => t.state === 'complete' && t.number !== trial.number);
+  const completed = (ctx.trials ?? []).filter(
+    (t) => t.state === 'complete' && t.number !== trial.number,
+  );
   if (completed.length === 0 || completed.length < o.n_startup_trials) return false;
 
   const points = byStep(trial);
@@ -135,7 +147,15 @@ function percentileShouldPrune(ctx: PruneContext, o: PercentilePrunerOptions, en
     }
     const step = points[k - 1].step;
     if (step < o.n_warmup_steps) continue;
-    if (!isFirstInIntervalStep(step, k >= 2 ? points[k - 2].step : -Infinity, o.n_warmup_steps, o.interval_steps)) continue;
+    if (
+      !isFirstInIntervalStep(
+        step,
+        k >= 2 ? points[k - 2].step : -Infinity,
+        o.n_warmup_steps,
+        o.interval_steps,
+      )
+    )
+      continue;
     if (Number.isNaN(best)) return true;
     others ??= completed.map((t) => new Map(byStep(t).map((x) => [x.step, x.value])));
     const p = percentileAtStep(others, step, q, o.n_min_trials);
@@ -146,13 +166,23 @@ function percentileShouldPrune(ctx: PruneContext, o: PercentilePrunerOptions, en
 }
 
 /** Optuna's `_is_first_in_interval_step`: no earlier report (the latest before `step` is `previous`) falls in the interval that `step` is in. */
-function isFirstInIntervalStep(step: number, previous: number, warmup: number, interval: number): boolean {
+function isFirstInIntervalStep(
+  step: number,
+  previous: number,
+  warmup: number,
+  interval: number,
+): boolean {
   const nearestLowerPruningStep = Math.floor((step - warmup) / interval) * interval + warmup;
   return previous < nearestLowerPruningStep;
 }
 
 /** The percentile of the values the complete trials (each a map step -> value) reported at `step`; NaN when fewer than nMin did. */
-function percentileAtStep(completed: readonly Map<number, number>[], step: number, q: number, nMin: number): number {
+function percentileAtStep(
+  completed: readonly Map<number, number>[],
+  step: number,
+  q: number,
+  nMin: number,
+): number {
   const values: number[] = [];
   for (const t of completed) {
     const v = t.get(step);

@@ -4,7 +4,10 @@ import type { InputIssue } from '../../contract/issues';
 import { OptionReader, orThrow } from './options';
 
 /** 'none' takes no options; anything besides `name` is an issue. */
-export function checkNoneOptions(raw: Readonly<Record<string, unknown>>, prefix = 'pruner'): { options: Record<string, never>; issues: InputIssue[] } {
+export function checkNoneOptions(
+  raw: Readonly<Record<string, unknown>>,
+  prefix = 'pruner',
+): { options: Record<string, never>; issues: InputIssue[] } {
   const r = new OptionReader(raw, prefix, 'none', []);
   return { options: {}, issues: r.issues };
 }

@@ -30,8 +30,12 @@ export class OptionReader {
   ) {
     for (const key of Object.keys(raw)) {
       if (key === 'name' || known.includes(key) || raw[key] === undefined) continue;
-      const expected = known.length > 0 ? `expected one of ${known.join(', ')}` : 'it takes no options';
-      this.issues.push({ path: this.path(key), message: `unknown option for pruner '${pruner}': ${expected}` });
+      const expected =
+        known.length > 0 ? `expected one of ${known.join(', ')}` : 'it takes no options';
+      this.issues.push({
+        path: this.path(key),
+        message: `unknown option for pruner '${pruner}': ${expected}`,
+      });
     }
   }
 
@@ -47,11 +51,17 @@ export class OptionReader {
     const v = this.raw[key];
     if (v === undefined) {
       if (fallback !== undefined) return fallback;
-      this.issues.push({ path: this.path(key), message: `is required for pruner '${this.pruner}': an integer >= ${min}` });
+      this.issues.push({
+        path: this.path(key),
+        message: `is required for pruner '${this.pruner}': an integer >= ${min}`,
+      });
       return Number.NaN;
     }
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-      this.issues.push({ path: this.path(key), message: `must be an integer >= ${min}, got ${describeValue(v)}` });
+      this.issues.push({
+        path: this.path(key),
+        message: `must be an integer >= ${min}, got ${describeValue(v)}`,
+      });
       return Number.NaN;
     }
     if (v < min) {
@@ -66,7 +76,10 @@ export class OptionReader {
     const v = this.raw[key];
     if (v === undefined) return fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.issues.push({ path: this.path(key), message: `must be a number in [${min}, ${max}], got ${describeValue(v)}` });
+      this.issues.push({
+        path: this.path(key),
+        message: `must be a number in [${min}, ${max}], got ${describeValue(v)}`,
+      });
       return Number.NaN;
     }
     return v;

@@ -69,8 +69,10 @@ export class AutoSampler implements Sampler {
   choose(ctx: SampleContext): Sampler {
     let complete = 0;
     for (const t of ctx.trials) if (t.state === 'complete') complete++;
-    if (ctx.directions && ctx.directions.length > 1) return complete < MO_TPE_MAX_TRIALS ? this.tpe : this.nsga2;
-    if (complete < AUTO_STARTUP) return paramOrder(ctx.space).length > SOBOL_MAX_DIMS ? this.random : this.qmc;
+    if (ctx.directions && ctx.directions.length > 1)
+      return complete < MO_TPE_MAX_TRIALS ? this.tpe : this.nsga2;
+    if (complete < AUTO_STARTUP)
+      return paramOrder(ctx.space).length > SOBOL_MAX_DIMS ? this.random : this.qmc;
     return complete < GP_MAX_TRIALS ? this.gp : this.tpe;
   }
 

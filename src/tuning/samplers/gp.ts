@@ -60,8 +60,23 @@
  *   startup sample (recorded in `lastInfo.mode === 'fallback'`).
  */
 import { Rng } from '../rng';
-import { buildParams, fromInternal, internalBounds, isActive, paramOrder, toInternal } from '../space';
-import type { FrozenTrial, ParamSpec, ParamValue, Params, SampleContext, Sampler, Space } from '../types';
+import {
+  buildParams,
+  fromInternal,
+  internalBounds,
+  isActive,
+  paramOrder,
+  toInternal,
+} from '../space';
+import type {
+  FrozenTrial,
+  ParamSpec,
+  ParamValue,
+  Params,
+  SampleContext,
+  Sampler,
+  Space,
+} from '../types';
 import { logEI, logProbBelow } from '../gp/acquisition';
 import { fitHyperparameters, GpPosterior } from '../gp/model';
 import type { FitResult, GpData, GpHyper } from '../gp/model';
@@ -123,25 +138,48 @@ function makeDims(space: Space, order: readonly string[]): DimInfo[] {
     const [lo, hi] = internalBounds(spec);
     if (spec.type === 'categorical') {
       const k = spec.choices.length;
-      const search: SearchDim = k <= 1 ? { kind: 'fixed', value: 0 } : { kind: 'categorical', nChoices: k };
+      const search: SearchDim =
+        k <= 1 ? { kind: 'fixed', value: 0 } : { kind: 'categorical', nChoices: k };
       return { name, spec, isCat: true, lo, hi, search };
     }
     const width = hi - lo;
-    if (!(width > 0)) return { name, spec, isCat: false, lo, hi, search: { kind: 'fixed', value: INACTIVE_NUMERIC } };
+    if (!(width > 0))
+      return {
+        name,
+        spec,
+        isCat: false,
+        lo,
+        hi,
+        search: { kind: 'fixed', value: INACTIVE_NUMERIC },
+      };
     const norm = (x: number) => (x - lo) / width;
-    if (!isDiscrete(spec)) return { name, spec, isCat: false, lo, hi, search: { kind: 'continuous' } };
+    if (!isDiscrete(spec))
+      return { name, spec, isCat: false, lo, hi, search: { kind: 'continuous' } };
     const grid = spec.step ?? 1;
     const snap = (u: number) => norm(toInternal(spec, fromInternal(spec, lo + u * width)));
     const neighbor = (u: number, dir: 1 | -1) => {
       const v = fromInternal(spec, lo + u * width) as number;
-      return norm(toInternal(spec, fromInternal(spec, spec.log ? Math.log(Math.max(spec.low, v + dir * grid)) : v + dir * grid)));
+      return norm(
+        toInternal(
+          spec,
+          fromInternal(
+            spec,
+            spec.log ? Math.log(Math.max(spec.low, v + dir * grid)) : v + dir * grid,
+          ),
+        ),
+      );
     };
     return { name, spec, isCat: false, lo, hi, search: { kind: 'discrete', snap, neighbor } };
   });
 }
 
 /** Encodes a trial's params as a GP input row (see the header for inactive parameters). */
-function encodeParams(dims: readonly DimInfo[], params: Readonly<Params>, out: Float64Array, off: number): void {
+function encodeParams(
+  dims: readonly DimInfo[],
+  params: Readonly<Params>,
+  out: Float64Array,
+  off: number,
+): void {
   for (let j = 0; j < dims.length; j++) {
     const dim = dims[j];
     const v = params[dim.name];
@@ -254,16 +292,24 @@ const TRAIN_BEST = 96;
  * regions it has explored. `y` is standardised (and warped) over all n trials before the subset is
  * taken, so the subset keeps the scale of the whole history. Rows stay in trial order.
  */
-export function trainingSet(X: Float64Array, y: Float64Array, n: number, d: number): { X: Float64Array; y: Float64Array; n: number; rows: Int32Array | null } {
+export function trainingSet(
+  X: Float64Array,
+  y: Float64Array,
+  n: number,
+  d: number,
+): { X: Float64Array; y: Float64Array; n: number; rows: Int32Array | null } {
   if (n <= MAX_TRAIN) return { X, y, n, rows: null };
   const take = new Uint8Array(n);
   for (let i = n - TRAIN_RECENT; i < n; i++) take[i] = 1;
-  const ranked = Array.from({ length: n - TRAIN_RECENT }, (_, i) => i).sort((a, b) => y[a] - y[b] || a - b);
+  const ranked = Array.from({ length: n - TRAIN_RECENT }, (_, i) => i).sort(
+    (a, b) => y[a] - y[b] || a - b,
+  );
   for (let k = 0; k < TRAIN_BEST; k++) take[ranked[k]] = 1;
   const rest: number[] = [];
   for (let i = 0; i < n; i++) if (!take[i]) rest.push(i);
   const spread = MAX_TRAIN - TRAIN_RECENT - TRAIN_BEST;
-  for (let t = 0; t < spread; t++) take[rest[Math.round((t * (rest.length - 1)) / (spread - 1))]] = 1;
+  for (let t = 0; t < spread; t++)
+    take[rest[Math.round((t * (rest.length - 1)) / (spread - 1))]] = 1;
   const rows = new Int32Array(MAX_TRAIN);
   let m = 0;
   for (let i = 0; i < n; i++) if (take[i]) rows[m++] = i;
@@ -295,7 +341,10 @@ function fitMap(data: GpData): FitResult {
     ys[t] = data.y[i];
   }
   const sub = fitHyperparameters({ X: Xs, n: m, d, isCat: data.isCat, y: ys }, { maxEvals: 30 });
-  const full = fitHyperparameters(data, { maxEvals: Math.max(4, Math.floor(5e7 / (n * n * n))), init: sub.hyper });
+  const full = fitHyperparameters(data, {
+    maxEvals: Math.max(4, Math.floor(5e7 / (n * n * n))),
+    init: sub.hyper,
+  });
   return { ...full, evals: full.evals + sub.evals };
 }
 
@@ -340,7 +389,8 @@ export class GpSampler implements Sampler {
     const space = ctx.space;
     const order = paramOrder(space);
     const dims = makeDims(space, order);
-    for (const dm of dims) dm.arc = !dm.isCat && dm.spec.when !== undefined && dm.search.kind !== 'fixed';
+    for (const dm of dims)
+      dm.arc = !dm.isCat && dm.spec.when !== undefined && dm.search.kind !== 'fixed';
     const d = dims.length;
     const gpCols = new GpColumns(dims);
     const isCat = gpCols.isCat;
@@ -371,7 +421,9 @@ export class GpSampler implements Sampler {
     let post = new GpPosterior(data.X, data.n, dg, isCat, data.y, fit.hyper);
 
     // Kriging believer for pending trials.
-    const pending = ctx.trials.filter((t) => (t.state === 'running' || t.state === 'waiting') && Object.keys(t.params).length > 0);
+    const pending = ctx.trials.filter(
+      (t) => (t.state === 'running' || t.state === 'waiting') && Object.keys(t.params).length > 0,
+    );
     if (pending.length > 0) {
       const m = pending.length;
       const nt = data.n;
@@ -393,7 +445,8 @@ export class GpSampler implements Sampler {
     // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
     const constraints = constraintModels(complete, G, dg, isCat, train.rows);
     let best = Infinity;
-    for (let i = 0; i < n; i++) if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
+    for (let i = 0; i < n; i++)
+      if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
 
     // Acquisition over raw search vectors; conditional masking applied before scoring.
     const parents = new Set<string>();
@@ -431,7 +484,9 @@ export class GpSampler implements Sampler {
     // Extra starts: the two best observed points, made valid search vectors
     // (absent parameters drawn at random, numeric values clamped and snapped).
     const penalty = (i: number) => (constraints && !constraints.feasible[i] ? 1 : 0);
-    const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => penalty(a) - penalty(b) || y[a] - y[b] || a - b);
+    const ranked = Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => penalty(a) - penalty(b) || y[a] - y[b] || a - b,
+    );
     const extra: Float64Array[] = [];
     for (const i of ranked.slice(0, 2)) {
       const x = X.slice(i * d, i * d + d);
@@ -456,7 +511,11 @@ export class GpSampler implements Sampler {
       searchDims,
       score,
       rng,
-      { nCandidates: this.nCandidates, nLocalSearch: this.nLocal, maxEvalsPerStart: Math.max(30, 8 * d) },
+      {
+        nCandidates: this.nCandidates,
+        nLocalSearch: this.nLocal,
+        maxEvalsPerStart: Math.max(30, 8 * d),
+      },
       extra,
     );
 
@@ -493,11 +552,19 @@ interface ConstraintModels {
  * only those of `subset` (the objective's training rows, `trainingSet`), so a
  * constrained study asks as fast as one without; `feasible` covers them all.
  */
-function constraintModels(complete: readonly FrozenTrial[], X: Float64Array, d: number, isCat: Uint8Array, subset: Int32Array | null): ConstraintModels | null {
+function constraintModels(
+  complete: readonly FrozenTrial[],
+  X: Float64Array,
+  d: number,
+  isCat: Uint8Array,
+  subset: Int32Array | null,
+): ConstraintModels | null {
   let nc = 0;
   for (const t of complete) nc = Math.max(nc, t.constraints?.length ?? 0);
   if (nc === 0) return null;
-  const feasible = complete.map((t) => (t.constraints?.length ?? 0) === nc && t.constraints!.every((c) => c <= 0));
+  const feasible = complete.map(
+    (t) => (t.constraints?.length ?? 0) === nc && t.constraints!.every((c) => c <= 0),
+  );
   const models: ConstraintModels['models'] = [];
   for (let k = 0; k < nc; k++) {
     const rows: number[] = [];
@@ -584,7 +651,14 @@ function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
  * same history gives the same suggestion whether or not the fit is cached; cached by the exact
  * data it was computed on, so the next REFIT_EVERY - 1 asks of the study do not fit at all.
  */
-function scheduledFit(X: Float64Array, raw: readonly number[], n: number, d: number, isCat: Uint8Array, warp: boolean): FitResult {
+function scheduledFit(
+  X: Float64Array,
+  raw: readonly number[],
+  n: number,
+  d: number,
+  isCat: Uint8Array,
+  warp: boolean,
+): FitResult {
   const n0 = Math.max(MAX_TRAIN + 1, n - (n % REFIT_EVERY));
   let m = Math.min(n, n0);
   // A prefix with no finite value cannot be fitted: the whole history then (it has one).
@@ -600,7 +674,12 @@ function scheduledFit(X: Float64Array, raw: readonly number[], n: number, d: num
     }
   }
   const fit = fitMap({ X: Float64Array.from(train.X), n: train.n, d, isCat, y: train.y });
-  fitCache.push({ X: Float64Array.from(train.X), y: Float64Array.from(train.y), isCat: Uint8Array.from(isCat), fit });
+  fitCache.push({
+    X: Float64Array.from(train.X),
+    y: Float64Array.from(train.y),
+    isCat: Uint8Array.from(isCat),
+    fit,
+  });
   if (fitCache.length > FIT_CACHE_SIZE) fitCache.shift();
   return fit;
 }
@@ -641,8 +720,13 @@ export function yeoJohnson(y: Float64Array): number {
   const transform = (lambda: number, dst: Float64Array): void => {
     for (let i = 0; i < n; i++) {
       const v = y[i];
-      if (v >= 0) dst[i] = Math.abs(lambda) < 1e-9 ? Math.log1p(v) : ((v + 1) ** lambda - 1) / lambda;
-      else dst[i] = Math.abs(lambda - 2) < 1e-9 ? -Math.log1p(-v) : -((1 - v) ** (2 - lambda) - 1) / (2 - lambda);
+      if (v >= 0)
+        dst[i] = Math.abs(lambda) < 1e-9 ? Math.log1p(v) : ((v + 1) ** lambda - 1) / lambda;
+      else
+        dst[i] =
+          Math.abs(lambda - 2) < 1e-9
+            ? -Math.log1p(-v)
+            : -((1 - v) ** (2 - lambda) - 1) / (2 - lambda);
     }
   };
   const negLogLik = (lambda: number): number => {

@@ -38,12 +38,24 @@ interface Axis {
 
 function axisOf(name: string, spec: ParamSpec, branching: boolean): Axis {
   if (spec.type === 'categorical') {
-    return { name, spec, branching, size: BigInt(spec.choices.length), value: (k) => spec.choices[Number(k)] };
+    return {
+      name,
+      spec,
+      branching,
+      size: BigInt(spec.choices.length),
+      value: (k) => spec.choices[Number(k)],
+    };
   }
   if (spec.type === 'int') {
     const step = spec.step ?? 1;
     const n = Math.floor((spec.high - spec.low) / step);
-    return { name, spec, branching, size: BigInt(n) + 1n, value: (k) => spec.low + Number(k) * step };
+    return {
+      name,
+      spec,
+      branching,
+      size: BigInt(n) + 1n,
+      value: (k) => spec.low + Number(k) * step,
+    };
   }
   if (spec.step === undefined) {
     throw new SamplerConfigError(
@@ -75,7 +87,8 @@ function niceStep(range: number): number {
 /** The grid's axes in `paramOrder`; throws SamplerConfigError for a float without step. */
 function axesOf(space: Space): Axis[] {
   const parents = new Set<string>();
-  for (const spec of Object.values(space)) for (const p of Object.keys(spec.when ?? {})) parents.add(p);
+  for (const spec of Object.values(space))
+    for (const p of Object.keys(spec.when ?? {})) parents.add(p);
   return paramOrder(space).map((name) => axisOf(name, space[name], parents.has(name)));
 }
 
@@ -95,7 +108,8 @@ class Counter {
       total = this.count(i + 1, chosen);
     } else if (axis.branching) {
       total = 0n;
-      for (let c = 0n; c < axis.size; c++) total += this.count(i + 1, { ...chosen, [axis.name]: axis.value(c) });
+      for (let c = 0n; c < axis.size; c++)
+        total += this.count(i + 1, { ...chosen, [axis.name]: axis.value(c) });
     } else {
       total = axis.size * this.count(i + 1, chosen);
     }
@@ -198,9 +212,12 @@ export class GridSampler implements Sampler {
     const counter = new Counter(axes);
     const size = counter.count(0, {});
     const t = ctx.trialNumber;
-    if (!Number.isSafeInteger(t) || t < 0) throw new RangeError(`grid: trialNumber must be a non-negative integer, got ${t}`);
+    if (!Number.isSafeInteger(t) || t < 0)
+      throw new RangeError(`grid: trialNumber must be a non-negative integer, got ${t}`);
     if (BigInt(t) >= size) {
-      throw new GridExhaustedError(`every point of the grid (${size} in all) has been suggested; trial ${t} has none left`);
+      throw new GridExhaustedError(
+        `every point of the grid (${size} in all) has been suggested; trial ${t} has none left`,
+      );
     }
     const index = this.shuffle && size > 1n ? permute(t, size, ctx.seed) : BigInt(t);
     return decode(axes, counter, index);

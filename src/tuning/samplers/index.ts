@@ -52,11 +52,21 @@ const OPTIONS: Record<SamplerName, Record<string, OptionKind>> = {
     consider_magic_clip: 'bool',
     consider_endpoints: 'bool',
   },
-  gp: { n_startup_trials: 'int>=0', n_candidates: 'int>=1', n_local_search: 'int>=0', warp_output: 'bool' },
+  gp: {
+    n_startup_trials: 'int>=0',
+    n_candidates: 'int>=1',
+    n_local_search: 'int>=0',
+    warp_output: 'bool',
+  },
   random: {},
   qmc: {},
   grid: { shuffle: 'bool' },
-  nsga2: { population_size: 'int>=2', mutation_prob: 'prob', crossover_prob: 'prob', swapping_prob: 'prob' },
+  nsga2: {
+    population_size: 'int>=2',
+    mutation_prob: 'prob',
+    crossover_prob: 'prob',
+    swapping_prob: 'prob',
+  },
 };
 
 function optionProblem(kind: OptionKind, v: unknown): string | undefined {
@@ -64,14 +74,20 @@ function optionProblem(kind: OptionKind, v: unknown): string | undefined {
     case 'bool':
       return typeof v === 'boolean' ? undefined : `must be true or false, got ${describeValue(v)}`;
     case 'positive':
-      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a number > 0, got ${describeValue(v)}`;
+      return typeof v === 'number' && Number.isFinite(v) && v > 0
+        ? undefined
+        : `must be a number > 0, got ${describeValue(v)}`;
     case 'prob':
-      return typeof v === 'number' && v >= 0 && v <= 1 ? undefined : `must be a number in [0, 1], got ${describeValue(v)}`;
+      return typeof v === 'number' && v >= 0 && v <= 1
+        ? undefined
+        : `must be a number in [0, 1], got ${describeValue(v)}`;
     case 'int>=0':
     case 'int>=1':
     case 'int>=2': {
       const min = kind === 'int>=0' ? 0 : kind === 'int>=1' ? 1 : 2;
-      return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? undefined : `must be an integer >= ${min}, got ${describeValue(v)}`;
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= min
+        ? undefined
+        : `must be an integer >= ${min}, got ${describeValue(v)}`;
     }
   }
 }
@@ -82,13 +98,20 @@ function optionProblem(kind: OptionKind, v: unknown): string | undefined {
  * cover, such as a grid over a float without a step); empty when it is valid.
  * Checked like the pruners' options: nothing is sampled.
  */
-export function validateSamplerConfig(config: Readonly<Record<string, unknown>> & { name: SamplerName }, space: Space): InputIssue[] {
+export function validateSamplerConfig(
+  config: Readonly<Record<string, unknown>> & { name: SamplerName },
+  space: Space,
+): InputIssue[] {
   try {
     makeSampler(config.name, config);
     if (config.name === 'grid') gridSize(space);
     if (config.name === 'qmc') {
       const dims = paramOrder(space).length;
-      if (dims > SOBOL_MAX_DIMS) throw new SamplerConfigError('space', `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${dims}`);
+      if (dims > SOBOL_MAX_DIMS)
+        throw new SamplerConfigError(
+          'space',
+          `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${dims}`,
+        );
     }
   } catch (err) {
     if (err instanceof SamplerConfigError) return [{ path: err.path, message: err.message }];
@@ -102,17 +125,28 @@ export function validateSamplerConfig(config: Readonly<Record<string, unknown>> 
  * Throws SamplerConfigError (path `sampler.<option>`) for an unknown name, an
  * unknown option or a bad value.
  */
-export function makeSampler(name: SamplerName, options: Readonly<Record<string, unknown>> = {}): Sampler {
+export function makeSampler(
+  name: SamplerName,
+  options: Readonly<Record<string, unknown>> = {},
+): Sampler {
   const known = (SAMPLER_NAMES as readonly string[]).includes(name) ? OPTIONS[name] : undefined;
-  if (!known) throw new SamplerConfigError('sampler.name', `unknown sampler ${describeValue(name)}: expected one of ${SAMPLER_NAMES.join(', ')}`);
+  if (!known)
+    throw new SamplerConfigError(
+      'sampler.name',
+      `unknown sampler ${describeValue(name)}: expected one of ${SAMPLER_NAMES.join(', ')}`,
+    );
   const picked: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(options)) {
     if (key === 'name' || key === 'seed' || v === undefined) continue;
     const kind = Object.hasOwn(known, key) ? known[key] : undefined;
     if (!kind) {
       const list = Object.keys(known);
-      const expected = list.length > 0 ? `expected one of ${list.join(', ')}` : 'it takes no options';
-      throw new SamplerConfigError(`sampler.${key}`, `unknown option for sampler '${name}': ${expected}`);
+      const expected =
+        list.length > 0 ? `expected one of ${list.join(', ')}` : 'it takes no options';
+      throw new SamplerConfigError(
+        `sampler.${key}`,
+        `unknown option for sampler '${name}': ${expected}`,
+      );
     }
     const problem = optionProblem(kind, v);
     if (problem) throw new SamplerConfigError(`sampler.${key}`, problem);

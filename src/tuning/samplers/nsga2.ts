@@ -24,9 +24,23 @@
  * `new Rng(seed).fork(trialNumber)`.
  */
 import { Rng } from '../rng';
-import { crowdingDistance, nonDominatedFronts, objectiveValues, toLoss, violation } from '../pareto';
+import {
+  crowdingDistance,
+  nonDominatedFronts,
+  objectiveValues,
+  toLoss,
+  violation,
+} from '../pareto';
 import { buildParams, paramOrder } from '../space';
-import type { Direction, FrozenTrial, ParamSpec, ParamValue, Params, SampleContext, Sampler } from '../types';
+import type {
+  Direction,
+  FrozenTrial,
+  ParamSpec,
+  ParamValue,
+  Params,
+  SampleContext,
+  Sampler,
+} from '../types';
 import { fromUnit } from './random';
 
 export interface Nsga2Options {
@@ -53,7 +67,8 @@ function fits(spec: ParamSpec, v: ParamValue | undefined): v is ParamValue {
 }
 
 function checkProb(name: string, p: number | undefined): void {
-  if (p !== undefined && !(p >= 0 && p <= 1)) throw new RangeError(`Nsga2Sampler: ${name} must be in [0, 1], got ${p}`);
+  if (p !== undefined && !(p >= 0 && p <= 1))
+    throw new RangeError(`Nsga2Sampler: ${name} must be in [0, 1], got ${p}`);
 }
 
 export class Nsga2Sampler implements Sampler {
@@ -65,7 +80,8 @@ export class Nsga2Sampler implements Sampler {
 
   constructor(options: Nsga2Options = {}) {
     const p = options.population_size ?? 50;
-    if (!(Number.isInteger(p) && p >= 2)) throw new RangeError(`Nsga2Sampler: population_size must be an integer >= 2, got ${p}`);
+    if (!(Number.isInteger(p) && p >= 2))
+      throw new RangeError(`Nsga2Sampler: population_size must be an integer >= 2, got ${p}`);
     checkProb('mutation_prob', options.mutation_prob);
     checkProb('crossover_prob', options.crossover_prob);
     checkProb('swapping_prob', options.swapping_prob);
@@ -76,19 +92,33 @@ export class Nsga2Sampler implements Sampler {
   }
 
   /** The parent population after the last full generation (empty before the first is full), with rank and crowding. */
-  parents(trials: readonly FrozenTrial[], directions: readonly Direction[], exclude?: number): Member[] {
-    const complete = trials.filter((t) => t.number !== exclude && objectiveValues(t, directions.length) !== null);
+  parents(
+    trials: readonly FrozenTrial[],
+    directions: readonly Direction[],
+    exclude?: number,
+  ): Member[] {
+    const complete = trials.filter(
+      (t) => t.number !== exclude && objectiveValues(t, directions.length) !== null,
+    );
     const constrained = complete.some((t) => t.constraints != null);
     let parents: FrozenTrial[] = [];
     const P = this.populationSize;
     for (let g = 0; (g + 1) * P <= complete.length; g++) {
-      parents = this.elite([...complete.slice(g * P, (g + 1) * P), ...parents], directions, constrained).map((m) => m.trial);
+      parents = this.elite(
+        [...complete.slice(g * P, (g + 1) * P), ...parents],
+        directions,
+        constrained,
+      ).map((m) => m.trial);
     }
     return parents.length > 0 ? this.elite(parents, directions, constrained) : [];
   }
 
   /** The best population_size of `pop` (whole fronts, then the last by crowding distance), ranked. */
-  private elite(pop: FrozenTrial[], directions: readonly Direction[], constrained: boolean): Member[] {
+  private elite(
+    pop: FrozenTrial[],
+    directions: readonly Direction[],
+    constrained: boolean,
+  ): Member[] {
     pop = [...pop].sort((a, b) => a.number - b.number);
     const losses = pop.map((t) => toLoss(objectiveValues(t, directions.length)!, directions));
     const viol = pop.map((t) => violation(t.constraints));
@@ -133,7 +163,8 @@ export class Nsga2Sampler implements Sampler {
   sample(ctx: SampleContext): Params {
     const rng = new Rng(ctx.seed).fork(ctx.trialNumber);
     const space = ctx.space;
-    const directions = ctx.directions && ctx.directions.length > 0 ? ctx.directions : [ctx.direction];
+    const directions =
+      ctx.directions && ctx.directions.length > 0 ? ctx.directions : [ctx.direction];
     const pop = this.parents(ctx.trials, directions, ctx.trialNumber);
     if (pop.length === 0) return buildParams(space, (_name, spec) => fromUnit(spec, rng.next()));
 
@@ -162,7 +193,8 @@ export class Nsga2Sampler implements Sampler {
     // Draw the crossover mask and mutation coins for every parameter in a fixed order, so the
     // stream does not depend on which conditional parameters turn out active.
     const plan = new Map<string, { second: boolean; mutate: boolean; fresh: number }>();
-    for (const n of names) plan.set(n, { second: swap(n), mutate: rng.next() < mutation, fresh: rng.next() });
+    for (const n of names)
+      plan.set(n, { second: swap(n), mutate: rng.next() < mutation, fresh: rng.next() });
     return buildParams(space, (name, spec) => {
       const p = plan.get(name)!;
       const [a, b] = p.second ? [second, first] : [first, second];

@@ -20,7 +20,10 @@ export class QmcSampler implements Sampler {
     const order = paramOrder(ctx.space);
     if (order.length === 0) return {};
     if (order.length > SOBOL_MAX_DIMS) {
-      throw new SamplerConfigError('space', `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${order.length}`);
+      throw new SamplerConfigError(
+        'space',
+        `the qmc sampler supports at most ${SOBOL_MAX_DIMS} parameters, got ${order.length}`,
+      );
     }
     const dim = new Map(order.map((name, i) => [name, i]));
     const point = sobolPoint(ctx.trialNumber, order.length, ctx.seed);

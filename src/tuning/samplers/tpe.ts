@@ -33,13 +33,31 @@
  * A pure function of the context: the random stream is
  * `new Rng(seed).fork(trialNumber)`.
  */
-import type { Direction, FrozenTrial, ParamSpec, ParamValue, Params, Sampler, SampleContext } from '../types';
+import type {
+  Direction,
+  FrozenTrial,
+  ParamSpec,
+  ParamValue,
+  Params,
+  Sampler,
+  SampleContext,
+} from '../types';
 import { buildParams, fromInternal, internalBounds, paramOrder, toInternal } from '../space';
 import { Rng } from '../rng';
 import { ParzenEstimator, defaultWeights } from '../parzen';
 import type { ParzenDim, ParzenParameters } from '../parzen';
 import { fromUnit } from './random';
-import { crowdingDistance, greedyHypervolumeSubset, hypervolumeContributions, nadirReference, nonDominatedFronts, dominatesLoss, objectiveValues, toLoss, violation } from '../pareto';
+import {
+  crowdingDistance,
+  greedyHypervolumeSubset,
+  hypervolumeContributions,
+  nadirReference,
+  nonDominatedFronts,
+  dominatesLoss,
+  objectiveValues,
+  toLoss,
+  violation,
+} from '../pareto';
 
 /** Objectives up to which MOTPE uses exact hypervolume (beyond: crowding distance, uniform weights). */
 export const HV_MAX_OBJECTIVES = 3;
@@ -118,7 +136,9 @@ export function splitTrials(
   if (!Number.isFinite(g)) g = 0;
   let nBelow = Math.max(0, Math.min(n, Math.floor(g)));
 
-  complete.sort((a, b) => sortableValue(a.value, sign) - sortableValue(b.value, sign) || a.number - b.number);
+  complete.sort(
+    (a, b) => sortableValue(a.value, sign) - sortableValue(b.value, sign) || a.number - b.number,
+  );
   const scores = new Map<FrozenTrial, [number, number]>();
   for (const t of pruned) scores.set(t, prunedScore(t, sign));
   pruned.sort((a, b) => {
@@ -173,7 +193,10 @@ export function splitTrialsMulti(
     } else continue;
     if (t.state !== 'running') n++;
     obs.push(t);
-    viol.set(t, t.state === 'running' ? Infinity : constrained ? violation(t.constraints) ?? Infinity : 0);
+    viol.set(
+      t,
+      t.state === 'running' ? Infinity : constrained ? (violation(t.constraints) ?? Infinity) : 0,
+    );
   }
   let g = Number(gamma(n));
   if (!Number.isFinite(g)) g = 0;
@@ -190,16 +213,25 @@ export function splitTrialsMulti(
       else {
         const pts = front.map((i) => ls[i]);
         const k = nBelow - picked.length;
-        if (directions.length <= HV_MAX_OBJECTIVES) picked.push(...greedyHypervolumeSubset(pts, k, nadirReference(pts)).map((j) => front[j]));
+        if (directions.length <= HV_MAX_OBJECTIVES)
+          picked.push(...greedyHypervolumeSubset(pts, k, nadirReference(pts)).map((j) => front[j]));
         else {
           // Many objectives: the k most isolated points of the front (largest crowding distance; ties by trial order).
           const cd = crowdingDistance(pts);
-          picked.push(...[...front.keys()].sort((a, b) => cd[b] - cd[a] || a - b).slice(0, k).map((j) => front[j]));
+          picked.push(
+            ...[...front.keys()]
+              .sort((a, b) => cd[b] - cd[a] || a - b)
+              .slice(0, k)
+              .map((j) => front[j]),
+          );
         }
       }
     }
     const inBelow = new Set(picked);
-    return { below: list.filter((_, i) => inBelow.has(i)), above: list.filter((_, i) => !inBelow.has(i)) };
+    return {
+      below: list.filter((_, i) => inBelow.has(i)),
+      above: list.filter((_, i) => !inBelow.has(i)),
+    };
   };
 
   let below: FrozenTrial[];
@@ -225,7 +257,8 @@ export function splitTrialsMulti(
   const weights = new Map<FrozenTrial, number>();
   const feasible = below.filter((t) => viol.get(t) === 0);
   for (const t of below) weights.set(t, EPS);
-  if (feasible.length === 1 || directions.length > HV_MAX_OBJECTIVES) for (const t of feasible) weights.set(t, 1);
+  if (feasible.length === 1 || directions.length > HV_MAX_OBJECTIVES)
+    for (const t of feasible) weights.set(t, 1);
   else if (feasible.length > 1) {
     const pts = feasible.map((t) => losses.get(t)!);
     const contrib = hypervolumeContributions(pts, nadirReference(pts)).map((c) => c + EPS);
@@ -290,7 +323,12 @@ function paramModel(spec: ParamSpec): ParamModel {
 }
 
 /** Internal observations of `names` from the trials that have all of them (in the given order). */
-function observations(trials: readonly FrozenTrial[], names: readonly string[], models: readonly ParamModel[], kept?: FrozenTrial[]): Float64Array[] {
+function observations(
+  trials: readonly FrozenTrial[],
+  names: readonly string[],
+  models: readonly ParamModel[],
+  kept?: FrozenTrial[],
+): Float64Array[] {
   const cols: number[][] = names.map(() => []);
   const row: number[] = new Array(names.length);
   outer: for (const t of trials) {
@@ -321,9 +359,12 @@ export class TpeSampler implements Sampler {
     const nStartup = options.n_startup_trials ?? 10;
     const nCandidates = options.n_ei_candidates ?? 24;
     const priorWeight = options.prior_weight ?? 1;
-    if (!(nStartup >= 0)) throw new RangeError(`TpeSampler: n_startup_trials must be >= 0, got ${nStartup}`);
+    if (!(nStartup >= 0))
+      throw new RangeError(`TpeSampler: n_startup_trials must be >= 0, got ${nStartup}`);
     if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) {
-      throw new RangeError(`TpeSampler: n_ei_candidates must be a positive integer, got ${nCandidates}`);
+      throw new RangeError(
+        `TpeSampler: n_ei_candidates must be a positive integer, got ${nCandidates}`,
+      );
     }
     if (!(Number.isFinite(priorWeight) && priorWeight > 0)) {
       throw new RangeError(`TpeSampler: prior_weight must be positive, got ${priorWeight}`);
@@ -353,11 +394,21 @@ export class TpeSampler implements Sampler {
     };
 
     const directions = ctx.directions && ctx.directions.length > 1 ? ctx.directions : null;
-    const constrained = ctx.trials.some((t) => t.number !== ctx.trialNumber && (t.state === 'complete' || t.state === 'pruned') && t.constraints != null);
+    const constrained = ctx.trials.some(
+      (t) =>
+        t.number !== ctx.trialNumber &&
+        (t.state === 'complete' || t.state === 'pruned') &&
+        t.constraints != null,
+    );
     let finished = 0;
     for (const t of ctx.trials) {
       if (t.number === ctx.trialNumber) continue;
-      if (directions ? objectiveValues(t, directions.length) !== null : t.state === 'complete' || t.state === 'pruned') finished++;
+      if (
+        directions
+          ? objectiveValues(t, directions.length) !== null
+          : t.state === 'complete' || t.state === 'pruned'
+      )
+        finished++;
     }
     if (finished < this.nStartup) {
       return buildParams(space, (name) => {
@@ -366,15 +417,28 @@ export class TpeSampler implements Sampler {
       });
     }
 
-    const { below, above, weights }: { below: FrozenTrial[]; above: FrozenTrial[]; weights?: Map<FrozenTrial, number> } =
+    const {
+      below,
+      above,
+      weights,
+    }: { below: FrozenTrial[]; above: FrozenTrial[]; weights?: Map<FrozenTrial, number> } =
       directions || constrained
-        ? splitTrialsMulti(ctx.trials, directions ?? [ctx.direction], this.gamma, this.constantLiar, constrained, ctx.trialNumber)
+        ? splitTrialsMulti(
+            ctx.trials,
+            directions ?? [ctx.direction],
+            this.gamma,
+            this.constantLiar,
+            constrained,
+            ctx.trialNumber,
+          )
         : splitTrials(ctx.trials, ctx.direction, this.gamma, this.constantLiar, ctx.trialNumber);
 
     // Multivariate: one joint draw for the unconditional, non-degenerate parameters.
     const joint = new Map<string, ParamValue>();
     if (this.multivariate) {
-      const names = paramOrder(space).filter((n) => space[n].when === undefined && model(n).single === undefined);
+      const names = paramOrder(space).filter(
+        (n) => space[n].when === undefined && model(n).single === undefined,
+      );
       if (names.length > 0) {
         const x = this.choose(names.map(model), names, below, above, rng, weights);
         names.forEach((n, d) => joint.set(n, model(n).toValue(x[d])));
@@ -403,7 +467,9 @@ export class TpeSampler implements Sampler {
     const kept: FrozenTrial[] = [];
     const obsBelow = observations(below, names, ms, kept);
     // Several objectives: the below observations weigh their hypervolume contribution (Optuna's predetermined weights).
-    const parzenBelow = belowWeights ? { ...this.parzen, weights: () => kept.map((t) => belowWeights.get(t) ?? EPS) } : this.parzen;
+    const parzenBelow = belowWeights
+      ? { ...this.parzen, weights: () => kept.map((t) => belowWeights.get(t) ?? EPS) }
+      : this.parzen;
     const l = new ParzenEstimator(obsBelow, dims, parzenBelow);
     const g = new ParzenEstimator(observations(above, names, ms), dims, this.parzen);
     const cands = l.sample(rng, this.nCandidates);
