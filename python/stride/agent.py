@@ -31,6 +31,8 @@ import sys
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .horizon import horizon_of
+
 from .study import _constraint_list, _iterable
 
 
@@ -94,6 +96,13 @@ class AgentTrial:
     def __repr__(self) -> str:
         where = f"trial {self.number} of {self.study_id}" if self.under_agent else "alone"
         return f"AgentTrial({where}, params={self.params!r})"
+
+    @property
+    def horizon(self) -> Optional[Dict[str, int]]:
+        """How long to train: ``{"epochs": n}`` or ``{"steps": n}`` from the params (a trial of an
+        lr/suggest search names its length so; the script compresses its whole schedule into it),
+        None when they name none."""
+        return horizon_of(self.params)
 
     def report(self, step: int, value: float) -> bool:
         """Report the value at ``step`` (an int >= 0). Answers False: under the agent, pruning

@@ -154,10 +154,12 @@ class LrFindResult(LrRangeTest):
     ``examples``, the size of the training set it swept over (``len(train_loader.dataset)``; None
     when the loader has no sized dataset)."""
 
-    def __init__(self, data: Mapping[str, Any], measured: Curve, examples: Optional[int] = None) -> None:
+    def __init__(self, data: Mapping[str, Any], measured: Curve, examples: Optional[int] = None, steps_per_epoch: Optional[int] = None) -> None:
         super().__init__(data)
         self.measured = measured
         self.examples = examples
+        #: ``len(train_loader)`` when the loader has a length: lets lr_suggest count the sweep's steps in its budget.
+        self.steps_per_epoch = steps_per_epoch
         if len(self.curve) == 0:
             self.curve = measured
 
@@ -384,7 +386,16 @@ def lr_find(
         body["batch_size"] = batch_size
     client = client or Client()
     answer = client.request("POST", "/v1/lr-range-tests", body, timeout=120.0, idempotent=True)
-    return LrFindResult(answer, measured, _examples(train_loader))
+    return LrFindResult(answer, measured, _examples(train_loader), _length(train_loader))
+
+
+def _length(loader: Any) -> Optional[int]:
+    """The loader's batches per epoch (``len(loader)``), or None."""
+    try:
+        n = int(len(loader))
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None
 
 
 def _examples(loader: Any) -> Optional[int]:
@@ -394,13 +405,6 @@ def _examples(loader: Any) -> Optional[int]:
     except (AttributeError, TypeError):
         return None
 
-
-#: lr_suggest's default: candidates train on several seeds when the sweep's training set has fewer
-#: examples than this (a validation set of a few hundred ranks by its own noise, and small data
-#: trains fast); 1 seed otherwise, or when the size is unknown.
-SMALL_DATA_EXAMPLES = 5000
-#: How many seeds then.
-SMALL_DATA_SEEDS = 3
 
 
 class LrSuggestResult:
@@ -431,6 +435,10 @@ class LrSuggestResult:
         self.reasoning: List[str] = [str(r) for r in data.get("reasoning") or []]
         self.horizon: Dict[str, Any] = dict(data.get("horizon") or {})
         self.schedule: Optional[Dict[str, Any]] = data.get("schedule")
+        #: What the answer spent: ``{"runs": ..., "epochs": ...}`` (full runs at your horizon, the
+        #: range test's steps included when known), and the budget it was given (``{"runs": ...}``).
+        self.compute: Optional[Dict[str, Any]] = data.get("compute")
+        self.budget: Optional[Dict[str, Any]] = data.get("budget")
         validation = data.get("validation") or {}
         self.candidates: List[Dict[str, Any]] = [dict(c) for c in validation.get("candidates") or []]
 
@@ -444,6 +452,7 @@ def lr_suggest(
     range_test: Union[LrRangeTest, str, Mapping[str, Any], None] = None,
     training: Optional[Mapping[str, int]] = None,
     schedule: str = "constant",
+    budget: Optional[float] = None,
     max_candidates: int = 8,
     seeds: Optional[int] = None,
     client: Optional["Client"] = None,
@@ -452,32 +461,34 @@ def lr_suggest(
     timeout: Optional[float] = None,
     poll_interval: float = 2.0,
 ) -> LrSuggestResult:
-    """A learning rate validated at your run's length, on your model, data and device.
+    """A learning rate validated at your run's length, on your model, data and device, for the
+    compute you choose.
 
-    The service picks candidates from the range test (``max_candidates``, 2-10: log-spaced over
-    the three decades below its ``max_stable_lr``, its rules and the optimizer's default) and makes
-    them the trials of a study (``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``),
-    each candidate on ``seeds`` seeds. Each trial is run here as ``train_fn(lr, trial)``: build a
-    fresh model and optimizer at ``lr``, seeded with ``trial.seed`` (its initialisation, data
-    order and, if you can, its validation split), train for the horizon (``training``) and call
-    ``trial.report(epoch, val_loss)`` after each epoch (epochs counted from 1; with
-    ``{"steps": N}``, report at optimizer steps). Return the final validation loss. Every
-    candidate trains the whole horizon: stopping candidates early (successive halving) was
-    measured to drop the slow-starting low rates that win at the horizon. A candidate at the edge
-    of the set that wins adds two trials past it (on every seed), which run too. Then the service
-    ranks the candidates by their mean over the seeds (``GET /v1/lr/suggest/{id}``), and the
-    answer is an :class:`LrSuggestResult`.
+    ``budget`` is that compute in full training runs at your horizon (``training``); default 3.
+    The service searches the range test's span with a ladder of short runs (the whole schedule
+    compressed into 1/16, 1/4 ... of the horizon, each level centred on the best of the level
+    before) and, when the budget allows, a comparison at the full horizon; everything counts,
+    the range test's steps included. ``budget=0`` answers with the range test's rule.
+
+    Each run is ``train_fn(lr, trial)``: build a fresh model and optimizer at peak ``lr``, seeded
+    with ``trial.seed``, train for ``trial.horizon`` (``{"epochs": n}`` or ``{"steps": n}``: your
+    full horizon, or a shorter length the service asks for, into which you compress your whole
+    schedule), call ``trial.report(step, val_loss)`` after each epoch (from 1; with steps, at
+    optimizer steps) and return the final validation loss. The answer is an
+    :class:`LrSuggestResult` whose ``compute`` says what it spent.
+
+    With ``seeds`` (and no budget), the older search: every candidate trains the full horizon on
+    that many seeds, and the best mean wins.
 
     Trials run through :meth:`stride.Study.optimize` (``n_jobs`` at once, in threads): an exception
     from ``train_fn`` fails that trial and propagates; a NaN loss is told failed ("diverged").
 
     Args:
-        train_fn: ``train_fn(lr, trial) -> final validation loss``; ``trial.seed`` is 0, 1, ...
-        seeds: how many seeds each candidate trains on, 1-5. By default 3 when the range test is
-            an :func:`lr_find` result over fewer than 5,000 examples (on a validation set of a few
-            hundred, one split ranks rates by its own noise: measured on the bench's real-data
-            tasks, one seed lost 2-15x on some), else 1. With more than 1, ``train_fn`` must use
-            ``trial.seed``: the same run three times is three times the cost for nothing.
+        train_fn: ``train_fn(lr, trial) -> final validation loss``; read ``trial.horizon`` and
+            ``trial.seed``.
+        budget: full runs at the horizon to spend, 0-50 (default 3).
+        seeds: instead of a budget, train every candidate the full horizon on this many seeds
+            (1-5); ``train_fn`` must then use ``trial.seed``.
         range_test: the :class:`LrFindResult` of :func:`lr_find` (or any :class:`LrRangeTest`), a
             stored range test's id, or a curve ``{"lr": [...], "loss": [...]}`` you measured.
         training: ``{"epochs": N}`` or ``{"steps": N}``, the length ``train_fn`` trains; without
@@ -497,10 +508,19 @@ def lr_suggest(
             "lr_suggest needs range_test: the result of stride.lr_find (or a stored range test's id), "
             "or a curve {'lr': [...], 'loss': [...]} you measured"
         )
+    if budget is not None and seeds is not None:
+        raise ValueError("lr_suggest: send budget or seeds, not both (the budget decides which runs train on which seed)")
+    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule}
     if seeds is None:
-        examples = getattr(range_test, "examples", None)
-        seeds = SMALL_DATA_SEEDS if isinstance(examples, int) and 0 < examples < SMALL_DATA_EXAMPLES else 1
-    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule, "validation": {"max_candidates": max_candidates, "seeds": seeds}}
+        # The budgeted search (the default): the service decides every run's lr, length and seed.
+        if budget is not None:
+            body["budget"] = {"runs": float(budget)}
+    else:
+        body["validation"] = {"max_candidates": max_candidates, "seeds": seeds}
+    steps_per_epoch = getattr(range_test, "steps_per_epoch", None)
+    if training is not None and "epochs" in training and isinstance(steps_per_epoch, int) and steps_per_epoch > 0:
+        # The range test's steps then count in the budget.
+        body["steps_per_epoch"] = steps_per_epoch
     if isinstance(range_test, LrRangeTest):
         if not range_test.id:
             raise ValueError("lr_suggest: this range test has no id (was it stored?); pass its curve instead")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Opt
 
 from . import reports
 from .errors import StrideError, TrialPruned
+from .horizon import horizon_of
 from .reports import ReportSender
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +112,14 @@ class Trial:
         candidate on seeds 0, 1, ... (seed your model's initialisation and data order with it)."""
         value = self.params.get("seed", 0)
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+    @property
+    def horizon(self) -> Optional[Dict[str, int]]:
+        """How long to train this trial: ``{"epochs": n}`` or ``{"steps": n}`` (its ``epochs`` or
+        ``steps`` param). Under :func:`stride.lr_suggest` every trial has one: the full horizon, or
+        a shorter run the service asks for, into which ``train_fn`` compresses its whole schedule.
+        None when the params name no length."""
+        return horizon_of(self.params)
 
     @property
     def is_finished(self) -> bool:

@@ -58,6 +58,23 @@ const HorizonSchema = z
   })
   .openapi('LrHorizon');
 
+const ComputeSchema = z
+  .object({
+    runs: z.number().openapi({
+      description:
+        'Full training runs at the horizon spent so far: every run counts its share of the horizon, the range test’s steps included (when known).',
+    }),
+    epochs: z.number().nullable().openapi({
+      description: 'The same in epochs (null: a horizon in steps without steps_per_epoch).',
+    }),
+    steps: z
+      .int()
+      .nullable()
+      .optional()
+      .openapi({ description: 'A horizon in steps: the same in steps.' }),
+  })
+  .openapi('LrCompute');
+
 const SuggestionSchema = z
   .object({
     id: z
@@ -86,6 +103,10 @@ const SuggestionSchema = z
         'The studies that validated the candidates, and each candidate’s state, validation loss, spread of its last epochs and whether it is tied with the best.',
     }),
     prior: z.record(z.string(), z.unknown()).nullable(),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute the request allowed, in full training runs at its horizon.',
+    }),
+    compute: ComputeSchema.optional(),
     reasoning: z.array(z.string()),
   })
   .openapi('LrSuggestion');
@@ -123,7 +144,14 @@ const StartedSchema = z
           'How long each candidate trains, in the unit its validation loss is reported at.',
       }),
     pruner: z.record(z.string(), z.unknown()),
-    max_trials: z.int(),
+    max_trials: z.int().openapi({
+      description:
+        'Trials in the study now; under a budget, each level the search adds grows it (the first level at the start).',
+    }),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute allowed, in full runs (a budgeted search).',
+    }),
+    seeds: z.array(z.int()).optional(),
     range_test: z.record(z.string(), z.unknown()),
     poll: z.string().openapi({ description: 'Where the answer is: /v1/lr/suggest/{id}.' }),
     reasoning: z.array(z.string()),
@@ -186,7 +214,9 @@ export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
     const body = c.req.valid('json');
     if (isExternal(body)) {
       await rateLimit(c.env, c.get('auth'));
-      return c.json(await startExternalSuggestion(c.env, projectOf(c), body), 202);
+      const started = await startExternalSuggestion(c.env, projectOf(c), body);
+      // A budget that buys no training answers at once with the range test's rule.
+      return 'study_id' in started ? c.json(started, 202) : c.json(started, 200);
     }
     requireProbeOrContext(body);
     // Priors cost nothing; a probe runs a range test and trains candidates.

@@ -103,5 +103,37 @@ export interface LrSuggestion {
   horizon: Horizon | ExternalHorizon | null;
   validation: ValidationEvidence | null;
   prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
+  /** The compute the request allowed, in full runs at the horizon. */
+  budget?: { runs: number };
+  /** What it spent: full runs (the range test's steps included) and the epochs (steps) they add up to. */
+  compute?: { runs: number; epochs: number | null; steps?: number | null };
   reasoning: string[];
+}
+
+// --- the budgeted search's settings, kept with its study (StudyConfig.lr_ladder) ---
+
+export type Unit = 'epochs' | 'steps';
+
+/** A learning rate to try and where it came from (a range-test rule, the default, the grid). */
+export interface Anchor {
+  lr: number;
+  sources: string[];
+}
+
+/** What tuning/lr/ladder.ts searches: the horizon, the budget, the screen's span. */
+export interface LadderConfig {
+  unit: Unit;
+  /** T: the user's run, in `unit`. */
+  horizon: number;
+  /** Full runs the ladder may spend (the range test's share already taken off). */
+  budget: number;
+  /** The screen's span: from `lo` to `hi` (log-spaced). */
+  lo: number;
+  hi: number;
+  /** Learning rates the screen takes in place of its nearest point (the rules, the default). */
+  anchors: readonly Anchor[];
+  /** The seed every ladder run trains with. */
+  seed: number;
+  /** Shortest run worth training, in `unit` (default 1). */
+  minLength?: number;
 }

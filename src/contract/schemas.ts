@@ -382,6 +382,25 @@ export const SMALL_VALIDATION_ROWS = 100;
 /** lr/suggest: how many seeds then (the probe's and two more). */
 export const SMALL_VALIDATION_SEEDS = 3;
 
+/** lr/suggest: full runs spent when the request names no budget (bench/RESULTS.md, "LR cost-quality frontier"). */
+export const DEFAULT_BUDGET_RUNS = 3;
+/** lr/suggest: the most full runs a budget may name. */
+export const MAX_BUDGET_RUNS = 50;
+
+export const BudgetSchema = z
+  .strictObject({
+    runs: z
+      .number()
+      .min(0)
+      .max(MAX_BUDGET_RUNS)
+      .openapi({
+        description: `Compute to spend, in full training runs at your horizon (0-${MAX_BUDGET_RUNS}): every run counts its share (a run of a quarter of the horizon is 0.25), the range test's steps included. 0: the range test's rule alone.`,
+      }),
+  })
+  .openapi('LrBudget', {
+    description: `How much compute the suggestion may spend (default ${DEFAULT_BUDGET_RUNS} runs). The answer's compute says what it spent.`,
+  });
+
 export const TrainingSchema = z
   .strictObject({
     epochs: z.int().min(1).max(MAX_TRAINING_EPOCHS).optional().openapi({
@@ -435,6 +454,7 @@ export const LrSuggestRequestSchema = z
       description:
         'The LR schedule of the real run: the candidates are validated with it, over the horizon.',
     }),
+    budget: BudgetSchema.optional(),
     validation: z
       .strictObject({
         epochs: z.int().min(1).max(200).optional().openapi({
@@ -472,6 +492,22 @@ export const LrSuggestRequestSchema = z
         description:
           'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.',
       }),
+  })
+  .superRefine((r, ctx) => {
+    if (r.budget === undefined) return;
+    const at = (message: string) => ctx.addIssue({ code: 'custom', path: ['budget'], message });
+    if (r.probe === undefined)
+      at(
+        'a budget buys training runs of a probe: send a probe with it (without one, context answers from priors at no cost)',
+      );
+    else if (!r.validate)
+      at(
+        '"validate": false asks for the range test alone, which trains nothing: send "budget": {"runs": 0} or leave validate out',
+      );
+    else if (r.validation.seeds !== undefined || r.validation.epochs !== undefined)
+      at(
+        `the budget decides the seeds and lengths of the runs: send budget or validation.${r.validation.seeds !== undefined ? 'seeds' : 'epochs'}, not both`,
+      );
   })
   .openapi('LrSuggestRequest');
 
@@ -1036,6 +1072,11 @@ export const LrSuggestExternalRequestSchema = z
       description:
         "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape.",
     }),
+    budget: BudgetSchema.optional(),
+    steps_per_epoch: z.int().min(1).max(100_000_000).optional().openapi({
+      description:
+        "With training.epochs: your loader's batches per epoch, so that the range test's steps count in the budget (stride.lr_suggest sends it).",
+    }),
     validation: z
       .strictObject({
         max_candidates: z.int().min(2).max(10).default(8),
@@ -1049,6 +1090,16 @@ export const LrSuggestExternalRequestSchema = z
   .superRefine((r, ctx) => {
     const at = (path: (string | number)[], message: string) =>
       ctx.addIssue({ code: 'custom', path, message });
+    if (r.budget !== undefined && r.validation.seeds !== undefined)
+      at(
+        ['validation', 'seeds'],
+        'the budget decides which runs train on which seed: send budget or validation.seeds, not both',
+      );
+    if (r.steps_per_epoch !== undefined && r.training?.epochs === undefined)
+      at(
+        ['steps_per_epoch'],
+        'steps_per_epoch converts a horizon in epochs: send it with training.epochs',
+      );
     if (r.range_test_id !== undefined && r.curve !== undefined)
       at(['curve'], `send either ${EXTERNAL}, not both`);
     else if (r.range_test_id === undefined && r.curve === undefined)

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { PrunerName, SamplerName } from './names';
 import type { ExecutorSchema, TellSchema } from './schemas';
+import type { LadderConfig } from './lr-suggestion';
 import type { Params, Space, TrialState } from './space';
 
 /** A study's `sampler` object: a name, the seed, and that sampler's options. */
@@ -83,6 +84,13 @@ export interface StudyConfig {
    * Internal: POST /v1/studies cannot set it, and the study's answer does not show it.
    */
   lr_extension?: { done: boolean; lrs: number[] };
+  /**
+   * An lr/suggest search under a budget (tuning/lr/ladder.ts): whenever every trial has ended, the
+   * ladder's next level is enqueued (params lr, the length as `epochs` or `steps`, seed) and
+   * max_trials grows by it, in the same tell; the study completes when the ladder is done.
+   * Internal, like lr_extension.
+   */
+  lr_ladder?: LadderConfig;
 }
 
 export interface TrialView {

@@ -10,6 +10,7 @@ import type { Point } from '../db/intermediate';
 import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
 import type { Params, TrialState } from '../tuning/types';
 import type { StudyConfig } from '../contract/study';
+import { decide, observationOf, paramsOf, type Observation } from '../tuning/lr/ladder';
 
 /** Whether the study is an lr/suggest round not yet extended whose trials (max_trials) have all ended (`finished` of them). */
 export function lrRoundEnded(config: StudyConfig, finished: number): boolean {
@@ -59,4 +60,29 @@ export function extendRound(config: StudyConfig, fresh: number[]): Params[] {
   return fresh.flatMap((lr) =>
     seeds.map((seed): Params => (seed === null ? { lr } : { lr, seed })),
   );
+}
+
+/**
+ * The ladder's next level, once every trial of the study has ended (`finished` of `count`): the
+ * params of the trials to insert, with max_trials grown by them (in place on `config`); none
+ * while trials run or when the ladder is done.
+ */
+export function nextLadderTrials(
+  config: StudyConfig,
+  trials: readonly {
+    params: Params;
+    state: TrialState;
+    value: number | null;
+    intermediate: Point[];
+  }[],
+): Params[] {
+  const cfg = config.lr_ladder;
+  if (!cfg || trials.some((t) => t.state === 'waiting' || t.state === 'running')) return [];
+  const observed = trials
+    .map((t) => observationOf(cfg, t))
+    .filter((o): o is Observation => o !== null);
+  const next = decide(cfg, observed);
+  if (next.kind !== 'train') return [];
+  config.max_trials = trials.length + next.runs.length;
+  return next.runs.map((r) => paramsOf(cfg, r));
 }

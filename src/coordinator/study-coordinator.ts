@@ -50,7 +50,7 @@ import { EdgeQueue } from './edge-queue';
 import { CoordinatorError } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
-import { extendRound, lrRoundEnded, lrsPastEdge } from './lr-round';
+import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
 import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
@@ -133,7 +133,8 @@ export class StudyCoordinator extends DurableObject<Env> {
     }
     this.store.createConfig(config);
     if (dispatchSecret) this.dispatch.setSecret(dispatchSecret);
-    await this.commit({ study: true, notice: true, alarm: true });
+    // A budgeted lr/suggest search enqueues its first level at once (lrRound).
+    await this.commit({ study: true, notice: true, alarm: true, lrRound: !!config.lr_ladder });
     return this.view();
   }
 
@@ -573,6 +574,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * `config` in place (the caller's view of the study, events included, sees it running again).
    */
   private extendLrRound(config: StudyConfig): void {
+    if (config.lr_ladder) return this.climbLadder(config);
     if (!lrRoundEnded(config, this.store.finished())) return;
     const trials = this.store.rows().map((r) => ({
       params: JSON.parse(r.params) as Params,
@@ -583,6 +585,26 @@ export class StudyCoordinator extends DurableObject<Env> {
     }));
     const fresh = lrsPastEdge(config, trials);
     for (const params of extendRound(config, fresh)) {
+      const number = this.store.count();
+      this.store.insertWaiting(number, params);
+      this.outbox.enqueue('trial', number);
+    }
+    this.store.saveConfig(config);
+    this.dispatch.note(this.store.config);
+  }
+
+  /** A budgeted lr/suggest search: when every trial has ended, enqueue the ladder's next level (lr-round.ts). */
+  private climbLadder(config: StudyConfig): void {
+    const rows = this.store.rows();
+    const trials = rows.map((r) => ({
+      params: JSON.parse(r.params) as Params,
+      state: r.state,
+      value: r.value,
+      intermediate: JSON.parse(r.intermediate) as Point[],
+    }));
+    const fresh = nextLadderTrials(config, trials);
+    if (fresh.length === 0) return;
+    for (const params of fresh) {
       const number = this.store.count();
       this.store.insertWaiting(number, params);
       this.outbox.enqueue('trial', number);

@@ -94,6 +94,18 @@ import { lrRangeTest } from './lr-range-tests';
 import { readConfig } from '../lib/config';
 import type { Limits } from '../contract/limits';
 import { createStudy, getStudy, listTrials, run } from './studies';
+import type { LadderConfig } from '../contract/lr-suggestion';
+import {
+  budgetOf,
+  computeOf,
+  firstLevel,
+  ladderConfig,
+  ladderSpace,
+  ladderVerdict,
+  noSpan,
+  planReason,
+  rangeTestRuns,
+} from './lr-ladder';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr-validation';
 
@@ -847,6 +859,8 @@ export interface LrSuggestionStart {
   /** The seeds each candidate trains on (params.seed): [0] unless validation.seeds asked for more. */
   seeds: number[];
   max_trials: number;
+  /** The budgeted search: the compute allowed, in full runs. */
+  budget?: { runs: number };
   range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] };
   poll: string;
   reasoning: string[];
@@ -943,7 +957,7 @@ export async function startExternalSuggestion(
   env: Env,
   projectId: string,
   req: LrSuggestExternalRequest,
-): Promise<LrSuggestionStart> {
+): Promise<LrSuggestionStart | (LrSuggestion & { status: 'complete' })> {
   const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
   const asked = req.optimizer?.name ?? null;
   if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
@@ -1000,6 +1014,10 @@ export async function startExternalSuggestion(
         ? 'training.steps'
         : 'default';
   const kind = req.executor.kind;
+  // The budgeted search unless the request asks for the grid on several seeds (validation.seeds).
+  if (req.validation.seeds === undefined) {
+    return startLadder(env, projectId, req, rt, optimizer, { unit, length, source });
+  }
   const meta: ExternalMeta = {
     kind: 'lr-suggest',
     executor: kind,
@@ -1085,6 +1103,8 @@ export async function getExternalSuggestion(
 ): Promise<LrSuggestion & { id: string; status: 'running' | 'complete' }> {
   const study = await getStudy(env, projectId, id);
   const meta = study.metadata as Partial<ExternalMeta>;
+  if (meta.kind === 'lr-suggest' && (meta as Partial<LadderMeta>).ladder)
+    return getLadderSuggestion(env, projectId, study, meta as unknown as LadderMeta);
   const lrSpec = study.space.lr;
   if (
     meta.kind !== 'lr-suggest' ||
@@ -1242,6 +1262,262 @@ export async function getExternalSuggestion(
   return {
     ...base,
     validation: publicValidation(run),
+    status: 'complete',
+    lr,
+    method,
+    confidence,
+    schedule,
+    reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
+  };
+}
+
+// --- the budgeted search (services/lr-ladder.ts, tuning/lr/ladder.ts) ---------------------------
+
+/** The ladder's settings as the suggestion's study keeps them in its metadata. */
+interface LadderMeta {
+  kind: 'lr-suggest';
+  executor: 'client' | 'runner';
+  range_test_id: string;
+  optimizer: Optimizer;
+  horizon: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] };
+  schedule: 'constant' | 'cosine' | 'one_cycle';
+  budget: { runs: number };
+  range_test_runs: number;
+  steps_per_epoch: number | null;
+  ladder: LadderConfig;
+}
+
+/**
+ * POST /v1/lr/suggest (client or runner) under a budget: a study whose coordinator enqueues the
+ * ladder's levels; 202 with its first level. A budget of 0 (or one the range test already spent)
+ * answers at once with the range test's rule (200).
+ */
+async function startLadder(
+  env: Env,
+  projectId: string,
+  req: LrSuggestExternalRequest,
+  rt: LrRangeTest,
+  optimizer: Optimizer,
+  h: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] },
+): Promise<LrSuggestionStart | (LrSuggestion & { status: 'complete' })> {
+  const budget = budgetOf(req);
+  const spe = req.steps_per_epoch ?? null;
+  const horizonSteps = h.unit === 'steps' ? h.length : spe === null ? null : h.length * spe;
+  const rtRuns = rangeTestRuns(rt, horizonSteps);
+  const field = req.curve !== undefined ? 'curve' : 'range_test_id';
+  const cfg = ladderConfig(rt, optimizer, {
+    unit: h.unit,
+    horizon: h.length,
+    budget,
+    rtRuns,
+    seed: 0,
+  });
+  if (cfg === null) throw noSpan(rt, field);
+  const kind = req.executor.kind;
+  const first = firstLevel(cfg);
+  if (first.length === 0) return ruleAnswer(rt, optimizer, h, budget, rtRuns, spe, req.schedule);
+  const meta: LadderMeta = {
+    kind: 'lr-suggest',
+    executor: kind,
+    range_test_id: rt.id,
+    optimizer,
+    horizon: h,
+    schedule: req.schedule,
+    budget: { runs: budget },
+    range_test_runs: rtRuns,
+    steps_per_epoch: spe,
+    ladder: cfg,
+  };
+  const body = StudyCreateSchema.parse({
+    name: `lr-suggest ${rt.id} (${kind}, budget ${budget})`,
+    metric: 'val_loss',
+    space: ladderSpace(cfg),
+    sampler: { name: 'random', seed: 0 },
+    pruner: { name: 'none' },
+    max_trials: first.length,
+    executor: req.executor,
+    metadata: meta,
+  });
+  const study = await createStudy(env, projectId, body, { lr_ladder: cfg });
+  const poll = `/v1/lr/suggest/${study.id}`;
+  const per = h.unit === 'epochs' ? 'epoch, from 1' : 'optimizer step';
+  const how =
+    kind === 'client'
+      ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at params.lr for params.${h.unit} ${h.unit} (the whole schedule compressed into that length), seeded with params.seed, report the validation loss (step = the ${per}) and tell the final one; until ask answers 409 (stride.lr_suggest does all this)`
+      : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"] and .horizon (params["${h.unit}"]) and reports its validation loss each ${h.unit === 'epochs' ? 'epoch' : 'step'}`;
+  return {
+    id: study.id,
+    study_id: study.id,
+    status: 'running',
+    executor: study.executor as unknown as Record<string, unknown>,
+    candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
+    horizon: {
+      unit: h.unit,
+      epochs: h.unit === 'epochs' ? h.length : null,
+      ...(h.unit === 'steps' ? { steps: h.length } : {}),
+      source: h.source,
+      schedule: req.schedule,
+      rungs: [],
+    },
+    pruner: { name: 'none' },
+    seeds: [cfg.seed],
+    max_trials: first.length,
+    budget: { runs: budget },
+    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
+    poll,
+    reasoning: [
+      rangeTestReason(rt),
+      externalHorizonReason(h.unit, h.length, h.source, kind),
+      planReason(cfg, budget, rtRuns),
+      `next: ${how}; then GET ${poll}`,
+    ],
+    ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
+  };
+}
+
+/** The answer when the budget buys no training: the range test's rule (or the default), and its cost. */
+function ruleAnswer(
+  rt: LrRangeTest,
+  optimizer: Optimizer,
+  h: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] },
+  budget: number,
+  rtRuns: number,
+  spe: number | null,
+  scheduleKind: 'constant' | 'cosine' | 'one_cycle',
+): LrSuggestion & { status: 'complete' } {
+  const s = rt.suggestion;
+  const why = [rangeTestReason(rt)];
+  const [lr, method, confidence] =
+    s.lr !== null
+      ? [s.lr, s.method as string, s.confidence]
+      : [DEFAULT_LR[optimizer], 'default', 'low' as const];
+  why.push(
+    budget === 0
+      ? "budget 0: the range test's rule alone, nothing trained"
+      : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
+  );
+  if (s.lr === null) why.push(`no rule gave an lr: ${optimizer}'s conventional default ${fmt(lr)}`);
+  const schedule = adviseSchedule(
+    lr,
+    s,
+    optimizer,
+    h.unit === 'steps' ? h.length : undefined,
+    scheduleKind === 'constant' ? undefined : scheduleKind,
+  );
+  const units = rtRuns * h.length;
+  return {
+    status: 'complete',
+    lr,
+    method,
+    confidence,
+    stable_range: stableRange(rt),
+    schedule,
+    range_test: { id: rt.id, cached: rt.cached, suggestion: s },
+    horizon: null,
+    validation: null,
+    prior: null,
+    budget: { runs: budget },
+    compute:
+      h.unit === 'epochs'
+        ? { runs: rtRuns, epochs: units }
+        : { runs: rtRuns, epochs: spe ? units / spe : null, steps: Math.round(units) },
+    reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
+  };
+}
+
+/** GET /v1/lr/suggest/{id} of a ladder study: running with the runs so far, or the ladder's answer. */
+async function getLadderSuggestion(
+  env: Env,
+  projectId: string,
+  study: StudyView,
+  m: LadderMeta,
+): Promise<LrSuggestion & { id: string; status: 'running' | 'complete' }> {
+  const cfg = m.ladder;
+  const trials = await listTrials(env, projectId, study.id);
+  const row = await findRangeTestById(env.DB, m.range_test_id);
+  const rt = row ? ({ ...(row.result as LrRangeTest), cached: true } as LrRangeTest) : null;
+  const v = ladderVerdict(cfg, study, trials);
+  const { unit, length, source } = m.horizon;
+  const why: string[] = [
+    rt ? rangeTestReason(rt) : `range test ${m.range_test_id}: no longer stored`,
+    planReason(cfg, m.budget.runs, m.range_test_runs),
+    ...v.why,
+  ];
+  const compute = computeOf(cfg, v.observed, m.range_test_runs, m.steps_per_epoch);
+  const reached = v.answer?.length ?? null;
+  const horizon: ExternalHorizon = {
+    executor: m.executor,
+    unit,
+    epochs: unit === 'epochs' ? length : null,
+    ...(unit === 'steps' ? { steps: length, validated_steps: reached } : {}),
+    steps_per_epoch: null,
+    source,
+    validated_epochs: unit === 'epochs' ? reached : null,
+    method: reached === null ? 'none' : reached >= length ? 'full' : 'extrapolated',
+    schedule: m.schedule,
+    budget: null,
+  };
+  const validation: ValidationEvidence = {
+    study_id: study.id,
+    study_ids: [study.id],
+    epochs: unit === 'epochs' ? length : null,
+    schedule: m.schedule,
+    seeds: [cfg.seed],
+    candidates: v.candidates,
+    candidate_epochs: v.candidates.reduce((a, c) => a + c.epochs_run, 0),
+    complete: v.status === 'complete',
+  };
+  const base = {
+    id: study.id,
+    stable_range: rt ? stableRange(rt) : null,
+    range_test: rt ? { id: rt.id, cached: true, suggestion: rt.suggestion } : null,
+    horizon,
+    validation,
+    prior: null,
+    budget: m.budget,
+    compute,
+  };
+  if (v.status === 'running') {
+    return {
+      ...base,
+      status: 'running',
+      lr: null,
+      method: 'validating',
+      confidence: 'low',
+      schedule: null,
+      reasoning: why,
+    };
+  }
+  const s = rt?.suggestion;
+  let lr: number;
+  let method: string;
+  let confidence: 'low' | 'medium' | 'high';
+  if (v.answer) [lr, method, confidence] = [v.answer.lr, 'validated', v.answer.confidence];
+  else if (s && s.lr !== null) {
+    [lr, method, confidence] = [s.lr, s.method, 'low'];
+    why.push(`no run trained stably: the range test's rule stands`);
+  } else {
+    [lr, method, confidence] = [DEFAULT_LR[m.optimizer], 'default', 'low'];
+    why.push(
+      `no run trained stably and no rule gave an lr: ${m.optimizer}'s conventional default ${fmt(lr)}`,
+    );
+  }
+  if (source === 'default' && confidence === 'high') {
+    confidence = 'medium';
+    why.push('confidence at most medium: the training length was assumed, not given');
+  }
+  const schedule = adviseSchedule(
+    lr,
+    s ?? { max_stable_lr: null },
+    m.optimizer,
+    unit === 'steps' ? length : undefined,
+    m.schedule === 'constant' ? undefined : m.schedule,
+  );
+  why.push(
+    `spent ${compute.runs} full runs of the budget's ${m.budget.runs} (range test included)`,
+  );
+  return {
+    ...base,
     status: 'complete',
     lr,
     method,

@@ -77,7 +77,7 @@ export async function createStudy(
   env: Env,
   projectId: string,
   body: StudyCreate,
-  internal: Pick<StudyConfig, 'lr_extension'> = {},
+  internal: Pick<StudyConfig, 'lr_extension' | 'lr_ladder'> = {},
 ): Promise<StudyView> {
   const { space, issues } = validateStudy(body);
   if (issues.length > 0 || !space) throw inputError(issues);

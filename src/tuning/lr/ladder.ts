@@ -1,0 +1,411 @@
+/**
+ * The budgeted learning-rate search: which runs to train next, and the answer from the runs
+ * trained. Pure: no storage, no clock, no randomness. The same config and observations give the
+ * same decision, so the coordinator that drives it can restart at any point.
+ *
+ * The search is a ladder of levels. Each level trains a few learning rates with the whole
+ * schedule compressed into a fraction of the horizon T (a run of length L costs L/T of a full
+ * run). The first level screens the range test's span; each later level is centred on the best
+ * lr of the level below (refined by a parabola in log lr), shifted by the drift of that best with
+ * the run length, at half the spacing. The answer is the best lr of the longest level, moved by
+ * the drift when that level is shorter than T. Short runs are never compared with long ones:
+ * each level ranks its own runs, which share a seed and a length (a paired comparison).
+ */
+import { blewUp, earlyLoss } from '../lr-validation';
+
+import type { Anchor, LadderConfig, Unit } from '../../contract/lr-suggestion';
+
+export type { Anchor, LadderConfig, Unit };
+
+/** One rung of the ladder before it meets a horizon: its share of T and how many lrs it trains. */
+export interface Level {
+  fraction: number;
+  points: number;
+}
+
+/** A level with its run length in the horizon's unit (whole units, at least `minLength`). */
+export interface ResolvedLevel extends Level {
+  length: number;
+}
+
+/** A run to train: a peak lr, the length its whole schedule is compressed into, a seed. */
+export interface Run {
+  lr: number;
+  length: number;
+  seed: number;
+}
+
+export type RunState = 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
+
+/** A run as trained so far: its state, final validation loss and the losses it reported. */
+export interface Observation extends Run {
+  state: RunState;
+  value: number | null;
+  curve: readonly number[];
+}
+
+/** One lr of one level, as judged. */
+export interface Judged {
+  lr: number;
+  value: number | null;
+  state: RunState;
+  unstable: boolean;
+  sources: string[];
+}
+
+/** A level's outcome: its runs judged, the best (null when none finished stably) and the refined best. */
+export interface LevelOutcome {
+  level: ResolvedLevel;
+  runs: Judged[];
+  best: Judged | null;
+  /** The best refined by a parabola through it and its neighbours (the best's lr without them). */
+  refined: number | null;
+}
+
+export interface Answer {
+  lr: number;
+  /** The longest level with a stable best: its length, and whether the answer was moved past it. */
+  length: number;
+  extrapolated: boolean;
+  confidence: 'low' | 'medium' | 'high';
+  levels: LevelOutcome[];
+  why: string[];
+}
+
+export type Decision =
+  | { kind: 'train'; level: number; runs: (Run & { sources: string[] })[] }
+  | { kind: 'wait'; level: number }
+  | { kind: 'done'; answer: Answer | null; levels: LevelOutcome[]; why: string[] };
+
+/** Ladders from the most to the least expensive; ladderFor takes the first that fits. */
+const LADDERS: Level[][] = [
+  [
+    { fraction: 1 / 16, points: 8 },
+    { fraction: 1 / 4, points: 4 },
+    { fraction: 1, points: 3 },
+  ],
+  [
+    { fraction: 1 / 16, points: 8 },
+    { fraction: 1 / 4, points: 3 },
+    { fraction: 1, points: 2 },
+  ],
+  [
+    { fraction: 1 / 32, points: 8 },
+    { fraction: 1 / 8, points: 3 },
+    { fraction: 1, points: 2 },
+  ],
+  [
+    { fraction: 1 / 16, points: 8 },
+    { fraction: 1 / 4, points: 3 },
+    { fraction: 1 / 2, points: 2 },
+  ],
+  [
+    { fraction: 1 / 32, points: 8 },
+    { fraction: 1 / 8, points: 3 },
+    { fraction: 1 / 2, points: 2 },
+  ],
+  [
+    { fraction: 1 / 16, points: 8 },
+    { fraction: 1 / 4, points: 4 },
+  ],
+  [
+    { fraction: 1 / 32, points: 8 },
+    { fraction: 1 / 8, points: 4 },
+  ],
+  [
+    { fraction: 1 / 64, points: 8 },
+    { fraction: 1 / 16, points: 4 },
+  ],
+  [{ fraction: 1 / 32, points: 8 }],
+  [{ fraction: 1 / 64, points: 6 }],
+];
+
+/** Decades between two learning rates. */
+const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
+/** Three significant digits: the lrs a user reads and a study's categorical choices keep. */
+export const round3 = (x: number) => Number(x.toPrecision(3));
+
+/** A level's run length: its share of the horizon in whole units, at least minLength, at most T. */
+export function lengthOf(fraction: number, horizon: number, minLength = 1): number {
+  return Math.min(horizon, Math.max(minLength, Math.round(fraction * horizon)));
+}
+
+/** What a ladder costs in full runs at this horizon (lengths rounded as they will be trained). */
+export function ladderCost(levels: readonly ResolvedLevel[], horizon: number): number {
+  return levels.reduce((a, l) => a + (l.points * l.length) / horizon, 0);
+}
+
+/**
+ * The levels a budget buys at this horizon: the first ladder of LADDERS whose cost fits, its
+ * lengths rounded; a level as long as the one before it is dropped (short horizons). Empty when
+ * even the cheapest does not fit.
+ */
+export function ladderFor(budget: number, horizon: number, minLength = 1): ResolvedLevel[] {
+  for (const ladder of LADDERS) {
+    const resolved: ResolvedLevel[] = [];
+    for (const l of ladder) {
+      const length = lengthOf(l.fraction, horizon, minLength);
+      if (resolved.length > 0 && resolved[resolved.length - 1].length >= length) continue;
+      resolved.push({ ...l, length });
+    }
+    if (ladderCost(resolved, horizon) <= budget + 1e-9) return resolved;
+  }
+  return [];
+}
+
+/**
+ * The screen: `points` lrs log-spaced from lo to hi, each anchor in place of the nearest free
+ * point within one spacing (the ends only within half a spacing, so the span stays covered;
+ * anchors within 0.1 decades of a placed one share its point). Sorted by lr.
+ */
+export function screenLrs(
+  lo: number,
+  hi: number,
+  points: number,
+  anchors: readonly Anchor[],
+): Anchor[] {
+  if (points < 2 || !(hi > lo)) return [{ lr: round3(hi), sources: ['span'] }];
+  const span = Math.log10(hi / lo);
+  const spacing = span / (points - 1);
+  const out: Anchor[] = Array.from({ length: points }, (_, i) => ({
+    lr: round3(lo * 10 ** (i * spacing)),
+    sources: [],
+  }));
+  const taken = new Set<number>();
+  for (const a of anchors) {
+    if (!(a.lr > 0) || a.lr > hi * 1.0001 || a.lr < lo / 1.0001) continue;
+    const same = [...taken].find((k) => decades(out[k].lr, a.lr) < 0.1);
+    if (same !== undefined) {
+      out[same].sources.push(...a.sources);
+      continue;
+    }
+    const inner = (i: number) => i > 0 && i < points - 1;
+    const free = out
+      .map((_, i) => i)
+      .filter(
+        (i) => !taken.has(i) && decades(out[i].lr, a.lr) <= (inner(i) ? spacing : spacing / 2),
+      );
+    if (free.length === 0) continue;
+    const k = free.reduce((x, y) => (decades(out[y].lr, a.lr) < decades(out[x].lr, a.lr) ? y : x));
+    taken.add(k);
+    out[k] = { lr: round3(a.lr), sources: [...a.sources] };
+  }
+  for (const p of out) if (p.sources.length === 0) p.sources.push('log-spaced');
+  return out.sort((a, b) => a.lr - b.lr);
+}
+
+/** The spacing of a level's points, in decades: the screen's, halved at each level (at least 0.1). */
+function spacingAt(cfg: LadderConfig, levels: readonly ResolvedLevel[], k: number): number {
+  const screen = Math.log10(cfg.hi / cfg.lo) / Math.max(1, levels[0].points - 1);
+  return Math.max(0.1, screen / 2 ** k);
+}
+
+/** Judge one level's runs: unstable ones marked (blew up against the level's early loss). */
+export function judgeLevel(
+  level: ResolvedLevel,
+  runs: readonly (Observation & { sources?: string[] })[],
+): LevelOutcome {
+  const early = earlyLoss(runs.map((r) => ({ lr: r.lr, curve: [...r.curve] })));
+  const judged: Judged[] = runs
+    .map((r) => ({
+      lr: r.lr,
+      value: r.value,
+      state: r.state,
+      unstable:
+        r.state === 'failed' ||
+        (r.value !== null && !Number.isFinite(r.value)) ||
+        blewUp([...r.curve], early),
+      sources: r.sources ?? [],
+    }))
+    .sort((a, b) => a.lr - b.lr);
+  const finished = judged.filter((j) => j.state === 'complete' && !j.unstable && j.value !== null);
+  const best = finished.reduce<Judged | null>(
+    (a, b) => (a === null || b.value! < a.value! ? b : a),
+    null,
+  );
+  return { level, runs: judged, best, refined: best ? refine(judged, best) : null };
+}
+
+/**
+ * The vertex of the parabola in log lr through the best and its two neighbours (both finished
+ * and stable), kept within half a spacing of the best; the best's lr when it sits at an edge or
+ * the three points are not convex.
+ */
+export function refine(runs: readonly Judged[], best: Judged): number {
+  const ok = runs.filter((j) => j.state === 'complete' && !j.unstable && j.value !== null);
+  const i = ok.indexOf(best);
+  if (i <= 0 || i >= ok.length - 1) return best.lr;
+  const [a, b, c] = [ok[i - 1], ok[i], ok[i + 1]];
+  const [x0, x1, x2] = [a.lr, b.lr, c.lr].map(Math.log10);
+  const [y0, y1, y2] = [a.value!, b.value!, c.value!];
+  const d = (x0 - x1) * (x0 - x2) * (x1 - x2);
+  const A = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / d;
+  const B = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / d;
+  if (!(A > 0)) return best.lr;
+  const half = Math.min(x1 - x0, x2 - x1) / 2;
+  const v = Math.min(x1 + half, Math.max(x1 - half, -B / (2 * A)));
+  return round3(10 ** v);
+}
+
+/** How far (in decades) the best lr moves per doubling of the run length, from the levels so far. */
+export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
+  const withBest = outcomes.filter((o) => o.refined !== null);
+  if (withBest.length < 2) return 0;
+  const [p, q] = withBest.slice(-2);
+  const doublings = Math.log2(q.level.length / p.level.length);
+  if (!(doublings > 0)) return 0;
+  return (Math.log10(q.refined!) - Math.log10(p.refined!)) / doublings;
+}
+
+/** Most a drift moves a centre or the answer, in decades (short runs are noisy). */
+const MAX_DRIFT_DECADES = 0.3;
+/** A drift estimate is halved before use: it is measured on one seed. */
+const DRIFT_SHRINK = 0.5;
+
+function shift(drift: number, fromLength: number, toLength: number): number {
+  const d = drift * DRIFT_SHRINK * Math.log2(toLength / fromLength);
+  return Math.max(-MAX_DRIFT_DECADES, Math.min(MAX_DRIFT_DECADES, d));
+}
+
+/** The lrs of level k (k >= 1), centred on the level below's refined best moved by the drift. */
+function levelLrs(
+  cfg: LadderConfig,
+  levels: readonly ResolvedLevel[],
+  k: number,
+  below: readonly LevelOutcome[],
+): Anchor[] {
+  const prev = below[k - 1];
+  const centre =
+    Math.log10(prev.refined!) + shift(driftPerDoubling(below), prev.level.length, levels[k].length);
+  const s = spacingAt(cfg, levels, k);
+  const n = levels[k].points;
+  let offsets: number[];
+  if (n === 1) offsets = [0];
+  else if (n === 2) {
+    // The centre and one neighbour, on the side of the runner-up below (lower when unknown: safer).
+    const ok = prev.runs.filter(
+      (j) => j.state === 'complete' && !j.unstable && j.value !== null && j !== prev.best,
+    );
+    const second = ok.reduce<Judged | null>(
+      (a, b) => (a === null || b.value! < a.value! ? b : a),
+      null,
+    );
+    offsets = [0, second && second.lr > prev.best!.lr ? s : -s];
+  } else offsets = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) * s);
+  const lrs = [...new Set(offsets.map((o) => round3(10 ** (centre + o))))].sort((a, b) => a - b);
+  return lrs.map((lr) => ({ lr, sources: [`level ${k + 1}`] }));
+}
+
+const ENDED: readonly RunState[] = ['complete', 'pruned', 'failed'];
+
+/**
+ * What to do next: train the next level's runs (those not yet observed), wait for the current
+ * level to end, or the answer once every level has ended (null when no level had a stable best).
+ */
+export function decide(cfg: LadderConfig, observed: readonly Observation[]): Decision {
+  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength);
+  const outcomes: LevelOutcome[] = [];
+  const why: string[] = [];
+  for (let k = 0; k < levels.length; k++) {
+    const planned =
+      k === 0
+        ? screenLrs(cfg.lo, cfg.hi, levels[0].points, cfg.anchors)
+        : levelLrs(cfg, levels, k, outcomes);
+    const mine = (lr: number) =>
+      observed.find((o) => o.lr === lr && o.length === levels[k].length && o.seed === cfg.seed);
+    const missing = planned.filter((p) => mine(p.lr) === undefined);
+    if (missing.length > 0) {
+      return {
+        kind: 'train',
+        level: k,
+        runs: missing.map((p) => ({
+          lr: p.lr,
+          length: levels[k].length,
+          seed: cfg.seed,
+          sources: p.sources,
+        })),
+      };
+    }
+    const runs = planned.map((p) => ({ ...mine(p.lr)!, sources: p.sources }));
+    if (runs.some((r) => !ENDED.includes(r.state))) return { kind: 'wait', level: k };
+    const outcome = judgeLevel(levels[k], runs);
+    outcomes.push(outcome);
+    why.push(levelReason(cfg, k, outcome));
+    if (outcome.best === null) break;
+  }
+  return { kind: 'done', answer: answerOf(cfg, outcomes, why), levels: outcomes, why };
+}
+
+const fmt = (v: number) => (v >= 0.01 ? String(round3(v)) : v.toExponential(2));
+
+function levelReason(cfg: LadderConfig, k: number, o: LevelOutcome): string {
+  const tried = o.runs.map(
+    (r) =>
+      `${fmt(r.lr)} ${r.unstable ? 'unstable' : r.value === null ? r.state : r.value.toPrecision(4)}`,
+  );
+  const head = `level ${k + 1}: ${o.runs.length} lrs at ${o.level.length} of ${cfg.horizon} ${cfg.unit} (${tried.join(', ')})`;
+  if (!o.best) return `${head}: none trained stably to the end`;
+  return `${head}: best ${fmt(o.best.lr)}${o.refined !== o.best.lr ? `, ${fmt(o.refined!)} by a parabola through its neighbours` : ''}`;
+}
+
+/** The answer from the levels: the longest one with a stable best, moved by the drift to T when shorter. */
+function answerOf(
+  cfg: LadderConfig,
+  outcomes: readonly LevelOutcome[],
+  why: string[],
+): Answer | null {
+  const last = [...outcomes].reverse().find((o) => o.refined !== null);
+  if (!last) return null;
+  const drift = driftPerDoubling(outcomes);
+  const extrapolated = last.level.length < cfg.horizon;
+  const moved = extrapolated ? shift(drift, last.level.length, cfg.horizon) : 0;
+  const lr = round3(10 ** (Math.log10(last.refined!) + moved));
+  if (extrapolated) {
+    why.push(
+      `extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the best moved ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} decades per doubling of the run (halved and capped at ${MAX_DRIFT_DECADES}), so ${fmt(last.refined!)} becomes ${fmt(lr)}`,
+    );
+  }
+  const finished = last.runs.filter((r) => r.state === 'complete' && !r.unstable);
+  const atEdge =
+    last.best!.lr === finished[0]?.lr || last.best!.lr === finished[finished.length - 1]?.lr;
+  const confidence =
+    !extrapolated && finished.length >= 2 && !atEdge
+      ? 'high'
+      : finished.length >= 2
+        ? 'medium'
+        : 'low';
+  return { lr, length: last.level.length, extrapolated, confidence, levels: [...outcomes], why };
+}
+
+/** Full runs spent by runs trained so far: each run's reported length (or its planned one once ended) over T. */
+export function spentRuns(
+  observed: readonly (Observation & { ran?: number })[],
+  horizon: number,
+): number {
+  return observed.reduce(
+    (a, o) => a + (o.ran ?? (ENDED.includes(o.state) ? o.length : 0)) / horizon,
+    0,
+  );
+}
+
+/** A ladder run as a trial's params: its lr, its length under the unit's name, its seed. */
+export function paramsOf(cfg: LadderConfig, run: Run): Record<string, number> {
+  return { lr: run.lr, [cfg.unit]: run.length, seed: run.seed };
+}
+
+/** What the ladder needs of a trial (a coordinator's row or the API's Trial). */
+export interface LadderTrial {
+  params: Readonly<Record<string, unknown>>;
+  state: string;
+  value: number | null;
+  intermediate: readonly { step: number; value: number }[];
+}
+
+/** A trial as the ladder observes it; null for params that are not a ladder run's. */
+export function observationOf(cfg: LadderConfig, t: LadderTrial): Observation | null {
+  const { lr, seed } = t.params;
+  const length = t.params[cfg.unit];
+  if (typeof lr !== 'number' || typeof length !== 'number' || typeof seed !== 'number') return null;
+  const curve = [...t.intermediate].sort((a, b) => a.step - b.step).map((p) => p.value);
+  return { lr, length, seed, state: t.state as RunState, value: t.value, curve };
+}
