@@ -111,6 +111,8 @@ describe('lr/suggest on your hardware: executor client', () => {
       ...CURVE_BODY,
       executor: { kind: 'client' },
       training: { epochs: 12 },
+      // The grid on seeds (the budgeted search has its own tests: lr-ladder.test.ts).
+      validation: { seeds: 1 },
     });
     const start = (await res.json()) as any;
     expect(res.status, JSON.stringify(start)).toBe(202);
@@ -229,7 +231,7 @@ describe('lr/suggest on your hardware: executor client', () => {
         ...CURVE_BODY,
         executor: { kind: 'client' },
         training: { epochs: 8 },
-        validation: { max_candidates: 6 },
+        validation: { max_candidates: 6, seeds: 1 },
       }),
     );
     const lrs: number[] = start.candidates.map((c: any) => c.lr);
@@ -260,6 +262,7 @@ describe('lr/suggest on your hardware: executor client', () => {
         ...CURVE_BODY,
         executor: { kind: 'client' },
         training: { epochs: 8 },
+        validation: { seeds: 1 },
       }),
     );
     const lrs: number[] = start.candidates.map((c: any) => c.lr);
@@ -293,6 +296,7 @@ describe('lr/suggest on your hardware: executor client', () => {
         ...CURVE_BODY,
         executor: { kind: 'client' },
         training: { steps: 400 },
+        validation: { seeds: 1 },
       }),
     );
     expect(steps.horizon).toEqual({
@@ -343,7 +347,11 @@ describe('lr/suggest on your hardware: executor client', () => {
     ).toBe(true);
 
     const assumed = await json(
-      post('/v1/lr/suggest', { ...CURVE_BODY, executor: { kind: 'client' } }),
+      post('/v1/lr/suggest', {
+        ...CURVE_BODY,
+        executor: { kind: 'client' },
+        validation: { seeds: 1 },
+      }),
     );
     expect(assumed.horizon).toMatchObject({
       unit: 'epochs',
@@ -546,6 +554,7 @@ describe('lr/suggest on your hardware: executor runner', () => {
       executor: { kind: 'runner', lease_seconds: 600 },
       training: { epochs: 8 },
       schedule: 'cosine',
+      validation: { seeds: 1 },
     });
     const start = (await res.json()) as any;
     expect(res.status, JSON.stringify(start)).toBe(202);

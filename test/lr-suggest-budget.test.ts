@@ -1,0 +1,178 @@
+// POST /v1/lr/suggest under a budget (executor client and runner): the ladder's levels arrive as
+// trials of one study, each naming its run length (params.epochs or params.steps); the answer
+// says what it spent. Driven as a client would, with a synthetic validation loss whose best lr
+// is known. Inside workerd, against the real Durable Object and D1.
+import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { api, json, post } from './helpers';
+
+const RUNNER_KEY = env.STRIDE_RUNNER_KEY;
+
+function sweep(n = 60) {
+  const lr = Array.from({ length: n }, (_, i) => 10 ** (-6 + (7 * i) / (n - 1)));
+  const loss = lr.map((v) => (v > 3 ? null : 1 + 1 / (1 + v * 1e3) + 4 * v * v));
+  return { lr, loss };
+}
+const CURVE_BODY = { curve: sweep(), optimizer: { name: 'sgd', momentum: 0.9 } };
+
+/** Final validation loss at `lr` after a run of `length` (a valley around `best`, lower for longer runs). */
+const valley = (best: number) => (lr: number, length: number) =>
+  0.2 + 0.3 * (Math.log10(lr) - Math.log10(best)) ** 2 + 1 / length;
+
+/** Ask and tell until the study has no more work; answers the params of every trial run. */
+async function driveClient(
+  studyId: string,
+  loss: (lr: number, length: number) => number,
+  unit = 'epochs',
+) {
+  const ran: Record<string, number>[] = [];
+  for (;;) {
+    const res = await post(`/v1/studies/${studyId}/ask`, {});
+    if (res.status === 409) return ran;
+    expect(res.status).toBe(201);
+    const t = (await res.json()) as any;
+    ran.push(t.params);
+    const length = t.params[unit];
+    const report = await post(`/v1/studies/${studyId}/trials/${t.number}/report`, {
+      step: length,
+      value: loss(t.params.lr, length),
+    });
+    expect(report.status).toBe(200);
+    const told = await post(`/v1/studies/${studyId}/trials/${t.number}/tell`, {
+      value: loss(t.params.lr, length),
+    });
+    expect(told.status).toBe(200);
+  }
+}
+
+describe('lr/suggest under a budget: executor client', () => {
+  it('trains short runs first, then longer ones around the best, finds the known best and says what it spent', async () => {
+    const res = await post('/v1/lr/suggest', {
+      ...CURVE_BODY,
+      executor: { kind: 'client' },
+      training: { epochs: 64 },
+      steps_per_epoch: 10,
+      budget: { runs: 3 },
+    });
+    const start = (await res.json()) as any;
+    expect(res.status, JSON.stringify(start)).toBe(202);
+    expect(start.budget).toEqual({ runs: 3 });
+    expect(start.reasoning.join('\n')).toMatch(/budget 3 full runs \(the range test took 0\.09/);
+    const best = 0.0123;
+    const ran = await driveClient(start.id, valley(best));
+    const lengths = [...new Set(ran.map((p) => p.epochs))];
+    expect(lengths.length).toBeGreaterThan(1); // several levels, shortest first
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+    expect(lengths.at(-1)).toBe(64);
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.status).toBe('complete');
+    expect(r.method).toBe('validated');
+    expect(Math.abs(Math.log10(r.lr / best))).toBeLessThan(0.1);
+    const spent = ran.reduce((a, p) => a + p.epochs / 64, 0) + 60 / 640;
+    expect(r.compute.runs).toBeCloseTo(spent, 2);
+    expect(r.compute.runs).toBeLessThanOrEqual(3);
+    expect(r.compute.epochs).toBeCloseTo(spent * 64, 1);
+    expect(r.horizon).toMatchObject({ method: 'full', validated_epochs: 64 });
+    expect(r.validation.candidates).toHaveLength(ran.length);
+  });
+
+  it('a budget of 0 answers the range test’s rule at once (200), nothing to train', async () => {
+    const res = await post('/v1/lr/suggest', {
+      ...CURVE_BODY,
+      executor: { kind: 'client' },
+      training: { steps: 600 },
+      budget: { runs: 0 },
+    });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r)).toBe(200);
+    expect(r.status).toBe('complete');
+    expect(r.lr).toBe(r.range_test.suggestion.lr);
+    expect(r.compute).toEqual({ runs: 0.1, epochs: null, steps: 60 });
+  });
+
+  it('a horizon in steps: each trial names its steps, and a smaller budget stops short of the horizon (extrapolated)', async () => {
+    const start = await json(
+      post('/v1/lr/suggest', {
+        ...CURVE_BODY,
+        executor: { kind: 'client' },
+        training: { steps: 3200 },
+        budget: { runs: 1 },
+      }),
+    );
+    const ran = await driveClient(start.id, valley(0.05), 'steps');
+    expect(ran.every((p) => typeof p.steps === 'number' && p.steps < 3200)).toBe(true);
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.horizon).toMatchObject({ unit: 'steps', method: 'extrapolated' });
+    expect(r.compute.runs).toBeLessThanOrEqual(1.02); // the ladder's 1 plus the range test's 60 steps
+    expect(Math.abs(Math.log10(r.lr / 0.05))).toBeLessThan(0.2);
+  });
+});
+
+describe('lr/suggest under a budget: executor runner', () => {
+  it('runners lease every level of the same study with the runner key', async () => {
+    const start = await json(
+      post('/v1/lr/suggest', {
+        ...CURVE_BODY,
+        executor: { kind: 'runner', lease_seconds: 600 },
+        training: { epochs: 32 },
+        budget: { runs: 2 },
+      }),
+    );
+    const loss = valley(0.003);
+    let ran = 0;
+    for (;;) {
+      const res = await post(
+        '/v1/runners/lease',
+        { study_id: start.id, runner: { name: 'gpu-0' } },
+        RUNNER_KEY,
+      );
+      if (res.status === 204) break;
+      expect(res.status).toBe(200);
+      const lease = (await res.json()) as any;
+      const base = `/v1/studies/${start.id}/trials/${lease.trial.number}`;
+      const v = loss(lease.trial.params.lr, lease.trial.params.epochs);
+      const told = await post(
+        `${base}/tell`,
+        { value: v, lease_token: lease.lease.token },
+        RUNNER_KEY,
+      );
+      expect(told.status).toBe(200);
+      ran++;
+    }
+    const r = await json(api(`/v1/lr/suggest/${start.id}`));
+    expect(r.status).toBe('complete');
+    expect(r.validation.candidates).toHaveLength(ran);
+    expect(Math.abs(Math.log10(r.lr / 0.003))).toBeLessThan(0.15);
+  });
+});
+
+describe('lr/suggest under a budget: bad input is a 422 at the field', () => {
+  it('names budget, validation.seeds or steps_per_epoch', async () => {
+    const client = { kind: 'client' };
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ ...CURVE_BODY, executor: client, budget: { runs: -1 } }, 'budget.runs', /0|greater/],
+      [{ ...CURVE_BODY, executor: client, budget: { runs: 51 } }, 'budget.runs', /50|less/],
+      [{ ...CURVE_BODY, executor: client, budget: { runs: Number.NaN } }, 'budget.runs', /number/],
+      [{ ...CURVE_BODY, executor: client, budget: { run: 3 } }, 'budget.run', /runs/],
+      [
+        { ...CURVE_BODY, executor: client, budget: { runs: 2 }, validation: { seeds: 3 } },
+        'validation.seeds',
+        /not both/,
+      ],
+      [
+        { ...CURVE_BODY, executor: client, steps_per_epoch: 10 },
+        'steps_per_epoch',
+        /training\.epochs/,
+      ],
+      [{ context: { optimizer: 'adam' }, budget: { runs: 1 } }, 'budget', /probe/],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await post('/v1/lr/suggest', body);
+      const p = (await res.json()) as any;
+      expect(res.status, `${field}: ${JSON.stringify(p)}`).toBe(422);
+      const issue = p.errors?.find((i: any) => i.path === field);
+      expect(issue, `${field} in ${JSON.stringify(p.errors)}`).toBeDefined();
+      expect(issue.message ?? issue.detail).toMatch(message);
+    }
+  });
+});

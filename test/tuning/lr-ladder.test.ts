@@ -1,0 +1,174 @@
+// The budgeted learning-rate search (src/tuning/lr/ladder.ts), driven to the end on synthetic
+// validation losses whose best lr is known, at each run length.
+import { describe, expect, it } from 'vitest';
+import {
+  decide,
+  ladderCost,
+  ladderFor,
+  lengthOf,
+  refine,
+  screenLrs,
+  spentRuns,
+  type LadderConfig,
+  type Observation,
+} from '../../src/tuning/lr/ladder';
+
+/** Final validation loss of a run at `lr` compressed into `length` of T: a valley in log lr around best(length). */
+type Surface = (lr: number, length: number) => number;
+
+const valleyAt =
+  (best: (length: number) => number): Surface =>
+  (lr, length) =>
+    0.2 + 0.3 * (Math.log10(lr) - Math.log10(best(length))) ** 2 + 1 / length;
+
+/** Run the ladder to its answer, training each run on `surface` (a diverging lr ends failed). */
+function drive(cfg: LadderConfig, surface: Surface, diverge = Infinity) {
+  const observed: Observation[] = [];
+  for (let i = 0; i < 20; i++) {
+    const d = decide(cfg, observed);
+    if (d.kind === 'done') return { d, observed };
+    expect(d.kind).toBe('train');
+    if (d.kind !== 'train') throw new Error('waiting with nothing running');
+    for (const r of d.runs) {
+      const failed = r.lr > diverge;
+      const value = failed ? null : surface(r.lr, r.length);
+      observed.push({
+        lr: r.lr,
+        length: r.length,
+        seed: r.seed,
+        state: failed ? 'failed' : 'complete',
+        value,
+        curve: failed ? [] : [value! + 1, value!],
+      });
+    }
+  }
+  throw new Error('the ladder did not end');
+}
+
+const base: LadderConfig = {
+  unit: 'epochs',
+  horizon: 64,
+  budget: 3,
+  lo: 1e-4,
+  hi: 1,
+  anchors: [{ lr: 0.01, sources: ['default'] }],
+  seed: 0,
+};
+
+describe('ladder: what a budget buys', () => {
+  it('never plans more than the budget, and a larger budget buys at least as long a top level', () => {
+    let longest = 0;
+    for (const budget of [0.2, 0.5, 1, 2, 3, 5, 8]) {
+      for (const horizon of [4, 10, 12, 64, 300]) {
+        const levels = ladderFor(budget, horizon);
+        expect(ladderCost(levels, horizon)).toBeLessThanOrEqual(budget + 1e-9);
+        for (let i = 1; i < levels.length; i++)
+          expect(levels[i].length).toBeGreaterThan(levels[i - 1].length);
+      }
+      const top = ladderFor(budget, 64).at(-1)?.length ?? 0;
+      expect(top).toBeGreaterThanOrEqual(longest);
+      longest = top;
+    }
+    expect(ladderFor(3, 64).at(-1)!.length).toBe(64); // three runs reach the full horizon
+    expect(ladderFor(0.05, 64)).toEqual([]); // too little for any screen
+    expect(lengthOf(1 / 16, 10)).toBe(1);
+  });
+
+  it('the screen spans lo..hi log-spaced, each anchor in place of its nearest point', () => {
+    const s = screenLrs(1e-4, 1, 8, [{ lr: 0.012, sources: ['valley'] }]);
+    expect(s).toHaveLength(8);
+    expect(s[0].lr).toBeCloseTo(1e-4);
+    expect(s[7].lr).toBe(1);
+    expect(s.find((p) => p.lr === 0.012)?.sources).toEqual(['valley']);
+  });
+
+  it('refine: the vertex of the parabola through a bracketed best, within half a spacing', () => {
+    const runs = [0.01, 0.1, 1].map((lr) => ({
+      lr,
+      value: (Math.log10(lr) + 1.3) ** 2,
+      state: 'complete' as const,
+      unstable: false,
+      sources: [],
+    }));
+    expect(Math.log10(refine(runs, runs[1]))).toBeCloseTo(-1.3, 2);
+    // At an edge nothing is refined.
+    expect(refine(runs.slice(1), runs[1])).toBe(0.1);
+  });
+});
+
+describe('ladder: finds the best lr at the horizon', () => {
+  it('a best that does not move with the run length is found within 0.1 decades, for 3 runs or less', () => {
+    const { d, observed } = drive(
+      base,
+      valleyAt(() => 0.037),
+    );
+    expect(d.kind).toBe('done');
+    if (d.kind !== 'done') return;
+    expect(Math.abs(Math.log10(d.answer!.lr / 0.037))).toBeLessThan(0.1);
+    expect(d.answer!.extrapolated).toBe(false);
+    expect(spentRuns(observed, base.horizon)).toBeLessThanOrEqual(3);
+  });
+
+  it('a best that falls as runs get longer: the answer follows it below the short runs’ best', () => {
+    // Short runs favour higher rates: 0.1 at a sixteenth of the horizon, 0.02 at the horizon.
+    const best = (length: number) => 0.02 * (64 / length) ** (Math.log10(5) / 4);
+    const { d } = drive(base, valleyAt(best));
+    if (d.kind !== 'done') throw new Error('not done');
+    const shortBest = best(4);
+    expect(Math.abs(Math.log10(d.answer!.lr / 0.02))).toBeLessThan(
+      Math.abs(Math.log10(shortBest / 0.02)) / 2,
+    );
+  });
+
+  it('a best above the screen: the next level reaches past the screen’s top edge', () => {
+    const { d } = drive(
+      { ...base, hi: 0.01, lo: 1e-5 },
+      valleyAt(() => 0.02),
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    expect(d.answer!.lr).toBeGreaterThan(0.01);
+  });
+
+  it('a small budget answers from shorter runs, says it extrapolated, and spends no more than it was given', () => {
+    const cfg = { ...base, budget: 1 };
+    const { d, observed } = drive(
+      cfg,
+      valleyAt(() => 0.05),
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    expect(d.answer!.extrapolated).toBe(true);
+    expect(d.answer!.confidence).not.toBe('high');
+    expect(spentRuns(observed, cfg.horizon)).toBeLessThanOrEqual(1);
+    expect(Math.abs(Math.log10(d.answer!.lr / 0.05))).toBeLessThan(0.15);
+  });
+
+  it('diverging rates never win, and a screen where none trains stably answers null', () => {
+    const { d } = drive(
+      base,
+      valleyAt(() => 0.5),
+      0.1,
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    expect(d.answer!.lr).toBeLessThanOrEqual(0.1);
+    const none = drive(
+      base,
+      valleyAt(() => 0.5),
+      1e-9,
+    );
+    if (none.d.kind !== 'done') throw new Error('not done');
+    expect(none.d.answer).toBeNull();
+  });
+
+  it('waits while a level runs, and the same observations give the same decision', () => {
+    const first = decide(base, []);
+    if (first.kind !== 'train') throw new Error('expected a screen');
+    const running: Observation[] = first.runs.map((r, i) => ({
+      ...r,
+      state: i === 0 ? 'running' : 'complete',
+      value: i === 0 ? null : 1,
+      curve: [],
+    }));
+    expect(decide(base, running)).toEqual({ kind: 'wait', level: 0 });
+    expect(decide(base, running)).toEqual(decide(base, [...running]));
+  });
+});
