@@ -23,4 +23,4 @@ def train_fn(lr, trial):  # a fresh model at peak lr, seeded by trial.seed, its 
 
 # At most 3 full runs of compute (range test included): short runs first, then the best at full length.
 result = stride.lr_suggest(train_fn, range_test=found, training={"epochs": 10}, schedule="cosine", budget=3)
-print(result.id, result.lr, result.confidence, result.compute)  # result.reasoning says why
+print(result.id, result.lr, result.confidence, result.compute["runs"])  # result.reasoning says why

@@ -60,7 +60,7 @@ def test_lr_suggest_returns_the_known_best_candidate(client: stride.Client) -> N
             trial.report(epoch, loss)
         return loss
 
-    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 12}, client=client)
+    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 12}, seeds=1, client=client)
     assert isinstance(result, stride.LrSuggestResult)
     assert result.status == "complete" and result.method == "validated"
     lrs = sorted(c["lr"] for c in result.candidates)
@@ -98,7 +98,7 @@ def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curv
         return loss
 
     result = stride.lr_suggest(
-        train_fn, range_test={"lr": LRS, "loss": LOSSES}, optimizer={"name": "adam"}, training={"epochs": 8}, n_jobs=2, client=client
+        train_fn, range_test={"lr": LRS, "loss": LOSSES}, optimizer={"name": "adam"}, training={"epochs": 8}, seeds=1, n_jobs=2, client=client
     )
     past = [float(f"{first[0] / 10 ** 0.5:.3g}"), float(f"{first[0] / 10:.3g}")]
     assert sorted(ran) == sorted(first + past)  # the two trials past the edge ran here too
@@ -175,21 +175,25 @@ def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(clien
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
 
-    seeds: List[int] = []
+    lengths: List[int] = []
 
     def train(lr: float, trial: Optional[stride.Trial] = None) -> float:
         seed = trial.seed if trial is not None else 0
-        seeds.append(seed)
+        length = trial.horizon["epochs"] if trial is not None and trial.horizon else epochs
+        lengths.append(length)
         model = model_at(1 + seed)
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        # Cosine over the run's length: a shorter run trains the whole schedule, compressed.
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=length * 24)
         order = torch.Generator().manual_seed(2 + seed)
         val = math.inf
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, length + 1):
             for idx in torch.randperm(len(x_train), generator=order).split(64):
                 loss = nn.functional.cross_entropy(model(x_train[idx]), y_train[idx])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                sched.step()
             with torch.no_grad():
                 val = nn.functional.cross_entropy(model(x_val), y_val).item()
             if not math.isfinite(val):
@@ -202,14 +206,16 @@ def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(clien
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
     found = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loader, nn.functional.cross_entropy, client=client)
     assert found.examples == 1536
-    result = stride.lr_suggest(train, range_test=found, training={"epochs": epochs}, client=client)
+    assert found.steps_per_epoch == 24
+    result = stride.lr_suggest(train, range_test=found, training={"epochs": epochs}, schedule="cosine", budget=5, client=client)
     assert result.method == "validated" and result.lr is not None
-    # Fewer than 5,000 examples: by default each candidate trained on 3 seeds, ranked by the mean.
-    assert sorted(set(seeds)) == [0, 1, 2] and seeds.count(0) == seeds.count(2)
-    assert result.raw["validation"]["seeds"] == [0, 1, 2]
-    winner = next(c for c in result.candidates if c["lr"] == result.lr)
-    assert [s["seed"] for s in winner["seeds"]] == [0, 1, 2]
-    assert winner["score"] == pytest.approx(sum(s["value"] for s in winner["seeds"]) / 3)
+    # The budgeted search: shorter runs first (trial.horizon), every run counted, the sweep too.
+    assert min(lengths) < epochs and max(lengths) <= epochs
+    spent = sum(lengths) / epochs + found.raw["steps_run"] / (epochs * 24)
+    assert result.compute is not None and result.compute["runs"] == pytest.approx(spent, abs=1e-3)
+    # Five runs reach the full horizon (the sweep took half a run of this 8-epoch task).
+    assert result.compute["runs"] <= 5 and max(lengths) == epochs
+    del lengths[:]
 
     # The same training over a log grid from 1e-4 to 3: the good range is the grid points within
     # 10% of the best grid loss (a diverged run counts as infinite), widened by half a grid step.
@@ -228,7 +234,9 @@ def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server:
     """executor runner: `stride agent --study <id> -- python train.py` trains the candidates, and the
     two past an edge, which the service adds to the same study as the first round ends."""
     rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
-    started = client.request("POST", "/v1/lr/suggest", {"range_test_id": rt.id, "executor": {"kind": "runner"}, "training": {"epochs": 6}})
+    started = client.request(
+        "POST", "/v1/lr/suggest", {"range_test_id": rt.id, "executor": {"kind": "runner"}, "training": {"epochs": 6}, "validation": {"seeds": 1}}
+    )
     assert started["status"] == "running" and started["executor"]["kind"] == "runner"
     lrs = [c["lr"] for c in started["candidates"]]
     best = max(lrs) * 10**0.55  # above the highest candidate

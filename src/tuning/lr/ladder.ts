@@ -259,8 +259,8 @@ export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
 
 /** Most a drift moves a centre or the answer, in decades (short runs are noisy). */
 const MAX_DRIFT_DECADES = 0.3;
-/** A drift estimate is halved before use: it is measured on one seed. */
-const DRIFT_SHRINK = 0.5;
+/** The share of the measured drift applied (1: the power law fitted through the last two levels, extrapolated). */
+const DRIFT_SHRINK = 1;
 
 function shift(drift: number, fromLength: number, toLength: number): number {
   const d = drift * DRIFT_SHRINK * Math.log2(toLength / fromLength);
@@ -362,7 +362,7 @@ function answerOf(
   const lr = round3(10 ** (Math.log10(last.refined!) + moved));
   if (extrapolated) {
     why.push(
-      `extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the best moved ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} decades per doubling of the run (halved and capped at ${MAX_DRIFT_DECADES}), so ${fmt(last.refined!)} becomes ${fmt(lr)}`,
+      `extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the best moved ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} decades per doubling of the run (capped at ${MAX_DRIFT_DECADES}), so ${fmt(last.refined!)} becomes ${fmt(lr)}`,
     );
   }
   const finished = last.runs.filter((r) => r.state === 'complete' && !r.unstable);
