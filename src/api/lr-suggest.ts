@@ -221,7 +221,9 @@ export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
     requireProbeOrContext(body);
     // Priors cost nothing; a probe runs a range test and trains candidates.
     if (body.probe) await rateLimit(c.env, c.get('auth'));
-    return c.json(await suggestLr(c.env, projectOf(c), body), 200);
+    const answer = await suggestLr(c.env, projectOf(c), body);
+    // Training that outlasts a few seconds goes on after the answer: 202 and its poll.
+    return 'study_id' in answer ? c.json(answer, 202) : c.json(answer, 200);
   });
   app.openapi(get, async (c) =>
     c.json(await getExternalSuggestion(c.env, projectOf(c), c.req.valid('param').id), 200),

@@ -136,4 +136,6 @@ export interface LadderConfig {
   seed: number;
   /** Shortest run worth training, in `unit` (default 1). */
   minLength?: number;
+  /** Longest run one trial may train (the edge's work limit), in `unit`; longer levels are not trained. */
+  maxLength?: number;
 }

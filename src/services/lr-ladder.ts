@@ -86,7 +86,7 @@ export function ladderConfig(
 export function ladderSpace(cfg: LadderConfig): Record<string, unknown> {
   return {
     lr: { type: 'float', low: 1e-12, high: 1e4, log: true },
-    [cfg.unit]: { type: 'int', low: 1, high: cfg.horizon },
+    [cfg.unit]: { type: 'int', low: 1, high: Math.min(cfg.horizon, cfg.maxLength ?? cfg.horizon) },
     seed: { type: 'int', low: 0, high: 2 ** 31 - 1 },
   };
 }
@@ -101,7 +101,7 @@ export function firstLevel(cfg: LadderConfig): { lr: number; length: number; sou
 
 /** The reasoning line of the plan: the levels the budget buys and what they cost. */
 export function planReason(cfg: LadderConfig, budget: number, rtRuns: number): string {
-  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength);
+  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength);
   const cost = ladderCost(levels, cfg.horizon);
   const rt =
     rtRuns > 0
@@ -190,7 +190,7 @@ export function ladderVerdict(
       status: 'running',
       answer: null,
       why: [
-        `level ${d.level + 1} of ${ladderFor(cfg.budget, cfg.horizon, cfg.minLength).length} is training: ${ended} of ${observed.length} runs ended (study ${study.id})`,
+        `level ${d.level + 1} of ${ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength).length} is training: ${ended} of ${observed.length} runs ended (study ${study.id})`,
       ],
       observed,
       candidates,

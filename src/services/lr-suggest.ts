@@ -668,7 +668,7 @@ export async function suggestLr(
   env: Env,
   projectId: string,
   req: LrSuggestRequest,
-): Promise<LrSuggestion> {
+): Promise<LrSuggestion | LrSuggestionStart> {
   const why: string[] = [];
   if (!req.probe) {
     const ctx = req.context!;
@@ -712,6 +712,9 @@ export async function suggestLr(
     `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`,
   );
   why.push(horizonReason(horizon));
+  // The budgeted search, unless the request asks for the older rounds (validation.seeds or .epochs).
+  if (req.validate && req.validation.seeds === undefined && req.validation.epochs === undefined)
+    return startEdgeLadder(env, projectId, req, rt, optimizer, horizon, why);
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
   let lr = s.lr;
   let method: string = s.method;
@@ -1276,7 +1279,9 @@ export async function getExternalSuggestion(
 /** The ladder's settings as the suggestion's study keeps them in its metadata. */
 interface LadderMeta {
   kind: 'lr-suggest';
-  executor: 'client' | 'runner';
+  executor: 'client' | 'runner' | 'edge';
+  /** The edge: the horizon as resolved against the probe and the edge's work limit. */
+  edge_horizon?: Horizon;
   range_test_id: string;
   optimizer: Optimizer;
   horizon: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] };
@@ -1445,18 +1450,21 @@ async function getLadderSuggestion(
   ];
   const compute = computeOf(cfg, v.observed, m.range_test_runs, m.steps_per_epoch);
   const reached = v.answer?.length ?? null;
-  const horizon: ExternalHorizon = {
-    executor: m.executor,
-    unit,
-    epochs: unit === 'epochs' ? length : null,
-    ...(unit === 'steps' ? { steps: length, validated_steps: reached } : {}),
-    steps_per_epoch: null,
-    source,
-    validated_epochs: unit === 'epochs' ? reached : null,
-    method: reached === null ? 'none' : reached >= length ? 'full' : 'extrapolated',
-    schedule: m.schedule,
-    budget: null,
-  };
+  const validated = reached === null ? 'none' : reached >= length ? 'full' : 'extrapolated';
+  const horizon: ExternalHorizon | Horizon = m.edge_horizon
+    ? { ...m.edge_horizon, validated_epochs: reached ?? 0, method: validated }
+    : {
+        executor: m.executor as 'client' | 'runner',
+        unit,
+        epochs: unit === 'epochs' ? length : null,
+        ...(unit === 'steps' ? { steps: length, validated_steps: reached } : {}),
+        steps_per_epoch: null,
+        source,
+        validated_epochs: unit === 'epochs' ? reached : null,
+        method: validated,
+        schedule: m.schedule,
+        budget: null,
+      };
   const validation: ValidationEvidence = {
     study_id: study.id,
     study_ids: [study.id],
@@ -1524,5 +1532,145 @@ async function getLadderSuggestion(
     confidence,
     schedule,
     reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
+  };
+}
+
+/** How long an edge suggestion may hold its request for the ladder to finish before it answers 202. */
+const EDGE_ANSWER_WAIT_MS = 3_000;
+
+/**
+ * POST /v1/lr/suggest with a probe under a budget: the ladder's runs as edge trials of one study
+ * (params lr, epochs, seed: the probe's schedule compressed into each run's epochs), its
+ * coordinator enqueueing each level. Answers the suggestion (200) when the ladder ends within
+ * EDGE_ANSWER_WAIT_MS, else the study to poll (202, GET /v1/lr/suggest/{id}). A budget that
+ * buys no training answers the range test's rule at once.
+ */
+async function startEdgeLadder(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  optimizer: Optimizer,
+  h: Horizon,
+  why: string[],
+): Promise<LrSuggestion | LrSuggestionStart> {
+  const budget = budgetOf(req);
+  const rtRuns = rangeTestRuns(rt, h.epochs * h.steps_per_epoch);
+  const found = ladderConfig(rt, optimizer, {
+    unit: 'epochs',
+    horizon: h.epochs,
+    budget,
+    rtRuns,
+    seed: req.probe!.seed,
+  });
+  const cfg = found && { ...found, maxLength: Math.max(1, h.budget.affordable_epochs) };
+  const first = cfg && h.budget.affordable_epochs >= 1 ? firstLevel(cfg) : [];
+  if (!cfg || first.length === 0 || rt.suggestion.max_stable_lr === null) {
+    const s = rt.suggestion;
+    const [lr, method, confidence] =
+      s.lr !== null
+        ? [s.lr, s.method as string, s.confidence]
+        : [DEFAULT_LR[optimizer], 'default', 'low' as const];
+    why.push(
+      !cfg || rt.suggestion.max_stable_lr === null
+        ? 'the range test found no stable span to search: nothing trained'
+        : h.budget.affordable_epochs < 1
+          ? `one epoch of this probe is over the edge budget (${h.budget.gflop_per_epoch} GFLOP > ${h.budget.max_gflop}): nothing trained`
+          : budget === 0
+            ? "budget 0: the range test's rule alone, nothing trained"
+            : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
+    );
+    if (s.lr === null) why.push(`falling back to ${optimizer}'s conventional default ${fmt(lr)}`);
+    const schedule = adviseSchedule(
+      lr,
+      s,
+      optimizer,
+      req.training?.steps ?? req.train_steps,
+      req.schedule === 'constant' ? undefined : req.schedule,
+    );
+    return {
+      lr,
+      method,
+      confidence: h.source === 'default' && confidence === 'high' ? 'medium' : confidence,
+      stable_range: stableRange(rt),
+      schedule,
+      range_test: { id: rt.id, cached: rt.cached, suggestion: s },
+      horizon: { ...h, validated_epochs: 0, method: 'none' },
+      validation: null,
+      prior: null,
+      budget: { runs: budget },
+      compute: { runs: Number(rtRuns.toFixed(3)), epochs: Number((rtRuns * h.epochs).toFixed(3)) },
+      reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
+    };
+  }
+  const meta: LadderMeta = {
+    kind: 'lr-suggest',
+    executor: 'edge',
+    edge_horizon: h,
+    range_test_id: rt.id,
+    optimizer,
+    horizon: {
+      unit: 'epochs',
+      length: h.epochs,
+      source: h.source === 'train_steps' ? 'training.steps' : h.source,
+    },
+    schedule: req.schedule,
+    budget: { runs: budget },
+    range_test_runs: rtRuns,
+    steps_per_epoch: h.steps_per_epoch,
+    ladder: cfg,
+  };
+  const body = StudyCreateSchema.parse({
+    name: `lr-suggest ${rt.id} (edge, budget ${budget})`,
+    metric: 'val_loss',
+    space: ladderSpace(cfg),
+    sampler: { name: 'random', seed: 0 },
+    pruner: { name: 'none' },
+    max_trials: first.length,
+    executor: {
+      kind: 'edge',
+      probe: req.probe,
+      epochs: first[0].length,
+      validation_split: req.validation.validation_split,
+      parallelism: 16,
+      ...(h.schedule !== 'constant' ? { schedule: { kind: h.schedule } } : {}),
+    },
+    metadata: meta,
+  });
+  const study = await createStudy(env, projectId, body, { lr_ladder: cfg });
+  await run(env, projectId, study.id);
+  const t0 = Date.now();
+  let s: StudyView = study;
+  while (s.state !== 'completed' && Date.now() - t0 < EDGE_ANSWER_WAIT_MS) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await getStudy(env, projectId, study.id);
+  }
+  const answer = await getLadderSuggestion(env, projectId, s, meta);
+  if (answer.status === 'complete') return answer;
+  const poll = `/v1/lr/suggest/${study.id}`;
+  return {
+    id: study.id,
+    study_id: study.id,
+    status: 'running',
+    executor: { kind: 'edge' },
+    candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
+    horizon: {
+      unit: 'epochs',
+      epochs: h.epochs,
+      source: meta.horizon.source,
+      schedule: req.schedule,
+      rungs: [],
+    },
+    pruner: { name: 'none' },
+    seeds: [cfg.seed],
+    max_trials: first.length,
+    budget: { runs: budget },
+    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
+    poll,
+    reasoning: [
+      ...why,
+      planReason(cfg, budget, rtRuns),
+      `training on the edge: GET ${poll} for the answer`,
+    ],
   };
 }

@@ -137,14 +137,20 @@ export function ladderCost(levels: readonly ResolvedLevel[], horizon: number): n
 
 /**
  * The levels a budget buys at this horizon: the first ladder of LADDERS whose cost fits, its
- * lengths rounded; a level as long as the one before it is dropped (short horizons). Empty when
- * even the cheapest does not fit.
+ * lengths rounded; a level as long as the one before it is dropped (short horizons), and so are
+ * levels longer than maxLength (what one trial may train). Empty when even the cheapest does not fit.
  */
-export function ladderFor(budget: number, horizon: number, minLength = 1): ResolvedLevel[] {
+export function ladderFor(
+  budget: number,
+  horizon: number,
+  minLength = 1,
+  maxLength = horizon,
+): ResolvedLevel[] {
   for (const ladder of LADDERS) {
     const resolved: ResolvedLevel[] = [];
     for (const l of ladder) {
       const length = lengthOf(l.fraction, horizon, minLength);
+      if (length > maxLength) break;
       if (resolved.length > 0 && resolved[resolved.length - 1].length >= length) continue;
       resolved.push({ ...l, length });
     }
@@ -303,7 +309,7 @@ const ENDED: readonly RunState[] = ['complete', 'pruned', 'failed'];
  * level to end, or the answer once every level has ended (null when no level had a stable best).
  */
 export function decide(cfg: LadderConfig, observed: readonly Observation[]): Decision {
-  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength);
+  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength);
   const outcomes: LevelOutcome[] = [];
   const why: string[] = [];
   for (let k = 0; k < levels.length; k++) {
