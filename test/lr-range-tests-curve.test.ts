@@ -204,6 +204,23 @@ describe('POST /v1/lr-range-tests with a measured curve', () => {
     expect(deadAdam.schedule.peak_lr).toBe(1e-3);
   });
 
+  it('a curve that never descends claims no stable lr: lr and max_stable_lr null, low confidence, and what to do', async () => {
+    // A loss that only wobbles around its start, then blows up: no lr of the sweep trained.
+    const lr = logSpaced(100, -7, 1);
+    const r = noise(11);
+    const loss = lr.map((v) => 1.1 * (1 + 0.04 * r()) + 0.02 * Math.exp((Math.log10(v) + 1) / 0.3));
+    const out = await json(
+      api('/v1/lr-range-tests', { body: { curve: { lr, loss }, optimizer: { name: 'rmsprop' } } }),
+    );
+    expect(out.suggestion).toMatchObject({ lr: null, max_stable_lr: null, confidence: 'low' });
+    const why = out.suggestion.reasons.join('\n');
+    expect(why).toMatch(/no stable learning rate found/);
+    expect(why).toMatch(/min_lr below 1\.00e-7/);
+    expect(why).toMatch(/check the data and labels/);
+    // No cap at the sweep's start: the schedule is around rmsprop's default.
+    expect(out.schedule.peak_lr).toBe(1e-2);
+  });
+
   it('answers a second identical post from D1 with cached: true, also with defaults spelled out and keys reordered', async () => {
     const curve = syntheticCurve(60, 9);
     const first = await json(

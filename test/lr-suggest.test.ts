@@ -198,6 +198,34 @@ describe('lr/suggest with a probe', () => {
     }
   });
 
+  it("a range test with no stable lr answers the optimizer's default at low confidence, without validating", async () => {
+    // Features that carry nothing (one constant column, standardised to 0): the loss starts at its
+    // floor, ln 3, and can only rise. No candidate below the sweep's start may be validated.
+    const probe = {
+      ...PROBE,
+      data: {
+        kind: 'inline',
+        x: Array.from({ length: 96 }, () => [1]),
+        y: Array.from({ length: 96 }, (_, i) => i % 3),
+      },
+      optimizer: { name: 'rmsprop' },
+    };
+    const res = await post('/v1/lr/suggest', {
+      probe,
+      range: { steps: 60 },
+      training: { epochs: 2 },
+    });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r)).toBe(200);
+    expect(r.range_test.suggestion).toMatchObject({ lr: null, max_stable_lr: null });
+    expect(r).toMatchObject({ lr: 1e-2, method: 'default', confidence: 'low', validation: null });
+    expect(r.horizon).toMatchObject({ validated_epochs: 0, method: 'none' });
+    const why = r.reasoning.join('\n');
+    expect(why).toMatch(/max stable lr none found/);
+    expect(why).toMatch(/the range test found no stable learning rate: nothing to validate/);
+    expect(why).toMatch(/falling back to rmsprop's conventional default 0\.01/);
+  });
+
   it('the range test points to lr/suggest with training for a validated answer', async () => {
     const r = await json(post('/v1/lr-range-tests', { probe: PROBE, range: { steps: 60 } }));
     expect(r.suggestion.reasons.join('\n')).toMatch(/POST \/v1\/lr\/suggest .*"training"/);

@@ -46,6 +46,7 @@ export interface Suggestion {
   /** Which rule produced `lr` (the default rule, or the fallback used). */
   method: SuggestMethod;
   candidates: Record<SuggestMethod, number | null>;
+  /** The last lr before the final sustained rise; null when the sweep saw no stable rate (NO_STABLE_FRACTION) or too few points. */
   max_stable_lr: number | null;
   confidence: Confidence;
   /** Short human-readable notes on what was found and why. */
@@ -119,6 +120,16 @@ export const MAX_STABLE_TOL_REL = 0.05;
  * actually falls. 1% of D = at most ~100 counted points over the whole drop.
  */
 export const VALLEY_TOL_REL = 0.01;
+
+/**
+ * No stable learning rate: the sweep saw no lr that trains without blowing up.
+ * That is a flat curve, a loss that never falls FLAT_REL below its start
+ * before it rises, or a max_stable_lr within the first
+ * max(EARLY_MIN_POINTS, ceil(NO_STABLE_FRACTION * n)) finite points. Then
+ * `lr` and `max_stable_lr` are null (a rate at the sweep's start is no evidence
+ * of stability) and confidence is `low`.
+ */
+export const NO_STABLE_FRACTION = 0.1;
 
 /** `high` needs valley and min_over_10 to agree within this many decades. */
 export const AGREE_DECADES = 1.5;
@@ -450,6 +461,8 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
       break;
     }
   }
+  const stableFloor = Math.max(EARLY_MIN_POINTS, Math.ceil(NO_STABLE_FRACTION * n));
+  const noStable = relRange < FLAT_REL || relDrop < FLAT_REL || kStable < stableFloor;
   const maxStableLr = lr[kStable];
 
   // 5. Noise of the raw curve, before the final rise.
@@ -474,11 +487,16 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   };
   const fail = (why: string): Suggestion => {
     reasons.push(why);
+    if (noStable)
+      reasons.push(
+        `no stable learning rate found: no lr of this sweep (${fmtLr(lr[0])} to ${fmtLr(lr[n - 1])}) trained the model before the loss rose; ` +
+          `sweep lower (min_lr below ${fmtLr(lr[0])}) or over a wider range, and check the data and labels (noisy or mismatched labels keep the loss from falling)`,
+      );
     return {
       lr: null,
       method: DEFAULT_METHOD,
       candidates,
-      max_stable_lr: maxStableLr,
+      max_stable_lr: noStable ? null : maxStableLr,
       confidence: 'low',
       reasons,
     };
@@ -496,6 +514,11 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   }
   if (relDrop < FLAT_REL) {
     return fail(`no descending region: loss falls only ${fmtPct(relDrop)} before it starts rising`);
+  }
+  if (noStable) {
+    return fail(
+      `the loss stays near its lowest only up to lr ${fmtLr(lr[kStable])}, point ${kStable + 1} of ${n}: within the first ${fmtPct(NO_STABLE_FRACTION)} of the sweep`,
+    );
   }
 
   // 8. Pick valley (the default: the best rule on the real-data bench, see

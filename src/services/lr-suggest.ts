@@ -697,7 +697,7 @@ export async function suggestLr(
   const horizon = resolveHorizon(req, ds, probe as ProbeSpec, limits);
   const s = rt.suggestion;
   why.push(
-    `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`,
+    `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'none found' : fmt(s.max_stable_lr)}`,
   );
   why.push(horizonReason(horizon));
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
@@ -705,7 +705,9 @@ export async function suggestLr(
   let method: string = s.method;
   let confidence = s.confidence;
   let evidence: ValidationEvidence | null = null;
-  const validating = req.validate && cands.length >= 2 && horizon.validated_epochs >= 1;
+  // No stable range (max_stable_lr null): candidates would sit below the sweep's start.
+  const stable = s.max_stable_lr !== null;
+  const validating = req.validate && stable && cands.length >= 2 && horizon.validated_epochs >= 1;
   const validationRows = Math.max(
     1,
     Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)),
@@ -748,6 +750,8 @@ export async function suggestLr(
     // After judging: the evidence shows the ties the answer was picked from.
     evidence = publicValidation(run);
     if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
+  } else if (req.validate && !stable) {
+    why.push(`the range test found no stable learning rate: nothing to validate`);
   } else if (req.validate && horizon.validated_epochs < 1) {
     why.push(
       `one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`,
@@ -863,7 +867,7 @@ export function isExternal(
 
 const rangeTestReason = (rt: LrRangeTest) => {
   const s = rt.suggestion;
-  return `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`;
+  return `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'none found' : fmt(s.max_stable_lr)}`;
 };
 
 /** The range test whose candidates to validate: stored (range_test_id, 404 naming it when unknown), or the posted curve's (analysed as POST /v1/lr-range-tests does). */
