@@ -24,6 +24,26 @@ export const ModelSchema = z
   })
   .openapi('Model');
 
+const ValidationData = z
+  .strictObject({
+    x: z.array(z.array(finite())).min(1).openapi({
+      description:
+        "Held-out rows, as wide as the data's: its features in its column order (CSV: the columns other than the target).",
+    }),
+    y: z
+      .array(z.union([finite(), z.string()]))
+      .min(1)
+      .openapi({
+        description:
+          'One per row: a class id of the data (CSV: a label of its target column) or a regression target.',
+      }),
+  })
+  .openapi('ValidationData', {
+    description:
+      "Your own held-out rows: edge trials and lr/suggest validate on them instead of cutting validation_split from the data (standardised with the data's statistics; they count toward the data's size limits).",
+  });
+const validationField = () => ValidationData.optional();
+
 const SyntheticData = z.strictObject({
   kind: z.literal('synthetic'),
   name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
@@ -32,6 +52,7 @@ const SyntheticData = z.strictObject({
   classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
   noise: finite().min(0).max(100).default(0.1),
   seed: z.int().default(0),
+  validation: validationField(),
 });
 const InlineData = z.strictObject({
   kind: z.literal('inline'),
@@ -40,12 +61,14 @@ const InlineData = z.strictObject({
     .array(finite())
     .min(2)
     .openapi({ description: 'Class ids (classification) or targets (regression), one per row.' }),
+  validation: validationField(),
 });
 const CsvData = z.strictObject({
   kind: z.literal('csv'),
   text: z.string().min(1).openapi({ description: 'CSV text; the first line is the header.' }),
   target: z.string().min(1).openapi({ description: 'Name of the target column.' }),
   delimiter: z.string().length(1).default(','),
+  validation: validationField(),
 });
 export const DataSchema = z
   .discriminatedUnion('kind', [SyntheticData, InlineData, CsvData])

@@ -89,7 +89,7 @@ import {
 } from '../tuning/lr-validation';
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
-import { edgeTrialFlops } from '../probe/trial';
+import { edgeTrialFlops, heldOutRows } from '../probe/trial';
 import { lrRangeTest } from './lr-range-tests';
 import { readConfig } from '../lib/config';
 import type { Limits } from '../contract/limits';
@@ -264,8 +264,7 @@ export function resolveHorizon(
     );
   }
   const split = req.validation.validation_split;
-  const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * split)));
-  const spe = Math.ceil((ds.n - nVal) / probe.batch_size);
+  const spe = Math.ceil(heldOutRows(ds, split).train / probe.batch_size);
   const steps = req.training?.steps ?? req.train_steps;
   let epochs: number;
   let source: Horizon['source'];
@@ -708,10 +707,7 @@ export async function suggestLr(
   // No stable range (max_stable_lr null): candidates would sit below the sweep's start.
   const stable = s.max_stable_lr !== null;
   const validating = req.validate && stable && cands.length >= 2 && horizon.validated_epochs >= 1;
-  const validationRows = Math.max(
-    1,
-    Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)),
-  );
+  const validationRows = heldOutRows(ds, req.validation.validation_split).val;
   const seedCount =
     req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
   if (validating) {
