@@ -196,6 +196,20 @@ export const CurveSchema = z
         description:
           'The training loss measured at each lr (not smoothed), one per lr. null where it was NaN or infinite (JSON has neither): the sweep diverged there, and the rules read the points before it.',
       }),
+    val_loss: z
+      .array(
+        curveNumber(
+          'send null for a validation loss that was not measured or not finite',
+        ).nullable(),
+      )
+      .max(MAX_CURVE_POINTS, {
+        error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}`,
+      })
+      .optional()
+      .openapi({
+        description:
+          'Optional: the loss on held-out data at each lr, one per lr; null where it was not measured (the last one measured carries forward) or after divergence. With 5 or more measured, max_stable_lr and the minimum-based rules read it: a training loss that still falls while the validation loss rises is not a stable rate.',
+      }),
   })
   .superRefine((c, ctx) => {
     if (c.loss.length !== c.lr.length) {
@@ -203,6 +217,13 @@ export const CurveSchema = z
         code: 'custom',
         path: ['loss'],
         message: `${c.loss.length} losses for ${c.lr.length} learning rates: send one loss per lr (null where it was NaN)`,
+      });
+    }
+    if (c.val_loss !== undefined && c.val_loss.length !== c.lr.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['val_loss'],
+        message: `${c.val_loss.length} validation losses for ${c.lr.length} learning rates: send one per lr (null where it was not measured)`,
       });
     }
     for (let i = 1; i < c.lr.length; i++) {
@@ -551,6 +572,9 @@ export const LrRangeTestSchema = z
           lr: z.number(),
           loss: nullableNumber(),
           smoothed_loss: nullableNumber(),
+          val_loss: nullableNumber()
+            .optional()
+            .openapi({ description: 'A posted curve sent with curve.val_loss: the value sent.' }),
         }),
       )
       .openapi({

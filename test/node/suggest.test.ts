@@ -339,6 +339,39 @@ describe('suggestLr on fragile curves', () => {
     expect(s.reasons.join('\n')).toMatch(/no stable learning rate found/);
   });
 
+  it('reads max_stable_lr and the minimum from the validation loss when the curve has one', () => {
+    // The training loss descends and keeps falling to the end of the sweep; the validation loss
+    // follows it down, bottoms out past lr 10^-1.5 and then rises (overfitting, not divergence).
+    const xs = logGrid(100);
+    const valShape = (x: number) => descent(x) + 0.5 * Math.max(0, x + 1.5) ** 2;
+    const plain = sweep(xs, xs.map(descent), 0);
+    // Measured every 4th point, carried forward by the rules (NaN in between).
+    const withVal = plain.map((p, i) => ({
+      ...p,
+      val_loss: i % 4 === 0 ? valShape(xs[i]) : Number.NaN,
+    }));
+    const a = suggestLr(plain);
+    const b = suggestLr(withVal);
+    expect(a.max_stable_lr).toBe(plain[plain.length - 1].lr);
+    expect(log10(b.max_stable_lr)).toBeLessThan(-0.5);
+    expect(log10(b.max_stable_lr)).toBeGreaterThan(-1.5);
+    const fine = logGrid(7001);
+    const xLow = fine.reduce((p, q) => (valShape(q) < valShape(p) ? q : p));
+    expect(decades(b.candidates.minimum!, 10 ** xLow)).toBeLessThan(0.2);
+    expect(b.candidates.min_over_10).toBeCloseTo(b.candidates.minimum! / 10, 15);
+    expect(b.candidates.minimum!).toBeLessThan(a.candidates.minimum!);
+    // valley reads the training loss: the same in both.
+    expect(b.candidates.valley).toBe(a.candidates.valley);
+    expect(b.reasons.join('\n')).toMatch(/validation loss \(25 points measured\)/);
+    expect(b.reasons.join('\n')).toMatch(/max_stable_lr is read from the validation loss/);
+    checkInvariants(b, withVal);
+    // Fewer than 5 measured: the training loss alone, said.
+    const few = plain.map((p, i) => ({ ...p, val_loss: i < 4 ? valShape(xs[i]) : Number.NaN }));
+    const c = suggestLr(few);
+    expect(c.max_stable_lr).toBe(a.max_stable_lr);
+    expect(c.reasons.join('\n')).toMatch(/only 4 validation loss\(es\) measured/);
+  });
+
   it('reports the last lr as max_stable_lr when the loss never turns upward', () => {
     const xs = logGrid(100);
     const curve = sweep(xs, xs.map(descent), 0);
