@@ -236,7 +236,7 @@ describe('POST /v1/lr-range-tests with a measured curve', () => {
     expect(out.suggestion.max_stable_lr).toBeLessThan(plain.suggestion.max_stable_lr / 3);
     expect(out.suggestion.max_stable_lr).toBeGreaterThan(1e-2);
     expect(out.suggestion.candidates.minimum).toBeLessThan(plain.suggestion.candidates.minimum);
-    expect(out.suggestion.reasons.join('\n')).toMatch(/validation loss \(\d+ points measured\)/);
+    expect(out.suggestion.reasons.join('\n')).toMatch(/validation loss \(\d+ values\)/);
     // Stored with the curve: GET answers the same points, with their validation losses.
     const stored = await json(api(`/v1/lr-range-tests/${out.id}`));
     expect(stored.curve.map((p: any) => p.val_loss)).toEqual(val_loss);

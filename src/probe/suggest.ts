@@ -503,13 +503,13 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   const held = measured >= MIN_POINTS ? lowestAndStable(x, v, vFrom) : null;
   if (measured > 0 && !held)
     reasons.push(
-      `only ${measured} validation loss(es) measured (need ${MIN_POINTS}): the rules read the training loss`,
+      `only ${measured} validation loss value(s) (need ${MIN_POINTS}): the rules read the training loss`,
     );
   const iLow = held ? held.iMin : iMin;
   const valRelDrop = held ? held.drop / held.level : null;
   if (held) {
     reasons.push(
-      `validation loss (${measured} points measured): lowest at lr ${fmtLr(lr[held.iMin])}, near it up to lr ${fmtLr(lr[held.kStable])}; the training loss's up to ${fmtLr(lr[kStable])}`,
+      `validation loss (${measured} values): lowest at lr ${fmtLr(lr[held.iMin])}, near it up to lr ${fmtLr(lr[held.kStable])}; the training loss's up to ${fmtLr(lr[kStable])}`,
     );
     if (held.kStable < kStable)
       reasons.push(

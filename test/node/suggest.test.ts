@@ -362,14 +362,14 @@ describe('suggestLr on fragile curves', () => {
     expect(b.candidates.minimum!).toBeLessThan(a.candidates.minimum!);
     // valley reads the training loss: the same in both.
     expect(b.candidates.valley).toBe(a.candidates.valley);
-    expect(b.reasons.join('\n')).toMatch(/validation loss \(25 points measured\)/);
+    expect(b.reasons.join('\n')).toMatch(/validation loss \(25 values\)/);
     expect(b.reasons.join('\n')).toMatch(/max_stable_lr is read from the validation loss/);
     checkInvariants(b, withVal);
     // Fewer than 5 measured: the training loss alone, said.
     const few = plain.map((p, i) => ({ ...p, val_loss: i < 4 ? valShape(xs[i]) : Number.NaN }));
     const c = suggestLr(few);
     expect(c.max_stable_lr).toBe(a.max_stable_lr);
-    expect(c.reasons.join('\n')).toMatch(/only 4 validation loss\(es\) measured/);
+    expect(c.reasons.join('\n')).toMatch(/only 4 validation loss value\(s\)/);
   });
 
   it('reports the last lr as max_stable_lr when the loss never turns upward', () => {
