@@ -612,6 +612,45 @@ describe('lr/suggest without a probe', () => {
     ).toBe(0);
   });
 
+  it("answers from the project's validated lr/suggest answers first, rescaled to the batch asked", async () => {
+    // Nesterov: no other test of this file validates with it.
+    const probe = { ...PROBE, optimizer: { name: 'nesterov', momentum: 0.9 } };
+    const done = await json(
+      post('/v1/lr/suggest', {
+        probe,
+        range: { steps: 60 },
+        training: { epochs: 1 },
+        validation: { max_candidates: 3, seeds: 1 },
+      }),
+    );
+    expect(done.method).toBe('validated');
+    // The best complete candidate over its rounds (the first and any extension past an edge).
+    const trials = (
+      await Promise.all(
+        done.validation.study_ids.map(
+          async (id: string) => (await json(api(`/v1/studies/${id}/trials`))).trials,
+        ),
+      )
+    ).flat();
+    const best = trials
+      .filter((t: any) => t.state === 'complete')
+      .reduce((a: any, b: any) => (b.value < a.value ? b : a));
+    // Asked at batch 128, 4x the probe's 32: x4 for the SGD family.
+    const ctx = { optimizer: 'nesterov', model_family: 'mlp', batch_size: 128 };
+    const r = await json(post('/v1/lr/suggest', { context: ctx }));
+    expect(r.prior.studies_used).toBe(1);
+    expect(r.lr).toBeCloseTo(best.params.lr * 4, 10);
+    expect(r.confidence).toBe('medium');
+    expect(r.reasoning[0]).toMatch(
+      /^from this project's own evidence first: 1 validated lr\/suggest answer with nesterov \(mlp\)/,
+    );
+    expect(r.reasoning.join('\n')).toMatch(/published rule: nesterov: base lr 0\.05/);
+    // Another family asked: that MLP's answer is not its evidence.
+    const cnn = await json(post('/v1/lr/suggest', { context: { ...ctx, model_family: 'cnn' } }));
+    expect(cnn).toMatchObject({ confidence: 'low', prior: { studies_used: 0 } });
+    expect(cnn.reasoning[0]).toMatch(/^from published rules alone/);
+  });
+
   it('says what is missing: a probe or a context', async () => {
     const res = await post('/v1/lr/suggest', {});
     expect(res.status).toBe(422);

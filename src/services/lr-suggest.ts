@@ -667,6 +667,7 @@ export async function suggestLr(
         lr: e.lr,
         batch_size: e.batchSize ?? undefined,
         model_family: (e.family ?? undefined) as ModelFamily | undefined,
+        kind: e.kind,
       })),
     );
     return {
