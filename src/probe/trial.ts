@@ -28,10 +28,14 @@ export type EdgeTrialOutcome =
   | { kind: 'pruned'; epoch: number; value: number }
   | { kind: 'diverged'; epoch: number };
 
+/** The rows a split of `n` holds out: round(n * fraction), at least 1 and at most n - 1. */
+const splitRows = (n: number, fraction: number): number =>
+  Math.max(1, Math.min(n - 1, Math.round(n * fraction)));
+
 /** Rows trained on and held out: all the data and its validation set, or the split's counts (as splitDataset cuts). */
 export function heldOutRows(ds: Dataset, fraction: number): { train: number; val: number } {
   if (ds.validation) return { train: ds.n, val: ds.validation.n };
-  const val = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * fraction)));
+  const val = splitRows(ds.n, fraction);
   return { train: ds.n - val, val };
 }
 
@@ -50,7 +54,7 @@ export function splitDataset(
   fraction: number,
   seed: number,
 ): { train: Dataset; val: Dataset } {
-  const nVal = heldOutRows({ ...ds, validation: undefined }, fraction).val;
+  const nVal = splitRows(ds.n, fraction);
   const order = Array.from({ length: ds.n }, (_, i) => i);
   const rng = new Rng(seed >>> 0).fork(7);
   for (let i = ds.n - 1; i > 0; i--) {
@@ -78,11 +82,12 @@ export function edgeTrialSteps(trainRows: number, batchSize: number, epochs: num
 /** Estimated FLOPs of an edge trial (training steps plus one validation pass per epoch). */
 export function edgeTrialFlops(ds: Dataset, probe: ProbeSpec, spec: EdgeTrainSpec): number {
   const rows = heldOutRows(ds, spec.validation_split);
-  const nVal = rows.val;
   const model = { inputs: ds.features, hidden: probe.model.hidden, outputs: ds.outputs };
   const steps = edgeTrialSteps(rows.train, probe.batch_size, spec.epochs);
   // A forward pass is a third of a training step's 6PB.
-  return stepFlops(model, probe.batch_size) * steps + (stepFlops(model, nVal) / 3) * spec.epochs;
+  return (
+    stepFlops(model, probe.batch_size) * steps + (stepFlops(model, rows.val) / 3) * spec.epochs
+  );
 }
 
 /**
