@@ -204,6 +204,46 @@ describe('POST /v1/lr-range-tests with a measured curve', () => {
     expect(deadAdam.schedule.peak_lr).toBe(1e-3);
   });
 
+  it('a curve that never descends claims no stable lr: lr and max_stable_lr null, low confidence, and what to do', async () => {
+    // A loss that only wobbles around its start, then blows up: no lr of the sweep trained.
+    const lr = logSpaced(100, -7, 1);
+    const r = noise(11);
+    const loss = lr.map((v) => 1.1 * (1 + 0.04 * r()) + 0.02 * Math.exp((Math.log10(v) + 1) / 0.3));
+    const out = await json(
+      api('/v1/lr-range-tests', { body: { curve: { lr, loss }, optimizer: { name: 'rmsprop' } } }),
+    );
+    expect(out.suggestion).toMatchObject({ lr: null, max_stable_lr: null, confidence: 'low' });
+    const why = out.suggestion.reasons.join('\n');
+    expect(why).toMatch(/no stable learning rate found/);
+    expect(why).toMatch(/min_lr below 1\.00e-7/);
+    expect(why).toMatch(/check the data and labels/);
+    // No cap at the sweep's start: the schedule is around rmsprop's default.
+    expect(out.schedule.peak_lr).toBe(1e-2);
+  });
+
+  it('validation losses sent with the curve are stored with it and decide max_stable_lr and the minimum', async () => {
+    // The training loss of the synthetic curve; a validation loss that follows it down to lr 1e-2
+    // and rises after (overfitting: the training loss still falls there), measured every 4th
+    // point (null between) and null after the training loss diverged.
+    const { lr, loss } = syntheticCurve(200, 3);
+    const stop = lr.findIndex((v) => v > 1);
+    const valAt = (v: number) => shape(Math.log10(v)) + 2 * Math.max(0, Math.log10(v) + 2) ** 2;
+    const val_loss = lr.map((v, i) => (i % 4 === 0 && i < stop ? valAt(v) : null));
+    const plain = await json(api('/v1/lr-range-tests', { body: { curve: { lr, loss } } }));
+    const res = await api('/v1/lr-range-tests', { body: { curve: { lr, loss, val_loss } } });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as any;
+    expect(out.suggestion.max_stable_lr).toBeLessThan(plain.suggestion.max_stable_lr / 3);
+    expect(out.suggestion.max_stable_lr).toBeGreaterThan(1e-2);
+    expect(out.suggestion.candidates.minimum).toBeLessThan(plain.suggestion.candidates.minimum);
+    expect(out.suggestion.reasons.join('\n')).toMatch(/validation loss \(\d+ values\)/);
+    // Stored with the curve: GET answers the same points, with their validation losses.
+    const stored = await json(api(`/v1/lr-range-tests/${out.id}`));
+    expect(stored.curve.map((p: any) => p.val_loss)).toEqual(val_loss);
+    expect(stored.suggestion).toEqual(out.suggestion);
+    expect(plain.curve[0]).not.toHaveProperty('val_loss');
+  });
+
   it('answers a second identical post from D1 with cached: true, also with defaults spelled out and keys reordered', async () => {
     const curve = syntheticCurve(60, 9);
     const first = await json(
@@ -460,6 +500,18 @@ describe('a bad curve is a 422 naming the path', () => {
       /did you mean 'smoothing'/,
     ],
     ['smoothing of 1', { curve: { lr, loss }, range: { smoothing: 1 } }, 'range.smoothing', /.{4}/],
+    [
+      'validation losses of another length',
+      { curve: { lr, loss, val_loss: loss.slice(1) } },
+      'curve.val_loss',
+      /29 validation losses for 30 learning rates: send one per lr/,
+    ],
+    [
+      'a validation loss sent as the string NaN',
+      { curve: { lr, loss, val_loss: swap<unknown>(loss, 4, 'NaN') } },
+      'curve.val_loss.4',
+      /send null/,
+    ],
   ];
   for (const [name, body, path, message] of cases) {
     it(`${name}: 422 at ${path}`, async () => {

@@ -198,6 +198,34 @@ describe('lr/suggest with a probe', () => {
     }
   });
 
+  it("a range test with no stable lr answers the optimizer's default at low confidence, without validating", async () => {
+    // Features that carry nothing (one constant column, standardised to 0): the loss starts at its
+    // floor, ln 3, and can only rise. No candidate below the sweep's start may be validated.
+    const probe = {
+      ...PROBE,
+      data: {
+        kind: 'inline',
+        x: Array.from({ length: 96 }, () => [1]),
+        y: Array.from({ length: 96 }, (_, i) => i % 3),
+      },
+      optimizer: { name: 'rmsprop' },
+    };
+    const res = await post('/v1/lr/suggest', {
+      probe,
+      range: { steps: 60 },
+      training: { epochs: 2 },
+    });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r)).toBe(200);
+    expect(r.range_test.suggestion).toMatchObject({ lr: null, max_stable_lr: null });
+    expect(r).toMatchObject({ lr: 1e-2, method: 'default', confidence: 'low', validation: null });
+    expect(r.horizon).toMatchObject({ validated_epochs: 0, method: 'none' });
+    const why = r.reasoning.join('\n');
+    expect(why).toMatch(/max stable lr none found/);
+    expect(why).toMatch(/the range test found no stable learning rate: nothing to validate/);
+    expect(why).toMatch(/falling back to rmsprop's conventional default 0\.01/);
+  });
+
   it('the range test points to lr/suggest with training for a validated answer', async () => {
     const r = await json(post('/v1/lr-range-tests', { probe: PROBE, range: { steps: 60 } }));
     expect(r.suggestion.reasons.join('\n')).toMatch(/POST \/v1\/lr\/suggest .*"training"/);
@@ -582,6 +610,45 @@ describe('lr/suggest without a probe', () => {
       (await json(post('/v1/lr/suggest', { context: { optimizer: 'adagrad' } }))).prior
         .studies_used,
     ).toBe(0);
+  });
+
+  it("answers from the project's validated lr/suggest answers first, rescaled to the batch asked", async () => {
+    // Nesterov: no other test of this file validates with it.
+    const probe = { ...PROBE, optimizer: { name: 'nesterov', momentum: 0.9 } };
+    const done = await json(
+      post('/v1/lr/suggest', {
+        probe,
+        range: { steps: 60 },
+        training: { epochs: 1 },
+        validation: { max_candidates: 3, seeds: 1 },
+      }),
+    );
+    expect(done.method).toBe('validated');
+    // The best complete candidate over its rounds (the first and any extension past an edge).
+    const trials = (
+      await Promise.all(
+        done.validation.study_ids.map(
+          async (id: string) => (await json(api(`/v1/studies/${id}/trials`))).trials,
+        ),
+      )
+    ).flat();
+    const best = trials
+      .filter((t: any) => t.state === 'complete')
+      .reduce((a: any, b: any) => (b.value < a.value ? b : a));
+    // Asked at batch 128, 4x the probe's 32: x4 for the SGD family.
+    const ctx = { optimizer: 'nesterov', model_family: 'mlp', batch_size: 128 };
+    const r = await json(post('/v1/lr/suggest', { context: ctx }));
+    expect(r.prior.studies_used).toBe(1);
+    expect(r.lr).toBeCloseTo(best.params.lr * 4, 10);
+    expect(r.confidence).toBe('medium');
+    expect(r.reasoning[0]).toMatch(
+      /^from this project's own evidence first: 1 validated lr\/suggest answer with nesterov \(mlp\)/,
+    );
+    expect(r.reasoning.join('\n')).toMatch(/published rule: nesterov: base lr 0\.05/);
+    // Another family asked: that MLP's answer is not its evidence.
+    const cnn = await json(post('/v1/lr/suggest', { context: { ...ctx, model_family: 'cnn' } }));
+    expect(cnn).toMatchObject({ confidence: 'low', prior: { studies_used: 0 } });
+    expect(cnn.reasoning[0]).toMatch(/^from published rules alone/);
   });
 
   it('says what is missing: a probe or a context', async () => {

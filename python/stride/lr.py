@@ -70,11 +70,13 @@ class Suggestion:
 @dataclass(frozen=True)
 class Curve:
     """A loss-vs-learning-rate curve: parallel lists, one entry per step. A loss that was NaN or
-    infinite is None."""
+    infinite is None. ``val_loss``: the validation loss at each step when the sweep measured one
+    (else empty)."""
 
     lr: List[float]
     loss: List[Optional[float]]
     smoothed_loss: List[Optional[float]] = field(default_factory=list)
+    val_loss: List[Optional[float]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.lr)
@@ -86,6 +88,7 @@ class Curve:
             lr=[float(p["lr"]) for p in pts],
             loss=[_num(p.get("loss")) for p in pts],
             smoothed_loss=[_num(p.get("smoothed_loss")) for p in pts],
+            val_loss=[_num(p.get("val_loss")) for p in pts] if any("val_loss" in p for p in pts) else [],
         )
 
 
@@ -135,6 +138,8 @@ class LrRangeTest:
         ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.loss], alpha=0.35, label="loss")
         if any(v is not None for v in curve.smoothed_loss):
             ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.smoothed_loss], label="smoothed loss")
+        if any(v is not None for v in curve.val_loss):
+            ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.val_loss], label="validation loss")
         if self.suggestion.lr is not None:
             ax.axvline(self.suggestion.lr, color="tab:green", linestyle="--", label=f"suggestion {self.suggestion.lr:.3g}")
         if self.max_stable_lr is not None:
@@ -243,6 +248,34 @@ def _batch_size(loader: Any, inputs: Any) -> Optional[int]:
         return None
 
 
+#: lr_find with a val_loader evaluates it about this many times over a sweep (every
+#: max(1, steps // VAL_EVALUATIONS) steps), carrying the last value forward between.
+VAL_EVALUATIONS = 25
+
+
+def _val_loss(model: Any, val_loader: Iterable[Any], loss_fn: Any, device: Any) -> Optional[float]:
+    """The mean of ``loss_fn`` over every batch of ``val_loader`` (weighted by batch size), in eval
+    mode without gradients; None when it is not finite. Leaves the model in train mode."""
+    import torch
+
+    total, count = 0.0, 0
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in val_loader:
+                inputs, targets = _split(batch)
+                inputs, targets = _to(inputs, device), _to(targets, device)
+                n = _batch_size(None, inputs) or 1
+                total += float(loss_fn(model(inputs), targets).item()) * n
+                count += n
+    finally:
+        model.train()
+    if count == 0:
+        raise ValueError("lr_find: val_loader yielded no batches")
+    value = total / count
+    return value if math.isfinite(value) else None
+
+
 def lr_find(
     model: Any,
     optimizer: Any,
@@ -256,6 +289,7 @@ def lr_find(
     client: Optional["Client"] = None,
     smooth: float = 0.98,
     diverge: float = 4.0,
+    val_loader: Optional[Iterable[Any]] = None,
 ) -> LrFindResult:
     """An LR range test of your PyTorch model, on your device, judged by the service.
 
@@ -283,6 +317,12 @@ def lr_find(
             parameters. Batches are moved there.
         client: the :class:`stride.Client` to send the curve with (default ``Client()``, from
             ``STRIDE_URL`` and ``STRIDE_API_KEY``).
+        val_loader: held-out ``(inputs, targets)`` batches. When given, the mean ``loss_fn`` over
+            all of them is measured before the step every ``max(1, steps // 25)`` steps (in eval
+            mode, without gradients; the value carried forward between) and sent as the curve's
+            ``val_loss``: the service then reads ``max_stable_lr`` and the minimum from it, since a
+            training loss that keeps falling while the validation loss rises is no stable rate.
+            About 25 passes over it: keep it small (a few batches).
     """
     import torch
 
@@ -311,6 +351,8 @@ def lr_find(
     lrs: List[float] = []
     losses: List[Optional[float]] = []
     smoothed: List[Optional[float]] = []
+    val_losses: List[Optional[float]] = []
+    val_every = max(1, steps // VAL_EVALUATIONS)
     batch_size: Optional[int] = None
     try:
         if target != original_device:
@@ -330,6 +372,10 @@ def lr_find(
             if batch_size is None:
                 batch_size = _batch_size(train_loader, inputs)
             inputs, targets = _to(inputs, target), _to(targets, target)
+            if val_loader is not None:
+                # The model the step's training loss is measured on, before its update.
+                carried = val_losses[-1] if val_losses else None
+                val_losses.append(_val_loss(model, val_loader, loss_fn, target) if i % val_every == 0 else carried)
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
             loss.backward()
@@ -359,15 +405,18 @@ def lr_find(
         if rng_cuda is not None:
             torch.cuda.set_rng_state_all(rng_cuda)
 
-    measured = Curve(lr=lrs, loss=losses, smoothed_loss=smoothed)
+    measured = Curve(lr=lrs, loss=losses, smoothed_loss=smoothed, val_loss=val_losses)
     if len(lrs) < MIN_POINTS:
         raise ValueError(
             f"lr_find: the loss diverged after {len(lrs)} steps, at lr {lrs[-1]:.3g}, and the service reads curves of "
             f"{MIN_POINTS} points or more: start lower (min_lr={min_lr:g}), sweep more steps (steps={steps}), "
             f"or raise diverge ({diverge:g})"
         )
+    curve: Dict[str, Any] = {"lr": lrs, "loss": losses}
+    if val_loader is not None:
+        curve["val_loss"] = val_losses
     body: Dict[str, Any] = {
-        "curve": {"lr": lrs, "loss": losses},
+        "curve": curve,
         # How the sweep ran: the service reads the curve with the same smoothing and divergence
         # rule, and checks the curve against the sweep (steps planned, exponential spacing).
         "range": {"min_lr": min_lr, "max_lr": max_lr, "steps": steps, "mode": "exponential", "smoothing": smooth, "diverge_factor": diverge},

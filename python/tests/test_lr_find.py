@@ -113,6 +113,7 @@ def test_what_is_sent_and_what_comes_back(fake_server: FakeServer) -> None:
     assert (seen.method, seen.path) == ("POST", "/v1/lr-range-tests")
     body: Dict[str, Any] = seen.body
     assert set(body) == {"curve", "range", "model", "optimizer", "batch_size"}
+    assert set(body["curve"]) == {"lr", "loss"}  # no val_loader, no val_loss
     assert body["range"] == {"min_lr": 1e-6, "max_lr": 1.0, "steps": 50, "mode": "exponential", "smoothing": 0.98, "diverge_factor": 4.0}
     lrs: List[float] = body["curve"]["lr"]
     assert 2 <= len(lrs) <= 50 and len(body["curve"]["loss"]) == len(lrs)
@@ -127,6 +128,44 @@ def test_what_is_sent_and_what_comes_back(fake_server: FakeServer) -> None:
     assert result.id == "lrt_fake" and result.raw["id"] == "lrt_fake"
     assert result.suggestion.lr == lrs[len(lrs) // 2] and result.max_stable_lr == lrs[-2]
     assert result.curve.lr == lrs
+
+
+class CountingLoader:
+    """A loader that counts the passes made over it."""
+
+    def __init__(self, inner: torch.utils.data.DataLoader) -> None:
+        self.inner, self.passes = inner, 0
+
+    def __iter__(self) -> Any:
+        self.passes += 1
+        return iter(self.inner)
+
+
+def test_a_val_loader_is_evaluated_every_few_steps_and_sent_as_val_loss(fake_server: FakeServer) -> None:
+    fake_server.replies = [range_test_answer]
+    ds = data()
+    x, y = ds.tensors
+    val_ds = torch.utils.data.TensorDataset(x[:96], -y[:96])
+    val = CountingLoader(torch.utils.data.DataLoader(val_ds, batch_size=32))
+    model = mlp()
+    with torch.no_grad():
+        start = torch.nn.functional.mse_loss(model(val_ds.tensors[0]), val_ds.tensors[1]).item()
+    before = copy.deepcopy(model.state_dict())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    result = stride.lr_find(model, opt, loader(ds), torch.nn.functional.mse_loss, client=stride.Client(fake_server.url, "k"), max_lr=1.0, steps=100, val_loader=val)
+    curve = fake_server.seen[0].body["curve"]
+    vals: List[float] = curve["val_loss"]
+    n = len(curve["lr"])
+    assert len(vals) == n and all(v is not None for v in vals)
+    # Measured before the first step (the untrained model's loss over the whole loader), then
+    # every 100 // 25 = 4 steps, carried forward between: about 25 passes, not one per step.
+    assert vals[0] == pytest.approx(start, rel=1e-5)
+    assert val.passes == math.ceil(n / 4)
+    assert all(vals[i] == vals[i - i % 4] for i in range(n))
+    # The targets are the training data's negated: the better the model learns, the worse it does.
+    assert vals[-1] > 1.5 * vals[0]
+    assert result.measured.val_loss == vals
+    assert states_equal(model.state_dict(), before) and model.training
 
 
 def test_a_diverging_sweep_stops_and_sends_nan_as_null(fake_server: FakeServer) -> None:
@@ -216,3 +255,20 @@ def test_lr_find_suggests_a_learning_rate_that_trains_well(client: stride.Client
     assert len(result.curve) > 0
     stored = client.get_lr_range_test(result.id)
     assert stored.suggestion == result.suggestion
+
+
+def test_lr_find_with_a_val_loader_reads_the_validation_loss(client: stride.Client) -> None:
+    """A validation set the training data contradicts (targets negated): its loss only rises as
+    the model learns, so the sweep saw no stable rate. The training loss alone says otherwise."""
+    ds = data()
+    x, y = ds.tensors
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[:128], -y[:128]), batch_size=64)
+    model = mlp()
+    plain = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1), loader(ds), torch.nn.functional.mse_loss, client=client)
+    held = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1), loader(ds), torch.nn.functional.mse_loss, client=client, val_loader=val)
+    assert plain.max_stable_lr is not None and plain.suggestion.lr is not None
+    assert held.max_stable_lr is None and held.suggestion.lr is None, held.raw["suggestion"]
+    assert any("validation loss" in r for r in held.suggestion.reasons)
+    # Stored with the curve.
+    stored = client.get_lr_range_test(held.id or "")
+    assert stored.curve.val_loss == held.measured.val_loss[: len(stored.curve)]

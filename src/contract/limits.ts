@@ -17,7 +17,7 @@ export interface Limits {
   maxCells: number;
 }
 
-/** The cells of a dataset of `n` rows and `features` features: rows x (features + 1). */
+/** The cells of a dataset of `n` rows and `features` features: rows x (features + 1). Validation rows sent with the data count as its rows. */
 export function dataCells(n: number, features: number): number {
   return n * (features + 1);
 }
@@ -25,17 +25,23 @@ export function dataCells(n: number, features: number): number {
 /** The most cells any dataset may hold, whatever PROBE_MAX_CELLS says: 16 MiB of float32. Larger → 413. */
 export const MAX_DATA_CELLS = 4096 * 1024;
 
-/** The cells a data spec declares before it is loaded (synthetic: n and features; inline: its rows); 0 when only loading tells (CSV). */
+/** The cells of rows given inline (as wide as the first). */
+const rowCells = (x: unknown): number =>
+  Array.isArray(x) ? dataCells(x.length, Array.isArray(x[0]) ? x[0].length : 0) : 0;
+
+/**
+ * The cells a data spec declares before it is loaded (synthetic: n and features; inline: its rows),
+ * with its validation rows; the data's are 0 when only loading tells (CSV).
+ */
 export function declaredCells(data: {
   kind: string;
   n?: number;
   features?: number;
   x?: unknown[];
+  validation?: { x?: unknown };
 }): number {
-  if (data.kind === 'synthetic') return dataCells(data.n ?? 0, data.features ?? 0);
-  if (data.kind === 'inline' && Array.isArray(data.x)) {
-    const first = data.x[0];
-    return dataCells(data.x.length, Array.isArray(first) ? first.length : 0);
-  }
-  return 0;
+  const held = rowCells(data.validation?.x);
+  if (data.kind === 'synthetic') return dataCells(data.n ?? 0, data.features ?? 0) + held;
+  if (data.kind === 'inline') return rowCells(data.x) + held;
+  return held;
 }

@@ -24,6 +24,26 @@ export const ModelSchema = z
   })
   .openapi('Model');
 
+const ValidationData = z
+  .strictObject({
+    x: z.array(z.array(finite())).min(1).openapi({
+      description:
+        "Held-out rows, as wide as the data's: its features in its column order (CSV: the columns other than the target).",
+    }),
+    y: z
+      .array(z.union([finite(), z.string()]))
+      .min(1)
+      .openapi({
+        description:
+          'One per row: a class id of the data (CSV: a label of its target column) or a regression target.',
+      }),
+  })
+  .openapi('ValidationData', {
+    description:
+      "Your own held-out rows: edge trials and lr/suggest validate on them instead of cutting validation_split from the data (standardised with the data's statistics; they count toward the data's size limits).",
+  });
+const validationField = () => ValidationData.optional();
+
 const SyntheticData = z.strictObject({
   kind: z.literal('synthetic'),
   name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
@@ -32,6 +52,7 @@ const SyntheticData = z.strictObject({
   classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
   noise: finite().min(0).max(100).default(0.1),
   seed: z.int().default(0),
+  validation: validationField(),
 });
 const InlineData = z.strictObject({
   kind: z.literal('inline'),
@@ -40,12 +61,14 @@ const InlineData = z.strictObject({
     .array(finite())
     .min(2)
     .openapi({ description: 'Class ids (classification) or targets (regression), one per row.' }),
+  validation: validationField(),
 });
 const CsvData = z.strictObject({
   kind: z.literal('csv'),
   text: z.string().min(1).openapi({ description: 'CSV text; the first line is the header.' }),
   target: z.string().min(1).openapi({ description: 'Name of the target column.' }),
   delimiter: z.string().length(1).default(','),
+  validation: validationField(),
 });
 export const DataSchema = z
   .discriminatedUnion('kind', [SyntheticData, InlineData, CsvData])
@@ -173,6 +196,20 @@ export const CurveSchema = z
         description:
           'The training loss measured at each lr (not smoothed), one per lr. null where it was NaN or infinite (JSON has neither): the sweep diverged there, and the rules read the points before it.',
       }),
+    val_loss: z
+      .array(
+        curveNumber(
+          'send null for a validation loss that was not measured or not finite',
+        ).nullable(),
+      )
+      .max(MAX_CURVE_POINTS, {
+        error: (iss) => `a curve has at most ${MAX_CURVE_POINTS} points, got ${points(iss)}`,
+      })
+      .optional()
+      .openapi({
+        description:
+          'Optional: the loss on held-out data at each lr, one per lr; null where it was not measured (the last one measured carries forward) or after divergence. With 5 or more measured, max_stable_lr and the minimum-based rules read it: a training loss that still falls while the validation loss rises is not a stable rate.',
+      }),
   })
   .superRefine((c, ctx) => {
     if (c.loss.length !== c.lr.length) {
@@ -180,6 +217,13 @@ export const CurveSchema = z
         code: 'custom',
         path: ['loss'],
         message: `${c.loss.length} losses for ${c.lr.length} learning rates: send one loss per lr (null where it was NaN)`,
+      });
+    }
+    if (c.val_loss !== undefined && c.val_loss.length !== c.lr.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['val_loss'],
+        message: `${c.val_loss.length} validation losses for ${c.lr.length} learning rates: send one per lr (null where it was not measured)`,
       });
     }
     for (let i = 1; i < c.lr.length; i++) {
@@ -564,6 +608,9 @@ export const LrRangeTestSchema = z
           lr: z.number(),
           loss: nullableNumber(),
           smoothed_loss: nullableNumber(),
+          val_loss: nullableNumber()
+            .optional()
+            .openapi({ description: 'A posted curve sent with curve.val_loss: the value sent.' }),
         }),
       )
       .openapi({

@@ -178,40 +178,72 @@ export async function listRunnerStudies(
 }
 
 /**
- * Evidence for lr priors: the best `lr` of each completed study of the
- * project whose metadata.context names this optimizer, with the batch size
- * and model family it declared (or its best trial's batch_size param).
+ * Evidence for lr priors, both kinds the priors read (tuning/lr-priors.ts), newest first:
+ * - 'lr-suggest': the best `lr` of each completed lr/suggest validation (studies whose
+ *   metadata.kind is 'lr-suggest') with this optimizer: an edge one's probe gives its batch size
+ *   and family (its model's kind); a client's or runners' has neither. The edge's extension round
+ *   counts with its first round (one answer per range test: the lower best value), its seeds round
+ *   (other splits of the finalists) not at all.
+ * - 'study': the best `lr` of each completed study whose metadata.context names this optimizer,
+ *   with the batch size and model family it declared (or its best trial's batch_size param).
  */
 export async function findLrEvidence(
   d1: D1Database,
   projectId: string,
   optimizer: string,
   limit = 50,
-): Promise<{ studyId: string; lr: number; batchSize: number | null; family: string | null }[]> {
+): Promise<
+  {
+    studyId: string;
+    lr: number;
+    batchSize: number | null;
+    family: string | null;
+    kind: 'lr-suggest' | 'study';
+  }[]
+> {
+  const config = (path: string) => safeJsonExtract('s.config', path);
   const rows = await d1
     .prepare(
-      `SELECT s.id AS study_id, p.value AS lr,
+      `SELECT s.id AS study_id, p.value AS lr, s.best_value AS value,
+              CASE WHEN ${config('$.metadata.kind')} = 'lr-suggest' THEN 'lr-suggest' ELSE 'study' END AS kind,
+              ${config('$.metadata.range_test_id')} AS range_test_id,
               COALESCE((SELECT b.value FROM trial_params b WHERE b.study_id = s.id AND b.number = s.best_trial_number AND b.name = 'batch_size'),
-                       ${safeJsonExtract('s.config', '$.metadata.context.batch_size')}) AS batch_size,
-              ${safeJsonExtract('s.config', '$.metadata.context.model_family')} AS family
+                       ${config('$.metadata.context.batch_size')},
+                       ${config('$.executor.probe.batch_size')}) AS batch_size,
+              COALESCE(${config('$.metadata.context.model_family')}, ${config('$.executor.probe.model.kind')}) AS family
          FROM studies s JOIN trial_params p ON p.study_id = s.id AND p.number = s.best_trial_number AND p.name = 'lr'
         WHERE s.project_id = ? AND s.state = 'completed' AND s.best_trial_number IS NOT NULL
-          AND ${safeJsonExtract('s.config', '$.metadata.context.optimizer')} = ?
+          AND (${config('$.metadata.context.optimizer')} = ?
+               OR (${config('$.metadata.kind')} = 'lr-suggest'
+                   AND COALESCE(${config('$.metadata.optimizer')}, ${config('$.executor.probe.optimizer.name')}) = ?
+                   AND NOT (${config('$.executor.kind')} = 'edge' AND ${config('$.space.seed')} IS NOT NULL)))
         ORDER BY s.id DESC LIMIT ?`,
     )
-    .bind(projectId, optimizer, limit)
+    .bind(projectId, optimizer, optimizer, limit)
     .all<{
       study_id: string;
       lr: string;
+      value: number | null;
+      kind: 'lr-suggest' | 'study';
+      range_test_id: string | null;
       batch_size: string | number | null;
       family: string | null;
     }>();
-  return rows.results
+  // One validated answer per range test: the round whose best is lowest (first round or extension).
+  const answers = new Map<string, (typeof rows.results)[number]>();
+  const kept = rows.results.filter((r) => {
+    if (r.kind !== 'lr-suggest' || r.range_test_id === null) return true;
+    const seen = answers.get(r.range_test_id);
+    if (!seen || (r.value ?? Infinity) < (seen.value ?? Infinity)) answers.set(r.range_test_id, r);
+    return false;
+  });
+  return [...kept, ...answers.values()]
     .map((r) => ({
       studyId: r.study_id,
       lr: Number(JSON.parse(String(r.lr))),
       batchSize: r.batch_size === null ? null : Number(r.batch_size),
       family: r.family,
+      kind: r.kind,
     }))
     .filter((r) => Number.isFinite(r.lr) && r.lr > 0);
 }

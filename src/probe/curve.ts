@@ -37,8 +37,14 @@ export interface SweepOptions {
 
 export interface SweepAnalysis {
   suggestion: Suggestion;
-  /** `loss`/`smoothed_loss` are null where they are not finite; at most MAX_SHOWN_POINTS points, `step` indexing the sweep. */
-  curve: { step: number; lr: number; loss: number | null; smoothed_loss: number | null }[];
+  /** `loss`/`smoothed_loss` (and `val_loss`, on a curve sent with one) are null where they are not finite; at most MAX_SHOWN_POINTS points, `step` indexing the sweep. */
+  curve: {
+    step: number;
+    lr: number;
+    loss: number | null;
+    smoothed_loss: number | null;
+    val_loss?: number | null;
+  }[];
   /** Points in the sweep (all of them, also when `curve` shows fewer). */
   steps_run: number;
   /** The sweep diverged before its planned last step. */
@@ -75,12 +81,16 @@ const isOptimizer = (name: string | undefined): name is Optimizer =>
 /**
  * Analyse a sweep: `lrs[i]` and the loss measured at it, `losses[i]` (NaN or
  * an infinity where it was not finite). `lrs` strictly increasing and positive
- * (the caller validates a posted curve).
+ * (the caller validates a posted curve). `valLosses`, when given (as long as
+ * `lrs`; NaN where not measured), is the validation loss the rules read for
+ * max_stable_lr and the minimum (CurvePoint.val_loss); the stop rule reads the
+ * training loss.
  */
 export function analyseSweep(
   lrs: readonly number[],
   losses: readonly number[],
   options: SweepOptions,
+  valLosses?: readonly number[],
 ): SweepAnalysis {
   const n = lrs.length;
   const smoothed = smoothLosses(losses, options.smoothing);
@@ -88,7 +98,13 @@ export function analyseSweep(
   const read = stop === null ? n : stop + 1;
   const points: CurvePoint[] = [];
   for (let i = 0; i < read; i++)
-    points.push({ step: i, lr: lrs[i], loss: losses[i], smoothed_loss: smoothed[i] });
+    points.push({
+      step: i,
+      lr: lrs[i],
+      loss: losses[i],
+      smoothed_loss: smoothed[i],
+      ...(valLosses ? { val_loss: valLosses[i] } : {}),
+    });
   const suggestion = suggestLr(points);
   if (read < n) {
     suggestion.reasons.push(
@@ -103,6 +119,7 @@ export function analyseSweep(
       lr: lrs[i],
       loss: finiteOrNull(losses[i]),
       smoothed_loss: finiteOrNull(smoothed[i]),
+      ...(valLosses ? { val_loss: finiteOrNull(valLosses[i]) } : {}),
     })),
     steps_run: n,
     stopped_early: stop !== null && stop < planned - 1,

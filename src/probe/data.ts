@@ -16,7 +16,17 @@ import { describeValue } from '../lib/values';
 
 export type Task = 'classification' | 'regression';
 
-export type DataSpec =
+/**
+ * Held-out rows sent with the data (`probe.data.validation`): each row has the
+ * data's features in its column order (CSV: the columns other than the
+ * target); `y` a class id (CSV: a label of the target column) or a target.
+ */
+export interface ValidationSpec {
+  x: number[][];
+  y: (number | string)[];
+}
+
+export type DataSpec = (
   | {
       kind: 'synthetic';
       name: 'blobs' | 'moons' | 'spirals' | 'linear' | 'teacher';
@@ -27,7 +37,8 @@ export type DataSpec =
       seed?: number;
     }
   | { kind: 'inline'; x: number[][]; y: number[] }
-  | { kind: 'csv'; text: string; target: string; delimiter?: string };
+  | { kind: 'csv'; text: string; target: string; delimiter?: string }
+) & { validation?: ValidationSpec };
 
 export interface Dataset {
   /** Row-major, n * features, standardised per feature (zero mean, unit variance; constant columns are 0). */
@@ -41,6 +52,12 @@ export interface Dataset {
   task: Task;
   /** CSV classification only: the label of each class id, in id order. */
   labels?: string[];
+  /**
+   * The rows of `probe.data.validation`, standardised with this data's
+   * statistics (features and regression targets): the held-out set edge
+   * trials validate on instead of a split of these rows.
+   */
+  validation?: Dataset;
 }
 
 /** Bounds on synthetic parameters (the same as the request schema's). */
@@ -75,13 +92,20 @@ export function loadDataset(spec: DataSpec, task: Task): Dataset {
     );
   }
   if (spec === null || typeof spec !== 'object') fail('probe.data', 'data must be an object');
+  const fit: Fit = { x: null, y: null };
+  const ds = loadRows(spec, task, fit);
+  if (spec.validation !== undefined) ds.validation = validationSet(spec.validation, ds, fit);
+  return ds;
+}
+
+function loadRows(spec: DataSpec, task: Task, fit: Fit): Dataset {
   switch (spec.kind) {
     case 'synthetic':
-      return synthetic(spec, task);
+      return synthetic(spec, task, fit);
     case 'inline':
-      return inline(spec, task);
+      return inline(spec, task, fit);
     case 'csv':
-      return csv(spec, task);
+      return csv(spec, task, fit);
     default:
       return fail(
         'probe.data.kind',
@@ -108,11 +132,11 @@ export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): 
     );
   }
   const ds = loadDataset(spec, task);
-  const cells = dataCells(ds.n, ds.features);
+  const cells = dataCells(ds.n + (ds.validation?.n ?? 0), ds.features);
   if (cells > maxCells) {
     fail(
       'probe.data',
-      `the dataset has ${cells} cells, over the edge limit of ${maxCells}: send fewer rows or columns`,
+      `the dataset has ${cells} cells${ds.validation ? ' (with its validation rows)' : ''}, over the edge limit of ${maxCells}: send fewer rows or columns`,
       'over_budget',
     );
   }
@@ -122,18 +146,31 @@ export function loadWithinLimits(spec: DataSpec, task: Task, maxCells: number): 
 // ---------------------------------------------------------------------------
 // Standardisation and the final checks
 
+/** Per-column standardisation: v -> (v * scale - mean) * inv (0 where inv is 0). */
+interface Scaling {
+  scale: Float64Array;
+  mean: Float64Array;
+  inv: Float64Array;
+}
+
+/** The scalings a loader fitted on the data, applied to its validation rows (y: regression only). */
+interface Fit {
+  x: Scaling | null;
+  y: Scaling | null;
+}
+
 /**
  * Standardise each column of a row-major n x f matrix into `out` (which may
  * be `src` itself). Statistics are computed in float64 on the column divided
  * by its largest magnitude, so huge values cannot overflow; a constant column
- * (max == min) becomes 0.
+ * (max == min) becomes 0. Returns the scaling, for rows held out from it.
  */
 function standardise(
   src: Float64Array | Float32Array,
   n: number,
   f: number,
   out: Float32Array,
-): void {
+): Scaling {
   const min = new Float64Array(f).fill(Infinity);
   const max = new Float64Array(f).fill(-Infinity);
   for (let i = 0, o = 0; i < n; i++, o += f) {
@@ -159,27 +196,39 @@ function standardise(
   }
   const inv = new Float64Array(f);
   for (let j = 0; j < f; j++) inv[j] = scale[j] === 0 || sq[j] === 0 ? 0 : 1 / Math.sqrt(sq[j] / n);
+  const scaling = { scale, mean, inv };
+  applyScaling(scaling, src, n, f, out);
+  return scaling;
+}
+
+function applyScaling(
+  s: Scaling,
+  src: Float64Array | Float32Array,
+  n: number,
+  f: number,
+  out: Float32Array,
+): void {
   for (let i = 0, o = 0; i < n; i++, o += f) {
     for (let j = 0; j < f; j++)
-      out[o + j] = inv[j] === 0 ? 0 : (src[o + j] * scale[j] - mean[j]) * inv[j];
+      out[o + j] = s.inv[j] === 0 ? 0 : (src[o + j] * s.scale[j] - s.mean[j]) * s.inv[j];
   }
 }
 
-function checkSize(n: number, features: number, path: string): void {
-  if (n > MAX_ROWS) fail(path, `${n} rows is over the limit of ${MAX_ROWS}`, 'over_budget');
+function checkSize(n: number, features: number, path: string, what = 'rows'): void {
+  if (n > MAX_ROWS) fail(path, `${n} ${what} is over the limit of ${MAX_ROWS}`, 'over_budget');
   if (features > MAX_FEATURES)
     fail(path, `${features} features is over the limit of ${MAX_FEATURES}`, 'over_budget');
   if (dataCells(n, features) > MAX_DATA_CELLS) {
     fail(
       path,
-      `${n} rows x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`,
+      `${n} ${what} x (${features} features + 1) = ${dataCells(n, features)} cells is over the limit of ${MAX_DATA_CELLS}`,
       'over_budget',
     );
   }
 }
 
 /** Never hand non-finite values to the trainer. */
-function finish(ds: Dataset): Dataset {
+function finish(ds: Dataset, path = 'probe.data'): Dataset {
   for (const [name, arr] of [
     ['x', ds.x],
     ['y', ds.y],
@@ -187,7 +236,7 @@ function finish(ds: Dataset): Dataset {
     for (let i = 0; i < arr.length; i++) {
       if (!Number.isFinite(arr[i])) {
         fail(
-          'probe.data',
+          path,
           `the data produced a non-finite value in ${name} (row ${Math.floor(i / (name === 'x' ? ds.features : 1))}); are some values too large?`,
         );
       }
@@ -196,9 +245,9 @@ function finish(ds: Dataset): Dataset {
   return ds;
 }
 
-function regressionTargets(raw: Float64Array | Float32Array): Float32Array {
+function regressionTargets(raw: Float64Array | Float32Array, fit: Fit): Float32Array {
   const y = new Float32Array(raw.length);
-  standardise(raw, raw.length, 1, y);
+  fit.y = standardise(raw, raw.length, 1, y);
   return y;
 }
 
@@ -222,7 +271,7 @@ function intParam(
   return v;
 }
 
-function synthetic(spec: Synthetic, task: Task): Dataset {
+function synthetic(spec: Synthetic, task: Task, fit: Fit): Dataset {
   const name = spec.name;
   if (!['blobs', 'moons', 'spirals', 'linear', 'teacher'].includes(name)) {
     fail(
@@ -304,8 +353,8 @@ function synthetic(spec: Synthetic, task: Task): Dataset {
   const yRaw = new Float32Array(n);
   const args: GenArgs = { n, f, classes, noise, rng, x, y: yRaw, task };
   GENERATORS[name](args);
-  standardise(x, n, f, x);
-  const y = task === 'regression' ? regressionTargets(yRaw) : yRaw;
+  fit.x = standardise(x, n, f, x);
+  const y = task === 'regression' ? regressionTargets(yRaw, fit) : yRaw;
   return finish({ x, y, n, features: f, outputs: task === 'regression' ? 1 : classes, task });
 }
 
@@ -541,7 +590,7 @@ const GENERATORS: Record<Synthetic['name'], (a: GenArgs) => void> = {
 
 type Inline = Extract<DataSpec, { kind: 'inline' }>;
 
-function inline(spec: Inline, task: Task): Dataset {
+function inline(spec: Inline, task: Task, fit: Fit): Dataset {
   const rows = spec.x;
   if (!Array.isArray(rows)) fail('probe.data.x', 'x must be an array of rows');
   if (rows.length === 0) fail('probe.data.x', 'x is empty: it needs at least 2 rows');
@@ -576,7 +625,7 @@ function inline(spec: Inline, task: Task): Dataset {
   if (ys.length !== n)
     fail('probe.data.y', `y has ${ys.length} values but x has ${n} rows; they must match`);
   const x = new Float32Array(n * f);
-  standardise(raw, n, f, x);
+  fit.x = standardise(raw, n, f, x);
 
   if (task === 'classification') {
     const y = new Float32Array(n);
@@ -618,7 +667,7 @@ function inline(spec: Inline, task: Task): Dataset {
       fail(`probe.data.y.${i}`, `${describeValue(v)} is not a finite number`);
     yRaw[i] = v;
   }
-  return finish({ x, y: regressionTargets(yRaw), n, features: f, outputs: 1, task });
+  return finish({ x, y: regressionTargets(yRaw, fit), n, features: f, outputs: 1, task });
 }
 
 // ---------------------------------------------------------------------------
@@ -643,7 +692,7 @@ function columnLabel(name: string, j: number): string {
   return name === '' ? `#${j + 1} (unnamed)` : `'${name}'`;
 }
 
-function csv(spec: Csv, task: Task): Dataset {
+function csv(spec: Csv, task: Task, fit: Fit): Dataset {
   const text = spec.text;
   if (typeof text !== 'string') fail('probe.data.text', 'text must be a string');
   const delimiter = spec.delimiter ?? ',';
@@ -740,7 +789,7 @@ function csv(spec: Csv, task: Task): Dataset {
     }
   }
   const x = new Float32Array(n * f);
-  standardise(raw, n, f, x);
+  fit.x = standardise(raw, n, f, x);
 
   if (task === 'regression') {
     const yRaw = new Float64Array(n);
@@ -754,7 +803,7 @@ function csv(spec: Csv, task: Task): Dataset {
       }
       yRaw[r] = v;
     }
-    return finish({ x, y: regressionTargets(yRaw), n, features: f, outputs: 1, task });
+    return finish({ x, y: regressionTargets(yRaw, fit), n, features: f, outputs: 1, task });
   }
 
   // Classification: distinct labels → ids in sorted order (numerically if all are integers).
@@ -789,6 +838,89 @@ function csv(spec: Csv, task: Task): Dataset {
     task,
     labels: distinct.map(String),
   });
+}
+
+// ---------------------------------------------------------------------------
+// Validation rows
+
+const VALIDATION = 'probe.data.validation';
+
+/**
+ * The rows of `probe.data.validation` as a Dataset like `ds`: as wide as its
+ * features, labels among its classes (CSV: its target column's labels),
+ * standardised with its statistics (`fit`). Its rows count with the data's
+ * against the size limits.
+ */
+function validationSet(v: ValidationSpec, ds: Dataset, fit: Fit): Dataset {
+  if (v === null || typeof v !== 'object') fail(VALIDATION, 'validation must be an object {x, y}');
+  const rows = v.x;
+  const f = ds.features;
+  if (!Array.isArray(rows) || rows.length === 0)
+    fail(`${VALIDATION}.x`, 'x must be a non-empty array of rows');
+  const n = rows.length;
+  checkSize(ds.n + n, f, VALIDATION, 'rows (data and validation)');
+  const raw = new Float64Array(n * f);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    if (!Array.isArray(row))
+      fail(`${VALIDATION}.x.${i}`, `row must be an array of numbers, got ${describeValue(row)}`);
+    if (row.length !== f)
+      fail(
+        `${VALIDATION}.x.${i}`,
+        `row has ${row.length} values but the data has ${f} feature${f === 1 ? '' : 's'}: validation rows must be as wide as the data's`,
+      );
+    for (let j = 0; j < f; j++) {
+      const val = row[j];
+      if (typeof val !== 'number' || !Number.isFinite(val))
+        fail(`${VALIDATION}.x.${i}.${j}`, `${describeValue(val)} is not a finite number`);
+      raw[i * f + j] = val;
+    }
+  }
+  const ys = v.y;
+  if (!Array.isArray(ys)) fail(`${VALIDATION}.y`, 'y must be an array, one value per row');
+  if (ys.length !== n)
+    fail(`${VALIDATION}.y`, `y has ${ys.length} values but x has ${n} rows; they must match`);
+  const x = new Float32Array(n * f);
+  applyScaling(fit.x!, raw, n, f, x);
+  const y = new Float32Array(n);
+  if (ds.task === 'classification') {
+    for (let i = 0; i < n; i++) y[i] = validationLabel(ys[i], ds, `${VALIDATION}.y.${i}`);
+  } else {
+    const yRaw = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = typeof ys[i] === 'string' ? parseNumber((ys[i] as string).trim()) : ys[i];
+      if (typeof t !== 'number' || !Number.isFinite(t))
+        fail(`${VALIDATION}.y.${i}`, `${describeValue(ys[i])} is not a finite number`);
+      yRaw[i] = t;
+    }
+    applyScaling(fit.y!, yRaw, n, 1, y);
+  }
+  const { labels: _labels, validation: _validation, ...shape } = ds;
+  return finish({ ...shape, x, y, n }, VALIDATION);
+}
+
+/** A validation row's class id: one of the data's class ids, or (CSV) a label of its target column. */
+function validationLabel(value: number | string, ds: Dataset, path: string): number {
+  if (ds.labels) {
+    // As the CSV's labels were read: integers compare as numbers ("01" is 1), other labels as text.
+    const text = String(value).trim();
+    const asInt = parseNumber(text);
+    const numeric = ds.labels.every((l) => Number.isInteger(parseNumber(l)));
+    const key = numeric && Number.isInteger(asInt) ? String(asInt) : text;
+    const id = ds.labels.indexOf(key);
+    if (id < 0)
+      fail(
+        path,
+        `${describeValue(value)} is not a label of the target column (its labels: ${ds.labels.slice(0, 20).join(', ')}${ds.labels.length > 20 ? ', ...' : ''})`,
+      );
+    return id;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= ds.outputs)
+    fail(
+      path,
+      `${describeValue(value)} is not a class of the data: class ids are integers 0..${ds.outputs - 1}`,
+    );
+  return value;
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@
  * Rules (all reported in `candidates`):
  * - `valley`: fastai's rule, a point inside the longest descending stretch.
  * - `steepest`: the most negative slope d(loss)/d(log10 lr).
- * - `minimum`: the lr of the minimum smoothed loss.
+ * - `minimum`: the lr of the minimum smoothed loss (of the validation loss,
+ *   when the curve carries one: CurvePoint.val_loss).
  * - `min_over_10`: that lr / 10.
  *
  * The default is `min_over_10`: one decade below the minimum of the smoothed
@@ -35,6 +36,13 @@ export interface CurvePoint {
   lr: number;
   loss: number;
   smoothed_loss: number;
+  /**
+   * The validation loss at this point, when the sweep measured one (NaN or
+   * absent where it did not: the last one measured carries forward). With
+   * MIN_POINTS or more measured, max_stable_lr and the minimum-based rules
+   * read it instead of the training loss.
+   */
+  val_loss?: number;
 }
 
 export type SuggestMethod = 'valley' | 'steepest' | 'minimum' | 'min_over_10';
@@ -46,6 +54,7 @@ export interface Suggestion {
   /** Which rule produced `lr` (the default rule, or the fallback used). */
   method: SuggestMethod;
   candidates: Record<SuggestMethod, number | null>;
+  /** The last lr before the final sustained rise; null when the sweep saw no stable rate (NO_STABLE_FRACTION) or too few points. */
   max_stable_lr: number | null;
   confidence: Confidence;
   /** Short human-readable notes on what was found and why. */
@@ -119,6 +128,52 @@ export const MAX_STABLE_TOL_REL = 0.05;
  * actually falls. 1% of D = at most ~100 counted points over the whole drop.
  */
 export const VALLEY_TOL_REL = 0.01;
+
+/**
+ * No stable learning rate: the sweep saw no lr that trains without blowing up.
+ * That is a flat curve, a loss that never falls FLAT_REL below its start
+ * before it rises, or a max_stable_lr within the first
+ * max(EARLY_MIN_POINTS, ceil(NO_STABLE_FRACTION * n)) finite points. Then
+ * `lr` and `max_stable_lr` are null (a rate at the sweep's start is no evidence
+ * of stability) and confidence is `low`.
+ */
+export const NO_STABLE_FRACTION = 0.1;
+
+/**
+ * The minimum of `v` over [from, n), the drop D to it from the highest point
+ * before it, and `kStable`: the last index whose value is within
+ * max(MAX_STABLE_TOL_REL * D, 3 * sigma) of the minimum (sigma: the local
+ * residual noise of `v` over [from, n)), after which `v` never comes back.
+ */
+function lowestAndStable(
+  x: number[],
+  v: number[],
+  from: number,
+): { iMin: number; drop: number; level: number; kStable: number; sigma: number } {
+  const n = v.length;
+  let iMin = from;
+  for (let i = from + 1; i < n; i++) if (v[i] < v[iMin]) iMin = i;
+  let peak = v[from];
+  for (let i = from + 1; i <= iMin; i++) if (v[i] > peak) peak = v[i];
+  const drop = peak - v[iMin];
+  const level = Math.max(Math.abs(peak), Math.abs(v[iMin]), Number.MIN_VALUE);
+  const sigma = localResidualSigma(x, v, from, n - 1);
+  const tol = Math.max(MAX_STABLE_TOL_REL * drop, 3 * sigma);
+  let kStable = iMin;
+  for (let i = n - 1; i > iMin; i--) {
+    if (v[i] <= v[iMin] + tol) {
+      kStable = i;
+      break;
+    }
+  }
+  return { iMin, drop, level, kStable, sigma };
+}
+
+/** The last finite value at or before each index (NaN before the first). */
+function carryForward(v: readonly number[]): number[] {
+  let last = Number.NaN;
+  return v.map((e) => (Number.isFinite(e) ? (last = e) : last));
+}
 
 /** `high` needs valley and min_over_10 to agree within this many decades. */
 export const AGREE_DECADES = 1.5;
@@ -368,6 +423,7 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   let lr = finite.map((p) => p.lr);
   let s = finite.map((p) => p.smoothed_loss);
   let raw = finite.map((p) => p.loss);
+  let val = finite.map((p) => p.val_loss ?? Number.NaN);
   if (lr.length < MIN_POINTS) {
     reasons.push(`too few finite points: ${lr.length} (need at least ${MIN_POINTS})`);
     return {
@@ -407,6 +463,7 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
       const beta = smoothingBeta > 0 ? smoothingBeta : null;
       lr = lr.slice(1);
       raw = raw.slice(1);
+      val = val.slice(1);
       if (beta !== null) {
         s = smoothLosses(raw, beta);
         reasons.push(
@@ -425,31 +482,47 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   const n = lr.length;
   const x = lr.map((v) => Math.log10(v));
 
-  // 3. Shape of the curve.
-  let iMin = 0;
+  // 3. Shape of the curve, and (4.) the noise of the smoothed curve (for
+  // tolerances) and max_stable_lr.
+  const train = lowestAndStable(x, s, 0);
+  const { iMin, drop, level } = train;
   let sMax = s[0];
-  for (let i = 1; i < n; i++) {
-    if (s[i] < s[iMin]) iMin = i;
-    if (s[i] > sMax) sMax = s[i];
-  }
-  const sMin = s[iMin];
-  let peak = s[0];
-  for (let i = 1; i <= iMin; i++) if (s[i] > peak) peak = s[i];
-  const drop = peak - sMin; // D
-  const level = Math.max(Math.abs(peak), Math.abs(sMin), Number.MIN_VALUE);
-  const relRange = (sMax - sMin) / level;
-  const relDrop = drop / level;
+  for (let i = 1; i < n; i++) if (s[i] > sMax) sMax = s[i];
+  const relRange = (sMax - s[iMin]) / level;
+  const relDrop = drop / level; // D = drop
+  const sigmaS = train.sigma;
+  let kStable = train.kStable;
 
-  // 4. Noise of the smoothed curve (for tolerances) and max_stable_lr.
-  const sigmaS = localResidualSigma(x, s, 0, n - 1);
-  const stableTol = Math.max(MAX_STABLE_TOL_REL * drop, 3 * sigmaS);
-  let kStable = iMin;
-  for (let i = n - 1; i > iMin; i--) {
-    if (s[i] <= sMin + stableTol) {
-      kStable = i;
-      break;
-    }
+  // 4b. A validation loss, when measured at MIN_POINTS points or more: a
+  // training loss that still falls while it rises is no stable rate, so
+  // max_stable_lr and the minimum read it (valley and steepest, which read
+  // how fast training descends, stay on the training loss).
+  const measured = val.filter((e) => Number.isFinite(e)).length;
+  const v = carryForward(val);
+  const vFrom = v.findIndex((e) => Number.isFinite(e));
+  const held = measured >= MIN_POINTS ? lowestAndStable(x, v, vFrom) : null;
+  if (measured > 0 && !held)
+    reasons.push(
+      `only ${measured} validation loss value(s) (need ${MIN_POINTS}): the rules read the training loss`,
+    );
+  const iLow = held ? held.iMin : iMin;
+  const valRelDrop = held ? held.drop / held.level : null;
+  if (held) {
+    reasons.push(
+      `validation loss (${measured} values): lowest at lr ${fmtLr(lr[held.iMin])}, near it up to lr ${fmtLr(lr[held.kStable])}; the training loss's up to ${fmtLr(lr[kStable])}`,
+    );
+    if (held.kStable < kStable)
+      reasons.push(
+        `the validation loss rises from lr ${fmtLr(lr[held.kStable])} while the training loss does not yet: max_stable_lr is read from the validation loss`,
+      );
+    kStable = Math.min(kStable, held.kStable);
   }
+  const stableFloor = Math.max(EARLY_MIN_POINTS, Math.ceil(NO_STABLE_FRACTION * n));
+  const noStable =
+    relRange < FLAT_REL ||
+    relDrop < FLAT_REL ||
+    (valRelDrop !== null && valRelDrop < FLAT_REL) ||
+    kStable < stableFloor;
   const maxStableLr = lr[kStable];
 
   // 5. Noise of the raw curve, before the final rise.
@@ -469,16 +542,21 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   const candidates: Record<SuggestMethod, number | null> = {
     valley: iValley === null ? null : lr[iValley],
     steepest: iSteep === null ? null : lr[iSteep],
-    minimum: lr[iMin],
-    min_over_10: lr[iMin] / 10,
+    minimum: lr[iLow],
+    min_over_10: lr[iLow] / 10,
   };
   const fail = (why: string): Suggestion => {
     reasons.push(why);
+    if (noStable)
+      reasons.push(
+        `no stable learning rate found: no lr of this sweep (${fmtLr(lr[0])} to ${fmtLr(lr[n - 1])}) trained the model before the loss rose; ` +
+          `sweep lower (min_lr below ${fmtLr(lr[0])}) or over a wider range, and check the data and labels (noisy or mismatched labels keep the loss from falling)`,
+      );
     return {
       lr: null,
       method: DEFAULT_METHOD,
       candidates,
-      max_stable_lr: maxStableLr,
+      max_stable_lr: noStable ? null : maxStableLr,
       confidence: 'low',
       reasons,
     };
@@ -496,6 +574,16 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   }
   if (relDrop < FLAT_REL) {
     return fail(`no descending region: loss falls only ${fmtPct(relDrop)} before it starts rising`);
+  }
+  if (valRelDrop !== null && valRelDrop < FLAT_REL) {
+    return fail(
+      `the validation loss falls only ${fmtPct(valRelDrop)} before it starts rising: training did not generalise at any lr of the sweep`,
+    );
+  }
+  if (noStable) {
+    return fail(
+      `the loss stays near its lowest only up to lr ${fmtLr(lr[kStable])}, point ${kStable + 1} of ${n}: within the first ${fmtPct(NO_STABLE_FRACTION)} of the sweep`,
+    );
   }
 
   // 8. Pick valley (the default: the best rule on the real-data bench, see

@@ -1,7 +1,9 @@
 /**
- * One edge trial: train a probe for a number of epochs on a training split
- * and measure the loss on a held-out validation split after each epoch,
- * asking the caller (who reports it to the study) whether to stop.
+ * One edge trial: train a probe for a number of epochs and measure the loss
+ * on held-out rows after each epoch, asking the caller (who reports it to
+ * the study) whether to stop. The held-out rows are the probe's validation
+ * set (`probe.data.validation`) when it has one, else a seeded split of its
+ * data (`validation_split`).
  */
 import { Rng } from '../tuning/rng';
 import type { Dataset } from './data';
@@ -15,7 +17,7 @@ import { YIELD_EVERY_STEPS, yieldToEventLoop } from './yield';
 export interface EdgeTrainSpec {
   lr: number;
   epochs: number;
-  /** Share of the rows held out for validation (0 < f < 1). */
+  /** Share of the rows held out for validation (0 < f < 1); unused when the data has a validation set. */
   validation_split: number;
   schedule?: ScheduleSpec;
   warmup?: WarmupSpec;
@@ -26,13 +28,33 @@ export type EdgeTrialOutcome =
   | { kind: 'pruned'; epoch: number; value: number }
   | { kind: 'diverged'; epoch: number };
 
+/** The rows a split of `n` holds out: round(n * fraction), at least 1 and at most n - 1. */
+const splitRows = (n: number, fraction: number): number =>
+  Math.max(1, Math.min(n - 1, Math.round(n * fraction)));
+
+/** Rows trained on and held out: all the data and its validation set, or the split's counts (as splitDataset cuts). */
+export function heldOutRows(ds: Dataset, fraction: number): { train: number; val: number } {
+  if (ds.validation) return { train: ds.n, val: ds.validation.n };
+  const val = splitRows(ds.n, fraction);
+  return { train: ds.n - val, val };
+}
+
+/** The training and validation sets: the data and its validation set, else splitDataset. */
+export function heldOut(
+  ds: Dataset,
+  fraction: number,
+  seed: number,
+): { train: Dataset; val: Dataset } {
+  return ds.validation ? { train: ds, val: ds.validation } : splitDataset(ds, fraction, seed);
+}
+
 /** Split rows into training and validation sets by a seeded shuffle. */
 export function splitDataset(
   ds: Dataset,
   fraction: number,
   seed: number,
 ): { train: Dataset; val: Dataset } {
-  const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * fraction)));
+  const nVal = splitRows(ds.n, fraction);
   const order = Array.from({ length: ds.n }, (_, i) => i);
   const rng = new Rng(seed >>> 0).fork(7);
   for (let i = ds.n - 1; i > 0; i--) {
@@ -59,11 +81,13 @@ export function edgeTrialSteps(trainRows: number, batchSize: number, epochs: num
 
 /** Estimated FLOPs of an edge trial (training steps plus one validation pass per epoch). */
 export function edgeTrialFlops(ds: Dataset, probe: ProbeSpec, spec: EdgeTrainSpec): number {
-  const nVal = Math.max(1, Math.round(ds.n * spec.validation_split));
+  const rows = heldOutRows(ds, spec.validation_split);
   const model = { inputs: ds.features, hidden: probe.model.hidden, outputs: ds.outputs };
-  const steps = edgeTrialSteps(ds.n - nVal, probe.batch_size, spec.epochs);
+  const steps = edgeTrialSteps(rows.train, probe.batch_size, spec.epochs);
   // A forward pass is a third of a training step's 6PB.
-  return stepFlops(model, probe.batch_size) * steps + (stepFlops(model, nVal) / 3) * spec.epochs;
+  return (
+    stepFlops(model, probe.batch_size) * steps + (stepFlops(model, rows.val) / 3) * spec.epochs
+  );
 }
 
 /**
@@ -76,11 +100,11 @@ export async function runEdgeTrial(
   ds: Dataset,
   onEpoch: (epoch: number, valLoss: number) => Promise<boolean>,
 ): Promise<EdgeTrialOutcome> {
-  const { train, val } = splitDataset(ds, spec.validation_split, probe.seed);
+  const { train, val } = heldOut(ds, spec.validation_split, probe.seed);
   if (probe.batch_size > train.n) {
     throw new ProbeInputError({
       path: 'probe.batch_size',
-      message: `batch_size ${probe.batch_size} is larger than the training split (${train.n} rows)`,
+      message: `batch_size ${probe.batch_size} is larger than the training ${ds.validation ? 'data' : 'split'} (${train.n} rows)`,
     });
   }
   const run = new ProbeRun(probe, train);

@@ -28,7 +28,13 @@ import type { InputIssue } from '../contract/issues';
 import { ProbeInputError } from '../probe/errors';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { validateSchedule, type ScheduleSpec, type WarmupSpec } from '../probe/schedules';
-import { edgeTrialFlops, edgeTrialSteps, runEdgeTrial, type EdgeTrainSpec } from '../probe/trial';
+import {
+  edgeTrialFlops,
+  edgeTrialSteps,
+  heldOutRows,
+  runEdgeTrial,
+  type EdgeTrainSpec,
+} from '../probe/trial';
 import { RandomSampler } from '../tuning/samplers';
 import type { Params, Space } from '../tuning/types';
 import { studyStub } from '../coordinator/stub';
@@ -303,7 +309,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
     const gflop = edgeTrialFlops(ds, plan.probe, plan.train) / 1e9;
     if (gflop > budget.maxGflop) {
       const steps = edgeTrialSteps(
-        ds.n - Math.round(ds.n * plan.train.validation_split),
+        heldOutRows(ds, plan.train.validation_split).train,
         plan.probe.batch_size,
         plan.train.epochs,
       );

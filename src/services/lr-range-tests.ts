@@ -112,7 +112,7 @@ async function runProbe(env: Env, request: ProbeRequest): Promise<Outcome> {
   return { analysis, backend, durationMs: performance.now() - started };
 }
 
-/** A curve the client measured: the same analysis as a probe's sweep, with its losses' nulls (NaN in JSON's absence) as NaN. */
+/** A curve the client measured: the same analysis as a probe's sweep, with its losses' nulls (NaN in JSON's absence) as NaN; its validation losses, if sent, with nulls as not measured. */
 function analyseCurve(request: CurveRequest): Outcome {
   const { curve, range } = request;
   const started = performance.now();
@@ -125,6 +125,7 @@ function analyseCurve(request: CurveRequest): Outcome {
       planned_steps: range.steps,
       optimizer: request.optimizer?.name,
     },
+    curve.val_loss?.map((v) => v ?? Number.NaN),
   );
   const context = {
     model: request.model,

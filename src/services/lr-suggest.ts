@@ -89,7 +89,7 @@ import {
 } from '../tuning/lr-validation';
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
-import { edgeTrialFlops } from '../probe/trial';
+import { edgeTrialFlops, heldOutRows } from '../probe/trial';
 import { lrRangeTest } from './lr-range-tests';
 import { readConfig } from '../lib/config';
 import type { Limits } from '../contract/limits';
@@ -276,8 +276,7 @@ export function resolveHorizon(
     );
   }
   const split = req.validation.validation_split;
-  const nVal = Math.max(1, Math.min(ds.n - 1, Math.round(ds.n * split)));
-  const spe = Math.ceil((ds.n - nVal) / probe.batch_size);
+  const spe = Math.ceil(heldOutRows(ds, split).train / probe.batch_size);
   const steps = req.training?.steps ?? req.train_steps;
   let epochs: number;
   let source: Horizon['source'];
@@ -680,6 +679,7 @@ export async function suggestLr(
         lr: e.lr,
         batch_size: e.batchSize ?? undefined,
         model_family: (e.family ?? undefined) as ModelFamily | undefined,
+        kind: e.kind,
       })),
     );
     return {
@@ -709,7 +709,7 @@ export async function suggestLr(
   const horizon = resolveHorizon(req, ds, probe as ProbeSpec, limits);
   const s = rt.suggestion;
   why.push(
-    `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`,
+    `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'none found' : fmt(s.max_stable_lr)}`,
   );
   why.push(horizonReason(horizon));
   // The budgeted search, unless the request asks for the older rounds (validation.seeds or .epochs).
@@ -720,11 +720,10 @@ export async function suggestLr(
   let method: string = s.method;
   let confidence = s.confidence;
   let evidence: ValidationEvidence | null = null;
-  const validating = req.validate && cands.length >= 2 && horizon.validated_epochs >= 1;
-  const validationRows = Math.max(
-    1,
-    Math.min(ds.n - 1, Math.round(ds.n * req.validation.validation_split)),
-  );
+  // No stable range (max_stable_lr null): candidates would sit below the sweep's start.
+  const stable = s.max_stable_lr !== null;
+  const validating = req.validate && stable && cands.length >= 2 && horizon.validated_epochs >= 1;
+  const validationRows = heldOutRows(ds, req.validation.validation_split).val;
   const seedCount =
     req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
   if (validating) {
@@ -763,6 +762,8 @@ export async function suggestLr(
     // After judging: the evidence shows the ties the answer was picked from.
     evidence = publicValidation(run);
     if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
+  } else if (req.validate && !stable) {
+    why.push(`the range test found no stable learning rate: nothing to validate`);
   } else if (req.validate && horizon.validated_epochs < 1) {
     why.push(
       `one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`,
@@ -880,7 +881,7 @@ export function isExternal(
 
 const rangeTestReason = (rt: LrRangeTest) => {
   const s = rt.suggestion;
-  return `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'not reached' : fmt(s.max_stable_lr)}`;
+  return `range test ${rt.id}${rt.cached ? ' (cached)' : ''}: ${s.lr === null ? 'no rule gave an lr' : `${s.method} suggests ${fmt(s.lr)}`}, max stable lr ${s.max_stable_lr === null ? 'none found' : fmt(s.max_stable_lr)}`;
 };
 
 /** The range test whose candidates to validate: stored (range_test_id, 404 naming it when unknown), or the posted curve's (analysed as POST /v1/lr-range-tests does). */

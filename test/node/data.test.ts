@@ -3,6 +3,7 @@ import { Rng } from '../../src/tuning/rng';
 import { MAX_DATA_CELLS } from '../../src/contract/limits';
 import {
   loadDataset,
+  loadWithinLimits,
   BatchSampler,
   gatherBatch,
   type DataSpec,
@@ -711,6 +712,104 @@ describe('CSV data', () => {
     issueOf(() => csv('a,b\n1,2\n', 'b', 'regression'), 'probe.data.text');
     issueOf(() => csv('b\n1\n2\n', 'b', 'regression'), 'probe.data.text');
     issueOf(() => csv('   \n', 'b', 'regression'), 'probe.data.text');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('validation rows (probe.data.validation)', () => {
+  const x = [[0], [2], [4], [6]];
+  const inline = (validation: unknown, task: Task = 'classification', y = [0, 1, 0, 1]) =>
+    loadDataset({ kind: 'inline', x, y, validation } as DataSpec, task);
+
+  it("are standardised with the data's statistics, not their own", () => {
+    // The data's column has mean 3 and std sqrt(5): 3 maps to 0, 3 + sqrt(5) to 1.
+    const ds = inline({ x: [[3], [3 + Math.sqrt(5)]], y: [1, 0] });
+    expect(ds.n).toBe(4);
+    expect(ds.validation!.n).toBe(2);
+    expect(ds.validation!.features).toBe(1);
+    expect(ds.validation!.outputs).toBe(2);
+    expect(ds.validation!.x[0]).toBeCloseTo(0, 6);
+    expect(ds.validation!.x[1]).toBeCloseTo(1, 6);
+    expect(Array.from(ds.validation!.y)).toEqual([1, 0]);
+    // Regression targets too: the data's y [0, 2, 4, 6] puts 6 at 3/sqrt(5).
+    const r = inline({ x: [[0]], y: [6] }, 'regression', [0, 2, 4, 6]);
+    expect(r.validation!.y[0]).toBeCloseTo(3 / Math.sqrt(5), 6);
+    expect(loadDataset({ kind: 'inline', x, y: [0, 1, 0, 1] }, 'classification').validation).toBe(
+      undefined,
+    );
+  });
+
+  it('must be as wide as the data: a 422 at the row that is not', () => {
+    const msg = issueOf(() => inline({ x: [[1], [1, 2]], y: [0, 1] }), 'probe.data.validation.x.1');
+    expect(msg).toContain('row has 2 values but the data has 1 feature');
+    issueOf(
+      () =>
+        loadDataset(
+          {
+            kind: 'synthetic',
+            name: 'blobs',
+            n: 64,
+            features: 3,
+            validation: { x: [[1, 2]], y: [0] },
+          },
+          'classification',
+        ),
+      'probe.data.validation.x.0',
+    );
+  });
+
+  it('takes class ids of the data (CSV: labels of its target column), one target per row', () => {
+    expect(issueOf(() => inline({ x: [[1]], y: [2] }), 'probe.data.validation.y.0')).toContain(
+      'class ids are integers 0..1',
+    );
+    issueOf(() => inline({ x: [[1], [2]], y: [0] }), 'probe.data.validation.y');
+    issueOf(() => inline({ x: [[1]], y: ['a'] }, 'regression'), 'probe.data.validation.y.0');
+    issueOf(() => inline({ x: [[Number.NaN]], y: [0] }), 'probe.data.validation.x.0.0');
+    const text = 'a,label\n1,cat\n2,dog\n3,cat\n4,dog\n';
+    const ds = loadDataset(
+      { kind: 'csv', text, target: 'label', validation: { x: [[1], [4]], y: ['dog', 'cat'] } },
+      'classification',
+    );
+    expect(ds.labels).toEqual(['cat', 'dog']);
+    expect(Array.from(ds.validation!.y)).toEqual([1, 0]);
+    expect(
+      issueOf(
+        () =>
+          loadDataset(
+            { kind: 'csv', text, target: 'label', validation: { x: [[1]], y: ['cow'] } },
+            'classification',
+          ),
+        'probe.data.validation.y.0',
+      ),
+    ).toContain('cat, dog');
+  });
+
+  it("count toward the data's size limits", () => {
+    issueOf(
+      () =>
+        loadDataset(
+          {
+            kind: 'synthetic',
+            name: 'linear',
+            n: 200_000,
+            features: 1,
+            validation: { x: [[1]], y: [0] },
+          },
+          'regression',
+        ),
+      'probe.data.validation',
+      413,
+    );
+    const spec: DataSpec = {
+      kind: 'inline',
+      x: [[1], [2], [3]],
+      y: [0, 1, 0],
+      validation: { x: [[1], [2]], y: [0, 1] },
+    };
+    // 3 + 2 rows of 2 cells: over a cap of 9, within one of 10.
+    issueOf(() => loadWithinLimits(spec, 'classification', 9), 'probe.data', 413);
+    expect(loadWithinLimits(spec, 'classification', 10).validation!.n).toBe(2);
   });
 });
 

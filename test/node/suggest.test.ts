@@ -311,6 +311,67 @@ describe('suggestLr on fragile curves', () => {
     expect(suggestLr([]).lr).toBeNull();
   });
 
+  it('claims no stable lr when the loss never falls below its start before it rises (a noisy plateau, then a blow-up)', () => {
+    // Label noise: the loss sits at its floor from the first step (nothing to learn), mini-batch
+    // noise on top, and blows up at high lr. The smoothed minimum lands among the first points.
+    const xs = logGrid(100, -7, 1);
+    const gauss = normal(mulberry32(7));
+    const losses = xs.map((x) => 1.1 + 0.05 * gauss() + blowup(x));
+    const curve = sweep(xs, losses, 0.98);
+    const s = suggestLr(curve);
+    expect(s.lr).toBeNull();
+    expect(s.max_stable_lr).toBeNull();
+    expect(s.confidence).toBe('low');
+    const why = s.reasons.join('\n');
+    expect(why).toMatch(/no stable learning rate found/);
+    expect(why).toMatch(/sweep lower \(min_lr below 1\.00e-7\) or over a wider range/);
+    expect(why).toMatch(/check the data and labels/);
+  });
+
+  it('claims no stable lr when the loss stays near its lowest only within the first 10% of the sweep', () => {
+    // A descent over the first 6 points, then a steady rise: the sweep started too high.
+    const xs = logGrid(100, -3, 1);
+    const losses = xs.map((_, i) => (i <= 6 ? 2 - 0.15 * i : 1.1 + 0.2 * (i - 6)));
+    const s = suggestLr(sweep(xs, losses, 0, false));
+    expect(s.lr).toBeNull();
+    expect(s.max_stable_lr).toBeNull();
+    expect(s.confidence).toBe('low');
+    expect(s.reasons.join('\n')).toMatch(/no stable learning rate found/);
+  });
+
+  it('reads max_stable_lr and the minimum from the validation loss when the curve has one', () => {
+    // The training loss descends and keeps falling to the end of the sweep; the validation loss
+    // follows it down, bottoms out past lr 10^-1.5 and then rises (overfitting, not divergence).
+    const xs = logGrid(100);
+    const valShape = (x: number) => descent(x) + 0.5 * Math.max(0, x + 1.5) ** 2;
+    const plain = sweep(xs, xs.map(descent), 0);
+    // Measured every 4th point, carried forward by the rules (NaN in between).
+    const withVal = plain.map((p, i) => ({
+      ...p,
+      val_loss: i % 4 === 0 ? valShape(xs[i]) : Number.NaN,
+    }));
+    const a = suggestLr(plain);
+    const b = suggestLr(withVal);
+    expect(a.max_stable_lr).toBe(plain[plain.length - 1].lr);
+    expect(log10(b.max_stable_lr)).toBeLessThan(-0.5);
+    expect(log10(b.max_stable_lr)).toBeGreaterThan(-1.5);
+    const fine = logGrid(7001);
+    const xLow = fine.reduce((p, q) => (valShape(q) < valShape(p) ? q : p));
+    expect(decades(b.candidates.minimum!, 10 ** xLow)).toBeLessThan(0.2);
+    expect(b.candidates.min_over_10).toBeCloseTo(b.candidates.minimum! / 10, 15);
+    expect(b.candidates.minimum!).toBeLessThan(a.candidates.minimum!);
+    // valley reads the training loss: the same in both.
+    expect(b.candidates.valley).toBe(a.candidates.valley);
+    expect(b.reasons.join('\n')).toMatch(/validation loss \(25 values\)/);
+    expect(b.reasons.join('\n')).toMatch(/max_stable_lr is read from the validation loss/);
+    checkInvariants(b, withVal);
+    // Fewer than 5 measured: the training loss alone, said.
+    const few = plain.map((p, i) => ({ ...p, val_loss: i < 4 ? valShape(xs[i]) : Number.NaN }));
+    const c = suggestLr(few);
+    expect(c.max_stable_lr).toBe(a.max_stable_lr);
+    expect(c.reasons.join('\n')).toMatch(/only 4 validation loss value\(s\)/);
+  });
+
   it('reports the last lr as max_stable_lr when the loss never turns upward', () => {
     const xs = logGrid(100);
     const curve = sweep(xs, xs.map(descent), 0);
@@ -454,7 +515,7 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
     expect(f.schedule?.peak_lr).toBe(1e-3);
     expect(f.schedule?.reasoning[0]).toMatch(/conventional default/);
     expect(analyseSweep(flatLrs, flat, { smoothing: 0.9, diverge_factor: 4 }).schedule).toBeNull();
-    // A curve that rises from its first points: the default (1e-3) is above its max_stable_lr, which caps the peak.
+    // A curve that rises from its first points saw no stable lr: no cap at the sweep's start, the default stands.
     const rising = flatLrs.map((v) => 1 + v * 1e4);
     const r = analyseSweep(flatLrs, rising, {
       smoothing: 0.5,
@@ -462,8 +523,8 @@ describe("analyseSweep: one analysis for a probe's sweep and a posted curve", ()
       optimizer: 'adam',
     });
     expect(r.suggestion.lr).toBeNull();
-    expect(r.suggestion.max_stable_lr).toBeLessThan(1e-3);
-    expect(r.schedule?.peak_lr).toBe(r.suggestion.max_stable_lr);
-    expect(r.schedule?.reasoning[0]).toMatch(/above max_stable_lr/);
+    expect(r.suggestion.max_stable_lr).toBeNull();
+    expect(r.schedule?.peak_lr).toBe(1e-3);
+    expect(r.schedule?.reasoning[0]).toMatch(/conventional default/);
   });
 });
