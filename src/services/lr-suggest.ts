@@ -1398,9 +1398,11 @@ function ruleAnswer(
       ? [s.lr, s.method as string, s.confidence]
       : [DEFAULT_LR[optimizer], 'default', 'low' as const];
   why.push(
-    budget === 0
-      ? "budget 0: the range test's rule alone, nothing trained"
-      : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
+    s.max_stable_lr === null
+      ? 'the range test found no stable learning rate: no span to search, nothing trained'
+      : budget === 0
+        ? "budget 0: the range test's rule alone, nothing trained"
+        : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
   );
   if (s.lr === null) why.push(`no rule gave an lr: ${optimizer}'s conventional default ${fmt(lr)}`);
   const schedule = adviseSchedule(
