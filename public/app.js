@@ -789,10 +789,15 @@ async function lrPage() {
       status.textContent = `${status.textContent} Validating candidates at your training length…`;
       const section = $('lr-validated');
       try {
-        const v = await api('/v1/lr/suggest', {
+        let v = await api('/v1/lr/suggest', {
           method: 'POST',
           body: JSON.stringify({ probe, range, training, schedule }),
         });
+        // 202: still training on the edge; its answer is at v.poll.
+        while (v.status === 'running' && v.poll && section.isConnected) {
+          await new Promise((r) => setTimeout(r, 1000));
+          v = await api(v.poll);
+        }
         if (!section.isConnected) return; // the page changed meanwhile
         status.textContent = `${ranText(r)}; candidates validated.`;
         setHTML(section, validatedView(v));

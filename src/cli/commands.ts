@@ -120,8 +120,34 @@ export interface TrainingHorizon {
 
 export const SCHEDULES = ['constant', 'cosine', 'one_cycle'] as const;
 
-/** How long a validated lr/suggest may take: a range test, then up to two rounds of edge training (60 s each on the service). */
+/** How long a validated lr/suggest may take in all: the range test, then the edge's training. */
 const SUGGEST_TIMEOUT_MS = 10 * 60_000;
+/** Between two looks at a suggestion still training. */
+const SUGGEST_POLL_MS = 1_000;
+
+/**
+ * POST /v1/lr/suggest, then, when the edge answers 202 (training outlasts a few seconds), GET
+ * its `poll` until the suggestion is complete (at most SUGGEST_TIMEOUT_MS in all).
+ */
+export async function suggestAndWait(
+  client: StrideClient,
+  body: unknown,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<LrSuggestion> {
+  const t0 = Date.now();
+  const first = await client.post<LrSuggestion & { poll?: string }>('/v1/lr/suggest', body, {
+    timeoutMs: SUGGEST_TIMEOUT_MS,
+  });
+  if (first.status !== 202) return first.body!;
+  const poll = first.body!.poll!;
+  for (;;) {
+    if (Date.now() - t0 > SUGGEST_TIMEOUT_MS)
+      throw new Error(`lr/suggest: still training after ${SUGGEST_TIMEOUT_MS / 1000} s (GET ${poll})`);
+    await sleep(SUGGEST_POLL_MS);
+    const { body: now } = await client.get<LrSuggestion>(poll);
+    if (now!.status === 'complete') return now!;
+  }
+}
 
 const pad = (cells: string[][]) => {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -222,9 +248,7 @@ export async function lrFind(
     training: horizon.training,
     ...(horizon.schedule ? { schedule: horizon.schedule } : {}),
   };
-  const { body: suggestion } = await client.post<LrSuggestion>('/v1/lr/suggest', suggestBody, {
-    timeoutMs: SUGGEST_TIMEOUT_MS,
-  });
+  const suggestion = await suggestAndWait(client, suggestBody);
   if (json) io.out.write(JSON.stringify({ range_test: r, suggestion }, null, 2) + '\n');
   else io.out.write(describeValidated(suggestion!));
   return 0;
