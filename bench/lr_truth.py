@@ -18,8 +18,9 @@ seeds: ``default_mean`` (null when it diverged on a seed).
 Output: bench/lr-truth.json, ``{"seeds", "lattice", "divergence_rule", "tasks": [{id, family,
 split, optimizer, schedule, horizon, grid: [{lr, losses: [3], mean, diverged}], best_lr,
 best_mean, best_edge, extended, default_lr, default_losses, default_mean, default_ratio,
-diverged_penalty, seconds_per_run, runs}]}``; ``seconds_per_run`` is the median wall time of the
-task's full-horizon runs, as measured when they were trained (cached runs keep their time).
+diverged_penalty, seconds_per_run, runs, compute_s}]}``; ``seconds_per_run`` is the median wall time of the
+task's full-horizon runs (each lr and seed once), as measured when they were trained (cached
+runs keep their time); ``runs`` counts them, ``compute_s`` sums their times.
 
 Usage: ``/usr/bin/python3 bench/lr_truth.py [--only id1,id2]`` (runs come from and go to the
 cache of lr_tasks.train, so an interrupted run resumes); ``--scout`` trains seed 101 at every
@@ -51,7 +52,7 @@ OUT = os.path.join(lr_tasks.HERE, "lr-truth.json")
 GRID_START: Dict[str, int] = {
     "iris-sgdm": -9,  # 0.0056 .. 1
     "wine-wide-adam": -16,  # 1e-4 .. 0.018
-    "bc120-adamw": -9,  # 0.0056 .. 1
+    "bc120-adamw": -20,  # 1e-5 .. 0.0018
     "bc-rmsprop": -17,  # 5.6e-5 .. 0.01
     "digits-adam": -15,  # 1.8e-4 .. 0.032
     "digits-noisy-sgdm": -14,  # 3.2e-4 .. 0.056
@@ -61,7 +62,7 @@ GRID_START: Dict[str, int] = {
     "cnn-bn-adamw": -13,  # 5.6e-4 .. 0.1
     "cnn-sgdm-onecycle": -8,  # 0.01 .. 1.8
     "cnn-noisy-adamw": -14,  # 3.2e-4 .. 0.056
-    "cnn300-bn-adam": -11,  # 0.0018 .. 0.32
+    "cnn300-bn-adam": -14,  # 3.2e-4 .. 0.056
     "charformer-adamw": -12,  # 1e-3 .. 0.18
     "charlstm-adam": -11,  # 0.0018 .. 0.32
     "chargru-rmsprop": -12,  # 1e-3 .. 0.18
@@ -86,6 +87,12 @@ def evaluate_lr(t: lr_tasks.Task, lr: float, times: List[float]) -> Dict[str, An
     ok = all(v is not None for v in losses)
     mean = statistics.fmean(losses) if ok else None  # type: ignore[arg-type]
     return {"lr": lattice_round(lr), "losses": losses, "mean": mean, "diverged": not ok}
+
+
+def ratio_of(loss: Optional[float], best: float) -> Optional[float]:
+    if loss is None:
+        return None
+    return loss / best if best > 0 else (1.0 if loss == best else math.inf)
 
 
 def lattice_round(lr: float) -> float:
@@ -113,7 +120,8 @@ def run_task(t: lr_tasks.Task) -> Dict[str, Any]:
         for k in new:
             rows[k] = evaluate_lr(t, lattice(k), times)
         log(f"  {t.id}: best at the {side} edge ({lattice(best):g}); added {[lattice(k) for k in new]}")
-    default = evaluate_lr(t, t.default_lr, times)
+    on_grid = any(r["lr"] == lattice_round(t.default_lr) for r in rows.values())
+    default = evaluate_lr(t, t.default_lr, [] if on_grid else times)
     finite = [v for r in [*rows.values(), default] for v in r["losses"] if v is not None]
     grid = [rows[k] for k in sorted(rows)]
     best_row = rows[best]
@@ -134,15 +142,16 @@ def run_task(t: lr_tasks.Task) -> Dict[str, Any]:
         "default_lr": t.default_lr,
         "default_losses": default["losses"],
         "default_mean": default["mean"],
-        "default_ratio": default["mean"] / best_row["mean"] if default["mean"] is not None else None,
+        "default_ratio": ratio_of(default["mean"], best_row["mean"]),
         "diverged_penalty": 2 * max(finite),
         "seconds_per_run": statistics.median(times),
         "runs": len(times),
-        "wall_s": time.perf_counter() - t0,
+        "compute_s": sum(times),
     }
     ratio = "diverged" if out["default_ratio"] is None else f"{out['default_ratio']:.3f}"
     log(f"{t.id}: best lr {out['best_lr']:g} mean {out['best_mean']:.4f}; default {t.default_lr:g} "
-        f"ratio {ratio}; {len(grid)} lrs, {out['seconds_per_run']:.2f} s/run, {out['wall_s']:.0f} s")
+        f"ratio {ratio}; {len(grid)} lrs, {out['seconds_per_run']:.2f} s/run, "
+        f"{out['compute_s']:.0f} s of training ({time.perf_counter() - t0:.0f} s now)")
     return out
 
 
