@@ -142,7 +142,9 @@ export async function suggestAndWait(
   const poll = first.body!.poll!;
   for (;;) {
     if (Date.now() - t0 > SUGGEST_TIMEOUT_MS)
-      throw new Error(`lr/suggest: still training after ${SUGGEST_TIMEOUT_MS / 1000} s (GET ${poll})`);
+      throw new Error(
+        `lr/suggest: still training after ${SUGGEST_TIMEOUT_MS / 1000} s (GET ${poll})`,
+      );
     await sleep(SUGGEST_POLL_MS);
     const { body: now } = await client.get<LrSuggestion>(poll);
     if (now!.status === 'complete') return now!;
