@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
+import { LrSuggestRequestSchema } from '../src/contract/schemas';
+import { DEFAULT_PROJECT_ID } from '../src/db/schema';
+import { suggestLr } from '../src/services/lr-suggest';
 
 const RUNNER_KEY = env.STRIDE_RUNNER_KEY;
 
@@ -174,5 +177,103 @@ describe('lr/suggest under a budget: bad input is a 422 at the field', () => {
       expect(issue, `${field} in ${JSON.stringify(p.errors)}`).toBeDefined();
       expect(issue.message ?? issue.detail).toMatch(message);
     }
+  });
+});
+
+describe('lr/suggest under a budget: the edge', () => {
+  const PROBE = {
+    model: { kind: 'mlp', hidden: [32], activation: 'relu' },
+    task: 'classification',
+    data: {
+      kind: 'synthetic',
+      name: 'spirals',
+      n: 512,
+      features: 2,
+      classes: 3,
+      noise: 0.1,
+      seed: 3,
+    },
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch_size: 32,
+    seed: 0,
+  };
+
+  it('trains the ladder as edge trials (params lr, epochs, seed), within the budget, and answers with what it spent', async () => {
+    const res = await post('/v1/lr/suggest', {
+      probe: PROBE,
+      range: { steps: 60 },
+      training: { epochs: 16 },
+      schedule: 'cosine',
+      budget: { runs: 3 },
+    });
+    let r = (await res.json()) as any;
+    expect([200, 202], JSON.stringify(r)).toContain(res.status);
+    // A slow machine answers 202: the same answer is then at its poll.
+    for (let i = 0; res.status === 202 && r.status !== 'complete' && i < 600; i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      r = await json(api(`/v1/lr/suggest/${r.id}`));
+    }
+    expect(r.status).toBe('complete');
+    expect(r.method).toBe('validated');
+    expect(r.budget).toEqual({ runs: 3 });
+    expect(r.compute.runs).toBeLessThanOrEqual(3);
+    const lengths = r.validation.candidates.map((c: any) => c.length);
+    expect(Math.min(...lengths)).toBeLessThan(16);
+    expect(r.compute.epochs).toBeCloseTo(r.compute.runs * 16, 1);
+    const study = await json(api(`/v1/studies/${r.validation.study_id}`));
+    expect(study.executor).toMatchObject({ kind: 'edge', schedule: { kind: 'cosine' } });
+    const trials = await json(api(`/v1/studies/${study.id}/trials`));
+    for (const t of trials.trials ?? trials) {
+      expect(Object.keys(t.params).sort()).toEqual(['epochs', 'lr', 'seed']);
+      expect(t.params.seed).toBe(0);
+      expect(t.intermediate.length).toBe(t.params.epochs); // trained the run length it was given
+    }
+  });
+
+  it('answers 202 with the study to poll when training outlasts the wait, and GET gives the answer', async () => {
+    const body = LrSuggestRequestSchema.parse({
+      probe: { ...PROBE, seed: 7 },
+      range: { steps: 60 },
+      training: { epochs: 8 },
+      budget: { runs: 2 },
+    });
+    const started = (await suggestLr(
+      { ...env, LR_SUGGEST_WAIT_MS: '0' } as unknown as Env,
+      DEFAULT_PROJECT_ID,
+      body,
+    )) as any;
+    expect(started).toMatchObject({ status: 'running', budget: { runs: 2 } });
+    expect(started.poll).toBe(`/v1/lr/suggest/${started.id}`);
+    let r = await json(api(started.poll));
+    for (let i = 0; r.status !== 'complete' && i < 600; i++) {
+      expect(r).toMatchObject({ status: 'running', lr: null, method: 'validating' });
+      await new Promise((ok) => setTimeout(ok, 100));
+      r = await json(api(started.poll));
+    }
+    expect(r.status).toBe('complete');
+    expect(r.lr).toBeGreaterThan(0);
+    expect(r.compute.runs).toBeLessThanOrEqual(2);
+  });
+
+  it('budget 0 answers the range test’s rule and its cost; budget with validate false is a 422', async () => {
+    const r = await json(
+      post('/v1/lr/suggest', {
+        probe: PROBE,
+        range: { steps: 60 },
+        training: { epochs: 8 },
+        budget: { runs: 0 },
+      }),
+    );
+    expect(r.method).toBe(r.range_test.suggestion.method);
+    expect(r.lr).toBe(r.range_test.suggestion.lr);
+    expect(r.compute.runs).toBeGreaterThan(0); // the sweep's 60 steps over 8 epochs of 13 steps
+    expect(r.compute.runs).toBeCloseTo(60 / (8 * 13), 2);
+    const bad = await post('/v1/lr/suggest', {
+      probe: PROBE,
+      validate: false,
+      budget: { runs: 1 },
+    });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as any).errors.map((e: any) => e.path)).toContain('budget');
   });
 });

@@ -10,6 +10,7 @@ export interface ConfigVars {
   PROBE_MAX_GFLOP?: string;
   PROBE_MAX_CELLS?: string;
   MAX_BODY_BYTES?: string;
+  LR_SUGGEST_WAIT_MS?: string;
   RATE_LIMIT_PER_MINUTE?: string;
   NOTIFY_DISABLE_AFTER?: string;
   STRIDE_ADMIN_TOKEN?: string;
@@ -27,6 +28,8 @@ export interface Config {
   };
   /** MAX_BODY_BYTES: the largest request body accepted. */
   maxBodyBytes: number;
+  /** LR_SUGGEST_WAIT_MS: how long lr/suggest with a probe waits for its training before answering 202 (0: never waits). */
+  lrSuggestWaitMs: number;
   /** RATE_LIMIT_PER_MINUTE: expensive calls per key and minute, unless the key says otherwise. */
   rateLimitPerMinute: number;
   /** NOTIFY_DISABLE_AFTER: failed deliveries in a row after which a subscription is disabled. */
@@ -40,6 +43,7 @@ export const CONFIG_DEFAULTS = {
   PROBE_MAX_GFLOP: 60,
   PROBE_MAX_CELLS: 2_000_000,
   MAX_BODY_BYTES: 8 * 1024 * 1024,
+  LR_SUGGEST_WAIT_MS: 3_000,
   RATE_LIMIT_PER_MINUTE: 60,
   NOTIFY_DISABLE_AFTER: 15,
 } as const;
@@ -56,6 +60,10 @@ export function readConfig(env: ConfigVars): Config {
       maxCells: positive(env.PROBE_MAX_CELLS, CONFIG_DEFAULTS.PROBE_MAX_CELLS),
     },
     maxBodyBytes: positive(env.MAX_BODY_BYTES, CONFIG_DEFAULTS.MAX_BODY_BYTES),
+    lrSuggestWaitMs:
+      env.LR_SUGGEST_WAIT_MS === '0'
+        ? 0
+        : positive(env.LR_SUGGEST_WAIT_MS, CONFIG_DEFAULTS.LR_SUGGEST_WAIT_MS),
     rateLimitPerMinute: positive(env.RATE_LIMIT_PER_MINUTE, CONFIG_DEFAULTS.RATE_LIMIT_PER_MINUTE),
     notifyDisableAfter: positive(
       env.NOTIFY_DISABLE_AFTER,

@@ -1399,7 +1399,7 @@ function ruleAnswer(
       : [DEFAULT_LR[optimizer], 'default', 'low' as const];
   why.push(
     s.max_stable_lr === null
-      ? 'the range test found no stable learning rate: no span to search, nothing trained'
+      ? 'the range test found no stable learning rate: nothing to validate'
       : budget === 0
         ? "budget 0: the range test's rule alone, nothing trained"
         : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
@@ -1538,14 +1538,11 @@ async function getLadderSuggestion(
   };
 }
 
-/** How long an edge suggestion may hold its request for the ladder to finish before it answers 202. */
-const EDGE_ANSWER_WAIT_MS = 3_000;
-
 /**
  * POST /v1/lr/suggest with a probe under a budget: the ladder's runs as edge trials of one study
  * (params lr, epochs, seed: the probe's schedule compressed into each run's epochs), its
  * coordinator enqueueing each level. Answers the suggestion (200) when the ladder ends within
- * EDGE_ANSWER_WAIT_MS, else the study to poll (202, GET /v1/lr/suggest/{id}). A budget that
+ * LR_SUGGEST_WAIT_MS, else the study to poll (202, GET /v1/lr/suggest/{id}). A budget that
  * buys no training answers the range test's rule at once.
  */
 async function startEdgeLadder(
@@ -1576,7 +1573,7 @@ async function startEdgeLadder(
         : [DEFAULT_LR[optimizer], 'default', 'low' as const];
     why.push(
       !cfg || rt.suggestion.max_stable_lr === null
-        ? 'the range test found no stable span to search: nothing trained'
+        ? 'the range test found no stable learning rate: nothing to validate'
         : h.budget.affordable_epochs < 1
           ? `one epoch of this probe is over the edge budget (${h.budget.gflop_per_epoch} GFLOP > ${h.budget.max_gflop}): nothing trained`
           : budget === 0
@@ -1644,7 +1641,8 @@ async function startEdgeLadder(
   await run(env, projectId, study.id);
   const t0 = Date.now();
   let s: StudyView = study;
-  while (s.state !== 'completed' && Date.now() - t0 < EDGE_ANSWER_WAIT_MS) {
+  const wait = readConfig(env).lrSuggestWaitMs;
+  while (s.state !== 'completed' && Date.now() - t0 < wait) {
     await new Promise((r) => setTimeout(r, 100));
     s = await getStudy(env, projectId, study.id);
   }
