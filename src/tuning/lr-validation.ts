@@ -42,12 +42,21 @@ export interface TrialSnapshot {
   error: string | null;
 }
 
-/** Standard deviation of the last (up to) 3 values. */
+/** How many of the last values the noise of a curve is read from. */
+const NOISE_TAIL = 6;
+
+/**
+ * The noise of a curve's end, from the second differences of its last (up to) NOISE_TAIL values:
+ * for independent noise of standard deviation s each second difference has variance 6 s^2, while
+ * a smooth trend (a cosine or warmup schedule's steady descent) contributes little, so progress
+ * does not read as noise. Null with fewer than 3 values.
+ */
 export function spreadOf(values: readonly number[]): number | null {
-  const tail = values.slice(-3);
-  if (tail.length < 2) return null;
-  const mean = tail.reduce((a, b) => a + b, 0) / tail.length;
-  return Math.sqrt(tail.reduce((a, b) => a + (b - mean) ** 2, 0) / tail.length);
+  const tail = values.slice(-NOISE_TAIL);
+  if (tail.length < 3) return null;
+  let sum = 0;
+  for (let i = 2; i < tail.length; i++) sum += (tail[i] - 2 * tail[i - 1] + tail[i - 2]) ** 2;
+  return Math.sqrt(sum / (6 * (tail.length - 2)));
 }
 
 /**

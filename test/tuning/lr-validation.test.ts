@@ -28,10 +28,22 @@ describe('lr-validation', () => {
       [0.01, 'complete', 0.41, 4, 4],
       [0.1, 'pruned', 0.9, 2, 2],
     ]);
-    expect(ev[1].spread).toBeCloseTo(
-      Math.sqrt(((0.5 - 0.4367) ** 2 + (0.4 - 0.4367) ** 2 + (0.41 - 0.4367) ** 2) / 3),
-      3,
+    // From the second differences of 1, 0.5, 0.4, 0.41: 0.4 and 0.11 (each 6 s^2 in variance).
+    expect(ev[1].spread).toBeCloseTo(Math.sqrt((0.4 ** 2 + 0.11 ** 2) / 12), 6);
+  });
+
+  it('a tail still descending is progress, not noise: 4% apart at the end is no tie', () => {
+    // The character transformer under warmup + cosine: 0.0351 reached 2.296, 0.0118 2.386, both
+    // still falling steadily; the spread of the last epochs once tied them and the lower lr won.
+    const fast = [3.4, 3.0, 2.7, 2.5, 2.4, 2.296];
+    const slow = [3.5, 3.1, 2.8, 2.6, 2.49, 2.386];
+    const ev = evidenceFromTrials(
+      [0.0118, 0.0351].map((lr) => ({ lr, sources: [] })),
+      [trial(0.0351, fast), trial(0.0118, slow)],
     );
+    const { ranked, tied } = rankWithTies(ev);
+    expect(ranked[0].lr).toBe(0.0351);
+    expect(tied.map((c) => c.lr)).toEqual([0.0351]);
   });
 
   it('extension: two points half a decade and a decade past the edge the best is at; none when it is inside', () => {
