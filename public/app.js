@@ -432,15 +432,16 @@ function validatedView(v) {
       <div class="card"><div class="k">Confidence</div><div class="v" id="validated-confidence">${v.confidence}</div></div>
       <div class="card"><div class="k">Horizon</div><div class="v" id="lr-horizon">${horizonText(h)}</div></div>
       <div class="card"><div class="k">Stable range</div><div class="v">${v.stable_range ? `${fmt(v.stable_range.min)} – ${fmt(v.stable_range.max)}` : '—'}</div></div>
+      ${v.compute ? html`<div class="card"><div class="k">Compute</div><div class="v" id="lr-compute">${fmt(v.compute.runs)} of ${fmt(v.budget?.runs)} full runs</div></div>` : ''}
     </div>
     ${
       cands.length
         ? html`<div class="table-wrap"><table id="validation-table">
-          <caption class="muted">Candidates: validation loss after the epochs each ran (successive halving stops the worse half early)${v.validation.complete ? '' : '; validation ran out of time'}.</caption>
-          <thead><tr><th class="num">lr</th><th>sources</th><th>state</th><th class="num">value</th><th class="num">epochs run</th><th>tied</th></tr></thead>
+          <caption class="muted">Runs: each lr trained for its length (the whole schedule compressed into it, shortest first), with its validation loss at the end${v.validation.complete ? '' : '; still training'}.</caption>
+          <thead><tr><th class="num">lr</th><th>sources</th><th class="num">length</th><th>state</th><th class="num">value</th><th class="num">epochs run</th><th>tied</th></tr></thead>
           <tbody>${cands.map(
             (c) =>
-              html`<tr data-lr="${c.lr}" class="${c.lr === v.lr ? 'answer' : ''}"><td class="num">${fmt(c.lr)}${c.lr === v.lr ? html` <span class="tag">answer</span>` : ''}</td><td>${c.sources.join(', ')}</td><td class="state state-${c.state}">${c.state}</td><td class="num">${fmt(c.value)}</td><td class="num">${c.epochs_run}</td><td>${c.tied ? 'tied' : ''}</td></tr>`,
+              html`<tr data-lr="${c.lr}" class="${c.lr === v.lr ? 'answer' : ''}"><td class="num">${fmt(c.lr)}${c.lr === v.lr ? html` <span class="tag">answer</span>` : ''}</td><td>${c.sources.join(', ')}</td><td class="num">${c.length ?? (h?.validated_epochs || '—')}</td><td class="state state-${c.state}">${c.state}</td><td class="num">${fmt(c.value)}</td><td class="num">${c.epochs_run}</td><td>${c.tied ? 'tied' : ''}</td></tr>`,
           )}</tbody></table></div>`
         : ''
     }
