@@ -116,6 +116,8 @@ function describeSuggestion(r: LrRangeTest): string {
 export interface TrainingHorizon {
   training: { epochs: number } | { steps: number };
   schedule?: 'constant' | 'cosine' | 'one_cycle';
+  /** Full runs at the horizon lr/suggest may spend (the service's default when absent). */
+  budget?: number;
 }
 
 export const SCHEDULES = ['constant', 'cosine', 'one_cycle'] as const;
@@ -181,18 +183,23 @@ export function describeValidated(v: LrSuggestion): string {
   }
   if (v.stable_range)
     lines.push(`stable range ${fmtLr(v.stable_range.min)} .. ${fmtLr(v.stable_range.max)}`);
+  if (v.compute)
+    lines.push(
+      `compute: ${v.compute.runs} of ${v.budget?.runs ?? '?'} full runs (the sweep included)`,
+    );
   const cands = v.validation?.candidates ?? [];
   if (cands.length > 0) {
     lines.push(
       '',
-      `candidates (validation loss; ${v.validation!.complete ? 'complete' : 'validation ran out of time'}):`,
+      `runs (validation loss at the end of each; ${v.validation!.complete ? 'complete' : 'still training'}):`,
     );
     const rows = [
-      ['', 'lr', 'sources', 'state', 'value', 'epochs run', 'tied'],
+      ['', 'lr', 'sources', 'length', 'state', 'value', 'epochs run', 'tied'],
       ...cands.map((c) => [
         c.lr === v.lr ? '*' : '',
         fmtLr(c.lr),
         c.sources.join(', '),
+        String((c as { length?: number }).length ?? h?.validated_epochs ?? '—'),
         c.state,
         c.value === null ? '—' : c.value.toPrecision(4),
         String(c.epochs_run),
@@ -249,6 +256,7 @@ export async function lrFind(
     ...(request.range !== undefined ? { range: request.range } : {}),
     training: horizon.training,
     ...(horizon.schedule ? { schedule: horizon.schedule } : {}),
+    ...(horizon.budget !== undefined ? { budget: { runs: horizon.budget } } : {}),
   };
   const suggestion = await suggestAndWait(client, suggestBody);
   if (json) io.out.write(JSON.stringify({ range_test: r, suggestion }, null, 2) + '\n');

@@ -32,10 +32,11 @@ const USAGE = `usage: stride <command> [options]
 commands:
   lr-find FILE          run an LR range test (FILE: a probe, or {"probe", "range"}; - for stdin),
                         print the curve and the suggestion. With your run's length, --epochs N or
-                        --steps N (not both), and [--schedule constant|cosine|one_cycle], it then
-                        validates candidates at that length (POST /v1/lr/suggest; tens of seconds)
-                        and prints the validated lr, its confidence, the horizon, the candidates
-                        and why; --json gives {"range_test", "suggestion"}
+                        --steps N (not both), [--schedule constant|cosine|one_cycle] and
+                        [--budget R] (full runs to spend, the sweep included; default 3), it then
+                        searches for the lr at that length (POST /v1/lr/suggest) and prints the
+                        validated lr, its confidence, the horizon, the runs, what they cost and
+                        why; --json gives {"range_test", "suggestion"}
   check FILE --lr X     exit 0 when X is in the stable region, 1 when it is above max_stable_lr
                         or more than --factor (default 10) times below the suggestion, 2 on errors
   study create FILE     create a study (FILE: the body of POST /v1/studies, see docs/API.md); prints
@@ -124,6 +125,7 @@ export async function main(
         epochs: { type: 'string' },
         steps: { type: 'string' },
         schedule: { type: 'string' },
+        budget: { type: 'string' },
         factor: { type: 'string' },
         timeout: { type: 'string' },
         interval: { type: 'string' },
@@ -232,10 +234,13 @@ function lrFindHorizon(v: Values): TrainingHorizon | undefined | string {
   const schedule = v.schedule as string | undefined;
   if (schedule !== undefined && !(SCHEDULES as readonly string[]).includes(schedule))
     return `--schedule must be ${SCHEDULES.join(', ')}, got '${schedule}'`;
+  const budget = v.budget === undefined ? undefined : Number(v.budget);
+  if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0 && budget <= 50))
+    return `--budget must be a number of full runs from 0 to 50, got '${v.budget}'`;
   if (v.epochs === undefined && v.steps === undefined) {
-    return schedule === undefined
+    return schedule === undefined && budget === undefined
       ? undefined
-      : '--schedule needs the training length: add --epochs N or --steps N';
+      : `--${schedule !== undefined ? 'schedule' : 'budget'} needs the training length: add --epochs N or --steps N`;
   }
   const flag = v.epochs !== undefined ? 'epochs' : 'steps';
   const n = whole(flag);
@@ -243,6 +248,7 @@ function lrFindHorizon(v: Values): TrainingHorizon | undefined | string {
   return {
     training: flag === 'epochs' ? { epochs: n } : { steps: n },
     ...(schedule ? { schedule: schedule as TrainingHorizon['schedule'] } : {}),
+    ...(budget !== undefined ? { budget } : {}),
   };
 }
 

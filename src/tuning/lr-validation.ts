@@ -43,20 +43,38 @@ export interface TrialSnapshot {
 }
 
 /** How many of the last values the noise of a curve is read from. */
-const NOISE_TAIL = 6;
+const NOISE_TAIL = 8;
+/** The decay rates tried when fitting a + b r^t (r near 1: a straight line). */
+const DECAY_RATES = Array.from({ length: 40 }, (_, i) => 0.05 + (0.949 * i) / 39);
 
 /**
- * The noise of a curve's end, from the second differences of its last (up to) NOISE_TAIL values:
- * for independent noise of standard deviation s each second difference has variance 6 s^2, while
- * a smooth trend (a cosine or warmup schedule's steady descent) contributes little, so progress
- * does not read as noise. Null with fewer than 3 values.
+ * The noise of a curve's end: the standard deviation of the residuals of the best fit of
+ * a + b r^t (a converging curve: exponential, or nearly a straight line) to its last (up to)
+ * NOISE_TAIL values. Progress, a tail still descending under a cosine or warmup schedule, is in
+ * the fit, not in the noise. Null with fewer than 4 values (three points fit any such curve).
  */
 export function spreadOf(values: readonly number[]): number | null {
-  const tail = values.slice(-NOISE_TAIL);
-  if (tail.length < 3) return null;
-  let sum = 0;
-  for (let i = 2; i < tail.length; i++) sum += (tail[i] - 2 * tail[i - 1] + tail[i - 2]) ** 2;
-  return Math.sqrt(sum / (6 * (tail.length - 2)));
+  const y = values.slice(-NOISE_TAIL);
+  const n = y.length;
+  if (n < 4) return null;
+  let best = Infinity;
+  for (const r of DECAY_RATES) {
+    // Least squares for a and b given r: a line in x = r^t.
+    const x = y.map((_, t) => r ** t);
+    const xm = x.reduce((p, q) => p + q, 0) / n;
+    const ym = y.reduce((p, q) => p + q, 0) / n;
+    let sxy = 0;
+    let sxx = 0;
+    for (let t = 0; t < n; t++) {
+      sxy += (x[t] - xm) * (y[t] - ym);
+      sxx += (x[t] - xm) ** 2;
+    }
+    const b = sxx > 0 ? sxy / sxx : 0;
+    let ssr = 0;
+    for (let t = 0; t < n; t++) ssr += (y[t] - ym - b * (x[t] - xm)) ** 2;
+    best = Math.min(best, ssr);
+  }
+  return Math.sqrt(best / (n - 3));
 }
 
 /**

@@ -56,21 +56,27 @@ describe('stride CI commands', () => {
       seed: 0,
     };
     const probe = file('probe-horizon.json', small);
-    const human = await stride(['lr-find', probe, '--epochs', '5']);
+    // 5 epochs of 7 steps: the default 100-step sweep is nearly 3 runs, so a budget of 8 buys the
+    // search a level at the full horizon.
+    const human = await stride(['lr-find', probe, '--epochs', '5', '--budget', '8']);
     expect(human.code, human.err).toBe(0);
     expect(human.out).toMatch(/┤.*\*/); // the range test's plot comes first, as before
     expect(human.out).toMatch(/suggested lr [\d.e+-]+ \(valley/);
     const lr = /^validated lr ([\d.e+-]+) \(confidence (high|medium|low)\)$/m.exec(human.out);
     expect(lr, human.out).not.toBeNull();
     expect(human.out).toContain('horizon: validated at 5 of 5 epochs (full), constant schedule');
-    expect(human.out).toMatch(/^ +lr +sources +state +value +epochs run +tied$/m);
-    // The answer is a row of the table, marked, with the epochs it ran.
-    const answerRow = human.out.split('\n').find((l) => l.startsWith('  * '));
-    expect(answerRow, human.out).toMatch(
-      new RegExp(`^  \\* +${lr![1].replace(/[.+]/g, '\\$&')} +.*complete +[\\d.e+-]+ +5\\b`),
-    );
+    expect(human.out).toMatch(/^compute: [\d.]+ of 8 full runs \(the sweep included\)$/m);
+    expect(human.out).toMatch(/^ +lr +sources +length +state +value +epochs run +tied$/m);
+    // Shorter runs first, then the full 5 epochs; each ran the length it was given.
+    const rows = human.out.split('\n').filter((l) => /^  [* ] +[\d.e+-]+ +level /.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const row of rows) {
+      const m = /level \d+ +(\d+) +complete +[\d.e+-]+ +(\d+)/.exec(row);
+      if (m) expect(m[2]).toBe(m[1]);
+    }
+    expect(rows.some((r) => / 5 +complete /.test(r))).toBe(true);
     expect(human.out).toMatch(/^why:\n {2}- range test lrt_\w+ \(cached\)/m);
-    expect(human.out).toMatch(/validated at the horizon: the finalists trained all 5 epochs/);
+    expect(human.out).toMatch(/level \d: \d+ lrs at 5 of 5 epochs/);
     expect(human.out).not.toMatch(/for a validated lr at your training length/);
 
     // --steps and --schedule, as JSON: the range test and the lr/suggest answer.
@@ -81,6 +87,8 @@ describe('stride CI commands', () => {
       '35',
       '--schedule',
       'cosine',
+      '--budget',
+      '8',
       '--json',
     ]);
     expect(json.code, json.err).toBe(0);
@@ -103,9 +111,13 @@ describe('stride CI commands', () => {
       range_test: { id: r.range_test.id },
     });
     expect(r.suggestion.validation.candidates.length).toBeGreaterThanOrEqual(2);
-    expect(r.suggestion.validation.candidates.map((c: { lr: number }) => c.lr)).toContain(
-      r.suggestion.lr,
-    );
+    expect(r.suggestion.compute.runs).toBeLessThanOrEqual(8);
+    // The answer lies among the runs at the full horizon (their best, or between them).
+    const full = r.suggestion.validation.candidates
+      .filter((c: { length: number }) => c.length === 5)
+      .map((c: { lr: number }) => c.lr);
+    expect(r.suggestion.lr).toBeGreaterThanOrEqual(Math.min(...full) / 10 ** 0.2);
+    expect(r.suggestion.lr).toBeLessThanOrEqual(Math.max(...full) * 10 ** 0.2);
     expect(r.suggestion.reasoning.length).toBeGreaterThan(2);
 
     // Without a horizon: as before, with one hint line; --json is the range test itself.
