@@ -79,7 +79,7 @@ export interface StudyConfig {
   /**
    * An lr/suggest round a client or runners train (POST /v1/lr/suggest with executor client or
    * runner): when its last trial ends and the best candidate is the lowest or highest lr of the
-   * space, two trials past that edge are enqueued, once (tuning/lr-validation.ts, extensionPast),
+   * space, two trials past that edge are enqueued, once (tuning/lr/validation.ts, extensionPast),
    * in the same tell, so an agent draining the study leases them next. `lrs`: what was added.
    * Internal: POST /v1/studies cannot set it, and the study's answer does not show it.
    */

@@ -3,11 +3,11 @@
  * (config.lr_extension), as functions with no storage: when the round's
  * trials have all ended and the best candidate is the lowest or highest lr of
  * the space, two trials past that edge are added, once
- * (tuning/lr-validation.ts's extensionPast). The coordinator inserts the
+ * (tuning/lr/validation.ts's extensionPast). The coordinator inserts the
  * trials and saves the config.
  */
 import type { Point } from '../db/intermediate';
-import { evidenceFromTrials, extensionPast } from '../tuning/lr-validation';
+import { evidenceFromTrials, extensionPast } from '../tuning/lr/validation';
 import type { Params, TrialState } from '../tuning/types';
 import type { StudyConfig } from '../contract/study';
 import { decide, observationOf, paramsOf, type Observation } from '../tuning/lr/ladder';

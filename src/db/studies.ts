@@ -178,7 +178,7 @@ export async function listRunnerStudies(
 }
 
 /**
- * Evidence for lr priors, both kinds the priors read (tuning/lr-priors.ts), newest first:
+ * Evidence for lr priors, both kinds the priors read (tuning/lr/priors.ts), newest first:
  * - 'lr-suggest': the best `lr` of each completed lr/suggest validation (studies whose
  *   metadata.kind is 'lr-suggest') with this optimizer: an edge one's probe gives its batch size
  *   and family (its model's kind); a client's or runners' has neither. The edge's extension round

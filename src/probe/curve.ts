@@ -19,7 +19,7 @@
  */
 import { adviseSchedule, type ScheduleAdvice } from './schedule-advice';
 import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
-import { DEFAULT_LR, type Optimizer } from '../tuning/lr-priors';
+import { DEFAULT_LR, type Optimizer } from '../tuning/lr/priors';
 
 /** Points an answer (and its stored copy) shows at most: a probe's longest sweep. Longer curves are thinned. */
 export const MAX_SHOWN_POINTS = 2000;

@@ -36,10 +36,10 @@
  * that study when the first round ends there (StudyConfig.lr_extension). The
  * answer is read from the study's trials at GET /v1/lr/suggest/{id}. Both
  * ways share the judging: the evidence from the trials, grouped by lr over
- * the seeds, and the ranking (tuning/lr-validation.ts), the answer from the
+ * the seeds, and the ranking (tuning/lr/validation.ts), the answer from the
  * evidence (judge).
  *
- * Without a probe: the priors of tuning/lr-priors.ts from the context,
+ * Without a probe: the priors of tuning/lr/priors.ts from the context,
  * refined by the project's completed studies that declared the same context
  * in `metadata.context`.
  */
@@ -74,7 +74,7 @@ import {
   type LrContext,
   type ModelFamily,
   type Optimizer,
-} from '../tuning/lr-priors';
+} from '../tuning/lr/priors';
 import {
   blewUp,
   curvesBySeed,
@@ -86,7 +86,7 @@ import {
   rankWithTies,
   type Evidence,
   type LrCandidate,
-} from '../tuning/lr-validation';
+} from '../tuning/lr/validation';
 import { loadDataset, type Dataset } from '../probe/data';
 import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops, heldOutRows } from '../probe/trial';
@@ -105,9 +105,9 @@ import {
   noSpan,
   planReason,
   rangeTestRuns,
-} from './lr-ladder';
+} from '../tuning/lr/plan';
 
-export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr-validation';
+export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
 /** How long one suggestion may wait for its validation trials (each round). */
 const VALIDATION_DEADLINE_MS = 60_000;
@@ -1275,7 +1275,7 @@ export async function getExternalSuggestion(
   };
 }
 
-// --- the budgeted search (services/lr-ladder.ts, tuning/lr/ladder.ts) ---------------------------
+// --- the budgeted search (tuning/lr/plan.ts, tuning/lr/ladder.ts) ---------------------------
 
 /** The ladder's settings as the suggestion's study keeps them in its metadata. */
 interface LadderMeta {

@@ -4,7 +4,7 @@ import {
   priorLr,
   suggestFromPriors,
   type LrEvidence,
-} from '../../src/tuning/lr-priors';
+} from '../../src/tuning/lr/priors';
 
 describe('lr priors', () => {
   it('scales SGD linearly and adaptive optimizers by the square root of the batch size', () => {

@@ -1,4 +1,4 @@
-// The judging of LR candidates by their validation losses (src/tuning/lr-validation.ts): the
+// The judging of LR candidates by their validation losses (src/tuning/lr/validation.ts): the
 // evidence a round leaves, and where to look next when the best is at an edge. Plain Node.
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,7 +6,7 @@ import {
   extensionPast,
   markUnstable,
   rankWithTies,
-} from '../../src/tuning/lr-validation';
+} from '../../src/tuning/lr/validation';
 
 const trial = (lr: number, values: number[], state = 'complete', first = 1, seed?: number) => ({
   params: seed === undefined ? { lr } : { lr, seed },

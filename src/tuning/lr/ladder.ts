@@ -11,7 +11,7 @@
  * the drift when that level is shorter than T. Short runs are never compared with long ones:
  * each level ranks its own runs, which share a seed and a length (a paired comparison).
  */
-import { blewUp, earlyLoss } from '../lr-validation';
+import { blewUp, earlyLoss } from './validation';
 
 import type { Anchor, LadderConfig, Unit } from '../../contract/lr-suggestion';
 

@@ -1,15 +1,15 @@
 /**
- * lr/suggest under a budget: the range test's span searched by tuning/lr/ladder.ts, trained as
- * the trials of one study (by a client's loop, runners, or the edge) whose coordinator enqueues
- * each level when the one before has ended (StudyConfig.lr_ladder). This module only
- * orchestrates: it builds the ladder's config from the range test and the request, creates the
- * study, and answers from the study's trials with the ladder's own decision.
+ * lr/suggest's budgeted search around the ladder (ladder.ts): its config from a range test and
+ * a request (the screen's span, the anchors, the budget less the range test's share), the study
+ * space its runs live in, the compute they spent, and the verdict over a study's trials. Pure:
+ * the service (services/lr-suggest.ts) creates the study and answers with what this decides, and
+ * the study's coordinator enqueues each level (coordinator/lr-round.ts).
  */
-import { DomainError } from '../contract/errors';
-import type { Anchor, CandidateEvidence, LadderConfig, Unit } from '../contract/lr-suggestion';
-import { DEFAULT_BUDGET_RUNS, type LrRangeTest } from '../contract/schemas';
-import type { StudyView, TrialView } from '../contract/study';
-import { DEFAULT_LR, type Optimizer } from '../tuning/lr-priors';
+import { DomainError } from '../../contract/errors';
+import type { Anchor, CandidateEvidence, LadderConfig, Unit } from '../../contract/lr-suggestion';
+import { DEFAULT_BUDGET_RUNS, type LrRangeTest } from '../../contract/schemas';
+import type { StudyView, TrialView } from '../../contract/study';
+import { DEFAULT_LR, type Optimizer } from './priors';
 import {
   decide,
   ladderCost,
@@ -18,7 +18,7 @@ import {
   spentRuns,
   type Answer,
   type Observation,
-} from '../tuning/lr/ladder';
+} from './ladder';
 
 /** How many decades below the top of the range test's stable span the screen starts. */
 export const SPAN_DECADES = 3;

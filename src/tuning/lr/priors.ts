@@ -31,7 +31,7 @@
  *   pseudo-observations for the prior). Confidence: low with no evidence,
  *   medium with 1-2 or scattered ones, high with 3+ within half a decade.
  */
-import { ADAPTIVE_OPTIMIZERS, type OptimizerName } from '../contract/names';
+import { ADAPTIVE_OPTIMIZERS, type OptimizerName } from '../../contract/names';
 
 export type Optimizer = OptimizerName;
 export type ModelFamily = 'mlp' | 'cnn' | 'transformer' | 'rnn' | 'other';

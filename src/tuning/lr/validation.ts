@@ -22,7 +22,7 @@ export interface LrCandidate {
   sources: string[];
 }
 
-import type { CandidateEvidence } from '../contract/lr-suggestion';
+import type { CandidateEvidence } from '../../contract/lr-suggestion';
 
 export type { CandidateEvidence };
 
