@@ -277,3 +277,51 @@ describe('lr/suggest under a budget: the edge', () => {
     expect(((await bad.json()) as any).errors.map((e: any) => e.path)).toContain('budget');
   });
 });
+
+describe('a probe too large to keep with an edge study', () => {
+  // 20,000 rows of 10 features: about 4 MB of JSON, over what a study's configuration may hold.
+  const rows = Array.from({ length: 20_000 }, (_, i) =>
+    Array.from({ length: 10 }, (_, j) => Math.sin(i * 0.37 + j * 1.3) * 1.234567),
+  );
+  const probe = {
+    model: { kind: 'mlp', hidden: [16], activation: 'relu' },
+    task: 'classification',
+    data: { kind: 'inline', x: rows, y: rows.map((r) => (r[0] + r[1] > 0 ? 1 : 0)) },
+    optimizer: { name: 'sgd', momentum: 0.9 },
+    batch_size: 64,
+    seed: 0,
+  };
+
+  it('is a 413 at the field, never a 500: POST /v1/studies at executor.probe.data, lr/suggest at probe.data', async () => {
+    const study = await post('/v1/studies', {
+      name: 'big edge',
+      metric: 'val_loss',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+      executor: { kind: 'edge', probe, epochs: 1 },
+      max_trials: 4,
+    });
+    const s = (await study.json()) as any;
+    expect(study.status, JSON.stringify(s).slice(0, 300)).toBe(413);
+    expect(s.errors[0].path).toBe('executor.probe.data');
+    const res = await post('/v1/lr/suggest', {
+      probe,
+      range: { steps: 20 },
+      training: { epochs: 2 },
+    });
+    const r = (await res.json()) as any;
+    expect(res.status, JSON.stringify(r).slice(0, 300)).toBe(413);
+    expect(r.errors[0].path).toBe('probe.data');
+    expect(r.errors[0].message).toMatch(/"budget": \{"runs": 0\} answers its rule/);
+    // The range test itself ran and is cached: budget 0 answers at once.
+    const rule = await json(
+      post('/v1/lr/suggest', {
+        probe,
+        range: { steps: 20 },
+        training: { epochs: 2 },
+        budget: { runs: 0 },
+      }),
+    );
+    expect(rule.range_test.cached).toBe(true);
+    expect(rule.lr).toBeGreaterThan(0);
+  });
+});

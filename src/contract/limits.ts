@@ -45,3 +45,9 @@ export function declaredCells(data: {
   if (data.kind === 'inline') return rowCells(data.x) + held;
   return held;
 }
+
+/**
+ * The largest study configuration kept, in bytes of JSON: a Durable Object's SQLite and D1 both
+ * refuse a value over 2,000,000 bytes, and an edge study keeps its probe, inline data included.
+ */
+export const MAX_STUDY_CONFIG_BYTES = 1_900_000;

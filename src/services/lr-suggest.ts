@@ -366,7 +366,7 @@ async function trainRound(
       schedule: h.schedule,
     },
   });
-  const study = await createStudy(env, projectId, body);
+  const study = await createEdgeStudy(env, projectId, body);
   await run(env, projectId, study.id);
   const t0 = Date.now();
   let s: StudyView = study;
@@ -1637,7 +1637,7 @@ async function startEdgeLadder(
     },
     metadata: meta,
   });
-  const study = await createStudy(env, projectId, body, { lr_ladder: cfg });
+  const study = await createEdgeStudy(env, projectId, body, { lr_ladder: cfg });
   await run(env, projectId, study.id);
   const t0 = Date.now();
   let s: StudyView = study;
@@ -1674,4 +1674,31 @@ async function startEdgeLadder(
       `training on the edge: GET ${poll} for the answer`,
     ],
   };
+}
+
+/**
+ * createStudy for lr/suggest's edge studies: a probe too large to keep with a study (413 at
+ * executor.probe.data) is said at the request's field, probe.data, with what to do instead.
+ */
+async function createEdgeStudy(
+  env: Env,
+  projectId: string,
+  body: Parameters<typeof createStudy>[2],
+  internal: Parameters<typeof createStudy>[3] = {},
+): Promise<StudyView> {
+  try {
+    return await createStudy(env, projectId, body, internal);
+  } catch (err) {
+    if (!(err instanceof DomainError) || err.kind !== 'too_large') throw err;
+    const issue = err.issues?.find((i) => i.path === 'executor.probe.data');
+    if (!issue) throw err;
+    throw new DomainError('too_large', `probe.data: too large to train on the edge`, {
+      issues: [
+        {
+          path: 'probe.data',
+          message: `${issue.message}. The range test ran and is cached: "budget": {"runs": 0} answers its rule at once; for a validated lr on this data, post the curve with executor client (stride.lr_suggest) or runner`,
+        },
+      ],
+    });
+  }
 }

@@ -1,4 +1,5 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
+import { MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
@@ -102,6 +103,7 @@ export async function createStudy(
     created_at: new Date().toISOString(),
     ...internal,
   };
+  checkConfigSize(config);
   const dispatchSecret =
     executor.kind === 'runner' && executor.dispatch_url ? `dsec_${randomBase64Url(32)}` : undefined;
   const view: StudyView = await callStudy(config.id, () =>
@@ -276,4 +278,25 @@ export async function importance(env: Env, projectId: string, id: string, object
       })),
     ),
   };
+}
+
+/**
+ * A configuration over MAX_STUDY_CONFIG_BYTES cannot be kept (SQLite refuses the value): a 413
+ * at the field that makes it large, the edge probe's inline data as a rule, before anything is
+ * written.
+ */
+function checkConfigSize(config: StudyConfig): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(config)).length;
+  if (bytes <= MAX_STUDY_CONFIG_BYTES) return;
+  const probe = config.executor.kind === 'edge' ? config.executor.probe : undefined;
+  const path = probe ? 'executor.probe.data' : 'metadata';
+  throw inputError(
+    [
+      {
+        path,
+        message: `the study's configuration is ${bytes} bytes of JSON, over the ${MAX_STUDY_CONFIG_BYTES} a study can keep${probe ? ': an edge study keeps its probe, inline data included. Send fewer rows (or a synthetic or CSV dataset), or train on your hardware (executor client or runner)' : ''}`,
+      },
+    ],
+    { kind: 'too_large' },
+  );
 }

@@ -71,6 +71,8 @@ describe('ladder: what a budget buys', () => {
     }
     expect(ladderFor(3, 64).at(-1)!.length).toBe(64); // three runs reach the full horizon
     expect(ladderFor(0.05, 64)).toEqual([]); // too little for any screen
+    // A horizon of 2 epochs: a run is half of it; 2 runs buy 4 one-epoch runs.
+    expect(ladderFor(2, 2)).toEqual([{ fraction: 1 / 4, points: 4, length: 1 }]);
     expect(lengthOf(1 / 16, 10)).toBe(1);
   });
 

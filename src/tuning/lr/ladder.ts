@@ -118,6 +118,10 @@ const LADDERS: Level[][] = [
   ],
   [{ fraction: 1 / 32, points: 8 }],
   [{ fraction: 1 / 64, points: 6 }],
+  // Horizons of a few epochs, where the shortest run is a large share of the horizon.
+  [{ fraction: 1 / 4, points: 4 }],
+  [{ fraction: 1 / 2, points: 3 }],
+  [{ fraction: 1, points: 2 }],
 ];
 
 /** Decades between two learning rates. */
