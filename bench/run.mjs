@@ -11,9 +11,10 @@
 // Then the LR suggestions on scikit-learn's bundled datasets against a
 // full-training LR grid (bench/lr-real.mjs, data in bench/data/), and the same tasks from the
 // Python client in PyTorch, with what its reports cost a training loop (bench/lr-client.mjs,
-// bench/lr_client.py).
+// bench/lr_client.py), and the LR cost-quality frontier on the PyTorch tasks of bench/lr_tasks.py
+// (bench/lr-frontier.mjs, bench/lr_frontier.py; writes bench/lr-frontier.svg).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,multiobjective] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -34,6 +35,7 @@ import {
   scipyMannWhitney,
 } from './common.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
+import { lrFrontierSection, renderLrFrontier } from './lr-frontier.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
 import { multiobjectiveSection, renderMultiobjective } from './multiobjective.mjs';
 
@@ -42,7 +44,15 @@ const root = path.dirname(here);
 const argSeconds = process.argv.indexOf('--seconds');
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 2;
 const argOnly = process.argv.indexOf('--only');
-const ALL_SECTIONS = ['tfjs', 'samplers', 'latency', 'lr-real', 'lr-client', 'multiobjective'];
+const ALL_SECTIONS = [
+  'tfjs',
+  'samplers',
+  'latency',
+  'lr-real',
+  'lr-client',
+  'lr-frontier',
+  'multiobjective',
+];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS)
   if (!ALL_SECTIONS.includes(s))
@@ -219,6 +229,7 @@ function render(results) {
   }
   if (results.lr_real) renderLrReal(results.lr_real, lines);
   if (results.lr_client) renderLrClient(results.lr_client, lines);
+  if (results.lr_frontier) renderLrFrontier(results.lr_frontier, lines);
   if (results.multiobjective) {
     sectionMachine(results.multiobjective, machine, lines, 'Several objectives');
     renderMultiobjective(results.multiobjective, lines);
@@ -1343,6 +1354,8 @@ async function main() {
   if (SECTIONS.has('latency')) results.latency = { ...(await latencySection()), machine };
   if (SECTIONS.has('lr-real')) results.lr_real = { ...(await lrRealSection()), machine };
   if (SECTIONS.has('lr-client')) results.lr_client = { ...(await lrClientSection()), machine };
+  if (SECTIONS.has('lr-frontier'))
+    results.lr_frontier = { ...(await lrFrontierSection()), machine };
   if (SECTIONS.has('multiobjective'))
     results.multiobjective = { ...multiobjectiveSection(), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');

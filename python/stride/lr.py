@@ -589,6 +589,10 @@ def lr_suggest(
         body["optimizer"] = described
     client = client or Client()
     started = client.request("POST", "/v1/lr/suggest", body)
+    if started.get("status") == "complete" and not started.get("study_id"):
+        # Nothing to train: a budget of 0 (or one the range test already spent) or a range test
+        # with no stable lr is answered at once (200, no study), the range test's rule or the default.
+        return LrSuggestResult(started)
     study = client.study(started["study_id"])
     path = f"/v1/lr/suggest/{urllib.parse.quote(str(started['id']), safe='')}"
 

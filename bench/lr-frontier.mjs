@@ -1,0 +1,448 @@
+// Bench section "LR cost-quality frontier": what each way of picking a peak learning rate costs
+// (full training runs) and what it gets (final validation loss over the truth grid's best), on
+// the 17 PyTorch tasks of bench/lr_tasks.py: the optimizer's default, fastai's valley on the
+// range test's curve, stride's lr/suggest at budgets 0, 1, 2, 3 and 5, and the truth grid itself.
+// bench/lr_frontier.py does the work against the local Worker started here; this file runs it,
+// renders the Markdown and writes the chart (bench/lr-frontier.svg, echarts' server-side SVG).
+//
+// Used by bench/run.mjs (`--only lr-frontier`). BENCH_LR_FRONTIER_TASKS (comma-separated ids)
+// and BENCH_LR_FRONTIER_BUDGETS (default 0,1,2,3,5) narrow a run.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as echarts from 'echarts';
+import { startStride } from '../scripts/local-worker.mjs';
+import { findTorchPython, log } from './common.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const KEY = 'bench-key';
+/** The whole section may take this long before it is stopped. */
+const SECTION_TIMEOUT_MS = 120 * 60_000;
+export const SVG_NAME = 'lr-frontier.svg';
+
+/** The issue's targets: held-out half scored, design half beside it. */
+export const FRONTIER_TARGETS = {
+  within: 1.05,
+  b0: { median: 1.1, worst: 1.5 },
+  b1: { median: 1.05 },
+  b3: { median: 1.02, worst: 1.1, within_share: 0.9 },
+};
+
+const SPLITS = [
+  ['heldout', 'Held-out tasks'],
+  ['design', 'Design tasks'],
+];
+
+function runPython(py, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(py, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SECTION_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`bench/lr_frontier.py exited ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+export async function lrFrontierSection() {
+  const started = performance.now();
+  const py = findTorchPython();
+  if (!py)
+    return {
+      skipped: 'torch not found (tried /usr/bin/python3, python3): apt-get install python3-torch',
+    };
+  const stride = await startStride({ devKey: KEY });
+  log(`lr-frontier: main Worker at ${stride.url}; running bench/lr_frontier.py with ${py}`);
+  try {
+    const env = {
+      ...process.env,
+      STRIDE_URL: stride.url,
+      STRIDE_API_KEY: KEY,
+      PYTHONPATH:
+        path.join(root, 'python') +
+        (process.env.PYTHONPATH ? path.delimiter + process.env.PYTHONPATH : ''),
+      OMP_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: '1',
+    };
+    const args = [path.join(here, 'lr_frontier.py')];
+    if (process.env.BENCH_LR_FRONTIER_TASKS)
+      args.push('--only', process.env.BENCH_LR_FRONTIER_TASKS);
+    if (process.env.BENCH_LR_FRONTIER_BUDGETS)
+      args.push('--budgets', process.env.BENCH_LR_FRONTIER_BUDGETS);
+    const out = await runPython(py, args, env);
+    return {
+      ...out,
+      python_path: py,
+      methods: methodsOf(out),
+      summary: summariseFrontier(out),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await stride.dispose();
+    log('worker stopped');
+  }
+}
+
+/** Methods in the report's order: default, valley, stride at each budget, grid10. */
+export function methodsOf(q) {
+  return ['default', 'valley', ...q.budgets.map((b) => `stride@${b}`), 'grid10'];
+}
+
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = (s.length - 1) / 2;
+  return (s[Math.floor(m)] + s[Math.ceil(m)]) / 2;
+};
+
+/** A method's ratio on a task: Infinity when it gave no lr (an error). */
+const ratioOf = (m) => (m && typeof m.ratio === 'number' ? m.ratio : Infinity);
+
+/** Per split (and all tasks), per method: median and worst ratio, share within 1.05, median compute in runs. */
+export function summariseFrontier(q) {
+  const out = {};
+  for (const split of ['heldout', 'design', 'all']) {
+    const rows = q.rows.filter((r) => split === 'all' || r.split === split);
+    out[split] = {};
+    for (const k of methodsOf(q)) {
+      const ratios = rows.map((r) => ratioOf(r.methods[k]));
+      const compute = rows
+        .map((r) => r.methods[k]?.compute_runs)
+        .filter((c) => typeof c === 'number');
+      out[split][k] = {
+        tasks: ratios.length,
+        failed: rows.filter((r) => !r.methods[k] || r.methods[k].lr == null).length,
+        diverged: rows.filter((r) => r.methods[k]?.diverged).length,
+        median: ratios.length ? median(ratios) : null,
+        worst: ratios.length ? Math.max(...ratios) : null,
+        within: ratios.length
+          ? ratios.filter((x) => x <= FRONTIER_TARGETS.within).length / ratios.length
+          : null,
+        compute_runs: compute.length ? median(compute) : null,
+        train_s: median(
+          rows.map((r) => r.methods[k]?.train_s).filter((v) => typeof v === 'number'),
+        ),
+      };
+    }
+  }
+  return out;
+}
+
+/** The issue's targets on one split's summary: [what, value, met]. */
+export function frontierTargets(s) {
+  const T = FRONTIER_TARGETS;
+  const b0 = s['stride@0'];
+  const b1 = s['stride@1'];
+  const b3 = s['stride@3'];
+  const rows = [];
+  if (b0) {
+    rows.push([`stride@0 median ≤ ${T.b0.median}`, f(b0.median, 3), b0.median <= T.b0.median]);
+    rows.push([`stride@0 worst ≤ ${T.b0.worst}`, f(b0.worst, 3), b0.worst <= T.b0.worst]);
+    for (const other of ['valley', 'default'])
+      if (s[other])
+        rows.push([
+          `stride@0 better than ${other} on median and worst`,
+          `${f(b0.median, 3)} vs ${f(s[other].median, 3)}; ${f(b0.worst, 3)} vs ${f(s[other].worst, 3)}`,
+          b0.median < s[other].median && b0.worst < s[other].worst,
+        ]);
+  }
+  if (b1)
+    rows.push([`stride@1 median ≤ ${T.b1.median}`, f(b1.median, 3), b1.median <= T.b1.median]);
+  if (b3) {
+    rows.push([`stride@3 median ≤ ${T.b3.median}`, f(b3.median, 3), b3.median <= T.b3.median]);
+    rows.push([`stride@3 worst ≤ ${T.b3.worst}`, f(b3.worst, 3), b3.worst <= T.b3.worst]);
+    rows.push([
+      `stride@3 within ${T.within}× on ≥ ${Math.round(100 * T.b3.within_share)}% of tasks`,
+      `${pct(b3.within)} (${Math.round(b3.within * b3.tasks)}/${b3.tasks})`,
+      b3.within >= T.b3.within_share,
+    ]);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
+
+const f = (v, d = 2) =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? Math.abs(v) >= 1000
+      ? v.toExponential(0).replace('e+', 'e')
+      : v.toFixed(d)
+    : v === Infinity
+      ? '∞'
+      : '—';
+const lrFmt = (v) => (typeof v === 'number' ? v.toPrecision(2) : '—');
+const pct = (v) => (typeof v === 'number' ? `${Math.round(100 * v)}%` : '—');
+const horizonOf = (h) => ('epochs' in h ? `${h.epochs} ep` : `${h.steps} steps`);
+
+/** Where a method that costs nothing sits on the chart's log axis (in full runs). */
+const ZERO_COST_X = 0.02;
+/** A method's name on the chart: stride@R as @R. */
+const short = (k) => k.replace(/^stride@/, '@');
+/** Ratios above this are drawn on it (a triangle), labelled with their value. */
+const Y_CAP = 2.5;
+
+/**
+ * The chart: per split a panel, x the full runs spent (log), y the median and worst ratio over
+ * the split's tasks (linear, from 0.8; above Y_CAP drawn at the cap with the value in the label).
+ */
+export function frontierSvg(q, width = 1000, height = 480) {
+  const summary = q.summary ?? summariseFrontier(q);
+  const methods = methodsOf(q);
+  const splits = SPLITS.filter(([s]) => q.rows.some((r) => r.split === s));
+  const xs = splits.flatMap(([s]) => methods.map((k) => summary[s][k].compute_runs ?? 0));
+  const xMax = 10 ** Math.ceil(Math.log10(Math.max(10, ...xs)));
+  const gap = 50;
+  const left = 70;
+  const panelW = (width - left - 30 - gap * (splits.length - 1)) / splits.length;
+  const grid = splits.map((_, i) => ({
+    left: left + i * (panelW + gap),
+    width: panelW,
+    top: 80,
+    bottom: 60,
+  }));
+  const xAxis = splits.map((_, i) => ({
+    gridIndex: i,
+    type: 'log',
+    min: ZERO_COST_X / 2,
+    max: xMax,
+    name: `full-run equivalents spent (log; cost 0 drawn at ${ZERO_COST_X})`,
+    nameLocation: 'middle',
+    nameGap: 30,
+    axisLabel: { formatter: (v) => String(Number(v.toPrecision(2))) },
+    splitLine: { show: true, lineStyle: { color: '#eee' } },
+  }));
+  const yAxis = splits.map((_, i) => ({
+    gridIndex: i,
+    type: 'value',
+    min: 0.8,
+    max: Y_CAP,
+    interval: 0.1,
+    name: 'mean loss / truth best',
+    nameLocation: 'middle',
+    nameGap: 40,
+    axisLabel: {
+      formatter: (v) =>
+        Math.abs(v - Y_CAP) < 1e-9 ? `≥${Y_CAP}` : Math.round(v * 10) % 2 ? '' : v.toFixed(1),
+    },
+    splitLine: { show: true, lineStyle: { color: '#eee' } },
+  }));
+  const series = [];
+  const colors = { median: '#2563eb', worst: '#dc2626' };
+  splits.forEach(([s], i) => {
+    for (const stat of ['median', 'worst']) {
+      const pts = methods
+        .map((k) => {
+          const v = summary[s][k][stat];
+          if (v === null || v === undefined) return null;
+          const capped = !(v <= Y_CAP);
+          const x = summary[s][k].compute_runs;
+          return {
+            value: [x > 0 ? x : ZERO_COST_X, capped ? Y_CAP : v],
+            name: capped ? `${short(k)} ${Number.isFinite(v) ? v.toFixed(1) : '∞'}` : short(k),
+            symbol: capped ? 'triangle' : 'circle',
+          };
+        })
+        .filter(Boolean);
+      // Labels of points close to one drawn before go beside them instead (left, then right).
+      const base = stat === 'median' ? 'bottom' : 'top';
+      pts.forEach((p, j) => {
+        const near = pts
+          .slice(0, j)
+          .filter(
+            (o) =>
+              Math.abs(Math.log10(o.value[0] / p.value[0])) < 0.3 &&
+              Math.abs(o.value[1] - p.value[1]) < 0.08,
+          );
+        const used = new Set(near.map((o) => o.label?.position ?? base));
+        const position = [base, 'right', 'left', stat === 'median' ? 'top' : 'bottom'].find(
+          (x) => !used.has(x),
+        );
+        if (position !== base) p.label = { position };
+      });
+      series.push({
+        name: stat,
+        type: 'scatter',
+        xAxisIndex: i,
+        yAxisIndex: i,
+        symbolSize: 8,
+        itemStyle: { color: colors[stat] },
+        data: pts,
+        label: {
+          show: true,
+          formatter: (p) => p.name,
+          position: stat === 'median' ? 'bottom' : 'top',
+          fontSize: 10,
+          color: colors[stat],
+        },
+      });
+      series.push({
+        name: stat,
+        type: 'line',
+        xAxisIndex: i,
+        yAxisIndex: i,
+        showSymbol: false,
+        lineStyle: { color: colors[stat], type: stat === 'worst' ? 'dashed' : 'solid', width: 1.5 },
+        data: pts.filter((p) => p.name.startsWith('@')).map((p) => p.value),
+        silent: true,
+      });
+    }
+  });
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  chart.setOption({
+    animation: false,
+    backgroundColor: '#fff',
+    title: [
+      ...splits.map(([split, label], i) => ({
+        text: `${label} (${q.rows.filter((r) => r.split === split).length})`,
+        left: grid[i].left + grid[i].width / 2,
+        textAlign: 'center',
+        top: 38,
+        textStyle: { fontSize: 14 },
+      })),
+      {
+        text: 'LR cost-quality frontier: median and worst ratio over the tasks against full runs spent (@R: stride at budget R)',
+        left: 'center',
+        top: 6,
+        textStyle: { fontSize: 15 },
+      },
+    ],
+    legend: {
+      data: [
+        { name: 'median', itemStyle: { color: colors.median } },
+        { name: 'worst', itemStyle: { color: colors.worst } },
+      ],
+      top: 38,
+      right: 10,
+      orient: 'vertical',
+    },
+    grid,
+    xAxis,
+    yAxis,
+    series,
+  });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  return svg;
+}
+
+export function renderLrFrontier(q, lines) {
+  lines.push('## LR cost-quality frontier', '');
+  if (q.skipped) {
+    lines.push(`Not run: ${q.skipped}.`, '');
+    return;
+  }
+  const m = q.machine;
+  if (m) {
+    lines.push(
+      `Machine: ${m.cpu_model}, ${m.cores} cores; Node ${m.node}; wrangler ${m.wrangler}, workerd ${m.workerd}; ${q.python_path} (Python ${q.python}), torch ${q.torch}, ${q.threads} thread; ${m.date} (load average at start ${m.loadavg_start.map((v) => v.toFixed(2)).join(', ')}). Section wall time ${f(q.seconds / 60, 1)} min. The local Worker runs on the same cores.`,
+      '',
+    );
+  }
+  const methods = methodsOf(q);
+  const summary = q.summary ?? summariseFrontier(q);
+  lines.push(
+    `The ${q.rows.length} PyTorch tasks of bench/lr_tasks.py (MLPs, CNNs and sequence models; split into design and held-out halves before any tuning), each picked lr scored against bench/lr-truth.json. ` +
+      `Everything a method does uses seed 0: \`stride.lr_find\` on \`lr_find_setup(task, 0)\` (${q.sweep_steps} steps from 1e-7 to 10, stopped at divergence) measures the curve; ` +
+      "`default` is the optimizer's conventional lr (costs nothing); `valley` is fastai's valley rule (bench/lr_client.py's `fastai_valley`) on that curve (costs the sweep); " +
+      "`stride@R` is `stride.lr_suggest(train_fn, range_test=found, training=<horizon>, schedule=<the task's>, budget=R)`, whose train_fn trains `lr_tasks.train` at the trial's lr, length and seed (the service's seeds, 0, 1, ..., are the task's seeds 0, 1, ...) and reports every evaluation; its cost is the answer's `compute.runs` (the sweep's share included); " +
+      "`grid10` is the truth grid's best (its points, in full runs; ratio 1 by definition: the yardstick). " +
+      `Score: the picked lr trained at the full horizon on seeds ${q.truth_seeds.join(', ')} (never seen by a method), mean final validation loss over the truth's best mean; an lr that diverged on any seed scores the truth's diverged_penalty (2 × the worst finite loss on the task). Cost: full-run equivalents (a run of the whole horizon = 1); training s: the seconds its runs took when trained (the sweep's included; grid10: the truth's median seconds per run × its points), one thread on this machine.`,
+    '',
+  );
+  lines.push(`![LR cost-quality frontier: ratio against full runs spent](${SVG_NAME})`, '');
+  for (const [split, label] of SPLITS) {
+    const s = summary[split];
+    const n = q.rows.filter((r) => r.split === split).length;
+    if (!n) continue;
+    lines.push(`### ${label} (${n})`, '');
+    lines.push(
+      `| Method | median ratio | worst ratio | within ${FRONTIER_TARGETS.within}× | compute (runs, median) | training s (median) |`,
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|');
+    for (const k of methods) {
+      const x = s[k];
+      const notes = [
+        x.failed ? `${x.failed} failed` : null,
+        x.diverged ? `${x.diverged} diverged` : null,
+      ].filter(Boolean);
+      lines.push(
+        `| ${k}${notes.length ? ` (${notes.join(', ')})` : ''} | ${f(x.median, 3)} | ${f(x.worst, 3)} | ${pct(x.within)} (${Math.round((x.within ?? 0) * x.tasks)}/${x.tasks}) | ${f(x.compute_runs, 2)} | ${f(x.train_s, 1)} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('### Targets', '');
+  const held = frontierTargets(summary.heldout);
+  const design = frontierTargets(summary.design);
+  lines.push('| Target | held-out (scored) | | design | |');
+  lines.push('|---|---:|---|---:|---|');
+  held.forEach(([what, v, ok], i) => {
+    const d = design[i];
+    lines.push(
+      `| ${what} | ${v} | ${ok ? 'met' : '**not met**'} | ${d ? d[1] : '—'} | ${d ? (d[2] ? 'met' : 'not met') : ''} |`,
+    );
+  });
+  lines.push('');
+  lines.push('### Per task', '');
+  lines.push(
+    'Ratio (and the lr picked) per method; the truth column is the grid\'s best lr and mean loss; "div." = diverged on a truth seed (scored with the penalty).',
+    '',
+  );
+  lines.push(`| Task | split | horizon | truth best lr (loss) | ${methods.join(' | ')} |`);
+  lines.push(`|---|---|---|---|${methods.map(() => '---:').join('|')}|`);
+  for (const r of q.rows) {
+    const cell = (k) => {
+      const p = r.methods[k];
+      if (!p || p.lr == null) return p?.error ? 'error' : '—';
+      return `${p.diverged ? 'div.' : f(p.ratio, 3)} (${lrFmt(p.lr)})`;
+    };
+    lines.push(
+      `| ${r.id} | ${r.split} | ${horizonOf(r.horizon)} | ${lrFmt(r.best_lr)} (${r.best_mean.toFixed(4)}) | ${methods.map(cell).join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push('Notes:', '');
+  lines.push(
+    `- Compute per task for stride@R (the answer's \`compute.runs\`): ${q.budgets
+      .map(
+        (b) =>
+          `@${b}: ${q.rows.map((r) => `${r.id} ${f(r.methods[`stride@${b}`]?.compute_runs, 2)}`).join(', ')}`,
+      )
+      .join('; ')}.`,
+  );
+  const over = [];
+  const errors = [];
+  for (const r of q.rows)
+    for (const b of q.budgets) {
+      const p = r.methods[`stride@${b}`];
+      if (p?.overspent)
+        over.push(
+          `${r.id} @${b} (compute ${f(p.compute_runs, 3)}, runs trained ${f(p.runs_tally, 3)})`,
+        );
+      if (p?.error) errors.push(`${r.id} @${b}: ${p.error}`);
+    }
+  lines.push(
+    over.length
+      ? `- Budget overspent (the runs train_fn trained above what the sweep left of the budget, or \`compute.runs\` above the budget and the sweep): ${over.join('; ')}.`
+      : "- No budget overspent: the runs each train_fn trained fit in what the sweep left of the budget, and no answer's `compute.runs` exceeds the budget (a budget below the sweep's share answers the range test's rule, and spends just the sweep).",
+  );
+  if (errors.length) lines.push(`- Errors: ${errors.join('; ')}.`);
+  lines.push(
+    `- The sweep's share of a full run per task: ${q.rows.map((r) => `${r.id} ${f(r.sweep_runs, 3)}`).join(', ')}. Range-test suggestion (rule, confidence) per task: ${q.rows.map((r) => `${r.id} ${lrFmt(r.range_test.lr)} (${r.range_test.method ?? '—'}, ${r.range_test.confidence ?? '—'})`).join(', ')}.`,
+  );
+  const calls = q.rows.flatMap((r) => q.budgets.map((bud) => r.methods[`stride@${bud}`] ?? {}));
+  const total = calls.reduce((a, c) => a + (c.runs_trained ?? 0), 0);
+  const replayed = calls.reduce((a, c) => a + (c.replayed ?? 0), 0);
+  lines.push(
+    `- Wall time per task (lr_find, every stride budget, scoring): median ${f(median(q.rows.map((r) => r.seconds)), 0)} s; stride@3's own (sweep plus its training) median ${f(median(q.rows.map((r) => r.methods['stride@3']?.seconds).filter((v) => typeof v === 'number')), 1)} s. Runs are cached (bench/.out/lr-cache, keyed by the task's definition, lr, seed and length) and replayed through the same reports: this run replayed ${replayed} of stride's ${total} training runs and trained the rest, so its wall times understate an uncached run; the training-s column is the uncached cost.`,
+  );
+  lines.push('');
+  writeFileSync(path.join(here, SVG_NAME), frontierSvg({ ...q, summary }));
+}
