@@ -77,52 +77,32 @@ export type Decision =
   | { kind: 'wait'; level: number }
   | { kind: 'done'; answer: Answer | null; levels: LevelOutcome[]; why: string[] };
 
-/** Ladders from the most to the least expensive; ladderFor takes the first that fits. */
-const LADDERS: Level[][] = [
-  [
-    { fraction: 1 / 16, points: 8 },
-    { fraction: 1 / 4, points: 4 },
-    { fraction: 1, points: 3 },
-  ],
-  [
-    { fraction: 1 / 16, points: 8 },
-    { fraction: 1 / 4, points: 3 },
-    { fraction: 1, points: 2 },
-  ],
-  [
-    { fraction: 1 / 32, points: 8 },
-    { fraction: 1 / 8, points: 3 },
-    { fraction: 1, points: 2 },
-  ],
-  [
-    { fraction: 1 / 16, points: 8 },
-    { fraction: 1 / 4, points: 3 },
-    { fraction: 1 / 2, points: 2 },
-  ],
-  [
-    { fraction: 1 / 32, points: 8 },
-    { fraction: 1 / 8, points: 3 },
-    { fraction: 1 / 2, points: 2 },
-  ],
-  [
-    { fraction: 1 / 16, points: 8 },
-    { fraction: 1 / 4, points: 4 },
-  ],
-  [
-    { fraction: 1 / 32, points: 8 },
-    { fraction: 1 / 8, points: 4 },
-  ],
-  [
-    { fraction: 1 / 64, points: 8 },
-    { fraction: 1 / 16, points: 4 },
-  ],
-  [{ fraction: 1 / 32, points: 8 }],
-  [{ fraction: 1 / 64, points: 6 }],
-  // Horizons of a few epochs, where the shortest run is a large share of the horizon.
+/** The screen's shares of the horizon and sizes a ladder may start with. */
+const SCREENS = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4].flatMap((fraction) =>
+  [6, 8].map((points) => ({ fraction, points })),
+);
+/** The later levels a ladder may climb: a share of the horizon longer than the level below. */
+const MIDDLES = [1 / 8, 1 / 4, 1 / 2].flatMap((fraction) =>
+  [2, 3, 4].map((points) => ({ fraction, points })),
+);
+const TOPS = [1 / 2, 1].flatMap((fraction) => [2, 3].map((points) => ({ fraction, points })));
+
+/** Screens for horizons of a few units, where six runs of one unit are over the budget. */
+const SHORT_SCREENS: Level[][] = [
   [{ fraction: 1 / 4, points: 4 }],
   [{ fraction: 1 / 2, points: 3 }],
   [{ fraction: 1, points: 2 }],
 ];
+
+/** Every ladder considered: a screen, then up to two longer levels. */
+const LADDERS: Level[][] = SCREENS.flatMap((screen) => [
+  [screen],
+  ...MIDDLES.filter((m) => m.fraction > screen.fraction).map((m) => [screen, m]),
+  ...TOPS.filter((t) => t.fraction > screen.fraction).map((t) => [screen, t]),
+  ...MIDDLES.filter((m) => m.fraction > screen.fraction).flatMap((m) =>
+    TOPS.filter((t) => t.fraction > m.fraction).map((t) => [screen, m, t]),
+  ),
+]);
 
 /** Decades between two learning rates. */
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
@@ -140,9 +120,12 @@ export function ladderCost(levels: readonly ResolvedLevel[], horizon: number): n
 }
 
 /**
- * The levels a budget buys at this horizon: the first ladder of LADDERS whose cost fits, its
- * lengths rounded; a level as long as the one before it is dropped (short horizons), and so are
- * levels longer than maxLength (what one trial may train). Empty when even the cheapest does not fit.
+ * The levels a budget buys at this horizon: of the ladders whose runs fit the budget (lengths
+ * rounded to whole units, at least minLength, at most maxLength, each level longer than the one
+ * below), the one whose top level is longest (the shortest extrapolation to the horizon), then
+ * with the most levels (a drift to measure), the longest middle level, the most runs, the
+ * longest screen, then the cheapest. A screen has
+ * 6 or 8 runs; smaller ones (SHORT_SCREENS) only when none of those fits. Empty when nothing fits.
  */
 export function ladderFor(
   budget: number,
@@ -150,17 +133,54 @@ export function ladderFor(
   minLength = 1,
   maxLength = horizon,
 ): ResolvedLevel[] {
-  for (const ladder of LADDERS) {
-    const resolved: ResolvedLevel[] = [];
-    for (const l of ladder) {
-      const length = lengthOf(l.fraction, horizon, minLength);
-      if (length > maxLength) break;
-      if (resolved.length > 0 && resolved[resolved.length - 1].length >= length) continue;
-      resolved.push({ ...l, length });
-    }
-    if (ladderCost(resolved, horizon) <= budget + 1e-9) return resolved;
+  const found = bestLadder(LADDERS, budget, horizon, minLength, maxLength);
+  if (found.length > 0) return found;
+  // The most runs first: a screen of 2 over 3 decades barely screens.
+  for (const ladder of SHORT_SCREENS) {
+    const one = bestLadder([ladder], budget, horizon, minLength, maxLength);
+    if (one.length > 0) return one;
   }
   return [];
+}
+
+function bestLadder(
+  ladders: readonly Level[][],
+  budget: number,
+  horizon: number,
+  minLength: number,
+  maxLength: number,
+): ResolvedLevel[] {
+  let best: ResolvedLevel[] = [];
+  let bestKey: number[] = [];
+  for (const ladder of ladders) {
+    const resolved = ladder.map((l) => ({
+      ...l,
+      length: lengthOf(l.fraction, horizon, minLength),
+    }));
+    const climbs = resolved.every((l, i) => i === 0 || l.length > resolved[i - 1].length);
+    if (!climbs || resolved[resolved.length - 1].length > maxLength) continue;
+    const cost = ladderCost(resolved, horizon);
+    if (cost > budget + 1e-9) continue;
+    const key = [
+      resolved[resolved.length - 1].length,
+      resolved.length,
+      resolved.length === 3 ? resolved[1].length : 0,
+      resolved.reduce((a, l) => a + l.points, 0),
+      resolved[0].length,
+      -cost,
+    ];
+    if (best.length === 0 || lexicographicallyAbove(key, bestKey)) {
+      best = resolved;
+      bestKey = key;
+    }
+  }
+  return best;
+}
+
+/** Whether `a` comes after `b` in lexicographic order (the first differing entry decides). */
+function lexicographicallyAbove(a: readonly number[], b: readonly number[]): boolean {
+  const i = a.findIndex((x, k) => x !== b[k]);
+  return i >= 0 && a[i] > b[i];
 }
 
 /**
@@ -257,9 +277,17 @@ export function refine(runs: readonly Judged[], best: Judged): number {
   return round3(10 ** v);
 }
 
+/** -1 or 1 when a level's best is its lowest or highest stable lr (of 3 or more), else 0. */
+export function edgeOf(o: LevelOutcome): -1 | 0 | 1 {
+  const stable = o.runs.filter((j) => j.state === 'complete' && !j.unstable && j.value !== null);
+  if (stable.length < 3 || o.best === null) return 0;
+  return o.best === stable[0] ? -1 : o.best === stable[stable.length - 1] ? 1 : 0;
+}
+
 /** How far (in decades) the best lr moves per doubling of the run length, from the levels so far. */
 export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
-  const withBest = outcomes.filter((o) => o.refined !== null);
+  // A best at the edge of its level is censored: where the best lies past it is unknown.
+  const withBest = outcomes.filter((o) => o.refined !== null && edgeOf(o) === 0);
   if (withBest.length < 2) return 0;
   const [p, q] = withBest.slice(-2);
   const doublings = Math.log2(q.level.length / p.level.length);
@@ -285,6 +313,8 @@ function levelLrs(
   below: readonly LevelOutcome[],
 ): Anchor[] {
   const prev = below[k - 1];
+  // A best at the edge of the level below: the answer may lie past it.
+  const edge = edgeOf(prev);
   const centre =
     Math.log10(prev.refined!) + shift(driftPerDoubling(below), prev.level.length, levels[k].length);
   const s = spacingAt(cfg, levels, k);
@@ -300,7 +330,9 @@ function levelLrs(
       (a, b) => (a === null || b.value! < a.value! ? b : a),
       null,
     );
-    offsets = [0, second && second.lr > prev.best!.lr ? s : -s];
+    // At an edge, the neighbour goes past it; else to the runner-up's side (lower when unknown).
+    const side = edge !== 0 ? edge : second && second.lr > prev.best!.lr ? 1 : -1;
+    offsets = [0, side * s];
   } else offsets = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) * s);
   const lrs = [...new Set(offsets.map((o) => round3(10 ** (centre + o))))].sort((a, b) => a - b);
   return lrs.map((lr) => ({ lr, sources: [`level ${k + 1}`] }));

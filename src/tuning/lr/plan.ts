@@ -75,7 +75,8 @@ export function ladderConfig(
     unit: o.unit,
     horizon: o.horizon,
     budget: Math.max(0, o.budget - o.rtRuns),
-    lo: hi / 10 ** SPAN_DECADES,
+    // A decade below the optimizer's default too: small data under Adam trains best far below the sweep's region.
+    lo: Math.min(hi / 10 ** SPAN_DECADES, DEFAULT_LR[optimizer] / 10),
     hi,
     anchors: anchorsOf(rt, optimizer),
     seed: o.seed,
