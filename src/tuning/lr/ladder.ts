@@ -83,7 +83,8 @@ const SCREENS = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4].flatMap((fraction) =>
 );
 /** The later levels a ladder may climb: a share of the horizon longer than the level below. */
 const MIDDLES = [1 / 8, 1 / 4, 1 / 2].flatMap((fraction) =>
-  [2, 3, 4].map((points) => ({ fraction, points })),
+  // Three or more: a parabola through the best and its neighbours refines it, for the drift.
+  [3, 4].map((points) => ({ fraction, points })),
 );
 const TOPS = [1 / 2, 1].flatMap((fraction) => [2, 3].map((points) => ({ fraction, points })));
 
@@ -98,7 +99,8 @@ const SHORT_SCREENS: Level[][] = [
 const LADDERS: Level[][] = SCREENS.flatMap((screen) => [
   [screen],
   ...MIDDLES.filter((m) => m.fraction > screen.fraction).map((m) => [screen, m]),
-  ...TOPS.filter((t) => t.fraction > screen.fraction).map((t) => [screen, t]),
+  // Two levels: the second refines its best too (3 or more), so that the drift is measured.
+  ...TOPS.filter((t) => t.fraction > screen.fraction && t.points >= 3).map((t) => [screen, t]),
   ...MIDDLES.filter((m) => m.fraction > screen.fraction).flatMap((m) =>
     TOPS.filter((t) => t.fraction > m.fraction).map((t) => [screen, m, t]),
   ),
@@ -122,9 +124,9 @@ export function ladderCost(levels: readonly ResolvedLevel[], horizon: number): n
 /**
  * The levels a budget buys at this horizon: of the ladders whose runs fit the budget (lengths
  * rounded to whole units, at least minLength, at most maxLength, each level longer than the one
- * below), the one whose top level is longest (the shortest extrapolation to the horizon), then
- * with the most levels (a drift to measure), the longest middle level, the most runs, the
- * longest screen, then the cheapest. A screen has
+ * below), the one with the most levels (the drift of the best with run length is measured
+ * between them), then the longest top level (the shortest extrapolation to the horizon), the
+ * longest middle level, the most runs, the longest screen, then the cheapest. A screen has
  * 6 or 8 runs; smaller ones (SHORT_SCREENS) only when none of those fits. Empty when nothing fits.
  */
 export function ladderFor(
@@ -162,8 +164,8 @@ function bestLadder(
     const cost = ladderCost(resolved, horizon);
     if (cost > budget + 1e-9) continue;
     const key = [
-      resolved[resolved.length - 1].length,
       resolved.length,
+      resolved[resolved.length - 1].length,
       resolved.length === 3 ? resolved[1].length : 0,
       resolved.reduce((a, l) => a + l.points, 0),
       resolved[0].length,
@@ -286,8 +288,8 @@ export function edgeOf(o: LevelOutcome): -1 | 0 | 1 {
 
 /** How far (in decades) the best lr moves per doubling of the run length, from the levels so far. */
 export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
-  // A best at the edge of its level is censored: where the best lies past it is unknown.
-  const withBest = outcomes.filter((o) => o.refined !== null && edgeOf(o) === 0);
+  // A best at the edge of its level counts as it is: the drift it gives is then a lower bound.
+  const withBest = outcomes.filter((o) => o.refined !== null);
   if (withBest.length < 2) return 0;
   const [p, q] = withBest.slice(-2);
   const doublings = Math.log2(q.level.length / p.level.length);
@@ -296,7 +298,7 @@ export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
 }
 
 /** Most a drift moves a centre or the answer, in decades (short runs are noisy). */
-const MAX_DRIFT_DECADES = 0.3;
+const MAX_DRIFT_DECADES = 0.6;
 /** The share of the measured drift applied (1: the power law fitted through the last two levels, extrapolated). */
 const DRIFT_SHRINK = 1;
 
@@ -330,8 +332,17 @@ function levelLrs(
       (a, b) => (a === null || b.value! < a.value! ? b : a),
       null,
     );
-    // At an edge, the neighbour goes past it; else to the runner-up's side (lower when unknown).
-    const side = edge !== 0 ? edge : second && second.lr > prev.best!.lr ? 1 : -1;
+    // At an edge, the neighbour goes past it; else the way the best drifts with run length (the
+    // extrapolation's error lies that way), else to the runner-up's side (lower when unknown).
+    const drift = driftPerDoubling(below);
+    const side =
+      edge !== 0
+        ? edge
+        : Math.abs(drift) > 0.02
+          ? (Math.sign(drift) as -1 | 1)
+          : second && second.lr > prev.best!.lr
+            ? 1
+            : -1;
     offsets = [0, side * s];
   } else offsets = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) * s);
   const lrs = [...new Set(offsets.map((o) => round3(10 ** (centre + o))))].sort((a, b) => a - b);
