@@ -288,8 +288,10 @@ export function edgeOf(o: LevelOutcome): -1 | 0 | 1 {
 
 /** How far (in decades) the best lr moves per doubling of the run length, from the levels so far. */
 export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
-  // A best at the edge of its level counts as it is: the drift it gives is then a lower bound.
-  const withBest = outcomes.filter((o) => o.refined !== null);
+  // Levels of 3 or more runs estimate their best (a parabola through it); a level of 2 only picks
+  // one of two, on one seed, which is no estimate of a drift. A best at a level's edge counts as
+  // it is: the drift it gives is then a lower bound.
+  const withBest = outcomes.filter((o) => o.refined !== null && o.runs.length >= 3);
   if (withBest.length < 2) return 0;
   const [p, q] = withBest.slice(-2);
   const doublings = Math.log2(q.level.length / p.level.length);
@@ -317,8 +319,8 @@ function levelLrs(
   const prev = below[k - 1];
   // A best at the edge of the level below: the answer may lie past it.
   const edge = edgeOf(prev);
-  const centre =
-    Math.log10(prev.refined!) + shift(driftPerDoubling(below), prev.level.length, levels[k].length);
+  const move = shift(driftPerDoubling(below), prev.level.length, levels[k].length);
+  const centre = Math.log10(prev.refined!) + move;
   const s = spacingAt(cfg, levels, k);
   const n = levels[k].points;
   let offsets: number[];
@@ -343,7 +345,8 @@ function levelLrs(
           : second && second.lr > prev.best!.lr
             ? 1
             : -1;
-    offsets = [0, side * s];
+    // A drift larger than the spacing is a hypothesis the two runs test: moved, or not moved.
+    offsets = Math.abs(move) > s ? [0, -move] : [0, side * s];
   } else offsets = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) * s);
   const lrs = [...new Set(offsets.map((o) => round3(10 ** (centre + o))))].sort((a, b) => a - b);
   return lrs.map((lr) => ({ lr, sources: [`level ${k + 1}`] }));
