@@ -258,3 +258,38 @@ def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server:
     assert sorted(c["lr"] for c in answer["validation"]["candidates"] if "extension" in c["sources"]) == sorted(
         [float(f"{max(lrs) * 10 ** 0.5:.3g}"), float(f"{max(lrs) * 10:.3g}")]
     )
+
+
+def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stride.Client) -> None:
+    """budget=0: the service answers at once (200, no study) with the range test's rule; train_fn
+    never runs (it used to fail reading the study of a 202 that never came)."""
+    rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
+    ran: List[float] = []
+    result = stride.lr_suggest(lambda lr, trial: ran.append(lr) or 0.0, range_test=rt, training={"steps": 600}, budget=0, client=client)
+    assert ran == []
+    assert result.status == "complete" and result.id is None
+    assert result.lr == rt.suggestion.lr and result.method == rt.suggestion.method
+    assert result.budget == {"runs": 0} and result.compute is not None
+    assert result.compute["runs"] == pytest.approx(len(LRS) / 600, abs=1e-3)  # the sweep's points over the run's steps
+
+
+def test_trial_horizon_names_the_run_length_each_trial_trains(client: stride.Client) -> None:
+    """Under a budget each trial carries its length: shorter runs first, the horizon at the top."""
+    rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
+    horizons: List[Dict[str, int]] = []
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        assert trial.horizon is not None and set(trial.horizon) == {"epochs"}
+        horizons.append(trial.horizon)
+        n = trial.horizon["epochs"]
+        loss = math.nan
+        for epoch in range(1, n + 1):
+            loss = _valley(3e-3, lr, epoch) + 1.0 / n
+            trial.report(epoch, loss)
+        return loss
+
+    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 32}, budget=3, client=client)
+    lengths = [h["epochs"] for h in horizons]
+    assert lengths == sorted(lengths) and lengths[0] < 32 and max(lengths) <= 32
+    assert result.compute is not None and result.compute["runs"] <= 3
+    assert result.compute["runs"] == pytest.approx(sum(lengths) / 32, abs=1e-3)  # a posted curve's sweep: steps unknown
