@@ -1317,6 +1317,7 @@ async function startLadder(
     budget,
     rtRuns,
     seed: 0,
+    stepsPerEpoch: h.unit === 'steps' ? 1 : spe,
   });
   if (cfg === null) throw noSpan(rt, field);
   const kind = req.executor.kind;
@@ -1562,6 +1563,7 @@ async function startEdgeLadder(
     budget,
     rtRuns,
     seed: req.probe!.seed,
+    stepsPerEpoch: h.steps_per_epoch,
   });
   const cfg = found && { ...found, maxLength: Math.max(1, h.budget.affordable_epochs) };
   const first = cfg && h.budget.affordable_epochs >= 1 ? firstLevel(cfg) : [];

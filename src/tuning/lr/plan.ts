@@ -20,6 +20,12 @@ import {
   type Observation,
 } from './ladder';
 
+/**
+ * The fewest optimizer steps a run of the search takes: a run of a dozen steps has barely left its
+ * initialisation, and ranks learning rates by how fast they start (the range test itself takes 100).
+ */
+export const MIN_RUN_STEPS = 50;
+
 /** How many decades below the top of the range test's stable span the screen starts. */
 export const SPAN_DECADES = 3;
 
@@ -67,10 +73,24 @@ export function rangeTestRuns(rt: LrRangeTest, horizonSteps: number | null): num
 export function ladderConfig(
   rt: LrRangeTest,
   optimizer: Optimizer,
-  o: { unit: Unit; horizon: number; budget: number; rtRuns: number; seed: number },
+  o: {
+    unit: Unit;
+    horizon: number;
+    budget: number;
+    rtRuns: number;
+    seed: number;
+    /** Optimizer steps per epoch of the horizon, when known (null: runs as short as one epoch). */
+    stepsPerEpoch: number | null;
+  },
 ): LadderConfig | null {
   const hi = spanTop(rt);
   if (hi === null) return null;
+  const minSteps =
+    o.unit === 'steps'
+      ? MIN_RUN_STEPS
+      : o.stepsPerEpoch
+        ? Math.ceil(MIN_RUN_STEPS / o.stepsPerEpoch)
+        : 1;
   return {
     unit: o.unit,
     horizon: o.horizon,
@@ -80,6 +100,7 @@ export function ladderConfig(
     hi,
     anchors: anchorsOf(rt, optimizer),
     seed: o.seed,
+    minLength: Math.min(o.horizon, minSteps),
   };
 }
 
