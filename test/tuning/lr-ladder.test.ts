@@ -12,6 +12,8 @@ import {
   type LadderConfig,
   type Observation,
 } from '../../src/tuning/lr/ladder';
+import { ladderConfig } from '../../src/tuning/lr/plan';
+import type { LrRangeTest } from '../../src/contract/schemas';
 
 /** Final validation loss of a run at `lr` compressed into `length` of T: a valley in log lr around best(length). */
 type Surface = (lr: number, length: number) => number;
@@ -174,5 +176,39 @@ describe('ladder: finds the best lr at the horizon', () => {
     }));
     expect(decide(base, running)).toEqual({ kind: 'wait', level: 0 });
     expect(decide(base, running)).toEqual(decide(base, [...running]));
+  });
+});
+
+describe('plan: the ladder from a range test', () => {
+  const rt = {
+    id: 'lrt_x',
+    cached: false,
+    steps_run: 100,
+    curve: [{ step: 0, lr: 1e-7, loss: 1, smoothed_loss: 1 }],
+    suggestion: {
+      lr: 0.01,
+      method: 'valley',
+      candidates: { valley: 0.01, steepest: 0.02, minimum: 0.5, min_over_10: 0.05 },
+      max_stable_lr: 1,
+      confidence: 'high',
+      reasons: [],
+    },
+  } as unknown as LrRangeTest;
+
+  it('runs take at least 50 optimizer steps when the steps per epoch are known, and the span reaches a decade below the default', () => {
+    const base = { unit: 'epochs' as const, horizon: 24, budget: 3, rtRuns: 0.3, seed: 0 };
+    const known = ladderConfig(rt, 'adam', { ...base, stepsPerEpoch: 13 })!;
+    expect(known.minLength).toBe(4); // 4 epochs of 13 steps: 52
+    expect(Math.min(...ladderFor(known.budget, 24, known.minLength).map((l) => l.length))).toBe(4);
+    expect(ladderConfig(rt, 'adam', { ...base, stepsPerEpoch: null })!.minLength).toBe(1);
+    const steps = ladderConfig(rt, 'adam', {
+      ...base,
+      unit: 'steps',
+      horizon: 600,
+      stepsPerEpoch: 1,
+    })!;
+    expect(steps.minLength).toBe(50);
+    expect(known.budget).toBeCloseTo(2.7);
+    expect(known.lo).toBeCloseTo(1e-4); // adam's default 1e-3 / 10, below max_stable / 1000
   });
 });
