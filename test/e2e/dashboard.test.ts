@@ -223,7 +223,7 @@ describe('dashboard in Chromium', () => {
 
   it('LR page: with a training length, validates candidates at it (POST /v1/lr/suggest) and shows the validated lr, horizon and candidates; without, says the suggestion is unvalidated', async () => {
     const page = await open('#/lr');
-    // A small probe: every candidate trains its 5 epochs in seconds.
+    // A small probe: every run trains in seconds.
     const small = {
       model: { kind: 'mlp', hidden: [16], activation: 'relu' },
       task: 'classification',
@@ -247,14 +247,14 @@ describe('dashboard in Chromium', () => {
       'f-train-epochs',
     );
     // Both epochs and steps: refused before anything is sent.
-    await page.getByLabel('Training length (epochs)').fill('5');
+    await page.getByLabel('Training length (epochs)').fill('20');
     await page.getByLabel('or step count').fill('35');
     await page.getByRole('button', { name: 'Run range test' }).click();
     await expect
       .poll(() => page.getByRole('alert').textContent())
       .toMatch(/epochs or in steps, not both/);
     await page.getByLabel('or step count').fill('');
-    // 5 epochs, cosine: the range test, then the candidates trained 5 epochs.
+    // 20 epochs, cosine: the range test, then the budgeted search's runs.
     await page.getByLabel('Schedule').selectOption('cosine');
     const req = page.waitForRequest(
       (r) => r.url().endsWith('/v1/lr/suggest') && r.method() === 'POST',
@@ -264,7 +264,7 @@ describe('dashboard in Chromium', () => {
     const body = (await req).postDataJSON();
     expect(body).toMatchObject({
       probe: small,
-      training: { epochs: 5 },
+      training: { epochs: 20 },
       schedule: 'cosine',
       range: { steps: 60 },
     });
@@ -275,10 +275,10 @@ describe('dashboard in Chromium', () => {
     ).toBe(0);
     const lr = Number(await page.locator('#validated-lr').textContent());
     expect(lr).toBeGreaterThan(0);
-    // The budgeted search (3 runs by default; the 60-step sweep is most of 5 short epochs): runs
-    // shorter than the horizon, the answer extrapolated from the longest.
+    // The budgeted search (3 runs by default, the 60-step sweep's share included; runs of at least
+    // 50 steps, 8 of these 7-step epochs): runs shorter than the horizon first.
     expect(await page.locator('#lr-horizon').textContent()).toMatch(
-      /^validated at [1-5] of 5 epochs \((full|extrapolated)\), cosine schedule$/,
+      /^validated at (8|9|1\d|20) of 20 epochs \((full|extrapolated)\), cosine schedule$/,
     );
     expect(await page.locator('#validated-confidence').textContent()).toMatch(
       /^(high|medium|low)$/,
