@@ -90,9 +90,10 @@ export async function lrFrontierSection() {
   }
 }
 
-/** Methods in the report's order: default, valley, stride at each budget, grid10. */
+/** Methods in the report's order: default, context (when measured), valley, stride at each budget, grid10. */
 export function methodsOf(q) {
-  return ['default', 'valley', ...q.budgets.map((b) => `stride@${b}`), 'grid10'];
+  const context = q.rows?.some((r) => r.methods?.context) ? ['context'] : [];
+  return ['default', ...context, 'valley', ...q.budgets.map((b) => `stride@${b}`), 'grid10'];
 }
 
 const median = (v) => {

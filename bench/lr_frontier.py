@@ -9,6 +9,10 @@ Per task, everything the methods do uses seed 0 (task seeds 101-103 are the trut
   steps, stopped at divergence) measures the curve and posts it; the stored range test is what
   every ``stride@R`` reads.
 - ``default``: the optimizer's conventional lr (lr_tasks.DEFAULT_LR); costs nothing.
+- ``context``: ``POST /v1/lr/suggest`` with only a context (optimizer, batch size, model family,
+  parameter count): published rules, and the project's validated answers for the same optimizer
+  and family, which here are the earlier tasks' (it is asked before the task's own suggestions);
+  costs nothing.
 - ``valley``: fastai's valley rule (bench/lr_client.py's ``fastai_valley``) on the measured curve;
   costs the sweep's steps, in full runs (sweep steps / the horizon's steps).
 - ``stride@R``: ``stride.lr_suggest(train_fn, range_test=found, training=horizon,
@@ -181,6 +185,21 @@ def run_task(t: lr_tasks.Task, truth: Dict[str, Any], budgets: List[float], clie
     methods: Dict[str, Dict[str, Any]] = {}
 
     methods["default"] = {"lr": t.default_lr, "compute_runs": 0.0, "seconds": 0.0, "train_s": 0.0}
+    # The context-only answer (no curve, no training): what is trained, as a user would describe it.
+    # It runs before this task's own suggestions, so the project's history is the earlier tasks'.
+    family = {"mlp": "mlp", "cnn": "cnn"}.get(t.family) or ("transformer" if "former" in t.id else "rnn")
+    context = {
+        "optimizer": t.optimizer["name"],
+        "batch_size": t.batch,
+        "model_family": family,
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+    }
+    try:
+        ans = client.request("POST", "/v1/lr/suggest", {"context": context})
+        methods["context"] = {"lr": ans["lr"], "confidence": ans["confidence"], "compute_runs": 0.0, "seconds": 0.0,
+                              "train_s": 0.0, "studies_used": (ans.get("prior") or {}).get("studies_used")}
+    except Exception as e:
+        methods["context"] = {"lr": None, "error": f"{type(e).__name__}: {e}", "compute_runs": 0.0, "seconds": 0.0}
     try:
         v = fastai_valley(found.measured.lr, found.measured.smoothed_loss, SWEEP_STEPS)
         methods["valley"] = {"lr": v, "compute_runs": sweep_runs, "seconds": find_s, "train_s": find_s}
