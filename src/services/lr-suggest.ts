@@ -106,6 +106,7 @@ import {
   planReason,
   rangeTestRuns,
 } from '../tuning/lr/plan';
+import { spentRuns } from '../tuning/lr/ladder';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
@@ -1322,7 +1323,19 @@ async function startLadder(
   if (cfg === null) throw noSpan(rt, field);
   const kind = req.executor.kind;
   const first = firstLevel(cfg);
-  if (first.length === 0) return ruleAnswer(rt, optimizer, h, budget, rtRuns, spe, req.schedule);
+  if (first.length === 0)
+    return ruleAnswer(rt, optimizer, {
+      budget,
+      rtRuns,
+      unit: h.unit,
+      length: h.length,
+      stepsPerEpoch: spe,
+      trainSteps: h.unit === 'steps' ? h.length : undefined,
+      schedule: req.schedule,
+      horizon: null,
+      assumed: h.source === 'default',
+      why: [rangeTestReason(rt)],
+    });
   const meta: LadderMeta = {
     kind: 'lr-suggest',
     executor: kind,
@@ -1346,18 +1359,14 @@ async function startLadder(
     metadata: meta,
   });
   const study = await createStudy(env, projectId, body, { lr_ladder: cfg });
-  const poll = `/v1/lr/suggest/${study.id}`;
   const per = h.unit === 'epochs' ? 'epoch, from 1' : 'optimizer step';
   const how =
     kind === 'client'
       ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at params.lr for params.${h.unit} ${h.unit} (the whole schedule compressed into that length), seeded with params.seed, report the validation loss (step = the ${per}) and tell the final one; until ask answers 409 (stride.lr_suggest does all this)`
       : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"] and .horizon (params["${h.unit}"]) and reports its validation loss each ${h.unit === 'epochs' ? 'epoch' : 'step'}`;
-  return {
-    id: study.id,
-    study_id: study.id,
-    status: 'running',
-    executor: study.executor as unknown as Record<string, unknown>,
-    candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
+  return ladderStarted(study, first, cfg, {
+    budget,
+    rt,
     horizon: {
       unit: h.unit,
       epochs: h.unit === 'epochs' ? h.length : null,
@@ -1366,70 +1375,105 @@ async function startLadder(
       schedule: req.schedule,
       rungs: [],
     },
-    pruner: { name: 'none' },
-    seeds: [cfg.seed],
-    max_trials: first.length,
-    budget: { runs: budget },
-    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
-    poll,
     reasoning: [
       rangeTestReason(rt),
       externalHorizonReason(h.unit, h.length, h.source, kind),
       planReason(cfg, budget, rtRuns),
-      `next: ${how}; then GET ${poll}`,
+      `next: ${how}; then GET /v1/lr/suggest/${study.id}`,
     ],
+  });
+}
+
+/** The 202 of a budgeted search: its study, the first level's runs, the budget, where to poll. */
+function ladderStarted(
+  study: StudyView,
+  first: { lr: number; sources: string[] }[],
+  cfg: LadderConfig,
+  o: {
+    budget: number;
+    rt: LrRangeTest;
+    horizon: LrSuggestionStart['horizon'];
+    reasoning: string[];
+  },
+): LrSuggestionStart {
+  return {
+    id: study.id,
+    study_id: study.id,
+    status: 'running',
+    // An edge study's executor holds the probe and its data: not echoed.
+    executor:
+      study.executor.kind === 'edge'
+        ? { kind: 'edge' }
+        : (study.executor as unknown as Record<string, unknown>),
+    candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
+    horizon: o.horizon,
+    pruner: { name: 'none' },
+    seeds: [cfg.seed],
+    max_trials: first.length,
+    budget: { runs: o.budget },
+    range_test: { id: o.rt.id, cached: o.rt.cached, suggestion: o.rt.suggestion },
+    poll: `/v1/lr/suggest/${study.id}`,
+    reasoning: o.reasoning,
     ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
   };
 }
 
-/** The answer when the budget buys no training: the range test's rule (or the default), and its cost. */
+/**
+ * The answer when the budget buys no training: the range test's rule (the optimizer's default
+ * when it gives none), what the range test cost, and why (`reason`, else from the budget).
+ */
 function ruleAnswer(
   rt: LrRangeTest,
   optimizer: Optimizer,
-  h: { unit: 'epochs' | 'steps'; length: number; source: ExternalHorizon['source'] },
-  budget: number,
-  rtRuns: number,
-  spe: number | null,
-  scheduleKind: 'constant' | 'cosine' | 'one_cycle',
+  o: {
+    budget: number;
+    rtRuns: number;
+    unit: 'epochs' | 'steps';
+    length: number;
+    stepsPerEpoch: number | null;
+    trainSteps: number | undefined;
+    schedule: 'constant' | 'cosine' | 'one_cycle';
+    horizon: Horizon | null;
+    assumed: boolean;
+    why: string[];
+    reason?: string;
+  },
 ): LrSuggestion & { status: 'complete' } {
   const s = rt.suggestion;
-  const why = [rangeTestReason(rt)];
   const [lr, method, confidence] =
     s.lr !== null
       ? [s.lr, s.method as string, s.confidence]
       : [DEFAULT_LR[optimizer], 'default', 'low' as const];
+  const why = [...o.why];
   why.push(
     s.max_stable_lr === null
       ? 'the range test found no stable learning rate: nothing to validate'
-      : budget === 0
-        ? "budget 0: the range test's rule alone, nothing trained"
-        : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
+      : (o.reason ??
+          (o.budget === 0
+            ? "budget 0: the range test's rule alone, nothing trained"
+            : `budget ${o.budget} full runs buys no training after the range test's ${o.rtRuns.toFixed(2)}: its rule alone`)),
   );
-  if (s.lr === null) why.push(`no rule gave an lr: ${optimizer}'s conventional default ${fmt(lr)}`);
+  if (s.lr === null) why.push(`falling back to ${optimizer}'s conventional default ${fmt(lr)}`);
   const schedule = adviseSchedule(
     lr,
     s,
     optimizer,
-    h.unit === 'steps' ? h.length : undefined,
-    scheduleKind === 'constant' ? undefined : scheduleKind,
+    o.trainSteps,
+    o.schedule === 'constant' ? undefined : o.schedule,
   );
-  const units = rtRuns * h.length;
   return {
     status: 'complete',
     lr,
     method,
-    confidence,
+    confidence: o.assumed && confidence === 'high' ? 'medium' : confidence,
     stable_range: stableRange(rt),
     schedule,
     range_test: { id: rt.id, cached: rt.cached, suggestion: s },
-    horizon: null,
+    horizon: o.horizon,
     validation: null,
     prior: null,
-    budget: { runs: budget },
-    compute:
-      h.unit === 'epochs'
-        ? { runs: rtRuns, epochs: units }
-        : { runs: rtRuns, epochs: spe ? units / spe : null, steps: Math.round(units) },
+    budget: { runs: o.budget },
+    compute: computeOf(o.unit, o.length, o.rtRuns, o.stepsPerEpoch),
     reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
   };
 }
@@ -1452,7 +1496,12 @@ async function getLadderSuggestion(
     planReason(cfg, m.budget.runs, m.range_test_runs),
     ...v.why,
   ];
-  const compute = computeOf(cfg, v.observed, m.range_test_runs, m.steps_per_epoch);
+  const compute = computeOf(
+    unit,
+    length,
+    m.range_test_runs + spentRuns(v.observed, cfg.horizon),
+    m.steps_per_epoch,
+  );
   const reached = v.answer?.length ?? null;
   const validated = reached === null ? 'none' : reached >= length ? 'full' : 'extrapolated';
   const horizon: ExternalHorizon | Horizon = m.edge_horizon
@@ -1568,42 +1617,23 @@ async function startEdgeLadder(
   const cfg = found && { ...found, maxLength: Math.max(1, h.budget.affordable_epochs) };
   const first = cfg && h.budget.affordable_epochs >= 1 ? firstLevel(cfg) : [];
   if (!cfg || first.length === 0 || rt.suggestion.max_stable_lr === null) {
-    const s = rt.suggestion;
-    const [lr, method, confidence] =
-      s.lr !== null
-        ? [s.lr, s.method as string, s.confidence]
-        : [DEFAULT_LR[optimizer], 'default', 'low' as const];
-    why.push(
-      !cfg || rt.suggestion.max_stable_lr === null
-        ? 'the range test found no stable learning rate: nothing to validate'
-        : h.budget.affordable_epochs < 1
-          ? `one epoch of this probe is over the edge budget (${h.budget.gflop_per_epoch} GFLOP > ${h.budget.max_gflop}): nothing trained`
-          : budget === 0
-            ? "budget 0: the range test's rule alone, nothing trained"
-            : `budget ${budget} full runs buys no training after the range test's ${rtRuns.toFixed(2)}: its rule alone`,
-    );
-    if (s.lr === null) why.push(`falling back to ${optimizer}'s conventional default ${fmt(lr)}`);
-    const schedule = adviseSchedule(
-      lr,
-      s,
-      optimizer,
-      req.training?.steps ?? req.train_steps,
-      req.schedule === 'constant' ? undefined : req.schedule,
-    );
-    return {
-      lr,
-      method,
-      confidence: h.source === 'default' && confidence === 'high' ? 'medium' : confidence,
-      stable_range: stableRange(rt),
-      schedule,
-      range_test: { id: rt.id, cached: rt.cached, suggestion: s },
+    return ruleAnswer(rt, optimizer, {
+      budget,
+      rtRuns,
+      unit: 'epochs',
+      length: h.epochs,
+      stepsPerEpoch: h.steps_per_epoch,
+      trainSteps: req.training?.steps ?? req.train_steps,
+      schedule: req.schedule,
       horizon: { ...h, validated_epochs: 0, method: 'none' },
-      validation: null,
-      prior: null,
-      budget: { runs: budget },
-      compute: { runs: Number(rtRuns.toFixed(3)), epochs: Number((rtRuns * h.epochs).toFixed(3)) },
-      reasoning: [...why, ...schedule.reasoning.map((r) => `schedule: ${r}`)],
-    };
+      assumed: h.source === 'default',
+      why,
+      ...(cfg && h.budget.affordable_epochs < 1
+        ? {
+            reason: `one epoch of this probe is over the edge budget (${h.budget.gflop_per_epoch} GFLOP > ${h.budget.max_gflop}): nothing trained`,
+          }
+        : {}),
+    });
   }
   const meta: LadderMeta = {
     kind: 'lr-suggest',
@@ -1650,13 +1680,9 @@ async function startEdgeLadder(
   }
   const answer = await getLadderSuggestion(env, projectId, s, meta);
   if (answer.status === 'complete') return answer;
-  const poll = `/v1/lr/suggest/${study.id}`;
-  return {
-    id: study.id,
-    study_id: study.id,
-    status: 'running',
-    executor: { kind: 'edge' },
-    candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
+  return ladderStarted(study, first, cfg, {
+    budget,
+    rt,
     horizon: {
       unit: 'epochs',
       epochs: h.epochs,
@@ -1664,18 +1690,12 @@ async function startEdgeLadder(
       schedule: req.schedule,
       rungs: [],
     },
-    pruner: { name: 'none' },
-    seeds: [cfg.seed],
-    max_trials: first.length,
-    budget: { runs: budget },
-    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
-    poll,
     reasoning: [
       ...why,
       planReason(cfg, budget, rtRuns),
-      `training on the edge: GET ${poll} for the answer`,
+      `training on the edge: GET /v1/lr/suggest/${study.id} for the answer`,
     ],
-  };
+  });
 }
 
 /**

@@ -15,7 +15,6 @@ import {
   ladderCost,
   ladderFor,
   observationOf,
-  spentRuns,
   type Answer,
   type Observation,
 } from './ladder';
@@ -135,16 +134,15 @@ export function planReason(cfg: LadderConfig, budget: number, rtRuns: number): s
   );
 }
 
-/** What an answer spent: the range test's share plus every ladder run's. */
+/** What `runs` full runs at the horizon add up to, in its unit (and in epochs when they can be known). */
 export function computeOf(
-  cfg: LadderConfig,
-  observed: readonly Observation[],
-  rtRuns: number,
+  unit: Unit,
+  horizon: number,
+  runs: number,
   stepsPerEpoch: number | null,
 ): { runs: number; epochs: number | null; steps?: number | null } {
-  const runs = rtRuns + spentRuns(observed, cfg.horizon);
-  const units = runs * cfg.horizon;
-  if (cfg.unit === 'epochs') return { runs: round(runs), epochs: round(units) };
+  const units = runs * horizon;
+  if (unit === 'epochs') return { runs: round(runs), epochs: round(units) };
   return {
     runs: round(runs),
     epochs: stepsPerEpoch ? round(units / stepsPerEpoch) : null,
