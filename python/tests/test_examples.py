@@ -1,4 +1,4 @@
-"""The README's Python examples (examples/python/) are the files, and they run."""
+"""The Python examples the README and docs/ show (examples/python/) are the files, and they run."""
 from __future__ import annotations
 
 import os
@@ -25,14 +25,15 @@ def _run(cmd: list, env: dict, timeout: float = 300) -> subprocess.CompletedProc
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_readme_shows_the_example_files_as_they_are() -> None:
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+def test_the_guides_show_the_example_files_as_they_are() -> None:
+    """The README and the guides in docs/ show each example as the file is (and name the file)."""
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     for name in ("optimize.py", "multiobjective.py", "lr_find.py", "lr_suggest.py", "train.py"):
-        text = (EXAMPLES / name).read_text()
-        assert text in blocks, f"README's block for examples/python/{name} differs from the file"
-        assert f"examples/python/{name}" in readme
-    assert "python3 examples/python/runner_study.py" in readme
+        example = (EXAMPLES / name).read_text()
+        assert example in blocks, f"the guides' block for examples/python/{name} differs from the file"
+        assert f"examples/python/{name}" in text
+    assert "python3 examples/python/runner_study.py" in text
 
 
 def test_the_optimize_example(server: Server) -> None:

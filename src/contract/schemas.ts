@@ -701,7 +701,7 @@ const EdgeExecutorSchema = z.strictObject({
   kind: z.literal('edge'),
   probe: ProbeSchema.openapi({
     description:
-      "API.md's probe; each trial's params are mapped onto it (see README: edge studies).",
+      "API.md's probe; each trial's params are mapped onto it (docs/studies.md, edge trials).",
   }),
   lr: positive()
     .optional()

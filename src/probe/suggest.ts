@@ -586,8 +586,8 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
     );
   }
 
-  // 8. Pick valley (the default: the best rule on the real-data bench, see
-  // README), else min_over_10, else steepest; never above
+  // 8. Pick valley (the default: the best rule on the real-data bench, bench/RESULTS.md,
+  // "LR suggestions on real data"), else min_over_10, else steepest; never above
   // max_stable_lr, never below the swept range. The first lr of the sweep is
   // never picked: the minimum lies past the first few points (step 7),
   // steepest needs a left neighbour, valley's point is at position >= 1 of a
