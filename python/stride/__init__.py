@@ -29,10 +29,11 @@ imported by :func:`lr_find` alone (and :func:`lr_suggest` to describe a torch op
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .agent import AgentTrial, current_trial, in_agent
-from .client import DEFAULT_API_KEY, DEFAULT_URL, Client
+from .api import Client
+from .client import DEFAULT_API_KEY, DEFAULT_URL, Connection
 from .errors import Issue, StrideConnectionError, StrideError, StrideTimeoutError, TrialPruned
 from .lr import Curve, LrFindResult, LrRangeTest, LrSuggestResult, Suggestion, describe_optimizer, lr_find, lr_suggest
 from .study import ParamValue, Study, Trial
@@ -41,6 +42,7 @@ __all__ = [
     "__version__",
     "AgentTrial",
     "Client",
+    "Connection",
     "Curve",
     "DEFAULT_API_KEY",
     "DEFAULT_URL",

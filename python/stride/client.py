@@ -18,14 +18,10 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import __version__
+from ._version import __version__
 from .errors import StrideConnectionError, StrideError, StrideTimeoutError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .lr import LrRangeTest
-    from .study import Study
-
-__all__ = ["Client", "DEFAULT_URL", "DEFAULT_API_KEY"]
+__all__ = ["Connection", "DEFAULT_URL", "DEFAULT_API_KEY"]
 
 logger = logging.getLogger("stride")
 
@@ -66,8 +62,10 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
     return max(0.0, seconds)
 
 
-class Client:
-    """A connection to a stride service.
+class Connection:
+    """A connection to a stride service: requests with retries, errors as :class:`StrideError`.
+    The bottom of the package (it imports no other module of it); :class:`stride.Client` adds
+    the objects (studies, range tests) on top.
 
     Args:
         url: the service's address; default ``$STRIDE_URL``, else ``http://127.0.0.1:8787``
@@ -219,115 +217,6 @@ class Client:
     @staticmethod
     def _backoff(attempt: int) -> float:
         return float(min(10.0, 0.25 * 2.0 ** (attempt - 1)) * (0.75 + random.random() * 0.5))
-
-    # --- studies -------------------------------------------------------------
-
-    def create_study(
-        self,
-        name: str,
-        space: Mapping[str, Any],
-        *,
-        direction: Optional[str] = None,
-        sampler: Union[str, Mapping[str, Any], None] = None,
-        pruner: Union[str, Mapping[str, Any], None] = None,
-        max_trials: Optional[int] = None,
-        metric: Optional[str] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
-        executor: Union[str, Mapping[str, Any], None] = None,
-        directions: Optional[Sequence[str]] = None,
-        metrics: Optional[Sequence[str]] = None,
-    ) -> "Study":
-        """Create a study (``POST /v1/studies``) and return it.
-
-        stride declares the search space up front, at creation: there is no
-        ``trial.suggest_float``. Each parameter is a dict, as in docs/API.md::
-
-            space = {
-                "lr": {"type": "float", "low": 1e-5, "high": 1, "log": True},
-                "batch_size": {"type": "int", "low": 16, "high": 256, "log": True},
-                "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
-                "beta1": {"type": "float", "low": 0.8, "high": 0.99, "when": {"optimizer": "adam"}},
-            }
-
-        Args:
-            direction: ``"minimize"`` (the service's default) or ``"maximize"``.
-            sampler: ``"auto"`` (the service's default: GP, TPE or QMC as the trial suits; each
-                trial's :attr:`Trial.sampler` says which), ``"tpe"``, ``"gp"``, ``"random"``,
-                ``"qmc"``, ``"grid"``, or a dict with options (``{"name": "tpe", "seed": 7}``).
-            pruner: ``"none"`` (default), ``"median"``, ``"asha"``, ``"hyperband"``, or a dict with options.
-            max_trials: the study completes after this many trials (default: no bound).
-            metric: the name of the value (``"val_loss"``); the service's default is ``"value"``.
-            metadata: free-form JSON kept with the study.
-            executor: ``"client"`` (default: you ask and tell, e.g. with ``optimize``), ``"runner"``
-                (``stride agent`` runs the trials) or ``"edge"``, or a dict with options.
-            directions: several objectives, one direction each (``["minimize", "maximize"]``),
-                instead of ``direction``, as ``optuna.create_study(directions=...)``: the objective
-                returns one value per direction and :attr:`Study.best_trials` is the Pareto front.
-            metrics: the objectives' names, one per direction (default ``objective_0``, ...).
-        """
-        body: Dict[str, Any] = {"name": name, "space": dict(space)}
-        if direction is not None:
-            body["direction"] = direction
-        if directions is not None:
-            body["directions"] = list(directions)
-        if metrics is not None:
-            body["metrics"] = list(metrics)
-        if sampler is not None:
-            body["sampler"] = {"name": sampler} if isinstance(sampler, str) else dict(sampler)
-        if pruner is not None:
-            body["pruner"] = {"name": pruner} if isinstance(pruner, str) else dict(pruner)
-        if max_trials is not None:
-            body["max_trials"] = max_trials
-        if metric is not None:
-            body["metric"] = metric
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
-        if executor is not None:
-            body["executor"] = {"kind": executor} if isinstance(executor, str) else dict(executor)
-        from .study import Study
-
-        return Study(self, self.request("POST", "/v1/studies", body))
-
-    def study(self, study_id: str) -> "Study":
-        """The study with this id (``GET /v1/studies/{id}``); a 404 :class:`StrideError` when there is none."""
-        from .study import Study
-
-        return Study(self, self.request("GET", f"/v1/studies/{_quote(study_id)}"))
-
-    def studies(self, limit: Optional[int] = None, *, page_size: int = 100) -> List["Study"]:
-        """The project's studies, newest first (``GET /v1/studies``, following ``next_cursor``).
-
-        ``limit`` stops after that many; ``page_size`` (1-100) is how many each request fetches.
-        """
-        from .study import Study
-
-        out: List[Study] = []
-        cursor: Optional[str] = None
-        while limit is None or len(out) < limit:
-            size = page_size if limit is None else max(1, min(page_size, limit - len(out)))
-            page = self.request("GET", "/v1/studies", query={"cursor": cursor, "limit": size})
-            out.extend(Study(self, s) for s in page["studies"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
-        return out if limit is None else out[:limit]
-
-    # --- learning rates ------------------------------------------------------
-
-    def lr_range_test(self, body: Mapping[str, Any], *, timeout: float = 300.0) -> "LrRangeTest":
-        """Run an LR range test on the service (``POST /v1/lr-range-tests``) with ``body`` as in
-        docs/API.md (``{"probe": {...}, "range": {...}}``); the same request again answers from
-        the service's cache. For your own PyTorch model, use :func:`stride.lr_find`.
-        """
-        from .lr import LrRangeTest
-
-        return LrRangeTest(self.request("POST", "/v1/lr-range-tests", dict(body), timeout=timeout, idempotent=True))
-
-    def get_lr_range_test(self, test_id: str) -> "LrRangeTest":
-        """A stored range test (``GET /v1/lr-range-tests/{id}``)."""
-        from .lr import LrRangeTest
-
-        return LrRangeTest(self.request("GET", f"/v1/lr-range-tests/{_quote(test_id)}"))
 
     def suggest_lr(self, body: Mapping[str, Any], *, timeout: float = 600.0) -> Dict[str, Any]:
         """``POST /v1/lr/suggest``: with ``{"probe": ..., "training": {"epochs": N}}`` a learning

@@ -21,13 +21,11 @@ import time
 import urllib.parse
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
+from .client import Connection, _quote
 from .errors import TrialPruned
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
-    from .study import Trial
+from .study import Study, Trial
 
 __all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "LrSuggestResult", "lr_find", "lr_suggest", "describe_optimizer"]
 
@@ -286,7 +284,7 @@ def lr_find(
     max_lr: float = 10.0,
     steps: int = 100,
     device: Any = None,
-    client: Optional["Client"] = None,
+    client: Optional[Connection] = None,
     smooth: float = 0.98,
     diverge: float = 4.0,
     val_loader: Optional[Iterable[Any]] = None,
@@ -315,7 +313,7 @@ def lr_find(
     Args:
         device: where to run the sweep (``"cuda:0"``); default the device of the model's
             parameters. Batches are moved there.
-        client: the :class:`stride.Client` to send the curve with (default ``Client()``, from
+        client: the :class:`stride.Client` to send the curve with (default a connection from
             ``STRIDE_URL`` and ``STRIDE_API_KEY``).
         val_loader: held-out ``(inputs, targets)`` batches. When given, the mean ``loss_fn`` over
             all of them is measured before the step every ``max(1, steps // 25)`` steps (in eval
@@ -325,8 +323,6 @@ def lr_find(
             About 25 passes over it: keep it small (a few batches).
     """
     import torch
-
-    from .client import Client
 
     if not (0 < min_lr < max_lr):
         raise ValueError(f"lr_find needs 0 < min_lr < max_lr, got min_lr={min_lr}, max_lr={max_lr}")
@@ -433,7 +429,7 @@ def lr_find(
         )
     if batch_size is not None:
         body["batch_size"] = batch_size
-    client = client or Client()
+    client = client or Connection()
     answer = client.request("POST", "/v1/lr-range-tests", body, timeout=120.0, idempotent=True)
     return LrFindResult(answer, measured, _examples(train_loader), _length(train_loader))
 
@@ -504,7 +500,7 @@ def lr_suggest(
     budget: Optional[float] = None,
     max_candidates: int = 8,
     seeds: Optional[int] = None,
-    client: Optional["Client"] = None,
+    client: Optional[Connection] = None,
     n_jobs: int = 1,
     optimizer: Any = None,
     timeout: Optional[float] = None,
@@ -548,10 +544,8 @@ def lr_suggest(
             optimizer, or a dict as docs/API.md names it, ``{"name": "sgd", "momentum": 0.9}``):
             its conventional default lr is one of the candidates.
         timeout: seconds to wait in all (None: no bound), for trials that another process holds.
-        client: the :class:`stride.Client` (default ``Client()``).
+        client: the :class:`stride.Client` (default a connection from ``$STRIDE_URL``).
     """
-    from .client import Client
-
     if range_test is None:
         raise ValueError(
             "lr_suggest needs range_test: the result of stride.lr_find (or a stored range test's id), "
@@ -587,13 +581,13 @@ def lr_suggest(
         if described is None:
             raise ValueError(f"lr_suggest: stride does not know the optimizer {type(optimizer).__name__}; pass a dict such as {{'name': 'sgd'}}")
         body["optimizer"] = described
-    client = client or Client()
+    client = client or Connection()
     started = client.request("POST", "/v1/lr/suggest", body)
     if started.get("status") == "complete" and not started.get("study_id"):
         # Nothing to train: a budget of 0 (or one the range test already spent) or a range test
         # with no stable lr is answered at once (200, no study), the range test's rule or the default.
         return LrSuggestResult(started)
-    study = client.study(started["study_id"])
+    study = Study(client, client.request("GET", f"/v1/studies/{_quote(str(started['study_id']))}"))
     path = f"/v1/lr/suggest/{urllib.parse.quote(str(started['id']), safe='')}"
 
     def objective(trial: "Trial") -> Optional[float]:

@@ -2,7 +2,7 @@
 thread sends.
 
 ``trial.report(step, value)`` appends the point to the trial's buffer and returns at once (a few
-microseconds) with the latest pruning answer it knows. One daemon thread per :class:`stride.Client`
+microseconds) with the latest pruning answer it knows. One daemon thread per :class:`stride.Client` (one per connection)
 sends each trial's buffered points as batches (``POST .../report`` with ``{"points": [...]}``, up to
 1,000 points a call), in step order, with the client's retry rules:
 
@@ -37,13 +37,22 @@ import os
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
+from .client import Connection
 from .errors import StrideError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
-    from .study import Trial
+
+class Trial(Protocol):
+    """What the sender needs of a trial (:class:`stride.Trial` is one): its identity, its
+    buffer of unsent points, whether it is queued here, and the call that sends them."""
+
+    study_id: str
+    number: int
+    _buffer: Any
+    _queued: bool
+
+    def _send_pending(self, max_points: int, background: bool = False, give_up: bool = False) -> None: ...
 
 __all__ = ["ReportSender", "configure", "sender", "DEFAULT_INTERVAL", "DEFAULT_BATCH", "MAX_POINTS"]
 
@@ -72,7 +81,7 @@ class ReportSender:
         max_points: the most points per call (at most 1,000, the service's bound).
     """
 
-    def __init__(self, client: "Client", *, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH, max_points: int = MAX_POINTS) -> None:
+    def __init__(self, client: Connection, *, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH, max_points: int = MAX_POINTS) -> None:
         self.client = client
         self.interval = interval
         self.batch = batch
@@ -183,7 +192,7 @@ def next_rung(pruner: Mapping[str, Any], step: float) -> float:
     return math.inf if cap is not None and rung >= cap else float(rung)
 
 
-def sender(client: "Client") -> ReportSender:
+def sender(client: Connection) -> ReportSender:
     """The client's :class:`ReportSender` (made on first use, with the defaults)."""
     s = getattr(client, _ATTR, None)
     if s is None:
@@ -196,7 +205,7 @@ def sender(client: "Client") -> ReportSender:
     return s
 
 
-def configure(client: "Client", *, interval: Optional[float] = None, batch: Optional[int] = None, max_points: Optional[int] = None) -> ReportSender:
+def configure(client: Connection, *, interval: Optional[float] = None, batch: Optional[int] = None, max_points: Optional[int] = None) -> ReportSender:
     """Set how ``client`` sends buffered reports: ``interval`` (seconds a point may wait, default
     0.2; 0 sends as soon as the thread is free), ``batch`` (pending points of a trial sent at once,
     default 100) and ``max_points`` (per call, at most 1,000). Returns the client's sender."""

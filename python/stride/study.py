@@ -22,7 +22,7 @@ from .horizon import horizon_of
 from .reports import ReportSender
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    from .client import Connection
 
 __all__ = ["Study", "Trial", "ParamValue"]
 
@@ -370,7 +370,7 @@ class Study:
     ``best_value`` and ``trials`` ask the service each time.
     """
 
-    def __init__(self, client: "Client", data: Mapping[str, Any]) -> None:
+    def __init__(self, client: "Connection", data: Mapping[str, Any]) -> None:
         self.client = client
         self._set(data)
 
