@@ -67,6 +67,16 @@ GRID_START: Dict[str, int] = {
     "charlstm-adam": -11,  # 0.0018 .. 0.32
     "chargru-rmsprop": -12,  # 1e-3 .. 0.18
     "rowgru-nesterov": -7,  # 0.018 .. 3.2
+    # The fresh held-out tasks (lr_tasks.py's second held-out set).
+    "wine-nesterov-cosine": -10,  # 0.0032 .. 0.56
+    "digits-adamw-onecycle": -16,  # 1e-4 .. 0.018
+    "bc-adagrad": -11,  # 0.0018 .. 0.32
+    "diabetes-rmsprop-cosine": -18,  # 3.2e-5 .. 0.0056
+    "cnn-bn-sgdm-const": -10,  # 0.0032 .. 0.56
+    "cnn600-wide-adam": -16,  # 1e-4 .. 0.018
+    "charformer1-adam": -11,  # 0.0018 .. 0.32
+    "chargru-adamw-wc": -10,  # 0.0032 .. 0.56
+    "rowgru-noisy-adam": -12,  # 0.001 .. 0.18
 }
 
 
