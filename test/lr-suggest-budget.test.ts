@@ -89,7 +89,11 @@ describe('lr/suggest under a budget: executor client', () => {
     const r = (await res.json()) as any;
     expect(res.status, JSON.stringify(r)).toBe(200);
     expect(r.status).toBe('complete');
-    expect(r.lr).toBe(r.range_test.suggestion.lr);
+    // The consensus of the range test's valley and min_over_10 with SGD's default (0.01).
+    const { valley, min_over_10 } = r.range_test.suggestion.candidates;
+    expect(r.method).toBe('consensus');
+    expect(r.lr / Math.cbrt(valley * min_over_10 * 0.01)).toBeCloseTo(1, 2);
+    expect(Math.abs(Math.log10(r.lr / r.range_test.suggestion.lr))).toBeGreaterThan(0.05);
     expect(r.compute).toEqual({ runs: 0.1, epochs: null, steps: 60 });
   });
 
@@ -264,8 +268,10 @@ describe('lr/suggest under a budget: the edge', () => {
         budget: { runs: 0 },
       }),
     );
-    expect(r.method).toBe(r.range_test.suggestion.method);
-    expect(r.lr).toBe(r.range_test.suggestion.lr);
+    const { valley, min_over_10 } = r.range_test.suggestion.candidates;
+    expect(r.method).toBe('consensus');
+    const cap = r.range_test.suggestion.max_stable_lr;
+    expect(r.lr / Math.min(Math.cbrt(valley * min_over_10 * 0.01), cap)).toBeCloseTo(1, 2);
     expect(r.compute.runs).toBeGreaterThan(0); // the sweep's 60 steps over 8 epochs of 13 steps
     expect(r.compute.runs).toBeCloseTo(60 / (8 * 13), 2);
     const bad = await post('/v1/lr/suggest', {

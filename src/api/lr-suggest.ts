@@ -88,7 +88,7 @@ const SuggestionSchema = z
     lr: z.number().nullable(),
     method: z.string().openapi({
       description:
-        'validated, a range-test rule, prior, or default; validating while a client or runner suggestion runs',
+        "validated; consensus (budget 0, or a budget that buys no training: the geometric mean of the range test's valley and min_over_10 with the optimizer's default); a range-test rule, prior, or default; validating while a client or runner suggestion runs",
     }),
     confidence: z.enum(['low', 'medium', 'high']),
     stable_range: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),

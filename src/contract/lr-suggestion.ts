@@ -138,4 +138,9 @@ export interface LadderConfig {
   minLength?: number;
   /** Longest run one trial may train (the edge's work limit), in `unit`; longer levels are not trained. */
   maxLength?: number;
+  /**
+   * The zero-compute answer (rule.ts): a budget too small for a screen of the span checks a few
+   * lrs around it at the shortest run instead (absent: no such check).
+   */
+  centre?: number;
 }

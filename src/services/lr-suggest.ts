@@ -107,6 +107,7 @@ import {
   rangeTestRuns,
 } from '../tuning/lr/plan';
 import { spentRuns } from '../tuning/lr/ladder';
+import { zeroComputeLr } from '../tuning/lr/rule';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
@@ -1440,8 +1441,10 @@ function ruleAnswer(
   },
 ): LrSuggestion & { status: 'complete' } {
   const s = rt.suggestion;
-  const [lr, method, confidence] =
-    s.lr !== null
+  const consensus = zeroComputeLr(s, optimizer);
+  const [lr, method, confidence] = consensus
+    ? [consensus.lr, 'consensus', s.confidence]
+    : s.lr !== null
       ? [s.lr, s.method as string, s.confidence]
       : [DEFAULT_LR[optimizer], 'default', 'low' as const];
   const why = [...o.why];
@@ -1453,6 +1456,7 @@ function ruleAnswer(
             ? "budget 0: the range test's rule alone, nothing trained"
             : `budget ${o.budget} full runs buys no training after the range test's ${o.rtRuns.toFixed(2)}: its rule alone`)),
   );
+  if (consensus) why.push(consensus.why);
   if (s.lr === null) why.push(`falling back to ${optimizer}'s conventional default ${fmt(lr)}`);
   const schedule = adviseSchedule(
     lr,

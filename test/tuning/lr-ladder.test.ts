@@ -126,6 +126,48 @@ describe('ladder: finds the best lr at the horizon', () => {
     );
   });
 
+  it('a drift the longest level refutes (its unmoved lr wins) does not move the answer', () => {
+    // Short runs favour lower rates up to an eighth of the horizon; from there on the best stays
+    // at 0.01. The two shorter levels measure a drift that the top pair (moved, not moved) refutes.
+    const best = (length: number) => 0.01 * Math.min(1, length / 8) ** 0.4;
+    const cfg = { ...base, budget: 1.5 };
+    const levels = ladderFor(cfg.budget, cfg.horizon);
+    expect(levels.map((l) => [l.points, l.length])).toEqual([
+      [8, 1],
+      [3, 8],
+      [2, 32],
+    ]);
+    const { d } = drive(cfg, valleyAt(best));
+    if (d.kind !== 'done') throw new Error('not done');
+    const [, middle, top] = d.levels;
+    expect(top.best!.lr).toBe(middle.refined);
+    expect(d.why.join(' ')).toMatch(/the lr it did not move won/);
+    // Not moved past the top level by the refuted drift: within 0.1 decades of 0.01.
+    expect(d.answer!.lr).toBe(top.refined);
+    expect(Math.abs(Math.log10(d.answer!.lr / 0.01))).toBeLessThan(0.1);
+  });
+
+  it('a budget too small for a screen checks lrs around the zero-compute answer and answers halfway to their best', () => {
+    // Runs of at least 8 of 64 epochs: a screen of 6 costs 0.75, over a budget of 0.5.
+    const cfg = { ...base, budget: 0.5, minLength: 8, centre: 0.01 };
+    const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength, cfg.centre);
+    expect(levels).toEqual([{ fraction: 0, points: 4, local: true, length: 8 }]);
+    // Without a centre nothing fits: the service answers the rule alone.
+    expect(ladderFor(cfg.budget, cfg.horizon, cfg.minLength)).toEqual([]);
+    const { d, observed } = drive(
+      cfg,
+      valleyAt(() => 0.1),
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    // 4 lrs half a decade apart, centred on 0.01: 0.00178, 0.00562, 0.0178, 0.0562.
+    expect(observed.map((o) => o.lr)).toEqual([0.00178, 0.00562, 0.0178, 0.0562]);
+    expect(spentRuns(observed, cfg.horizon)).toBeLessThanOrEqual(0.5);
+    // The best, 0.0562, shrunk halfway back to 0.01: sqrt(0.0562 * 0.01).
+    expect(d.answer!.lr).toBeCloseTo(Math.sqrt(0.0562 * 0.01), 4);
+    expect(d.answer!.extrapolated).toBe(true);
+    expect(d.why.join(' ')).toMatch(/halfway \(in log lr\) between it and the zero-compute answer/);
+  });
+
   it('a best above the screen: the next level reaches past the screen’s top edge', () => {
     const { d } = drive(
       { ...base, hi: 0.01, lo: 1e-5 },

@@ -21,6 +21,8 @@ export type { Anchor, LadderConfig, Unit };
 export interface Level {
   fraction: number;
   points: number;
+  /** A local check: `points` lrs LOCAL_SPACING apart around the config's centre, not a screen of the span. */
+  local?: boolean;
 }
 
 /** A level with its run length in the horizon's unit (whole units, at least `minLength`). */
@@ -95,6 +97,17 @@ const SHORT_SCREENS: Level[][] = [
   [{ fraction: 1, points: 2 }],
 ];
 
+/**
+ * When no screen fits: 2 to 5 lrs around the zero-compute answer at the shortest run (fraction 0
+ * resolves to minLength). A run that short favours fast starters, so the answer it gives is
+ * shrunk halfway (in log lr) back to the centre: see answerOf.
+ */
+const LOCAL_CHECKS: Level[][] = [5, 4, 3, 2].map((points) => [
+  { fraction: 0, points, local: true },
+]);
+/** Decades between the lrs of a local check. */
+export const LOCAL_SPACING = 0.5;
+
 /** Every ladder considered: a screen, then up to two longer levels. */
 const LADDERS: Level[][] = SCREENS.flatMap((screen) => [
   [screen],
@@ -134,15 +147,21 @@ export function ladderFor(
   horizon: number,
   minLength = 1,
   maxLength = horizon,
+  centre?: number,
 ): ResolvedLevel[] {
   const found = bestLadder(LADDERS, budget, horizon, minLength, maxLength);
   if (found.length > 0) return found;
   // The most runs first: a screen of 2 over 3 decades barely screens.
-  for (const ladder of SHORT_SCREENS) {
+  for (const ladder of [...SHORT_SCREENS, ...(centre !== undefined ? LOCAL_CHECKS : [])]) {
     const one = bestLadder([ladder], budget, horizon, minLength, maxLength);
     if (one.length > 0) return one;
   }
   return [];
+}
+
+/** The levels a config's budget buys (ladderFor with the config's lengths and centre). */
+export function levelsOf(cfg: LadderConfig): ResolvedLevel[] {
+  return ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength, cfg.centre);
 }
 
 function bestLadder(
@@ -352,6 +371,14 @@ function levelLrs(
   return lrs.map((lr) => ({ lr, sources: [`level ${k + 1}`] }));
 }
 
+/** A local check's lrs: `points` of them LOCAL_SPACING decades apart, centred on `centre`. */
+export function localLrs(centre: number, points: number): Anchor[] {
+  return Array.from({ length: points }, (_, i) => ({
+    lr: round3(centre * 10 ** (LOCAL_SPACING * (i - (points - 1) / 2))),
+    sources: ['around the zero-compute answer'],
+  }));
+}
+
 const ENDED: readonly RunState[] = ['complete', 'pruned', 'failed'];
 
 /**
@@ -359,12 +386,13 @@ const ENDED: readonly RunState[] = ['complete', 'pruned', 'failed'];
  * level to end, or the answer once every level has ended (null when no level had a stable best).
  */
 export function decide(cfg: LadderConfig, observed: readonly Observation[]): Decision {
-  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength);
+  const levels = levelsOf(cfg);
   const outcomes: LevelOutcome[] = [];
   const why: string[] = [];
   for (let k = 0; k < levels.length; k++) {
-    const planned =
-      k === 0
+    const planned = levels[k].local
+      ? localLrs(cfg.centre!, levels[k].points)
+      : k === 0
         ? screenLrs(cfg.lo, cfg.hi, levels[0].points, cfg.anchors)
         : levelLrs(cfg, levels, k, outcomes);
     const mine = (lr: number) =>
@@ -412,7 +440,13 @@ function answerOf(
 ): Answer | null {
   const last = [...outcomes].reverse().find((o) => o.refined !== null);
   if (!last) return null;
-  const drift = driftPerDoubling(outcomes);
+  if (last.level.local) return localAnswer(cfg, last, outcomes, why);
+  const refuted = driftRefuted(outcomes, last);
+  const drift = refuted ? 0 : driftPerDoubling(outcomes);
+  if (refuted)
+    why.push(
+      `level ${outcomes.indexOf(last) + 1} tested the drift of ${driftPerDoubling(outcomes).toFixed(2)} decades per doubling: the lr it did not move won, so the answer is not moved by it`,
+    );
   const extrapolated = last.level.length < cfg.horizon;
   const moved = extrapolated ? shift(drift, last.level.length, cfg.horizon) : 0;
   const lr = round3(10 ** (Math.log10(last.refined!) + moved));
@@ -431,6 +465,50 @@ function answerOf(
         ? 'medium'
         : 'low';
   return { lr, length: last.level.length, extrapolated, confidence, levels: [...outcomes], why };
+}
+
+/**
+ * Whether the last level, a pair testing the drift (the level below's best moved by the drift,
+ * and not moved: see levelLrs), found the unmoved lr better: the longer runs refute the drift the
+ * shorter ones measured, so it must not move the answer either.
+ */
+export function driftRefuted(outcomes: readonly LevelOutcome[], last: LevelOutcome): boolean {
+  const k = outcomes.indexOf(last);
+  if (k < 1 || last.runs.length !== 2 || last.best === null) return false;
+  const below = outcomes[k - 1].refined;
+  const drift = driftPerDoubling(outcomes.slice(0, k));
+  if (below === null || Math.abs(drift) <= 0.02) return false;
+  const other = last.runs.find((r) => r !== last.best)!;
+  const unmovedWon = decades(last.best.lr, below) < 0.01;
+  const otherMoved = Math.sign(Math.log10(other.lr / below)) === Math.sign(drift);
+  return unmovedWon && otherMoved;
+}
+
+/**
+ * A local check's answer: the geometric mean of its best (unrefined: a parabola through runs this
+ * short overshoots) and the zero-compute answer it was centred on. The bench's design tasks
+ * (bench/RESULTS.md, "LR cost-quality frontier") chose this over either alone.
+ */
+function localAnswer(
+  cfg: LadderConfig,
+  last: LevelOutcome,
+  outcomes: readonly LevelOutcome[],
+  why: string[],
+): Answer {
+  const best = last.best!.lr;
+  const lr = round3(Math.sqrt(best * cfg.centre!));
+  why.push(
+    `the best of ${last.runs.length} runs at ${last.level.length} of ${cfg.horizon} ${cfg.unit} is ${fmt(best)}; runs this short favour fast starters, so the answer is halfway (in log lr) between it and the zero-compute answer ${fmt(cfg.centre!)}: ${fmt(lr)}`,
+  );
+  const finished = last.runs.filter((r) => r.state === 'complete' && !r.unstable);
+  return {
+    lr,
+    length: last.level.length,
+    extrapolated: last.level.length < cfg.horizon,
+    confidence: finished.length >= 3 ? 'medium' : 'low',
+    levels: [...outcomes],
+    why,
+  };
 }
 
 /** Full runs spent by runs trained so far: each run's reported length (or its planned one once ended) over T. */

@@ -10,10 +10,12 @@ import type { Anchor, CandidateEvidence, LadderConfig, Unit } from '../../contra
 import { DEFAULT_BUDGET_RUNS, type LrRangeTest } from '../../contract/schemas';
 import type { StudyView, TrialView } from '../../contract/study';
 import { DEFAULT_LR, type Optimizer } from './priors';
+import { zeroComputeLr } from './rule';
 import {
   decide,
   ladderCost,
-  ladderFor,
+  levelsOf,
+  LOCAL_SPACING,
   observationOf,
   type Answer,
   type Observation,
@@ -84,6 +86,7 @@ export function ladderConfig(
 ): LadderConfig | null {
   const hi = spanTop(rt);
   if (hi === null) return null;
+  const centre = zeroComputeLr(rt.suggestion, optimizer)?.lr ?? rt.suggestion.lr;
   const minSteps =
     o.unit === 'steps'
       ? MIN_RUN_STEPS
@@ -100,6 +103,7 @@ export function ladderConfig(
     anchors: anchorsOf(rt, optimizer),
     seed: o.seed,
     minLength: Math.min(o.horizon, minSteps),
+    ...(centre !== null ? { centre } : {}),
   };
 }
 
@@ -122,12 +126,17 @@ export function firstLevel(cfg: LadderConfig): { lr: number; length: number; sou
 
 /** The reasoning line of the plan: the levels the budget buys and what they cost. */
 export function planReason(cfg: LadderConfig, budget: number, rtRuns: number): string {
-  const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength);
+  const levels = levelsOf(cfg);
   const cost = ladderCost(levels, cfg.horizon);
   const rt =
     rtRuns > 0
       ? `the range test took ${rtRuns.toFixed(2)} of it`
       : "the range test's share is not known (send steps_per_epoch)";
+  if (levels[0]?.local)
+    return (
+      `budget ${budget} full runs (${rt}) buys no screen of the span: ${levels[0].points} lrs ${LOCAL_SPACING} decades apart around the zero-compute answer ${cfg.centre!.toPrecision(3)}, at ${levels[0].length} ${cfg.unit}` +
+      ` with the schedule compressed into it (${cost.toFixed(2)} runs)`
+    );
   return (
     `budget ${budget} full runs (${rt}): ${levels.map((l) => `${l.points} lrs at ${l.length} ${cfg.unit}`).join(', then ')}` +
     ` with the schedule compressed into each length (${cost.toFixed(2)} runs); each level is centred on the best of the level before`
@@ -210,7 +219,7 @@ export function ladderVerdict(
       status: 'running',
       answer: null,
       why: [
-        `level ${d.level + 1} of ${ladderFor(cfg.budget, cfg.horizon, cfg.minLength, cfg.maxLength).length} is training: ${ended} of ${observed.length} runs ended (study ${study.id})`,
+        `level ${d.level + 1} of ${levelsOf(cfg).length} is training: ${ended} of ${observed.length} runs ended (study ${study.id})`,
       ],
       observed,
       candidates,

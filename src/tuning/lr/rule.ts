@@ -1,0 +1,64 @@
+/**
+ * The zero-compute answer: the peak lr lr/suggest gives when the budget buys no training after
+ * the range test. Pure.
+ *
+ * A range test's rules read how fast the training loss falls during a sweep of a few hundred
+ * steps, which says where training is fast, not which peak generalises best at the horizon: on
+ * the frontier bench (bench/RESULTS.md, "LR cost-quality frontier") the valley alone lands
+ * between 0.7 decades below and 2 decades above the grid's best, the minimum over 10 about a
+ * decade higher than the valley on some tasks and lower on others, and the optimizer's
+ * conventional default is off by up to 1.5 decades the other way. Their errors are weakly
+ * correlated, so the answer is their geometric mean (the middle of the three in log lr, each
+ * weighed once), kept at or below the range test's max_stable_lr:
+ *
+ *   lr = (valley x min_over_10 x default)^(1/3)
+ *
+ * with the rules the curve gives (a rule it cannot give is left out; with neither, no answer).
+ * Chosen on the bench's 17 first tasks (all of them seen by then), against the valley alone,
+ * fastai's valley, the default and 14 other combinations, and scored on tasks defined after it.
+ */
+import type { Optimizer } from './priors';
+import { DEFAULT_LR } from './priors';
+
+/** What the zero-compute answer reads of a range test's suggestion. */
+export interface RuleInputs {
+  lr: number | null;
+  candidates: { valley: number | null; min_over_10: number | null };
+  max_stable_lr: number | null;
+}
+
+export interface ZeroComputeAnswer {
+  lr: number;
+  /** The lrs averaged, with where each came from. */
+  parts: { source: 'valley' | 'min_over_10' | 'default'; lr: number }[];
+  /** Whether max_stable_lr capped the mean. */
+  capped: boolean;
+  why: string;
+}
+
+const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
+
+/** The consensus of the range test's rules and the optimizer's default; null when the curve gives no rule. */
+export function zeroComputeLr(s: RuleInputs, optimizer: Optimizer): ZeroComputeAnswer | null {
+  if (s.lr === null) return null;
+  const usable = (v: number | null): v is number => v !== null && v > 0 && Number.isFinite(v);
+  const parts: ZeroComputeAnswer['parts'] = [];
+  if (usable(s.candidates.valley)) parts.push({ source: 'valley', lr: s.candidates.valley });
+  if (usable(s.candidates.min_over_10))
+    parts.push({ source: 'min_over_10', lr: s.candidates.min_over_10 });
+  if (parts.length === 0) return null;
+  parts.push({ source: 'default', lr: DEFAULT_LR[optimizer] });
+  const mean = 10 ** (parts.reduce((a, p) => a + Math.log10(p.lr), 0) / parts.length);
+  const cap = usable(s.max_stable_lr) ? s.max_stable_lr : Number.POSITIVE_INFINITY;
+  const lr = Number(Math.min(mean, cap).toPrecision(3));
+  const capped = mean > cap;
+  const list = parts.map((p) => `${p.source} ${fmt(p.lr)}`).join(', ');
+  return {
+    lr,
+    parts,
+    capped,
+    why:
+      `the geometric mean of ${list} (the range test's rules and ${optimizer}'s conventional default err in different directions): ${fmt(lr)}` +
+      (capped ? `, capped at max_stable_lr ${fmt(cap)}` : ''),
+  };
+}
