@@ -6,6 +6,7 @@ import {
   ladderCost,
   ladderFor,
   lengthOf,
+  PRIOR_DRIFT,
   refine,
   screenLrs,
   spentRuns,
@@ -166,6 +167,22 @@ describe('ladder: finds the best lr at the horizon', () => {
     expect(d.answer!.lr).toBeCloseTo(Math.sqrt(0.0562 * 0.01), 4);
     expect(d.answer!.extrapolated).toBe(true);
     expect(d.why.join(' ')).toMatch(/halfway \(in log lr\) between it and the zero-compute answer/);
+  });
+
+  it('a single level measures no drift: its best is moved by the prior drift (short runs favour higher rates)', () => {
+    const cfg = { ...base, budget: 0.8, minLength: 8 };
+    const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength);
+    expect(levels.map((l) => [l.points, l.length])).toEqual([[6, 8]]);
+    const { d } = drive(
+      cfg,
+      valleyAt(() => 0.05),
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    const refined = d.levels[0].refined!;
+    // From 8 to 64 epochs: 3 doublings at PRIOR_DRIFT decades each.
+    expect(d.answer!.lr).toBeCloseTo(Number((refined * 10 ** (3 * PRIOR_DRIFT)).toPrecision(3)), 8);
+    expect(d.answer!.lr).toBeLessThan(refined);
+    expect(d.why.join(' ')).toMatch(/one level measures no drift/);
   });
 
   it('a best above the screen: the next level reaches past the screen’s top edge', () => {

@@ -318,6 +318,13 @@ export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
   return (Math.log10(q.refined!) - Math.log10(p.refined!)) / doublings;
 }
 
+/**
+ * The drift assumed when the levels cannot measure one (a single level of 3 or more runs):
+ * short runs favour higher rates (Wu et al., ICLR 2018); -0.1 decades per doubling is the median
+ * of the drifts measured on the bench's design tasks (bench/RESULTS.md, "LR cost-quality frontier").
+ */
+export const PRIOR_DRIFT = -0.1;
+
 /** Most a drift moves a centre or the answer, in decades (short runs are noisy). */
 const MAX_DRIFT_DECADES = 0.6;
 /** The share of the measured drift applied (1: the power law fitted through the last two levels, extrapolated). */
@@ -442,7 +449,12 @@ function answerOf(
   if (!last) return null;
   if (last.level.local) return localAnswer(cfg, last, outcomes, why);
   const refuted = driftRefuted(outcomes, last);
-  const drift = refuted ? 0 : driftPerDoubling(outcomes);
+  const measured = outcomes.filter((o) => o.refined !== null && o.runs.length >= 3).length >= 2;
+  const drift = refuted ? 0 : measured ? driftPerDoubling(outcomes) : PRIOR_DRIFT;
+  if (!refuted && !measured && last.level.length < cfg.horizon)
+    why.push(
+      `one level measures no drift: the best is moved by ${PRIOR_DRIFT} decades per doubling of the run (short runs favour higher rates; the median drift measured on the bench's design tasks)`,
+    );
   if (refuted)
     why.push(
       `level ${outcomes.indexOf(last) + 1} tested the drift of ${driftPerDoubling(outcomes).toFixed(2)} decades per doubling: the lr it did not move won, so the answer is not moved by it`,
