@@ -20,11 +20,15 @@ def _front(points: Dict[int, Tuple[float, float]], directions: List[str]) -> Lis
         b2 = [v * s for v, s in zip(b, sign)]
         return all(x <= y for x, y in zip(a2, b2)) and any(x < y for x, y in zip(a2, b2))
 
-    return sorted(n for n, p in points.items() if not any(dominates(q, p) for m, q in points.items() if m != n))
+    return sorted(
+        n for n, p in points.items() if not any(dominates(q, p) for m, q in points.items() if m != n)
+    )
 
 
 def test_create_study_with_directions_and_metrics(client: stride.Client) -> None:
-    study = client.create_study(unique("py-mo"), XY, directions=["minimize", "maximize"], metrics=["loss", "acc"])
+    study = client.create_study(
+        unique("py-mo"), XY, directions=["minimize", "maximize"], metrics=["loss", "acc"]
+    )
     assert study.directions == ["minimize", "maximize"]
     assert study.metrics == ["loss", "acc"]
     assert study.direction == "minimize" and study.metric == "loss"
@@ -39,7 +43,9 @@ def test_create_study_with_directions_and_metrics(client: stride.Client) -> None
 
 def test_optimize_with_two_objectives_answers_the_pareto_front(client: stride.Client) -> None:
     directions = ["minimize", "maximize"]
-    study = client.create_study(unique("py-front"), XY, directions=directions, sampler={"name": "random", "seed": 4}, max_trials=12)
+    study = client.create_study(
+        unique("py-front"), XY, directions=directions, sampler={"name": "random", "seed": 4}, max_trials=12
+    )
     returned: Dict[int, Tuple[float, float]] = {}
 
     def objective(trial: stride.Trial) -> Tuple[float, float]:
@@ -73,7 +79,9 @@ def test_a_wrong_number_of_values_fails_the_trial(client: stride.Client) -> None
 
 
 def test_report_is_for_one_objective(client: stride.Client) -> None:
-    study = client.create_study(unique("py-mo-report"), XY, directions=["minimize", "minimize"], sampler="random")
+    study = client.create_study(
+        unique("py-mo-report"), XY, directions=["minimize", "minimize"], sampler="random"
+    )
     trial = study.ask()
     with pytest.raises(NotImplementedError):
         trial.report(0, 1.0)
@@ -123,7 +131,9 @@ def test_a_constraints_func_that_fails_fails_the_trial(client: stride.Client) ->
 
 
 def test_tell_with_values_and_constraints_and_the_trial_sampler(client: stride.Client) -> None:
-    study = client.create_study(unique("py-tell"), XY, directions=["minimize", "maximize"], sampler={"name": "random", "seed": 2})
+    study = client.create_study(
+        unique("py-tell"), XY, directions=["minimize", "maximize"], sampler={"name": "random", "seed": 2}
+    )
     study.enqueue({"x": 0.5, "y": 0.5})
     given = study.ask()
     assert given.sampler is None

@@ -25,7 +25,11 @@ def test_429_is_retried_after_its_retry_after(fake_server: FakeServer) -> None:
 
 
 def test_503_without_retry_after_backs_off_then_succeeds(fake_server: FakeServer) -> None:
-    fake_server.replies = [Reply(503, problem(503, "busy")), Reply(503, problem(503, "busy")), Reply(200, {"ok": 2})]
+    fake_server.replies = [
+        Reply(503, problem(503, "busy")),
+        Reply(503, problem(503, "busy")),
+        Reply(200, {"ok": 2}),
+    ]
     c = stride.Client(fake_server.url, "k")
     waits: list = []
     c._sleep = lambda s: (waits.append(s), time.sleep(s))[1]  # type: ignore[assignment,func-returns-value]
@@ -57,7 +61,14 @@ def test_a_retry_after_longer_than_the_bound_raises_at_once(fake_server: FakeSer
 
 
 def test_other_errors_are_not_retried(fake_server: FakeServer) -> None:
-    fake_server.replies = [Reply(422, problem(422, "x: bad", errors=[{"path": "x", "message": "bad"}, {"path": "y.z", "message": "worse"}]))]
+    fake_server.replies = [
+        Reply(
+            422,
+            problem(
+                422, "x: bad", errors=[{"path": "x", "message": "bad"}, {"path": "y.z", "message": "worse"}]
+            ),
+        )
+    ]
     c = stride.Client(fake_server.url, "k")
     with pytest.raises(stride.StrideError) as info:
         c.request("POST", "/v1/studies", {})
