@@ -15,8 +15,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from datetime import timezone
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ._version import __version__
 from .errors import StrideConnectionError, StrideError, StrideTimeoutError

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import stride
 from conftest import ROOT, Server
@@ -65,9 +64,13 @@ def test_the_multiobjective_example(server: Server) -> None:
     assert all(t.constraints[0] == t.values[1] - 8000 == 23 * t.params["width"] + 2 - 8000 for t in trials)
     # What it printed is the study's front: feasible trials that no other feasible trial dominates.
     feasible = [t for t in trials if t.constraints[0] <= 0]
-    dominated = lambda t: any(
-        u.values[0] <= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values for u in feasible
-    )
+
+    def dominated(t: stride.Trial) -> bool:
+        return any(
+            u.values[0] <= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values
+            for u in feasible
+        )
+
     front = [t for t in feasible if not dominated(t)]
     assert (
         [int(line.split(" ", 1)[0]) for line in lines]

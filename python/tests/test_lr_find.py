@@ -80,33 +80,35 @@ def states_equal(a: Any, b: Any) -> bool:
 
 def test_torch_optimizers_get_stride_names() -> None:
     p = [torch.nn.Parameter(torch.zeros(2))]
-    O = torch.optim
-    assert stride.describe_optimizer(O.SGD(p, lr=0.1)) == {"name": "sgd"}
-    assert stride.describe_optimizer(O.SGD(p, lr=0.1, momentum=0.9)) == {"name": "sgd", "momentum": 0.9}
-    assert stride.describe_optimizer(O.SGD(p, lr=0.1, momentum=0.8, nesterov=True, weight_decay=5e-4)) == {
+    optim = torch.optim
+    assert stride.describe_optimizer(optim.SGD(p, lr=0.1)) == {"name": "sgd"}
+    assert stride.describe_optimizer(optim.SGD(p, lr=0.1, momentum=0.9)) == {"name": "sgd", "momentum": 0.9}
+    assert stride.describe_optimizer(
+        optim.SGD(p, lr=0.1, momentum=0.8, nesterov=True, weight_decay=5e-4)
+    ) == {
         "name": "nesterov",
         "momentum": 0.8,
         "weight_decay": 5e-4,
     }
-    assert stride.describe_optimizer(O.Adam(p, betas=(0.85, 0.99))) == {
+    assert stride.describe_optimizer(optim.Adam(p, betas=(0.85, 0.99))) == {
         "name": "adam",
         "beta1": 0.85,
         "beta2": 0.99,
     }
-    assert stride.describe_optimizer(O.AdamW(p)) == {
+    assert stride.describe_optimizer(optim.AdamW(p)) == {
         "name": "adamw",
         "beta1": 0.9,
         "beta2": 0.999,
         "weight_decay": 0.01,
     }
-    assert stride.describe_optimizer(O.RMSprop(p, alpha=0.9, momentum=0.5)) == {
+    assert stride.describe_optimizer(optim.RMSprop(p, alpha=0.9, momentum=0.5)) == {
         "name": "rmsprop",
         "alpha": 0.9,
         "momentum": 0.5,
     }
-    assert stride.describe_optimizer(O.RMSprop(p)) == {"name": "rmsprop", "alpha": 0.99}
-    assert stride.describe_optimizer(O.Adagrad(p)) == {"name": "adagrad"}
-    assert stride.describe_optimizer(O.LBFGS(p)) is None
+    assert stride.describe_optimizer(optim.RMSprop(p)) == {"name": "rmsprop", "alpha": 0.99}
+    assert stride.describe_optimizer(optim.Adagrad(p)) == {"name": "adagrad"}
+    assert stride.describe_optimizer(optim.LBFGS(p)) is None
 
 
 # --- the sweep, locally ------------------------------------------------------------
