@@ -194,7 +194,7 @@ class AgentTrial:
 def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
     """Two results alike, NaN equal to NaN."""
 
-    def key(r: Dict[str, Any]) -> Any:
+    def key(r: Dict[str, Any]) -> Tuple[bool, List[Union[str, float]], Any]:
         vs = r["values"] if "values" in r else [r["value"]]
         return ("values" in r, ["nan" if math.isnan(v) else v for v in vs], r.get("constraints"))
 

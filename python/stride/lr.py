@@ -133,7 +133,7 @@ class LrRangeTest:
         """Plot loss against learning rate (log axis) with the suggestion and ``max_stable_lr``
         marked; returns the matplotlib ``Axes``. Needs matplotlib (``pip install matplotlib``)."""
         try:
-            import matplotlib.pyplot as plt  # type: ignore[import]
+            import matplotlib.pyplot as plt
         except ImportError as e:
             raise ImportError(
                 "LrRangeTest.plot() needs matplotlib, which is not installed: pip install matplotlib "

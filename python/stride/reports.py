@@ -37,7 +37,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
+from typing import Any, Deque, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from .client import Connection
 from .errors import StrideError
@@ -45,12 +45,15 @@ from .errors import StrideError
 
 class Trial(Protocol):
     """What the sender needs of a trial (:class:`stride.Trial` is one): its identity, its
-    buffer of unsent points, whether it is queued here, and the call that sends them."""
+    buffer of unsent points, whether it is queued here, its locks (new ones in a forked child)
+    and the call that sends them."""
 
     study_id: str
     number: int
-    _buffer: Any
+    _buffer: Deque[Tuple[int, float]]
     _queued: bool
+    _lock: threading.Lock
+    _send_lock: threading.Lock
 
     def _send_pending(self, max_points: int, background: bool = False, give_up: bool = False) -> None:
         ...

@@ -459,8 +459,14 @@ class Study:
             t = trial
         else:
             # The trial object that buffered this trial's reports, when there is one: they go first.
-            t = reports.sender(self.client).trial(self.id, int(trial)) or Trial(
-                self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
+            # (The sender holds only Trials of this module; the check tells the type checker so.)
+            buffered = reports.sender(self.client).trial(self.id, int(trial))
+            t = (
+                buffered
+                if isinstance(buffered, Trial)
+                else Trial(
+                    self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
+                )
             )
         if state is None or state == "complete":
             if value is None and values is None:

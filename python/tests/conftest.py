@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar, Union
 
 import pytest
 
@@ -194,3 +194,12 @@ def problem(status: int, detail: str, **extra: Any) -> Dict[str, Any]:
 
 def unique(name: str) -> str:
     return f"{name}-{time.time_ns()}"
+
+
+T = TypeVar("T")
+
+
+def known(x: Optional[T]) -> T:
+    """``x``, asserted not None: a field the test knows is set (a complete trial's ``values``)."""
+    assert x is not None
+    return x

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import stride
-from conftest import ROOT, Server
+from conftest import ROOT, Server, known
 
 EXAMPLES = ROOT / "examples" / "python"
 
@@ -59,15 +59,21 @@ def test_the_multiobjective_example(server: Server) -> None:
         study.directions == ["minimize", "minimize"] and study.n_trials == 24 and study.state == "completed"
     )
     trials = study.trials
-    assert all(t.state == "complete" and len(t.values) == 2 and len(t.constraints) == 1 for t in trials)
+    assert all(
+        t.state == "complete" and len(known(t.values)) == 2 and len(known(t.constraints)) == 1 for t in trials
+    )
     # The constraint is the example's budget: parameters - 8,000 (a 20-w-2 MLP has 23w + 2).
-    assert all(t.constraints[0] == t.values[1] - 8000 == 23 * t.params["width"] + 2 - 8000 for t in trials)
+    assert all(
+        known(t.constraints)[0] == known(t.values)[1] - 8000 == 23 * t.params["width"] + 2 - 8000
+        for t in trials
+    )
     # What it printed is the study's front: feasible trials that no other feasible trial dominates.
-    feasible = [t for t in trials if t.constraints[0] <= 0]
+    feasible = [t for t in trials if known(t.constraints)[0] <= 0]
 
     def dominated(t: stride.Trial) -> bool:
+        tv = known(t.values)
         return any(
-            u.values[0] <= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values
+            known(u.values)[0] <= tv[0] and known(u.values)[1] <= tv[1] and u.values != t.values
             for u in feasible
         )
 
@@ -113,7 +119,7 @@ def test_the_lr_suggest_example(server: Server) -> None:
     assert answer["compute"]["runs"] <= 3 and answer["horizon"]["epochs"] == 10
     study = client.study(suggestion_id)
     assert study.metadata["range_test_id"] == answer["range_test"]["id"]
-    assert client.get_lr_range_test(answer["range_test"]["id"]).context["optimizer"]["name"] == "sgd"
+    assert known(client.get_lr_range_test(answer["range_test"]["id"]).context)["optimizer"]["name"] == "sgd"
 
 
 def test_the_agent_example_on_two_gpu_slots(server: Server) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 import stride
-from conftest import ROOT, Server
+from conftest import ROOT, Server, known
 
 VALLEY = Path(__file__).parent / "fixtures" / "lr_valley.py"
 
@@ -79,7 +79,7 @@ def test_lr_suggest_returns_the_known_best_candidate(client: stride.Client) -> N
     assert all(c["state"] == "complete" and c["epochs_run"] == 12 for c in result.candidates)
     assert any("without pruning" in r for r in result.reasoning)
     assert result.raw["range_test"]["id"] == rt.id
-    study = client.study(result.id)
+    study = client.study(known(result.id))
     assert study.metadata["kind"] == "lr-suggest" and study.metadata["range_test_id"] == rt.id
     assert study.state == "completed" and study.executor == {"kind": "client"}
     # The answer stays where it is: GET again is the same.
@@ -320,8 +320,13 @@ def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stri
     never runs (it used to fail reading the study of a 202 that never came)."""
     rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
     ran: List[float] = []
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        ran.append(lr)
+        return 0.0
+
     result = stride.lr_suggest(
-        lambda lr, trial: ran.append(lr) or 0.0,
+        train_fn,
         range_test=rt,
         training={"steps": 600},
         budget=0,

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Tuple, Union
 
 import pytest
 import stride
-from conftest import unique
+from conftest import known, unique
 
 XY = {"x": {"type": "float", "low": 0.0, "high": 1.0}, "y": {"type": "float", "low": 0.0, "high": 1.0}}
 
@@ -67,7 +67,9 @@ def test_optimize_with_two_objectives_answers_the_pareto_front(client: stride.Cl
 
 def test_a_wrong_number_of_values_fails_the_trial(client: stride.Client) -> None:
     study = client.create_study(unique("py-count"), XY, directions=["minimize", "minimize"], sampler="random")
-    results = iter([1.0, (1.0, 2.0, 3.0), (1.0, float("nan")), (0.5, 0.25)])
+    results: Iterator[Union[float, Tuple[float, ...]]] = iter(
+        [1.0, (1.0, 2.0, 3.0), (1.0, float("nan")), (0.5, 0.25)]
+    )
     with pytest.warns(RuntimeWarning):
         study.optimize(lambda t: next(results), n_trials=4)
     states = [(t.state, t.error) for t in study.trials]
@@ -105,8 +107,10 @@ def test_constraints_keep_infeasible_trials_from_best(client: stride.Client, how
             trial.set_constraints([constraint(x)])
         return x
 
-    kwargs = {"constraints_func": lambda t: [constraint(t.values[0])]} if how == "constraints_func" else {}
-    study.optimize(objective, **kwargs)
+    def constraints_func(t: stride.Trial) -> List[float]:
+        return [constraint(known(t.values)[0])]
+
+    study.optimize(objective, constraints_func=constraints_func if how == "constraints_func" else None)
     trials = study.trials
     assert [t.constraints for t in trials] == [[constraint(values[t.number])] for t in trials]
     ok = {n: v for n, v in values.items() if feasible[n]}

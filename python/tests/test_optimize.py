@@ -39,7 +39,12 @@ def test_maximize_ranks_the_other_way(client: stride.Client) -> None:
         unique("py-max"), X, direction="maximize", sampler={"name": "random", "seed": 5}, max_trials=6
     )
     values: List[float] = []
-    study.optimize(lambda t: values.append(-abs(t.params["x"])) or values[-1], n_trials=6)
+
+    def objective(t: stride.Trial) -> float:
+        values.append(-abs(t.params["x"]))
+        return values[-1]
+
+    study.optimize(objective, n_trials=6)
     assert study.best_value == max(values)
 
 
@@ -199,7 +204,12 @@ def test_optimize_stops_at_max_trials_and_at_the_timeout(client: stride.Client) 
 
     study = client.create_study(unique("py-timeout"), X, max_trials=1000)
     t0 = time.monotonic()
-    study.optimize(lambda t: time.sleep(0.2) or 1.0, timeout=0.5)
+
+    def slow(t: stride.Trial) -> float:
+        time.sleep(0.2)
+        return 1.0
+
+    study.optimize(slow, timeout=0.5)
     elapsed = time.monotonic() - t0
     n = len(study.trials)
     assert 1 <= n <= 4 and elapsed < 2.0

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 import stride
@@ -19,7 +19,7 @@ X = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
 
 def fake_trial(fake: FakeServer, number: int = 0) -> stride.Trial:
     client = stride.Client(fake.url, "k", max_retries=2)
-    client._sleep = lambda s: None  # type: ignore[assignment]  # no real waits between retries
+    client._sleep = lambda s: None  # no real waits between retries
     study = stride.Study(client, {"id": "std_fake", "name": "fake", "space": X})
     return stride.Trial(
         study, {"study_id": "std_fake", "number": number, "params": {"x": 0.5}, "state": "running"}
@@ -64,10 +64,11 @@ def test_ten_thousand_per_step_reports_arrive_complete_and_in_order(client: stri
         unique("py-10k"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=2
     )
     t = study.ask()
-    expected = [{"step": s, "value": 1.0 / (s + 1)} for s in range(10_000)]
+    points = [(s, 1.0 / (s + 1)) for s in range(10_000)]
+    expected = [{"step": s, "value": v} for s, v in points]
     t0 = time.perf_counter()
-    for p in expected:
-        assert t.report(p["step"], p["value"]) is False
+    for s, v in points:
+        assert t.report(s, v) is False
     elapsed = time.perf_counter() - t0
     # One blocking call per report would take minutes here; buffered, the loop does not wait for the service.
     assert elapsed < 3.0, f"10,000 reports took {elapsed:.1f}s"
@@ -279,7 +280,8 @@ def test_configure_checks_its_values(fake_server: FakeServer) -> None:
     s = reports.configure(client, interval=1.5, batch=10, max_points=500)
     assert (s.interval, s.batch, s.max_points) == (1.5, 10, 500)
     assert reports.sender(client) is s
-    for bad in ({"interval": -1}, {"batch": 0}, {"batch": True}, {"max_points": 1001}):
+    refused: List[Dict[str, Any]] = [{"interval": -1}, {"batch": 0}, {"batch": True}, {"max_points": 1001}]
+    for bad in refused:
         with pytest.raises(ValueError):
             reports.configure(client, **bad)
     # A refused value leaves the others as they were.

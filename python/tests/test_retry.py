@@ -32,7 +32,12 @@ def test_503_without_retry_after_backs_off_then_succeeds(fake_server: FakeServer
     ]
     c = stride.Client(fake_server.url, "k")
     waits: list = []
-    c._sleep = lambda s: (waits.append(s), time.sleep(s))[1]  # type: ignore[assignment,func-returns-value]
+
+    def sleep(s: float) -> None:
+        waits.append(s)
+        time.sleep(s)
+
+    c._sleep = sleep
     assert c.request("POST", "/v1/studies/x/ask", {}) == {"ok": 2}
     assert len(fake_server.seen) == 3
     # Exponential backoff with jitter: ~0.25 s, then ~0.5 s.
@@ -114,7 +119,7 @@ def test_nobody_listening_is_a_connection_error(fake_server: FakeServer) -> None
     url = fake_server.url
     fake_server.close()
     c = stride.Client(url, "k", max_retries=1)
-    c._sleep = lambda s: None  # type: ignore[assignment]
+    c._sleep = lambda s: None
     with pytest.raises(stride.StrideConnectionError, match="cannot reach stride"):
         c.request("GET", "/v1/studies")
 
