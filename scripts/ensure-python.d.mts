@@ -14,10 +14,11 @@ export type Plan =
   | { action: 'ok'; path: string }
   | { action: 'install'; commands: string[][] }
   | { action: 'fail'; message: string };
-export function probePython(python: string): Probe;
+export function probePython(python: string, modules?: string[]): Probe;
 export function findPython(options?: {
   env?: Record<string, string | undefined>;
-  probe?: (python: string) => Probe;
+  probe?: (python: string, modules: string[]) => Probe;
+  modules?: string[];
 }): Found;
 export function decide(facts: {
   found: Found;

@@ -20,13 +20,16 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 export const MODULES = ['pytest', 'torch'];
 export const PACKAGES = ['python3', 'python3-pytest', 'python3-torch'];
 
-const PROBE = `import importlib.util, json, sys
-print(json.dumps({"version": list(sys.version_info[:3]), "missing": [m for m in ${JSON.stringify(MODULES)} if importlib.util.find_spec(m) is None]}))`;
+const probeScript = (modules) => `import importlib.util, json, sys
+print(json.dumps({"version": list(sys.version_info[:3]), "missing": [m for m in ${JSON.stringify(modules)} if importlib.util.find_spec(m) is None]}))`;
 
-/** What `python` is: its version and the MODULES it lacks, or why it could not be asked. */
-export function probePython(python) {
+/**
+ * What `python` is: its version and the `modules` (default MODULES) it lacks, or why it could
+ * not be asked. scripts/check-python.mjs asks for its own modules.
+ */
+export function probePython(python, modules = MODULES) {
   if (!isExecutable(python)) return { error: 'not an executable file' };
-  const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(python, ['-c', probeScript(modules)], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0)
     return {
       error: `it exited ${r.status ?? r.error?.message}: ${(r.stderr || '').trim().split('\n').pop()}`,
@@ -39,26 +42,31 @@ export function probePython(python) {
   }
 }
 
+/** "a", "a and b", "a, b and c". */
+function listed(items) {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 function problemOf(python, p) {
   if (p.error) return `${python}: ${p.error}`;
   if (p.version[0] < 3 || (p.version[0] === 3 && p.version[1] < 9))
     return `${python} is Python ${p.version.join('.')}; the client needs 3.9 or later`;
-  if (p.missing.length > 0) return `${python} cannot import ${p.missing.join(' and ')}`;
+  if (p.missing.length > 0) return `${python} cannot import ${listed(p.missing)}`;
   return null;
 }
 
 /**
- * The interpreter for the Python tests. `path` is null when there is none;
- * `problem` then says why.
+ * The interpreter for the Python tests (or, with `modules`, one that can import those).
+ * `path` is null when there is none; `problem` then says why.
  */
-export function findPython({ env = process.env, probe = probePython } = {}) {
+export function findPython({ env = process.env, probe = probePython, modules = MODULES } = {}) {
   if (env.STRIDE_PYTHON) {
-    const problem = problemOf(env.STRIDE_PYTHON, probe(env.STRIDE_PYTHON));
+    const problem = problemOf(env.STRIDE_PYTHON, probe(env.STRIDE_PYTHON, modules));
     return problem
       ? { path: null, from: 'STRIDE_PYTHON', problem }
       : { path: env.STRIDE_PYTHON, from: 'STRIDE_PYTHON' };
   }
-  const problem = problemOf(SYSTEM_PYTHON, probe(SYSTEM_PYTHON));
+  const problem = problemOf(SYSTEM_PYTHON, probe(SYSTEM_PYTHON, modules));
   return problem
     ? { path: null, from: 'system', problem }
     : { path: SYSTEM_PYTHON, from: 'system' };

@@ -35,7 +35,16 @@ from .agent import AgentTrial, current_trial, in_agent
 from .api import Client
 from .client import DEFAULT_API_KEY, DEFAULT_URL, Connection
 from .errors import Issue, StrideConnectionError, StrideError, StrideTimeoutError, TrialPruned
-from .lr import Curve, LrFindResult, LrRangeTest, LrSuggestResult, Suggestion, describe_optimizer, lr_find, lr_suggest
+from .lr import (
+    Curve,
+    LrFindResult,
+    LrRangeTest,
+    LrSuggestResult,
+    Suggestion,
+    describe_optimizer,
+    lr_find,
+    lr_suggest,
+)
 from .study import ParamValue, Study, Trial
 
 __all__ = [

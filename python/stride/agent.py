@@ -144,7 +144,9 @@ class AgentTrial:
         if (value is None) == (values is None):
             raise ValueError("tell needs a value, or values (one per objective), not both")
         given: Any = value if values is None else values
-        several = isinstance(given, (list, tuple)) or (_iterable(given) and not isinstance(given, (int, float)))
+        several = isinstance(given, (list, tuple)) or (
+            _iterable(given) and not isinstance(given, (int, float))
+        )
         vs = [float(v) for v in given] if several else [float(given)]
         if not vs:
             raise ValueError("values needs at least one value")
@@ -157,15 +159,20 @@ class AgentTrial:
             if self._told is not None:
                 if _same(self._told, result):
                     return
-                raise RuntimeError(f"the trial was already told {_show(self._told)}; a different result ({_show(result)}) is refused")
+                raise RuntimeError(
+                    f"the trial was already told {_show(self._told)}; a different result ({_show(result)}) is refused"
+                )
             self._told = result
             self.values = vs
             self.value = vs[0] if len(vs) == 1 else None
             self.constraints = cs
+
         def finite(v: float) -> Optional[float]:
             return v if math.isfinite(v) else None
 
-        line: Dict[str, Any] = {"value": finite(vs[0])} if "value" in result else {"values": [finite(v) for v in vs]}
+        line: Dict[str, Any] = (
+            {"value": finite(vs[0])} if "value" in result else {"values": [finite(v) for v in vs]}
+        )
         if cs is not None:
             line["constraints"] = cs
         self._emit(line)
@@ -186,9 +193,11 @@ class AgentTrial:
 
 def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
     """Two results alike, NaN equal to NaN."""
-    def key(r: Dict[str, Any]) -> Any:
+
+    def key(r: Dict[str, Any]) -> Tuple[bool, List[Union[str, float]], Any]:
         vs = r["values"] if "values" in r else [r["value"]]
         return ("values" in r, ["nan" if math.isnan(v) else v for v in vs], r.get("constraints"))
+
     return key(a) == key(b)
 
 

@@ -114,9 +114,10 @@ class Client(Connection):
         docs/API.md (``{"probe": {...}, "range": {...}}``); the same request again answers from
         the service's cache. For your own PyTorch model, use :func:`stride.lr_find`.
         """
-        return LrRangeTest(self.request("POST", "/v1/lr-range-tests", dict(body), timeout=timeout, idempotent=True))
+        return LrRangeTest(
+            self.request("POST", "/v1/lr-range-tests", dict(body), timeout=timeout, idempotent=True)
+        )
 
     def get_lr_range_test(self, test_id: str) -> "LrRangeTest":
         """A stored range test (``GET /v1/lr-range-tests/{id}``)."""
         return LrRangeTest(self.request("GET", f"/v1/lr-range-tests/{_quote(test_id)}"))
-

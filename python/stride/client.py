@@ -15,8 +15,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from datetime import timezone
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ._version import __version__
 from .errors import StrideConnectionError, StrideError, StrideTimeoutError
@@ -163,7 +163,11 @@ class Connection:
             req = urllib.request.Request(url, data=data, headers=headers, method=method)
             try:
                 with urllib.request.urlopen(req, timeout=limit) as res:
-                    status, text, resp_headers = res.status, res.read().decode("utf-8", "replace"), dict(res.headers.items())
+                    status, text, resp_headers = (
+                        res.status,
+                        res.read().decode("utf-8", "replace"),
+                        dict(res.headers.items()),
+                    )
             except urllib.error.HTTPError as e:
                 status = e.code
                 try:
@@ -181,7 +185,11 @@ class Connection:
                     self._sleep(wait)
                     continue
                 cls = StrideTimeoutError if timed_out else StrideConnectionError
-                what = f"no answer within {limit:g}s" if timed_out else f"cannot reach stride at {self.url} ({reason})"
+                what = (
+                    f"no answer within {limit:g}s"
+                    if timed_out
+                    else f"cannot reach stride at {self.url} ({reason})"
+                )
                 raise cls(f"{what} ({method} {path})", method=method, url=url) from e
 
             lower = {k.lower(): v for k, v in resp_headers.items()}
@@ -194,24 +202,42 @@ class Connection:
                     continue
                 raise self._error(status, text, method, url, lower, retry_after)
             if status >= 400:
-                raise self._error(status, text, method, url, lower, parse_retry_after(lower.get("retry-after")))
+                raise self._error(
+                    status, text, method, url, lower, parse_retry_after(lower.get("retry-after"))
+                )
             if not text:
                 return status, None, lower
             try:
                 return status, json.loads(text), lower
             except ValueError as e:
                 raise StrideError(
-                    f"HTTP {status}: the answer is not JSON: {text[:200]!r} ({method} {path})", status=status, method=method, url=url
+                    f"HTTP {status}: the answer is not JSON: {text[:200]!r} ({method} {path})",
+                    status=status,
+                    method=method,
+                    url=url,
                 ) from e
 
     @staticmethod
-    def _error(status: int, text: str, method: str, url: str, headers: Mapping[str, str], retry_after: Optional[float]) -> StrideError:
+    def _error(
+        status: int,
+        text: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        retry_after: Optional[float],
+    ) -> StrideError:
         try:
             parsed = json.loads(text) if text else None
         except ValueError:
             parsed = None
         return StrideError.from_response(
-            status, text, method=method, url=url, request_id=headers.get("x-request-id"), retry_after=retry_after, parsed=parsed
+            status,
+            text,
+            method=method,
+            url=url,
+            request_id=headers.get("x-request-id"),
+            retry_after=retry_after,
+            parsed=parsed,
         )
 
     @staticmethod

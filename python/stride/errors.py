@@ -91,9 +91,11 @@ class StrideError(Exception):
             for e in raw_errors:
                 if isinstance(e, Mapping):
                     issues.append(Issue(path=str(e.get("path", "")), message=str(e.get("message", ""))))
-        rid = request_id or (problem.get("request_id") if isinstance(problem.get("request_id"), str) else None)
+        rid = request_id or (
+            problem.get("request_id") if isinstance(problem.get("request_id"), str) else None
+        )
         path = url.split("://", 1)[-1]
-        path = path[path.find("/"):] if "/" in path else path
+        path = path[path.find("/") :] if "/" in path else path
         message = f"HTTP {status}{' ' + title if title else ''}: {detail} ({method} {path})"
         return cls(
             message,

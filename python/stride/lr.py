@@ -27,7 +27,16 @@ from .client import Connection, _quote
 from .errors import TrialPruned
 from .study import Study, Trial
 
-__all__ = ["Curve", "Suggestion", "LrRangeTest", "LrFindResult", "LrSuggestResult", "lr_find", "lr_suggest", "describe_optimizer"]
+__all__ = [
+    "Curve",
+    "Suggestion",
+    "LrRangeTest",
+    "LrFindResult",
+    "LrSuggestResult",
+    "lr_find",
+    "lr_suggest",
+    "describe_optimizer",
+]
 
 
 #: The fewest points of a curve the service analyses.
@@ -124,7 +133,7 @@ class LrRangeTest:
         """Plot loss against learning rate (log axis) with the suggestion and ``max_stable_lr``
         marked; returns the matplotlib ``Axes``. Needs matplotlib (``pip install matplotlib``)."""
         try:
-            import matplotlib.pyplot as plt  # type: ignore[import]
+            import matplotlib.pyplot as plt
         except ImportError as e:
             raise ImportError(
                 "LrRangeTest.plot() needs matplotlib, which is not installed: pip install matplotlib "
@@ -135,13 +144,29 @@ class LrRangeTest:
         curve = self.curve
         ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.loss], alpha=0.35, label="loss")
         if any(v is not None for v in curve.smoothed_loss):
-            ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.smoothed_loss], label="smoothed loss")
+            ax.plot(
+                curve.lr,
+                [float("nan") if v is None else v for v in curve.smoothed_loss],
+                label="smoothed loss",
+            )
         if any(v is not None for v in curve.val_loss):
-            ax.plot(curve.lr, [float("nan") if v is None else v for v in curve.val_loss], label="validation loss")
+            ax.plot(
+                curve.lr, [float("nan") if v is None else v for v in curve.val_loss], label="validation loss"
+            )
         if self.suggestion.lr is not None:
-            ax.axvline(self.suggestion.lr, color="tab:green", linestyle="--", label=f"suggestion {self.suggestion.lr:.3g}")
+            ax.axvline(
+                self.suggestion.lr,
+                color="tab:green",
+                linestyle="--",
+                label=f"suggestion {self.suggestion.lr:.3g}",
+            )
         if self.max_stable_lr is not None:
-            ax.axvline(self.max_stable_lr, color="tab:red", linestyle=":", label=f"max stable {self.max_stable_lr:.3g}")
+            ax.axvline(
+                self.max_stable_lr,
+                color="tab:red",
+                linestyle=":",
+                label=f"max stable {self.max_stable_lr:.3g}",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
@@ -157,7 +182,13 @@ class LrFindResult(LrRangeTest):
     ``examples``, the size of the training set it swept over (``len(train_loader.dataset)``; None
     when the loader has no sized dataset)."""
 
-    def __init__(self, data: Mapping[str, Any], measured: Curve, examples: Optional[int] = None, steps_per_epoch: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        measured: Curve,
+        examples: Optional[int] = None,
+        steps_per_epoch: Optional[int] = None,
+    ) -> None:
         super().__init__(data)
         self.measured = measured
         self.examples = examples
@@ -188,7 +219,11 @@ def describe_optimizer(optimizer: Any) -> Optional[Dict[str, Any]]:
             out = {"name": "sgd"}
     elif isinstance(optimizer, torch.optim.AdamW) or isinstance(optimizer, torch.optim.Adam):
         b1, b2 = g.get("betas", (0.9, 0.999))
-        out = {"name": "adamw" if isinstance(optimizer, torch.optim.AdamW) else "adam", "beta1": float(b1), "beta2": float(b2)}
+        out = {
+            "name": "adamw" if isinstance(optimizer, torch.optim.AdamW) else "adam",
+            "beta1": float(b1),
+            "beta2": float(b2),
+        }
     elif isinstance(optimizer, torch.optim.RMSprop):
         out = {"name": "rmsprop", "alpha": float(g.get("alpha", 0.99))}
         m = float(g.get("momentum", 0) or 0)
@@ -327,7 +362,9 @@ def lr_find(
     if not (0 < min_lr < max_lr):
         raise ValueError(f"lr_find needs 0 < min_lr < max_lr, got min_lr={min_lr}, max_lr={max_lr}")
     if steps < MIN_POINTS:
-        raise ValueError(f"lr_find needs steps >= {MIN_POINTS} (the service reads curves of {MIN_POINTS} points or more), got {steps}")
+        raise ValueError(
+            f"lr_find needs steps >= {MIN_POINTS} (the service reads curves of {MIN_POINTS} points or more), got {steps}"
+        )
     if not (0 <= smooth < 1):
         raise ValueError(f"smooth must be in [0, 1), got {smooth}")
     if not diverge > 1:
@@ -371,7 +408,9 @@ def lr_find(
             if val_loader is not None:
                 # The model the step's training loss is measured on, before its update.
                 carried = val_losses[-1] if val_losses else None
-                val_losses.append(_val_loss(model, val_loader, loss_fn, target) if i % val_every == 0 else carried)
+                val_losses.append(
+                    _val_loss(model, val_loader, loss_fn, target) if i % val_every == 0 else carried
+                )
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
             loss.backward()
@@ -415,7 +454,14 @@ def lr_find(
         "curve": curve,
         # How the sweep ran: the service reads the curve with the same smoothing and divergence
         # rule, and checks the curve against the sweep (steps planned, exponential spacing).
-        "range": {"min_lr": min_lr, "max_lr": max_lr, "steps": steps, "mode": "exponential", "smoothing": smooth, "diverge_factor": diverge},
+        "range": {
+            "min_lr": min_lr,
+            "max_lr": max_lr,
+            "steps": steps,
+            "mode": "exponential",
+            "smoothing": smooth,
+            "diverge_factor": diverge,
+        },
         "model": {"name": type(model).__name__, "parameters": int(sum(p.numel() for p in params))},
     }
     opt = describe_optimizer(optimizer)
@@ -449,7 +495,6 @@ def _examples(loader: Any) -> Optional[int]:
         return int(len(loader.dataset))
     except (AttributeError, TypeError):
         return None
-
 
 
 class LrSuggestResult:
@@ -552,7 +597,9 @@ def lr_suggest(
             "or a curve {'lr': [...], 'loss': [...]} you measured"
         )
     if budget is not None and seeds is not None:
-        raise ValueError("lr_suggest: send budget or seeds, not both (the budget decides which runs train on which seed)")
+        raise ValueError(
+            "lr_suggest: send budget or seeds, not both (the budget decides which runs train on which seed)"
+        )
     body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule}
     if seeds is None:
         # The budgeted search (the default): the service decides every run's lr, length and seed.
@@ -561,7 +608,12 @@ def lr_suggest(
     else:
         body["validation"] = {"max_candidates": max_candidates, "seeds": seeds}
     steps_per_epoch = getattr(range_test, "steps_per_epoch", None)
-    if training is not None and "epochs" in training and isinstance(steps_per_epoch, int) and steps_per_epoch > 0:
+    if (
+        training is not None
+        and "epochs" in training
+        and isinstance(steps_per_epoch, int)
+        and steps_per_epoch > 0
+    ):
         # The range test's steps then count in the budget.
         body["steps_per_epoch"] = steps_per_epoch
     if isinstance(range_test, LrRangeTest):
@@ -571,15 +623,24 @@ def lr_suggest(
     elif isinstance(range_test, str):
         body["range_test_id"] = range_test
     elif isinstance(range_test, Mapping):
-        body["curve"] = {"lr": [float(v) for v in range_test["lr"]], "loss": [None if v is None or not math.isfinite(float(v)) else float(v) for v in range_test["loss"]]}
+        body["curve"] = {
+            "lr": [float(v) for v in range_test["lr"]],
+            "loss": [
+                None if v is None or not math.isfinite(float(v)) else float(v) for v in range_test["loss"]
+            ],
+        }
     else:
-        raise TypeError(f"range_test must be an LrRangeTest, a range test id or a curve dict, got {type(range_test).__name__}")
+        raise TypeError(
+            f"range_test must be an LrRangeTest, a range test id or a curve dict, got {type(range_test).__name__}"
+        )
     if training is not None:
         body["training"] = dict(training)
     if optimizer is not None:
         described = dict(optimizer) if isinstance(optimizer, Mapping) else describe_optimizer(optimizer)
         if described is None:
-            raise ValueError(f"lr_suggest: stride does not know the optimizer {type(optimizer).__name__}; pass a dict such as {{'name': 'sgd'}}")
+            raise ValueError(
+                f"lr_suggest: stride does not know the optimizer {type(optimizer).__name__}; pass a dict such as {{'name': 'sgd'}}"
+            )
         body["optimizer"] = described
     client = client or Connection()
     started = client.request("POST", "/v1/lr/suggest", body)
@@ -609,7 +670,9 @@ def lr_suggest(
                     warnings.warn(f"lr_suggest: {line}", RuntimeWarning, stacklevel=2)
             return LrSuggestResult(answer)
         if deadline is not None and time.monotonic() >= deadline:
-            raise TimeoutError(f"lr_suggest: suggestion {started['id']} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}")
+            raise TimeoutError(
+                f"lr_suggest: suggestion {started['id']} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}"
+            )
         # Trials added since a thread stopped asking (the extension past an edge) run next;
         # trials another process holds are waited for.
         if not any(t.state == "waiting" for t in study.trials):

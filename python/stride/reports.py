@@ -37,7 +37,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
+from typing import Any, Deque, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from .client import Connection
 from .errors import StrideError
@@ -45,14 +45,19 @@ from .errors import StrideError
 
 class Trial(Protocol):
     """What the sender needs of a trial (:class:`stride.Trial` is one): its identity, its
-    buffer of unsent points, whether it is queued here, and the call that sends them."""
+    buffer of unsent points, whether it is queued here, its locks (new ones in a forked child)
+    and the call that sends them."""
 
     study_id: str
     number: int
-    _buffer: Any
+    _buffer: Deque[Tuple[int, float]]
     _queued: bool
+    _lock: threading.Lock
+    _send_lock: threading.Lock
 
-    def _send_pending(self, max_points: int, background: bool = False, give_up: bool = False) -> None: ...
+    def _send_pending(self, max_points: int, background: bool = False, give_up: bool = False) -> None:
+        ...
+
 
 __all__ = ["ReportSender", "configure", "sender", "DEFAULT_INTERVAL", "DEFAULT_BATCH", "MAX_POINTS"]
 
@@ -81,7 +86,14 @@ class ReportSender:
         max_points: the most points per call (at most 1,000, the service's bound).
     """
 
-    def __init__(self, client: Connection, *, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH, max_points: int = MAX_POINTS) -> None:
+    def __init__(
+        self,
+        client: Connection,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        batch: int = DEFAULT_BATCH,
+        max_points: int = MAX_POINTS,
+    ) -> None:
         self.client = client
         self.interval = interval
         self.batch = batch
@@ -95,11 +107,17 @@ class ReportSender:
         self._thread: Optional[threading.Thread] = None
 
     def _check(self) -> None:
-        if isinstance(self.interval, bool) or not (isinstance(self.interval, (int, float)) and 0 <= self.interval <= 3600):
+        if isinstance(self.interval, bool) or not (
+            isinstance(self.interval, (int, float)) and 0 <= self.interval <= 3600
+        ):
             raise ValueError(f"interval must be a number of seconds in [0, 3600], got {self.interval!r}")
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise ValueError(f"batch must be an int >= 1, got {self.batch!r}")
-        if isinstance(self.max_points, bool) or not isinstance(self.max_points, int) or not 1 <= self.max_points <= MAX_POINTS:
+        if (
+            isinstance(self.max_points, bool)
+            or not isinstance(self.max_points, int)
+            or not 1 <= self.max_points <= MAX_POINTS
+        ):
             raise ValueError(f"max_points must be an int in [1, {MAX_POINTS}], got {self.max_points!r}")
 
     # --- called from the training thread --------------------------------------
@@ -205,7 +223,13 @@ def sender(client: Connection) -> ReportSender:
     return s
 
 
-def configure(client: Connection, *, interval: Optional[float] = None, batch: Optional[int] = None, max_points: Optional[int] = None) -> ReportSender:
+def configure(
+    client: Connection,
+    *,
+    interval: Optional[float] = None,
+    batch: Optional[int] = None,
+    max_points: Optional[int] = None,
+) -> ReportSender:
     """Set how ``client`` sends buffered reports: ``interval`` (seconds a point may wait, default
     0.2; 0 sends as soon as the thread is free), ``batch`` (pending points of a trial sent at once,
     default 100) and ``max_points`` (per call, at most 1,000). Returns the client's sender."""
@@ -240,7 +264,11 @@ def _flush_at_exit() -> None:
             if not t._buffer:
                 continue
             if time.monotonic() > deadline:
-                logger.warning("stride: %d reports of trial %s were not sent before exit (out of time)", len(t._buffer), t.number)
+                logger.warning(
+                    "stride: %d reports of trial %s were not sent before exit (out of time)",
+                    len(t._buffer),
+                    t.number,
+                )
                 continue
             try:
                 t._send_pending(MAX_POINTS, give_up=True)
@@ -294,6 +322,8 @@ def report_error(error: BaseException, points: List[Tuple[int, float]], trial_nu
             url=error.url,
         )
     else:
-        e = StrideError(f"sending the report of {lost} of trial {trial_number} failed: {type(error).__name__}: {error}")
+        e = StrideError(
+            f"sending the report of {lost} of trial {trial_number} failed: {type(error).__name__}: {error}"
+        )
     e.__cause__ = error
     return e

@@ -14,7 +14,20 @@ import threading
 import time
 import warnings
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+)
 
 from . import reports
 from .errors import StrideError, TrialPruned
@@ -206,10 +219,14 @@ class Trial:
 
     def _report_now(self, step: int, v: float) -> bool:
         self.flush()
-        answer = self.study.client.request("POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True)
+        answer = self.study.client.request(
+            "POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True
+        )
         self._note(bool(answer["should_prune"]))
         with self._lock:
-            self.intermediate = [p for p in self.intermediate if p.get("step") != step] + [{"step": step, "value": v}]
+            self.intermediate = [p for p in self.intermediate if p.get("step") != step] + [
+                {"step": step, "value": v}
+            ]
             self._last_step = max(self._last_step, step)
         return self._should_prune
 
@@ -284,7 +301,9 @@ class Trial:
             raise ValueError("tell needs a value, or values (one per objective), not both")
         # As Optuna's study.tell, either takes a number or a sequence of them.
         given: Any = value if values is None else values
-        several = isinstance(given, (list, tuple)) or (_iterable(given) and not isinstance(given, (int, float)))
+        several = isinstance(given, (list, tuple)) or (
+            _iterable(given) and not isinstance(given, (int, float))
+        )
         vs = [float(v) for v in given] if several else [float(given)]
         if values is None and several:
             values = vs
@@ -440,8 +459,14 @@ class Study:
             t = trial
         else:
             # The trial object that buffered this trial's reports, when there is one: they go first.
-            t = reports.sender(self.client).trial(self.id, int(trial)) or Trial(
-                self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
+            # (The sender holds only Trials of this module; the check tells the type checker so.)
+            buffered = reports.sender(self.client).trial(self.id, int(trial))
+            t = (
+                buffered
+                if isinstance(buffered, Trial)
+                else Trial(
+                    self, {"study_id": self.id, "number": int(trial), "params": {}, "state": "running"}
+                )
             )
         if state is None or state == "complete":
             if value is None and values is None:
@@ -473,11 +498,15 @@ class Study:
         ValueError when no trial has completed yet, and in a study with several objectives (use
         :attr:`best_trials`, as Optuna's ``best_trial`` raises too)."""
         if len(self.directions) > 1:
-            raise ValueError(f"study {self.id} has {len(self.directions)} objectives: it has best_trials (the Pareto front), not one best_trial")
+            raise ValueError(
+                f"study {self.id} has {len(self.directions)} objectives: it has best_trials (the Pareto front), not one best_trial"
+            )
         self.refresh()
         best = self.raw.get("best_trial")
         if not best:
-            raise ValueError(f"no trial of study {self.id} has completed yet (or none that was told constraints is feasible)")
+            raise ValueError(
+                f"no trial of study {self.id} has completed yet (or none that was told constraints is feasible)"
+            )
         return Trial(self, best)
 
     @property
@@ -554,7 +583,9 @@ class Study:
         """
         kind = self.executor.get("kind", "client")
         if kind != "client":
-            raise ValueError(f"study {self.id} is a {kind!r} study: its trials are not asked; optimize needs a client study")
+            raise ValueError(
+                f"study {self.id} is a {kind!r} study: its trials are not asked; optimize needs a client study"
+            )
         if n_trials is not None and n_trials < 0:
             raise ValueError("n_trials must be >= 0")
         if n_jobs == -1:
@@ -596,7 +627,9 @@ class Study:
                 errors.append(e)
                 state.stop.set()
 
-        threads = [threading.Thread(target=guarded, name=f"stride-optimize-{i}", daemon=True) for i in range(n_jobs)]
+        threads = [
+            threading.Thread(target=guarded, name=f"stride-optimize-{i}", daemon=True) for i in range(n_jobs)
+        ]
         for t in threads:
             t.start()
         try:
@@ -663,6 +696,7 @@ class Study:
 def _objective_values(result: Any, n: int) -> Tuple[Optional[List[float]], str]:
     """What an objective returned, as ``n`` floats (a number for one objective, a sequence of
     ``n`` for several; a one-element sequence for one objective too), or None and why not."""
+
     def number(x: Any) -> Optional[float]:
         if x is None or isinstance(x, (bool, str, bytes)):
             return None
@@ -675,7 +709,10 @@ def _objective_values(result: Any, n: int) -> Tuple[Optional[List[float]], str]:
         items = list(result)
         if len(items) != n:
             want = "a number" if n == 1 else f"{n} values, one per direction"
-            return None, f"the objective returned {len(items)} value{'s' if len(items) != 1 else ''} ({result!r}); the study needs {want}"
+            return (
+                None,
+                f"the objective returned {len(items)} value{'s' if len(items) != 1 else ''} ({result!r}); the study needs {want}",
+            )
         values = [number(x) for x in items]
         if any(v is None for v in values):
             return None, f"the objective returned {result!r}, not {n} numbers"
@@ -684,7 +721,10 @@ def _objective_values(result: Any, n: int) -> Tuple[Optional[List[float]], str]:
     if v is None:
         return None, f"the objective returned {result!r}, not a number"
     if n != 1:
-        return None, f"the objective returned one value ({result!r}); the study has {n} objectives: return {n} values, one per direction"
+        return (
+            None,
+            f"the objective returned one value ({result!r}); the study has {n} objectives: return {n} values, one per direction",
+        )
     return [v], ""
 
 

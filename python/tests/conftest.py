@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar, Union
 
 import pytest
 
@@ -56,13 +56,19 @@ def server() -> Iterator[Server]:
         return
     script = _START % json.dumps(str(ROOT / "scripts" / "local-worker.mjs"))
     proc = subprocess.Popen(
-        ["node", "--input-type=module", "-e", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        ["node", "--input-type=module", "-e", script],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None and proc.stdin is not None
     line = proc.stdout.readline()
     if not line:
         proc.wait(10)
-        pytest.fail(f"could not start a local Worker (node exited {proc.returncode}); run `npm ci` first, or set STRIDE_URL and STRIDE_API_KEY")
+        pytest.fail(
+            f"could not start a local Worker (node exited {proc.returncode}); run `npm ci` first, or set STRIDE_URL and STRIDE_API_KEY"
+        )
     info = json.loads(line)
     try:
         yield Server(info["url"].rstrip("/"), info["key"], info["runner"])
@@ -125,7 +131,13 @@ class FakeServer:
             def _handle(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n) if n else b""
-                seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw) if raw else None, time.monotonic())
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    json.loads(raw) if raw else None,
+                    time.monotonic(),
+                )
                 with fake._lock:
                     fake.seen.append(seen)
                     i = min(len(fake.seen), len(fake.replies)) - 1
@@ -171,8 +183,23 @@ def fake_server() -> Iterator[FakeServer]:
 
 
 def problem(status: int, detail: str, **extra: Any) -> Dict[str, Any]:
-    return {"type": "https://stride.dev/problems/test", "title": "Test", "status": status, "detail": detail, **extra}
+    return {
+        "type": "https://stride.dev/problems/test",
+        "title": "Test",
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
 
 
 def unique(name: str) -> str:
     return f"{name}-{time.time_ns()}"
+
+
+T = TypeVar("T")
+
+
+def known(x: Optional[T]) -> T:
+    """``x``, asserted not None: a field the test knows is set (a complete trial's ``values``)."""
+    assert x is not None
+    return x

@@ -65,7 +65,13 @@ def test_create_study_sends_every_field_and_reads_it_back(client: stride.Client)
 
     again = client.study(study.id)
     assert again.id == study.id
-    assert (again.name, again.direction, again.metric, again.space, again.metadata) == (name, "maximize", "val_acc", SPACE, study.metadata)
+    assert (again.name, again.direction, again.metric, again.space, again.metadata) == (
+        name,
+        "maximize",
+        "val_acc",
+        SPACE,
+        study.metadata,
+    )
 
 
 def test_ask_report_tell_fail_prune_and_the_trials(client: stride.Client) -> None:
@@ -91,7 +97,12 @@ def test_ask_report_tell_fail_prune_and_the_trials(client: stride.Client) -> Non
     t3 = study.ask()
     study.tell(t3.number, 0.17)  # by number, as a loop holding only numbers would
     trials = study.trials
-    assert [(t.number, t.state) for t in trials] == [(0, "complete"), (1, "failed"), (2, "pruned"), (3, "complete")]
+    assert [(t.number, t.state) for t in trials] == [
+        (0, "complete"),
+        (1, "failed"),
+        (2, "pruned"),
+        (3, "complete"),
+    ]
     assert trials[0].intermediate == [{"step": 0, "value": 0.9}, {"step": 1, "value": 0.5}]
     assert trials[3].value == 0.17
 
@@ -143,7 +154,9 @@ def test_studies_lists_newest_first_across_pages(client: stride.Client) -> None:
 
 
 def test_importance_of_a_study(client: stride.Client) -> None:
-    study = client.create_study(unique("py-importance"), SPACE, sampler={"name": "random", "seed": 2}, max_trials=4)
+    study = client.create_study(
+        unique("py-importance"), SPACE, sampler={"name": "random", "seed": 2}, max_trials=4
+    )
     for _ in range(3):
         t = study.ask()
         t.tell(math.log10(t.params["lr"]) ** 2)
@@ -156,7 +169,12 @@ def test_importance_of_a_study(client: stride.Client) -> None:
 def test_lr_range_test_then_the_stored_result(client: stride.Client) -> None:
     seed = time.time_ns() % 2**31  # a request this service has not seen (it caches the same one)
     body = {
-        "probe": {"data": {"kind": "synthetic", "name": "moons", "n": 256, "seed": 4}, "model": {"hidden": [16]}, "batch_size": 32, "seed": seed},
+        "probe": {
+            "data": {"kind": "synthetic", "name": "moons", "n": 256, "seed": 4},
+            "model": {"hidden": [16]},
+            "batch_size": 32,
+            "seed": seed,
+        },
         "range": {"steps": 40},
     }
     r = client.lr_range_test(body)

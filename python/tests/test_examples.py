@@ -6,17 +6,18 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import stride
-from conftest import ROOT, Server
+from conftest import ROOT, Server, known
 
 EXAMPLES = ROOT / "examples" / "python"
 
 
 def _env(server: Server, key: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIDE_")}
-    env["PYTHONPATH"] = str(ROOT / "python") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT / "python") + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env.update(STRIDE_URL=server.url, STRIDE_API_KEY=key)
     return env
 
@@ -54,16 +55,34 @@ def test_the_multiobjective_example(server: Server) -> None:
     assert run.returncode == 0, run.stderr
     study_id, *lines = run.stdout.strip().splitlines()
     study = stride.Client(server.url, server.key).study(study_id)
-    assert study.directions == ["minimize", "minimize"] and study.n_trials == 24 and study.state == "completed"
+    assert (
+        study.directions == ["minimize", "minimize"] and study.n_trials == 24 and study.state == "completed"
+    )
     trials = study.trials
-    assert all(t.state == "complete" and len(t.values) == 2 and len(t.constraints) == 1 for t in trials)
+    assert all(
+        t.state == "complete" and len(known(t.values)) == 2 and len(known(t.constraints)) == 1 for t in trials
+    )
     # The constraint is the example's budget: parameters - 8,000 (a 20-w-2 MLP has 23w + 2).
-    assert all(t.constraints[0] == t.values[1] - 8000 == 23 * t.params["width"] + 2 - 8000 for t in trials)
+    assert all(
+        known(t.constraints)[0] == known(t.values)[1] - 8000 == 23 * t.params["width"] + 2 - 8000
+        for t in trials
+    )
     # What it printed is the study's front: feasible trials that no other feasible trial dominates.
-    feasible = [t for t in trials if t.constraints[0] <= 0]
-    dominated = lambda t: any(u.values[0] <= t.values[0] and u.values[1] <= t.values[1] and u.values != t.values for u in feasible)
+    feasible = [t for t in trials if known(t.constraints)[0] <= 0]
+
+    def dominated(t: stride.Trial) -> bool:
+        tv = known(t.values)
+        return any(
+            known(u.values)[0] <= tv[0] and known(u.values)[1] <= tv[1] and u.values != t.values
+            for u in feasible
+        )
+
     front = [t for t in feasible if not dominated(t)]
-    assert [int(line.split(" ", 1)[0]) for line in lines] == [t.number for t in front] == [t.number for t in study.best_trials]
+    assert (
+        [int(line.split(" ", 1)[0]) for line in lines]
+        == [t.number for t in front]
+        == [t.number for t in study.best_trials]
+    )
     assert len(front) >= 2
     assert {t.sampler for t in trials} <= {"tpe", "nsga2"}
 
@@ -73,7 +92,11 @@ def test_the_lr_find_example(server: Server) -> None:
     assert run.returncode == 0, run.stderr
     test_id, lr, max_stable, confidence = run.stdout.split()
     stored = stride.Client(server.url, server.key).get_lr_range_test(test_id)
-    assert (repr(stored.suggestion.lr), repr(stored.max_stable_lr), stored.suggestion.confidence) == (lr, max_stable, confidence)
+    assert (repr(stored.suggestion.lr), repr(stored.max_stable_lr), stored.suggestion.confidence) == (
+        lr,
+        max_stable,
+        confidence,
+    )
     assert float(lr) <= float(max_stable)
 
 
@@ -84,7 +107,11 @@ def test_the_lr_suggest_example(server: Server) -> None:
     client = stride.Client(server.url, server.key)
     answer = client.request("GET", f"/v1/lr/suggest/{suggestion_id}")
     assert answer["status"] == "complete" and answer["method"] == "validated"
-    assert (repr(answer["lr"]), answer["confidence"], float(runs)) == (lr, confidence, answer["compute"]["runs"])
+    assert (repr(answer["lr"]), answer["confidence"], float(runs)) == (
+        lr,
+        confidence,
+        answer["compute"]["runs"],
+    )
     candidates = answer["validation"]["candidates"]
     # Each run trained the length it was given (trial.horizon), every epoch reported; within budget 3.
     assert all(c["state"] == "complete" and c["epochs_run"] == c["length"] <= 10 for c in candidates)
@@ -92,7 +119,7 @@ def test_the_lr_suggest_example(server: Server) -> None:
     assert answer["compute"]["runs"] <= 3 and answer["horizon"]["epochs"] == 10
     study = client.study(suggestion_id)
     assert study.metadata["range_test_id"] == answer["range_test"]["id"]
-    assert client.get_lr_range_test(answer["range_test"]["id"]).context["optimizer"]["name"] == "sgd"
+    assert known(client.get_lr_range_test(answer["range_test"]["id"]).context)["optimizer"]["name"] == "sgd"
 
 
 def test_the_agent_example_on_two_gpu_slots(server: Server) -> None:
@@ -106,7 +133,22 @@ def test_the_agent_example_on_two_gpu_slots(server: Server) -> None:
     study_id = created.stdout.strip()
     npx = shutil.which("npx")
     assert npx
-    agent = _run([npx, "--no-install", "stride", "agent", "--study", study_id, "--gpus", "0,1", "--", sys.executable, str(train)], _env(server, server.runner_key))
+    agent = _run(
+        [
+            npx,
+            "--no-install",
+            "stride",
+            "agent",
+            "--study",
+            study_id,
+            "--gpus",
+            "0,1",
+            "--",
+            sys.executable,
+            str(train),
+        ],
+        _env(server, server.runner_key),
+    )
     assert agent.returncode == 0, agent.stdout + agent.stderr
     done = re.search(r"done: 8 trials \((\d+) complete, (\d+) pruned, 0 failed\)", agent.stderr)
     assert done, agent.stderr
@@ -118,4 +160,7 @@ def test_the_agent_example_on_two_gpu_slots(server: Server) -> None:
         if t.state == "complete":
             # The told value is the last loss the script reported, at epoch 19.
             assert t.intermediate[-1]["step"] == 19 and t.value == t.intermediate[-1]["value"]
-            assert f"trial {t.number}: lr={t.params['lr']:.3g} momentum={t.params['momentum']:.3g} loss={t.value:.4f}" in agent.stdout
+            assert (
+                f"trial {t.number}: lr={t.params['lr']:.3g} momentum={t.params['momentum']:.3g} loss={t.value:.4f}"
+                in agent.stdout
+            )

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 import stride
-from conftest import ROOT, Server
+from conftest import ROOT, Server, known
 
 VALLEY = Path(__file__).parent / "fixtures" / "lr_valley.py"
 
@@ -64,23 +64,31 @@ def test_lr_suggest_returns_the_known_best_candidate(client: stride.Client) -> N
     assert isinstance(result, stride.LrSuggestResult)
     assert result.status == "complete" and result.method == "validated"
     lrs = sorted(c["lr"] for c in result.candidates)
-    assert sorted(seen) == lrs  # every candidate ran here, once (a posted range test: one seed); none past an edge
+    assert (
+        sorted(seen) == lrs
+    )  # every candidate ran here, once (a posted range test: one seed); none past an edge
     assert 6 <= len(lrs) <= 8
     assert result.lr == _nearest(lrs, best[0])
     assert result.confidence == "high"
-    assert result.horizon["unit"] == "epochs" and result.horizon["epochs"] == 12 and result.horizon["method"] == "full"
+    assert (
+        result.horizon["unit"] == "epochs"
+        and result.horizon["epochs"] == 12
+        and result.horizon["method"] == "full"
+    )
     # Every candidate trained the whole horizon: no pruning.
     assert all(c["state"] == "complete" and c["epochs_run"] == 12 for c in result.candidates)
     assert any("without pruning" in r for r in result.reasoning)
     assert result.raw["range_test"]["id"] == rt.id
-    study = client.study(result.id)
+    study = client.study(known(result.id))
     assert study.metadata["kind"] == "lr-suggest" and study.metadata["range_test_id"] == rt.id
     assert study.state == "completed" and study.executor == {"kind": "client"}
     # The answer stays where it is: GET again is the same.
     assert client.request("GET", f"/v1/lr/suggest/{result.id}")["lr"] == result.lr
 
 
-def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curve(client: stride.Client) -> None:
+def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curve(
+    client: stride.Client,
+) -> None:
     lock = threading.Lock()
     ran: List[float] = []
     first: List[float] = []
@@ -98,7 +106,13 @@ def test_lr_suggest_follows_the_best_past_an_edge_with_threads_and_a_posted_curv
         return loss
 
     result = stride.lr_suggest(
-        train_fn, range_test={"lr": LRS, "loss": LOSSES}, optimizer={"name": "adam"}, training={"epochs": 8}, seeds=1, n_jobs=2, client=client
+        train_fn,
+        range_test={"lr": LRS, "loss": LOSSES},
+        optimizer={"name": "adam"},
+        training={"epochs": 8},
+        seeds=1,
+        n_jobs=2,
+        client=client,
     )
     past = [float(f"{first[0] / 10 ** 0.5:.3g}"), float(f"{first[0] / 10:.3g}")]
     assert sorted(ran) == sorted(first + past)  # the two trials past the edge ran here too
@@ -128,7 +142,9 @@ def test_lr_suggest_on_several_seeds_ranks_by_the_mean_not_by_one_split(client: 
             trial.report(epoch, loss)
         return loss
 
-    result = stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 4}, seeds=3, max_candidates=6, client=client)
+    result = stride.lr_suggest(
+        train_fn, range_test=rt, training={"epochs": 4}, seeds=3, max_candidates=6, client=client
+    )
     assert sorted(ran) == sorted((lr, s) for lr in order for s in (0, 1, 2))
     assert result.lr == order[2]
     assert result.raw["validation"]["seeds"] == [0, 1, 2]
@@ -146,7 +162,9 @@ def test_lr_suggest_warns_when_train_fn_ignores_the_seed(client: stride.Client) 
         return loss
 
     with pytest.warns(RuntimeWarning, match="seems not to use params.seed"):
-        stride.lr_suggest(train_fn, range_test=rt, training={"epochs": 2}, seeds=2, max_candidates=3, client=client)
+        stride.lr_suggest(
+            train_fn, range_test=rt, training={"epochs": 2}, seeds=2, max_candidates=3, client=client
+        )
 
 
 def test_lr_suggest_needs_a_range_test_and_says_what_is_wrong(client: stride.Client) -> None:
@@ -203,11 +221,21 @@ def test_lr_suggest_on_a_torch_model_lands_in_the_grid_measured_good_range(clien
         return val
 
     model = model_at()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
-    found = stride.lr_find(model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loader, nn.functional.cross_entropy, client=client)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x_train, y_train), batch_size=64, shuffle=True
+    )
+    found = stride.lr_find(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+        loader,
+        nn.functional.cross_entropy,
+        client=client,
+    )
     assert found.examples == 1536
     assert found.steps_per_epoch == 24
-    result = stride.lr_suggest(train, range_test=found, training={"epochs": epochs}, schedule="cosine", budget=8, client=client)
+    result = stride.lr_suggest(
+        train, range_test=found, training={"epochs": epochs}, schedule="cosine", budget=8, client=client
+    )
     assert result.method == "validated" and result.lr is not None
     # The budgeted search: shorter runs first (trial.horizon), every run counted, the sweep too.
     assert min(lengths) < epochs and max(lengths) <= epochs
@@ -236,7 +264,14 @@ def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server:
     two past an edge, which the service adds to the same study as the first round ends."""
     rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
     started = client.request(
-        "POST", "/v1/lr/suggest", {"range_test_id": rt.id, "executor": {"kind": "runner"}, "training": {"epochs": 6}, "validation": {"seeds": 1}}
+        "POST",
+        "/v1/lr/suggest",
+        {
+            "range_test_id": rt.id,
+            "executor": {"kind": "runner"},
+            "training": {"epochs": 6},
+            "validation": {"seeds": 1},
+        },
     )
     assert started["status"] == "running" and started["executor"]["kind"] == "runner"
     lrs = [c["lr"] for c in started["candidates"]]
@@ -244,21 +279,40 @@ def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server:
     npx = shutil.which("npx")
     assert npx, "npx is not on PATH"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIDE_")}
-    env["PYTHONPATH"] = str(ROOT / "python") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT / "python") + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env.update(STRIDE_URL=server.url, STRIDE_API_KEY=server.runner_key, LR_BEST=repr(best))
     run = subprocess.run(
-        [npx, "--no-install", "stride", "agent", "--study", started["study_id"], "--", sys.executable, str(VALLEY), "6"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            npx,
+            "--no-install",
+            "stride",
+            "agent",
+            "--study",
+            started["study_id"],
+            "--",
+            sys.executable,
+            str(VALLEY),
+            "6",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert re.search(rf"done: {len(lrs) + 2} trials \(\d+ complete, \d+ pruned, 0 failed\)", run.stderr), run.stderr
+    assert re.search(
+        rf"done: {len(lrs) + 2} trials \(\d+ complete, \d+ pruned, 0 failed\)", run.stderr
+    ), run.stderr
     answer = client.request("GET", started["poll"])
     assert answer["status"] == "complete" and answer["method"] == "validated"
     assert answer["lr"] == float(f"{max(lrs) * 10 ** 0.5:.3g}")
     assert answer["horizon"]["executor"] == "runner" and answer["horizon"]["method"] == "full"
-    assert sorted(c["lr"] for c in answer["validation"]["candidates"] if "extension" in c["sources"]) == sorted(
-        [float(f"{max(lrs) * 10 ** 0.5:.3g}"), float(f"{max(lrs) * 10:.3g}")]
-    )
+    assert sorted(
+        c["lr"] for c in answer["validation"]["candidates"] if "extension" in c["sources"]
+    ) == sorted([float(f"{max(lrs) * 10 ** 0.5:.3g}"), float(f"{max(lrs) * 10:.3g}")])
 
 
 def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stride.Client) -> None:
@@ -266,12 +320,25 @@ def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stri
     never runs (it used to fail reading the study of a 202 that never came)."""
     rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
     ran: List[float] = []
-    result = stride.lr_suggest(lambda lr, trial: ran.append(lr) or 0.0, range_test=rt, training={"steps": 600}, budget=0, client=client)
+
+    def train_fn(lr: float, trial: stride.Trial) -> float:
+        ran.append(lr)
+        return 0.0
+
+    result = stride.lr_suggest(
+        train_fn,
+        range_test=rt,
+        training={"steps": 600},
+        budget=0,
+        client=client,
+    )
     assert ran == []
     assert result.status == "complete" and result.id is None
     assert result.lr == rt.suggestion.lr and result.method == rt.suggestion.method
     assert result.budget == {"runs": 0} and result.compute is not None
-    assert result.compute["runs"] == pytest.approx(len(LRS) / 600, abs=1e-3)  # the sweep's points over the run's steps
+    assert result.compute["runs"] == pytest.approx(
+        len(LRS) / 600, abs=1e-3
+    )  # the sweep's points over the run's steps
 
 
 def test_trial_horizon_names_the_run_length_each_trial_trains(client: stride.Client) -> None:
@@ -293,4 +360,6 @@ def test_trial_horizon_names_the_run_length_each_trial_trains(client: stride.Cli
     lengths = [h["epochs"] for h in horizons]
     assert lengths == sorted(lengths) and lengths[0] < 32 and max(lengths) <= 32
     assert result.compute is not None and result.compute["runs"] <= 3
-    assert result.compute["runs"] == pytest.approx(sum(lengths) / 32, abs=1e-3)  # a posted curve's sweep: steps unknown
+    assert result.compute["runs"] == pytest.approx(
+        sum(lengths) / 32, abs=1e-3
+    )  # a posted curve's sweep: steps unknown

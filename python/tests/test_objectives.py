@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Tuple, Union
 
 import pytest
 import stride
-from conftest import unique
+from conftest import known, unique
 
 XY = {"x": {"type": "float", "low": 0.0, "high": 1.0}, "y": {"type": "float", "low": 0.0, "high": 1.0}}
 
@@ -20,11 +20,15 @@ def _front(points: Dict[int, Tuple[float, float]], directions: List[str]) -> Lis
         b2 = [v * s for v, s in zip(b, sign)]
         return all(x <= y for x, y in zip(a2, b2)) and any(x < y for x, y in zip(a2, b2))
 
-    return sorted(n for n, p in points.items() if not any(dominates(q, p) for m, q in points.items() if m != n))
+    return sorted(
+        n for n, p in points.items() if not any(dominates(q, p) for m, q in points.items() if m != n)
+    )
 
 
 def test_create_study_with_directions_and_metrics(client: stride.Client) -> None:
-    study = client.create_study(unique("py-mo"), XY, directions=["minimize", "maximize"], metrics=["loss", "acc"])
+    study = client.create_study(
+        unique("py-mo"), XY, directions=["minimize", "maximize"], metrics=["loss", "acc"]
+    )
     assert study.directions == ["minimize", "maximize"]
     assert study.metrics == ["loss", "acc"]
     assert study.direction == "minimize" and study.metric == "loss"
@@ -39,7 +43,9 @@ def test_create_study_with_directions_and_metrics(client: stride.Client) -> None
 
 def test_optimize_with_two_objectives_answers_the_pareto_front(client: stride.Client) -> None:
     directions = ["minimize", "maximize"]
-    study = client.create_study(unique("py-front"), XY, directions=directions, sampler={"name": "random", "seed": 4}, max_trials=12)
+    study = client.create_study(
+        unique("py-front"), XY, directions=directions, sampler={"name": "random", "seed": 4}, max_trials=12
+    )
     returned: Dict[int, Tuple[float, float]] = {}
 
     def objective(trial: stride.Trial) -> Tuple[float, float]:
@@ -61,7 +67,9 @@ def test_optimize_with_two_objectives_answers_the_pareto_front(client: stride.Cl
 
 def test_a_wrong_number_of_values_fails_the_trial(client: stride.Client) -> None:
     study = client.create_study(unique("py-count"), XY, directions=["minimize", "minimize"], sampler="random")
-    results = iter([1.0, (1.0, 2.0, 3.0), (1.0, float("nan")), (0.5, 0.25)])
+    results: Iterator[Union[float, Tuple[float, ...]]] = iter(
+        [1.0, (1.0, 2.0, 3.0), (1.0, float("nan")), (0.5, 0.25)]
+    )
     with pytest.warns(RuntimeWarning):
         study.optimize(lambda t: next(results), n_trials=4)
     states = [(t.state, t.error) for t in study.trials]
@@ -73,7 +81,9 @@ def test_a_wrong_number_of_values_fails_the_trial(client: stride.Client) -> None
 
 
 def test_report_is_for_one_objective(client: stride.Client) -> None:
-    study = client.create_study(unique("py-mo-report"), XY, directions=["minimize", "minimize"], sampler="random")
+    study = client.create_study(
+        unique("py-mo-report"), XY, directions=["minimize", "minimize"], sampler="random"
+    )
     trial = study.ask()
     with pytest.raises(NotImplementedError):
         trial.report(0, 1.0)
@@ -97,8 +107,10 @@ def test_constraints_keep_infeasible_trials_from_best(client: stride.Client, how
             trial.set_constraints([constraint(x)])
         return x
 
-    kwargs = {"constraints_func": lambda t: [constraint(t.values[0])]} if how == "constraints_func" else {}
-    study.optimize(objective, **kwargs)
+    def constraints_func(t: stride.Trial) -> List[float]:
+        return [constraint(known(t.values)[0])]
+
+    study.optimize(objective, constraints_func=constraints_func if how == "constraints_func" else None)
     trials = study.trials
     assert [t.constraints for t in trials] == [[constraint(values[t.number])] for t in trials]
     ok = {n: v for n, v in values.items() if feasible[n]}
@@ -123,7 +135,9 @@ def test_a_constraints_func_that_fails_fails_the_trial(client: stride.Client) ->
 
 
 def test_tell_with_values_and_constraints_and_the_trial_sampler(client: stride.Client) -> None:
-    study = client.create_study(unique("py-tell"), XY, directions=["minimize", "maximize"], sampler={"name": "random", "seed": 2})
+    study = client.create_study(
+        unique("py-tell"), XY, directions=["minimize", "maximize"], sampler={"name": "random", "seed": 2}
+    )
     study.enqueue({"x": 0.5, "y": 0.5})
     given = study.ask()
     assert given.sampler is None

@@ -35,9 +35,16 @@ def test_optimize_tells_what_the_objective_returns_and_finds_the_best(client: st
 
 
 def test_maximize_ranks_the_other_way(client: stride.Client) -> None:
-    study = client.create_study(unique("py-max"), X, direction="maximize", sampler={"name": "random", "seed": 5}, max_trials=6)
+    study = client.create_study(
+        unique("py-max"), X, direction="maximize", sampler={"name": "random", "seed": 5}, max_trials=6
+    )
     values: List[float] = []
-    study.optimize(lambda t: values.append(-abs(t.params["x"])) or values[-1], n_trials=6)
+
+    def objective(t: stride.Trial) -> float:
+        values.append(-abs(t.params["x"]))
+        return values[-1]
+
+    study.optimize(objective, n_trials=6)
     assert study.best_value == max(values)
 
 
@@ -48,7 +55,9 @@ def test_maximize_ranks_the_other_way(client: stride.Client) -> None:
     ids=["median", "asha"],
 )
 def test_a_bad_trial_is_pruned(client: stride.Client, pruner: dict, wait: bool) -> None:
-    study = client.create_study(unique("py-prune"), {"x": {"type": "float", "low": 0.0, "high": 1.0}}, pruner=pruner, max_trials=10)
+    study = client.create_study(
+        unique("py-prune"), {"x": {"type": "float", "low": 0.0, "high": 1.0}}, pruner=pruner, max_trials=10
+    )
     # Three good trials, then a bad one: the loss curve of x is x + 1/(step+1), so a larger x is worse at every step.
     for x in (0.1, 0.2, 0.3, 0.9):
         study.enqueue({"x": x})
@@ -109,7 +118,10 @@ def test_an_uncaught_exception_fails_the_trial_then_propagates(client: stride.Cl
 
     with pytest.raises(RuntimeError, match="CUDA out of memory"):
         study.optimize(objective, n_trials=5, catch=(ValueError,))
-    assert [(t.number, t.state, t.error) for t in study.trials] == [(0, "complete", None), (1, "failed", "RuntimeError: CUDA out of memory")]
+    assert [(t.number, t.state, t.error) for t in study.trials] == [
+        (0, "complete", None),
+        (1, "failed", "RuntimeError: CUDA out of memory"),
+    ]
 
 
 def test_none_or_nan_results_fail_the_trial(client: stride.Client) -> None:
@@ -123,7 +135,11 @@ def test_none_or_nan_results_fail_the_trial(client: stride.Client) -> None:
         study.optimize(objective, n_trials=4)
     trials = study.trials
     assert [t.state for t in trials] == ["failed", "failed", "failed", "complete"]
-    assert "None" in (trials[0].error or "") and "diverged" in (trials[1].error or "") and "oops" in (trials[2].error or "")
+    assert (
+        "None" in (trials[0].error or "")
+        and "diverged" in (trials[1].error or "")
+        and "oops" in (trials[2].error or "")
+    )
     assert trials[3].value == 2.5
 
 
@@ -188,7 +204,12 @@ def test_optimize_stops_at_max_trials_and_at_the_timeout(client: stride.Client) 
 
     study = client.create_study(unique("py-timeout"), X, max_trials=1000)
     t0 = time.monotonic()
-    study.optimize(lambda t: time.sleep(0.2) or 1.0, timeout=0.5)
+
+    def slow(t: stride.Trial) -> float:
+        time.sleep(0.2)
+        return 1.0
+
+    study.optimize(slow, timeout=0.5)
     elapsed = time.monotonic() - t0
     n = len(study.trials)
     assert 1 <= n <= 4 and elapsed < 2.0
@@ -204,5 +225,7 @@ def test_optimize_needs_a_client_study(client: stride.Client) -> None:
 def test_callbacks_see_each_finished_trial(client: stride.Client) -> None:
     study = client.create_study(unique("py-callbacks"), X, max_trials=10)
     got: List[tuple] = []
-    study.optimize(lambda t: 3.0, n_trials=3, callbacks=[lambda s, t: got.append((s.id, t.number, t.state, t.value))])
+    study.optimize(
+        lambda t: 3.0, n_trials=3, callbacks=[lambda s, t: got.append((s.id, t.number, t.state, t.value))]
+    )
     assert got == [(study.id, n, "complete", 3.0) for n in range(3)]

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 import stride
@@ -19,9 +19,11 @@ X = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
 
 def fake_trial(fake: FakeServer, number: int = 0) -> stride.Trial:
     client = stride.Client(fake.url, "k", max_retries=2)
-    client._sleep = lambda s: None  # type: ignore[assignment]  # no real waits between retries
+    client._sleep = lambda s: None  # no real waits between retries
     study = stride.Study(client, {"id": "std_fake", "name": "fake", "space": X})
-    return stride.Trial(study, {"study_id": "std_fake", "number": number, "params": {"x": 0.5}, "state": "running"})
+    return stride.Trial(
+        study, {"study_id": "std_fake", "number": number, "params": {"x": 0.5}, "state": "running"}
+    )
 
 
 def answer(should_prune: bool = False, tell_state: str = "complete"):  # type: ignore[no-untyped-def]
@@ -29,7 +31,16 @@ def answer(should_prune: bool = False, tell_state: str = "complete"):  # type: i
 
     def reply(seen: Seen) -> Reply:
         if seen.path.endswith("/tell"):
-            return Reply(200, {"study_id": "std_fake", "number": 0, "params": {"x": 0.5}, "state": tell_state, "value": (seen.body or {}).get("value")})
+            return Reply(
+                200,
+                {
+                    "study_id": "std_fake",
+                    "number": 0,
+                    "params": {"x": 0.5},
+                    "state": tell_state,
+                    "value": (seen.body or {}).get("value"),
+                },
+            )
         return Reply(200, {"should_prune": should_prune})
 
     return reply
@@ -40,17 +51,24 @@ def reported(seen: List[Seen]) -> List[tuple]:
     out: List[tuple] = []
     for s in seen:
         if s.path.endswith("/report"):
-            out += [(p["step"], p["value"]) for p in s.body["points"]] if "points" in s.body else [(s.body["step"], s.body["value"])]
+            out += (
+                [(p["step"], p["value"]) for p in s.body["points"]]
+                if "points" in s.body
+                else [(s.body["step"], s.body["value"])]
+            )
     return out
 
 
 def test_ten_thousand_per_step_reports_arrive_complete_and_in_order(client: stride.Client) -> None:
-    study = client.create_study(unique("py-10k"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=2)
+    study = client.create_study(
+        unique("py-10k"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=2
+    )
     t = study.ask()
-    expected = [{"step": s, "value": 1.0 / (s + 1)} for s in range(10_000)]
+    points = [(s, 1.0 / (s + 1)) for s in range(10_000)]
+    expected = [{"step": s, "value": v} for s, v in points]
     t0 = time.perf_counter()
-    for p in expected:
-        assert t.report(p["step"], p["value"]) is False
+    for s, v in points:
+        assert t.report(s, v) is False
     elapsed = time.perf_counter() - t0
     # One blocking call per report would take minutes here; buffered, the loop does not wait for the service.
     assert elapsed < 3.0, f"10,000 reports took {elapsed:.1f}s"
@@ -80,7 +98,10 @@ def test_reports_go_in_batches_in_order_and_wait_true_is_the_single_report(fake_
     fake_server.seen.clear()
     t.report(1000, 0.5)
     assert t.report(1001, 0.25, wait=True) is False
-    assert [s.body for s in fake_server.seen] == [{"points": [{"step": 1000, "value": 0.5}]}, {"step": 1001, "value": 0.25}]
+    assert [s.body for s in fake_server.seen] == [
+        {"points": [{"step": 1000, "value": 0.5}]},
+        {"step": 1001, "value": 0.25},
+    ]
 
 
 def test_a_batch_is_retried_by_the_client_rules(fake_server: FakeServer) -> None:
@@ -91,7 +112,9 @@ def test_a_batch_is_retried_by_the_client_rules(fake_server: FakeServer) -> None
         t.report(step, 1.0)
     t.flush()
     # A 503 and a dropped connection, then taken: the same batch each time, stored once.
-    assert [s.body for s in fake_server.seen] == [{"points": [{"step": s, "value": 1.0} for s in range(5)]}] * 3
+    assert [s.body for s in fake_server.seen] == [
+        {"points": [{"step": s, "value": 1.0} for s in range(5)]}
+    ] * 3
 
 
 def test_should_prune_turns_true_after_the_batch_that_says_so(fake_server: FakeServer) -> None:
@@ -132,7 +155,9 @@ def test_a_report_at_an_asha_rung_waits_for_its_answer(fake_server: FakeServer) 
 
 
 def test_should_prune_turns_true_a_batch_late_on_the_service(client: stride.Client) -> None:
-    study = client.create_study(unique("py-prune-late"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=3)
+    study = client.create_study(
+        unique("py-prune-late"), X, pruner={"name": "median", "n_startup_trials": 1}, max_trials=3
+    )
     good = study.ask()
     for step in range(50):
         good.report(step, 0.1)
@@ -182,8 +207,12 @@ def test_an_error_in_a_background_send_surfaces_on_the_next_report(fake_server: 
     assert e.request_id is None or isinstance(e.request_id, str)
 
 
-def test_an_error_in_a_background_send_surfaces_on_tell_after_the_trial_ended(fake_server: FakeServer) -> None:
-    bad_report = Reply(422, problem(422, "points.0.value: bad", errors=[{"path": "points.0.value", "message": "bad"}]))
+def test_an_error_in_a_background_send_surfaces_on_tell_after_the_trial_ended(
+    fake_server: FakeServer,
+) -> None:
+    bad_report = Reply(
+        422, problem(422, "points.0.value: bad", errors=[{"path": "points.0.value", "message": "bad"}])
+    )
     fake_server.replies = [lambda seen: answer()(seen) if seen.path.endswith("/tell") else bad_report]
     t = fake_trial(fake_server)
     reports.configure(t.study.client, interval=0)
@@ -191,7 +220,11 @@ def test_an_error_in_a_background_send_surfaces_on_tell_after_the_trial_ended(fa
         t.report(step, 1.0)
     with pytest.raises(stride.StrideError) as info:
         t.tell(0.5)
-    assert info.value.status == 422 and info.value.paths == ["points.0.value"] and "not stored" in str(info.value)
+    assert (
+        info.value.status == 422
+        and info.value.paths == ["points.0.value"]
+        and "not stored" in str(info.value)
+    )
     # The trial was told all the same: the error of its reports does not leave it running.
     tells = [s for s in fake_server.seen if s.path.endswith("/tell")]
     assert len(tells) == 1 and tells[0].body == {"value": 0.5}
@@ -247,7 +280,8 @@ def test_configure_checks_its_values(fake_server: FakeServer) -> None:
     s = reports.configure(client, interval=1.5, batch=10, max_points=500)
     assert (s.interval, s.batch, s.max_points) == (1.5, 10, 500)
     assert reports.sender(client) is s
-    for bad in ({"interval": -1}, {"batch": 0}, {"batch": True}, {"max_points": 1001}):
+    refused: List[Dict[str, Any]] = [{"interval": -1}, {"batch": 0}, {"batch": True}, {"max_points": 1001}]
+    for bad in refused:
         with pytest.raises(ValueError):
             reports.configure(client, **bad)
     # A refused value leaves the others as they were.

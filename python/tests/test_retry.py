@@ -25,10 +25,19 @@ def test_429_is_retried_after_its_retry_after(fake_server: FakeServer) -> None:
 
 
 def test_503_without_retry_after_backs_off_then_succeeds(fake_server: FakeServer) -> None:
-    fake_server.replies = [Reply(503, problem(503, "busy")), Reply(503, problem(503, "busy")), Reply(200, {"ok": 2})]
+    fake_server.replies = [
+        Reply(503, problem(503, "busy")),
+        Reply(503, problem(503, "busy")),
+        Reply(200, {"ok": 2}),
+    ]
     c = stride.Client(fake_server.url, "k")
     waits: list = []
-    c._sleep = lambda s: (waits.append(s), time.sleep(s))[1]  # type: ignore[assignment,func-returns-value]
+
+    def sleep(s: float) -> None:
+        waits.append(s)
+        time.sleep(s)
+
+    c._sleep = sleep
     assert c.request("POST", "/v1/studies/x/ask", {}) == {"ok": 2}
     assert len(fake_server.seen) == 3
     # Exponential backoff with jitter: ~0.25 s, then ~0.5 s.
@@ -57,7 +66,14 @@ def test_a_retry_after_longer_than_the_bound_raises_at_once(fake_server: FakeSer
 
 
 def test_other_errors_are_not_retried(fake_server: FakeServer) -> None:
-    fake_server.replies = [Reply(422, problem(422, "x: bad", errors=[{"path": "x", "message": "bad"}, {"path": "y.z", "message": "worse"}]))]
+    fake_server.replies = [
+        Reply(
+            422,
+            problem(
+                422, "x: bad", errors=[{"path": "x", "message": "bad"}, {"path": "y.z", "message": "worse"}]
+            ),
+        )
+    ]
     c = stride.Client(fake_server.url, "k")
     with pytest.raises(stride.StrideError) as info:
         c.request("POST", "/v1/studies", {})
@@ -103,7 +119,7 @@ def test_nobody_listening_is_a_connection_error(fake_server: FakeServer) -> None
     url = fake_server.url
     fake_server.close()
     c = stride.Client(url, "k", max_retries=1)
-    c._sleep = lambda s: None  # type: ignore[assignment]
+    c._sleep = lambda s: None
     with pytest.raises(stride.StrideConnectionError, match="cannot reach stride"):
         c.request("GET", "/v1/studies")
 
