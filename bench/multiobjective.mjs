@@ -167,7 +167,7 @@ export function renderMultiobjective(q, lines) {
   lines.push('## Several objectives', '');
   lines.push(
     `Hypervolume (higher is better) of the feasible trials after ${q.trials} sequential trials against a fixed reference point, median [25th–75th percentile] over seeds 0..${q.seeds - 1} (${q.seeds} runs per cell). ` +
-      `stride: \`makeSampler(name, { seed })\` with default options, one \`sample()\` per trial on the full history with \`directions\`, results told as \`values\` and \`constraints\` (bench/multiobjective.ts). ` +
+      `stride: \`makeSampler({ name, seed })\` with default options, one \`sample()\` per trial on the full history with \`directions\`, results told as \`values\` and \`constraints\` (bench/multiobjective.ts). ` +
       (optuna.skipped
         ? ''
         : `optuna: Optuna ${optuna.optuna} \`NSGAIISampler(seed=seed)\` and \`TPESampler(seed=seed)\` with defaults, \`constraints_func\` on the constrained problem (bench/optuna_mo_ref.py). `) +

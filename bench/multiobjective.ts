@@ -15,7 +15,8 @@
 //
 // Usage: npx tsx bench/multiobjective.ts [--trials 100] [--seeds 20] [--samplers auto,tpe,nsga2,random]
 import { hypervolume, toLoss } from '../src/tuning/pareto';
-import { makeSampler, type SamplerName } from '../src/tuning/samplers/index';
+import type { SamplerName } from '../src/contract/names';
+import { makeSampler } from '../src/tuning/registry';
 import {
   proposerOf,
   type Direction,
@@ -167,7 +168,7 @@ function run(
   nTrials: number,
 ): { hv: number; ms: number; proposers: Record<string, number> } {
   const { name, options } = parseSpec(spec);
-  const sampler = makeSampler(name, { ...options, seed });
+  const sampler = makeSampler({ ...options, name, seed });
   const trials: FrozenTrial[] = [];
   const proposers: Record<string, number> = {};
   let ms = 0;

@@ -542,7 +542,7 @@ function renderSamplers(q, lines) {
   lines.push('## Sampler quality', '');
   lines.push(
     `Simple regret (best value found − known global minimum; lower is better) after ${q.trials} sequential trials, median [25th–75th percentile] over seeds ${q.seeds[0]}..${q.seeds[q.seeds.length - 1]} (${q.seeds.length} runs per cell; quantiles interpolate linearly). ` +
-      `stride: \`makeSampler(name, { seed })\` with default options (tpe (multivariate): \`{ multivariate: true }\`; gp warps the values with a fitted Yeo-Johnson transform by default), one \`sample()\` per trial on the full history (bench/samplers.ts, Node ${process.version}). ` +
+      `stride: \`makeSampler({ name, seed })\` with default options (tpe (multivariate): \`{ multivariate: true }\`; gp warps the values with a fitted Yeo-Johnson transform by default), one \`sample()\` per trial on the full history (bench/samplers.ts, Node ${process.version}). ` +
       (optuna.skipped
         ? ''
         : `optuna-tpe: Optuna ${optuna.optuna} \`TPESampler(seed=seed)\` with defaults (Python ${optuna.python}, ${optuna.python_path}; bench/optuna_ref.py). `) +

@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeSampler, type SamplerName } from '../src/tuning/samplers/index';
+import { makeSampler } from '../src/tuning/registry';
 import type { FrozenTrial, Params, Space } from '../src/tuning/types';
 
 interface Problem {
@@ -355,7 +355,7 @@ function samplerFromSpec(spec: string, seed: number) {
     const [k, v] = kv.split('=');
     options[k] = JSON.parse(v);
   }
-  return makeSampler(name as SamplerName, options);
+  return makeSampler({ ...options, name });
 }
 
 function runOne(

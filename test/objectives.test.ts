@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
-import { makeSampler } from '../src/tuning/samplers';
+import { makeSampler } from '../src/tuning/registry';
 import { proposerOf, type FrozenTrial } from '../src/tuning/types';
 
 const SPACE = {
@@ -373,7 +373,7 @@ describe('objectives: importance per objective', () => {
 describe('objectives: the sampler of each trial', () => {
   /** Ask and tell `n` trials one at a time; after each ask, check its sampler against proposerOf on the history the object had. */
   async function askAndCheck(study: any, n: number, directions?: ('minimize' | 'maximize')[]) {
-    const sampler = makeSampler(study.sampler.name, study.sampler);
+    const sampler = makeSampler(study.sampler);
     for (let k = 0; k < n; k++) {
       const history = (await json(api(`/v1/studies/${study.id}/trials`))).trials as any[];
       const frozen: FrozenTrial[] = history.map((t) => ({

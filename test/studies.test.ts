@@ -3,6 +3,8 @@ import { env } from 'cloudflare:workers';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
+import type { PrunerName } from '../src/contract/names';
+import { PRUNERS, SAMPLERS } from '../src/tuning/registry';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-5, high: 1, log: true },
@@ -296,6 +298,61 @@ describe('studies: bad input is a 4xx with its path', () => {
         })
       ).status,
     ).toBe(400);
+  });
+});
+
+describe('studies: the registry of samplers and pruners, through the API', () => {
+  const DISCRETE = {
+    opt: { type: 'categorical', choices: ['sgd', 'adam'] },
+    layers: { type: 'int', low: 1, high: 3 },
+  };
+
+  it('takes every registered sampler and pruner, stores it as given and asks with it', async () => {
+    const pruners: Record<PrunerName, Record<string, unknown>> = {
+      none: { name: 'none' },
+      median: { name: 'median', n_warmup_steps: 1 },
+      asha: { name: 'asha', reduction_factor: 2 },
+      hyperband: { name: 'hyperband', max_resource: 9 },
+    };
+    for (const name of Object.keys(SAMPLERS)) {
+      const study = await createStudy({ space: DISCRETE, sampler: { name, seed: 5 } });
+      expect(study.sampler, name).toEqual({ name, seed: 5 });
+      const t = await json(post(`/v1/studies/${study.id}/ask`));
+      expect(t.number, name).toBe(0);
+    }
+    for (const name of Object.keys(PRUNERS) as PrunerName[]) {
+      const study = await createStudy({ pruner: pruners[name] });
+      expect(study.pruner, name).toEqual(pruners[name]);
+    }
+  });
+
+  it('422 names every bad option of the sampler and the pruner at once, with the closest option', async () => {
+    const res = await api('/v1/studies', {
+      body: {
+        name: 'x',
+        space: SPACE,
+        sampler: { name: 'tpe', seed: 1, n_startup_trails: 3, prior_weight: 0 },
+        pruner: { name: 'asha', min_resorce: 1, reduction_factor: 1 },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const p = (await res.json()) as any;
+    expect(p.errors).toHaveLength(4);
+    expect(p.errors).toEqual(
+      expect.arrayContaining([
+        {
+          path: 'sampler.n_startup_trails',
+          message: expect.stringContaining("did you mean 'n_startup_trials'?"),
+        },
+        { path: 'sampler.prior_weight', message: 'must be a number > 0, got 0' },
+        {
+          path: 'pruner.min_resorce',
+          message: expect.stringContaining("did you mean 'min_resource'?"),
+        },
+        { path: 'pruner.reduction_factor', message: 'must be an integer >= 2, got 1' },
+      ]),
+    );
   });
 });
 

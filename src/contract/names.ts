@@ -1,7 +1,9 @@
 /**
  * The single lists of names the API takes: samplers, pruners, optimizers.
  * Schemas (contract/schemas.ts), the tuning and probe code and the CLI all
- * read these, so a name is added in one place. A leaf module.
+ * read these, so a name is added in one place. A sampler's or pruner's
+ * options and constructor are declared in tuning/registry.ts, whose tables
+ * have exactly one entry per name here. A leaf module.
  */
 
 export const SAMPLER_NAMES = ['auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2'] as const;

@@ -36,8 +36,8 @@ import { canonicalJson } from '../lib/hash';
 import { randomBase64Url } from '../lib/ids';
 import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
-import { makePruner, NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
-import { makeSampler } from '../tuning/samplers';
+import { NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
+import { makePruner, makeSampler } from '../tuning/registry';
 import {
   proposerOf,
   type Direction,
@@ -483,7 +483,7 @@ export class StudyCoordinator extends DurableObject<Env> {
         );
       return null;
     }
-    const sampler = makeSampler(config.sampler.name, config.sampler);
+    const sampler = makeSampler(config.sampler);
     const pruner = makePruner(config.pruner);
     const directions = directionsOf(config);
     const ctx: SampleContext = {

@@ -18,3 +18,13 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   return `a ${typeof v}`;
 }
+
+/** `defaults` with each value of `given` laid over it, except undefined ones (an option not given). */
+export function withDefaults<D extends object, G extends object>(
+  defaults: D,
+  given: G,
+): Omit<D, keyof G> & Required<G> {
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) out[k] = v;
+  return out as Omit<D, keyof G> & Required<G>;
+}

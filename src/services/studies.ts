@@ -16,8 +16,7 @@ import type {
 } from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
 import type { InputIssue } from '../contract/issues';
-import { validatePrunerConfig } from '../tuning/pruners';
-import { validateSamplerConfig } from '../tuning/samplers';
+import { checkPruner, checkSampler } from '../tuning/registry';
 import type { Direction, Params, Space } from '../tuning/types';
 import { validateParams, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
@@ -26,14 +25,15 @@ import { parameterImportance } from '../tuning/importance';
 /**
  * Every problem with a study body that the schema cannot see, for POST
  * /v1/studies and for a template (services/triggers.ts) alike: the space, the
- * pruner, an edge study's settings, then (when all of those hold) the
- * sampler against the space. Paths are from the study body's root.
+ * pruner's and the sampler's options, an edge study's settings, and (when
+ * all of those hold) the sampler against the space. Paths are from the study
+ * body's root.
  */
 export function validateStudy(body: StudyCreate): { space: Space | null; issues: InputIssue[] } {
   const issues: InputIssue[] = [];
   const { space, issues: spaceIssues } = validateSpace(body.space);
   issues.push(...spaceIssues);
-  issues.push(...validatePrunerConfig(body.pruner));
+  issues.push(...checkPruner(body.pruner).issues);
   const n = objectivesOf(body).directions.length;
   if (n > 1) {
     // Pruners judge one intermediate curve: Optuna refuses report() with several objectives too.
@@ -50,8 +50,11 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
   }
   if (space && body.executor.kind === 'edge')
     issues.push(...checkEdgeSpace(space, body.executor, body.max_trials));
-  // Sampler settings that cannot work with this space (grid over a continuous range).
-  if (space && issues.length === 0) issues.push(...validateSamplerConfig(body.sampler, space));
+  // The sampler's options; when everything else holds, also what it cannot cover of the space
+  // (a grid over a continuous range).
+  issues.push(
+    ...checkSampler(body.sampler, space && issues.length === 0 ? space : undefined).issues,
+  );
   return { space, issues };
 }
 

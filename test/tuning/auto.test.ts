@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { AutoSampler, AUTO_STARTUP, GP_MAX_TRIALS } from '../../src/tuning/samplers/auto';
-import { makeSampler } from '../../src/tuning/samplers/index';
+import { makeSampler } from '../../src/tuning/registry';
 import { QmcSampler } from '../../src/tuning/samplers/qmc';
 import { proposerOf } from '../../src/tuning/types';
 import type { FrozenTrial, Params, SampleContext, Space } from '../../src/tuning/types';
@@ -41,8 +41,8 @@ function run(
 
 describe('AutoSampler', () => {
   it('is what makeSampler("auto") makes', () => {
-    expect(makeSampler('auto')).toBeInstanceOf(AutoSampler);
-    expect(makeSampler('auto').name).toBe('auto');
+    expect(makeSampler({ name: 'auto' })).toBeInstanceOf(AutoSampler);
+    expect(makeSampler().name).toBe('auto');
   });
 
   it("starts with QMC points (the qmc sampler's own), then hands a numeric space to the GP", () => {
@@ -124,7 +124,7 @@ describe('AutoSampler', () => {
       Math.min(...run(numeric, sphere, 25, s).trials.map((t) => t.value as number)),
     );
     const random = seeds.map((seed) => {
-      const r = makeSampler('random');
+      const r = makeSampler({ name: 'random' });
       const trials: FrozenTrial[] = [];
       for (let i = 0; i < 25; i++) {
         const p = r.sample({ space: numeric, trials, direction: 'minimize', seed, trialNumber: i });

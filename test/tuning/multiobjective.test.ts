@@ -7,12 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { hypervolume, toLoss } from '../../src/tuning/pareto';
 import { Rng } from '../../src/tuning/rng';
 import { AutoSampler, MO_TPE_MAX_TRIALS } from '../../src/tuning/samplers/auto';
-import {
-  makeSampler,
-  Nsga2Sampler,
-  RandomSampler,
-  SamplerConfigError,
-} from '../../src/tuning/samplers';
+import { ConfigError } from '../../src/tuning/errors';
+import { makeSampler } from '../../src/tuning/registry';
+import { Nsga2Sampler, RandomSampler } from '../../src/tuning/samplers';
 import { splitTrials, splitTrialsMulti, TpeSampler } from '../../src/tuning/samplers/tpe';
 import type {
   Direction,
@@ -264,7 +261,8 @@ describe('nsga2', () => {
 
   it('validates its options in makeSampler', () => {
     expect(
-      makeSampler('nsga2', {
+      makeSampler({
+        name: 'nsga2',
         population_size: 8,
         mutation_prob: 0.2,
         crossover_prob: 0.5,
@@ -273,9 +271,9 @@ describe('nsga2', () => {
     ).toBe('nsga2');
     const path = (opts: Record<string, unknown>) => {
       try {
-        makeSampler('nsga2', opts);
+        makeSampler({ name: 'nsga2', ...opts });
       } catch (e) {
-        if (e instanceof SamplerConfigError) return e.path;
+        if (e instanceof ConfigError) return e.issues.map((i) => i.path).join(', ');
         throw e;
       }
       return null;

@@ -4,19 +4,18 @@ import {
   bracketCount,
   HyperbandPruner,
   isPromotable,
-  makePruner,
   MedianPruner,
   nanPercentile,
   NopPruner,
   PercentilePruner,
-  PrunerConfigError,
   prunesAtAnyStep,
   rungResource,
   rungValues,
   SuccessiveHalvingPruner,
   trialsInSameBracket,
-  validatePrunerConfig,
 } from '../../src/tuning/pruners';
+import { ConfigError } from '../../src/tuning/errors';
+import { checkPruner, makePruner } from '../../src/tuning/registry';
 import { Rng } from '../../src/tuning/rng';
 import type { Direction, FrozenTrial, Pruner, TrialState } from '../../src/tuning/types';
 
@@ -814,7 +813,7 @@ describe('a batch of reports (shouldPruneAtAny, prunesAtAnyStep)', () => {
   });
 });
 
-describe('makePruner and validatePrunerConfig', () => {
+describe('makePruner and checkPruner', () => {
   it('builds the pruner a config names, with its options', () => {
     expect(makePruner({ name: 'none' })).toBeInstanceOf(NopPruner);
     expect(makePruner()).toBeInstanceOf(NopPruner);
@@ -871,7 +870,7 @@ describe('makePruner and validatePrunerConfig', () => {
         bootstrap_count: 1,
       },
     ]) {
-      expect(validatePrunerConfig(c)).toEqual([]);
+      expect(checkPruner(c).issues).toEqual([]);
     }
   });
 
@@ -946,7 +945,7 @@ describe('makePruner and validatePrunerConfig', () => {
     [
       { name: 'asha', min_resources: 1 },
       'pruner.min_resources',
-      "unknown option for pruner 'asha': expected one of min_resource, reduction_factor, min_early_stopping_rate, bootstrap_count, max_resource",
+      "unknown option for pruner 'asha' (did you mean 'min_resource'?): expected one of min_resource, reduction_factor, min_early_stopping_rate, bootstrap_count, max_resource",
     ],
     [
       { name: 'none', n_startup_trials: 1 },
@@ -956,7 +955,7 @@ describe('makePruner and validatePrunerConfig', () => {
     [
       { name: 'sha' },
       'pruner.name',
-      "unknown pruner 'sha': expected one of none, median, asha, hyperband",
+      "unknown pruner 'sha' (did you mean 'asha'?): expected one of none, median, asha, hyperband",
     ],
     [
       { name: 3 },
@@ -966,29 +965,26 @@ describe('makePruner and validatePrunerConfig', () => {
     [null, 'pruner', 'must be an object like {"name": "median"}'],
     ['asha', 'pruner', 'must be an object like {"name": "median"}'],
   ])('rejects %j at %s', (config, path, message) => {
-    expect(validatePrunerConfig(config)).toEqual([{ path, message }]);
+    expect(checkPruner(config).issues).toEqual([{ path, message }]);
   });
 
-  it('reports every problem at once, and makePruner and constructors throw them', () => {
-    const issues = validatePrunerConfig({ name: 'asha', min_resource: 0, reduction_factor: 1 });
+  it('reports every problem at once, and makePruner throws them', () => {
+    const { issues } = checkPruner({ name: 'asha', min_resource: 0, reduction_factor: 1 });
     expect(issues.map((i) => i.path)).toEqual(['pruner.min_resource', 'pruner.reduction_factor']);
-    expect(() => makePruner({ name: 'asha', reduction_factor: 1 })).toThrow(PrunerConfigError);
+    expect(() => makePruner({ name: 'asha', reduction_factor: 1 })).toThrow(ConfigError);
     try {
       makePruner({ name: 'hyperband' });
       expect.unreachable();
     } catch (err) {
-      expect((err as PrunerConfigError).issues).toEqual([
+      expect((err as ConfigError).issues).toEqual([
         {
           path: 'pruner.max_resource',
           message: "is required for pruner 'hyperband': an integer >= 1",
         },
       ]);
     }
-    expect(() => new SuccessiveHalvingPruner({ reduction_factor: 1 })).toThrow(
-      'reduction_factor: must be an integer >= 2, got 1',
+    expect(() => makePruner({ name: 'hyperband', max_resource: 1 })).toThrow(
+      'pruner.max_resource: must be greater than min_resource (1), got 1',
     );
-    expect(() => new MedianPruner({ interval_steps: 0 })).toThrow(PrunerConfigError);
-    expect(() => new HyperbandPruner({ max_resource: 1 })).toThrow(PrunerConfigError);
-    expect(() => new PercentilePruner({ percentile: 101 })).toThrow(PrunerConfigError);
   });
 });

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GridExhaustedError, SamplerConfigError } from '../../src/tuning/errors';
-import {
-  GridSampler,
-  QmcSampler,
-  RandomSampler,
-  gridSize,
-  makeSampler,
-  SAMPLER_NAMES,
-  validateSamplerConfig,
-} from '../../src/tuning/samplers';
+import { SAMPLER_NAMES } from '../../src/contract/names';
+import { ConfigError, GridExhaustedError, SamplerConfigError } from '../../src/tuning/errors';
+import { checkSampler, makeSampler } from '../../src/tuning/registry';
+import { GridSampler, QmcSampler, RandomSampler, gridSize } from '../../src/tuning/samplers';
 import type { Params, Sampler, SampleContext, Space } from '../../src/tuning/types';
 import { validateParams } from '../../src/tuning/validate';
 import { samplerConformance } from './conformance';
@@ -204,51 +198,44 @@ describe('grid sampler', () => {
 
 describe('makeSampler', () => {
   it('makes every named sampler, ignoring name and seed', () => {
-    for (const name of SAMPLER_NAMES) expect(makeSampler(name, { name, seed: 3 }).name).toBe(name);
-    expect(makeSampler('grid', { name: 'grid', shuffle: false })).toBeInstanceOf(GridSampler);
+    for (const name of SAMPLER_NAMES) expect(makeSampler({ name, seed: 3 }).name).toBe(name);
+    expect(makeSampler({ name: 'grid', shuffle: false })).toBeInstanceOf(GridSampler);
   });
 
   it('rejects unknown and invalid options with a sampler.<option> path', () => {
-    const fails = (
-      name: (typeof SAMPLER_NAMES)[number],
-      options: Record<string, unknown>,
-      path: string,
-    ) => {
+    const fails = (config: Record<string, unknown>, path: string) => {
       let err: unknown;
       try {
-        makeSampler(name, options);
+        makeSampler(config);
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(SamplerConfigError);
-      expect((err as SamplerConfigError).path).toBe(path);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues.map((i) => i.path)).toEqual([path]);
     };
-    fails('random', { name: 'random', n_startup_trials: 3 }, 'sampler.n_startup_trials');
-    fails('tpe', { n_startup_trial: 3 }, 'sampler.n_startup_trial');
-    fails('tpe', { n_ei_candidates: 0 }, 'sampler.n_ei_candidates');
-    fails('tpe', { multivariate: 'yes' }, 'sampler.multivariate');
-    fails('gp', { n_candidates: 1.5 }, 'sampler.n_candidates');
-    fails('grid', { shuffle: 1 }, 'sampler.shuffle');
-    fails('cmaes' as never, {}, 'sampler.name');
+    fails({ name: 'random', n_startup_trials: 3 }, 'sampler.n_startup_trials');
+    fails({ name: 'tpe', n_startup_trial: 3 }, 'sampler.n_startup_trial');
+    fails({ name: 'tpe', n_ei_candidates: 0 }, 'sampler.n_ei_candidates');
+    fails({ name: 'tpe', multivariate: 'yes' }, 'sampler.multivariate');
+    fails({ name: 'gp', n_candidates: 1.5 }, 'sampler.n_candidates');
+    fails({ name: 'grid', shuffle: 1 }, 'sampler.shuffle');
+    fails({ name: 'cmaes' }, 'sampler.name');
   });
 });
 
-describe('validateSamplerConfig', () => {
+describe('checkSampler', () => {
   const space: Space = { lr: { type: 'float', low: 1e-4, high: 1, log: true } };
+  const paths = (raw: unknown, s?: Space) => checkSampler(raw, s).issues.map((i) => i.path);
   it('checks options and the space without sampling', () => {
-    expect(validateSamplerConfig({ name: 'tpe' }, space)).toEqual([]);
+    expect(checkSampler({ name: 'tpe' }, space).issues).toEqual([]);
+    expect(paths({ name: 'tpe', n_startup_trials: -1 }, space)).toEqual([
+      'sampler.n_startup_trials',
+    ]);
+    expect(paths({ name: 'random', shuffle: true }, space)).toEqual(['sampler.shuffle']);
+    expect(paths({ name: 'grid' }, space)).toEqual(['space.lr']);
+    expect(paths({ name: 'grid' })).toEqual([]);
     expect(
-      validateSamplerConfig({ name: 'tpe', n_startup_trials: -1 }, space).map((i) => i.path),
-    ).toEqual(['sampler.n_startup_trials']);
-    expect(
-      validateSamplerConfig({ name: 'random', shuffle: true }, space).map((i) => i.path),
-    ).toEqual(['sampler.shuffle']);
-    expect(validateSamplerConfig({ name: 'grid' }, space).map((i) => i.path)).toEqual(['space.lr']);
-    expect(
-      validateSamplerConfig(
-        { name: 'grid' },
-        { lr: { type: 'float', low: 0, high: 1, step: 0.25 } },
-      ),
+      checkSampler({ name: 'grid' }, { lr: { type: 'float', low: 0, high: 1, step: 0.25 } }).issues,
     ).toEqual([]);
   });
 });
@@ -264,7 +251,9 @@ describe("uniform over the space: one draw for every sampler's random start", ()
   };
   for (const name of ['random', 'gp', 'tpe'] as const) {
     it(`${name}: the ends of an int or stepped range as likely as the middle`, () => {
-      const sampler = makeSampler(name, name === 'random' ? {} : { n_startup_trials: 1_000_000 });
+      const sampler = makeSampler(
+        name === 'random' ? { name } : { name, n_startup_trials: 1_000_000 },
+      );
       const counts: Record<string, Map<number, number>> = { n: new Map(), f: new Map() };
       const logCounts = new Map<number, number>();
       const draws = 20_000;

@@ -37,8 +37,7 @@
  */
 import type { Direction, FrozenTrial, Pruner, PruneContext } from '../types';
 import { ascending, byStep } from './curve';
-import type { InputIssue } from '../../contract/issues';
-import { OptionReader, orThrow } from './options';
+import { withDefaults } from '../../lib/values';
 
 export interface SuccessiveHalvingOptions {
   /** Resource (step) of the first rung before min_early_stopping_rate. @default 1 */
@@ -53,49 +52,21 @@ export interface SuccessiveHalvingOptions {
   max_resource?: number;
 }
 
-const ASHA_KEYS = [
-  'min_resource',
-  'reduction_factor',
-  'min_early_stopping_rate',
-  'bootstrap_count',
-  'max_resource',
-] as const;
-
-/** Fully defaulted successive-halving options, or the issues; `prefix` starts each issue's path. */
-export function checkSuccessiveHalvingOptions(
-  raw: Readonly<Record<string, unknown>>,
-  prefix = 'pruner',
-): { options: SuccessiveHalvingOptions; issues: InputIssue[] } {
-  const r = new OptionReader(raw, prefix, 'asha', ASHA_KEYS);
-  const options: SuccessiveHalvingOptions = {
-    min_resource: r.int('min_resource', 1, 1),
-    reduction_factor: r.int('reduction_factor', 2, 3),
-    min_early_stopping_rate: r.int('min_early_stopping_rate', 0, 0),
-    bootstrap_count: r.int('bootstrap_count', 0, 0),
-  };
-  if (r.has('max_resource')) {
-    const max = r.int('max_resource', 1);
-    options.max_resource = max;
-    if (
-      Number.isFinite(max) &&
-      Number.isFinite(options.min_resource) &&
-      max <= options.min_resource
-    ) {
-      r.fail(
-        'max_resource',
-        `must be greater than min_resource (${options.min_resource}), got ${max}`,
-      );
-    }
-  }
-  return { options, issues: r.issues };
-}
+/** The options of a successive-halving pruner that are not given (max_resource: no limit). */
+export const SUCCESSIVE_HALVING_DEFAULTS = Object.freeze({
+  min_resource: 1,
+  reduction_factor: 3,
+  min_early_stopping_rate: 0,
+  bootstrap_count: 0,
+});
 
 export class SuccessiveHalvingPruner implements Pruner {
   readonly name = 'asha';
   readonly options: Readonly<SuccessiveHalvingOptions>;
 
+  /** Options that passed registry.ts's schema, not checked again; absent ones take SUCCESSIVE_HALVING_DEFAULTS. */
   constructor(options: Partial<SuccessiveHalvingOptions> = {}) {
-    this.options = Object.freeze(orThrow(checkSuccessiveHalvingOptions(options, '')));
+    this.options = Object.freeze(withDefaults(SUCCESSIVE_HALVING_DEFAULTS, options));
   }
 
   /** The resource (step) of rung k. */

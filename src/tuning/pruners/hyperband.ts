@@ -26,8 +26,7 @@
  */
 import type { FrozenTrial, Pruner, PruneContext } from '../types';
 import { successiveHalvingShouldPrune, type SuccessiveHalvingOptions } from './asha';
-import type { InputIssue } from '../../contract/issues';
-import { OptionReader, orThrow } from './options';
+import { withDefaults } from '../../lib/values';
 
 export interface HyperbandOptions {
   /** Resource (step) of the first rung of bracket 0. @default 1 */
@@ -40,37 +39,12 @@ export interface HyperbandOptions {
   bootstrap_count: number;
 }
 
-const HYPERBAND_KEYS = [
-  'min_resource',
-  'max_resource',
-  'reduction_factor',
-  'bootstrap_count',
-] as const;
-
-/** Fully defaulted Hyperband options, or the issues; `prefix` starts each issue's path. */
-export function checkHyperbandOptions(
-  raw: Readonly<Record<string, unknown>>,
-  prefix = 'pruner',
-): { options: HyperbandOptions; issues: InputIssue[] } {
-  const r = new OptionReader(raw, prefix, 'hyperband', HYPERBAND_KEYS);
-  const options: HyperbandOptions = {
-    min_resource: r.int('min_resource', 1, 1),
-    max_resource: r.int('max_resource', 1),
-    reduction_factor: r.int('reduction_factor', 2, 3),
-    bootstrap_count: r.int('bootstrap_count', 0, 0),
-  };
-  if (
-    Number.isFinite(options.max_resource) &&
-    Number.isFinite(options.min_resource) &&
-    options.max_resource <= options.min_resource
-  ) {
-    r.fail(
-      'max_resource',
-      `must be greater than min_resource (${options.min_resource}), got ${options.max_resource}`,
-    );
-  }
-  return { options, issues: r.issues };
-}
+/** The options of a Hyperband pruner that are not given (max_resource has none). */
+export const HYPERBAND_DEFAULTS = Object.freeze({
+  min_resource: 1,
+  reduction_factor: 3,
+  bootstrap_count: 0,
+});
 
 /** floor(log_rf(max / min)) + 1, in exact integer arithmetic. */
 export function bracketCount(
@@ -114,8 +88,9 @@ export class HyperbandPruner implements Pruner {
   readonly budgets: readonly number[];
   private readonly brackets: readonly Readonly<SuccessiveHalvingOptions>[];
 
+  /** Options that passed registry.ts's schema, not checked again; absent ones take HYPERBAND_DEFAULTS. */
   constructor(options: Partial<HyperbandOptions> & { max_resource: number }) {
-    this.options = Object.freeze(orThrow(checkHyperbandOptions(options, '')));
+    this.options = Object.freeze(withDefaults(HYPERBAND_DEFAULTS, options));
     const o = this.options;
     this.budgets = Object.freeze(bracketBudgets(o));
     this.nBrackets = this.budgets.length;

@@ -20,8 +20,7 @@
  */
 import type { Pruner, PruneContext } from '../types';
 import { ascending, byStep } from './curve';
-import type { InputIssue } from '../../contract/issues';
-import { OptionReader, orThrow } from './options';
+import { withDefaults } from '../../lib/values';
 
 export interface MedianPrunerOptions {
   /** Complete trials needed before anything is pruned. @default 5 */
@@ -39,50 +38,21 @@ export interface PercentilePrunerOptions extends MedianPrunerOptions {
   percentile: number;
 }
 
-const MEDIAN_KEYS = [
-  'n_startup_trials',
-  'n_warmup_steps',
-  'interval_steps',
-  'n_min_trials',
-] as const;
-
-/** Fully defaulted median-pruner options, or the issues; `prefix` starts each issue's path. */
-export function checkMedianOptions(
-  raw: Readonly<Record<string, unknown>>,
-  prefix = 'pruner',
-): { options: MedianPrunerOptions; issues: InputIssue[] } {
-  const r = new OptionReader(raw, prefix, 'median', MEDIAN_KEYS);
-  const options = readCommon(r);
-  return { options, issues: r.issues };
-}
-
-/** As checkMedianOptions, with the `percentile` option (required). */
-export function checkPercentileOptions(
-  raw: Readonly<Record<string, unknown>>,
-  prefix = 'pruner',
-): { options: PercentilePrunerOptions; issues: InputIssue[] } {
-  const r = new OptionReader(raw, prefix, 'percentile', [...MEDIAN_KEYS, 'percentile']);
-  if (!r.has('percentile'))
-    r.fail('percentile', "is required for pruner 'percentile': a number in [0, 100]");
-  const percentile = r.number('percentile', 0, 100, Number.NaN);
-  return { options: { ...readCommon(r), percentile }, issues: r.issues };
-}
-
-function readCommon(r: OptionReader): MedianPrunerOptions {
-  return {
-    n_startup_trials: r.int('n_startup_trials', 0, 5),
-    n_warmup_steps: r.int('n_warmup_steps', 0, 0),
-    interval_steps: r.int('interval_steps', 1, 1),
-    n_min_trials: r.int('n_min_trials', 1, 1),
-  };
-}
+/** The options of a median (or percentile) pruner that are not given. */
+export const MEDIAN_DEFAULTS: Readonly<MedianPrunerOptions> = Object.freeze({
+  n_startup_trials: 5,
+  n_warmup_steps: 0,
+  interval_steps: 1,
+  n_min_trials: 1,
+});
 
 export class PercentilePruner implements Pruner {
   readonly name: string;
   readonly options: Readonly<PercentilePrunerOptions>;
 
-  constructor(options: Partial<PercentilePrunerOptions> & { percentile: number }) {
-    this.options = Object.freeze(orThrow(checkPercentileOptions(options, '')));
+  /** Options within the median pruner's bounds (registry.ts) and a percentile in [0, 100], not checked again; absent ones take MEDIAN_DEFAULTS. */
+  constructor(options: Partial<MedianPrunerOptions> & { percentile: number }) {
+    this.options = Object.freeze(withDefaults(MEDIAN_DEFAULTS, options));
     this.name = 'percentile';
   }
 
@@ -99,8 +69,9 @@ export class MedianPruner implements Pruner {
   readonly name = 'median';
   readonly options: Readonly<PercentilePrunerOptions>;
 
+  /** Options that passed registry.ts's schema, not checked again; absent ones take MEDIAN_DEFAULTS. */
   constructor(options: Partial<MedianPrunerOptions> = {}) {
-    this.options = Object.freeze({ ...orThrow(checkMedianOptions(options, '')), percentile: 50 });
+    this.options = Object.freeze({ ...withDefaults(MEDIAN_DEFAULTS, options), percentile: 50 });
   }
 
   shouldPrune(ctx: PruneContext): boolean {

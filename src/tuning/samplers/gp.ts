@@ -357,12 +357,11 @@ export class GpSampler implements Sampler {
   /** Diagnostics of the last `sample` call. */
   lastInfo: GpSampleInfo = { mode: 'startup' };
 
+  /** Options within registry.ts's bounds, not checked again; absent ones take the defaults of GpSamplerOptions. */
   constructor(options: GpSamplerOptions = {}) {
-    const int = (v: number | undefined, dflt: number, min: number) =>
-      v === undefined || !Number.isFinite(v) ? dflt : Math.max(min, Math.floor(v));
-    this.nStartup = int(options.n_startup_trials, 10, 0);
-    this.nCandidates = int(options.n_candidates, 1024, 1);
-    this.nLocal = int(options.n_local_search, 5, 0);
+    this.nStartup = options.n_startup_trials ?? 10;
+    this.nCandidates = options.n_candidates ?? 1024;
+    this.nLocal = options.n_local_search ?? 5;
     this.warp = options.warp_output ?? true;
   }
 

@@ -66,11 +66,6 @@ function fits(spec: ParamSpec, v: ParamValue | undefined): v is ParamValue {
   return typeof v === 'number' && Number.isFinite(v) && v >= spec.low && v <= spec.high;
 }
 
-function checkProb(name: string, p: number | undefined): void {
-  if (p !== undefined && !(p >= 0 && p <= 1))
-    throw new RangeError(`Nsga2Sampler: ${name} must be in [0, 1], got ${p}`);
-}
-
 export class Nsga2Sampler implements Sampler {
   readonly name = 'nsga2';
   private readonly populationSize: number;
@@ -78,14 +73,9 @@ export class Nsga2Sampler implements Sampler {
   private readonly crossoverProb: number;
   private readonly swappingProb: number;
 
+  /** Options within registry.ts's bounds, not checked again; absent ones take the defaults of Nsga2Options. */
   constructor(options: Nsga2Options = {}) {
-    const p = options.population_size ?? 50;
-    if (!(Number.isInteger(p) && p >= 2))
-      throw new RangeError(`Nsga2Sampler: population_size must be an integer >= 2, got ${p}`);
-    checkProb('mutation_prob', options.mutation_prob);
-    checkProb('crossover_prob', options.crossover_prob);
-    checkProb('swapping_prob', options.swapping_prob);
-    this.populationSize = p;
+    this.populationSize = options.population_size ?? 50;
     this.mutationProb = options.mutation_prob;
     this.crossoverProb = options.crossover_prob ?? 0.9;
     this.swappingProb = options.swapping_prob ?? 0.5;

@@ -355,22 +355,11 @@ export class TpeSampler implements Sampler {
   private readonly gamma: (n: number) => number;
   private readonly parzen: ParzenParameters;
 
+  /** Options within registry.ts's bounds, not checked again; absent ones take the defaults of TpeOptions. */
   constructor(options: TpeOptions = {}) {
-    const nStartup = options.n_startup_trials ?? 10;
-    const nCandidates = options.n_ei_candidates ?? 24;
     const priorWeight = options.prior_weight ?? 1;
-    if (!(nStartup >= 0))
-      throw new RangeError(`TpeSampler: n_startup_trials must be >= 0, got ${nStartup}`);
-    if (!(Number.isInteger(nCandidates) && nCandidates >= 1)) {
-      throw new RangeError(
-        `TpeSampler: n_ei_candidates must be a positive integer, got ${nCandidates}`,
-      );
-    }
-    if (!(Number.isFinite(priorWeight) && priorWeight > 0)) {
-      throw new RangeError(`TpeSampler: prior_weight must be positive, got ${priorWeight}`);
-    }
-    this.nStartup = nStartup;
-    this.nCandidates = nCandidates;
+    this.nStartup = options.n_startup_trials ?? 10;
+    this.nCandidates = options.n_ei_candidates ?? 24;
     this.multivariate = options.multivariate ?? false;
     this.constantLiar = options.constant_liar ?? true;
     this.gamma = options.gamma ?? defaultGamma;
