@@ -41,21 +41,6 @@ const TITLES: Record<number, string> = {
 
 const TYPE_BASE = 'https://stride.dev/problems/';
 
-/** A domain error the API turns into problem+json. */
-export class ProblemError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly slug: string,
-    detail: string,
-    readonly errors?: InputIssue[],
-    readonly extra?: Record<string, unknown>,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(detail);
-    this.name = 'ProblemError';
-  }
-}
-
 const quoteAll = (xs: readonly unknown[]) => xs.map((x) => `'${String(x)}'`).join(', ');
 const didYouMean = (value: unknown, options: readonly unknown[]) => {
   const s = typeof value === 'string' ? closest(value, options.map(String)) : null;
@@ -138,17 +123,6 @@ export function problemResponse(c: Context, p: ProblemInit): Response {
 }
 
 export function onError(err: Error, c: Context): Response {
-  if (err instanceof ProblemError) {
-    const res = problemResponse(c, {
-      status: err.status,
-      slug: err.slug,
-      detail: err.message,
-      errors: err.errors,
-      ...err.extra,
-    });
-    for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
-    return res;
-  }
   if (err instanceof DomainError) {
     const { status, slug } = problemOf(err.kind);
     const res = problemResponse(c, {
