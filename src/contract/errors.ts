@@ -24,6 +24,24 @@ export type ErrorKind =
   /** Over the caller's budget of calls: the error's headers say when to retry (Retry-After). */
   | 'rate_limited';
 
+/** Every kind, once (the Record makes the compiler check it against ErrorKind). */
+const KINDS: Record<ErrorKind, true> = {
+  bad_request: true,
+  unauthorized: true,
+  forbidden: true,
+  not_found: true,
+  conflict: true,
+  invalid: true,
+  too_large: true,
+  over_budget: true,
+  rate_limited: true,
+};
+
+/** Whether `s` names a kind (for errors read back from elsewhere, e.g. over RPC). */
+export function isErrorKind(s: string): s is ErrorKind {
+  return Object.hasOwn(KINDS, s);
+}
+
 export interface DomainErrorInit {
   issues?: InputIssue[];
   /** Extra members of the problem (e.g. delivery_id). */
