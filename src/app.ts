@@ -1,8 +1,9 @@
 /**
  * The Hono app: request ids, body limit, bearer auth on /v1, problem+json
- * errors, zod validation, the OpenAPI document.
+ * errors, zod validation (with the API's messages, zodErrorMap), the OpenAPI
+ * document.
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { requireAuth } from './api/auth';
@@ -13,7 +14,7 @@ import { lrSuggestRoutes } from './api/lr-suggest';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
-import { onError, problemResponse, zodIssues } from './api/problem';
+import { onError, problemResponse, zodErrorMap, zodIssues } from './api/problem';
 import { DomainError, inputError } from './contract/errors';
 import { finishDocument } from './api/openapi';
 import { readConfig } from './lib/config';
@@ -22,6 +23,10 @@ import { boundsStatus } from './lib/json-bounds';
 export type { AppEnv };
 
 export function createApp(): OpenAPIHono<AppEnv> {
+  // zod writes an issue's message as it parses, with the error map of its (process-wide) config:
+  // hono's validators, and the schemas that parse inside a refinement, take no per-parse map. So
+  // the API's messages are installed here, where the app is built, and by no module's import.
+  z.config({ customError: zodErrorMap });
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {

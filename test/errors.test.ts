@@ -1,10 +1,13 @@
 // Bad input is a 422 that names the parameter or field, in words a client can act on: decimal trial
 // numbers only, unknown query parameters and body fields refused with the closest known name,
 // missing fields "required".
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { z } from 'zod';
 import { api, json, post } from './helpers';
 import { closest, editDistance } from '../src/lib/names';
+import { createApp } from '../src/app';
+import { zodErrorMap } from '../src/api/problem';
 
 async function studyWithRunningTrial() {
   const study = await json(
@@ -164,5 +167,30 @@ describe('body errors name the field, and the closest known one for a typo', () 
     expect(closest('zzz', ['count'])).toBeNull();
     expect(closest('id', ['ok'])).toBeNull();
     expect(closest('Limit', ['limit', 'cursor'])).toBe('limit');
+  });
+});
+
+describe("the API's zod messages are installed by createApp, not by an import", () => {
+  it('importing api/problem.ts leaves zod config alone; createApp installs zodErrorMap', async () => {
+    const before = z.config().customError;
+    try {
+      z.config({ customError: undefined });
+      vi.resetModules();
+      const fresh = await import('../src/api/problem');
+      // A new instance of the module was evaluated (the check is not vacuous)...
+      expect(fresh.zodErrorMap).not.toBe(zodErrorMap);
+      // ...and it did not touch zod's config.
+      expect(z.config().customError).toBeUndefined();
+      const schema = z.strictObject({ name: z.string() });
+      expect(schema.safeParse({}).error?.issues[0].message).not.toBe('required');
+      createApp();
+      expect(z.config().customError).toBe(zodErrorMap);
+      expect(schema.safeParse({}).error?.issues[0].message).toBe('required');
+      expect(schema.safeParse({ name: 'x', nmae: 'y' }).error?.issues[0].message).toBe(
+        "unknown field 'nmae': did you mean 'name'?",
+      );
+    } finally {
+      z.config({ customError: before });
+    }
   });
 });

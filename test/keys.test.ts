@@ -204,3 +204,77 @@ describe('projects and keys', () => {
     expect((await post('/v1/projects', { name: 'x' }, 'wrong-admin-token')).status).toBe(401);
   });
 });
+
+/** A response's problem+json body and the headers a client acts on. */
+async function problem(res: Response | Promise<Response>) {
+  const r = await res;
+  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const { request_id, ...body } = (await r.json()) as Record<string, unknown>;
+  expect(request_id).toEqual(expect.any(String));
+  return {
+    body,
+    wwwAuthenticate: r.headers.get('www-authenticate'),
+    retryAfter: r.headers.get('retry-after'),
+  };
+}
+
+describe('the problems of auth (401, 403, 429): bodies and headers', () => {
+  it('401: type unauthorized, with WWW-Authenticate naming the bearer scheme', async () => {
+    const challenge = 'Bearer realm="stride"';
+    for (const [init, detail] of [
+      [{ key: null }, 'send your API key as Authorization: Bearer <key>'],
+      [
+        { key: null, headers: { Authorization: 'Basic abc' } },
+        'the Authorization header must be: Bearer <key>',
+      ],
+      [{ key: 'sk_not_a_key' }, 'the API key is not valid (or was revoked)'],
+    ] as const) {
+      expect(await problem(api('/v1/studies', init))).toEqual({
+        body: {
+          type: 'https://stride.dev/problems/unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          detail,
+          instance: '/v1/studies',
+        },
+        wwwAuthenticate: challenge,
+        retryAfter: null,
+      });
+    }
+  });
+
+  it('403: type forbidden, without a challenge', async () => {
+    const p = await project('auth-problems-403');
+    const reader = await key(p.id, ['read']);
+    expect(await problem(post('/v1/studies', { name: 's', space: SPACE }, reader.secret))).toEqual({
+      body: {
+        type: 'https://stride.dev/problems/forbidden',
+        title: 'Forbidden',
+        status: 403,
+        detail: "this key lacks the 'write' scope for POST /v1/studies (it has: read)",
+        instance: '/v1/studies',
+      },
+      wwwAuthenticate: null,
+      retryAfter: null,
+    });
+  });
+
+  it('429: type rate-limited, with Retry-After in seconds matching the detail', async () => {
+    const p = await project('auth-problems-429');
+    const k = await key(p.id, ['read', 'write'], { rate_limit_per_minute: 1 });
+    expect((await post('/v1/studies', { name: 'a', space: SPACE }, k.secret)).status).toBe(201);
+    const limited = await problem(post('/v1/studies', { name: 'b', space: SPACE }, k.secret));
+    expect(limited.retryAfter).toMatch(/^[1-9][0-9]*$/);
+    expect(limited).toEqual({
+      body: {
+        type: 'https://stride.dev/problems/rate-limited',
+        title: 'Too Many Requests',
+        status: 429,
+        detail: `this key may make 1 expensive calls (range tests, study creation) a minute; try again in ${limited.retryAfter} s`,
+        instance: '/v1/studies',
+      },
+      wwwAuthenticate: null,
+      retryAfter: limited.retryAfter,
+    });
+  });
+});

@@ -16,21 +16,22 @@ import type { Context, Next } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { readConfig } from '../lib/config';
 import { sha256Hex } from '../lib/hash';
-import { ProblemError } from './problem';
+import { DomainError } from '../contract/errors';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { findKeyByHash } from '../db/keys';
 
 export { SCOPES, type Principal, type Scope } from '../contract/auth';
 import { SCOPES, type Principal, type Scope } from '../contract/auth';
 
-function unauthorized(detail: string): ProblemError {
-  return new ProblemError(401, 'unauthorized', detail, undefined, undefined, {
-    'WWW-Authenticate': 'Bearer realm="stride"',
+/** No usable credentials: a 401 that names the scheme to use (RFC 9110 requires WWW-Authenticate). */
+function unauthorized(detail: string): DomainError {
+  return new DomainError('unauthorized', detail, {
+    headers: { 'WWW-Authenticate': 'Bearer realm="stride"' },
   });
 }
 
-function forbidden(detail: string): ProblemError {
-  return new ProblemError(403, 'forbidden', detail);
+function forbidden(detail: string): DomainError {
+  return new DomainError('forbidden', detail);
 }
 
 const LEASE_ROUTES = [
@@ -136,13 +137,10 @@ export async function rateLimit(env: Env, principal: Principal): Promise<void> {
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(principal.keyId));
   const r = await stub.take(limit);
   if (!r.ok) {
-    throw new ProblemError(
-      429,
-      'rate-limited',
+    throw new DomainError(
+      'rate_limited',
       `this key may make ${limit} expensive calls (range tests, study creation) a minute; try again in ${r.retry_after_s} s`,
-      undefined,
-      undefined,
-      { 'Retry-After': String(r.retry_after_s) },
+      { headers: { 'Retry-After': String(r.retry_after_s) } },
     );
   }
 }

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { closest } from '../lib/names';
 import type { InputIssue } from '../contract/issues';
 import { DomainError, type ErrorKind } from '../contract/errors';
@@ -41,21 +41,6 @@ const TITLES: Record<number, string> = {
 
 const TYPE_BASE = 'https://stride.dev/problems/';
 
-/** A domain error the API turns into problem+json. */
-export class ProblemError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly slug: string,
-    detail: string,
-    readonly errors?: InputIssue[],
-    readonly extra?: Record<string, unknown>,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(detail);
-    this.name = 'ProblemError';
-  }
-}
-
 const quoteAll = (xs: readonly unknown[]) => xs.map((x) => `'${String(x)}'`).join(', ');
 const didYouMean = (value: unknown, options: readonly unknown[]) => {
   const s = typeof value === 'string' ? closest(value, options.map(String)) : null;
@@ -73,44 +58,43 @@ const kindOf = (v: unknown) =>
 /**
  * Messages a client can act on, for every zod parse of the API: zod gives the error map the schema
  * that raised the issue, so an unknown key is matched against the keys that object knows, an
- * invalid option against the options. A missing field says "required".
+ * invalid option against the options. A missing field says "required"; any other issue keeps
+ * zod's message (undefined). Installed by createApp (app.ts), not by importing this module.
  */
-z.config({
-  customError: (iss) => {
-    const inst = (iss as { inst?: { _zod?: { def?: { shape?: Record<string, unknown> } } } }).inst;
-    switch (iss.code) {
-      case 'unrecognized_keys': {
-        const known = Object.keys(inst?._zod?.def?.shape ?? {});
-        return iss.keys
-          .map(
-            (k) =>
-              `${UNKNOWN} '${k}'${didYouMean(k, known) || (known.length === 0 ? ' (there are none)' : known.length <= 12 ? ` (known: ${quoteAll(known)})` : '')}`,
-          )
-          .join('\n');
-      }
-      case 'invalid_type':
-        if (iss.input === undefined) return 'required';
-        return `expected ${iss.expected === 'int' ? 'an integer' : iss.expected}, got ${kindOf(iss.input)}`;
-      case 'invalid_value':
-        return `expected ${iss.values.length === 1 ? JSON.stringify(iss.values[0]) : `one of ${quoteAll(iss.values)}`}${didYouMean(iss.input, iss.values)}`;
-      case 'invalid_union': {
-        const u = iss as typeof iss & { discriminator?: string; options?: unknown[] };
-        if (u.discriminator && u.options) {
-          const given =
-            iss.input && typeof iss.input === 'object'
-              ? (iss.input as Record<string, unknown>)[u.discriminator]
-              : undefined;
-          return given === undefined
-            ? `required (one of ${quoteAll(u.options)})`
-            : `expected one of ${quoteAll(u.options)}${didYouMean(given, u.options)}`;
-        }
-        return undefined;
-      }
-      default:
-        return undefined;
+export const zodErrorMap: z.core.$ZodErrorMap = (iss) => {
+  const inst = (iss as { inst?: { _zod?: { def?: { shape?: Record<string, unknown> } } } }).inst;
+  switch (iss.code) {
+    case 'unrecognized_keys': {
+      const known = Object.keys(inst?._zod?.def?.shape ?? {});
+      return iss.keys
+        .map(
+          (k) =>
+            `${UNKNOWN} '${k}'${didYouMean(k, known) || (known.length === 0 ? ' (there are none)' : known.length <= 12 ? ` (known: ${quoteAll(known)})` : '')}`,
+        )
+        .join('\n');
     }
-  },
-});
+    case 'invalid_type':
+      if (iss.input === undefined) return 'required';
+      return `expected ${iss.expected === 'int' ? 'an integer' : iss.expected}, got ${kindOf(iss.input)}`;
+    case 'invalid_value':
+      return `expected ${iss.values.length === 1 ? JSON.stringify(iss.values[0]) : `one of ${quoteAll(iss.values)}`}${didYouMean(iss.input, iss.values)}`;
+    case 'invalid_union': {
+      const u = iss as typeof iss & { discriminator?: string; options?: unknown[] };
+      if (u.discriminator && u.options) {
+        const given =
+          iss.input && typeof iss.input === 'object'
+            ? (iss.input as Record<string, unknown>)[u.discriminator]
+            : undefined;
+        return given === undefined
+          ? `required (one of ${quoteAll(u.options)})`
+          : `expected one of ${quoteAll(u.options)}${didYouMean(given, u.options)}`;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+};
 
 export interface ProblemInit {
   status: number;
@@ -138,17 +122,6 @@ export function problemResponse(c: Context, p: ProblemInit): Response {
 }
 
 export function onError(err: Error, c: Context): Response {
-  if (err instanceof ProblemError) {
-    const res = problemResponse(c, {
-      status: err.status,
-      slug: err.slug,
-      detail: err.message,
-      errors: err.errors,
-      ...err.extra,
-    });
-    for (const [k, v] of Object.entries(err.headers ?? {})) res.headers.set(k, v);
-    return res;
-  }
   if (err instanceof DomainError) {
     const { status, slug } = problemOf(err.kind);
     const res = problemResponse(c, {

@@ -1,15 +1,17 @@
 /**
  * Errors of the domain: what went wrong, as a kind, never as an HTTP status.
- * Every layer below api/ throws these (or their subclasses: CoordinatorError,
- * ProbeInputError); api/problem.ts maps each kind to problem+json in one
- * exhaustive switch.
+ * Every layer throws these, api/ included (auth's 401/403/429), or their
+ * subclasses (CoordinatorError, ProbeInputError); api/problem.ts's problemOf
+ * maps each kind to its status and problem type in one exhaustive switch.
  */
 import { issuesDetail, MAX_LISTED_ISSUES, type InputIssue } from './issues';
 
 export type ErrorKind =
   /** The request cannot be read at all (a delivery body that is not JSON, a missing header). */
   | 'bad_request'
+  /** No valid credentials (a missing, malformed or revoked key, a bad webhook signature). */
   | 'unauthorized'
+  /** Valid credentials without the right to this call (a scope, the admin token off its routes). */
   | 'forbidden'
   | 'not_found'
   | 'conflict'
@@ -19,7 +21,26 @@ export type ErrorKind =
   | 'too_large'
   /** Work or data over the compute limits of the edge. */
   | 'over_budget'
+  /** Over the caller's budget of calls: the error's headers say when to retry (Retry-After). */
   | 'rate_limited';
+
+/** Every kind, once (the Record makes the compiler check it against ErrorKind). */
+const KINDS: Record<ErrorKind, true> = {
+  bad_request: true,
+  unauthorized: true,
+  forbidden: true,
+  not_found: true,
+  conflict: true,
+  invalid: true,
+  too_large: true,
+  over_budget: true,
+  rate_limited: true,
+};
+
+/** Whether `s` names a kind (for errors read back from elsewhere, e.g. over RPC). */
+export function isErrorKind(s: string): s is ErrorKind {
+  return Object.hasOwn(KINDS, s);
+}
 
 export interface DomainErrorInit {
   issues?: InputIssue[];

@@ -10,7 +10,7 @@ export interface InputIssue {
   message: string;
 }
 
-/** One line per unknown key (zodIssues splits them into one issue each; api/problem.ts's error map writes them). */
+/** One line per unknown key (zodIssues splits them into one issue each; api/problem.ts's zodErrorMap writes them). */
 export const UNKNOWN = 'unknown field';
 
 type Issue = ZodError['issues'][number];

@@ -10,7 +10,7 @@
  * carry it. An expired lease sends the trial back to `waiting`, or to
  * `failed` once it has had `max_attempts` leases.
  */
-import { CoordinatorError } from './errors';
+import { CoordinatorError, invalidField, NO_SUCH_STUDY } from './errors';
 import type {
   Caller,
   EdgeExecutor,
@@ -55,19 +55,19 @@ export function leasedExecutor(config: StudyConfig): LeasedExecutor {
 export function authorizeLease(config: StudyConfig, caller: Caller): boolean {
   if (config.executor.kind === 'client') {
     // A runner key sees only runner and edge studies.
-    if (caller.runner_only) throw new CoordinatorError('not_found', 'no such study');
+    if (caller.runner_only) throw new CoordinatorError('not_found', NO_SUCH_STUDY);
     if (caller.lease_token !== undefined) {
-      throw new CoordinatorError(
-        'invalid',
-        "lease_token: this study's trials are not leased (executor 'client'): leave it out",
+      throw invalidField(
+        'lease_token',
+        "this study's trials are not leased (executor 'client'): leave it out",
       );
     }
     return false;
   }
   if (caller.lease_token === undefined) {
-    throw new CoordinatorError(
-      'invalid',
-      `lease_token: required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`,
+    throw invalidField(
+      'lease_token',
+      `required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`,
     );
   }
   return true;

@@ -1,10 +1,10 @@
 /**
  * The way into a study's coordinator from a Worker: its stub, and calls whose
- * errors come back as `CoordinatorError`s (api/problem.ts maps their kinds to
+ * errors come back as `DomainError`s (api/problem.ts maps their kinds to
  * problem+json).
  */
 import { DEFAULT_PROJECT_ID } from '../db/schema';
-import { CoordinatorError, parseCoordinatorError } from './errors';
+import { CoordinatorError, domainErrorOf, NO_SUCH_STUDY } from './errors';
 
 const STUDY_ID = /^std_[0-9A-Z]{26}$/;
 
@@ -22,25 +22,19 @@ export function studyStub(env: Env, projectId: string, id: string) {
 }
 
 /**
- * Run a call into the coordinator of study `id`: an error it raised (which
- * crosses the RPC boundary as a message) comes back as a `CoordinatorError`,
- * "no such study" naming the id asked for.
+ * Run a call into the coordinator of study `id`: a DomainError it raised
+ * (which crosses the RPC boundary in wire form, errors.ts) comes back as a
+ * DomainError with its kind, detail and issues; "no such study" names the id
+ * asked for. Any other error is rethrown as it is.
  */
 export async function callStudy<T>(id: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof CoordinatorError) throw err;
-    const e = parseCoordinatorError(err);
+    const e = domainErrorOf(err);
     if (!e) throw err;
-    if (e.kind === 'not_found')
-      throw new CoordinatorError(
-        e.kind,
-        e.detail === 'no such study' ? `no study with id '${id}'` : e.detail,
-      );
-    if (e.kind === 'conflict') throw new CoordinatorError(e.kind, e.detail);
-    // `path: message` details name the offending field.
-    const m = /^([a-z_][a-z0-9_.]*): ([\s\S]*)$/.exec(e.detail);
-    throw new CoordinatorError(e.kind, e.detail, m ? [{ path: m[1], message: m[2] }] : undefined);
+    if (e.kind === 'not_found' && e.detail === NO_SUCH_STUDY)
+      throw new CoordinatorError('not_found', `no study with id '${id}'`);
+    throw e;
   }
 }

@@ -30,6 +30,11 @@
  * the object's alarm or by the next call that looks. The one alarm also
  * retries D1 flushes, pushes job notices to `dispatch_url` and re-sends
  * edge trials, whichever is due first.
+ *
+ * Every RPC method that reads the study runs its body in `overRpc`
+ * (errors.ts): a DomainError it throws reaches the caller whole (kind,
+ * detail, issues), decoded by `domainErrorOf`; workerd alone would carry
+ * only its message.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { canonicalJson } from '../lib/hash';
@@ -47,7 +52,7 @@ import {
 } from '../tuning/types';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
-import { CoordinatorError } from './errors';
+import { CoordinatorError, invalidField, NO_SUCH_STUDY, overRpc } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
 import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
@@ -122,68 +127,76 @@ export class StudyCoordinator extends DurableObject<Env> {
    * `dispatchSecret` signs the job notices of a runner study with a dispatch_url.
    */
   async create(config: StudyConfig, dispatchSecret?: string): Promise<StudyView> {
-    if (this.store.config) {
-      if (canonicalJson(this.store.config) !== canonicalJson(config)) {
-        throw new CoordinatorError(
-          'conflict',
-          `study ${config.id} already exists with another configuration`,
-        );
+    return overRpc(async () => {
+      if (this.store.config) {
+        if (canonicalJson(this.store.config) !== canonicalJson(config)) {
+          throw new CoordinatorError(
+            'conflict',
+            `study ${config.id} already exists with another configuration`,
+          );
+        }
+        return this.view();
       }
+      this.store.createConfig(config);
+      if (dispatchSecret) this.dispatch.setSecret(dispatchSecret);
+      // A budgeted lr/suggest search enqueues its first level at once (lrRound).
+      await this.commit({ study: true, notice: true, alarm: true, lrRound: !!config.lr_ladder });
       return this.view();
-    }
-    this.store.createConfig(config);
-    if (dispatchSecret) this.dispatch.setSecret(dispatchSecret);
-    // A budgeted lr/suggest search enqueues its first level at once (lrRound).
-    await this.commit({ study: true, notice: true, alarm: true, lrRound: !!config.lr_ladder });
-    return this.view();
+    });
   }
 
   async getStudy(): Promise<StudyView> {
-    return this.view();
+    return overRpc(() => this.view());
   }
 
   async listTrials(): Promise<TrialView[]> {
-    const config = this.requireConfig();
-    return this.store.rows().map((r) => trialView(config.id, r));
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      return this.store.rows().map((r) => trialView(config.id, r));
+    });
   }
 
   /** Enqueue fixed params (warm start): the next ask returns this trial first. */
   async enqueue(params: Params): Promise<TrialView> {
-    const config = this.requireConfig();
-    const number = this.store.count();
-    if (config.max_trials !== null && number >= config.max_trials) {
-      throw new CoordinatorError(
-        'conflict',
-        `the study already has max_trials (${config.max_trials}) trials`,
-      );
-    }
-    this.store.insertWaiting(number, params);
-    await this.commit({ trials: [number], study: true, notice: true, alarm: true });
-    return this.trialView(number);
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const number = this.store.count();
+      if (config.max_trials !== null && number >= config.max_trials) {
+        throw new CoordinatorError(
+          'conflict',
+          `the study already has max_trials (${config.max_trials}) trials`,
+        );
+      }
+      this.store.insertWaiting(number, params);
+      await this.commit({ trials: [number], study: true, notice: true, alarm: true });
+      return this.trialView(number);
+    });
   }
 
   async ask(count: number): Promise<TrialView[]> {
-    const config = this.requireConfig();
-    if (config.executor.kind === 'runner') {
-      throw new CoordinatorError(
-        'conflict',
-        'the trials of a runner study are leased by runners (POST /v1/runners/lease), not asked',
-      );
-    }
-    if (config.executor.kind === 'edge') {
-      throw new CoordinatorError(
-        'conflict',
-        `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`,
-      );
-    }
-    const out: TrialView[] = [];
-    for (let k = 0; k < count; k++) {
-      const started = this.startTrial(config, Date.now(), out.length === 0);
-      if (started === null) break;
-      out.push(this.trialView(started));
-    }
-    await this.commit({ study: true });
-    return out;
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      if (config.executor.kind === 'runner') {
+        throw new CoordinatorError(
+          'conflict',
+          'the trials of a runner study are leased by runners (POST /v1/runners/lease), not asked',
+        );
+      }
+      if (config.executor.kind === 'edge') {
+        throw new CoordinatorError(
+          'conflict',
+          `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`,
+        );
+      }
+      const out: TrialView[] = [];
+      for (let k = 0; k < count; k++) {
+        const started = this.startTrial(config, Date.now(), out.length === 0);
+        if (started === null) break;
+        out.push(this.trialView(started));
+      }
+      await this.commit({ study: true });
+      return out;
+    });
   }
 
   /**
@@ -194,49 +207,55 @@ export class StudyCoordinator extends DurableObject<Env> {
   async lease(runner: {
     name: string | null;
   }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
-    const config = this.requireConfig();
-    const executor = config.executor;
-    if (executor.kind !== 'runner') {
-      throw new CoordinatorError(
-        'conflict',
-        `study ${config.id} is not a runner study (executor '${executor.kind}'): its trials are not leased`,
-      );
-    }
-    const now = Date.now();
-    this.expireLeases(now);
-    const grant = this.grantLease(config, executor, now, runner.name);
-    await this.commit({ study: grant !== null, alarm: true });
-    if (grant) return { grant, retry_after_s: null };
-    // Nothing now. Leases out may still come back (expiry) or free a slot (max_parallel): ask again soon.
-    // Nothing out at all: the study has no more work for runners.
-    return {
-      grant: null,
-      retry_after_s: leases.retryAfterSeconds(this.store.earliestLeaseExpiry(), now),
-    };
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const executor = config.executor;
+      if (executor.kind !== 'runner') {
+        throw new CoordinatorError(
+          'conflict',
+          `study ${config.id} is not a runner study (executor '${executor.kind}'): its trials are not leased`,
+        );
+      }
+      const now = Date.now();
+      this.expireLeases(now);
+      const grant = this.grantLease(config, executor, now, runner.name);
+      await this.commit({ study: grant !== null, alarm: true });
+      if (grant) return { grant, retry_after_s: null };
+      // Nothing now. Leases out may still come back (expiry) or free a slot (max_parallel): ask again soon.
+      // Nothing out at all: the study has no more work for runners.
+      return {
+        grant: null,
+        retry_after_s: leases.retryAfterSeconds(this.store.earliestLeaseExpiry(), now),
+      };
+    });
   }
 
   /** Extend a lease by lease_seconds from now. */
   async heartbeat(number: number, token: string): Promise<{ lease: LeaseView }> {
-    const config = this.requireConfig();
-    const executor = leases.leasedExecutor(config);
-    const now = Date.now();
-    if (this.expireLeases(now)) await this.scheduleAlarm();
-    const row = this.requireTrial(number);
-    leases.checkLease(row, token, false);
-    const expires = leases.leaseExpiry(executor, now);
-    this.store.extendLease(number, expires);
-    return { lease: leases.leaseView(executor, { ...row, lease_expires_at: expires }) };
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const executor = leases.leasedExecutor(config);
+      const now = Date.now();
+      if (this.expireLeases(now)) await this.scheduleAlarm();
+      const row = this.requireTrial(number);
+      leases.checkLease(row, token, false);
+      const expires = leases.leaseExpiry(executor, now);
+      this.store.extendLease(number, expires);
+      return { lease: leases.leaseView(executor, { ...row, lease_expires_at: expires }) };
+    });
   }
 
   /** Hand a leased trial back (a runner stopping): it waits for the next lease, and the attempt does not count. */
   async release(number: number, token: string): Promise<TrialView> {
-    const config = this.requireConfig();
-    leases.leasedExecutor(config);
-    this.expireLeases(Date.now());
-    leases.checkLease(this.requireTrial(number), token, false);
-    this.store.release(number);
-    await this.commit({ trials: [number], study: true, notice: true, alarm: true });
-    return this.trialView(number);
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      leases.leasedExecutor(config);
+      this.expireLeases(Date.now());
+      leases.checkLease(this.requireTrial(number), token, false);
+      this.store.release(number);
+      await this.commit({ trials: [number], study: true, notice: true, alarm: true });
+      return this.trialView(number);
+    });
   }
 
   /**
@@ -244,18 +263,20 @@ export class StudyCoordinator extends DurableObject<Env> {
    * sent to the queue; every tell starts the next until max_trials.
    */
   async run(): Promise<StudyView> {
-    const config = this.requireConfig();
-    if (config.executor.kind !== 'edge') {
-      throw new CoordinatorError(
-        'conflict',
-        `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`,
-      );
-    }
-    this.edge.start();
-    this.expireLeases(Date.now());
-    await this.pumpEdge(config, config.executor);
-    await this.scheduleAlarm();
-    return this.view();
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      if (config.executor.kind !== 'edge') {
+        throw new CoordinatorError(
+          'conflict',
+          `study ${config.id} is not an edge study (executor '${config.executor.kind}'): ask and tell, or lease its trials`,
+        );
+      }
+      this.edge.start();
+      this.expireLeases(Date.now());
+      await this.pumpEdge(config, config.executor);
+      await this.scheduleAlarm();
+      return this.view();
+    });
   }
 
   /** One intermediate value: the pruner judges the trial at its latest step. */
@@ -265,7 +286,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     value: number,
     caller: Caller = {},
   ): Promise<{ should_prune: boolean }> {
-    return this.record(number, [{ step, value }], caller, false);
+    return overRpc(() => this.record(number, [{ step, value }], caller, false));
   }
 
   /**
@@ -279,65 +300,67 @@ export class StudyCoordinator extends DurableObject<Env> {
     points: Point[],
     caller: Caller = {},
   ): Promise<{ should_prune: boolean }> {
-    return this.record(number, points, caller, true);
+    return overRpc(() => this.record(number, points, caller, true));
   }
 
   async tell(number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
-    const config = this.requireConfig();
-    const leased = leases.authorizeLease(config, caller);
-    if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
-    const row = this.requireTrial(number);
-    // A complete result is checked against the study (objectives, constraints) and told in one
-    // form: {value} with one objective, {values} with several, so either form repeats the other.
-    const result = 'value' in body || 'values' in body ? this.checkResult(config, body) : null;
-    const fingerprint = canonicalJson(result ? tellForm(result) : body);
-    if (row.tell !== null) {
-      if (row.tell === fingerprint) return trialView(config.id, row);
-      throw new CoordinatorError(
-        'conflict',
-        `trial ${number} was already told ${row.tell}; a different tell is refused`,
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const leased = leases.authorizeLease(config, caller);
+      if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
+      const row = this.requireTrial(number);
+      // A complete result is checked against the study (objectives, constraints) and told in one
+      // form: {value} with one objective, {values} with several, so either form repeats the other.
+      const result = 'value' in body || 'values' in body ? this.checkResult(config, body) : null;
+      const fingerprint = canonicalJson(result ? tellForm(result) : body);
+      if (row.tell !== null) {
+        if (row.tell === fingerprint) return trialView(config.id, row);
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} was already told ${row.tell}; a different tell is refused`,
+        );
+      }
+      if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,
+        );
+      }
+      if (leased) {
+        // A late tell whose lease expired is still taken while nobody else holds the trial.
+        leases.checkLease(row, caller.lease_token!, true);
+      } else if (row.state === 'waiting') {
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is waiting: ask for it before telling its result`,
+        );
+      }
+      if (result) this.checkConstraintsCount(result);
+      const state: TrialState = result ? 'complete' : (body.state as TrialState);
+      const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
+      const before = this.store.snapshot(config);
+      this.store.finish(
+        number,
+        state,
+        result ?? { value: null, values: null, constraints: null },
+        error,
+        Date.now(),
+        fingerprint,
       );
-    }
-    if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
-      throw new CoordinatorError(
-        'conflict',
-        `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,
-      );
-    }
-    if (leased) {
-      // A late tell whose lease expired is still taken while nobody else holds the trial.
-      leases.checkLease(row, caller.lease_token!, true);
-    } else if (row.state === 'waiting') {
-      throw new CoordinatorError(
-        'conflict',
-        `trial ${number} is waiting: ask for it before telling its result`,
-      );
-    }
-    if (result) this.checkConstraintsCount(result);
-    const state: TrialState = result ? 'complete' : (body.state as TrialState);
-    const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
-    const before = this.store.snapshot(config);
-    this.store.finish(
-      number,
-      state,
-      result ?? { value: null, values: null, constraints: null },
-      error,
-      Date.now(),
-      fingerprint,
-    );
-    // A finished trial makes new work available only when it frees one of max_parallel's slots.
-    await this.commit({
-      trials: [number],
-      lrRound: true,
-      study: true,
-      events: { before, changed: [number] },
-      notice: leased && leases.finishFreesSlot(config),
+      // A finished trial makes new work available only when it frees one of max_parallel's slots.
+      await this.commit({
+        trials: [number],
+        lrRound: true,
+        study: true,
+        events: { before, changed: [number] },
+        notice: leased && leases.finishFreesSlot(config),
+      });
+      if (leased) {
+        if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
+        await this.scheduleAlarm();
+      }
+      return this.trialView(number);
     });
-    if (leased) {
-      if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
-      await this.scheduleAlarm();
-    }
-    return this.trialView(number);
   }
 
   /** Whatever is due: expire leases, retry the D1 flush, push a job notice, re-send edge trials. */
@@ -364,13 +387,15 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   /** Put every parked entry back in the outbox and write now; answers the study with its storage state. */
   async retryStorage(): Promise<StudyView> {
-    this.requireConfig();
-    this.outbox.requeueParked();
-    this.outbox.enqueue('study');
-    await this.flush();
-    // A flush already finishing when these were enqueued may have missed them.
-    if (this.outbox.pendingCount() > 0) await this.flush();
-    return this.view();
+    return overRpc(async () => {
+      this.requireConfig();
+      this.outbox.requeueParked();
+      this.outbox.enqueue('study');
+      await this.flush();
+      // A flush already finishing when these were enqueued may have missed them.
+      if (this.outbox.pendingCount() > 0) await this.flush();
+      return this.view();
+    });
   }
 
   // --- internals -----------------------------------------------------------
@@ -664,16 +689,16 @@ export class StudyCoordinator extends DurableObject<Env> {
     const b = body as { value?: number; values?: number[]; constraints?: number[] };
     const names = metricsOf(config).join(', ');
     if (b.value !== undefined && n > 1) {
-      throw new CoordinatorError(
-        'invalid',
-        `value: study ${config.id} has ${n} objectives (${names}): tell "values" with ${n} numbers, one per direction`,
+      throw invalidField(
+        'value',
+        `study ${config.id} has ${n} objectives (${names}): tell "values" with ${n} numbers, one per direction`,
       );
     }
     const values = b.values ?? [b.value!];
     if (values.length !== n) {
-      throw new CoordinatorError(
-        'invalid',
-        `values: ${values.length} value${values.length === 1 ? '' : 's'} for ${n} objective${n === 1 ? '' : 's'} (${names}): send one per direction`,
+      throw invalidField(
+        'values',
+        `${values.length} value${values.length === 1 ? '' : 's'} for ${n} objective${n === 1 ? '' : 's'} (${names}): send one per direction`,
       );
     }
     const constraints = b.constraints ?? null;
@@ -686,9 +711,9 @@ export class StudyCoordinator extends DurableObject<Env> {
   private checkConstraintsCount(r: Result): void {
     const expected = this.store.constraintsCount();
     if (expected !== null && (r.constraints?.length ?? 0) !== expected) {
-      throw new CoordinatorError(
-        'invalid',
-        `constraints: this study's trials were told ${expected} constraint${expected === 1 ? '' : 's'}; send ${expected}${r.constraints ? `, not ${r.constraints.length}` : ' with every result'}`,
+      throw invalidField(
+        'constraints',
+        `this study's trials were told ${expected} constraint${expected === 1 ? '' : 's'}; send ${expected}${r.constraints ? `, not ${r.constraints.length}` : ' with every result'}`,
       );
     }
   }
@@ -698,7 +723,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   private requireConfig(): StudyConfig {
-    if (!this.store.config) throw new CoordinatorError('not_found', 'no such study');
+    if (!this.store.config) throw new CoordinatorError('not_found', NO_SUCH_STUDY);
     return this.store.config;
   }
 

@@ -19,7 +19,7 @@
  */
 import { ProbeSchema } from '../contract/schemas';
 import { zodIssues } from '../contract/issues';
-import { parseCoordinatorError } from '../coordinator/errors';
+import { domainErrorOf } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
 import type { EdgeExecutor, StudyView } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
@@ -293,7 +293,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
       await stub.tell(msg.number, body, caller);
     } catch (err) {
       // A stale lease (the trial was re-leased after this one expired) is not this message's business any more.
-      if (parseCoordinatorError(err)?.kind !== 'conflict') throw err;
+      if (domainErrorOf(err)?.kind !== 'conflict') throw err;
     }
   };
   const study = (await stub.getStudy()) as StudyView;
@@ -337,8 +337,7 @@ export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Prom
       return r.should_prune;
     });
   } catch (err) {
-    const e = parseCoordinatorError(err);
-    if (e?.kind === 'conflict') return; // the lease was lost: someone else runs (or ran) this trial
+    if (domainErrorOf(err)?.kind === 'conflict') return; // the lease was lost: someone else runs (or ran) this trial
     if (err instanceof ProbeInputError || err instanceof RangeError) {
       await tell({ state: 'failed', error: `the probe failed: ${err.message}` });
       return;
@@ -375,7 +374,9 @@ export async function handleEdgeBatch(
       await runEdgeTrialMessage(env, message.body);
       message.ack();
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
+      // A coordinator's error reads as its detail, not its wire form.
+      const detail =
+        domainErrorOf(err)?.detail ?? (err instanceof Error ? err.message : String(err));
       console.error(`edge trial ${study_id}#${number} crashed (delivery ${message.attempts})`, err);
       if (message.attempts < MAX_DELIVERIES) {
         message.retry({ delaySeconds: 1 });

@@ -3,7 +3,7 @@ import { MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
-import { parseCoordinatorError } from '../coordinator/errors';
+import { domainErrorOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
   Caller,
@@ -241,7 +241,7 @@ export async function lease(
       if (r.grant) return r;
     } catch (err) {
       // A study that is not (or no longer) leasable is skipped; anything else is a real failure.
-      if (!parseCoordinatorError(err)) throw err;
+      if (!domainErrorOf(err)) throw err;
     }
   }
   return { grant: null, retry_after_s: 5 };

@@ -69,14 +69,22 @@ function trial(o: Partial<LeaseTrial> & { number: number }): LeaseTrial {
   };
 }
 
-/** The CoordinatorError `fn` throws, as `[kind] detail`; null when it returns. */
+/**
+ * The CoordinatorError `fn` throws, as `[kind] detail`; null when it returns. An invalid one
+ * names its field in one issue, whose `path: message` is the detail.
+ */
 function thrown(fn: () => unknown): string | null {
   try {
     fn();
     return null;
   } catch (err) {
     expect(err).toBeInstanceOf(CoordinatorError);
-    return (err as CoordinatorError).message;
+    const e = err as CoordinatorError;
+    if (e.kind === 'invalid') {
+      expect(e.issues).toHaveLength(1);
+      expect(`${e.issues![0].path}: ${e.issues![0].message}`).toBe(e.detail);
+    } else expect(e.issues).toBeUndefined();
+    return `[${e.kind}] ${e.detail}`;
   }
 }
 
@@ -123,6 +131,20 @@ describe('authorizeLease', () => {
     const config = study(executor);
     if (typeof expected === 'boolean') expect(authorizeLease(config, caller)).toBe(expected);
     else expect(thrown(() => authorizeLease(config, caller))).toBe(expected);
+  });
+
+  it('names the lease_token field in the issues of its 422s', () => {
+    for (const [executor, caller] of [
+      [{ kind: 'client' } as const, { lease_token: 't' }],
+      [runner(), {}],
+    ] as const) {
+      try {
+        authorizeLease(study(executor), caller);
+        expect.unreachable();
+      } catch (err) {
+        expect((err as CoordinatorError).issues?.map((i) => i.path)).toEqual(['lease_token']);
+      }
+    }
   });
 });
 

@@ -1,0 +1,106 @@
+// A DomainError raised in a study's coordinator crosses the Durable Object RPC boundary whole
+// (kind, detail, issues) in the wire form of src/coordinator/errors.ts, and reaches the client as
+// the same problem: its issues' paths come from the object, not from reading the detail.
+import { describe, expect, it } from 'vitest';
+import { env, type DurableObject } from 'cloudflare:workers';
+import { api, json, post } from './helpers';
+import { DomainError } from '../src/contract/errors';
+import { domainErrorOf, NO_SUCH_STUDY } from '../src/coordinator/errors';
+import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
+
+type Stub = DurableObjectStub<StudyCoordinator>;
+const stubOf = (name: string) => env.STUDY.get(env.STUDY.idFromName(name)) as Stub;
+
+/** What `p` rejects with (it must reject). */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  const settled = await p.then(
+    () => ({ ok: true as const }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  if (settled.ok) throw new Error('expected a rejection');
+  return settled.err;
+}
+
+async function clientStudy() {
+  const study = await json(
+    post('/v1/studies', {
+      name: 'rpc-errors',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+    }),
+  );
+  await post(`/v1/studies/${study.id}/ask`);
+  return study.id as string;
+}
+
+describe('errors of the coordinator across RPC', () => {
+  it('an invalid call: its kind, detail and issues come back from the object', async () => {
+    const id = await clientStudy();
+    const err = await rejection(stubOf(id).tell(0, { value: 1 }, { lease_token: 't' }));
+    // Only the message crossed: the class did not.
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(DomainError);
+    const message = "this study's trials are not leased (executor 'client'): leave it out";
+    expect(domainErrorOf(err)).toMatchObject({
+      kind: 'invalid',
+      detail: `lease_token: ${message}`,
+      issues: [{ path: 'lease_token', message }],
+    });
+  });
+
+  it('a conflict: no issues', async () => {
+    const id = await clientStudy();
+    await post(`/v1/studies/${id}/trials/0/tell`, { value: 1 });
+    const e = domainErrorOf(await rejection(stubOf(id).tell(0, { value: 2 })));
+    expect(e?.kind).toBe('conflict');
+    expect(e?.detail).toMatch(/^trial 0 was already told/);
+    expect(e?.issues).toBeUndefined();
+  });
+
+  it('reaches the client as the same problem, the issue at the same path', async () => {
+    const id = await clientStudy();
+    const res = await api(`/v1/studies/${id}/trials/0/tell`, {
+      body: { value: 1, lease_token: 't' },
+    });
+    expect(res.status).toBe(422);
+    const message = "this study's trials are not leased (executor 'client'): leave it out";
+    expect(await res.json()).toMatchObject({
+      type: 'https://stride.dev/problems/invalid-request',
+      title: 'Unprocessable Content',
+      status: 422,
+      detail: `lease_token: ${message}`,
+      errors: [{ path: 'lease_token', message }],
+    });
+  });
+
+  /**
+   * Every RPC method of the coordinator (the Record fails to compile when one is missing), called
+   * on an object that holds no study: each that reads the study answers a not_found in wire form.
+   */
+  const CALLS: Record<
+    Exclude<keyof StudyCoordinator, keyof DurableObject>,
+    ((s: Stub) => Promise<unknown>) | null
+  > = {
+    create: null, // makes the study
+    flush: null, // reads no study
+    pendingWrites: null, // reads no study
+    getStudy: (s) => s.getStudy(),
+    listTrials: (s) => s.listTrials(),
+    enqueue: (s) => s.enqueue({ lr: 0.1 }),
+    ask: (s) => s.ask(1),
+    lease: (s) => s.lease({ name: null }),
+    heartbeat: (s) => s.heartbeat(0, 't'),
+    release: (s) => s.release(0, 't'),
+    run: (s) => s.run(),
+    report: (s) => s.report(0, 0, 1),
+    reportBatch: (s) => s.reportBatch(0, [{ step: 0, value: 1 }]),
+    tell: (s) => s.tell(0, { value: 1 }),
+    retryStorage: (s) => s.retryStorage(),
+  };
+  it.each(Object.entries(CALLS).filter(([, call]) => call !== null))(
+    '%s without a study: a not_found in wire form',
+    async (name, call) => {
+      const err = await rejection(call!(stubOf(`rpc-errors-empty-${name}`)));
+      expect(domainErrorOf(err)).toMatchObject({ kind: 'not_found', detail: NO_SUCH_STUDY });
+    },
+  );
+});
