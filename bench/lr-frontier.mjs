@@ -31,13 +31,15 @@ export const FRONTIER_TARGETS = {
 };
 
 /**
- * The splits, scored one first: `fresh` (tasks defined after the method's last tuning, unseen by
- * it until scored), `heldout` (the first held-out half: scored three times, then used in design
- * too, so no longer unseen), `design`.
+ * The splits, the scored one first. Each held-out set was defined, with its truth, before the
+ * method changes it scores; once its results were looked at and the method changed again, it is
+ * "seen" and the next set scores: `fresh2` (unseen until scored), `fresh` and `heldout` (seen
+ * since), `design`.
  */
 const SPLITS = [
-  ['fresh', 'Fresh held-out tasks'],
-  ['heldout', 'First held-out tasks (seen since)'],
+  ['fresh2', 'Held-out tasks, third set'],
+  ['fresh', 'Held-out tasks, second set (seen since)'],
+  ['heldout', 'Held-out tasks, first set (seen since)'],
   ['design', 'Design tasks'],
 ];
 
@@ -355,7 +357,7 @@ export function renderLrFrontier(q, lines) {
   const methods = methodsOf(q);
   const summary = q.summary ?? summariseFrontier(q);
   lines.push(
-    `The ${q.rows.length} PyTorch tasks of bench/lr_tasks.py (MLPs, CNNs and sequence models), each picked lr scored against bench/lr-truth.json. Three splits: the design half and the first held-out half were fixed before any tuning; the first held-out half was scored three times and then used in design too, so a second held-out set (fresh) was defined, with its truth, before the last changes to the method, and is the one the targets are scored on. ` +
+    `The ${q.rows.length} PyTorch tasks of bench/lr_tasks.py (MLPs, CNNs and sequence models), each picked lr scored against bench/lr-truth.json. The design half and the first held-out half were fixed before any tuning; each later held-out set was defined, with its truth, before the changes it scores, and became "seen" once its results led to a change: the targets are scored on the newest set, the rest are shown beside it. ` +
       `Everything a method does uses seed 0: \`stride.lr_find\` on \`lr_find_setup(task, 0)\` (${q.sweep_steps} steps from 1e-7 to 10, stopped at divergence) measures the curve; ` +
       "`default` is the optimizer's conventional lr (costs nothing); `valley` is fastai's valley rule (bench/lr_client.py's `fastai_valley`) on that curve (costs the sweep); " +
       "`stride@R` is `stride.lr_suggest(train_fn, range_test=found, training=<horizon>, schedule=<the task's>, budget=R)`, whose train_fn trains `lr_tasks.train` at the trial's lr, length and seed (the service's seeds, 0, 1, ..., are the task's seeds 0, 1, ...) and reports every evaluation; its cost is the answer's `compute.runs` (the sweep's share included); " +

@@ -315,9 +315,10 @@ def test_the_runner_path_with_a_real_stride_agent(client: stride.Client, server:
     ) == sorted([float(f"{max(lrs) * 10 ** 0.5:.3g}"), float(f"{max(lrs) * 10:.3g}")])
 
 
-def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stride.Client) -> None:
-    """budget=0: the service answers at once (200, no study) with the range test's rule; train_fn
-    never runs (it used to fail reading the study of a 202 that never came)."""
+def test_lr_suggest_budget_zero_answers_the_consensus_and_trains_nothing(client: stride.Client) -> None:
+    """budget=0: the service answers at once (200, no study) with the zero-compute answer (the
+    consensus of the range test's valley and min_over_10 with SGD's default 0.01); train_fn never
+    runs (it used to fail reading the study of a 202 that never came)."""
     rt = _range_test(client, {"name": "sgd", "momentum": 0.9})
     ran: List[float] = []
 
@@ -334,7 +335,10 @@ def test_lr_suggest_budget_zero_answers_the_rule_and_trains_nothing(client: stri
     )
     assert ran == []
     assert result.status == "complete" and result.id is None
-    assert result.lr == rt.suggestion.lr and result.method == rt.suggestion.method
+    c = rt.suggestion.candidates
+    assert c["valley"] is not None and c["min_over_10"] is not None and rt.suggestion.max_stable_lr
+    consensus = min((c["valley"] * c["min_over_10"] * 0.01) ** (1 / 3), rt.suggestion.max_stable_lr)
+    assert result.method == "consensus" and result.lr == pytest.approx(consensus, rel=5e-3)
     assert result.budget == {"runs": 0} and result.compute is not None
     assert result.compute["runs"] == pytest.approx(
         len(LRS) / 600, abs=1e-3

@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   decide,
+  driftPerDoubling,
+  driftRefuted,
+  judgeLevel,
   ladderCost,
   ladderFor,
   lengthOf,
@@ -65,8 +68,9 @@ describe('ladder: what a budget buys', () => {
       for (const horizon of [4, 10, 12, 64, 300]) {
         const levels = ladderFor(budget, horizon);
         expect(ladderCost(levels, horizon)).toBeLessThanOrEqual(budget + 1e-9);
+        // Each level at least twice as long as the one below (closer lengths measure no drift).
         for (let i = 1; i < levels.length; i++)
-          expect(levels[i].length).toBeGreaterThan(levels[i - 1].length);
+          expect(levels[i].length).toBeGreaterThanOrEqual(2 * levels[i - 1].length);
       }
       const top = ladderFor(budget, 64).at(-1)?.length ?? 0;
       expect(top).toBeGreaterThanOrEqual(longest);
@@ -128,24 +132,31 @@ describe('ladder: finds the best lr at the horizon', () => {
   });
 
   it('a drift the longest level refutes (its unmoved lr wins) does not move the answer', () => {
-    // Short runs favour lower rates up to an eighth of the horizon; from there on the best stays
-    // at 0.01. The two shorter levels measure a drift that the top pair (moved, not moved) refutes.
-    const best = (length: number) => 0.01 * Math.min(1, length / 8) ** 0.4;
-    const cfg = { ...base, budget: 1.5 };
-    const levels = ladderFor(cfg.budget, cfg.horizon);
-    expect(levels.map((l) => [l.points, l.length])).toEqual([
-      [8, 1],
-      [3, 8],
-      [2, 32],
-    ]);
-    const { d } = drive(cfg, valleyAt(best));
-    if (d.kind !== 'done') throw new Error('not done');
-    const [, middle, top] = d.levels;
-    expect(top.best!.lr).toBe(middle.refined);
-    expect(d.why.join(' ')).toMatch(/the lr it did not move won/);
-    // Not moved past the top level by the refuted drift: within 0.1 decades of 0.01.
-    expect(d.answer!.lr).toBe(top.refined);
-    expect(Math.abs(Math.log10(d.answer!.lr / 0.01))).toBeLessThan(0.1);
+    // Levels at 1 and 8 of 64 epochs put the best at 1e-3 and 1e-2: a drift (shrunk towards the
+    // prior) of (1 - 0.1) / (3 + 1) = 0.225 decades per doubling. The top pair at 32 epochs trains
+    // 1e-2 moved by it (2 doublings: 10^-1.55) and not moved (1e-2); the unmoved one wins.
+    const level = (points: number, length: number) => ({ fraction: 0, points, length });
+    const judged = (length: number, lrs: number[], best: number) =>
+      judgeLevel(
+        level(lrs.length, length),
+        lrs.map((lr) => ({
+          lr,
+          length,
+          seed: 0,
+          state: 'complete' as const,
+          value: 1 + Math.abs(Math.log10(lr / best)),
+          curve: [2, 1],
+        })),
+      );
+    const screen = judged(1, [1e-4, 1e-3, 1e-2], 1e-3);
+    const middle = judged(8, [1e-3, 1e-2, 1e-1], 1e-2);
+    expect(driftPerDoubling([screen, middle])).toBeCloseTo((1 + PRIOR_DRIFT) / 4, 6);
+    const moved = Number((1e-2 * 10 ** (2 * driftPerDoubling([screen, middle]))).toPrecision(3));
+    const refuting = judged(32, [1e-2, moved], 1e-2);
+    expect(driftRefuted([screen, middle, refuting], refuting)).toBe(true);
+    // The moved lr winning confirms the drift.
+    const confirming = judged(32, [1e-2, moved], moved);
+    expect(driftRefuted([screen, middle, confirming], confirming)).toBe(false);
   });
 
   it('a budget too small for a screen checks lrs around the zero-compute answer and answers halfway to their best', () => {

@@ -178,7 +178,8 @@ function bestLadder(
       ...l,
       length: lengthOf(l.fraction, horizon, minLength),
     }));
-    const climbs = resolved.every((l, i) => i === 0 || l.length > resolved[i - 1].length);
+    // Each level at least twice as long as the one below: closer lengths measure no drift.
+    const climbs = resolved.every((l, i) => i === 0 || l.length >= 2 * resolved[i - 1].length);
     if (!climbs || resolved[resolved.length - 1].length > maxLength) continue;
     const cost = ladderCost(resolved, horizon);
     if (cost > budget + 1e-9) continue;
@@ -315,8 +316,15 @@ export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
   const [p, q] = withBest.slice(-2);
   const doublings = Math.log2(q.level.length / p.level.length);
   if (!(doublings > 0)) return 0;
-  return (Math.log10(q.refined!) - Math.log10(p.refined!)) / doublings;
+  // The move of the best between the two levels, shrunk towards PRIOR_DRIFT as if the prior had
+  // been measured over DRIFT_PRIOR_DOUBLINGS: levels close in length (a fraction of a doubling)
+  // turn one seed's noise into a steep drift, which the extrapolation then multiplies.
+  const moved = Math.log10(q.refined!) - Math.log10(p.refined!);
+  return (moved + PRIOR_DRIFT * DRIFT_PRIOR_DOUBLINGS) / (doublings + DRIFT_PRIOR_DOUBLINGS);
 }
+
+/** The weight of PRIOR_DRIFT in a measured drift, in doublings of the run length. */
+export const DRIFT_PRIOR_DOUBLINGS = 1;
 
 /**
  * The drift assumed when the levels cannot measure one (a single level of 3 or more runs):
