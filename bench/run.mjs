@@ -779,8 +779,8 @@ async function pool(items, n, fn) {
 
 /**
  * Add `count` complete trials with fixed random params, in batches of 100: enqueue a batch
- * (FILL_CONCURRENCY requests in flight), ask it back in one ask, tell each its value. Enqueued
- * trials are asked without the sampler, so filling costs the same for every sampler.
+ * (FILL_CONCURRENCY requests in flight), ask it back in one call (ask-batch), tell each its
+ * value. Enqueued trials are asked without the sampler, so filling costs the same for every sampler.
  */
 async function fill(base, id, count, rand) {
   for (let done = 0; done < count;) {
@@ -789,7 +789,7 @@ async function fill(base, id, count, rand) {
     await pool(params, FILL_CONCURRENCY, (p) =>
       api(base, 'POST', `/v1/studies/${id}/trials`, { params: p }),
     );
-    const { body } = await api(base, 'POST', `/v1/studies/${id}/ask`, { count: batch });
+    const { body } = await api(base, 'POST', `/v1/studies/${id}/ask-batch`, { count: batch });
     if (body.trials.length !== batch)
       throw new Error(`fill: asked for ${batch} enqueued trials, got ${body.trials.length}`);
     await pool(body.trials, FILL_CONCURRENCY, (t) =>

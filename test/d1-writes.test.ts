@@ -155,7 +155,7 @@ describe('D1 write-through: objectives, constraints and samplers', () => {
       const study = await createStudy({ sampler: { name: 'auto', seed: 2 }, ...objectives });
       const several = 'directions' in objectives;
       await post(`/v1/studies/${study.id}/trials`, { params: { lr: 0.01, optimizer: 'adam' } });
-      await post(`/v1/studies/${study.id}/ask`, { count: 5 });
+      await post(`/v1/studies/${study.id}/ask-batch`, { count: 5 });
       const result = (v: number) => (several ? { values: [v, 1 - v] } : { value: v });
       await post(`/v1/studies/${study.id}/trials/0/tell`, { ...result(0.5), constraints: [-1, 0] });
       await post(`/v1/studies/${study.id}/trials/1/tell`, {

@@ -65,7 +65,7 @@ describe('the coordinator keeps the trial history in memory, in step with its SQ
     let h = await expectInSync(id);
     expect(h.map((t) => t.state)).toEqual(['waiting']);
 
-    const asked = await json(post(`/v1/studies/${id}/ask`, { count: 3 }));
+    const asked = await json(post(`/v1/studies/${id}/ask-batch`, { count: 3 }));
     expect(asked.trials.map((t: any) => t.number)).toEqual([0, 1, 2]);
     h = await expectInSync(id);
     expect(h.map((t) => t.state)).toEqual(['running', 'running', 'running']);

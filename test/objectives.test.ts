@@ -204,7 +204,7 @@ describe('objectives: telling values', () => {
     expect((await tell(multi.id, 0, { values: [0.5, 3] })).status).toBe(409);
 
     const one = await createStudy();
-    await post(`/v1/studies/${one.id}/ask`, { count: 2 });
+    await post(`/v1/studies/${one.id}/ask-batch`, { count: 2 });
     const told = await json(tell(one.id, 0, { value: 0.25 }));
     expect(told).toMatchObject({ value: 0.25, values: [0.25], constraints: null });
     // {"values": [v]} is the same tell as {"value": v}.
@@ -219,7 +219,7 @@ describe('objectives: telling values', () => {
 
   it('holds every tell to the constraint count of the first that gave any', async () => {
     const s = await createStudy();
-    await post(`/v1/studies/${s.id}/ask`, { count: 4 });
+    await post(`/v1/studies/${s.id}/ask-batch`, { count: 4 });
     expect((await tell(s.id, 0, { value: 1 })).status).toBe(200);
     expect((await tell(s.id, 1, { value: 2, constraints: [-1, -2] })).status).toBe(200);
     const fewer = await problem(tell(s.id, 2, { value: 3, constraints: [-1] }));
@@ -277,7 +277,7 @@ describe('objectives: the Pareto front and constraints', () => {
   it('answers best_trials, the front of the feasible complete trials, equal to one computed independently', async () => {
     const directions: ['minimize', 'maximize'] = ['minimize', 'maximize'];
     const s = await createStudy({ directions, metrics: ['val_loss', 'accuracy'], max_trials: 24 });
-    const batch = await json(post(`/v1/studies/${s.id}/ask`, { count: 24 }));
+    const batch = await json(post(`/v1/studies/${s.id}/ask-batch`, { count: 24 }));
     expect(batch.trials).toHaveLength(24);
     const told: { n: number; v: [number, number]; feasible: boolean }[] = [];
     for (let n = 0; n < 24; n++) {
@@ -327,7 +327,7 @@ describe('objectives: the Pareto front and constraints', () => {
 
   it('lets constraints decide best_trial: an infeasible better value is passed over', async () => {
     const s = await createStudy();
-    await post(`/v1/studies/${s.id}/ask`, { count: 3 });
+    await post(`/v1/studies/${s.id}/ask-batch`, { count: 3 });
     await tell(s.id, 0, { value: 0.1, constraints: [0.5] });
     let study = await json(api(`/v1/studies/${s.id}`));
     expect(study.best_trial).toBeNull();
@@ -352,7 +352,7 @@ describe('objectives: the Pareto front and constraints', () => {
 describe('objectives: importance per objective', () => {
   it('explains the objective asked for (default the first), and 422 at objective past the last', async () => {
     const s = await createStudy({ directions: ['minimize', 'minimize'], metrics: ['fx', 'gy'] });
-    const { trials } = await json(post(`/v1/studies/${s.id}/ask`, { count: 16 }));
+    const { trials } = await json(post(`/v1/studies/${s.id}/ask-batch`, { count: 16 }));
     // The first objective depends on x alone, the second on y alone.
     for (const t of trials) await tell(s.id, t.number, { values: [t.params.x, t.params.y] });
     const first = await json(api(`/v1/studies/${s.id}/importance`));

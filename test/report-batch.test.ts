@@ -147,7 +147,7 @@ describe('report: a batch of points', () => {
     const asha = await createStudy({
       pruner: { name: 'asha', min_resource: 1, reduction_factor: 3 },
     });
-    await post(`/v1/studies/${asha.id}/ask`, { count: 3 });
+    await post(`/v1/studies/${asha.id}/ask-batch`, { count: 3 });
     const base = `/v1/studies/${asha.id}/trials`;
     await post(`${base}/0/report`, { points: pts([0, 1, 2], (s) => 1 - s * 0.1) });
     await post(`${base}/0/tell`, { value: 0.8 });
@@ -180,7 +180,7 @@ describe('report: a batch of points', () => {
     const median = await createStudy({
       pruner: { name: 'median', n_startup_trials: 1, n_warmup_steps: 5, interval_steps: 5 },
     });
-    await post(`/v1/studies/${median.id}/ask`, { count: 2 });
+    await post(`/v1/studies/${median.id}/ask-batch`, { count: 2 });
     const m = `/v1/studies/${median.id}/trials`;
     await post(`${m}/0/report`, { points: pts(range(0, 11), () => 0.5) });
     await post(`${m}/0/tell`, { value: 0.5 });
@@ -194,7 +194,7 @@ describe('report: a batch of points', () => {
 
   it('a good batch is kept, and the same pruner prunes a bad one: should_prune turns true at the batch that goes bad', async () => {
     const study = await createStudy({ pruner: { name: 'median', n_startup_trials: 2 } });
-    await post(`/v1/studies/${study.id}/ask`, { count: 3 });
+    await post(`/v1/studies/${study.id}/ask-batch`, { count: 3 });
     const base = `/v1/studies/${study.id}/trials`;
     for (const n of [0, 1]) {
       await post(`${base}/${n}/report`, {

@@ -58,7 +58,7 @@ describe('studies: ask and tell', () => {
 
   it('answers 409 past max_trials, completes the study and keeps best_trial current', async () => {
     const study = await createStudy({ max_trials: 3, direction: 'maximize' });
-    const batch = await json(post(`/v1/studies/${study.id}/ask`, { count: 3 }));
+    const batch = await json(post(`/v1/studies/${study.id}/ask-batch`, { count: 3 }));
     expect(batch.trials.map((t: any) => t.number)).toEqual([0, 1, 2]);
     expect((await post(`/v1/studies/${study.id}/ask`)).status).toBe(409);
     await post(`/v1/studies/${study.id}/trials/0/tell`, { value: 1 });
@@ -70,6 +70,33 @@ describe('studies: ask and tell', () => {
     expect(done.best_trial).toMatchObject({ number: 1, value: 5 });
   });
 
+  it('ask answers one Trial and ask-batch {"trials": [...]}: a count sent to ask is a 422 that names ask-batch', async () => {
+    const study = await createStudy({ max_trials: 5 });
+    const one = await json(post(`/v1/studies/${study.id}/ask`));
+    expect(one).toMatchObject({ study_id: study.id, number: 0, state: 'running' });
+    // No body at all is the same ask.
+    const bare = await json(api(`/v1/studies/${study.id}/ask`, { method: 'POST' }));
+    expect(bare.number).toBe(1);
+    for (const count of [1, 3]) {
+      const old = await post(`/v1/studies/${study.id}/ask`, { count });
+      expect(old.status).toBe(422);
+      expect(old.headers.get('content-type')).toContain('application/problem+json');
+      const p = (await old.json()) as any;
+      expect(p.errors).toEqual([{ path: 'count', message: expect.stringContaining('ask-batch') }]);
+      expect(p.detail).toContain('POST /v1/studies/{id}/ask-batch');
+    }
+    // A batch of one is still {"trials": [...]}; past max_trials it answers the trials it could start.
+    const single = await json(post(`/v1/studies/${study.id}/ask-batch`, { count: 1 }));
+    expect(single.trials.map((t: any) => t.number)).toEqual([2]);
+    const rest = await json(post(`/v1/studies/${study.id}/ask-batch`, { count: 5 }));
+    expect(rest.trials.map((t: any) => t.number)).toEqual([3, 4]);
+    expect((await post(`/v1/studies/${study.id}/ask-batch`, { count: 1 })).status).toBe(409);
+    const missing = (await (await post(`/v1/studies/${study.id}/ask-batch`, {})).json()) as any;
+    expect(missing.errors).toEqual([{ path: 'count', message: 'required' }]);
+    for (const count of [0, 101, 1.5, '2'])
+      expect((await post(`/v1/studies/${study.id}/ask-batch`, { count })).status).toBe(422);
+  });
+
   it('gives 50 concurrent asks 50 distinct dense numbers, and loses none of 200 concurrent tells', async () => {
     const study = await createStudy();
     const asked = await Promise.all(
@@ -78,8 +105,8 @@ describe('studies: ask and tell', () => {
     expect(asked.map((t) => t.number).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 50 }, (_, i) => i),
     );
-    const more = await json(post(`/v1/studies/${study.id}/ask`, { count: 100 }));
-    const more2 = await json(post(`/v1/studies/${study.id}/ask`, { count: 50 }));
+    const more = await json(post(`/v1/studies/${study.id}/ask-batch`, { count: 100 }));
+    const more2 = await json(post(`/v1/studies/${study.id}/ask-batch`, { count: 50 }));
     expect(more.trials.length + more2.trials.length).toBe(150);
     const tells = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -281,7 +308,7 @@ describe('studies: bad input is a 4xx with its path', () => {
     expect((await api('/v1/studies/nope')).status).toBe(404);
     const study = await createStudy();
     expect((await post(`/v1/studies/${study.id}/trials/5/tell`, { value: 1 })).status).toBe(404);
-    expect((await post(`/v1/studies/${study.id}/ask`, { count: 0 })).status).toBe(422);
+    expect((await post(`/v1/studies/${study.id}/ask-batch`, { count: 0 })).status).toBe(422);
     await post(`/v1/studies/${study.id}/ask`);
     expect(
       (await post(`/v1/studies/${study.id}/trials/0/report`, { step: -1, value: 1 })).status,

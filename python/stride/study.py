@@ -432,8 +432,10 @@ class Study:
         return Trial(self, self.client.request("POST", f"{self._path}/ask", {}))
 
     def ask_many(self, count: int) -> List[Trial]:
-        """Start ``count`` trials at once (``POST .../ask`` with ``{"count": k}``, 1-100)."""
-        answer = self.client.request("POST", f"{self._path}/ask", {"count": count})
+        """Start ``count`` trials at once (``POST .../ask-batch`` with ``{"count": k}``, 1-100).
+        Near ``max_trials`` it returns the trials that could start (fewer than ``count``); when
+        none can, it is a 409 :class:`StrideError`, as :meth:`ask` is."""
+        answer = self.client.request("POST", f"{self._path}/ask-batch", {"count": count})
         return [Trial(self, t) for t in answer["trials"]]
 
     def enqueue(self, params: Mapping[str, Any]) -> Trial:

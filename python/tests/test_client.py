@@ -246,11 +246,16 @@ def test_a_different_second_tell_or_report_is_a_conflict(client: stride.Client) 
 
 
 def test_asking_past_max_trials_and_running_a_client_study_are_conflicts(client: stride.Client) -> None:
-    study = client.create_study(unique("py-max"), SPACE, max_trials=1)
+    study = client.create_study(unique("py-max"), SPACE, max_trials=3)
     study.ask().tell(1.0)
+    # A batch near max_trials starts the trials that fit; past it, a batch is a 409 as an ask is.
+    assert [t.number for t in study.ask_many(5)] == [1, 2]
     with pytest.raises(stride.StrideError) as info:
         study.ask()
     assert info.value.status == 409 and "max_trials" in info.value.detail
+    with pytest.raises(stride.StrideError) as info:
+        study.ask_many(2)
+    assert info.value.status == 409
     with pytest.raises(stride.StrideError) as info:
         study.run()
     assert info.value.status == 409 and "not an edge study" in info.value.detail

@@ -5,6 +5,7 @@ import * as studies from '../services/studies';
 import type { Caller } from '../contract/study';
 import { rateLimit, type Principal } from './auth';
 import {
+  AskBatchSchema,
   AskSchema,
   EnqueueSchema,
   LeaseGrantSchema,
@@ -81,16 +82,30 @@ const ask = route(
     operationId: 'askTrial',
     method: 'post',
     path: '/v1/studies/{id}/ask',
-    summary: 'Ask for the next trial(s) to run',
+    summary: 'Ask for the next trial to run (an enqueued one first, else the sampler’s next point)',
+    description:
+      'Answers one Trial, always. For several trials at once, POST /v1/studies/{id}/ask-batch; a `count` sent here is a 422 that says so.',
     request: { params: StudyParam, body: { required: false, ...json(AskSchema) } },
-    responses: {
-      201: {
-        description: 'A Trial, or {"trials": [...]} when count is given',
-        ...json(z.union([TrialSchema, TrialsSchema])),
-      },
-    },
+    responses: { 201: { description: 'The trial, running', ...json(TrialSchema) } },
   },
   { 404: NOT_FOUND, 409: 'max_trials reached, or the study is not a client study' },
+);
+const askBatch = route(
+  {
+    ...base,
+    operationId: 'askTrials',
+    method: 'post',
+    path: '/v1/studies/{id}/ask-batch',
+    summary: 'Ask for `count` trials at once (as many asks in a row, in one call)',
+    request: { params: StudyParam, ...body(AskBatchSchema) },
+    responses: {
+      201: { description: 'The trials, running, in the order asked', ...json(TrialsSchema) },
+    },
+  },
+  {
+    404: NOT_FOUND,
+    409: 'max_trials reached before any trial started, or the study is not a client study',
+  },
 );
 const enqueue = route(
   {
@@ -294,17 +309,23 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(get, async (c) =>
     c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200),
   );
-  app.openapi(ask, async (c) => {
-    const { id } = c.req.valid('param');
-    // An empty body (or none) asks for one trial.
-    const raw =
-      c.req.header('content-length') === '0' || !c.req.header('content-type')
-        ? {}
-        : c.req.valid('json');
-    const count = (raw as { count?: number }).count;
-    const out = await studies.ask(c.env, projectOf(c), id, count);
-    return count === undefined ? c.json(out[0], 201) : c.json({ trials: out }, 201);
-  });
+  // The body is optional and has no fields (a sent one is validated: a `count` is a 422).
+  app.openapi(ask, async (c) =>
+    c.json(await studies.ask(c.env, projectOf(c), c.req.valid('param').id), 201),
+  );
+  app.openapi(askBatch, async (c) =>
+    c.json(
+      {
+        trials: await studies.askBatch(
+          c.env,
+          projectOf(c),
+          c.req.valid('param').id,
+          c.req.valid('json').count,
+        ),
+      },
+      201,
+    ),
+  );
   app.openapi(enqueue, async (c) =>
     c.json(
       await studies.enqueue(

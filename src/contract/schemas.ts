@@ -911,9 +911,34 @@ export const StudySchema = z
   })
   .openapi('Study');
 
+/** The most trials one batch ask starts. */
+export const MAX_ASK_BATCH = 100;
+/** Where a batch ask goes: /ask answers one Trial, always. */
+export const ASK_BATCH_MOVED = `a batch ask is POST /v1/studies/{id}/ask-batch with {"count": k} (1-${MAX_ASK_BATCH}), which answers {"trials": [...]}; /ask takes no count and answers one trial`;
+/**
+ * The body of /ask: nothing (or `{}`). A `count`, which /ask once took for a batch, is a 422 at
+ * `count` that says where batches went (said before the object is checked, which would only call
+ * it unknown).
+ */
 export const AskSchema = z
-  .strictObject({ count: z.int().min(1).max(100).optional() })
-  .openapi('Ask');
+  .preprocess((v, ctx) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && 'count' in v)
+      ctx.issues.push({ code: 'custom', path: ['count'], input: v, message: ASK_BATCH_MOVED });
+    return v;
+  }, z.strictObject({}))
+  .openapi('Ask', {
+    description:
+      'No fields: /ask starts one trial. For several at once, POST /v1/studies/{id}/ask-batch.',
+  });
+export const AskBatchSchema = z
+  .strictObject({
+    count: z
+      .int()
+      .min(1)
+      .max(MAX_ASK_BATCH)
+      .openapi({ description: `How many trials to start, 1-${MAX_ASK_BATCH}.` }),
+  })
+  .openapi('AskBatch');
 export const EnqueueSchema = z
   .strictObject({ params: z.record(z.string(), ParamValueSchema) })
   .openapi('Enqueue');

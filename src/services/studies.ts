@@ -131,13 +131,20 @@ export async function listStudies(
   return { studies, next_cursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
-export async function ask(
+/** Start the study's next trial (POST .../ask). */
+export async function ask(env: Env, projectId: string, id: string): Promise<TrialView> {
+  const [trial] = await askBatch(env, projectId, id, 1);
+  return trial;
+}
+
+/** Start `count` trials at once (POST .../ask-batch). */
+export async function askBatch(
   env: Env,
   projectId: string,
   id: string,
-  count: number | undefined,
+  count: number,
 ): Promise<TrialView[]> {
-  return callStudy(id, () => studyStub(env, projectId, id).ask(count ?? 1));
+  return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
 export async function enqueue(

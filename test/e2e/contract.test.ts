@@ -114,7 +114,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(34);
+    expect(all.length).toBe(35);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -248,8 +248,18 @@ describe('the OpenAPI document is exact', () => {
     await call('getStudy', '/v1/studies/std_00000000000000000000000000', 404);
     await call('getStudy', `/v1/studies/${LONG_ID}`, 422);
     const t0 = await call('askTrial', `/v1/studies/${study.id}/ask`, 201);
-    await call('askTrial', `/v1/studies/${study.id}/ask`, 201, { body: { count: 2 } });
+    // A batch is its own operation; /ask refuses the count it once took for one.
+    const batch = await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 201, {
+      body: { count: 2 },
+    });
+    expect(batch.trials).toHaveLength(2);
+    await call('askTrial', `/v1/studies/${study.id}/ask`, 422, { body: { count: 2 } });
     await call('askTrial', `/v1/studies/${study.id}/ask`, 422, { body: { cuont: 2 } });
+    await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 422, { body: {} });
+    await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 400, { raw: '{' });
+    await call('askTrials', '/v1/studies/std_00000000000000000000000000/ask-batch', 404, {
+      body: { count: 1 },
+    });
     await call('askTrial', `/v1/studies/${study.id}/ask`, 415, {
       raw: 'x',
       contentType: 'text/plain',
@@ -263,6 +273,7 @@ describe('the OpenAPI document is exact', () => {
     });
     await call('askTrial', `/v1/studies/${study.id}/ask`, 201); // the enqueued one, the fourth and last
     await call('askTrial', `/v1/studies/${study.id}/ask`, 409);
+    await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 409, { body: { count: 2 } });
     await call('listTrials', `/v1/studies/${study.id}/trials`, 200);
     await call('listTrials', '/v1/studies/std_00000000000000000000000000/trials', 404);
     await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, {
