@@ -201,10 +201,12 @@ const Y_CAP = 2.5;
  * The chart: per split a panel, x the full runs spent (log), y the median and worst ratio over
  * the split's tasks (linear, from 0.8; above Y_CAP drawn at the cap with the value in the label).
  */
-export function frontierSvg(q, width = 1000, height = 480) {
+export function frontierSvg(q, width = null, height = 480) {
   const summary = q.summary ?? summariseFrontier(q);
   const methods = methodsOf(q);
   const splits = SPLITS.filter(([s]) => q.rows.some((r) => r.split === s));
+  // 300 px a panel, so that a split's title fits above it.
+  width ??= Math.max(1000, 100 + 300 * splits.length);
   const xs = splits.flatMap(([s]) => methods.map((k) => summary[s][k].compute_runs ?? 0));
   const xMax = 10 ** Math.ceil(Math.log10(Math.max(10, ...xs)));
   const gap = 50;
