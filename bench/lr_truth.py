@@ -85,6 +85,13 @@ GRID_START: Dict[str, int] = {
     "cnn-bn-adam-onecycle": -14,  # 3.2e-4 .. 0.056
     "charformer2-adamw": -11,  # 0.0018 .. 0.32
     "rowgru-adamw-cosine": -13,  # 5.6e-4 .. 0.1
+    # The fourth held-out set (fresh3): starts guessed as for fresh2.
+    "wine-adamw-wc": -15,  # 1.8e-4 .. 0.032
+    "bc-nesterov-onecycle": -10,  # 0.0032 .. 0.56
+    "diabetes-adagrad": -12,  # 1e-3 .. 0.18
+    "cnn-plain-rmsprop": -17,  # 5.6e-5 .. 0.01
+    "charlstm-adamw-cos": -11,  # 0.0018 .. 0.32
+    "rowgru-sgdm-const": -7,  # 0.018 .. 3.2
 }
 
 
