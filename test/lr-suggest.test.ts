@@ -601,9 +601,10 @@ describe('lr/suggest without a probe', () => {
     const r = await json(post('/v1/lr/suggest', { context: ctx }));
     expect(r.prior.studies_used).toBe(3);
     expect(r.confidence).toBe('high');
-    // Prior: 1e-3 x sqrt(64/256) = 5e-4; history: ~4.9e-3; blended in log space at weight 3/5.
+    // Prior: 1e-3 (batch 64 is below 256: not scaled down); history: ~4.9e-3; blended in log
+    // space at weight 3/5.
     const expected = Math.exp(
-      0.6 * Math.log(Math.cbrt(0.004 * 0.005 * 0.006)) + 0.4 * Math.log(5e-4),
+      0.6 * Math.log(Math.cbrt(0.004 * 0.005 * 0.006)) + 0.4 * Math.log(1e-3),
     );
     expect(r.lr).toBeCloseTo(expected, 8);
     expect(r.reasoning.join(' ')).toMatch(/3 finished studies of this project/);

@@ -13,7 +13,13 @@ describe('lr priors', () => {
     expect(batchScale('adam', 256, 1024)).toBe(2);
     expect(batchScale('adamw', 1024, 256)).toBe(0.5);
     expect(priorLr({ optimizer: 'sgd', model_family: 'cnn' }).lr).toBe(0.1);
-    expect(priorLr({ optimizer: 'sgd', batch_size: 128 }).lr).toBeCloseTo(0.025, 12);
+    expect(priorLr({ optimizer: 'sgd', batch_size: 1024 }).lr).toBeCloseTo(0.2, 12);
+    // Below the reference batch the base rate stands, and the reasoning says why.
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const small = priorLr({ optimizer, batch_size: 16 });
+      expect(small.lr).toBe(priorLr({ optimizer, batch_size: 256 }).lr);
+      expect(small.reasoning.join(' ')).toMatch(/batch 16: not scaled down/);
+    }
     // Every Adam-family optimizer by the square root of the batch ratio, the SGD family linearly.
     for (const optimizer of ['adam', 'adamw', 'rmsprop', 'adagrad'] as const) {
       const at = (batch_size: number) => priorLr({ optimizer, batch_size }).lr;

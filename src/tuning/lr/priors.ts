@@ -8,10 +8,13 @@
  *   (Goyal et al. 2017, ResNet on ImageNet) and 0.05 otherwise; Adam/AdamW
  *   1e-3 (Kingma & Ba), 3e-4 for transformers (the common "Karpathy
  *   constant", with warmup); RMSprop 1e-3; Adagrad 1e-2.
- * - Batch size: SGD scales linearly (Goyal et al.: lr = base x B/256, with
- *   warmup above B = 1024); adaptive methods scale with the square root
- *   (Malladi et al. 2022, "On the SDEs and scaling rules for adaptive
- *   gradient algorithms"): lr = base x sqrt(B/256).
+ * - Batch size, above 256: SGD scales linearly (Goyal et al.: lr = base x
+ *   B/256, with warmup above B = 1024); adaptive methods scale with the
+ *   square root (Malladi et al. 2022, "On the SDEs and scaling rules for
+ *   adaptive gradient algorithms"): lr = base x sqrt(B/256). Below 256 the
+ *   base rate stands: those rules were measured scaling up, and scaled down
+ *   they land far under the best rate of small-batch runs (bench/RESULTS.md,
+ *   "LR cost-quality frontier", the context column).
  * - Model size, Adam/AdamW transformers (`parameters`, non-embedding): from
  *   GPT-3's smallest model up, GPT-3's table (Brown et al. 2020, table 2.1:
  *   6e-4 at 125M falling to 6e-5 at 175B, interpolated in log(parameters));
@@ -177,11 +180,15 @@ export function priorLr(ctx: LrContext): { lr: number; reasoning: string[] } {
       `${fmt(ctx.parameters)} parameters: x${fmt(f)} (stride's heuristic, half per decade above 1e8: no published rule by parameter count for this family and optimizer)`,
     );
   }
-  if (batch !== REFERENCE_BATCH) {
+  if (batch > REFERENCE_BATCH) {
     const s = batchScale(ctx.optimizer, REFERENCE_BATCH, batch);
     lr *= s;
     why.push(
       `batch ${batch}: x${fmt(s)} (${ADAPTIVE.includes(ctx.optimizer) ? 'square-root scaling for adaptive methods, Malladi et al. 2022' : 'linear scaling, Goyal et al. 2017'})`,
+    );
+  } else if (batch < REFERENCE_BATCH) {
+    why.push(
+      `batch ${batch}: not scaled down (the scaling rules were measured from batch ${REFERENCE_BATCH} up; below it they land a decade or more under the best rate of small-batch runs)`,
     );
   }
   return { lr, reasoning: why };
