@@ -2,6 +2,7 @@
 // validation losses whose best lr is known, at each run length.
 import { describe, expect, it } from 'vitest';
 import {
+  CEILING_MARGIN,
   decide,
   driftPerDoubling,
   driftRefuted,
@@ -15,6 +16,7 @@ import {
   spentRuns,
   type LadderConfig,
   type Observation,
+  unstableCeiling,
 } from '../../src/tuning/lr/ladder';
 import { ladderConfig } from '../../src/tuning/lr/plan';
 import type { LrRangeTest } from '../../src/contract/schemas';
@@ -194,6 +196,34 @@ describe('ladder: finds the best lr at the horizon', () => {
     expect(d.answer!.lr).toBeCloseTo(Number((refined * 10 ** (3 * PRIOR_DRIFT)).toPrecision(3)), 8);
     expect(d.answer!.lr).toBeLessThan(refined);
     expect(d.why.join(' ')).toMatch(/one level measures no drift/);
+  });
+
+  it('when the longest level blows up, the answer stays half a decade below the lowest lr that did', () => {
+    const levels = ladderFor(base.budget, base.horizon);
+    const top = levels.at(-1)!.length;
+    expect(levels.length).toBeGreaterThan(1);
+    // Every run of the top level blows up; the shorter ones train (their best: 0.03).
+    const surface = valleyAt(() => 0.03);
+    const observed: Observation[] = [];
+    let d = decide(base, observed);
+    while (d.kind === 'train') {
+      for (const r of d.runs) {
+        const failed = r.length === top;
+        const value = failed ? null : surface(r.lr, r.length);
+        observed.push({
+          ...r,
+          state: failed ? 'failed' : 'complete',
+          value,
+          curve: failed ? [] : [value! + 1, value!],
+        });
+      }
+      d = decide(base, observed);
+    }
+    if (d.kind !== 'done') throw new Error('not done');
+    const blown = Math.min(...observed.filter((o) => o.length === top).map((o) => o.lr));
+    expect(unstableCeiling(d.levels, d.levels.at(-2)!)).toBe(blown);
+    expect(d.answer!.lr).toBeLessThanOrEqual(Number((blown / 10 ** CEILING_MARGIN).toPrecision(3)));
+    expect(d.why.join(' ')).toMatch(/blew up in runs longer than/);
   });
 
   it('a best above the screen: the next level reaches past the screen’s top edge', () => {

@@ -468,12 +468,25 @@ function answerOf(
       `level ${outcomes.indexOf(last) + 1} tested the drift of ${driftPerDoubling(outcomes).toFixed(2)} decades per doubling: the lr it did not move won, so the answer is not moved by it`,
     );
   const extrapolated = last.level.length < cfg.horizon;
-  const moved = extrapolated ? shift(drift, last.level.length, cfg.horizon) : 0;
-  const lr = round3(10 ** (Math.log10(last.refined!) + moved));
+  // Longer runs that blew up: rates near them are not safe at the horizon either, and an upward
+  // drift that led there is refuted.
+  const ceiling = unstableCeiling(outcomes, last);
+  const upward = ceiling !== null && drift > 0;
+  const moved = extrapolated ? shift(upward ? 0 : drift, last.level.length, cfg.horizon) : 0;
+  let lr = round3(10 ** (Math.log10(last.refined!) + moved));
   if (extrapolated) {
     why.push(
-      `extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the best moved ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} decades per doubling of the run (capped at ${MAX_DRIFT_DECADES}), so ${fmt(last.refined!)} becomes ${fmt(lr)}`,
+      upward
+        ? `not extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the drift of +${drift.toFixed(2)} decades per doubling led the longer runs to rates that blew up`
+        : `extrapolated from ${last.level.length} to ${cfg.horizon} ${cfg.unit}: the best moved ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} decades per doubling of the run (capped at ${MAX_DRIFT_DECADES}), so ${fmt(last.refined!)} becomes ${fmt(lr)}`,
     );
+  }
+  if (ceiling !== null && lr > round3(ceiling / 10 ** CEILING_MARGIN)) {
+    const capped = round3(ceiling / 10 ** CEILING_MARGIN);
+    why.push(
+      `${fmt(ceiling)} blew up in runs longer than ${last.level.length} ${cfg.unit}: the answer stays ${CEILING_MARGIN} decades below it, ${fmt(capped)} instead of ${fmt(lr)}`,
+    );
+    lr = capped;
   }
   const finished = last.runs.filter((r) => r.state === 'complete' && !r.unstable);
   const atEdge =
@@ -485,6 +498,23 @@ function answerOf(
         ? 'medium'
         : 'low';
   return { lr, length: last.level.length, extrapolated, confidence, levels: [...outcomes], why };
+}
+
+/** How far below the lowest lr that blew up in a longer run the answer stays, in decades. */
+export const CEILING_MARGIN = 0.5;
+
+/**
+ * The lowest lr that blew up (unstable or failed) in a level longer than `last`, the level the
+ * answer comes from; null when every longer run trained stably (or there is none).
+ */
+export function unstableCeiling(
+  outcomes: readonly LevelOutcome[],
+  last: LevelOutcome,
+): number | null {
+  const blown = outcomes
+    .filter((o) => o.level.length > last.level.length)
+    .flatMap((o) => o.runs.filter((r) => r.unstable).map((r) => r.lr));
+  return blown.length > 0 ? Math.min(...blown) : null;
 }
 
 /**
