@@ -28,7 +28,7 @@ export interface Config {
   };
   /** MAX_BODY_BYTES: the largest request body accepted. */
   maxBodyBytes: number;
-  /** LR_SUGGEST_WAIT_MS: how long lr/suggest with a probe waits for its training before answering 202 (0: never waits). */
+  /** LR_SUGGEST_WAIT_MS: how long lr/suggest with a probe may take, its range test included, before answering 202 (0: never waits). */
   lrSuggestWaitMs: number;
   /** RATE_LIMIT_PER_MINUTE: expensive calls per key and minute, unless the key says otherwise. */
   rateLimitPerMinute: number;

@@ -706,6 +706,8 @@ export async function suggestLr(
   const probe = req.probe;
   const optimizer = probe.optimizer.name as Optimizer;
   const limits = readConfig(env).probe;
+  // The request's wait (LR_SUGGEST_WAIT_MS) counts from here: the range test spends it first.
+  const started = Date.now();
   const rt = await lrRangeTest(env, projectId, { probe, range: req.range });
   const ds = loadDataset(probe.data as ProbeSpec['data'], probe.task);
   const horizon = resolveHorizon(req, ds, probe as ProbeSpec, limits);
@@ -716,7 +718,7 @@ export async function suggestLr(
   why.push(horizonReason(horizon));
   // The budgeted search, unless the request asks for the older rounds (validation.seeds or .epochs).
   if (req.validate && req.validation.seeds === undefined && req.validation.epochs === undefined)
-    return startEdgeLadder(env, projectId, req, rt, optimizer, horizon, why);
+    return startEdgeLadder(env, projectId, req, rt, optimizer, horizon, why, started);
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
   let lr = s.lr;
   let method: string = s.method;
@@ -1596,8 +1598,9 @@ async function getLadderSuggestion(
  * POST /v1/lr/suggest with a probe under a budget: the ladder's runs as edge trials of one study
  * (params lr, epochs, seed: the probe's schedule compressed into each run's epochs), its
  * coordinator enqueueing each level. Answers the suggestion (200) when the ladder ends within
- * LR_SUGGEST_WAIT_MS, else the study to poll (202, GET /v1/lr/suggest/{id}). A budget that
- * buys no training answers the range test's rule at once.
+ * LR_SUGGEST_WAIT_MS of `started` (before the range test, which spends the wait first), else the
+ * study to poll (202, GET /v1/lr/suggest/{id}). A budget that buys no training answers the
+ * zero-compute answer at once.
  */
 async function startEdgeLadder(
   env: Env,
@@ -1607,6 +1610,7 @@ async function startEdgeLadder(
   optimizer: Optimizer,
   h: Horizon,
   why: string[],
+  started: number,
 ): Promise<LrSuggestion | LrSuggestionStart> {
   const budget = budgetOf(req);
   const rtRuns = rangeTestRuns(rt, h.epochs * h.steps_per_epoch);
@@ -1675,10 +1679,10 @@ async function startEdgeLadder(
   });
   const study = await createEdgeStudy(env, projectId, body, { lr_ladder: cfg });
   await run(env, projectId, study.id);
-  const t0 = Date.now();
   let s: StudyView = study;
-  const wait = readConfig(env).lrSuggestWaitMs;
-  while (s.state !== 'completed' && Date.now() - t0 < wait) {
+  // What is left of the wait after the range test: the request as a whole answers within it.
+  const deadline = started + readConfig(env).lrSuggestWaitMs;
+  while (s.state !== 'completed' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
     s = await getStudy(env, projectId, study.id);
   }
