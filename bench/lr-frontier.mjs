@@ -1,7 +1,8 @@
 // Bench section "LR cost-quality frontier": what each way of picking a peak learning rate costs
 // (full training runs) and what it gets (final validation loss over the truth grid's best), on
-// the 17 PyTorch tasks of bench/lr_tasks.py: the optimizer's default, fastai's valley on the
-// range test's curve, stride's lr/suggest at budgets 0, 1, 2, 3 and 5, and the truth grid itself.
+// the PyTorch tasks of bench/lr_tasks.py, by split (SPLITS): the optimizer's default, fastai's
+// valley on the range test's curve, stride's lr/suggest at budgets 0, 1, 2, 3 and 5, and the truth
+// grid itself.
 // bench/lr_frontier.py does the work against the local Worker started here; this file runs it,
 // renders the Markdown and writes the chart (bench/lr-frontier.svg, echarts' server-side SVG).
 //

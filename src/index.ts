@@ -1,3 +1,9 @@
+/**
+ * The Worker's entry (wrangler.toml `main`): `fetch` is the Hono app (app.ts), `queue` takes both
+ * queues' batches (a notifications queue's name starts with `stride-notifications`; every other
+ * batch is edge trials), and the Durable Object classes are exported under the names wrangler.toml
+ * binds.
+ */
 import { createApp } from './app';
 import type { EdgeTrialMessage } from './coordinator/study-coordinator';
 import type { NotificationMessage } from './contract/study';

@@ -8,10 +8,11 @@ the optimizer afterwards, and sends the loss-vs-LR curve to the service
 suggestion rules as its own range tests. PyTorch is imported only there, when
 :func:`lr_find` runs (and by :func:`lr_suggest` when given a torch optimizer to describe).
 
-:func:`lr_suggest` asks the service for the candidates of that range test
-(``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``), trains each with your
-``train_fn`` for your run's length (the service stops the worse half early), and answers
-with the validated learning rate (``GET /v1/lr/suggest/{id}``).
+:func:`lr_suggest` asks the service for a search over that range test's span, within a
+``budget`` of full training runs (``POST /v1/lr/suggest`` with ``"executor": {"kind": "client"}``),
+trains each run the service asks for with your ``train_fn`` for the length it gives (no pruner:
+every run trains its whole length), and answers with the validated learning rate
+(``GET /v1/lr/suggest/{id}``).
 """
 from __future__ import annotations
 

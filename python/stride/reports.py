@@ -16,7 +16,7 @@ sends each trial's buffered points as batches (``POST .../report`` with ``{"poin
   so its reports stay buffered);
 - ``trial.tell``/``fail``/``prune`` (and ``study.tell``) send what is pending first, so the service
   has every point before the trial ends; ``trial.flush()`` does it on demand, and
-  ``trial.report(step, value, wait=True)`` is the synchronous report of before;
+  ``trial.report(step, value, wait=True)`` is the synchronous report;
 - an error of a background send (after the retries) is raised by the trial's next ``report``,
   ``flush``, ``tell``, ``fail`` or ``prune`` as the :class:`stride.StrideError` it was, with the
   steps that were not stored; the points of that batch are dropped.

@@ -5,7 +5,8 @@ The tests talk to a real stride service over HTTP. With ``STRIDE_URL`` and
 test/e2e/python.test.ts) they use it; otherwise a fresh local Worker is started
 for the session through Node (scripts/local-worker.mjs, as the e2e tests do) and
 stopped at the end. ``STRIDE_RUNNER_KEY`` is the runner key for ``stride agent``
-(default: the API key).
+(default: the API key), ``STRIDE_ADMIN_TOKEN`` the admin token the guides' examples
+create a project with (default: ``stride-admin-token``, a local ``npm start``'s).
 
 ``fake_server`` is a tiny local HTTP server that answers from a script, for what
 a real service does not do on demand (429 with Retry-After, 503, a dropped
@@ -37,6 +38,8 @@ class Server:
     url: str
     key: str
     runner_key: str
+    #: The admin token (projects and keys): ``STRIDE_ADMIN_TOKEN``, else .dev.vars.example's.
+    admin_token: str = "stride-admin-token"
 
 
 _START = """
@@ -52,7 +55,12 @@ process.stdin.on('end', async () => { await s.dispose(); process.exit(0); });
 def server() -> Iterator[Server]:
     url, key = os.environ.get("STRIDE_URL"), os.environ.get("STRIDE_API_KEY")
     if url and key:
-        yield Server(url.rstrip("/"), key, os.environ.get("STRIDE_RUNNER_KEY") or key)
+        yield Server(
+            url.rstrip("/"),
+            key,
+            os.environ.get("STRIDE_RUNNER_KEY") or key,
+            os.environ.get("STRIDE_ADMIN_TOKEN") or "stride-admin-token",
+        )
         return
     script = _START % json.dumps(str(ROOT / "scripts" / "local-worker.mjs"))
     proc = subprocess.Popen(
@@ -71,7 +79,8 @@ def server() -> Iterator[Server]:
         )
     info = json.loads(line)
     try:
-        yield Server(info["url"].rstrip("/"), info["key"], info["runner"])
+        # scripts/local-worker.mjs's admin token.
+        yield Server(info["url"].rstrip("/"), info["key"], info["runner"], "local-admin-token")
     finally:
         proc.stdin.close()
         try:

@@ -1,10 +1,13 @@
 /**
- * The extension of an lr/suggest round a client or runners train
- * (config.lr_extension), as functions with no storage: when the round's
- * trials have all ended and the best candidate is the lowest or highest lr of
- * the space, two trials past that edge are added, once
- * (tuning/lr/validation.ts's extensionPast). The coordinator inserts the
- * trials and saves the config.
+ * An lr/suggest study's next trials, as functions with no storage; the
+ * coordinator inserts the trials and saves the config.
+ *
+ * - A budgeted search (config.lr_ladder): once every trial has ended, the
+ *   ladder's next level (tuning/lr/ladder.ts's `decide`), until it is done.
+ * - An older round a client or runners train (config.lr_extension): when its
+ *   trials have all ended and the best candidate is the lowest or highest lr
+ *   of the space, two trials past that edge, once (tuning/lr/validation.ts's
+ *   extensionPast).
  */
 import type { Point } from '../db/intermediate';
 import { evidenceFromTrials, extensionPast } from '../tuning/lr/validation';

@@ -20,7 +20,8 @@
  * - edge-queue.ts: an edge study's trials sent to the queue, and their retry;
  * - events.ts: which notification events a change caused (pure);
  * - reports.ts: the intermediate values a report adds to a trial (pure);
- * - lr-round.ts: the extension of an lr/suggest round past an edge (no storage).
+ * - lr-round.ts: an lr/suggest study's next trials: the budgeted search's next
+ *   level, or an older round's extension past an edge (no storage).
  *
  * Runner and edge studies lease their trials: `lease` starts a trial (a
  * waiting one first, else a new one from the sampler, so suggestions see

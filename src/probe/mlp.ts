@@ -2,8 +2,9 @@
  * The MLP probe model with a hand-written training step.
  *
  * Why not `tf.grads`: the default gradient of a dense layer multiplies with
- * `transposeA`/`transposeB`, which the WASM backend runs ~10x slower than a
- * plain product (DESIGN.md). Here every product is a plain `matMul`:
+ * `transposeA`/`transposeB`, which the WASM backend runs far slower than a
+ * plain product (what each step below buys: bench/RESULTS.md, "Training-step
+ * throughput (TF.js in workerd)", its notes). Here every product is a plain `matMul`:
  * - the first layer's `x` and `xᵀ` are both written by the batch gather in JS;
  * - the other activations and weights are transposed explicitly (a cheap copy)
  *   before a plain product;
@@ -11,8 +12,8 @@
  * - everything runs in the transposed layout (features x batch) with weights
  *   stored as Wᵀ (out x in), so a weight is always the LEFT operand. XNNPACK
  *   packs the right operand of a product and caches that per tensor; weights
- *   are new tensors after every update, so as right operands they were
- *   repacked on every step (about 40% of the step on the reference probe);
+ *   are new tensors after every update, so as right operands they would be
+ *   repacked on every step;
  * - the loss and its gradient w.r.t. the logits are computed in float64 JS on
  *   the (outputs x batch) logits, which is cheaper than a dozen tiny kernels.
  * The optimizer then updates the parameters with a few element-wise kernels.

@@ -15,17 +15,13 @@
  *   when the curve carries one: CurvePoint.val_loss).
  * - `min_over_10`: that lr / 10.
  *
- * The default is `min_over_10`: one decade below the minimum of the smoothed
- * loss (Smith's and fastai's original advice). The minimum marks the lr where
- * training stops improving within one step; a tenth of it still trains fast
- * and stays clear of the blow-up. We measured the rules against training to
- * the end on a grid of learning rates (test/quality.test.ts): min_over_10
- * ended within 1.5x of the best grid loss on every task, while `valley`
- * landed ~1.5 decades too low (10x the best loss) when the loss stays flat for
- * decades before it falls (SGD with momentum on spirals): its "longest
- * descending stretch" then starts in the flat region. `valley` and `steepest`
- * are still reported, and are the fallbacks (valley, then steepest) when the
- * minimum sits so early that a tenth of it is below the swept range.
+ * The answer (`lr`, `method`) is the first of RULE_ORDER that gives a candidate
+ * inside the swept range and at or below max_stable_lr: `valley` (DEFAULT_METHOD),
+ * then `min_over_10` (skipped when the loss never turns upward: its minimum is
+ * then only where the sweep stopped), then `steepest`; a fallback caps the
+ * confidence at `medium`. Why valley: of the rules, it lands closest to the best
+ * learning rate at the real training length, on held-out loss (bench/RESULTS.md,
+ * "LR suggestions on real data"; test/quality.test.ts holds it to a trained grid).
  *
  * Complexity: O(n log n) (the valley DP included), so a client's 100,000-point
  * curve is read as a probe's 100-point one is.
@@ -381,9 +377,9 @@ function inferBeta(raw: number[], s: number[]): number | null {
 }
 
 /**
- * The rule a range test answers with, then its fallbacks. valley scored best on
- * held-out validation loss at the real training length (bench "LR suggestions
- * on real data": median ratio 1.03 to the best grid LR, min_over_10 1.87).
+ * The rule a range test answers with, then its fallbacks. valley is the best
+ * rule on held-out validation loss at the real training length (bench/RESULTS.md,
+ * "LR suggestions on real data").
  */
 const DEFAULT_METHOD: SuggestMethod = 'valley';
 const RULE_ORDER: readonly SuggestMethod[] = ['valley', 'min_over_10', 'steepest'];

@@ -4,12 +4,11 @@
  * per-epoch report) does not count as a pause: locally the object runs in the
  * same workerd process and thread, so the call finishes without workerd
  * looking at its sockets or timers. For that long workerd serves no other
- * request and does not notice connections that the other side closed.
- * Locally that broke things: `wrangler dev` lost or held HTTP requests sent
- * during a trial, and the local queue broker sent a request on a loopback
- * connection that Node had already closed; its flush failed and that queue
- * never delivered again (see scripts/loopback-keepalive.mjs). Deployed, it
- * kept the isolate from serving anything else while a trial trained.
+ * request and does not notice connections that the other side closed: locally,
+ * `wrangler dev` holds or loses the requests sent meanwhile and the local queue
+ * broker writes to a loopback connection Node has closed (after which that
+ * queue never delivers again; scripts/loopback-keepalive.mjs); deployed, the
+ * isolate serves nothing else while a trial trains.
  *
  * A zero-delay timer is a real pause: workerd goes back to its event loop
  * (the OS poll included) before the timer fires. Training pauses this way

@@ -2,6 +2,16 @@
  * POST /v1/lr/suggest: a learning rate worth using, validated at the length
  * of the real training run.
  *
+ * By default, the budgeted search of tuning/lr/ (ladder.ts, plan.ts): runs with
+ * the schedule compressed into a fraction of the horizon, level by level, then
+ * the horizon as the budget allows, as the trials of one study whose
+ * coordinator enqueues each level (coordinator/lr-round.ts): edge trials with a
+ * probe (startEdgeLadder), the caller's loop or runners with a range test or a
+ * curve (startLadder). A budget that buys no run answers the range test's rule.
+ *
+ * The older rounds, when the request sets `validation.seeds` (or, with a probe,
+ * `validation.epochs`), follow.
+ *
  * With a probe: run (or reuse from the cache) a range test, then validate
  * candidates that can contain the answer, at the training horizon:
  * - the horizon is `training.epochs`, or `training.steps` (alias
@@ -953,8 +963,9 @@ function externalHorizonReason(
 }
 
 /**
- * POST /v1/lr/suggest with executor client or runner: the range test's candidates (pickCandidates,
- * floor 'decades') become a study of its own: space {lr: categorical} (and {seed: categorical}
+ * POST /v1/lr/suggest with executor client or runner: the budgeted search (startLadder) unless
+ * the request sets validation.seeds; then the range test's candidates (spreadCandidates) become a
+ * study of its own: space {lr: categorical} (and {seed: categorical}
  * with validation.seeds > 1), grid sampler, no pruner, max_trials the candidates times the
  * seeds, trained by the caller's loop (ask
  * and tell) or by runners (stride agent). When the round ends with the best at an edge, its

@@ -43,7 +43,8 @@ function summary(out: string): Record<string, number> {
 }
 
 describe('the Python client (python/tests with pytest)', () => {
-  it('passes every test of its suite against the local Worker', { timeout: 600_000 }, async () => {
+  // About 5 minutes on 2 cores, 2 of them the guides' examples (python/tests/test_examples.py).
+  it('passes every test of its suite against the local Worker', { timeout: 900_000 }, async () => {
     const python = findPython();
     if (!python.path)
       throw new Error(
@@ -53,6 +54,7 @@ describe('the Python client (python/tests with pytest)', () => {
       STRIDE_URL: URL,
       STRIDE_API_KEY: KEY,
       STRIDE_RUNNER_KEY: RUNNER_KEY,
+      STRIDE_ADMIN_TOKEN: 'local-admin-token', // scripts/local-worker.mjs
       PYTHONDONTWRITEBYTECODE: '1',
     };
     const collected = await run(

@@ -6,7 +6,7 @@
  *
  * Speed (V8 does not vectorise): inner products use several accumulators and
  * the O(n^3)/O(n^2) loops handle two rows at a time so each load of the
- * shared row serves two products; together about 2x over naive loops.
+ * shared row serves two products.
  */
 
 export interface Cholesky {

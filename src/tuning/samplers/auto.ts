@@ -12,20 +12,12 @@
  *    `trialNumber`, so the start covers every axis evenly); `random` instead
  *    when the space has more parameters than the Sobol' table holds.
  * 3. `gp` while C < GP_MAX_TRIALS (300), whatever the mix of parameter
- *    types: GP-BO has the lower regret on the numeric and conditional
- *    problems of the bench at 50 trials, and also on mostly or only
- *    categorical spaces (measured 2026-11-30, 50 trials, 10 seeds, median
- *    regret gp vs multivariate TPE: 3 categoricals of 4 choices + 1 float
- *    0.0000 vs 0.063; 6 categoricals of 4 choices 0.0000 vs 0.076; 3 of 20
- *    choices 0.014 vs 0.15; 3 of 20 + 2 floats 0.023 vs 0.48; 4 of 4 both 0),
- *    so there is no "mostly categorical" handover.
- * 4. `tpe` beyond. This threshold is about cost, not quality: the GP's edge
- *    has not gone at 200 trials (bench/samplers.ts --trials 200 --seeds 3,
- *    median regret gp vs multivariate TPE: Hartmann6 0.0014 vs 0.17,
- *    Rosenbrock-4D 1.7 vs 38, Levy-4D 0.023 vs 0.15, Styblinski-Tang-5D
- *    0.087 vs 24), but its ask grows like C^2-C^3 (about 120 ms at 200
- *    trials and 750 ms at 500 through HTTP before the GP's speed work) while
- *    TPE's stays O(C). Raise GP_MAX_TRIALS when the GP's ask is cheap at 1,000.
+ *    types: there is no "mostly categorical" hand-over, as the GP's regret
+ *    is the lower one at these budgets (bench/RESULTS.md, "Sampler quality").
+ * 4. `tpe` beyond: the threshold bounds the GP's cost, not its quality (an
+ *    exact GP's ask grows like C^2-C^3, TPE's like C; past MAX_TRAIN the GP
+ *    conditions on a subset, gp.ts). Per-ask times: bench/RESULTS.md, "Ask
+ *    latency (HTTP + Durable Object)".
  *
  * Delegates keep their default options (TPE multivariate); their own startup
  * phases (10 complete trials) have passed by the time `auto` calls them.
@@ -50,10 +42,8 @@ export const GP_MAX_TRIALS = 300;
 
 /**
  * Several objectives: complete trials past which `auto` hands over from multi-objective TPE to
- * NSGA-II (OptunaHub's AutoSampler does the same at 250). At 100 trials MOTPE is far ahead
- * (bench/RESULTS.md, "Several objectives"); at 500 trials (bench/multiobjective.ts, 10 seeds)
- * the hand-over gained on ZDT1 (median hypervolume 5.00 vs 4.92) and lost a little on the two
- * LR/throughput problems (87.2 vs 88.2, 76.6 vs 77.6) at half the time per sample.
+ * NSGA-II, as OptunaHub's AutoSampler does at 250: MOTPE is far ahead early (bench/RESULTS.md,
+ * "Several objectives"), NSGA-II's sample costs less on a long history.
  */
 export const MO_TPE_MAX_TRIALS = 250;
 

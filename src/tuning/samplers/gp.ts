@@ -19,11 +19,10 @@
  * - Conditional parameters: a numeric parameter with `when` takes two GP
  *   columns, its value u on a half circle R (cos(pi u), sin(pi u)) and
  *   "inactive" at the centre, equally far from every active value (the arc
- *   kernel; see `GpColumns`): a constant such as 0.5 for "inactive" piled the
- *   other branches' trials up in the middle of the range and drew the
- *   branch's own acquisition to the ends (bench: the LR/optimizer problem
- *   found adam, the best branch, on 1 of 20 seeds; 0.0300 median regret, now
- *   0.0154). An inactive categorical is the index -1 (a "choice" that differs
+ *   kernel; see `GpColumns`): a constant such as 0.5 for "inactive" would pile
+ *   the other branches' trials up in the middle of the range and draw the
+ *   branch's own acquisition to the ends (bench/RESULTS.md, "Sampler quality",
+ *   the LR/optimizer problem). An inactive categorical is the index -1 (a "choice" that differs
  *   from every real one). The parent categorical, always present when the
  *   child could be, separates the regimes. Inactive parameters are absent
  *   from the output (buildParams). The acquisition is searched in the plain

@@ -2,7 +2,8 @@
  * Samplers: which parameters to try next. Each is a pure function of (space,
  * trials, direction, seed, trial number).
  *
- * - `auto` (default): GP or TPE by the space and the budget (`AutoSampler`).
+ * - `auto` (default): QMC, then GP, then TPE as complete trials accrue; TPE then NSGA-II
+ *   with several objectives (`AutoSampler`, auto.ts).
  * - `tpe`: Tree-structured Parzen Estimator (`TpeSampler`).
  * - `gp`: Gaussian-process Bayesian optimisation with log EI (`GpSampler`).
  * - `random`: independent uniform draws in the internal (log) scale.

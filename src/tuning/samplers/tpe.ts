@@ -19,7 +19,7 @@
  * selection, and the below observations are weighted by their hypervolume
  * contribution (reference: 1.1 x the worst point of "below"). Past
  * HV_MAX_OBJECTIVES objectives, where exact hypervolume grows like n^(d-1)
- * (an ask of 200 trials took a minute with 8), the last front is cut by
+ * (too slow for an ask), the last front is cut by
  * crowding distance instead (NSGA-II's rule) and "below" weighs uniformly.
  *
  * Constraints (any finished trial told `constraints`; Optuna 3.x's
