@@ -2,20 +2,15 @@
  * The zero-compute answer: the peak lr lr/suggest gives when the budget buys no training after
  * the range test. Pure.
  *
- * A range test's rules read how fast the training loss falls during a sweep of a few hundred
- * steps, which says where training is fast, not which peak generalises best at the horizon: on
- * the frontier bench (bench/RESULTS.md, "LR cost-quality frontier") the valley alone lands
- * between 0.7 decades below and 2 decades above the grid's best, the minimum over 10 about a
- * decade higher than the valley on some tasks and lower on others, and the optimizer's
- * conventional default is off by up to 1.5 decades the other way. Their errors are weakly
- * correlated, so the answer is their geometric mean (the middle of the three in log lr, each
- * weighed once), kept at or below the range test's max_stable_lr:
+ * A range test's rules read how fast the training loss falls during a short sweep, which says
+ * where training is fast, not which peak generalises best at the horizon; the valley, the minimum
+ * over 10 and the optimizer's conventional default err in different directions, so the answer is
+ * their geometric mean, kept at or below the range test's max_stable_lr:
  *
  *   lr = (valley x min_over_10 x default)^(1/3)
  *
  * with the rules the curve gives (a rule it cannot give is left out; with neither, no answer).
- * Chosen on the bench's 17 first tasks (all of them seen by then), against the valley alone,
- * fastai's valley, the default and 14 other combinations, and scored on tasks defined after it.
+ * How it compares with each alone: bench/RESULTS.md, "LR cost-quality frontier" (stride@0).
  */
 import type { Optimizer } from './priors';
 import { DEFAULT_LR } from './priors';
