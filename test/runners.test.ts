@@ -209,14 +209,15 @@ describe('runner studies: leases', () => {
     expect(tooLate.status).toBe(409);
     // The next lease is a new trial.
     expect((await json(lease(study.id))).trial.number).toBe(1);
-    // D1 got the failure too.
+    // D1 got the failure too, with the attempts.
     await stubOf(study.id).flush();
     const row = await env.DB.prepare(
-      'SELECT state, error FROM trials WHERE study_id = ? AND number = 0',
+      'SELECT state, attempts, error FROM trials WHERE study_id = ? AND number = 0',
     )
       .bind(study.id)
       .first<any>();
     expect(row.state).toBe('failed');
+    expect(row.attempts).toBe(2);
   });
 
   it('takes a late tell from an expired lease while nobody else holds the trial', async () => {

@@ -14,6 +14,8 @@ export interface TrialRecord {
   constraints: number[] | null;
   sampler: string | null;
   error: string | null;
+  /** Leases the trial has had (the object's attempts). */
+  attempts: number;
   params: Record<string, number | string | boolean>;
   intermediate: { step: number; value: number }[];
   /** 'append': `intermediate` holds only the steps D1 lacks (see intermediate.ts); default 'replace'. */
@@ -93,6 +95,7 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
       constraints: t.constraints,
       sampler: t.sampler,
       error: t.error,
+      attempts: t.attempts,
       startedAt: t.startedAt,
       completedAt: t.completedAt,
     };
