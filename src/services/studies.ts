@@ -6,6 +6,7 @@ import type { StudyCreate } from '../contract/schemas';
 import { domainErrorOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
+  AskedTrial,
   Caller,
   LeaseGrant,
   SamplerConfig,
@@ -131,19 +132,19 @@ export async function listStudies(
   return { studies, next_cursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
-/** Start the study's next trial (POST .../ask). */
-export async function ask(env: Env, projectId: string, id: string): Promise<TrialView> {
+/** Start the study's next trial (POST .../ask), under a lease for the caller. */
+export async function ask(env: Env, projectId: string, id: string): Promise<AskedTrial> {
   const [trial] = await askBatch(env, projectId, id, 1);
   return trial;
 }
 
-/** Start `count` trials at once (POST .../ask-batch). */
+/** Start `count` trials at once (POST .../ask-batch), each under its own lease. */
 export async function askBatch(
   env: Env,
   projectId: string,
   id: string,
   count: number,
-): Promise<TrialView[]> {
+): Promise<AskedTrial[]> {
   return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
@@ -195,24 +196,30 @@ export async function tell(
   return callStudy(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 
+/** Extend the caller's lease on a trial (any executor); a runner key (`runner_only`) sees no client study. */
 export async function heartbeat(
   env: Env,
   projectId: string,
   id: string,
   number: number,
-  token: string,
+  caller: Caller & { lease_token: string },
 ) {
-  return callStudy(id, () => studyStub(env, projectId, id).heartbeat(number, token));
+  return callStudy(id, () =>
+    studyStub(env, projectId, id).heartbeat(number, caller.lease_token, !!caller.runner_only),
+  );
 }
 
+/** Hand a trial back: it waits for the next ask or lease, and the attempt does not count. */
 export async function release(
   env: Env,
   projectId: string,
   id: string,
   number: number,
-  token: string,
+  caller: Caller & { lease_token: string },
 ): Promise<TrialView> {
-  return callStudy(id, () => studyStub(env, projectId, id).release(number, token));
+  return callStudy(id, () =>
+    studyStub(env, projectId, id).release(number, caller.lease_token, !!caller.runner_only),
+  );
 }
 
 /** Put the study's parked D1 writes back in its outbox and write them now. */
