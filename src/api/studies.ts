@@ -57,11 +57,18 @@ const list = route({
       limit: decimalParam(1, 100)
         .optional()
         .openapi({ description: 'Studies per page (1-100, default 50).' }),
+      name: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .openapi({ description: 'Only the studies of this name (exact), newest first.' }),
     }),
   },
   responses: {
     200: {
-      description: 'A page of studies',
+      description:
+        'A page of studies. A study whose live state is gone is listed from D1’s copy with state "unavailable", never failing the page.',
       ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })),
     },
   },
@@ -314,7 +321,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   });
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit), 200);
+    return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit, q.name), 200);
   });
   app.openapi(get, async (c) =>
     c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200),

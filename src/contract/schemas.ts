@@ -898,7 +898,10 @@ export const StudySchema = z
     pruner: z.record(z.string(), z.unknown()),
     executor: z.record(z.string(), z.unknown()),
     max_trials: z.int().nullable(),
-    state: z.enum(['running', 'completed']),
+    state: z.enum(['running', 'completed', 'unavailable']).openapi({
+      description:
+        "running or completed. unavailable: only in a listing, for a study whose live state (its Durable Object) is gone: what D1's copy holds (config, n_trials), without trials; storage.reason says so, and GET /v1/studies/{id} answers 404.",
+    }),
     n_trials: z.int(),
     // A union, not .nullable(): that would make the Trial component itself nullable in the document.
     // The best feasible complete trial of a single-objective study (ties: the first); null before

@@ -136,7 +136,8 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
   id: string;
   directions: ('minimize' | 'maximize')[];
   metrics: string[];
-  state: 'running' | 'completed';
+  /** unavailable: a listed study whose object holds no state, shown from D1's copy (services/studies.ts). */
+  state: 'running' | 'completed' | 'unavailable';
   n_trials: number;
   /** The best feasible complete trial (single objective); null with several objectives. */
   best_trial: TrialView | null;

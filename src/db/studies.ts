@@ -130,13 +130,17 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
   await db.batch([first, ...rest]);
 }
 
-/** Studies newest first; `cursor` is the last id of the previous page. */
+/** A row of the studies table, as read. */
+export type StudyListRow = typeof schema.studies.$inferSelect;
+
+/** Studies newest first; `cursor` is the last id of the previous page; `name`: only studies of that name. */
 export async function listStudies(
   d1: D1Database,
   projectId: string,
   cursor: string | undefined,
   limit: number,
-) {
+  name?: string,
+): Promise<StudyListRow[]> {
   const db = database(d1);
   return db
     .select()
@@ -145,6 +149,7 @@ export async function listStudies(
       and(
         eq(schema.studies.projectId, projectId),
         cursor ? lt(schema.studies.id, cursor) : undefined,
+        name !== undefined ? eq(schema.studies.name, name) : undefined,
       ),
     )
     .orderBy(desc(schema.studies.id))
