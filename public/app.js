@@ -177,7 +177,7 @@ async function studiesPage() {
     html`
     <h1>Studies</h1>
     <div class="row"><div><label for="state-filter">State</label>
-      <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option></select></div></div>
+      <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option><option value="unavailable">Unavailable</option></select></div></div>
     <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`,
   );
   const sel = document.getElementById('state-filter');

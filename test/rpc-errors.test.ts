@@ -32,19 +32,45 @@ async function clientStudy() {
   return study.id as string;
 }
 
+async function runnerStudy() {
+  const study = await json(
+    post('/v1/studies', {
+      name: 'rpc-errors-runner',
+      space: { lr: { type: 'float', low: 1e-4, high: 1, log: true } },
+      executor: { kind: 'runner' },
+    }),
+  );
+  return study.id as string;
+}
+
+/** The 422 of a runner study's tell without its lease token. */
+const TOKEN_REQUIRED =
+  'required: the trials of a runner study are leased, and only the lease holder reports and tells';
+
 describe('errors of the coordinator across RPC', () => {
   it('an invalid call: its kind, detail and issues come back from the object', async () => {
-    const id = await clientStudy();
-    const err = await rejection(stubOf(id).tell(0, { value: 1 }, { lease_token: 't' }));
+    const id = await runnerStudy();
+    const err = await rejection(stubOf(id).tell(0, { value: 1 }));
     // Only the message crossed: the class did not.
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(DomainError);
-    const message = "this study's trials are not leased (executor 'client'): leave it out";
     expect(domainErrorOf(err)).toMatchObject({
       kind: 'invalid',
-      detail: `lease_token: ${message}`,
-      issues: [{ path: 'lease_token', message }],
+      detail: `lease_token: ${TOKEN_REQUIRED}`,
+      issues: [{ path: 'lease_token', message: TOKEN_REQUIRED }],
     });
+  });
+
+  it('a conflict about the lease token: its issue names lease_token', async () => {
+    const id = await clientStudy();
+    const e = domainErrorOf(
+      await rejection(stubOf(id).tell(0, { value: 1 }, { lease_token: 't' })),
+    );
+    expect(e).toMatchObject({
+      kind: 'conflict',
+      detail: expect.stringMatching(/^lease token not valid for trial 0/),
+    });
+    expect(e?.issues).toEqual([{ path: 'lease_token', message: e?.detail }]);
   });
 
   it('a conflict: no issues', async () => {
@@ -57,18 +83,15 @@ describe('errors of the coordinator across RPC', () => {
   });
 
   it('reaches the client as the same problem, the issue at the same path', async () => {
-    const id = await clientStudy();
-    const res = await api(`/v1/studies/${id}/trials/0/tell`, {
-      body: { value: 1, lease_token: 't' },
-    });
+    const id = await runnerStudy();
+    const res = await api(`/v1/studies/${id}/trials/0/tell`, { body: { value: 1 } });
     expect(res.status).toBe(422);
-    const message = "this study's trials are not leased (executor 'client'): leave it out";
     expect(await res.json()).toMatchObject({
       type: 'https://stride.dev/problems/invalid-request',
       title: 'Unprocessable Content',
       status: 422,
-      detail: `lease_token: ${message}`,
-      errors: [{ path: 'lease_token', message }],
+      detail: `lease_token: ${TOKEN_REQUIRED}`,
+      errors: [{ path: 'lease_token', message: TOKEN_REQUIRED }],
     });
   });
 

@@ -209,14 +209,15 @@ describe('runner studies: leases', () => {
     expect(tooLate.status).toBe(409);
     // The next lease is a new trial.
     expect((await json(lease(study.id))).trial.number).toBe(1);
-    // D1 got the failure too.
+    // D1 got the failure too, with the attempts.
     await stubOf(study.id).flush();
     const row = await env.DB.prepare(
-      'SELECT state, error FROM trials WHERE study_id = ? AND number = 0',
+      'SELECT state, attempts, error FROM trials WHERE study_id = ? AND number = 0',
     )
       .bind(study.id)
       .first<any>();
     expect(row.state).toBe('failed');
+    expect(row.attempts).toBe(2);
   });
 
   it('takes a late tell from an expired lease while nobody else holds the trial', async () => {
@@ -390,19 +391,25 @@ describe('runner studies: leases', () => {
     expect((await lease('std_00000000000000000000000000')).status).toBe(404);
   });
 
-  it('a client study refuses lease tokens and runner calls clearly', async () => {
+  it("a client study's trials are leased by its asks: a token not the ask's is a 409 at lease_token", async () => {
+    // (test/client-leases.test.ts covers client leases in full.)
     const client = await json(post('/v1/studies', { name: 'client', space: SPACE }));
-    await post(`/v1/studies/${client.id}/ask`);
-    const withToken = await post(`/v1/studies/${client.id}/trials/0/tell`, {
-      value: 1,
-      lease_token: 'lease_x',
-    });
-    expect(withToken.status).toBe(422);
-    expect(((await withToken.json()) as any).errors[0].path).toBe('lease_token');
+    const asked = await json(post(`/v1/studies/${client.id}/ask`));
+    for (const call of ['tell', 'heartbeat']) {
+      const res = await post(`/v1/studies/${client.id}/trials/0/${call}`, {
+        ...(call === 'tell' ? { value: 1 } : {}),
+        lease_token: 'lease_x',
+      });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as any).errors[0].path).toBe('lease_token');
+    }
     expect(
-      (await post(`/v1/studies/${client.id}/trials/0/heartbeat`, { lease_token: 'lease_x' }))
-        .status,
-    ).toBe(409);
+      (
+        await post(`/v1/studies/${client.id}/trials/0/heartbeat`, {
+          lease_token: asked.lease.token,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('documents the runner and edge endpoints in the OpenAPI document', async () => {

@@ -5,6 +5,7 @@ import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import type { PrunerName } from '../src/contract/names';
 import { PRUNERS, SAMPLERS } from '../src/tuning/registry';
+import { newId } from '../src/lib/ids';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-5, high: 1, log: true },
@@ -221,6 +222,58 @@ describe('studies: ask and tell', () => {
       .bind(study.id)
       .first();
     expect(t1).toEqual({ state: 'running' });
+  });
+
+  it('lists a D1 row whose object is gone as unavailable, with 200 for the page', async () => {
+    const live = await createStudy({ name: 'beside-an-orphan' });
+    await stubOf(live.id).flush();
+    // A study row D1 holds whose Durable Object holds nothing (lost, or never written).
+    const orphan = newId('std');
+    const config = {
+      space: SPACE,
+      sampler: { name: 'random', seed: 1 },
+      pruner: { name: 'none' },
+      executor: { kind: 'client' },
+      max_trials: 10,
+      metadata: { lost: true },
+      directions: ['minimize'],
+      metrics: ['value'],
+    };
+    await env.DB.prepare(
+      `INSERT INTO studies (id, project_id, name, direction, metric, config, state, n_trials, best_trial_number, best_value, created_at, updated_at)
+       VALUES (?, 'prj_default', 'orphaned', 'minimize', 'value', ?, 'running', 3, NULL, NULL, ?, ?)`,
+    )
+      .bind(orphan, JSON.stringify(config), Date.now(), Date.now())
+      .run();
+    expect((await api(`/v1/studies/${orphan}`)).status).toBe(404);
+    const res = await api('/v1/studies?limit=100');
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as any;
+    const listed = page.studies.find((s: any) => s.id === orphan);
+    expect(listed).toMatchObject({
+      id: orphan,
+      name: 'orphaned',
+      state: 'unavailable',
+      n_trials: 3,
+      max_trials: 10,
+      metadata: { lost: true },
+      executor: { kind: 'client' },
+      best_trial: null,
+      best_trials: [],
+      storage: { d1: 'ok', pending: 0, parked: [] },
+    });
+    expect(listed.storage.reason).toMatch(/Durable Object/);
+    expect(page.studies.find((s: any) => s.id === live.id).state).toBe('running');
+    // ?name= lists the studies of that name only.
+    const named = await json(api('/v1/studies?name=orphaned'));
+    expect(named.studies.map((s: any) => s.id)).toEqual([orphan]);
+    expect(named.next_cursor).toBeNull();
+    const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
+    expect(doc.components.schemas.Study.properties.state.enum).toEqual([
+      'running',
+      'completed',
+      'unavailable',
+    ]);
   });
 
   it('lists studies newest first with a cursor', async () => {

@@ -37,6 +37,7 @@ class Client(Connection):
         executor: Union[str, Mapping[str, Any], None] = None,
         directions: Optional[Sequence[str]] = None,
         metrics: Optional[Sequence[str]] = None,
+        load_if_exists: bool = False,
     ) -> "Study":
         """Create a study (``POST /v1/studies``) and return it.
 
@@ -60,12 +61,24 @@ class Client(Connection):
             metric: the name of the value (``"val_loss"``); the service's default is ``"value"``.
             metadata: free-form JSON kept with the study.
             executor: ``"client"`` (default: you ask and tell, e.g. with ``optimize``), ``"runner"``
-                (``stride agent`` runs the trials) or ``"edge"``, or a dict with options.
+                (``stride agent`` runs the trials) or ``"edge"``, or a dict with options
+                (``{"kind": "client", "lease_seconds": 60}``: a trial whose process died is asked
+                again after 60 s without a heartbeat, instead of the default 300).
             directions: several objectives, one direction each (``["minimize", "maximize"]``),
                 instead of ``direction``, as ``optuna.create_study(directions=...)``: the objective
                 returns one value per direction and :attr:`Study.best_trials` is the Pareto front.
             metrics: the objectives' names, one per direction (default ``objective_0``, ...).
+            load_if_exists: as Optuna's: when the project has a study of this ``name``, return it
+                (the newest, if several) instead of creating one, its configuration as it was
+                created (the other arguments are not compared). With
+                ``study.optimize(objective, resume=True)``, a script started again after a crash
+                finishes the study it started. Not atomic: two processes starting at once may
+                each create one; start one first.
         """
+        if load_if_exists:
+            existing = self._study_named(name)
+            if existing is not None:
+                return existing
         body: Dict[str, Any] = {"name": name, "space": dict(space)}
         if direction is not None:
             body["direction"] = direction
@@ -86,6 +99,19 @@ class Client(Connection):
         if executor is not None:
             body["executor"] = {"kind": executor} if isinstance(executor, str) else dict(executor)
         return Study(self, self.request("POST", "/v1/studies", body))
+
+    def _study_named(self, name: str) -> Optional["Study"]:
+        """The project's newest study of this name that the service still holds (``GET
+        /v1/studies?name=``: a listed study whose live state is gone is ``unavailable``), or None."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.request("GET", "/v1/studies", query={"name": name, "limit": 100, "cursor": cursor})
+            for s in page["studies"]:
+                if s.get("state") != "unavailable":
+                    return Study(self, s)
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return None
 
     def study(self, study_id: str) -> "Study":
         """The study with this id (``GET /v1/studies/{id}``); a 404 :class:`StrideError` when there is none."""

@@ -17,6 +17,7 @@ every run trains its whole length), and answers with the validated learning rate
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 import urllib.parse
@@ -27,6 +28,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 from .client import Connection, _quote
 from .errors import TrialPruned
 from .study import Study, Trial
+
+logger = logging.getLogger("stride")
 
 __all__ = [
     "Curve",
@@ -551,6 +554,8 @@ def lr_suggest(
     optimizer: Any = None,
     timeout: Optional[float] = None,
     poll_interval: float = 2.0,
+    resume: Optional[str] = None,
+    lease_seconds: Optional[int] = None,
 ) -> LrSuggestResult:
     """A learning rate validated at your run's length, on your model, data and device, for the
     compute you choose.
@@ -591,7 +596,19 @@ def lr_suggest(
             its conventional default lr is one of the candidates.
         timeout: seconds to wait in all (None: no bound), for trials that another process holds.
         client: the :class:`stride.Client` (default a connection from ``$STRIDE_URL``).
+        resume: the id of a suggestion an earlier ``lr_suggest`` started (logged at its start,
+            ``stride: lr_suggest std_...``; the :class:`LrSuggestResult`'s ``id``, which is its
+            study's): go on with it instead of starting one. Trials already complete are not
+            trained again; one that a crashed process held is trained here once its lease expires
+            (``lease_seconds``). The suggestion keeps its own range test, training length, budget
+            and schedule: those arguments are not needed, and not sent.
+        lease_seconds: how long a trial stays with a process that stopped heartbeating before it
+            is trained elsewhere (the study's ``executor.lease_seconds``; default the service's, 300).
+            A new suggestion only.
     """
+    client = client or Connection()
+    if resume is not None:
+        return _resume_suggestion(client, str(resume), train_fn, n_jobs, timeout, poll_interval)
     if range_test is None:
         raise ValueError(
             "lr_suggest needs range_test: the result of stride.lr_find (or a stored range test's id), "
@@ -601,7 +618,10 @@ def lr_suggest(
         raise ValueError(
             "lr_suggest: send budget or seeds, not both (the budget decides which runs train on which seed)"
         )
-    body: Dict[str, Any] = {"executor": {"kind": "client"}, "schedule": schedule}
+    executor: Dict[str, Any] = {"kind": "client"}
+    if lease_seconds is not None:
+        executor["lease_seconds"] = int(lease_seconds)
+    body: Dict[str, Any] = {"executor": executor, "schedule": schedule}
     if seeds is None:
         # The budgeted search (the default): the service decides every run's lr, length and seed.
         if budget is not None:
@@ -643,14 +663,51 @@ def lr_suggest(
                 f"lr_suggest: stride does not know the optimizer {type(optimizer).__name__}; pass a dict such as {{'name': 'sgd'}}"
             )
         body["optimizer"] = described
-    client = client or Connection()
     started = client.request("POST", "/v1/lr/suggest", body)
     if started.get("status") == "complete" and not started.get("study_id"):
         # Nothing to train: a budget of 0 (or one the range test already spent) or a range test
         # with no stable lr is answered at once (200, no study), the range test's rule or the default.
         return LrSuggestResult(started)
+    logger.info(
+        "stride: lr_suggest %s started (after a crash, go on with stride.lr_suggest(train_fn, resume=%r))",
+        started["id"],
+        started["id"],
+    )
     study = Study(client, client.request("GET", f"/v1/studies/{_quote(str(started['study_id']))}"))
-    path = f"/v1/lr/suggest/{urllib.parse.quote(str(started['id']), safe='')}"
+    return _train_suggestion(client, study, str(started["id"]), train_fn, n_jobs, timeout, poll_interval)
+
+
+def _resume_suggestion(
+    client: Connection,
+    suggestion_id: str,
+    train_fn: Callable[[float, "Trial"], Optional[float]],
+    n_jobs: int,
+    timeout: Optional[float],
+    poll_interval: float,
+) -> LrSuggestResult:
+    """``lr_suggest(resume=id)``: the suggestion's answer when it is complete, else its study's
+    remaining trials trained here (a 404 :class:`StrideError` for an id that is no suggestion)."""
+    path = f"/v1/lr/suggest/{urllib.parse.quote(suggestion_id, safe='')}"
+    answer = client.request("GET", path)
+    if answer.get("status") == "complete":
+        return LrSuggestResult(answer)
+    logger.info("stride: lr_suggest %s resumed", suggestion_id)
+    study = Study(client, client.request("GET", f"/v1/studies/{_quote(suggestion_id)}"))
+    return _train_suggestion(client, study, suggestion_id, train_fn, n_jobs, timeout, poll_interval)
+
+
+def _train_suggestion(
+    client: Connection,
+    study: Study,
+    suggestion_id: str,
+    train_fn: Callable[[float, "Trial"], Optional[float]],
+    n_jobs: int,
+    timeout: Optional[float],
+    poll_interval: float,
+) -> LrSuggestResult:
+    """Train the suggestion's trials with ``train_fn`` until its answer is complete (waiting for
+    trials another process holds, or held when it died, until their lease expires)."""
+    path = f"/v1/lr/suggest/{urllib.parse.quote(suggestion_id, safe='')}"
 
     def objective(trial: "Trial") -> Optional[float]:
         result = train_fn(float(trial.params["lr"]), trial)
@@ -668,11 +725,11 @@ def lr_suggest(
         if answer.get("status") == "complete":
             for line in answer.get("reasoning") or []:
                 if "seems not to use params.seed" in str(line):
-                    warnings.warn(f"lr_suggest: {line}", RuntimeWarning, stacklevel=2)
+                    warnings.warn(f"lr_suggest: {line}", RuntimeWarning, stacklevel=3)
             return LrSuggestResult(answer)
         if deadline is not None and time.monotonic() >= deadline:
             raise TimeoutError(
-                f"lr_suggest: suggestion {started['id']} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}"
+                f"lr_suggest: suggestion {suggestion_id} is still running after {timeout:g}s: {(answer.get('reasoning') or [''])[-1]}"
             )
         # Trials added since a thread stopped asking (the extension past an edge) run next;
         # trials another process holds are waited for.

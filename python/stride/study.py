@@ -31,6 +31,7 @@ from typing import (
 
 from . import reports
 from .errors import StrideError, TrialPruned
+from .heartbeat import heartbeats
 from .horizon import horizon_of
 from .reports import ReportSender
 
@@ -61,6 +62,10 @@ class Trial:
     Report intermediate values with :meth:`report` (the answer says whether to prune), then
     end the trial with :meth:`tell`, :meth:`fail` or :meth:`prune`.
 
+    An asked trial is held under a lease (``lease``): its reports and tell carry the lease's
+    token, and a background thread heartbeats it until it ends (:mod:`stride.heartbeat`). If
+    this process dies, the lease expires and the study hands the trial out again.
+
     Attributes:
         study: the :class:`Study` it belongs to.
         number: dense from 0, in ask order.
@@ -73,6 +78,9 @@ class Trial:
             trial: ``"qmc"``, ``"gp"``, ``"tpe"``, ...); ``None`` when they were given (enqueued).
         intermediate: ``[{"step", "value"}, ...]`` as the service last answered.
         error: why it failed or was pruned, when said.
+        attempts: the leases the trial has had (2 or more: it was asked again after a lease expired).
+        lease: this process's lease on the trial, ``{"token", "expires_at", "attempt",
+            "heartbeat_seconds"}``, when it asked for it (None for trials read from a listing).
         raw: the service's JSON of the trial, as last seen.
     """
 
@@ -93,6 +101,8 @@ class Trial:
         self._rung = reports.next_rung(study.pruner, -1)
         # Set with set_constraints: sent with the result optimize tells.
         self._constraints: Optional[List[float]] = None
+        lease = data.get("lease")
+        self.lease: Optional[Dict[str, Any]] = dict(lease) if isinstance(lease, Mapping) else None
         self._update(data)
 
     def _update(self, data: Mapping[str, Any]) -> None:
@@ -109,6 +119,7 @@ class Trial:
         self.sampler: Optional[str] = data.get("sampler")
         self.intermediate: List[Dict[str, Any]] = list(data.get("intermediate") or [])
         self.error: Optional[str] = data.get("error")
+        self.attempts: int = int(data.get("attempts") or 0)
 
     def __repr__(self) -> str:
         if self.value is not None:
@@ -142,6 +153,14 @@ class Trial:
     @property
     def _path(self) -> str:
         return f"/v1/studies/{_seg(self.study_id)}/trials/{self.number}"
+
+    def _leased(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """``body`` with this process's lease token, when it holds one (the service refuses a
+        report or tell whose trial was asked again elsewhere; without a token, a call acts for
+        the trial's first lease)."""
+        if self.lease and self.lease.get("token"):
+            body["lease_token"] = self.lease["token"]
+        return body
 
     def report(self, step: int, value: float, *, wait: bool = False) -> bool:
         """Report an intermediate value at ``step`` (an int >= 0: an epoch, an iteration); answers
@@ -220,7 +239,7 @@ class Trial:
     def _report_now(self, step: int, v: float) -> bool:
         self.flush()
         answer = self.study.client.request(
-            "POST", f"{self._path}/report", {"step": step, "value": v}, idempotent=True
+            "POST", f"{self._path}/report", self._leased({"step": step, "value": v}), idempotent=True
         )
         self._note(bool(answer["should_prune"]))
         with self._lock:
@@ -244,7 +263,7 @@ class Trial:
             buffer = self._buffer
             while buffer:
                 points = [buffer.popleft() for _ in range(min(len(buffer), max_points))]
-                body = {"points": [{"step": s, "value": v} for s, v in points]}
+                body = self._leased({"points": [{"step": s, "value": v} for s, v in points]})
                 try:
                     answer = self.study.client.request("POST", f"{self._path}/report", body, idempotent=True)
                 except Exception as e:
@@ -339,15 +358,27 @@ class Trial:
         except StrideError as e:
             report_error = e
         try:
-            data = self.study.client.request("POST", f"{self._path}/tell", body, idempotent=True)
+            data = self.study.client.request(
+                "POST", f"{self._path}/tell", self._leased(body), idempotent=True
+            )
         except StrideError as e:
+            if _lost_lease(e):
+                heartbeats(self.study.client).remove(self)
             if report_error is not None:
                 raise e from report_error
             raise
         self._update(data)
+        # Ended: the lease is over, and so are its heartbeats.
+        heartbeats(self.study.client).remove(self)
         if report_error is not None:
             raise report_error
         return self
+
+
+def _lost_lease(e: BaseException) -> bool:
+    """Whether ``e`` says this process's lease on the trial is gone (a 409 at ``lease_token``: it
+    expired and the trial was asked again elsewhere)."""
+    return isinstance(e, StrideError) and e.status == 409 and "lease_token" in e.paths
 
 
 def _iterable(x: Any) -> bool:
@@ -426,17 +457,26 @@ class Study:
     # --- ask and tell --------------------------------------------------------
 
     def ask(self) -> Trial:
-        """Start the next trial (``POST .../ask``): an enqueued one first, else the sampler's
-        next point. Past ``max_trials`` (or an exhausted grid) it is a 409 :class:`StrideError`.
+        """Start the next trial (``POST .../ask``): a waiting one first (enqueued, or one whose
+        lease expired, on its next attempt), else the sampler's next point. Past ``max_trials``
+        (or an exhausted grid) it is a 409 :class:`StrideError`.
+
+        The trial is held under a lease (``trial.lease``), heartbeated in the background until
+        it ends (:mod:`stride.heartbeat`).
         """
-        return Trial(self, self.client.request("POST", f"{self._path}/ask", {}))
+        return self._held(Trial(self, self.client.request("POST", f"{self._path}/ask", {})))
 
     def ask_many(self, count: int) -> List[Trial]:
-        """Start ``count`` trials at once (``POST .../ask-batch`` with ``{"count": k}``, 1-100).
-        Near ``max_trials`` it returns the trials that could start (fewer than ``count``); when
-        none can, it is a 409 :class:`StrideError`, as :meth:`ask` is."""
+        """Start ``count`` trials at once (``POST .../ask-batch`` with ``{"count": k}``, 1-100),
+        each under its own lease. Near ``max_trials`` it returns the trials that could start
+        (fewer than ``count``); when none can, it is a 409 :class:`StrideError`, as :meth:`ask` is."""
         answer = self.client.request("POST", f"{self._path}/ask-batch", {"count": count})
-        return [Trial(self, t) for t in answer["trials"]]
+        return [self._held(Trial(self, t)) for t in answer["trials"]]
+
+    def _held(self, trial: Trial) -> Trial:
+        """``trial``, heartbeated while it runs."""
+        heartbeats(self.client).add(trial)
+        return trial
 
     def enqueue(self, params: Mapping[str, Any]) -> Trial:
         """Enqueue a trial with these params (``POST .../trials``): the next :meth:`ask` returns it
@@ -549,6 +589,7 @@ class Study:
         catch: Union[ExceptionTypes, Sequence[Type[BaseException]]] = (),
         callbacks: Optional[Sequence[Callable[["Study", Trial], None]]] = None,
         constraints_func: Optional[Callable[[Trial], Sequence[float]]] = None,
+        resume: bool = False,
     ) -> None:
         """Run ``objective`` on trials asked from the service, as ``optuna.Study.optimize`` does.
 
@@ -582,6 +623,20 @@ class Study:
         ``n_jobs`` > 1 runs that many trials at once in threads (-1: one per CPU), sharing the
         client: useful when the objective waits (a GPU, a subprocess, I/O). Each callback is
         called as ``callback(study, trial)`` after each trial ends.
+
+        Every asked trial is under a lease that a background thread heartbeats while the
+        objective runs (:mod:`stride.heartbeat`). A process that dies mid-trial stops
+        heartbeating: after the study's ``lease_seconds`` the trial waits again and the next ask,
+        in any process, runs it (on attempt 2). ``resume=True`` finishes such a study (after a
+        crash: ``client.study(id).optimize(objective, resume=True)``, or
+        ``client.create_study(name, ..., load_if_exists=True)``): when the study has no trial to
+        give now but trials are still out under another lease, it waits for them, asking again
+        every few seconds, until none is left (each ended here or by its holder) or
+        ``n_trials``/``timeout`` says stop. Trials already complete are never run again.
+
+        A trial whose lease was lost (this process stalled past ``lease_seconds`` and the trial
+        was asked again elsewhere) is left to its new holder with a warning: its result is not
+        told, and ``optimize`` goes on.
         """
         kind = self.executor.get("kind", "client")
         if kind != "client":
@@ -609,13 +664,57 @@ class Study:
                 except StrideError as e:
                     if e.status == 409:  # max_trials reached or the grid is exhausted
                         logger.info("stride: study %s has no more trials: %s", self.id, e.detail)
+                        state.exhausted = True
                         state.stop.set()
+                        state.unclaim()
                         return
                     raise
-                self._run_trial(objective, trial, catch_types, constraints_func)
+                try:
+                    self._run_trial(objective, trial, catch_types, constraints_func)
+                except StrideError as e:
+                    if not _lost_lease(e):
+                        raise
+                    logger.warning(
+                        "stride: trial %d of study %s lost its lease (%s): left to its new holder",
+                        trial.number,
+                        self.id,
+                        e.detail or e,
+                    )
+                    continue
                 for cb in callbacks or ():
                     cb(self, trial)
 
+        while True:
+            self._run_workers(worker, n_jobs, state)
+            if not (resume and state.exhausted) or not self._wait_for_others(state):
+                return
+            state.restart()
+
+    def _wait_for_others(self, state: "_OptimizeState") -> bool:
+        """``optimize(resume=True)``, once no trial could be asked: wait until a trial is waiting
+        again (a lease held elsewhere expired) and answer True (ask again), or answer False when
+        no trial is out any more (the study is done) or ``n_trials``/``timeout`` says stop."""
+        terms = self.executor
+        # Poll about ten times a lease: a dead holder's trial waits again lease_seconds after its last beat.
+        poll = min(5.0, max(0.5, float(terms.get("lease_seconds") or 300) / 10))
+        while True:
+            trials = self.trials
+            if any(t.state == "waiting" for t in trials):
+                return True
+            if not any(t.state == "running" for t in trials):
+                return False
+            if state.n_trials is not None and state.started >= state.n_trials:
+                return False
+            if state.deadline is not None and time.monotonic() + poll >= state.deadline:
+                return False
+            running = [t.number for t in trials if t.state == "running"]
+            logger.info(
+                "stride: study %s: trials %s are out under other leases; waiting for them", self.id, running
+            )
+            self.client._sleep(poll)
+
+    def _run_workers(self, worker: Callable[[], None], n_jobs: int, state: "_OptimizeState") -> None:
+        """Run ``worker`` in this thread (``n_jobs`` 1) or in ``n_jobs`` threads, until they stop."""
         if n_jobs == 1:
             worker()
             return
@@ -664,7 +763,8 @@ class Study:
                 trial.fail(e)
             return
         except BaseException as e:
-            if not trial.is_finished:
+            # A lost lease (raised by a report) is not this process's to tell.
+            if not trial.is_finished and not _lost_lease(e):
                 try:
                     trial.fail(e)
                 except Exception as tell_error:  # the original error matters more
@@ -738,7 +838,19 @@ class _OptimizeState:
         self.deadline = deadline
         self.started = 0
         self.stop = threading.Event()
+        # Set when an ask answered 409: the study had no trial to give then.
+        self.exhausted = False
         self._lock = threading.Lock()
+
+    def unclaim(self) -> None:
+        """A claim that asked for nothing (the ask answered 409): it does not count in n_trials."""
+        with self._lock:
+            self.started -= 1
+
+    def restart(self) -> None:
+        """Claim again (resume: trials came back to waiting)."""
+        self.exhausted = False
+        self.stop.clear()
 
     def claim(self) -> bool:
         with self._lock:

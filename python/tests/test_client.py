@@ -59,7 +59,7 @@ def test_create_study_sends_every_field_and_reads_it_back(client: stride.Client)
     assert study.space == SPACE
     assert study.sampler == {"name": "random", "seed": 3}
     assert study.pruner["name"] == "median"
-    assert study.executor == {"kind": "client"}
+    assert study.executor == {"kind": "client", "lease_seconds": 300, "max_attempts": 3}
     assert study.metadata == {"git_sha": "abc123", "nested": {"k": [1, 2]}}
     assert (study.state, study.n_trials) == ("running", 0)
 

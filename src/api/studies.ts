@@ -6,6 +6,7 @@ import type { Caller } from '../contract/study';
 import { rateLimit, type Principal } from './auth';
 import {
   AskBatchSchema,
+  AskedTrialSchema,
   AskSchema,
   EnqueueSchema,
   LeaseGrantSchema,
@@ -30,6 +31,7 @@ const TrialParam = StudyParam.extend({
 });
 const base = secured('Studies');
 const TrialsSchema = z.object({ trials: z.array(TrialSchema) });
+const AskedTrialsSchema = z.object({ trials: z.array(AskedTrialSchema) });
 
 const create = route(
   {
@@ -55,11 +57,18 @@ const list = route({
       limit: decimalParam(1, 100)
         .optional()
         .openapi({ description: 'Studies per page (1-100, default 50).' }),
+      name: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .openapi({ description: 'Only the studies of this name (exact), newest first.' }),
     }),
   },
   responses: {
     200: {
-      description: 'A page of studies',
+      description:
+        'A page of studies. A study whose live state is gone is listed from D1’s copy with state "unavailable", never failing the page.',
       ...json(z.object({ studies: z.array(StudySchema), next_cursor: z.string().nullable() })),
     },
   },
@@ -84,9 +93,11 @@ const ask = route(
     path: '/v1/studies/{id}/ask',
     summary: 'Ask for the next trial to run (an enqueued one first, else the sampler’s next point)',
     description:
-      'Answers one Trial, always. For several trials at once, POST /v1/studies/{id}/ask-batch; a `count` sent here is a 422 that says so.',
+      'Answers one Trial, always, with your lease on it (`lease`: its token goes with reports, heartbeats and the tell; when it expires the trial waits to be asked again). For several trials at once, POST /v1/studies/{id}/ask-batch; a `count` sent here is a 422 that says so.',
     request: { params: StudyParam, body: { required: false, ...json(AskSchema) } },
-    responses: { 201: { description: 'The trial, running', ...json(TrialSchema) } },
+    responses: {
+      201: { description: 'The trial, running, with your lease', ...json(AskedTrialSchema) },
+    },
   },
   { 404: NOT_FOUND, 409: 'max_trials reached, or the study is not a client study' },
 );
@@ -99,7 +110,10 @@ const askBatch = route(
     summary: 'Ask for `count` trials at once (as many asks in a row, in one call)',
     request: { params: StudyParam, ...body(AskBatchSchema) },
     responses: {
-      201: { description: 'The trials, running, in the order asked', ...json(TrialsSchema) },
+      201: {
+        description: 'The trials, running, in the order asked, each with its own lease',
+        ...json(AskedTrialsSchema),
+      },
     },
   },
   {
@@ -214,7 +228,7 @@ const heartbeat = route(
     operationId: 'heartbeatTrial',
     method: 'post',
     path: '/v1/studies/{id}/trials/{number}/heartbeat',
-    summary: 'Extend the lease of a trial (runner and edge studies)',
+    summary: 'Extend the lease of a trial (the token of its ask, or of its runner lease)',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
     responses: {
       200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) },
@@ -230,7 +244,7 @@ const release = route(
     method: 'post',
     path: '/v1/studies/{id}/trials/{number}/release',
     summary:
-      'Hand a leased trial back: it waits for the next lease, and the attempt does not count',
+      'Hand a trial back: it waits for the next ask or lease, and the attempt does not count',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
     responses: { 200: { description: 'The trial, waiting again', ...json(TrialSchema) } },
   },
@@ -291,8 +305,11 @@ const lease = route(
   },
 );
 
-/** The lease token of a report or tell body, as the coordinator's caller: a key without `write` acts only on leased trials. */
-function callerOf(auth: Principal, token: string | undefined): Caller {
+/** The lease token of a report, tell, heartbeat or release body, as the coordinator's caller: a key without `write` acts only on runner and edge trials. */
+function callerOf<T extends string | undefined>(
+  auth: Principal,
+  token: T,
+): Caller & { lease_token: T } {
   return { lease_token: token, runner_only: !auth.scopes.includes('write') };
 }
 
@@ -304,7 +321,7 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   });
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit), 200);
+    return c.json(await studies.listStudies(c.env, projectOf(c), q.cursor, q.limit, q.name), 200);
   });
   app.openapi(get, async (c) =>
     c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200),
@@ -379,14 +396,26 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
     return c.json(
-      await studies.heartbeat(c.env, projectOf(c), id, number, c.req.valid('json').lease_token),
+      await studies.heartbeat(
+        c.env,
+        projectOf(c),
+        id,
+        number,
+        callerOf(c.get('auth'), c.req.valid('json').lease_token),
+      ),
       200,
     );
   });
   app.openapi(release, async (c) => {
     const { id, number } = c.req.valid('param');
     return c.json(
-      await studies.release(c.env, projectOf(c), id, number, c.req.valid('json').lease_token),
+      await studies.release(
+        c.env,
+        projectOf(c),
+        id,
+        number,
+        callerOf(c.get('auth'), c.req.valid('json').lease_token),
+      ),
       200,
     );
   });

@@ -666,7 +666,21 @@ export const ProblemSchema = z
 
 const ParamValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
-const ClientExecutorSchema = z.strictObject({ kind: z.literal('client') });
+/** A client study's lease on an asked trial, when the executor does not say: 300 s, 3 attempts. */
+export const CLIENT_LEASE_SECONDS = 300;
+export const CLIENT_MAX_ATTEMPTS = 3;
+
+const ClientExecutorSchema = z.strictObject({
+  kind: z.literal('client'),
+  lease_seconds: z.int().min(5).max(86_400).default(CLIENT_LEASE_SECONDS).openapi({
+    description:
+      'How long an asked trial is held without a heartbeat, report or tell (each extends it by as much again); the Python client heartbeats every third of it while the objective runs. When it expires, the trial waits to be asked again.',
+  }),
+  max_attempts: z.int().min(1).max(100).default(CLIENT_MAX_ATTEMPTS).openapi({
+    description:
+      'Leases (asks) a trial may have; when the last expires, the trial fails with the reason.',
+  }),
+});
 
 const RunnerExecutorSchema = z.strictObject({
   kind: z.literal('runner'),
@@ -826,7 +840,10 @@ export const TrialSchema = z
     }),
     intermediate: z.array(z.object({ step: z.int(), value: z.number() })),
     error: z.string().nullable(),
-    attempts: z.int().openapi({ description: 'Leases granted so far (runner and edge studies).' }),
+    attempts: z.int().openapi({
+      description:
+        'Leases granted so far: asks of a client study, leases of a runner or edge study (a trial asked again after its lease expired is on attempt 2).',
+    }),
     runner: z
       .string()
       .nullable()
@@ -881,7 +898,10 @@ export const StudySchema = z
     pruner: z.record(z.string(), z.unknown()),
     executor: z.record(z.string(), z.unknown()),
     max_trials: z.int().nullable(),
-    state: z.enum(['running', 'completed']),
+    state: z.enum(['running', 'completed', 'unavailable']).openapi({
+      description:
+        "running or completed. unavailable: only in a listing, for a study whose live state (its Durable Object) is gone: what D1's copy holds (config, n_trials), without trials; storage.reason says so, and GET /v1/studies/{id} answers 404.",
+    }),
     n_trials: z.int(),
     // A union, not .nullable(): that would make the Trial component itself nullable in the document.
     // The best feasible complete trial of a single-objective study (ties: the first); null before
@@ -942,11 +962,10 @@ export const AskBatchSchema = z
 export const EnqueueSchema = z
   .strictObject({ params: z.record(z.string(), ParamValueSchema) })
   .openapi('Enqueue');
-const LeaseToken = z
-  .string()
-  .min(1)
-  .max(200)
-  .openapi({ description: 'The lease token: required for the trials of runner and edge studies.' });
+const LeaseToken = z.string().min(1).max(200).openapi({
+  description:
+    "The lease token: required for the trials of runner and edge studies. Optional for a client study's: without it, a report or tell acts for the trial's first lease (attempt 1), and is a 409 once the trial was asked again.",
+});
 /** The most intermediate values one report takes (`points`). */
 export const MAX_REPORT_POINTS = 1000;
 const reportValue = () =>
@@ -1037,6 +1056,11 @@ export const LeaseSchema = z
     heartbeat_seconds: z.int(),
   })
   .openapi('Lease');
+/** A trial as ask answers it: the Trial with the caller's lease on it. */
+export const AskedTrialSchema = TrialSchema.extend({ lease: LeaseSchema }).openapi('AskedTrial', {
+  description:
+    "A trial as ask answers it, with the caller's lease: send lease.token with reports, heartbeats (every lease.heartbeat_seconds) and the tell. When the lease expires (the executor's lease_seconds without one of them), the trial waits to be asked again.",
+});
 export const LeaseGrantSchema = z
   .object({
     study: z.object({

@@ -18,13 +18,23 @@ export interface PrunerConfig {
   [option: string]: unknown;
 }
 
+type ParsedExecutor = z.output<typeof ExecutorSchema>;
+/**
+ * lease_seconds and max_attempts of the asked trials' leases. Optional: studies created before
+ * client leases stored `{kind: 'client'}` alone, and leases.ts's leaseTerms reads the defaults for
+ * them (new studies store both, ExecutorSchema's defaults applied).
+ */
+export type ClientExecutor = Omit<
+  Extract<ParsedExecutor, { kind: 'client' }>,
+  'lease_seconds' | 'max_attempts'
+> &
+  Partial<Pick<Extract<ParsedExecutor, { kind: 'client' }>, 'lease_seconds' | 'max_attempts'>>;
 /** How a study's trials get run: by the caller (ask/tell), by leasing runners, or as edge probes (ExecutorSchema, defaults applied). */
-export type ExecutorConfig = z.output<typeof ExecutorSchema>;
-export type ClientExecutor = Extract<ExecutorConfig, { kind: 'client' }>;
+export type ExecutorConfig = ClientExecutor | Exclude<ParsedExecutor, { kind: 'client' }>;
 /** max_parallel: most trials leased at once (null: no bound); max_attempts: leases before an expiry fails the trial; dispatch_url: where a signed job notice is POSTed. */
-export type RunnerExecutor = Extract<ExecutorConfig, { kind: 'runner' }>;
+export type RunnerExecutor = Extract<ParsedExecutor, { kind: 'runner' }>;
 /** The probe every trial trains, with the trial's params mapped onto it; epochs, validation_split, parallelism of the trials. */
-export type EdgeExecutor = Extract<ExecutorConfig, { kind: 'edge' }>;
+export type EdgeExecutor = Extract<ParsedExecutor, { kind: 'edge' }>;
 
 export interface LeaseView {
   token: string;
@@ -33,6 +43,9 @@ export interface LeaseView {
   /** Send a heartbeat at least this often. */
   heartbeat_seconds: number;
 }
+
+/** A trial as ask answers it: with the caller's lease on it (the token its reports, heartbeats and tell send). */
+export type AskedTrial = TrialView & { lease: LeaseView };
 
 export interface LeaseGrant {
   study: {
@@ -49,7 +62,10 @@ export interface LeaseGrant {
 
 /** Who is calling, as far as the coordinator must know. */
 export interface Caller {
-  /** The lease token the caller holds for this trial, if any. */
+  /**
+   * The lease token the caller holds for this trial, if any: required for runner and edge studies;
+   * a client study's call without one acts for the trial's first lease (leases.ts, checkLease).
+   */
   lease_token?: string;
   /** A runner-scoped key: it may act only on trials it holds a lease for. */
   runner_only?: boolean;
@@ -108,7 +124,7 @@ export interface TrialView {
   sampler: string | null;
   intermediate: { step: number; value: number }[];
   error: string | null;
-  /** Leases granted so far (runner and edge studies). */
+  /** Leases granted so far: asks of a client study, leases of a runner or edge study. */
   attempts: number;
   /** The runner that holds (or last held) the lease. */
   runner: string | null;
@@ -120,7 +136,8 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
   id: string;
   directions: ('minimize' | 'maximize')[];
   metrics: string[];
-  state: 'running' | 'completed';
+  /** unavailable: a listed study whose object holds no state, shown from D1's copy (services/studies.ts). */
+  state: 'running' | 'completed' | 'unavailable';
   n_trials: number;
   /** The best feasible complete trial (single objective); null with several objectives. */
   best_trial: TrialView | null;

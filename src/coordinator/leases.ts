@@ -1,26 +1,35 @@
 /**
- * Lease decisions of runner and edge studies, as pure functions: of the
- * study's config, the trials (or their counts) and the time, to a decision
- * (or a CoordinatorError). No storage, no clock, no randomness: the
- * coordinator reads what they need, calls them, and writes what they decide.
+ * Lease decisions of every study's trials, as pure functions: of the study's
+ * config, the trials (or their counts) and the time, to a decision (or a
+ * CoordinatorError). No storage, no clock, no randomness: the coordinator
+ * reads what they need, calls them, and writes what they decide.
  * Table-tested in plain Node (test/tuning/leases.test.ts).
  *
- * A lease: `lease` starts a trial under a random token with an expiry;
- * heartbeats and reports extend it by lease_seconds; report and tell must
- * carry it. An expired lease sends the trial back to `waiting`, or to
- * `failed` once it has had `max_attempts` leases.
+ * A lease, whoever runs the trial (a client's ask, a runner's lease, the
+ * edge): starting a trial puts it under a random token with an expiry
+ * (`lease_seconds` from now); heartbeats, reports and the tell extend or end
+ * it. An expired lease sends the trial back to `waiting` (the next ask or
+ * lease hands it out again, attempts + 1), or to `failed` once it has had
+ * `max_attempts` leases.
+ *
+ * The token: runner and edge trials' reports, heartbeats and tells must carry
+ * it. A client study's may leave it out (clients from before client leases
+ * never had one): such a call acts for the trial's first lease (attempt 1),
+ * so it works until the trial is asked again, and is a 409 naming
+ * lease_token after that. A token that is not the trial's live lease is a
+ * 409 naming lease_token, never an overwrite.
  */
 import { CoordinatorError, invalidField, NO_SUCH_STUDY } from './errors';
+import { CLIENT_LEASE_SECONDS, CLIENT_MAX_ATTEMPTS } from '../contract/schemas';
 import type {
   Caller,
   EdgeExecutor,
+  ExecutorConfig,
   LeaseView,
   RunnerExecutor,
   StudyConfig,
 } from '../contract/study';
 import type { TrialState } from '../tuning/types';
-
-export type LeasedExecutor = RunnerExecutor | EdgeExecutor;
 
 /** What the lease decisions read of a trial (a row of the object's trials table). */
 export interface LeaseTrial {
@@ -40,29 +49,36 @@ export interface ExpiryDecision {
   error: string;
 }
 
-/** The executor of a study whose trials are leased; a 409 for a client study. */
-export function leasedExecutor(config: StudyConfig): LeasedExecutor {
-  if (config.executor.kind === 'client') {
-    throw new CoordinatorError(
-      'conflict',
-      `study ${config.id} is a client study (ask and tell): its trials have no leases`,
-    );
-  }
-  return config.executor;
+/** How long a lease lasts and how many a trial may have. */
+export interface LeaseTerms {
+  lease_seconds: number;
+  max_attempts: number;
 }
 
-/** Whether this call acts on a leased trial (and must hold its lease). */
-export function authorizeLease(config: StudyConfig, caller: Caller): boolean {
+/**
+ * The lease terms of a study's executor. A client study created before client leases stored
+ * `{kind: 'client'}` alone: it gets the defaults (CLIENT_LEASE_SECONDS, CLIENT_MAX_ATTEMPTS).
+ */
+export function leaseTerms(executor: ExecutorConfig): LeaseTerms {
+  if (executor.kind === 'client') {
+    return {
+      lease_seconds: executor.lease_seconds ?? CLIENT_LEASE_SECONDS,
+      max_attempts: executor.max_attempts ?? CLIENT_MAX_ATTEMPTS,
+    };
+  }
+  return { lease_seconds: executor.lease_seconds, max_attempts: executor.max_attempts };
+}
+
+/**
+ * The lease token a report, tell, heartbeat or release acts under: the caller's, or null for a
+ * client study's call without one (it acts for the trial's first lease: checkLease). Runner and
+ * edge studies require it (a 422 at lease_token). A runner key sees no client study (404).
+ */
+export function callerToken(config: StudyConfig, caller: Caller): string | null {
   if (config.executor.kind === 'client') {
     // A runner key sees only runner and edge studies.
     if (caller.runner_only) throw new CoordinatorError('not_found', NO_SUCH_STUDY);
-    if (caller.lease_token !== undefined) {
-      throw invalidField(
-        'lease_token',
-        "this study's trials are not leased (executor 'client'): leave it out",
-      );
-    }
-    return false;
+    return caller.lease_token ?? null;
   }
   if (caller.lease_token === undefined) {
     throw invalidField(
@@ -70,19 +86,35 @@ export function authorizeLease(config: StudyConfig, caller: Caller): boolean {
       `required: the trials of a ${config.executor.kind} study are leased, and only the lease holder reports and tells`,
     );
   }
-  return true;
+  return caller.lease_token;
 }
 
-/** Throw a clear 409 unless `token` is the live lease of the trial (or, with allowLate, its expired one while nobody else holds it). */
-export function checkLease(row: LeaseTrial, token: string, allowLate: boolean): void {
+/** A 409 about the caller's lease token: its one issue names lease_token. */
+function staleToken(detail: string): CoordinatorError {
+  return new CoordinatorError('conflict', detail, [{ path: 'lease_token', message: detail }]);
+}
+
+/**
+ * Throw a clear 409 unless the caller holds the trial's live lease (or, with allowLate, its
+ * expired one while nobody else holds the trial: a late tell). `token` null: a client study's
+ * call without a token, which holds the trial's first lease (attempt 1; attempts 0: a trial
+ * started before client leases), and no later one. Every 409 about the token names lease_token.
+ */
+export function checkLease(row: LeaseTrial, token: string | null, allowLate: boolean): void {
   const n = row.number;
-  if (row.lease_token === token) {
+  if (token === null && row.state === 'waiting' && row.lease_token === null) {
+    throw new CoordinatorError(
+      'conflict',
+      `trial ${n} is waiting: ask for it before reporting or telling its result`,
+    );
+  }
+  const holds = token === null ? row.attempts <= 1 : row.lease_token === token;
+  if (holds) {
     if (row.state === 'running') return;
     if (row.state === 'waiting') {
       if (allowLate) return;
-      throw new CoordinatorError(
-        'conflict',
-        `your lease on trial ${n} expired: the trial waits to be leased again (a late tell is still taken until then)`,
+      throw staleToken(
+        `your lease on trial ${n} expired: the trial waits to be ${token === null ? 'asked' : 'leased'} again (a late tell is still taken until then)`,
       );
     }
     throw new CoordinatorError(
@@ -90,52 +122,60 @@ export function checkLease(row: LeaseTrial, token: string, allowLate: boolean): 
       `trial ${n} is ${row.state}${row.error ? ` (${row.error})` : ''}`,
     );
   }
+  if (token === null) {
+    if (row.state === 'running' || row.state === 'waiting') {
+      throw staleToken(
+        `lease_token required: trial ${n} was handed out again after its first lease expired (attempt ${row.attempts}${row.runner ? ` by '${row.runner}'` : ''}), and a call without a token acts for the first lease only; send the lease.token of the ask that gave you the trial`,
+      );
+    }
+    throw new CoordinatorError('conflict', `trial ${n} is already ${row.state}`);
+  }
+  if (row.state === 'running' && row.attempts <= 1) {
+    throw staleToken(
+      `lease token not valid for trial ${n}: it is not the token its ${row.runner ? 'lease' : 'ask'} answered`,
+    );
+  }
   if (row.state === 'running') {
-    throw new CoordinatorError(
-      'conflict',
+    throw staleToken(
       `stale lease token: trial ${n} was leased again (attempt ${row.attempts}${row.runner ? ` by '${row.runner}'` : ''}) after your lease ended; stop working on it`,
     );
   }
   if (row.state === 'waiting')
-    throw new CoordinatorError(
-      'conflict',
-      `stale lease token: trial ${n} is waiting for a new lease`,
-    );
-  throw new CoordinatorError('conflict', `stale lease token: trial ${n} is already ${row.state}`);
+    throw staleToken(`stale lease token: trial ${n} is waiting for a new lease`);
+  throw staleToken(`stale lease token: trial ${n} is already ${row.state}`);
 }
 
 /** When a lease granted or extended at `now` expires. */
-export function leaseExpiry(executor: LeasedExecutor, now: number): number {
-  return now + executor.lease_seconds * 1000;
+export function leaseExpiry(terms: LeaseTerms, now: number): number {
+  return now + terms.lease_seconds * 1000;
 }
 
 /** The lease of a leased trial as its holder sees it. */
-export function leaseView(executor: LeasedExecutor, row: LeaseTrial): LeaseView {
+export function leaseView(terms: LeaseTerms, row: LeaseTrial): LeaseView {
   return {
     token: row.lease_token!,
     expires_at: new Date(row.lease_expires_at!).toISOString(),
     attempt: row.attempts,
-    heartbeat_seconds: Math.max(1, Math.floor(executor.lease_seconds / 3)),
+    heartbeat_seconds: Math.max(1, Math.floor(terms.lease_seconds / 3)),
   };
 }
 
 /** Whether one more lease may go out with `running` trials running (max_parallel, or the edge's parallelism). */
-export function hasLeaseSlot(executor: LeasedExecutor, running: number): boolean {
+export function hasLeaseSlot(executor: RunnerExecutor | EdgeExecutor, running: number): boolean {
   const cap = executor.kind === 'runner' ? executor.max_parallel : executor.parallelism;
   return cap === null || running < cap;
 }
 
 /**
  * What becomes of the trials whose lease has expired by `now` (running, with
- * an expiry at or before it), in trial order. None for a client study.
+ * an expiry at or before it), in trial order, whatever the executor.
  */
 export function expiryDecisions(
   config: StudyConfig,
   trials: readonly LeaseTrial[],
   now: number,
 ): ExpiryDecision[] {
-  if (config.executor.kind === 'client') return [];
-  const maxAttempts = config.executor.max_attempts;
+  const maxAttempts = leaseTerms(config.executor).max_attempts;
   return trials
     .filter(
       (r) => r.state === 'running' && r.lease_expires_at !== null && r.lease_expires_at <= now,

@@ -609,6 +609,7 @@ export function trialRecord(studyId: string, r: TrialRow): TrialRecord {
     constraints: constraintsOf(r),
     sampler: r.sampler,
     error: r.error,
+    attempts: r.attempts,
     params: JSON.parse(r.params) as Params,
     intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
     startedAt: r.started_at === null ? null : new Date(r.started_at),

@@ -23,14 +23,16 @@
  * - lr-round.ts: an lr/suggest study's next trials: the budgeted search's next
  *   level, or an older round's extension past an edge (no storage).
  *
- * Runner and edge studies lease their trials: `lease` starts a trial (a
- * waiting one first, else a new one from the sampler, so suggestions see
- * every result so far) under a random token with an expiry. Heartbeats
- * extend it; report and tell must carry it. An expired lease sends the
+ * Every trial runs under a lease (leases.ts): a client's `ask`, a runner's
+ * `lease` and the edge's pump start a trial (a waiting one first, else a new
+ * one from the sampler, so suggestions see every result so far) under a
+ * random token with an expiry. Heartbeats and reports extend it; the tell
+ * ends it. Runner and edge calls must carry the token; a client's may leave
+ * it out while the trial is on its first lease. An expired lease sends the
  * trial back to `waiting` (or to `failed` after `max_attempts` leases), by
- * the object's alarm or by the next call that looks. The one alarm also
- * retries D1 flushes, pushes job notices to `dispatch_url` and re-sends
- * edge trials, whichever is due first.
+ * the object's alarm or by the next call that looks; the next ask or lease
+ * hands it out again. The one alarm also retries D1 flushes, pushes job
+ * notices to `dispatch_url` and re-sends edge trials, whichever is due first.
  *
  * Every RPC method that reads the study runs its body in `overRpc`
  * (errors.ts): a DomainError it throws reaches the caller whole (kind,
@@ -63,10 +65,12 @@ import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './sto
 import {
   directionsOf,
   metricsOf,
+  type AskedTrial,
   type Caller,
   type EdgeExecutor,
   type LeaseGrant,
   type LeaseView,
+  type RunnerExecutor,
   type StudyConfig,
   type StudyView,
   type TellBody,
@@ -174,7 +178,12 @@ export class StudyCoordinator extends DurableObject<Env> {
     });
   }
 
-  async ask(count: number): Promise<TrialView[]> {
+  /**
+   * Start `count` trials for a client (ask, ask-batch), each under its own lease (the executor's
+   * lease_seconds): waiting ones first (a trial whose lease expired among them, on its next
+   * attempt), else new ones from the sampler.
+   */
+  async ask(count: number): Promise<AskedTrial[]> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind === 'runner') {
@@ -189,13 +198,17 @@ export class StudyCoordinator extends DurableObject<Env> {
           `the trials of an edge study run on the edge: start them with POST /v1/studies/${config.id}/run`,
         );
       }
-      const out: TrialView[] = [];
+      const now = Date.now();
+      this.expireLeases(now);
+      const terms = leases.leaseTerms(config.executor);
+      const out: AskedTrial[] = [];
       for (let k = 0; k < count; k++) {
-        const started = this.startTrial(config, Date.now(), out.length === 0);
+        const started = this.startTrial(config, now, out.length === 0);
         if (started === null) break;
-        out.push(this.trialView(started));
+        const row = this.leaseTrial(started, terms, now, null);
+        out.push({ ...trialView(config.id, row), lease: leases.leaseView(terms, row) });
       }
-      await this.commit({ study: true });
+      await this.commit({ study: true, alarm: true });
       return out;
     });
   }
@@ -231,26 +244,31 @@ export class StudyCoordinator extends DurableObject<Env> {
     });
   }
 
-  /** Extend a lease by lease_seconds from now. */
-  async heartbeat(number: number, token: string): Promise<{ lease: LeaseView }> {
+  /** Extend a lease by lease_seconds from now (any executor; `runnerOnly`: a runner key, which sees no client study). */
+  async heartbeat(
+    number: number,
+    token: string,
+    runnerOnly = false,
+  ): Promise<{ lease: LeaseView }> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      const executor = leases.leasedExecutor(config);
+      leases.callerToken(config, { lease_token: token, runner_only: runnerOnly });
+      const terms = leases.leaseTerms(config.executor);
       const now = Date.now();
       if (this.expireLeases(now)) await this.scheduleAlarm();
       const row = this.requireTrial(number);
       leases.checkLease(row, token, false);
-      const expires = leases.leaseExpiry(executor, now);
+      const expires = leases.leaseExpiry(terms, now);
       this.store.extendLease(number, expires);
-      return { lease: leases.leaseView(executor, { ...row, lease_expires_at: expires }) };
+      return { lease: leases.leaseView(terms, { ...row, lease_expires_at: expires }) };
     });
   }
 
-  /** Hand a leased trial back (a runner stopping): it waits for the next lease, and the attempt does not count. */
-  async release(number: number, token: string): Promise<TrialView> {
+  /** Hand a leased trial back (a runner or client stopping): it waits for the next lease or ask, and the attempt does not count. */
+  async release(number: number, token: string, runnerOnly = false): Promise<TrialView> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      leases.leasedExecutor(config);
+      leases.callerToken(config, { lease_token: token, runner_only: runnerOnly });
       this.expireLeases(Date.now());
       leases.checkLease(this.requireTrial(number), token, false);
       this.store.release(number);
@@ -307,8 +325,8 @@ export class StudyCoordinator extends DurableObject<Env> {
   async tell(number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      const leased = leases.authorizeLease(config, caller);
-      if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
+      const token = leases.callerToken(config, caller);
+      if (this.expireLeases(Date.now())) await this.scheduleAlarm();
       const row = this.requireTrial(number);
       // A complete result is checked against the study (objectives, constraints) and told in one
       // form: {value} with one objective, {values} with several, so either form repeats the other.
@@ -327,15 +345,8 @@ export class StudyCoordinator extends DurableObject<Env> {
           `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,
         );
       }
-      if (leased) {
-        // A late tell whose lease expired is still taken while nobody else holds the trial.
-        leases.checkLease(row, caller.lease_token!, true);
-      } else if (row.state === 'waiting') {
-        throw new CoordinatorError(
-          'conflict',
-          `trial ${number} is waiting: ask for it before telling its result`,
-        );
-      }
+      // A late tell whose lease expired is still taken while nobody else holds the trial.
+      leases.checkLease(row, token, true);
       if (result) this.checkConstraintsCount(result);
       const state: TrialState = result ? 'complete' : (body.state as TrialState);
       const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
@@ -354,9 +365,9 @@ export class StudyCoordinator extends DurableObject<Env> {
         lrRound: true,
         study: true,
         events: { before, changed: [number] },
-        notice: leased && leases.finishFreesSlot(config),
+        notice: leases.finishFreesSlot(config),
       });
-      if (leased) {
+      if (config.executor.kind !== 'client') {
         if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
         await this.scheduleAlarm();
       }
@@ -445,8 +456,9 @@ export class StudyCoordinator extends DurableObject<Env> {
         `study ${config.id} has ${n} objectives: intermediate values are for single-objective studies (as in Optuna, whose pruners judge one objective); tell the trial's values when it ends`,
       );
     }
-    const leased = leases.authorizeLease(config, caller);
-    if (leased && this.expireLeases(Date.now())) await this.scheduleAlarm();
+    const token = leases.callerToken(config, caller);
+    const now = Date.now();
+    if (this.expireLeases(now)) await this.scheduleAlarm();
     const row = this.requireTrial(number);
     const intermediate = JSON.parse(row.intermediate) as Point[];
     if (row.state !== 'running') {
@@ -454,17 +466,19 @@ export class StudyCoordinator extends DurableObject<Env> {
       const held = new Map(intermediate.map((p) => [p.step, p.value]));
       if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value))
         return { should_prune: row.state === 'pruned' };
-      if (leased) leases.checkLease(row, caller.lease_token!, false);
+      // Why not, as the lease sees it (expired, handed out again, never asked), for a waiting
+      // trial or a token's holder; else the trial's state.
+      if (row.state === 'waiting' || token !== null) leases.checkLease(row, token, false);
       throw new CoordinatorError(
         'conflict',
         `trial ${number} is ${row.state}; reports are taken while it runs`,
       );
     }
-    if (leased) {
-      leases.checkLease(row, caller.lease_token!, false);
-      // A report shows the holder is alive: it extends the lease like a heartbeat.
-      this.store.extendLease(number, leases.leaseExpiry(leases.leasedExecutor(config), Date.now()));
-    }
+    leases.checkLease(row, token, false);
+    // A report shows the holder is alive: it extends the lease like a heartbeat (a trial started
+    // before client leases has none to extend).
+    if (row.lease_token !== null)
+      this.store.extendLease(number, leases.leaseExpiry(leases.leaseTerms(config.executor), now));
     // Every point is checked before anything is written: a batch is taken whole or not at all.
     const merged = mergeReport(number, intermediate, points, batch);
     if (merged) {
@@ -541,23 +555,34 @@ export class StudyCoordinator extends DurableObject<Env> {
     return number;
   }
 
+  /** Put a just-started trial under a new lease (one more attempt): a random token, lease_seconds from `now`. */
+  private leaseTrial(
+    number: number,
+    terms: leases.LeaseTerms,
+    now: number,
+    runner: string | null,
+  ): TrialRow {
+    this.store.setLease(
+      number,
+      `lease_${randomBase64Url(18)}`,
+      leases.leaseExpiry(terms, now),
+      runner,
+    );
+    return this.store.row(number)!;
+  }
+
   /** Start a trial under a new lease, unless the bound on leases at once is reached or nothing is left. */
   private grantLease(
     config: StudyConfig,
-    executor: leases.LeasedExecutor,
+    executor: RunnerExecutor | EdgeExecutor,
     now: number,
     runner: string | null,
   ): LeaseGrant | null {
     if (!leases.hasLeaseSlot(executor, this.store.runningCount())) return null;
     const number = this.startTrial(config, now, false);
     if (number === null) return null;
-    this.store.setLease(
-      number,
-      `lease_${randomBase64Url(18)}`,
-      leases.leaseExpiry(executor, now),
-      runner,
-    );
-    const row = this.store.row(number)!;
+    const terms = leases.leaseTerms(executor);
+    const row = this.leaseTrial(number, terms, now, runner);
     return {
       study: {
         id: config.id,
@@ -568,21 +593,22 @@ export class StudyCoordinator extends DurableObject<Env> {
         directions: directionsOf(config),
       },
       trial: trialView(config.id, row),
-      lease: leases.leaseView(executor, row),
+      lease: leases.leaseView(terms, row),
     };
   }
 
-  /** Requeue (or fail, after max_attempts) every trial whose lease has expired by `now`. True if any did. */
+  /** Requeue (or fail, after max_attempts) every trial whose lease has expired by `now`, whatever the executor. True if any did. */
   private expireLeases(now: number): boolean {
     const config = this.store.config;
-    if (!config || config.executor.kind === 'client') return false;
-    const before = this.store.snapshot(config);
+    if (!config) return false;
     const expired = leases.expiryDecisions(config, this.store.expiredLeases(now), now);
+    if (expired.length === 0) return false;
+    // Read before the writes: the events compare the study before and after.
+    const before = this.store.snapshot(config);
     for (const d of expired) {
       if (d.state === 'failed') this.store.failExpired(d.number, d.error, now);
       else this.store.requeueExpired(d.number, d.error);
     }
-    if (expired.length === 0) return false;
     const changed = expired.map((d) => d.number);
     void this.commit({
       trials: changed,

@@ -83,6 +83,8 @@ export const trials = sqliteTable(
     /** The sampler that proposed the params (with auto: its delegate); null for given params. */
     sampler: text('sampler'),
     error: text('error'),
+    /** Leases the trial has had (asks, runner or edge leases): 2 or more after an expired lease was handed out again. */
+    attempts: integer('attempts').notNull().default(0),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     completedAt: integer('completed_at', { mode: 'timestamp_ms' }),
   },

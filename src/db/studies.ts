@@ -14,6 +14,8 @@ export interface TrialRecord {
   constraints: number[] | null;
   sampler: string | null;
   error: string | null;
+  /** Leases the trial has had (the object's attempts). */
+  attempts: number;
   params: Record<string, number | string | boolean>;
   intermediate: { step: number; value: number }[];
   /** 'append': `intermediate` holds only the steps D1 lacks (see intermediate.ts); default 'replace'. */
@@ -93,6 +95,7 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
       constraints: t.constraints,
       sampler: t.sampler,
       error: t.error,
+      attempts: t.attempts,
       startedAt: t.startedAt,
       completedAt: t.completedAt,
     };
@@ -127,13 +130,17 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
   await db.batch([first, ...rest]);
 }
 
-/** Studies newest first; `cursor` is the last id of the previous page. */
+/** A row of the studies table, as read. */
+export type StudyListRow = typeof schema.studies.$inferSelect;
+
+/** Studies newest first; `cursor` is the last id of the previous page; `name`: only studies of that name. */
 export async function listStudies(
   d1: D1Database,
   projectId: string,
   cursor: string | undefined,
   limit: number,
-) {
+  name?: string,
+): Promise<StudyListRow[]> {
   const db = database(d1);
   return db
     .select()
@@ -142,6 +149,7 @@ export async function listStudies(
       and(
         eq(schema.studies.projectId, projectId),
         cursor ? lt(schema.studies.id, cursor) : undefined,
+        name !== undefined ? eq(schema.studies.name, name) : undefined,
       ),
     )
     .orderBy(desc(schema.studies.id))

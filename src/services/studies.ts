@@ -6,6 +6,7 @@ import type { StudyCreate } from '../contract/schemas';
 import { domainErrorOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
+  AskedTrial,
   Caller,
   LeaseGrant,
   SamplerConfig,
@@ -14,7 +15,7 @@ import type {
   TellBody,
   TrialView,
 } from '../contract/study';
-import { listRunnerStudies, listStudies as listStudyRows } from '../db/studies';
+import { listRunnerStudies, listStudies as listStudyRows, type StudyListRow } from '../db/studies';
 import type { InputIssue } from '../contract/issues';
 import { checkPruner, checkSampler } from '../tuning/registry';
 import type { Direction, Params, Space } from '../tuning/types';
@@ -119,31 +120,93 @@ export async function getStudy(env: Env, projectId: string, id: string): Promise
   return callStudy(id, () => studyStub(env, projectId, id).getStudy());
 }
 
+/**
+ * A page of the project's studies, newest first (`name`: only those of that name), each as its
+ * object answers. A D1 row whose object holds no study (gone, or never written) is shown from
+ * D1's copy with state `unavailable` (unavailableStudy), so one lost object never fails the page.
+ */
 export async function listStudies(
   env: Env,
   projectId: string,
   cursor: string | undefined,
   limit = 20,
+  name?: string,
 ) {
-  const rows = await listStudyRows(env.DB, projectId, cursor, limit + 1);
+  const rows = await listStudyRows(env.DB, projectId, cursor, limit + 1, name);
   const page = rows.slice(0, limit);
-  const studies = await Promise.all(page.map((r) => getStudy(env, projectId, r.id)));
+  const studies = await Promise.all(
+    page.map(async (r) => {
+      try {
+        return await getStudy(env, projectId, r.id);
+      } catch (err) {
+        if (domainErrorOf(err)?.kind !== 'not_found') throw err;
+        return unavailableStudy(r);
+      }
+    }),
+  );
   return { studies, next_cursor: rows.length > limit ? page[page.length - 1].id : null };
 }
 
-/** Start the study's next trial (POST .../ask). */
-export async function ask(env: Env, projectId: string, id: string): Promise<TrialView> {
+/** Why a listed study is `unavailable` (its storage.reason). */
+export const UNAVAILABLE_REASON =
+  "the study's live state (its Durable Object) holds nothing: shown from the copy D1 keeps (config and counts, no trials); GET /v1/studies/{id} answers 404";
+
+/** A study as D1's copy knows it, for a row whose object holds no study: state `unavailable`, no trials. */
+export function unavailableStudy(row: StudyListRow): StudyView {
+  const config = (row.config ?? {}) as Partial<
+    Pick<
+      StudyView,
+      | 'space'
+      | 'sampler'
+      | 'pruner'
+      | 'executor'
+      | 'max_trials'
+      | 'metadata'
+      | 'directions'
+      | 'metrics'
+    >
+  >;
+  return {
+    id: row.id,
+    name: row.name,
+    direction: row.direction,
+    metric: row.metric,
+    directions: config.directions ?? [row.direction],
+    metrics: config.metrics ?? [row.metric],
+    space: config.space ?? {},
+    sampler: config.sampler ?? { name: 'auto', seed: 0 },
+    pruner: config.pruner ?? { name: 'none' },
+    executor: config.executor ?? { kind: 'client' },
+    max_trials: config.max_trials ?? null,
+    metadata: config.metadata ?? {},
+    state: 'unavailable',
+    n_trials: row.nTrials,
+    best_trial: null,
+    best_trials: [],
+    created_at: row.createdAt.toISOString(),
+    storage: {
+      d1: 'ok',
+      pending: 0,
+      parked: [],
+      reason: UNAVAILABLE_REASON,
+      next_attempt_at: null,
+    },
+  };
+}
+
+/** Start the study's next trial (POST .../ask), under a lease for the caller. */
+export async function ask(env: Env, projectId: string, id: string): Promise<AskedTrial> {
   const [trial] = await askBatch(env, projectId, id, 1);
   return trial;
 }
 
-/** Start `count` trials at once (POST .../ask-batch). */
+/** Start `count` trials at once (POST .../ask-batch), each under its own lease. */
 export async function askBatch(
   env: Env,
   projectId: string,
   id: string,
   count: number,
-): Promise<TrialView[]> {
+): Promise<AskedTrial[]> {
   return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
@@ -195,24 +258,30 @@ export async function tell(
   return callStudy(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 
+/** Extend the caller's lease on a trial (any executor); a runner key (`runner_only`) sees no client study. */
 export async function heartbeat(
   env: Env,
   projectId: string,
   id: string,
   number: number,
-  token: string,
+  caller: Caller & { lease_token: string },
 ) {
-  return callStudy(id, () => studyStub(env, projectId, id).heartbeat(number, token));
+  return callStudy(id, () =>
+    studyStub(env, projectId, id).heartbeat(number, caller.lease_token, !!caller.runner_only),
+  );
 }
 
+/** Hand a trial back: it waits for the next ask or lease, and the attempt does not count. */
 export async function release(
   env: Env,
   projectId: string,
   id: string,
   number: number,
-  token: string,
+  caller: Caller & { lease_token: string },
 ): Promise<TrialView> {
-  return callStudy(id, () => studyStub(env, projectId, id).release(number, token));
+  return callStudy(id, () =>
+    studyStub(env, projectId, id).release(number, caller.lease_token, !!caller.runner_only),
+  );
 }
 
 /** Put the study's parked D1 writes back in its outbox and write them now. */

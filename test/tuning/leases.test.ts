@@ -1,20 +1,22 @@
 // The coordinator's lease decisions (src/coordinator/leases.ts), table-tested in plain Node:
-// functions of (config, trials, now) with no storage.
+// functions of (config, trials, now) with no storage. Every executor leases its trials; a client
+// study's calls may leave the token out while the trial is on its first lease.
 import { describe, expect, it } from 'vitest';
 import { CoordinatorError } from '../../src/coordinator/errors';
 import {
-  authorizeLease,
   availableTrials,
+  callerToken,
   checkLease,
   expiryDecisions,
   finishFreesSlot,
   hasLeaseSlot,
-  leasedExecutor,
   leaseExpiry,
+  leaseTerms,
   leaseView,
   retryAfterSeconds,
   type LeaseTrial,
 } from '../../src/coordinator/leases';
+import { CLIENT_LEASE_SECONDS, CLIENT_MAX_ATTEMPTS } from '../../src/contract/schemas';
 import type {
   EdgeExecutor,
   ExecutorConfig,
@@ -70,8 +72,9 @@ function trial(o: Partial<LeaseTrial> & { number: number }): LeaseTrial {
 }
 
 /**
- * The CoordinatorError `fn` throws, as `[kind] detail`; null when it returns. An invalid one
- * names its field in one issue, whose `path: message` is the detail.
+ * The CoordinatorError `fn` throws, as `[kind] detail`, with ` @lease_token` when its one issue
+ * names that field (then the issue's message is the detail; an invalid one's `path: message` is);
+ * null when it returns.
  */
 function thrown(fn: () => unknown): string | null {
   try {
@@ -83,44 +86,49 @@ function thrown(fn: () => unknown): string | null {
     if (e.kind === 'invalid') {
       expect(e.issues).toHaveLength(1);
       expect(`${e.issues![0].path}: ${e.issues![0].message}`).toBe(e.detail);
-    } else expect(e.issues).toBeUndefined();
+    } else if (e.issues !== undefined) {
+      expect(e.issues).toEqual([{ path: 'lease_token', message: e.detail }]);
+      return `[${e.kind}] ${e.detail} @lease_token`;
+    }
     return `[${e.kind}] ${e.detail}`;
   }
 }
 
-describe('leasedExecutor', () => {
-  it.each([
-    ['runner', runner(), null],
-    ['edge', edge(), null],
+describe('leaseTerms', () => {
+  it.each<[string, ExecutorConfig, { lease_seconds: number; max_attempts: number }]>([
     [
-      'client',
-      { kind: 'client' } as const,
-      '[conflict] study st_1 is a client study (ask and tell): its trials have no leases',
+      'runner',
+      runner({ lease_seconds: 60, max_attempts: 3 }),
+      { lease_seconds: 60, max_attempts: 3 },
     ],
-  ])('%s', (_name, executor, error) => {
-    const config = study(executor);
-    if (error === null) expect(leasedExecutor(config)).toBe(executor);
-    else expect(thrown(() => leasedExecutor(config))).toBe(error);
+    ['edge', edge(), { lease_seconds: 30, max_attempts: 2 }],
+    [
+      'client, as created now',
+      { kind: 'client', lease_seconds: 20, max_attempts: 4 },
+      { lease_seconds: 20, max_attempts: 4 },
+    ],
+    [
+      'client, stored before client leases: the defaults',
+      { kind: 'client' },
+      { lease_seconds: CLIENT_LEASE_SECONDS, max_attempts: CLIENT_MAX_ATTEMPTS },
+    ],
+  ])('%s', (_name, executor, expected) => {
+    expect(leaseTerms(executor)).toEqual(expected);
   });
 });
 
-describe('authorizeLease', () => {
+describe('callerToken', () => {
   it.each([
-    ['client, no token', { kind: 'client' } as const, {}, false],
+    ['client, no token: acts for the first lease', { kind: 'client' } as const, {}, null],
+    ['client, a token', { kind: 'client' } as const, { lease_token: 't' }, 't'],
     [
       'client, runner key',
       { kind: 'client' } as const,
-      { runner_only: true },
+      { runner_only: true, lease_token: 't' },
       '[not_found] no such study',
     ],
-    [
-      'client, a token',
-      { kind: 'client' } as const,
-      { lease_token: 't' },
-      "[invalid] lease_token: this study's trials are not leased (executor 'client'): leave it out",
-    ],
-    ['runner, a token', runner(), { lease_token: 't' }, true],
-    ['edge, a token', edge(), { lease_token: 't', runner_only: true }, true],
+    ['runner, a token', runner(), { lease_token: 't' }, 't'],
+    ['edge, a token', edge(), { lease_token: 't', runner_only: true }, 't'],
     [
       'runner, no token',
       runner(),
@@ -129,34 +137,20 @@ describe('authorizeLease', () => {
     ],
   ])('%s', (_name, executor, caller, expected) => {
     const config = study(executor);
-    if (typeof expected === 'boolean') expect(authorizeLease(config, caller)).toBe(expected);
-    else expect(thrown(() => authorizeLease(config, caller))).toBe(expected);
-  });
-
-  it('names the lease_token field in the issues of its 422s', () => {
-    for (const [executor, caller] of [
-      [{ kind: 'client' } as const, { lease_token: 't' }],
-      [runner(), {}],
-    ] as const) {
-      try {
-        authorizeLease(study(executor), caller);
-        expect.unreachable();
-      } catch (err) {
-        expect((err as CoordinatorError).issues?.map((i) => i.path)).toEqual(['lease_token']);
-      }
-    }
+    if (expected === null || expected === 't') expect(callerToken(config, caller)).toBe(expected);
+    else expect(thrown(() => callerToken(config, caller))).toBe(expected);
   });
 });
 
 describe('checkLease', () => {
-  it.each<[string, Partial<LeaseTrial>, string, boolean, string | null]>([
+  it.each<[string, Partial<LeaseTrial>, string | null, boolean, string | null]>([
     ['the live lease', {}, 'tok', false, null],
     [
       'its own expired lease, waiting',
       { state: 'waiting' },
       'tok',
       false,
-      '[conflict] your lease on trial 4 expired: the trial waits to be leased again (a late tell is still taken until then)',
+      '[conflict] your lease on trial 4 expired: the trial waits to be leased again (a late tell is still taken until then) @lease_token',
     ],
     ['its own expired lease, waiting, late tell', { state: 'waiting' }, 'tok', true, null],
     [
@@ -178,28 +172,93 @@ describe('checkLease', () => {
       { attempts: 2, runner: 'gpu-1' },
       'old',
       true,
-      "[conflict] stale lease token: trial 4 was leased again (attempt 2 by 'gpu-1') after your lease ended; stop working on it",
+      "[conflict] stale lease token: trial 4 was leased again (attempt 2 by 'gpu-1') after your lease ended; stop working on it @lease_token",
     ],
     [
       'a stale token, leased again, no runner name',
       { attempts: 3 },
       'old',
       false,
-      '[conflict] stale lease token: trial 4 was leased again (attempt 3) after your lease ended; stop working on it',
+      '[conflict] stale lease token: trial 4 was leased again (attempt 3) after your lease ended; stop working on it @lease_token',
+    ],
+    [
+      'a wrong token, the first lease',
+      { attempts: 1 },
+      'nope',
+      false,
+      '[conflict] lease token not valid for trial 4: it is not the token its ask answered @lease_token',
+    ],
+    [
+      'a wrong token, the first lease of a runner',
+      { attempts: 1, runner: 'gpu-0' },
+      'nope',
+      false,
+      '[conflict] lease token not valid for trial 4: it is not the token its lease answered @lease_token',
     ],
     [
       'a stale token, waiting',
       { state: 'waiting', lease_token: null },
       'old',
       true,
-      '[conflict] stale lease token: trial 4 is waiting for a new lease',
+      '[conflict] stale lease token: trial 4 is waiting for a new lease @lease_token',
     ],
     [
       'a stale token, pruned',
       { state: 'pruned' },
       'old',
       false,
-      '[conflict] stale lease token: trial 4 is already pruned',
+      '[conflict] stale lease token: trial 4 is already pruned @lease_token',
+    ],
+    // A client study's call without a token acts for the trial's first lease (attempt 1).
+    ['no token, the first lease, running', { attempts: 1 }, null, false, null],
+    [
+      'no token, a trial started before client leases (no lease at all)',
+      { attempts: 0, lease_token: null, lease_expires_at: null },
+      null,
+      false,
+      null,
+    ],
+    [
+      'no token, the first lease expired: a report',
+      { state: 'waiting', attempts: 1 },
+      null,
+      false,
+      '[conflict] your lease on trial 4 expired: the trial waits to be asked again (a late tell is still taken until then) @lease_token',
+    ],
+    [
+      'no token, the first lease expired: a late tell',
+      { state: 'waiting', attempts: 1 },
+      null,
+      true,
+      null,
+    ],
+    [
+      'no token, asked again',
+      { attempts: 2 },
+      null,
+      true,
+      '[conflict] lease_token required: trial 4 was handed out again after its first lease expired (attempt 2), and a call without a token acts for the first lease only; send the lease.token of the ask that gave you the trial @lease_token',
+    ],
+    [
+      'no token, asked again and expired again',
+      { state: 'waiting', attempts: 2 },
+      null,
+      true,
+      '[conflict] lease_token required: trial 4 was handed out again after its first lease expired (attempt 2), and a call without a token acts for the first lease only; send the lease.token of the ask that gave you the trial @lease_token',
+    ],
+    [
+      'no token, enqueued and never asked',
+      { state: 'waiting', attempts: 0, lease_token: null, lease_expires_at: null },
+      null,
+      true,
+      '[conflict] trial 4 is waiting: ask for it before reporting or telling its result',
+    ],
+    [
+      'no token, complete on attempt 2',
+      { state: 'complete', attempts: 2 },
+      null,
+      true,
+      '[conflict] trial 4 is already complete',
     ],
   ])('%s', (_name, row, token, allowLate, expected) => {
     expect(thrown(() => checkLease(trial({ number: 4, ...row }), token, allowLate))).toBe(expected);
@@ -208,11 +267,6 @@ describe('checkLease', () => {
 
 describe('expiryDecisions', () => {
   const now = 10_000;
-  it('decides nothing for a client study', () => {
-    expect(
-      expiryDecisions(study({ kind: 'client' }), [trial({ number: 0, lease_expires_at: 0 })], now),
-    ).toEqual([]);
-  });
 
   it.each<[string, ExecutorConfig, LeaseTrial[], ReturnType<typeof expiryDecisions>]>([
     [
@@ -260,6 +314,31 @@ describe('expiryDecisions', () => {
         { number: 5, state: 'waiting', error: "attempt 1: lease expired (runner 'edge')" },
       ],
     ],
+    [
+      'a client study: waiting again, then failed after max_attempts',
+      { kind: 'client', lease_seconds: 60, max_attempts: 2 },
+      [trial({ number: 1, attempts: 1 }), trial({ number: 2, attempts: 2 })],
+      [
+        { number: 1, state: 'waiting', error: 'attempt 1: lease expired' },
+        {
+          number: 2,
+          state: 'failed',
+          error: 'lease expired on attempt 2 of 2: no heartbeat or result in time',
+        },
+      ],
+    ],
+    [
+      'a client study stored before client leases: the default max_attempts',
+      { kind: 'client' },
+      [trial({ number: 0, attempts: CLIENT_MAX_ATTEMPTS })],
+      [
+        {
+          number: 0,
+          state: 'failed',
+          error: `lease expired on attempt ${CLIENT_MAX_ATTEMPTS} of ${CLIENT_MAX_ATTEMPTS}: no heartbeat or result in time`,
+        },
+      ],
+    ],
   ])('%s', (_name, executor, trials, expected) => {
     expect(expiryDecisions(study(executor), trials, now)).toEqual(expected);
   });
@@ -278,6 +357,7 @@ describe('lease slots, expiry and view', () => {
 
   it('leaseExpiry and leaseView: lease_seconds from now, a heartbeat every third of it (at least 1 s)', () => {
     expect(leaseExpiry(runner({ lease_seconds: 60 }), 5_000)).toBe(65_000);
+    expect(leaseExpiry(leaseTerms({ kind: 'client' }), 0)).toBe(CLIENT_LEASE_SECONDS * 1000);
     const row = trial({
       number: 0,
       lease_token: 'lease_x',
