@@ -391,7 +391,7 @@ export function renderLrFrontier(q, lines) {
   const present = SPLITS.filter(([s]) => q.rows.some((r) => r.split === s));
   const byTarget = present.map(([s]) => frontierTargets(summary[s]));
   lines.push(
-    `| Target | ${present.map(([s, label], i) => `${label.replace(/ \(.*\)$/, '')}${i === 0 ? ' (scored)' : ''} | `).join(' | ')}|`,
+    `| Target | ${present.map(([, label], i) => `${label.replace(/ \(.*\)$/, '')}${i === 0 ? ' (scored)' : ''} | `).join(' | ')}|`,
   );
   lines.push(`|---|${present.map(() => '---:|---').join('|')}|`);
   (byTarget[0] ?? []).forEach(([what], i) => {
