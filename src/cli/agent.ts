@@ -111,7 +111,7 @@ const REPORT_WINDOW = 16;
  * never waits for the agent nor leaves it far behind. `drained()` resolves
  * when every queued report has its answer; `clear()` drops the rest.
  */
-export class ReportQueue {
+class ReportQueue {
   private readonly queue: { step: number; value: number }[] = [];
   private inFlight = 0;
   private waiters: (() => void)[] = [];
@@ -172,7 +172,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * `{"values": [0.37, 12.5]}`, either with `"constraints": [...]`; NaN and infinities become
  * null. Null for anything else (the caller warns of a malformed line).
  */
-export function parseMetric(text: string): Metric | null {
+function parseMetric(text: string): Metric | null {
   let v: unknown;
   try {
     v = JSON.parse(text.replace(/(?<![\w"])(-?Infinity|NaN)(?![\w"])/g, 'null'));
@@ -216,7 +216,7 @@ export function parseMetric(text: string): Metric | null {
  * with several, with the constraints when given; or `failed` saying what was wrong (a count
  * that does not match the study's directions, a NaN or infinite value or constraint).
  */
-export function tellBody(final: Final, study: LeasedStudy): TellBody {
+function tellBody(final: Final, study: LeasedStudy): TellBody {
   const directions = directionsOf(study);
   const metrics = metricsOf(study);
   const n = directions.length;
@@ -263,7 +263,7 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
  * `${trial}`/`${study}` by the trial number and study id. Throws for a
  * placeholder the trial cannot fill.
  */
-export function substitute(
+function substitute(
   command: readonly string[],
   params: Record<string, unknown>,
   trial: number,
@@ -283,7 +283,7 @@ export function substitute(
 }
 
 /** The placeholders of a command that need a param: `${name}` without a default, other than `${trial}` and `${study}`. */
-export function requiredPlaceholders(command: readonly string[]): string[] {
+function requiredPlaceholders(command: readonly string[]): string[] {
   const names = new Set<string>();
   for (const arg of command)
     for (const m of arg.matchAll(PLACEHOLDER))
@@ -292,7 +292,7 @@ export function requiredPlaceholders(command: readonly string[]): string[] {
 }
 
 /** The parameter name closest to `name`: an abbreviation of it (`lr` for learning_rate), else the fewest edits. */
-export function closestName(name: string, candidates: readonly string[]): string | null {
+function closestName(name: string, candidates: readonly string[]): string | null {
   if (candidates.length === 0) return null;
   const lower = name.toLowerCase();
   const initials = (s: string) =>
@@ -319,7 +319,7 @@ export function closestName(name: string, candidates: readonly string[]): string
  * (`conditional`: those with a `when`, absent from some trials), or null
  * when every placeholder can be filled.
  */
-export function placeholderProblem(
+function placeholderProblem(
   command: readonly string[],
   names: readonly string[],
   conditional: readonly string[] = [],

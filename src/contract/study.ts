@@ -20,7 +20,6 @@ export interface PrunerConfig {
 
 /** How a study's trials get run: by the caller (ask/tell), by leasing runners, or as edge probes (ExecutorSchema, defaults applied). */
 export type ExecutorConfig = z.output<typeof ExecutorSchema>;
-export type ClientExecutor = Extract<ExecutorConfig, { kind: 'client' }>;
 /** max_parallel: most trials leased at once (null: no bound); max_attempts: leases before an expiry fails the trial; dispatch_url: where a signed job notice is POSTed. */
 export type RunnerExecutor = Extract<ExecutorConfig, { kind: 'runner' }>;
 /** The probe every trial trains, with the trial's params mapped onto it; epochs, validation_split, parallelism of the trials. */

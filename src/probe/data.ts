@@ -61,14 +61,14 @@ export interface Dataset {
 }
 
 /** Bounds on synthetic parameters (the same as the request schema's). */
-export const MIN_ROWS = 8;
-export const MAX_ROWS = 200_000;
-export const MAX_FEATURES = 4096;
-export const MIN_CLASSES = 2;
-export const MAX_CLASSES = 1000;
-export const MAX_NOISE = 100;
+const MIN_ROWS = 8;
+const MAX_ROWS = 200_000;
+const MAX_FEATURES = 4096;
+const MIN_CLASSES = 2;
+const MAX_CLASSES = 1000;
+const MAX_NOISE = 100;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
-export const MAX_GENERATION_OPS = 2 ** 28;
+const MAX_GENERATION_OPS = 2 ** 28;
 
 const SYNTHETIC_DEFAULTS = { n: 1024, features: 2, classes: 3, noise: 0.1, seed: 0 };
 const TEACHER_HIDDEN = 32;

@@ -67,7 +67,7 @@ export interface Suggestion {
 // minimum) or of the loss level, as documented at each constant.
 
 /** Fewer finite points than this: no answer. */
-export const MIN_POINTS = 5;
+const MIN_POINTS = 5;
 
 /**
  * Flat curve: the smoothed loss varies by less than this fraction of its level
@@ -76,20 +76,20 @@ export const MIN_POINTS = 5;
  * 1% is below anything a learning rate that actually trains produces over a
  * sweep, and above float noise / a loss that only jitters.
  */
-export const FLAT_REL = 0.01;
+const FLAT_REL = 0.01;
 
 /**
  * A descent shallower than this fraction of the loss level is real but weak:
  * confidence is at most `medium`.
  */
-export const SHALLOW_REL = 0.05;
+const SHALLOW_REL = 0.05;
 
 /**
  * Diverging from the first step: the minimum of the smoothed loss lies within
  * the first max(3, ceil(5% of n)) finite points.
  */
-export const EARLY_MIN_FRACTION = 0.05;
-export const EARLY_MIN_POINTS = 3;
+const EARLY_MIN_FRACTION = 0.05;
+const EARLY_MIN_POINTS = 3;
 
 /**
  * Noise ratio = sigma_eff / D. sigma is a robust (MAD-based) standard
@@ -108,15 +108,15 @@ export const EARLY_MIN_POINTS = 3;
  * - ratio > NOISE_LOW: very noisy, `low`: the smoothed curve's own wobble is
  *   over a tenth of the drop, enough to move its minimum by decades.
  */
-export const NOISE_MEDIUM = 0.05;
-export const NOISE_LOW = 0.1;
+const NOISE_MEDIUM = 0.05;
+const NOISE_LOW = 0.1;
 
 /**
  * `max_stable_lr`: the last lr at which the smoothed loss is still within
  * max(MAX_STABLE_TOL_REL * D, 3 * sigma_smoothed) of its minimum; after it the
  * loss never comes back to that band, i.e. the final sustained rise begins.
  */
-export const MAX_STABLE_TOL_REL = 0.05;
+const MAX_STABLE_TOL_REL = 0.05;
 
 /**
  * Valley DP tolerance: j -> i counts as a descent only if
@@ -127,7 +127,7 @@ export const MAX_STABLE_TOL_REL = 0.05;
  * (its drop / tau) points, so the valley is dominated by where the loss
  * actually falls. 1% of D = at most ~100 counted points over the whole drop.
  */
-export const VALLEY_TOL_REL = 0.01;
+const VALLEY_TOL_REL = 0.01;
 
 /**
  * No stable learning rate: the sweep saw no lr that trains without blowing up.
@@ -137,7 +137,7 @@ export const VALLEY_TOL_REL = 0.01;
  * `lr` and `max_stable_lr` are null (a rate at the sweep's start is no evidence
  * of stability) and confidence is `low`.
  */
-export const NO_STABLE_FRACTION = 0.1;
+const NO_STABLE_FRACTION = 0.1;
 
 /**
  * The minimum of `v` over [from, n), the drop D to it from the highest point
@@ -176,7 +176,7 @@ function carryForward(v: readonly number[]): number[] {
 }
 
 /** `high` needs valley and min_over_10 to agree within this many decades. */
-export const AGREE_DECADES = 1.5;
+const AGREE_DECADES = 1.5;
 
 /**
  * Uneven first step: the first two finite raw losses differ by more than this
@@ -185,10 +185,10 @@ export const AGREE_DECADES = 1.5;
  * the drop; half of it in one step is the first lr step being uneven (or the
  * loss collapsing at any lr), which says nothing about the learning rate.
  */
-export const UNEVEN_FIRST_STEP = 0.5;
+const UNEVEN_FIRST_STEP = 0.5;
 
 /** Share of non-finite points above which confidence is at most `medium`. */
-export const NONFINITE_MEDIUM = 0.2;
+const NONFINITE_MEDIUM = 0.2;
 
 // ---------------------------------------------------------------------------
 

@@ -248,7 +248,7 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
 const SPREAD_DECADES = 3;
 
 /** From the first lr where the smoothed loss is 2% below its start, to max_stable_lr. */
-export function stableRange(rt: LrRangeTest): { min: number | null; max: number | null } {
+function stableRange(rt: LrRangeTest): { min: number | null; max: number | null } {
   const pts = rt.curve.filter((p) => p.smoothed_loss !== null);
   const start = pts[0]?.smoothed_loss ?? null;
   const first =
@@ -388,7 +388,7 @@ async function trainRound(
  * and rungs at a quarter and a half of it (earlier rungs would judge by the short run again);
  * none when the round is too short for a rung below its end.
  */
-export function validationPruner(length: number): Record<string, unknown> {
+function validationPruner(length: number): Record<string, unknown> {
   const first = Math.max(1, Math.floor(length / 4));
   return length > first
     ? { name: 'asha', min_resource: first, reduction_factor: 2, max_resource: length }
@@ -396,7 +396,7 @@ export function validationPruner(length: number): Record<string, unknown> {
 }
 
 /** The rungs of validationPruner(length), below its end. */
-export function validationRungs(length: number): number[] {
+function validationRungs(length: number): number[] {
   const first = Math.max(1, Math.floor(length / 4));
   return [first, 2 * first].filter((r) => r < length);
 }

@@ -64,9 +64,10 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
  * objective_0, objective_1, ... unless `metrics` names them. StudyCreateSchema checked that the
  * two forms are not mixed and that the lengths agree.
  */
-export function objectivesOf(
-  body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>,
-): { directions: Direction[]; metrics: string[] } {
+function objectivesOf(body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>): {
+  directions: Direction[];
+  metrics: string[];
+} {
   const directions = body.directions ?? [body.direction ?? 'minimize'];
   const metrics =
     body.metrics ??

@@ -240,7 +240,7 @@ function standardContext(
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 
 /** The variables a GitHub delivery fills (githubContext); a Standard Webhook's are its type and data fields. */
-export const GITHUB_VARS = [
+const GITHUB_VARS = [
   'event',
   'action',
   'repository',
@@ -254,7 +254,7 @@ export const GITHUB_VARS = [
 ] as const;
 
 /** The {{placeholders}} of a template's name and metadata strings. */
-export function placeholdersOf(study: Record<string, unknown>): Set<string> {
+function placeholdersOf(study: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
   const walk = (v: unknown) => {
     if (typeof v === 'string') for (const m of v.matchAll(PLACEHOLDER)) out.add(m[1]);
@@ -267,7 +267,7 @@ export function placeholdersOf(study: Record<string, unknown>): Set<string> {
 }
 
 /** {{name}} → vars[name] in a string; a name the event lacks (or leaves empty) goes to `missing`, and stays as it was. */
-export function fill(
+function fill(
   text: string,
   vars: Record<string, string>,
   missing: Set<string> = new Set(),
