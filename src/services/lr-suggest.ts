@@ -1204,24 +1204,7 @@ export async function getExternalSuggestion(
   const meta = study.metadata as Partial<ExternalMeta>;
   if (meta.kind === 'lr-suggest' && (meta as Partial<LadderMeta>).ladder)
     return getLadderSuggestion(env, projectId, study, meta as unknown as LadderMeta);
-  const lrSpec = study.space.lr;
-  if (
-    meta.kind !== 'lr-suggest' ||
-    (study.executor.kind !== 'client' && study.executor.kind !== 'runner') ||
-    !Array.isArray(meta.candidates) ||
-    !meta.horizon ||
-    lrSpec?.type !== 'categorical'
-  ) {
-    const why =
-      meta.kind === 'lr-suggest'
-        ? 'it validated an edge suggestion, answered by its POST'
-        : 'it is not an LR suggestion';
-    throw new DomainError(
-      'not_found',
-      `no LR suggestion with id '${id}': study ${id} exists, but ${why}`,
-    );
-  }
-  const m = meta as ExternalMeta;
+  const { m, lrSpec } = externalMetaOf(study, meta, id);
   const { unit, length } = m.horizon;
   const trials = await listTrials(env, projectId, id);
   const row = await findRangeTestById(env.DB, m.range_test_id);
@@ -1281,6 +1264,32 @@ export async function getExternalSuggestion(
   const answer = externalAnswer(study, m, run, horizon, rt?.suggestion, why);
   // The evidence as judged (its ties marked by judge).
   return { ...base, validation: publicValidation(run), status: 'complete', ...answer };
+}
+
+/** The metadata of suggestion `id` (one a client or runners validate) and its lr space; 404 for any other study. */
+function externalMetaOf(
+  study: StudyView,
+  meta: Partial<ExternalMeta>,
+  id: string,
+): { m: ExternalMeta; lrSpec: Extract<StudyView['space'][string], { type: 'categorical' }> } {
+  const lrSpec = study.space.lr;
+  if (
+    meta.kind !== 'lr-suggest' ||
+    (study.executor.kind !== 'client' && study.executor.kind !== 'runner') ||
+    !Array.isArray(meta.candidates) ||
+    !meta.horizon ||
+    lrSpec?.type !== 'categorical'
+  ) {
+    const why =
+      meta.kind === 'lr-suggest'
+        ? 'it validated an edge suggestion, answered by its POST'
+        : 'it is not an LR suggestion';
+    throw new DomainError(
+      'not_found',
+      `no LR suggestion with id '${id}': study ${id} exists, but ${why}`,
+    );
+  }
+  return { m: meta as ExternalMeta, lrSpec };
 }
 
 /**
