@@ -28,7 +28,7 @@ const VALIDATION_SPLIT_SEEDS = [1000, 2000, 3000, 4000];
 const SECTION_TIMEOUT_MS = 30 * 60_000;
 
 /** Methods, in the report's order. */
-export const CLIENT_METHODS = [
+const CLIENT_METHODS = [
   'validated',
   'suggestion',
   'valley',
@@ -50,7 +50,7 @@ const LABELS = {
 };
 
 /** bench/lr_client.py's input: every task with each seed's CSV (subsample and label noise applied) and the server's split. */
-export async function lrClientSpec() {
+async function lrClientSpec() {
   const split = await splitter();
   const tasks = TASKS.map((task) => {
     const seeds = {};
@@ -135,7 +135,7 @@ const median = (v) => {
 };
 
 /** Per method over the tasks: median and worst ratio (diverged counts as infinitely bad), share within 1.05x, median compute in epochs. */
-export function summariseClient(rows) {
+function summariseClient(rows) {
   const out = {};
   for (const k of CLIENT_METHODS) {
     const present = rows.filter(

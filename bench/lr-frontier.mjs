@@ -21,10 +21,10 @@ const root = path.dirname(here);
 const KEY = 'bench-key';
 /** The whole section may take this long before it is stopped. */
 const SECTION_TIMEOUT_MS = 120 * 60_000;
-export const SVG_NAME = 'lr-frontier.svg';
+const SVG_NAME = 'lr-frontier.svg';
 
 /** The issue's targets: held-out half scored, design half beside it. */
-export const FRONTIER_TARGETS = {
+const FRONTIER_TARGETS = {
   within: 1.05,
   b0: { median: 1.1, worst: 1.5 },
   b1: { median: 1.05 },
@@ -101,7 +101,7 @@ export async function lrFrontierSection() {
 }
 
 /** Methods in the report's order: default, context (when measured), valley, stride at each budget, grid10. */
-export function methodsOf(q) {
+function methodsOf(q) {
   const context = q.rows?.some((r) => r.methods?.context) ? ['context'] : [];
   return ['default', ...context, 'valley', ...q.budgets.map((b) => `stride@${b}`), 'grid10'];
 }
@@ -117,7 +117,7 @@ const median = (v) => {
 const ratioOf = (m) => (m && typeof m.ratio === 'number' ? m.ratio : Infinity);
 
 /** Per split (and all tasks), per method: median and worst ratio, share within 1.05, median compute in runs. */
-export function summariseFrontier(q) {
+function summariseFrontier(q) {
   const out = {};
   for (const split of [...SPLITS.map(([s]) => s), 'all']) {
     const rows = q.rows.filter((r) => split === 'all' || r.split === split);
@@ -147,7 +147,7 @@ export function summariseFrontier(q) {
 }
 
 /** The issue's targets on one split's summary: [what, value, met]. */
-export function frontierTargets(s) {
+function frontierTargets(s) {
   const T = FRONTIER_TARGETS;
   const b0 = s['stride@0'];
   const b1 = s['stride@1'];
@@ -203,7 +203,7 @@ const Y_CAP = 2.5;
  * The chart: per split a panel, x the full runs spent (log), y the median and worst ratio over
  * the split's tasks (linear, from 0.8; above Y_CAP drawn at the cap with the value in the label).
  */
-export function frontierSvg(q, width = null, height = 480) {
+function frontierSvg(q, width = null, height = 480) {
   const summary = q.summary ?? summariseFrontier(q);
   const methods = methodsOf(q);
   const splits = SPLITS.filter(([s]) => q.rows.some((r) => r.split === s));
@@ -395,7 +395,7 @@ export function renderLrFrontier(q, lines) {
   const present = SPLITS.filter(([s]) => q.rows.some((r) => r.split === s));
   const byTarget = present.map(([s]) => frontierTargets(summary[s]));
   lines.push(
-    `| Target | ${present.map(([s, label], i) => `${label.replace(/ \(.*\)$/, '')}${i === 0 ? ' (scored)' : ''} | `).join(' | ')}|`,
+    `| Target | ${present.map(([, label], i) => `${label.replace(/ \(.*\)$/, '')}${i === 0 ? ' (scored)' : ''} | `).join(' | ')}|`,
   );
   lines.push(`|---|${present.map(() => '---:|---').join('|')}|`);
   (byTarget[0] ?? []).forEach(([what], i) => {

@@ -145,7 +145,7 @@ export const TASKS = [
 ];
 
 /** The README's probe (Quick start: spirals, MLP 64-64, SGD+momentum): the wall-time target's yardstick. */
-export const README_PROBE = JSON.parse(
+const README_PROBE = JSON.parse(
   readFileSync(
     path.join(path.dirname(fileURLToPath(import.meta.url)), '../examples/probe.json'),
     'utf8',
@@ -154,7 +154,7 @@ export const README_PROBE = JSON.parse(
 const README_EPOCHS = 20;
 
 /** Methods, in the report's order. */
-export const METHODS = [
+const METHODS = [
   'validated',
   'validated_defaults',
   'suggestion',
@@ -164,7 +164,7 @@ export const METHODS = [
   'min_over_10',
   'default',
 ];
-export const METHOD_LABELS = {
+const METHOD_LABELS = {
   validated: 'validated (horizon)',
   validated_defaults: 'validated without training',
   suggestion: 'range-test suggestion',
@@ -613,7 +613,7 @@ const median = (v) => {
 };
 
 /** Per method over the tasks: median and worst ratio (diverged counts as infinitely bad), share within 1.05x, tasks worse than the default by > 2%. */
-export function summarise(rows) {
+function summarise(rows) {
   const out = {};
   for (const k of METHODS) {
     const ratios = rows

@@ -138,33 +138,37 @@ function loginPage() {
   );
   const input = document.getElementById('key');
   input.focus();
-  document.getElementById('login').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const key = input.value.trim();
-    const out = document.getElementById('login-error');
-    if (!key) {
-      setHTML(out, alertText('Enter an API key.'));
-      return;
-    }
-    const res = await fetch('/v1/studies?limit=1', { headers: { Authorization: `Bearer ${key}` } });
-    if (res.status === 401) {
-      const p = await res.json().catch(() => ({}));
-      setHTML(out, alertText(`That API key was not accepted: ${p.detail || 'unauthorized'}.`));
-      input.select();
-      return;
-    }
-    if (res.status === 403) {
-      setHTML(
-        out,
-        alertText(
-          'This key cannot read studies (it lacks the read scope). Use a key with read access.',
-        ),
-      );
-      return;
-    }
-    sessionStorage.setItem(KEY, key);
-    location.hash = '#/studies';
-  });
+  // The DOM does not wait for a listener: the sign-in runs on its own (void).
+  document.getElementById('login').addEventListener('submit', (e) => void signIn(e, input));
+}
+
+/** Signs in with the key typed into `input` when the API accepts it; says why not otherwise. */
+async function signIn(e, input) {
+  e.preventDefault();
+  const key = input.value.trim();
+  const out = document.getElementById('login-error');
+  if (!key) {
+    setHTML(out, alertText('Enter an API key.'));
+    return;
+  }
+  const res = await fetch('/v1/studies?limit=1', { headers: { Authorization: `Bearer ${key}` } });
+  if (res.status === 401) {
+    const p = await res.json().catch(() => ({}));
+    setHTML(out, alertText(`That API key was not accepted: ${p.detail || 'unauthorized'}.`));
+    input.select();
+    return;
+  }
+  if (res.status === 403) {
+    setHTML(
+      out,
+      alertText(
+        'This key cannot read studies (it lacks the read scope). Use a key with read access.',
+      ),
+    );
+    return;
+  }
+  sessionStorage.setItem(KEY, key);
+  location.hash = '#/studies';
 }
 
 // --- studies ---------------------------------------------------------------
@@ -226,134 +230,23 @@ async function studiesPage() {
 async function studyPage(id) {
   setNav('studies');
   setHTML(app, html`<p class="muted">Loading…</p>`);
-  let sort = { key: 'number', dir: 1 };
-  // The study, its trials and their importance, as last loaded: sorting the table re-sorts these.
-  let data = null;
-  const load = async () => {
-    const [study, { trials }, imp] = await Promise.all([
-      api(`/v1/studies/${id}`),
-      api(`/v1/studies/${id}/trials`),
-      api(`/v1/studies/${id}/importance`),
-    ]);
-    return { study, trials, imp };
-  };
-  // The trial table, sortable by its header buttons.
-  const renderTable = () => {
-    const { study, trials } = data;
-    const params = Object.keys(study.space);
-    const objs = objectives(study);
-    const valueKey = (i) => (objs.length > 1 ? `value:${i}` : 'value');
-    const withConstraints = trials.some((t) => Array.isArray(t.constraints));
-    const head = (key, label, cls = '') => {
-      const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
-      return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
-    };
-    setHTML(
-      document.getElementById('trials'),
-      html`<table id="trials-table">
-      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
-      <tbody>${sortTrials(trials, sort).map(
-        (
-          t,
-        ) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
-      )}</tbody></table>`,
-    );
-    document.querySelectorAll('[data-sort]').forEach((b) =>
-      b.addEventListener('click', () => {
-        sort = { key: b.dataset.sort, dir: sort.key === b.dataset.sort ? -sort.dir : 1 };
-        renderTable();
-        document.querySelector(`[data-sort="${b.dataset.sort}"]`)?.focus();
-      }),
-    );
-  };
+  // The study, its trials and their importance, as last loaded, and the table's order: sorting the
+  // table re-sorts these.
+  const view = { sort: { key: 'number', dir: 1 }, data: null };
   const render = async (first) => {
-    data = await load();
-    const { study, trials, imp } = data;
+    view.data = await loadStudy(id);
+    const { study, trials, imp } = view.data;
     const multi = objectives(study).length > 1;
     if (first) {
-      setHTML(
-        app,
-        html`
-        <p><a href="#/studies">← Studies</a></p>
-        <h1 id="study-name">${study.name}</h1>
-        <div class="cards" id="summary"></div>
-        <div class="charts">${
-          multi
-            ? html`
-          <section><h2 id="h-pareto">Pareto front</h2><div class="chart" id="chart-pareto" role="img" aria-labelledby="h-pareto"></div><p class="muted" id="pareto-note"></p></section>
-          <section><h2 id="h-par">Parameters and objectives</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>`
-            : html`
-          <section><h2 id="h-history">Optimization history</h2><div class="chart" id="chart-history" role="img" aria-labelledby="h-history"></div></section>
-          <section><h2 id="h-inter">Intermediate values</h2><div class="chart" id="chart-intermediate" role="img" aria-labelledby="h-inter"></div></section>
-          <section><h2 id="h-par">Parameters and value</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>
-          <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
-            <p class="muted" id="importance-method"></p></section>`
-        }
-        </div>
-        <h2>Trials</h2><div class="table-wrap" id="trials"></div>`,
-      );
+      setHTML(app, studyLayout(study, multi));
       (multi
         ? ['chart-pareto', 'chart-parallel']
         : ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']
       ).forEach((cid) => chart(document.getElementById(cid), {}));
     }
-    const st = studyState(study);
-    setHTML(
-      document.getElementById('summary'),
-      html`${[
-        ['State', html`<span class="${st.cls}">${st.text}</span>`],
-        ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
-        ...(multi
-          ? [
-              [
-                'Pareto front',
-                `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`,
-              ],
-              [
-                'Objectives',
-                objectives(study)
-                  .map((o) => `${o.direction} ${o.metric}`)
-                  .join(' · '),
-              ],
-            ]
-          : [
-              [
-                `Best ${study.metric}`,
-                study.best_trial
-                  ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>`
-                  : '—',
-              ],
-              ['Direction', study.direction],
-            ]),
-        ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
-        ['Executor', study.executor.kind],
-      ].map(
-        ([k, v]) =>
-          html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
-      )}`,
-    );
-    if (multi) {
-      const [cPareto, cPar] = [...charts];
-      const pareto = paretoOption(study, trials);
-      cPareto.setOption(pareto.option, { replaceMerge: ['series'] });
-      document.getElementById('pareto-note').textContent = pareto.note;
-      cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
-      renderTable();
-      return study;
-    }
-    const [cHist, cInter, cPar, cImp] = [...charts];
-    cHist.setOption(historyOption(study, trials));
-    cInter.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
-    cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
-    const importance = importanceView(imp);
-    const warn = document.getElementById('importance-warning');
-    warn.hidden = importance.meaningful;
-    warn.textContent = importance.warning;
-    cImp.clear();
-    cImp.setOption(importance.option);
-    document.getElementById('importance-method').textContent = importance.method;
-    renderTable();
+    setHTML(document.getElementById('summary'), summaryCards(study, multi));
+    drawStudyCharts(study, trials, imp, multi);
+    renderTrialTable(view);
     return study;
   };
   try {
@@ -372,6 +265,128 @@ async function studyPage(id) {
   } catch (err) {
     setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
   }
+}
+
+async function loadStudy(id) {
+  const [study, { trials }, imp] = await Promise.all([
+    api(`/v1/studies/${id}`),
+    api(`/v1/studies/${id}/trials`),
+    api(`/v1/studies/${id}/importance`),
+  ]);
+  return { study, trials, imp };
+}
+
+/** The study page's frame: its name, the summary's place, the charts' (by its number of objectives) and the table's. */
+function studyLayout(study, multi) {
+  return html`
+        <p><a href="#/studies">← Studies</a></p>
+        <h1 id="study-name">${study.name}</h1>
+        <div class="cards" id="summary"></div>
+        <div class="charts">${
+          multi
+            ? html`
+          <section><h2 id="h-pareto">Pareto front</h2><div class="chart" id="chart-pareto" role="img" aria-labelledby="h-pareto"></div><p class="muted" id="pareto-note"></p></section>
+          <section><h2 id="h-par">Parameters and objectives</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>`
+            : html`
+          <section><h2 id="h-history">Optimization history</h2><div class="chart" id="chart-history" role="img" aria-labelledby="h-history"></div></section>
+          <section><h2 id="h-inter">Intermediate values</h2><div class="chart" id="chart-intermediate" role="img" aria-labelledby="h-inter"></div></section>
+          <section><h2 id="h-par">Parameters and value</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>
+          <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
+            <p class="muted" id="importance-method"></p></section>`
+        }
+        </div>
+        <h2>Trials</h2><div class="table-wrap" id="trials"></div>`;
+}
+
+/** The summary cards: state, trials, the best value (or the Pareto front and the objectives), sampler and executor. */
+function summaryCards(study, multi) {
+  const st = studyState(study);
+  return html`${[
+    ['State', html`<span class="${st.cls}">${st.text}</span>`],
+    ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
+    ...(multi
+      ? [
+          [
+            'Pareto front',
+            `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`,
+          ],
+          [
+            'Objectives',
+            objectives(study)
+              .map((o) => `${o.direction} ${o.metric}`)
+              .join(' · '),
+          ],
+        ]
+      : [
+          [
+            `Best ${study.metric}`,
+            study.best_trial
+              ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>`
+              : '—',
+          ],
+          ['Direction', study.direction],
+        ]),
+    ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
+    ['Executor', study.executor.kind],
+  ].map(
+    ([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
+  )}`;
+}
+
+/** The study's charts, in the order studyPage made them: Pareto front and parallel, or history, intermediate, parallel and importance. */
+function drawStudyCharts(study, trials, imp, multi) {
+  if (multi) {
+    const [cPareto, cPar] = [...charts];
+    const pareto = paretoOption(study, trials);
+    cPareto.setOption(pareto.option, { replaceMerge: ['series'] });
+    document.getElementById('pareto-note').textContent = pareto.note;
+    cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+    return;
+  }
+  const [cHist, cInter, cPar, cImp] = [...charts];
+  cHist.setOption(historyOption(study, trials));
+  cInter.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
+  cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+  const importance = importanceView(imp);
+  const warn = document.getElementById('importance-warning');
+  warn.hidden = importance.meaningful;
+  warn.textContent = importance.warning;
+  cImp.clear();
+  cImp.setOption(importance.option);
+  document.getElementById('importance-method').textContent = importance.method;
+}
+
+/** The trial table of `view.data`, in `view.sort`'s order; its header buttons sort it. */
+function renderTrialTable(view) {
+  const sort = view.sort;
+  const { study, trials } = view.data;
+  const params = Object.keys(study.space);
+  const objs = objectives(study);
+  const valueKey = (i) => (objs.length > 1 ? `value:${i}` : 'value');
+  const withConstraints = trials.some((t) => Array.isArray(t.constraints));
+  const head = (key, label, cls = '') => {
+    const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
+    return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+  };
+  setHTML(
+    document.getElementById('trials'),
+    html`<table id="trials-table">
+      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
+      <tbody>${sortTrials(trials, sort).map(
+        (
+          t,
+        ) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+      )}</tbody></table>`,
+  );
+  document.querySelectorAll('[data-sort]').forEach((b) =>
+    b.addEventListener('click', () => {
+      const now = view.sort;
+      view.sort = { key: b.dataset.sort, dir: now.key === b.dataset.sort ? -now.dir : 1 };
+      renderTrialTable(view);
+      document.querySelector(`[data-sort="${b.dataset.sort}"]`)?.focus();
+    }),
+  );
 }
 
 // --- LR range test ---------------------------------------------------------
@@ -565,9 +580,295 @@ async function lrPage() {
     return;
   }
   if (location.hash !== hash) return; // the page changed meanwhile
-  setHTML(
-    app,
-    html`
+  setHTML(app, lrFormMarkup(lists));
+  void loadRecent(); // it shows its own failure in #lr-recent
+  const ta = $('probe-json');
+  ta.value = JSON.stringify(EXAMPLE_PROBE, null, 2);
+  // The fields show what the probe says (after typing or pasting into it, and the example's at first).
+  const showProbe = () => showProbeInFields(ta, lists);
+  ta.addEventListener('input', showProbe);
+  showProbe();
+  // A field change patches only that field's entries into the probe as written.
+  [
+    ['f-data', 'Dataset'],
+    ['f-hidden', 'Hidden layers'],
+    ['f-opt', 'Optimizer'],
+    ['f-batch', 'Batch size'],
+  ].forEach(([i, label]) => $(i).addEventListener('change', () => patchProbe(ta, i, label, lists)));
+  // The DOM does not wait for a listener: the range test runs on its own (void).
+  $('lr-form').addEventListener('submit', (e) => void runRangeTest(e, ta));
+}
+
+const $ = (i) => document.getElementById(i);
+
+/** Says `text` under the probe (#lr-sync), as a warning or not. */
+function sayProbe(text, warn = false) {
+  const note = $('lr-sync');
+  note.textContent = text;
+  note.className = warn ? 'warn' : 'muted';
+}
+
+/** The form's fields set from the probe's JSON (when it parses), and the note under it cleared. */
+function showProbeInFields(ta, lists) {
+  let p;
+  try {
+    p = JSON.parse(ta.value);
+  } catch {
+    return;
+  }
+  if (!p || typeof p !== 'object') return;
+  if (lists.datasets.includes(p.data?.name)) $('f-data').value = p.data.name;
+  if (Array.isArray(p.model?.hidden)) $('f-hidden').value = p.model.hidden.join(', ');
+  if (lists.optimizers.includes(p.optimizer?.name)) $('f-opt').value = p.optimizer.name;
+  if (Number.isInteger(p.batch_size)) $('f-batch').value = String(p.batch_size);
+  sayProbe('');
+}
+
+/**
+ * Field `id` (labelled `label`) patched into the probe as written (the example when the box is
+ * empty): only its own entries change, and the note says which; a probe that is not a JSON object
+ * is left alone, and the note says why.
+ */
+function patchProbe(ta, id, label, lists) {
+  let p;
+  if (ta.value.trim() === '') p = structuredClone(EXAMPLE_PROBE);
+  else {
+    try {
+      p = JSON.parse(ta.value);
+    } catch {
+      return sayProbe(
+        `The probe is not valid JSON, so the ${label} field did not change it: fix the JSON (or empty the box to start from the example).`,
+        true,
+      );
+    }
+  }
+  if (!p || typeof p !== 'object' || Array.isArray(p))
+    return sayProbe(
+      `The probe is not a JSON object, so the ${label} field did not change it.`,
+      true,
+    );
+  const set = FIELD_PATCHES[id](p, lists);
+  if (typeof set === 'string') return sayProbe(set, true);
+  ta.value = JSON.stringify(p, null, 2);
+  sayProbe(`Set ${set.join(', ')}. The rest of the probe is as it was.`);
+}
+
+/** Each field's patch of the probe `p`: what it set, or why it changed nothing. */
+const FIELD_PATCHES = {
+  'f-data': patchDataset,
+  'f-hidden': patchHidden,
+  'f-opt': patchOptimizer,
+  'f-batch': patchBatch,
+};
+
+/** Dataset: data.name (synthetic), the task it implies, and data.classes (none for regression). */
+function patchDataset(p) {
+  const set = [];
+  const name = $('f-data').value;
+  p.data = { ...(p.data && typeof p.data === 'object' ? p.data : {}), kind: 'synthetic', name };
+  p.task = name === 'teacher' || name === 'linear' ? 'regression' : 'classification';
+  set.push(`data.name = ${name}`, `task = ${p.task}`);
+  if (p.task === 'regression') {
+    if ('classes' in p.data) set.push('removed data.classes (regression)');
+    delete p.data.classes;
+  } else {
+    const classes =
+      name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
+    if (classes !== p.data.classes) set.push(`data.classes = ${classes}`);
+    p.data.classes = classes;
+  }
+  return set;
+}
+
+/** Hidden layers: model.hidden, the field's positive whole numbers. */
+function patchHidden(p) {
+  const hidden = $('f-hidden')
+    .value.split(',')
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isInteger(x) && x > 0);
+  p.model = { ...(p.model && typeof p.model === 'object' ? p.model : {}), hidden };
+  return [`model.hidden = [${hidden.join(', ')}]`];
+}
+
+/** Optimizer: optimizer.name, without the settings the new one lacks, with a momentum where it needs one. */
+function patchOptimizer(p, lists) {
+  const set = [];
+  const name = $('f-opt').value;
+  const o = { ...(p.optimizer && typeof p.optimizer === 'object' ? p.optimizer : {}), name };
+  set.push(`optimizer.name = ${name}`);
+  for (const k of Object.keys(o)) {
+    // The settings each optimizer takes, as the API checks them (lists.js, from the server):
+    // switching the optimizer removes the ones the new one lacks, and says so.
+    if (
+      k !== 'name' &&
+      lists.optimizerSettings[name] &&
+      !lists.optimizerSettings[name].includes(k)
+    ) {
+      set.push(`removed optimizer.${k} (${name} has no such setting)`);
+      delete o[k];
+    }
+  }
+  if ((name === 'momentum' || name === 'nesterov') && !o.momentum) {
+    o.momentum = 0.9;
+    set.push('optimizer.momentum = 0.9');
+  }
+  p.optimizer = o;
+  return set;
+}
+
+/** Batch size: batch_size, a whole number of at least 1. */
+function patchBatch(p) {
+  const b = Number($('f-batch').value);
+  if (!Number.isInteger(b) || b < 1)
+    return 'Batch size must be a whole number of at least 1; the probe was not changed.';
+  p.batch_size = b;
+  return [`batch_size = ${b}`];
+}
+
+/** Marks `field` invalid (and focuses it) and says why in #lr-out. */
+function invalid(field, text) {
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+  setHTML($('lr-out'), alertText(text));
+}
+
+/** The sweep's range from the form: min and max LR, positive, min below max; null when invalid (said). */
+function readRange() {
+  for (const f of ['f-min-lr', 'f-max-lr', 'probe-json']) $(f).removeAttribute('aria-invalid');
+  const minLr = positive($('f-min-lr').value);
+  const maxLr = positive($('f-max-lr').value);
+  if (minLr === null)
+    return invalid(
+      $('f-min-lr'),
+      `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`,
+    );
+  if (maxLr === null)
+    return invalid(
+      $('f-max-lr'),
+      `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`,
+    );
+  if (minLr >= maxLr)
+    return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
+  return { minLr, maxLr };
+}
+
+/**
+ * The training length from the form: `{ training }` with epochs or steps (not both), whole numbers;
+ * `{ training: null }` when both are empty (the range test alone); null when invalid (said).
+ */
+function readTraining() {
+  for (const f of ['f-train-epochs', 'f-train-steps']) $(f).removeAttribute('aria-invalid');
+  const epochsText = $('f-train-epochs').value.trim();
+  const stepsText = $('f-train-steps').value.trim();
+  const whole = (t) => (/^\d+$/.test(t) && Number(t) >= 1 ? Number(t) : null);
+  if (epochsText && stepsText)
+    return invalid($('f-train-steps'), 'Give the training length in epochs or in steps, not both.');
+  if (epochsText) {
+    if (whole(epochsText) === null)
+      return invalid(
+        $('f-train-epochs'),
+        `Training length must be a whole number of epochs (at least 1), not “${epochsText}”.`,
+      );
+    return { training: { epochs: whole(epochsText) } };
+  }
+  if (stepsText) {
+    if (whole(stepsText) === null)
+      return invalid(
+        $('f-train-steps'),
+        `Training steps must be a whole number (at least 1), not “${stepsText}”.`,
+      );
+    return { training: { steps: whole(stepsText) } };
+  }
+  return { training: null };
+}
+
+/**
+ * The form's submit: the range test on the edge (POST /v1/lr-range-tests) with its chart; with a
+ * training length, then its candidates validated at that length (validateAtLength).
+ */
+async function runRangeTest(e, ta) {
+  e.preventDefault();
+  const out = $('lr-out');
+  const status = $('lr-status');
+  const sweep = readRange();
+  if (!sweep) return;
+  const length = readTraining();
+  if (!length) return;
+  const { minLr, maxLr } = sweep;
+  const { training } = length;
+  const schedule = $('f-schedule').value;
+  let probe;
+  try {
+    probe = JSON.parse(ta.value);
+  } catch (err) {
+    return invalid(ta, `The probe is not valid JSON: ${err.message}`);
+  }
+  setHTML(out, html``);
+  status.textContent = 'Training on the edge…';
+  $('run-lr').disabled = true;
+  try {
+    const range = { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) };
+    const r = await api('/v1/lr-range-tests', {
+      method: 'POST',
+      body: JSON.stringify({ probe, range }),
+    });
+    status.textContent = `${ranText(r)}.`;
+    setHTML(
+      out,
+      rangeTestView(
+        r,
+        training
+          ? html`<section id="lr-validated" aria-live="polite"><h2>Validated at your training length</h2><p class="muted" id="lr-validating">Validating candidates at ${training.epochs ? `${training.epochs} epochs` : `${training.steps} steps`} (${schedule} schedule) on the edge…</p></section>`
+          : html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length. Fill in <button type="button" class="link" id="lr-fill-length">Training length</button> and run again to train candidates that long and pick by validation loss.</p>`,
+      ),
+    );
+    const draw = rangeTestChart($('chart-lr'), r);
+    void loadRecent(); // it shows its own failure in #lr-recent
+    if (!training) {
+      $('lr-fill-length').addEventListener('click', () => $('f-train-epochs').focus());
+      return;
+    }
+    await validateAtLength(r, draw, { probe, range, training, schedule });
+  } catch (err) {
+    status.textContent = '';
+    setHTML(out, alertBox(err));
+  } finally {
+    $('run-lr').disabled = false;
+  }
+}
+
+/**
+ * The candidates of range test `r` trained to the training length (POST /v1/lr/suggest, polled
+ * while it runs; the range test is reused from the cache): the answer in #lr-validated and its lr
+ * marked on the chart (`draw`); a failure said there. Stops when the page changed meanwhile.
+ */
+async function validateAtLength(r, draw, body) {
+  const status = $('lr-status');
+  status.textContent = `${status.textContent} Validating candidates at your training length…`;
+  const section = $('lr-validated');
+  try {
+    let v = await api('/v1/lr/suggest', { method: 'POST', body: JSON.stringify(body) });
+    // 202: still training on the edge; its answer is at v.poll.
+    while (v.status === 'running' && v.poll && section.isConnected) {
+      await new Promise((r) => setTimeout(r, 1000));
+      v = await api(v.poll);
+    }
+    if (!section.isConnected) return; // the page changed meanwhile
+    status.textContent = `${ranText(r)}; candidates validated.`;
+    setHTML(section, validatedView(v));
+    if (v.lr) draw(v.lr);
+  } catch (err) {
+    if (!section.isConnected) return;
+    status.textContent = '';
+    setHTML(section, html`<h2>Validated at your training length</h2>${alertBox(err)}`);
+  }
+}
+
+/** The range test's form, its result's place and the recent range tests'; the lists from the server (formLists). */
+function lrFormMarkup(lists) {
+  return html`
     <h1>LR range test</h1>
     <form id="lr-form" novalidate>
       <div class="row">
@@ -596,225 +897,7 @@ async function lrPage() {
     </form>
     <div id="lr-out"></div>
     <h2>Recent range tests</h2>
-    <div id="lr-recent" aria-live="polite"><p class="muted">Loading…</p></div>`,
-  );
-  loadRecent();
-  const $ = (i) => document.getElementById(i);
-  const ta = $('probe-json');
-  const note = $('lr-sync');
-  ta.value = JSON.stringify(EXAMPLE_PROBE, null, 2);
-  const say = (text, warn = false) => {
-    note.textContent = text;
-    note.className = warn ? 'warn' : 'muted';
-  };
-  // The fields show what the probe says (after typing or pasting into it, and the example's at first).
-  const showProbe = () => {
-    let p;
-    try {
-      p = JSON.parse(ta.value);
-    } catch {
-      return;
-    }
-    if (!p || typeof p !== 'object') return;
-    if (lists.datasets.includes(p.data?.name)) $('f-data').value = p.data.name;
-    if (Array.isArray(p.model?.hidden)) $('f-hidden').value = p.model.hidden.join(', ');
-    if (lists.optimizers.includes(p.optimizer?.name)) $('f-opt').value = p.optimizer.name;
-    if (Number.isInteger(p.batch_size)) $('f-batch').value = String(p.batch_size);
-    say('');
-  };
-  ta.addEventListener('input', showProbe);
-  showProbe();
-  // A field change patches only that field's entries into the probe as written.
-  const patch = (id, label) => {
-    let p;
-    if (ta.value.trim() === '') p = structuredClone(EXAMPLE_PROBE);
-    else {
-      try {
-        p = JSON.parse(ta.value);
-      } catch {
-        return say(
-          `The probe is not valid JSON, so the ${label} field did not change it: fix the JSON (or empty the box to start from the example).`,
-          true,
-        );
-      }
-    }
-    if (!p || typeof p !== 'object' || Array.isArray(p))
-      return say(`The probe is not a JSON object, so the ${label} field did not change it.`, true);
-    const set = [];
-    if (id === 'f-data') {
-      const name = $('f-data').value;
-      p.data = { ...(p.data && typeof p.data === 'object' ? p.data : {}), kind: 'synthetic', name };
-      p.task = name === 'teacher' || name === 'linear' ? 'regression' : 'classification';
-      set.push(`data.name = ${name}`, `task = ${p.task}`);
-      if (p.task === 'regression') {
-        if ('classes' in p.data) set.push('removed data.classes (regression)');
-        delete p.data.classes;
-      } else {
-        const classes =
-          name === 'moons' ? 2 : p.data.classes && p.data.classes !== 2 ? p.data.classes : 3;
-        if (classes !== p.data.classes) set.push(`data.classes = ${classes}`);
-        p.data.classes = classes;
-      }
-    } else if (id === 'f-hidden') {
-      const hidden = $('f-hidden')
-        .value.split(',')
-        .map((x) => Number(x.trim()))
-        .filter((x) => Number.isInteger(x) && x > 0);
-      p.model = { ...(p.model && typeof p.model === 'object' ? p.model : {}), hidden };
-      set.push(`model.hidden = [${hidden.join(', ')}]`);
-    } else if (id === 'f-opt') {
-      const name = $('f-opt').value;
-      const o = { ...(p.optimizer && typeof p.optimizer === 'object' ? p.optimizer : {}), name };
-      set.push(`optimizer.name = ${name}`);
-      for (const k of Object.keys(o)) {
-        // The settings each optimizer takes, as the API checks them (lists.js, from the server):
-        // switching the optimizer removes the ones the new one lacks, and says so.
-        if (
-          k !== 'name' &&
-          lists.optimizerSettings[name] &&
-          !lists.optimizerSettings[name].includes(k)
-        ) {
-          set.push(`removed optimizer.${k} (${name} has no such setting)`);
-          delete o[k];
-        }
-      }
-      if ((name === 'momentum' || name === 'nesterov') && !o.momentum) {
-        o.momentum = 0.9;
-        set.push('optimizer.momentum = 0.9');
-      }
-      p.optimizer = o;
-    } else if (id === 'f-batch') {
-      const b = Number($('f-batch').value);
-      if (!Number.isInteger(b) || b < 1)
-        return say(
-          'Batch size must be a whole number of at least 1; the probe was not changed.',
-          true,
-        );
-      p.batch_size = b;
-      set.push(`batch_size = ${b}`);
-    }
-    ta.value = JSON.stringify(p, null, 2);
-    say(`Set ${set.join(', ')}. The rest of the probe is as it was.`);
-  };
-  [
-    ['f-data', 'Dataset'],
-    ['f-hidden', 'Hidden layers'],
-    ['f-opt', 'Optimizer'],
-    ['f-batch', 'Batch size'],
-  ].forEach(([i, label]) => $(i).addEventListener('change', () => patch(i, label)));
-  $('lr-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const out = $('lr-out');
-    const status = $('lr-status');
-    const invalid = (field, text) => {
-      if (field) {
-        field.setAttribute('aria-invalid', 'true');
-        field.focus();
-      }
-      setHTML(out, alertText(text));
-    };
-    for (const f of ['f-min-lr', 'f-max-lr', 'probe-json']) $(f).removeAttribute('aria-invalid');
-    const minLr = positive($('f-min-lr').value);
-    const maxLr = positive($('f-max-lr').value);
-    if (minLr === null)
-      return invalid(
-        $('f-min-lr'),
-        `Min LR must be a positive number (like 1e-7), not “${$('f-min-lr').value}”.`,
-      );
-    if (maxLr === null)
-      return invalid(
-        $('f-max-lr'),
-        `Max LR must be a positive number (like 10), not “${$('f-max-lr').value}”.`,
-      );
-    if (minLr >= maxLr)
-      return invalid($('f-min-lr'), `Min LR (${minLr}) must be below max LR (${maxLr}).`);
-    // The training length: epochs or steps (not both), whole numbers; empty for the range test alone.
-    for (const f of ['f-train-epochs', 'f-train-steps']) $(f).removeAttribute('aria-invalid');
-    const epochsText = $('f-train-epochs').value.trim();
-    const stepsText = $('f-train-steps').value.trim();
-    const whole = (t) => (/^\d+$/.test(t) && Number(t) >= 1 ? Number(t) : null);
-    let training = null;
-    if (epochsText && stepsText)
-      return invalid(
-        $('f-train-steps'),
-        'Give the training length in epochs or in steps, not both.',
-      );
-    if (epochsText) {
-      if (whole(epochsText) === null)
-        return invalid(
-          $('f-train-epochs'),
-          `Training length must be a whole number of epochs (at least 1), not “${epochsText}”.`,
-        );
-      training = { epochs: whole(epochsText) };
-    } else if (stepsText) {
-      if (whole(stepsText) === null)
-        return invalid(
-          $('f-train-steps'),
-          `Training steps must be a whole number (at least 1), not “${stepsText}”.`,
-        );
-      training = { steps: whole(stepsText) };
-    }
-    const schedule = $('f-schedule').value;
-    let probe;
-    try {
-      probe = JSON.parse(ta.value);
-    } catch (err) {
-      return invalid(ta, `The probe is not valid JSON: ${err.message}`);
-    }
-    setHTML(out, html``);
-    status.textContent = 'Training on the edge…';
-    $('run-lr').disabled = true;
-    try {
-      const range = { min_lr: minLr, max_lr: maxLr, steps: Number($('f-steps').value) };
-      const r = await api('/v1/lr-range-tests', {
-        method: 'POST',
-        body: JSON.stringify({ probe, range }),
-      });
-      status.textContent = `${ranText(r)}.`;
-      setHTML(
-        out,
-        rangeTestView(
-          r,
-          training
-            ? html`<section id="lr-validated" aria-live="polite"><h2>Validated at your training length</h2><p class="muted" id="lr-validating">Validating candidates at ${training.epochs ? `${training.epochs} epochs` : `${training.steps} steps`} (${schedule} schedule) on the edge…</p></section>`
-            : html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length. Fill in <button type="button" class="link" id="lr-fill-length">Training length</button> and run again to train candidates that long and pick by validation loss.</p>`,
-        ),
-      );
-      const draw = rangeTestChart($('chart-lr'), r);
-      loadRecent();
-      if (!training) {
-        $('lr-fill-length').addEventListener('click', () => $('f-train-epochs').focus());
-        return;
-      }
-      // Then the candidates, trained to the training length (the range test above is reused from the cache).
-      status.textContent = `${status.textContent} Validating candidates at your training length…`;
-      const section = $('lr-validated');
-      try {
-        let v = await api('/v1/lr/suggest', {
-          method: 'POST',
-          body: JSON.stringify({ probe, range, training, schedule }),
-        });
-        // 202: still training on the edge; its answer is at v.poll.
-        while (v.status === 'running' && v.poll && section.isConnected) {
-          await new Promise((r) => setTimeout(r, 1000));
-          v = await api(v.poll);
-        }
-        if (!section.isConnected) return; // the page changed meanwhile
-        status.textContent = `${ranText(r)}; candidates validated.`;
-        setHTML(section, validatedView(v));
-        if (v.lr) draw(v.lr);
-      } catch (err) {
-        if (!section.isConnected) return;
-        status.textContent = '';
-        setHTML(section, html`<h2>Validated at your training length</h2>${alertBox(err)}`);
-      }
-    } catch (err) {
-      status.textContent = '';
-      setHTML(out, alertBox(err));
-    } finally {
-      $('run-lr').disabled = false;
-    }
-  });
+    <div id="lr-recent" aria-live="polite"><p class="muted">Loading…</p></div>`;
 }
 
 // --- routing ---------------------------------------------------------------
@@ -834,5 +917,6 @@ function route() {
   if (hash.startsWith('#/lr')) return lrPage();
   return studiesPage();
 }
-window.addEventListener('hashchange', route);
-route();
+// Each page shows its own failures; a page loads on its own (void): nothing waits for it.
+window.addEventListener('hashchange', () => void route());
+void route();

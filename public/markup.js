@@ -1,9 +1,9 @@
 // Markup and formatting helpers of the dashboard (no DOM): html`...` escapes
 // every interpolated value (study names, metrics, params, choices, errors:
 // anything from the API), so data is always text. Nested html`` results pass
-// through as they are; raw() is the explicit opt-in for trusted markup.
+// through as they are.
 // app.js's setHTML() accepts only Markup.
-export const esc = (s) =>
+const esc = (s) =>
   String(s ?? '').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
@@ -16,7 +16,6 @@ export class Markup {
     return this.s;
   }
 }
-export const raw = (s) => new Markup(String(s));
 const piece = (v) =>
   v instanceof Markup
     ? v.s

@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 
-export const KEY = env.STRIDE_DEV_KEY;
+const KEY = env.STRIDE_DEV_KEY;
 
 /** Fetch the Worker in-process (SELF) with the test key unless `key` says otherwise: the Response as it came (test/e2e/helpers.ts apiJson is the JSON client over real HTTP). */
 export function api(

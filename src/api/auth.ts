@@ -42,7 +42,7 @@ const RESULT_ROUTES = /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(report|tell)$/;
 const ADMIN_ROUTES = /^\/v1\/(projects|keys)(\/|$)/;
 
 /** The scopes that allow a call (any one of them). */
-export function requiredScopes(method: string, path: string): Scope[] {
+function requiredScopes(method: string, path: string): Scope[] {
   if (ADMIN_ROUTES.test(path)) return ['admin'];
   if (method === 'GET' || method === 'HEAD') return ['read'];
   if (LEASE_ROUTES.some((r) => r.test(path))) return ['runner', 'write'];
@@ -54,7 +54,7 @@ async function equal(a: string, b: string | undefined): Promise<boolean> {
   return typeof b === 'string' && b.length > 0 && (await timingSafeEqual(a, b));
 }
 
-export async function authenticate(env: Env, secret: string): Promise<Principal | null> {
+async function authenticate(env: Env, secret: string): Promise<Principal | null> {
   // Every configured secret is compared, so the time taken does not tell which matched.
   const { adminToken, devKey, runnerKey } = readConfig(env).secrets;
   const [admin, dev, runner] = await Promise.all([

@@ -89,10 +89,10 @@ const get = route(
 );
 
 /** The rules read a short sweep: where to get an lr validated at the real run's length. */
-export const VALIDATED_POINTER =
+const VALIDATED_POINTER =
   'these rules read a short sweep and favour rates that win short runs: for an lr validated at your training length, POST /v1/lr/suggest with this probe and "training": {"epochs": N} or {"steps": N}';
 /** The same for a posted curve: stride cannot train the client's model, the client can (lr/suggest with executor client or runner). */
-export const CURVE_VALIDATED_POINTER =
+const CURVE_VALIDATED_POINTER =
   'these rules read a short sweep and favour rates that win short runs: to validate its candidates at your training length on your hardware, POST /v1/lr/suggest with this range test\'s id as "range_test_id", "executor": {"kind": "client"} (your loop trains them: stride.lr_suggest) or {"kind": "runner"} (stride agent does), and "training": {"epochs": N}';
 
 function withPointer(r: LrRangeTest): LrRangeTest {

@@ -12,7 +12,7 @@ import type { InputIssue } from '../contract/issues';
 import { DomainError, type ErrorKind } from '../contract/errors';
 import { UNKNOWN } from '../contract/issues';
 
-export { issuesDetail, MAX_LISTED_ISSUES, zodIssues } from '../contract/issues';
+export { zodIssues } from '../contract/issues';
 
 export interface Problem {
   type: string;
@@ -153,7 +153,7 @@ export function onError(err: Error, c: Context): Response {
 }
 
 /** The one mapping of a domain error's kind to its problem's status and type. */
-export function problemOf(kind: ErrorKind): { status: ContentfulStatusCode; slug: string } {
+function problemOf(kind: ErrorKind): { status: ContentfulStatusCode; slug: string } {
   switch (kind) {
     case 'bad_request':
       // The one 400: a body or request that cannot be read (Hono's malformed JSON too, slugFor).

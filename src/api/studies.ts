@@ -313,7 +313,14 @@ function callerOf<T extends string | undefined>(
   return { lease_token: token, runner_only: !auth.scopes.includes('write') };
 }
 
+/** The routes of /v1/studies and /v1/runners: studies, then their trials' lifecycle. */
 export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
+  studyLevelRoutes(app);
+  trialRoutes(app);
+}
+
+/** Create, list, get, ask, enqueue, list trials, importance, run, storage retry, runner lease. */
+function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
     await rateLimit(c.env, c.get('auth'));
@@ -357,6 +364,40 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(trials, async (c) =>
     c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200),
   );
+  app.openapi(importance, async (c) =>
+    c.json(
+      await studies.importance(
+        c.env,
+        projectOf(c),
+        c.req.valid('param').id,
+        c.req.valid('query').objective,
+      ),
+      200,
+    ),
+  );
+  app.openapi(run, async (c) =>
+    c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202),
+  );
+  app.openapi(retryStorage, async (c) =>
+    c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200),
+  );
+  app.openapi(lease, async (c) => {
+    const raw =
+      c.req.header('content-length') === '0' || !c.req.header('content-type')
+        ? { runner: { labels: [] } }
+        : c.req.valid('json');
+    const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, {
+      name: raw.runner?.name ?? null,
+    });
+    if (grant) return c.json(grant, 200);
+    // Retry-After: leases are out that may come back; absent: this study has no more work for runners.
+    if (retry_after_s !== null) c.header('Retry-After', String(retry_after_s));
+    return c.body(null, 204);
+  });
+}
+
+/** A trial's lifecycle under its lease: report, tell, heartbeat, release. */
+function trialRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');
@@ -382,17 +423,6 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
       200,
     );
   });
-  app.openapi(importance, async (c) =>
-    c.json(
-      await studies.importance(
-        c.env,
-        projectOf(c),
-        c.req.valid('param').id,
-        c.req.valid('query').objective,
-      ),
-      200,
-    ),
-  );
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');
     return c.json(
@@ -418,24 +448,5 @@ export function studyRoutes(app: OpenAPIHono<AppEnv>): void {
       ),
       200,
     );
-  });
-  app.openapi(run, async (c) =>
-    c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202),
-  );
-  app.openapi(retryStorage, async (c) =>
-    c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200),
-  );
-  app.openapi(lease, async (c) => {
-    const raw =
-      c.req.header('content-length') === '0' || !c.req.header('content-type')
-        ? { runner: { labels: [] } }
-        : c.req.valid('json');
-    const { grant, retry_after_s } = await studies.lease(c.env, projectOf(c), raw.study_id, {
-      name: raw.runner?.name ?? null,
-    });
-    if (grant) return c.json(grant, 200);
-    // Retry-After: leases are out that may come back; absent: this study has no more work for runners.
-    if (retry_after_s !== null) c.header('Retry-After', String(retry_after_s));
-    return c.body(null, 204);
   });
 }

@@ -111,7 +111,7 @@ const REPORT_WINDOW = 16;
  * never waits for the agent nor leaves it far behind. `drained()` resolves
  * when every queued report has its answer; `clear()` drops the rest.
  */
-export class ReportQueue {
+class ReportQueue {
   private readonly queue: { step: number; value: number }[] = [];
   private inFlight = 0;
   private waiters: (() => void)[] = [];
@@ -172,7 +172,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * `{"values": [0.37, 12.5]}`, either with `"constraints": [...]`; NaN and infinities become
  * null. Null for anything else (the caller warns of a malformed line).
  */
-export function parseMetric(text: string): Metric | null {
+function parseMetric(text: string): Metric | null {
   let v: unknown;
   try {
     v = JSON.parse(text.replace(/(?<![\w"])(-?Infinity|NaN)(?![\w"])/g, 'null'));
@@ -216,7 +216,7 @@ export function parseMetric(text: string): Metric | null {
  * with several, with the constraints when given; or `failed` saying what was wrong (a count
  * that does not match the study's directions, a NaN or infinite value or constraint).
  */
-export function tellBody(final: Final, study: LeasedStudy): TellBody {
+function tellBody(final: Final, study: LeasedStudy): TellBody {
   const directions = directionsOf(study);
   const metrics = metricsOf(study);
   const n = directions.length;
@@ -263,7 +263,7 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
  * `${trial}`/`${study}` by the trial number and study id. Throws for a
  * placeholder the trial cannot fill.
  */
-export function substitute(
+function substitute(
   command: readonly string[],
   params: Record<string, unknown>,
   trial: number,
@@ -283,7 +283,7 @@ export function substitute(
 }
 
 /** The placeholders of a command that need a param: `${name}` without a default, other than `${trial}` and `${study}`. */
-export function requiredPlaceholders(command: readonly string[]): string[] {
+function requiredPlaceholders(command: readonly string[]): string[] {
   const names = new Set<string>();
   for (const arg of command)
     for (const m of arg.matchAll(PLACEHOLDER))
@@ -292,7 +292,7 @@ export function requiredPlaceholders(command: readonly string[]): string[] {
 }
 
 /** The parameter name closest to `name`: an abbreviation of it (`lr` for learning_rate), else the fewest edits. */
-export function closestName(name: string, candidates: readonly string[]): string | null {
+function closestName(name: string, candidates: readonly string[]): string | null {
   if (candidates.length === 0) return null;
   const lower = name.toLowerCase();
   const initials = (s: string) =>
@@ -319,7 +319,7 @@ export function closestName(name: string, candidates: readonly string[]): string
  * (`conditional`: those with a `when`, absent from some trials), or null
  * when every placeholder can be filled.
  */
-export function placeholderProblem(
+function placeholderProblem(
   command: readonly string[],
   names: readonly string[],
   conditional: readonly string[] = [],
@@ -352,6 +352,63 @@ interface RunningTrial {
   number: number;
   child: ChildProcess | null;
   interrupted: boolean;
+}
+
+/** One leased trial while it runs: where it is, and what the agent has heard and decided of it. */
+interface TrialRun {
+  study: LeasedStudy;
+  n: number;
+  /** `/v1/studies/{id}/trials/{n}`. */
+  base: string;
+  token: string;
+  heartbeatSeconds: number;
+  state: RunningTrial;
+  lost: boolean;
+  pruned: boolean;
+  /** The final result the script gave, if any. */
+  final: Final | null;
+  /** Steps already queued (a step is sent once). */
+  reported: Set<number>;
+  reports: ReportQueue;
+  /** The last lines of stderr (told with a failure). */
+  stderrTail: string[];
+}
+
+/** How the child ended: its exit code or signal, or why it could not start. */
+interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+/** The failure to tell when the command could not start or exited non-zero; null when it exited 0. */
+function exitFailure(exit: ChildExit, program: string, stderrTail: string[]): TellBody | null {
+  if (exit.error)
+    return {
+      state: 'failed',
+      error: `could not start ${JSON.stringify(program)}: ${exit.error.message}`,
+    };
+  if (exit.code === 0) return null;
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+  const tail = stderrTail.slice(-10).join('\n');
+  return {
+    state: 'failed',
+    error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000),
+  };
+}
+
+/** The failure of a command that exited 0 without a final value: what it should print. */
+function noFinalValue(study: LeasedStudy): TellBody {
+  const shape =
+    directionsOf(study).length > 1
+      ? `{"values": [${metricsOf(study)
+          .map((m) => `<${m}>`)
+          .join(', ')}]}`
+      : '{"value": <number>}';
+  return {
+    state: 'failed',
+    error: `the command exited 0 without a final value: print \`stride: ${shape}\` or write it to $STRIDE_METRICS_FILE`,
+  };
 }
 
 export class Agent {
@@ -477,100 +534,143 @@ export class Agent {
 
   private async runTrial(grant: LeaseGrant, gpu: string | undefined): Promise<void> {
     const { study, trial } = grant;
-    const token = grant.lease.token;
     const n = trial.number;
-    const tag = this.o.gpus && this.o.gpus.length > 1 ? `[trial ${n}] ` : '';
-    const state: RunningTrial = { number: n, child: null, interrupted: false };
-    this.running.add(state);
+    const run: TrialRun = {
+      study,
+      n,
+      base: `/v1/studies/${study.id}/trials/${n}`,
+      token: grant.lease.token,
+      heartbeatSeconds: grant.lease.heartbeat_seconds,
+      state: { number: n, child: null, interrupted: false },
+      lost: false,
+      pruned: false,
+      final: null,
+      reported: new Set(),
+      reports: new ReportQueue((step, value) => this.sendReport(run, step, value)),
+      stderrTail: [],
+    };
+    this.running.add(run.state);
     this.summary.ran++;
-    const base = `/v1/studies/${study.id}/trials/${n}`;
     this.event(
       'start',
       `trial ${n}${gpu !== undefined ? ` [gpu ${gpu}]` : ''}${trial.attempts > 1 ? ` (attempt ${trial.attempts})` : ''}: ${fmtParams(trial.params)}`,
     );
-
-    let lost = false;
-    let pruned = false;
-    let final: Final | null = null;
-    const several = directionsOf(study).length > 1;
-    const stderrTail: string[] = [];
-    const reported = new Set<number>();
-
-    const reports = new ReportQueue(async (step, value) => {
-      if (lost || pruned) return;
-      try {
-        const r = await this.o.client.post<{ should_prune: boolean }>(`${base}/report`, {
-          step,
-          value,
-          lease_token: token,
-        });
-        if (r.body?.should_prune && !state.interrupted && !pruned) {
-          pruned = true;
-          reports.clear();
-          this.event('prune', `trial ${n}: pruned at step ${step}; stopping it`);
-          if (state.child) this.kill(state.child);
-        }
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
-        else this.warn(`trial ${n}: report of step ${step} failed: ${errorText(err)}`);
-      }
-    });
-    const loseLease = (why: string) => {
-      if (lost) return;
-      lost = true;
-      reports.clear();
-      this.event('lost', `trial ${n}: lease lost (${why}); stopping it`);
-      if (state.child) this.kill(state.child);
-    };
-    const onMetric = (m: Metric) => {
-      if (!isReport(m)) {
-        final = m;
-        return;
-      }
-      const { step, value } = m;
-      if (several) {
-        // The service takes no intermediate values for several objectives (a report is a 409).
-        if (!this.warnedReports.has(study.id)) {
-          this.warnedReports.add(study.id);
-          this.warn(
-            `study ${study.id} has ${directionsOf(study).length} objectives, which take no intermediate values: the {"step", "value"} lines are not sent (print the final {"values": [...]})`,
-          );
-        }
-        return;
-      }
-      if (value === null) return; // a NaN intermediate: the final value tells the story
-      if (lost || pruned || reported.has(step)) return;
-      reported.add(step);
-      // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
-      this.event(
-        'report',
-        `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`,
-      );
-      reports.push(step, value);
-    };
-
     let args: string[];
     try {
       args = substitute(this.o.command, trial.params, n, study.id);
     } catch {
-      // The command cannot run this trial: hand it back unspent, and stop leasing (exit 2).
-      const names = Object.keys(trial.params);
-      const missing = requiredPlaceholders(this.o.command).find((p) => !names.includes(p))!;
-      const near = closestName(missing, names);
-      this.summary.usageError ??=
-        `the command uses \${${missing}}, which trial ${n} of study ${study.id} lacks (its params: ${names.join(', ') || 'none'})` +
-        `${near ? `: did you mean \${${near}}?` : ''} (for a conditional parameter write \${${missing}:-<default>})`;
-      this.halted = true;
-      this.stopController.abort();
-      this.summary.ran--;
-      try {
-        await this.o.client.post(`${base}/release`, { lease_token: token });
-      } catch (err) {
-        this.warn(`trial ${n}: could not hand it back (${errorText(err)}); its lease will expire`);
-      }
-      this.running.delete(state);
+      await this.giveBackUnrunnable(run, trial.params);
       return;
     }
+    const exit = await this.runChild(run, args, trial.params, gpu);
+    this.running.delete(run.state);
+    await this.conclude(run, args, exit);
+  }
+
+  /** Sends one intermediate value; the service's should_prune stops the child. */
+  private async sendReport(run: TrialRun, step: number, value: number): Promise<void> {
+    if (run.lost || run.pruned) return;
+    try {
+      const r = await this.o.client.post<{ should_prune: boolean }>(`${run.base}/report`, {
+        step,
+        value,
+        lease_token: run.token,
+      });
+      if (r.body?.should_prune && !run.state.interrupted && !run.pruned) {
+        run.pruned = true;
+        run.reports.clear();
+        this.event('prune', `trial ${run.n}: pruned at step ${step}; stopping it`);
+        if (run.state.child) this.kill(run.state.child);
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) this.loseLease(run, err.detail);
+      else this.warn(`trial ${run.n}: report of step ${step} failed: ${errorText(err)}`);
+    }
+  }
+
+  /** The lease expired and another runner has the trial: stop the child and tell nothing. */
+  private loseLease(run: TrialRun, why: string): void {
+    if (run.lost) return;
+    run.lost = true;
+    run.reports.clear();
+    this.event('lost', `trial ${run.n}: lease lost (${why}); stopping it`);
+    if (run.state.child) this.kill(run.state.child);
+  }
+
+  /** A metric the child printed or wrote: the final result is kept, an intermediate value sent. */
+  private onMetric(run: TrialRun, m: Metric): void {
+    const { study, n } = run;
+    if (!isReport(m)) {
+      run.final = m;
+      return;
+    }
+    const { step, value } = m;
+    if (directionsOf(study).length > 1) {
+      // The service takes no intermediate values for several objectives (a report is a 409).
+      if (!this.warnedReports.has(study.id)) {
+        this.warnedReports.add(study.id);
+        this.warn(
+          `study ${study.id} has ${directionsOf(study).length} objectives, which take no intermediate values: the {"step", "value"} lines are not sent (print the final {"values": [...]})`,
+        );
+      }
+      return;
+    }
+    if (value === null) return; // a NaN intermediate: the final value tells the story
+    if (run.lost || run.pruned || run.reported.has(step)) return;
+    run.reported.add(step);
+    // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
+    this.event(
+      'report',
+      `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`,
+    );
+    run.reports.push(step, value);
+  }
+
+  /**
+   * The command cannot run this trial (a placeholder its params do not fill): hand it back unspent
+   * and stop leasing (exit 2).
+   */
+  private async giveBackUnrunnable(run: TrialRun, params: Record<string, unknown>): Promise<void> {
+    const { study, n } = run;
+    const names = Object.keys(params);
+    const missing = requiredPlaceholders(this.o.command).find((p) => !names.includes(p))!;
+    const near = closestName(missing, names);
+    this.summary.usageError ??=
+      `the command uses \${${missing}}, which trial ${n} of study ${study.id} lacks (its params: ${names.join(', ') || 'none'})` +
+      `${near ? `: did you mean \${${near}}?` : ''} (for a conditional parameter write \${${missing}:-<default>})`;
+    this.halted = true;
+    this.stopController.abort();
+    this.summary.ran--;
+    await this.release(run);
+    this.running.delete(run.state);
+  }
+
+  /** Hands the trial back unspent; false (with a warning) when that failed: its lease will expire. */
+  private async release(run: TrialRun): Promise<boolean> {
+    try {
+      await this.o.client.post(`${run.base}/release`, { lease_token: run.token });
+      return true;
+    } catch (err) {
+      this.warn(
+        `trial ${run.n}: could not hand it back (${errorText(err)}); its lease will expire`,
+      );
+      return false;
+    }
+  }
+
+  /**
+   * Runs the trial's command to its end: heartbeats the lease, reads the metrics of its stdout and
+   * of STRIDE_METRICS_FILE (onMetric), passes every other line through (with a `[trial n]` tag
+   * when several GPUs run trials at once) and keeps the last lines of stderr.
+   */
+  private async runChild(
+    run: TrialRun,
+    args: string[],
+    params: Record<string, unknown>,
+    gpu: string | undefined,
+  ): Promise<ChildExit> {
+    const { study, n, base, token } = run;
+    const tag = this.o.gpus && this.o.gpus.length > 1 ? `[trial ${n}] ` : '';
     const metricsFile = path.join(
       os.tmpdir(),
       `stride-${study.id}-${n}-${randomBytes(4).toString('hex')}.jsonl`,
@@ -579,7 +679,7 @@ export class Agent {
     const child = spawn(args[0], args.slice(1), {
       env: {
         ...process.env,
-        STRIDE_PARAMS: JSON.stringify(trial.params),
+        STRIDE_PARAMS: JSON.stringify(params),
         STRIDE_TRIAL: String(n),
         STRIDE_STUDY: study.id,
         STRIDE_METRICS_FILE: metricsFile,
@@ -587,95 +687,75 @@ export class Agent {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    state.child = child;
-    if (state.interrupted) this.kill(child);
+    run.state.child = child;
+    if (run.state.interrupted) this.kill(child);
     const heartbeat = setInterval(
       () => {
         this.o.client.post(`${base}/heartbeat`, { lease_token: token }).catch((err) => {
-          if (err instanceof ApiError && err.status === 409) loseLease(err.detail);
+          if (err instanceof ApiError && err.status === 409) this.loseLease(run, err.detail);
           else this.warn(`trial ${n}: heartbeat failed: ${errorText(err)}`);
         });
       },
-      Math.max(1, grant.lease.heartbeat_seconds) * 1000,
+      Math.max(1, run.heartbeatSeconds) * 1000,
     );
-    const poll = setInterval(() => metrics.read().forEach(onMetric), 1000);
+    const poll = setInterval(() => metrics.read().forEach((m) => this.onMetric(run, m)), 1000);
     lines(child.stdout!, (line) => {
       const m = /^\s*stride:\s*(.*)$/.exec(line);
       if (m) {
         const metric = parseMetric(m[1]);
-        if (metric) onMetric(metric);
+        if (metric) this.onMetric(run, metric);
         else this.warn(`trial ${n}: ignored a malformed metrics line: ${line.slice(0, 200)}`);
       } else this.o.out.write(tag + line + '\n');
     });
     lines(child.stderr!, (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > 20) stderrTail.shift();
+      run.stderrTail.push(line);
+      if (run.stderrTail.length > 20) run.stderrTail.shift();
       this.o.err.write(tag + line + '\n');
     });
-    const exit = await new Promise<{
-      code: number | null;
-      signal: NodeJS.Signals | null;
-      error?: Error;
-    }>((resolve) => {
+    const exit = await new Promise<ChildExit>((resolve) => {
       child.once('error', (error) => resolve({ code: null, signal: null, error }));
       child.once('close', (code, signal) => resolve({ code, signal }));
     });
     clearInterval(heartbeat);
     clearInterval(poll);
-    metrics.read(true).forEach(onMetric);
+    metrics.read(true).forEach((m) => this.onMetric(run, m));
     metrics.remove();
-    await reports.drained();
-    this.running.delete(state);
+    await run.reports.drained();
+    return exit;
+  }
 
-    if (lost) {
+  /**
+   * What the trial's end tells: nothing when the lease was lost; a result printed before an
+   * interruption stands, else the trial is handed back; pruned; failed (the command did not start,
+   * exited non-zero, or without a final value); else its result.
+   */
+  private async conclude(run: TrialRun, args: string[], exit: ChildExit): Promise<void> {
+    const { study, n, base, token } = run;
+    if (run.lost) {
       this.summary.lost++;
       return;
     }
-    const f = final as Final | null;
-    if (state.interrupted && !pruned && f !== null) {
+    const f = run.final;
+    if (run.state.interrupted && !run.pruned && f !== null) {
       // Stopped after the script printed its result: that result stands.
       await this.finish(base, token, n, tellBody(f, study), study);
       return;
     }
-    if (state.interrupted && !pruned) {
-      try {
-        await this.o.client.post(`${base}/release`, { lease_token: token });
+    if (run.state.interrupted && !run.pruned) {
+      if (await this.release(run)) {
         this.summary.released++;
         this.event('release', `trial ${n}: handed back`);
-      } catch (err) {
-        this.warn(`trial ${n}: could not hand it back (${errorText(err)}); its lease will expire`);
       }
       return;
     }
-    if (pruned) {
+    if (run.pruned) {
       await this.finish(base, token, n, { state: 'pruned' });
       return;
     }
-    if (exit.error) {
-      await this.finish(base, token, n, {
-        state: 'failed',
-        error: `could not start ${JSON.stringify(args[0])}: ${exit.error.message}`,
-      });
-    } else if (exit.code !== 0) {
-      const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-      const tail = stderrTail.slice(-10).join('\n');
-      await this.finish(base, token, n, {
-        state: 'failed',
-        error: `${how}${tail ? `; last stderr lines:\n${tail}` : ''}`.slice(0, 4000),
-      });
-    } else if (f === null) {
-      const shape = several
-        ? `{"values": [${metricsOf(study)
-            .map((m) => `<${m}>`)
-            .join(', ')}]}`
-        : '{"value": <number>}';
-      await this.finish(base, token, n, {
-        state: 'failed',
-        error: `the command exited 0 without a final value: print \`stride: ${shape}\` or write it to $STRIDE_METRICS_FILE`,
-      });
-    } else {
-      await this.finish(base, token, n, tellBody(f, study), study);
-    }
+    const failure = exitFailure(exit, args[0], run.stderrTail);
+    if (failure) await this.finish(base, token, n, failure);
+    else if (f === null) await this.finish(base, token, n, noFinalValue(study));
+    else await this.finish(base, token, n, tellBody(f, study), study);
   }
 
   private async finish(

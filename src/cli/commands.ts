@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { LrRangeTest } from '../contract/schemas';
 import type { StudyView, TrialView } from '../contract/study';
 import type { LrSuggestion } from '../contract/lr-suggestion';
-import { ApiError, StrideClient } from './client';
+import { StrideClient } from './client';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -35,7 +35,7 @@ function readJson(file: string): unknown {
 }
 
 /** A file holds either a whole range-test request ({"probe", "range"}) or just the probe. */
-export function rangeTestRequest(file: string): Record<string, unknown> {
+function rangeTestRequest(file: string): Record<string, unknown> {
   const v = readJson(file);
   if (!v || typeof v !== 'object' || Array.isArray(v))
     throw new UsageError(
@@ -53,7 +53,7 @@ const fmtLr = (v: number | null | undefined) =>
  * smoothed loss on y (clipped to the range that matters), the suggestion
  * marked with `|` and max_stable_lr with `:`.
  */
-export function plotCurve(result: LrRangeTest, width = 64, height = 14): string {
+function plotCurve(result: LrRangeTest, width = 64, height = 14): string {
   const pts = result.curve.filter(
     (p) => p.smoothed_loss !== null && Number.isFinite(p.smoothed_loss),
   ) as { lr: number; smoothed_loss: number }[];
@@ -131,7 +131,7 @@ const SUGGEST_POLL_MS = 1_000;
  * POST /v1/lr/suggest, then, when the edge answers 202 (training outlasts a few seconds), GET
  * its `poll` until the suggestion is complete (at most SUGGEST_TIMEOUT_MS in all).
  */
-export async function suggestAndWait(
+async function suggestAndWait(
   client: StrideClient,
   body: unknown,
   sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
@@ -164,7 +164,7 @@ const pad = (cells: string[][]) => {
 };
 
 /** The lr/suggest answer for a person: the lr, the horizon it was validated at, the candidates, the reasoning. */
-export function describeValidated(v: LrSuggestion): string {
+function describeValidated(v: LrSuggestion): string {
   const h = v.horizon;
   const lines: string[] = [];
   lines.push(
@@ -484,7 +484,7 @@ function csvCell(v: unknown): string {
 }
 
 /** The trials as CSV: number, state, value, error, times, attempts, then one column per parameter (param_<name>). */
-export function trialsCsv(trials: TrialView[]): string {
+function trialsCsv(trials: TrialView[]): string {
   const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
   const header = [
     'number',
@@ -538,5 +538,3 @@ export async function studyExport(
   } else io.out.write(text);
   return 0;
 }
-
-export { ApiError };

@@ -85,10 +85,61 @@ trials all failed), 2 usage or service errors, 130 interrupted.
 The HTTP API behind these commands: docs/API.md in the repository, and /openapi.json on the service.
 `;
 
+/** Every command's options (each command reads its own). */
+const OPTIONS = {
+  study: { type: 'string' },
+  count: { type: 'string' },
+  gpus: { type: 'string' },
+  name: { type: 'string' },
+  grace: { type: 'string' },
+  wait: { type: 'boolean' },
+  'no-start': { type: 'boolean' },
+  lr: { type: 'string' },
+  epochs: { type: 'string' },
+  steps: { type: 'string' },
+  schedule: { type: 'string' },
+  budget: { type: 'string' },
+  factor: { type: 'string' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The command's options and positionals (`study`'s come after its subcommand); throws on an unknown option. */
+function parse(command: string, rest: string[]) {
+  return parseArgs({
+    args: command === 'study' ? rest.slice(1) : rest,
+    allowPositionals: true,
+    strict: true,
+    options: OPTIONS,
+  });
+}
+
+type StdIo = { out: NodeJS.WritableStream; err: NodeJS.WritableStream };
+
+/** A usage error said on stderr; answers the exit code, 2. */
+type Usage = (msg: string) => number;
+
+/** What a command runs with. */
+interface CommandRun {
+  client: StrideClient;
+  v: ReturnType<typeof parse>['values'];
+  pos: string[];
+  json: boolean;
+  io: StdIo;
+  cio: Io;
+  usage: Usage;
+}
+
 /** Run the command line; resolves to the process exit code. */
 export async function main(
   argv: string[],
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = {
+  io: StdIo = {
     out: process.stdout,
     err: process.stderr,
   },
@@ -99,7 +150,7 @@ export async function main(
     return command ? 0 : 2;
   }
   const name = command === 'study' ? `study ${rest[0] ?? ''}`.trim() : command;
-  const usage = (msg: string) => {
+  const usage: Usage = (msg) => {
     io.err.write(`stride ${name}: ${msg}\n`);
     return 2;
   };
@@ -109,34 +160,7 @@ export async function main(
   }
   let parsed;
   try {
-    parsed = parseArgs({
-      args: command === 'study' ? rest.slice(1) : rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        study: { type: 'string' },
-        count: { type: 'string' },
-        gpus: { type: 'string' },
-        name: { type: 'string' },
-        grace: { type: 'string' },
-        wait: { type: 'boolean' },
-        'no-start': { type: 'boolean' },
-        lr: { type: 'string' },
-        epochs: { type: 'string' },
-        steps: { type: 'string' },
-        schedule: { type: 'string' },
-        budget: { type: 'string' },
-        factor: { type: 'string' },
-        timeout: { type: 'string' },
-        interval: { type: 'string' },
-        format: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        json: { type: 'boolean' },
-        url: { type: 'string' },
-        key: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parse(command, rest);
   } catch (err) {
     return usage(`${err instanceof Error ? err.message : String(err)} (stride --help)`);
   }
@@ -145,6 +169,27 @@ export async function main(
     io.out.write(USAGE);
     return 0;
   }
+  const client = connect(command, v, usage);
+  if (typeof client === 'number') return client;
+  const cio: Io = { out: io.out, err: io.err, tty: Boolean((io.err as { isTTY?: boolean }).isTTY) };
+  const run: CommandRun = {
+    client,
+    v,
+    pos: parsed.positionals,
+    json: v.json ?? false,
+    io,
+    cio,
+    usage,
+  };
+  try {
+    return await runCommand(command, rest[0], run);
+  } catch (err) {
+    return failed(err, name, io, usage);
+  }
+}
+
+/** The client of --url / STRIDE_URL with --key / STRIDE_API_KEY; a usage error's exit code when either is wrong. */
+function connect(command: string, v: CommandRun['v'], usage: Usage): StrideClient | number {
   const url = v.url ?? process.env.STRIDE_URL ?? 'http://localhost:8787';
   const key = v.key ?? process.env.STRIDE_API_KEY;
   try {
@@ -156,67 +201,72 @@ export async function main(
     return usage(
       `no API key: set STRIDE_API_KEY${command === 'agent' ? ' (a runner key is enough)' : ''} or pass --key`,
     );
-  const client = new StrideClient({ url, key });
-  const cio: Io = { out: io.out, err: io.err, tty: Boolean((io.err as { isTTY?: boolean }).isTTY) };
-  const json = v.json ?? false;
-  const pos = parsed.positionals;
-  try {
-    switch (command) {
-      case 'agent':
-        return await runAgent(client, v, pos, io, usage);
-      case 'lr-find':
-        if (pos.length !== 1) return usage('give one file: stride lr-find probe.json');
-        const horizon = lrFindHorizon(v);
-        if (typeof horizon === 'string') return usage(horizon);
-        return await lrFind(client, pos[0], json, cio, horizon);
-      case 'check': {
-        if (pos.length !== 1) return usage('give one file: stride check probe.json --lr 0.1');
-        const lr = Number(v.lr);
-        if (v.lr === undefined || !(lr > 0))
-          return usage(
-            `--lr must be a learning rate > 0${v.lr === undefined ? '' : `, got '${v.lr}'`}`,
-          );
-        const factor = v.factor === undefined ? 10 : Number(v.factor);
-        if (!(factor > 1)) return usage(`--factor must be a number > 1, got '${v.factor}'`);
-        return await check(client, pos[0], lr, factor, json, cio);
-      }
-      case 'study': {
-        const sub = rest[0];
-        if (sub === 'create') {
-          if (pos.length !== 1) return usage('give one file: stride study create study.json');
-          return await studyCreate(client, pos[0], !v['no-start'], json, cio);
-        }
-        if (!['run', 'wait', 'best', 'export'].includes(sub ?? ''))
-          return usage(`expected create, run, wait, best or export, got '${sub ?? ''}'`);
-        if (pos.length !== 1) return usage(`give the study id: stride study ${sub} ID`);
-        if (sub === 'wait') {
-          const timeout = parseDuration(v.timeout ?? '30m');
-          const interval = parseDuration(v.interval ?? '5s');
-          return await studyWait(client, pos[0], timeout, interval, json, cio);
-        }
-        if (sub === 'run') return await studyRun(client, pos[0], json, cio);
-        if (sub === 'best') return await studyBest(client, pos[0], json, cio);
-        return await studyExport(
-          client,
-          pos[0],
-          v.format ?? (json ? 'json' : 'csv'),
-          v.output,
-          cio,
-        );
-      }
-    }
-  } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    if (err instanceof ApiError) {
-      io.err.write(`stride ${name}: the service answered ${err.status}: ${err.detail}\n`);
-      const errors = (err.problem?.errors as { path: string; message: string }[] | undefined) ?? [];
-      for (const e of errors.slice(0, 10)) io.err.write(`  ${e.path}: ${e.message}\n`);
-      return 2;
-    }
-    io.err.write(`stride ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+  return new StrideClient({ url, key });
+}
+
+/** A command that threw: a usage error, the service's problem (with its first errors), or the error's message; exit 2. */
+function failed(err: unknown, name: string, io: StdIo, usage: Usage): number {
+  if (err instanceof UsageError) return usage(err.message);
+  if (err instanceof ApiError) {
+    io.err.write(`stride ${name}: the service answered ${err.status}: ${err.detail}\n`);
+    const errors = (err.problem?.errors as { path: string; message: string }[] | undefined) ?? [];
+    for (const e of errors.slice(0, 10)) io.err.write(`  ${e.path}: ${e.message}\n`);
     return 2;
   }
+  io.err.write(`stride ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
   return 2;
+}
+
+async function runCommand(
+  command: string,
+  sub: string | undefined,
+  r: CommandRun,
+): Promise<number> {
+  const { client, v, pos, json, cio, usage } = r;
+  switch (command) {
+    case 'agent':
+      return await runAgent(client, v, pos, r.io, usage);
+    case 'lr-find': {
+      if (pos.length !== 1) return usage('give one file: stride lr-find probe.json');
+      const horizon = lrFindHorizon(v);
+      if (typeof horizon === 'string') return usage(horizon);
+      return await lrFind(client, pos[0], json, cio, horizon);
+    }
+    case 'check': {
+      if (pos.length !== 1) return usage('give one file: stride check probe.json --lr 0.1');
+      const lr = Number(v.lr);
+      if (v.lr === undefined || !(lr > 0))
+        return usage(
+          `--lr must be a learning rate > 0${v.lr === undefined ? '' : `, got '${v.lr}'`}`,
+        );
+      const factor = v.factor === undefined ? 10 : Number(v.factor);
+      if (!(factor > 1)) return usage(`--factor must be a number > 1, got '${v.factor}'`);
+      return await check(client, pos[0], lr, factor, json, cio);
+    }
+    case 'study':
+      return await runStudy(sub, r);
+  }
+  return 2;
+}
+
+/** `stride study create | run | wait | best | export`. */
+async function runStudy(sub: string | undefined, r: CommandRun): Promise<number> {
+  const { client, v, pos, json, cio, usage } = r;
+  if (sub === 'create') {
+    if (pos.length !== 1) return usage('give one file: stride study create study.json');
+    return await studyCreate(client, pos[0], !v['no-start'], json, cio);
+  }
+  if (!['run', 'wait', 'best', 'export'].includes(sub ?? ''))
+    return usage(`expected create, run, wait, best or export, got '${sub ?? ''}'`);
+  if (pos.length !== 1) return usage(`give the study id: stride study ${sub} ID`);
+  if (sub === 'wait') {
+    const timeout = parseDuration(v.timeout ?? '30m');
+    const interval = parseDuration(v.interval ?? '5s');
+    return await studyWait(client, pos[0], timeout, interval, json, cio);
+  }
+  if (sub === 'run') return await studyRun(client, pos[0], json, cio);
+  if (sub === 'best') return await studyBest(client, pos[0], json, cio);
+  return await studyExport(client, pos[0], v.format ?? (json ? 'json' : 'csv'), v.output, cio);
 }
 
 type Values = Record<string, string | boolean | undefined>;

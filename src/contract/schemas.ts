@@ -11,9 +11,9 @@ import { OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, PRUNER_NAMES, SAMPLER_NAMES } from
 const finite = () => z.number();
 const positive = () => z.number().positive();
 
-export const ActivationSchema = z.enum(['relu', 'tanh', 'gelu', 'sigmoid']);
+const ActivationSchema = z.enum(['relu', 'tanh', 'gelu', 'sigmoid']);
 
-export const ModelSchema = z
+const ModelSchema = z
   .strictObject({
     kind: z.literal('mlp').default('mlp'),
     hidden: z.array(z.int().min(1).max(4096)).max(16).default([64, 64]).openapi({
@@ -70,12 +70,12 @@ const CsvData = z.strictObject({
   delimiter: z.string().length(1).default(','),
   validation: validationField(),
 });
-export const DataSchema = z
+const DataSchema = z
   .discriminatedUnion('kind', [SyntheticData, InlineData, CsvData])
   .openapi('Data');
 
 const unit = () => z.number().min(0).lt(1);
-export const OptimizerSchema = z
+const OptimizerSchema = z
   .strictObject({
     name: z.enum(OPTIMIZER_NAMES),
     momentum: unit().optional(),
@@ -136,7 +136,7 @@ const divergeFactorField = () =>
       'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.',
   });
 
-export const RangeSchema = z
+const RangeSchema = z
   .strictObject({
     min_lr: positive().default(1e-7),
     max_lr: positive().default(10),
@@ -157,9 +157,9 @@ export const RangeSchema = z
   .openapi('Range');
 
 /** A posted curve has at least this many points. */
-export const MIN_CURVE_POINTS = 10;
+const MIN_CURVE_POINTS = 10;
 /** ... and at most this many: 100,000 points are about 4 MB of JSON, half of MAX_BODY_BYTES' default. */
-export const MAX_CURVE_POINTS = 100_000;
+const MAX_CURVE_POINTS = 100_000;
 
 /** NaN and the infinities are not JSON: a client that sends them as strings is told what to send instead. */
 const NOT_JSON_NUMBER = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
@@ -172,7 +172,7 @@ const curveNumber = (instead: string) =>
   });
 const points = (iss: { input?: unknown }) => (Array.isArray(iss.input) ? iss.input.length : 0);
 
-export const CurveSchema = z
+const CurveSchema = z
   .strictObject({
     lr: z
       .array(
@@ -280,7 +280,7 @@ export const CurveRangeSchema = z
       'How to read a posted curve (smoothing, diverge_factor) and, optionally, the sweep it was measured with, checked against it.',
   });
 
-export const CurveModelSchema = z
+const CurveModelSchema = z
   .strictObject({
     name: z
       .string()
@@ -342,7 +342,7 @@ function checkCurveAgainstRange(
   }
 }
 
-export const LrRangeTestProbeRequestSchema = z
+const LrRangeTestProbeRequestSchema = z
   .strictObject({
     probe: ProbeSchema,
     range: RangeSchema.prefault({}),
@@ -429,9 +429,9 @@ export const SMALL_VALIDATION_SEEDS = 3;
 /** lr/suggest: full runs spent when the request names no budget (bench/RESULTS.md, "LR cost-quality frontier"). */
 export const DEFAULT_BUDGET_RUNS = 3;
 /** lr/suggest: the most full runs a budget may name. */
-export const MAX_BUDGET_RUNS = 50;
+const MAX_BUDGET_RUNS = 50;
 
-export const BudgetSchema = z
+const BudgetSchema = z
   .strictObject({
     runs: z
       .number()
@@ -445,7 +445,7 @@ export const BudgetSchema = z
     description: `How much compute the suggestion may spend (default ${DEFAULT_BUDGET_RUNS} runs). The answer's compute says what it spent.`,
   });
 
-export const TrainingSchema = z
+const TrainingSchema = z
   .strictObject({
     epochs: z.int().min(1).max(MAX_TRAINING_EPOCHS).optional().openapi({
       description: 'Epochs of the real training run (over the probe’s training split).',
@@ -558,7 +558,7 @@ export const LrSuggestRequestSchema = z
 export type LrSuggestRequest = z.infer<typeof LrSuggestRequestSchema>;
 
 const nullableNumber = () => z.number().nullable();
-export const SuggestionSchema = z
+const SuggestionSchema = z
   .object({
     lr: nullableNumber().openapi({
       description: 'The suggested learning rate; null when the curve gives no clear answer.',
@@ -576,7 +576,7 @@ export const SuggestionSchema = z
   })
   .openapi('Suggestion');
 
-export const ScheduleAdviceSchema = z
+const ScheduleAdviceSchema = z
   .object({
     kind: z.enum(['one_cycle', 'cosine']),
     peak_lr: z.number(),
@@ -741,12 +741,10 @@ export const ExecutorSchema = z
       'Who runs the trials: the caller (client), leasing runners (runner), or the edge (edge).',
   });
 
-export type ExecutorInput = z.infer<typeof ExecutorSchema>;
-
 /** The most objectives a study takes (`directions`). */
-export const MAX_OBJECTIVES = 8;
+const MAX_OBJECTIVES = 8;
 /** The most constraint values one tell takes. */
-export const MAX_CONSTRAINTS = 16;
+const MAX_CONSTRAINTS = 16;
 
 const DirectionSchema = z.enum(['minimize', 'maximize']);
 const MetricName = () => z.string().min(1).max(200);
@@ -853,7 +851,7 @@ export const TrialSchema = z
   })
   .openapi('Trial');
 
-export const StudyStorageSchema = z
+const StudyStorageSchema = z
   .object({
     d1: z.enum(['ok', 'behind', 'parked']).openapi({
       description:
@@ -932,9 +930,9 @@ export const StudySchema = z
   .openapi('Study');
 
 /** The most trials one batch ask starts. */
-export const MAX_ASK_BATCH = 100;
+const MAX_ASK_BATCH = 100;
 /** Where a batch ask goes: /ask answers one Trial, always. */
-export const ASK_BATCH_MOVED = `a batch ask is POST /v1/studies/{id}/ask-batch with {"count": k} (1-${MAX_ASK_BATCH}), which answers {"trials": [...]}; /ask takes no count and answers one trial`;
+const ASK_BATCH_MOVED = `a batch ask is POST /v1/studies/{id}/ask-batch with {"count": k} (1-${MAX_ASK_BATCH}), which answers {"trials": [...]}; /ask takes no count and answers one trial`;
 /**
  * The body of /ask: nothing (or `{}`). A `count`, which /ask once took for a batch, is a 422 at
  * `count` that says where batches went (said before the object is checked, which would only call
@@ -967,10 +965,10 @@ const LeaseToken = z.string().min(1).max(200).openapi({
     "The lease token: required for the trials of runner and edge studies. Optional for a client study's: without it, a report or tell acts for the trial's first lease (attempt 1), and is a 409 once the trial was asked again.",
 });
 /** The most intermediate values one report takes (`points`). */
-export const MAX_REPORT_POINTS = 1000;
+const MAX_REPORT_POINTS = 1000;
 const reportValue = () =>
   curveNumber('report only finite values (a diverged trial is told {"state": "failed"})');
-export const ReportPointSchema = z
+const ReportPointSchema = z
   .strictObject({ step: z.int().min(0), value: reportValue() })
   .openapi('ReportPoint');
 export const ReportSchema = z
@@ -1285,5 +1283,3 @@ export const LrSuggestBodySchema = z
     description:
       'Either LrSuggestRequest (a probe validated on the edge, answered at once; or a context, for priors) or LrSuggestExternalRequest (executor client or runner with range_test_id or curve: a study you or your runners train, answered 202 and then at GET /v1/lr/suggest/{id}).',
   });
-
-export type LrSuggestBody = z.infer<typeof LrSuggestBodySchema>;

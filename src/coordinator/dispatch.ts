@@ -16,10 +16,10 @@ import type { CoordinatorStore } from './store';
 import type { RunnerExecutor, StudyConfig, StudyView } from '../contract/study';
 
 /** Job notices to dispatch_url: retried after 1, 2, 4, ... s (at most 5 min apart), then dropped. */
-export const DISPATCH_MAX_ATTEMPTS = 8;
+const DISPATCH_MAX_ATTEMPTS = 8;
 
 /** The wait before retrying a job notice that failed on `attempt` (1-based). */
-export function dispatchRetryMs(attempt: number): number {
+function dispatchRetryMs(attempt: number): number {
   return exponentialBackoffMs(attempt, 1000, 300_000);
 }
 

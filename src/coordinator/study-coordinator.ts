@@ -124,7 +124,8 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.outbox = new Outbox(this.store, env, () => this.scheduleAlarm());
     this.dispatch = new Dispatch(this.store);
     this.edge = new EdgeQueue(this.store, this.outbox, env);
-    ctx.blockConcurrencyWhile(async () => this.store.migrate());
+    // A constructor cannot await: the runtime holds every request until the migration resolves.
+    void ctx.blockConcurrencyWhile(async () => this.store.migrate());
   }
 
   /**

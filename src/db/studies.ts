@@ -25,9 +25,9 @@ export interface TrialRecord {
 }
 
 /** D1 binds at most 100 variables per statement. */
-export const D1_MAX_BOUND_PARAMS = 100;
+const D1_MAX_BOUND_PARAMS = 100;
 /** Bound data per statement, kept well under D1's 100 KB statement size (a long string param counts). */
-export const D1_MAX_STATEMENT_BYTES = 48 * 1024;
+const D1_MAX_STATEMENT_BYTES = 48 * 1024;
 
 /**
  * Split the rows of a multi-row insert into chunks D1 takes: at most
@@ -35,7 +35,7 @@ export const D1_MAX_STATEMENT_BYTES = 48 * 1024;
  * D1_MAX_STATEMENT_BYTES of data each. A single row over the byte bound
  * goes alone (the API bounds free-form fields, so no row gets near D1's limits).
  */
-export function chunkRows<T extends object>(
+function chunkRows<T extends object>(
   rows: T[],
   maxParams = D1_MAX_BOUND_PARAMS,
   maxBytes = D1_MAX_STATEMENT_BYTES,

@@ -11,7 +11,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Bytes as lowercase hex, two digits each. */
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) =>
     b.toString(16).padStart(2, '0'),
   ).join('');

@@ -61,14 +61,14 @@ export interface Dataset {
 }
 
 /** Bounds on synthetic parameters (the same as the request schema's). */
-export const MIN_ROWS = 8;
-export const MAX_ROWS = 200_000;
-export const MAX_FEATURES = 4096;
-export const MIN_CLASSES = 2;
-export const MAX_CLASSES = 1000;
-export const MAX_NOISE = 100;
+const MIN_ROWS = 8;
+const MAX_ROWS = 200_000;
+const MAX_FEATURES = 4096;
+const MIN_CLASSES = 2;
+const MAX_CLASSES = 1000;
+const MAX_NOISE = 100;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
-export const MAX_GENERATION_OPS = 2 ** 28;
+const MAX_GENERATION_OPS = 2 ** 28;
 
 const SYNTHETIC_DEFAULTS = { n: 1024, features: 2, classes: 3, noise: 0.1, seed: 0 };
 const TEACHER_HIDDEN = 32;
@@ -692,46 +692,53 @@ function columnLabel(name: string, j: number): string {
   return name === '' ? `#${j + 1} (unnamed)` : `'${name}'`;
 }
 
-function csv(spec: Csv, task: Task, fit: Fit): Dataset {
-  const text = spec.text;
-  if (typeof text !== 'string') fail('probe.data.text', 'text must be a string');
+/** A CSV's header: its line (the first non-blank one, 0-based) and its column names, each named once. */
+interface CsvHeader {
+  line: number;
+  names: string[];
+  /** The target column's index. */
+  target: number;
+}
+
+/** The delimiter: one or more characters, neither a quote nor a line break (default `,`). */
+function csvDelimiter(spec: Csv): string {
   const delimiter = spec.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length === 0)
     fail('probe.data.delimiter', 'delimiter must be a non-empty string');
   if (delimiter === '"' || /[\r\n]/.test(delimiter))
     fail('probe.data.delimiter', `${JSON.stringify(delimiter)} cannot be a delimiter`);
+  return delimiter;
+}
 
-  const lines = text.split(/\r\n|\n|\r/);
+/**
+ * The header (the first non-blank line): no column named twice, the target among them, at least
+ * one and at most MAX_FEATURES feature columns.
+ */
+function csvHeader(spec: Csv, lines: string[], delimiter: string): CsvHeader {
   // Line numbers are 1-based physical lines; blank lines (e.g. a trailing newline) are skipped.
-  let headerLine = -1;
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() !== '') {
-      headerLine = i;
-      break;
-    }
-  }
-  if (headerLine < 0)
+  const line = lines.findIndex((l) => l.trim() !== '');
+  if (line < 0)
     fail('probe.data.text', 'the CSV text is empty: it needs a header line and at least 2 rows');
-  const header = lines[headerLine].split(delimiter).map(cleanCell);
+  const names = lines[line].split(delimiter).map(cleanCell);
   const seen = new Set<string>();
-  for (const h of header) {
+  for (const h of names) {
     if (seen.has(h))
-      fail('probe.data.text', `line ${headerLine + 1}: the header names column '${h}' twice`);
+      fail('probe.data.text', `line ${line + 1}: the header names column '${h}' twice`);
     seen.add(h);
   }
-  const target = typeof spec.target === 'string' ? spec.target.trim() : spec.target;
-  const t = header.indexOf(target);
-  if (t < 0) {
+  const targetName = typeof spec.target === 'string' ? spec.target.trim() : spec.target;
+  const target = names.indexOf(targetName);
+  if (target < 0) {
     fail(
       'probe.data.target',
-      `there is no column '${String(spec.target)}'; the columns are: ${header.map((h, j) => columnLabel(h, j)).join(', ')}`,
+      `there is no column '${String(spec.target)}'; the columns are: ${names.map((h, j) => columnLabel(h, j)).join(', ')}`,
     );
   }
-  const f = header.length - 1;
+  const f = names.length - 1;
   if (f < 1)
     fail(
       'probe.data.text',
-      `the only column is the target '${target}': there must be at least one feature column`,
+      `the only column is the target '${targetName}': there must be at least one feature column`,
     );
   if (f > MAX_FEATURES)
     fail(
@@ -739,10 +746,23 @@ function csv(spec: Csv, task: Task, fit: Fit): Dataset {
       `${f} feature columns is over the limit of ${MAX_FEATURES}`,
       'over_budget',
     );
+  return { line, names, target };
+}
 
-  // Data lines (index into `lines`), skipping blank ones.
+/**
+ * The data rows (the non-blank lines after the header, as indexes into `lines`): their features,
+ * row-major (every cell a number, none missing), and their target cells as written.
+ */
+function csvRows(
+  lines: string[],
+  header: CsvHeader,
+  delimiter: string,
+): { dataLines: number[]; raw: Float64Array; targets: string[] } {
+  const { names, target: t } = header;
+  const f = names.length - 1;
   const dataLines: number[] = [];
-  for (let i = headerLine + 1; i < lines.length; i++) if (lines[i].trim() !== '') dataLines.push(i);
+  for (let i = header.line + 1; i < lines.length; i++)
+    if (lines[i].trim() !== '') dataLines.push(i);
   const n = dataLines.length;
   if (n < 2)
     fail(
@@ -750,63 +770,67 @@ function csv(spec: Csv, task: Task, fit: Fit): Dataset {
       `the CSV has ${n} data row${n === 1 ? '' : 's'} after the header; it needs at least 2`,
     );
   checkSize(n, f, 'probe.data.text');
-
   const raw = new Float64Array(n * f);
   const targets: string[] = new Array(n);
+  const where = (lineNo: number, j: number) => `line ${lineNo}, column ${columnLabel(names[j], j)}`;
   for (let r = 0; r < n; r++) {
     const lineNo = dataLines[r] + 1;
     const cells = lines[dataLines[r]].split(delimiter);
-    if (cells.length !== header.length) {
+    if (cells.length !== names.length) {
       fail(
         'probe.data.text',
-        `line ${lineNo} has ${cells.length} cells but the header has ${header.length}`,
+        `line ${lineNo} has ${cells.length} cells but the header has ${names.length}`,
       );
     }
     let o = r * f;
     for (let j = 0; j < cells.length; j++) {
       const cell = cleanCell(cells[j]);
       if (j === t) {
-        if (cell === '')
-          fail(
-            'probe.data.text',
-            `line ${lineNo}, column ${columnLabel(header[j], j)}: the target is empty`,
-          );
+        if (cell === '') fail('probe.data.text', `${where(lineNo, j)}: the target is empty`);
         targets[r] = cell;
         continue;
       }
       if (cell === '')
         fail(
           'probe.data.text',
-          `line ${lineNo}, column ${columnLabel(header[j], j)}: the cell is empty (missing values are not supported)`,
+          `${where(lineNo, j)}: the cell is empty (missing values are not supported)`,
         );
       const v = parseNumber(cell);
       if (!Number.isFinite(v))
-        fail(
-          'probe.data.text',
-          `line ${lineNo}, column ${columnLabel(header[j], j)}: ${describeValue(cell)} is not a number`,
-        );
+        fail('probe.data.text', `${where(lineNo, j)}: ${describeValue(cell)} is not a number`);
       raw[o++] = v;
     }
   }
-  const x = new Float32Array(n * f);
-  fit.x = standardise(raw, n, f, x);
+  return { dataLines, raw, targets };
+}
 
-  if (task === 'regression') {
-    const yRaw = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const v = parseNumber(targets[r]);
-      if (!Number.isFinite(v)) {
-        fail(
-          'probe.data.text',
-          `line ${dataLines[r] + 1}, column ${columnLabel(header[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`,
-        );
-      }
-      yRaw[r] = v;
+/** Regression: every target cell a number. */
+function csvRegressionTargets(
+  targets: string[],
+  dataLines: number[],
+  header: CsvHeader,
+): Float64Array {
+  const t = header.target;
+  const yRaw = new Float64Array(targets.length);
+  for (let r = 0; r < targets.length; r++) {
+    const v = parseNumber(targets[r]);
+    if (!Number.isFinite(v)) {
+      fail(
+        'probe.data.text',
+        `line ${dataLines[r] + 1}, column ${columnLabel(header.names[t], t)}: ${describeValue(targets[r])} is not a number (regression targets must be numeric)`,
+      );
     }
-    return finish({ x, y: regressionTargets(yRaw, fit), n, features: f, outputs: 1, task });
+    yRaw[r] = v;
   }
+  return yRaw;
+}
 
-  // Classification: distinct labels → ids in sorted order (numerically if all are integers).
+/**
+ * Classification: distinct labels → ids in sorted order (numerically if all are integers), from
+ * MIN_CLASSES to MAX_CLASSES of them; `labels` are the distinct labels, `y` each row's id.
+ */
+function csvClasses(targets: string[], header: CsvHeader): { y: Float32Array; labels: string[] } {
+  const column = columnLabel(header.names[header.target], header.target);
   const numeric = targets.map(parseNumber);
   const allIntegers = numeric.every((v) => Number.isInteger(v));
   const keys: (string | number)[] = allIntegers ? numeric : targets;
@@ -816,28 +840,40 @@ function csv(spec: Csv, task: Task, fit: Fit): Dataset {
   if (distinct.length < MIN_CLASSES) {
     fail(
       'probe.data.text',
-      `column ${columnLabel(header[t], t)} has a single class (${describeValue(distinct[0])}); classification needs at least 2`,
+      `column ${column} has a single class (${describeValue(distinct[0])}); classification needs at least 2`,
     );
   }
   if (distinct.length > MAX_CLASSES) {
     fail(
       'probe.data.text',
-      `column ${columnLabel(header[t], t)} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`,
+      `column ${column} has ${distinct.length} distinct labels; at most ${MAX_CLASSES} classes are supported`,
     );
   }
   const id = new Map<string | number, number>();
   distinct.forEach((k, i) => id.set(k, i));
-  const y = new Float32Array(n);
-  for (let r = 0; r < n; r++) y[r] = id.get(keys[r])!;
-  return finish({
-    x,
-    y,
-    n,
-    features: f,
-    outputs: distinct.length,
-    task,
-    labels: distinct.map(String),
-  });
+  const y = new Float32Array(targets.length);
+  for (let r = 0; r < targets.length; r++) y[r] = id.get(keys[r])!;
+  return { y, labels: distinct.map(String) };
+}
+
+/** A CSV text with a header line: the target column by name, every other column a numeric feature. */
+function csv(spec: Csv, task: Task, fit: Fit): Dataset {
+  const text = spec.text;
+  if (typeof text !== 'string') fail('probe.data.text', 'text must be a string');
+  const delimiter = csvDelimiter(spec);
+  const lines = text.split(/\r\n|\n|\r/);
+  const header = csvHeader(spec, lines, delimiter);
+  const { dataLines, raw, targets } = csvRows(lines, header, delimiter);
+  const n = dataLines.length;
+  const f = header.names.length - 1;
+  const x = new Float32Array(n * f);
+  fit.x = standardise(raw, n, f, x);
+  if (task === 'regression') {
+    const y = regressionTargets(csvRegressionTargets(targets, dataLines, header), fit);
+    return finish({ x, y, n, features: f, outputs: 1, task });
+  }
+  const { y, labels } = csvClasses(targets, header);
+  return finish({ x, y, n, features: f, outputs: labels.length, task, labels });
 }
 
 // ---------------------------------------------------------------------------

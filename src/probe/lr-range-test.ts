@@ -57,7 +57,7 @@ export const RANGE_DEFAULTS: RangeSpec = {
 export type RangeTestResult = SweepAnalysis;
 
 /** Learning rate of step `i` of the sweep. */
-export function sweepLr(range: RangeSpec, i: number): number {
+function sweepLr(range: RangeSpec, i: number): number {
   const t = range.steps === 1 ? 0 : i / (range.steps - 1);
   return range.mode === 'exponential'
     ? range.min_lr * Math.pow(range.max_lr / range.min_lr, t)

@@ -63,7 +63,7 @@ export interface Suggestion {
 // minimum) or of the loss level, as documented at each constant.
 
 /** Fewer finite points than this: no answer. */
-export const MIN_POINTS = 5;
+const MIN_POINTS = 5;
 
 /**
  * Flat curve: the smoothed loss varies by less than this fraction of its level
@@ -72,20 +72,20 @@ export const MIN_POINTS = 5;
  * 1% is below anything a learning rate that actually trains produces over a
  * sweep, and above float noise / a loss that only jitters.
  */
-export const FLAT_REL = 0.01;
+const FLAT_REL = 0.01;
 
 /**
  * A descent shallower than this fraction of the loss level is real but weak:
  * confidence is at most `medium`.
  */
-export const SHALLOW_REL = 0.05;
+const SHALLOW_REL = 0.05;
 
 /**
  * Diverging from the first step: the minimum of the smoothed loss lies within
  * the first max(3, ceil(5% of n)) finite points.
  */
-export const EARLY_MIN_FRACTION = 0.05;
-export const EARLY_MIN_POINTS = 3;
+const EARLY_MIN_FRACTION = 0.05;
+const EARLY_MIN_POINTS = 3;
 
 /**
  * Noise ratio = sigma_eff / D. sigma is a robust (MAD-based) standard
@@ -104,15 +104,15 @@ export const EARLY_MIN_POINTS = 3;
  * - ratio > NOISE_LOW: very noisy, `low`: the smoothed curve's own wobble is
  *   over a tenth of the drop, enough to move its minimum by decades.
  */
-export const NOISE_MEDIUM = 0.05;
-export const NOISE_LOW = 0.1;
+const NOISE_MEDIUM = 0.05;
+const NOISE_LOW = 0.1;
 
 /**
  * `max_stable_lr`: the last lr at which the smoothed loss is still within
  * max(MAX_STABLE_TOL_REL * D, 3 * sigma_smoothed) of its minimum; after it the
  * loss never comes back to that band, i.e. the final sustained rise begins.
  */
-export const MAX_STABLE_TOL_REL = 0.05;
+const MAX_STABLE_TOL_REL = 0.05;
 
 /**
  * Valley DP tolerance: j -> i counts as a descent only if
@@ -123,7 +123,7 @@ export const MAX_STABLE_TOL_REL = 0.05;
  * (its drop / tau) points, so the valley is dominated by where the loss
  * actually falls. 1% of D = at most ~100 counted points over the whole drop.
  */
-export const VALLEY_TOL_REL = 0.01;
+const VALLEY_TOL_REL = 0.01;
 
 /**
  * No stable learning rate: the sweep saw no lr that trains without blowing up.
@@ -133,7 +133,7 @@ export const VALLEY_TOL_REL = 0.01;
  * `lr` and `max_stable_lr` are null (a rate at the sweep's start is no evidence
  * of stability) and confidence is `low`.
  */
-export const NO_STABLE_FRACTION = 0.1;
+const NO_STABLE_FRACTION = 0.1;
 
 /**
  * The minimum of `v` over [from, n), the drop D to it from the highest point
@@ -172,7 +172,7 @@ function carryForward(v: readonly number[]): number[] {
 }
 
 /** `high` needs valley and min_over_10 to agree within this many decades. */
-export const AGREE_DECADES = 1.5;
+const AGREE_DECADES = 1.5;
 
 /**
  * Uneven first step: the first two finite raw losses differ by more than this
@@ -181,10 +181,10 @@ export const AGREE_DECADES = 1.5;
  * the drop; half of it in one step is the first lr step being uneven (or the
  * loss collapsing at any lr), which says nothing about the learning rate.
  */
-export const UNEVEN_FIRST_STEP = 0.5;
+const UNEVEN_FIRST_STEP = 0.5;
 
 /** Share of non-finite points above which confidence is at most `medium`. */
-export const NONFINITE_MEDIUM = 0.2;
+const NONFINITE_MEDIUM = 0.2;
 
 // ---------------------------------------------------------------------------
 
@@ -391,10 +391,52 @@ const NULL_CANDIDATES: Record<SuggestMethod, number | null> = {
   min_over_10: null,
 };
 
-export function suggestLr(curve: CurvePoint[]): Suggestion {
-  const reasons: string[] = [];
+/** A curve's finite points in step order: lr, x = log10(lr), the smoothed, raw and validation losses. */
+interface Sweep {
+  lr: number[];
+  x: number[];
+  s: number[];
+  raw: number[];
+  val: number[];
+}
 
-  // 1. Drop non-finite points (lr, raw or smoothed loss) and lr <= 0; order by step.
+/** What the checks, the rules and the confidence read off a sweep. */
+interface Shape {
+  n: number;
+  /** The smoothed training loss's minimum, its drop D, range and drop relative to its level. */
+  iMin: number;
+  drop: number;
+  relRange: number;
+  relDrop: number;
+  /** The residual noise of the smoothed loss (the valley's tolerance). */
+  sigmaS: number;
+  /** The last stable point (the validation loss's when it rises first), and its lr. */
+  kStable: number;
+  maxStableLr: number;
+  /** The minimum the minimum-based rules read: the validation loss's when it was measured. */
+  iLow: number;
+  valRelDrop: number | null;
+  /** No lr of the sweep trained before the loss rose (NO_STABLE_FRACTION). */
+  noStable: boolean;
+  /** The smoothed curve's noise as a share of D (NOISE_MEDIUM, NOISE_LOW). */
+  noiseRatio: number;
+}
+
+/** What a rule reads: the sweep, its shape and fastai's suggestion window. */
+interface RuleInput {
+  sweep: Sweep;
+  shape: Shape;
+  win: { lo: number; hi: number };
+}
+
+/**
+ * The points whose lr, raw and smoothed loss are finite (and lr > 0), in step order; the others
+ * are counted (`nonFiniteShare`) and named in `reasons`.
+ */
+function finitePoints(
+  curve: CurvePoint[],
+  reasons: string[],
+): { finite: CurvePoint[]; nonFiniteShare: number } {
   const finite: CurvePoint[] = [];
   const droppedSteps: number[] = [];
   for (const p of curve) {
@@ -414,85 +456,73 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
     const shown = droppedSteps.slice(0, 5).join(', ') + (droppedSteps.length > 5 ? ', ...' : '');
     reasons.push(`ignored ${droppedSteps.length} non-finite point(s) (step ${shown})`);
   }
-  const nonFiniteShare = curve.length > 0 ? droppedSteps.length / curve.length : 0;
+  return { finite, nonFiniteShare: curve.length > 0 ? droppedSteps.length / curve.length : 0 };
+}
 
-  let lr = finite.map((p) => p.lr);
-  let s = finite.map((p) => p.smoothed_loss);
-  let raw = finite.map((p) => p.loss);
-  let val = finite.map((p) => p.val_loss ?? Number.NaN);
-  if (lr.length < MIN_POINTS) {
-    reasons.push(`too few finite points: ${lr.length} (need at least ${MIN_POINTS})`);
-    return {
-      lr: null,
-      method: DEFAULT_METHOD,
-      candidates: { ...NULL_CANDIDATES },
-      max_stable_lr: null,
-      confidence: 'low',
-      reasons,
-    };
+function sweepOf(points: CurvePoint[]): Sweep {
+  const lr = points.map((p) => p.lr);
+  return {
+    lr,
+    x: lr.map((v) => Math.log10(v)),
+    s: points.map((p) => p.smoothed_loss),
+    raw: points.map((p) => p.loss),
+    val: points.map((p) => p.val_loss ?? Number.NaN),
+  };
+}
+
+/**
+ * Uneven first step: the raw loss falls by more than UNEVEN_FIRST_STEP of its whole drop between
+ * the first two finite points (and by more than 4 sigma of its noise). That step says nothing about
+ * the lr, and through the EMA it makes the start of the smoothed curve a long, steep, fake descent
+ * that valley and steepest would pick. The first point is removed; when the smoothed curve is a
+ * bias-corrected EMA (`smoothingBeta` > 0, see inferBeta) it is recomputed without that point,
+ * otherwise the remaining transient is flagged (`transientLeft`: confidence at most `medium`).
+ */
+function dropUnevenFirstStep(
+  sweep: Sweep,
+  smoothingBeta: number,
+  reasons: string[],
+): { sweep: Sweep; transientLeft: boolean } {
+  const { raw } = sweep;
+  // A loop, not Math.min(...raw): a spread of 100,000 arguments overflows the stack.
+  let rawMin = raw[0];
+  for (const v of raw) if (v < rawMin) rawMin = v;
+  const jump = raw[0] - raw[1];
+  const sigma = localResidualSigma(sweep.x, raw, 0, raw.length - 1);
+  if (!(
+    sweep.lr.length > MIN_POINTS &&
+    jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) &&
+    jump > 4 * sigma
+  ))
+    return { sweep, transientLeft: false };
+  const share = jump / (raw[0] - rawMin);
+  const rest = {
+    lr: sweep.lr.slice(1),
+    x: sweep.x.slice(1),
+    s: sweep.s.slice(1),
+    raw: raw.slice(1),
+    val: sweep.val.slice(1),
+  };
+  const uneven = `uneven first step: ${fmtPct(share)} of the loss drop happens between the first two points; ignored the first point`;
+  if (smoothingBeta > 0) {
+    reasons.push(`${uneven} and re-smoothed (beta ${smoothingBeta.toFixed(3)})`);
+    return { sweep: { ...rest, s: smoothLosses(rest.raw, smoothingBeta) }, transientLeft: false };
   }
+  reasons.push(uneven);
+  return { sweep: rest, transientLeft: true };
+}
 
-  // 2. Uneven first step: the raw loss falls by more than UNEVEN_FIRST_STEP of
-  // its whole drop between the first two finite points (and by more than
-  // 4 sigma of its noise). That step says nothing about the lr, and through the
-  // EMA it makes the start of the smoothed curve a long, steep, fake descent
-  // that valley and steepest would pick. The first point is removed; when the
-  // smoothed curve is a bias-corrected EMA (beta recoverable, see inferBeta) it
-  // is recomputed without that point, otherwise the remaining transient is
-  // flagged and confidence capped at `medium`.
-  let transientLeft = false;
-  // The EMA factor the caller smoothed with (0 when it is not a bias-corrected EMA).
-  const smoothingBeta = inferBeta(raw, s) ?? 0;
-  {
-    const xAll = lr.map((v) => Math.log10(v));
-    // A loop, not Math.min(...raw): a spread of 100,000 arguments overflows the stack.
-    let rawMin = raw[0];
-    for (const v of raw) if (v < rawMin) rawMin = v;
-    const jump = raw[0] - raw[1];
-    const sigma = localResidualSigma(xAll, raw, 0, raw.length - 1);
-    if (
-      lr.length > MIN_POINTS &&
-      jump > UNEVEN_FIRST_STEP * (raw[0] - rawMin) &&
-      jump > 4 * sigma
-    ) {
-      const share = jump / (raw[0] - rawMin);
-      const beta = smoothingBeta > 0 ? smoothingBeta : null;
-      lr = lr.slice(1);
-      raw = raw.slice(1);
-      val = val.slice(1);
-      if (beta !== null) {
-        s = smoothLosses(raw, beta);
-        reasons.push(
-          `uneven first step: ${fmtPct(share)} of the loss drop happens between the first two points; ignored the first point and re-smoothed (beta ${beta.toFixed(3)})`,
-        );
-      } else {
-        s = s.slice(1);
-        transientLeft = true;
-        reasons.push(
-          `uneven first step: ${fmtPct(share)} of the loss drop happens between the first two points; ignored the first point`,
-        );
-      }
-    }
-  }
-
-  const n = lr.length;
-  const x = lr.map((v) => Math.log10(v));
-
-  // 3. Shape of the curve, and (4.) the noise of the smoothed curve (for
-  // tolerances) and max_stable_lr.
-  const train = lowestAndStable(x, s, 0);
-  const { iMin, drop, level } = train;
-  let sMax = s[0];
-  for (let i = 1; i < n; i++) if (s[i] > sMax) sMax = s[i];
-  const relRange = (sMax - s[iMin]) / level;
-  const relDrop = drop / level; // D = drop
-  const sigmaS = train.sigma;
-  let kStable = train.kStable;
-
-  // 4b. A validation loss, when measured at MIN_POINTS points or more: a
-  // training loss that still falls while it rises is no stable rate, so
-  // max_stable_lr and the minimum read it (valley and steepest, which read
-  // how fast training descends, stay on the training loss).
+/**
+ * The validation loss's minimum and stable end, when it was measured at MIN_POINTS points or more
+ * (null otherwise): a training loss that still falls while the validation loss rises is no stable
+ * rate, so max_stable_lr and the minimum read it. `kStable` is the training loss's.
+ */
+function validationMinimum(
+  sweep: Sweep,
+  kStable: number,
+  reasons: string[],
+): ReturnType<typeof lowestAndStable> | null {
+  const { lr, x, val } = sweep;
   const measured = val.filter((e) => Number.isFinite(e)).length;
   const v = carryForward(val);
   const vFrom = v.findIndex((e) => Number.isFinite(e));
@@ -501,8 +531,6 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
     reasons.push(
       `only ${measured} validation loss value(s) (need ${MIN_POINTS}): the rules read the training loss`,
     );
-  const iLow = held ? held.iMin : iMin;
-  const valRelDrop = held ? held.drop / held.level : null;
   if (held) {
     reasons.push(
       `validation loss (${measured} values): lowest at lr ${fmtLr(lr[held.iMin])}, near it up to lr ${fmtLr(lr[held.kStable])}; the training loss's up to ${fmtLr(lr[kStable])}`,
@@ -511,117 +539,190 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
       reasons.push(
         `the validation loss rises from lr ${fmtLr(lr[held.kStable])} while the training loss does not yet: max_stable_lr is read from the validation loss`,
       );
-    kStable = Math.min(kStable, held.kStable);
   }
+  return held;
+}
+
+/**
+ * The shape of the curve: the smoothed training loss's minimum and drop, max_stable_lr (the
+ * validation loss's when it rises first: validationMinimum), whether any lr was stable, and the
+ * noise of the raw curve before the final rise.
+ */
+function shapeOf(sweep: Sweep, smoothingBeta: number, reasons: string[]): Shape {
+  const { lr, x, s, raw } = sweep;
+  const n = lr.length;
+  const train = lowestAndStable(x, s, 0);
+  const { iMin, drop, level } = train;
+  let sMax = s[0];
+  for (let i = 1; i < n; i++) if (s[i] > sMax) sMax = s[i];
+  const relRange = (sMax - s[iMin]) / level;
+  const relDrop = drop / level; // D = drop
+  const held = validationMinimum(sweep, train.kStable, reasons);
+  const kStable = held ? Math.min(train.kStable, held.kStable) : train.kStable;
+  const valRelDrop = held ? held.drop / held.level : null;
   const stableFloor = Math.max(EARLY_MIN_POINTS, Math.ceil(NO_STABLE_FRACTION * n));
   const noStable =
     relRange < FLAT_REL ||
     relDrop < FLAT_REL ||
     (valRelDrop !== null && valRelDrop < FLAT_REL) ||
     kStable < stableFloor;
-  const maxStableLr = lr[kStable];
-
-  // 5. Noise of the raw curve, before the final rise.
   // The rules read the smoothed curve: an EMA with factor beta leaves
   // sqrt((1 - beta) / (1 + beta)) of i.i.d. noise (0.1 for 0.98).
   const sigmaRaw = localResidualSigma(x, raw, 0, kStable);
   const sigmaEff = sigmaRaw * Math.sqrt((1 - smoothingBeta) / (1 + smoothingBeta));
-  const noiseRatio = drop > 0 ? sigmaEff / drop : Number.POSITIVE_INFINITY;
+  return {
+    n,
+    iMin,
+    drop,
+    relRange,
+    relDrop,
+    sigmaS: train.sigma,
+    kStable,
+    maxStableLr: lr[kStable],
+    iLow: held ? held.iMin : iMin,
+    valRelDrop,
+    noStable,
+    noiseRatio: drop > 0 ? sigmaEff / drop : Number.POSITIVE_INFINITY,
+  };
+}
 
-  // 6. Candidates.
-  const win = suggestionWindow(n);
+// The rules, as fastai keeps them: each one an lr read off the sweep, or null.
+
+/** fastai's valley (valleyIndex) on the suggestion window, with the tolerance VALLEY_TOL_REL. */
+function valley({ sweep, shape, win }: RuleInput): number | null {
+  if (!(shape.drop > 0)) return null;
+  const tau = Math.max(VALLEY_TOL_REL * shape.drop, 2 * shape.sigmaS);
+  const i = valleyIndex(sweep.s, win.lo, win.hi, tau);
+  return i === null ? null : sweep.lr[i];
+}
+
+/** The steepest descent of the smoothed loss (steepestIndex) on the suggestion window. */
+function steepest({ sweep, win }: RuleInput): number | null {
+  const i = steepestIndex(sweep.x, sweep.s, win.lo, win.hi);
+  return i === null ? null : sweep.lr[i];
+}
+
+/** The lr of the lowest loss (the validation loss's when it was measured). */
+function minimum({ sweep, shape }: RuleInput): number {
+  return sweep.lr[shape.iLow];
+}
+
+/** A decade below the minimum (Smith's and fastai's original advice). */
+function minOver10(input: RuleInput): number {
+  return minimum(input) / 10;
+}
+
+/** Every rule's candidate; a short curve (no trimmed window) is named in `reasons`. */
+function candidatesOf(
+  sweep: Sweep,
+  shape: Shape,
+  reasons: string[],
+): Record<SuggestMethod, number | null> {
+  const win = suggestionWindow(shape.n);
   if (!win.trimmed)
-    reasons.push(`short curve (${n} points): rules use every point, not fastai's trimmed window`);
-  const tau = Math.max(VALLEY_TOL_REL * drop, 2 * sigmaS);
-  const iValley = drop > 0 ? valleyIndex(s, win.lo, win.hi, tau) : null;
-  const iSteep = steepestIndex(x, s, win.lo, win.hi);
-  const candidates: Record<SuggestMethod, number | null> = {
-    valley: iValley === null ? null : lr[iValley],
-    steepest: iSteep === null ? null : lr[iSteep],
-    minimum: lr[iLow],
-    min_over_10: lr[iLow] / 10,
+    reasons.push(
+      `short curve (${shape.n} points): rules use every point, not fastai's trimmed window`,
+    );
+  const input: RuleInput = { sweep, shape, win };
+  return {
+    valley: valley(input),
+    steepest: steepest(input),
+    minimum: minimum(input),
+    min_over_10: minOver10(input),
   };
-  const fail = (why: string): Suggestion => {
-    reasons.push(why);
-    if (noStable)
-      reasons.push(
-        `no stable learning rate found: no lr of this sweep (${fmtLr(lr[0])} to ${fmtLr(lr[n - 1])}) trained the model before the loss rose; ` +
-          `sweep lower (min_lr below ${fmtLr(lr[0])}) or over a wider range, and check the data and labels (noisy or mismatched labels keep the loss from falling)`,
-      );
-    return {
-      lr: null,
-      method: DEFAULT_METHOD,
-      candidates,
-      max_stable_lr: noStable ? null : maxStableLr,
-      confidence: 'low',
-      reasons,
-    };
-  };
+}
 
-  // 7. Curves with no usable answer.
-  if (relRange < FLAT_REL) {
-    return fail(`curve is flat: loss varies by ${fmtPct(relRange)} across the sweep`);
-  }
+/** Why the curve gives no usable answer (flat, diverging from the start, no descent, no stable lr), or null. */
+function unusable({ lr }: Sweep, shape: Shape): string | null {
+  const { n, iMin, kStable, relRange, relDrop, valRelDrop } = shape;
+  if (relRange < FLAT_REL)
+    return `curve is flat: loss varies by ${fmtPct(relRange)} across the sweep`;
   const earlyPoints = Math.max(EARLY_MIN_POINTS, Math.ceil(EARLY_MIN_FRACTION * n));
-  if (iMin < earlyPoints) {
-    return fail(
-      `loss diverges from the first steps: its minimum is at point ${iMin + 1} of ${n} (lr ${fmtLr(lr[iMin])}) and it only rises after`,
-    );
-  }
-  if (relDrop < FLAT_REL) {
-    return fail(`no descending region: loss falls only ${fmtPct(relDrop)} before it starts rising`);
-  }
-  if (valRelDrop !== null && valRelDrop < FLAT_REL) {
-    return fail(
-      `the validation loss falls only ${fmtPct(valRelDrop)} before it starts rising: training did not generalise at any lr of the sweep`,
-    );
-  }
-  if (noStable) {
-    return fail(
-      `the loss stays near its lowest only up to lr ${fmtLr(lr[kStable])}, point ${kStable + 1} of ${n}: within the first ${fmtPct(NO_STABLE_FRACTION)} of the sweep`,
-    );
-  }
+  if (iMin < earlyPoints)
+    return `loss diverges from the first steps: its minimum is at point ${iMin + 1} of ${n} (lr ${fmtLr(lr[iMin])}) and it only rises after`;
+  if (relDrop < FLAT_REL)
+    return `no descending region: loss falls only ${fmtPct(relDrop)} before it starts rising`;
+  if (valRelDrop !== null && valRelDrop < FLAT_REL)
+    return `the validation loss falls only ${fmtPct(valRelDrop)} before it starts rising: training did not generalise at any lr of the sweep`;
+  if (shape.noStable)
+    return `the loss stays near its lowest only up to lr ${fmtLr(lr[kStable])}, point ${kStable + 1} of ${n}: within the first ${fmtPct(NO_STABLE_FRACTION)} of the sweep`;
+  return null;
+}
 
-  // 8. Pick valley (the default: the best rule on the real-data bench, bench/RESULTS.md,
-  // "LR suggestions on real data"), else min_over_10, else steepest; never above
-  // max_stable_lr, never below the swept range. The first lr of the sweep is
-  // never picked: the minimum lies past the first few points (step 7),
-  // steepest needs a left neighbour, valley's point is at position >= 1 of a
-  // chain of >= 3 points, and an uneven first point has been removed (step 2).
-  let method: SuggestMethod | null = null;
+/** No lr: `why`, and what to do when no lr of the sweep was stable. */
+function failure(
+  why: string,
+  { lr }: Sweep,
+  shape: Shape,
+  candidates: Record<SuggestMethod, number | null>,
+  reasons: string[],
+): Suggestion {
+  reasons.push(why);
+  if (shape.noStable)
+    reasons.push(
+      `no stable learning rate found: no lr of this sweep (${fmtLr(lr[0])} to ${fmtLr(lr[shape.n - 1])}) trained the model before the loss rose; ` +
+        `sweep lower (min_lr below ${fmtLr(lr[0])}) or over a wider range, and check the data and labels (noisy or mismatched labels keep the loss from falling)`,
+    );
+  return {
+    lr: null,
+    method: DEFAULT_METHOD,
+    candidates,
+    max_stable_lr: shape.noStable ? null : shape.maxStableLr,
+    confidence: 'low',
+    reasons,
+  };
+}
+
+/** Why rule `m`'s candidate `v` cannot be the answer, or null when it can. */
+function skipReason(
+  m: SuggestMethod,
+  v: number | null,
+  { lr }: Sweep,
+  shape: Shape,
+): string | null {
+  const { maxStableLr } = shape;
+  if (v === null) return `${m} gives no candidate`;
+  if (v > maxStableLr)
+    return `${m} (${fmtLr(v)}) is above max_stable_lr (${fmtLr(maxStableLr)}): skipped`;
+  if (v < lr[0])
+    return `${m} (${fmtLr(v)}) is below the swept range (starts at ${fmtLr(lr[0])}): skipped`;
+  // The loss still falls at the end of the sweep: its "minimum" is only
+  // where the sweep stopped, not where training starts to fail.
+  if (m === 'min_over_10' && shape.kStable === shape.n - 1)
+    return 'the loss never turns upward, so its minimum is just the end of the sweep: min_over_10 skipped';
+  return null;
+}
+
+/**
+ * The first rule of RULE_ORDER whose candidate is usable: never above max_stable_lr, never below
+ * the swept range; null when none is. The first lr of the sweep is never picked: the minimum lies
+ * past the first few points (unusable), steepest needs a left neighbour, valley's point is at
+ * position >= 1 of a chain of >= 3 points, and an uneven first point has been removed
+ * (dropUnevenFirstStep).
+ */
+function pickRule(
+  candidates: Record<SuggestMethod, number | null>,
+  sweep: Sweep,
+  shape: Shape,
+  reasons: string[],
+): SuggestMethod | null {
   for (const m of RULE_ORDER) {
-    const v = candidates[m];
-    if (v === null) {
-      reasons.push(`${m} gives no candidate`);
-      continue;
-    }
-    if (v > maxStableLr) {
-      reasons.push(`${m} (${fmtLr(v)}) is above max_stable_lr (${fmtLr(maxStableLr)}): skipped`);
-      continue;
-    }
-    if (v < lr[0]) {
-      reasons.push(
-        `${m} (${fmtLr(v)}) is below the swept range (starts at ${fmtLr(lr[0])}): skipped`,
-      );
-      continue;
-    }
-    if (m === 'min_over_10' && kStable === n - 1) {
-      // The loss still falls at the end of the sweep: its "minimum" is only
-      // where the sweep stopped, not where training starts to fail.
-      reasons.push(
-        'the loss never turns upward, so its minimum is just the end of the sweep: min_over_10 skipped',
-      );
-      continue;
-    }
-    method = m;
-    break;
+    const skip = skipReason(m, candidates[m], sweep, shape);
+    if (skip === null) return m;
+    reasons.push(skip);
   }
-  if (method === null)
-    return fail('no rule gives an lr inside the swept range and at or below max_stable_lr');
-  const chosen = candidates[method] as number;
-  if (method !== DEFAULT_METHOD) reasons.push(`fell back to ${method}`);
+  return null;
+}
 
-  // 9. Confidence: start at high, cap for each weakness found.
+/** Confidence: high, capped for each weakness found (each named in `reasons`). */
+function confidenceOf(
+  pick: { method: SuggestMethod; lr: number; candidates: Record<SuggestMethod, number | null> },
+  shape: Shape,
+  flags: { nonFiniteShare: number; transientLeft: boolean },
+  reasons: string[],
+): Confidence {
+  const { noiseRatio, relDrop } = shape;
+  const { method, candidates } = pick;
   let confidence: Confidence = 'high';
   const cap = (c: Confidence, why: string): void => {
     reasons.push(why);
@@ -651,13 +752,61 @@ export function suggestLr(curve: CurvePoint[]): Suggestion {
   } else {
     cap('medium', 'valley and min_over_10 cannot be cross-checked');
   }
-  if (!(chosen < maxStableLr)) cap('medium', 'suggestion is at max_stable_lr');
-  if (nonFiniteShare > NONFINITE_MEDIUM)
-    cap('medium', `${fmtPct(nonFiniteShare)} of the points were non-finite`);
-  if (transientLeft)
+  if (!(pick.lr < shape.maxStableLr)) cap('medium', 'suggestion is at max_stable_lr');
+  if (flags.nonFiniteShare > NONFINITE_MEDIUM)
+    cap('medium', `${fmtPct(flags.nonFiniteShare)} of the points were non-finite`);
+  if (flags.transientLeft)
     cap('medium', 'the smoothed curve still carries the uneven first step (unknown smoother)');
-  if (kStable === n - 1)
-    reasons.push('loss never turns upward: max_stable_lr is the last lr of the sweep');
+  return confidence;
+}
 
+/**
+ * The suggestion: the finite points, without an uneven first step; the curve's shape; every
+ * rule's candidate; no answer when the curve gives none (unusable); else the first usable rule of
+ * RULE_ORDER (valley, the default: the best rule on the real-data bench, bench/RESULTS.md, "LR
+ * suggestions on real data"; then min_over_10, then steepest) and its confidence.
+ */
+export function suggestLr(curve: CurvePoint[]): Suggestion {
+  const reasons: string[] = [];
+  const { finite, nonFiniteShare } = finitePoints(curve, reasons);
+  if (finite.length < MIN_POINTS) {
+    reasons.push(`too few finite points: ${finite.length} (need at least ${MIN_POINTS})`);
+    return {
+      lr: null,
+      method: DEFAULT_METHOD,
+      candidates: { ...NULL_CANDIDATES },
+      max_stable_lr: null,
+      confidence: 'low',
+      reasons,
+    };
+  }
+  const all = sweepOf(finite);
+  // The EMA factor the caller smoothed with (0 when it is not a bias-corrected EMA).
+  const smoothingBeta = inferBeta(all.raw, all.s) ?? 0;
+  const { sweep, transientLeft } = dropUnevenFirstStep(all, smoothingBeta, reasons);
+  const shape = shapeOf(sweep, smoothingBeta, reasons);
+  const candidates = candidatesOf(sweep, shape, reasons);
+  const why = unusable(sweep, shape);
+  if (why !== null) return failure(why, sweep, shape, candidates, reasons);
+  const method = pickRule(candidates, sweep, shape, reasons);
+  if (method === null)
+    return failure(
+      'no rule gives an lr inside the swept range and at or below max_stable_lr',
+      sweep,
+      shape,
+      candidates,
+      reasons,
+    );
+  const chosen = candidates[method] as number;
+  if (method !== DEFAULT_METHOD) reasons.push(`fell back to ${method}`);
+  const confidence = confidenceOf(
+    { method, lr: chosen, candidates },
+    shape,
+    { nonFiniteShare, transientLeft },
+    reasons,
+  );
+  if (shape.kStable === shape.n - 1)
+    reasons.push('loss never turns upward: max_stable_lr is the last lr of the sweep');
+  const { maxStableLr } = shape;
   return { lr: chosen, method, candidates, max_stable_lr: maxStableLr, confidence, reasons };
 }

@@ -40,16 +40,12 @@ export function heldOutRows(ds: Dataset, fraction: number): { train: number; val
 }
 
 /** The training and validation sets: the data and its validation set, else splitDataset. */
-export function heldOut(
-  ds: Dataset,
-  fraction: number,
-  seed: number,
-): { train: Dataset; val: Dataset } {
+function heldOut(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
   return ds.validation ? { train: ds, val: ds.validation } : splitDataset(ds, fraction, seed);
 }
 
 /** Split rows into training and validation sets by a seeded shuffle. */
-export function splitDataset(
+function splitDataset(
   ds: Dataset,
   fraction: number,
   seed: number,

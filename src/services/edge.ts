@@ -65,7 +65,7 @@ const TOP_LEVEL = [
   'warmup_steps',
 ] as const;
 
-export const EDGE_PARAM_NAMES: readonly string[] = [
+const EDGE_PARAM_NAMES: readonly string[] = [
   ...TOP_LEVEL,
   ...OPTIMIZER_SETTINGS,
   ...SCHEDULE_SETTINGS,
@@ -90,7 +90,7 @@ export interface EdgeTrialPlan {
  * The probe and training spec of one trial. Throws ProbeInputError with
  * paths like `params.batch_size` when the mapped probe is not valid.
  */
-export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrialPlan {
+function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrialPlan {
   const issues: InputIssue[] = [];
   const template = executor.probe as Record<string, unknown>;
   const probe = structuredClone(template) as Record<string, any>;
@@ -285,7 +285,7 @@ export function checkEdgeSpace(
 }
 
 /** Run one edge trial: map, check the budget, train, report each epoch, tell. */
-export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<void> {
+async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<void> {
   const stub = studyStub(env, msg.project_id ?? DEFAULT_PROJECT_ID, msg.study_id);
   const caller = { lease_token: msg.token };
   const tell = async (body: { value: number } | { state: 'failed' | 'pruned'; error?: string }) => {

@@ -70,6 +70,7 @@ import type {
   ExternalHorizon,
   Horizon,
   LrSuggestion,
+  ScheduleAdvice,
   ValidationEvidence,
 } from '../contract/lr-suggestion';
 import type { StudyView, TrialView } from '../contract/study';
@@ -258,7 +259,7 @@ export function spreadCandidates(rt: LrRangeTest, optimizer: Optimizer, max: num
 const SPREAD_DECADES = 3;
 
 /** From the first lr where the smoothed loss is 2% below its start, to max_stable_lr. */
-export function stableRange(rt: LrRangeTest): { min: number | null; max: number | null } {
+function stableRange(rt: LrRangeTest): { min: number | null; max: number | null } {
   const pts = rt.curve.filter((p) => p.smoothed_loss !== null);
   const start = pts[0]?.smoothed_loss ?? null;
   const first =
@@ -398,7 +399,7 @@ async function trainRound(
  * and rungs at a quarter and a half of it (earlier rungs would judge by the short run again);
  * none when the round is too short for a rung below its end.
  */
-export function validationPruner(length: number): Record<string, unknown> {
+function validationPruner(length: number): Record<string, unknown> {
   const first = Math.max(1, Math.floor(length / 4));
   return length > first
     ? { name: 'asha', min_resource: first, reduction_factor: 2, max_resource: length }
@@ -406,7 +407,7 @@ export function validationPruner(length: number): Record<string, unknown> {
 }
 
 /** The rungs of validationPruner(length), below its end. */
-export function validationRungs(length: number): number[] {
+function validationRungs(length: number): number[] {
   const first = Math.max(1, Math.floor(length / 4));
   return [first, 2 * first].filter((r) => r < length);
 }
@@ -675,44 +676,25 @@ function horizonReason(h: Horizon): string {
   return `${said}; ${budget}`;
 }
 
+/** An answer before its schedule: the lr (null: none yet), the rule or 'validated', how sure. */
+interface LrPick {
+  lr: number | null;
+  method: string;
+  confidence: Verdict['confidence'];
+}
+
+/**
+ * POST /v1/lr/suggest on the edge: the probe's range test, then (with `validate`) the budgeted
+ * search (startEdgeLadder), or the older rounds when validation.seeds or .epochs ask for them
+ * (validateOnEdge). Without a probe, the priors of the context (suggestFromContext).
+ */
 export async function suggestLr(
   env: Env,
   projectId: string,
   req: LrSuggestRequest,
 ): Promise<LrSuggestion | LrSuggestionStart> {
+  if (!req.probe) return suggestFromContext(env, projectId, req);
   const why: string[] = [];
-  if (!req.probe) {
-    const ctx = req.context!;
-    const evidence = await findLrEvidence(env.DB, projectId, ctx.optimizer);
-    const p = suggestFromPriors(
-      ctx as LrContext,
-      evidence.map((e) => ({
-        study_id: e.studyId,
-        lr: e.lr,
-        batch_size: e.batchSize ?? undefined,
-        model_family: (e.family ?? undefined) as ModelFamily | undefined,
-        kind: e.kind,
-      })),
-    );
-    return {
-      lr: p.lr,
-      method: 'prior',
-      confidence: p.confidence,
-      stable_range: null,
-      schedule: adviseSchedule(
-        p.lr,
-        { max_stable_lr: null },
-        ctx.optimizer,
-        req.training?.steps ?? req.train_steps,
-      ),
-      range_test: null,
-      horizon: null,
-      validation: null,
-      prior: { lr: p.lr, studies_used: p.studies_used, range: p.range },
-      reasoning: p.reasoning,
-    };
-  }
-
   const probe = req.probe;
   const optimizer = probe.optimizer.name as Optimizer;
   const limits = readConfig(env).probe;
@@ -730,61 +712,135 @@ export async function suggestLr(
   if (req.validate && req.validation.seeds === undefined && req.validation.epochs === undefined)
     return startEdgeLadder(env, projectId, req, rt, optimizer, horizon, why, started);
   const cands = pickCandidates(rt, optimizer, req.validation.max_candidates);
-  let lr = s.lr;
-  let method: string = s.method;
-  let confidence = s.confidence;
+  let pick: LrPick = { lr: s.lr, method: s.method, confidence: s.confidence };
   let evidence: ValidationEvidence | null = null;
   // No stable range (max_stable_lr null): candidates would sit below the sweep's start.
   const stable = s.max_stable_lr !== null;
-  const validating = req.validate && stable && cands.length >= 2 && horizon.validated_epochs >= 1;
+  if (req.validate && stable && cands.length >= 2 && horizon.validated_epochs >= 1) {
+    const edge = await validateOnEdge(env, projectId, req, rt, horizon, cands, ds, why);
+    evidence = edge.evidence;
+    if (edge.verdict)
+      pick = { lr: edge.verdict.lr, method: 'validated', confidence: edge.verdict.confidence };
+  } else if (req.validate) {
+    why.push(notValidatedReason(stable, horizon));
+  }
+  return probeAnswer(req, rt, optimizer, horizon, pick, evidence, why);
+}
+
+/** Without a probe: the priors of tuning/lr/priors.ts for the context, refined by the project's studies of the same context. */
+async function suggestFromContext(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+): Promise<LrSuggestion> {
+  const ctx = req.context!;
+  const evidence = await findLrEvidence(env.DB, projectId, ctx.optimizer);
+  const p = suggestFromPriors(
+    ctx as LrContext,
+    evidence.map((e) => ({
+      study_id: e.studyId,
+      lr: e.lr,
+      batch_size: e.batchSize ?? undefined,
+      model_family: (e.family ?? undefined) as ModelFamily | undefined,
+      kind: e.kind,
+    })),
+  );
+  return {
+    lr: p.lr,
+    method: 'prior',
+    confidence: p.confidence,
+    stable_range: null,
+    schedule: adviseSchedule(
+      p.lr,
+      { max_stable_lr: null },
+      ctx.optimizer,
+      req.training?.steps ?? req.train_steps,
+    ),
+    range_test: null,
+    horizon: null,
+    validation: null,
+    prior: { lr: p.lr, studies_used: p.studies_used, range: p.range },
+    reasoning: p.reasoning,
+  };
+}
+
+/**
+ * The older rounds on the edge: the candidates trained to the horizon's validated length (with
+ * its schedule compressed to that length when it is short of the horizon), on several seeds when
+ * the validation split is small; the verdict (null when no candidate is usable) and its evidence.
+ */
+async function validateOnEdge(
+  env: Env,
+  projectId: string,
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  horizon: Horizon,
+  cands: Candidate[],
+  ds: Dataset,
+  why: string[],
+): Promise<{ verdict: Verdict | null; evidence: ValidationEvidence }> {
   const validationRows = heldOutRows(ds, req.validation.validation_split).val;
   const seedCount =
     req.validation.seeds ?? (validationRows < SMALL_VALIDATION_ROWS ? SMALL_VALIDATION_SEEDS : 1);
-  if (validating) {
-    const v = horizon.validated_epochs;
-    if (horizon.method === 'full')
-      why.push(
-        `validated at the horizon: the finalists trained all ${v} epochs with the ${horizon.schedule} schedule`,
-      );
-    else {
-      const cause =
-        req.validation.epochs !== undefined &&
-        req.validation.epochs < Math.min(horizon.epochs, horizon.budget.affordable_epochs)
-          ? `validation.epochs asks for ${req.validation.epochs}`
-          : `the horizon is over what one edge trial may train`;
-      why.push(
-        `extrapolated: ${cause}, so the finalists trained ${v} of ${horizon.epochs} epochs with the ${horizon.schedule} schedule compressed to that length; shorter runs favour higher learning rates, so ties go to the lower one`,
-      );
-    }
-    if (seedCount > 1 && req.validation.seeds === undefined) {
-      why.push(
-        `the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`,
-      );
-    }
-    const run = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
-    const verdict = judge(
-      run,
-      {
-        first: cands,
-        rungs: validationRungs(v),
-        unit: 'epochs',
-        length: v,
-        full: horizon.method === 'full',
-      },
-      why,
-    );
-    // After judging: the evidence shows the ties the answer was picked from.
-    evidence = publicValidation(run);
-    if (verdict) [lr, method, confidence] = [verdict.lr, 'validated', verdict.confidence];
-  } else if (req.validate && !stable) {
-    why.push(`the range test found no stable learning rate: nothing to validate`);
-  } else if (req.validate && horizon.validated_epochs < 1) {
+  const v = horizon.validated_epochs;
+  if (horizon.method === 'full')
     why.push(
-      `one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`,
+      `validated at the horizon: the finalists trained all ${v} epochs with the ${horizon.schedule} schedule`,
     );
-  } else if (req.validate) {
-    why.push('only one candidate: nothing to validate');
+  else {
+    const cause =
+      req.validation.epochs !== undefined &&
+      req.validation.epochs < Math.min(horizon.epochs, horizon.budget.affordable_epochs)
+        ? `validation.epochs asks for ${req.validation.epochs}`
+        : `the horizon is over what one edge trial may train`;
+    why.push(
+      `extrapolated: ${cause}, so the finalists trained ${v} of ${horizon.epochs} epochs with the ${horizon.schedule} schedule compressed to that length; shorter runs favour higher learning rates, so ties go to the lower one`,
+    );
   }
+  if (seedCount > 1 && req.validation.seeds === undefined) {
+    why.push(
+      `the validation split has ${validationRows} rows (< ${SMALL_VALIDATION_ROWS}): one split is too noisy to rank on, so the best finalists are validated on ${seedCount} seeds`,
+    );
+  }
+  const run = await validate(env, projectId, req, rt, horizon, cands, seedCount, why);
+  const verdict = judge(
+    run,
+    {
+      first: cands,
+      rungs: validationRungs(v),
+      unit: 'epochs',
+      length: v,
+      full: horizon.method === 'full',
+    },
+    why,
+  );
+  // After judging: the evidence shows the ties the answer was picked from.
+  return { verdict, evidence: publicValidation(run) };
+}
+
+/** Why a request that asked for validation was not validated. */
+function notValidatedReason(stable: boolean, horizon: Horizon): string {
+  if (!stable) return `the range test found no stable learning rate: nothing to validate`;
+  if (horizon.validated_epochs < 1)
+    return `one epoch of this probe is over the edge budget (${horizon.budget.gflop_per_epoch} GFLOP > ${horizon.budget.max_gflop}): nothing validated`;
+  return 'only one candidate: nothing to validate';
+}
+
+/**
+ * The edge's answer: the pick (else the optimizer's conventional default), at most `medium` on an
+ * assumed training length, with its schedule; the horizon says `none` when nothing was validated.
+ */
+function probeAnswer(
+  req: LrSuggestRequest,
+  rt: LrRangeTest,
+  optimizer: Optimizer,
+  horizon: Horizon,
+  pick: LrPick,
+  evidence: ValidationEvidence | null,
+  why: string[],
+): LrSuggestion {
+  const s = rt.suggestion;
+  let { lr, method, confidence } = pick;
   if (!evidence) {
     horizon.method = 'none';
     horizon.validated_epochs = 0;
@@ -978,6 +1034,47 @@ export async function startExternalSuggestion(
   req: LrSuggestExternalRequest,
 ): Promise<LrSuggestionStart | (LrSuggestion & { status: 'complete' })> {
   const { rt, optimizer: known } = await externalRangeTest(env, projectId, req);
+  const optimizer = externalOptimizer(req, rt, known);
+  const cands = spreadCandidates(rt, optimizer, req.validation.max_candidates);
+  if (cands.length < 2) {
+    const field = req.curve !== undefined ? 'curve' : 'range_test_id';
+    throw new DomainError(
+      'invalid',
+      `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`,
+      {
+        issues: [
+          {
+            path: field,
+            message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates`,
+          },
+        ],
+      },
+    );
+  }
+  const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
+  const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
+  const source: ExternalHorizon['source'] =
+    req.training?.epochs !== undefined
+      ? 'training.epochs'
+      : req.training?.steps !== undefined
+        ? 'training.steps'
+        : 'default';
+  // The budgeted search unless the request asks for the grid on several seeds (validation.seeds).
+  if (req.validation.seeds === undefined) {
+    return startLadder(env, projectId, req, rt, optimizer, { unit, length, source });
+  }
+  return startGrid(env, projectId, req, rt, optimizer, cands, { unit, length, source });
+}
+
+/**
+ * The optimizer whose candidates to validate: the request's, else the range test's; 422 when they
+ * differ (a stored range test's curve is its optimizer's) or when neither names one.
+ */
+function externalOptimizer(
+  req: LrSuggestExternalRequest,
+  rt: LrRangeTest,
+  known: string | null,
+): Optimizer {
   const asked = req.optimizer?.name ?? null;
   if (req.range_test_id !== undefined && asked !== null && known !== null && asked !== known) {
     throw new DomainError(
@@ -1008,35 +1105,24 @@ export async function startExternalSuggestion(
       ],
     });
   }
-  const cands = spreadCandidates(rt, optimizer, req.validation.max_candidates);
-  if (cands.length < 2) {
-    const field = req.curve !== undefined ? 'curve' : 'range_test_id';
-    throw new DomainError(
-      'invalid',
-      `${field}: range test ${rt.id} gives ${cands.length} candidate: nothing to validate`,
-      {
-        issues: [
-          {
-            path: field,
-            message: `range test ${rt.id} gives no stable range (${rt.suggestion.reasons.join('; ')}): only ${cands.map((c) => fmt(c.lr)).join(', ') || 'no lr'} to try, nothing to compare it with; sweep over a wider range of learning rates`,
-          },
-        ],
-      },
-    );
-  }
-  const unit: 'epochs' | 'steps' = req.training?.steps !== undefined ? 'steps' : 'epochs';
-  const length = req.training?.epochs ?? req.training?.steps ?? DEFAULT_TRAINING_EPOCHS;
-  const source: ExternalHorizon['source'] =
-    req.training?.epochs !== undefined
-      ? 'training.epochs'
-      : req.training?.steps !== undefined
-        ? 'training.steps'
-        : 'default';
+  return optimizer;
+}
+
+/**
+ * The grid on several seeds (validation.seeds): a study of every candidate on every seed, each
+ * trained for the whole horizon; 202 with the candidates and what the client or runners do next.
+ */
+async function startGrid(
+  env: Env,
+  projectId: string,
+  req: LrSuggestExternalRequest,
+  rt: LrRangeTest,
+  optimizer: Optimizer,
+  cands: Candidate[],
+  h: ExternalMeta['horizon'],
+): Promise<LrSuggestionStart> {
+  const { unit, length, source } = h;
   const kind = req.executor.kind;
-  // The budgeted search unless the request asks for the grid on several seeds (validation.seeds).
-  if (req.validation.seeds === undefined) {
-    return startLadder(env, projectId, req, rt, optimizer, { unit, length, source });
-  }
   const meta: ExternalMeta = {
     kind: 'lr-suggest',
     executor: kind,
@@ -1071,12 +1157,6 @@ export async function startExternalSuggestion(
   });
   const study = await createStudy(env, projectId, body, { lr_extension: { done: false, lrs: [] } });
   const poll = `/v1/lr/suggest/${study.id}`;
-  const seedWord =
-    seeds.length > 1 ? `, seeding its model, data order and split with params.seed` : '';
-  const how =
-    kind === 'client'
-      ? `ask a trial (POST /v1/studies/${study.id}/ask), train a fresh model at its params.lr${seedWord}, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
-      : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${study.id} -- python train.py, whose script reads stride.current_trial().params["lr"]${seeds.length > 1 ? ' and params["seed"]' : ''} and reports its validation loss each ${unit === 'epochs' ? 'epoch' : 'step'}`;
   return {
     id: study.id,
     study_id: study.id,
@@ -1104,10 +1184,23 @@ export async function startExternalSuggestion(
           ? ` on ${seeds.length} seeds (params.seed ${seeds.join(', ')}: ${trialsNeeded} trials), ranked by their mean`
           : '') +
         `; a best at the lowest or highest candidate adds two more past that edge to the same study`,
-      `next: ${how}; then GET ${poll}`,
+      `next: ${gridNextStep(kind, study.id, unit, seeds.length > 1)}; then GET ${poll}`,
     ],
     ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
   };
+}
+
+/** What the client's loop or the runners do with the grid's study. */
+function gridNextStep(
+  kind: 'client' | 'runner',
+  studyId: string,
+  unit: 'epochs' | 'steps',
+  seeded: boolean,
+): string {
+  const seedWord = seeded ? `, seeding its model, data order and split with params.seed` : '';
+  return kind === 'client'
+    ? `ask a trial (POST /v1/studies/${studyId}/ask), train a fresh model at its params.lr${seedWord}, report the validation loss (POST .../report, step = the ${unit === 'epochs' ? 'epoch, from 1' : 'optimizer step'}) and tell the final validation loss; until ask answers 409 (stride.lr_suggest does all this)`
+    : `runners lease the trials: STRIDE_API_KEY=<runner key> npx stride agent --study ${studyId} -- python train.py, whose script reads stride.current_trial().params["lr"]${seeded ? ' and params["seed"]' : ''} and reports its validation loss each ${unit === 'epochs' ? 'epoch' : 'step'}`;
 }
 
 /**
@@ -1124,25 +1217,8 @@ export async function getExternalSuggestion(
   const meta = study.metadata as Partial<ExternalMeta>;
   if (meta.kind === 'lr-suggest' && (meta as Partial<LadderMeta>).ladder)
     return getLadderSuggestion(env, projectId, study, meta as unknown as LadderMeta);
-  const lrSpec = study.space.lr;
-  if (
-    meta.kind !== 'lr-suggest' ||
-    (study.executor.kind !== 'client' && study.executor.kind !== 'runner') ||
-    !Array.isArray(meta.candidates) ||
-    !meta.horizon ||
-    lrSpec?.type !== 'categorical'
-  ) {
-    const why =
-      meta.kind === 'lr-suggest'
-        ? 'it validated an edge suggestion, answered by its POST'
-        : 'it is not an LR suggestion';
-    throw new DomainError(
-      'not_found',
-      `no LR suggestion with id '${id}': study ${id} exists, but ${why}`,
-    );
-  }
-  const m = meta as ExternalMeta;
-  const { unit, length, source } = m.horizon;
+  const { m, lrSpec } = externalMetaOf(study, meta, id);
+  const { unit, length } = m.horizon;
   const trials = await listTrials(env, projectId, id);
   const row = await findRangeTestById(env.DB, m.range_test_id);
   const rt = row ? ({ ...(row.result as LrRangeTest), cached: true } as LrRangeTest) : null;
@@ -1167,7 +1243,7 @@ export async function getExternalSuggestion(
   };
   const why: string[] = [
     rt ? rangeTestReason(rt) : `range test ${m.range_test_id}: no longer stored`,
-    externalHorizonReason(unit, length, source, m.executor),
+    externalHorizonReason(unit, length, m.horizon.source, m.executor),
   ];
   if (extra.length > 0) {
     const lo = Math.min(...m.candidates.map((c) => c.lr));
@@ -1176,8 +1252,65 @@ export async function getExternalSuggestion(
     why.push(extensionReason(dir < 0 ? lo : hi, dir, extra));
   }
   why.push(...unstableReason(evidence));
-  // How far the finalists reported, in the horizon's unit: to the end (within one step: epochs counted from 0 or 1), or short of it.
   const ranked = rankWithTies(evidence).ranked as Evidence[];
+  const horizon = reportedHorizon(m, ranked, why);
+  const base = {
+    id,
+    stable_range: rt ? stableRange(rt) : null,
+    range_test: rt ? { id: rt.id, cached: true, suggestion: rt.suggestion } : null,
+    horizon,
+    validation: publicValidation(run),
+    prior: null,
+  };
+  if (!complete) {
+    why.push(progressReason(study, trials, ranked[0]));
+    return {
+      ...base,
+      status: 'running',
+      lr: null,
+      method: 'validating',
+      confidence: 'low',
+      schedule: null,
+      reasoning: why,
+    };
+  }
+  const answer = externalAnswer(study, m, run, horizon, rt?.suggestion, why);
+  // The evidence as judged (its ties marked by judge).
+  return { ...base, validation: publicValidation(run), status: 'complete', ...answer };
+}
+
+/** The metadata of suggestion `id` (one a client or runners validate) and its lr space; 404 for any other study. */
+function externalMetaOf(
+  study: StudyView,
+  meta: Partial<ExternalMeta>,
+  id: string,
+): { m: ExternalMeta; lrSpec: Extract<StudyView['space'][string], { type: 'categorical' }> } {
+  const lrSpec = study.space.lr;
+  if (
+    meta.kind !== 'lr-suggest' ||
+    (study.executor.kind !== 'client' && study.executor.kind !== 'runner') ||
+    !Array.isArray(meta.candidates) ||
+    !meta.horizon ||
+    lrSpec?.type !== 'categorical'
+  ) {
+    const why =
+      meta.kind === 'lr-suggest'
+        ? 'it validated an edge suggestion, answered by its POST'
+        : 'it is not an LR suggestion';
+    throw new DomainError(
+      'not_found',
+      `no LR suggestion with id '${id}': study ${id} exists, but ${why}`,
+    );
+  }
+  return { m: meta as ExternalMeta, lrSpec };
+}
+
+/**
+ * The horizon as far as the finalists reported, in its unit: to the end (within one step: epochs
+ * counted from 0 or 1), or short of it (extrapolated); says so on `why`.
+ */
+function reportedHorizon(m: ExternalMeta, ranked: Evidence[], why: string[]): ExternalHorizon {
+  const { unit, length, source } = m.horizon;
   const reported = ranked
     .map((c) => c.last_step)
     .filter((x): x is number => x !== null && x !== undefined);
@@ -1203,37 +1336,42 @@ export async function getExternalSuggestion(
     why.push(
       `the finalists reported up to ${reached} of ${length} ${unit}, short of the horizon: shorter runs favour higher learning rates`,
     );
+  return horizon;
+}
+
+/** While the candidates train: the trials ended, running and to start, and the best so far. */
+function progressReason(
+  study: StudyView,
+  trials: TrialView[],
+  leader: Evidence | undefined,
+): string {
   const counts = (state: string) => trials.filter((t) => t.state === state).length;
-  const base = {
-    id,
-    stable_range: rt ? stableRange(rt) : null,
-    range_test: rt ? { id: rt.id, cached: true, suggestion: rt.suggestion } : null,
-    horizon,
-    validation: publicValidation(run),
-    prior: null,
-  };
-  if (!complete) {
-    const done = counts('complete') + counts('pruned') + counts('failed');
-    const leader = ranked[0];
-    why.push(
-      `validating: ${done} of ${study.max_trials} trials ended (${counts('complete')} complete, ${counts('pruned')} pruned, ${counts('failed')} failed), ${counts('running')} running, ${study.max_trials! - done - counts('running')} to start` +
-        (leader ? `; the best so far is ${fmt(leader.lr)} at ${leader.value!.toPrecision(4)}` : ''),
-    );
-    return {
-      ...base,
-      status: 'running',
-      lr: null,
-      method: 'validating',
-      confidence: 'low',
-      schedule: null,
-      reasoning: why,
-    };
-  }
+  const done = counts('complete') + counts('pruned') + counts('failed');
+  return (
+    `validating: ${done} of ${study.max_trials} trials ended (${counts('complete')} complete, ${counts('pruned')} pruned, ${counts('failed')} failed), ${counts('running')} running, ${study.max_trials! - done - counts('running')} to start` +
+    (leader ? `; the best so far is ${fmt(leader.lr)} at ${leader.value!.toPrecision(4)}` : '')
+  );
+}
+
+/**
+ * A complete suggestion's answer: the lr the evidence picks (judge), else the range test's rule
+ * (low confidence), else the optimizer's conventional default; at most `medium` on an assumed
+ * training length; with its schedule and the reasoning.
+ */
+function externalAnswer(
+  study: StudyView,
+  m: ExternalMeta,
+  run: ValidationRun,
+  horizon: ExternalHorizon,
+  s: LrRangeTest['suggestion'] | undefined,
+  why: string[],
+): LrPick & { lr: number; schedule: ScheduleAdvice; reasoning: string[] } {
+  const { unit, length, source } = m.horizon;
   if (m.seeds && m.seeds.length > 1)
     why.push(
       `each candidate trained on ${m.seeds.length} seeds (params.seed ${m.seeds.join(', ')}): ranked by the mean of their final validation losses, ties judged on the per-seed differences`,
     );
-  if (m.seeds && m.seeds.length > 1 && seedsIgnored(evidence)) {
+  if (m.seeds && m.seeds.length > 1 && seedsIgnored(run.candidates)) {
     why.push(
       `every candidate ended at exactly the same validation loss on each of its ${m.seeds.length} seeds: the training code seems not to use params.seed (trial.seed), so each run was repeated ${m.seeds.length} times for nothing; seed the initialisation, data order and split with it, or send "validation": {"seeds": 1}`,
     );
@@ -1252,7 +1390,6 @@ export async function getExternalSuggestion(
     },
     why,
   );
-  const s = rt?.suggestion;
   let lr: number;
   let method: string;
   let confidence: Verdict['confidence'];
@@ -1277,11 +1414,7 @@ export async function getExternalSuggestion(
     schedule.reasoning.push(
       `the peak was validated with a constant lr; train the candidates with "schedule": "${schedule.kind}" to validate it with this schedule`,
     );
-  // The evidence as judged (its ties marked by judge).
   return {
-    ...base,
-    validation: publicValidation(run),
-    status: 'complete',
     lr,
     method,
     confidence,

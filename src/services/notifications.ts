@@ -31,7 +31,7 @@ import {
 
 export const EVENT_TYPES = ['study.completed', 'study.best_improved', 'trial.failed'] as const;
 /** Attempts per delivery (the first and the retries; wrangler.toml's max_retries allows them). */
-export const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 5;
 
 export interface SubscriptionView {
   id: string;

@@ -65,9 +65,10 @@ export function validateStudy(body: StudyCreate): { space: Space | null; issues:
  * objective_0, objective_1, ... unless `metrics` names them. StudyCreateSchema checked that the
  * two forms are not mixed and that the lengths agree.
  */
-export function objectivesOf(
-  body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>,
-): { directions: Direction[]; metrics: string[] } {
+function objectivesOf(body: Pick<StudyCreate, 'direction' | 'directions' | 'metric' | 'metrics'>): {
+  directions: Direction[];
+  metrics: string[];
+} {
   const directions = body.directions ?? [body.direction ?? 'minimize'];
   const metrics =
     body.metrics ??
@@ -148,11 +149,11 @@ export async function listStudies(
 }
 
 /** Why a listed study is `unavailable` (its storage.reason). */
-export const UNAVAILABLE_REASON =
+const UNAVAILABLE_REASON =
   "the study's live state (its Durable Object) holds nothing: shown from the copy D1 keeps (config and counts, no trials); GET /v1/studies/{id} answers 404";
 
 /** A study as D1's copy knows it, for a row whose object holds no study: state `unavailable`, no trials. */
-export function unavailableStudy(row: StudyListRow): StudyView {
+function unavailableStudy(row: StudyListRow): StudyView {
   const config = (row.config ?? {}) as Partial<
     Pick<
       StudyView,

@@ -240,7 +240,7 @@ function standardContext(
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 
 /** The variables a GitHub delivery fills (githubContext); a Standard Webhook's are its type and data fields. */
-export const GITHUB_VARS = [
+const GITHUB_VARS = [
   'event',
   'action',
   'repository',
@@ -254,7 +254,7 @@ export const GITHUB_VARS = [
 ] as const;
 
 /** The {{placeholders}} of a template's name and metadata strings. */
-export function placeholdersOf(study: Record<string, unknown>): Set<string> {
+function placeholdersOf(study: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
   const walk = (v: unknown) => {
     if (typeof v === 'string') for (const m of v.matchAll(PLACEHOLDER)) out.add(m[1]);
@@ -267,7 +267,7 @@ export function placeholdersOf(study: Record<string, unknown>): Set<string> {
 }
 
 /** {{name}} → vars[name] in a string; a name the event lacks (or leaves empty) goes to `missing`, and stays as it was. */
-export function fill(
+function fill(
   text: string,
   vars: Record<string, string>,
   missing: Set<string> = new Set(),
@@ -371,6 +371,28 @@ function failed(d: { deliveryId: string; reason: string | null }): DomainError {
   });
 }
 
+/** A signed delivery's body as JSON (UTF-8): an object, else `{}`. */
+function parsePayload(raw: Uint8Array): Record<string, any> {
+  try {
+    const v = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw),
+    ) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {};
+  } catch {
+    throw new DomainError('bad_request', 'the delivery body is not JSON (UTF-8)');
+  }
+}
+
+/** What a delivery seen before answers: its study, its reason to be ignored, its 422; null while its study is being created. */
+function answerOf(d: HookDeliveryRow): HookAnswer | null {
+  if (d.status === 'failed') throw failed(d);
+  return d.status === 'created' && d.studyId
+    ? { status: 'created', study_id: d.studyId, delivery_id: d.deliveryId }
+    : d.status === 'ignored'
+      ? { status: 'ignored', reason: d.reason ?? '', delivery_id: d.deliveryId }
+      : null;
+}
+
 /** Handle one delivery at /hooks/{triggerId}: verify the raw bytes, parse, dedupe, filter, create. */
 export async function handleHook(
   env: Env,
@@ -382,15 +404,7 @@ export async function handleHook(
   if (!trigger) throw new DomainError('not_found', `no trigger with id '${triggerId}'`);
   await verifySignature(trigger, headers, raw);
   // Signed by the sender: now it is worth reading.
-  let payload: Record<string, any>;
-  try {
-    const v = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw),
-    ) as unknown;
-    payload = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {};
-  } catch {
-    throw new DomainError('bad_request', 'the delivery body is not JSON (UTF-8)');
-  }
+  const payload = parsePayload(raw);
   const filter = trigger.filter as TriggerFilter;
   const ctx =
     trigger.kind === 'github'
@@ -401,37 +415,14 @@ export async function handleHook(
       'bad_request',
       trigger.kind === 'github' ? 'missing X-GitHub-Delivery' : 'missing webhook-id',
     );
-
-  const answerOf = (d: HookDeliveryRow): HookAnswer | null => {
-    if (d.status === 'failed') throw failed(d);
-    return d.status === 'created' && d.studyId
-      ? { status: 'created', study_id: d.studyId, delivery_id: d.deliveryId }
-      : d.status === 'ignored'
-        ? { status: 'ignored', reason: d.reason ?? '', delivery_id: d.deliveryId }
-        : null;
-  };
   const seen = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
   if (seen) {
     const a = answerOf(seen);
     if (a) return a;
   }
+  if (ctx.mismatch) return ignore(env, trigger, ctx, ctx.mismatch);
   // Claimed a minute ago without a study: the request that claimed it died; this one takes over.
   const takeOver = seen !== undefined && Date.now() - seen.createdAt.getTime() > 60_000;
-
-  if (ctx.mismatch) {
-    await insertHookDelivery(env.DB, {
-      triggerId: trigger.id,
-      deliveryId: ctx.deliveryId,
-      status: 'ignored',
-      studyId: null,
-      reason: ctx.mismatch,
-      createdAt: new Date(),
-    });
-    const first = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
-    return (
-      answerOf(first!) ?? { status: 'ignored', reason: ctx.mismatch, delivery_id: ctx.deliveryId }
-    );
-  }
   // Claim the delivery id first (the primary key makes concurrent redeliveries wait their turn).
   const claimed = takeOver
     ? true
@@ -445,18 +436,54 @@ export async function handleHook(
           reason: null,
           createdAt: new Date(),
         });
-  if (!claimed) {
-    // Another copy of this delivery is creating the study right now: answer with its study once it is there.
-    for (let i = 0; i < 50; i++) {
-      const d = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
-      const a = d && answerOf(d);
-      if (a) return a;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new DomainError('conflict', `delivery ${ctx.deliveryId} is being processed; retry it`);
+  if (!claimed) return awaitOtherCopy(env, trigger, ctx);
+  return createFromTemplate(env, trigger, ctx);
+}
+
+/** An event the filter does not match: recorded as ignored (the first record of it answers). */
+async function ignore(
+  env: Env,
+  trigger: TriggerRow,
+  ctx: EventContext,
+  mismatch: string,
+): Promise<HookAnswer> {
+  await insertHookDelivery(env.DB, {
+    triggerId: trigger.id,
+    deliveryId: ctx.deliveryId,
+    status: 'ignored',
+    studyId: null,
+    reason: mismatch,
+    createdAt: new Date(),
+  });
+  const first = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
+  return answerOf(first!) ?? { status: 'ignored', reason: mismatch, delivery_id: ctx.deliveryId };
+}
+
+/** Another copy of this delivery is creating the study right now: answer with its study once it is there. */
+async function awaitOtherCopy(
+  env: Env,
+  trigger: TriggerRow,
+  ctx: EventContext,
+): Promise<HookAnswer> {
+  for (let i = 0; i < 50; i++) {
+    const d = await findHookDelivery(env.DB, trigger.id, ctx.deliveryId);
+    const a = d && answerOf(d);
+    if (a) return a;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  // From here a delivery that cannot make a study is marked failed with the reason, and answers
-  // that 422 now and on every redelivery.
+  throw new DomainError('conflict', `delivery ${ctx.deliveryId} is being processed; retry it`);
+}
+
+/**
+ * The study of a claimed delivery: the trigger's template with the event's values filled in,
+ * created (and run at once when its executor is the edge). A delivery that cannot make a study is
+ * marked failed with the reason, and answers that 422 now and on every redelivery.
+ */
+async function createFromTemplate(
+  env: Env,
+  trigger: TriggerRow,
+  ctx: EventContext,
+): Promise<HookAnswer> {
   const fail = async (reason: string): Promise<never> => {
     await updateHookDelivery(env.DB, trigger.id, ctx.deliveryId, { status: 'failed', reason });
     throw failed({ deliveryId: ctx.deliveryId, reason });
@@ -464,16 +491,7 @@ export async function handleHook(
   const template = await findTemplate(env.DB, trigger.projectId, trigger.templateId);
   if (!template)
     throw new DomainError('conflict', `the trigger's template ${trigger.templateId} is gone`);
-  const t = template.study as Record<string, unknown>;
-  const missing = new Set<string>();
-  const filled = {
-    ...t,
-    name: fill(String(t.name ?? template.name), ctx.vars, missing),
-    metadata: {
-      ...(fillDeep(t.metadata ?? {}, ctx.vars, missing) as Record<string, unknown>),
-      trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event },
-    },
-  };
+  const { filled, missing } = fillTemplate(template, trigger, ctx);
   if (missing.size > 0) {
     const names = [...missing].map((k) => `{{${k}}}`);
     await fail(
@@ -498,4 +516,26 @@ export async function handleHook(
   // The event is the start: an edge study runs at once (runner studies wait for runners, client ones for asks).
   if (study.executor.kind === 'edge') await run(env, trigger.projectId, study.id);
   return { status: 'created', study_id: study.id, delivery_id: ctx.deliveryId };
+}
+
+/**
+ * The template's study with the event's values in its name and metadata (and the trigger, the
+ * delivery and the event in `metadata.trigger`); `missing` names the placeholders the event lacks.
+ */
+function fillTemplate(
+  template: TemplateRow,
+  trigger: TriggerRow,
+  ctx: EventContext,
+): { filled: Record<string, unknown>; missing: Set<string> } {
+  const t = template.study as Record<string, unknown>;
+  const missing = new Set<string>();
+  const filled = {
+    ...t,
+    name: fill(String(t.name ?? template.name), ctx.vars, missing),
+    metadata: {
+      ...(fillDeep(t.metadata ?? {}, ctx.vars, missing) as Record<string, unknown>),
+      trigger: { id: trigger.id, delivery: ctx.deliveryId, event: ctx.event },
+    },
+  };
+  return { filled, missing };
 }

@@ -21,7 +21,7 @@ export interface Importance {
 
 const BINS = 5;
 /** Below this many complete trials the figures are noise (3 trials give 33/33/33): answered as `meaningful: false`. */
-export const MIN_TRIALS_FOR_IMPORTANCE = 10;
+const MIN_TRIALS_FOR_IMPORTANCE = 10;
 
 export function parameterImportance(
   space: Space,

@@ -53,7 +53,7 @@ export function violation(constraints: readonly number[] | null | undefined): nu
 }
 
 /** Feasible: no constraints told, or all of them <= 0. */
-export function isFeasible(t: FrozenTrial): boolean {
+function isFeasible(t: FrozenTrial): boolean {
   const v = violation(t.constraints);
   return v === null || v === 0;
 }

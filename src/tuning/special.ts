@@ -58,7 +58,7 @@ export function erfcx(x: number): number {
 }
 
 /** erfc(x), accurate in relative terms for large positive x (until it underflows). */
-export function erfc(x: number): number {
+function erfc(x: number): number {
   if (x >= 0) return erfcx(x) * Math.exp(-x * x);
   return 2 - erfcx(-x) * Math.exp(-x * x);
 }

@@ -39,9 +39,9 @@ import type {
 import { describeValue, isRecord } from '../lib/values';
 
 export const MAX_PARAMS = 64;
-export const MAX_CHOICES = 1000;
+const MAX_CHOICES = 1000;
 /** Relative tolerance of "step divides the range" and "value is on the step grid" for floats. */
-export const STEP_TOLERANCE = 1e-9;
+const STEP_TOLERANCE = 1e-9;
 
 const TYPES = ['float', 'int', 'categorical'] as const;
 const NUMERIC_KEYS = ['type', 'low', 'high', 'log', 'step', 'when'];

@@ -291,7 +291,7 @@ describe('stride agent', () => {
     const proxy = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
+      const relay = async () => {
         await sleep(100);
         const body = chunks.length ? Buffer.concat(chunks) : undefined;
         const headers: Record<string, string> = {};
@@ -306,7 +306,8 @@ describe('stride agent', () => {
           ),
         );
         res.end(text);
-      });
+      };
+      req.on('end', () => void relay());
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {

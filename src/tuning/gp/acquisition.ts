@@ -18,7 +18,7 @@
 
 import { erfcx, logNdtr, normCdf, normPdf } from '../special';
 
-export { erfc, erfcx, normCdf, normPdf } from '../special';
+export { erfcx, normCdf } from '../special';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);

@@ -11,16 +11,16 @@
  *   k(x, y) = s2 (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r).
  */
 
-export const SQRT5 = Math.sqrt(5);
+const SQRT5 = Math.sqrt(5);
 
 /** Matern-5/2 correlation at distance r >= 0 (unit signal variance). */
-export function matern52(r: number): number {
+function matern52(r: number): number {
   const sr = SQRT5 * r;
   return (1 + sr + (sr * sr) / 3) * Math.exp(-sr);
 }
 
 /** Scaled squared distance between row i of X and row k of Y (both with d columns). */
-export function scaledSqDist(
+function scaledSqDist(
   X: ArrayLike<number>,
   i: number,
   Y: ArrayLike<number>,

@@ -23,7 +23,7 @@ export interface Cholesky {
 }
 
 /** sum_{t < len} a[ao + t] * b[bo + t], with four accumulators. */
-export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, len: number): number {
+function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, len: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

@@ -61,19 +61,19 @@ export function defaultPrior(d: number): HyperPrior {
   };
 }
 
-export const BOUNDS = {
+const BOUNDS = {
   logLengthscale: [Math.log(1e-2), Math.log(1e2)] as const,
   logSignal: [Math.log(1e-2), Math.log(1e2)] as const,
   logNoise: [Math.log(1e-6), Math.log(1)] as const,
 };
 
-export function hyperFromTheta(theta: ArrayLike<number>, d: number): GpHyper {
+function hyperFromTheta(theta: ArrayLike<number>, d: number): GpHyper {
   const lengthscales = new Float64Array(d);
   for (let j = 0; j < d; j++) lengthscales[j] = Math.exp(theta[j]);
   return { lengthscales, signal: Math.exp(theta[d]), noise: Math.exp(theta[d + 1]) };
 }
 
-export function thetaFromHyper(h: GpHyper): Float64Array {
+function thetaFromHyper(h: GpHyper): Float64Array {
   const d = h.lengthscales.length;
   const t = new Float64Array(d + 2);
   for (let j = 0; j < d; j++) t[j] = Math.log(h.lengthscales[j]);

@@ -38,7 +38,7 @@ function kroneckerAlphas(d: number): Float64Array {
 }
 
 /** Point i (0-based) of the shifted R_d sequence in [0,1)^d, written into out. */
-export function kroneckerPoint(
+function kroneckerPoint(
   i: number,
   alphas: Float64Array,
   shift: Float64Array,
@@ -52,7 +52,7 @@ export function kroneckerPoint(
 }
 
 /** Maps a point of [0,1)^d onto the search dimensions (in place). */
-export function projectToDims(u: Float64Array, dims: readonly SearchDim[]): Float64Array {
+function projectToDims(u: Float64Array, dims: readonly SearchDim[]): Float64Array {
   for (let j = 0; j < dims.length; j++) {
     const dim = dims[j];
     if (dim.kind === 'discrete') u[j] = dim.snap(u[j]);
@@ -64,7 +64,7 @@ export function projectToDims(u: Float64Array, dims: readonly SearchDim[]): Floa
 }
 
 /** Pattern search from x (modified in place); returns the final score. */
-export function patternSearch(
+function patternSearch(
   x: Float64Array,
   fx: number,
   dims: readonly SearchDim[],

@@ -69,7 +69,7 @@ export function bracketBudgets(
 }
 
 /** The bracket of a trial number, given the brackets' budgets. */
-export function bracketOf(trialNumber: number, budgets: readonly number[]): number {
+function bracketOf(trialNumber: number, budgets: readonly number[]): number {
   const total = budgets.reduce((a, b) => a + b, 0);
   let n = hashTrialNumber(trialNumber) % total;
   for (let b = 0; b < budgets.length; b++) {

@@ -34,7 +34,6 @@ export {
   HyperbandPruner,
   bracketBudgets,
   bracketCount,
-  bracketOf,
   trialsInSameBracket,
   type HyperbandOptions,
 } from './hyperband';

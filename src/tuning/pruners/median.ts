@@ -39,7 +39,7 @@ export interface PercentilePrunerOptions extends MedianPrunerOptions {
 }
 
 /** The options of a median (or percentile) pruner that are not given. */
-export const MEDIAN_DEFAULTS: Readonly<MedianPrunerOptions> = Object.freeze({
+const MEDIAN_DEFAULTS: Readonly<MedianPrunerOptions> = Object.freeze({
   n_startup_trials: 5,
   n_warmup_steps: 0,
   interval_steps: 1,

@@ -416,28 +416,10 @@ export class GpSampler implements Sampler {
     const data: GpData = { X: train.X, n: train.n, d: dg, isCat, y: train.y };
     const fit = n > MAX_TRAIN ? scheduledFit(G, raw, n, dg, isCat, this.warp) : fitMap(data);
     const t1 = performance.now();
-    let post = new GpPosterior(data.X, data.n, dg, isCat, data.y, fit.hyper);
-
-    // Kriging believer for pending trials.
     const pending = ctx.trials.filter(
       (t) => (t.state === 'running' || t.state === 'waiting') && Object.keys(t.params).length > 0,
     );
-    if (pending.length > 0) {
-      const m = pending.length;
-      const nt = data.n;
-      const X2 = new Float64Array((nt + m) * dg);
-      X2.set(data.X);
-      const y2 = new Float64Array(nt + m);
-      y2.set(data.y);
-      const pred = { mean: 0, variance: 0 };
-      const row = new Float64Array(d);
-      pending.forEach((t, i) => {
-        encodeParams(dims, t.params, row, 0);
-        gpCols.lift(row, 0, X2, nt + i);
-        y2[nt + i] = post.predict(X2, nt + i, pred).mean;
-      });
-      post = new GpPosterior(X2, nt + m, dg, isCat, y2, fit.hyper);
-    }
+    const post = believePending(data, fit.hyper, pending, dims, gpCols);
 
     // Constraints (Optuna's GPSampler): one GP per constraint, the acquisition adds
     // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
@@ -445,63 +427,8 @@ export class GpSampler implements Sampler {
     let best = Infinity;
     for (let i = 0; i < n; i++)
       if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
-
-    // Acquisition over raw search vectors; conditional masking applied before scoring.
-    const parents = new Set<string>();
-    for (const dm of dims) for (const p of Object.keys(dm.spec.when ?? {})) parents.add(p);
-    const masked = new Float64Array(d);
-    const lifted = new Float64Array(dg);
-    const pred = { mean: 0, variance: 0 };
-    const score = (x: Float64Array): number => {
-      masked.set(x);
-      if (parents.size > 0) {
-        const sofar: Params = {};
-        for (let j = 0; j < d; j++) {
-          const dm = dims[j];
-          if (!isActive(dm.spec, sofar)) {
-            masked[j] = dm.isCat ? INACTIVE_CATEGORICAL : dm.arc ? NaN : INACTIVE_NUMERIC;
-          } else if (parents.has(dm.name)) {
-            sofar[dm.name] = decodeValue(dm, x[j]);
-          }
-        }
-      }
-      gpCols.lift(masked, 0, lifted, 0);
-      let feas = 0;
-      if (constraints) {
-        for (const c of constraints.models) {
-          c.post.predict(lifted, 0, pred);
-          feas += logProbBelow(pred.mean, Math.sqrt(pred.variance), c.threshold);
-        }
-      }
-      // No feasible trial yet: best is Infinity and only the probability of feasibility counts.
-      if (best === Infinity) return feas;
-      post.predict(lifted, 0, pred);
-      return logEI(pred.mean, Math.sqrt(pred.variance), best) + feas;
-    };
-
-    // Extra starts: the two best observed points, made valid search vectors
-    // (absent parameters drawn at random, numeric values clamped and snapped).
-    const penalty = (i: number) => (constraints && !constraints.feasible[i] ? 1 : 0);
-    const ranked = Array.from({ length: n }, (_, i) => i).sort(
-      (a, b) => penalty(a) - penalty(b) || y[a] - y[b] || a - b,
-    );
-    const extra: Float64Array[] = [];
-    for (const i of ranked.slice(0, 2)) {
-      const x = X.slice(i * d, i * d + d);
-      const present = complete[i].params;
-      for (let j = 0; j < d; j++) {
-        const s = dims[j].search;
-        const absent = !(dims[j].name in present);
-        if (s.kind === 'fixed') x[j] = s.value;
-        else if (s.kind === 'categorical') {
-          if (!(x[j] >= 0 && x[j] < s.nChoices)) x[j] = rng.int(s.nChoices);
-        } else {
-          const u = absent || Number.isNaN(x[j]) ? rng.next() : Math.min(1, Math.max(0, x[j]));
-          x[j] = s.kind === 'discrete' ? s.snap(u) : u;
-        }
-      }
-      extra.push(x);
-    }
+    const score = acquisition(dims, gpCols, post, constraints, best);
+    const extra = bestStarts(X, y, complete, dims, constraints, rng);
 
     const t2 = performance.now();
     const searchDims = dims.map((dm) => dm.search);
@@ -534,6 +461,120 @@ export class GpSampler implements Sampler {
     };
     return params;
   }
+}
+
+/**
+ * The GP of the training data, with the pending trials (running or waiting, with params) as a
+ * kriging believer: each joins the data at the posterior mean there.
+ */
+function believePending(
+  data: GpData,
+  hyper: GpHyper,
+  pending: readonly FrozenTrial[],
+  dims: readonly DimInfo[],
+  gpCols: GpColumns,
+): GpPosterior {
+  const dg = gpCols.cols;
+  const post = new GpPosterior(data.X, data.n, dg, gpCols.isCat, data.y, hyper);
+  if (pending.length === 0) return post;
+  const m = pending.length;
+  const nt = data.n;
+  const X2 = new Float64Array((nt + m) * dg);
+  X2.set(data.X);
+  const y2 = new Float64Array(nt + m);
+  y2.set(data.y);
+  const pred = { mean: 0, variance: 0 };
+  const row = new Float64Array(dims.length);
+  pending.forEach((t, i) => {
+    encodeParams(dims, t.params, row, 0);
+    gpCols.lift(row, 0, X2, nt + i);
+    y2[nt + i] = post.predict(X2, nt + i, pred).mean;
+  });
+  return new GpPosterior(X2, nt + m, dg, gpCols.isCat, y2, hyper);
+}
+
+/**
+ * The acquisition of a raw search vector: log EI over `best` under `post`, plus the log
+ * probability of each constraint holding (only that while no trial is feasible: `best` is
+ * Infinity). Conditional parameters inactive in the vector are masked before scoring.
+ */
+function acquisition(
+  dims: readonly DimInfo[],
+  gpCols: GpColumns,
+  post: GpPosterior,
+  constraints: ConstraintModels | null,
+  best: number,
+): (x: Float64Array) => number {
+  const d = dims.length;
+  const parents = new Set<string>();
+  for (const dm of dims) for (const p of Object.keys(dm.spec.when ?? {})) parents.add(p);
+  const masked = new Float64Array(d);
+  const lifted = new Float64Array(gpCols.cols);
+  const pred = { mean: 0, variance: 0 };
+  return (x: Float64Array): number => {
+    masked.set(x);
+    if (parents.size > 0) {
+      const sofar: Params = {};
+      for (let j = 0; j < d; j++) {
+        const dm = dims[j];
+        if (!isActive(dm.spec, sofar)) {
+          masked[j] = dm.isCat ? INACTIVE_CATEGORICAL : dm.arc ? NaN : INACTIVE_NUMERIC;
+        } else if (parents.has(dm.name)) {
+          sofar[dm.name] = decodeValue(dm, x[j]);
+        }
+      }
+    }
+    gpCols.lift(masked, 0, lifted, 0);
+    let feas = 0;
+    if (constraints) {
+      for (const c of constraints.models) {
+        c.post.predict(lifted, 0, pred);
+        feas += logProbBelow(pred.mean, Math.sqrt(pred.variance), c.threshold);
+      }
+    }
+    // No feasible trial yet: best is Infinity and only the probability of feasibility counts.
+    if (best === Infinity) return feas;
+    post.predict(lifted, 0, pred);
+    return logEI(pred.mean, Math.sqrt(pred.variance), best) + feas;
+  };
+}
+
+/**
+ * Extra starts of the acquisition's search: the two best observed points (feasible ones first;
+ * `X` their encoded params, `y` their outputs), made valid search vectors (absent parameters drawn
+ * at random, numeric values clamped and snapped).
+ */
+function bestStarts(
+  X: Float64Array,
+  y: Float64Array,
+  complete: readonly FrozenTrial[],
+  dims: readonly DimInfo[],
+  constraints: ConstraintModels | null,
+  rng: Rng,
+): Float64Array[] {
+  const d = dims.length;
+  const penalty = (i: number) => (constraints && !constraints.feasible[i] ? 1 : 0);
+  const ranked = Array.from({ length: complete.length }, (_, i) => i).sort(
+    (a, b) => penalty(a) - penalty(b) || y[a] - y[b] || a - b,
+  );
+  const extra: Float64Array[] = [];
+  for (const i of ranked.slice(0, 2)) {
+    const x = X.slice(i * d, i * d + d);
+    const present = complete[i].params;
+    for (let j = 0; j < d; j++) {
+      const s = dims[j].search;
+      const absent = !(dims[j].name in present);
+      if (s.kind === 'fixed') x[j] = s.value;
+      else if (s.kind === 'categorical') {
+        if (!(x[j] >= 0 && x[j] < s.nChoices)) x[j] = rng.int(s.nChoices);
+      } else {
+        const u = absent || Number.isNaN(x[j]) ? rng.next() : Math.min(1, Math.max(0, x[j]));
+        x[j] = s.kind === 'discrete' ? s.snap(u) : u;
+      }
+    }
+    extra.push(x);
+  }
+  return extra;
 }
 
 /** The GPs of a study's constraints: each with its standardised threshold (0 in the told units). */

@@ -17,5 +17,4 @@
 export { GridSampler, gridSize, type GridSamplerOptions } from './grid';
 export { QmcSampler } from './qmc';
 export { Nsga2Sampler, type Nsga2Options } from './nsga2';
-export { RandomSampler, fromUnit } from './random';
-export { GridExhaustedError, SamplerConfigError } from '../errors';
+export { RandomSampler } from './random';

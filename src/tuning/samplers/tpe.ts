@@ -60,7 +60,7 @@ import {
 } from '../pareto';
 
 /** Objectives up to which MOTPE uses exact hypervolume (beyond: crowding distance, uniform weights). */
-export const HV_MAX_OBJECTIVES = 3;
+const HV_MAX_OBJECTIVES = 3;
 
 export interface TpeOptions {
   /** Finished (complete or pruned) trials sampled at random before TPE starts. Default 10. */
