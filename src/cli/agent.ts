@@ -32,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { LeaseGrant } from '../contract/study';
+import { fmtMetric } from '../lib/format';
 import { editDistance } from '../lib/names';
 import { ApiError, StrideClient } from './client';
 
@@ -336,15 +337,9 @@ export function placeholderProblem(
   return null;
 }
 
-function fmtNum(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
-}
-
 function fmtParams(params: Record<string, unknown>): string {
   return Object.entries(params)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtNum(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtMetric(v) : String(v)}`)
     .join(' ');
 }
 
@@ -405,7 +400,7 @@ export class Agent {
     }
     this.say(
       `${s.interrupted ? 'stopped' : 'done'}: ${s.ran} trial${s.ran === 1 ? '' : 's'} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed${s.released ? `, ${s.released} handed back` : ''}${s.lost ? `, ${s.lost} lost` : ''})` +
-        (this.best ? `; best ${fmtNum(this.best.value)} (trial ${this.best.trial})` : ''),
+        (this.best ? `; best ${fmtMetric(this.best.value)} (trial ${this.best.trial})` : ''),
     );
     return this.summary;
   }
@@ -544,7 +539,7 @@ export class Agent {
       // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
       this.event(
         'report',
-        `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`,
+        `trial ${n} step ${step}: ${fmtMetric(value)}${this.best ? ` (best ${fmtMetric(this.best.value)})` : ''}`,
       );
       reports.push(step, value);
     };
@@ -714,7 +709,7 @@ export class Agent {
       this.summary.complete++;
       const feasible = !result.constraints || result.constraints.every((c) => c <= 0);
       const cons = result.constraints
-        ? `; constraints ${result.constraints.map(fmtNum).join(', ')} (${feasible ? 'feasible' : 'infeasible'})`
+        ? `; constraints ${result.constraints.map(fmtMetric).join(', ')} (${feasible ? 'feasible' : 'infeasible'})`
         : '';
       if ('value' in result) {
         const better =
@@ -726,14 +721,14 @@ export class Agent {
         if (better && study) this.best = { value: result.value, trial: n, study: study.id };
         this.event(
           'complete',
-          `trial ${n} complete: ${fmtNum(result.value)}${cons}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`,
+          `trial ${n} complete: ${fmtMetric(result.value)}${cons}${this.best ? ` (best ${fmtMetric(this.best.value)}, trial ${this.best.trial})` : ''}`,
         );
       } else {
         // Several objectives have no single best (the study's best_trials is the Pareto front): say the values.
         const names = study ? metricsOf(study) : result.values.map((_, i) => `objective_${i}`);
         this.event(
           'complete',
-          `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtNum(v)}`).join(' ')}${cons}`,
+          `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtMetric(v)}`).join(' ')}${cons}`,
         );
       }
     } else if (result.state === 'pruned') {

@@ -20,6 +20,7 @@
 import { adviseSchedule, type ScheduleAdvice } from './schedule-advice';
 import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
 import { DEFAULT_LR, type Optimizer } from '../tuning/lr/priors';
+import { fmtLr } from '../lib/format';
 
 /** Points an answer (and its stored copy) shows at most: a probe's longest sweep. Longer curves are thinned. */
 export const MAX_SHOWN_POINTS = 2000;
@@ -74,7 +75,6 @@ export function divergenceIndex(smoothed: readonly number[], factor: number): nu
   return null;
 }
 
-const fmtLr = (lr: number): string => lr.toExponential(2);
 const isOptimizer = (name: string | undefined): name is Optimizer =>
   name !== undefined && Object.hasOwn(DEFAULT_LR, name);
 

@@ -30,6 +30,7 @@
  * Complexity: O(n log n) (the valley DP included), so a client's 100,000-point
  * curve is read as a probe's 100-point one is.
  */
+import { fmtLr, fmtPct } from '../lib/format';
 
 export interface CurvePoint {
   step: number;
@@ -226,9 +227,6 @@ export function smoothLosses(losses: readonly number[], beta: number): number[] 
 }
 
 // ---------------------------------------------------------------------------
-
-const fmtLr = (lr: number): string => lr.toExponential(2);
-const fmtPct = (f: number): string => `${(f * 100).toFixed(f < 0.1 ? 2 : 1)}%`;
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;

@@ -108,6 +108,7 @@ import {
 } from '../tuning/lr/plan';
 import { spentRuns } from '../tuning/lr/ladder';
 import { zeroComputeLr } from '../tuning/lr/rule';
+import { fmt } from '../lib/format';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
@@ -122,7 +123,6 @@ const SEED_STRIDE = 1000;
 
 type Candidate = LrCandidate;
 
-const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
 
 /** The range test's rules and the optimizer's default, each with its source, in the order candidates take them. */

@@ -14,6 +14,7 @@
 import { blewUp, earlyLoss } from './validation';
 
 import type { Anchor, LadderConfig, Unit } from '../../contract/lr-suggestion';
+import { fmt, round3 } from '../../lib/format';
 
 export type { Anchor, LadderConfig, Unit };
 
@@ -121,8 +122,6 @@ const LADDERS: Level[][] = SCREENS.flatMap((screen) => [
 
 /** Decades between two learning rates. */
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
-/** Three significant digits: the lrs a user reads and a study's categorical choices keep. */
-export const round3 = (x: number) => Number(x.toPrecision(3));
 
 /** A level's run length: its share of the horizon in whole units, at least minLength, at most T. */
 export function lengthOf(fraction: number, horizon: number, minLength = 1): number {
@@ -434,8 +433,6 @@ export function decide(cfg: LadderConfig, observed: readonly Observation[]): Dec
   }
   return { kind: 'done', answer: answerOf(cfg, outcomes, why), levels: outcomes, why };
 }
-
-const fmt = (v: number) => (v >= 0.01 ? String(round3(v)) : v.toExponential(2));
 
 function levelReason(cfg: LadderConfig, k: number, o: LevelOutcome): string {
   const tried = o.runs.map(
