@@ -10,14 +10,15 @@ import {
 } from '../services/lr-suggest';
 import { rateLimit } from './auth';
 import { LrSuggestBodySchema } from '../contract/schemas';
+import { EXECUTOR_KINDS, LR_SCHEDULES, UNITS } from '../contract/names';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const HorizonSchema = z
   .object({
-    executor: z.enum(['edge', 'client', 'runner']).openapi({
+    executor: z.enum(EXECUTOR_KINDS).openapi({
       description: 'Who validated: the edge (a probe), your loop (client) or your runners.',
     }),
-    unit: z.enum(['epochs', 'steps']).openapi({
+    unit: z.enum(UNITS).openapi({
       description:
         'The unit of the horizon and of the steps reported: epochs (the edge always), or steps when a client or runner suggestion was given training.steps.',
     }),
@@ -47,7 +48,7 @@ const HorizonSchema = z
       description:
         'full: validated at the horizon; extrapolated: over the edge budget (or validation.epochs), validated shorter with the schedule compressed to that length, or a client’s finalists reported short of the horizon; none: not validated.',
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']),
+    schedule: z.enum(LR_SCHEDULES),
     budget: z
       .object({ max_gflop: z.number(), gflop_per_epoch: z.number(), affordable_epochs: z.int() })
       .nullable()
@@ -129,11 +130,11 @@ const StartedSchema = z
     }),
     horizon: z
       .object({
-        unit: z.enum(['epochs', 'steps']),
+        unit: z.enum(UNITS),
         epochs: z.int().nullable(),
         steps: z.int().optional(),
         source: z.enum(['training.epochs', 'training.steps', 'default']),
-        schedule: z.enum(['constant', 'cosine', 'one_cycle']),
+        schedule: z.enum(LR_SCHEDULES),
         rungs: z.array(z.int()).openapi({
           description:
             'Where successive halving judges (a quarter and a half of the horizon), in the unit reported.',

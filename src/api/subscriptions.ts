@@ -4,6 +4,7 @@ import type { AppEnv } from './env';
 import { DomainError, inputError } from '../contract/errors';
 import * as notifications from '../services/notifications';
 import { getStudy } from '../services/studies';
+import { EVENT_TYPES } from '../contract/names';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const base = secured('Notifications');
@@ -49,9 +50,9 @@ const create = route({
     z.strictObject({
       url: z.url({ protocol: /^https?$/ }).max(2000),
       events: z
-        .array(z.enum(notifications.EVENT_TYPES))
+        .array(z.enum(EVENT_TYPES))
         .min(1)
-        .default([...notifications.EVENT_TYPES]),
+        .default([...EVENT_TYPES]),
       study_id: z.string().min(1).max(64).optional().openapi({
         description: "Only this study's events (default: every study of the project).",
       }),

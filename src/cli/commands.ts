@@ -9,6 +9,7 @@ import type { LrRangeTest } from '../contract/schemas';
 import type { StudyView, TrialView } from '../contract/study';
 import type { LrSuggestion } from '../contract/lr-suggestion';
 import { fmtCell } from '../lib/format';
+import type { LrSchedule } from '../contract/names';
 import { ApiError, StrideClient } from './client';
 
 export interface Io {
@@ -113,12 +114,10 @@ function describeSuggestion(r: LrRangeTest): string {
 /** The real run's length and LR schedule (`--epochs`/`--steps`, `--schedule`): lr-find then validates at it. */
 export interface TrainingHorizon {
   training: { epochs: number } | { steps: number };
-  schedule?: 'constant' | 'cosine' | 'one_cycle';
+  schedule?: LrSchedule;
   /** Full runs at the horizon lr/suggest may spend (the service's default when absent). */
   budget?: number;
 }
-
-export const SCHEDULES = ['constant', 'cosine', 'one_cycle'] as const;
 
 /** How long a validated lr/suggest may take in all: the range test, then the edge's training. */
 const SUGGEST_TIMEOUT_MS = 10 * 60_000;

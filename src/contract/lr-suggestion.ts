@@ -3,6 +3,7 @@
  * the service builds (services/lr-suggest.ts) and the CLI prints.
  */
 import type { LrRangeTest } from './schemas';
+import type { ExecutorKind, LrSchedule, Unit } from './names';
 
 export interface ScheduleAdvice {
   kind: 'one_cycle' | 'cosine';
@@ -66,14 +67,14 @@ export interface Horizon {
   validated_epochs: number;
   /** full: validated at the horizon; extrapolated: shorter, with the schedule compressed; none: not validated. */
   method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
+  schedule: LrSchedule;
   budget: { max_gflop: number; gflop_per_epoch: number; affordable_epochs: number };
 }
 
 /** The horizon of a validation your loop or your runners train: in the unit they report (epochs, or steps). */
 export interface ExternalHorizon {
-  executor: 'client' | 'runner';
-  unit: 'epochs' | 'steps';
+  executor: Exclude<ExecutorKind, 'edge'>;
+  unit: Unit;
   /** The real run's length in epochs; null when it was given in steps. */
   epochs: number | null;
   steps?: number;
@@ -85,7 +86,7 @@ export interface ExternalHorizon {
   validated_steps?: number | null;
   /** full: the finalists reported up to the horizon (within one step); extrapolated: they stopped short; none: nothing finished. */
   method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
+  schedule: LrSchedule;
   budget: null;
 }
 
@@ -112,7 +113,7 @@ export interface LrSuggestion {
 
 // --- the budgeted search's settings, kept with its study (StudyConfig.lr_ladder) ---
 
-export type Unit = 'epochs' | 'steps';
+export type { Unit };
 
 /** A learning rate to try and where it came from (a range-test rule, the default, the grid). */
 export interface Anchor {

@@ -6,12 +6,28 @@
 import { z } from '@hono/zod-openapi';
 import { boundedJson } from '../lib/json-bounds';
 import { closest } from '../lib/names';
-import { OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, PRUNER_NAMES, SAMPLER_NAMES } from './names';
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  DIRECTIONS,
+  EXECUTOR_KINDS,
+  LR_SCHEDULES,
+  OPTIMIZER_NAMES,
+  OPTIMIZER_SETTINGS,
+  PRUNER_NAMES,
+  SAMPLER_NAMES,
+  STUDY_STATES,
+  SUGGEST_METHODS,
+  SWEEP_MODES,
+  SYNTHETIC_DATASETS,
+  TASKS,
+  TRIAL_STATES,
+} from './names';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
 
-export const ActivationSchema = z.enum(['relu', 'tanh', 'gelu', 'sigmoid']);
+export const ActivationSchema = z.enum(ACTIVATIONS);
 
 export const ModelSchema = z
   .strictObject({
@@ -46,7 +62,7 @@ const validationField = () => ValidationData.optional();
 
 const SyntheticData = z.strictObject({
   kind: z.literal('synthetic'),
-  name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
+  name: z.enum(SYNTHETIC_DATASETS),
   n: z.int().min(8).max(200_000).default(1024),
   features: z.int().min(1).max(4096).default(2),
   classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
@@ -110,7 +126,7 @@ export const OptimizerSchema = z
 export const ProbeSchema = z
   .strictObject({
     model: ModelSchema.prefault({}),
-    task: z.enum(['classification', 'regression']).default('classification'),
+    task: z.enum(TASKS).default('classification'),
     data: DataSchema,
     optimizer: OptimizerSchema.prefault({ name: 'sgd' }),
     batch_size: z.int().min(1).max(4096).default(64),
@@ -141,7 +157,7 @@ export const RangeSchema = z
     min_lr: positive().default(1e-7),
     max_lr: positive().default(10),
     steps: z.int().min(5).max(2000).default(100),
-    mode: z.enum(['exponential', 'linear']).default('exponential'),
+    mode: z.enum(SWEEP_MODES).default('exponential'),
     smoothing: smoothingField(),
     diverge_factor: divergeFactorField(),
   })
@@ -259,7 +275,7 @@ export const CurveRangeSchema = z
       description:
         'The steps the sweep was planned for: at least the points sent. stopped_early is true when the curve diverges before the last planned step (without steps: before its last point).',
     }),
-    mode: z.enum(['exponential', 'linear']).optional().openapi({
+    mode: z.enum(SWEEP_MODES).optional().openapi({
       description:
         'How the sweep spaced its learning rates: the curve must be evenly spaced so (in log lr, or in lr; to 1%). The rules read log10(lr) either way.',
     }),
@@ -494,7 +510,7 @@ export const LrSuggestRequestSchema = z
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}. Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+    schedule: z.enum(LR_SCHEDULES).default('constant').openapi({
       description:
         'The LR schedule of the real run: the candidates are validated with it, over the horizon.',
     }),
@@ -563,7 +579,7 @@ export const SuggestionSchema = z
     lr: nullableNumber().openapi({
       description: 'The suggested learning rate; null when the curve gives no clear answer.',
     }),
-    method: z.enum(['valley', 'steepest', 'minimum', 'min_over_10']),
+    method: z.enum(SUGGEST_METHODS),
     candidates: z.object({
       valley: nullableNumber(),
       steepest: nullableNumber(),
@@ -623,7 +639,7 @@ export const LrRangeTestSchema = z
     stopped_early: z
       .boolean()
       .openapi({ description: 'The sweep diverged before its planned last step.' }),
-    backend: z.enum(['wasm-simd', 'wasm', 'cpu', 'client']).openapi({
+    backend: z.enum([...BACKENDS, 'client']).openapi({
       description:
         'Where the sweep ran: a TF.js backend on the edge, or client for a posted curve.',
     }),
@@ -734,7 +750,7 @@ export const MAX_OBJECTIVES = 8;
 /** The most constraint values one tell takes. */
 export const MAX_CONSTRAINTS = 16;
 
-const DirectionSchema = z.enum(['minimize', 'maximize']);
+const DirectionSchema = z.enum(DIRECTIONS);
 const MetricName = () => z.string().min(1).max(200);
 
 export const StudyCreateSchema = z
@@ -807,7 +823,7 @@ export const TrialSchema = z
     study_id: z.string(),
     number: z.int(),
     params: z.record(z.string(), ParamValueSchema),
-    state: z.enum(['waiting', 'running', 'complete', 'pruned', 'failed']),
+    state: z.enum(TRIAL_STATES),
     value: z.number().nullable().openapi({
       description:
         'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).',
@@ -870,7 +886,7 @@ export const StudySchema = z
       .enum(['minimize', 'maximize'])
       .openapi({ description: 'The (first) objective’s direction.' }),
     metric: z.string().openapi({ description: 'The (first) objective’s name.' }),
-    directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+    directions: z.array(z.enum(DIRECTIONS)).openapi({
       description: 'One direction per objective (a single-objective study: [direction]).',
     }),
     metrics: z
@@ -881,7 +897,7 @@ export const StudySchema = z
     pruner: z.record(z.string(), z.unknown()),
     executor: z.record(z.string(), z.unknown()),
     max_trials: z.int().nullable(),
-    state: z.enum(['running', 'completed']),
+    state: z.enum(STUDY_STATES),
     n_trials: z.int(),
     // A union, not .nullable(): that would make the Trial component itself nullable in the document.
     // The best feasible complete trial of a single-objective study (ties: the first); null before
@@ -1043,9 +1059,9 @@ export const LeaseGrantSchema = z
       id: z.string(),
       name: z.string(),
       metric: z.string(),
-      direction: z.enum(['minimize', 'maximize']),
+      direction: z.enum(DIRECTIONS),
       metrics: z.array(z.string()).openapi({ description: 'One name per objective.' }),
-      directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+      directions: z.array(z.enum(DIRECTIONS)).openapi({
         description:
           'One direction per objective: tell "values" with as many numbers when there are several.',
       }),
@@ -1140,7 +1156,7 @@ export const LrSuggestExternalRequestSchema = z
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}: each candidate trains it, reporting its validation loss per epoch (per step with steps). Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+    schedule: z.enum(LR_SCHEDULES).default('constant').openapi({
       description:
         "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape.",
     }),
@@ -1193,8 +1209,6 @@ export const LrSuggestExternalRequestSchema = z
 
 export type LrSuggestExternalRequest = z.infer<typeof LrSuggestExternalRequestSchema>;
 
-const EXECUTOR_KINDS = ['edge', 'client', 'runner'];
-
 /**
  * Which request this is, said before the union is tried (its branches would only call each
  * other's fields unknown): executor client or runner is LrSuggestExternalRequest, anything else
@@ -1209,12 +1223,12 @@ function suggestRequest(body: unknown, ctx: z.RefinementCtx): unknown {
     executor && typeof executor === 'object' && !Array.isArray(executor)
       ? (executor as Record<string, unknown>).kind
       : undefined;
-  if (typeof kind === 'string' && !EXECUTOR_KINDS.includes(kind)) {
+  if (typeof kind === 'string' && !(EXECUTOR_KINDS as readonly string[]).includes(kind)) {
     const near = closest(kind, EXECUTOR_KINDS);
     ctx.addIssue({
       code: 'custom',
       path: ['executor', 'kind'],
-      message: `expected one of 'edge', 'client', 'runner'${near ? `: did you mean '${near}'?` : ''}`,
+      message: `expected one of ${EXECUTOR_KINDS.map((k) => `'${k}'`).join(', ')}${near ? `: did you mean '${near}'?` : ''}`,
     });
     return body;
   }

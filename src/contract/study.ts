@@ -1,6 +1,6 @@
 /** Shapes the coordinator stores and answers with (the API's Study and Trial). */
 import type { z } from 'zod';
-import type { PrunerName, SamplerName } from './names';
+import type { Direction, EventType, PrunerName, SamplerName, StudyState } from './names';
 import type { ExecutorSchema, TellSchema } from './schemas';
 import type { LadderConfig } from './lr-suggestion';
 import type { Params, Space, TrialState } from './space';
@@ -39,9 +39,9 @@ export interface LeaseGrant {
     id: string;
     name: string;
     metric: string;
-    direction: 'minimize' | 'maximize';
+    direction: Direction;
     metrics: string[];
-    directions: ('minimize' | 'maximize')[];
+    directions: Direction[];
   };
   trial: TrialView;
   lease: LeaseView;
@@ -61,13 +61,13 @@ export interface StudyConfig {
   project_id?: string;
   name: string;
   /** The first objective's direction and name (the only ones of a single-objective study). */
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   metric: string;
   /**
    * A study with several objectives: one direction and one name per objective (2 or more;
    * `direction` and `metric` are the first). Absent: a single-objective study.
    */
-  directions?: ('minimize' | 'maximize')[];
+  directions?: Direction[];
   metrics?: string[];
   space: Space;
   sampler: SamplerConfig;
@@ -118,9 +118,9 @@ export interface TrialView {
 
 export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metrics'> {
   id: string;
-  directions: ('minimize' | 'maximize')[];
+  directions: Direction[];
   metrics: string[];
-  state: 'running' | 'completed';
+  state: StudyState;
   n_trials: number;
   /** The best feasible complete trial (single objective); null with several objectives. */
   best_trial: TrialView | null;
@@ -154,9 +154,7 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
 }
 
 /** The directions of a study's objectives: `directions`, or `[direction]` for a single-objective study. */
-export function directionsOf(
-  config: Pick<StudyConfig, 'direction' | 'directions'>,
-): ('minimize' | 'maximize')[] {
+export function directionsOf(config: Pick<StudyConfig, 'direction' | 'directions'>): Direction[] {
   return config.directions ?? [config.direction];
 }
 
@@ -173,7 +171,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export interface StudyEvent {
   /** Stable per event: `evt_<study>_<n>`. */
   id: string;
-  type: 'study.completed' | 'study.best_improved' | 'trial.failed' | string;
+  type: EventType | string;
   timestamp: string;
   data: Record<string, unknown>;
 }

@@ -15,6 +15,7 @@
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
+import type { StudyState } from '../contract/names';
 import {
   directionsOf,
   metricsOf,
@@ -298,7 +299,7 @@ export class CoordinatorStore {
       .toArray();
   }
 
-  studyState(config: StudyConfig): 'running' | 'completed' {
+  studyState(config: StudyConfig): StudyState {
     return config.max_trials !== null && this.finished() >= config.max_trials
       ? 'completed'
       : 'running';

@@ -2,13 +2,14 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { database } from './client';
 import * as schema from './schema';
+import type { TrialState } from '../contract/names';
 
 export type StudyRow = typeof schema.studies.$inferInsert;
 
 export interface TrialRecord {
   studyId: string;
   number: number;
-  state: 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
+  state: TrialState;
   value: number | null;
   values: number[] | null;
   constraints: number[] | null;

@@ -10,11 +10,12 @@
  * limits raises it with status 413.
  */
 import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
+import { TASKS, type SyntheticDataset, type Task } from '../contract/names';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
 import { describeValue } from '../lib/values';
 
-export type Task = 'classification' | 'regression';
+export type { Task };
 
 /**
  * Held-out rows sent with the data (`probe.data.validation`): each row has the
@@ -29,7 +30,7 @@ export interface ValidationSpec {
 export type DataSpec = (
   | {
       kind: 'synthetic';
-      name: 'blobs' | 'moons' | 'spirals' | 'linear' | 'teacher';
+      name: SyntheticDataset;
       n?: number;
       features?: number;
       classes?: number;
@@ -85,10 +86,10 @@ function fail(path: string, message: string, kind: 'invalid' | 'over_budget' = '
 // Entry point
 
 export function loadDataset(spec: DataSpec, task: Task): Dataset {
-  if (task !== 'classification' && task !== 'regression') {
+  if (!(TASKS as readonly string[]).includes(task)) {
     fail(
       'probe.task',
-      `unknown task '${String(task)}' (expected 'classification' or 'regression')`,
+      `unknown task '${String(task)}' (expected ${TASKS.map((t) => `'${t}'`).join(' or ')})`,
     );
   }
   if (spec === null || typeof spec !== 'object') fail('probe.data', 'data must be an object');

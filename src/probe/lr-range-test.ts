@@ -19,6 +19,7 @@ import { analyseSweep, DivergenceCheck, type SweepAnalysis } from './curve';
 import { smoothLosses } from './suggest';
 import { ProbeInputError } from './errors';
 import { YIELD_EVERY_STEPS, yieldToEventLoop } from './yield';
+import type { SweepMode } from '../contract/names';
 
 export interface ModelSpec {
   kind: 'mlp';
@@ -39,7 +40,7 @@ export interface RangeSpec {
   min_lr: number;
   max_lr: number;
   steps: number;
-  mode: 'exponential' | 'linear';
+  mode: SweepMode;
   smoothing: number;
   diverge_factor: number;
 }

@@ -31,6 +31,7 @@
  * curve is read as a probe's 100-point one is.
  */
 import { fmtLr, fmtPct } from '../lib/format';
+import type { SuggestMethod } from '../contract/names';
 
 export interface CurvePoint {
   step: number;
@@ -46,7 +47,7 @@ export interface CurvePoint {
   val_loss?: number;
 }
 
-export type SuggestMethod = 'valley' | 'steepest' | 'minimum' | 'min_over_10';
+export type { SuggestMethod };
 export type Confidence = 'high' | 'medium' | 'low';
 
 export interface Suggestion {

@@ -29,7 +29,6 @@ import {
   type SubscriptionRow,
 } from '../db/hooks';
 
-export const EVENT_TYPES = ['study.completed', 'study.best_improved', 'trial.failed'] as const;
 /** Attempts per delivery (the first and the retries; wrangler.toml's max_retries allows them). */
 export const MAX_ATTEMPTS = 5;
 

@@ -15,6 +15,7 @@ import { blewUp, earlyLoss } from './validation';
 
 import type { Anchor, LadderConfig, Unit } from '../../contract/lr-suggestion';
 import { fmt, round3 } from '../../lib/format';
+import type { TrialState as RunState } from '../../contract/names';
 
 export type { Anchor, LadderConfig, Unit };
 
@@ -38,7 +39,7 @@ export interface Run {
   seed: number;
 }
 
-export type RunState = 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
+export type { RunState };
 
 /** A run as trained so far: its state, final validation loss and the losses it reported. */
 export interface Observation extends Run {
