@@ -5,7 +5,20 @@
  */
 import { z } from '@hono/zod-openapi';
 import { boundedJson } from '../lib/json-bounds';
+import { fmtCount } from '../lib/format';
 import { closest } from '../lib/names';
+import {
+  MAX_CLASSES,
+  MAX_EDGE_EPOCHS,
+  MAX_FEATURES,
+  MAX_NOISE,
+  MAX_ROWS,
+  MAX_SWEEP_STEPS,
+  MIN_CLASSES,
+  MIN_ROWS,
+  RANGE_DEFAULTS,
+  SYNTHETIC_DEFAULTS,
+} from './limits';
 import {
   ACTIVATIONS,
   BACKENDS,
@@ -59,15 +72,22 @@ const ValidationData = z
       "Your own held-out rows: edge trials and lr/suggest validate on them instead of cutting validation_split from the data (standardised with the data's statistics; they count toward the data's size limits).",
   });
 const validationField = () => ValidationData.optional();
+/** The share of the probe's rows held out to validate on (edge trials, lr/suggest on the edge). */
+const validationSplitField = () => z.number().min(0.05).max(0.5).default(0.2);
 
 const SyntheticData = z.strictObject({
   kind: z.literal('synthetic'),
   name: z.enum(SYNTHETIC_DATASETS),
-  n: z.int().min(8).max(200_000).default(1024),
-  features: z.int().min(1).max(4096).default(2),
-  classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
-  noise: finite().min(0).max(100).default(0.1),
-  seed: z.int().default(0),
+  n: z.int().min(MIN_ROWS).max(MAX_ROWS).default(SYNTHETIC_DEFAULTS.n),
+  features: z.int().min(1).max(MAX_FEATURES).default(SYNTHETIC_DEFAULTS.features),
+  classes: z
+    .int()
+    .min(MIN_CLASSES)
+    .max(MAX_CLASSES)
+    .optional()
+    .openapi({ description: `Default ${SYNTHETIC_DEFAULTS.classes} (2 for moons).` }),
+  noise: finite().min(0).max(MAX_NOISE).default(SYNTHETIC_DEFAULTS.noise),
+  seed: z.int().default(SYNTHETIC_DEFAULTS.seed),
   validation: validationField(),
 });
 const InlineData = z.strictObject({
@@ -144,20 +164,20 @@ const smoothingField = () =>
     .number()
     .min(0)
     .lt(1)
-    .default(0.98)
+    .default(RANGE_DEFAULTS.smoothing)
     .openapi({ description: 'EMA factor of the smoothed loss (0 = none).' });
 const divergeFactorField = () =>
-  z.number().gt(1).default(4).openapi({
+  z.number().gt(1).default(RANGE_DEFAULTS.diverge_factor).openapi({
     description:
       'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.',
   });
 
 export const RangeSchema = z
   .strictObject({
-    min_lr: positive().default(1e-7),
-    max_lr: positive().default(10),
-    steps: z.int().min(5).max(2000).default(100),
-    mode: z.enum(SWEEP_MODES).default('exponential'),
+    min_lr: positive().default(RANGE_DEFAULTS.min_lr),
+    max_lr: positive().default(RANGE_DEFAULTS.max_lr),
+    steps: z.int().min(5).max(MAX_SWEEP_STEPS).default(RANGE_DEFAULTS.steps),
+    mode: z.enum(SWEEP_MODES).default(RANGE_DEFAULTS.mode),
     smoothing: smoothingField(),
     diverge_factor: divergeFactorField(),
   })
@@ -517,12 +537,12 @@ export const LrSuggestRequestSchema = z
     budget: BudgetSchema.optional(),
     validation: z
       .strictObject({
-        epochs: z.int().min(1).max(200).optional().openapi({
+        epochs: z.int().min(1).max(MAX_EDGE_EPOCHS).optional().openapi({
           description:
             'Validate for this many epochs instead of the training horizon (at most it). Shorter validation favours learning rates that win short runs: the answer says `extrapolated`.',
         }),
         max_candidates: z.int().min(2).max(10).default(8),
-        validation_split: z.number().min(0.05).max(0.5).default(0.2),
+        validation_split: validationSplitField(),
         seeds: z
           .int()
           .min(1)
@@ -630,8 +650,7 @@ export const LrRangeTestSchema = z
         }),
       )
       .openapi({
-        description:
-          'The sweep, point by point. A posted curve over 2,000 points shows 2,000 of them (evenly spaced, with the last and the divergent one; `step` is the index in the curve sent).',
+        description: `The sweep, point by point. A posted curve over ${fmtCount(MAX_SWEEP_STEPS)} points shows ${fmtCount(MAX_SWEEP_STEPS)} of them (evenly spaced, with the last and the divergent one; \`step\` is the index in the curve sent).`,
       }),
     steps_run: z
       .int()
@@ -722,8 +741,8 @@ const EdgeExecutorSchema = z.strictObject({
   lr: positive()
     .optional()
     .openapi({ description: "The learning rate when the space has no 'lr' parameter." }),
-  epochs: z.int().min(1).max(200).default(5),
-  validation_split: z.number().min(0.05).max(0.5).default(0.2),
+  epochs: z.int().min(1).max(MAX_EDGE_EPOCHS).default(5),
+  validation_split: validationSplitField(),
   parallelism: z.int().min(1).max(16).default(4),
   max_attempts: z.int().min(1).max(10).default(2),
   lease_seconds: z.int().min(10).max(3600).default(300),

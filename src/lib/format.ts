@@ -17,6 +17,9 @@ export const fmtLr = (lr: number): string => lr.toExponential(2);
 /** A fraction as a percentage: two decimals under 10% (`5.00%`), one from there (`12.5%`). */
 export const fmtPct = (f: number): string => `${(f * 100).toFixed(f < 0.1 ? 2 : 1)}%`;
 
+/** A whole number with thousands separators, as prose writes it (`2,000`, `200,000`). */
+export const fmtCount = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 /** A value in a CLI table: three significant digits (`toPrecision(3)`), or `—` when there is none. */
 export const fmtCell = (v: number | null | undefined): string =>
   v === null || v === undefined ? '—' : v.toPrecision(3);

@@ -21,9 +21,10 @@ import { adviseSchedule, type ScheduleAdvice } from './schedule-advice';
 import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
 import { DEFAULT_LR, type Optimizer } from '../tuning/lr/priors';
 import { fmtLr } from '../lib/format';
+import { MAX_SWEEP_STEPS } from '../contract/limits';
 
 /** Points an answer (and its stored copy) shows at most: a probe's longest sweep. Longer curves are thinned. */
-export const MAX_SHOWN_POINTS = 2000;
+export const MAX_SHOWN_POINTS = MAX_SWEEP_STEPS;
 
 export interface SweepOptions {
   /** EMA factor of the smoothed loss (0 = none). */

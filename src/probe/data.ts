@@ -9,8 +9,19 @@
  * root (`probe.data.x.3.1`, `probe.data.text`, ...); data over the size
  * limits raises it with status 413.
  */
-import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
-import { TASKS, type SyntheticDataset, type Task } from '../contract/names';
+import {
+  dataCells,
+  declaredCells,
+  MAX_CLASSES,
+  MAX_DATA_CELLS,
+  MAX_FEATURES,
+  MAX_NOISE,
+  MAX_ROWS,
+  MIN_CLASSES,
+  MIN_ROWS,
+  SYNTHETIC_DEFAULTS,
+} from '../contract/limits';
+import { SYNTHETIC_DATASETS, TASKS, type SyntheticDataset, type Task } from '../contract/names';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
 import { describeValue } from '../lib/values';
@@ -61,17 +72,9 @@ export interface Dataset {
   validation?: Dataset;
 }
 
-/** Bounds on synthetic parameters (the same as the request schema's). */
-export const MIN_ROWS = 8;
-export const MAX_ROWS = 200_000;
-export const MAX_FEATURES = 4096;
-export const MIN_CLASSES = 2;
-export const MAX_CLASSES = 1000;
-export const MAX_NOISE = 100;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
 export const MAX_GENERATION_OPS = 2 ** 28;
 
-const SYNTHETIC_DEFAULTS = { n: 1024, features: 2, classes: 3, noise: 0.1, seed: 0 };
 const TEACHER_HIDDEN = 32;
 /** Distinct labels an RNG stream is forked with, so the parts of a dataset are independent. */
 const STREAM = { inputs: 1, params: 2, noise: 3, extra: 4, batches: 0xba7c4 } as const;
@@ -274,10 +277,10 @@ function intParam(
 
 function synthetic(spec: Synthetic, task: Task, fit: Fit): Dataset {
   const name = spec.name;
-  if (!['blobs', 'moons', 'spirals', 'linear', 'teacher'].includes(name)) {
+  if (!(SYNTHETIC_DATASETS as readonly string[]).includes(name)) {
     fail(
       'probe.data.name',
-      `unknown synthetic dataset '${String(name)}' (expected blobs, moons, spirals, linear or teacher)`,
+      `unknown synthetic dataset '${String(name)}' (expected ${SYNTHETIC_DATASETS.slice(0, -1).join(', ')} or ${SYNTHETIC_DATASETS[SYNTHETIC_DATASETS.length - 1]})`,
     );
   }
   if (task === 'regression' && CLASSIFICATION_ONLY.has(name)) {

@@ -45,15 +45,6 @@ export interface RangeSpec {
   diverge_factor: number;
 }
 
-export const RANGE_DEFAULTS: RangeSpec = {
-  min_lr: 1e-7,
-  max_lr: 10,
-  steps: 100,
-  mode: 'exponential',
-  smoothing: 0.98,
-  diverge_factor: 4,
-};
-
 /** A probe's sweep, analysed as any sweep is (./curve). */
 export type RangeTestResult = SweepAnalysis;
 

@@ -40,7 +40,7 @@ import type { Params, Space } from '../tuning/types';
 import { studyStub } from '../coordinator/stub';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { readConfig } from '../lib/config';
-import type { Limits } from '../contract/limits';
+import { MAX_EDGE_EPOCHS, type Limits } from '../contract/limits';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
 const SCHEDULE_SETTINGS = [
@@ -175,10 +175,10 @@ export function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrial
     });
   else if (!(lr > 0) || !Number.isFinite(lr))
     issues.push({ path: 'params.lr', message: `lr must be a number > 0, got ${lr}` });
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200)
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > MAX_EDGE_EPOCHS)
     issues.push({
       path: 'params.epochs',
-      message: `epochs must be an integer in 1..200, got ${epochs}`,
+      message: `epochs must be an integer in 1..${MAX_EDGE_EPOCHS}, got ${epochs}`,
     });
   if (issues.length > 0 || !parsed.success) throw new ProbeInputError(issues);
 

@@ -92,7 +92,7 @@ import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops, heldOutRows } from '../probe/trial';
 import { lrRangeTest } from './lr-range-tests';
 import { readConfig } from '../lib/config';
-import type { Limits } from '../contract/limits';
+import { MAX_EDGE_EPOCHS, type Limits } from '../contract/limits';
 import { createStudy, getStudy, listTrials, run } from './studies';
 import type { LadderConfig } from '../contract/lr-suggestion';
 import {
@@ -114,8 +114,6 @@ export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr
 
 /** How long one suggestion may wait for its validation trials (each round). */
 const VALIDATION_DEADLINE_MS = 60_000;
-/** Most epochs one edge trial trains (the edge executor's limit). */
-const MAX_EDGE_EPOCHS = 200;
 /** How many of the best finalists are validated again on the other seeds. */
 const CONFIRMED_FINALISTS = 3;
 /** The other seeds: the probe's seed plus this many times k. */
