@@ -109,6 +109,7 @@ import {
 import { spentRuns } from '../tuning/lr/ladder';
 import { zeroComputeLr } from '../tuning/lr/rule';
 import { fmt } from '../lib/format';
+import { meanWithError } from '../lib/stats';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
@@ -524,12 +525,10 @@ async function validate(
         c.score = null;
         continue;
       }
-      const v = values as number[];
-      const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+      const { mean, stderr } = meanWithError(values as number[]);
       c.score = mean;
       // The noise of a mean over the seeds.
-      c.spread = sd / Math.sqrt(v.length);
+      c.spread = stderr;
     }
     // Ranked among the finalists only: one split's loss does not compare with a mean over several.
     for (const c of evidence) if (!finalists.includes(c)) c.score = null;
