@@ -31,7 +31,7 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { LeaseGrant } from '../contract/study';
+import { directionsOf, metricsOf, type LeaseGrant } from '../contract/study';
 import { fmtMetric } from '../lib/format';
 import { editDistance } from '../lib/names';
 import { ApiError, StrideClient } from './client';
@@ -87,19 +87,14 @@ type Metric = Report | Final;
 
 const isReport = (m: Metric): m is Report => 'step' in m;
 
+/** The lease answer's study (directionsOf and metricsOf read its objectives). */
+type LeasedStudy = LeaseGrant['study'];
+
 /** What the agent tells: a result, or failed/pruned with the reason. */
 type TellBody =
   | { value: number; constraints?: number[] }
   | { values: number[]; constraints?: number[] }
   | { state: 'failed' | 'pruned'; error?: string };
-
-/** The lease answer's study, with `directions`/`metrics` filled from `direction`/`metric` for a service that lacks them. */
-type LeasedStudy = LeaseGrant['study'];
-const directionsOf = (s: LeasedStudy) => (s.directions?.length ? s.directions : [s.direction]);
-const metricsOf = (s: LeasedStudy) =>
-  s.metrics?.length === directionsOf(s).length
-    ? s.metrics
-    : directionsOf(s).map((_, i) => (i === 0 ? s.metric : `objective_${i}`));
 
 /** Reports sent at once per trial: enough to keep up with a fast script over a slow link. */
 const REPORT_WINDOW = 16;

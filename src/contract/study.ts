@@ -153,12 +153,12 @@ export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metr
   dispatch_secret?: string;
 }
 
-/** The directions of a study's objectives: `directions`, or `[direction]` for a single-objective study. */
+/** The directions of a study's objectives (its config, or a study or lease answer): `directions`, or `[direction]` for a single-objective study or an answer without them. */
 export function directionsOf(config: Pick<StudyConfig, 'direction' | 'directions'>): Direction[] {
   return config.directions ?? [config.direction];
 }
 
-/** The names of a study's objectives: `metrics`, or `[metric]`. */
+/** The names of a study's objectives (its config, or a study or lease answer): `metrics`, or `[metric]`. */
 export function metricsOf(config: Pick<StudyConfig, 'metric' | 'metrics'>): string[] {
   return config.metrics ?? [config.metric];
 }
