@@ -7,11 +7,13 @@ import { rateLimit, type Principal } from './auth';
 import {
   AskBatchSchema,
   AskSchema,
+  HeartbeatAnswerSchema,
+  ImportanceSchema,
   EnqueueSchema,
   LeaseGrantSchema,
   LeaseRequestSchema,
-  LeaseSchema,
   LeaseTokenSchema,
+  ReportAnswerSchema,
   ReportSchema,
   StudyCreateSchema,
   StudySchema,
@@ -144,7 +146,7 @@ const report = route(
     responses: {
       200: {
         description: 'The pruning decision',
-        ...json(z.object({ should_prune: z.boolean() })),
+        ...json(ReportAnswerSchema),
       },
     },
   },
@@ -183,24 +185,7 @@ const importance = route(
       200: {
         description:
           'Each parameter’s share of the explained variance (the method is in the answer)',
-        ...json(
-          z.object({
-            method: z.string(),
-            objective: z
-              .object({ index: z.int(), metric: z.string() })
-              .openapi({ description: 'The objective explained.' }),
-            n_trials: z.int(),
-            min_trials: z
-              .int()
-              .openapi({ description: 'The complete trials the figures need to mean anything.' }),
-            meaningful: z.boolean().openapi({
-              description: 'n_trials >= min_trials; below it, treat the figures as noise.',
-            }),
-            params: z.array(
-              z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() }),
-            ),
-          }),
-        ),
+        ...json(ImportanceSchema),
       },
     },
   },
@@ -217,7 +202,7 @@ const heartbeat = route(
     summary: 'Extend the lease of a trial (runner and edge studies)',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
     responses: {
-      200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) },
+      200: { description: 'The extended lease', ...json(HeartbeatAnswerSchema) },
     },
   },
   { 404: NOT_FOUND, 409: CONFLICT },

@@ -58,6 +58,14 @@ export type SweepMode = (typeof SWEEP_MODES)[number];
 export const SUGGEST_METHODS = ['valley', 'steepest', 'minimum', 'min_over_10'] as const;
 export type SuggestMethod = (typeof SUGGEST_METHODS)[number];
 
+/** How sure an answer is, surest first. */
+export const CONFIDENCES = ['high', 'medium', 'low'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
+/** A trigger's kinds: how its deliveries are signed (GitHub, or Standard Webhooks). */
+export const TRIGGER_KINDS = ['github', 'standard'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
 /** The TF.js backends a probe trains on. */
 export const BACKENDS = ['wasm-simd', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];

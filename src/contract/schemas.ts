@@ -4,7 +4,8 @@
  * OpenAPI document at /openapi.json.
  */
 import { z } from '@hono/zod-openapi';
-import { boundedJson } from '../lib/json-bounds';
+import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds';
+import { SCOPES } from './auth';
 import { fmtCount } from '../lib/format';
 import { closest } from '../lib/names';
 import {
@@ -22,7 +23,9 @@ import {
 import {
   ACTIVATIONS,
   BACKENDS,
+  CONFIDENCES,
   DIRECTIONS,
+  EVENT_TYPES,
   EXECUTOR_KINDS,
   LR_SCHEDULES,
   OPTIMIZER_NAMES,
@@ -30,11 +33,14 @@ import {
   PRUNER_NAMES,
   SAMPLER_NAMES,
   STUDY_STATES,
+  SUBSCRIPTION_STATES,
   SUGGEST_METHODS,
   SWEEP_MODES,
   SYNTHETIC_DATASETS,
   TASKS,
   TRIAL_STATES,
+  TRIGGER_KINDS,
+  UNITS,
 } from './names';
 
 const finite = () => z.number();
@@ -607,7 +613,7 @@ export const SuggestionSchema = z
       min_over_10: nullableNumber(),
     }),
     max_stable_lr: nullableNumber(),
-    confidence: z.enum(['high', 'medium', 'low']),
+    confidence: z.enum(CONFIDENCES),
     reasons: z.array(z.string()),
   })
   .openapi('Suggestion');
@@ -946,6 +952,22 @@ export const StudySchema = z
   })
   .openapi('Study');
 
+/** What GET /v1/studies/{id}/importance answers: each parameter's share of one objective's variance. */
+export const ImportanceSchema = z.object({
+  method: z.string(),
+  objective: z
+    .object({ index: z.int(), metric: z.string() })
+    .openapi({ description: 'The objective explained.' }),
+  n_trials: z.int(),
+  min_trials: z
+    .int()
+    .openapi({ description: 'The complete trials the figures need to mean anything.' }),
+  meaningful: z.boolean().openapi({
+    description: 'n_trials >= min_trials; below it, treat the figures as noise.',
+  }),
+  params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
+});
+
 /** The most trials one batch ask starts. */
 export const MAX_ASK_BATCH = 100;
 /** Where a batch ask goes: /ask answers one Trial, always. */
@@ -1050,6 +1072,8 @@ export const ReportSchema = z
     description:
       '{"step", "value"}: one intermediate value; or {"points": [{"step", "value"}, ...]}: a batch, taken whole or not at all.',
   });
+/** What a report answers: whether the pruner stops the trial. */
+export const ReportAnswerSchema = z.object({ should_prune: z.boolean() });
 export const LeaseTokenSchema = z.strictObject({ lease_token: LeaseToken }).openapi('LeaseToken');
 export const LeaseRequestSchema = z
   .strictObject({
@@ -1072,6 +1096,8 @@ export const LeaseSchema = z
     heartbeat_seconds: z.int(),
   })
   .openapi('Lease');
+/** What a heartbeat answers: the extended lease. */
+export const HeartbeatAnswerSchema = z.object({ lease: LeaseSchema });
 export const LeaseGrantSchema = z
   .object({
     study: z.object({
@@ -1296,3 +1322,321 @@ export const LrSuggestBodySchema = z
   });
 
 export type LrSuggestBody = z.infer<typeof LrSuggestBodySchema>;
+
+// --- lr/suggest's answers ----------------------------------------------------
+
+export const LrHorizonSchema = z
+  .object({
+    executor: z.enum(EXECUTOR_KINDS).openapi({
+      description: 'Who validated: the edge (a probe), your loop (client) or your runners.',
+    }),
+    unit: z.enum(UNITS).openapi({
+      description:
+        'The unit of the horizon and of the steps reported: epochs (the edge always), or steps when a client or runner suggestion was given training.steps.',
+    }),
+    epochs: z.int().nullable().openapi({
+      description:
+        'The real run’s length in epochs (of the probe’s training split on the edge); null for a client or runner horizon in steps.',
+    }),
+    steps: z
+      .int()
+      .optional()
+      .openapi({ description: 'The real run’s steps, when the request gave them.' }),
+    steps_per_epoch: z.int().nullable().openapi({
+      description:
+        'The probe’s steps per epoch; null for a client or runner (your data loader knows it).',
+    }),
+    source: z.enum(['training.epochs', 'training.steps', 'train_steps', 'default']).openapi({
+      description: 'Where the horizon came from; default: not given, 20 epochs assumed.',
+    }),
+    validated_epochs: z.int().nullable().openapi({
+      description:
+        'Epochs the finalists trained (0: nothing validated on the edge); for a client or runner, how far they reported (null: nothing finished, or a horizon in steps).',
+    }),
+    validated_steps: z.int().nullable().optional().openapi({
+      description: 'A client or runner horizon in steps: how far the finalists reported.',
+    }),
+    method: z.enum(['full', 'extrapolated', 'none']).openapi({
+      description:
+        'full: validated at the horizon; extrapolated: over the edge budget (or validation.epochs), validated shorter with the schedule compressed to that length, or a client’s finalists reported short of the horizon; none: not validated.',
+    }),
+    schedule: z.enum(LR_SCHEDULES),
+    budget: z
+      .object({ max_gflop: z.number(), gflop_per_epoch: z.number(), affordable_epochs: z.int() })
+      .nullable()
+      .openapi({
+        description:
+          'The edge: PROBE_MAX_GFLOP, the estimated work of one epoch, and the epochs one edge trial may train; null for a client or runner.',
+      }),
+  })
+  .openapi('LrHorizon');
+
+export const LrComputeSchema = z
+  .object({
+    runs: z.number().openapi({
+      description:
+        'Full training runs at the horizon spent so far: every run counts its share of the horizon, the range test’s steps included (when known).',
+    }),
+    epochs: z.number().nullable().openapi({
+      description: 'The same in epochs (null: a horizon in steps without steps_per_epoch).',
+    }),
+    steps: z
+      .int()
+      .nullable()
+      .optional()
+      .openapi({ description: 'A horizon in steps: the same in steps.' }),
+  })
+  .openapi('LrCompute');
+
+export const LrSuggestionSchema = z
+  .object({
+    id: z
+      .string()
+      .optional()
+      .openapi({ description: 'GET /v1/lr/suggest/{id}: the suggestion’s id (its study’s).' }),
+    status: z.enum(['running', 'complete']).optional().openapi({
+      description:
+        'GET /v1/lr/suggest/{id}: running while candidates train (lr null, method "validating", the evidence so far), then complete.',
+    }),
+    lr: z.number().nullable(),
+    method: z.string().openapi({
+      description:
+        "validated; consensus (budget 0, or a budget that buys no training: the geometric mean of the range test's valley and min_over_10 with the optimizer's default); a range-test rule, prior, or default; validating while a client or runner suggestion runs",
+    }),
+    // Least sure first, as this answer has always listed them.
+    confidence: z.enum([...CONFIDENCES].reverse()),
+    stable_range: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),
+    schedule: z.record(z.string(), z.unknown()).nullable(),
+    range_test: z.record(z.string(), z.unknown()).nullable(),
+    horizon: LrHorizonSchema.nullable().openapi({
+      description:
+        'With a probe, or on your hardware: the training horizon and how it was validated.',
+    }),
+    validation: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'The studies that validated the candidates, and each candidate’s state, validation loss, spread of its last epochs and whether it is tied with the best.',
+    }),
+    prior: z.record(z.string(), z.unknown()).nullable(),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute the request allowed, in full training runs at its horizon.',
+    }),
+    compute: LrComputeSchema.optional(),
+    reasoning: z.array(z.string()),
+  })
+  .openapi('LrSuggestion');
+
+export const LrCandidateSchema = z.object({ lr: z.number(), sources: z.array(z.string()) });
+
+export const LrSuggestionStartedSchema = z
+  .object({
+    id: z.string().openapi({
+      description: 'The suggestion’s id: GET /v1/lr/suggest/{id} (it is also its study’s).',
+    }),
+    study_id: z.string().openapi({
+      description:
+        'The study whose trials are the candidates: ask and tell them (client), or lease them (runner).',
+    }),
+    status: z.literal('running'),
+    executor: z.record(z.string(), z.unknown()),
+    candidates: z.array(LrCandidateSchema).openapi({
+      description: 'The candidate lrs (the study’s lr choices) and where each came from.',
+    }),
+    horizon: z
+      .object({
+        unit: z.enum(UNITS),
+        epochs: z.int().nullable(),
+        steps: z.int().optional(),
+        source: z.enum(['training.epochs', 'training.steps', 'default']),
+        schedule: z.enum(LR_SCHEDULES),
+        rungs: z.array(z.int()).openapi({
+          description:
+            'Where successive halving judges (a quarter and a half of the horizon), in the unit reported.',
+        }),
+      })
+      .openapi({
+        description:
+          'How long each candidate trains, in the unit its validation loss is reported at.',
+      }),
+    pruner: z.record(z.string(), z.unknown()),
+    max_trials: z.int().openapi({
+      description:
+        'Trials in the study now; under a budget, each level the search adds grows it (the first level at the start).',
+    }),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute allowed, in full runs (a budgeted search).',
+    }),
+    seeds: z.array(z.int()).optional(),
+    range_test: z.record(z.string(), z.unknown()),
+    poll: z.string().openapi({ description: 'Where the answer is: /v1/lr/suggest/{id}.' }),
+    reasoning: z.array(z.string()),
+    dispatch_secret: z.string().optional().openapi({
+      description:
+        'A runner executor with a dispatch_url: the secret of its job notices, shown once.',
+    }),
+  })
+  .openapi('LrSuggestionStarted');
+
+// --- range test summaries ------------------------------------------------------
+
+export const RangeTestSummarySchema = z
+  .object({
+    id: z.string(),
+    source: z
+      .enum(['probe', 'curve'])
+      .openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
+    backend: z.string(),
+    label: z.string().nullable().openapi({
+      description:
+        'What the sweep ran on: a curve\'s model.name, or a probe\'s model and data ("mlp [64,64] · spirals").',
+    }),
+    optimizer: z.string().nullable(),
+    suggested_lr: z.number().nullable(),
+    method: z.string().nullable(),
+    confidence: z.enum(CONFIDENCES),
+    steps_run: z.int().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTestSummary');
+
+// --- projects and keys ---------------------------------------------------------
+
+/** The body of POST /v1/projects. */
+export const ProjectCreateSchema = z.strictObject({ name: z.string().min(1).max(200) });
+export const ProjectSchema = z
+  .object({ id: z.string(), name: z.string(), created_at: z.string() })
+  .openapi('Project');
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    project_id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    prefix: z.string().openapi({ description: 'The first characters of the secret.' }),
+    rate_limit_per_minute: z.int().nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+export const KeyCreateSchema = z
+  .strictObject({
+    project_id: z.string().min(1).max(64).optional().openapi({
+      description: 'Required with the admin token; an admin key creates keys in its own project.',
+    }),
+    name: z.string().min(1).max(200),
+    scopes: z.array(z.enum(SCOPES)).min(1).default(['read', 'write']),
+    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({
+      description:
+        'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.',
+    }),
+  })
+  .openapi('ApiKeyCreate');
+
+// --- notifications -------------------------------------------------------------
+
+/** The body of POST /v1/subscriptions. */
+export const SubscriptionCreateSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  events: z
+    .array(z.enum(EVENT_TYPES))
+    .min(1)
+    .default([...EVENT_TYPES]),
+  study_id: z.string().min(1).max(64).optional().openapi({
+    description: "Only this study's events (default: every study of the project).",
+  }),
+});
+export const SubscriptionSchema = z
+  .object({
+    id: z.string(),
+    study_id: z.string().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    state: z.enum(SUBSCRIPTION_STATES),
+    disabled_reason: z.string().nullable(),
+    consecutive_failures: z.int(),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({
+      description:
+        'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.',
+    }),
+  })
+  .openapi('Subscription');
+export const AttemptSchema = z
+  .object({
+    message_id: z.string(),
+    event: z.string(),
+    attempt: z.int(),
+    ok: z.boolean(),
+    response_status: z.int().nullable(),
+    error: z.string().nullable(),
+    at: z.string(),
+  })
+  .openapi('DeliveryAttempt');
+
+// --- templates, triggers and hooks ---------------------------------------------
+
+/** The body of POST /v1/templates: a study body, twice as deep and four times as large as a study's free-form fields (placeholders included). */
+export const TemplateCreateSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  study: boundedJson(z.record(z.string(), z.unknown()), {
+    depth: 2 * MAX_JSON_DEPTH,
+    bytes: 4 * MAX_JSON_BYTES,
+  }),
+});
+export const TemplateSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    study: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi('Template', {
+    description:
+      'A study body whose name and metadata strings may hold {{placeholders}}: repository, sha, ref, branch, event, action, sender, pr_number, label, delivery (GitHub); type and the data fields (Standard Webhooks).',
+  });
+export const FilterSchema = z
+  .strictObject({
+    events: z.array(z.string().min(1).max(100)).max(50).optional(),
+    branches: z.array(z.string().min(1).max(200)).max(50).optional(),
+    labels: z.array(z.string().min(1).max(200)).max(50).optional(),
+    actions: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .openapi('TriggerFilter');
+export const TriggerSchema = z
+  .object({
+    id: z.string(),
+    template_id: z.string(),
+    kind: z.enum(TRIGGER_KINDS),
+    filter: z.object({
+      events: z.array(z.string()),
+      branches: z.array(z.string()),
+      labels: z.array(z.string()),
+      actions: z.array(z.string()),
+    }),
+    url: z
+      .string()
+      .openapi({ description: 'Where to send events: POST, relative to the service.' }),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation.' }),
+  })
+  .openapi('Trigger');
+export const HookAnswerSchema = z
+  .object({
+    status: z.enum(['created', 'ignored']),
+    study_id: z.string().optional(),
+    reason: z.string().optional(),
+    delivery_id: z.string(),
+  })
+  .openapi('HookAnswer');
+
+/** The body of POST /v1/triggers. */
+export const TriggerCreateSchema = z.strictObject({
+  template_id: z.string().min(1).max(64),
+  kind: z.enum(TRIGGER_KINDS).default('github'),
+  filter: FilterSchema.default({}),
+  secret: z
+    .string()
+    .min(16)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Default: generated (whsec_... for standard).' }),
+});
