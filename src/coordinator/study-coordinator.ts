@@ -64,8 +64,9 @@ import {
   metricsOf,
   type Caller,
   type EdgeExecutor,
+  type HeartbeatAnswer,
   type LeaseGrant,
-  type LeaseView,
+  type ReportAnswer,
   type StudyConfig,
   type StudyView,
   type TellBody,
@@ -231,7 +232,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Extend a lease by lease_seconds from now. */
-  async heartbeat(number: number, token: string): Promise<{ lease: LeaseView }> {
+  async heartbeat(number: number, token: string): Promise<HeartbeatAnswer> {
     return overRpc(async () => {
       const config = this.requireConfig();
       const executor = leases.leasedExecutor(config);
@@ -285,7 +286,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     step: number,
     value: number,
     caller: Caller = {},
-  ): Promise<{ should_prune: boolean }> {
+  ): Promise<ReportAnswer> {
     return overRpc(() => this.record(number, [{ step, value }], caller, false));
   }
 
@@ -295,11 +296,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * The pruner judges the trial at each step of the batch on its values up to that step, as
    * single reports in step order would have been: prune when any says so.
    */
-  async reportBatch(
-    number: number,
-    points: Point[],
-    caller: Caller = {},
-  ): Promise<{ should_prune: boolean }> {
+  async reportBatch(number: number, points: Point[], caller: Caller = {}): Promise<ReportAnswer> {
     return overRpc(() => this.record(number, points, caller, true));
   }
 
@@ -435,7 +432,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     points: readonly Point[],
     caller: Caller,
     batch: boolean,
-  ): Promise<{ should_prune: boolean }> {
+  ): Promise<ReportAnswer> {
     const config = this.requireConfig();
     const n = directionsOf(config).length;
     if (n > 1) {
