@@ -21,7 +21,9 @@ import {
   MIN_ROWS,
   SYNTHETIC_DEFAULTS,
 } from '../contract/limits';
-import { SYNTHETIC_DATASETS, TASKS, type SyntheticDataset, type Task } from '../contract/names';
+import { SYNTHETIC_DATASETS, TASKS, type Task } from '../contract/names';
+import type { z } from 'zod';
+import type { DataSchema } from '../contract/schemas';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
 import { describeValue } from '../lib/values';
@@ -29,28 +31,13 @@ import { describeValue } from '../lib/values';
 export type { Task };
 
 /**
- * Held-out rows sent with the data (`probe.data.validation`): each row has the
- * data's features in its column order (CSV: the columns other than the
- * target); `y` a class id (CSV: a label of the target column) or a target.
+ * A probe's data as the request sends it (the Data schema's input: defaults not yet applied, which
+ * loadDataset applies), with `validation`: held-out rows whose features follow the data's column
+ * order (CSV: the columns other than the target) and whose `y` is a class id (CSV: a label of the
+ * target column) or a target.
  */
-export interface ValidationSpec {
-  x: number[][];
-  y: (number | string)[];
-}
-
-export type DataSpec = (
-  | {
-      kind: 'synthetic';
-      name: SyntheticDataset;
-      n?: number;
-      features?: number;
-      classes?: number;
-      noise?: number;
-      seed?: number;
-    }
-  | { kind: 'inline'; x: number[][]; y: number[] }
-  | { kind: 'csv'; text: string; target: string; delimiter?: string }
-) & { validation?: ValidationSpec };
+export type DataSpec = z.input<typeof DataSchema>;
+export type ValidationSpec = NonNullable<DataSpec['validation']>;
 
 export interface Dataset {
   /** Row-major, n * features, standardised per feature (zero mean, unit variance; constant columns are 0). */
