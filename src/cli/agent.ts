@@ -31,6 +31,8 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import type { z } from 'zod';
+import type { TellSchema } from '../contract/schemas';
 import { directionsOf, metricsOf, type LeaseGrant } from '../contract/study';
 import { fmtMetric } from '../lib/format';
 import { editDistance } from '../lib/names';
@@ -90,7 +92,7 @@ const isReport = (m: Metric): m is Report => 'step' in m;
 /** The lease answer's study (directionsOf and metricsOf read its objectives). */
 type LeasedStudy = LeaseGrant['study'];
 
-/** What the agent tells: a result, or failed/pruned with the reason. */
+/** What the agent tells: a result, or failed/pruned with the reason (the forms of the Tell schema it uses; `finish` checks them against it). */
 type TellBody =
   | { value: number; constraints?: number[] }
   | { values: number[]; constraints?: number[] }
@@ -676,7 +678,10 @@ export class Agent {
     study?: LeasedStudy,
   ): Promise<void> {
     try {
-      await this.o.client.post(`${base}/tell`, { ...result, lease_token: token });
+      await this.o.client.post(`${base}/tell`, {
+        ...result,
+        lease_token: token,
+      } satisfies z.input<typeof TellSchema>);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         this.summary.lost++;

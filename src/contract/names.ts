@@ -10,6 +10,16 @@
 /** A trial's states: waiting (enqueued, or handed back), running (asked or leased), then one of the three finished ones. */
 export const TRIAL_STATES = ['waiting', 'running', 'complete', 'pruned', 'failed'] as const;
 export type TrialState = (typeof TRIAL_STATES)[number];
+/** The states a trial ends in: it takes no more reports or tells. */
+export const FINISHED_STATES = [
+  'complete',
+  'pruned',
+  'failed',
+] as const satisfies readonly TrialState[];
+export type FinishedState = (typeof FINISHED_STATES)[number];
+/** Whether a trial in `state` has ended (FINISHED_STATES). */
+export const isFinished = (state: TrialState): state is FinishedState =>
+  (FINISHED_STATES as readonly TrialState[]).includes(state);
 
 /** A study's states: completed once max_trials trials have finished. */
 export const STUDY_STATES = ['running', 'completed'] as const;

@@ -37,6 +37,7 @@
  * only its message.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { isFinished } from '../contract/names';
 import { canonicalJson } from '../lib/hash';
 import { randomBase64Url } from '../lib/ids';
 import type { Point } from '../db/intermediate';
@@ -317,7 +318,7 @@ export class StudyCoordinator extends DurableObject<Env> {
           `trial ${number} was already told ${row.tell}; a different tell is refused`,
         );
       }
-      if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
+      if (isFinished(row.state)) {
         throw new CoordinatorError(
           'conflict',
           `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,

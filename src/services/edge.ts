@@ -21,7 +21,7 @@ import { ProbeSchema } from '../contract/schemas';
 import { zodIssues } from '../contract/issues';
 import { domainErrorOf } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
-import type { EdgeExecutor, StudyView } from '../contract/study';
+import type { EdgeExecutor, StudyView, TellBody } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
 import { loadWithinLimits } from '../probe/data';
 import type { InputIssue } from '../contract/issues';
@@ -288,7 +288,7 @@ export function checkEdgeSpace(
 export async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<void> {
   const stub = studyStub(env, msg.project_id ?? DEFAULT_PROJECT_ID, msg.study_id);
   const caller = { lease_token: msg.token };
-  const tell = async (body: { value: number } | { state: 'failed' | 'pruned'; error?: string }) => {
+  const tell = async (body: TellBody) => {
     try {
       await stub.tell(msg.number, body, caller);
     } catch (err) {
