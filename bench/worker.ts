@@ -19,12 +19,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ensureBackend } from '../src/probe/backend';
 import { Mlp, parameterCount, stepFlops } from '../src/probe/mlp';
 import { makeOptimizer } from '../src/probe/optimizers';
-import {
-  runRangeTest,
-  RANGE_DEFAULTS,
-  type ProbeSpec,
-  type RangeSpec,
-} from '../src/probe/lr-range-test';
+import { RANGE_DEFAULTS } from '../src/contract/limits';
+import { runRangeTest, type ProbeSpec, type RangeSpec } from '../src/probe/lr-range-test';
 import { loadDataset } from '../src/probe/data';
 import { Rng } from '../src/tuning/rng';
 

@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../src/probe/backend';
-import { runRangeTest, RANGE_DEFAULTS, type ProbeSpec } from '../src/probe/lr-range-test';
+import { RANGE_DEFAULTS } from '../src/contract/limits';
+import { runRangeTest, type ProbeSpec } from '../src/probe/lr-range-test';
 import { trainProbe } from '../src/probe/train';
 import type { OptimizerSpec } from '../src/probe/optimizers';
 import type { Activation } from '../src/probe/mlp';

@@ -5,7 +5,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ensureBackend } from '../src/probe/backend';
 import { loadDataset } from '../src/probe/data';
-import { RANGE_DEFAULTS, runRangeTest, type ProbeSpec } from '../src/probe/lr-range-test';
+import { RANGE_DEFAULTS } from '../src/contract/limits';
+import { runRangeTest, type ProbeSpec } from '../src/probe/lr-range-test';
 import { runEdgeTrial } from '../src/probe/trial';
 import { api, post } from './helpers';
 

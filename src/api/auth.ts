@@ -20,7 +20,7 @@ import { DomainError } from '../contract/errors';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { findKeyByHash } from '../db/keys';
 
-export { SCOPES, type Principal, type Scope } from '../contract/auth';
+export type { Principal, Scope } from '../contract/auth';
 import { SCOPES, type Principal, type Scope } from '../contract/auth';
 
 /** No usable credentials: a 401 that names the scheme to use (RFC 9110 requires WWW-Authenticate). */

@@ -2,39 +2,15 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import * as keys from '../services/keys';
-import { SCOPES } from './auth';
+import {
+  KeyCreateSchema,
+  KeySchema,
+  ProjectCreateSchema,
+  ProjectSchema,
+} from '../contract/schemas';
 import { body, json, route, secured } from './openapi';
 
 const base = secured('Projects and keys');
-
-const ProjectSchema = z
-  .object({ id: z.string(), name: z.string(), created_at: z.string() })
-  .openapi('Project');
-const KeySchema = z
-  .object({
-    id: z.string(),
-    project_id: z.string(),
-    name: z.string(),
-    scopes: z.array(z.enum(SCOPES)),
-    prefix: z.string().openapi({ description: 'The first characters of the secret.' }),
-    rate_limit_per_minute: z.int().nullable(),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
-  })
-  .openapi('ApiKey');
-const KeyCreateSchema = z
-  .strictObject({
-    project_id: z.string().min(1).max(64).optional().openapi({
-      description: 'Required with the admin token; an admin key creates keys in its own project.',
-    }),
-    name: z.string().min(1).max(200),
-    scopes: z.array(z.enum(SCOPES)).min(1).default(['read', 'write']),
-    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({
-      description:
-        'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.',
-    }),
-  })
-  .openapi('ApiKeyCreate');
 
 const createProject = route(
   {
@@ -43,7 +19,7 @@ const createProject = route(
     method: 'post',
     path: '/v1/projects',
     summary: 'Create a project (admin token)',
-    request: body(z.strictObject({ name: z.string().min(1).max(200) })),
+    request: body(ProjectCreateSchema),
     responses: { 201: { description: 'The project', ...json(ProjectSchema) } },
   },
   { 409: 'A project with that name exists' },

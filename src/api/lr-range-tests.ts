@@ -1,6 +1,11 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { LrRangeTestRequestSchema, LrRangeTestSchema, type LrRangeTest } from '../contract/schemas';
+import {
+  LrRangeTestRequestSchema,
+  LrRangeTestSchema,
+  RangeTestSummarySchema,
+  type LrRangeTest,
+} from '../contract/schemas';
 import { body, decimalParam, json, projectOf, route, secured } from './openapi';
 import { getLrRangeTest, listLrRangeTests, lrRangeTest } from '../services/lr-range-tests';
 import type { AppEnv } from './env';
@@ -26,26 +31,6 @@ const create = route(
     429: 'Too many range tests for this key: wait Retry-After seconds',
   },
 );
-
-const RangeTestSummarySchema = z
-  .object({
-    id: z.string(),
-    source: z
-      .enum(['probe', 'curve'])
-      .openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
-    backend: z.string(),
-    label: z.string().nullable().openapi({
-      description:
-        'What the sweep ran on: a curve\'s model.name, or a probe\'s model and data ("mlp [64,64] · spirals").',
-    }),
-    optimizer: z.string().nullable(),
-    suggested_lr: z.number().nullable(),
-    method: z.string().nullable(),
-    confidence: z.enum(['high', 'medium', 'low']),
-    steps_run: z.int().nullable(),
-    created_at: z.string(),
-  })
-  .openapi('LrRangeTestSummary');
 
 const list = route({
   ...base,

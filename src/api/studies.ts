@@ -9,10 +9,12 @@ import {
   AskedTrialSchema,
   AskSchema,
   EnqueueSchema,
+  HeartbeatAnswerSchema,
+  ImportanceSchema,
   LeaseGrantSchema,
   LeaseRequestSchema,
-  LeaseSchema,
   LeaseTokenSchema,
+  ReportAnswerSchema,
   ReportSchema,
   StudyCreateSchema,
   StudySchema,
@@ -158,7 +160,7 @@ const report = route(
     responses: {
       200: {
         description: 'The pruning decision',
-        ...json(z.object({ should_prune: z.boolean() })),
+        ...json(ReportAnswerSchema),
       },
     },
   },
@@ -197,24 +199,7 @@ const importance = route(
       200: {
         description:
           'Each parameter’s share of the explained variance (the method is in the answer)',
-        ...json(
-          z.object({
-            method: z.string(),
-            objective: z
-              .object({ index: z.int(), metric: z.string() })
-              .openapi({ description: 'The objective explained.' }),
-            n_trials: z.int(),
-            min_trials: z
-              .int()
-              .openapi({ description: 'The complete trials the figures need to mean anything.' }),
-            meaningful: z.boolean().openapi({
-              description: 'n_trials >= min_trials; below it, treat the figures as noise.',
-            }),
-            params: z.array(
-              z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() }),
-            ),
-          }),
-        ),
+        ...json(ImportanceSchema),
       },
     },
   },
@@ -231,7 +216,7 @@ const heartbeat = route(
     summary: 'Extend the lease of a trial (the token of its ask, or of its runner lease)',
     request: { params: TrialParam, ...body(LeaseTokenSchema) },
     responses: {
-      200: { description: 'The extended lease', ...json(z.object({ lease: LeaseSchema })) },
+      200: { description: 'The extended lease', ...json(HeartbeatAnswerSchema) },
     },
   },
   { 404: NOT_FOUND, 409: CONFLICT },

@@ -4,38 +4,11 @@ import type { AppEnv } from './env';
 import { DomainError, inputError } from '../contract/errors';
 import * as notifications from '../services/notifications';
 import { getStudy } from '../services/studies';
+import { AttemptSchema, SubscriptionCreateSchema, SubscriptionSchema } from '../contract/schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const base = secured('Notifications');
 const Id = z.object({ id: z.string().min(1).max(64) });
-
-const SubscriptionSchema = z
-  .object({
-    id: z.string(),
-    study_id: z.string().nullable(),
-    url: z.string(),
-    events: z.array(z.string()),
-    state: z.enum(['active', 'disabled']),
-    disabled_reason: z.string().nullable(),
-    consecutive_failures: z.int(),
-    created_at: z.string(),
-    secret: z.string().optional().openapi({
-      description:
-        'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.',
-    }),
-  })
-  .openapi('Subscription');
-const AttemptSchema = z
-  .object({
-    message_id: z.string(),
-    event: z.string(),
-    attempt: z.int(),
-    ok: z.boolean(),
-    response_status: z.int().nullable(),
-    error: z.string().nullable(),
-    at: z.string(),
-  })
-  .openapi('DeliveryAttempt');
 
 const NOT_FOUND = 'Unknown subscription (or another project’s)';
 const create = route({
@@ -45,18 +18,7 @@ const create = route({
   path: '/v1/subscriptions',
   summary:
     "Subscribe a URL to a project's (or one study's) events, delivered as signed Standard Webhooks",
-  request: body(
-    z.strictObject({
-      url: z.url({ protocol: /^https?$/ }).max(2000),
-      events: z
-        .array(z.enum(notifications.EVENT_TYPES))
-        .min(1)
-        .default([...notifications.EVENT_TYPES]),
-      study_id: z.string().min(1).max(64).optional().openapi({
-        description: "Only this study's events (default: every study of the project).",
-      }),
-    }),
-  ),
+  request: body(SubscriptionCreateSchema),
   responses: {
     201: {
       description: 'The subscription, with its secret (shown once)',

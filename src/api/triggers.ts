@@ -2,57 +2,17 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import * as triggers from '../services/triggers';
-import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds';
+import {
+  HookAnswerSchema,
+  TemplateCreateSchema,
+  TemplateSchema,
+  TriggerCreateSchema,
+  TriggerSchema,
+} from '../contract/schemas';
 import { body, json, problem, projectOf, route, secured } from './openapi';
 
 const base = secured('Webhooks');
 const Id = z.object({ id: z.string().min(1).max(64) });
-
-const TemplateSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    study: z.record(z.string(), z.unknown()),
-    created_at: z.string(),
-  })
-  .openapi('Template', {
-    description:
-      'A study body whose name and metadata strings may hold {{placeholders}}: repository, sha, ref, branch, event, action, sender, pr_number, label, delivery (GitHub); type and the data fields (Standard Webhooks).',
-  });
-const FilterSchema = z
-  .strictObject({
-    events: z.array(z.string().min(1).max(100)).max(50).optional(),
-    branches: z.array(z.string().min(1).max(200)).max(50).optional(),
-    labels: z.array(z.string().min(1).max(200)).max(50).optional(),
-    actions: z.array(z.string().min(1).max(100)).max(50).optional(),
-  })
-  .openapi('TriggerFilter');
-const TriggerSchema = z
-  .object({
-    id: z.string(),
-    template_id: z.string(),
-    kind: z.enum(['github', 'standard']),
-    filter: z.object({
-      events: z.array(z.string()),
-      branches: z.array(z.string()),
-      labels: z.array(z.string()),
-      actions: z.array(z.string()),
-    }),
-    url: z
-      .string()
-      .openapi({ description: 'Where to send events: POST, relative to the service.' }),
-    created_at: z.string(),
-    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation.' }),
-  })
-  .openapi('Trigger');
-const HookAnswerSchema = z
-  .object({
-    status: z.enum(['created', 'ignored']),
-    study_id: z.string().optional(),
-    reason: z.string().optional(),
-    delivery_id: z.string(),
-  })
-  .openapi('HookAnswer');
 
 const createTemplate = route({
   ...base,
@@ -60,15 +20,7 @@ const createTemplate = route({
   method: 'post',
   path: '/v1/templates',
   summary: 'Store a study template',
-  request: body(
-    z.strictObject({
-      name: z.string().min(1).max(200),
-      study: boundedJson(z.record(z.string(), z.unknown()), {
-        depth: 2 * MAX_JSON_DEPTH,
-        bytes: 4 * MAX_JSON_BYTES,
-      }),
-    }),
-  ),
+  request: body(TemplateCreateSchema),
   responses: { 201: { description: 'The template', ...json(TemplateSchema) } },
 });
 const getTemplate = route(
@@ -89,19 +41,7 @@ const createTrigger = route({
   method: 'post',
   path: '/v1/triggers',
   summary: 'Bind a template to a webhook secret and a filter; events at /hooks/{id} create studies',
-  request: body(
-    z.strictObject({
-      template_id: z.string().min(1).max(64),
-      kind: z.enum(['github', 'standard']).default('github'),
-      filter: FilterSchema.default({}),
-      secret: z
-        .string()
-        .min(16)
-        .max(200)
-        .optional()
-        .openapi({ description: 'Default: generated (whsec_... for standard).' }),
-    }),
-  ),
+  request: body(TriggerCreateSchema),
   responses: {
     201: { description: 'The trigger, with its secret (shown once)', ...json(TriggerSchema) },
   },

@@ -31,7 +31,10 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { LeaseGrant } from '../contract/study';
+import type { z } from 'zod';
+import type { TellSchema } from '../contract/schemas';
+import { directionsOf, metricsOf, type LeaseGrant } from '../contract/study';
+import { fmtMetric } from '../lib/format';
 import { editDistance } from '../lib/names';
 import { ApiError, StrideClient } from './client';
 
@@ -86,19 +89,14 @@ type Metric = Report | Final;
 
 const isReport = (m: Metric): m is Report => 'step' in m;
 
-/** What the agent tells: a result, or failed/pruned with the reason. */
+/** The lease answer's study (directionsOf and metricsOf read its objectives). */
+type LeasedStudy = LeaseGrant['study'];
+
+/** What the agent tells: a result, or failed/pruned with the reason (the forms of the Tell schema it uses; `finish` checks them against it). */
 type TellBody =
   | { value: number; constraints?: number[] }
   | { values: number[]; constraints?: number[] }
   | { state: 'failed' | 'pruned'; error?: string };
-
-/** The lease answer's study, with `directions`/`metrics` filled from `direction`/`metric` for a service that lacks them. */
-type LeasedStudy = LeaseGrant['study'];
-const directionsOf = (s: LeasedStudy) => (s.directions?.length ? s.directions : [s.direction]);
-const metricsOf = (s: LeasedStudy) =>
-  s.metrics?.length === directionsOf(s).length
-    ? s.metrics
-    : directionsOf(s).map((_, i) => (i === 0 ? s.metric : `objective_${i}`));
 
 /** Reports sent at once per trial: enough to keep up with a fast script over a slow link. */
 const REPORT_WINDOW = 16;
@@ -336,15 +334,9 @@ function placeholderProblem(
   return null;
 }
 
-function fmtNum(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
-}
-
 function fmtParams(params: Record<string, unknown>): string {
   return Object.entries(params)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtNum(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmtMetric(v) : String(v)}`)
     .join(' ');
 }
 
@@ -462,7 +454,7 @@ export class Agent {
     }
     this.say(
       `${s.interrupted ? 'stopped' : 'done'}: ${s.ran} trial${s.ran === 1 ? '' : 's'} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed${s.released ? `, ${s.released} handed back` : ''}${s.lost ? `, ${s.lost} lost` : ''})` +
-        (this.best ? `; best ${fmtNum(this.best.value)} (trial ${this.best.trial})` : ''),
+        (this.best ? `; best ${fmtMetric(this.best.value)} (trial ${this.best.trial})` : ''),
     );
     return this.summary;
   }
@@ -621,7 +613,7 @@ export class Agent {
     // Said now, in the order the script printed it; the service hears of it as soon as it can take it.
     this.event(
       'report',
-      `trial ${n} step ${step}: ${fmtNum(value)}${this.best ? ` (best ${fmtNum(this.best.value)})` : ''}`,
+      `trial ${n} step ${step}: ${fmtMetric(value)}${this.best ? ` (best ${fmtMetric(this.best.value)})` : ''}`,
     );
     run.reports.push(step, value);
   }
@@ -766,7 +758,10 @@ export class Agent {
     study?: LeasedStudy,
   ): Promise<void> {
     try {
-      await this.o.client.post(`${base}/tell`, { ...result, lease_token: token });
+      await this.o.client.post(`${base}/tell`, {
+        ...result,
+        lease_token: token,
+      } satisfies z.input<typeof TellSchema>);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         this.summary.lost++;
@@ -794,7 +789,7 @@ export class Agent {
       this.summary.complete++;
       const feasible = !result.constraints || result.constraints.every((c) => c <= 0);
       const cons = result.constraints
-        ? `; constraints ${result.constraints.map(fmtNum).join(', ')} (${feasible ? 'feasible' : 'infeasible'})`
+        ? `; constraints ${result.constraints.map(fmtMetric).join(', ')} (${feasible ? 'feasible' : 'infeasible'})`
         : '';
       if ('value' in result) {
         const better =
@@ -806,14 +801,14 @@ export class Agent {
         if (better && study) this.best = { value: result.value, trial: n, study: study.id };
         this.event(
           'complete',
-          `trial ${n} complete: ${fmtNum(result.value)}${cons}${this.best ? ` (best ${fmtNum(this.best.value)}, trial ${this.best.trial})` : ''}`,
+          `trial ${n} complete: ${fmtMetric(result.value)}${cons}${this.best ? ` (best ${fmtMetric(this.best.value)}, trial ${this.best.trial})` : ''}`,
         );
       } else {
         // Several objectives have no single best (the study's best_trials is the Pareto front): say the values.
         const names = study ? metricsOf(study) : result.values.map((_, i) => `objective_${i}`);
         this.event(
           'complete',
-          `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtNum(v)}`).join(' ')}${cons}`,
+          `trial ${n} complete: ${result.values.map((v, i) => `${names[i]}=${fmtMetric(v)}`).join(' ')}${cons}`,
         );
       }
     } else if (result.state === 'pruned') {

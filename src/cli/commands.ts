@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { LrRangeTest } from '../contract/schemas';
 import type { StudyView, TrialView } from '../contract/study';
 import type { LrSuggestion } from '../contract/lr-suggestion';
+import { fmtCell } from '../lib/format';
+import type { LrSchedule } from '../contract/names';
 import { StrideClient } from './client';
 
 export interface Io {
@@ -44,9 +46,6 @@ function rangeTestRequest(file: string): Record<string, unknown> {
   const o = v as Record<string, unknown>;
   return 'probe' in o ? o : { probe: o };
 }
-
-const fmtLr = (v: number | null | undefined) =>
-  v === null || v === undefined ? '—' : v.toPrecision(3);
 
 /**
  * The loss-vs-LR curve as text: a log-LR x axis (the sweep's steps), the
@@ -102,10 +101,10 @@ function describeSuggestion(r: LrRangeTest): string {
   const lines = [
     s.lr === null
       ? 'no suggestion (see the curve)'
-      : `suggested lr ${fmtLr(s.lr)} (${s.method}, confidence ${s.confidence})`,
-    `max stable lr ${fmtLr(s.max_stable_lr)}`,
+      : `suggested lr ${fmtCell(s.lr)} (${s.method}, confidence ${s.confidence})`,
+    `max stable lr ${fmtCell(s.max_stable_lr)}`,
     `candidates: ${Object.entries(s.candidates)
-      .map(([k, v]) => `${k} ${fmtLr(v as number | null)}`)
+      .map(([k, v]) => `${k} ${fmtCell(v as number | null)}`)
       .join(', ')}`,
     `${r.steps_run} steps${r.stopped_early ? ' (stopped early: diverged)' : ''}, ${r.backend}, ${r.duration_ms} ms${r.cached ? ', cached' : ''}; id ${r.id}`,
   ];
@@ -115,12 +114,10 @@ function describeSuggestion(r: LrRangeTest): string {
 /** The real run's length and LR schedule (`--epochs`/`--steps`, `--schedule`): lr-find then validates at it. */
 export interface TrainingHorizon {
   training: { epochs: number } | { steps: number };
-  schedule?: 'constant' | 'cosine' | 'one_cycle';
+  schedule?: LrSchedule;
   /** Full runs at the horizon lr/suggest may spend (the service's default when absent). */
   budget?: number;
 }
-
-export const SCHEDULES = ['constant', 'cosine', 'one_cycle'] as const;
 
 /** How long a validated lr/suggest may take in all: the range test, then the edge's training. */
 const SUGGEST_TIMEOUT_MS = 10 * 60_000;
@@ -169,8 +166,8 @@ function describeValidated(v: LrSuggestion): string {
   const lines: string[] = [];
   lines.push(
     v.method === 'validated'
-      ? `validated lr ${fmtLr(v.lr)} (confidence ${v.confidence})`
-      : `lr ${fmtLr(v.lr)} (${v.method}, not validated; confidence ${v.confidence})`,
+      ? `validated lr ${fmtCell(v.lr)} (confidence ${v.confidence})`
+      : `lr ${fmtCell(v.lr)} (${v.method}, not validated; confidence ${v.confidence})`,
   );
   if (h) {
     const steps =
@@ -182,7 +179,7 @@ function describeValidated(v: LrSuggestion): string {
     );
   }
   if (v.stable_range)
-    lines.push(`stable range ${fmtLr(v.stable_range.min)} .. ${fmtLr(v.stable_range.max)}`);
+    lines.push(`stable range ${fmtCell(v.stable_range.min)} .. ${fmtCell(v.stable_range.max)}`);
   if (v.compute)
     lines.push(
       `compute: ${v.compute.runs} of ${v.budget?.runs ?? '?'} full runs (the sweep included)`,
@@ -197,7 +194,7 @@ function describeValidated(v: LrSuggestion): string {
       ['', 'lr', 'sources', 'length', 'state', 'value', 'epochs run', 'tied'],
       ...cands.map((c) => [
         c.lr === v.lr ? '*' : '',
-        fmtLr(c.lr),
+        fmtCell(c.lr),
         c.sources.join(', '),
         String((c as { length?: number }).length ?? h?.validated_epochs ?? '—'),
         c.state,
@@ -285,16 +282,16 @@ export async function check(
   let message: string;
   if (s.max_stable_lr !== null && lr > s.max_stable_lr) {
     verdict = 'above_max_stable';
-    message = `lr ${fmtLr(lr)} is above max_stable_lr ${fmtLr(s.max_stable_lr)}: training is likely to diverge (suggested ${fmtLr(s.lr)})`;
+    message = `lr ${fmtCell(lr)} is above max_stable_lr ${fmtCell(s.max_stable_lr)}: training is likely to diverge (suggested ${fmtCell(s.lr)})`;
   } else if (s.lr !== null && lr < s.lr / factor) {
     verdict = 'far_below_suggestion';
-    message = `lr ${fmtLr(lr)} is more than ${factor}x below the suggested ${fmtLr(s.lr)}: training is likely to be slow`;
+    message = `lr ${fmtCell(lr)} is more than ${factor}x below the suggested ${fmtCell(s.lr)}: training is likely to be slow`;
   } else if (s.lr === null && s.max_stable_lr === null) {
     verdict = 'inconclusive';
-    message = `the range test gives no suggestion and no stable limit (confidence ${s.confidence}): lr ${fmtLr(lr)} not judged`;
+    message = `the range test gives no suggestion and no stable limit (confidence ${s.confidence}): lr ${fmtCell(lr)} not judged`;
   } else {
     verdict = 'ok';
-    message = `lr ${fmtLr(lr)} is within the stable region (suggested ${fmtLr(s.lr)}, max stable ${fmtLr(s.max_stable_lr)})`;
+    message = `lr ${fmtCell(lr)} is within the stable region (suggested ${fmtCell(s.lr)}, max stable ${fmtCell(s.max_stable_lr)})`;
   }
   const code = verdict === 'above_max_stable' || verdict === 'far_below_suggestion' ? 1 : 0;
   if (json)

@@ -10,13 +10,13 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { LR_SCHEDULES } from '../contract/names';
 import { Agent } from './agent';
 import { ApiError, StrideClient } from './client';
 import {
   check,
   lrFind,
   parseDuration,
-  SCHEDULES,
   studyBest,
   studyCreate,
   studyExport,
@@ -282,8 +282,8 @@ function lrFindHorizon(v: Values): TrainingHorizon | undefined | string {
   if (v.epochs !== undefined && v.steps !== undefined)
     return 'give --epochs or --steps, not both (the training length in one unit)';
   const schedule = v.schedule as string | undefined;
-  if (schedule !== undefined && !(SCHEDULES as readonly string[]).includes(schedule))
-    return `--schedule must be ${SCHEDULES.join(', ')}, got '${schedule}'`;
+  if (schedule !== undefined && !(LR_SCHEDULES as readonly string[]).includes(schedule))
+    return `--schedule must be ${LR_SCHEDULES.join(', ')}, got '${schedule}'`;
   const budget = v.budget === undefined ? undefined : Number(v.budget);
   if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0 && budget <= 50))
     return `--budget must be a number of full runs from 0 to 50, got '${v.budget}'`;

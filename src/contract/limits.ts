@@ -1,6 +1,8 @@
 /**
  * The edge's limits of one probe (an LR range test's, an edge trial's, an
- * lr/suggest's), and the one way a dataset's size is counted against them.
+ * lr/suggest's), and the one way a dataset's size is counted against them;
+ * the bounds and defaults of a probe's request that the probe engine reads as
+ * well as the schemas (contract/schemas.ts). It imports nothing but names.ts.
  *
  * A dataset's size is its cells: rows x (features + 1), the features and the
  * target of every row. Every cap counts that way: the configured one
@@ -8,6 +10,7 @@
  * trials both apply (probe/data.ts loadWithinLimits), and the hard one below
  * that holds whatever the configuration says.
  */
+import type { SweepMode } from './names';
 
 /** The configured limits (lib/config.ts readConfig(env).probe). */
 export interface Limits {
@@ -45,6 +48,46 @@ export function declaredCells(data: {
   if (data.kind === 'inline') return rowCells(data.x) + held;
   return held;
 }
+
+/** The bounds of a synthetic dataset's parameters (probe.data): the schema's, and the probe's checks of a spec it did not parse. */
+export const MIN_ROWS = 8;
+export const MAX_ROWS = 200_000;
+export const MAX_FEATURES = 4096;
+export const MIN_CLASSES = 2;
+export const MAX_CLASSES = 1000;
+export const MAX_NOISE = 100;
+
+/** A synthetic dataset's parameters when not given (`classes`: 2 for moons, which has no other). */
+export const SYNTHETIC_DEFAULTS = {
+  n: 1024,
+  features: 2,
+  classes: 3,
+  noise: 0.1,
+  seed: 0,
+} as const;
+
+/** The most steps a probe's sweep takes (`range.steps`), and so the most points an answer shows of any curve. */
+export const MAX_SWEEP_STEPS = 2000;
+
+/** A range test's `range` when not given (smoothing and diverge_factor: also how a posted curve is read). */
+export const RANGE_DEFAULTS: {
+  min_lr: number;
+  max_lr: number;
+  steps: number;
+  mode: SweepMode;
+  smoothing: number;
+  diverge_factor: number;
+} = {
+  min_lr: 1e-7,
+  max_lr: 10,
+  steps: 100,
+  mode: 'exponential',
+  smoothing: 0.98,
+  diverge_factor: 4,
+};
+
+/** The most epochs one edge trial trains (an edge study's `epochs`, an edge validation's length). */
+export const MAX_EDGE_EPOCHS = 200;
 
 /**
  * The largest study configuration kept, in bytes of JSON: a Durable Object's SQLite and D1 both

@@ -2,21 +2,21 @@
  * What POST /v1/lr/suggest and GET /v1/lr/suggest/{id} answer: the shapes
  * the service builds (services/lr-suggest.ts) and the CLI prints.
  */
-import type { LrRangeTest } from './schemas';
+import type { z } from 'zod';
+import type { Narrow } from '../lib/types';
+import type {
+  LrHorizonSchema,
+  LrRangeTest,
+  LrSuggestionSchema,
+  ScheduleAdviceSchema,
+} from './schemas';
+import type { ExecutorKind, Unit } from './names';
 
-export interface ScheduleAdvice {
-  kind: 'one_cycle' | 'cosine';
-  peak_lr: number;
-  warmup_fraction: number;
-  /** With `train_steps`: the warmup in steps. */
-  warmup_steps: number | null;
-  final_lr: number;
-  /** The same, as a probe schedule (probe/schedules.ts), for edge trials. */
-  spec: Record<string, unknown>;
-  reasoning: string[];
-}
+/** A schedule read from a range test's curve (the ScheduleAdvice schema). */
+export type ScheduleAdvice = z.output<typeof ScheduleAdviceSchema>;
 
-export interface CandidateEvidence {
+/** One candidate's evidence (`validation.candidates`, which the LrSuggestion schema leaves free-form). */
+export type CandidateEvidence = {
   lr: number;
   sources: string[];
   state: string;
@@ -35,9 +35,10 @@ export interface CandidateEvidence {
   /** What it is ranked by: the mean over `seeds` when there are several, else `value`. */
   score: number | null;
   error: string | null;
-}
+};
 
-export interface ValidationEvidence {
+/** How the candidates were validated (`validation`, which the LrSuggestion schema leaves free-form). */
+export type ValidationEvidence = {
   study_id: string;
   /** Every study that validated candidates: the first round, then the extension past an edge. */
   study_ids: string[];
@@ -50,69 +51,52 @@ export interface ValidationEvidence {
   /** Epochs trained over every candidate, round and seed: the compute this answer cost. */
   candidate_epochs: number;
   complete: boolean;
-}
+};
 
-/** The horizon of an edge validation: epochs of the probe's training split, and the edge budget. */
-export interface Horizon {
-  executor: 'edge';
-  unit: 'epochs';
-  /** The real run's length in epochs of the probe's training split. */
-  epochs: number;
-  /** The real run's optimizer steps, when the request gave them. */
-  steps?: number;
-  steps_per_epoch: number;
-  source: 'training.epochs' | 'training.steps' | 'train_steps' | 'default';
-  /** Epochs the finalists trained (0: no validation). */
-  validated_epochs: number;
-  /** full: validated at the horizon; extrapolated: shorter, with the schedule compressed; none: not validated. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: { max_gflop: number; gflop_per_epoch: number; affordable_epochs: number };
-}
+type LrHorizon = z.output<typeof LrHorizonSchema>;
 
-/** The horizon of a validation your loop or your runners train: in the unit they report (epochs, or steps). */
-export interface ExternalHorizon {
-  executor: 'client' | 'runner';
-  unit: 'epochs' | 'steps';
-  /** The real run's length in epochs; null when it was given in steps. */
-  epochs: number | null;
-  steps?: number;
-  /** Unknown here: your data loader knows it. */
-  steps_per_epoch: null;
-  source: 'training.epochs' | 'training.steps' | 'default';
-  /** How far the finalists reported (in `unit`; epochs_run's last step); null before any finished. */
-  validated_epochs: number | null;
-  validated_steps?: number | null;
-  /** full: the finalists reported up to the horizon (within one step); extrapolated: they stopped short; none: nothing finished. */
-  method: 'full' | 'extrapolated' | 'none';
-  schedule: 'constant' | 'cosine' | 'one_cycle';
-  budget: null;
-}
+/** The horizon of an edge validation (the LrHorizon schema): epochs of the probe's training split, and the edge budget. */
+export type Horizon = Narrow<
+  LrHorizon,
+  {
+    executor: 'edge';
+    unit: 'epochs';
+    epochs: number;
+    steps_per_epoch: number;
+    validated_epochs: number;
+    budget: NonNullable<LrHorizon['budget']>;
+  }
+>;
 
-export interface LrSuggestion {
-  /** GET /v1/lr/suggest/{id}: the suggestion's id (its study's). */
-  id?: string;
-  /** GET /v1/lr/suggest/{id}: running while candidates still train (the evidence so far), then complete. */
-  status?: 'running' | 'complete';
-  lr: number | null;
-  method: string;
-  confidence: 'low' | 'medium' | 'high';
-  stable_range: { min: number | null; max: number | null } | null;
-  schedule: ScheduleAdvice | null;
-  range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] } | null;
-  horizon: Horizon | ExternalHorizon | null;
-  validation: ValidationEvidence | null;
-  prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
-  /** The compute the request allowed, in full runs at the horizon. */
-  budget?: { runs: number };
-  /** What it spent: full runs (the range test's steps included) and the epochs (steps) they add up to. */
-  compute?: { runs: number; epochs: number | null; steps?: number | null };
-  reasoning: string[];
-}
+/** The horizon of a validation your loop or your runners train (the LrHorizon schema): in the unit they report (epochs, or steps). */
+export type ExternalHorizon = Narrow<
+  LrHorizon,
+  {
+    executor: Exclude<ExecutorKind, 'edge'>;
+    steps_per_epoch: null;
+    source: Exclude<LrHorizon['source'], 'train_steps'>;
+    budget: null;
+  }
+>;
+
+/**
+ * What POST /v1/lr/suggest answers with a suggestion, and GET /v1/lr/suggest/{id} (the
+ * LrSuggestion schema), with the types of what the schema documents as free-form objects.
+ */
+export type LrSuggestion = Narrow<
+  z.output<typeof LrSuggestionSchema>,
+  {
+    schedule: ScheduleAdvice | null;
+    range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] } | null;
+    horizon: Horizon | ExternalHorizon | null;
+    validation: ValidationEvidence | null;
+    prior: { lr: number; studies_used: number; range: { min: number; max: number } } | null;
+  }
+>;
 
 // --- the budgeted search's settings, kept with its study (StudyConfig.lr_ladder) ---
 
-export type Unit = 'epochs' | 'steps';
+export type { Unit };
 
 /** A learning rate to try and where it came from (a range-test rule, the default, the grid). */
 export interface Anchor {

@@ -4,14 +4,49 @@
  * OpenAPI document at /openapi.json.
  */
 import { z } from '@hono/zod-openapi';
-import { boundedJson } from '../lib/json-bounds';
+import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds';
+import { SCOPES } from './auth';
+import { fmtCount } from '../lib/format';
 import { closest } from '../lib/names';
-import { OPTIMIZER_NAMES, OPTIMIZER_SETTINGS, PRUNER_NAMES, SAMPLER_NAMES } from './names';
+import {
+  MAX_CLASSES,
+  MAX_EDGE_EPOCHS,
+  MAX_FEATURES,
+  MAX_NOISE,
+  MAX_ROWS,
+  MAX_SWEEP_STEPS,
+  MIN_CLASSES,
+  MIN_ROWS,
+  RANGE_DEFAULTS,
+  SYNTHETIC_DEFAULTS,
+} from './limits';
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  CONFIDENCES,
+  DIRECTIONS,
+  EVENT_TYPES,
+  EXECUTOR_KINDS,
+  LR_SCHEDULES,
+  OPTIMIZER_NAMES,
+  OPTIMIZER_SETTINGS,
+  PRUNER_NAMES,
+  SAMPLER_NAMES,
+  LISTED_STUDY_STATES,
+  SUBSCRIPTION_STATES,
+  SUGGEST_METHODS,
+  SWEEP_MODES,
+  SYNTHETIC_DATASETS,
+  TASKS,
+  TRIAL_STATES,
+  TRIGGER_KINDS,
+  UNITS,
+} from './names';
 
 const finite = () => z.number();
 const positive = () => z.number().positive();
 
-const ActivationSchema = z.enum(['relu', 'tanh', 'gelu', 'sigmoid']);
+const ActivationSchema = z.enum(ACTIVATIONS);
 
 const ModelSchema = z
   .strictObject({
@@ -43,15 +78,22 @@ const ValidationData = z
       "Your own held-out rows: edge trials and lr/suggest validate on them instead of cutting validation_split from the data (standardised with the data's statistics; they count toward the data's size limits).",
   });
 const validationField = () => ValidationData.optional();
+/** The share of the probe's rows held out to validate on (edge trials, lr/suggest on the edge). */
+const validationSplitField = () => z.number().min(0.05).max(0.5).default(0.2);
 
 const SyntheticData = z.strictObject({
   kind: z.literal('synthetic'),
-  name: z.enum(['blobs', 'moons', 'spirals', 'linear', 'teacher']),
-  n: z.int().min(8).max(200_000).default(1024),
-  features: z.int().min(1).max(4096).default(2),
-  classes: z.int().min(2).max(1000).optional().openapi({ description: 'Default 3 (2 for moons).' }),
-  noise: finite().min(0).max(100).default(0.1),
-  seed: z.int().default(0),
+  name: z.enum(SYNTHETIC_DATASETS),
+  n: z.int().min(MIN_ROWS).max(MAX_ROWS).default(SYNTHETIC_DEFAULTS.n),
+  features: z.int().min(1).max(MAX_FEATURES).default(SYNTHETIC_DEFAULTS.features),
+  classes: z
+    .int()
+    .min(MIN_CLASSES)
+    .max(MAX_CLASSES)
+    .optional()
+    .openapi({ description: `Default ${SYNTHETIC_DEFAULTS.classes} (2 for moons).` }),
+  noise: finite().min(0).max(MAX_NOISE).default(SYNTHETIC_DEFAULTS.noise),
+  seed: z.int().default(SYNTHETIC_DEFAULTS.seed),
   validation: validationField(),
 });
 const InlineData = z.strictObject({
@@ -70,12 +112,12 @@ const CsvData = z.strictObject({
   delimiter: z.string().length(1).default(','),
   validation: validationField(),
 });
-const DataSchema = z
+export const DataSchema = z
   .discriminatedUnion('kind', [SyntheticData, InlineData, CsvData])
   .openapi('Data');
 
 const unit = () => z.number().min(0).lt(1);
-const OptimizerSchema = z
+export const OptimizerSchema = z
   .strictObject({
     name: z.enum(OPTIMIZER_NAMES),
     momentum: unit().optional(),
@@ -110,7 +152,7 @@ const OptimizerSchema = z
 export const ProbeSchema = z
   .strictObject({
     model: ModelSchema.prefault({}),
-    task: z.enum(['classification', 'regression']).default('classification'),
+    task: z.enum(TASKS).default('classification'),
     data: DataSchema,
     optimizer: OptimizerSchema.prefault({ name: 'sgd' }),
     batch_size: z.int().min(1).max(4096).default(64),
@@ -128,20 +170,20 @@ const smoothingField = () =>
     .number()
     .min(0)
     .lt(1)
-    .default(0.98)
+    .default(RANGE_DEFAULTS.smoothing)
     .openapi({ description: 'EMA factor of the smoothed loss (0 = none).' });
 const divergeFactorField = () =>
-  z.number().gt(1).default(4).openapi({
+  z.number().gt(1).default(RANGE_DEFAULTS.diverge_factor).openapi({
     description:
       'The sweep ends at the first point whose smoothed loss is non-finite or above diverge_factor x the best before it.',
   });
 
-const RangeSchema = z
+export const RangeSchema = z
   .strictObject({
-    min_lr: positive().default(1e-7),
-    max_lr: positive().default(10),
-    steps: z.int().min(5).max(2000).default(100),
-    mode: z.enum(['exponential', 'linear']).default('exponential'),
+    min_lr: positive().default(RANGE_DEFAULTS.min_lr),
+    max_lr: positive().default(RANGE_DEFAULTS.max_lr),
+    steps: z.int().min(5).max(MAX_SWEEP_STEPS).default(RANGE_DEFAULTS.steps),
+    mode: z.enum(SWEEP_MODES).default(RANGE_DEFAULTS.mode),
     smoothing: smoothingField(),
     diverge_factor: divergeFactorField(),
   })
@@ -259,7 +301,7 @@ export const CurveRangeSchema = z
       description:
         'The steps the sweep was planned for: at least the points sent. stopped_early is true when the curve diverges before the last planned step (without steps: before its last point).',
     }),
-    mode: z.enum(['exponential', 'linear']).optional().openapi({
+    mode: z.enum(SWEEP_MODES).optional().openapi({
       description:
         'How the sweep spaced its learning rates: the curve must be evenly spaced so (in log lr, or in lr; to 1%). The rules read log10(lr) either way.',
     }),
@@ -494,19 +536,19 @@ export const LrSuggestRequestSchema = z
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}. Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+    schedule: z.enum(LR_SCHEDULES).default('constant').openapi({
       description:
         'The LR schedule of the real run: the candidates are validated with it, over the horizon.',
     }),
     budget: BudgetSchema.optional(),
     validation: z
       .strictObject({
-        epochs: z.int().min(1).max(200).optional().openapi({
+        epochs: z.int().min(1).max(MAX_EDGE_EPOCHS).optional().openapi({
           description:
             'Validate for this many epochs instead of the training horizon (at most it). Shorter validation favours learning rates that win short runs: the answer says `extrapolated`.',
         }),
         max_candidates: z.int().min(2).max(10).default(8),
-        validation_split: z.number().min(0.05).max(0.5).default(0.2),
+        validation_split: validationSplitField(),
         seeds: z
           .int()
           .min(1)
@@ -558,12 +600,12 @@ export const LrSuggestRequestSchema = z
 export type LrSuggestRequest = z.infer<typeof LrSuggestRequestSchema>;
 
 const nullableNumber = () => z.number().nullable();
-const SuggestionSchema = z
+export const SuggestionSchema = z
   .object({
     lr: nullableNumber().openapi({
       description: 'The suggested learning rate; null when the curve gives no clear answer.',
     }),
-    method: z.enum(['valley', 'steepest', 'minimum', 'min_over_10']),
+    method: z.enum(SUGGEST_METHODS),
     candidates: z.object({
       valley: nullableNumber(),
       steepest: nullableNumber(),
@@ -571,12 +613,12 @@ const SuggestionSchema = z
       min_over_10: nullableNumber(),
     }),
     max_stable_lr: nullableNumber(),
-    confidence: z.enum(['high', 'medium', 'low']),
+    confidence: z.enum(CONFIDENCES),
     reasons: z.array(z.string()),
   })
   .openapi('Suggestion');
 
-const ScheduleAdviceSchema = z
+export const ScheduleAdviceSchema = z
   .object({
     kind: z.enum(['one_cycle', 'cosine']),
     peak_lr: z.number(),
@@ -614,8 +656,7 @@ export const LrRangeTestSchema = z
         }),
       )
       .openapi({
-        description:
-          'The sweep, point by point. A posted curve over 2,000 points shows 2,000 of them (evenly spaced, with the last and the divergent one; `step` is the index in the curve sent).',
+        description: `The sweep, point by point. A posted curve over ${fmtCount(MAX_SWEEP_STEPS)} points shows ${fmtCount(MAX_SWEEP_STEPS)} of them (evenly spaced, with the last and the divergent one; \`step\` is the index in the curve sent).`,
       }),
     steps_run: z
       .int()
@@ -623,7 +664,7 @@ export const LrRangeTestSchema = z
     stopped_early: z
       .boolean()
       .openapi({ description: 'The sweep diverged before its planned last step.' }),
-    backend: z.enum(['wasm-simd', 'wasm', 'cpu', 'client']).openapi({
+    backend: z.enum([...BACKENDS, 'client']).openapi({
       description:
         'Where the sweep ran: a TF.js backend on the edge, or client for a posted curve.',
     }),
@@ -720,8 +761,8 @@ const EdgeExecutorSchema = z.strictObject({
   lr: positive()
     .optional()
     .openapi({ description: "The learning rate when the space has no 'lr' parameter." }),
-  epochs: z.int().min(1).max(200).default(5),
-  validation_split: z.number().min(0.05).max(0.5).default(0.2),
+  epochs: z.int().min(1).max(MAX_EDGE_EPOCHS).default(5),
+  validation_split: validationSplitField(),
   parallelism: z.int().min(1).max(16).default(4),
   max_attempts: z.int().min(1).max(10).default(2),
   lease_seconds: z.int().min(10).max(3600).default(300),
@@ -746,7 +787,7 @@ const MAX_OBJECTIVES = 8;
 /** The most constraint values one tell takes. */
 const MAX_CONSTRAINTS = 16;
 
-const DirectionSchema = z.enum(['minimize', 'maximize']);
+const DirectionSchema = z.enum(DIRECTIONS);
 const MetricName = () => z.string().min(1).max(200);
 
 export const StudyCreateSchema = z
@@ -819,7 +860,7 @@ export const TrialSchema = z
     study_id: z.string(),
     number: z.int(),
     params: z.record(z.string(), ParamValueSchema),
-    state: z.enum(['waiting', 'running', 'complete', 'pruned', 'failed']),
+    state: z.enum(TRIAL_STATES),
     value: z.number().nullable().openapi({
       description:
         'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).',
@@ -885,7 +926,7 @@ export const StudySchema = z
       .enum(['minimize', 'maximize'])
       .openapi({ description: 'The (first) objective’s direction.' }),
     metric: z.string().openapi({ description: 'The (first) objective’s name.' }),
-    directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+    directions: z.array(z.enum(DIRECTIONS)).openapi({
       description: 'One direction per objective (a single-objective study: [direction]).',
     }),
     metrics: z
@@ -896,7 +937,7 @@ export const StudySchema = z
     pruner: z.record(z.string(), z.unknown()),
     executor: z.record(z.string(), z.unknown()),
     max_trials: z.int().nullable(),
-    state: z.enum(['running', 'completed', 'unavailable']).openapi({
+    state: z.enum(LISTED_STUDY_STATES).openapi({
       description:
         "running or completed. unavailable: only in a listing, for a study whose live state (its Durable Object) is gone: what D1's copy holds (config, n_trials), without trials; storage.reason says so, and GET /v1/studies/{id} answers 404.",
     }),
@@ -928,6 +969,22 @@ export const StudySchema = z
     storage: StudyStorageSchema,
   })
   .openapi('Study');
+
+/** What GET /v1/studies/{id}/importance answers: each parameter's share of one objective's variance. */
+export const ImportanceSchema = z.object({
+  method: z.string(),
+  objective: z
+    .object({ index: z.int(), metric: z.string() })
+    .openapi({ description: 'The objective explained.' }),
+  n_trials: z.int(),
+  min_trials: z
+    .int()
+    .openapi({ description: 'The complete trials the figures need to mean anything.' }),
+  meaningful: z.boolean().openapi({
+    description: 'n_trials >= min_trials; below it, treat the figures as noise.',
+  }),
+  params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
+});
 
 /** The most trials one batch ask starts. */
 const MAX_ASK_BATCH = 100;
@@ -965,7 +1022,7 @@ const LeaseToken = z.string().min(1).max(200).openapi({
     "The lease token: required for the trials of runner and edge studies. Optional for a client study's: without it, a report or tell acts for the trial's first lease (attempt 1), and is a 409 once the trial was asked again.",
 });
 /** The most intermediate values one report takes (`points`). */
-const MAX_REPORT_POINTS = 1000;
+export const MAX_REPORT_POINTS = 1000;
 const reportValue = () =>
   curveNumber('report only finite values (a diverged trial is told {"state": "failed"})');
 const ReportPointSchema = z
@@ -1032,6 +1089,8 @@ export const ReportSchema = z
     description:
       '{"step", "value"}: one intermediate value; or {"points": [{"step", "value"}, ...]}: a batch, taken whole or not at all.',
   });
+/** What a report answers: whether the pruner stops the trial. */
+export const ReportAnswerSchema = z.object({ should_prune: z.boolean() });
 export const LeaseTokenSchema = z.strictObject({ lease_token: LeaseToken }).openapi('LeaseToken');
 export const LeaseRequestSchema = z
   .strictObject({
@@ -1059,15 +1118,17 @@ export const AskedTrialSchema = TrialSchema.extend({ lease: LeaseSchema }).opena
   description:
     "A trial as ask answers it, with the caller's lease: send lease.token with reports, heartbeats (every lease.heartbeat_seconds) and the tell. When the lease expires (the executor's lease_seconds without one of them), the trial waits to be asked again.",
 });
+/** What a heartbeat answers: the extended lease. */
+export const HeartbeatAnswerSchema = z.object({ lease: LeaseSchema });
 export const LeaseGrantSchema = z
   .object({
     study: z.object({
       id: z.string(),
       name: z.string(),
       metric: z.string(),
-      direction: z.enum(['minimize', 'maximize']),
+      direction: z.enum(DIRECTIONS),
       metrics: z.array(z.string()).openapi({ description: 'One name per objective.' }),
-      directions: z.array(z.enum(['minimize', 'maximize'])).openapi({
+      directions: z.array(z.enum(DIRECTIONS)).openapi({
         description:
           'One direction per objective: tell "values" with as many numbers when there are several.',
       }),
@@ -1162,7 +1223,7 @@ export const LrSuggestExternalRequestSchema = z
     training: TrainingSchema.optional().openapi({
       description: `The real run's length, {"epochs": N} or {"steps": N}: each candidate trains it, reporting its validation loss per epoch (per step with steps). Without it ${DEFAULT_TRAINING_EPOCHS} epochs are assumed (said in the reasoning) and confidence is at most medium.`,
     }),
-    schedule: z.enum(['constant', 'cosine', 'one_cycle']).default('constant').openapi({
+    schedule: z.enum(LR_SCHEDULES).default('constant').openapi({
       description:
         "The LR schedule your run uses, with the candidate lr as its peak: the answer's schedule keeps that shape.",
     }),
@@ -1215,8 +1276,6 @@ export const LrSuggestExternalRequestSchema = z
 
 export type LrSuggestExternalRequest = z.infer<typeof LrSuggestExternalRequestSchema>;
 
-const EXECUTOR_KINDS = ['edge', 'client', 'runner'];
-
 /**
  * Which request this is, said before the union is tried (its branches would only call each
  * other's fields unknown): executor client or runner is LrSuggestExternalRequest, anything else
@@ -1231,12 +1290,12 @@ function suggestRequest(body: unknown, ctx: z.RefinementCtx): unknown {
     executor && typeof executor === 'object' && !Array.isArray(executor)
       ? (executor as Record<string, unknown>).kind
       : undefined;
-  if (typeof kind === 'string' && !EXECUTOR_KINDS.includes(kind)) {
+  if (typeof kind === 'string' && !(EXECUTOR_KINDS as readonly string[]).includes(kind)) {
     const near = closest(kind, EXECUTOR_KINDS);
     ctx.addIssue({
       code: 'custom',
       path: ['executor', 'kind'],
-      message: `expected one of 'edge', 'client', 'runner'${near ? `: did you mean '${near}'?` : ''}`,
+      message: `expected one of ${EXECUTOR_KINDS.map((k) => `'${k}'`).join(', ')}${near ? `: did you mean '${near}'?` : ''}`,
     });
     return body;
   }
@@ -1283,3 +1342,321 @@ export const LrSuggestBodySchema = z
     description:
       'Either LrSuggestRequest (a probe validated on the edge, answered at once; or a context, for priors) or LrSuggestExternalRequest (executor client or runner with range_test_id or curve: a study you or your runners train, answered 202 and then at GET /v1/lr/suggest/{id}).',
   });
+
+// --- lr/suggest's answers ----------------------------------------------------
+
+export const LrHorizonSchema = z
+  .object({
+    executor: z.enum(EXECUTOR_KINDS).openapi({
+      description: 'Who validated: the edge (a probe), your loop (client) or your runners.',
+    }),
+    unit: z.enum(UNITS).openapi({
+      description:
+        'The unit of the horizon and of the steps reported: epochs (the edge always), or steps when a client or runner suggestion was given training.steps.',
+    }),
+    epochs: z.int().nullable().openapi({
+      description:
+        'The real run’s length in epochs (of the probe’s training split on the edge); null for a client or runner horizon in steps.',
+    }),
+    steps: z
+      .int()
+      .optional()
+      .openapi({ description: 'The real run’s steps, when the request gave them.' }),
+    steps_per_epoch: z.int().nullable().openapi({
+      description:
+        'The probe’s steps per epoch; null for a client or runner (your data loader knows it).',
+    }),
+    source: z.enum(['training.epochs', 'training.steps', 'train_steps', 'default']).openapi({
+      description: 'Where the horizon came from; default: not given, 20 epochs assumed.',
+    }),
+    validated_epochs: z.int().nullable().openapi({
+      description:
+        'Epochs the finalists trained (0: nothing validated on the edge); for a client or runner, how far they reported (null: nothing finished, or a horizon in steps).',
+    }),
+    validated_steps: z.int().nullable().optional().openapi({
+      description: 'A client or runner horizon in steps: how far the finalists reported.',
+    }),
+    method: z.enum(['full', 'extrapolated', 'none']).openapi({
+      description:
+        'full: validated at the horizon; extrapolated: over the edge budget (or validation.epochs), validated shorter with the schedule compressed to that length, or a client’s finalists reported short of the horizon; none: not validated.',
+    }),
+    schedule: z.enum(LR_SCHEDULES),
+    budget: z
+      .object({ max_gflop: z.number(), gflop_per_epoch: z.number(), affordable_epochs: z.int() })
+      .nullable()
+      .openapi({
+        description:
+          'The edge: PROBE_MAX_GFLOP, the estimated work of one epoch, and the epochs one edge trial may train; null for a client or runner.',
+      }),
+  })
+  .openapi('LrHorizon');
+
+const LrComputeSchema = z
+  .object({
+    runs: z.number().openapi({
+      description:
+        'Full training runs at the horizon spent so far: every run counts its share of the horizon, the range test’s steps included (when known).',
+    }),
+    epochs: z.number().nullable().openapi({
+      description: 'The same in epochs (null: a horizon in steps without steps_per_epoch).',
+    }),
+    steps: z
+      .int()
+      .nullable()
+      .optional()
+      .openapi({ description: 'A horizon in steps: the same in steps.' }),
+  })
+  .openapi('LrCompute');
+
+export const LrSuggestionSchema = z
+  .object({
+    id: z
+      .string()
+      .optional()
+      .openapi({ description: 'GET /v1/lr/suggest/{id}: the suggestion’s id (its study’s).' }),
+    status: z.enum(['running', 'complete']).optional().openapi({
+      description:
+        'GET /v1/lr/suggest/{id}: running while candidates train (lr null, method "validating", the evidence so far), then complete.',
+    }),
+    lr: z.number().nullable(),
+    method: z.string().openapi({
+      description:
+        "validated; consensus (budget 0, or a budget that buys no training: the geometric mean of the range test's valley and min_over_10 with the optimizer's default); a range-test rule, prior, or default; validating while a client or runner suggestion runs",
+    }),
+    // Least sure first, as this answer has always listed them.
+    confidence: z.enum([...CONFIDENCES].reverse()),
+    stable_range: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),
+    schedule: z.record(z.string(), z.unknown()).nullable(),
+    range_test: z.record(z.string(), z.unknown()).nullable(),
+    horizon: LrHorizonSchema.nullable().openapi({
+      description:
+        'With a probe, or on your hardware: the training horizon and how it was validated.',
+    }),
+    validation: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'The studies that validated the candidates, and each candidate’s state, validation loss, spread of its last epochs and whether it is tied with the best.',
+    }),
+    prior: z.record(z.string(), z.unknown()).nullable(),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute the request allowed, in full training runs at its horizon.',
+    }),
+    compute: LrComputeSchema.optional(),
+    reasoning: z.array(z.string()),
+  })
+  .openapi('LrSuggestion');
+
+const LrCandidateSchema = z.object({ lr: z.number(), sources: z.array(z.string()) });
+
+export const LrSuggestionStartedSchema = z
+  .object({
+    id: z.string().openapi({
+      description: 'The suggestion’s id: GET /v1/lr/suggest/{id} (it is also its study’s).',
+    }),
+    study_id: z.string().openapi({
+      description:
+        'The study whose trials are the candidates: ask and tell them (client), or lease them (runner).',
+    }),
+    status: z.literal('running'),
+    executor: z.record(z.string(), z.unknown()),
+    candidates: z.array(LrCandidateSchema).openapi({
+      description: 'The candidate lrs (the study’s lr choices) and where each came from.',
+    }),
+    horizon: z
+      .object({
+        unit: z.enum(UNITS),
+        epochs: z.int().nullable(),
+        steps: z.int().optional(),
+        source: z.enum(['training.epochs', 'training.steps', 'default']),
+        schedule: z.enum(LR_SCHEDULES),
+        rungs: z.array(z.int()).openapi({
+          description:
+            'Where successive halving judges (a quarter and a half of the horizon), in the unit reported.',
+        }),
+      })
+      .openapi({
+        description:
+          'How long each candidate trains, in the unit its validation loss is reported at.',
+      }),
+    pruner: z.record(z.string(), z.unknown()),
+    max_trials: z.int().openapi({
+      description:
+        'Trials in the study now; under a budget, each level the search adds grows it (the first level at the start).',
+    }),
+    budget: z.object({ runs: z.number() }).optional().openapi({
+      description: 'The compute allowed, in full runs (a budgeted search).',
+    }),
+    seeds: z.array(z.int()).optional(),
+    range_test: z.record(z.string(), z.unknown()),
+    poll: z.string().openapi({ description: 'Where the answer is: /v1/lr/suggest/{id}.' }),
+    reasoning: z.array(z.string()),
+    dispatch_secret: z.string().optional().openapi({
+      description:
+        'A runner executor with a dispatch_url: the secret of its job notices, shown once.',
+    }),
+  })
+  .openapi('LrSuggestionStarted');
+
+// --- range test summaries ------------------------------------------------------
+
+export const RangeTestSummarySchema = z
+  .object({
+    id: z.string(),
+    source: z
+      .enum(['probe', 'curve'])
+      .openapi({ description: 'probe: swept on the edge; curve: posted by a client.' }),
+    backend: z.string(),
+    label: z.string().nullable().openapi({
+      description:
+        'What the sweep ran on: a curve\'s model.name, or a probe\'s model and data ("mlp [64,64] · spirals").',
+    }),
+    optimizer: z.string().nullable(),
+    suggested_lr: z.number().nullable(),
+    method: z.string().nullable(),
+    confidence: z.enum(CONFIDENCES),
+    steps_run: z.int().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTestSummary');
+
+// --- projects and keys ---------------------------------------------------------
+
+/** The body of POST /v1/projects. */
+export const ProjectCreateSchema = z.strictObject({ name: z.string().min(1).max(200) });
+export const ProjectSchema = z
+  .object({ id: z.string(), name: z.string(), created_at: z.string() })
+  .openapi('Project');
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    project_id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(SCOPES)),
+    prefix: z.string().openapi({ description: 'The first characters of the secret.' }),
+    rate_limit_per_minute: z.int().nullable(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+export const KeyCreateSchema = z
+  .strictObject({
+    project_id: z.string().min(1).max(64).optional().openapi({
+      description: 'Required with the admin token; an admin key creates keys in its own project.',
+    }),
+    name: z.string().min(1).max(200),
+    scopes: z.array(z.enum(SCOPES)).min(1).default(['read', 'write']),
+    rate_limit_per_minute: z.int().min(1).max(100_000).nullable().optional().openapi({
+      description:
+        'Expensive calls (range tests, study creation) a minute; default the service’s RATE_LIMIT_PER_MINUTE.',
+    }),
+  })
+  .openapi('ApiKeyCreate');
+
+// --- notifications -------------------------------------------------------------
+
+/** The body of POST /v1/subscriptions. */
+export const SubscriptionCreateSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  events: z
+    .array(z.enum(EVENT_TYPES))
+    .min(1)
+    .default([...EVENT_TYPES]),
+  study_id: z.string().min(1).max(64).optional().openapi({
+    description: "Only this study's events (default: every study of the project).",
+  }),
+});
+export const SubscriptionSchema = z
+  .object({
+    id: z.string(),
+    study_id: z.string().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    state: z.enum(SUBSCRIPTION_STATES),
+    disabled_reason: z.string().nullable(),
+    consecutive_failures: z.int(),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({
+      description:
+        'Only in the answer to the creation: the Standard Webhooks secret (whsec_...) that signs deliveries.',
+    }),
+  })
+  .openapi('Subscription');
+export const AttemptSchema = z
+  .object({
+    message_id: z.string(),
+    event: z.string(),
+    attempt: z.int(),
+    ok: z.boolean(),
+    response_status: z.int().nullable(),
+    error: z.string().nullable(),
+    at: z.string(),
+  })
+  .openapi('DeliveryAttempt');
+
+// --- templates, triggers and hooks ---------------------------------------------
+
+/** The body of POST /v1/templates: a study body, twice as deep and four times as large as a study's free-form fields (placeholders included). */
+export const TemplateCreateSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  study: boundedJson(z.record(z.string(), z.unknown()), {
+    depth: 2 * MAX_JSON_DEPTH,
+    bytes: 4 * MAX_JSON_BYTES,
+  }),
+});
+export const TemplateSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    study: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi('Template', {
+    description:
+      'A study body whose name and metadata strings may hold {{placeholders}}: repository, sha, ref, branch, event, action, sender, pr_number, label, delivery (GitHub); type and the data fields (Standard Webhooks).',
+  });
+const FilterSchema = z
+  .strictObject({
+    events: z.array(z.string().min(1).max(100)).max(50).optional(),
+    branches: z.array(z.string().min(1).max(200)).max(50).optional(),
+    labels: z.array(z.string().min(1).max(200)).max(50).optional(),
+    actions: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .openapi('TriggerFilter');
+export const TriggerSchema = z
+  .object({
+    id: z.string(),
+    template_id: z.string(),
+    kind: z.enum(TRIGGER_KINDS),
+    filter: z.object({
+      events: z.array(z.string()),
+      branches: z.array(z.string()),
+      labels: z.array(z.string()),
+      actions: z.array(z.string()),
+    }),
+    url: z
+      .string()
+      .openapi({ description: 'Where to send events: POST, relative to the service.' }),
+    created_at: z.string(),
+    secret: z.string().optional().openapi({ description: 'Only in the answer to the creation.' }),
+  })
+  .openapi('Trigger');
+export const HookAnswerSchema = z
+  .object({
+    status: z.enum(['created', 'ignored']),
+    study_id: z.string().optional(),
+    reason: z.string().optional(),
+    delivery_id: z.string(),
+  })
+  .openapi('HookAnswer');
+
+/** The body of POST /v1/triggers. */
+export const TriggerCreateSchema = z.strictObject({
+  template_id: z.string().min(1).max(64),
+  kind: z.enum(TRIGGER_KINDS).default('github'),
+  filter: FilterSchema.default({}),
+  secret: z
+    .string()
+    .min(16)
+    .max(200)
+    .optional()
+    .openapi({ description: 'Default: generated (whsec_... for standard).' }),
+});

@@ -35,5 +35,4 @@ export type ParamSpec = FloatParam | IntParam | CategoricalParam;
 /** Parameter name -> its distribution. */
 export type Space = Record<string, ParamSpec>;
 
-export type TrialState = 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
-export type Direction = 'minimize' | 'maximize';
+export type { Direction, TrialState } from './names';

@@ -1,9 +1,21 @@
 /** Shapes the coordinator stores and answers with (the API's Study and Trial). */
 import type { z } from 'zod';
-import type { PrunerName, SamplerName } from './names';
-import type { ExecutorSchema, TellSchema } from './schemas';
+import type { Narrow } from '../lib/types';
+import type { Direction, EventType, PrunerName, SamplerName } from './names';
+import type {
+  AskedTrialSchema,
+  ExecutorSchema,
+  HeartbeatAnswerSchema,
+  ImportanceSchema,
+  LeaseGrantSchema,
+  LeaseSchema,
+  ReportAnswerSchema,
+  StudySchema,
+  TellSchema,
+  TrialSchema,
+} from './schemas';
 import type { LadderConfig } from './lr-suggestion';
-import type { Params, Space, TrialState } from './space';
+import type { Space } from './space';
 
 /** A study's `sampler` object: a name, the seed, and that sampler's options. */
 export interface SamplerConfig {
@@ -36,29 +48,23 @@ export type RunnerExecutor = Extract<ParsedExecutor, { kind: 'runner' }>;
 /** The probe every trial trains, with the trial's params mapped onto it; epochs, validation_split, parallelism of the trials. */
 export type EdgeExecutor = Extract<ParsedExecutor, { kind: 'edge' }>;
 
-export interface LeaseView {
-  token: string;
-  expires_at: string;
-  attempt: number;
-  /** Send a heartbeat at least this often. */
-  heartbeat_seconds: number;
-}
+/** A lease of a trial (the Lease schema): its token, expiry, attempt and how often to heartbeat. */
+export type LeaseView = z.output<typeof LeaseSchema>;
 
-/** A trial as ask answers it: with the caller's lease on it (the token its reports, heartbeats and tell send). */
-export type AskedTrial = TrialView & { lease: LeaseView };
+/** A trial as ask answers it (the AskedTrial schema): with the caller's lease on it (the token its reports, heartbeats and tell send). */
+export type AskedTrial = z.output<typeof AskedTrialSchema>;
 
-export interface LeaseGrant {
-  study: {
-    id: string;
-    name: string;
-    metric: string;
-    direction: 'minimize' | 'maximize';
-    metrics: string[];
-    directions: ('minimize' | 'maximize')[];
-  };
-  trial: TrialView;
-  lease: LeaseView;
-}
+/** What a heartbeat answers: the extended lease (the HeartbeatAnswer schema). */
+export type HeartbeatAnswer = z.output<typeof HeartbeatAnswerSchema>;
+
+/** What a report answers: whether to prune (the ReportAnswer schema). */
+export type ReportAnswer = z.output<typeof ReportAnswerSchema>;
+
+/** What GET /v1/studies/{id}/importance answers (the Importance schema). */
+export type Importance = z.output<typeof ImportanceSchema>;
+
+/** What POST /v1/runners/lease answers (the LeaseGrant schema): the study's objectives, the trial and its lease. */
+export type LeaseGrant = z.output<typeof LeaseGrantSchema>;
 
 /** Who is calling, as far as the coordinator must know. */
 export interface Caller {
@@ -77,13 +83,13 @@ export interface StudyConfig {
   project_id?: string;
   name: string;
   /** The first objective's direction and name (the only ones of a single-objective study). */
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   metric: string;
   /**
    * A study with several objectives: one direction and one name per objective (2 or more;
    * `direction` and `metric` are the first). Absent: a single-objective study.
    */
-  directions?: ('minimize' | 'maximize')[];
+  directions?: Direction[];
   metrics?: string[];
   space: Space;
   sampler: SamplerConfig;
@@ -109,75 +115,26 @@ export interface StudyConfig {
   lr_ladder?: LadderConfig;
 }
 
-export interface TrialView {
-  study_id: string;
-  number: number;
-  params: Params;
-  state: TrialState;
-  /** A complete trial's value (single-objective studies; null with several objectives). */
-  value: number | null;
-  /** A complete trial's values, one per objective ([value] with one); null otherwise. */
-  values: number[] | null;
-  /** The constraints told with the result (feasible when all <= 0); null when none. */
-  constraints: number[] | null;
-  /** The sampler that proposed the params (`proposerOf`); null when they were given (enqueued). */
-  sampler: string | null;
-  intermediate: { step: number; value: number }[];
-  error: string | null;
-  /** Leases granted so far: asks of a client study, leases of a runner or edge study. */
-  attempts: number;
-  /** The runner that holds (or last held) the lease. */
-  runner: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-}
+/** A trial as the API answers it (the Trial schema). */
+export type TrialView = z.output<typeof TrialSchema>;
 
-export interface StudyView extends Omit<StudyConfig, 'id' | 'directions' | 'metrics'> {
-  id: string;
-  directions: ('minimize' | 'maximize')[];
-  metrics: string[];
-  /** unavailable: a listed study whose object holds no state, shown from D1's copy (services/studies.ts). */
-  state: 'running' | 'completed' | 'unavailable';
-  n_trials: number;
-  /** The best feasible complete trial (single objective); null with several objectives. */
-  best_trial: TrialView | null;
-  /** The Pareto front of the feasible complete trials, by number ([best_trial] or [] with one objective). */
-  best_trials: TrialView[];
-  /** Runner studies with a dispatch_url: the state of the job notices. */
-  dispatch?: {
-    pending: boolean;
-    next_attempt_at: string | null;
-    last: { at: string; attempt: number; ok: boolean; detail: string } | null;
-  };
-  /** Where the durable copy (D1) stands against this live one. */
-  storage: {
-    /** ok: D1 has everything; behind: writes wait or retry; parked: some were parked after repeated failures. */
-    d1: 'ok' | 'behind' | 'parked';
-    /** Entries (the study row, trials, events) waiting to be written. */
-    pending: number;
-    parked: {
-      kind: 'trial' | 'event';
-      ref: number;
-      reason: string;
-      attempts: number;
-      at: string;
-    }[];
-    /** The latest failure, if any. */
-    reason: string | null;
-    next_attempt_at: string | null;
-  };
-  /** Only in the answer to the creation of a study with a dispatch_url. */
-  dispatch_secret?: string;
-}
+/**
+ * A study as the API answers it (the Study schema), with the config's own types for what the
+ * schema documents as free-form objects (space, sampler, pruner, executor). Its state is
+ * unavailable only in a listing, for a study whose object holds no state, shown from D1's copy
+ * (services/studies.ts).
+ */
+export type StudyView = Narrow<
+  z.output<typeof StudySchema>,
+  Pick<StudyConfig, 'space' | 'sampler' | 'pruner' | 'executor'>
+>;
 
-/** The directions of a study's objectives: `directions`, or `[direction]` for a single-objective study. */
-export function directionsOf(
-  config: Pick<StudyConfig, 'direction' | 'directions'>,
-): ('minimize' | 'maximize')[] {
+/** The directions of a study's objectives (its config, or a study or lease answer): `directions`, or `[direction]` for a single-objective study or an answer without them. */
+export function directionsOf(config: Pick<StudyConfig, 'direction' | 'directions'>): Direction[] {
   return config.directions ?? [config.direction];
 }
 
-/** The names of a study's objectives: `metrics`, or `[metric]`. */
+/** The names of a study's objectives (its config, or a study or lease answer): `metrics`, or `[metric]`. */
 export function metricsOf(config: Pick<StudyConfig, 'metric' | 'metrics'>): string[] {
   return config.metrics ?? [config.metric];
 }
@@ -190,7 +147,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export interface StudyEvent {
   /** Stable per event: `evt_<study>_<n>`. */
   id: string;
-  type: 'study.completed' | 'study.best_improved' | 'trial.failed' | string;
+  type: EventType | string;
   timestamp: string;
   data: Record<string, unknown>;
 }

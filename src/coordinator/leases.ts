@@ -45,15 +45,12 @@ export interface LeaseTrial {
 /** What happens to a trial whose lease expired: it fails, or it waits for the next lease. */
 export interface ExpiryDecision {
   number: number;
-  state: 'failed' | 'waiting';
+  state: Extract<TrialState, 'failed' | 'waiting'>;
   error: string;
 }
 
-/** How long a lease lasts and how many a trial may have. */
-export interface LeaseTerms {
-  lease_seconds: number;
-  max_attempts: number;
-}
+/** How long a lease lasts and how many a trial may have: the executor's fields (ExecutorSchema), defaults applied. */
+export type LeaseTerms = Pick<RunnerExecutor | EdgeExecutor, 'lease_seconds' | 'max_attempts'>;
 
 /**
  * The lease terms of a study's executor. A client study created before client leases stored

@@ -15,6 +15,7 @@
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
+import { FINISHED_STATES, type StudyState } from '../contract/names';
 import {
   directionsOf,
   metricsOf,
@@ -179,7 +180,7 @@ export class CoordinatorStore {
   finished(): number {
     return this.sql
       .exec<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM trials WHERE state IN ('complete', 'pruned', 'failed')`,
+        `SELECT COUNT(*) AS n FROM trials WHERE state IN (${FINISHED_STATES.map((s) => `'${s}'`).join(', ')})`,
       )
       .one().n;
   }
@@ -298,7 +299,7 @@ export class CoordinatorStore {
       .toArray();
   }
 
-  studyState(config: StudyConfig): 'running' | 'completed' {
+  studyState(config: StudyConfig): StudyState {
     return config.max_trials !== null && this.finished() >= config.max_trials
       ? 'completed'
       : 'running';

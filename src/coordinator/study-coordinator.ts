@@ -40,6 +40,7 @@
  * only its message.
  */
 import { DurableObject } from 'cloudflare:workers';
+import { isFinished } from '../contract/names';
 import { canonicalJson } from '../lib/hash';
 import { randomBase64Url } from '../lib/ids';
 import type { Point } from '../db/intermediate';
@@ -68,8 +69,9 @@ import {
   type AskedTrial,
   type Caller,
   type EdgeExecutor,
+  type HeartbeatAnswer,
   type LeaseGrant,
-  type LeaseView,
+  type ReportAnswer,
   type RunnerExecutor,
   type StudyConfig,
   type StudyView,
@@ -246,11 +248,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Extend a lease by lease_seconds from now (any executor; `runnerOnly`: a runner key, which sees no client study). */
-  async heartbeat(
-    number: number,
-    token: string,
-    runnerOnly = false,
-  ): Promise<{ lease: LeaseView }> {
+  async heartbeat(number: number, token: string, runnerOnly = false): Promise<HeartbeatAnswer> {
     return overRpc(async () => {
       const config = this.requireConfig();
       leases.callerToken(config, { lease_token: token, runner_only: runnerOnly });
@@ -305,7 +303,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     step: number,
     value: number,
     caller: Caller = {},
-  ): Promise<{ should_prune: boolean }> {
+  ): Promise<ReportAnswer> {
     return overRpc(() => this.record(number, [{ step, value }], caller, false));
   }
 
@@ -315,11 +313,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * The pruner judges the trial at each step of the batch on its values up to that step, as
    * single reports in step order would have been: prune when any says so.
    */
-  async reportBatch(
-    number: number,
-    points: Point[],
-    caller: Caller = {},
-  ): Promise<{ should_prune: boolean }> {
+  async reportBatch(number: number, points: Point[], caller: Caller = {}): Promise<ReportAnswer> {
     return overRpc(() => this.record(number, points, caller, true));
   }
 
@@ -340,7 +334,7 @@ export class StudyCoordinator extends DurableObject<Env> {
           `trial ${number} was already told ${row.tell}; a different tell is refused`,
         );
       }
-      if (row.state === 'complete' || row.state === 'pruned' || row.state === 'failed') {
+      if (isFinished(row.state)) {
         throw new CoordinatorError(
           'conflict',
           `trial ${number} is ${row.state}${row.error ? ` (${row.error})` : ''}; it takes no tell`,
@@ -448,7 +442,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     points: readonly Point[],
     caller: Caller,
     batch: boolean,
-  ): Promise<{ should_prune: boolean }> {
+  ): Promise<ReportAnswer> {
     const config = this.requireConfig();
     const n = directionsOf(config).length;
     if (n > 1) {

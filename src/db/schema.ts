@@ -4,6 +4,7 @@
  * (`npm run db:generate`); never edit them by hand.
  */
 import { sqliteTable, text, integer, real, primaryKey } from 'drizzle-orm/sqlite-core';
+import { DIRECTIONS, STUDY_STATES, SUBSCRIPTION_STATES, TRIAL_STATES } from '../contract/names';
 
 /** The project every resource belongs to when none is named: the development keys' project. */
 export const DEFAULT_PROJECT_ID = 'prj_default';
@@ -52,11 +53,11 @@ export const studies = sqliteTable('studies', {
   id: text('id').primaryKey(),
   projectId: text('project_id').notNull().default(DEFAULT_PROJECT_ID),
   name: text('name').notNull(),
-  direction: text('direction', { enum: ['minimize', 'maximize'] }).notNull(),
+  direction: text('direction', { enum: DIRECTIONS }).notNull(),
   metric: text('metric').notNull(),
   /** space, sampler, pruner, executor, max_trials, metadata, directions, metrics: as created. */
   config: text('config', { mode: 'json' }).notNull(),
-  state: text('state', { enum: ['running', 'completed'] }).notNull(),
+  state: text('state', { enum: STUDY_STATES }).notNull(),
   nTrials: integer('n_trials').notNull(),
   /** The best feasible complete trial; null with several objectives (their front is in the study's answer). */
   bestTrialNumber: integer('best_trial_number'),
@@ -72,9 +73,7 @@ export const trials = sqliteTable(
       .notNull()
       .references(() => studies.id),
     number: integer('number').notNull(),
-    state: text('state', {
-      enum: ['waiting', 'running', 'complete', 'pruned', 'failed'],
-    }).notNull(),
+    state: text('state', { enum: TRIAL_STATES }).notNull(),
     value: real('value'),
     /** A complete trial's objective values (JSON array, one per direction; [value] with one objective). */
     values: text('values', { mode: 'json' }).$type<number[]>(),
@@ -159,7 +158,7 @@ export const subscriptions = sqliteTable('subscriptions', {
   url: text('url').notNull(),
   events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
   secret: text('secret').notNull(),
-  state: text('state', { enum: ['active', 'disabled'] }).notNull(),
+  state: text('state', { enum: SUBSCRIPTION_STATES }).notNull(),
   disabledReason: text('disabled_reason'),
   consecutiveFailures: integer('consecutive_failures').notNull().default(0),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),

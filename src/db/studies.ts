@@ -2,27 +2,20 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { database } from './client';
 import * as schema from './schema';
+import type { Params } from '../contract/space';
 
 export type StudyRow = typeof schema.studies.$inferInsert;
 
-export interface TrialRecord {
-  studyId: string;
-  number: number;
-  state: 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
-  value: number | null;
-  values: number[] | null;
-  constraints: number[] | null;
-  sampler: string | null;
-  error: string | null;
-  /** Leases the trial has had (the object's attempts). */
-  attempts: number;
-  params: Record<string, number | string | boolean>;
+/**
+ * A trial as D1 stores it: its `trials` row (every column of the table, `attempts` the leases the
+ * trial has had), with its params and intermediate values, which go to their own tables.
+ */
+export type TrialRecord = typeof schema.trials.$inferSelect & {
+  params: Params;
   intermediate: { step: number; value: number }[];
   /** 'append': `intermediate` holds only the steps D1 lacks (see intermediate.ts); default 'replace'. */
   intermediateMode?: 'append' | 'replace';
-  startedAt: Date | null;
-  completedAt: Date | null;
-}
+};
 
 /** D1 binds at most 100 variables per statement. */
 const D1_MAX_BOUND_PARAMS = 100;
@@ -86,27 +79,15 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
       eq(schema.trialIntermediate.studyId, t.studyId),
       eq(schema.trialIntermediate.number, t.number),
     );
-    const row = {
-      studyId: t.studyId,
-      number: t.number,
-      state: t.state,
-      value: t.value,
-      values: t.values,
-      constraints: t.constraints,
-      sampler: t.sampler,
-      error: t.error,
-      attempts: t.attempts,
-      startedAt: t.startedAt,
-      completedAt: t.completedAt,
-    };
+    const { params: given, intermediate, intermediateMode, ...row } = t;
     const { studyId: _s, number: _n, ...set } = row;
-    const params = Object.entries(t.params).map(([name, value]) => ({
+    const params = Object.entries(given).map(([name, value]) => ({
       studyId: t.studyId,
       number: t.number,
       name,
       value,
     }));
-    const inter = t.intermediate.map((p) => ({
+    const inter = intermediate.map((p) => ({
       studyId: t.studyId,
       number: t.number,
       step: p.step,
@@ -118,7 +99,7 @@ export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Prom
         .values(row)
         .onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
       db.delete(schema.trialParams).where(key),
-      ...(t.intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
+      ...(intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
       ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
       // Appending is idempotent: a step D1 already has is left as it is (its value cannot change).
       ...chunkRows(inter).map((rows) =>

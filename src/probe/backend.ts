@@ -27,8 +27,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
 import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm';
+import type { BackendName } from '../contract/names';
 
-export type BackendName = 'wasm-simd' | 'wasm' | 'cpu';
+export type { BackendName };
 
 const MODULE_URLS: Record<string, WebAssembly.Module> = {
   'stride:tfjs-backend-wasm-simd.wasm': simdWasm,

@@ -20,9 +20,13 @@
 import { adviseSchedule, type ScheduleAdvice } from './schedule-advice';
 import { smoothLosses, suggestLr, type CurvePoint, type Suggestion } from './suggest';
 import { DEFAULT_LR, type Optimizer } from '../tuning/lr/priors';
+import { fmtLr } from '../lib/format';
+import { MAX_SWEEP_STEPS } from '../contract/limits';
+import type { LrRangeTest } from '../contract/schemas';
+import type { Narrow } from '../lib/types';
 
 /** Points an answer (and its stored copy) shows at most: a probe's longest sweep. Longer curves are thinned. */
-export const MAX_SHOWN_POINTS = 2000;
+export const MAX_SHOWN_POINTS = MAX_SWEEP_STEPS;
 
 export interface SweepOptions {
   /** EMA factor of the smoothed loss (0 = none). */
@@ -35,23 +39,17 @@ export interface SweepOptions {
   optimizer?: string;
 }
 
-export interface SweepAnalysis {
-  suggestion: Suggestion;
-  /** `loss`/`smoothed_loss` (and `val_loss`, on a curve sent with one) are null where they are not finite; at most MAX_SHOWN_POINTS points, `step` indexing the sweep. */
-  curve: {
-    step: number;
-    lr: number;
-    loss: number | null;
-    smoothed_loss: number | null;
-    val_loss?: number | null;
-  }[];
-  /** Points in the sweep (all of them, also when `curve` shows fewer). */
-  steps_run: number;
-  /** The sweep diverged before its planned last step. */
-  stopped_early: boolean;
-  /** A schedule around the suggested lr (or the optimizer's default); null when there is neither. */
-  schedule: ScheduleAdvice | null;
-}
+/**
+ * A sweep, analysed: the LrRangeTest schema's suggestion, curve (`loss`/`smoothed_loss`, and
+ * `val_loss` on a curve sent with one, null where not finite; at most MAX_SHOWN_POINTS points,
+ * `step` indexing the sweep), steps_run (every point, also when `curve` shows fewer),
+ * stopped_early (diverged before the planned last step) and schedule (around the suggested lr or
+ * the optimizer's default; null when there is neither).
+ */
+export type SweepAnalysis = Narrow<
+  Pick<LrRangeTest, 'suggestion' | 'curve' | 'steps_run' | 'stopped_early' | 'schedule'>,
+  { schedule: ScheduleAdvice | null }
+>;
 
 /** fastai's stop rule, one smoothed loss at a time. */
 export class DivergenceCheck {
@@ -74,7 +72,6 @@ export function divergenceIndex(smoothed: readonly number[], factor: number): nu
   return null;
 }
 
-const fmtLr = (lr: number): string => lr.toExponential(2);
 const isOptimizer = (name: string | undefined): name is Optimizer =>
   name !== undefined && Object.hasOwn(DEFAULT_LR, name);
 

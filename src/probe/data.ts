@@ -9,36 +9,35 @@
  * root (`probe.data.x.3.1`, `probe.data.text`, ...); data over the size
  * limits raises it with status 413.
  */
-import { dataCells, declaredCells, MAX_DATA_CELLS } from '../contract/limits';
+import {
+  dataCells,
+  declaredCells,
+  MAX_CLASSES,
+  MAX_DATA_CELLS,
+  MAX_FEATURES,
+  MAX_NOISE,
+  MAX_ROWS,
+  MIN_CLASSES,
+  MIN_ROWS,
+  SYNTHETIC_DEFAULTS,
+} from '../contract/limits';
+import { SYNTHETIC_DATASETS, TASKS, type Task } from '../contract/names';
+import type { z } from 'zod';
+import type { DataSchema } from '../contract/schemas';
 import { ProbeInputError } from './errors';
 import { Rng } from '../tuning/rng';
 import { describeValue } from '../lib/values';
 
-export type Task = 'classification' | 'regression';
+export type { Task };
 
 /**
- * Held-out rows sent with the data (`probe.data.validation`): each row has the
- * data's features in its column order (CSV: the columns other than the
- * target); `y` a class id (CSV: a label of the target column) or a target.
+ * A probe's data as the request sends it (the Data schema's input: defaults not yet applied, which
+ * loadDataset applies), with `validation`: held-out rows whose features follow the data's column
+ * order (CSV: the columns other than the target) and whose `y` is a class id (CSV: a label of the
+ * target column) or a target.
  */
-export interface ValidationSpec {
-  x: number[][];
-  y: (number | string)[];
-}
-
-export type DataSpec = (
-  | {
-      kind: 'synthetic';
-      name: 'blobs' | 'moons' | 'spirals' | 'linear' | 'teacher';
-      n?: number;
-      features?: number;
-      classes?: number;
-      noise?: number;
-      seed?: number;
-    }
-  | { kind: 'inline'; x: number[][]; y: number[] }
-  | { kind: 'csv'; text: string; target: string; delimiter?: string }
-) & { validation?: ValidationSpec };
+export type DataSpec = z.input<typeof DataSchema>;
+export type ValidationSpec = NonNullable<DataSpec['validation']>;
 
 export interface Dataset {
   /** Row-major, n * features, standardised per feature (zero mean, unit variance; constant columns are 0). */
@@ -60,17 +59,9 @@ export interface Dataset {
   validation?: Dataset;
 }
 
-/** Bounds on synthetic parameters (the same as the request schema's). */
-const MIN_ROWS = 8;
-const MAX_ROWS = 200_000;
-const MAX_FEATURES = 4096;
-const MIN_CLASSES = 2;
-const MAX_CLASSES = 1000;
-const MAX_NOISE = 100;
 /** Most multiply-adds a synthetic generator may spend (linear/teacher classification with many classes). Larger → 413. */
 const MAX_GENERATION_OPS = 2 ** 28;
 
-const SYNTHETIC_DEFAULTS = { n: 1024, features: 2, classes: 3, noise: 0.1, seed: 0 };
 const TEACHER_HIDDEN = 32;
 /** Distinct labels an RNG stream is forked with, so the parts of a dataset are independent. */
 const STREAM = { inputs: 1, params: 2, noise: 3, extra: 4, batches: 0xba7c4 } as const;
@@ -85,10 +76,10 @@ function fail(path: string, message: string, kind: 'invalid' | 'over_budget' = '
 // Entry point
 
 export function loadDataset(spec: DataSpec, task: Task): Dataset {
-  if (task !== 'classification' && task !== 'regression') {
+  if (!(TASKS as readonly string[]).includes(task)) {
     fail(
       'probe.task',
-      `unknown task '${String(task)}' (expected 'classification' or 'regression')`,
+      `unknown task '${String(task)}' (expected ${TASKS.map((t) => `'${t}'`).join(' or ')})`,
     );
   }
   if (spec === null || typeof spec !== 'object') fail('probe.data', 'data must be an object');
@@ -273,10 +264,10 @@ function intParam(
 
 function synthetic(spec: Synthetic, task: Task, fit: Fit): Dataset {
   const name = spec.name;
-  if (!['blobs', 'moons', 'spirals', 'linear', 'teacher'].includes(name)) {
+  if (!(SYNTHETIC_DATASETS as readonly string[]).includes(name)) {
     fail(
       'probe.data.name',
-      `unknown synthetic dataset '${String(name)}' (expected blobs, moons, spirals, linear or teacher)`,
+      `unknown synthetic dataset '${String(name)}' (expected ${SYNTHETIC_DATASETS.slice(0, -1).join(', ')} or ${SYNTHETIC_DATASETS[SYNTHETIC_DATASETS.length - 1]})`,
     );
   }
   if (task === 'regression' && CLASSIFICATION_ONLY.has(name)) {

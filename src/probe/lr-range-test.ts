@@ -5,53 +5,21 @@
  * (`./curve`: smoothing, the rules of `./suggest`, schedule advice).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  loadDataset,
-  BatchSampler,
-  gatherBatch,
-  type DataSpec,
-  type Dataset,
-  type Task,
-} from './data';
-import { Mlp, stepFlops, type Activation } from './mlp';
-import { makeOptimizer, type OptimizerSpec } from './optimizers';
+import { loadDataset, BatchSampler, gatherBatch, type DataSpec, type Dataset } from './data';
+import { Mlp, stepFlops } from './mlp';
+import { makeOptimizer } from './optimizers';
 import { analyseSweep, DivergenceCheck, type SweepAnalysis } from './curve';
 import { smoothLosses } from './suggest';
 import { ProbeInputError } from './errors';
 import { YIELD_EVERY_STEPS, yieldToEventLoop } from './yield';
+import type { z } from 'zod';
+import type { ProbeSchema, RangeSchema } from '../contract/schemas';
 
-export interface ModelSpec {
-  kind: 'mlp';
-  hidden: number[];
-  activation: Activation;
-}
+/** A probe as the engine takes it: the Probe schema's, defaults applied, but for its data, whose defaults loadDataset applies. */
+export type ProbeSpec = Omit<z.output<typeof ProbeSchema>, 'data'> & { data: DataSpec };
 
-export interface ProbeSpec {
-  model: ModelSpec;
-  task: Task;
-  data: DataSpec;
-  optimizer: OptimizerSpec;
-  batch_size: number;
-  seed: number;
-}
-
-export interface RangeSpec {
-  min_lr: number;
-  max_lr: number;
-  steps: number;
-  mode: 'exponential' | 'linear';
-  smoothing: number;
-  diverge_factor: number;
-}
-
-export const RANGE_DEFAULTS: RangeSpec = {
-  min_lr: 1e-7,
-  max_lr: 10,
-  steps: 100,
-  mode: 'exponential',
-  smoothing: 0.98,
-  diverge_factor: 4,
-};
+/** A range test's sweep (the Range schema, defaults applied). */
+export type RangeSpec = z.output<typeof RangeSchema>;
 
 /** A probe's sweep, analysed as any sweep is (./curve). */
 export type RangeTestResult = SweepAnalysis;

@@ -22,8 +22,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../tuning/rng';
 import type { Optimizer } from './optimizers';
 import type { Task } from './data';
+import type { Activation } from '../contract/names';
 
-export type Activation = 'relu' | 'tanh' | 'gelu' | 'sigmoid';
+export type { Activation };
 
 export interface MlpSpec {
   inputs: number;

@@ -16,18 +16,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerName } from '../contract/names';
+import type { z } from 'zod';
+import type { OptimizerSchema } from '../contract/schemas';
 
 export type { OptimizerName };
 
-export interface OptimizerSpec {
-  name: OptimizerName;
-  momentum?: number;
-  beta1?: number;
-  beta2?: number;
-  alpha?: number;
-  eps?: number;
-  weight_decay?: number;
-}
+/** An optimizer and its settings (the Optimizer schema). */
+export type OptimizerSpec = z.output<typeof OptimizerSchema>;
 
 export interface Optimizer {
   readonly name: OptimizerName;

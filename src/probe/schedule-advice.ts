@@ -17,8 +17,7 @@ import { ADAPTIVE_OPTIMIZERS } from '../contract/names';
 
 export type { ScheduleAdvice };
 import type { Suggestion } from './suggest';
-
-const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
+import { fmt } from '../lib/format';
 
 export function adviseSchedule(
   peak: number,

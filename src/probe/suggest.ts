@@ -26,6 +26,10 @@
  * Complexity: O(n log n) (the valley DP included), so a client's 100,000-point
  * curve is read as a probe's 100-point one is.
  */
+import { fmtLr, fmtPct } from '../lib/format';
+import type { Confidence, SuggestMethod } from '../contract/names';
+import type { z } from 'zod';
+import type { SuggestionSchema } from '../contract/schemas';
 
 export interface CurvePoint {
   step: number;
@@ -41,21 +45,16 @@ export interface CurvePoint {
   val_loss?: number;
 }
 
-export type SuggestMethod = 'valley' | 'steepest' | 'minimum' | 'min_over_10';
-export type Confidence = 'high' | 'medium' | 'low';
+export type { Confidence, SuggestMethod };
 
-export interface Suggestion {
-  /** null only when the curve gives no usable answer. */
-  lr: number | null;
-  /** Which rule produced `lr` (the default rule, or the fallback used). */
-  method: SuggestMethod;
-  candidates: Record<SuggestMethod, number | null>;
-  /** The last lr before the final sustained rise; null when the sweep saw no stable rate (NO_STABLE_FRACTION) or too few points. */
-  max_stable_lr: number | null;
-  confidence: Confidence;
-  /** Short human-readable notes on what was found and why. */
-  reasons: string[];
-}
+/**
+ * What the rules read from a curve (the Suggestion schema): `lr` (null only when the curve gives
+ * no usable answer) and the rule that produced it (`method`: the default rule, or the fallback
+ * used), every rule's lr (`candidates`), `max_stable_lr` (the last lr before the final sustained
+ * rise; null when the sweep saw no stable rate, NO_STABLE_FRACTION, or had too few points), the
+ * `confidence` and short notes on what was found and why (`reasons`).
+ */
+export type Suggestion = z.output<typeof SuggestionSchema>;
 
 // ---------------------------------------------------------------------------
 // Thresholds. All "relative" quantities are fractions of the total drop D of
@@ -222,9 +221,6 @@ export function smoothLosses(losses: readonly number[], beta: number): number[] 
 }
 
 // ---------------------------------------------------------------------------
-
-const fmtLr = (lr: number): string => lr.toExponential(2);
-const fmtPct = (f: number): string => `${(f * 100).toFixed(f < 0.1 ? 2 : 1)}%`;
 
 function median(values: number[]): number {
   if (values.length === 0) return 0;

@@ -21,7 +21,7 @@ import { ProbeSchema } from '../contract/schemas';
 import { zodIssues } from '../contract/issues';
 import { domainErrorOf } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
-import type { EdgeExecutor, StudyView } from '../contract/study';
+import type { EdgeExecutor, StudyView, TellBody } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
 import { loadWithinLimits } from '../probe/data';
 import type { InputIssue } from '../contract/issues';
@@ -40,7 +40,7 @@ import type { Params, Space } from '../tuning/types';
 import { studyStub } from '../coordinator/stub';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import { readConfig } from '../lib/config';
-import type { Limits } from '../contract/limits';
+import { MAX_EDGE_EPOCHS, type Limits } from '../contract/limits';
 
 const OPTIMIZER_SETTINGS = ['momentum', 'beta1', 'beta2', 'alpha', 'eps', 'weight_decay'] as const;
 const SCHEDULE_SETTINGS = [
@@ -175,10 +175,10 @@ function planEdgeTrial(executor: EdgeExecutor, params: Params): EdgeTrialPlan {
     });
   else if (!(lr > 0) || !Number.isFinite(lr))
     issues.push({ path: 'params.lr', message: `lr must be a number > 0, got ${lr}` });
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 200)
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > MAX_EDGE_EPOCHS)
     issues.push({
       path: 'params.epochs',
-      message: `epochs must be an integer in 1..200, got ${epochs}`,
+      message: `epochs must be an integer in 1..${MAX_EDGE_EPOCHS}, got ${epochs}`,
     });
   if (issues.length > 0 || !parsed.success) throw new ProbeInputError(issues);
 
@@ -288,7 +288,7 @@ export function checkEdgeSpace(
 async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<void> {
   const stub = studyStub(env, msg.project_id ?? DEFAULT_PROJECT_ID, msg.study_id);
   const caller = { lease_token: msg.token };
-  const tell = async (body: { value: number } | { state: 'failed' | 'pruned'; error?: string }) => {
+  const tell = async (body: TellBody) => {
     try {
       await stub.tell(msg.number, body, caller);
     } catch (err) {

@@ -3,6 +3,8 @@ import { sha256Hex } from '../lib/hash';
 import { newId, randomBase64Url } from '../lib/ids';
 import { DomainError } from '../contract/errors';
 import type { Principal, Scope } from '../contract/auth';
+import type { z } from 'zod';
+import type { KeyCreateSchema, KeySchema, ProjectSchema } from '../contract/schemas';
 import {
   findKey,
   findProject,
@@ -17,22 +19,10 @@ import {
 } from '../db/keys';
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 
-export interface ProjectView {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
-export interface KeyView {
-  id: string;
-  project_id: string;
-  name: string;
-  scopes: Scope[];
-  prefix: string;
-  rate_limit_per_minute: number | null;
-  created_at: string;
-  revoked_at: string | null;
-}
+/** A project as the API answers it (the Project schema). */
+export type ProjectView = z.output<typeof ProjectSchema>;
+/** A key as the API answers it, without its secret (the ApiKey schema). */
+export type KeyView = z.output<typeof KeySchema>;
 
 const projectView = (p: ProjectRow): ProjectView => ({
   id: p.id,
@@ -105,12 +95,7 @@ async function targetProject(
 export async function createKey(
   env: Env,
   principal: Principal,
-  body: {
-    project_id?: string;
-    name: string;
-    scopes: Scope[];
-    rate_limit_per_minute?: number | null;
-  },
+  body: z.output<typeof KeyCreateSchema>,
 ): Promise<KeyView & { secret: string }> {
   const projectId = await targetProject(env, principal, body.project_id);
   const secret = `sk_${randomBase64Url(32)}`;

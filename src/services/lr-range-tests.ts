@@ -8,7 +8,8 @@ import { canonicalJson, sha256Hex } from '../lib/hash';
 import { newId } from '../lib/ids';
 import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
-import type { LrRangeTest, LrRangeTestRequest } from '../contract/schemas';
+import type { z } from 'zod';
+import type { LrRangeTest, LrRangeTestRequest, RangeTestSummarySchema } from '../contract/schemas';
 import {
   findRangeTestById,
   findRangeTestByKey,
@@ -146,20 +147,8 @@ export async function getLrRangeTest(
   return { ...(row.result as LrRangeTest), cached: true };
 }
 
-/** One line of the list: what ran, where, and what it suggests (the curve is at GET /v1/lr-range-tests/{id}). */
-export interface LrRangeTestSummary {
-  id: string;
-  source: 'probe' | 'curve';
-  backend: string;
-  /** A curve's model.name; a probe's model and data, e.g. "mlp [64,64] · spirals". */
-  label: string | null;
-  optimizer: string | null;
-  suggested_lr: number | null;
-  method: string | null;
-  confidence: LrRangeTest['suggestion']['confidence'];
-  steps_run: number | null;
-  created_at: string;
-}
+/** One line of the list: what ran, where, and what it suggests (the LrRangeTestSummary schema; the curve is at GET /v1/lr-range-tests/{id}). */
+export type LrRangeTestSummary = z.output<typeof RangeTestSummarySchema>;
 
 /** The project's range tests, newest first; `cursor` is the last id of the previous page. */
 export async function listLrRangeTests(

@@ -103,7 +103,7 @@ import type { ProbeSpec } from '../probe/lr-range-test';
 import { edgeTrialFlops, heldOutRows } from '../probe/trial';
 import { lrRangeTest } from './lr-range-tests';
 import { readConfig } from '../lib/config';
-import type { Limits } from '../contract/limits';
+import { MAX_EDGE_EPOCHS, type Limits } from '../contract/limits';
 import { createStudy, getStudy, listTrials, run } from './studies';
 import type { LadderConfig } from '../contract/lr-suggestion';
 import {
@@ -119,13 +119,13 @@ import {
 } from '../tuning/lr/plan';
 import { spentRuns } from '../tuning/lr/ladder';
 import { zeroComputeLr } from '../tuning/lr/rule';
+import { fmt } from '../lib/format';
+import { meanWithError } from '../lib/stats';
 
 export { markUnstable, rankWithTies, type CandidateEvidence } from '../tuning/lr/validation';
 
 /** How long one suggestion may wait for its validation trials (each round). */
 const VALIDATION_DEADLINE_MS = 60_000;
-/** Most epochs one edge trial trains (the edge executor's limit). */
-const MAX_EDGE_EPOCHS = 200;
 /** How many of the best finalists are validated again on the other seeds. */
 const CONFIRMED_FINALISTS = 3;
 /** The other seeds: the probe's seed plus this many times k. */
@@ -133,7 +133,6 @@ const SEED_STRIDE = 1000;
 
 type Candidate = LrCandidate;
 
-const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
 
 /** The range test's rules and the optimizer's default, each with its source, in the order candidates take them. */
@@ -537,12 +536,10 @@ async function validate(
         c.score = null;
         continue;
       }
-      const v = values as number[];
-      const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+      const { mean, stderr } = meanWithError(values as number[]);
       c.score = mean;
       // The noise of a mean over the seeds.
-      c.spread = sd / Math.sqrt(v.length);
+      c.spread = stderr;
     }
     // Ranked among the finalists only: one split's loss does not compare with a mean over several.
     for (const c of evidence) if (!finalists.includes(c)) c.score = null;

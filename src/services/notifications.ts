@@ -17,6 +17,12 @@ import { exponentialBackoffMs } from '../lib/backoff';
 import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
 import type { NotificationMessage, StudyEvent } from '../contract/study';
+import type { z } from 'zod';
+import type {
+  AttemptSchema,
+  SubscriptionCreateSchema,
+  SubscriptionSchema,
+} from '../contract/schemas';
 import {
   findSubscription,
   insertAttempt,
@@ -29,20 +35,11 @@ import {
   type SubscriptionRow,
 } from '../db/hooks';
 
-export const EVENT_TYPES = ['study.completed', 'study.best_improved', 'trial.failed'] as const;
 /** Attempts per delivery (the first and the retries; wrangler.toml's max_retries allows them). */
 const MAX_ATTEMPTS = 5;
 
-export interface SubscriptionView {
-  id: string;
-  study_id: string | null;
-  url: string;
-  events: string[];
-  state: 'active' | 'disabled';
-  disabled_reason: string | null;
-  consecutive_failures: number;
-  created_at: string;
-}
+/** A subscription as the API answers it, without its secret (the Subscription schema). */
+export type SubscriptionView = Omit<z.output<typeof SubscriptionSchema>, 'secret'>;
 
 const view = (s: SubscriptionRow): SubscriptionView => ({
   id: s.id,
@@ -58,7 +55,7 @@ const view = (s: SubscriptionRow): SubscriptionView => ({
 export async function createSubscription(
   env: Env,
   projectId: string,
-  body: { url: string; events: string[]; study_id?: string },
+  body: z.output<typeof SubscriptionCreateSchema>,
 ) {
   const secret = `whsec_${randomBase64(24)}`;
   const row: SubscriptionRow = {
@@ -103,7 +100,7 @@ export async function enableSubscription(env: Env, projectId: string, id: string
   return view(await own(env, projectId, id));
 }
 
-const attemptView = (a: NotificationAttemptRow) => ({
+const attemptView = (a: NotificationAttemptRow): z.output<typeof AttemptSchema> => ({
   message_id: a.messageId,
   event: a.event,
   attempt: a.attempt,

@@ -8,6 +8,7 @@ import { callStudy, studyStub } from '../coordinator/stub';
 import type {
   AskedTrial,
   Caller,
+  Importance,
   LeaseGrant,
   SamplerConfig,
   StudyConfig,
@@ -332,7 +333,12 @@ export async function listTrials(env: Env, projectId: string, id: string): Promi
  * Parameter importance of a study's complete trials (tuning/importance.ts: eta squared over quantile
  * bins), for one objective: `objective` (an index into the study's metrics, default 0).
  */
-export async function importance(env: Env, projectId: string, id: string, objective = 0) {
+export async function importance(
+  env: Env,
+  projectId: string,
+  id: string,
+  objective = 0,
+): Promise<Importance> {
   const study = await getStudy(env, projectId, id);
   if (objective >= study.metrics.length) {
     throw inputError([

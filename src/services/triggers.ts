@@ -15,7 +15,16 @@ import { Webhook } from 'standardwebhooks';
 import { newId, randomBase64, randomBase64Url } from '../lib/ids';
 import { DomainError, inputError } from '../contract/errors';
 import { boundsStatus } from '../lib/json-bounds';
-import { StudyCreateSchema, type StudyCreate } from '../contract/schemas';
+import type { z } from 'zod';
+import type { Narrow } from '../lib/types';
+import {
+  StudyCreateSchema,
+  type HookAnswerSchema,
+  type StudyCreate,
+  type TemplateSchema,
+  type TriggerCreateSchema,
+  type TriggerSchema,
+} from '../contract/schemas';
 import { issuesDetail, zodIssues } from '../contract/issues';
 import { closest } from '../lib/names';
 import {
@@ -33,24 +42,22 @@ import {
 } from '../db/hooks';
 import { createStudy, run, validateStudy } from './studies';
 
-export interface TriggerFilter {
-  /** GitHub: X-GitHub-Event values; Standard Webhooks: the payload's `type`. Empty: any. */
-  events: string[];
-  /** GitHub: the push's branch, or a pull request's base branch. Empty: any. */
-  branches: string[];
-  /** GitHub: at least one of these labels on the pull request (or the label just added). Empty: any. */
-  labels: string[];
-  /** GitHub: the payload's `action` (opened, labeled, ...). Empty: any. */
-  actions: string[];
-}
+/**
+ * A trigger's filter, every list filled (the Trigger schema's `filter`); an empty list matches
+ * anything. events: GitHub's X-GitHub-Event values, or a Standard Webhook's `type`; branches: a
+ * push's branch or a pull request's base branch; labels: at least one of them on the pull request
+ * (or the label just added); actions: the payload's `action` (opened, labeled, ...). GitHub's
+ * deliveries are matched on all four, Standard Webhooks' on events and branches.
+ */
+export type TriggerFilter = z.output<typeof TriggerSchema>['filter'];
 
-const templateView = (t: TemplateRow) => ({
+const templateView = (t: TemplateRow): z.output<typeof TemplateSchema> => ({
   id: t.id,
   name: t.name,
   study: t.study as Record<string, unknown>,
   created_at: t.createdAt.toISOString(),
 });
-const triggerView = (t: TriggerRow) => ({
+const triggerView = (t: TriggerRow): z.output<typeof TriggerSchema> => ({
   id: t.id,
   template_id: t.templateId,
   kind: t.kind,
@@ -96,12 +103,7 @@ export async function getTemplate(env: Env, projectId: string, id: string) {
 export async function createTrigger(
   env: Env,
   projectId: string,
-  body: {
-    template_id: string;
-    kind: 'github' | 'standard';
-    filter: Partial<TriggerFilter>;
-    secret?: string;
-  },
+  body: z.output<typeof TriggerCreateSchema>,
 ) {
   const template = await findTemplate(env.DB, projectId, body.template_id);
   if (!template) {
@@ -163,9 +165,10 @@ export async function getTrigger(env: Env, projectId: string, id: string) {
   return triggerView(t);
 }
 
+/** What a delivery answers (the HookAnswer schema): the study it created, or why it was ignored. */
 export type HookAnswer =
-  | { status: 'created'; study_id: string; delivery_id: string }
-  | { status: 'ignored'; reason: string; delivery_id: string };
+  | Narrow<z.output<typeof HookAnswerSchema>, { status: 'created'; study_id: string }>
+  | Narrow<z.output<typeof HookAnswerSchema>, { status: 'ignored'; reason: string }>;
 
 /** What a verified event says, for the filter and the placeholders. */
 interface EventContext {

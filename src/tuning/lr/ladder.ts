@@ -14,6 +14,8 @@
 import { blewUp, earlyLoss } from './validation';
 
 import type { Anchor, LadderConfig, Unit } from '../../contract/lr-suggestion';
+import { fmt, round3 } from '../../lib/format';
+import type { TrialState as RunState } from '../../contract/names';
 
 export type { Anchor, LadderConfig, Unit };
 
@@ -37,7 +39,7 @@ export interface Run {
   seed: number;
 }
 
-export type RunState = 'waiting' | 'running' | 'complete' | 'pruned' | 'failed';
+export type { RunState };
 
 /** A run as trained so far: its state, final validation loss and the losses it reported. */
 export interface Observation extends Run {
@@ -121,8 +123,6 @@ const LADDERS: Level[][] = SCREENS.flatMap((screen) => [
 
 /** Decades between two learning rates. */
 const decades = (a: number, b: number) => Math.abs(Math.log10(a / b));
-/** Three significant digits: the lrs a user reads and a study's categorical choices keep. */
-export const round3 = (x: number) => Number(x.toPrecision(3));
 
 /** A level's run length: its share of the horizon in whole units, at least minLength, at most T. */
 export function lengthOf(fraction: number, horizon: number, minLength = 1): number {
@@ -434,8 +434,6 @@ export function decide(cfg: LadderConfig, observed: readonly Observation[]): Dec
   }
   return { kind: 'done', answer: answerOf(cfg, outcomes, why), levels: outcomes, why };
 }
-
-const fmt = (v: number) => (v >= 0.01 ? String(round3(v)) : v.toExponential(2));
 
 function levelReason(cfg: LadderConfig, k: number, o: LevelOutcome): string {
   const tried = o.runs.map(

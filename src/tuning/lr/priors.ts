@@ -35,6 +35,7 @@
  *   medium with 1-2 or scattered ones, high with 3+ within half a decade.
  */
 import { ADAPTIVE_OPTIMIZERS, type OptimizerName } from '../../contract/names';
+import { fmt } from '../../lib/format';
 
 export type Optimizer = OptimizerName;
 export type ModelFamily = 'mlp' | 'cnn' | 'transformer' | 'rnn' | 'other';
@@ -96,8 +97,6 @@ const GPT3: [number, number][] = [
   [13e9, 1e-4],
   [175e9, 0.6e-4],
 ];
-
-const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 
 /** The multiplier that moves an lr found at batch `from` to batch `to`. */
 export function batchScale(optimizer: Optimizer, from: number, to: number): number {

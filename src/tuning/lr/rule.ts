@@ -14,6 +14,7 @@
  */
 import type { Optimizer } from './priors';
 import { DEFAULT_LR } from './priors';
+import { fmt } from '../../lib/format';
 
 /** What the zero-compute answer reads of a range test's suggestion. */
 export interface RuleInputs {
@@ -30,8 +31,6 @@ export interface ZeroComputeAnswer {
   capped: boolean;
   why: string;
 }
-
-const fmt = (v: number) => (v >= 0.01 ? String(Number(v.toPrecision(3))) : v.toExponential(2));
 
 /** The consensus of the range test's rules and the optimizer's default; null when the curve gives no rule. */
 export function zeroComputeLr(s: RuleInputs, optimizer: Optimizer): ZeroComputeAnswer | null {

@@ -23,6 +23,7 @@ export interface LrCandidate {
 }
 
 import type { CandidateEvidence } from '../../contract/lr-suggestion';
+import { meanWithError } from '../../lib/stats';
 
 export type { CandidateEvidence };
 
@@ -142,13 +143,7 @@ function seededEvidence(c: LrCandidate, trials: readonly TrialSnapshot[]): Evide
   }));
   const values = seeds.map((s) => s.value);
   const full = values.every((v): v is number => v !== null);
-  const mean = full ? values.reduce((a, b) => a + (b as number), 0) / values.length : null;
-  const sd =
-    full && values.length > 1
-      ? Math.sqrt(
-          values.reduce((a, b) => a + ((b as number) - mean!) ** 2, 0) / (values.length - 1),
-        )
-      : null;
+  const seedMean = full ? meanWithError(values as number[]) : null;
   const steps = runs
     .map((r) => r.ev.last_step)
     .filter((x): x is number => x !== null && x !== undefined);
@@ -157,9 +152,9 @@ function seededEvidence(c: LrCandidate, trials: readonly TrialSnapshot[]): Evide
     ...first,
     state,
     // Without every seed, the first seed's loss stands for the candidate (pruned or still running).
-    value: mean ?? first.value,
-    score: mean ?? (state === 'complete' ? null : first.value),
-    spread: sd === null ? first.spread : sd / Math.sqrt(values.length),
+    value: seedMean?.mean ?? first.value,
+    score: seedMean?.mean ?? (state === 'complete' ? null : first.value),
+    spread: seedMean?.stderr ?? first.spread,
     seeds,
     epochs_run: runs.reduce((a, r) => a + r.ev.epochs_run, 0),
     error: runs.find((r) => r.ev.error)?.ev.error ?? null,
@@ -272,10 +267,7 @@ export function pairedNoise(a: CandidateEvidence, b: CandidateEvidence): number 
     if (!y || x.value === null || y.value === null) return null;
     d.push(y.value - x.value);
   }
-  if (d.length < 2) return null;
-  const mean = d.reduce((p, q) => p + q, 0) / d.length;
-  const sd = Math.sqrt(d.reduce((p, q) => p + (q - mean) ** 2, 0) / (d.length - 1));
-  return sd / Math.sqrt(d.length);
+  return meanWithError(d).stderr;
 }
 
 /** The best candidate is the lowest or highest of `lrs`: the answer may lie past it. */
