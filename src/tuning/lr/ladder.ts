@@ -300,7 +300,7 @@ export function refine(runs: readonly Judged[], best: Judged): number {
 }
 
 /** -1 or 1 when a level's best is its lowest or highest stable lr (of 3 or more), else 0. */
-export function edgeOf(o: LevelOutcome): -1 | 0 | 1 {
+function edgeOf(o: LevelOutcome): -1 | 0 | 1 {
   const stable = o.runs.filter((j) => j.state === 'complete' && !j.unstable && j.value !== null);
   if (stable.length < 3 || o.best === null) return 0;
   return o.best === stable[0] ? -1 : o.best === stable[stable.length - 1] ? 1 : 0;
@@ -324,7 +324,7 @@ export function driftPerDoubling(outcomes: readonly LevelOutcome[]): number {
 }
 
 /** The weight of PRIOR_DRIFT in a measured drift, in doublings of the run length. */
-export const DRIFT_PRIOR_DOUBLINGS = 1;
+const DRIFT_PRIOR_DOUBLINGS = 1;
 
 /**
  * The drift assumed when the levels cannot measure one (a single level of 3 or more runs):
@@ -387,7 +387,7 @@ function levelLrs(
 }
 
 /** A local check's lrs: `points` of them LOCAL_SPACING decades apart, centred on `centre`. */
-export function localLrs(centre: number, points: number): Anchor[] {
+function localLrs(centre: number, points: number): Anchor[] {
   return Array.from({ length: points }, (_, i) => ({
     lr: round3(centre * 10 ** (LOCAL_SPACING * (i - (points - 1) / 2))),
     sources: ['around the zero-compute answer'],

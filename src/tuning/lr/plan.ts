@@ -25,13 +25,13 @@ import {
  * The fewest optimizer steps a run of the search takes: a run of a dozen steps has barely left its
  * initialisation, and ranks learning rates by how fast they start (the range test itself takes 100).
  */
-export const MIN_RUN_STEPS = 50;
+const MIN_RUN_STEPS = 50;
 
 /** How many decades below the top of the range test's stable span the screen starts. */
-export const SPAN_DECADES = 3;
+const SPAN_DECADES = 3;
 
 /** The range test's rules and the optimizer's default, with their sources (nulls dropped). */
-export function anchorsOf(rt: LrRangeTest, optimizer: Optimizer): Anchor[] {
+function anchorsOf(rt: LrRangeTest, optimizer: Optimizer): Anchor[] {
   const s = rt.suggestion;
   const named: [string, number | null | undefined][] = [
     [`suggestion (${s.method})`, s.lr],
@@ -49,7 +49,7 @@ export function anchorsOf(rt: LrRangeTest, optimizer: Optimizer): Anchor[] {
 }
 
 /** The top of the screen: the range test's max_stable_lr, else its last lr with a finite loss. */
-export function spanTop(rt: LrRangeTest): number | null {
+function spanTop(rt: LrRangeTest): number | null {
   const last = [...rt.curve].reverse().find((p) => p.smoothed_loss !== null)?.lr ?? null;
   const hi = rt.suggestion.max_stable_lr ?? last;
   return hi !== null && hi > 0 && Number.isFinite(hi) ? hi : null;
@@ -162,7 +162,7 @@ export function computeOf(
 const round = (x: number) => Number(x.toFixed(3));
 
 /** The trials of a ladder study as observations, and as the evidence an answer shows. */
-export function ladderEvidence(
+function ladderEvidence(
   cfg: LadderConfig,
   trials: readonly TrialView[],
 ): { observed: Observation[]; candidates: (CandidateEvidence & { length: number })[] } {

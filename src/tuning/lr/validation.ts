@@ -13,9 +13,9 @@
 /** Two finalists closer than this share of the best loss are tied whatever their spread. */
 export const MIN_TIE_TOLERANCE = 0.01;
 /** A candidate whose validation loss rose above this many times the early loss blew up: it cannot win. */
-export const BLOW_UP_FACTOR = 3;
+const BLOW_UP_FACTOR = 3;
 /** The points an extension adds past an edge, in decades from the edge. */
-export const EXTENSION_DECADES = [0.5, 1] as const;
+const EXTENSION_DECADES = [0.5, 1] as const;
 
 export interface LrCandidate {
   lr: number;
@@ -54,7 +54,7 @@ const DECAY_RATES = Array.from({ length: 40 }, (_, i) => 0.05 + (0.949 * i) / 39
  * NOISE_TAIL values. Progress, a tail still descending under a cosine or warmup schedule, is in
  * the fit, not in the noise. Null with fewer than 4 values (three points fit any such curve).
  */
-export function spreadOf(values: readonly number[]): number | null {
+function spreadOf(values: readonly number[]): number | null {
   const y = values.slice(-NOISE_TAIL);
   const n = y.length;
   if (n < 4) return null;
@@ -259,7 +259,7 @@ export function rankWithTies(cands: CandidateEvidence[]): {
  * validated on the same seeds (null unless both have a value on each of at
  * least two common seeds).
  */
-export function pairedNoise(a: CandidateEvidence, b: CandidateEvidence): number | null {
+function pairedNoise(a: CandidateEvidence, b: CandidateEvidence): number | null {
   if (!a.seeds || !b.seeds || a === b) return a === b ? 0 : null;
   const d: number[] = [];
   for (const x of a.seeds) {
