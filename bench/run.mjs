@@ -1104,10 +1104,17 @@ async function suggestQuality(base) {
   const out = [];
   for (const task of SUGGEST_TASKS) {
     const t0 = performance.now();
-    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', {
+    let { body: sug } = await api(base, 'POST', '/v1/lr/suggest', {
       probe: task.probe,
       training: { epochs: SUGGEST_EPOCHS },
     });
+    // Training that outlasts LR_SUGGEST_WAIT_MS answers 202 {"status": "running", "poll"}: GET
+    // the poll (which answers "running" with the evidence so far) until it is complete.
+    const poll = sug.poll;
+    while (sug.status === 'running') {
+      await new Promise((r) => setTimeout(r, 250));
+      ({ body: sug } = await api(base, 'GET', poll));
+    }
     const suggestS = (performance.now() - t0) / 1000;
     const c = sug.range_test.suggestion.candidates;
     const points = {
