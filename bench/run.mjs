@@ -713,6 +713,17 @@ const LATENCY_TARGETS = [
 /** Trials enqueued (and then asked back) per batch while filling: requests in flight at once. */
 const FILL_CONCURRENCY = 16;
 const LATENCY_ASKS = 15;
+/**
+ * At this many complete trials, SHARE_ASKS asks are timed instead (the point budget still
+ * applies), so that the server-side shares' 99th percentile means something.
+ */
+const SHARE_POINT = 200;
+const SHARE_ASKS = 100;
+/** The targets of issue 22: [sampler, complete trials, its sampler share below (ms)]. */
+const SHARE_TARGETS = [
+  ['tpe', 200, 2],
+  ['auto', 200, 30],
+];
 const LATENCY_WARMUP = 3;
 /** Measuring at one point stops after this much time once at least LATENCY_MIN_ASKS asks are timed. */
 const LATENCY_POINT_BUDGET_MS = 20_000;
@@ -760,7 +771,27 @@ async function api(base, method, pathname, body) {
   const text = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`${method} ${pathname}: HTTP ${res.status}: ${text.slice(0, 500)}`);
-  return { body: JSON.parse(text), ms };
+  return { body: JSON.parse(text), ms, server: serverTiming(res.headers.get('Server-Timing')) };
+}
+
+/** `Server-Timing: total;dur=6.2, sampler;dur=0.84, ...` (src/api/timing.ts) as {total: 6.2, ...}. */
+function serverTiming(header) {
+  const out = {};
+  for (const m of (header ?? '').split(',')) {
+    const [name, ...params] = m.trim().split(';');
+    const dur = params.find((p) => p.startsWith('dur='));
+    if (name && dur) out[name] = Number(dur.slice(4));
+  }
+  return out;
+}
+
+/** Median, mean and 99th percentile of a list of ms. */
+function spread(values) {
+  return {
+    median: quantile(values, 0.5),
+    mean: values.reduce((a, v) => a + v, 0) / values.length,
+    p99: quantile(values, 0.99),
+  };
 }
 
 /** Run fn over items with at most n in flight. */
@@ -801,6 +832,59 @@ async function fill(base, id, count, rand) {
   }
 }
 
+/**
+ * The timed asks of one point of a study at `complete` complete trials: each ask is told `failed`
+ * at once, so nothing stays running and the history the sampler learns from stays at exactly
+ * `complete` complete trials. Enqueued trials never reach the sampler, so first LATENCY_WARMUP
+ * untimed asks let V8 compile its code, as in a study whose asks all come from it; the first of
+ * them is the first ask on this history, where GP refits its hyperparameters (first_ms).
+ */
+async function timeAsks(base, id, complete) {
+  const ask = async (error) => {
+    const r = await api(base, 'POST', `/v1/studies/${id}/ask`);
+    await api(base, 'POST', `/v1/studies/${id}/trials/${r.body.number}/tell`, {
+      state: 'failed',
+      error,
+    });
+    return r;
+  };
+  let firstMs = null;
+  for (let w = 0; w < LATENCY_WARMUP; w++) {
+    const { ms } = await ask('bench: warm-up');
+    firstMs ??= ms;
+  }
+  const times = [];
+  // What the Worker says of the same asks (Server-Timing): total, sampler, storage.
+  const server = { total: [], sampler: [], storage: [] };
+  const asks = complete === SHARE_POINT ? SHARE_ASKS : LATENCY_ASKS;
+  const t1 = performance.now();
+  while (
+    times.length < asks &&
+    (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)
+  ) {
+    const { ms, server: st } = await ask('bench: latency probe');
+    times.push(ms);
+    for (const k of Object.keys(server)) server[k].push(st[k]);
+  }
+  return {
+    asks: times.length,
+    capped: times.length < asks,
+    median_ms: quantile(times, 0.5),
+    p25_ms: quantile(times, 0.25),
+    p75_ms: quantile(times, 0.75),
+    min_ms: Math.min(...times),
+    max_ms: Math.max(...times),
+    first_ms: firstMs,
+    times_ms: times,
+    server: {
+      total: spread(server.total),
+      sampler: spread(server.sampler),
+      storage: spread(server.storage),
+    },
+    server_ms: server,
+  };
+}
+
 async function latencySection() {
   const started = performance.now();
   log('latency: starting the main Worker on a temporary store (scripts/local-worker.mjs)...');
@@ -826,49 +910,14 @@ async function latencySection() {
         await fill(base, study.id, target - complete, rand);
         const fillS = (performance.now() - t0) / 1000;
         complete = target;
-        // Each measured ask is told `failed` at once: nothing stays running, and the
-        // history the sampler learns from stays at exactly `target` complete trials.
-        // Enqueued trials never reach the sampler, so first LATENCY_WARMUP untimed asks
-        // let V8 compile its code, as in a study whose asks all come from it.
-        // The first of them is the first ask on this history: GP refits its hyperparameters there (first_ms).
-        let firstMs = null;
-        for (let w = 0; w < LATENCY_WARMUP; w++) {
-          const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
-          firstMs ??= ms;
-          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, {
-            state: 'failed',
-            error: 'bench: warm-up',
-          });
-        }
-        const times = [];
-        const t1 = performance.now();
-        while (
-          times.length < LATENCY_ASKS &&
-          (times.length < LATENCY_MIN_ASKS || performance.now() - t1 < LATENCY_POINT_BUDGET_MS)
-        ) {
-          const { body: trial, ms } = await api(base, 'POST', `/v1/studies/${study.id}/ask`);
-          times.push(ms);
-          await api(base, 'POST', `/v1/studies/${study.id}/trials/${trial.number}/tell`, {
-            state: 'failed',
-            error: 'bench: latency probe',
-          });
-        }
         const point = {
           complete: target,
-          asks: times.length,
-          capped: times.length < LATENCY_ASKS,
-          median_ms: quantile(times, 0.5),
-          p25_ms: quantile(times, 0.25),
-          p75_ms: quantile(times, 0.75),
-          min_ms: Math.min(...times),
-          max_ms: Math.max(...times),
           fill_s: fillS,
-          first_ms: firstMs,
-          times_ms: times,
+          ...(await timeAsks(base, study.id, target)),
         };
         points.push(point);
         log(
-          `  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${times.length} asks (filled in ${fillS.toFixed(1)} s)`,
+          `  ${sampler} at ${target} complete trials: median ask ${point.median_ms.toFixed(1)} ms over ${point.asks} asks (filled in ${fillS.toFixed(1)} s)`,
         );
       }
       rows.push({ sampler, study_id: study.id, points });
@@ -879,6 +928,7 @@ async function latencySection() {
     return {
       rows,
       targets: LATENCY_TARGETS,
+      share_targets: SHARE_TARGETS,
       runners,
       edge,
       suggest,
@@ -1054,10 +1104,17 @@ async function suggestQuality(base) {
   const out = [];
   for (const task of SUGGEST_TASKS) {
     const t0 = performance.now();
-    const { body: sug } = await api(base, 'POST', '/v1/lr/suggest', {
+    let { body: sug } = await api(base, 'POST', '/v1/lr/suggest', {
       probe: task.probe,
       training: { epochs: SUGGEST_EPOCHS },
     });
+    // Training that outlasts LR_SUGGEST_WAIT_MS answers 202 {"status": "running", "poll"}: GET
+    // the poll (which answers "running" with the evidence so far) until it is complete.
+    const poll = sug.poll;
+    while (sug.status === 'running') {
+      await new Promise((r) => setTimeout(r, 250));
+      ({ body: sug } = await api(base, 'GET', poll));
+    }
     const suggestS = (performance.now() - t0) / 1000;
     const c = sug.range_test.suggestion.candidates;
     const points = {
@@ -1153,10 +1210,48 @@ async function edgeRun(base) {
   return row;
 }
 
+/** The Worker's own account of the asks at SHARE_POINT trials (Server-Timing), beside the client's. */
+function renderShares(lat, lines) {
+  const at = (r) => r.points.find((p) => p.complete === SHARE_POINT && p.server);
+  const rows = lat.rows.filter(at);
+  if (rows.length === 0) return;
+  const ms = (s) => `${fmt(s.median, 1)} / ${fmt(s.mean, 2)} / ${fmt(s.p99, 0)}`;
+  lines.push(
+    `Server-side shares at ${SHARE_POINT} complete trials: the \`Server-Timing\` header of the same asks (src/api/timing.ts). \`total\` is the Worker's time from the request reaching the app to its answer being ready; \`sampler\` and \`storage\` are the study's Durable Object's shares of it (proposing the params; its SQLite reads and writes), measured inside the object. Client − total is what the rest costs: Node's fetch, wrangler's local proxy and workerd's HTTP. ms: median / mean / 99th percentile; workerd's clock ticks in whole milliseconds, so a share below 1 ms reads 0 or 1 ask by ask and its mean is the better estimate.`,
+    '',
+  );
+  lines.push(
+    '| Sampler | n | Client median | Server total median | Client − total (median) | Sampler share | Storage share |',
+  );
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const p = at(r);
+    lines.push(
+      `| ${r.sampler} | ${p.asks} | ${fmt(p.median_ms, 1)} | ${fmt(p.server.total.median, 1)} | ${fmt(
+        quantile(
+          p.times_ms.map((t, i) => t - p.server_ms.total[i]),
+          0.5,
+        ),
+        1,
+      )} | ${ms(p.server.sampler)} | ${ms(p.server.storage)} |`,
+    );
+  }
+  lines.push('');
+  const share = ([s, n, limit]) => {
+    const p = lat.rows.find((r) => r.sampler === s)?.points.find((q) => q.complete === n);
+    const v = p?.server?.sampler;
+    const phase = s === 'auto' ? ' (GP phase)' : '';
+    if (!v) return `- ${s}${phase} at ${n} trials: sampler share —, target < ${limit} ms: —`;
+    const met = v.median < limit && v.mean < limit;
+    return `- ${s}${phase} at ${n} trials: sampler share median ${fmt(v.median, 1)} ms, mean ${fmt(v.mean, 2)} ms, p99 ${fmt(v.p99, 0)} ms; target < ${limit} ms (median and mean): ${met ? 'met' : '**NOT met**'}`;
+  };
+  lines.push('Targets (issue 22):', '', ...(lat.share_targets ?? SHARE_TARGETS).map(share), '');
+}
+
 function renderLatency(lat, lines) {
   lines.push('## Ask latency (HTTP + Durable Object)', '');
   lines.push(
-    `The main Worker (wrangler.toml) in local workerd through \`unstable_startWorker\`, on a temporary D1/Durable Object store. For each sampler a study over a 4-parameter space (lr and weight_decay log-scale floats, momentum float, batch_size log-scale int), seed 1, filled with complete trials at fixed random params (enqueue, ask, tell); at ${LATENCY_POINTS.join(', ')} complete trials, ${LATENCY_ASKS} single \`POST /v1/studies/{id}/ask\` calls are timed from Node after ${LATENCY_WARMUP} untimed ones (the fill's trials are enqueued, so without them the sampler's code would still be cold) (request sent to answer read), each followed by a tell \`{"state": "failed"}\` (not timed) so no trial stays running and the history stays at that number of complete trials. ms: median [25th–75th percentile], max; n: asks timed.`,
+    `The main Worker (wrangler.toml) in local workerd through \`unstable_startWorker\`, on a temporary D1/Durable Object store. For each sampler a study over a 4-parameter space (lr and weight_decay log-scale floats, momentum float, batch_size log-scale int), seed 1, filled with complete trials at fixed random params (enqueue, ask, tell); at ${LATENCY_POINTS.join(', ')} complete trials, ${LATENCY_ASKS} single \`POST /v1/studies/{id}/ask\` calls (${SHARE_ASKS} at ${SHARE_POINT}) are timed from Node after ${LATENCY_WARMUP} untimed ones (the fill's trials are enqueued, so without them the sampler's code would still be cold) (request sent to answer read), each followed by a tell \`{"state": "failed"}\` (not timed) so no trial stays running and the history stays at that number of complete trials. ms: median [25th–75th percentile], max; n: asks timed.`,
     '',
   );
   lines.push(`| Sampler | ${LATENCY_POINTS.map((p) => `${p} trials`).join(' | ')} |`);
@@ -1177,6 +1272,7 @@ function renderLatency(lat, lines) {
     return `- ${who} at ${n} trials: median ${fmt(v, 1)} ms, target < ${ms} ms: ${v == null ? '—' : v < ms ? 'met' : '**NOT met**'}`;
   };
   lines.push('Targets (issue 14):', '', ...(lat.targets ?? LATENCY_TARGETS).map(target), '');
+  renderShares(lat, lines);
   lines.push('Notes:', '');
   lines.push(
     `- Random is the floor: its ask is HTTP, the Worker (auth, validation), the Durable Object call and the trial history (kept in the object's memory, re-reading only the rows written since the last ask), with almost no sampling work. Auto is GP on this all-numeric space below 300 complete trials, TPE from there. Past 192 complete trials GP is conditioned on 192 of them (the last 32, the best 96, an even spread of the rest) and refits its hyperparameters once every 16 trials, cached by the data they were fitted on; the asks timed here follow one another on the same history, so they reuse that fit (the ask that refits is slower: the first ask after each fill, untimed above, took ${
@@ -1196,7 +1292,7 @@ function renderLatency(lat, lines) {
   );
   if (lat.rows.some((r) => r.points.some((p) => p.capped))) {
     lines.push(
-      `- (capped): measuring at that point stopped after ${LATENCY_POINT_BUDGET_MS / 1000} s with fewer than ${LATENCY_ASKS} asks timed (at least ${LATENCY_MIN_ASKS}).`,
+      `- (capped): measuring at that point stopped after ${LATENCY_POINT_BUDGET_MS / 1000} s with fewer than ${LATENCY_ASKS} asks timed (${SHARE_ASKS} at ${SHARE_POINT} trials; at least ${LATENCY_MIN_ASKS}).`,
     );
   }
   lines.push(

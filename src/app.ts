@@ -1,5 +1,5 @@
 /**
- * The Hono app: request ids, body limit, bearer auth on /v1, problem+json
+ * The Hono app: Server-Timing, request ids, body limit, bearer auth on /v1, problem+json
  * errors, zod validation (with the API's messages, zodErrorMap), the OpenAPI
  * document.
  */
@@ -15,6 +15,7 @@ import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
 import { onError, problemResponse, zodErrorMap, zodIssues } from './api/problem';
+import { serverTiming } from './api/timing';
 import { DomainError, inputError } from './contract/errors';
 import { finishDocument } from './api/openapi';
 import { readConfig } from './lib/config';
@@ -39,6 +40,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
     },
   });
 
+  // First: its `total` spans every other middleware and the route, and it sees every answer.
+  app.use(serverTiming);
   app.use(requestId());
   app.onError(onError);
   app.notFound((c) =>

@@ -112,7 +112,7 @@ describe('D1 write-through: every size reaches D1', () => {
   it('writes a study with 1,000 trials, equal to the object', async () => {
     const study = await createStudy({ max_trials: 1000 });
     const stub = stubOf(study.id);
-    for (let k = 0; k < 10; k++) expect((await stub.ask(100)).length).toBe(100);
+    for (let k = 0; k < 10; k++) expect((await stub.ask(100)).result.length).toBe(100);
     // Most complete, some pruned or failed; trial 999 stays running.
     await runInDurableObject(stub, async (obj: StudyCoordinator) => {
       for (let n = 0; n < 999; n++) {

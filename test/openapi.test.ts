@@ -34,6 +34,28 @@ describe('OpenAPI document', () => {
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
   });
 
+  it('every response of every operation documents Server-Timing (and X-Request-Id), as reusable headers', async () => {
+    const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
+    expect(doc.components.headers.ServerTiming.description).toMatch(/total;dur=/);
+    expect(doc.components.headers.ServerTiming.schema).toEqual({ type: 'string' });
+    let responses = 0;
+    for (const [p, ops] of Object.entries(doc.paths) as [string, Record<string, any>][]) {
+      for (const [m, op] of Object.entries(ops)) {
+        expect(Object.keys(op.responses).length, `${m} ${p}`).toBeGreaterThan(0);
+        for (const [status, res] of Object.entries(op.responses) as [string, any][]) {
+          expect(res.headers?.['Server-Timing'], `${m} ${p} ${status}`).toEqual({
+            $ref: '#/components/headers/ServerTiming',
+          });
+          expect(res.headers?.['X-Request-Id'], `${m} ${p} ${status}`).toEqual({
+            $ref: '#/components/headers/RequestId',
+          });
+          responses++;
+        }
+      }
+    }
+    expect(responses).toBeGreaterThan(100);
+  });
+
   it('changes with the schemas: a field the request schema has is in the document', async () => {
     const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
     const create = doc.components.schemas.StudyCreate;

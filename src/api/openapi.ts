@@ -119,7 +119,8 @@ type Json = Record<string, any>;
 
 /**
  * The document as clients need it, from the generated one:
- * - every answer declares the X-Request-Id header every answer carries;
+ * - every answer declares the X-Request-Id and Server-Timing headers every answer carries
+ *   (reusable components, referenced from each response of each operation);
  * - schemas used only by requests name their defaults in the description and not as `default`:
  *   code generators (openapi-typescript's defaultNonNullable) read `default` as "always present",
  *   which is true of answers but makes a defaulted request field required.
@@ -132,6 +133,9 @@ export function finishDocument<D extends Json>(doc: D): D {
       RequestId: header(
         'The id of this request (in problem answers too, as request_id): quote it when reporting a problem.',
       ),
+      ServerTiming: header(
+        "Where the time went, in milliseconds (W3C Server Timing): `total;dur=<ms>` first, on every answer (the Worker's time from the request reaching it to its answer being ready); ask, ask-batch and tell add the study coordinator's shares of it, `sampler;dur=<ms>` (proposing params; 0 when none were sampled) and `storage;dur=<ms>` (the coordinator's SQLite reads and writes). Example: `total;dur=6.2, sampler;dur=0.84, storage;dur=0.31`. Deployed on Cloudflare, a Worker's clock advances only across I/O, so `total` runs to the Worker's last I/O and the shares read 0 or close to it; run locally (workerd: real time, whole milliseconds) to measure them.",
+      ),
     },
   };
   for (const item of Object.values(doc.paths ?? {}) as Json[]) {
@@ -140,6 +144,7 @@ export function finishDocument<D extends Json>(doc: D): D {
         res.headers = {
           ...res.headers,
           'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+          'Server-Timing': { $ref: '#/components/headers/ServerTiming' },
         };
     }
   }

@@ -22,6 +22,7 @@ import {
   TrialSchema,
 } from '../contract/schemas';
 import { body, decimalParam, json, projectOf, RETRY_AFTER, route, secured } from './openapi';
+import { addCoordinatorTiming } from './timing';
 
 const NOT_FOUND = 'Unknown study or trial (or another project’s)';
 const StudyParam = z.object({ id: z.string().min(1).max(64) });
@@ -319,22 +320,21 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
     c.json(await studies.getStudy(c.env, projectOf(c), c.req.valid('param').id), 200),
   );
   // The body is optional and has no fields (a sent one is validated: a `count` is a 422).
-  app.openapi(ask, async (c) =>
-    c.json(await studies.ask(c.env, projectOf(c), c.req.valid('param').id), 201),
-  );
-  app.openapi(askBatch, async (c) =>
-    c.json(
-      {
-        trials: await studies.askBatch(
-          c.env,
-          projectOf(c),
-          c.req.valid('param').id,
-          c.req.valid('json').count,
-        ),
-      },
-      201,
-    ),
-  );
+  app.openapi(ask, async (c) => {
+    const { result, timing } = await studies.ask(c.env, projectOf(c), c.req.valid('param').id);
+    addCoordinatorTiming(c, timing);
+    return c.json(result, 201);
+  });
+  app.openapi(askBatch, async (c) => {
+    const { result, timing } = await studies.askBatch(
+      c.env,
+      projectOf(c),
+      c.req.valid('param').id,
+      c.req.valid('json').count,
+    );
+    addCoordinatorTiming(c, timing);
+    return c.json({ trials: result }, 201);
+  });
   app.openapi(enqueue, async (c) =>
     c.json(
       await studies.enqueue(
@@ -395,18 +395,17 @@ function trialRoutes(app: OpenAPIHono<AppEnv>): void {
   });
   app.openapi(tell, async (c) => {
     const { id, number } = c.req.valid('param');
-    const { lease_token, ...result } = c.req.valid('json');
-    return c.json(
-      await studies.tell(
-        c.env,
-        projectOf(c),
-        id,
-        number,
-        result,
-        callerOf(c.get('auth'), lease_token),
-      ),
-      200,
+    const { lease_token, ...told } = c.req.valid('json');
+    const { result, timing } = await studies.tell(
+      c.env,
+      projectOf(c),
+      id,
+      number,
+      told,
+      callerOf(c.get('auth'), lease_token),
     );
+    addCoordinatorTiming(c, timing);
+    return c.json(result, 200);
   });
   app.openapi(heartbeat, async (c) => {
     const { id, number } = c.req.valid('param');

@@ -139,6 +139,25 @@ export function metricsOf(config: Pick<StudyConfig, 'metric' | 'metrics'>): stri
   return config.metrics ?? [config.metric];
 }
 
+/**
+ * Where a study coordinator's ask or tell spent its time, in ms (the API sends them as
+ * `Server-Timing`): `sampler`, proposing params (0 when no trial was sampled: an enqueued trial
+ * asked, a tell that starts none); `storage`, the object's SQLite reads and writes of the call
+ * (the history the sampler sees, the trial and study rows, the outbox and its events; the D1
+ * write-through runs after the answer and is not in it). Deployed, both read 0 or close to it:
+ * Workers' clocks advance only across I/O (lib/stopwatch.ts).
+ */
+export interface CoordinatorTiming {
+  sampler_ms: number;
+  storage_ms: number;
+}
+
+/** A coordinator call's result with the time it took inside the object. */
+export interface Timed<T> {
+  result: T;
+  timing: CoordinatorTiming;
+}
+
 /** A tell's result: TellSchema without the lease token. */
 export type TellBody = DistributiveOmit<z.output<typeof TellSchema>, 'lease_token'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

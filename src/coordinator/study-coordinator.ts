@@ -43,6 +43,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { isFinished } from '../contract/names';
 import { canonicalJson } from '../lib/hash';
 import { randomBase64Url } from '../lib/ids';
+import { Stopwatch } from '../lib/stopwatch';
 import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
 import { NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
@@ -76,6 +77,7 @@ import {
   type StudyConfig,
   type StudyView,
   type TellBody,
+  type Timed,
   type TrialView,
 } from '../contract/study';
 
@@ -93,6 +95,14 @@ function tellForm(r: Result): Record<string, unknown> {
     ...(r.constraints ? { constraints: r.constraints } : {}),
   };
 }
+
+/** The parts of an ask or tell that it times (CoordinatorTiming). */
+type CallWatch = Stopwatch<'sampler' | 'storage'>;
+const callWatch = (): CallWatch => new Stopwatch(['sampler', 'storage']);
+const timingOf = (watch: CallWatch) => {
+  const t = watch.read();
+  return { sampler_ms: t.sampler, storage_ms: t.storage };
+};
 
 export { PARK_AFTER } from './outbox';
 export { MAX_INTERMEDIATE } from './reports';
@@ -184,9 +194,9 @@ export class StudyCoordinator extends DurableObject<Env> {
   /**
    * Start `count` trials for a client (ask, ask-batch), each under its own lease (the executor's
    * lease_seconds): waiting ones first (a trial whose lease expired among them, on its next
-   * attempt), else new ones from the sampler.
+   * attempt), else new ones from the sampler; with where the call spent its time.
    */
-  async ask(count: number): Promise<AskedTrial[]> {
+  async ask(count: number): Promise<Timed<AskedTrial[]>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind === 'runner') {
@@ -203,16 +213,17 @@ export class StudyCoordinator extends DurableObject<Env> {
       }
       const now = Date.now();
       this.expireLeases(now);
+      const watch = callWatch();
       const terms = leases.leaseTerms(config.executor);
       const out: AskedTrial[] = [];
       for (let k = 0; k < count; k++) {
-        const started = this.startTrial(config, now, out.length === 0);
+        const started = this.startTrial(config, now, out.length === 0, watch);
         if (started === null) break;
-        const row = this.leaseTrial(started, terms, now, null);
+        const row = watch.time('storage', () => this.leaseTrial(started, terms, now, null));
         out.push({ ...trialView(config.id, row), lease: leases.leaseView(terms, row) });
       }
-      await this.commit({ study: true, alarm: true });
-      return out;
+      await watch.timeAsync('storage', () => this.commit({ study: true, alarm: true }));
+      return { result: out, timing: timingOf(watch) };
     });
   }
 
@@ -317,8 +328,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     return overRpc(() => this.record(number, points, caller, true));
   }
 
-  async tell(number: number, body: TellBody, caller: Caller = {}): Promise<TrialView> {
+  /** Finish a trial with its result, with where the call spent its time (a repeat: nothing timed). */
+  async tell(number: number, body: TellBody, caller: Caller = {}): Promise<Timed<TrialView>> {
     return overRpc(async () => {
+      const watch = callWatch();
       const config = this.requireConfig();
       const token = leases.callerToken(config, caller);
       if (this.expireLeases(Date.now())) await this.scheduleAlarm();
@@ -328,7 +341,8 @@ export class StudyCoordinator extends DurableObject<Env> {
       const result = 'value' in body || 'values' in body ? this.checkResult(config, body) : null;
       const fingerprint = canonicalJson(result ? tellForm(result) : body);
       if (row.tell !== null) {
-        if (row.tell === fingerprint) return trialView(config.id, row);
+        if (row.tell === fingerprint)
+          return { result: trialView(config.id, row), timing: timingOf(watch) };
         throw new CoordinatorError(
           'conflict',
           `trial ${number} was already told ${row.tell}; a different tell is refused`,
@@ -345,28 +359,36 @@ export class StudyCoordinator extends DurableObject<Env> {
       if (result) this.checkConstraintsCount(result);
       const state: TrialState = result ? 'complete' : (body.state as TrialState);
       const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
-      const before = this.store.snapshot(config);
-      this.store.finish(
-        number,
-        state,
-        result ?? { value: null, values: null, constraints: null },
-        error,
-        Date.now(),
-        fingerprint,
+      const before = watch.time('storage', () => this.store.snapshot(config));
+      watch.time('storage', () =>
+        this.store.finish(
+          number,
+          state,
+          result ?? { value: null, values: null, constraints: null },
+          error,
+          Date.now(),
+          fingerprint,
+        ),
       );
       // A finished trial makes new work available only when it frees one of max_parallel's slots.
-      await this.commit({
-        trials: [number],
-        lrRound: true,
-        study: true,
-        events: { before, changed: [number] },
-        notice: leases.finishFreesSlot(config),
-      });
+      await watch.timeAsync('storage', () =>
+        this.commit({
+          trials: [number],
+          lrRound: true,
+          study: true,
+          events: { before, changed: [number] },
+          notice: leases.finishFreesSlot(config),
+        }),
+      );
       if (config.executor.kind !== 'client') {
-        if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
-        await this.scheduleAlarm();
+        // An edge study's tell starts its next trials: their sampling and rows count here too.
+        if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor, watch);
+        await watch.timeAsync('storage', () => this.scheduleAlarm());
       }
-      return this.trialView(number);
+      return {
+        result: watch.time('storage', () => this.trialView(number)),
+        timing: timingOf(watch),
+      };
     });
   }
 
@@ -500,16 +522,25 @@ export class StudyCoordinator extends DurableObject<Env> {
   /**
    * Start the next trial (state running): a waiting one first, else a new one
    * from the sampler. Null when there is none to start (max_trials reached or
-   * the grid exhausted); with `throwIfNone`, a 409 instead.
+   * the grid exhausted); with `throwIfNone`, a 409 instead. `watch` gets the sampler's time and
+   * the storage's (the history read, the row and its outbox entry), in disjoint laps.
    */
-  private startTrial(config: StudyConfig, now: number, throwIfNone: boolean): number | null {
-    const waiting = this.store.firstWaiting();
-    if (waiting !== undefined) {
-      this.store.startWaiting(waiting, now);
-      this.outbox.enqueue('trial', waiting);
-      return waiting;
-    }
-    const number = this.store.count();
+  private startTrial(
+    config: StudyConfig,
+    now: number,
+    throwIfNone: boolean,
+    watch: CallWatch = callWatch(),
+  ): number | null {
+    const waiting = watch.time('storage', () => {
+      const n = this.store.firstWaiting();
+      if (n !== undefined) {
+        this.store.startWaiting(n, now);
+        this.outbox.enqueue('trial', n);
+      }
+      return n;
+    });
+    if (waiting !== undefined) return waiting;
+    const number = watch.time('storage', () => this.store.count());
     if (config.max_trials !== null && number >= config.max_trials) {
       if (throwIfNone)
         throw new CoordinatorError(
@@ -521,10 +552,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     const sampler = makeSampler(config.sampler);
     const pruner = makePruner(config.pruner);
     const directions = directionsOf(config);
+    const history = watch.time('storage', () => this.store.frozen());
     const ctx: SampleContext = {
       space: config.space,
       // With Hyperband, a trial learns only from the trials of its own bracket.
-      trials: trialsInSameBracket(pruner, number, this.store.frozen()),
+      trials: trialsInSameBracket(pruner, number, history),
       direction: config.direction as Direction,
       ...(directions.length > 1 ? { directions } : {}),
       seed: config.sampler.seed,
@@ -534,8 +566,8 @@ export class StudyCoordinator extends DurableObject<Env> {
     let proposer: string;
     try {
       // The proposer is named with the same context as the sample: with auto, the delegate that sampled.
-      proposer = proposerOf(sampler, ctx);
-      params = sampler.sample(ctx);
+      proposer = watch.time('sampler', () => proposerOf(sampler, ctx));
+      params = watch.time('sampler', () => sampler.sample(ctx));
     } catch (err) {
       if (!(err instanceof GridExhaustedError)) throw err;
       if (throwIfNone)
@@ -545,8 +577,10 @@ export class StudyCoordinator extends DurableObject<Env> {
         );
       return null;
     }
-    this.store.insertRunning(number, params, now, proposer);
-    this.outbox.enqueue('trial', number);
+    watch.time('storage', () => {
+      this.store.insertRunning(number, params, now, proposer);
+      this.outbox.enqueue('trial', number);
+    });
     return number;
   }
 
@@ -572,9 +606,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     executor: RunnerExecutor | EdgeExecutor,
     now: number,
     runner: string | null,
+    watch?: CallWatch,
   ): LeaseGrant | null {
     if (!leases.hasLeaseSlot(executor, this.store.runningCount())) return null;
-    const number = this.startTrial(config, now, false);
+    const number = this.startTrial(config, now, false, watch);
     if (number === null) return null;
     const terms = leases.leaseTerms(executor);
     const row = this.leaseTrial(number, terms, now, runner);
@@ -661,12 +696,16 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Keep `parallelism` edge trials in flight while the study runs: lease them and send them to the queue. */
-  private async pumpEdge(config: StudyConfig, executor: EdgeExecutor): Promise<void> {
+  private async pumpEdge(
+    config: StudyConfig,
+    executor: EdgeExecutor,
+    watch?: CallWatch,
+  ): Promise<void> {
     if (!this.edge.running()) return;
     const now = Date.now();
     const grants: LeaseGrant[] = [];
     for (;;) {
-      const grant = this.grantLease(config, executor, now, 'edge');
+      const grant = this.grantLease(config, executor, now, 'edge', watch);
       if (!grant) break;
       grants.push(grant);
     }

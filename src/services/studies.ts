@@ -14,6 +14,7 @@ import type {
   StudyConfig,
   StudyView,
   TellBody,
+  Timed,
   TrialView,
 } from '../contract/study';
 import { listRunnerStudies, listStudies as listStudyRows, type StudyListRow } from '../db/studies';
@@ -196,19 +197,25 @@ function unavailableStudy(row: StudyListRow): StudyView {
   };
 }
 
-/** Start the study's next trial (POST .../ask), under a lease for the caller. */
-export async function ask(env: Env, projectId: string, id: string): Promise<AskedTrial> {
-  const [trial] = await askBatch(env, projectId, id, 1);
-  return trial;
+/**
+ * Start the study's next trial (POST .../ask), under a lease for the caller, with where the
+ * coordinator spent its time.
+ */
+export async function ask(env: Env, projectId: string, id: string): Promise<Timed<AskedTrial>> {
+  const { result, timing } = await askBatch(env, projectId, id, 1);
+  return { result: result[0], timing };
 }
 
-/** Start `count` trials at once (POST .../ask-batch), each under its own lease. */
+/**
+ * Start `count` trials at once (POST .../ask-batch), each under its own lease, with where the
+ * coordinator spent its time.
+ */
 export async function askBatch(
   env: Env,
   projectId: string,
   id: string,
   count: number,
-): Promise<AskedTrial[]> {
+): Promise<Timed<AskedTrial[]>> {
   return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
@@ -249,6 +256,7 @@ export async function reportBatch(
   return callStudy(id, () => studyStub(env, projectId, id).reportBatch(number, points, caller));
 }
 
+/** Tell a trial's result (POST .../tell), with where the coordinator spent its time. */
 export async function tell(
   env: Env,
   projectId: string,
@@ -256,7 +264,7 @@ export async function tell(
   number: number,
   body: TellBody,
   caller: Caller = {},
-): Promise<TrialView> {
+): Promise<Timed<TrialView>> {
   return callStudy(id, () => studyStub(env, projectId, id).tell(number, body, caller));
 }
 

@@ -4,7 +4,7 @@
 // ids, 400 non-JSON bodies, 413 over-size bodies, 415 other media types, 409, 429), and checks each
 // answer: its status is listed for the operation, its media type is declared, its body validates
 // against the declared schema (JSON Schema 2020-12, as OpenAPI 3.1 has it), and the headers it
-// carries (Retry-After, WWW-Authenticate, X-Request-Id) are declared.
+// carries (Retry-After, WWW-Authenticate, X-Request-Id, Server-Timing) are declared.
 import { createHmac } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -63,11 +63,18 @@ async function call(
   expect(res.status, where).toBe(expected);
   const declared = o!.op.responses[String(res.status)];
   expect(declared, `${where}: the document does not list ${res.status} for ${opId}`).toBeTruthy();
-  for (const h of ['Retry-After', 'WWW-Authenticate', 'X-Request-Id']) {
+  for (const h of ['Retry-After', 'WWW-Authenticate', 'X-Request-Id', 'Server-Timing']) {
     if (res.headers.get(h) !== null)
       expect(declared.headers?.[h], `${where}: ${h} is sent but not declared`).toBeTruthy();
   }
   expect(res.headers.get('X-Request-Id'), where).toBeTruthy();
+  // total on every answer; a successful ask, ask-batch or tell adds the coordinator's shares
+  // (src/api/timing.ts).
+  expect(res.headers.get('Server-Timing'), where).toMatch(
+    res.ok && ['askTrial', 'askTrials', 'tellTrial'].includes(opId)
+      ? /^total;dur=[0-9.]+, sampler;dur=[0-9.]+, storage;dur=[0-9.]+$/
+      : /^total;dur=[0-9.]+$/,
+  );
   if (res.headers.get('Retry-After') !== null)
     expect(res.headers.get('Retry-After'), where).toMatch(/^[0-9]+$/);
   let parsed: any = null;
