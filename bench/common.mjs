@@ -1,5 +1,5 @@
 // Small helpers the bench's sections share.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -114,4 +114,23 @@ export function scipyMannWhitney(pairs) {
 export function lastJsonLine(stdout) {
   const line = stdout.trim().split('\n').pop();
   return JSON.parse(line);
+}
+
+/**
+ * Run a Python script of the bench (`args[0]`) in `cwd`, its stderr passed through, killed after
+ * `timeoutMs`: the JSON object on the last line of its stdout; rejects when it exits non-zero.
+ */
+export function runPythonJson(py, args, { cwd, env, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(py, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`${args[0]} exited ${code}`));
+      else resolve(lastJsonLine(out));
+    });
+  });
 }

@@ -6,13 +6,12 @@
 // STRIDE_API_KEY set, and renders the Markdown.
 //
 // Used by bench/run.mjs (`--only lr-client`).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStride } from '../scripts/local-worker.mjs';
-import { findTorchPython, log } from './common.mjs';
+import { findTorchPython, log, runPythonJson } from './common.mjs';
 import { DEFAULT_LR, grid, splitter, TASKS, TARGETS, taskCsv, TRUTH_SEEDS } from './lr-real.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,21 +73,6 @@ async function lrClientSpec() {
   return { tasks, truth_seeds: TRUTH_SEEDS };
 }
 
-function runPython(py, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(py, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SECTION_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`bench/lr_client.py exited ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
-
 export async function lrClientSection() {
   const started = performance.now();
   const py = findTorchPython();
@@ -113,7 +97,11 @@ export async function lrClientSection() {
       MKL_NUM_THREADS: '1',
       OPENBLAS_NUM_THREADS: '1',
     };
-    const out = await runPython(py, [path.join(here, 'lr_client.py'), input], env);
+    const out = await runPythonJson(py, [path.join(here, 'lr_client.py'), input], {
+      cwd: root,
+      env,
+      timeoutMs: SECTION_TIMEOUT_MS,
+    });
     return {
       ...out,
       python_path: py,

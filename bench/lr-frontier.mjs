@@ -8,13 +8,12 @@
 //
 // Used by bench/run.mjs (`--only lr-frontier`). BENCH_LR_FRONTIER_TASKS (comma-separated ids)
 // and BENCH_LR_FRONTIER_BUDGETS (default 0,1,2,3,5) narrow a run.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as echarts from 'echarts';
 import { startStride } from '../scripts/local-worker.mjs';
-import { findTorchPython, log } from './common.mjs';
+import { findTorchPython, log, runPythonJson } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -45,21 +44,6 @@ const SPLITS = [
   ['design', 'Design tasks'],
 ];
 
-function runPython(py, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(py, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SECTION_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`bench/lr_frontier.py exited ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
-
 export async function lrFrontierSection() {
   const started = performance.now();
   const py = findTorchPython();
@@ -86,7 +70,7 @@ export async function lrFrontierSection() {
       args.push('--only', process.env.BENCH_LR_FRONTIER_TASKS);
     if (process.env.BENCH_LR_FRONTIER_BUDGETS)
       args.push('--budgets', process.env.BENCH_LR_FRONTIER_BUDGETS);
-    const out = await runPython(py, args, env);
+    const out = await runPythonJson(py, args, { cwd: root, env, timeoutMs: SECTION_TIMEOUT_MS });
     return {
       ...out,
       python_path: py,
