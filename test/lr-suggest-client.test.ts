@@ -299,12 +299,19 @@ describe('lr/suggest on your hardware: executor client', () => {
         validation: { seeds: 1 },
       }),
     );
+    // The 202 is a running suggestion: its horizon is the LrHorizon of GET, nothing validated yet.
+    expect(steps).toMatchObject({ status: 'running', lr: null, method: 'validating' });
     expect(steps.horizon).toEqual({
+      executor: 'client',
       unit: 'steps',
       epochs: null,
       steps: 400,
+      steps_per_epoch: null,
       source: 'training.steps',
+      validated_epochs: null,
+      method: 'none',
       schedule: 'constant',
+      budget: null,
       rungs: [],
     });
     const lrs: number[] = steps.candidates.map((c: any) => c.lr);

@@ -9,11 +9,7 @@ import {
   suggestLr,
 } from '../services/lr-suggest';
 import { rateLimit } from './auth';
-import {
-  LrSuggestBodySchema,
-  LrSuggestionSchema,
-  LrSuggestionStartedSchema,
-} from '../contract/schemas';
+import { LrSuggestBodySchema, LrSuggestionSchema } from '../contract/schemas';
 import { body, json, projectOf, route, secured } from './openapi';
 
 const suggest = route(
@@ -32,8 +28,8 @@ const suggest = route(
       },
       202: {
         description:
-          'Executor client or runner: the study of the candidates, to train; the answer is at `poll`',
-        ...json(LrSuggestionStartedSchema),
+          'The same shape, status running (lr null): executor client or runner, the study of the candidates to train; an edge probe whose training outlasts the wait goes on after the answer. The answer is at `poll`',
+        ...json(LrSuggestionSchema),
       },
     },
   },
@@ -70,14 +66,14 @@ export function lrSuggestRoutes(app: OpenAPIHono<AppEnv>): void {
       await rateLimit(c.env, c.get('auth'));
       const started = await startExternalSuggestion(c.env, projectOf(c), body);
       // A budget that buys no training answers at once with the range test's rule.
-      return 'study_id' in started ? c.json(started, 202) : c.json(started, 200);
+      return started.status === 'running' ? c.json(started, 202) : c.json(started, 200);
     }
     requireProbeOrContext(body);
     // Priors cost nothing; a probe runs a range test and trains candidates.
     if (body.probe) await rateLimit(c.env, c.get('auth'));
     const answer = await suggestLr(c.env, projectOf(c), body);
     // Training that outlasts a few seconds goes on after the answer: 202 and its poll.
-    return 'study_id' in answer ? c.json(answer, 202) : c.json(answer, 200);
+    return answer.status === 'running' ? c.json(answer, 202) : c.json(answer, 200);
   });
   app.openapi(get, async (c) =>
     c.json(await getExternalSuggestion(c.env, projectOf(c), c.req.valid('param').id), 200),

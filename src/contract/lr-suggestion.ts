@@ -94,6 +94,26 @@ export type LrSuggestion = Narrow<
   }
 >;
 
+/**
+ * The answer that starts a study (the 202 of POST /v1/lr/suggest): a running suggestion (lr
+ * null) with the study of the candidates, what it trains first and where to poll.
+ */
+export type LrSuggestionStart = Narrow<
+  LrSuggestion,
+  {
+    id: string;
+    status: 'running';
+    lr: null;
+    study_id: string;
+    executor: Record<string, unknown>;
+    candidates: Anchor[];
+    pruner: Record<string, unknown>;
+    max_trials: number;
+    seeds: number[];
+    poll: string;
+  }
+>;
+
 // --- the budgeted search's settings, kept with its study (StudyConfig.lr_ladder) ---
 
 export type { Unit };

@@ -86,6 +86,10 @@ export type BackendName = (typeof BACKENDS)[number];
 export const SAMPLER_NAMES = ['auto', 'tpe', 'gp', 'random', 'qmc', 'grid', 'nsga2'] as const;
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 
+/** Model families the LR priors know (lr/suggest's context.model_family). */
+export const MODEL_FAMILIES = ['mlp', 'cnn', 'transformer', 'rnn', 'other'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
 export const PRUNER_NAMES = ['none', 'median', 'asha', 'hyperband'] as const;
 export type PrunerName = (typeof PRUNER_NAMES)[number];
 

@@ -28,6 +28,7 @@ import {
   EVENT_TYPES,
   EXECUTOR_KINDS,
   LR_SCHEDULES,
+  MODEL_FAMILIES,
   OPTIMIZER_NAMES,
   OPTIMIZER_SETTINGS,
   PRUNER_NAMES,
@@ -515,6 +516,21 @@ const TrainingSchema = z
     description: 'How long the real run trains: the candidates are validated at this horizon.',
   });
 
+/** What is trained, without a probe: the priors' inputs (lr/suggest's context). */
+export const LrContextSchema = z.strictObject({
+  optimizer: z.enum(OPTIMIZER_NAMES),
+  batch_size: z.int().min(1).max(1_000_000).optional(),
+  model_family: z.enum(MODEL_FAMILIES).optional(),
+  parameters: z
+    .number()
+    .positive()
+    .max(1e13)
+    .optional()
+    .openapi({ description: 'Trainable parameters of the model.' }),
+  dataset_size: z.int().min(1).optional().openapi({ description: 'Training examples.' }),
+});
+export type LrContext = z.output<typeof LrContextSchema>;
+
 export const LrSuggestRequestSchema = z
   .strictObject({
     executor: z
@@ -565,19 +581,10 @@ export const LrSuggestRequestSchema = z
       .max(100_000_000)
       .optional()
       .openapi({ description: 'Alias of training.steps (kept for older clients).' }),
-    context: z
-      .strictObject({
-        optimizer: z.enum(OPTIMIZER_NAMES),
-        batch_size: z.int().min(1).max(1_000_000).optional(),
-        model_family: z.enum(['mlp', 'cnn', 'transformer', 'rnn', 'other']).optional(),
-        parameters: z.number().positive().max(1e13).optional(),
-        dataset_size: z.int().min(1).optional(),
-      })
-      .optional()
-      .openapi({
-        description:
-          'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.',
-      }),
+    context: LrContextSchema.optional().openapi({
+      description:
+        'Without a probe: what is trained, for the priors and the project’s studies with the same metadata.context.',
+    }),
   })
   .superRefine((r, ctx) => {
     if (r.budget === undefined) return;
@@ -1388,6 +1395,10 @@ export const LrHorizonSchema = z
         description:
           'The edge: PROBE_MAX_GFLOP, the estimated work of one epoch, and the epochs one edge trial may train; null for a client or runner.',
       }),
+    rungs: z.array(z.int()).optional().openapi({
+      description:
+        'The answer that starts a study (202): where successive halving judges, in the unit reported (empty: every candidate trains its whole run).',
+    }),
   })
   .openapi('LrHorizon');
 
@@ -1408,6 +1419,41 @@ const LrComputeSchema = z
   })
   .openapi('LrCompute');
 
+const LrCandidateSchema = z.object({ lr: z.number(), sources: z.array(z.string()) });
+
+/**
+ * What the answer that starts a study (202: your loop or your runners train, or the edge goes on
+ * after the request) adds to a running suggestion: the study, what to train, and where to poll.
+ */
+const LrStartedFields = {
+  study_id: z.string().optional().openapi({
+    description:
+      'The answer that starts a study (202): the study whose trials are the candidates: ask and tell them (client), or lease them (runner); the edge trains its own.',
+  }),
+  executor: z.record(z.string(), z.unknown()).optional().openapi({
+    description: 'The answer that starts a study (202): who trains (an edge probe is not echoed).',
+  }),
+  candidates: z.array(LrCandidateSchema).optional().openapi({
+    description:
+      'The answer that starts a study (202): the candidate lrs of its first round and where each came from.',
+  }),
+  pruner: z.record(z.string(), z.unknown()).optional(),
+  max_trials: z.int().optional().openapi({
+    description:
+      'The answer that starts a study (202): trials in the study now; under a budget, each level the search adds grows it.',
+  }),
+  seeds: z.array(z.int()).optional().openapi({
+    description: 'The answer that starts a study (202): the seeds each candidate trains on.',
+  }),
+  poll: z.string().optional().openapi({
+    description: 'The answer that starts a study (202): where the answer is, /v1/lr/suggest/{id}.',
+  }),
+  dispatch_secret: z.string().optional().openapi({
+    description:
+      'A runner executor with a dispatch_url (202): the secret of its job notices, shown once.',
+  }),
+};
+
 export const LrSuggestionSchema = z
   .object({
     id: z
@@ -1416,7 +1462,7 @@ export const LrSuggestionSchema = z
       .openapi({ description: 'GET /v1/lr/suggest/{id}: the suggestion’s id (its study’s).' }),
     status: z.enum(['running', 'complete']).optional().openapi({
       description:
-        'GET /v1/lr/suggest/{id}: running while candidates train (lr null, method "validating", the evidence so far), then complete.',
+        'running while candidates train (lr null, method "validating", the evidence so far: the 202 of POST /v1/lr/suggest, and GET /v1/lr/suggest/{id} until it ends), then complete.',
     }),
     lr: z.number().nullable(),
     method: z.string().openapi({
@@ -1442,59 +1488,9 @@ export const LrSuggestionSchema = z
     }),
     compute: LrComputeSchema.optional(),
     reasoning: z.array(z.string()),
+    ...LrStartedFields,
   })
   .openapi('LrSuggestion');
-
-const LrCandidateSchema = z.object({ lr: z.number(), sources: z.array(z.string()) });
-
-export const LrSuggestionStartedSchema = z
-  .object({
-    id: z.string().openapi({
-      description: 'The suggestion’s id: GET /v1/lr/suggest/{id} (it is also its study’s).',
-    }),
-    study_id: z.string().openapi({
-      description:
-        'The study whose trials are the candidates: ask and tell them (client), or lease them (runner).',
-    }),
-    status: z.literal('running'),
-    executor: z.record(z.string(), z.unknown()),
-    candidates: z.array(LrCandidateSchema).openapi({
-      description: 'The candidate lrs (the study’s lr choices) and where each came from.',
-    }),
-    horizon: z
-      .object({
-        unit: z.enum(UNITS),
-        epochs: z.int().nullable(),
-        steps: z.int().optional(),
-        source: z.enum(['training.epochs', 'training.steps', 'default']),
-        schedule: z.enum(LR_SCHEDULES),
-        rungs: z.array(z.int()).openapi({
-          description:
-            'Where successive halving judges (a quarter and a half of the horizon), in the unit reported.',
-        }),
-      })
-      .openapi({
-        description:
-          'How long each candidate trains, in the unit its validation loss is reported at.',
-      }),
-    pruner: z.record(z.string(), z.unknown()),
-    max_trials: z.int().openapi({
-      description:
-        'Trials in the study now; under a budget, each level the search adds grows it (the first level at the start).',
-    }),
-    budget: z.object({ runs: z.number() }).optional().openapi({
-      description: 'The compute allowed, in full runs (a budgeted search).',
-    }),
-    seeds: z.array(z.int()).optional(),
-    range_test: z.record(z.string(), z.unknown()),
-    poll: z.string().openapi({ description: 'Where the answer is: /v1/lr/suggest/{id}.' }),
-    reasoning: z.array(z.string()),
-    dispatch_secret: z.string().optional().openapi({
-      description:
-        'A runner executor with a dispatch_url: the secret of its job notices, shown once.',
-    }),
-  })
-  .openapi('LrSuggestionStarted');
 
 // --- range test summaries ------------------------------------------------------
 

@@ -70,6 +70,7 @@ import type {
   ExternalHorizon,
   Horizon,
   LrSuggestion,
+  LrSuggestionStart,
   ScheduleAdvice,
   ValidationEvidence,
 } from '../contract/lr-suggestion';
@@ -82,7 +83,6 @@ import { adviseSchedule } from '../probe/schedule-advice';
 import {
   DEFAULT_LR,
   suggestFromPriors,
-  type LrContext,
   type ModelFamily,
   type Optimizer,
 } from '../tuning/lr/priors';
@@ -733,7 +733,7 @@ async function suggestFromContext(
   const ctx = req.context!;
   const evidence = await findLrEvidence(env.DB, projectId, ctx.optimizer);
   const p = suggestFromPriors(
-    ctx as LrContext,
+    ctx,
     evidence.map((e) => ({
       study_id: e.studyId,
       lr: e.lr,
@@ -909,34 +909,6 @@ interface ExternalMeta {
   schedule: 'constant' | 'cosine' | 'one_cycle';
   /** The seeds each candidate trains on (params.seed), when more than one. */
   seeds?: number[];
-}
-
-/** The 202 of POST /v1/lr/suggest with a client or runner executor. */
-export interface LrSuggestionStart {
-  id: string;
-  study_id: string;
-  status: 'running';
-  executor: Record<string, unknown>;
-  candidates: Candidate[];
-  horizon: {
-    unit: 'epochs' | 'steps';
-    epochs: number | null;
-    steps?: number;
-    source: ExternalHorizon['source'];
-    schedule: ExternalMeta['schedule'];
-    rungs: number[];
-  };
-  pruner: Record<string, unknown>;
-  /** The seeds each candidate trains on (params.seed): [0] unless validation.seeds asked for more. */
-  seeds: number[];
-  max_trials: number;
-  /** The budgeted search: the compute allowed, in full runs. */
-  budget?: { runs: number };
-  range_test: { id: string; cached: boolean; suggestion: LrRangeTest['suggestion'] };
-  poll: string;
-  reasoning: string[];
-  /** A runner executor with a dispatch_url: the secret of its job notices, shown once. */
-  dispatch_secret?: string;
 }
 
 /** The body of POST /v1/lr/suggest with a client or runner executor (LrSuggestExternalRequest). */
@@ -1154,25 +1126,12 @@ async function startGrid(
   });
   const study = await createStudy(env, projectId, body, { lr_extension: { done: false, lrs: [] } });
   const poll = `/v1/lr/suggest/${study.id}`;
-  return {
-    id: study.id,
-    study_id: study.id,
-    status: 'running',
-    executor: study.executor as unknown as Record<string, unknown>,
+  return startedAnswer(study, rt, {
     candidates: cands,
-    horizon: {
-      unit,
-      epochs: unit === 'epochs' ? length : null,
-      ...(unit === 'steps' ? { steps: length } : {}),
-      source,
-      schedule: req.schedule,
-      rungs: [],
-    },
+    horizon: externalStartHorizon(kind, { unit, length, source }, req.schedule),
     pruner,
     seeds,
     max_trials: trialsNeeded,
-    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
-    poll,
     reasoning: [
       rangeTestReason(rt),
       externalHorizonReason(unit, length, source, kind),
@@ -1183,6 +1142,67 @@ async function startGrid(
         `; a best at the lowest or highest candidate adds two more past that edge to the same study`,
       `next: ${gridNextStep(kind, study.id, unit, seeds.length > 1)}; then GET ${poll}`,
     ],
+  });
+}
+
+/** The horizon of a client or runner study as it starts: nothing validated yet, every candidate trains its whole run. */
+function externalStartHorizon(
+  kind: 'client' | 'runner',
+  h: ExternalMeta['horizon'],
+  schedule: ExternalMeta['schedule'],
+): ExternalHorizon {
+  return {
+    executor: kind,
+    unit: h.unit,
+    epochs: h.unit === 'epochs' ? h.length : null,
+    ...(h.unit === 'steps' ? { steps: h.length } : {}),
+    steps_per_epoch: null,
+    source: h.source,
+    validated_epochs: null,
+    method: 'none',
+    schedule,
+    budget: null,
+    rungs: [],
+  };
+}
+
+/**
+ * The 202 of POST /v1/lr/suggest: a running suggestion (lr null, nothing validated) with the
+ * study of the candidates, its first round, and where to poll; `running` (the edge's answer so
+ * far) replaces the evidence fields.
+ */
+function startedAnswer(
+  study: StudyView,
+  rt: LrRangeTest,
+  o: Pick<LrSuggestionStart, 'candidates' | 'horizon' | 'pruner' | 'seeds' | 'max_trials'> & {
+    reasoning: string[];
+    budget?: { runs: number };
+    running?: LrSuggestion;
+  },
+): LrSuggestionStart {
+  const { running, ...rest } = o;
+  return {
+    id: study.id,
+    status: 'running',
+    lr: null,
+    method: 'validating',
+    confidence: 'low',
+    stable_range: stableRange(rt),
+    schedule: null,
+    range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
+    validation: null,
+    prior: null,
+    ...rest,
+    ...(running
+      ? { horizon: running.horizon, validation: running.validation, compute: running.compute }
+      : {}),
+    study_id: study.id,
+    // An edge study's executor holds the probe and its data: not echoed.
+    executor:
+      study.executor.kind === 'edge'
+        ? { kind: 'edge' }
+        : (study.executor as unknown as Record<string, unknown>),
+    poll: `/v1/lr/suggest/${study.id}`,
     ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
   };
 }
@@ -1511,14 +1531,7 @@ async function startLadder(
   return ladderStarted(study, first, cfg, {
     budget,
     rt,
-    horizon: {
-      unit: h.unit,
-      epochs: h.unit === 'epochs' ? h.length : null,
-      ...(h.unit === 'steps' ? { steps: h.length } : {}),
-      source: h.source,
-      schedule: req.schedule,
-      rungs: [],
-    },
+    horizon: externalStartHorizon(kind, h, req.schedule),
     reasoning: [
       rangeTestReason(rt),
       externalHorizonReason(h.unit, h.length, h.source, kind),
@@ -1538,28 +1551,19 @@ function ladderStarted(
     rt: LrRangeTest;
     horizon: LrSuggestionStart['horizon'];
     reasoning: string[];
+    running?: LrSuggestion;
   },
 ): LrSuggestionStart {
-  return {
-    id: study.id,
-    study_id: study.id,
-    status: 'running',
-    // An edge study's executor holds the probe and its data: not echoed.
-    executor:
-      study.executor.kind === 'edge'
-        ? { kind: 'edge' }
-        : (study.executor as unknown as Record<string, unknown>),
+  return startedAnswer(study, o.rt, {
     candidates: first.map((r) => ({ lr: r.lr, sources: r.sources })),
     horizon: o.horizon,
     pruner: { name: 'none' },
     seeds: [cfg.seed],
     max_trials: first.length,
     budget: { runs: o.budget },
-    range_test: { id: o.rt.id, cached: o.rt.cached, suggestion: o.rt.suggestion },
-    poll: `/v1/lr/suggest/${study.id}`,
     reasoning: o.reasoning,
-    ...(study.dispatch_secret ? { dispatch_secret: study.dispatch_secret } : {}),
-  };
+    ...(o.running ? { running: o.running } : {}),
+  });
 }
 
 /**
@@ -1832,13 +1836,8 @@ async function startEdgeLadder(
   return ladderStarted(study, first, cfg, {
     budget,
     rt,
-    horizon: {
-      unit: 'epochs',
-      epochs: h.epochs,
-      source: meta.horizon.source,
-      schedule: req.schedule,
-      rungs: [],
-    },
+    horizon: { ...h, validated_epochs: 0, method: 'none', rungs: [] },
+    running: answer,
     reasoning: [
       ...why,
       planReason(cfg, budget, rtRuns),

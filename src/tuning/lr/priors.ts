@@ -34,21 +34,12 @@
  *   pseudo-observations for the prior). Confidence: low with no evidence,
  *   medium with 1-2 or scattered ones, high with 3+ within half a decade.
  */
-import { ADAPTIVE_OPTIMIZERS, type OptimizerName } from '../../contract/names';
+import { ADAPTIVE_OPTIMIZERS, type ModelFamily, type OptimizerName } from '../../contract/names';
+import type { LrContext } from '../../contract/schemas';
 import { fmt } from '../../lib/format';
 
 export type Optimizer = OptimizerName;
-export type ModelFamily = 'mlp' | 'cnn' | 'transformer' | 'rnn' | 'other';
-
-export interface LrContext {
-  optimizer: Optimizer;
-  batch_size?: number;
-  model_family?: ModelFamily;
-  /** Number of trainable parameters. */
-  parameters?: number;
-  /** Training examples. */
-  dataset_size?: number;
-}
+export type { ModelFamily };
 
 /** A finished study's best lr and the batch size it was found at (if known). */
 export interface LrEvidence {
