@@ -3,6 +3,7 @@
 // Black's formatting (`black --check`: an unformatted file fails), flake8 and mypy, with the
 // settings of python/pyproject.toml and python/.flake8. They run as modules of one interpreter,
 // which also has pytest and torch: mypy reads their types where the tests and lr.py import them.
+// (Black and flake8 rather than ruff: ruff is not packaged in Debian 12, and there is no PyPI here.)
 //   1. STRIDE_PYTHON, when set, must be such an interpreter: it is used as is
 //      (set but unusable is an error; nothing is installed over it);
 //   2. else Debian's /usr/bin/python3, when it has them (not the `python3` first on PATH);
