@@ -6,7 +6,7 @@ scikit-learn CSVs in bench/data/ and Debian's /usr/share/common-licenses/GPL-3 (
 Contract:
 
 - ``TASKS: List[Task]``; ``task(id) -> Task``. A :class:`Task` has ``id``, ``name``, ``family``
-  ("mlp" | "cnn" | "sequence"), ``split`` ("design" | "heldout" | "fresh" | "fresh2" | "fresh3", the fixed ``SPLIT`` below),
+  ("mlp" | "cnn" | "sequence"), ``split`` ("design" | "heldout" | "fresh" .. "fresh4", the fixed ``SPLIT`` below),
   ``optimizer`` (stride's naming: ``{"name": "sgd"|"nesterov"|"adam"|"adamw"|"rmsprop",
   "momentum"?, "weight_decay"?}``), ``schedule`` ("constant" | "cosine" | "one_cycle" |
   "warmup_cosine"), ``horizon`` (``{"epochs": n}`` or ``{"steps": n}``), ``batch``,
@@ -234,6 +234,21 @@ TASKS: List[Task] = [
          {"kind": "lstm", "hidden": 96, **CHAR}, clip=1.0),
     Task("rowgru-sgdm-const", "digits row by row, GRU 32, SGD+momentum, constant, batch 64", "sequence", SGDM,
          "constant", {"epochs": 10}, 64, "digits", "classification", {"kind": "rowgru", "hidden": 32}),
+    # A fifth held-out set (fresh4), added (2026-12-07, third session) after "fresh3" had been scored:
+    # defined, with its truth, before the changes that followed.
+    Task("wine-sgdm-cosine", "wine, MLP 64-64, SGD+momentum, cosine", "mlp", SGDM, "cosine", {"epochs": 25}, 16,
+         "wine", "classification", {"kind": "mlp", "hidden": [64, 64]}),
+    Task("digits-rmsprop-wc", "digits, MLP 256, RMSprop, warmup+cosine, batch 64", "mlp", {"name": "rmsprop"},
+         "warmup_cosine", {"epochs": 12}, 64, "digits", "classification", {"kind": "mlp", "hidden": [256]}),
+    Task("cnn-bn-adamw-cosine", "digits 8x8, CNN 16-32 with BatchNorm, AdamW, cosine", "cnn",
+         {"name": "adamw", "weight_decay": 0.01}, "cosine", {"epochs": 10}, 32, "digits", "classification", CNN_BN),
+    Task("cnn-plain-nesterov-onecycle", "digits 8x8, CNN 16-32 without BatchNorm, SGD+Nesterov, one-cycle", "cnn",
+         NESTEROV, "one_cycle", {"epochs": 10}, 32, "digits", "classification", CNN_PLAIN),
+    Task("chargru-adam-const", "GPL-3 text, char GRU (embed 16, hidden 64, context 32), Adam, constant",
+         "sequence", {"name": "adam"}, "constant", {"steps": 200}, 16, "gpl3", "lm",
+         {"kind": "gru", "hidden": 64, **CHAR}, clip=1.0),
+    Task("rowgru-rmsprop-cosine", "digits row by row, GRU 48, RMSprop, cosine", "sequence", {"name": "rmsprop"},
+         "cosine", {"epochs": 8}, 32, "digits", "classification", {"kind": "rowgru", "hidden": 48}),
 ]
 
 # The design/held-out split, fixed before any tuning and never to be changed after: per family
@@ -277,6 +292,12 @@ SPLIT: Dict[str, str] = {
     "cnn-plain-rmsprop": "fresh3",
     "charlstm-adamw-cos": "fresh3",
     "rowgru-sgdm-const": "fresh3",
+    "wine-sgdm-cosine": "fresh4",
+    "digits-rmsprop-wc": "fresh4",
+    "cnn-bn-adamw-cosine": "fresh4",
+    "cnn-plain-nesterov-onecycle": "fresh4",
+    "chargru-adam-const": "fresh4",
+    "rowgru-rmsprop-cosine": "fresh4",
 }
 
 _BY_ID = {t.id: t for t in TASKS}

@@ -92,6 +92,13 @@ GRID_START: Dict[str, int] = {
     "cnn-plain-rmsprop": -17,  # 5.6e-5 .. 0.01
     "charlstm-adamw-cos": -11,  # 0.0018 .. 0.32
     "rowgru-sgdm-const": -7,  # 0.018 .. 3.2
+    # The fifth held-out set (fresh4): starts guessed as for fresh2.
+    "wine-sgdm-cosine": -10,  # 0.0032 .. 0.56
+    "digits-rmsprop-wc": -16,  # 1e-4 .. 0.018
+    "cnn-bn-adamw-cosine": -14,  # 3.2e-4 .. 0.056
+    "cnn-plain-nesterov-onecycle": -9,  # 0.0056 .. 1
+    "chargru-adam-const": -11,  # 0.0018 .. 0.32
+    "rowgru-rmsprop-cosine": -15,  # 1.8e-4 .. 0.032
 }
 
 
