@@ -226,6 +226,42 @@ describe('ladder: finds the best lr at the horizon', () => {
     expect(d.why.join(' ')).toMatch(/blew up in runs longer than/);
   });
 
+  it('a run that ends far worse than the same lr in a shorter level did not train: it is unstable, and caps the answer', () => {
+    const levels = ladderFor(base.budget, base.horizon);
+    const top = levels.at(-1)!.length;
+    // Rates at or above 0.02 train in short runs but stall at the full length (a loss 3x the
+    // short run's, without the curve rising above the early loss); the best below them is 0.03.
+    const valley = valleyAt(() => 0.03);
+    const surface: Surface = (lr, length) =>
+      length === top && lr >= 0.02 ? 3 * valley(lr, levels[0].length) : valley(lr, length);
+    const { d } = drive(base, surface);
+    if (d.kind !== 'done') throw new Error('not done');
+    const topRuns = d.levels.find((o) => o.level.length === top)?.runs ?? [];
+    const stalled = topRuns.filter((r) => r.lr >= 0.02);
+    expect(stalled.length).toBeGreaterThan(0);
+    for (const r of stalled) expect(r.unstable).toBe(true);
+    expect(d.answer!.lr).toBeLessThan(0.02);
+  });
+
+  it('a budget a second refined level does not fit spends what is left on a pair at the horizon', () => {
+    // A 10-epoch horizon whose runs take at least 3: 8 runs of 3 epochs (2.4 runs) and 2 of 10;
+    // two levels with 3 runs at the top cost more than 4.5, and one screen would leave 2 unspent.
+    const cfg = { ...base, horizon: 10, budget: 4.5, minLength: 3 };
+    const levels = ladderFor(cfg.budget, cfg.horizon, cfg.minLength);
+    expect(levels.map((l) => [l.points, l.length])).toEqual([
+      [8, 3],
+      [2, 10],
+    ]);
+    const { d, observed } = drive(
+      cfg,
+      valleyAt(() => 0.05),
+    );
+    if (d.kind !== 'done') throw new Error('not done');
+    expect(d.answer!.extrapolated).toBe(false);
+    expect(Math.abs(Math.log10(d.answer!.lr / 0.05))).toBeLessThan(0.35);
+    expect(spentRuns(observed, cfg.horizon)).toBeLessThanOrEqual(cfg.budget);
+  });
+
   it('a best above the screen: the next level reaches past the screen’s top edge', () => {
     const { d } = drive(
       { ...base, hi: 0.01, lo: 1e-5 },

@@ -92,6 +92,15 @@ const MIDDLES = [1 / 8, 1 / 4, 1 / 2].flatMap((fraction) =>
 );
 const TOPS = [1 / 2, 1].flatMap((fraction) => [2, 3].map((points) => ({ fraction, points })));
 
+/**
+ * A screen, then a pair at the horizon (or half of it) around its best: when no ladder of two
+ * levels with a refined top fits, two full-length runs test the screen's best where it counts
+ * instead of leaving the budget unspent.
+ */
+const PAIRED: Level[][] = SCREENS.flatMap((screen) =>
+  TOPS.filter((t) => t.points === 2 && t.fraction > screen.fraction).map((t) => [screen, t]),
+);
+
 /** Screens for horizons of a few units, where six runs of one unit are over the budget. */
 const SHORT_SCREENS: Level[][] = [
   [{ fraction: 1 / 4, points: 4 }],
@@ -139,8 +148,9 @@ export function ladderCost(levels: readonly ResolvedLevel[], horizon: number): n
  * rounded to whole units, at least minLength, at most maxLength, each level longer than the one
  * below), the one with the most levels (the drift of the best with run length is measured
  * between them), then the longest top level (the shortest extrapolation to the horizon), the
- * longest middle level, the most runs, the longest screen, then the cheapest. A screen has
- * 6 or 8 runs; smaller ones (SHORT_SCREENS) only when none of those fits. Empty when nothing fits.
+ * longest middle level, the most runs, the longest screen, then the cheapest. When that is a
+ * screen alone, a screen and a pair at the horizon (PAIRED) if one fits. A screen has 6 or 8
+ * runs; smaller ones (SHORT_SCREENS) only when none of those fits. Empty when nothing fits.
  */
 export function ladderFor(
   budget: number,
@@ -150,6 +160,10 @@ export function ladderFor(
   centre?: number,
 ): ResolvedLevel[] {
   const found = bestLadder(LADDERS, budget, horizon, minLength, maxLength);
+  if (found.length === 1) {
+    const paired = bestLadder(PAIRED, budget, horizon, minLength, maxLength);
+    if (paired.length === 2) return paired;
+  }
   if (found.length > 0) return found;
   // The most runs first: a screen of 2 over 3 decades barely screens.
   for (const ladder of [...SHORT_SCREENS, ...(centre !== undefined ? LOCAL_CHECKS : [])]) {
@@ -252,10 +266,36 @@ function spacingAt(cfg: LadderConfig, levels: readonly ResolvedLevel[], k: numbe
   return Math.max(0.1, screen / 2 ** k);
 }
 
-/** Judge one level's runs: unstable ones marked (blew up against the level's early loss). */
+/**
+ * A run that ends this many times worse than a shorter run of (nearly, NEAR_DECADES) the same lr
+ * (its schedule compressed into fewer steps) did not train at that length: it counts as unstable.
+ */
+export const LONGER_WORSE = 1.5;
+const NEAR_DECADES = 0.15;
+
+/** Whether a run of `lr` ending at `value` did much worse than a shorter level's stable run of nearly the same lr. */
+function worseThanShorter(lr: number, value: number | null, shorter: readonly LevelOutcome[]) {
+  if (value === null) return false;
+  return shorter.some((o) =>
+    o.runs.some(
+      (j) =>
+        j.state === 'complete' &&
+        !j.unstable &&
+        j.value !== null &&
+        decades(j.lr, lr) <= NEAR_DECADES &&
+        value > LONGER_WORSE * j.value,
+    ),
+  );
+}
+
+/**
+ * Judge one level's runs: unstable ones marked (blew up against the level's early loss, or
+ * ended far worse than the same lr in a shorter level of `shorter`).
+ */
 export function judgeLevel(
   level: ResolvedLevel,
   runs: readonly (Observation & { sources?: string[] })[],
+  shorter: readonly LevelOutcome[] = [],
 ): LevelOutcome {
   const early = earlyLoss(runs.map((r) => ({ lr: r.lr, curve: [...r.curve] })));
   const judged: Judged[] = runs
@@ -266,7 +306,8 @@ export function judgeLevel(
       unstable:
         r.state === 'failed' ||
         (r.value !== null && !Number.isFinite(r.value)) ||
-        blewUp([...r.curve], early),
+        blewUp([...r.curve], early) ||
+        worseThanShorter(r.lr, r.value, shorter),
       sources: r.sources ?? [],
     }))
     .sort((a, b) => a.lr - b.lr);
@@ -427,7 +468,7 @@ export function decide(cfg: LadderConfig, observed: readonly Observation[]): Dec
     }
     const runs = planned.map((p) => ({ ...mine(p.lr)!, sources: p.sources }));
     if (runs.some((r) => !ENDED.includes(r.state))) return { kind: 'wait', level: k };
-    const outcome = judgeLevel(levels[k], runs);
+    const outcome = judgeLevel(levels[k], runs, outcomes);
     outcomes.push(outcome);
     why.push(levelReason(cfg, k, outcome));
     if (outcome.best === null) break;
