@@ -6,6 +6,7 @@ import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 import type { PrunerName } from '../src/contract/names';
 import { PRUNERS, SAMPLERS } from '../src/tuning/registry';
 import { newId } from '../src/lib/ids';
+import { DEFAULT_PAGE_SIZE } from '../src/contract/limits';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-5, high: 1, log: true },
@@ -286,6 +287,18 @@ describe('studies: ask and tell', () => {
     expect(page.next_cursor).toBeTruthy();
     const next = await json(api(`/v1/studies?limit=1&cursor=${page.next_cursor}`));
     expect(next.studies[0].id < page.studies[0].id).toBe(true);
+  });
+
+  it('without a limit, a page holds the default the OpenAPI document states', async () => {
+    for (let i = 0; i <= DEFAULT_PAGE_SIZE; i++) await createStudy({ name: `default-page-${i}` });
+    const page = await json(api('/v1/studies'));
+    expect(page.studies).toHaveLength(DEFAULT_PAGE_SIZE);
+    expect(page.next_cursor).toBeTruthy();
+    const doc = (await (await api('/openapi.json', { key: null })).json()) as any;
+    for (const path of ['/v1/studies', '/v1/lr-range-tests']) {
+      const limit = doc.paths[path].get.parameters.find((p: any) => p.name === 'limit');
+      expect(limit.description, path).toContain(`default ${DEFAULT_PAGE_SIZE})`);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 /** Routes of the LR range test. Thin: validate, call the service, answer. */
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../contract/limits';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   LrRangeTestRequestSchema,
@@ -42,9 +43,11 @@ const list = route({
   request: {
     query: z.strictObject({
       cursor: z.string().max(64).optional(),
-      limit: decimalParam(1, 100)
+      limit: decimalParam(1, MAX_PAGE_SIZE)
         .optional()
-        .openapi({ description: 'Range tests per page (1-100, default 20).' }),
+        .openapi({
+          description: `Range tests per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}).`,
+        }),
     }),
   },
   responses: {

@@ -3,6 +3,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import * as studies from '../services/studies';
 import type { Caller } from '../contract/study';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../contract/limits';
 import { rateLimit, type Principal } from './auth';
 import {
   AskBatchSchema,
@@ -57,9 +58,11 @@ const list = route({
   request: {
     query: z.strictObject({
       cursor: z.string().max(64).optional(),
-      limit: decimalParam(1, 100)
+      limit: decimalParam(1, MAX_PAGE_SIZE)
         .optional()
-        .openapi({ description: 'Studies per page (1-100, default 50).' }),
+        .openapi({
+          description: `Studies per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}).`,
+        }),
       name: z
         .string()
         .min(1)

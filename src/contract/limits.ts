@@ -87,6 +87,10 @@ export const RANGE_DEFAULTS: {
 };
 
 /** The most epochs one edge trial trains (an edge study's `epochs`, an edge validation's length). */
+/** Items per page of a listing (studies, range tests) when the request gives no limit; at most 100. */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
 export const MAX_EDGE_EPOCHS = 200;
 
 /**

@@ -19,6 +19,7 @@ import {
 import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
 import { loadWithinLimits } from '../probe/data';
+import { DEFAULT_PAGE_SIZE } from '../contract/limits';
 import { ProbeInputError } from '../probe/errors';
 import { rangeTestFlops, runRangeTestYielding } from '../probe/lr-range-test';
 import { parameterCount } from '../probe/mlp';
@@ -155,7 +156,7 @@ export async function listLrRangeTests(
   env: Env,
   projectId: string,
   cursor: string | undefined,
-  limit = 20,
+  limit = DEFAULT_PAGE_SIZE,
 ): Promise<{ range_tests: LrRangeTestSummary[]; next_cursor: string | null }> {
   const rows = await listRangeTests(env.DB, projectId, cursor, limit + 1);
   const page = rows.slice(0, limit);

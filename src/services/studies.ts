@@ -1,5 +1,5 @@
 /** Studies over HTTP: validation that needs the space, then one call into the study's coordinator. */
-import { MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
+import { DEFAULT_PAGE_SIZE, MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
 import type { StudyCreate } from '../contract/schemas';
@@ -132,7 +132,7 @@ export async function listStudies(
   env: Env,
   projectId: string,
   cursor: string | undefined,
-  limit = 20,
+  limit = DEFAULT_PAGE_SIZE,
   name?: string,
 ) {
   const rows = await listStudyRows(env.DB, projectId, cursor, limit + 1, name);
