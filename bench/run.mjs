@@ -36,7 +36,7 @@ import {
 } from './common.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrFrontierSection, renderLrFrontier } from './lr-frontier.mjs';
-import { lrRealSection, renderLrReal } from './lr-real.mjs';
+import { DEFAULT_LR, lrRealSection, renderLrReal } from './lr-real.mjs';
 import { multiobjectiveSection, renderMultiobjective } from './multiobjective.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -1121,7 +1121,8 @@ async function suggestQuality(base) {
       ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && v > 0)),
       suggestion: sug.range_test.suggestion.lr,
       validated: sug.lr,
-      default: sug.validation?.candidates.find((x) => x.sources.includes('default'))?.lr ?? null,
+      // The optimizer's conventional default, whether or not the search trained it.
+      default: DEFAULT_LR[task.probe.optimizer.name] ?? null,
     };
     const lrs = [
       ...new Set([...SUGGEST_GRID, ...Object.values(points).filter((v) => v !== null && v > 0)]),
@@ -1319,7 +1320,7 @@ function renderLatency(lat, lines) {
   if (lat.suggest) {
     lines.push('## Learning-rate suggestions against a full-training grid', '');
     lines.push(
-      `For each task, \`POST /v1/lr/suggest\` with the probe and \`"training": {"epochs": ${SUGGEST_EPOCHS}}\` (range test, then the candidates validated at that horizon with successive halving). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
+      `For each task, \`POST /v1/lr/suggest\` with the probe and \`"training": {"epochs": ${SUGGEST_EPOCHS}}\` (range test, then the budgeted search at that horizon, its default budget). Then every rule's lr, the validated one, the optimizer's conventional default (the one the suggestion also validated: torch.optim's, Keras's 0.01 for SGD) and a 10-point log grid from 1e-4 to 3.2 are each trained for ${SUGGEST_EPOCHS} epochs as one edge study, on another seed than the suggestion saw (another held-out split and initialisation). Ratio = final validation loss at that lr / best final validation loss of the grid (1.00: as good as the grid's best; — : diverged).`,
       '',
     );
     const keys = [
