@@ -44,8 +44,11 @@ function heldOut(ds: Dataset, fraction: number, seed: number): { train: Dataset;
   return ds.validation ? { train: ds, val: ds.validation } : splitDataset(ds, fraction, seed);
 }
 
-/** Split rows into training and validation sets by a seeded shuffle. */
-function splitDataset(
+/**
+ * Split rows into training and validation sets by a seeded shuffle.
+ * @public bench/lr-real.mjs loads it (tsImport) to check its copy of the split.
+ */
+export function splitDataset(
   ds: Dataset,
   fraction: number,
   seed: number,

@@ -270,7 +270,7 @@ function spacingAt(cfg: LadderConfig, levels: readonly ResolvedLevel[], k: numbe
  * A run that ends this many times worse than a shorter run of (nearly, NEAR_DECADES) the same lr
  * (its schedule compressed into fewer steps) did not train at that length: it counts as unstable.
  */
-export const LONGER_WORSE = 1.5;
+const LONGER_WORSE = 1.5;
 const NEAR_DECADES = 0.15;
 
 /** Whether a run of `lr` ending at `value` did much worse than a shorter level's stable run of nearly the same lr. */
