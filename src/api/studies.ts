@@ -8,6 +8,8 @@ import {
   AskBatchSchema,
   AskedTrialSchema,
   AskSchema,
+  AttrsAnswerSchema,
+  AttrsSchema,
   EnqueueSchema,
   HeartbeatAnswerSchema,
   ImportanceSchema,
@@ -18,6 +20,8 @@ import {
   ReportSchema,
   StudyCreateSchema,
   StudySchema,
+  SuggestedParamSchema,
+  SuggestParamSchema,
   TellSchema,
   TrialSchema,
 } from '../contract/schemas';
@@ -178,6 +182,53 @@ const tell = route(
     responses: { 200: { description: 'The finished trial', ...json(TrialSchema) } },
   },
   { 404: NOT_FOUND, 409: CONFLICT },
+);
+
+const suggestParam = route(
+  {
+    ...base,
+    operationId: 'suggestParam',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/params',
+    summary:
+      'Ask for a parameter (define-by-run): its value in this trial; a new name joins the study’s space',
+    request: { params: TrialParam, ...body(SuggestParamSchema) },
+    responses: {
+      200: {
+        description: 'The value (the same each time the trial asks)',
+        ...json(SuggestedParamSchema),
+      },
+    },
+  },
+  {
+    404: NOT_FOUND,
+    409: 'The name has another distribution in the study, the trial is not running (and lacks it), its lease is stale, or the study’s space is fixed (grid, edge)',
+  },
+);
+const ATTRS_CONFLICT = 'The trial is finished, or a stale lease token';
+const studyAttrs = route(
+  {
+    ...base,
+    operationId: 'setStudyAttrs',
+    method: 'post',
+    path: '/v1/studies/{id}/attrs',
+    summary: 'Set user or system attributes of a study (merged key by key)',
+    request: { params: StudyParam, ...body(AttrsSchema) },
+    responses: { 200: { description: 'The study’s attributes', ...json(AttrsAnswerSchema) } },
+  },
+  { 404: NOT_FOUND },
+);
+const trialAttrs = route(
+  {
+    ...base,
+    operationId: 'setTrialAttrs',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/attrs',
+    summary: 'Set user or system attributes of a trial that has not finished (merged key by key)',
+    request: { params: TrialParam, ...body(AttrsSchema) },
+    responses: { 200: { description: 'The trial’s attributes', ...json(AttrsAnswerSchema) } },
+  },
+  { 404: NOT_FOUND, 409: ATTRS_CONFLICT },
 );
 
 const importance = route(
@@ -363,6 +414,15 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(run, async (c) =>
     c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202),
   );
+  app.openapi(studyAttrs, async (c) => {
+    // A study's attributes take no lease token (one sent is ignored).
+    const { user_attrs, system_attrs } = c.req.valid('json');
+    const attrs = { user_attrs, system_attrs };
+    return c.json(
+      await studies.setAttrs(c.env, projectOf(c), c.req.valid('param').id, null, attrs),
+      200,
+    );
+  });
   app.openapi(retryStorage, async (c) =>
     c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200),
   );
@@ -381,8 +441,20 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-/** A trial's lifecycle under its lease: report, tell, heartbeat, release. */
+/** A trial's lifecycle under its lease: params, attributes, report, tell, heartbeat, release. */
 function trialRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(suggestParam, async (c) => {
+    const { id, number } = c.req.valid('param');
+    const { lease_token, ...asked } = c.req.valid('json');
+    const caller = callerOf(c.get('auth'), lease_token);
+    return c.json(await studies.suggestParam(c.env, projectOf(c), id, number, asked, caller), 200);
+  });
+  app.openapi(trialAttrs, async (c) => {
+    const { id, number } = c.req.valid('param');
+    const { lease_token, ...attrs } = c.req.valid('json');
+    const caller = callerOf(c.get('auth'), lease_token);
+    return c.json(await studies.setAttrs(c.env, projectOf(c), id, number, attrs, caller), 200);
+  });
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');

@@ -51,10 +51,23 @@ import { makePruner, makeSampler } from '../tuning/registry';
 import {
   proposerOf,
   type Direction,
+  type ParamSpec,
+  type ParamValue,
   type Params,
   type SampleContext,
   type TrialState,
 } from '../tuning/types';
+import { inputError } from '../contract/errors';
+import { describeValue } from '../lib/values';
+import { validateParams, valueProblem } from '../tuning/validate';
+import {
+  checkAsk,
+  declaredSpace,
+  mergeAttrs,
+  paramSeed,
+  splitProposal,
+  withLearned,
+} from './define-by-run';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
 import { CoordinatorError, invalidField, NO_SUCH_STUDY, overRpc } from './errors';
@@ -68,6 +81,7 @@ import {
   directionsOf,
   metricsOf,
   type AskedTrial,
+  type AttrsView,
   type Caller,
   type EdgeExecutor,
   type HeartbeatAnswer,
@@ -76,6 +90,7 @@ import {
   type RunnerExecutor,
   type StudyConfig,
   type StudyView,
+  type SuggestedParam,
   type TellBody,
   type Timed,
   type TrialView,
@@ -174,10 +189,21 @@ export class StudyCoordinator extends DurableObject<Env> {
     });
   }
 
-  /** Enqueue fixed params (warm start): the next ask returns this trial first. */
+  /**
+   * Enqueue fixed params (warm start): the next ask returns this trial first. They are checked
+   * against the declared space (every active parameter given); learned parameters are optional.
+   */
   async enqueue(params: Params): Promise<TrialView> {
     return overRpc(async () => {
       const config = this.requireConfig();
+      const { declared, learned } = declaredSpace(config);
+      const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => !learned.has(k)));
+      const issues = validateParams(declared, fixed);
+      for (const k of Object.keys(params).filter((k) => learned.has(k))) {
+        const problem = valueProblem(config.space[k], params[k]);
+        if (problem) issues.push({ path: `params.${k}`, message: problem });
+      }
+      if (issues.length > 0) throw inputError(issues);
       const number = this.store.count();
       if (config.max_trials !== null && number >= config.max_trials) {
         throw new CoordinatorError(
@@ -224,6 +250,90 @@ export class StudyCoordinator extends DurableObject<Env> {
       }
       await watch.timeAsync('storage', () => this.commit({ study: true, alarm: true }));
       return { result: out, timing: timingOf(watch) };
+    });
+  }
+
+  /**
+   * A trial asks for a parameter (define-by-run): the value it holds, else `value` (an external
+   * sampler's), else the sampler's hidden proposal from the ask, else one sampled alone. A new
+   * name joins the study's space (define-by-run.ts decides what is refused). Every check runs
+   * before the first write: nothing is half-written.
+   */
+  async suggestParam(
+    number: number,
+    name: string,
+    spec: ParamSpec,
+    value: ParamValue | undefined,
+    caller: Caller = {},
+  ): Promise<SuggestedParam> {
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const token = leases.callerToken(config, caller);
+      if (this.expireLeases(Date.now())) await this.scheduleAlarm();
+      const row = this.requireTrial(number);
+      checkAsk(config, name, spec);
+      const distribution = config.space[name] ?? spec;
+      const params = JSON.parse(row.params) as Params;
+      if (Object.hasOwn(params, name)) {
+        if (value !== undefined && params[name] !== value)
+          throw new CoordinatorError(
+            'conflict',
+            `trial ${number} already has ${name} = ${describeValue(params[name])}; it cannot become ${describeValue(value)}`,
+          );
+        return { name, value: params[name], distribution };
+      }
+      if (row.state !== 'running')
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is ${row.state}; it asks for parameters while it runs`,
+        );
+      leases.checkLease(row, token, false);
+      if (value !== undefined) {
+        const problem = valueProblem(distribution, value);
+        if (problem) throw invalidField('value', problem);
+      }
+      const proposed = row.proposed === null ? {} : (JSON.parse(row.proposed) as Params);
+      const chosen =
+        value ??
+        (Object.hasOwn(proposed, name)
+          ? proposed[name]
+          : this.sampleAlone(config, number, name, distribution));
+      const next = withLearned(config, name, distribution);
+      if (next !== config) this.store.saveConfig(next);
+      this.store.setParams(number, { ...params, [name]: chosen });
+      await this.commit({ trials: [number], study: next !== config });
+      return { name, value: chosen, distribution };
+    });
+  }
+
+  /** Merge attributes into the study's (`number` null) or a trial's; a finished trial takes none (as in Optuna). */
+  async setAttrs(
+    number: number | null,
+    sent: Partial<AttrsView>,
+    caller: Caller = {},
+  ): Promise<AttrsView> {
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      if (number === null) {
+        const merged = mergeAttrs(this.store.studyAttrs(), sent);
+        this.store.setStudyAttrs(merged);
+        return merged;
+      }
+      const token = leases.callerToken(config, caller);
+      const row = this.requireTrial(number);
+      if (isFinished(row.state))
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is ${row.state}: a finished trial's attributes do not change (as in Optuna)`,
+        );
+      if (row.state === 'running') leases.checkLease(row, token, false);
+      const merged = mergeAttrs(
+        { user_attrs: JSON.parse(row.user_attrs), system_attrs: JSON.parse(row.system_attrs) },
+        sent,
+      );
+      this.store.setTrialAttrs(number, merged);
+      await this.commit({ trials: [number] });
+      return merged;
     });
   }
 
@@ -577,11 +687,37 @@ export class StudyCoordinator extends DurableObject<Env> {
         );
       return null;
     }
+    // Define-by-run: the learned parameters' values stay hidden until the trial asks for them.
+    const split = splitProposal(config, params);
     watch.time('storage', () => {
-      this.store.insertRunning(number, params, now, proposer);
+      this.store.insertRunning(number, split.params, now, proposer, split.proposed);
       this.outbox.enqueue('trial', number);
     });
     return number;
+  }
+
+  /**
+   * One parameter sampled alone for trial `number` (a define-by-run parameter without a proposal),
+   * by the study's sampler over the other trials, from a seed of its own (paramSeed).
+   */
+  private sampleAlone(
+    config: StudyConfig,
+    number: number,
+    name: string,
+    spec: ParamSpec,
+  ): ParamValue {
+    const pruner = makePruner(config.pruner);
+    const directions = directionsOf(config);
+    const history = this.store.frozen().filter((t) => t.number !== number);
+    const ctx: SampleContext = {
+      space: { [name]: spec },
+      trials: trialsInSameBracket(pruner, number, history),
+      direction: config.direction as Direction,
+      ...(directions.length > 1 ? { directions } : {}),
+      seed: paramSeed(config.sampler.seed, name),
+      trialNumber: number,
+    };
+    return makeSampler(config.sampler).sample(ctx)[name];
   }
 
   /** Put a just-started trial under a new lease (one more attempt): a random token, lease_seconds from `now`. */
