@@ -229,4 +229,31 @@ describe('define-by-run', () => {
       .first<{ config: string }>();
     expect(JSON.parse(row!.config).space).toEqual({ lr: LR });
   });
+
+  it('asks for a new trial past waiting ones (fresh), starts a waiting one by number, lists from a number', async () => {
+    const study = await createStudy();
+    const enqueued = await json(
+      post(`/v1/studies/${study.id}/trials`, { params: { lr: 0.01 }, distributions: { lr: LR } }),
+    );
+    expect(enqueued).toMatchObject({ number: 0, state: 'waiting', params: { lr: 0.01 } });
+    expect((await json(api(`/v1/studies/${study.id}`))).space).toEqual({ lr: LR });
+    const fresh = await json(post(`/v1/studies/${study.id}/ask`, { fresh: true }));
+    expect(fresh.number).toBe(1);
+    const claimed = await json(post(`/v1/studies/${study.id}/ask`, { number: 0 }));
+    expect(claimed).toMatchObject({ number: 0, state: 'running', params: { lr: 0.01 } });
+    const again = await post(`/v1/studies/${study.id}/ask`, { number: 0 });
+    expect(again.status).toBe(409);
+    const both = await post(`/v1/studies/${study.id}/ask`, { number: 0, fresh: true });
+    expect(both.status).toBe(422);
+    const later = await json(api(`/v1/studies/${study.id}/trials?from=1`));
+    expect(later.trials.map((t: any) => t.number)).toEqual([1]);
+    const one = await json(api(`/v1/studies/${study.id}/trials?from=0&limit=1`));
+    expect(one.trials.map((t: any) => t.number)).toEqual([0]);
+    const bad = await post(`/v1/studies/${study.id}/trials`, {
+      params: {},
+      distributions: { x: { type: 'float', low: 1, high: 0 } },
+    });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as any).errors[0].path).toBe('distributions.x.low');
+  });
 });

@@ -8,6 +8,7 @@ import {
   AskBatchSchema,
   AskedTrialSchema,
   AskSchema,
+  type AskOptions,
   AttrsAnswerSchema,
   AttrsSchema,
   EnqueueSchema,
@@ -147,8 +148,19 @@ const trials = route(
     method: 'get',
     path: '/v1/studies/{id}/trials',
     summary: 'All trials of a study',
-    request: { params: StudyParam },
-    responses: { 200: { description: 'The trials', ...json(TrialsSchema) } },
+    request: {
+      params: StudyParam,
+      query: z.strictObject({
+        from: decimalParam(0, 1_000_000).optional().openapi({
+          description:
+            'Only trials numbered from this one on (a client that keeps the finished trials it has read asks from its first unfinished one).',
+        }),
+        limit: decimalParam(1, 1_000_000).optional().openapi({
+          description: 'At most this many trials.',
+        }),
+      }),
+    },
+    responses: { 200: { description: 'The trials, by number', ...json(TrialsSchema) } },
   },
   { 404: NOT_FOUND },
 );
@@ -372,7 +384,9 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   );
   // The body is optional and has no fields (a sent one is validated: a `count` is a 422).
   app.openapi(ask, async (c) => {
-    const { result, timing } = await studies.ask(c.env, projectOf(c), c.req.valid('param').id);
+    const options = (c.req.valid('json') as AskOptions | undefined) ?? {};
+    const id = c.req.valid('param').id;
+    const { result, timing } = await studies.ask(c.env, projectOf(c), id, options);
     addCoordinatorTiming(c, timing);
     return c.json(result, 201);
   });
@@ -386,20 +400,16 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
     addCoordinatorTiming(c, timing);
     return c.json({ trials: result }, 201);
   });
-  app.openapi(enqueue, async (c) =>
-    c.json(
-      await studies.enqueue(
-        c.env,
-        projectOf(c),
-        c.req.valid('param').id,
-        c.req.valid('json').params,
-      ),
-      201,
-    ),
-  );
-  app.openapi(trials, async (c) =>
-    c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200),
-  );
+  app.openapi(enqueue, async (c) => {
+    const { params, distributions } = c.req.valid('json');
+    const id = c.req.valid('param').id;
+    return c.json(await studies.enqueue(c.env, projectOf(c), id, params, distributions), 201);
+  });
+  app.openapi(trials, async (c) => {
+    const { from, limit } = c.req.valid('query');
+    const id = c.req.valid('param').id;
+    return c.json({ trials: await studies.listTrials(c.env, projectOf(c), id, from, limit) }, 200);
+  });
   app.openapi(importance, async (c) =>
     c.json(
       await studies.importance(

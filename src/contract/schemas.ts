@@ -1011,15 +1011,28 @@ const ASK_BATCH_MOVED = `a batch ask is POST /v1/studies/{id}/ask-batch with {"c
  * it unknown).
  */
 export const AskSchema = z
-  .preprocess((v, ctx) => {
-    if (v && typeof v === 'object' && !Array.isArray(v) && 'count' in v)
-      ctx.issues.push({ code: 'custom', path: ['count'], input: v, message: ASK_BATCH_MOVED });
-    return v;
-  }, z.strictObject({}))
+  .preprocess(
+    (v, ctx) => {
+      if (v && typeof v === 'object' && !Array.isArray(v) && 'count' in v)
+        ctx.issues.push({ code: 'custom', path: ['count'], input: v, message: ASK_BATCH_MOVED });
+      return v;
+    },
+    z.strictObject({
+      number: z.int().min(0).optional().openapi({
+        description:
+          'Start this waiting trial (a 409 when it is not waiting: another caller started it). Not with fresh.',
+      }),
+      fresh: z.boolean().optional().openapi({
+        description:
+          'true: start a new trial from the sampler, leaving waiting ones to be asked by number (as Optuna’s storages do).',
+      }),
+    }),
+  )
   .openapi('Ask', {
     description:
-      'No fields: /ask starts one trial. For several at once, POST /v1/studies/{id}/ask-batch.',
+      'Nothing (or {}): /ask starts the next trial, a waiting one first. For several at once, POST /v1/studies/{id}/ask-batch.',
   });
+export type AskOptions = z.output<typeof AskSchema>;
 export const AskBatchSchema = z
   .strictObject({
     count: z
@@ -1079,7 +1092,15 @@ export const AttrsAnswerSchema = z
   .openapi('AttrsAnswer');
 
 export const EnqueueSchema = z
-  .strictObject({ params: z.record(z.string(), ParamValueSchema) })
+  .strictObject({
+    params: z.record(z.string(), ParamValueSchema),
+    distributions: boundedJson(z.record(z.string().min(1).max(MAX_PARAM_NAME), z.unknown()))
+      .optional()
+      .openapi({
+        description:
+          'Define-by-run: the distributions of params that are not in the space yet (they join it, as a trial asking for them would).',
+      }),
+  })
   .openapi('Enqueue');
 const LeaseToken = z.string().min(1).max(200).openapi({
   description:

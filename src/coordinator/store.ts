@@ -202,6 +202,17 @@ export class CoordinatorStore {
     return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE number = ?`, number).toArray()[0];
   }
 
+  /** The rows numbered from `from` on, at most `limit` of them. */
+  rowsFrom(from: number, limit?: number): TrialRow[] {
+    return this.sql
+      .exec<TrialRow>(
+        `SELECT * FROM trials WHERE number >= ? ORDER BY number LIMIT ?`,
+        from,
+        limit ?? -1,
+      )
+      .toArray();
+  }
+
   rows(): TrialRow[] {
     return this.sql.exec<TrialRow>(`SELECT * FROM trials ORDER BY number`).toArray();
   }

@@ -54,6 +54,7 @@ import {
   type ParamSpec,
   type ParamValue,
   type Params,
+  type Space,
   type SampleContext,
   type TrialState,
 } from '../tuning/types';
@@ -95,6 +96,12 @@ import {
   type Timed,
   type TrialView,
 } from '../contract/study';
+
+/** Which trial an ask starts: `number`, a waiting one; `fresh`, a new one (waiting ones left). */
+interface AskPick {
+  number?: number;
+  fresh?: boolean;
+}
 
 /** A complete result as stored: `value` with one objective, `values` with several. */
 interface Result {
@@ -182,10 +189,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     return overRpc(() => this.view());
   }
 
-  async listTrials(): Promise<TrialView[]> {
+  /** The trials by number: those numbered from `from` on, at most `limit` (default: all). */
+  async listTrials(from = 0, limit?: number): Promise<TrialView[]> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      return this.store.rows().map((r) => trialView(config.id, r));
+      return this.store.rowsFrom(from, limit).map((r) => trialView(config.id, r));
     });
   }
 
@@ -193,9 +201,14 @@ export class StudyCoordinator extends DurableObject<Env> {
    * Enqueue fixed params (warm start): the next ask returns this trial first. They are checked
    * against the declared space (every active parameter given); learned parameters are optional.
    */
-  async enqueue(params: Params): Promise<TrialView> {
+  async enqueue(params: Params, distributions: Space = {}): Promise<TrialView> {
     return overRpc(async () => {
-      const config = this.requireConfig();
+      let config = this.requireConfig();
+      // Define-by-run: the distributions of new params join the space first (checked like an ask).
+      for (const [name, spec] of Object.entries(distributions)) {
+        checkAsk(config, name, spec);
+        config = withLearned(config, name, spec);
+      }
       const { declared, learned } = declaredSpace(config);
       const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => !learned.has(k)));
       const issues = validateParams(declared, fixed);
@@ -204,6 +217,7 @@ export class StudyCoordinator extends DurableObject<Env> {
         if (problem) issues.push({ path: `params.${k}`, message: problem });
       }
       if (issues.length > 0) throw inputError(issues);
+      if (config !== this.store.config) this.store.saveConfig(config);
       const number = this.store.count();
       if (config.max_trials !== null && number >= config.max_trials) {
         throw new CoordinatorError(
@@ -222,7 +236,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * lease_seconds): waiting ones first (a trial whose lease expired among them, on its next
    * attempt), else new ones from the sampler; with where the call spent its time.
    */
-  async ask(count: number): Promise<Timed<AskedTrial[]>> {
+  async ask(count: number, pick: AskPick = {}): Promise<Timed<AskedTrial[]>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind === 'runner') {
@@ -243,7 +257,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       const terms = leases.leaseTerms(config.executor);
       const out: AskedTrial[] = [];
       for (let k = 0; k < count; k++) {
-        const started = this.startTrial(config, now, out.length === 0, watch);
+        const started = this.startTrial(config, now, out.length === 0, watch, pick);
         if (started === null) break;
         const row = watch.time('storage', () => this.leaseTrial(started, terms, now, null));
         out.push({ ...trialView(config.id, row), lease: leases.leaseView(terms, row) });
@@ -640,9 +654,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     now: number,
     throwIfNone: boolean,
     watch: CallWatch = callWatch(),
+    pick: AskPick = {},
   ): number | null {
+    if (pick.number !== undefined) return this.startWaitingTrial(pick.number, now);
     const waiting = watch.time('storage', () => {
-      const n = this.store.firstWaiting();
+      const n = pick.fresh ? undefined : this.store.firstWaiting();
       if (n !== undefined) {
         this.store.startWaiting(n, now);
         this.outbox.enqueue('trial', n);
@@ -718,6 +734,19 @@ export class StudyCoordinator extends DurableObject<Env> {
       trialNumber: number,
     };
     return makeSampler(config.sampler).sample(ctx)[name];
+  }
+
+  /** Start waiting trial `number` (an ask that names it); a 409 when it is not waiting. */
+  private startWaitingTrial(number: number, now: number): number {
+    const row = this.requireTrial(number);
+    if (row.state !== 'waiting')
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} is ${row.state}, not waiting: another caller started it`,
+      );
+    this.store.startWaiting(number, now);
+    this.outbox.enqueue('trial', number);
+    return number;
   }
 
   /** Put a just-started trial under a new lease (one more attempt): a random token, lease_seconds from `now`. */

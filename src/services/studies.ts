@@ -2,7 +2,7 @@
 import { MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
-import type { StudyCreate, SuggestParam } from '../contract/schemas';
+import type { AskOptions, StudyCreate, SuggestParam } from '../contract/schemas';
 import { domainErrorOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
@@ -205,8 +205,19 @@ function unavailableStudy(row: StudyListRow): StudyView {
  * Start the study's next trial (POST .../ask), under a lease for the caller, with where the
  * coordinator spent its time.
  */
-export async function ask(env: Env, projectId: string, id: string): Promise<Timed<AskedTrial>> {
-  const { result, timing } = await askBatch(env, projectId, id, 1);
+export async function ask(
+  env: Env,
+  projectId: string,
+  id: string,
+  options: AskOptions = {},
+): Promise<Timed<AskedTrial>> {
+  if (options.number !== undefined && options.fresh)
+    throw inputError([
+      { path: 'fresh', message: 'send number (a waiting trial) or fresh, not both' },
+    ]);
+  const { result, timing } = await callStudy(id, () =>
+    studyStub(env, projectId, id).ask(1, options),
+  );
   return { result: result[0], timing };
 }
 
@@ -223,14 +234,26 @@ export async function askBatch(
   return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
-/** Enqueue fixed params; the coordinator checks them against the study's declared space. */
+/**
+ * Enqueue fixed params; the coordinator checks them against the study's declared space.
+ * `distributions` (define-by-run) are checked here, at `distributions.<name>.*`.
+ */
 export async function enqueue(
   env: Env,
   projectId: string,
   id: string,
   params: Params,
+  distributions: Record<string, unknown> = {},
 ): Promise<TrialView> {
-  return callStudy(id, () => studyStub(env, projectId, id).enqueue(params));
+  const specs: Space = {};
+  const issues: InputIssue[] = [];
+  for (const [name, raw] of Object.entries(distributions)) {
+    const checked = validateDistribution(raw, `distributions.${name}`);
+    issues.push(...checked.issues);
+    if (checked.spec) specs[name] = checked.spec;
+  }
+  if (issues.length > 0) throw inputError(issues);
+  return callStudy(id, () => studyStub(env, projectId, id).enqueue(params, specs));
 }
 
 /**
@@ -365,8 +388,15 @@ export async function lease(
   return { grant: null, retry_after_s: 5 };
 }
 
-export async function listTrials(env: Env, projectId: string, id: string): Promise<TrialView[]> {
-  return callStudy(id, () => studyStub(env, projectId, id).listTrials());
+/** The study's trials by number; `from` and `limit`: only those numbered from `from` on, at most `limit`. */
+export async function listTrials(
+  env: Env,
+  projectId: string,
+  id: string,
+  from = 0,
+  limit?: number,
+): Promise<TrialView[]> {
+  return callStudy(id, () => studyStub(env, projectId, id).listTrials(from, limit));
 }
 
 /**

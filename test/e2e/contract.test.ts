@@ -282,6 +282,8 @@ describe('the OpenAPI document is exact', () => {
     await call('askTrial', `/v1/studies/${study.id}/ask`, 409);
     await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 409, { body: { count: 2 } });
     await call('listTrials', `/v1/studies/${study.id}/trials`, 200);
+    await call('listTrials', `/v1/studies/${study.id}/trials?from=1&limit=1`, 200);
+    await call('listTrials', `/v1/studies/${study.id}/trials?from=-1`, 422);
     const momentum = { type: 'float', low: 0, high: 1 };
     await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 200, {
       body: { name: 'momentum', distribution: momentum },
