@@ -130,8 +130,10 @@ class StrideStorage(BaseStorage):
 
     Every abstract method of ``optuna.storages.BaseStorage`` (Optuna 3.1 to 4.x). Studies it
     creates are define-by-run stride studies (each trial's params are those Optuna's sampler
-    chose), with stride's ``random`` sampler proposing nothing Optuna reads, and leases of a day
-    (Optuna's storages hold a running trial until it is told).
+    chose) with leases of a day (Optuna's storages hold a running trial until it is told), and
+    ``sampler`` as their stride sampler: ``"random"`` by default, the cheapest, since Optuna's
+    sampler picks the values; ``"auto"`` (or another) for a study that :class:`StrideSampler`
+    samples.
     """
 
     def __init__(
@@ -140,9 +142,11 @@ class StrideStorage(BaseStorage):
         api_key: Optional[str] = None,
         *,
         client: Optional[Client] = None,
+        sampler: Any = "random",
         **_: Any,
     ) -> None:
         self.client = client if client is not None else Client(url, api_key)
+        self.sampler = {"name": sampler} if isinstance(sampler, str) else dict(sampler)
         self._lock = threading.RLock()
         self._studies: Dict[int, _Study] = {}
         self._ids: Dict[str, int] = {}
@@ -209,7 +213,7 @@ class StrideStorage(BaseStorage):
             "name": name,
             "space": {},
             "directions": ["maximize" if d == StudyDirection.MAXIMIZE else "minimize" for d in directions],
-            "sampler": {"name": "random"},
+            "sampler": self.sampler,
             "executor": {"kind": "client", "lease_seconds": LEASE_SECONDS},
             "metadata": {"created_by": "optuna StrideStorage"},
         }
