@@ -58,7 +58,9 @@ def create_study(
     )
 
 
-def load_study(study_name: Optional[str] = None, *, storage: Storage = None, study_id: Optional[str] = None) -> Study:
+def load_study(
+    study_name: Optional[str] = None, *, storage: Storage = None, study_id: Optional[str] = None
+) -> Study:
     """The study of this name (the newest, if several) or id, as ``optuna.load_study``; a
     KeyError when there is none (as Optuna's)."""
     client = _client(storage)

@@ -662,7 +662,9 @@ class Study:
             return t.prune(error)
         raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
 
-    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Optional[Mapping[str, Any]] = None) -> Trial:
+    def enqueue_trial(
+        self, params: Mapping[str, Any], user_attrs: Optional[Mapping[str, Any]] = None
+    ) -> Trial:
         """Optuna's name for :meth:`enqueue` (with ``user_attrs`` set on the waiting trial)."""
         trial = self.enqueue(params)
         if user_attrs:

@@ -21,7 +21,9 @@ def _name() -> str:
 
 
 def test_suggest_adds_parameters_and_answers_the_same_value(server: Server) -> None:
-    study = stride.create_study(_name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=2))
+    study = stride.create_study(
+        _name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=2)
+    )
     assert study.space == {} and study.sampler["name"] == "random"
     trial = study.ask()
     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
@@ -87,6 +89,7 @@ def test_create_study_load_if_exists_returns_the_study(server: Server) -> None:
 
 def test_states_and_dataframe(server: Server) -> None:
     import pandas as pd
+
     study = stride.create_study(_name(), storage=_client(server))
 
     def objective(trial: Any) -> float:
@@ -116,7 +119,9 @@ def test_states_and_dataframe(server: Server) -> None:
     assert list(study.trials_dataframe(attrs=("number", "params")).columns) == ["number", "params_x"]
 
 
-def test_dataframe_without_pandas_says_what_to_install(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dataframe_without_pandas_says_what_to_install(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     study = stride.create_study(_name(), storage=_client(server))
     real = builtins.__import__
 

@@ -231,7 +231,15 @@ NOT_RUN = {
 }
 
 #: The examples/python/ files the tests above run by name (the others run in the guides' sh blocks).
-RUN_HERE = ("optimize.py", "optuna_quickstart.py", "multiobjective.py", "lr_find.py", "lr_suggest.py", "train.py", "runner_study.py")
+RUN_HERE = (
+    "optimize.py",
+    "optuna_quickstart.py",
+    "multiobjective.py",
+    "lr_find.py",
+    "lr_suggest.py",
+    "train.py",
+    "runner_study.py",
+)
 
 _MARKER = re.compile(r"^<!-- (example(?: not run)?:.*?) -->$")
 _JSON_KIND = re.compile(

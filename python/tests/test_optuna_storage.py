@@ -130,7 +130,9 @@ def test_stride_sampler_asks_strides_sampler(server: Server) -> None:
     # With StrideStorage, the study's own stride trials are asked.
     storage = StrideStorage(server.url, server.key, sampler="auto")
     own = optuna.create_study(
-        study_name=f"optuna-own-{uuid.uuid4()}", storage=storage, sampler=StrideSampler(server.url, server.key)
+        study_name=f"optuna-own-{uuid.uuid4()}",
+        storage=storage,
+        sampler=StrideSampler(server.url, server.key),
     )
     own.optimize(lambda t: t.suggest_float("z", 0, 1), n_trials=3)
     assert len(own.trials) == 3 and all(0 <= t.params["z"] <= 1 for t in own.trials)

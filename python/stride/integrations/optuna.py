@@ -84,7 +84,9 @@ def distribution_of(spec: Mapping[str, Any]) -> od.BaseDistribution:
     if spec["type"] == "categorical":
         return od.CategoricalDistribution(list(spec["choices"]))
     if spec["type"] == "int":
-        return od.IntDistribution(spec["low"], spec["high"], log=bool(spec.get("log")), step=spec.get("step", 1))
+        return od.IntDistribution(
+            spec["low"], spec["high"], log=bool(spec.get("log")), step=spec.get("step", 1)
+        )
     return od.FloatDistribution(spec["low"], spec["high"], log=bool(spec.get("log")), step=spec.get("step"))
 
 
@@ -195,7 +197,9 @@ class StrideStorage(BaseStorage):
     def _named(self, name: str) -> Optional[Dict[str, Any]]:
         cursor: Optional[str] = None
         while True:
-            page = self.client.request("GET", "/v1/studies", query={"name": name, "limit": 100, "cursor": cursor})
+            page = self.client.request(
+                "GET", "/v1/studies", query={"name": name, "limit": 100, "cursor": cursor}
+            )
             for s in page["studies"]:
                 if s.get("state") != "unavailable" and not (s.get("system_attrs") or {}).get(DELETED):
                     return dict(s)
@@ -376,7 +380,9 @@ class StrideStorage(BaseStorage):
         (EXTRA: the values of a trial that is not complete, a waiting trial's intermediate values,
         the template's times)."""
         extra: Dict[str, Any] = {
-            "datetime_start": None if template.datetime_start is None else template.datetime_start.isoformat(),
+            "datetime_start": None
+            if template.datetime_start is None
+            else template.datetime_start.isoformat(),
             "datetime_complete": (
                 None if template.datetime_complete is None else template.datetime_complete.isoformat()
             ),
@@ -385,7 +391,10 @@ class StrideStorage(BaseStorage):
             extra["values"] = list(template.values)
         if template.state == TrialState.WAITING and template.intermediate_values:
             extra["intermediate"] = [[k, v] for k, v in template.intermediate_values.items()]
-        body = {"user_attrs": dict(template.user_attrs), "system_attrs": {**template.system_attrs, EXTRA: extra}}
+        body: Dict[str, Any] = {
+            "user_attrs": dict(template.user_attrs),
+            "system_attrs": {**template.system_attrs, EXTRA: extra},
+        }
         s = self._study(study_id)
         if number in s.tokens:
             body["lease_token"] = s.tokens[number]
@@ -632,7 +641,9 @@ class StrideSampler(BaseSampler):
         body: Dict[str, Any] = {"name": param_name, "distribution": spec_of(param_distribution)}
         if token is not None:
             body["lease_token"] = token
-        answer = self.client.request("POST", f"/v1/studies/{sid}/trials/{number}/params", body, idempotent=True)
+        answer = self.client.request(
+            "POST", f"/v1/studies/{sid}/trials/{number}/params", body, idempotent=True
+        )
         return answer["value"]
 
     def after_trial(
