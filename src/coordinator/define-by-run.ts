@@ -18,7 +18,7 @@ import { MAX_PARAMS } from '../tuning/validate';
 import { CoordinatorError, invalidField } from './errors';
 
 /** A distribution as people read it in a 409: `float [0.001, 1] log`, `categorical [a, b]`. */
-export function describeDistribution(spec: ParamSpec): string {
+function describeDistribution(spec: ParamSpec): string {
   if (spec.type === 'categorical')
     return `categorical [${spec.choices.map((c) => describeValue(c)).join(', ')}]`;
   const extra = [spec.log ? 'log' : '', spec.step !== undefined ? `step ${spec.step}` : '']
@@ -28,7 +28,7 @@ export function describeDistribution(spec: ParamSpec): string {
 }
 
 /** Whether two distributions are the same (an int's step 1 is its default; log false is absent). */
-export function sameDistribution(a: ParamSpec, b: ParamSpec): boolean {
+function sameDistribution(a: ParamSpec, b: ParamSpec): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'categorical' || b.type === 'categorical') {
     const ca = (a as { choices: unknown[] }).choices;
