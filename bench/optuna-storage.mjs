@@ -33,7 +33,14 @@ export async function optunaStorageSection() {
       env,
       timeoutMs: 20 * 60_000,
     });
-    return { ...out, summary: summarise(out), python_path: py };
+    // The per-trial times are summarised; results.json keeps the summary and the calls.
+    const storages = Object.fromEntries(
+      Object.entries(out.storages).map(([name, r]) => [
+        name,
+        { calls_per_trial: r.calls_per_trial },
+      ]),
+    );
+    return { ...out, storages, summary: summarise(out), python_path: py };
   } finally {
     await stride.dispose();
     log('worker stopped');
