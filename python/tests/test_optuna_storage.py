@@ -139,3 +139,29 @@ def test_stride_sampler_asks_strides_sampler(server: Server) -> None:
     strides = stride.Client(server.url, server.key).study(storage._study(own._study_id).id).trials
     assert [t.params for t in strides] == [t.params for t in own.trials]
     assert {t.sampler for t in strides} == {"qmc"}  # auto's first
+
+
+def test_intermediate_values_of_own_trials_go_in_one_batch(server: Server) -> None:
+    storage = _storage(server)
+    sent: list = []
+    request = storage.client.request
+
+    def counted(method: str, path: str, *args: object, **kwargs: object) -> object:
+        sent.append((method, path.rsplit("/", 1)[-1]))
+        return request(method, path, *args, **kwargs)
+
+    storage.client.request = counted  # type: ignore[method-assign]
+    study = optuna.create_study(study_name=f"optuna-{uuid.uuid4()}", storage=storage)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(10):
+            trial.report(x + step, step)
+        # This process's own trial reads back its values without asking the service.
+        assert storage.get_trial(trial._trial_id).intermediate_values[9] == x + 9
+        return x
+
+    study.optimize(objective, n_trials=2)
+    assert sent.count(("POST", "report")) == 2  # one batch of 10 a trial
+    for t in optuna.load_study(study_name=study.study_name, storage=_storage(server)).trials:
+        assert t.intermediate_values == {s: t.params["x"] + s for s in range(10)}
