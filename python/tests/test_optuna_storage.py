@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import uuid
+from typing import Any, List, Tuple
 
 import optuna
 import pytest
@@ -143,14 +144,14 @@ def test_stride_sampler_asks_strides_sampler(server: Server) -> None:
 
 def test_intermediate_values_of_own_trials_go_in_one_batch(server: Server) -> None:
     storage = _storage(server)
-    sent: list = []
+    sent: List[Tuple[str, str]] = []
     request = storage.client.request
 
-    def counted(method: str, path: str, *args: object, **kwargs: object) -> object:
+    def counted(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
         sent.append((method, path.rsplit("/", 1)[-1]))
         return request(method, path, *args, **kwargs)
 
-    storage.client.request = counted  # type: ignore[method-assign]
+    setattr(storage.client, "request", counted)
     study = optuna.create_study(study_name=f"optuna-{uuid.uuid4()}", storage=storage)
 
     def objective(trial: optuna.Trial) -> float:

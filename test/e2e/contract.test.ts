@@ -156,9 +156,11 @@ describe('the OpenAPI document is exact', () => {
         '#/components/schemas/Model',
       ]),
     );
-    expect(doc.components.schemas.StudyCreate.required).toEqual(['name', 'space']);
+    // space defaults to {} (define-by-run): only the name is required.
+    expect(doc.components.schemas.StudyCreate.required).toEqual(['name']);
     const validate = validatorFor('StudyCreate', { $ref: '#/components/schemas/StudyCreate' });
     expect(validate({ name: 'mlp-lr', space: SPACE })).toBe(true);
+    expect(validate({ name: 'define-by-run' })).toBe(true);
     // Answers keep their defaults: always present there.
     expect(doc.components.schemas.Trial.type).toBe('object');
     expect(doc.components.schemas.Study.properties.best_trial).toEqual({
