@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
 import { api, json, post } from './helpers';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 
@@ -255,5 +256,56 @@ describe('define-by-run', () => {
     });
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as any).errors[0].path).toBe('distributions.x.low');
+  });
+
+  it('a runner study: the lease holder asks for parameters with the runner key and its token', async () => {
+    const study = await createStudy({ executor: { kind: 'runner' } });
+    const runnerKey = env.STRIDE_RUNNER_KEY;
+    const grant = await json(post('/v1/runners/lease', { study_id: study.id }, runnerKey));
+    expect(grant.trial.params).toEqual({});
+    const path = `/v1/studies/${study.id}/trials/${grant.trial.number}`;
+    const asked = await post(
+      `${path}/params`,
+      { name: 'lr', distribution: LR, lease_token: grant.lease.token },
+      runnerKey,
+    );
+    expect(asked.status).toBe(200);
+    const lr = ((await asked.json()) as any).value;
+    const noToken = await post(`${path}/params`, { name: 'lr', distribution: LR }, runnerKey);
+    expect(noToken.status).toBe(422);
+    expect(((await noToken.json()) as any).errors[0].path).toBe('lease_token');
+    const attrs = await post(
+      `${path}/attrs`,
+      { user_attrs: { gpu: 0 }, lease_token: grant.lease.token },
+      runnerKey,
+    );
+    expect(attrs.status).toBe(200);
+    // The study's own attributes stay a write-key call.
+    expect(
+      (await post(`/v1/studies/${study.id}/attrs`, { user_attrs: {} }, runnerKey)).status,
+    ).toBe(403);
+    const told = await json(
+      post(`${path}/tell`, { value: 1, lease_token: grant.lease.token }, runnerKey),
+    );
+    expect(told).toMatchObject({ state: 'complete', params: { lr }, user_attrs: { gpu: 0 } });
+  });
+
+  it('a hidden proposal is what the trial gets when it asks (joint sampling at ask)', async () => {
+    const study = await createStudy({ sampler: { name: 'random', seed: 11 } });
+    await ask(study.id);
+    await value(study.id, 0, 'a', LR);
+    await value(study.id, 0, 'b', OPT);
+    const t1 = await ask(study.id);
+    expect(t1.params).toEqual({});
+    const proposed = await runInDurableObject(stubOf(study.id), async (_obj, state) =>
+      JSON.parse(
+        state.storage.sql
+          .exec<{ proposed: string }>('SELECT proposed FROM trials WHERE number = 1')
+          .one().proposed,
+      ),
+    );
+    expect(Object.keys(proposed).sort()).toEqual(['a', 'b']);
+    expect(await value(study.id, 1, 'b', OPT)).toBe(proposed.b);
+    expect(await value(study.id, 1, 'a', LR)).toBe(proposed.a);
   });
 });
