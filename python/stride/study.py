@@ -178,7 +178,7 @@ class Trial:
             value = f", values={self.values!r}"
         else:
             value = ""
-        return f"Trial(number={self.number}, state={self.state!r}, params={self.params!r}{value})"
+        return f"Trial(number={self.number}, state={str(self.state)!r}, params={self.params!r}{value})"
 
     @property
     def seed(self) -> int:
