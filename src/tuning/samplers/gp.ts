@@ -387,13 +387,8 @@ export class GpSampler implements Sampler {
     const space = ctx.space;
     const order = paramOrder(space);
     const dims = makeDims(space, order);
-    // A numeric parameter some trials lack (a condition, or a define-by-run one they never asked
-    // for) is inactive there: the arc encoding keeps it apart from every active value.
     for (const dm of dims)
-      dm.arc =
-        !dm.isCat &&
-        dm.search.kind !== 'fixed' &&
-        (dm.spec.when !== undefined || complete.some((t) => !Object.hasOwn(t.params, dm.name)));
+      dm.arc = !dm.isCat && dm.spec.when !== undefined && dm.search.kind !== 'fixed';
     const d = dims.length;
     const gpCols = new GpColumns(dims);
     const isCat = gpCols.isCat;
