@@ -2,12 +2,13 @@
 // The checks of the Python client (python/), run by CI (.ci/run) as `npm run lint:python`:
 // Black's formatting (`black --check`: an unformatted file fails), flake8 and mypy, with the
 // settings of python/pyproject.toml and python/.flake8. They run as modules of one interpreter,
-// which also has pytest and torch: mypy reads their types where the tests and lr.py import them.
+// which also has pytest, torch and optuna: mypy reads their types where the tests, lr.py and
+// integrations/optuna.py import them.
 // (Black and flake8 rather than ruff: ruff is not packaged in Debian 12, and there is no PyPI here.)
 //   1. STRIDE_PYTHON, when set, must be such an interpreter: it is used as is
 //      (set but unusable is an error; nothing is installed over it);
 //   2. else Debian's /usr/bin/python3, when it has them (not the `python3` first on PATH);
-//   3. else Debian's python3, black, flake8, mypy, python3-pytest and python3-torch are
+//   3. else Debian's python3, black, flake8, mypy, python3-pytest, python3-torch and python3-optuna are
 //      installed with apt-get when that is possible (root, or sudo without a password);
 //   4. else it stops with what to do.
 // It runs every check, and exits 1 when one failed. `--dry-run` says what it would install and
@@ -18,8 +19,16 @@ import { fileURLToPath } from 'node:url';
 import { aptPlan, carryOut, machineFacts } from './apt.mjs';
 import { SYSTEM_PYTHON, findPython } from './ensure-python.mjs';
 
-export const MODULES = ['black', 'flake8', 'mypy', 'pytest', 'torch'];
-export const PACKAGES = ['python3', 'black', 'flake8', 'mypy', 'python3-pytest', 'python3-torch'];
+export const MODULES = ['black', 'flake8', 'mypy', 'pytest', 'torch', 'optuna'];
+export const PACKAGES = [
+  'python3',
+  'black',
+  'flake8',
+  'mypy',
+  'python3-pytest',
+  'python3-torch',
+  'python3-optuna',
+];
 
 /** The folder the checks run in: their settings are there. */
 export const PYTHON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'python');
@@ -32,7 +41,7 @@ export const CHECKS = [
 ];
 
 export const HOW_TO_FIX =
-  "Install Debian's packages (sudo apt-get install python3 black flake8 mypy python3-pytest python3-torch), or set STRIDE_PYTHON to a Python 3.9+ that can import black (23.x), flake8, mypy, pytest and torch.";
+  "Install Debian's packages (sudo apt-get install python3 black flake8 mypy python3-pytest python3-torch python3-optuna), or set STRIDE_PYTHON to a Python 3.9+ that can import black (23.x), flake8, mypy, pytest, torch and optuna.";
 
 /** The interpreter for the checks: `path` is null when there is none; `problem` then says why. */
 export function findCheckPython({ env = process.env, probe } = {}) {
@@ -48,12 +57,12 @@ export function decide({ found, ...machine }) {
   if (found.from === 'STRIDE_PYTHON')
     return {
       action: 'fail',
-      message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import black, flake8, mypy, pytest and torch, or unset it to let the checks use (or install) Debian's.`,
+      message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import black, flake8, mypy, pytest, torch and optuna, or unset it to let the checks use (or install) Debian's.`,
     };
   return aptPlan(
     machine,
     PACKAGES,
-    `The checks of python/ need Python with Black, flake8 and mypy (and pytest and torch, whose types mypy reads): ${found.problem}`,
+    `The checks of python/ need Python with Black, flake8 and mypy (and pytest, torch and optuna, whose types mypy reads): ${found.problem}`,
     HOW_TO_FIX,
   );
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The Python client's tests (python/tests, run by test/e2e/python.test.ts) need
-// a Python >= 3.9 that can import pytest and torch. This makes sure there is
+// a Python >= 3.9 that can import pytest, torch, optuna and pandas (the
+// StrideStorage tests and trials_dataframe). This makes sure there is
 // one before `npm test` (its pretest step):
 //   1. STRIDE_PYTHON, when set, must be such an interpreter: it is used as is
 //      (set but unusable is an error; nothing is installed over it);
-//   2. else Debian's /usr/bin/python3, when it has pytest and torch (not the
+//   2. else Debian's /usr/bin/python3, when it has those modules (not the
 //      `python3` first on PATH, which may be a pyenv or venv without them);
-//   3. else Debian's python3, python3-pytest and python3-torch are installed
+//   3. else Debian's python3, python3-pytest, python3-torch, python3-optuna and
+//      python3-pandas are installed
 //      with apt-get when that is possible (root, or sudo without a password);
 //   4. else it stops with what to do.
 // `--dry-run` says what it would do and installs nothing (exit 0 when it could
@@ -17,8 +19,14 @@ import { fileURLToPath } from 'node:url';
 import { aptPlan, carryOut, isExecutable, machineFacts } from './apt.mjs';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
-export const MODULES = ['pytest', 'torch'];
-export const PACKAGES = ['python3', 'python3-pytest', 'python3-torch'];
+export const MODULES = ['pytest', 'torch', 'optuna', 'pandas'];
+export const PACKAGES = [
+  'python3',
+  'python3-pytest',
+  'python3-torch',
+  'python3-optuna',
+  'python3-pandas',
+];
 
 const probeScript = (modules) => `import importlib.util, json, sys
 print(json.dumps({"version": list(sys.version_info[:3]), "missing": [m for m in ${JSON.stringify(modules)} if importlib.util.find_spec(m) is None]}))`;
@@ -73,7 +81,7 @@ export function findPython({ env = process.env, probe = probePython, modules = M
 }
 
 export const HOW_TO_FIX =
-  "Install Debian's packages (sudo apt-get install python3 python3-pytest python3-torch), or set STRIDE_PYTHON to a Python 3.9+ that can import pytest and torch.";
+  "Install Debian's packages (sudo apt-get install python3 python3-pytest python3-torch python3-optuna python3-pandas), or set STRIDE_PYTHON to a Python 3.9+ that can import pytest, torch, optuna and pandas.";
 
 /**
  * The decision, from the facts: `{ action: 'ok', path }`, `{ action: 'install',
@@ -84,12 +92,12 @@ export function decide({ found, ...machine }) {
   if (found.from === 'STRIDE_PYTHON')
     return {
       action: 'fail',
-      message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest and torch, or unset it to let npm test use (or install) Debian's.`,
+      message: `STRIDE_PYTHON: ${found.problem}. Point it at a Python that can import pytest, torch, optuna and pandas, or unset it to let npm test use (or install) Debian's.`,
     };
   return aptPlan(
     machine,
     PACKAGES,
-    `The Python client's tests need Python with pytest and torch: ${found.problem}`,
+    `The Python client's tests need Python with pytest, torch, optuna and pandas: ${found.problem}`,
     HOW_TO_FIX,
   );
 }

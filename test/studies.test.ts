@@ -474,9 +474,11 @@ describe('studies: the grid sampler', () => {
     expect(((await over.json()) as any).detail).toMatch(/grid is exhausted/);
   });
 
-  it('422 for an empty space', async () => {
+  it('an empty space is a define-by-run study; a grid needs its space declared', async () => {
     const res = await api('/v1/studies', { body: { name: 'x', space: {} } });
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as any).errors[0].path).toBe('space');
+    expect(res.status).toBe(201);
+    const grid = await api('/v1/studies', { body: { name: 'x', sampler: { name: 'grid' } } });
+    expect(grid.status).toBe(422);
+    expect(((await grid.json()) as any).errors[0].path).toBe('space');
   });
 });

@@ -8,7 +8,7 @@ study = client.create_study(
 )
 torch.manual_seed(0); X = torch.randn(1024, 20); y = (X[:, :3].sum(1) > 0).long()
 
-def objective(trial):  # the space is declared with the study: read trial.params (no suggest_*)
+def objective(trial):  # the space is declared with the study: read trial.params
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2))
     opt = torch.optim.SGD(model.parameters(), lr=trial.params["lr"], momentum=trial.params["momentum"])

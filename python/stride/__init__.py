@@ -12,7 +12,8 @@ The Python client of the stride HTTP API (docs/API.md)::
     )
 
     def objective(trial):
-        lr = trial.params["lr"]                    # the space is declared with the study
+        lr = trial.params["lr"]                    # declared with the study, or asked for:
+        # momentum = trial.suggest_float("momentum", 0.5, 0.99)   (define-by-run, as Optuna)
         for epoch in range(10):
             loss = train_one_epoch(lr)
             if trial.report(epoch, loss):          # True: the pruner says stop
@@ -22,7 +23,8 @@ The Python client of the stride HTTP API (docs/API.md)::
     study.optimize(objective, n_trials=20)
     print(study.best_params, study.best_value)
 
-Also :func:`current_trial` (one script for ``stride agent`` and alone), :func:`lr_find`
+Optuna code runs with ``import stride as optuna`` (:func:`create_study`, :func:`load_study`,
+``trial.suggest_*``; the differences are in docs/python.md). Also :func:`current_trial` (one script for ``stride agent`` and alone), :func:`lr_find`
 (an LR range test of your own PyTorch model) and :func:`lr_suggest` (its candidates validated
 by training them with your code, for your run's length). Standard library only; PyTorch is
 imported by :func:`lr_find` alone (and :func:`lr_suggest` to describe a torch optimizer).
@@ -45,7 +47,10 @@ from .lr import (
     lr_find,
     lr_suggest,
 )
-from .study import ParamValue, Study, Trial
+from . import pruners, samplers
+from .studies import create_study, load_study
+from .study import ParamValue, Study, StudyDirection, Trial
+from .trial import TrialState
 
 __all__ = [
     "__version__",
@@ -64,12 +69,18 @@ __all__ = [
     "StrideError",
     "StrideTimeoutError",
     "Study",
+    "StudyDirection",
     "Suggestion",
     "Trial",
     "TrialPruned",
+    "TrialState",
+    "create_study",
     "current_trial",
     "describe_optimizer",
     "in_agent",
     "lr_find",
+    "load_study",
     "lr_suggest",
+    "pruners",
+    "samplers",
 ]

@@ -26,7 +26,7 @@ class Client(Connection):
     def create_study(
         self,
         name: str,
-        space: Mapping[str, Any],
+        space: Optional[Mapping[str, Any]] = None,
         *,
         direction: Optional[str] = None,
         sampler: Union[str, Mapping[str, Any], None] = None,
@@ -41,8 +41,9 @@ class Client(Connection):
     ) -> "Study":
         """Create a study (``POST /v1/studies``) and return it.
 
-        stride declares the search space up front, at creation: there is no
-        ``trial.suggest_float``. Each parameter is a dict, as in docs/API.md::
+        The search space may be declared here, or left out (or partial): then the trials'
+        ``trial.suggest_float(...)`` calls add their parameters at first use (define-by-run, as
+        in Optuna). Each declared parameter is a dict, as in docs/API.md::
 
             space = {
                 "lr": {"type": "float", "low": 1e-5, "high": 1, "log": True},
@@ -53,6 +54,7 @@ class Client(Connection):
 
         Args:
             direction: ``"minimize"`` (the service's default) or ``"maximize"``.
+            space: the declared parameters (default: none; the trials ask for theirs).
             sampler: ``"auto"`` (the service's default: GP, TPE or QMC as the trial suits; each
                 trial's :attr:`Trial.sampler` says which), ``"tpe"``, ``"gp"``, ``"random"``,
                 ``"qmc"``, ``"grid"``, or a dict with options (``{"name": "tpe", "seed": 7}``).
@@ -79,7 +81,7 @@ class Client(Connection):
             existing = self._study_named(name)
             if existing is not None:
                 return existing
-        body: Dict[str, Any] = {"name": name, "space": dict(space)}
+        body: Dict[str, Any] = {"name": name, "space": dict(space or {})}
         if direction is not None:
             body["direction"] = direction
         if directions is not None:

@@ -1,12 +1,14 @@
 """Studies and trials: ask and tell, and Optuna-style ``optimize``.
 
-stride declares a study's search space when the study is created (see
-:meth:`stride.Client.create_study`), so a trial arrives with all of its
-``params`` already chosen by the service's sampler: there is no
-``trial.suggest_float``. Read ``trial.params["lr"]`` instead.
+A study's search space may be declared when the study is created (see
+:meth:`stride.Client.create_study`): a trial then arrives with those ``params`` already chosen
+by the service's sampler (read ``trial.params["lr"]``). Or define-by-run, as in Optuna:
+``trial.suggest_float("lr", 1e-5, 1e-1, log=True)`` asks the service for the parameter, which
+joins the study's space at first use (docs/API.md, "Define-by-run"). Both mix in one study.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import math
 import os
@@ -14,6 +16,7 @@ import threading
 import time
 import warnings
 from collections import deque
+from enum import Enum
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -31,6 +34,7 @@ from typing import (
 
 from . import reports
 from .errors import StrideError, TrialPruned
+from .trial import TrialState
 from .heartbeat import heartbeats
 from .horizon import horizon_of
 from .reports import ReportSender
@@ -38,7 +42,7 @@ from .reports import ReportSender
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Connection
 
-__all__ = ["Study", "Trial", "ParamValue"]
+__all__ = ["Study", "StudyDirection", "Trial", "ParamValue"]
 
 logger = logging.getLogger("stride")
 
@@ -47,6 +51,50 @@ logger = logging.getLogger("stride")
 ParamValue = Union[float, int, str, bool]
 
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
+class StudyDirection(str, Enum):
+    """A study's direction as Optuna names it (``optuna.study.StudyDirection.MINIMIZE``); each
+    member equals stride's name (``StudyDirection.MINIMIZE == "minimize"``)."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _same_distribution(a: Optional[Mapping[str, Any]], b: Mapping[str, Any]) -> bool:
+    """Whether two distributions (space entries) are the same, as the service compares them (an
+    int's step 1 and an absent log are the defaults)."""
+    if a is None or a.get("type") != b.get("type"):
+        return False
+    if a["type"] == "categorical":
+        return list(a.get("choices") or []) == list(b.get("choices") or [])
+
+    def step(d: Mapping[str, Any]) -> Any:
+        return d.get("step", 1 if d["type"] == "int" else None)
+
+    return (
+        a.get("low") == b.get("low")
+        and a.get("high") == b.get("high")
+        and bool(a.get("log")) == bool(b.get("log"))
+        and step(a) == step(b)
+    )
+
+
+def _column_group(column: str) -> str:
+    """The ``attrs`` group of a ``trials_dataframe`` column: ``params_lr`` -> ``params``, ``values_0`` -> ``value``."""
+    for prefix, group in (("params_", "params"), ("user_attrs_", "user_attrs"), ("values_", "value")):
+        if column.startswith(prefix):
+            return group
+    return column
+
+
+def _parse_time(iso: Any) -> Optional[datetime.datetime]:
+    if not isinstance(iso, str):
+        return None
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def _seg(s: str) -> str:
@@ -110,8 +158,10 @@ class Trial:
         self.study_id: str = data["study_id"]
         self.number: int = int(data["number"])
         self.params: Dict[str, Any] = dict(data.get("params") or {})
-        self.state: str = data.get("state", "running")
+        self.state: str = TrialState(data.get("state", "running"))
         self.value: Optional[float] = data.get("value")
+        self.user_attrs: Dict[str, Any] = dict(data.get("user_attrs") or {})
+        self.system_attrs: Dict[str, Any] = dict(data.get("system_attrs") or {})
         values = data.get("values")
         self.values: Optional[List[float]] = None if values is None else list(values)
         constraints = data.get("constraints")
@@ -128,7 +178,7 @@ class Trial:
             value = f", values={self.values!r}"
         else:
             value = ""
-        return f"Trial(number={self.number}, state={self.state!r}, params={self.params!r}{value})"
+        return f"Trial(number={self.number}, state={str(self.state)!r}, params={self.params!r}{value})"
 
     @property
     def seed(self) -> int:
@@ -149,6 +199,93 @@ class Trial:
     def is_finished(self) -> bool:
         """True once the trial is complete, pruned or failed."""
         return self.state in ("complete", "pruned", "failed")
+
+    # --- define-by-run: Optuna's suggest API ---------------------------------
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: Optional[float] = None, log: bool = False
+    ) -> float:
+        """A float parameter in [low, high] (``log``: sampled on a log scale; ``step``: on the grid
+        low + k * step), as Optuna's ``trial.suggest_float``. The first trial to ask for ``name``
+        adds it to the study's space; the study's sampler picks the value, and asking again
+        answers the same. The same name with another distribution is a 409 :class:`StrideError`
+        (Optuna raises a ValueError)."""
+        d: Dict[str, Any] = {"type": "float", "low": low, "high": high}
+        if log:
+            d["log"] = True
+        if step is not None:
+            d["step"] = step
+        return float(self._suggest(name, d))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        """An int parameter in [low, high] (``step`` apart; ``log``: on a log scale), as Optuna's
+        ``trial.suggest_int``."""
+        d: Dict[str, Any] = {"type": "int", "low": int(low), "high": int(high)}
+        if log:
+            d["log"] = True
+        if step != 1:
+            d["step"] = int(step)
+        return int(self._suggest(name, d))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices`` (strings, finite numbers or booleans; ``None`` is not a choice in
+        stride), as Optuna's ``trial.suggest_categorical``."""
+        return self._suggest(name, {"type": "categorical", "choices": list(choices)})
+
+    def _suggest(self, name: str, distribution: Dict[str, Any]) -> Any:
+        """The trial's value of ``name``: from ``params`` when the trial has it under the same
+        distribution (declared with the study, or asked before), else asked from the service
+        (``POST .../params``). A numeric range of one value (low == high) answers it, unsent."""
+        if name in self.params and _same_distribution(self.study.space.get(name), distribution):
+            return self.params[name]
+        if distribution["type"] != "categorical" and distribution["low"] == distribution["high"]:
+            self.params[name] = distribution["low"]
+            return distribution["low"]
+        answer = self.study.client.request(
+            "POST",
+            f"{self._path}/params",
+            self._leased({"name": name, "distribution": distribution}),
+            idempotent=True,
+        )
+        self.params[name] = answer["value"]
+        self.study.space[name] = answer["distribution"]
+        return answer["value"]
+
+    @property
+    def distributions(self) -> Dict[str, Dict[str, Any]]:
+        """Each of the trial's params' distribution (its entry of the study's space), as Optuna's
+        ``FrozenTrial.distributions`` (stride's dict form)."""
+        return {k: self.study.space[k] for k in self.params if k in self.study.space}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Set a user attribute (any JSON), as Optuna's ``trial.set_user_attr``; a finished
+        trial's attributes do not change (409)."""
+        self._set_attrs({"user_attrs": {key: value}})
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Set a system attribute (any JSON), as Optuna's ``trial.set_system_attr``."""
+        self._set_attrs({"system_attrs": {key: value}})
+
+    def _set_attrs(self, body: Dict[str, Any]) -> None:
+        answer = self.study.client.request("POST", f"{self._path}/attrs", self._leased(body), idempotent=True)
+        self.user_attrs = dict(answer["user_attrs"])
+        self.system_attrs = dict(answer["system_attrs"])
+
+    @property
+    def datetime_start(self) -> Optional[datetime.datetime]:
+        """When the trial started (``started_at``), as Optuna's."""
+        return _parse_time(self.raw.get("started_at"))
+
+    @property
+    def datetime_complete(self) -> Optional[datetime.datetime]:
+        """When the trial ended (``completed_at``), as Optuna's."""
+        return _parse_time(self.raw.get("completed_at"))
+
+    @property
+    def duration(self) -> Optional[datetime.timedelta]:
+        """How long the trial ran, once it ended."""
+        start, end = self.datetime_start, self.datetime_complete
+        return None if start is None or end is None else end - start
 
     @property
     def _path(self) -> str:
@@ -188,7 +325,10 @@ class Trial:
                 "(as in Optuna: pruners judge one objective)"
             )
         if type(step) is not int and (isinstance(step, bool) or not isinstance(step, int)):
-            raise ValueError(f"step must be an int >= 0, got {step!r}")
+            raise ValueError(
+                f"step must be an int >= 0, got {step!r} (stride's report is report(step, value); "
+                "Optuna's is report(value, step): swap the arguments)"
+            )
         if step < 0:
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         v = float(value)
@@ -428,9 +568,9 @@ class Study:
         self.raw: Dict[str, Any] = dict(data)
         self.id: str = data["id"]
         self.name: str = data["name"]
-        self.direction: str = data.get("direction", "minimize")
+        self.direction: str = StudyDirection(data.get("direction", "minimize"))
         self.metric: str = data.get("metric", "value")
-        self.directions: List[str] = list(data.get("directions") or [self.direction])
+        self.directions: List[str] = [StudyDirection(d) for d in data.get("directions") or [self.direction]]
         self.metrics: List[str] = list(data.get("metrics") or [self.metric])
         self.space: Dict[str, Any] = dict(data.get("space") or {})
         self.sampler: Dict[str, Any] = dict(data.get("sampler") or {})
@@ -439,6 +579,8 @@ class Study:
         self.max_trials: Optional[int] = data.get("max_trials")
         self.metadata: Dict[str, Any] = dict(data.get("metadata") or {})
         self.created_at: Optional[str] = data.get("created_at")
+        self.user_attrs: Dict[str, Any] = dict(data.get("user_attrs") or {})
+        self.system_attrs: Dict[str, Any] = dict(data.get("system_attrs") or {})
         self.state: str = data.get("state", "running")
         self.n_trials: int = int(data.get("n_trials") or 0)
 
@@ -519,6 +661,75 @@ class Study:
         if state == "pruned":
             return t.prune(error)
         raise ValueError(f"state must be 'complete', 'failed' or 'pruned', got {state!r}")
+
+    def enqueue_trial(
+        self, params: Mapping[str, Any], user_attrs: Optional[Mapping[str, Any]] = None
+    ) -> Trial:
+        """Optuna's name for :meth:`enqueue` (with ``user_attrs`` set on the waiting trial)."""
+        trial = self.enqueue(params)
+        if user_attrs:
+            trial._set_attrs({"user_attrs": dict(user_attrs)})
+        return trial
+
+    @property
+    def study_name(self) -> str:
+        """The study's name (Optuna's ``study.study_name``)."""
+        return self.name
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Set a user attribute of the study (any JSON), as Optuna's ``study.set_user_attr``."""
+        self._set_attrs({"user_attrs": {key: value}})
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Set a system attribute of the study (any JSON)."""
+        self._set_attrs({"system_attrs": {key: value}})
+
+    def _set_attrs(self, body: Dict[str, Any]) -> None:
+        answer = self.client.request("POST", f"{self._path}/attrs", body, idempotent=True)
+        self.user_attrs = dict(answer["user_attrs"])
+        self.system_attrs = dict(answer["system_attrs"])
+
+    def get_trials(self, deepcopy: bool = True, states: Optional[Sequence[str]] = None) -> List[Trial]:
+        """The study's trials, in number order, only those in ``states`` when given
+        (``(TrialState.COMPLETE,)``), as Optuna's ``study.get_trials``."""
+        trials = self.trials
+        if states is None:
+            return trials
+        wanted = {TrialState(s) for s in states}
+        return [t for t in trials if t.state in wanted]
+
+    def trials_dataframe(self, attrs: Sequence[str] = ()) -> Any:
+        """The trials as a ``pandas.DataFrame``, one row each, with Optuna's columns: ``number``,
+        ``value`` (``values_0``, ``values_1``, ... with several objectives), ``datetime_start``,
+        ``datetime_complete``, ``duration``, ``params_<name>``, ``user_attrs_<name>`` and
+        ``state`` (``"COMPLETE"``, ...); ``attrs`` keeps only those groups. Needs pandas
+        (an ImportError saying so without it)."""
+        try:
+            import pandas as pd
+        except ImportError as e:  # pandas is optional: only this method needs it
+            raise ImportError(
+                "Study.trials_dataframe needs pandas: pip install pandas (or apt install python3-pandas)"
+            ) from e
+        several = len(self.directions) > 1
+        rows = []
+        for t in self.trials:
+            row: Dict[str, Any] = {"number": t.number}
+            if several:
+                for i in range(len(self.directions)):
+                    row[f"values_{i}"] = t.values[i] if t.values else None
+            else:
+                row["value"] = t.value
+            row.update(
+                datetime_start=t.datetime_start, datetime_complete=t.datetime_complete, duration=t.duration
+            )
+            row.update({f"params_{k}": v for k, v in sorted(t.params.items())})
+            row.update({f"user_attrs_{k}": v for k, v in sorted(t.user_attrs.items())})
+            row["state"] = TrialState(t.state).name
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        if attrs:
+            df = df[[c for c in df.columns if _column_group(c) in attrs]]
+        return df
 
     @property
     def trials(self) -> List[Trial]:

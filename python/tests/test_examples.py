@@ -60,6 +60,7 @@ def test_the_guides_show_the_example_files_as_they_are() -> None:
         "lr_suggest.py",
         "train.py",
         "train_cli.py",
+        "optuna_quickstart.py",
     ):
         example = (EXAMPLES / name).read_text()
         assert example in blocks, f"the guides' block for examples/python/{name} differs from the file"
@@ -78,6 +79,26 @@ def test_the_optimize_example(server: Server) -> None:
     assert rest == f"{study.best_params} {study.best_value}"
     # Every trial failed for a reason: a diverged one (NaN loss), nothing else.
     assert all("diverged" in (t.error or "") for t in trials if t.state == "failed")
+
+
+def test_the_optuna_quickstart_example(server: Server) -> None:
+    """An Optuna objective under ``import stride as optuna``: conditional parameters asked
+    define-by-run, a user attribute, the best trial's params and a dataframe."""
+    run = _run([sys.executable, str(EXAMPLES / "optuna_quickstart.py")], _env(server, server.key))
+    assert run.returncode == 0, run.stderr
+    first, *table = run.stdout.strip().splitlines()
+    study = stride.Client(server.url, server.key).study(first.split(" ", 1)[0])
+    assert study.name.startswith("no-name-") and study.n_trials == 30
+    assert set(study.space) == {"classifier", "svc_c", "rf_max_depth"}
+    trials = study.trials
+    assert all(t.state == "complete" for t in trials)
+    for t in trials:
+        branch = "svc_c" if t.params["classifier"] == "SVC" else "rf_max_depth"
+        assert set(t.params) == {"classifier", branch}
+        assert t.user_attrs == {"classifier": t.params["classifier"]}
+    assert {t.params["classifier"] for t in trials} == {"SVC", "RandomForest"}
+    assert first.split(" ", 1)[1].startswith(str(study.best_trial.params))
+    assert "params_classifier" in table[0] and len(table) == 4
 
 
 def test_the_multiobjective_example(server: Server) -> None:
@@ -210,7 +231,15 @@ NOT_RUN = {
 }
 
 #: The examples/python/ files the tests above run by name (the others run in the guides' sh blocks).
-RUN_HERE = ("optimize.py", "multiobjective.py", "lr_find.py", "lr_suggest.py", "train.py", "runner_study.py")
+RUN_HERE = (
+    "optimize.py",
+    "optuna_quickstart.py",
+    "multiobjective.py",
+    "lr_find.py",
+    "lr_suggest.py",
+    "train.py",
+    "runner_study.py",
+)
 
 _MARKER = re.compile(r"^<!-- (example(?: not run)?:.*?) -->$")
 _JSON_KIND = re.compile(

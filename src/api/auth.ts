@@ -5,8 +5,8 @@
  *   nothing else.
  * - API keys live in D1 as the SHA-256 of their secret, with a project and
  *   scopes: `read` (GET), `write` (everything else that changes a study or
- *   runs a probe), `runner` (lease, heartbeat, release, and report or tell
- *   a leased trial), `admin` (the keys of its own project). A revoked key
+ *   runs a probe), `runner` (lease, heartbeat, release, and report, tell,
+ *   ask for a parameter of or set attributes of a leased trial), `admin` (the keys of its own project). A revoked key
  *   stops working at the next request: keys are looked up every time.
  * - The development keys of .dev.vars belong to the default project:
  *   STRIDE_DEV_KEY has every scope, STRIDE_RUNNER_KEY only `runner`.
@@ -38,7 +38,7 @@ const LEASE_ROUTES = [
   /^\/v1\/runners\/lease$/,
   /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(heartbeat|release)$/,
 ];
-const RESULT_ROUTES = /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(report|tell)$/;
+const RESULT_ROUTES = /^\/v1\/studies\/[^/]+\/trials\/[^/]+\/(report|tell|params|attrs)$/;
 const ADMIN_ROUTES = /^\/v1\/(projects|keys)(\/|$)/;
 
 /** The scopes that allow a call (any one of them). */

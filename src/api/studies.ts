@@ -9,6 +9,9 @@ import {
   AskBatchSchema,
   AskedTrialSchema,
   AskSchema,
+  type AskOptions,
+  AttrsAnswerSchema,
+  AttrsSchema,
   EnqueueSchema,
   HeartbeatAnswerSchema,
   ImportanceSchema,
@@ -19,6 +22,8 @@ import {
   ReportSchema,
   StudyCreateSchema,
   StudySchema,
+  SuggestedParamSchema,
+  SuggestParamSchema,
   TellSchema,
   TrialSchema,
 } from '../contract/schemas';
@@ -146,8 +151,19 @@ const trials = route(
     method: 'get',
     path: '/v1/studies/{id}/trials',
     summary: 'All trials of a study',
-    request: { params: StudyParam },
-    responses: { 200: { description: 'The trials', ...json(TrialsSchema) } },
+    request: {
+      params: StudyParam,
+      query: z.strictObject({
+        from: decimalParam(0, 1_000_000).optional().openapi({
+          description:
+            'Only trials numbered from this one on (a client that keeps the finished trials it has read asks from its first unfinished one).',
+        }),
+        limit: decimalParam(1, 1_000_000).optional().openapi({
+          description: 'At most this many trials.',
+        }),
+      }),
+    },
+    responses: { 200: { description: 'The trials, by number', ...json(TrialsSchema) } },
   },
   { 404: NOT_FOUND },
 );
@@ -181,6 +197,53 @@ const tell = route(
     responses: { 200: { description: 'The finished trial', ...json(TrialSchema) } },
   },
   { 404: NOT_FOUND, 409: CONFLICT },
+);
+
+const suggestParam = route(
+  {
+    ...base,
+    operationId: 'suggestParam',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/params',
+    summary:
+      'Ask for a parameter (define-by-run): its value in this trial; a new name joins the study’s space',
+    request: { params: TrialParam, ...body(SuggestParamSchema) },
+    responses: {
+      200: {
+        description: 'The value (the same each time the trial asks)',
+        ...json(SuggestedParamSchema),
+      },
+    },
+  },
+  {
+    404: NOT_FOUND,
+    409: 'The name has another distribution in the study, the trial is not running (and lacks it), its lease is stale, or the study’s space is fixed (grid, edge)',
+  },
+);
+const ATTRS_CONFLICT = 'The trial is finished, or a stale lease token';
+const studyAttrs = route(
+  {
+    ...base,
+    operationId: 'setStudyAttrs',
+    method: 'post',
+    path: '/v1/studies/{id}/attrs',
+    summary: 'Set user or system attributes of a study (merged key by key)',
+    request: { params: StudyParam, ...body(AttrsSchema) },
+    responses: { 200: { description: 'The study’s attributes', ...json(AttrsAnswerSchema) } },
+  },
+  { 404: NOT_FOUND },
+);
+const trialAttrs = route(
+  {
+    ...base,
+    operationId: 'setTrialAttrs',
+    method: 'post',
+    path: '/v1/studies/{id}/trials/{number}/attrs',
+    summary: 'Set user or system attributes of a trial that has not finished (merged key by key)',
+    request: { params: TrialParam, ...body(AttrsSchema) },
+    responses: { 200: { description: 'The trial’s attributes', ...json(AttrsAnswerSchema) } },
+  },
+  { 404: NOT_FOUND, 409: ATTRS_CONFLICT },
 );
 
 const importance = route(
@@ -324,7 +387,9 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   );
   // The body is optional and has no fields (a sent one is validated: a `count` is a 422).
   app.openapi(ask, async (c) => {
-    const { result, timing } = await studies.ask(c.env, projectOf(c), c.req.valid('param').id);
+    const options = (c.req.valid('json') as AskOptions | undefined) ?? {};
+    const id = c.req.valid('param').id;
+    const { result, timing } = await studies.ask(c.env, projectOf(c), id, options);
     addCoordinatorTiming(c, timing);
     return c.json(result, 201);
   });
@@ -338,20 +403,16 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
     addCoordinatorTiming(c, timing);
     return c.json({ trials: result }, 201);
   });
-  app.openapi(enqueue, async (c) =>
-    c.json(
-      await studies.enqueue(
-        c.env,
-        projectOf(c),
-        c.req.valid('param').id,
-        c.req.valid('json').params,
-      ),
-      201,
-    ),
-  );
-  app.openapi(trials, async (c) =>
-    c.json({ trials: await studies.listTrials(c.env, projectOf(c), c.req.valid('param').id) }, 200),
-  );
+  app.openapi(enqueue, async (c) => {
+    const { params, distributions } = c.req.valid('json');
+    const id = c.req.valid('param').id;
+    return c.json(await studies.enqueue(c.env, projectOf(c), id, params, distributions), 201);
+  });
+  app.openapi(trials, async (c) => {
+    const { from, limit } = c.req.valid('query');
+    const id = c.req.valid('param').id;
+    return c.json({ trials: await studies.listTrials(c.env, projectOf(c), id, from, limit) }, 200);
+  });
   app.openapi(importance, async (c) =>
     c.json(
       await studies.importance(
@@ -366,6 +427,15 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(run, async (c) =>
     c.json(await studies.run(c.env, projectOf(c), c.req.valid('param').id), 202),
   );
+  app.openapi(studyAttrs, async (c) => {
+    // A study's attributes take no lease token (one sent is ignored).
+    const { user_attrs, system_attrs } = c.req.valid('json');
+    const attrs = { user_attrs, system_attrs };
+    return c.json(
+      await studies.setAttrs(c.env, projectOf(c), c.req.valid('param').id, null, attrs),
+      200,
+    );
+  });
   app.openapi(retryStorage, async (c) =>
     c.json(await studies.retryStorage(c.env, projectOf(c), c.req.valid('param').id), 200),
   );
@@ -384,8 +454,20 @@ function studyLevelRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-/** A trial's lifecycle under its lease: report, tell, heartbeat, release. */
+/** A trial's lifecycle under its lease: params, attributes, report, tell, heartbeat, release. */
 function trialRoutes(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(suggestParam, async (c) => {
+    const { id, number } = c.req.valid('param');
+    const { lease_token, ...asked } = c.req.valid('json');
+    const caller = callerOf(c.get('auth'), lease_token);
+    return c.json(await studies.suggestParam(c.env, projectOf(c), id, number, asked, caller), 200);
+  });
+  app.openapi(trialAttrs, async (c) => {
+    const { id, number } = c.req.valid('param');
+    const { lease_token, ...attrs } = c.req.valid('json');
+    const caller = callerOf(c.get('auth'), lease_token);
+    return c.json(await studies.setAttrs(c.env, projectOf(c), id, number, attrs, caller), 200);
+  });
   app.openapi(report, async (c) => {
     const { id, number } = c.req.valid('param');
     const r = c.req.valid('json');

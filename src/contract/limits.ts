@@ -98,3 +98,9 @@ export const MAX_EDGE_EPOCHS = 200;
  * refuse a value over 2,000,000 bytes, and an edge study keeps its probe, inline data included.
  */
 export const MAX_STUDY_CONFIG_BYTES = 1_900_000;
+
+/** The longest parameter name of a study's space, in characters (a declared or a define-by-run one). */
+export const MAX_PARAM_NAME = 256;
+
+/** The most JSON one study's or trial's attributes (user_attrs and system_attrs together) hold, in bytes. */
+export const MAX_ATTRS_BYTES = 64 * 1024;

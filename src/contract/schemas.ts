@@ -9,10 +9,12 @@ import { SCOPES } from './auth';
 import { fmtCount } from '../lib/format';
 import { closest } from '../lib/names';
 import {
+  MAX_ATTRS_BYTES,
   MAX_CLASSES,
   MAX_EDGE_EPOCHS,
   MAX_FEATURES,
   MAX_NOISE,
+  MAX_PARAM_NAME,
   MAX_ROWS,
   MAX_SWEEP_STEPS,
   MIN_CLASSES,
@@ -818,8 +820,9 @@ export const StudyCreateSchema = z
       description:
         'The names of the objectives, one per direction (default objective_0, objective_1, ...). Not with metric.',
     }),
-    space: boundedJson(z.record(z.string(), z.unknown())).openapi({
-      description: 'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md.',
+    space: boundedJson(z.record(z.string(), z.unknown())).default({}).openapi({
+      description:
+        'Parameter name -> {"type": "float"|"int"|"categorical", ...}; see API.md. Empty or partial (the default: {}): the parameters a trial asks for (POST /v1/studies/{id}/trials/{number}/params) join it at first use.',
     }),
     sampler: boundedJson(
       z.looseObject({
@@ -862,6 +865,12 @@ export const StudyCreateSchema = z
 
 export type StudyCreate = z.infer<typeof StudyCreateSchema>;
 
+/** An attribute's value: any JSON (typed without `unknown`, which the Durable Object's RPC types refuse). */
+export type AttrValue = string | number | boolean | null | object;
+const AttrValueSchema = z.unknown() as unknown as z.ZodType<AttrValue>;
+const AttrsField = (description: string) =>
+  z.record(z.string(), AttrValueSchema).openapi({ description });
+
 export const TrialSchema = z
   .object({
     study_id: z.string(),
@@ -896,6 +905,10 @@ export const TrialSchema = z
       .openapi({ description: 'The runner holding (or that last held) the lease.' }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    user_attrs: AttrsField('The trial’s user attributes (Optuna’s trial.user_attrs).'),
+    system_attrs: AttrsField(
+      'The trial’s system attributes (what Optuna’s samplers and storages keep on a trial).',
+    ),
   })
   .openapi('Trial');
 
@@ -959,6 +972,8 @@ export const StudySchema = z
     }),
     created_at: z.string(),
     metadata: z.record(z.string(), z.unknown()),
+    user_attrs: AttrsField('The study’s user attributes (Optuna’s study.user_attrs).'),
+    system_attrs: AttrsField('The study’s system attributes (what Optuna keeps on a study).'),
     dispatch: z
       .object({
         pending: z.boolean(),
@@ -1003,15 +1018,28 @@ const ASK_BATCH_MOVED = `a batch ask is POST /v1/studies/{id}/ask-batch with {"c
  * it unknown).
  */
 export const AskSchema = z
-  .preprocess((v, ctx) => {
-    if (v && typeof v === 'object' && !Array.isArray(v) && 'count' in v)
-      ctx.issues.push({ code: 'custom', path: ['count'], input: v, message: ASK_BATCH_MOVED });
-    return v;
-  }, z.strictObject({}))
+  .preprocess(
+    (v, ctx) => {
+      if (v && typeof v === 'object' && !Array.isArray(v) && 'count' in v)
+        ctx.issues.push({ code: 'custom', path: ['count'], input: v, message: ASK_BATCH_MOVED });
+      return v;
+    },
+    z.strictObject({
+      number: z.int().min(0).optional().openapi({
+        description:
+          'Start this waiting trial (a 409 when it is not waiting: another caller started it). Not with fresh.',
+      }),
+      fresh: z.boolean().optional().openapi({
+        description:
+          'true: start a new trial from the sampler, leaving waiting ones to be asked by number (as Optuna’s storages do).',
+      }),
+    }),
+  )
   .openapi('Ask', {
     description:
-      'No fields: /ask starts one trial. For several at once, POST /v1/studies/{id}/ask-batch.',
+      'Nothing (or {}): /ask starts the next trial, a waiting one first. For several at once, POST /v1/studies/{id}/ask-batch.',
   });
+export type AskOptions = z.output<typeof AskSchema>;
 export const AskBatchSchema = z
   .strictObject({
     count: z
@@ -1021,8 +1049,65 @@ export const AskBatchSchema = z
       .openapi({ description: `How many trials to start, 1-${MAX_ASK_BATCH}.` }),
   })
   .openapi('AskBatch');
+/** A trial asking for a parameter (define-by-run): POST /v1/studies/{id}/trials/{number}/params. */
+export const SuggestParamSchema = z
+  .strictObject({
+    name: z.string().min(1).max(MAX_PARAM_NAME).openapi({ description: 'The parameter.' }),
+    distribution: boundedJson(z.record(z.string(), z.unknown())).openapi({
+      description:
+        'Its distribution, as an entry of a space without `when`: {"type": "float"|"int", "low", "high", "log"?, "step"?} or {"type": "categorical", "choices": [...]}. The same name with another distribution is a 409.',
+    }),
+    value: ParamValueSchema.optional().openapi({
+      description:
+        'The value an external sampler chose (Optuna’s, through StrideStorage); absent: the study’s sampler picks it.',
+    }),
+    lease_token: z.string().min(1).max(200).optional(),
+  })
+  .openapi('SuggestParam');
+export type SuggestParam = z.output<typeof SuggestParamSchema>;
+
+export const SuggestedParamSchema = z
+  .object({
+    name: z.string(),
+    value: ParamValueSchema,
+    distribution: z.record(z.string(), z.unknown()),
+  })
+  .openapi('SuggestedParam', {
+    description:
+      'The value of the parameter in this trial: the same answer each time the trial asks.',
+  });
+
+const AttrsBody = () =>
+  boundedJson(z.record(z.string().min(1).max(MAX_PARAM_NAME), AttrValueSchema)).optional();
+
+/** POST /v1/studies/{id}/attrs and .../trials/{number}/attrs: attributes merged in (key by key). */
+export const AttrsSchema = z
+  .strictObject({
+    user_attrs: AttrsBody(),
+    system_attrs: AttrsBody(),
+    lease_token: z.string().min(1).max(200).optional(),
+  })
+  .openapi('Attrs', {
+    description: `Attributes set key by key (a key sent again replaces its value); a study's or trial's attributes hold at most ${MAX_ATTRS_BYTES / 1024} KB of JSON together.`,
+  });
+
+export const AttrsAnswerSchema = z
+  .object({
+    user_attrs: AttrsField('User attributes.'),
+    system_attrs: AttrsField('System attributes.'),
+  })
+  .openapi('AttrsAnswer');
+
 export const EnqueueSchema = z
-  .strictObject({ params: z.record(z.string(), ParamValueSchema) })
+  .strictObject({
+    params: z.record(z.string(), ParamValueSchema),
+    distributions: boundedJson(z.record(z.string().min(1).max(MAX_PARAM_NAME), z.unknown()))
+      .optional()
+      .openapi({
+        description:
+          'Define-by-run: the distributions of params that are not in the space yet (they join it, as a trial asking for them would).',
+      }),
+  })
   .openapi('Enqueue');
 const LeaseToken = z.string().min(1).max(200).openapi({
   description:

@@ -11,11 +11,13 @@ import type {
   LeaseSchema,
   ReportAnswerSchema,
   StudySchema,
+  SuggestedParamSchema,
+  AttrsAnswerSchema,
   TellSchema,
   TrialSchema,
 } from './schemas';
 import type { LadderConfig } from './lr-suggestion';
-import type { Space } from './space';
+import type { ParamSpec, Space } from './space';
 
 /** A study's `sampler` object: a name, the seed, and that sampler's options. */
 export interface SamplerConfig {
@@ -53,6 +55,14 @@ export type LeaseView = z.output<typeof LeaseSchema>;
 
 /** A trial as ask answers it (the AskedTrial schema): with the caller's lease on it (the token its reports, heartbeats and tell send). */
 export type AskedTrial = z.output<typeof AskedTrialSchema>;
+
+/** What a trial asking for a parameter gets (the SuggestedParam schema). */
+export type SuggestedParam = Omit<z.output<typeof SuggestedParamSchema>, 'distribution'> & {
+  distribution: ParamSpec;
+};
+
+/** A study's or trial's attributes (the AttrsAnswer schema). */
+export type AttrsView = z.output<typeof AttrsAnswerSchema>;
 
 /** What a heartbeat answers: the extended lease (the HeartbeatAnswer schema). */
 export type HeartbeatAnswer = z.output<typeof HeartbeatAnswerSchema>;
@@ -92,6 +102,13 @@ export interface StudyConfig {
   directions?: Direction[];
   metrics?: string[];
   space: Space;
+  /**
+   * Define-by-run: the parameters of `space` that joined it at first use (a trial asked for them),
+   * in that order. At ask the sampler proposes them with the rest, jointly; a trial's params show
+   * one once the trial asks for it (until then the proposal is kept hidden), so trials that never
+   * ask leave it inactive. Absent: none. Internal: the study's answer shows the whole space.
+   */
+  learned?: string[];
   sampler: SamplerConfig;
   pruner: PrunerConfig;
   executor: ExecutorConfig;

@@ -14,11 +14,13 @@
  */
 import { DEFAULT_PROJECT_ID } from '../db/schema';
 import type { TrialRecord } from '../db/studies';
+import type { AttrValue } from '../contract/schemas';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
 import { FINISHED_STATES, type StudyState } from '../contract/names';
 import {
   directionsOf,
   metricsOf,
+  type AttrsView,
   type StudyConfig,
   type StudyView,
   type TrialView,
@@ -50,6 +52,14 @@ export interface TrialRow {
   /** What D1 holds of the intermediate values (intermediate.ts): their last step and count; null when unknown. */
   d1_max_step: number | null;
   d1_count: number | null;
+  /**
+   * Define-by-run: the values the sampler proposed at ask for the space's learned parameters
+   * (JSON object), revealed into `params` when the trial asks for one; null: none.
+   */
+  proposed: string | null;
+  /** The trial's user and system attributes (JSON objects). */
+  user_attrs: string;
+  system_attrs: string;
   [key: string]: SqlStorageValue;
 }
 
@@ -118,6 +128,9 @@ export class CoordinatorStore {
       ['constraints', 'TEXT'],
       ['infeasible', 'INTEGER NOT NULL DEFAULT 0'],
       ['sampler', 'TEXT'],
+      ['proposed', 'TEXT'],
+      ['user_attrs', "TEXT NOT NULL DEFAULT '{}'"],
+      ['system_attrs', "TEXT NOT NULL DEFAULT '{}'"],
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
@@ -187,6 +200,17 @@ export class CoordinatorStore {
 
   row(number: number): TrialRow | undefined {
     return this.sql.exec<TrialRow>(`SELECT * FROM trials WHERE number = ?`, number).toArray()[0];
+  }
+
+  /** The rows numbered from `from` on, at most `limit` of them. */
+  rowsFrom(from: number, limit?: number): TrialRow[] {
+    return this.sql
+      .exec<TrialRow>(
+        `SELECT * FROM trials WHERE number >= ? ORDER BY number LIMIT ?`,
+        from,
+        limit ?? -1,
+      )
+      .toArray();
   }
 
   rows(): TrialRow[] {
@@ -350,6 +374,7 @@ export class CoordinatorStore {
       best_trials: front.map((r) => trialView(id, r)),
       created_at,
       metadata,
+      ...this.studyAttrs(),
       ...extra,
     };
   }
@@ -395,16 +420,55 @@ export class CoordinatorStore {
     );
   }
 
-  /** A new trial from the sampler (`sampler`: the one that proposed it), running from `now`. */
-  insertRunning(number: number, params: Params, now: number, sampler: string): void {
+  /**
+   * A new trial from the sampler (`sampler`: the one that proposed it), running from `now`;
+   * `proposed`: its hidden values of the learned parameters (define-by-run), if any.
+   */
+  insertRunning(
+    number: number,
+    params: Params,
+    now: number,
+    sampler: string,
+    proposed: Params | null = null,
+  ): void {
     this.stale(number);
     this.sql.exec(
-      `INSERT INTO trials (number, state, params, started_at, sampler) VALUES (?, 'running', ?, ?, ?)`,
+      `INSERT INTO trials (number, state, params, started_at, sampler, proposed) VALUES (?, 'running', ?, ?, ?, ?)`,
       number,
       JSON.stringify(params),
       now,
       sampler,
+      proposed === null ? null : JSON.stringify(proposed),
     );
+  }
+
+  /** A trial's params with one more (define-by-run: a parameter it asked for). */
+  setParams(number: number, params: Params): void {
+    this.stale(number);
+    this.sql.exec(`UPDATE trials SET params = ? WHERE number = ?`, JSON.stringify(params), number);
+  }
+
+  /** A trial's user and system attributes (JSON objects, already merged and bounded). */
+  setTrialAttrs(number: number, attrs: AttrsView): void {
+    this.sql.exec(
+      `UPDATE trials SET user_attrs = ?, system_attrs = ? WHERE number = ?`,
+      JSON.stringify(attrs.user_attrs),
+      JSON.stringify(attrs.system_attrs),
+      number,
+    );
+  }
+
+  /** The study's user and system attributes (meta rows; {} before any was set). */
+  studyAttrs(): AttrsView {
+    return {
+      user_attrs: JSON.parse(this.getMeta('user_attrs') ?? '{}') as Record<string, AttrValue>,
+      system_attrs: JSON.parse(this.getMeta('system_attrs') ?? '{}') as Record<string, AttrValue>,
+    };
+  }
+
+  setStudyAttrs(attrs: AttrsView): void {
+    this.setMeta('user_attrs', JSON.stringify(attrs.user_attrs));
+    this.setMeta('system_attrs', JSON.stringify(attrs.system_attrs));
   }
 
   startWaiting(number: number, now: number): void {
@@ -573,6 +637,8 @@ export function trialView(studyId: string, r: TrialRow): TrialView {
     runner: r.runner,
     started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
     completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
+    user_attrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
+    system_attrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
   };
 }
 

@@ -51,10 +51,24 @@ import { makePruner, makeSampler } from '../tuning/registry';
 import {
   proposerOf,
   type Direction,
+  type ParamSpec,
+  type ParamValue,
   type Params,
+  type Space,
   type SampleContext,
   type TrialState,
 } from '../tuning/types';
+import { inputError } from '../contract/errors';
+import { describeValue } from '../lib/values';
+import { validateParams, valueProblem } from '../tuning/validate';
+import {
+  checkAsk,
+  declaredSpace,
+  mergeAttrs,
+  paramSeed,
+  splitProposal,
+  withLearned,
+} from './define-by-run';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
 import { CoordinatorError, invalidField, NO_SUCH_STUDY, overRpc } from './errors';
@@ -68,6 +82,7 @@ import {
   directionsOf,
   metricsOf,
   type AskedTrial,
+  type AttrsView,
   type Caller,
   type EdgeExecutor,
   type HeartbeatAnswer,
@@ -76,10 +91,17 @@ import {
   type RunnerExecutor,
   type StudyConfig,
   type StudyView,
+  type SuggestedParam,
   type TellBody,
   type Timed,
   type TrialView,
 } from '../contract/study';
+
+/** Which trial an ask starts: `number`, a waiting one; `fresh`, a new one (waiting ones left). */
+interface AskPick {
+  number?: number;
+  fresh?: boolean;
+}
 
 /** A complete result as stored: `value` with one objective, `values` with several. */
 interface Result {
@@ -167,17 +189,35 @@ export class StudyCoordinator extends DurableObject<Env> {
     return overRpc(() => this.view());
   }
 
-  async listTrials(): Promise<TrialView[]> {
+  /** The trials by number: those numbered from `from` on, at most `limit` (default: all). */
+  async listTrials(from = 0, limit?: number): Promise<TrialView[]> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      return this.store.rows().map((r) => trialView(config.id, r));
+      return this.store.rowsFrom(from, limit).map((r) => trialView(config.id, r));
     });
   }
 
-  /** Enqueue fixed params (warm start): the next ask returns this trial first. */
-  async enqueue(params: Params): Promise<TrialView> {
+  /**
+   * Enqueue fixed params (warm start): the next ask returns this trial first. They are checked
+   * against the declared space (every active parameter given); learned parameters are optional.
+   */
+  async enqueue(params: Params, distributions: Space = {}): Promise<TrialView> {
     return overRpc(async () => {
-      const config = this.requireConfig();
+      let config = this.requireConfig();
+      // Define-by-run: the distributions of new params join the space first (checked like an ask).
+      for (const [name, spec] of Object.entries(distributions)) {
+        checkAsk(config, name, spec);
+        config = withLearned(config, name, spec);
+      }
+      const { declared, learned } = declaredSpace(config);
+      const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => !learned.has(k)));
+      const issues = validateParams(declared, fixed);
+      for (const k of Object.keys(params).filter((k) => learned.has(k))) {
+        const problem = valueProblem(config.space[k], params[k]);
+        if (problem) issues.push({ path: `params.${k}`, message: problem });
+      }
+      if (issues.length > 0) throw inputError(issues);
+      if (config !== this.store.config) this.store.saveConfig(config);
       const number = this.store.count();
       if (config.max_trials !== null && number >= config.max_trials) {
         throw new CoordinatorError(
@@ -196,7 +236,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * lease_seconds): waiting ones first (a trial whose lease expired among them, on its next
    * attempt), else new ones from the sampler; with where the call spent its time.
    */
-  async ask(count: number): Promise<Timed<AskedTrial[]>> {
+  async ask(count: number, pick: AskPick = {}): Promise<Timed<AskedTrial[]>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind === 'runner') {
@@ -217,13 +257,97 @@ export class StudyCoordinator extends DurableObject<Env> {
       const terms = leases.leaseTerms(config.executor);
       const out: AskedTrial[] = [];
       for (let k = 0; k < count; k++) {
-        const started = this.startTrial(config, now, out.length === 0, watch);
+        const started = this.startTrial(config, now, out.length === 0, watch, pick);
         if (started === null) break;
         const row = watch.time('storage', () => this.leaseTrial(started, terms, now, null));
         out.push({ ...trialView(config.id, row), lease: leases.leaseView(terms, row) });
       }
       await watch.timeAsync('storage', () => this.commit({ study: true, alarm: true }));
       return { result: out, timing: timingOf(watch) };
+    });
+  }
+
+  /**
+   * A trial asks for a parameter (define-by-run): the value it holds, else `value` (an external
+   * sampler's), else the sampler's hidden proposal from the ask, else one sampled alone. A new
+   * name joins the study's space (define-by-run.ts decides what is refused). Every check runs
+   * before the first write: nothing is half-written.
+   */
+  async suggestParam(
+    number: number,
+    name: string,
+    spec: ParamSpec,
+    value: ParamValue | undefined,
+    caller: Caller = {},
+  ): Promise<SuggestedParam> {
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      const token = leases.callerToken(config, caller);
+      if (this.expireLeases(Date.now())) await this.scheduleAlarm();
+      const row = this.requireTrial(number);
+      checkAsk(config, name, spec);
+      const distribution = config.space[name] ?? spec;
+      const params = JSON.parse(row.params) as Params;
+      if (Object.hasOwn(params, name)) {
+        if (value !== undefined && params[name] !== value)
+          throw new CoordinatorError(
+            'conflict',
+            `trial ${number} already has ${name} = ${describeValue(params[name])}; it cannot become ${describeValue(value)}`,
+          );
+        return { name, value: params[name], distribution };
+      }
+      if (row.state !== 'running')
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is ${row.state}; it asks for parameters while it runs`,
+        );
+      leases.checkLease(row, token, false);
+      if (value !== undefined) {
+        const problem = valueProblem(distribution, value);
+        if (problem) throw invalidField('value', problem);
+      }
+      const proposed = row.proposed === null ? {} : (JSON.parse(row.proposed) as Params);
+      const chosen =
+        value ??
+        (Object.hasOwn(proposed, name)
+          ? proposed[name]
+          : this.sampleAlone(config, number, name, distribution));
+      const next = withLearned(config, name, distribution);
+      if (next !== config) this.store.saveConfig(next);
+      this.store.setParams(number, { ...params, [name]: chosen });
+      await this.commit({ trials: [number], study: next !== config });
+      return { name, value: chosen, distribution };
+    });
+  }
+
+  /** Merge attributes into the study's (`number` null) or a trial's; a finished trial takes none (as in Optuna). */
+  async setAttrs(
+    number: number | null,
+    sent: Partial<AttrsView>,
+    caller: Caller = {},
+  ): Promise<AttrsView> {
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      if (number === null) {
+        const merged = mergeAttrs(this.store.studyAttrs(), sent);
+        this.store.setStudyAttrs(merged);
+        return merged;
+      }
+      const token = leases.callerToken(config, caller);
+      const row = this.requireTrial(number);
+      if (isFinished(row.state))
+        throw new CoordinatorError(
+          'conflict',
+          `trial ${number} is ${row.state}: a finished trial's attributes do not change (as in Optuna)`,
+        );
+      if (row.state === 'running') leases.checkLease(row, token, false);
+      const merged = mergeAttrs(
+        { user_attrs: JSON.parse(row.user_attrs), system_attrs: JSON.parse(row.system_attrs) },
+        sent,
+      );
+      this.store.setTrialAttrs(number, merged);
+      await this.commit({ trials: [number] });
+      return merged;
     });
   }
 
@@ -530,9 +654,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     now: number,
     throwIfNone: boolean,
     watch: CallWatch = callWatch(),
+    pick: AskPick = {},
   ): number | null {
+    if (pick.number !== undefined) return this.startWaitingTrial(pick.number, now);
     const waiting = watch.time('storage', () => {
-      const n = this.store.firstWaiting();
+      const n = pick.fresh ? undefined : this.store.firstWaiting();
       if (n !== undefined) {
         this.store.startWaiting(n, now);
         this.outbox.enqueue('trial', n);
@@ -577,10 +703,49 @@ export class StudyCoordinator extends DurableObject<Env> {
         );
       return null;
     }
+    // Define-by-run: the learned parameters' values stay hidden until the trial asks for them.
+    const split = splitProposal(config, params);
     watch.time('storage', () => {
-      this.store.insertRunning(number, params, now, proposer);
+      this.store.insertRunning(number, split.params, now, proposer, split.proposed);
       this.outbox.enqueue('trial', number);
     });
+    return number;
+  }
+
+  /**
+   * One parameter sampled alone for trial `number` (a define-by-run parameter without a proposal),
+   * by the study's sampler over the other trials, from a seed of its own (paramSeed).
+   */
+  private sampleAlone(
+    config: StudyConfig,
+    number: number,
+    name: string,
+    spec: ParamSpec,
+  ): ParamValue {
+    const pruner = makePruner(config.pruner);
+    const directions = directionsOf(config);
+    const history = this.store.frozen().filter((t) => t.number !== number);
+    const ctx: SampleContext = {
+      space: { [name]: spec },
+      trials: trialsInSameBracket(pruner, number, history),
+      direction: config.direction as Direction,
+      ...(directions.length > 1 ? { directions } : {}),
+      seed: paramSeed(config.sampler.seed, name),
+      trialNumber: number,
+    };
+    return makeSampler(config.sampler).sample(ctx)[name];
+  }
+
+  /** Start waiting trial `number` (an ask that names it); a 409 when it is not waiting. */
+  private startWaitingTrial(number: number, now: number): number {
+    const row = this.requireTrial(number);
+    if (row.state !== 'waiting')
+      throw new CoordinatorError(
+        'conflict',
+        `trial ${number} is ${row.state}, not waiting: another caller started it`,
+      );
+    this.store.startWaiting(number, now);
+    this.outbox.enqueue('trial', number);
     return number;
   }
 

@@ -2,17 +2,19 @@
 import { DEFAULT_PAGE_SIZE, MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
-import type { StudyCreate } from '../contract/schemas';
+import type { AskOptions, StudyCreate, SuggestParam } from '../contract/schemas';
 import { domainErrorOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
   AskedTrial,
+  AttrsView,
   Caller,
   Importance,
   LeaseGrant,
   SamplerConfig,
   StudyConfig,
   StudyView,
+  SuggestedParam,
   TellBody,
   Timed,
   TrialView,
@@ -21,7 +23,7 @@ import { listRunnerStudies, listStudies as listStudyRows, type StudyListRow } fr
 import type { InputIssue } from '../contract/issues';
 import { checkPruner, checkSampler } from '../tuning/registry';
 import type { Direction, Params, Space } from '../tuning/types';
-import { validateParams, validateSpace } from '../tuning/validate';
+import { validateDistribution, validateSpace } from '../tuning/validate';
 import { checkEdgeSpace } from './edge';
 import { parameterImportance } from '../tuning/importance';
 
@@ -182,6 +184,8 @@ function unavailableStudy(row: StudyListRow): StudyView {
     executor: config.executor ?? { kind: 'client' },
     max_trials: config.max_trials ?? null,
     metadata: config.metadata ?? {},
+    user_attrs: {},
+    system_attrs: {},
     state: 'unavailable',
     n_trials: row.nTrials,
     best_trial: null,
@@ -201,8 +205,19 @@ function unavailableStudy(row: StudyListRow): StudyView {
  * Start the study's next trial (POST .../ask), under a lease for the caller, with where the
  * coordinator spent its time.
  */
-export async function ask(env: Env, projectId: string, id: string): Promise<Timed<AskedTrial>> {
-  const { result, timing } = await askBatch(env, projectId, id, 1);
+export async function ask(
+  env: Env,
+  projectId: string,
+  id: string,
+  options: AskOptions = {},
+): Promise<Timed<AskedTrial>> {
+  if (options.number !== undefined && options.fresh)
+    throw inputError([
+      { path: 'fresh', message: 'send number (a waiting trial) or fresh, not both' },
+    ]);
+  const { result, timing } = await callStudy(id, () =>
+    studyStub(env, projectId, id).ask(1, options),
+  );
   return { result: result[0], timing };
 }
 
@@ -219,17 +234,57 @@ export async function askBatch(
   return callStudy(id, () => studyStub(env, projectId, id).ask(count));
 }
 
+/**
+ * Enqueue fixed params; the coordinator checks them against the study's declared space.
+ * `distributions` (define-by-run) are checked here, at `distributions.<name>.*`.
+ */
 export async function enqueue(
   env: Env,
   projectId: string,
   id: string,
   params: Params,
+  distributions: Record<string, unknown> = {},
 ): Promise<TrialView> {
-  const s = studyStub(env, projectId, id);
-  const study = (await callStudy(id, () => s.getStudy())) as StudyView;
-  const issues = validateParams(study.space, params);
+  const specs: Space = {};
+  const issues: InputIssue[] = [];
+  for (const [name, raw] of Object.entries(distributions)) {
+    const checked = validateDistribution(raw, `distributions.${name}`);
+    issues.push(...checked.issues);
+    if (checked.spec) specs[name] = checked.spec;
+  }
   if (issues.length > 0) throw inputError(issues);
-  return callStudy(id, () => s.enqueue(params));
+  return callStudy(id, () => studyStub(env, projectId, id).enqueue(params, specs));
+}
+
+/**
+ * A trial asks for a parameter (define-by-run, POST .../params): the distribution checked here
+ * (422s at `distribution.*`), the rest in the coordinator, which answers the trial's value.
+ */
+export async function suggestParam(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number,
+  body: Pick<SuggestParam, 'name' | 'distribution' | 'value'>,
+  caller: Caller = {},
+): Promise<SuggestedParam> {
+  const { spec, issues } = validateDistribution(body.distribution);
+  if (!spec) throw inputError(issues);
+  return callStudy(id, () =>
+    studyStub(env, projectId, id).suggestParam(number, body.name, spec, body.value, caller),
+  );
+}
+
+/** Merge user and system attributes into a study's (`number` null) or a trial's. */
+export async function setAttrs(
+  env: Env,
+  projectId: string,
+  id: string,
+  number: number | null,
+  attrs: Partial<AttrsView>,
+  caller: Caller = {},
+): Promise<AttrsView> {
+  return callStudy(id, () => studyStub(env, projectId, id).setAttrs(number, attrs, caller));
 }
 
 export async function report(
@@ -333,8 +388,15 @@ export async function lease(
   return { grant: null, retry_after_s: 5 };
 }
 
-export async function listTrials(env: Env, projectId: string, id: string): Promise<TrialView[]> {
-  return callStudy(id, () => studyStub(env, projectId, id).listTrials());
+/** The study's trials by number; `from` and `limit`: only those numbered from `from` on, at most `limit`. */
+export async function listTrials(
+  env: Env,
+  projectId: string,
+  id: string,
+  from = 0,
+  limit?: number,
+): Promise<TrialView[]> {
+  return callStudy(id, () => studyStub(env, projectId, id).listTrials(from, limit));
 }
 
 /**

@@ -163,6 +163,14 @@ export const SAMPLERS: { readonly [N in SamplerName]: SamplerEntry } = {
   }),
   grid: entry(z.object({ shuffle: bool() }), (o) => new GridSampler(o), {
     space: (space: Space): InputIssue[] => {
+      if (Object.keys(space).length === 0)
+        return [
+          {
+            path: 'space',
+            message:
+              'a grid sampler needs its space declared when the study is created (define-by-run parameters join the spaces of the other samplers)',
+          },
+        ];
       try {
         gridSize(space);
         return [];

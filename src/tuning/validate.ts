@@ -26,6 +26,7 @@
  */
 import { editDistance } from '../lib/names';
 import type { InputIssue } from '../contract/issues';
+import { MAX_PARAM_NAME } from '../contract/limits';
 import { paramOrder } from './space';
 import type {
   Condition,
@@ -261,8 +262,8 @@ function checkChoices(p: string, raw: unknown, issues: InputIssue[]): ParamValue
   return ok ? valid : valid.length > 0 ? valid : undefined;
 }
 
-function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
-  const p = `space.${name}`;
+/** One parameter's spec at path `p`; `allowWhen`: a declared space's (a define-by-run distribution has no condition). */
+function checkParam(p: string, raw: unknown, issues: InputIssue[], allowWhen = true): Parsed {
   if (!isRecord(raw)) {
     issues.push({
       path: p,
@@ -283,7 +284,9 @@ function checkParam(name: string, raw: unknown, issues: InputIssue[]): Parsed {
     return {};
   }
   const t = type as (typeof TYPES)[number];
-  const known = t === 'categorical' ? CATEGORICAL_KEYS : NUMERIC_KEYS;
+  const known = (t === 'categorical' ? CATEGORICAL_KEYS : NUMERIC_KEYS).filter(
+    (k) => allowWhen || k !== 'when',
+  );
   let unknownKeys = false;
   for (const key of Object.keys(raw)) {
     if (known.includes(key)) continue;
@@ -417,14 +420,8 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
     });
     return { space: null, issues };
   }
+  // Empty is allowed: a define-by-run study's parameters join its space at first use.
   const names = Object.keys(raw);
-  if (names.length === 0) {
-    issues.push({
-      path: 'space',
-      message:
-        'must define at least one parameter, e.g. {"lr": {"type": "float", "low": 1e-5, "high": 1, "log": true}}',
-    });
-  }
   if (names.length > MAX_PARAMS) {
     issues.push({
       path: 'space',
@@ -442,7 +439,12 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
         message: "'__proto__' is reserved: choose another parameter name",
       });
     }
-    parsed.set(name, checkParam(name, raw[name], issues));
+    if (name.length > MAX_PARAM_NAME)
+      issues.push({
+        path: `space.${name.slice(0, 32)}...`,
+        message: `parameter names have at most ${MAX_PARAM_NAME} characters, got ${name.length}`,
+      });
+    parsed.set(name, checkParam(`space.${name}`, raw[name], issues));
   }
 
   const conditions = new Map<string, Condition>();
@@ -467,6 +469,19 @@ export function validateSpace(raw: unknown): { space: Space | null; issues: Inpu
   return { space: Object.fromEntries(entries) as Space, issues };
 }
 
+/**
+ * A define-by-run parameter's distribution (POST .../params): a space entry without `when`,
+ * checked at `path` (`distribution.low`, ...); `spec` is its clean copy when there are no issues.
+ */
+export function validateDistribution(
+  raw: unknown,
+  path = 'distribution',
+): { spec: ParamSpec | null; issues: InputIssue[] } {
+  const issues: InputIssue[] = [];
+  const parsed = checkParam(path, raw, issues, false);
+  return { spec: issues.length === 0 && parsed.spec ? parsed.spec : null, issues };
+}
+
 function conditionText(when: Condition): string {
   return Object.entries(when)
     .map(([parent, v]) =>
@@ -487,8 +502,8 @@ function holds(spec: ParamSpec, params: Params): boolean {
   return true;
 }
 
-/** Why `v` is not a valid value of `spec`, or undefined when it is. */
-function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
+/** Why `v` is not a valid value of `spec`, or undefined when it is (also a define-by-run value an external sampler gives). */
+export function valueProblem(spec: ParamSpec, v: unknown): string | undefined {
   if (spec.type === 'categorical') {
     return spec.choices.some((c) => c === v)
       ? undefined

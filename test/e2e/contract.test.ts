@@ -121,7 +121,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(35);
+    expect(all.length).toBe(38);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -156,9 +156,11 @@ describe('the OpenAPI document is exact', () => {
         '#/components/schemas/Model',
       ]),
     );
-    expect(doc.components.schemas.StudyCreate.required).toEqual(['name', 'space']);
+    // space defaults to {} (define-by-run): only the name is required.
+    expect(doc.components.schemas.StudyCreate.required).toEqual(['name']);
     const validate = validatorFor('StudyCreate', { $ref: '#/components/schemas/StudyCreate' });
     expect(validate({ name: 'mlp-lr', space: SPACE })).toBe(true);
+    expect(validate({ name: 'define-by-run' })).toBe(true);
     // Answers keep their defaults: always present there.
     expect(doc.components.schemas.Trial.type).toBe('object');
     expect(doc.components.schemas.Study.properties.best_trial).toEqual({
@@ -230,7 +232,7 @@ describe('the OpenAPI document is exact', () => {
     const study = await call('createStudy', '/v1/studies', 201, {
       body: { name: 'contract', space: SPACE, max_trials: 4 },
     });
-    await call('createStudy', '/v1/studies', 422, { body: { name: 'x' } });
+    await call('createStudy', '/v1/studies', 422, { body: { name: 'x', space: { lr: {} } } });
     await call('createStudy', '/v1/studies', 400, { raw: '{' });
     await call('createStudy', '/v1/studies', 415, { raw: 'x', contentType: 'text/plain' });
     await call('createStudy', '/v1/studies', 413, { raw: 'x'.repeat(8 * 1024 * 1024 + 1) });
@@ -282,6 +284,34 @@ describe('the OpenAPI document is exact', () => {
     await call('askTrial', `/v1/studies/${study.id}/ask`, 409);
     await call('askTrials', `/v1/studies/${study.id}/ask-batch`, 409, { body: { count: 2 } });
     await call('listTrials', `/v1/studies/${study.id}/trials`, 200);
+    await call('listTrials', `/v1/studies/${study.id}/trials?from=1&limit=1`, 200);
+    await call('listTrials', `/v1/studies/${study.id}/trials?from=-1`, 422);
+    const momentum = { type: 'float', low: 0, high: 1 };
+    await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 200, {
+      body: { name: 'momentum', distribution: momentum },
+    });
+    await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 409, {
+      body: { name: 'momentum', distribution: { ...momentum, high: 2 } },
+    });
+    await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 422, {
+      body: { name: 'm', distribution: { type: 'float', low: 1, high: 0 } },
+    });
+    await call('suggestParam', '/v1/studies/std_00000000000000000000000000/trials/0/params', 404, {
+      body: { name: 'm', distribution: momentum },
+    });
+    await call('setStudyAttrs', `/v1/studies/${study.id}/attrs`, 200, {
+      body: { user_attrs: { team: 'a' } },
+    });
+    await call('setStudyAttrs', `/v1/studies/${study.id}/attrs`, 422, { body: { user_atrs: {} } });
+    await call('setStudyAttrs', '/v1/studies/std_00000000000000000000000000/attrs', 404, {
+      body: {},
+    });
+    await call('setTrialAttrs', `/v1/studies/${study.id}/trials/${t0.number}/attrs`, 200, {
+      body: { user_attrs: { note: 'x' }, system_attrs: { s: 1 } },
+    });
+    await call('setTrialAttrs', `/v1/studies/${study.id}/trials/${t0.number}/attrs`, 422, {
+      body: { user_attrs: [] },
+    });
     await call('listTrials', '/v1/studies/std_00000000000000000000000000/trials', 404);
     await call('reportTrial', `/v1/studies/${study.id}/trials/${t0.number}/report`, 200, {
       body: { step: 1, value: 0.9 },

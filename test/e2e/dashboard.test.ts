@@ -520,6 +520,44 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a define-by-run study: every parameter, one that appeared late included, as a column and an axis; trials without it show a dash', async () => {
+    const study = await apiJson('POST', '/v1/studies', {
+      name: 'define-by-run',
+      sampler: { name: 'random', seed: 5 },
+    });
+    const X = { type: 'float', low: -5, high: 5 };
+    for (let n = 0; n < 6; n++) {
+      await apiJson('POST', `/v1/studies/${study.id}/ask`);
+      const path = `/v1/studies/${study.id}/trials/${n}`;
+      const x = (await apiJson('POST', `${path}/params`, { name: 'x', distribution: X })).value;
+      // From trial 3 on, the objective asks for one more parameter.
+      if (n >= 3)
+        await apiJson('POST', `${path}/params`, {
+          name: 'late_param',
+          distribution: { type: 'categorical', choices: ['a', 'b'] },
+        });
+      await apiJson('POST', `${path}/tell`, { value: x * x });
+    }
+    const page = await open(`#/study/${study.id}`);
+    await page.waitForSelector('#trials-table');
+    const headers = await page.locator('#trials-table thead th').allTextContents();
+    expect(headers).toEqual(expect.arrayContaining(['x', 'late_param']));
+    const col = headers.indexOf('late_param');
+    const cells = await page
+      .locator(`#trials-table tbody tr td:nth-child(${col + 1})`)
+      .allTextContents();
+    const byTrial = await page
+      .locator('#trials-table tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => (r as unknown as { dataset: { trial: string } }).dataset.trial),
+      );
+    const shown = Object.fromEntries(byTrial.map((n, i) => [n, cells[i]]));
+    for (const n of ['0', '1', '2']) expect(shown[n]).toBe('—');
+    for (const n of ['3', '4', '5']) expect(['a', 'b']).toContain(shown[n]);
+    expect(await page.locator('#chart-parallel').textContent()).toContain('late_param');
+    await page.close();
+  });
+
   it('warns that importance from too few complete trials is not meaningful, and shows no bars then', async () => {
     const s = await apiJson('POST', '/v1/studies', {
       name: 'three trials',

@@ -92,7 +92,7 @@ describe('the Python client (python/tests with pytest)', () => {
 
 describe("npm test's Python (scripts/ensure-python.mjs)", () => {
   const ok: Probe = { version: [3, 11, 2], missing: [] };
-  it('uses /usr/bin/python3 (or STRIDE_PYTHON) with pytest and torch, installs them with apt-get when it can, and fails clearly otherwise', () => {
+  it('uses /usr/bin/python3 (or STRIDE_PYTHON) with pytest, torch, optuna and pandas, installs them with apt-get when it can, and fails clearly otherwise', () => {
     expect(findPython({ env: {}, probe: () => ok })).toEqual({
       path: '/usr/bin/python3',
       from: 'system',
@@ -130,6 +130,8 @@ describe("npm test's Python (scripts/ensure-python.mjs)", () => {
           'python3',
           'python3-pytest',
           'python3-torch',
+          'python3-optuna',
+          'python3-pandas',
         ],
       ],
     });
@@ -145,7 +147,7 @@ describe("npm test's Python (scripts/ensure-python.mjs)", () => {
       const plan = decide({ found: lacking, ...f });
       expect(plan.action === 'fail' && plan.message).toMatch(f.why);
       expect(plan.action === 'fail' && plan.message).toMatch(
-        /apt-get install python3 python3-pytest python3-torch.*or set STRIDE_PYTHON/,
+        /apt-get install python3 python3-pytest python3-torch python3-optuna python3-pandas.*or set STRIDE_PYTHON/,
       );
     }
     // A STRIDE_PYTHON that cannot run the tests is an error, even where apt-get could install.

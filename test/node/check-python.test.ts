@@ -27,7 +27,7 @@ describe("the Python checks' interpreter and packages", () => {
       from: 'system',
     });
     expect(asked).toEqual([MODULES]);
-    expect(MODULES).toEqual(['black', 'flake8', 'mypy', 'pytest', 'torch']);
+    expect(MODULES).toEqual(['black', 'flake8', 'mypy', 'pytest', 'torch', 'optuna']);
     expect(findCheckPython({ env: { STRIDE_PYTHON: '/opt/py/bin/python' }, probe: ok }).path).toBe(
       '/opt/py/bin/python',
     );
@@ -60,6 +60,7 @@ describe("the Python checks' interpreter and packages", () => {
           'mypy',
           'python3-pytest',
           'python3-torch',
+          'python3-optuna',
         ],
       ],
     });

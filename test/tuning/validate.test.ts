@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Space } from '../../src/tuning/types';
-import { validateParams, validateSpace } from '../../src/tuning/validate';
+import { validateDistribution, validateParams, validateSpace } from '../../src/tuning/validate';
 
 const paths = (raw: unknown) => validateSpace(raw).issues.map((i) => i.path);
 
@@ -48,14 +48,31 @@ describe('validateSpace: valid spaces', () => {
     }
   });
 
-  it('accepts mixed-type choices (1 and "1" are different) and an int log with step 1; refuses an empty space', () => {
+  it('accepts mixed-type choices (1 and "1" are different), an int log with step 1 and an empty space (define-by-run)', () => {
     expect(
       validateSpace({ c: { type: 'categorical', choices: ['1', 1, true, 'true', 0.5] } }).issues,
     ).toEqual([]);
-    expect(validateSpace({}).issues.map((i) => i.path)).toEqual(['space']);
+    expect(validateSpace({})).toEqual({ space: {}, issues: [] });
     expect(
       validateSpace({ n: { type: 'int', low: 1, high: 1024, log: true, step: 1 } }).issues,
     ).toEqual([]);
+  });
+
+  it('refuses a parameter name over 256 characters; a define-by-run distribution takes no when', () => {
+    const long = 'x'.repeat(257);
+    const issues = validateSpace({ [long]: { type: 'float', low: 0, high: 1 } }).issues;
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).toMatch(/at most 256 characters, got 257/);
+    expect(validateSpace({ ['x'.repeat(256)]: { type: 'float', low: 0, high: 1 } }).issues).toEqual(
+      [],
+    );
+    const when = validateDistribution({ type: 'float', low: 0, high: 1, when: { a: 'b' } });
+    expect(when.spec).toBeNull();
+    expect(when.issues.map((i) => i.path)).toEqual(['distribution.when']);
+    expect(validateDistribution({ type: 'int', low: 1, high: 8 }, 'd')).toEqual({
+      spec: { type: 'int', low: 1, high: 8 },
+      issues: [],
+    });
   });
 
   it('accepts 64 parameters and names that shadow Object.prototype', () => {

@@ -425,8 +425,14 @@ export class TpeSampler implements Sampler {
     // Multivariate: one joint draw for the unconditional, non-degenerate parameters.
     const joint = new Map<string, ParamValue>();
     if (this.multivariate) {
+      // Over the parameters every finished trial has (Optuna's intersection search space): one
+      // that some lack (a define-by-run parameter they never asked for) is drawn alone below.
+      const seen = [...below, ...above];
       const names = paramOrder(space).filter(
-        (n) => space[n].when === undefined && model(n).single === undefined,
+        (n) =>
+          space[n].when === undefined &&
+          model(n).single === undefined &&
+          seen.every((t) => Object.hasOwn(t.params, n)),
       );
       if (names.length > 0) {
         const x = this.choose(names.map(model), names, below, above, rng, weights);

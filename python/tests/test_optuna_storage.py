@@ -1,0 +1,168 @@
+"""stride.integrations.optuna against the Worker: Optuna's own samplers with StrideStorage, shared
+by two processes at once, and StrideSampler asking stride's sampler for an Optuna study."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import uuid
+from typing import Any, List, Tuple
+
+import optuna
+import pytest
+
+import stride
+from conftest import ROOT, Server
+from stride.integrations.optuna import StrideSampler, StrideStorage
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+WORKER = """
+import json, sys
+import optuna
+from stride.integrations.optuna import StrideStorage
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+url, key, name, seed = sys.argv[1:5]
+study = optuna.load_study(study_name=name, storage=StrideStorage(url, key),
+                          sampler=optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=5))
+mine = []
+def objective(trial):
+    x = trial.suggest_float("x", -5, 5)
+    kind = trial.suggest_categorical("kind", ["a", "b"])
+    if kind == "b":
+        trial.suggest_int("depth", 1, 8)
+    trial.report(x * x, 0)
+    trial.set_user_attr("pid", seed)
+    mine.append(trial.number)
+    return (x - 1) ** 2 + (kind == "b")
+study.optimize(objective, n_trials=12)
+print(json.dumps(mine))
+"""
+
+
+def _storage(server: Server) -> StrideStorage:
+    return StrideStorage(server.url, server.key)
+
+
+def test_two_processes_share_one_study_through_stride_storage(server: Server) -> None:
+    name = f"optuna-{uuid.uuid4()}"
+    optuna.create_study(study_name=name, storage=_storage(server))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, server.url, server.key, name, str(seed)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    numbers = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    # Every trial landed once: each process ran 12, none ran another's.
+    assert len(numbers[0]) == len(numbers[1]) == 12
+    assert sorted(numbers[0] + numbers[1]) == list(range(24))
+    study = optuna.load_study(study_name=name, storage=_storage(server))
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(24))
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    for t in trials:
+        assert set(t.params) == ({"x", "kind", "depth"} if t.params["kind"] == "b" else {"x", "kind"})
+        assert t.intermediate_values == {0: t.params["x"] ** 2}
+        assert t.value == (t.params["x"] - 1) ** 2 + (t.params["kind"] == "b")
+    by_pid = {seed: [t.number for t in trials if t.user_attrs["pid"] == seed] for seed in ("1", "2")}
+    assert sorted(by_pid["1"]) == sorted(numbers[0]) and sorted(by_pid["2"]) == sorted(numbers[1])
+    # The same study in stride's own API: a define-by-run study, its space learned from Optuna.
+    own = stride.Client(server.url, server.key).study(_stride_id(study))
+    assert own.n_trials == 24 and set(own.space) == {"x", "kind", "depth"}
+    assert own.space["depth"] == {"type": "int", "low": 1, "high": 8}
+
+
+def _stride_id(study: optuna.Study) -> str:
+    storage = study._storage
+    assert isinstance(storage, StrideStorage)
+    return storage._study(study._study_id).id
+
+
+def test_enqueued_trials_are_run_once_and_templates_keep_their_attributes(server: Server) -> None:
+    storage = _storage(server)
+    study = optuna.create_study(study_name=f"optuna-{uuid.uuid4()}", storage=storage)
+    study.enqueue_trial({"x": 0.5})
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"x": 2.0},
+            distributions={"x": optuna.distributions.FloatDistribution(-5, 5)},
+            value=1.0,
+            user_attrs={"source": "earlier run"},
+        )
+    )
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=3)
+    trials = study.trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 4
+    assert trials[0].params == {"x": 0.5} and trials[0].value == 0.25
+    assert trials[1].params == {"x": 2.0} and trials[1].user_attrs == {"source": "earlier run"}
+    assert study.best_value <= 0.25
+    # Another distribution for x is Optuna's ValueError.
+    with pytest.raises(ValueError):
+        study.ask().suggest_int("x", 0, 3)
+    # A pickled storage (as Optuna's multiprocessing sends it) reads the same study.
+    again = pickle.loads(pickle.dumps(storage))
+    assert [t.params for t in again.get_all_trials(study._study_id)][:2] == [{"x": 0.5}, {"x": 2.0}]
+
+
+def test_stride_sampler_asks_strides_sampler(server: Server) -> None:
+    # An in-memory Optuna study: a stride study of the same name mirrors it.
+    name = f"optuna-sampler-{uuid.uuid4()}"
+    sampler = StrideSampler(server.url, server.key, sampler={"name": "tpe", "seed": 3, "n_startup_trials": 4})
+    study = optuna.create_study(study_name=name, sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("y", -5, 5) - 1) ** 2, n_trials=12)
+    mirror = stride.load_study(name, storage=stride.Client(server.url, server.key))
+    assert mirror.n_trials == 12 and mirror.space == {"y": {"type": "float", "low": -5, "high": 5}}
+    theirs = [t.params["y"] for t in study.trials]
+    ours = [t.params["y"] for t in mirror.trials]
+    assert theirs == ours
+    assert [t.value for t in mirror.trials] == [t.value for t in study.trials]
+    assert [t.sampler for t in mirror.trials][4:] == ["tpe"] * 8
+    # With StrideStorage, the study's own stride trials are asked.
+    storage = StrideStorage(server.url, server.key, sampler="auto")
+    own = optuna.create_study(
+        study_name=f"optuna-own-{uuid.uuid4()}",
+        storage=storage,
+        sampler=StrideSampler(server.url, server.key),
+    )
+    own.optimize(lambda t: t.suggest_float("z", 0, 1), n_trials=3)
+    assert len(own.trials) == 3 and all(0 <= t.params["z"] <= 1 for t in own.trials)
+    strides = stride.Client(server.url, server.key).study(storage._study(own._study_id).id).trials
+    assert [t.params for t in strides] == [t.params for t in own.trials]
+    assert {t.sampler for t in strides} == {"qmc"}  # auto's first
+
+
+def test_intermediate_values_of_own_trials_go_in_one_batch(server: Server) -> None:
+    storage = _storage(server)
+    sent: List[Tuple[str, str]] = []
+    request = storage.client.request
+
+    def counted(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append((method, path.rsplit("/", 1)[-1]))
+        return request(method, path, *args, **kwargs)
+
+    setattr(storage.client, "request", counted)
+    study = optuna.create_study(study_name=f"optuna-{uuid.uuid4()}", storage=storage)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(10):
+            trial.report(x + step, step)
+        # This process's own trial reads back its values without asking the service.
+        assert storage.get_trial(trial._trial_id).intermediate_values[9] == x + 9
+        return x
+
+    study.optimize(objective, n_trials=2)
+    assert sent.count(("POST", "report")) == 2  # one batch of 10 a trial
+    for t in optuna.load_study(study_name=study.study_name, storage=_storage(server)).trials:
+        assert t.intermediate_values == {s: t.params["x"] + s for s in range(10)}
