@@ -77,14 +77,15 @@ import {
   paramOrder,
   toInternal,
 } from '../space';
-import type {
-  FrozenTrial,
-  ParamSpec,
-  ParamValue,
-  Params,
-  SampleContext,
-  Sampler,
-  Space,
+import {
+  lastPoint,
+  type FrozenTrial,
+  type ParamSpec,
+  type ParamValue,
+  type Params,
+  type SampleContext,
+  type Sampler,
+  type Space,
 } from '../types';
 import { logEI, logProbBelow } from '../gp/acquisition';
 import { fitHyperparameters, GpPosterior } from '../gp/model';
@@ -600,9 +601,7 @@ function bestStarts(
 
 /** The value of a pruned trial: its intermediate value at the latest step it reported (null: none). */
 function lastIntermediate(t: FrozenTrial): number | null {
-  let last: { step: number; value: number } | null = null;
-  for (const p of t.intermediate) if (last === null || p.step >= last.step) last = p;
-  return last === null ? null : last.value;
+  return lastPoint(t)?.value ?? null;
 }
 
 /**

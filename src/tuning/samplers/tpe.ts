@@ -42,14 +42,15 @@
  * A pure function of the context: the random stream is
  * `new Rng(seed).fork(trialNumber)`.
  */
-import type {
-  Direction,
-  FrozenTrial,
-  ParamSpec,
-  ParamValue,
-  Params,
-  Sampler,
-  SampleContext,
+import {
+  lastPoint,
+  type Direction,
+  type FrozenTrial,
+  type ParamSpec,
+  type ParamValue,
+  type Params,
+  type Sampler,
+  type SampleContext,
 } from '../types';
 import { buildParams, fromInternal, internalBounds, paramOrder, toInternal } from '../space';
 import { Rng } from '../rng';
@@ -108,13 +109,9 @@ function sortableValue(v: number | null | undefined, sign: number): number {
 
 /** Optuna's pruned-trial score: (-step, value) of the report at the latest step; (1, 0) without reports. */
 function prunedScore(t: FrozenTrial, sign: number): [number, number] {
-  let best: { step: number; value: number } | undefined;
-  for (const iv of t.intermediate ?? []) {
-    if (!Number.isFinite(iv.step)) continue;
-    if (best === undefined || iv.step >= best.step) best = iv;
-  }
-  if (best === undefined) return [1, 0];
-  return [-best.step, sortableValue(best.value, sign)];
+  const last = lastPoint(t);
+  if (last === null) return [1, 0];
+  return [-last.step, sortableValue(last.value, sign)];
 }
 
 /**
