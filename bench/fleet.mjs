@@ -27,18 +27,38 @@ const OPS = ['lease', 'heartbeat', 'report', 'tell'];
 
 async function call(base, key, method, pathname, body) {
   const t0 = performance.now();
-  const res = await fetch(new URL(pathname, base), {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
+  let res;
+  let text;
+  try {
+    res = await fetch(new URL(pathname, base), {
+      method,
+      headers: {
+        Authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    text = await res.text();
+  } catch (err) {
+    // The connection failed (the local server dropped it under load): status 0, kept as the error.
+    const why = String(err?.cause?.code ?? err?.message ?? err);
+    return {
+      status: 0,
+      body: { runtime_error: why },
+      ms: performance.now() - t0,
+      retryAfter: 1,
+    };
+  }
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: the runtime's own answer (an overloaded or failed Worker); kept as the error.
+    parsed = { runtime_error: text.slice(0, 120) };
+  }
   return {
     status: res.status,
-    body: text ? JSON.parse(text) : null,
+    body: parsed,
     ms: performance.now() - t0,
     retryAfter: Number(res.headers.get('Retry-After') ?? 0),
   };
@@ -74,11 +94,14 @@ async function runnerLoop(ctx, slot) {
     let alive = true;
     for (let step = 0; step < STEPS && alive; step++) {
       await sleep(REPORT_S * 500);
-      await ctx.op('heartbeat', RUNNER_KEY, 'POST', `${url}/heartbeat`, { lease_token: token });
+      const hb = await ctx.op('heartbeat', RUNNER_KEY, 'POST', `${url}/heartbeat`, {
+        lease_token: token,
+      });
       await sleep(REPORT_S * 500);
       if (step === killAt) {
-        // Killed mid-trial: no tell; its lease runs out LEASE_S after its last report or heartbeat.
-        ctx.killedExpiry.set(key, Date.now() + LEASE_S * 1000);
+        // Killed mid-trial, after a heartbeat: no tell; the lease runs out when that heartbeat said.
+        const expires = Date.parse(hb.body?.lease?.expires_at ?? '');
+        if (Number.isFinite(expires)) ctx.killedExpiry.set(key, expires);
         ctx.killed++;
         alive = false;
         break;
@@ -134,7 +157,9 @@ export async function fleetSection() {
       });
       studies.push(r.body.id);
     }
-    const samples = Object.fromEntries(OPS.map((o) => [o, { ms: [], errors: 0, codes: {} }]));
+    const samples = Object.fromEntries(
+      OPS.map((o) => [o, { ms: [], errors: 0, codes: {}, reasons: {} }]),
+    );
     const ctx = {
       studies,
       stopAt: performance.now() + SECONDS * 1000,
@@ -147,7 +172,11 @@ export async function fleetSection() {
         const s = samples[name];
         s.ms.push(r.ms);
         s.codes[r.status] = (s.codes[r.status] ?? 0) + 1;
-        if (r.status >= 500 || (r.status >= 400 && r.status !== 409)) s.errors++;
+        if (r.status === 0 || r.status >= 500 || (r.status >= 400 && r.status !== 409)) {
+          s.errors++;
+          const why = r.body?.runtime_error ?? r.body?.detail ?? r.body?.title ?? '';
+          if (why) s.reasons[why] = (s.reasons[why] ?? 0) + 1;
+        }
         return r;
       },
     };
@@ -169,6 +198,7 @@ export async function fleetSection() {
             p99_ms: s.ms.length ? quantile(s.ms, 0.99) : null,
             errors: s.errors,
             codes: s.codes,
+            reasons: s.reasons,
           },
         ];
       }),

@@ -4,7 +4,7 @@
 // the bound on D1 statements per invocation. Inside workerd against the real Durable Object and D1.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { api, json, post } from './helpers';
 import { FLUSH_STATEMENTS } from '../src/coordinator/outbox';
 import type { CoordinatorStore } from '../src/coordinator/store';
@@ -99,6 +99,28 @@ describe('reports: values in rows, statistics in memory', () => {
     ).toBe(200);
     const listed = await json(api(`/v1/studies/${study.id}/trials`));
     expect(listed.trials[0].intermediate).toEqual([...blob, { step: 5, value: 1 }]);
+  });
+});
+
+describe('reports reach D1 coalesced', () => {
+  it('flushes at most once per REPORT_FLUSH_MS for a burst of reports; the alarm writes the rest', async () => {
+    const study = await createStudy();
+    const stub = stubOf(study.id);
+    await post(`/v1/studies/${study.id}/ask`);
+    await stub.flush();
+    const flushesBefore = (await stub.flushStatements()).length;
+    // A burst of 20 reports, each answered before the next is sent: one flush per REPORT_FLUSH_MS
+    // (a few, on a slow machine), not one per report.
+    for (let step = 0; step < 20; step++)
+      expect(
+        (await post(`/v1/studies/${study.id}/trials/0/report`, { step, value: 1 / (step + 1) }))
+          .status,
+      ).toBe(200);
+    expect((await stub.flushStatements()).length - flushesBefore).toBeLessThanOrEqual(5);
+    // The rest is due by the alarm, which writes it.
+    if ((await stub.pendingWrites()) > 0) await runDurableObjectAlarm(stub);
+    expect(await stub.pendingWrites()).toBe(0);
+    expect(await d1Count(study.id)).toBe(20);
   });
 });
 

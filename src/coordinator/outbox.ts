@@ -57,6 +57,13 @@ const FLUSH_PASS = 200;
  * starts at once: a long trial's backlog reaches D1 over several invocations, each under it.
  */
 export const FLUSH_STATEMENTS = 40;
+/**
+ * Reports reach D1 at most once per this many milliseconds per study: a report's change waits
+ * for the next flush (by alarm) when one ran less than this ago. A fleet reporting every few
+ * seconds then costs D1 one flush per study per second, not one per report (docs/ARCHITECTURE.md,
+ * "Capacity"); a tell, a lease or an ask still flushes at once.
+ */
+export const REPORT_FLUSH_MS = 1000;
 /** Intermediate values per D1 statement (4 columns a row, 100 bound values a statement). */
 const POINTS_PER_STATEMENT = 25;
 /** Trials per D1 batch (one transaction; when it fails, each trial is written alone to find the one D1 refuses). */
@@ -67,6 +74,8 @@ const EVENT_BATCH = 50;
 export class Outbox {
   private readonly sql: SqlStorage;
   private flushing: Promise<void> | null = null;
+  /** When the last flush started (0: none since the object started). */
+  private lastFlushAt = 0;
   /** The D1 statements (and queue sends) of each flush since the object started, oldest first (at most 10,000). */
   readonly statementLog: number[] = [];
 
@@ -101,6 +110,18 @@ export class Outbox {
     const more = this.store.getMeta('flush_continue_at');
     if (more !== null) times.push(Number(more));
     return times;
+  }
+
+  /**
+   * After a report: flush now when the last flush started REPORT_FLUSH_MS ago or more (and none
+   * runs), else leave it to the alarm at that time. Null when deferred, else the flush.
+   */
+  flushSoon(): Promise<void> | null {
+    const due = this.lastFlushAt + REPORT_FLUSH_MS;
+    if (this.flushing === null && Date.now() >= due) return this.flush();
+    const set = this.store.getMeta('flush_continue_at');
+    if (set === null || Number(set) > due) this.store.setMeta('flush_continue_at', String(due));
+    return null;
   }
 
   /** Write the outbox to D1 now; resolves when it is empty or a write failed. */
@@ -172,6 +193,7 @@ export class Outbox {
     const config = this.store.config;
     if (!config) return;
     const budget = { left: FLUSH_STATEMENTS, more: false };
+    this.lastFlushAt = Date.now();
     this.store.deleteMeta('flush_continue_at');
     try {
       await this.flushWithin(config, budget);

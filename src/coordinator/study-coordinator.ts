@@ -514,7 +514,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     const added = mergeReport(number, held, summary.count, points, batch);
     if (added.length > 0) {
       this.store.addPoints(number, added);
-      void this.commit({ trials: [number] });
+      this.outbox.enqueue('trial', number);
+      // Reports are coalesced: at most one flush per REPORT_FLUSH_MS, the alarm doing the rest.
+      const flush = this.outbox.flushSoon();
+      if (flush) this.ctx.waitUntil(flush);
+      else void this.scheduleAlarm();
     }
     const pruner = makePruner(config.pruner);
     // Without a pruner there is nothing to judge: no need to read every trial's values.
