@@ -137,6 +137,44 @@ async function audit(base, ctx) {
   return { lost, states };
 }
 
+/** The STUDIES runner studies of the simulation. */
+async function createStudies(base) {
+  const studies = [];
+  for (let k = 0; k < STUDIES; k++) {
+    const r = await call(base, DEV_KEY, 'POST', '/v1/studies', {
+      name: `fleet-${k}`,
+      space: { lr: { type: 'float', low: 1e-5, high: 1, log: true } },
+      sampler: { name: 'random', seed: k },
+      pruner: { name: 'median' },
+      executor: { kind: 'runner', lease_seconds: LEASE_S, max_attempts: 5 },
+      max_trials: null,
+    });
+    studies.push(r.body.id);
+  }
+  return studies;
+}
+
+/** Count, rate and latency per call, from the samples the runners took. */
+function summarise(samples, runS) {
+  return Object.fromEntries(
+    OPS.map((o) => {
+      const s = samples[o];
+      return [
+        o,
+        {
+          count: s.ms.length,
+          per_s: s.ms.length / runS,
+          p50_ms: s.ms.length ? quantile(s.ms, 0.5) : null,
+          p99_ms: s.ms.length ? quantile(s.ms, 0.99) : null,
+          errors: s.errors,
+          codes: s.codes,
+          reasons: s.reasons,
+        },
+      ];
+    }),
+  );
+}
+
 export async function fleetSection() {
   const started = performance.now();
   log(
@@ -145,18 +183,7 @@ export async function fleetSection() {
   const stride = await startStride({ devKey: DEV_KEY, runnerKey: RUNNER_KEY });
   try {
     const base = stride.url;
-    const studies = [];
-    for (let k = 0; k < STUDIES; k++) {
-      const r = await call(base, DEV_KEY, 'POST', '/v1/studies', {
-        name: `fleet-${k}`,
-        space: { lr: { type: 'float', low: 1e-5, high: 1, log: true } },
-        sampler: { name: 'random', seed: k },
-        pruner: { name: 'median' },
-        executor: { kind: 'runner', lease_seconds: LEASE_S, max_attempts: 5 },
-        max_trials: null,
-      });
-      studies.push(r.body.id);
-    }
+    const studies = await createStudies(base);
     const samples = Object.fromEntries(
       OPS.map((o) => [o, { ms: [], errors: 0, codes: {}, reasons: {} }]),
     );
@@ -186,23 +213,7 @@ export async function fleetSection() {
     // Drain: the killed trials' leases expire and the alarm sends them back to waiting.
     await sleep((LEASE_S + 5) * 1000);
     const { lost, states } = await audit(base, ctx);
-    const ops = Object.fromEntries(
-      OPS.map((o) => {
-        const s = samples[o];
-        return [
-          o,
-          {
-            count: s.ms.length,
-            per_s: s.ms.length / runS,
-            p50_ms: s.ms.length ? quantile(s.ms, 0.5) : null,
-            p99_ms: s.ms.length ? quantile(s.ms, 0.99) : null,
-            errors: s.errors,
-            codes: s.codes,
-            reasons: s.reasons,
-          },
-        ];
-      }),
-    );
+    const ops = summarise(samples, runS);
     const total = OPS.reduce((a, o) => a + ops[o].count, 0);
     log(
       `  ${(total / runS).toFixed(0)} req/s; p99 lease ${ops.lease.p99_ms?.toFixed(0)} ms, report ${ops.report.p99_ms?.toFixed(0)} ms; lost ${lost}`,
@@ -256,6 +267,16 @@ export function renderFleet(q, lines) {
         .join(', ')} |`,
     );
   lines.push('');
+  const reasons = {};
+  for (const o of Object.values(q.ops))
+    for (const [why, n] of Object.entries(o.reasons ?? {})) reasons[why] = (reasons[why] ?? 0) + n;
+  if (Object.keys(reasons).length > 0)
+    lines.push(
+      `Errors, by what the local runtime answered: ${Object.entries(reasons)
+        .map(([why, n]) => `"${why}…" ${n}`)
+        .join('; ')}. Status 0: a connection the local server dropped.`,
+      '',
+    );
   lines.push(
     `Served ${q.requests_per_s.toFixed(0)} requests/s in all. Killed ${q.killed} trials; expiry lag (a killed trial's lease expiry to its next lease) ${q.expiry_lag_s ? `p50 ${q.expiry_lag_s.p50.toFixed(1)} s, p99 ${q.expiry_lag_s.p99.toFixed(1)} s over ${q.expiry_lag_s.n}` : 'not seen'}. Trials told complete: ${q.told}; lost: **${q.lost}**; states after the drain: ${Object.entries(
       q.states,

@@ -63,7 +63,7 @@ export const FLUSH_STATEMENTS = 40;
  * seconds then costs D1 one flush per study per second, not one per report (docs/ARCHITECTURE.md,
  * "Capacity"); a tell, a lease or an ask still flushes at once.
  */
-export const REPORT_FLUSH_MS = 1000;
+const REPORT_FLUSH_MS = 1000;
 /** Intermediate values per D1 statement (4 columns a row, 100 bound values a statement). */
 const POINTS_PER_STATEMENT = 25;
 /** Trials per D1 batch (one transaction; when it fails, each trial is written alone to find the one D1 refuses). */
