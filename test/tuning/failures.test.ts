@@ -10,6 +10,7 @@ import { GridSampler } from '../../src/tuning/samplers/grid';
 import { MAX_REDRAWS, NoRepeatSampler, paramsKey } from '../../src/tuning/samplers/no-repeat';
 import { RandomSampler } from '../../src/tuning/samplers/random';
 import { TpeSampler } from '../../src/tuning/samplers/tpe';
+import { Rng } from '../../src/tuning/rng';
 import type { FrozenTrial, Params, Sampler, SampleContext, Space } from '../../src/tuning/types';
 import { expectValidParams, frozenTrial } from './builders';
 
@@ -178,5 +179,34 @@ describe('NoRepeatSampler', () => {
     expect(makeSampler({ name: 'grid' })).toBeInstanceOf(GridSampler);
     const auto = makeSampler({ name: 'auto' });
     expect(auto.proposer?.(ctx([]))).toBe('qmc');
+  });
+});
+
+describe("a trial's last point (FrozenTrial.last, set by the coordinator)", () => {
+  it('gives the samplers the same answer as reading every intermediate value', () => {
+    const rng = new Rng(9);
+    const history: FrozenTrial[] = [];
+    for (let i = 0; i < 24; i++) {
+      const params = { x: rng.next(), y: rng.next() };
+      if (i % 3 === 0) {
+        const curve = [1, 2, 3, 4].slice(0, 1 + (i % 4)).map((step) => ({
+          step,
+          value: loss(params) + 1 / step,
+        }));
+        history.push(frozenTrial(i, params, null, 'pruned', curve));
+      } else history.push(frozenTrial(i, params, loss(params)));
+    }
+    // The coordinator's form: `last` read with the row, `intermediate` left for whoever needs it.
+    const withLast = history.map((t) => ({ ...t, last: t.intermediate.at(-1) ?? null }));
+    for (const make of [() => new TpeSampler(), () => new GpSampler()]) {
+      const ctx = (trials: FrozenTrial[]): SampleContext => ({
+        space,
+        trials,
+        direction: 'minimize',
+        seed: 4,
+        trialNumber: 24,
+      });
+      expect(make().sample(ctx(withLast))).toEqual(make().sample(ctx(history)));
+    }
   });
 });
