@@ -14,7 +14,7 @@
 // bench/lr_client.py), and the LR cost-quality frontier on the PyTorch tasks of bench/lr_tasks.py
 // (bench/lr-frontier.mjs, bench/lr_frontier.py; writes bench/lr-frontier.svg).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective,optuna-storage] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective,optuna-storage,failures,reports,fleet] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -39,6 +39,9 @@ import { lrFrontierSection, renderLrFrontier } from './lr-frontier.mjs';
 import { DEFAULT_LR, lrRealSection, renderLrReal } from './lr-real.mjs';
 import { multiobjectiveSection, renderMultiobjective } from './multiobjective.mjs';
 import { optunaStorageSection, renderOptunaStorage } from './optuna-storage.mjs';
+import { failuresSection, renderFailures } from './failures.mjs';
+import { renderReports, reportsSection } from './reports.mjs';
+import { fleetSection, renderFleet } from './fleet.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -54,6 +57,9 @@ const ALL_SECTIONS = [
   'lr-frontier',
   'multiobjective',
   'optuna-storage',
+  'failures',
+  'reports',
+  'fleet',
 ];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS)
@@ -239,6 +245,18 @@ function render(results) {
   if (results.optuna_storage) {
     sectionMachine(results.optuna_storage, machine, lines, 'Optuna storages');
     renderOptunaStorage(results.optuna_storage, lines);
+  }
+  if (results.failures) {
+    sectionMachine(results.failures, machine, lines, 'Failures and pruning');
+    renderFailures(results.failures, lines);
+  }
+  if (results.reports) {
+    sectionMachine(results.reports, machine, lines, 'Reports at scale');
+    renderReports(results.reports, lines);
+  }
+  if (results.fleet) {
+    sectionMachine(results.fleet, machine, lines, 'A fleet, simulated');
+    renderFleet(results.fleet, lines);
   }
   return lines.join('\n');
 }
@@ -1463,6 +1481,9 @@ async function main() {
     results.multiobjective = { ...multiobjectiveSection(), machine };
   if (SECTIONS.has('optuna-storage'))
     results.optuna_storage = { ...(await optunaStorageSection()), machine };
+  if (SECTIONS.has('failures')) results.failures = { ...failuresSection(), machine };
+  if (SECTIONS.has('reports')) results.reports = { ...(await reportsSection()), machine };
+  if (SECTIONS.has('fleet')) results.fleet = { ...(await fleetSection()), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);

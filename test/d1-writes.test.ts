@@ -6,7 +6,7 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { api, json, post } from './helpers';
 import { PARK_AFTER, type StudyCoordinator } from '../src/coordinator/study-coordinator';
-import { intermediateWrite } from '../src/db/intermediate';
+import { intermediateWrite, syncedAfter } from '../src/db/intermediate';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-5, high: 1, log: true },
@@ -121,8 +121,8 @@ describe('D1 write-through: every size reaches D1', () => {
         else await obj.tell(n, { value: (n * 37) % 101 });
       }
     });
-    await stub.flush();
-    expect(await stub.pendingWrites()).toBe(0);
+    // Each flush issues at most FLUSH_STATEMENTS statements: 1,000 trials take several.
+    expect(await drain(stub)).toBeGreaterThan(1);
     const stored = await d1Trials(study.id);
     expect(stored).toHaveLength(1000);
     expect(stored[999].state).toBe('running');
@@ -138,6 +138,17 @@ describe('D1 write-through: every size reaches D1', () => {
     expect(view.storage.d1).toBe('ok');
   });
 });
+
+/** Flush until the outbox is empty (at most 500 flushes); how many it took. */
+async function drain(stub: DurableObjectStub<StudyCoordinator>): Promise<number> {
+  let flushes = 0;
+  while ((await stub.pendingWrites()) > 0 && flushes < 500) {
+    await stub.flush();
+    flushes++;
+  }
+  expect(await stub.pendingWrites()).toBe(0);
+  return flushes;
+}
 
 /** Make every failed write due now (as if its backoff had passed). */
 async function backoffPassed(stub: DurableObjectStub<StudyCoordinator>) {
@@ -184,29 +195,48 @@ describe('D1 write-through: objectives, constraints and samplers', () => {
 });
 
 describe('D1 write-through: a long trial appends its steps', () => {
-  it('decides append or replace from what D1 holds', () => {
+  it('decides append or replace from what D1 holds, and takes at most the limit', () => {
     const pts = (...steps: number[]) => steps.map((step) => ({ step, value: step / 10 }));
-    expect(intermediateWrite(pts(0, 1, 2), null)).toEqual({
+    const source = (points: { step: number; value: number }[]) => ({
+      count: points.length,
+      read: (after: number | null, limit: number) =>
+        points.filter((p) => after === null || p.step > after).slice(0, limit),
+      countAfter: (after: number) => points.filter((p) => p.step > after).length,
+    });
+    expect(intermediateWrite(source(pts(0, 1, 2)), null, 100)).toEqual({
       mode: 'replace',
       points: pts(0, 1, 2),
+      partial: false,
     });
-    expect(intermediateWrite(pts(0, 1, 2, 3), { maxStep: 1, count: 2 })).toEqual({
+    expect(intermediateWrite(source(pts(0, 1, 2, 3)), { maxStep: 1, count: 2 }, 100)).toEqual({
       mode: 'append',
       points: pts(2, 3),
+      partial: false,
     });
-    expect(intermediateWrite(pts(0, 1), { maxStep: 1, count: 2 })).toEqual({
+    expect(intermediateWrite(source(pts(0, 1)), { maxStep: 1, count: 2 }, 100)).toEqual({
       mode: 'append',
       points: [],
+      partial: false,
     });
     // A step reported out of order below D1's last one, or values cleared by an expired lease: rewrite them all.
-    expect(intermediateWrite(pts(0, 1, 2, 5), { maxStep: 5, count: 3 })).toEqual({
+    expect(intermediateWrite(source(pts(0, 1, 2, 5)), { maxStep: 5, count: 3 }, 100)).toEqual({
       mode: 'replace',
       points: pts(0, 1, 2, 5),
+      partial: false,
     });
-    expect(intermediateWrite([], { maxStep: 5, count: 3 })).toEqual({
+    expect(intermediateWrite(source([]), { maxStep: 5, count: 3 }, 100)).toEqual({
       mode: 'replace',
       points: [],
+      partial: false,
     });
+    // A backlog over the limit goes in pieces: the first by step now, the rest appended later.
+    const first = intermediateWrite(source(pts(0, 1, 2, 3, 4)), null, 2);
+    expect(first).toEqual({ mode: 'replace', points: pts(0, 1), partial: true });
+    const synced = syncedAfter(null, first);
+    expect(synced).toEqual({ maxStep: 1, count: 2 });
+    const second = intermediateWrite(source(pts(0, 1, 2, 3, 4)), synced, 2);
+    expect(second).toEqual({ mode: 'append', points: pts(2, 3), partial: true });
+    expect(syncedAfter(synced, second)).toEqual({ maxStep: 3, count: 4 });
   });
 
   it('adds only the new steps on each flush (D1 never deletes a reported step of a running trial), and still follows out-of-order steps and cleared values', async () => {

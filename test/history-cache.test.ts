@@ -24,14 +24,22 @@ const stubOf = (id: string) =>
 async function histories(studyId: string) {
   return runInDurableObject(stubOf(studyId), (instance, state) => {
     const store = (instance as unknown as { store: CoordinatorStore }).store;
-    const cached = store.frozen();
+    // Copied here: a trial's values are read (from this object's storage) when first asked for.
+    const copy = (ts: readonly object[]) => ts.map((t) => ({ ...t }));
+    const cached = copy(store.frozen());
     const sqlite = state.storage.sql
       .exec(`SELECT * FROM trials ORDER BY number`)
       .toArray()
-      .map((r) => frozenTrial(r as never));
+      .map((r) => {
+        const points = state.storage.sql
+          .exec(`SELECT step, value FROM points WHERE trial = ? ORDER BY step`, r.number)
+          .toArray() as { step: number; value: number }[];
+        // The cache also carries each trial's latest point (`last`), for the samplers.
+        return { ...frozenTrial(r as never, points), last: points.at(-1) ?? null };
+      });
     const restarted = new CoordinatorStore(state.storage.sql);
     restarted.migrate();
-    return { cached, sqlite, restarted: restarted.frozen() };
+    return { cached, sqlite, restarted: copy(restarted.frozen()) };
   });
 }
 

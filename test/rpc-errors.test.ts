@@ -105,6 +105,7 @@ describe('errors of the coordinator across RPC', () => {
   > = {
     create: null, // makes the study
     flush: null, // reads no study
+    flushStatements: null, // reads no study
     pendingWrites: null, // reads no study
     getStudy: (s) => s.getStudy(),
     listTrials: (s) => s.listTrials(),

@@ -15,13 +15,33 @@
  * study's `storage` shows it (`status`), and `requeueParked` puts it back.
  */
 import { scheduledBackoffMs } from '../lib/backoff';
-import { intermediateWrite, syncedAfter, type Point } from '../db/intermediate';
-import { upsertStudy, upsertTrials } from '../db/studies';
+import {
+  intermediateWrite,
+  syncedAfter,
+  type IntermediateWrite,
+  type PointSource,
+  type Synced,
+} from '../db/intermediate';
+import { trialStatements, upsertStudy, upsertTrials, type TrialRecord } from '../db/studies';
 import { eventMessages } from './events';
-import { trialRecord, type CoordinatorStore, type TrialRow } from './store';
+import { trialRecord, type CoordinatorStore } from './store';
 import type { StudyConfig, StudyView } from '../contract/study';
 
 export type OutboxKind = 'study' | 'trial' | 'event';
+
+/** What is left of one flush's bound (FLUSH_STATEMENTS), and whether writes were left for the next flush. */
+interface Budget {
+  left: number;
+  more: boolean;
+}
+
+/** One trial's D1 write within a flush. */
+interface PlannedWrite {
+  record: TrialRecord;
+  write: IntermediateWrite;
+  synced: Synced | null;
+  statements: number;
+}
 
 /** D1 write retries (the study row, and each failing entry): after 1, 5, 30, 120 s, then every 10 min. */
 const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
@@ -29,6 +49,23 @@ const RETRY_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 export const PARK_AFTER = 6;
 /** Outbox entries read per flush pass. */
 const FLUSH_PASS = 200;
+/**
+ * The most D1 statements (and queue sends) one flush issues: Cloudflare allows a Worker
+ * invocation 50 D1 queries on Workers Free and 1,000 on Workers Paid, and as many subrequests
+ * (50 / 10,000; docs/ARCHITECTURE.md, "Write-through to D1"), and a statement binds at most
+ * 100 values. A flush stops at this bound and leaves the rest to the next one, which the alarm
+ * starts at once: a long trial's backlog reaches D1 over several invocations, each under it.
+ */
+export const FLUSH_STATEMENTS = 40;
+/**
+ * Reports reach D1 at most once per this many milliseconds per study: a report's change waits
+ * for the next flush (by alarm) when one ran less than this ago. A fleet reporting every few
+ * seconds then costs D1 one flush per study per second, not one per report (docs/ARCHITECTURE.md,
+ * "Capacity"); a tell, a lease or an ask still flushes at once.
+ */
+const REPORT_FLUSH_MS = 1000;
+/** Intermediate values per D1 statement (4 columns a row, 100 bound values a statement). */
+const POINTS_PER_STATEMENT = 25;
 /** Trials per D1 batch (one transaction; when it fails, each trial is written alone to find the one D1 refuses). */
 const TRIAL_BATCH = 20;
 /** Events per queue batch (the queue takes 100 messages; the object's SQLite binds 100 variables). */
@@ -37,6 +74,10 @@ const EVENT_BATCH = 50;
 export class Outbox {
   private readonly sql: SqlStorage;
   private flushing: Promise<void> | null = null;
+  /** When the last flush started (0: none since the object started). */
+  private lastFlushAt = 0;
+  /** The D1 statements (and queue sends) of each flush since the object started, oldest first (at most 10,000). */
+  readonly statementLog: number[] = [];
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -66,7 +107,21 @@ export class Outbox {
     if (retry !== null) times.push(retry);
     const studyRetry = this.store.getMeta('flush_retry_at');
     if (studyRetry !== null) times.push(Number(studyRetry));
+    const more = this.store.getMeta('flush_continue_at');
+    if (more !== null) times.push(Number(more));
     return times;
+  }
+
+  /**
+   * After a report: flush now when the last flush started REPORT_FLUSH_MS ago or more (and none
+   * runs), else leave it to the alarm at that time. Null when deferred, else the flush.
+   */
+  flushSoon(): Promise<void> | null {
+    const due = this.lastFlushAt + REPORT_FLUSH_MS;
+    if (this.flushing === null && Date.now() >= due) return this.flush();
+    const set = this.store.getMeta('flush_continue_at');
+    if (set === null || Number(set) > due) this.store.setMeta('flush_continue_at', String(due));
+    return null;
   }
 
   /** Write the outbox to D1 now; resolves when it is empty or a write failed. */
@@ -137,8 +192,29 @@ export class Outbox {
   private async flushOnce(): Promise<void> {
     const config = this.store.config;
     if (!config) return;
+    const budget = { left: FLUSH_STATEMENTS, more: false };
+    this.lastFlushAt = Date.now();
+    this.store.deleteMeta('flush_continue_at');
+    try {
+      await this.flushWithin(config, budget);
+    } finally {
+      this.statementLog.push(FLUSH_STATEMENTS - budget.left);
+      if (this.statementLog.length > 10_000) this.statementLog.shift();
+    }
+    if (budget.more) {
+      // The bound was reached with writes left: the alarm starts the next flush at once.
+      this.store.setMeta('flush_continue_at', String(Date.now()));
+      await this.scheduleAlarm();
+    }
+  }
+
+  private async flushWithin(config: StudyConfig, budget: Budget): Promise<void> {
     let cursor = 0;
     for (;;) {
+      if (budget.left < 2) {
+        budget.more = this.pendingCount() > 0;
+        return;
+      }
       const entries = this.sql
         .exec<{ id: number; kind: OutboxKind; ref: number | null }>(
           `SELECT id, kind, ref FROM outbox WHERE id > ? ORDER BY id LIMIT ?`,
@@ -150,6 +226,7 @@ export class Outbox {
       cursor = entries[entries.length - 1].id;
       // The study row (its current counts and best) first: trials reference it. When D1 refuses it,
       // D1 is down (or refuses the study itself): nothing else is tried, the alarm retries.
+      budget.left--;
       if (!(await this.writeStudyRow(config))) return;
       const now = Date.now();
       const waiting = new Set(
@@ -179,10 +256,11 @@ export class Outbox {
         }
         return !waiting.has(`trial:${n}`);
       });
-      for (let i = 0; i < due.length; i += TRIAL_BATCH) {
+      for (let i = 0; i < due.length && budget.left > 0; i += TRIAL_BATCH) {
         const group = due.slice(i, i + TRIAL_BATCH);
-        if (group.length > 1 && (await this.writeTrials(config, group, false))) continue;
-        for (const n of group) await this.writeTrials(config, [n], true);
+        if (group.length > 1 && (await this.writeTrials(config, group, false, budget))) continue;
+        for (const n of group)
+          if (budget.left > 0) await this.writeTrials(config, [n], true, budget);
       }
       const events = [
         ...new Set(entries.filter((e) => e.kind === 'event').map((e) => e.ref as number)),
@@ -191,8 +269,9 @@ export class Outbox {
           this.sql.exec(`DELETE FROM outbox WHERE kind = 'event' AND ref = ?`, id);
         return !parked.has(`event:${id}`) && !waiting.has(`event:${id}`);
       });
-      for (let i = 0; i < events.length; i += EVENT_BATCH) {
+      for (let i = 0; i < events.length && budget.left > 0; i += EVENT_BATCH) {
         const ids = events.slice(i, i + EVENT_BATCH);
+        budget.left--;
         const upTo = this.lastId();
         try {
           await this.sendEvents(config, ids);
@@ -214,39 +293,70 @@ export class Outbox {
     config: StudyConfig,
     numbers: number[],
     record: boolean,
+    budget: Budget,
   ): Promise<boolean> {
-    const rows = numbers
-      .map((n) => this.store.row(n))
-      .filter((r): r is TrialRow => r !== undefined);
     const upTo = this.lastId();
-    // Only the steps D1 lacks, when that is all that changed: a long trial costs a row per step, not a rewrite per flush.
-    const writes = rows.map((r) => {
-      const points = JSON.parse(r.intermediate) as Point[];
-      const synced =
-        r.d1_max_step === null || r.d1_count === null
-          ? null
-          : { maxStep: r.d1_max_step, count: r.d1_count };
-      return { number: r.number, points, write: intermediateWrite(points, synced) };
-    });
+    const writes = this.planTrials(config, numbers, budget);
+    if (writes.length === 0) {
+      budget.more = true;
+      return true;
+    }
+    budget.left -= writes.reduce((a, w) => a + w.statements, 0);
     try {
       await upsertTrials(
         this.env.DB,
-        rows.map((r, i) => ({
-          ...trialRecord(config.id, r),
-          intermediate: writes[i].write.points,
-          intermediateMode: writes[i].write.mode,
-        })),
+        writes.map((w) => w.record),
       );
     } catch (err) {
       if (record) this.failed(config, 'trial', numbers, err, upTo);
       return false;
     }
     for (const w of writes) {
-      const after = syncedAfter(w.points);
-      this.store.setD1Synced(w.number, after?.maxStep ?? null, after?.count ?? null);
+      const after = syncedAfter(w.synced, w.write);
+      this.store.setD1Synced(w.record.number, after?.maxStep ?? null, after?.count ?? null);
     }
-    this.written('trial', numbers, upTo);
+    // A trial whose values did not all fit (or that did not fit at all) stays in the outbox for the next flush.
+    const done = writes.filter((w) => !w.write.partial).map((w) => w.record.number);
+    if (done.length < numbers.length) budget.more = true;
+    this.written('trial', done, upTo);
     return true;
+  }
+
+  /**
+   * The D1 records of `numbers` that fit in what is left of the flush's bound: each trial with as
+   * many of the intermediate values D1 lacks as fit (the first by step; only those after what D1
+   * has when that is all that changed: a long trial costs a row per step, not a rewrite per flush).
+   */
+  private planTrials(config: StudyConfig, numbers: number[], budget: Budget): PlannedWrite[] {
+    let left = budget.left;
+    const out: PlannedWrite[] = [];
+    for (const n of numbers) {
+      const r = this.store.row(n);
+      if (!r) continue;
+      const synced =
+        r.d1_max_step === null || r.d1_count === null
+          ? null
+          : { maxStep: r.d1_max_step, count: r.d1_count };
+      const fixed =
+        trialStatements({ ...trialRecord(config.id, r, []), intermediateMode: 'append' }) + 1;
+      const limit = Math.max(0, (left - fixed) * POINTS_PER_STATEMENT);
+      const write = intermediateWrite(this.pointSource(n), synced, limit);
+      const record = { ...trialRecord(config.id, r, write.points), intermediateMode: write.mode };
+      const statements = trialStatements(record);
+      if (statements > left || (write.points.length === 0 && write.partial)) break;
+      left -= statements;
+      out.push({ record, write, synced, statements });
+    }
+    return out;
+  }
+
+  /** The trial's values as intermediateWrite reads them. */
+  private pointSource(number: number): PointSource {
+    return {
+      count: this.store.pointSummary(number).count,
+      read: (afterStep, limit) => this.store.pointsUpTo(number, afterStep, limit),
+      countAfter: (step) => this.store.countAfter(number, step),
+    };
   }
 
   /** Upsert the study row; false (and a retry by alarm) when D1 refuses it. */

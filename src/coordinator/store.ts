@@ -13,6 +13,7 @@
  * with the rest of the schema; outbox.ts reads and writes them.
  */
 import { DEFAULT_PROJECT_ID } from '../db/schema';
+import type { Point } from '../db/intermediate';
 import type { TrialRecord } from '../db/studies';
 import type { AttrValue } from '../contract/schemas';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
@@ -26,6 +27,7 @@ import {
   type TrialView,
 } from '../contract/study';
 import { paretoFront } from '../tuning/pareto';
+import { CompleteSteps } from './step-stats';
 
 export interface TrialRow {
   number: number;
@@ -89,6 +91,10 @@ export class CoordinatorStore {
    */
   private history: FrozenTrial[] | null = null;
   private readonly staleRows = new Set<number>();
+  /** Per trial, what a report needs of the values it holds (count, last step, best): read once, then kept up to date. */
+  private readonly summaries = new Map<number, PointSummary>();
+  /** The complete trials' values by step (step-stats.ts): null until a pruner first needs them. */
+  private complete: CompleteSteps | null = null;
 
   constructor(readonly sql: SqlStorage) {}
 
@@ -110,6 +116,10 @@ export class CoordinatorStore {
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL)`,
     );
+    // Intermediate values, one row per step (before: one JSON blob per trial, in trials.intermediate,
+    // which every report read and rewrote whole; objects created before move theirs here below).
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS points (
+        trial INTEGER NOT NULL, step REAL NOT NULL, value REAL NOT NULL, PRIMARY KEY (trial, step)) WITHOUT ROWID`);
     // Lease columns (added after the first release: objects created before get them here).
     const cols = new Set(
       this.sql
@@ -134,12 +144,35 @@ export class CoordinatorStore {
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
+    this.moveLegacyPoints();
     const row = this.sql
       .exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'config'`)
       .toArray()[0];
     this.config = row ? (JSON.parse(row.value) as StudyConfig) : null;
     this.history = null;
     this.staleRows.clear();
+    this.summaries.clear();
+    this.complete = null;
+  }
+
+  /** Objects created before the points table: each trial's JSON blob of values becomes its rows (once). */
+  private moveLegacyPoints(): void {
+    const legacy = this.sql
+      .exec<{
+        number: number;
+        intermediate: string;
+      }>(`SELECT number, intermediate FROM trials WHERE intermediate != '[]'`)
+      .toArray();
+    for (const r of legacy) {
+      for (const p of JSON.parse(r.intermediate) as Point[])
+        this.sql.exec(
+          `INSERT OR IGNORE INTO points (trial, step, value) VALUES (?, ?, ?)`,
+          r.number,
+          p.step,
+          p.value,
+        );
+      this.sql.exec(`UPDATE trials SET intermediate = '[]' WHERE number = ?`, r.number);
+    }
   }
 
   // --- config and meta --------------------------------------------------------
@@ -217,13 +250,146 @@ export class CoordinatorStore {
     return this.sql.exec<TrialRow>(`SELECT * FROM trials ORDER BY number`).toArray();
   }
 
+  // --- intermediate values (the points table) ---------------------------------
+
+  /** The trial's intermediate values in step order (only those after `afterStep` when given). */
+  points(number: number, afterStep: number | null = null): Point[] {
+    return afterStep === null
+      ? this.sql
+          .exec<PointRow>(`SELECT step, value FROM points WHERE trial = ? ORDER BY step`, number)
+          .toArray()
+      : this.sql
+          .exec<PointRow>(
+            `SELECT step, value FROM points WHERE trial = ? AND step > ? ORDER BY step`,
+            number,
+            afterStep,
+          )
+          .toArray();
+  }
+
+  /** At most `limit` of the trial's values (after `afterStep` when given), in step order; for the D1 write. */
+  pointsUpTo(number: number, afterStep: number | null, limit: number): Point[] {
+    return this.sql
+      .exec<PointRow>(
+        `SELECT step, value FROM points WHERE trial = ? AND step > ? ORDER BY step LIMIT ?`,
+        number,
+        afterStep ?? -Infinity,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** How many values the trial holds after `step`. */
+  countAfter(number: number, step: number): number {
+    return this.sql
+      .exec<{
+        n: number;
+      }>(`SELECT COUNT(*) AS n FROM points WHERE trial = ? AND step > ?`, number, step)
+      .one().n;
+  }
+
+  /** Every trial's intermediate values, in step order, by trial number (one read). */
+  pointsByTrial(): Map<number, Point[]> {
+    const out = new Map<number, Point[]>();
+    for (const r of this.sql
+      .exec<{ trial: number; step: number; value: number }>(
+        `SELECT trial, step, value FROM points ORDER BY trial, step`,
+      )
+      .toArray()) {
+      let list = out.get(r.trial);
+      if (!list) out.set(r.trial, (list = []));
+      list.push({ step: r.step, value: r.value });
+    }
+    return out;
+  }
+
+  /** The value the trial holds at `step` (undefined: none). */
+  pointAt(number: number, step: number): number | undefined {
+    return this.sql
+      .exec<{
+        value: number;
+      }>(`SELECT value FROM points WHERE trial = ? AND step = ?`, number, step)
+      .toArray()[0]?.value;
+  }
+
+  /** How many values the trial holds, its last step and its smallest and largest value (from memory after the first read). */
+  pointSummary(number: number): PointSummary {
+    let s = this.summaries.get(number);
+    if (!s) {
+      const r = this.sql
+        .exec<{
+          n: number;
+          last: number | null;
+          lo: number | null;
+          hi: number | null;
+        }>(
+          `SELECT COUNT(*) AS n, MAX(step) AS last, MIN(value) AS lo, MAX(value) AS hi FROM points WHERE trial = ?`,
+          number,
+        )
+        .one();
+      s = { count: r.n, lastStep: r.last, min: r.lo ?? NaN, max: r.hi ?? NaN };
+      this.summaries.set(number, s);
+    }
+    return s;
+  }
+
+  /** Add values the trial does not hold yet (mergeReport checked them). */
+  addPoints(number: number, points: readonly Point[]): void {
+    this.stale(number);
+    const s = this.pointSummary(number);
+    for (const p of points) {
+      this.sql.exec(
+        `INSERT INTO points (trial, step, value) VALUES (?, ?, ?)`,
+        number,
+        p.step,
+        p.value,
+      );
+      s.count++;
+      s.lastStep = s.lastStep === null ? p.step : Math.max(s.lastStep, p.step);
+      if (!(p.value >= s.min)) s.min = p.value;
+      if (!(p.value <= s.max)) s.max = p.value;
+    }
+  }
+
+  /** The complete trials' values by step, read from SQLite at the first call after a start, then kept. */
+  completeSteps(): CompleteSteps {
+    if (this.complete === null) {
+      const index = new CompleteSteps();
+      const byTrial = new Map<number, Point[]>();
+      for (const r of this.sql
+        .exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'complete'`)
+        .toArray())
+        byTrial.set(r.number, []);
+      for (const r of this.sql
+        .exec<{ trial: number; step: number; value: number }>(
+          `SELECT p.trial, p.step, p.value FROM points p JOIN trials t ON t.number = p.trial WHERE t.state = 'complete'`,
+        )
+        .toArray())
+        byTrial.get(r.trial)?.push({ step: r.step, value: r.value });
+      for (const [number, points] of byTrial) index.add(number, points);
+      this.complete = index;
+    }
+    return this.complete;
+  }
+
+  /** Drop the trial's values (it goes back to waiting). */
+  private clearPoints(number: number): void {
+    this.sql.exec(`DELETE FROM points WHERE trial = ?`, number);
+    this.summaries.delete(number);
+  }
+
+  /** The trial as the API answers it, with its values. */
+  view(studyId: string, r: TrialRow): TrialView {
+    return trialView(studyId, r, this.points(r.number));
+  }
+
   /**
    * Every trial as the samplers and pruners see it, by number: from memory, after re-reading the
    * rows written since the last call (the first call reads them all). Each trial is frozen.
    */
   frozen(): FrozenTrial[] {
     if (this.history === null || this.staleRows.size > Math.max(64, this.history.length / 4)) {
-      this.history = this.rows().map(freezeTrial);
+      this.history = this.rows().map((r) => this.freeze(r));
     } else {
       for (const number of [...this.staleRows].sort((a, b) => a - b)) {
         const row = this.row(number);
@@ -234,20 +400,55 @@ export class CoordinatorStore {
         if (!row) {
           if (at >= 0) this.history.splice(at, 1);
         } else if (at >= 0) {
-          this.history[at] = freezeTrial(row);
+          this.history[at] = this.freeze(row);
         } else if (
           this.history.length === 0 ||
           this.history[this.history.length - 1].number < number
         ) {
-          this.history.push(freezeTrial(row));
+          this.history.push(this.freeze(row));
         } else {
-          this.history = this.rows().map(freezeTrial);
+          this.history = this.rows().map((r) => this.freeze(r));
           break;
         }
       }
     }
     this.staleRows.clear();
     return this.history.slice();
+  }
+
+  /**
+   * A trial as the history cache holds it, deep-frozen. Its `last` (the value at its latest step)
+   * is read with it; its `intermediate` values only when something reads them (asha, hyperband,
+   * a batch's replay), then kept, so a history of long trials costs no memory for their values
+   * until then.
+   */
+  private freeze(r: TrialRow): FrozenTrial {
+    const t = frozenTrial(r, []);
+    const number = r.number;
+    const last = this.sql
+      .exec<PointRow>(
+        `SELECT step, value FROM points WHERE trial = ? ORDER BY step DESC LIMIT 1`,
+        number,
+      )
+      .toArray()[0];
+    let values: readonly Point[] | null = null;
+    const load = () => {
+      if (values === null) {
+        const list = this.points(number);
+        for (const p of list) Object.freeze(p);
+        values = Object.freeze(list);
+      }
+      return values;
+    };
+    Object.defineProperty(t, 'intermediate', { get: load, enumerable: true });
+    Object.defineProperty(t, 'last', {
+      value: last ? Object.freeze({ step: last.step, value: last.value }) : null,
+      enumerable: true,
+    });
+    Object.freeze(t.params);
+    if (t.values) Object.freeze(t.values);
+    if (t.constraints) Object.freeze(t.constraints);
+    return Object.freeze(t);
   }
 
   /**
@@ -282,7 +483,10 @@ export class CoordinatorStore {
       )
       .toArray();
     const byNumber = new Map(rows.map((r) => [r.number, r]));
-    return paretoFront(rows.map(frozenTrial), directions).map((t) => byNumber.get(t.number)!);
+    return paretoFront(
+      rows.map((r) => frozenTrial(r, [])),
+      directions,
+    ).map((t) => byNumber.get(t.number)!);
   }
 
   /** How many constraints the study's tells give (the first that gave any set it); null before any did. */
@@ -370,8 +574,8 @@ export class CoordinatorStore {
       max_trials,
       state: this.studyState(config),
       n_trials: this.count(),
-      best_trial: best ? trialView(id, best) : null,
-      best_trials: front.map((r) => trialView(id, r)),
+      best_trial: best ? this.view(id, best) : null,
+      best_trials: front.map((r) => this.view(id, r)),
       created_at,
       metadata,
       ...this.studyAttrs(),
@@ -498,6 +702,7 @@ export class CoordinatorStore {
   /** A leased trial handed back by its holder: it waits again, the attempt does not count, its values are dropped. */
   release(number: number): void {
     this.stale(number);
+    this.clearPoints(number);
     this.sql.exec(
       `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
       number,
@@ -528,18 +733,10 @@ export class CoordinatorStore {
   /** An expired lease with attempts left: the trial waits for the next, its values dropped. */
   requeueExpired(number: number, error: string): void {
     this.stale(number);
+    this.clearPoints(number);
     this.sql.exec(
       `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`,
       error,
-      number,
-    );
-  }
-
-  setIntermediate(number: number, points: { step: number; value: number }[]): void {
-    this.stale(number);
-    this.sql.exec(
-      `UPDATE trials SET intermediate = ? WHERE number = ?`,
-      JSON.stringify(points),
       number,
     );
   }
@@ -558,6 +755,7 @@ export class CoordinatorStore {
   ): void {
     const { value, values, constraints } = result;
     this.stale(number);
+    if (state === 'complete') this.complete?.add(number, this.points(number));
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
@@ -621,7 +819,20 @@ function constraintsOf(r: TrialRow): number[] | null {
   return r.constraints === null ? null : (JSON.parse(r.constraints) as number[]);
 }
 
-export function trialView(studyId: string, r: TrialRow): TrialView {
+/** A row of the points table, as read. */
+type PointRow = { step: number; value: number; [key: string]: SqlStorageValue };
+
+/** What a report needs of a trial's values, kept in memory (CoordinatorStore.pointSummary). */
+export interface PointSummary {
+  count: number;
+  /** The largest step held (null: none). */
+  lastStep: number | null;
+  /** The smallest and largest value held (NaN: none). */
+  min: number;
+  max: number;
+}
+
+export function trialView(studyId: string, r: TrialRow, points: Point[]): TrialView {
   return {
     study_id: studyId,
     number: r.number,
@@ -631,7 +842,7 @@ export function trialView(studyId: string, r: TrialRow): TrialView {
     values: valuesOf(r),
     constraints: constraintsOf(r),
     sampler: r.sampler,
-    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+    intermediate: points,
     error: r.error,
     attempts: r.attempts,
     runner: r.runner,
@@ -642,18 +853,7 @@ export function trialView(studyId: string, r: TrialRow): TrialView {
   };
 }
 
-/** frozenTrial, deep-frozen: what the history cache holds and hands out. */
-function freezeTrial(r: TrialRow): FrozenTrial {
-  const t = frozenTrial(r);
-  Object.freeze(t.params);
-  for (const p of t.intermediate) Object.freeze(p);
-  Object.freeze(t.intermediate);
-  if (t.values) Object.freeze(t.values);
-  if (t.constraints) Object.freeze(t.constraints);
-  return Object.freeze(t);
-}
-
-export function frozenTrial(r: TrialRow): FrozenTrial {
+export function frozenTrial(r: TrialRow, points: Point[]): FrozenTrial {
   return {
     number: r.number,
     state: r.state,
@@ -661,12 +861,12 @@ export function frozenTrial(r: TrialRow): FrozenTrial {
     value: r.value,
     values: r.objective_values === null ? null : (JSON.parse(r.objective_values) as number[]),
     constraints: constraintsOf(r),
-    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+    intermediate: points,
   };
 }
 
 /** The trial as D1 stores it (upsertTrials). */
-export function trialRecord(studyId: string, r: TrialRow): TrialRecord {
+export function trialRecord(studyId: string, r: TrialRow, points: Point[]): TrialRecord {
   return {
     studyId,
     number: r.number,
@@ -678,7 +878,7 @@ export function trialRecord(studyId: string, r: TrialRow): TrialRecord {
     error: r.error,
     attempts: r.attempts,
     params: JSON.parse(r.params) as Params,
-    intermediate: JSON.parse(r.intermediate) as { step: number; value: number }[],
+    intermediate: points,
     startedAt: r.started_at === null ? null : new Date(r.started_at),
     completedAt: r.completed_at === null ? null : new Date(r.completed_at),
   };

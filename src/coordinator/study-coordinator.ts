@@ -54,8 +54,10 @@ import {
   type ParamSpec,
   type ParamValue,
   type Params,
+  type PruneContext,
   type Space,
   type SampleContext,
+  type StepStats,
   type TrialState,
 } from '../tuning/types';
 import { inputError } from '../contract/errors';
@@ -77,7 +79,13 @@ import * as leases from './leases';
 import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
-import { CoordinatorStore, trialView, type Snapshot, type TrialRow } from './store';
+import {
+  CoordinatorStore,
+  trialView,
+  type PointSummary,
+  type Snapshot,
+  type TrialRow,
+} from './store';
 import {
   directionsOf,
   metricsOf,
@@ -193,7 +201,10 @@ export class StudyCoordinator extends DurableObject<Env> {
   async listTrials(from = 0, limit?: number): Promise<TrialView[]> {
     return overRpc(async () => {
       const config = this.requireConfig();
-      return this.store.rowsFrom(from, limit).map((r) => trialView(config.id, r));
+      const points = this.store.pointsByTrial();
+      return this.store
+        .rowsFrom(from, limit)
+        .map((r) => trialView(config.id, r, points.get(r.number) ?? []));
     });
   }
 
@@ -260,7 +271,7 @@ export class StudyCoordinator extends DurableObject<Env> {
         const started = this.startTrial(config, now, out.length === 0, watch, pick);
         if (started === null) break;
         const row = watch.time('storage', () => this.leaseTrial(started, terms, now, null));
-        out.push({ ...trialView(config.id, row), lease: leases.leaseView(terms, row) });
+        out.push({ ...this.store.view(config.id, row), lease: leases.leaseView(terms, row) });
       }
       await watch.timeAsync('storage', () => this.commit({ study: true, alarm: true }));
       return { result: out, timing: timingOf(watch) };
@@ -466,7 +477,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       const fingerprint = canonicalJson(result ? tellForm(result) : body);
       if (row.tell !== null) {
         if (row.tell === fingerprint)
-          return { result: trialView(config.id, row), timing: timingOf(watch) };
+          return { result: this.store.view(config.id, row), timing: timingOf(watch) };
         throw new CoordinatorError(
           'conflict',
           `trial ${number} was already told ${row.tell}; a different tell is refused`,
@@ -526,6 +537,11 @@ export class StudyCoordinator extends DurableObject<Env> {
     await this.dispatch.sendIfDue(config, now);
     if (config.executor.kind === 'edge') await this.pumpEdge(config, config.executor);
     await this.scheduleAlarm();
+  }
+
+  /** The D1 statements each flush since the object started issued, oldest first (for tests and diagnostics). */
+  async flushStatements(): Promise<number[]> {
+    return [...this.outbox.statementLog];
   }
 
   /** Rows still waiting for D1 (for tests and diagnostics). */
@@ -601,11 +617,10 @@ export class StudyCoordinator extends DurableObject<Env> {
     const now = Date.now();
     if (this.expireLeases(now)) await this.scheduleAlarm();
     const row = this.requireTrial(number);
-    const intermediate = JSON.parse(row.intermediate) as Point[];
+    const held = (step: number) => this.store.pointAt(number, step);
     if (row.state !== 'running') {
       // A late or repeated report after the trial ended: answer, change nothing.
-      const held = new Map(intermediate.map((p) => [p.step, p.value]));
-      if (row.state !== 'waiting' && points.every((p) => held.get(p.step) === p.value))
+      if (row.state !== 'waiting' && points.every((p) => held(p.step) === p.value))
         return { should_prune: row.state === 'pruned' };
       // Why not, as the lease sees it (expired, handed out again, never asked), for a waiting
       // trial or a token's holder; else the trial's state.
@@ -621,17 +636,27 @@ export class StudyCoordinator extends DurableObject<Env> {
     if (row.lease_token !== null)
       this.store.extendLease(number, leases.leaseExpiry(leases.leaseTerms(config.executor), now));
     // Every point is checked before anything is written: a batch is taken whole or not at all.
-    const merged = mergeReport(number, intermediate, points, batch);
-    if (merged) {
-      this.store.setIntermediate(number, merged);
-      void this.commit({ trials: [number] });
+    const summary = { ...this.store.pointSummary(number) };
+    const added = mergeReport(number, held, summary.count, points, batch);
+    if (added.length > 0) {
+      this.store.addPoints(number, added);
+      this.outbox.enqueue('trial', number);
+      // Reports are coalesced: at most one flush per REPORT_FLUSH_MS, the alarm doing the rest.
+      const flush = this.outbox.flushSoon();
+      if (flush) this.ctx.waitUntil(flush);
+      else void this.scheduleAlarm();
     }
     const pruner = makePruner(config.pruner);
     // Without a pruner there is nothing to judge: no need to read every trial's values.
     if (pruner instanceof NopPruner) return { should_prune: false };
     const trials = this.store.frozen();
     const trial = trials.find((t) => t.number === number)!;
-    const ctx = { trial, trials, direction: config.direction as Direction };
+    const ctx: PruneContext = {
+      trial,
+      trials,
+      direction: config.direction as Direction,
+      stats: this.stepStats(summary, added, points.length),
+    };
     return {
       should_prune: batch
         ? prunesAtAnyStep(
@@ -640,6 +665,25 @@ export class StudyCoordinator extends DurableObject<Env> {
             points.map((p) => p.step),
           )
         : pruner.shouldPrune(ctx),
+    };
+  }
+
+  /**
+   * The statistics a pruner may judge a report by (`PruneContext.stats`), when every point of the
+   * report was new and after the trial's latest step (`before`: its summary before the report);
+   * else undefined, and the pruner reads the trials' values.
+   */
+  private stepStats(before: PointSummary, added: Point[], reported: number): StepStats | undefined {
+    if (added.length === 0 || added.length !== reported) return undefined;
+    if (before.lastStep !== null && added[0].step <= before.lastStep) return undefined;
+    const complete = this.store.completeSteps();
+    return {
+      lastStep: before.lastStep ?? -Infinity,
+      min: before.min,
+      max: before.max,
+      added,
+      completeCount: complete.count,
+      completeAt: (step: number) => complete.at(step),
     };
   }
 
@@ -787,7 +831,7 @@ export class StudyCoordinator extends DurableObject<Env> {
         metrics: metricsOf(config),
         directions: directionsOf(config),
       },
-      trial: trialView(config.id, row),
+      trial: this.store.view(config.id, row),
       lease: leases.leaseView(terms, row),
     };
   }
@@ -823,11 +867,12 @@ export class StudyCoordinator extends DurableObject<Env> {
   private extendLrRound(config: StudyConfig): void {
     if (config.lr_ladder) return this.climbLadder(config);
     if (!lrRoundEnded(config, this.store.finished())) return;
+    const points = this.store.pointsByTrial();
     const trials = this.store.rows().map((r) => ({
       params: JSON.parse(r.params) as Params,
       state: r.state,
       value: r.value,
-      intermediate: JSON.parse(r.intermediate) as Point[],
+      intermediate: points.get(r.number) ?? [],
       error: r.error,
     }));
     const fresh = lrsPastEdge(config, trials);
@@ -843,11 +888,12 @@ export class StudyCoordinator extends DurableObject<Env> {
   /** A budgeted lr/suggest search: when every trial has ended, enqueue the ladder's next level (lr-round.ts). */
   private climbLadder(config: StudyConfig): void {
     const rows = this.store.rows();
+    const points = this.store.pointsByTrial();
     const trials = rows.map((r) => ({
       params: JSON.parse(r.params) as Params,
       state: r.state,
       value: r.value,
-      intermediate: JSON.parse(r.intermediate) as Point[],
+      intermediate: points.get(r.number) ?? [],
     }));
     const fresh = nextLadderTrials(config, trials);
     if (fresh.length === 0) return;
@@ -945,7 +991,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   private trialView(number: number): TrialView {
-    return trialView(this.requireConfig().id, this.store.row(number)!);
+    return this.store.view(this.requireConfig().id, this.store.row(number)!);
   }
 
   private requireConfig(): StudyConfig {

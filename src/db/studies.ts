@@ -65,50 +65,69 @@ export async function upsertStudy(d1: D1Database, row: StudyRow): Promise<void> 
 /**
  * Write trials with their params and intermediate values, replacing what D1
  * had (idempotent), in one batch: all or nothing. Multi-row inserts are
- * chunked under D1's limits: a trial with 1,000 reported steps is 40 statements.
+ * chunked under D1's limits: a trial with 1,000 reported steps is 40 statements
+ * (`trialStatements` counts them; outbox.ts bounds a flush by that count).
  */
 export async function upsertTrials(d1: D1Database, records: TrialRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const db = database(d1);
-  const statements = records.flatMap((t) => {
-    const key = and(
-      eq(schema.trialParams.studyId, t.studyId),
-      eq(schema.trialParams.number, t.number),
-    );
-    const ikey = and(
-      eq(schema.trialIntermediate.studyId, t.studyId),
-      eq(schema.trialIntermediate.number, t.number),
-    );
-    const { params: given, intermediate, intermediateMode, ...row } = t;
-    const { studyId: _s, number: _n, ...set } = row;
-    const params = Object.entries(given).map(([name, value]) => ({
-      studyId: t.studyId,
-      number: t.number,
-      name,
-      value,
-    }));
-    const inter = intermediate.map((p) => ({
-      studyId: t.studyId,
-      number: t.number,
-      step: p.step,
-      value: p.value,
-    }));
-    return [
-      db
-        .insert(schema.trials)
-        .values(row)
-        .onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
-      db.delete(schema.trialParams).where(key),
-      ...(intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
-      ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
-      // Appending is idempotent: a step D1 already has is left as it is (its value cannot change).
-      ...chunkRows(inter).map((rows) =>
-        db.insert(schema.trialIntermediate).values(rows).onConflictDoNothing(),
-      ),
-    ];
-  });
-  const [first, ...rest] = statements;
-  await db.batch([first, ...rest]);
+  const [first, ...rest] = records.flatMap((t) => trialWrites(database(d1), t));
+  await database(d1).batch([first, ...rest]);
+}
+
+/** How many D1 statements `upsertTrials` issues for one trial (outbox.ts keeps a flush under its bound). */
+export function trialStatements(t: TrialRecord): number {
+  const params = Object.entries(t.params).map(([name, value]) => ({
+    studyId: t.studyId,
+    number: t.number,
+    name,
+    value,
+  }));
+  const inter = t.intermediate.map((p) => ({ studyId: t.studyId, number: t.number, ...p }));
+  return (
+    2 +
+    (t.intermediateMode === 'append' ? 0 : 1) +
+    chunkRows(params).length +
+    chunkRows(inter).length
+  );
+}
+
+/** The statements that write one trial (see upsertTrials). */
+function trialWrites(db: ReturnType<typeof database>, t: TrialRecord) {
+  const key = and(
+    eq(schema.trialParams.studyId, t.studyId),
+    eq(schema.trialParams.number, t.number),
+  );
+  const ikey = and(
+    eq(schema.trialIntermediate.studyId, t.studyId),
+    eq(schema.trialIntermediate.number, t.number),
+  );
+  const { params: given, intermediate, intermediateMode, ...row } = t;
+  const { studyId: _s, number: _n, ...set } = row;
+  const params = Object.entries(given).map(([name, value]) => ({
+    studyId: t.studyId,
+    number: t.number,
+    name,
+    value,
+  }));
+  const inter = intermediate.map((p) => ({
+    studyId: t.studyId,
+    number: t.number,
+    step: p.step,
+    value: p.value,
+  }));
+  return [
+    db
+      .insert(schema.trials)
+      .values(row)
+      .onConflictDoUpdate({ target: [schema.trials.studyId, schema.trials.number], set }),
+    db.delete(schema.trialParams).where(key),
+    ...(intermediateMode === 'append' ? [] : [db.delete(schema.trialIntermediate).where(ikey)]),
+    ...chunkRows(params).map((rows) => db.insert(schema.trialParams).values(rows)),
+    // Appending is idempotent: a step D1 already has is left as it is (its value cannot change).
+    ...chunkRows(inter).map((rows) =>
+      db.insert(schema.trialIntermediate).values(rows).onConflictDoNothing(),
+    ),
+  ];
 }
 
 /** A row of the studies table, as read. */

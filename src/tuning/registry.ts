@@ -19,6 +19,7 @@ import { ConfigError, SamplerConfigError } from './errors';
 import { HyperbandPruner, HYPERBAND_DEFAULTS } from './pruners/hyperband';
 import { SuccessiveHalvingPruner, SUCCESSIVE_HALVING_DEFAULTS } from './pruners/asha';
 import { MedianPruner } from './pruners/median';
+import { NoRepeatSampler } from './samplers/no-repeat';
 import { NopPruner } from './pruners/none';
 import { AutoSampler } from './samplers/auto';
 import { GpSampler } from './samplers/gp';
@@ -351,13 +352,17 @@ export function checkPruner(raw: unknown): {
   return { pruner: checked, issues };
 }
 
-/** The sampler a study's `sampler` object names; throws ConfigError with every issue when it is not valid. */
+/**
+ * The sampler a study's `sampler` object names; throws ConfigError with every issue when it is not
+ * valid. Every one but `grid` never answers the params of a finished trial (`NoRepeatSampler`).
+ */
 export function makeSampler(
   config: SamplerConfig | Readonly<Record<string, unknown>> = { name: 'auto' },
 ): Sampler {
   const { sampler, issues } = checkSampler(config);
   if (!sampler) throw new ConfigError(issues);
-  return SAMPLERS[sampler.name].create(sampler.options);
+  const made = SAMPLERS[sampler.name].create(sampler.options);
+  return sampler.name === 'grid' ? made : new NoRepeatSampler(made);
 }
 
 /** The pruner a study's `pruner` object names; throws ConfigError with every issue when it is not valid. */

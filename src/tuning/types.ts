@@ -38,6 +38,22 @@ export interface FrozenTrial {
   readonly constraints?: readonly number[] | null;
   /** Reported intermediate values, in report order. */
   readonly intermediate: readonly { readonly step: number; readonly value: number }[];
+  /**
+   * The value at the trial's latest step (null: none reported); absent: read it from
+   * `intermediate`. The coordinator sets it, so that a sampler need not read a long trial's values.
+   */
+  readonly last?: { readonly step: number; readonly value: number } | null;
+}
+
+/** The value at a trial's latest step (`last` when given, else from `intermediate`); null: none. */
+export function lastPoint(t: FrozenTrial): { step: number; value: number } | null {
+  if (t.last !== undefined) return t.last;
+  let last: { step: number; value: number } | null = null;
+  for (const p of t.intermediate ?? []) {
+    if (!Number.isFinite(p.step)) continue;
+    if (last === null || p.step >= last.step) last = p;
+  }
+  return last;
 }
 
 export interface SampleContext {
@@ -83,6 +99,26 @@ export interface PruneContext {
   /** Every trial of the study (including the one asking). */
   readonly trials: readonly FrozenTrial[];
   readonly direction: Direction;
+  /**
+   * What the coordinator keeps of the study in memory, so that a pruner judging a report need not
+   * read every trial's values (absent: read `trial` and `trials`). Given only when the report's
+   * points all come after the trial's latest step.
+   */
+  readonly stats?: StepStats;
+}
+
+/** A report, and the per-step statistics of the complete trials, kept incrementally. */
+export interface StepStats {
+  /** The asking trial before the report: its latest step (-Infinity: none), smallest and largest value (NaN: none). */
+  readonly lastStep: number;
+  readonly min: number;
+  readonly max: number;
+  /** The report's points, in step order, each after `lastStep`. */
+  readonly added: readonly { readonly step: number; readonly value: number }[];
+  /** How many trials are complete (the asking one is not). */
+  readonly completeCount: number;
+  /** The values the complete trials reported at `step`, ascending. */
+  completeAt(step: number): readonly number[];
 }
 
 export interface Pruner {

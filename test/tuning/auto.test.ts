@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { AutoSampler, AUTO_STARTUP, GP_MAX_TRIALS } from '../../src/tuning/samplers/auto';
 import { makeSampler } from '../../src/tuning/registry';
+import { NoRepeatSampler } from '../../src/tuning/samplers/no-repeat';
 import { QmcSampler } from '../../src/tuning/samplers/qmc';
 import { proposerOf } from '../../src/tuning/types';
 import type { FrozenTrial, Params, SampleContext, Space } from '../../src/tuning/types';
@@ -41,7 +42,9 @@ function run(
 
 describe('AutoSampler', () => {
   it('is what makeSampler("auto") makes', () => {
-    expect(makeSampler({ name: 'auto' })).toBeInstanceOf(AutoSampler);
+    const made = makeSampler({ name: 'auto' });
+    expect(made).toBeInstanceOf(NoRepeatSampler);
+    expect((made as NoRepeatSampler).inner).toBeInstanceOf(AutoSampler);
     expect(makeSampler().name).toBe('auto');
   });
 
@@ -70,9 +73,9 @@ describe('AutoSampler', () => {
     expect(Math.min(...trials.map((t) => t.value as number))).toBeLessThan(0.05);
   });
 
-  it('counts complete trials only, and hands over to TPE at GP_MAX_TRIALS', () => {
+  it('counts finished trials (complete, pruned, failed), and hands over to TPE at GP_MAX_TRIALS', () => {
     const auto = new AutoSampler();
-    const mk = (n: number, state: 'complete' | 'pruned'): FrozenTrial[] =>
+    const mk = (n: number, state: 'complete' | 'pruned' | 'failed' | 'running'): FrozenTrial[] =>
       Array.from({ length: n }, (_, i) =>
         frozenTrial(i, { x: 0.01 * (i % 100), y: 0, n: 1 }, state === 'complete' ? i : null, state),
       );
@@ -83,7 +86,10 @@ describe('AutoSampler', () => {
       seed: 0,
       trialNumber: trials.length,
     });
-    expect(auto.proposer(ctx(mk(AUTO_STARTUP + 5, 'pruned')))).toBe('qmc');
+    expect(auto.proposer(ctx(mk(AUTO_STARTUP - 1, 'pruned')))).toBe('qmc');
+    expect(auto.proposer(ctx(mk(AUTO_STARTUP + 5, 'running')))).toBe('qmc');
+    expect(auto.proposer(ctx(mk(AUTO_STARTUP, 'pruned')))).toBe('gp');
+    expect(auto.proposer(ctx(mk(AUTO_STARTUP, 'failed')))).toBe('gp');
     expect(auto.proposer(ctx(mk(GP_MAX_TRIALS - 1, 'complete')))).toBe('gp');
     expect(auto.proposer(ctx(mk(GP_MAX_TRIALS, 'complete')))).toBe('tpe');
   });

@@ -18,7 +18,7 @@
  * "smaller" and the percentile is taken from the top (100 - p).
  * Pruned, failed and running trials are not compared against.
  */
-import type { Pruner, PruneContext } from '../types';
+import type { Pruner, PruneContext, StepStats } from '../types';
 import { ascending, byStep } from './curve';
 import { withDefaults } from '../../lib/values';
 
@@ -94,6 +94,7 @@ function percentileShouldPrune(
   o: PercentilePrunerOptions,
   ends: readonly number[] | null = null,
 ): boolean {
+  if (ctx.stats && ends === null) return fromStats(ctx.stats, o, ctx.direction === 'maximize');
   const { trial, direction } = ctx;
   const completed = (ctx.trials ?? []).filter(
     (t) => t.state === 'complete' && t.number !== trial.number,
@@ -136,6 +137,43 @@ function percentileShouldPrune(
   return false;
 }
 
+/**
+ * The same decision from the coordinator's statistics (`PruneContext.stats`): the trial's best so
+ * far and latest step before the report, and the complete trials' sorted values per step, so a
+ * report costs O(its points) whatever the study holds. Each point of the report is judged as a
+ * single report in step order would have been (prune when any says so).
+ */
+function fromStats(stats: StepStats, o: PercentilePrunerOptions, maximize: boolean): boolean {
+  if (stats.completeCount === 0 || stats.completeCount < o.n_startup_trials) return false;
+  const q = maximize ? 100 - o.percentile : o.percentile;
+  let best = maximize ? stats.max : stats.min;
+  let previous = stats.lastStep;
+  for (const { step, value: v } of stats.added) {
+    if (!Number.isNaN(v) && (Number.isNaN(best) || (maximize ? v > best : v < best))) best = v;
+    const first = isFirstInIntervalStep(step, previous, o.n_warmup_steps, o.interval_steps);
+    previous = step;
+    if (step < o.n_warmup_steps || !first) continue;
+    if (Number.isNaN(best)) return true;
+    const values = stats.completeAt(step);
+    if (values.length < o.n_min_trials || values.length === 0) continue;
+    const p = sortedPercentile(values, q);
+    if (maximize ? best < p : best > p) return true;
+  }
+  return false;
+}
+
+/** numpy's percentile (linear interpolation) of values already sorted ascending, none NaN, at least one. */
+function sortedPercentile(xs: readonly number[], q: number): number {
+  const pos = (q / 100) * (xs.length - 1);
+  const lo = Math.floor(pos);
+  const frac = pos - lo;
+  if (frac === 0 || lo + 1 >= xs.length) return xs[lo];
+  const a = xs[lo];
+  const b = xs[lo + 1];
+  // numpy's _lerp: from the nearer end, so the result stays within [a, b].
+  return frac < 0.5 ? a + (b - a) * frac : b - (b - a) * (1 - frac);
+}
+
 /** Optuna's `_is_first_in_interval_step`: no earlier report (the latest before `step` is `previous`) falls in the interval that `step` is in. */
 function isFirstInIntervalStep(
   step: number,
@@ -167,12 +205,5 @@ function percentileAtStep(
 export function nanPercentile(values: readonly number[], q: number): number {
   const xs = values.filter((v) => !Number.isNaN(v)).sort(ascending);
   if (xs.length === 0) return Number.NaN;
-  const pos = (q / 100) * (xs.length - 1);
-  const lo = Math.floor(pos);
-  const frac = pos - lo;
-  if (frac === 0 || lo + 1 >= xs.length) return xs[lo];
-  const a = xs[lo];
-  const b = xs[lo + 1];
-  // numpy's _lerp: from the nearer end, so the result stays within [a, b].
-  return frac < 0.5 ? a + (b - a) * frac : b - (b - a) * (1 - frac);
+  return sortedPercentile(xs, q);
 }

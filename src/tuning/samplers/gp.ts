@@ -6,7 +6,7 @@
  * lives in ../gp/.
  *
  * Design choices:
- * - Startup: until `n_startup_trials` trials are complete, independent
+ * - Startup: until `n_startup_trials` trials have finished, independent
  *   uniform sampling in the internal scale (log-uniform for log parameters,
  *   uniform choice for categoricals), from new Rng(seed).fork(trialNumber).
  * - Inputs: each float/int parameter is its internal value (log where `log`
@@ -34,7 +34,17 @@
  *   a long tail of bad values no longer flattens the region near the best.
  *   A complete trial whose value is NaN or infinitely bad counts as the
  *   worst finite value seen, one infinitely good as the best (no finite value
- *   at all: random sampling); pruned and failed trials are ignored.
+ *   at all: random sampling). A pruned trial counts with its intermediate
+ *   value at the latest step it reported (as Optuna's TPE ranks it), a failed
+ *   one (a diverged run, an out-of-memory batch) as the worst value seen.
+ * - Failed trials are also a learned infeasible region (`failureModel`): a
+ *   GP on failed (+1) vs finished (-1) whose probability of "not failed"
+ *   enters the acquisition as a constraint's does. Both measured on a study
+ *   whose best runs sit at the edge of divergence (bench/RESULTS.md,
+ *   "Failures and pruning"): ignoring failed trials, the GP proposed the
+ *   failing region again and again (and, pruned trials ignored, the same
+ *   params three times).
+ * - Startup counts complete, pruned and failed trials alike.
  * - Running/waiting trials with parameters are "fantasised" at the posterior
  *   mean (kriging believer): added to the GP with y = mu(x) after the
  *   hyperparameters are fitted, which leaves the mean unchanged but shrinks
@@ -67,14 +77,15 @@ import {
   paramOrder,
   toInternal,
 } from '../space';
-import type {
-  FrozenTrial,
-  ParamSpec,
-  ParamValue,
-  Params,
-  SampleContext,
-  Sampler,
-  Space,
+import {
+  lastPoint,
+  type FrozenTrial,
+  type ParamSpec,
+  type ParamValue,
+  type Params,
+  type SampleContext,
+  type Sampler,
+  type Space,
 } from '../types';
 import { logEI, logProbBelow } from '../gp/acquisition';
 import { fitHyperparameters, GpPosterior } from '../gp/model';
@@ -366,24 +377,28 @@ export class GpSampler implements Sampler {
 
   sample(ctx: SampleContext): Params {
     const rng = new Rng(ctx.seed).fork(ctx.trialNumber);
-    const complete = ctx.trials.filter((t) => t.state === 'complete');
+    const observed = ctx.trials.filter(
+      (t) =>
+        t.state === 'complete' ||
+        ((t.state === 'pruned' || t.state === 'failed') && Object.keys(t.params).length > 0),
+    );
     if (Object.keys(ctx.space).length === 0) {
       this.lastInfo = { mode: 'startup' };
       return {};
     }
-    if (complete.length < this.nStartup || complete.length === 0) {
+    if (observed.length < this.nStartup || observed.length === 0) {
       this.lastInfo = { mode: 'startup' };
       return randomParams(ctx.space, rng);
     }
     try {
-      return this.sampleGp(ctx, complete, rng);
+      return this.sampleGp(ctx, observed, rng);
     } catch (error) {
       this.lastInfo = { mode: 'fallback', error };
       return randomParams(ctx.space, new Rng(ctx.seed).fork(ctx.trialNumber));
     }
   }
 
-  private sampleGp(ctx: SampleContext, complete: readonly FrozenTrial[], rng: Rng): Params {
+  private sampleGp(ctx: SampleContext, observed: readonly FrozenTrial[], rng: Rng): Params {
     const space = ctx.space;
     const order = paramOrder(space);
     const dims = makeDims(space, order);
@@ -396,20 +411,23 @@ export class GpSampler implements Sampler {
 
     // Outputs: minimise internally; non-finite values clamped to the finite range.
     const sign = ctx.direction === 'maximize' ? -1 : 1;
-    const raw = complete.map((t) => (t.value === null ? NaN : sign * t.value));
+    const raw = observed.map((t) => {
+      const v = t.state === 'pruned' ? lastIntermediate(t) : t.state === 'failed' ? null : t.value;
+      return v === null ? NaN : sign * v;
+    });
     const finite = raw.filter((v) => Number.isFinite(v));
     if (finite.length === 0) {
       this.lastInfo = { mode: 'startup' };
       return randomParams(space, rng);
     }
-    const n = complete.length;
+    const n = observed.length;
     const y = gpOutputs(raw, n, this.warp);
 
     const X = new Float64Array(n * d);
-    complete.forEach((t, i) => encodeParams(dims, t.params, X, i * d));
+    observed.forEach((t, i) => encodeParams(dims, t.params, X, i * d));
     const G = gpCols.liftAll(X, n);
 
-    // Hyperparameters on the complete trials only (beyond MAX_TRAIN of them, on a subset: trainingSet,
+    // Hyperparameters on the observed trials only (beyond MAX_TRAIN of them, on a subset: trainingSet,
     // with the hyperparameters of a recent prefix of the history: scheduledFit).
     const t0 = performance.now();
     const train = trainingSet(G, y, n, dg);
@@ -423,12 +441,16 @@ export class GpSampler implements Sampler {
 
     // Constraints (Optuna's GPSampler): one GP per constraint, the acquisition adds
     // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
-    const constraints = constraintModels(complete, G, dg, isCat, train.rows);
+    const constraints = withFailures(
+      constraintModels(observed, G, dg, isCat, train.rows),
+      failureModel(ctx.trials, observed, dims, gpCols),
+      observed.length,
+    );
     let best = Infinity;
     for (let i = 0; i < n; i++)
       if (!constraints || constraints.feasible[i]) best = Math.min(best, y[i]);
     const score = acquisition(dims, gpCols, post, constraints, best);
-    const extra = bestStarts(X, y, complete, dims, constraints, rng);
+    const extra = bestStarts(X, y, observed, dims, constraints, rng);
 
     const t2 = performance.now();
     const searchDims = dims.map((dm) => dm.search);
@@ -575,6 +597,70 @@ function bestStarts(
     extra.push(x);
   }
   return extra;
+}
+
+/** The value of a pruned trial: its intermediate value at the latest step it reported (null: none). */
+function lastIntermediate(t: FrozenTrial): number | null {
+  return lastPoint(t)?.value ?? null;
+}
+
+/**
+ * Failed trials (a diverged run, an out-of-memory batch) as a learned infeasible region: a GP on
+ * the label +1 (failed) or -1 (complete or pruned) of every finished trial with params,
+ * standardised like a constraint, whose P(label <= 0) multiplies the acquisition, as a told
+ * constraint's does. Null without a failed trial. Past MAX_TRAIN labelled trials, the failed and
+ * finished ones are thinned evenly (in trial order) to MAX_TRAIN, so an ask stays bounded.
+ */
+function failureModel(
+  trials: readonly FrozenTrial[],
+  observed: readonly FrozenTrial[],
+  dims: readonly DimInfo[],
+  gpCols: GpColumns,
+): { post: GpPosterior; threshold: number } | null {
+  const failed = trials.filter((t) => t.state === 'failed' && Object.keys(t.params).length > 0);
+  if (failed.length === 0) return null;
+  let labelled = [
+    ...failed.map((t) => ({ t, c: 1 })),
+    ...observed.filter((t) => t.state !== 'failed').map((t) => ({ t, c: -1 })),
+  ];
+  labelled.sort((a, b) => a.t.number - b.t.number);
+  if (labelled.length > MAX_TRAIN)
+    labelled = Array.from(
+      { length: MAX_TRAIN },
+      (_, k) => labelled[Math.round((k * (labelled.length - 1)) / (MAX_TRAIN - 1))],
+    );
+  const m = labelled.length;
+  const d = dims.length;
+  const row = new Float64Array(d);
+  const X = new Float64Array(m * gpCols.cols);
+  const y = new Float64Array(m);
+  let mean = 0;
+  labelled.forEach(({ t, c }, i) => {
+    encodeParams(dims, t.params, row, 0);
+    gpCols.lift(row, 0, X, i);
+    y[i] = c;
+    mean += c / m;
+  });
+  let v = 0;
+  for (let i = 0; i < m; i++) v += (y[i] - mean) ** 2 / m;
+  const std = v > 1e-12 ? Math.sqrt(v) : 1;
+  for (let i = 0; i < m; i++) y[i] = (y[i] - mean) / std;
+  const fit = fitMap({ X, n: m, d: gpCols.cols, isCat: gpCols.isCat, y });
+  return {
+    post: new GpPosterior(X, m, gpCols.cols, gpCols.isCat, y, fit.hyper),
+    threshold: -mean / std,
+  };
+}
+
+/** The constraints' models with the failure model beside them (n: the observed trials, all feasible without constraints). */
+function withFailures(
+  constraints: ConstraintModels | null,
+  failure: { post: GpPosterior; threshold: number } | null,
+  n: number,
+): ConstraintModels | null {
+  if (!failure) return constraints;
+  if (!constraints) return { models: [failure], feasible: new Array<boolean>(n).fill(true) };
+  return { models: [...constraints.models, failure], feasible: constraints.feasible };
 }
 
 /** The GPs of a study's constraints: each with its standardised threshold (0 in the told units). */

@@ -5,9 +5,18 @@
  *   samples uniformly at random in the internal scale.
  * - Then finished trials are split into "below" (the best gamma(n)) and
  *   "above" (the rest): complete trials ranked by value (direction-aware),
- *   then pruned trials by (-last step, last intermediate value); failed trials
- *   are ignored. With `constant_liar`, running trials join "above", so
- *   concurrent asks are pushed away from points already being evaluated.
+ *   then pruned trials by (-last step, last intermediate value). With
+ *   `constant_liar`, running trials join "above", so concurrent asks are
+ *   pushed away from points already being evaluated.
+ * - Failed trials (a diverged run told `failed`, an out-of-memory batch) are
+ *   a learned infeasible region, in two ways (measured: bench/RESULTS.md,
+ *   "Failures and pruning"; each alone fails about twice as often as both):
+ *   they join "above" (not counted in n), so g(x) is high where runs fail;
+ *   and each candidate's score adds log P(not failed | x), from Parzen
+ *   estimators of the failed trials' params and of the finished ones'
+ *   (a density-ratio classifier, as c-TPE does for constraints; Watanabe &
+ *   Hutter 2023). Optuna 3.x ignores failed trials, and its TPE keeps
+ *   proposing the region that fails when the best runs sit at its edge.
  * - Per parameter (or jointly for the unconditional parameters when
  *   `multivariate`), Parzen estimators l(x) (below) and g(x) (above) are
  *   built; `n_ei_candidates` draws from l(x) are scored by
@@ -33,14 +42,15 @@
  * A pure function of the context: the random stream is
  * `new Rng(seed).fork(trialNumber)`.
  */
-import type {
-  Direction,
-  FrozenTrial,
-  ParamSpec,
-  ParamValue,
-  Params,
-  Sampler,
-  SampleContext,
+import {
+  lastPoint,
+  type Direction,
+  type FrozenTrial,
+  type ParamSpec,
+  type ParamValue,
+  type Params,
+  type Sampler,
+  type SampleContext,
 } from '../types';
 import { buildParams, fromInternal, internalBounds, paramOrder, toInternal } from '../space';
 import { Rng } from '../rng';
@@ -99,20 +109,16 @@ function sortableValue(v: number | null | undefined, sign: number): number {
 
 /** Optuna's pruned-trial score: (-step, value) of the report at the latest step; (1, 0) without reports. */
 function prunedScore(t: FrozenTrial, sign: number): [number, number] {
-  let best: { step: number; value: number } | undefined;
-  for (const iv of t.intermediate ?? []) {
-    if (!Number.isFinite(iv.step)) continue;
-    if (best === undefined || iv.step >= best.step) best = iv;
-  }
-  if (best === undefined) return [1, 0];
-  return [-best.step, sortableValue(best.value, sign)];
+  const last = lastPoint(t);
+  if (last === null) return [1, 0];
+  return [-last.step, sortableValue(last.value, sign)];
 }
 
 /**
  * Split a study's trials into the best `gamma(n)` ("below") and the rest ("above"), each in trial-number
  * order, where n counts complete and pruned trials. Complete trials rank first (by value), then pruned ones
- * (by latest step reached, descending, then last intermediate value); failed and waiting trials are ignored;
- * with `constantLiar`, running trials go "above".
+ * (by latest step reached, descending, then last intermediate value); failed trials with params go "above"
+ * (not counted in n); waiting trials are ignored; with `constantLiar`, running trials go "above".
  */
 export function splitTrials(
   trials: readonly FrozenTrial[],
@@ -125,11 +131,13 @@ export function splitTrials(
   const complete: FrozenTrial[] = [];
   const pruned: FrozenTrial[] = [];
   const running: FrozenTrial[] = [];
+  const failed: FrozenTrial[] = [];
   for (const t of trials) {
     if (t.number === exclude) continue;
     if (t.state === 'complete') complete.push(t);
     else if (t.state === 'pruned') pruned.push(t);
     else if (t.state === 'running' && constantLiar) running.push(t);
+    else if (t.state === 'failed' && Object.keys(t.params).length > 0) failed.push(t);
   }
   const n = complete.length + pruned.length;
   let g = Number(gamma(n));
@@ -152,7 +160,7 @@ export function splitTrials(
   const above = complete.slice(nc);
   nBelow -= nc;
   below.push(...pruned.slice(0, nBelow));
-  above.push(...pruned.slice(nBelow), ...running);
+  above.push(...pruned.slice(nBelow), ...running, ...failed);
   below.sort((a, b) => a.number - b.number);
   above.sort((a, b) => a.number - b.number);
   return { below, above };
@@ -422,6 +430,21 @@ export class TpeSampler implements Sampler {
           )
         : splitTrials(ctx.trials, ctx.direction, this.gamma, this.constantLiar, ctx.trialNumber);
 
+    const failed = ctx.trials.filter(
+      (t) =>
+        t.state === 'failed' && t.number !== ctx.trialNumber && Object.keys(t.params).length > 0,
+    );
+    const feasibility: Feasibility | undefined =
+      failed.length > 0 && !directions
+        ? {
+            failed,
+            ok: ctx.trials.filter(
+              (t) =>
+                (t.state === 'complete' || t.state === 'pruned') && t.number !== ctx.trialNumber,
+            ),
+          }
+        : undefined;
+
     // Multivariate: one joint draw for the unconditional, non-degenerate parameters.
     const joint = new Map<string, ParamValue>();
     if (this.multivariate) {
@@ -435,7 +458,7 @@ export class TpeSampler implements Sampler {
           seen.every((t) => Object.hasOwn(t.params, n)),
       );
       if (names.length > 0) {
-        const x = this.choose(names.map(model), names, below, above, rng, weights);
+        const x = this.choose(names.map(model), names, below, above, rng, weights, feasibility);
         names.forEach((n, d) => joint.set(n, model(n).toValue(x[d])));
       }
     }
@@ -445,7 +468,7 @@ export class TpeSampler implements Sampler {
       if (j !== undefined) return j;
       const m = model(name);
       if (m.single !== undefined) return m.single;
-      return m.toValue(this.choose([m], [name], below, above, rng, weights)[0]);
+      return m.toValue(this.choose([m], [name], below, above, rng, weights, feasibility)[0]);
     });
   }
 
@@ -457,6 +480,7 @@ export class TpeSampler implements Sampler {
     above: readonly FrozenTrial[],
     rng: Rng,
     belowWeights?: ReadonlyMap<FrozenTrial, number>,
+    feasibility?: Feasibility,
   ): number[] {
     const dims = ms.map((m) => m.dim);
     const kept: FrozenTrial[] = [];
@@ -470,10 +494,11 @@ export class TpeSampler implements Sampler {
     const cands = l.sample(rng, this.nCandidates);
     const ll = l.logPdf(cands);
     const lg = g.logPdf(cands);
+    const lf = feasibility ? this.logFeasible(feasibility, names, ms, dims, cands) : null;
     let best = 0;
     let bestScore = -Infinity;
     for (let i = 0; i < this.nCandidates; i++) {
-      const s = ll[i] - lg[i];
+      const s = ll[i] - lg[i] + (lf ? lf[i] : 0);
       if (s > bestScore) {
         bestScore = s;
         best = i;
@@ -481,4 +506,38 @@ export class TpeSampler implements Sampler {
     }
     return cands.map((c) => c[best]);
   }
+
+  /**
+   * log P(not failed | x) of each candidate, from Parzen estimators of the failed trials' params
+   * (f) and of the finished ones' (s): log(ns s(x)) - log(ns s(x) + nf f(x)), 0 without data.
+   */
+  private logFeasible(
+    feasibility: Feasibility,
+    names: readonly string[],
+    ms: readonly ParamModel[],
+    dims: readonly ParzenDim[],
+    cands: readonly Float64Array[],
+  ): Float64Array | null {
+    const obsFailed = observations(feasibility.failed, names, ms);
+    const obsOk = observations(feasibility.ok, names, ms);
+    const nf = obsFailed[0]?.length ?? 0;
+    const ns = obsOk[0]?.length ?? 0;
+    if (nf === 0) return null;
+    const lf = new ParzenEstimator(obsFailed, dims, this.parzen).logPdf(cands);
+    const ls = new ParzenEstimator(obsOk, dims, this.parzen).logPdf(cands);
+    const out = new Float64Array(lf.length);
+    for (let i = 0; i < out.length; i++) {
+      const a = Math.log(ns + 1) + ls[i];
+      const b = Math.log(nf) + lf[i];
+      const m = Math.max(a, b);
+      out[i] = a - (m + Math.log(Math.exp(a - m) + Math.exp(b - m)));
+    }
+    return out;
+  }
+}
+
+/** The failed trials (with params) and the finished ones they are told apart from. */
+interface Feasibility {
+  failed: readonly FrozenTrial[];
+  ok: readonly FrozenTrial[];
 }
