@@ -986,6 +986,42 @@ export const ImportanceSchema = z.object({
   params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
 });
 
+/** The longest note on a study or a trial, in characters. */
+export const MAX_NOTE_CHARS = 20_000;
+
+/** PUT /v1/studies/{id}/note and /v1/studies/{id}/trials/{number}/note: the note's new text. */
+export const NotePutSchema = z
+  .strictObject({
+    note: z
+      .string()
+      .max(MAX_NOTE_CHARS)
+      .openapi({
+        description: `Markdown, at most ${MAX_NOTE_CHARS} characters (an empty string clears the note). The dashboard renders headings, lists, emphasis, code and http(s)/mailto links; HTML in it is shown as text.`,
+      }),
+  })
+  .openapi('NotePut');
+
+export const NoteSchema = z
+  .object({
+    study_id: z.string(),
+    trial: z
+      .int()
+      .nullable()
+      .openapi({ description: "The trial's number; null for the study's own note." }),
+    note: z.string().openapi({ description: 'Markdown, as written.' }),
+    updated_at: z.string(),
+  })
+  .openapi('Note');
+
+/** GET /v1/studies/{id}/notes: the study's note and its trials' notes. */
+export const NotesSchema = z
+  .object({
+    // A union, not .nullable(): that would make the Note component itself nullable in the document.
+    study: z.union([NoteSchema, z.null()]),
+    trials: z.array(NoteSchema).openapi({ description: 'The trials that have a note, by number.' }),
+  })
+  .openapi('Notes');
+
 /** The most trials one batch ask starts. */
 const MAX_ASK_BATCH = 100;
 /** Where a batch ask goes: /ask answers one Trial, always. */

@@ -1,0 +1,560 @@
+// The study page (#/study/<id>) and the trial page (#/study/<id>/trial/<n>): the DOM side of
+// the views whose options charts.js and views.js compute. Every chart point and table row that
+// is a trial leads to its page.
+import {
+  duration,
+  historyOption,
+  importanceView,
+  intermediateOption,
+  isFeasible,
+  objectives,
+  objectiveValue,
+  paramInfo,
+  parallelOption,
+  paretoOption,
+  sortTrials,
+} from './charts.js';
+import { $, alertBox, api, chart, dropChart, every, setHTML, setNav, studyState } from './dom.js';
+import { fmt, html, when } from './markup.js';
+import { renderMarkdown } from './notes.js';
+import {
+  contourView,
+  edfOption,
+  filterTrials,
+  medianCurve,
+  pageOf,
+  rankView,
+  scored,
+  sliceViews,
+  timelineOption,
+  trialCurveOption,
+  trialHistory,
+} from './views.js';
+
+const app = document.getElementById('app');
+/** Rows per page of the trial list. */
+const PAGE_SIZE = 50;
+const trialHref = (id, n) => `#/study/${encodeURIComponent(id)}/trial/${n}`;
+
+/**
+ * Which trial a click on a chart's point means, per chart: its number, or undefined (not a
+ * trial: a line, a cell of the contour's surface).
+ */
+const TRIAL_OF = {
+  'chart-history': (e) => (e.seriesName === 'value' ? e.value[0] : undefined),
+  'chart-pareto': (e) => e.value?.[2],
+  'chart-intermediate': (e) => Number(/^trial (\d+)/.exec(e.seriesName)?.[1]),
+  'chart-contour': (e) => (e.seriesName === 'trials' ? e.value[3] : undefined),
+  'chart-rank': (e) => e.value?.[3],
+  'chart-timeline': (e) => e.value?.[2],
+  slice: (e) => e.value?.[2],
+};
+
+/** A chart in #`id` whose trial points open their trial's page. */
+function trialChart(studyId, id, kind = id) {
+  const c = chart($(id), {});
+  c.on('click', (e) => {
+    const n = TRIAL_OF[kind]?.(e);
+    if (Number.isInteger(n)) location.hash = trialHref(studyId, n);
+  });
+  return c;
+}
+
+// --- the study page -------------------------------------------------------------
+
+export async function studyPage(id) {
+  setNav('studies');
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  // What the page shows and how: the data as last loaded, the objective the views plot, the
+  // contour's two parameters, the trial list's filter, order and page.
+  const view = {
+    id,
+    data: null,
+    obj: 0,
+    xy: null,
+    list: { state: 'all', search: '', sort: { key: 'number', dir: 1 }, page: 0 },
+    charts: {},
+    slices: [],
+  };
+  const render = async (first) => {
+    view.data = await loadStudy(id, view.obj);
+    const { study } = view.data;
+    if (first) {
+      setHTML(app, studyLayout(study));
+      wireStudyPage(view);
+    }
+    setHTML($('summary'), summaryCards(study));
+    drawStudy(view);
+    renderTrialList(view);
+    return study;
+  };
+  try {
+    const study = await render(true);
+    void showNote($('study-note'), id, null);
+    // Live: refresh while the study runs.
+    if (study.state === 'running')
+      every(3000, async () => (await render(false)).state === 'running');
+  } catch (err) {
+    setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
+  }
+}
+
+async function loadStudy(id, obj) {
+  const [study, { trials }, imp] = await Promise.all([
+    api(`/v1/studies/${id}`),
+    api(`/v1/studies/${id}/trials`),
+    api(`/v1/studies/${id}/importance?objective=${obj}`),
+  ]);
+  return { study, trials, imp };
+}
+
+const section = (key, title, extra = html``) =>
+  html`<section><h2 id="h-${key}">${title}</h2>${extra}<div class="chart" id="chart-${key}" role="img" aria-labelledby="h-${key}"></div></section>`;
+
+/** The study page's frame: its name, the summary's place, the note's, the views' and the trial list's. */
+function studyLayout(study) {
+  const objs = objectives(study);
+  const multi = objs.length > 1;
+  return html`
+    <p><a href="#/studies">← Studies</a> · <a href="#/compare?ids=${encodeURIComponent(study.id)}">Compare with other studies</a></p>
+    <h1 id="study-name">${study.name}</h1>
+    <div class="cards" id="summary"></div>
+    <section aria-labelledby="h-note"><h2 id="h-note">Note</h2><div id="study-note" class="note-box"><p class="muted">Loading…</p></div></section>
+    ${
+      multi
+        ? html`<div class="row"><div><label for="objective">Objective shown</label><select id="objective">${objs.map((o, i) => html`<option value="${i}">${o.direction} ${o.metric}</option>`)}</select></div></div>`
+        : ''
+    }
+    <div class="charts">
+      ${multi ? html`<section><h2 id="h-pareto">Pareto front</h2><div class="chart" id="chart-pareto" role="img" aria-labelledby="h-pareto"></div><p class="muted" id="pareto-note"></p></section>` : ''}
+      ${section('history', 'Optimization history')}
+      ${section('intermediate', 'Intermediate values')}
+      ${section('parallel', multi ? 'Parameters and objectives' : 'Parameters and value')}
+      <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
+        <p class="muted" id="importance-method"></p></section>
+      <section><h2 id="h-contour">Contour</h2>
+        <div class="row"><div><label for="contour-x">x</label><select id="contour-x"></select></div><div><label for="contour-y">y</label><select id="contour-y"></select></div></div>
+        <div class="chart" id="chart-contour" role="img" aria-labelledby="h-contour"></div><p class="muted" id="contour-note"></p></section>
+      <section><h2 id="h-rank">Rank</h2><p class="muted">The contour's two parameters.</p><div class="chart" id="chart-rank" role="img" aria-labelledby="h-rank"></div><p class="muted" id="rank-note"></p></section>
+      ${section('edf', 'Empirical distribution (EDF)')}
+      ${section('timeline', 'Timeline', html`<p class="muted">Each trial from its lease to its end, by state; outlined in red: leased more than once (an expired or released lease).</p>`)}
+    </div>
+    <h2 id="h-slice">Slice</h2>
+    <div class="slices" id="slices" aria-labelledby="h-slice"></div>
+    <h2 id="h-trials">Trials</h2>
+    <div class="row" role="search">
+      <div><label for="trial-state">State</label><select id="trial-state">${['all', 'complete', 'pruned', 'failed', 'running', 'waiting'].map((s) => html`<option>${s}</option>`)}</select></div>
+      <div style="flex: 1 1 240px"><label for="trial-search">Search params</label><input id="trial-search" type="search" placeholder="e.g. optimizer=adam lr=0.01" style="width: 100%"></div>
+    </div>
+    <p class="muted" id="trial-count" aria-live="polite"></p>
+    <div class="table-wrap" id="trials"></div>
+    <nav class="pager" aria-label="Trial pages"><button type="button" id="trials-prev">← Previous</button> <span id="trials-page"></span> <button type="button" id="trials-next">Next →</button></nav>`;
+}
+
+/** Creates the page's charts and wires its controls (objective, contour parameters, the list's filter and pages). */
+function wireStudyPage(view) {
+  const multi = objectives(view.data.study).length > 1;
+  const ids = [
+    'history',
+    'intermediate',
+    'parallel',
+    'importance',
+    'contour',
+    'rank',
+    'edf',
+    'timeline',
+  ];
+  if (multi) ids.push('pareto');
+  for (const k of ids) view.charts[k] = trialChart(view.id, `chart-${k}`);
+  view.charts.parallel.on('click', (e) => {
+    const done = view.data.trials.filter((t) => t.state === 'complete');
+    const n = done[e.dataIndex]?.number;
+    if (Number.isInteger(n)) location.hash = trialHref(view.id, n);
+  });
+  // The DOM does not wait for a listener: the importance of the objective loads on its own (void).
+  $('objective')?.addEventListener(
+    'change',
+    (e) => void showObjective(view, Number(e.target.value)),
+  );
+  for (const axis of ['contour-x', 'contour-y'])
+    $(axis).addEventListener('change', () => {
+      view.xy = [$('contour-x').value, $('contour-y').value];
+      drawPair(view);
+    });
+  const list = view.list;
+  $('trial-state').addEventListener('change', (e) => {
+    list.state = e.target.value;
+    list.page = 0;
+    renderTrialList(view);
+  });
+  $('trial-search').addEventListener('input', (e) => {
+    list.search = e.target.value;
+    list.page = 0;
+    renderTrialList(view);
+  });
+  $('trials-prev').addEventListener('click', () => {
+    list.page--;
+    renderTrialList(view);
+  });
+  $('trials-next').addEventListener('click', () => {
+    list.page++;
+    renderTrialList(view);
+  });
+}
+
+/** Every view drawn again for objective `obj` (its importance loaded). */
+async function showObjective(view, obj) {
+  view.obj = obj;
+  try {
+    view.data.imp = await api(`/v1/studies/${view.id}/importance?objective=${obj}`);
+  } catch {
+    /* the importance stays the last one's until the next refresh */
+  }
+  drawStudy(view);
+}
+
+/** The summary cards: state, trials, the best value (or the Pareto front and the objectives), sampler and executor. */
+function summaryCards(study) {
+  const st = studyState(study);
+  const multi = objectives(study).length > 1;
+  return html`${[
+    ['State', html`<span class="${st.cls}">${st.text}</span>`],
+    ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
+    ...(multi
+      ? [
+          [
+            'Pareto front',
+            `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`,
+          ],
+          [
+            'Objectives',
+            objectives(study)
+              .map((o) => `${o.direction} ${o.metric}`)
+              .join(' · '),
+          ],
+        ]
+      : [
+          [
+            `Best ${study.metric}`,
+            study.best_trial
+              ? html`${fmt(study.best_trial.value)} <span class="muted">(<a href="${trialHref(study.id, study.best_trial.number)}">trial ${study.best_trial.number}</a>)</span>`
+              : '—',
+          ],
+          ['Direction', study.direction],
+        ]),
+    ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
+    ['Executor', study.executor.kind],
+  ].map(
+    ([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
+  )}`;
+}
+
+/** Every view of the study, from `view.data` and the objective shown. */
+function drawStudy(view) {
+  const { study, trials, imp } = view.data;
+  const c = view.charts;
+  const o = objectives(study)[view.obj];
+  if (c.pareto) {
+    const pareto = paretoOption(study, trials);
+    c.pareto.setOption(pareto.option, { replaceMerge: ['series'] });
+    $('pareto-note').textContent = pareto.note;
+  }
+  c.history.setOption(historyOption(study, trials, view.obj), true);
+  c.intermediate.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
+  c.parallel.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+  const importance = importanceView(imp);
+  const warn = $('importance-warning');
+  warn.hidden = importance.meaningful;
+  warn.textContent = importance.warning;
+  c.importance.clear();
+  c.importance.setOption(importance.option);
+  $('importance-method').textContent = importance.method;
+  c.edf.setOption(
+    edfOption([{ name: study.name, values: scored(trials, view.obj).map((x) => x.v) }], o.metric),
+    true,
+  );
+  c.timeline.setOption(timelineOption(trials, Date.now()), true);
+  drawPair(view);
+  drawSlices(view);
+}
+
+/** The contour and the rank plot over the two parameters picked (the first two at first). */
+function drawPair(view) {
+  const { study, trials } = view.data;
+  const names = paramInfo(study, trials).map((p) => p.name);
+  if (!view.xy || !names.includes(view.xy[0]) || !names.includes(view.xy[1]))
+    view.xy = [names[0] ?? '', names[1] ?? names[0] ?? ''];
+  for (const [k, sel] of [
+    [0, $('contour-x')],
+    [1, $('contour-y')],
+  ]) {
+    if (
+      sel.options.length !== names.length ||
+      [...sel.options].some((op, i) => op.value !== names[i])
+    )
+      setHTML(sel, html`${names.map((n) => html`<option>${n}</option>`)}`);
+    sel.value = view.xy[k];
+  }
+  const contour = contourView(study, trials, view.obj, ...view.xy);
+  $('contour-note').textContent = contour.note;
+  view.charts.contour.clear();
+  if (contour.option) view.charts.contour.setOption(contour.option, true);
+  const rank = rankView(study, trials, view.obj, view.xy[0], names.length > 1 ? view.xy[1] : null);
+  $('rank-note').textContent = rank.note;
+  view.charts.rank.clear();
+  if (rank.option) view.charts.rank.setOption(rank.option, true);
+}
+
+/** One slice panel per parameter (made again when the parameters change). */
+function drawSlices(view) {
+  const { study, trials } = view.data;
+  const slices = sliceViews(study, trials, view.obj);
+  const el = $('slices');
+  if (
+    view.slices.length !== slices.length ||
+    view.slices.some((s, i) => s.name !== slices[i].name)
+  ) {
+    view.slices.forEach((s) => dropChart(s.chart));
+    setHTML(
+      el,
+      html`${slices.map(
+        (s, i) =>
+          html`<section class="slice"><h3 id="h-slice-${i}">${s.name}</h3><div class="chart" id="chart-slice-${i}" role="img" aria-labelledby="h-slice-${i}"></div><p class="muted" id="slice-note-${i}"></p></section>`,
+      )}`,
+    );
+    view.slices = slices.map((s, i) => ({
+      name: s.name,
+      chart: trialChart(view.id, `chart-slice-${i}`, 'slice'),
+    }));
+  }
+  slices.forEach((s, i) => {
+    view.slices[i].chart.setOption(s.option, true);
+    $(`slice-note-${i}`).textContent = s.note;
+  });
+}
+
+/** The trial list: `view.list`'s state and search, in its order, one page of it; its header buttons sort it. */
+function renderTrialList(view) {
+  const list = view.list;
+  const sort = list.sort;
+  const { study, trials } = view.data;
+  const params = paramInfo(study, trials).map((p) => p.name);
+  const objs = objectives(study);
+  const valueKey = (i) => (objs.length > 1 ? `value:${i}` : 'value');
+  const withConstraints = trials.some((t) => Array.isArray(t.constraints));
+  const shown = filterTrials(trials, list.state, list.search);
+  const pg = pageOf(sortTrials(shown, sort), list.page, PAGE_SIZE);
+  list.page = pg.page;
+  $('trial-count').textContent =
+    `${shown.length} of ${trials.length} trial${trials.length === 1 ? '' : 's'}${list.state === 'all' && !list.search ? '' : ' match'}`;
+  $('trials-page').textContent = `page ${pg.page + 1} of ${pg.pages}`;
+  $('trials-prev').disabled = pg.page === 0;
+  $('trials-next').disabled = pg.page >= pg.pages - 1;
+  const head = (key, label, cls = '') => {
+    const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
+    return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
+  };
+  setHTML(
+    $('trials'),
+    html`<table id="trials-table">
+      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => head(`param:${p}`, p))}${head('steps', 'Steps', 'num')}${head('error', 'Error')}</tr></thead>
+      <tbody>${pg.rows.map(
+        (
+          t,
+        ) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${t.params[p] === undefined ? html`<span class="muted" title="not set in this trial">—</span>` : fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+      )}</tbody></table>`,
+  );
+  document.querySelectorAll('#trials [data-sort]').forEach((b) =>
+    b.addEventListener('click', () => {
+      const now = list.sort;
+      list.sort = { key: b.dataset.sort, dir: now.key === b.dataset.sort ? -now.dir : 1 };
+      renderTrialList(view);
+      document.querySelector(`#trials [data-sort="${CSS.escape(b.dataset.sort)}"]`)?.focus();
+    }),
+  );
+}
+
+// --- notes ----------------------------------------------------------------------
+
+/**
+ * The note of study `id` (trial `n`, or the study's own when n is null) into `el`: its Markdown
+ * rendered safely (notes.js), and an editor that saves it (PUT .../note).
+ */
+async function showNote(el, id, n) {
+  const study = `/v1/studies/${encodeURIComponent(id)}`;
+  const path = n === null ? `${study}/note` : `${study}/trials/${n}/note`;
+  let note;
+  try {
+    const notes = await api(`${study}/notes`);
+    note = n === null ? notes.study : notes.trials.find((x) => x.trial === n);
+  } catch (err) {
+    if (el.isConnected) setHTML(el, alertBox(err));
+    return;
+  }
+  if (!el.isConnected) return;
+  noteView(el, path, note?.note ?? '', note?.updated_at ?? null);
+}
+
+function noteView(el, path, text, at) {
+  setHTML(
+    el,
+    html`<div class="md" data-note>${text ? renderMarkdown(text) : html`<p class="muted">No note yet.</p>`}</div>
+    <p class="muted">${at ? `Edited ${when(at)}. ` : ''}<button type="button" class="link" data-edit>${text ? 'Edit note' : 'Add a note'}</button></p>`,
+  );
+  el.querySelector('[data-edit]').addEventListener('click', () => noteEditor(el, path, text, at));
+}
+
+function noteEditor(el, path, text, at) {
+  setHTML(
+    el,
+    html`<label for="note-text">Note (Markdown: headings, lists, **bold**, *emphasis*, \`code\`, links; no HTML)</label>
+    <textarea id="note-text" style="min-height: 140px"></textarea>
+    <p><button type="button" data-save>Save note</button> <button type="button" class="link" data-cancel>Cancel</button></p><div data-error></div>`,
+  );
+  const ta = el.querySelector('textarea');
+  ta.value = text;
+  ta.focus();
+  el.querySelector('[data-cancel]').addEventListener('click', () => noteView(el, path, text, at));
+  el.querySelector('[data-save]').addEventListener('click', async () => {
+    try {
+      const saved = await api(path, { method: 'PUT', body: JSON.stringify({ note: ta.value }) });
+      noteView(el, path, saved.note, saved.updated_at);
+    } catch (err) {
+      setHTML(el.querySelector('[data-error]'), alertBox(err));
+    }
+  });
+}
+
+// --- the trial page -------------------------------------------------------------
+
+/** Fields of a trial the page shows in its own places; any other (user attributes, ...) is listed as metadata. */
+const SHOWN = new Set([
+  'study_id',
+  'number',
+  'params',
+  'state',
+  'value',
+  'values',
+  'constraints',
+  'sampler',
+  'intermediate',
+  'error',
+  'attempts',
+  'runner',
+  'started_at',
+  'completed_at',
+]);
+
+export async function trialPage(id, n) {
+  setNav('studies');
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  const render = async (first) => {
+    const [study, { trials }] = await Promise.all([
+      api(`/v1/studies/${id}`),
+      api(`/v1/studies/${id}/trials`),
+    ]);
+    const t = trials.find((x) => x.number === n);
+    if (!t)
+      throw Object.assign(new Error(`Study ${study.name} has no trial ${n}.`), { status: 404 });
+    if (first) {
+      setHTML(app, trialLayout(study, t, trials.length));
+      view.curve = trialChart(id, 'chart-curve', 'none');
+    }
+    setHTML($('trial-cards'), trialCards(study, t));
+    setHTML($('trial-params'), paramsTable(study, trials, t));
+    setHTML(
+      $('trial-history'),
+      html`${trialHistory(t).map((h) => html`<li>${h.at ? html`<time>${when(h.at)}</time>: ` : ''}${h.what}</li>`)}`,
+    );
+    const others = trials.filter(
+      (x) => x.number !== n && (x.state === 'complete' || x.state === 'pruned'),
+    );
+    view.curve.setOption(trialCurveOption(t, medianCurve(others)), true);
+    const extra = Object.entries(t).filter(([k]) => !SHOWN.has(k));
+    setHTML(
+      $('trial-meta'),
+      extra.length
+        ? html`<dl>${extra.map(([k, v]) => html`<dt>${k}</dt><dd><pre>${JSON.stringify(v, null, 2)}</pre></dd>`)}</dl>`
+        : html`<p class="muted">None.</p>`,
+    );
+    return t;
+  };
+  const view = {};
+  try {
+    const t = await render(true);
+    void showNote($('trial-note'), id, n);
+    if (t.state === 'running' || t.state === 'waiting')
+      every(3000, async () => {
+        const now = await render(false);
+        return now.state === 'running' || now.state === 'waiting';
+      });
+  } catch (err) {
+    setHTML(
+      app,
+      html`<p><a href="#/study/${encodeURIComponent(id)}">← Study</a></p>${alertBox(err)}`,
+    );
+  }
+}
+
+function trialLayout(study, t, count) {
+  return html`
+    <p><a href="#/study/${encodeURIComponent(study.id)}">← ${study.name}</a>
+      ${t.number > 0 ? html` · <a href="${trialHref(study.id, t.number - 1)}" id="trial-prev">← trial ${t.number - 1}</a>` : ''}
+      ${t.number < count - 1 ? html` · <a href="${trialHref(study.id, t.number + 1)}" id="trial-next">trial ${t.number + 1} →</a>` : ''}</p>
+    <h1 id="trial-title">Trial ${t.number}</h1>
+    <div class="cards" id="trial-cards"></div>
+    <div class="charts">
+      <section><h2>Parameters</h2><div class="table-wrap" id="trial-params"></div></section>
+      <section><h2 id="h-curve">Learning curve</h2><div class="chart" id="chart-curve" role="img" aria-labelledby="h-curve"></div><p class="muted">Dashed: the median of the other complete and pruned trials' reports at each step.</p></section>
+      <section><h2>State history</h2><ol id="trial-history"></ol></section>
+      <section><h2>Metadata</h2><div id="trial-meta"></div></section>
+    </div>
+    <section aria-labelledby="h-trial-note"><h2 id="h-trial-note">Note</h2><div id="trial-note" class="note-box"><p class="muted">Loading…</p></div></section>`;
+}
+
+function trialCards(study, t) {
+  const objs = objectives(study);
+  const dur = duration(t);
+  return html`${[
+    ['State', html`<span class="state state-${t.state}" id="trial-state">${t.state}</span>`],
+    ...objs.map((o, i) => [
+      o.metric,
+      html`<span data-objective="${i}">${fmt(objectiveValue(t, i))}</span>`,
+    ]),
+    ...(Array.isArray(t.constraints)
+      ? [
+          [
+            'Constraints',
+            `${t.constraints.map(fmt).join(', ')} (${isFeasible(t) ? 'feasible' : 'infeasible'})`,
+          ],
+        ]
+      : []),
+    [
+      'Sampler',
+      html`<span id="trial-sampler">${t.sampler ?? 'none: params given (enqueued)'}</span>`,
+    ],
+    ['Runner', t.runner ?? '—'],
+    ['Attempts', String(t.attempts)],
+    ['Duration', dur === null ? '—' : `${dur.toFixed(1)} s`],
+    ...(t.error ? [['Error', html`<span id="trial-error">${t.error}</span>`]] : []),
+  ].map(
+    ([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
+  )}`;
+}
+
+/** The trial's params with each one's distribution; a parameter of the study it lacks says so. */
+function paramsTable(study, trials, t) {
+  const info = paramInfo(study, trials);
+  const dist = (p) =>
+    study.space?.[p.name] === undefined
+      ? 'not in the study’s space (set by the trial)'
+      : p.type === 'categorical'
+        ? `one of ${p.choices.join(', ')}`
+        : `${p.type} in [${fmt(p.low)}, ${fmt(p.high)}]${p.log ? ', log' : ''}`;
+  return html`<table id="trial-params-table"><thead><tr><th scope="col">Parameter</th><th scope="col">Value</th><th scope="col">Distribution</th></tr></thead>
+    <tbody>${info.map(
+      (p) =>
+        html`<tr data-param="${p.name}"><td>${p.name}</td><td>${t.params[p.name] === undefined ? html`<span class="muted">not set (conditional)</span>` : fmt(t.params[p.name])}</td><td class="muted">${dist(p)}</td></tr>`,
+    )}</tbody></table>`;
+}
