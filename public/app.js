@@ -18,7 +18,7 @@ import {
 } from './dom.js';
 import { listsFromOpenApi } from './lists.js';
 import { fmt, html, when } from './markup.js';
-import { studyPage, trialPage } from './study-page.js';
+import { comparePage, studyPage, trialPage } from './study-page.js';
 
 const app = document.getElementById('app');
 
@@ -647,6 +647,7 @@ function route() {
     return;
   }
   if (hash === '#/login') return loginPage();
+  if (hash.startsWith('#/compare')) return comparePage();
   const m = /^#\/study\/([^/?]+)(?:\/trial\/(\d+))?/.exec(hash);
   if (m && m[2] !== undefined) return trialPage(decodeURIComponent(m[1]), Number(m[2]));
   if (m) return studyPage(decodeURIComponent(m[1]));

@@ -18,6 +18,7 @@ import { $, alertBox, api, chart, dropChart, every, setHTML, setNav, studyState 
 import { fmt, html, when } from './markup.js';
 import { renderMarkdown } from './notes.js';
 import {
+  compareHistoryOption,
   contourView,
   edfOption,
   filterTrials,
@@ -557,4 +558,63 @@ function paramsTable(study, trials, t) {
       (p) =>
         html`<tr data-param="${p.name}"><td>${p.name}</td><td>${t.params[p.name] === undefined ? html`<span class="muted">not set (conditional)</span>` : fmt(t.params[p.name])}</td><td class="muted">${dist(p)}</td></tr>`,
     )}</tbody></table>`;
+}
+
+// --- comparing studies ------------------------------------------------------------
+
+/**
+ * #/compare?ids=a,b,...: the studies picked (from the project's, newest first) with their best
+ * so far and their EDFs on one chart each (each study's first objective).
+ */
+export async function comparePage() {
+  setNav('studies');
+  const ids = (new URLSearchParams(location.hash.split('?')[1] || '').get('ids') || '')
+    .split(',')
+    .filter(Boolean);
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  try {
+    const [{ studies }, picked] = await Promise.all([
+      api('/v1/studies?limit=100'),
+      Promise.all(
+        ids.map(async (id) => ({
+          study: await api(`/v1/studies/${encodeURIComponent(id)}`),
+          trials: (await api(`/v1/studies/${encodeURIComponent(id)}/trials`)).trials,
+        })),
+      ),
+    ]);
+    setHTML(
+      app,
+      html`<p><a href="#/studies">← Studies</a></p><h1>Compare studies</h1>
+      <fieldset id="compare-pick"><legend>Studies (the first objective of each)</legend>
+        ${studies
+          .filter((s) => s.state !== 'unavailable')
+          .map(
+            (s) =>
+              html`<label class="check"><input type="checkbox" value="${s.id}" ${ids.includes(s.id) ? html`checked` : ''}> ${s.name} <span class="muted">(${objectives(s)[0].metric}, ${s.n_trials} trials)</span></label>`,
+          )}
+      </fieldset>
+      <div class="charts">${section('compare-history', 'Best so far')}${section('compare-edf', 'Empirical distribution (EDF)')}</div>`,
+    );
+    document.querySelectorAll('#compare-pick input').forEach((box) =>
+      box.addEventListener('change', () => {
+        const now = [...document.querySelectorAll('#compare-pick input:checked')].map(
+          (b) => b.value,
+        );
+        location.hash = `#/compare?ids=${now.map(encodeURIComponent).join(',')}`;
+      }),
+    );
+    chart($('chart-compare-history'), compareHistoryOption(picked));
+    chart(
+      $('chart-compare-edf'),
+      edfOption(
+        picked.map(({ study, trials }) => ({
+          name: study.name,
+          values: scored(trials, 0).map((x) => x.v),
+        })),
+        [...new Set(picked.map(({ study }) => objectives(study)[0].metric))].join(' / '),
+      ),
+    );
+  } catch (err) {
+    setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
+  }
 }

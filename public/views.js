@@ -549,3 +549,41 @@ export function pageOf(rows, page, size) {
   const p = Math.min(Math.max(0, page), pages - 1);
   return { rows: rows.slice(p * size, (p + 1) * size), page: p, pages };
 }
+
+/**
+ * Comparing studies: each study's best so far (its first objective, by its direction) against
+ * the trial number, one line per study. `list`: [{ study, trials }].
+ */
+export function compareHistoryOption(list) {
+  const metrics = [...new Set(list.map(({ study }) => objectives(study)[0].metric))];
+  const series = list.map(({ study, trials }) => {
+    const min = objectives(study)[0].direction === 'minimize';
+    let best = null;
+    return {
+      name: study.name,
+      type: 'line',
+      step: 'end',
+      showSymbol: false,
+      data: scored(trials, 0).map(({ t, v }) => {
+        best = best === null || (min ? v < best : v > best) ? v : best;
+        return [t.number, best];
+      }),
+    };
+  });
+  return {
+    animation: false,
+    grid: { ...GRID },
+    legend: { top: 0, type: 'scroll' },
+    tooltip: {
+      trigger: 'item',
+      formatter: (e) => tip`${e.seriesName}<br>trial ${e.value[0]}: best ${fmt(e.value[1])}`,
+    },
+    xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: {
+      type: spansDecades(series.flatMap((s) => s.data.map((p) => p[1]))) ? 'log' : 'value',
+      name: metrics.join(' / '),
+      scale: true,
+    },
+    series,
+  };
+}

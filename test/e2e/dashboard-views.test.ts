@@ -335,6 +335,72 @@ describe('dashboard views in Chromium', () => {
     await page.close();
   });
 
+  it('notes: written on the study page, stored through the API, rendered as Markdown; markup in a note stays text and links stay plain', async () => {
+    const page = await open(`#/study/${cond.id}`);
+    await page.locator('#study-note [data-edit]').click();
+    const text = [
+      '# Plan',
+      '',
+      `**bold** ${XSS(31)} [ok](https://example.com/a?b=1) [bad](javascript:window.__xss=32)`,
+      '',
+      '- one',
+      '- two',
+      '',
+      '<script>window.__xss=33</script>',
+    ].join('\n');
+    await page.locator('#note-text').fill(text);
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.waitForSelector('#study-note .md h3');
+    expect(await page.locator('#study-note .md h3').textContent()).toBe('Plan');
+    expect(await page.locator('#study-note .md strong').textContent()).toBe('bold');
+    expect(await page.locator('#study-note .md li').allTextContents()).toEqual(['one', 'two']);
+    const links = page.locator('#study-note .md a');
+    expect(await links.count()).toBe(1);
+    expect(await links.getAttribute('href')).toBe('https://example.com/a?b=1');
+    const shown = await page.locator('#study-note .md').textContent();
+    expect(shown).toContain(XSS(31));
+    expect(shown).toContain('[bad](javascript:window.__xss=32)');
+    expect(shown).toContain('<script>window.__xss=33</script>');
+    expect(await injected(page)).toEqual({ xss: undefined, imgs: 0, scripts: 0 });
+    expect((await apiJson('GET', `/v1/studies/${cond.id}/notes`)).study.note).toBe(text);
+    // After a reload the note is read back from the API.
+    await page.reload();
+    await expect.poll(() => page.locator('#study-note .md h3').textContent()).toBe('Plan');
+    await shot(page, 'study-note');
+    await page.close();
+    // A trial's note, written through the API, on its page.
+    await apiJson('PUT', `/v1/studies/${cond.id}/trials/0/note`, {
+      note: `diverged: *${XSS(34)}*`,
+    });
+    const t = await open(`#/study/${cond.id}/trial/0`);
+    await t.waitForSelector('#trial-note .md em');
+    expect(await t.locator('#trial-note .md em').textContent()).toBe(XSS(34));
+    expect(await injected(t)).toEqual({ xss: undefined, imgs: 0, scripts: 0 });
+    await t.close();
+  });
+
+  it('compares studies: best so far and EDF of each picked study on one chart, names as text', async () => {
+    const page = await open(`#/compare?ids=${single.id},${cond.id}`);
+    await page.waitForSelector('#compare-pick');
+    await drawn(page, 'chart-compare-edf');
+    const edf = await optionOf(page, 'chart-compare-edf');
+    expect(edf.series.map((s: any) => s.name)).toEqual([single.name, cond.name]);
+    const hist = await optionOf(page, 'chart-compare-history');
+    expect(hist.series.map((s: any) => s.name)).toEqual([single.name, cond.name]);
+    expect(await page.locator('#chart-compare-edf').textContent()).toContain(cond.name);
+    expect(await page.locator('#compare-pick input:checked').count()).toBe(2);
+    await page.locator(`#compare-pick input[value="${two.id}"]`).check();
+    await page.waitForFunction(
+      `location.hash === '#/compare?ids=${single.id},${two.id},${cond.id}' || location.hash.split(',').length === 3`,
+    );
+    await expect
+      .poll(async () => (await optionOf(page, 'chart-compare-edf')).series?.length)
+      .toBe(3);
+    expect(await injected(page)).toEqual({ xss: undefined, imgs: 0, scripts: 0 });
+    await shot(page, 'compare');
+    await page.close();
+  });
+
   it('logged no page errors', () => {
     expect(errors).toEqual([]);
   });
