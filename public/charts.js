@@ -181,12 +181,50 @@ export function historyOption(study, trials, obj = 0) {
   };
 }
 
+/** The most trials whose curves the intermediate values chart draws. */
+const MAX_CURVES = 200;
+
+/**
+ * The trials whose curves are drawn, at most `max`: every running one, then the best complete
+ * ones (by objective 0 in `direction`), then the latest of the rest; in trial order.
+ */
+function curvesShown(trials, max = MAX_CURVES, direction = 'minimize') {
+  const withReports = trials.filter((t) => t.intermediate.length > 0);
+  if (withReports.length <= max) return withReports;
+  const sign = direction === 'maximize' ? -1 : 1;
+  const running = withReports.filter((t) => t.state === 'running');
+  const complete = withReports
+    .filter((t) => t.state === 'complete' && objectiveValue(t, 0) !== null)
+    .sort((a, b) => sign * (objectiveValue(a, 0) - objectiveValue(b, 0)));
+  const rest = withReports
+    .filter((t) => t.state !== 'running' && t.state !== 'complete')
+    .sort((a, b) => b.number - a.number);
+  const picked = new Set(running.slice(0, max));
+  const half = Math.floor((max - picked.size) / 2);
+  complete.slice(0, half).forEach((t) => picked.add(t));
+  rest.slice(0, max - picked.size).forEach((t) => picked.add(t));
+  complete.slice(half).forEach((t) => picked.size < max && picked.add(t));
+  return [...picked].sort((a, b) => a.number - b.number);
+}
+
 /**
  * Intermediate values: one line per trial; pruned ones dashed. A trial with a
- * single report is a filled dot (a one-point line draws nothing).
+ * single report is a filled dot (a one-point line draws nothing). Past MAX_CURVES
+ * trials with reports, only curvesShown's are drawn, and the title says so.
  */
-export function intermediateOption(trials) {
+export function intermediateOption(trials, direction = 'minimize') {
+  const all = trials.filter((t) => t.intermediate.length > 0);
+  const shown = curvesShown(all, MAX_CURVES, direction);
   return {
+    title:
+      shown.length < all.length
+        ? {
+            text: `${shown.length} of ${all.length} trials' curves: running, the best complete, the latest others`,
+            right: 8,
+            bottom: 0,
+            textStyle: { fontSize: 11, color: '#4b5563', fontWeight: 'normal' },
+          }
+        : undefined,
     animation: false,
     grid: { ...GRID },
     tooltip: {
@@ -200,25 +238,23 @@ export function intermediateOption(trials) {
     },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', scale: true },
-    series: trials
-      .filter((t) => t.intermediate.length > 0)
-      .map((t) => {
-        const single = t.intermediate.length === 1;
-        return {
-          name: `trial ${t.number} (${t.state})`,
-          type: 'line',
-          showSymbol: t.intermediate.length < 3,
-          symbol: single ? 'circle' : 'emptyCircle',
-          symbolSize: single ? 10 : 4,
-          lineStyle: {
-            type: t.state === 'pruned' ? 'dashed' : 'solid',
-            width: t.state === 'pruned' ? 1 : 2,
-            opacity: t.state === 'pruned' ? 0.6 : 1,
-          },
-          color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
-          data: t.intermediate.map((p) => [p.step, p.value]),
-        };
-      }),
+    series: shown.map((t) => {
+      const single = t.intermediate.length === 1;
+      return {
+        name: `trial ${t.number} (${t.state})`,
+        type: 'line',
+        showSymbol: t.intermediate.length < 3,
+        symbol: single ? 'circle' : 'emptyCircle',
+        symbolSize: single ? 10 : 4,
+        lineStyle: {
+          type: t.state === 'pruned' ? 'dashed' : 'solid',
+          width: t.state === 'pruned' ? 1 : 2,
+          opacity: t.state === 'pruned' ? 0.6 : 1,
+        },
+        color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
+        data: t.intermediate.map((p) => [p.step, p.value]),
+      };
+    }),
   };
 }
 
@@ -409,7 +445,7 @@ const SORTS = {
   value: (t) => objectiveValue(t, 0) ?? Infinity,
   duration: (t) => duration(t) ?? Infinity,
   sampler: (t) => t.sampler ?? '',
-  steps: (t) => t.intermediate.length,
+  steps: (t) => t.steps ?? t.intermediate.length,
   error: (t) => t.error ?? '',
 };
 

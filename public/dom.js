@@ -65,9 +65,12 @@ export function studyState(s) {
   };
 }
 
-/** An ECharts instance (SVG) in `el` with `option`, disposed when the page changes. */
-export function chart(el, option) {
-  const c = echarts.init(el, null, { renderer: 'svg' });
+/**
+ * An ECharts instance in `el` with `option`, disposed when the page changes: SVG (crisp, and
+ * text a test can read), or canvas for views of thousands of marks.
+ */
+export function chart(el, option, renderer = 'svg') {
+  const c = echarts.init(el, null, { renderer });
   c.setOption(option);
   charts.add(c);
   return c;

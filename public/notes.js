@@ -10,7 +10,7 @@ const INLINE =
   /`([^`\n]+)`|\*\*([^*\n]+?)\*\*|\*([^*\n]+?)\*|(?<![\w])_([^_\n]+?)_(?![\w])|\[([^\]\n]+)\]\(([^)\s]+)\)|<((?:https?:\/\/|mailto:)[^>\s]+)>/;
 
 /** One line's inline Markdown as markup: code spans, bold, emphasis, links; the rest as text. */
-export function inline(text) {
+function inline(text) {
   const out = [];
   let rest = String(text);
   for (let m = INLINE.exec(rest); m; m = INLINE.exec(rest)) {

@@ -22,7 +22,6 @@ import {
   contourView,
   edfOption,
   filterTrials,
-  medianCurve,
   pageOf,
   rankView,
   scored,
@@ -51,9 +50,16 @@ const TRIAL_OF = {
   slice: (e) => e.value?.[2],
 };
 
-/** A chart in #`id` whose trial points open their trial's page. */
-function trialChart(studyId, id, kind = id) {
-  const c = chart($(id), {});
+/** Past this many trials, charts draw on canvas (SVG's thousands of elements freeze the tab). */
+const CANVAS_FROM = 500;
+/** Past this many trials, a running study refreshes every 15 s, not 3 s. */
+const SLOW_REFRESH_FROM = 2000;
+/** Lets the browser paint and handle input between views. */
+const yieldToBrowser = () => new Promise((r) => setTimeout(r, 0));
+
+/** A chart in #`id` whose trial points open their trial's page; on canvas for a study of `n` trials past CANVAS_FROM. */
+function trialChart(studyId, id, kind = id, n = 0) {
+  const c = chart($(id), {}, n > CANVAS_FROM ? 'canvas' : 'svg');
   c.on('click', (e) => {
     const n = TRIAL_OF[kind]?.(e);
     if (Number.isInteger(n)) location.hash = trialHref(studyId, n);
@@ -85,8 +91,8 @@ export async function studyPage(id) {
       wireStudyPage(view);
     }
     setHTML($('summary'), summaryCards(study));
-    drawStudy(view);
     renderTrialList(view);
+    await drawStudy(view);
     return study;
   };
   try {
@@ -94,16 +100,33 @@ export async function studyPage(id) {
     void showNote($('study-note'), id, null);
     // Live: refresh while the study runs.
     if (study.state === 'running')
-      every(3000, async () => (await render(false)).state === 'running');
+      every(
+        view.data.trials.length > SLOW_REFRESH_FROM ? 15_000 : 3000,
+        async () => (await render(false)).state === 'running',
+      );
   } catch (err) {
     setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
   }
 }
 
+/**
+ * A study's summary (GET /v1/studies/{id}/summary: every trial without its reports, the median
+ * curve, a few trials' full curves) as the trials the views take: each with the curve the
+ * summary answered for it, or none (`steps` still counts its reports).
+ */
+async function loadSummary(id, query = '') {
+  const s = await api(`/v1/studies/${encodeURIComponent(id)}/summary${query}`);
+  const curves = new Map(s.curves.map((c) => [c.number, c.intermediate]));
+  return {
+    trials: s.trials.map((t) => ({ ...t, intermediate: curves.get(t.number) ?? [] })),
+    median: s.median.map((p) => [p.step, p.value]),
+  };
+}
+
 async function loadStudy(id, obj) {
   const [study, { trials }, imp] = await Promise.all([
     api(`/v1/studies/${id}`),
-    api(`/v1/studies/${id}/trials`),
+    loadSummary(id),
     api(`/v1/studies/${id}/importance?objective=${obj}`),
   ]);
   return { study, trials, imp };
@@ -166,7 +189,8 @@ function wireStudyPage(view) {
     'timeline',
   ];
   if (multi) ids.push('pareto');
-  for (const k of ids) view.charts[k] = trialChart(view.id, `chart-${k}`);
+  const n = view.data.trials.length;
+  for (const k of ids) view.charts[k] = trialChart(view.id, `chart-${k}`, `chart-${k}`, n);
   view.charts.parallel.on('click', (e) => {
     const done = view.data.trials.filter((t) => t.state === 'complete');
     const n = done[e.dataIndex]?.number;
@@ -211,7 +235,7 @@ async function showObjective(view, obj) {
   } catch {
     /* the importance stays the last one's until the next refresh */
   }
-  drawStudy(view);
+  await drawStudy(view);
 }
 
 /** The summary cards: state, trials, the best value (or the Pareto front and the objectives), sampler and executor. */
@@ -251,7 +275,7 @@ function summaryCards(study) {
 }
 
 /** Every view of the study, from `view.data` and the objective shown. */
-function drawStudy(view) {
+async function drawStudy(view) {
   const { study, trials, imp } = view.data;
   const c = view.charts;
   const o = objectives(study)[view.obj];
@@ -261,8 +285,13 @@ function drawStudy(view) {
     $('pareto-note').textContent = pareto.note;
   }
   c.history.setOption(historyOption(study, trials, view.obj), true);
-  c.intermediate.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
+  await yieldToBrowser();
+  c.intermediate.setOption(intermediateOption(trials, objectives(study)[0].direction), {
+    replaceMerge: ['series', 'title'],
+  });
+  await yieldToBrowser();
   c.parallel.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
+  await yieldToBrowser();
   const importance = importanceView(imp);
   const warn = $('importance-warning');
   warn.hidden = importance.meaningful;
@@ -274,8 +303,11 @@ function drawStudy(view) {
     edfOption([{ name: study.name, values: scored(trials, view.obj).map((x) => x.v) }], o.metric),
     true,
   );
+  await yieldToBrowser();
   c.timeline.setOption(timelineOption(trials, Date.now()), true);
+  await yieldToBrowser();
   drawPair(view);
+  await yieldToBrowser();
   drawSlices(view);
 }
 
@@ -325,7 +357,7 @@ function drawSlices(view) {
     );
     view.slices = slices.map((s, i) => ({
       name: s.name,
-      chart: trialChart(view.id, `chart-slice-${i}`, 'slice'),
+      chart: trialChart(view.id, `chart-slice-${i}`, 'slice', trials.length),
     }));
   }
   slices.forEach((s, i) => {
@@ -363,7 +395,7 @@ function renderTrialList(view) {
         (
           t,
         ) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${t.params[p] === undefined ? html`<span class="muted" title="not set in this trial">—</span>` : fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
+          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${t.params[p] === undefined ? html`<span class="muted" title="not set in this trial">—</span>` : fmt(t.params[p])}</td>`)}<td class="num">${t.steps ?? t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
       )}</tbody></table>`,
   );
   document.querySelectorAll('#trials [data-sort]').forEach((b) =>
@@ -451,9 +483,9 @@ export async function trialPage(id, n) {
   setNav('studies');
   setHTML(app, html`<p class="muted">Loading…</p>`);
   const render = async (first) => {
-    const [study, { trials }] = await Promise.all([
+    const [study, { trials, median }] = await Promise.all([
       api(`/v1/studies/${id}`),
-      api(`/v1/studies/${id}/trials`),
+      loadSummary(id, `?curves=0&trial=${n}`),
     ]);
     const t = trials.find((x) => x.number === n);
     if (!t)
@@ -468,10 +500,7 @@ export async function trialPage(id, n) {
       $('trial-history'),
       html`${trialHistory(t).map((h) => html`<li>${h.at ? html`<time>${when(h.at)}</time>: ` : ''}${h.what}</li>`)}`,
     );
-    const others = trials.filter(
-      (x) => x.number !== n && (x.state === 'complete' || x.state === 'pruned'),
-    );
-    view.curve.setOption(trialCurveOption(t, medianCurve(others)), true);
+    view.curve.setOption(trialCurveOption(t, median), true);
     const extra = Object.entries(t).filter(([k]) => !SHOWN.has(k));
     setHTML(
       $('trial-meta'),
@@ -507,7 +536,7 @@ function trialLayout(study, t, count) {
     <div class="cards" id="trial-cards"></div>
     <div class="charts">
       <section><h2>Parameters</h2><div class="table-wrap" id="trial-params"></div></section>
-      <section><h2 id="h-curve">Learning curve</h2><div class="chart" id="chart-curve" role="img" aria-labelledby="h-curve"></div><p class="muted">Dashed: the median of the other complete and pruned trials' reports at each step.</p></section>
+      <section><h2 id="h-curve">Learning curve</h2><div class="chart" id="chart-curve" role="img" aria-labelledby="h-curve"></div><p class="muted">Dashed: the median of the complete and pruned trials' reports at each step.</p></section>
       <section><h2>State history</h2><ol id="trial-history"></ol></section>
       <section><h2>Metadata</h2><div id="trial-meta"></div></section>
     </div>
@@ -578,7 +607,7 @@ export async function comparePage() {
       Promise.all(
         ids.map(async (id) => ({
           study: await api(`/v1/studies/${encodeURIComponent(id)}`),
-          trials: (await api(`/v1/studies/${encodeURIComponent(id)}/trials`)).trials,
+          trials: (await loadSummary(id, '?curves=0')).trials,
         })),
       ),
     ]);

@@ -18,7 +18,7 @@ const STATE_COLORS = {
 const BEST_TO_WORST = ['#0b3d91', '#0b57d0', '#7ea6e8', '#e3ebf9'];
 
 /** Positive values spanning at least two decades: draw them on a log axis. */
-export function spansDecades(values) {
+function spansDecades(values) {
   const v = values.filter((x) => Number.isFinite(x));
   if (v.length < 2 || v.some((x) => x <= 0)) return false;
   return Math.max(...v) / Math.min(...v) >= 100;
@@ -135,7 +135,7 @@ function scaleAxis(p, [lo, hi], extra) {
 }
 
 /** The cells per side of the contour's interpolated surface. */
-export const CONTOUR_CELLS = 24;
+const CONTOUR_CELLS = 24;
 
 /**
  * The contour's cells, [x0, x1, y0, y1, z] each: z interpolated at the cell's centre from the
@@ -437,24 +437,6 @@ export function timelineOption(trials, now) {
       data: byState.get(state),
     })),
   };
-}
-
-/** The median of each step's reported values over `trials` (those with a report at that step), as [[step, median]]. */
-export function medianCurve(trials) {
-  const at = new Map();
-  for (const t of trials)
-    for (const p of t.intermediate ?? []) {
-      const a = at.get(p.step) ?? [];
-      a.push(p.value);
-      at.set(p.step, a);
-    }
-  return [...at.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([step, vs]) => {
-      vs.sort((a, b) => a - b);
-      const m = vs.length >> 1;
-      return [step, vs.length % 2 ? vs[m] : (vs[m - 1] + vs[m]) / 2];
-    });
 }
 
 /** A trial's learning curve against the study's median curve (the median at each step). */

@@ -12,6 +12,7 @@ import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { lrSuggestRoutes } from './api/lr-suggest';
 import { noteRoutes } from './api/notes';
+import { summaryRoutes } from './api/summary';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
@@ -97,6 +98,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   lrSuggestRoutes(app);
   studyRoutes(app);
   noteRoutes(app);
+  summaryRoutes(app);
   keyRoutes(app);
   triggerRoutes(app);
   subscriptionRoutes(app);

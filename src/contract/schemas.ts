@@ -987,7 +987,7 @@ export const ImportanceSchema = z.object({
 });
 
 /** The longest note on a study or a trial, in characters. */
-export const MAX_NOTE_CHARS = 20_000;
+const MAX_NOTE_CHARS = 20_000;
 
 /** PUT /v1/studies/{id}/note and /v1/studies/{id}/trials/{number}/note: the note's new text. */
 export const NotePutSchema = z
@@ -1021,6 +1021,54 @@ export const NotesSchema = z
     trials: z.array(NoteSchema).openapi({ description: 'The trials that have a note, by number.' }),
   })
   .openapi('Notes');
+
+/** The most full curves GET /v1/studies/{id}/summary answers (`curves`). */
+const MAX_SUMMARY_CURVES = 1000;
+
+export const SummaryQuerySchema = z.strictObject({
+  curves: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,5})$/, 'expected a decimal integer')
+    .transform(Number)
+    .pipe(z.int().min(0).max(MAX_SUMMARY_CURVES))
+    .optional()
+    .openapi({
+      description: `How many trials' full curves to answer (0-${MAX_SUMMARY_CURVES}, default 200): the running ones, then the best complete ones, then the latest others.`,
+    }),
+  trial: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,6})$/, 'expected a decimal integer')
+    .transform(Number)
+    .optional()
+    .openapi({ description: 'A trial whose full curve is answered whatever `curves` picks.' }),
+});
+
+const StepValueSchema = z.object({ step: z.int(), value: z.number() });
+
+/** GET /v1/studies/{id}/summary: what the dashboard draws, without every report of every trial. */
+export const StudySummarySchema = z
+  .object({
+    trials: z
+      .array(
+        TrialSchema.omit({ intermediate: true }).extend({
+          steps: z.int().openapi({ description: 'How many intermediate values it reported.' }),
+          last: z.union([StepValueSchema, z.null()]).openapi({
+            description: 'Its report of the highest step; null before any.',
+          }),
+        }),
+      )
+      .openapi({
+        description:
+          'Every trial as in GET /v1/studies/{id}/trials, by number, without its intermediate values.',
+      }),
+    median: z.array(StepValueSchema).openapi({
+      description: 'At each step, the median of the complete and pruned trials’ reports there.',
+    }),
+    curves: z.array(z.object({ number: z.int(), intermediate: z.array(StepValueSchema) })).openapi({
+      description: 'The full curves of at most `curves` trials (and of `trial`), by number.',
+    }),
+  })
+  .openapi('StudySummary');
 
 /** The most trials one batch ask starts. */
 const MAX_ASK_BATCH = 100;

@@ -121,7 +121,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(38);
+    expect(all.length).toBe(39);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -345,6 +345,10 @@ describe('the OpenAPI document is exact', () => {
     expect(notes.study.note).toBe('# plan');
     expect(notes.trials.map((n: any) => n.trial)).toEqual([t0.number]);
     await call('getNotes', '/v1/studies/std_00000000000000000000000000/notes', 404);
+    const summary = await call('getStudySummary', `/v1/studies/${study.id}/summary?curves=1`, 200);
+    expect(summary.curves.length).toBeLessThanOrEqual(1);
+    await call('getStudySummary', `/v1/studies/${study.id}/summary?curves=99999`, 422);
+    await call('getStudySummary', '/v1/studies/std_00000000000000000000000000/summary', 404);
 
     // --- several objectives and constraints: values, constraints, sampler and best_trials as documented ---
     const mo = await call('createStudy', '/v1/studies', 201, {
