@@ -19,12 +19,11 @@ async function measure(browser, url, hash, ready) {
     ).observe({ type: 'longtask', buffered: true });
   });
   const t0 = Date.now();
-  await page.evaluate((h) => (location.hash = h), hash);
-  await page.waitForFunction(
-    "document.querySelector('.chart svg path, .chart canvas')",
-    null,
-    { timeout: 300_000, polling: 50 },
-  );
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+  await page.waitForFunction("document.querySelector('.chart svg path, .chart canvas')", null, {
+    timeout: 300_000,
+    polling: 50,
+  });
   const first = Date.now() - t0;
   await page.waitForFunction(ready, null, { timeout: 300_000, polling: 100 });
   const all = Date.now() - t0;
