@@ -82,19 +82,28 @@ export function dropChart(c) {
 }
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
 
-/** Runs `fn` every `ms` until the page changes or `fn` answers false. */
+/**
+ * Runs `fn` every `ms` until the page changes or `fn` answers false; a tick while the last run
+ * still runs (a slow network, a large study) is skipped.
+ */
 export function every(ms, fn) {
   if (timer) clearInterval(timer);
-  timer = setInterval(async () => {
+  let busy = false;
+  const mine = setInterval(async () => {
+    if (busy) return;
+    busy = true;
     try {
-      if ((await fn()) === false) {
+      if ((await fn()) === false && timer === mine) {
         clearInterval(timer);
         timer = null;
       }
     } catch {
       /* the next tick tries again */
+    } finally {
+      busy = false;
     }
   }, ms);
+  timer = mine;
 }
 
 /** The page is changing: its charts and its timer go. */

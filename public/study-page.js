@@ -308,7 +308,7 @@ async function drawStudy(view) {
   await yieldToBrowser();
   drawPair(view);
   await yieldToBrowser();
-  drawSlices(view);
+  await drawSlices(view);
 }
 
 /** The contour and the rank plot over the two parameters picked (the first two at first). */
@@ -339,7 +339,7 @@ function drawPair(view) {
 }
 
 /** One slice panel per parameter (made again when the parameters change). */
-function drawSlices(view) {
+async function drawSlices(view) {
   const { study, trials } = view.data;
   const slices = sliceViews(study, trials, view.obj);
   const el = $('slices');
@@ -360,10 +360,13 @@ function drawSlices(view) {
       chart: trialChart(view.id, `chart-slice-${i}`, 'slice', trials.length),
     }));
   }
-  slices.forEach((s, i) => {
-    view.slices[i].chart.setOption(s.option, true);
+  for (const [i, s] of slices.entries()) {
+    const panel = view.slices[i];
+    if (!panel || panel.chart.isDisposed()) return; // the page or its panels changed meanwhile
+    panel.chart.setOption(s.option, true);
     $(`slice-note-${i}`).textContent = s.note;
-  });
+    await yieldToBrowser();
+  }
 }
 
 /** The trial list: `view.list`'s state and search, in its order, one page of it; its header buttons sort it. */

@@ -175,6 +175,28 @@ function surface(xy, [x0, x1], [y0, y1]) {
   return cells;
 }
 
+/** Draws a contour cell [x0, x1, y0, y1, z] as a rectangle in its colour (an ECharts custom series' renderItem). */
+const cellRect = (_params, api) => {
+  const a = api.coord([api.value(0), api.value(2)]);
+  const b = api.coord([api.value(1), api.value(3)]);
+  return {
+    type: 'rect',
+    shape: {
+      x: Math.min(a[0], b[0]),
+      y: Math.min(a[1], b[1]),
+      width: Math.abs(b[0] - a[0]) + 0.5,
+      height: Math.abs(b[1] - a[1]) + 0.5,
+    },
+    style: { fill: api.visual('color') },
+  };
+};
+
+/** The contour's tooltip: a trial's params and value, or a cell's interpolated value. */
+const contourTip = (metric, xName, yName) => (e) =>
+  e.seriesName === 'trials'
+    ? tip`trial ${e.value[3]}<br>${xName}: ${fmt(e.value[4])}<br>${yName}: ${fmt(e.value[5])}<br>${metric}: ${fmt(e.value[2])}`
+    : tip`interpolated ${metric}: ${fmt(e.value[4])}`;
+
 /**
  * Contour: the objective over two parameters, interpolated (inverse-distance weighting on the
  * parameters' drawing scales: log10 for log params) from the complete trials that have both,
@@ -214,13 +236,7 @@ export function contourView(study, trials, obj, xName, yName) {
     option: {
       animation: false,
       grid: { ...GRID, right: 80 },
-      tooltip: {
-        trigger: 'item',
-        formatter: (e) =>
-          e.seriesName === 'trials'
-            ? tip`trial ${e.value[3]}<br>${xName}: ${fmt(e.value[4])}<br>${yName}: ${fmt(e.value[5])}<br>${o.metric}: ${fmt(e.value[2])}`
-            : tip`interpolated ${o.metric}: ${fmt(e.value[4])}`,
-      },
+      tooltip: { trigger: 'item', formatter: contourTip(o.metric, xName, yName) },
       visualMap: {
         type: 'continuous',
         seriesIndex: 0,
@@ -242,20 +258,7 @@ export function contourView(study, trials, obj, xName, yName) {
           type: 'custom',
           silent: false,
           encode: { x: [0, 1], y: [2, 3] },
-          renderItem: (_params, api) => {
-            const a = api.coord([api.value(0), api.value(2)]);
-            const b = api.coord([api.value(1), api.value(3)]);
-            return {
-              type: 'rect',
-              shape: {
-                x: Math.min(a[0], b[0]),
-                y: Math.min(a[1], b[1]),
-                width: Math.abs(b[0] - a[0]) + 0.5,
-                height: Math.abs(b[1] - a[1]) + 0.5,
-              },
-              style: { fill: api.visual('color') },
-            };
-          },
+          renderItem: cellRect,
           data: cells,
         },
         {
