@@ -91,6 +91,7 @@ export async function studyPage(id) {
       wireStudyPage(view);
     }
     setHTML($('summary'), summaryCards(study));
+    renderOperations(view);
     renderTrialList(view);
     await drawStudy(view);
     return study;
@@ -98,6 +99,7 @@ export async function studyPage(id) {
   try {
     const study = await render(true);
     void showNote($('study-note'), id, null);
+    void showNotifications($('ops-notifications'), id);
     // Live: refresh while the study runs.
     if (study.state === 'running')
       every(
@@ -165,6 +167,13 @@ function studyLayout(study) {
     </div>
     <h2 id="h-slice">Slice</h2>
     <div class="slices" id="slices" aria-labelledby="h-slice"></div>
+    <section aria-labelledby="h-ops"><h2 id="h-ops">Operations</h2>
+      <div class="charts">
+        <section><h3>Storage</h3><div id="ops-storage"></div></section>
+        <section><h3>Leases in flight</h3><div id="ops-leases"></div></section>
+      </div>
+      <h3>Notifications</h3><div id="ops-notifications"><p class="muted">Loading…</p></div>
+    </section>
     <h2 id="h-trials">Trials</h2>
     <div class="row" role="search">
       <div><label for="trial-state">State</label><select id="trial-state">${['all', 'complete', 'pruned', 'failed', 'running', 'waiting'].map((s) => html`<option>${s}</option>`)}</select></div>
@@ -409,6 +418,87 @@ function renderTrialList(view) {
       document.querySelector(`#trials [data-sort="${CSS.escape(b.dataset.sort)}"]`)?.focus();
     }),
   );
+}
+
+// --- operations -----------------------------------------------------------------
+
+/**
+ * The study's storage (D1's copy: ok, behind or parked, with a retry of the parked writes) and
+ * the trials running under a lease (runner, attempt, how long).
+ */
+function renderOperations(view) {
+  const { study, trials } = view.data;
+  const st = study.storage;
+  setHTML(
+    $('ops-storage'),
+    html`<p id="ops-d1"><span class="state ${st.d1 === 'ok' ? 'state-complete' : 'state-failed'}">D1 ${st.d1}</span>${st.pending ? ` · ${st.pending} write${st.pending === 1 ? '' : 's'} waiting` : ''}${st.next_attempt_at ? ` · next attempt ${when(st.next_attempt_at)}` : ''}</p>
+    ${st.reason ? html`<p class="warn">${st.reason}</p>` : ''}
+    ${
+      st.parked.length
+        ? html`<div class="table-wrap"><table id="ops-parked"><thead><tr><th scope="col">Parked</th><th scope="col" class="num">Ref</th><th scope="col">Reason</th><th scope="col" class="num">Attempts</th><th scope="col">At</th></tr></thead>
+        <tbody>${st.parked.map((p) => html`<tr><td>${p.kind}</td><td class="num">${p.ref}</td><td>${p.reason}</td><td class="num">${p.attempts}</td><td>${when(p.at)}</td></tr>`)}</tbody></table></div>
+        <p><button type="button" id="ops-retry">Retry the parked writes</button> <span id="ops-retry-out" aria-live="polite"></span></p>`
+        : html`<p class="muted">Nothing parked.</p>`
+    }`,
+  );
+  $('ops-retry')?.addEventListener('click', () => void retryStorage(view));
+  const now = Date.now();
+  const running = trials.filter((t) => t.state === 'running');
+  setHTML(
+    $('ops-leases'),
+    running.length
+      ? html`<div class="table-wrap"><table id="ops-leases-table"><thead><tr><th scope="col" class="num">Trial</th><th scope="col">Runner</th><th scope="col" class="num">Attempt</th><th scope="col">Since</th><th scope="col" class="num">Running (s)</th></tr></thead>
+      <tbody>${running.map((t) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td>${t.runner ?? '—'}</td><td class="num">${t.attempts}</td><td>${when(t.started_at)}</td><td class="num">${t.started_at ? ((now - Date.parse(t.started_at)) / 1000).toFixed(0) : '—'}</td></tr>`)}</tbody></table></div>
+      <p class="muted">A lease that expires hands its trial out again (attempt + 1: outlined red on the timeline).</p>`
+      : html`<p class="muted">No trial is running.</p>`,
+  );
+}
+
+/** POST /v1/studies/{id}/storage/retry, then the storage shown again. */
+async function retryStorage(view) {
+  try {
+    view.data.study = await api(`/v1/studies/${encodeURIComponent(view.id)}/storage/retry`, {
+      method: 'POST',
+    });
+    renderOperations(view);
+    $('ops-retry-out')?.replaceChildren('Retried.');
+  } catch (err) {
+    setHTML($('ops-retry-out'), alertBox(err));
+  }
+}
+
+/** The subscriptions that notify about study `id` (its own and the project's) with their latest deliveries. */
+async function showNotifications(el, id) {
+  try {
+    const { subscriptions } = await api('/v1/subscriptions');
+    const mine = subscriptions.filter((x) => x.study_id === null || x.study_id === id);
+    const logs = await Promise.all(
+      mine.map((x) => api(`/v1/subscriptions/${encodeURIComponent(x.id)}/deliveries`)),
+    );
+    if (!el.isConnected) return;
+    setHTML(
+      el,
+      mine.length
+        ? html`<div class="table-wrap"><table id="ops-subscriptions"><thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">Scope</th><th scope="col">State</th><th scope="col">Latest deliveries</th></tr></thead>
+        <tbody>${mine.map(
+          (x, i) =>
+            html`<tr data-subscription="${x.id}"><td>${x.url}</td><td>${x.events.join(', ')}</td><td>${x.study_id ? 'this study' : 'the project'}</td><td class="state ${x.state === 'active' ? 'state-complete' : 'state-failed'}">${x.state}${x.disabled_reason ? `: ${x.disabled_reason}` : ''}</td>
+            <td>${
+              logs[i].deliveries.length
+                ? logs[i].deliveries
+                    .slice(0, 3)
+                    .map(
+                      (d) =>
+                        html`<div>${d.event} #${d.attempt}: ${d.ok ? 'ok' : `failed${d.response_status ? ` (${d.response_status})` : ''}${d.error ? `: ${d.error}` : ''}`} <span class="muted">${when(d.at)}</span></div>`,
+                    )
+                : html`<span class="muted">none yet</span>`
+            }</td></tr>`,
+        )}</tbody></table></div>`
+        : html`<p class="muted">No subscription notifies about this study (<code>POST /v1/subscriptions</code>, see the <a href="/docs">API docs</a>).</p>`,
+    );
+  } catch (err) {
+    if (el.isConnected) setHTML(el, alertBox(err));
+  }
 }
 
 // --- notes ----------------------------------------------------------------------

@@ -401,6 +401,38 @@ describe('dashboard views in Chromium', () => {
     await page.close();
   });
 
+  it('operations: the storage state, the trials running under a lease, and the subscriptions that notify about the study', async () => {
+    const s = await apiJson('POST', '/v1/studies', {
+      name: 'ops',
+      space: { x: { type: 'float', low: 0, high: 1 } },
+    });
+    const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    const sub = await apiJson('POST', '/v1/subscriptions', {
+      url: 'https://hooks.example.test/stride',
+      study_id: s.id,
+      events: ['trial.failed'],
+    });
+    const page = await open(`#/study/${s.id}`);
+    await page.waitForSelector('#ops-leases-table');
+    expect(await page.locator('#ops-d1').textContent()).toMatch(/^D1 ok/);
+    const row = await page
+      .locator(`#ops-leases-table tr[data-trial="${t.number}"] td`)
+      .allTextContents();
+    expect(row.slice(0, 3)).toEqual([String(t.number), '—', '1']);
+    await page.waitForSelector(`#ops-subscriptions tr[data-subscription="${sub.id}"]`);
+    const cells = await page
+      .locator(`#ops-subscriptions tr[data-subscription="${sub.id}"] td`)
+      .allTextContents();
+    expect(cells.slice(0, 4)).toEqual([
+      'https://hooks.example.test/stride',
+      'trial.failed',
+      'this study',
+      'active',
+    ]);
+    await shot(page, 'operations');
+    await page.close();
+  });
+
   it('logged no page errors', () => {
     expect(errors).toEqual([]);
   });
