@@ -11,6 +11,7 @@ import {
   api,
   chart,
   clearPage,
+  every,
   KEY,
   setHTML,
   setNav,
@@ -18,7 +19,8 @@ import {
 } from './dom.js';
 import { listsFromOpenApi } from './lists.js';
 import { fmt, html, when } from './markup.js';
-import { comparePage, studyPage, trialPage } from './study-page.js';
+import { comparePage, loadSummary, studyPage, trialPage } from './study-page.js';
+import { lrCandidatesOption, lrCurvesOption } from './views.js';
 
 const app = document.getElementById('app');
 
@@ -200,6 +202,7 @@ function validatedView(v) {
           )}</tbody></table></div>`
         : ''
     }
+    ${v.id || v.validation?.study_id ? html`<p><a id="lr-suggestion-link" href="#/lr/suggest/${encodeURIComponent(v.id ?? v.validation.study_id)}">This suggestion's page</a>: its candidates against lr, their learning curves and the range test.</p>` : ''}
     ${v.reasoning?.length ? html`<h2>Why this lr</h2><ul id="validated-reasoning">${v.reasoning.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`;
 }
 
@@ -303,6 +306,52 @@ async function rangeTestPage(id) {
       ${rangeTestView(r, html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length${client ? ' (train the candidates for your run’s length on your hardware)' : ''}.</p>`)}`,
     );
     rangeTestChart(document.getElementById('chart-lr'), r);
+  } catch (err) {
+    setHTML(app, html`<p><a href="#/lr">← LR range test</a></p>${alertBox(err)}`);
+  }
+}
+
+/**
+ * One lr suggestion (GET /v1/lr/suggest/{id}; refreshed while its candidates train): the answer
+ * and why, each candidate's validation loss against lr (its seeds beside it), the learning
+ * curves of its runs (its study's trials), and the range test it started from.
+ */
+async function lrSuggestionPage(id) {
+  setNav('lr');
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  const charts = {};
+  const render = async (first) => {
+    const v = await api(`/v1/lr/suggest/${encodeURIComponent(id)}`);
+    const studyId = v.validation?.study_id ?? id;
+    const rt = v.range_test?.id ?? null;
+    if (first) {
+      setHTML(
+        app,
+        html`<p><a href="#/lr">← LR range test</a></p><h1>LR suggestion</h1>
+        <p class="muted" id="lrs-about">${v.status === 'running' ? 'Candidates still training (refreshed every 3 s). ' : ''}Its runs are the trials of <a href="#/study/${encodeURIComponent(studyId)}">study ${studyId}</a>${rt ? html`; it started from <a href="#/lr/${encodeURIComponent(rt)}">range test ${rt}</a>` : ''}.</p>
+        <div id="lrs-answer"></div>
+        <div class="charts">
+          <section><h2 id="h-lrs-cand">Candidates</h2><div class="chart" id="chart-lrs-candidates" role="img" aria-labelledby="h-lrs-cand"></div></section>
+          <section><h2 id="h-lrs-curves">Learning curves of the runs</h2><div class="chart" id="chart-lrs-curves" role="img" aria-labelledby="h-lrs-curves"></div><p class="muted">One colour per lr; dashed: a shorter (lower-fidelity) run.</p></section>
+          ${rt ? html`<section><h2 id="h-lrs-range">The range test</h2><div class="chart" id="chart-lrs-range" role="img" aria-labelledby="h-lrs-range"></div></section>` : ''}
+        </div>`,
+      );
+      charts.candidates = chart($('chart-lrs-candidates'), {});
+      charts.curves = chart($('chart-lrs-curves'), {});
+      if (rt) {
+        const r = await api(`/v1/lr-range-tests/${encodeURIComponent(rt)}`);
+        chart($('chart-lrs-range'), lrCurveOption(r, v.lr));
+      }
+    }
+    setHTML($('lrs-answer'), validatedView(v));
+    charts.candidates.setOption(lrCandidatesOption(v.validation?.candidates ?? [], v.lr), true);
+    const { trials } = await loadSummary(studyId);
+    charts.curves.setOption(lrCurvesOption(trials), true);
+    return v;
+  };
+  try {
+    const v = await render(true);
+    if (v.status === 'running') every(3000, async () => (await render(false)).status === 'running');
   } catch (err) {
     setHTML(app, html`<p><a href="#/lr">← LR range test</a></p>${alertBox(err)}`);
   }
@@ -651,6 +700,8 @@ function route() {
   const m = /^#\/study\/([^/?]+)(?:\/trial\/(\d+))?/.exec(hash);
   if (m && m[2] !== undefined) return trialPage(decodeURIComponent(m[1]), Number(m[2]));
   if (m) return studyPage(decodeURIComponent(m[1]));
+  const sg = /^#\/lr\/suggest\/([^/?]+)/.exec(hash);
+  if (sg) return lrSuggestionPage(decodeURIComponent(sg[1]));
   const t = /^#\/lr\/([^/?]+)/.exec(hash);
   if (t) return rangeTestPage(decodeURIComponent(t[1]));
   if (hash.startsWith('#/lr')) return lrPage();

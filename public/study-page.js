@@ -116,7 +116,7 @@ export async function studyPage(id) {
  * curve, a few trials' full curves) as the trials the views take: each with the curve the
  * summary answered for it, or none (`steps` still counts its reports).
  */
-async function loadSummary(id, query = '') {
+export async function loadSummary(id, query = '') {
   const s = await api(`/v1/studies/${encodeURIComponent(id)}/summary${query}`);
   const curves = new Map(s.curves.map((c) => [c.number, c.intermediate]));
   return {

@@ -572,3 +572,89 @@ export function compareHistoryOption(list) {
     series,
   };
 }
+
+/** Distinct colours for a few series (candidates' lrs). */
+const PALETTE = [
+  '#0b57d0',
+  '#b26b00',
+  '#146c2e',
+  '#b3261e',
+  '#6f42c1',
+  '#00796b',
+  '#c2185b',
+  '#5d4037',
+];
+
+/**
+ * An lr suggestion's candidates: each one's final validation loss (its score: the mean over seeds
+ * when there are several) against its lr on a log axis, each seed's value beside it, and the
+ * answer marked. `candidates`: the answer's validation.candidates.
+ */
+export function lrCandidatesOption(candidates, answer) {
+  const done = candidates.filter((c) => (c.score ?? c.value) !== null);
+  const seeds = candidates.flatMap((c) =>
+    (c.seeds ?? []).filter((s) => s.value !== null).map((s) => [c.lr, s.value, s.seed]),
+  );
+  return {
+    animation: false,
+    grid: { ...GRID },
+    legend: { top: 0 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (e) =>
+        e.seriesName === 'seeds'
+          ? tip`lr ${fmt(e.value[0])}, seed ${e.value[2]}: ${fmt(e.value[1])}`
+          : tip`lr ${fmt(e.value[0])}: ${fmt(e.value[1])}${e.value[2] ? ` ± ${fmt(e.value[2])}` : ''}`,
+    },
+    xAxis: { type: 'log', name: 'learning rate', nameLocation: 'middle', nameGap: 28 },
+    yAxis: { type: 'value', name: 'validation loss', scale: true },
+    series: [
+      {
+        name: 'candidates',
+        type: 'scatter',
+        symbolSize: 11,
+        color: '#0b57d0',
+        data: done.map((c) => [c.lr, c.score ?? c.value, c.spread ?? 0]),
+        markLine:
+          answer === null || answer === undefined
+            ? undefined
+            : {
+                symbol: 'none',
+                label: { formatter: `answer ${fmt(answer)}` },
+                lineStyle: { color: '#146c2e', width: 2 },
+                data: [{ xAxis: answer }],
+              },
+      },
+      { name: 'seeds', type: 'scatter', symbolSize: 6, color: '#9aa9c7', data: seeds },
+    ],
+  };
+}
+
+/**
+ * The learning curves of an lr suggestion's runs (its study's trials, params lr and epochs):
+ * one line per run, one colour per lr, shorter runs (lower fidelity) dashed.
+ */
+export function lrCurvesOption(trials) {
+  const runs = trials.filter((t) => t.intermediate.length > 0 && typeof t.params.lr === 'number');
+  const lrs = [...new Set(runs.map((t) => t.params.lr))].sort((a, b) => a - b);
+  const longest = Math.max(0, ...runs.map((t) => t.params.epochs ?? 0));
+  return {
+    animation: false,
+    legend: { top: 0, type: 'scroll', data: lrs.map((lr) => `lr ${fmt(lr)}`) },
+    grid: { ...GRID, top: 44 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (e) => tip`${e.seriesName}<br>step ${e.value[0]}: ${fmt(e.value[1])}`,
+    },
+    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    yAxis: { type: 'value', name: 'validation loss', scale: true },
+    series: runs.map((t) => ({
+      name: `lr ${fmt(t.params.lr)}`,
+      type: 'line',
+      showSymbol: t.intermediate.length < 3,
+      color: PALETTE[lrs.indexOf(t.params.lr) % PALETTE.length],
+      lineStyle: { type: (t.params.epochs ?? longest) < longest ? 'dashed' : 'solid' },
+      data: t.intermediate.map((p) => [p.step, p.value]),
+    })),
+  };
+}
