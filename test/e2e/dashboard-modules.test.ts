@@ -433,3 +433,59 @@ describe('notes as Markdown (notes.js)', () => {
     );
   });
 });
+
+describe('lr suggestion views (views.js)', () => {
+  it('candidates: score (mean over seeds) against lr, each seed beside it, the answer marked', async () => {
+    const { lrCandidatesOption } = await load('views.js');
+    const o = lrCandidatesOption(
+      [
+        {
+          lr: 0.01,
+          value: 0.5,
+          score: 0.45,
+          spread: 0.02,
+          seeds: [
+            { seed: 0, value: 0.4 },
+            { seed: 1, value: 0.5 },
+          ],
+        },
+        { lr: 0.1, value: 0.3, score: null, spread: null, seeds: null },
+        { lr: 1, value: null, score: null, spread: null, seeds: null },
+      ],
+      0.1,
+    );
+    expect(o.xAxis.type).toBe('log');
+    expect(o.series[0].data).toEqual([
+      [0.01, 0.45, 0.02],
+      [0.1, 0.3, 0],
+    ]);
+    expect(o.series[0].markLine.data).toEqual([{ xAxis: 0.1 }]);
+    expect(o.series[1].data).toEqual([
+      [0.01, 0.4, 0],
+      [0.01, 0.5, 1],
+    ]);
+  });
+
+  it("runs' curves: one line per run, one colour per lr, the shorter runs dashed", async () => {
+    const { lrCurvesOption } = await load('views.js');
+    const run = (n: number, lr: number, epochs: number) => ({
+      number: n,
+      params: { lr, epochs },
+      intermediate: Array.from({ length: epochs }, (_, k) => ({ step: k + 1, value: 1 / (k + 1) })),
+    });
+    const o = lrCurvesOption([
+      run(0, 0.1, 2),
+      run(1, 0.01, 4),
+      run(2, 0.1, 4),
+      { ...run(3, 1, 0) },
+    ]);
+    expect(o.series.map((s: any) => [s.name, s.lineStyle.type, s.data.length])).toEqual([
+      ['lr 0.1', 'dashed', 2],
+      ['lr 0.01', 'solid', 4],
+      ['lr 0.1', 'solid', 4],
+    ]);
+    expect(o.series[0].color).toBe(o.series[2].color);
+    expect(o.series[0].color).not.toBe(o.series[1].color);
+    expect(o.legend.data).toEqual(['lr 0.01', 'lr 0.1']);
+  });
+});
