@@ -14,7 +14,7 @@
 // bench/lr_client.py), and the LR cost-quality frontier on the PyTorch tasks of bench/lr_tasks.py
 // (bench/lr-frontier.mjs, bench/lr_frontier.py; writes bench/lr-frontier.svg).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective,dashboard] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -34,6 +34,7 @@ import {
   quantile,
   scipyMannWhitney,
 } from './common.mjs';
+import { dashboardSection, renderDashboard } from './dashboard.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrFrontierSection, renderLrFrontier } from './lr-frontier.mjs';
 import { lrRealSection, renderLrReal } from './lr-real.mjs';
@@ -52,6 +53,7 @@ const ALL_SECTIONS = [
   'lr-client',
   'lr-frontier',
   'multiobjective',
+  'dashboard',
 ];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS)
@@ -233,6 +235,10 @@ function render(results) {
   if (results.multiobjective) {
     sectionMachine(results.multiobjective, machine, lines, 'Several objectives');
     renderMultiobjective(results.multiobjective, lines);
+  }
+  if (results.dashboard) {
+    sectionMachine(results.dashboard, machine, lines, 'The dashboard at scale');
+    renderDashboard(results.dashboard, lines);
   }
   return lines.join('\n');
 }
@@ -1454,6 +1460,7 @@ async function main() {
     results.lr_frontier = { ...(await lrFrontierSection()), machine };
   if (SECTIONS.has('multiobjective'))
     results.multiobjective = { ...multiobjectiveSection(), machine };
+  if (SECTIONS.has('dashboard')) results.dashboard = { ...(await dashboardSection()), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);
