@@ -47,7 +47,7 @@ async function measure(browser, url, hash, ready) {
 }
 
 /** The study page's figures and (unless `trial` is null) trial `trial`'s page's. */
-export async function dashboardBench(url, studyId, trial = 0) {
+async function dashboardBench(url, studyId, trial = 0) {
   const chromiumPath = findChromium().path;
   if (!chromiumPath) throw new Error('no Chromium (node scripts/ensure-chromium.mjs)');
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });

@@ -1,8 +1,18 @@
-/** Routes of the Markdown notes on studies and trials. Thin: validate, call the service, answer. */
+/**
+ * Routes the dashboard reads and writes beside a study's own: its summary (trials without
+ * every report) and the Markdown notes on studies and trials. Thin: validate, call the service, answer.
+ */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import * as notes from '../services/notes';
-import { NotePutSchema, NoteSchema, NotesSchema } from '../contract/schemas';
+import { studySummary } from '../services/summary';
+import {
+  NotePutSchema,
+  NoteSchema,
+  NotesSchema,
+  StudySummarySchema,
+  SummaryQuerySchema,
+} from '../contract/schemas';
 import { body, decimalParam, json, projectOf, route, secured } from './openapi';
 
 const NOT_FOUND = 'Unknown study or trial (or another project’s)';
@@ -51,7 +61,21 @@ const putTrial = route(
   { 404: NOT_FOUND },
 );
 
-export function noteRoutes(app: OpenAPIHono<AppEnv>): void {
+const summary = route(
+  {
+    ...base,
+    operationId: 'getStudySummary',
+    method: 'get',
+    path: '/v1/studies/{id}/summary',
+    summary:
+      "A study's trials without their reports (a count and the last one each), the median curve, and a few trials' full curves",
+    request: { params: StudyParam, query: SummaryQuerySchema },
+    responses: { 200: { description: 'The summary', ...json(StudySummarySchema) } },
+  },
+  { 404: 'Unknown study (or another project’s)' },
+);
+
+export function dashboardRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(list, async (c) =>
     c.json(await notes.getNotes(c.env, projectOf(c), c.req.valid('param').id), 200),
   );
@@ -74,4 +98,10 @@ export function noteRoutes(app: OpenAPIHono<AppEnv>): void {
       200,
     );
   });
+  app.openapi(summary, async (c) =>
+    c.json(
+      await studySummary(c.env, projectOf(c), c.req.valid('param').id, c.req.valid('query')),
+      200,
+    ),
+  );
 }
