@@ -13,13 +13,11 @@ import { findChromium } from '../scripts/ensure-chromium.mjs';
 import { startStride } from '../scripts/local-worker.mjs';
 import { log } from './common.mjs';
 
-const KEY = process.env.STRIDE_API_KEY ?? 'stride-dev-key';
-
 /** Opens `hash` and measures: { first_chart_ms, all_drawn_ms, longest_task_ms, tasks_over_200ms }. */
-async function measure(browser, url, hash, ready) {
+async function measure(browser, url, key, hash, ready) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${url}/`);
-  await page.evaluate(`sessionStorage.setItem('stride-key', ${JSON.stringify(KEY)})`);
+  await page.evaluate(`sessionStorage.setItem('stride-key', ${JSON.stringify(key)})`);
   await page.evaluate(() => {
     globalThis.__tasks = [];
     new PerformanceObserver((l) =>
@@ -47,7 +45,7 @@ async function measure(browser, url, hash, ready) {
 }
 
 /** The study page's figures and (unless `trial` is null) trial `trial`'s page's. */
-async function dashboardBench(url, studyId, trial = 0) {
+async function dashboardBench(url, key, studyId, trial = 0) {
   const chromiumPath = findChromium().path;
   if (!chromiumPath) throw new Error('no Chromium (node scripts/ensure-chromium.mjs)');
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
@@ -55,6 +53,7 @@ async function dashboardBench(url, studyId, trial = 0) {
     const study = await measure(
       browser,
       url,
+      key,
       `#/study/${studyId}`,
       // Every view drawn: the slices come last. STUDY_READY overrides it (the page before slices: '#trials-table').
       process.env.STUDY_READY ??
@@ -64,6 +63,7 @@ async function dashboardBench(url, studyId, trial = 0) {
     const trialPage = await measure(
       browser,
       url,
+      key,
       `#/study/${studyId}/trial/${trial}`,
       "document.querySelector('#trial-params-table')",
     );
@@ -163,8 +163,7 @@ export async function dashboardSection() {
       const id = await seedStudy(call, n);
       const trials = await fetched(url, stride.devKey, `/v1/studies/${id}/trials`);
       const summary = await fetched(url, stride.devKey, `/v1/studies/${id}/summary`);
-      process.env.STRIDE_API_KEY = stride.devKey;
-      const pages = await dashboardBench(url, id, 5);
+      const pages = await dashboardBench(url, stride.devKey, id, 5);
       rows.push({ trials: n, steps: STEPS, download: { trials, summary }, ...pages });
       log(`dashboard: ${n} trials: ${JSON.stringify(rows.at(-1))}`);
     }
@@ -191,5 +190,14 @@ export function renderDashboard(d, lines) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [url, id, n] = process.argv.slice(2);
-  console.log(JSON.stringify(await dashboardBench(url, id, n === undefined ? null : Number(n))));
+  console.log(
+    JSON.stringify(
+      await dashboardBench(
+        url,
+        process.env.STRIDE_API_KEY ?? 'stride-dev-key',
+        id,
+        n === undefined ? null : Number(n),
+      ),
+    ),
+  );
 }
