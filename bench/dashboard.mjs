@@ -55,9 +55,8 @@ async function dashboardBench(url, key, studyId, trial = 0) {
       url,
       key,
       `#/study/${studyId}`,
-      // Every view drawn: the slices come last. STUDY_READY overrides it (the page before slices: '#trials-table').
-      process.env.STUDY_READY ??
-        "document.querySelector('#trials-table') && document.querySelectorAll('.slice .chart svg, .slice .chart canvas').length > 0",
+      // Every view drawn (the page marks it). STUDY_READY overrides it (the page before these views: '#trials-table').
+      process.env.STUDY_READY ?? "document.querySelector('#app[data-drawn]')",
     );
     if (trial === null) return { study };
     const trialPage = await measure(

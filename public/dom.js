@@ -108,6 +108,7 @@ export function every(ms, fn) {
 
 /** The page is changing: its charts and its timer go. */
 export function clearPage() {
+  delete document.getElementById('app').dataset.drawn;
   charts.forEach((c) => c.dispose());
   charts.clear();
   if (timer) clearInterval(timer);

@@ -94,6 +94,8 @@ export async function studyPage(id) {
     renderOperations(view);
     renderTrialList(view);
     await drawStudy(view);
+    // Every view is drawn (tests and the bench wait for it): the count of draws so far.
+    app.dataset.drawn = String(Number(app.dataset.drawn ?? 0) + 1);
     return study;
   };
   try {

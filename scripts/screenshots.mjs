@@ -143,7 +143,7 @@ export async function takeScreenshots({ url, key, out }) {
       const target = hash.replace(/\{(\w+)\}/g, (_, k) => ids[k]);
       await page.goto(`${url}/${target}`);
       await page.waitForFunction(
-        "document.querySelector('#trials-table, #trial-params-table, #compare-pick') && document.querySelectorAll('.chart svg path').length > 20",
+        "document.querySelector('#app[data-drawn], #trial-params-table, #compare-pick') && document.querySelectorAll('.chart svg path').length > 20",
         null,
         { timeout: 60_000 },
       );

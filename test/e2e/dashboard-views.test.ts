@@ -159,7 +159,7 @@ describe('dashboard views in Chromium', () => {
 
   it('one objective: history on a log axis, slice per parameter, contour, rank, EDF and timeline drawn; a point opens its trial', async () => {
     const page = await open(`#/study/${single.id}`);
-    await page.waitForSelector('#trials-table');
+    await page.waitForSelector('#app[data-drawn]');
     for (const id of [
       'chart-history',
       'chart-contour',
@@ -244,7 +244,7 @@ describe('dashboard views in Chromium', () => {
 
   it('trial list: filters by state, searches params, sorts by a parameter, pages through 50 at a time', async () => {
     const page = await open(`#/study/${single.id}`);
-    await page.waitForSelector('#trials-table');
+    await page.waitForSelector('#app[data-drawn]');
     expect(await page.locator('#trials-table tbody tr').count()).toBe(50);
     expect(await page.locator('#trials-page').textContent()).toBe('page 1 of 2');
     await page.locator('#trials-next').click();
@@ -277,7 +277,7 @@ describe('dashboard views in Chromium', () => {
 
   it('two objectives: the objective picker redraws history, slices, contour and EDF for the second', async () => {
     const page = await open(`#/study/${two.id}`);
-    await page.waitForSelector('#trials-table');
+    await page.waitForSelector('#app[data-drawn]');
     for (const id of ['chart-pareto', 'chart-history', 'chart-contour', 'chart-rank', 'chart-edf'])
       await drawn(page, id);
     expect((await optionOf(page, 'chart-history')).yAxis[0].name).toBe('loss');
@@ -300,7 +300,7 @@ describe('dashboard views in Chromium', () => {
     expect(withBeta.length).toBeGreaterThan(0);
     expect(withBeta.length).toBeLessThan(trials.length);
     const page = await open(`#/study/${cond.id}`);
-    await page.waitForSelector('#trials-table');
+    await page.waitForSelector('#app[data-drawn]');
     const names = await page.locator('.slice h3').allTextContents();
     expect(names).toEqual(['lr', hostile.opt, hostile.beta, 'momentum']);
     const beta = await optionOf(page, 'chart-slice-2');
