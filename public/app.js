@@ -86,6 +86,7 @@ async function studiesPage() {
     app,
     html`
     <h1>Studies</h1>
+    <p><a href="#/compare">Compare studies</a>: their histories and EDFs on one chart.</p>
     <div class="row"><div><label for="state-filter">State</label>
       <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option><option value="unavailable">Unavailable</option></select></div></div>
     <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`,
