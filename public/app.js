@@ -179,8 +179,8 @@ const horizonText = (h) =>
     ? '—'
     : `${h.steps !== undefined && h.steps !== null ? `${h.steps} steps = ` : ''}${h.method === 'none' ? `${h.epochs} epochs, not validated (none)` : `validated at ${h.validated_epochs} of ${h.epochs} epochs (${h.method}), ${h.schedule} schedule`}`;
 
-/** POST /v1/lr/suggest's answer: the validated lr, confidence, horizon, the candidates and why. */
-function validatedView(v) {
+/** POST /v1/lr/suggest's answer: the validated lr, confidence, horizon, the candidates and why (and, `linked`, a link to its own page). */
+function validatedView(v, { linked = true } = {}) {
   const h = v.horizon;
   const cands = v.validation?.candidates ?? [];
   return html`
@@ -203,7 +203,7 @@ function validatedView(v) {
           )}</tbody></table></div>`
         : ''
     }
-    ${v.id || v.validation?.study_id ? html`<p><a id="lr-suggestion-link" href="#/lr/suggest/${encodeURIComponent(v.id ?? v.validation.study_id)}">This suggestion's page</a>: its candidates against lr, their learning curves and the range test.</p>` : ''}
+    ${linked && (v.id || v.validation?.study_id) ? html`<p><a id="lr-suggestion-link" href="#/lr/suggest/${encodeURIComponent(v.id ?? v.validation.study_id)}">This suggestion's page</a>: its candidates against lr, their learning curves and the range test.</p>` : ''}
     ${v.reasoning?.length ? html`<h2>Why this lr</h2><ul id="validated-reasoning">${v.reasoning.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`;
 }
 
@@ -344,7 +344,7 @@ async function lrSuggestionPage(id) {
         chart($('chart-lrs-range'), lrCurveOption(r, v.lr));
       }
     }
-    setHTML($('lrs-answer'), validatedView(v));
+    setHTML($('lrs-answer'), validatedView(v, { linked: false }));
     charts.candidates.setOption(lrCandidatesOption(v.validation?.candidates ?? [], v.lr), true);
     const { trials } = await loadSummary(studyId);
     charts.curves.setOption(lrCurvesOption(trials), true);

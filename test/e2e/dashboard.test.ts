@@ -322,6 +322,7 @@ describe('dashboard in Chromium', () => {
       .toBeGreaterThanOrEqual(2);
     await expect.poll(() => page.locator('#chart-lrs-range svg path').count()).toBeGreaterThan(5);
     expect(await page.locator('#lrs-about').textContent()).toMatch(/study .*range test/);
+    expect(await page.locator('#lr-suggestion-link').count()).toBe(0); // no link to itself
     await shot(page, 'lr-suggestion');
     await page.close();
   });
