@@ -14,7 +14,7 @@
 // bench/lr_client.py), and the LR cost-quality frontier on the PyTorch tasks of bench/lr_tasks.py
 // (bench/lr-frontier.mjs, bench/lr_frontier.py; writes bench/lr-frontier.svg).
 //
-// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective,optuna-storage,failures,reports,fleet] | --render
+// Usage: node bench/run.mjs [--seconds 2] [--only tfjs,samplers,latency,lr-real,lr-client,lr-frontier,multiobjective,optuna-storage,failures,reports,fleet,dashboard] | --render
 //   --only runs just the named sections and replaces only theirs in
 //   bench/results.json and bench/RESULTS.md; the other sections keep their
 //   last results (and the machine line of the run that measured them).
@@ -34,6 +34,7 @@ import {
   quantile,
   scipyMannWhitney,
 } from './common.mjs';
+import { dashboardSection, renderDashboard } from './dashboard.mjs';
 import { lrClientSection, renderLrClient } from './lr-client.mjs';
 import { lrFrontierSection, renderLrFrontier } from './lr-frontier.mjs';
 import { DEFAULT_LR, lrRealSection, renderLrReal } from './lr-real.mjs';
@@ -60,6 +61,7 @@ const ALL_SECTIONS = [
   'failures',
   'reports',
   'fleet',
+  'dashboard',
 ];
 const SECTIONS = new Set(argOnly > 0 ? process.argv[argOnly + 1].split(',') : ALL_SECTIONS);
 for (const s of SECTIONS)
@@ -257,6 +259,10 @@ function render(results) {
   if (results.fleet) {
     sectionMachine(results.fleet, machine, lines, 'A fleet, simulated');
     renderFleet(results.fleet, lines);
+  }
+  if (results.dashboard) {
+    sectionMachine(results.dashboard, machine, lines, 'The dashboard at scale');
+    renderDashboard(results.dashboard, lines);
   }
   return lines.join('\n');
 }
@@ -1484,6 +1490,7 @@ async function main() {
   if (SECTIONS.has('failures')) results.failures = { ...failuresSection(), machine };
   if (SECTIONS.has('reports')) results.reports = { ...(await reportsSection()), machine };
   if (SECTIONS.has('fleet')) results.fleet = { ...(await fleetSection()), machine };
+  if (SECTIONS.has('dashboard')) results.dashboard = { ...(await dashboardSection()), machine };
   writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const md = render(results);
   writeFileSync(path.join(here, 'RESULTS.md'), md);

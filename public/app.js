@@ -3,120 +3,26 @@
 // session only (sessionStorage). This module is the DOM side: pages, forms,
 // routing. The chart options are pure functions in charts.js, the markup
 // helpers in markup.js, and the forms' lists come from the server (lists.js).
+import { lrCurveOption, objectives } from './charts.js';
 import {
-  duration,
-  historyOption,
-  importanceView,
-  intermediateOption,
-  isFeasible,
-  lrCurveOption,
-  objectives,
-  objectiveValue,
-  parallelOption,
-  paretoOption,
-  sortTrials,
-} from './charts.js';
+  $,
+  alertBox,
+  alertText,
+  api,
+  chart,
+  clearPage,
+  every,
+  KEY,
+  setHTML,
+  setNav,
+  studyState,
+} from './dom.js';
 import { listsFromOpenApi } from './lists.js';
-import { fmt, html, Markup, when } from './markup.js';
+import { fmt, html, when } from './markup.js';
+import { comparePage, loadSummary, studyPage, trialPage } from './study-page.js';
+import { lrCandidatesOption, lrCurvesOption } from './views.js';
 
 const app = document.getElementById('app');
-const KEY = 'stride-key';
-const charts = new Set();
-let timer = null;
-
-// Markup is built only with html`...` (markup.js): it escapes every
-// interpolated value, so data is always text. setHTML() accepts nothing else.
-function setHTML(el, markup) {
-  if (!(markup instanceof Markup))
-    throw new TypeError('setHTML takes html`...` markup, not a string');
-  el.innerHTML = markup.s;
-}
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.detail || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
-async function api(path, init = {}) {
-  const key = sessionStorage.getItem(KEY);
-  const res = await fetch(path, {
-    ...init,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
-      ...(init.headers || {}),
-    },
-  });
-  const text = await res.text();
-  const body = text ? JSON.parse(text) : null;
-  if (!res.ok) {
-    if (res.status === 401 && location.hash !== '#/login') {
-      sessionStorage.removeItem(KEY);
-      sessionStorage.setItem(
-        'stride-login-message',
-        'Your API key was not accepted (401). Sign in again.',
-      );
-      location.hash = '#/login';
-    }
-    throw new ApiError(res.status, body);
-  }
-  return body;
-}
-
-function alertBox(err) {
-  const paths =
-    err.problem?.errors?.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`) ?? [];
-  return html`<div class="alert" role="alert"><strong>${err.status ? `Error ${err.status}` : 'Error'}:</strong> ${err.message}${paths.length ? html`<ul>${paths}</ul>` : ''}</div>`;
-}
-const alertText = (text) => html`<div class="alert" role="alert">${text}</div>`;
-
-/** A study's state as shown: a completed study without one complete trial says so, in the error color. */
-function studyState(s) {
-  const none = s.state === 'completed' && !s.best_trial && !s.best_trials?.length;
-  return {
-    cls: none ? 'state state-completed-none' : `state state-${s.state}`,
-    text: none ? `completed — ${s.n_trials ? 'no trial succeeded' : 'no trials'}` : s.state,
-  };
-}
-
-function chart(el, option) {
-  const c = echarts.init(el, null, { renderer: 'svg' });
-  c.setOption(option);
-  charts.add(c);
-  return c;
-}
-window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
-
-function clear() {
-  charts.forEach((c) => c.dispose());
-  charts.clear();
-  if (timer) clearInterval(timer);
-  timer = null;
-}
-
-function setNav(page) {
-  document
-    .querySelectorAll('[data-nav]')
-    .forEach((a) =>
-      a.dataset.nav === page
-        ? a.setAttribute('aria-current', 'page')
-        : a.removeAttribute('aria-current'),
-    );
-  const s = document.getElementById('session');
-  setHTML(
-    s,
-    sessionStorage.getItem(KEY)
-      ? html`<button class="link" id="signout">Sign out</button>`
-      : html``,
-  );
-  document.getElementById('signout')?.addEventListener('click', () => {
-    sessionStorage.removeItem(KEY);
-    location.hash = '#/login';
-  });
-}
 
 // --- sign in ---------------------------------------------------------------
 
@@ -180,6 +86,7 @@ async function studiesPage() {
     app,
     html`
     <h1>Studies</h1>
+    <p><a href="#/compare">Compare studies</a>: their histories and EDFs on one chart.</p>
     <div class="row"><div><label for="state-filter">State</label>
       <select id="state-filter"><option value="all">All</option><option value="running">Running</option><option value="completed">Completed</option><option value="unavailable">Unavailable</option></select></div></div>
     <div id="studies-out" aria-live="polite"><p class="muted">Loading…</p></div>`,
@@ -223,170 +130,6 @@ async function studiesPage() {
   } catch (err) {
     setHTML(out, alertBox(err));
   }
-}
-
-// --- one study -------------------------------------------------------------
-
-async function studyPage(id) {
-  setNav('studies');
-  setHTML(app, html`<p class="muted">Loading…</p>`);
-  // The study, its trials and their importance, as last loaded, and the table's order: sorting the
-  // table re-sorts these.
-  const view = { sort: { key: 'number', dir: 1 }, data: null };
-  const render = async (first) => {
-    view.data = await loadStudy(id);
-    const { study, trials, imp } = view.data;
-    const multi = objectives(study).length > 1;
-    if (first) {
-      setHTML(app, studyLayout(study, multi));
-      (multi
-        ? ['chart-pareto', 'chart-parallel']
-        : ['chart-history', 'chart-intermediate', 'chart-parallel', 'chart-importance']
-      ).forEach((cid) => chart(document.getElementById(cid), {}));
-    }
-    setHTML(document.getElementById('summary'), summaryCards(study, multi));
-    drawStudyCharts(study, trials, imp, multi);
-    renderTrialTable(view);
-    return study;
-  };
-  try {
-    const study = await render(true);
-    // Live: refresh while the study runs.
-    if (study.state === 'running') {
-      timer = setInterval(async () => {
-        try {
-          const s = await render(false);
-          if (s.state !== 'running') clearInterval(timer);
-        } catch {
-          /* the next tick tries again */
-        }
-      }, 3000);
-    }
-  } catch (err) {
-    setHTML(app, html`<p><a href="#/studies">← Studies</a></p>${alertBox(err)}`);
-  }
-}
-
-async function loadStudy(id) {
-  const [study, { trials }, imp] = await Promise.all([
-    api(`/v1/studies/${id}`),
-    api(`/v1/studies/${id}/trials`),
-    api(`/v1/studies/${id}/importance`),
-  ]);
-  return { study, trials, imp };
-}
-
-/** The study page's frame: its name, the summary's place, the charts' (by its number of objectives) and the table's. */
-function studyLayout(study, multi) {
-  return html`
-        <p><a href="#/studies">← Studies</a></p>
-        <h1 id="study-name">${study.name}</h1>
-        <div class="cards" id="summary"></div>
-        <div class="charts">${
-          multi
-            ? html`
-          <section><h2 id="h-pareto">Pareto front</h2><div class="chart" id="chart-pareto" role="img" aria-labelledby="h-pareto"></div><p class="muted" id="pareto-note"></p></section>
-          <section><h2 id="h-par">Parameters and objectives</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>`
-            : html`
-          <section><h2 id="h-history">Optimization history</h2><div class="chart" id="chart-history" role="img" aria-labelledby="h-history"></div></section>
-          <section><h2 id="h-inter">Intermediate values</h2><div class="chart" id="chart-intermediate" role="img" aria-labelledby="h-inter"></div></section>
-          <section><h2 id="h-par">Parameters and value</h2><div class="chart" id="chart-parallel" role="img" aria-labelledby="h-par"></div></section>
-          <section><h2 id="h-imp">Parameter importance</h2><p class="warn" id="importance-warning" role="status" hidden></p><div class="chart" id="chart-importance" role="img" aria-labelledby="h-imp"></div>
-            <p class="muted" id="importance-method"></p></section>`
-        }
-        </div>
-        <h2>Trials</h2><div class="table-wrap" id="trials"></div>`;
-}
-
-/** The summary cards: state, trials, the best value (or the Pareto front and the objectives), sampler and executor. */
-function summaryCards(study, multi) {
-  const st = studyState(study);
-  return html`${[
-    ['State', html`<span class="${st.cls}">${st.text}</span>`],
-    ['Trials', `${study.n_trials}${study.max_trials ? ` / ${study.max_trials}` : ''}`],
-    ...(multi
-      ? [
-          [
-            'Pareto front',
-            `${study.best_trials.length} trial${study.best_trials.length === 1 ? '' : 's'}`,
-          ],
-          [
-            'Objectives',
-            objectives(study)
-              .map((o) => `${o.direction} ${o.metric}`)
-              .join(' · '),
-          ],
-        ]
-      : [
-          [
-            `Best ${study.metric}`,
-            study.best_trial
-              ? html`${fmt(study.best_trial.value)} <span class="muted">(trial ${study.best_trial.number})</span>`
-              : '—',
-          ],
-          ['Direction', study.direction],
-        ]),
-    ['Sampler · pruner', `${study.sampler.name} · ${study.pruner.name}`],
-    ['Executor', study.executor.kind],
-  ].map(
-    ([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`,
-  )}`;
-}
-
-/** The study's charts, in the order studyPage made them: Pareto front and parallel, or history, intermediate, parallel and importance. */
-function drawStudyCharts(study, trials, imp, multi) {
-  if (multi) {
-    const [cPareto, cPar] = [...charts];
-    const pareto = paretoOption(study, trials);
-    cPareto.setOption(pareto.option, { replaceMerge: ['series'] });
-    document.getElementById('pareto-note').textContent = pareto.note;
-    cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
-    return;
-  }
-  const [cHist, cInter, cPar, cImp] = [...charts];
-  cHist.setOption(historyOption(study, trials));
-  cInter.setOption(intermediateOption(trials), { replaceMerge: ['series'] });
-  cPar.setOption(parallelOption(study, trials), { replaceMerge: ['series', 'parallelAxis'] });
-  const importance = importanceView(imp);
-  const warn = document.getElementById('importance-warning');
-  warn.hidden = importance.meaningful;
-  warn.textContent = importance.warning;
-  cImp.clear();
-  cImp.setOption(importance.option);
-  document.getElementById('importance-method').textContent = importance.method;
-}
-
-/** The trial table of `view.data`, in `view.sort`'s order; its header buttons sort it. */
-function renderTrialTable(view) {
-  const sort = view.sort;
-  const { study, trials } = view.data;
-  const params = Object.keys(study.space);
-  const objs = objectives(study);
-  const valueKey = (i) => (objs.length > 1 ? `value:${i}` : 'value');
-  const withConstraints = trials.some((t) => Array.isArray(t.constraints));
-  const head = (key, label, cls = '') => {
-    const aria = sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none';
-    return html`<th scope="col" class="${cls}" aria-sort="${aria}"><button data-sort="${key}">${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
-  };
-  setHTML(
-    document.getElementById('trials'),
-    html`<table id="trials-table">
-      <thead><tr>${head('number', '#', 'num')}${head('state', 'State')}${objs.map((o, i) => head(valueKey(i), o.metric, 'num'))}${withConstraints ? html`<th scope="col">Feasible</th>` : ''}${head('duration', 'Duration (s)', 'num')}${head('sampler', 'Sampler')}${params.map((p) => html`<th scope="col">${p}</th>`)}<th scope="col">Steps</th><th scope="col">Error</th></tr></thead>
-      <tbody>${sortTrials(trials, sort).map(
-        (
-          t,
-        ) => html`<tr data-trial="${t.number}"><td class="num">${t.number}</td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
-          <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${fmt(t.params[p])}</td>`)}<td class="num">${t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
-      )}</tbody></table>`,
-  );
-  document.querySelectorAll('[data-sort]').forEach((b) =>
-    b.addEventListener('click', () => {
-      const now = view.sort;
-      view.sort = { key: b.dataset.sort, dir: now.key === b.dataset.sort ? -now.dir : 1 };
-      renderTrialTable(view);
-      document.querySelector(`[data-sort="${b.dataset.sort}"]`)?.focus();
-    }),
-  );
 }
 
 // --- LR range test ---------------------------------------------------------
@@ -436,8 +179,8 @@ const horizonText = (h) =>
     ? '—'
     : `${h.steps !== undefined && h.steps !== null ? `${h.steps} steps = ` : ''}${h.method === 'none' ? `${h.epochs} epochs, not validated (none)` : `validated at ${h.validated_epochs} of ${h.epochs} epochs (${h.method}), ${h.schedule} schedule`}`;
 
-/** POST /v1/lr/suggest's answer: the validated lr, confidence, horizon, the candidates and why. */
-function validatedView(v) {
+/** POST /v1/lr/suggest's answer: the validated lr, confidence, horizon, the candidates and why (and, `linked`, a link to its own page). */
+function validatedView(v, { linked = true } = {}) {
   const h = v.horizon;
   const cands = v.validation?.candidates ?? [];
   return html`
@@ -460,6 +203,7 @@ function validatedView(v) {
           )}</tbody></table></div>`
         : ''
     }
+    ${linked && (v.id || v.validation?.study_id) ? html`<p><a id="lr-suggestion-link" href="#/lr/suggest/${encodeURIComponent(v.id ?? v.validation.study_id)}">This suggestion's page</a>: its candidates against lr, their learning curves and the range test.</p>` : ''}
     ${v.reasoning?.length ? html`<h2>Why this lr</h2><ul id="validated-reasoning">${v.reasoning.map((x) => html`<li>${x}</li>`)}</ul>` : ''}`;
 }
 
@@ -488,8 +232,7 @@ function rangeTestView(r, note = '') {
 
 /** Draws a range test's loss against lr (log axis) into `el`; answers draw(validatedLr), which redraws with that lr marked. */
 function rangeTestChart(el, r) {
-  const lrChart = echarts.init(el, null, { renderer: 'svg' });
-  charts.add(lrChart);
+  const lrChart = chart(el, {});
   const draw = (validatedLr) => lrChart.setOption(lrCurveOption(r, validatedLr), true); // replace, not merge: the marks change
   draw(null);
   return draw;
@@ -569,6 +312,52 @@ async function rangeTestPage(id) {
   }
 }
 
+/**
+ * One lr suggestion (GET /v1/lr/suggest/{id}; refreshed while its candidates train): the answer
+ * and why, each candidate's validation loss against lr (its seeds beside it), the learning
+ * curves of its runs (its study's trials), and the range test it started from.
+ */
+async function lrSuggestionPage(id) {
+  setNav('lr');
+  setHTML(app, html`<p class="muted">Loading…</p>`);
+  const charts = {};
+  const render = async (first) => {
+    const v = await api(`/v1/lr/suggest/${encodeURIComponent(id)}`);
+    const studyId = v.validation?.study_id ?? id;
+    const rt = v.range_test?.id ?? null;
+    if (first) {
+      setHTML(
+        app,
+        html`<p><a href="#/lr">← LR range test</a></p><h1>LR suggestion</h1>
+        <p class="muted" id="lrs-about">${v.status === 'running' ? 'Candidates still training (refreshed every 3 s). ' : ''}Its runs are the trials of <a href="#/study/${encodeURIComponent(studyId)}">study ${studyId}</a>${rt ? html`; it started from <a href="#/lr/${encodeURIComponent(rt)}">range test ${rt}</a>` : ''}.</p>
+        <div id="lrs-answer"></div>
+        <div class="charts">
+          <section><h2 id="h-lrs-cand">Candidates</h2><div class="chart" id="chart-lrs-candidates" role="img" aria-labelledby="h-lrs-cand"></div></section>
+          <section><h2 id="h-lrs-curves">Learning curves of the runs</h2><div class="chart" id="chart-lrs-curves" role="img" aria-labelledby="h-lrs-curves"></div><p class="muted">One colour per lr; dashed: a shorter (lower-fidelity) run.</p></section>
+          ${rt ? html`<section><h2 id="h-lrs-range">The range test</h2><div class="chart" id="chart-lrs-range" role="img" aria-labelledby="h-lrs-range"></div></section>` : ''}
+        </div>`,
+      );
+      charts.candidates = chart($('chart-lrs-candidates'), {});
+      charts.curves = chart($('chart-lrs-curves'), {});
+      if (rt) {
+        const r = await api(`/v1/lr-range-tests/${encodeURIComponent(rt)}`);
+        chart($('chart-lrs-range'), lrCurveOption(r, v.lr));
+      }
+    }
+    setHTML($('lrs-answer'), validatedView(v, { linked: false }));
+    charts.candidates.setOption(lrCandidatesOption(v.validation?.candidates ?? [], v.lr), true);
+    const { trials } = await loadSummary(studyId);
+    charts.curves.setOption(lrCurvesOption(trials), true);
+    return v;
+  };
+  try {
+    const v = await render(true);
+    if (v.status === 'running') every(3000, async () => (await render(false)).status === 'running');
+  } catch (err) {
+    setHTML(app, html`<p><a href="#/lr">← LR range test</a></p>${alertBox(err)}`);
+  }
+}
+
 async function lrPage() {
   setNav('lr');
   const hash = location.hash;
@@ -598,8 +387,6 @@ async function lrPage() {
   // The DOM does not wait for a listener: the range test runs on its own (void).
   $('lr-form').addEventListener('submit', (e) => void runRangeTest(e, ta));
 }
-
-const $ = (i) => document.getElementById(i);
 
 /** Says `text` under the probe (#lr-sync), as a warning or not. */
 function sayProbe(text, warn = false) {
@@ -903,15 +690,19 @@ function lrFormMarkup(lists) {
 // --- routing ---------------------------------------------------------------
 
 function route() {
-  clear();
+  clearPage();
   const hash = location.hash || '#/studies';
   if (!sessionStorage.getItem(KEY) && hash !== '#/login') {
     location.hash = '#/login';
     return;
   }
   if (hash === '#/login') return loginPage();
-  const m = /^#\/study\/([^/?]+)/.exec(hash);
+  if (hash.startsWith('#/compare')) return comparePage();
+  const m = /^#\/study\/([^/?]+)(?:\/trial\/(\d+))?/.exec(hash);
+  if (m && m[2] !== undefined) return trialPage(decodeURIComponent(m[1]), Number(m[2]));
   if (m) return studyPage(decodeURIComponent(m[1]));
+  const sg = /^#\/lr\/suggest\/([^/?]+)/.exec(hash);
+  if (sg) return lrSuggestionPage(decodeURIComponent(sg[1]));
   const t = /^#\/lr\/([^/?]+)/.exec(hash);
   if (t) return rangeTestPage(decodeURIComponent(t[1]));
   if (hash.startsWith('#/lr')) return lrPage();

@@ -18,6 +18,56 @@ export function objectiveValue(t, i) {
   return i === 0 ? t.value : null;
 }
 
+/**
+ * The parameters to show: the study's space first (its bounds), then any name only trials
+ * carry (a define-by-run or late-appearing one), its bounds read from the values seen.
+ * Each: { name, type: 'float'|'int'|'categorical', log, low, high, choices, n } (n: trials with it).
+ */
+export function paramInfo(study, trials) {
+  const out = new Map();
+  for (const [name, sp] of Object.entries(study.space ?? {})) {
+    const s = sp && typeof sp === 'object' ? sp : {};
+    out.set(name, {
+      name,
+      type: s.type === 'categorical' ? 'categorical' : s.type === 'int' ? 'int' : 'float',
+      log: s.log === true,
+      low: s.low ?? null,
+      high: s.high ?? null,
+      choices: s.type === 'categorical' ? (s.choices ?? []).map(String) : null,
+      n: 0,
+    });
+  }
+  for (const t of trials)
+    for (const [name, v] of Object.entries(t.params ?? {})) {
+      let p = out.get(name);
+      if (!p) {
+        p = {
+          name,
+          type: typeof v === 'number' ? 'float' : 'categorical',
+          log: false,
+          low: null,
+          high: null,
+          choices: typeof v === 'number' ? null : [],
+          n: 0,
+          seen: true,
+        };
+        out.set(name, p);
+      }
+      p.n++;
+      if (p.seen && p.type === 'categorical' && !p.choices.includes(String(v)))
+        p.choices.push(String(v));
+      if (p.seen && p.type === 'float' && typeof v === 'number') {
+        p.low = p.low === null ? v : Math.min(p.low, v);
+        p.high = p.high === null ? v : Math.max(p.high, v);
+      }
+    }
+  return [...out.values()].map(({ seen, ...p }) => p);
+}
+
+/** Whether a trial has a value for parameter `name` (absent: conditional, or not yet asked for). */
+export const hasParam = (t, name) =>
+  t.params && Object.prototype.hasOwnProperty.call(t.params, name) && t.params[name] !== null;
+
 /** Feasible: no constraints told, or every one <= 0 (the API's rule). */
 export const isFeasible = (t) =>
   !Array.isArray(t.constraints) || t.constraints.every((c) => c <= 0);
@@ -88,39 +138,93 @@ export function paretoOption(study, trials) {
   };
 }
 
-/** Optimization history: every complete trial's value and the best so far. */
-export function historyOption(study, trials) {
-  const dirMin = study.direction === 'minimize';
-  const done = trials.filter((t) => t.state === 'complete');
+/**
+ * Optimization history of objective `obj`: every complete trial's value and the best so far
+ * (by that objective's direction), on a log axis when the values span two decades or more.
+ */
+export function historyOption(study, trials, obj = 0) {
+  const o = objectives(study)[obj];
+  const dirMin = o.direction === 'minimize';
+  const done = trials
+    .filter((t) => t.state === 'complete')
+    .map((t) => ({ number: t.number, value: objectiveValue(t, obj) }))
+    .filter((t) => t.value !== null);
   let best = null;
   const bestLine = done.map((t) => {
     best = best === null || (dirMin ? t.value < best : t.value > best) ? t.value : best;
     return [t.number, best];
   });
+  const vs = done.map((t) => t.value);
+  const log = vs.length > 1 && vs.every((v) => v > 0) && Math.max(...vs) / Math.min(...vs) >= 100;
   return {
     animation: false,
     grid: { ...GRID },
     tooltip: {
       trigger: 'item',
-      formatter: (p) =>
-        tip`${p.seriesName}<br>trial ${p.value[0]}: ${study.metric} ${fmt(p.value[1])}`,
+      formatter: (p) => tip`${p.seriesName}<br>trial ${p.value[0]}: ${o.metric} ${fmt(p.value[1])}`,
     },
     legend: { top: 0 },
     xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
-    yAxis: { type: 'value', name: study.metric, scale: true },
+    yAxis: { type: log ? 'log' : 'value', name: o.metric, scale: true },
     series: [
       { name: 'value', type: 'scatter', symbolSize: 7, data: done.map((t) => [t.number, t.value]) },
-      { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: bestLine },
+      // Silent: a click there reaches the trial's point beneath, not the line.
+      {
+        name: 'best so far',
+        type: 'line',
+        step: 'end',
+        showSymbol: false,
+        silent: true,
+        data: bestLine,
+      },
     ],
   };
 }
 
+/** The most trials whose curves the intermediate values chart draws. */
+const MAX_CURVES = 200;
+
+/**
+ * The trials whose curves are drawn, at most `max`: every running one, then the best complete
+ * ones (by objective 0 in `direction`), then the latest of the rest; in trial order.
+ */
+function curvesShown(trials, max = MAX_CURVES, direction = 'minimize') {
+  const withReports = trials.filter((t) => t.intermediate.length > 0);
+  if (withReports.length <= max) return withReports;
+  const sign = direction === 'maximize' ? -1 : 1;
+  const running = withReports.filter((t) => t.state === 'running');
+  const complete = withReports
+    .filter((t) => t.state === 'complete' && objectiveValue(t, 0) !== null)
+    .sort((a, b) => sign * (objectiveValue(a, 0) - objectiveValue(b, 0)));
+  const rest = withReports
+    .filter((t) => t.state !== 'running' && t.state !== 'complete')
+    .sort((a, b) => b.number - a.number);
+  const picked = new Set(running.slice(0, max));
+  const half = Math.floor((max - picked.size) / 2);
+  complete.slice(0, half).forEach((t) => picked.add(t));
+  rest.slice(0, max - picked.size).forEach((t) => picked.add(t));
+  complete.slice(half).forEach((t) => picked.size < max && picked.add(t));
+  return [...picked].sort((a, b) => a.number - b.number);
+}
+
 /**
  * Intermediate values: one line per trial; pruned ones dashed. A trial with a
- * single report is a filled dot (a one-point line draws nothing).
+ * single report is a filled dot (a one-point line draws nothing). Past MAX_CURVES
+ * trials with reports, only curvesShown's are drawn, and the title says so.
  */
-export function intermediateOption(trials) {
+export function intermediateOption(trials, direction = 'minimize') {
+  const all = trials.filter((t) => t.intermediate.length > 0);
+  const shown = curvesShown(all, MAX_CURVES, direction);
   return {
+    title:
+      shown.length < all.length
+        ? {
+            text: `${shown.length} of ${all.length} trials' curves: running, the best complete, the latest others`,
+            right: 8,
+            bottom: 0,
+            textStyle: { fontSize: 11, color: '#4b5563', fontWeight: 'normal' },
+          }
+        : undefined,
     animation: false,
     grid: { ...GRID },
     tooltip: {
@@ -134,25 +238,23 @@ export function intermediateOption(trials) {
     },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', scale: true },
-    series: trials
-      .filter((t) => t.intermediate.length > 0)
-      .map((t) => {
-        const single = t.intermediate.length === 1;
-        return {
-          name: `trial ${t.number} (${t.state})`,
-          type: 'line',
-          showSymbol: t.intermediate.length < 3,
-          symbol: single ? 'circle' : 'emptyCircle',
-          symbolSize: single ? 10 : 4,
-          lineStyle: {
-            type: t.state === 'pruned' ? 'dashed' : 'solid',
-            width: t.state === 'pruned' ? 1 : 2,
-            opacity: t.state === 'pruned' ? 0.6 : 1,
-          },
-          color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
-          data: t.intermediate.map((p) => [p.step, p.value]),
-        };
-      }),
+    series: shown.map((t) => {
+      const single = t.intermediate.length === 1;
+      return {
+        name: `trial ${t.number} (${t.state})`,
+        type: 'line',
+        showSymbol: t.intermediate.length < 3,
+        symbol: single ? 'circle' : 'emptyCircle',
+        symbolSize: single ? 10 : 4,
+        lineStyle: {
+          type: t.state === 'pruned' ? 'dashed' : 'solid',
+          width: t.state === 'pruned' ? 1 : 2,
+          opacity: t.state === 'pruned' ? 0.6 : 1,
+        },
+        color: t.state === 'pruned' ? '#b26b00' : t.state === 'complete' ? '#0b57d0' : '#6b7280',
+        data: t.intermediate.map((p) => [p.step, p.value]),
+      };
+    }),
   };
 }
 
@@ -161,14 +263,14 @@ export function intermediateOption(trials) {
  * for log params, every choice of a categorical), then the value, colored by value.
  */
 export function parallelOption(study, trials) {
-  const params = Object.keys(study.space);
+  const info = paramInfo(study, trials);
+  const params = info.map((p) => p.name);
   const done = trials.filter((t) => t.state === 'complete');
-  const axes = params.map((p, i) => {
-    const sp = study.space[p];
-    return sp.type === 'categorical'
-      ? { dim: i, name: p, type: 'category', data: sp.choices.map(String) }
-      : { dim: i, name: p, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high };
-  });
+  const axes = info.map((sp, i) =>
+    sp.type === 'categorical'
+      ? { dim: i, name: sp.name, type: 'category', data: sp.choices }
+      : { dim: i, name: sp.name, type: sp.log ? 'log' : 'value', min: sp.low, max: sp.high },
+  );
   const objs = objectives(study);
   objs.forEach((o, i) =>
     axes.push({ dim: params.length + i, name: o.metric, type: 'value', scale: true }),
@@ -196,9 +298,9 @@ export function parallelOption(study, trials) {
         lineStyle: { width: 1.5, opacity: 0.8 },
         data: done.map((t) => [
           ...params.map((p) =>
-            t.params[p] === undefined
+            !hasParam(t, p)
               ? null
-              : study.space[p].type === 'categorical'
+              : info[params.indexOf(p)].type === 'categorical'
                 ? String(t.params[p])
                 : t.params[p],
           ),
@@ -343,13 +445,32 @@ const SORTS = {
   value: (t) => objectiveValue(t, 0) ?? Infinity,
   duration: (t) => duration(t) ?? Infinity,
   sampler: (t) => t.sampler ?? '',
+  steps: (t) => t.steps ?? t.intermediate.length,
+  error: (t) => t.error ?? '',
 };
 
-/** How the table sorts by `key`: a column above, or `value:i` for objective i. */
+/**
+ * How the table sorts by `key`: a column above, `value:i` for objective i, or `param:name`
+ * (numbers before text; trials without the parameter last).
+ */
 function sortKey(key) {
   const m = /^value:(\d+)$/.exec(key);
-  return m ? (t) => objectiveValue(t, Number(m[1])) ?? Infinity : SORTS[key];
+  if (m) return (t) => objectiveValue(t, Number(m[1])) ?? Infinity;
+  if (key.startsWith('param:')) {
+    const name = key.slice(6);
+    return (t) => {
+      const v = t.params?.[name];
+      return v === undefined || v === null
+        ? [2, 0]
+        : typeof v === 'number'
+          ? [0, v]
+          : [1, String(v)];
+    };
+  }
+  return SORTS[key] ?? SORTS.number;
 }
+const cmp = (x, y) =>
+  Array.isArray(x) ? cmp(x[0], y[0]) || cmp(x[1], y[1]) : x < y ? -1 : x > y ? 1 : 0;
 
 /** The trials sorted for the table by `sort` ({key, dir: 1 | -1}), ties by number. */
 export function sortTrials(trials, sort) {
@@ -357,6 +478,6 @@ export function sortTrials(trials, sort) {
   return [...trials].sort((a, b) => {
     const x = f(a);
     const y = f(b);
-    return (x < y ? -1 : x > y ? 1 : 0) * sort.dir || a.number - b.number;
+    return cmp(x, y) * sort.dir || a.number - b.number;
   });
 }

@@ -11,6 +11,7 @@ import type { AppEnv } from './api/env';
 import { keyRoutes } from './api/keys';
 import { lrRangeTestRoutes } from './api/lr-range-tests';
 import { lrSuggestRoutes } from './api/lr-suggest';
+import { dashboardRoutes } from './api/dashboard';
 import { studyRoutes } from './api/studies';
 import { subscriptionRoutes } from './api/subscriptions';
 import { triggerRoutes } from './api/triggers';
@@ -95,6 +96,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   lrRangeTestRoutes(app);
   lrSuggestRoutes(app);
   studyRoutes(app);
+  dashboardRoutes(app);
   keyRoutes(app);
   triggerRoutes(app);
   subscriptionRoutes(app);

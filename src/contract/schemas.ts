@@ -1008,6 +1008,90 @@ export const ImportanceSchema = z.object({
   params: z.array(z.object({ name: z.string(), importance: z.number(), eta_squared: z.number() })),
 });
 
+/** The longest note on a study or a trial, in characters. */
+const MAX_NOTE_CHARS = 20_000;
+
+/** PUT /v1/studies/{id}/note and /v1/studies/{id}/trials/{number}/note: the note's new text. */
+export const NotePutSchema = z
+  .strictObject({
+    note: z
+      .string()
+      .max(MAX_NOTE_CHARS)
+      .openapi({
+        description: `Markdown, at most ${MAX_NOTE_CHARS} characters (an empty string clears the note). The dashboard renders headings, lists, emphasis, code and http(s)/mailto links; HTML in it is shown as text.`,
+      }),
+  })
+  .openapi('NotePut');
+
+export const NoteSchema = z
+  .object({
+    study_id: z.string(),
+    trial: z
+      .int()
+      .nullable()
+      .openapi({ description: "The trial's number; null for the study's own note." }),
+    note: z.string().openapi({ description: 'Markdown, as written.' }),
+    updated_at: z.string(),
+  })
+  .openapi('Note');
+
+/** GET /v1/studies/{id}/notes: the study's note and its trials' notes. */
+export const NotesSchema = z
+  .object({
+    // A union, not .nullable(): that would make the Note component itself nullable in the document.
+    study: z.union([NoteSchema, z.null()]),
+    trials: z.array(NoteSchema).openapi({ description: 'The trials that have a note, by number.' }),
+  })
+  .openapi('Notes');
+
+/** The most full curves GET /v1/studies/{id}/summary answers (`curves`). */
+const MAX_SUMMARY_CURVES = 1000;
+
+export const SummaryQuerySchema = z.strictObject({
+  curves: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,5})$/, 'expected a decimal integer')
+    .transform(Number)
+    .pipe(z.int().min(0).max(MAX_SUMMARY_CURVES))
+    .optional()
+    .openapi({
+      description: `How many trials' full curves to answer (0-${MAX_SUMMARY_CURVES}, default 200): the running ones, then the best complete ones, then the latest others.`,
+    }),
+  trial: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,6})$/, 'expected a decimal integer')
+    .transform(Number)
+    .optional()
+    .openapi({ description: 'A trial whose full curve is answered whatever `curves` picks.' }),
+});
+
+const StepValueSchema = z.object({ step: z.int(), value: z.number() });
+
+/** GET /v1/studies/{id}/summary: what the dashboard draws, without every report of every trial. */
+export const StudySummarySchema = z
+  .object({
+    trials: z
+      .array(
+        TrialSchema.omit({ intermediate: true }).extend({
+          steps: z.int().openapi({ description: 'How many intermediate values it reported.' }),
+          last: z.union([StepValueSchema, z.null()]).openapi({
+            description: 'Its report of the highest step; null before any.',
+          }),
+        }),
+      )
+      .openapi({
+        description:
+          'Every trial as in GET /v1/studies/{id}/trials, by number, without its intermediate values.',
+      }),
+    median: z.array(StepValueSchema).openapi({
+      description: 'At each step, the median of the complete and pruned trials’ reports there.',
+    }),
+    curves: z.array(z.object({ number: z.int(), intermediate: z.array(StepValueSchema) })).openapi({
+      description: 'The full curves of at most `curves` trials (and of `trial`), by number.',
+    }),
+  })
+  .openapi('StudySummary');
+
 /** The most trials one batch ask starts. */
 const MAX_ASK_BATCH = 100;
 /** Where a batch ask goes: /ask answers one Trial, always. */

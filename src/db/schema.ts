@@ -177,3 +177,21 @@ export const notificationAttempts = sqliteTable('notification_attempts', {
   error: text('error'),
   at: integer('at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * A Markdown note a person wrote on a study (trial -1) or on one of its trials: what the
+ * dashboard shows and edits. Not the study's tuning state, so it lives here, not in the study's
+ * object.
+ */
+export const notes = sqliteTable(
+  'notes',
+  {
+    projectId: text('project_id').notNull(),
+    studyId: text('study_id').notNull(),
+    /** The trial's number; -1: the study's own note. */
+    trial: integer('trial').notNull(),
+    body: text('body').notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.trial] })],
+);

@@ -121,7 +121,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(38);
+    expect(all.length).toBe(42);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -358,6 +358,27 @@ describe('the OpenAPI document is exact', () => {
     await call('getImportance', `/v1/studies/${study.id}/importance`, 200);
     await call('getImportance', '/v1/studies/std_00000000000000000000000000/importance', 404);
     await call('getImportance', `/v1/studies/${study.id}/importance`, 401, { key: null });
+
+    // --- notes: the study's and a trial's ---
+    await call('putStudyNote', `/v1/studies/${study.id}/note`, 200, { body: { note: '# plan' } });
+    await call('putStudyNote', `/v1/studies/${study.id}/note`, 422, { body: { note: 3 } });
+    await call('putStudyNote', '/v1/studies/std_00000000000000000000000000/note', 404, {
+      body: { note: 'x' },
+    });
+    await call('putTrialNote', `/v1/studies/${study.id}/trials/${t0.number}/note`, 200, {
+      body: { note: 'diverged' },
+    });
+    await call('putTrialNote', `/v1/studies/${study.id}/trials/999/note`, 404, {
+      body: { note: 'x' },
+    });
+    const notes = await call('getNotes', `/v1/studies/${study.id}/notes`, 200);
+    expect(notes.study.note).toBe('# plan');
+    expect(notes.trials.map((n: any) => n.trial)).toEqual([t0.number]);
+    await call('getNotes', '/v1/studies/std_00000000000000000000000000/notes', 404);
+    const summary = await call('getStudySummary', `/v1/studies/${study.id}/summary?curves=1`, 200);
+    expect(summary.curves.length).toBeLessThanOrEqual(1);
+    await call('getStudySummary', `/v1/studies/${study.id}/summary?curves=99999`, 422);
+    await call('getStudySummary', '/v1/studies/std_00000000000000000000000000/summary', 404);
 
     // --- several objectives and constraints: values, constraints, sampler and best_trials as documented ---
     const mo = await call('createStudy', '/v1/studies', 201, {

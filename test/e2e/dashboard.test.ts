@@ -300,6 +300,30 @@ describe('dashboard in Chromium', () => {
     // The chart marks the validated lr.
     await expect.poll(() => page.locator('#chart-lr').textContent()).toMatch(/validated/);
     await shot(page, 'lr-validated');
+    // The suggestion's own page: the answer, each candidate against lr, its runs' learning curves
+    // and the range test it started from.
+    await page.locator('#lr-suggestion-link').click();
+    await page.waitForSelector('#validated-lr, main .alert');
+    expect(await page.locator('main .alert').count()).toBe(0);
+    expect(Number(await page.locator('#validated-lr').textContent())).toBe(lr);
+    const option = (id: string) =>
+      page.evaluate(
+        (id) =>
+          (globalThis as any).echarts
+            .getInstanceByDom((globalThis as any).document.getElementById(id))
+            .getOption(),
+        id,
+      );
+    await expect
+      .poll(async () => (await option('chart-lrs-candidates')).series[0].data.length)
+      .toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await option('chart-lrs-curves')).series.length)
+      .toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.locator('#chart-lrs-range svg path').count()).toBeGreaterThan(5);
+    expect(await page.locator('#lrs-about').textContent()).toMatch(/study .*range test/);
+    expect(await page.locator('#lr-suggestion-link').count()).toBe(0); // no link to itself
+    await shot(page, 'lr-suggestion');
     await page.close();
   });
 
