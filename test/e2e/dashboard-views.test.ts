@@ -288,8 +288,13 @@ describe('dashboard views in Chromium', () => {
     const hist = await optionOf(page, 'chart-history');
     const best = hist.series[1].data.map((p: number[]) => p[1]);
     expect(best).toEqual([...best].sort((a, b) => a - b)); // maximize: best so far never falls
-    expect((await optionOf(page, 'chart-edf')).xAxis[0].name).toBe('accuracy');
-    expect((await optionOf(page, 'chart-slice-0')).yAxis[0].name).toBe('accuracy');
+    // Each view redraws in its own task: the EDF and the slices may follow the history a moment later.
+    await expect
+      .poll(async () => (await optionOf(page, 'chart-edf')).xAxis[0].name)
+      .toBe('accuracy');
+    await expect
+      .poll(async () => (await optionOf(page, 'chart-slice-0')).yAxis[0].name)
+      .toBe('accuracy');
     await shot(page, 'views-two-objectives');
     await page.close();
   });
