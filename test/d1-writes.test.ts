@@ -1,6 +1,7 @@
 // The coordinator's write-through to D1: whatever the object holds reaches D1
 // (under D1's 100 bound variables per statement), and one write D1 refuses for
 // good is parked as a dead letter while the rest of the study keeps flowing.
+import { valueOf } from '../src/coordinator/errors';
 import { describe, it, expect, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
@@ -59,7 +60,7 @@ async function d1Trials(studyId: string) {
 
 /** The object's trials, in the shape of d1Trials. */
 async function liveTrials(studyId: string) {
-  const trials = await stubOf(studyId).listTrials();
+  const trials = valueOf(await stubOf(studyId).listTrials());
   return trials.map((t) => ({
     number: t.number,
     state: t.state,
@@ -87,10 +88,10 @@ describe('D1 write-through: every size reaches D1', () => {
     const study = await createStudy({ pruner: { name: 'median' } });
     const stub = stubOf(study.id);
     await runInDurableObject(stub, async (obj: StudyCoordinator) => {
-      await obj.ask(2);
-      for (let step = 0; step < 1000; step++) await obj.report(0, step, 1 / (step + 1));
-      for (let step = 0; step < 30; step++) await obj.report(1, step * 10, 2 / (step + 1));
-      await obj.tell(0, { value: 0.001 });
+      valueOf(await obj.ask(2));
+      for (let step = 0; step < 1000; step++) valueOf(await obj.report(0, step, 1 / (step + 1)));
+      for (let step = 0; step < 30; step++) valueOf(await obj.report(1, step * 10, 2 / (step + 1)));
+      valueOf(await obj.tell(0, { value: 0.001 }));
     });
     await stub.flush();
     expect(await stub.pendingWrites()).toBe(0);
@@ -100,7 +101,7 @@ describe('D1 write-through: every size reaches D1', () => {
       [1, 'running', 30],
     ]);
     expect(stored).toEqual(await liveTrials(study.id));
-    expect(((await stub.getStudy()) as any).storage).toEqual({
+    expect((valueOf(await stub.getStudy()) as any).storage).toEqual({
       d1: 'ok',
       pending: 0,
       parked: [],
@@ -112,13 +113,14 @@ describe('D1 write-through: every size reaches D1', () => {
   it('writes a study with 1,000 trials, equal to the object', async () => {
     const study = await createStudy({ max_trials: 1000 });
     const stub = stubOf(study.id);
-    for (let k = 0; k < 10; k++) expect((await stub.ask(100)).result.length).toBe(100);
+    for (let k = 0; k < 10; k++) expect(valueOf(await stub.ask(100)).result.length).toBe(100);
     // Most complete, some pruned or failed; trial 999 stays running.
     await runInDurableObject(stub, async (obj: StudyCoordinator) => {
       for (let n = 0; n < 999; n++) {
-        if (n % 97 === 5) await obj.tell(n, { state: 'failed', error: `diverged at ${n}` });
-        else if (n % 89 === 7) await obj.tell(n, { state: 'pruned' });
-        else await obj.tell(n, { value: (n * 37) % 101 });
+        if (n % 97 === 5)
+          valueOf(await obj.tell(n, { state: 'failed', error: `diverged at ${n}` }));
+        else if (n % 89 === 7) valueOf(await obj.tell(n, { state: 'pruned' }));
+        else valueOf(await obj.tell(n, { value: (n * 37) % 101 }));
       }
     });
     // Each flush issues at most FLUSH_STATEMENTS statements: 1,000 trials take several.
@@ -128,7 +130,7 @@ describe('D1 write-through: every size reaches D1', () => {
     expect(stored[999].state).toBe('running');
     expect(stored.filter((t) => t.state === 'failed')).toHaveLength(11);
     expect(stored).toEqual(await liveTrials(study.id));
-    const view = (await stub.getStudy()) as any;
+    const view = valueOf(await stub.getStudy()) as any;
     expect(await d1Study(study.id)).toEqual({
       state: 'running',
       n_trials: 1000,
@@ -242,7 +244,7 @@ describe('D1 write-through: a long trial appends its steps', () => {
   it('adds only the new steps on each flush (D1 never deletes a reported step of a running trial), and still follows out-of-order steps and cleared values', async () => {
     const study = await createStudy({ name: 'append' });
     const stub = stubOf(study.id);
-    await stub.ask(1);
+    valueOf(await stub.ask(1));
     await stub.flush();
     // D1 refuses any delete of this study's intermediate values: a write that rewrote them would be refused.
     await env.DB.exec(
@@ -250,17 +252,17 @@ describe('D1 write-through: a long trial appends its steps', () => {
     );
     try {
       for (let step = 1; step <= 120; step++) {
-        await stub.report(0, step, 1 / step);
+        valueOf(await stub.report(0, step, 1 / step));
         if (step % 10 === 0) await stub.flush();
       }
       await stub.flush();
-      expect(((await stub.getStudy()) as any).storage.d1).toBe('ok');
+      expect((valueOf(await stub.getStudy()) as any).storage.d1).toBe('ok');
       expect((await d1Trials(study.id))[0].intermediate.length).toBe(120);
     } finally {
       await env.DB.exec('DROP TRIGGER no_rewrite');
     }
     // A step below the last one D1 has: the next write rewrites them, and D1 still equals the object.
-    await stub.report(0, 0, 2);
+    valueOf(await stub.report(0, 0, 2));
     await stub.flush();
     expect(await d1Trials(study.id)).toEqual(await liveTrials(study.id));
     expect((await d1Trials(study.id))[0].intermediate.length).toBe(121);
@@ -276,7 +278,7 @@ describe('D1 write-through: a long trial appends its steps', () => {
     ).json()) as any;
     const stub = stubOf(study.id);
     for (let step = 1; step <= 30; step++)
-      await stub.report(0, step, 1 / step, { lease_token: grant.lease.token });
+      valueOf(await stub.report(0, step, 1 / step, { lease_token: grant.lease.token }));
     await stub.flush();
     expect((await d1Trials(study.id))[0].intermediate.length).toBe(30);
     await runInDurableObject(stub, async (_obj, state) => {
@@ -302,8 +304,8 @@ describe('D1 write-through: one write D1 refuses', () => {
       `CREATE TRIGGER ${trigger} BEFORE INSERT ON trials WHEN NEW.study_id = '${study.id}' AND NEW.number = 3 BEGIN SELECT RAISE(ABORT, 'trial 3 refused'); END`,
     ).run();
     try {
-      await stub.ask(5);
-      for (const n of [0, 1, 2, 3, 4]) await stub.tell(n, { value: n + 1 });
+      valueOf(await stub.ask(5));
+      for (const n of [0, 1, 2, 3, 4]) valueOf(await stub.tell(n, { value: n + 1 }));
       await stub.flush();
       // Every other trial and the study row are in D1; trial 3 waits for its retry.
       expect((await d1Trials(study.id)).map((t) => [t.number, t.state, t.value])).toEqual([
@@ -313,7 +315,7 @@ describe('D1 write-through: one write D1 refuses', () => {
         [4, 'complete', 5],
       ]);
       expect(await d1Study(study.id)).toMatchObject({ n_trials: 5, best_trial_number: 0 });
-      let storage = ((await stub.getStudy()) as any).storage;
+      let storage = (valueOf(await stub.getStudy()) as any).storage;
       expect(storage).toMatchObject({
         d1: 'behind',
         pending: 1,
@@ -327,7 +329,7 @@ describe('D1 write-through: one write D1 refuses', () => {
         await backoffPassed(stub);
         expect(await runDurableObjectAlarm(stub)).toBe(true);
       }
-      storage = ((await stub.getStudy()) as any).storage;
+      storage = (valueOf(await stub.getStudy()) as any).storage;
       expect(storage).toMatchObject({
         d1: 'parked',
         pending: 0,
@@ -352,8 +354,8 @@ describe('D1 write-through: one write D1 refuses', () => {
       expect((await json(api(`/v1/studies/${study.id}`))).storage.d1).toBe('parked');
 
       // Later writes flow past it; a parked trial stays parked (no write per change).
-      await stub.ask(1);
-      await stub.tell(5, { value: 0.5 });
+      valueOf(await stub.ask(1));
+      valueOf(await stub.tell(5, { value: 0.5 }));
       await stub.flush();
       expect(await stub.pendingWrites()).toBe(0);
       expect((await d1Trials(study.id)).map((t) => t.number)).toEqual([0, 1, 2, 4, 5]);
@@ -403,7 +405,7 @@ describe('D1 write-through: one write D1 refuses', () => {
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      await stub.ask(3);
+      valueOf(await stub.ask(3));
       for (let i = 0; i < PARK_AFTER + 2; i++) {
         await backoffPassed(stub);
         await stub.flush();
@@ -411,7 +413,7 @@ describe('D1 write-through: one write D1 refuses', () => {
     } finally {
       errors.mockRestore();
     }
-    const behind = ((await stub.getStudy()) as any).storage;
+    const behind = (valueOf(await stub.getStudy()) as any).storage;
     expect(behind).toMatchObject({
       d1: 'behind',
       pending: 4,
@@ -424,7 +426,7 @@ describe('D1 write-through: one write D1 refuses', () => {
       inst.env.DB = inst.realDb!;
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(((await stub.getStudy()) as any).storage).toMatchObject({
+    expect((valueOf(await stub.getStudy()) as any).storage).toMatchObject({
       d1: 'ok',
       pending: 0,
       parked: [],

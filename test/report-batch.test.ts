@@ -1,6 +1,7 @@
 // POST /v1/studies/{id}/trials/{number}/report with {"points": [...]}: a batch of intermediate
 // values in one call (one coordinator call), taken whole or not at all, judged by the pruner at
 // each of its steps, with the body's problems named by path.
+import { valueOf } from '../src/coordinator/errors';
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
@@ -175,7 +176,7 @@ describe('report: a batch of points', () => {
           { step: 1, value: 5 },
         ]),
       );
-      expect((await obj.report(2, 2, 0.1)).should_prune).toBe(false);
+      expect(valueOf(await obj.report(2, 2, 0.1)).should_prune).toBe(false);
     });
 
     // Median with 5 warm-up steps and interval_steps 5: steps 5 and 10 are checked. A batch of steps 3..7 that is bad at

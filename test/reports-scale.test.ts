@@ -2,6 +2,7 @@
 // the median pruner judges a report from statistics kept in memory, both survive a restart (the
 // memory is rebuilt from SQLite), and a large backlog reaches D1 over several flushes, each under
 // the bound on D1 statements per invocation. Inside workerd against the real Durable Object and D1.
+import { valueOf } from '../src/coordinator/errors';
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
@@ -162,6 +163,6 @@ describe('D1 statements per invocation are bounded', () => {
       .bind(study.id)
       .all<{ step: number; value: number }>();
     expect(d1.results).toEqual(await pointsTable(study.id, 0));
-    expect(((await stub.getStudy()) as any).storage.d1).toBe('ok');
+    expect((valueOf(await stub.getStudy()) as any).storage.d1).toBe('ok');
   }, 300_000);
 });

@@ -1,24 +1,27 @@
 // A DomainError raised in a study's coordinator crosses the Durable Object RPC boundary whole
-// (kind, detail, issues) in the wire form of src/coordinator/errors.ts, and reaches the client as
-// the same problem: its issues' paths come from the object, not from reading the detail.
+// (kind, detail, issues) as an answer (RpcResult, src/coordinator/errors.ts), not an exception the
+// runtime would log as uncaught in the object, and reaches the client as the same problem: its
+// issues' paths come from the object, not from reading the detail.
 import { describe, expect, it } from 'vitest';
 import { env, type DurableObject } from 'cloudflare:workers';
 import { api, json, post } from './helpers';
 import { DomainError } from '../src/contract/errors';
-import { domainErrorOf, NO_SUCH_STUDY } from '../src/coordinator/errors';
+import { NO_SUCH_STUDY, valueOf, type RpcResult } from '../src/coordinator/errors';
 import type { StudyCoordinator } from '../src/coordinator/study-coordinator';
 
 type Stub = DurableObjectStub<StudyCoordinator>;
 const stubOf = (name: string) => env.STUDY.get(env.STUDY.idFromName(name)) as Stub;
 
-/** What `p` rejects with (it must reject). */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  const settled = await p.then(
-    () => ({ ok: true as const }),
-    (err: unknown) => ({ ok: false as const, err }),
-  );
-  if (settled.ok) throw new Error('expected a rejection');
-  return settled.err;
+/** The DomainError that `p` answers (it must resolve, with a refusal, never reject). */
+async function refusal(p: Promise<RpcResult<unknown>>): Promise<DomainError> {
+  const r = await p;
+  if (r.ok) throw new Error('expected a refusal');
+  try {
+    valueOf(r);
+  } catch (err) {
+    return err as DomainError;
+  }
+  throw new Error('valueOf returned a refusal');
 }
 
 async function clientStudy() {
@@ -48,13 +51,14 @@ const TOKEN_REQUIRED =
   'required: the trials of a runner study are leased, and only the lease holder reports and tells';
 
 describe('errors of the coordinator across RPC', () => {
-  it('an invalid call: its kind, detail and issues come back from the object', async () => {
+  it('an invalid call: its kind, detail and issues come back from the object as an answer', async () => {
     const id = await runnerStudy();
-    const err = await rejection(stubOf(id).tell(0, { value: 1 }));
-    // Only the message crossed: the class did not.
-    expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(DomainError);
-    expect(domainErrorOf(err)).toMatchObject({
+    // Resolved, not rejected: an expected refusal is not an exception in the object.
+    const answer = await stubOf(id).tell(0, { value: 1 });
+    expect(answer.ok).toBe(false);
+    const err = await refusal(Promise.resolve(answer));
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err).toMatchObject({
       kind: 'invalid',
       detail: `lease_token: ${TOKEN_REQUIRED}`,
       issues: [{ path: 'lease_token', message: TOKEN_REQUIRED }],
@@ -63,9 +67,7 @@ describe('errors of the coordinator across RPC', () => {
 
   it('a conflict about the lease token: its issue names lease_token', async () => {
     const id = await clientStudy();
-    const e = domainErrorOf(
-      await rejection(stubOf(id).tell(0, { value: 1 }, { lease_token: 't' })),
-    );
+    const e = await refusal(stubOf(id).tell(0, { value: 1 }, { lease_token: 't' }));
     expect(e).toMatchObject({
       kind: 'conflict',
       detail: expect.stringMatching(/^lease token not valid for trial 0/),
@@ -76,7 +78,7 @@ describe('errors of the coordinator across RPC', () => {
   it('a conflict: no issues', async () => {
     const id = await clientStudy();
     await post(`/v1/studies/${id}/trials/0/tell`, { value: 1 });
-    const e = domainErrorOf(await rejection(stubOf(id).tell(0, { value: 2 })));
+    const e = await refusal(stubOf(id).tell(0, { value: 2 }));
     expect(e?.kind).toBe('conflict');
     expect(e?.detail).toMatch(/^trial 0 was already told/);
     expect(e?.issues).toBeUndefined();
@@ -97,11 +99,11 @@ describe('errors of the coordinator across RPC', () => {
 
   /**
    * Every RPC method of the coordinator (the Record fails to compile when one is missing), called
-   * on an object that holds no study: each that reads the study answers a not_found in wire form.
+   * on an object that holds no study: each that reads the study answers a not_found.
    */
   const CALLS: Record<
     Exclude<keyof StudyCoordinator, keyof DurableObject>,
-    ((s: Stub) => Promise<unknown>) | null
+    ((s: Stub) => Promise<RpcResult<unknown>>) | null
   > = {
     create: null, // makes the study
     flush: null, // reads no study
@@ -123,10 +125,10 @@ describe('errors of the coordinator across RPC', () => {
     retryStorage: (s) => s.retryStorage(),
   };
   it.each(Object.entries(CALLS).filter(([, call]) => call !== null))(
-    '%s without a study: a not_found in wire form',
+    '%s without a study: a not_found answer',
     async (name, call) => {
-      const err = await rejection(call!(stubOf(`rpc-errors-empty-${name}`)));
-      expect(domainErrorOf(err)).toMatchObject({ kind: 'not_found', detail: NO_SUCH_STUDY });
+      const err = await refusal(call!(stubOf(`rpc-errors-empty-${name}`)));
+      expect(err).toMatchObject({ kind: 'not_found', detail: NO_SUCH_STUDY });
     },
   );
 });

@@ -2,12 +2,14 @@
  * Errors the coordinator raises, and how any DomainError crosses the Durable
  * Object RPC boundary.
  *
- * workerd carries only an Error's message across RPC (not its class, name or
- * own properties; a thrown plain object arrives as "#<Object>"). So each RPC
- * method runs its body in `overRpc`, which rethrows a DomainError in wire
- * form: a plain Error whose message is WIRE_PREFIX followed by the JSON of
- * `{kind, detail, issues, extra, headers}`. The caller's side reads it back
- * with `domainErrorOf`: the prefix and JSON.parse, never the words of the detail.
+ * An RPC method answers an `RpcResult`: its value, or the DomainError it raised
+ * as data (`{kind, detail, issues, extra, headers}`), so an expected refusal (a
+ * 409, a 404) is an answer, not an exception the runtime logs as uncaught in the
+ * object. `callStudy` (stub.ts) turns it back into a DomainError. An unexpected
+ * error still throws (a 500). Errors that do cross as exceptions (older callers,
+ * the runtime's own) carry the same JSON after WIRE_PREFIX in their message,
+ * read back by `domainErrorOf`: the prefix and JSON.parse, never the words of
+ * the detail (workerd carries only an Error's message across RPC).
  */
 import { DomainError, isErrorKind, type ErrorKind } from '../contract/errors';
 import { issuesDetail, type InputIssue } from '../contract/issues';
@@ -33,7 +35,7 @@ export function invalidField(path: string, message: string): CoordinatorError {
 export const NO_SUCH_STUDY = 'no such study';
 
 /** What of a DomainError crosses the boundary: all of it but the stack. */
-interface WireError {
+export interface WireError {
   kind: ErrorKind;
   detail: string;
   issues?: InputIssue[];
@@ -44,28 +46,43 @@ interface WireError {
 /** Opens the message of an error in wire form; no detail starts with it. */
 const WIRE_PREFIX = 'stride:domain-error:';
 
-/** `err` in wire form: a plain Error (its message crosses RPC unchanged) carrying the whole DomainError as JSON. */
-export function toWire(err: DomainError): Error {
-  const wire: WireError = {
+function wireOf(err: DomainError): WireError {
+  return {
     kind: err.kind,
     detail: err.detail,
     issues: err.issues,
     extra: err.extra,
     headers: err.headers,
   };
-  return new Error(WIRE_PREFIX + JSON.stringify(wire));
 }
 
+/** `err` in wire form: a plain Error (its message crosses RPC unchanged) carrying the whole DomainError as JSON. */
+export function toWire(err: DomainError): Error {
+  return new Error(WIRE_PREFIX + JSON.stringify(wireOf(err)));
+}
+
+/** What a coordinator's RPC method answers: its value, or the DomainError it raised, as data. */
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
 /**
- * Run the body of a coordinator's RPC method: a DomainError it throws leaves
- * in wire form, anything else as it is (an unexpected error stays a 500).
+ * Run the body of a coordinator's RPC method: its value, or the DomainError it
+ * throws as an answer; anything else is thrown as it is (an unexpected error
+ * stays a 500).
  */
-export async function overRpc<T>(body: () => T | Promise<T>): Promise<T> {
+export async function overRpc<T>(body: () => T | Promise<T>): Promise<RpcResult<T>> {
   try {
-    return await body();
+    return { ok: true, value: await body() };
   } catch (err) {
-    throw err instanceof DomainError ? toWire(err) : err;
+    if (err instanceof DomainError) return { ok: false, error: wireOf(err) };
+    throw err;
   }
+}
+
+/** The value of an RPC answer; the DomainError it carries is thrown. */
+export function valueOf<T>(r: RpcResult<T>): T {
+  if (r.ok) return r.value;
+  const { kind, detail, ...init } = r.error;
+  throw new DomainError(kind, detail, init);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -4,7 +4,7 @@
  * problem+json).
  */
 import { DEFAULT_PROJECT_ID } from '../db/schema';
-import { CoordinatorError, domainErrorOf, NO_SUCH_STUDY } from './errors';
+import { CoordinatorError, domainErrorOf, NO_SUCH_STUDY, valueOf, type RpcResult } from './errors';
 
 const STUDY_ID = /^std_[0-9A-Z]{26}$/;
 
@@ -22,14 +22,14 @@ export function studyStub(env: Env, projectId: string, id: string) {
 }
 
 /**
- * Run a call into the coordinator of study `id`: a DomainError it raised
- * (which crosses the RPC boundary in wire form, errors.ts) comes back as a
- * DomainError with its kind, detail and issues; "no such study" names the id
- * asked for. Any other error is rethrown as it is.
+ * Run a call into the coordinator of study `id`: its value, or the DomainError
+ * it answered (errors.ts, RpcResult) thrown with its kind, detail and issues;
+ * "no such study" names the id asked for. An error the call threw is read the
+ * same way when it carries a DomainError in wire form, else rethrown as it is.
  */
-export async function callStudy<T>(id: string, fn: () => Promise<T>): Promise<T> {
+export async function callStudy<T>(id: string, fn: () => Promise<RpcResult<T>>): Promise<T> {
   try {
-    return await fn();
+    return valueOf(await fn());
   } catch (err) {
     const e = domainErrorOf(err);
     if (!e) throw err;

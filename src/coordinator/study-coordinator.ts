@@ -35,9 +35,9 @@
  * notices to `dispatch_url` and re-sends edge trials, whichever is due first.
  *
  * Every RPC method that reads the study runs its body in `overRpc`
- * (errors.ts): a DomainError it throws reaches the caller whole (kind,
- * detail, issues), decoded by `domainErrorOf`; workerd alone would carry
- * only its message.
+ * (errors.ts) and answers an RpcResult: a DomainError it throws reaches the
+ * caller whole (kind, detail, issues) as data, thrown again by `callStudy`
+ * (`valueOf`), and is not logged as an uncaught exception in the object.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { isFinished } from '../contract/names';
@@ -73,7 +73,7 @@ import {
 } from './define-by-run';
 import { Dispatch } from './dispatch';
 import { EdgeQueue } from './edge-queue';
-import { CoordinatorError, invalidField, NO_SUCH_STUDY, overRpc } from './errors';
+import { CoordinatorError, invalidField, NO_SUCH_STUDY, overRpc, type RpcResult } from './errors';
 import { detectEvents } from './events';
 import * as leases from './leases';
 import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
@@ -174,7 +174,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * Create the study; creating it again with the same config is a no-op.
    * `dispatchSecret` signs the job notices of a runner study with a dispatch_url.
    */
-  async create(config: StudyConfig, dispatchSecret?: string): Promise<StudyView> {
+  async create(config: StudyConfig, dispatchSecret?: string): Promise<RpcResult<StudyView>> {
     return overRpc(async () => {
       if (this.store.config) {
         if (canonicalJson(this.store.config) !== canonicalJson(config)) {
@@ -193,12 +193,12 @@ export class StudyCoordinator extends DurableObject<Env> {
     });
   }
 
-  async getStudy(): Promise<StudyView> {
+  async getStudy(): Promise<RpcResult<StudyView>> {
     return overRpc(() => this.view());
   }
 
   /** The trials by number: those numbered from `from` on, at most `limit` (default: all). */
-  async listTrials(from = 0, limit?: number): Promise<TrialView[]> {
+  async listTrials(from = 0, limit?: number): Promise<RpcResult<TrialView[]>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       const points = this.store.pointsByTrial();
@@ -212,7 +212,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * Enqueue fixed params (warm start): the next ask returns this trial first. They are checked
    * against the declared space (every active parameter given); learned parameters are optional.
    */
-  async enqueue(params: Params, distributions: Space = {}): Promise<TrialView> {
+  async enqueue(params: Params, distributions: Space = {}): Promise<RpcResult<TrialView>> {
     return overRpc(async () => {
       let config = this.requireConfig();
       // Define-by-run: the distributions of new params join the space first (checked like an ask).
@@ -247,7 +247,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * lease_seconds): waiting ones first (a trial whose lease expired among them, on its next
    * attempt), else new ones from the sampler; with where the call spent its time.
    */
-  async ask(count: number, pick: AskPick = {}): Promise<Timed<AskedTrial[]>> {
+  async ask(count: number, pick: AskPick = {}): Promise<RpcResult<Timed<AskedTrial[]>>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind === 'runner') {
@@ -290,7 +290,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     spec: ParamSpec,
     value: ParamValue | undefined,
     caller: Caller = {},
-  ): Promise<SuggestedParam> {
+  ): Promise<RpcResult<SuggestedParam>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       const token = leases.callerToken(config, caller);
@@ -336,7 +336,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     number: number | null,
     sent: Partial<AttrsView>,
     caller: Caller = {},
-  ): Promise<AttrsView> {
+  ): Promise<RpcResult<AttrsView>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (number === null) {
@@ -369,7 +369,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    */
   async lease(runner: {
     name: string | null;
-  }): Promise<{ grant: LeaseGrant | null; retry_after_s: number | null }> {
+  }): Promise<RpcResult<{ grant: LeaseGrant | null; retry_after_s: number | null }>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       const executor = config.executor;
@@ -394,7 +394,11 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Extend a lease by lease_seconds from now (any executor; `runnerOnly`: a runner key, which sees no client study). */
-  async heartbeat(number: number, token: string, runnerOnly = false): Promise<HeartbeatAnswer> {
+  async heartbeat(
+    number: number,
+    token: string,
+    runnerOnly = false,
+  ): Promise<RpcResult<HeartbeatAnswer>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       leases.callerToken(config, { lease_token: token, runner_only: runnerOnly });
@@ -410,7 +414,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Hand a leased trial back (a runner or client stopping): it waits for the next lease or ask, and the attempt does not count. */
-  async release(number: number, token: string, runnerOnly = false): Promise<TrialView> {
+  async release(number: number, token: string, runnerOnly = false): Promise<RpcResult<TrialView>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       leases.callerToken(config, { lease_token: token, runner_only: runnerOnly });
@@ -426,7 +430,7 @@ export class StudyCoordinator extends DurableObject<Env> {
    * Start the edge trials of an edge study: up to `parallelism` at once, each
    * sent to the queue; every tell starts the next until max_trials.
    */
-  async run(): Promise<StudyView> {
+  async run(): Promise<RpcResult<StudyView>> {
     return overRpc(async () => {
       const config = this.requireConfig();
       if (config.executor.kind !== 'edge') {
@@ -449,7 +453,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     step: number,
     value: number,
     caller: Caller = {},
-  ): Promise<ReportAnswer> {
+  ): Promise<RpcResult<ReportAnswer>> {
     return overRpc(() => this.record(number, [{ step, value }], caller, false));
   }
 
@@ -459,12 +463,20 @@ export class StudyCoordinator extends DurableObject<Env> {
    * The pruner judges the trial at each step of the batch on its values up to that step, as
    * single reports in step order would have been: prune when any says so.
    */
-  async reportBatch(number: number, points: Point[], caller: Caller = {}): Promise<ReportAnswer> {
+  async reportBatch(
+    number: number,
+    points: Point[],
+    caller: Caller = {},
+  ): Promise<RpcResult<ReportAnswer>> {
     return overRpc(() => this.record(number, points, caller, true));
   }
 
   /** Finish a trial with its result, with where the call spent its time (a repeat: nothing timed). */
-  async tell(number: number, body: TellBody, caller: Caller = {}): Promise<Timed<TrialView>> {
+  async tell(
+    number: number,
+    body: TellBody,
+    caller: Caller = {},
+  ): Promise<RpcResult<Timed<TrialView>>> {
     return overRpc(async () => {
       const watch = callWatch();
       const config = this.requireConfig();
@@ -555,7 +567,7 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   /** Put every parked entry back in the outbox and write now; answers the study with its storage state. */
-  async retryStorage(): Promise<StudyView> {
+  async retryStorage(): Promise<RpcResult<StudyView>> {
     return overRpc(async () => {
       this.requireConfig();
       this.outbox.requeueParked();

@@ -19,7 +19,7 @@
  */
 import { ProbeSchema } from '../contract/schemas';
 import { zodIssues } from '../contract/issues';
-import { domainErrorOf } from '../coordinator/errors';
+import { domainErrorOf, valueOf } from '../coordinator/errors';
 import type { EdgeTrialMessage } from '../coordinator/study-coordinator';
 import type { EdgeExecutor, StudyView, TellBody } from '../contract/study';
 import { ensureBackend } from '../probe/backend';
@@ -290,13 +290,13 @@ async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<voi
   const caller = { lease_token: msg.token };
   const tell = async (body: TellBody) => {
     try {
-      await stub.tell(msg.number, body, caller);
+      valueOf(await stub.tell(msg.number, body, caller));
     } catch (err) {
       // A stale lease (the trial was re-leased after this one expired) is not this message's business any more.
       if (domainErrorOf(err)?.kind !== 'conflict') throw err;
     }
   };
-  const study = (await stub.getStudy()) as StudyView;
+  const study = valueOf(await stub.getStudy()) as StudyView;
   if (study.executor.kind !== 'edge') return;
   const executor = study.executor;
   let plan: EdgeTrialPlan;
@@ -333,7 +333,7 @@ async function runEdgeTrialMessage(env: Env, msg: EdgeTrialMessage): Promise<voi
   let outcome;
   try {
     outcome = await runEdgeTrial(plan.probe, plan.train, ds, async (epoch, value) => {
-      const r = await stub.report(msg.number, epoch, value, caller);
+      const r = valueOf(await stub.report(msg.number, epoch, value, caller));
       return r.should_prune;
     });
   } catch (err) {
@@ -384,10 +384,12 @@ export async function handleEdgeBatch(
       }
       try {
         const stub = studyStub(env, message.body.project_id ?? DEFAULT_PROJECT_ID, study_id);
-        await stub.tell(
-          number,
-          { state: 'failed', error: `the probe crashed ${message.attempts} times: ${detail}` },
-          { lease_token: token },
+        valueOf(
+          await stub.tell(
+            number,
+            { state: 'failed', error: `the probe crashed ${message.attempts} times: ${detail}` },
+            { lease_token: token },
+          ),
         );
       } catch (tellErr) {
         // Then the lease expires and the coordinator leases the trial again.

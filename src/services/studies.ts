@@ -3,7 +3,7 @@ import { DEFAULT_PAGE_SIZE, MAX_STUDY_CONFIG_BYTES } from '../contract/limits';
 import { newId, randomBase64Url } from '../lib/ids';
 import { inputError } from '../contract/errors';
 import type { AskOptions, StudyCreate, SuggestParam } from '../contract/schemas';
-import { domainErrorOf } from '../coordinator/errors';
+import { domainErrorOf, valueOf } from '../coordinator/errors';
 import { callStudy, studyStub } from '../coordinator/stub';
 import type {
   AskedTrial,
@@ -378,7 +378,7 @@ export async function lease(
     return callStudy(studyId, () => studyStub(env, projectId, studyId).lease(runner));
   for (const row of await listRunnerStudies(env.DB, projectId, LEASE_SCAN)) {
     try {
-      const r = await studyStub(env, projectId, row.id).lease(runner);
+      const r = valueOf(await studyStub(env, projectId, row.id).lease(runner));
       if (r.grant) return r;
     } catch (err) {
       // A study that is not (or no longer) leasable is skipped; anything else is a real failure.
