@@ -1,9 +1,15 @@
-// The wire form in which a DomainError crosses the Durable Object RPC boundary
-// (src/coordinator/errors.ts), in plain Node: what goes in comes out, read by JSON, never by
-// reading the detail's words. test/rpc-errors.test.ts checks it across a real RPC call.
+// How a DomainError crosses the Durable Object RPC boundary (src/coordinator/errors.ts), in plain
+// Node: as an RpcResult answer (overRpc, valueOf), or, thrown, in the wire form read by JSON, never
+// by reading the detail's words. test/rpc-errors.test.ts checks it across a real RPC call.
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/contract/errors';
-import { CoordinatorError, domainErrorOf, overRpc, toWire } from '../../src/coordinator/errors';
+import {
+  CoordinatorError,
+  domainErrorOf,
+  overRpc,
+  toWire,
+  valueOf,
+} from '../../src/coordinator/errors';
 
 /** What a caller gets back from workerd for a thrown Error: a fresh Error with its message only. */
 const acrossRpc = (err: Error) => new Error(err.message);
@@ -77,11 +83,11 @@ describe('the wire form of a DomainError', () => {
 
 describe('overRpc', () => {
   it('answers what the body answers', async () => {
-    await expect(overRpc(() => 7)).resolves.toBe(7);
-    await expect(overRpc(async () => 'x')).resolves.toBe('x');
+    await expect(overRpc(() => 7)).resolves.toEqual({ ok: true, value: 7 });
+    await expect(overRpc(async () => 'x')).resolves.toEqual({ ok: true, value: 'x' });
   });
 
-  it('rethrows a DomainError in wire form, synchronous or not', async () => {
+  it('answers a DomainError as data (structured-cloneable), synchronous or not; valueOf throws it again', async () => {
     const err = new CoordinatorError('invalid', 'values: 1 value for 2 objectives', [
       { path: 'values', message: '1 value for 2 objectives' },
     ]);
@@ -93,9 +99,20 @@ describe('overRpc', () => {
         throw err;
       },
     ]) {
-      const thrown = await overRpc(body).catch((e: unknown) => e);
-      expect(thrown).not.toBeInstanceOf(DomainError);
-      expect(fields(domainErrorOf(acrossRpc(thrown as Error)))).toEqual(fields(err));
+      const answer = await overRpc(body);
+      expect(answer.ok).toBe(false);
+      // What crosses RPC is a copy: the answer survives structured cloning whole.
+      const copy = structuredClone(answer);
+      const thrown = (() => {
+        try {
+          valueOf(copy);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(thrown).toBeInstanceOf(DomainError);
+      expect(fields(thrown as DomainError)).toEqual(fields(err));
     }
   });
 
