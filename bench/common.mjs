@@ -1,5 +1,7 @@
 // Small helpers the bench's sections share.
 import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -133,4 +135,37 @@ export function runPythonJson(py, args, { cwd, env, timeoutMs }) {
       else resolve(lastJsonLine(out));
     });
   });
+}
+
+/**
+ * Run a TypeScript script of the bench (bench/<script>) with tsx and its trials, seeds and
+ * samplers, its stderr passed through: the JSON object on the last line of its stdout; throws
+ * when it exits non-zero or outlasts `timeoutMs`.
+ */
+export function runTsJson(script, { trials, seeds, samplers }, timeoutMs) {
+  const r = spawnSync(
+    'npx',
+    [
+      'tsx',
+      path.join(path.dirname(fileURLToPath(import.meta.url)), script),
+      '--trials',
+      String(trials),
+      '--seeds',
+      String(seeds),
+      '--samplers',
+      samplers.join(','),
+    ],
+    {
+      cwd: path.dirname(path.dirname(fileURLToPath(import.meta.url))),
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `bench/${script} failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`,
+    );
+  return lastJsonLine(r.stdout);
 }

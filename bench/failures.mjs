@@ -11,10 +11,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findOptunaPython, lastJsonLine, log, mannWhitneyU, quantile } from './common.mjs';
+import {
+  findOptunaPython,
+  lastJsonLine,
+  log,
+  mannWhitneyU,
+  quantile,
+  runTsJson,
+} from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.dirname(here);
 
 const TRIALS = 50;
 const SEEDS = 20;
@@ -27,31 +33,7 @@ function strideRun() {
   log(
     `failures: npx tsx bench/failures.ts (${SAMPLERS.join(', ')}; ${TRIALS} trials x ${SEEDS} seeds)...`,
   );
-  const r = spawnSync(
-    'npx',
-    [
-      'tsx',
-      path.join(here, 'failures.ts'),
-      '--trials',
-      String(TRIALS),
-      '--seeds',
-      String(SEEDS),
-      '--samplers',
-      SAMPLERS.join(','),
-    ],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 1_800_000,
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  if (r.status !== 0)
-    throw new Error(
-      `bench/failures.ts failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`,
-    );
-  return lastJsonLine(r.stdout);
+  return runTsJson('failures.ts', { trials: TRIALS, seeds: SEEDS, samplers: SAMPLERS }, 1_800_000);
 }
 
 function optunaRun() {

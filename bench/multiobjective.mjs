@@ -7,10 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findOptunaPython, lastJsonLine, log, mannWhitneyU, quantile } from './common.mjs';
+import {
+  findOptunaPython,
+  lastJsonLine,
+  log,
+  mannWhitneyU,
+  quantile,
+  runTsJson,
+} from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.dirname(here);
 
 const MO_TRIALS = 100;
 const MO_SEEDS = 20;
@@ -24,31 +30,11 @@ export function multiobjectiveSection() {
   log(
     `several objectives: npx tsx bench/multiobjective.ts (${MO_SAMPLERS.join(', ')}; ${MO_TRIALS} trials x ${MO_SEEDS} seeds)...`,
   );
-  const r = spawnSync(
-    'npx',
-    [
-      'tsx',
-      path.join(here, 'multiobjective.ts'),
-      '--trials',
-      String(MO_TRIALS),
-      '--seeds',
-      String(MO_SEEDS),
-      '--samplers',
-      MO_SAMPLERS.join(','),
-    ],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 1_200_000,
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+  const stride = runTsJson(
+    'multiobjective.ts',
+    { trials: MO_TRIALS, seeds: MO_SEEDS, samplers: MO_SAMPLERS },
+    1_200_000,
   );
-  if (r.status !== 0)
-    throw new Error(
-      `bench/multiobjective.ts failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`,
-    );
-  const stride = lastJsonLine(r.stdout);
   log(`  done in ${stride.seconds.toFixed(1)} s`);
 
   let optuna;

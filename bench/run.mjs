@@ -28,6 +28,7 @@ import {
   findOptunaPython,
   findTorchPython,
   lastJsonLine,
+  runTsJson,
   log,
   mannWhitneyU,
   mulberry32,
@@ -367,31 +368,11 @@ function strideSamplers() {
   log(
     `sampler quality: npx tsx bench/samplers.ts (${QUALITY_SAMPLERS.join(', ')}; ${QUALITY_TRIALS} trials x ${QUALITY_SEEDS} seeds x all problems)...`,
   );
-  const r = spawnSync(
-    'npx',
-    [
-      'tsx',
-      path.join(here, 'samplers.ts'),
-      '--trials',
-      String(QUALITY_TRIALS),
-      '--seeds',
-      String(QUALITY_SEEDS),
-      '--samplers',
-      QUALITY_SAMPLERS.join(','),
-    ],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 1_800_000,
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+  const out = runTsJson(
+    'samplers.ts',
+    { trials: QUALITY_TRIALS, seeds: QUALITY_SEEDS, samplers: QUALITY_SAMPLERS },
+    1_800_000,
   );
-  if (r.status !== 0)
-    throw new Error(
-      `bench/samplers.ts failed (exit ${r.status}${r.error ? ', ' + r.error.message : ''})`,
-    );
-  const out = lastJsonLine(r.stdout);
   log(`  done in ${out.seconds.toFixed(1)} s`);
   return out;
 }

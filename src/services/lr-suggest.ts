@@ -1166,6 +1166,15 @@ function externalStartHorizon(
   };
 }
 
+/** What a suggestion says while its candidates train: no lr yet, nothing to advise. */
+const RUNNING = {
+  status: 'running',
+  lr: null,
+  method: 'validating',
+  confidence: 'low',
+  schedule: null,
+} as const;
+
 /**
  * The 202 of POST /v1/lr/suggest: a running suggestion (lr null, nothing validated) with the
  * study of the candidates, its first round, and where to poll; `running` (the edge's answer so
@@ -1183,12 +1192,8 @@ function startedAnswer(
   const { running, ...rest } = o;
   return {
     id: study.id,
-    status: 'running',
-    lr: null,
-    method: 'validating',
-    confidence: 'low',
+    ...RUNNING,
     stable_range: stableRange(rt),
-    schedule: null,
     range_test: { id: rt.id, cached: rt.cached, suggestion: rt.suggestion },
     validation: null,
     prior: null,
@@ -1283,11 +1288,7 @@ export async function getExternalSuggestion(
     why.push(progressReason(study, trials, ranked[0]));
     return {
       ...base,
-      status: 'running',
-      lr: null,
-      method: 'validating',
-      confidence: 'low',
-      schedule: null,
+      ...RUNNING,
       reasoning: why,
     };
   }
@@ -1692,11 +1693,7 @@ async function getLadderSuggestion(
   if (v.status === 'running') {
     return {
       ...base,
-      status: 'running',
-      lr: null,
-      method: 'validating',
-      confidence: 'low',
-      schedule: null,
+      ...RUNNING,
       reasoning: why,
     };
   }
