@@ -99,6 +99,17 @@ GRID_START: Dict[str, int] = {
     "cnn-plain-nesterov-onecycle": -9,  # 0.0056 .. 1
     "chargru-adam-const": -11,  # 0.0018 .. 0.32
     "rowgru-rmsprop-cosine": -15,  # 1.8e-4 .. 0.032
+    # The sixth held-out set (fresh5): starts guessed as for fresh2.
+    "iris-nesterov-wc": -9,  # 0.0056 .. 1
+    "wine-adagrad-cosine": -12,  # 1e-3 .. 0.18
+    "bc-adam-onecycle": -16,  # 1e-4 .. 0.018
+    "diabetes-nesterov-cosine": -18,  # 3.2e-5 .. 0.0056
+    "digits-noisy-adamw-cosine": -15,  # 1.8e-4 .. 0.032
+    "cnn-bn-rmsprop-cosine": -15,  # 1.8e-4 .. 0.032
+    "cnn300-plain-sgdm-wc": -9,  # 0.0056 .. 1
+    "charformer-adam-onecycle": -11,  # 0.0018 .. 0.32
+    "charlstm-rmsprop-cosine": -12,  # 1e-3 .. 0.18
+    "rowgru-adamw-onecycle": -13,  # 5.6e-4 .. 0.1
 }
 
 
