@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   CEILING_MARGIN,
+  CLIFF_MARGIN,
+  cliffOf,
   decide,
   driftPerDoubling,
   driftRefuted,
@@ -241,6 +243,25 @@ describe('ladder: finds the best lr at the horizon', () => {
     expect(stalled.length).toBeGreaterThan(0);
     for (const r of stalled) expect(r.unstable).toBe(true);
     expect(d.answer!.lr).toBeLessThan(0.02);
+  });
+
+  it('a cliff just above the best (rates that train far worse than it): the answer stays CLIFF_MARGIN below it', () => {
+    // The valley's best is 0.07 on this seed, but rates above 0.09 end 5x worse at every length:
+    // the seed survived rates right below a cliff that others may meet lower.
+    const valley = valleyAt(() => 0.07);
+    const surface: Surface = (lr, length) => (lr > 0.09 ? 5 : 1) * valley(lr, length);
+    const { d, observed } = drive({ ...base, budget: 5 }, surface);
+    if (d.kind !== 'done') throw new Error('not done');
+    const cliff = cliffOf(d.levels)!;
+    expect(cliff).toBeGreaterThan(0.09);
+    expect(observed.some((o) => o.lr === cliff)).toBe(true);
+    expect(d.answer!.lr).toBeLessThanOrEqual(Number((cliff / 10 ** CLIFF_MARGIN).toPrecision(3)));
+    expect(d.why.join(' ')).toMatch(/a cliff that other seeds may meet lower/);
+    // Without a cliff the same valley answers near its best, unmoved by the rule.
+    const smooth = drive({ ...base, budget: 5 }, valley).d;
+    if (smooth.kind !== 'done') throw new Error('not done');
+    expect(smooth.why.join(' ')).not.toMatch(/cliff/);
+    expect(Math.abs(Math.log10(smooth.answer!.lr / 0.07))).toBeLessThan(0.2);
   });
 
   it('a budget a second refined level does not fit spends what is left on a pair at the horizon', () => {

@@ -527,6 +527,14 @@ function answerOf(
     );
     lr = capped;
   }
+  const cliff = cliffOf(outcomes);
+  if (cliff !== null && lr > round3(cliff / 10 ** CLIFF_MARGIN)) {
+    const capped = round3(cliff / 10 ** CLIFF_MARGIN);
+    why.push(
+      `${fmt(cliff)}, above a level's best, blew up or ended over ${CLIFF_RATIO}x worse than that best: a cliff that other seeds may meet lower, so the answer stays ${CLIFF_MARGIN} decades below it, ${fmt(capped)} instead of ${fmt(lr)}`,
+    );
+    lr = capped;
+  }
   const finished = last.runs.filter((r) => r.state === 'complete' && !r.unstable);
   const atEdge =
     last.best!.lr === finished[0]?.lr || last.best!.lr === finished[finished.length - 1]?.lr;
@@ -554,6 +562,40 @@ export function unstableCeiling(
     .filter((o) => o.level.length > last.level.length)
     .flatMap((o) => o.runs.filter((r) => r.unstable).map((r) => r.lr));
   return blown.length > 0 ? Math.min(...blown) : null;
+}
+
+/**
+ * A run above its level's best that ends this many times worse than the best (or blows up) marks
+ * a stability cliff: the one seed a search trains survived the rates below it, others may not.
+ */
+export const CLIFF_RATIO = 2;
+/**
+ * How far below the cliff the answer stays, in decades. Chosen on the bench's tasks (bench/RESULTS.md,
+ * "LR cost-quality frontier"): at 0.4 the two answers that sat just below a cliff (3.1x and 1.8x the
+ * truth's best) land within 1.0x, and four others move by at most 0.09; 0.25-0.5 behave alike.
+ */
+export const CLIFF_MARGIN = 0.4;
+
+/**
+ * The lowest lr, over every level, that sits above its level's best and blew up (unstable or
+ * failed) or ended CLIFF_RATIO times worse than that best; null when there is none. Short levels
+ * count: a high rate that trains worse than a lower one in a short run is unstable, not slow.
+ */
+export function cliffOf(outcomes: readonly LevelOutcome[]): number | null {
+  const cliffs = outcomes.flatMap((o) => {
+    const best = o.best;
+    // A ratio needs a positive loss (a metric at or below zero has no "times worse").
+    if (best === null || best.value === null || !(best.value > 0)) return [];
+    return o.runs
+      .filter(
+        (r) =>
+          r.lr > best.lr &&
+          (r.unstable ||
+            (r.state === 'complete' && r.value !== null && r.value > CLIFF_RATIO * best.value!)),
+      )
+      .map((r) => r.lr);
+  });
+  return cliffs.length > 0 ? Math.min(...cliffs) : null;
 }
 
 /**
