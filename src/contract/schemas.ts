@@ -36,6 +36,7 @@ import {
   PRUNER_NAMES,
   SAMPLER_NAMES,
   LISTED_STUDY_STATES,
+  STUDY_STATES,
   SUBSCRIPTION_STATES,
   SUGGEST_METHODS,
   SWEEP_MODES,
@@ -1682,6 +1683,41 @@ export const RangeTestSummarySchema = z
     created_at: z.string(),
   })
   .openapi('LrRangeTestSummary');
+
+/** One lr/suggest made from a range test (GET /v1/lr-range-tests/{id}/suggestions). */
+export const RangeTestSuggestionSchema = z
+  .object({
+    id: z.string().openapi({
+      description:
+        'The suggestion\'s id: its study, whose trials are the runs that validated the candidates.',
+    }),
+    name: z.string(),
+    executor: z.enum(EXECUTOR_KINDS).nullable().openapi({
+      description: 'Who trained the candidates: the edge, a client\'s loop or runners.',
+    }),
+    state: z.enum(STUDY_STATES).openapi({
+      description: 'running: candidates still training; completed: the answer is in.',
+    }),
+    answered_at: z.string().nullable().openapi({
+      description:
+        'Where the suggestion is answered: /v1/lr/suggest/{id} (a budgeted search, or one a client or runners validate); null for an edge validation round of the older search, answered only by its POST (its runs are the study /v1/studies/{id}).',
+    }),
+    budget_runs: z.number().nullable().openapi({
+      description: 'The budget asked for, in full training runs; null before budgets.',
+    }),
+    horizon: z
+      .union([z.object({ unit: z.enum(['epochs', 'steps']), length: z.number() }), z.null()])
+      .openapi({ description: 'The training length the candidates were validated for.' }),
+    n_trials: z.int().openapi({ description: 'Runs so far.' }),
+    best_run: z
+      .union([z.object({ lr: z.number(), value: z.number().nullable() }), z.null()])
+      .openapi({
+        description:
+          'The run with the lowest final validation loss so far, and its lr (not necessarily the answer, which weighs seeds and the horizon).',
+      }),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTestSuggestion');
 
 // --- projects and keys ---------------------------------------------------------
 
