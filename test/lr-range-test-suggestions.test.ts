@@ -40,7 +40,9 @@ describe('the suggestions of a range test', () => {
     const ladder = await suggest({ budget: { runs: 3 } });
     // One run of the grid, told: the best run so far.
     const t = await json(post(`/v1/studies/${grid.id}/ask`, {}));
-    expect((await post(`/v1/studies/${grid.id}/trials/${t.number}/tell`, { value: 0.5 })).status).toBe(200);
+    expect(
+      (await post(`/v1/studies/${grid.id}/trials/${t.number}/tell`, { value: 0.5 })).status,
+    ).toBe(200);
     await stubOf(grid.id).flush();
     await stubOf(ladder.id).flush();
 

@@ -1689,11 +1689,11 @@ export const RangeTestSuggestionSchema = z
   .object({
     id: z.string().openapi({
       description:
-        'The suggestion\'s id: its study, whose trials are the runs that validated the candidates.',
+        "The suggestion's id: its study, whose trials are the runs that validated the candidates.",
     }),
     name: z.string(),
     executor: z.enum(EXECUTOR_KINDS).nullable().openapi({
-      description: 'Who trained the candidates: the edge, a client\'s loop or runners.',
+      description: "Who trained the candidates: the edge, a client's loop or runners.",
     }),
     state: z.enum(STUDY_STATES).openapi({
       description: 'running: candidates still training; completed: the answer is in.',
