@@ -15,6 +15,7 @@ import {
   MAX_FEATURES,
   MAX_NOISE,
   MAX_PARAM_NAME,
+  MAX_PRUNE_REASON,
   MAX_ROWS,
   MAX_SWEEP_STEPS,
   MIN_CLASSES,
@@ -906,6 +907,25 @@ export const TrialSchema = z
       .openapi({ description: 'The runner holding (or that last held) the lease.' }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    lease_expires_at: z.string().nullable().openapi({
+      description:
+        'When the lease of a running trial runs out unless a heartbeat or report extends it (the trial then waits for its next attempt, or fails after max_attempts); null when no lease is out.',
+    }),
+    heartbeats: z.int().openapi({
+      description:
+        'Heartbeats received (POST /v1/studies/{id}/trials/{number}/heartbeat), over all its attempts. A report extends the lease too and is not counted here.',
+    }),
+    last_heartbeat_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the latest heartbeat came; null before any.' }),
+    pruned_at_step: z.number().nullable().openapi({
+      description:
+        'The step at which the pruner first answered should_prune (the trial may have gone on regardless), or, for a trial told pruned without that, its last reported step (null when it reported none); null otherwise.',
+    }),
+    prune_reason: z.string().nullable().openapi({
+      description: `Why, in words: the pruner's name and the trial's value at that step, or that the caller told it pruned (at most ${MAX_PRUNE_REASON} characters); null when pruned_at_step is.`,
+    }),
     user_attrs: AttrsField('The trial’s user attributes (Optuna’s trial.user_attrs).'),
     system_attrs: AttrsField(
       'The trial’s system attributes (what Optuna’s samplers and storages keep on a trial).',

@@ -18,6 +18,7 @@ import type { TrialRecord } from '../db/studies';
 import type { AttrValue } from '../contract/schemas';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
 import { FINISHED_STATES, type StudyState } from '../contract/names';
+import { MAX_PRUNE_REASON } from '../contract/limits';
 import {
   directionsOf,
   metricsOf,
@@ -62,6 +63,12 @@ export interface TrialRow {
   /** The trial's user and system attributes (JSON objects). */
   user_attrs: string;
   system_attrs: string;
+  /** Heartbeats received (over all attempts) and when the latest came. */
+  heartbeats: number;
+  last_heartbeat_at: number | null;
+  /** The pruner's first prune decision (or a tell of pruned without one): its step and why. */
+  prune_step: number | null;
+  prune_reason: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -141,6 +148,10 @@ export class CoordinatorStore {
       ['proposed', 'TEXT'],
       ['user_attrs', "TEXT NOT NULL DEFAULT '{}'"],
       ['system_attrs', "TEXT NOT NULL DEFAULT '{}'"],
+      ['heartbeats', 'INTEGER NOT NULL DEFAULT 0'],
+      ['last_heartbeat_at', 'INTEGER'],
+      ['prune_step', 'REAL'],
+      ['prune_reason', 'TEXT'],
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
@@ -699,12 +710,32 @@ export class CoordinatorStore {
     this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, expires, number);
   }
 
+  /** A heartbeat at `now`: the lease extended to `expires`, counted. */
+  heartbeat(number: number, expires: number, now: number): void {
+    this.sql.exec(
+      `UPDATE trials SET lease_expires_at = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ? WHERE number = ?`,
+      expires,
+      now,
+      number,
+    );
+  }
+
+  /** The first prune decision of the trial's current attempt (a later one changes nothing). */
+  setPruned(number: number, step: number | null, reason: string): void {
+    this.sql.exec(
+      `UPDATE trials SET prune_step = ?, prune_reason = ? WHERE number = ? AND prune_reason IS NULL`,
+      step,
+      reason.slice(0, MAX_PRUNE_REASON),
+      number,
+    );
+  }
+
   /** A leased trial handed back by its holder: it waits again, the attempt does not count, its values are dropped. */
   release(number: number): void {
     this.stale(number);
     this.clearPoints(number);
     this.sql.exec(
-      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
+      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]', prune_step = NULL, prune_reason = NULL WHERE number = ?`,
       number,
     );
   }
@@ -735,7 +766,7 @@ export class CoordinatorStore {
     this.stale(number);
     this.clearPoints(number);
     this.sql.exec(
-      `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`,
+      `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL, prune_step = NULL, prune_reason = NULL WHERE number = ?`,
       error,
       number,
     );
@@ -832,6 +863,8 @@ export interface PointSummary {
   max: number;
 }
 
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 export function trialView(studyId: string, r: TrialRow, points: Point[]): TrialView {
   return {
     study_id: studyId,
@@ -846,8 +879,13 @@ export function trialView(studyId: string, r: TrialRow, points: Point[]): TrialV
     error: r.error,
     attempts: r.attempts,
     runner: r.runner,
-    started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
-    completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
+    started_at: iso(r.started_at),
+    completed_at: iso(r.completed_at),
+    lease_expires_at: r.state === 'running' ? iso(r.lease_expires_at) : null,
+    heartbeats: r.heartbeats,
+    last_heartbeat_at: iso(r.last_heartbeat_at),
+    pruned_at_step: r.prune_reason === null ? null : r.prune_step,
+    prune_reason: r.prune_reason,
     user_attrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
     system_attrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
   };
