@@ -923,9 +923,12 @@ export const TrialSchema = z
       description:
         'The step at which the pruner first answered should_prune (the trial may have gone on regardless), or, for a trial told pruned without that, its last reported step (null when it reported none); null otherwise.',
     }),
-    prune_reason: z.string().nullable().openapi({
-      description: `Why, in words: the pruner's name and the trial's value at that step, or that the caller told it pruned (at most ${MAX_PRUNE_REASON} characters); null when pruned_at_step is.`,
-    }),
+    prune_reason: z
+      .string()
+      .nullable()
+      .openapi({
+        description: `Why, in words: the pruner's name and the trial's value at that step, or that the caller told it pruned (at most ${MAX_PRUNE_REASON} characters); null when pruned_at_step is.`,
+      }),
     user_attrs: AttrsField('The trial’s user attributes (Optuna’s trial.user_attrs).'),
     system_attrs: AttrsField(
       'The trial’s system attributes (what Optuna’s samplers and storages keep on a trial).',

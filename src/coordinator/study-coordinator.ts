@@ -696,7 +696,7 @@ export class StudyCoordinator extends DurableObject<Env> {
     this.store.setPruned(
       number,
       lastStep,
-      `the ${pruner} pruner answered should_prune at step ${fmtMetric(lastStep)}${batch ? ' (the last of a batch of reports)' : ''}: value ${value === undefined ? "none" : fmtMetric(value)}, best so far ${fmtMetric(best)}`,
+      `the ${pruner} pruner answered should_prune at step ${fmtMetric(lastStep)}${batch ? ' (the last of a batch of reports)' : ''}: value ${value === undefined ? 'none' : fmtMetric(value)}, best so far ${fmtMetric(best)}`,
     );
   }
 

@@ -219,7 +219,10 @@ describe('dashboard views in Chromium', () => {
     const rows = await page.locator('#trial-params-table tbody tr').allTextContents();
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^lrfloat|^lr[\d.e-]+float in \[1\.000e-5, 1\], log$/);
-    expect(await page.locator('#trial-history').textContent()).toMatch(/pruned at step 2/);
+    // Where and why (the trial's pruned_at_step and prune_reason): told pruned, no pruner's decision.
+    expect(await page.locator('#trial-history').textContent()).toMatch(
+      /pruned at step 2: told pruned by its caller/,
+    );
     expect(await page.locator('#trial-history').textContent()).toMatch(/leased \(attempt 1\)/);
     await drawn(page, 'chart-curve', 2);
     const curve = await optionOf(page, 'chart-curve');
@@ -412,6 +415,9 @@ describe('dashboard views in Chromium', () => {
       space: { x: { type: 'float', low: 0, high: 1 } },
     });
     const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/heartbeat`, {
+      lease_token: t.lease.token,
+    });
     const sub = await apiJson('POST', '/v1/subscriptions', {
       url: 'https://hooks.example.test/stride',
       study_id: s.id,
@@ -424,6 +430,12 @@ describe('dashboard views in Chromium', () => {
       .locator(`#ops-leases-table tr[data-trial="${t.number}"] td`)
       .allTextContents();
     expect(row.slice(0, 3)).toEqual([String(t.number), '—', '1']);
+    // Its lease's expiry (a client study's lease: 300 s from the heartbeat) and its heartbeat.
+    expect(row[5]).not.toBe('—');
+    expect(Number(row[6])).toBeGreaterThan(200);
+    expect(Number(row[6])).toBeLessThanOrEqual(300);
+    expect(row[7]).toBe('1');
+    expect(row[8]).not.toBe('—');
     await page.waitForSelector(`#ops-subscriptions tr[data-subscription="${sub.id}"]`);
     const cells = await page
       .locator(`#ops-subscriptions tr[data-subscription="${sub.id}"] td`)
@@ -435,6 +447,14 @@ describe('dashboard views in Chromium', () => {
       'active',
     ]);
     await shot(page, 'operations');
+    // The trial's page: its heartbeats, its lease's expiry, and both in its state history.
+    await page.locator(`#ops-leases-table tr[data-trial="${t.number}"] a`).click();
+    await page.waitForSelector('#trial-params-table');
+    expect(await page.locator('#trial-heartbeats').textContent()).toBe('1');
+    expect(await page.locator('#trial-lease').textContent()).not.toBe('—');
+    const history = await page.locator('#trial-history li').allTextContents();
+    expect(history.some((h) => /1 heartbeat, the latest$/.test(h))).toBe(true);
+    expect(history.at(-1)).toMatch(/its lease expires unless a heartbeat or report extends it$/);
     await page.close();
   });
 
