@@ -102,6 +102,10 @@ export class CoordinatorStore {
   private readonly summaries = new Map<number, PointSummary>();
   /** The complete trials' values by step (step-stats.ts): null until a pruner first needs them. */
   private complete: CompleteSteps | null = null;
+  /** The complete and pruned trials' values by step, for the summary's median: null until first asked for. */
+  private finishedIndex: CompleteSteps | null = null;
+  /** Whether `summaries` holds every trial with values (read in one query by the summary, then kept). */
+  private summariesLoaded = false;
 
   constructor(readonly sql: SqlStorage) {}
 
@@ -163,7 +167,9 @@ export class CoordinatorStore {
     this.history = null;
     this.staleRows.clear();
     this.summaries.clear();
+    this.summariesLoaded = false;
     this.complete = null;
+    this.finishedIndex = null;
   }
 
   /** Objects created before the points table: each trial's JSON blob of values becomes its rows (once). */
@@ -333,12 +339,16 @@ export class CoordinatorStore {
           last: number | null;
           lo: number | null;
           hi: number | null;
+          lv: number | null;
         }>(
-          `SELECT COUNT(*) AS n, MAX(step) AS last, MIN(value) AS lo, MAX(value) AS hi FROM points WHERE trial = ?`,
+          `SELECT COUNT(*) AS n, MAX(step) AS last, MIN(value) AS lo, MAX(value) AS hi,
+                  (SELECT value FROM points WHERE trial = ? ORDER BY step DESC LIMIT 1) AS lv
+             FROM points WHERE trial = ?`,
+          number,
           number,
         )
         .one();
-      s = { count: r.n, lastStep: r.last, min: r.lo ?? NaN, max: r.hi ?? NaN };
+      s = { count: r.n, lastStep: r.last, lastValue: r.lv, min: r.lo ?? NaN, max: r.hi ?? NaN };
       this.summaries.set(number, s);
     }
     return s;
@@ -356,6 +366,7 @@ export class CoordinatorStore {
         p.value,
       );
       s.count++;
+      if (s.lastStep === null || p.step >= s.lastStep) s.lastValue = p.value;
       s.lastStep = s.lastStep === null ? p.step : Math.max(s.lastStep, p.step);
       if (!(p.value >= s.min)) s.min = p.value;
       if (!(p.value <= s.max)) s.max = p.value;
@@ -364,23 +375,58 @@ export class CoordinatorStore {
 
   /** The complete trials' values by step, read from SQLite at the first call after a start, then kept. */
   completeSteps(): CompleteSteps {
-    if (this.complete === null) {
-      const index = new CompleteSteps();
-      const byTrial = new Map<number, Point[]>();
-      for (const r of this.sql
-        .exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'complete'`)
-        .toArray())
-        byTrial.set(r.number, []);
-      for (const r of this.sql
-        .exec<{ trial: number; step: number; value: number }>(
-          `SELECT p.trial, p.step, p.value FROM points p JOIN trials t ON t.number = p.trial WHERE t.state = 'complete'`,
-        )
-        .toArray())
-        byTrial.get(r.trial)?.push({ step: r.step, value: r.value });
-      for (const [number, points] of byTrial) index.add(number, points);
-      this.complete = index;
-    }
-    return this.complete;
+    return (this.complete ??= this.stepsOf(`'complete'`));
+  }
+
+  /** The complete and pruned trials' values by step (the summary's median), read once, then kept. */
+  finishedSteps(): CompleteSteps {
+    return (this.finishedIndex ??= this.stepsOf(`'complete', 'pruned'`));
+  }
+
+  /** The values by step of the trials in `states` (a literal SQL list), from SQLite in two queries. */
+  private stepsOf(states: string): CompleteSteps {
+    const byTrial = new Map<number, Point[]>();
+    for (const r of this.sql
+      .exec<{ number: number }>(`SELECT number FROM trials WHERE state IN (${states})`)
+      .toArray())
+      byTrial.set(r.number, []);
+    for (const r of this.sql
+      .exec<{ trial: number; step: number; value: number }>(
+        `SELECT p.trial, p.step, p.value FROM points p JOIN trials t ON t.number = p.trial WHERE t.state IN (${states})`,
+      )
+      .toArray())
+      byTrial.get(r.trial)?.push({ step: r.step, value: r.value });
+    return CompleteSteps.of(byTrial);
+  }
+
+  /**
+   * Every trial's point summary (count, last step and value), read in one query the first time
+   * (then kept up to date by addPoints); a trial without values is read alone when first asked.
+   */
+  loadPointSummaries(): void {
+    if (this.summariesLoaded) return;
+    for (const r of this.sql
+      .exec<{
+        trial: number;
+        n: number;
+        last: number;
+        lo: number;
+        hi: number;
+        lv: number;
+      }>(
+        `SELECT p.trial, COUNT(*) AS n, MAX(p.step) AS last, MIN(p.value) AS lo, MAX(p.value) AS hi,
+                (SELECT q.value FROM points q WHERE q.trial = p.trial ORDER BY q.step DESC LIMIT 1) AS lv
+           FROM points p GROUP BY p.trial`,
+      )
+      .toArray())
+      this.summaries.set(r.trial, {
+        count: r.n,
+        lastStep: r.last,
+        lastValue: r.lv,
+        min: r.lo,
+        max: r.hi,
+      });
+    this.summariesLoaded = true;
   }
 
   /** Drop the trial's values (it goes back to waiting). */
@@ -786,7 +832,11 @@ export class CoordinatorStore {
   ): void {
     const { value, values, constraints } = result;
     this.stale(number);
-    if (state === 'complete') this.complete?.add(number, this.points(number));
+    if (state === 'complete' || state === 'pruned') {
+      const points = this.points(number);
+      if (state === 'complete') this.complete?.add(number, points);
+      this.finishedIndex?.add(number, points);
+    }
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
@@ -856,8 +906,9 @@ type PointRow = { step: number; value: number; [key: string]: SqlStorageValue };
 /** What a report needs of a trial's values, kept in memory (CoordinatorStore.pointSummary). */
 export interface PointSummary {
   count: number;
-  /** The largest step held (null: none). */
+  /** The largest step held (null: none), and the value there. */
   lastStep: number | null;
+  lastValue: number | null;
   /** The smallest and largest value held (NaN: none). */
   min: number;
   max: number;

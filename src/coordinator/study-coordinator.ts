@@ -80,6 +80,7 @@ import * as leases from './leases';
 import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
+import { studySummary, type StudySummary } from './summary';
 import {
   CoordinatorStore,
   trialView,
@@ -207,6 +208,11 @@ export class StudyCoordinator extends DurableObject<Env> {
         .rowsFrom(from, limit)
         .map((r) => trialView(config.id, r, points.get(r.number) ?? []));
     });
+  }
+
+  /** The dashboard's summary of the study (summary.ts): at most `curves` full curves, and `trial`'s. */
+  async summary(query: { curves?: number; trial?: number }): Promise<RpcResult<StudySummary>> {
+    return overRpc(async () => studySummary(this.store, this.requireConfig(), query));
   }
 
   /**
