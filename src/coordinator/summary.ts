@@ -15,14 +15,14 @@ export type StudySummary = z.output<typeof StudySummarySchema>;
 type SummaryTrial = StudySummary['trials'][number];
 
 /** The curves answered when the query does not say. */
-export const DEFAULT_CURVES = 200;
+const DEFAULT_CURVES = 200;
 
 /**
  * The numbers of the trials whose curves are answered, at most `max` of those with reports:
  * the running ones, then the best complete ones by the first objective (`sign` 1 minimizes,
  * -1 maximizes) up to half, then the latest others, then more complete ones.
  */
-export function curvesPicked(
+function curvesPicked(
   trials: readonly SummaryTrial[],
   max: number,
   sign: 1 | -1,
