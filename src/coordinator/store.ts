@@ -832,10 +832,13 @@ export class CoordinatorStore {
   ): void {
     const { value, values, constraints } = result;
     this.stale(number);
-    if (state === 'complete' || state === 'pruned') {
+    // The indexes built so far take the trial's values (read only when one of them is built).
+    const complete = state === 'complete' ? this.complete : null;
+    const finished = state === 'complete' || state === 'pruned' ? this.finishedIndex : null;
+    if (complete || finished) {
       const points = this.points(number);
-      if (state === 'complete') this.complete?.add(number, points);
-      this.finishedIndex?.add(number, points);
+      complete?.add(number, points);
+      finished?.add(number, points);
     }
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
