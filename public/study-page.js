@@ -170,10 +170,8 @@ function studyLayout(study) {
     <h2 id="h-slice">Slice</h2>
     <div class="slices" id="slices" aria-labelledby="h-slice"></div>
     <section aria-labelledby="h-ops"><h2 id="h-ops">Operations</h2>
-      <div class="charts">
-        <section><h3>Storage</h3><div id="ops-storage"></div></section>
-        <section><h3>Leases in flight</h3><div id="ops-leases"></div></section>
-      </div>
+      <h3>Storage</h3><div id="ops-storage"></div>
+      <h3>Leases in flight</h3><div id="ops-leases"></div>
       <h3>Notifications</h3><div id="ops-notifications"><p class="muted">Loading…</p></div>
     </section>
     <h2 id="h-trials">Trials</h2>
