@@ -22,11 +22,7 @@ const DEFAULT_CURVES = 200;
  * the running ones, then the best complete ones by the first objective (`sign` 1 minimizes,
  * -1 maximizes) up to half, then the latest others, then more complete ones.
  */
-function curvesPicked(
-  trials: readonly SummaryTrial[],
-  max: number,
-  sign: 1 | -1,
-): Set<number> {
+function curvesPicked(trials: readonly SummaryTrial[], max: number, sign: 1 | -1): Set<number> {
   const withReports = trials.filter((t) => t.steps > 0);
   if (withReports.length <= max) return new Set(withReports.map((t) => t.number));
   const first = (t: SummaryTrial) => t.values?.[0] ?? t.value;
