@@ -304,11 +304,45 @@ async function rangeTestPage(id) {
       <p><a href="#/lr">← LR range test</a></p>
       <h1>${client ? 'Posted curve' : 'Range test'}${name ? html`: <span id="lr-model">${name}</span>` : ''}</h1>
       <p class="muted" id="lr-about">${ranText({ ...r, cached: false })}; ${when(r.created_at)}${client && curveAbout(r.context) ? ` · ${curveAbout(r.context)}` : ''}.</p>
-      ${rangeTestView(r, html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length${client ? ' (train the candidates for your run’s length on your hardware)' : ''}.</p>`)}`,
+      ${rangeTestView(r, html`<p class="note" id="lr-unvalidated">The suggested lr is the range test's rule, read from a short sweep: it is <strong>not validated</strong> at your training length${client ? ' (train the candidates for your run’s length on your hardware)' : ''}.</p>`)}
+      <section aria-labelledby="h-lr-suggestions"><h2 id="h-lr-suggestions">Suggestions made from it</h2><div id="lr-suggestions"><p class="muted">Loading…</p></div></section>`,
     );
     rangeTestChart(document.getElementById('chart-lr'), r);
+    void loadSuggestions(id); // it shows its own failure in #lr-suggestions
   } catch (err) {
     setHTML(app, html`<p><a href="#/lr">← LR range test</a></p>${alertBox(err)}`);
+  }
+}
+
+/** Where a suggestion of a range test is shown: its own page, or (an older edge round) its study's. */
+const suggestionHref = (v) =>
+  v.answered_at
+    ? `#/lr/suggest/${encodeURIComponent(v.id)}`
+    : `#/study/${encodeURIComponent(v.id)}`;
+
+/** The lr/suggest answers made from range test `id` (GET /v1/lr-range-tests/{id}/suggestions), into #lr-suggestions. */
+async function loadSuggestions(id) {
+  const el = document.getElementById('lr-suggestions');
+  try {
+    const { suggestions: rows } = await api(
+      `/v1/lr-range-tests/${encodeURIComponent(id)}/suggestions?limit=50`,
+    );
+    if (!el.isConnected) return;
+    setHTML(
+      el,
+      rows.length === 0
+        ? html`<p class="muted">None yet: <code>POST /v1/lr/suggest</code> with <code>"range_test_id": "${id}"</code> and a training length validates its candidates.</p>`
+        : html`<div class="table-wrap"><table id="lr-suggestions-table"><thead><tr><th scope="col">Created</th><th scope="col">Trained by</th><th scope="col">State</th><th scope="col" class="num">Budget (runs)</th><th scope="col">Horizon</th><th scope="col" class="num">Runs</th><th scope="col" class="num">Best run's lr</th><th scope="col" class="num">Its loss</th></tr></thead>
+          <tbody>${rows.map(
+            (
+              v,
+            ) => html`<tr data-id="${v.id}"><td><a href="${suggestionHref(v)}">${when(v.created_at)}</a></td><td>${v.executor ?? '—'}</td><td><span class="state state-${v.state}">${v.state}</span></td>
+              <td class="num">${v.budget_runs === null ? '—' : fmt(v.budget_runs)}</td><td>${v.horizon ? `${fmt(v.horizon.length)} ${v.horizon.unit}` : '—'}</td><td class="num">${fmt(v.n_trials)}</td>
+              <td class="num">${v.best_run ? fmt(v.best_run.lr) : '—'}</td><td class="num">${v.best_run ? fmt(v.best_run.value) : '—'}</td></tr>`,
+          )}</tbody></table></div><p class="muted">The best run is the lowest final loss so far; the answer on the suggestion's page weighs seeds and the horizon too.</p>`,
+    );
+  } catch (err) {
+    if (el.isConnected) setHTML(el, alertBox(err));
   }
 }
 
@@ -329,7 +363,7 @@ async function lrSuggestionPage(id) {
       setHTML(
         app,
         html`<p><a href="#/lr">← LR range test</a></p><h1>LR suggestion</h1>
-        <p class="muted" id="lrs-about">${v.status === 'running' ? 'Candidates still training (refreshed every 3 s). ' : ''}Its runs are the trials of <a href="#/study/${encodeURIComponent(studyId)}">study ${studyId}</a>${rt ? html`; it started from <a href="#/lr/${encodeURIComponent(rt)}">range test ${rt}</a>` : ''}.</p>
+        <p class="muted" id="lrs-about">${v.status === 'running' ? 'Candidates still training (refreshed every 3 s). ' : ''}Its runs are the trials of <a href="#/study/${encodeURIComponent(studyId)}">study ${studyId}</a>${rt ? html`; it started from <a id="lrs-range-test" href="#/lr/${encodeURIComponent(rt)}">range test ${rt}</a>` : ''}.</p>
         <div id="lrs-answer"></div>
         <div class="charts">
           <section><h2 id="h-lrs-cand">Candidates</h2><div class="chart" id="chart-lrs-candidates" role="img" aria-labelledby="h-lrs-cand"></div></section>

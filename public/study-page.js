@@ -170,10 +170,8 @@ function studyLayout(study) {
     <h2 id="h-slice">Slice</h2>
     <div class="slices" id="slices" aria-labelledby="h-slice"></div>
     <section aria-labelledby="h-ops"><h2 id="h-ops">Operations</h2>
-      <div class="charts">
-        <section><h3>Storage</h3><div id="ops-storage"></div></section>
-        <section><h3>Leases in flight</h3><div id="ops-leases"></div></section>
-      </div>
+      <h3>Storage</h3><div id="ops-storage"></div>
+      <h3>Leases in flight</h3><div id="ops-leases"></div>
       <h3>Notifications</h3><div id="ops-notifications"><p class="muted">Loading…</p></div>
     </section>
     <h2 id="h-trials">Trials</h2>
@@ -449,9 +447,14 @@ function renderOperations(view) {
   setHTML(
     $('ops-leases'),
     running.length
-      ? html`<div class="table-wrap"><table id="ops-leases-table"><thead><tr><th scope="col" class="num">Trial</th><th scope="col">Runner</th><th scope="col" class="num">Attempt</th><th scope="col">Since</th><th scope="col" class="num">Running (s)</th></tr></thead>
-      <tbody>${running.map((t) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td>${t.runner ?? '—'}</td><td class="num">${t.attempts}</td><td>${when(t.started_at)}</td><td class="num">${t.started_at ? ((now - Date.parse(t.started_at)) / 1000).toFixed(0) : '—'}</td></tr>`)}</tbody></table></div>
-      <p class="muted">A lease that expires hands its trial out again (attempt + 1: outlined red on the timeline).</p>`
+      ? html`<div class="table-wrap"><table id="ops-leases-table"><thead><tr><th scope="col" class="num">Trial</th><th scope="col">Runner</th><th scope="col" class="num">Attempt</th><th scope="col">Since</th><th scope="col" class="num">Running (s)</th><th scope="col">Lease expires</th><th scope="col" class="num">In (s)</th><th scope="col" class="num">Heartbeats</th><th scope="col">Latest</th></tr></thead>
+      <tbody>${running.map(
+        (
+          t,
+        ) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td>${t.runner ?? '—'}</td><td class="num">${t.attempts}</td><td>${when(t.started_at)}</td><td class="num">${t.started_at ? ((now - Date.parse(t.started_at)) / 1000).toFixed(0) : '—'}</td>
+        <td>${t.lease_expires_at ? when(t.lease_expires_at) : '—'}</td><td class="num${t.lease_expires_at && Date.parse(t.lease_expires_at) < now ? ' warn' : ''}">${t.lease_expires_at ? ((Date.parse(t.lease_expires_at) - now) / 1000).toFixed(0) : '—'}</td><td class="num">${t.heartbeats ?? 0}</td><td>${t.last_heartbeat_at ? when(t.last_heartbeat_at) : '—'}</td></tr>`,
+      )}</tbody></table></div>
+      <p class="muted">A heartbeat or a report extends a lease; one that expires (a negative "in") hands its trial out again (attempt + 1: outlined red on the timeline).</p>`
       : html`<p class="muted">No trial is running.</p>`,
   );
 }
@@ -572,6 +575,11 @@ const SHOWN = new Set([
   'runner',
   'started_at',
   'completed_at',
+  'lease_expires_at',
+  'heartbeats',
+  'last_heartbeat_at',
+  'pruned_at_step',
+  'prune_reason',
 ]);
 
 export async function trialPage(id, n) {
@@ -661,6 +669,10 @@ function trialCards(study, t) {
     ],
     ['Runner', t.runner ?? '—'],
     ['Attempts', String(t.attempts)],
+    ['Heartbeats', html`<span id="trial-heartbeats">${t.heartbeats ?? 0}</span>`],
+    ...(t.lease_expires_at
+      ? [['Lease expires', html`<span id="trial-lease">${when(t.lease_expires_at)}</span>`]]
+      : []),
     ['Duration', dur === null ? '—' : `${dur.toFixed(1)} s`],
     ...(t.error ? [['Error', html`<span id="trial-error">${t.error}</span>`]] : []),
   ].map(

@@ -499,14 +499,34 @@ export function trialHistory(t) {
       at: null,
       what: `reported ${steps.length} intermediate value${steps.length === 1 ? '' : 's'} (steps ${Math.min(...steps)} to ${Math.max(...steps)})`,
     });
+  if (t.heartbeats > 0)
+    out.push({
+      at: t.last_heartbeat_at,
+      what: `${t.heartbeats} heartbeat${t.heartbeats === 1 ? '' : 's'}, the latest`,
+    });
+  // The pruner's decision (or the caller's tell of pruned), with why; a running trial may go on regardless.
+  const decided = t.prune_reason
+    ? `${t.pruned_at_step === null ? 'no step reported' : `at step ${t.pruned_at_step}`}: ${t.prune_reason}`
+    : null;
+  if (decided && t.state !== 'pruned')
+    out.push({ at: null, what: `the pruner said prune ${decided}` });
   const last = steps.length ? Math.max(...steps) : null;
   const ended = {
     complete: 'completed',
-    pruned: `pruned${last === null ? ' (no step reported)' : ` at step ${last}`}`,
+    pruned: decided
+      ? `pruned ${decided}`
+      : `pruned${last === null ? ' (no step reported)' : ` at step ${last}`}`,
     failed: `failed${t.error ? `: ${t.error}` : ''}`,
   }[t.state];
   if (ended) out.push({ at: t.completed_at, what: ended });
-  else if (t.state === 'running') out.push({ at: null, what: 'running' });
+  else if (t.state === 'running') {
+    out.push({ at: null, what: 'running' });
+    if (t.lease_expires_at)
+      out.push({
+        at: t.lease_expires_at,
+        what: 'its lease expires unless a heartbeat or report extends it',
+      });
+  }
   return out;
 }
 

@@ -111,6 +111,7 @@ describe('errors of the coordinator across RPC', () => {
     pendingWrites: null, // reads no study
     getStudy: (s) => s.getStudy(),
     listTrials: (s) => s.listTrials(),
+    summary: (s) => s.summary({}),
     enqueue: (s) => s.enqueue({ lr: 0.1 }),
     ask: (s) => s.ask(1),
     suggestParam: (s) => s.suggestParam(0, 'x', { type: 'float', low: 0, high: 1 }, undefined),

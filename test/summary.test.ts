@@ -61,6 +61,38 @@ describe('study summary', () => {
     expect(best).toEqual([3, 4, 5]); // maximizing, the best complete is 3, not 0
   });
 
+  it('follows the reports, trials and results that come after a summary (the object keeps its aggregates up to date)', async () => {
+    const id = await seeded();
+    const first = await json(api(`/v1/studies/${id}/summary`));
+    expect(first.median.map((p: any) => p.step)).toEqual([1, 2, 3, 4, 5]);
+    // Trial 5 reports step 7 and is told pruned; a new trial reports two steps.
+    await post(`/v1/studies/${id}/trials/5/report`, { step: 7, value: 10 });
+    await post(`/v1/studies/${id}/trials/5/tell`, { state: 'pruned' });
+    const t = await json(post(`/v1/studies/${id}/ask`));
+    const reported = await post(`/v1/studies/${id}/trials/${t.number}/report`, {
+      points: [
+        { step: 1, value: 0.5 },
+        { step: 2, value: 0.25 },
+      ],
+    });
+    expect(reported.status).toBe(200);
+    const s = await json(api(`/v1/studies/${id}/summary`));
+    expect(s.trials.slice(5).map((x: any) => [x.number, x.state, x.steps, x.last])).toEqual([
+      [5, 'pruned', 7, { step: 7, value: 10 }],
+      [6, 'running', 2, { step: 2, value: 0.25 }],
+    ]);
+    // Trial 5's values join the median (step 1: 1..6, median 3.5; steps 6 and 7: trial 5 alone).
+    expect(s.median[0]).toEqual({ step: 1, value: 3.5 });
+    expect(s.median.slice(5)).toEqual([
+      { step: 6, value: 1 },
+      { step: 7, value: 10 },
+    ]);
+    expect(s.curves.find((c: any) => c.number === 6).intermediate).toEqual([
+      { step: 1, value: 0.5 },
+      { step: 2, value: 0.25 },
+    ]);
+  });
+
   it('refuses a bad query with a 422 naming it, and an unknown study with a 404', async () => {
     const id = await seeded();
     for (const [q, path] of [

@@ -4,15 +4,31 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   LrRangeTestRequestSchema,
   LrRangeTestSchema,
+  RangeTestSuggestionSchema,
   RangeTestSummarySchema,
   type LrRangeTest,
 } from '../contract/schemas';
 import { body, decimalParam, json, projectOf, route, secured } from './openapi';
-import { getLrRangeTest, listLrRangeTests, lrRangeTest } from '../services/lr-range-tests';
+import {
+  getLrRangeTest,
+  listLrRangeTests,
+  listRangeTestSuggestions,
+  lrRangeTest,
+} from '../services/lr-range-tests';
 import type { AppEnv } from './env';
 import { rateLimit } from './auth';
 
 const base = secured('LR range tests');
+
+const pageQuery = (what: string) =>
+  z.strictObject({
+    cursor: z.string().max(64).optional(),
+    limit: decimalParam(1, MAX_PAGE_SIZE)
+      .optional()
+      .openapi({
+        description: `${what} per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}).`,
+      }),
+  });
 
 const create = route(
   {
@@ -40,16 +56,7 @@ const list = route({
   path: '/v1/lr-range-tests',
   summary:
     "The project's LR range tests, newest first (summaries; the curves are at GET /v1/lr-range-tests/{id})",
-  request: {
-    query: z.strictObject({
-      cursor: z.string().max(64).optional(),
-      limit: decimalParam(1, MAX_PAGE_SIZE)
-        .optional()
-        .openapi({
-          description: `Range tests per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}).`,
-        }),
-    }),
-  },
+  request: { query: pageQuery('Range tests') },
   responses: {
     200: {
       description: 'A page of range tests',
@@ -76,6 +83,33 @@ const get = route(
   { 404: 'Unknown id (or another project’s)' },
 );
 
+const suggestions = route(
+  {
+    ...base,
+    operationId: 'listLrRangeTestSuggestions',
+    method: 'get',
+    path: '/v1/lr-range-tests/{id}/suggestions',
+    summary:
+      'The lr/suggest answers made from this range test, newest first (each links to GET /v1/lr/suggest/{id})',
+    request: {
+      params: z.object({ id: z.string().min(1).max(64) }),
+      query: pageQuery('Suggestions'),
+    },
+    responses: {
+      200: {
+        description: 'A page of suggestions',
+        ...json(
+          z.object({
+            suggestions: z.array(RangeTestSuggestionSchema),
+            next_cursor: z.string().nullable(),
+          }),
+        ),
+      },
+    },
+  },
+  { 404: 'Unknown range test id (or another project’s)' },
+);
+
 /** The rules read a short sweep: where to get an lr validated at the real run's length. */
 const VALIDATED_POINTER =
   'these rules read a short sweep and favour rates that win short runs: for an lr validated at your training length, POST /v1/lr/suggest with this probe and "training": {"epochs": N} or {"steps": N}';
@@ -99,6 +133,11 @@ export function lrRangeTestRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
     return c.json(await listLrRangeTests(c.env, projectOf(c), q.cursor, q.limit), 200);
+  });
+  app.openapi(suggestions, async (c) => {
+    const q = c.req.valid('query');
+    const id = c.req.valid('param').id;
+    return c.json(await listRangeTestSuggestions(c.env, projectOf(c), id, q.cursor, q.limit), 200);
   });
   app.openapi(get, async (c) =>
     c.json(withPointer(await getLrRangeTest(c.env, projectOf(c), c.req.valid('param').id)), 200),

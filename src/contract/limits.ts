@@ -104,3 +104,6 @@ export const MAX_PARAM_NAME = 256;
 
 /** The most JSON one study's or trial's attributes (user_attrs and system_attrs together) hold, in bytes. */
 export const MAX_ATTRS_BYTES = 64 * 1024;
+
+/** The longest prune_reason a trial answers, in characters (the coordinator writes it; bounded all the same). */
+export const MAX_PRUNE_REASON = 300;

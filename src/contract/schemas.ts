@@ -15,6 +15,7 @@ import {
   MAX_FEATURES,
   MAX_NOISE,
   MAX_PARAM_NAME,
+  MAX_PRUNE_REASON,
   MAX_ROWS,
   MAX_SWEEP_STEPS,
   MIN_CLASSES,
@@ -36,6 +37,7 @@ import {
   PRUNER_NAMES,
   SAMPLER_NAMES,
   LISTED_STUDY_STATES,
+  STUDY_STATES,
   SUBSCRIPTION_STATES,
   SUGGEST_METHODS,
   SWEEP_MODES,
@@ -905,6 +907,28 @@ export const TrialSchema = z
       .openapi({ description: 'The runner holding (or that last held) the lease.' }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    lease_expires_at: z.string().nullable().openapi({
+      description:
+        'When the lease of a running trial runs out unless a heartbeat or report extends it (the trial then waits for its next attempt, or fails after max_attempts); null when no lease is out.',
+    }),
+    heartbeats: z.int().openapi({
+      description:
+        'Heartbeats received (POST /v1/studies/{id}/trials/{number}/heartbeat), over all its attempts. A report extends the lease too and is not counted here.',
+    }),
+    last_heartbeat_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the latest heartbeat came; null before any.' }),
+    pruned_at_step: z.number().nullable().openapi({
+      description:
+        'The step at which the pruner first answered should_prune (the trial may have gone on regardless), or, for a trial told pruned without that, its last reported step (null when it reported none); null otherwise.',
+    }),
+    prune_reason: z
+      .string()
+      .nullable()
+      .openapi({
+        description: `Why, in words: the pruner's name and the trial's value at that step, or that the caller told it pruned (at most ${MAX_PRUNE_REASON} characters); null when pruned_at_step is.`,
+      }),
     user_attrs: AttrsField('The trial’s user attributes (Optuna’s trial.user_attrs).'),
     system_attrs: AttrsField(
       'The trial’s system attributes (what Optuna’s samplers and storages keep on a trial).',
@@ -1682,6 +1706,41 @@ export const RangeTestSummarySchema = z
     created_at: z.string(),
   })
   .openapi('LrRangeTestSummary');
+
+/** One lr/suggest made from a range test (GET /v1/lr-range-tests/{id}/suggestions). */
+export const RangeTestSuggestionSchema = z
+  .object({
+    id: z.string().openapi({
+      description:
+        "The suggestion's id: its study, whose trials are the runs that validated the candidates.",
+    }),
+    name: z.string(),
+    executor: z.enum(EXECUTOR_KINDS).nullable().openapi({
+      description: "Who trained the candidates: the edge, a client's loop or runners.",
+    }),
+    state: z.enum(STUDY_STATES).openapi({
+      description: 'running: candidates still training; completed: the answer is in.',
+    }),
+    answered_at: z.string().nullable().openapi({
+      description:
+        'Where the suggestion is answered: /v1/lr/suggest/{id} (a budgeted search, or one a client or runners validate); null for an edge validation round of the older search, answered only by its POST (its runs are the study /v1/studies/{id}).',
+    }),
+    budget_runs: z.number().nullable().openapi({
+      description: 'The budget asked for, in full training runs; null before budgets.',
+    }),
+    horizon: z
+      .union([z.object({ unit: z.enum(['epochs', 'steps']), length: z.number() }), z.null()])
+      .openapi({ description: 'The training length the candidates were validated for.' }),
+    n_trials: z.int().openapi({ description: 'Runs so far.' }),
+    best_run: z
+      .union([z.object({ lr: z.number(), value: z.number().nullable() }), z.null()])
+      .openapi({
+        description:
+          'The run with the lowest final validation loss so far, and its lr (not necessarily the answer, which weighs seeds and the horizon).',
+      }),
+    created_at: z.string(),
+  })
+  .openapi('LrRangeTestSuggestion');
 
 // --- projects and keys ---------------------------------------------------------
 

@@ -10,6 +10,10 @@ import type { Point } from '../db/intermediate';
 
 const EMPTY: readonly number[] = Object.freeze([]);
 
+/**
+ * The index is the same for any set of finished trials: the summary's median curve keeps one of
+ * the complete and pruned trials (store.ts `finishedSteps`).
+ */
 export class CompleteSteps {
   private readonly byStep = new Map<number, number[]>();
   private readonly trials = new Set<number>();
@@ -41,5 +45,34 @@ export class CompleteSteps {
   /** The values the complete trials reported at `step`, ascending. */
   at(step: number): readonly number[] {
     return this.byStep.get(step) ?? EMPTY;
+  }
+
+  /**
+   * The index of every trial of `byTrial` at once (each value pushed, then each step sorted once):
+   * what `add` builds trial by trial, without a sorted insert per value.
+   */
+  static of(byTrial: ReadonlyMap<number, readonly Point[]>): CompleteSteps {
+    const index = new CompleteSteps();
+    for (const [number, points] of byTrial) {
+      index.trials.add(number);
+      for (const { step, value } of points) {
+        if (Number.isNaN(value)) continue;
+        const xs = index.byStep.get(step);
+        if (xs) xs.push(value);
+        else index.byStep.set(step, [value]);
+      }
+    }
+    for (const xs of index.byStep.values()) xs.sort((a, b) => a - b);
+    return index;
+  }
+
+  /** At each step, ascending, the median of the values there. */
+  medians(): Point[] {
+    return [...this.byStep.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([step, xs]) => {
+        const m = xs.length >> 1;
+        return { step, value: xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2 };
+      });
   }
 }

@@ -18,6 +18,7 @@ import type { TrialRecord } from '../db/studies';
 import type { AttrValue } from '../contract/schemas';
 import type { FrozenTrial, Params, TrialState } from '../tuning/types';
 import { FINISHED_STATES, type StudyState } from '../contract/names';
+import { MAX_PRUNE_REASON } from '../contract/limits';
 import {
   directionsOf,
   metricsOf,
@@ -62,6 +63,12 @@ export interface TrialRow {
   /** The trial's user and system attributes (JSON objects). */
   user_attrs: string;
   system_attrs: string;
+  /** Heartbeats received (over all attempts) and when the latest came. */
+  heartbeats: number;
+  last_heartbeat_at: number | null;
+  /** The pruner's first prune decision (or a tell of pruned without one): its step and why. */
+  prune_step: number | null;
+  prune_reason: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -95,6 +102,10 @@ export class CoordinatorStore {
   private readonly summaries = new Map<number, PointSummary>();
   /** The complete trials' values by step (step-stats.ts): null until a pruner first needs them. */
   private complete: CompleteSteps | null = null;
+  /** The complete and pruned trials' values by step, for the summary's median: null until first asked for. */
+  private finishedIndex: CompleteSteps | null = null;
+  /** Whether `summaries` holds every trial with values (read in one query by the summary, then kept). */
+  private summariesLoaded = false;
 
   constructor(readonly sql: SqlStorage) {}
 
@@ -141,6 +152,10 @@ export class CoordinatorStore {
       ['proposed', 'TEXT'],
       ['user_attrs', "TEXT NOT NULL DEFAULT '{}'"],
       ['system_attrs', "TEXT NOT NULL DEFAULT '{}'"],
+      ['heartbeats', 'INTEGER NOT NULL DEFAULT 0'],
+      ['last_heartbeat_at', 'INTEGER'],
+      ['prune_step', 'REAL'],
+      ['prune_reason', 'TEXT'],
     ] as const) {
       if (!cols.has(col)) this.sql.exec(`ALTER TABLE trials ADD COLUMN ${col} ${def}`);
     }
@@ -152,7 +167,9 @@ export class CoordinatorStore {
     this.history = null;
     this.staleRows.clear();
     this.summaries.clear();
+    this.summariesLoaded = false;
     this.complete = null;
+    this.finishedIndex = null;
   }
 
   /** Objects created before the points table: each trial's JSON blob of values becomes its rows (once). */
@@ -322,12 +339,16 @@ export class CoordinatorStore {
           last: number | null;
           lo: number | null;
           hi: number | null;
+          lv: number | null;
         }>(
-          `SELECT COUNT(*) AS n, MAX(step) AS last, MIN(value) AS lo, MAX(value) AS hi FROM points WHERE trial = ?`,
+          `SELECT COUNT(*) AS n, MAX(step) AS last, MIN(value) AS lo, MAX(value) AS hi,
+                  (SELECT value FROM points WHERE trial = ? ORDER BY step DESC LIMIT 1) AS lv
+             FROM points WHERE trial = ?`,
+          number,
           number,
         )
         .one();
-      s = { count: r.n, lastStep: r.last, min: r.lo ?? NaN, max: r.hi ?? NaN };
+      s = { count: r.n, lastStep: r.last, lastValue: r.lv, min: r.lo ?? NaN, max: r.hi ?? NaN };
       this.summaries.set(number, s);
     }
     return s;
@@ -345,6 +366,7 @@ export class CoordinatorStore {
         p.value,
       );
       s.count++;
+      if (s.lastStep === null || p.step >= s.lastStep) s.lastValue = p.value;
       s.lastStep = s.lastStep === null ? p.step : Math.max(s.lastStep, p.step);
       if (!(p.value >= s.min)) s.min = p.value;
       if (!(p.value <= s.max)) s.max = p.value;
@@ -353,23 +375,58 @@ export class CoordinatorStore {
 
   /** The complete trials' values by step, read from SQLite at the first call after a start, then kept. */
   completeSteps(): CompleteSteps {
-    if (this.complete === null) {
-      const index = new CompleteSteps();
-      const byTrial = new Map<number, Point[]>();
-      for (const r of this.sql
-        .exec<{ number: number }>(`SELECT number FROM trials WHERE state = 'complete'`)
-        .toArray())
-        byTrial.set(r.number, []);
-      for (const r of this.sql
-        .exec<{ trial: number; step: number; value: number }>(
-          `SELECT p.trial, p.step, p.value FROM points p JOIN trials t ON t.number = p.trial WHERE t.state = 'complete'`,
-        )
-        .toArray())
-        byTrial.get(r.trial)?.push({ step: r.step, value: r.value });
-      for (const [number, points] of byTrial) index.add(number, points);
-      this.complete = index;
-    }
-    return this.complete;
+    return (this.complete ??= this.stepsOf(`'complete'`));
+  }
+
+  /** The complete and pruned trials' values by step (the summary's median), read once, then kept. */
+  finishedSteps(): CompleteSteps {
+    return (this.finishedIndex ??= this.stepsOf(`'complete', 'pruned'`));
+  }
+
+  /** The values by step of the trials in `states` (a literal SQL list), from SQLite in two queries. */
+  private stepsOf(states: string): CompleteSteps {
+    const byTrial = new Map<number, Point[]>();
+    for (const r of this.sql
+      .exec<{ number: number }>(`SELECT number FROM trials WHERE state IN (${states})`)
+      .toArray())
+      byTrial.set(r.number, []);
+    for (const r of this.sql
+      .exec<{ trial: number; step: number; value: number }>(
+        `SELECT p.trial, p.step, p.value FROM points p JOIN trials t ON t.number = p.trial WHERE t.state IN (${states})`,
+      )
+      .toArray())
+      byTrial.get(r.trial)?.push({ step: r.step, value: r.value });
+    return CompleteSteps.of(byTrial);
+  }
+
+  /**
+   * Every trial's point summary (count, last step and value), read in one query the first time
+   * (then kept up to date by addPoints); a trial without values is read alone when first asked.
+   */
+  loadPointSummaries(): void {
+    if (this.summariesLoaded) return;
+    for (const r of this.sql
+      .exec<{
+        trial: number;
+        n: number;
+        last: number;
+        lo: number;
+        hi: number;
+        lv: number;
+      }>(
+        `SELECT p.trial, COUNT(*) AS n, MAX(p.step) AS last, MIN(p.value) AS lo, MAX(p.value) AS hi,
+                (SELECT q.value FROM points q WHERE q.trial = p.trial ORDER BY q.step DESC LIMIT 1) AS lv
+           FROM points p GROUP BY p.trial`,
+      )
+      .toArray())
+      this.summaries.set(r.trial, {
+        count: r.n,
+        lastStep: r.last,
+        lastValue: r.lv,
+        min: r.lo,
+        max: r.hi,
+      });
+    this.summariesLoaded = true;
   }
 
   /** Drop the trial's values (it goes back to waiting). */
@@ -699,12 +756,32 @@ export class CoordinatorStore {
     this.sql.exec(`UPDATE trials SET lease_expires_at = ? WHERE number = ?`, expires, number);
   }
 
+  /** A heartbeat at `now`: the lease extended to `expires`, counted. */
+  heartbeat(number: number, expires: number, now: number): void {
+    this.sql.exec(
+      `UPDATE trials SET lease_expires_at = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ? WHERE number = ?`,
+      expires,
+      now,
+      number,
+    );
+  }
+
+  /** The first prune decision of the trial's current attempt (a later one changes nothing). */
+  setPruned(number: number, step: number | null, reason: string): void {
+    this.sql.exec(
+      `UPDATE trials SET prune_step = ?, prune_reason = ? WHERE number = ? AND prune_reason IS NULL`,
+      step,
+      reason.slice(0, MAX_PRUNE_REASON),
+      number,
+    );
+  }
+
   /** A leased trial handed back by its holder: it waits again, the attempt does not count, its values are dropped. */
   release(number: number): void {
     this.stale(number);
     this.clearPoints(number);
     this.sql.exec(
-      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]' WHERE number = ?`,
+      `UPDATE trials SET state = 'waiting', attempts = MAX(attempts - 1, 0), lease_token = NULL, lease_expires_at = NULL, intermediate = '[]', prune_step = NULL, prune_reason = NULL WHERE number = ?`,
       number,
     );
   }
@@ -735,7 +812,7 @@ export class CoordinatorStore {
     this.stale(number);
     this.clearPoints(number);
     this.sql.exec(
-      `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL WHERE number = ?`,
+      `UPDATE trials SET state = 'waiting', error = ?, intermediate = '[]', lease_expires_at = NULL, prune_step = NULL, prune_reason = NULL WHERE number = ?`,
       error,
       number,
     );
@@ -755,7 +832,14 @@ export class CoordinatorStore {
   ): void {
     const { value, values, constraints } = result;
     this.stale(number);
-    if (state === 'complete') this.complete?.add(number, this.points(number));
+    // The indexes built so far take the trial's values (read only when one of them is built).
+    const complete = state === 'complete' ? this.complete : null;
+    const finished = state === 'complete' || state === 'pruned' ? this.finishedIndex : null;
+    if (complete || finished) {
+      const points = this.points(number);
+      complete?.add(number, points);
+      finished?.add(number, points);
+    }
     this.sql.exec(
       `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
@@ -825,12 +909,15 @@ type PointRow = { step: number; value: number; [key: string]: SqlStorageValue };
 /** What a report needs of a trial's values, kept in memory (CoordinatorStore.pointSummary). */
 export interface PointSummary {
   count: number;
-  /** The largest step held (null: none). */
+  /** The largest step held (null: none), and the value there. */
   lastStep: number | null;
+  lastValue: number | null;
   /** The smallest and largest value held (NaN: none). */
   min: number;
   max: number;
 }
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function trialView(studyId: string, r: TrialRow, points: Point[]): TrialView {
   return {
@@ -846,8 +933,13 @@ export function trialView(studyId: string, r: TrialRow, points: Point[]): TrialV
     error: r.error,
     attempts: r.attempts,
     runner: r.runner,
-    started_at: r.started_at === null ? null : new Date(r.started_at).toISOString(),
-    completed_at: r.completed_at === null ? null : new Date(r.completed_at).toISOString(),
+    started_at: iso(r.started_at),
+    completed_at: iso(r.completed_at),
+    lease_expires_at: r.state === 'running' ? iso(r.lease_expires_at) : null,
+    heartbeats: r.heartbeats,
+    last_heartbeat_at: iso(r.last_heartbeat_at),
+    pruned_at_step: r.prune_reason === null ? null : r.prune_step,
+    prune_reason: r.prune_reason,
     user_attrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
     system_attrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
   };

@@ -44,6 +44,7 @@ import { isFinished } from '../contract/names';
 import { canonicalJson } from '../lib/hash';
 import { randomBase64Url } from '../lib/ids';
 import { Stopwatch } from '../lib/stopwatch';
+import { fmtMetric } from '../lib/format';
 import type { Point } from '../db/intermediate';
 import { GridExhaustedError } from '../tuning/errors';
 import { NopPruner, prunesAtAnyStep, trialsInSameBracket } from '../tuning/pruners';
@@ -79,6 +80,7 @@ import * as leases from './leases';
 import { extendRound, lrRoundEnded, lrsPastEdge, nextLadderTrials } from './lr-round';
 import { Outbox } from './outbox';
 import { mergeReport } from './reports';
+import { studySummary, type StudySummary } from './summary';
 import {
   CoordinatorStore,
   trialView,
@@ -206,6 +208,11 @@ export class StudyCoordinator extends DurableObject<Env> {
         .rowsFrom(from, limit)
         .map((r) => trialView(config.id, r, points.get(r.number) ?? []));
     });
+  }
+
+  /** The dashboard's summary of the study (summary.ts): at most `curves` full curves, and `trial`'s. */
+  async summary(query: { curves?: number; trial?: number }): Promise<RpcResult<StudySummary>> {
+    return overRpc(async () => studySummary(this.store, this.requireConfig(), query));
   }
 
   /**
@@ -408,7 +415,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       const row = this.requireTrial(number);
       leases.checkLease(row, token, false);
       const expires = leases.leaseExpiry(terms, now);
-      this.store.extendLease(number, expires);
+      this.store.heartbeat(number, expires, now);
       return { lease: leases.leaseView(terms, { ...row, lease_expires_at: expires }) };
     });
   }
@@ -506,6 +513,12 @@ export class StudyCoordinator extends DurableObject<Env> {
       if (result) this.checkConstraintsCount(result);
       const state: TrialState = result ? 'complete' : (body.state as TrialState);
       const error = 'error' in body && typeof body.error === 'string' ? body.error : null;
+      if (state === 'pruned')
+        this.store.setPruned(
+          number,
+          this.store.pointSummary(number).lastStep,
+          'told pruned by its caller, without a prune decision of the study’s pruner',
+        );
       const before = watch.time('storage', () => this.store.snapshot(config));
       watch.time('storage', () =>
         this.store.finish(
@@ -669,15 +682,28 @@ export class StudyCoordinator extends DurableObject<Env> {
       direction: config.direction as Direction,
       stats: this.stepStats(summary, added, points.length),
     };
-    return {
-      should_prune: batch
-        ? prunesAtAnyStep(
-            pruner,
-            ctx,
-            points.map((p) => p.step),
-          )
-        : pruner.shouldPrune(ctx),
-    };
+    const prune = batch
+      ? prunesAtAnyStep(
+          pruner,
+          ctx,
+          points.map((p) => p.step),
+        )
+      : pruner.shouldPrune(ctx);
+    if (prune) this.notePruned(number, pruner.name, config.direction as Direction, batch);
+    return { should_prune: prune };
+  }
+
+  /** The pruner's first prune decision for the trial, kept with it (pruned_at_step, prune_reason). */
+  private notePruned(number: number, pruner: string, direction: Direction, batch: boolean): void {
+    const { lastStep, min, max } = this.store.pointSummary(number);
+    if (lastStep === null) return;
+    const value = this.store.pointAt(number, lastStep);
+    const best = direction === 'maximize' ? max : min;
+    this.store.setPruned(
+      number,
+      lastStep,
+      `the ${pruner} pruner answered should_prune at step ${fmtMetric(lastStep)}${batch ? ' (the last of a batch of reports)' : ''}: value ${value === undefined ? 'none' : fmtMetric(value)}, best so far ${fmtMetric(best)}`,
+    );
   }
 
   /**

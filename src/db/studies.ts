@@ -255,3 +255,53 @@ export async function findLrEvidence(
     }))
     .filter((r) => Number.isFinite(r.lr) && r.lr > 0);
 }
+
+/** A study that validated candidates of a range test (metadata.kind 'lr-suggest'), as D1 lists it. */
+export interface LrSuggestionRow {
+  id: string;
+  name: string;
+  state: string;
+  n_trials: number;
+  executor: string | null;
+  /** 1 when the study is a budgeted search (metadata.ladder), which GET /v1/lr/suggest/{id} answers on every executor. */
+  ladder: number;
+  budget_runs: number | null;
+  horizon_unit: string | null;
+  horizon_length: number | null;
+  best_value: number | null;
+  /** The lr param of the best trial (JSON, as trial_params keeps it); null before one. */
+  best_lr: string | null;
+  created_at: number;
+}
+
+/**
+ * The project's lr/suggest studies made from range test `rangeTestId` (metadata.range_test_id),
+ * newest first; `cursor` is the last id of the previous page. One query: the study rows with the
+ * best trial's lr.
+ */
+export async function listLrSuggestionsOf(
+  d1: D1Database,
+  projectId: string,
+  rangeTestId: string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<LrSuggestionRow[]> {
+  const config = (path: string) => safeJsonExtract('s.config', path);
+  const rows = await d1
+    .prepare(
+      `SELECT s.id, s.name, s.state, s.n_trials, s.best_value, s.created_at,
+              ${config('$.executor.kind')} AS executor,
+              CASE WHEN ${config('$.metadata.ladder')} IS NOT NULL THEN 1 ELSE 0 END AS ladder,
+              ${config('$.metadata.budget.runs')} AS budget_runs,
+              ${config('$.metadata.horizon.unit')} AS horizon_unit,
+              ${config('$.metadata.horizon.length')} AS horizon_length,
+              (SELECT p.value FROM trial_params p WHERE p.study_id = s.id AND p.number = s.best_trial_number AND p.name = 'lr') AS best_lr
+         FROM studies s
+        WHERE s.project_id = ? AND ${config('$.metadata.kind')} = 'lr-suggest'
+          AND ${config('$.metadata.range_test_id')} = ? AND (? IS NULL OR s.id < ?)
+        ORDER BY s.id DESC LIMIT ?`,
+    )
+    .bind(projectId, rangeTestId, cursor ?? null, cursor ?? null, limit)
+    .all<LrSuggestionRow>();
+  return rows.results;
+}

@@ -9,7 +9,13 @@ import { newId } from '../lib/ids';
 import { readConfig } from '../lib/config';
 import { DomainError } from '../contract/errors';
 import type { z } from 'zod';
-import type { LrRangeTest, LrRangeTestRequest, RangeTestSummarySchema } from '../contract/schemas';
+import type {
+  LrRangeTest,
+  LrRangeTestRequest,
+  RangeTestSuggestionSchema,
+  RangeTestSummarySchema,
+} from '../contract/schemas';
+import { listLrSuggestionsOf, type LrSuggestionRow } from '../db/studies';
 import {
   findRangeTestById,
   findRangeTestByKey,
@@ -20,6 +26,7 @@ import { ensureBackend } from '../probe/backend';
 import { analyseSweep, type SweepAnalysis } from '../probe/curve';
 import { loadWithinLimits } from '../probe/data';
 import { DEFAULT_PAGE_SIZE } from '../contract/limits';
+import { EXECUTOR_KINDS } from '../contract/names';
 import { ProbeInputError } from '../probe/errors';
 import { rangeTestFlops, runRangeTestYielding } from '../probe/lr-range-test';
 import { parameterCount } from '../probe/mlp';
@@ -183,6 +190,50 @@ export async function listLrRangeTests(
         created_at: r.createdAt.toISOString(),
       };
     }),
+    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}
+
+/** One lr/suggest made from a range test (the LrRangeTestSuggestion schema). */
+export type RangeTestSuggestion = z.output<typeof RangeTestSuggestionSchema>;
+
+function suggestionOf(r: LrSuggestionRow): RangeTestSuggestion {
+  const executor = EXECUTOR_KINDS.find((k) => k === r.executor) ?? null;
+  const lr = r.best_lr === null ? NaN : Number(JSON.parse(r.best_lr));
+  const unit = r.horizon_unit === 'epochs' || r.horizon_unit === 'steps' ? r.horizon_unit : null;
+  return {
+    id: r.id,
+    name: r.name,
+    executor,
+    state: r.state === 'completed' ? 'completed' : 'running',
+    // GET /v1/lr/suggest/{id} answers a budgeted search (any executor) and a client's or runners'.
+    answered_at: r.ladder === 1 || executor !== 'edge' ? `/v1/lr/suggest/${r.id}` : null,
+    budget_runs: typeof r.budget_runs === 'number' ? r.budget_runs : null,
+    horizon:
+      unit && typeof r.horizon_length === 'number' ? { unit, length: r.horizon_length } : null,
+    n_trials: r.n_trials,
+    best_run: Number.isFinite(lr) ? { lr, value: r.best_value } : null,
+    created_at: new Date(r.created_at).toISOString(),
+  };
+}
+
+/**
+ * The suggestions made from range test `id` (POST /v1/lr/suggest with it, or with the probe that
+ * ran it), newest first, as D1 lists their studies (written through within a second of a change);
+ * 404 when the project has no such range test.
+ */
+export async function listRangeTestSuggestions(
+  env: Env,
+  projectId: string,
+  id: string,
+  cursor: string | undefined,
+  limit = DEFAULT_PAGE_SIZE,
+): Promise<{ suggestions: RangeTestSuggestion[]; next_cursor: string | null }> {
+  await getLrRangeTest(env, projectId, id);
+  const rows = await listLrSuggestionsOf(env.DB, projectId, id, cursor, limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    suggestions: page.map(suggestionOf),
     next_cursor: rows.length > limit ? page[page.length - 1].id : null,
   };
 }

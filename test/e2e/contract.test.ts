@@ -121,7 +121,7 @@ beforeAll(async () => {
 describe('the OpenAPI document is exact', () => {
   it('names every operation, types request defaults as optional and Trial as never null', () => {
     const all = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as any[];
-    expect(all.length).toBe(42);
+    expect(all.length).toBe(43);
     const idsOf = all.map((op) => op.operationId);
     for (const id of idsOf) expect(id).toMatch(/^[a-z][A-Za-z]+$/);
     expect(new Set(idsOf).size).toBe(idsOf.length);
@@ -586,6 +586,14 @@ describe('the OpenAPI document is exact', () => {
     const answered = await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 200);
     expect(answered).toMatchObject({ status: 'complete', method: 'validated' });
     await call('getLrSuggestion', '/v1/lr/suggest/std_00000000000000000000000000', 404);
+    // The suggestions made from a range test: this one's, listed from D1.
+    const made = `/v1/lr-range-tests/${started.range_test.id}/suggestions`;
+    await expect
+      .poll(async () => (await call('listLrRangeTestSuggestions', made, 200)).suggestions.length)
+      .toBe(1);
+    await call('listLrRangeTestSuggestions', '/v1/lr-range-tests/lrt_nope/suggestions', 404);
+    await call('listLrRangeTestSuggestions', `${made}?limit=0`, 422);
+    await call('listLrRangeTestSuggestions', made, 403, { key: RUNNER_KEY });
     await call('getLrSuggestion', `/v1/lr/suggest/${started.id}`, 403, { key: RUNNER_KEY });
 
     // --- templates, triggers, and deliveries to /hooks ---

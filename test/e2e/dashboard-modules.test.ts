@@ -382,6 +382,37 @@ describe('dashboard study views (views.js)', () => {
       'leased by runner r<1> (attempt 3: handed out again after 2 expired or released leases)',
       'failed: lease expired',
     ]);
+    // The pruner's decision with why, its heartbeats, and a running trial's lease expiry.
+    const why = 'the median pruner answered should_prune at step 1: value 3, best so far 3';
+    const decided = trialHistory({
+      ...ts[4],
+      heartbeats: 2,
+      last_heartbeat_at: '2024-01-01T00:00:05.000Z',
+      pruned_at_step: 1,
+      prune_reason: why,
+    });
+    expect(decided.map((h: any) => h.what).slice(2)).toEqual([
+      '2 heartbeats, the latest',
+      `pruned at step 1: ${why}`,
+    ]);
+    expect(decided[2].at).toBe('2024-01-01T00:00:05.000Z');
+    const running = trialHistory(
+      t(8, {}, null, {
+        state: 'running',
+        completed_at: null,
+        heartbeats: 0,
+        lease_expires_at: '2024-01-01T00:05:00.000Z',
+        pruned_at_step: 4,
+        prune_reason: why,
+      }),
+    );
+    expect(running.map((h: any) => h.what)).toEqual([
+      'leased (attempt 1)',
+      `the pruner said prune at step 4: ${why}`,
+      'running',
+      'its lease expires unless a heartbeat or report extends it',
+    ]);
+    expect(running[3].at).toBe('2024-01-01T00:05:00.000Z');
   });
 
   it('trial list: filter by state, search name=value words, sort by a param (absent last), pages', async () => {

@@ -1,6 +1,7 @@
 // The study page's views (history, slice, contour, rank, EDF, timeline), the trial page and the
-// trial list in Chromium, on a study with one objective, one with two, and one with conditional
-// parameters whose names, choices, metric and notes are hostile markup.
+// trial list in Chromium, on a study with one objective, one with two, one with conditional
+// parameters whose names, choices, metric and notes are hostile markup, and a define-by-run study
+// whose trials ask for their params, one of them appearing late.
 // Screenshots go to test/screenshots/ (ignored by git).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -101,11 +102,39 @@ async function seedConditional() {
   return s;
 }
 
+/**
+ * Define-by-run: a study created with an empty space whose 16 trials ask for their params
+ * (POST /v1/studies/{id}/trials/{n}/params): lr and width from the first, dropout from trial 8 on
+ * (a parameter that appears late: the first 8 trials never have it).
+ */
+async function seedDefineByRun() {
+  const s = await apiJson('POST', '/v1/studies', {
+    name: 'views: define-by-run',
+    metric: 'val_loss',
+    space: {},
+    sampler: { name: 'random', seed: 7 },
+  });
+  const ask = async (n: number, name: string, distribution: unknown) =>
+    (await apiJson('POST', `/v1/studies/${s.id}/trials/${n}/params`, { name, distribution })).value;
+  for (let i = 0; i < 16; i++) {
+    const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    const lr = await ask(t.number, 'lr', { type: 'float', low: 1e-4, high: 1, log: true });
+    const width = await ask(t.number, 'width', { type: 'int', low: 8, high: 256 });
+    const dropout =
+      i >= 8 ? await ask(t.number, 'dropout', { type: 'float', low: 0.1, high: 0.5 }) : 0;
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/tell`, {
+      value: Math.abs(Math.log10(lr) + 2) + width / 1000 + dropout,
+    });
+  }
+  return s;
+}
+
 let browser: Browser;
 const errors: string[] = [];
 let single: any;
 let two: any;
 let cond: any;
+let dbr: any;
 
 async function open(hash: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -151,7 +180,12 @@ describe('dashboard views in Chromium', () => {
     if (!CHROMIUM.path) throw new Error(`no Chromium for the browser tests (${CHROMIUM.problem})`);
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ['--no-sandbox'] });
-    [single, two, cond] = await Promise.all([seedSingle(), seedTwo(), seedConditional()]);
+    [single, two, cond, dbr] = await Promise.all([
+      seedSingle(),
+      seedTwo(),
+      seedConditional(),
+      seedDefineByRun(),
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -219,7 +253,10 @@ describe('dashboard views in Chromium', () => {
     const rows = await page.locator('#trial-params-table tbody tr').allTextContents();
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^lrfloat|^lr[\d.e-]+float in \[1\.000e-5, 1\], log$/);
-    expect(await page.locator('#trial-history').textContent()).toMatch(/pruned at step 2/);
+    // Where and why (the trial's pruned_at_step and prune_reason): told pruned, no pruner's decision.
+    expect(await page.locator('#trial-history').textContent()).toMatch(
+      /pruned at step 2: told pruned by its caller/,
+    );
     expect(await page.locator('#trial-history').textContent()).toMatch(/leased \(attempt 1\)/);
     await drawn(page, 'chart-curve', 2);
     const curve = await optionOf(page, 'chart-curve');
@@ -340,6 +377,62 @@ describe('dashboard views in Chromium', () => {
     await page.close();
   });
 
+  it('define-by-run: the parameter that appears late has its slice, contour, parallel axis and column; the trials without it are left out, never drawn at zero', async () => {
+    const trials = (await apiJson('GET', `/v1/studies/${dbr.id}/trials`)).trials;
+    expect(trials).toHaveLength(16);
+    const late = trials.filter((t: any) => 'dropout' in t.params);
+    expect(late.map((t: any) => t.number)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect((await apiJson('GET', `/v1/studies/${dbr.id}`)).space.dropout).toBeTruthy();
+    const page = await open(`#/study/${dbr.id}`);
+    await page.waitForSelector('#app[data-drawn]');
+    // Slice: a panel for dropout with only the 8 trials that have it (the lowest at 0.1 or more).
+    expect(await page.locator('.slice h3').allTextContents()).toEqual(['lr', 'width', 'dropout']);
+    const slice = await optionOf(page, 'chart-slice-2');
+    const xs = slice.series[0].data.map((p: number[]) => p[0]);
+    expect(xs).toHaveLength(8);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0.1);
+    expect(await page.locator('#slice-note-2').textContent()).toBe(
+      '8 of 16 complete trials have dropout',
+    );
+    expect((await optionOf(page, 'chart-slice-0')).series[0].data).toHaveLength(16);
+    // Contour over dropout and lr: the 8 trials that have both.
+    await page.locator('#contour-x').selectOption('dropout');
+    await page.locator('#contour-y').selectOption('lr');
+    await expect
+      .poll(async () => (await optionOf(page, 'chart-contour')).series?.[1]?.data?.length)
+      .toBe(8);
+    expect(await page.locator('#contour-note').textContent()).toMatch(
+      /^8 of 16 complete trials have both dropout and lr/,
+    );
+    const contourXs = (await optionOf(page, 'chart-contour')).series[1].data.map(
+      (p: number[]) => p[0],
+    );
+    expect(Math.min(...contourXs)).toBeGreaterThanOrEqual(0.1);
+    // Parallel coordinates: a dropout axis; the early trials' lines have a gap there (null), not 0.
+    const par = await optionOf(page, 'chart-parallel');
+    const dim = par.parallelAxis.findIndex((a: any) => a.name === 'dropout');
+    expect(dim).toBe(2);
+    const at = par.series[0].data.map((row: any[]) => row[dim]);
+    expect(at.filter((v: unknown) => v === null || v === undefined)).toHaveLength(8);
+    expect(at.filter((v: unknown) => typeof v === 'number' && v >= 0.1)).toHaveLength(8);
+    // The table: a dropout column, "—" for a trial without it, its value for one with it.
+    const heads = await page.locator('#trials-table thead th').allTextContents();
+    const col = heads.findIndex((h) => h.startsWith('dropout'));
+    expect(col).toBeGreaterThan(0);
+    const cell = async (n: number) =>
+      (await page.locator(`#trials-table tbody tr[data-trial="${n}"] td`).allTextContents())[col];
+    expect(await cell(0)).toBe('—');
+    expect(Number(await cell(8))).toBeCloseTo(trials[8].params.dropout, 2);
+    await shot(page, 'views-define-by-run');
+    // The trial page of an early trial: dropout is not set.
+    const t = await open(`#/study/${dbr.id}/trial/0`);
+    await t.waitForSelector('#trial-params-table');
+    const params = await t.locator('#trial-params-table tbody tr').allTextContents();
+    expect(params.find((p) => p.startsWith('dropout'))).toMatch(/not set/);
+    await t.close();
+    await page.close();
+  });
+
   it('notes: written on the study page, stored through the API, rendered as Markdown; markup in a note stays text and links stay plain', async () => {
     const page = await open(`#/study/${cond.id}`);
     await page.locator('#study-note [data-edit]').click();
@@ -412,6 +505,9 @@ describe('dashboard views in Chromium', () => {
       space: { x: { type: 'float', low: 0, high: 1 } },
     });
     const t = await apiJson('POST', `/v1/studies/${s.id}/ask`);
+    await apiJson('POST', `/v1/studies/${s.id}/trials/${t.number}/heartbeat`, {
+      lease_token: t.lease.token,
+    });
     const sub = await apiJson('POST', '/v1/subscriptions', {
       url: 'https://hooks.example.test/stride',
       study_id: s.id,
@@ -424,6 +520,12 @@ describe('dashboard views in Chromium', () => {
       .locator(`#ops-leases-table tr[data-trial="${t.number}"] td`)
       .allTextContents();
     expect(row.slice(0, 3)).toEqual([String(t.number), '—', '1']);
+    // Its lease's expiry (a client study's lease: 300 s from the heartbeat) and its heartbeat.
+    expect(row[5]).not.toBe('—');
+    expect(Number(row[6])).toBeGreaterThan(200);
+    expect(Number(row[6])).toBeLessThanOrEqual(300);
+    expect(row[7]).toBe('1');
+    expect(row[8]).not.toBe('—');
     await page.waitForSelector(`#ops-subscriptions tr[data-subscription="${sub.id}"]`);
     const cells = await page
       .locator(`#ops-subscriptions tr[data-subscription="${sub.id}"] td`)
@@ -435,6 +537,14 @@ describe('dashboard views in Chromium', () => {
       'active',
     ]);
     await shot(page, 'operations');
+    // The trial's page: its heartbeats, its lease's expiry, and both in its state history.
+    await page.locator(`#ops-leases-table tr[data-trial="${t.number}"] a`).click();
+    await page.waitForSelector('#trial-params-table');
+    expect(await page.locator('#trial-heartbeats').textContent()).toBe('1');
+    expect(await page.locator('#trial-lease').textContent()).not.toBe('—');
+    const history = await page.locator('#trial-history li').allTextContents();
+    expect(history.some((h) => /1 heartbeat, the latest$/.test(h))).toBe(true);
+    expect(history.at(-1)).toMatch(/its lease expires unless a heartbeat or report extends it$/);
     await page.close();
   });
 

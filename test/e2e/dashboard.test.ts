@@ -789,6 +789,34 @@ describe('dashboard in Chromium', () => {
       })),
     ).toEqual({ xss: undefined, imgs: 0 });
     await shot(page, 'lr-posted-curve');
+    expect(await page.locator('#lr-suggestions').textContent()).toMatch(/None yet/);
+    // A suggestion made from it (validated by a client): listed on the range test's page, linking
+    // to the suggestion's page, which links back.
+    const started = await apiJson('POST', '/v1/lr/suggest', {
+      range_test_id: posted.id,
+      executor: { kind: 'client' },
+      training: { epochs: 4 },
+    });
+    expect(started.status).toBe('running');
+    // Listed from D1, written through within a second.
+    await expect
+      .poll(async () =>
+        (await apiJson('GET', `/v1/lr-range-tests/${posted.id}/suggestions`)).suggestions.map(
+          (v: any) => v.id,
+        ),
+      )
+      .toEqual([started.id]);
+    await page.reload();
+    const made = page.locator(`#lr-suggestions-table tr[data-id="${started.id}"]`);
+    await made.waitFor();
+    expect((await made.locator('td').allTextContents()).slice(1, 3)).toEqual(['client', 'running']);
+    await made.locator('a').click();
+    await page.waitForSelector('#validated-lr, #lrs-about, main .alert');
+    expect(page.url()).toContain(`#/lr/suggest/${started.id}`);
+    expect(await page.locator('main .alert').count()).toBe(0);
+    await page.locator('#lrs-range-test').click();
+    await page.waitForSelector('#lr-suggestions-table');
+    expect(page.url()).toContain(`#/lr/${posted.id}`);
     // An unknown id: the service's 404, on the page.
     await page.goto(`${URL}/#/lr/lrt_nope`);
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/no LR range test/);

@@ -11,8 +11,17 @@ import { MAX_REPORT_POINTS, TrialSchema } from '../../src/contract/schemas';
 const PY = path.resolve(import.meta.dirname, '../../python/stride');
 const read = (file: string) => readFileSync(path.join(PY, file), 'utf8');
 
-/** The Trial fields the Python Trial leaves in `raw` (runner bookkeeping the client does not use). */
-const RAW_ONLY = ['runner', 'started_at', 'completed_at'];
+/** The Trial fields the Python Trial leaves in `raw` (runner bookkeeping the client does not use, what the dashboard shows of leases and pruning). */
+const RAW_ONLY = [
+  'runner',
+  'started_at',
+  'completed_at',
+  'lease_expires_at',
+  'heartbeats',
+  'last_heartbeat_at',
+  'pruned_at_step',
+  'prune_reason',
+];
 
 /** The body of `def <name>` in `cls` of `source`: the lines indented under it. */
 function methodBody(source: string, cls: string, name: string): string {

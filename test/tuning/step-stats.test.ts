@@ -99,4 +99,30 @@ describe('per-step statistics (PruneContext.stats)', () => {
     expect(index.at(7)).toEqual([]);
     expect(index.count).toBe(3);
   });
+  it('builds the same index at once (CompleteSteps.of) as trial by trial, and answers the median at each step', () => {
+    const rng = new Rng(11);
+    const byTrial = new Map<number, Pt[]>();
+    for (let n = 0; n < 40; n++) {
+      const curve: Pt[] = [];
+      for (let step = 0; step < 10; step++)
+        if (rng.next() < 0.7) curve.push({ step, value: Math.round(rng.next() * 40) / 8 });
+      byTrial.set(n, curve);
+    }
+    byTrial.set(40, [{ step: 3, value: NaN }]);
+    const one = new CompleteSteps();
+    for (const [n, pts] of byTrial) one.add(n, pts);
+    const all = CompleteSteps.of(byTrial);
+    expect(all.count).toBe(one.count);
+    for (let step = 0; step < 10; step++) expect(all.at(step)).toEqual(one.at(step));
+    const medians = all.medians();
+    expect(medians.map((p) => p.step)).toEqual([...Array(10).keys()]);
+    for (const { step, value } of medians) {
+      const xs = [...byTrial.values()]
+        .flatMap((c) => c.filter((p) => p.step === step && !Number.isNaN(p.value)))
+        .map((p) => p.value)
+        .sort((a, b) => a - b);
+      const m = xs.length >> 1;
+      expect(value).toBe(xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2);
+    }
+  });
 });
