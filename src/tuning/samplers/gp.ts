@@ -115,6 +115,8 @@ export interface GpSampleInfo {
   nConstraintTrain?: number[];
   hyper?: GpHyper;
   fitEvals?: number;
+  /** Hyperparameter evaluations of the failure model's fit (0: cached); absent without a failed trial. */
+  failureFitEvals?: number;
   /** log EI (standardised units) of the returned point. */
   acquisition?: number;
   /** Milliseconds spent fitting the hyperparameters and maximising the acquisition (performance.now). */
@@ -441,9 +443,10 @@ export class GpSampler implements Sampler {
 
     // Constraints (Optuna's GPSampler): one GP per constraint, the acquisition adds
     // sum_i log P(c_i <= 0) and improves on the best *feasible* value.
+    const failure = failureModel(ctx.trials, observed, dims, gpCols);
     const constraints = withFailures(
       constraintModels(observed, G, dg, isCat, train.rows),
-      failureModel(ctx.trials, observed, dims, gpCols),
+      failure,
       observed.length,
     );
     let best = Infinity;
@@ -477,6 +480,7 @@ export class GpSampler implements Sampler {
       ...(constraints ? { nConstraintTrain: constraints.models.map((m) => m.post.n) } : {}),
       hyper: fit.hyper,
       fitEvals: fit.evals,
+      ...(failure ? { failureFitEvals: failure.evals } : {}),
       acquisition: res.value,
       fitMs: t1 - t0,
       acqMs: performance.now() - t2,
@@ -609,33 +613,49 @@ function lastIntermediate(t: FrozenTrial): number | null {
  * the label +1 (failed) or -1 (complete or pruned) of every finished trial with params,
  * standardised like a constraint, whose P(label <= 0) multiplies the acquisition, as a told
  * constraint's does. Null without a failed trial. Past MAX_TRAIN labelled trials, the failed and
- * finished ones are thinned evenly (in trial order) to MAX_TRAIN, so an ask stays bounded.
+ * finished ones are thinned evenly (in trial order) to MAX_TRAIN, so an ask stays bounded. Its
+ * hyperparameters are fitted on the labelled trials up to the last whole REFIT_EVERY block and
+ * cached by that data (failureFit), so the asks in between do not fit it again.
  */
 function failureModel(
   trials: readonly FrozenTrial[],
   observed: readonly FrozenTrial[],
   dims: readonly DimInfo[],
   gpCols: GpColumns,
-): { post: GpPosterior; threshold: number } | null {
+): { post: GpPosterior; threshold: number; evals: number } | null {
   const failed = trials.filter((t) => t.state === 'failed' && Object.keys(t.params).length > 0);
   if (failed.length === 0) return null;
-  let labelled = [
+  const labelled = [
     ...failed.map((t) => ({ t, c: 1 })),
     ...observed.filter((t) => t.state !== 'failed').map((t) => ({ t, c: -1 })),
-  ];
-  labelled.sort((a, b) => a.t.number - b.t.number);
-  if (labelled.length > MAX_TRAIN)
-    labelled = Array.from(
-      { length: MAX_TRAIN },
-      (_, k) => labelled[Math.round((k * (labelled.length - 1)) / (MAX_TRAIN - 1))],
-    );
-  const m = labelled.length;
-  const d = dims.length;
-  const row = new Float64Array(d);
+  ].sort((a, b) => a.t.number - b.t.number);
+  const all = labelledData(thinned(labelled, MAX_TRAIN), dims, gpCols);
+  const fit = failureFit(labelled, all, dims, gpCols);
+  return {
+    post: new GpPosterior(all.X, all.n, gpCols.cols, gpCols.isCat, all.y, fit.hyper),
+    threshold: all.threshold,
+    evals: fit.evals,
+  };
+}
+
+/** `xs` thinned evenly (in their order) to at most `k`. */
+function thinned<T>(xs: readonly T[], k: number): readonly T[] {
+  if (xs.length <= k) return xs;
+  return Array.from({ length: k }, (_, j) => xs[Math.round((j * (xs.length - 1)) / (k - 1))]);
+}
+
+/** Labelled trials as GP data: the labels standardised, and where 0 (the told threshold) lands. */
+function labelledData(
+  rows: readonly { t: FrozenTrial; c: number }[],
+  dims: readonly DimInfo[],
+  gpCols: GpColumns,
+): GpData & { threshold: number } {
+  const m = rows.length;
+  const row = new Float64Array(dims.length);
   const X = new Float64Array(m * gpCols.cols);
   const y = new Float64Array(m);
   let mean = 0;
-  labelled.forEach(({ t, c }, i) => {
+  rows.forEach(({ t, c }, i) => {
     encodeParams(dims, t.params, row, 0);
     gpCols.lift(row, 0, X, i);
     y[i] = c;
@@ -645,17 +665,30 @@ function failureModel(
   for (let i = 0; i < m; i++) v += (y[i] - mean) ** 2 / m;
   const std = v > 1e-12 ? Math.sqrt(v) : 1;
   for (let i = 0; i < m; i++) y[i] = (y[i] - mean) / std;
-  const fit = fitMap({ X, n: m, d: gpCols.cols, isCat: gpCols.isCat, y });
-  return {
-    post: new GpPosterior(X, m, gpCols.cols, gpCols.isCat, y, fit.hyper),
-    threshold: -mean / std,
-  };
+  return { X, n: m, d: gpCols.cols, isCat: gpCols.isCat, y, threshold: -mean / std };
+}
+
+/**
+ * The failure model's hyperparameters: fitted on the labelled trials of the whole REFIT_EVERY
+ * blocks (thinned the same way), cached by that data; all of them when those hold no failure or
+ * fewer than two blocks. A function of the history alone, as scheduledFit's.
+ */
+function failureFit(
+  labelled: readonly { t: FrozenTrial; c: number }[],
+  all: GpData,
+  dims: readonly DimInfo[],
+  gpCols: GpColumns,
+): FitResult {
+  const n0 = labelled.length - (labelled.length % REFIT_EVERY);
+  const prefix = labelled.slice(0, n0);
+  if (n0 < 2 * REFIT_EVERY || !prefix.some((l) => l.c > 0)) return fitMap(all);
+  return cachedFitMap(labelledData(thinned(prefix, MAX_TRAIN), dims, gpCols));
 }
 
 /** The constraints' models with the failure model beside them (n: the observed trials, all feasible without constraints). */
 function withFailures(
   constraints: ConstraintModels | null,
-  failure: { post: GpPosterior; threshold: number } | null,
+  failure: { post: GpPosterior; threshold: number; evals: number } | null,
   n: number,
 ): ConstraintModels | null {
   if (!failure) return constraints;
@@ -790,19 +823,26 @@ function scheduledFit(
   if (!raw.slice(0, m).some((v) => Number.isFinite(v))) m = n;
   const y0 = gpOutputs(raw, m, warp);
   const train = trainingSet(X.subarray(0, m * d), y0, m, d);
+  return cachedFitMap({ X: Float64Array.from(train.X), n: train.n, d, isCat, y: train.y });
+}
+
+/** fitMap, cached by the exact data it was fitted on (FIT_CACHE_SIZE fits, newest last). */
+function cachedFitMap(data: GpData): FitResult {
+  const X = data.X.subarray(0, data.n * data.d);
+  const y = data.y.subarray(0, data.n);
   for (let k = fitCache.length - 1; k >= 0; k--) {
     const e = fitCache[k];
-    if (sameArray(e.y, train.y) && sameArray(e.isCat, isCat) && sameArray(e.X, train.X)) {
+    if (sameArray(e.y, y) && sameArray(e.isCat, data.isCat) && sameArray(e.X, X)) {
       fitCache.splice(k, 1);
       fitCache.push(e);
       return { ...e.fit, evals: 0 };
     }
   }
-  const fit = fitMap({ X: Float64Array.from(train.X), n: train.n, d, isCat, y: train.y });
+  const fit = fitMap(data);
   fitCache.push({
-    X: Float64Array.from(train.X),
-    y: Float64Array.from(train.y),
-    isCat: Uint8Array.from(isCat),
+    X: Float64Array.from(X),
+    y: Float64Array.from(y),
+    isCat: Uint8Array.from(data.isCat),
     fit,
   });
   if (fitCache.length > FIT_CACHE_SIZE) fitCache.shift();
