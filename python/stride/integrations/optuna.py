@@ -41,6 +41,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ..api import Client
 from ..errors import StrideError
+from ..wire import to_wire, values_from_wire
 
 __all__ = ["StrideSampler", "StrideStorage"]
 
@@ -48,6 +49,12 @@ __all__ = ["StrideSampler", "StrideStorage"]
 DELETED = "stride:deleted"
 #: The system attribute where a trial made from a template keeps what stride's trial cannot hold.
 EXTRA = "stride:template"
+#: The system attribute of a trial Optuna set COMPLETE without values: stride's trial is failed.
+NO_VALUES = "stride:complete_without_values"
+#: The system attribute that holds the intermediate values the service's reports do not take
+#: (those of a study with several objectives, NaN and infinite ones, one overwriting a step):
+#: ``[[step, value], ...]``, a non-finite value as the string "NaN", "Infinity" or "-Infinity".
+INTERMEDIATE = "stride:intermediate"
 #: The most intermediate values of one trial this storage holds before it sends them.
 BATCH = 100
 #: How long a trial's lease lasts (the most stride allows): Optuna's storages have no lease.
@@ -106,6 +113,13 @@ def _template_time(extra: Mapping[str, Any], key: str, iso: Any) -> Optional[dat
     if key in extra:
         return None if extra[key] is None else datetime.datetime.fromisoformat(extra[key])
     return _time(iso)
+
+
+def _attr_number(v: float) -> Any:
+    """A float as an attribute holds it (JSON has no NaN or infinity: those as strings, which
+    ``float()`` reads back)."""
+    v = float(v)
+    return v if math.isfinite(v) else str(to_wire(v)) if math.isinf(v) else "NaN"
 
 
 class _Study:
@@ -316,13 +330,16 @@ class StrideStorage(BaseStorage):
         # JSON has one number type: a float parameter's 1.0 comes back as 1.
         params = {k: float(v) if isinstance(dists[k], od.FloatDistribution) else v for k, v in params.items()}
         state = _STATES[data["state"]]
-        values = data.get("values")
+        values = values_from_wire(data.get("values"))
         system_attrs = dict(data.get("system_attrs") or {})
         extra = system_attrs.pop(EXTRA, None) or {}
-        if state != TrialState.COMPLETE:
-            values = extra.get("values")
+        if system_attrs.pop(NO_VALUES, None) and state == TrialState.FAIL:
+            state = TrialState.COMPLETE  # as Optuna set it: complete, without values
+        elif state != TrialState.COMPLETE:
+            values = values_from_wire(extra.get("values"))
         intermediate = {int(p["step"]): float(p["value"]) for p in data.get("intermediate") or []}
         intermediate.update({int(k): float(v) for k, v in extra.get("intermediate") or []})
+        intermediate.update({int(k): float(v) for k, v in system_attrs.pop(INTERMEDIATE, None) or []})
         return FrozenTrial(
             number=int(data["number"]),
             state=state,
@@ -396,9 +413,9 @@ class StrideStorage(BaseStorage):
             ),
         }
         if template.values is not None and template.state != TrialState.COMPLETE:
-            extra["values"] = list(template.values)
+            extra["values"] = [to_wire(float(v)) for v in template.values]
         if template.state == TrialState.WAITING and template.intermediate_values:
-            extra["intermediate"] = [[k, v] for k, v in template.intermediate_values.items()]
+            extra["intermediate"] = [[k, _attr_number(v)] for k, v in template.intermediate_values.items()]
         body: Dict[str, Any] = {
             "user_attrs": dict(template.user_attrs),
             "system_attrs": {**template.system_attrs, EXTRA: extra},
@@ -469,13 +486,17 @@ class StrideStorage(BaseStorage):
         self._fetch(study_id, trial_number)
         return self._trial_id(study_id, trial_number)
 
-    def _fetch(self, study_id: int, number: int) -> FrozenTrial:
+    def _raw(self, study_id: int, number: int) -> Dict[str, Any]:
+        """The trial as the service answers it now."""
         s = self._study(study_id)
         answer = self.client.request("GET", f"/v1/studies/{s.id}/trials", query={"from": number, "limit": 1})
         found = [t for t in answer["trials"] if int(t["number"]) == number]
         if not found:
             raise KeyError(f"study {study_id} has no trial {number}")
-        return self._keep(s, study_id, found[0])
+        return dict(found[0])
+
+    def _fetch(self, study_id: int, number: int) -> FrozenTrial:
+        return self._keep(self._study(study_id), study_id, self._raw(study_id, number))
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Optional[Sequence[float]] = None
@@ -497,20 +518,28 @@ class StrideStorage(BaseStorage):
         if state == TrialState.WAITING:
             with self._lock:
                 self._pending.pop((study_id, number), None)  # a released trial's values are dropped
+            if values is not None:
+                # Optuna's storages keep values given with WAITING: here in EXTRA, as a template's.
+                extra = dict((self._raw(study_id, number).get("system_attrs") or {}).get(EXTRA) or {})
+                extra["values"] = [to_wire(float(v)) for v in values]
+                self._trial_attr(trial_id, "system_attrs", EXTRA, extra)
             data = self._trial_call(trial_id, "release", {})
             with self._lock:
                 s.tokens.pop(number, None)
             self._keep(s, study_id, data)
             return True
         body: Dict[str, Any]
-        if state == TrialState.COMPLETE:
-            if values is None:
-                raise ValueError("a complete trial needs its values")
-            vs = [float(v) for v in values]
-            if not all(math.isfinite(v) for v in vs):
+        if state == TrialState.COMPLETE and values is None:
+            # Optuna's storages take it; a stride tell needs values: the trial ends failed, marked
+            # so that this storage reads it complete without values (stride's samplers skip it).
+            self._trial_attr(trial_id, "system_attrs", NO_VALUES, True)
+            body = {"state": "failed", "error": "set complete without values (Optuna's storage API)"}
+        elif state == TrialState.COMPLETE:
+            vs = [float(v) for v in values]  # type: ignore[union-attr]
+            if any(math.isnan(v) for v in vs):
                 body = {"state": "failed", "error": f"diverged: the value was {vs}"}
             else:
-                body = {"values": vs}
+                body = {"values": [to_wire(v) for v in vs]}
         elif state == TrialState.PRUNED:
             body = {"state": "pruned"}
         else:
@@ -528,30 +557,53 @@ class StrideStorage(BaseStorage):
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
         """An intermediate value. Those of this process's own trials are batched: sent together
         (one report of ``points``) before the trial's end, before this storage reads the study's
-        trials, and every BATCH points; others are sent at once."""
+        trials, and every BATCH points; others are sent at once. What a report does not take (a
+        study with several objectives, a NaN or infinite value, another value at a step already
+        stored) goes to the trial's INTERMEDIATE system attribute, which this storage reads over
+        the reported values (stride's pruners see the reported ones only)."""
         s, study_id, number = self._locate(trial_id)
         if number in s.finished:
             raise RuntimeError(f"Trial#{number} has already finished and can not be updated.")
         value = float(intermediate_value)
-        own = number in s.tokens
-        if math.isfinite(value) and not own:
-            try:
-                self._trial_call(trial_id, "report", {"step": int(step), "value": value})
-            except StrideError as e:
-                if e.status == 409:
-                    raise RuntimeError(str(e)) from e
-                raise
+        step = int(step)
+        key = (study_id, number)
         with self._lock:
-            if math.isfinite(value) and own:
-                self._pending.setdefault((study_id, number), {})[int(step)] = value
+            pending = self._pending.get(key, {})
+            t = s.live.get(number)
+            stored = t is not None and step in t.intermediate_values and step not in pending
+            own = number in s.tokens
+        if not math.isfinite(value) or len(s.directions) > 1 or stored:
+            self._extra_intermediate(trial_id, step, value)
+        elif own:
+            with self._lock:
+                self._pending.setdefault(key, {})[step] = value
+        else:
+            try:
+                self._trial_call(trial_id, "report", {"step": step, "value": value})
+            except StrideError as e:
+                if e.status != 409:
+                    raise
+                if self._fetch(study_id, number).state.is_finished():
+                    raise RuntimeError(str(e)) from e
+                self._extra_intermediate(trial_id, step, value)  # another value at a stored step
+        with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.intermediate_values = {**t.intermediate_values, int(step): value}
+                t.intermediate_values = {**t.intermediate_values, step: value}
                 s.live[number] = t
-            full = len(self._pending.get((study_id, number), {})) >= BATCH
+            full = len(self._pending.get(key, {})) >= BATCH
         if full:
             self._flush(study_id, number)
+
+    def _extra_intermediate(self, trial_id: int, step: int, value: float) -> None:
+        """One intermediate value into the trial's INTERMEDIATE system attribute (merged with
+        what it holds on the service)."""
+        s, study_id, number = self._locate(trial_id)
+        data = self._raw(study_id, number)
+        held = {int(k): v for k, v in (data.get("system_attrs") or {}).get(INTERMEDIATE) or []}
+        held[step] = _attr_number(value)
+        self._trial_attr(trial_id, "system_attrs", INTERMEDIATE, [[k, v] for k, v in sorted(held.items())])
 
     def _flush(self, study_id: int, number: Optional[int] = None) -> None:
         """Send the batched intermediate values of one trial (or of every trial of the study)."""
@@ -584,12 +636,13 @@ class StrideStorage(BaseStorage):
             if e.status == 409:
                 raise RuntimeError(str(e)) from e
             raise
+        hidden = (EXTRA, NO_VALUES, INTERMEDIATE)
         with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
                 t.user_attrs = dict(answer["user_attrs"])
-                t.system_attrs = dict(answer["system_attrs"])
+                t.system_attrs = {k: v for k, v in answer["system_attrs"].items() if k not in hidden}
                 s.live[number] = t
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
@@ -700,8 +753,8 @@ class StrideSampler(BaseSampler):
             return
         number, token = found
         body: Dict[str, Any]
-        if state == TrialState.COMPLETE and values is not None and all(math.isfinite(v) for v in values):
-            body = {"values": [float(v) for v in values]}
+        if state == TrialState.COMPLETE and values is not None and not any(math.isnan(v) for v in values):
+            body = {"values": [to_wire(float(v)) for v in values]}
         else:
             body = {"state": "pruned" if state == TrialState.PRUNED else "failed"}
         if token is not None:
