@@ -51,6 +51,9 @@ DELETED = "stride:deleted"
 EXTRA = "stride:template"
 #: The system attribute of a trial Optuna set COMPLETE without values: stride's trial is failed.
 NO_VALUES = "stride:complete_without_values"
+#: The system attribute of the parameter values the service's params do not take (a value outside
+#: its distribution, a second value for a parameter the trial has): ``{name: [value, spec]}``.
+PARAMS = "stride:params"
 #: The system attribute that holds the intermediate values the service's reports do not take
 #: (those of a study with several objectives, NaN and infinite ones, one overwriting a step):
 #: ``[[step, value], ...]``, a non-finite value as the string "NaN", "Infinity" or "-Infinity".
@@ -327,11 +330,14 @@ class StrideStorage(BaseStorage):
         if any(k not in s.space for k in params):
             self._read_study(study_id)
         dists = {k: distribution_of(s.space[k]) for k in params}
+        for k, (v, spec) in ((data.get("system_attrs") or {}).get(PARAMS) or {}).items():
+            params[k], dists[k] = v, distribution_of(spec)
         # JSON has one number type: a float parameter's 1.0 comes back as 1.
         params = {k: float(v) if isinstance(dists[k], od.FloatDistribution) else v for k, v in params.items()}
         state = _STATES[data["state"]]
         values = values_from_wire(data.get("values"))
         system_attrs = dict(data.get("system_attrs") or {})
+        system_attrs.pop(PARAMS, None)
         extra = system_attrs.pop(EXTRA, None) or {}
         if system_attrs.pop(NO_VALUES, None) and state == TrialState.FAIL:
             state = TrialState.COMPLETE  # as Optuna set it: complete, without values
@@ -462,9 +468,22 @@ class StrideStorage(BaseStorage):
         s, study_id, number = self._locate(trial_id)
         spec = spec_of(distribution)
         value = distribution.to_external_repr(param_value_internal)
+        if number in s.finished:
+            raise RuntimeError(f"Trial#{number} has already finished and can not be updated.")
+        if param_name in s.space:
+            od.check_distribution_compatibility(distribution_of(s.space[param_name]), distribution)
+        with self._lock:
+            t = s.live.get(number)
+            held = t is not None and param_name in t.params
+        if held or not distribution._contains(param_value_internal):
+            self._override_param(trial_id, param_name, value, distribution)
+            return
         try:
             self._trial_call(trial_id, "params", {"name": param_name, "distribution": spec, "value": value})
         except StrideError as e:
+            if e.status == 409 and "already has" in str(e):  # another process set it first
+                self._override_param(trial_id, param_name, value, distribution)
+                return
             if e.status == 409 and "finished" not in str(e) and " is " in str(e) and "running" in str(e):
                 raise RuntimeError(str(e)) from e
             if e.status in (409, 422):
@@ -472,11 +491,28 @@ class StrideStorage(BaseStorage):
             raise
         with self._lock:
             s.space.setdefault(param_name, spec)
+        self._set_live_param(s, number, param_name, value, distribution)
+
+    def _override_param(self, trial_id: int, name: str, value: Any, distribution: od.BaseDistribution) -> None:
+        """Optuna's storages take a value outside its distribution and a second value for a
+        parameter: here in PARAMS, which this storage reads over the trial's params (stride's
+        samplers and dashboard see the first value, or none)."""
+        s, study_id, number = self._locate(trial_id)
+        data = self._raw(study_id, number)
+        over = dict((data.get("system_attrs") or {}).get(PARAMS) or {})
+        over[name] = [value, spec_of(distribution)]
+        self._trial_attr(trial_id, "system_attrs", PARAMS, over)
+        self._set_live_param(s, number, name, value, distribution)
+
+    def _set_live_param(
+        self, s: _Study, number: int, name: str, value: Any, distribution: od.BaseDistribution
+    ) -> None:
+        with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.params = {**t.params, param_name: value}
-                t.distributions = {**t.distributions, param_name: distribution}
+                t.params = {**t.params, name: value}
+                t.distributions = {**t.distributions, name: distribution}
                 s.live[number] = t
 
     def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
@@ -636,7 +672,7 @@ class StrideStorage(BaseStorage):
             if e.status == 409:
                 raise RuntimeError(str(e)) from e
             raise
-        hidden = (EXTRA, NO_VALUES, INTERMEDIATE)
+        hidden = (EXTRA, NO_VALUES, INTERMEDIATE, PARAMS)
         with self._lock:
             t = s.live.get(number)
             if t is not None:
