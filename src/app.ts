@@ -21,7 +21,7 @@ import { DomainError, inputError } from './contract/errors';
 import { finishDocument } from './api/openapi';
 import { readConfig } from './lib/config';
 import { boundsStatus } from './lib/json-bounds';
-import { toJson } from './lib/values';
+import { infinityAnswers } from './api/json-answers';
 
 export type { AppEnv };
 
@@ -44,18 +44,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   // First: its `total` spans every other middleware and the route, and it sees every answer.
   app.use(serverTiming);
-  app.use(requestId());
-  // JSON has no infinite number (JSON.stringify writes null): every answer writes one as the string
-  // "Infinity" or "-Infinity" (a trial's value told as such), as the OpenAPI document says where one
-  // can be. Hono has no hook for c.json's serializer, so each request's context gets this one.
-  app.use(async (c, next) => {
-    c.json = ((object: unknown, arg?: ResponseInit | number, headers?: Record<string, string>) =>
-      c.body(toJson(object), arg as never, {
-        'Content-Type': 'application/json',
-        ...headers,
-      })) as unknown as typeof c.json;
-    await next();
-  });
+  app.use(requestId(), infinityAnswers); // an infinite number answered as "Infinity" (api/json-answers.ts)
   app.onError(onError);
   app.notFound((c) =>
     problemResponse(c, {

@@ -140,7 +140,9 @@ def test_dataframe_without_pandas_says_what_to_install(
 def test_infinite_values_are_told_and_read_back_nan_fails_the_trial(server: Server) -> None:
     """As Optuna: an objective returning inf completes its trial with inf (the string "Infinity" on
     the wire), -inf is the best of a minimized study, NaN fails the trial."""
-    study = stride.create_study(_name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1))
+    study = stride.create_study(
+        _name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1)
+    )
     results = iter([float("inf"), 1.0, float("-inf"), float("nan")])
 
     def objective(trial: Any) -> float:
@@ -157,7 +159,9 @@ def test_infinite_values_are_told_and_read_back_nan_fails_the_trial(server: Serv
 
 def test_report_takes_optunas_order_too(server: Server) -> None:
     """``trial.report(value, step)`` (Optuna's order) reads as ``report(step, value)``."""
-    study = stride.create_study(_name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1))
+    study = stride.create_study(
+        _name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1)
+    )
     trial = study.ask()
     trial.report(0.75, 3)  # Optuna's order
     trial.report(4, 0.5)  # stride's

@@ -34,7 +34,7 @@ export function withDefaults<D extends object, G extends object>(
  * answers, and where its storage keeps JSON), and reads those back (`finiteOrInfinite`). NaN stays
  * what JSON.stringify makes of it, null.
  */
-export function infinityReplacer(_key: string, v: unknown): unknown {
+function infinityReplacer(_key: string, v: unknown): unknown {
   return v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
 }
 

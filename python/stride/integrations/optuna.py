@@ -16,10 +16,13 @@ end of a trial, except the intermediate values of this process's own trials: tho
 batches, before the trial ends, before this storage reads the study's trials (as a pruner does),
 and every 100 values.
 
-Where stride differs from Optuna's own storages: a parameter name keeps one distribution in a
-study (Optuna lets a later trial widen a range: here that is a ValueError), a study is deleted
-by marking it (``system_attrs["stride:deleted"]``; stride keeps its trials), a non-finite
-intermediate value is kept in this process only, and a pruned trial's value is not stored.
+Where stride differs from Optuna's own storages: what stride's trial does not hold as is (a trial
+set COMPLETE without values, values given with WAITING, a parameter value outside its
+distribution or set twice, intermediate values of a study with several objectives, non-finite
+ones, one overwriting a step) is kept in the trial's ``stride:*`` system attributes, which this
+storage reads back (stride's samplers and dashboard do not); a study is deleted by marking it
+(``system_attrs["stride:deleted"]``; stride keeps its trials); a pruned trial's value is not
+stored.
 """
 from __future__ import annotations
 
@@ -493,7 +496,9 @@ class StrideStorage(BaseStorage):
             s.space.setdefault(param_name, spec)
         self._set_live_param(s, number, param_name, value, distribution)
 
-    def _override_param(self, trial_id: int, name: str, value: Any, distribution: od.BaseDistribution) -> None:
+    def _override_param(
+        self, trial_id: int, name: str, value: Any, distribution: od.BaseDistribution
+    ) -> None:
         """Optuna's storages take a value outside its distribution and a second value for a
         parameter: here in PARAMS, which this storage reads over the trial's params (stride's
         samplers and dashboard see the first value, or none)."""
