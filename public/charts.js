@@ -13,10 +13,11 @@ export function objectives(study) {
 }
 
 /**
- * A trial's value for objective `i` as a number: from `values` when the API gave them, else
- * `value` (objective 0); an infinite one (the API writes "Infinity" or "-Infinity") is one.
+ * A trial's value for objective `i` as a number, what the tables show: from `values` when the API
+ * gave them, else `value` (objective 0); an infinite one (the API writes "Infinity" or
+ * "-Infinity") is one.
  */
-function objectiveNumber(t, i) {
+export function objectiveNumber(t, i) {
   const v = Array.isArray(t.values) ? (t.values[i] ?? null) : i === 0 ? t.value : null;
   return typeof v === 'string' ? Number(v) : v;
 }
