@@ -230,3 +230,35 @@ def test_stride_storage_other_range_same_kind_and_several_objectives(server: Ser
     got = fresh.get_all_trials(fresh.get_study_id_from_name(storage.get_study_name_from_id(mo)))
     assert got[0].intermediate_values == {0: 1.0, 1: 2.0}
     assert got[0].values == [1.0, 2.0]
+
+
+def test_an_enqueued_trial_gets_its_times_when_it_runs(server: Server) -> None:
+    """A trial enqueued through StrideStorage (a WAITING template, without times) has the times
+    stride gives it once it runs and ends (it kept the template's None before)."""
+    study = optuna.create_study(storage=_storage(server))
+    study.enqueue_trial({"x": 1})
+    assert study.trials[0].datetime_start is None
+    study.optimize(lambda t: t.suggest_int("x", -10, 10), n_trials=1)
+    t = study.trials[0]
+    assert t.params == {"x": 1} and t.datetime_start is not None and t.datetime_complete is not None
+
+
+def test_attributes_keep_nan_and_infinite_floats(server: Server) -> None:
+    """Optuna's storages keep NaN and infinite floats in attributes (enqueue_trial's fixed params,
+    a user's NaN loss); JSON has none, so StrideStorage writes them tagged and reads them back."""
+    study = optuna.create_study(storage=_storage(server))
+    study.set_user_attr("worst", float("-inf"))
+    study.enqueue_trial({"x": float("inf")})
+    study.enqueue_trial({"x": float("inf")}, skip_if_exists=True)
+    # An integral float stays a float in system attributes (JSON would give back the int 0).
+    study.enqueue_trial({"x": 0.0})
+    study.enqueue_trial({"x": 0.0}, skip_if_exists=True)
+    assert len(study.trials) == 2
+    trial = study.ask()
+    trial.set_user_attr("loss", float("nan"))
+    trial.set_user_attr("nested", {"a": [1.0, float("inf")]})
+    fresh = optuna.load_study(study_name=study.study_name, storage=_storage(server))
+    got = fresh.trials[0]
+    assert got.system_attrs["fixed_params"] == {"x": float("inf")}
+    assert math.isnan(got.user_attrs["loss"]) and got.user_attrs["nested"] == {"a": [1.0, float("inf")]}
+    assert fresh.user_attrs == {"worst": float("-inf")}

@@ -115,10 +115,45 @@ def _time(iso: Any) -> Optional[datetime.datetime]:
 
 
 def _template_time(extra: Mapping[str, Any], key: str, iso: Any) -> Optional[datetime.datetime]:
-    """A trial's time: its template's (naive, as given), else stride's."""
-    if key in extra:
-        return None if extra[key] is None else datetime.datetime.fromisoformat(extra[key])
+    """A trial's time: its template's (naive, as given), else stride's (also where the template
+    had none: an enqueued trial that has started since)."""
+    if extra.get(key) is not None:
+        return datetime.datetime.fromisoformat(extra[key])
     return _time(iso)
+
+
+#: How an attribute holds a float JSON cannot carry (NaN, an infinity): ``{FLOAT: "NaN"}``.
+FLOAT = "stride:float"
+
+
+def _encode(v: Any, exact: bool = False) -> Any:
+    """An attribute's value with each NaN or infinite float as ``{FLOAT: "NaN"|"Infinity"|"-Infinity"}``
+    (Optuna's storages keep them; JSON has none). ``exact`` (system attributes, Optuna's own,
+    such as an enqueued trial's ``fixed_params``): an integral float too, ``{FLOAT: 1.0}``, which
+    the service's JSON would give back as the int 1."""
+    if isinstance(v, float) and (not math.isfinite(v) or (exact and v.is_integer())):
+        return {FLOAT: _attr_number(v)}
+    if isinstance(v, Mapping):
+        return {k: _encode(x, exact) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_encode(x, exact) for x in v]
+    return v
+
+
+def _decode(v: Any) -> Any:
+    """An attribute's value as :func:`_encode` wrote it."""
+    if isinstance(v, Mapping):
+        if len(v) == 1 and FLOAT in v:
+            return float(v[FLOAT])
+        return {k: _decode(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+def _attrs_of(data: Mapping[str, Any], kind: str) -> Dict[str, Any]:
+    """A study's or trial's ``user_attrs`` or ``system_attrs`` as the service answered them, decoded."""
+    return {k: _decode(x) for k, x in (data.get(kind) or {}).items()}
 
 
 def _attr_number(v: float) -> Any:
@@ -259,7 +294,7 @@ class StrideStorage(BaseStorage):
     def _attrs(self, study_id: int, number: Optional[int], kind: str, key: str, value: Any) -> Dict[str, Any]:
         s = self._study(study_id)
         path = f"/v1/studies/{s.id}" + ("" if number is None else f"/trials/{number}")
-        body: Dict[str, Any] = {kind: {key: value}}
+        body: Dict[str, Any] = {kind: {key: _encode(value, kind == "system_attrs")}}
         if number is not None and number in s.tokens:
             body["lease_token"] = s.tokens[number]
         try:
@@ -289,10 +324,10 @@ class StrideStorage(BaseStorage):
         return list(self._study(study_id).directions)
 
     def get_study_user_attrs(self, study_id: int) -> Dict[str, Any]:
-        return dict(self._read_study(study_id).get("user_attrs") or {})
+        return _attrs_of(self._read_study(study_id), "user_attrs")
 
     def get_study_system_attrs(self, study_id: int) -> Dict[str, Any]:
-        return dict(self._read_study(study_id).get("system_attrs") or {})
+        return _attrs_of(self._read_study(study_id), "system_attrs")
 
     def get_all_studies(self) -> List[FrozenStudy]:
         out: List[FrozenStudy] = []
@@ -310,8 +345,8 @@ class StrideStorage(BaseStorage):
                         study_name=data["name"],
                         direction=None,
                         directions=directions,
-                        user_attrs=dict(data.get("user_attrs") or {}),
-                        system_attrs=dict(attrs),
+                        user_attrs=_attrs_of(data, "user_attrs"),
+                        system_attrs=_attrs_of(data, "system_attrs"),
                         study_id=sid,
                     )
                 )
@@ -333,13 +368,13 @@ class StrideStorage(BaseStorage):
         if any(k not in s.space for k in params):
             self._read_study(study_id)
         dists = {k: distribution_of(s.space[k]) for k in params}
-        for k, (v, spec) in ((data.get("system_attrs") or {}).get(PARAMS) or {}).items():
+        for k, (v, spec) in (_attrs_of(data, "system_attrs").get(PARAMS) or {}).items():
             params[k], dists[k] = v, distribution_of(spec)
         # JSON has one number type: a float parameter's 1.0 comes back as 1.
         params = {k: float(v) if isinstance(dists[k], od.FloatDistribution) else v for k, v in params.items()}
         state = _STATES[data["state"]]
         values = values_from_wire(data.get("values"))
-        system_attrs = dict(data.get("system_attrs") or {})
+        system_attrs = _attrs_of(data, "system_attrs")
         system_attrs.pop(PARAMS, None)
         extra = system_attrs.pop(EXTRA, None) or {}
         if system_attrs.pop(NO_VALUES, None) and state == TrialState.FAIL:
@@ -358,7 +393,7 @@ class StrideStorage(BaseStorage):
             datetime_complete=_template_time(extra, "datetime_complete", data.get("completed_at")),
             params=params,
             distributions=dists,
-            user_attrs=dict(data.get("user_attrs") or {}),
+            user_attrs=_attrs_of(data, "user_attrs"),
             system_attrs=system_attrs,
             intermediate_values=intermediate,
             trial_id=self._trial_id(study_id, int(data["number"])),
@@ -426,8 +461,8 @@ class StrideStorage(BaseStorage):
         if template.state == TrialState.WAITING and template.intermediate_values:
             extra["intermediate"] = [[k, _attr_number(v)] for k, v in template.intermediate_values.items()]
         body: Dict[str, Any] = {
-            "user_attrs": dict(template.user_attrs),
-            "system_attrs": {**template.system_attrs, EXTRA: extra},
+            "user_attrs": _encode(dict(template.user_attrs)),
+            "system_attrs": {**_encode(dict(template.system_attrs), True), EXTRA: extra},
         }
         s = self._study(study_id)
         if number in s.tokens:
@@ -504,7 +539,7 @@ class StrideStorage(BaseStorage):
         samplers and dashboard see the first value, or none)."""
         s, study_id, number = self._locate(trial_id)
         data = self._raw(study_id, number)
-        over = dict((data.get("system_attrs") or {}).get(PARAMS) or {})
+        over = dict(_attrs_of(data, "system_attrs").get(PARAMS) or {})
         over[name] = [value, spec_of(distribution)]
         self._trial_attr(trial_id, "system_attrs", PARAMS, over)
         self._set_live_param(s, number, name, value, distribution)
@@ -561,7 +596,7 @@ class StrideStorage(BaseStorage):
                 self._pending.pop((study_id, number), None)  # a released trial's values are dropped
             if values is not None:
                 # Optuna's storages keep values given with WAITING: here in EXTRA, as a template's.
-                extra = dict((self._raw(study_id, number).get("system_attrs") or {}).get(EXTRA) or {})
+                extra = dict(_attrs_of(self._raw(study_id, number), "system_attrs").get(EXTRA) or {})
                 extra["values"] = [to_wire(float(v)) for v in values]
                 self._trial_attr(trial_id, "system_attrs", EXTRA, extra)
             data = self._trial_call(trial_id, "release", {})
@@ -642,7 +677,7 @@ class StrideStorage(BaseStorage):
         what it holds on the service)."""
         s, study_id, number = self._locate(trial_id)
         data = self._raw(study_id, number)
-        held = {int(k): v for k, v in (data.get("system_attrs") or {}).get(INTERMEDIATE) or []}
+        held = {int(k): v for k, v in _attrs_of(data, "system_attrs").get(INTERMEDIATE) or []}
         held[step] = _attr_number(value)
         self._trial_attr(trial_id, "system_attrs", INTERMEDIATE, [[k, v] for k, v in sorted(held.items())])
 
@@ -672,7 +707,9 @@ class StrideStorage(BaseStorage):
     def _trial_attr(self, trial_id: int, kind: str, key: str, value: Any) -> None:
         s, study_id, number = self._locate(trial_id)
         try:
-            answer = self._trial_call(trial_id, "attrs", {kind: {key: value}})
+            answer = self._trial_call(
+                trial_id, "attrs", {kind: {key: _encode(value, kind == "system_attrs")}}
+            )
         except StrideError as e:
             if e.status == 409:
                 raise RuntimeError(str(e)) from e
@@ -682,8 +719,10 @@ class StrideStorage(BaseStorage):
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.user_attrs = dict(answer["user_attrs"])
-                t.system_attrs = {k: v for k, v in answer["system_attrs"].items() if k not in hidden}
+                t.user_attrs = _attrs_of(answer, "user_attrs")
+                t.system_attrs = {
+                    k: v for k, v in _attrs_of(answer, "system_attrs").items() if k not in hidden
+                }
                 s.live[number] = t
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
