@@ -1174,7 +1174,7 @@ export const SuggestParamSchema = z
     name: z.string().min(1).max(MAX_PARAM_NAME).openapi({ description: 'The parameter.' }),
     distribution: boundedJson(z.record(z.string(), z.unknown())).openapi({
       description:
-        'Its distribution, as an entry of a space without `when`: {"type": "float"|"int", "low", "high", "log"?, "step"?} or {"type": "categorical", "choices": [...]}. The same name with another distribution is a 409.',
+        'Its distribution, as an entry of a space without `when`: {"type": "float"|"int", "low", "high", "log"?, "step"?} or {"type": "categorical", "choices": [...]}. The same name with another kind of distribution (another type, log or choices) is a 409; another range or step of the same kind is this trial’s own (as Optuna).',
     }),
     value: ParamValueSchema.optional().openapi({
       description:

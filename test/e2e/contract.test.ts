@@ -291,7 +291,7 @@ describe('the OpenAPI document is exact', () => {
       body: { name: 'momentum', distribution: momentum },
     });
     await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 409, {
-      body: { name: 'momentum', distribution: { ...momentum, high: 2 } },
+      body: { name: 'momentum', distribution: { type: 'int', low: 0, high: 2 } },
     });
     await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 422, {
       body: { name: 'm', distribution: { type: 'float', low: 1, high: 0 } },
