@@ -12,10 +12,20 @@ export function objectives(study) {
   return directions.map((direction, i) => ({ direction, metric: metrics[i] ?? `objective_${i}` }));
 }
 
-/** A trial's value for objective `i`: from `values` when the API gave them, else `value` (objective 0). */
+/**
+ * A trial's value for objective `i` as a number, what the tables show: from `values` when the API
+ * gave them, else `value` (objective 0); an infinite one (the API writes "Infinity" or
+ * "-Infinity") is one.
+ */
+export function objectiveNumber(t, i) {
+  const v = Array.isArray(t.values) ? (t.values[i] ?? null) : i === 0 ? t.value : null;
+  return typeof v === 'string' ? Number(v) : v;
+}
+
+/** What the charts plot of a trial's value for objective `i`: a finite number, else null (a chart has no place for an infinite value; the table shows it). */
 export function objectiveValue(t, i) {
-  if (Array.isArray(t.values)) return t.values[i] ?? null;
-  return i === 0 ? t.value : null;
+  const v = objectiveNumber(t, i);
+  return v !== null && Number.isFinite(v) ? v : null;
 }
 
 /**
@@ -439,10 +449,16 @@ export function duration(t) {
     : null;
 }
 
+/** A trial's sort key by objective `i`: its value (an infinite one at its end), then the trials without one. */
+function byValue(t, i) {
+  const v = objectiveNumber(t, i);
+  return v === null || Number.isNaN(v) ? [1, 0] : [0, v];
+}
+
 const SORTS = {
   number: (t) => t.number,
   state: (t) => t.state,
-  value: (t) => objectiveValue(t, 0) ?? Infinity,
+  value: (t) => byValue(t, 0),
   duration: (t) => duration(t) ?? Infinity,
   sampler: (t) => t.sampler ?? '',
   steps: (t) => t.steps ?? t.intermediate.length,
@@ -455,7 +471,7 @@ const SORTS = {
  */
 function sortKey(key) {
   const m = /^value:(\d+)$/.exec(key);
-  if (m) return (t) => objectiveValue(t, Number(m[1])) ?? Infinity;
+  if (m) return (t) => byValue(t, Number(m[1]));
   if (key.startsWith('param:')) {
     const name = key.slice(6);
     return (t) => {

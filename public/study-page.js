@@ -8,7 +8,7 @@ import {
   intermediateOption,
   isFeasible,
   objectives,
-  objectiveValue,
+  objectiveNumber,
   paramInfo,
   parallelOption,
   paretoOption,
@@ -406,7 +406,7 @@ function renderTrialList(view) {
       <tbody>${pg.rows.map(
         (
           t,
-        ) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveValue(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
+        ) => html`<tr data-trial="${t.number}"><td class="num"><a href="${trialHref(view.id, t.number)}">${t.number}</a></td><td class="state state-${t.state}">${t.state}</td>${objs.map((_, i) => html`<td class="num">${fmt(objectiveNumber(t, i))}</td>`)}${withConstraints ? html`<td>${Array.isArray(t.constraints) ? (isFeasible(t) ? 'yes' : 'no') : ''}</td>` : ''}
           <td class="num">${duration(t) === null ? '—' : duration(t).toFixed(1)}</td><td>${t.sampler ?? 'enqueued'}</td>${params.map((p) => html`<td>${t.params[p] === undefined ? html`<span class="muted" title="not set in this trial">—</span>` : fmt(t.params[p])}</td>`)}<td class="num">${t.steps ?? t.intermediate.length}</td><td>${t.error ?? ''}</td></tr>`,
       )}</tbody></table>`,
   );
@@ -653,7 +653,7 @@ function trialCards(study, t) {
     ['State', html`<span class="state state-${t.state}" id="trial-state">${t.state}</span>`],
     ...objs.map((o, i) => [
       o.metric,
-      html`<span data-objective="${i}">${fmt(objectiveValue(t, i))}</span>`,
+      html`<span data-objective="${i}">${fmt(objectiveNumber(t, i))}</span>`,
     ]),
     ...(Array.isArray(t.constraints)
       ? [

@@ -21,6 +21,7 @@ import { DomainError, inputError } from './contract/errors';
 import { finishDocument } from './api/openapi';
 import { readConfig } from './lib/config';
 import { boundsStatus } from './lib/json-bounds';
+import { infinityAnswers } from './api/json-answers';
 
 export type { AppEnv };
 
@@ -43,7 +44,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   // First: its `total` spans every other middleware and the route, and it sees every answer.
   app.use(serverTiming);
-  app.use(requestId());
+  app.use(requestId(), infinityAnswers); // an infinite number answered as "Infinity" (api/json-answers.ts)
   app.onError(onError);
   app.notFound((c) =>
     problemResponse(c, {

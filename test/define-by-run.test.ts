@@ -80,6 +80,31 @@ describe('define-by-run', () => {
     expect((await json(api(`/v1/studies/${study.id}`))).space).toEqual({ lr: LR });
   });
 
+  it("another range of the same kind is the trial's own (as Optuna): its value lies in it, the space keeps the first; another kind, log or choices is a 409", async () => {
+    const study = await createStudy();
+    for (let n = 0; n < 3; n++) await ask(study.id);
+    await value(study.id, 0, 'lr', LR);
+    const own = { type: 'float', low: 0.5, high: 0.6, log: true };
+    const res = await suggest(study.id, 1, { name: 'lr', distribution: own });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as any;
+    expect(answer.value).toBeGreaterThanOrEqual(0.5);
+    expect(answer.value).toBeLessThanOrEqual(0.6);
+    expect(answer.distribution).toEqual(own);
+    await value(study.id, 1, 'opt', OPT);
+    const wide = { type: 'float', low: 1, high: 1000, log: true };
+    expect(await value(study.id, 2, 'lr', wide)).toBeGreaterThanOrEqual(1);
+    for (const [name, distribution] of [
+      ['lr', { type: 'int', low: 1, high: 10 }],
+      ['lr', { type: 'float', low: 0.5, high: 0.6 }],
+      ['opt', { type: 'categorical', choices: ['adam', 'sgd'] }],
+    ] as const) {
+      const refused = await suggest(study.id, 2, { name, distribution });
+      expect(refused.status).toBe(409);
+    }
+    expect((await json(api(`/v1/studies/${study.id}`))).space).toEqual({ lr: LR, opt: OPT });
+  });
+
   it.each([
     [{ type: 'gaussian', low: 0, high: 1 }, 'distribution.type'],
     [{ type: 'float', low: 2, high: 1 }, 'distribution.low'],

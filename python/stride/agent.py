@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from .horizon import horizon_of
 
 from .study import _constraint_list, _iterable
+from .trial import step_and_value
 
 
 __all__ = ["AgentTrial", "current_trial", "in_agent"]
@@ -104,10 +105,12 @@ class AgentTrial:
         None when they name none."""
         return horizon_of(self.params)
 
-    def report(self, step: int, value: float) -> bool:
-        """Report the value at ``step`` (an int >= 0). Answers False: under the agent, pruning
+    def report(self, step: Any, value: Any) -> bool:
+        """Report the value at ``step`` (an int >= 0; Optuna's order, ``report(value, step)``,
+        reads the same, as :meth:`stride.Trial.report`). Answers False: under the agent, pruning
         stops the process instead (see the class). A NaN or infinite value is not sent."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        step, value = step_and_value(step, value)
+        if step < 0:
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         v = float(value)
         self.intermediate.append((step, v))

@@ -34,10 +34,11 @@ from typing import (
 
 from . import reports
 from .errors import StrideError, TrialPruned
-from .trial import TrialState
+from .trial import TrialState, step_and_value
 from .heartbeat import heartbeats
 from .horizon import horizon_of
 from .reports import ReportSender
+from .wire import from_wire, to_wire, values_from_wire
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Connection
@@ -159,11 +160,11 @@ class Trial:
         self.number: int = int(data["number"])
         self.params: Dict[str, Any] = dict(data.get("params") or {})
         self.state: str = TrialState(data.get("state", "running"))
-        self.value: Optional[float] = data.get("value")
+        self.value: Optional[float] = from_wire(data.get("value"))
         self.user_attrs: Dict[str, Any] = dict(data.get("user_attrs") or {})
         self.system_attrs: Dict[str, Any] = dict(data.get("system_attrs") or {})
         values = data.get("values")
-        self.values: Optional[List[float]] = None if values is None else list(values)
+        self.values: Optional[List[float]] = values_from_wire(values)
         constraints = data.get("constraints")
         self.constraints: Optional[List[float]] = None if constraints is None else list(constraints)
         self.sampler: Optional[str] = data.get("sampler")
@@ -299,10 +300,12 @@ class Trial:
             body["lease_token"] = self.lease["token"]
         return body
 
-    def report(self, step: int, value: float, *, wait: bool = False) -> bool:
+    def report(self, step: Any, value: Any, *, wait: bool = False) -> bool:
         """Report an intermediate value at ``step`` (an int >= 0: an epoch, an iteration); answers
         whether the study's pruner says to stop this trial (then raise :class:`stride.TrialPruned`
-        from an objective, or call :meth:`prune`).
+        from an objective, or call :meth:`prune`). Optuna's order, ``report(value, step)``, is read
+        the same when the value is not an int (``report(0.35, 3)``); with two ints the first is the
+        step (keywords, ``report(value=..., step=...)``, are explicit in both).
 
         It does not wait for the service: the point joins the trial's buffer, which the client's
         background thread sends in batches (``POST .../report`` with ``points``) at most
@@ -324,11 +327,8 @@ class Trial:
                 f"trial.report is for single-objective studies; study {self.study_id} has {len(self.study.directions)} objectives "
                 "(as in Optuna: pruners judge one objective)"
             )
-        if type(step) is not int and (isinstance(step, bool) or not isinstance(step, int)):
-            raise ValueError(
-                f"step must be an int >= 0, got {step!r} (stride's report is report(step, value); "
-                "Optuna's is report(value, step): swap the arguments)"
-            )
+        # Optuna's order, report(value, step), reads the same (an int step after a float value).
+        step, value = step_and_value(step, value)
         if step < 0:
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         v = float(value)
@@ -453,8 +453,9 @@ class Trial:
         """End the trial with its result (``POST .../tell``): ``value``, or ``values`` (one per
         objective of a study with several; as with Optuna's ``study.tell``, either argument takes a
         number or a sequence), and optionally ``constraints`` (1 to 16 numbers; the
-        trial is feasible when every one is <= 0). A NaN or infinite value ends the trial
-        ``failed`` (``"diverged: ..."``) instead, since NaN is not JSON; a NaN or infinite
+        trial is feasible when every one is <= 0). An infinite value is told as such (the
+        string ``"Infinity"`` or ``"-Infinity"`` on the wire), as Optuna keeps it; a NaN value ends
+        the trial ``failed`` (``"diverged: ..."``) instead, as Optuna fails it; a NaN or infinite
         constraint is a ValueError (nothing is sent)."""
         if (value is None) == (values is None):
             raise ValueError("tell needs a value, or values (one per objective), not both")
@@ -467,10 +468,11 @@ class Trial:
         if values is None and several:
             values = vs
         cs = None if constraints is None else _constraint_list(constraints)
-        bad = [v for v in vs if not math.isfinite(v)]
+        bad = [v for v in vs if math.isnan(v)]
         if bad:
             return self._tell({"state": "failed", "error": f"diverged: the value was {bad[0]}"})
-        body: Dict[str, Any] = {"value": vs[0]} if values is None else {"values": vs}
+        wire = [to_wire(v) for v in vs]
+        body: Dict[str, Any] = {"value": wire[0]} if values is None else {"values": wire}
         if cs is not None:
             body["constraints"] = cs
         return self._tell(body)
@@ -990,7 +992,7 @@ class Study:
             trial.fail(msg)
             return
         constraints = trial._constraints
-        if constraints_func is not None and all(math.isfinite(v) for v in values):
+        if constraints_func is not None and not any(math.isnan(v) for v in values):
             trial.values = list(values)
             trial.value = values[0] if n == 1 else None
             try:

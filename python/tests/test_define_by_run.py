@@ -40,23 +40,25 @@ def test_suggest_adds_parameters_and_answers_the_same_value(server: Server) -> N
     assert trial.distributions["lr"] == {"type": "float", "low": 1e-5, "high": 1e-1, "log": True}
 
 
-def test_another_distribution_for_a_name_is_a_409_naming_both(server: Server) -> None:
+def test_another_kind_of_distribution_for_a_name_is_a_409_naming_both(server: Server) -> None:
     study = stride.create_study(_name(), storage=_client(server))
     study.ask().suggest_float("x", 0, 1)
+    # Another range of the same kind is the trial's own, as in Optuna.
+    assert 1.5 <= study.ask().suggest_float("x", 1.5, 2) <= 2
     with pytest.raises(stride.StrideError) as e:
-        study.ask().suggest_float("x", 0, 2)
+        study.ask().suggest_int("x", 0, 2)
     assert e.value.status == 409
-    assert "float [0, 1]" in str(e.value) and "float [0, 2]" in str(e.value)
+    assert "float [0, 1]" in str(e.value) and "int [0, 2]" in str(e.value)
     with pytest.raises(stride.StrideError) as bad:
         study.ask().suggest_float("y", 0, 1, log=True)
     assert bad.value.status == 422 and "distribution.low" in bad.value.paths
 
 
-def test_report_in_optunas_order_says_so() -> None:
+def test_report_without_an_int_step_says_so() -> None:
     study = stride.Study(stride.Client("http://127.0.0.1:9"), {"id": "std_x", "name": "x"})
     trial = stride.Trial(study, {"study_id": "std_x", "number": 0})
-    with pytest.raises(ValueError, match="Optuna's is report\\(value, step\\)"):
-        trial.report(0.37, 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="report\\(step, value\\) \\(or Optuna's report\\(value, step\\)\\)"):
+        trial.report(0.37, 3.0)
 
 
 def test_attributes_of_a_study_and_a_trial(server: Server) -> None:
@@ -133,3 +135,36 @@ def test_dataframe_without_pandas_says_what_to_install(
     monkeypatch.setattr(builtins, "__import__", no_pandas)
     with pytest.raises(ImportError, match="trials_dataframe needs pandas"):
         study.trials_dataframe()
+
+
+def test_infinite_values_are_told_and_read_back_nan_fails_the_trial(server: Server) -> None:
+    """As Optuna: an objective returning inf completes its trial with inf (the string "Infinity" on
+    the wire), -inf is the best of a minimized study, NaN fails the trial."""
+    study = stride.create_study(
+        _name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1)
+    )
+    results = iter([float("inf"), 1.0, float("-inf"), float("nan")])
+
+    def objective(trial: Any) -> float:
+        trial.suggest_float("x", 0, 1)
+        return next(results)
+
+    study.optimize(objective, n_trials=4)
+    trials = study.trials
+    assert [t.state for t in trials] == ["complete", "complete", "complete", "failed"]
+    assert [t.value for t in trials[:3]] == [float("inf"), 1.0, float("-inf")]
+    assert trials[0].raw["value"] == "Infinity"
+    assert study.best_trial.number == 2 and study.best_value == float("-inf")
+
+
+def test_report_takes_optunas_order_too(server: Server) -> None:
+    """``trial.report(value, step)`` (Optuna's order) reads as ``report(step, value)``."""
+    study = stride.create_study(
+        _name(), storage=_client(server), sampler=stride.samplers.RandomSampler(seed=1)
+    )
+    trial = study.ask()
+    trial.report(0.75, 3)  # Optuna's order
+    trial.report(4, 0.5)  # stride's
+    trial.report(value=0.25, step=5)
+    trial.tell(0.25)
+    assert [(p["step"], p["value"]) for p in study.trials[0].intermediate] == [(3, 0.75), (4, 0.5), (5, 0.25)]

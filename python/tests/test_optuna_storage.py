@@ -3,6 +3,7 @@ by two processes at once, and StrideSampler asking stride's sampler for an Optun
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import subprocess
@@ -166,3 +167,98 @@ def test_intermediate_values_of_own_trials_go_in_one_batch(server: Server) -> No
     assert sent.count(("POST", "report")) == 2  # one batch of 10 a trial
     for t in optuna.load_study(study_name=study.study_name, storage=_storage(server)).trials:
         assert t.intermediate_values == {s: t.params["x"] + s for s in range(10)}
+
+
+def test_stride_storage_keeps_what_optunas_storages_keep(server: Server) -> None:
+    """What Optuna 3.1.1's storage tests ask of a storage and stride's API does not take as is:
+    infinite values, COMPLETE without values, values given with WAITING, a param outside its
+    distribution or set twice, another range of the same kind, intermediate values of a study with
+    several objectives, NaN and infinite ones, and one overwriting a step."""
+    storage = _storage(server)
+    sid = storage.create_new_study([optuna.study.StudyDirection.MINIMIZE])
+    t = [storage.create_new_trial(sid) for _ in range(5)]
+    storage.set_trial_state_values(t[0], optuna.trial.TrialState.COMPLETE, [float("inf")])
+    storage.set_trial_state_values(t[1], optuna.trial.TrialState.COMPLETE, [float("-inf")])
+    storage.set_trial_state_values(t[2], optuna.trial.TrialState.COMPLETE)
+    storage.set_trial_state_values(t[3], optuna.trial.TrialState.WAITING, [0.1, 0.2])
+    x = optuna.distributions.FloatDistribution(1.0, 2.0)
+    storage.set_trial_param(t[4], "x", 1.5, x)
+    storage.set_trial_param(t[4], "x", 0.5, x)  # outside, and a second value
+    storage.set_trial_param(t[4], "y", 3.0, optuna.distributions.FloatDistribution(0.0, 10.0))
+    storage.set_trial_intermediate_value(t[4], 0, 0.3)
+    storage.set_trial_intermediate_value(t[4], 1, float("nan"))
+    storage.set_trial_intermediate_value(t[4], 2, float("inf"))
+    storage.get_all_trials(sid)  # sends the batched values
+    storage.set_trial_intermediate_value(t[4], 0, 0.2)  # overwrites a stored step
+    storage.set_trial_param(t[4], "z", 1, optuna.distributions.IntDistribution(0, 3))
+    with pytest.raises(ValueError):  # another kind
+        storage.set_trial_param(t[4], "z", 1.0, optuna.distributions.FloatDistribution(0.0, 3.0))
+
+    # A fresh storage reads all of it from the service.
+    again = StrideStorage(server.url, server.key)
+    sid2 = again.get_study_id_from_name(storage.get_study_name_from_id(sid))
+    trials = again.get_all_trials(sid2)
+    assert [tr.values for tr in trials[:4]] == [[float("inf")], [float("-inf")], None, [0.1, 0.2]]
+    assert [tr.state.name for tr in trials[:4]] == ["COMPLETE", "COMPLETE", "COMPLETE", "WAITING"]
+    assert trials[4].params == {"x": 0.5, "y": 3.0, "z": 1}
+    iv = trials[4].intermediate_values
+    assert iv[0] == 0.2 and math.isnan(iv[1]) and iv[2] == float("inf")
+    assert trials[4].system_attrs == {}
+    # stride's own view: the infinite values as the API writes them, the complete-without-values
+    # trial failed, the first value of x.
+    raw = {tr.number: tr for tr in stride.Client(server.url, server.key).study(storage._study(sid).id).trials}
+    assert raw[0].values == [float("inf")] and raw[0].raw["values"] == ["Infinity"]
+    assert raw[2].state == "failed"
+    assert raw[4].params["x"] == 1.5
+
+
+def test_stride_storage_other_range_same_kind_and_several_objectives(server: Server) -> None:
+    storage = _storage(server)
+    sid = storage.create_new_study([optuna.study.StudyDirection.MINIMIZE])
+    a, b = storage.create_new_trial(sid), storage.create_new_trial(sid)
+    storage.set_trial_param(a, "x", 1.5, optuna.distributions.FloatDistribution(1.0, 2.0))
+    storage.set_trial_param(b, "x", 5.0, optuna.distributions.FloatDistribution(1.0, 9.0))
+    assert storage.get_trial(b).params == {"x": 5.0}
+    mo = storage.create_new_study(
+        [optuna.study.StudyDirection.MINIMIZE, optuna.study.StudyDirection.MAXIMIZE]
+    )
+    m = storage.create_new_trial(mo)
+    storage.set_trial_intermediate_value(m, 0, 1.0)
+    storage.set_trial_intermediate_value(m, 1, 2.0)
+    storage.set_trial_state_values(m, optuna.trial.TrialState.COMPLETE, [1.0, 2.0])
+    fresh = StrideStorage(server.url, server.key)
+    got = fresh.get_all_trials(fresh.get_study_id_from_name(storage.get_study_name_from_id(mo)))
+    assert got[0].intermediate_values == {0: 1.0, 1: 2.0}
+    assert got[0].values == [1.0, 2.0]
+
+
+def test_an_enqueued_trial_gets_its_times_when_it_runs(server: Server) -> None:
+    """A trial enqueued through StrideStorage (a WAITING template, without times) has the times
+    stride gives it once it runs and ends (it kept the template's None before)."""
+    study = optuna.create_study(storage=_storage(server))
+    study.enqueue_trial({"x": 1})
+    assert study.trials[0].datetime_start is None
+    study.optimize(lambda t: t.suggest_int("x", -10, 10), n_trials=1)
+    t = study.trials[0]
+    assert t.params == {"x": 1} and t.datetime_start is not None and t.datetime_complete is not None
+
+
+def test_attributes_keep_nan_and_infinite_floats(server: Server) -> None:
+    """Optuna's storages keep NaN and infinite floats in attributes (enqueue_trial's fixed params,
+    a user's NaN loss); JSON has none, so StrideStorage writes them tagged and reads them back."""
+    study = optuna.create_study(storage=_storage(server))
+    study.set_user_attr("worst", float("-inf"))
+    study.enqueue_trial({"x": float("inf")})
+    study.enqueue_trial({"x": float("inf")}, skip_if_exists=True)
+    # An integral float stays a float in system attributes (JSON would give back the int 0).
+    study.enqueue_trial({"x": 0.0})
+    study.enqueue_trial({"x": 0.0}, skip_if_exists=True)
+    assert len(study.trials) == 2
+    trial = study.ask()
+    trial.set_user_attr("loss", float("nan"))
+    trial.set_user_attr("nested", {"a": [1.0, float("inf")]})
+    fresh = optuna.load_study(study_name=study.study_name, storage=_storage(server))
+    got = fresh.trials[0]
+    assert got.system_attrs["fixed_params"] == {"x": float("inf")}
+    assert math.isnan(got.user_attrs["loss"]) and got.user_attrs["nested"] == {"a": [1.0, float("inf")]}
+    assert fresh.user_attrs == {"worst": float("-inf")}

@@ -217,7 +217,7 @@ const suggestParam = route(
   },
   {
     404: NOT_FOUND,
-    409: 'The name has another distribution in the study, the trial is not running (and lacks it), its lease is stale, or the study’s space is fixed (grid, edge)',
+    409: 'The name has another kind of distribution in the study (another type, log or choices; another range is the trial’s own), the trial is not running (and lacks it), its lease is stale, or the study’s space is fixed (grid, edge)',
   },
 );
 const ATTRS_CONFLICT = 'The trial is finished, or a stale lease token';

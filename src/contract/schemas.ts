@@ -8,6 +8,7 @@ import { boundedJson, MAX_JSON_BYTES, MAX_JSON_DEPTH } from '../lib/json-bounds'
 import { SCOPES } from './auth';
 import { fmtCount } from '../lib/format';
 import { closest } from '../lib/names';
+import { numberOfJson } from '../lib/values';
 import {
   MAX_ATTRS_BYTES,
   MAX_CLASSES,
@@ -216,6 +217,41 @@ const curveNumber = (instead: string) =>
       typeof iss.input === 'string' && NOT_JSON_NUMBER.test(iss.input)
         ? `'${iss.input}' is a string: NaN and Infinity are not JSON numbers; ${instead}`
         : undefined,
+  });
+/**
+ * An objective value told: a number, or an infinite one as a string ("Infinity", "-Infinity", or
+ * Python's "inf", "-inf"), since JSON has no infinite number; NaN is refused (tell the trial failed).
+ */
+const INFINITE_SPELLINGS = {
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+  inf: Infinity,
+  '-inf': -Infinity,
+};
+const toldValue = () =>
+  z
+    .union([
+      z.number({
+        error: (iss) =>
+          typeof iss.input === 'string' && iss.input.toLowerCase().includes('nan')
+            ? `'${iss.input}' is not a value: a NaN result is told {"state": "failed"}`
+            : 'expected a number, or "Infinity" or "-Infinity" (also "inf", "-inf")',
+      }),
+      z
+        .enum(Object.keys(INFINITE_SPELLINGS) as ['Infinity', '-Infinity', 'inf', '-inf'])
+        .transform((v) => INFINITE_SPELLINGS[v]),
+    ])
+    .openapi({
+      description:
+        'A number; an infinite one as the string "Infinity" or "-Infinity" (also "inf", "-inf"): JSON has none. NaN is not a value: a diverged trial is told {"state": "failed"}.',
+    });
+/**
+ * An objective value answered: a number, an infinite one as the string "Infinity" or "-Infinity"
+ * (the Worker writes every infinite number of an answer so: app.ts). The code's type is number.
+ */
+const answeredValue = (description: string) =>
+  z.union([z.number(), z.enum(['Infinity', '-Infinity']).transform(numberOfJson)]).openapi({
+    description: `${description} An infinite value is the string "Infinity" or "-Infinity" (JSON has no infinite number).`,
   });
 const points = (iss: { input?: unknown }) => (Array.isArray(iss.input) ? iss.input.length : 0);
 
@@ -879,11 +915,10 @@ export const TrialSchema = z
     number: z.int(),
     params: z.record(z.string(), ParamValueSchema),
     state: z.enum(TRIAL_STATES),
-    value: z.number().nullable().openapi({
-      description:
-        'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).',
-    }),
-    values: z.array(z.number()).nullable().openapi({
+    value: answeredValue(
+      'The value of a complete trial of a single-objective study; null otherwise (and always null with several objectives: see values).',
+    ).nullable(),
+    values: z.array(answeredValue('One objective value.')).nullable().openapi({
       description:
         "A complete trial's objective values, one per direction (single-objective studies: [value]); null otherwise.",
     }),
@@ -1163,7 +1198,7 @@ export const SuggestParamSchema = z
     name: z.string().min(1).max(MAX_PARAM_NAME).openapi({ description: 'The parameter.' }),
     distribution: boundedJson(z.record(z.string(), z.unknown())).openapi({
       description:
-        'Its distribution, as an entry of a space without `when`: {"type": "float"|"int", "low", "high", "log"?, "step"?} or {"type": "categorical", "choices": [...]}. The same name with another distribution is a 409.',
+        'Its distribution, as an entry of a space without `when`: {"type": "float"|"int", "low", "high", "log"?, "step"?} or {"type": "categorical", "choices": [...]}. The same name with another kind of distribution (another type, log or choices) is a 409; another range or step of the same kind is this trial’s own (as Optuna).',
     }),
     value: ParamValueSchema.optional().openapi({
       description:
@@ -1341,13 +1376,13 @@ export const TellSchema = z
   .union([
     z
       .strictObject({
-        value: z
-          .number()
-          .optional()
-          .openapi({ description: 'The objective value (single-objective studies).' }),
-        values: z.array(z.number()).min(1).max(MAX_OBJECTIVES).optional().openapi({
+        value: toldValue().optional().openapi({
           description:
-            'The objective values, one per direction of the study (also [v] for a single objective).',
+            'The objective value (single-objective studies); an infinite one as "Infinity" or "-Infinity".',
+        }),
+        values: z.array(toldValue()).min(1).max(MAX_OBJECTIVES).optional().openapi({
+          description:
+            'The objective values, one per direction of the study (also [v] for a single objective); an infinite one as "Infinity" or "-Infinity".',
         }),
         constraints: z
           .array(z.number())
@@ -1382,7 +1417,7 @@ export const TellSchema = z
   ])
   .openapi('Tell', {
     description:
-      '{"value": v} (or {"values": [v1, ...]}, one per objective) for a finished trial, with optional "constraints": [c1, ...]; or {"state": "failed"|"pruned", "error": "..."}. NaN is not JSON: report divergence as failed.',
+      '{"value": v} (or {"values": [v1, ...]}, one per objective) for a finished trial, with optional "constraints": [c1, ...]; or {"state": "failed"|"pruned", "error": "..."}. An infinite value is the string "Infinity" or "-Infinity" (JSON has none); NaN is not a value: report divergence as failed.',
   });
 
 // --- lr/suggest validated on your hardware -----------------------------------

@@ -28,7 +28,7 @@ function describeDistribution(spec: ParamSpec): string {
 }
 
 /** Whether two distributions are the same (an int's step 1 is its default; log false is absent). */
-function sameDistribution(a: ParamSpec, b: ParamSpec): boolean {
+export function sameDistribution(a: ParamSpec, b: ParamSpec): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'categorical' || b.type === 'categorical') {
     const ca = (a as { choices: unknown[] }).choices;
@@ -40,17 +40,29 @@ function sameDistribution(a: ParamSpec, b: ParamSpec): boolean {
 }
 
 /**
- * Why `name` with `spec` cannot be asked in this study, or nothing: another distribution under
- * the same name (409 naming both), a space already full (422 at `name`), or a study whose space is
- * fixed at creation (grid: its combinations; edge: its probe's known names).
+ * Whether a trial may ask for `name` with `b` where the study knows `a`, as Optuna's
+ * check_distribution_compatibility: the same kind, the same log for numbers, the same choices in
+ * the same order for a categorical; another range or step is the trial's own.
+ */
+function compatibleDistribution(a: ParamSpec, b: ParamSpec): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'categorical' || b.type === 'categorical') return sameDistribution(a, b);
+  return !!a.log === !!b.log;
+}
+
+/**
+ * Why `name` with `spec` cannot be asked in this study, or nothing: a distribution of another
+ * kind under the same name (409 naming both; another range of the same kind is the trial's own,
+ * as in Optuna), a space already full (422 at `name`), or a study whose space is fixed at creation
+ * (grid: its combinations; edge: its probe's known names).
  */
 export function checkAsk(config: StudyConfig, name: string, spec: ParamSpec): void {
   const known = Object.hasOwn(config.space, name) ? config.space[name] : undefined;
   if (known) {
-    if (!sameDistribution(known, spec))
+    if (!compatibleDistribution(known, spec))
       throw new CoordinatorError(
         'conflict',
-        `parameter '${name}' is ${describeDistribution(known)} in study ${config.id}; this trial asked for ${describeDistribution(spec)}. A name keeps one distribution (as in Optuna): use another name for another distribution`,
+        `parameter '${name}' is ${describeDistribution(known)} in study ${config.id}; this trial asked for ${describeDistribution(spec)}. A name keeps one kind of distribution (as in Optuna: the same type, log and choices; another range is fine): use another name for another distribution`,
       );
     return;
   }

@@ -29,6 +29,7 @@ import {
 } from '../contract/study';
 import { paretoFront } from '../tuning/pareto';
 import { CompleteSteps } from './step-stats';
+import { numbersOfJson, toJson, wireNumber } from '../lib/values';
 
 export interface TrialRow {
   number: number;
@@ -663,7 +664,7 @@ export class CoordinatorStore {
       state: this.studyState(config),
       nTrials: this.count(),
       bestTrialNumber: best?.number ?? null,
-      bestValue: best?.value ?? null,
+      bestValue: best?.value != null && Number.isFinite(best.value) ? best.value : null,
       createdAt: new Date(config.created_at),
       updatedAt: new Date(),
     };
@@ -844,7 +845,7 @@ export class CoordinatorStore {
       `UPDATE trials SET state = ?, value = ?, objective_values = ?, constraints = ?, infeasible = ?, error = ?, completed_at = ?, tell = ?, lease_expires_at = NULL WHERE number = ?`,
       state,
       value,
-      values === null ? null : JSON.stringify(values),
+      values === null ? null : toJson(values),
       constraints === null ? null : JSON.stringify(constraints),
       constraints?.some((c) => c > 0) ? 1 : 0,
       error,
@@ -871,7 +872,7 @@ export class CoordinatorStore {
       .exec<{ id: number }>(
         `INSERT INTO events (type, payload, at) VALUES (?, ?, ?) RETURNING id`,
         type,
-        JSON.stringify(data),
+        toJson(data),
         at,
       )
       .one().id;
@@ -895,7 +896,7 @@ export class CoordinatorStore {
 
 /** A trial's objective values: its several (JSON), or [value] in a single-objective study; null unless complete. */
 function valuesOf(r: TrialRow): number[] | null {
-  if (r.objective_values !== null) return JSON.parse(r.objective_values) as number[];
+  if (r.objective_values !== null) return numbersOfJson(r.objective_values);
   return r.state === 'complete' && r.value !== null ? [r.value] : null;
 }
 
@@ -951,7 +952,7 @@ export function frozenTrial(r: TrialRow, points: Point[]): FrozenTrial {
     state: r.state,
     params: JSON.parse(r.params) as Params,
     value: r.value,
-    values: r.objective_values === null ? null : (JSON.parse(r.objective_values) as number[]),
+    values: r.objective_values === null ? null : numbersOfJson(r.objective_values),
     constraints: constraintsOf(r),
     intermediate: points,
   };
@@ -963,8 +964,9 @@ export function trialRecord(studyId: string, r: TrialRow, points: Point[]): Tria
     studyId,
     number: r.number,
     state: r.state,
-    value: r.value,
-    values: valuesOf(r),
+    // D1's binding cannot carry an infinite number: the value is null there, values has it as a string.
+    value: r.value !== null && Number.isFinite(r.value) ? r.value : null,
+    values: valuesOf(r)?.map(wireNumber) ?? null,
     constraints: constraintsOf(r),
     sampler: r.sampler,
     error: r.error,

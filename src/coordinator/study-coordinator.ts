@@ -66,6 +66,7 @@ import { describeValue } from '../lib/values';
 import { validateParams, valueProblem } from '../tuning/validate';
 import {
   checkAsk,
+  sameDistribution,
   declaredSpace,
   mergeAttrs,
   paramSeed,
@@ -231,7 +232,8 @@ export class StudyCoordinator extends DurableObject<Env> {
       const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => !learned.has(k)));
       const issues = validateParams(declared, fixed);
       for (const k of Object.keys(params).filter((k) => learned.has(k))) {
-        const problem = valueProblem(config.space[k], params[k]);
+        // A distribution given with the trial (another range of the same kind) is the trial's own.
+        const problem = valueProblem(distributions[k] ?? config.space[k], params[k]);
         if (problem) issues.push({ path: `params.${k}`, message: problem });
       }
       if (issues.length > 0) throw inputError(issues);
@@ -304,7 +306,11 @@ export class StudyCoordinator extends DurableObject<Env> {
       if (this.expireLeases(Date.now())) await this.scheduleAlarm();
       const row = this.requireTrial(number);
       checkAsk(config, name, spec);
-      const distribution = config.space[name] ?? spec;
+      // The study's space keeps the first distribution; a trial asking for another range of the
+      // same kind (as Optuna allows) gets a value of its own distribution, sampled alone.
+      const known = config.space[name];
+      const own = known !== undefined && !sameDistribution(known, spec);
+      const distribution = own ? spec : (known ?? spec);
       const params = JSON.parse(row.params) as Params;
       if (Object.hasOwn(params, name)) {
         if (value !== undefined && params[name] !== value)
@@ -327,7 +333,7 @@ export class StudyCoordinator extends DurableObject<Env> {
       const proposed = row.proposed === null ? {} : (JSON.parse(row.proposed) as Params);
       const chosen =
         value ??
-        (Object.hasOwn(proposed, name)
+        (Object.hasOwn(proposed, name) && !own
           ? proposed[name]
           : this.sampleAlone(config, number, name, distribution));
       const next = withLearned(config, name, distribution);

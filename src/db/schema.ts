@@ -4,6 +4,7 @@
  * (`npm run db:generate`); never edit them by hand.
  */
 import { sqliteTable, text, integer, real, primaryKey } from 'drizzle-orm/sqlite-core';
+import type { WireNumber } from '../lib/values';
 import { DIRECTIONS, STUDY_STATES, SUBSCRIPTION_STATES, TRIAL_STATES } from '../contract/names';
 
 /** The project every resource belongs to when none is named: the development keys' project. */
@@ -61,6 +62,7 @@ export const studies = sqliteTable('studies', {
   nTrials: integer('n_trials').notNull(),
   /** The best feasible complete trial; null with several objectives (their front is in the study's answer). */
   bestTrialNumber: integer('best_trial_number'),
+  /** Its value; null when it is infinite (D1's binding cannot carry one). */
   bestValue: real('best_value'),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
@@ -74,9 +76,13 @@ export const trials = sqliteTable(
       .references(() => studies.id),
     number: integer('number').notNull(),
     state: text('state', { enum: TRIAL_STATES }).notNull(),
+    /** A complete trial's value (one objective); null when it is infinite (D1's binding cannot carry one: see values). */
     value: real('value'),
-    /** A complete trial's objective values (JSON array, one per direction; [value] with one objective). */
-    values: text('values', { mode: 'json' }).$type<number[]>(),
+    /**
+     * A complete trial's objective values (JSON array, one per direction; [value] with one objective),
+     * an infinite one as the string "Infinity" or "-Infinity", as the API answers it.
+     */
+    values: text('values', { mode: 'json' }).$type<WireNumber[]>(),
     /** The constraints told with the result (JSON array; feasible when all <= 0); null when none. */
     constraints: text('constraints', { mode: 'json' }).$type<number[]>(),
     /** The sampler that proposed the params (with auto: its delegate); null for given params. */

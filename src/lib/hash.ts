@@ -2,6 +2,8 @@
 
 /** Canonical JSON (object keys sorted, no whitespace): the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {
+  // An infinite number as the string "Infinity" or "-Infinity" (JSON.stringify would write null).
+  if (value === Infinity || value === -Infinity) return `"${value}"`;
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)

@@ -28,3 +28,35 @@ export function withDefaults<D extends object, G extends object>(
   for (const [k, v] of Object.entries(given)) if (v !== undefined) out[k] = v;
   return out as Omit<D, keyof G> & Required<G>;
 }
+
+/**
+ * JSON has no infinite number: stride writes one as the string "Infinity" or "-Infinity" (in
+ * answers, and where its storage keeps JSON), and reads those back (`finiteOrInfinite`). NaN stays
+ * what JSON.stringify makes of it, null.
+ */
+function infinityReplacer(_key: string, v: unknown): unknown {
+  return v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
+}
+
+/** A number as JSON carries it in stride: an infinite one as the string "Infinity" or "-Infinity". */
+export type WireNumber = number | 'Infinity' | '-Infinity';
+
+/** A number as JSON carries it (see WireNumber). */
+export function wireNumber(v: number): WireNumber {
+  return v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v;
+}
+
+/** JSON.stringify, with an infinite number as the string "Infinity" or "-Infinity" (infinityReplacer). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, infinityReplacer);
+}
+
+/** A number as toJson wrote it: "Infinity" and "-Infinity" are the infinite numbers. */
+export function numberOfJson(v: unknown): number {
+  return v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : (v as number);
+}
+
+/** A JSON array of numbers as toJson wrote it. */
+export function numbersOfJson(text: string): number[] {
+  return (JSON.parse(text) as unknown[]).map(numberOfJson);
+}

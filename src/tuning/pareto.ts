@@ -265,11 +265,31 @@ export function greedyHypervolumeSubset(
         best = i;
       }
     }
+    // Every gain NaN (a non-finite point or reference): the first point left, never none.
+    if (best < 0) best = taken.indexOf(false);
     taken[best] = true;
     chosen.push(best);
-    hvChosen += bestGain;
+    hvChosen += Number.isFinite(bestGain) ? bestGain : 0;
   }
   return chosen;
+}
+
+/**
+ * Loss vectors with each infinite coordinate clamped to its objective's finite range (0 where
+ * none is finite), as Optuna's GP clamps infinite values: what hypervolumes are measured on,
+ * since an infinite reference point or coordinate makes every volume infinite or NaN.
+ */
+export function finiteLosses(points: readonly (readonly number[])[]): number[][] {
+  if (points.length === 0) return [];
+  const d = points[0].length;
+  const lo = new Array<number>(d).fill(Infinity);
+  const hi = new Array<number>(d).fill(-Infinity);
+  for (const p of points)
+    for (let k = 0; k < d; k++)
+      if (Number.isFinite(p[k])) [lo[k], hi[k]] = [Math.min(lo[k], p[k]), Math.max(hi[k], p[k])];
+  return points.map((p) =>
+    p.map((v, k) => (Number.isFinite(v) ? v : lo[k] > hi[k] ? 0 : v === -Infinity ? lo[k] : hi[k])),
+  );
 }
 
 /** Optuna's MOTPE reference point for a set of loss vectors: max(1.1 w, 0.9 w) of the worst point, 0 replaced by EPS. */

@@ -291,7 +291,7 @@ describe('the OpenAPI document is exact', () => {
       body: { name: 'momentum', distribution: momentum },
     });
     await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 409, {
-      body: { name: 'momentum', distribution: { ...momentum, high: 2 } },
+      body: { name: 'momentum', distribution: { type: 'int', low: 0, high: 2 } },
     });
     await call('suggestParam', `/v1/studies/${study.id}/trials/${t0.number}/params`, 422, {
       body: { name: 'm', distribution: { type: 'float', low: 1, high: 0 } },
@@ -354,6 +354,11 @@ describe('the OpenAPI document is exact', () => {
     await call('tellTrial', `/v1/studies/${study.id}/trials/2/tell`, 200, {
       body: { state: 'failed', error: 'diverged' },
     });
+    // An infinite value: told and answered as the string the document declares.
+    const inf = await call('tellTrial', `/v1/studies/${study.id}/trials/1/tell`, 200, {
+      body: { value: 'Infinity' },
+    });
+    expect([inf.value, inf.values]).toEqual(['Infinity', ['Infinity']]);
     await call('getStudy', `/v1/studies/${study.id}`, 200); // with a best_trial now
     await call('getImportance', `/v1/studies/${study.id}/importance`, 200);
     await call('getImportance', '/v1/studies/std_00000000000000000000000000/importance', 404);

@@ -163,6 +163,21 @@ describe('dashboard chart options and table order', () => {
     expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('infinite values (the API\'s "Infinity" strings): left out of the charts, shown and sorted at their end in the table', async () => {
+    const { historyOption, objectiveNumber, sortTrials } = await load('charts.js');
+    const inf = [
+      trial(0, 'complete', 0.5),
+      trial(1, 'complete', 'Infinity' as any),
+      trial(2, 'complete', '-Infinity' as any),
+      trial(3, 'running', null),
+    ];
+    expect(historyOption(study, inf).series[0].data).toEqual([[0, 0.5]]);
+    expect(inf.map((t) => objectiveNumber(t, 0))).toEqual([0.5, Infinity, -Infinity, null]);
+    const order = (dir: number) => sortTrials(inf, { key: 'value', dir }).map((t: any) => t.number);
+    expect(order(1)).toEqual([2, 0, 1, 3]);
+    expect(order(-1)).toEqual([3, 1, 0, 2]);
+  });
+
   describe('several objectives', () => {
     const mo = {
       directions: ['minimize', 'maximize'],

@@ -544,6 +544,32 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a study with infinite values (told as "Infinity"): the table and the best value show them, the charts draw the finite ones', async () => {
+    const study = await apiJson('POST', '/v1/studies', {
+      name: 'infinite-values',
+      space: { x: { type: 'float', low: -5, high: 5 } },
+      sampler: { name: 'random', seed: 5 },
+    });
+    const told = ['Infinity', 1.5, '-Infinity', 0.5];
+    for (let n = 0; n < told.length; n++) {
+      await apiJson('POST', `/v1/studies/${study.id}/ask`);
+      await apiJson('POST', `/v1/studies/${study.id}/trials/${n}/tell`, { value: told[n] });
+    }
+    const page = await open(`#/study/${study.id}`);
+    await page.waitForSelector('#trials-table');
+    const headers = await page.locator('#trials-table thead th').allTextContents();
+    const col = headers.findIndex((h) => /value/i.test(h));
+    const cells = await page
+      .locator(`#trials-table tbody tr td:nth-child(${col + 1})`)
+      .allTextContents();
+    expect(cells).toEqual(expect.arrayContaining(['Infinity', '-Infinity', '1.5', '0.5']));
+    expect(await page.locator('main').textContent()).toContain('-Infinity');
+    await expect
+      .poll(() => page.locator('#chart-history svg path').count(), { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    await page.close();
+  });
+
   it('shows a define-by-run study: every parameter, one that appeared late included, as a column and an axis; trials without it show a dash', async () => {
     const study = await apiJson('POST', '/v1/studies', {
       name: 'define-by-run',

@@ -16,10 +16,13 @@ end of a trial, except the intermediate values of this process's own trials: tho
 batches, before the trial ends, before this storage reads the study's trials (as a pruner does),
 and every 100 values.
 
-Where stride differs from Optuna's own storages: a parameter name keeps one distribution in a
-study (Optuna lets a later trial widen a range: here that is a ValueError), a study is deleted
-by marking it (``system_attrs["stride:deleted"]``; stride keeps its trials), a non-finite
-intermediate value is kept in this process only, and a pruned trial's value is not stored.
+Where stride differs from Optuna's own storages: what stride's trial does not hold as is (a trial
+set COMPLETE without values, values given with WAITING, a parameter value outside its
+distribution or set twice, intermediate values of a study with several objectives, non-finite
+ones, one overwriting a step) is kept in the trial's ``stride:*`` system attributes, which this
+storage reads back (stride's samplers and dashboard do not); a study is deleted by marking it
+(``system_attrs["stride:deleted"]``; stride keeps its trials); a pruned trial's value is not
+stored.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ..api import Client
 from ..errors import StrideError
+from ..wire import to_wire, values_from_wire
 
 __all__ = ["StrideSampler", "StrideStorage"]
 
@@ -48,6 +52,15 @@ __all__ = ["StrideSampler", "StrideStorage"]
 DELETED = "stride:deleted"
 #: The system attribute where a trial made from a template keeps what stride's trial cannot hold.
 EXTRA = "stride:template"
+#: The system attribute of a trial Optuna set COMPLETE without values: stride's trial is failed.
+NO_VALUES = "stride:complete_without_values"
+#: The system attribute of the parameter values the service's params do not take (a value outside
+#: its distribution, a second value for a parameter the trial has): ``{name: [value, spec]}``.
+PARAMS = "stride:params"
+#: The system attribute that holds the intermediate values the service's reports do not take
+#: (those of a study with several objectives, NaN and infinite ones, one overwriting a step):
+#: ``[[step, value], ...]``, a non-finite value as the string "NaN", "Infinity" or "-Infinity".
+INTERMEDIATE = "stride:intermediate"
 #: The most intermediate values of one trial this storage holds before it sends them.
 BATCH = 100
 #: How long a trial's lease lasts (the most stride allows): Optuna's storages have no lease.
@@ -102,10 +115,52 @@ def _time(iso: Any) -> Optional[datetime.datetime]:
 
 
 def _template_time(extra: Mapping[str, Any], key: str, iso: Any) -> Optional[datetime.datetime]:
-    """A trial's time: its template's (naive, as given), else stride's."""
-    if key in extra:
-        return None if extra[key] is None else datetime.datetime.fromisoformat(extra[key])
+    """A trial's time: its template's (naive, as given), else stride's (also where the template
+    had none: an enqueued trial that has started since)."""
+    if extra.get(key) is not None:
+        return datetime.datetime.fromisoformat(extra[key])
     return _time(iso)
+
+
+#: How an attribute holds a float JSON cannot carry (NaN, an infinity): ``{FLOAT: "NaN"}``.
+FLOAT = "stride:float"
+
+
+def _encode(v: Any, exact: bool = False) -> Any:
+    """An attribute's value with each NaN or infinite float as ``{FLOAT: "NaN"|"Infinity"|"-Infinity"}``
+    (Optuna's storages keep them; JSON has none). ``exact`` (system attributes, Optuna's own,
+    such as an enqueued trial's ``fixed_params``): an integral float too, ``{FLOAT: 1.0}``, which
+    the service's JSON would give back as the int 1."""
+    if isinstance(v, float) and (not math.isfinite(v) or (exact and v.is_integer())):
+        return {FLOAT: _attr_number(v)}
+    if isinstance(v, Mapping):
+        return {k: _encode(x, exact) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_encode(x, exact) for x in v]
+    return v
+
+
+def _decode(v: Any) -> Any:
+    """An attribute's value as :func:`_encode` wrote it."""
+    if isinstance(v, Mapping):
+        if len(v) == 1 and FLOAT in v:
+            return float(v[FLOAT])
+        return {k: _decode(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+def _attrs_of(data: Mapping[str, Any], kind: str) -> Dict[str, Any]:
+    """A study's or trial's ``user_attrs`` or ``system_attrs`` as the service answered them, decoded."""
+    return {k: _decode(x) for k, x in (data.get(kind) or {}).items()}
+
+
+def _attr_number(v: float) -> Any:
+    """A float as an attribute holds it (JSON has no NaN or infinity: those as strings, which
+    ``float()`` reads back)."""
+    v = float(v)
+    return v if math.isfinite(v) else str(to_wire(v)) if math.isinf(v) else "NaN"
 
 
 class _Study:
@@ -239,7 +294,7 @@ class StrideStorage(BaseStorage):
     def _attrs(self, study_id: int, number: Optional[int], kind: str, key: str, value: Any) -> Dict[str, Any]:
         s = self._study(study_id)
         path = f"/v1/studies/{s.id}" + ("" if number is None else f"/trials/{number}")
-        body: Dict[str, Any] = {kind: {key: value}}
+        body: Dict[str, Any] = {kind: {key: _encode(value, kind == "system_attrs")}}
         if number is not None and number in s.tokens:
             body["lease_token"] = s.tokens[number]
         try:
@@ -269,10 +324,10 @@ class StrideStorage(BaseStorage):
         return list(self._study(study_id).directions)
 
     def get_study_user_attrs(self, study_id: int) -> Dict[str, Any]:
-        return dict(self._read_study(study_id).get("user_attrs") or {})
+        return _attrs_of(self._read_study(study_id), "user_attrs")
 
     def get_study_system_attrs(self, study_id: int) -> Dict[str, Any]:
-        return dict(self._read_study(study_id).get("system_attrs") or {})
+        return _attrs_of(self._read_study(study_id), "system_attrs")
 
     def get_all_studies(self) -> List[FrozenStudy]:
         out: List[FrozenStudy] = []
@@ -290,8 +345,8 @@ class StrideStorage(BaseStorage):
                         study_name=data["name"],
                         direction=None,
                         directions=directions,
-                        user_attrs=dict(data.get("user_attrs") or {}),
-                        system_attrs=dict(attrs),
+                        user_attrs=_attrs_of(data, "user_attrs"),
+                        system_attrs=_attrs_of(data, "system_attrs"),
                         study_id=sid,
                     )
                 )
@@ -313,16 +368,22 @@ class StrideStorage(BaseStorage):
         if any(k not in s.space for k in params):
             self._read_study(study_id)
         dists = {k: distribution_of(s.space[k]) for k in params}
+        for k, (v, spec) in (_attrs_of(data, "system_attrs").get(PARAMS) or {}).items():
+            params[k], dists[k] = v, distribution_of(spec)
         # JSON has one number type: a float parameter's 1.0 comes back as 1.
         params = {k: float(v) if isinstance(dists[k], od.FloatDistribution) else v for k, v in params.items()}
         state = _STATES[data["state"]]
-        values = data.get("values")
-        system_attrs = dict(data.get("system_attrs") or {})
+        values = values_from_wire(data.get("values"))
+        system_attrs = _attrs_of(data, "system_attrs")
+        system_attrs.pop(PARAMS, None)
         extra = system_attrs.pop(EXTRA, None) or {}
-        if state != TrialState.COMPLETE:
-            values = extra.get("values")
+        if system_attrs.pop(NO_VALUES, None) and state == TrialState.FAIL:
+            state = TrialState.COMPLETE  # as Optuna set it: complete, without values
+        elif state != TrialState.COMPLETE:
+            values = values_from_wire(extra.get("values"))
         intermediate = {int(p["step"]): float(p["value"]) for p in data.get("intermediate") or []}
         intermediate.update({int(k): float(v) for k, v in extra.get("intermediate") or []})
+        intermediate.update({int(k): float(v) for k, v in system_attrs.pop(INTERMEDIATE, None) or []})
         return FrozenTrial(
             number=int(data["number"]),
             state=state,
@@ -332,7 +393,7 @@ class StrideStorage(BaseStorage):
             datetime_complete=_template_time(extra, "datetime_complete", data.get("completed_at")),
             params=params,
             distributions=dists,
-            user_attrs=dict(data.get("user_attrs") or {}),
+            user_attrs=_attrs_of(data, "user_attrs"),
             system_attrs=system_attrs,
             intermediate_values=intermediate,
             trial_id=self._trial_id(study_id, int(data["number"])),
@@ -396,12 +457,12 @@ class StrideStorage(BaseStorage):
             ),
         }
         if template.values is not None and template.state != TrialState.COMPLETE:
-            extra["values"] = list(template.values)
+            extra["values"] = [to_wire(float(v)) for v in template.values]
         if template.state == TrialState.WAITING and template.intermediate_values:
-            extra["intermediate"] = [[k, v] for k, v in template.intermediate_values.items()]
+            extra["intermediate"] = [[k, _attr_number(v)] for k, v in template.intermediate_values.items()]
         body: Dict[str, Any] = {
-            "user_attrs": dict(template.user_attrs),
-            "system_attrs": {**template.system_attrs, EXTRA: extra},
+            "user_attrs": _encode(dict(template.user_attrs)),
+            "system_attrs": {**_encode(dict(template.system_attrs), True), EXTRA: extra},
         }
         s = self._study(study_id)
         if number in s.tokens:
@@ -445,9 +506,22 @@ class StrideStorage(BaseStorage):
         s, study_id, number = self._locate(trial_id)
         spec = spec_of(distribution)
         value = distribution.to_external_repr(param_value_internal)
+        if number in s.finished:
+            raise RuntimeError(f"Trial#{number} has already finished and can not be updated.")
+        if param_name in s.space:
+            od.check_distribution_compatibility(distribution_of(s.space[param_name]), distribution)
+        with self._lock:
+            t = s.live.get(number)
+            held = t is not None and param_name in t.params
+        if held or not distribution._contains(param_value_internal):
+            self._override_param(trial_id, param_name, value, distribution)
+            return
         try:
             self._trial_call(trial_id, "params", {"name": param_name, "distribution": spec, "value": value})
         except StrideError as e:
+            if e.status == 409 and "already has" in str(e):  # another process set it first
+                self._override_param(trial_id, param_name, value, distribution)
+                return
             if e.status == 409 and "finished" not in str(e) and " is " in str(e) and "running" in str(e):
                 raise RuntimeError(str(e)) from e
             if e.status in (409, 422):
@@ -455,11 +529,30 @@ class StrideStorage(BaseStorage):
             raise
         with self._lock:
             s.space.setdefault(param_name, spec)
+        self._set_live_param(s, number, param_name, value, distribution)
+
+    def _override_param(
+        self, trial_id: int, name: str, value: Any, distribution: od.BaseDistribution
+    ) -> None:
+        """Optuna's storages take a value outside its distribution and a second value for a
+        parameter: here in PARAMS, which this storage reads over the trial's params (stride's
+        samplers and dashboard see the first value, or none)."""
+        s, study_id, number = self._locate(trial_id)
+        data = self._raw(study_id, number)
+        over = dict(_attrs_of(data, "system_attrs").get(PARAMS) or {})
+        over[name] = [value, spec_of(distribution)]
+        self._trial_attr(trial_id, "system_attrs", PARAMS, over)
+        self._set_live_param(s, number, name, value, distribution)
+
+    def _set_live_param(
+        self, s: _Study, number: int, name: str, value: Any, distribution: od.BaseDistribution
+    ) -> None:
+        with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.params = {**t.params, param_name: value}
-                t.distributions = {**t.distributions, param_name: distribution}
+                t.params = {**t.params, name: value}
+                t.distributions = {**t.distributions, name: distribution}
                 s.live[number] = t
 
     def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
@@ -469,13 +562,17 @@ class StrideStorage(BaseStorage):
         self._fetch(study_id, trial_number)
         return self._trial_id(study_id, trial_number)
 
-    def _fetch(self, study_id: int, number: int) -> FrozenTrial:
+    def _raw(self, study_id: int, number: int) -> Dict[str, Any]:
+        """The trial as the service answers it now."""
         s = self._study(study_id)
         answer = self.client.request("GET", f"/v1/studies/{s.id}/trials", query={"from": number, "limit": 1})
         found = [t for t in answer["trials"] if int(t["number"]) == number]
         if not found:
             raise KeyError(f"study {study_id} has no trial {number}")
-        return self._keep(s, study_id, found[0])
+        return dict(found[0])
+
+    def _fetch(self, study_id: int, number: int) -> FrozenTrial:
+        return self._keep(self._study(study_id), study_id, self._raw(study_id, number))
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Optional[Sequence[float]] = None
@@ -497,20 +594,28 @@ class StrideStorage(BaseStorage):
         if state == TrialState.WAITING:
             with self._lock:
                 self._pending.pop((study_id, number), None)  # a released trial's values are dropped
+            if values is not None:
+                # Optuna's storages keep values given with WAITING: here in EXTRA, as a template's.
+                extra = dict(_attrs_of(self._raw(study_id, number), "system_attrs").get(EXTRA) or {})
+                extra["values"] = [to_wire(float(v)) for v in values]
+                self._trial_attr(trial_id, "system_attrs", EXTRA, extra)
             data = self._trial_call(trial_id, "release", {})
             with self._lock:
                 s.tokens.pop(number, None)
             self._keep(s, study_id, data)
             return True
         body: Dict[str, Any]
-        if state == TrialState.COMPLETE:
-            if values is None:
-                raise ValueError("a complete trial needs its values")
-            vs = [float(v) for v in values]
-            if not all(math.isfinite(v) for v in vs):
+        if state == TrialState.COMPLETE and values is None:
+            # Optuna's storages take it; a stride tell needs values: the trial ends failed, marked
+            # so that this storage reads it complete without values (stride's samplers skip it).
+            self._trial_attr(trial_id, "system_attrs", NO_VALUES, True)
+            body = {"state": "failed", "error": "set complete without values (Optuna's storage API)"}
+        elif state == TrialState.COMPLETE:
+            vs = [float(v) for v in values]  # type: ignore[union-attr]
+            if any(math.isnan(v) for v in vs):
                 body = {"state": "failed", "error": f"diverged: the value was {vs}"}
             else:
-                body = {"values": vs}
+                body = {"values": [to_wire(v) for v in vs]}
         elif state == TrialState.PRUNED:
             body = {"state": "pruned"}
         else:
@@ -528,30 +633,53 @@ class StrideStorage(BaseStorage):
     def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float) -> None:
         """An intermediate value. Those of this process's own trials are batched: sent together
         (one report of ``points``) before the trial's end, before this storage reads the study's
-        trials, and every BATCH points; others are sent at once."""
+        trials, and every BATCH points; others are sent at once. What a report does not take (a
+        study with several objectives, a NaN or infinite value, another value at a step already
+        stored) goes to the trial's INTERMEDIATE system attribute, which this storage reads over
+        the reported values (stride's pruners see the reported ones only)."""
         s, study_id, number = self._locate(trial_id)
         if number in s.finished:
             raise RuntimeError(f"Trial#{number} has already finished and can not be updated.")
         value = float(intermediate_value)
-        own = number in s.tokens
-        if math.isfinite(value) and not own:
-            try:
-                self._trial_call(trial_id, "report", {"step": int(step), "value": value})
-            except StrideError as e:
-                if e.status == 409:
-                    raise RuntimeError(str(e)) from e
-                raise
+        step = int(step)
+        key = (study_id, number)
         with self._lock:
-            if math.isfinite(value) and own:
-                self._pending.setdefault((study_id, number), {})[int(step)] = value
+            pending = self._pending.get(key, {})
+            t = s.live.get(number)
+            stored = t is not None and step in t.intermediate_values and step not in pending
+            own = number in s.tokens
+        if not math.isfinite(value) or len(s.directions) > 1 or stored:
+            self._extra_intermediate(trial_id, step, value)
+        elif own:
+            with self._lock:
+                self._pending.setdefault(key, {})[step] = value
+        else:
+            try:
+                self._trial_call(trial_id, "report", {"step": step, "value": value})
+            except StrideError as e:
+                if e.status != 409:
+                    raise
+                if self._fetch(study_id, number).state.is_finished():
+                    raise RuntimeError(str(e)) from e
+                self._extra_intermediate(trial_id, step, value)  # another value at a stored step
+        with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.intermediate_values = {**t.intermediate_values, int(step): value}
+                t.intermediate_values = {**t.intermediate_values, step: value}
                 s.live[number] = t
-            full = len(self._pending.get((study_id, number), {})) >= BATCH
+            full = len(self._pending.get(key, {})) >= BATCH
         if full:
             self._flush(study_id, number)
+
+    def _extra_intermediate(self, trial_id: int, step: int, value: float) -> None:
+        """One intermediate value into the trial's INTERMEDIATE system attribute (merged with
+        what it holds on the service)."""
+        s, study_id, number = self._locate(trial_id)
+        data = self._raw(study_id, number)
+        held = {int(k): v for k, v in _attrs_of(data, "system_attrs").get(INTERMEDIATE) or []}
+        held[step] = _attr_number(value)
+        self._trial_attr(trial_id, "system_attrs", INTERMEDIATE, [[k, v] for k, v in sorted(held.items())])
 
     def _flush(self, study_id: int, number: Optional[int] = None) -> None:
         """Send the batched intermediate values of one trial (or of every trial of the study)."""
@@ -579,17 +707,22 @@ class StrideStorage(BaseStorage):
     def _trial_attr(self, trial_id: int, kind: str, key: str, value: Any) -> None:
         s, study_id, number = self._locate(trial_id)
         try:
-            answer = self._trial_call(trial_id, "attrs", {kind: {key: value}})
+            answer = self._trial_call(
+                trial_id, "attrs", {kind: {key: _encode(value, kind == "system_attrs")}}
+            )
         except StrideError as e:
             if e.status == 409:
                 raise RuntimeError(str(e)) from e
             raise
+        hidden = (EXTRA, NO_VALUES, INTERMEDIATE, PARAMS)
         with self._lock:
             t = s.live.get(number)
             if t is not None:
                 t = copy.copy(t)
-                t.user_attrs = dict(answer["user_attrs"])
-                t.system_attrs = dict(answer["system_attrs"])
+                t.user_attrs = _attrs_of(answer, "user_attrs")
+                t.system_attrs = {
+                    k: v for k, v in _attrs_of(answer, "system_attrs").items() if k not in hidden
+                }
                 s.live[number] = t
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
@@ -700,8 +833,8 @@ class StrideSampler(BaseSampler):
             return
         number, token = found
         body: Dict[str, Any]
-        if state == TrialState.COMPLETE and values is not None and all(math.isfinite(v) for v in values):
-            body = {"values": [float(v) for v in values]}
+        if state == TrialState.COMPLETE and values is not None and not any(math.isnan(v) for v in values):
+            body = {"values": [to_wire(float(v)) for v in values]}
         else:
             body = {"state": "pruned" if state == TrialState.PRUNED else "failed"}
         if token is not None:

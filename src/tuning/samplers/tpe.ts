@@ -59,6 +59,7 @@ import type { ParzenDim, ParzenParameters } from '../parzen';
 import { fromUnit } from './random';
 import {
   crowdingDistance,
+  finiteLosses,
   greedyHypervolumeSubset,
   hypervolumeContributions,
   nadirReference,
@@ -219,7 +220,7 @@ export function splitTrialsMulti(
       if (picked.length >= nBelow) break;
       if (picked.length + front.length <= nBelow) picked.push(...front);
       else {
-        const pts = front.map((i) => ls[i]);
+        const pts = finiteLosses(front.map((i) => ls[i]));
         const k = nBelow - picked.length;
         if (directions.length <= HV_MAX_OBJECTIVES)
           picked.push(...greedyHypervolumeSubset(pts, k, nadirReference(pts)).map((j) => front[j]));
@@ -268,7 +269,7 @@ export function splitTrialsMulti(
   if (feasible.length === 1 || directions.length > HV_MAX_OBJECTIVES)
     for (const t of feasible) weights.set(t, 1);
   else if (feasible.length > 1) {
-    const pts = feasible.map((t) => losses.get(t)!);
+    const pts = finiteLosses(feasible.map((t) => losses.get(t)!));
     const contrib = hypervolumeContributions(pts, nadirReference(pts)).map((c) => c + EPS);
     const top = Math.max(...contrib);
     feasible.forEach((t, i) => weights.set(t, Math.min(1, Math.max(0, contrib[i] / top))));
