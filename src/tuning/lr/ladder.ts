@@ -568,7 +568,7 @@ export function unstableCeiling(
  * A run above its level's best that ends this many times worse than the best (or blows up) marks
  * a stability cliff: the one seed a search trains survived the rates below it, others may not.
  */
-export const CLIFF_RATIO = 2;
+const CLIFF_RATIO = 2;
 /**
  * How far below the cliff the answer stays, in decades. Chosen on the bench's tasks (bench/RESULTS.md,
  * "LR cost-quality frontier"): at 0.4 the two answers that sat just below a cliff (3.1x and 1.8x the
