@@ -199,7 +199,7 @@ function validatedView(v, { linked = true } = {}) {
           <thead><tr><th class="num">lr</th><th>sources</th><th class="num">length</th><th>state</th><th class="num">value</th><th class="num">epochs run</th><th>tied</th></tr></thead>
           <tbody>${cands.map(
             (c) =>
-              html`<tr data-lr="${c.lr}" class="${c.lr === v.lr ? 'answer' : ''}"><td class="num">${fmt(c.lr)}${c.lr === v.lr ? html` <span class="tag">answer</span>` : ''}</td><td>${c.sources.join(', ')}</td><td class="num">${c.length ?? (h?.validated_epochs || '—')}</td><td class="state state-${c.state}">${c.state}</td><td class="num">${fmt(c.value)}</td><td class="num">${c.epochs_run}</td><td>${c.tied ? 'tied' : ''}</td></tr>`,
+              html`<tr data-lr="${c.lr}" class="${c.lr === v.lr ? 'answer' : ''}"><td class="num">${fmt(c.lr)}${c.lr === v.lr ? html` <span class="tag">answer</span>` : ''}</td><td>${c.sources.join(', ')}</td><td class="num">${c.length ?? (h?.validated_epochs || '—')}</td><td class="state state-${c.state}">${c.state}${c.unstable ? html` <span class="tag warn">unstable</span>` : ''}</td><td class="num">${fmt(c.value)}</td><td class="num">${c.epochs_run}</td><td>${c.tied ? 'tied' : ''}</td></tr>`,
           )}</tbody></table></div>`
         : ''
     }

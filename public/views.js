@@ -611,7 +611,9 @@ const PALETTE = [
  * answer marked. `candidates`: the answer's validation.candidates.
  */
 export function lrCandidatesOption(candidates, answer) {
-  const done = candidates.filter((c) => (c.score ?? c.value) !== null);
+  const scored = candidates.filter((c) => (c.score ?? c.value) !== null);
+  const done = scored.filter((c) => !c.unstable);
+  const unstable = scored.filter((c) => c.unstable);
   const seeds = candidates.flatMap((c) =>
     (c.seeds ?? []).filter((s) => s.value !== null).map((s) => [c.lr, s.value, s.seed]),
   );
@@ -646,6 +648,15 @@ export function lrCandidatesOption(candidates, answer) {
               },
       },
       { name: 'seeds', type: 'scatter', symbolSize: 6, color: '#9aa9c7', data: seeds },
+      // Runs judged unstable (blew up, or far worse than the same lr in a shorter run): never the answer.
+      {
+        name: 'unstable',
+        type: 'scatter',
+        symbol: 'triangle',
+        symbolSize: 10,
+        color: '#b3261e',
+        data: unstable.map((c) => [c.lr, c.score ?? c.value, 0]),
+      },
     ],
   };
 }
@@ -667,7 +678,12 @@ export function lrCurvesOption(trials) {
       formatter: (e) => tip`${e.seriesName}<br>step ${e.value[0]}: ${fmt(e.value[1])}`,
     },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
-    yAxis: { type: 'value', name: 'validation loss', scale: true },
+    // A run that blew up would flatten every other curve on a linear axis.
+    yAxis: {
+      type: spansDecades(runs.flatMap((t) => t.intermediate.map((p) => p.value))) ? 'log' : 'value',
+      name: 'validation loss',
+      scale: true,
+    },
     series: runs.map((t) => ({
       name: `lr ${fmt(t.params.lr)}`,
       type: 'line',

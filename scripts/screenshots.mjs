@@ -15,7 +15,11 @@ import { startStride } from './local-worker.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The views shot: file name, page (`{one}`, `{two}`, `{cond}`: the seeded studies' ids) and the element shown. */
+/**
+ * The views shot: file name, page (`{one}`, `{two}`, `{cond}`: the seeded studies' ids; `{lrs}`
+ * and `{rt}`: an lr/suggest trained on the edge and the range test it started from) and the
+ * element shown (null: the page).
+ */
 export const SHOTS = [
   ['study.png', '#/study/{one}', null],
   ['history.png', '#/study/{one}', '#chart-history'],
@@ -31,6 +35,8 @@ export const SHOTS = [
   ['slice-conditional.png', '#/study/{cond}', '#slices'],
   ['trial.png', '#/study/{one}/trial/7', null],
   ['compare.png', '#/compare?ids={one},{cond}', null],
+  ['lr-suggestion.png', '#/lr/suggest/{lrs}', '#app'],
+  ['lr-range-test.png', '#/lr/{rt}', '#app'],
 ];
 
 function client(url, key) {
@@ -47,6 +53,39 @@ function client(url, key) {
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
+}
+
+/**
+ * An lr/suggest on a small probe, trained on the edge under the default budget, polled until it
+ * answers: { lrs, rt } (its id and its range test's).
+ */
+async function seedLr(call) {
+  let v = await call('POST', '/v1/lr/suggest', {
+    probe: {
+      model: { kind: 'mlp', hidden: [32, 32], activation: 'relu' },
+      task: 'classification',
+      data: {
+        kind: 'synthetic',
+        name: 'moons',
+        n: 512,
+        features: 2,
+        classes: 2,
+        noise: 0.2,
+        seed: 1,
+      },
+      optimizer: { name: 'sgd', momentum: 0.9 },
+      batch_size: 32,
+      seed: 0,
+    },
+    training: { epochs: 8 },
+    schedule: 'cosine',
+  });
+  for (let i = 0; v.status === 'running' && i < 240; i++) {
+    await new Promise((ok) => setTimeout(ok, 500));
+    v = await call('GET', `/v1/lr/suggest/${v.id}`);
+  }
+  if (v.status === 'running') throw new Error(`lr/suggest ${v.id} still running after 2 minutes`);
+  return { lrs: v.id, rt: v.range_test.id };
 }
 
 /** The three studies the shots show: { one, two, cond } (their ids). */
@@ -132,7 +171,8 @@ export async function takeScreenshots({ url, key, out }) {
   if (!chromiumPath)
     throw new Error('no Chromium: run node scripts/ensure-chromium.mjs or set CHROMIUM_PATH');
   mkdirSync(out, { recursive: true });
-  const ids = await seed(client(url, key));
+  const call = client(url, key);
+  const ids = { ...(await seed(call)), ...(await seedLr(call)) };
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   const written = [];
   try {
@@ -143,7 +183,7 @@ export async function takeScreenshots({ url, key, out }) {
       const target = hash.replace(/\{(\w+)\}/g, (_, k) => ids[k]);
       await page.goto(`${url}/${target}`);
       await page.waitForFunction(
-        "document.querySelector('#app[data-drawn], #trial-params-table, #compare-pick') && document.querySelectorAll('.chart svg path').length > 20",
+        "document.querySelector('#app[data-drawn], #trial-params-table, #compare-pick, #lrs-answer, #lr-suggestions-table') && document.querySelectorAll('.chart svg path').length > 20",
         null,
         { timeout: 60_000 },
       );

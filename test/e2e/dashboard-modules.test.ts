@@ -510,6 +510,21 @@ describe('lr suggestion views (views.js)', () => {
       [0.01, 0.4, 0],
       [0.01, 0.5, 1],
     ]);
+    expect(o.series[2].data).toEqual([]);
+  });
+
+  it('candidates: a run judged unstable is drawn apart, never as a candidate', async () => {
+    const { lrCandidatesOption } = await load('views.js');
+    const o = lrCandidatesOption(
+      [
+        { lr: 0.1, value: 0.17, score: null, spread: null, seeds: null, unstable: false },
+        { lr: 1.29, value: 0.7, score: null, spread: null, seeds: null, unstable: true },
+      ],
+      0.1,
+    );
+    expect(o.series.map((s: any) => s.name)).toEqual(['candidates', 'seeds', 'unstable']);
+    expect(o.series[0].data).toEqual([[0.1, 0.17, 0]]);
+    expect(o.series[2].data).toEqual([[1.29, 0.7, 0]]);
   });
 
   it("runs' curves: one line per run, one colour per lr, the shorter runs dashed", async () => {
@@ -533,5 +548,12 @@ describe('lr suggestion views (views.js)', () => {
     expect(o.series[0].color).toBe(o.series[2].color);
     expect(o.series[0].color).not.toBe(o.series[1].color);
     expect(o.legend.data).toEqual(['lr 0.01', 'lr 0.1']);
+    expect(o.yAxis.type).toBe('value');
+    // A run that blew up (200 against losses near 0.2): a log axis, so the others stay readable.
+    const blown = lrCurvesOption([
+      run(0, 0.1, 4),
+      { number: 1, params: { lr: 1.29, epochs: 4 }, intermediate: [{ step: 1, value: 200 }] },
+    ]);
+    expect(blown.yAxis.type).toBe('log');
   });
 });
