@@ -159,6 +159,34 @@ describe('client studies: leases', () => {
     expect(await d1Trial(study.id, 1)).toMatchObject({ state: 'failed', attempts: 2 });
   });
 
+  it('a read answers no lease past its expiry, even when the alarm that expires leases was lost', async () => {
+    // optimize(resume=True) waits for a dead holder's trial by reading the study; if the object's
+    // alarm never comes (late, or dropped after its retries), the trial must not stay running.
+    const study = await createClientStudy({ lease_seconds: 5 });
+    const t = await json(post(`/v1/studies/${study.id}/ask`));
+    expect(t.state).toBe('running');
+    await runInDurableObject(stubOf(study.id), async (_i, state) => {
+      state.storage.sql.exec(
+        `UPDATE trials SET lease_expires_at = ? WHERE state = 'running'`,
+        Date.now() - 1,
+      );
+      await state.storage.deleteAlarm();
+    });
+    const listed = await json(api(`/v1/studies/${study.id}/trials`));
+    expect(listed.trials.find((x: any) => x.number === t.number)).toMatchObject({
+      state: 'waiting',
+      attempts: 1,
+    });
+    // The expiry is the alarm's (the next ask hands it out on its second attempt), and the alarm
+    // is set again for what is still due.
+    const again = await json(post(`/v1/studies/${study.id}/ask`));
+    expect(again).toMatchObject({ number: t.number, attempts: 2 });
+    const alarm = await runInDurableObject(stubOf(study.id), (_i, state) =>
+      state.storage.getAlarm(),
+    );
+    expect(alarm).toBe(Date.parse(again.lease.expires_at));
+  });
+
   it('heartbeats and reports extend a client lease; a late tell is taken while nobody else holds the trial', async () => {
     const study = await createClientStudy({ lease_seconds: 60 });
     const a = await json(post(`/v1/studies/${study.id}/ask`));

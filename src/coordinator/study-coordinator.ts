@@ -197,13 +197,17 @@ export class StudyCoordinator extends DurableObject<Env> {
   }
 
   async getStudy(): Promise<RpcResult<StudyView>> {
-    return overRpc(() => this.view());
+    return overRpc(async () => {
+      await this.expireOverdue();
+      return this.view();
+    });
   }
 
   /** The trials by number: those numbered from `from` on, at most `limit` (default: all). */
   async listTrials(from = 0, limit?: number): Promise<RpcResult<TrialView[]>> {
     return overRpc(async () => {
       const config = this.requireConfig();
+      await this.expireOverdue();
       const points = this.store.pointsByTrial();
       return this.store
         .rowsFrom(from, limit)
@@ -213,7 +217,11 @@ export class StudyCoordinator extends DurableObject<Env> {
 
   /** The dashboard's summary of the study (summary.ts): at most `curves` full curves, and `trial`'s. */
   async summary(query: { curves?: number; trial?: number }): Promise<RpcResult<StudySummary>> {
-    return overRpc(async () => studySummary(this.store, this.requireConfig(), query));
+    return overRpc(async () => {
+      const config = this.requireConfig();
+      await this.expireOverdue();
+      return studySummary(this.store, config, query);
+    });
   }
 
   /**
@@ -878,6 +886,15 @@ export class StudyCoordinator extends DurableObject<Env> {
       trial: this.store.view(config.id, row),
       lease: leases.leaseView(terms, row),
     };
+  }
+
+  /**
+   * A read answers no lease past its expiry: the alarm expires leases, but an alarm can come late
+   * or, after its retries, not at all, and a client waiting for a dead holder's trial (Python's
+   * optimize(resume=True)) only reads the study. The same expiry as the alarm's, then the alarm.
+   */
+  private async expireOverdue(): Promise<void> {
+    if (this.expireLeases(Date.now())) await this.scheduleAlarm();
   }
 
   /** Requeue (or fail, after max_attempts) every trial whose lease has expired by `now`, whatever the executor. True if any did. */
